@@ -1,0 +1,273 @@
+"""The ``graphmem`` command line. Only this module prints (with rich)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterator, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from graphmem.errors import ClosedError, ConfigurationError, GraphmemError, InputError
+from graphmem.hits import Hit
+from graphmem.loaders import FORMATS
+from graphmem.memory import Memory
+from graphmem.settings import Settings
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="graphmem",
+    help="Long-term memory for conversational agents: ingest conversations, search them, inspect the graph.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+STORE_HELP = "Embedded store directory or bolt:// / neo4j:// URI (default: $GRAPHMEM_STORE or ~/.local/share/graphmem/store)."
+StoreOpt = typer.Option(None, "--store", "-s", help=STORE_HELP)
+NamespaceOpt = typer.Option("default", "--namespace", "-n", help="Namespace (tenant) to use.")
+UserOpt = typer.Option(None, "--user", help="Bolt user (default: $GRAPHMEM_NEO4J_USER or neo4j).")
+PasswordOpt = typer.Option(None, "--password", help="Bolt password (default: $GRAPHMEM_NEO4J_PASSWORD).")
+DatabaseOpt = typer.Option(None, "--database", help="Neo4j database name (Bolt stores).")
+JsonOpt = typer.Option(False, "--json", help="Print JSON instead of tables.")
+
+
+def _fail(message: str, code: int) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turn graphmem errors into one-line messages and exit codes (2: input/config, 1: store)."""
+    try:
+        yield
+    except (InputError, ConfigurationError) as exc:
+        _fail(str(exc), 2)
+    except ClosedError as exc:
+        _fail(str(exc), 1)
+    except GraphmemError as exc:
+        _fail(str(exc), 1)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+
+
+def _open(store: Optional[str], namespace: str, user: Optional[str] = None, password: Optional[str] = None,
+          database: Optional[str] = None) -> Memory:
+    settings = Settings.from_env(neo4j_user=user, neo4j_password=password)
+    auth = None
+    if settings.neo4j_user or settings.neo4j_password:
+        auth = (settings.neo4j_user or "neo4j", settings.neo4j_password or "")
+    return Memory.open(store, namespace, settings=settings, auth=auth, database=database)
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    TimeRemainingColumn(), console=err, transient=False)
+
+
+def _ingest_with_progress(memory: Memory, paths: list[Path], fmt: str, conversation_id: Optional[str]) -> list[dict[str, Any]]:
+    reports = []
+    with _progress() as bar:
+        for path in paths:
+            task = bar.add_task(f"ingest {path.name}", total=None)
+
+            def update(stage: str, done: int, total: int, task=task) -> None:
+                bar.update(task, completed=done, total=total)
+
+            report = memory.ingest(path, fmt, conversation_id=conversation_id, progress=update)
+            bar.update(task, completed=report.turns_read, total=report.turns_read)
+            reports.append(report.to_dict())
+    return reports
+
+
+def _print_report(report: dict[str, Any]) -> None:
+    table = Table(title=f"ingested {', '.join(report['sources'])}", show_header=False)
+    for key in ("conversations", "sessions", "turns_read", "turns_added", "units_embedded", "seconds"):
+        table.add_row(key, str(report[key]))
+    out.print(table)
+
+
+def _print_hits(query: str, hits: list[Hit]) -> None:
+    table = Table(title=f"[bold]{query}[/]", title_justify="left")
+    table.add_column("#", justify="right")
+    table.add_column("score", justify="right")
+    table.add_column("source", no_wrap=True)
+    table.add_column("session", justify="right")
+    table.add_column("speaker")
+    table.add_column("text", overflow="fold")
+    table.add_column("via")
+    for i, hit in enumerate(hits, 1):
+        table.add_row(str(i), f"{hit.score:.3f}", hit.source_id or hit.node_id[:16], str(hit.session_number or ""),
+                      hit.speaker or "", hit.text, hit.strategy)
+    out.print(table)
+
+
+def _json(data: Any) -> None:
+    out.print_json(json.dumps(data, ensure_ascii=False, default=str))
+
+
+@app.command()
+def demo(store: Optional[str] = typer.Option(None, "--store", "-s", help="Directory for the demo store (default: a temporary directory, removed afterwards).")) -> None:
+    """Ingest the bundled sample conversation into an embedded store and run a few searches."""
+    with _errors(), tempfile.TemporaryDirectory(prefix="graphmem-demo-") as tmp:
+        location = store or str(Path(tmp) / "store")
+        with resources.as_file(resources.files("graphmem").joinpath("data", "sample_conversation.json")) as sample:
+            out.print(f"[bold]graphmem demo[/]: embedded store at [cyan]{location}[/]")
+            with _open(location, "demo") as memory:
+                (report,) = _ingest_with_progress(memory, [sample], "auto", None)
+                _print_report(report)
+                for query in ("What is the name of Tom's dog?", "How did Priya do in the half marathon?",
+                              "Where did Tom go hiking?", "What did Priya make in pottery class?"):
+                    _print_hits(query, memory.search(query, k=3))
+                stats = memory.stats()
+                out.print("nodes:", stats["nodes"], "relationships:", stats["relationships"])
+
+
+@app.command()
+def ingest(
+    paths: list[Path] = typer.Argument(..., help="Files to ingest (LoCoMo JSON, JSONL chat, transcript, native JSON; .gz ok)."),
+    store: Optional[str] = StoreOpt,
+    namespace: str = NamespaceOpt,
+    fmt: str = typer.Option("auto", "--format", "-f", help=f"Input format: {'|'.join(FORMATS)}."),
+    conversation_id: Optional[str] = typer.Option(None, "--conversation-id", help="Conversation key for JSONL/transcripts (default: file name)."),
+    user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Ingest conversations. Every file is validated before anything of it is stored."""
+    with _errors():
+        if fmt not in FORMATS:
+            raise InputError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+        from graphmem.loaders import load
+
+        for path in paths:  # validate everything first: a bad file stores nothing
+            load(path, fmt, conversation_id)
+        with _open(store, namespace, user, password, database) as memory:
+            reports = _ingest_with_progress(memory, paths, fmt, conversation_id)
+        if as_json:
+            _json(reports)
+        else:
+            for report in reports:
+                _print_report(report)
+
+
+@app.command()
+def search(
+    query: str = typer.Argument(..., help="The question or keywords."),
+    store: Optional[str] = StoreOpt,
+    namespace: str = NamespaceOpt,
+    k: int = typer.Option(10, "-k", "--k", min=1, help="Number of hits."),
+    unit: str = typer.Option("turn", "--unit", "-u", help="turn|session"),
+    strategy: str = typer.Option("auto", "--strategy", help="auto|dense"),
+    user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Search the memory and print the hits with their provenance."""
+    with _errors():
+        with _open(store, namespace, user, password, database) as memory:
+            started = time.perf_counter()
+            hits = memory.search(query, k=k, unit=unit, strategy=strategy)
+            elapsed = time.perf_counter() - started
+        if as_json:
+            _json([h.to_dict() for h in hits])
+        else:
+            _print_hits(query, hits)
+            err.print(f"{len(hits)} hits in {elapsed * 1000:.1f} ms")
+
+
+@app.command()
+def stats(
+    store: Optional[str] = StoreOpt,
+    namespace: str = NamespaceOpt,
+    user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Counts per node label and relationship type in a namespace."""
+    with _errors():
+        with _open(store, namespace, user, password, database) as memory:
+            data = memory.stats()
+        if as_json:
+            _json(data)
+            return
+        table = Table(title=f"{data['store']} · namespace {data['namespace']!r}")
+        table.add_column("kind")
+        table.add_column("name")
+        table.add_column("count", justify="right")
+        for label, count in data["nodes"].items():
+            table.add_row("node", label, str(count))
+        for rel, count in data["relationships"].items():
+            table.add_row("relationship", rel, str(count))
+        out.print(table)
+
+
+def _parse_param(text: str) -> tuple[str, Any]:
+    if "=" not in text:
+        raise InputError(f"--param {text!r}: expected key=value")
+    key, raw = text.split("=", 1)
+    if not key.isidentifier():
+        raise InputError(f"--param {text!r}: {key!r} is not a valid parameter name")
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    return key, value
+
+
+@app.command()
+def cypher(
+    query: Optional[str] = typer.Argument(None, help="Cypher text (or use --file)."),
+    file: Optional[Path] = typer.Option(None, "--file", help="Run the Cypher in this file."),
+    param: list[str] = typer.Option([], "--param", "-p", help="Parameter key=value (value parsed as JSON when it can be)."),
+    write: bool = typer.Option(False, "--write", help="Allow writes (run in a write transaction)."),
+    store: Optional[str] = StoreOpt,
+    namespace: str = NamespaceOpt,
+    user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Run Cypher with parameters ($namespace is set for you)."""
+    with _errors():
+        if (query is None) == (file is None):
+            raise InputError("give either a QUERY or --file")
+        if file is not None:
+            try:
+                query = file.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise InputError(f"{file}: cannot read: {exc.strerror or exc}") from exc
+        params = dict(_parse_param(p) for p in param)
+        with _open(store, namespace, user, password, database) as memory:
+            rows = memory.cypher(query or "", params, write=write)
+        if as_json:
+            _json(rows)
+            return
+        columns = list(dict.fromkeys(k for row in rows for k in row))
+        table = Table(*columns) if columns else Table("(no rows)")
+        for row in rows:
+            table.add_row(*(json.dumps(row.get(c), ensure_ascii=False, default=str) if not isinstance(row.get(c), str) else row[c] for c in columns))
+        out.print(table)
+        err.print(f"{len(rows)} row(s)")
+
+
+def main() -> None:
+    """Entry point of the ``graphmem`` console script."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app()
+    except SystemExit:
+        raise
+    sys.exit(0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

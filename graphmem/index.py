@@ -1,0 +1,176 @@
+"""Approximate nearest-neighbour indexes (hnswlib): derived caches of stored embeddings.
+
+One index per namespace and unit kind, saved under the store's cache directory.
+A manifest records how many vectors it holds and the model; when the store holds
+a different number of embeddings for that unit, or files are missing or corrupt,
+the index is rebuilt from the embeddings stored on the nodes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+__all__ = ["VectorIndex"]
+
+logger = logging.getLogger(__name__)
+
+
+class VectorIndex:
+    """A cosine hnswlib index mapping node ids to vectors.
+
+    Args:
+        directory: where ``<name>.hnsw`` and ``<name>.json`` live.
+        name: the unit kind, e.g. ``"turn"``.
+        dimension: vector length.
+        m, ef_construction, ef: hnswlib parameters.
+    """
+
+    def __init__(self, directory: Path, name: str, dimension: int, *, m: int = 16, ef_construction: int = 200, ef: int = 64) -> None:
+        self.directory = Path(directory)
+        self.name = name
+        self.dimension = dimension
+        self.m, self.ef_construction, self.ef = m, ef_construction, ef
+        self._index = None
+        self._ids: list[str] = []
+        self._labels: dict[str, int] = {}
+        self._lock = threading.RLock()
+        self.model = ""
+
+    @property
+    def _bin(self) -> Path:
+        return self.directory / f"{self.name}.hnsw"
+
+    @property
+    def _manifest(self) -> Path:
+        return self.directory / f"{self.name}.json"
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def _new(self, capacity: int):
+        import hnswlib
+
+        index = hnswlib.Index(space="cosine", dim=self.dimension)
+        index.init_index(max_elements=max(capacity, 16), ef_construction=self.ef_construction, M=self.m, random_seed=100)
+        index.set_ef(self.ef)
+        return index
+
+    def load_or_rebuild(self, expected_count: int, model: str, fetch: Callable[[], tuple[Sequence[str], np.ndarray]]) -> str:
+        """Load the saved index if it matches ``expected_count`` and ``model``, else rebuild.
+
+        Args:
+            expected_count: how many embeddings the store holds for this unit.
+            model: the embedding model setting (an index of another model is stale).
+            fetch: returns ``(ids, vectors)`` from the store, called only to rebuild.
+
+        Returns:
+            ``"loaded"``, ``"rebuilt"`` or ``"empty"``.
+        """
+        with self._lock:
+            if self._try_load(expected_count, model):
+                return "loaded"
+            ids, vectors = fetch()
+            self.model = model
+            self._index, self._ids, self._labels = None, [], {}
+            if len(ids):
+                self.add(ids, vectors)
+                self.save()
+                logger.info("rebuilt %s index from %d stored embeddings in %s", self.name, len(ids), self.directory)
+                return "rebuilt"
+            self.save()
+            return "empty"
+
+    def _try_load(self, expected_count: int, model: str) -> bool:
+        if not (self._bin.exists() and self._manifest.exists()):
+            if expected_count:
+                logger.info("%s index missing in %s; rebuilding", self.name, self.directory)
+            return False
+        try:
+            manifest = json.loads(self._manifest.read_text(encoding="utf-8"))
+            ids = manifest["ids"]
+            if manifest.get("model") != model or manifest.get("dimension") != self.dimension or len(ids) != expected_count:
+                logger.info("%s index stale (%d ids, store has %d); rebuilding", self.name, len(ids), expected_count)
+                return False
+            import hnswlib
+
+            index = hnswlib.Index(space="cosine", dim=self.dimension)
+            index.load_index(str(self._bin), max_elements=max(len(ids), 16))
+            if index.get_current_count() != len(ids):
+                logger.warning("%s index file disagrees with its manifest; rebuilding", self.name)
+                return False
+            index.set_ef(self.ef)
+        except Exception:  # any unreadable cache is rebuilt from the source of truth
+            logger.warning("%s index unreadable in %s; rebuilding", self.name, self.directory, exc_info=True)
+            return False
+        self._index, self._ids = index, list(ids)
+        self._labels = {node_id: i for i, node_id in enumerate(self._ids)}
+        self.model = model
+        return True
+
+    def add(self, ids: Sequence[str], vectors: np.ndarray, *, replace: bool = False) -> int:
+        """Add vectors for ids not yet indexed; returns how many were added.
+
+        With ``replace``, vectors of ids already indexed are overwritten in place
+        (derived units such as sessions change when they grow).
+        """
+        with self._lock:
+            if replace:
+                known = [(i, self._labels[node_id]) for i, node_id in enumerate(ids) if node_id in self._labels]
+                if known:
+                    self._index.add_items(np.asarray(vectors, dtype=np.float32)[[i for i, _ in known]], np.array([label for _, label in known]))
+            fresh = [(i, node_id) for i, node_id in enumerate(ids) if node_id not in self._labels]
+            if not fresh:
+                return 0
+            rows = np.asarray(vectors, dtype=np.float32)[[i for i, _ in fresh]]
+            if self._index is None:
+                self._index = self._new(len(self._ids) + len(fresh))
+            needed = len(self._ids) + len(fresh)
+            if needed > self._index.get_max_elements():
+                self._index.resize_index(max(needed, int(self._index.get_max_elements() * 1.5)))
+            start = len(self._ids)
+            labels = np.arange(start, start + len(fresh))
+            self._index.add_items(rows, labels)
+            for label, (_, node_id) in zip(labels, fresh):
+                self._ids.append(node_id)
+                self._labels[node_id] = int(label)
+            return len(fresh)
+
+    def save(self) -> None:
+        """Write the index and its manifest atomically (temp file, then rename)."""
+        with self._lock:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            if self._index is not None:
+                tmp = self._bin.with_suffix(".hnsw.tmp")
+                self._index.save_index(str(tmp))
+                os.replace(tmp, self._bin)
+            elif self._bin.exists():
+                self._bin.unlink()
+            tmp_manifest = self._manifest.with_suffix(".json.tmp")
+            tmp_manifest.write_text(json.dumps({"model": self.model, "dimension": self.dimension, "ids": self._ids}), encoding="utf-8")
+            os.replace(tmp_manifest, self._manifest)
+
+    def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """The ``k`` nearest ids with cosine similarity, best first."""
+        with self._lock:
+            if self._index is None or not self._ids:
+                return []
+            k = min(k, len(self._ids))
+            self._index.set_ef(max(self.ef, k))
+            labels, distances = self._index.knn_query(np.asarray(vector, dtype=np.float32).reshape(1, -1), k=k)
+        return [(self._ids[int(label)], float(1.0 - dist)) for label, dist in zip(labels[0], distances[0])]
+
+    def vectors(self, ids: Sequence[str]) -> np.ndarray:
+        """The stored vectors of ``ids`` (all must be indexed)."""
+        with self._lock:
+            return np.asarray(self._index.get_items([self._labels[i] for i in ids]), dtype=np.float32).reshape(len(ids), self.dimension)
+
+    def contains(self, node_id: str) -> bool:
+        """True when ``node_id`` is indexed."""
+        return node_id in self._labels

@@ -1,0 +1,239 @@
+"""Ingestion: loaded conversations in, graph nodes and index entries out.
+
+Each conversation is written in ONE transaction (all its batches), so a failure
+leaves nothing of it half-written; ids are content hashes, so re-ingesting the
+same input writes nothing new and embeds nothing again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from graphmem.embed import Embedder
+from graphmem.ids import node_id
+from graphmem.records import ConversationRecord, SessionRecord, TurnRecord
+from graphmem.settings import Settings
+from graphmem.store import GraphStore, Statement, chunked
+
+__all__ = ["IngestReport", "IngestPipeline", "Progress", "SEQ_STRIDE"]
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+"""``progress(stage, done, total)`` callback used by the CLI's progress bars."""
+
+SEQ_STRIDE = 1_000_000
+"""Turn order key: ``seq = session_number * SEQ_STRIDE + index_in_session``."""
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did.
+
+    Attributes:
+        conversations, sessions: how many were read from the sources.
+        turns_read: turns read from the sources.
+        turns_added: turns newly stored (the rest were already there).
+        units_embedded: texts embedded per unit kind.
+        seconds: wall time; stage_seconds: time per stage.
+    """
+
+    sources: list[str] = field(default_factory=list)
+    conversations: int = 0
+    sessions: int = 0
+    turns_read: int = 0
+    turns_added: int = 0
+    units_embedded: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+    def add_time(self, stage: str, seconds: float) -> None:
+        """Accumulate ``seconds`` under ``stage``."""
+        self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + seconds
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready view."""
+        return {
+            "sources": self.sources,
+            "conversations": self.conversations,
+            "sessions": self.sessions,
+            "turns_read": self.turns_read,
+            "turns_added": self.turns_added,
+            "units_embedded": dict(self.units_embedded),
+            "seconds": round(self.seconds, 3),
+            "stage_seconds": {k: round(v, 3) for k, v in self.stage_seconds.items()},
+        }
+
+    def _repr_html_(self) -> str:
+        rows = "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in self.to_dict().items())
+        return f"<table>{rows}</table>"
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+@dataclass
+class _Turn:
+    id: str
+    session: SessionRecord
+    session_id: str
+    index: int
+    record: TurnRecord
+
+    @property
+    def seq(self) -> int:
+        return self.session.number * SEQ_STRIDE + self.index
+
+
+class IngestPipeline:
+    """Runs the ingestion stages for one namespace of one store.
+
+    Args:
+        store: an open graph store.
+        embedder: the sentence embedder.
+        settings: batch sizes and other knobs.
+        namespace: the tenant written to.
+        on_committed: called after each conversation's transaction commits with
+            ``{unit: (ids, vectors)}`` of the new embeddings, so derived caches
+            (ANN indexes) can be updated.
+    """
+
+    def __init__(
+        self,
+        store: GraphStore,
+        embedder: Embedder,
+        settings: Settings,
+        namespace: str,
+        on_committed: Callable[[dict[str, tuple[list[str], np.ndarray]]], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.settings = settings
+        self.namespace = namespace
+        self.on_committed = on_committed
+
+    def run(self, records: Sequence[ConversationRecord], progress: Progress | None = None, report: IngestReport | None = None) -> IngestReport:
+        """Ingest ``records``; one transaction per conversation."""
+        report = report or IngestReport()
+        started = time.perf_counter()
+        total_turns = sum(r.turn_count for r in records)
+        done = 0
+        for record in records:
+            self._ingest_conversation(record, report)
+            done += record.turn_count
+            if progress:
+                progress("ingest", done, total_turns)
+        report.seconds += time.perf_counter() - started
+        return report
+
+    # ------------------------------------------------------------------ stages
+    def _ingest_conversation(self, record: ConversationRecord, report: IngestReport) -> None:
+        ns = self.namespace
+        conv_id = node_id(ns, "conversation", record.key)
+        turns: list[_Turn] = []
+        session_ids: dict[str, str] = {}
+        for session in record.sessions:
+            sid = session_ids[session.key] = node_id(ns, "session", record.key, session.key)
+            for index, turn in enumerate(session.turns):
+                tid = node_id(ns, "turn", record.key, session.key, index, turn.speaker, turn.text, turn.caption)
+                turns.append(_Turn(tid, session, sid, index, turn))
+        report.conversations += 1
+        report.sessions += len(record.sessions)
+        report.turns_read += len(turns)
+
+        t0 = time.perf_counter()
+        existing = self._existing_turn_ids([t.id for t in turns])
+        new_turns = [t for t in turns if t.id not in existing]
+        report.add_time("lookup", time.perf_counter() - t0)
+        if not new_turns:
+            logger.info("conversation %r: all %d turns already stored", record.key, len(turns))
+            return
+
+        t0 = time.perf_counter()
+        vectors = self.embedder.encode([t.record.indexed_text for t in new_turns])
+        report.add_time("embed", time.perf_counter() - t0)
+        report.units_embedded["turn"] = report.units_embedded.get("turn", 0) + len(new_turns)
+        turn_vectors = {t.id: v for t, v in zip(new_turns, vectors)}
+
+        t0 = time.perf_counter()
+        touched_sessions = [s for s in record.sessions if any(t.session is s for t in new_turns)]
+        session_vectors = self._session_vectors(touched_sessions, session_ids, turns, turn_vectors)
+        statements: list[Statement] = []
+        statements.append(("write/merge_conversations", {"rows": [{
+            "id": conv_id,
+            "props": {"namespace": ns, "key": record.key, "speakers": list(record.speakers), "source": record.source,
+                      **{f"meta_{k}": v for k, v in record.metadata}},
+        }]}))
+        statements.append(("write/merge_sessions", {"rows": [{
+            "id": session_ids[s.key], "conversation_id": conv_id,
+            "props": {"namespace": ns, "conversation_id": record.key, "key": s.key, "number": s.number,
+                      "started_at": _iso(s.started_at), "date_text": s.date_text,
+                      "preview": " / ".join(f"{t.speaker}: {t.text}" for t in s.turns[:3])[:500]},
+        } for s in touched_sessions]}))
+        turn_rows = [{
+            "id": t.id, "session_id": t.session_id,
+            "props": {"namespace": ns, "conversation_id": record.key, "session_key": t.session.key,
+                      "session_number": t.session.number, "index": t.index, "seq": t.seq,
+                      "speaker": t.record.speaker, "text": t.record.text, "caption": t.record.caption,
+                      "source_id": t.record.source_id, "timestamp": _iso(t.record.timestamp),
+                      "embedding": turn_vectors[t.id].tolist()},
+        } for t in new_turns]
+        for rows in chunked(turn_rows, self.settings.write_batch_size):
+            statements.append(("write/merge_turns", {"rows": list(rows)}))
+        statements.extend(("write/merge_next_turns", {"rows": list(rows)})
+                          for rows in chunked(self._next_links(record.key, turns, existing), self.settings.write_batch_size))
+        statements.append(("write/set_session_embeddings", {"rows": [
+            {"id": sid, "embedding": vec.tolist()} for sid, vec in session_vectors.items()]}))
+        self.store.write(statements)
+        report.add_time("write", time.perf_counter() - t0)
+        report.turns_added += len(new_turns)
+        logger.info("conversation %r: stored %d new turns (%d already there)", record.key, len(new_turns), len(existing))
+        if self.on_committed:
+            t0 = time.perf_counter()
+            self.on_committed({
+                "turn": ([t.id for t in new_turns], vectors),
+                "session": (list(session_vectors), np.stack(list(session_vectors.values())) if session_vectors else np.zeros((0, vectors.shape[1]), np.float32)),
+            })
+            report.add_time("index", time.perf_counter() - t0)
+
+    def _existing_turn_ids(self, ids: list[str]) -> set[str]:
+        found: set[str] = set()
+        for batch in chunked(ids, self.settings.write_batch_size):
+            found.update(r["id"] for r in self.store.read("read/existing_turn_ids", {"ids": list(batch), "namespace": self.namespace}))
+        return found
+
+    def _session_vectors(self, sessions, session_ids, turns, turn_vectors) -> dict[str, np.ndarray]:
+        """Normalised mean of every turn embedding of each touched session (stored + new)."""
+        out: dict[str, np.ndarray] = {}
+        stored: dict[str, list[np.ndarray]] = {}
+        partial = [session_ids[s.key] for s in sessions if any(t.session is s and t.id not in turn_vectors for t in turns)]
+        if partial:
+            for row in self.store.read("read/session_turn_embeddings", {"ids": partial, "namespace": self.namespace}):
+                stored.setdefault(row["session_id"], []).append(np.asarray(row["embedding"], dtype=np.float32))
+        for s in sessions:
+            sid = session_ids[s.key]
+            vecs = [turn_vectors[t.id] for t in turns if t.session is s and t.id in turn_vectors] + stored.get(sid, [])
+            mean = np.mean(vecs, axis=0)
+            out[sid] = (mean / (np.linalg.norm(mean) or 1.0)).astype(np.float32)
+        return out
+
+    def _next_links(self, conversation_key: str, turns: list[_Turn], existing: set[str]) -> list[dict[str, str]]:
+        """NEXT edges along the conversation, including to stored turns around appended sessions."""
+        ordered = sorted(turns, key=lambda t: t.seq)
+        links = [{"src": a.id, "dst": b.id} for a, b in zip(ordered, ordered[1:]) if not (a.id in existing and b.id in existing)]
+        params = {"conversation_id": conversation_key, "namespace": self.namespace}
+        known = {t.id for t in turns}
+        before = self.store.read("read/previous_turn", {**params, "seq": ordered[0].seq})
+        if before and before[0]["id"] not in known:
+            links.append({"src": before[0]["id"], "dst": ordered[0].id})
+        after = self.store.read("read/next_turn", {**params, "seq": ordered[-1].seq})
+        if after and after[0]["id"] not in known:
+            links.append({"src": ordered[-1].id, "dst": after[0]["id"]})
+        return links

@@ -1,0 +1,131 @@
+"""Loaders: read a conversation source, validate it, return ConversationRecords.
+
+Every loader reads the whole source and validates it before returning, so a bad
+file raises :class:`~graphmem.errors.InputError` (naming the file and the place)
+before anything is written.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+from pathlib import Path
+from typing import Any, Callable
+
+from graphmem.errors import InputError
+from graphmem.loaders.jsonl import load_jsonl
+from graphmem.loaders.locomo import is_locomo, parse_locomo
+from graphmem.loaders.native import is_native, parse_native
+from graphmem.loaders.transcript import load_transcript
+from graphmem.records import ConversationRecord
+
+__all__ = ["FORMATS", "load", "read_json"]
+
+logger = logging.getLogger(__name__)
+
+FORMATS = ("auto", "locomo", "jsonl", "transcript", "native")
+
+
+def read_text(path: Path) -> str:
+    """Read a UTF-8 (optionally gzipped) text file, with a clear error on failure."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, expected a file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise InputError(f"{path}: corrupt gzip data: {exc}") from exc
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputError(f"{path}:{line}:{col}: invalid UTF-8 (byte 0x{raw[exc.start]:02x})") from exc
+
+
+def read_json(path: Path, text: str | None = None) -> Any:
+    """Parse a JSON file; a syntax error names the line and column."""
+    text = read_text(path) if text is None else text
+    if not text.strip():
+        raise InputError(f"{path}: empty file")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}:{exc.lineno}:{exc.colno}: malformed JSON: {exc.msg}") from exc
+    except RecursionError as exc:
+        raise InputError(f"{path}: JSON nested too deeply") from exc
+
+
+def _detect(path: Path, text: str) -> str:
+    name = path.name.lower().removesuffix(".gz")
+    if name.endswith(".jsonl") or name.endswith(".ndjson"):
+        return "jsonl"
+    if name.endswith(".json"):
+        return "json"
+    stripped = text.lstrip()
+    if stripped.startswith("[") or stripped.startswith("{"):
+        first_line = stripped.split("\n", 1)[0].strip()
+        if first_line.startswith("{") and first_line.endswith("}") and "\n" in stripped.strip():
+            return "jsonl"
+        return "json"
+    return "transcript"
+
+
+def load(
+    source: str | Path,
+    format: str = "auto",
+    conversation_id: str | None = None,
+) -> list[ConversationRecord]:
+    """Load and validate every conversation in ``source``.
+
+    Args:
+        source: path to a file (``.json``, ``.jsonl``, ``.txt``; ``.gz`` allowed).
+        format: ``auto``, ``locomo``, ``jsonl``, ``transcript`` or ``native``.
+        conversation_id: key for sources without one (JSONL, transcripts);
+            defaults to the file name without extensions.
+
+    Returns:
+        The conversations, validated.
+
+    Raises:
+        InputError: the file is missing, unreadable, malformed or invalid; the
+            message names the file and the place.
+    """
+    if format not in FORMATS:
+        raise InputError(f"unknown format {format!r}; expected one of {', '.join(FORMATS)}")
+    path = Path(source)
+    text = read_text(path)
+    kind = _detect(path, text) if format == "auto" else format
+    default_key = conversation_id or path.name.split(".")[0] or "conversation"
+    loaders: dict[str, Callable[[], list[ConversationRecord]]] = {
+        "jsonl": lambda: load_jsonl(path, text, default_key),
+        "transcript": lambda: load_transcript(path, text, default_key),
+        "locomo": lambda: parse_locomo(path, read_json(path, text)),
+        "native": lambda: parse_native(path, read_json(path, text)),
+    }
+    if kind == "json":
+        data = read_json(path, text)
+        if is_locomo(data):
+            kind = "locomo"
+        elif is_native(data):
+            kind = "native"
+        else:
+            raise InputError(
+                f"{path}: unrecognised JSON layout: expected a LoCoMo list of samples with "
+                "'conversation', or a native conversation object with 'sessions' "
+                "(see schemas/conversation.schema.json)"
+            )
+        records = parse_locomo(path, data) if kind == "locomo" else parse_native(path, data)
+    else:
+        records = loaders[kind]()
+    if not records:
+        raise InputError(f"{path}: no conversations found")
+    logger.info("loaded %d conversation(s) from %s as %s", len(records), path, kind)
+    return records

@@ -1,0 +1,32 @@
+"""Lenient parsing of the date strings conversation sources carry."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+__all__ = ["parse_datetime"]
+
+
+def parse_datetime(value: object) -> datetime | None:
+    """Parse a source date such as ``"1:56 pm on 8 May, 2023"``, ISO 8601 or
+    ``"2023/05/20 (Sat) 02:21"``; ``None`` when it is not a recognisable date.
+
+    Time-zone-aware values are converted to naive UTC so that all timestamps compare.
+    """
+    if not isinstance(value, str) or not value.strip():
+        return None
+    from dateutil import parser as date_parser  # lazy: only loaders need it
+
+    text = value.strip()
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            parsed = date_parser.parse(text, fuzzy=True)
+        except (ValueError, OverflowError):
+            return None
+    if parsed.tzinfo is not None:
+        from datetime import timezone
+
+        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+    return parsed

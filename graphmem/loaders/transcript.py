@@ -1,0 +1,54 @@
+"""Plain ``Speaker: text`` transcripts."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from graphmem.errors import InputError
+from graphmem.loaders.dates import parse_datetime
+from graphmem.records import ConversationRecord, SessionRecord, TurnRecord
+
+__all__ = ["load_transcript"]
+
+_TURN = re.compile(r"^(?P<speaker>[^:\n]{1,80}?)\s*:\s+(?P<text>\S.*)$")
+_SESSION = re.compile(r"^#+\s*session\b[^:]*(?::\s*(?P<date>.+))?$", re.IGNORECASE)
+
+
+def load_transcript(path: Path, text: str, conversation_key: str) -> list[ConversationRecord]:
+    """Parse a transcript: one ``Speaker: text`` per line.
+
+    A line starting with whitespace continues the previous turn. A header line
+    ``# Session N: <date>`` starts a new session (optional). Blank lines are
+    ignored. Any other line is an error naming its line number.
+    """
+    sessions: list[tuple[str | None, list[TurnRecord]]] = [(None, [])]
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        header = _SESSION.match(line.strip())
+        if header:
+            date_text = (header.group("date") or "").strip() or None
+            if sessions[-1][1] or sessions[-1][0] is not None:
+                sessions.append((date_text, []))
+            else:
+                sessions[-1] = (date_text, [])
+            continue
+        turns = sessions[-1][1]
+        if line[0].isspace() and turns:
+            last = turns[-1]
+            turns[-1] = TurnRecord(speaker=last.speaker, text=f"{last.text}\n{line.strip()}", timestamp=last.timestamp)
+            continue
+        match = _TURN.match(line.rstrip())
+        if not match:
+            raise InputError(f"{path}:{lineno}: expected 'Speaker: text', got {line.strip()[:60]!r}")
+        date = parse_datetime(sessions[-1][0])
+        turns.append(TurnRecord(speaker=match.group("speaker").strip(), text=match.group("text").rstrip(), timestamp=date))
+    records = [
+        SessionRecord(key=str(i + 1), number=i + 1, started_at=parse_datetime(d), date_text=d, turns=tuple(t))
+        for i, (d, t) in enumerate(s for s in sessions if s[1])
+    ]
+    if not records:
+        raise InputError(f"{path}: no turns found (expected lines of the form 'Speaker: text')")
+    speakers = tuple(dict.fromkeys(t.speaker for s in records for t in s.turns))
+    return [ConversationRecord(key=conversation_key, sessions=tuple(records), speakers=speakers, source=str(path))]

@@ -1,0 +1,62 @@
+"""Plain records for loaded conversations, before they become graph nodes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+__all__ = ["TurnRecord", "SessionRecord", "ConversationRecord"]
+
+
+@dataclass(frozen=True)
+class TurnRecord:
+    """One utterance as loaded from a source.
+
+    Attributes:
+        speaker: who said it (verbatim).
+        text: what was said (verbatim).
+        source_id: the id the source gave it (LoCoMo ``dia_id``), if any.
+        timestamp: when it was said, if the source says.
+        caption: a description of an attached image (LoCoMo ``blip_caption``).
+        metadata: other fields the source carried (scalar values only).
+    """
+
+    speaker: str
+    text: str
+    source_id: str | None = None
+    timestamp: datetime | None = None
+    caption: str | None = None
+    metadata: tuple[tuple[str, object], ...] = ()
+
+    @property
+    def indexed_text(self) -> str:
+        """The text used for embedding and keyword search: speaker, text and caption."""
+        base = f"{self.speaker}: {self.text}"
+        return f"{base} [image: {self.caption}]" if self.caption else base
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """One sitting of a conversation."""
+
+    key: str
+    number: int
+    started_at: datetime | None = None
+    date_text: str | None = None
+    turns: tuple[TurnRecord, ...] = ()
+
+
+@dataclass(frozen=True)
+class ConversationRecord:
+    """A dialogue of one or more sessions, as loaded from ``source``."""
+
+    key: str
+    sessions: tuple[SessionRecord, ...]
+    speakers: tuple[str, ...] = ()
+    source: str = ""
+    metadata: tuple[tuple[str, object], ...] = field(default=())
+
+    @property
+    def turn_count(self) -> int:
+        """Number of turns over all sessions."""
+        return sum(len(s.turns) for s in self.sessions)

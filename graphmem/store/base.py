@@ -1,0 +1,89 @@
+"""The store contract: run a named query with parameters, run a batch in one
+transaction, apply the schema, close. Everything else is built on it."""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+from graphmem.errors import ClosedError
+from graphmem.resources import query_names, query_text
+
+__all__ = ["GraphStore", "Statement", "chunked"]
+
+logger = logging.getLogger(__name__)
+
+Statement = tuple[str, Mapping[str, Any]]
+"""A named query and its parameters, e.g. ``("write/merge_turns", {"rows": [...]})``."""
+
+
+def chunked(rows: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    """Split ``rows`` into consecutive slices of at most ``size`` items."""
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+class GraphStore(ABC):
+    """A graph database that runs graphmem's named Cypher statements.
+
+    Subclasses implement the four primitives; queries are always loaded from the
+    shipped ``cypher/`` files by name, and every value is passed as a parameter.
+    """
+
+    kind: str = "abstract"
+    #: query names this backend overrides with a dialect-specific file under ``cypher/<kind>/``
+    dialect_overrides: frozenset[str] = frozenset()
+
+    def __init__(self) -> None:
+        self._closed = False
+
+    # ---- helpers shared by every backend
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ClosedError(f"{self.describe()} is closed")
+
+    def statement_text(self, name: str) -> str:
+        """The Cypher text this backend runs for query ``name``."""
+        if name in self.dialect_overrides:
+            return query_text(f"{self.kind}/{name}")
+        return query_text(name)
+
+    def schema_statements(self) -> list[str]:
+        """Names of the schema statements, in the order they are applied."""
+        return [n for n in query_names() if n.startswith("schema/")]
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` ran."""
+        return self._closed
+
+    # ---- the contract
+    @abstractmethod
+    def describe(self) -> str:
+        """A human-readable location, e.g. ``embedded:/path`` or ``bolt://host:7687``."""
+
+    @abstractmethod
+    def cache_dir(self, namespace_slug: str) -> Path:
+        """Directory for the derived caches (ANN, lexical) of one namespace."""
+
+    @abstractmethod
+    def apply_schema(self) -> None:
+        """Create constraints and indexes idempotently."""
+
+    @abstractmethod
+    def read(self, name: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run the read query ``name`` and return its rows as dicts."""
+
+    @abstractmethod
+    def write(self, statements: Sequence[Statement]) -> None:
+        """Run ``statements`` in order, in ONE transaction: all or nothing."""
+
+    @abstractmethod
+    def run_cypher(self, text: str, params: Mapping[str, Any] | None = None, *, write: bool = False) -> list[dict[str, Any]]:
+        """Run user-supplied Cypher (read-only unless ``write``), rows as JSON-ready dicts."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the connection or database; idempotent."""

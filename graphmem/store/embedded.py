@@ -1,0 +1,171 @@
+"""The embedded backend: ArcadeDB in-process through ``arcadedb-embedded``."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from contextlib import contextmanager, ExitStack
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterator, Mapping, Sequence
+
+from graphmem.errors import ConfigurationError, StorageError, StoreUnavailableError
+from graphmem.store.base import GraphStore, Statement
+
+__all__ = ["EmbeddedStore"]
+
+logger = logging.getLogger(__name__)
+
+_JVM_LOCK = threading.Lock()
+_OPEN_LOCK = threading.Lock()
+# path -> [database, refcount]: ArcadeDB opens a directory once per process, so
+# several Memory objects on the same directory share one database handle.
+_OPEN: dict[str, list[Any]] = {}
+_RESOURCE_STACK = ExitStack()
+
+
+def _import_arcadedb():
+    try:
+        import arcadedb_embedded
+    except ImportError as exc:  # pragma: no cover - it is a hard dependency
+        raise ConfigurationError("the embedded store needs the 'arcadedb-embedded' package: pip install arcadedb-embedded") from exc
+    return arcadedb_embedded
+
+
+@contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Silence the JVM's start-up banner (written straight to fd 2 by the JVM)."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _ensure_jvm(heap: str) -> None:
+    adb = _import_arcadedb()
+    import jpype
+
+    with _JVM_LOCK:
+        if jpype.isJVMStarted():
+            return
+        config = Path(_RESOURCE_STACK.enter_context(resources.as_file(resources.files("graphmem").joinpath("data", "arcadedb-logging.properties"))))
+        os.environ.setdefault("ARCADEDB_JVM_ERROR_FILE", str(Path(os.environ.get("TMPDIR", "/tmp")) / "graphmem-jvm-error-%p.log"))
+        with _quiet_stderr():
+            adb.jvm.start_jvm(heap_size=heap, jvm_args=[f"-Djava.util.logging.config.file={config}"])
+        logger.debug("started the JVM for ArcadeDB (heap %s)", heap)
+
+
+
+class EmbeddedStore(GraphStore):
+    """ArcadeDB running inside this process, data in ``directory``.
+
+    Layout: ``directory/db`` holds the database, ``directory/cache`` the derived
+    ANN/lexical caches. Nothing is written outside ``directory`` except the
+    engine's warning log in the temp directory.
+    """
+
+    kind = "embedded"
+
+    def __init__(self, directory: str | os.PathLike[str], *, jvm_heap: str = "2g") -> None:
+        super().__init__()
+        self.directory = Path(directory).expanduser().resolve()
+        self._jvm_heap = jvm_heap
+        self._db: Any = None
+        self._key = str(self.directory / "db")
+
+    def describe(self) -> str:
+        return f"embedded:{self.directory}"
+
+    def cache_dir(self, namespace_slug: str) -> Path:
+        return self.directory / "cache" / namespace_slug
+
+    def open(self) -> "EmbeddedStore":
+        """Open (creating if needed) the database directory and apply the schema."""
+        if self.directory.exists() and not self.directory.is_dir():
+            raise ConfigurationError(f"store location {self.directory} exists and is not a directory")
+        adb = _import_arcadedb()
+        _ensure_jvm(self._jvm_heap)
+        with _OPEN_LOCK:
+            entry = _OPEN.get(self._key)
+            if entry is None:
+                try:
+                    self.directory.mkdir(parents=True, exist_ok=True)
+                    if adb.database_exists(self._key):
+                        db = adb.open_database(self._key)
+                    else:
+                        db = adb.create_database(self._key)
+                except Exception as exc:
+                    message = str(exc)
+                    if "lock" in message.lower():
+                        raise StoreUnavailableError(
+                            f"store {self.directory} is in use by another process (the embedded store allows one process at a time)"
+                        ) from exc
+                    raise StorageError(f"cannot open store {self.directory}: {message}") from exc
+                entry = _OPEN[self._key] = [db, 0]
+            entry[1] += 1
+            self._db = entry[0]
+        self.apply_schema()
+        return self
+
+    def apply_schema(self) -> None:
+        self._check_open()
+        for name in self.schema_statements():
+            self._command_tx([(name, {})])
+
+    def _command_tx(self, statements: Sequence[Statement]) -> None:
+        try:
+            with self._db.transaction():
+                for name, params in statements:
+                    self._db.command("opencypher", self.statement_text(name), dict(params))
+        except Exception as exc:
+            raise StorageError(f"write failed in {self.describe()} ({', '.join(sorted({n for n, _ in statements}))}): {exc}") from exc
+
+    def read(self, name: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        self._check_open()
+        try:
+            return self._db.query("opencypher", self.statement_text(name), dict(params or {})).to_list()
+        except Exception as exc:
+            raise StorageError(f"query {name} failed in {self.describe()}: {exc}") from exc
+
+    def write(self, statements: Sequence[Statement]) -> None:
+        self._check_open()
+        if statements:
+            self._command_tx(statements)
+
+    def run_cypher(self, text: str, params: Mapping[str, Any] | None = None, *, write: bool = False) -> list[dict[str, Any]]:
+        self._check_open()
+        try:
+            if write:
+                with self._db.transaction():
+                    return self._db.command("opencypher", text, dict(params or {})).to_json_list()
+            return self._db.query("opencypher", text, dict(params or {})).to_json_list()
+        except Exception as exc:
+            raise StorageError(f"cypher failed: {str(exc).splitlines()[0] if str(exc) else exc}") from exc
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._db is None:
+            return
+        with _OPEN_LOCK:
+            entry = _OPEN.get(self._key)
+            if entry is not None:
+                entry[1] -= 1
+                if entry[1] <= 0:
+                    del _OPEN[self._key]
+                    try:
+                        entry[0].close()
+                    except Exception:  # closing must not mask the caller's error
+                        logger.warning("error closing %s", self.describe(), exc_info=True)
+        self._db = None
