@@ -62,7 +62,7 @@ class SearchService:
             def fetch() -> tuple[list[str], np.ndarray]:
                 rows = self.store.read(read_query, params)
                 ids = [r["id"] for r in rows]
-                vectors = np.asarray([r["embedding"] for r in rows], dtype=np.float32).reshape(len(rows), -1)
+                vectors = np.asarray([r["embedding"] for r in rows], dtype=np.float32).reshape(len(rows), self.embedder.dimension)
                 return ids, vectors
 
             state = index.load_or_rebuild(count, self.settings.embedding_model, fetch)

@@ -1,0 +1,95 @@
+"""The graphmem CLI, in-process through typer's runner, on the real embedded store."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from samples import write_native
+
+from graphmem.cli import app
+
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def test_ingest_search_stats_cypher(tmp_path):
+    store = str(tmp_path / "store")
+    source = write_native(tmp_path)
+    result = invoke("ingest", str(source), "--store", store, "--namespace", "cli", "--json")
+    assert result.exit_code == 0, result.output
+    (report,) = json.loads(result.stdout)
+    assert report["turns_added"] == 10
+
+    result = invoke("stats", "--store", store, "--namespace", "cli", "--json")
+    stats = json.loads(result.stdout)
+    assert stats["nodes"] == {"Conversation": 1, "Session": 2, "Turn": 10}
+
+    again = invoke("ingest", str(source), "--store", store, "--namespace", "cli", "--json")
+    assert json.loads(again.stdout)[0]["turns_added"] == 0
+    assert json.loads(invoke("stats", "--store", store, "--namespace", "cli", "--json").stdout) == stats
+
+    result = invoke("search", "copper tape for slugs", "--store", store, "--namespace", "cli", "-k", "2", "--json")
+    hits = json.loads(result.stdout)
+    assert len(hits) == 2 and hits[0]["source_id"] == "G2:3"
+    assert {"node_id", "unit", "text", "score", "strategy", "source_id", "session_number", "speaker", "timestamp"} <= set(hits[0])
+
+    result = invoke("search", "copper tape for slugs", "--store", store, "--namespace", "cli", "-k", "2")
+    assert result.exit_code == 0 and "G2:3" in result.stdout
+
+    result = invoke("cypher", "MATCH (t:Turn) WHERE t.namespace = $namespace AND t.speaker = $who RETURN count(t) AS n",
+                    "--param", "who=Alice", "--store", store, "--namespace", "cli", "--json")
+    assert json.loads(result.stdout) == [{"n": 5}]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ('{"id": "x", "sessions": [', "malformed JSON"),
+        ('{"id": "x", "sessions": [{"turns": [{"speaker": "A"}]}]}', "'text' is a required property"),
+        ('[]', "unrecognised JSON layout"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_and_stores_nothing(tmp_path, content, expected):
+    store = str(tmp_path / "store")
+    good = write_native(tmp_path)
+    bad = tmp_path / "bad.json"
+    bad.write_text(content, encoding="utf-8")
+    result = invoke("ingest", str(good), str(bad), "--store", store, "--namespace", "cli-bad")
+    assert result.exit_code == 2
+    assert expected in result.stderr and "bad.json" in result.stderr
+    assert "Traceback" not in result.output
+    assert len(result.stderr.strip().splitlines()) <= 3  # one message (rich may wrap it)
+    stats = json.loads(invoke("stats", "--store", store, "--namespace", "cli-bad", "--json").stdout)
+    assert stats["nodes"] == {}
+
+
+def test_missing_file_exits_2(tmp_path):
+    result = invoke("ingest", str(tmp_path / "nope.jsonl"), "--store", str(tmp_path / "s"))
+    assert result.exit_code == 2 and "no such file" in result.stderr
+
+
+def test_bad_param_and_bad_cypher(tmp_path):
+    store = str(tmp_path / "store")
+    assert invoke("cypher", "RETURN 1 AS x", "--param", "oops", "--store", store).exit_code == 2
+    result = invoke("cypher", "MATCH (n RETURN n", "--store", store)
+    assert result.exit_code == 1 and "cypher failed" in result.stderr
+
+
+def test_demo_runs_end_to_end(tmp_path):
+    result = invoke("demo", "--store", str(tmp_path / "demo"))
+    assert result.exit_code == 0, result.output
+    assert "Biscuit" in result.stdout  # the dog's name comes back for "What is the name of Tom's dog?"
+    assert "'Turn': 42" in result.stdout
+
+
+def test_default_store_from_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRAPHMEM_STORE", str(tmp_path / "env-store"))
+    result = invoke("stats", "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["store"] == f"embedded:{tmp_path / 'env-store'}"

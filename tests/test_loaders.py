@@ -1,0 +1,121 @@
+"""Loaders: every format parsed into the same records; bad input refused with file and place."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from graphmem.errors import InputError
+from graphmem.loaders import load
+
+LOCOMO = [{
+    "sample_id": "conv-x",
+    "conversation": {
+        "speaker_a": "Ann", "speaker_b": "Bo",
+        "session_1_date_time": "1:56 pm on 8 May, 2023",
+        "session_1": [
+            {"speaker": "Ann", "dia_id": "D1:1", "text": "I adopted a cat named Miso."},
+            {"speaker": "Bo", "dia_id": "D1:2", "text": "Cute! Here is my garden.", "blip_caption": "a photo of tomatoes"},
+        ],
+        "session_2_date_time": "10:37 am on 27 June, 2023",
+        "session_2": [{"speaker": "Ann", "dia_id": "D2:1", "text": "Miso knocked over my plant."}],
+    },
+    "qa": [],
+}]
+
+
+def write(tmp_path: Path, name: str, content: str | bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    return path
+
+
+def test_locomo_layout(tmp_path):
+    (conv,) = load(write(tmp_path, "x.json", json.dumps(LOCOMO)))
+    assert conv.key == "conv-x"
+    assert conv.speakers == ("Ann", "Bo")
+    assert [s.number for s in conv.sessions] == [1, 2]
+    assert conv.sessions[0].started_at.isoformat() == "2023-05-08T13:56:00"
+    turn = conv.sessions[0].turns[1]
+    assert (turn.source_id, turn.caption) == ("D1:2", "a photo of tomatoes")
+    assert turn.indexed_text == "Bo: Cute! Here is my garden. [image: a photo of tomatoes]"
+
+
+def test_locomo_gzip_is_read(tmp_path):
+    (conv,) = load(write(tmp_path, "x.json.gz", gzip.compress(json.dumps(LOCOMO).encode())))
+    assert conv.turn_count == 3
+
+
+def test_jsonl_messages(tmp_path):
+    lines = [
+        {"role": "user", "content": "I moved to Lisbon.", "timestamp": "2024-01-02T10:00:00Z"},
+        {"speaker": "assistant", "text": "How is it?", "id": 7},
+        {"role": "user", "content": "Sunny.", "session": "2"},
+    ]
+    (conv,) = load(write(tmp_path, "chat.jsonl", "\n".join(json.dumps(x) for x in lines) + "\n"))
+    assert conv.key == "chat"
+    assert [len(s.turns) for s in conv.sessions] == [2, 1]
+    assert conv.sessions[0].turns[0].timestamp.isoformat() == "2024-01-02T10:00:00"
+    assert conv.sessions[0].turns[1].source_id == "7"
+    assert conv.speakers == ("user", "assistant")
+
+
+def test_transcript_with_sessions_and_continuations(tmp_path):
+    text = "# Session 1: 2024-02-01\nAnn: Hello there\n  and welcome\nBo: Hi: nice to meet you\n\n# Session 2: 2024-02-09\nAnn: Back again\n"
+    (conv,) = load(write(tmp_path, "talk.txt", text), conversation_id="talk-1")
+    assert conv.key == "talk-1"
+    assert [len(s.turns) for s in conv.sessions] == [2, 1]
+    assert conv.sessions[0].turns[0].text == "Hello there\nand welcome"
+    assert conv.sessions[0].turns[1].text == "Hi: nice to meet you"
+    assert conv.sessions[1].started_at.isoformat() == "2024-02-09T00:00:00"
+
+
+def test_native_format(tmp_path):
+    doc = {"id": "n1", "sessions": [{"id": "a", "started_at": "2024-05-01T09:00:00", "turns": [
+        {"speaker": "Zoë", "text": "Olá! 🌍 وصلت", "id": "t1", "caption": "a map"}]}]}
+    (conv,) = load(write(tmp_path, "n.json", json.dumps(doc, ensure_ascii=False)))
+    turn = conv.sessions[0].turns[0]
+    assert (conv.key, conv.sessions[0].key, turn.speaker, turn.text, turn.source_id) == ("n1", "a", "Zoë", "Olá! 🌍 وصلت", "t1")
+    assert turn.timestamp.isoformat() == "2024-05-01T09:00:00"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "fmt", "expected"),
+    [
+        ("bad.json", '[{"sample_id": "a",\n  "conversation": {]', "auto", r"bad\.json:2:\d+: malformed JSON"),
+        ("t.json", json.dumps(LOCOMO)[:-40], "auto", r"t\.json:1:\d+: malformed JSON"),
+        ("empty.json", "  \n", "auto", r"empty\.json: empty file"),
+        ("wrong.json", json.dumps({"hello": 1}), "auto", r"unrecognised JSON layout"),
+        ("types.json", json.dumps([{"sample_id": "a", "conversation": {"session_1": [{"speaker": 3, "dia_id": "D1:1", "text": "x"}]}}]), "auto",
+         r"types\.json: \[0\]\.conversation\.session_1\[0\]\.speaker: expected a string, got int"),
+        ("missing.json", json.dumps([{"sample_id": "a", "conversation": {"session_1": [{"speaker": "A", "text": "x"}]}}]), "auto",
+         r"missing\.json: \[0\]\.conversation\.session_1\[0\]: missing field 'dia_id'"),
+        ("nosess.json", json.dumps([{"sample_id": "a", "conversation": {"speaker_a": "A"}}]), "auto", r"no sessions with turns"),
+        ("blank.json", json.dumps([{"sample_id": "a", "conversation": {"session_1": [{"speaker": "A", "dia_id": "D1:1", "text": "   "}]}}]), "auto", r"empty turn"),
+        ("m.jsonl", '{"role": "user", "content": "hi"}\n{"role": "user", "content": }\n', "auto", r"m\.jsonl:2:\d+: malformed JSON"),
+        ("f.jsonl", '{"role": "user"}\n', "auto", r"f\.jsonl: line 1: missing field 'text' \(or 'content'\)"),
+        ("e.jsonl", "\n\n", "jsonl", r"e\.jsonl: no messages"),
+        ("t.txt", "Ann: hi\nthis line has no speaker\n", "auto", r"t\.txt:2: expected 'Speaker: text'"),
+        ("n.json", json.dumps({"id": "x", "sessions": [{"turns": [{"speaker": "A", "text": 5}]}]}), "native",
+         r"n\.json: \.sessions\[0\]\.turns\[0\]\.text: 5 is not of type 'string'"),
+        ("n2.json", json.dumps({"id": "x", "sessions": []}), "native", r"n2\.json: \.sessions: \[\] should be non-empty"),
+    ],
+)
+def test_bad_input_names_file_and_place(tmp_path, name, content, fmt, expected):
+    with pytest.raises(InputError, match=expected):
+        load(write(tmp_path, name, content), fmt)
+
+
+def test_missing_file_and_invalid_utf8(tmp_path):
+    with pytest.raises(InputError, match=r"nope\.json: no such file"):
+        load(tmp_path / "nope.json")
+    with pytest.raises(InputError, match=r"bin\.txt:2:3: invalid UTF-8"):
+        load(write(tmp_path, "bin.txt", b"Ann: hi\nBo\xff\xfe: x\n"))
+
+
+def test_unknown_format_rejected(tmp_path):
+    with pytest.raises(InputError, match="unknown format 'xml'"):
+        load(write(tmp_path, "a.txt", "A: b"), "xml")

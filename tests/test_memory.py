@@ -1,0 +1,144 @@
+"""The Memory facade on the real embedded database with the real embedding model."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from samples import GARDEN, write_native
+
+from graphmem import ClosedError, InputError, Memory
+from graphmem.errors import ConfigurationError
+
+
+@pytest.fixture()
+def store_dir(tmp_path):
+    return tmp_path / "store"
+
+
+def test_ingest_search_stats_round_trip(tmp_path, store_dir):
+    source = write_native(tmp_path)
+    with Memory.open(store_dir, namespace="t-roundtrip") as memory:
+        report = memory.ingest(source)
+        assert (report.conversations, report.sessions, report.turns_read, report.turns_added) == (1, 2, 10, 10)
+        assert report.units_embedded["turn"] == 10
+        assert report.seconds > 0
+        stats = memory.stats()
+        assert stats["nodes"]["Conversation"] == 1
+        assert stats["nodes"]["Session"] == 2
+        assert stats["nodes"]["Turn"] == 10
+        assert stats["relationships"]["IN"] == 10
+        assert stats["relationships"]["OF"] == 2
+        assert stats["relationships"]["NEXT"] == 9
+
+        hits = memory.search("Which piece did Ben play at his violin recital?", k=3)
+        assert hits[0].source_id in {"G1:6", "G1:4"}
+        top = hits[0]
+        assert top.unit == "turn" and top.strategy == "dense"
+        assert top.speaker == "Ben" and top.conversation_id == "garden-chat"
+        assert top.session_number == 1 and top.session_key == "1"
+        assert top.timestamp == "2024-04-06T09:30:00"
+        assert top.node_id.startswith("turn:")
+        assert 0 < top.score <= 1
+        assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+        sessions = memory.search("slugs eating basil seedlings", k=2, unit="session")
+        assert sessions[0].unit == "session" and sessions[0].session_number == 2
+
+
+def test_reingest_changes_nothing(tmp_path, store_dir):
+    source = write_native(tmp_path)
+    with Memory.open(store_dir, namespace="t-idem") as memory:
+        memory.ingest(source)
+        before = memory.stats()
+        again = memory.ingest(source)
+        assert again.turns_added == 0 and again.units_embedded == {}
+        assert memory.stats() == before
+
+
+def test_appending_a_session_links_to_stored_turns(tmp_path, store_dir):
+    first = dict(GARDEN, sessions=GARDEN["sessions"][:1])
+    with Memory.open(store_dir, namespace="t-append") as memory:
+        memory.ingest(write_native(tmp_path, first, "a.json"))
+        assert memory.stats()["relationships"]["NEXT"] == 5
+        report = memory.ingest(write_native(tmp_path, GARDEN, "b.json"))
+        assert report.turns_added == 4
+        assert memory.stats()["relationships"]["NEXT"] == 9
+        rows = memory.cypher(
+            "MATCH (a:Turn)-[:NEXT]->(b:Turn) WHERE a.namespace = $namespace AND a.source_id = $src RETURN b.source_id AS next",
+            {"src": "G1:6"})
+        assert rows == [{"next": "G2:1"}]
+
+
+def test_namespaces_are_isolated(tmp_path, store_dir):
+    source = write_native(tmp_path)
+    with Memory.open(store_dir, namespace="tenant-a") as a:
+        a.ingest(source)
+    with Memory.open(store_dir, namespace="tenant-b") as b:
+        assert b.stats()["nodes"] == {}
+        assert b.search("violin recital") == []
+    with Memory.open(store_dir, namespace="tenant-a") as a:
+        assert a.stats()["nodes"]["Turn"] == 10
+
+
+def test_index_rebuilt_when_cache_deleted(tmp_path, store_dir):
+    source = write_native(tmp_path)
+    with Memory.open(store_dir, namespace="t-rebuild") as memory:
+        memory.ingest(source)
+        expected = [h.node_id for h in memory.search("copper tape keeps slugs away", k=3)]
+    shutil.rmtree(store_dir / "cache")
+    with Memory.open(store_dir, namespace="t-rebuild") as memory:
+        assert [h.node_id for h in memory.search("copper tape keeps slugs away", k=3)] == expected
+    # a corrupt manifest is treated as stale too
+    manifest = next((store_dir / "cache").rglob("turn.json"))
+    manifest.write_text("{not json", encoding="utf-8")
+    with Memory.open(store_dir, namespace="t-rebuild") as memory:
+        assert [h.node_id for h in memory.search("copper tape keeps slugs away", k=3)] == expected
+    assert json.loads(manifest.read_text(encoding="utf-8"))["ids"]
+
+
+def test_bad_file_stores_nothing(tmp_path, store_dir):
+    bad = tmp_path / "bad.json"
+    doc = json.loads(json.dumps(GARDEN))
+    doc["sessions"][1]["turns"][2]["speaker"] = None
+    bad.write_text(json.dumps(doc), encoding="utf-8")
+    with Memory.open(store_dir, namespace="t-bad") as memory:
+        with pytest.raises(InputError, match=r"bad\.json: \.sessions\[1\]\.turns\[2\]\.speaker"):
+            memory.ingest(bad)
+        assert memory.stats()["nodes"] == {}
+
+
+def test_closed_memory_refuses_use(tmp_path, store_dir):
+    memory = Memory.open(store_dir, namespace="t-closed")
+    memory.close()
+    memory.close()  # idempotent
+    for call in (lambda: memory.search("x"), memory.stats, lambda: memory.ingest(tmp_path / "x.json"), lambda: memory.cypher("RETURN 1")):
+        with pytest.raises(ClosedError):
+            call()
+    unopened = Memory(None, "x")  # type: ignore[arg-type]  # constructing does no I/O
+    with pytest.raises(ClosedError, match="unopened"):
+        unopened.stats()
+
+
+def test_argument_validation(tmp_path, store_dir):
+    with pytest.raises(ConfigurationError):
+        Memory.open(store_dir, namespace="  ")
+    with pytest.raises(ConfigurationError, match="unsupported store URI"):
+        Memory.open("http://example.org/db")
+    with Memory.open(store_dir, namespace="t-args") as memory:
+        for kwargs in ({"query": ""}, {"query": "x", "k": 0}, {"query": "x", "unit": "paragraph"}, {"query": "x", "strategy": "magic"}):
+            with pytest.raises(InputError):
+                memory.search(**kwargs)
+
+
+def test_hostile_names_are_stored_verbatim(tmp_path, store_dir):
+    hostile = "'}) DETACH DELETE n // `x` {$ns}"
+    doc = {"id": hostile, "sessions": [{"turns": [{"speaker": hostile, "text": "Robert'); DROP TABLE turns;-- likes chess"}]}]}
+    with Memory.open(store_dir, namespace=hostile) as memory:
+        memory.ingest(write_native(tmp_path, doc, "h.json"))
+        (hit,) = memory.search("chess", k=1)
+        assert hit.speaker == hostile and hit.conversation_id == hostile
+        assert hit.text == "Robert'); DROP TABLE turns;-- likes chess"
+        assert memory.stats()["nodes"]["Turn"] == 1

@@ -1,0 +1,59 @@
+"""Packaging: shipped Cypher and schemas load from the installed package; the public surface is pinned."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+import graphmem
+from graphmem.errors import ConfigurationError
+from graphmem.resources import query_names, query_text, schema
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_public_api_is_pinned():
+    assert sorted(graphmem.__all__) == sorted([
+        "ClosedError", "ConfigurationError", "ConversationRecord", "GraphmemError", "Hit", "IngestReport",
+        "InputError", "Memory", "SessionRecord", "Settings", "StorageError", "StoreUnavailableError",
+        "TurnRecord", "__version__",
+    ])
+    for name in graphmem.__all__:
+        assert hasattr(graphmem, name)
+        if name != "__version__":
+            assert getattr(graphmem, name).__doc__, f"{name} has no docstring"
+
+
+def test_every_query_loads_from_the_installed_package():
+    root = resources.files("graphmem").joinpath("cypher")
+    assert root.is_dir()
+    names = query_names()
+    assert {"write/merge_turns", "read/hydrate_turns", "read/count_nodes"} <= set(names)
+    for name in names:
+        text = query_text(name)
+        assert text.strip(), name
+        body = [line for line in text.splitlines() if line.strip() and not line.strip().startswith("//")]
+        assert body, f"{name} has no statement"
+        assert ";" not in "\n".join(body).rstrip(";"), f"{name} holds more than one statement"
+    if (REPO / "cypher").is_dir():  # running from a checkout: the wheel ships every file
+        on_disk = sorted(str(p.relative_to(REPO / "cypher").with_suffix("")) for p in (REPO / "cypher").rglob("*.cypher"))
+        assert sorted(names) == on_disk
+
+
+def test_writes_are_batched_and_parameterised():
+    for name in query_names():
+        if name.startswith("write/"):
+            assert query_text(name).count("UNWIND $rows AS row") == 1, name
+
+
+def test_unknown_or_malicious_query_names_are_refused():
+    for bad in ("read/nope", "../etc/passwd", "read/count_nodes; DROP"):
+        with pytest.raises(ConfigurationError):
+            query_text(bad)
+
+
+def test_native_schema_ships():
+    doc = schema("conversation.schema.json")
+    assert doc["$defs"]["turn"]["required"] == ["speaker", "text"]
