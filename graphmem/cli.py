@@ -259,6 +259,79 @@ def cypher(
         err.print(f"{len(rows)} row(s)")
 
 
+eval_app = typer.Typer(help="Score retrieval on benchmark data (LoCoMo).", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+
+DEFAULT_EVAL_STRATEGIES = ["bm25", "dense", "auto"]
+
+
+def _metric_table(title: str, report, ks=(1, 3, 5, 10)) -> Table:
+    from graphmem.eval.harness import iter_metric_rows
+
+    table = Table(title=title, title_justify="left")
+    table.add_column("category")
+    table.add_column("n", justify="right")
+    for metric in ("R_all", "R_any", "NDCG"):
+        for k in ks:
+            table.add_column(f"{metric}@{k}", justify="right")
+    for name, count, values in iter_metric_rows(report, ks):
+        table.add_row(name, str(count), *(f"{v:.1f}" for v in values))
+    return table
+
+
+def _run_eval(cases, strategies: list[str], store: Optional[str], keep: bool, rankings: Optional[Path],
+              json_out: Optional[Path], session_by: str, prefix: str) -> None:
+    from graphmem.eval.harness import run_evaluation
+
+    strategies = strategies or DEFAULT_EVAL_STRATEGIES
+    with tempfile.TemporaryDirectory(prefix="graphmem-eval-") as tmp:
+        location = store or str(Path(tmp) / "store")
+        keep_namespaces = keep and store is not None
+        settings = Settings.from_env()
+
+        def open_memory(name: str) -> Memory:
+            return Memory.open(location, f"{prefix}:{name}", settings=settings)
+
+        def cleanup(memory: Memory) -> None:
+            if not keep_namespaces:
+                memory.drop_namespace()
+
+        total = sum(len(c.questions) for c in cases) * len(strategies)
+        with _progress() as bar:
+            task = bar.add_task(f"eval {len(cases)} conversation(s) × {len(strategies)} strategies", total=total)
+            result = run_evaluation(open_memory, cases, strategies, session_by=session_by, rankings=rankings,
+                                    progress=lambda done, _total: bar.update(task, completed=done),
+                                    on_case_done=cleanup)
+    wide = Console(width=max(out.width, 150))  # 14 numeric columns do not fit 80 characters
+    for strategy, levels in result.reports.items():
+        for level, report in levels.items():
+            wide.print(_metric_table(f"{strategy} · {level} level", report))
+    out.print(f"{result.questions} questions scored ({result.skipped} without usable evidence skipped); "
+              f"ingest {result.ingest_seconds:.1f} s; query seconds per strategy: "
+              + ", ".join(f"{k} {v:.1f}" for k, v in result.query_seconds.items()))
+    if json_out:
+        json_out.write_text(json.dumps(result.to_dict(), indent=2), encoding="utf-8")
+        err.print(f"metrics written to {json_out}")
+    if rankings:
+        err.print(f"rankings written to {rankings}")
+
+
+@eval_app.command("locomo")
+def eval_locomo(
+    path: Path = typer.Argument(..., help="LoCoMo file (locomo10.json layout)."),
+    strategy: list[str] = typer.Option([], "--strategy", help="Strategy to score (repeatable; default bm25, dense, auto)."),
+    rankings: Optional[Path] = typer.Option(None, "--rankings", help="Write one JSONL line per question and strategy."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the metrics as JSON."),
+    store: Optional[str] = typer.Option(None, "--store", "-s", help="Store to use (default: a temporary embedded store)."),
+    keep: bool = typer.Option(False, "--keep", help="Keep the evaluation namespaces (with --store)."),
+) -> None:
+    """Ingest each LoCoMo conversation into its own namespace, ask its questions, score R_all/R_any/NDCG@k."""
+    with _errors():
+        from graphmem.eval.locomo import locomo_cases
+
+        _run_eval(locomo_cases(path), strategy, store, keep, rankings, json_out, "number", "eval-locomo")
+
+
 def main() -> None:
     """Entry point of the ``graphmem`` console script."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

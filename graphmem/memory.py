@@ -229,6 +229,26 @@ class Memory:
             "relationships": dict(sorted(rels.items())),
         }
 
+    def drop_namespace(self) -> int:
+        """Delete every node of this namespace (and their relationships) and its caches.
+
+        Other namespaces are untouched. Returns the number of nodes deleted.
+        """
+        self._check()
+        deleted = 0
+        with self._lock:
+            while True:
+                rows = self._store.write_returning("forget/delete_namespace_batch", {"namespace": self._namespace, "limit": 5000})
+                count = int(rows[0]["deleted"]) if rows else 0
+                deleted += count
+                if count == 0:
+                    break
+            service = self._service()
+            service.drop_caches()
+            self._search = None
+        logger.info("dropped namespace %r (%d nodes)", self._namespace, deleted)
+        return deleted
+
     def cypher(self, query: str, params: Mapping[str, Any] | None = None, *, write: bool = False) -> list[dict[str, Any]]:
         """Run Cypher against the store, with parameters; read-only unless ``write``.
 

@@ -70,6 +70,13 @@ class SearchService:
             self._indexes[unit] = index
         return self._indexes[unit]
 
+    def drop_caches(self) -> None:
+        """Forget the in-memory indexes and delete this namespace's cache directory."""
+        import shutil
+
+        self._indexes.clear()
+        shutil.rmtree(self._directory, ignore_errors=True)
+
     def update(self, new: dict[str, tuple[list[str], np.ndarray]]) -> None:
         """Add freshly committed embeddings to the indexes (and save them)."""
         for unit, (ids, vectors) in new.items():

@@ -142,6 +142,14 @@ class EmbeddedStore(GraphStore):
         if statements:
             self._command_tx(statements)
 
+    def write_returning(self, name: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        self._check_open()
+        try:
+            with self._db.transaction():
+                return self._db.command("opencypher", self.statement_text(name), dict(params)).to_list()
+        except Exception as exc:
+            raise StorageError(f"write {name} failed in {self.describe()}: {exc}") from exc
+
     def run_cypher(self, text: str, params: Mapping[str, Any] | None = None, *, write: bool = False) -> list[dict[str, Any]]:
         self._check_open()
         try:
