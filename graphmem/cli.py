@@ -332,6 +332,57 @@ def eval_locomo(
         _run_eval(locomo_cases(path), strategy, store, keep, rankings, json_out, "number", "eval-locomo")
 
 
+bench_app = typer.Typer(help="Benchmarks that print measured figures.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+
+
+def _kv_table(title: str, data: dict[str, Any]) -> Table:
+    table = Table(title=title, show_header=False, title_justify="left")
+    for key, value in data.items():
+        table.add_row(key, json.dumps(value) if isinstance(value, (dict, list)) else str(value))
+    return table
+
+
+@bench_app.command("ingest")
+def bench_ingest_cmd(
+    path: Path = typer.Argument(..., help="Input to ingest (any supported format)."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Ingest PATH into a fresh store and compare with embedding the same texts alone."""
+    with _errors():
+        from graphmem.bench.ingest import bench_ingest
+
+        err.print(f"ingesting {path} into a fresh temporary store, then embedding the same texts alone ...")
+        result = bench_ingest(path, Settings.from_env())
+        _json(result) if as_json else out.print(_kv_table(f"bench ingest {path.name}", result))
+
+
+@bench_app.command("segment")
+def bench_segment_cmd(
+    path: Path = typer.Argument(..., help="Conversations with several sessions (e.g. LoCoMo)."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Score episode segmentation against true session boundaries (Pk, WindowDiff) beside a fixed-size baseline."""
+    with _errors():
+        from graphmem.bench.segment import bench_segment
+
+        result = bench_segment(path, Settings.from_env())
+        if as_json:
+            _json(result)
+            return
+        table = Table(title=f"bench segment {path.name} (lower is better)", title_justify="left")
+        for column in ("conversation", "turns", "sessions", "segments", "k", "Pk", "WindowDiff", "baseline Pk", "baseline WD",
+                       "phase-avg baseline Pk", "phase-avg baseline WD"):
+            table.add_column(column, justify="right")
+        rows = result["conversations"] + [dict(result["mean"], conversation="mean", n="", k="")]
+        for row in rows:
+            table.add_row(str(row.get("conversation")), str(row.get("n")), f"{row['reference_segments']:g}", f"{row['segments']:g}",
+                          str(row.get("k")), f"{row['segmenter']['pk']:.3f}", f"{row['segmenter']['window_diff']:.3f}",
+                          f"{row['baseline']['pk']:.3f}", f"{row['baseline']['window_diff']:.3f}",
+                          f"{row['baseline_phase_mean']['pk']:.3f}", f"{row['baseline_phase_mean']['window_diff']:.3f}")
+        Console(width=max(out.width, 150)).print(table)
+
+
 def main() -> None:
     """Entry point of the ``graphmem`` console script."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

@@ -68,6 +68,13 @@ class Embedder:
                 path = resolve_model_path(self.model)
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
                 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+                try:  # the weight-loading progress bar is noise in a library
+                    from transformers.utils import logging as hf_logging
+
+                    hf_logging.disable_progress_bar()
+                except ImportError:  # pragma: no cover - a transformers-free install
+                    pass
                 try:
                     from sentence_transformers import SentenceTransformer
                 except ImportError as exc:

@@ -52,6 +52,14 @@ class IngestReport:
     units_embedded: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    embedded_texts: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    collect_texts: bool = field(default=False, repr=False)
+
+    def embedded(self, unit: str, texts: Sequence[str]) -> None:
+        """Count ``texts`` as embedded for ``unit`` (kept verbatim when ``collect_texts``)."""
+        self.units_embedded[unit] = self.units_embedded.get(unit, 0) + len(texts)
+        if self.collect_texts:
+            self.embedded_texts.setdefault(unit, []).extend(texts)
 
     def add_time(self, stage: str, seconds: float) -> None:
         """Accumulate ``seconds`` under ``stage``."""
@@ -157,9 +165,10 @@ class IngestPipeline:
             return
 
         t0 = time.perf_counter()
-        vectors = self.embedder.encode([t.record.indexed_text for t in new_turns])
+        texts = [t.record.indexed_text for t in new_turns]
+        vectors = self.embedder.encode(texts)
         report.add_time("embed", time.perf_counter() - t0)
-        report.units_embedded["turn"] = report.units_embedded.get("turn", 0) + len(new_turns)
+        report.embedded("turn", texts)
         turn_vectors = {t.id: v for t, v in zip(new_turns, vectors)}
 
         t0 = time.perf_counter()

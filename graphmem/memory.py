@@ -65,6 +65,7 @@ class Memory:
         self._search: SearchService | None = None
         self._state = _State.UNOPENED
         self._lock = threading.RLock()
+        self._collect_texts = False
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
@@ -184,7 +185,7 @@ class Memory:
             if not all(isinstance(r, ConversationRecord) for r in records):
                 raise InputError("source must be a path or ConversationRecord objects")
             label = "<records>"
-        report = IngestReport(sources=[label])
+        report = IngestReport(sources=[label], collect_texts=self._collect_texts)
         with self._lock:
             service = self._service()
             pipeline = IngestPipeline(self._store, self._embedder, self._settings, self._namespace, on_committed=service.update)

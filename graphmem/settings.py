@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Mapping
 
 from graphmem.errors import ConfigurationError
+from graphmem.segment import SegmenterConfig
 
 __all__ = ["Settings", "default_store_location"]
 
@@ -44,6 +45,7 @@ class Settings:
             stores keep them inside the store directory).
         hnsw_m, hnsw_ef_construction, hnsw_ef: hnswlib parameters.
         jvm_heap: max heap of the embedded database's JVM.
+        segmenter: episode segmentation knobs (:class:`graphmem.segment.SegmenterConfig`).
         neo4j_user, neo4j_password: Bolt credentials (also from the environment).
     """
 
@@ -59,7 +61,7 @@ class Settings:
     jvm_heap: str = "2g"
     neo4j_user: str | None = None
     neo4j_password: str | None = field(default=None, repr=False)
-    extra: tuple[tuple[str, object], ...] = ()
+    segmenter: SegmenterConfig = field(default_factory=SegmenterConfig)
 
     def __post_init__(self) -> None:
         if self.embedding_batch_size < 1:
