@@ -1,0 +1,164 @@
+"""TopicModel and link_hierarchy on small synthetic embeddings."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import numpy as np
+import pytest
+
+from graphmem.cluster.topics import (
+    TopicConfig,
+    TopicModel,
+    _search_k,
+    link_hierarchy,
+    membership_rows,
+)
+
+
+def _blobs(n_per: int, centres: int, dim: int = 24, spread: float = 0.05, seed: int = 0):
+    """Unit vectors around ``centres`` random directions; returns (x, true labels)."""
+    rng = np.random.default_rng(seed)
+    anchors = rng.normal(size=(centres, dim))
+    anchors /= np.linalg.norm(anchors, axis=1, keepdims=True)
+    labels = np.repeat(np.arange(centres), n_per)
+    x = anchors[labels] + rng.normal(scale=spread, size=(labels.size, dim))
+    return x / np.linalg.norm(x, axis=1, keepdims=True), labels
+
+
+def _same_partition(a: np.ndarray, b: np.ndarray) -> bool:
+    pairs = set(zip(a.tolist(), b.tolist(), strict=True))
+    return len(pairs) == len(set(a.tolist())) == len(set(b.tolist()))
+
+
+def test_bic_recovers_the_number_of_blobs():
+    x, labels = _blobs(30, 4)
+    model = TopicModel(TopicConfig(k_max=10, pca_dims=8)).fit(x)
+    assert model.n_topics_ == 4
+    assert _same_partition(model.predict(x), labels)
+    assert model.topic_sizes_.tolist() == [30, 30, 30, 30]
+    assert model.topic_labels_ == ["topic 0", "topic 1", "topic 2", "topic 3"]
+    assert model.fallback_ is None
+    assert min(model.bic_) == 2 and max(model.bic_) == 10 and 4 in model.bic_
+
+
+def test_diag_covariance_is_supported():
+    x, labels = _blobs(30, 3)
+    model = TopicModel(TopicConfig(k_max=6, pca_dims=8, covariance_type="diag")).fit(x)
+    assert _same_partition(model.predict(x), labels)
+
+
+def test_k_max_scales_with_n():
+    x, _ = _blobs(10, 6)  # 60 units; min_cluster_size 20 allows at most 3 topics
+    model = TopicModel(TopicConfig(k_max=40, min_cluster_size=20, pca_dims=8)).fit(x)
+    assert max(model.bic_) == 3
+    assert model.n_topics_ <= 3
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_small_n_falls_back_to_one_topic(n, caplog):
+    x, _ = _blobs(n, 1)
+    with caplog.at_level(logging.INFO, logger="graphmem.cluster.topics"):
+        model = TopicModel().fit(x, ["pasta with basil"] * n)
+    assert model.n_topics_ == 1
+    assert model.fallback_ is not None and "single topic" in model.fallback_
+    assert "single topic" in caplog.text
+    assert model.assign(x).tolist() == [[1.0]] * n
+    # "with" is a stopword and a bigram never bridges one
+    assert model.topic_terms_ == [["basil", "pasta"]]
+    assert np.isfinite(model.score_fit(x))
+
+
+def test_assign_keeps_strong_memberships_only():
+    x, _ = _blobs(20, 3, spread=0.2)
+    model = TopicModel(TopicConfig(k_max=5, pca_dims=8, membership_threshold=0.3)).fit(x)
+    post = model.predict_proba(x)
+    kept = model.assign(x)
+    strongest = post.argmax(axis=1)
+    assert np.all(kept[np.arange(len(x)), strongest] == post[np.arange(len(x)), strongest])
+    others = kept.copy()
+    others[np.arange(len(x)), strongest] = 0
+    assert np.all((others == 0) | (others >= 0.3))
+    assert np.all((kept == 0) | (kept == post))
+    rows = membership_rows(kept)
+    assert len(rows) == int(np.count_nonzero(kept))
+    assert all(kept[u, t] == p for u, t, p in rows)
+
+
+def test_labels_from_texts_are_distinctive():
+    x, labels = _blobs(12, 2)
+    texts = [
+        "the tomato sauce and basil" if lab == 0 else "the goalkeeper saved a penalty"
+        for lab in labels
+    ]
+    model = TopicModel(TopicConfig(k_max=4, pca_dims=4)).fit(x, texts)
+    first = model.predict(x[:1])[0]
+    assert "tomato sauce" in model.topic_terms_[first]
+    # a unigram inside a chosen bigram is not repeated
+    assert "tomato" not in model.topic_terms_[first]
+    assert all("goalkeeper" not in t for t in model.topic_terms_[first])
+
+
+def test_extra_stopwords_keep_names_out_of_labels():
+    x, _ = _blobs(12, 2)
+    texts = ["Caroline loves painting landscapes"] * 24
+    model = TopicModel(TopicConfig(k_max=4, pca_dims=4)).fit(x, texts, extra_stopwords=["Caroline"])
+    assert all("caroline" not in term for terms in model.topic_terms_ for term in terms)
+
+
+def test_fit_is_deterministic_and_state_round_trips():
+    x, _ = _blobs(25, 3, spread=0.15, seed=4)
+    config = TopicConfig(k_max=6, pca_dims=8)
+    a = TopicModel(config).fit(x)
+    b = TopicModel(config).fit(x)
+    assert a.to_state() == b.to_state()
+    restored = TopicModel.from_state(json.loads(json.dumps(a.to_state())))
+    assert restored.config == config
+    assert np.array_equal(restored.assign(x), a.assign(x))
+
+
+def test_bad_input_is_rejected():
+    model = TopicModel(TopicConfig(pca_dims=4))
+    with pytest.raises(RuntimeError, match="not fitted"):
+        model.assign(np.zeros((1, 3)))
+    with pytest.raises(ValueError, match="2-D"):
+        model.fit(np.zeros(5))
+    with pytest.raises(ValueError, match="NaN"):
+        model.fit(np.full((4, 3), np.nan))
+    with pytest.raises(ValueError, match="texts"):
+        model.fit(np.ones((4, 3)), ["a"])
+    x, _ = _blobs(10, 2)
+    model.fit(x)
+    with pytest.raises(ValueError, match="dimension"):
+        model.assign(np.ones((2, 5)))
+    with pytest.raises(ValueError, match="format"):
+        TopicModel.from_state({"format": "other"})
+    with pytest.raises(ValueError, match="covariance_type"):
+        TopicConfig(covariance_type="full")
+
+
+def test_search_k_finds_the_minimum_with_few_fits():
+    calls = []
+
+    def bic(k):
+        calls.append(k)
+        return (k - 23) ** 2
+
+    assert _search_k(bic, 2, 200, 8) == 23
+    assert len(set(calls)) < 25
+    assert _search_k(lambda k: -k, 2, 5, 8) == 5
+
+
+def test_link_hierarchy_weights():
+    # four events in three turns; event topics (2) within turn topics (2)
+    child = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.5, 0.5]])
+    parent_of = np.array([0, 1, 2, -1])  # the last event has no turn
+    parent = np.array([[1.0, 0.0], [0.6, 0.4], [0.0, 1.0]])
+    edges = link_hierarchy(child, parent_of, parent, min_weight=0.25, max_parents=2)
+    # event topic 0: mass (1.0 + 0.6, 0.4) -> (0.8, 0.2); 0.2 < min_weight is dropped
+    assert edges == [(0, 0, pytest.approx(0.8)), (1, 1, pytest.approx(1.0))]
+    loose = link_hierarchy(child, parent_of, parent, min_weight=0.1)
+    assert (0, 1, pytest.approx(0.2)) in loose
+    with pytest.raises(ValueError, match="out of range"):
+        link_hierarchy(child, np.array([0, 1, 2, 3]), parent)
