@@ -1,0 +1,15 @@
+"""Retrieval: lexical and dense evidence at several granularities, fused into one ranking.
+
+Modules (each pure, over arrays and sparse matrices; the caller supplies ids and positions):
+
+* :mod:`graphmem.retrieve.lexical` -- BM25 index over any unit kind (bm25s), save/load.
+* :mod:`graphmem.retrieve.fusion` -- score calibration, weighted and reciprocal rank fusion with
+  per-strategy contributions, relevance entropy.
+* :mod:`graphmem.retrieve.router` -- query cues (names, dates, temporal and aggregation cues)
+  and the per-query :class:`~graphmem.retrieve.router.RoutePlan`.
+* :mod:`graphmem.retrieve.hierarchy` -- event/turn/episode/session scores combined into a turn
+  ranking (pooling up, broadcasting down, expansion along ``NEXT``, calendar match) and
+  session ranking.
+* :mod:`graphmem.retrieve.activation` -- spreading activation (personalised PageRank) over a
+  typed sparse projection of the hypergraph, with explanations.
+"""

@@ -1,0 +1,424 @@
+"""Spreading activation over the memory hypergraph: personalised PageRank on a sparse projection.
+
+The graph database is the source of truth; retrieval runs on an in-memory *projection*: the
+nodes (turns, events, entities, episodes, sessions, topics) and typed edges, collapsed into
+one weighted sparse adjacency matrix ``W`` (``W[u, v]`` = sum over edges u->v of
+``type_weight * edge_weight``). Hyperedges are represented the usual way, by their Event node:
+an Event links to its Turn (``FROM``) and to every Entity it ``INVOLVES``.
+
+Activation is personalised PageRank (Haveliwala 2002; HippoRAG's ``run_ppr``)::
+
+    s = (1 - d) * p + d * P^T s,      P = D^-1 W   (fan-out normalisation)
+
+``p`` is the normalised seed vector (query entities, top dense/lexical hits), ``d`` the
+damping (the probability of following an edge rather than jumping back to a seed; activation
+decays geometrically with distance), and dangling mass returns to the seeds. Power iteration
+stops at ``tol`` (L1) or ``max_iter``.
+
+:func:`explain_node` says why a node is active: the in-edges that carried the most activation
+into it and a best path back to a seed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = [
+    "DEFAULT_EDGE_WEIGHTS",
+    "Edge",
+    "EdgeContribution",
+    "NodeExplanation",
+    "Projection",
+    "build_projection",
+    "explain_node",
+    "personalized_pagerank",
+    "propagated_activation",
+    "seeds_from_hits",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Default per-type weights. Structural containment edges carry most; ``OF`` (session ->
+#: conversation) is nearly inert because every session shares it.
+DEFAULT_EDGE_WEIGHTS: Mapping[str, float] = {
+    "FROM": 1.0,  # Event -> Turn
+    "INVOLVES": 1.0,  # Event -> Entity
+    "PART_OF": 1.0,  # Turn -> Episode
+    "IN": 0.5,  # Turn -> Session
+    "NEXT": 0.5,  # Turn -> Turn, Episode -> Episode
+    "ASSOCIATED": 1.0,  # memory <-> memory, GMM-accepted
+    "IN_TOPIC": 0.5,  # memory -> Topic
+    "ALIAS_OF": 1.0,  # Entity -> Entity
+    "OF": 0.0,  # Session -> Conversation
+}
+
+
+@dataclass(frozen=True)
+class Edge:
+    """One typed, weighted edge of the projection.
+
+    Attributes:
+        src: source node id.
+        dst: target node id.
+        type: relationship type (a key of the projection's type weights).
+        weight: edge weight (e.g. an ``ASSOCIATED.w`` or ``IN_TOPIC.p``), multiplied by the
+            type weight.
+    """
+
+    src: str
+    dst: str
+    type: str
+    weight: float = 1.0
+
+
+@dataclass
+class Projection:
+    """In-memory weighted graph for activation. Build with :func:`build_projection`.
+
+    Attributes:
+        node_ids: node ids; a node's position is its index in every array.
+        node_kinds: node kind per node (``"turn"``, ``"entity"``...).
+        type_weights: relationship type -> weight.
+        undirected: whether each edge is also traversed backwards (the default: activation
+            must flow entity -> event -> turn as well as turn -> event -> entity).
+        index: node id -> position.
+    """
+
+    node_ids: list[str]
+    node_kinds: list[str]
+    type_weights: dict[str, float]
+    undirected: bool = True
+    index: dict[str, int] = field(default_factory=dict)
+    _src: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
+    _dst: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
+    _w: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
+    _type: list[str] = field(default_factory=list, repr=False)
+    _matrix: sp.csr_matrix | None = field(default=None, repr=False)
+    _transition: sp.csr_matrix | None = field(default=None, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.node_ids)
+
+    @property
+    def n_edges(self) -> int:
+        """Number of stored (directed, as given) edges."""
+        return len(self._src)
+
+    def kind_mask(self, kind: str) -> np.ndarray:
+        """Boolean mask of the nodes of one kind."""
+        return np.array([k == kind for k in self.node_kinds], dtype=bool)
+
+    def add(
+        self,
+        node_ids: Sequence[str] = (),
+        node_kinds: Sequence[str] = (),
+        edges: Iterable[Edge] = (),
+    ) -> Projection:
+        """Add nodes and edges incrementally (in place); returns ``self``.
+
+        Known node ids are ignored (their kind is kept). Cached matrices are invalidated and
+        rebuilt on next use.
+
+        Args:
+            node_ids: new node ids.
+            node_kinds: their kinds, same length.
+            edges: new edges; both endpoints must be known after adding ``node_ids``.
+
+        Returns:
+            This projection.
+
+        Raises:
+            ValueError: for mismatched lengths, unknown endpoints or unknown edge types.
+        """
+        if len(node_ids) != len(node_kinds):
+            raise ValueError(f"{len(node_ids)} node ids but {len(node_kinds)} kinds")
+        for node, kind in zip(node_ids, node_kinds):
+            if node not in self.index:
+                self.index[node] = len(self.node_ids)
+                self.node_ids.append(node)
+                self.node_kinds.append(kind)
+        src, dst, w, types = [], [], [], []
+        for edge in edges:
+            if edge.type not in self.type_weights:
+                raise ValueError(f"unknown edge type {edge.type!r}; known: {sorted(self.type_weights)}")
+            try:
+                src.append(self.index[edge.src])
+                dst.append(self.index[edge.dst])
+            except KeyError as exc:
+                raise ValueError(f"edge {edge} has an unknown endpoint {exc.args[0]!r}") from exc
+            w.append(float(edge.weight))
+            types.append(edge.type)
+        if src:
+            self._src = np.concatenate([self._src, np.asarray(src, dtype=np.int64)])
+            self._dst = np.concatenate([self._dst, np.asarray(dst, dtype=np.int64)])
+            self._w = np.concatenate([self._w, np.asarray(w)])
+            self._type.extend(types)
+        self._matrix = None
+        self._transition = None
+        return self
+
+    def matrix(self) -> sp.csr_matrix:
+        """Weighted adjacency ``W`` (n x n CSR), symmetrised when :attr:`undirected`."""
+        if self._matrix is None:
+            n = len(self.node_ids)
+            tw = np.array([self.type_weights[t] for t in self._type]) if self._type else np.zeros(0)
+            data = self._w * tw
+            rows, cols = self._src, self._dst
+            if self.undirected:
+                rows, cols, data = (
+                    np.concatenate([rows, cols]),
+                    np.concatenate([cols, rows]),
+                    np.concatenate([data, data]),
+                )
+            keep = data > 0
+            self._matrix = sp.csr_matrix((data[keep], (rows[keep], cols[keep])), shape=(n, n))
+            self._matrix.sum_duplicates()
+        return self._matrix
+
+    def transition(self) -> sp.csr_matrix:
+        """Row-stochastic ``P = D^-1 W`` (fan-out normalisation); dangling rows stay zero."""
+        if self._transition is None:
+            W = self.matrix()
+            deg = np.asarray(W.sum(axis=1)).ravel()
+            inv = np.divide(1.0, deg, out=np.zeros_like(deg), where=deg > 0)
+            self._transition = sp.diags(inv) @ W
+            self._transition = sp.csr_matrix(self._transition)
+        return self._transition
+
+    def edges_between(self, u: int, v: int) -> list[str]:
+        """Types of the stored edges joining positions ``u`` and ``v`` (either direction if undirected)."""
+        fwd = (self._src == u) & (self._dst == v)
+        if self.undirected:
+            fwd |= (self._src == v) & (self._dst == u)
+        return sorted({self._type[i] for i in np.flatnonzero(fwd)})
+
+
+def build_projection(
+    node_ids: Sequence[str],
+    node_kinds: Sequence[str],
+    edges: Iterable[Edge],
+    type_weights: Mapping[str, float] | None = None,
+    undirected: bool = True,
+) -> Projection:
+    """Build a :class:`Projection` from nodes and typed edges.
+
+    Args:
+        node_ids: unique node ids.
+        node_kinds: kind per node.
+        edges: typed edges between known nodes.
+        type_weights: relationship type -> weight; defaults to :data:`DEFAULT_EDGE_WEIGHTS`.
+        undirected: traverse edges both ways.
+
+    Returns:
+        The projection.
+
+    Raises:
+        ValueError: for duplicate ids, mismatched lengths, unknown endpoints or types.
+    """
+    if len(set(node_ids)) != len(node_ids):
+        raise ValueError("node ids must be unique")
+    proj = Projection([], [], dict(type_weights or DEFAULT_EDGE_WEIGHTS), undirected)
+    return proj.add(node_ids, node_kinds, edges)
+
+
+def _seed_vector(n: int, seeds: Mapping[int, float]) -> np.ndarray:
+    p = np.zeros(n)
+    for node, weight in seeds.items():
+        if not 0 <= node < n:
+            raise ValueError(f"seed {node} is not a node position (0..{n - 1})")
+        if weight < 0:
+            raise ValueError(f"seed weights must be >= 0, got {weight} for {node}")
+        p[node] += weight
+    total = p.sum()
+    if total <= 0:
+        raise ValueError("seeds carry no weight")
+    return p / total
+
+
+def personalized_pagerank(
+    projection: Projection,
+    seeds: Mapping[int, float],
+    damping: float = 0.5,
+    max_iter: int = 100,
+    tol: float = 1e-8,
+) -> np.ndarray:
+    """Personalised PageRank from weighted seeds.
+
+    Args:
+        projection: the graph.
+        seeds: node position -> non-negative weight (normalised to sum 1).
+        damping: probability of following an edge (0 < d < 1); activation decays by ``d``
+            per hop. 0.5 follows HippoRAG.
+        max_iter: iteration cap.
+        tol: stop when the L1 change falls below this.
+
+    Returns:
+        Scores over all nodes, summing to 1.
+
+    Raises:
+        ValueError: for bad seeds or ``damping`` outside (0, 1).
+    """
+    if not 0.0 < damping < 1.0:
+        raise ValueError(f"damping must be in (0, 1), got {damping}")
+    n = len(projection)
+    p = _seed_vector(n, seeds)
+    PT = projection.transition().T.tocsr()
+    dangling = np.asarray(projection.transition().sum(axis=1)).ravel() == 0
+    s = p.copy()
+    for it in range(max_iter):
+        nxt = (1.0 - damping) * p + damping * (PT @ s + s[dangling].sum() * p)
+        delta = float(np.abs(nxt - s).sum())
+        s = nxt
+        if delta < tol:
+            logger.debug("PPR converged after %d iterations (delta %.2e)", it + 1, delta)
+            break
+    else:
+        logger.debug("PPR stopped at max_iter=%d (delta %.2e)", max_iter, delta)
+    return s
+
+
+def seeds_from_hits(
+    hit_nodes: Sequence[int],
+    hit_scores: Sequence[float],
+    entity_nodes: Iterable[int] = (),
+    top_k: int = 5,
+    entity_weight: float = 0.5,
+) -> dict[int, float]:
+    """Seed weights from the best hits of the other strategies and the query's entities.
+
+    Args:
+        hit_nodes: projection positions of the hits, best first.
+        hit_scores: their (fused, non-negative) scores.
+        entity_nodes: projection positions of entities named in the query.
+        top_k: how many hits seed.
+        entity_weight: each entity's seed weight as a fraction of the best hit's score.
+
+    Returns:
+        node position -> seed weight (empty when nothing can seed).
+    """
+    seeds: dict[int, float] = {}
+    pairs = list(zip(hit_nodes, hit_scores))[:top_k]
+    for node, score in pairs:
+        if score > 0:
+            seeds[int(node)] = seeds.get(int(node), 0.0) + float(score)
+    top = max((float(s) for _, s in pairs), default=0.0)
+    anchor = top if top > 0 else 1.0
+    for node in entity_nodes:
+        seeds[int(node)] = seeds.get(int(node), 0.0) + entity_weight * anchor
+    return seeds
+
+
+def propagated_activation(scores: np.ndarray, seeds: Mapping[int, float], damping: float = 0.5) -> np.ndarray:
+    """PPR scores minus each seed's own restart mass ``(1 - d) * p``.
+
+    What remains is the activation that *flowed* to a node through edges, so seeds do not
+    outrank everything merely for being seeds; fuse this with the other strategies.
+
+    Args:
+        scores: :func:`personalized_pagerank` output.
+        seeds: the seeds it was run with.
+        damping: the damping it was run with.
+
+    Returns:
+        A new array, clipped at 0.
+    """
+    p = _seed_vector(len(scores), seeds)
+    return np.maximum(np.asarray(scores, dtype=np.float64) - (1.0 - damping) * p, 0.0)
+
+
+@dataclass(frozen=True)
+class EdgeContribution:
+    """Activation carried into a node along one neighbour.
+
+    Attributes:
+        source: neighbour node id.
+        types: relationship types joining them.
+        amount: ``damping * score[source] * P[source, node]``.
+    """
+
+    source: str
+    types: tuple[str, ...]
+    amount: float
+
+
+@dataclass(frozen=True)
+class NodeExplanation:
+    """Why a node is active.
+
+    Attributes:
+        node: node id.
+        score: its activation.
+        seed_share: the part coming straight from its own seed weight, ``(1 - d) * p[node]``.
+        top_edges: the neighbours that carried the most activation in, largest first.
+        path: a best path from a seed to the node (node ids, seed first); empty when no seed
+            is reachable by following the strongest in-edges.
+    """
+
+    node: str
+    score: float
+    seed_share: float
+    top_edges: tuple[EdgeContribution, ...]
+    path: tuple[str, ...]
+
+
+def explain_node(
+    projection: Projection,
+    scores: np.ndarray,
+    seeds: Mapping[int, float],
+    node: int,
+    damping: float = 0.5,
+    top: int = 3,
+    max_path: int = 6,
+) -> NodeExplanation:
+    """Explain one node's activation from a :func:`personalized_pagerank` result.
+
+    Args:
+        projection: the graph the scores were computed on.
+        scores: the PPR scores.
+        seeds: the seeds used.
+        node: the node position to explain.
+        damping: the damping used.
+        top: how many contributing edges to report.
+        max_path: longest path to trace back towards a seed.
+
+    Returns:
+        A :class:`NodeExplanation`.
+    """
+    p = _seed_vector(len(projection), seeds)
+    P = projection.transition().tocsc()
+
+    def incoming(v: int) -> list[tuple[int, float]]:
+        col = P.getcol(v)
+        return sorted(
+            ((int(u), damping * float(scores[u]) * float(w)) for u, w in zip(col.indices, col.data)),
+            key=lambda x: (-x[1], x[0]),
+        )
+
+    contribs = incoming(node)[:top]
+    edges = tuple(
+        EdgeContribution(projection.node_ids[u], tuple(projection.edges_between(u, node)), amt)
+        for u, amt in contribs
+    )
+    path = [node]
+    seen = {node}
+    current = node
+    while p[current] == 0 and len(path) <= max_path:
+        nxt = next((u for u, _ in incoming(current) if u not in seen), None)
+        if nxt is None:
+            break
+        path.append(nxt)
+        seen.add(nxt)
+        current = nxt
+    reached = p[current] > 0
+    return NodeExplanation(
+        node=projection.node_ids[node],
+        score=float(scores[node]),
+        seed_share=float((1.0 - damping) * p[node]),
+        top_edges=edges,
+        path=tuple(projection.node_ids[u] for u in reversed(path)) if reached else (),
+    )

@@ -1,0 +1,360 @@
+"""Hierarchical scoring: combine evidence from events, turns, episodes and sessions into one
+turn ranking, then rank sessions from it.
+
+Scores at every granularity are calibrated *at their own level* (min-max over the units that
+were scored) and then moved to turns along the memory structure:
+
+* up from events: a turn's dense score is the best of its own embedding and its events'
+  (:func:`pool_max`; an Event is one proposition, so a turn's relevance is its most relevant
+  proposition's);
+* down from episodes and sessions: every turn inherits its episode's (session's) calibrated
+  score (:func:`broadcast`);
+* sideways along ``NEXT``: graph expansion gives a turn the best calibrated turn-level
+  evidence of itself and its adjacent turns (:func:`neighbour_max`), because an answer often
+  sits next to the turn that matches the question;
+* from the calendar: turns whose date matches an explicit date in the query
+  (:func:`time_match`).
+
+The turn score is the weighted sum (weights from :class:`graphmem.retrieve.router.RoutePlan`)::
+
+    score(t) = w_lt * L_turn(t) + w_dt * D_turn(t)
+             + w_le * L_episode(ep(t)) + w_de * D_episode(ep(t))
+             + w_ls * L_session(s(t)) + w_ds * D_session(s(t))
+             + w_x  * max_{u in {t} + NEXT(t)} B(u)
+             + w_a  * A(t) + w_time * T(t)
+
+with ``L``/``D`` the min-max calibrated lexical/dense scores, ``B(u)`` the weighted mean of
+``L_turn`` and ``D_turn`` of ``u``, ``A`` calibrated activation, ``T`` the calendar match.
+Sessions are ranked by their best turn (:func:`rank_sessions`).
+
+Everything here is pure numpy over positions: the caller maps node ids to positions.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from graphmem.retrieve.fusion import FusedScores, normalize
+from graphmem.retrieve.router import RoutePlan, TimeCue
+
+__all__ = [
+    "TurnSignals",
+    "TurnStructure",
+    "broadcast",
+    "neighbour_max",
+    "pool_max",
+    "rank_sessions",
+    "score_turns",
+    "time_match",
+]
+
+logger = logging.getLogger(__name__)
+
+
+def pool_max(child_scores: np.ndarray, child_parent: np.ndarray, n_parents: int) -> np.ndarray:
+    """Max of the children's scores per parent (e.g. events -> turns).
+
+    Args:
+        child_scores: score per child, ``NaN`` = not scored.
+        child_parent: parent position per child (``-1`` = none).
+        n_parents: number of parents.
+
+    Returns:
+        Array of length ``n_parents``; ``NaN`` where no child was scored.
+    """
+    child_scores = np.asarray(child_scores, dtype=np.float64)
+    child_parent = np.asarray(child_parent, dtype=np.int64)
+    if child_scores.shape != child_parent.shape:
+        raise ValueError("child_scores and child_parent differ in shape")
+    out = np.full(n_parents, -np.inf)
+    keep = (child_parent >= 0) & np.isfinite(child_scores)
+    np.maximum.at(out, child_parent[keep], child_scores[keep])
+    out[~np.isfinite(out)] = np.nan
+    return out
+
+
+def broadcast(parent_scores: np.ndarray, unit_parent: np.ndarray) -> np.ndarray:
+    """Give every unit its parent's score (e.g. episodes -> turns).
+
+    Args:
+        parent_scores: score per parent.
+        unit_parent: parent position per unit (``-1`` = none).
+
+    Returns:
+        Array over units; ``NaN`` where the unit has no parent.
+    """
+    parent_scores = np.asarray(parent_scores, dtype=np.float64)
+    unit_parent = np.asarray(unit_parent, dtype=np.int64)
+    out = np.full(len(unit_parent), np.nan)
+    has = unit_parent >= 0
+    out[has] = parent_scores[unit_parent[has]]
+    return out
+
+
+def neighbour_max(
+    scores: np.ndarray, prev_unit: np.ndarray, next_unit: np.ndarray, include_self: bool = True
+) -> np.ndarray:
+    """Best score among a unit's ``NEXT`` neighbours (and itself).
+
+    Args:
+        scores: score per unit (``NaN`` treated as absent).
+        prev_unit: position of the previous unit (``-1`` = none, e.g. at a session start).
+        next_unit: position of the next unit (``-1`` = none).
+        include_self: also consider the unit's own score.
+
+    Returns:
+        Array over units; ``NaN`` where nothing was available.
+    """
+    s = np.asarray(scores, dtype=np.float64)
+    best = np.where(np.isfinite(s), s, -np.inf) if include_self else np.full(len(s), -np.inf)
+    for nb in (np.asarray(prev_unit, dtype=np.int64), np.asarray(next_unit, dtype=np.int64)):
+        has = nb >= 0
+        vals = np.full(len(s), -np.inf)
+        vals[has] = np.where(np.isfinite(s[nb[has]]), s[nb[has]], -np.inf)
+        best = np.maximum(best, vals)
+    best[~np.isfinite(best)] = np.nan
+    return best
+
+
+def time_match(cue: TimeCue, years: np.ndarray, months: np.ndarray, year_mismatch: float = 0.5) -> np.ndarray:
+    """Calendar match of each unit's date with the query's explicit date.
+
+    Args:
+        cue: the query's time constraint.
+        years: year per unit (0 = unknown).
+        months: month per unit (0 = unknown).
+        year_mismatch: see :meth:`TimeCue.match`.
+
+    Returns:
+        Array in ``[0, 1]`` over units (0 for unknown dates or an empty cue).
+    """
+    years = np.asarray(years, dtype=np.int64)
+    months = np.asarray(months, dtype=np.int64)
+    out = np.zeros(len(years))
+    if not cue:
+        return out
+    for i, (y, m) in enumerate(zip(years, months)):
+        if y > 0 and m > 0:
+            out[i] = cue.match(int(y), int(m), year_mismatch=year_mismatch)
+    return out
+
+
+@dataclass(frozen=True)
+class TurnStructure:
+    """The memory structure around the turns being ranked (positions, not ids).
+
+    Attributes:
+        n_turns: number of turns.
+        turn_episode: episode position per turn (``-1`` = none).
+        turn_session: session position per turn (``-1`` = none).
+        prev_turn: previous turn in the same session (``-1`` = none).
+        next_turn: next turn in the same session (``-1`` = none).
+        event_turn: turn position per event (``Event-[:FROM]->Turn``).
+        turn_year: year of each turn's date (session start; 0 = unknown).
+        turn_month: month of each turn's date (0 = unknown).
+        n_episodes: number of episodes.
+        n_sessions: number of sessions.
+    """
+
+    n_turns: int
+    turn_episode: np.ndarray
+    turn_session: np.ndarray
+    prev_turn: np.ndarray
+    next_turn: np.ndarray
+    event_turn: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    turn_year: np.ndarray | None = None
+    turn_month: np.ndarray | None = None
+    n_episodes: int = 0
+    n_sessions: int = 0
+
+    @classmethod
+    def from_sequence(
+        cls,
+        turn_session: Sequence[int],
+        turn_episode: Sequence[int] | None = None,
+        event_turn: Sequence[int] = (),
+        turn_year: Sequence[int] | None = None,
+        turn_month: Sequence[int] | None = None,
+    ) -> TurnStructure:
+        """Build from turns listed in conversation order (``NEXT`` = the following turn of
+        the same session).
+
+        Args:
+            turn_session: session position per turn, turns in order.
+            turn_episode: episode position per turn (default: none).
+            event_turn: turn position per event.
+            turn_year: year per turn (0 = unknown).
+            turn_month: month per turn (0 = unknown).
+
+        Returns:
+            The structure.
+        """
+        sess = np.asarray(turn_session, dtype=np.int64)
+        n = len(sess)
+        same_next = np.zeros(n, dtype=bool)
+        if n > 1:
+            same_next[:-1] = sess[:-1] == sess[1:]
+        nxt = np.where(same_next, np.arange(n) + 1, -1)
+        prv = np.full(n, -1)
+        prv[1:] = np.where(same_next[:-1], np.arange(n - 1), -1)
+        ep = np.asarray(turn_episode if turn_episode is not None else np.full(n, -1), dtype=np.int64)
+        return cls(
+            n_turns=n,
+            turn_episode=ep,
+            turn_session=sess,
+            prev_turn=prv,
+            next_turn=nxt,
+            event_turn=np.asarray(event_turn, dtype=np.int64),
+            turn_year=None if turn_year is None else np.asarray(turn_year, dtype=np.int64),
+            turn_month=None if turn_month is None else np.asarray(turn_month, dtype=np.int64),
+            n_episodes=int(ep.max()) + 1 if n and ep.max() >= 0 else 0,
+            n_sessions=int(sess.max()) + 1 if n else 0,
+        )
+
+
+@dataclass(frozen=True)
+class TurnSignals:
+    """Raw scores of one query at every granularity (``None`` = strategy not run; ``NaN``
+    inside an array = unit not retrieved, e.g. outside an ANN top-k).
+
+    Attributes:
+        lexical_turn: BM25 per turn.
+        dense_turn: cosine per turn (turn embedding).
+        dense_event: cosine per event.
+        lexical_episode: BM25 per episode.
+        dense_episode: cosine per episode.
+        lexical_session: BM25 per session.
+        dense_session: cosine per session.
+        activation: spreading-activation score per turn.
+    """
+
+    lexical_turn: np.ndarray | None = None
+    dense_turn: np.ndarray | None = None
+    dense_event: np.ndarray | None = None
+    lexical_episode: np.ndarray | None = None
+    dense_episode: np.ndarray | None = None
+    lexical_session: np.ndarray | None = None
+    dense_session: np.ndarray | None = None
+    activation: np.ndarray | None = None
+
+
+def _dense_turn(structure: TurnStructure, signals: TurnSignals) -> np.ndarray | None:
+    parts = []
+    if signals.dense_turn is not None:
+        parts.append(np.asarray(signals.dense_turn, dtype=np.float64))
+    if signals.dense_event is not None and len(structure.event_turn):
+        parts.append(pool_max(signals.dense_event, structure.event_turn, structure.n_turns))
+    if not parts:
+        return None
+    stacked = np.vstack(parts)
+    out = np.full(structure.n_turns, np.nan)
+    finite = np.isfinite(stacked).any(axis=0)
+    out[finite] = np.nanmax(stacked[:, finite], axis=0)
+    return out
+
+
+def score_turns(
+    structure: TurnStructure,
+    signals: TurnSignals,
+    plan: RoutePlan,
+    ids: Sequence[Hashable] | None = None,
+    normalization: str = "minmax",
+    expansion_include_self: bool = True,
+) -> FusedScores:
+    """Score every turn from all granularities (see the module docstring for the formula).
+
+    Args:
+        structure: positions of episodes, sessions, neighbours, events and dates.
+        signals: raw scores of the query.
+        plan: component weights (components without a signal are skipped and logged).
+        ids: turn ids carried into the result.
+        normalization: calibration applied at each unit level (see
+            :func:`graphmem.retrieve.fusion.normalize`).
+        expansion_include_self: whether expansion considers the turn itself besides its
+            ``NEXT`` neighbours.
+
+    Returns:
+        :class:`FusedScores` over turns; contributions keyed by component name.
+    """
+    n = structure.n_turns
+    w = plan.weights
+    calibrated: dict[str, np.ndarray] = {}
+
+    def add(name: str, raw: np.ndarray | None, parent: np.ndarray | None = None) -> None:
+        if w.get(name, 0.0) <= 0:
+            return
+        if raw is None:
+            logger.debug("component %s has no signal; skipped", name)
+            return
+        norm = normalize(raw, normalization)  # NaN (not retrieved) -> 0
+        if parent is not None:
+            norm = np.nan_to_num(broadcast(norm, parent), nan=0.0)
+        calibrated[name] = norm
+
+    add("lexical:turn", signals.lexical_turn)
+    add("dense:turn", _dense_turn(structure, signals))
+    add("lexical:episode", signals.lexical_episode, structure.turn_episode)
+    add("dense:episode", signals.dense_episode, structure.turn_episode)
+    add("lexical:session", signals.lexical_session, structure.turn_session)
+    add("dense:session", signals.dense_session, structure.turn_session)
+    add("activation", signals.activation)
+
+    contributions = {name: w[name] * values for name, values in calibrated.items()}
+    if w.get("expansion:next", 0.0) > 0:
+        base_keys = [k for k in ("lexical:turn", "dense:turn") if k in calibrated]
+        if base_keys:
+            total = sum(w[k] for k in base_keys)
+            base = sum(w[k] * calibrated[k] for k in base_keys) / total
+            expanded = neighbour_max(base, structure.prev_turn, structure.next_turn, expansion_include_self)
+            contributions["expansion:next"] = w["expansion:next"] * np.nan_to_num(expanded, nan=0.0)
+        else:
+            logger.debug("expansion:next needs turn-level evidence; skipped")
+    if w.get("time", 0.0) > 0:
+        if structure.turn_year is None or structure.turn_month is None:
+            logger.debug("time component without turn dates; skipped")
+        elif plan.time:
+            contributions["time"] = w["time"] * time_match(plan.time, structure.turn_year, structure.turn_month)
+    total = np.zeros(n)
+    for part in contributions.values():
+        total = total + part
+    return FusedScores(total, contributions, ids)
+
+
+def rank_sessions(
+    turn_scores: FusedScores,
+    turn_session: np.ndarray,
+    n_sessions: int,
+    ids: Sequence[Hashable] | None = None,
+) -> tuple[FusedScores, np.ndarray]:
+    """Rank sessions by their best turn.
+
+    Args:
+        turn_scores: the fused turn scores.
+        turn_session: session position per turn.
+        n_sessions: number of sessions.
+        ids: session ids carried into the result.
+
+    Returns:
+        ``(fused, best_turn)``: session scores, with the best turn's contributions as the
+        session's contributions, and the position of that best turn per session (-1 if the
+        session has no turn).
+    """
+    turn_session = np.asarray(turn_session, dtype=np.int64)
+    best_turn = np.full(n_sessions, -1)
+    best = np.full(n_sessions, -np.inf)
+    for t in turn_scores.order():  # best first, so the first turn seen per session wins
+        s = turn_session[t]
+        if s >= 0 and best_turn[s] < 0:
+            best_turn[s] = t
+            best[s] = turn_scores.scores[t]
+    has = best_turn >= 0
+    scores = np.where(has, best, 0.0)
+    contributions: Mapping[str, np.ndarray] = {
+        name: np.where(has, part[np.maximum(best_turn, 0)], 0.0)
+        for name, part in turn_scores.contributions.items()
+    }
+    return FusedScores(scores, contributions, ids), best_turn

@@ -1,0 +1,433 @@
+"""BM25 lexical index over any kind of memory unit (turn, event, episode, session).
+
+A thin, deterministic wrapper over :mod:`bm25s`:
+
+* :class:`Tokenizer` -- lower-casing, a word regex, possessive stripping, a stop-word list
+  and an optional stemmer (``"porter"``: the original Porter (1980) algorithm, implemented
+  here so results do not depend on optional packages; ``"light"``: plural/verb-suffix
+  folding; ``None``).
+* :class:`LexicalIndex` -- build from ``(ids, texts)``, score a query against every unit or
+  return the top ``k`` ids, save to / load from a directory.
+
+Scores are BM25 in bm25s's Lucene variant by default:
+``idf(t) * tf / (tf + k1 * (1 - b + b * dl / avgdl))`` with
+``idf(t) = ln(1 + (N - df + 0.5) / (df + 0.5))`` (no ``(k1 + 1)`` factor, as in Lucene >= 8). Ties are broken by insertion order so that
+a ranking never depends on hash order.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "DEFAULT_STOPWORDS",
+    "BM25Params",
+    "LexicalIndex",
+    "Tokenizer",
+    "porter_stem",
+]
+
+logger = logging.getLogger(__name__)
+
+# The scikit-learn English stop-word list (Glasgow list, 318 words) minus words that carry
+# meaning in conversational memory queries ("first", "last", "next" are temporal cues that
+# the router handles; numbers are kept because they are often answers' anchors).
+_GLASGOW = """
+a about above across after afterwards again against all almost alone along already also
+although always am among amongst amoungst an and another any anyhow anyone anything anyway
+anywhere are around as at be became because become becomes becoming been before beforehand
+behind being below beside besides between beyond both but by can cannot cant co con could
+couldnt de do done down due during each eg either else elsewhere enough etc even ever every
+everyone everything everywhere except few for former formerly from further get had has hasnt
+have he hence her here hereafter hereby herein hereupon hers herself him himself his how
+however i ie if in inc indeed into is it its itself latter latterly least less ltd many may
+me meanwhile might more moreover most mostly much must my myself namely neither
+nevertheless no nobody none noone nor not nothing now nowhere of off often on once only onto
+or other others otherwise our ours ourselves out over own per perhaps please rather re same
+seem seemed seeming seems several she should since so some somehow someone something sometime
+sometimes somewhere still such than that the their them themselves then thence there
+thereafter thereby therefore therein thereupon these they this those though through
+throughout thru thus to together too toward towards un under until up upon us very via was we
+well were what whatever when whence whenever where whereafter whereas whereby wherein
+whereupon wherever whether which while whither who whoever whole whom whose why will with
+within without would yet you your yours yourself yourselves
+"""
+# Conversational fillers and auxiliaries that the Glasgow list lacks.
+_CONVERSATIONAL = """
+did does doing im ive youre youve thats its dont didnt doesnt isnt wasnt arent cant wont
+just really like oh yeah yes hey hi wow gonna wanna got kind lot lots thing things s t
+id ill youll theyre theyve weve wed shes hes whats lets
+"""
+DEFAULT_STOPWORDS: frozenset[str] = frozenset((_GLASGOW + _CONVERSATIONAL).split())
+
+# Letters and digits of any script; an inner apostrophe keeps contractions and possessives
+# together so that they can be folded below.
+_TOKEN_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
+
+
+# --------------------------------------------------------------------------- stemmers
+
+
+def _is_cons(word: str, i: int) -> bool:
+    ch = word[i]
+    if ch in "aeiou":
+        return False
+    if ch == "y":
+        return i == 0 or not _is_cons(word, i - 1)
+    return True
+
+
+def _measure(stem: str) -> int:
+    """Porter's m: the number of VC sequences in ``stem``."""
+    m, i, n = 0, 0, len(stem)
+    while i < n and _is_cons(stem, i):
+        i += 1
+    while i < n:
+        while i < n and not _is_cons(stem, i):
+            i += 1
+        if i >= n:
+            break
+        while i < n and _is_cons(stem, i):
+            i += 1
+        m += 1
+    return m
+
+
+def _has_vowel(stem: str) -> bool:
+    return any(not _is_cons(stem, i) for i in range(len(stem)))
+
+
+def _ends_double_cons(word: str) -> bool:
+    return len(word) >= 2 and word[-1] == word[-2] and _is_cons(word, len(word) - 1)
+
+
+def _cvc(word: str) -> bool:
+    if len(word) < 3:
+        return False
+    return (
+        _is_cons(word, len(word) - 3)
+        and not _is_cons(word, len(word) - 2)
+        and _is_cons(word, len(word) - 1)
+        and word[-1] not in "wxy"
+    )
+
+
+def _replace(word: str, rules: Sequence[tuple[str, str]], min_m: int) -> str:
+    for suffix, repl in rules:
+        if word.endswith(suffix):
+            stem = word[: len(word) - len(suffix)]
+            return stem + repl if _measure(stem) > min_m else word
+    return word
+
+
+_STEP2 = (
+    ("ational", "ate"), ("tional", "tion"), ("enci", "ence"), ("anci", "ance"),
+    ("izer", "ize"), ("abli", "able"), ("alli", "al"), ("entli", "ent"), ("eli", "e"),
+    ("ousli", "ous"), ("ization", "ize"), ("ation", "ate"), ("ator", "ate"), ("alism", "al"),
+    ("iveness", "ive"), ("fulness", "ful"), ("ousness", "ous"), ("aliti", "al"),
+    ("iviti", "ive"), ("biliti", "ble"),
+)
+_STEP3 = (
+    ("icate", "ic"), ("ative", ""), ("alize", "al"), ("iciti", "ic"), ("ical", "ic"),
+    ("ful", ""), ("ness", ""),
+)
+_STEP4 = (
+    "al", "ance", "ence", "er", "ic", "able", "ible", "ant", "ement", "ment", "ent", "ion",
+    "ou", "ism", "ate", "iti", "ous", "ive", "ize",
+)
+
+
+def porter_stem(word: str) -> str:
+    """Stem one lower-case word with the original Porter (1980) algorithm.
+
+    Args:
+        word: a lower-case token.
+
+    Returns:
+        The stem (words of two letters or fewer are returned unchanged).
+
+    Example:
+        >>> [porter_stem(w) for w in ("caresses", "ponies", "hopping", "relational")]
+        ['caress', 'poni', 'hop', 'relat']
+    """
+    if len(word) <= 2:
+        return word
+    # Step 1a
+    if word.endswith(("sses", "ies")):
+        word = word[:-2]
+    elif word.endswith("ss"):
+        pass
+    elif word.endswith("s"):
+        word = word[:-1]
+    # Step 1b
+    step1b_extra = False
+    if word.endswith("eed"):
+        if _measure(word[:-3]) > 0:
+            word = word[:-1]
+    elif word.endswith("ed") and _has_vowel(word[:-2]):
+        word, step1b_extra = word[:-2], True
+    elif word.endswith("ing") and _has_vowel(word[:-3]):
+        word, step1b_extra = word[:-3], True
+    if step1b_extra:
+        if word.endswith(("at", "bl", "iz")):
+            word += "e"
+        elif _ends_double_cons(word) and word[-1] not in "lsz":
+            word = word[:-1]
+        elif _measure(word) == 1 and _cvc(word):
+            word += "e"
+    # Step 1c
+    if word.endswith("y") and _has_vowel(word[:-1]):
+        word = word[:-1] + "i"
+    # Steps 2-3
+    word = _replace(word, _STEP2, 0)
+    word = _replace(word, _STEP3, 0)
+    # Step 4
+    for suffix in _STEP4:
+        if word.endswith(suffix):
+            stem = word[: len(word) - len(suffix)]
+            if _measure(stem) > 1:
+                if suffix == "ion":
+                    if stem.endswith(("s", "t")):
+                        word = stem
+                else:
+                    word = stem
+            break
+    # Step 5a
+    if word.endswith("e"):
+        stem = word[:-1]
+        m = _measure(stem)
+        if m > 1 or (m == 1 and not _cvc(stem)):
+            word = stem
+    # Step 5b
+    if _measure(word) > 1 and _ends_double_cons(word) and word.endswith("l"):
+        word = word[:-1]
+    return word
+
+
+def _light_stem(word: str) -> str:
+    """Fold common English inflections (plural -s/-es/-ies, -ing, -ed); conservative."""
+    if len(word) <= 3:
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("sses", "shes", "ches", "xes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    if word.endswith("ing") and len(word) > 5:
+        word = word[:-3]
+    elif word.endswith("ed") and len(word) > 4:
+        word = word[:-2]
+    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "lsz":
+        word = word[:-1]
+    return word
+
+
+_STEMMERS = {"porter": porter_stem, "light": _light_stem}
+
+
+@dataclass(frozen=True)
+class Tokenizer:
+    """Deterministic word tokenizer for BM25.
+
+    Attributes:
+        stopwords: lower-case words dropped before stemming.
+        stemmer: ``"porter"``, ``"light"`` or ``None``.
+        min_length: tokens shorter than this are dropped (after stop-word removal).
+    """
+
+    stopwords: frozenset[str] = DEFAULT_STOPWORDS
+    stemmer: str | None = "porter"
+    min_length: int = 1
+
+    def __post_init__(self) -> None:
+        if self.stemmer is not None and self.stemmer not in _STEMMERS:
+            raise ValueError(f"unknown stemmer {self.stemmer!r}; choose from {sorted(_STEMMERS)}")
+
+    def __call__(self, text: str, drop: Iterable[str] = ()) -> list[str]:
+        """Tokenize ``text``.
+
+        Args:
+            text: any string.
+            drop: extra words (any case) to remove, e.g. speaker names that the caller
+                handles separately.
+
+        Returns:
+            The tokens, in order.
+        """
+        dropped = {d.lower() for d in drop}
+        stem = _STEMMERS.get(self.stemmer) if self.stemmer else None
+        out: list[str] = []
+        for raw in _TOKEN_RE.findall(text.lower().replace("\u2019", "'")):
+            # Possessives fold onto the name ("caroline's" -> "caroline"); other
+            # contractions lose the apostrophe ("don't" -> "dont", a stop word).
+            tok = raw[:-2] if raw.endswith("'s") else raw.replace("'", "")
+            if tok in self.stopwords or tok in dropped or len(tok) < self.min_length:
+                continue
+            out.append(stem(tok) if stem else tok)
+        return out
+
+    def to_dict(self) -> dict:
+        """JSON-serialisable form."""
+        return {"stopwords": sorted(self.stopwords), "stemmer": self.stemmer, "min_length": self.min_length}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Tokenizer:
+        """Inverse of :meth:`to_dict`."""
+        return cls(frozenset(data["stopwords"]), data["stemmer"], int(data["min_length"]))
+
+
+@dataclass(frozen=True)
+class BM25Params:
+    """BM25 parameters passed to :class:`bm25s.BM25`.
+
+    Attributes:
+        k1: term-frequency saturation.
+        b: length normalisation.
+        method: bm25s variant (``"lucene"``, ``"robertson"``, ``"atire"``, ``"bm25l"``, ``"bm25+"``).
+    """
+
+    k1: float = 1.2
+    b: float = 0.75
+    method: str = "lucene"
+
+
+@dataclass
+class LexicalIndex:
+    """A BM25 index over units of one kind.
+
+    Build with :meth:`build`; query with :meth:`scores` (every unit) or :meth:`query` (top k).
+
+    Attributes:
+        ids: unit ids, in index order.
+        tokenizer: the tokenizer used for documents and queries.
+        params: BM25 parameters.
+    """
+
+    ids: list[str]
+    tokenizer: Tokenizer = field(default_factory=Tokenizer)
+    params: BM25Params = field(default_factory=BM25Params)
+    _bm25: object = field(default=None, repr=False)
+
+    @classmethod
+    def build(
+        cls,
+        ids: Sequence[str],
+        texts: Sequence[str],
+        tokenizer: Tokenizer | None = None,
+        params: BM25Params | None = None,
+    ) -> LexicalIndex:
+        """Index ``texts`` under ``ids``.
+
+        Args:
+            ids: unique unit ids.
+            texts: one text per id.
+            tokenizer: defaults to :class:`Tokenizer` ().
+            params: defaults to :class:`BM25Params` ().
+
+        Returns:
+            The index.
+
+        Raises:
+            ValueError: when lengths differ or ids repeat.
+        """
+        import bm25s
+
+        if len(ids) != len(texts):
+            raise ValueError(f"{len(ids)} ids but {len(texts)} texts")
+        if len(set(ids)) != len(ids):
+            raise ValueError("ids must be unique")
+        tokenizer = tokenizer or Tokenizer()
+        params = params or BM25Params()
+        index = cls(list(ids), tokenizer, params)
+        corpus = [tokenizer(t) for t in texts]
+        if ids:
+            bm25 = bm25s.BM25(k1=params.k1, b=params.b, method=params.method)
+            # bm25s needs at least one token per document to keep positions aligned.
+            bm25.index([doc or [""] for doc in corpus], show_progress=False)
+            index._bm25 = bm25
+        logger.debug("built BM25 index over %d units", len(ids))
+        return index
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def scores(self, query: str, drop: Iterable[str] = ()) -> np.ndarray:
+        """BM25 score of ``query`` against every unit, aligned with :attr:`ids`.
+
+        Args:
+            query: the query text.
+            drop: words removed from the query before scoring (see :meth:`Tokenizer.__call__`).
+
+        Returns:
+            A float array of length ``len(self)`` (zeros when no query term is indexed).
+        """
+        if not self.ids:
+            return np.zeros(0, dtype=np.float64)
+        tokens = self.tokenizer(query, drop=drop)
+        vocab = self._bm25.vocab_dict
+        tokens = [t for t in tokens if t in vocab]
+        if not tokens:
+            return np.zeros(len(self.ids), dtype=np.float64)
+        return np.asarray(self._bm25.get_scores(tokens), dtype=np.float64)
+
+    def query(self, query: str, k: int = 10, drop: Iterable[str] = ()) -> tuple[list[str], np.ndarray]:
+        """Top ``k`` units for ``query``, best first; units scoring 0 are left out.
+
+        Args:
+            query: the query text.
+            k: how many to return.
+            drop: words removed from the query before scoring.
+
+        Returns:
+            ``(ids, scores)``; ties are broken by index order.
+        """
+        s = self.scores(query, drop=drop)
+        order = np.lexsort((np.arange(len(s)), -s))[:k]
+        order = order[s[order] > 0]
+        return [self.ids[i] for i in order], s[order]
+
+    def save(self, directory: str | Path) -> None:
+        """Write the index to ``directory`` (created if missing).
+
+        Args:
+            directory: target folder; existing files of a previous index are overwritten.
+        """
+        path = Path(directory)
+        path.mkdir(parents=True, exist_ok=True)
+        meta = {"ids": self.ids, "tokenizer": self.tokenizer.to_dict(), "params": asdict(self.params)}
+        (path / "graphmem_lexical.json").write_text(json.dumps(meta), encoding="utf-8")
+        if self._bm25 is not None:
+            self._bm25.save(str(path / "bm25s"), show_progress=False)
+
+    @classmethod
+    def load(cls, directory: str | Path) -> LexicalIndex:
+        """Read an index written by :meth:`save`.
+
+        Args:
+            directory: the folder passed to :meth:`save`.
+
+        Returns:
+            The index.
+
+        Raises:
+            FileNotFoundError: when the folder holds no index.
+        """
+        import bm25s
+
+        path = Path(directory)
+        meta_file = path / "graphmem_lexical.json"
+        if not meta_file.exists():
+            raise FileNotFoundError(f"no lexical index in {path}")
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        index = cls(meta["ids"], Tokenizer.from_dict(meta["tokenizer"]), BM25Params(**meta["params"]))
+        if index.ids:
+            index._bm25 = bm25s.BM25.load(str(path / "bm25s"), show_progress=False, verbosity=0)
+        return index

@@ -1,0 +1,108 @@
+"""Personalised PageRank over a typed sparse projection, checked against closed forms."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from graphmem.retrieve.activation import (
+    Edge,
+    build_projection,
+    explain_node,
+    personalized_pagerank,
+    propagated_activation,
+    seeds_from_hits,
+)
+
+
+def test_two_nodes_closed_form():
+    # s_a = .5 + .5 s_b, s_b = .5 s_a  ->  s = (2/3, 1/3)
+    proj = build_projection(["a", "b"], ["turn", "turn"], [Edge("a", "b", "NEXT")])
+    s = personalized_pagerank(proj, {0: 1.0}, damping=0.5, tol=1e-12)
+    np.testing.assert_allclose(s, [2 / 3, 1 / 3], atol=1e-9)
+
+
+def test_path_fan_out_normalisation_closed_form():
+    # a - b - c; b splits its mass between a and c.
+    # s_a = .5 + .25 s_b, s_b = .5 (s_a + s_c), s_c = .25 s_b  ->  (7/12, 4/12, 1/12)
+    proj = build_projection(
+        ["a", "b", "c"], ["entity", "event", "turn"], [Edge("b", "a", "INVOLVES"), Edge("b", "c", "FROM")]
+    )
+    s = personalized_pagerank(proj, {0: 5.0}, damping=0.5, tol=1e-12)
+    np.testing.assert_allclose(s, [7 / 12, 4 / 12, 1 / 12], atol=1e-9)
+    assert s.sum() == pytest.approx(1.0)
+
+
+def test_type_weights_shape_the_transition():
+    proj = build_projection(
+        ["a", "b", "c", "d"],
+        ["turn", "event", "session", "conversation"],
+        [Edge("a", "b", "FROM"), Edge("a", "c", "IN"), Edge("c", "d", "OF")],
+    )
+    P = proj.transition().toarray()
+    np.testing.assert_allclose(P[0], [0.0, 2 / 3, 1 / 3, 0.0])  # FROM 1.0 vs IN 0.5
+    assert P[2, 3] == 0.0  # OF weighs 0 by default: dropped
+    custom = build_projection(["a", "b"], ["x", "y"], [Edge("a", "b", "ASSOCIATED", weight=0.3)], {"ASSOCIATED": 2.0})
+    assert custom.matrix()[0, 1] == pytest.approx(0.6)
+
+
+def test_isolated_seed_keeps_all_mass():
+    proj = build_projection(["a", "b", "c"], ["t", "t", "t"], [Edge("b", "c", "NEXT")])
+    s = personalized_pagerank(proj, {0: 1.0})
+    np.testing.assert_allclose(s, [1.0, 0.0, 0.0], atol=1e-9)
+
+
+def test_incremental_add_equals_building_at_once():
+    edges = [Edge("a", "b", "NEXT"), Edge("b", "c", "NEXT"), Edge("c", "e", "INVOLVES")]
+    full = build_projection(["a", "b", "c", "e"], ["t", "t", "t", "entity"], edges)
+    inc = build_projection(["a", "b"], ["t", "t"], edges[:1])
+    before = personalized_pagerank(inc, {0: 1.0})
+    inc.add(["c", "e"], ["t", "entity"], edges[1:])
+    assert len(inc) == 4 and inc.n_edges == 3
+    after = personalized_pagerank(inc, {0: 1.0})
+    np.testing.assert_allclose(after, personalized_pagerank(full, {0: 1.0}))
+    assert not np.allclose(before, after[:2])
+
+
+def test_explain_node_reports_edges_and_path_to_seed():
+    proj = build_projection(
+        ["ent", "ev", "turn", "other"],
+        ["entity", "event", "turn", "turn"],
+        [Edge("ev", "ent", "INVOLVES"), Edge("ev", "turn", "FROM"), Edge("turn", "other", "NEXT")],
+    )
+    seeds = {0: 1.0}
+    s = personalized_pagerank(proj, seeds)
+    why = explain_node(proj, s, seeds, proj.index["other"])
+    assert why.path == ("ent", "ev", "turn", "other")
+    assert why.seed_share == 0.0
+    assert why.top_edges[0].source == "turn" and why.top_edges[0].types == ("NEXT",)
+    # contribution = d * s[turn] * P[turn, other]; turn has FROM (1.0) and NEXT (0.5)
+    assert why.top_edges[0].amount == pytest.approx(0.5 * s[2] * (0.5 / 1.5))
+    seed_why = explain_node(proj, s, seeds, 0)
+    assert seed_why.path == ("ent",) and seed_why.seed_share == pytest.approx(0.5)
+
+
+def test_bad_input_is_rejected():
+    with pytest.raises(ValueError):
+        build_projection(["a", "a"], ["t", "t"], [])
+    with pytest.raises(ValueError):
+        build_projection(["a"], ["t"], [Edge("a", "zz", "NEXT")])
+    with pytest.raises(ValueError):
+        build_projection(["a", "b"], ["t", "t"], [Edge("a", "b", "LIKES")])
+    proj = build_projection(["a", "b"], ["t", "t"], [Edge("a", "b", "NEXT")])
+    with pytest.raises(ValueError):
+        personalized_pagerank(proj, {0: 1.0}, damping=1.0)
+    with pytest.raises(ValueError):
+        personalized_pagerank(proj, {})
+    with pytest.raises(ValueError):
+        personalized_pagerank(proj, {5: 1.0})
+
+
+def test_seeds_from_hits_and_propagated_activation():
+    seeds = seeds_from_hits([4, 2, 7], [2.0, 1.0, 0.0], entity_nodes=[9], top_k=3, entity_weight=0.5)
+    assert seeds == {4: 2.0, 2: 1.0, 9: 1.0}  # zero-score hit skipped; entity = 0.5 * best
+    assert seeds_from_hits([], [], entity_nodes=[1]) == {1: 0.5}
+    proj = build_projection(["a", "b"], ["turn", "turn"], [Edge("a", "b", "NEXT")])
+    s = personalized_pagerank(proj, {0: 1.0}, damping=0.5, tol=1e-12)
+    # (2/3, 1/3) minus restart mass (0.5, 0): what flowed along the edge
+    np.testing.assert_allclose(propagated_activation(s, {0: 1.0}, 0.5), [1 / 6, 1 / 3], atol=1e-9)

@@ -1,0 +1,96 @@
+"""Hierarchical turn scoring on a hand-made two-session conversation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from graphmem.retrieve.hierarchy import (
+    TurnSignals,
+    TurnStructure,
+    broadcast,
+    neighbour_max,
+    pool_max,
+    rank_sessions,
+    score_turns,
+    time_match,
+)
+from graphmem.retrieve.router import RoutePlan, TimeCue
+
+NAN = float("nan")
+
+
+def test_pool_broadcast_neighbours():
+    np.testing.assert_allclose(pool_max(np.array([0.2, 0.9, 0.4, NAN]), np.array([0, 0, 2, 1]), 3), [0.9, NAN, 0.4])
+    np.testing.assert_allclose(broadcast(np.array([0.1, 0.7]), np.array([1, -1, 0])), [0.7, NAN, 0.1])
+    s = np.array([0.1, 0.8, 0.3, 0.9])
+    prev, nxt = np.array([-1, 0, 1, -1]), np.array([1, 2, -1, -1])
+    np.testing.assert_allclose(neighbour_max(s, prev, nxt), [0.8, 0.8, 0.8, 0.9])
+    np.testing.assert_allclose(neighbour_max(s, prev, nxt, include_self=False), [0.8, 0.3, 0.8, NAN])
+    np.testing.assert_allclose(
+        time_match(TimeCue((6,), (2023,)), np.array([2023, 2022, 2023, 0]), np.array([6, 6, 7, 6])), [1.0, 0.5, 0.0, 0.0]
+    )
+
+
+def _structure() -> TurnStructure:
+    # session 0: turns 0,1,2 (episode 0 = 0,1; episode 1 = 2); session 1: turn 3 (episode 2)
+    return TurnStructure.from_sequence(
+        turn_session=[0, 0, 0, 1],
+        turn_episode=[0, 0, 1, 2],
+        event_turn=[0, 1, 1, 3],
+        turn_year=[2023, 2023, 2023, 2023],
+        turn_month=[5, 5, 5, 6],
+    )
+
+
+def test_structure_from_sequence():
+    st = _structure()
+    assert st.prev_turn.tolist() == [-1, 0, 1, -1]
+    assert st.next_turn.tolist() == [1, 2, -1, -1]
+    assert (st.n_episodes, st.n_sessions) == (3, 2)
+
+
+def test_score_turns_hand_computed():
+    st = _structure()
+    signals = TurnSignals(
+        lexical_turn=np.array([0.0, 4.0, 2.0, NAN]),  # minmax -> [0, 1, .5, 0]
+        dense_turn=np.array([0.1, 0.2, 0.5, 0.3]),
+        dense_event=np.array([0.4, 0.1, 0.3, 0.5]),  # pooled with turns -> [.4, .3, .5, .5]; minmax -> [.5, 0, 1, 1]
+        lexical_episode=np.array([3.0, 0.0, 1.0]),  # minmax -> [1, 0, 1/3] -> turns [1, 1, 0, 1/3]
+    )
+    plan = RoutePlan(
+        weights={"lexical:turn": 1.0, "dense:turn": 1.0, "lexical:episode": 0.5, "expansion:next": 0.5, "time": 1.0},
+        time=TimeCue((6,), ()),
+    )
+    fused = score_turns(st, signals, plan, ids=["t0", "t1", "t2", "t3"])
+    lexical = np.array([0.0, 1.0, 0.5, 0.0])
+    dense = np.array([0.5, 0.0, 1.0, 1.0])
+    episode = 0.5 * np.array([1.0, 1.0, 0.0, 1 / 3])
+    base = (lexical + dense) / 2  # [.25, .5, .75, .5]
+    # best of itself and its NEXT neighbours in the same session (t3 is alone in session 1)
+    expansion = 0.5 * np.array([max(base[0], base[1]), max(base[:3]), max(base[1:3]), base[3]])
+    np.testing.assert_allclose(expansion, [0.25, 0.375, 0.375, 0.25])
+    time = np.array([0.0, 0.0, 0.0, 1.0])
+    np.testing.assert_allclose(fused.contributions["lexical:turn"], lexical)
+    np.testing.assert_allclose(fused.contributions["dense:turn"], dense)
+    np.testing.assert_allclose(fused.contributions["lexical:episode"], episode)
+    np.testing.assert_allclose(fused.contributions["expansion:next"], expansion)
+    np.testing.assert_allclose(fused.scores, lexical + dense + episode + expansion + time)
+    np.testing.assert_allclose(fused.scores, [1.25, 1.875, 1.875, 2.75 - 1 / 3])
+    assert [hit[0] for hit in fused.top(4)] == ["t3", "t1", "t2", "t0"]  # t1/t2 tie: earlier first
+    assert set(fused.explain(0)) == {"lexical:turn", "dense:turn", "lexical:episode", "expansion:next", "time"}
+
+    sessions, best = rank_sessions(fused, st.turn_session, st.n_sessions, ids=["s0", "s1"])
+    assert best.tolist() == [1, 3]
+    np.testing.assert_allclose(sessions.scores, fused.scores[[1, 3]])
+    assert sessions.contributions["time"].tolist() == [0.0, 1.0]
+
+
+def test_missing_signals_are_skipped():
+    st = _structure()
+    plan = RoutePlan(weights={"lexical:turn": 1.0, "dense:episode": 1.0, "time": 1.0})
+    fused = score_turns(st, TurnSignals(lexical_turn=np.array([1.0, 2.0, 3.0, 0.0])), plan)
+    assert set(fused.contributions) == {"lexical:turn"}  # no episode signal, no time cue
+    np.testing.assert_allclose(fused.scores, [1 / 3, 2 / 3, 1.0, 0.0])
+    with pytest.raises(ValueError):
+        pool_max(np.zeros(2), np.zeros(3, dtype=int), 1)

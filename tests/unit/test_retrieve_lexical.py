@@ -1,0 +1,93 @@
+"""BM25 index: tokenizer, Porter stemmer, hand-computed BM25 scores, save/load."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from graphmem.retrieve.lexical import BM25Params, LexicalIndex, Tokenizer, porter_stem
+
+
+@pytest.mark.parametrize(
+    ("word", "stem"),
+    [
+        ("caresses", "caress"), ("ponies", "poni"), ("cats", "cat"), ("feed", "feed"),
+        ("agreed", "agre"), ("plastered", "plaster"), ("motoring", "motor"), ("sing", "sing"),
+        ("conflated", "conflat"), ("hopping", "hop"), ("falling", "fall"), ("filing", "file"),
+        ("happy", "happi"), ("sky", "sky"), ("relational", "relat"), ("conditional", "condit"),
+        ("vietnamization", "vietnam"), ("hopefulness", "hope"), ("goodness", "good"),
+        ("electrical", "electr"), ("adjustment", "adjust"), ("adoption", "adopt"),
+        ("effective", "effect"), ("probate", "probat"), ("rate", "rate"), ("controll", "control"),
+        ("roll", "roll"), ("generalization", "gener"),
+    ],
+)
+def test_porter_stem_reference_pairs(word, stem):
+    assert porter_stem(word) == stem
+
+
+def test_tokenizer_stopwords_possessives_and_drop():
+    tok = Tokenizer()
+    assert tok("When did Caroline's kids go hiking? I don't know.") == ["carolin", "kid", "go", "hike", "know"]
+    assert tok("Caroline went hiking", drop=["CAROLINE"]) == ["went", "hike"]
+    assert Tokenizer(frozenset({"the"}), None)("The Paintings") == ["paintings"]
+    assert Tokenizer(stemmer="light")("paintings painted parties") == ["paint", "paint", "party"]
+    with pytest.raises(ValueError):
+        Tokenizer(stemmer="snowball")
+
+
+def _lucene_bm25(tf: int, dl: int, avgdl: float, df: int, n: int, k1: float = 1.2, b: float = 0.75) -> float:
+    """Lucene's BM25 (no (k1 + 1) factor in the numerator, as in Lucene >= 8 and bm25s)."""
+    idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+    return idf * tf / (tf + k1 * (1 - b + b * dl / avgdl))
+
+
+def test_scores_match_hand_computed_bm25():
+    index = LexicalIndex.build(["d1", "d2", "d3"], ["apple banana", "apple cherry cherry", "durian"])
+    scores = index.scores("cherries?")
+    # tokens: [appl, banana], [appl, cherri, cherri], [durian]; avgdl = 2
+    expected = _lucene_bm25(tf=2, dl=3, avgdl=2.0, df=1, n=3)
+    assert expected == pytest.approx(0.537441, abs=1e-5)
+    np.testing.assert_allclose(scores, [0.0, expected, 0.0], rtol=1e-5)
+    both = index.scores("apple")
+    np.testing.assert_allclose(
+        both, [_lucene_bm25(1, 2, 2.0, 2, 3), _lucene_bm25(1, 3, 2.0, 2, 3), 0.0], rtol=1e-5
+    )
+
+
+def test_query_orders_breaks_ties_and_omits_zero_scores():
+    index = LexicalIndex.build(["a", "b", "c"], ["red fox", "red fox", "blue whale"])
+    ids, scores = index.query("red fox", k=5)
+    assert ids == ["a", "b"]
+    assert scores[0] == pytest.approx(scores[1])
+    assert index.query("unknownword") == ([], pytest.approx(np.zeros(0)))
+    assert index.scores("the and of").tolist() == [0.0, 0.0, 0.0]
+
+
+def test_empty_documents_keep_positions():
+    index = LexicalIndex.build(["x", "y"], ["", "pottery class"])
+    assert index.scores("pottery")[0] == 0.0
+    assert index.scores("pottery")[1] > 0.0
+
+
+def test_save_load_roundtrip(tmp_path):
+    params = BM25Params(k1=0.9, b=0.5)
+    index = LexicalIndex.build(["a", "b", "c"], ["camping in the mountains", "camped by the lake", "pottery"], params=params)
+    index.save(tmp_path / "lex")
+    loaded = LexicalIndex.load(tmp_path / "lex")
+    assert loaded.ids == ["a", "b", "c"]
+    assert loaded.params == params
+    assert loaded.tokenizer == index.tokenizer
+    np.testing.assert_allclose(loaded.scores("went camping"), index.scores("went camping"))
+    with pytest.raises(FileNotFoundError):
+        LexicalIndex.load(tmp_path / "missing")
+
+
+def test_build_rejects_bad_input():
+    with pytest.raises(ValueError):
+        LexicalIndex.build(["a"], ["x", "y"])
+    with pytest.raises(ValueError):
+        LexicalIndex.build(["a", "a"], ["x", "y"])
+    assert len(LexicalIndex.build([], [])) == 0
+    assert LexicalIndex.build([], []).scores("x").shape == (0,)

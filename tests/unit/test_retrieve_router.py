@@ -1,0 +1,87 @@
+"""Query cues and routing decisions."""
+
+from __future__ import annotations
+
+import pytest
+
+from graphmem.retrieve.router import (
+    QueryFeatures,
+    RouteConfig,
+    TimeCue,
+    parse_time_cue,
+    route,
+)
+
+NAMES = ["Caroline", "Melanie", "Mel", "Jon"]
+
+
+def test_parse_time_cue():
+    assert parse_time_cue("Who did Maria have dinner with on May 3, 2023?") == TimeCue((5,), (2023,), (3,))
+    assert parse_time_cue("What did Gina find on 1 February, 2023?") == TimeCue((2,), (2023,), (1,))
+    assert parse_time_cue("When did Melanie go camping in June?") == TimeCue((6,), (), ())
+    assert parse_time_cue("How many times has Melanie gone to the beach in 2023?") == TimeCue((), (2023,), ())
+    # "may" the modal verb, and "May" without a date context, are not months
+    assert not parse_time_cue("May I ask what you may have done?")
+    assert parse_time_cue("What happened in May?") == TimeCue((5,), (), ())
+
+
+def test_time_cue_match():
+    cue = TimeCue((6,), (2023,))
+    assert cue.match(2023, 6) == 1.0
+    assert cue.match(2022, 6) == 0.5
+    assert cue.match(2023, 7) == 0.0
+    assert TimeCue((), (2023,)).match(2022, 6) == 0.0
+    assert TimeCue().match(2023, 6) == 0.0
+
+
+def test_features_names_and_cues():
+    f = QueryFeatures.from_query("When did Caroline's friend visit the LGBTQ center in Boston?", NAMES)
+    assert f.names == ("Caroline",)
+    assert f.candidate_names == ("LGBTQ", "Boston")
+    assert f.temporal and not f.aggregation
+    g = QueryFeatures.from_query("What books has Melanie read?", NAMES)
+    assert g.aggregation and "aggregation:what books" in g.cues
+    assert g.names == ("Melanie",)  # "Mel" is not matched inside "Melanie"
+    h = QueryFeatures.from_query("What do Melanie and Caroline both like?", NAMES)
+    assert set(h.names) == {"Melanie", "Caroline"}
+    assert "aggregation:both" in h.cues and "aggregation:and" in h.cues
+    assert QueryFeatures.from_query("Where has Melanie camped?", NAMES).aggregation
+    plain = QueryFeatures.from_query("What is Caroline's identity?", NAMES)
+    assert not plain.aggregation and not plain.temporal and not plain.time
+
+
+def test_route_defaults_and_time():
+    plan = route(QueryFeatures.from_query("What is Caroline's identity?", NAMES))
+    assert dict(plan.weights) == {
+        "lexical:turn": 1.0, "dense:turn": 1.0, "lexical:episode": 1.0, "dense:episode": 1.0, "expansion:next": 0.5,
+    }
+    assert not plan.uses("time") and not plan.uses("activation")
+    timed = route(QueryFeatures.from_query("When did Melanie go camping in June?", NAMES))
+    assert timed.weights["time"] == 1.0 and timed.time == TimeCue((6,), (), ())
+    assert any("explicit date" in r for r in timed.reasons)
+
+
+def test_route_aggregation_and_activation_switches():
+    feats = QueryFeatures.from_query("What books has Melanie read in Paris?", NAMES)
+    plan = route(feats, config=RouteConfig(aggregation_episode_factor=0.5, activation_weight=0.7))
+    assert plan.weights["lexical:episode"] == 0.5 and plan.weights["dense:episode"] == 0.5
+    assert plan.weights["activation"] == 0.7
+    assert plan.seed_names == ("Melanie", "Paris")
+
+
+def test_route_entropy_reweighting_hand_values():
+    feats = QueryFeatures.from_query("What is Caroline's identity?", NAMES)
+    plan = route(feats, {"turn": 0.2, "episode": 0.6}, RouteConfig(entropy_temperature=0.4))
+    # shares softmax(-[0.2, 0.6] / 0.4) = softmax([-0.5, -1.5]); total granularity weight 4 kept
+    share_turn = 1 / (1 + pytest.importorskip("math").exp(-1.0))
+    assert plan.weights["lexical:turn"] == pytest.approx(4 * share_turn / 2)
+    assert plan.weights["dense:episode"] == pytest.approx(4 * (1 - share_turn) / 2)
+    assert plan.weights["expansion:next"] == 0.5
+    untouched = route(feats, {"turn": 0.2, "episode": 0.6})
+    assert untouched.weights["lexical:turn"] == 1.0
+
+
+def test_known_names_whole_words_longest_first():
+    f = QueryFeatures.from_query("What did Jon Smith tell Mel?", ["Jon", "Jon Smith", "Mel", "Melanie"])
+    assert f.names == ("Jon Smith", "Mel")
+    assert QueryFeatures.from_query("Did Jon call?", ["Jon", "Jon Smith"]).names == ("Jon",)
