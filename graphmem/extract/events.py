@@ -1,0 +1,291 @@
+"""Split a chat turn into event units: self-contained propositions with their mentions and times.
+
+A turn such as "Hey Mel! I went to a pottery class yesterday, and I made a bowl for my
+sister. Haha!" holds two facts and some small talk. :func:`split_events` keeps the facts as
+:class:`EventUnit` objects and drops the small talk:
+
+1. The turn is cut into sentences (from the language pipeline) and each sentence into
+   clauses where it joins independent clauses with ", and", ", but", ", so", " but ", ";" or
+   a dash, but only when both sides are long enough to stand alone.
+2. Each piece's *content words* are counted: words that are not function words,
+   interjections, adverbs, evaluative adjectives or light verbs ("see", "keep", "hope",
+   "sounds"), and not a name used to address someone ("Hey Mel!", "Thanks, Caroline").
+   Generic nouns ("thing", "time") count half; a time expression ("last year") adds one.
+3. Pieces with at least ``min_content_tokens`` content words, one of them a noun, name or
+   adjective (not only verbs), are events. Pieces with fewer
+   are attached to the neighbouring event (the previous one, or the next one at the start
+   of a turn) when they carry anything (a content word or a named mention); pieces that
+   carry nothing ("Haha, nice!", "Thanks!", "Wow, that's great!") are dropped. When a turn
+   has no long piece, its short pieces are joined and kept as one event only if together
+   they are long enough or name something; a turn of pure filler yields no events.
+
+Everything is deterministic: the same text, analysis and anchor give the same units.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from graphmem.extract import lexicon as lx
+from graphmem.extract.nlp import Mention, TextAnalysis
+from graphmem.extract.temporal import TimeRef, find_time_expressions
+
+__all__ = ["EventUnit", "content_score", "split_events"]
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EventUnit:
+    """One self-contained proposition taken from a turn.
+
+    Attributes:
+        text: the unit's text (a slice of the turn).
+        char_start: offset of the unit in the turn.
+        char_end: offset just past the unit in the turn.
+        mentions: the mentions inside the unit, with offsets relative to the turn.
+        times: the resolved time expressions inside the unit (offsets relative to the turn);
+            empty when no anchor was given.
+        index: position of the unit among the turn's units (0, 1, ...).
+        addressees: ``PERSON`` mentions anywhere in the turn that address someone ("Hey
+            Mel!", "Thanks, Caroline"): who the speaker was talking to. They are not in
+            ``mentions`` unless they lie inside the unit.
+    """
+
+    text: str
+    char_start: int
+    char_end: int
+    mentions: tuple[Mention, ...] = ()
+    times: tuple[TimeRef, ...] = ()
+    index: int = 0
+    addressees: tuple[Mention, ...] = ()
+
+
+_LIGHT_VERBS = _words("""
+be am is are was were been being have has had do does did done go goes going gone went get
+gets got gotten getting keep keeps kept see sees saw seen know knows knew think thinks
+thought say says said tell told feel feels felt look looks looked sound sounds sounded hope
+hoped hopes let lets want wants wanted need needs guess bet mean means meant agree agreed
+seem seems seemed make makes made take takes took come comes came glad love loved like
+liked hear heard talk talking appreciate appreciated enjoy catch wish
+""")
+_NON_CONTENT = lx.FUNCTION_WORDS | lx.INTERJECTIONS | lx.ADVERBS | lx.PHRASE_STRIP | _LIGHT_VERBS
+_WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+_CONTRACTION_RE = re.compile(r"(?:['’](?:s|re|ll|ve|m|d|t)|n['’]t)$")
+_SUBORDINATE_START = re.compile(
+    r"(?:which|who|whom|whose|that|because|when|where|while|if|although|though|as|since|"
+    r"unless|until|whereas)\b", re.IGNORECASE)
+_CLAUSE_RE = re.compile(r",\s+(?:and|but|so)\s+|;\s*|\s+but\s+|\s+[-–—]+\s+", re.IGNORECASE)
+_OPENERS = _words("hey hi hello hiya wow woah whoa oh ooh ah aw aww yeah yep yup haha lol omg")
+_GREETINGS = _words("""
+hey hi hello thanks thank congrats congratulations wow oh dear bye goodbye yo night morning
+cheers sorry well aw aww
+""")
+
+
+def _score(text: str, skip: list[tuple[int, int]], offset: int = 0) -> tuple[float, int]:
+    score = 0.0
+    solid = 0
+    for m in _WORD_RE.finditer(text):
+        start = m.start() + offset
+        if any(s <= start < e for s, e in skip):
+            continue
+        word = _CONTRACTION_RE.sub("", m.group(0).lower())
+        if not word or word in _NON_CONTENT:
+            continue
+        if word.isdigit() and len(word) < 3:
+            continue
+        if word in lx.GENERIC_NOUNS:
+            score += 0.5
+        elif (word in lx.VERB_FORMS and word not in lx.ADJECTIVES
+              and not (lx.verb_base(word) in lx.NOUN_VERBS and not word.endswith(("ed", "ing")))):
+            score += 1.0  # a verb says something, but not what about
+            if word.endswith("ing") and lx.verb_base(word) in lx.ACTIVITY_VERBS:
+                solid += 1
+        else:
+            score += 1.0
+            solid += 1
+    return score, solid
+
+
+def content_score(text: str) -> float:
+    """How much ``text`` says: content words and verbs count 1, generic nouns 0.5.
+
+    Function words, interjections, adverbs, evaluative adjectives and light verbs ("see",
+    "keep", "sounds") count nothing. :func:`split_events` compares this score with its
+    ``min_content_tokens``.
+    """
+    return _score(text, [])[0]
+
+
+def _is_vocative(text: str, mention: Mention) -> bool:
+    """A name used to address someone: "Hey Mel!", "Thanks, Caroline.", "..., Jon?"."""
+    if mention.label != "PERSON":
+        return False
+    after = text[mention.char_end:mention.char_end + 2].lstrip()
+    if after and after[0] not in ",.!?;:)":
+        return False
+    before = text[:mention.char_start].rstrip()
+    if not before or before[-1] in ",.!?;:(":
+        return True
+    words = _WORD_RE.findall(before[-30:])
+    return bool(words) and (words[-1].lower() in _GREETINGS or words[-1].lower() in lx.INTERJECTIONS)
+
+
+@dataclass
+class _Piece:
+    start: int
+    end: int
+    content: float
+    solid: int  # words of full weight (not verbs or generic nouns)
+    named: bool  # names a person, place, organisation, ... (not just addressing someone)
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and (text[start].isspace() or text[start] in ",;-–—"):
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _strip_opening(text: str, start: int, end: int, vocatives: list[tuple[int, int]]) -> tuple[int, int]:
+    """Drop a leading "Hey Maria," / "Wow!" / "Yeah," from a unit."""
+    position = start
+    while position < end:
+        while position < end and (text[position].isspace() or text[position] in ",.!?;:-–—"):
+            position += 1
+        vocative = next((e for s, e in vocatives if s == position), None)
+        if vocative is not None:
+            position = vocative
+            continue
+        m = _WORD_RE.match(text, position, end)
+        if m is None:
+            break
+        word = m.group(0).lower()
+        after = text[m.end()] if m.end() < end else "."
+        if (word in _OPENERS and after.isspace()) or (
+                word in lx.INTERJECTIONS and after in ",.!?;:-–—" and word not in ("no", "yes")):
+            position = m.end()
+            continue
+        break
+    return (position, end) if position < end else (start, end)
+
+
+def _clauses(text: str, start: int, end: int, skip: list[tuple[int, int]],
+             min_content: int) -> list[tuple[int, int]]:
+    """Split the sentence ``text[start:end]`` at clause joints where both sides stand alone."""
+    pieces: list[tuple[int, int]] = []
+    current = start
+    for m in _CLAUSE_RE.finditer(text, start, end):
+        left = _trim(text, current, m.start())
+        right = _trim(text, m.end(), end)
+        if left[1] <= left[0] or right[1] <= right[0]:
+            continue
+        if _SUBORDINATE_START.match(text, right[0]):
+            continue  # "..., which refreshes me": not an independent clause
+        if (_score(text[left[0]:left[1]], skip, left[0])[0] >= min_content
+                and _score(text[right[0]:right[1]], skip, right[0])[0] >= min_content):
+            pieces.append(left)
+            current = m.end()
+    last = _trim(text, current, end)
+    if last[1] > last[0]:
+        pieces.append(last)
+    return pieces
+
+
+def split_events(
+    text: str,
+    analysis: TextAnalysis,
+    min_content_tokens: int = 3,
+    *,
+    anchor: datetime | date | None = None,
+) -> list[EventUnit]:
+    """Split one turn into event units.
+
+    Args:
+        text: the turn's text.
+        analysis: the language pipeline's analysis of exactly this text.
+        min_content_tokens: content words a piece needs to be an event on its own.
+        anchor: when the turn was said; time expressions are resolved against it. Without
+            an anchor the units carry no times.
+
+    Returns:
+        The units in text order (possibly none).
+
+    Raises:
+        ValueError: if ``analysis`` is not an analysis of ``text``.
+    """
+    if analysis.text != text:
+        raise ValueError("the analysis was made for a different text")
+    if min_content_tokens < 1:
+        raise ValueError("min_content_tokens must be at least 1")
+    addressees = tuple(m for m in analysis.mentions if _is_vocative(text, m))
+    vocatives = [(m.char_start, m.char_end) for m in addressees]
+    named_spans = [(m.char_start, m.char_end) for m in analysis.mentions
+                   if m.label not in ("DATE", "TIME", "CONCEPT")
+                   and (m.char_start, m.char_end) not in vocatives]
+
+    date_spans = [(m.char_start, m.char_end) for m in analysis.mentions if m.label == "DATE"]
+    pieces: list[_Piece] = []
+    for s_start, s_end in analysis.sentences:
+        for start, end in _clauses(text, s_start, s_end, vocatives, min_content_tokens):
+            content, solid = _score(text[start:end], vocatives, start)
+            # A time expression anchors a proposition ("when we volunteered last year").
+            dated = sum(1 for s, e in date_spans if start <= s and e <= end)
+            content, solid = content + dated, solid + dated
+            named = any(start <= s and e <= end for s, e in named_spans)
+            pieces.append(_Piece(start, end, content, solid, named))
+    if not pieces:
+        return []
+
+    groups = [_strip_opening(text, start, end, vocatives)
+              for start, end in _group(pieces, min_content_tokens)]
+    refs = find_time_expressions(text, anchor) if anchor is not None else []
+    units: list[EventUnit] = []
+    for start, end in groups:
+        mentions = tuple(m for m in analysis.mentions
+                         if start <= m.char_start and m.char_end <= end)
+        times = tuple(r for r in refs if start <= r.char_start and r.char_end <= end)
+        units.append(EventUnit(text[start:end], start, end, mentions, times, len(units),
+                               addressees))
+    return units
+
+
+def _group(pieces: list[_Piece], min_content: int) -> list[tuple[int, int]]:
+    """Merge short pieces into their neighbours; drop pieces that carry nothing."""
+    strong = [p.content >= min_content and p.solid > 0 for p in pieces]
+    carries = [p.named or (p.content >= 1.5 and p.solid > 0) for p in pieces]
+    if not any(strong):
+        kept = [p for p, c in zip(pieces, carries) if c]
+        if not kept:
+            return []
+        total = sum(p.content for p in pieces)
+        if total >= min_content or any(p.named for p in kept):
+            return [(kept[0].start, kept[-1].end)]
+        return []
+    spans: list[list[int]] = []  # [start, end] of each strong piece, grown by attachments
+    owner: list[int | None] = []
+    for k, piece in enumerate(pieces):
+        if strong[k]:
+            spans.append([piece.start, piece.end])
+        owner.append(len(spans) - 1 if strong[k] else None)
+    first_strong = next(k for k, s in enumerate(strong) if s)
+    for k, piece in enumerate(pieces):
+        if strong[k] or not carries[k]:
+            continue
+        if k < first_strong:
+            target = 0  # the turn opens with it: attach to the first event
+            spans[target][0] = min(spans[target][0], piece.start)
+        else:
+            target = max(o for o in owner[:k] if o is not None)
+            spans[target][1] = max(spans[target][1], piece.end)
+    return [(s, e) for s, e in spans]

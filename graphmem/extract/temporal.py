@@ -1,0 +1,709 @@
+"""Resolve time expressions in chat text against the session's date.
+
+``find_time_expressions`` finds expressions such as "yesterday", "last Saturday",
+"two weeks ago", "next month", "last summer", "May 7, 2023" or "in 2022" and turns each
+into a :class:`TimeRef`: the date range it denotes, inclusive at both ends, resolved
+against an *anchor* (the date the text was said, normally the session's start time).
+
+Conventions (documented here because English is vague about them):
+
+* Weeks run Monday to Sunday. "last week" is the previous Monday-Sunday week, "this week"
+  the current one, "next week" the following one. Weekends are that week's Saturday and
+  Sunday, so "last weekend" is the Saturday-Sunday of the previous week.
+* "last <weekday>" is the most recent such day strictly before the anchor; "next <weekday>"
+  the first one strictly after it; "this <weekday>" the one in the anchor's week.
+* A plain weekday ("on Saturday"), a month without a year ("in June", "May 7"), a season
+  ("in the summer") and "the weekend" refer to the most recent one not after the anchor,
+  unless the sentence is clearly about the future (the nearest tense cue before the
+  expression is "will", "'ll", "gonna", "going to", "plan to", "can't wait", "next", ...),
+  in which case they refer to the next one.
+* "N days ago" is one day; "N weeks/months/years ago" is the whole calendar week, month or
+  year containing that point; "in N days/weeks/..." likewise forwards. Vague counts are
+  ranges: "a couple of" = 2, "a few" = 2 to 4, "several" = 3 to 7.
+* "the past/last N days|weeks|..." is the rolling range ending on the anchor.
+* Seasons are meteorological, northern hemisphere: spring = March-May, summer =
+  June-August, fall/autumn = September-November, winter = December-February.
+  "last summer" is the most recent summer that is over (or, if it is summer now, last
+  year's); "this summer" the one of the anchor's year; "next summer" the next one to start.
+* "early/mid/late <month>" are days 1-10, 11-20 and 21-end.
+* Numeric dates are ISO ``YYYY-MM-DD``, ``YYYY/MM/DD`` or US ``M/D/YYYY``.
+* "the other day" is the week before the anchor (1 to 7 days ago).
+
+Clock times ("at 3 pm") and unresolvable words ("recently", "lately") are not returned.
+"""
+
+from __future__ import annotations
+
+import calendar
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+__all__ = ["TimeRef", "find_time_expressions", "find_time_spans", "parse_session_datetime"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TimeRef:
+    """A time expression found in a text and the inclusive date range it denotes.
+
+    Attributes:
+        expression: the expression as written in the text.
+        start: first day of the range.
+        end: last day of the range (equal to ``start`` for a single day).
+        char_start: offset of the expression's first character in the text.
+        char_end: offset just past its last character.
+    """
+
+    expression: str
+    start: date
+    end: date
+    char_start: int
+    char_end: int
+
+    @property
+    def is_day(self) -> bool:
+        """True when the expression denotes one single day."""
+        return self.start == self.end
+
+
+# --------------------------------------------------------------------------- vocabulary
+
+_NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
+    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "a": 1, "an": 1,
+}
+_VAGUE = {"a couple of": (2, 2), "a couple": (2, 2), "couple of": (2, 2), "a few": (2, 4),
+          "few": (2, 4), "several": (3, 7), "a couple of few": (2, 4)}
+
+_MONTHS = {
+    "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4,
+    "apr": 4, "may": 5, "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8,
+    "september": 9, "sep": 9, "sept": 9, "october": 10, "oct": 10, "november": 11,
+    "nov": 11, "december": 12, "dec": 12,
+}
+_WEEKDAYS = {
+    "monday": 0, "mon": 0, "tuesday": 1, "tue": 1, "tues": 1, "wednesday": 2, "wed": 2,
+    "thursday": 3, "thu": 3, "thur": 3, "thurs": 3, "friday": 4, "fri": 4, "saturday": 5,
+    "sat": 5, "sunday": 6, "sun": 6,
+}
+_SEASONS = {"spring": 3, "summer": 6, "fall": 9, "autumn": 9, "winter": 12}  # first month
+
+_NUM = r"(?:\d{1,3}|" + "|".join(sorted((w for w in _NUMBER_WORDS), key=len, reverse=True)) + ")"
+_QTY = r"(?P<qty>a\s+couple(?:\s+of)?|couple\s+of|a\s+few|few|several|" + _NUM + r")"
+_UNIT = r"(?P<unit>minute|hour|day|week|month|year)s?"
+_FULL_WEEKDAY = r"(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+_ANY_WEEKDAY = (r"(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+                r"(?:tues|tue|wed|thurs|thur|thu|fri|mon|sat|sun)(?:\.(?!\s*(?:$|[A-Z])))?)")
+# "May" is only a month when capitalised; the rest are case-insensitive.
+_MONTH = (r"(?P<mon>january|february|march|april|(?-i:May)|june|july|august|september|october|"
+          r"november|december|"
+          r"(?:jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)(?:\.(?!\s*(?:$|[A-Z])))?)")
+_MONTH_FULL = (r"(?P<mon>january|february|march|april|(?-i:May)|june|july|august|september|"
+               r"october|november|december)")
+_DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?"
+_YEAR = r"(?P<year>(?:19|20)\d\d)"
+_SEASON = r"(?P<season>spring|summer|fall|autumn|winter)"
+_PART_OF_DAY = r"(?:\s+(?:morning|afternoon|evening|night))?"
+
+_FUTURE_CUES = re.compile(
+    r"\b(?:will|shall|gonna|wanna|going\s+to|plan(?:ning|s)?(?:\s+to|\s+for|\s+on)?|"
+    r"hop(?:e|ing)\s+to|can'?t\s+wait|cannot\s+wait|look(?:ing)?\s+forward|upcoming|"
+    r"about\s+to|intend|scheduled|next|tomorrow|soon|later)\b|'ll\b|\u2019ll\b",
+    re.IGNORECASE,
+)
+_PAST_CUES = re.compile(
+    r"\b(?:was\s+going\s+to|were\s+going\s+to|was|were|did|had|went|got|made|took|saw|came|"
+    r"met|been|ago|yesterday|last)\b",
+    re.IGNORECASE,
+)
+
+_TRIGGER = re.compile(
+    r"\d|\b(?:today|tonight|yesterday|tomorrow|nights?|mornings?|afternoons?|evenings?|"
+    r"weekends?|weeks?|months?|years?|ago|days?|hours?|minutes?|mon|monday|tues?|tuesday|"
+    r"wed|wednesday|thu|thur|thurs|thursday|fri|friday|sat|saturday|sun|sunday|jan|january|"
+    r"feb|february|mar|march|apr|april|may|june?|july?|aug|august|sept?|september|oct|"
+    r"october|nov|november|dec|december|spring|summer|fall|autumn|winter)\b",
+    re.IGNORECASE,
+)
+
+
+# --------------------------------------------------------------------------- date arithmetic
+
+
+def _week_start(d: date) -> date:
+    return d - timedelta(days=d.weekday())
+
+
+def _week(d: date) -> tuple[date, date]:
+    s = _week_start(d)
+    return s, s + timedelta(days=6)
+
+
+def _month(year: int, month: int) -> tuple[date, date]:
+    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _add_months(year: int, month: int, delta: int) -> tuple[int, int]:
+    index = year * 12 + (month - 1) + delta
+    return index // 12, index % 12 + 1
+
+
+def _year(year: int) -> tuple[date, date]:
+    return date(year, 1, 1), date(year, 12, 31)
+
+
+def _season(year: int, first_month: int) -> tuple[date, date]:
+    """The season starting in ``first_month`` of ``year`` (winter runs into the next year)."""
+    start = date(year, first_month, 1)
+    end_year, end_month = _add_months(year, first_month, 2)
+    return start, _month(end_year, end_month)[1]
+
+
+def _safe_date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+# --------------------------------------------------------------------------- context
+
+
+@dataclass(frozen=True)
+class _Context:
+    anchor: date
+    moment: datetime | None
+    text: str
+
+
+def _is_future(ctx: _Context, position: int) -> bool:
+    """True when the nearest tense cue before ``position`` in its sentence is a future one."""
+    begin = max(ctx.text.rfind(".", 0, position), ctx.text.rfind("!", 0, position),
+                ctx.text.rfind("?", 0, position), ctx.text.rfind("\n", 0, position)) + 1
+    window = ctx.text[begin:position]
+    last_future = max((m.end() for m in _FUTURE_CUES.finditer(window)), default=-1)
+    last_past = max((m.end() for m in _PAST_CUES.finditer(window)), default=-1)
+    if last_future < 0 and last_past < 0:
+        # "Saturday I'll go": look a little way after the expression too.
+        after = ctx.text[position:position + 40]
+        end = min((i for i in (after.find("."), after.find("!"), after.find("?")) if i >= 0),
+                  default=len(after))
+        after = after[:end]
+        first_future = min((m.start() for m in _FUTURE_CUES.finditer(after)), default=10**6)
+        first_past = min((m.start() for m in _PAST_CUES.finditer(after)), default=10**6)
+        return first_future < first_past
+    return last_future > last_past
+
+
+def _quantity(text: str) -> tuple[int, int]:
+    key = " ".join(text.lower().split())
+    if key in _VAGUE:
+        return _VAGUE[key]
+    if key.isdigit():
+        n = int(key)
+        return n, n
+    n = _NUMBER_WORDS[key]
+    return n, n
+
+
+def _shift_unit(ctx: _Context, unit: str, amount: int) -> tuple[date, date]:
+    """The calendar unit (day/week/month/year) ``amount`` units away from the anchor."""
+    a = ctx.anchor
+    if unit in ("minute", "hour"):
+        if ctx.moment is not None:
+            delta = timedelta(minutes=amount) if unit == "minute" else timedelta(hours=amount)
+            d = (ctx.moment + delta).date()
+        else:
+            d = a
+        return d, d
+    if unit == "day":
+        d = a + timedelta(days=amount)
+        return d, d
+    if unit == "week":
+        return _week(a + timedelta(weeks=amount))
+    if unit == "month":
+        y, m = _add_months(a.year, a.month, amount)
+        return _month(y, m)
+    return _year(a.year + amount)
+
+
+def _span_of(ctx: _Context, unit: str, lo: int, hi: int, sign: int) -> tuple[date, date]:
+    first = _shift_unit(ctx, unit, sign * lo)
+    second = _shift_unit(ctx, unit, sign * hi)
+    return min(first[0], second[0]), max(first[1], second[1])
+
+
+# --------------------------------------------------------------------------- resolvers
+
+Range = tuple[date, date]
+_Resolver = Callable[[re.Match[str], _Context], Range | None]
+
+
+def _r_fixed_offset(days: int) -> _Resolver:
+    def resolve(_m: re.Match[str], ctx: _Context) -> Range:
+        d = ctx.anchor + timedelta(days=days)
+        return d, d
+    return resolve
+
+
+def _r_simple_day(m: re.Match[str], ctx: _Context) -> Range:
+    word = m.group("w").lower()
+    offset = {"today": 0, "tonight": 0, "yesterday": -1, "tomorrow": 1}[word]
+    d = ctx.anchor + timedelta(days=offset)
+    return d, d
+
+
+def _r_relative_period(m: re.Match[str], ctx: _Context) -> Range | None:
+    rel = " ".join(m.group("rel").lower().split())
+    period = m.group("period").lower()
+    a = ctx.anchor
+    step = {"last": -1, "this past": -1, "past": -1, "this": 0, "next": 1, "this coming": 1,
+            "coming": 1}[rel]
+    if period == "week":
+        if rel in ("this past", "past"):
+            return a - timedelta(days=7), a
+        return _week(a + timedelta(weeks=step))
+    if period == "weekend":
+        if rel == "this past":
+            return _recent_weekend(a)
+        monday = _week_start(a + timedelta(weeks=step))
+        return monday + timedelta(days=5), monday + timedelta(days=6)
+    if period == "month":
+        y, mo = _add_months(a.year, a.month, step)
+        return _month(y, mo)
+    if period == "year":
+        if rel in ("this past", "past"):
+            return a - timedelta(days=365), a
+        return _year(a.year + step)
+    return None
+
+
+def _recent_weekend(a: date) -> Range:
+    """The weekend containing ``a`` if it is a Saturday or Sunday, else the one before it."""
+    if a.weekday() >= 5:
+        saturday = _week_start(a) + timedelta(days=5)
+    else:
+        saturday = _week_start(a) - timedelta(days=2)
+    return saturday, saturday + timedelta(days=1)
+
+
+def _r_the_weekend(m: re.Match[str], ctx: _Context) -> Range:
+    a = ctx.anchor
+    if _is_future(ctx, m.start()):
+        monday = _week_start(a) if a.weekday() < 5 else _week_start(a) + timedelta(weeks=1)
+        return monday + timedelta(days=5), monday + timedelta(days=6)
+    return _recent_weekend(a)
+
+
+def _r_relative_weekday(m: re.Match[str], ctx: _Context) -> Range:
+    rel = " ".join(m.group("rel").lower().split())
+    target = _WEEKDAYS[m.group("wd").lower().rstrip(".")]
+    a = ctx.anchor
+    if rel in ("last", "this past", "past", "previous"):
+        back = (a.weekday() - target) % 7 or 7
+        d = a - timedelta(days=back)
+    elif rel == "this":
+        d = _week_start(a) + timedelta(days=target)
+    else:  # next, this coming, coming
+        ahead = (target - a.weekday()) % 7 or 7
+        d = a + timedelta(days=ahead)
+    return d, d
+
+
+def _r_plain_weekday(m: re.Match[str], ctx: _Context) -> Range:
+    target = _WEEKDAYS[m.group("wd").lower()]
+    a = ctx.anchor
+    if _is_future(ctx, m.start()):
+        d = a + timedelta(days=(target - a.weekday()) % 7 or 7)
+    else:
+        d = a - timedelta(days=(a.weekday() - target) % 7 or 7)
+    return d, d
+
+
+def _r_ago(m: re.Match[str], ctx: _Context) -> Range:
+    lo, hi = _quantity(m.group("qty"))
+    return _span_of(ctx, m.group("unit").lower(), lo, hi, -1)
+
+
+def _r_in_future(m: re.Match[str], ctx: _Context) -> Range:
+    lo, hi = _quantity(m.group("qty"))
+    return _span_of(ctx, m.group("unit").lower(), lo, hi, 1)
+
+
+def _r_within(m: re.Match[str], ctx: _Context) -> Range:
+    _lo, hi = _quantity(m.group("qty"))
+    unit = m.group("unit").lower()
+    end = _shift_unit(ctx, unit, hi)[0] if unit in ("minute", "hour", "day") else None
+    if end is None:
+        days = {"week": 7, "month": 30, "year": 365}[unit] * hi
+        end = ctx.anchor + timedelta(days=days)
+    return ctx.anchor, end
+
+
+def _r_rolling_past(m: re.Match[str], ctx: _Context) -> Range:
+    qty = m.group("qty")
+    _lo, hi = _quantity(qty) if qty else (1, 1)
+    unit = m.group("unit").lower()
+    a = ctx.anchor
+    if unit in ("minute", "hour"):
+        return a, a
+    if unit == "day":
+        return a - timedelta(days=hi), a
+    if unit == "week":
+        return a - timedelta(weeks=hi), a
+    if unit == "month":
+        y, mo = _add_months(a.year, a.month, -hi)
+        return _safe_date(y, mo, min(a.day, calendar.monthrange(y, mo)[1])) or a, a
+    return _safe_date(a.year - hi, a.month, 28 if (a.month, a.day) == (2, 29) else a.day) or a, a
+
+
+def _r_earlier_later(m: re.Match[str], ctx: _Context) -> Range:
+    which = m.group("which").lower()
+    period = m.group("period").lower()
+    a = ctx.anchor
+    if period == "week":
+        start, end = _week(a)
+    elif period == "month":
+        start, end = _month(a.year, a.month)
+    else:
+        start, end = _year(a.year)
+    return (start, a) if which == "earlier" else (a, end)
+
+
+def _r_other_day(_m: re.Match[str], ctx: _Context) -> Range:
+    return ctx.anchor - timedelta(days=7), ctx.anchor - timedelta(days=1)
+
+
+def _season_occurrences(a: date, first_month: int) -> tuple[Range, Range, Range]:
+    """(previous, current-or-next, following) occurrences of a season around ``a``."""
+    # The occurrence that starts in the anchor's year, or for winter possibly the previous one.
+    candidates = [_season(y, first_month) for y in (a.year - 2, a.year - 1, a.year, a.year + 1)]
+    current_index = next(i for i, (s, e) in enumerate(candidates) if e >= a)
+    current = candidates[current_index]
+    return candidates[current_index - 1], current, candidates[current_index + 1]
+
+
+def _r_relative_season(m: re.Match[str], ctx: _Context) -> Range:
+    rel = " ".join(m.group("rel").lower().split())
+    first = _SEASONS[m.group("season").lower()]
+    a = ctx.anchor
+    previous, current, following = _season_occurrences(a, first)
+    in_progress = current[0] <= a
+    if rel in ("last", "this past", "past", "previous"):
+        return previous
+    if rel == "this":
+        return current
+    return following if in_progress else current  # next / this coming / coming
+
+
+def _r_plain_season(m: re.Match[str], ctx: _Context) -> Range:
+    first = _SEASONS[m.group("season").lower()]
+    a = ctx.anchor
+    previous, current, _following = _season_occurrences(a, first)
+    if current[0] <= a or _is_future(ctx, m.start()):
+        return current
+    return previous
+
+
+def _r_season_of_year(m: re.Match[str], _ctx: _Context) -> Range:
+    return _season(int(m.group("year")), _SEASONS[m.group("season").lower()])
+
+
+def _month_number(m: re.Match[str]) -> int:
+    return _MONTHS[m.group("mon").lower().rstrip(".")]
+
+
+def _year_for_month(ctx: _Context, month: int, day: int | None, position: int) -> int:
+    """The year of the most recent (or, in future context, next) occurrence of a month/day."""
+    a = ctx.anchor
+    if _is_future(ctx, position):
+        if (month, day or 1) < (a.month, a.day if day else 1):
+            return a.year + 1
+        return a.year
+    if (month, day or 1) > (a.month, a.day if day else 1):
+        return a.year - 1
+    return a.year
+
+
+def _r_full_date(m: re.Match[str], ctx: _Context) -> Range | None:
+    month = _month_number(m)
+    day = int(m.group("day"))
+    year_text = m.group("year")
+    year = int(year_text) if year_text else _year_for_month(ctx, month, day, m.start())
+    d = _safe_date(year, month, day)
+    return (d, d) if d else None
+
+
+def _r_month_year(m: re.Match[str], _ctx: _Context) -> Range:
+    return _month(int(m.group("year")), _month_number(m))
+
+
+def _narrow(span: Range, part: str | None) -> Range:
+    if not part:
+        return span
+    start, end = span
+    part = part.lower()
+    if part == "early":
+        return start, start + timedelta(days=9)
+    if part in ("mid", "middle of"):
+        return start + timedelta(days=10), start + timedelta(days=19)
+    if part == "late":
+        return start + timedelta(days=20), end
+    if part in ("end of", "the end of"):
+        return max(start, end - timedelta(days=9)), end
+    if part in ("beginning of", "the beginning of", "start of", "the start of"):
+        return start, start + timedelta(days=9)
+    return span
+
+
+def _r_relative_month_name(m: re.Match[str], ctx: _Context) -> Range:
+    rel = " ".join(m.group("rel").lower().split())
+    month = _month_number(m)
+    a = ctx.anchor
+    if rel == "last":
+        year = a.year if month < a.month else a.year - 1
+    elif rel == "this":
+        year = a.year
+    else:
+        year = a.year if month > a.month else a.year + 1
+    return _narrow(_month(year, month), m.group("part"))
+
+
+def _r_month_name(m: re.Match[str], ctx: _Context) -> Range:
+    month = _month_number(m)
+    year = _year_for_month(ctx, month, None, m.start())
+    return _narrow(_month(year, month), m.group("part"))
+
+
+def _r_year(m: re.Match[str], _ctx: _Context) -> Range:
+    return _narrow_year(_year(int(m.group("year"))), m.group("part"))
+
+
+def _narrow_year(span: Range, part: str | None) -> Range:
+    if not part:
+        return span
+    year = span[0].year
+    part = part.lower()
+    if part in ("early", "beginning of", "the beginning of", "start of", "the start of"):
+        return date(year, 1, 1), date(year, 4, 30)
+    if part in ("mid", "middle of"):
+        return date(year, 5, 1), date(year, 8, 31)
+    if part in ("late", "end of", "the end of"):
+        return date(year, 9, 1), date(year, 12, 31)
+    return span
+
+
+def _r_iso(m: re.Match[str], _ctx: _Context) -> Range | None:
+    d = _safe_date(int(m.group("y")), int(m.group("m")), int(m.group("d")))
+    return (d, d) if d else None
+
+
+# --------------------------------------------------------------------------- rules
+
+_F = re.IGNORECASE
+_B = r"(?<![\w'\u2019])"  # no word character (or apostrophe) before
+_E = r"(?![\w])"  # no word character after
+_PART = r"(?:(?P<part>early|mid|late|(?:the\s+)?(?:end|beginning|start|middle)\s+of)[\s-]+)?"
+_PART_REQUIRED = r"(?P<part>early|mid|late|(?:the\s+)?(?:end|beginning|start|middle)\s+of)[\s-]+"
+_PREP = (r"(?:in|during|since|until|till|by|from|of|for|before|after|around|through|"
+         r"back\s+in|circa)\s+")
+_REL = r"(?P<rel>this\s+past|this\s+coming|last|next|this|coming|past)"
+
+_RULES: tuple[tuple[re.Pattern[str], _Resolver], ...] = (
+    (re.compile(_B + r"the\s+day\s+before\s+yesterday" + _E, _F), _r_fixed_offset(-2)),
+    (re.compile(_B + r"the\s+day\s+after\s+tomorrow" + _E, _F), _r_fixed_offset(2)),
+    (re.compile(_B + r"(?P<w>yesterday|today|tonight|tomorrow)" + _PART_OF_DAY + _E, _F),
+     _r_simple_day),
+    (re.compile(_B + r"this\s+(?:morning|afternoon|evening)" + _E, _F), _r_fixed_offset(0)),
+    (re.compile(_B + r"last\s+night" + _E, _F), _r_fixed_offset(-1)),
+    (re.compile(_B + r"the\s+other\s+day" + _E, _F), _r_other_day),
+    (re.compile(_B + _REL + r"\s+(?P<period>week|weekend|month|year)" + _E, _F),
+     _r_relative_period),
+    (re.compile(_B + r"(?:(?:over|on|during|at)\s+)?the\s+weekend" + _E, _F), _r_the_weekend),
+    (re.compile(_B + r"(?P<which>earlier|later)\s+this\s+(?P<period>week|month|year)" + _E, _F),
+     _r_earlier_later),
+    (re.compile(_B + _REL + r"\s+" + _ANY_WEEKDAY + _PART_OF_DAY + _E, _F), _r_relative_weekday),
+    (re.compile(_B + r"(?:on\s+)?" + _FULL_WEEKDAY + _PART_OF_DAY + r"(?!s)" + _E, _F),
+     _r_plain_weekday),
+    (re.compile(_B + _QTY + r"\s+" + _UNIT + r"\s+(?:ago|back)" + _E, _F), _r_ago),
+    (re.compile(_B + r"within\s+(?:the\s+next\s+)?" + _QTY + r"\s+" + _UNIT + _E, _F), _r_within),
+    (re.compile(_B + r"in\s+" + _QTY + r"\s+" + _UNIT + _E, _F), _r_in_future),
+    (re.compile(_B + _QTY + r"\s+" + _UNIT + r"\s+from\s+now" + _E, _F), _r_in_future),
+    (re.compile(_B + r"(?:the\s+|these\s+)(?:past|last)\s+(?:" + _QTY + r"\s+)?" + _UNIT + _E, _F),
+     _r_rolling_past),
+    (re.compile(_B + _REL + r"\s+" + _SEASON + _E, _F), _r_relative_season),
+    (re.compile(_B + r"(?:in|during|over|through|for)\s+(?:the\s+)?" + _SEASON
+                + r"(?!\s+(?:of\s+)?(?:19|20)\d\d)" + _E, _F), _r_plain_season),
+    (re.compile(_B + r"(?:the\s+)?" + _SEASON + r"\s+(?:of\s+)?" + _YEAR + _E, _F),
+     _r_season_of_year),
+    # Explicit dates: "May 7, 2023", "May 7th", "7 May 2023", "the 7th of May".
+    (re.compile(_B + _MONTH + r"\s+" + _DAY + r"(?:\s*,?\s*" + _YEAR + r")?" + _E, _F),
+     _r_full_date),
+    (re.compile(_B + r"(?:the\s+)?" + _DAY + r"\s+(?:of\s+)?" + _MONTH + r"(?:\s*,?\s*" + _YEAR
+                + r")?" + _E, _F), _r_full_date),
+    (re.compile(_B + _MONTH + r"\s*,?\s+(?:of\s+)?" + _YEAR + _E, _F), _r_month_year),
+    (re.compile(_B + _REL + r"\s+" + _PART + _MONTH_FULL + _E, _F), _r_relative_month_name),
+    (re.compile(_B + _PREP + _PART + _MONTH_FULL + _E, _F), _r_month_name),
+    (re.compile(_B + _PART_REQUIRED + _MONTH_FULL + _E, _F), _r_month_name),
+    (re.compile(_B + _PREP + _PART + _YEAR + _E, _F), _r_year),
+    (re.compile(_B + _PART_REQUIRED + _YEAR + _E, _F), _r_year),
+    (re.compile(_B + _PART + r"(?:the\s+)?year\s+" + _YEAR + _E, _F), _r_year),
+    (re.compile(_B + r"(?P<y>(?:19|20)\d\d)[-/](?P<m>[01]?\d)[-/](?P<d>[0-3]?\d)" + _E), _r_iso),
+    (re.compile(_B + r"(?P<m>[01]?\d)/(?P<d>[0-3]?\d)/(?P<y>(?:19|20)\d\d)" + _E), _r_iso),
+)
+
+_STRIP_PREFIX = re.compile(
+    r"(?:(?:in|on|during|over|through|for|since|until|till|by|from|of|before|after|around|"
+    r"at|within|back\s+in|circa)\s+)", re.IGNORECASE)
+
+
+def _scan(text: str) -> list[tuple[int, int, int, re.Match[str]]]:
+    """All non-overlapping rule matches, longest first at each position."""
+    if not text or not _TRIGGER.search(text):
+        return []
+    found: list[tuple[int, int, int, re.Match[str]]] = []
+    for index, (pattern, _resolver) in enumerate(_RULES):
+        for m in pattern.finditer(text):
+            found.append((m.start(), m.end(), index, m))
+    if not found:
+        return []
+    chosen: list[tuple[int, int, int, re.Match[str]]] = []
+    for start, end, index, m in sorted(found, key=lambda f: (-(f[1] - f[0]), f[0], f[2])):
+        if any(start < c_end and c_start < end for c_start, c_end, _i, _m in chosen):
+            continue
+        chosen.append((start, end, index, m))
+    chosen.sort(key=lambda f: f[0])
+    return chosen
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """Drop a leading preposition ("in", "on", ...) from a matched span."""
+    if text[start].isdigit():
+        return start, end
+    prefix = _STRIP_PREFIX.match(text, start, end)
+    if prefix and prefix.end() < end:
+        start = prefix.end()
+    return start, end
+
+
+def _span(text: str, start: int, end: int, rule_index: int) -> tuple[int, int]:
+    if _RULES[rule_index][1] in (_r_in_future, _r_within):
+        return start, end
+    return _trim(text, start, end)
+
+
+def find_time_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the time expressions in ``text``, without resolving them.
+
+    The spans are those :func:`find_time_expressions` would return (leading prepositions such
+    as "in" or "on" are not part of a span).
+
+    Args:
+        text: any text.
+
+    Returns:
+        ``(char_start, char_end)`` pairs in text order.
+    """
+    return [_span(text, start, end, index) for start, end, index, _m in _scan(text)]
+
+
+def find_time_expressions(text: str, anchor: datetime | date) -> list[TimeRef]:
+    """Find the time expressions in ``text`` and resolve them against ``anchor``.
+
+    Args:
+        text: the text (a chat turn, a sentence, a query).
+        anchor: when the text was said; relative expressions are resolved against its date.
+
+    Returns:
+        One :class:`TimeRef` per expression, in text order, non-overlapping.
+
+    Example:
+        >>> refs = find_time_expressions("I ran a charity race last Saturday.", date(2023, 5, 8))
+        >>> refs[0].expression, refs[0].start
+        ('last Saturday', datetime.date(2023, 5, 6))
+    """
+    if isinstance(anchor, datetime):
+        ctx = _Context(anchor.date(), anchor, text)
+    else:
+        ctx = _Context(anchor, None, text)
+    refs: list[TimeRef] = []
+    for start, end, index, m in _scan(text):
+        try:
+            span = _RULES[index][1](m, ctx)
+        except (ValueError, OverflowError, KeyError) as exc:  # impossible dates, odd numbers
+            logger.debug("could not resolve %r: %s", m.group(0), exc)
+            continue
+        if span is None:
+            continue
+        char_start, char_end = _span(text, start, end, index)
+        refs.append(TimeRef(text[char_start:char_end], span[0], span[1], char_start, char_end))
+    return refs
+
+
+# --------------------------------------------------------------------------- session dates
+
+_LOCOMO_DT = re.compile(
+    r"^\s*(?P<h>\d{1,2})(?::(?P<mi>\d{2}))?\s*(?P<ampm>[ap])\.?\s*m\.?\s*(?:on\s+)?"
+    r"(?P<d>\d{1,2})(?:st|nd|rd|th)?\s+(?P<mon>[A-Za-z]+)\.?,?\s*(?P<y>\d{4})\s*$",
+    re.IGNORECASE,
+)
+_SLASH_DT = re.compile(
+    r"^\s*(?P<y>\d{4})[/-](?P<m>\d{1,2})[/-](?P<d>\d{1,2})\s*(?:\([A-Za-z]{2,4}\))?\s*"
+    r"(?:(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2}))?)?\s*$"
+)
+_HAS_YEAR = re.compile(r"(?<!\d)(?:1[89]|2\d)\d\d(?!\d)")
+
+
+def parse_session_datetime(text: str) -> datetime | None:
+    """Parse a session timestamp as written by common conversation datasets.
+
+    Understood forms: LoCoMo's ``"1:56 pm on 8 May, 2023"``, LongMemEval's
+    ``"2023/05/20 (Sat) 02:21"``, ISO 8601 (``"2023-05-08T13:56:00"``, with or without a
+    zone), and other unambiguous English dates with a four-digit year ("May 8, 2023 1:56 PM").
+
+    Args:
+        text: the timestamp text.
+
+    Returns:
+        The datetime (naive unless the text names a zone), or None when the text is not a
+        recognisable timestamp.
+    """
+    if not text or not text.strip():
+        return None
+    m = _LOCOMO_DT.match(text)
+    if m:
+        month = _MONTHS.get(m.group("mon").lower())
+        hour = int(m.group("h")) % 12 + (12 if m.group("ampm").lower() == "p" else 0)
+        if month is not None:
+            try:
+                return datetime(int(m.group("y")), month, int(m.group("d")), hour,
+                                int(m.group("mi") or 0))
+            except ValueError:
+                return None
+    m = _SLASH_DT.match(text)
+    if m:
+        try:
+            return datetime(int(m.group("y")), int(m.group("m")), int(m.group("d")),
+                            int(m.group("h") or 0), int(m.group("mi") or 0), int(m.group("s") or 0))
+        except ValueError:
+            return None
+    stripped = text.strip()
+    try:
+        return datetime.fromisoformat(stripped)
+    except ValueError:
+        pass
+    if not _HAS_YEAR.search(stripped):
+        return None
+    from dateutil import parser as date_parser  # lazy: only for unusual formats
+
+    try:
+        return date_parser.parse(stripped, default=datetime(2000, 1, 1))
+    except (ValueError, OverflowError) as exc:
+        logger.debug("not a timestamp %r: %s", text, exc)
+        return None

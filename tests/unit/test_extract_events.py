@@ -1,0 +1,139 @@
+"""Splitting turns into event units: propositions kept, small talk dropped, times resolved."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from graphmem.extract.events import EventUnit, content_score, split_events
+from graphmem.extract.nlp import LanguagePipeline
+
+ANCHOR = datetime(2023, 5, 8, 13, 56)  # a Monday
+SPEAKERS = ["Caroline", "Melanie", "Jon"]
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> LanguagePipeline:
+    return LanguagePipeline.load(None)
+
+
+def units(pipeline: LanguagePipeline, text: str, **kwargs: object) -> list[EventUnit]:
+    [analysis] = pipeline.analyse([text], speakers=SPEAKERS)
+    return split_events(text, analysis, anchor=ANCHOR, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Haha, nice!", "Thanks!", "Wow, that's great!", "Hey Mel!", "Thanks, Caroline! Keep it up!",
+     "Hey Mel! Good to see you! How have you been?", "", "   ", "🎉🎉",
+     "Sounds great, Jon. Talk soon!"],
+)
+def test_filler_turns_yield_no_events(pipeline: LanguagePipeline, text: str) -> None:
+    assert units(pipeline, text) == []
+
+
+def test_greeting_is_dropped_and_fact_kept_with_time(pipeline: LanguagePipeline) -> None:
+    text = "Hey Mel! I went to a pottery class yesterday and made a bowl for my sister. Haha!"
+    [unit] = units(pipeline, text)
+    assert unit.text == "I went to a pottery class yesterday and made a bowl for my sister."
+    assert text[unit.char_start:unit.char_end] == unit.text
+    assert [t.expression for t in unit.times] == ["yesterday"]
+    assert unit.times[0].start == date(2023, 5, 7)
+    assert "pottery class" in [m.text for m in unit.mentions]
+    assert "Mel" not in [m.text for m in unit.mentions]
+    assert [m.text for m in unit.addressees] == ["Mel"]
+
+
+def test_independent_clauses_are_split(pipeline: LanguagePipeline) -> None:
+    text = ("I adopted a rescue dog named Oscar last month, and my kids started a soccer team "
+            "at their school.")
+    first, second = units(pipeline, text)
+    assert first.text == "I adopted a rescue dog named Oscar last month"
+    assert second.text == "my kids started a soccer team at their school."
+    assert (first.index, second.index) == (0, 1)
+    assert [t.expression for t in first.times] == ["last month"]
+    assert (first.times[0].start, first.times[0].end) == (date(2023, 4, 1), date(2023, 4, 30))
+    assert second.times == ()
+    assert "Oscar" in [m.text for m in first.mentions]
+    assert all(second.char_start <= m.char_start for m in second.mentions)
+
+
+def test_short_clause_is_not_split_off(pipeline: LanguagePipeline) -> None:
+    text = "I went to a LGBTQ support group yesterday and it was so powerful."
+    [unit] = units(pipeline, text)
+    assert unit.text == text
+
+
+def test_relative_clause_is_not_split_off(pipeline: LanguagePipeline) -> None:
+    text = ("I'm carving out time for running and my violin - which refreshes me and helps me "
+            "stay present for my family!")
+    [unit] = units(pipeline, text)
+    assert unit.text == text
+
+
+def test_short_fragment_with_a_name_attaches_to_its_neighbour(pipeline: LanguagePipeline) -> None:
+    text = "I signed up for a pottery class with my sister. Oscar loved it!"
+    [unit] = units(pipeline, text)
+    assert unit.text == text
+    assert "Oscar" in [m.text for m in unit.mentions]
+
+
+def test_leading_fragment_attaches_to_the_next_event(pipeline: LanguagePipeline) -> None:
+    text = "Thanks, Caroline! Paris with Jon! We visited the Louvre museum and ate croissants."
+    [unit] = units(pipeline, text)
+    assert unit.text == "Paris with Jon! We visited the Louvre museum and ate croissants."
+
+
+def test_several_sentences_become_several_events(pipeline: LanguagePipeline) -> None:
+    text = ("Wow, Caroline! I ran a charity race for mental health last Saturday. "
+            "Next month my family is going camping in Oregon. So exciting!")
+    first, second = units(pipeline, text)
+    assert first.text.startswith("I ran a charity race")
+    assert first.times[0].start == date(2023, 5, 6)
+    assert second.text == "Next month my family is going camping in Oregon."
+    assert (second.times[0].start, second.times[0].end) == (date(2023, 6, 1), date(2023, 6, 30))
+    assert "Oregon" in [m.text for m in second.mentions]
+
+
+def test_short_turn_that_names_something_is_kept(pipeline: LanguagePipeline) -> None:
+    [unit] = units(pipeline, "I adopted Oscar!")
+    assert unit.text == "I adopted Oscar!"
+
+
+def test_min_content_tokens_controls_splitting(pipeline: LanguagePipeline) -> None:
+    text = "I bought oil paint brushes at the art store. We painted a sunset landscape together."
+    assert len(units(pipeline, text)) == 2
+    assert len(units(pipeline, text, min_content_tokens=6)) == 1
+
+
+def test_without_anchor_there_are_no_times(pipeline: LanguagePipeline) -> None:
+    text = "I went hiking in the mountains yesterday with my brother."
+    [analysis] = pipeline.analyse([text])
+    [unit] = split_events(text, analysis)
+    assert unit.times == ()
+    assert any(m.label == "DATE" for m in unit.mentions)
+
+
+def test_deterministic_and_checks_its_input(pipeline: LanguagePipeline) -> None:
+    text = "José moved to São Paulo last year, and Zoë started a bakery with her cousin there."
+    [analysis] = pipeline.analyse([text])
+    assert split_events(text, analysis, anchor=ANCHOR) == split_events(text, analysis, anchor=ANCHOR)
+    with pytest.raises(ValueError):
+        split_events("another text", analysis)
+    with pytest.raises(ValueError):
+        split_events(text, analysis, min_content_tokens=0)
+
+
+def test_content_score() -> None:
+    assert content_score("Haha, nice! Thanks!") == 0
+    assert content_score("pottery class") == 2
+    assert content_score("I went there") == 0  # a light verb and function words
+
+
+def test_a_time_expression_makes_a_short_sentence_an_event(pipeline: LanguagePipeline) -> None:
+    text = "Remember when we volunteered together last year? It was such a fulfilling experience."
+    [unit] = units(pipeline, text)
+    assert unit.text == text
+    assert [(t.start, t.end) for t in unit.times] == [(date(2022, 1, 1), date(2022, 12, 31))]
+    assert units(pipeline, "Talk to you tomorrow!") == []

@@ -1,0 +1,141 @@
+"""Time expressions resolved against a fixed anchor (Monday 8 May 2023, 13:56)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from graphmem.extract.temporal import (
+    TimeRef,
+    find_time_expressions,
+    find_time_spans,
+    parse_session_datetime,
+)
+
+ANCHOR = datetime(2023, 5, 8, 13, 56)  # a Monday
+
+
+def resolve(text: str, anchor: datetime | date = ANCHOR) -> list[tuple[str, date, date]]:
+    return [(r.expression, r.start, r.end) for r in find_time_expressions(text, anchor)]
+
+
+def only(text: str, anchor: datetime | date = ANCHOR) -> tuple[date, date]:
+    refs = find_time_expressions(text, anchor)
+    assert len(refs) == 1, refs
+    return refs[0].start, refs[0].end
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("I went there yesterday.", date(2023, 5, 7), date(2023, 5, 7)),
+        ("We talked today.", date(2023, 5, 8), date(2023, 5, 8)),
+        ("Let's meet tomorrow!", date(2023, 5, 9), date(2023, 5, 9)),
+        ("I baked this morning.", date(2023, 5, 8), date(2023, 5, 8)),
+        ("The show was last night.", date(2023, 5, 7), date(2023, 5, 7)),
+        ("It rained the day before yesterday.", date(2023, 5, 6), date(2023, 5, 6)),
+        ("I ran a charity race last Saturday.", date(2023, 5, 6), date(2023, 5, 6)),
+        ("I signed up two weeks ago.", date(2023, 4, 24), date(2023, 4, 30)),
+        ("We moved three days ago.", date(2023, 5, 5), date(2023, 5, 5)),
+        ("That was a few days ago.", date(2023, 5, 4), date(2023, 5, 6)),
+        ("We're adopting next month.", date(2023, 6, 1), date(2023, 6, 30)),
+        ("It was a hard time last year.", date(2022, 1, 1), date(2022, 12, 31)),
+        ("I was busy last week.", date(2023, 5, 1), date(2023, 5, 7)),
+        ("We camped last weekend.", date(2023, 5, 6), date(2023, 5, 7)),
+        ("What about this weekend?", date(2023, 5, 13), date(2023, 5, 14)),
+        ("See you next week.", date(2023, 5, 15), date(2023, 5, 21)),
+        ("We quit last month.", date(2023, 4, 1), date(2023, 4, 30)),
+        ("We went camping last summer.", date(2022, 6, 1), date(2022, 8, 31)),
+        ("It snowed last winter.", date(2022, 12, 1), date(2023, 2, 28)),
+        ("The party is in 3 days.", date(2023, 5, 11), date(2023, 5, 11)),
+        ("Exams start in two weeks.", date(2023, 5, 22), date(2023, 5, 28)),
+        ("We met on May 7, 2023 there.", date(2023, 5, 7), date(2023, 5, 7)),
+        ("We met on 7 May 2023 there.", date(2023, 5, 7), date(2023, 5, 7)),
+        ("It opened on 2023-04-30.", date(2023, 4, 30), date(2023, 4, 30)),
+        ("I moved here in 2022.", date(2022, 1, 1), date(2022, 12, 31)),
+        ("We met in June.", date(2022, 6, 1), date(2022, 6, 30)),
+        ("I'll visit them in June.", date(2023, 6, 1), date(2023, 6, 30)),
+        ("Back in early March things were calm.", date(2023, 3, 1), date(2023, 3, 10)),
+        ("I've painted for the past three years.", date(2020, 5, 8), date(2023, 5, 8)),
+        ("Next Friday is the recital.", date(2023, 5, 12), date(2023, 5, 12)),
+        ("LAST SATURDAY was fun.", date(2023, 5, 6), date(2023, 5, 6)),
+    ],
+)
+def test_resolves_against_anchor(text: str, start: date, end: date) -> None:
+    assert only(text) == (start, end)
+
+
+def test_plain_weekday_is_past_unless_future_is_obvious() -> None:
+    assert only("On Saturday I went hiking.") == (date(2023, 5, 6), date(2023, 5, 6))
+    assert only("I'm going to a concert on Friday!") == (date(2023, 5, 12), date(2023, 5, 12))
+    assert only("I was going to call you on Friday.") == (date(2023, 5, 5), date(2023, 5, 5))
+
+
+def test_offsets_and_expression_text() -> None:
+    text = "Yesterday I met Mel; last Saturday we ran, and two weeks ago we hiked."
+    refs = find_time_expressions(text, ANCHOR)
+    assert [r.expression for r in refs] == ["Yesterday", "last Saturday", "two weeks ago"]
+    for ref in refs:
+        assert text[ref.char_start:ref.char_end] == ref.expression
+    assert [tuple(s) for s in find_time_spans(text)] == [(r.char_start, r.char_end) for r in refs]
+
+
+def test_leading_preposition_is_not_part_of_the_expression_but_in_n_days_is() -> None:
+    refs = find_time_expressions("We met in June and leave in 3 days.", ANCHOR)
+    assert [r.expression for r in refs] == ["June", "in 3 days"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I may go later.",
+        "That was the last time I saw it.",
+        "Next time, bring snacks!",
+        "The sun is out and I sat down.",
+        "Saturdays are for pottery.",
+        "lastweek and yesterdays are not words.",
+        "I have 2000 photos and 3 kids.",
+    ],
+)
+def test_no_false_positives(text: str) -> None:
+    assert find_time_expressions(text, ANCHOR) == []
+
+
+def test_single_day_flag_and_date_anchor() -> None:
+    [ref] = find_time_expressions("see you tomorrow", date(2023, 12, 31))
+    assert isinstance(ref, TimeRef)
+    assert ref.is_day and ref.start == date(2024, 1, 1)
+    [week] = find_time_expressions("last week", date(2024, 1, 3))
+    assert (week.start, week.end) == (date(2023, 12, 25), date(2023, 12, 31))
+    assert not week.is_day
+
+
+def test_year_boundaries() -> None:
+    january = datetime(2023, 1, 10)
+    assert only("last month", january) == (date(2022, 12, 1), date(2022, 12, 31))
+    assert only("We met in December.", january) == (date(2022, 12, 1), date(2022, 12, 31))
+    assert only("this winter", january) == (date(2022, 12, 1), date(2023, 2, 28))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1:56 pm on 8 May, 2023", datetime(2023, 5, 8, 13, 56)),
+        ("10:37 am on 27 June, 2023", datetime(2023, 6, 27, 10, 37)),
+        ("12:48 am on 1 February, 2023", datetime(2023, 2, 1, 0, 48)),
+        ("12:09 pm on 13 September, 2023", datetime(2023, 9, 13, 12, 9)),
+        ("2023/05/20 (Sat) 02:21", datetime(2023, 5, 20, 2, 21)),
+        ("2023-05-08T13:56:00", datetime(2023, 5, 8, 13, 56)),
+        ("2023-05-08T13:56:00+00:00", datetime(2023, 5, 8, 13, 56, tzinfo=UTC)),
+        ("2023-05-08", datetime(2023, 5, 8)),
+        ("May 8, 2023 1:56 PM", datetime(2023, 5, 8, 13, 56)),
+    ],
+)
+def test_parse_session_datetime(text: str, expected: datetime) -> None:
+    assert parse_session_datetime(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "   ", "hello", "session one", "1:56 pm on 31 February, 2023"])
+def test_parse_session_datetime_rejects_non_dates(text: str) -> None:
+    assert parse_session_datetime(text) is None
