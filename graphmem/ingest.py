@@ -11,6 +11,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -19,6 +20,11 @@ from graphmem.embed import Embedder
 from graphmem.ids import node_id
 from graphmem.records import ConversationRecord, SessionRecord, TurnRecord
 from graphmem.settings import Settings
+from graphmem.segment import EpisodeSegmenter
+from graphmem.stages import PlannedTurn, StageOutput, UnitBatch, iso
+from graphmem.stages.clustering import ClusteringStage
+from graphmem.stages.episodes import EpisodeStage
+from graphmem.stages.events import EventStage, language_pipeline
 from graphmem.store import GraphStore, Statement, chunked
 
 __all__ = ["IngestReport", "IngestPipeline", "Progress", "SEQ_STRIDE"]
@@ -52,6 +58,7 @@ class IngestReport:
     units_embedded: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
     embedded_texts: dict[str, list[str]] = field(default_factory=dict, repr=False)
     collect_texts: bool = field(default=False, repr=False)
 
@@ -74,6 +81,7 @@ class IngestReport:
             "turns_read": self.turns_read,
             "turns_added": self.turns_added,
             "units_embedded": dict(self.units_embedded),
+            "created": dict(self.counts),
             "seconds": round(self.seconds, 3),
             "stage_seconds": {k: round(v, 3) for k, v in self.stage_seconds.items()},
         }
@@ -81,23 +89,6 @@ class IngestReport:
     def _repr_html_(self) -> str:
         rows = "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in self.to_dict().items())
         return f"<table>{rows}</table>"
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-@dataclass
-class _Turn:
-    id: str
-    session: SessionRecord
-    session_id: str
-    index: int
-    record: TurnRecord
-
-    @property
-    def seq(self) -> int:
-        return self.session.number * SEQ_STRIDE + self.index
 
 
 class IngestPipeline:
@@ -111,6 +102,9 @@ class IngestPipeline:
         on_committed: called after each conversation's transaction commits with
             ``{unit: (ids, vectors)}`` of the new embeddings, so derived caches
             (ANN indexes) can be updated.
+        index_for: ``index_for(unit)`` gives the ANN index of stored units (association
+            candidates); without it, clustering is skipped.
+        cache_dir: the namespace's cache directory (fitted topic models).
     """
 
     def __init__(
@@ -120,12 +114,18 @@ class IngestPipeline:
         settings: Settings,
         namespace: str,
         on_committed: Callable[[dict[str, tuple[list[str], np.ndarray]]], None] | None = None,
+        index_for: Callable[[str], Any] | None = None,
+        cache_dir: Path | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
         self.settings = settings
         self.namespace = namespace
         self.on_committed = on_committed
+        self._episodes = EpisodeStage(store, EpisodeSegmenter(settings.segmenter), namespace, settings.write_batch_size)
+        self._events = EventStage(store, embedder, language_pipeline(settings.spacy_model), namespace, settings.write_batch_size)
+        self._clustering = (ClusteringStage(store, index_for, cache_dir, namespace, batch_size=settings.write_batch_size)
+                            if index_for is not None and cache_dir is not None else None)
 
     def run(self, records: Sequence[ConversationRecord], progress: Progress | None = None, report: IngestReport | None = None) -> IngestReport:
         """Ingest ``records``; one transaction per conversation."""
@@ -145,13 +145,13 @@ class IngestPipeline:
     def _ingest_conversation(self, record: ConversationRecord, report: IngestReport) -> None:
         ns = self.namespace
         conv_id = node_id(ns, "conversation", record.key)
-        turns: list[_Turn] = []
+        turns: list[PlannedTurn] = []
         session_ids: dict[str, str] = {}
         for session in record.sessions:
             sid = session_ids[session.key] = node_id(ns, "session", record.key, session.key)
             for index, turn in enumerate(session.turns):
                 tid = node_id(ns, "turn", record.key, session.key, index, turn.speaker, turn.text, turn.caption)
-                turns.append(_Turn(tid, session, sid, index, turn))
+                turns.append(PlannedTurn(tid, session, sid, index, turn, session.number * SEQ_STRIDE + index))
         report.conversations += 1
         report.sessions += len(record.sessions)
         report.turns_read += len(turns)
@@ -171,9 +171,37 @@ class IngestPipeline:
         report.embedded("turn", texts)
         turn_vectors = {t.id: v for t, v in zip(new_turns, vectors)}
 
+        stage_outputs: list[StageOutput] = []
+        t0 = time.perf_counter()
+        stage_outputs.append(self._episodes.run(record.key, new_turns, turn_vectors))
+        report.add_time("segment", time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        stage_outputs.append(self._events.run(record.key, record.speakers, new_turns, turn_vectors))
+        report.add_time("extract", time.perf_counter() - t0)
+        units: dict[str, UnitBatch] = {}
+        for output in stage_outputs:
+            units.update(output.units)
+        new_sessions = [s for s in record.sessions if all(t.id not in existing for t in turns if t.session is s)
+                        and any(t.session is s for t in new_turns)]
+        session_vectors = self._session_vectors(
+            [s for s in record.sessions if any(t.session is s for t in new_turns)], session_ids, turns, turn_vectors)
+        if new_sessions:
+            units["session"] = UnitBatch(
+                ids=[session_ids[s.key] for s in new_sessions], vectors=np.stack([session_vectors[session_ids[s.key]] for s in new_sessions]),
+                sessions=[s.number for s in new_sessions], texts=[" ".join(t.text for t in s.turns)[:4000] for s in new_sessions],
+                parents=[None] * len(new_sessions))
+        if self._clustering is not None:
+            t0 = time.perf_counter()
+            stage_outputs.append(self._clustering.run(units, speakers=record.speakers))
+            report.add_time("cluster", time.perf_counter() - t0)
+        for output in stage_outputs:
+            for unit, texts in output.embedded.items():
+                report.embedded(unit, texts)
+            for name, count in output.counts.items():
+                report.counts[name] = report.counts.get(name, 0) + count
+
         t0 = time.perf_counter()
         touched_sessions = [s for s in record.sessions if any(t.session is s for t in new_turns)]
-        session_vectors = self._session_vectors(touched_sessions, session_ids, turns, turn_vectors)
         statements: list[Statement] = []
         statements.append(("write/merge_conversations", {"rows": [{
             "id": conv_id,
@@ -183,7 +211,7 @@ class IngestPipeline:
         statements.append(("write/merge_sessions", {"rows": [{
             "id": session_ids[s.key], "conversation_id": conv_id,
             "props": {"namespace": ns, "conversation_id": record.key, "key": s.key, "number": s.number,
-                      "started_at": _iso(s.started_at), "date_text": s.date_text,
+                      "started_at": iso(s.started_at), "date_text": s.date_text,
                       "preview": " / ".join(f"{t.speaker}: {t.text}" for t in s.turns[:3])[:500]},
         } for s in touched_sessions]}))
         turn_rows = [{
@@ -191,7 +219,7 @@ class IngestPipeline:
             "props": {"namespace": ns, "conversation_id": record.key, "session_key": t.session.key,
                       "session_number": t.session.number, "index": t.index, "seq": t.seq,
                       "speaker": t.record.speaker, "text": t.record.text, "caption": t.record.caption,
-                      "source_id": t.record.source_id, "timestamp": _iso(t.record.timestamp),
+                      "source_id": t.record.source_id, "timestamp": iso(t.record.timestamp),
                       "embedding": turn_vectors[t.id].tolist()},
         } for t in new_turns]
         for rows in chunked(turn_rows, self.settings.write_batch_size):
@@ -200,16 +228,23 @@ class IngestPipeline:
                           for rows in chunked(self._next_links(record.key, turns, existing), self.settings.write_batch_size))
         statements.append(("write/set_session_embeddings", {"rows": [
             {"id": sid, "embedding": vec.tolist()} for sid, vec in session_vectors.items()]}))
+        for output in stage_outputs:
+            statements.extend(output.statements)
         self.store.write(statements)
+        if self._clustering is not None:
+            self._clustering.commit()
         report.add_time("write", time.perf_counter() - t0)
         report.turns_added += len(new_turns)
         logger.info("conversation %r: stored %d new turns (%d already there)", record.key, len(new_turns), len(existing))
         if self.on_committed:
             t0 = time.perf_counter()
-            self.on_committed({
+            new_vectors = {
                 "turn": ([t.id for t in new_turns], vectors),
                 "session": (list(session_vectors), np.stack(list(session_vectors.values())) if session_vectors else np.zeros((0, vectors.shape[1]), np.float32)),
-            })
+            }
+            for output in stage_outputs:
+                new_vectors.update(output.vectors)
+            self.on_committed(new_vectors)
             report.add_time("index", time.perf_counter() - t0)
 
     def _existing_turn_ids(self, ids: list[str]) -> set[str]:
@@ -233,7 +268,7 @@ class IngestPipeline:
             out[sid] = (mean / (np.linalg.norm(mean) or 1.0)).astype(np.float32)
         return out
 
-    def _next_links(self, conversation_key: str, turns: list[_Turn], existing: set[str]) -> list[dict[str, str]]:
+    def _next_links(self, conversation_key: str, turns: list[PlannedTurn], existing: set[str]) -> list[dict[str, str]]:
         """NEXT edges along the conversation, including to stored turns around appended sessions."""
         ordered = sorted(turns, key=lambda t: t.seq)
         links = [{"src": a.id, "dst": b.id} for a, b in zip(ordered, ordered[1:]) if not (a.id in existing and b.id in existing)]

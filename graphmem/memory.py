@@ -12,6 +12,7 @@ from typing import Any, Iterable, Mapping
 from graphmem.embed import Embedder
 from graphmem.errors import ClosedError, ConfigurationError, InputError
 from graphmem.hits import UNITS, Hit
+from graphmem.ids import namespace_slug
 from graphmem.ingest import IngestPipeline, IngestReport, Progress
 from graphmem.loaders import FORMATS, load
 from graphmem.records import ConversationRecord
@@ -188,7 +189,8 @@ class Memory:
         report = IngestReport(sources=[label], collect_texts=self._collect_texts)
         with self._lock:
             service = self._service()
-            pipeline = IngestPipeline(self._store, self._embedder, self._settings, self._namespace, on_committed=service.update)
+            pipeline = IngestPipeline(self._store, self._embedder, self._settings, self._namespace, on_committed=service.update,
+                                      index_for=service.index, cache_dir=self._store.cache_dir(namespace_slug(self._namespace)))
             pipeline.run(records, progress=progress, report=report)
         return report
 

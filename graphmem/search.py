@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 INDEXED_UNITS: dict[str, tuple[str, str]] = {
     "turn": ("read/turn_embeddings", "read/count_turns"),
     "session": ("read/session_embeddings", "read/count_sessions"),
+    "event": ("read/event_embeddings", "read/count_events"),
+    "episode": ("read/episode_embeddings", "read/count_episodes"),
 }
 
 

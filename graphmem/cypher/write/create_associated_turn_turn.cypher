@@ -1,0 +1,7 @@
+// Association of a new Turn with a historical Turn (created once, with the new unit): (a)-[:ASSOCIATED {w, granularity, method}]->(b).
+// $rows: [{src, dst, w, granularity, method}]
+UNWIND $rows AS row
+MATCH (a:Turn {id: row.src})
+MATCH (b:Turn {id: row.dst})
+MERGE (a)-[r:ASSOCIATED]->(b)
+ON CREATE SET r.w = row.w, r.granularity = row.granularity, r.method = row.method

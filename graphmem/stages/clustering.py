@@ -1,0 +1,220 @@
+"""Clustering stage: MemGAS-style ASSOCIATED links and GMM topics per granularity.
+
+Association: each new turn, episode and session is compared with historical units of
+those three granularities (stored ones through the ANN indexes, and units of earlier
+sessions of the same batch); a 2-component Gaussian mixture over its similarity scores
+separates related from unrelated candidates (:mod:`graphmem.cluster.associate`). Units
+of the same session are never candidates: associations join memories far apart.
+
+Topics: per granularity (turn, event, episode, session) a :class:`TopicModel` is fitted
+on the first data, persisted (JSON) in the namespace's cache directory, and new units
+are assigned to its topics. When new data no longer fits (mean log-likelihood drop
+beyond the model's threshold), or on :meth:`ClusteringStage.recluster`, the granularity
+is refitted on all its units and its Topic nodes are replaced in the same transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from graphmem.cluster import AssociationConfig, TopicConfig, TopicModel, associate_batch, link_hierarchy, membership_rows
+from graphmem.ids import node_id
+from graphmem.stages import StageOutput, UnitBatch
+from graphmem.store import GraphStore, chunked
+
+__all__ = ["ClusteringStage", "UnitBatch", "ASSOCIATED_UNITS", "TOPIC_UNITS"]
+
+logger = logging.getLogger(__name__)
+
+ASSOCIATED_UNITS = ("turn", "episode", "session")
+TOPIC_UNITS = ("event", "turn", "episode", "session")
+# child granularity -> parent granularity for (Topic)-[:WITHIN]->(Topic)
+HIERARCHY = (("event", "turn"), ("turn", "episode"), ("episode", "session"))
+SESSION_TOPICS = TopicConfig(min_cluster_size=3, pca_dims=16)
+
+
+def _fingerprint(state: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(state, sort_keys=True).encode("utf-8")).hexdigest()[:16]
+
+
+class ClusteringStage:
+    """Plans ASSOCIATED, Topic, IN_TOPIC and WITHIN writes for a batch of new units.
+
+    Args:
+        store: the graph store (reads units when a granularity is refitted).
+        index_for: ``index_for(unit)`` returns the namespace's ANN index of stored units.
+        cache_dir: where the fitted topic models are kept.
+        namespace: the tenant.
+        association: association settings; topic: topic settings (sessions use smaller clusters).
+    """
+
+    def __init__(self, store: GraphStore, index_for: Callable[[str], Any], cache_dir: Path, namespace: str,
+                 association: AssociationConfig | None = None, topic: TopicConfig | None = None, batch_size: int = 2000) -> None:
+        self.store = store
+        self.index_for = index_for
+        self.cache_dir = Path(cache_dir) / "topics"
+        self.namespace = namespace
+        self.association = association or AssociationConfig(max_links=3)
+        self.topic = topic or TopicConfig()
+        self.batch_size = batch_size
+
+    # ------------------------------------------------------------------ association
+    def _associations(self, batches: dict[str, UnitBatch]) -> list[dict[str, Any]]:
+        top_n = self.association.top_n
+        pool = [(unit, batches[unit]) for unit in ASSOCIATED_UNITS if unit in batches and batches[unit].ids]
+        rows: list[dict[str, Any]] = []
+        for src_unit, src in pool:
+            cand_ids: list[list[str]] = []
+            cand_scores: list[list[float]] = []
+            cand_grans: list[list[str]] = []
+            for i, vector in enumerate(src.vectors):
+                found: list[tuple[float, str, str]] = []
+                for dst_unit in ASSOCIATED_UNITS:
+                    index = self.index_for(dst_unit)
+                    if len(index):
+                        found.extend((score, node, dst_unit) for node, score in index.query(vector, top_n))
+                    dst = batches.get(dst_unit)
+                    if dst is not None and dst.ids:
+                        earlier = np.array([s < src.sessions[i] for s in dst.sessions])
+                        if earlier.any():
+                            sims = dst.vectors[earlier] @ vector
+                            ids = [d for d, keep in zip(dst.ids, earlier) if keep]
+                            best = np.argsort(-sims, kind="stable")[:top_n]
+                            found.extend((float(sims[j]), ids[j], dst_unit) for j in best)
+                found.sort(key=lambda item: (-item[0], item[1]))
+                found = found[:top_n]
+                cand_ids.append([node for _, node, _ in found])
+                cand_scores.append([score for score, _, _ in found])
+                cand_grans.append([gran for _, _, gran in found])
+            links = associate_batch(cand_ids, cand_scores, self.association, candidate_granularities=cand_grans, src_ids=src.ids)
+            rows.extend({"src": src.ids[link.src_index], "dst": link.candidate_id, "w": float(link.weight),
+                         "granularity": link.granularity, "method": link.method, "src_unit": src_unit, "dst_unit": link.granularity}
+                        for link in links)
+        return rows
+
+    # ------------------------------------------------------------------ topics
+    def _state_path(self, unit: str) -> Path:
+        return self.cache_dir / f"{unit}.json"
+
+    def _load_model(self, unit: str) -> tuple[TopicModel, list[str]] | None:
+        path = self._state_path(unit)
+        if not path.exists():
+            return None
+        try:
+            saved = json.loads(path.read_text(encoding="utf-8"))
+            return TopicModel.from_state(saved["state"]), list(saved["topic_ids"])
+        except Exception:  # a broken cache is refitted from the store
+            logger.warning("topic model cache %s unreadable; refitting", path, exc_info=True)
+            return None
+
+    def _save_model(self, unit: str, model: TopicModel, topic_ids: list[str]) -> None:
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = self._state_path(unit).with_suffix(".json.tmp")
+        tmp.write_text(json.dumps({"state": model.to_state(), "topic_ids": topic_ids}), encoding="utf-8")
+        os.replace(tmp, self._state_path(unit))
+
+    def _stored_units(self, unit: str, dimension: int) -> tuple[list[str], np.ndarray, list[str]]:
+        rows = self.store.read(f"read/topic_units_{unit}", {"namespace": self.namespace})
+        ids = [r["id"] for r in rows]
+        vectors = np.asarray([r["embedding"] for r in rows], dtype=np.float32).reshape(len(rows), dimension)
+        return ids, vectors, [r.get("text") or "" for r in rows]
+
+    def _config(self, unit: str) -> TopicConfig:
+        return SESSION_TOPICS if unit == "session" else self.topic
+
+    def _topics(self, unit: str, batch: UnitBatch, output: StageOutput, force: bool = False,
+                speakers: tuple[str, ...] = ()) -> np.ndarray | None:
+        """Assign the batch to the granularity's topics (refitting when needed); returns memberships."""
+        loaded = None if force else self._load_model(unit)
+        refit = loaded is None or loaded[0].needs_refit(batch.vectors)
+        if not refit:
+            model, topic_ids = loaded  # type: ignore[misc]
+            memberships = model.assign(batch.vectors)
+            rows = [(batch.ids[i], topic_ids[t], p) for i, t, p in membership_rows(memberships)]
+        else:
+            stored_ids, stored_vectors, stored_texts = self._stored_units(unit, batch.vectors.shape[1])
+            known = set(stored_ids)
+            fresh = [i for i, node in enumerate(batch.ids) if node not in known]
+            ids = stored_ids + [batch.ids[i] for i in fresh]
+            vectors = np.vstack([stored_vectors, batch.vectors[fresh]])
+            texts = stored_texts + [batch.texts[i] for i in fresh]
+            if not ids:
+                return None
+            model = TopicModel(self._config(unit)).fit(vectors, texts, extra_stopwords=[s.lower() for s in speakers])
+            fingerprint = _fingerprint(model.to_state())
+            topic_ids = [node_id(self.namespace, "topic", unit, fingerprint, t) for t in range(model.n_topics_)]
+            old = {r["id"] for r in self.store.read("read/topic_ids", {"namespace": self.namespace, "granularity": unit})}
+            if loaded is not None:
+                old.update(loaded[1])
+            old.difference_update(topic_ids)
+            if old:
+                output.statements.append(("write/delete_topics", {"rows": [{"id": t} for t in sorted(old)]}))
+            output.statements.append(("write/merge_topics", {"rows": [{"id": topic_ids[t], "props": {
+                "namespace": self.namespace, "granularity": unit, "index": t, "label": model.topic_labels_[t],
+                "terms": list(model.topic_terms_[t]), "size": int(model.topic_sizes_[t])}} for t in range(model.n_topics_)]}))
+            all_memberships = model.assign(vectors)
+            rows = [(ids[i], topic_ids[t], p) for i, t, p in membership_rows(all_memberships)]
+            position = {node: i for i, node in enumerate(ids)}
+            memberships = all_memberships[[position[node] for node in batch.ids]]
+            logger.info("%s topics (re)fitted on %d units: %d topics", unit, len(ids), model.n_topics_)
+            output.counts[f"topics_{unit}"] = model.n_topics_
+        self._pending[unit] = (model, topic_ids)
+        output.statements.extend((f"write/merge_in_topic_{unit}", {"rows": [
+            {"unit_id": u, "topic_id": t, "p": float(p)} for u, t, p in chunk]}) for chunk in chunked(rows, self.batch_size))
+        return memberships
+
+    # ------------------------------------------------------------------ entry points
+    def run(self, batches: dict[str, UnitBatch], speakers: tuple[str, ...] = (), force_refit: bool = False) -> StageOutput:
+        """Plan the clustering writes for the new units in ``batches`` (by granularity)."""
+        output = StageOutput()
+        self._pending: dict[str, tuple[TopicModel, list[str]]] = {}
+        links = self._associations(batches)
+        for (src_unit, dst_unit), group in _group_links(links).items():
+            output.statements.extend((f"write/create_associated_{src_unit}_{dst_unit}", {"rows": list(chunk)})
+                                     for chunk in chunked(group, self.batch_size))
+        output.counts["associations"] = len(links)
+        memberships: dict[str, tuple[np.ndarray, list[str]]] = {}
+        for unit in TOPIC_UNITS:
+            batch = batches.get(unit)
+            if batch is None or not batch.ids:
+                continue
+            m = self._topics(unit, batch, output, force=force_refit, speakers=speakers)
+            if m is not None:
+                memberships[unit] = (m, self._pending[unit][1])
+        within = []
+        for child, parent in HIERARCHY:
+            if child not in memberships or parent not in memberships:
+                continue
+            child_m, child_topics = memberships[child]
+            parent_m, parent_topics = memberships[parent]
+            parent_row = {node: i for i, node in enumerate(batches[parent].ids)}
+            mapping = np.array([parent_row.get(p, -1) if p else -1 for p in batches[child].parents])
+            keep = mapping >= 0
+            if not keep.any():
+                continue
+            for c, p, w in link_hierarchy(child_m[keep], mapping[keep], parent_m):
+                within.append({"child": child_topics[c], "parent": parent_topics[p], "w": float(w)})
+        if within:
+            output.statements.append(("write/merge_within", {"rows": within}))
+        return output
+
+    def commit(self) -> None:
+        """Persist the topic models used by the last :meth:`run` (after its transaction committed)."""
+        for unit, (model, topic_ids) in getattr(self, "_pending", {}).items():
+            self._save_model(unit, model, topic_ids)
+        self._pending = {}
+
+
+def _group_links(links: list[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    grouped: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for link in links:
+        grouped.setdefault((link["src_unit"], link["dst_unit"]), []).append(
+            {"src": link["src"], "dst": link["dst"], "w": link["w"], "granularity": link["granularity"], "method": link["method"]})
+    return grouped
