@@ -209,7 +209,27 @@ def stats(
             table.add_row("node", label, str(count))
         for rel, count in data["relationships"].items():
             table.add_row("relationship", rel, str(count))
+        for granularity, count in data.get("topics", {}).items():
+            table.add_row("topics", granularity, str(count))
         out.print(table)
+
+
+@app.command()
+def recluster(
+    store: Optional[str] = StoreOpt,
+    namespace: str = NamespaceOpt,
+    user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Refit the GMM topics of every granularity and replace the old topics atomically."""
+    with _errors():
+        with _open(store, namespace, user, password, database) as memory:
+            with err.status("refitting topics ..."):
+                counts = memory.recluster()
+        if as_json:
+            _json(counts)
+        else:
+            out.print(_kv_table("topics per granularity", counts))
 
 
 def _parse_param(text: str) -> tuple[str, Any]:

@@ -220,17 +220,34 @@ class Memory:
             return self._service().search(query, k, unit, strategy)
 
     def stats(self) -> dict[str, Any]:
-        """Counts of nodes per label and relationships per type in this namespace."""
+        """Counts of nodes per label, relationships per type and topics per granularity in this namespace."""
         self._check()
         params = {"namespace": self._namespace}
         nodes = {r["label"]: int(r["count"]) for r in self._store.read("read/count_nodes", params)}
         rels = {r["type"]: int(r["count"]) for r in self._store.read("read/count_relationships", params)}
+        topics = {r["granularity"]: int(r["count"]) for r in self._store.read("read/count_topics", params)}
         return {
+            "topics": dict(sorted(topics.items())),
             "store": self._store.describe(),
             "namespace": self._namespace,
             "nodes": dict(sorted(nodes.items())),
             "relationships": dict(sorted(rels.items())),
         }
+
+    def recluster(self) -> dict[str, int]:
+        """Refit the GMM topics of every granularity on all stored units and replace the
+        old Topic nodes atomically (one transaction). Returns topics per granularity."""
+        self._check()
+        from graphmem.stages.clustering import ClusteringStage
+
+        with self._lock:
+            service = self._service()
+            stage = ClusteringStage(self._store, service.index, self._store.cache_dir(namespace_slug(self._namespace)),
+                                    self._namespace, batch_size=self._settings.write_batch_size)
+            output = stage.recluster(self._embedder.dimension)
+            self._store.write(output.statements)
+            stage.commit()
+        return {k.removeprefix("topics_"): v for k, v in output.counts.items() if k.startswith("topics_")}
 
     def drop_namespace(self) -> int:
         """Delete every node of this namespace (and their relationships) and its caches.

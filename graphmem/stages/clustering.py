@@ -64,6 +64,8 @@ class ClusteringStage:
         self.association = association or AssociationConfig(max_links=3)
         self.topic = topic or TopicConfig()
         self.batch_size = batch_size
+        self._refit_count = 0
+        self._pending: dict[str, tuple[TopicModel, list[str]]] = {}
 
     # ------------------------------------------------------------------ association
     def _associations(self, batches: dict[str, UnitBatch]) -> list[dict[str, Any]]:
@@ -147,6 +149,7 @@ class ClusteringStage:
             texts = stored_texts + [batch.texts[i] for i in fresh]
             if not ids:
                 return None
+            self._refit_count += 1
             model = TopicModel(self._config(unit)).fit(vectors, texts, extra_stopwords=[s.lower() for s in speakers])
             fingerprint = _fingerprint(model.to_state())
             topic_ids = [node_id(self.namespace, "topic", unit, fingerprint, t) for t in range(model.n_topics_)]
@@ -162,7 +165,7 @@ class ClusteringStage:
             all_memberships = model.assign(vectors)
             rows = [(ids[i], topic_ids[t], p) for i, t, p in membership_rows(all_memberships)]
             position = {node: i for i, node in enumerate(ids)}
-            memberships = all_memberships[[position[node] for node in batch.ids]]
+            memberships = all_memberships[[position[node] for node in batch.ids]] if batch.ids else all_memberships[:0]
             logger.info("%s topics (re)fitted on %d units: %d topics", unit, len(ids), model.n_topics_)
             output.counts[f"topics_{unit}"] = model.n_topics_
         self._pending[unit] = (model, topic_ids)
@@ -203,6 +206,16 @@ class ClusteringStage:
                 within.append({"child": child_topics[c], "parent": parent_topics[p], "w": float(w)})
         if within:
             output.statements.append(("write/merge_within", {"rows": within}))
+        return output
+
+    def recluster(self, dimension: int, speakers: tuple[str, ...] = ()) -> StageOutput:
+        """Refit every granularity on all its stored units (explicit request); the caller
+        writes the output in one transaction and then calls :meth:`commit`."""
+        output = StageOutput()
+        self._pending = {}
+        empty = UnitBatch(ids=[], vectors=np.zeros((0, dimension), np.float32), sessions=[], texts=[], parents=[])
+        for unit in TOPIC_UNITS:
+            self._topics(unit, empty, output, force=True, speakers=speakers)
         return output
 
     def commit(self) -> None:

@@ -66,10 +66,10 @@ class EventStage:
         vectors: dict[int, np.ndarray] = {}
         for turn, analysis in zip(turns, analyses):
             units = split_events(turn.record.text, analysis, anchor=turn.when)
-            pieces = [(u.text, u.mentions, u.times) for u in units]
+            pieces = [(u.text, u.mentions, u.times, u.addressees) for u in units]
             if turn.record.caption and turn.record.caption.strip():
-                pieces.append((f"shared an image: {turn.record.caption.strip()}", (), ()))
-            for index, (text, unit_mentions, times) in enumerate(pieces):
+                pieces.append((f"shared an image: {turn.record.caption.strip()}", (), (), ()))
+            for index, (text, unit_mentions, times, addressees) in enumerate(pieces):
                 row_index = len(events)
                 first_time = times[0] if times else None
                 events.append({"id": node_id(self.namespace, "event", turn.id, index), "turn_id": turn.id, "props": {
@@ -91,6 +91,9 @@ class EventStage:
                 for mention in unit_mentions:
                     mentions.append(mention)
                     owners.append((row_index, "mention"))
+                for mention in addressees:  # "Hey Mel!": the person spoken to takes part too
+                    mentions.append(mention)
+                    owners.append((row_index, "addressee"))
         if embed_texts:
             encoded = self.embedder.encode(embed_texts)
             vectors.update(zip(embed_rows, encoded))

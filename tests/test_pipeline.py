@@ -1,0 +1,153 @@
+"""The ingestion pipeline end to end on the real embedded store and model: episodes, events,
+entities with aliases, associations and topics (issues 4 and 5)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from samples import write_native
+
+from graphmem import Memory
+
+CHAT = {
+    "id": "club-chat",
+    "speakers": ["Melanie", "Caroline", "José"],
+    "sessions": [
+        {"id": "1", "started_at": "2023-05-08T13:56:00", "turns": [
+            {"id": "C1:1", "speaker": "Caroline", "text": "Hey Mel! I went to a pottery class yesterday and made a bowl."},
+            {"id": "C1:2", "speaker": "Melanie", "text": "Haha, nice!"},
+            {"id": "C1:3", "speaker": "Melanie", "text": "I painted a sunrise over the lake last Saturday."},
+            {"id": "C1:4", "speaker": "José", "text": "Olá! I flew back from São Paulo two weeks ago, the street food was amazing."},
+            {"id": "C1:5", "speaker": "Caroline", "text": "The pottery teacher says my glazing technique is improving."},
+            {"id": "C1:6", "speaker": "Melanie", "text": "Pottery sounds relaxing, I should join a pottery class too."},
+        ]},
+        {"id": "2", "started_at": "2023-06-20T10:00:00", "turns": [
+            {"id": "C2:1", "speaker": "José", "text": "My football team won the regional cup final on Sunday."},
+            {"id": "C2:2", "speaker": "Caroline", "text": "Congrats José! Who scored the winning goal in the final?"},
+            {"id": "C2:3", "speaker": "José", "text": "Our striker scored in extra time, the stadium went wild."},
+            {"id": "C2:4", "speaker": "Melanie", "text": "Caroline, did you finish another bowl at the pottery studio? Your pottery glazing is great."},
+            {"id": "C2:5", "speaker": "Caroline", "text": "Yes, I glazed two pottery bowls in blue at the pottery studio yesterday."},
+        ]},
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def memory(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("pipeline")
+    mem = Memory.open(directory / "store", namespace="pipeline")
+    first = dict(CHAT, sessions=CHAT["sessions"][:1])
+    mem.ingest(write_native(directory, first, "first.json"))
+    mem.first_episodes = {r["id"] for r in mem.cypher("MATCH (e:Episode) WHERE e.namespace = $namespace RETURN e.id AS id")}
+    mem.report = mem.ingest(write_native(directory, CHAT, "full.json"))
+    mem.source = write_native(directory, CHAT, "again.json")
+    yield mem
+    mem.close()
+
+
+def rows(memory, query, **params):
+    return memory.cypher(query, params)
+
+
+def test_every_turn_is_in_exactly_one_episode_and_episodes_are_chained(memory):
+    part_of = rows(memory, "MATCH (t:Turn)-[:PART_OF]->(e:Episode) WHERE t.namespace = $namespace "
+                           "RETURN t.source_id AS turn, count(e) AS n")
+    assert len(part_of) == 11 and all(r["n"] == 1 for r in part_of)
+    episodes = rows(memory, "MATCH (e:Episode) WHERE e.namespace = $namespace "
+                            "RETURN e.id AS id, e.session_number AS s, e.started_at AS t0, e.embedding AS v ORDER BY e.start_seq")
+    assert {e["s"] for e in episodes} == {1, 2}  # sessions always end episodes
+    assert all(len(e["v"]) == 384 and e["t0"] for e in episodes)
+    nexts = rows(memory, "MATCH (a:Episode)-[:NEXT]->(b:Episode) WHERE a.namespace = $namespace RETURN count(*) AS n")
+    assert nexts[0]["n"] == len(episodes) - 1
+
+
+def test_appending_a_session_keeps_the_old_episodes(memory):
+    now = {r["id"] for r in rows(memory, "MATCH (e:Episode) WHERE e.namespace = $namespace RETURN e.id AS id")}
+    assert memory.first_episodes and memory.first_episodes < now
+    assert memory.report.turns_added == 5
+
+
+def test_fillers_yield_no_event_and_events_point_to_their_turn(memory):
+    events = rows(memory, "MATCH (e:Event)-[:FROM]->(t:Turn) WHERE e.namespace = $namespace "
+                          "RETURN t.source_id AS turn, e.text AS text, e.speaker AS speaker")
+    by_turn = {}
+    for e in events:
+        by_turn.setdefault(e["turn"], []).append(e["text"])
+    assert "C1:2" not in by_turn  # "Haha, nice!"
+    assert any("pottery class yesterday" in t for t in by_turn["C1:1"])
+    assert not any(t.startswith("Hey Mel") for t in by_turn["C1:1"])
+
+
+def test_relative_dates_are_resolved_against_the_session_date(memory):
+    events = {r["expr"]: r for r in rows(memory, "MATCH (e:Event) WHERE e.namespace = $namespace AND e.time_expression IS NOT NULL "
+                                                "RETURN e.time_expression AS expr, e.time_start AS start, e.time_end AS end")}
+    assert events["yesterday"]["start"] in {"2023-05-07", "2023-06-19"}
+    assert events["last Saturday"]["start"] == "2023-05-06"
+    assert events["two weeks ago"]["start"] <= "2023-04-24" <= events["two weeks ago"]["end"]
+
+
+def test_speakers_are_canonical_entities_with_nicknames_as_aliases(memory):
+    people = rows(memory, "MATCH (n:Entity) WHERE n.namespace = $namespace AND n.label = 'PERSON' RETURN n.key AS key")
+    keys = [p["key"] for p in people]
+    assert keys.count("melanie") == 1 and keys.count("caroline") == 1 and keys.count("josé") + keys.count("jose") == 1
+    alias = rows(memory, "MATCH (a:Entity)-[r:ALIAS_OF]->(c:Entity) WHERE a.namespace = $namespace "
+                         "RETURN a.key AS alias, c.key AS canonical, r.reason AS reason")
+    assert {"alias": "mel", "canonical": "melanie", "reason": "nickname"} in alias
+    # the event that says "Hey Mel" involves Melanie (through the alias), and Caroline as speaker
+    involved = rows(memory, "MATCH (e:Event)-[r:INVOLVES]->(n:Entity) WHERE e.namespace = $namespace AND e.text CONTAINS 'pottery class yesterday' "
+                            "RETURN n.key AS key, r.role AS role")
+    assert {"key": "caroline", "role": "speaker"} in involved
+
+
+def test_no_two_entities_share_a_normalised_name(memory):
+    counts = rows(memory, "MATCH (n:Entity) WHERE n.namespace = $namespace RETURN n.key AS key, count(*) AS n")
+    assert counts and all(c["n"] == 1 for c in counts)
+
+
+def test_repeated_subject_is_associated_across_sessions(memory):
+    links = rows(memory, "MATCH (a:Turn)-[r:ASSOCIATED]->(b) WHERE a.namespace = $namespace AND a.source_id = 'C2:5' "
+                         "RETURN coalesce(b.session_number, b.number) AS s, coalesce(b.source_id, '') AS target, coalesce(b.text, '') AS text, r.w AS w")
+    assert links, "the pottery turn of session 2 has no association"
+    assert all(link["s"] == 1 for link in links)  # historical units only, never its own session
+    assert any("pottery" in link["text"].lower() for link in links)
+    turn_targets = [link for link in links if link["target"]]
+    assert turn_targets and not any("São Paulo" in link["text"] for link in turn_targets)
+    assert all(0 < link["w"] <= 1 for link in links)
+
+
+def test_topics_exist_for_every_granularity_with_labels(memory):
+    topics = rows(memory, "MATCH (t:Topic) WHERE t.namespace = $namespace RETURN t.granularity AS g, t.label AS label, t.size AS size")
+    assert {t["g"] for t in topics} == {"turn", "event", "episode", "session"}
+    assert all(t["label"] and t["size"] >= 1 for t in topics)
+    members = rows(memory, "MATCH (u:Turn)-[r:IN_TOPIC]->(t:Topic) WHERE u.namespace = $namespace RETURN count(DISTINCT u) AS n, min(r.p) AS p")
+    assert members[0]["n"] == 11 and members[0]["p"] > 0
+
+
+def test_reingest_changes_no_node_edge_topic_or_association(memory):
+    before = memory.stats()
+    report = memory.ingest(memory.source)
+    assert report.turns_added == 0
+    assert memory.stats() == before
+
+
+def test_recluster_replaces_topics_atomically_and_deterministically(memory):
+    first = memory.recluster()
+    topics_1 = sorted((r["g"], r["label"]) for r in rows(memory, "MATCH (t:Topic) WHERE t.namespace = $namespace RETURN t.granularity AS g, t.label AS label"))
+    assert set(first) == {"turn", "event", "episode", "session"}
+    assert len(topics_1) == sum(first.values())
+    memory.recluster()
+    topics_2 = sorted((r["g"], r["label"]) for r in rows(memory, "MATCH (t:Topic) WHERE t.namespace = $namespace RETURN t.granularity AS g, t.label AS label"))
+    assert topics_1 == topics_2
+    orphans = rows(memory, "MATCH (u:Turn) WHERE u.namespace = $namespace AND NOT (u)-[:IN_TOPIC]->(:Topic) RETURN count(u) AS n")
+    assert orphans[0]["n"] == 0
+    assert memory.stats()["topics"] == first
+
+
+def test_report_counts_stages(memory):
+    data = memory.report.to_dict()
+    assert data["created"]["episodes"] >= 1 and data["created"]["events"] >= 4
+    assert data["units_embedded"]["turn"] == 5
+    assert {"embed", "segment", "extract", "cluster", "write"} <= set(data["stage_seconds"])
+    json.dumps(data)
