@@ -279,7 +279,7 @@ def cypher(
         err.print(f"{len(rows)} row(s)")
 
 
-eval_app = typer.Typer(help="Score retrieval on benchmark data (LoCoMo).", no_args_is_help=True)
+eval_app = typer.Typer(help="Score retrieval on benchmark data (LoCoMo, LongMemEval).", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 
 DEFAULT_EVAL_STRATEGIES = ["bm25", "dense", "auto"]
@@ -401,6 +401,25 @@ def bench_segment_cmd(
                           f"{row['baseline']['pk']:.3f}", f"{row['baseline']['window_diff']:.3f}",
                           f"{row['baseline_phase_mean']['pk']:.3f}", f"{row['baseline_phase_mean']['window_diff']:.3f}")
         Console(width=max(out.width, 150)).print(table)
+
+
+@eval_app.command("longmemeval")
+def eval_longmemeval(
+    path: Path = typer.Argument(..., help="LongMemEval file (longmemeval_s/_m/_oracle .json or .json.gz)."),
+    strategy: list[str] = typer.Option([], "--strategy", help="Strategy to score (repeatable; default bm25, dense, auto)."),
+    rankings: Optional[Path] = typer.Option(None, "--rankings", help="Write one JSONL line per question and strategy."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write the metrics as JSON."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Evaluate only the first N (non-abstention) questions."),
+    store: Optional[str] = typer.Option(None, "--store", "-s", help="Store to use (default: a temporary embedded store)."),
+    keep: bool = typer.Option(False, "--keep", help="Keep the evaluation namespaces (with --store)."),
+) -> None:
+    """Ingest each question's haystack into its own namespace, ask it there, score sessions and turns."""
+    with _errors():
+        from graphmem.eval.longmemeval import longmemeval_cases
+
+        cases, skipped = longmemeval_cases(path, limit)
+        err.print(f"{len(cases)} questions to evaluate ({skipped} abstention questions skipped)")
+        _run_eval(cases, strategy, store, keep, rankings, json_out, "key", "eval-longmemeval")
 
 
 def main() -> None:

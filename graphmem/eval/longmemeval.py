@@ -1,0 +1,44 @@
+"""LongMemEval evaluation cases: each question's haystack in a namespace of its own."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from graphmem.errors import InputError
+from graphmem.eval.harness import EvalCase, EvalQuestion
+from graphmem.loaders import read_json
+from graphmem.loaders.longmemeval import is_longmemeval, parse_longmemeval
+
+__all__ = ["longmemeval_cases"]
+
+logger = logging.getLogger(__name__)
+
+
+def longmemeval_cases(path: Path, limit: int | None = None) -> tuple[list[EvalCase], int]:
+    """Read a LongMemEval file (``.json`` or ``.json.gz``) into cases.
+
+    Abstention questions (``_abs``) are skipped. Returns the cases and how many
+    abstention questions were skipped.
+    """
+    data = read_json(Path(path))
+    if not is_longmemeval(data):
+        raise InputError(f"{path}: not a LongMemEval file: expected a list of questions with 'haystack_sessions'")
+    questions = parse_longmemeval(Path(path), data)
+    kept = [q for q in questions if not q.is_abstention]
+    skipped = len(questions) - len(kept)
+    if limit is not None:
+        kept = kept[:limit]
+    cases = [
+        EvalCase(
+            name=q.question_id,
+            conversations=(q.conversation,),
+            questions=(EvalQuestion(
+                ident={"question_id": q.question_id, "question_type": q.question_type},
+                question=q.question, category=q.question_type,
+                gold_turns=q.answer_turn_ids, gold_sessions=q.answer_session_ids,
+            ),),
+        )
+        for q in kept if q.conversation.sessions
+    ]
+    return cases, skipped
