@@ -247,8 +247,10 @@ def _parse_param(text: str) -> tuple[str, Any]:
 
 @app.command()
 def cypher(
-    query: Optional[str] = typer.Argument(None, help="Cypher text (or use --file)."),
+    query: Optional[str] = typer.Argument(None, help="Cypher text (or use --file / --recipe)."),
     file: Optional[Path] = typer.Option(None, "--file", help="Run the Cypher in this file."),
+    recipe: Optional[str] = typer.Option(None, "--recipe", help="Run a shipped inspection recipe by name (see --list)."),
+    list_recipes: bool = typer.Option(False, "--list", help="List the shipped inspection recipes and exit."),
     param: list[str] = typer.Option([], "--param", "-p", help="Parameter key=value (value parsed as JSON when it can be)."),
     write: bool = typer.Option(False, "--write", help="Allow writes (run in a write transaction)."),
     store: Optional[str] = StoreOpt,
@@ -258,8 +260,26 @@ def cypher(
 ) -> None:
     """Run Cypher with parameters ($namespace is set for you)."""
     with _errors():
-        if (query is None) == (file is None):
-            raise InputError("give either a QUERY or --file")
+        from graphmem.resources import recipes
+
+        if list_recipes:
+            shipped = recipes()
+            if as_json:
+                _json([{"name": r.name, "description": r.description, "parameters": list(r.parameters),
+                        "file": f"cypher/inspect/{r.name}.cypher"} for r in shipped])
+                return
+            table = Table("recipe", "answers", "parameters", title="inspection recipes (cypher/inspect/)", title_justify="left")
+            for r in shipped:
+                table.add_row(r.name, r.description, ", ".join(f"${p}" for p in r.parameters))
+            out.print(table)
+            return
+        if sum(x is not None for x in (query, file, recipe)) != 1:
+            raise InputError("give exactly one of QUERY, --file or --recipe")
+        if recipe is not None:
+            by_name = {r.name: r for r in recipes()}
+            if recipe not in by_name:
+                raise InputError(f"no recipe named {recipe!r}; see graphmem cypher --list")
+            query = by_name[recipe].text
         if file is not None:
             try:
                 query = file.read_text(encoding="utf-8")

@@ -10,7 +10,7 @@ from typing import Any
 
 from graphmem.errors import ConfigurationError
 
-__all__ = ["query_text", "query_names", "schema", "QUERY_NAME"]
+__all__ = ["query_text", "query_names", "schema", "QUERY_NAME", "Recipe", "recipes"]
 
 QUERY_NAME = re.compile(r"^[a-z0-9_]+(/[a-z0-9_]+)*$")
 
@@ -62,3 +62,20 @@ def schema(name: str) -> dict[str, Any]:
     if not node.is_file():
         raise ConfigurationError(f"no shipped schema named {name!r}")
     return json.loads(node.read_text(encoding="utf-8"))
+
+
+class Recipe:
+    """An inspection query under ``cypher/inspect/``: its name, what it answers, its parameters."""
+
+    def __init__(self, name: str, text: str) -> None:
+        self.name = name
+        self.text = text
+        header = [line.strip()[2:].strip() for line in text.splitlines() if line.strip().startswith("//")]
+        self.description = header[0] if header else ""
+        params = next((line for line in header if line.lower().startswith("parameters:")), "")
+        self.parameters = tuple(dict.fromkeys(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", params)))
+
+
+def recipes() -> list[Recipe]:
+    """Every shipped inspection recipe, sorted by name."""
+    return [Recipe(name.split("/", 1)[1], query_text(name)) for name in query_names() if name.startswith("inspect/")]
