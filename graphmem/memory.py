@@ -269,6 +269,23 @@ class Memory:
         logger.info("dropped namespace %r (%d nodes)", self._namespace, deleted)
         return deleted
 
+    def to_networkx(self, *, entity: str | None = None, episode: str | None = None, hit: Hit | None = None, limit: int = 50):
+        """A subgraph as a ``networkx.MultiDiGraph``: around an entity (name or alias), an
+        episode (node id), or the path behind a search hit (from its explanation).
+
+        Exactly one of ``entity``, ``episode``, ``hit`` must be given.
+        """
+        self._check()
+        from graphmem import explore
+
+        if sum(x is not None for x in (entity, episode, hit)) != 1:
+            raise InputError("give exactly one of entity=, episode= or hit=")
+        if entity is not None:
+            return explore.entity_graph(self._store, self._namespace, entity, limit)
+        if episode is not None:
+            return explore.episode_graph(self._store, self._namespace, episode)
+        return explore.explanation_graph(hit.explanation, hit.node_id, hit.source_id or hit.unit)  # type: ignore[union-attr]
+
     def cypher(self, query: str, params: Mapping[str, Any] | None = None, *, write: bool = False) -> list[dict[str, Any]]:
         """Run Cypher against the store, with parameters; read-only unless ``write``.
 

@@ -1,0 +1,61 @@
+"""Subgraphs as networkx graphs and the plot helpers, on the bundled sample conversation."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import pytest
+
+from graphmem import InputError, Memory
+from graphmem import plots
+
+
+@pytest.fixture(scope="module")
+def memory(tmp_path_factory):
+    mem = Memory.open(tmp_path_factory.mktemp("explore") / "store", namespace="explore")
+    with resources.as_file(resources.files("graphmem").joinpath("data", "sample_conversation.json")) as sample:
+        mem.ingest(sample)
+    yield mem
+    mem.close()
+
+
+def test_entity_neighbourhood(memory):
+    graph = memory.to_networkx(entity="biscuit")
+    root = graph.graph["root"]
+    assert graph.nodes[root]["kind"] == "entity" and graph.nodes[root]["label"] == "Biscuit"
+    events = [n for n, d in graph.nodes(data=True) if d["kind"] == "event"]
+    assert events and all(graph.has_edge(e, root) for e in events)
+    assert any("Biscuit" in graph.nodes[e]["text"] for e in events)
+    turns = {d["label"] for _, d in graph.nodes(data=True) if d["kind"] == "turn"}
+    assert "S2:3" in turns  # "Her name is Biscuit."
+    types = {d["type"] for _, _, d in graph.edges(data=True)}
+    assert types == {"INVOLVES", "FROM"}
+    with pytest.raises(InputError, match="no entity named"):
+        memory.to_networkx(entity="Nobody-Here")
+
+
+def test_episode_graph(memory):
+    episode = memory.cypher("MATCH (e:Episode) WHERE e.namespace = $namespace RETURN e.id AS id, e.turn_count AS n ORDER BY e.start_seq LIMIT 1")[0]
+    graph = memory.to_networkx(episode=episode["id"])
+    turns = [n for n, d in graph.nodes(data=True) if d["kind"] == "turn"]
+    assert len(turns) == episode["n"]
+    next_edges = [(u, v) for u, v, d in graph.edges(data=True) if d["type"] == "NEXT"]
+    assert len(next_edges) == len(turns) - 1
+    with pytest.raises(InputError):
+        memory.to_networkx(entity="Tom", episode=episode["id"])
+
+
+def test_plots_render(memory, tmp_path):
+    figures = {
+        "entity": plots.draw_graph(memory.to_networkx(entity="Tom"), title="Tom"),
+        "timeline": plots.plot_episode_timeline(memory),
+        "topics": plots.plot_topic_map(memory, "event"),
+    }
+    for name, figure in figures.items():
+        path = tmp_path / f"{name}.png"
+        figure.savefig(path, dpi=60)
+        assert path.stat().st_size > 5000, name
+    timeline_ax = figures["timeline"].axes[0]
+    assert [t.get_text() for t in timeline_ax.get_yticklabels()] == ["Priya", "Tom"]
+    legend = figures["topics"].axes[0].get_legend()
+    assert legend is not None and len(legend.get_texts()) >= 1
