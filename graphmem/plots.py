@@ -33,10 +33,7 @@ KIND_COLOURS = {
 
 def _pyplot():
     try:
-        import matplotlib
-
-        matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt
+        import matplotlib.pyplot as plt  # the backend is the caller's choice (inline in Jupyter, Agg headless)
     except ImportError as exc:  # pragma: no cover - optional dependency
         raise ConfigurationError("plots need matplotlib: pip install 'graphmem[notebooks]'") from exc
     return plt
