@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import threading
+import uuid
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -42,10 +43,6 @@ class VectorIndex:
         self._labels: dict[str, int] = {}
         self._lock = threading.RLock()
         self.model = ""
-
-    @property
-    def _bin(self) -> Path:
-        return self.directory / f"{self.name}.hnsw"
 
     @property
     def _manifest(self) -> Path:
@@ -88,20 +85,25 @@ class VectorIndex:
             return "empty"
 
     def _try_load(self, expected_count: int, model: str) -> bool:
-        if not (self._bin.exists() and self._manifest.exists()):
+        if not self._manifest.exists():
             if expected_count:
                 logger.info("%s index missing in %s; rebuilding", self.name, self.directory)
             return False
         try:
             manifest = json.loads(self._manifest.read_text(encoding="utf-8"))
             ids = manifest["ids"]
+            if not ids:
+                if expected_count == 0 and manifest.get("model") == model:
+                    self.model = model
+                    return True
+                return False
             if manifest.get("model") != model or manifest.get("dimension") != self.dimension or len(ids) != expected_count:
                 logger.info("%s index stale (%d ids, store has %d); rebuilding", self.name, len(ids), expected_count)
                 return False
             import hnswlib
 
             index = hnswlib.Index(space="cosine", dim=self.dimension)
-            index.load_index(str(self._bin), max_elements=max(len(ids), 16))
+            index.load_index(str(self.directory / manifest["bin"]), max_elements=max(len(ids), 16))
             if index.get_current_count() != len(ids):
                 logger.warning("%s index file disagrees with its manifest; rebuilding", self.name)
                 return False
@@ -143,18 +145,32 @@ class VectorIndex:
             return len(fresh)
 
     def save(self) -> None:
-        """Write the index and its manifest atomically (temp file, then rename)."""
+        """Write the index, then its manifest, each atomically (unique temp file, then rename).
+
+        The index goes to a fresh file named in the manifest, and the manifest is replaced
+        last, so concurrent writers never pair one writer's index with another's ids; a
+        reader that loses a race finds a missing file and rebuilds from the store.
+        """
         with self._lock:
             self.directory.mkdir(parents=True, exist_ok=True)
+            unique = f"{os.getpid()}-{threading.get_ident()}-{uuid.uuid4().hex[:8]}"
+            previous = self._manifest_bin()
+            bin_name = None
             if self._index is not None:
-                tmp = self._bin.with_suffix(".hnsw.tmp")
-                self._index.save_index(str(tmp))
-                os.replace(tmp, self._bin)
-            elif self._bin.exists():
-                self._bin.unlink()
-            tmp_manifest = self._manifest.with_suffix(".json.tmp")
-            tmp_manifest.write_text(json.dumps({"model": self.model, "dimension": self.dimension, "ids": self._ids}), encoding="utf-8")
+                bin_name = f"{self.name}.{unique}.hnsw"
+                self._index.save_index(str(self.directory / bin_name))
+            tmp_manifest = self.directory / f"{self.name}.json.{unique}.tmp"
+            tmp_manifest.write_text(json.dumps({"model": self.model, "dimension": self.dimension, "ids": self._ids, "bin": bin_name}),
+                                    encoding="utf-8")
             os.replace(tmp_manifest, self._manifest)
+            if previous and previous != bin_name:
+                (self.directory / previous).unlink(missing_ok=True)
+
+    def _manifest_bin(self) -> str | None:
+        try:
+            return json.loads(self._manifest.read_text(encoding="utf-8")).get("bin")
+        except (OSError, ValueError, AttributeError):
+            return None
 
     def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
         """The ``k`` nearest ids with cosine similarity, best first."""

@@ -80,9 +80,9 @@ class GraphStore(ABC):
     def write(self, statements: Sequence[Statement]) -> None:
         """Run ``statements`` in order, in ONE transaction: all or nothing."""
 
+    @abstractmethod
     def write_returning(self, name: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Run one write statement in its own transaction and return its rows."""
-        raise NotImplementedError
 
     @abstractmethod
     def run_cypher(self, text: str, params: Mapping[str, Any] | None = None, *, write: bool = False) -> list[dict[str, Any]]:

@@ -1,0 +1,373 @@
+"""The Bolt backend: Neo4j 5.x / 2025.x, Aura, Neo4j clusters, and Bolt-compatible
+servers (ArcadeDB's Bolt plugin) through the official ``neo4j`` driver."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import neo4j
+from neo4j import exceptions as neo4j_errors
+from neo4j import graph as neo4j_graph
+from neo4j import spatial as neo4j_spatial
+from neo4j import time as neo4j_time
+
+from graphmem.errors import ConfigurationError, StorageError, StoreUnavailableError
+from graphmem.settings import Settings
+from graphmem.store.base import GraphStore, Statement
+
+__all__ = ["MIN_NEO4J_MAJOR", "BoltStore", "check_server_version", "to_json"]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+MIN_NEO4J_MAJOR = 5
+"""Oldest Neo4j major version graphmem's Cypher is written for (``REQUIRE ... IS UNIQUE``,
+``COUNT {}``/``COLLECT {}`` subqueries, ``elementId``)."""
+
+#: Attempts of a write that lost a MERGE race on a unique constraint (see :meth:`BoltStore.write`).
+CONSTRAINT_RACE_ATTEMPTS = 5
+
+_AGENT_VERSION = re.compile(r"^Neo4j/(\d+)\.(\d+)", re.IGNORECASE)
+_DATABASE_NOT_FOUND = ("Neo.ClientError.Database.DatabaseNotFound",)
+_SCHEMA_ALREADY_EXISTS = (
+    "Neo.ClientError.Schema.EquivalentSchemaRuleAlreadyExists",
+    "Neo.ClientError.Schema.ConstraintAlreadyExists",
+    "Neo.ClientError.Schema.IndexAlreadyExists",
+)
+_PRIMITIVES = (str, int, float, bool, type(None))
+
+
+def check_server_version(agent: str | None, protocol_version: tuple[int, ...] | None = None) -> None:
+    """Refuse servers older than Neo4j 5.
+
+    Args:
+        agent: the server agent string, e.g. ``"Neo4j/5.26.0"`` or
+            ``"Neo4j/5.26.0 compatible (ArcadeDB 26.10.2)"``.
+        protocol_version: the negotiated Bolt version, used when the agent has no
+            parsable version (Neo4j 5 speaks Bolt 5).
+
+    Raises:
+        ConfigurationError: the server is older than Neo4j 5 ("unsupported server version").
+    """
+    match = _AGENT_VERSION.match(agent or "")
+    if match:
+        major = int(match.group(1))
+        if major < MIN_NEO4J_MAJOR:
+            raise ConfigurationError(
+                f"unsupported server version {agent}: graphmem needs Neo4j {MIN_NEO4J_MAJOR} or later"
+            )
+        return
+    if protocol_version and protocol_version[0] < MIN_NEO4J_MAJOR:
+        raise ConfigurationError(
+            f"unsupported server version {agent or 'unknown'} (Bolt {'.'.join(map(str, protocol_version))}):"
+            f" graphmem needs Neo4j {MIN_NEO4J_MAJOR} or later"
+        )
+    logger.warning("cannot tell the version of Bolt server %r; assuming it is compatible with Neo4j %d", agent, MIN_NEO4J_MAJOR)
+
+
+def _strip_zero_fraction(text: str) -> str:
+    return re.sub(r"\.0+(?=$|[+\-Z\[])", "", text)
+
+
+def to_json(value: Any) -> Any:
+    """Convert a driver value to JSON-ready Python, like the embedded store's output.
+
+    Nodes and relationships become their property dicts, paths
+    ``{"_type": "path", "nodes", "relationships", "length"}``, temporal values
+    ISO 8601 strings, points ``{"srid", "x", "y"[, "z"]}``, bytes hex strings.
+    """
+    if isinstance(value, _PRIMITIVES):
+        return value
+    if isinstance(value, list):
+        if all(isinstance(item, _PRIMITIVES) for item in value):
+            return value
+        return [to_json(item) for item in value]
+    if isinstance(value, dict):
+        return {key: to_json(item) for key, item in value.items()}
+    if isinstance(value, (neo4j_graph.Node, neo4j_graph.Relationship)):
+        return {key: to_json(item) for key, item in value.items()}
+    if isinstance(value, neo4j_graph.Path):
+        return {
+            "_type": "path",
+            "nodes": [to_json(node) for node in value.nodes],
+            "relationships": [to_json(rel) for rel in value.relationships],
+            "length": len(value),
+        }
+    if isinstance(value, (neo4j_time.DateTime, neo4j_time.Date, neo4j_time.Time)):
+        return _strip_zero_fraction(value.iso_format())
+    if isinstance(value, neo4j_time.Duration):
+        return value.iso_format()
+    if isinstance(value, neo4j_spatial.Point):
+        point = {"srid": value.srid, "x": value[0], "y": value[1]}
+        if len(value) > 2:
+            point["z"] = value[2]
+        return point
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).hex()
+    if isinstance(value, tuple):
+        return [to_json(item) for item in value]
+    if hasattr(value, "isoformat"):  # native datetime/date/time
+        return value.isoformat()
+    return str(value)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+class BoltStore(GraphStore):
+    """A Neo4j (or Bolt-compatible) database reached over Bolt.
+
+    Constructing does no I/O; :meth:`open` connects, checks the server version
+    and applies the schema.
+
+    Args:
+        uri: ``bolt://host:7687`` (one server) or ``neo4j://host:7687`` (routing:
+            clusters, Aura); ``+s``/``+ssc`` variants for TLS.
+        auth: ``(user, password)``.
+        database: database name; ``None`` uses the user's home database.
+        settings: ``index_dir`` decides where the derived caches live.
+        driver_config: extra keyword arguments for ``neo4j.GraphDatabase.driver``
+            (timeouts, TLS trust, pool size).
+
+    Example:
+        >>> store = BoltStore("bolt://localhost:7687", auth=("neo4j", "secret"), database="neo4j").open()  # doctest: +SKIP
+        >>> store.read("read/count_nodes", {"namespace": "default"})  # doctest: +SKIP
+    """
+
+    kind = "bolt"
+
+    def __init__(
+        self,
+        uri: str,
+        *,
+        auth: tuple[str, str] | None = None,
+        database: str | None = None,
+        settings: Settings | None = None,
+        driver_config: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        self.uri = str(uri).strip()
+        self.database = database or None
+        self.user = auth[0] if auth else None
+        self._auth = auth
+        self._settings = settings or Settings()
+        self._driver_config = dict(driver_config or {})
+        self._driver: Any = None
+        self._bookmarks: Any = None
+        self.server_agent: str | None = None
+        parts = urlsplit(self.uri)
+        # never echo credentials a user put in the URI
+        self._location = f"{parts.scheme}://{parts.hostname or ''}{f':{parts.port}' if _safe_port(parts) else ''}"
+
+    # ------------------------------------------------------------------ contract
+    def describe(self) -> str:
+        where = self._location
+        return f"{where} (database {self.database!r})" if self.database else where
+
+    def cache_dir(self, namespace_slug: str) -> Path:
+        """``<index_dir or ~/.cache/graphmem/bolt>/<hash of server+database>/<slug>``.
+
+        The hash ignores the scheme, so ``bolt://`` and ``neo4j://`` to the same
+        server share their caches.
+        """
+        parts = urlsplit(self.uri)
+        key = f"{(parts.hostname or '').lower()}:{_safe_port(parts) or 7687}/{self.database or ''}"
+        digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
+        base = Path(self._settings.index_dir).expanduser() if self._settings.index_dir else Path.home() / ".cache" / "graphmem" / "bolt"
+        return base / digest / namespace_slug
+
+    def open(self) -> BoltStore:
+        """Connect, check the server version and apply the schema.
+
+        Raises:
+            StoreUnavailableError: the server cannot be reached or refuses the credentials.
+            ConfigurationError: bad URI, missing database, or a server older than Neo4j 5.
+        """
+        self._check_open()
+        if self._driver is not None:
+            return self
+        try:
+            self._driver = neo4j.GraphDatabase.driver(self.uri, auth=self._auth, **self._driver_config)
+        except (ValueError, TypeError, neo4j_errors.ConfigurationError) as exc:
+            raise ConfigurationError(f"invalid Bolt URI or driver setting {self._location or self.uri!r}: {_one_line(exc)}") from exc
+        self._bookmarks = neo4j.GraphDatabase.bookmark_manager()
+        try:
+            try:
+                self._driver.verify_connectivity()
+                info = self._driver.get_server_info()
+            except Exception as exc:
+                raise self._translate(exc, "connect") from exc
+            self.server_agent = info.agent
+            check_server_version(info.agent, tuple(info.protocol_version) if info.protocol_version else None)
+            logger.debug("connected to %s: %s, Bolt %s", self.describe(), info.agent, info.protocol_version)
+            self.apply_schema()
+        except BaseException:
+            self._close_driver()
+            raise
+        return self
+
+    def apply_schema(self) -> None:
+        """Create every constraint and index (``IF NOT EXISTS``), one transaction each.
+
+        Neo4j does not allow schema and data changes in one transaction, and a
+        rule created concurrently by another client counts as already there.
+        """
+        self._ready()
+        for name in self.schema_statements():
+            text = self.statement_text(name)
+
+            def work(tx: Any, text: str = text) -> None:
+                tx.run(text).consume()
+
+            try:
+                self._session_call("execute_write", work)
+            except StorageError as exc:
+                code = getattr(exc.__cause__, "code", None)
+                if code in _SCHEMA_ALREADY_EXISTS:
+                    logger.debug("schema rule %s created concurrently by another client", name)
+                    continue
+                raise
+
+    def read(self, name: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        self._ready()
+        text = self.statement_text(name)
+        return self._session_call("execute_read", lambda tx: _rows(tx.run(text, dict(params or {}))), action=f"query {name}")
+
+    def write(self, statements: Sequence[Statement]) -> None:
+        """Run ``statements`` in ONE managed write transaction: all or nothing.
+
+        The driver retries transient errors (deadlocks, leader switches). A
+        unique-constraint violation is retried here too: graphmem's writes are
+        idempotent ``MERGE``s, so one that lost a race against a concurrent writer
+        of the same node succeeds when run again (it then matches the node).
+        """
+        self._ready()
+        if not statements:
+            return
+        prepared = [(self.statement_text(name), dict(params)) for name, params in statements]
+        names = ", ".join(sorted({name for name, _ in statements}))
+
+        def work(tx: Any) -> None:
+            for text, params in prepared:
+                tx.run(text, params).consume()
+
+        for attempt in range(1, CONSTRAINT_RACE_ATTEMPTS + 1):
+            try:
+                self._session_call("execute_write", work, action=f"write ({names})")
+                return
+            except StorageError as exc:
+                if not isinstance(exc.__cause__, neo4j_errors.ConstraintError) or attempt == CONSTRAINT_RACE_ATTEMPTS:
+                    raise
+                logger.debug("write (%s) lost a MERGE race (attempt %d); retrying", names, attempt)
+                time.sleep(random.uniform(0.01, 0.05) * attempt)
+
+    def write_returning(self, name: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        self._ready()
+        text = self.statement_text(name)
+        return self._session_call("execute_write", lambda tx: _rows(tx.run(text, dict(params))), action=f"write {name}")
+
+    def run_cypher(self, text: str, params: Mapping[str, Any] | None = None, *, write: bool = False) -> list[dict[str, Any]]:
+        """Run user Cypher; without ``write`` a statement that writes is refused and rolled back."""
+        self._ready()
+        values = dict(params or {})
+
+        def work(tx: Any) -> list[dict[str, Any]]:
+            result = tx.run(text, values)
+            rows = [{key: to_json(value) for key, value in record.items()} for record in result]
+            summary = result.consume()
+            if not write and (summary.query_type in ("w", "rw", "s") or summary.counters.contains_updates
+                              or summary.counters.contains_system_updates):
+                # raising inside the transaction function rolls the transaction back
+                raise _ReadOnlyViolation()
+            return rows
+
+        try:
+            return self._session_call("execute_write" if write else "execute_read", work, action="cypher")
+        except _ReadOnlyViolation as exc:
+            raise StorageError("cypher failed: the query writes; run it with write=True (graphmem cypher --write)") from exc
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._close_driver()
+
+    # ------------------------------------------------------------------ internals
+    def _ready(self) -> None:
+        self._check_open()
+        if self._driver is None:
+            raise StorageError(f"{self.describe()} is not open; call open() first")
+
+    def _close_driver(self) -> None:
+        driver, self._driver = self._driver, None
+        if driver is not None:
+            try:
+                driver.close()
+            except Exception:  # closing must not mask the caller's error
+                logger.warning("error closing the driver of %s", self.describe(), exc_info=True)
+
+    def _session_call(self, method: str, work: Callable[[Any], T], *, action: str = "schema") -> T:
+        """Run ``work`` in a managed transaction of a fresh session (sessions are not thread-safe)."""
+        try:
+            with self._driver.session(database=self.database, bookmark_manager=self._bookmarks) as session:
+                return getattr(session, method)(work)
+        except _ReadOnlyViolation:
+            raise
+        except Exception as exc:
+            raise self._translate(exc, action) from exc
+
+    def _translate(self, exc: BaseException, action: str) -> Exception:
+        """A graphmem error with a one-line message for a driver exception."""
+        errors = neo4j_errors
+        where = self._location
+        if isinstance(exc, errors.AuthError):
+            return StoreUnavailableError(f"authentication failed for user {self.user!r} at {where}")
+        if isinstance(exc, (ValueError, errors.ConfigurationError)) and action == "connect":
+            return ConfigurationError(f"invalid Bolt URI {self.uri!r}: {_one_line(exc)}")
+        if isinstance(exc, errors.Neo4jError) and exc.code in _DATABASE_NOT_FOUND:
+            return ConfigurationError(f"database {self.database!r} does not exist at {where}")
+        if isinstance(exc, errors.UnsupportedServerProduct):
+            return ConfigurationError(f"unsupported server at {where}: {_one_line(exc)} (graphmem needs Neo4j {MIN_NEO4J_MAJOR} or later)")
+        if isinstance(exc, (errors.ServiceUnavailable, errors.SessionExpired, errors.ConnectionAcquisitionTimeoutError)):
+            return StoreUnavailableError(f"cannot reach {where}: {_unreachable_reason(exc)}")
+        if isinstance(exc, errors.Neo4jError):
+            message = exc.message or str(exc)
+            return StorageError(f"{action} failed in {self.describe()}: {exc.code}: {_one_line(message)}")
+        if isinstance(exc, errors.DriverError):
+            return StorageError(f"{action} failed in {self.describe()}: {_one_line(exc) or type(exc).__name__}")
+        if isinstance(exc, OSError):
+            return StoreUnavailableError(f"cannot reach {where}: {_one_line(exc)}")
+        return StorageError(f"{action} failed in {self.describe()}: {type(exc).__name__}: {_one_line(exc)}")
+
+
+class _ReadOnlyViolation(Exception):
+    """Raised inside a read transaction function to roll back a query that wrote."""
+
+
+def _rows(result: Any) -> list[dict[str, Any]]:
+    return [{key: to_json(value) for key, value in record.items()} for record in result]
+
+
+def _safe_port(parts: Any) -> int | None:
+    try:
+        return parts.port
+    except ValueError:  # a malformed port: the driver reports it on open()
+        return None
+
+
+def _unreachable_reason(exc: BaseException) -> str:
+    text = _one_line(exc)
+    match = re.search(r"\(reason (.+)\)\s*$", text)
+    if match:
+        return match.group(1)
+    return text or type(exc).__name__

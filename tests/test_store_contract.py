@@ -1,0 +1,183 @@
+"""One contract suite, run against every store backend (embedded, Bolt, and your Neo4j
+when GRAPHMEM_TEST_NEO4J_URI is set): what graphmem promises does not depend on the engine."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from types import SimpleNamespace
+
+import pytest
+from conftest import CONTRACT_CONVERSATION, memories, settings_for, write_conversation
+
+from graphmem.errors import StorageError
+from graphmem.resources import query_names
+from graphmem.store.base import GraphStore
+from graphmem.store.bolt import BoltStore
+from graphmem.store.embedded import EmbeddedStore
+
+# DESIGN.md's data model: a backend must not invent labels or relationship types.
+DESIGN_LABELS = {"Conversation", "Session", "Turn", "Episode", "Event", "Entity", "Topic"}
+DESIGN_RELATIONSHIPS = {"OF", "IN", "NEXT", "PART_OF", "FROM", "INVOLVES", "IN_TOPIC", "ASSOCIATED", "ALIAS_OF",
+                        "WITHIN"}  # WITHIN: the topic hierarchy (Topic)-[:WITHIN]->(Topic)
+STORE_CLASSES: tuple[type[GraphStore], ...] = (EmbeddedStore, BoltStore)
+
+TURNS = [t for s in CONTRACT_CONVERSATION["sessions"] for t in s["turns"]]
+
+
+@pytest.fixture(scope="module")
+def ingested(backend, tmp_path_factory, embedder):
+    """The contract conversation ingested into two namespaces of ``backend``, once per module."""
+    directory = tmp_path_factory.mktemp(f"contract-{backend.name}")
+    source = write_conversation(directory)
+    with memories(backend, settings_for(directory)) as factory:
+        a, b = factory(), factory()
+        report_a = a.ingest(source)
+        report_b = b.ingest(source)
+        yield SimpleNamespace(a=a, b=b, report_a=report_a, report_b=report_b, source=source, factory=factory)
+
+
+def test_ingest_counts_are_exact(ingested):
+    memory, report = ingested.a, ingested.report_a
+    assert (report.conversations, report.sessions, report.turns_read, report.turns_added) == (1, 2, 10, 10)
+    assert report.units_embedded["turn"] == 10
+
+    stats = memory.stats()
+    assert stats["namespace"] == memory.namespace
+    nodes, rels = stats["nodes"], stats["relationships"]
+    assert {label: nodes.get(label) for label in ("Conversation", "Session", "Turn")} == {"Conversation": 1, "Session": 2, "Turn": 10}
+    assert {rel: rels.get(rel) for rel in ("OF", "IN")} == {"OF": 2, "IN": 10}
+    assert set(nodes) <= DESIGN_LABELS and set(rels) <= DESIGN_RELATIONSHIPS
+    turn_links = memory.cypher("MATCH (a:Turn)-[:NEXT]->(b:Turn) WHERE a.namespace = $namespace "
+                               "RETURN a.source_id AS src, b.source_id AS dst ORDER BY a.seq")
+    order = [t["id"] for t in TURNS]
+    assert turn_links == [{"src": x, "dst": y} for x, y in itertools.pairwise(order)]
+
+
+def test_reingest_changes_nothing(ingested):
+    memory = ingested.a
+    before = memory.stats()
+    again = memory.ingest(ingested.source)
+    assert (again.turns_read, again.turns_added) == (10, 0)
+    assert again.units_embedded.get("turn", 0) == 0
+    assert memory.stats() == before
+
+    # another Memory on the same namespace (another process, say) sees the same store
+    other = ingested.factory(memory.namespace)
+    assert other.ingest(ingested.source).turns_added == 0
+    assert other.stats() == before
+
+
+def test_search_returns_the_obvious_turn_with_provenance(ingested):
+    memory = ingested.a
+    hits = memory.search("What is the name of Maya's cat?", k=3)
+    assert len(hits) == 3
+    best = hits[0]
+    assert best.source_id == "D1:2"
+    assert best.text == "Yes! My new cat is a ginger tabby called Biscuit."
+    assert (best.speaker, best.conversation_id, best.session_key, best.session_number) == ("Maya", "contract-maya-leo", "1", 1)
+    assert best.unit == "turn" and best.node_id.startswith("turn:")
+    assert hits[0].score >= hits[1].score >= hits[2].score
+    assert all(h.source_id in {t["id"] for t in TURNS} for h in hits)
+
+    sessions = memory.search("renovating the kitchen with new cabinets", k=2, unit="session")
+    assert [s.session_key for s in sessions] == ["2", "1"]
+
+
+def test_search_from_a_reopened_memory_gives_the_same_hits(ingested):
+    query = "who is a plumber?"
+    expected = [(h.node_id, h.source_id) for h in ingested.a.search(query, k=4)]
+    assert expected[0][1] == "D2:4"
+    reopened = ingested.factory(ingested.a.namespace)
+    assert [(h.node_id, h.source_id) for h in reopened.search(query, k=4)] == expected
+
+
+def test_cypher_with_parameters(ingested):
+    memory = ingested.a
+    rows = memory.cypher(
+        "MATCH (t:Turn) WHERE t.namespace = $namespace AND t.speaker = $speaker "
+        "RETURN t.source_id AS source_id, t.session_number AS session ORDER BY t.seq",
+        {"speaker": "Leo"},
+    )
+    assert rows == [{"source_id": i, "session": int(i[1])} for i in ("D1:1", "D1:3", "D1:5", "D2:2", "D2:4")]
+
+    rows = memory.cypher("MATCH (c:Conversation) WHERE c.namespace = $namespace RETURN c")
+    assert len(rows) == 1
+    node = rows[0]["c"]  # a node comes back as its properties
+    assert node["key"] == "contract-maya-leo" and node["namespace"] == memory.namespace
+
+    rows = memory.cypher(
+        "MATCH (a:Turn {source_id: $src})-[:NEXT]->(b:Turn) WHERE a.namespace = $namespace RETURN b.text AS text",
+        {"src": "D1:5"},
+    )
+    assert rows == [{"text": "We started renovating the kitchen this weekend."}]
+
+
+def test_namespaces_are_isolated(ingested, memory_factory):
+    a, b = ingested.a, ingested.b
+    assert ingested.report_b.turns_added == 10  # the same content is new in another namespace
+    stats_a, stats_b = a.stats(), b.stats()
+    assert stats_a["nodes"] == stats_b["nodes"] and stats_a["relationships"] == stats_b["relationships"]
+    assert stats_a["nodes"]["Turn"] == 10
+
+    hits_a, hits_b = a.search("Biscuit the cat", k=10), b.search("Biscuit the cat", k=10)
+    assert len(hits_a) == len(hits_b) == 10
+    assert not {h.node_id for h in hits_a} & {h.node_id for h in hits_b}
+    assert [h.source_id for h in hits_a] == [h.source_id for h in hits_b]
+    assert a.cypher("MATCH (n) WHERE n.namespace = $namespace RETURN count(n) AS n") == \
+        [{"n": sum(stats_a["nodes"].values())}]
+
+    empty = memory_factory()  # the same store, a namespace nobody wrote to
+    assert empty.stats()["nodes"] == {} and empty.stats()["relationships"] == {}
+    assert empty.search("Biscuit the cat", k=3) == []
+
+
+def test_failed_write_transaction_leaves_nothing(memory_factory):
+    memory = memory_factory()
+    ns = memory.namespace
+    good = f"conversation:{uuid.uuid4().hex}"
+    statements = [
+        ("write/merge_conversations", {"rows": [{"id": good, "props": {"namespace": ns, "key": "kept-if-broken"}}]}),
+        # a map is not a valid property value on any backend: this statement fails
+        ("write/merge_conversations", {"rows": [{"id": f"conversation:{uuid.uuid4().hex}", "props": {"namespace": ns, "bad": {"nested": 1}}}]}),
+    ]
+    with pytest.raises(StorageError):
+        memory.store.write(statements)
+    assert memory.cypher("MATCH (c:Conversation {id: $id}) RETURN count(c) AS n", {"id": good}) == [{"n": 0}]
+    assert memory.stats()["nodes"] == {}
+
+    memory.store.write(statements[:1])  # the same valid statement alone commits
+    assert memory.cypher("MATCH (c:Conversation {id: $id}) RETURN count(c) AS n", {"id": good}) == [{"n": 1}]
+
+
+# ---------------------------------------------------------------------------- query names
+def _kinds() -> set[str]:
+    return {cls.kind for cls in STORE_CLASSES}
+
+
+def _generic_names() -> set[str]:
+    return {name for name in query_names() if name.split("/", 1)[0] not in _kinds()}
+
+
+@pytest.mark.parametrize("store_class", STORE_CLASSES, ids=lambda c: c.kind)
+def test_dialect_files_have_generic_twins_and_are_declared(store_class):
+    prefix = f"{store_class.kind}/"
+    dialect_files = {name[len(prefix):] for name in query_names() if name.startswith(prefix)}
+    generic = _generic_names()
+    assert dialect_files <= generic, f"{store_class.kind}-only statements without a generic twin: {sorted(dialect_files - generic)}"
+    assert set(store_class.dialect_overrides) == dialect_files, (
+        f"{store_class.__name__}.dialect_overrides must list exactly the files under cypher/{prefix}"
+    )
+
+
+def test_every_backend_resolves_the_same_query_names():
+    stores = [EmbeddedStore("/nonexistent/graphmem-contract"), BoltStore("bolt://127.0.0.1:1")]  # constructors do no I/O
+    generic = _generic_names()
+    assert {"read/count_nodes", "write/merge_turns"} <= generic and any(n.startswith("schema/") for n in generic)
+    resolvable = {}
+    for store in stores:
+        texts = {name: store.statement_text(name) for name in generic}
+        assert all(text.strip() for text in texts.values())
+        resolvable[store.kind] = set(texts)
+        assert store.schema_statements() == sorted(n for n in generic if n.startswith("schema/"))
+    assert resolvable["embedded"] == resolvable["bolt"]
