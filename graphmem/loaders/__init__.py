@@ -10,10 +10,12 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+import zlib
 from pathlib import Path
 from typing import Any, Callable
 
 from graphmem.errors import InputError
+from graphmem.loaders.checks import reject_unencodable
 from graphmem.loaders.jsonl import load_jsonl
 from graphmem.loaders.locomo import is_locomo, parse_locomo
 from graphmem.loaders.native import is_native, parse_native
@@ -40,7 +42,7 @@ def read_text(path: Path) -> str:
     if raw[:2] == b"\x1f\x8b":
         try:
             raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
+        except (OSError, EOFError, zlib.error) as exc:
             raise InputError(f"{path}: corrupt gzip data: {exc}") from exc
     try:
         return raw.decode("utf-8-sig")
@@ -56,11 +58,12 @@ def read_json(path: Path, text: str | None = None) -> Any:
     if not text.strip():
         raise InputError(f"{path}: empty file")
     try:
-        return json.loads(text)
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}:{exc.lineno}:{exc.colno}: malformed JSON: {exc.msg}") from exc
     except RecursionError as exc:
         raise InputError(f"{path}: JSON nested too deeply") from exc
+    return reject_unencodable(path, "", data)
 
 
 def _detect(path: Path, text: str) -> str:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from graphmem.errors import InputError
-from graphmem.loaders.checks import optional_str, require_dict
+from graphmem.loaders.checks import optional_str, reject_unencodable, require_dict
 from graphmem.loaders.dates import parse_datetime
 from graphmem.records import ConversationRecord, SessionRecord, TurnRecord
 
@@ -45,7 +45,7 @@ def load_jsonl(path: Path, text: str, conversation_key: str) -> list[Conversatio
             raise InputError(f"{path}:{lineno}:{exc.colno}: malformed JSON: {exc.msg}") from exc
         except RecursionError as exc:
             raise InputError(f"{path}:{lineno}: JSON nested too deeply") from exc
-        obj = require_dict(path, where, raw)
+        obj = require_dict(path, where, reject_unencodable(path, where, raw))
         speaker = _pick(path, where, obj, ("speaker", "role"))
         content = _pick(path, where, obj, ("text", "content"))
         ts_text = optional_str(path, where, obj, "timestamp")

@@ -42,8 +42,11 @@ def load_transcript(path: Path, text: str, conversation_key: str) -> list[Conver
         match = _TURN.match(line.rstrip())
         if not match:
             raise InputError(f"{path}:{lineno}: expected 'Speaker: text', got {line.strip()[:60]!r}")
+        speaker = match.group("speaker").strip()
+        if not speaker:
+            raise InputError(f"{path}:{lineno}: empty speaker before ':'")
         date = parse_datetime(sessions[-1][0])
-        turns.append(TurnRecord(speaker=match.group("speaker").strip(), text=match.group("text").rstrip(), timestamp=date))
+        turns.append(TurnRecord(speaker=speaker, text=match.group("text").rstrip(), timestamp=date))
     records = [
         SessionRecord(key=str(i + 1), number=i + 1, started_at=parse_datetime(d), date_text=d, turns=tuple(t))
         for i, (d, t) in enumerate(s for s in sessions if s[1])

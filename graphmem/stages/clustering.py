@@ -7,10 +7,17 @@ separates related from unrelated candidates (:mod:`graphmem.cluster.associate`).
 of the same session are never candidates: associations join memories far apart.
 
 Topics: per granularity (turn, event, episode, session) a :class:`TopicModel` is fitted
-on the first data, persisted (JSON) in the namespace's cache directory, and new units
-are assigned to its topics. When new data no longer fits (mean log-likelihood drop
-beyond the model's threshold), or on :meth:`ClusteringStage.recluster`, the granularity
-is refitted on all its units and its Topic nodes are replaced in the same transaction.
+on the first data and new units are assigned to its topics. When new data no longer fits
+(mean log-likelihood drop beyond the model's threshold), or on
+:meth:`ClusteringStage.recluster`, the granularity is refitted on all its units and its
+Topic nodes are replaced in the same transaction.
+
+The fitted model (its JSON state) is stored on the granularity's first Topic node, written
+in the same transaction as the topics it describes, so the model and the Topic nodes can
+never disagree: a process killed right after a commit loses nothing, and a re-run makes
+the decisions an uninterrupted run would have made. A stored model whose topic ids do not
+match the granularity's Topic nodes (topics deleted by ``forget``, or written by two
+writers at once) is ignored and the granularity is refitted.
 """
 
 from __future__ import annotations
@@ -18,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from pathlib import Path
 from typing import Any, Callable
 
@@ -48,9 +54,11 @@ class ClusteringStage:
     """Plans ASSOCIATED, Topic, IN_TOPIC and WITHIN writes for a batch of new units.
 
     Args:
-        store: the graph store (reads units when a granularity is refitted).
+        store: the graph store (reads the fitted topic models, and units when a granularity
+            is refitted).
         index_for: ``index_for(unit)`` returns the namespace's ANN index of stored units.
-        cache_dir: where the fitted topic models are kept.
+        cache_dir: the namespace's cache directory (unused: fitted topic models live in the
+            store, beside their Topic nodes; kept so callers need not change).
         namespace: the tenant.
         association: association settings; topic: topic settings (sessions use smaller clusters).
     """
@@ -102,25 +110,29 @@ class ClusteringStage:
         return rows
 
     # ------------------------------------------------------------------ topics
-    def _state_path(self, unit: str) -> Path:
-        return self.cache_dir / f"{unit}.json"
+    def _topic_ids(self, unit: str, fingerprint: str, n_topics: int) -> list[str]:
+        return [node_id(self.namespace, "topic", unit, fingerprint, t) for t in range(n_topics)]
 
     def _load_model(self, unit: str) -> tuple[TopicModel, list[str]] | None:
-        path = self._state_path(unit)
-        if not path.exists():
+        """The granularity's fitted model from the store, if it matches its Topic nodes."""
+        rows = self.store.read("read/topic_model", {"namespace": self.namespace, "granularity": unit})
+        states = [r["state"] for r in rows if r.get("state")]
+        if not rows:
+            return None
+        if len(states) != 1:
+            logger.info("%s topics: %d stored models for %d topics; refitting", unit, len(states), len(rows))
             return None
         try:
-            saved = json.loads(path.read_text(encoding="utf-8"))
-            return TopicModel.from_state(saved["state"]), list(saved["topic_ids"])
-        except Exception:  # a broken cache is refitted from the store
-            logger.warning("topic model cache %s unreadable; refitting", path, exc_info=True)
+            state = json.loads(states[0])
+            model = TopicModel.from_state(state)
+        except Exception:  # an unreadable model is refitted from the stored units
+            logger.warning("%s topic model unreadable; refitting", unit, exc_info=True)
             return None
-
-    def _save_model(self, unit: str, model: TopicModel, topic_ids: list[str]) -> None:
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = self._state_path(unit).with_suffix(".json.tmp")
-        tmp.write_text(json.dumps({"state": model.to_state(), "topic_ids": topic_ids}), encoding="utf-8")
-        os.replace(tmp, self._state_path(unit))
+        topic_ids = self._topic_ids(unit, _fingerprint(state), model.n_topics_)
+        if set(topic_ids) != {r["id"] for r in rows}:
+            logger.info("%s topic model does not match its %d Topic nodes; refitting", unit, len(rows))
+            return None
+        return model, topic_ids
 
     def _stored_units(self, unit: str, dimension: int) -> tuple[list[str], np.ndarray, list[str]]:
         rows = self.store.read(f"read/topic_units_{unit}", {"namespace": self.namespace})
@@ -151,17 +163,21 @@ class ClusteringStage:
                 return None
             self._refit_count += 1
             model = TopicModel(self._config(unit)).fit(vectors, texts, extra_stopwords=[s.lower() for s in speakers])
-            fingerprint = _fingerprint(model.to_state())
-            topic_ids = [node_id(self.namespace, "topic", unit, fingerprint, t) for t in range(model.n_topics_)]
+            state = model.to_state()
+            fingerprint = _fingerprint(state)
+            topic_ids = self._topic_ids(unit, fingerprint, model.n_topics_)
             old = {r["id"] for r in self.store.read("read/topic_ids", {"namespace": self.namespace, "granularity": unit})}
             if loaded is not None:
                 old.update(loaded[1])
             old.difference_update(topic_ids)
             if old:
                 output.statements.append(("write/delete_topics", {"rows": [{"id": t} for t in sorted(old)]}))
+            # the model rides on its first Topic, in the same transaction as the topics
+            model_state = json.dumps(state, sort_keys=True)
             output.statements.append(("write/merge_topics", {"rows": [{"id": topic_ids[t], "props": {
                 "namespace": self.namespace, "granularity": unit, "index": t, "label": model.topic_labels_[t],
-                "terms": list(model.topic_terms_[t]), "size": int(model.topic_sizes_[t])}} for t in range(model.n_topics_)]}))
+                "terms": list(model.topic_terms_[t]), "size": int(model.topic_sizes_[t]),
+                **({"model_state": model_state} if t == 0 else {})}} for t in range(model.n_topics_)]}))
             all_memberships = model.assign(vectors)
             rows = [(ids[i], topic_ids[t], p) for i, t, p in membership_rows(all_memberships)]
             position = {node: i for i, node in enumerate(ids)}
@@ -219,9 +235,9 @@ class ClusteringStage:
         return output
 
     def commit(self) -> None:
-        """Persist the topic models used by the last :meth:`run` (after its transaction committed)."""
-        for unit, (model, topic_ids) in getattr(self, "_pending", {}).items():
-            self._save_model(unit, model, topic_ids)
+        """Called after the transaction of the last :meth:`run` committed. The fitted models
+        were written in that transaction (on their Topic nodes), so there is nothing left to
+        persist; kept so callers need not know."""
         self._pending = {}
 
 

@@ -20,6 +20,11 @@ __all__ = ["EventStage", "language_pipeline"]
 
 logger = logging.getLogger(__name__)
 
+MAX_ANALYSED_CHARS = 20_000
+"""Events and entities are extracted from at most this much of a turn (cut at a space).
+The turn itself is stored whole and embedded; a longer turn (a pasted document) would
+otherwise yield thousands of events, and spaCy refuses texts over a million characters."""
+
 _PIPELINES: dict[str | None, LanguagePipeline] = {}
 _PIPELINES_LOCK = threading.Lock()
 
@@ -30,6 +35,15 @@ def language_pipeline(model: str | None) -> LanguagePipeline:
         if model not in _PIPELINES:
             _PIPELINES[model] = LanguagePipeline.load(model)
         return _PIPELINES[model]
+
+
+def _analysed_part(text: str) -> str:
+    """``text``, or its first :data:`MAX_ANALYSED_CHARS` characters (cut at a space) when longer."""
+    if len(text) <= MAX_ANALYSED_CHARS:
+        return text
+    cut = text.rfind(" ", 0, MAX_ANALYSED_CHARS)
+    logger.warning("a turn of %d characters: events are extracted from its first %d only", len(text), MAX_ANALYSED_CHARS)
+    return text[: cut if cut > 0 else MAX_ANALYSED_CHARS]
 
 
 class EventStage:
@@ -57,15 +71,16 @@ class EventStage:
         output = StageOutput()
         all_speakers = tuple(dict.fromkeys([*speakers, *(t.record.speaker for t in turns)]))
         resolver, known_people = self._resolver(all_speakers)
-        analyses = self.language.analyse([t.record.text for t in turns], speakers=all_speakers, known_names=known_people)
+        texts = [_analysed_part(t.record.text) for t in turns]
+        analyses = self.language.analyse(texts, speakers=all_speakers, known_names=known_people)
         events: list[dict[str, Any]] = []
         mentions: list[Mention] = []
         owners: list[tuple[int, str]] = []  # (event row index, role) per mention
         embed_texts: list[str] = []
         embed_rows: list[int] = []
         vectors: dict[int, np.ndarray] = {}
-        for turn, analysis in zip(turns, analyses):
-            units = split_events(turn.record.text, analysis, anchor=turn.when)
+        for turn, text, analysis in zip(turns, texts, analyses):
+            units = split_events(text, analysis, anchor=turn.when)
             pieces = [(u.text, u.mentions, u.times, u.addressees) for u in units]
             if turn.record.caption and turn.record.caption.strip():
                 pieces.append((f"shared an image: {turn.record.caption.strip()}", (), (), ()))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import threading
+import time
 from contextlib import contextmanager, ExitStack
 from importlib import resources
 from pathlib import Path
@@ -19,10 +21,63 @@ logger = logging.getLogger(__name__)
 
 _JVM_LOCK = threading.Lock()
 _OPEN_LOCK = threading.Lock()
-# path -> [database, refcount]: ArcadeDB opens a directory once per process, so
-# several Memory objects on the same directory share one database handle.
+# path -> [database, refcount, process lock]: ArcadeDB opens a directory once per
+# process, so several Memory objects on the same directory share one database handle.
 _OPEN: dict[str, list[Any]] = {}
 _RESOURCE_STACK = ExitStack()
+
+LOCK_FILE = "graphmem.lock"
+"""File in the store directory that the owning process holds an exclusive ``flock`` on."""
+
+#: A transaction that lost a race against another thread's commit (the same MERGE, or
+#: the same index page) is retried this many times in all: graphmem's writes are
+#: idempotent MERGEs, so running them again gives the result of running them once.
+CONFLICT_ATTEMPTS = 6
+_CONFLICTS = ("DuplicatedKeyException", "ConcurrentModificationException", "NeedRetryException")
+
+
+class _ProcessLock:
+    """An exclusive, non-blocking ``flock`` on ``<store>/graphmem.lock`` holding the owner's PID.
+
+    The embedded database belongs to one process at a time. ArcadeDB refuses a second
+    process too, but with a bare "locked by another process"; this lock names the
+    process, and it covers the cache directory beside the database as well. The kernel
+    drops the lock when the owner dies, even by SIGKILL, so a crash never leaves a
+    store locked.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.path = directory / LOCK_FILE
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX: rely on ArcadeDB's own lock
+            return
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            owner = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "unknown"
+            os.close(fd)
+            raise StoreUnavailableError(
+                f"store {self.path.parent} is in use by process {owner}: the embedded store belongs to one process "
+                "at a time (threads of that process may share it); close it there, or serve it over Bolt "
+                "for several processes") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        self._fd = fd
+
+    def release(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)  # closing the descriptor drops the flock; the file stays (deleting it would race)
+
+
+def _is_conflict(exc: BaseException) -> bool:
+    text = str(exc)
+    return any(name in text for name in _CONFLICTS)
 
 
 def _import_arcadedb():
@@ -70,8 +125,13 @@ class EmbeddedStore(GraphStore):
     """ArcadeDB running inside this process, data in ``directory``.
 
     Layout: ``directory/db`` holds the database, ``directory/cache`` the derived
-    ANN/lexical caches. Nothing is written outside ``directory`` except the
-    engine's warning log in the temp directory.
+    ANN/lexical caches, ``directory/graphmem.lock`` the PID of the process that has
+    it open. Nothing is written outside ``directory`` except the engine's warning
+    log in the temp directory.
+
+    One process at a time: a second process that opens the directory gets
+    :class:`StoreUnavailableError` naming the owner's PID (threads of the owning
+    process share one database handle). Use a Bolt server for several processes.
     """
 
     kind = "embedded"
@@ -100,18 +160,24 @@ class EmbeddedStore(GraphStore):
             if entry is None:
                 try:
                     self.directory.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise StorageError(f"cannot create store directory {self.directory}: {exc.strerror or exc}") from exc
+                process_lock = _ProcessLock(self.directory)
+                process_lock.acquire()
+                try:
                     if adb.database_exists(self._key):
                         db = adb.open_database(self._key)
                     else:
                         db = adb.create_database(self._key)
                 except Exception as exc:
+                    process_lock.release()
                     message = str(exc)
                     if "lock" in message.lower():
                         raise StoreUnavailableError(
                             f"store {self.directory} is in use by another process (the embedded store allows one process at a time)"
                         ) from exc
                     raise StorageError(f"cannot open store {self.directory}: {message}") from exc
-                entry = _OPEN[self._key] = [db, 0]
+                entry = _OPEN[self._key] = [db, 0, process_lock]
             entry[1] += 1
             self._db = entry[0]
         self.apply_schema()
@@ -123,12 +189,20 @@ class EmbeddedStore(GraphStore):
             self._command_tx([(name, {})])
 
     def _command_tx(self, statements: Sequence[Statement]) -> None:
-        try:
-            with self._db.transaction():
-                for name, params in statements:
-                    self._db.command("opencypher", self.statement_text(name), dict(params))
-        except Exception as exc:
-            raise StorageError(f"write failed in {self.describe()} ({', '.join(sorted({n for n, _ in statements}))}): {exc}") from exc
+        """Run ``statements`` in one transaction; retry it when it lost a commit race."""
+        prepared = [(self.statement_text(name), dict(params)) for name, params in statements]
+        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+            try:
+                with self._db.transaction():
+                    for text, params in prepared:
+                        self._db.command("opencypher", text, params)
+                return
+            except Exception as exc:
+                if _is_conflict(exc) and attempt < CONFLICT_ATTEMPTS:
+                    logger.debug("write in %s lost a commit race (attempt %d); retrying", self.describe(), attempt)
+                    time.sleep(random.uniform(0.005, 0.03) * attempt)
+                    continue
+                raise StorageError(f"write failed in {self.describe()} ({', '.join(sorted({n for n, _ in statements}))}): {exc}") from exc
 
     def read(self, name: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         self._check_open()
@@ -176,4 +250,6 @@ class EmbeddedStore(GraphStore):
                         entry[0].close()
                     except Exception:  # closing must not mask the caller's error
                         logger.warning("error closing %s", self.describe(), exc_info=True)
+                    finally:
+                        entry[2].release()
         self._db = None

@@ -1,0 +1,277 @@
+"""Integrity check of one namespace: orphans in the graph, and derived caches that disagree with it.
+
+The graph is the source of truth, so the check reads it and never changes it: a problem in
+the graph (an orphan, a duplicate, an edge into another namespace) is reported, not
+"repaired" by deleting data. The derived caches are another matter: every ANN index entry
+is compared with the stored nodes and embeddings, and a cache that disagrees (an entry
+with no node, a node without an entry, a vector that is not the stored one, or missing and
+unreadable files) is rebuilt from the store.
+
+What counts as an orphan:
+
+- an Event without ``FROM`` provenance, a Turn in no Session or in no Episode, a Session in
+  no Conversation or with no Turn, a Conversation with no Session, an Episode with no Turn;
+- a Topic with no member;
+- an Entity that no Event involves, that takes part in no ``ALIAS_OF`` edge, and that is
+  not a speaker (a speaker whose turns yielded no event is still an entity);
+- a relationship to a node of another namespace, and an id carried by two nodes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from graphmem.extract.resolve import normalise_name
+from graphmem.ids import namespace_slug
+from graphmem.index import VectorIndex
+from graphmem.settings import Settings
+from graphmem.store import GraphStore
+
+__all__ = ["GRAPH_CHECKS", "INDEX_QUERIES", "IndexCheck", "IntegrityReport", "check_integrity", "namespaces"]
+
+logger = logging.getLogger(__name__)
+
+#: problem name -> query returning the offending ids (``id`` column)
+GRAPH_CHECKS: dict[str, str] = {
+    "events_without_turn": "check/events_without_turn",
+    "turns_without_session": "check/turns_without_session",
+    "turns_without_episode": "check/turns_without_episode",
+    "sessions_without_conversation": "check/sessions_without_conversation",
+    "sessions_without_turns": "check/sessions_without_turns",
+    "conversations_without_sessions": "check/conversations_without_sessions",
+    "episodes_without_turns": "check/episodes_without_turns",
+    "topics_without_members": "check/topics_without_members",
+    "cross_namespace_edges": "check/cross_namespace_edges",
+    "duplicate_ids": "check/duplicate_ids",
+}
+
+#: unit -> query returning the stored ``id`` and ``embedding`` of every unit with one
+INDEX_QUERIES: dict[str, str] = {
+    "turn": "read/turn_embeddings",
+    "event": "read/event_embeddings",
+    "episode": "read/episode_embeddings",
+    "session": "read/session_embeddings",
+}
+
+VECTOR_TOLERANCE = 1e-4
+"""Largest difference allowed between an indexed vector and the normalised stored embedding."""
+
+
+class _CacheStale(Exception):
+    """The saved index does not even match the stored count: it must be rebuilt."""
+
+
+@dataclass
+class IndexCheck:
+    """How one ANN index compared with the store.
+
+    Attributes:
+        unit: ``turn``, ``event``, ``episode`` or ``session``.
+        stored: units with an embedding in the store.
+        state: ``ok`` (the saved index matched entry for entry), ``missing`` (never
+            built, or deleted on purpose), ``stale`` (unreadable, of another model or
+            size) or ``inconsistent`` (same size, other entries or vectors).
+        dangling: indexed ids with no stored node (when it could be read).
+        missing: stored ids the index lacked.
+        wrong_vectors: entries whose vector is not the stored embedding.
+        rebuilt: whether the index was rebuilt from the store.
+    """
+
+    unit: str
+    stored: int
+    state: str = "ok"
+    dangling: int = 0
+    missing: int = 0
+    wrong_vectors: int = 0
+    rebuilt: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready view."""
+        return dict(self.__dict__)
+
+
+@dataclass
+class IntegrityReport:
+    """The result of :func:`check_integrity`.
+
+    Attributes:
+        namespace: the tenant checked.
+        store: the store's description.
+        problems: problem name -> offending ids (empty when the graph is sound).
+        indexes: unit -> :class:`IndexCheck`.
+        counts: node counts per label of the namespace.
+    """
+
+    namespace: str
+    store: str
+    problems: dict[str, list[str]] = field(default_factory=dict)
+    indexes: dict[str, IndexCheck] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when the graph has no problem (rebuilt caches are not problems: they were repaired)."""
+        return not self.problems
+
+    @property
+    def rebuilt(self) -> list[str]:
+        """Units whose ANN index was rebuilt."""
+        return [unit for unit, state in self.indexes.items() if state.rebuilt]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready view."""
+        return {
+            "namespace": self.namespace,
+            "store": self.store,
+            "ok": self.ok,
+            "problems": {name: {"count": len(ids), "sample": ids[:10]} for name, ids in self.problems.items()},
+            "indexes": {unit: state.to_dict() for unit, state in self.indexes.items()},
+            "counts": dict(self.counts),
+        }
+
+    def summary(self) -> str:
+        """One line: clean or what is wrong."""
+        rebuilt = f"; rebuilt the {', '.join(self.rebuilt)} index(es)" if self.rebuilt else ""
+        if self.ok:
+            return f"namespace {self.namespace!r}: clean{rebuilt}"
+        found = ", ".join(f"{len(ids)} {name.replace('_', ' ')}" for name, ids in self.problems.items())
+        return f"namespace {self.namespace!r}: {found}{rebuilt}"
+
+
+def namespaces(store: GraphStore) -> list[str]:
+    """Every namespace holding a node (a full scan)."""
+    return [r["namespace"] for r in store.read("check/namespaces", {})]
+
+
+def _speaker_keys(store: GraphStore, params: dict[str, Any]) -> set[str]:
+    names = [r["speaker"] for r in store.read("check/turn_speakers", params)]
+    names += [r["speaker"] for r in store.read("check/conversation_speakers", params)]
+    return {normalise_name(n) for n in names if isinstance(n, str)}
+
+
+def _graph_problems(store: GraphStore, namespace: str) -> dict[str, list[str]]:
+    params = {"namespace": namespace}
+    problems: dict[str, list[str]] = {}
+    for name, query in GRAPH_CHECKS.items():
+        ids = sorted(str(r["id"]) for r in store.read(query, params))
+        if ids:
+            problems[name] = ids
+    unreferenced = store.read("check/unreferenced_entities", params)
+    if unreferenced:
+        speakers = _speaker_keys(store, params)
+        orphans = sorted(r["id"] for r in unreferenced if r.get("key") not in speakers)
+        if orphans:
+            problems["unreferenced_entities"] = orphans
+    return problems
+
+
+def _stored_units(store: GraphStore, query: str, namespace: str) -> tuple[list[str], np.ndarray]:
+    rows = store.read(query, {"namespace": namespace})
+    ids = [r["id"] for r in rows]
+    if not rows:
+        return ids, np.zeros((0, 0), np.float32)
+    return ids, np.asarray([r["embedding"] for r in rows], dtype=np.float32)
+
+
+def _normalised(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.where(norms == 0, 1.0, norms)
+
+
+def _compare(index: VectorIndex, ids: list[str], vectors: np.ndarray) -> tuple[int, int, int]:
+    """(dangling, missing, wrong vectors) of a loaded index against the stored units."""
+    present = [i for i, node in enumerate(ids) if index.contains(node)]
+    missing = len(ids) - len(present)
+    dangling = len(index) - len(present)
+    wrong = 0
+    if present:
+        indexed = _normalised(index.vectors([ids[i] for i in present]))
+        stored = _normalised(vectors[present])
+        wrong = int((np.abs(indexed - stored).max(axis=1) > VECTOR_TOLERANCE).sum())
+    return dangling, missing, wrong
+
+
+def _open_index(directory: Path, unit: str, dimension: int, settings: Settings) -> VectorIndex:
+    return VectorIndex(directory, unit, dimension, m=settings.hnsw_m, ef_construction=settings.hnsw_ef_construction, ef=settings.hnsw_ef)
+
+
+def _check_index(directory: Path, unit: str, ids: list[str], vectors: np.ndarray, settings: Settings) -> IndexCheck:
+    """Compare the saved index of ``unit`` with the stored units (no rebuild here)."""
+    result = IndexCheck(unit=unit, stored=len(ids))
+    if not ids:  # nothing stored: the saved index (its manifest, see VectorIndex) must list nothing
+        manifest = directory / f"{unit}.json"
+        try:
+            empty = not manifest.exists() or not json.loads(manifest.read_text(encoding="utf-8")).get("ids")
+        except (OSError, ValueError, AttributeError):
+            empty = False
+        if not empty:
+            result.state = "stale"
+        return result
+    if not (directory / f"{unit}.json").exists():
+        result.state = "missing"  # never built, or deleted on purpose (forget): built on first use
+        return result
+    index = _open_index(directory, unit, vectors.shape[1], settings)
+
+    def refuse() -> tuple[list[str], np.ndarray]:
+        raise _CacheStale()
+
+    try:
+        index.load_or_rebuild(len(ids), settings.embedding_model, refuse)
+    except _CacheStale:
+        result.state = "stale"
+        return result
+    result.dangling, result.missing, result.wrong_vectors = _compare(index, ids, vectors)
+    if result.dangling or result.missing or result.wrong_vectors:
+        result.state = "inconsistent"
+    return result
+
+
+def check_integrity(store: GraphStore, namespace: str, settings: Settings) -> IntegrityReport:
+    """Check ``namespace`` of ``store``; rebuild its ANN caches where they disagree with the store.
+
+    When any index is stale or inconsistent, the namespace's whole cache directory is
+    deleted (the lexical index and the retrieval projection go too and are rebuilt on
+    next use) and every ANN index is rebuilt from the stored embeddings and verified.
+    Missing indexes (never built, or deleted by ``forget``) are built. Callers holding
+    in-memory copies of the caches drop them when ``report.rebuilt`` is not empty.
+
+    Args:
+        store: an open store.
+        namespace: the tenant to check.
+        settings: the index parameters and embedding model in force.
+
+    Returns:
+        An :class:`IntegrityReport`.
+    """
+    report = IntegrityReport(namespace=namespace, store=store.describe())
+    params = {"namespace": namespace}
+    report.counts = {str(r["label"]): int(r["count"]) for r in store.read("read/count_nodes", params)}
+    report.problems = _graph_problems(store, namespace)
+
+    directory = store.cache_dir(namespace_slug(namespace))
+    stored = {unit: _stored_units(store, query, namespace) for unit, query in INDEX_QUERIES.items()}
+    for unit, (ids, vectors) in stored.items():
+        report.indexes[unit] = _check_index(directory, unit, ids, vectors, settings)
+    broken = any(state.state in ("stale", "inconsistent") for state in report.indexes.values())
+    if broken:
+        logger.warning("namespace %r: derived caches disagree with the store (%s); rebuilding them", namespace,
+                       ", ".join(f"{u}: {s.state}" for u, s in report.indexes.items() if s.state != "ok"))
+        shutil.rmtree(directory, ignore_errors=True)
+    for unit, (ids, vectors) in stored.items():
+        if not ids or not (broken or report.indexes[unit].state == "missing"):
+            continue
+        index = _open_index(directory, unit, vectors.shape[1], settings)
+        index.load_or_rebuild(len(ids), settings.embedding_model, lambda ids=ids, vectors=vectors: (ids, vectors))
+        report.indexes[unit].rebuilt = True
+        after = _check_index(directory, unit, ids, vectors, settings)
+        if after.state != "ok":
+            report.problems.setdefault("index_unrepairable", []).append(unit)
+    logger.info("%s", report.summary())
+    return report

@@ -1,0 +1,5 @@
+// Forget: delete the Turns in $ids with all their relationships. Parameters: $namespace, $ids.
+UNWIND $ids AS node_id
+MATCH (n:Turn {id: node_id})
+WHERE n.namespace = $namespace
+DETACH DELETE n

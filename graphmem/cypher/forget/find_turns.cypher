@@ -1,0 +1,11 @@
+// Turns chosen for forgetting: every given criterion must hold (conversation key, session key, time before).
+// A turn's time is its timestamp, else its session's start; undated turns are never "before" anything.
+// Parameters: $namespace, $conversation (key or null), $session (key or null), $before (ISO 8601 text or null).
+MATCH (t:Turn)
+WHERE t.namespace = $namespace
+  AND ($conversation IS NULL OR t.conversation_id = $conversation)
+  AND ($session IS NULL OR t.session_key = $session)
+OPTIONAL MATCH (t)-[:IN]->(s:Session)
+WITH t, s
+WHERE $before IS NULL OR coalesce(t.timestamp, s.started_at) < $before
+RETURN t.id AS id, t.conversation_id AS conversation, s.id AS session_id, t.speaker AS speaker, t.seq AS seq

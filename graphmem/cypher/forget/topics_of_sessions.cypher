@@ -1,0 +1,5 @@
+// Topics the Sessions in $ids are members of, with how many of them each has. Parameters: $namespace, $ids.
+UNWIND $ids AS unit_id
+MATCH (u:Session {id: unit_id})-[:IN_TOPIC]->(t:Topic)
+WHERE t.namespace = $namespace
+RETURN t.id AS id, count(u) AS members

@@ -1,0 +1,328 @@
+"""Forgetting: remove chosen turns and everything derived only from them, in one transaction.
+
+:func:`plan_forget` reads what the chosen turns touch and plans the writes;
+``store.write(plan.statements)`` runs them in ONE transaction, so a failure or a crash
+forgets nothing. What goes:
+
+- the turns, and the events derived from them (their provenance is those turns);
+- episodes whose turns are all forgotten; an episode that keeps some turns is recomputed
+  from them (text, embedding, span), so forgotten words do not live on in it;
+- sessions left without turns, conversations left without sessions; a session that keeps
+  some turns gets its embedding and preview recomputed from them;
+- every relationship of a deleted node (``ASSOCIATED``, ``IN_TOPIC``, ``INVOLVES``,
+  ``NEXT``...); the conversation order is closed over the gap (``NEXT`` from the turn
+  before to the turn after, and likewise for episodes);
+- topics left without members;
+- entities no remaining event involves, unless they are a speaker of a remaining turn or
+  conversation, a remaining mention was resolved through them as an alias, or a remaining
+  alias points at them. Entities still referenced elsewhere are kept.
+
+Derived caches (ANN indexes, lexical index, projection) and topic labels are not part of
+the transaction; :meth:`graphmem.Memory.forget` deletes the caches afterwards and refits
+the topics.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any
+
+import numpy as np
+
+from graphmem.errors import InputError
+from graphmem.extract.resolve import normalise_name
+from graphmem.ids import node_id
+from graphmem.stages.episodes import MAX_EPISODE_TEXT
+from graphmem.store import GraphStore, Statement, chunked
+
+__all__ = ["ForgetPlan", "ForgetSelection", "plan_forget", "parse_before"]
+
+logger = logging.getLogger(__name__)
+
+MAX_PREVIEW = 500
+"""Length of a session's preview (as written at ingest)."""
+
+TOPIC_UNITS = {"turns": "forget/topics_of_turns", "events": "forget/topics_of_events",
+               "episodes": "forget/topics_of_episodes", "sessions": "forget/topics_of_sessions"}
+
+
+def parse_before(value: object) -> str | None:
+    """ISO 8601 text of a ``before`` bound, as the store keeps times (naive UTC).
+
+    Args:
+        value: ``None``, a :class:`datetime`, a :class:`date` (midnight) or ISO 8601 text.
+
+    Raises:
+        InputError: anything else, or text that is not ISO 8601.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise InputError(f"before: not an ISO 8601 date or time: {value!r} (e.g. 2024-05-01 or 2024-05-01T12:00)") from None
+    elif isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    if not isinstance(value, datetime):
+        raise InputError(f"before: expected a date, datetime or ISO 8601 text, got {type(value).__name__}")
+    if value.tzinfo is not None:
+        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value.isoformat()
+
+
+@dataclass(frozen=True)
+class ForgetSelection:
+    """Which turns to forget: every given criterion must hold.
+
+    Attributes:
+        conversation: a conversation key (as ingested, e.g. a LoCoMo ``sample_id``).
+        session: a session key within ``conversation`` (required with it).
+        before: ISO 8601 text; turns said before it (turn time, else session start).
+    """
+
+    conversation: str | None = None
+    session: str | None = None
+    before: str | None = None
+
+    @classmethod
+    def of(cls, conversation: object = None, session: object = None, before: object = None) -> "ForgetSelection":
+        """Validate the arguments of :meth:`graphmem.Memory.forget`.
+
+        Raises:
+            InputError: nothing chosen, a session without its conversation, or a bad value.
+        """
+        for name, value in (("conversation", conversation), ("session", session)):
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                raise InputError(f"{name}: expected a non-empty key, got {value!r}")
+        if session is not None and conversation is None:
+            raise InputError("session: a session key needs its conversation (session keys repeat across conversations)")
+        selection = cls(conversation, session, parse_before(before))  # type: ignore[arg-type]
+        if selection.conversation is None and selection.before is None:
+            raise InputError("say what to forget: a conversation (and optionally a session), a date before which "
+                             "to forget, or both; to delete a whole namespace use Memory.drop_namespace()")
+        return selection
+
+    def to_params(self) -> dict[str, Any]:
+        """Query parameters of ``forget/find_turns``."""
+        return {"conversation": self.conversation, "session": self.session, "before": self.before}
+
+
+@dataclass
+class ForgetPlan:
+    """What a forget will do: the statements of its one transaction, and counts.
+
+    Attributes:
+        statements: to run with ``store.write`` (one transaction).
+        counts: nodes removed per kind, and episodes/sessions recomputed.
+        turn_ids: the forgotten turns.
+    """
+
+    statements: list[Statement] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    turn_ids: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        """True when no turn matched."""
+        return not self.turn_ids
+
+
+def _ids(rows: list[dict[str, Any]], column: str = "id") -> list[str]:
+    return list(dict.fromkeys(r[column] for r in rows if r.get(column) is not None))
+
+
+def _mean(vectors: list[Any]) -> list[float]:
+    mean = np.mean(np.asarray(vectors, dtype=np.float32), axis=0)
+    return (mean / (np.linalg.norm(mean) or 1.0)).astype(np.float32).tolist()
+
+
+def _indexed_text(row: dict[str, Any]) -> str:
+    base = f"{row['speaker']}: {row['text']}"
+    return f"{base} [image: {row['caption']}]" if row.get("caption") else base
+
+
+class _Planner:
+    def __init__(self, store: GraphStore, namespace: str, batch_size: int) -> None:
+        self.store = store
+        self.namespace = namespace
+        self.batch_size = batch_size
+
+    def read(self, name: str, **params: Any) -> list[dict[str, Any]]:
+        return self.store.read(name, {"namespace": self.namespace, **params})
+
+    def read_batched(self, name: str, ids: list[str], **params: Any) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        for batch in chunked(ids, self.batch_size):
+            rows.extend(self.read(name, ids=list(batch), **params))
+        return rows
+
+    def statements(self, name: str, key: str, values: list[Any], **params: Any) -> list[Statement]:
+        return [(name, {"namespace": self.namespace, key: list(batch), **params}) for batch in chunked(values, self.batch_size)]
+
+    # ------------------------------------------------------------------ structure
+    def episodes(self, turn_ids: set[str]) -> tuple[list[str], list[dict[str, Any]]]:
+        """Episodes to delete, and rows recomputing those that keep some turns."""
+        members: dict[str, list[dict[str, Any]]] = {}
+        for row in self.read_batched("forget/episode_members", sorted(turn_ids)):
+            members.setdefault(row["episode"], []).append(row)
+        deleted, updates = [], []
+        for episode, rows in members.items():
+            kept = sorted((r for r in rows if r["id"] not in turn_ids), key=lambda r: r["seq"])
+            if not kept:
+                deleted.append(episode)
+                continue
+            text = "\n".join(_indexed_text(r) for r in kept)
+            updates.append({"id": episode, "props": {
+                "text": text[:MAX_EPISODE_TEXT], "embedding": _mean([r["embedding"] for r in kept]),
+                "start_seq": kept[0]["seq"], "end_seq": kept[-1]["seq"], "turn_count": len(kept),
+                "started_at": kept[0]["time"], "ended_at": kept[-1]["time"]}})
+        return sorted(deleted), updates
+
+    def sessions(self, session_ids: list[str], turn_ids: set[str]) -> tuple[list[str], list[dict[str, Any]]]:
+        """Sessions to delete, and rows recomputing those that keep some turns."""
+        members: dict[str, list[dict[str, Any]]] = {}
+        for row in self.read_batched("forget/session_members", session_ids):
+            members.setdefault(row["session"], [])
+            if row.get("id") is not None:
+                members[row["session"]].append(row)
+        deleted, updates = [], []
+        for session, rows in members.items():
+            kept = sorted((r for r in rows if r["id"] not in turn_ids), key=lambda r: r["seq"])
+            if not kept:
+                deleted.append(session)
+                continue
+            updates.append({"id": session, "props": {
+                "embedding": _mean([r["embedding"] for r in kept]),
+                "preview": " / ".join(f"{r['speaker']}: {r['text']}" for r in kept[:3])[:MAX_PREVIEW]}})
+        return sorted(deleted), updates
+
+    def conversations(self, conversation_ids: list[str], deleted_sessions: set[str]) -> list[str]:
+        """Conversations left without a session."""
+        sessions: dict[str, set[str]] = {}
+        for row in self.read_batched("forget/conversation_sessions", conversation_ids):
+            sessions.setdefault(row["conversation"], set())
+            if row.get("session") is not None:
+                sessions[row["conversation"]].add(row["session"])
+        return sorted(c for c, s in sessions.items() if not (s - deleted_sessions))
+
+    def gaps(self, name: str, keys: list[str], deleted: set[str]) -> list[dict[str, str]]:
+        """NEXT links from the item before a forgotten run to the item after it, per conversation."""
+        by_conversation: dict[str, list[tuple[int, str]]] = {}
+        for row in self.store.read(name, {"namespace": self.namespace, "keys": keys}):
+            by_conversation.setdefault(row["conversation"], []).append((row["seq"] if row["seq"] is not None else -1, row["id"]))
+        links = []
+        for items in by_conversation.values():
+            items.sort()
+            previous: str | None = None
+            gap = False
+            for _, item in items:
+                if item in deleted:
+                    gap = True
+                    continue
+                if previous is not None and gap:
+                    links.append({"src": previous, "dst": item})
+                previous, gap = item, False
+        return links
+
+    # ------------------------------------------------------------------ entities and topics
+    def entities(self, event_ids: list[str], forgotten_turns: list[dict[str, Any]],
+                 deleted_conversations: set[str]) -> list[str]:
+        """Entities nothing uses once the events are gone (see the module doc)."""
+        candidates = set(_ids(self.read_batched("forget/entities_of_events", event_ids)))
+        candidates.update(node_id(self.namespace, "entity", key) for key in
+                          {normalise_name(r["speaker"]) for r in forgotten_turns if isinstance(r.get("speaker"), str)} if key)
+        usage: dict[str, dict[str, Any]] = {}
+        frontier = sorted(candidates)
+        while frontier:  # close the candidates over ALIAS_OF, both ways
+            for batch in chunked(frontier, self.batch_size):
+                for row in self.read("forget/entity_usage", ids=list(batch), events=event_ids):
+                    usage[row["id"]] = row
+            frontier = sorted({n for row in usage.values() for n in [*row["canonicals"], *row["aliases"]]} - set(usage))
+        if not usage:
+            return []
+        speakers = self._remaining_speakers(forgotten_turns, deleted_conversations)
+        deleted = {n for n, row in usage.items()
+                   if not row["involved"] and not row["surface_uses"] and row["key"] not in speakers}
+        changed = True
+        while changed:  # an entity that a kept alias points at is kept
+            changed = False
+            for n in sorted(deleted):
+                if any(a not in deleted for a in usage[n]["aliases"]):
+                    deleted.discard(n)
+                    changed = True
+        return sorted(deleted)
+
+    def _remaining_speakers(self, forgotten_turns: list[dict[str, Any]], deleted_conversations: set[str]) -> set[str]:
+        forgotten: dict[str, int] = {}
+        for row in forgotten_turns:
+            forgotten[row["speaker"]] = forgotten.get(row["speaker"], 0) + 1
+        names = [r["speaker"] for r in self.read("forget/speaker_turn_counts")
+                 if int(r["turns"]) > forgotten.get(r["speaker"], 0)]
+        for row in self.read("forget/conversation_speakers"):
+            if row["id"] not in deleted_conversations:
+                names.extend(row.get("speakers") or [])
+        return {normalise_name(n) for n in names if isinstance(n, str)}
+
+    def topics(self, units: dict[str, list[str]]) -> list[str]:
+        """Topics whose members are all among the deleted ``units`` (kind -> ids)."""
+        lost: dict[str, int] = {}
+        for kind, ids in units.items():
+            for row in self.read_batched(TOPIC_UNITS[kind], ids):
+                lost[row["id"]] = lost.get(row["id"], 0) + int(row["members"])
+        if not lost:
+            return []
+        sizes = {r["id"]: int(r["members"]) for r in self.read_batched("forget/topic_sizes", sorted(lost))}
+        return sorted(t for t, n in lost.items() if sizes.get(t, 0) <= n)
+
+
+def plan_forget(store: GraphStore, namespace: str, selection: ForgetSelection, batch_size: int = 2000) -> ForgetPlan:
+    """Read what forgetting ``selection`` touches in ``namespace`` and plan its one transaction.
+
+    Args:
+        store: an open store.
+        namespace: the tenant; every statement is scoped to it.
+        selection: the turns to forget.
+        batch_size: ids per statement.
+
+    Returns:
+        A :class:`ForgetPlan` (empty when no turn matches).
+    """
+    planner = _Planner(store, namespace, batch_size)
+    turns = planner.read("forget/find_turns", **selection.to_params())
+    plan = ForgetPlan(turn_ids=_ids(turns))
+    keys = ("turns", "events", "episodes", "sessions", "conversations", "entities", "topics", "episodes_updated", "sessions_updated")
+    plan.counts = dict.fromkeys(keys, 0)
+    if plan.empty:
+        return plan
+    turn_ids = set(plan.turn_ids)
+    event_ids = _ids(planner.read_batched("forget/events_of_turns", plan.turn_ids))
+    episodes, episode_updates = planner.episodes(turn_ids)
+    sessions, session_updates = planner.sessions(_ids(turns, "session_id"), turn_ids)
+    conversation_keys = sorted({r["conversation"] for r in turns if r.get("conversation") is not None})
+    conversations = planner.conversations([node_id(namespace, "conversation", key) for key in conversation_keys], set(sessions))
+    entities = planner.entities(event_ids, turns, set(conversations))
+    topics = planner.topics({"turns": plan.turn_ids, "events": event_ids, "episodes": episodes, "sessions": sessions})
+    turn_links = planner.gaps("forget/conversation_turns", conversation_keys, turn_ids)
+    episode_links = planner.gaps("forget/conversation_episodes", conversation_keys, set(episodes))
+
+    s = plan.statements
+    s += planner.statements("forget/delete_events", "ids", event_ids)
+    s += planner.statements("forget/delete_turns", "ids", plan.turn_ids)
+    s += planner.statements("forget/delete_episodes", "ids", episodes)
+    s += planner.statements("forget/update_episodes", "rows", episode_updates)
+    s += planner.statements("forget/delete_sessions", "ids", sessions)
+    s += planner.statements("forget/update_sessions", "rows", session_updates)
+    s += planner.statements("forget/delete_conversations", "ids", conversations)
+    s += planner.statements("forget/link_turns", "rows", turn_links)
+    s += planner.statements("forget/link_episodes", "rows", episode_links)
+    if entities:  # one statement: its in-transaction guard looks at the whole set
+        s.append(("forget/delete_entities", {"namespace": namespace, "ids": entities}))
+    s += planner.statements("forget/delete_topics", "ids", topics)
+    plan.counts.update(turns=len(plan.turn_ids), events=len(event_ids), episodes=len(episodes), sessions=len(sessions),
+                       conversations=len(conversations), entities=len(entities), topics=len(topics),
+                       episodes_updated=len(episode_updates), sessions_updated=len(session_updates))
+    logger.info("forget in namespace %r planned: %s", namespace, plan.counts)
+    return plan

@@ -1,0 +1,202 @@
+"""Forgetting (issue 8): Memory.forget and `graphmem forget` remove the chosen turns and
+everything derived only from them, in one transaction, keep what is shared, leave no orphan,
+and a forgotten fact never comes back from search, whatever the strategy or unit."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from conftest import settings_for
+from samples import GARDEN, write_native
+from typer.testing import CliRunner
+
+from graphmem import InputError, Memory, StorageError
+from graphmem.cli import app
+from graphmem.hits import UNITS
+from graphmem.memory import STRATEGIES
+
+SESSION_2_WORDS = ("slug", "copper", "clara", "lyon", "ovation")
+SESSION_2_QUERIES = ("What ate Alice's basil seedlings?", "copper tape around the beds keeps slugs away",
+                     "Who is visiting from Lyon next month?", "standing ovation at the recital")
+
+
+def texts_in_namespace(memory: Memory) -> str:
+    """Every text-bearing property of every node of the namespace, lower-cased, in one string."""
+    rows = memory.cypher("MATCH (n) WHERE n.namespace = $namespace RETURN n.text AS text, n.preview AS preview, "
+                         "n.name AS name, n.key AS key, n.label AS label, n.terms AS terms")
+    return json.dumps(rows, ensure_ascii=False).lower()
+
+
+def assert_never_found(memory: Memory, queries, words) -> None:
+    """No strategy, at no unit, returns a hit whose text holds a forgotten word."""
+    for strategy in STRATEGIES:
+        for unit in UNITS:
+            for query in queries:
+                for hit in memory.search(query, k=10, unit=unit, strategy=strategy):
+                    assert not any(w in hit.text.lower() for w in words), (strategy, unit, query, hit.text)
+                    assert not (hit.source_id or "").startswith("G2:"), (strategy, unit, hit.source_id)
+
+
+def entity_keys(memory: Memory) -> set[str]:
+    return {r["key"] for r in memory.cypher("MATCH (n:Entity) WHERE n.namespace = $namespace RETURN n.key AS key")}
+
+
+def test_forget_a_session_removes_what_it_alone_gave_and_keeps_what_is_shared(memory_factory, tmp_path):
+    memory = memory_factory()
+    source = write_native(tmp_path)
+    memory.ingest(source)
+    before = memory.stats()
+    assert_found = [h.source_id for h in memory.search("copper tape keeps slugs away", k=3)]
+    assert "G2:3" in assert_found
+
+    counts = memory.forget(conversation="garden-chat", session="2")
+    assert {k: counts[k] for k in ("turns", "sessions", "conversations")} == {"turns": 4, "sessions": 1, "conversations": 0}
+    assert counts["events"] >= 4 and counts["entities"] >= 5
+    after = memory.stats()
+    assert after["nodes"]["Turn"] == 6 and after["nodes"]["Session"] == 1 and after["nodes"]["Conversation"] == 1
+    assert after["nodes"]["Entity"] == before["nodes"]["Entity"] - counts["entities"]
+    keys = entity_keys(memory)
+    assert {"alice", "ben", "basil", "tomatoes", "violin recital"} <= keys  # still referenced by session 1
+    assert not {"slugs", "copper tape", "clara", "lyon", "standing ovation"} & keys
+    assert "beds" in keys  # named in both sessions: kept
+    report = memory.check()
+    assert report.ok, report.to_dict()
+    assert not any(w in texts_in_namespace(memory) for w in SESSION_2_WORDS)
+    assert_never_found(memory, SESSION_2_QUERIES[1:3], SESSION_2_WORDS)
+
+    # forgetting is not a tombstone: the same input can be ingested again
+    assert memory.ingest(source).turns_added == 4
+    assert memory.stats()["nodes"]["Turn"] == 10 and memory.check().ok
+
+
+TIMED = {"id": "diary", "speakers": ["Ann", "Bo"], "sessions": [{"id": "1", "started_at": "2024-02-01T09:00:00", "turns": [
+    {"id": "D:1", "speaker": "Ann", "text": "My bank PIN is hidden in the jam jar on the top shelf.", "timestamp": "2024-02-01T09:00:00"},
+    {"id": "D:2", "speaker": "Bo", "text": "The jam jar is a clever hiding place for a PIN.", "timestamp": "2024-02-01T09:01:00"},
+    {"id": "D:3", "speaker": "Ann", "text": "Anyway, the tulips in the garden are blooming early.", "timestamp": "2024-02-01T09:30:00"},
+    {"id": "D:4", "speaker": "Bo", "text": "Tulips this early means a warm spring in the garden.", "timestamp": "2024-02-01T09:31:00"},
+]}]}
+
+
+def test_forget_before_a_time_recomputes_what_keeps_some_turns(tmp_path):
+    settings = settings_for(tmp_path)
+    with Memory.open(tmp_path / "store", "timed", settings=settings) as memory:
+        memory.ingest(write_native(tmp_path, TIMED, "diary.json"))
+        (tmp_path / "undated.txt").write_text("Ann: The jam jar recipe uses rhubarb.\nBo: Rhubarb jam is tart.\n", encoding="utf-8")
+        memory.ingest(tmp_path / "undated.txt")  # no dates at all: never "before" anything
+        counts = memory.forget(before="2024-02-01T09:10:00")
+        assert counts["turns"] == 2 and counts["sessions"] == 0 and counts["sessions_updated"] == 1
+        assert memory.stats()["nodes"]["Turn"] == 4
+
+        remaining = memory.cypher("MATCH (t:Turn)-[:IN]->(s:Session) WHERE t.namespace = $namespace AND t.conversation_id = 'diary' "
+                                  "RETURN t.source_id AS id, t.embedding AS v, s.embedding AS session, s.preview AS preview ORDER BY t.seq")
+        assert [r["id"] for r in remaining] == ["D:3", "D:4"]
+        mean = np.mean([r["v"] for r in remaining], axis=0)
+        assert np.allclose(remaining[0]["session"], mean / np.linalg.norm(mean), atol=1e-5)
+        assert "pin" not in remaining[0]["preview"].lower()
+        episodes = memory.cypher("MATCH (t:Turn)-[:PART_OF]->(e:Episode) WHERE t.namespace = $namespace AND t.conversation_id = 'diary' "
+                                 "RETURN DISTINCT e.text AS text, e.turn_count AS n, e.start_seq AS start")
+        assert episodes and all("pin" not in e["text"].lower() for e in episodes)
+        assert sum(e["n"] for e in episodes) == 2
+        order = memory.cypher("MATCH (a:Turn)-[:NEXT]->(b:Turn) WHERE a.namespace = $namespace AND a.conversation_id = 'diary' "
+                              "RETURN a.source_id AS a, b.source_id AS b")
+        assert order == [{"a": "D:3", "b": "D:4"}]
+        assert memory.stats()["nodes"]["Conversation"] == 2  # the undated transcript is untouched
+        assert memory.check().ok
+        assert not any(w in texts_in_namespace(memory) for w in ("pin", "hiding"))
+        assert_never_found(memory, ("Where is the bank PIN hidden?",), ("pin", "hiding"))
+
+
+CHAT = {"id": "club-chat", "speakers": ["Melanie", "Caroline"], "sessions": [
+    {"id": "1", "started_at": "2023-05-08T13:56:00", "turns": [
+        {"speaker": "Caroline", "text": "Hey Mel! I went to a pottery class yesterday and made a bowl."},
+        {"speaker": "Melanie", "text": "I painted a sunrise over the lake last Saturday."}]},
+    {"id": "2", "started_at": "2023-06-20T10:00:00", "turns": [
+        {"speaker": "Melanie", "text": "Caroline, did you finish another bowl at the pottery studio?"},
+        {"speaker": "Caroline", "text": "Yes, I glazed two pottery bowls in blue yesterday."}]},
+]}
+
+
+def test_aliases_go_with_the_last_mention_that_used_them(tmp_path):
+    settings = settings_for(tmp_path)
+    source = write_native(tmp_path, CHAT, "chat.json")
+    with Memory.open(tmp_path / "store", "alias-1", settings=settings) as first, \
+            Memory.open(tmp_path / "store", "alias-2", settings=settings) as second:
+        for memory in (first, second):
+            memory.ingest(source)
+            assert {"mel", "melanie"} <= entity_keys(memory)
+        first.forget(conversation="club-chat", session="1")  # "Hey Mel!" was said there
+        assert "melanie" in entity_keys(first) and "mel" not in entity_keys(first)
+        second.forget(conversation="club-chat", session="2")
+        assert {"mel", "melanie"} <= entity_keys(second)
+        aliases = second.cypher("MATCH (a:Entity)-[:ALIAS_OF]->(c:Entity) WHERE a.namespace = $namespace RETURN a.key AS a, c.key AS c")
+        assert {"a": "mel", "c": "melanie"} in aliases
+        assert first.check().ok and second.check().ok
+
+
+def test_forget_is_one_transaction(tmp_path, monkeypatch):
+    """A failure part-way through forgets nothing."""
+    settings = settings_for(tmp_path)
+    with Memory.open(tmp_path / "store", "atomic", settings=settings) as memory:
+        memory.ingest(write_native(tmp_path))
+        before = memory.stats()
+        database = type(memory.store._db)
+        original = database.command
+        calls = [0]
+
+        def failing(self, language, text, *args, **kwargs):
+            if "DETACH DELETE" in text:
+                calls[0] += 1
+                if calls[0] == 3:  # events and turns are already deleted inside the transaction
+                    raise RuntimeError("disk on fire")
+            return original(self, language, text, *args, **kwargs)
+
+        monkeypatch.setattr(database, "command", failing)
+        with pytest.raises(StorageError):
+            memory.forget(conversation="garden-chat")
+        monkeypatch.setattr(database, "command", original)
+        assert memory.stats() == before
+        assert memory.check().ok
+        assert memory.search("copper tape", k=1)[0].source_id == "G2:3"
+
+
+def test_other_memories_of_the_namespace_never_return_forgotten_turns(tmp_path):
+    settings = settings_for(tmp_path)
+    with Memory.open(tmp_path / "store", "two-handles", settings=settings) as writer, \
+            Memory.open(tmp_path / "store", "two-handles", settings=settings) as reader:
+        writer.ingest(write_native(tmp_path))
+        assert any(h.source_id == "G2:3" for h in reader.search("copper tape keeps slugs away", k=3))  # caches loaded
+        writer.forget(conversation="garden-chat", session="2")
+        assert_never_found(reader, SESSION_2_QUERIES[:2], SESSION_2_WORDS)
+
+
+def test_forget_refuses_unclear_requests_and_matches_nothing_quietly(tmp_path):
+    with Memory.open(tmp_path / "store", "refuse", settings=settings_for(tmp_path)) as memory:
+        memory.ingest(write_native(tmp_path))
+        before = memory.stats()
+        for kwargs in ({}, {"session": "2"}, {"before": "last tuesday"}, {"before": 20240101}, {"conversation": ""},
+                       {"conversation": 7}):
+            with pytest.raises(InputError):
+                memory.forget(**kwargs)
+        assert memory.forget(conversation="no-such-chat")["turns"] == 0
+        assert memory.forget(conversation="garden-chat", session="9")["turns"] == 0
+        assert memory.forget(before="1999-01-01")["turns"] == 0
+        assert memory.stats() == before
+
+
+def test_cli_forget_asks_first_and_check_reports_clean(tmp_path):
+    runner = CliRunner()
+    store = str(tmp_path / "store")
+    assert runner.invoke(app, ["ingest", str(write_native(tmp_path)), "--store", store, "-n", "cli"]).exit_code == 0
+    declined = runner.invoke(app, ["forget", "--store", store, "-n", "cli", "--conversation", "garden-chat", "--session", "2"], input="n\n")
+    assert declined.exit_code == 1 and "nothing forgotten" in declined.output
+    done = runner.invoke(app, ["forget", "--store", store, "-n", "cli", "--conversation", "garden-chat", "--session", "2", "--yes", "--json"])
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["turns"] == 4
+    check = runner.invoke(app, ["check", "--store", store, "-n", "cli", "--json"])
+    assert check.exit_code == 0, check.output
+    (report,) = json.loads(check.stdout)
+    assert report["ok"] and report["problems"] == {} and report["counts"]["Turn"] == 6
+    bad = runner.invoke(app, ["forget", "--store", store, "-n", "cli", "--session", "2", "--yes"])
+    assert bad.exit_code == 2 and "needs its conversation" in " ".join(bad.output.split())

@@ -1,0 +1,373 @@
+"""Reliability (issue 8): idempotent re-ingest on every backend, crash safety under SIGKILL,
+concurrent threads and processes, and the embedded store's one-process rule."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from conftest import Backend, memories, new_namespace, settings_for
+from samples import GARDEN, write_native
+
+from graphmem import Memory
+from graphmem.ids import namespace_slug
+from graphmem.settings import Settings
+from graphmem.stages.clustering import ClusteringStage
+
+TESTS = Path(__file__).resolve().parent
+DRIVER = TESTS / "crash_driver.py"
+
+HIKE = {
+    "id": "hike-chat",
+    "speakers": ["Maya", "Leo"],
+    "sessions": [
+        {"id": "1", "started_at": "2024-06-01T08:00:00", "turns": [
+            {"id": "H1:1", "speaker": "Maya", "text": "We reached the summit of Ben Nevis before the fog rolled in."},
+            {"id": "H1:2", "speaker": "Leo", "text": "Did the new boots give you blisters on the way down?"},
+            {"id": "H1:3", "speaker": "Maya", "text": "No, but my knees hurt on the steep scree section."},
+        ]},
+        {"id": "2", "started_at": "2024-06-15T19:00:00", "turns": [
+            {"id": "H2:1", "speaker": "Leo", "text": "I booked the ferry to Skye for the long weekend."},
+            {"id": "H2:2", "speaker": "Maya", "text": "Pack midge spray, the Cuillin ridge is swarming in June."},
+        ]},
+    ],
+}
+
+THREE_SESSIONS = copy.deepcopy(GARDEN)
+THREE_SESSIONS["sessions"].append({"id": "3", "started_at": "2024-05-11T12:00:00", "turns": [
+    {"id": "G3:1", "speaker": "Alice", "text": "Clara loved the market in Lyon and bought lavender soap."},
+    {"id": "G3:2", "speaker": "Ben", "text": "I am learning the Sarabande next, it is slower than the Chaconne."},
+]})
+
+
+def graph_counts(memory: Memory) -> dict[str, int]:
+    """Nodes per label and relationships per type of the namespace (``rel:`` prefix)."""
+    stats = memory.stats()
+    return {**stats["nodes"], **{f"rel:{k}": v for k, v in stats["relationships"].items()}}
+
+
+def duplicates(memory: Memory) -> dict[str, int]:
+    """Per label, how many nodes share an id with another (0 everywhere when sound), and
+    relationships that exist twice between the same nodes."""
+    rows = memory.cypher("MATCH (n) WHERE n.namespace = $namespace "
+                         "RETURN labels(n)[0] AS label, count(n) AS n, count(DISTINCT n.id) AS ids")
+    out = {r["label"]: int(r["n"]) - int(r["ids"]) for r in rows}
+    edges = memory.cypher("MATCH (a)-[r]->(b) WHERE a.namespace = $namespace "
+                          "WITH a.id AS a, type(r) AS t, b.id AS b, count(*) AS copies WHERE copies > 1 "
+                          "RETURN count(*) AS n")
+    out["relationships"] = int(edges[0]["n"]) if edges else 0
+    return out
+
+
+def no_duplicates(memory: Memory) -> bool:
+    return not any(duplicates(memory).values())
+
+
+# ---------------------------------------------------------------------------- idempotence
+def test_reingest_whole_and_overlapping_parts_adds_nothing(memory_factory, tmp_path):
+    """Idempotence on every backend: the whole input again, or any part of it, changes no count."""
+    memory = memory_factory()
+    full = write_native(tmp_path, THREE_SESSIONS, "full.json")
+    memory.ingest(full)
+    before = graph_counts(memory)
+    assert before["Turn"] == 12 and before["Session"] == 3
+
+    assert memory.ingest(full).turns_added == 0
+    middle = dict(THREE_SESSIONS, sessions=THREE_SESSIONS["sessions"][1:3])  # sessions 2-3 only
+    first = dict(THREE_SESSIONS, sessions=[dict(THREE_SESSIONS["sessions"][0], turns=THREE_SESSIONS["sessions"][0]["turns"][:4])])
+    for part in (write_native(tmp_path, middle, "middle.json"), write_native(tmp_path, first, "first.json")):
+        report = memory.ingest(part)
+        assert report.turns_added == 0 and report.units_embedded == {}
+        assert graph_counts(memory) == before
+    assert no_duplicates(memory)
+    assert memory.check().ok
+
+
+# ---------------------------------------------------------------------------- crash safety
+@pytest.fixture(scope="module")
+def crash_input(tmp_path_factory):
+    """Two conversations (two transactions) and the counts of an uninterrupted ingest."""
+    directory = tmp_path_factory.mktemp("crash")
+    source = directory / "two.json"
+    source.write_text(json.dumps([GARDEN, HIKE], ensure_ascii=False), encoding="utf-8")
+    settings = settings_for(directory)
+    statements: list[int] = [0]
+    per_conversation: list[int] = []
+    original_commit = ClusteringStage.commit
+    with Memory.open(directory / "reference", "crash", settings=settings) as memory:
+        # count the write statements of each conversation's transaction (the driver's kill points)
+        cls = type(memory.store._db)
+        original_command = cls.command
+
+        def command(self, *args, **kwargs):
+            statements[0] += 1
+            return original_command(self, *args, **kwargs)
+
+        def commit(self):
+            per_conversation.append(statements[0])
+            return original_commit(self)
+
+        cls.command, ClusteringStage.commit = command, commit
+        try:
+            memory.ingest(source)
+        finally:
+            cls.command, ClusteringStage.commit = original_command, original_commit
+        reference = graph_counts(memory)
+        assert memory.check().ok
+    assert len(per_conversation) == 2
+    return source, reference, per_conversation
+
+
+def run_driver(store: Path, source: Path, mode: str, kill_after: float | None = None) -> int:
+    """Run the crash driver; with ``kill_after``, SIGKILL it that many seconds after READY."""
+    process = subprocess.Popen([sys.executable, str(DRIVER), str(store), str(source), "crash", mode],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=store.parent)
+    try:
+        assert process.stdout.readline().strip() == "READY"
+        if kill_after is not None:
+            time.sleep(kill_after)
+            process.send_signal(signal.SIGKILL)
+        return process.wait(timeout=300)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def assert_recovers(store: Path, source: Path, reference: dict[str, int], settings: Settings) -> None:
+    """Reopen a killed store: it opens, passes check, answers, and re-ingesting completes it exactly."""
+    with Memory.open(store, "crash", settings=settings) as memory:
+        report = memory.check()
+        assert report.ok, report.to_dict()
+        assert no_duplicates(memory)
+        hits = memory.search("Where did Maya hike?", k=3)
+        assert all(h.node_id.startswith("turn:") for h in hits)
+        turns_before = memory.stats()["nodes"].get("Turn", 0)
+        assert turns_before in (0, 10, 15)  # whole conversations only: 0, GARDEN, or both
+        memory.ingest(source)
+        assert graph_counts(memory) == reference
+        assert memory.check().ok
+        assert memory.search("Which island did Leo book a ferry to?", k=1)[0].source_id == "H2:1"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("where", ["inside the 2nd transaction", "after the 1st commit", "on a timer"])
+def test_sigkill_then_reopen_check_search_and_complete(crash_input, tmp_path, where):
+    """SIGKILL an ingest of two conversations (two transactions): inside the second one
+    (after half its statements ran), right after the first commit (before the caches were
+    updated), and from outside at a random moment. The store reopens, passes check, answers,
+    and re-ingesting the same input ends in exactly the counts of an uninterrupted run."""
+    source, reference, per_conversation = crash_input
+    store = tmp_path / "store"
+    if where == "on a timer":
+        code = run_driver(store, source, "run", kill_after=random.uniform(0.2, 2.5))
+        assert code in (-signal.SIGKILL, 0)
+    else:
+        mode = (f"statement:{per_conversation[0] + (per_conversation[1] - per_conversation[0]) // 2}"
+                if where == "inside the 2nd transaction" else "after-commit:1")
+        assert run_driver(store, source, mode) == -signal.SIGKILL
+        with Memory.open(store, "crash", settings=settings_for(tmp_path)) as memory:
+            assert memory.stats()["nodes"].get("Turn") == 10  # the first conversation, whole; nothing of the second
+    assert_recovers(store, source, reference, settings_for(tmp_path))
+
+
+def test_reopen_after_commit_without_caches_rebuilds_them(crash_input, tmp_path):
+    """What a kill between a commit and the cache updates leaves: stale or missing caches.
+    Reopening rebuilds them from the store; check reports them rebuilt, search sees everything."""
+    source, reference, _ = crash_input
+    store = tmp_path / "store"
+    settings = settings_for(tmp_path)
+    with Memory.open(store, "crash", settings=settings) as memory:
+        memory.ingest(source)
+        cache = memory.store.cache_dir(namespace_slug("crash"))
+    manifest = json.loads((cache / "turn.json").read_text())
+    manifest["ids"] = manifest["ids"][:-1] + ["turn:dangling"]  # an entry with no node, same count
+    (cache / "turn.json").write_text(json.dumps(manifest))
+    with Memory.open(store, "crash", settings=settings) as memory:
+        report = memory.check()
+        assert report.ok and report.indexes["turn"].state == "inconsistent" and report.indexes["turn"].dangling == 1
+        assert "turn" in report.rebuilt
+        again = memory.check()
+        assert again.ok and all(state.state == "ok" for state in again.indexes.values())
+        assert memory.search("ferry to Skye", k=1)[0].source_id == "H2:1"
+
+
+# ---------------------------------------------------------------------------- one process per embedded store
+@pytest.mark.slow
+def test_a_second_process_is_refused_with_the_owner_pid(tmp_path):
+    store = tmp_path / "store"
+    settings = settings_for(tmp_path)
+    with Memory.open(store, "owner", settings=settings) as memory:
+        memory.ingest(write_native(tmp_path, HIKE, "hike.json"))
+        before = graph_counts(memory)
+        env = dict(os.environ, GRAPHMEM_JVM_HEAP="256m")
+        child = subprocess.run([sys.executable, "-m", "graphmem.cli", "stats", "--store", str(store), "-n", "owner"],
+                               capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
+        assert child.returncode == 1, child.stdout + child.stderr
+        message = " ".join(child.stderr.split())
+        assert f"in use by process {os.getpid()}" in message and str(store) in message
+        # the refused process changed nothing
+        assert graph_counts(memory) == before
+        assert memory.check().ok
+    assert (store / "graphmem.lock").read_text().strip() == str(os.getpid())
+    # once closed, the lock is free: this process opens it again (another would too)
+    with Memory.open(store, "owner", settings=settings) as memory:
+        assert graph_counts(memory) == before
+
+
+def test_second_open_in_the_same_process_shares_the_store(tmp_path):
+    settings = settings_for(tmp_path)
+    with Memory.open(tmp_path / "store", "a", settings=settings) as a, Memory.open(tmp_path / "store", "b", settings=settings) as b:
+        a.ingest(write_native(tmp_path, HIKE, "hike.json"))
+        assert b.stats()["nodes"] == {}
+        assert a.stats()["nodes"]["Turn"] == 5
+
+
+# ---------------------------------------------------------------------------- threads (embedded)
+def _run_threads(targets) -> list[BaseException]:
+    errors: list[BaseException] = []
+
+    def guard(target):
+        def run():
+            try:
+                target()
+            except BaseException as exc:  # collected and re-raised by the test
+                errors.append(exc)
+        return run
+
+    threads = [threading.Thread(target=guard(t)) for t in targets]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=600)
+    return errors
+
+
+@pytest.mark.slow
+def test_threads_ingest_and_search_one_namespace_with_separate_memories(tmp_path):
+    """Three Memory objects on one namespace ingest the same and different inputs at once while
+    others search: no error, no duplicate, exactly the turns of the inputs, and a clean check."""
+    settings = settings_for(tmp_path)
+    store = tmp_path / "store"
+    garden, hike = write_native(tmp_path, GARDEN, "garden.json"), write_native(tmp_path, HIKE, "hike.json")
+    opened = [Memory.open(store, "shared", settings=settings) for _ in range(4)]
+    found: list[list] = []
+    try:
+        def searcher(memory):
+            def run():
+                for _ in range(6):
+                    found.append(memory.search("summit of Ben Nevis in the fog", k=3))
+            return run
+
+        errors = _run_threads([lambda: opened[0].ingest(garden), lambda: opened[1].ingest(garden),
+                               lambda: opened[2].ingest(hike), searcher(opened[3])])
+        assert not errors, errors
+        memory = opened[0]
+        assert memory.stats()["nodes"]["Turn"] == 15 and memory.stats()["nodes"]["Conversation"] == 2
+        assert no_duplicates(memory)
+        assert memory.check().ok
+        for hits in found:  # a hit is a whole, committed turn
+            assert all(h.text and h.conversation_id in ("garden-chat", "hike-chat") for h in hits)
+    finally:
+        for memory in opened:
+            memory.close()
+
+
+@pytest.mark.slow
+def test_threads_in_different_namespaces_get_identical_graphs(tmp_path):
+    settings = settings_for(tmp_path)
+    source = write_native(tmp_path, HIKE, "hike.json")
+    namespaces = [new_namespace("thread") for _ in range(3)]
+    opened = [Memory.open(tmp_path / "store", ns, settings=settings) for ns in namespaces]
+    try:
+        errors = _run_threads([lambda m=m: (m.ingest(source), m.search("ferry to Skye", k=2)) for m in opened])
+        assert not errors, errors
+        counts = [graph_counts(m) for m in opened]
+        assert counts[0]["Turn"] == 5 and counts[0] == counts[1] == counts[2]
+        assert all(no_duplicates(m) and m.check().ok for m in opened)
+    finally:
+        for memory in opened:
+            memory.close()
+
+
+def test_readers_never_see_a_half_written_conversation(tmp_path):
+    """A transaction per conversation: a concurrent reader sees none of it or all of it."""
+    settings = settings_for(tmp_path)
+    with Memory.open(tmp_path / "store", "atomic", settings=settings) as writer:
+        reader = Memory.open(tmp_path / "store", "atomic", settings=settings)
+        seen: set[tuple[int, int, int]] = set()
+        done = threading.Event()
+
+        def read():
+            query = ("MATCH (t:Turn) WHERE t.namespace = $namespace AND t.conversation_id = 'garden-chat' "
+                     "OPTIONAL MATCH (e:Event)-[:FROM]->(t) RETURN count(DISTINCT t) AS turns, count(e) AS events")
+            while not done.is_set():
+                row = reader.cypher(query)[0]
+                sessions = reader.cypher("MATCH (s:Session) WHERE s.namespace = $namespace RETURN count(s) AS n")[0]["n"]
+                seen.add((int(row["turns"]), int(row["events"]), int(sessions)))
+
+        thread = threading.Thread(target=read)
+        thread.start()
+        try:
+            writer.ingest(write_native(tmp_path, GARDEN, "garden.json"))
+            time.sleep(0.2)
+        finally:
+            done.set()
+            thread.join()
+            reader.close()
+        final = (10, writer.stats()["nodes"]["Event"], 2)
+        assert seen <= {(0, 0, 0), final}, seen
+        assert final in seen
+
+
+# ---------------------------------------------------------------------------- processes (Bolt)
+PROCESS_INGEST = """
+import sys
+from graphmem import Memory, Settings
+uri, user, password, database, shared, own, source, index_dir = sys.argv[1:9]
+settings = Settings(index_dir=index_dir)
+for namespace in (shared, own):
+    with Memory.open(uri, namespace, settings=settings, auth=(user, password), database=database) as memory:
+        memory.ingest(source)
+        hits = memory.search("summit of Ben Nevis", k=3)
+        assert hits and all(h.text for h in hits)
+print("OK", flush=True)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.bolt
+def test_processes_ingest_and_search_one_bolt_store(bolt_server, tmp_path):
+    """Two processes write one Bolt store at once, the same input into one shared namespace and
+    then into a namespace each: no error, no duplicate, every namespace complete and sound."""
+    source = write_native(tmp_path, HIKE, "hike.json")
+    shared = new_namespace("proc-shared")
+    own = [new_namespace("proc-own"), new_namespace("proc-own")]
+    user, password = bolt_server.auth
+    processes = [subprocess.Popen([sys.executable, "-c", PROCESS_INGEST, bolt_server.uri, user, password,
+                                   bolt_server.database, shared, own[i], str(source), str(tmp_path / f"index-{i}")],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+                 for i in range(2)]
+    outputs = [p.communicate(timeout=600) for p in processes]
+    for process, (out, err) in zip(processes, outputs):
+        assert process.returncode == 0 and "OK" in out, err[-3000:]
+    with memories(Backend("bolt", bolt_server.uri, bolt_server.auth, bolt_server.database), settings_for(tmp_path)) as factory:
+        opened = [factory(ns) for ns in (shared, *own)]
+        expected = opened[1].stats()["nodes"]
+        assert (expected["Conversation"], expected["Session"], expected["Turn"]) == (1, 2, 5)
+        for memory in opened:
+            assert no_duplicates(memory)
+            nodes = memory.stats()["nodes"]
+            assert {k: nodes[k] for k in ("Conversation", "Session", "Turn", "Event", "Episode")} == \
+                {k: expected[k] for k in ("Conversation", "Session", "Turn", "Event", "Episode")}
+            report = memory.check()
+            assert report.ok, report.to_dict()
