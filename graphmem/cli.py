@@ -100,7 +100,7 @@ def _print_report(report: dict[str, Any]) -> None:
     out.print(table)
 
 
-def _print_hits(query: str, hits: list[Hit]) -> None:
+def _print_hits(query: str, hits: list[Hit], explanations: list[str] | None = None) -> None:
     table = Table(title=f"[bold]{query}[/]", title_justify="left")
     table.add_column("#", justify="right")
     table.add_column("score", justify="right")
@@ -110,9 +110,17 @@ def _print_hits(query: str, hits: list[Hit]) -> None:
     table.add_column("text", overflow="fold")
     table.add_column("via")
     for i, hit in enumerate(hits, 1):
+        via = hit.strategy
+        parts = hit.explanation.get("contributions") if hit.explanation else None
+        if hit.strategy == "auto" and parts:
+            via += " (" + ", ".join(k for k, v in sorted(parts.items(), key=lambda kv: -kv[1])[:2]) + ")"
         table.add_row(str(i), f"{hit.score:.3f}", hit.source_id or hit.node_id[:16], str(hit.session_number or ""),
-                      hit.speaker or "", hit.text, hit.strategy)
+                      hit.speaker or "", hit.text, via)
     out.print(table)
+    for i, text in enumerate(explanations or [], 1):
+        out.print(f"[bold]#{i}[/]", highlight=False)
+        out.print(text, markup=False, highlight=False)
+        out.print()
 
 
 def _json(data: Any) -> None:
@@ -169,22 +177,28 @@ def search(
     store: Optional[str] = StoreOpt,
     namespace: str = NamespaceOpt,
     k: int = typer.Option(10, "-k", "--k", min=1, help="Number of hits."),
-    unit: str = typer.Option("turn", "--unit", "-u", help="turn|session"),
-    strategy: str = typer.Option("auto", "--strategy", help="auto|dense"),
+    unit: str = typer.Option("turn", "--unit", "-u", help="turn|event|episode|session"),
+    strategy: str = typer.Option("auto", "--strategy", help="auto|dense|lexical|activation|expansion"),
+    since: Optional[str] = typer.Option(None, "--since", help="Only memories from this time on (ISO 8601 date or time)."),
+    until: Optional[str] = typer.Option(None, "--until", help="Only memories up to this time (ISO 8601 date or time)."),
+    explain: bool = typer.Option(False, "--explain", help="Explain every hit: strategies, route, seeds, edges."),
     user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Search the memory and print the hits with their provenance."""
+    """Search the memory and print the hits with their provenance (and, with --explain, why)."""
     with _errors():
+        time_range = (since, until) if since or until else None
         with _open(store, namespace, user, password, database) as memory:
             started = time.perf_counter()
-            hits = memory.search(query, k=k, unit=unit, strategy=strategy)
+            hits = memory.search(query, k=k, unit=unit, strategy=strategy, time_range=time_range)
             elapsed = time.perf_counter() - started
+            explanations = [memory.explain(h) for h in hits] if explain else []
         if as_json:
-            _json([h.to_dict() for h in hits])
+            _json([dict(h.to_dict(), **({"explanation_text": text} if explain else {})) for h, text in
+                   zip(hits, explanations or [None] * len(hits))])
         else:
-            _print_hits(query, hits)
-            err.print(f"{len(hits)} hits in {elapsed * 1000:.1f} ms")
+            _print_hits(query, hits, explanations)
+            err.print(f"{len(hits)} hits in {elapsed * 1000:.1f} ms (first search of a process includes loading the caches)")
 
 
 @app.command()
@@ -230,6 +244,78 @@ def recluster(
             _json(counts)
         else:
             out.print(_kv_table("topics per granularity", counts))
+
+
+@app.command()
+def forget(
+    conversation: Optional[str] = typer.Option(None, "--conversation", help="Conversation key to forget (as ingested, e.g. a LoCoMo sample_id)."),
+    session: Optional[str] = typer.Option(None, "--session", help="Session key within --conversation."),
+    before: Optional[str] = typer.Option(None, "--before", help="Forget turns said before this ISO 8601 date or time."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    store: Optional[str] = StoreOpt,
+    namespace: str = NamespaceOpt,
+    user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Forget turns and everything derived only from them, in one transaction; the caches are rebuilt
+    and the topics refitted, so what is forgotten never comes back from search. Criteria combine."""
+    with _errors():
+        from graphmem.forget import ForgetSelection, plan_forget
+
+        selection = ForgetSelection.of(conversation, session, before)
+        with _open(store, namespace, user, password, database) as memory:
+            if not yes:
+                preview = plan_forget(memory.store, memory.namespace, selection).counts
+                if not preview["turns"]:
+                    err.print("nothing matches; nothing forgotten")
+                    return
+                out.print(_kv_table(f"will forget in namespace {memory.namespace!r}", preview))
+                try:
+                    confirmed = typer.confirm("Forget these for good?", default=False, err=True)
+                except typer.Abort:  # end of input
+                    confirmed = False
+                if not confirmed:
+                    err.print("nothing forgotten")
+                    raise typer.Exit(1)
+            with err.status("forgetting ..."):
+                counts = memory.forget(conversation, session, before)
+        if as_json:
+            _json(counts)
+        else:
+            out.print(_kv_table(f"forgotten in namespace {namespace!r}", counts))
+
+
+@app.command()
+def check(
+    store: Optional[str] = StoreOpt,
+    namespace: str = NamespaceOpt,
+    all_namespaces: bool = typer.Option(False, "--all-namespaces", help="Check every namespace of the store."),
+    user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Check integrity: no orphans, duplicates or links across namespaces in the graph; every ANN cache entry
+    matches a stored node and embedding (caches that disagree are rebuilt). Exit code 1 when the graph has a problem."""
+    with _errors():
+        from graphmem.check import namespaces
+
+        with _open(store, namespace, user, password, database) as memory:
+            targets = namespaces(memory.store) if all_namespaces else [memory.namespace]
+            reports = [memory.check(namespace=target) for target in targets]
+        if as_json:
+            _json([r.to_dict() for r in reports])
+        else:
+            for report in reports:
+                table = Table(title=report.summary(), title_justify="left")
+                for column in ("check", "count", "sample"):
+                    table.add_column(column)
+                for name, ids in report.problems.items():
+                    table.add_row(name, str(len(ids)), ", ".join(ids[:3]))
+                for unit, state in report.indexes.items():
+                    action = " (rebuilt)" if state.rebuilt else ""
+                    table.add_row(f"{unit} index", str(state.stored), f"{state.state}{action}")
+                out.print(table)
+        if not all(r.ok for r in reports):
+            raise typer.Exit(1)
 
 
 def _parse_param(text: str) -> tuple[str, Any]:
@@ -302,7 +388,7 @@ def cypher(
 eval_app = typer.Typer(help="Score retrieval on benchmark data (LoCoMo, LongMemEval).", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 
-DEFAULT_EVAL_STRATEGIES = ["bm25", "dense", "auto"]
+DEFAULT_EVAL_STRATEGIES = ["bm25", "dense", "activation", "expansion", "auto"]
 
 
 def _metric_table(title: str, report, ks=(1, 3, 5, 10)) -> Table:
@@ -359,7 +445,7 @@ def _run_eval(cases, strategies: list[str], store: Optional[str], keep: bool, ra
 @eval_app.command("locomo")
 def eval_locomo(
     path: Path = typer.Argument(..., help="LoCoMo file (locomo10.json layout)."),
-    strategy: list[str] = typer.Option([], "--strategy", help="Strategy to score (repeatable; default bm25, dense, auto)."),
+    strategy: list[str] = typer.Option([], "--strategy", help="Strategy to score (repeatable; default bm25, dense, activation, expansion, auto)."),
     rankings: Optional[Path] = typer.Option(None, "--rankings", help="Write one JSONL line per question and strategy."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the metrics as JSON."),
     store: Optional[str] = typer.Option(None, "--store", "-s", help="Store to use (default: a temporary embedded store)."),
@@ -397,6 +483,57 @@ def bench_ingest_cmd(
         _json(result) if as_json else out.print(_kv_table(f"bench ingest {path.name}", result))
 
 
+@bench_app.command("query")
+def bench_query_cmd(
+    sizes: str = typer.Option("10000,100000", "--sizes", help="Memory sizes in turns, comma-separated."),
+    queries: int = typer.Option(100, "--queries", min=5, help="Timed queries per strategy and size."),
+    strategy: list[str] = typer.Option([], "--strategy", help="Strategy to time (repeatable; default all)."),
+    unit: str = typer.Option("turn", "--unit", "-u", help="turn|event|episode|session"),
+    rebuild: bool = typer.Option(False, "--rebuild", help="Regenerate the synthetic memories even when cached."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Query latency p50/p95 per strategy on synthetic memories (default 10k and 100k turns),
+    query embedding and hydration included. Memories are generated once and cached under
+    ~/.cache/graphmem/bench (the first run builds them: a few minutes)."""
+    with _errors():
+        from graphmem.bench.query import bench_query
+        from graphmem.memory import STRATEGIES
+
+        try:
+            size_list = [int(x.replace("_", "")) for x in sizes.split(",") if x.strip()]
+        except ValueError as exc:
+            raise InputError(f"--sizes {sizes!r}: expected comma-separated integers") from exc
+        if not size_list or min(size_list) < 100:
+            raise InputError("--sizes: every size must be at least 100 turns")
+        for name in strategy:
+            if name not in STRATEGIES:
+                raise InputError(f"unknown strategy {name!r}; expected one of {', '.join(STRATEGIES)}")
+        from graphmem.hits import UNITS
+
+        if unit not in UNITS:
+            raise InputError(f"unknown unit {unit!r}; expected one of {', '.join(UNITS)}")
+        result = bench_query(Settings.from_env(), size_list, queries, strategy or list(STRATEGIES), unit=unit, rebuild=rebuild,
+                             say=lambda message: err.print(message, highlight=False))
+        if as_json:
+            _json(result)
+            return
+        for size, row in result["sizes"].items():
+            table = Table(title=f"bench query · {int(size):,} turns ({row['events']:,} events, {row['entities']:,} entities, "
+                                f"{row['episodes']:,} episodes) · {result['queries_per_strategy']} queries · unit {result['unit']} · "
+                                f"k {result['k']}", title_justify="left")
+            for column in ("strategy", "p50 ms", "p95 ms", "mean ms", "max ms"):
+                table.add_column(column, justify="right" if column != "strategy" else "left")
+            for name, stats in row["strategies"].items():
+                table.add_row(name, f"{stats['p50_ms']:.1f}", f"{stats['p95_ms']:.1f}", f"{stats['mean_ms']:.1f}", f"{stats['max_ms']:.1f}")
+            emb = row["query_embedding_only"]
+            table.add_row("[dim](query embedding alone)[/]", f"{emb['p50_ms']:.1f}", f"{emb['p95_ms']:.1f}", f"{emb['mean_ms']:.1f}",
+                          f"{emb['max_ms']:.1f}")
+            out.print(table)
+            out.print(f"caches loaded in {sum(row['load_s'].values()):.1f} s {row['load_s']}; peak RSS {row['peak_rss_mb']:,.0f} MB"
+                      + (f"; built in {sum(row['build_s'].values()):.0f} s {row['build_s']}" if row["build_s"] else ""),
+                      highlight=False)
+
+
 @bench_app.command("segment")
 def bench_segment_cmd(
     path: Path = typer.Argument(..., help="Conversations with several sessions (e.g. LoCoMo)."),
@@ -426,7 +563,7 @@ def bench_segment_cmd(
 @eval_app.command("longmemeval")
 def eval_longmemeval(
     path: Path = typer.Argument(..., help="LongMemEval file (longmemeval_s/_m/_oracle .json or .json.gz)."),
-    strategy: list[str] = typer.Option([], "--strategy", help="Strategy to score (repeatable; default bm25, dense, auto)."),
+    strategy: list[str] = typer.Option([], "--strategy", help="Strategy to score (repeatable; default bm25, dense, activation, expansion, auto)."),
     rankings: Optional[Path] = typer.Option(None, "--rankings", help="Write one JSONL line per question and strategy."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the metrics as JSON."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Evaluate only the first N (non-abstention) questions."),

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
-__all__ = ["Hit", "UNITS"]
+__all__ = ["Hit", "UNITS", "explain_text"]
 
 UNITS = ("turn", "event", "episode", "session")
 
@@ -58,3 +58,77 @@ class Hit:
             f"<i>{escape(self.strategy)}</i> {where}<br>"
             f"{escape(self.speaker + ': ') if self.speaker else ''}{escape(self.text)}</div>"
         )
+
+
+def _num(value: Any) -> str:
+    return f"{value:.3f}" if isinstance(value, (int, float)) else str(value)
+
+
+def _seeds(seeds: Sequence[Mapping[str, Any]]) -> str:
+    return ", ".join(f"{s.get('label')} ({_num(s.get('weight', s.get('relevance', '')))})" for s in seeds)
+
+
+def explain_text(hit: Hit) -> str:
+    """Readable multi-line explanation of a hit (what :meth:`graphmem.Memory.explain` returns).
+
+    Lines: what the hit is and its score; the strategies' contributions (with their share of
+    the score); the route the router chose; the evidence of each strategy (BM25 terms,
+    matched embedding, episode, expansion edge, calendar match, activation seeds, edges and
+    path); the finer unit a coarser hit was found through.
+    """
+    e = hit.explanation or {}
+    where = " · ".join(str(v) for v in (
+        f"{hit.unit} {hit.source_id or hit.node_id[:24]}",
+        f"session {hit.session_number}" if hit.session_number is not None else None,
+        hit.timestamp) if v)
+    lines = [f"{where} · score {hit.score:.3f} · strategy {hit.strategy}"]
+    text = f"{hit.speaker}: {hit.text}" if hit.speaker else hit.text
+    lines.append("  " + (text if len(text) <= 160 else text[:157] + "..."))
+    parts = e.get("contributions") or {}
+    total = sum(v for v in parts.values() if isinstance(v, (int, float)) and v > 0) or 1.0
+    if parts:
+        lines.append("contributions: " + ", ".join(
+            f"{k} {_num(v)} ({100 * v / total:.0f}%)" if isinstance(v, (int, float)) and v > 0 else f"{k} {_num(v)}"
+            for k, v in sorted(parts.items(), key=lambda kv: -kv[1])))
+    if e.get("route"):
+        lines.append("route: " + "; ".join(e["route"]))
+    if e.get("entropy"):
+        lines.append("relevance entropy: " + ", ".join(f"{g} {_num(h)}" for g, h in e["entropy"].items()))
+    if "lexical" in e:
+        lex = e["lexical"]
+        lines.append(f"lexical: BM25 {_num(lex.get('bm25'))}" + (f", terms: {', '.join(lex['terms'])}" if lex.get("terms") else ""))
+    if "dense" in e:
+        dense = e["dense"]
+        lines.append(f"dense: cosine {_num(dense.get('cosine'))}" + (f", matched {dense['matched']}" if dense.get("matched") else ""))
+    if "episode" in e:
+        ep = e["episode"]
+        lines.append(f"episode: {ep.get('label')} (BM25 {_num(ep.get('bm25'))}, cosine {_num(ep.get('cosine'))})")
+    if "expansion" in e:
+        x = e["expansion"]
+        if "seed" in x and x.get("seed") is None:
+            lines.append(f"expansion: not reached from the seeds; ranked by its own relevance {_num(x.get('relevance'))}")
+        elif "seed" in x:
+            lines.append(f"expansion: reached from seed {x['seed']} (rank {x.get('seed_rank')}) over {x.get('edge')}"
+                         f" (edge weight {_num(x.get('edge_weight'))}), own relevance {_num(x.get('relevance'))}")
+        elif x.get("edge"):
+            lines.append(f"expansion: {x['edge']} from {x.get('from')} (relevance {_num(x.get('relevance'))})")
+        else:
+            lines.append(f"expansion: its own turn is the best of its neighbourhood (relevance {_num(x.get('relevance'))})")
+    if e.get("seeds") and "activation" not in e:
+        lines.append("seeds: " + _seeds(e["seeds"]))
+    if "time" in e:
+        lines.append(f"time: the query names months {e['time'].get('months')} years {e['time'].get('years')}; this memory's date matches")
+    if "activation" in e:
+        a = e["activation"]
+        lines.append(f"activation: {_num(a.get('score'))} (own seed share {_num(a.get('seed_share'))})")
+        if a.get("seeds"):
+            lines.append("  seeds: " + _seeds(a["seeds"]))
+        if a.get("edges"):
+            lines.append("  edges in: " + "; ".join(f"{x['type']} from {x['from']} ({_num(x['amount'])})" for x in a["edges"]))
+        if a.get("path"):
+            lines.append("  path: " + " -> ".join(a["path"]))
+    if "via" in e:
+        lines.append(f"found through: {e['via'].get('label')}")
+    if "time_range" in e:
+        lines.append(f"time range: {e['time_range'][0] or '...'} to {e['time_range'][1] or '...'}")
+    return "\n".join(lines)

@@ -5,13 +5,16 @@ from __future__ import annotations
 import enum
 import logging
 import os
+import shutil
 import threading
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from graphmem.check import IntegrityReport, check_integrity
 from graphmem.embed import Embedder
 from graphmem.errors import ClosedError, ConfigurationError, InputError
-from graphmem.hits import UNITS, Hit
+from graphmem.forget import ForgetSelection, plan_forget
+from graphmem.hits import UNITS, Hit, explain_text
 from graphmem.ids import namespace_slug
 from graphmem.ingest import IngestPipeline, IngestReport, Progress
 from graphmem.loaders import FORMATS, load
@@ -24,7 +27,7 @@ __all__ = ["Memory", "STRATEGIES", "validate_namespace"]
 
 logger = logging.getLogger(__name__)
 
-STRATEGIES = ("auto", "dense")
+STRATEGIES = ("auto", "dense", "lexical", "activation", "expansion")
 MAX_NAMESPACE = 256
 
 
@@ -43,6 +46,26 @@ def validate_namespace(namespace: object) -> str:
     if "\x00" in namespace:
         raise ConfigurationError("namespace must not contain NUL characters")
     return namespace
+
+
+_NAMESPACE_LOCKS: dict[tuple[str, str], threading.RLock] = {}
+_NAMESPACE_LOCKS_GUARD = threading.Lock()
+
+
+def _namespace_lock(store: GraphStore, namespace: str) -> threading.RLock:
+    """The lock every Memory of this process on ``namespace`` of ``store`` shares.
+
+    Ingestion plans its writes from what the namespace holds (stored turns, entities,
+    topic models) before it commits; two Memory objects writing one namespace at once
+    would plan from the same snapshot. Sharing one lock makes them take turns, so one
+    Memory per thread behaves like one shared Memory.
+    """
+    describe = getattr(store, "describe", None)
+    if not callable(describe):  # not a store (an unopened Memory built by hand): nothing to share
+        return threading.RLock()
+    key = (describe(), namespace)
+    with _NAMESPACE_LOCKS_GUARD:
+        return _NAMESPACE_LOCKS.setdefault(key, threading.RLock())
 
 
 class Memory:
@@ -65,7 +88,7 @@ class Memory:
         self._embedder = Embedder(self._settings.embedding_model, self._settings.embedding_batch_size, self._settings.embedding_device)
         self._search: SearchService | None = None
         self._state = _State.UNOPENED
-        self._lock = threading.RLock()
+        self._lock = _namespace_lock(store, self._namespace)
         self._collect_texts = False
 
     # ------------------------------------------------------------------ lifecycle
@@ -200,12 +223,27 @@ class Memory:
         Args:
             query: natural-language question or keywords.
             k: number of hits.
-            unit: ``"turn"`` or ``"session"``.
-            strategy: ``"auto"`` or ``"dense"``.
-            time_range: reserved for time filtering.
+            unit: ``"turn"``, ``"event"``, ``"episode"`` or ``"session"``; evidence found at a
+                finer unit counts for the unit holding it (an event for its turn, a turn for
+                its session).
+            strategy: ``"auto"`` (the router fuses lexical, dense, expansion, calendar and,
+                when the query names entities, activation evidence over every granularity),
+                ``"dense"`` (embedding similarity), ``"lexical"`` (BM25), ``"activation"``
+                (spreading activation from the entities the query names and the top dense
+                hits) or ``"expansion"`` (neighbours of the best hits, re-scored).
+            time_range: ``(start, end)`` datetimes, dates or ISO 8601 strings (``None`` for an
+                open end): only units whose time falls in the range are returned.
 
         Returns:
-            Hits, best first, each with provenance and the strategy that produced it.
+            Hits, best first, each with provenance, the strategy that produced it and an
+            explanation (see :meth:`explain`).
+
+        Raises:
+            InputError: empty query, bad ``k``, unknown unit or strategy, bad time range.
+
+        Example:
+            >>> hits = memory.search("Where did Mel go camping?", k=5, strategy="auto")   # doctest: +SKIP
+            >>> print(memory.explain(hits[0]))                                          # doctest: +SKIP
         """
         self._check()
         if not isinstance(query, str) or not query.strip():
@@ -217,7 +255,24 @@ class Memory:
         if strategy not in STRATEGIES:
             raise InputError(f"unknown strategy {strategy!r}; expected one of {', '.join(STRATEGIES)}")
         with self._lock:
-            return self._service().search(query, k, unit, strategy)
+            return self._service().search(query, k, unit, strategy, time_range)
+
+    def explain(self, hit: Hit) -> str:
+        """Why ``hit`` was returned, as readable lines: the strategy and its score, each
+        strategy's contribution, the route taken, seeds, edges and paths.
+
+        Args:
+            hit: a hit returned by :meth:`search`.
+
+        Returns:
+            Multi-line text.
+
+        Raises:
+            InputError: ``hit`` is not a :class:`Hit`.
+        """
+        if not isinstance(hit, Hit):
+            raise InputError("explain() takes a Hit returned by search()")
+        return explain_text(hit)
 
     def stats(self) -> dict[str, Any]:
         """Counts of nodes per label, relationships per type and topics per granularity in this namespace."""
@@ -285,6 +340,118 @@ class Memory:
         if episode is not None:
             return explore.episode_graph(self._store, self._namespace, episode)
         return explore.explanation_graph(hit.explanation, hit.node_id, hit.source_id or hit.unit)  # type: ignore[union-attr]
+
+    def forget(
+        self,
+        conversation: str | None = None,
+        session: str | None = None,
+        before: Any = None,
+        namespace: str | None = None,
+        *,
+        refit_topics: bool = True,
+    ) -> dict[str, int]:
+        """Forget turns, and everything derived only from them, in one transaction.
+
+        Every given criterion must hold: ``forget(conversation="c1")`` forgets a whole
+        conversation, ``forget(conversation="c1", session="2")`` one of its sessions,
+        ``forget(before="2024-01-01")`` everything said before that date (a turn's time is
+        its timestamp, else its session's start; undated turns are kept), and the two
+        combine.
+
+        Removed: the turns; their events; episodes, sessions and conversations left
+        empty (those that keep some turns are recomputed from them, so no forgotten word
+        lives on in their text or embedding); every relationship of what is removed
+        (associations, topic memberships, entity links); topics left without members;
+        entities no remaining event involves, unless still a speaker, an alias still used,
+        or the target of a remaining alias. The conversation order is closed over the
+        gap. Then the namespace's derived caches (ANN, lexical, projection) are deleted,
+        to be rebuilt from the store, and the topics are refitted on what remains (their
+        labels are words of their members), so a forgotten fact never comes back from
+        :meth:`search`.
+
+        Args:
+            conversation: conversation key as ingested (e.g. a LoCoMo ``sample_id``).
+            session: session key within ``conversation``.
+            before: a :class:`~datetime.datetime`, :class:`~datetime.date` or ISO 8601 text.
+            namespace: forget in this namespace instead of this Memory's (an explicit,
+                administrative choice: every statement is scoped to it and its caches are
+                the ones deleted; this Memory's own namespace is untouched).
+            refit_topics: refit the topics afterwards (a second transaction; without it,
+                topic labels may still show words of forgotten turns until
+                :meth:`recluster`).
+
+        Returns:
+            Counts: ``turns``, ``events``, ``episodes``, ``sessions``, ``conversations``,
+            ``entities``, ``topics`` removed; ``episodes_updated``, ``sessions_updated``
+            recomputed; ``topics_refitted`` (topics after the refit).
+
+        Raises:
+            InputError: nothing chosen, a session without its conversation, a bad date.
+            ConfigurationError: a bad namespace.
+            StorageError: the store failed; nothing was forgotten.
+
+        Example:
+            >>> memory.forget(conversation="garden-chat", session="2")     # doctest: +SKIP
+            {'turns': 4, 'events': 4, 'episodes': 1, 'sessions': 1, ...}
+        """
+        self._check()
+        selection = ForgetSelection.of(conversation, session, before)
+        target = self._namespace if namespace is None else validate_namespace(namespace)
+        with _namespace_lock(self._store, target):
+            plan = plan_forget(self._store, target, selection, self._settings.write_batch_size)
+            counts = dict(plan.counts, topics_refitted=0)
+            if plan.empty:
+                return counts
+            # caches go before the transaction too: a crash right after its commit must not
+            # leave caches that still list forgotten units
+            self._drop_caches(target)
+            self._store.write(plan.statements)
+            self._drop_caches(target)
+            if refit_topics:
+                counts["topics_refitted"] = self._refit_topics(target)
+        logger.info("forgot in namespace %r: %s", target, counts)
+        return counts
+
+    def check(self, namespace: str | None = None) -> IntegrityReport:
+        """Check the integrity of this namespace (or ``namespace``); rebuild stale caches.
+
+        The graph is only read: orphans (events without their turn, turns without a
+        session or episode, empty episodes, sessions or conversations, topics without
+        members, entities nothing refers to), duplicate ids and relationships into other
+        namespaces are reported. Every ANN index entry is compared with the stored nodes
+        and embeddings; caches that disagree are deleted and rebuilt from the store.
+
+        Returns:
+            An :class:`~graphmem.check.IntegrityReport`; ``report.ok`` is True when the
+            graph has no problem.
+        """
+        self._check()
+        target = self._namespace if namespace is None else validate_namespace(namespace)
+        with _namespace_lock(self._store, target):
+            report = check_integrity(self._store, target, self._settings)
+            if report.rebuilt and target == self._namespace:
+                self._search = None  # its in-memory copies were read from the old caches
+        return report
+
+    def _drop_caches(self, namespace: str) -> None:
+        if namespace == self._namespace and self._search is not None:
+            self._search.drop_caches()
+            self._search = None
+        shutil.rmtree(self._store.cache_dir(namespace_slug(namespace)), ignore_errors=True)
+
+    def _refit_topics(self, namespace: str) -> int:
+        """Refit every granularity's topics of ``namespace`` on its stored units; returns topics."""
+        from graphmem.stages.clustering import ClusteringStage
+
+        rows = self._store.read("forget/embedding_dimension", {"namespace": namespace})
+        if not rows:
+            return 0
+        stage = ClusteringStage(self._store, lambda unit: None, self._store.cache_dir(namespace_slug(namespace)),
+                                namespace, batch_size=self._settings.write_batch_size)
+        output = stage.recluster(int(rows[0]["dimension"]))
+        self._store.write(output.statements)
+        stage.commit()
+        return sum(v for k, v in output.counts.items() if k.startswith("topics_"))
 
     def cypher(self, query: str, params: Mapping[str, Any] | None = None, *, write: bool = False) -> list[dict[str, Any]]:
         """Run Cypher against the store, with parameters; read-only unless ``write``.

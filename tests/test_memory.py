@@ -38,7 +38,7 @@ def test_ingest_search_stats_round_trip(tmp_path, store_dir):
         assert stats["relationships"]["OF"] == 2
         assert turn_next(memory) == 9
 
-        hits = memory.search("Which piece did Ben play at his violin recital?", k=3)
+        hits = memory.search("Which piece did Ben play at his violin recital?", k=3, strategy="dense")
         assert hits[0].source_id in {"G1:6", "G1:4"}
         top = hits[0]
         assert top.unit == "turn" and top.strategy == "dense"

@@ -12,4 +12,12 @@ Modules (each pure, over arrays and sparse matrices; the caller supplies ids and
   session ranking.
 * :mod:`graphmem.retrieve.activation` -- spreading activation (personalised PageRank) over a
   typed sparse projection of the hypergraph, with explanations.
+* :mod:`graphmem.retrieve.projection` -- the in-memory arrays of one namespace's memory
+  (turns, events, episodes, sessions, entities, topics, typed edges), persisted as a cache.
+* :mod:`graphmem.retrieve.loader` -- reads the projection from a store (named read queries
+  only) with a count-checked on-disk cache.
+* :mod:`graphmem.retrieve.engine` -- the per-namespace retrieval engine: dense scorers (ANN or
+  exact), BM25 indexes, entity matching, time filtering, top-k.
+* :mod:`graphmem.retrieve.strategies` -- ``auto``, ``dense``, ``lexical``, ``activation`` and
+  ``expansion``, each with per-hit explanations.
 """

@@ -137,9 +137,14 @@ def time_match(cue: TimeCue, years: np.ndarray, months: np.ndarray, year_mismatc
     out = np.zeros(len(years))
     if not cue:
         return out
-    for i, (y, m) in enumerate(zip(years, months)):
-        if y > 0 and m > 0:
-            out[i] = cue.match(int(y), int(m), year_mismatch=year_mismatch)
+    # Vectorised TimeCue.match: the month must match when given; a wrong year scales by
+    # year_mismatch when a month is given and zeroes the match otherwise.
+    known = (years > 0) & (months > 0)
+    month_ok = np.isin(months, cue.months) if cue.months else np.ones(len(months), dtype=bool)
+    year_ok = np.isin(years, cue.years) if cue.years else np.ones(len(years), dtype=bool)
+    out[known & month_ok & year_ok] = 1.0
+    if cue.months:
+        out[known & month_ok & ~year_ok] = year_mismatch
     return out
 
 

@@ -1,7 +1,6 @@
-// Event details for search hits, with the turn and session they come from.
+// Event details for search hits (provenance beyond the node comes from the retrieval projection).
 UNWIND $ids AS id
-MATCH (v:Event {id: id})-[:FROM]->(t:Turn)-[:IN]->(s:Session)
+MATCH (v:Event {id: id})
 WHERE v.namespace = $namespace
-RETURN v.id AS id, v.text AS text, v.speaker AS speaker, t.source_id AS source_id,
-       coalesce(v.timestamp, t.timestamp) AS timestamp, t.conversation_id AS conversation_id,
-       t.id AS turn_id, s.id AS session_id, s.key AS session_key, s.number AS session_number
+RETURN v.id AS id, v.text AS text, v.speaker AS speaker, v.timestamp AS timestamp,
+       v.conversation_id AS conversation_id, v.session_number AS session_number, v.turn_id AS turn_id

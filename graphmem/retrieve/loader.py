@@ -1,0 +1,91 @@
+"""Reading the retrieval projection of a namespace from a store, with an on-disk cache.
+
+Only named read queries with parameters (``read/projection_*``, scoped by
+``$namespace``) are used, so loading works unchanged on every backend.
+
+The projection is a derived cache: it is saved under the namespace's cache directory with a
+manifest of the namespace's node and relationship counts, and rebuilt from the store when
+the counts differ (the store changed since), the files are missing or unreadable.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from graphmem.retrieve.projection import MemoryProjection
+from graphmem.store import GraphStore
+
+__all__ = ["PROJECTION_QUERIES", "load_projection", "namespace_counts", "read_projection"]
+
+logger = logging.getLogger(__name__)
+
+#: argument of :meth:`MemoryProjection.from_rows` -> the read query that supplies it
+PROJECTION_QUERIES: dict[str, str] = {
+    "turns": "read/projection_turns",
+    "sessions": "read/projection_sessions",
+    "episodes": "read/projection_episodes",
+    "part_of": "read/projection_turn_episodes",
+    "events": "read/projection_events",
+    "involves": "read/projection_involves",
+    "entities": "read/projection_entities",
+    "aliases": "read/projection_aliases",
+    "associations": "read/projection_associations",
+    "topics": "read/projection_topics",
+    "topic_members": "read/projection_topic_members",
+    "topic_links": "read/projection_topic_links",
+}
+
+
+def namespace_counts(store: GraphStore, namespace: str) -> dict[str, int]:
+    """Node counts per label and relationship counts per type (``"rel:TYPE"``) of a namespace."""
+    params = {"namespace": namespace}
+    counts = {str(r["label"]): int(r["count"]) for r in store.read("read/count_nodes", params)}
+    counts.update({f"rel:{r['type']}": int(r["count"]) for r in store.read("read/count_relationships", params)})
+    return dict(sorted(counts.items()))
+
+
+def read_projection(store: GraphStore, namespace: str) -> MemoryProjection:
+    """Build the projection of ``namespace`` from the store (one read per query)."""
+    params = {"namespace": namespace}
+    rows: dict[str, Any] = {}
+    for argument, query in PROJECTION_QUERIES.items():
+        rows[argument] = store.read(query, params)
+    return MemoryProjection.from_rows(**rows)
+
+
+def load_projection(store: GraphStore, namespace: str, directory: Path | None) -> tuple[MemoryProjection, str]:
+    """The projection of ``namespace``: from the cache in ``directory`` when it matches the
+    store's counts, else read from the store (and saved there).
+
+    Args:
+        store: the open store.
+        namespace: the tenant.
+        directory: the namespace's cache directory (``None``: no caching).
+
+    Returns:
+        ``(projection, state)`` with state ``"loaded"`` or ``"rebuilt"``.
+    """
+    started = time.perf_counter()
+    counts = namespace_counts(store, namespace)
+    manifest = {"counts": counts}
+    if directory is not None and (directory / "projection.json").exists():
+        try:
+            projection, saved = MemoryProjection.load(directory)
+            if saved == manifest:
+                logger.debug("projection of %r loaded from cache in %.2f s", namespace, time.perf_counter() - started)
+                return projection, "loaded"
+            logger.info("projection cache of %r is stale; rebuilding from the store", namespace)
+        except (OSError, ValueError, KeyError):  # any unreadable cache is rebuilt from the source of truth
+            logger.warning("projection cache in %s unreadable; rebuilding", directory, exc_info=True)
+    projection = read_projection(store, namespace)
+    if directory is not None:
+        try:
+            projection.save(directory, manifest)
+        except OSError:
+            logger.warning("could not save the projection cache in %s", directory, exc_info=True)
+    logger.info("projection of %r read from the store in %.2f s (%d turns, %d events, %d entities)", namespace,
+                time.perf_counter() - started, projection.n_turns, len(projection.event_ids), len(projection.entity_ids))
+    return projection, "rebuilt"

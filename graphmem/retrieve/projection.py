@@ -1,0 +1,548 @@
+"""The in-memory projection of one namespace's memory graph.
+
+Every retrieval strategy works on this projection, never on the database: arrays over the
+turns, events, episodes, sessions, entities and topics of a namespace (positions, not ids),
+their texts for the lexical indexes, their times for filtering, and the typed edges of the
+hypergraph for spreading activation and graph expansion.
+
+:meth:`MemoryProjection.from_rows` builds it from the rows of the ``read/projection_*``
+queries (pure; see :mod:`graphmem.retrieve.loader` for the store side), :meth:`save` and
+:meth:`load` persist it next to the ANN indexes.
+
+Conventions:
+
+* turns are ordered by conversation, then ``seq`` (session number, index in session), so
+  the turns of one session, and of one episode, are contiguous;
+* sessions are ordered by conversation, then number; episodes by conversation, then start;
+* times are seconds since the epoch (``NaN`` = unknown); naive ISO times are read as UTC;
+* position ``-1`` means "none" (a turn outside any episode, an event whose turn is gone).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, timezone
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from graphmem.retrieve.activation import DEFAULT_EDGE_WEIGHTS, Projection
+
+__all__ = ["MemoryProjection", "parse_time", "ROLE_WEIGHTS", "PROJECTION_VERSION"]
+
+logger = logging.getLogger(__name__)
+
+PROJECTION_VERSION = 1
+
+#: How strongly an ``INVOLVES`` edge ties an event to an entity, by the entity's role. A
+#: speaker takes part in every event they utter, so their edges say little about any one
+#: event; an addressee ("Hey Mel!") a little more; an entity mentioned in the event most.
+ROLE_WEIGHTS: Mapping[str, float] = {"mention": 1.0, "addressee": 0.5, "speaker": 0.2}
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def parse_time(value: Any) -> float:
+    """Seconds since the epoch of an ISO 8601 string, ``datetime`` or ``date`` (NaN if unknown).
+
+    Naive values are taken as UTC, so that comparisons are consistent within a memory.
+
+    >>> parse_time("1970-01-02T00:00:00")
+    86400.0
+    >>> math.isnan(parse_time(None))
+    True
+    """
+    if value is None or value == "":
+        return math.nan
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime(value.year, value.month, value.day)
+    else:
+        try:
+            moment = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+        except ValueError:
+            logger.debug("unparseable time %r ignored", value)
+            return math.nan
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return (moment - _EPOCH).total_seconds()
+
+
+def _times(values: Iterable[Any]) -> np.ndarray:
+    cache: dict[Any, float] = {}
+    out = []
+    for value in values:
+        key = value if isinstance(value, (str, type(None))) else str(value)
+        if key not in cache:
+            cache[key] = parse_time(value)
+        out.append(cache[key])
+    return np.asarray(out, dtype=np.float64)
+
+
+def _ints(values: Iterable[Any], default: int = 0) -> np.ndarray:
+    return np.asarray([int(v) if v is not None else default for v in values], dtype=np.int64)
+
+
+def _floats(values: Iterable[Any], default: float = 1.0) -> np.ndarray:
+    return np.asarray([float(v) if v is not None else default for v in values], dtype=np.float64)
+
+
+def _indexed_text(speaker: str | None, text: str | None, caption: str | None) -> str:
+    base = f"{speaker}: {text or ''}" if speaker else (text or "")
+    return f"{base} [image: {caption}]" if caption else base
+
+
+@dataclass
+class MemoryProjection:
+    """Arrays over the memory units of one namespace (see the module docstring).
+
+    Build with :meth:`from_rows` or :meth:`load`; treat as immutable afterwards.
+    """
+
+    # turns
+    turn_ids: list[str] = field(default_factory=list)
+    turn_conversation: list[str] = field(default_factory=list)
+    turn_session: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    turn_episode: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    turn_seq: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    turn_time: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    turn_speaker: list[str] = field(default_factory=list)
+    turn_text: list[str] = field(default_factory=list)
+    turn_source: list[str | None] = field(default_factory=list)
+    # sessions
+    session_ids: list[str] = field(default_factory=list)
+    session_key: list[str] = field(default_factory=list)
+    session_number: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    session_time: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # episodes
+    episode_ids: list[str] = field(default_factory=list)
+    episode_start: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    episode_end: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # events
+    event_ids: list[str] = field(default_factory=list)
+    event_turn: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    event_text: list[str] = field(default_factory=list)
+    event_time: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # entities
+    entity_ids: list[str] = field(default_factory=list)
+    entity_key: list[str] = field(default_factory=list)
+    entity_name: list[str] = field(default_factory=list)
+    entity_label: list[str] = field(default_factory=list)
+    entity_canonical: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    # hyperedges: event -> entity
+    involves_event: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    involves_entity: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    involves_weight: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # topics
+    topic_ids: list[str] = field(default_factory=list)
+    topic_label: list[str] = field(default_factory=list)
+    # edges between any nodes, as global positions (see node_offset)
+    assoc_src: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    assoc_dst: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    assoc_w: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    member_src: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    member_topic: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    member_p: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    within_src: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    within_dst: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    within_w: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    # ------------------------------------------------------------------ sizes and ids
+    @property
+    def n_turns(self) -> int:
+        """Number of turns."""
+        return len(self.turn_ids)
+
+    def count(self, unit: str) -> int:
+        """Number of units of kind ``unit`` (``turn``, ``event``, ``episode``, ``session``, ``entity``, ``topic``)."""
+        return len(self.ids(unit))
+
+    def ids(self, unit: str) -> list[str]:
+        """Node ids of one kind, in position order."""
+        return {
+            "turn": self.turn_ids, "event": self.event_ids, "episode": self.episode_ids,
+            "session": self.session_ids, "entity": self.entity_ids, "topic": self.topic_ids,
+        }[unit]
+
+    @cached_property
+    def node_offset(self) -> dict[str, int]:
+        """Global position of the first node of each kind: turns, events, episodes, sessions, entities, topics."""
+        offsets, at = {}, 0
+        for kind in ("turn", "event", "episode", "session", "entity", "topic"):
+            offsets[kind] = at
+            at += self.count(kind)
+        offsets["end"] = at
+        return offsets
+
+    @cached_property
+    def position(self) -> dict[str, dict[str, int]]:
+        """unit kind -> {node id: position}."""
+        return {kind: {node: i for i, node in enumerate(self.ids(kind))}
+                for kind in ("turn", "event", "episode", "session", "entity", "topic")}
+
+    def global_kind(self, node: int) -> tuple[str, int]:
+        """``(kind, position within kind)`` of a global node position."""
+        for kind in ("topic", "entity", "session", "episode", "event", "turn"):
+            if node >= self.node_offset[kind]:
+                return kind, node - self.node_offset[kind]
+        raise ValueError(f"bad node position {node}")
+
+    # ------------------------------------------------------------------ derived structure
+    @cached_property
+    def prev_turn(self) -> np.ndarray:
+        """Previous turn of the same session (-1 = none)."""
+        n = self.n_turns
+        same = np.zeros(n, dtype=bool)
+        if n > 1:
+            same[1:] = (self.turn_session[1:] == self.turn_session[:-1]) & (self.turn_session[1:] >= 0)
+        return np.where(same, np.arange(n) - 1, -1)
+
+    @cached_property
+    def next_turn(self) -> np.ndarray:
+        """Next turn of the same session (-1 = none)."""
+        n = self.n_turns
+        same = np.zeros(n, dtype=bool)
+        if n > 1:
+            same[:-1] = (self.turn_session[:-1] == self.turn_session[1:]) & (self.turn_session[:-1] >= 0)
+        return np.where(same, np.arange(n) + 1, -1)
+
+    @cached_property
+    def turn_year_month(self) -> tuple[np.ndarray, np.ndarray]:
+        """Calendar year and month of each turn (0 = unknown)."""
+        years = np.zeros(self.n_turns, dtype=np.int64)
+        months = np.zeros(self.n_turns, dtype=np.int64)
+        finite = np.isfinite(self.turn_time)
+        if finite.any():
+            stamps = self.turn_time[finite].astype("datetime64[s]")
+            years[finite] = stamps.astype("datetime64[Y]").astype(np.int64) + 1970
+            months[finite] = stamps.astype("datetime64[M]").astype(np.int64) % 12 + 1
+        return years, months
+
+    @cached_property
+    def episode_text(self) -> list[str]:
+        """Text of each episode: its turns' indexed texts, in order."""
+        parts: list[list[str]] = [[] for _ in self.episode_ids]
+        for turn, episode in enumerate(self.turn_episode):
+            if episode >= 0:
+                parts[episode].append(self.turn_text[turn])
+        return ["\n".join(p) for p in parts]
+
+    @cached_property
+    def turn_events(self) -> tuple[np.ndarray, np.ndarray]:
+        """CSR-style ``(indptr, events)``: the events of turn ``t`` are ``events[indptr[t]:indptr[t+1]]``."""
+        return _group(self.event_turn, self.n_turns)
+
+    @cached_property
+    def entity_events(self) -> tuple[np.ndarray, np.ndarray]:
+        """CSR-style ``(indptr, events)`` of the events involving each entity."""
+        indptr, order = _group(self.involves_entity, len(self.entity_ids))
+        return indptr, self.involves_event[order]
+
+    @cached_property
+    def event_entities(self) -> tuple[np.ndarray, np.ndarray]:
+        """CSR-style ``(indptr, entities)`` of the entities each event involves."""
+        indptr, order = _group(self.involves_event, len(self.event_ids))
+        return indptr, self.involves_entity[order]
+
+    @cached_property
+    def entity_degree(self) -> np.ndarray:
+        """Number of events involving each entity."""
+        return np.bincount(self.involves_entity, minlength=len(self.entity_ids)).astype(np.int64)
+
+    def segments(self, unit: str) -> tuple[np.ndarray, np.ndarray]:
+        """For ``session`` or ``episode``: per unit, the ``[start, end)`` range of its turns
+        (turns of a unit are contiguous); empty units get ``start == end``."""
+        owner = self.turn_session if unit == "session" else self.turn_episode
+        count = self.count(unit)
+        starts = np.full(count, 0, dtype=np.int64)
+        ends = np.full(count, 0, dtype=np.int64)
+        valid = owner >= 0
+        if valid.any():
+            positions = np.flatnonzero(valid)
+            owners = owner[valid]
+            # first and last turn position of every owner
+            first = np.full(count, -1, dtype=np.int64)
+            last = np.full(count, -2, dtype=np.int64)
+            rev = positions[::-1]
+            first[owners[::-1]] = rev
+            last[owners] = positions
+            has = first >= 0
+            starts[has] = first[has]
+            ends[has] = last[has] + 1
+        return starts, ends
+
+    @cached_property
+    def session_segments(self) -> tuple[np.ndarray, np.ndarray]:
+        """``segments("session")``, cached."""
+        return self.segments("session")
+
+    @cached_property
+    def episode_segments(self) -> tuple[np.ndarray, np.ndarray]:
+        """``segments("episode")``, cached."""
+        return self.segments("episode")
+
+    # ------------------------------------------------------------------ activation graph
+    def graph(self, type_weights: Mapping[str, float] | None = None) -> Projection:
+        """The typed, weighted graph over every node, for spreading activation.
+
+        Nodes: turns, events, episodes, sessions, entities, topics (global positions, see
+        :attr:`node_offset`). Edges: ``FROM`` (event -> turn), ``INVOLVES`` (event ->
+        entity, weighted by role, see :data:`ROLE_WEIGHTS`), ``PART_OF`` (turn ->
+        episode), ``IN`` (turn -> session), ``NEXT`` (consecutive turns of a conversation,
+        consecutive episodes), ``ASSOCIATED`` (weight ``w``), ``IN_TOPIC`` (weight ``p``),
+        ``WITHIN`` (topic -> topic) and ``ALIAS_OF`` (entity -> canonical entity).
+        """
+        off = self.node_offset
+        node_ids = [*self.turn_ids, *self.event_ids, *self.episode_ids, *self.session_ids, *self.entity_ids, *self.topic_ids]
+        kinds = (["turn"] * self.n_turns + ["event"] * len(self.event_ids) + ["episode"] * len(self.episode_ids)
+                 + ["session"] * len(self.session_ids) + ["entity"] * len(self.entity_ids) + ["topic"] * len(self.topic_ids))
+        proj = Projection(node_ids, kinds, dict(type_weights or DEFAULT_EDGE_WEIGHTS), True)
+        proj.index = {}  # ids are looked up through self.position; skip a second large dict
+        turns = np.arange(self.n_turns)
+        has_turn = self.event_turn >= 0
+        proj.add_arrays(off["event"] + np.flatnonzero(has_turn), self.event_turn[has_turn], "FROM")
+        proj.add_arrays(off["event"] + self.involves_event, off["entity"] + self.involves_entity, "INVOLVES", self.involves_weight)
+        in_episode = self.turn_episode >= 0
+        proj.add_arrays(turns[in_episode], off["episode"] + self.turn_episode[in_episode], "PART_OF")
+        in_session = self.turn_session >= 0
+        proj.add_arrays(turns[in_session], off["session"] + self.turn_session[in_session], "IN")
+        if self.n_turns > 1:
+            same_conv = np.array([a == b for a, b in zip(self.turn_conversation[:-1], self.turn_conversation[1:])], dtype=bool)
+            proj.add_arrays(turns[:-1][same_conv], turns[1:][same_conv], "NEXT")
+        if len(self.episode_ids) > 1:
+            first_turn = self.episode_segments[0]
+            conv = [self.turn_conversation[t] if t < self.n_turns else "" for t in first_turn]
+            same = np.array([a == b for a, b in zip(conv[:-1], conv[1:])], dtype=bool)
+            eps = np.arange(len(self.episode_ids))
+            proj.add_arrays(off["episode"] + eps[:-1][same], off["episode"] + eps[1:][same], "NEXT")
+        proj.add_arrays(self.assoc_src, self.assoc_dst, "ASSOCIATED", self.assoc_w)
+        proj.add_arrays(self.member_src, off["topic"] + self.member_topic, "IN_TOPIC", self.member_p)
+        proj.add_arrays(off["topic"] + self.within_src, off["topic"] + self.within_dst, "WITHIN", self.within_w)
+        alias = np.flatnonzero(self.entity_canonical != np.arange(len(self.entity_ids)))
+        proj.add_arrays(off["entity"] + alias, off["entity"] + self.entity_canonical[alias], "ALIAS_OF")
+        return proj
+
+    # ------------------------------------------------------------------ building
+    @classmethod
+    def from_rows(
+        cls,
+        turns: Sequence[Mapping[str, Any]],
+        sessions: Sequence[Mapping[str, Any]] = (),
+        episodes: Sequence[Mapping[str, Any]] = (),
+        part_of: Sequence[Mapping[str, Any]] = (),
+        events: Sequence[Mapping[str, Any]] = (),
+        involves: Sequence[Mapping[str, Any]] = (),
+        entities: Sequence[Mapping[str, Any]] = (),
+        aliases: Sequence[Mapping[str, Any]] = (),
+        associations: Sequence[Mapping[str, Any]] = (),
+        topics: Sequence[Mapping[str, Any]] = (),
+        topic_members: Sequence[Mapping[str, Any]] = (),
+        topic_links: Sequence[Mapping[str, Any]] = (),
+    ) -> MemoryProjection:
+        """Build the projection from the rows of the ``read/projection_*`` queries.
+
+        Rows that point at unknown nodes (written by a concurrent ingest, or left over)
+        are skipped with a debug log; nothing here talks to a store.
+
+        Args:
+            turns: ``{id, session_id, conversation_id, seq, speaker, text, caption, source_id, timestamp}``.
+            sessions: ``{id, conversation_id, key, number, started_at}``.
+            episodes: ``{id, conversation_id, start_seq, started_at, ended_at}``.
+            part_of: ``{turn_id, episode_id}``.
+            events: ``{id, turn_id, speaker, text, timestamp}``.
+            involves: ``{event_id, entity_id, role}``.
+            entities: ``{id, key, name, label}``.
+            aliases: ``{alias_id, entity_id}``.
+            associations: ``{src, dst, w}`` between turns, events, episodes or sessions.
+            topics: ``{id, label}``; topic_members: ``{member, topic, p}``; topic_links: ``{src, dst, w}``.
+
+        Returns:
+            The projection.
+        """
+        p = cls()
+        session_rows = sorted(sessions, key=lambda r: (str(r.get("conversation_id") or ""), int(r.get("number") or 0), str(r["id"])))
+        p.session_ids = [str(r["id"]) for r in session_rows]
+        p.session_key = [str(r.get("key") or "") for r in session_rows]
+        p.session_number = _ints(r.get("number") for r in session_rows)
+        p.session_time = _times(r.get("started_at") for r in session_rows)
+        session_pos = {sid: i for i, sid in enumerate(p.session_ids)}
+
+        # turns ordered by conversation, session order, seq: sessions are contiguous
+        def turn_key(r: Mapping[str, Any]) -> tuple:
+            return (str(r.get("conversation_id") or ""), session_pos.get(r.get("session_id"), -1), int(r.get("seq") or 0), str(r["id"]))
+
+        turn_rows = sorted(turns, key=turn_key)
+        p.turn_ids = [str(r["id"]) for r in turn_rows]
+        p.turn_conversation = [str(r.get("conversation_id") or "") for r in turn_rows]
+        p.turn_session = np.asarray([session_pos.get(r.get("session_id"), -1) for r in turn_rows], dtype=np.int64)
+        p.turn_seq = _ints(r.get("seq") for r in turn_rows)
+        p.turn_speaker = [str(r.get("speaker") or "") for r in turn_rows]
+        p.turn_text = [_indexed_text(r.get("speaker"), r.get("text"), r.get("caption")) for r in turn_rows]
+        p.turn_source = [r.get("source_id") for r in turn_rows]
+        own = _times(r.get("timestamp") for r in turn_rows)
+        fallback = np.where(p.turn_session >= 0, p.session_time[np.maximum(p.turn_session, 0)] if len(p.session_time) else np.nan, np.nan)
+        p.turn_time = np.where(np.isfinite(own), own, fallback)
+        turn_pos = {tid: i for i, tid in enumerate(p.turn_ids)}
+
+        # episodes ordered by their first turn
+        episode_of_turn = {str(r["turn_id"]): str(r["episode_id"]) for r in part_of}
+        first_turn: dict[str, int] = {}
+        for tid, eid in episode_of_turn.items():
+            t = turn_pos.get(tid)
+            if t is not None and (eid not in first_turn or t < first_turn[eid]):
+                first_turn[eid] = t
+        episode_rows = sorted(episodes, key=lambda r: (first_turn.get(str(r["id"]), 1 << 62), str(r["id"])))
+        p.episode_ids = [str(r["id"]) for r in episode_rows]
+        p.episode_start = _times(r.get("started_at") for r in episode_rows)
+        p.episode_end = _times(r.get("ended_at") or r.get("started_at") for r in episode_rows)
+        episode_pos = {eid: i for i, eid in enumerate(p.episode_ids)}
+        p.turn_episode = np.asarray([episode_pos.get(episode_of_turn.get(tid, ""), -1) for tid in p.turn_ids], dtype=np.int64)
+        # an episode without its own times takes its turns'
+        if len(p.episode_ids):
+            starts, ends = p.segments("episode")
+            for e in np.flatnonzero(~np.isfinite(p.episode_start) & (ends > starts)):
+                p.episode_start[e] = np.nanmin(p.turn_time[starts[e]:ends[e]]) if np.isfinite(p.turn_time[starts[e]:ends[e]]).any() else np.nan
+                p.episode_end[e] = np.nanmax(p.turn_time[starts[e]:ends[e]]) if np.isfinite(p.turn_time[starts[e]:ends[e]]).any() else np.nan
+
+        # events ordered by their turn, then id order as read
+        event_rows = [r for r in events if str(r.get("turn_id")) in turn_pos]
+        if len(event_rows) != len(events):
+            logger.debug("%d events without a known turn skipped", len(events) - len(event_rows))
+        event_rows.sort(key=lambda r: (turn_pos[str(r["turn_id"])], str(r["id"])))
+        p.event_ids = [str(r["id"]) for r in event_rows]
+        p.event_turn = np.asarray([turn_pos[str(r["turn_id"])] for r in event_rows], dtype=np.int64)
+        p.event_text = [_indexed_text(r.get("speaker"), r.get("text"), None) for r in event_rows]
+        own = _times(r.get("timestamp") for r in event_rows)
+        p.event_time = np.where(np.isfinite(own), own, p.turn_time[p.event_turn] if len(p.event_turn) else own)
+        event_pos = {vid: i for i, vid in enumerate(p.event_ids)}
+
+        entity_rows = sorted(entities, key=lambda r: str(r["id"]))
+        p.entity_ids = [str(r["id"]) for r in entity_rows]
+        p.entity_key = [str(r.get("key") or "") for r in entity_rows]
+        p.entity_name = [str(r.get("name") or r.get("key") or "") for r in entity_rows]
+        p.entity_label = [str(r.get("label") or "") for r in entity_rows]
+        entity_pos = {nid: i for i, nid in enumerate(p.entity_ids)}
+        canonical = np.arange(len(p.entity_ids), dtype=np.int64)
+        for r in aliases:
+            a, c = entity_pos.get(str(r["alias_id"])), entity_pos.get(str(r["entity_id"]))
+            if a is not None and c is not None and a != c:
+                canonical[a] = c
+        for _ in range(4):  # follow alias chains a -> b -> c to the end
+            canonical = canonical[canonical]
+        p.entity_canonical = canonical
+
+        inv = [(event_pos.get(str(r["event_id"])), entity_pos.get(str(r["entity_id"])), r.get("role")) for r in involves]
+        inv = [(e, n, role) for e, n, role in inv if e is not None and n is not None]
+        inv.sort(key=lambda x: (x[0], x[1], str(x[2])))
+        p.involves_event = np.asarray([e for e, _, _ in inv], dtype=np.int64)
+        p.involves_entity = np.asarray([n for _, n, _ in inv], dtype=np.int64)
+        p.involves_weight = np.asarray([ROLE_WEIGHTS.get(str(role), 1.0) for _, _, role in inv], dtype=np.float64)
+
+        topic_rows = sorted(topics, key=lambda r: str(r["id"]))
+        p.topic_ids = [str(r["id"]) for r in topic_rows]
+        p.topic_label = [str(r.get("label") or "") for r in topic_rows]
+        topic_pos = {tid: i for i, tid in enumerate(p.topic_ids)}
+
+        off = p.node_offset
+        pos = p.position
+
+        def global_pos(node: Any) -> int | None:
+            node = str(node)
+            kind = node.split(":", 1)[0]
+            local = pos.get(kind, {}).get(node)
+            return None if local is None else off[kind] + local
+
+        triples = []
+        for r in associations:
+            a, b = global_pos(r["src"]), global_pos(r["dst"])
+            if a is not None and b is not None:
+                triples.append((a, b, float(r.get("w") if r.get("w") is not None else 1.0)))
+        triples.sort()
+        p.assoc_src = np.asarray([a for a, _, _ in triples], dtype=np.int64)
+        p.assoc_dst = np.asarray([b for _, b, _ in triples], dtype=np.int64)
+        p.assoc_w = np.asarray([w for _, _, w in triples], dtype=np.float64)
+        members = []
+        for r in topic_members:
+            a, t = global_pos(r["member"]), topic_pos.get(str(r["topic"]))
+            if a is not None and t is not None:
+                members.append((a, t, float(r.get("p") if r.get("p") is not None else 1.0)))
+        members.sort()
+        p.member_src = np.asarray([a for a, _, _ in members], dtype=np.int64)
+        p.member_topic = np.asarray([t for _, t, _ in members], dtype=np.int64)
+        p.member_p = np.asarray([w for _, _, w in members], dtype=np.float64)
+        links = []
+        for r in topic_links:
+            a, b = topic_pos.get(str(r["src"])), topic_pos.get(str(r["dst"]))
+            if a is not None and b is not None:
+                links.append((a, b, float(r.get("w") if r.get("w") is not None else 1.0)))
+        links.sort()
+        p.within_src = np.asarray([a for a, _, _ in links], dtype=np.int64)
+        p.within_dst = np.asarray([b for _, b, _ in links], dtype=np.int64)
+        p.within_w = np.asarray([w for _, _, w in links], dtype=np.float64)
+        # the position caches were filled while building; drop them so they match the final arrays
+        p.__dict__.pop("node_offset", None)
+        p.__dict__.pop("position", None)
+        return p
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, directory: str | os.PathLike[str], manifest: Mapping[str, Any] | None = None) -> None:
+        """Write the projection to ``directory`` (``projection.npz`` + ``projection.json``),
+        atomically (temporary files, then rename); ``manifest`` is stored alongside."""
+        path = Path(directory)
+        path.mkdir(parents=True, exist_ok=True)
+        arrays = {f.name: getattr(self, f.name) for f in fields(self) if isinstance(getattr(self, f.name), np.ndarray)}
+        lists = {f.name: getattr(self, f.name) for f in fields(self) if isinstance(getattr(self, f.name), list)}
+        tmp = path / "projection.tmp.npz"
+        np.savez(tmp, **arrays)
+        os.replace(tmp, path / "projection.npz")
+        meta = {"version": PROJECTION_VERSION, "manifest": dict(manifest or {}), "lists": lists}
+        tmp_json = path / "projection.json.tmp"
+        tmp_json.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp_json, path / "projection.json")
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike[str]) -> tuple[MemoryProjection, dict[str, Any]]:
+        """Read a projection written by :meth:`save`.
+
+        Returns:
+            ``(projection, manifest)``.
+
+        Raises:
+            FileNotFoundError: nothing saved there.
+            ValueError: written by another version, or damaged.
+        """
+        path = Path(directory)
+        meta = json.loads((path / "projection.json").read_text(encoding="utf-8"))
+        if meta.get("version") != PROJECTION_VERSION:
+            raise ValueError(f"projection version {meta.get('version')} != {PROJECTION_VERSION}")
+        p = cls()
+        with np.load(path / "projection.npz", allow_pickle=False) as data:
+            for f in fields(p):
+                if isinstance(getattr(p, f.name), np.ndarray):
+                    setattr(p, f.name, data[f.name])
+        for name, values in meta["lists"].items():
+            setattr(p, name, list(values))
+        if len(p.turn_session) != len(p.turn_ids) or len(p.event_turn) != len(p.event_ids):
+            raise ValueError("projection arrays disagree in length")
+        return p, dict(meta.get("manifest") or {})
+
+
+def _group(owner: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(indptr, order)``: items ``order[indptr[g]:indptr[g+1]]`` belong to group ``g`` (owner -1 dropped)."""
+    owner = np.asarray(owner, dtype=np.int64)
+    valid = np.flatnonzero(owner >= 0)
+    order = valid[np.argsort(owner[valid], kind="stable")]
+    counts = np.bincount(owner[valid], minlength=count) if count else np.zeros(0, dtype=np.int64)
+    indptr = np.zeros(count + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    return indptr, order

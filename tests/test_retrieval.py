@@ -1,0 +1,260 @@
+"""Retrieval end to end: every strategy, unit mapping, time filtering, explanations,
+determinism, updates on ingest and cache rebuilds -- on the real embedded database with the
+real embedding model and the real ingest (episodes, events, entities, associations).
+
+The conversation is written for these tests: each question below has one piece of evidence
+built for the strategy it exercises.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date, datetime
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import Backend, memories, settings_for, write_conversation
+from graphmem import InputError, Memory
+from graphmem.cli import app
+from graphmem.ids import namespace_slug
+from graphmem.memory import STRATEGIES
+
+PETS = {
+    "format": "graphmem.conversation/1",
+    "id": "retrieval-ana-raj",
+    "speakers": ["Ana", "Raj"],
+    "sessions": [
+        {"id": "1", "started_at": "2024-03-02T10:00:00", "turns": [
+            {"id": "R1:1", "speaker": "Ana", "text": "My brother Marco just adopted a greyhound named Pixel."},
+            {"id": "R1:2", "speaker": "Raj", "text": "Lovely! Greyhounds are such gentle dogs."},
+            {"id": "R1:3", "speaker": "Ana", "text": "Marco works night shifts as a nurse at St. Jude hospital."},
+            {"id": "R1:4", "speaker": "Raj", "text": "I started learning the cello last week."},
+            {"id": "R1:5", "speaker": "Ana", "text": "How are the lessons going so far?"},
+            {"id": "R1:6", "speaker": "Raj", "text": "Slowly. My teacher Ingrid is very patient with me."},
+        ]},
+        {"id": "2", "started_at": "2024-05-18T19:30:00", "turns": [
+            {"id": "R2:1", "speaker": "Raj", "text": "I ran the Lisbon marathon in four hours!"},
+            {"id": "R2:2", "speaker": "Ana", "text": "Congratulations, that is a great time."},
+            {"id": "R2:3", "speaker": "Ana", "text": "Yesterday Pixel chewed through the sofa cushions."},
+            {"id": "R2:4", "speaker": "Raj", "text": "Ingrid says I can join the community orchestra in autumn."},
+        ]},
+    ],
+}
+
+LATER = {
+    "format": "graphmem.conversation/1",
+    "id": "retrieval-ana-raj",
+    "speakers": ["Ana", "Raj"],
+    "sessions": PETS["sessions"] + [
+        {"id": "3", "started_at": "2024-09-07T08:15:00", "turns": [
+            {"id": "R3:1", "speaker": "Raj", "text": "The orchestra rehearsal in the old chapel was wonderful."},
+            {"id": "R3:2", "speaker": "Ana", "text": "Marco bought a red kayak on Sunday."},
+        ]},
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def pets(tmp_path_factory, embedder):
+    """One memory of the PETS conversation on the embedded store, shared by the module."""
+    directory = tmp_path_factory.mktemp("retrieval")
+    source = write_conversation(directory, PETS, "pets.json")
+    with memories(Backend("embedded", str(directory / "store")), settings_for(directory)) as factory:
+        memory = factory("retrieval-pets")
+        memory.ingest(source)
+        yield memory
+
+
+def sources(hits):
+    return [h.source_id for h in hits]
+
+
+def matched(hits):
+    """Sources of the hits with a positive score (lexical rankings end with 0-score units)."""
+    return [h.source_id for h in hits if h.score > 0]
+
+
+# ---------------------------------------------------------------------------- strategies
+def test_lexical_finds_rare_names_and_only_matching_turns(pets):
+    hits = pets.search("St. Jude", k=5, strategy="lexical")
+    assert matched(hits) == ["R1:3"]  # only one turn shares a term ...
+    assert len(hits) == 5 and all(h.score == 0 for h in hits[1:])  # ... the rest follow at 0, in memory order
+    assert sources(hits[1:]) == ["R1:1", "R1:2", "R1:4", "R1:5"]
+    assert hits[0].strategy == "lexical"
+    assert "jude" in hits[0].explanation["lexical"]["terms"] and hits[1].explanation["lexical"]["terms"] == []
+
+
+def test_dense_finds_a_paraphrase(pets):
+    hits = pets.search("Did he complete a long-distance running race?", k=3, strategy="dense")
+    assert hits[0].source_id == "R2:1"  # "I ran the Lisbon marathon": no shared content word
+    assert hits[0].strategy == "dense" and 0 < hits[0].score <= 1
+    assert matched(pets.search("Did he complete a long-distance running race?", k=3, strategy="lexical")) == []
+
+
+def test_activation_reaches_a_turn_sharing_no_words_through_an_entity(pets):
+    query = "What happened with Marco lately?"
+    assert "R2:3" not in matched(pets.search(query, k=10, strategy="lexical"))
+    hits = pets.search(query, k=5, strategy="activation")
+    assert hits[0].source_id in {"R1:1", "R1:3"}  # the turns naming Marco
+    pixel = next(h for h in hits if h.source_id == "R2:3")  # "Yesterday Pixel chewed ...": Marco's dog
+    why = pixel.explanation["activation"]
+    seeds = {s["label"] for s in why["seeds"]}
+    assert "entity Marco" in seeds and "turn R2:3" not in seeds
+    assert len(why["path"]) > 1 and why["path"][0] in seeds and why["path"][-1] == "turn R2:3"
+    assert why["edges"] and all(e["amount"] > 0 for e in why["edges"])
+
+
+def test_expansion_brings_in_the_neighbours_of_the_best_hit(pets):
+    hits = pets.search("cello", k=6, strategy="expansion")
+    assert hits[0].source_id == "R1:4"
+    assert hits[0].explanation["expansion"]["edge"] == "seed"
+    reply = next(h for h in hits if h.source_id == "R1:5")  # "How are the lessons going?"
+    assert reply.explanation["expansion"]["seed"] == "turn R1:4"
+    assert reply.explanation["expansion"]["edge"] in {"NEXT", "PART_OF", "ASSOCIATED"}
+    assert "R1:5" not in matched(pets.search("cello", k=6, strategy="lexical"))
+
+
+def test_auto_fuses_and_explains(pets):
+    hits = pets.search("When did Raj run the marathon?", k=5)
+    assert hits[0].source_id == "R2:1" and hits[0].strategy == "auto"
+    parts = hits[0].explanation["contributions"]
+    assert {"lexical:turn", "dense:turn"} <= set(parts)
+    assert sum(parts.values()) == pytest.approx(hits[0].score, abs=1e-3)
+    assert hits[0].explanation["route"]
+    text = pets.explain(hits[0])
+    assert "strategy auto" in text and "contributions:" in text and "lexical: BM25" in text and "marathon" in text
+    dated = pets.search("What did Raj do in May 2024?", k=3)
+    assert dated[0].session_number == 2 and "time" in dated[0].explanation["contributions"]
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_every_strategy_explains_every_hit(pets, strategy):
+    hits = pets.search("Who is teaching Raj the cello?", k=4, strategy=strategy)
+    assert hits and all(h.strategy == strategy for h in hits)
+    for hit in hits:
+        assert hit.explanation["strategy"] == strategy and hit.explanation["contributions"]
+        text = pets.explain(hit)
+        assert text.splitlines()[0].endswith(f"strategy {strategy}") and len(text.splitlines()) >= 3
+
+
+# ---------------------------------------------------------------------------- units, time, determinism
+def test_hits_are_mapped_to_the_requested_unit(pets):
+    query = "How long did the Lisbon marathon take?"
+    session = pets.search(query, k=2, unit="session")[0]
+    assert session.unit == "session" and session.session_number == 2 and session.node_id.startswith("session:")
+    assert session.explanation["via"]["label"] == "turn R2:1"
+    event = pets.search(query, k=2, unit="event")[0]
+    assert event.unit == "event" and event.node_id.startswith("event:") and event.source_id == "R2:1"
+    assert "marathon" in event.text and event.speaker == "Raj"
+    episode = pets.search(query, k=2, unit="episode")[0]
+    assert episode.unit == "episode" and episode.session_number == 2 and episode.source_id.startswith("R2:")
+    for strategy in STRATEGIES:
+        assert pets.search(query, k=1, unit="session", strategy=strategy)[0].session_number == 2, strategy
+
+
+def test_time_range_filters_on_the_unit_time(pets):
+    query = "Ingrid and the cello"
+    everything = pets.search(query, k=10)
+    assert {h.session_number for h in everything} == {1, 2}
+    later = pets.search(query, k=10, time_range=("2024-05-01", None))
+    assert later and {h.session_number for h in later} == {2}
+    march = pets.search(query, k=10, unit="session", time_range=(date(2024, 3, 1), datetime(2024, 3, 31, 23, 59)))
+    assert [h.session_number for h in march] == [1]
+    assert pets.search(query, k=10, time_range=("2023-01-01", "2023-12-31")) == []
+    for bad in (("2024-05-01",), ("not a date", None), ("2024-06-01", "2024-05-01"), "2024"):
+        with pytest.raises(InputError):
+            pets.search(query, time_range=bad)
+
+
+def test_same_query_same_hits(pets):
+    for strategy in STRATEGIES:
+        first = pets.search("Marco's greyhound", k=5, strategy=strategy)
+        second = pets.search("Marco's greyhound", k=5, strategy=strategy)
+        assert [(h.node_id, h.score) for h in first] == [(h.node_id, h.score) for h in second]
+        assert [h.explanation for h in first] == [h.explanation for h in second]
+
+
+def test_bad_arguments_are_refused(pets):
+    with pytest.raises(InputError):
+        pets.search("x", strategy="magic")
+    with pytest.raises(InputError):
+        pets.search("x", unit="paragraph")
+    with pytest.raises(InputError):
+        pets.explain("not a hit")
+
+
+# ---------------------------------------------------------------------------- caches
+def test_new_ingest_is_searchable_without_reopening(tmp_path):
+    settings = settings_for(tmp_path)
+    with Memory.open(tmp_path / "store", "retrieval-update", settings=settings) as memory:
+        memory.ingest(write_conversation(tmp_path, PETS, "pets.json"))
+        assert "R3:2" not in sources(memory.search("red kayak", k=3, strategy="lexical"))
+        assert memory.search("red kayak", k=3, strategy="lexical")[0].score == 0
+        memory.ingest(write_conversation(tmp_path, LATER, "later.json"))
+        for strategy in STRATEGIES:
+            assert memory.search("Marco's red kayak", k=3, strategy=strategy)[0].source_id == "R3:2", strategy
+        assert memory.search("chapel rehearsal", k=1, unit="session")[0].session_number == 3
+
+
+def test_caches_are_rebuilt_after_deletion(tmp_path):
+    settings = settings_for(tmp_path)
+    location = tmp_path / "store"
+    with Memory.open(location, "retrieval-rebuild", settings=settings) as memory:
+        memory.ingest(write_conversation(tmp_path, PETS, "pets.json"))
+        before = {s: [(h.node_id, round(h.score, 6)) for h in memory.search("Pixel the greyhound", k=5, strategy=s)]
+                  for s in STRATEGIES}
+        cache = memory.store.cache_dir(namespace_slug(memory.namespace))
+    assert (cache / "projection.npz").exists() and (cache / "lexical" / "turn").is_dir()
+    shutil.rmtree(cache)
+    with Memory.open(location, "retrieval-rebuild", settings=settings) as memory:
+        after = {s: [(h.node_id, round(h.score, 6)) for h in memory.search("Pixel the greyhound", k=5, strategy=s)]
+                 for s in STRATEGIES}
+    assert after == before
+    assert (cache / "projection.npz").exists() and (cache / "turn.json").exists()
+    (cache / "projection.npz").write_bytes(b"damaged")  # an unreadable cache is rebuilt, not trusted
+    with Memory.open(location, "retrieval-rebuild", settings=settings) as memory:
+        assert [(h.node_id, round(h.score, 6)) for h in memory.search("Pixel the greyhound", k=5, strategy="auto")] == before["auto"]
+
+
+# ---------------------------------------------------------------------------- both backends, CLI
+@pytest.mark.parametrize("backend", ["embedded", "bolt"], indirect=True)
+def test_projection_loads_on_every_backend(backend, tmp_path, embedder):
+    with memories(backend, settings_for(tmp_path)) as factory:
+        memory = factory()
+        memory.ingest(write_conversation(tmp_path, PETS, "pets.json"))
+        other = factory()  # another namespace of the same store stays invisible
+        other.ingest(write_conversation(tmp_path, dict(LATER, id="someone-else"), "other.json"))
+        engine = memory._service().engine()  # noqa: SLF001 - inspecting the loaded projection
+        projection = engine.projection
+        stats = memory.stats()["nodes"]
+        assert projection.n_turns == stats["Turn"] == 10
+        assert len(projection.event_ids) == stats["Event"] and len(projection.entity_ids) == stats["Entity"]
+        assert len(projection.episode_ids) == stats["Episode"] and len(projection.session_ids) == 2
+        assert projection.involves_event.size > 0 and projection.assoc_src.size > 0
+        assert "R3:2" not in sources(memory.search("Marco's red kayak", k=10, strategy="lexical"))
+        assert memory.search("Marco's red kayak", k=10, strategy="lexical")[0].source_id in {"R1:1", "R1:3"}
+        hits = memory.search("What happened with Marco lately?", k=5, strategy="activation")
+        assert "R2:3" in sources(hits)
+
+
+def test_cli_search_explains(tmp_path):
+    location = str(tmp_path / "store")
+    settings = settings_for(tmp_path)
+    with Memory.open(location, "cli-retrieval", settings=settings) as memory:
+        memory.ingest(write_conversation(tmp_path, PETS, "pets.json"))
+    runner = CliRunner()
+    result = runner.invoke(app, ["search", "What happened with Marco lately?", "--store", location, "-n", "cli-retrieval",
+                                 "--strategy", "activation", "--unit", "session", "-k", "2", "--explain"])
+    assert result.exit_code == 0, result.output
+    assert "strategy activation" in result.output and "seeds:" in result.output and "entity Marco" in result.output
+    result = runner.invoke(app, ["search", "marathon", "--store", location, "-n", "cli-retrieval", "--json", "--explain",
+                                 "--since", "2024-05-01"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert rows[0]["source_id"] == "R2:1" and rows[0]["explanation"]["strategy"] == "auto"
+    assert "contributions:" in rows[0]["explanation_text"]
+    assert all(r["session_number"] == 2 for r in rows)
+    bad = runner.invoke(app, ["search", "marathon", "--store", location, "-n", "cli-retrieval", "--strategy", "nope"])
+    assert bad.exit_code == 2
