@@ -383,7 +383,7 @@ def _r_other_day(_m: re.Match[str], ctx: _Context) -> Range:
 def _season_occurrences(a: date, first_month: int) -> tuple[Range, Range, Range]:
     """(previous, current-or-next, following) occurrences of a season around ``a``."""
     # The occurrence that starts in the anchor's year, or for winter possibly the previous one.
-    candidates = [_season(y, first_month) for y in (a.year - 2, a.year - 1, a.year, a.year + 1)]
+    candidates = [_season(y, first_month) for y in (a.year - 2, a.year - 1, a.year, a.year + 1, a.year + 2)]
     current_index = next(i for i, (s, e) in enumerate(candidates) if e >= a)
     current = candidates[current_index]
     return candidates[current_index - 1], current, candidates[current_index + 1]
