@@ -302,6 +302,7 @@ class Memory:
             output = stage.recluster(self._embedder.dimension)
             self._store.write(output.statements)
             stage.commit()
+            service.invalidate()  # topics feed the projection used by activation
         return {k.removeprefix("topics_"): v for k, v in output.counts.items() if k.startswith("topics_")}
 
     def drop_namespace(self) -> int:
