@@ -100,6 +100,9 @@ class VectorIndex:
             if manifest.get("model") != model or manifest.get("dimension") != self.dimension or len(ids) != expected_count:
                 logger.info("%s index stale (%d ids, store has %d); rebuilding", self.name, len(ids), expected_count)
                 return False
+            if not manifest.get("bin"):
+                logger.info("%s index manifest has no index file; rebuilding", self.name)
+                return False
             import hnswlib
 
             index = hnswlib.Index(space="cosine", dim=self.dimension)
