@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import shlex
 import threading
 import time
 from contextlib import contextmanager, ExitStack
@@ -12,8 +13,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
+import numpy as np
+
 from graphmem.errors import ConfigurationError, StorageError, StoreUnavailableError
-from graphmem.store.base import GraphStore, Statement
+from graphmem.store.base import GraphStore, Statement, map_vectors
 
 __all__ = ["EmbeddedStore"]
 
@@ -21,8 +24,9 @@ logger = logging.getLogger(__name__)
 
 _JVM_LOCK = threading.Lock()
 _OPEN_LOCK = threading.Lock()
-# path -> [database, refcount, process lock]: ArcadeDB opens a directory once per
-# process, so several Memory objects on the same directory share one database handle.
+# path -> [database, refcount, process lock, visibility lock]: ArcadeDB opens a directory
+# once per process, so several Memory objects on the same directory share one database
+# handle, and the lock that makes each commit appear to their readers all at once.
 _OPEN: dict[str, list[Any]] = {}
 _RESOURCE_STACK = ExitStack()
 
@@ -34,6 +38,71 @@ LOCK_FILE = "graphmem.lock"
 #: idempotent MERGEs, so running them again gives the result of running them once.
 CONFLICT_ATTEMPTS = 6
 _CONFLICTS = ("DuplicatedKeyException", "ConcurrentModificationException", "NeedRetryException")
+
+
+_FLOAT_ARRAY: Any = None
+
+
+def _java_vectors(params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``params`` with each numpy vector as a Java ``float[]``: one buffer copy into the JVM
+    (a list of Python floats crosses as a boxed ``Double`` per element, four times slower
+    to write), stored as ArcadeDB's ARRAY_OF_FLOATS, read back as a list of floats."""
+    global _FLOAT_ARRAY
+    if _FLOAT_ARRAY is None:
+        import jpype
+
+        _FLOAT_ARRAY = jpype.JArray(jpype.JFloat)
+    return map_vectors(dict(params or {}), lambda array: _FLOAT_ARRAY(np.ascontiguousarray(array, dtype=np.float32).ravel()))
+
+
+class _VisibilityLock:
+    """Readers share it, a commit holds it alone: a reader sees a transaction whole or not at all.
+
+    ArcadeDB keeps a transaction's changes private to its thread until commit, but the
+    commit then replaces the changed pages one by one, and a query running in another
+    thread at that moment can read some new pages and some old ones (a conversation's
+    sessions without its turns). Holding this lock exclusively only for ``commit()``
+    (the statements themselves run unlocked) closes that window at the cost of making
+    readers wait for the few milliseconds a commit takes. Waiting writers go first so a
+    stream of queries cannot starve ingestion.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._readers = 0
+        self._writer = False
+        self._writers_waiting = 0
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        with self._cond:
+            while self._writer or self._writers_waiting:
+                self._cond.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                if not self._readers:
+                    self._cond.notify_all()
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._cond:
+            self._writers_waiting += 1
+            try:
+                while self._writer or self._readers:
+                    self._cond.wait()
+            finally:
+                self._writers_waiting -= 1
+            self._writer = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writer = False
+                self._cond.notify_all()
 
 
 class _ProcessLock:
@@ -106,7 +175,8 @@ def _quiet_stderr() -> Iterator[None]:
         os.close(devnull)
 
 
-def _ensure_jvm(heap: str) -> None:
+def _ensure_jvm(heap: str, options: str = "") -> None:
+    """Start the process's JVM once (the first store opened decides its heap and options)."""
     adb = _import_arcadedb()
     import jpype
 
@@ -116,8 +186,8 @@ def _ensure_jvm(heap: str) -> None:
         config = Path(_RESOURCE_STACK.enter_context(resources.as_file(resources.files("graphmem").joinpath("data", "arcadedb-logging.properties"))))
         os.environ.setdefault("ARCADEDB_JVM_ERROR_FILE", str(Path(os.environ.get("TMPDIR", "/tmp")) / "graphmem-jvm-error-%p.log"))
         with _quiet_stderr():
-            adb.jvm.start_jvm(heap_size=heap, jvm_args=[f"-Djava.util.logging.config.file={config}"])
-        logger.debug("started the JVM for ArcadeDB (heap %s)", heap)
+            adb.jvm.start_jvm(heap_size=heap, jvm_args=[f"-Djava.util.logging.config.file={config}", *shlex.split(options)])
+        logger.debug("started the JVM for ArcadeDB (heap %s, options %r)", heap, options)
 
 
 
@@ -136,11 +206,13 @@ class EmbeddedStore(GraphStore):
 
     kind = "embedded"
 
-    def __init__(self, directory: str | os.PathLike[str], *, jvm_heap: str = "2g") -> None:
+    def __init__(self, directory: str | os.PathLike[str], *, jvm_heap: str = "2g", jvm_options: str = "") -> None:
         super().__init__()
         self.directory = Path(directory).expanduser().resolve()
         self._jvm_heap = jvm_heap
+        self._jvm_options = jvm_options
         self._db: Any = None
+        self._visibility: _VisibilityLock | None = None
         self._key = str(self.directory / "db")
 
     def describe(self) -> str:
@@ -154,7 +226,7 @@ class EmbeddedStore(GraphStore):
         if self.directory.exists() and not self.directory.is_dir():
             raise ConfigurationError(f"store location {self.directory} exists and is not a directory")
         adb = _import_arcadedb()
-        _ensure_jvm(self._jvm_heap)
+        _ensure_jvm(self._jvm_heap, self._jvm_options)
         with _OPEN_LOCK:
             entry = _OPEN.get(self._key)
             if entry is None:
@@ -177,9 +249,10 @@ class EmbeddedStore(GraphStore):
                             f"store {self.directory} is in use by another process (the embedded store allows one process at a time)"
                         ) from exc
                     raise StorageError(f"cannot open store {self.directory}: {message}") from exc
-                entry = _OPEN[self._key] = [db, 0, process_lock]
+                entry = _OPEN[self._key] = [db, 0, process_lock, _VisibilityLock()]
             entry[1] += 1
             self._db = entry[0]
+            self._visibility = entry[3]
         self.apply_schema()
         return self
 
@@ -188,12 +261,36 @@ class EmbeddedStore(GraphStore):
         for name in self.schema_statements():
             self._command_tx([(name, {})])
 
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One ArcadeDB transaction whose commit readers of this store see all at once."""
+        assert self._visibility is not None
+        self._db.begin()
+        try:
+            yield
+            with self._visibility.exclusive():
+                self._db.commit()
+        except BaseException:
+            if self._db.is_transaction_active():
+                try:
+                    self._db.rollback()
+                except Exception:  # the original error is the one worth reporting
+                    logger.warning("rollback failed in %s", self.describe(), exc_info=True)
+            raise
+
+    def _query(self, text: str, params: Mapping[str, Any] | None, *, as_json: bool = False) -> list[dict[str, Any]]:
+        """A read, whole, under the shared side of the visibility lock (results are lazy)."""
+        assert self._visibility is not None
+        with self._visibility.shared():
+            result = self._db.query("opencypher", text, dict(params or {}))
+            return result.to_json_list() if as_json else result.to_list()
+
     def _command_tx(self, statements: Sequence[Statement]) -> None:
         """Run ``statements`` in one transaction; retry it when it lost a commit race."""
-        prepared = [(self.statement_text(name), dict(params)) for name, params in statements]
+        prepared = [(self.statement_text(name), _java_vectors(params)) for name, params in statements]
         for attempt in range(1, CONFLICT_ATTEMPTS + 1):
             try:
-                with self._db.transaction():
+                with self._transaction():
                     for text, params in prepared:
                         self._db.command("opencypher", text, params)
                 return
@@ -207,7 +304,7 @@ class EmbeddedStore(GraphStore):
     def read(self, name: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         self._check_open()
         try:
-            return self._db.query("opencypher", self.statement_text(name), dict(params or {})).to_list()
+            return self._query(self.statement_text(name), _java_vectors(params))
         except Exception as exc:
             raise StorageError(f"query {name} failed in {self.describe()}: {exc}") from exc
 
@@ -219,8 +316,8 @@ class EmbeddedStore(GraphStore):
     def write_returning(self, name: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         self._check_open()
         try:
-            with self._db.transaction():
-                return self._db.command("opencypher", self.statement_text(name), dict(params)).to_list()
+            with self._transaction():
+                return self._db.command("opencypher", self.statement_text(name), _java_vectors(params)).to_list()
         except Exception as exc:
             raise StorageError(f"write {name} failed in {self.describe()}: {exc}") from exc
 
@@ -228,9 +325,9 @@ class EmbeddedStore(GraphStore):
         self._check_open()
         try:
             if write:
-                with self._db.transaction():
+                with self._transaction():
                     return self._db.command("opencypher", text, dict(params or {})).to_json_list()
-            return self._db.query("opencypher", text, dict(params or {})).to_json_list()
+            return self._query(text, params, as_json=True)
         except Exception as exc:
             raise StorageError(f"cypher failed: {str(exc).splitlines()[0] if str(exc) else exc}") from exc
 
@@ -253,3 +350,4 @@ class EmbeddedStore(GraphStore):
                     finally:
                         entry[2].release()
         self._db = None
+        self._visibility = None
