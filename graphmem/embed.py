@@ -11,6 +11,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from graphmem.errors import ConfigurationError
+from graphmem.runtime import freeze_loaded_objects
 
 __all__ = ["Embedder", "resolve_model_path"]
 
@@ -18,6 +19,7 @@ logger = logging.getLogger(__name__)
 
 _MODELS: dict[tuple[str, str], Any] = {}
 _MODELS_LOCK = threading.Lock()
+_ENCODE_LOCK = threading.Lock()
 BUNDLED = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
 
 
@@ -81,6 +83,7 @@ class Embedder:
                     raise ConfigurationError("embeddings need 'sentence-transformers' (and torch): pip install sentence-transformers") from exc
                 logger.info("loading embedding model %s from %s", self.model, path)
                 _MODELS[key] = SentenceTransformer(path, device=self.device)
+                freeze_loaded_objects(f"embedding model {self.model}")
             self._st = _MODELS[key]
         return self._st
 
@@ -96,7 +99,10 @@ class Embedder:
         if len(texts) == 0:
             return np.zeros((0, self.dimension), dtype=np.float32)
         model = self._load()
-        vectors = model.encode(
-            list(texts), batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-        )
+        # One forward pass at a time per process: the fast tokenizer refuses concurrent use
+        # ("Already borrowed"), and two passes would only fight over the same cores.
+        with _ENCODE_LOCK:
+            vectors = model.encode(
+                list(texts), batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+            )
         return np.asarray(vectors, dtype=np.float32)

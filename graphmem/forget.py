@@ -134,9 +134,9 @@ def _ids(rows: list[dict[str, Any]], column: str = "id") -> list[str]:
     return list(dict.fromkeys(r[column] for r in rows if r.get(column) is not None))
 
 
-def _mean(vectors: list[Any]) -> list[float]:
+def _mean(vectors: list[Any]) -> np.ndarray:
     mean = np.mean(np.asarray(vectors, dtype=np.float32), axis=0)
-    return (mean / (np.linalg.norm(mean) or 1.0)).astype(np.float32).tolist()
+    return (mean / (np.linalg.norm(mean) or 1.0)).astype(np.float32)
 
 
 def _indexed_text(row: dict[str, Any]) -> str:

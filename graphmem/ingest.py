@@ -47,7 +47,8 @@ class IngestReport:
         turns_read: turns read from the sources.
         turns_added: turns newly stored (the rest were already there).
         units_embedded: texts embedded per unit kind.
-        seconds: wall time; stage_seconds: time per stage.
+        seconds: wall time; stage_seconds: wall time per stage (``embed`` is finding the
+            new turns and embedding them; ``extract`` includes embedding the events).
     """
 
     sources: list[str] = field(default_factory=list)
@@ -91,6 +92,24 @@ class IngestReport:
         return f"<table>{rows}</table>"
 
 
+def _session_preview(session: SessionRecord) -> str:
+    """The stored ``Session.preview`` (its first turns), also the session's text for topics."""
+    return " / ".join(f"{t.speaker}: {t.text}" for t in session.turns[:3])[:500]
+
+
+@dataclass
+class _Prepared:
+    """A conversation's planned turns, which of them are stored already, and the new ones' vectors."""
+
+    record: ConversationRecord
+    turns: list[PlannedTurn]
+    session_ids: dict[str, str]
+    existing: set[str]
+    new_turns: list[PlannedTurn]
+    texts: list[str]
+    vectors: np.ndarray | None
+
+
 class IngestPipeline:
     """Runs the ingestion stages for one namespace of one store.
 
@@ -128,13 +147,21 @@ class IngestPipeline:
                             if index_for is not None and cache_dir is not None else None)
 
     def run(self, records: Sequence[ConversationRecord], progress: Progress | None = None, report: IngestReport | None = None) -> IngestReport:
-        """Ingest ``records``; one transaction per conversation."""
+        """Ingest ``records``; one transaction per conversation.
+
+        Conversations go one after the other: embedding keeps both cores busy, so work run
+        beside it (tried: embedding the next conversation while writing this one) only
+        slows both down.
+        """
         report = report or IngestReport()
         started = time.perf_counter()
         total_turns = sum(r.turn_count for r in records)
         done = 0
         for record in records:
-            self._ingest_conversation(record, report)
+            t0 = time.perf_counter()
+            prepared = self._prepare(record)
+            report.add_time("embed", time.perf_counter() - t0)
+            self._ingest_conversation(prepared, report)
             done += record.turn_count
             if progress:
                 progress("ingest", done, total_turns)
@@ -142,9 +169,9 @@ class IngestPipeline:
         return report
 
     # ------------------------------------------------------------------ stages
-    def _ingest_conversation(self, record: ConversationRecord, report: IngestReport) -> None:
+    def _prepare(self, record: ConversationRecord) -> "_Prepared":
+        """Plan the conversation's turns, find which are new (a read), and embed those."""
         ns = self.namespace
-        conv_id = node_id(ns, "conversation", record.key)
         turns: list[PlannedTurn] = []
         session_ids: dict[str, str] = {}
         for session in record.sessions:
@@ -152,22 +179,26 @@ class IngestPipeline:
             for index, turn in enumerate(session.turns):
                 tid = node_id(ns, "turn", record.key, session.key, index, turn.speaker, turn.text, turn.caption)
                 turns.append(PlannedTurn(tid, session, sid, index, turn, session.number * SEQ_STRIDE + index))
+        existing = self._existing_turn_ids([t.id for t in turns])
+        new_turns = [t for t in turns if t.id not in existing]
+        texts = [t.record.indexed_text for t in new_turns]
+        vectors = self.embedder.encode(texts) if new_turns else None
+        return _Prepared(record, turns, session_ids, existing, new_turns, texts, vectors)
+
+    def _ingest_conversation(self, prepared: "_Prepared", report: IngestReport) -> None:
+        record, turns, session_ids, existing = prepared.record, prepared.turns, prepared.session_ids, prepared.existing
+        new_turns = prepared.new_turns
+        ns = self.namespace
+        conv_id = node_id(ns, "conversation", record.key)
         report.conversations += 1
         report.sessions += len(record.sessions)
         report.turns_read += len(turns)
-
-        t0 = time.perf_counter()
-        existing = self._existing_turn_ids([t.id for t in turns])
-        new_turns = [t for t in turns if t.id not in existing]
-        report.add_time("lookup", time.perf_counter() - t0)
         if not new_turns:
             logger.info("conversation %r: all %d turns already stored", record.key, len(turns))
             return
 
-        t0 = time.perf_counter()
-        texts = [t.record.indexed_text for t in new_turns]
-        vectors = self.embedder.encode(texts)
-        report.add_time("embed", time.perf_counter() - t0)
+        texts, vectors = prepared.texts, prepared.vectors
+        assert vectors is not None
         report.embedded("turn", texts)
         turn_vectors = {t.id: v for t, v in zip(new_turns, vectors)}
 
@@ -188,7 +219,7 @@ class IngestPipeline:
         if new_sessions:
             units["session"] = UnitBatch(
                 ids=[session_ids[s.key] for s in new_sessions], vectors=np.stack([session_vectors[session_ids[s.key]] for s in new_sessions]),
-                sessions=[s.number for s in new_sessions], texts=[" ".join(t.text for t in s.turns)[:4000] for s in new_sessions],
+                sessions=[s.number for s in new_sessions], texts=[_session_preview(s) for s in new_sessions],
                 parents=[None] * len(new_sessions))
         if self._clustering is not None:
             t0 = time.perf_counter()
@@ -212,7 +243,7 @@ class IngestPipeline:
             "id": session_ids[s.key], "conversation_id": conv_id,
             "props": {"namespace": ns, "conversation_id": record.key, "key": s.key, "number": s.number,
                       "started_at": iso(s.started_at), "date_text": s.date_text,
-                      "preview": " / ".join(f"{t.speaker}: {t.text}" for t in s.turns[:3])[:500]},
+                      "preview": _session_preview(s)},
         } for s in touched_sessions]}))
         turn_rows = [{
             "id": t.id, "session_id": t.session_id,
@@ -220,14 +251,14 @@ class IngestPipeline:
                       "session_number": t.session.number, "index": t.index, "seq": t.seq,
                       "speaker": t.record.speaker, "text": t.record.text, "caption": t.record.caption,
                       "source_id": t.record.source_id, "timestamp": iso(t.record.timestamp),
-                      "embedding": turn_vectors[t.id].tolist()},
+                      "embedding": turn_vectors[t.id]},
         } for t in new_turns]
         for rows in chunked(turn_rows, self.settings.write_batch_size):
             statements.append(("write/merge_turns", {"rows": list(rows)}))
         statements.extend(("write/merge_next_turns", {"rows": list(rows)})
                           for rows in chunked(self._next_links(record.key, turns, existing), self.settings.write_batch_size))
         statements.append(("write/set_session_embeddings", {"rows": [
-            {"id": sid, "embedding": vec.tolist()} for sid, vec in session_vectors.items()]}))
+            {"id": sid, "embedding": vec} for sid, vec in session_vectors.items()]}))
         for output in stage_outputs:
             statements.extend(output.statements)
         self.store.write(statements)

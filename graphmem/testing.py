@@ -142,6 +142,7 @@ def start_bolt_server(
         ConfigurationError: ``root_dir`` is not a directory.
         StorageError: the server did not start.
     """
+    from graphmem.settings import Settings
     from graphmem.store.embedded import _ensure_jvm, _import_arcadedb
 
     root = Path(root_dir).expanduser().resolve()
@@ -149,7 +150,7 @@ def start_bolt_server(
         raise ConfigurationError(f"{root} exists and is not a directory")
     root.mkdir(parents=True, exist_ok=True)
     adb = _import_arcadedb()
-    _ensure_jvm(jvm_heap)
+    _ensure_jvm(jvm_heap, Settings().jvm_options)  # the JVM is shared with embedded stores of this process
     password = password or secrets.token_urlsafe(18)
     # ArcadeDB applies root_password only when it creates its users file; a root_dir
     # reused from an earlier run would keep that run's password.

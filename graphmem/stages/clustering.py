@@ -74,6 +74,8 @@ class ClusteringStage:
         self.batch_size = batch_size
         self._refit_count = 0
         self._pending: dict[str, tuple[TopicModel, list[str]]] = {}
+        # unit -> {id: (vector, text)} of units seen by this stage (see _stored_units)
+        self._known: dict[str, dict[str, tuple[np.ndarray, str]]] = {}
 
     # ------------------------------------------------------------------ association
     def _associations(self, batches: dict[str, UnitBatch]) -> list[dict[str, Any]]:
@@ -135,10 +137,29 @@ class ClusteringStage:
         return model, topic_ids
 
     def _stored_units(self, unit: str, dimension: int) -> tuple[list[str], np.ndarray, list[str]]:
-        rows = self.store.read(f"read/topic_units_{unit}", {"namespace": self.namespace})
-        ids = [r["id"] for r in rows]
-        vectors = np.asarray([r["embedding"] for r in rows], dtype=np.float32).reshape(len(rows), dimension)
-        return ids, vectors, [r.get("text") or "" for r in rows]
+        """Every stored unit of the granularity, in conversation order, with vector and text.
+
+        The ids come from the store (the truth: units forgotten or written by another
+        writer are seen); vectors and texts come from memory for units this stage has
+        already seen (a unit's id is a hash of its content, so they cannot have changed),
+        and only the rest are read, since moving embeddings out of the store is the
+        slow part of a refit."""
+        params = {"namespace": self.namespace}
+        ids = [r["id"] for r in self.store.read(f"read/topic_unit_ids_{unit}", params)]
+        known = self._known.setdefault(unit, {})
+        missing = [node for node in ids if node not in known]
+        for batch in chunked(missing, self.batch_size):
+            for row in self.store.read(f"read/topic_units_by_id_{unit}", {**params, "ids": list(batch)}):
+                known[row["id"]] = (np.asarray(row["embedding"], dtype=np.float32), row.get("text") or "")
+        ids = [node for node in ids if node in known]
+        vectors = (np.stack([known[node][0] for node in ids]) if ids else np.zeros((0, dimension), np.float32)).reshape(len(ids), dimension)
+        return ids, vectors, [known[node][1] for node in ids]
+
+    def _remember(self, unit: str, batch: UnitBatch) -> None:
+        """Keep the batch's vectors and texts for later refits in this stage's lifetime."""
+        known = self._known.setdefault(unit, {})
+        for node, vector, text in zip(batch.ids, batch.vectors, batch.texts):
+            known[node] = (vector, text)
 
     def _config(self, unit: str) -> TopicConfig:
         return SESSION_TOPICS if unit == "session" else self.topic
@@ -185,6 +206,7 @@ class ClusteringStage:
             logger.info("%s topics (re)fitted on %d units: %d topics", unit, len(ids), model.n_topics_)
             output.counts[f"topics_{unit}"] = model.n_topics_
         self._pending[unit] = (model, topic_ids)
+        self._remember(unit, batch)
         output.statements.extend((f"write/merge_in_topic_{unit}", {"rows": [
             {"unit_id": u, "topic_id": t, "p": float(p)} for u, t, p in chunk]}) for chunk in chunked(rows, self.batch_size))
         return memberships

@@ -56,7 +56,7 @@ class EpisodeStage:
                     "session_key": first.session.key, "session_number": first.session.number,
                     "start_seq": first.seq, "end_seq": last.seq, "turn_count": len(members),
                     "text": text[:MAX_EPISODE_TEXT], "started_at": iso(first.when), "ended_at": iso(last.when),
-                    "embedding": mean.tolist(),
+                    "embedding": mean,
                 }})
                 episode_vectors.append(mean)
                 part_of.extend({"turn_id": t.id, "episode_id": eid} for t in members)
@@ -81,7 +81,7 @@ class EpisodeStage:
         by_id = {t.id: t for t in turns}
         output.units["turn"] = UnitBatch(
             ids=[t.id for t in turns], vectors=np.stack([vectors[t.id] for t in turns]),
-            sessions=[t.session.number for t in turns], texts=[t.record.indexed_text for t in turns],
+            sessions=[t.session.number for t in turns], texts=[t.record.text for t in turns],  # as stored (Turn.text)
             parents=[episode_of.get(t.id) for t in turns])
         output.units["episode"] = UnitBatch(
             ids=[e["id"] for e in episodes], vectors=np.stack(episode_vectors),

@@ -13,6 +13,7 @@ from graphmem.extract.events import split_events
 from graphmem.extract.nlp import LanguagePipeline, Mention
 from graphmem.extract.resolve import AliasRecord, EntityRecord, EntityResolver, normalise_name
 from graphmem.ids import node_id
+from graphmem.runtime import freeze_loaded_objects
 from graphmem.stages import PlannedTurn, StageOutput, UnitBatch, iso
 from graphmem.store import GraphStore, chunked
 
@@ -34,6 +35,7 @@ def language_pipeline(model: str | None) -> LanguagePipeline:
     with _PIPELINES_LOCK:
         if model not in _PIPELINES:
             _PIPELINES[model] = LanguagePipeline.load(model)
+            freeze_loaded_objects(f"language pipeline {_PIPELINES[model].kind}")
         return _PIPELINES[model]
 
 
@@ -114,7 +116,7 @@ class EventStage:
             vectors.update(zip(embed_rows, encoded))
             output.embedded["event"] = embed_texts
         for row_index, row in enumerate(events):
-            row["props"]["embedding"] = vectors[row_index].tolist()
+            row["props"]["embedding"] = vectors[row_index]
 
         result = resolver.resolve(mentions, embed_fn=self.embedder.encode)
         entity_rows = {}

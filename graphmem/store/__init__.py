@@ -45,6 +45,6 @@ def open_store(
         raise ConfigurationError("'database' applies to Bolt stores only")
     from graphmem.store.embedded import EmbeddedStore
 
-    return EmbeddedStore(Path(text), jvm_heap=settings.jvm_heap).open()
+    return EmbeddedStore(Path(text), jvm_heap=settings.jvm_heap, jvm_options=settings.jvm_options).open()
 
 

@@ -6,17 +6,34 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import numpy as np
 
 from graphmem.errors import ClosedError
 from graphmem.resources import query_names, query_text
 
-__all__ = ["GraphStore", "Statement", "chunked"]
+__all__ = ["GraphStore", "Statement", "chunked", "map_vectors"]
 
 logger = logging.getLogger(__name__)
 
 Statement = tuple[str, Mapping[str, Any]]
-"""A named query and its parameters, e.g. ``("write/merge_turns", {"rows": [...]})``."""
+"""A named query and its parameters, e.g. ``("write/merge_turns", {"rows": [...]})``.
+
+A parameter value anywhere in the structure may be a 1-D numpy array (an embedding):
+each backend hands it to its database in the cheapest exact form (see :func:`map_vectors`)
+and it reads back as a list of floats."""
+
+
+def map_vectors(value: Any, convert: Callable[[np.ndarray], Any]) -> Any:
+    """``value`` with every numpy array in it (in dicts, lists and tuples) replaced by ``convert(array)``."""
+    if isinstance(value, np.ndarray):
+        return convert(value)
+    if isinstance(value, dict):
+        return {key: map_vectors(item, convert) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [map_vectors(item, convert) for item in value]
+    return value
 
 
 def chunked(rows: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:

@@ -21,7 +21,7 @@ from neo4j import time as neo4j_time
 
 from graphmem.errors import ConfigurationError, StorageError, StoreUnavailableError
 from graphmem.settings import Settings
-from graphmem.store.base import GraphStore, Statement
+from graphmem.store.base import GraphStore, Statement, map_vectors
 
 __all__ = ["MIN_NEO4J_MAJOR", "BoltStore", "check_server_version", "to_json"]
 
@@ -241,7 +241,8 @@ class BoltStore(GraphStore):
     def read(self, name: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         self._ready()
         text = self.statement_text(name)
-        return self._session_call("execute_read", lambda tx: _rows(tx.run(text, dict(params or {}))), action=f"query {name}")
+        values = _plain_vectors(params)
+        return self._session_call("execute_read", lambda tx: _rows(tx.run(text, values)), action=f"query {name}")
 
     def write(self, statements: Sequence[Statement]) -> None:
         """Run ``statements`` in ONE managed write transaction: all or nothing.
@@ -254,7 +255,7 @@ class BoltStore(GraphStore):
         self._ready()
         if not statements:
             return
-        prepared = [(self.statement_text(name), dict(params)) for name, params in statements]
+        prepared = [(self.statement_text(name), _plain_vectors(params)) for name, params in statements]
         names = ", ".join(sorted({name for name, _ in statements}))
 
         def work(tx: Any) -> None:
@@ -274,7 +275,8 @@ class BoltStore(GraphStore):
     def write_returning(self, name: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         self._ready()
         text = self.statement_text(name)
-        return self._session_call("execute_write", lambda tx: _rows(tx.run(text, dict(params))), action=f"write {name}")
+        values = _plain_vectors(params)
+        return self._session_call("execute_write", lambda tx: _rows(tx.run(text, values)), action=f"write {name}")
 
     def run_cypher(self, text: str, params: Mapping[str, Any] | None = None, *, write: bool = False) -> list[dict[str, Any]]:
         """Run user Cypher; without ``write`` a statement that writes is refused and rolled back."""
@@ -348,6 +350,11 @@ class BoltStore(GraphStore):
         if isinstance(exc, OSError):
             return StoreUnavailableError(f"cannot reach {where}: {_one_line(exc)}")
         return StorageError(f"{action} failed in {self.describe()}: {type(exc).__name__}: {_one_line(exc)}")
+
+
+def _plain_vectors(params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``params`` with each numpy vector as a list of floats (what Bolt carries)."""
+    return map_vectors(dict(params or {}), lambda array: [float(x) for x in array.ravel()])
 
 
 class _ReadOnlyViolation(Exception):
