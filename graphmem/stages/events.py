@@ -118,7 +118,15 @@ class EventStage:
         for row_index, row in enumerate(events):
             row["props"]["embedding"] = vectors[row_index]
 
-        result = resolver.resolve(mentions, embed_fn=self.embedder.encode)
+        names: list[str] = []  # entity names embedded for near-duplicate merges (they count as embedding work)
+
+        def embed_names(texts: list[str]) -> np.ndarray:
+            names.extend(texts)
+            return self.embedder.encode(texts)
+
+        result = resolver.resolve(mentions, embed_fn=embed_names)
+        if names:
+            output.embedded["entity"] = names
         entity_rows = {}
         for record in [*(EntityRecord(normalise_name(s), s.strip(), "PERSON") for s in all_speakers if normalise_name(s)),
                        *result.entities]:
