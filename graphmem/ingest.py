@@ -147,7 +147,8 @@ class IngestPipeline:
                             if index_for is not None and cache_dir is not None else None)
 
     def run(self, records: Sequence[ConversationRecord], progress: Progress | None = None, report: IngestReport | None = None) -> IngestReport:
-        """Ingest ``records``; one transaction per conversation.
+        """Ingest ``records``: one transaction per conversation, then one placing the new
+        units in topics (see :meth:`ClusteringStage.place`).
 
         Conversations go one after the other: embedding keeps both cores busy, so work run
         beside it (tried: embedding the next conversation while writing this one) only
@@ -157,16 +158,34 @@ class IngestPipeline:
         started = time.perf_counter()
         total_turns = sum(r.turn_count for r in records)
         done = 0
+        fresh: dict[str, list[UnitBatch]] = {}
         for record in records:
             t0 = time.perf_counter()
             prepared = self._prepare(record)
             report.add_time("embed", time.perf_counter() - t0)
-            self._ingest_conversation(prepared, report)
+            for unit, batch in self._ingest_conversation(prepared, report).items():
+                fresh.setdefault(unit, []).append(batch)
             done += record.turn_count
             if progress:
                 progress("ingest", done, total_turns)
+        if self._clustering is not None:
+            self._place_in_topics(fresh, tuple(dict.fromkeys(s for r in records for s in r.speakers)), report)
         report.seconds += time.perf_counter() - started
         return report
+
+    def _place_in_topics(self, fresh: dict[str, list[UnitBatch]], speakers: tuple[str, ...], report: IngestReport) -> None:
+        """Topics for the units just committed (and any an interrupted ingest left), in one transaction."""
+        assert self._clustering is not None
+        t0 = time.perf_counter()
+        output = self._clustering.place({unit: UnitBatch.concat(batches) for unit, batches in fresh.items()}, speakers=speakers)
+        report.add_time("cluster", time.perf_counter() - t0)
+        for name, count in output.counts.items():
+            report.counts[name] = report.counts.get(name, 0) + count
+        if output.statements:
+            t0 = time.perf_counter()
+            self.store.write(output.statements)
+            self._clustering.commit()
+            report.add_time("write", time.perf_counter() - t0)
 
     # ------------------------------------------------------------------ stages
     def _prepare(self, record: ConversationRecord) -> "_Prepared":
@@ -185,7 +204,9 @@ class IngestPipeline:
         vectors = self.embedder.encode(texts) if new_turns else None
         return _Prepared(record, turns, session_ids, existing, new_turns, texts, vectors)
 
-    def _ingest_conversation(self, prepared: "_Prepared", report: IngestReport) -> None:
+    def _ingest_conversation(self, prepared: "_Prepared", report: IngestReport) -> dict[str, UnitBatch]:
+        """Write one conversation's new turns and all derived from them (not topics) in one
+        transaction; returns the new units by granularity."""
         record, turns, session_ids, existing = prepared.record, prepared.turns, prepared.session_ids, prepared.existing
         new_turns = prepared.new_turns
         ns = self.namespace
@@ -195,7 +216,7 @@ class IngestPipeline:
         report.turns_read += len(turns)
         if not new_turns:
             logger.info("conversation %r: all %d turns already stored", record.key, len(turns))
-            return
+            return {}
 
         texts, vectors = prepared.texts, prepared.vectors
         assert vectors is not None
@@ -223,7 +244,7 @@ class IngestPipeline:
                 parents=[None] * len(new_sessions))
         if self._clustering is not None:
             t0 = time.perf_counter()
-            stage_outputs.append(self._clustering.run(units, speakers=record.speakers))
+            stage_outputs.append(self._clustering.associate(units))
             report.add_time("cluster", time.perf_counter() - t0)
         for output in stage_outputs:
             for unit, texts in output.embedded.items():
@@ -277,6 +298,7 @@ class IngestPipeline:
                 new_vectors.update(output.vectors)
             self.on_committed(new_vectors)
             report.add_time("index", time.perf_counter() - t0)
+        return units
 
     def _existing_turn_ids(self, ids: list[str]) -> set[str]:
         found: set[str] = set()

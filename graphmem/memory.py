@@ -214,7 +214,10 @@ class Memory:
             service = self._service()
             pipeline = IngestPipeline(self._store, self._embedder, self._settings, self._namespace, on_committed=service.update,
                                       index_for=service.index, cache_dir=self._store.cache_dir(namespace_slug(self._namespace)))
-            pipeline.run(records, progress=progress, report=report)
+            try:
+                pipeline.run(records, progress=progress, report=report)
+            finally:
+                service.invalidate()  # topics are committed after the conversations' own updates
         return report
 
     def search(self, query: str, k: int = 10, unit: str = "turn", strategy: str = "auto", time_range: Any = None) -> list[Hit]:

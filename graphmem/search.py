@@ -18,7 +18,6 @@ hydrate the final hits.
 
 from __future__ import annotations
 
-import gc
 import logging
 import shutil
 import sys
@@ -38,6 +37,7 @@ from graphmem.retrieve.engine import STRATEGIES, DenseScorer, EngineConfig, Rank
 from graphmem.retrieve.lexical import LexicalIndex
 from graphmem.retrieve.loader import load_projection
 from graphmem.retrieve.projection import MemoryProjection
+from graphmem.runtime import freeze_loaded_objects
 from graphmem.settings import Settings
 from graphmem.store import GraphStore
 
@@ -65,24 +65,6 @@ PERSISTED_LEXICAL = ("turn", "episode")
 
 _CONTROLLER: Any = None
 _CONTROLLER_LOCK = threading.Lock()
-_FROZEN = False
-
-
-def _freeze_startup_objects() -> None:
-    """Move the objects alive now (mostly the modules of torch, transformers, the JVM
-    bridge: ~440k objects) out of the cyclic garbage collector's reach, once per process.
-
-    Every full collection otherwise rescans them: measured here, 0.36 s, which showed up
-    as a 400 ms query every few hundred queries. Objects frozen this way are long-lived
-    by nature (imported modules, the loaded model); caches built later stay collectable.
-    """
-    global _FROZEN
-    with _CONTROLLER_LOCK:
-        if not _FROZEN:
-            gc.collect()
-            gc.freeze()
-            _FROZEN = True
-            logger.debug("froze %d start-up objects out of the garbage collector's scans", gc.get_freeze_count())
 
 
 @contextmanager
@@ -203,14 +185,14 @@ class SearchService:
     def use_engine(self, engine: RetrievalEngine) -> None:
         """Serve queries from ``engine`` (built elsewhere, e.g. by a benchmark from generated
         arrays) until the next :meth:`update` marks the caches stale."""
-        _freeze_startup_objects()
+        freeze_loaded_objects("retrieval start-up")
         with self._lock:
             self._engine = engine
             self._stale = False
 
     def _build_engine(self) -> RetrievalEngine:
         self.embedder.dimension  # loads the model, so that its objects are frozen with the rest
-        _freeze_startup_objects()
+        freeze_loaded_objects("retrieval start-up")
         started = time.perf_counter()
         projection, state = load_projection(self.store, self.namespace, self._directory)
         t_projection = time.perf_counter() - started

@@ -95,7 +95,8 @@ def test_reingest_whole_and_overlapping_parts_adds_nothing(memory_factory, tmp_p
 # ---------------------------------------------------------------------------- crash safety
 @pytest.fixture(scope="module")
 def crash_input(tmp_path_factory):
-    """Two conversations (two transactions) and the counts of an uninterrupted ingest."""
+    """Two conversations (two transactions, then one placing their units in topics), the
+    statements run before each commit, and the counts of an uninterrupted ingest."""
     directory = tmp_path_factory.mktemp("crash")
     source = directory / "two.json"
     source.write_text(json.dumps([GARDEN, HIKE], ensure_ascii=False), encoding="utf-8")
@@ -123,7 +124,7 @@ def crash_input(tmp_path_factory):
             cls.command, ClusteringStage.commit = original_command, original_commit
         reference = graph_counts(memory)
         assert memory.check().ok
-    assert len(per_conversation) == 2
+    assert len(per_conversation) == 3  # GARDEN, HIKE, topics
     return source, reference, per_conversation
 
 
@@ -160,23 +161,33 @@ def assert_recovers(store: Path, source: Path, reference: dict[str, int], settin
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("where", ["inside the 2nd transaction", "after the 1st commit", "on a timer"])
+@pytest.mark.parametrize("where", ["inside the 2nd transaction", "after the 1st commit", "before the topics commit",
+                                   "inside the topics transaction", "on a timer"])
 def test_sigkill_then_reopen_check_search_and_complete(crash_input, tmp_path, where):
-    """SIGKILL an ingest of two conversations (two transactions): inside the second one
-    (after half its statements ran), right after the first commit (before the caches were
-    updated), and from outside at a random moment. The store reopens, passes check, answers,
-    and re-ingesting the same input ends in exactly the counts of an uninterrupted run."""
+    """SIGKILL an ingest of two conversations (two transactions, then the topics one): inside
+    the second (after half its statements ran), right after the first commit (before the
+    caches were updated), after both conversations committed but before their topics were,
+    inside the topics transaction, and from outside at a random moment. The store reopens,
+    passes check, answers, and re-ingesting the same input ends in exactly the counts of an
+    uninterrupted run (units an interrupted ingest left without topics are placed then)."""
     source, reference, per_conversation = crash_input
     store = tmp_path / "store"
     if where == "on a timer":
         code = run_driver(store, source, "run", kill_after=random.uniform(0.2, 2.5))
         assert code in (-signal.SIGKILL, 0)
     else:
-        mode = (f"statement:{per_conversation[0] + (per_conversation[1] - per_conversation[0]) // 2}"
-                if where == "inside the 2nd transaction" else "after-commit:1")
+        first, second, topics = per_conversation
+        mode = {"inside the 2nd transaction": f"statement:{first + (second - first) // 2}",
+                "after the 1st commit": "after-commit:1",
+                "before the topics commit": "after-commit:2",
+                "inside the topics transaction": f"statement:{second + max(1, (topics - second) // 2)}"}[where]
         assert run_driver(store, source, mode) == -signal.SIGKILL
         with Memory.open(store, "crash", settings=settings_for(tmp_path)) as memory:
-            assert memory.stats()["nodes"].get("Turn") == 10  # the first conversation, whole; nothing of the second
+            stats = memory.stats()
+            if where in ("inside the 2nd transaction", "after the 1st commit"):
+                assert stats["nodes"].get("Turn") == 10  # the first conversation, whole; nothing of the second
+            else:
+                assert stats["nodes"].get("Turn") == 15 and not stats["nodes"].get("Topic")  # both; no topics yet
     assert_recovers(store, source, reference, settings_for(tmp_path))
 
 

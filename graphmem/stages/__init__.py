@@ -50,6 +50,13 @@ class UnitBatch:
     texts: list[str]
     parents: list[str | None]
 
+    @staticmethod
+    def concat(batches: "list[UnitBatch]") -> "UnitBatch":
+        """One batch holding ``batches`` in order."""
+        return UnitBatch(ids=[i for b in batches for i in b.ids], vectors=np.concatenate([b.vectors for b in batches]),
+                         sessions=[x for b in batches for x in b.sessions], texts=[x for b in batches for x in b.texts],
+                         parents=[x for b in batches for x in b.parents])
+
 
 @dataclass
 class StageOutput:

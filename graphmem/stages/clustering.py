@@ -167,6 +167,7 @@ class ClusteringStage:
     def _topics(self, unit: str, batch: UnitBatch, output: StageOutput, force: bool = False,
                 speakers: tuple[str, ...] = ()) -> np.ndarray | None:
         """Assign the batch to the granularity's topics (refitting when needed); returns memberships."""
+        self._remember(unit, batch)  # stored now or in this transaction: a refit takes them from memory
         loaded = None if force else self._load_model(unit)
         refit = loaded is None or loaded[0].needs_refit(batch.vectors)
         if not refit:
@@ -206,27 +207,70 @@ class ClusteringStage:
             logger.info("%s topics (re)fitted on %d units: %d topics", unit, len(ids), model.n_topics_)
             output.counts[f"topics_{unit}"] = model.n_topics_
         self._pending[unit] = (model, topic_ids)
-        self._remember(unit, batch)
         output.statements.extend((f"write/merge_in_topic_{unit}", {"rows": [
             {"unit_id": u, "topic_id": t, "p": float(p)} for u, t, p in chunk]}) for chunk in chunked(rows, self.batch_size))
         return memberships
 
     # ------------------------------------------------------------------ entry points
-    def run(self, batches: dict[str, UnitBatch], speakers: tuple[str, ...] = (), force_refit: bool = False) -> StageOutput:
-        """Plan the clustering writes for the new units in ``batches`` (by granularity)."""
+    def associate(self, batches: dict[str, UnitBatch]) -> StageOutput:
+        """Plan the ASSOCIATED links of a conversation's new units (its own transaction)."""
         output = StageOutput()
-        self._pending: dict[str, tuple[TopicModel, list[str]]] = {}
         links = self._associations(batches)
         for (src_unit, dst_unit), group in _group_links(links).items():
             output.statements.extend((f"write/create_associated_{src_unit}_{dst_unit}", {"rows": list(chunk)})
                                      for chunk in chunked(group, self.batch_size))
         output.counts["associations"] = len(links)
+        return output
+
+    def _unplaced(self, unit: str, fresh: UnitBatch | None) -> UnitBatch | None:
+        """The granularity's stored units that belong to no topic yet, in conversation order.
+
+        Normally exactly the units the ingest just committed (vectors, texts and parents
+        come from ``fresh``); after a crash between a conversation's commit and the topics
+        commit, also the ones that crash left unplaced (read from the store)."""
+        params = {"namespace": self.namespace}
+        ids = [r["id"] for r in self.store.read(f"read/unplaced_{unit}", params)]
+        if not ids:
+            return None
+        local = {node: i for i, node in enumerate(fresh.ids)} if fresh is not None else {}
+        rows: dict[str, tuple[np.ndarray, str, str | None, int]] = {}
+        for node in ids:
+            if node in local:
+                i = local[node]
+                assert fresh is not None
+                rows[node] = (fresh.vectors[i], fresh.texts[i], fresh.parents[i], fresh.sessions[i])
+        missing = [node for node in ids if node not in rows]
+        for batch in chunked(missing, self.batch_size):
+            for row in self.store.read(f"read/topic_units_by_id_{unit}", {**params, "ids": list(batch)}):
+                parent = row.get("parent")
+                if unit == "episode":  # an episode's parent is its session, named by content
+                    parent = node_id(self.namespace, "session", row["conversation_id"], row["session_key"])
+                rows[row["id"]] = (np.asarray(row["embedding"], dtype=np.float32), row.get("text") or "", parent,
+                                   int(row.get("session") or 0))
+        if missing:
+            logger.info("%s topics: %d units left without a topic (an interrupted ingest) are placed now", unit, len(missing))
+        ids = [node for node in ids if node in rows]
+        return UnitBatch(ids=ids, vectors=np.stack([rows[n][0] for n in ids]), texts=[rows[n][1] for n in ids],
+                         parents=[rows[n][2] for n in ids], sessions=[rows[n][3] for n in ids])
+
+    def place(self, fresh: dict[str, UnitBatch], speakers: tuple[str, ...] = ()) -> StageOutput:
+        """Plan topics for every unit without one: the units of the conversations an ingest
+        just committed (``fresh``, by granularity) and any an interrupted ingest left.
+
+        Per granularity the stored model takes them when they fit it, or the granularity is
+        refitted on all its units; the Topic hierarchy (WITHIN) is linked from their
+        memberships. Written in one transaction after the conversations' own, so a
+        multi-conversation ingest fits each granularity once, not once per conversation."""
+        output = StageOutput()
+        self._pending = {}
+        batches: dict[str, UnitBatch] = {}
         memberships: dict[str, tuple[np.ndarray, list[str]]] = {}
         for unit in TOPIC_UNITS:
-            batch = batches.get(unit)
-            if batch is None or not batch.ids:
+            batch = self._unplaced(unit, fresh.get(unit))
+            if batch is None:
                 continue
-            m = self._topics(unit, batch, output, force=force_refit, speakers=speakers)
+            batches[unit] = batch
+            m = self._topics(unit, batch, output, speakers=speakers)
             if m is not None:
                 memberships[unit] = (m, self._pending[unit][1])
         within = []
