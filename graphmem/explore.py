@@ -75,27 +75,70 @@ def episode_graph(store: GraphStore, namespace: str, episode_id: str) -> nx.Mult
 def explanation_graph(explanation: Mapping[str, Any], hit_id: str, hit_label: str = "hit") -> nx.MultiDiGraph:
     """The path(s) behind a hit, from its explanation: seeds, edges and the contributing strategies.
 
-    Understands explanation entries shaped like ``{"seeds": [...], "edges": [{"source", "target",
-    "type", ...}], "<strategy>": {...}}``; unknown entries are ignored.
+    Understands explanation entries shaped like ``{"seeds": [{"id", "kind", "label", "weight"}],
+    "edges": [{"source", "target", "type", "source_kind", "source_label", "amount" | "weight",
+    ...}], "via": {"node_id", "unit", "label"}, "<strategy>": {...}}`` at any depth; unknown
+    entries are ignored.
+
+    Nodes carry ``kind`` (their own: entity, event, turn, episode, session; ``"hit"`` for the
+    hit), ``label`` (short), ``text`` (the full label), and ``seed=True`` with ``seed_weight``
+    when the retrieval seeded from them (the hit itself may be a seed). Edges carry ``type``
+    and, when the explanation gives one, a numeric ``weight`` (the activation it carried).
     """
     graph = nx.MultiDiGraph(kind="explanation", root=hit_id)
-    graph.add_node(hit_id, kind="hit", label=hit_label)
+    graph.add_node(hit_id, kind="hit", label=hit_label, text=hit_label, seed=False)
+    named: list[bool] = []
+
+    def add_node(node: str, kind: str | None, label: str | None) -> None:
+        if node not in graph:
+            text = label or node
+            graph.add_node(node, kind=kind or node.split(":", 1)[0] or "node", label=short(text, 40), text=text, seed=False)
+        elif node == hit_id and label and not named:  # the explanation's label ("turn S3:6") reads better
+            graph.nodes[node].update(label=short(label, 40), text=label)
+            named.append(True)
+
+    def number(value: Any) -> float | None:
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+    seen_edges: set[tuple[str, str, str]] = set()
+
+    def add_edge(source: str, target: str, type_: str, weight: float | None) -> None:
+        if (source, target, type_) in seen_edges or source == target:
+            return
+        seen_edges.add((source, target, type_))
+        attrs: dict[str, Any] = {"type": type_}
+        if weight is not None:  # never None: layouts read "weight" and a None becomes NaN
+            attrs["weight"] = weight
+        graph.add_edge(source, target, **attrs)
 
     def walk(value: Any) -> None:
         if isinstance(value, Mapping):
+            via = value.get("via")
+            if isinstance(via, Mapping) and via.get("node_id") and via["node_id"] != hit_id:
+                add_node(via["node_id"], via.get("unit"), via.get("label"))
+                add_edge(via["node_id"], hit_id, "via", None)
             for edge in value.get("edges", []) or []:
                 if isinstance(edge, Mapping) and edge.get("source") and edge.get("target"):
                     for end in ("source", "target"):
-                        node = edge[end]
-                        if node not in graph:
-                            graph.add_node(node, kind=edge.get(f"{end}_kind", "node"), label=short(edge.get(f"{end}_label") or node, 24))
-                    graph.add_edge(edge["source"], edge["target"], type=edge.get("type", "edge"), weight=edge.get("weight"))
+                        add_node(edge[end], edge.get(f"{end}_kind"), edge.get(f"{end}_label"))
+                    weight = number(edge.get("weight"))
+                    add_edge(edge["source"], edge["target"], str(edge.get("type") or "edge"),
+                             weight if weight is not None else number(edge.get("amount")))
             for seed in value.get("seeds", []) or []:
                 seed_id = seed.get("id") if isinstance(seed, Mapping) else seed
-                if seed_id and seed_id not in graph:
-                    graph.add_node(seed_id, kind="seed", label=short((seed.get("label") if isinstance(seed, Mapping) else None) or seed_id, 24))
-            for inner in value.values():
-                if isinstance(inner, (Mapping, list)):
+                if not seed_id:
+                    continue
+                if isinstance(seed, Mapping):
+                    add_node(seed_id, seed.get("kind"), seed.get("label"))
+                    weight = number(seed.get("weight"))
+                else:
+                    add_node(seed_id, None, None)
+                    weight = None
+                graph.nodes[seed_id]["seed"] = True
+                if weight is not None:
+                    graph.nodes[seed_id]["seed_weight"] = weight
+            for key, inner in value.items():
+                if key != "via" and isinstance(inner, (Mapping, list)):
                     walk(inner)
         elif isinstance(value, list):
             for inner in value:

@@ -343,7 +343,9 @@ class Memory:
             return explore.entity_graph(self._store, self._namespace, entity, limit)
         if episode is not None:
             return explore.episode_graph(self._store, self._namespace, episode)
-        return explore.explanation_graph(hit.explanation, hit.node_id, hit.source_id or hit.unit)  # type: ignore[union-attr]
+        key = hit.source_id or (hit.session_key if hit.unit == "session" else None)  # type: ignore[union-attr]
+        return explore.explanation_graph(hit.explanation, hit.node_id,  # type: ignore[union-attr]
+                                         f"{hit.unit} {key}" if key else hit.unit)  # type: ignore[union-attr]
 
     def forget(
         self,

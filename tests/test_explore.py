@@ -59,3 +59,45 @@ def test_plots_render(memory, tmp_path):
     assert [t.get_text() for t in timeline_ax.get_yticklabels()] == ["Priya", "Tom"]
     legend = figures["topics"].axes[0].get_legend()
     assert legend is not None and len(legend.get_texts()) >= 1
+
+
+def test_explanation_graph_keeps_seed_kinds_and_numeric_weights(memory):
+    hit = memory.search("Which animal did Tom take camping in Wales?", k=3, strategy="activation")[0]
+    graph = memory.to_networkx(hit=hit)
+    why = hit.explanation["activation"]
+    assert graph.graph["root"] == hit.node_id and graph.nodes[hit.node_id]["kind"] == "hit"
+    for seed in why["seeds"]:
+        assert graph.nodes[seed["id"]]["seed"] is True
+        if seed["id"] != hit.node_id:
+            assert graph.nodes[seed["id"]]["kind"] == seed["kind"]
+    assert {(e["source"], e["target"]) for e in why["edges"]} <= set(graph.edges())
+    for _, _, data in graph.edges(data=True):  # a None weight turns every layout position into NaN
+        assert "weight" not in data or isinstance(data["weight"], float)
+
+
+def test_explanation_plot_draws_the_path(memory, tmp_path):
+    import math
+
+    from matplotlib.collections import PathCollection
+    from matplotlib.patches import FancyArrowPatch
+
+    hit = memory.search("Which animal did Tom take camping in Wales?", k=3, strategy="activation")[0]
+    graph = memory.to_networkx(hit=hit)
+    assert graph.number_of_nodes() > 1 and graph.number_of_edges() > 0
+    figure = plots.plot_explanation(memory, hit)
+    bars, ax = figure.axes[:2]
+    assert [t.get_text() for t in bars.get_yticklabels()] == list(hit.explanation["contributions"])
+    # nodes: one finite point per graph node, inside the visible area
+    points = [xy for c in ax.collections if isinstance(c, PathCollection) for xy in c.get_offsets().tolist()]
+    assert len(points) == graph.number_of_nodes()
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    for x, y in points:
+        assert math.isfinite(x) and math.isfinite(y) and x0 <= x <= x1 and y0 <= y <= y1
+    # edges: an arrow per linked node pair, all into the hit here
+    arrows = [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
+    assert len(arrows) == len(set(graph.edges())) > 0
+    texts = " | ".join(t.get_text() for t in ax.texts)
+    assert "HIT: turn S3:6" in texts and "entity Tom" in texts and "FROM" in texts
+    path = tmp_path / "why.png"
+    figure.savefig(path, dpi=60)
+    assert path.stat().st_size > 5000
