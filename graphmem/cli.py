@@ -472,14 +472,17 @@ def _kv_table(title: str, data: dict[str, Any]) -> Table:
 @bench_app.command("ingest")
 def bench_ingest_cmd(
     path: Path = typer.Argument(..., help="Input to ingest (any supported format)."),
+    runs: int = typer.Option(3, "--runs", min=1, help="Cold runs (fresh processes); the median-ratio run is shown."),
     as_json: bool = JsonOpt,
 ) -> None:
-    """Ingest PATH into a fresh store and compare with embedding the same texts alone."""
+    """Ingest PATH into a fresh store and compare with embedding the same texts alone (one
+    call, the model loaded beforehand), in RUNS cold processes; prints the median run."""
     with _errors():
-        from graphmem.bench.ingest import bench_ingest
+        from graphmem.bench.ingest import bench_ingest_runs
 
-        err.print(f"ingesting {path} into a fresh temporary store, then embedding the same texts alone ...")
-        result = bench_ingest(path, Settings.from_env())
+        err.print(f"{runs} run(s): ingesting {path} into a fresh temporary store, then embedding the same texts alone ...")
+        result = bench_ingest_runs(path, Settings.from_env(), runs, on_run=lambda n, r: err.print(
+            f"  run {n}/{runs}: ingest {r['ingest_seconds']} s, embed alone {r['embed_alone_seconds']} s, ratio {r['ratio']}"))
         _json(result) if as_json else out.print(_kv_table(f"bench ingest {path.name}", result))
 
 

@@ -185,6 +185,18 @@ class VectorIndex:
             labels, distances = self._index.knn_query(np.asarray(vector, dtype=np.float32).reshape(1, -1), k=k)
         return [(self._ids[int(label)], float(1.0 - dist)) for label, dist in zip(labels[0], distances[0])]
 
+    def query_many(self, vectors: np.ndarray, k: int) -> list[list[tuple[str, float]]]:
+        """:meth:`query` for each row of ``vectors`` in one call (hnswlib searches them in parallel)."""
+        matrix = np.asarray(vectors, dtype=np.float32).reshape(-1, self.dimension)
+        with self._lock:
+            if self._index is None or not self._ids or not len(matrix):
+                return [[] for _ in range(len(matrix))]
+            k = min(k, len(self._ids))
+            self._index.set_ef(max(self.ef, k))
+            labels, distances = self._index.knn_query(matrix, k=k)
+        return [[(self._ids[int(label)], float(1.0 - dist)) for label, dist in zip(row_labels, row_distances)]
+                for row_labels, row_distances in zip(labels, distances)]
+
     def vectors(self, ids: Sequence[str]) -> np.ndarray:
         """The stored vectors of ``ids`` (all must be indexed)."""
         with self._lock:

@@ -94,3 +94,21 @@ def test_default_store_from_environment(tmp_path, monkeypatch):
     result = invoke("stats", "--json")
     assert result.exit_code == 0
     assert json.loads(result.stdout)["store"] == f"embedded:{tmp_path / 'env-store'}"
+
+
+@pytest.mark.slow
+def test_bench_ingest_reports_every_cold_run(tmp_path):
+    """The figures of `graphmem bench ingest` hang together (no timing is asserted): the
+    texts it embedded alone are the ones the ingest embedded, and each run is listed."""
+    source = write_native(tmp_path)
+    result = invoke("bench", "ingest", str(source), "--runs", "2", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    # events whose text is the whole turn reuse its vector, so fewer events than turns are embedded
+    assert data["units_embedded"]["turn"] == 10 and data["units_embedded"]["event"] >= 1
+    assert data["texts_embedded"] == sum(data["units_embedded"].values())
+    assert len(data["runs"]) == 2 and data["ratio_median"] in [r["ratio"] for r in data["runs"]]
+    for run in data["runs"]:  # the ratio of the unrounded seconds, shown to 2 decimals
+        ingest, alone = run["ingest_seconds"], run["embed_alone_seconds"]
+        assert (ingest - 0.005) / (alone + 0.005) <= run["ratio"] <= (ingest + 0.005) / (alone - 0.005)
+    assert data["turns"] == 10 and data["peak_rss_mb"] > 0

@@ -181,3 +181,33 @@ def test_every_backend_resolves_the_same_query_names():
         resolvable[store.kind] = set(texts)
         assert store.schema_statements() == sorted(n for n in generic if n.startswith("schema/"))
     assert resolvable["embedded"] == resolvable["bolt"]
+
+
+def test_embedded_rows_and_vectors_cross_unchanged(tmp_path):
+    """Batched rows cross into the JVM as one JSON text and vectors as float[]: every value
+    must come back exactly as given, and rows JSON cannot carry take the per-value path."""
+    import numpy as np
+
+    vector = np.random.default_rng(0).standard_normal(384).astype(np.float32)
+    texts = ["emoji 🎉 and RTL שלום", "zero\u200bwidth", "quotes ' \" ` {braces} '}) DETACH DELETE n //", "", "line\nbreak\ttab"]
+    rows = [{"id": f"cross-{i}", "session_id": "none", "props": {
+        "namespace": "cross", "text": text, "seq": 2**40 + i, "index": i, "p": 1.0, "small": 1e-7, "flag": i % 2 == 0,
+        "nothing": None, "terms": ["a", "b"], "embedding": vector}} for i, text in enumerate(texts)]
+    # a numpy scalar keeps this batch off the JSON path; it must store the same values
+    fallback = [{"id": "cross-fallback", "session_id": "none", "props": {
+        "namespace": "cross", "text": texts[0], "seq": np.int64(7), "p": np.float64(0.5), "embedding": vector}}]
+    store = EmbeddedStore(tmp_path / "store").open()
+    try:
+        store.write([("write/merge_turns", {"rows": rows}), ("write/merge_turns", {"rows": fallback})])
+        got = {r["id"]: r for r in store.run_cypher(
+            "MATCH (t:Turn) WHERE t.namespace = 'cross' RETURN t.id AS id, t.text AS text, t.seq AS seq, t.index AS index, "
+            "t.p AS p, t.small AS small, t.flag AS flag, t.nothing AS nothing, t.terms AS terms, t.embedding AS embedding")}
+    finally:
+        store.close()
+    for i, text in enumerate(texts):
+        row = got[f"cross-{i}"]
+        assert (row["text"], row["seq"], row["index"], row["p"], row["small"], row["flag"], row["nothing"], row["terms"]) == (
+            text, 2**40 + i, i, 1.0, 1e-7, i % 2 == 0, None, ["a", "b"])
+        assert np.array_equal(np.asarray(row["embedding"], dtype=np.float32), vector)
+    assert (got["cross-fallback"]["seq"], got["cross-fallback"]["p"]) == (7, 0.5)
+    assert np.array_equal(np.asarray(got["cross-fallback"]["embedding"], dtype=np.float32), vector)

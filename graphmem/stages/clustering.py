@@ -86,20 +86,21 @@ class ClusteringStage:
             cand_ids: list[list[str]] = []
             cand_scores: list[list[float]] = []
             cand_grans: list[list[str]] = []
+            stored = {dst_unit: self.index_for(dst_unit).query_many(src.vectors, top_n) for dst_unit in ASSOCIATED_UNITS}
+            # units of the batch itself are candidates when they come from an earlier session
+            within = {dst_unit: (np.asarray(dst.sessions), dst.vectors, dst.ids)
+                      for dst_unit in ASSOCIATED_UNITS if (dst := batches.get(dst_unit)) is not None and dst.ids}
             for i, vector in enumerate(src.vectors):
                 found: list[tuple[float, str, str]] = []
                 for dst_unit in ASSOCIATED_UNITS:
-                    index = self.index_for(dst_unit)
-                    if len(index):
-                        found.extend((score, node, dst_unit) for node, score in index.query(vector, top_n))
-                    dst = batches.get(dst_unit)
-                    if dst is not None and dst.ids:
-                        earlier = np.array([s < src.sessions[i] for s in dst.sessions])
-                        if earlier.any():
-                            sims = dst.vectors[earlier] @ vector
-                            ids = [d for d, keep in zip(dst.ids, earlier) if keep]
+                    found.extend((score, node, dst_unit) for node, score in stored[dst_unit][i])
+                    if dst_unit in within:
+                        dst_sessions, dst_vectors, dst_ids = within[dst_unit]
+                        keep = np.flatnonzero(dst_sessions < src.sessions[i])
+                        if keep.size:
+                            sims = dst_vectors[keep] @ vector
                             best = np.argsort(-sims, kind="stable")[:top_n]
-                            found.extend((float(sims[j]), ids[j], dst_unit) for j in best)
+                            found.extend((float(sims[j]), dst_ids[keep[j]], dst_unit) for j in best)
                 found.sort(key=lambda item: (-item[0], item[1]))
                 found = found[:top_n]
                 cand_ids.append([node for _, node, _ in found])
