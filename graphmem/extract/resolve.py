@@ -5,8 +5,9 @@ key (:func:`normalise_name`) is already known resolves to it. Otherwise, in orde
 
 1. **nickname** - a person's short form: a known person's first name ("Caroline" for
    "Caroline Smith"), a prefix of three or more letters of exactly one known first name
-   ("Mel" for "Melanie"), or a common English nickname of exactly one known first name
-   ("Bob" for "Robert"). Ambiguous forms ("Sam" with both Samantha and Samuel known) are
+   ("Mel" for "Melanie"), a common English nickname of exactly one known first name
+   ("Bob" for "Robert"), another short form of the same name ("Tommy" for "Tom", both
+   Thomas), or a pet form built on it ("Jonny" for "Jon"). Ambiguous forms ("Sam" with both Samantha and Samuel known) are
    not merged. Applies to ``PERSON`` and ``MISC`` mentions.
 2. **normalised** - the same name once accents, spaces and hyphens are ignored
    ("Sao Paulo" / "São Paulo", "self care" / "self-care"), within the same label group.
@@ -59,6 +60,9 @@ logger = logging.getLogger(__name__)
 
 #: Why an alias was merged into its canonical entity.
 ALIAS_REASONS = ("nickname", "normalised", "embedding", "plural")
+
+# endings that make a pet form of a first name: Tom -> Tommy, Jon -> Jonny, Ann -> Annie, Mike -> Mikey
+_DIMINUTIVE_ENDINGS = frozenset({"y", "ie", "ey", "my", "mie", "ny", "nie", "sy", "sie", "ty", "ky", "dy", "die", "by", "bie", "ly", "lie"})
 
 EmbedFn = Callable[[list[str]], np.ndarray]
 
@@ -438,8 +442,16 @@ class EntityResolver:
             for first, persons in self._first_names.items():
                 if first.startswith(key) and first != key:
                     owners |= persons
-        for full in gz.NICKNAMES.get(key, ()):
+        stands_for = gz.NICKNAMES.get(key, frozenset())
+        for full in stands_for:
             owners |= self._first_names.get(full, set())
+        for first, persons in self._first_names.items():
+            if first == key:
+                continue
+            if stands_for & gz.NICKNAMES.get(first, frozenset()):  # "Tommy" for "Tom": short forms of one name
+                owners |= persons
+            elif len(first) >= 3 and key.startswith(first) and key[len(first):] in _DIMINUTIVE_ENDINGS:
+                owners |= persons  # "Jonny" for "Jon", "Mikey" for "Mike"
         owners = {self._follow(self._canonical.get(o, o)) for o in owners}
         owners.discard(key)
         if len(owners) == 1:

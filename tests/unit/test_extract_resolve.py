@@ -82,6 +82,19 @@ def test_first_name_and_dictionary_nicknames() -> None:
     assert {a.reason for a in result.aliases} == {"nickname"}
 
 
+def test_other_short_forms_and_pet_forms_of_a_speaker() -> None:
+    resolver = EntityResolver(speakers=["Tom", "Jon", "Priya"])
+    result = resolver.resolve([m("Tommy", "PERSON"), m("Jonny", "PERSON"), m("Priya", "PERSON"), m("Tomás", "PERSON")])
+    assert [r.key for r in result.resolutions[:3]] == ["tom", "jon", "priya"]
+    assert {(a.alias_key, a.canonical_key, a.reason) for a in result.aliases} >= {("tommy", "tom", "nickname"),
+                                                                                  ("jonny", "jon", "nickname")}
+    # a longer name that merely starts with a speaker's name is someone else
+    assert result.resolutions[3].key != "tom"
+    pets = EntityResolver(speakers=["Mike", "Ann"])
+    assert [r.key for r in pets.resolve([m("Mikey", "PERSON"), m("Annie", "PERSON"), m("Anna", "PERSON")]).resolutions] == [
+        "mike", "ann", "anna"]
+
+
 def test_ambiguous_nickname_is_not_merged() -> None:
     resolver = EntityResolver(speakers=["Samantha", "Samuel"])
     [res] = resolver.resolve([m("Sam", "PERSON")]).resolutions
