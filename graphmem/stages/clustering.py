@@ -250,7 +250,9 @@ class ClusteringStage:
                                    int(row.get("session") or 0))
         if missing:
             logger.info("%s topics: %d units left without a topic (an interrupted ingest) are placed now", unit, len(missing))
-        ids = [node for node in ids if node in rows]
+        ids = [node for node in ids if node in rows]  # one forgotten meanwhile is not read back
+        if not ids:
+            return None
         return UnitBatch(ids=ids, vectors=np.stack([rows[n][0] for n in ids]), texts=[rows[n][1] for n in ids],
                          parents=[rows[n][2] for n in ids], sessions=[rows[n][3] for n in ids])
 
