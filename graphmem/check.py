@@ -107,6 +107,9 @@ class IntegrityReport:
         problems: problem name -> offending ids (empty when the graph is sound).
         indexes: unit -> :class:`IndexCheck`.
         counts: node counts per label of the namespace.
+        unplaced: per granularity, units in no topic yet: not a problem, the state an
+            ingest interrupted between its conversations' commits and its topics commit
+            leaves; the next ingest (or ``recluster``) places them.
     """
 
     namespace: str
@@ -114,6 +117,7 @@ class IntegrityReport:
     problems: dict[str, list[str]] = field(default_factory=dict)
     indexes: dict[str, IndexCheck] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    unplaced: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -134,11 +138,15 @@ class IntegrityReport:
             "problems": {name: {"count": len(ids), "sample": ids[:10]} for name, ids in self.problems.items()},
             "indexes": {unit: state.to_dict() for unit, state in self.indexes.items()},
             "counts": dict(self.counts),
+            "unplaced": dict(self.unplaced),
         }
 
     def summary(self) -> str:
         """One line: clean or what is wrong."""
         rebuilt = f"; rebuilt the {', '.join(self.rebuilt)} index(es)" if self.rebuilt else ""
+        if self.unplaced:
+            rebuilt += (f"; {sum(self.unplaced.values())} units in no topic yet (an interrupted ingest; "
+                        "the next ingest or recluster places them)")
         if self.ok:
             return f"namespace {self.namespace!r}: clean{rebuilt}"
         found = ", ".join(f"{len(ids)} {name.replace('_', ' ')}" for name, ids in self.problems.items())
@@ -254,6 +262,10 @@ def check_integrity(store: GraphStore, namespace: str, settings: Settings) -> In
     params = {"namespace": namespace}
     report.counts = {str(r["label"]): int(r["count"]) for r in store.read("read/count_nodes", params)}
     report.problems = _graph_problems(store, namespace)
+    for unit in INDEX_QUERIES:
+        waiting = len(store.read(f"read/unplaced_{unit}", params))
+        if waiting:
+            report.unplaced[unit] = waiting
 
     directory = store.cache_dir(namespace_slug(namespace))
     stored = {unit: _stored_units(store, query, namespace) for unit, query in INDEX_QUERIES.items()}

@@ -156,7 +156,8 @@ def assert_recovers(store: Path, source: Path, reference: dict[str, int], settin
         assert turns_before in (0, 10, 15)  # whole conversations only: 0, GARDEN, or both
         memory.ingest(source)
         assert graph_counts(memory) == reference
-        assert memory.check().ok
+        after = memory.check()
+        assert after.ok and not after.unplaced
         assert memory.search("Which island did Leo book a ferry to?", k=1)[0].source_id == "H2:1"
 
 
@@ -188,6 +189,8 @@ def test_sigkill_then_reopen_check_search_and_complete(crash_input, tmp_path, wh
                 assert stats["nodes"].get("Turn") == 10  # the first conversation, whole; nothing of the second
             else:
                 assert stats["nodes"].get("Turn") == 15 and not stats["nodes"].get("Topic")  # both; no topics yet
+                report = memory.check()
+                assert report.ok and report.unplaced.get("turn") == 15 and "in no topic yet" in report.summary()
     assert_recovers(store, source, reference, settings_for(tmp_path))
 
 
