@@ -123,6 +123,14 @@ _PAST_CUES = re.compile(
     re.IGNORECASE,
 )
 
+# right before a date, a present tense that schedules it: "the race is on April 14th",
+# "off until June", "due by May 3" (the next such date, not the last one)
+_SCHEDULED_BEFORE = re.compile(
+    r"(?:\b(?:is|are|it'?s|starts?|begins?|opens?|closes?|ends?|runs?|due)\s+(?:on|in|from)?|"
+    r"\b(?:until|till|by))\s*(?:the\s+)?$",
+    re.IGNORECASE,
+)
+
 _TRIGGER = re.compile(
     r"\d|\b(?:today|tonight|yesterday|tomorrow|nights?|mornings?|afternoons?|evenings?|"
     r"weekends?|weeks?|months?|years?|ago|days?|hours?|minutes?|mon|monday|tues?|tuesday|"
@@ -422,7 +430,7 @@ def _month_number(m: re.Match[str]) -> int:
 def _year_for_month(ctx: _Context, month: int, day: int | None, position: int) -> int:
     """The year of the most recent (or, in future context, next) occurrence of a month/day."""
     a = ctx.anchor
-    if _is_future(ctx, position):
+    if _SCHEDULED_BEFORE.search(ctx.text[max(0, position - 30):position]) or _is_future(ctx, position):
         if (month, day or 1) < (a.month, a.day if day else 1):
             return a.year + 1
         return a.year
@@ -477,7 +485,7 @@ def _r_relative_month_name(m: re.Match[str], ctx: _Context) -> Range:
 
 def _r_month_name(m: re.Match[str], ctx: _Context) -> Range:
     month = _month_number(m)
-    year = _year_for_month(ctx, month, None, m.start())
+    year = _year_for_month(ctx, month, None, m.start("mon"))  # after any preposition ("until June")
     return _narrow(_month(year, month), m.group("part"))
 
 
