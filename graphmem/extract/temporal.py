@@ -114,7 +114,7 @@ _PART_OF_DAY = r"(?:\s+(?:morning|afternoon|evening|night))?"
 _FUTURE_CUES = re.compile(
     r"\b(?:will|shall|gonna|wanna|going\s+to|plan(?:ning|s)?(?:\s+to|\s+for|\s+on)?|"
     r"hop(?:e|ing)\s+to|can'?t\s+wait|cannot\s+wait|look(?:ing)?\s+forward|upcoming|"
-    r"about\s+to|intend|scheduled|next|tomorrow|soon|later)\b|'ll\b|\u2019ll\b",
+    r"about\s+to|intend|scheduled|next|tomorrow|soon|later|see\s+(?:you|ya))\b|'ll\b|\u2019ll\b",
     re.IGNORECASE,
 )
 _PAST_CUES = re.compile(

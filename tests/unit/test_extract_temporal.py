@@ -76,6 +76,7 @@ def test_a_scheduled_date_without_a_year_is_the_next_one() -> None:
     anchor = datetime(2024, 3, 20)
     assert only("Good idea. The race is on April 14th, so I still have time.", anchor) == (date(2024, 4, 14), date(2024, 4, 14))
     assert only("I'm off until June.", anchor)[0] == date(2024, 6, 1)
+    assert only("See you on May 7.", anchor)[0] == date(2024, 5, 7)
     assert only("The essay is due by February 20th.", anchor)[0] == date(2025, 2, 20)
     # told in the past tense, or with no tense at all, it is the last one
     assert only("The race was on April 14th.", anchor)[0] == date(2023, 4, 14)
