@@ -224,6 +224,8 @@ class EntityResolver:
             are merged.
         char_similarity: character similarity (difflib ratio) from which two key phrases
             with no word in common are still compared by embedding (spelling variants).
+        vectors: a cache of key -> embedding shared between resolvers (a key's vector depends
+            only on its text), filled as keys are embedded; by default this resolver's own.
 
     Example:
         >>> resolver = EntityResolver(speakers=["Melanie", "Caroline"])
@@ -238,6 +240,7 @@ class EntityResolver:
         *,
         embedding_threshold: float = 0.90,
         char_similarity: float = 0.85,
+        vectors: dict[str, np.ndarray] | None = None,
     ) -> None:
         if not 0.0 < embedding_threshold <= 1.0:
             raise ValueError("embedding_threshold must be in (0, 1]")
@@ -251,7 +254,7 @@ class EntityResolver:
         self._token_index: dict[str, set[str]] = {}  # concept word (singular) -> keys
         self._prefix_index: dict[str, set[str]] = {}  # first 3 letters of a concept -> keys
         self._first_names: dict[str, set[str]] = {}  # first token -> person keys
-        self._vectors: dict[str, np.ndarray] = {}
+        self._vectors: dict[str, np.ndarray] = vectors if vectors is not None else {}
         for speaker in speakers:
             key = normalise_name(speaker)
             if key and key not in self._canonical:

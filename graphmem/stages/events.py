@@ -57,10 +57,13 @@ class EventStage:
         self.language = language
         self.namespace = namespace
         self.batch_size = batch_size
+        # entity-name embeddings for near-duplicate merges, kept across the conversations of
+        # an ingest so a name known from an earlier one is not embedded again
+        self._name_vectors: dict[str, np.ndarray] = {}
 
     def _resolver(self, speakers: tuple[str, ...]) -> tuple[EntityResolver, list[str]]:
         params = {"namespace": self.namespace}
-        resolver = EntityResolver(speakers=speakers)
+        resolver = EntityResolver(speakers=speakers, vectors=self._name_vectors)
         entities = [EntityRecord(r["key"], r["name"], r["label"]) for r in self.store.read("read/entities", params)]
         aliases = [AliasRecord(r["alias_key"], r["canonical_key"], r["reason"], float(r.get("score") or 1.0))
                    for r in self.store.read("read/entity_aliases", params)]

@@ -153,6 +153,26 @@ def test_embedding_merge_needs_lexical_overlap_and_similarity() -> None:
     assert keys == ["pottery class", "painting class"]
 
 
+def test_a_shared_vector_cache_embeds_each_name_once() -> None:
+    embedded: list[str] = []
+
+    def counting(texts):
+        embedded.extend(texts)
+        return trigram_embed(texts)
+
+    cache: dict = {}
+    first = EntityResolver(embedding_threshold=0.85, vectors=cache)
+    first.resolve([m("lgbtq support group"), m("pottery class")], embed_fn=counting)
+    before = list(embedded)
+    # a later conversation: a new resolver that knows the stored entities, same cache
+    second = EntityResolver(embedding_threshold=0.85, vectors=cache)
+    second.add_existing([EntityRecord("lgbtq support group", "lgbtq support group", "CONCEPT"),
+                         EntityRecord("pottery class", "pottery class", "CONCEPT")], [])
+    result = second.resolve([m("lgbt support group")], embed_fn=counting)
+    assert result.resolutions[0].key == "lgbtq support group"
+    assert embedded[len(before):] == ["lgbt support group"]  # the known names were not embedded again
+
+
 def test_dates_are_not_entities() -> None:
     [res] = EntityResolver().resolve([Mention("yesterday", "DATE", 0, 9)]).resolutions
     assert res.key is None and res.surface_key is None
