@@ -37,6 +37,9 @@ Progress = Callable[[str, int, int], None]
 SEQ_STRIDE = 1_000_000
 """Turn order key: ``seq = session_number * SEQ_STRIDE + index_in_session``."""
 
+WAVE_TURNS = 4096
+"""Most new turns embedded in one call across the conversations of an ingest (bounds memory)."""
+
 
 @dataclass
 class IngestReport:
@@ -159,15 +162,18 @@ class IngestPipeline:
         total_turns = sum(r.turn_count for r in records)
         done = 0
         fresh: dict[str, list[UnitBatch]] = {}
-        for record in records:
+        position = 0
+        while position < len(records):
             t0 = time.perf_counter()
-            prepared = self._prepare(record)
+            wave = self._prepare_wave(records, position)
             report.add_time("embed", time.perf_counter() - t0)
-            for unit, batch in self._ingest_conversation(prepared, report).items():
-                fresh.setdefault(unit, []).append(batch)
-            done += record.turn_count
-            if progress:
-                progress("ingest", done, total_turns)
+            for prepared in wave:
+                for unit, batch in self._ingest_conversation(prepared, report).items():
+                    fresh.setdefault(unit, []).append(batch)
+                done += prepared.record.turn_count
+                if progress:
+                    progress("ingest", done, total_turns)
+            position += len(wave)
         if self._clustering is not None:
             self._place_in_topics(fresh, tuple(dict.fromkeys(s for r in records for s in r.speakers)), report)
         report.seconds += time.perf_counter() - started
@@ -188,8 +194,8 @@ class IngestPipeline:
             report.add_time("write", time.perf_counter() - t0)
 
     # ------------------------------------------------------------------ stages
-    def _prepare(self, record: ConversationRecord) -> "_Prepared":
-        """Plan the conversation's turns, find which are new (a read), and embed those."""
+    def _plan(self, record: ConversationRecord) -> "_Prepared":
+        """Plan the conversation's turns and find which are new (a read); nothing embedded yet."""
         ns = self.namespace
         turns: list[PlannedTurn] = []
         session_ids: dict[str, str] = {}
@@ -200,9 +206,34 @@ class IngestPipeline:
                 turns.append(PlannedTurn(tid, session, sid, index, turn, session.number * SEQ_STRIDE + index))
         existing = self._existing_turn_ids([t.id for t in turns])
         new_turns = [t for t in turns if t.id not in existing]
-        texts = [t.record.indexed_text for t in new_turns]
-        vectors = self.embedder.encode(texts) if new_turns else None
-        return _Prepared(record, turns, session_ids, existing, new_turns, texts, vectors)
+        return _Prepared(record, turns, session_ids, existing, new_turns, [t.record.indexed_text for t in new_turns], None)
+
+    def _prepare_wave(self, records: Sequence[ConversationRecord], start: int) -> list["_Prepared"]:
+        """Plan the conversations from ``start`` on and embed their new turns in ONE call.
+
+        A wave ends before a conversation whose key it already holds (its lookup must see
+        the earlier one's commit) and before it would pass :data:`WAVE_TURNS` turns. One
+        call embeds faster than one per conversation: the model sorts all the texts by
+        length, so its batches carry less padding (5-10% on the dev set's turns)."""
+        wave: list[_Prepared] = []
+        keys: set[str] = set()
+        planned_turns = 0
+        for record in records[start:]:
+            if wave and (record.key in keys or planned_turns + record.turn_count > WAVE_TURNS):
+                break
+            prepared = self._plan(record)
+            wave.append(prepared)
+            keys.add(record.key)
+            planned_turns += len(prepared.new_turns)
+        texts = [text for prepared in wave for text in prepared.texts]
+        vectors = self.embedder.encode(texts) if texts else None
+        offset = 0
+        for prepared in wave:
+            if prepared.texts:
+                assert vectors is not None
+                prepared.vectors = vectors[offset:offset + len(prepared.texts)]
+                offset += len(prepared.texts)
+        return wave
 
     def _ingest_conversation(self, prepared: "_Prepared", report: IngestReport) -> dict[str, UnitBatch]:
         """Write one conversation's new turns and all derived from them (not topics) in one

@@ -151,3 +151,46 @@ def test_report_counts_stages(memory):
     assert data["units_embedded"]["turn"] == 5
     assert {"embed", "segment", "extract", "cluster", "write"} <= set(data["stage_seconds"])
     json.dumps(data)
+
+
+def test_one_ingest_embeds_its_conversations_turns_together_and_respects_a_repeated_key(tmp_path):
+    """Records of one ingest are embedded in one call per wave; a record repeating an earlier
+    key (here: the first session, then the whole conversation) waits for that commit, so the
+    graph is the one ingesting them one after the other gives (topics aside: they are placed
+    once per ingest call)."""
+    from dataclasses import replace
+
+    from graphmem.ingest import IngestPipeline
+    from graphmem.loaders import load
+
+    [record] = load(write_native(tmp_path, CHAT, "chat.json"))
+    other = replace(record, key="club-chat-copy")
+    waves: list[list[int]] = []
+    original = IngestPipeline._prepare_wave
+
+    def recording(self, records, start):
+        wave = original(self, records, start)
+        waves.append([len(p.texts) for p in wave])
+        return wave
+
+    IngestPipeline._prepare_wave = recording
+    try:
+        with Memory.open(tmp_path / "together", namespace="waves") as together:
+            together.ingest([replace(record, sessions=record.sessions[:1]), record, other])
+            counts = together.stats()
+    finally:
+        IngestPipeline._prepare_wave = original
+    # wave 1: session 1 of club-chat (6 new turns); wave 2: the rest of club-chat (5) with the copy (11)
+    assert waves == [[6], [5, 11]]
+    with Memory.open(tmp_path / "apart", namespace="waves") as apart:
+        apart.ingest([replace(record, sessions=record.sessions[:1])])
+        apart.ingest([record])
+        apart.ingest([other])
+        separate = apart.stats()
+
+    def graph(stats):  # topics are placed once per ingest call, so they may differ between 1 and 3 calls
+        return ({k: v for k, v in stats["nodes"].items() if k != "Topic"},
+                {k: v for k, v in stats["relationships"].items() if k not in ("IN_TOPIC", "WITHIN")})
+
+    assert graph(separate) == graph(counts)
+    assert counts["relationships"]["IN_TOPIC"] >= sum(counts["nodes"][k] for k in ("Turn", "Event", "Episode", "Session"))
