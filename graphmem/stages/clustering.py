@@ -26,7 +26,7 @@ import hashlib
 import json
 import logging
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -149,12 +149,16 @@ class ClusteringStage:
         ids = [r["id"] for r in self.store.read(f"read/topic_unit_ids_{unit}", params)]
         known = self._known.setdefault(unit, {})
         missing = [node for node in ids if node not in known]
-        for batch in chunked(missing, self.batch_size):
-            for row in self.store.read(f"read/topic_units_by_id_{unit}", {**params, "ids": list(batch)}):
-                known[row["id"]] = (np.asarray(row["embedding"], dtype=np.float32), row.get("text") or "")
+        for row in self._read_units(unit, missing):
+            known[row["id"]] = (np.asarray(row["embedding"], dtype=np.float32), row.get("text") or "")
         ids = [node for node in ids if node in known]
         vectors = (np.stack([known[node][0] for node in ids]) if ids else np.zeros((0, dimension), np.float32)).reshape(len(ids), dimension)
         return ids, vectors, [known[node][1] for node in ids]
+
+    def _read_units(self, unit: str, ids: list[str]) -> Iterator[dict[str, Any]]:
+        """Stored embedding, text, parent and session of the granularity's units ``ids``, read in batches."""
+        for batch in chunked(ids, self.batch_size):
+            yield from self.store.read(f"read/topic_units_by_id_{unit}", {"namespace": self.namespace, "ids": list(batch)})
 
     def _remember(self, unit: str, batch: UnitBatch) -> None:
         """Keep the batch's vectors and texts for later refits in this stage's lifetime."""
@@ -241,13 +245,12 @@ class ClusteringStage:
                 assert fresh is not None
                 rows[node] = (fresh.vectors[i], fresh.texts[i], fresh.parents[i], fresh.sessions[i])
         missing = [node for node in ids if node not in rows]
-        for batch in chunked(missing, self.batch_size):
-            for row in self.store.read(f"read/topic_units_by_id_{unit}", {**params, "ids": list(batch)}):
-                parent = row.get("parent")
-                if unit == "episode":  # an episode's parent is its session, named by content
-                    parent = node_id(self.namespace, "session", row["conversation_id"], row["session_key"])
-                rows[row["id"]] = (np.asarray(row["embedding"], dtype=np.float32), row.get("text") or "", parent,
-                                   int(row.get("session") or 0))
+        for row in self._read_units(unit, missing):
+            parent = row.get("parent")
+            if unit == "episode":  # an episode's parent is its session, named by content
+                parent = node_id(self.namespace, "session", row["conversation_id"], row["session_key"])
+            rows[row["id"]] = (np.asarray(row["embedding"], dtype=np.float32), row.get("text") or "", parent,
+                               int(row.get("session") or 0))
         if missing:
             logger.info("%s topics: %d units left without a topic (an interrupted ingest) are placed now", unit, len(missing))
         ids = [node for node in ids if node in rows]  # one forgotten meanwhile is not read back

@@ -354,7 +354,7 @@ class BoltStore(GraphStore):
 
 def _plain_vectors(params: Mapping[str, Any] | None) -> dict[str, Any]:
     """``params`` with each numpy vector as a list of floats (what Bolt carries)."""
-    return map_vectors(dict(params or {}), lambda array: [float(x) for x in array.ravel()])
+    return map_vectors(dict(params or {}), lambda array: array.astype(float).ravel().tolist())
 
 
 class _ReadOnlyViolation(Exception):
