@@ -110,6 +110,9 @@ class IntegrityReport:
         unplaced: per granularity, units in no topic yet: not a problem, the state an
             ingest interrupted between its conversations' commits and its topics commit
             leaves; the next ingest (or ``recluster``) places them.
+        extraction_errors: ids of turns stored verbatim without events because deriving
+            them raised (information, not a problem: the graph is sound; the recipe
+            ``failed_turns`` lists them with their errors).
     """
 
     namespace: str
@@ -118,6 +121,7 @@ class IntegrityReport:
     indexes: dict[str, IndexCheck] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     unplaced: dict[str, int] = field(default_factory=dict)
+    extraction_errors: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -139,6 +143,7 @@ class IntegrityReport:
             "indexes": {unit: state.to_dict() for unit, state in self.indexes.items()},
             "counts": dict(self.counts),
             "unplaced": dict(self.unplaced),
+            "extraction_errors": {"count": len(self.extraction_errors), "sample": self.extraction_errors[:10]},
         }
 
     def summary(self) -> str:
@@ -147,6 +152,9 @@ class IntegrityReport:
         if self.unplaced:
             rebuilt += (f"; {sum(self.unplaced.values())} units in no topic yet (an interrupted ingest; "
                         "the next ingest or recluster places them)")
+        if self.extraction_errors:
+            rebuilt += (f"; {len(self.extraction_errors)} turns stored without events because deriving them failed "
+                        "(recipe failed_turns lists them)")
         if self.ok:
             return f"namespace {self.namespace!r}: clean{rebuilt}"
         found = ", ".join(f"{len(ids)} {name.replace('_', ' ')}" for name, ids in self.problems.items())
@@ -266,6 +274,7 @@ def check_integrity(store: GraphStore, namespace: str, settings: Settings) -> In
         waiting = len(store.read(f"read/unplaced_{unit}", params))
         if waiting:
             report.unplaced[unit] = waiting
+    report.extraction_errors = [r["id"] for r in store.read("read/extraction_errors", params)]
 
     directory = store.cache_dir(namespace_slug(namespace))
     stored = {unit: _stored_units(store, query, namespace) for unit, query in INDEX_QUERIES.items()}

@@ -20,7 +20,7 @@ from rich.table import Table
 from graphmem.errors import ClosedError, ConfigurationError, GraphmemError, InputError
 from graphmem.hits import Hit
 from graphmem.loaders import FORMATS
-from graphmem.memory import Memory
+from graphmem.memory import Memory, has_search_terms
 from graphmem.settings import Settings
 
 __all__ = ["app", "main"]
@@ -198,6 +198,8 @@ def search(
                    zip(hits, explanations or [None] * len(hits))])
         else:
             _print_hits(query, hits, explanations)
+            if not has_search_terms(query):
+                err.print("no hits: the query has no letters or digits to search for")
             err.print(f"{len(hits)} hits in {elapsed * 1000:.1f} ms (first search of a process includes loading the caches)")
 
 

@@ -49,6 +49,8 @@ class IngestReport:
         conversations, sessions: how many were read from the sources.
         turns_read: turns read from the sources.
         turns_added: turns newly stored (the rest were already there).
+        turns_flagged: new turns stored verbatim without events because deriving them
+            raised (each logged with its conversation and turn id; see ``graphmem check``).
         units_embedded: texts embedded per unit kind.
         seconds: wall time; stage_seconds: wall time per stage (``embed`` is finding the
             new turns and embedding them; ``extract`` includes embedding the events).
@@ -59,6 +61,7 @@ class IngestReport:
     sessions: int = 0
     turns_read: int = 0
     turns_added: int = 0
+    turns_flagged: int = 0
     units_embedded: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     stage_seconds: dict[str, float] = field(default_factory=dict)
@@ -84,6 +87,7 @@ class IngestReport:
             "sessions": self.sessions,
             "turns_read": self.turns_read,
             "turns_added": self.turns_added,
+            "turns_flagged": self.turns_flagged,
             "units_embedded": dict(self.units_embedded),
             "created": dict(self.counts),
             "seconds": round(self.seconds, 3),
@@ -280,6 +284,7 @@ class IngestPipeline:
         for output in stage_outputs:
             for unit, texts in output.embedded.items():
                 report.embedded(unit, texts)
+            report.turns_flagged += output.counts.pop("extraction_errors", 0)
             for name, count in output.counts.items():
                 report.counts[name] = report.counts.get(name, 0) + count
 

@@ -37,6 +37,14 @@ class _State(enum.Enum):
     CLOSED = "closed"
 
 
+def has_search_terms(query: str) -> bool:
+    """Whether ``query`` holds anything to search for: a letter or digit in any script.
+
+    A query of punctuation alone (``"?!... ---"``) matches nothing; it gets no hits rather
+    than k arbitrary ones with score 0."""
+    return any(ch.isalnum() for ch in query)
+
+
 def validate_namespace(namespace: object) -> str:
     """A namespace is any non-blank string of at most 256 characters, stored verbatim."""
     if not isinstance(namespace, str) or not namespace.strip():
@@ -257,6 +265,9 @@ class Memory:
             raise InputError(f"unknown unit {unit!r}; expected one of {', '.join(UNITS)}")
         if strategy not in STRATEGIES:
             raise InputError(f"unknown strategy {strategy!r}; expected one of {', '.join(STRATEGIES)}")
+        if not has_search_terms(query):
+            logger.info("query %r has no word characters: no hits", query[:80])
+            return []
         with self._lock:
             return self._service().search(query, k, unit, strategy, time_range)
 

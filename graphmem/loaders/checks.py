@@ -7,7 +7,15 @@ from typing import Any
 
 from graphmem.errors import InputError
 
-__all__ = ["require_str", "optional_str", "require_list", "require_dict", "reject_unencodable"]
+__all__ = ["require_str", "optional_str", "require_list", "require_dict", "reject_unencodable", "text_lines"]
+
+
+def text_lines(text: str) -> list[str]:
+    """The lines of a line-oriented file: split on ``\n`` only (a trailing ``\r`` dropped).
+
+    ``str.splitlines`` would also cut at U+2028, U+0085 and other separators that are
+    valid inside a JSON string or a chat message."""
+    return [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
 
 
 def _type_name(value: Any) -> str:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from graphmem.errors import InputError
-from graphmem.loaders.checks import optional_str, reject_unencodable, require_dict
+from graphmem.loaders.checks import optional_str, reject_unencodable, require_dict, text_lines
 from graphmem.loaders.dates import parse_datetime
 from graphmem.records import ConversationRecord, SessionRecord, TurnRecord
 
@@ -35,7 +35,7 @@ def load_jsonl(path: Path, text: str, conversation_key: str) -> list[Conversatio
     """
     by_conversation: dict[str, dict[str, list[TurnRecord]]] = {}
     session_dates: dict[tuple[str, str], object] = {}
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    for lineno, line in enumerate(text_lines(text), start=1):
         if not line.strip():
             continue
         where = f"line {lineno}"

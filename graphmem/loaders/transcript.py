@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from graphmem.errors import InputError
+from graphmem.loaders.checks import text_lines
 from graphmem.loaders.dates import parse_datetime
 from graphmem.records import ConversationRecord, SessionRecord, TurnRecord
 
@@ -23,7 +24,7 @@ def load_transcript(path: Path, text: str, conversation_key: str) -> list[Conver
     ignored. Any other line is an error naming its line number.
     """
     sessions: list[tuple[str | None, list[TurnRecord]]] = [(None, [])]
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    for lineno, line in enumerate(text_lines(text), start=1):
         if not line.strip():
             continue
         header = _SESSION.match(line.strip())

@@ -70,25 +70,90 @@ class EventStage:
         resolver.add_existing(entities, aliases)
         return resolver, [e.name for e in entities if e.label == "PERSON"]
 
+    def _analyse(self, conversation_key: str, turns: list[PlannedTurn], texts: list[str], speakers: tuple[str, ...],
+                 known_people: list[str], failed: dict[str, str]) -> list[list[tuple]]:
+        """Each turn's event pieces ``(text, mentions, times, addressees)``.
+
+        A turn whose analysis raises gets no pieces and an entry in ``failed``; the others
+        are derived as usual (the batch is retried turn by turn to find which one failed)."""
+        try:
+            analyses: list[Any] = self.language.analyse(texts, speakers=speakers, known_names=known_people)
+        except Exception:  # noqa: BLE001 - contained per turn below; each failure is logged
+            analyses = []
+            for turn, text in zip(turns, texts):
+                try:
+                    analyses.append(self.language.analyse([text], speakers=speakers, known_names=known_people)[0])
+                except Exception as exc:  # noqa: BLE001
+                    self._contain(conversation_key, turn, "language analysis", exc, failed)
+                    analyses.append(None)
+        out: list[list[tuple]] = []
+        for turn, text, analysis in zip(turns, texts, analyses):
+            if analysis is None:
+                out.append([])
+                continue
+            try:
+                units = split_events(text, analysis, anchor=turn.when)
+            except Exception as exc:  # noqa: BLE001
+                self._contain(conversation_key, turn, "event splitting", exc, failed)
+                out.append([])
+                continue
+            pieces = [(u.text, u.mentions, u.times, u.addressees) for u in units]
+            if turn.record.caption and turn.record.caption.strip():
+                pieces.append((f"shared an image: {turn.record.caption.strip()}", (), (), ()))
+            out.append(pieces)
+        return out
+
+    @staticmethod
+    def _contain(conversation_key: str, turn: PlannedTurn, step: str, exc: BaseException, failed: dict[str, str]) -> None:
+        """Record that deriving ``turn`` failed: it is stored verbatim, with no events, and flagged."""
+        failed[turn.id] = f"{step}: {type(exc).__name__}: {str(exc)[:200]}"
+        logger.error("conversation %r, turn %s (source id %r): %s failed; the turn is stored without events "
+                     "and flagged (extraction_error)", conversation_key, turn.id, turn.record.source_id,
+                     step, exc_info=exc)
+
     def run(self, conversation_key: str, speakers: tuple[str, ...], turns: list[PlannedTurn],
             turn_vectors: dict[str, np.ndarray]) -> StageOutput:
-        """Plan Event, Entity, FROM, INVOLVES and ALIAS_OF writes for ``turns``."""
-        output = StageOutput()
+        """Plan Event, Entity, FROM, INVOLVES and ALIAS_OF writes for ``turns``.
+
+        One turn's failure is contained: a turn whose events or entities cannot be derived
+        (an unexpected error in the language pipeline or in entity resolution) is stored
+        verbatim with no events and ``extraction_error`` set; the error is logged with the
+        conversation and turn id, and the other turns are derived as usual."""
         all_speakers = tuple(dict.fromkeys([*speakers, *(t.record.speaker for t in turns)]))
-        resolver, known_people = self._resolver(all_speakers)
         texts = [_analysed_part(t.record.text) for t in turns]
-        analyses = self.language.analyse(texts, speakers=all_speakers, known_names=known_people)
+        failed: dict[str, str] = {}
+        resolver, known_people = self._resolver(all_speakers)
+        pieces = self._analyse(conversation_key, turns, texts, all_speakers, known_people, failed)
+        try:
+            output = self._plan(conversation_key, all_speakers, turns, pieces, turn_vectors, resolver)
+        except Exception:  # noqa: BLE001 - find the turns that make resolution fail, then plan without them
+            for index, turn in enumerate(turns):
+                if not pieces[index]:
+                    continue
+                probe, _ = self._resolver(all_speakers)
+                try:
+                    probe.resolve([m for piece in pieces[index] for m in (*piece[1], *piece[3])])
+                except Exception as exc:  # noqa: BLE001
+                    self._contain(conversation_key, turn, "entity resolution", exc, failed)
+                    pieces[index] = []
+            resolver, _ = self._resolver(all_speakers)
+            output = self._plan(conversation_key, all_speakers, turns, pieces, turn_vectors, resolver)
+        if failed:
+            output.statements.append(("write/flag_extraction_errors", {"rows": [
+                {"id": turn_id, "error": error} for turn_id, error in failed.items()]}))
+            output.counts["extraction_errors"] = len(failed)
+        return output
+
+    def _plan(self, conversation_key: str, all_speakers: tuple[str, ...], turns: list[PlannedTurn],
+              turn_pieces: list[list[tuple]], turn_vectors: dict[str, np.ndarray], resolver: EntityResolver) -> StageOutput:
+        output = StageOutput()
         events: list[dict[str, Any]] = []
         mentions: list[Mention] = []
         owners: list[tuple[int, str]] = []  # (event row index, role) per mention
         embed_texts: list[str] = []
         embed_rows: list[int] = []
         vectors: dict[int, np.ndarray] = {}
-        for turn, text, analysis in zip(turns, texts, analyses):
-            units = split_events(text, analysis, anchor=turn.when)
-            pieces = [(u.text, u.mentions, u.times, u.addressees) for u in units]
-            if turn.record.caption and turn.record.caption.strip():
-                pieces.append((f"shared an image: {turn.record.caption.strip()}", (), (), ()))
+        for turn, pieces in zip(turns, turn_pieces):
             for index, (text, unit_mentions, times, addressees) in enumerate(pieces):
                 row_index = len(events)
                 first_time = times[0] if times else None
