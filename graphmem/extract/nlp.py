@@ -129,6 +129,13 @@ def _fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+def first_word(text: str) -> str:
+    """The first whitespace-separated word of ``text``, or "" (a run of marks that fold to
+    nothing, such as a lone combining accent, has none)."""
+    words = text.split(maxsplit=1)
+    return words[0] if words else ""
+
+
 def _is_common_word(lower: str) -> bool:
     """True for ordinary English words that are not names when written with a capital."""
     return lower in _COMMON_WORDS
@@ -678,7 +685,7 @@ class LanguagePipeline:
             label = "LOC"
         elif words[-1] in gz.EVENT_WORDS:
             label = "EVENT"
-        elif words[0] in gz.FIRST_NAMES or folded.split()[0] in gz.FIRST_NAMES:
+        elif words[0] in gz.FIRST_NAMES or first_word(folded) in gz.FIRST_NAMES:
             label = "PERSON"
         elif single and tokens[i].sent_start:
             # An unknown capitalised word opening a sentence is more often an ordinary word

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from graphmem.extract import gazetteer as gz
-from graphmem.extract.nlp import Mention
+from graphmem.extract.nlp import Mention, first_word
 
 __all__ = [
     "ALIAS_REASONS",
@@ -326,7 +326,7 @@ class EntityResolver:
         group = label_group(record.label) or "named"
         self._loose.setdefault((group, _loose(key)), key)
         if group == "person":
-            self._first_names.setdefault(key.split()[0], set()).add(key)
+            self._first_names.setdefault(first_word(key), set()).add(key)
         if group == "concept":
             for singular in _key_singulars(key):
                 self._plural_index.setdefault(singular, key)
@@ -415,7 +415,7 @@ class EntityResolver:
             self._entities[key] = upgraded
             new_entities[key] = upgraded
             if label_group(label) == "person":
-                self._first_names.setdefault(key.split()[0], set()).add(key)
+                self._first_names.setdefault(first_word(key), set()).add(key)
 
     def _match(self, key: str, group: str) -> tuple[str, str, float] | None:
         if group in ("person", "named"):

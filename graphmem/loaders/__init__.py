@@ -18,6 +18,7 @@ from graphmem.errors import InputError
 from graphmem.loaders.checks import reject_unencodable
 from graphmem.loaders.jsonl import load_jsonl
 from graphmem.loaders.locomo import is_locomo, parse_locomo
+from graphmem.loaders.longmemeval import is_longmemeval, parse_longmemeval
 from graphmem.loaders.native import is_native, parse_native
 from graphmem.loaders.transcript import load_transcript
 from graphmem.records import ConversationRecord
@@ -26,7 +27,7 @@ __all__ = ["FORMATS", "load", "read_json"]
 
 logger = logging.getLogger(__name__)
 
-FORMATS = ("auto", "locomo", "jsonl", "transcript", "native")
+FORMATS = ("auto", "locomo", "longmemeval", "jsonl", "transcript", "native")
 
 
 def read_text(path: Path) -> str:
@@ -66,6 +67,11 @@ def read_json(path: Path, text: str | None = None) -> Any:
     return reject_unencodable(path, "", data)
 
 
+def _longmemeval_haystacks(path: Path, data: Any) -> list[ConversationRecord]:
+    """Each LongMemEval question's haystack as one conversation, keyed by the question id."""
+    return [q.conversation for q in parse_longmemeval(path, data) if q.conversation.sessions]
+
+
 def _detect(path: Path, text: str) -> str:
     name = path.name.lower().removesuffix(".gz")
     if name.endswith(".jsonl") or name.endswith(".ndjson"):
@@ -90,7 +96,8 @@ def load(
 
     Args:
         source: path to a file (``.json``, ``.jsonl``, ``.txt``; ``.gz`` allowed).
-        format: ``auto``, ``locomo``, ``jsonl``, ``transcript`` or ``native``.
+        format: ``auto``, ``locomo``, ``longmemeval`` (each question's haystack is a
+            conversation keyed by its question id), ``jsonl``, ``transcript`` or ``native``.
         conversation_id: key for sources without one (JSONL, transcripts);
             defaults to the file name without extensions.
 
@@ -112,6 +119,7 @@ def load(
         "transcript": lambda: load_transcript(path, text, default_key),
         "locomo": lambda: parse_locomo(path, read_json(path, text)),
         "native": lambda: parse_native(path, read_json(path, text)),
+        "longmemeval": lambda: _longmemeval_haystacks(path, read_json(path, text)),
     }
     if kind == "json":
         data = read_json(path, text)
@@ -119,13 +127,16 @@ def load(
             kind = "locomo"
         elif is_native(data):
             kind = "native"
+        elif is_longmemeval(data):
+            kind = "longmemeval"
         else:
             raise InputError(
                 f"{path}: unrecognised JSON layout: expected a LoCoMo list of samples with "
-                "'conversation', or a native conversation object with 'sessions' "
-                "(see schemas/conversation.schema.json)"
+                "'conversation', a LongMemEval list of questions with 'haystack_sessions', or a "
+                "native conversation object with 'sessions' (see schemas/conversation.schema.json)"
             )
-        records = parse_locomo(path, data) if kind == "locomo" else parse_native(path, data)
+        parse = {"locomo": parse_locomo, "native": parse_native, "longmemeval": _longmemeval_haystacks}[kind]
+        records = parse(path, data)
     else:
         records = loaders[kind]()
     if not records:
