@@ -94,3 +94,20 @@ def test_eval_keep_leaves_namespaces(tmp_path):
     assert result.exit_code == 0, result.output
     with Memory.open(store, namespace="eval-longmemeval:q1") as memory:
         assert memory.stats()["nodes"]["Turn"] == 6
+
+
+def test_a_longmemeval_file_ingests_with_each_haystack_a_conversation(tmp_path, test_settings, embedder):
+    """``ingest`` (and so ``bench ingest``) reads LongMemEval files: auto-detected or named."""
+    from graphmem.loaders import load
+
+    path = tmp_path / "longmemeval_s.json.gz"
+    path.write_bytes(gzip.compress(json.dumps(QUESTIONS).encode("utf-8")))
+    records = load(path)
+    assert [r.key for r in records] == ["q1", "q2", "q3_abs"]
+    assert [r.key for r in load(path, format="longmemeval")] == ["q1", "q2", "q3_abs"]
+    assert [s.key for s in records[0].sessions] == ["s_pet", "s_food", "s_trip"]
+    with Memory.open(tmp_path / "store", namespace="lme", settings=test_settings) as memory:
+        report = memory.ingest(path)
+        assert report.conversations == 3
+        assert report.turns_added == sum(r.turn_count for r in records)
+        assert memory.stats()["nodes"]["Conversation"] == 3
