@@ -14,6 +14,7 @@ from typing import Any, Iterator, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -427,9 +428,13 @@ def _run_eval(cases, strategies: list[str], store: Optional[str], keep: bool, ra
         total = sum(len(c.questions) for c in cases) * len(strategies)
         with _progress() as bar:
             task = bar.add_task(f"eval {len(cases)} conversation(s) × {len(strategies)} strategies", total=total)
+            def timed(case: dict) -> None:
+                bar.console.print(f"{escape(str(case['case']))}: {case['turns']} turns, ingest {case['ingest_seconds']:.1f} s, "
+                                  f"queries {case['query_seconds']:.2f} s")
+
             result = run_evaluation(open_memory, cases, strategies, session_by=session_by, rankings=rankings,
                                     progress=lambda done, _total: bar.update(task, completed=done),
-                                    on_case_done=cleanup)
+                                    on_case_done=cleanup, on_case_timed=timed)
     wide = Console(width=max(out.width, 150))  # 14 numeric columns do not fit 80 characters
     for strategy, levels in result.reports.items():
         for level, report in levels.items():

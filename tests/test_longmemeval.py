@@ -80,6 +80,10 @@ def test_eval_harness_rankings_and_metrics(tmp_path):
     session = data["strategies"]["dense"]["session"]
     assert session["overall"]["R_all@1"] == 100.0
     assert set(session["by_category"]) == {"single-session-user", "temporal-reasoning"}
+    # each question's ingest and query time, printed and in the JSON
+    assert [c["case"] for c in data["cases"]] == ["q1", "q2"]
+    assert all(c["ingest_seconds"] > 0 and c["query_seconds"] > 0 and c["turns"] == 6 for c in data["cases"])
+    assert "q1: 6 turns, ingest" in result.stderr and "q2: 6 turns, ingest" in result.stderr
     # evaluation namespaces are removed afterwards unless --keep
     with Memory.open(store, namespace="eval-longmemeval:q1") as memory:
         assert memory.stats()["nodes"] == {}

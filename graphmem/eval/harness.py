@@ -58,6 +58,7 @@ class EvalResult:
     skipped: int = 0
     ingest_seconds: float = 0.0
     query_seconds: dict[str, float] = field(default_factory=dict)
+    cases: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready view."""
@@ -66,6 +67,7 @@ class EvalResult:
             "skipped": self.skipped,
             "ingest_seconds": round(self.ingest_seconds, 2),
             "query_seconds": {k: round(v, 2) for k, v in self.query_seconds.items()},
+            "cases": self.cases,
             "strategies": {
                 strategy: {
                     level: {
@@ -93,6 +95,7 @@ def run_evaluation(
     rankings: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
     on_case_done: Callable[[Any], None] | None = None,
+    on_case_timed: Callable[[dict[str, Any]], None] | None = None,
 ) -> EvalResult:
     """Evaluate ``strategies`` on ``cases``.
 
@@ -104,6 +107,8 @@ def run_evaluation(
         rankings: JSONL file receiving one line per question and strategy.
         progress: ``progress(done, total)`` over questions × strategies.
         on_case_done: called with each case's Memory before it is closed (cleanup).
+        on_case_timed: called with each case's ``{case, turns, ingest_seconds, query_seconds}``
+            (query seconds over every strategy, turn and session searches) once it is scored.
 
     Returns:
         An :class:`EvalResult`.
@@ -119,7 +124,9 @@ def run_evaluation(
             try:
                 started = time.perf_counter()
                 memory.ingest(list(case.conversations))
-                result.ingest_seconds += time.perf_counter() - started
+                ingest_seconds = time.perf_counter() - started
+                result.ingest_seconds += ingest_seconds
+                case_query_seconds = 0.0
                 for question in case.questions:
                     if not question.gold_turns and not question.gold_sessions:
                         result.skipped += 1
@@ -131,7 +138,9 @@ def run_evaluation(
                         t0 = time.perf_counter()
                         turns = [h.source_id for h in memory.search(question.question, k=DEPTH, unit="turn", strategy=actual)]
                         sessions = [_session_key(h, session_by) for h in memory.search(question.question, k=DEPTH, unit="session", strategy=actual)]
-                        result.query_seconds[strategy] = result.query_seconds.get(strategy, 0.0) + time.perf_counter() - t0
+                        elapsed = time.perf_counter() - t0
+                        case_query_seconds += elapsed
+                        result.query_seconds[strategy] = result.query_seconds.get(strategy, 0.0) + elapsed
                         if question.gold_turns:
                             per_strategy[strategy]["turn"].append(evaluate_ranking(turns, question.gold_turns, question.category))
                         if question.gold_sessions:
@@ -142,6 +151,11 @@ def run_evaluation(
                         done += 1
                         if progress:
                             progress(done, total)
+                result.cases.append({"case": case.name, "turns": sum(c.turn_count for c in case.conversations),
+                                     "ingest_seconds": round(ingest_seconds, 2),
+                                     "query_seconds": round(case_query_seconds, 3)})
+                if on_case_timed:
+                    on_case_timed(result.cases[-1])
             finally:
                 if on_case_done:
                     on_case_done(memory)
