@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping, Sequence
 
-__all__ = ["Hit", "UNITS", "explain_text"]
+from graphmem.retrieve.types import UNITS  # the one registry of units, re-exported
 
-UNITS = ("turn", "event", "episode", "session")
+__all__ = ["Hit", "UNITS", "explain_text"]
 
 
 @dataclass(frozen=True)

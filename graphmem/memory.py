@@ -14,7 +14,8 @@ from graphmem.check import IntegrityReport, check_integrity
 from graphmem.embed import Embedder
 from graphmem.errors import ClosedError, ConfigurationError, InputError
 from graphmem.forget import ForgetSelection, plan_forget
-from graphmem.hits import UNITS, Hit, explain_text
+from graphmem.hits import Hit, explain_text
+from graphmem.retrieve.types import STRATEGIES, validate_query
 from graphmem.ids import namespace_slug
 from graphmem.ingest import IngestPipeline, IngestReport, Progress
 from graphmem.loaders import FORMATS, load
@@ -27,7 +28,6 @@ __all__ = ["Memory", "STRATEGIES", "validate_namespace"]
 
 logger = logging.getLogger(__name__)
 
-STRATEGIES = ("auto", "dense", "lexical", "activation", "expansion")
 MAX_NAMESPACE = 256
 
 
@@ -257,14 +257,7 @@ class Memory:
             >>> print(memory.explain(hits[0]))                                          # doctest: +SKIP
         """
         self._check()
-        if not isinstance(query, str) or not query.strip():
-            raise InputError("query must be a non-empty string")
-        if not isinstance(k, int) or isinstance(k, bool) or k < 1:
-            raise InputError("k must be a positive integer")
-        if unit not in UNITS:
-            raise InputError(f"unknown unit {unit!r}; expected one of {', '.join(UNITS)}")
-        if strategy not in STRATEGIES:
-            raise InputError(f"unknown strategy {strategy!r}; expected one of {', '.join(STRATEGIES)}")
+        validate_query(query, k, unit, strategy, time_range)
         if not has_search_terms(query):
             logger.info("query %r has no word characters: no hits", query[:80])
             return []

@@ -33,7 +33,8 @@ from graphmem.errors import ConfigurationError, InputError
 from graphmem.hits import Hit
 from graphmem.ids import namespace_slug
 from graphmem.index import VectorIndex
-from graphmem.retrieve.engine import STRATEGIES, DenseScorer, EngineConfig, RankedUnit, RetrievalEngine, build_lexical
+from graphmem.retrieve.engine import DenseScorer, EngineConfig, RetrievalEngine, build_lexical
+from graphmem.retrieve.types import RankedUnit, validate_query
 from graphmem.retrieve.lexical import LexicalIndex
 from graphmem.retrieve.loader import load_projection
 from graphmem.retrieve.projection import MemoryProjection
@@ -232,17 +233,14 @@ class SearchService:
         """Run ``strategy`` for ``query`` and return up to ``k`` hydrated hits of ``unit``.
 
         Raises:
-            InputError: unknown strategy or unit, or a bad ``time_range``.
+            InputError: empty query, bad ``k``, unknown strategy or unit, or a bad ``time_range``.
         """
-        if strategy not in STRATEGIES:
-            raise InputError(f"unknown strategy {strategy!r}; expected one of {', '.join(STRATEGIES)}")
+        validate_query(query, k, unit, strategy, time_range)
         engine = self.engine()
         with single_threaded():
             vector = self.embedder.encode([query])[0]
-            try:
-                ranked = engine.search(query, vector, k, unit, strategy, time_range)
-            except ValueError as exc:
-                raise InputError(str(exc)) from exc
+            # only validate_query raises InputError; any other error is a bug and surfaces as itself
+            ranked = engine.search(query, vector, k, unit, strategy, time_range)
         return self.hydrate(ranked)
 
     def hydrate(self, ranked: Sequence[RankedUnit]) -> list[Hit]:

@@ -25,8 +25,10 @@ import numpy as np
 from graphmem.retrieve.activation import Projection
 from graphmem.retrieve.hierarchy import TurnStructure, pool_max
 from graphmem.retrieve.lexical import DEFAULT_STOPWORDS, LexicalIndex, Tokenizer
-from graphmem.retrieve.projection import MemoryProjection, parse_time
+from graphmem.retrieve import strategies
+from graphmem.retrieve.projection import MemoryProjection
 from graphmem.retrieve.router import QueryFeatures, RouteConfig
+from graphmem.retrieve.types import STRATEGIES, UNITS, RankedUnit, parse_time_range, top_k, validate_query
 
 __all__ = [
     "DenseScorer",
@@ -42,8 +44,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-STRATEGIES = ("auto", "dense", "lexical", "activation", "expansion")
-UNITS = ("turn", "event", "episode", "session")
 
 
 class _Index(Protocol):  # what DenseScorer needs of graphmem.index.VectorIndex
@@ -217,55 +217,6 @@ class EntityMatcher:
         return found
 
 
-def parse_time_range(time_range: Any) -> tuple[float, float] | None:
-    """``(start, end)`` in epoch seconds from a pair of datetimes, dates, ISO strings or
-    ``None`` (open end); ``None`` for no filter.
-
-    Raises:
-        ValueError: not a pair, an unparseable bound, or start after end.
-    """
-    if time_range is None:
-        return None
-    if isinstance(time_range, (str, bytes)) or not isinstance(time_range, Sequence) or len(time_range) != 2:
-        raise ValueError("time_range must be a (start, end) pair of datetimes, dates or ISO 8601 strings (None = open)")
-    bounds = []
-    for value, open_value in zip(time_range, (-math.inf, math.inf)):
-        if value is None:
-            bounds.append(open_value)
-            continue
-        seconds = parse_time(value)
-        if math.isnan(seconds):
-            raise ValueError(f"time_range bound {value!r} is not a date or ISO 8601 time")
-        bounds.append(seconds)
-    start, end = bounds
-    if start > end:
-        raise ValueError("time_range starts after it ends")
-    return start, end
-
-
-@dataclass(frozen=True)
-class RankedUnit:
-    """One result of the engine, before hydration.
-
-    Attributes:
-        node_id: the unit's node id.
-        unit: its kind.
-        score: the strategy's score.
-        strategy: the strategy that produced it (``"auto"`` when fused).
-        explanation: JSON-ready explanation (see :mod:`graphmem.retrieve.strategies`).
-        provenance: where it sits, from the projection: ``session_id``, ``session_key``,
-            ``session_number``, ``conversation_id`` and ``source_id`` (an event's turn's; an
-            episode's first and last turn's).
-    """
-
-    node_id: str
-    unit: str
-    score: float
-    strategy: str
-    explanation: Mapping[str, Any]
-    provenance: Mapping[str, Any] = field(default_factory=dict)
-
-
 class QueryContext:
     """Per-query state: the query's features and its raw scores at every granularity,
     computed lazily and at most once."""
@@ -432,15 +383,9 @@ class RetrievalEngine:
             Up to ``k`` results, best first; ties broken by memory order.
 
         Raises:
-            ValueError: unknown unit or strategy, or a bad time range.
+            InputError: empty query, bad ``k``, unknown unit or strategy, or a bad time range.
         """
-        from graphmem.retrieve import strategies
-
-        if unit not in UNITS:
-            raise ValueError(f"unknown unit {unit!r}; expected one of {', '.join(UNITS)}")
-        if strategy not in STRATEGIES:
-            raise ValueError(f"unknown strategy {strategy!r}; expected one of {', '.join(STRATEGIES)}")
-        window = parse_time_range(time_range)
+        window = validate_query(text, k, unit, strategy, time_range)
         if self.projection.count(unit) == 0:
             return []
         context = QueryContext(self, text, vector)
@@ -491,22 +436,6 @@ class RetrievalEngine:
                 first_id, last_id = p.turn_source[turn], p.turn_source[last]
                 out["source_id"] = (f"{first_id}–{last_id}" if first_id and last_id and last != turn else first_id)
         return out
-
-
-def top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """Positions of the ``k`` highest finite scores, best first, ties by position."""
-    n = len(scores)
-    if not n or k <= 0:
-        return np.zeros(0, dtype=np.int64)
-    s = np.where(np.isfinite(scores), scores, -np.inf)
-    if n > k:
-        kth = np.partition(s, n - k)[n - k]
-        candidates = np.flatnonzero(s >= kth)
-    else:
-        candidates = np.arange(n)
-    candidates = candidates[np.isfinite(s[candidates])]
-    order = np.lexsort((candidates, -s[candidates]))[:k]
-    return candidates[order]
 
 
 def build_lexical(projection: MemoryProjection, unit: str, tokenizer: Tokenizer | None = None) -> LexicalIndex:

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from graphmem.retrieve.activation import DEFAULT_EDGE_WEIGHTS, Projection
+from graphmem.retrieve.types import parse_time
 
 __all__ = ["MemoryProjection", "parse_time", "ROLE_WEIGHTS", "PROJECTION_VERSION"]
 
@@ -47,35 +48,6 @@ PROJECTION_VERSION = 1
 ROLE_WEIGHTS: Mapping[str, float] = {"mention": 1.0, "addressee": 0.5, "speaker": 0.2}
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
-def parse_time(value: Any) -> float:
-    """Seconds since the epoch of an ISO 8601 string, ``datetime`` or ``date`` (NaN if unknown).
-
-    Naive values are taken as UTC, so that comparisons are consistent within a memory.
-
-    >>> parse_time("1970-01-02T00:00:00")
-    86400.0
-    >>> math.isnan(parse_time(None))
-    True
-    """
-    if value is None or value == "":
-        return math.nan
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, date):
-        moment = datetime(value.year, value.month, value.day)
-    else:
-        try:
-            moment = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
-        except ValueError:
-            logger.debug("unparseable time %r ignored", value)
-            return math.nan
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return (moment - _EPOCH).total_seconds()
 
 
 def _times(values: Iterable[Any]) -> np.ndarray:

@@ -37,32 +37,15 @@ from typing import Any
 
 import numpy as np
 
-from graphmem.retrieve.engine import top_k
 from graphmem.retrieve.activation import explain_node, spread_activation
 from graphmem.retrieve.fusion import normalize, relevance_entropy
 from graphmem.retrieve.hierarchy import TurnSignals, score_turns
 from graphmem.retrieve.router import route
+from graphmem.retrieve.types import Ranking, top_k
 
 __all__ = ["Ranking", "run", "segment_max", "activation_seeds"]
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class Ranking:
-    """Scores of one strategy over the positions of the requested unit.
-
-    Attributes:
-        strategy: the strategy name stamped on hits.
-        scores: one score per unit position (non-finite = not ranked).
-        explain: position -> JSON-ready explanation.
-        floor: scores at or below it are not returned (e.g. BM25 0: no term matched).
-    """
-
-    strategy: str
-    scores: np.ndarray
-    explain: Callable[[int], dict[str, Any]]
-    floor: float | None = None
 
 
 def run(strategy: str, ctx, unit: str) -> Ranking:

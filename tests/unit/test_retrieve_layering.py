@@ -1,0 +1,82 @@
+"""The retrieval modules form a straight path: types at the bottom, strategies above, the engine on top."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import graphmem.retrieve
+from graphmem.errors import InputError
+from graphmem.retrieve.types import validate_query
+
+PACKAGE = Path(graphmem.retrieve.__file__).parent
+BOTTOM_UP = ["types", "activation", "lexical", "router", "fusion", "hierarchy", "projection", "loader", "strategies", "engine"]
+
+
+def _sibling_imports(module: str) -> set[str]:
+    tree = ast.parse((PACKAGE / f"{module}.py").read_text())
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            if node.module.startswith("graphmem.retrieve."):
+                found.add(node.module.split(".")[2])
+            elif node.module == "graphmem.retrieve":
+                found.update(alias.name for alias in node.names)
+    return found
+
+
+def test_every_module_is_in_the_layering():
+    assert {p.stem for p in PACKAGE.glob("*.py")} - {"__init__"} == set(BOTTOM_UP)
+
+
+@pytest.mark.parametrize("module", BOTTOM_UP)
+def test_each_module_imports_only_modules_below_it(module):
+    below = set(BOTTOM_UP[:BOTTOM_UP.index(module)])
+    assert _sibling_imports(module) <= below, f"{module} imports {_sibling_imports(module) - below} from above or beside it"
+
+
+def test_types_imports_no_sibling():
+    assert _sibling_imports("types") == set()
+
+
+def test_modules_import_bottom_up_in_a_fresh_interpreter():
+    code = "; ".join(f"import graphmem.retrieve.{m}" for m in BOTTOM_UP)
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("", 5, "turn", "auto"), "query must be a non-empty string"),
+    (("q", 0, "turn", "auto"), "k must be a positive integer"),
+    (("q", 5, "utterance", "auto"), "unknown unit 'utterance'"),
+    (("q", 5, "turn", "magic"), "unknown strategy 'magic'"),
+    (("q", 5, "turn", "auto", ("2023-05-02", "2023-05-01")), "time_range starts after it ends"),
+])
+def test_validate_query_messages(args, message):
+    with pytest.raises(InputError, match=message):
+        validate_query(*args)
+
+
+def test_internal_value_error_surfaces_as_itself(monkeypatch):
+    from graphmem.search import SearchService
+
+    class _Embedder:
+        def encode(self, texts):
+            return np.ones((len(texts), 4), dtype=np.float32)
+
+    class _Engine:
+        def search(self, *args, **kwargs):
+            raise ValueError("internal bug")
+
+    service = SearchService.__new__(SearchService)
+    service.embedder = _Embedder()
+    monkeypatch.setattr(SearchService, "engine", lambda self: _Engine())
+    with pytest.raises(ValueError, match="internal bug") as caught:
+        service.search("where did Mel go?", 5, "turn", "auto")
+    assert not isinstance(caught.value, InputError)
+    with pytest.raises(InputError, match="unknown strategy"):
+        service.search("where did Mel go?", 5, "turn", "magic")
