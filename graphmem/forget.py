@@ -29,20 +29,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
 
-import numpy as np
 
 from graphmem.errors import InputError
 from graphmem.extract.resolve import normalise_name
 from graphmem.ids import node_id
-from graphmem.stages.episodes import MAX_EPISODE_TEXT
+from graphmem.ingest.common import MAX_EPISODE_TEXT, indexed_text, mean_vector, session_preview
 from graphmem.store import GraphStore, Statement, chunked
 
 __all__ = ["ForgetPlan", "ForgetSelection", "plan_forget", "parse_before"]
 
 logger = logging.getLogger(__name__)
-
-MAX_PREVIEW = 500
-"""Length of a session's preview (as written at ingest)."""
 
 TOPIC_UNITS = {"turns": "forget/topics_of_turns", "events": "forget/topics_of_events",
                "episodes": "forget/topics_of_episodes", "sessions": "forget/topics_of_sessions"}
@@ -134,16 +130,6 @@ def _ids(rows: list[dict[str, Any]], column: str = "id") -> list[str]:
     return list(dict.fromkeys(r[column] for r in rows if r.get(column) is not None))
 
 
-def _mean(vectors: list[Any]) -> np.ndarray:
-    mean = np.mean(np.asarray(vectors, dtype=np.float32), axis=0)
-    return (mean / (np.linalg.norm(mean) or 1.0)).astype(np.float32)
-
-
-def _indexed_text(row: dict[str, Any]) -> str:
-    base = f"{row['speaker']}: {row['text']}"
-    return f"{base} [image: {row['caption']}]" if row.get("caption") else base
-
-
 class _Planner:
     def __init__(self, store: GraphStore, namespace: str, batch_size: int) -> None:
         self.store = store
@@ -174,9 +160,9 @@ class _Planner:
             if not kept:
                 deleted.append(episode)
                 continue
-            text = "\n".join(_indexed_text(r) for r in kept)
+            text = "\n".join(indexed_text(r["speaker"], r["text"], r.get("caption")) for r in kept)
             updates.append({"id": episode, "props": {
-                "text": text[:MAX_EPISODE_TEXT], "embedding": _mean([r["embedding"] for r in kept]),
+                "text": text[:MAX_EPISODE_TEXT], "embedding": mean_vector([r["embedding"] for r in kept]),
                 "start_seq": kept[0]["seq"], "end_seq": kept[-1]["seq"], "turn_count": len(kept),
                 "started_at": kept[0]["time"], "ended_at": kept[-1]["time"]}})
         return sorted(deleted), updates
@@ -195,8 +181,8 @@ class _Planner:
                 deleted.append(session)
                 continue
             updates.append({"id": session, "props": {
-                "embedding": _mean([r["embedding"] for r in kept]),
-                "preview": " / ".join(f"{r['speaker']}: {r['text']}" for r in kept[:3])[:MAX_PREVIEW]}})
+                "embedding": mean_vector([r["embedding"] for r in kept]),
+                "preview": session_preview((r["speaker"], r["text"]) for r in kept)}})
         return sorted(deleted), updates
 
     def conversations(self, conversation_ids: list[str], deleted_sessions: set[str]) -> list[str]:

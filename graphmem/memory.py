@@ -300,7 +300,7 @@ class Memory:
         """Refit the GMM topics of every granularity on all stored units and replace the
         old Topic nodes atomically (one transaction). Returns topics per granularity."""
         self._check()
-        from graphmem.stages.clustering import ClusteringStage
+        from graphmem.ingest.clustering import ClusteringStage
 
         with self._lock:
             service = self._service()
@@ -451,7 +451,7 @@ class Memory:
 
     def _refit_topics(self, namespace: str) -> int:
         """Refit every granularity's topics of ``namespace`` on its stored units; returns topics."""
-        from graphmem.stages.clustering import ClusteringStage
+        from graphmem.ingest.clustering import ClusteringStage
 
         rows = self._store.read("forget/embedding_dimension", {"namespace": namespace})
         if not rows:

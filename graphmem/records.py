@@ -31,8 +31,9 @@ class TurnRecord:
     @property
     def indexed_text(self) -> str:
         """The text used for embedding and keyword search: speaker, text and caption."""
-        base = f"{self.speaker}: {self.text}"
-        return f"{base} [image: {self.caption}]" if self.caption else base
+        from graphmem.ingest.common import indexed_text
+
+        return indexed_text(self.speaker, self.text, self.caption)
 
 
 @dataclass(frozen=True)

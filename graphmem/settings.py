@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Mapping
 
 from graphmem.errors import ConfigurationError
-from graphmem.segment import SegmenterConfig
+from graphmem.ingest.segment import SegmenterConfig
 
 __all__ = ["Settings", "default_store_location"]
 
@@ -49,7 +49,7 @@ class Settings:
             default stops the JIT at its quick tier (C1): the optimising compiler spent ~8 s
             of CPU compiling the Cypher engine during a 3-conversation ingest on 2 cores,
             and query latency measured the same without it. Set ``""`` for the JVM default.
-        segmenter: episode segmentation knobs (:class:`graphmem.segment.SegmenterConfig`).
+        segmenter: episode segmentation knobs (:class:`graphmem.ingest.segment.SegmenterConfig`).
         neo4j_user, neo4j_password: Bolt credentials (also from the environment).
     """
 

@@ -29,8 +29,8 @@ def die() -> None:
 def main() -> None:
     store, source, namespace, mode = sys.argv[1:5]
     from graphmem import Memory, Settings
-    from graphmem.stages.clustering import ClusteringStage
-    from graphmem.stages.events import language_pipeline
+    from graphmem.ingest.clustering import ClusteringStage
+    from graphmem.ingest.events import language_pipeline
 
     settings = Settings(jvm_heap="512m")
     memory = Memory.open(store, namespace, settings=settings)

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from graphmem import Memory
 from graphmem.cli import app
 from graphmem.loaders import load
-from graphmem.stages import events as event_stage
+from graphmem.ingest import events as event_stage
 
 MARKER = "violin recital"  # the failure is planted on G1:4, the only turn saying this
 
@@ -49,7 +49,7 @@ def test_a_turn_whose_derivation_raises_is_stored_verbatim_flagged_and_the_rest_
             return original(self, mentions, *args, **kwargs)
         monkeypatch.setattr(event_stage.EntityResolver, "resolve", resolve)
     source = write_native(tmp_path)
-    caplog.set_level(logging.ERROR, logger="graphmem.stages.events")
+    caplog.set_level(logging.ERROR, logger="graphmem.ingest.events")
     with Memory.open(tmp_path / "store", namespace="contained", settings=test_settings) as memory:
         report = memory.ingest(source)
         assert report.turns_added == 10

@@ -21,7 +21,7 @@ from samples import GARDEN, write_native
 from graphmem import Memory
 from graphmem.ids import namespace_slug
 from graphmem.settings import Settings
-from graphmem.stages.clustering import ClusteringStage
+from graphmem.ingest.clustering import ClusteringStage
 
 TESTS = Path(__file__).resolve().parent
 DRIVER = TESTS / "crash_driver.py"

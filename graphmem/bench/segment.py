@@ -10,7 +10,7 @@ import numpy as np
 from graphmem.embed import Embedder
 from graphmem.eval.segmentation import segmentation_benchmark
 from graphmem.loaders import load
-from graphmem.segment import EpisodeSegmenter
+from graphmem.ingest.segment import EpisodeSegmenter
 from graphmem.settings import Settings
 
 __all__ = ["bench_segment"]

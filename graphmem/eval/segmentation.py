@@ -1,7 +1,7 @@
 """Segmentation metrics (Pk, WindowDiff) and the episode-segmentation benchmark.
 
 A segmentation of ``n`` items is given as the sorted start indices of its segments, the same
-shape :meth:`graphmem.segment.EpisodeSegmenter.boundaries` returns (``[0, 12, 30]`` means the
+shape :meth:`graphmem.ingest.segment.EpisodeSegmenter.boundaries` returns (``[0, 12, 30]`` means the
 segments ``[0, 12)``, ``[12, 30)`` and ``[30, n)``). Index ``0`` may be left out; it is always
 a segment start.
 
@@ -216,7 +216,7 @@ def segmentation_benchmark(
         conversations).
     """
     if segmenter is None:
-        from graphmem.segment import EpisodeSegmenter
+        from graphmem.ingest.segment import EpisodeSegmenter
 
         segmenter = EpisodeSegmenter()
 

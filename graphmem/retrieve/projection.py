@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from graphmem.ingest.common import indexed_text
+
 from graphmem.retrieve.activation import DEFAULT_EDGE_WEIGHTS, Projection
 from graphmem.retrieve.types import parse_time
 
@@ -67,11 +69,6 @@ def _ints(values: Iterable[Any], default: int = 0) -> np.ndarray:
 
 def _floats(values: Iterable[Any], default: float = 1.0) -> np.ndarray:
     return np.asarray([float(v) if v is not None else default for v in values], dtype=np.float64)
-
-
-def _indexed_text(speaker: str | None, text: str | None, caption: str | None) -> str:
-    base = f"{speaker}: {text or ''}" if speaker else (text or "")
-    return f"{base} [image: {caption}]" if caption else base
 
 
 @dataclass
@@ -359,7 +356,7 @@ class MemoryProjection:
         p.turn_session = np.asarray([session_pos.get(r.get("session_id"), -1) for r in turn_rows], dtype=np.int64)
         p.turn_seq = _ints(r.get("seq") for r in turn_rows)
         p.turn_speaker = [str(r.get("speaker") or "") for r in turn_rows]
-        p.turn_text = [_indexed_text(r.get("speaker"), r.get("text"), r.get("caption")) for r in turn_rows]
+        p.turn_text = [indexed_text(r.get("speaker"), r.get("text"), r.get("caption")) for r in turn_rows]
         p.turn_source = [r.get("source_id") for r in turn_rows]
         own = _times(r.get("timestamp") for r in turn_rows)
         fallback = np.where(p.turn_session >= 0, p.session_time[np.maximum(p.turn_session, 0)] if len(p.session_time) else np.nan, np.nan)
@@ -393,7 +390,7 @@ class MemoryProjection:
         event_rows.sort(key=lambda r: (turn_pos[str(r["turn_id"])], str(r["id"])))
         p.event_ids = [str(r["id"]) for r in event_rows]
         p.event_turn = np.asarray([turn_pos[str(r["turn_id"])] for r in event_rows], dtype=np.int64)
-        p.event_text = [_indexed_text(r.get("speaker"), r.get("text"), None) for r in event_rows]
+        p.event_text = [indexed_text(r.get("speaker"), r.get("text"), None) for r in event_rows]
         own = _times(r.get("timestamp") for r in event_rows)
         p.event_time = np.where(np.isfinite(own), own, p.turn_time[p.event_turn] if len(p.event_turn) else own)
         event_pos = {vid: i for i, vid in enumerate(p.event_ids)}

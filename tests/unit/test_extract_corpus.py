@@ -13,7 +13,7 @@ from graphmem.extract.events import split_events
 from graphmem.extract.nlp import LanguagePipeline
 from graphmem.extract.resolve import EntityResolver
 from graphmem.loaders import load
-from graphmem.stages.events import _analysed_part
+from graphmem.ingest.events import _analysed_part
 
 DEV12 = Path(__file__).resolve().parents[3] / "shared" / "data" / "longmemeval" / "longmemeval_s_dev12.json.gz"
 

@@ -1,4 +1,4 @@
-"""Tests for episode segmentation (graphmem.segment) and its metrics (eval.segmentation)."""
+"""Tests for episode segmentation (graphmem.ingest.segment) and its metrics (eval.segmentation)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from graphmem.eval.segmentation import (
     segmentation_benchmark,
     window_diff,
 )
-from graphmem.segment import (
+from graphmem.ingest.segment import (
     EpisodeSegmenter,
     SegmenterConfig,
     depth_scores,

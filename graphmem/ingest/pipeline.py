@@ -1,4 +1,4 @@
-"""Ingestion: loaded conversations in, graph nodes and index entries out.
+"""Batch ingestion: loaded conversations in, graph nodes and index entries out.
 
 Each conversation is written in ONE transaction (all its batches), so a failure
 leaves nothing of it half-written; ids are content hashes, so re-ingesting the
@@ -18,13 +18,14 @@ import numpy as np
 
 from graphmem.embed import Embedder
 from graphmem.ids import node_id
-from graphmem.records import ConversationRecord, SessionRecord, TurnRecord
+from graphmem.ingest.clustering import ClusteringStage
+from graphmem.ingest.common import SEQ_STRIDE, chain_links, mean_vector, session_preview, stitch_links
+from graphmem.ingest.episodes import EpisodeStage
+from graphmem.ingest.events import EventStage, language_pipeline
+from graphmem.ingest.segment import EpisodeSegmenter
+from graphmem.ingest.types import PlannedTurn, StageOutput, UnitBatch, iso
+from graphmem.records import ConversationRecord, SessionRecord
 from graphmem.settings import Settings
-from graphmem.segment import EpisodeSegmenter
-from graphmem.stages import PlannedTurn, StageOutput, UnitBatch, iso
-from graphmem.stages.clustering import ClusteringStage
-from graphmem.stages.episodes import EpisodeStage
-from graphmem.stages.events import EventStage, language_pipeline
 from graphmem.store import GraphStore, Statement, chunked
 
 __all__ = ["IngestReport", "IngestPipeline", "Progress", "SEQ_STRIDE"]
@@ -33,9 +34,6 @@ logger = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
 """``progress(stage, done, total)`` callback used by the CLI's progress bars."""
-
-SEQ_STRIDE = 1_000_000
-"""Turn order key: ``seq = session_number * SEQ_STRIDE + index_in_session``."""
 
 WAVE_TURNS = 4096
 """Most new turns embedded in one call across the conversations of an ingest (bounds memory)."""
@@ -101,7 +99,7 @@ class IngestReport:
 
 def _session_preview(session: SessionRecord) -> str:
     """The stored ``Session.preview`` (its first turns), also the session's text for topics."""
-    return " / ".join(f"{t.speaker}: {t.text}" for t in session.turns[:3])[:500]
+    return session_preview((t.speaker, t.text) for t in session.turns)
 
 
 @dataclass
@@ -352,21 +350,12 @@ class IngestPipeline:
                 stored.setdefault(row["session_id"], []).append(np.asarray(row["embedding"], dtype=np.float32))
         for s in sessions:
             sid = session_ids[s.key]
-            vecs = [turn_vectors[t.id] for t in turns if t.session is s and t.id in turn_vectors] + stored.get(sid, [])
-            mean = np.mean(vecs, axis=0)
-            out[sid] = (mean / (np.linalg.norm(mean) or 1.0)).astype(np.float32)
+            out[sid] = mean_vector([turn_vectors[t.id] for t in turns if t.session is s and t.id in turn_vectors] + stored.get(sid, []))
         return out
 
     def _next_links(self, conversation_key: str, turns: list[PlannedTurn], existing: set[str]) -> list[dict[str, str]]:
         """NEXT edges along the conversation, including to stored turns around appended sessions."""
         ordered = sorted(turns, key=lambda t: t.seq)
-        links = [{"src": a.id, "dst": b.id} for a, b in zip(ordered, ordered[1:]) if not (a.id in existing and b.id in existing)]
-        params = {"conversation_id": conversation_key, "namespace": self.namespace}
-        known = {t.id for t in turns}
-        before = self.store.read("read/previous_turn", {**params, "seq": ordered[0].seq})
-        if before and before[0]["id"] not in known:
-            links.append({"src": before[0]["id"], "dst": ordered[0].id})
-        after = self.store.read("read/next_turn", {**params, "seq": ordered[-1].seq})
-        if after and after[0]["id"] not in known:
-            links.append({"src": ordered[-1].id, "dst": after[0]["id"]})
-        return links
+        links = [link for link in chain_links([t.id for t in ordered]) if not (link["src"] in existing and link["dst"] in existing)]
+        return links + stitch_links(self.store, "turn", self.namespace, conversation_key, (ordered[0].id, ordered[0].seq),
+                                    (ordered[-1].id, ordered[-1].seq), {t.id for t in turns})

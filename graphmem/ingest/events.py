@@ -14,7 +14,7 @@ from graphmem.extract.nlp import LanguagePipeline, Mention
 from graphmem.extract.resolve import AliasRecord, EntityRecord, EntityResolver, normalise_name
 from graphmem.ids import node_id
 from graphmem.runtime import freeze_loaded_objects
-from graphmem.stages import PlannedTurn, StageOutput, UnitBatch, iso
+from graphmem.ingest.types import PlannedTurn, StageOutput, UnitBatch, iso
 from graphmem.store import GraphStore, chunked
 
 __all__ = ["EventStage", "language_pipeline"]

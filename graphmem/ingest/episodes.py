@@ -8,15 +8,21 @@ from itertools import groupby
 import numpy as np
 
 from graphmem.ids import node_id
-from graphmem.segment import EpisodeSegmenter
-from graphmem.stages import PlannedTurn, StageOutput, UnitBatch, iso
+from graphmem.ingest.common import MAX_EPISODE_TEXT, chain_links, mean_vector, stitch_links
+from graphmem.ingest.segment import EpisodeSegmenter
+from graphmem.ingest.types import PlannedTurn, StageOutput, UnitBatch, iso
 from graphmem.store import GraphStore, chunked
 
-__all__ = ["EpisodeStage"]
+__all__ = ["EpisodeStage", "MAX_EPISODE_TEXT", "episode_id"]
 
 logger = logging.getLogger(__name__)
 
-MAX_EPISODE_TEXT = 4000
+
+
+def episode_id(namespace: str, conversation_key: str, session_key: str, first_index: int) -> str:
+    """An episode's id: its conversation, session and first turn (stable while an open
+    episode grows at the tail of a live conversation)."""
+    return node_id(namespace, "episode", conversation_key, session_key, first_index)
 
 
 class EpisodeStage:
@@ -47,9 +53,8 @@ class EpisodeStage:
             for start, end in zip(starts, [*starts[1:], len(block)]):
                 members = block[start:end]
                 first, last = members[0], members[-1]
-                eid = node_id(self.namespace, "episode", conversation_key, first.session.key, first.index, last.index)
-                mean = matrix[start:end].mean(axis=0)
-                mean = (mean / (np.linalg.norm(mean) or 1.0)).astype(np.float32)
+                eid = episode_id(self.namespace, conversation_key, first.session.key, first.index)
+                mean = mean_vector(matrix[start:end])
                 text = "\n".join(t.record.indexed_text for t in members)
                 episodes.append({"id": eid, "props": {
                     "namespace": self.namespace, "conversation_id": conversation_key,
@@ -63,15 +68,9 @@ class EpisodeStage:
                 part_of_first[eid] = first.id
         if not episodes:
             return output
-        links = [{"src": a["id"], "dst": b["id"]} for a, b in zip(episodes, episodes[1:])]
-        params = {"conversation_id": conversation_key, "namespace": self.namespace}
-        known = {e["id"] for e in episodes}
-        before = self.store.read("read/previous_episode", {**params, "seq": episodes[0]["props"]["start_seq"]})
-        if before and before[0]["id"] not in known:
-            links.append({"src": before[0]["id"], "dst": episodes[0]["id"]})
-        after = self.store.read("read/next_episode", {**params, "seq": episodes[-1]["props"]["end_seq"]})
-        if after and after[0]["id"] not in known:
-            links.append({"src": episodes[-1]["id"], "dst": after[0]["id"]})
+        links = chain_links([e["id"] for e in episodes]) + stitch_links(
+            self.store, "episode", self.namespace, conversation_key, (episodes[0]["id"], episodes[0]["props"]["start_seq"]),
+            (episodes[-1]["id"], episodes[-1]["props"]["end_seq"]), {e["id"] for e in episodes})
         output.statements.append(("write/merge_episodes", {"rows": episodes}))
         output.statements.extend(("write/merge_part_of", {"rows": list(rows)}) for rows in chunked(part_of, self.batch_size))
         output.statements.append(("write/merge_next_episodes", {"rows": links}))

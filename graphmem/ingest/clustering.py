@@ -32,7 +32,7 @@ import numpy as np
 
 from graphmem.cluster import AssociationConfig, TopicConfig, TopicModel, associate_batch, link_hierarchy, membership_rows
 from graphmem.ids import node_id
-from graphmem.stages import StageOutput, UnitBatch
+from graphmem.ingest.types import StageOutput, UnitBatch
 from graphmem.store import GraphStore, chunked
 
 __all__ = ["ClusteringStage", "UnitBatch", "ASSOCIATED_UNITS", "TOPIC_UNITS"]
