@@ -21,13 +21,16 @@ from graphmem.errors import (
 )
 from graphmem.hits import Hit
 from graphmem.ingest import IngestReport
-from graphmem.memory import Memory
+from graphmem.ingest.live import AddReport
+from graphmem.memory import AsyncMemory, Memory
 from graphmem.records import ConversationRecord, SessionRecord, TurnRecord
 from graphmem.settings import Settings
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AddReport",
+    "AsyncMemory",
     "ClosedError",
     "ConfigurationError",
     "ConversationRecord",

@@ -15,6 +15,10 @@ What counts as an orphan:
 - an Entity that no Event involves, that takes part in no ``ALIAS_OF`` edge, and that is
   not a speaker (a speaker whose turns yielded no event is still an entity);
 - a relationship to a node of another namespace, and an id carried by two nodes.
+
+What counts as order damage: a NEXT chain that forks (a turn with two NEXT out or in), two
+turns of a conversation at one position, and a NEXT edge that goes back in the sequence
+(or into another conversation).
 """
 
 from __future__ import annotations
@@ -50,6 +54,9 @@ GRAPH_CHECKS: dict[str, str] = {
     "topics_without_members": "check/topics_without_members",
     "cross_namespace_edges": "check/cross_namespace_edges",
     "duplicate_ids": "check/duplicate_ids",
+    "forked_next_chain": "check/forked_next_chain",
+    "turns_sharing_a_position": "check/turns_sharing_a_position",
+    "next_against_sequence": "check/next_against_sequence",
 }
 
 #: unit -> query returning the stored ``id`` and ``embedding`` of every unit with one

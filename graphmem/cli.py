@@ -173,6 +173,56 @@ def ingest(
 
 
 @app.command()
+def add(
+    text: str = typer.Argument(..., help="The message text, or - to read JSONL messages from standard input "
+                                         "(one {\"speaker\"|\"role\", \"text\"|\"content\", \"timestamp\"?, \"id\"?} per line)."),
+    conversation: str = typer.Option(..., "--conversation", "-c", help="Conversation key to append to."),
+    session: Optional[str] = typer.Option(None, "--session", help="Session key (default: the latest session, or a new one after a gap)."),
+    speaker: str = typer.Option("user", "--speaker", help="Who said TEXT."),
+    message_id: Optional[str] = typer.Option(None, "--id", help="Your id of the message (sending it again with new text corrects it)."),
+    timestamp: Optional[str] = typer.Option(None, "--timestamp", help="When TEXT was said (ISO 8601; default: now)."),
+    store: Optional[str] = StoreOpt,
+    namespace: str = NamespaceOpt,
+    user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Add one message (or JSONL messages from stdin with -) to a conversation, as it happens."""
+    with _errors():
+        from datetime import datetime, timezone
+
+        if text == "-":
+            from graphmem.loaders.checks import text_lines
+
+            messages: list[dict[str, Any]] = []
+            for number, line in enumerate(text_lines(sys.stdin.read()), 1):
+                if not line.strip():
+                    continue
+                try:
+                    item = json.loads(line)
+                except ValueError as exc:
+                    raise InputError(f"<stdin>:{number}: malformed JSON: {exc}") from None
+                if not isinstance(item, dict):
+                    raise InputError(f"<stdin>:{number}: expected a JSON object per line, got {type(item).__name__}")
+                messages.append(item)
+            if not messages:
+                raise InputError("<stdin>: no messages")
+        else:
+            when = timestamp or datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0).isoformat()
+            messages = [{"speaker": speaker, "text": text, "timestamp": when,
+                         **({"id": message_id} if message_id is not None else {})}]
+        with _open(store, namespace, user, password, database) as memory:
+            report = memory.add(messages, conversation=conversation, session=session)
+        if as_json:
+            _json(report.to_dict())
+        else:
+            data = report.to_dict()
+            out.print(_kv_table(f"added to {conversation!r}", {k: data[k] for k in
+                                                                 ("added", "corrected", "unchanged", "seconds")}
+                                | {"turn_ids": ", ".join(data["turn_ids"]) or "-",
+                                   "sessions_opened": ", ".join(data["sessions_opened"]) or "-"}))
+
+
+@app.command()
 def search(
     query: str = typer.Argument(..., help="The question or keywords."),
     store: Optional[str] = StoreOpt,
@@ -254,6 +304,7 @@ def forget(
     conversation: Optional[str] = typer.Option(None, "--conversation", help="Conversation key to forget (as ingested, e.g. a LoCoMo sample_id)."),
     session: Optional[str] = typer.Option(None, "--session", help="Session key within --conversation."),
     before: Optional[str] = typer.Option(None, "--before", help="Forget turns said before this ISO 8601 date or time."),
+    turn: Optional[list[str]] = typer.Option(None, "--turn", help="A turn id to forget (repeatable)."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
     store: Optional[str] = StoreOpt,
     namespace: str = NamespaceOpt,
@@ -265,7 +316,7 @@ def forget(
     with _errors():
         from graphmem.forget import ForgetSelection, plan_forget
 
-        selection = ForgetSelection.of(conversation, session, before)
+        selection = ForgetSelection.of(conversation, session, before, turns=list(turn) if turn else None)
         with _open(store, namespace, user, password, database) as memory:
             if not yes:
                 preview = plan_forget(memory.store, memory.namespace, selection).counts
@@ -281,7 +332,7 @@ def forget(
                     err.print("nothing forgotten")
                     raise typer.Exit(1)
             with err.status("forgetting ..."):
-                counts = memory.forget(conversation, session, before)
+                counts = memory.forget(conversation, session, before, turn=list(turn) if turn else None)
         if as_json:
             _json(counts)
         else:

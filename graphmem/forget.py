@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
 
+import numpy as np
+
 
 from graphmem.errors import InputError
 from graphmem.extract.resolve import normalise_name
@@ -36,7 +38,7 @@ from graphmem.ids import node_id
 from graphmem.ingest.common import MAX_EPISODE_TEXT, indexed_text, mean_vector, session_preview
 from graphmem.store import GraphStore, Statement, chunked
 
-__all__ = ["ForgetPlan", "ForgetSelection", "plan_forget", "parse_before"]
+__all__ = ["ForgetPlan", "ForgetSelection", "plan_forget", "parse_before", "entities_left_unused"]
 
 logger = logging.getLogger(__name__)
 
@@ -82,9 +84,11 @@ class ForgetSelection:
     conversation: str | None = None
     session: str | None = None
     before: str | None = None
+    turns: tuple[str, ...] | None = None
 
     @classmethod
-    def of(cls, conversation: object = None, session: object = None, before: object = None) -> "ForgetSelection":
+    def of(cls, conversation: object = None, session: object = None, before: object = None,
+           turns: object = None) -> "ForgetSelection":
         """Validate the arguments of :meth:`graphmem.Memory.forget`.
 
         Raises:
@@ -95,15 +99,25 @@ class ForgetSelection:
                 raise InputError(f"{name}: expected a non-empty key, got {value!r}")
         if session is not None and conversation is None:
             raise InputError("session: a session key needs its conversation (session keys repeat across conversations)")
-        selection = cls(conversation, session, parse_before(before))  # type: ignore[arg-type]
-        if selection.conversation is None and selection.before is None:
-            raise InputError("say what to forget: a conversation (and optionally a session), a date before which "
-                             "to forget, or both; to delete a whole namespace use Memory.drop_namespace()")
+        turn_ids: tuple[str, ...] | None = None
+        if turns is not None:
+            items = [turns] if isinstance(turns, str) else turns
+            if not isinstance(items, (list, tuple, set, frozenset)) or not items:
+                raise InputError(f"turn: expected a turn id or a non-empty list of them, got {turns!r}")
+            for position, item in enumerate(items):
+                if not isinstance(item, str) or not item.strip():
+                    raise InputError(f"turn[{position}]: expected a turn id (Hit.node_id, AddReport.turn_ids), got {item!r}")
+            turn_ids = tuple(dict.fromkeys(items))
+        selection = cls(conversation, session, parse_before(before), turn_ids)  # type: ignore[arg-type]
+        if selection.conversation is None and selection.before is None and selection.turns is None:
+            raise InputError("say what to forget: turns by id, a conversation (and optionally a session), a date "
+                             "before which to forget, or both; to delete a whole namespace use Memory.drop_namespace()")
         return selection
 
     def to_params(self) -> dict[str, Any]:
         """Query parameters of ``forget/find_turns``."""
-        return {"conversation": self.conversation, "session": self.session, "before": self.before}
+        return {"conversation": self.conversation, "session": self.session, "before": self.before,
+                "ids": list(self.turns) if self.turns is not None else None}
 
 
 @dataclass
@@ -180,8 +194,10 @@ class _Planner:
             if not kept:
                 deleted.append(session)
                 continue
+            raw = np.asarray([r["embedding"] for r in kept], dtype=np.float32).mean(axis=0)
             updates.append({"id": session, "props": {
-                "embedding": mean_vector([r["embedding"] for r in kept]),
+                "embedding": mean_vector([r["embedding"] for r in kept]), "turn_count": len(kept),
+                "embedding_scale": float(np.linalg.norm(raw)) or 1.0,  # live adds keep a running mean from these
                 "preview": session_preview((r["speaker"], r["text"]) for r in kept)}})
         return sorted(deleted), updates
 
@@ -264,6 +280,12 @@ class _Planner:
         return sorted(t for t, n in lost.items() if sizes.get(t, 0) <= n)
 
 
+def entities_left_unused(store: GraphStore, namespace: str, event_ids: list[str], batch_size: int = 2000) -> list[str]:
+    """Entities that nothing would use once the Events ``event_ids`` are gone (a corrected
+    turn's old events): the rules of :func:`plan_forget`, with no turn forgotten."""
+    return _Planner(store, namespace, batch_size).entities(event_ids, [], set())
+
+
 def plan_forget(store: GraphStore, namespace: str, selection: ForgetSelection, batch_size: int = 2000) -> ForgetPlan:
     """Read what forgetting ``selection`` touches in ``namespace`` and plan its one transaction.
 
@@ -277,7 +299,9 @@ def plan_forget(store: GraphStore, namespace: str, selection: ForgetSelection, b
         A :class:`ForgetPlan` (empty when no turn matches).
     """
     planner = _Planner(store, namespace, batch_size)
-    turns = planner.read("forget/find_turns", **selection.to_params())
+    params = selection.to_params()
+    turns = (planner.read("forget/find_turns_by_id", **params) if selection.turns is not None
+             else planner.read("forget/find_turns", **{k: v for k, v in params.items() if k != "ids"}))
     plan = ForgetPlan(turn_ids=_ids(turns))
     keys = ("turns", "events", "episodes", "sessions", "conversations", "entities", "topics", "episodes_updated", "sessions_updated")
     plan.counts = dict.fromkeys(keys, 0)
@@ -296,6 +320,7 @@ def plan_forget(store: GraphStore, namespace: str, selection: ForgetSelection, b
 
     s = plan.statements
     s += planner.statements("forget/delete_events", "ids", event_ids)
+    s += planner.statements("forget/delete_turn_versions", "ids", plan.turn_ids)
     s += planner.statements("forget/delete_turns", "ids", plan.turn_ids)
     s += planner.statements("forget/delete_episodes", "ids", episodes)
     s += planner.statements("forget/update_episodes", "rows", episode_updates)

@@ -18,13 +18,14 @@ from graphmem.hits import Hit, explain_text
 from graphmem.retrieve.types import STRATEGIES, validate_query
 from graphmem.ids import namespace_slug
 from graphmem.ingest import IngestPipeline, IngestReport, Progress
+from graphmem.ingest.live import AddReport, LiveWriter, parse_messages, parse_timestamp
 from graphmem.loaders import FORMATS, load
 from graphmem.records import ConversationRecord
 from graphmem.search import SearchService
 from graphmem.settings import Settings, default_store_location
 from graphmem.store import GraphStore, open_store
 
-__all__ = ["Memory", "STRATEGIES", "validate_namespace"]
+__all__ = ["Memory", "AsyncMemory", "STRATEGIES", "validate_namespace"]
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +99,7 @@ class Memory:
         self._state = _State.UNOPENED
         self._lock = _namespace_lock(store, self._namespace)
         self._collect_texts = False
+        self._writer: LiveWriter | None = None
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
@@ -149,7 +151,11 @@ class Memory:
             if self._state is _State.CLOSED:
                 return
             self._state = _State.CLOSED
-            self._store.close()
+            try:
+                if self._search is not None:
+                    self._search.flush()
+            finally:
+                self._store.close()
 
     def _check(self) -> None:
         if self._state is not _State.OPEN:
@@ -222,11 +228,100 @@ class Memory:
             service = self._service()
             pipeline = IngestPipeline(self._store, self._embedder, self._settings, self._namespace, on_committed=service.update,
                                       index_for=service.index, cache_dir=self._store.cache_dir(namespace_slug(self._namespace)))
+            self._writer = None  # an ingest changes the entities and topics a live writer keeps
             try:
                 pipeline.run(records, progress=progress, report=report)
             finally:
                 service.invalidate()  # topics are committed after the conversations' own updates
         return report
+
+    def add(
+        self,
+        messages: Any,
+        *,
+        conversation: str,
+        session: str | None = None,
+        session_started_at: Any = None,
+    ) -> AddReport:
+        """Add messages to a conversation as it happens (one transaction, no LLM).
+
+        Messages are appended in order after the last turn of ``session`` (a new key opens a
+        new session, starting at ``session_started_at`` or else at its first message's
+        time). Without ``session`` they go to the conversation's latest session; a new one
+        opens when a message comes more than ``Settings.session_gap`` (4 hours) after the
+        last turn. Turns, episodes (the open episode at a session's tail grows until a
+        topic boundary closes it), events, entities, topics and associations are derived
+        as batch :meth:`ingest` derives them: streaming a conversation message by message
+        stores what ingesting it in one batch stores.
+
+        A message whose ``id`` is already stored in the conversation with other text is a
+        correction: the turn keeps its id and position, its text, embedding, events and
+        entity links are derived again, and the old text is kept as a version
+        (:meth:`history`), never returned by :meth:`search`. The same text again changes
+        nothing.
+
+        Args:
+            messages: one mapping, a :class:`~graphmem.records.TurnRecord`, or a list of
+                them. A mapping has ``speaker`` or ``role``, ``text`` or ``content``, and
+                optionally ``timestamp`` (ISO 8601 or datetime), ``id`` (your message id),
+                ``caption`` and ``metadata`` (scalar values).
+            conversation: the conversation key (e.g. a chat or thread id).
+            session: a session key; ``None`` for the latest session (or a new one after a gap).
+            session_started_at: when a new ``session`` started (datetime or ISO 8601).
+
+        Returns:
+            An :class:`~graphmem.ingest.live.AddReport`: the node ids of the new or changed
+            turns (``turn_ids``), counts and seconds.
+
+        Raises:
+            InputError: a bad message, naming its position and field; nothing is stored.
+            StorageError: the store failed; nothing of this call is stored.
+
+        Example:
+            >>> memory.add({"role": "user", "content": "I adopted a cat named Miso.", "id": "m1"},
+            ...            conversation="chat-42")                                    # doctest: +SKIP
+            AddReport(conversation='chat-42', turn_ids=['turn:...'], added=1, ...)
+        """
+        self._check()
+        if not isinstance(conversation, str) or not conversation.strip():
+            raise InputError(f"conversation: expected a non-empty key, got {conversation!r}")
+        if session is not None and (not isinstance(session, str) or not session.strip()):
+            raise InputError(f"session: expected a non-empty key or None, got {session!r}")
+        records = parse_messages(messages)
+        started = parse_timestamp(session_started_at, "session_started_at")
+        with self._lock:
+            return self._live_writer().add(conversation, records, session=session, session_started_at=started)
+
+    def _live_writer(self) -> LiveWriter:
+        if self._writer is None:
+            service = self._service()
+            self._writer = LiveWriter(self._store, self._embedder, self._settings, self._namespace, index_for=service.index,
+                                      on_committed=lambda new: service.update(new, save=False),
+                                      cache_dir=self._store.cache_dir(namespace_slug(self._namespace)))
+        return self._writer
+
+    def history(self, turn_id: str) -> list[dict[str, Any]]:
+        """Every text a turn has had, oldest first; the last entry is the current one.
+
+        Each entry has ``version`` (0 for the first text), ``speaker``, ``text``,
+        ``caption``, ``timestamp``, ``replaced_at`` (when a correction replaced it; ``None``
+        for the current text) and ``current``.
+
+        Raises:
+            InputError: ``turn_id`` is not a turn of this namespace.
+        """
+        self._check()
+        if not isinstance(turn_id, str) or not turn_id.strip():
+            raise InputError(f"turn_id: expected a turn id, got {turn_id!r}")
+        params = {"namespace": self._namespace, "id": turn_id}
+        current = self._store.read("read/turn_current", params)
+        if not current:
+            raise InputError(f"turn_id: no turn {turn_id!r} in namespace {self._namespace!r}")
+        versions = [{**row, "current": False} for row in self._store.read("read/turn_versions", params)]
+        row = current[0]
+        versions.append({"version": row["version"], "speaker": row["speaker"], "text": row["text"], "caption": row.get("caption"),
+                         "timestamp": row.get("timestamp"), "replaced_at": None, "current": True})
+        return versions
 
     def search(self, query: str, k: int = 10, unit: str = "turn", strategy: str = "auto", time_range: Any = None) -> list[Hit]:
         """Find the memories most relevant to ``query``.
@@ -309,6 +404,7 @@ class Memory:
             output = stage.recluster(self._embedder.dimension)
             self._store.write(output.statements)
             stage.commit()
+            self._writer = None
             service.invalidate()  # topics feed the projection used by activation
         return {k.removeprefix("topics_"): v for k, v in output.counts.items() if k.startswith("topics_")}
 
@@ -329,6 +425,7 @@ class Memory:
             service = self._service()
             service.drop_caches()
             self._search = None
+            self._writer = None
         logger.info("dropped namespace %r (%d nodes)", self._namespace, deleted)
         return deleted
 
@@ -358,12 +455,14 @@ class Memory:
         before: Any = None,
         namespace: str | None = None,
         *,
+        turn: str | Iterable[str] | None = None,
         refit_topics: bool = True,
     ) -> dict[str, int]:
         """Forget turns, and everything derived only from them, in one transaction.
 
         Every given criterion must hold: ``forget(conversation="c1")`` forgets a whole
         conversation, ``forget(conversation="c1", session="2")`` one of its sessions,
+        ``forget(turn=hit.node_id)`` one message (or a list of turn ids),
         ``forget(before="2024-01-01")`` everything said before that date (a turn's time is
         its timestamp, else its session's start; undated turns are kept), and the two
         combine.
@@ -386,6 +485,7 @@ class Memory:
             namespace: forget in this namespace instead of this Memory's (an explicit,
                 administrative choice: every statement is scoped to it and its caches are
                 the ones deleted; this Memory's own namespace is untouched).
+            turn: a turn id or a list of them (``Hit.node_id``, ``AddReport.turn_ids``).
             refit_topics: refit the topics afterwards (a second transaction; without it,
                 topic labels may still show words of forgotten turns until
                 :meth:`recluster`).
@@ -405,7 +505,8 @@ class Memory:
             {'turns': 4, 'events': 4, 'episodes': 1, 'sessions': 1, ...}
         """
         self._check()
-        selection = ForgetSelection.of(conversation, session, before)
+        selection = ForgetSelection.of(conversation, session, before,
+                                       turns=turn if turn is None or isinstance(turn, str) else list(turn))
         target = self._namespace if namespace is None else validate_namespace(namespace)
         with _namespace_lock(self._store, target):
             plan = plan_forget(self._store, target, selection, self._settings.write_batch_size)
@@ -417,6 +518,8 @@ class Memory:
             self._drop_caches(target)
             self._store.write(plan.statements)
             self._drop_caches(target)
+            if target == self._namespace:
+                self._writer = None  # its kept entities and topics may name what was removed
             if refit_topics:
                 counts["topics_refitted"] = self._refit_topics(target)
         logger.info("forgot in namespace %r: %s", target, counts)
@@ -438,6 +541,8 @@ class Memory:
         self._check()
         target = self._namespace if namespace is None else validate_namespace(namespace)
         with _namespace_lock(self._store, target):
+            if self._search is not None:
+                self._search.flush()  # live adds save their index entries lazily
             report = check_integrity(self._store, target, self._settings)
             if report.rebuilt and target == self._namespace:
                 self._search = None  # its in-memory copies were read from the old caches
@@ -471,3 +576,115 @@ class Memory:
         self._check()
         merged = {"namespace": self._namespace, **(params or {})}
         return self._store.run_cypher(query, merged, write=write)
+
+
+class AsyncMemory:
+    """:class:`Memory` for asyncio agents: the same methods, awaited.
+
+    Every call runs on one worker thread of its own, so the event loop never blocks on
+    embedding, extraction or the store, and calls run in the order they were awaited.
+
+    Example:
+        >>> async def main():                                                       # doctest: +SKIP
+        ...     memory = await AsyncMemory.open("/tmp/my-memory", namespace="alice")
+        ...     await memory.add({"role": "user", "content": "I moved to Lyon."}, conversation="chat")
+        ...     hits = await memory.search("Where do I live?")
+        ...     await memory.close()
+    """
+
+    def __init__(self, memory: Memory) -> None:
+        import concurrent.futures
+
+        self._memory = memory
+        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="graphmem")
+
+    @classmethod
+    async def open(cls, location: str | os.PathLike[str] | None = None, namespace: str = "default", **kwargs: Any) -> "AsyncMemory":
+        """Open a memory (see :meth:`Memory.open`; the store opens on the worker thread)."""
+        wrapper = cls.__new__(cls)
+        import concurrent.futures
+
+        wrapper._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="graphmem")
+        try:
+            wrapper._memory = await wrapper._run(Memory.open, location, namespace, **kwargs)
+        except BaseException:
+            wrapper._executor.shutdown(wait=False)
+            raise
+        return wrapper
+
+    async def _run(self, function: Any, *args: Any, **kwargs: Any) -> Any:
+        import asyncio
+        import functools
+
+        return await asyncio.get_running_loop().run_in_executor(self._executor, functools.partial(function, *args, **kwargs))
+
+    @property
+    def memory(self) -> Memory:
+        """The wrapped :class:`Memory` (its calls block)."""
+        return self._memory
+
+    @property
+    def namespace(self) -> str:
+        """The tenant this memory reads and writes."""
+        return self._memory.namespace
+
+    async def add(self, messages: Any, **kwargs: Any) -> AddReport:
+        """:meth:`Memory.add`."""
+        return await self._run(self._memory.add, messages, **kwargs)
+
+    async def ingest(self, source: Any, *args: Any, **kwargs: Any) -> IngestReport:
+        """:meth:`Memory.ingest`."""
+        return await self._run(self._memory.ingest, source, *args, **kwargs)
+
+    async def search(self, query: str, *args: Any, **kwargs: Any) -> list[Hit]:
+        """:meth:`Memory.search`."""
+        return await self._run(self._memory.search, query, *args, **kwargs)
+
+    async def explain(self, hit: Hit) -> str:
+        """:meth:`Memory.explain`."""
+        return await self._run(self._memory.explain, hit)
+
+    async def history(self, turn_id: str) -> list[dict[str, Any]]:
+        """:meth:`Memory.history`."""
+        return await self._run(self._memory.history, turn_id)
+
+    async def forget(self, *args: Any, **kwargs: Any) -> dict[str, int]:
+        """:meth:`Memory.forget`."""
+        return await self._run(self._memory.forget, *args, **kwargs)
+
+    async def stats(self) -> dict[str, Any]:
+        """:meth:`Memory.stats`."""
+        return await self._run(self._memory.stats)
+
+    async def check(self, *args: Any, **kwargs: Any) -> IntegrityReport:
+        """:meth:`Memory.check`."""
+        return await self._run(self._memory.check, *args, **kwargs)
+
+    async def recluster(self) -> dict[str, int]:
+        """:meth:`Memory.recluster`."""
+        return await self._run(self._memory.recluster)
+
+    async def cypher(self, query: str, *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+        """:meth:`Memory.cypher`."""
+        return await self._run(self._memory.cypher, query, *args, **kwargs)
+
+    async def to_networkx(self, **kwargs: Any) -> Any:
+        """:meth:`Memory.to_networkx`."""
+        return await self._run(self._memory.to_networkx, **kwargs)
+
+    async def drop_namespace(self) -> int:
+        """:meth:`Memory.drop_namespace`."""
+        return await self._run(self._memory.drop_namespace)
+
+    async def close(self) -> None:
+        """Close the memory and its worker thread. Idempotent."""
+        try:
+            await self._run(self._memory.close)
+        finally:
+            self._executor.shutdown(wait=True)
+
+    async def __aenter__(self) -> "AsyncMemory":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()

@@ -125,6 +125,7 @@ class SearchService:
         self._stale = True
         self._lock = threading.RLock()
         self.last_refresh: dict[str, Any] = {}
+        self._unsaved: set[str] = set()
 
     # ------------------------------------------------------------------ caches
     def index(self, unit: str) -> VectorIndex:
@@ -157,17 +158,34 @@ class SearchService:
             self._stale = True
             shutil.rmtree(self._directory, ignore_errors=True)
 
-    def update(self, new: dict[str, tuple[list[str], np.ndarray]]) -> None:
-        """Add freshly committed embeddings to the ANN indexes (and save them); the
-        projection and BM25 indexes are refreshed on the next search."""
+    def update(self, new: dict[str, tuple[list[str], np.ndarray]], *, save: bool = True) -> None:
+        """Add freshly committed embeddings to the ANN indexes; the projection and BM25
+        indexes are refreshed on the next search.
+
+        Keys are units (new vectors) or ``"replace:<unit>"`` (vectors of units whose
+        embedding changed: a growing episode or session, a corrected turn). With ``save``
+        the indexes are written at once; live adds save them later (:meth:`flush`), since
+        writing a large index per message would cost more than the message."""
         with self._lock:
-            for unit, (ids, vectors) in new.items():
+            for key, (ids, vectors) in new.items():
+                unit = key.removeprefix("replace:")
                 if unit not in INDEXED_UNITS or not len(ids):
                     continue
                 index = self.index(unit)
-                index.add(ids, vectors, replace=(unit == "session"))
-                index.save()
+                index.add(ids, vectors, replace=(unit == "session" or key.startswith("replace:")))
+                if save:
+                    index.save()
+                else:
+                    self._unsaved.add(unit)
             self._stale = True
+
+    def flush(self) -> None:
+        """Save the indexes live adds changed (on close; a crash before it only costs a rebuild)."""
+        with self._lock:
+            for unit in sorted(self._unsaved):
+                if unit in self._indexes:
+                    self._indexes[unit].save()
+            self._unsaved.clear()
 
     def invalidate(self) -> None:
         """Mark the projection and BM25 indexes stale (the store changed outside an ingest,

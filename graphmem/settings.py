@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Mapping
@@ -50,6 +51,9 @@ class Settings:
             of CPU compiling the Cypher engine during a 3-conversation ingest on 2 cores,
             and query latency measured the same without it. Set ``""`` for the JVM default.
         segmenter: episode segmentation knobs (:class:`graphmem.ingest.segment.SegmenterConfig`).
+        session_gap: :meth:`graphmem.Memory.add` without a session key opens a new session
+            when a message comes more than this long after the conversation's last turn
+            (default 4 hours: a pause that long ends a sitting; ``None`` never opens one).
         neo4j_user, neo4j_password: Bolt credentials (also from the environment).
     """
 
@@ -67,12 +71,15 @@ class Settings:
     neo4j_user: str | None = None
     neo4j_password: str | None = field(default=None, repr=False)
     segmenter: SegmenterConfig = field(default_factory=SegmenterConfig)
+    session_gap: timedelta | None = timedelta(hours=4)
 
     def __post_init__(self) -> None:
         if self.embedding_batch_size < 1:
             raise ConfigurationError("embedding_batch_size must be >= 1")
         if self.write_batch_size < 1:
             raise ConfigurationError("write_batch_size must be >= 1")
+        if self.session_gap is not None and (not isinstance(self.session_gap, timedelta) or self.session_gap <= timedelta(0)):
+            raise ConfigurationError("session_gap must be a positive timedelta or None")
         if self.hnsw_m < 2 or self.hnsw_ef < 1 or self.hnsw_ef_construction < 1:
             raise ConfigurationError("hnsw parameters must be positive (m >= 2)")
 

@@ -44,6 +44,12 @@ TOPIC_UNITS = ("event", "turn", "episode", "session")
 # child granularity -> parent granularity for (Topic)-[:WITHIN]->(Topic)
 HIERARCHY = (("event", "turn"), ("turn", "episode"), ("episode", "session"))
 SESSION_TOPICS = TopicConfig(min_cluster_size=3, pca_dims=16)
+LIVE_FIRST_FIT = 32
+"""Units of a granularity that live adds let wait for topics before its first fit (a GMM
+needs a few units per topic; batch ingest fits on whatever one ingest brings)."""
+LIVE_REFIT_FRACTION = 0.1
+"""Live adds test whether new units still fit their topics once they number this fraction
+of the fitted units, and refit only then (an add's cost must not grow with the namespace)."""
 
 
 def _fingerprint(state: dict[str, Any]) -> str:
@@ -76,9 +82,13 @@ class ClusteringStage:
         self._pending: dict[str, tuple[TopicModel, list[str]]] = {}
         # unit -> {id: (vector, text)} of units seen by this stage (see _stored_units)
         self._known: dict[str, dict[str, tuple[np.ndarray, str]]] = {}
+        # live adds: the models kept between adds, units assigned since each fit, units waiting for a first fit
+        self._live: dict[str, tuple[TopicModel, list[str]] | None] = {}
+        self._live_since: dict[str, list[np.ndarray]] = {}
+        self._live_waiting: dict[str, int] = {}
 
     # ------------------------------------------------------------------ association
-    def _associations(self, batches: dict[str, UnitBatch]) -> list[dict[str, Any]]:
+    def _associations(self, batches: dict[str, UnitBatch], exclude: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
         top_n = self.association.top_n
         pool = [(unit, batches[unit]) for unit in ASSOCIATED_UNITS if unit in batches and batches[unit].ids]
         rows: list[dict[str, Any]] = []
@@ -86,14 +96,14 @@ class ClusteringStage:
             cand_ids: list[list[str]] = []
             cand_scores: list[list[float]] = []
             cand_grans: list[list[str]] = []
-            stored = {dst_unit: self.index_for(dst_unit).query_many(src.vectors, top_n) for dst_unit in ASSOCIATED_UNITS}
+            stored = {dst_unit: self.index_for(dst_unit).query_many(src.vectors, top_n + min(len(exclude), 4 * top_n)) for dst_unit in ASSOCIATED_UNITS}
             # units of the batch itself are candidates when they come from an earlier session
             within = {dst_unit: (np.asarray(dst.sessions), dst.vectors, dst.ids)
                       for dst_unit in ASSOCIATED_UNITS if (dst := batches.get(dst_unit)) is not None and dst.ids}
             for i, vector in enumerate(src.vectors):
                 found: list[tuple[float, str, str]] = []
                 for dst_unit in ASSOCIATED_UNITS:
-                    found.extend((score, node, dst_unit) for node, score in stored[dst_unit][i])
+                    found.extend((score, node, dst_unit) for node, score in stored[dst_unit][i] if node not in exclude)
                     if dst_unit in within:
                         dst_sessions, dst_vectors, dst_ids = within[dst_unit]
                         keep = np.flatnonzero(dst_sessions < src.sessions[i])
@@ -217,10 +227,13 @@ class ClusteringStage:
         return memberships
 
     # ------------------------------------------------------------------ entry points
-    def associate(self, batches: dict[str, UnitBatch]) -> StageOutput:
-        """Plan the ASSOCIATED links of a conversation's new units (its own transaction)."""
+    def associate(self, batches: dict[str, UnitBatch], exclude: frozenset[str] = frozenset()) -> StageOutput:
+        """Plan the ASSOCIATED links of a conversation's new units (in its transaction).
+
+        ``exclude``: stored units that are never candidates (a live add names the units of
+        the new unit's own session, which are stored already)."""
         output = StageOutput()
-        links = self._associations(batches)
+        links = self._associations(batches, exclude)
         for (src_unit, dst_unit), group in _group_links(links).items():
             output.statements.extend((f"write/create_associated_{src_unit}_{dst_unit}", {"rows": list(chunk)})
                                      for chunk in chunked(group, self.batch_size))
@@ -279,6 +292,13 @@ class ClusteringStage:
             m = self._topics(unit, batch, output, speakers=speakers)
             if m is not None:
                 memberships[unit] = (m, self._pending[unit][1])
+        self._link_within(batches, memberships, output)
+        return output
+
+    @staticmethod
+    def _link_within(batches: dict[str, UnitBatch], memberships: dict[str, tuple[np.ndarray, list[str]]],
+                     output: StageOutput) -> None:
+        """``(Topic)-[:WITHIN]->(Topic)`` from the memberships of units and their parents in ``batches``."""
         within = []
         for child, parent in HIERARCHY:
             if child not in memberships or parent not in memberships:
@@ -294,7 +314,83 @@ class ClusteringStage:
                 within.append({"child": child_topics[c], "parent": parent_topics[p], "w": float(w)})
         if within:
             output.statements.append(("write/merge_within", {"rows": within}))
+
+    # ------------------------------------------------------------------ live adds
+    def place_live(self, fresh: dict[str, UnitBatch], speakers: tuple[str, ...] = ()) -> StageOutput:
+        """Plan topics for the units of one live add, without re-reading or refitting per add.
+
+        Per granularity: before any model exists, units wait (unplaced, as ``check`` reports)
+        until :data:`LIVE_FIRST_FIT` of them have come through this stage, then the
+        granularity is fitted on every stored unit (:meth:`place`'s path). With a model, new
+        units are assigned to its topics; the units assigned since its fit are tested
+        with :meth:`TopicModel.needs_refit` once they number :data:`LIVE_REFIT_FRACTION` of
+        the fitted units (at least :data:`LIVE_FIRST_FIT`), and the granularity is refitted
+        when they no longer fit, so an add's cost does not grow with the namespace except on
+        those rare refits. The model is kept between adds (:meth:`commit_live`) and read
+        from the store again after :meth:`drop_live`."""
+        output = StageOutput()
+        self._pending = {}
+        batches: dict[str, UnitBatch] = {}
+        memberships: dict[str, tuple[np.ndarray, list[str]]] = {}
+        for unit in TOPIC_UNITS:
+            batch = fresh.get(unit)
+            if batch is None or not batch.ids:
+                continue
+            if unit not in self._live:
+                self._live[unit] = self._load_model(unit)
+                self._live_since[unit] = []
+            loaded = self._live[unit]
+            since = self._live_since.setdefault(unit, [])
+            m = None
+            if loaded is None:
+                waiting = self._live_waiting.get(unit, 0) + len(batch.ids)
+                self._live_waiting[unit] = waiting
+                if waiting < LIVE_FIRST_FIT:
+                    continue
+                unplaced = self._unplaced(unit, None)
+                merged = UnitBatch.concat([b for b in (unplaced, batch) if b is not None]) if unplaced is not None else batch
+                keep = list(dict.fromkeys(merged.ids))
+                first = {node: i for i, node in reversed(list(enumerate(merged.ids)))}
+                rows = [first[node] for node in keep]
+                merged = UnitBatch(ids=keep, vectors=merged.vectors[rows], sessions=[merged.sessions[i] for i in rows],
+                                   texts=[merged.texts[i] for i in rows], parents=[merged.parents[i] for i in rows])
+                m = self._topics(unit, merged, output, force=True, speakers=speakers)
+                batch = merged
+                self._live_waiting[unit] = 0
+                since.clear()
+            else:
+                model, topic_ids = loaded
+                recent = np.vstack([*since, batch.vectors]) if since else batch.vectors
+                fitted = sum(int(x) for x in model.topic_sizes_)
+                if len(recent) >= max(LIVE_FIRST_FIT, int(LIVE_REFIT_FRACTION * fitted)) and model.needs_refit(recent):
+                    m = self._topics(unit, batch, output, force=True, speakers=speakers)
+                    since.clear()
+                else:
+                    m = model.assign(batch.vectors)
+                    self._pending[unit] = (model, topic_ids)
+                    output.statements.extend((f"write/merge_in_topic_{unit}", {"rows": [
+                        {"unit_id": batch.ids[i], "topic_id": topic_ids[t], "p": float(p)} for i, t, p in chunk]})
+                        for chunk in chunked(membership_rows(m), self.batch_size))
+                    since.append(batch.vectors)
+                    if sum(len(v) for v in since) > max(LIVE_FIRST_FIT, int(LIVE_REFIT_FRACTION * fitted)):
+                        since[:] = [np.vstack(since)[-max(LIVE_FIRST_FIT, int(LIVE_REFIT_FRACTION * fitted)):]]
+            if m is not None and unit in self._pending:
+                batches[unit] = batch
+                memberships[unit] = (m, self._pending[unit][1])
+        self._link_within(batches, memberships, output)
         return output
+
+    def commit_live(self) -> None:
+        """The live add's transaction committed: keep the models it used or fitted."""
+        for unit, pending in self._pending.items():
+            self._live[unit] = pending
+        self._pending = {}
+
+    def drop_live(self) -> None:
+        """Forget the kept models (a write failed, or another writer may have refitted)."""
+        self._live.clear()
+        self._live_since.clear()
+        self._pending = {}
 
     def recluster(self, dimension: int, speakers: tuple[str, ...] = ()) -> StageOutput:
         """Refit every granularity on all its stored units (explicit request); the caller

@@ -60,8 +60,30 @@ class EventStage:
         # entity-name embeddings for near-duplicate merges, kept across the conversations of
         # an ingest so a name known from an earlier one is not embedded again
         self._name_vectors: dict[str, np.ndarray] = {}
+        self.keep_resolver = False
+        self._kept: EntityResolver | None = None
+
+    def drop_resolver(self) -> None:
+        """Forget the kept resolver (a write failed, or another writer may have changed the entities)."""
+        self._kept = None
 
     def _resolver(self, speakers: tuple[str, ...]) -> tuple[EntityResolver, list[str]]:
+        """A resolver that knows the namespace's entities and aliases.
+
+        With :attr:`keep_resolver` (live adds), one resolver read from the store once is kept
+        and grows with each resolution, so an add does not read every entity again; the
+        writer drops it when a write fails."""
+        if self.keep_resolver and self._kept is not None:
+            kept = self._kept
+            kept.add_existing([EntityRecord(normalise_name(s), s.strip(), "PERSON") for s in speakers
+                               if normalise_name(s) and kept.canonical(normalise_name(s)) is None])
+            return kept, [e.name for e in kept.entities.values() if e.label == "PERSON"]
+        resolver, people = self._read_resolver(speakers)
+        if self.keep_resolver:
+            self._kept = resolver
+        return resolver, people
+
+    def _read_resolver(self, speakers: tuple[str, ...]) -> tuple[EntityResolver, list[str]]:
         params = {"namespace": self.namespace}
         resolver = EntityResolver(speakers=speakers, vectors=self._name_vectors)
         entities = [EntityRecord(r["key"], r["name"], r["label"]) for r in self.store.read("read/entities", params)]
@@ -130,12 +152,13 @@ class EventStage:
             for index, turn in enumerate(turns):
                 if not pieces[index]:
                     continue
-                probe, _ = self._resolver(all_speakers)
+                probe, _ = self._read_resolver(all_speakers)
                 try:
                     probe.resolve([m for piece in pieces[index] for m in (*piece[1], *piece[3])])
                 except Exception as exc:  # noqa: BLE001
                     self._contain(conversation_key, turn, "entity resolution", exc, failed)
                     pieces[index] = []
+            self.drop_resolver()
             resolver, _ = self._resolver(all_speakers)
             output = self._plan(conversation_key, all_speakers, turns, pieces, turn_vectors, resolver)
         if failed:
@@ -157,7 +180,7 @@ class EventStage:
             for index, (text, unit_mentions, times, addressees) in enumerate(pieces):
                 row_index = len(events)
                 first_time = times[0] if times else None
-                events.append({"id": node_id(self.namespace, "event", turn.id, index), "turn_id": turn.id, "props": {
+                events.append({"id": turn.event_id(self.namespace, index), "turn_id": turn.id, "props": {
                     "namespace": self.namespace, "conversation_id": conversation_key, "turn_id": turn.id,
                     "session_number": turn.session.number, "seq": turn.seq, "index": index,
                     "speaker": turn.record.speaker, "text": text, "timestamp": iso(turn.when),

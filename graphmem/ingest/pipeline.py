@@ -23,7 +23,7 @@ from graphmem.ingest.common import SEQ_STRIDE, chain_links, mean_vector, session
 from graphmem.ingest.episodes import EpisodeStage
 from graphmem.ingest.events import EventStage, language_pipeline
 from graphmem.ingest.segment import EpisodeSegmenter
-from graphmem.ingest.types import PlannedTurn, StageOutput, UnitBatch, iso
+from graphmem.ingest.types import PlannedTurn, StageOutput, UnitBatch, iso, turn_slot
 from graphmem.records import ConversationRecord, SessionRecord
 from graphmem.settings import Settings
 from graphmem.store import GraphStore, Statement, chunked
@@ -47,6 +47,8 @@ class IngestReport:
         conversations, sessions: how many were read from the sources.
         turns_read: turns read from the sources.
         turns_added: turns newly stored (the rest were already there).
+        turns_corrected: stored turns whose message changed in the source (same session and
+            source id, or same position): replaced as :meth:`graphmem.Memory.add` corrects.
         turns_flagged: new turns stored verbatim without events because deriving them
             raised (each logged with its conversation and turn id; see ``graphmem check``).
         units_embedded: texts embedded per unit kind.
@@ -60,6 +62,7 @@ class IngestReport:
     turns_read: int = 0
     turns_added: int = 0
     turns_flagged: int = 0
+    turns_corrected: int = 0
     units_embedded: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     stage_seconds: dict[str, float] = field(default_factory=dict)
@@ -86,6 +89,7 @@ class IngestReport:
             "turns_read": self.turns_read,
             "turns_added": self.turns_added,
             "turns_flagged": self.turns_flagged,
+            "turns_corrected": self.turns_corrected,
             "units_embedded": dict(self.units_embedded),
             "created": dict(self.counts),
             "seconds": round(self.seconds, 3),
@@ -113,6 +117,7 @@ class _Prepared:
     new_turns: list[PlannedTurn]
     texts: list[str]
     vectors: np.ndarray | None
+    corrections: list[tuple[dict, Any]] = field(default_factory=list)
 
 
 class IngestPipeline:
@@ -146,6 +151,8 @@ class IngestPipeline:
         self.settings = settings
         self.namespace = namespace
         self.on_committed = on_committed
+        self._index_for, self._cache_dir = index_for, cache_dir
+        self._writer = None
         self._episodes = EpisodeStage(store, EpisodeSegmenter(settings.segmenter), namespace, settings.write_batch_size)
         self._events = EventStage(store, embedder, language_pipeline(settings.spacy_model), namespace, settings.write_batch_size)
         self._clustering = (ClusteringStage(store, index_for, cache_dir, namespace, batch_size=settings.write_batch_size)
@@ -207,8 +214,34 @@ class IngestPipeline:
                 tid = node_id(ns, "turn", record.key, session.key, index, turn.speaker, turn.text, turn.caption)
                 turns.append(PlannedTurn(tid, session, sid, index, turn, session.number * SEQ_STRIDE + index))
         existing = self._existing_turn_ids([t.id for t in turns])
+        corrections = self._changed_turns(record.key, [t for t in turns if t.id not in existing], existing)
         new_turns = [t for t in turns if t.id not in existing]
-        return _Prepared(record, turns, session_ids, existing, new_turns, [t.record.indexed_text for t in new_turns], None)
+        return _Prepared(record, turns, session_ids, existing, new_turns, [t.record.indexed_text for t in new_turns], None,
+                         corrections)
+
+    def _changed_turns(self, conversation_key: str, unknown: list[PlannedTurn], existing: set[str]) -> list[tuple[dict, Any]]:
+        """Messages of a re-ingested file whose text changed: a turn is the same message when
+        its conversation, session and source id match (or its position, without a source id).
+
+        Each such planned turn takes the stored turn's id (and counts as stored); the pairs
+        ``(stored row, new record)`` are returned for :meth:`LiveWriter.correct`."""
+        if not unknown:
+            return []
+        rows = self.store.read("read/conversation_turn_positions", {"namespace": self.namespace, "conversation_id": conversation_key})
+        by_source = {(r["session_key"], r["source_id"]): r for r in rows if r.get("source_id") is not None}
+        by_position = {(r["session_key"], int(r["index"])): r for r in rows if r.get("index") is not None}
+        pairs = []
+        for turn in unknown:
+            key = turn.record.source_id
+            row = by_source.get((turn.session.key, key)) if key is not None else by_position.get((turn.session.key, turn.index))
+            if row is None or row["id"] in existing:
+                continue
+            if int(row["index"]) != turn.index and key is not None:
+                continue  # the message moved: not a correction in place
+            turn.id = row["id"]
+            existing.add(row["id"])
+            pairs.append((row, turn.record))
+        return pairs
 
     def _prepare_wave(self, records: Sequence[ConversationRecord], start: int) -> list["_Prepared"]:
         """Plan the conversations from ``start`` on and embed their new turns in ONE call.
@@ -247,6 +280,11 @@ class IngestPipeline:
         report.conversations += 1
         report.sessions += len(record.sessions)
         report.turns_read += len(turns)
+        if prepared.corrections:
+            t0 = time.perf_counter()
+            corrected = self._live().correct(record.key, prepared.corrections)
+            report.turns_corrected += corrected.corrected
+            report.add_time("correct", time.perf_counter() - t0)
         if not new_turns:
             logger.info("conversation %r: all %d turns already stored", record.key, len(turns))
             return {}
@@ -304,7 +342,7 @@ class IngestPipeline:
             "id": t.id, "session_id": t.session_id,
             "props": {"namespace": ns, "conversation_id": record.key, "session_key": t.session.key,
                       "session_number": t.session.number, "index": t.index, "seq": t.seq,
-                      "speaker": t.record.speaker, "text": t.record.text, "caption": t.record.caption,
+                      "slot": turn_slot(ns, record.key, t.seq), "speaker": t.record.speaker, "text": t.record.text, "caption": t.record.caption,
                       "source_id": t.record.source_id, "timestamp": iso(t.record.timestamp),
                       "embedding": turn_vectors[t.id]},
         } for t in new_turns]
@@ -333,6 +371,15 @@ class IngestPipeline:
             self.on_committed(new_vectors)
             report.add_time("index", time.perf_counter() - t0)
         return units
+
+    def _live(self):
+        """The live writer that applies corrections found in a re-ingested file."""
+        if self._writer is None:
+            from graphmem.ingest.live import LiveWriter
+
+            self._writer = LiveWriter(self.store, self.embedder, self.settings, self.namespace, index_for=self._index_for,
+                                      on_committed=self.on_committed, cache_dir=self._cache_dir)
+        return self._writer
 
     def _existing_turn_ids(self, ids: list[str]) -> set[str]:
         found: set[str] = set()

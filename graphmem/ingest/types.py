@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from graphmem.ids import node_id
 from graphmem.records import SessionRecord, TurnRecord
 from graphmem.store import Statement
 
-__all__ = ["PlannedTurn", "StageOutput", "UnitBatch", "iso"]
+__all__ = ["PlannedTurn", "StageOutput", "UnitBatch", "iso", "turn_slot"]
 
 
 def iso(value) -> str | None:
@@ -32,11 +33,23 @@ class PlannedTurn:
     index: int
     record: TurnRecord
     seq: int
+    version: int = 0
+    """0 for a new turn; a corrected turn's new version number (its events get new ids)."""
 
     @property
     def when(self):
         """When it was said: its own timestamp, else its session's start."""
         return self.record.timestamp or self.session.started_at
+
+    def event_id(self, namespace: str, index: int) -> str:
+        """The id of the turn's ``index``-th event (of this version of its text)."""
+        parts = (self.id, index) if self.version == 0 else (self.id, f"v{self.version}", index)
+        return node_id(namespace, "event", *parts)
+
+
+def turn_slot(namespace: str, conversation_key: str, seq: int) -> str:
+    """``Turn.slot``: the turn's position, unique in the store (see ``schema/constraint_turn_slot``)."""
+    return node_id(namespace, "slot", conversation_key, seq)
 
 
 @dataclass

@@ -1,0 +1,13 @@
+// A correction: keep a Turn's current text as a (:TurnVersion)-[:VERSION_OF]->(Turn), then give the
+// Turn its new text and embedding (its id and position stay).
+// $rows: [{id, version_id, replaced_at, props: {text, speaker, caption, timestamp, embedding, version, updated_at}}].
+// Parameters: $namespace, $rows.
+UNWIND $rows AS row
+MATCH (t:Turn {id: row.id})
+WHERE t.namespace = $namespace
+CREATE (v:TurnVersion {id: row.version_id, namespace: $namespace, turn_id: row.id, version: coalesce(t.version, 0),
+                       speaker: t.speaker, text: t.text, caption: t.caption, timestamp: t.timestamp,
+                       replaced_at: row.replaced_at})
+CREATE (v)-[:VERSION_OF]->(t)
+SET t += row.props
+REMOVE t.extraction_error

@@ -1,0 +1,848 @@
+"""Live writes: append, correct and remove single messages while a conversation happens.
+
+:class:`LiveWriter` runs the stages of batch ingest incrementally, one transaction per
+call of :meth:`LiveWriter.add`:
+
+* **turns** are appended after the last turn of their session (or of the conversation),
+  with the id a batch ingest of the same messages gives them, and stitched into the NEXT
+  chain; a new session opens for a new session key, or when a message comes more than
+  ``Settings.session_gap`` after the last turn;
+* **episodes** come from online segmentation: the open episode at the tail of a session
+  (the episode of its last turn) is segmented again with the new turns; it grows while no
+  boundary is found, and a boundary closes it and opens the next. A session's open episode
+  closes when a newer session opens;
+* **events and entities** are derived from the new turns as in batch ingest, with one
+  entity resolver kept across calls (read from the store once);
+* **topics and associations** are placed incrementally: new turns and events at once,
+  episodes and sessions when they close (their embeddings stop changing then). Topic
+  models are fitted once enough units wait, then new units are assigned to them; a
+  granularity is refitted only after it has grown by a fraction of its size (no full refit
+  per add).
+
+A message whose id (``source_id``) is already stored in the conversation, with other
+text, is a **correction**: the turn keeps its id and position, its old text becomes a
+``(:TurnVersion)-[:VERSION_OF]->(:Turn)``, and its embedding, events, entity links,
+associations and topics are derived again; its episode and session are recomputed. The
+same text again changes nothing.
+
+Two writers appending at one position cannot both commit: ``Turn.slot`` (namespace,
+conversation, position) is unique, so the loser's transaction fails and it plans again
+from what is stored (see :data:`MAX_ATTEMPTS`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from itertools import groupby
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from graphmem.embed import Embedder
+from graphmem.errors import InputError, StorageError
+from graphmem.ids import node_id
+from graphmem.ingest.clustering import ClusteringStage
+from graphmem.ingest.common import (SEQ_STRIDE, MAX_EPISODE_TEXT, chain_links, indexed_text, mean_vector,
+                                    session_preview)
+from graphmem.ingest.episodes import episode_id
+from graphmem.ingest.events import EventStage, language_pipeline
+from graphmem.ingest.segment import EpisodeSegmenter
+from graphmem.ingest.types import PlannedTurn, StageOutput, UnitBatch, iso, turn_slot
+from graphmem.records import SessionRecord, TurnRecord
+from graphmem.settings import Settings
+from graphmem.store import GraphStore, Statement, chunked
+
+__all__ = ["AddReport", "LiveWriter", "parse_messages", "MAX_ATTEMPTS"]
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+"""Plans of one add tried before its storage error is raised (another writer took the
+position, or changed what the plan was read from)."""
+
+_MESSAGE_FIELDS = {"speaker", "role", "text", "content", "timestamp", "id", "caption", "metadata"}
+
+
+# ---------------------------------------------------------------------------- messages
+def _naive_utc(value: datetime) -> datetime:
+    return value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo is not None else value
+
+
+def parse_timestamp(value: object, where: str) -> datetime | None:
+    """A message or session time: ``None``, a datetime, a date, or ISO 8601 text (naive UTC).
+
+    Raises:
+        InputError: anything else, naming ``where``.
+    """
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return _naive_utc(value)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    if isinstance(value, str) and value.strip():
+        try:
+            return _naive_utc(datetime.fromisoformat(value.strip().replace("Z", "+00:00")))
+        except ValueError:
+            pass
+        raise InputError(f"{where}: not an ISO 8601 time: {value[:80]!r} (e.g. 2024-05-01T14:30:00)")
+    raise InputError(f"{where}: expected ISO 8601 text or a datetime, got {type(value).__name__}")
+
+
+def _text_field(message: Mapping[str, Any], names: tuple[str, str], where: str, *, allow_empty: bool = False) -> str:
+    present = [n for n in names if message.get(n) is not None]
+    if not present:
+        raise InputError(f"{where}: missing field {names[0]!r} (or {names[1]!r})")
+    name = present[0]
+    value = message[name]
+    if not isinstance(value, str):
+        raise InputError(f"{where}.{name}: expected text, got {type(value).__name__}")
+    if not allow_empty and not value.strip():
+        raise InputError(f"{where}.{name}: empty")
+    if "\x00" in value:
+        raise InputError(f"{where}.{name}: contains a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(f"{where}.{name}: not valid Unicode text (a lone surrogate)") from None
+    return value
+
+
+def parse_messages(messages: object) -> list[TurnRecord]:
+    """Validate what :meth:`graphmem.Memory.add` was given and turn it into turn records.
+
+    ``messages`` is one mapping, a :class:`TurnRecord`, or a sequence of them. A mapping has
+    ``speaker`` or ``role``, ``text`` or ``content``, and optionally ``timestamp`` (ISO 8601
+    or datetime), ``id`` (the caller's message id), ``caption`` and ``metadata`` (a mapping of
+    scalar values).
+
+    Raises:
+        InputError: naming the message's position and field; nothing is stored.
+    """
+    if isinstance(messages, (Mapping, TurnRecord)):
+        items: list[object] = [messages]
+    elif isinstance(messages, Sequence) and not isinstance(messages, (str, bytes)):
+        items = list(messages)
+    else:
+        raise InputError(f"messages: expected a message (a mapping) or a list of them, got {type(messages).__name__}")
+    if not items:
+        raise InputError("messages: no message given")
+    records: list[TurnRecord] = []
+    seen_ids: dict[str, int] = {}
+    for position, item in enumerate(items):
+        where = f"messages[{position}]"
+        if isinstance(item, TurnRecord):
+            record = item
+            for name, value in (("speaker", record.speaker), ("text", record.text)):
+                if not isinstance(value, str) or not value.strip():
+                    raise InputError(f"{where}.{name}: empty")
+        elif isinstance(item, Mapping):
+            unknown = sorted(str(k) for k in item if k not in _MESSAGE_FIELDS)
+            if unknown:
+                raise InputError(f"{where}: unknown field {unknown[0]!r} (expected {', '.join(sorted(_MESSAGE_FIELDS))})")
+            speaker = _text_field(item, ("speaker", "role"), where).strip()
+            text = _text_field(item, ("text", "content"), where)
+            caption = item.get("caption")
+            if caption is not None and not isinstance(caption, str):
+                raise InputError(f"{where}.caption: expected text, got {type(caption).__name__}")
+            source_id = item.get("id")
+            if source_id is not None and (isinstance(source_id, bool) or not isinstance(source_id, (str, int))
+                                          or not str(source_id).strip()):
+                raise InputError(f"{where}.id: expected a non-empty text or integer id, got {source_id!r}")
+            metadata = item.get("metadata") or {}
+            if not isinstance(metadata, Mapping):
+                raise InputError(f"{where}.metadata: expected a mapping, got {type(metadata).__name__}")
+            for key, value in metadata.items():
+                if not isinstance(key, str) or not (value is None or isinstance(value, (str, int, float, bool))):
+                    raise InputError(f"{where}.metadata.{key}: values must be scalars (text, number, boolean)")
+            record = TurnRecord(speaker=speaker, text=text, source_id=None if source_id is None else str(source_id),
+                                timestamp=parse_timestamp(item.get("timestamp"), f"{where}.timestamp"),
+                                caption=caption if caption and caption.strip() else None,
+                                metadata=tuple(sorted(metadata.items())))
+        else:
+            raise InputError(f"{where}: expected a mapping with speaker and text, got {type(item).__name__}")
+        if record.source_id is not None:
+            if record.source_id in seen_ids:
+                raise InputError(f"{where}.id: message id {record.source_id!r} repeats messages[{seen_ids[record.source_id]}] "
+                                 "(send a correction in its own call)")
+            seen_ids[record.source_id] = position
+        records.append(record)
+    return records
+
+
+# ---------------------------------------------------------------------------- report
+@dataclass
+class AddReport:
+    """What one :meth:`graphmem.Memory.add` did.
+
+    Attributes:
+        conversation: the conversation key.
+        turn_ids: node ids of the new or corrected turns, in message order.
+        added, corrected, unchanged: messages appended, corrections applied, and messages
+            already stored with the same text.
+        sessions_opened: keys of the sessions this call opened.
+        seconds: wall time; stage_seconds: per stage.
+        attempts: plans tried (more than 1 when another writer took a position first).
+    """
+
+    conversation: str
+    turn_ids: list[str] = field(default_factory=list)
+    added: int = 0
+    corrected: int = 0
+    unchanged: int = 0
+    sessions_opened: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    attempts: int = 0
+
+    def add_time(self, stage: str, seconds: float) -> None:
+        """Accumulate ``seconds`` under ``stage``."""
+        self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + seconds
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready view."""
+        return {"conversation": self.conversation, "turn_ids": list(self.turn_ids), "added": self.added,
+                "corrected": self.corrected, "unchanged": self.unchanged, "sessions_opened": list(self.sessions_opened),
+                "seconds": round(self.seconds, 4), "stage_seconds": {k: round(v, 4) for k, v in self.stage_seconds.items()},
+                "attempts": self.attempts}
+
+
+# ---------------------------------------------------------------------------- state
+@dataclass
+class _Session:
+    """A session as an add sees it (read from the store, or opened by this add)."""
+
+    id: str
+    key: str
+    number: int
+    started_at: datetime | None
+    date_text: str | None
+    new: bool = False
+    last_index: int = -1
+    last_time: datetime | None = None
+    last_seq: int | None = None
+    open_episode: str | None = None
+    count: int = 0
+    vector_sum: np.ndarray | None = None
+    preview_pairs: list[tuple[str, str]] = field(default_factory=list)
+    loaded: bool = False
+    touched: bool = False
+
+    @property
+    def record(self) -> SessionRecord:
+        return SessionRecord(key=self.key, number=self.number, started_at=self.started_at, date_text=self.date_text)
+
+
+def _time(value: object) -> datetime | None:
+    if isinstance(value, datetime):
+        return _naive_utc(value)
+    if isinstance(value, str) and value:
+        try:
+            return _naive_utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+        except ValueError:
+            return None
+    return None
+
+
+def _same(row: Mapping[str, Any], record: TurnRecord) -> bool:
+    return (row.get("speaker") == record.speaker and row.get("text") == record.text
+            and (row.get("caption") or None) == (record.caption or None))
+
+
+@dataclass
+class _Plan:
+    statements: list[Statement] = field(default_factory=list)
+    vectors: dict[str, tuple[list[str], np.ndarray]] = field(default_factory=dict)
+    replaced_vectors: dict[str, tuple[list[str], np.ndarray]] = field(default_factory=dict)
+    turn_ids: list[str] = field(default_factory=list)
+    sessions_opened: list[str] = field(default_factory=list)
+    added: int = 0
+    corrected: int = 0
+    unchanged: int = 0
+    entities_deleted: bool = False
+
+
+class LiveWriter:
+    """Appends, corrects and removes single messages of conversations in one namespace.
+
+    Args:
+        store: the open store.
+        embedder: the sentence embedder.
+        settings: batch sizes, ``session_gap`` and the segmenter's knobs.
+        namespace: the tenant written to.
+        index_for: ``index_for(unit)`` gives the ANN index of stored units (association
+            candidates); without it, topics and associations are skipped.
+        on_committed: called after each commit with ``{unit: (ids, vectors)}`` of new or
+            changed embeddings (the ANN indexes follow).
+        cache_dir: the namespace's cache directory.
+    """
+
+    def __init__(self, store: GraphStore, embedder: Embedder, settings: Settings, namespace: str,
+                 index_for: Callable[[str], Any] | None = None,
+                 on_committed: Callable[[dict[str, tuple[list[str], np.ndarray]]], None] | None = None,
+                 cache_dir: Path | None = None) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.settings = settings
+        self.namespace = namespace
+        self.on_committed = on_committed
+        self.segmenter = EpisodeSegmenter(settings.segmenter)
+        self._events = EventStage(store, embedder, language_pipeline(settings.spacy_model), namespace, settings.write_batch_size)
+        self._events.keep_resolver = True
+        self._clustering = (ClusteringStage(store, index_for, cache_dir, namespace, batch_size=settings.write_batch_size)
+                            if index_for is not None and cache_dir is not None else None)
+        self._vector_cache: dict[str, np.ndarray] = {}
+
+    # ------------------------------------------------------------------ entry points
+    def add(self, conversation: str, records: Sequence[TurnRecord], *, session: str | None = None,
+            session_started_at: datetime | None = None) -> AddReport:
+        """Append ``records`` to ``conversation`` (and apply corrections) in one transaction.
+
+        Returns:
+            An :class:`AddReport`.
+
+        Raises:
+            StorageError: the store failed :data:`MAX_ATTEMPTS` times; nothing of this call
+                is stored.
+        """
+        return self._run(conversation, list(records), session, session_started_at, corrections=None)
+
+    def correct(self, conversation: str, pairs: Sequence[tuple[Mapping[str, Any], TurnRecord]]) -> AddReport:
+        """Replace stored turns (rows of ``read/conversation_turn_positions``) with new text:
+        a batch re-ingest of a file where messages changed."""
+        return self._run(conversation, [], None, None, corrections=list(pairs))
+
+    def _run(self, conversation: str, records: list[TurnRecord], session: str | None,
+             session_started_at: datetime | None, corrections: list | None) -> AddReport:
+        report = AddReport(conversation=conversation)
+        started = time.perf_counter()
+        error: Exception | None = None
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            report.attempts = attempt
+            report.stage_seconds = {}
+            try:
+                plan = self._plan(conversation, records, session, session_started_at, corrections, report)
+                if plan.statements:
+                    t0 = time.perf_counter()
+                    self.store.write(plan.statements)
+                    report.add_time("write", time.perf_counter() - t0)
+            except StorageError as exc:
+                error = exc
+                self._forget_state()
+                logger.info("add to %r: attempt %d failed (%s); planning again", conversation, attempt, exc)
+                time.sleep(0.02 * attempt)
+                continue
+            except BaseException:
+                self._forget_state()
+                raise
+            if self._clustering is not None:
+                self._clustering.commit_live()
+            if plan.entities_deleted:
+                self._events.drop_resolver()
+            report.turn_ids, report.added, report.corrected = plan.turn_ids, plan.added, plan.corrected
+            report.unchanged, report.sessions_opened = plan.unchanged, plan.sessions_opened
+            if self.on_committed and (plan.vectors or plan.replaced_vectors):
+                t0 = time.perf_counter()
+                self.on_committed({**plan.vectors, **{f"replace:{u}": v for u, v in plan.replaced_vectors.items()}})
+                report.add_time("index", time.perf_counter() - t0)
+            report.seconds = time.perf_counter() - started
+            logger.debug("add to %r: %s", conversation, report.to_dict())
+            return report
+        assert error is not None
+        raise error
+
+    def _forget_state(self) -> None:
+        """A write failed or may have raced another writer: what was kept from the store is dropped."""
+        self._events.drop_resolver()
+        if self._clustering is not None:
+            self._clustering.drop_live()
+
+    # ------------------------------------------------------------------ planning
+    def _read_sessions(self, conversation_node: str) -> tuple[list[str] | None, dict[str, _Session]]:
+        rows = self.store.read("read/live_conversation", {"namespace": self.namespace, "conversation_node": conversation_node})
+        if not rows:
+            return None, {}
+        speakers = list(rows[0].get("speakers") or [])
+        sessions: dict[str, _Session] = {}
+        for row in rows:
+            if row.get("id") is None:
+                continue
+            state = _Session(id=row["id"], key=row["key"], number=int(row["number"]), started_at=_time(row.get("started_at")),
+                             date_text=row.get("date_text"))
+            count, scale, embedding = row.get("turn_count"), row.get("embedding_scale"), row.get("embedding")
+            if count is not None and scale is not None and embedding is not None:
+                state.count = int(count)
+                state.vector_sum = np.asarray(embedding, dtype=np.float32) * float(scale) * state.count
+                state.loaded = True
+            sessions[state.key] = state
+        return speakers, sessions
+
+    def _load_tail(self, state: _Session) -> None:
+        """Where the session ends: its last turn, that turn's episode, and (once) its running sum."""
+        rows = self.store.read("read/live_session_last_turn", {"namespace": self.namespace, "session_id": state.id})
+        if rows:
+            row = rows[0]
+            state.last_index, state.last_seq = int(row["index"]), int(row["seq"])
+            state.last_time, state.open_episode = _time(row.get("time")), row.get("episode")
+        if not state.loaded:
+            turns = self.store.read("read/live_session_turns", {"namespace": self.namespace, "session_id": state.id})
+            vectors = [np.asarray(r["embedding"], dtype=np.float32) for r in turns if r.get("embedding") is not None]
+            state.count = len(turns)
+            state.vector_sum = np.sum(vectors, axis=0) if vectors else None
+            state.preview_pairs = [(r["speaker"], r["text"]) for r in turns[:3]]
+            state.loaded = True
+
+    def _new_session(self, sessions: dict[str, _Session], conversation: str, key: str | None,
+                     started_at: datetime | None) -> _Session:
+        number = max((s.number for s in sessions.values()), default=0) + 1
+        if key is None:
+            key = str(number)
+            suffix = 1
+            while key in sessions:
+                suffix += 1
+                key = f"{number}-{suffix}"
+        state = _Session(id=node_id(self.namespace, "session", conversation, key), key=key, number=number,
+                         started_at=started_at, date_text=iso(started_at), new=True, loaded=True)
+        sessions[key] = state
+        return state
+
+    def _plan(self, conversation: str, records: list[TurnRecord], session_key: str | None,
+              session_started_at: datetime | None, corrections: list | None, report: AddReport) -> _Plan:
+        ns = self.namespace
+        plan = _Plan()
+        conv_node = node_id(ns, "conversation", conversation)
+        t0 = time.perf_counter()
+        speakers, sessions = self._read_sessions(conv_node)
+        conversation_is_new = speakers is None
+        speakers = list(speakers or [])
+
+        # corrections: a known message id with other text
+        appends: list[TurnRecord] = []
+        fixes: list[tuple[Mapping[str, Any], TurnRecord]] = list(corrections or [])
+        ids = [r.source_id for r in records if r.source_id is not None]
+        stored: dict[str, Mapping[str, Any]] = {}
+        if ids and not conversation_is_new:
+            for row in self.store.read("read/live_turns_by_source", {"namespace": ns, "conversation_id": conversation,
+                                                                       "source_ids": ids}):
+                if row["source_id"] not in stored or row.get("session_key") == session_key:
+                    stored[row["source_id"]] = row
+        for record in records:
+            row = stored.get(record.source_id) if record.source_id is not None else None
+            if row is None:
+                appends.append(record)
+            elif _same(row, record):
+                plan.unchanged += 1
+            else:
+                fixes.append((row, record))
+
+        # appends: sessions, positions, ids
+        planned: list[PlannedTurn] = []
+        latest = max(sessions.values(), key=lambda s: s.number, default=None)
+        closing: list[_Session] = []  # sessions a newer session closes
+        gap = self.settings.session_gap
+        for record in appends:
+            if session_key is not None:
+                state = sessions.get(session_key)
+                if state is None:
+                    if latest is not None and latest not in closing:
+                        closing.append(latest)
+                    state = self._new_session(sessions, conversation, session_key, session_started_at or record.timestamp)
+                    plan.sessions_opened.append(state.key)
+                    latest = state
+            else:
+                state = latest
+                if state is not None and not state.new and not state.touched:
+                    self._load_tail(state)
+                    state.touched = True
+                if state is None or (gap is not None and record.timestamp is not None and state.last_time is not None
+                                     and record.timestamp - state.last_time > gap):
+                    if state is not None and state not in closing:
+                        closing.append(state)
+                    state = self._new_session(sessions, conversation, None, record.timestamp)
+                    plan.sessions_opened.append(state.key)
+                    latest = state
+            if not state.new and not state.touched:
+                self._load_tail(state)
+            state.touched = True
+            index = state.last_index + 1
+            tid = node_id(ns, "turn", conversation, state.key, index, record.speaker, record.text, record.caption)
+            turn = PlannedTurn(tid, state.record, state.id, index, record, state.number * SEQ_STRIDE + index)
+            planned.append(turn)
+            state.last_index, state.last_seq = index, turn.seq
+            state.last_time = record.timestamp or state.last_time or state.started_at
+            if record.speaker not in speakers:
+                speakers.append(record.speaker)
+        report.add_time("plan", time.perf_counter() - t0)
+
+        # one embedding call for every new text
+        fixed = [self._fixed_turn(row, record, sessions) for row, record in fixes]
+        t0 = time.perf_counter()
+        texts = [t.record.indexed_text for t in (*planned, *fixed)]
+        vectors = self._encode(texts)
+        report.add_time("embed", time.perf_counter() - t0)
+        turn_vectors = {t.id: v for t, v in zip((*planned, *fixed), vectors)}
+        if not planned and not fixed:
+            return plan
+
+        s = plan.statements
+        s.append(("write/merge_conversations", {"rows": [{"id": conv_node, "props": {
+            "namespace": ns, "key": conversation, "speakers": speakers, "source": "add"}}]}))
+        if not conversation_is_new:
+            s.append(("write/update_conversation_speakers", {"namespace": ns, "id": conv_node, "speakers": speakers}))
+        touched = [st for st in sessions.values() if st.touched]
+        s.append(("write/merge_sessions", {"rows": [{
+            "id": st.id, "conversation_id": conv_node,
+            "props": {"namespace": ns, "conversation_id": conversation, "key": st.key, "number": st.number,
+                      "started_at": iso(st.started_at), "date_text": st.date_text},
+        } for st in touched if st.new]}))
+
+        units: dict[str, UnitBatch] = {}
+        closed: dict[str, list[tuple[str, np.ndarray, int, str, str | None]]] = {"episode": [], "session": []}
+        if planned:
+            t0 = time.perf_counter()
+            s.extend(("write/merge_turns", {"rows": list(rows)}) for rows in chunked([self._turn_row(conversation, t, turn_vectors[t.id])
+                                                                                     for t in planned], self.settings.write_batch_size))
+            s.extend(self._next_turn_links(conversation, planned))
+            self._plan_episodes(conversation, planned, sessions, turn_vectors, plan, closed)
+            for state in closing:
+                self._close_session(conversation, state, closed)
+            report.add_time("segment", time.perf_counter() - t0)
+            plan.added = len(planned)
+        if fixed:
+            t0 = time.perf_counter()
+            self._plan_corrections(conversation, fixed, turn_vectors, plan)
+            report.add_time("correct", time.perf_counter() - t0)
+            plan.corrected = len(fixed)
+
+        # sessions: running mean, count, preview
+        session_rows = []
+        for state in touched:
+            new_vectors = [turn_vectors[t.id] for t in planned if t.session_id == state.id]
+            if not new_vectors:
+                continue
+            total = np.sum(new_vectors, axis=0) + (state.vector_sum if state.vector_sum is not None else 0.0)
+            state.count += len(new_vectors)
+            state.vector_sum = total
+            mean = total / state.count
+            scale = float(np.linalg.norm(mean)) or 1.0
+            state.preview_pairs = (state.preview_pairs + [(t.record.speaker, t.record.text) for t in planned
+                                                          if t.session_id == state.id])[:3]
+            props: dict[str, Any] = {"embedding": (mean / scale).astype(np.float32), "embedding_scale": scale,
+                                     "turn_count": state.count}
+            if state.new or len(state.preview_pairs) <= 3:
+                props["preview"] = session_preview(state.preview_pairs)
+            session_rows.append({"id": state.id, "props": props})
+        if session_rows:
+            s.append(("write/update_sessions", {"namespace": ns, "rows": session_rows}))
+            plan.replaced_vectors["session"] = ([r["id"] for r in session_rows],
+                                                np.stack([r["props"]["embedding"] for r in session_rows]))
+
+        # events and entities of new and corrected turns
+        derived = [*planned, *fixed]
+        t0 = time.perf_counter()
+        events = self._events.run(conversation, tuple(speakers), derived, turn_vectors)
+        report.add_time("extract", time.perf_counter() - t0)
+        s.extend(events.statements)
+        if fixed:
+            s.extend(self._orphans_after_correction(plan))
+        for unit, (ids_, vecs) in events.vectors.items():
+            plan.vectors[unit] = (ids_, vecs)
+        turn_batch = UnitBatch(ids=[t.id for t in derived], vectors=np.stack([turn_vectors[t.id] for t in derived]),
+                               sessions=[t.session.number for t in derived], texts=[t.record.text for t in derived],
+                               parents=[None] * len(derived))
+        plan.vectors["turn"] = ([t.id for t in planned], np.stack([turn_vectors[t.id] for t in planned])) if planned else (
+            [], np.zeros((0, vectors.shape[1]), np.float32))
+        if fixed:
+            plan.replaced_vectors["turn"] = ([t.id for t in fixed], np.stack([turn_vectors[t.id] for t in fixed]))
+        units["turn"] = turn_batch
+        if "event" in events.units:
+            units["event"] = events.units["event"]
+        for unit in ("episode", "session"):
+            if closed[unit]:
+                units[unit] = UnitBatch(ids=[c[0] for c in closed[unit]], vectors=np.stack([c[1] for c in closed[unit]]),
+                                        sessions=[c[2] for c in closed[unit]], texts=[c[3] for c in closed[unit]],
+                                        parents=[c[4] for c in closed[unit]])
+
+        # associations across sessions, and topics
+        if self._clustering is not None:
+            t0 = time.perf_counter()
+            exclude = self._same_session_units(touched, fixed)
+            assoc = self._clustering.associate({u: units[u] for u in ("turn", "episode", "session") if u in units},
+                                               exclude=frozenset(exclude))
+            s.extend(assoc.statements)
+            placed = self._clustering.place_live(units, speakers=tuple(speakers))
+            s.extend(placed.statements)
+            report.add_time("cluster", time.perf_counter() - t0)
+        plan.turn_ids = self._ordered_ids(records, planned, fixed, corrections)
+        return plan
+
+    @staticmethod
+    def _ordered_ids(records: list[TurnRecord], planned: list[PlannedTurn], fixed: list[PlannedTurn],
+                     corrections: list | None) -> list[str]:
+        by_record = {id(t.record): t.id for t in planned}
+        by_source = {t.record.source_id: t.id for t in fixed if t.record.source_id is not None}
+        out: list[str] = []
+        for record in records:
+            if id(record) in by_record:
+                out.append(by_record[id(record)])
+            elif record.source_id in by_source:
+                out.append(by_source[record.source_id])
+        if corrections:
+            out.extend(t.id for t in fixed)
+        return out
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        """Embed ``texts``; a retried plan reuses the vectors of its first attempt."""
+        missing = [t for t in dict.fromkeys(texts) if t not in self._vector_cache]
+        if missing:
+            for text, vector in zip(missing, self.embedder.encode(missing)):
+                self._vector_cache[text] = np.asarray(vector, dtype=np.float32)
+        vectors = np.stack([self._vector_cache[t] for t in texts]) if texts else np.zeros((0, self.embedder.dimension), np.float32)
+        if len(self._vector_cache) > 256:
+            self._vector_cache.clear()
+        return vectors
+
+    def _turn_row(self, conversation: str, turn: PlannedTurn, vector: np.ndarray) -> dict[str, Any]:
+        record = turn.record
+        return {"id": turn.id, "session_id": turn.session_id, "props": {
+            "namespace": self.namespace, "conversation_id": conversation, "session_key": turn.session.key,
+            "session_number": turn.session.number, "index": turn.index, "seq": turn.seq,
+            "slot": turn_slot(self.namespace, conversation, turn.seq),
+            "speaker": record.speaker, "text": record.text, "caption": record.caption, "source_id": record.source_id,
+            "timestamp": iso(record.timestamp), "embedding": vector,
+            **{f"meta_{k}": v for k, v in record.metadata}}}
+
+    def _next_turn_links(self, conversation: str, turns: list[PlannedTurn]) -> list[Statement]:
+        """NEXT along the new turns, from the stored turn before them and to the one after
+        (a message added to an earlier session sits between two stored turns)."""
+        ordered = sorted(turns, key=lambda t: t.seq)
+        links = chain_links([t.id for t in ordered])
+        params = {"namespace": self.namespace, "conversation_id": conversation}
+        before = self.store.read("read/previous_turn", {**params, "seq": ordered[0].seq})
+        after = self.store.read("read/next_turn", {**params, "seq": ordered[-1].seq})
+        statements: list[Statement] = []
+        if before and after:
+            statements.append(("write/unlink_next_turns", {"namespace": self.namespace,
+                                                           "rows": [{"src": before[0]["id"], "dst": after[0]["id"]}]}))
+        if before:
+            links.insert(0, {"src": before[0]["id"], "dst": ordered[0].id})
+        if after:
+            links.append({"src": ordered[-1].id, "dst": after[0]["id"]})
+        statements.append(("write/merge_next_turns", {"rows": links}))
+        return statements
+
+    # ------------------------------------------------------------------ episodes
+    def _plan_episodes(self, conversation: str, planned: list[PlannedTurn], sessions: dict[str, _Session],
+                       turn_vectors: dict[str, np.ndarray], plan: _Plan,
+                       closed: dict[str, list[tuple[str, np.ndarray, int, str, str | None]]]) -> None:
+        """Segment each touched session's open episode together with its new turns."""
+        ns = self.namespace
+        by_id = {st.id: st for st in sessions.values()}
+        new_episodes: list[dict[str, Any]] = []
+        updated: list[dict[str, Any]] = []
+        part_of: list[dict[str, str]] = []
+        moved: list[dict[str, str]] = []
+        next_statements: list[Statement] = []
+        episode_vectors: list[tuple[str, np.ndarray]] = []
+        for session_id, group in groupby(sorted(planned, key=lambda t: t.seq), key=lambda t: t.session_id):
+            state = by_id[session_id]
+            new_turns = list(group)
+            members: list[dict[str, Any]] = []
+            if state.open_episode is not None:
+                members = self.store.read("read/live_episode_turns", {"namespace": ns, "id": state.open_episode})
+            block = [{"id": r["id"], "seq": int(r["seq"]), "index": int(r["index"]), "speaker": r["speaker"],
+                      "text": r["text"], "caption": r.get("caption"), "vector": np.asarray(r["embedding"], dtype=np.float32),
+                      "timestamp": _time(r.get("timestamp")), "time": _time(r.get("time")), "stored": True} for r in members]
+            block += [{"id": t.id, "seq": t.seq, "index": t.index, "speaker": t.record.speaker, "text": t.record.text,
+                       "caption": t.record.caption, "vector": turn_vectors[t.id], "timestamp": t.record.timestamp,
+                       "time": t.when, "stored": False} for t in new_turns]
+            matrix = np.stack([b["vector"] for b in block])
+            times = [b["timestamp"] for b in block]
+            starts = self.segmenter.boundaries(matrix, times=times if all(times) else None)
+            segments = list(zip(starts, [*starts[1:], len(block)]))
+            chain: list[str] = []
+            for number, (start, end) in enumerate(segments):
+                seg = block[start:end]
+                first, last = seg[0], seg[-1]
+                eid = episode_id(ns, conversation, state.key, first["index"])
+                keeps_open = number == 0 and state.open_episode is not None and first["stored"]
+                mean = mean_vector(matrix[start:end])
+                text = "\n".join(indexed_text(b["speaker"], b["text"], b["caption"]) for b in seg)[:MAX_EPISODE_TEXT]
+                props = {"start_seq": first["seq"], "end_seq": last["seq"], "turn_count": len(seg), "text": text,
+                         "started_at": iso(first["time"]), "ended_at": iso(last["time"]), "embedding": mean}
+                if keeps_open:
+                    eid = state.open_episode  # type: ignore[assignment]
+                    updated.append({"id": eid, "props": props})
+                else:
+                    new_episodes.append({"id": eid, "props": {"namespace": ns, "conversation_id": conversation,
+                                                              "session_key": state.key, "session_number": state.number, **props}})
+                for b in seg:
+                    if b["stored"] and eid != state.open_episode:
+                        moved.append({"turn_id": b["id"], "episode_id": state.open_episode})  # type: ignore[dict-item]
+                    if not b["stored"] or eid != state.open_episode:
+                        part_of.append({"turn_id": b["id"], "episode_id": eid})
+                episode_vectors.append((eid, mean))
+                if number < len(segments) - 1:  # a boundary after it: closed
+                    closed["episode"].append((eid, mean, state.number, text, state.id))
+                chain.append(eid)
+            state.open_episode = chain[-1]
+            next_statements.extend(self._next_episode_links(conversation, chain, block[0]["seq"], block[-1]["seq"],
+                                                            starts_open=state.open_episode is not None and block[0]["stored"]))
+        s = plan.statements
+        if new_episodes:
+            s.append(("write/merge_episodes", {"rows": new_episodes}))
+        if updated:
+            s.append(("write/update_episodes", {"namespace": ns, "rows": updated}))
+        if moved:
+            s.append(("write/delete_part_of", {"namespace": ns, "rows": moved}))
+        s.extend(("write/merge_part_of", {"rows": list(rows)}) for rows in chunked(part_of, self.settings.write_batch_size))
+        s.extend(next_statements)
+        if episode_vectors:
+            fresh = {e["id"] for e in new_episodes}
+            new = [(e, v) for e, v in episode_vectors if e in fresh]
+            changed = [(e, v) for e, v in episode_vectors if e not in fresh]
+            if new:
+                plan.vectors["episode"] = ([e for e, _ in new], np.stack([v for _, v in new]))
+            if changed:
+                plan.replaced_vectors["episode"] = ([e for e, _ in changed], np.stack([v for _, v in changed]))
+
+    def _next_episode_links(self, conversation: str, chain: list[str], first_seq: int, last_seq: int,
+                            starts_open: bool) -> list[Statement]:
+        """NEXT along ``chain`` (the open episode, then the new ones), stitched to stored episodes."""
+        params = {"namespace": self.namespace, "conversation_id": conversation}
+        links = chain_links(chain)
+        statements: list[Statement] = []
+        if len(chain) == 1 and starts_open:
+            return statements
+        after = self.store.read("read/next_episode", {**params, "seq": last_seq})
+        after_id = after[0]["id"] if after and after[0]["id"] not in chain else None
+        if starts_open:
+            before_id: str | None = chain[0]
+        else:
+            before = self.store.read("read/previous_episode", {**params, "seq": first_seq})
+            before_id = before[0]["id"] if before and before[0]["id"] not in chain else None
+            if before_id is not None:
+                links.insert(0, {"src": before_id, "dst": chain[0]})
+        if after_id is not None:
+            if before_id is not None:
+                statements.append(("write/unlink_next_episodes", {"namespace": self.namespace,
+                                                                  "rows": [{"src": before_id, "dst": after_id}]}))
+            links.append({"src": chain[-1], "dst": after_id})
+        if links:
+            statements.append(("write/merge_next_episodes", {"rows": links}))
+        return statements
+
+    def _close_session(self, conversation: str, state: _Session,
+                       closed: dict[str, list[tuple[str, np.ndarray, int, str, str | None]]]) -> None:
+        """A newer session opened after ``state``: its open episode and the session itself are final."""
+        if not state.touched and not state.new:
+            self._load_tail(state)
+        if state.open_episode is not None and all(c[0] != state.open_episode for c in closed["episode"]):
+            members = self.store.read("read/live_episode_turns", {"namespace": self.namespace, "id": state.open_episode})
+            if members:
+                vectors = [np.asarray(r["embedding"], dtype=np.float32) for r in members]
+                text = "\n".join(indexed_text(r["speaker"], r["text"], r.get("caption")) for r in members)[:MAX_EPISODE_TEXT]
+                closed["episode"].append((state.open_episode, mean_vector(vectors), state.number, text, state.id))
+        if state.vector_sum is not None and state.count:
+            closed["session"].append((state.id, mean_vector([state.vector_sum]), state.number,
+                                      session_preview(state.preview_pairs), None))
+
+    # ------------------------------------------------------------------ corrections
+    def _fixed_turn(self, row: Mapping[str, Any], record: TurnRecord, sessions: dict[str, _Session]) -> PlannedTurn:
+        state = sessions.get(row["session_key"])
+        started = state.started_at if state is not None else _time(row.get("started_at"))
+        session = SessionRecord(key=row["session_key"], number=int(row["session_number"]), started_at=started)
+        if record.timestamp is None and row.get("timestamp"):
+            record = TurnRecord(speaker=record.speaker, text=record.text, source_id=record.source_id or row.get("source_id"),
+                                timestamp=_time(row.get("timestamp")), caption=record.caption, metadata=record.metadata)
+        return PlannedTurn(row["id"], session, row.get("session_id") or node_id(self.namespace, "session", row.get("conversation_id", ""), row["session_key"]),
+                           int(row["index"]), record, int(row["seq"]), version=int(row.get("version") or 0) + 1)
+
+    def _plan_corrections(self, conversation: str, fixed: list[PlannedTurn], turn_vectors: dict[str, np.ndarray],
+                          plan: _Plan) -> None:
+        """Statements replacing each corrected turn's text and everything derived from it."""
+        ns = self.namespace
+        now = datetime.now(timezone.utc).replace(tzinfo=None).isoformat()
+        ids = [t.id for t in fixed]
+        old_events = [r["id"] for r in self.store.read("forget/events_of_turns", {"namespace": ns, "ids": ids})]
+        plan.old_events = old_events  # type: ignore[attr-defined]
+        s = plan.statements
+        s.append(("forget/delete_events", {"namespace": ns, "ids": old_events}))
+        s.append(("write/clear_turn_associations", {"namespace": ns, "ids": ids}))
+        s.append(("write/clear_turn_topics", {"namespace": ns, "ids": ids}))
+        s.append(("write/replace_turns", {"namespace": ns, "rows": [{
+            "id": t.id, "version_id": node_id(ns, "turn_version", t.id, t.version - 1), "replaced_at": now,
+            "props": {"text": t.record.text, "speaker": t.record.speaker, "caption": t.record.caption,
+                      "timestamp": iso(t.record.timestamp), "embedding": turn_vectors[t.id], "version": t.version,
+                      "updated_at": now}} for t in fixed]}))
+        changed = {t.id: t for t in fixed}
+        episode_rows = self.store.read("read/turn_episodes", {"namespace": ns, "ids": ids})
+        updates = []
+        for episode in sorted({r["episode"] for r in episode_rows if r.get("episode")}):
+            members = self.store.read("read/live_episode_turns", {"namespace": ns, "id": episode})
+            vectors, texts = [], []
+            for r in members:
+                if r["id"] in changed:
+                    t = changed[r["id"]]
+                    vectors.append(turn_vectors[t.id])
+                    texts.append(t.record.indexed_text)
+                else:
+                    vectors.append(np.asarray(r["embedding"], dtype=np.float32))
+                    texts.append(indexed_text(r["speaker"], r["text"], r.get("caption")))
+            if vectors:
+                updates.append({"id": episode, "props": {"embedding": mean_vector(vectors),
+                                                         "text": "\n".join(texts)[:MAX_EPISODE_TEXT]}})
+        if updates:
+            s.append(("write/update_episodes", {"namespace": ns, "rows": updates}))
+            plan.replaced_vectors["episode"] = ([u["id"] for u in updates], np.stack([u["props"]["embedding"] for u in updates]))
+        session_updates = []
+        for session_id in sorted({t.session_id for t in fixed}):
+            turns = self.store.read("read/live_session_turns", {"namespace": ns, "session_id": session_id})
+            vectors, pairs = [], []
+            for r in turns:
+                t = changed.get(r["id"])
+                vectors.append(turn_vectors[t.id] if t else np.asarray(r["embedding"], dtype=np.float32))
+                pairs.append((t.record.speaker, t.record.text) if t else (r["speaker"], r["text"]))
+            if vectors:
+                total = np.sum(vectors, axis=0)
+                mean = total / len(vectors)
+                scale = float(np.linalg.norm(mean)) or 1.0
+                session_updates.append({"id": session_id, "props": {
+                    "embedding": (mean / scale).astype(np.float32), "embedding_scale": scale, "turn_count": len(vectors),
+                    "preview": session_preview(pairs)}})
+        if session_updates:
+            s.append(("write/update_sessions", {"namespace": ns, "rows": session_updates}))
+            plan.replaced_vectors["session"] = ([u["id"] for u in session_updates],
+                                                np.stack([u["props"]["embedding"] for u in session_updates]))
+
+    def _orphans_after_correction(self, plan: _Plan) -> list[Statement]:
+        """Entities only the replaced events used; deleted after the new events are merged
+        (the statement's own guard keeps any entity a new event involves)."""
+        from graphmem.forget import entities_left_unused
+
+        old_events = getattr(plan, "old_events", [])
+        if not old_events:
+            return []
+        entities = entities_left_unused(self.store, self.namespace, old_events, self.settings.write_batch_size)
+        if not entities:
+            return []
+        plan.entities_deleted = True
+        return [("forget/delete_entities", {"namespace": self.namespace, "ids": entities})]
+
+    def _same_session_units(self, touched: list[_Session], fixed: list[PlannedTurn]) -> set[str]:
+        """Stored turns and episodes of the sessions written to (never association candidates:
+        associations join memories of different sessions)."""
+        session_ids = sorted({st.id for st in touched if not st.new} | {t.session_id for t in fixed})
+        found: set[str] = set()
+        for session_id in session_ids:
+            for row in self.store.read("read/live_session_units", {"namespace": self.namespace, "session_id": session_id}):
+                found.add(row["turn"])
+                if row.get("episode"):
+                    found.add(row["episode"])
+            found.add(session_id)
+        return found

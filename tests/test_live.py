@@ -1,0 +1,332 @@
+"""Live memory: Memory.add one message at a time, corrections, removing one message, order checks,
+AsyncMemory and concurrent writers, on the real stores with the real embedding model."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import subprocess
+import sys
+import threading
+from datetime import datetime, timedelta
+
+import pytest
+
+from graphmem import AsyncMemory, InputError, Memory
+from graphmem.errors import StorageError
+from conftest import Backend, memories, new_namespace, settings_for
+from samples import TRAVEL, write_native
+
+EXACT = ("Conversation", "Session", "Turn", "Event")
+EXACT_RELATIONSHIPS = ("FROM", "IN", "OF")
+
+
+def _stream(memory: Memory, doc: dict) -> list[str]:
+    """Send ``doc`` through add one message per call, with its session keys and dates."""
+    ids = []
+    for session in doc["sessions"]:
+        for turn in session["turns"]:
+            report = memory.add({"speaker": turn["speaker"], "text": turn["text"], "id": turn["id"]},
+                                conversation=doc["id"], session=session["id"], session_started_at=session["started_at"])
+            assert report.added == 1 and len(report.turn_ids) == 1
+            ids.extend(report.turn_ids)
+    return ids
+
+
+def _order(memory: Memory) -> list[tuple]:
+    return [(r["session"], r["index"], r["text"]) for r in memory.cypher(
+        "MATCH (t:Turn) WHERE t.namespace = $namespace RETURN t.session_key AS session, t.index AS index, "
+        "t.text AS text ORDER BY t.seq")]
+
+
+def _chain(memory: Memory) -> list[str]:
+    """The texts along the NEXT chain from its first turn."""
+    rows = memory.cypher("MATCH (a:Turn)-[:NEXT]->(b:Turn) WHERE a.namespace = $namespace RETURN a.id AS a, b.id AS b")
+    nxt = {r["a"]: r["b"] for r in rows}
+    assert len(nxt) == len(rows), "a turn has two NEXT edges"
+    texts = {r["id"]: r["text"] for r in memory.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace RETURN t.id AS id, t.text AS text")}
+    starts = set(texts) - set(nxt.values())
+    assert len(starts) == 1, f"the chain has {len(starts)} starts"
+    node, out = starts.pop(), []
+    while node is not None:
+        out.append(texts[node])
+        node = nxt.get(node)
+    return out
+
+
+def _within(a: int, b: int, fraction: float) -> bool:
+    return abs(a - b) <= fraction * max(a, b)
+
+
+def test_streaming_equals_batch(memory_factory, tmp_path):
+    streamed, batch = memory_factory(), memory_factory()
+    ids = _stream(streamed, TRAVEL)
+    batch.ingest(write_native(tmp_path, TRAVEL))
+    s, b = streamed.stats(), batch.stats()
+    for label in EXACT:
+        assert s["nodes"][label] == b["nodes"][label], label
+    for rel in EXACT_RELATIONSHIPS:
+        assert s["relationships"][rel] == b["relationships"][rel], rel
+    assert _within(s["nodes"]["Entity"], b["nodes"]["Entity"], 0.02)
+    assert _within(s["relationships"]["INVOLVES"], b["relationships"]["INVOLVES"], 0.02)
+    assert _order(streamed) == _order(batch)
+    assert _chain(streamed) == [t["text"] for session in TRAVEL["sessions"] for t in session["turns"]]
+    # the ids a batch ingest gives, so ingesting the file into the streamed namespace adds nothing
+    assert len(set(ids)) == len(ids)
+    again = streamed.ingest(write_native(tmp_path, TRAVEL))
+    assert (again.turns_added, again.turns_corrected) == (0, 0)
+    # episodes from online segmentation, topics and associations placed incrementally
+    assert s["nodes"]["Episode"] >= 3 and s["relationships"]["PART_OF"] == s["nodes"]["Turn"]
+    assert s["relationships"].get("IN_TOPIC", 0) > 0 and s["relationships"].get("ASSOCIATED", 0) > 0
+    report = streamed.check()
+    assert report.ok, report.summary()
+    hits = streamed.search("Which dog breed did Sam adopt?", k=3)
+    assert any("beagle" in h.text for h in hits)
+
+
+def test_add_appends_to_the_latest_session_and_opens_one_after_a_gap(memory_factory):
+    memory = memory_factory()
+    start = datetime(2024, 5, 1, 9, 0)
+    first = memory.add([{"role": "user", "content": "I started a pottery class today.", "timestamp": start},
+                        {"role": "assistant", "content": "That sounds fun! What will you make first?",
+                         "timestamp": (start + timedelta(minutes=1)).isoformat()}], conversation="c")
+    assert first.sessions_opened == ["1"] and first.added == 2
+    later = memory.add({"role": "user", "content": "A small bowl, it came out lopsided.",
+                        "timestamp": start + timedelta(hours=3)}, conversation="c")
+    assert later.sessions_opened == []
+    gap = memory.add({"role": "user", "content": "Back again: the bowl survived the kiln.",
+                      "timestamp": start + timedelta(hours=3 + 5)}, conversation="c")
+    assert gap.sessions_opened == ["2"]
+    rows = memory.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace RETURN t.session_key AS s, t.index AS i ORDER BY t.seq")
+    assert [(r["s"], r["i"]) for r in rows] == [("1", 0), ("1", 1), ("1", 2), ("2", 0)]
+    started = memory.cypher("MATCH (s:Session) WHERE s.namespace = $namespace RETURN s.key AS k, s.started_at AS at ORDER BY s.number")
+    assert started[1]["at"].startswith("2024-05-01T17:00")
+    # a named session is kept apart, and starts at session_started_at
+    named = memory.add({"speaker": "user", "text": "New topic: I am learning Portuguese."}, conversation="c",
+                       session="lessons", session_started_at="2024-06-01T08:00:00")
+    assert named.sessions_opened == ["lessons"]
+    assert memory.check().ok
+
+
+@pytest.mark.parametrize("messages, where", [
+    ([{"speaker": "a", "text": "fine"}, {"speaker": "b"}], "messages[1]"),
+    ([{"speaker": "a", "text": "fine"}, {"speaker": "", "text": "x"}], "messages[1].speaker"),
+    ([{"role": "a", "content": 5}], "messages[0].content"),
+    ([{"speaker": "a", "text": "x", "timestamp": "yesterday-ish"}], "messages[0].timestamp"),
+    ([{"speaker": "a", "text": "x", "metadata": {"k": [1, 2]}}], "messages[0].metadata.k"),
+    ([{"speaker": "a", "text": "x", "colour": "red"}], "messages[0]"),
+    ([{"speaker": "a", "text": "x", "id": "m"}, {"speaker": "a", "text": "y", "id": "m"}], "messages[1].id"),
+    (["just text"], "messages[0]"),
+    ([], "messages"),
+])
+def test_bad_messages_name_position_and_field_and_store_nothing(memory_factory, messages, where):
+    memory = memory_factory()
+    with pytest.raises(InputError) as caught:
+        memory.add(messages, conversation="c")
+    assert str(caught.value).startswith(where)
+    assert memory.stats()["nodes"] == {}
+
+
+def test_correction_replaces_the_message_and_keeps_a_version(memory_factory):
+    memory = memory_factory()
+    memory.add([{"speaker": "Ana", "text": "My sister lives in Porto.", "id": "m1"},
+                {"speaker": "Ben", "text": "Have you visited her this year?", "id": "m2"},
+                {"speaker": "Ana", "text": "Yes, I went to Porto in March for her birthday.", "id": "m3"}],
+               conversation="c", session="1", session_started_at="2024-04-01T10:00:00")
+    before = {r["id"]: r for r in memory.cypher(
+        "MATCH (t:Turn) WHERE t.namespace = $namespace RETURN t.id AS id, t.seq AS seq, t.source_id AS source")}
+    old_events = {r["id"] for r in memory.cypher(
+        "MATCH (e:Event)-[:FROM]->(t:Turn {source_id: 'm3'}) WHERE e.namespace = $namespace RETURN e.id AS id")}
+    fixed = memory.add({"speaker": "Ana", "text": "Yes, I went to Madrid in March for her wedding.", "id": "m3"}, conversation="c")
+    assert (fixed.added, fixed.corrected) == (0, 1)
+    turn = fixed.turn_ids[0]
+    after = {r["id"]: r for r in memory.cypher(
+        "MATCH (t:Turn) WHERE t.namespace = $namespace RETURN t.id AS id, t.seq AS seq, t.source_id AS source")}
+    assert after == before  # same ids, same positions
+    history = memory.history(turn)
+    assert [h["text"] for h in history] == ["Yes, I went to Porto in March for her birthday.",
+                                            "Yes, I went to Madrid in March for her wedding."]
+    assert [h["current"] for h in history] == [False, True] and history[0]["replaced_at"]
+    new_events = {r["id"]: r["text"] for r in memory.cypher(
+        "MATCH (e:Event)-[:FROM]->(t:Turn {id: $id}) RETURN e.id AS id, e.text AS text", {"id": turn})}
+    assert new_events and not (set(new_events) & old_events)
+    assert any("Madrid" in text for text in new_events.values())
+    entities = {r["name"] for r in memory.cypher(
+        "MATCH (e:Event)-[:INVOLVES]->(n:Entity) WHERE e.namespace = $namespace RETURN DISTINCT n.name AS name")}
+    assert "Madrid" in entities
+    for hit in memory.search("birthday in Porto in March", k=5):
+        assert "birthday" not in hit.text
+    assert any(h.node_id == turn for h in memory.search("wedding in Madrid", k=3))
+    again = memory.add({"speaker": "Ana", "text": "Yes, I went to Madrid in March for her wedding.", "id": "m3"}, conversation="c")
+    assert (again.added, again.corrected, again.unchanged) == (0, 0, 1)
+    assert len(memory.history(turn)) == 2
+    report = memory.check()
+    assert report.ok, report.summary()
+
+
+def test_batch_reingest_of_an_edited_file_corrects_in_place(memory_factory, tmp_path):
+    memory = memory_factory()
+    memory.ingest(write_native(tmp_path, TRAVEL))
+    counts = memory.stats()["nodes"]
+    edited = copy.deepcopy(TRAVEL)
+    edited["sessions"][1]["turns"][0]["text"] = "I adopted a kitten yesterday, a tabby called Pepper."
+    report = memory.ingest(write_native(tmp_path, edited, "edited.json"))
+    assert report.turns_added == 0 and report.turns_corrected == 1
+    assert memory.stats()["nodes"]["Turn"] == counts["Turn"]
+    assert _chain(memory)[len(TRAVEL["sessions"][0]["turns"])] == "I adopted a kitten yesterday, a tabby called Pepper."
+    turn = memory.cypher("MATCH (t:Turn {source_id: 'T2:1'}) WHERE t.namespace = $namespace RETURN t.id AS id")[0]["id"]
+    assert [h["text"] for h in memory.history(turn)][0].startswith("I adopted a puppy")
+    # without source ids, a message is known by its position
+    plain = copy.deepcopy(TRAVEL)
+    for session in plain["sessions"]:
+        for t in session["turns"]:
+            del t["id"]
+    other = memory_factory()
+    other.ingest(write_native(tmp_path, plain, "plain.json"))
+    plain["sessions"][2]["turns"][1]["text"] = "That is amazing, well done!"
+    assert other.ingest(write_native(tmp_path, plain, "plain2.json")).turns_corrected == 1
+    assert other.stats()["nodes"]["Turn"] == counts["Turn"]
+    assert memory.check().ok and other.check().ok
+
+
+def test_forget_one_turn_joins_the_chain(memory_factory):
+    memory = memory_factory()
+    report = memory.add([{"speaker": "a", "text": f"message number {i} about gardening and tomatoes"} for i in range(5)],
+                        conversation="c")
+    removed = memory.forget(turn=report.turn_ids[2])
+    assert removed["turns"] == 1
+    assert _chain(memory) == [f"message number {i} about gardening and tomatoes" for i in (0, 1, 3, 4)]
+    assert memory.forget(turn=[report.turn_ids[0], report.turn_ids[4]])["turns"] == 2
+    assert _chain(memory) == [f"message number {i} about gardening and tomatoes" for i in (1, 3)]
+    assert memory.check().ok
+    # adding after a forgotten tail appends after the last remaining turn
+    memory.add({"speaker": "a", "text": "one more message"}, conversation="c")
+    assert _chain(memory)[-1] == "one more message" and memory.check().ok
+    with pytest.raises(InputError):
+        memory.forget(turn=[])
+
+
+@pytest.mark.parametrize("damage, problem", [
+    ("MATCH (a:Turn {index: 0}), (c:Turn {index: 2}) WHERE a.namespace = $namespace AND c.namespace = $namespace "
+     "CREATE (a)-[:NEXT]->(c)", "forked_next_chain"),
+    ("MATCH (t:Turn {index: 2}) WHERE t.namespace = $namespace SET t.seq = t.seq - 1", "turns_sharing_a_position"),
+    ("MATCH (a:Turn {index: 3}), (b:Turn {index: 1}) WHERE a.namespace = $namespace AND b.namespace = $namespace "
+     "CREATE (a)-[:NEXT]->(b)", "next_against_sequence"),
+])
+def test_check_sees_order_damage(memory_factory, damage, problem):
+    memory = memory_factory()
+    memory.add([{"speaker": "a", "text": f"turn {i} on the subject of sailing boats"} for i in range(5)], conversation="c")
+    assert memory.check().ok
+    memory.cypher(damage, write=True)
+    report = memory.check()
+    assert not report.ok
+    assert report.problems.get(problem), report.summary()
+
+
+def test_async_memory_never_blocks_the_event_loop(tmp_path, embedder):
+    async def main() -> tuple[int, list]:
+        memory = await AsyncMemory.open(str(tmp_path / "store"), new_namespace(), settings=settings_for(tmp_path))
+        ticks = 0
+        done = asyncio.Event()
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while not done.is_set():
+                ticks += 1
+                await asyncio.sleep(0.005)
+
+        task = asyncio.create_task(ticker())
+        try:
+            before = ticks
+            await memory.add([{"speaker": "Lea", "text": "I planted three apple trees in the orchard."},
+                              {"speaker": "Max", "text": "Which variety, Granny Smith?"}], conversation="c")
+            hits = await memory.search("apple trees", k=2)
+            during = ticks - before
+            stats = await memory.stats()
+        finally:
+            done.set()
+            await task
+            await memory.close()
+        assert stats["nodes"]["Turn"] == 2
+        return during, hits
+
+    during, hits = asyncio.run(main())
+    assert during >= 5  # the loop kept ticking while add and search ran
+    assert hits and "apple" in hits[0].text
+
+
+def test_two_threads_adding_to_one_conversation(memory_factory):
+    memory = memory_factory()
+    errors: list[BaseException] = []
+
+    def writer(name: str) -> None:
+        try:
+            for i in range(6):
+                memory.add({"speaker": name, "text": f"{name} says message {i} about the weather"}, conversation="shared")
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in ("Ann", "Bob")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    _assert_one_clean_chain(memory, 12)
+
+
+def _assert_one_clean_chain(memory: Memory, expected: int) -> None:
+    rows = memory.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace RETURN t.seq AS seq, t.text AS text")
+    assert len(rows) == expected
+    assert len({r["seq"] for r in rows}) == expected, "two turns at one position"
+    assert len({r["text"] for r in rows}) == expected, "a message lost or duplicated"
+    assert len(_chain(memory)) == expected
+    report = memory.check()
+    assert report.ok, report.summary()
+
+
+WRITER = r"""
+import sys
+from graphmem import Memory, Settings
+uri, user, password, database, namespace, name, index_dir = sys.argv[1:8]
+settings = Settings(index_dir=index_dir, jvm_heap="512m")
+with Memory.open(uri, namespace, settings=settings, auth=(user, password), database=database) as memory:
+    for i in range(5):
+        memory.add({"speaker": name, "text": f"{name} reports step {i} of the harbour project"}, conversation="shared")
+print("ok")
+"""
+
+
+@pytest.mark.bolt
+def test_two_processes_adding_over_bolt(bolt_server, tmp_path, embedder):
+    namespace = new_namespace("procs")
+    processes = [subprocess.Popen([sys.executable, "-c", WRITER, bolt_server.uri, *bolt_server.auth, bolt_server.database,
+                                   namespace, name, str(tmp_path / name)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+                 for name in ("Ada", "Kim")]
+    outputs = [p.communicate(timeout=600) for p in processes]
+    for process, (stdout, stderr) in zip(processes, outputs):
+        assert process.returncode == 0, stderr[-2000:]
+        assert stdout.strip().endswith("ok")
+
+    with memories(Backend("bolt", bolt_server.uri, bolt_server.auth, bolt_server.database), settings_for(tmp_path)) as factory:
+        _assert_one_clean_chain(factory(namespace), 10)
+
+
+def test_cli_add_one_message_and_jsonl_from_stdin(tmp_path, embedder):
+    store = tmp_path / "store"
+    env_args = [sys.executable, "-m", "graphmem.cli", "add", "--store", str(store), "-n", "cli", "--conversation", "c"]
+    one = subprocess.run([*env_args, "--speaker", "Zoe", "--id", "z1", "--json", "I bought a red bicycle today."],
+                         capture_output=True, text=True, timeout=300)
+    assert one.returncode == 0, one.stderr
+    assert json.loads(one.stdout)["added"] == 1
+    lines = "\n".join(json.dumps(m) for m in [{"role": "user", "content": "It has a basket for groceries.", "id": "z2"},
+                                              {"role": "user", "content": "I bought a blue bicycle today.", "id": "z1"}])
+    many = subprocess.run([*env_args, "--json", "-"], input=lines, capture_output=True, text=True, timeout=300)
+    assert many.returncode == 0, many.stderr
+    assert (json.loads(many.stdout)["added"], json.loads(many.stdout)["corrected"]) == (1, 1)
+    bad = subprocess.run([*env_args, "-"], input='{"role": "user"}\n', capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and "messages[0]" in bad.stderr
+    with Memory.open(str(store), "cli", settings=settings_for(tmp_path)) as memory:
+        assert [t for t in _chain(memory)] == ["I bought a blue bicycle today.", "It has a basket for groceries."]
