@@ -460,7 +460,7 @@ def _metric_table(title: str, report, ks=(1, 3, 5, 10)) -> Table:
 
 
 def _run_eval(cases, strategies: list[str], store: Optional[str], keep: bool, rankings: Optional[Path],
-              json_out: Optional[Path], session_by: str, prefix: str) -> None:
+              json_out: Optional[Path], session_by: str, prefix: str, stream: bool = False) -> None:
     from graphmem.eval.harness import run_evaluation
 
     strategies = strategies or DEFAULT_EVAL_STRATEGIES
@@ -485,7 +485,7 @@ def _run_eval(cases, strategies: list[str], store: Optional[str], keep: bool, ra
 
             result = run_evaluation(open_memory, cases, strategies, session_by=session_by, rankings=rankings,
                                     progress=lambda done, _total: bar.update(task, completed=done),
-                                    on_case_done=cleanup, on_case_timed=timed)
+                                    on_case_done=cleanup, on_case_timed=timed, stream=stream)
     wide = Console(width=max(out.width, 150))  # 14 numeric columns do not fit 80 characters
     for strategy, levels in result.reports.items():
         for level, report in levels.items():
@@ -508,12 +508,14 @@ def eval_locomo(
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the metrics as JSON."),
     store: Optional[str] = typer.Option(None, "--store", "-s", help="Store to use (default: a temporary embedded store)."),
     keep: bool = typer.Option(False, "--keep", help="Keep the evaluation namespaces (with --store)."),
+    stream: bool = typer.Option(False, "--stream", help="Send every conversation through add one message per call "
+                                                        "(live writes) instead of one batch ingest."),
 ) -> None:
     """Ingest each LoCoMo conversation into its own namespace, ask its questions, score R_all/R_any/NDCG@k."""
     with _errors():
         from graphmem.eval.locomo import locomo_cases
 
-        _run_eval(locomo_cases(path), strategy, store, keep, rankings, json_out, "number", "eval-locomo")
+        _run_eval(locomo_cases(path), strategy, store, keep, rankings, json_out, "number", "eval-locomo", stream)
 
 
 bench_app = typer.Typer(help="Benchmarks that print measured figures.", no_args_is_help=True)
@@ -542,6 +544,38 @@ def bench_ingest_cmd(
         result = bench_ingest_runs(path, Settings.from_env(), runs, on_run=lambda n, r: err.print(
             f"  run {n}/{runs}: ingest {r['ingest_seconds']} s, embed alone {r['embed_alone_seconds']} s, ratio {r['ratio']}"))
         _json(result) if as_json else out.print(_kv_table(f"bench ingest {path.name}", result))
+
+
+@bench_app.command("add")
+def bench_add_cmd(
+    sizes: str = typer.Option("1000,100000", "--sizes", help="Memory sizes in turns, comma-separated."),
+    adds: int = typer.Option(100, "--adds", min=5, help="Timed adds (one message each) per size."),
+    rebuild: bool = typer.Option(False, "--rebuild", help="Regenerate the synthetic memories even when cached."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Latency p50/p95 of one warm add (one message, embedding included) into memories of 1k and
+    100k turns. Memories are generated once and cached under ~/.cache/graphmem/bench; each run
+    adds to a copy."""
+    with _errors():
+        from graphmem.bench.add import bench_add
+
+        try:
+            size_list = [int(x.replace("_", "")) for x in sizes.split(",") if x.strip()]
+        except ValueError as exc:
+            raise InputError(f"--sizes {sizes!r}: expected comma-separated integers") from exc
+        if not size_list or min(size_list) < 100:
+            raise InputError("--sizes: every size must be at least 100 turns")
+        result = bench_add(Settings.from_env(), size_list, adds, rebuild=rebuild,
+                           say=lambda message: err.print(message, highlight=False))
+        if as_json:
+            _json(result)
+        else:
+            table = Table("turns", "p50 ms", "p95 ms", "max ms", "median ms per stage", title=f"bench add ({adds} adds per size)",
+                          title_justify="left")
+            for size, entry in result["sizes"].items():
+                table.add_row(size, str(entry["p50_ms"]), str(entry["p95_ms"]), str(entry["max_ms"]),
+                              ", ".join(f"{k} {v}" for k, v in entry["stage_median_ms"].items()))
+            out.print(table)
 
 
 @bench_app.command("query")

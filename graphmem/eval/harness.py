@@ -86,6 +86,18 @@ def _session_key(hit: Any, by: str) -> Hashable:
     return hit.session_number if by == "number" else hit.session_key
 
 
+def stream_conversations(memory: Any, conversations: Iterable[Any]) -> int:
+    """Send each conversation through ``memory.add`` one message per call, with its session
+    keys and session start times, as a live agent would; returns the messages sent."""
+    sent = 0
+    for conversation in conversations:
+        for session in conversation.sessions:
+            for turn in session.turns:
+                memory.add(turn, conversation=conversation.key, session=session.key, session_started_at=session.started_at)
+                sent += 1
+    return sent
+
+
 def run_evaluation(
     open_memory: Callable[[str], Any],
     cases: Sequence[EvalCase],
@@ -96,6 +108,7 @@ def run_evaluation(
     progress: Callable[[int, int], None] | None = None,
     on_case_done: Callable[[Any], None] | None = None,
     on_case_timed: Callable[[dict[str, Any]], None] | None = None,
+    stream: bool = False,
 ) -> EvalResult:
     """Evaluate ``strategies`` on ``cases``.
 
@@ -109,6 +122,8 @@ def run_evaluation(
         on_case_done: called with each case's Memory before it is closed (cleanup).
         on_case_timed: called with each case's ``{case, turns, ingest_seconds, query_seconds}``
             (query seconds over every strategy, turn and session searches) once it is scored.
+        stream: send every conversation through ``Memory.add`` one message per call (with its
+            session keys and dates) instead of one batch ingest.
 
     Returns:
         An :class:`EvalResult`.
@@ -123,7 +138,10 @@ def run_evaluation(
             memory = open_memory(case.name)
             try:
                 started = time.perf_counter()
-                memory.ingest(list(case.conversations))
+                if stream:
+                    stream_conversations(memory, case.conversations)
+                else:
+                    memory.ingest(list(case.conversations))
                 ingest_seconds = time.perf_counter() - started
                 result.ingest_seconds += ingest_seconds
                 case_query_seconds = 0.0

@@ -232,6 +232,12 @@ class _Session:
     preview_pairs: list[tuple[str, str]] = field(default_factory=list)
     loaded: bool = False
     touched: bool = False
+    last_turn_id: str | None = None
+    open_block: list[dict[str, Any]] | None = None
+    """The open episode's turns with their vectors (kept between adds: not read again)."""
+    units: set[str] | None = None
+    """Ids of the session's turns and episodes (kept between adds)."""
+    chain: list[str] = field(default_factory=list)
 
     @property
     def record(self) -> SessionRecord:
@@ -265,6 +271,9 @@ class _Plan:
     corrected: int = 0
     unchanged: int = 0
     entities_deleted: bool = False
+    old_events: list[str] = field(default_factory=list)
+    tails: dict[str, _Session] = field(default_factory=dict)
+    stale_tails: list[str] = field(default_factory=list)
 
 
 class LiveWriter:
@@ -297,6 +306,9 @@ class LiveWriter:
         self._clustering = (ClusteringStage(store, index_for, cache_dir, namespace, batch_size=settings.write_batch_size)
                             if index_for is not None and cache_dir is not None else None)
         self._vector_cache: dict[str, np.ndarray] = {}
+        # session id -> the session's tail as the last commit left it; reused while the
+        # store's last turn of the session is still the one this writer wrote
+        self._tails: dict[str, _Session] = {}
 
     # ------------------------------------------------------------------ entry points
     def add(self, conversation: str, records: Sequence[TurnRecord], *, session: str | None = None,
@@ -342,6 +354,9 @@ class LiveWriter:
                 raise
             if self._clustering is not None:
                 self._clustering.commit_live()
+            self._tails.update(plan.tails)
+            for session_id in plan.stale_tails:
+                self._tails.pop(session_id, None)
             if plan.entities_deleted:
                 self._events.drop_resolver()
             report.turn_ids, report.added, report.corrected = plan.turn_ids, plan.added, plan.corrected
@@ -359,6 +374,7 @@ class LiveWriter:
     def _forget_state(self) -> None:
         """A write failed or may have raced another writer: what was kept from the store is dropped."""
         self._events.drop_resolver()
+        self._tails.clear()
         if self._clustering is not None:
             self._clustering.drop_live()
 
@@ -374,28 +390,44 @@ class LiveWriter:
                 continue
             state = _Session(id=row["id"], key=row["key"], number=int(row["number"]), started_at=_time(row.get("started_at")),
                              date_text=row.get("date_text"))
-            count, scale, embedding = row.get("turn_count"), row.get("embedding_scale"), row.get("embedding")
-            if count is not None and scale is not None and embedding is not None:
-                state.count = int(count)
-                state.vector_sum = np.asarray(embedding, dtype=np.float32) * float(scale) * state.count
-                state.loaded = True
             sessions[state.key] = state
         return speakers, sessions
 
     def _load_tail(self, state: _Session) -> None:
-        """Where the session ends: its last turn, that turn's episode, and (once) its running sum."""
-        rows = self.store.read("read/live_session_last_turn", {"namespace": self.namespace, "session_id": state.id})
+        """Where the session ends (its last turn and that turn's episode) and its running mean.
+
+        One small read finds the last turn; when it is the turn this writer's last commit to
+        the session wrote, the running sum, the open episode's turns and the session's unit
+        ids kept from that commit are reused, so an add does not read them again."""
+        ns = self.namespace
+        rows = self.store.read("read/live_session_last_turn", {"namespace": ns, "session_id": state.id})
         if rows:
             row = rows[0]
             state.last_index, state.last_seq = int(row["index"]), int(row["seq"])
             state.last_time, state.open_episode = _time(row.get("time")), row.get("episode")
-        if not state.loaded:
-            turns = self.store.read("read/live_session_turns", {"namespace": self.namespace, "session_id": state.id})
+            state.last_turn_id = row["id"]
+        kept = self._tails.get(state.id)
+        if kept is not None and kept.last_turn_id is not None and kept.last_turn_id == state.last_turn_id \
+                and kept.open_episode == state.open_episode:
+            state.count, state.vector_sum, state.preview_pairs = kept.count, kept.vector_sum, list(kept.preview_pairs)
+            state.open_block = list(kept.open_block) if kept.open_block is not None else None
+            state.units = set(kept.units) if kept.units is not None else None
+            state.loaded = True
+            return
+        stored = self.store.read("read/live_session_state", {"namespace": ns, "session_id": state.id})
+        info = stored[0] if stored else {}
+        count, scale, embedding = info.get("turn_count"), info.get("embedding_scale"), info.get("embedding")
+        if count is not None and scale is not None and embedding is not None and int(count) >= 3:
+            state.count = int(count)
+            state.vector_sum = np.asarray(embedding, dtype=np.float32) * float(scale) * state.count
+            state.preview_pairs = [("", "")] * 3  # the preview (first three turns) no longer changes
+        else:
+            turns = self.store.read("read/live_session_turns", {"namespace": ns, "session_id": state.id})
             vectors = [np.asarray(r["embedding"], dtype=np.float32) for r in turns if r.get("embedding") is not None]
             state.count = len(turns)
             state.vector_sum = np.sum(vectors, axis=0) if vectors else None
             state.preview_pairs = [(r["speaker"], r["text"]) for r in turns[:3]]
-            state.loaded = True
+        state.loaded = True
 
     def _new_session(self, sessions: dict[str, _Session], conversation: str, key: str | None,
                      started_at: datetime | None) -> _Session:
@@ -579,6 +611,15 @@ class LiveWriter:
             s.extend(placed.statements)
             report.add_time("cluster", time.perf_counter() - t0)
         plan.turn_ids = self._ordered_ids(records, planned, fixed, corrections)
+        corrected_sessions = {t.session_id for t in fixed}
+        for state in touched:
+            if state.id in corrected_sessions or state.last_turn_id is None:
+                continue
+            if state.units is not None:
+                state.units.update(t.id for t in planned if t.session_id == state.id)
+                state.units.update(state.chain)
+            plan.tails[state.id] = state
+        plan.stale_tails = sorted(corrected_sessions)
         return plan
 
     @staticmethod
@@ -652,12 +693,15 @@ class LiveWriter:
         for session_id, group in groupby(sorted(planned, key=lambda t: t.seq), key=lambda t: t.session_id):
             state = by_id[session_id]
             new_turns = list(group)
-            members: list[dict[str, Any]] = []
-            if state.open_episode is not None:
-                members = self.store.read("read/live_episode_turns", {"namespace": ns, "id": state.open_episode})
-            block = [{"id": r["id"], "seq": int(r["seq"]), "index": int(r["index"]), "speaker": r["speaker"],
-                      "text": r["text"], "caption": r.get("caption"), "vector": np.asarray(r["embedding"], dtype=np.float32),
-                      "timestamp": _time(r.get("timestamp")), "time": _time(r.get("time")), "stored": True} for r in members]
+            if state.open_block is not None:
+                block = [{**b, "stored": True} for b in state.open_block]
+            else:
+                members = (self.store.read("read/live_episode_turns", {"namespace": ns, "id": state.open_episode})
+                           if state.open_episode is not None else [])
+                block = [{"id": r["id"], "seq": int(r["seq"]), "index": int(r["index"]), "speaker": r["speaker"],
+                          "text": r["text"], "caption": r.get("caption"), "vector": np.asarray(r["embedding"], dtype=np.float32),
+                          "timestamp": _time(r.get("timestamp")), "time": _time(r.get("time")), "stored": True}
+                         for r in members]
             block += [{"id": t.id, "seq": t.seq, "index": t.index, "speaker": t.record.speaker, "text": t.record.text,
                        "caption": t.record.caption, "vector": turn_vectors[t.id], "timestamp": t.record.timestamp,
                        "time": t.when, "stored": False} for t in new_turns]
@@ -691,6 +735,9 @@ class LiveWriter:
                     closed["episode"].append((eid, mean, state.number, text, state.id))
                 chain.append(eid)
             state.open_episode = chain[-1]
+            state.open_block = block[segments[-1][0]:]
+            state.last_turn_id = new_turns[-1].id
+            state.chain = chain
             next_statements.extend(self._next_episode_links(conversation, chain, block[0]["seq"], block[-1]["seq"],
                                                             starts_open=state.open_episode is not None and block[0]["stored"]))
         s = plan.statements
@@ -770,7 +817,7 @@ class LiveWriter:
         now = datetime.now(timezone.utc).replace(tzinfo=None).isoformat()
         ids = [t.id for t in fixed]
         old_events = [r["id"] for r in self.store.read("forget/events_of_turns", {"namespace": ns, "ids": ids})]
-        plan.old_events = old_events  # type: ignore[attr-defined]
+        plan.old_events = old_events
         s = plan.statements
         s.append(("forget/delete_events", {"namespace": ns, "ids": old_events}))
         s.append(("write/clear_turn_associations", {"namespace": ns, "ids": ids}))
@@ -825,7 +872,7 @@ class LiveWriter:
         (the statement's own guard keeps any entity a new event involves)."""
         from graphmem.forget import entities_left_unused
 
-        old_events = getattr(plan, "old_events", [])
+        old_events = plan.old_events
         if not old_events:
             return []
         entities = entities_left_unused(self.store, self.namespace, old_events, self.settings.write_batch_size)
@@ -837,12 +884,20 @@ class LiveWriter:
     def _same_session_units(self, touched: list[_Session], fixed: list[PlannedTurn]) -> set[str]:
         """Stored turns and episodes of the sessions written to (never association candidates:
         associations join memories of different sessions)."""
+        by_id = {st.id: st for st in touched}
         session_ids = sorted({st.id for st in touched if not st.new} | {t.session_id for t in fixed})
         found: set[str] = set()
         for session_id in session_ids:
+            state = by_id.get(session_id)
+            if state is not None and state.units is not None:
+                found |= state.units
+                continue
+            units = {session_id}
             for row in self.store.read("read/live_session_units", {"namespace": self.namespace, "session_id": session_id}):
-                found.add(row["turn"])
+                units.add(row["turn"])
                 if row.get("episode"):
-                    found.add(row["episode"])
-            found.add(session_id)
+                    units.add(row["episode"])
+            found |= units
+            if state is not None:
+                state.units = units
         return found

@@ -1,0 +1,165 @@
+"""Live add latency: one message added to a warm memory of 1k or 100k turns.
+
+Each size's memory is generated once (:mod:`graphmem.bench.synthetic`: conversations,
+sessions, episodes and turns with embeddings of the real model's geometry) and written to
+an embedded store with its ANN indexes and fitted topics, cached under
+``~/.cache/graphmem/bench``. Every run copies that store, opens a :class:`~graphmem.Memory`
+on the copy, warms it up with a few adds (models loaded, entity resolver and topic models
+read), then times ``adds`` calls of ``Memory.add`` with ONE message each, embedding
+included, appended to the synthetic conversations in turn. The copy is deleted afterwards,
+so runs do not grow the cached memory.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from graphmem.bench.query import CLAUSES
+from graphmem.bench.synthetic import bench_cache_dir, clause_pool, clause_texts, generate_memory
+from graphmem.embed import Embedder
+from graphmem.ids import namespace_slug
+from graphmem.index import VectorIndex
+from graphmem.ingest.types import turn_slot
+from graphmem.settings import Settings
+from graphmem.store import chunked, open_store
+
+__all__ = ["bench_add"]
+
+logger = logging.getLogger(__name__)
+
+NAMESPACE = "bench-add"
+BUILD_VERSION = 1
+WARMUP = 10
+Say = Callable[[str], None]
+
+
+def _build(directory: Path, size: int, settings: Settings, embedder: Embedder, say: Say) -> dict[str, float]:
+    """Write the synthetic memory of ``size`` turns, its ANN indexes and its topics into ``directory``."""
+    from graphmem.ingest.clustering import ClusteringStage
+
+    timings: dict[str, float] = {}
+    texts, slots, vectors = clause_pool(CLAUSES, embedder.encode, settings.embedding_model)
+    t0 = time.perf_counter()
+    memory = generate_memory(size, texts, slots, vectors, namespace=NAMESPACE)
+    shutil.rmtree(directory, ignore_errors=True)
+    store = open_store(directory / "store", settings)
+    ns = NAMESPACE
+    try:
+        vec = {unit: dict(zip(ids, matrix)) for unit, (ids, matrix) in memory.vectors.items()}
+        store.write([("write/merge_conversations", {"rows": [
+            {"id": c["id"], "props": {"namespace": ns, "key": c["key"], "speakers": [], "source": "synthetic"}}
+            for c in memory.conversations]})])
+        conv_id = {c["key"]: c["id"] for c in memory.conversations}
+        for rows in chunked(memory.rows["sessions"], settings.write_batch_size):
+            store.write([("write/merge_sessions", {"rows": [
+                {"id": r["id"], "conversation_id": conv_id[r["conversation_id"]],
+                 "props": {"namespace": ns, "conversation_id": r["conversation_id"], "key": r["key"], "number": r["number"],
+                           "started_at": r["started_at"], "embedding": vec["session"][r["id"]]}} for r in rows]})])
+        for rows in chunked(memory.rows["turns"], settings.write_batch_size):
+            store.write([("write/merge_turns", {"rows": [
+                {"id": r["id"], "session_id": r["session_id"],
+                 "props": {"namespace": ns, "conversation_id": r["conversation_id"], "seq": r["seq"],
+                           "slot": turn_slot(ns, r["conversation_id"], r["seq"]), "speaker": r["speaker"],
+                           "text": r["text"], "source_id": r["source_id"], "timestamp": r["timestamp"],
+                           "session_key": str(r["seq"] // 1_000_000), "session_number": r["seq"] // 1_000_000,
+                           "index": r["seq"] % 1_000_000, "embedding": vec["turn"][r["id"]]}} for r in rows]})])
+        turn_by_id = {r["id"]: r for r in memory.rows["turns"]}
+        members: dict[str, list[dict[str, Any]]] = {}
+        for row in memory.rows["part_of"]:
+            members.setdefault(row["episode_id"], []).append(turn_by_id[row["turn_id"]])
+        for rows in chunked(memory.rows["episodes"], settings.write_batch_size):
+            store.write([("write/merge_episodes", {"rows": [
+                {"id": e["id"], "props": {"namespace": ns, "conversation_id": e["conversation_id"],
+                                          "session_key": str(e["start_seq"] // 1_000_000),
+                                          "session_number": e["start_seq"] // 1_000_000,
+                                          "start_seq": members[e["id"]][0]["seq"], "end_seq": members[e["id"]][-1]["seq"],
+                                          "turn_count": len(members[e["id"]]),
+                                          "text": "\n".join(t["text"] for t in members[e["id"]])[:4000],
+                                          "started_at": e["started_at"], "ended_at": e["ended_at"],
+                                          "embedding": vec["episode"][e["id"]]}} for e in rows]})])
+        for rows in chunked(memory.rows["part_of"], settings.write_batch_size):
+            store.write([("write/merge_part_of", {"rows": list(rows)})])
+        timings["write_s"] = time.perf_counter() - t0
+        say(f"{size:,} turns: store written in {timings['write_s']:.1f} s; fitting topics and building ANN indexes ...")
+        cache = store.cache_dir(namespace_slug(ns))
+        t0 = time.perf_counter()
+        for unit in ("turn", "episode", "session", "event"):
+            ids, matrix = memory.vectors[unit] if unit != "event" else ([], np.zeros((0, embedder.dimension), np.float32))
+            index = VectorIndex(cache, unit, embedder.dimension, m=settings.hnsw_m, ef_construction=settings.hnsw_ef_construction,
+                                ef=settings.hnsw_ef)
+            index.model = settings.embedding_model
+            if len(ids):
+                index.add(ids, matrix)
+            index.save()
+        timings["ann_s"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        stage = ClusteringStage(store, lambda unit: None, cache, ns, batch_size=settings.write_batch_size)
+        output = stage.recluster(embedder.dimension)
+        store.write(output.statements)
+        timings["topics_s"] = time.perf_counter() - t0
+    finally:
+        store.close()
+    (directory / "complete.json").write_text(json.dumps({"turns": size, "version": BUILD_VERSION, "timings": timings}),
+                                             encoding="utf-8")
+    return timings
+
+
+def _percentiles(values: Sequence[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    return {"p50_ms": round(1000 * statistics.median(ordered), 1),
+            "p95_ms": round(1000 * ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))], 1),
+            "max_ms": round(1000 * ordered[-1], 1)}
+
+
+def bench_add(settings: Settings, sizes: Sequence[int], adds: int = 100, *, rebuild: bool = False,
+              say: Say = lambda message: None) -> dict[str, Any]:
+    """Time ``adds`` single-message adds into warm memories of each size.
+
+    Returns:
+        Per size: ``p50_ms``, ``p95_ms``, ``max_ms`` of one add, the median seconds per stage,
+        and the build timings when the memory was (re)built.
+    """
+    from graphmem.memory import Memory
+
+    embedder = Embedder(settings.embedding_model, settings.embedding_batch_size, settings.embedding_device)
+    result: dict[str, Any] = {"adds": adds, "sizes": {}}
+    messages, _ = clause_texts(adds + WARMUP, seed=23)
+    for size in sizes:
+        directory = bench_cache_dir() / f"add-{size}-v{BUILD_VERSION}"
+        built: dict[str, float] | None = None
+        if rebuild or not (directory / "complete.json").exists():
+            say(f"{size:,} turns: building the memory (once; cached in {directory}) ...")
+            built = _build(directory, size, settings, embedder, say)
+        with tempfile.TemporaryDirectory(prefix="graphmem-bench-add-") as tmp:
+            copy = Path(tmp) / "store"
+            shutil.copytree(directory / "store", copy)
+            conversations = [f"synthetic-{i:04d}" for i in range(max(1, min(8, size // 1000)))]
+            seconds: list[float] = []
+            stages: dict[str, list[float]] = {}
+            with Memory.open(str(copy), NAMESPACE, settings=settings) as memory:
+                for i, text in enumerate(messages):
+                    speaker = "Alex" if i % 2 else "Sam"
+                    started = time.perf_counter()
+                    report = memory.add({"speaker": speaker, "text": text},
+                                        conversation=conversations[i % len(conversations)])
+                    elapsed = time.perf_counter() - started
+                    if i >= WARMUP:
+                        seconds.append(elapsed)
+                        for stage, value in report.stage_seconds.items():
+                            stages.setdefault(stage, []).append(value)
+            entry: dict[str, Any] = {**_percentiles(seconds),
+                                     "stage_median_ms": {k: round(1000 * statistics.median(v), 1) for k, v in stages.items()}}
+            if built is not None:
+                entry["build"] = {k: round(v, 1) for k, v in built.items()}
+            result["sizes"][str(size)] = entry
+            say(f"{size:,} turns: one add p50 {entry['p50_ms']} ms, p95 {entry['p95_ms']} ms")
+    return result
