@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from graphmem.changes import bump
 from graphmem.check import IntegrityReport, check_integrity
 from graphmem.embed import Embedder
 from graphmem.errors import ClosedError, ConfigurationError, InputError
@@ -184,6 +185,7 @@ class Memory:
     def _service(self) -> SearchService:
         if self._search is None:
             self._search = SearchService(self._store, self._embedder, self._settings, self._namespace)
+            self._search.follow_store()  # the marker version its caches start from
         return self._search
 
     # ------------------------------------------------------------------ operations
@@ -290,6 +292,8 @@ class Memory:
         records = parse_messages(messages)
         started = parse_timestamp(session_started_at, "session_started_at")
         with self._lock:
+            if self._service().follow_store():
+                self._writer = None  # another writer changed the namespace: what the live writer kept may be stale
             return self._live_writer().add(conversation, records, session=session, session_started_at=started)
 
     def _live_writer(self) -> LiveWriter:
@@ -402,9 +406,10 @@ class Memory:
             stage = ClusteringStage(self._store, service.index, self._store.cache_dir(namespace_slug(self._namespace)),
                                     self._namespace, batch_size=self._settings.write_batch_size)
             output = stage.recluster(self._embedder.dimension)
-            self._store.write(output.statements)
+            self._store.write([*output.statements, bump(self._namespace)])
             stage.commit()
             self._writer = None
+            service.note_own_write()
             service.invalidate()  # topics feed the projection used by activation
         return {k.removeprefix("topics_"): v for k, v in output.counts.items() if k.startswith("topics_")}
 
@@ -516,7 +521,7 @@ class Memory:
             # caches go before the transaction too: a crash right after its commit must not
             # leave caches that still list forgotten units
             self._drop_caches(target)
-            self._store.write(plan.statements)
+            self._store.write([*plan.statements, bump(target)])
             self._drop_caches(target)
             if target == self._namespace:
                 self._writer = None  # its kept entities and topics may name what was removed
@@ -564,7 +569,7 @@ class Memory:
         stage = ClusteringStage(self._store, lambda unit: None, self._store.cache_dir(namespace_slug(namespace)),
                                 namespace, batch_size=self._settings.write_batch_size)
         output = stage.recluster(int(rows[0]["dimension"]))
-        self._store.write(output.statements)
+        self._store.write([*output.statements, bump(namespace)])
         stage.commit()
         return sum(v for k, v in output.counts.items() if k.startswith("topics_"))
 

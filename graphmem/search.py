@@ -28,6 +28,7 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
+from graphmem.changes import read_version
 from graphmem.embed import Embedder
 from graphmem.errors import ConfigurationError, InputError
 from graphmem.hits import Hit
@@ -126,6 +127,11 @@ class SearchService:
         self._lock = threading.RLock()
         self.last_refresh: dict[str, Any] = {}
         self._unsaved: set[str] = set()
+        # the change marker version the caches reflect, and commits of this service's own
+        # writers since (see follow_store)
+        self._seen_version: int | None = None
+        self._own_writes = 0
+        self.foreign_changes = 0
 
     # ------------------------------------------------------------------ caches
     def index(self, unit: str) -> VectorIndex:
@@ -178,6 +184,32 @@ class SearchService:
                 else:
                     self._unsaved.add(unit)
             self._stale = True
+            self._own_writes += 1
+
+    def note_own_write(self) -> None:
+        """A writer using these caches committed one transaction (and bumped the change marker)."""
+        with self._lock:
+            self._own_writes += 1
+
+    def follow_store(self) -> bool:
+        """Read the namespace's change marker (one small query) and refresh the caches when
+        someone else wrote since they were built; returns True when that happened.
+
+        The caches account for the marker version they were built at plus one bump per own
+        commit; any other version means another process (or another Memory) wrote, and every
+        derived cache of the namespace is rebuilt from the store before the next answer."""
+        version = read_version(self.store, self.namespace)
+        with self._lock:
+            if self._seen_version is None or version == self._seen_version + self._own_writes:
+                self._seen_version, self._own_writes = version, 0
+                return False
+            logger.info("namespace %r changed in the store (marker %d, caches at %d + %d own writes); refreshing caches",
+                        self.namespace, version, self._seen_version, self._own_writes)
+            self.drop_caches()
+            self._unsaved.clear()
+            self._seen_version, self._own_writes = version, 0
+            self.foreign_changes += 1
+            return True
 
     def flush(self) -> None:
         """Save the indexes live adds changed (on close; a crash before it only costs a rebuild)."""
@@ -254,6 +286,7 @@ class SearchService:
             InputError: empty query, bad ``k``, unknown strategy or unit, or a bad ``time_range``.
         """
         validate_query(query, k, unit, strategy, time_range)
+        self.follow_store()
         engine = self.engine()
         with single_threaded():
             vector = self.embedder.encode([query])[0]

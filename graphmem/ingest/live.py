@@ -43,6 +43,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from graphmem.changes import bump
 from graphmem.embed import Embedder
 from graphmem.errors import InputError, StorageError
 from graphmem.ids import node_id
@@ -341,7 +342,7 @@ class LiveWriter:
                 plan = self._plan(conversation, records, session, session_started_at, corrections, report)
                 if plan.statements:
                     t0 = time.perf_counter()
-                    self.store.write(plan.statements)
+                    self.store.write([*plan.statements, bump(self.namespace)])
                     report.add_time("write", time.perf_counter() - t0)
             except StorageError as exc:
                 error = exc
@@ -361,7 +362,7 @@ class LiveWriter:
                 self._events.drop_resolver()
             report.turn_ids, report.added, report.corrected = plan.turn_ids, plan.added, plan.corrected
             report.unchanged, report.sessions_opened = plan.unchanged, plan.sessions_opened
-            if self.on_committed and (plan.vectors or plan.replaced_vectors):
+            if self.on_committed and plan.statements:
                 t0 = time.perf_counter()
                 self.on_committed({**plan.vectors, **{f"replace:{u}": v for u, v in plan.replaced_vectors.items()}})
                 report.add_time("index", time.perf_counter() - t0)

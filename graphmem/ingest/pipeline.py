@@ -16,6 +16,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from graphmem.changes import bump
 from graphmem.embed import Embedder
 from graphmem.ids import node_id
 from graphmem.ingest.clustering import ClusteringStage
@@ -198,9 +199,11 @@ class IngestPipeline:
             report.counts[name] = report.counts.get(name, 0) + count
         if output.statements:
             t0 = time.perf_counter()
-            self.store.write(output.statements)
+            self.store.write([*output.statements, bump(self.namespace)])
             self._clustering.commit()
             report.add_time("write", time.perf_counter() - t0)
+            if self.on_committed:
+                self.on_committed({})
 
     # ------------------------------------------------------------------ stages
     def _plan(self, record: ConversationRecord) -> "_Prepared":
@@ -354,6 +357,7 @@ class IngestPipeline:
             {"id": sid, "embedding": vec} for sid, vec in session_vectors.items()]}))
         for output in stage_outputs:
             statements.extend(output.statements)
+        statements.append(bump(self.namespace))
         self.store.write(statements)
         if self._clustering is not None:
             self._clustering.commit()
