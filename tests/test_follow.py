@@ -1,0 +1,51 @@
+"""Caches follow the database: a long-lived process sees another process's writes and
+forgets at its next search (real Bolt server, two processes)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from conftest import Backend, memories, new_namespace, settings_for
+
+OTHER = r"""
+import sys
+from graphmem import Memory, Settings
+uri, user, password, database, namespace, index_dir, action = sys.argv[1:8]
+with Memory.open(uri, namespace, settings=Settings(index_dir=index_dir, jvm_heap="512m"), auth=(user, password),
+                 database=database) as memory:
+    if action == "add":
+        report = memory.add({"speaker": "Bea", "text": "The lighthouse keeper painted the shutters turquoise."},
+                            conversation="other")
+        print(report.turn_ids[0])
+    else:
+        print(memory.forget(conversation="other")["turns"])
+"""
+
+
+def _other(server, namespace: str, tmp_path, action: str) -> str:
+    done = subprocess.run([sys.executable, "-c", OTHER, server.uri, *server.auth, server.database, namespace,
+                           str(tmp_path / "other-index"), action], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.strip().splitlines()[-1]
+
+
+@pytest.mark.bolt
+def test_a_process_sees_another_process_write_and_forget_at_its_next_search(bolt_server, tmp_path, embedder):
+    namespace = new_namespace("follow")
+    backend = Backend("bolt", bolt_server.uri, bolt_server.auth, bolt_server.database)
+    with memories(backend, settings_for(tmp_path)) as factory:
+        a = factory(namespace)
+        a.add([{"speaker": "Al", "text": "I repaired the fishing boat engine this morning."},
+               {"speaker": "Al", "text": "Then we sailed out past the harbour wall."}], conversation="mine")
+        assert all("lighthouse" not in h.text for h in a.search("lighthouse shutters turquoise", k=3))
+        turn = _other(bolt_server, namespace, tmp_path, "add")
+        hits = a.search("lighthouse shutters turquoise", k=3)
+        assert hits and hits[0].node_id == turn
+        assert any(h.node_id == turn for h in a.search("lighthouse", k=3, strategy="lexical"))
+        assert _other(bolt_server, namespace, tmp_path, "forget") == "1"
+        for strategy in ("auto", "dense", "lexical"):
+            assert all(h.node_id != turn for h in a.search("lighthouse shutters turquoise", k=5, strategy=strategy))
+        assert a.stats()["nodes"]["Turn"] == 2
