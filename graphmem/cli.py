@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from graphmem.errors import ClosedError, ConfigurationError, GraphmemError, InputError
 from graphmem.hits import Hit
@@ -46,8 +47,14 @@ JsonOpt = typer.Option(False, "--json", help="Print JSON instead of tables.")
 
 
 def _fail(message: str, code: int) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    # the message may quote user text (a transcript line, a query): never read it as markup
+    err.print(Text.assemble(("error:", "bold red"), " ", message), highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def _text(value: Any) -> Text:
+    """A table cell or title printed verbatim: user text is never read as rich markup."""
+    return Text("" if value is None else str(value))
 
 
 @contextmanager
@@ -66,12 +73,36 @@ def _errors() -> Iterator[None]:
 
 
 def _open(store: Optional[str], namespace: str, user: Optional[str] = None, password: Optional[str] = None,
-          database: Optional[str] = None) -> Memory:
+          database: Optional[str] = None, *, create: bool = False) -> Memory:
+    """Open a memory; only ``ingest``, ``add`` and ``demo`` pass ``create=True``: every other
+    command on a missing embedded store exits 2 with "no memory at PATH" and creates nothing."""
     settings = Settings.from_env(neo4j_user=user, neo4j_password=password)
     auth = None
     if settings.neo4j_user or settings.neo4j_password:
         auth = (settings.neo4j_user or "neo4j", settings.neo4j_password or "")
-    return Memory.open(store, namespace, settings=settings, auth=auth, database=database)
+    return Memory.open(store, namespace, settings=settings, auth=auth, database=database, create=create)
+
+
+def _namespace_hint(memory: Memory, namespace: str) -> str:
+    """Why ``namespace`` answers nothing, naming the namespaces the store holds."""
+    from graphmem.check import namespace_counts
+
+    present = namespace_counts(memory.store)
+    where = memory.store.describe()
+    if not present:
+        return f"no namespace {namespace!r} in {where}: the store holds no memories yet (graphmem ingest ... --namespace NS)"
+    listed = ", ".join(f"{name!r} ({counts.get('Turn', 0)} turns)" for name, counts in list(present.items())[:20])
+    more = f" and {len(present) - 20} more (graphmem namespaces)" if len(present) > 20 else ""
+    return f"no namespace {namespace!r} in {where}; namespaces present: {listed}{more}"
+
+
+def _require_namespace(memory: Memory, namespace: Optional[str] = None) -> None:
+    """Refuse (exit 2) a namespace that holds nothing, with a hint naming those present."""
+    from graphmem.check import namespace_exists
+
+    target = memory.namespace if namespace is None else namespace
+    if not namespace_exists(memory.store, target):
+        raise InputError(_namespace_hint(memory, target))
 
 
 def _progress() -> Progress:
@@ -80,29 +111,52 @@ def _progress() -> Progress:
 
 
 def _ingest_with_progress(memory: Memory, paths: list[Path], fmt: str, conversation_id: Optional[str]) -> list[dict[str, Any]]:
+    """Ingest each path with one bar per stage: "embed" advances per batch of turns (inside a
+    long conversation too), "store" per conversation committed."""
     reports = []
     with _progress() as bar:
         for path in paths:
-            task = bar.add_task(f"ingest {path.name}", total=None)
+            tasks: dict[str, Any] = {}
 
-            def update(stage: str, done: int, total: int, task=task) -> None:
-                bar.update(task, completed=done, total=total)
+            def update(stage: str, done: int, total: int, tasks=tasks, name=path.name) -> None:
+                label = {"ingest": "store"}.get(stage, stage)
+                if label not in tasks:
+                    tasks[label] = bar.add_task(escape(f"{label} {name}"), total=total)
+                bar.update(tasks[label], completed=done, total=total)
 
             report = memory.ingest(path, fmt, conversation_id=conversation_id, progress=update)
-            bar.update(task, completed=report.turns_read, total=report.turns_read)
+            for task in tasks.values():  # a file whose turns were all stored already finishes at once
+                bar.update(task, completed=report.turns_read, total=report.turns_read)
             reports.append(report.to_dict())
     return reports
 
 
+def _flat_rows(data: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, str]]:
+    """``(key, value)`` rows of a nested dict: ``units_embedded.turn  42``; floats rounded."""
+    for key, value in data.items():
+        if isinstance(value, dict):
+            yield from _flat_rows(value, f"{prefix}{key}.")
+        elif isinstance(value, float):
+            yield f"{prefix}{key}", f"{value:.2f}"
+        elif isinstance(value, (list, tuple)):
+            yield f"{prefix}{key}", ", ".join(str(v) for v in value)
+        else:
+            yield f"{prefix}{key}", str(value)
+
+
 def _print_report(report: dict[str, Any]) -> None:
-    table = Table(title=f"ingested {', '.join(report['sources'])}", show_header=False)
-    for key in ("conversations", "sessions", "turns_read", "turns_added", "units_embedded", "seconds"):
-        table.add_row(key, str(report[key]))
+    table = Table(title=_text(f"ingested {', '.join(report['sources'])}"), show_header=False, title_justify="left")
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    shown = {k: report[k] for k in ("conversations", "sessions", "turns_read", "turns_added", "turns_flagged", "units_embedded",
+                                    "seconds") if k in report}
+    for key, value in _flat_rows(shown):
+        table.add_row(key, _text(value))
     out.print(table)
 
 
 def _print_hits(query: str, hits: list[Hit], explanations: list[str] | None = None) -> None:
-    table = Table(title=f"[bold]{query}[/]", title_justify="left")
+    table = Table(title=Text(query, style="bold"), title_justify="left")
     table.add_column("#", justify="right")
     table.add_column("score", justify="right")
     table.add_column("source", no_wrap=True)
@@ -115,8 +169,8 @@ def _print_hits(query: str, hits: list[Hit], explanations: list[str] | None = No
         parts = hit.explanation.get("contributions") if hit.explanation else None
         if hit.strategy == "auto" and parts:
             via += " (" + ", ".join(k for k, v in sorted(parts.items(), key=lambda kv: -kv[1])[:2]) + ")"
-        table.add_row(str(i), f"{hit.score:.3f}", hit.source_id or hit.node_id[:16], str(hit.session_number or ""),
-                      hit.speaker or "", hit.text, via)
+        table.add_row(str(i), f"{hit.score:.3f}", _text(hit.source_id or hit.node_id[:16]), str(hit.session_number or ""),
+                      _text(hit.speaker), _text(hit.text), _text(via))
     out.print(table)
     for i, text in enumerate(explanations or [], 1):
         out.print(f"[bold]#{i}[/]", highlight=False)
@@ -134,15 +188,14 @@ def demo(store: Optional[str] = typer.Option(None, "--store", "-s", help="Direct
     with _errors(), tempfile.TemporaryDirectory(prefix="graphmem-demo-") as tmp:
         location = store or str(Path(tmp) / "store")
         with resources.as_file(resources.files("graphmem").joinpath("data", "sample_conversation.json")) as sample:
-            out.print(f"[bold]graphmem demo[/]: embedded store at [cyan]{location}[/]")
-            with _open(location, "demo") as memory:
+            out.print(f"[bold]graphmem demo[/]: embedded store at [cyan]{escape(location)}[/]")
+            with _open(location, "demo", create=True) as memory:
                 (report,) = _ingest_with_progress(memory, [sample], "auto", None)
                 _print_report(report)
                 for query in ("What is the name of Tom's dog?", "How did Priya do in the half marathon?",
                               "Where did Tom go hiking?", "What did Priya make in pottery class?"):
                     _print_hits(query, memory.search(query, k=3))
-                stats = memory.stats()
-                out.print("nodes:", stats["nodes"], "relationships:", stats["relationships"])
+                _print_stats(memory.stats())
 
 
 @app.command()
@@ -163,7 +216,7 @@ def ingest(
 
         for path in paths:  # validate everything first: a bad file stores nothing
             load(path, fmt, conversation_id)
-        with _open(store, namespace, user, password, database) as memory:
+        with _open(store, namespace, user, password, database, create=True) as memory:
             reports = _ingest_with_progress(memory, paths, fmt, conversation_id)
         if as_json:
             _json(reports)
@@ -190,6 +243,7 @@ def search(
     with _errors():
         time_range = (since, until) if since or until else None
         with _open(store, namespace, user, password, database) as memory:
+            _require_namespace(memory)
             started = time.perf_counter()
             hits = memory.search(query, k=k, unit=unit, strategy=strategy, time_range=time_range)
             elapsed = time.perf_counter() - started
@@ -214,21 +268,54 @@ def stats(
     """Counts per node label and relationship type in a namespace."""
     with _errors():
         with _open(store, namespace, user, password, database) as memory:
+            _require_namespace(memory)
             data = memory.stats()
         if as_json:
             _json(data)
             return
-        table = Table(title=f"{data['store']} · namespace {data['namespace']!r}")
-        table.add_column("kind")
-        table.add_column("name")
-        table.add_column("count", justify="right")
-        for label, count in data["nodes"].items():
-            table.add_row("node", label, str(count))
-        for rel, count in data["relationships"].items():
-            table.add_row("relationship", rel, str(count))
-        for granularity, count in data.get("topics", {}).items():
-            table.add_row("topics", granularity, str(count))
+        _print_stats(data)
+
+
+def _print_stats(data: dict[str, Any]) -> None:
+    table = Table(title=_text(f"{data['store']} · namespace {data['namespace']!r}"), title_justify="left")
+    table.add_column("kind")
+    table.add_column("name")
+    table.add_column("count", justify="right")
+    for label, count in data["nodes"].items():
+        table.add_row("node", _text(label), str(count))
+    for rel, count in data["relationships"].items():
+        table.add_row("relationship", _text(rel), str(count))
+    for granularity, count in data.get("topics", {}).items():
+        table.add_row("topics", _text(granularity), str(count))
+    out.print(table)
+
+
+@app.command()
+def namespaces(
+    store: Optional[str] = StoreOpt,
+    user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """List the namespaces of a store with their counts of conversations, sessions, turns and nodes."""
+    with _errors():
+        from graphmem.check import namespace_counts
+
+        with _open(store, "default", user, password, database) as memory:
+            counts = namespace_counts(memory.store)
+            where = memory.store.describe()
+        if as_json:
+            _json([{"namespace": name, "nodes": sum(labels.values()), "labels": labels} for name, labels in counts.items()])
+            return
+        table = Table(title=_text(f"namespaces in {where}"), title_justify="left")
+        table.add_column("namespace", overflow="fold")
+        for column in ("conversations", "sessions", "turns", "nodes"):
+            table.add_column(column, justify="right")
+        for name, labels in counts.items():
+            table.add_row(_text(name), str(labels.get("Conversation", 0)), str(labels.get("Session", 0)),
+                          str(labels.get("Turn", 0)), str(sum(labels.values())))
         out.print(table)
+        if not counts:
+            err.print("the store holds no namespaces yet")
 
 
 @app.command()
@@ -241,6 +328,7 @@ def recluster(
     """Refit the GMM topics of every granularity and replace the old topics atomically."""
     with _errors():
         with _open(store, namespace, user, password, database) as memory:
+            _require_namespace(memory)
             with err.status("refitting topics ..."):
                 counts = memory.recluster()
         if as_json:
@@ -267,6 +355,7 @@ def forget(
 
         selection = ForgetSelection.of(conversation, session, before)
         with _open(store, namespace, user, password, database) as memory:
+            _require_namespace(memory)
             if not yes:
                 preview = plan_forget(memory.store, memory.namespace, selection).counts
                 if not preview["turns"]:
@@ -302,17 +391,19 @@ def check(
         from graphmem.check import namespaces
 
         with _open(store, namespace, user, password, database) as memory:
+            if not all_namespaces:
+                _require_namespace(memory)
             targets = namespaces(memory.store) if all_namespaces else [memory.namespace]
             reports = [memory.check(namespace=target) for target in targets]
         if as_json:
             _json([r.to_dict() for r in reports])
         else:
             for report in reports:
-                table = Table(title=report.summary(), title_justify="left")
+                table = Table(title=_text(report.summary()), title_justify="left")
                 for column in ("check", "count", "sample"):
                     table.add_column(column)
                 for name, ids in report.problems.items():
-                    table.add_row(name, str(len(ids)), ", ".join(ids[:3]))
+                    table.add_row(_text(name), str(len(ids)), _text(", ".join(ids[:3])))
                 for unit, state in report.indexes.items():
                     action = " (rebuilt)" if state.rebuilt else ""
                     table.add_row(f"{unit} index", str(state.stored), f"{state.state}{action}")
@@ -334,6 +425,51 @@ def _parse_param(text: str) -> tuple[str, Any]:
     return key, value
 
 
+EMBEDDING_KEYS = ("embedding",)
+"""Node properties left out of printed rows unless ``--embeddings`` (384 numbers each)."""
+
+
+def _without_embeddings(value: Any) -> Any:
+    """``value`` with every ``embedding`` property of the nodes (maps) in it left out."""
+    if isinstance(value, dict):
+        return {k: _without_embeddings(v) for k, v in value.items() if k not in EMBEDDING_KEYS and not k.endswith("_embedding")}
+    if isinstance(value, list):
+        return [_without_embeddings(v) for v in value]
+    return value
+
+
+def _rounded(value: Any) -> Any:
+    """Floats in ``value`` rounded to 3 decimals, for tables (``--json`` keeps them exact)."""
+    if isinstance(value, float):
+        return round(value, 3)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
+
+
+def _cell(value: Any) -> Text:
+    """A result value as a table cell: strings verbatim, floats rounded, the rest as JSON."""
+    if isinstance(value, str):
+        return Text(value)
+    if isinstance(value, float):
+        return Text(format(round(value, 3), "g"))
+    return Text(json.dumps(_rounded(value), ensure_ascii=False, default=str))
+
+
+def _print_rows(rows: list[dict[str, Any]], wide: bool) -> None:
+    """Rows as a table. Cells are never cut with "…": long values fold onto more lines, and
+    with ``wide`` every cell stays on one line (ids can be copied whole)."""
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    table = Table(title_justify="left")
+    for column in columns or ["(no rows)"]:
+        table.add_column(_text(column), overflow="fold", no_wrap=wide)
+    for row in rows:
+        table.add_row(*(_cell(row.get(c)) for c in columns))
+    (Console(width=100_000) if wide else out).print(table)
+
+
 @app.command()
 def cypher(
     query: Optional[str] = typer.Argument(None, help="Cypher text (or use --file / --recipe)."),
@@ -342,12 +478,14 @@ def cypher(
     list_recipes: bool = typer.Option(False, "--list", help="List the shipped inspection recipes and exit."),
     param: list[str] = typer.Option([], "--param", "-p", help="Parameter key=value (value parsed as JSON when it can be)."),
     write: bool = typer.Option(False, "--write", help="Allow writes (run in a write transaction)."),
+    wide: bool = typer.Option(False, "--wide", help="Keep every cell on one line (ids whole, to copy); the table may be wider than the terminal."),
+    embeddings: bool = typer.Option(False, "--embeddings", help="Keep the embedding property of returned nodes (left out by default)."),
     store: Optional[str] = StoreOpt,
     namespace: str = NamespaceOpt,
     user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Run Cypher with parameters ($namespace is set for you)."""
+    """Run Cypher with parameters ($namespace is set for you; recipe parameters have defaults where the recipe says)."""
     with _errors():
         from graphmem.resources import recipes
 
@@ -355,36 +493,46 @@ def cypher(
             shipped = recipes()
             if as_json:
                 _json([{"name": r.name, "description": r.description, "parameters": list(r.parameters),
-                        "file": f"cypher/inspect/{r.name}.cypher"} for r in shipped])
+                        "defaults": r.defaults, "file": f"cypher/inspect/{r.name}.cypher"} for r in shipped])
                 return
             table = Table("recipe", "answers", "parameters", title="inspection recipes (cypher/inspect/)", title_justify="left")
             for r in shipped:
-                table.add_row(r.name, r.description, ", ".join(f"${p}" for p in r.parameters))
+                table.add_row(r.name, _text(r.description), _text(", ".join(
+                    f"${p}" + (f"={json.dumps(r.defaults[p])}" if p in r.defaults else "") for p in r.parameters)))
             out.print(table)
             return
         if sum(x is not None for x in (query, file, recipe)) != 1:
             raise InputError("give exactly one of QUERY, --file or --recipe")
+        params = dict(_parse_param(p) for p in param)
         if recipe is not None:
             by_name = {r.name: r for r in recipes()}
             if recipe not in by_name:
                 raise InputError(f"no recipe named {recipe!r}; see graphmem cypher --list")
-            query = by_name[recipe].text
+            chosen = by_name[recipe]
+            query = chosen.text
+            params = {**chosen.defaults, **params}
+            missing = [p for p in chosen.parameters if p not in params and p != "namespace"]
+            if missing:
+                raise InputError(f"recipe {recipe}: missing parameter " + ", ".join(f"${p}" for p in missing)
+                                 + " (give it with --param " + missing[0] + "=VALUE)")
         if file is not None:
             try:
                 query = file.read_text(encoding="utf-8")
             except OSError as exc:
                 raise InputError(f"{file}: cannot read: {exc.strerror or exc}") from exc
-        params = dict(_parse_param(p) for p in param)
         with _open(store, namespace, user, password, database) as memory:
+            if "$namespace" in (query or "") and "namespace" not in params:
+                from graphmem.check import namespace_exists
+
+                if not namespace_exists(memory.store, memory.namespace):
+                    err.print(Text("note: " + _namespace_hint(memory, memory.namespace)), highlight=False, soft_wrap=True)
             rows = memory.cypher(query or "", params, write=write)
+        if not embeddings:
+            rows = _without_embeddings(rows)
         if as_json:
             _json(rows)
             return
-        columns = list(dict.fromkeys(k for row in rows for k in row))
-        table = Table(*columns) if columns else Table("(no rows)")
-        for row in rows:
-            table.add_row(*(json.dumps(row.get(c), ensure_ascii=False, default=str) if not isinstance(row.get(c), str) else row[c] for c in columns))
-        out.print(table)
+        _print_rows(rows, wide)
         err.print(f"{len(rows)} row(s)")
 
 
@@ -470,9 +618,9 @@ app.add_typer(bench_app, name="bench")
 
 
 def _kv_table(title: str, data: dict[str, Any]) -> Table:
-    table = Table(title=title, show_header=False, title_justify="left")
-    for key, value in data.items():
-        table.add_row(key, json.dumps(value) if isinstance(value, (dict, list)) else str(value))
+    table = Table(title=_text(title), show_header=False, title_justify="left")
+    for key, value in _flat_rows(data):
+        table.add_row(_text(key), _text(value))
     return table
 
 

@@ -109,6 +109,7 @@ class Memory:
         settings: Settings | None = None,
         auth: tuple[str, str] | None = None,
         database: str | None = None,
+        create: bool = True,
     ) -> "Memory":
         """Open a memory.
 
@@ -120,17 +121,22 @@ class Memory:
             settings: tuning; defaults to :meth:`Settings.from_env`.
             auth: ``(user, password)`` for Bolt stores.
             database: Neo4j database name for Bolt stores.
+            create: create an embedded store that does not exist yet (the default); with
+                ``False`` a missing store raises ``ConfigurationError("no memory at PATH")``
+                and nothing is created.
 
         Returns:
             An open Memory.
 
         Raises:
-            ConfigurationError: bad location, namespace or settings.
+            ConfigurationError: bad location, namespace or settings; no store at the
+                location when ``create`` is False.
             StorageError: the store cannot be opened.
         """
         validate_namespace(namespace)
         settings = settings or Settings.from_env()
-        store = open_store(location if location is not None else default_store_location(), settings, auth=auth, database=database)
+        store = open_store(location if location is not None else default_store_location(), settings, auth=auth, database=database,
+                           create=create)
         memory = cls(store, namespace, settings)
         memory._state = _State.OPEN
         logger.info("opened %s, namespace %r", store.describe(), namespace)
