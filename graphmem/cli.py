@@ -319,6 +319,55 @@ def namespaces(
 
 
 @app.command()
+def schema(
+    store: Optional[str] = typer.Option(None, "--store", "-s", help="Also compare this store's namespace with the schema (both ways)."),
+    namespace: str = NamespaceOpt,
+    markdown: bool = typer.Option(False, "--markdown", help="Print the schema as the Markdown tables of the README."),
+    user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Every node label and relationship type with its properties (types, optional ones, meaning).
+    With --store, compare a namespace of a store with it; exit 1 when the store holds anything undocumented."""
+    from graphmem import schema as graph_schema
+
+    with _errors():
+        if store is not None:
+            with _open(store, namespace, user, password, database) as memory:
+                _require_namespace(memory)
+                comparison = graph_schema.compare_with_store(memory.store, memory.namespace)
+            if as_json:
+                _json(comparison.to_dict())
+            else:
+                table = Table("finding", "where", title=_text(f"schema vs {store} · namespace {namespace!r}"), title_justify="left")
+                for name, items in comparison.to_dict().items():
+                    for item in items:
+                        table.add_row(name.replace("_", " "), _text(item))
+                out.print(table if table.row_count else "every label, type and property in the store is documented, "
+                          "and every one documented as always present is there")
+            if not comparison.documented:
+                raise typer.Exit(1)
+            return
+        if markdown:
+            out.print(graph_schema.schema_markdown(), markup=False, highlight=False, soft_wrap=True)
+            return
+        if as_json:
+            _json(graph_schema.schema_dict())
+            return
+        for node in graph_schema.NODES:
+            table = Table("property", "type", "description", title=_text(f"(:{node.name}) {node.description}"
+                                                                        + (" · optional" if node.optional else "")),
+                          title_justify="left")
+            for prop in node.properties:
+                table.add_row(_text(prop.name + (" (optional)" if prop.optional else "")), _text(prop.type), _text(prop.description))
+            out.print(table)
+        table = Table("relationship", "joins", "properties", "description", title="relationships", title_justify="left")
+        for rel in graph_schema.RELATIONSHIPS:
+            table.add_row(_text(rel.name + (" (optional)" if rel.optional else "")), _text(graph_schema.endpoints_text(rel)),
+                          _text(", ".join(f"{p.name}: {p.type}" for p in rel.properties)), _text(rel.description))
+        out.print(table)
+
+
+@app.command()
 def recluster(
     store: Optional[str] = StoreOpt,
     namespace: str = NamespaceOpt,
