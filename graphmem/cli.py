@@ -236,6 +236,7 @@ def search(
     since: Optional[str] = typer.Option(None, "--since", help="Only memories from this time on (ISO 8601 date or time)."),
     until: Optional[str] = typer.Option(None, "--until", help="Only memories up to this time (ISO 8601 date or time)."),
     explain: bool = typer.Option(False, "--explain", help="Explain every hit: strategies, route, seeds, edges."),
+    context: bool = typer.Option(False, "--context", help="Print the hits as a prompt-ready text block for an LLM (Memory.context)."),
     user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
     as_json: bool = JsonOpt,
 ) -> None:
@@ -248,8 +249,13 @@ def search(
             hits = memory.search(query, k=k, unit=unit, strategy=strategy, time_range=time_range)
             elapsed = time.perf_counter() - started
             explanations = [memory.explain(h) for h in hits] if explain else []
-        if as_json:
-            _json([dict(h.to_dict(), **({"explanation_text": text} if explain else {})) for h, text in
+        if context:
+            from graphmem.hits import context_text
+
+            out.print(context_text(query, hits), markup=False, highlight=False, soft_wrap=True)
+            return
+        if as_json:  # compact: the explanation (most of the bytes) only with --explain
+            _json([dict(h.to_dict(explain=explain), **({"explanation_text": text} if explain else {})) for h, text in
                    zip(hits, explanations or [None] * len(hits))])
         else:
             _print_hits(query, hits, explanations)

@@ -14,7 +14,7 @@ from graphmem.check import IntegrityReport, check_integrity
 from graphmem.embed import Embedder
 from graphmem.errors import ClosedError, ConfigurationError, InputError
 from graphmem.forget import ForgetSelection, plan_forget
-from graphmem.hits import Hit, explain_text
+from graphmem.hits import Hit, context_text, explain_text
 from graphmem.retrieve.types import STRATEGIES, validate_query
 from graphmem.ids import namespace_slug
 from graphmem.ingest import IngestPipeline, IngestReport, Progress
@@ -269,6 +269,30 @@ class Memory:
             return []
         with self._lock:
             return self._service().search(query, k, unit, strategy, time_range)
+
+    def context(self, query: str, k: int = 5, **search: Any) -> str:
+        """A prompt-ready text block of the memories relevant to ``query``, for an LLM.
+
+        One numbered entry per hit, most relevant first: the date it was said, the speaker,
+        the session and conversation, the source id (e.g. LoCoMo ``dia_id``) and, where its
+        events carry a resolved time, when it happened; then the text on the next line.
+
+        Args:
+            query: natural-language question or keywords.
+            k: number of memories.
+            **search: passed to :meth:`search` (``unit``, ``strategy``, ``time_range``, filters).
+
+        Returns:
+            Plain text (no markup), ``"No memories found for: ..."`` when nothing matches.
+
+        Example:
+            >>> print(memory.context("When did Caroline go to the support group?", k=3))   # doctest: +SKIP
+            Memories relevant to: When did Caroline go to the support group?
+            (3 memories, most relevant first)
+            [1] 2023-05-08 13:56 · Caroline · session 1 of conv-26 · source D1:3 · happened 2023-05-07
+                I went to a LGBTQ support group yesterday and it was so powerful.
+        """
+        return context_text(query, self.search(query, k=k, **search))
 
     def explain(self, hit: Hit) -> str:
         """Why ``hit`` was returned, as readable lines: the strategy and its score, each

@@ -61,6 +61,13 @@ HYDRATE_QUERIES = {
     "session": "read/hydrate_sessions",
 }
 
+#: the resolved time of the events of turn, episode and session hits (events carry their own)
+HIT_TIME_QUERIES = {
+    "turn": "read/hit_times_turn",
+    "episode": "read/hit_times_episode",
+    "session": "read/hit_times_session",
+}
+
 #: BM25 indexes kept on disk (the event index is built on first use only).
 PERSISTED_LEXICAL = ("turn", "episode")
 
@@ -248,7 +255,10 @@ class SearchService:
         if not ranked:
             return []
         unit = ranked[0].unit
-        rows = {r["id"]: r for r in self.store.read(HYDRATE_QUERIES[unit], {"ids": [r.node_id for r in ranked], "namespace": self.namespace})}
+        params = {"ids": [r.node_id for r in ranked], "namespace": self.namespace}
+        rows = {r["id"]: r for r in self.store.read(HYDRATE_QUERIES[unit], params)}
+        times = ({r["id"]: r for r in self.store.read(HIT_TIME_QUERIES[unit], params)} if unit in HIT_TIME_QUERIES
+                 else rows)  # an event carries its own time
         hits = []
         for item in ranked:
             row = rows.get(item.node_id)
@@ -262,5 +272,6 @@ class SearchService:
                 session_id=where.get("session_id", item.node_id if unit == "session" else None),
                 session_key=where.get("session_key"), session_number=where.get("session_number"),
                 speaker=row.get("speaker"), timestamp=row.get("timestamp"), explanation=dict(item.explanation),
+                time_start=(times.get(item.node_id) or {}).get("time_start"), time_end=(times.get(item.node_id) or {}).get("time_end"),
             ))
         return hits
