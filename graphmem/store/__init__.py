@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 
@@ -20,7 +21,7 @@ def is_bolt_uri(location: str) -> bool:
 
 
 def open_store(
-    location: str | Path,
+    location: str | os.PathLike[str],
     settings: Settings,
     *,
     auth: tuple[str, str] | None = None,
