@@ -236,6 +236,9 @@ def search(
     since: Optional[str] = typer.Option(None, "--since", help="Only memories from this time on (ISO 8601 date or time)."),
     until: Optional[str] = typer.Option(None, "--until", help="Only memories up to this time (ISO 8601 date or time)."),
     explain: bool = typer.Option(False, "--explain", help="Explain every hit: strategies, route, seeds, edges."),
+    speaker: Optional[str] = typer.Option(None, "--speaker", help="Only what this speaker said (case-insensitive)."),
+    conversation: Optional[str] = typer.Option(None, "--conversation", help="Only this conversation (its key as ingested)."),
+    session: Optional[str] = typer.Option(None, "--session", help="Only sessions with this key (as ingested)."),
     context: bool = typer.Option(False, "--context", help="Print the hits as a prompt-ready text block for an LLM (Memory.context)."),
     user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
     as_json: bool = JsonOpt,
@@ -246,7 +249,8 @@ def search(
         with _open(store, namespace, user, password, database) as memory:
             _require_namespace(memory)
             started = time.perf_counter()
-            hits = memory.search(query, k=k, unit=unit, strategy=strategy, time_range=time_range)
+            hits = memory.search(query, k=k, unit=unit, strategy=strategy, time_range=time_range, speaker=speaker,
+                                 conversation=conversation, session=session)
             elapsed = time.perf_counter() - started
             explanations = [memory.explain(h) for h in hits] if explain else []
         if context:

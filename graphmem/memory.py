@@ -15,7 +15,7 @@ from graphmem.embed import Embedder
 from graphmem.errors import ClosedError, ConfigurationError, InputError
 from graphmem.forget import ForgetSelection, plan_forget
 from graphmem.hits import Hit, context_text, explain_text
-from graphmem.retrieve.types import STRATEGIES, validate_query
+from graphmem.retrieve.types import STRATEGIES, SearchFilter, validate_query
 from graphmem.ids import namespace_slug
 from graphmem.ingest import IngestPipeline, IngestReport, Progress
 from graphmem.loaders import FORMATS, load
@@ -234,7 +234,8 @@ class Memory:
                 service.invalidate()  # topics are committed after the conversations' own updates
         return report
 
-    def search(self, query: str, k: int = 10, unit: str = "turn", strategy: str = "auto", time_range: Any = None) -> list[Hit]:
+    def search(self, query: str, k: int = 10, unit: str = "turn", strategy: str = "auto", time_range: Any = None, *,
+               speaker: str | None = None, conversation: str | None = None, session: str | None = None) -> list[Hit]:
         """Find the memories most relevant to ``query``.
 
         Args:
@@ -250,13 +251,18 @@ class Memory:
                 hits) or ``"expansion"`` (neighbours of the best hits, re-scored).
             time_range: ``(start, end)`` datetimes, dates or ISO 8601 strings (``None`` for an
                 open end): only units whose time falls in the range are returned.
+            speaker: only what this speaker said (case-insensitive); an episode or session
+                qualifies when one of its turns is theirs.
+            conversation: only this conversation (its key as ingested, ``Hit.conversation_id``).
+            session: only sessions with this key (``Hit.session_key``). Filters combine, narrow
+                every strategy and unit, and ``k`` hits come back whenever ``k`` units match.
 
         Returns:
             Hits, best first, each with provenance, the strategy that produced it and an
             explanation (see :meth:`explain`).
 
         Raises:
-            InputError: empty query, bad ``k``, unknown unit or strategy, bad time range.
+            InputError: empty query, bad ``k``, unknown unit or strategy, bad time range or filter.
 
         Example:
             >>> hits = memory.search("Where did Mel go camping?", k=5, strategy="auto")   # doctest: +SKIP
@@ -264,11 +270,12 @@ class Memory:
         """
         self._check()
         validate_query(query, k, unit, strategy, time_range)
+        search_filter = SearchFilter.of(speaker, conversation, session)
         if not has_search_terms(query):
             logger.info("query %r has no word characters: no hits", query[:80])
             return []
         with self._lock:
-            return self._service().search(query, k, unit, strategy, time_range)
+            return self._service().search(query, k, unit, strategy, time_range, search_filter)
 
     def context(self, query: str, k: int = 5, **search: Any) -> str:
         """A prompt-ready text block of the memories relevant to ``query``, for an LLM.

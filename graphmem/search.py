@@ -34,7 +34,7 @@ from graphmem.hits import Hit
 from graphmem.ids import namespace_slug
 from graphmem.index import VectorIndex
 from graphmem.retrieve.engine import DenseScorer, EngineConfig, RetrievalEngine, build_lexical
-from graphmem.retrieve.types import RankedUnit, validate_query
+from graphmem.retrieve.types import RankedUnit, SearchFilter, validate_query
 from graphmem.retrieve.lexical import LexicalIndex
 from graphmem.retrieve.loader import load_projection
 from graphmem.retrieve.projection import MemoryProjection
@@ -236,8 +236,10 @@ class SearchService:
         return index
 
     # ------------------------------------------------------------------ queries
-    def search(self, query: str, k: int, unit: str, strategy: str, time_range: Any = None) -> list[Hit]:
-        """Run ``strategy`` for ``query`` and return up to ``k`` hydrated hits of ``unit``.
+    def search(self, query: str, k: int, unit: str, strategy: str, time_range: Any = None,
+               search_filter: SearchFilter | None = None) -> list[Hit]:
+        """Run ``strategy`` for ``query`` and return up to ``k`` hydrated hits of ``unit``
+        (only those ``search_filter`` keeps, when given).
 
         Raises:
             InputError: empty query, bad ``k``, unknown strategy or unit, or a bad ``time_range``.
@@ -247,7 +249,7 @@ class SearchService:
         with single_threaded():
             vector = self.embedder.encode([query])[0]
             # only validate_query raises InputError; any other error is a bug and surfaces as itself
-            ranked = engine.search(query, vector, k, unit, strategy, time_range)
+            ranked = engine.search(query, vector, k, unit, strategy, time_range, search_filter)
         return self.hydrate(ranked)
 
     def hydrate(self, ranked: Sequence[RankedUnit]) -> list[Hit]:
