@@ -611,7 +611,7 @@ def _metric_table(title: str, report, ks=(1, 3, 5, 10)) -> Table:
         for k in ks:
             table.add_column(f"{metric}@{k}", justify="right")
     for name, count, values in iter_metric_rows(report, ks):
-        table.add_row(name, str(count), *(f"{v:.1f}" for v in values))
+        table.add_row(_text(name), str(count), *(f"{v:.1f}" for v in values))
     return table
 
 
@@ -651,9 +651,9 @@ def _run_eval(cases, strategies: list[str], store: Optional[str], keep: bool, ra
               + ", ".join(f"{k} {v:.1f}" for k, v in result.query_seconds.items()))
     if json_out:
         json_out.write_text(json.dumps(result.to_dict(), indent=2), encoding="utf-8")
-        err.print(f"metrics written to {json_out}")
+        err.print(_text(f"metrics written to {json_out}"))
     if rankings:
-        err.print(f"rankings written to {rankings}")
+        err.print(_text(f"rankings written to {rankings}"))
 
 
 @eval_app.command("locomo")
@@ -694,7 +694,7 @@ def bench_ingest_cmd(
     with _errors():
         from graphmem.bench.ingest import bench_ingest_runs
 
-        err.print(f"{runs} run(s): ingesting {path} into a fresh temporary store, then embedding the same texts alone ...")
+        err.print(_text(f"{runs} run(s): ingesting {path} into a fresh temporary store, then embedding the same texts alone ..."))
         result = bench_ingest_runs(path, Settings.from_env(), runs, on_run=lambda n, r: err.print(
             f"  run {n}/{runs}: ingest {r['ingest_seconds']} s, embed alone {r['embed_alone_seconds']} s, ratio {r['ratio']}"))
         _json(result) if as_json else out.print(_kv_table(f"bench ingest {path.name}", result))
@@ -764,13 +764,13 @@ def bench_segment_cmd(
         if as_json:
             _json(result)
             return
-        table = Table(title=f"bench segment {path.name} (lower is better)", title_justify="left")
+        table = Table(title=_text(f"bench segment {path.name} (lower is better)"), title_justify="left")
         for column in ("conversation", "turns", "sessions", "segments", "k", "Pk", "WindowDiff", "baseline Pk", "baseline WD",
                        "phase-avg baseline Pk", "phase-avg baseline WD"):
             table.add_column(column, justify="right")
         rows = result["conversations"] + [dict(result["mean"], conversation="mean", n="", k="")]
         for row in rows:
-            table.add_row(str(row.get("conversation")), str(row.get("n")), f"{row['reference_segments']:g}", f"{row['segments']:g}",
+            table.add_row(_text(row.get("conversation")), str(row.get("n")), f"{row['reference_segments']:g}", f"{row['segments']:g}",
                           str(row.get("k")), f"{row['segmenter']['pk']:.3f}", f"{row['segmenter']['window_diff']:.3f}",
                           f"{row['baseline']['pk']:.3f}", f"{row['baseline']['window_diff']:.3f}",
                           f"{row['baseline_phase_mean']['pk']:.3f}", f"{row['baseline_phase_mean']['window_diff']:.3f}")
