@@ -504,6 +504,11 @@ class Memory:
         """Run Cypher against the store, with parameters; read-only unless ``write``.
 
         ``$namespace`` is set to this Memory's namespace unless given.
+
+        Raises:
+            InputError: a parameter the query uses is missing (``missing parameter $x``), or
+                the query writes and ``write`` is False (nothing is changed).
+            StorageError: the database refused the query (a one-line message, no Java names).
         """
         self._check()
         merged = {"namespace": self._namespace, **(params or {})}
