@@ -159,7 +159,7 @@ def _print_hits(query: str, hits: list[Hit], explanations: list[str] | None = No
     table = Table(title=Text(query, style="bold"), title_justify="left")
     table.add_column("#", justify="right")
     table.add_column("score", justify="right")
-    table.add_column("source", no_wrap=True)
+    table.add_column("source", overflow="fold")  # a node id (no source id) stays whole, to paste into recipes
     table.add_column("session", justify="right")
     table.add_column("speaker")
     table.add_column("text", overflow="fold")
@@ -169,7 +169,7 @@ def _print_hits(query: str, hits: list[Hit], explanations: list[str] | None = No
         parts = hit.explanation.get("contributions") if hit.explanation else None
         if hit.strategy == "auto" and parts:
             via += " (" + ", ".join(k for k, v in sorted(parts.items(), key=lambda kv: -kv[1])[:2]) + ")"
-        table.add_row(str(i), f"{hit.score:.3f}", _text(hit.source_id or hit.node_id[:16]), str(hit.session_number or ""),
+        table.add_row(str(i), f"{hit.score:.3f}", _text(hit.source_id or hit.node_id), str(hit.session_number or ""),
                       _text(hit.speaker), _text(hit.text), _text(via))
     out.print(table)
     for i, text in enumerate(explanations or [], 1):
