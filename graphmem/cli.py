@@ -91,9 +91,14 @@ def _namespace_hint(memory: Memory, namespace: str) -> str:
     where = memory.store.describe()
     if not present:
         return f"no namespace {namespace!r} in {where}: the store holds no memories yet (graphmem ingest ... --namespace NS)"
-    listed = ", ".join(f"{name!r} ({counts.get('Turn', 0)} turns)" for name, counts in list(present.items())[:20])
+    from difflib import get_close_matches
+
+    close = get_close_matches(namespace, list(present), n=3, cutoff=0.6)
+    names = [*close, *(name for name in present if name not in close)][:20]  # likely typos first
+    listed = ", ".join(f"{name!r} ({present[name].get('Turn', 0)} turns)" for name in names)
     more = f" and {len(present) - 20} more (graphmem namespaces)" if len(present) > 20 else ""
-    return f"no namespace {namespace!r} in {where}; namespaces present: {listed}{more}"
+    guess = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"no namespace {namespace!r} in {where}{guess}; namespaces present: {listed}{more}"
 
 
 def _require_namespace(memory: Memory, namespace: Optional[str] = None) -> None:

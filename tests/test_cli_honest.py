@@ -67,7 +67,7 @@ def test_the_default_store_is_not_created_by_stats(tmp_path, monkeypatch):
 def test_an_unknown_namespace_exits_2_naming_the_namespaces_present(store, command):
     result = invoke(*READERS[command], "--store", store, "--namespace", "honset")
     assert result.exit_code == 2, result.output
-    assert "no namespace 'honset'" in result.stderr
+    assert "no namespace 'honset'" in result.stderr and f"(did you mean '{NAMESPACE}'?)" in result.stderr
     assert f"namespaces present: '{NAMESPACE}' (10 turns)" in result.stderr
 
 

@@ -121,7 +121,7 @@ def test_embeddings_are_left_out_of_printed_nodes_unless_asked(store):
 
 
 @pytest.mark.bolt
-def test_bolt_missing_parameter_and_write_without_write(bolt_server, tmp_path):
+def test_bolt_missing_parameter_write_without_write_and_namespaces(bolt_server, tmp_path):
     user, password = bolt_server.auth
     base = ["--store", bolt_server.uri, "--user", user, "--password", password, "--database", bolt_server.database,
             "--namespace", f"recipes-{tmp_path.name}"]
@@ -131,3 +131,14 @@ def test_bolt_missing_parameter_and_write_without_write(bolt_server, tmp_path):
     assert write.exit_code == 2 and "add --write" in write.stderr
     count = invoke("cypher", "MATCH (n:Scratch) WHERE n.namespace = $namespace RETURN count(n) AS n", *base, "--json")
     assert json.loads(count.stdout) == [{"n": 0}]
+    namespace = base[-1]
+    created = invoke("cypher", "CREATE (c:Conversation {namespace: $namespace, id: $namespace}) RETURN c", *base, "--write", "--json")
+    assert created.exit_code == 0 and "embedding" not in created.stdout
+    try:
+        listed = {row["namespace"]: row for row in json.loads(invoke("namespaces", *base[:-2], "--json").stdout)}
+        assert listed[namespace]["labels"] == {"Conversation": 1}
+        assert invoke("stats", *base, "--json").exit_code == 0
+        typo = invoke("stats", *base[:-1], namespace + "x")
+        assert typo.exit_code == 2 and f"'{namespace}'" in typo.stderr
+    finally:
+        invoke("cypher", "MATCH (n) WHERE n.namespace = $namespace DETACH DELETE n", *base, "--write")
