@@ -20,8 +20,8 @@ logger = logging.getLogger(__name__)
 _MODELS: dict[tuple[str, str], Any] = {}
 _MODELS_LOCK = threading.Lock()
 _ENCODE_LOCK = threading.Lock()
-PROGRESS_BATCHES = 4
-"""Batches per progress report of :meth:`Embedder.encode` (256 turns at the default batch size)."""
+PROGRESS_BATCHES = 2
+"""Batches per progress report of :meth:`Embedder.encode` (128 turns at the default batch size)."""
 BUNDLED = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
 
 

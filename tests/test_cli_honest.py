@@ -156,7 +156,7 @@ def _long_conversation(turns: int) -> ConversationRecord:
 
 
 def test_ingest_progress_moves_inside_one_long_conversation(tmp_path):
-    turns = 3 * 64 * PROGRESS_BATCHES + 10  # four embedding slices at the default batch size
+    turns = 3 * 64 * PROGRESS_BATCHES + 10  # four embedding slices at the default batch size (64)
     calls: list[tuple[str, int, int]] = []
     with Memory.open(str(tmp_path / "store"), "long") as memory:
         report = memory.ingest(_long_conversation(turns), progress=lambda stage, done, total: calls.append((stage, done, total)))
@@ -172,5 +172,6 @@ def test_encoding_in_progress_slices_gives_the_vectors_of_one_call():
     seen: list[int] = []
     sliced = embedder.encode(texts, progress=lambda done, total: seen.append(done))
     whole = embedder.encode(texts)
-    assert seen == [32, 64, 69]
+    step = 8 * PROGRESS_BATCHES
+    assert seen == [step, 2 * step, 2 * step + 5]
     assert sliced.shape == whole.shape and float(abs(sliced - whole).max()) < 1e-4
