@@ -24,8 +24,8 @@ def marker_id(namespace: str) -> str:
 
 def bump(namespace: str) -> Statement:
     """The statement that bumps ``namespace``'s marker; put it in every write transaction."""
-    return ("write/bump_change_marker", {"namespace": namespace, "id": marker_id(namespace),
-                                         "at": datetime.now(timezone.utc).replace(tzinfo=None).isoformat()})
+    return ("write/bump_change_marker", {"namespace": namespace, "rows": [{
+        "id": marker_id(namespace), "at": datetime.now(timezone.utc).replace(tzinfo=None).isoformat()}]})
 
 
 def read_version(store: GraphStore, namespace: str) -> int:

@@ -38,7 +38,8 @@ from graphmem.index import VectorIndex
 from graphmem.settings import Settings
 from graphmem.store import GraphStore
 
-__all__ = ["GRAPH_CHECKS", "INDEX_QUERIES", "IndexCheck", "IntegrityReport", "check_integrity", "namespaces"]
+__all__ = ["GRAPH_CHECKS", "INDEX_QUERIES", "IndexCheck", "IntegrityReport", "check_integrity", "namespaces", "namespace_counts",
+           "namespace_exists"]
 
 logger = logging.getLogger(__name__)
 
@@ -171,6 +172,19 @@ class IntegrityReport:
 def namespaces(store: GraphStore) -> list[str]:
     """Every namespace holding a node (a full scan)."""
     return [r["namespace"] for r in store.read("check/namespaces", {})]
+
+
+def namespace_counts(store: GraphStore) -> dict[str, dict[str, int]]:
+    """Every namespace holding a node, with its node count per label (a full scan), sorted by name."""
+    counts: dict[str, dict[str, int]] = {}
+    for row in store.read("check/namespace_counts", {}):
+        counts.setdefault(str(row["namespace"]), {})[str(row["label"])] = int(row["count"])
+    return dict(sorted(counts.items()))
+
+
+def namespace_exists(store: GraphStore, namespace: str) -> bool:
+    """Whether ``namespace`` holds a conversation (an indexed lookup)."""
+    return bool(store.read("read/namespace_exists", {"namespace": namespace}))
 
 
 def _speaker_keys(store: GraphStore, params: dict[str, Any]) -> set[str]:

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from graphmem.errors import ClosedError, ConfigurationError, GraphmemError, InputError
 from graphmem.hits import Hit
@@ -46,8 +47,14 @@ JsonOpt = typer.Option(False, "--json", help="Print JSON instead of tables.")
 
 
 def _fail(message: str, code: int) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    # the message may quote user text (a transcript line, a query): never read it as markup
+    err.print(Text.assemble(("error:", "bold red"), " ", message), highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def _text(value: Any) -> Text:
+    """A table cell or title printed verbatim: user text is never read as rich markup."""
+    return Text("" if value is None else str(value))
 
 
 @contextmanager
@@ -66,12 +73,41 @@ def _errors() -> Iterator[None]:
 
 
 def _open(store: Optional[str], namespace: str, user: Optional[str] = None, password: Optional[str] = None,
-          database: Optional[str] = None) -> Memory:
+          database: Optional[str] = None, *, create: bool = False) -> Memory:
+    """Open a memory; only ``ingest``, ``add`` and ``demo`` pass ``create=True``: every other
+    command on a missing embedded store exits 2 with "no memory at PATH" and creates nothing."""
     settings = Settings.from_env(neo4j_user=user, neo4j_password=password)
     auth = None
     if settings.neo4j_user or settings.neo4j_password:
         auth = (settings.neo4j_user or "neo4j", settings.neo4j_password or "")
-    return Memory.open(store, namespace, settings=settings, auth=auth, database=database)
+    return Memory.open(store, namespace, settings=settings, auth=auth, database=database, create=create)
+
+
+def _namespace_hint(memory: Memory, namespace: str) -> str:
+    """Why ``namespace`` answers nothing, naming the namespaces the store holds."""
+    from graphmem.check import namespace_counts
+
+    present = namespace_counts(memory.store)
+    where = memory.store.describe()
+    if not present:
+        return f"no namespace {namespace!r} in {where}: the store holds no memories yet (graphmem ingest ... --namespace NS)"
+    from difflib import get_close_matches
+
+    close = get_close_matches(namespace, list(present), n=3, cutoff=0.6)
+    names = [*close, *(name for name in present if name not in close)][:20]  # likely typos first
+    listed = ", ".join(f"{name!r} ({present[name].get('Turn', 0)} turns)" for name in names)
+    more = f" and {len(present) - 20} more (graphmem namespaces)" if len(present) > 20 else ""
+    guess = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"no namespace {namespace!r} in {where}{guess}; namespaces present: {listed}{more}"
+
+
+def _require_namespace(memory: Memory, namespace: Optional[str] = None) -> None:
+    """Refuse (exit 2) a namespace that holds nothing, with a hint naming those present."""
+    from graphmem.check import namespace_exists
+
+    target = memory.namespace if namespace is None else namespace
+    if not namespace_exists(memory.store, target):
+        raise InputError(_namespace_hint(memory, target))
 
 
 def _progress() -> Progress:
@@ -80,32 +116,55 @@ def _progress() -> Progress:
 
 
 def _ingest_with_progress(memory: Memory, paths: list[Path], fmt: str, conversation_id: Optional[str]) -> list[dict[str, Any]]:
+    """Ingest each path with one bar per stage: "embed" advances per batch of turns (inside a
+    long conversation too), "store" per conversation committed."""
     reports = []
     with _progress() as bar:
         for path in paths:
-            task = bar.add_task(f"ingest {path.name}", total=None)
+            tasks: dict[str, Any] = {}
 
-            def update(stage: str, done: int, total: int, task=task) -> None:
-                bar.update(task, completed=done, total=total)
+            def update(stage: str, done: int, total: int, tasks=tasks, name=path.name) -> None:
+                label = {"ingest": "store"}.get(stage, stage)
+                if label not in tasks:
+                    tasks[label] = bar.add_task(escape(f"{label} {name}"), total=total)
+                bar.update(tasks[label], completed=done, total=total)
 
             report = memory.ingest(path, fmt, conversation_id=conversation_id, progress=update)
-            bar.update(task, completed=report.turns_read, total=report.turns_read)
+            for task in tasks.values():  # a file whose turns were all stored already finishes at once
+                bar.update(task, completed=report.turns_read, total=report.turns_read)
             reports.append(report.to_dict())
     return reports
 
 
+def _flat_rows(data: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, str]]:
+    """``(key, value)`` rows of a nested dict: ``units_embedded.turn  42``; floats rounded."""
+    for key, value in data.items():
+        if isinstance(value, dict):
+            yield from _flat_rows(value, f"{prefix}{key}.")
+        elif isinstance(value, float):
+            yield f"{prefix}{key}", f"{value:.2f}"
+        elif isinstance(value, (list, tuple)):
+            yield f"{prefix}{key}", ", ".join(str(v) for v in value)
+        else:
+            yield f"{prefix}{key}", str(value)
+
+
 def _print_report(report: dict[str, Any]) -> None:
-    table = Table(title=f"ingested {', '.join(report['sources'])}", show_header=False)
-    for key in ("conversations", "sessions", "turns_read", "turns_added", "units_embedded", "seconds"):
-        table.add_row(key, str(report[key]))
+    table = Table(title=_text(f"ingested {', '.join(report['sources'])}"), show_header=False, title_justify="left")
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    shown = {k: report[k] for k in ("conversations", "sessions", "turns_read", "turns_added", "turns_flagged", "units_embedded",
+                                    "seconds") if k in report}
+    for key, value in _flat_rows(shown):
+        table.add_row(key, _text(value))
     out.print(table)
 
 
 def _print_hits(query: str, hits: list[Hit], explanations: list[str] | None = None) -> None:
-    table = Table(title=f"[bold]{query}[/]", title_justify="left")
+    table = Table(title=Text(query, style="bold"), title_justify="left")
     table.add_column("#", justify="right")
     table.add_column("score", justify="right")
-    table.add_column("source", no_wrap=True)
+    table.add_column("source", overflow="fold")  # a node id (no source id) stays whole, to paste into recipes
     table.add_column("session", justify="right")
     table.add_column("speaker")
     table.add_column("text", overflow="fold")
@@ -115,8 +174,8 @@ def _print_hits(query: str, hits: list[Hit], explanations: list[str] | None = No
         parts = hit.explanation.get("contributions") if hit.explanation else None
         if hit.strategy == "auto" and parts:
             via += " (" + ", ".join(k for k, v in sorted(parts.items(), key=lambda kv: -kv[1])[:2]) + ")"
-        table.add_row(str(i), f"{hit.score:.3f}", hit.source_id or hit.node_id[:16], str(hit.session_number or ""),
-                      hit.speaker or "", hit.text, via)
+        table.add_row(str(i), f"{hit.score:.3f}", _text(hit.source_id or hit.node_id), str(hit.session_number or ""),
+                      _text(hit.speaker), _text(hit.text), _text(via))
     out.print(table)
     for i, text in enumerate(explanations or [], 1):
         out.print(f"[bold]#{i}[/]", highlight=False)
@@ -134,15 +193,14 @@ def demo(store: Optional[str] = typer.Option(None, "--store", "-s", help="Direct
     with _errors(), tempfile.TemporaryDirectory(prefix="graphmem-demo-") as tmp:
         location = store or str(Path(tmp) / "store")
         with resources.as_file(resources.files("graphmem").joinpath("data", "sample_conversation.json")) as sample:
-            out.print(f"[bold]graphmem demo[/]: embedded store at [cyan]{location}[/]")
-            with _open(location, "demo") as memory:
+            out.print(f"[bold]graphmem demo[/]: embedded store at [cyan]{escape(location)}[/]")
+            with _open(location, "demo", create=True) as memory:
                 (report,) = _ingest_with_progress(memory, [sample], "auto", None)
                 _print_report(report)
                 for query in ("What is the name of Tom's dog?", "How did Priya do in the half marathon?",
                               "Where did Tom go hiking?", "What did Priya make in pottery class?"):
                     _print_hits(query, memory.search(query, k=3))
-                stats = memory.stats()
-                out.print("nodes:", stats["nodes"], "relationships:", stats["relationships"])
+                _print_stats(memory.stats())
 
 
 @app.command()
@@ -163,7 +221,7 @@ def ingest(
 
         for path in paths:  # validate everything first: a bad file stores nothing
             load(path, fmt, conversation_id)
-        with _open(store, namespace, user, password, database) as memory:
+        with _open(store, namespace, user, password, database, create=True) as memory:
             reports = _ingest_with_progress(memory, paths, fmt, conversation_id)
         if as_json:
             _json(reports)
@@ -210,7 +268,7 @@ def add(
             when = timestamp or datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0).isoformat()
             messages = [{"speaker": speaker, "text": text, "timestamp": when,
                          **({"id": message_id} if message_id is not None else {})}]
-        with _open(store, namespace, user, password, database) as memory:
+        with _open(store, namespace, user, password, database, create=True) as memory:
             report = memory.add(messages, conversation=conversation, session=session)
         if as_json:
             _json(report.to_dict())
@@ -233,6 +291,10 @@ def search(
     since: Optional[str] = typer.Option(None, "--since", help="Only memories from this time on (ISO 8601 date or time)."),
     until: Optional[str] = typer.Option(None, "--until", help="Only memories up to this time (ISO 8601 date or time)."),
     explain: bool = typer.Option(False, "--explain", help="Explain every hit: strategies, route, seeds, edges."),
+    speaker: Optional[str] = typer.Option(None, "--speaker", help="Only what this speaker said (case-insensitive)."),
+    conversation: Optional[str] = typer.Option(None, "--conversation", help="Only this conversation (its key as ingested)."),
+    session: Optional[str] = typer.Option(None, "--session", help="Only sessions with this key (as ingested)."),
+    context: bool = typer.Option(False, "--context", help="Print the hits as a prompt-ready text block for an LLM (Memory.context)."),
     user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
     as_json: bool = JsonOpt,
 ) -> None:
@@ -240,12 +302,19 @@ def search(
     with _errors():
         time_range = (since, until) if since or until else None
         with _open(store, namespace, user, password, database) as memory:
+            _require_namespace(memory)
             started = time.perf_counter()
-            hits = memory.search(query, k=k, unit=unit, strategy=strategy, time_range=time_range)
+            hits = memory.search(query, k=k, unit=unit, strategy=strategy, time_range=time_range, speaker=speaker,
+                                 conversation=conversation, session=session)
             elapsed = time.perf_counter() - started
             explanations = [memory.explain(h) for h in hits] if explain else []
-        if as_json:
-            _json([dict(h.to_dict(), **({"explanation_text": text} if explain else {})) for h, text in
+        if context:
+            from graphmem.hits import context_text
+
+            out.print(context_text(query, hits), markup=False, highlight=False, soft_wrap=True)
+            return
+        if as_json:  # compact: the explanation (most of the bytes) only with --explain
+            _json([dict(h.to_dict(explain=explain), **({"explanation_text": text} if explain else {})) for h, text in
                    zip(hits, explanations or [None] * len(hits))])
         else:
             _print_hits(query, hits, explanations)
@@ -264,20 +333,102 @@ def stats(
     """Counts per node label and relationship type in a namespace."""
     with _errors():
         with _open(store, namespace, user, password, database) as memory:
+            _require_namespace(memory)
             data = memory.stats()
         if as_json:
             _json(data)
             return
-        table = Table(title=f"{data['store']} · namespace {data['namespace']!r}")
-        table.add_column("kind")
-        table.add_column("name")
-        table.add_column("count", justify="right")
-        for label, count in data["nodes"].items():
-            table.add_row("node", label, str(count))
-        for rel, count in data["relationships"].items():
-            table.add_row("relationship", rel, str(count))
-        for granularity, count in data.get("topics", {}).items():
-            table.add_row("topics", granularity, str(count))
+        _print_stats(data)
+
+
+def _print_stats(data: dict[str, Any]) -> None:
+    table = Table(title=_text(f"{data['store']} · namespace {data['namespace']!r}"), title_justify="left")
+    table.add_column("kind")
+    table.add_column("name")
+    table.add_column("count", justify="right")
+    for label, count in data["nodes"].items():
+        table.add_row("node", _text(label), str(count))
+    for rel, count in data["relationships"].items():
+        table.add_row("relationship", _text(rel), str(count))
+    for granularity, count in data.get("topics", {}).items():
+        table.add_row("topics", _text(granularity), str(count))
+    out.print(table)
+
+
+@app.command()
+def namespaces(
+    store: Optional[str] = StoreOpt,
+    user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """List the namespaces of a store with their counts of conversations, sessions, turns and nodes."""
+    with _errors():
+        from graphmem.check import namespace_counts
+
+        with _open(store, "default", user, password, database) as memory:
+            counts = namespace_counts(memory.store)
+            where = memory.store.describe()
+        if as_json:
+            _json([{"namespace": name, "nodes": sum(labels.values()), "labels": labels} for name, labels in counts.items()])
+            return
+        table = Table(title=_text(f"namespaces in {where}"), title_justify="left")
+        table.add_column("namespace", overflow="fold")
+        for column in ("conversations", "sessions", "turns", "nodes"):
+            table.add_column(column, justify="right")
+        for name, labels in counts.items():
+            table.add_row(_text(name), str(labels.get("Conversation", 0)), str(labels.get("Session", 0)),
+                          str(labels.get("Turn", 0)), str(sum(labels.values())))
+        out.print(table)
+        if not counts:
+            err.print("the store holds no namespaces yet")
+
+
+@app.command()
+def schema(
+    store: Optional[str] = typer.Option(None, "--store", "-s", help="Also compare this store's namespace with the schema (both ways)."),
+    namespace: str = NamespaceOpt,
+    markdown: bool = typer.Option(False, "--markdown", help="Print the schema as the Markdown tables of the README."),
+    user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Every node label and relationship type with its properties (types, optional ones, meaning).
+    With --store, compare a namespace of a store with it; exit 1 when the store holds anything undocumented."""
+    from graphmem import schema as graph_schema
+
+    with _errors():
+        if store is not None:
+            with _open(store, namespace, user, password, database) as memory:
+                _require_namespace(memory)
+                comparison = graph_schema.compare_with_store(memory.store, memory.namespace)
+            if as_json:
+                _json(comparison.to_dict())
+            else:
+                table = Table("finding", "where", title=_text(f"schema vs {store} · namespace {namespace!r}"), title_justify="left")
+                for name, items in comparison.to_dict().items():
+                    for item in items:
+                        table.add_row(name.replace("_", " "), _text(item))
+                out.print(table if table.row_count else "every label, type and property in the store is documented, "
+                          "and every one documented as always present is there")
+            if not comparison.documented:
+                raise typer.Exit(1)
+            return
+        if markdown:
+            out.print(graph_schema.schema_markdown(), markup=False, highlight=False, soft_wrap=True)
+            return
+        if as_json:
+            _json(graph_schema.schema_dict())
+            return
+        for node in graph_schema.NODES:
+            table = Table("property", "type", "description", title=_text(f"(:{node.name}) {node.description}"
+                                                                        + (" · optional" if node.optional else "")),
+                          title_justify="left")
+            for prop in node.properties:
+                table.add_row(_text(prop.name + (" (optional)" if prop.optional else "")), _text(prop.type), _text(prop.description))
+            out.print(table)
+        table = Table("relationship", "joins", "properties", "description", title="relationships", title_justify="left")
+        for rel in graph_schema.RELATIONSHIPS:
+            table.add_row(_text(rel.name + (" (optional)" if rel.optional else "")), _text(graph_schema.endpoints_text(rel)),
+                          _text(", ".join(f"{p.name}: {p.type}" for p in rel.properties)), _text(rel.description))
         out.print(table)
 
 
@@ -291,6 +442,7 @@ def recluster(
     """Refit the GMM topics of every granularity and replace the old topics atomically."""
     with _errors():
         with _open(store, namespace, user, password, database) as memory:
+            _require_namespace(memory)
             with err.status("refitting topics ..."):
                 counts = memory.recluster()
         if as_json:
@@ -318,6 +470,7 @@ def forget(
 
         selection = ForgetSelection.of(conversation, session, before, turns=list(turn) if turn else None)
         with _open(store, namespace, user, password, database) as memory:
+            _require_namespace(memory)
             if not yes:
                 preview = plan_forget(memory.store, memory.namespace, selection).counts
                 if not preview["turns"]:
@@ -353,17 +506,19 @@ def check(
         from graphmem.check import namespaces
 
         with _open(store, namespace, user, password, database) as memory:
+            if not all_namespaces:
+                _require_namespace(memory)
             targets = namespaces(memory.store) if all_namespaces else [memory.namespace]
             reports = [memory.check(namespace=target) for target in targets]
         if as_json:
             _json([r.to_dict() for r in reports])
         else:
             for report in reports:
-                table = Table(title=report.summary(), title_justify="left")
+                table = Table(title=_text(report.summary()), title_justify="left")
                 for column in ("check", "count", "sample"):
                     table.add_column(column)
                 for name, ids in report.problems.items():
-                    table.add_row(name, str(len(ids)), ", ".join(ids[:3]))
+                    table.add_row(_text(name), str(len(ids)), _text(", ".join(ids[:3])))
                 for unit, state in report.indexes.items():
                     action = " (rebuilt)" if state.rebuilt else ""
                     table.add_row(f"{unit} index", str(state.stored), f"{state.state}{action}")
@@ -385,6 +540,51 @@ def _parse_param(text: str) -> tuple[str, Any]:
     return key, value
 
 
+EMBEDDING_KEYS = ("embedding",)
+"""Node properties left out of printed rows unless ``--embeddings`` (384 numbers each)."""
+
+
+def _without_embeddings(value: Any) -> Any:
+    """``value`` with every ``embedding`` property of the nodes (maps) in it left out."""
+    if isinstance(value, dict):
+        return {k: _without_embeddings(v) for k, v in value.items() if k not in EMBEDDING_KEYS and not k.endswith("_embedding")}
+    if isinstance(value, list):
+        return [_without_embeddings(v) for v in value]
+    return value
+
+
+def _rounded(value: Any) -> Any:
+    """Floats in ``value`` rounded to 3 decimals, for tables (``--json`` keeps them exact)."""
+    if isinstance(value, float):
+        return round(value, 3)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
+
+
+def _cell(value: Any) -> Text:
+    """A result value as a table cell: strings verbatim, floats rounded, the rest as JSON."""
+    if isinstance(value, str):
+        return Text(value)
+    if isinstance(value, float):
+        return Text(format(round(value, 3), "g"))
+    return Text(json.dumps(_rounded(value), ensure_ascii=False, default=str))
+
+
+def _print_rows(rows: list[dict[str, Any]], wide: bool) -> None:
+    """Rows as a table. Cells are never cut with "…": long values fold onto more lines, and
+    with ``wide`` every cell stays on one line (ids can be copied whole)."""
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    table = Table(title_justify="left")
+    for column in columns or ["(no rows)"]:
+        table.add_column(_text(column), overflow="fold", no_wrap=wide)
+    for row in rows:
+        table.add_row(*(_cell(row.get(c)) for c in columns))
+    (Console(width=100_000) if wide else out).print(table)
+
+
 @app.command()
 def cypher(
     query: Optional[str] = typer.Argument(None, help="Cypher text (or use --file / --recipe)."),
@@ -393,12 +593,14 @@ def cypher(
     list_recipes: bool = typer.Option(False, "--list", help="List the shipped inspection recipes and exit."),
     param: list[str] = typer.Option([], "--param", "-p", help="Parameter key=value (value parsed as JSON when it can be)."),
     write: bool = typer.Option(False, "--write", help="Allow writes (run in a write transaction)."),
+    wide: bool = typer.Option(False, "--wide", help="Keep every cell on one line (ids whole, to copy); the table may be wider than the terminal."),
+    embeddings: bool = typer.Option(False, "--embeddings", help="Keep the embedding property of returned nodes (left out by default)."),
     store: Optional[str] = StoreOpt,
     namespace: str = NamespaceOpt,
     user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Run Cypher with parameters ($namespace is set for you)."""
+    """Run Cypher with parameters ($namespace is set for you; recipe parameters have defaults where the recipe says)."""
     with _errors():
         from graphmem.resources import recipes
 
@@ -406,36 +608,46 @@ def cypher(
             shipped = recipes()
             if as_json:
                 _json([{"name": r.name, "description": r.description, "parameters": list(r.parameters),
-                        "file": f"cypher/inspect/{r.name}.cypher"} for r in shipped])
+                        "defaults": r.defaults, "file": f"cypher/inspect/{r.name}.cypher"} for r in shipped])
                 return
             table = Table("recipe", "answers", "parameters", title="inspection recipes (cypher/inspect/)", title_justify="left")
             for r in shipped:
-                table.add_row(r.name, r.description, ", ".join(f"${p}" for p in r.parameters))
+                table.add_row(r.name, _text(r.description), _text(", ".join(
+                    f"${p}" + (f"={json.dumps(r.defaults[p])}" if p in r.defaults else "") for p in r.parameters)))
             out.print(table)
             return
         if sum(x is not None for x in (query, file, recipe)) != 1:
             raise InputError("give exactly one of QUERY, --file or --recipe")
+        params = dict(_parse_param(p) for p in param)
         if recipe is not None:
             by_name = {r.name: r for r in recipes()}
             if recipe not in by_name:
                 raise InputError(f"no recipe named {recipe!r}; see graphmem cypher --list")
-            query = by_name[recipe].text
+            chosen = by_name[recipe]
+            query = chosen.text
+            params = {**chosen.defaults, **params}
+            missing = [p for p in chosen.parameters if p not in params and p != "namespace"]
+            if missing:
+                raise InputError(f"recipe {recipe}: missing parameter " + ", ".join(f"${p}" for p in missing)
+                                 + " (give it with --param " + missing[0] + "=VALUE)")
         if file is not None:
             try:
                 query = file.read_text(encoding="utf-8")
             except OSError as exc:
                 raise InputError(f"{file}: cannot read: {exc.strerror or exc}") from exc
-        params = dict(_parse_param(p) for p in param)
         with _open(store, namespace, user, password, database) as memory:
+            if "$namespace" in (query or "") and "namespace" not in params:
+                from graphmem.check import namespace_exists
+
+                if not namespace_exists(memory.store, memory.namespace):
+                    err.print(Text("note: " + _namespace_hint(memory, memory.namespace)), highlight=False, soft_wrap=True)
             rows = memory.cypher(query or "", params, write=write)
+        if not embeddings:
+            rows = _without_embeddings(rows)
         if as_json:
             _json(rows)
             return
-        columns = list(dict.fromkeys(k for row in rows for k in row))
-        table = Table(*columns) if columns else Table("(no rows)")
-        for row in rows:
-            table.add_row(*(json.dumps(row.get(c), ensure_ascii=False, default=str) if not isinstance(row.get(c), str) else row[c] for c in columns))
-        out.print(table)
+        _print_rows(rows, wide)
         err.print(f"{len(rows)} row(s)")
 
 
@@ -455,7 +667,7 @@ def _metric_table(title: str, report, ks=(1, 3, 5, 10)) -> Table:
         for k in ks:
             table.add_column(f"{metric}@{k}", justify="right")
     for name, count, values in iter_metric_rows(report, ks):
-        table.add_row(name, str(count), *(f"{v:.1f}" for v in values))
+        table.add_row(_text(name), str(count), *(f"{v:.1f}" for v in values))
     return table
 
 
@@ -495,9 +707,9 @@ def _run_eval(cases, strategies: list[str], store: Optional[str], keep: bool, ra
               + ", ".join(f"{k} {v:.1f}" for k, v in result.query_seconds.items()))
     if json_out:
         json_out.write_text(json.dumps(result.to_dict(), indent=2), encoding="utf-8")
-        err.print(f"metrics written to {json_out}")
+        err.print(_text(f"metrics written to {json_out}"))
     if rankings:
-        err.print(f"rankings written to {rankings}")
+        err.print(_text(f"rankings written to {rankings}"))
 
 
 @eval_app.command("locomo")
@@ -523,9 +735,9 @@ app.add_typer(bench_app, name="bench")
 
 
 def _kv_table(title: str, data: dict[str, Any]) -> Table:
-    table = Table(title=title, show_header=False, title_justify="left")
-    for key, value in data.items():
-        table.add_row(key, json.dumps(value) if isinstance(value, (dict, list)) else str(value))
+    table = Table(title=_text(title), show_header=False, title_justify="left")
+    for key, value in _flat_rows(data):
+        table.add_row(_text(key), _text(value))
     return table
 
 
@@ -540,7 +752,7 @@ def bench_ingest_cmd(
     with _errors():
         from graphmem.bench.ingest import bench_ingest_runs
 
-        err.print(f"{runs} run(s): ingesting {path} into a fresh temporary store, then embedding the same texts alone ...")
+        err.print(_text(f"{runs} run(s): ingesting {path} into a fresh temporary store, then embedding the same texts alone ..."))
         result = bench_ingest_runs(path, Settings.from_env(), runs, on_run=lambda n, r: err.print(
             f"  run {n}/{runs}: ingest {r['ingest_seconds']} s, embed alone {r['embed_alone_seconds']} s, ratio {r['ratio']}"))
         _json(result) if as_json else out.print(_kv_table(f"bench ingest {path.name}", result))
@@ -642,13 +854,13 @@ def bench_segment_cmd(
         if as_json:
             _json(result)
             return
-        table = Table(title=f"bench segment {path.name} (lower is better)", title_justify="left")
+        table = Table(title=_text(f"bench segment {path.name} (lower is better)"), title_justify="left")
         for column in ("conversation", "turns", "sessions", "segments", "k", "Pk", "WindowDiff", "baseline Pk", "baseline WD",
                        "phase-avg baseline Pk", "phase-avg baseline WD"):
             table.add_column(column, justify="right")
         rows = result["conversations"] + [dict(result["mean"], conversation="mean", n="", k="")]
         for row in rows:
-            table.add_row(str(row.get("conversation")), str(row.get("n")), f"{row['reference_segments']:g}", f"{row['segments']:g}",
+            table.add_row(_text(row.get("conversation")), str(row.get("n")), f"{row['reference_segments']:g}", f"{row['segments']:g}",
                           str(row.get("k")), f"{row['segmenter']['pk']:.3f}", f"{row['segmenter']['window_diff']:.3f}",
                           f"{row['baseline']['pk']:.3f}", f"{row['baseline']['window_diff']:.3f}",
                           f"{row['baseline_phase_mean']['pk']:.3f}", f"{row['baseline_phase_mean']['window_diff']:.3f}")

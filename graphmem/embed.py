@@ -6,7 +6,7 @@ import logging
 import os
 import threading
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -20,6 +20,8 @@ logger = logging.getLogger(__name__)
 _MODELS: dict[tuple[str, str], Any] = {}
 _MODELS_LOCK = threading.Lock()
 _ENCODE_LOCK = threading.Lock()
+PROGRESS_BATCHES = 2
+"""Batches per progress report of :meth:`Embedder.encode` (128 turns at the default batch size)."""
 BUNDLED = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
 
 
@@ -94,15 +96,36 @@ class Embedder:
         getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         return int(getter())
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed ``texts``; returns an ``(n, dimension)`` float32 array of unit vectors."""
+    def encode(self, texts: Sequence[str], progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+        """Embed ``texts``; returns an ``(n, dimension)`` float32 array of unit vectors.
+
+        With ``progress``, ``progress(done, total)`` is called after every
+        :data:`PROGRESS_BATCHES` batches. The texts are then sorted by length and encoded
+        slice by slice in that order, which is how the model batches one call anyway
+        (longest first), so the batches, and the vectors, are the same as in one call.
+        """
         if len(texts) == 0:
             return np.zeros((0, self.dimension), dtype=np.float32)
         model = self._load()
+        step = self.batch_size * PROGRESS_BATCHES
+        if progress is None or len(texts) <= step:
+            vectors = self._encode(model, list(texts))
+        else:
+            order = np.argsort([-len(text) for text in texts], kind="stable")
+            vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
+            for start in range(0, len(texts), step):
+                chosen = order[start:start + step]
+                vectors[chosen] = self._encode(model, [texts[i] for i in chosen])
+                progress(min(start + step, len(texts)), len(texts))
+            return vectors
+        if progress is not None:
+            progress(len(texts), len(texts))
+        return vectors
+
+    def _encode(self, model: Any, texts: list[str]) -> np.ndarray:
         # One forward pass at a time per process: the fast tokenizer refuses concurrent use
         # ("Already borrowed"), and two passes would only fight over the same cores.
         with _ENCODE_LOCK:
-            vectors = model.encode(
-                list(texts), batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-            )
+            vectors = model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True,
+                                   show_progress_bar=False)
         return np.asarray(vectors, dtype=np.float32)

@@ -7,7 +7,7 @@ from typing import Any, Mapping, Sequence
 
 from graphmem.retrieve.types import UNITS  # the one registry of units, re-exported
 
-__all__ = ["Hit", "UNITS", "explain_text"]
+__all__ = ["Hit", "UNITS", "explain_text", "context_text"]
 
 
 @dataclass(frozen=True)
@@ -25,8 +25,12 @@ class Hit:
         conversation_id: key of the conversation the hit belongs to.
         session_id: node id of its session; session_key/session_number as in the source.
         speaker: who said it (turns and events).
-        timestamp: ISO 8601 time of the turn or session start, if known.
+        timestamp: ISO 8601 time of the turn or session start, if known (when it was said).
         explanation: how the hit was found: contributions per strategy, seeds, edges.
+        time_start: when what it tells happened, as resolved from time expressions
+            ("last Saturday"): the earliest start over its events whose time is known
+            (an event hit: its own), ISO 8601; None when none is known.
+        time_end: the latest end over those events, ISO 8601; None when none is known.
     """
 
     node_id: str
@@ -42,10 +46,20 @@ class Hit:
     speaker: str | None = None
     timestamp: str | None = None
     explanation: Mapping[str, Any] = field(default_factory=dict)
+    time_start: str | None = None
+    time_end: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict of every field."""
-        return asdict(self)
+    def to_dict(self, explain: bool = False) -> dict[str, Any]:
+        """A JSON-ready dict of the hit's fields.
+
+        Args:
+            explain: include ``explanation`` (how the hit was found; often larger than the
+                rest of the hit together). Left out by default.
+        """
+        data = asdict(self)
+        if not explain:
+            del data["explanation"]
+        return data
 
     def _repr_html_(self) -> str:
         from html import escape
@@ -58,6 +72,44 @@ class Hit:
             f"<i>{escape(self.strategy)}</i> {where}<br>"
             f"{escape(self.speaker + ': ') if self.speaker else ''}{escape(self.text)}</div>"
         )
+
+
+def _when(hit: Hit) -> str:
+    """When a hit was said, as ``YYYY-MM-DD`` or ``YYYY-MM-DD HH:MM`` (empty when unknown)."""
+    stamp = (hit.timestamp or "").replace("T", " ")
+    return stamp[:16] if len(stamp) >= 16 and stamp[11:16] != "00:00" else stamp[:10]
+
+
+def context_text(query: str, hits: Sequence[Hit]) -> str:
+    """A prompt-ready block of ``hits`` for ``query``: one numbered entry per hit, each with its
+    date, speaker, session and source id, then the text (what :meth:`graphmem.Memory.context`
+    returns).
+
+    Example of one entry::
+
+        [1] 2023-05-08 13:56 · Caroline · session 1 of conv-26 · source D1:3 · happened 2023-05-07
+            I went to a LGBTQ support group yesterday and it was so powerful.
+    """
+    if not hits:
+        return f"No memories found for: {query}"
+    lines = [f"Memories relevant to: {query}", f"({len(hits)} {'memory' if len(hits) == 1 else 'memories'}, most relevant first)"]
+    for i, hit in enumerate(hits, 1):
+        head = [f"[{i}]", _when(hit) or "date unknown"]
+        if hit.speaker:
+            head.append(hit.speaker)
+        session = f"session {hit.session_key or hit.session_number}" if (hit.session_key or hit.session_number) else ""
+        if hit.conversation_id:
+            session = f"{session} of {hit.conversation_id}" if session else f"conversation {hit.conversation_id}"
+        if session:
+            head.append(session)
+        head.append(f"source {hit.source_id or hit.node_id}")
+        if hit.time_start:
+            start, end = hit.time_start[:10], (hit.time_end or hit.time_start)[:10]
+            head.append(f"happened {start}" if start == end else f"happened {start} to {end}")
+        text = " ".join(hit.text.split()) if hit.unit != "episode" else hit.text.strip().replace("\n", "\n    ")
+        lines.append(head[0] + " " + " · ".join(head[1:]))
+        lines.append("    " + text)
+    return "\n".join(lines)
 
 
 def _num(value: Any) -> str:

@@ -15,8 +15,8 @@ from graphmem.check import IntegrityReport, check_integrity
 from graphmem.embed import Embedder
 from graphmem.errors import ClosedError, ConfigurationError, InputError
 from graphmem.forget import ForgetSelection, plan_forget
-from graphmem.hits import Hit, explain_text
-from graphmem.retrieve.types import STRATEGIES, validate_query
+from graphmem.hits import Hit, context_text, explain_text
+from graphmem.retrieve.types import STRATEGIES, SearchFilter, validate_query
 from graphmem.ids import namespace_slug
 from graphmem.ingest import IngestPipeline, IngestReport, Progress
 from graphmem.ingest.live import AddReport, LiveWriter, parse_messages, parse_timestamp
@@ -112,6 +112,7 @@ class Memory:
         settings: Settings | None = None,
         auth: tuple[str, str] | None = None,
         database: str | None = None,
+        create: bool = True,
     ) -> "Memory":
         """Open a memory.
 
@@ -123,17 +124,22 @@ class Memory:
             settings: tuning; defaults to :meth:`Settings.from_env`.
             auth: ``(user, password)`` for Bolt stores.
             database: Neo4j database name for Bolt stores.
+            create: create an embedded store that does not exist yet (the default); with
+                ``False`` a missing store raises ``ConfigurationError("no memory at PATH")``
+                and nothing is created.
 
         Returns:
             An open Memory.
 
         Raises:
-            ConfigurationError: bad location, namespace or settings.
+            ConfigurationError: bad location, namespace or settings; no store at the
+                location when ``create`` is False.
             StorageError: the store cannot be opened.
         """
         validate_namespace(namespace)
         settings = settings or Settings.from_env()
-        store = open_store(location if location is not None else default_store_location(), settings, auth=auth, database=database)
+        store = open_store(location if location is not None else default_store_location(), settings, auth=auth, database=database,
+                           create=create)
         memory = cls(store, namespace, settings)
         memory._state = _State.OPEN
         logger.info("opened %s, namespace %r", store.describe(), namespace)
@@ -327,7 +333,8 @@ class Memory:
                          "timestamp": row.get("timestamp"), "replaced_at": None, "current": True})
         return versions
 
-    def search(self, query: str, k: int = 10, unit: str = "turn", strategy: str = "auto", time_range: Any = None) -> list[Hit]:
+    def search(self, query: str, k: int = 10, unit: str = "turn", strategy: str = "auto", time_range: Any = None, *,
+               speaker: str | None = None, conversation: str | None = None, session: str | None = None) -> list[Hit]:
         """Find the memories most relevant to ``query``.
 
         Args:
@@ -343,13 +350,18 @@ class Memory:
                 hits) or ``"expansion"`` (neighbours of the best hits, re-scored).
             time_range: ``(start, end)`` datetimes, dates or ISO 8601 strings (``None`` for an
                 open end): only units whose time falls in the range are returned.
+            speaker: only what this speaker said (case-insensitive); an episode or session
+                qualifies when one of its turns is theirs.
+            conversation: only this conversation (its key as ingested, ``Hit.conversation_id``).
+            session: only sessions with this key (``Hit.session_key``). Filters combine, narrow
+                every strategy and unit, and ``k`` hits come back whenever ``k`` units match.
 
         Returns:
             Hits, best first, each with provenance, the strategy that produced it and an
             explanation (see :meth:`explain`).
 
         Raises:
-            InputError: empty query, bad ``k``, unknown unit or strategy, bad time range.
+            InputError: empty query, bad ``k``, unknown unit or strategy, bad time range or filter.
 
         Example:
             >>> hits = memory.search("Where did Mel go camping?", k=5, strategy="auto")   # doctest: +SKIP
@@ -357,11 +369,36 @@ class Memory:
         """
         self._check()
         validate_query(query, k, unit, strategy, time_range)
+        search_filter = SearchFilter.of(speaker, conversation, session)
         if not has_search_terms(query):
             logger.info("query %r has no word characters: no hits", query[:80])
             return []
         with self._lock:
-            return self._service().search(query, k, unit, strategy, time_range)
+            return self._service().search(query, k, unit, strategy, time_range, search_filter)
+
+    def context(self, query: str, k: int = 5, **search: Any) -> str:
+        """A prompt-ready text block of the memories relevant to ``query``, for an LLM.
+
+        One numbered entry per hit, most relevant first: the date it was said, the speaker,
+        the session and conversation, the source id (e.g. LoCoMo ``dia_id``) and, where its
+        events carry a resolved time, when it happened; then the text on the next line.
+
+        Args:
+            query: natural-language question or keywords.
+            k: number of memories.
+            **search: passed to :meth:`search` (``unit``, ``strategy``, ``time_range``, filters).
+
+        Returns:
+            Plain text (no markup), ``"No memories found for: ..."`` when nothing matches.
+
+        Example:
+            >>> print(memory.context("When did Caroline go to the support group?", k=3))   # doctest: +SKIP
+            Memories relevant to: When did Caroline go to the support group?
+            (3 memories, most relevant first)
+            [1] 2023-05-08 13:56 · Caroline · session 1 of conv-26 · source D1:3 · happened 2023-05-07
+                I went to a LGBTQ support group yesterday and it was so powerful.
+        """
+        return context_text(query, self.search(query, k=k, **search))
 
     def explain(self, hit: Hit) -> str:
         """Why ``hit`` was returned, as readable lines: the strategy and its score, each
@@ -577,6 +614,11 @@ class Memory:
         """Run Cypher against the store, with parameters; read-only unless ``write``.
 
         ``$namespace`` is set to this Memory's namespace unless given.
+
+        Raises:
+            InputError: a parameter the query uses is missing (``missing parameter $x``), or
+                the query writes and ``write`` is False (nothing is changed).
+            StorageError: the database refused the query (a one-line message, no Java names).
         """
         self._check()
         merged = {"namespace": self._namespace, **(params or {})}

@@ -65,7 +65,12 @@ def schema(name: str) -> dict[str, Any]:
 
 
 class Recipe:
-    """An inspection query under ``cypher/inspect/``: its name, what it answers, its parameters."""
+    """An inspection query under ``cypher/inspect/``: its name, what it answers, its parameters.
+
+    The header comment says it all: the first line is what the recipe answers, and the
+    ``Parameters:`` line names each ``$parameter``, with ``(default V)`` after those that
+    have a default (V read as JSON when it can be: ``$limit (default 50)``).
+    """
 
     def __init__(self, name: str, text: str) -> None:
         self.name = name
@@ -74,6 +79,12 @@ class Recipe:
         self.description = header[0] if header else ""
         params = next((line for line in header if line.lower().startswith("parameters:")), "")
         self.parameters = tuple(dict.fromkeys(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", params)))
+        self.defaults: dict[str, Any] = {}
+        for key, raw in re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)\s*\([^)]*?\bdefault\s+([^,;)\s]+)", params):
+            try:
+                self.defaults[key] = json.loads(raw)
+            except json.JSONDecodeError:
+                self.defaults[key] = raw
 
 
 def recipes() -> list[Recipe]:

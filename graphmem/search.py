@@ -35,7 +35,7 @@ from graphmem.hits import Hit
 from graphmem.ids import namespace_slug
 from graphmem.index import VectorIndex
 from graphmem.retrieve.engine import DenseScorer, EngineConfig, RetrievalEngine, build_lexical
-from graphmem.retrieve.types import RankedUnit, validate_query
+from graphmem.retrieve.types import RankedUnit, SearchFilter, validate_query
 from graphmem.retrieve.lexical import LexicalIndex
 from graphmem.retrieve.loader import load_projection
 from graphmem.retrieve.projection import MemoryProjection
@@ -60,6 +60,13 @@ HYDRATE_QUERIES = {
     "event": "read/hydrate_events",
     "episode": "read/hydrate_episodes",
     "session": "read/hydrate_sessions",
+}
+
+#: the resolved time of the events of turn, episode and session hits (events carry their own)
+HIT_TIME_QUERIES = {
+    "turn": "read/hit_times_turn",
+    "episode": "read/hit_times_episode",
+    "session": "read/hit_times_session",
 }
 
 #: BM25 indexes kept on disk (the event index is built on first use only).
@@ -279,8 +286,10 @@ class SearchService:
         return index
 
     # ------------------------------------------------------------------ queries
-    def search(self, query: str, k: int, unit: str, strategy: str, time_range: Any = None) -> list[Hit]:
-        """Run ``strategy`` for ``query`` and return up to ``k`` hydrated hits of ``unit``.
+    def search(self, query: str, k: int, unit: str, strategy: str, time_range: Any = None,
+               search_filter: SearchFilter | None = None) -> list[Hit]:
+        """Run ``strategy`` for ``query`` and return up to ``k`` hydrated hits of ``unit``
+        (only those ``search_filter`` keeps, when given).
 
         Raises:
             InputError: empty query, bad ``k``, unknown strategy or unit, or a bad ``time_range``.
@@ -291,7 +300,7 @@ class SearchService:
         with single_threaded():
             vector = self.embedder.encode([query])[0]
             # only validate_query raises InputError; any other error is a bug and surfaces as itself
-            ranked = engine.search(query, vector, k, unit, strategy, time_range)
+            ranked = engine.search(query, vector, k, unit, strategy, time_range, search_filter)
         return self.hydrate(ranked)
 
     def hydrate(self, ranked: Sequence[RankedUnit]) -> list[Hit]:
@@ -299,7 +308,10 @@ class SearchService:
         if not ranked:
             return []
         unit = ranked[0].unit
-        rows = {r["id"]: r for r in self.store.read(HYDRATE_QUERIES[unit], {"ids": [r.node_id for r in ranked], "namespace": self.namespace})}
+        params = {"ids": [r.node_id for r in ranked], "namespace": self.namespace}
+        rows = {r["id"]: r for r in self.store.read(HYDRATE_QUERIES[unit], params)}
+        times = ({r["id"]: r for r in self.store.read(HIT_TIME_QUERIES[unit], params)} if unit in HIT_TIME_QUERIES
+                 else rows)  # an event carries its own time
         hits = []
         for item in ranked:
             row = rows.get(item.node_id)
@@ -313,5 +325,6 @@ class SearchService:
                 session_id=where.get("session_id", item.node_id if unit == "session" else None),
                 session_key=where.get("session_key"), session_number=where.get("session_number"),
                 speaker=row.get("speaker"), timestamp=row.get("timestamp"), explanation=dict(item.explanation),
+                time_start=(times.get(item.node_id) or {}).get("time_start"), time_end=(times.get(item.node_id) or {}).get("time_end"),
             ))
         return hits

@@ -26,6 +26,7 @@ from graphmem.cli import app
 from graphmem.errors import (
     ClosedError,
     ConfigurationError,
+    InputError,
     StorageError,
     StoreUnavailableError,
 )
@@ -142,7 +143,7 @@ def test_routing_uri_reads_what_a_direct_uri_wrote(bolt_server, store, test_sett
 
 def test_read_only_cypher_refuses_writes_and_rolls_back(store):
     namespace = new_namespace()
-    with pytest.raises(StorageError, match="write=True"):
+    with pytest.raises(InputError, match=r"add --write .*write=True"):
         store.run_cypher("CREATE (c:Conversation {id: $id, namespace: $namespace}) RETURN c",
                          {"id": f"conversation:{uuid.uuid4().hex}", "namespace": namespace})
     count = "MATCH (c:Conversation) WHERE c.namespace = $namespace RETURN count(c) AS n"
@@ -157,7 +158,7 @@ def test_user_cypher_errors_are_one_line_storage_errors(store):
     with pytest.raises(StorageError) as caught:
         store.run_cypher("RETURN no_such_function(1) AS x")
     assert "\n" not in str(caught.value) and "SyntaxError" in str(caught.value)
-    with pytest.raises(StorageError, match="ParameterMissing"):
+    with pytest.raises(InputError, match=r"^missing parameter \$missing$"):
         store.run_cypher("MATCH (n) WHERE n.namespace = $missing RETURN n")
 
 

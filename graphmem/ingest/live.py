@@ -526,7 +526,7 @@ class LiveWriter:
         s.append(("write/merge_conversations", {"rows": [{"id": conv_node, "props": {
             "namespace": ns, "key": conversation, "speakers": speakers, "source": "add"}}]}))
         if not conversation_is_new:
-            s.append(("write/update_conversation_speakers", {"namespace": ns, "id": conv_node, "speakers": speakers}))
+            s.append(("write/update_conversation_speakers", {"namespace": ns, "rows": [{"id": conv_node, "speakers": speakers}]}))
         touched = [st for st in sessions.values() if st.touched]
         s.append(("write/merge_sessions", {"rows": [{
             "id": st.id, "conversation_id": conv_node,
@@ -821,8 +821,8 @@ class LiveWriter:
         plan.old_events = old_events
         s = plan.statements
         s.append(("forget/delete_events", {"namespace": ns, "ids": old_events}))
-        s.append(("write/clear_turn_associations", {"namespace": ns, "ids": ids}))
-        s.append(("write/clear_turn_topics", {"namespace": ns, "ids": ids}))
+        s.append(("write/clear_turn_associations", {"namespace": ns, "rows": [{"id": i} for i in ids]}))
+        s.append(("write/clear_turn_topics", {"namespace": ns, "rows": [{"id": i} for i in ids]}))
         s.append(("write/replace_turns", {"namespace": ns, "rows": [{
             "id": t.id, "version_id": node_id(ns, "turn_version", t.id, t.version - 1), "replaced_at": now,
             "props": {"text": t.record.text, "speaker": t.record.speaker, "caption": t.record.caption,

@@ -34,7 +34,9 @@ __all__ = ["IngestReport", "IngestPipeline", "Progress", "SEQ_STRIDE"]
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
-"""``progress(stage, done, total)`` callback used by the CLI's progress bars."""
+"""``progress(stage, done, total)`` callback used by the CLI's progress bars: stage ``"embed"``
+counts turns embedded (or found already stored), reported every few batches, so it moves
+inside one long conversation; stage ``"ingest"`` counts turns of conversations committed."""
 
 WAVE_TURNS = 4096
 """Most new turns embedded in one call across the conversations of an ingest (bounds memory)."""
@@ -175,7 +177,7 @@ class IngestPipeline:
         position = 0
         while position < len(records):
             t0 = time.perf_counter()
-            wave = self._prepare_wave(records, position)
+            wave = self._prepare_wave(records, position, progress, done, total_turns)
             report.add_time("embed", time.perf_counter() - t0)
             for prepared in wave:
                 for unit, batch in self._ingest_conversation(prepared, report).items():
@@ -246,7 +248,8 @@ class IngestPipeline:
             pairs.append((row, turn.record))
         return pairs
 
-    def _prepare_wave(self, records: Sequence[ConversationRecord], start: int) -> list["_Prepared"]:
+    def _prepare_wave(self, records: Sequence[ConversationRecord], start: int, progress: Progress | None = None,
+                      done: int = 0, total: int = 0) -> list["_Prepared"]:
         """Plan the conversations from ``start`` on and embed their new turns in ONE call.
 
         A wave ends before a conversation whose key it already holds (its lookup must see
@@ -264,7 +267,15 @@ class IngestPipeline:
             keys.add(record.key)
             planned_turns += len(prepared.new_turns)
         texts = [text for prepared in wave for text in prepared.texts]
-        vectors = self.embedder.encode(texts) if texts else None
+        stored = sum(len(prepared.turns) - len(prepared.texts) for prepared in wave)  # nothing to embed for these
+
+        def embedded(count: int, _texts: int) -> None:
+            if progress:
+                progress("embed", done + stored + count, total)
+
+        vectors = self.embedder.encode(texts, progress=embedded) if texts else None
+        if not texts:
+            embedded(0, 0)
         offset = 0
         for prepared in wave:
             if prepared.texts:

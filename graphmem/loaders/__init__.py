@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+import os
 import zlib
 from pathlib import Path
 from typing import Any, Callable
@@ -88,7 +89,7 @@ def _detect(path: Path, text: str) -> str:
 
 
 def load(
-    source: str | Path,
+    source: str | os.PathLike[str],
     format: str = "auto",
     conversation_id: str | None = None,
 ) -> list[ConversationRecord]:

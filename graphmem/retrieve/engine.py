@@ -28,7 +28,7 @@ from graphmem.retrieve.lexical import DEFAULT_STOPWORDS, LexicalIndex, Tokenizer
 from graphmem.retrieve import strategies
 from graphmem.retrieve.projection import MemoryProjection
 from graphmem.retrieve.router import QueryFeatures, RouteConfig
-from graphmem.retrieve.types import STRATEGIES, UNITS, RankedUnit, parse_time_range, top_k, validate_query
+from graphmem.retrieve.types import STRATEGIES, UNITS, RankedUnit, SearchFilter, parse_time_range, top_k, validate_query
 
 __all__ = [
     "DenseScorer",
@@ -116,6 +116,7 @@ class DenseScorer:
     def __init__(self, unit: str, ids: Sequence[str], index: _Index | None, exact_limit: int, depth: int) -> None:
         self.unit = unit
         self.n = len(ids)
+        self._ids = list(ids)
         self.depth = depth
         self._index = index
         self._matrix: np.ndarray | None = None
@@ -137,8 +138,16 @@ class DenseScorer:
             self._position = {node: i for i, node in enumerate(ids)}
             self.mode = "ann"
 
-    def scores(self, vector: np.ndarray) -> np.ndarray:
-        """Cosine per unit (``NaN`` = no vector, or outside the ANN candidates)."""
+    def scores(self, vector: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
+        """Cosine per unit (``NaN`` = no vector, or outside the ANN candidates).
+
+        With ``allowed`` (a boolean mask: a search filter), only those units are scored, and
+        all of them: exactly when they are few (at most :attr:`depth` x 50), else through
+        the ANN index with the depth widened by the share of units the filter keeps, so that
+        a filter does not leave fewer candidates than an unfiltered search has.
+        """
+        if allowed is not None:
+            return self._scores_within(vector, allowed)
         out = np.full(self.n, np.nan)
         if self.mode == "exact" and self._matrix is not None and self._matrix.shape[1]:
             values = self._matrix @ np.asarray(vector, dtype=np.float32)
@@ -148,6 +157,28 @@ class DenseScorer:
                 pos = self._position.get(node)
                 if pos is not None:
                     out[pos] = score
+        return out
+
+
+    def _scores_within(self, vector: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+        out = np.full(self.n, np.nan)
+        chosen = np.flatnonzero(allowed)
+        if not len(chosen) or self.mode == "empty":
+            return out
+        if self.mode == "exact":
+            return np.where(allowed, self.scores(vector), np.nan)
+        assert self._index is not None
+        if len(chosen) <= self.depth * 50:
+            present = [int(p) for p in chosen if self._index.contains(self._ids[p])]
+            if present:
+                vectors = self._index.vectors([self._ids[p] for p in present])
+                out[present] = vectors @ np.asarray(vector, dtype=np.float32)
+            return out
+        depth = min(len(self._index), int(self.depth * self.n / len(chosen)) + self.depth)
+        for node, score in self._index.query(vector, depth):
+            pos = self._position.get(node)
+            if pos is not None and allowed[pos]:
+                out[pos] = score
         return out
 
 
@@ -221,19 +252,24 @@ class QueryContext:
     """Per-query state: the query's features and its raw scores at every granularity,
     computed lazily and at most once."""
 
-    def __init__(self, engine: RetrievalEngine, text: str, vector: np.ndarray) -> None:
+    def __init__(self, engine: RetrievalEngine, text: str, vector: np.ndarray,
+                 allowed: Mapping[str, np.ndarray] | None = None) -> None:
         self.engine = engine
         self.projection = engine.projection
         self.config = engine.config
         self.text = text
         self.vector = np.asarray(vector, dtype=np.float32)
+        self.allowed = allowed
+        """Per unit, the units a search filter keeps (``None``: no filter)."""
         self._dense: dict[str, np.ndarray] = {}
         self._lexical: dict[str, np.ndarray] = {}
 
     def dense(self, unit: str) -> np.ndarray:
-        """Cosine of the query with each unit of ``unit`` (``NaN`` = not retrieved)."""
+        """Cosine of the query with each unit of ``unit`` (``NaN`` = not retrieved; with a
+        filter, every unit it keeps is retrieved and no other)."""
         if unit not in self._dense:
-            self._dense[unit] = self.engine.dense[unit].scores(self.vector)
+            allowed = self.allowed.get(unit) if self.allowed is not None else None
+            self._dense[unit] = self.engine.dense[unit].scores(self.vector, allowed)
         return self._dense[unit]
 
     def lexical(self, unit: str) -> np.ndarray:
@@ -366,9 +402,32 @@ class RetrievalEngine:
         with np.errstate(invalid="ignore"):
             return np.isfinite(start) & (end >= window[0]) & (start <= window[1])
 
+    def filter_masks(self, search_filter: SearchFilter) -> dict[str, np.ndarray]:
+        """Per unit, which units ``search_filter`` keeps (boolean masks over the projection).
+
+        Turns are chosen by their speaker, conversation and session key; an event goes with
+        its turn; an episode or a session is kept when one of its turns is.
+        """
+        p = self.projection
+        turns = np.ones(p.n_turns, dtype=bool)
+        if search_filter.speaker is not None:
+            wanted = search_filter.speaker.casefold()
+            turns &= np.array([(s or "").casefold() == wanted for s in p.turn_speaker], dtype=bool)
+        if search_filter.conversation is not None:
+            turns &= np.array([c == search_filter.conversation for c in p.turn_conversation], dtype=bool)
+        if search_filter.session is not None:
+            keys = np.array([k == search_filter.session for k in p.session_key] + [False], dtype=bool)
+            turns &= keys[np.where(p.turn_session >= 0, p.turn_session, len(p.session_key))]
+        counts = np.concatenate([[0], np.cumsum(turns)])
+        masks = {"turn": turns, "event": turns[p.event_turn] if len(p.event_turn) else np.zeros(0, dtype=bool)}
+        for unit in ("episode", "session"):
+            starts, ends = p.episode_segments if unit == "episode" else p.session_segments
+            masks[unit] = counts[ends] > counts[starts]
+        return masks
+
     # ------------------------------------------------------------------ the query
     def search(self, text: str, vector: np.ndarray, k: int, unit: str = "turn", strategy: str = "auto",
-               time_range: Any = None) -> list[RankedUnit]:
+               time_range: Any = None, search_filter: SearchFilter | None = None) -> list[RankedUnit]:
         """Rank the units of ``unit`` for a query.
 
         Args:
@@ -378,6 +437,10 @@ class RetrievalEngine:
             unit: ``turn``, ``event``, ``episode`` or ``session``.
             strategy: one of :data:`STRATEGIES`.
             time_range: optional ``(start, end)`` (see :func:`parse_time_range`).
+            search_filter: optional speaker/conversation/session restriction: every
+                strategy scores within it (dense scores every unit it keeps, so that ``k``
+                results come back whenever ``k`` units it keeps are retrieved at all), and
+                only units it keeps are returned.
 
         Returns:
             Up to ``k`` results, best first; ties broken by memory order.
@@ -388,7 +451,10 @@ class RetrievalEngine:
         window = validate_query(text, k, unit, strategy, time_range)
         if self.projection.count(unit) == 0:
             return []
-        context = QueryContext(self, text, vector)
+        masks = self.filter_masks(search_filter) if search_filter is not None else None
+        if masks is not None and not masks[unit].any():
+            return []
+        context = QueryContext(self, text, vector, masks)
         ranking = strategies.run(strategy, context, unit)
         scores = np.asarray(ranking.scores, dtype=np.float64).copy()
         scores[~np.isfinite(scores)] = -np.inf
@@ -396,6 +462,8 @@ class RetrievalEngine:
             scores[scores <= ranking.floor] = -np.inf
         if window is not None:
             scores[~self.time_mask(unit, window)] = -np.inf
+        if masks is not None:
+            scores[~masks[unit]] = -np.inf
         chosen = top_k(scores, k)
         ids = self.projection.ids(unit)
         results = []
@@ -403,6 +471,8 @@ class RetrievalEngine:
             explanation = ranking.explain(int(pos))
             if window is not None:
                 explanation = {**explanation, "time_range": [_iso(window[0]), _iso(window[1])]}
+            if search_filter is not None:
+                explanation = {**explanation, "filter": search_filter.describe()}
             results.append(RankedUnit(ids[pos], unit, float(scores[pos]), ranking.strategy, explanation,
                                       self.provenance(unit, int(pos))))
         return results

@@ -25,6 +25,7 @@ __all__ = [
     "UNITS",
     "RankedUnit",
     "Ranking",
+    "SearchFilter",
     "parse_time",
     "parse_time_range",
     "top_k",
@@ -38,6 +39,43 @@ STRATEGIES = ("auto", "dense", "lexical", "activation", "expansion")
 UNITS = ("turn", "event", "episode", "session")
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class SearchFilter:
+    """Which memories a search may return, by provenance; ``None`` = no restriction.
+
+    Attributes:
+        speaker: who said it (case-insensitive). An episode or session qualifies when one
+            of its turns is by that speaker.
+        conversation: the conversation key as ingested (``Hit.conversation_id``).
+        session: the session key as ingested (``Hit.session_key``), in any conversation
+            unless ``conversation`` is given too.
+    """
+
+    speaker: str | None = None
+    conversation: str | None = None
+    session: str | None = None
+
+    @classmethod
+    def of(cls, speaker: Any = None, conversation: Any = None, session: Any = None) -> "SearchFilter | None":
+        """A filter from keyword arguments (``None`` when none is given).
+
+        Raises:
+            InputError: a value that is not a non-empty string.
+        """
+        values = {"speaker": speaker, "conversation": conversation, "session": session}
+        for name, value in values.items():
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                raise InputError(f"{name} filter must be a non-empty string")
+        if all(v is None for v in values.values()):
+            return None
+        return cls(speaker, conversation, session)
+
+    def describe(self) -> dict[str, str]:
+        """The restrictions in force, for explanations and logs."""
+        return {k: v for k, v in (("speaker", self.speaker), ("conversation", self.conversation),
+                                  ("session", self.session)) if v is not None}
 
 
 def validate_query(query: Any, k: Any, unit: Any, strategy: Any, time_range: Any = None) -> tuple[float, float] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 
@@ -20,15 +21,18 @@ def is_bolt_uri(location: str) -> bool:
 
 
 def open_store(
-    location: str | Path,
+    location: str | os.PathLike[str],
     settings: Settings,
     *,
     auth: tuple[str, str] | None = None,
     database: str | None = None,
+    create: bool = True,
 ) -> GraphStore:
     """Open the store at ``location``: a Bolt URI, or a directory for the embedded store.
 
-    The schema is applied on open (idempotently).
+    The schema is applied on open (idempotently). With ``create=False`` an embedded store
+    that does not exist yet is refused (``ConfigurationError("no memory at PATH")``) and
+    nothing is created; a Bolt server's database is never created by graphmem.
     """
     text = str(location)
     if not text.strip():
@@ -45,6 +49,6 @@ def open_store(
         raise ConfigurationError("'database' applies to Bolt stores only")
     from graphmem.store.embedded import EmbeddedStore
 
-    return EmbeddedStore(Path(text), jvm_heap=settings.jvm_heap, jvm_options=settings.jvm_options).open()
+    return EmbeddedStore(Path(text), jvm_heap=settings.jvm_heap, jvm_options=settings.jvm_options, create=create).open()
 
 

@@ -4,16 +4,17 @@ transaction, apply the schema, close. Everything else is built on it."""
 from __future__ import annotations
 
 import logging
+import re
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from graphmem.errors import ClosedError
+from graphmem.errors import ClosedError, GraphmemError, InputError, StorageError
 from graphmem.resources import query_names, query_text
 
-__all__ = ["GraphStore", "Statement", "chunked", "map_vectors"]
+__all__ = ["GraphStore", "Statement", "chunked", "map_vectors", "user_cypher_error", "WRITE_REFUSED"]
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +35,30 @@ def map_vectors(value: Any, convert: Callable[[np.ndarray], Any]) -> Any:
     if isinstance(value, (list, tuple)):
         return [map_vectors(item, convert) for item in value]
     return value
+
+
+WRITE_REFUSED = "the query writes; add --write to run it (write=True in Python)"
+"""What a read-only run of user Cypher that writes says, on every backend."""
+
+_MISSING_PARAMETERS = re.compile(r"Expected parameter\(s\):\s*([A-Za-z_][\w]*(?:\s*,\s*[A-Za-z_][\w]*)*)")
+_JAVA_NAME = re.compile(r"(?:Query failed:\s*)?\b(?:[a-z_]\w*\.)+[A-Z]\w*(?:Exception|Error)\b:?\s*")
+
+
+def user_cypher_error(message: str) -> GraphmemError:
+    """The graphmem error for a database's complaint about user Cypher, in the user's words.
+
+    A missing parameter becomes ``InputError("missing parameter $x")``; Java class names
+    (``com.arcadedb.exception.CommandParsingException``) are cut, so that what reaches a user
+    says what was wrong and not which class noticed it; the rest is one line.
+    """
+    missing = _MISSING_PARAMETERS.search(message)
+    if missing:
+        names = [name.strip() for name in missing.group(1).split(",")]
+        return InputError("missing parameter " + ", ".join(f"${name}" for name in names))
+    if "not idempotent" in message or "QueryNotIdempotent" in message:
+        return InputError(WRITE_REFUSED)
+    text = _JAVA_NAME.sub("", message.strip().splitlines()[0] if message.strip() else message)
+    return StorageError(f"cypher failed: {text.strip() or 'the database refused the query'}")
 
 
 def chunked(rows: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:

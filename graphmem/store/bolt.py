@@ -19,9 +19,9 @@ from neo4j import graph as neo4j_graph
 from neo4j import spatial as neo4j_spatial
 from neo4j import time as neo4j_time
 
-from graphmem.errors import ConfigurationError, StorageError, StoreUnavailableError
+from graphmem.errors import ConfigurationError, InputError, StorageError, StoreUnavailableError
 from graphmem.settings import Settings
-from graphmem.store.base import GraphStore, Statement, map_vectors
+from graphmem.store.base import WRITE_REFUSED, GraphStore, Statement, map_vectors, user_cypher_error
 
 __all__ = ["MIN_NEO4J_MAJOR", "BoltStore", "check_server_version", "to_json"]
 
@@ -296,7 +296,12 @@ class BoltStore(GraphStore):
         try:
             return self._session_call("execute_write" if write else "execute_read", work, action="cypher")
         except _ReadOnlyViolation as exc:
-            raise StorageError("cypher failed: the query writes; run it with write=True (graphmem cypher --write)") from exc
+            raise InputError(WRITE_REFUSED) from exc
+        except StorageError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, neo4j_errors.Neo4jError) and cause.code and cause.code.endswith("ParameterMissing"):
+                raise user_cypher_error(cause.message or str(cause)) from cause
+            raise
 
     def close(self) -> None:
         if self._closed:

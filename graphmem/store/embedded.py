@@ -17,7 +17,7 @@ from typing import Any, Iterator, Mapping, Sequence
 import numpy as np
 
 from graphmem.errors import ConfigurationError, StorageError, StoreUnavailableError
-from graphmem.store.base import GraphStore, Statement, map_vectors
+from graphmem.store.base import GraphStore, Statement, map_vectors, user_cypher_error
 
 __all__ = ["EmbeddedStore"]
 
@@ -257,8 +257,10 @@ class EmbeddedStore(GraphStore):
 
     kind = "embedded"
 
-    def __init__(self, directory: str | os.PathLike[str], *, jvm_heap: str = "2g", jvm_options: str = "") -> None:
+    def __init__(self, directory: str | os.PathLike[str], *, jvm_heap: str = "2g", jvm_options: str = "",
+                 create: bool = True) -> None:
         super().__init__()
+        self._create = create
         self.directory = Path(directory).expanduser().resolve()
         self._jvm_heap = jvm_heap
         self._jvm_options = jvm_options
@@ -273,9 +275,11 @@ class EmbeddedStore(GraphStore):
         return self.directory / "cache" / namespace_slug
 
     def open(self) -> "EmbeddedStore":
-        """Open (creating if needed) the database directory and apply the schema."""
+        """Open (creating if needed, unless made with ``create=False``) the database directory and apply the schema."""
         if self.directory.exists() and not self.directory.is_dir():
             raise ConfigurationError(f"store location {self.directory} exists and is not a directory")
+        if not self._create and not Path(self._key).is_dir():
+            raise ConfigurationError(f"no memory at {self.directory}")
         adb = _import_arcadedb()
         _ensure_jvm(self._jvm_heap, self._jvm_options)
         with _OPEN_LOCK:
@@ -380,7 +384,7 @@ class EmbeddedStore(GraphStore):
                     return self._db.command("opencypher", text, dict(params or {})).to_json_list()
             return self._query(text, params, as_json=True)
         except Exception as exc:
-            raise StorageError(f"cypher failed: {str(exc).splitlines()[0] if str(exc) else exc}") from exc
+            raise user_cypher_error(str(exc)) from exc
 
     def close(self) -> None:
         if self._closed:

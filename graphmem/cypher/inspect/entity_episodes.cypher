@@ -1,5 +1,5 @@
 // Which episodes are about this entity? Episodes whose events involve it (aliases resolved), most mentions first.
-// Parameters: $namespace, $name (any name or alias, case-insensitive), $limit (e.g. 10).
+// Parameters: $namespace, $name (any name or alias, case-insensitive), $limit (default 10).
 MATCH (n:Entity)
 WHERE n.namespace = $namespace AND toLower(n.name) = toLower($name)
 OPTIONAL MATCH (n)-[:ALIAS_OF]->(canonical:Entity)

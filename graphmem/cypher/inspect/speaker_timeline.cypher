@@ -1,5 +1,5 @@
 // What did this speaker tell us, in order? Their events with when they said it and when it happened.
-// Parameters: $namespace, $speaker (case-insensitive), $limit (e.g. 50).
+// Parameters: $namespace, $speaker (case-insensitive), $limit (default 50).
 MATCH (ev:Event)-[:FROM]->(t:Turn)
 WHERE ev.namespace = $namespace AND toLower(t.speaker) = toLower($speaker)
 RETURN t.conversation_id AS conversation, t.session_number AS session, t.timestamp AS said_at,

@@ -1,5 +1,5 @@
 // Which memories belong to a topic? Members of one Topic by membership probability.
-// Parameters: $namespace, $topic_id (from topics.cypher), $limit (e.g. 20).
+// Parameters: $namespace, $topic_id (from topics.cypher), $limit (default 20).
 MATCH (u)-[r:IN_TOPIC]->(t:Topic {id: $topic_id})
 WHERE t.namespace = $namespace
 RETURN labels(u)[0] AS unit, u.id AS id, coalesce(u.source_id, '') AS source_id, u.text AS text, r.p AS p

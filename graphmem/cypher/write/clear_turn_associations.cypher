@@ -1,6 +1,6 @@
-// Drop the ASSOCIATED links of the Turns in $ids, both ways (a corrected turn is associated again).
-// Parameters: $namespace, $ids.
-UNWIND $ids AS turn_id
-MATCH (t:Turn {id: turn_id})-[r:ASSOCIATED]-()
+// Drop the ASSOCIATED links of Turns, both ways (a corrected turn is associated again).
+// $rows: [{id}]. Parameters: $namespace, $rows.
+UNWIND $rows AS row
+MATCH (t:Turn {id: row.id})-[r:ASSOCIATED]-()
 WHERE t.namespace = $namespace
 DELETE r

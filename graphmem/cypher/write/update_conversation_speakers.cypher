@@ -1,4 +1,5 @@
-// A live add brought new speakers to a conversation. Parameters: $namespace, $id, $speakers.
-MATCH (c:Conversation {id: $id})
+// A live add brought new speakers to a conversation. $rows: [{id, speakers}]. Parameters: $namespace, $rows.
+UNWIND $rows AS row
+MATCH (c:Conversation {id: row.id})
 WHERE c.namespace = $namespace
-SET c.speakers = $speakers
+SET c.speakers = row.speakers

@@ -1,0 +1,177 @@
+"""An honest CLI (issue 17, item 5): it never creates a store by accident, names the namespaces
+present when given an unknown one, prints user text verbatim (never as rich markup), says to
+add ``--write`` for a write, prints tables instead of Python reprs, and its ingest progress moves
+inside one long conversation. All on the real embedded store, in-process through typer's runner."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+import pytest
+from samples import write_native
+from typer.testing import CliRunner
+
+from graphmem.cli import app
+from graphmem.embed import PROGRESS_BATCHES, Embedder
+from graphmem.memory import Memory
+from graphmem.records import ConversationRecord, SessionRecord, TurnRecord
+
+runner = CliRunner()
+NAMESPACE = "honest"
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory) -> str:
+    """GARDEN ingested into namespace ``honest`` of a fresh embedded store, through the CLI."""
+    directory = tmp_path_factory.mktemp("honest")
+    location = str(directory / "store")
+    result = invoke("ingest", str(write_native(directory)), "--store", location, "--namespace", NAMESPACE)
+    assert result.exit_code == 0, result.output
+    return location
+
+
+READERS = {
+    "search": ["search", "slugs"],
+    "stats": ["stats"],
+    "cypher": ["cypher", "RETURN 1 AS one"],
+    "check": ["check"],
+    "forget": ["forget", "--conversation", "garden-chat", "--yes"],
+    "recluster": ["recluster"],
+    "namespaces": ["namespaces"],
+}
+
+
+@pytest.mark.parametrize("command", sorted(READERS))
+def test_a_reading_command_on_a_missing_store_exits_2_and_creates_nothing(tmp_path, command):
+    missing = tmp_path / "typo" / "store"
+    result = invoke(*READERS[command], "--store", str(missing))
+    assert result.exit_code == 2, result.output
+    assert f"no memory at {missing}" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.output
+    assert not missing.exists() and not missing.parent.exists()
+
+
+def test_the_default_store_is_not_created_by_stats(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRAPHMEM_STORE", str(tmp_path / "env-store"))
+    result = invoke("stats")
+    assert result.exit_code == 2 and "no memory at" in result.stderr
+    assert not (tmp_path / "env-store").exists()
+
+
+@pytest.mark.parametrize("command", ["search", "stats", "check", "forget", "recluster"])
+def test_an_unknown_namespace_exits_2_naming_the_namespaces_present(store, command):
+    result = invoke(*READERS[command], "--store", store, "--namespace", "honset")
+    assert result.exit_code == 2, result.output
+    assert "no namespace 'honset'" in result.stderr and f"(did you mean '{NAMESPACE}'?)" in result.stderr
+    assert f"namespaces present: '{NAMESPACE}' (10 turns)" in result.stderr
+
+
+def test_cypher_on_an_unknown_namespace_runs_with_a_note(store):
+    result = invoke("cypher", "MATCH (t:Turn) WHERE t.namespace = $namespace RETURN count(t) AS n",
+                    "--store", store, "--namespace", "honset", "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == [{"n": 0}]
+    assert "note: no namespace 'honset'" in result.stderr and f"'{NAMESPACE}'" in result.stderr
+
+
+def test_namespaces_lists_each_namespace_with_its_counts(store, tmp_path):
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"id": "o", "sessions": [{"id": "1", "turns": [
+        {"speaker": "Zoe", "text": "Only one turn lives here."}]}]}), encoding="utf-8")
+    assert invoke("ingest", str(other), "--store", store, "--namespace", "second").exit_code == 0
+    listed = json.loads(invoke("namespaces", "--store", store, "--json").stdout)
+    by_name = {row["namespace"]: row for row in listed}
+    assert set(by_name) == {NAMESPACE, "second"}
+    assert by_name[NAMESPACE]["labels"]["Turn"] == 10 and by_name[NAMESPACE]["labels"]["Conversation"] == 1
+    assert by_name["second"]["labels"]["Turn"] == 1 and by_name["second"]["nodes"] == sum(by_name["second"]["labels"].values())
+    table = invoke("namespaces", "--store", store)
+    assert table.exit_code == 0
+    line = next(line for line in table.stdout.splitlines() if f" {NAMESPACE} " in line)
+    assert [cell.strip() for cell in line.split("│")[2:5]] == ["1", "2", "10"]
+
+
+def test_a_markup_line_in_a_transcript_is_the_usual_one_line_error(tmp_path):
+    path = tmp_path / "chat.txt"
+    path.write_text("Alice: hi there\n[/i] this line has no speaker\n", encoding="utf-8")
+    result = invoke("ingest", str(path), "--store", str(tmp_path / "store"))
+    assert result.exit_code == 2, result.output
+    assert "chat.txt:2" in result.stderr and "[/i] this line has no speaker" in result.stderr
+    assert "Traceback" not in result.output and "MarkupError" not in result.output
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "store").exists()  # validated before the store is opened
+
+
+def test_user_text_with_markup_is_printed_verbatim(tmp_path):
+    store = str(tmp_path / "store")
+    path = tmp_path / "chat.txt"
+    path.write_text("Alice: [bold red]x marks the map\nBob: [b]map[/b]\nAlice: [/i] map\n", encoding="utf-8")
+    assert invoke("ingest", str(path), "--store", store).exit_code == 0
+    result = invoke("search", "map [red]", "--store", store, "-k", "3")
+    assert result.exit_code == 0, result.output
+    assert "[b]map[/b]" in result.stdout and "[/i] map" in result.stdout  # short enough not to wrap
+    assert "map [red]" in result.stdout  # the query, in the title
+    result = invoke("cypher", "MATCH (t:Turn) RETURN t.text AS text ORDER BY text", "--store", store, "--wide")
+    assert result.exit_code == 0
+    assert "[bold red]x marks the map" in result.stdout and "[/i] map" in result.stdout
+    bad = invoke("search", "x", "--store", store, "--unit", "[bold red]x")
+    assert bad.exit_code == 2 and "[bold red]x" in bad.stderr
+
+
+def test_a_write_without_write_says_to_add_write_and_changes_nothing(store):
+    create = "CREATE (n:Scratch {namespace: $namespace, id: 'scratch'}) RETURN n.id AS id"
+    result = invoke("cypher", create, "--store", store, "--namespace", NAMESPACE)
+    assert result.exit_code == 2
+    assert "add --write" in result.stderr and "Exception" not in result.stderr
+    count = "MATCH (n:Scratch) WHERE n.namespace = $namespace RETURN count(n) AS n"
+    assert json.loads(invoke("cypher", count, "--store", store, "--namespace", NAMESPACE, "--json").stdout) == [{"n": 0}]
+
+
+def test_ingest_report_and_stats_are_tables_not_reprs(tmp_path):
+    store = str(tmp_path / "store")
+    result = invoke("ingest", str(write_native(tmp_path)), "--store", store)
+    assert result.exit_code == 0
+    assert "{" not in result.stdout and "'" not in result.stdout
+    rows = {cells[0]: cells[1] for cells in (
+        [c.strip() for c in line.strip("│ ").split("│")] for line in result.stdout.splitlines() if line.count("│") == 3)}
+    assert rows["turns_added"] == "10" and rows["units_embedded.turn"] == "10" and int(rows["units_embedded.event"]) >= 1
+    stats = invoke("stats", "--store", store)
+    assert stats.exit_code == 0 and "{" not in stats.stdout
+    assert any(line.split("│")[1:4] and [c.strip() for c in line.split("│")[1:4]] == ["node", "Turn", "10"]
+               for line in stats.stdout.splitlines())
+
+
+def _long_conversation(turns: int) -> ConversationRecord:
+    start = datetime(2024, 1, 1, 9, 0)
+    topics = ["the garden", "a violin lesson", "the new kitchen", "a hiking trip", "the cat Biscuit", "a pottery class"]
+    rows = tuple(TurnRecord(speaker="Ann" if i % 2 == 0 else "Bo",
+                            text=f"Turn {i}: I keep thinking about {topics[i % len(topics)]} and what happened on day {i // 7}.",
+                            source_id=f"L:{i}", timestamp=start + timedelta(minutes=i)) for i in range(turns))
+    return ConversationRecord(key="long-one", sessions=(SessionRecord(key="1", number=1, started_at=start, turns=rows),),
+                              speakers=("Ann", "Bo"))
+
+
+def test_ingest_progress_moves_inside_one_long_conversation(tmp_path):
+    turns = 3 * 64 * PROGRESS_BATCHES + 10  # four embedding slices at the default batch size (64)
+    calls: list[tuple[str, int, int]] = []
+    with Memory.open(str(tmp_path / "store"), "long") as memory:
+        report = memory.ingest(_long_conversation(turns), progress=lambda stage, done, total: calls.append((stage, done, total)))
+    assert report.turns_added == turns
+    embed = [done for stage, done, total in calls if stage == "embed" and total == turns]
+    assert len(embed) >= 4 and embed == sorted(embed) and embed[0] < turns and embed[-1] == turns
+    assert [c for c in calls if c[0] == "ingest"] == [("ingest", turns, turns)]
+
+
+def test_encoding_in_progress_slices_gives_the_vectors_of_one_call():
+    embedder = Embedder("all-MiniLM-L6-v2", 8, "cpu")
+    texts = [("word " * (i % 13 + 1)) + f"number {i}" for i in range(8 * PROGRESS_BATCHES * 2 + 5)]
+    seen: list[int] = []
+    sliced = embedder.encode(texts, progress=lambda done, total: seen.append(done))
+    whole = embedder.encode(texts)
+    step = 8 * PROGRESS_BATCHES
+    assert seen == [step, 2 * step, 2 * step + 5]
+    assert sliced.shape == whole.shape and float(abs(sliced - whole).max()) < 1e-4

@@ -1,0 +1,131 @@
+"""Search filters (issue 17, item 7): ``search(..., speaker=, conversation=, session=)`` narrows
+every strategy and unit, and ``k`` hits come back when ``k`` units match, also when the ANN index
+alone would have offered too few of them. Two conversations on the real embedded store."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+from conftest import CONTRACT_CONVERSATION
+from samples import GARDEN, write_native
+from typer.testing import CliRunner
+
+from graphmem.cli import app
+from graphmem.errors import InputError
+from graphmem.memory import Memory
+from graphmem.retrieve.engine import EngineConfig
+from graphmem.search import SearchService
+
+STRATEGIES = ("auto", "dense", "lexical", "activation", "expansion")
+UNITS = ("turn", "event", "episode", "session")
+QUERY = "what happened with the garden, the kitchen and the cat"
+FILTERS = [
+    {"speaker": "alice"},  # case-insensitive
+    {"conversation": "contract-maya-leo"},
+    {"session": "2"},
+    {"speaker": "Maya", "session": "1"},
+]
+MAYA = "contract-maya-leo"
+
+
+@pytest.fixture(scope="module")
+def two(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("filters")
+    store = str(directory / "store")
+    with Memory.open(store, "filters") as memory:
+        memory.ingest(write_native(directory, GARDEN, "garden.json"))
+        memory.ingest(write_native(directory, CONTRACT_CONVERSATION, "maya.json"))
+        yield memory, store
+
+
+def _turns(memory: Memory) -> list[dict]:
+    return memory.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace "
+                         "RETURN t.id AS id, t.speaker AS speaker, t.conversation_id AS conversation, t.session_key AS session")
+
+
+def _keeps(row: dict, filters: dict) -> bool:
+    return ((filters.get("speaker") is None or row["speaker"].casefold() == filters["speaker"].casefold())
+            and (filters.get("conversation") is None or row["conversation"] == filters["conversation"])
+            and (filters.get("session") is None or row["session"] == filters["session"]))
+
+
+def _expected(memory: Memory, unit: str, filters: dict) -> set[str]:
+    """Ids of the units the filter keeps, from the store: turns (and their events) it keeps,
+    and episodes and sessions holding such a turn."""
+    kept = [r["id"] for r in _turns(memory) if _keeps(r, filters)]
+    query = {
+        "turn": "UNWIND $ids AS id MATCH (t:Turn {id: id}) RETURN DISTINCT t.id AS id",
+        "event": "UNWIND $ids AS id MATCH (v:Event)-[:FROM]->(:Turn {id: id}) RETURN DISTINCT v.id AS id",
+        "episode": "UNWIND $ids AS id MATCH (:Turn {id: id})-[:PART_OF]->(e:Episode) RETURN DISTINCT e.id AS id",
+        "session": "UNWIND $ids AS id MATCH (:Turn {id: id})-[:IN]->(s:Session) RETURN DISTINCT s.id AS id",
+    }[unit]
+    return {r["id"] for r in memory.cypher(query, {"ids": kept})}
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("unit", UNITS)
+def test_every_strategy_and_unit_returns_only_what_the_filter_keeps(two, strategy, unit):
+    memory, _ = two
+    for filters in FILTERS:
+        expected = _expected(memory, unit, filters)
+        hits = memory.search(QUERY, k=4, unit=unit, strategy=strategy, **filters)
+        assert hits, (filters, "no hit")
+        assert {h.node_id for h in hits} <= expected, filters
+        if strategy in ("auto", "dense"):  # every kept unit has a score: k come back when k match
+            assert len(hits) == min(4, len(expected)), filters
+        if unit in ("turn", "event"):
+            assert all(_keeps({"speaker": h.speaker, "conversation": h.conversation_id, "session": h.session_key}, filters)
+                       for h in hits)
+        assert all(h.explanation.get("filter") == filters for h in hits)
+
+
+@pytest.mark.parametrize("unit", UNITS)
+def test_dense_with_a_filter_ranks_every_unit_it_keeps(two, unit):
+    memory, _ = two
+    filters = {"conversation": MAYA, "session": "2"}
+    hits = memory.search(QUERY, k=50, unit=unit, strategy="dense", **filters)
+    assert {h.node_id for h in hits} == _expected(memory, unit, filters)
+
+
+def test_filters_over_fetch_past_the_ann_candidates(two, embedder):
+    """With the ANN path forced and only 3 candidates, an unfiltered search sees the garden
+    turns only; the filtered one still returns k of Maya's turns, by exact scores within it."""
+    memory, _ = two
+    config = replace(EngineConfig(), exact_limit=1, candidates=3, coarse_candidates=1)
+    service = SearchService(memory.store, embedder, memory.settings, memory.namespace, config=config)
+    query = "tomatoes basil slugs copper tape in the raised beds"
+    plain = service.search(query, 3, "turn", "dense")
+    assert {h.conversation_id for h in plain} == {"garden-chat"}
+    maya = service.search(query, 4, "turn", "dense", search_filter=_filter(speaker="Maya"))
+    assert len(maya) == 4 and {h.speaker for h in maya} == {"Maya"}
+    exact = memory.search(query, k=4, strategy="dense", speaker="Maya")  # the exact path agrees
+    assert [h.node_id for h in maya] == [h.node_id for h in exact]
+
+
+def _filter(**values):
+    from graphmem.retrieve.types import SearchFilter
+
+    return SearchFilter.of(**values)
+
+
+def test_a_filter_that_keeps_nothing_gives_no_hits_and_bad_values_are_refused(two):
+    memory, _ = two
+    assert memory.search(QUERY, k=3, speaker="Nobody") == []
+    assert memory.search(QUERY, k=3, conversation=MAYA, session="9") == []
+    for bad in ({"speaker": ""}, {"conversation": 3}, {"session": "  "}):
+        with pytest.raises(InputError, match="filter must be a non-empty string"):
+            memory.search(QUERY, k=3, **bad)
+
+
+def test_the_cli_filters(two):
+    _, store = two
+    runner = CliRunner()
+    result = runner.invoke(app, ["search", QUERY, "--store", store, "--namespace", "filters", "-k", "3", "--speaker", "Leo",
+                                 "--conversation", MAYA, "--session", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    hits = json.loads(result.stdout)
+    assert len(hits) == 2 and {(h["speaker"], h["conversation_id"], h["session_key"]) for h in hits} == {("Leo", MAYA, "2")}
+    bad = runner.invoke(app, ["search", QUERY, "--store", store, "--namespace", "filters", "--speaker", ""])
+    assert bad.exit_code == 2 and "speaker filter" in bad.stderr
