@@ -12,7 +12,7 @@ from typing import Any, Mapping
 from graphmem.errors import InputError
 from graphmem.explore.view import javascript, stylesheet
 
-__all__ = ["to_html", "write_html"]
+__all__ = ["check_target", "to_html", "write_html"]
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +43,8 @@ def to_html(spec: Mapping[str, Any]) -> str:
     )
 
 
-def write_html(spec: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
-    """Write the page for ``spec`` to ``path`` whole or not at all (a temporary file, then a rename).
+def check_target(path: str | os.PathLike[str]) -> Path:
+    """``path`` as a Path if a page can be written there.
 
     Raises:
         InputError: the folder of ``path`` does not exist or ``path`` is a folder.
@@ -54,6 +54,16 @@ def write_html(spec: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
         raise InputError(f"{target} is a folder; give a file name such as {target / 'graph.html'}")
     if not target.parent.is_dir():
         raise InputError(f"cannot write {target}: the folder {target.parent} does not exist")
+    return target
+
+
+def write_html(spec: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
+    """Write the page for ``spec`` to ``path`` whole or not at all (a temporary file, then a rename).
+
+    Raises:
+        InputError: the folder of ``path`` does not exist or ``path`` is a folder.
+    """
+    target = check_target(path)
     page = to_html(spec)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:

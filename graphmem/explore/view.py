@@ -216,7 +216,8 @@ def javascript() -> str:
     export = re.search(r"export\s*\{\s*([\w$]+)\s+as\s+default\s*\}\s*;?\s*$", source)
     if export is None:
         raise ConfigurationError("the vendored cytoscape.esm.min.js does not end with its default export")
-    wrapped = ("var graphmemCytoscape = (function () {\n\"use strict\";\n" + source[: export.start()]
+    notice = "/*! cytoscape.js 3.35.0 (https://js.cytoscape.org), MIT licence:\n" + _static("cytoscape.LICENSE.txt") + "*/\n"
+    wrapped = (notice + "var graphmemCytoscape = (function () {\n\"use strict\";\n" + source[: export.start()]
                + f"\nreturn {export.group(1)};\n}})();\n")
     return wrapped + _static("graphview.js")
 

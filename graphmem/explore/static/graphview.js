@@ -95,7 +95,7 @@ function graphmemRender(element, spec, cytoscape, onSelect) {
         "width": 1.5, "line-color": "#9a9a9a", "target-arrow-color": "#9a9a9a", "target-arrow-shape": "triangle",
         "curve-style": "bezier", "label": "data(label)", "font-size": 10, "color": "#444", "text-rotation": "autorotate",
         "text-background-color": "#ffffff", "text-background-opacity": 0.85, "text-background-padding": "1px" } },
-      { selector: "edge[?path]", style: { "width": "data(width)", "line-color": "#c1121f", "target-arrow-color": "#c1121f" } },
+      { selector: "edge[?path]", style: { "width": "data(width)", "line-color": "#d62828", "target-arrow-color": "#d62828" } },
       { selector: ":selected", style: { "border-width": 5, "border-color": "#1f77b4", "line-color": "#1f77b4",
         "target-arrow-color": "#1f77b4" } },
       { selector: ".gm-faded", style: { "opacity": 0.2 } }

@@ -1,0 +1,234 @@
+"""The interactive graph: Memory.show widgets and `graphmem show --html` pages, on the real embedded
+store with the bundled sample, the page drawn by headless Chromium when it is installed."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from importlib import resources
+
+import pytest
+from typer.testing import CliRunner
+
+from graphmem import InputError, Memory
+from graphmem.cli import app
+from graphmem.explore import KIND_COLOURS, graph_spec, to_html
+
+QUESTION = "Which animal did Tom take camping in Wales?"
+CHROMIUM = next((found for name in ("chromium", "chromium-browser", "google-chrome") if (found := shutil.which(name))), None)
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed (Debian: apt-get install chromium)")
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    path = tmp_path_factory.mktemp("show") / "store"
+    with Memory.open(path, namespace="show") as mem:
+        with resources.as_file(resources.files("graphmem").joinpath("data", "sample_conversation.json")) as sample:
+            mem.ingest(sample)
+    return path
+
+
+@pytest.fixture(scope="module")
+def memory(store):
+    mem = Memory.open(store, namespace="show")
+    yield mem
+    mem.close()
+
+
+def _all_keys(value):
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield key
+            yield from _all_keys(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _all_keys(inner)
+
+
+def _check_consistent(view, graph):
+    """The widget draws exactly the subgraph: one node per graph node, one edge per graph edge."""
+    assert view.node_count == graph.number_of_nodes() and view.edge_count == graph.number_of_edges()
+    ids = {n["data"]["id"] for n in view.spec["nodes"]}
+    assert ids == {str(n) for n in graph.nodes}
+    assert all(e["data"]["source"] in ids and e["data"]["target"] in ids for e in view.spec["edges"])
+    for node in view.spec["nodes"]:
+        assert node["data"]["colour"] == KIND_COLOURS[node["data"]["kind"]]
+    assert not any("embedding" in key for key in _all_keys(view.spec)), "embeddings must not reach the page"
+    json.dumps(view.spec)  # the spec travels to the browser as JSON
+
+
+def test_entity_neighbourhood_widget(memory):
+    graph = memory.to_networkx(entity="Biscuit")
+    view = memory.show(entity="Biscuit")
+    _check_consistent(view, graph)
+    events = [n for n, d in graph.nodes(data=True) if d["kind"] == "event"]
+    assert view.node_count >= 1 + 2 * len(events) - 1 and len(events) >= 3
+    root = next(n["data"] for n in view.spec["nodes"] if n["data"]["root"])
+    assert root["label"] == "Biscuit" and root["props"]["name"] == "Biscuit" and root["props"]["namespace"] == "show"
+    turns = {n["data"]["props"].get("source_id"): n["data"]["props"] for n in view.spec["nodes"] if n["data"]["kind"] == "turn"}
+    assert turns["S2:3"]["text"].startswith("Her name is Biscuit")  # the stored turn, shown on click
+    labels = {e["data"]["label"] for e in view.spec["edges"]}
+    assert "FROM" in labels and any(label.startswith("INVOLVES") for label in labels)
+    assert view.spec["title"].startswith("entity Biscuit") and "Biscuit" in repr(view)
+
+
+def test_hit_path_widget(memory):
+    hit = memory.search(QUESTION, k=3, strategy="activation")[0]
+    graph = memory.to_networkx(hit=hit)
+    view = memory.show(hit=hit)
+    _check_consistent(view, graph)
+    assert view.edge_count > 0 and all(e["data"]["path"] for e in view.spec["edges"])
+    nodes = {n["data"]["id"]: n["data"] for n in view.spec["nodes"]}
+    root = nodes[hit.node_id]
+    assert root["root"] and root["label"] == "HIT: turn S3:6" and root["kind"] == "hit"
+    assert root["props"]["text"] == hit.text and root["props"]["source_id"] == "S3:6"  # stored properties of the hit
+    seeds = {s["id"] for s in hit.explanation["activation"]["seeds"]}
+    assert {i for i, d in nodes.items() if d["seed"]} == seeds
+    into_hit = [e["data"] for e in view.spec["edges"] if e["data"]["target"] == hit.node_id]
+    assert into_hit and all(e["width"] >= 2.0 for e in into_hit)
+    positions = {n["data"]["id"]: n["position"]["x"] for n in view.spec["nodes"]}
+    assert all(x < positions[hit.node_id] for i, x in positions.items() if i != hit.node_id)  # the hit on the right
+
+
+def test_episode_and_conversation_widgets(memory):
+    episode = memory.cypher("MATCH (e:Episode) WHERE e.namespace = $namespace RETURN e.id AS id, e.turn_count AS n "
+                            "ORDER BY e.start_seq LIMIT 1")[0]
+    view = memory.show(episode=episode["id"])
+    _check_consistent(view, memory.to_networkx(episode=episode["id"]))
+    assert sum(1 for n in view.spec["nodes"] if n["data"]["kind"] == "turn") == episode["n"]
+
+    key = memory.cypher("MATCH (c:Conversation) WHERE c.namespace = $namespace RETURN c.key AS key")[0]["key"]
+    view = memory.show(conversation=key)
+    graph = memory.to_networkx(conversation=key)
+    _check_consistent(view, graph)
+    kinds = [n["data"]["kind"] for n in view.spec["nodes"]]
+    assert kinds.count("conversation") == 1 and kinds.count("session") == 3
+    assert kinds.count("episode") == memory.stats()["nodes"]["Episode"]
+    types = [e["data"]["type"] for e in view.spec["edges"]]
+    assert types.count("OF") == 3 and types.count("IN") == kinds.count("episode")
+    assert types.count("NEXT") == kinds.count("episode") - 1
+
+
+def test_show_rejects_bad_selectors(memory):
+    with pytest.raises(InputError, match="exactly one"):
+        memory.show(entity="Tom", conversation="sample-priya-tom")
+    with pytest.raises(InputError, match="exactly one"):
+        memory.show()
+    with pytest.raises(InputError, match="no conversation 'nope'"):
+        memory.show(conversation="nope")
+    with pytest.raises(InputError, match="no entity named"):
+        memory.show(entity="Nobody-Here")
+    with pytest.raises(InputError, match="takes a Hit"):
+        memory.show(hit="turn S3:6")
+
+
+class _Tags(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+def _offline(page: str) -> None:
+    assert 'src="http' not in page and "src='http" not in page
+    parser = _Tags()
+    parser.feed(page)
+    assert [tag for tag, _ in parser.tags if tag == "script"] == ["script"] * 3
+    for tag, attrs in parser.tags:
+        assert "src" not in attrs and "href" not in attrs, (tag, attrs)
+        assert tag not in ("link", "iframe", "img"), tag
+    for network in ("XMLHttpRequest", "fetch(", "WebSocket", "import(", "@import"):
+        assert network not in page, network
+
+
+def test_html_page_escapes_user_text():
+    import networkx as nx
+
+    graph = nx.MultiDiGraph(kind="entity", root="a")
+    graph.add_node("a", kind="entity", label="</script><script>alert(1)</script>")
+    graph.add_node("b", kind="turn", label="[bold red]x & y")
+    graph.add_edge("a", "b", type="FROM")
+    page = to_html(graph_spec(graph, title="<b>title</b>"))
+    _offline(page)
+    assert "<script>alert" not in page and "<b>title" not in page
+    spec = re.search(r'<script type="application/json" id="graphmem-spec">(.*?)</script>', page, re.S).group(1)
+    assert json.loads(spec)["nodes"][0]["data"]["label"] == "</script><script>alert(1)</script>"
+
+
+def _cli_page(store, tmp_path, *selector):
+    target = tmp_path / "graph.html"
+    result = CliRunner().invoke(app, ["show", "--store", str(store), "--namespace", "show", *selector,
+                                      "--html", str(target), "--json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["html"] == str(target) and target.is_file()
+    return target, summary
+
+
+def test_cli_show_writes_an_offline_page(memory, store, tmp_path):
+    target, summary = _cli_page(store, tmp_path, "--entity", "Biscuit")
+    graph = memory.to_networkx(entity="Biscuit")
+    assert (summary["nodes"], summary["edges"]) == (graph.number_of_nodes(), graph.number_of_edges())
+    page = target.read_text(encoding="utf-8")
+    _offline(page)
+    assert "graphmemRender" in page and "Cytoscape Consortium" in page  # the library and its licence notice, inlined
+
+
+def test_cli_show_errors_exit_2_and_write_nothing(store, tmp_path):
+    runner = CliRunner()
+    target = tmp_path / "out.html"
+    for args, message in (
+        (["--entity", "Nobody-Here"], "no entity named"),
+        (["--entity", "Tom", "--episode", "x"], "exactly one of"),
+        ([], "exactly one of"),
+        (["--query", "!!!"], "no hits"),
+    ):
+        result = runner.invoke(app, ["show", "--store", str(store), "--namespace", "show", *args, "--html", str(target)])
+        assert result.exit_code == 2, (args, result.output)
+        assert message in result.output and "Traceback" not in result.output
+        assert not target.exists() and list(tmp_path.iterdir()) == []
+    result = runner.invoke(app, ["show", "--store", str(store), "--namespace", "show", "--entity", "Tom",
+                                 "--html", str(tmp_path / "missing" / "out.html")])
+    assert result.exit_code == 2 and "does not exist" in result.output
+
+
+def _chromium(page, tmp_path, *args):
+    command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+               f"--user-data-dir={tmp_path / 'chromium-profile'}", "--host-resolver-rules=MAP * ~NOTFOUND",
+               "--virtual-time-budget=5000", "--window-size=1280,800", *args, page.as_uri()]
+    return subprocess.run(command, capture_output=True, text=True, timeout=180, check=True)
+
+
+@needs_chromium
+@pytest.mark.slow
+@pytest.mark.parametrize("selector", [("--entity", "Biscuit"), ("--query", QUESTION, "--strategy", "activation")], ids=["entity", "hit"])
+def test_chromium_draws_every_node(store, tmp_path, selector):
+    """The page, opened with every host unresolvable, draws all nodes inside the canvas."""
+    from PIL import Image
+
+    target, summary = _cli_page(store, tmp_path, *selector)
+    dom = _chromium(target, tmp_path, "--dump-dom").stdout
+    view = re.search(r'<div id="graphmem-view"[^>]*>', dom)
+    assert view, dom[:2000]
+    attrs = dict(re.findall(r'(data-graphmem-\w+)="(\d+)"', view.group(0)))
+    assert attrs == {"data-graphmem-nodes": str(summary["nodes"]), "data-graphmem-edges": str(summary["edges"]),
+                     "data-graphmem-drawn": str(summary["nodes"])}
+    assert dom.count('class="gm-chip"') >= 2  # the legend: one chip per kind
+
+    shot = tmp_path / "shot.png"
+    _chromium(target, tmp_path, f"--screenshot={shot}")
+    image = Image.open(shot).convert("RGB")
+    canvas = image.crop((20, 60, 960, 600))  # the drawing, left of the property panel
+    colours = {tuple(int(KIND_COLOURS[k][i:i + 2], 16) for i in (1, 3, 5)): k for k in ("entity", "event", "turn", "hit")}
+    counts = dict.fromkeys(colours.values(), 0)
+    for pixel, count in ((p, c) for c, p in canvas.getcolors(maxcolors=1 << 20)):
+        if pixel in colours:
+            counts[colours[pixel]] += count
+    expected = ("entity", "event", "turn") if selector[0] == "--entity" else ("hit", "entity", "turn")
+    for kind in expected:  # each kind's nodes are painted (a node of 26 px is ~500 pixels)
+        assert counts[kind] > 200, (kind, counts)
