@@ -1,10 +1,14 @@
 """Render the README pictures from the bundled sample conversation into docs/images/.
 
 Run: python scripts/render_pictures.py
+The screenshot of the interactive graph needs headless Chromium (Debian: apt-get install chromium);
+without it that picture is left as it is.
 """
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import tempfile
 from importlib import resources
 from pathlib import Path
@@ -33,6 +37,16 @@ def main() -> None:
         for name, figure in pictures.items():
             figure.savefig(OUT / name, dpi=90)
             print("wrote", OUT / name)
+        chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+        if chromium is None:
+            print("no chromium: interactive_graph.png not rendered")
+            return
+        page = Path(tmp) / "graph.html"
+        memory.show(entity="Biscuit", height=520).save_html(page)
+        subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={Path(tmp) / 'profile'}",
+                        "--virtual-time-budget=3000", "--window-size=1100,600", f"--screenshot={OUT / 'interactive_graph.png'}",
+                        page.as_uri()], check=True, capture_output=True, timeout=120)
+        print("wrote", OUT / "interactive_graph.png")
 
 
 if __name__ == "__main__":

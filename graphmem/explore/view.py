@@ -105,7 +105,7 @@ def _positions(graph: nx.MultiDiGraph) -> dict[Any, tuple[float, float]]:
         pos = nx.kamada_kawai_layout(simple, weight=None)
     else:
         pos = nx.spring_layout(simple, seed=7, weight=None)
-    scale = _SPACING * math.sqrt(len(simple)) * 0.75
+    scale = _SPACING * math.sqrt(len(simple)) * 0.6
     return {n: (float(x) * scale, -float(y) * scale) for n, (x, y) in pos.items()}
 
 

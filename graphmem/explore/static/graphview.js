@@ -86,11 +86,11 @@ function graphmemRender(element, spec, cytoscape, onSelect) {
     style: [
       { selector: "node", style: {
         "background-color": "data(colour)", "label": "data(label)", "width": "data(size)", "height": "data(size)",
-        "font-size": 12, "color": "#222", "text-wrap": "wrap", "text-max-width": "150px",
+        "font-size": 13, "color": "#222", "text-wrap": "wrap", "text-max-width": "150px",
         "text-valign": "bottom", "text-margin-y": 4, "text-background-color": "#ffffff",
         "text-background-opacity": 0.85, "text-background-padding": "2px", "border-width": 1, "border-color": "#ffffff" } },
       { selector: "node[?seed]", style: { "border-width": 5, "border-color": "#2e282a" } },
-      { selector: "node[?root]", style: { "font-weight": "bold", "font-size": 13 } },
+      { selector: "node[?root]", style: { "font-weight": "bold", "font-size": 14 } },
       { selector: "edge", style: {
         "width": 1.5, "line-color": "#9a9a9a", "target-arrow-color": "#9a9a9a", "target-arrow-shape": "triangle",
         "curve-style": "bezier", "label": "data(label)", "font-size": 10, "color": "#444", "text-rotation": "autorotate",
