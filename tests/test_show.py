@@ -232,3 +232,34 @@ def test_chromium_draws_every_node(store, tmp_path, selector):
     expected = ("entity", "event", "turn") if selector[0] == "--entity" else ("hit", "entity", "turn")
     for kind in expected:  # each kind's nodes are painted (a node of 26 px is ~500 pixels)
         assert counts[kind] > 200, (kind, counts)
+
+
+@needs_chromium
+@pytest.mark.slow
+def test_widget_module_renders_in_chromium(memory, tmp_path):
+    """The widget's ES module, loaded the way anywidget loads it (a blob URL), draws the view
+    through a minimal stand-in for the Jupyter widget model."""
+    from graphmem.explore.html import _script_json
+    from graphmem.explore.widget import GraphWidget
+
+    view = memory.show(entity="Biscuit")
+    page = tmp_path / "widget.html"
+    page.write_text(
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><style>" + GraphWidget._css + "</style></head><body>"
+        "<div id='host'></div>"
+        "<script type='text/plain' id='esm'>" + GraphWidget._esm.replace("</script", "<\\/script") + "</script>"
+        "<script type='application/json' id='spec'>" + _script_json(view.spec) + "</script>"
+        "<script type='module'>\n"
+        "const spec = JSON.parse(document.getElementById('spec').textContent);\n"
+        "const model = { get: (key) => spec, on: () => {}, set: () => {}, save_changes: () => {} };\n"
+        "const url = URL.createObjectURL(new Blob([document.getElementById('esm').textContent], {type: 'text/javascript'}));\n"
+        "const widget = (await import(url)).default;\n"
+        "const host = document.getElementById('host');\n"
+        "widget.render({ model, el: host });\n"
+        "host.setAttribute('data-rendered', 'yes');\n"
+        "</script></body></html>", encoding="utf-8")
+    dom = _chromium(page, tmp_path, "--dump-dom").stdout
+    host = re.search(r'<div id="host"[^>]*>', dom)
+    assert host and 'data-rendered="yes"' in host.group(0), dom[:1500]
+    assert f'data-graphmem-nodes="{view.node_count}"' in host.group(0)
+    assert f'data-graphmem-drawn="{view.node_count}"' in host.group(0)
