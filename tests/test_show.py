@@ -263,3 +263,21 @@ def test_widget_module_renders_in_chromium(memory, tmp_path):
     assert host and 'data-rendered="yes"' in host.group(0), dom[:1500]
     assert f'data-graphmem-nodes="{view.node_count}"' in host.group(0)
     assert f'data-graphmem-drawn="{view.node_count}"' in host.group(0)
+
+
+def test_show_on_every_backend(memory_factory, conversation_file, tmp_path):
+    """The same views, with stored properties, on the embedded store and over Bolt."""
+    memory = memory_factory()
+    memory.ingest(conversation_file)
+    view = memory.show(conversation="contract-maya-leo")
+    kinds = [n["data"]["kind"] for n in view.spec["nodes"]]
+    assert kinds.count("conversation") == 1 and kinds.count("session") == 2 and kinds.count("episode") >= 2
+    sessions = {n["data"]["props"]["key"]: n["data"]["props"] for n in view.spec["nodes"] if n["data"]["kind"] == "session"}
+    assert set(sessions) == {"1", "2"} and str(sessions["2"]["started_at"]).startswith("2024-05-18")
+    entity = memory.show(entity="Biscuit")
+    turns = sorted(n["data"]["props"]["source_id"] for n in entity.spec["nodes"] if n["data"]["kind"] == "turn")
+    assert "D1:2" in turns and "D1:3" in turns
+    json.dumps(entity.spec)
+    assert not any("embedding" in key for key in _all_keys(entity.spec))
+    path = entity.save_html(tmp_path / "entity.html")
+    _offline(path.read_text(encoding="utf-8"))
