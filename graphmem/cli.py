@@ -330,14 +330,14 @@ def show(
     query: Optional[str] = typer.Option(None, "--query", help="A search: the path that explains its best hit."),
     unit: str = typer.Option("turn", "--unit", "-u", help="With --query: turn|event|episode|session"),
     strategy: str = typer.Option("auto", "--strategy", help="With --query: auto|dense|lexical|activation|expansion"),
-    limit: int = typer.Option(50, "--limit", min=1, help="With --entity: at most this many events."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most this many events around an entity (default 50) or episodes of a conversation (default 500)."),
     store: Optional[str] = StoreOpt,
     namespace: str = NamespaceOpt,
     user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Write an interactive graph (pan, zoom, click a node for its properties) as one offline HTML file."""
-    from graphmem.explore import build_spec, view_title, write_html
+    from graphmem.explore import build_spec, hit_caption, view_title, write_html
     from graphmem.explore.html import check_target
 
     with _errors():
@@ -352,7 +352,8 @@ def show(
                     raise InputError(f"no hits for the query {query!r} in namespace {namespace!r}")
                 hit = hits[0]
             graph = memory.to_networkx(entity=entity, episode=episode, conversation=conversation, hit=hit, limit=limit)
-            spec = build_spec(memory.store, memory.namespace, graph, title=view_title(graph))
+            spec = build_spec(memory.store, memory.namespace, graph, title=view_title(graph),
+                              caption=hit_caption(hit) if hit is not None else None)
         path = write_html(spec, html)
         summary = {"html": str(path), "title": spec["title"], "nodes": len(spec["nodes"]), "edges": len(spec["edges"])}
         if as_json:

@@ -85,6 +85,7 @@ def test_hit_path_widget(memory):
     root = nodes[hit.node_id]
     assert root["root"] and root["label"] == "HIT: turn S3:6" and root["kind"] == "hit"
     assert root["props"]["text"] == hit.text and root["props"]["source_id"] == "S3:6"  # stored properties of the hit
+    assert hit.text[:40] in view.spec["caption"] and "activation" in view.spec["caption"]
     seeds = {s["id"] for s in hit.explanation["activation"]["seeds"]}
     assert {i for i, d in nodes.items() if d["seed"]} == seeds
     into_hit = [e["data"] for e in view.spec["edges"] if e["data"]["target"] == hit.node_id]
@@ -123,6 +124,10 @@ def test_show_rejects_bad_selectors(memory):
         memory.show(entity="Nobody-Here")
     with pytest.raises(InputError, match="takes a Hit"):
         memory.show(hit="turn S3:6")
+    with pytest.raises(InputError, match="limit must be a positive integer"):
+        memory.show(entity="Tom", limit=0)
+    with pytest.raises(InputError, match="height must be"):
+        memory.show(entity="Tom", height=10)
 
 
 class _Tags(HTMLParser):

@@ -15,9 +15,9 @@ from graphmem.explore.html import to_html, write_html
 from graphmem.explore.subgraphs import (
     columns_layout, conversation_graph, entity_graph, episode_graph, explanation_graph, short,
 )
-from graphmem.explore.view import KIND_COLOURS, build_spec, graph_spec, node_properties, view_title
+from graphmem.explore.view import KIND_COLOURS, build_spec, graph_spec, hit_caption, node_properties, view_title
 
 __all__ = [
     "KIND_COLOURS", "build_spec", "columns_layout", "conversation_graph", "entity_graph", "episode_graph",
-    "explanation_graph", "graph_spec", "node_properties", "short", "to_html", "view_title", "write_html",
+    "explanation_graph", "graph_spec", "hit_caption", "node_properties", "short", "to_html", "view_title", "write_html",
 ]

@@ -26,7 +26,7 @@ from graphmem.errors import ConfigurationError
 from graphmem.explore.subgraphs import columns_layout, short
 from graphmem.store import GraphStore
 
-__all__ = ["KIND_COLOURS", "build_spec", "graph_spec", "javascript", "node_properties", "stylesheet", "view_title"]
+__all__ = ["KIND_COLOURS", "build_spec", "graph_spec", "javascript", "hit_caption", "node_properties", "stylesheet", "view_title"]
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +121,7 @@ def _edge_label(data: Mapping[str, Any]) -> str:
 
 
 def graph_spec(graph: nx.MultiDiGraph, properties: Mapping[str, Mapping[str, Any]] | None = None,
-               title: str | None = None, height: int = 560) -> dict[str, Any]:
+               title: str | None = None, height: int = 560, caption: str | None = None) -> dict[str, Any]:
     """The view spec of ``graph`` (pure: no store access).
 
     Args:
@@ -130,9 +130,10 @@ def graph_spec(graph: nx.MultiDiGraph, properties: Mapping[str, Mapping[str, Any
         properties: stored properties by node id (from :func:`node_properties`), shown on click.
         title: the heading; defaults to the graph's kind.
         height: the drawing's height in pixels.
+        caption: a line of text under the heading (for a hit: its text and contributions).
 
     Returns:
-        ``{"title", "height", "kind", "root", "colours", "nodes", "edges"}`` where nodes and edges
+        ``{"title", "caption", "height", "kind", "root", "colours", "nodes", "edges"}`` where nodes and edges
         are cytoscape.js element dicts (``{"data": {...}, "position": {...}}``).
     """
     properties = properties or {}
@@ -171,7 +172,7 @@ def graph_spec(graph: nx.MultiDiGraph, properties: Mapping[str, Mapping[str, Any
         for edge in edges:
             edge["data"]["width"] = round(2.0 + 4.0 * (edge["data"]["width"] - 1.5) / heaviest, 2)
     return {
-        "title": title or str(graph.graph.get("kind", "subgraph")), "height": int(height),
+        "title": title or str(graph.graph.get("kind", "subgraph")), "caption": caption, "height": int(height),
         "kind": graph.graph.get("kind"), "root": None if root is None else str(root),
         "colours": {k: KIND_COLOURS.get(k, KIND_COLOURS["node"]) for k in dict.fromkeys(kinds)},
         "nodes": nodes, "edges": edges,
@@ -195,9 +196,19 @@ def view_title(graph: nx.MultiDiGraph) -> str:
 
 
 def build_spec(store: GraphStore, namespace: str, graph: nx.MultiDiGraph, title: str | None = None,
-               height: int = 560) -> dict[str, Any]:
+               height: int = 560, caption: str | None = None) -> dict[str, Any]:
     """:func:`graph_spec` with each node's stored properties read from ``store``."""
-    return graph_spec(graph, node_properties(store, namespace, graph), title=title, height=height)
+    return graph_spec(graph, node_properties(store, namespace, graph), title=title, height=height, caption=caption)
+
+
+def hit_caption(hit: Any) -> str:
+    """One line about a hit: who said what, and the score each strategy contributed."""
+    who = f"{hit.speaker}: " if getattr(hit, "speaker", None) else ""
+    explanation = getattr(hit, "explanation", None)
+    found = explanation.get("contributions") if isinstance(explanation, Mapping) else None
+    parts = [f"{name} {value:.3g}" for name, value in (found or {}).items() if isinstance(value, (int, float))]
+    line = f"\u201c{who}{short(hit.text, 160)}\u201d \u00b7 score {hit.score:.3g}"
+    return line + (" \u00b7 " + ", ".join(parts) if parts else "")
 
 
 def _static(name: str) -> str:

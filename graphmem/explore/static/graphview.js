@@ -56,6 +56,7 @@ function graphmemRender(element, spec, cytoscape, onSelect) {
   tools.appendChild(fitButton);
   head.appendChild(tools);
 
+  var caption = spec.caption ? make("div", "gm-caption", spec.caption) : null;
   var body = make("div", "gm-body");
   var canvas = make("div", "gm-canvas");
   canvas.style.height = (spec.height || 560) + "px";
@@ -66,6 +67,7 @@ function graphmemRender(element, spec, cytoscape, onSelect) {
   body.appendChild(canvas);
   body.appendChild(panel);
   element.appendChild(head);
+  if (caption) { element.appendChild(caption); }
   element.appendChild(body);
 
   var positions = {};
