@@ -286,3 +286,34 @@ def test_show_on_every_backend(memory_factory, conversation_file, tmp_path):
     assert not any("embedding" in key for key in _all_keys(entity.spec))
     path = entity.save_html(tmp_path / "entity.html")
     _offline(path.read_text(encoding="utf-8"))
+
+
+@needs_chromium
+@pytest.mark.slow
+def test_clicking_a_node_shows_its_properties_in_chromium(memory, tmp_path):
+    """A tap on a node fills the side panel with its stored properties and reports the selection."""
+    from graphmem.explore import to_html
+
+    view = memory.show(entity="Biscuit")
+    turn = next(n["data"] for n in view.spec["nodes"] if n["data"]["kind"] == "turn" and n["data"]["props"]["source_id"] == "S2:3")
+    probe = (
+        "<script>\n"
+        "var host = document.createElement('div'); document.body.appendChild(host);\n"
+        "var picked = null;\n"
+        "var cy = graphmemRender(host, JSON.parse(document.getElementById('graphmem-spec').textContent), graphmemCytoscape,"
+        " function (selection) { picked = selection; });\n"
+        f"cy.getElementById({json.dumps(turn['id'])}).emit('tap');\n"
+        "host.setAttribute('data-panel', host.querySelector('.gm-panel').textContent);\n"
+        "host.setAttribute('data-picked', picked ? picked.id + '|' + picked.properties.source_id : 'none');\n"
+        "host.setAttribute('data-faded', String(cy.elements('.gm-faded').length));\n"
+        "host.id = 'probe';\n"
+        "</script>\n</body>")
+    page = tmp_path / "click.html"
+    page.write_text(to_html(view.spec).replace("</body>", probe, 1), encoding="utf-8")
+    dom = _chromium(page, tmp_path, "--dump-dom").stdout
+    probe_tag = re.search(r'<div [^>]*id="probe"[^>]*>', dom)
+    assert probe_tag, dom[-2000:]
+    attrs = dict(re.findall(r'(data-[\w-]+)="([^"]*)"', probe_tag.group(0)))
+    assert attrs["data-picked"] == f"{turn['id']}|S2:3"
+    assert "Her name is Biscuit" in attrs["data-panel"] and "source_id" in attrs["data-panel"]
+    assert int(attrs["data-faded"]) > 0  # everything but the node's neighbourhood is dimmed
