@@ -389,12 +389,12 @@ class Memory:
         Example:
             >>> memory.show(entity="Biscuit")   # doctest: +SKIP
         """
+        if isinstance(height, bool) or not isinstance(height, int) or not 100 <= height <= 5000:
+            raise InputError(f"height must be a number of pixels from 100 to 5000, not {height!r}")
         graph = self.to_networkx(entity=entity, episode=episode, hit=hit, limit=limit, conversation=conversation)
         from graphmem.explore import build_spec, hit_caption, view_title
         from graphmem.explore.widget import GraphWidget
 
-        if isinstance(height, bool) or not isinstance(height, int) or not 100 <= height <= 5000:
-            raise InputError(f"height must be a number of pixels from 100 to 5000, not {height!r}")
         caption = hit_caption(hit) if hit is not None else None
         return GraphWidget(build_spec(self._store, self._namespace, graph, title=view_title(graph), height=height,
                                       caption=caption))

@@ -66,7 +66,7 @@ def _clean(value: Any) -> Any:
     return str(value)
 
 
-def _shown(key: str, value: Any) -> bool:
+def _shown(key: str) -> bool:
     """Embeddings (hundreds of floats) are left out of the panel."""
     return "embedding" not in key.lower()
 
@@ -86,7 +86,7 @@ def node_properties(store: GraphStore, namespace: str, graph: nx.MultiDiGraph) -
     for kind, ids in ids_by_kind.items():
         for row in store.read(_PROPERTY_QUERIES[kind], {"namespace": namespace, "ids": ids}):
             props = row.get("properties") or {}
-            found[row["id"]] = {str(k): _clean(v) for k, v in props.items() if _shown(str(k), v)}
+            found[row["id"]] = {str(k): _clean(v) for k, v in props.items() if _shown(str(k))}
     return found
 
 
