@@ -14,6 +14,7 @@ import numpy as np
 
 from graphmem.errors import ConfigurationError, InputError
 from graphmem.explore import KIND_COLOURS, columns_layout, short
+from graphmem.explore.view import KAMADA_KAWAI_MAX_NODES
 
 if TYPE_CHECKING:  # pragma: no cover
     import networkx as nx
@@ -51,7 +52,7 @@ def draw_graph(graph: "nx.MultiDiGraph", title: str | None = None, seed: int = 7
         ax.text(0.5, 0.5, "empty graph", ha="center", fontsize=FONT_SIZE)
         return fig
     simple = nx.Graph(graph)
-    if 1 < len(simple) <= 300:
+    if 1 < len(simple) <= KAMADA_KAWAI_MAX_NODES:
         pos = nx.kamada_kawai_layout(simple, weight=None)
     else:
         pos = nx.spring_layout(simple, seed=seed, k=1.2 / max(1, len(simple)) ** 0.5, weight=None)

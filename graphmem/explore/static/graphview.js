@@ -3,7 +3,7 @@
  * graphmemRender(element, spec, cytoscape, onSelect) draws a view spec built by
  * graphmem.explore.view.graph_spec into element: pan (drag the background), zoom (wheel or
  * pinch), click a node or an edge to see its properties, colours by kind, edge labels, the hit
- * path highlighted. It writes what it drew into the element's attributes
+ * path highlighted; labels too small to read at the current zoom are hidden until zoomed in. It writes what it drew into the element's attributes
  * (data-graphmem-nodes, data-graphmem-edges, data-graphmem-drawn) so a headless browser can
  * check it. User text is only ever set with textContent.
  */
@@ -62,7 +62,8 @@ function graphmemRender(element, spec, cytoscape, onSelect) {
   canvas.style.height = (spec.height || 560) + "px";
   var panel = make("div", "gm-panel");
   panel.style.height = canvas.style.height;
-  var hint = "Click a node or an edge to see its properties. Drag to pan, scroll to zoom.";
+  var hint = "Click a node or an edge to see its properties. Drag to pan, scroll to zoom " +
+    "(small labels appear as you zoom in).";
   panel.appendChild(make("div", "gm-hint", hint));
   body.appendChild(canvas);
   body.appendChild(panel);
@@ -90,13 +91,15 @@ function graphmemRender(element, spec, cytoscape, onSelect) {
         "background-color": "data(colour)", "label": "data(label)", "width": "data(size)", "height": "data(size)",
         "font-size": 13, "color": "#222", "text-wrap": "wrap", "text-max-width": "150px",
         "text-valign": "bottom", "text-margin-y": 4, "text-background-color": "#ffffff",
-        "text-background-opacity": 0.85, "text-background-padding": "2px", "border-width": 1, "border-color": "#ffffff" } },
+        "text-background-opacity": 0.85, "text-background-padding": "2px", "border-width": 1, "border-color": "#ffffff",
+        "min-zoomed-font-size": 7 } },
       { selector: "node[?seed]", style: { "border-width": 5, "border-color": "#2e282a" } },
-      { selector: "node[?root]", style: { "font-weight": "bold", "font-size": 14 } },
+      { selector: "node[?root]", style: { "font-weight": "bold", "font-size": 14, "min-zoomed-font-size": 0 } },
       { selector: "edge", style: {
         "width": 1.5, "line-color": "#9a9a9a", "target-arrow-color": "#9a9a9a", "target-arrow-shape": "triangle",
         "curve-style": "bezier", "label": "data(label)", "font-size": 10, "color": "#444", "text-rotation": "autorotate",
-        "text-background-color": "#ffffff", "text-background-opacity": 0.85, "text-background-padding": "1px" } },
+        "text-background-color": "#ffffff", "text-background-opacity": 0.85, "text-background-padding": "1px",
+        "min-zoomed-font-size": 8 } },
       { selector: "edge[?path]", style: { "width": "data(width)", "line-color": "#d62828", "target-arrow-color": "#d62828" } },
       { selector: ":selected", style: { "border-width": 5, "border-color": "#1f77b4", "line-color": "#1f77b4",
         "target-arrow-color": "#1f77b4" } },
