@@ -17,6 +17,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+from PIL import Image  # noqa: E402  (pillow comes with matplotlib)
+
 from graphmem import Memory, plots  # noqa: E402
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "images"
@@ -43,10 +45,18 @@ def main() -> None:
             return
         page = Path(tmp) / "graph.html"
         memory.show(entity="Biscuit", height=520).save_html(page)
-        subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={Path(tmp) / 'profile'}",
-                        "--virtual-time-budget=3000", "--window-size=1100,600", f"--screenshot={OUT / 'interactive_graph.png'}",
-                        page.as_uri()], check=True, capture_output=True, timeout=120)
-        print("wrote", OUT / "interactive_graph.png")
+        shot = OUT / "interactive_graph.png"
+        entity = tuple(int(plots.KIND_COLOURS["entity"][i:i + 2], 16) for i in (1, 3, 5))
+        for _ in range(3):  # on a loaded machine headless Chromium now and then shoots before the canvas is painted
+            subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={Path(tmp) / 'profile'}",
+                            "--virtual-time-budget=5000", "--window-size=1100,600", f"--screenshot={shot}",
+                            page.as_uri()], check=True, capture_output=True, timeout=120)
+            with Image.open(shot) as image:
+                painted = sum(count for count, pixel in image.convert("RGB").getcolors(1 << 20) if pixel == entity)
+            if painted > 1000:
+                print("wrote", shot)
+                return
+        print("the screenshot of the interactive graph came out blank three times:", shot)
 
 
 if __name__ == "__main__":
