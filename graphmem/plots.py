@@ -163,7 +163,12 @@ def _when(value: Any) -> datetime | None:
 
 
 def plot_episode_timeline(memory: "Memory", conversation: str | None = None, figsize=(11, 4)):
-    """Episodes along time, one row per speaker; marker size (and number) = the speaker's turns in the episode."""
+    """Episodes along time, one row per speaker; marker size (and number) = the speaker's turns in the episode.
+
+    Episodes go on a time axis when they are far enough apart to be told apart; otherwise (many
+    episodes, or no dates) one column per episode in conversation order, with the sessions'
+    starts marked on the axis and the figure widened (up to 20 inches).
+    """
     plt = _pyplot()
     rows = memory.store.read("read/episode_timeline", {"namespace": memory.namespace})
     if conversation is not None:
@@ -172,41 +177,68 @@ def plot_episode_timeline(memory: "Memory", conversation: str | None = None, fig
         raise InputError("no episodes to draw (ingest a conversation first)")
     speakers = sorted({r["speaker"] for r in rows})
     episodes = list(dict.fromkeys(r["episode_id"] for r in rows))
-    start = {r["episode_id"]: (_when(r["started_at"]), r["session"], r["start_seq"]) for r in rows}
+    start = {r["episode_id"]: (_when(r["started_at"]), r["session"], r["start_seq"], r["conversation"]) for r in rows}
+
+    def area(turns: int) -> float:
+        return 110 + 32 * turns  # points^2: a two-digit number still fits inside
+
+    widest = max(area(r["turns"]) for r in rows) ** 0.5  # points
     use_time = all(v[0] is not None for v in start.values())
-    x_of = {e: (start[e][0] if use_time else i) for i, e in enumerate(episodes)}
+    x_of: dict[str, Any] = {e: i for i, e in enumerate(episodes)}
     if use_time:  # episodes of one undated session share its start: spread them so none hides another
-        times = [x_of[e] for e in episodes]
+        times = [start[e][0] for e in episodes]
         step = max((max(times) - min(times)) * 0.03, timedelta(minutes=30))
         seen: dict[Any, int] = {}
         for e in episodes:
             first = start[e][0]
             x_of[e] = first + step * seen.get(first, 0)
             seen[first] = seen.get(first, 0) + 1
-    fig, ax = plt.subplots(figsize=figsize)
+        xs = sorted(x_of.values())
+        span = (xs[-1] - xs[0]) or timedelta(seconds=1)
+        gaps = [(later - earlier) / span * (figsize[0] - 2.6) * 72 for earlier, later in zip(xs, xs[1:])]
+        if gaps and min(gaps) < 0.75 * widest:  # crowded: circles would cover each other's numbers
+            use_time = False
+            x_of = {e: i for i, e in enumerate(episodes)}
+    width = figsize[0] if use_time else min(20.0, max(figsize[0], 0.3 * len(episodes) + 3.0))
+    numbered = use_time or (width - 2.6) * 72 / max(1, len(episodes)) >= 0.9 * widest
+    fig, ax = plt.subplots(figsize=(width, figsize[1]))
     colours = plt.get_cmap("tab10")
-
-    def area(turns: int) -> float:
-        return 110 + 32 * turns  # points^2: a two-digit number still fits inside
-
     for row in rows:
         y = speakers.index(row["speaker"])
         ax.scatter(x_of[row["episode_id"]], y, s=area(row["turns"]), color=colours(y % 10), alpha=0.6, edgecolor="k", linewidth=0.3)
-        ax.annotate(str(row["turns"]), (x_of[row["episode_id"]], y), ha="center", va="center", fontsize=FONT_SIZE)
+        if numbered:
+            ax.annotate(str(row["turns"]), (x_of[row["episode_id"]], y), ha="center", va="center", fontsize=FONT_SIZE)
     counts = sorted({r["turns"] for r in rows})
     examples = sorted({counts[0], counts[len(counts) // 2], counts[-1]})
     handles = [ax.scatter([], [], s=area(n), facecolor="white", edgecolor="k", linewidth=0.6, label=f"{n} turn{'s' if n != 1 else ''}")
                for n in examples]
+    title = "number in a circle:\nthat speaker's turns\nin the episode" if numbered else "circle size:\nthat speaker's turns\nin the episode"
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=FONT_SIZE,
-              title="number in a circle:\nthat speaker's turns\nin the episode", title_fontsize=FONT_SIZE,
-              labelspacing=1.3, borderpad=0.8, handletextpad=1.0)
+              title=title, title_fontsize=FONT_SIZE, labelspacing=1.3, borderpad=0.8, handletextpad=1.0)
     ax.set_yticks(range(len(speakers)), speakers)
     ax.tick_params(labelsize=FONT_SIZE)
     ax.set_ylim(-0.6, len(speakers) - 0.4)
-    ax.set_xlabel("episode start" if use_time else "episode (conversation order)", fontsize=FONT_SIZE)
+    if use_time:
+        ax.set_xlabel("episode start", fontsize=FONT_SIZE)
+        fig.autofmt_xdate()
+    else:
+        firsts: dict[tuple, int] = {}
+        for i, e in enumerate(episodes):
+            firsts.setdefault((start[e][3], start[e][1]), i)
+        per_episode = (width - 2.6) * 72 / max(1, len(episodes))  # points between columns
+        ticks: list[tuple[Any, int]] = []
+        for key, i in sorted(firsts.items(), key=lambda item: item[1]):
+            if not ticks or (i - ticks[-1][1]) * per_episode >= 1.6 * FONT_SIZE:  # rotated labels side by side
+                ticks.append((key, i))
+        labels = []
+        for (_, session), i in ticks:
+            when = start[episodes[i]][0]
+            labels.append(f"S{session}" + (f" {when:%Y-%m-%d}" if when else ""))
+        ax.set_xticks([i for _, i in ticks], labels, rotation=90)
+        ax.set_xlim(-0.7, len(episodes) - 0.3)
+        ax.set_xlabel("episodes in conversation order (ticks: where a session starts)", fontsize=FONT_SIZE)
     ax.set_title(f"episode timeline per speaker · {len(episodes)} episodes · namespace {memory.namespace!r}", fontsize=12)
     ax.grid(axis="x", alpha=0.3)
-    fig.autofmt_xdate()
     fig.tight_layout()
     return fig
 
