@@ -527,6 +527,48 @@ def check(
             raise typer.Exit(1)
 
 
+@app.command()
+def show(
+    html: Path = typer.Option(..., "--html", help="Write the interactive graph to this HTML file (standalone, works offline)."),
+    entity: Optional[str] = typer.Option(None, "--entity", help="An entity name or alias: the events it takes part in."),
+    episode: Optional[str] = typer.Option(None, "--episode", help="An episode node id: its turns, events and entities."),
+    conversation: Optional[str] = typer.Option(None, "--conversation", help="A conversation key: its sessions and episodes."),
+    query: Optional[str] = typer.Option(None, "--query", help="A search: the path that explains its best hit."),
+    unit: str = typer.Option("turn", "--unit", "-u", help="With --query: turn|event|episode|session"),
+    strategy: str = typer.Option("auto", "--strategy", help="With --query: auto|dense|lexical|activation|expansion"),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="At most this many events around an entity (default 50) or episodes of a conversation (default 500)."),
+    store: Optional[str] = StoreOpt,
+    namespace: str = NamespaceOpt,
+    user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Write an interactive graph (pan, zoom, click a node for its properties) as one offline HTML file."""
+    from graphmem.explore import build_spec, hit_caption, view_title, write_html
+    from graphmem.explore.html import check_target
+
+    with _errors():
+        if sum(x is not None for x in (entity, episode, conversation, query)) != 1:
+            raise InputError("give exactly one of --entity, --episode, --conversation or --query")
+        check_target(html)
+        with _open(store, namespace, user, password, database) as memory:
+            hit = None
+            if query is not None:
+                hits = memory.search(query, k=1, unit=unit, strategy=strategy)
+                if not hits:
+                    raise InputError(f"no hits for the query {query!r} in namespace {namespace!r}")
+                hit = hits[0]
+            graph = memory.to_networkx(entity=entity, episode=episode, conversation=conversation, hit=hit, limit=limit)
+            spec = build_spec(memory.store, memory.namespace, graph, title=view_title(graph),
+                              caption=hit_caption(hit) if hit is not None else None)
+        path = write_html(spec, html)
+        summary = {"html": str(path), "title": spec["title"], "nodes": len(spec["nodes"]), "edges": len(spec["edges"])}
+        if as_json:
+            _json(summary)
+        else:
+            out.print(f"wrote {escape(str(path))}: {escape(spec['title'])} · {summary['nodes']} nodes, {summary['edges']} edges",
+                      highlight=False)
+
+
 def _parse_param(text: str) -> tuple[str, Any]:
     if "=" not in text:
         raise InputError(f"--param {text!r}: expected key=value")

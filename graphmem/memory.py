@@ -471,24 +471,72 @@ class Memory:
         logger.info("dropped namespace %r (%d nodes)", self._namespace, deleted)
         return deleted
 
-    def to_networkx(self, *, entity: str | None = None, episode: str | None = None, hit: Hit | None = None, limit: int = 50):
+    def to_networkx(self, *, entity: str | None = None, episode: str | None = None, hit: Hit | None = None,
+                    limit: int | None = None, conversation: str | None = None):
         """A subgraph as a ``networkx.MultiDiGraph``: around an entity (name or alias), an
-        episode (node id), or the path behind a search hit (from its explanation).
+        episode (node id), a conversation (its key: sessions and episodes), or the path behind a
+        search hit (from its explanation).
 
-        Exactly one of ``entity``, ``episode``, ``hit`` must be given.
+        Exactly one of ``entity``, ``episode``, ``hit``, ``conversation`` must be given.
+        ``limit`` bounds the events around an entity (default 50) or the episodes of a
+        conversation (default 500).
         """
         self._check()
         from graphmem import explore
 
-        if sum(x is not None for x in (entity, episode, hit)) != 1:
-            raise InputError("give exactly one of entity=, episode= or hit=")
+        if sum(x is not None for x in (entity, episode, hit, conversation)) != 1:
+            raise InputError("give exactly one of entity=, episode=, conversation= or hit=")
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+            raise InputError(f"limit must be a positive integer, not {limit!r}")
         if entity is not None:
-            return explore.entity_graph(self._store, self._namespace, entity, limit)
+            return explore.entity_graph(self._store, self._namespace, entity, limit or 50)
         if episode is not None:
             return explore.episode_graph(self._store, self._namespace, episode)
-        key = hit.source_id or (hit.session_key if hit.unit == "session" else None)  # type: ignore[union-attr]
-        return explore.explanation_graph(hit.explanation, hit.node_id,  # type: ignore[union-attr]
-                                         f"{hit.unit} {key}" if key else hit.unit)  # type: ignore[union-attr]
+        if conversation is not None:
+            return explore.conversation_graph(self._store, self._namespace, conversation, limit or 500)
+        if not isinstance(hit, Hit):
+            raise InputError(f"hit= takes a Hit from search(), not {type(hit).__name__}")
+        key = hit.source_id or (hit.session_key if hit.unit == "session" else None)
+        return explore.explanation_graph(hit.explanation, hit.node_id, f"{hit.unit} {key}" if key else hit.unit, hit.unit)
+
+    def show(self, *, entity: str | None = None, episode: str | None = None, hit: Hit | None = None,
+             conversation: str | None = None, limit: int | None = None, height: int = 560):
+        """An interactive view of a subgraph for Jupyter: pan, zoom, click a node for its properties.
+
+        Takes the same selectors as :meth:`to_networkx` (exactly one of ``entity``, ``episode``,
+        ``conversation``, ``hit``). Nodes are coloured by kind and edges labelled with their type;
+        for a hit, the path that explains it is drawn in red from the seeds to the hit. Everything
+        the browser needs ships in the package (no network).
+
+        Args:
+            entity: an entity name or alias.
+            episode: an episode node id.
+            hit: a search hit (its explanation is drawn).
+            conversation: a conversation key.
+            limit: at most this many events around an entity (default 50) or episodes of a
+                conversation (default 500).
+            height: the drawing's height in pixels.
+
+        Returns:
+            a :class:`graphmem.explore.widget.GraphWidget` (``.node_count``, ``.edge_count``,
+            ``.save_html(path)``).
+
+        Raises:
+            InputError: no such entity, episode or conversation, or not exactly one selector.
+            ConfigurationError: ``anywidget`` is not installed.
+
+        Example:
+            >>> memory.show(entity="Biscuit")   # doctest: +SKIP
+        """
+        if isinstance(height, bool) or not isinstance(height, int) or not 100 <= height <= 5000:
+            raise InputError(f"height must be a number of pixels from 100 to 5000, not {height!r}")
+        graph = self.to_networkx(entity=entity, episode=episode, hit=hit, limit=limit, conversation=conversation)
+        from graphmem.explore import build_spec, hit_caption, view_title
+        from graphmem.explore.widget import GraphWidget
+
+        caption = hit_caption(hit) if hit is not None else None
+        return GraphWidget(build_spec(self._store, self._namespace, graph, title=view_title(graph), height=height,
+                                      caption=caption))
 
     def forget(
         self,

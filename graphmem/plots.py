@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from graphmem.errors import ConfigurationError, InputError
-from graphmem.explore import short
+from graphmem.explore import KIND_COLOURS, columns_layout, short
+from graphmem.explore.view import KAMADA_KAWAI_MAX_NODES
 
 if TYPE_CHECKING:  # pragma: no cover
     import networkx as nx
@@ -21,14 +22,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from graphmem.hits import Hit
     from graphmem.memory import Memory
 
-__all__ = ["draw_graph", "plot_episode_timeline", "plot_topic_map", "plot_explanation", "KIND_COLOURS"]
+__all__ = ["draw_graph", "plot_episode_timeline", "plot_topic_map", "plot_explanation", "KIND_COLOURS", "FONT_SIZE"]
 
 logger = logging.getLogger(__name__)
 
-KIND_COLOURS = {
-    "entity": "#e4572e", "event": "#17bebb", "turn": "#76b041", "episode": "#ffc914",
-    "session": "#9c89b8", "topic": "#f0a6ca", "seed": "#2e282a", "hit": "#c1121f", "node": "#bbbbbb",
-}
+FONT_SIZE = 9.5
+"""Points of every label in the pictures (node labels, numbers, legends); titles are larger."""
 
 
 def _pyplot():
@@ -39,30 +38,121 @@ def _pyplot():
     return plt
 
 
-def draw_graph(graph: "nx.MultiDiGraph", title: str | None = None, seed: int = 7, figsize=(9, 7)):
-    """Draw a subgraph from :meth:`Memory.to_networkx`, nodes coloured by kind."""
+def draw_graph(graph: "nx.MultiDiGraph", title: str | None = None, seed: int = 7, figsize=(11, 8)):
+    """Draw a subgraph from :meth:`Memory.to_networkx`, nodes coloured by kind.
+
+    Labels are wrapped (event texts to two short lines) and placed beside their node where they
+    cover no other label and no node; a label that fits nowhere goes where it overlaps least.
+    """
     import networkx as nx
 
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=figsize)
     if graph.number_of_nodes() == 0:
-        ax.text(0.5, 0.5, "empty graph", ha="center")
+        ax.text(0.5, 0.5, "empty graph", ha="center", fontsize=FONT_SIZE)
         return fig
     simple = nx.Graph(graph)
-    pos = nx.spring_layout(simple, seed=seed, k=1.2 / max(1, len(simple)) ** 0.5, weight=None)
-    kinds = [graph.nodes[n].get("kind", "node") for n in graph.nodes]
-    nx.draw_networkx_edges(simple, pos, ax=ax, alpha=0.35, width=1.0)
-    nx.draw_networkx_nodes(graph, pos, ax=ax, node_color=[KIND_COLOURS.get(k, "#bbbbbb") for k in kinds],
-                           node_size=[650 if k in ("entity", "hit", "episode") else 260 for k in kinds], alpha=0.9)
-    nx.draw_networkx_labels(graph, pos, ax=ax, labels={n: short(graph.nodes[n].get("label", n), 28) for n in graph.nodes}, font_size=7,
-                            bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.6})
+    if 1 < len(simple) <= KAMADA_KAWAI_MAX_NODES:
+        pos = nx.kamada_kawai_layout(simple, weight=None)
+    else:
+        pos = nx.spring_layout(simple, seed=seed, k=1.2 / max(1, len(simple)) ** 0.5, weight=None)
+    nodes = list(graph.nodes)
+    kinds = [graph.nodes[n].get("kind", "node") for n in nodes]
+    sizes = [650 if k in ("entity", "hit", "episode", "conversation") else 260 for k in kinds]
+    nx.draw_networkx_edges(simple, pos, ax=ax, alpha=0.35, width=1.0, node_size=sizes, nodelist=nodes)
+    nx.draw_networkx_nodes(graph, pos, ax=ax, nodelist=nodes, node_color=[KIND_COLOURS.get(k, "#bbbbbb") for k in kinds],
+                           node_size=sizes, alpha=0.9)
     for kind in dict.fromkeys(kinds):
         ax.scatter([], [], color=KIND_COLOURS.get(kind, "#bbbbbb"), label=kind)
-    ax.legend(loc="lower left", fontsize=8, frameon=False)
-    ax.set_title(title or graph.graph.get("kind", "subgraph"))
+    ax.legend(loc="lower left", fontsize=FONT_SIZE, frameon=False)
+    ax.set_title(title or graph.graph.get("kind", "subgraph"), fontsize=12)
     ax.axis("off")
+    ax.margins(0.12)
     fig.tight_layout()
+    root = graph.graph.get("root")
+    order = sorted(range(len(nodes)), key=lambda i: (nodes[i] != root, kinds[i] == "turn", kinds[i]))
+    _place_labels(fig, ax, [(pos[nodes[i]], _node_label(graph.nodes[nodes[i]]), sizes[i] ** 0.5 / 2,
+                             {"fontweight": "bold" if nodes[i] == root else "normal"}) for i in order],
+                  obstacles=[(pos[n], size ** 0.5 / 2) for n, size in zip(nodes, sizes)])
     return fig
+
+
+def _node_label(data: dict) -> str:
+    label = str(data.get("label") or "")
+    if data.get("kind") == "event":
+        return _wrap(data.get("text") or label, 24, 2)
+    return _wrap(label, 24, 2)
+
+
+def _place_labels(fig, ax, items, obstacles=()) -> list:
+    """Put each label beside its point where it overlaps no placed label and no obstacle.
+
+    ``items``: ``((x, y), text, radius_points, text_kwargs)`` in placement order (most important
+    first); ``obstacles``: ``((x, y), radius_points)`` discs (the nodes) labels must not cover.
+    Tries below, above, right, left, the diagonals, then the same further out; a label that
+    fits nowhere takes the candidate with the least overlap. Layout must be final (after
+    ``tight_layout``): positions are measured in display pixels. Returns the text artists.
+    """
+    from matplotlib.transforms import Bbox
+
+    canvas = fig.canvas
+    if not hasattr(canvas, "get_renderer"):  # pragma: no cover - non-Agg canvases
+        logger.info("labels placed without overlap checks: the canvas %s has no renderer", type(canvas).__name__)
+    renderer = canvas.get_renderer() if hasattr(canvas, "get_renderer") else None
+    points = fig.dpi / 72.0
+    discs = []
+    for (x, y), radius in obstacles:
+        cx, cy = ax.transData.transform((x, y))
+        r = radius * points
+        discs.append(Bbox([[cx - r, cy - r], [cx + r, cy + r]]))
+    frame = fig.bbox
+    placed: list = []
+    texts = []
+    for (x, y), text, radius, kwargs in items:
+        if not text:
+            continue
+        gap = radius + 2.5
+        candidates = []
+        for far in (1.0, 2.2, 3.6):
+            g = gap * far if far > 1 else gap
+            candidates += [((0, -g), "center", "top"), ((0, g), "center", "bottom"), ((g + 1, 0), "left", "center"),
+                           ((-g - 1, 0), "right", "center"), ((g * 0.75, -g * 0.75), "left", "top"),
+                           ((-g * 0.75, -g * 0.75), "right", "top"), ((g * 0.75, g * 0.75), "left", "bottom"),
+                           ((-g * 0.75, g * 0.75), "right", "bottom")]
+        own = ax.transData.transform((x, y))
+        best = None
+        for offset, ha, va in candidates:
+            style = {"fontsize": FONT_SIZE, "zorder": 5, "annotation_clip": False,
+                     "bbox": {"boxstyle": "round,pad=0.12", "fc": "white", "ec": "none", "alpha": 0.8}, **kwargs}
+            artist = ax.annotate(text, (x, y), xytext=offset, textcoords="offset points", ha=ha, va=va, **style)
+            if renderer is None:
+                best = (0.0, artist)
+                break
+            box = artist.get_window_extent(renderer).padded(1.5)
+            cost = sum(_overlap(box, other) for other in placed)
+            cost += sum(_overlap(box, disc) for disc in discs if not disc.contains(*own))
+            outside = box.width * box.height - _overlap(box, frame)
+            cost += 4 * outside
+            if best is None or cost < best[0]:
+                if best is not None:
+                    best[1].remove()
+                best = (cost, artist)
+            else:
+                artist.remove()
+            if cost == 0:
+                break
+        if best is not None:
+            if renderer is not None:
+                placed.append(best[1].get_window_extent(renderer).padded(1.5))
+            texts.append(best[1])
+    return texts
+
+
+def _overlap(a, b) -> float:
+    """Area (pixels) shared by two display boxes."""
+    width = min(a.x1, b.x1) - max(a.x0, b.x0)
+    height = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return width * height if width > 0 and height > 0 else 0.0
 
 
 def _when(value: Any) -> datetime | None:
@@ -73,7 +163,12 @@ def _when(value: Any) -> datetime | None:
 
 
 def plot_episode_timeline(memory: "Memory", conversation: str | None = None, figsize=(11, 4)):
-    """Episodes along time, one row per speaker; marker size (and number) = the speaker's turns in the episode."""
+    """Episodes along time, one row per speaker; marker size (and number) = the speaker's turns in the episode.
+
+    Episodes go on a time axis when they are far enough apart to be told apart; otherwise (many
+    episodes, or no dates) one column per episode in conversation order, with the sessions'
+    starts marked on the axis and the figure widened (up to 20 inches).
+    """
     plt = _pyplot()
     rows = memory.store.read("read/episode_timeline", {"namespace": memory.namespace})
     if conversation is not None:
@@ -82,29 +177,68 @@ def plot_episode_timeline(memory: "Memory", conversation: str | None = None, fig
         raise InputError("no episodes to draw (ingest a conversation first)")
     speakers = sorted({r["speaker"] for r in rows})
     episodes = list(dict.fromkeys(r["episode_id"] for r in rows))
-    start = {r["episode_id"]: (_when(r["started_at"]), r["session"], r["start_seq"]) for r in rows}
+    start = {r["episode_id"]: (_when(r["started_at"]), r["session"], r["start_seq"], r["conversation"]) for r in rows}
+
+    def area(turns: int) -> float:
+        return 110 + 32 * turns  # points^2: a two-digit number still fits inside
+
+    widest = max(area(r["turns"]) for r in rows) ** 0.5  # points
     use_time = all(v[0] is not None for v in start.values())
-    x_of = {e: (start[e][0] if use_time else i) for i, e in enumerate(episodes)}
+    x_of: dict[str, Any] = {e: i for i, e in enumerate(episodes)}
     if use_time:  # episodes of one undated session share its start: spread them so none hides another
-        times = [x_of[e] for e in episodes]
+        times = [start[e][0] for e in episodes]
         step = max((max(times) - min(times)) * 0.03, timedelta(minutes=30))
         seen: dict[Any, int] = {}
         for e in episodes:
             first = start[e][0]
             x_of[e] = first + step * seen.get(first, 0)
             seen[first] = seen.get(first, 0) + 1
-    fig, ax = plt.subplots(figsize=figsize)
+        xs = sorted(x_of.values())
+        span = (xs[-1] - xs[0]) or timedelta(seconds=1)
+        gaps = [(later - earlier) / span * (figsize[0] - 2.6) * 72 for earlier, later in zip(xs, xs[1:])]
+        if gaps and min(gaps) < 0.75 * widest:  # crowded: circles would cover each other's numbers
+            use_time = False
+            x_of = {e: i for i, e in enumerate(episodes)}
+    width = figsize[0] if use_time else min(20.0, max(figsize[0], 0.3 * len(episodes) + 3.0))
+    numbered = use_time or (width - 2.6) * 72 / max(1, len(episodes)) >= 0.9 * widest
+    fig, ax = plt.subplots(figsize=(width, figsize[1]))
     colours = plt.get_cmap("tab10")
     for row in rows:
         y = speakers.index(row["speaker"])
-        size = 40 + 25 * row["turns"]
-        ax.scatter(x_of[row["episode_id"]], y, s=size, color=colours(y % 10), alpha=0.6, edgecolor="k", linewidth=0.3)
-        ax.annotate(str(row["turns"]), (x_of[row["episode_id"]], y), ha="center", va="center", fontsize=7)
+        ax.scatter(x_of[row["episode_id"]], y, s=area(row["turns"]), color=colours(y % 10), alpha=0.6, edgecolor="k", linewidth=0.3)
+        if numbered:
+            ax.annotate(str(row["turns"]), (x_of[row["episode_id"]], y), ha="center", va="center", fontsize=FONT_SIZE)
+    counts = sorted({r["turns"] for r in rows})
+    examples = sorted({counts[0], counts[len(counts) // 2], counts[-1]})
+    handles = [ax.scatter([], [], s=area(n), facecolor="white", edgecolor="k", linewidth=0.6, label=f"{n} turn{'s' if n != 1 else ''}")
+               for n in examples]
+    title = "number in a circle:\nthat speaker's turns\nin the episode" if numbered else "circle size:\nthat speaker's turns\nin the episode"
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=FONT_SIZE,
+              title=title, title_fontsize=FONT_SIZE, labelspacing=1.3, borderpad=0.8, handletextpad=1.0)
     ax.set_yticks(range(len(speakers)), speakers)
-    ax.set_xlabel("episode start" if use_time else "episode (conversation order)")
-    ax.set_title(f"episode timeline per speaker · {len(episodes)} episodes · namespace {memory.namespace!r}")
+    ax.tick_params(labelsize=FONT_SIZE)
+    ax.set_ylim(-0.6, len(speakers) - 0.4)
+    if use_time:
+        ax.set_xlabel("episode start", fontsize=FONT_SIZE)
+        fig.autofmt_xdate()
+    else:
+        firsts: dict[tuple, int] = {}
+        for i, e in enumerate(episodes):
+            firsts.setdefault((start[e][3], start[e][1]), i)
+        per_episode = (width - 2.6) * 72 / max(1, len(episodes))  # points between columns
+        ticks: list[tuple[Any, int]] = []
+        for key, i in sorted(firsts.items(), key=lambda item: item[1]):
+            if not ticks or (i - ticks[-1][1]) * per_episode >= 1.6 * FONT_SIZE:  # rotated labels side by side
+                ticks.append((key, i))
+        labels = []
+        for (_, session), i in ticks:
+            when = start[episodes[i]][0]
+            labels.append(f"S{session}" + (f" {when:%Y-%m-%d}" if when else ""))
+        ax.set_xticks([i for _, i in ticks], labels, rotation=90)
+        ax.set_xlim(-0.7, len(episodes) - 0.3)
+        ax.set_xlabel("episodes in conversation order (ticks: where a session starts)", fontsize=FONT_SIZE)
+    ax.set_title(f"episode timeline per speaker · {len(episodes)} episodes · namespace {memory.namespace!r}", fontsize=12)
     ax.grid(axis="x", alpha=0.3)
-    fig.autofmt_xdate()
     fig.tight_layout()
     return fig
 
@@ -126,15 +260,26 @@ def plot_topic_map(memory: "Memory", granularity: str = "turn", max_labels: int 
     labels = {r["topic_id"]: r["topic_label"] for r in rows}
     cmap = plt.get_cmap("tab10" if len(topics) <= 10 else "tab20")
     fig, ax = plt.subplots(figsize=figsize)
+    centres = []
     for i, topic in enumerate(topics):
         mask = np.array([r["topic_id"] == topic for r in rows])
-        ax.scatter(xy[mask, 0], xy[mask, 1], s=18, color=cmap(i % cmap.N), alpha=0.75,
-                   label=f"{short(labels[topic], 40)} ({sizes[topic]})" if i < max_labels else None)
-    ax.legend(fontsize=7, loc="best", frameon=False, title=f"largest of {len(topics)} topics", title_fontsize=8)
-    ax.set_title(f"{granularity} topic map · {len(rows)} units · PCA of embeddings")
+        name = f"T{i + 1}"
+        ax.scatter(xy[mask, 0], xy[mask, 1], s=26, color=cmap(i % cmap.N), alpha=0.8,
+                   label=f"{name}: {short(labels[topic], 40)} ({sizes[topic]})" if i < max_labels else None)
+        if i < max_labels:
+            centres.append(((float(xy[mask, 0].mean()), float(xy[mask, 1].mean())), name, i))
+    ax.legend(fontsize=FONT_SIZE, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
+              title=f"topic: top terms (units)\n{min(len(topics), max_labels)} largest of {len(topics)}",
+              title_fontsize=FONT_SIZE)
+    ax.set_title(f"{granularity} topic map · {len(rows)} units · PCA of embeddings", fontsize=12)
     ax.set_xticks([])
     ax.set_yticks([])
+    ax.margins(0.08)
     fig.tight_layout()
+    # each topic's id beside the centre of its points, in its colour, never on another id
+    _place_labels(fig, ax, [(xy_, name, 3.0, {"fontsize": FONT_SIZE + 1.5, "fontweight": "bold", "color": cmap(i % cmap.N),
+                                              "bbox": {"boxstyle": "round,pad=0.2", "fc": "white", "ec": cmap(i % cmap.N), "alpha": 0.9}})
+                            for xy_, name, i in centres])
     return fig
 
 
@@ -152,10 +297,10 @@ def plot_explanation(memory: "Memory", hit: "Hit", figsize: tuple[float, float] 
     plt = _pyplot()
     graph = memory.to_networkx(hit=hit)
     root = graph.graph.get("root", hit.node_id)
-    pos, columns = _columns_layout(graph, root)
+    pos, columns = columns_layout(graph, root)
     tallest = max(len(nodes) for nodes in columns.values())
     if figsize is None:
-        figsize = (13.0, max(5.0, 0.85 * tallest + 2.4))
+        figsize = (13.0, max(5.5, 1.15 * tallest + 2.4))
     contributions = _contributions(hit.explanation)
     fig, (bars, ax) = plt.subplots(1, 2, figsize=figsize, gridspec_kw={"width_ratios": [1, 3]})
     if contributions:
@@ -164,9 +309,9 @@ def plot_explanation(memory: "Memory", hit: "Hit", figsize: tuple[float, float] 
         bars.barh(names, values, color="#17bebb", height=0.6)
         bars.set_ylim(max(len(names), 5) - 0.5, -0.5)  # top to bottom, bars of one thickness
         for y, value in enumerate(values):
-            bars.text(value, y, f" {value:.3g}", va="center", fontsize=8)
+            bars.text(value, y, f" {value:.3g}", va="center", fontsize=FONT_SIZE)
         bars.set_xlim(0, max(values) * 1.3 if max(values) > 0 else 1)
-        bars.tick_params(axis="y", labelsize=8)
+        bars.tick_params(labelsize=FONT_SIZE)
     else:
         bars.text(0.5, 0.5, "no numeric contributions", ha="center", va="center", transform=bars.transAxes)
     bars.set_title("contribution per strategy", fontsize=10)
@@ -193,25 +338,20 @@ def plot_explanation(memory: "Memory", hit: "Hit", figsize: tuple[float, float] 
             arrowsize=16, edge_color="#555555", alpha=0.8, connectionstyle="arc3,rad=0.06",
             width=[1.2 + 4.0 * simple[u][v]["weight"] / heaviest for u, v in edges],
         )
-        nx.draw_networkx_edge_labels(
-            simple, pos, ax=ax, label_pos=0.62, font_size=7, rotate=False, connectionstyle="arc3,rad=0.06",
-            edge_labels={(u, v): d["type"] + (f" {d['weight']:.2g}" if d["weight"] else "") for u, v, d in simple.edges(data=True)},
-            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
-        )
     nx.draw_networkx_nodes(
         graph, pos, ax=ax, nodelist=nodes, node_size=sizes, node_color=[KIND_COLOURS.get(k, "#bbbbbb") for k in kinds],
         edgecolors=[KIND_COLOURS["seed"] if s else "white" for s in seeds], linewidths=[2.8 if s else 0.8 for s in seeds],
     )
     for node in nodes:
         data = graph.nodes[node]
-        label = _wrap(data.get("text") or data.get("label") or node)
+        label = _wrap(data.get("text") or data.get("label") or node, 26, 2)
         if node == root:
             label = "HIT: " + label + ("\n(also a seed)" if data.get("seed") else "")
         elif data.get("seed_weight") is not None:
             label += f"\nseed {data['seed_weight']:.2f}"
         x, y = pos[node]
         offset = 0.16 + 0.0045 * size_of[node] ** 0.5 * 2
-        ax.text(x, y - offset, label, ha="center", va="top", fontsize=7.5,
+        ax.text(x, y - offset, label, ha="center", va="top", fontsize=FONT_SIZE,
                 fontweight="bold" if node == root else "normal", zorder=5)
 
     heights = {column: len(members) for column, members in columns.items()}
@@ -223,7 +363,7 @@ def plot_explanation(memory: "Memory", hit: "Hit", figsize: tuple[float, float] 
             heading = "seeds not on a drawn path"
         else:
             heading = f"{-column} hop{'s' if column < -1 else ''} before the hit"
-        ax.text(column, top, heading, ha="center", va="bottom", fontsize=8.5, color="#444444", style="italic")
+        ax.text(column, top, heading, ha="center", va="bottom", fontsize=FONT_SIZE, color="#444444", style="italic")
     left = min(columns)
     ax.set_xlim(left - 0.6, 0.6)
     ax.set_ylim(-max(heights.values()) / 2 - 0.55, top + 0.35)
@@ -231,17 +371,58 @@ def plot_explanation(memory: "Memory", hit: "Hit", figsize: tuple[float, float] 
         ax.scatter([], [], s=60, color=KIND_COLOURS.get(kind, "#bbbbbb"), label=kind)
     if any(seeds):
         ax.scatter([], [], s=60, facecolor="white", edgecolor=KIND_COLOURS["seed"], linewidth=2.4, label="seed (outline)")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=8, fontsize=8, frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=8, fontsize=FONT_SIZE, frameon=False)
     if graph.number_of_nodes() == 1:
         ax.text(0.5, 0.12, "this explanation names no seeds or edges (no graph path to draw)",
-                ha="center", transform=ax.transAxes, fontsize=8, color="#666666")
+                ha="center", transform=ax.transAxes, fontsize=FONT_SIZE, color="#666666")
     ax.set_title("the path behind it: seeds \u2192 edges \u2192 hit", fontsize=10)
     ax.axis("off")
     where = graph.nodes[root].get("label") or hit.unit
     who = f" ({hit.speaker})" if hit.speaker else ""
     fig.suptitle(f"why this memory? {where}{who}: \u201c{short(hit.text, 90)}\u201d", fontsize=11)
     fig.tight_layout()
+    _place_edge_labels(fig, ax, [(pos[u], pos[v], d["type"] + (f" {d['weight']:.2g}" if d["weight"] else ""))
+                                 for u, v, d in simple.edges(data=True)],
+                       discs=[(pos[n], size ** 0.5 / 2) for n, size in zip(nodes, sizes)])
     return fig
+
+
+def _place_edge_labels(fig, ax, edges, discs=()) -> list:
+    """Label each edge ``(start, end, text)`` at the point along it where the label covers the
+    fewest other labels and nodes (``discs``: ``((x, y), radius_points)``), middle first."""
+    canvas = fig.canvas
+    renderer = canvas.get_renderer() if hasattr(canvas, "get_renderer") else None
+    points = fig.dpi / 72.0
+    boxes = []
+    if renderer is not None:
+        boxes = [t.get_window_extent(renderer).padded(1.5) for t in ax.texts if t.get_text().strip()]
+    circles = [(ax.transData.transform(xy), radius * points) for xy, radius in discs]
+    texts = []
+    for (x0, y0), (x1, y1), text in edges:
+        best = None
+        for t in (0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74):
+            artist = ax.text(x0 + (x1 - x0) * t, y0 + (y1 - y0) * t, text, ha="center", va="center", fontsize=FONT_SIZE,
+                             zorder=4, bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85})
+            if renderer is None:
+                best = (0.0, artist)
+                break
+            box = artist.get_window_extent(renderer).padded(1.5)
+            cost = sum(_overlap(box, other) for other in boxes)
+            for (cx, cy), r in circles:
+                cost += _overlap(box, type(box)([[cx - r, cy - r], [cx + r, cy + r]]))
+            if best is None or cost < best[0]:
+                if best is not None:
+                    best[1].remove()
+                best = (cost, artist)
+            else:
+                artist.remove()
+            if cost == 0:
+                break
+        if best is not None:
+            if renderer is not None:
+                boxes.append(best[1].get_window_extent(renderer).padded(1.5))
+            texts.append(best[1])
+    return texts
 
 
 def _wrap(text: str, width: int = 24, lines: int = 3) -> str:
@@ -252,29 +433,6 @@ def _wrap(text: str, width: int = 24, lines: int = 3) -> str:
         wrapped = wrapped[:lines]
         wrapped[-1] = short(wrapped[-1] + " …", width)
     return "\n".join(wrapped)
-
-
-def _columns_layout(graph: "nx.MultiDiGraph", root: Any) -> tuple[dict[Any, tuple[float, float]], dict[int, list[Any]]]:
-    """Positions by hops to ``root`` (root at x=0, one column per hop to the left; nodes not
-    linked to it in the leftmost column), and the columns (x -> nodes, top to bottom)."""
-    import networkx as nx
-
-    hops = nx.single_source_shortest_path_length(graph.to_undirected(as_view=True), root) if root in graph else {}
-    deepest = max(hops.values(), default=0)
-    columns: dict[int, list[Any]] = {}
-    for node in graph.nodes:
-        columns.setdefault(-hops[node] if node in hops else -(deepest + 1), []).append(node)
-
-    def order(node: Any) -> tuple:
-        data = graph.nodes[node]
-        return (not data.get("seed"), -float(data.get("seed_weight") or 0.0), data.get("kind", ""), str(data.get("label", node)))
-
-    pos = {}
-    for column, members in columns.items():
-        members.sort(key=order)
-        for i, node in enumerate(members):
-            pos[node] = (float(column), (len(members) - 1) / 2 - i)
-    return pos, dict(sorted(columns.items()))
 
 
 def _contributions(explanation: Any) -> dict[str, float]:

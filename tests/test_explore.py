@@ -101,3 +101,94 @@ def test_explanation_plot_draws_the_path(memory, tmp_path):
     path = tmp_path / "why.png"
     figure.savefig(path, dpi=60)
     assert path.stat().st_size > 5000
+
+
+def _text_boxes(figure):
+    """(text, display box, font size) of every visible, non-empty text of a drawn figure."""
+    from matplotlib.text import Text
+
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    return [(t.get_text(), t.get_window_extent(renderer), t.get_fontsize()) for t in figure.findobj(Text)
+            if t.get_visible() and t.get_text().strip()]
+
+
+def _overlapping(boxes):
+    found = []
+    for i, (a, box_a, _) in enumerate(boxes):
+        for b, box_b, _ in boxes[i + 1:]:
+            width = min(box_a.x1, box_b.x1) - max(box_a.x0, box_b.x0)
+            height = min(box_a.y1, box_b.y1) - max(box_a.y0, box_b.y0)
+            if width > 1 and height > 1:
+                found.append((a, b))
+    return found
+
+
+def _sample_pictures(memory):
+    hit = memory.search("Which animal did Tom take camping in Wales?", k=3, strategy="activation")[0]
+    auto = memory.search("Which animal did Tom take camping in Wales?", k=3)[0]
+    return {
+        "entity": plots.draw_graph(memory.to_networkx(entity="Biscuit"), title="Biscuit"),
+        "episode": plots.draw_graph(memory.to_networkx(episode=memory.cypher(
+            "MATCH (e:Episode) WHERE e.namespace = $namespace RETURN e.id AS id ORDER BY e.start_seq LIMIT 1")[0]["id"])),
+        "timeline": plots.plot_episode_timeline(memory),
+        "topics": plots.plot_topic_map(memory, "event"),
+        "why": plots.plot_explanation(memory, hit),
+        "why-auto": plots.plot_explanation(memory, auto),
+    }
+
+
+def test_pictures_are_readable_and_labels_do_not_overlap(memory):
+    import matplotlib.pyplot as plt
+
+    for name, figure in _sample_pictures(memory).items():
+        boxes = _text_boxes(figure)
+        assert len(boxes) >= 5, name
+        small = [(text, size) for text, _, size in boxes if size < 9]
+        assert not small, (name, small[:5])
+        assert not _overlapping(boxes), (name, _overlapping(boxes)[:5])
+        plt.close(figure)
+
+
+def test_graph_labels_sit_beside_their_nodes_not_on_others(memory):
+    from matplotlib.collections import PathCollection
+
+    graph = memory.to_networkx(entity="Biscuit")
+    figure = plots.draw_graph(graph, title="Biscuit")
+    ax = figure.axes[0]
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    (nodes,) = [c for c in ax.collections if isinstance(c, PathCollection) and len(c.get_offsets())]
+    centres = ax.transData.transform(nodes.get_offsets())
+    radii = [size ** 0.5 / 2 * figure.dpi / 72 for size in nodes.get_sizes()]
+    labels = [t for t in ax.texts if t.get_text().strip()]
+    assert len(labels) == graph.number_of_nodes()
+    event_labels = [t.get_text() for t in labels if "Biscuit is the perfect" in t.get_text()]
+    assert event_labels and all(len(line) <= 24 for line in event_labels[0].splitlines())  # wrapped, not one long line
+    for text in labels:
+        box = text.get_window_extent(renderer)
+        own = ax.transData.transform(text.xy)
+        for (cx, cy), r in zip(centres, radii):
+            if abs(cx - own[0]) < 0.5 and abs(cy - own[1]) < 0.5:
+                continue
+            near_x = min(max(cx, box.x0), box.x1)
+            near_y = min(max(cy, box.y0), box.y1)
+            assert (near_x - cx) ** 2 + (near_y - cy) ** 2 >= (0.8 * r) ** 2, f"{text.get_text()!r} covers a node"
+
+
+def test_timeline_legend_and_topic_labels(memory):
+    timeline = plots.plot_episode_timeline(memory)
+    legend = timeline.axes[0].get_legend()
+    assert legend is not None and "turns" in legend.get_title().get_text()
+    entries = [t.get_text() for t in legend.get_texts()]
+    assert entries and all(e.endswith("turns") or e.endswith("turn") for e in entries)
+    circled = {t.get_text() for t in timeline.axes[0].texts}
+    rows = memory.store.read("read/episode_timeline", {"namespace": memory.namespace})
+    assert circled == {str(r["turns"]) for r in rows}
+
+    topics = plots.plot_topic_map(memory, "event")
+    ax = topics.axes[0]
+    ids = sorted(t.get_text() for t in ax.texts)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert ids and ids == sorted(entry.split(":", 1)[0] for entry in legend)
+    assert all(":" in entry and "(" in entry for entry in legend)  # id: top terms (size)

@@ -31,3 +31,9 @@ def test_notebook_executes(path, tmp_path):
     assert not errors
     if "explor" in path.stem or "why" in path.stem:
         assert images >= 2, f"{path.name} drew {images} pictures"
+        widgets = [out["data"]["application/vnd.jupyter.widget-view+json"] for cell in notebook.cells if cell.cell_type == "code"
+                   for out in cell.outputs if "application/vnd.jupyter.widget-view+json" in out.get("data", {})]
+        assert widgets and all(w.get("model_id") for w in widgets), f"{path.name} showed no interactive graph"
+        texts = " ".join(out["data"].get("text/plain", "") for cell in notebook.cells if cell.cell_type == "code"
+                         for out in cell.outputs if "data" in out)
+        assert "GraphWidget(" in texts and "nodes=" in texts

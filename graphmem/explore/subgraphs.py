@@ -15,7 +15,7 @@ import networkx as nx
 from graphmem.errors import InputError
 from graphmem.store import GraphStore
 
-__all__ = ["entity_graph", "episode_graph", "explanation_graph", "short"]
+__all__ = ["columns_layout", "conversation_graph", "entity_graph", "episode_graph", "explanation_graph", "short"]
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +72,40 @@ def episode_graph(store: GraphStore, namespace: str, episode_id: str) -> nx.Mult
     return graph
 
 
-def explanation_graph(explanation: Mapping[str, Any], hit_id: str, hit_label: str = "hit") -> nx.MultiDiGraph:
+def conversation_graph(store: GraphStore, namespace: str, conversation: str, limit: int = 500) -> nx.MultiDiGraph:
+    """A conversation (by key), its sessions and their episodes in order.
+
+    Edges: ``OF`` (session to conversation) and ``NEXT`` (episode to episode) as stored, and
+    ``IN`` from an episode to the session its turns are in (stored as ``(Turn)-[:IN]->(Session)``
+    on each turn; drawn once per episode, with the episode's turn count). At most ``limit``
+    episodes are read.
+    """
+    rows = store.read("read/subgraph_conversation", {"namespace": namespace, "conversation": conversation, "limit": limit})
+    if not rows:
+        raise InputError(f"no conversation {conversation!r} in namespace {namespace!r}")
+    root = rows[0]["conversation_id"]
+    graph = nx.MultiDiGraph(kind="conversation", root=root)
+    graph.add_node(root, kind="conversation", label=f"conversation {rows[0]['conversation_key']}")
+    episodes: set[str] = set()
+    for row in rows:
+        session = row["session_id"]
+        if session not in graph:
+            graph.add_node(session, kind="session", label=f"session {row['session']}", started_at=row["started_at"])
+            graph.add_edge(session, root, type="OF")
+        episode = row["episode_id"]
+        if episode and episode not in episodes:
+            episodes.add(episode)
+            graph.add_node(episode, kind="episode", label=short(row["episode_text"], 32), text=row["episode_text"],
+                           turns=row["turns"])
+            graph.add_edge(episode, session, type="IN", turns=row["turns"])
+    for row in rows:
+        if row["episode_id"] in episodes and row["next_episode"] in episodes:
+            graph.add_edge(row["episode_id"], row["next_episode"], type="NEXT")
+    return graph
+
+
+def explanation_graph(explanation: Mapping[str, Any], hit_id: str, hit_label: str = "hit",
+                      unit: str | None = None) -> nx.MultiDiGraph:
     """The path(s) behind a hit, from its explanation: seeds, edges and the contributing strategies.
 
     Understands explanation entries shaped like ``{"seeds": [{"id", "kind", "label", "weight"}],
@@ -82,11 +115,14 @@ def explanation_graph(explanation: Mapping[str, Any], hit_id: str, hit_label: st
 
     Nodes carry ``kind`` (their own: entity, event, turn, episode, session; ``"hit"`` for the
     hit), ``label`` (short), ``text`` (the full label), and ``seed=True`` with ``seed_weight``
-    when the retrieval seeded from them (the hit itself may be a seed). Edges carry ``type``
+    when the retrieval seeded from them (the hit itself may be a seed); the hit carries ``unit``
+    (turn, event, episode, session) when given. Edges carry ``type``
     and, when the explanation gives one, a numeric ``weight`` (the activation it carried).
     """
     graph = nx.MultiDiGraph(kind="explanation", root=hit_id)
     graph.add_node(hit_id, kind="hit", label=hit_label, text=hit_label, seed=False)
+    if unit:
+        graph.nodes[hit_id]["unit"] = unit
     named: list[bool] = []
 
     def add_node(node: str, kind: str | None, label: str | None) -> None:
@@ -146,3 +182,24 @@ def explanation_graph(explanation: Mapping[str, Any], hit_id: str, hit_label: st
 
     walk(explanation)
     return graph
+
+
+def columns_layout(graph: nx.MultiDiGraph, root: Any) -> tuple[dict[Any, tuple[float, float]], dict[int, list[Any]]]:
+    """Positions by hops to ``root`` (root at x=0, one column per hop to the left; nodes not
+    linked to it in the leftmost column), and the columns (x -> nodes, top to bottom)."""
+    hops = nx.single_source_shortest_path_length(graph.to_undirected(as_view=True), root) if root in graph else {}
+    deepest = max(hops.values(), default=0)
+    columns: dict[int, list[Any]] = {}
+    for node in graph.nodes:
+        columns.setdefault(-hops[node] if node in hops else -(deepest + 1), []).append(node)
+
+    def order(node: Any) -> tuple:
+        data = graph.nodes[node]
+        return (not data.get("seed"), -float(data.get("seed_weight") or 0.0), data.get("kind", ""), str(data.get("label", node)))
+
+    pos = {}
+    for column, members in columns.items():
+        members.sort(key=order)
+        for i, node in enumerate(members):
+            pos[node] = (float(column), (len(members) - 1) / 2 - i)
+    return pos, dict(sorted(columns.items()))

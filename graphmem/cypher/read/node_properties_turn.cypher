@@ -1,0 +1,5 @@
+// Every stored property of the Turn nodes with the given ids (for the interactive graph's property panel).
+UNWIND $ids AS id
+MATCH (n:Turn {id: id})
+WHERE n.namespace = $namespace
+RETURN n.id AS id, properties(n) AS properties
