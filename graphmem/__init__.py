@@ -11,6 +11,7 @@ Example:
     ...     hits = memory.search("When did Caroline go to the support group?")
 """
 
+from graphmem.client import Client
 from graphmem.errors import (
     ClosedError,
     ConfigurationError,
@@ -28,6 +29,7 @@ from graphmem.settings import Settings
 __version__ = "0.1.0"
 
 __all__ = [
+    "Client",
     "ClosedError",
     "ConfigurationError",
     "ConversationRecord",
