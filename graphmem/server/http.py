@@ -126,26 +126,29 @@ class GuardMiddleware:
             if too_big:
                 await _error(413, f"request body larger than {self.max_body} bytes")(scope, receive, send)
                 return
-        seen = 0
-        limit = self.max_body
-
-        async def limited_receive() -> dict:
-            nonlocal seen
+            await self.app(scope, receive, send)  # the server holds the body to its Content-Length
+            return
+        # no Content-Length (chunked): read the body here, up to the limit, then hand it on
+        buffered: list[dict] = []
+        size = 0
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > limit:
-                    raise _BodyTooLarge()
-            return message
+            buffered.append(message)
+            if message["type"] != "http.request":
+                break
+            size += len(message.get("body", b""))
+            if size > self.max_body:
+                await _error(413, f"request body larger than {self.max_body} bytes")(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
 
-        try:
-            await self.app(scope, limited_receive, send)
-        except _BodyTooLarge:
-            await _error(413, f"request body larger than {limit} bytes")(scope, receive, send)
+        async def replay() -> dict:
+            return buffered.pop(0) if buffered else await receive()
+
+        await self.app(scope, replay, send)
 
 
-class _BodyTooLarge(Exception):
-    pass
 
 
 def _one_line(exc: BaseException) -> str:
@@ -324,7 +327,10 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
         try:
             rows = await blocking(memory.cypher, body.query, {**body.params, "namespace": ns}, write=False)
         except StorageError as exc:  # a syntax error, an unknown function, a write refused: the query's fault
-            raise InputError(_one_line(exc)) from None
+            message = _one_line(exc)
+            if "not idempotent" in message or "the query writes" in message:
+                message = "cypher: the query writes; the server runs Cypher read-only"
+            raise InputError(message) from None
         return {"rows": rows}
 
     if mcp_server is not None:
