@@ -64,10 +64,12 @@ def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
     async def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
         from anyio import to_thread
 
+        from mcp.server.mcpserver.exceptions import ToolError
+
         try:
             return await to_thread.run_sync(lambda: fn(*args, **kwargs))
-        except GraphmemError as exc:
-            raise ValueError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+        except GraphmemError as exc:  # a ToolError's message reaches the client (other errors stay in the server log)
+            raise ToolError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
 
     def hits_for(namespace: str, query: str, k: int, unit: str, strategy: str, since: Optional[str], until: Optional[str]) -> list[Hit]:
         time_range = (since, until) if since or until else None
@@ -105,7 +107,9 @@ def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
     async def explain_memory(query: str, rank: int = 1, k: int = 5, unit: str = "turn", strategy: str = "auto",
                              namespace: Optional[str] = None) -> str:
         if rank < 1 or rank > k:
-            raise ValueError(f"rank must be between 1 and k ({k})")
+            from mcp.server.mcpserver.exceptions import ToolError
+
+            raise ToolError(f"rank must be between 1 and k ({k})")
         hits = await call(hits_for, namespace or default_namespace, query, k, unit, strategy, None, None)
         if len(hits) < rank:
             return f"only {len(hits)} hit(s) for this query"
