@@ -5,6 +5,16 @@ and serves them with FastAPI/uvicorn (:func:`create_app`, :func:`serve`); ``grap
 serves the MCP tools over stdio (:func:`run_stdio`). The web stack is imported only here.
 """
 
+from graphmem.errors import ConfigurationError
+
+try:  # the web stack is the optional 'server' extra
+    import fastapi  # noqa: F401
+    import mcp  # noqa: F401
+    import python_multipart  # noqa: F401
+    import uvicorn  # noqa: F401
+except ImportError as exc:  # pragma: no cover - exercised only without the extra
+    raise ConfigurationError(f"serving needs the 'server' extra ({exc.name} is missing): pip install 'graphmem[server]'") from exc
+
 from graphmem.server.http import create_app
 from graphmem.server.hub import MemoryHub
 from graphmem.server.mcp import build_mcp, run_stdio
