@@ -190,3 +190,25 @@ def test_client_refuses_bad_urls_and_reports_unreachable_servers():
 def test_hit_round_trips_through_json():
     hit = Hit("turn:1", "turn", "hello", 0.5, "dense", source_id="D1:1", session_number=2, explanation={"dense": {"cosine": 0.5}})
     assert Hit.from_dict(json.loads(json.dumps(hit.to_dict()))) == hit
+
+
+@pytest.mark.bolt
+def test_serving_a_bolt_store(bolt_server, tmp_path, embedder):
+    from conftest import drop_namespace, new_namespace
+
+    hub = MemoryHub.open(bolt_server.uri, settings_for(tmp_path), auth=bolt_server.auth, database=bolt_server.database)
+    namespace = new_namespace("served")
+    try:
+        with running(hub) as url, Client(url, namespace=namespace) as memory:
+            assert memory.add([{"speaker": "Leo", "text": "My cousin Omar is a plumber in Porto."}], conversation="family")["turns_added"] == 1
+            memory.add([{"speaker": "Maya", "text": "Omar fixed our sink last spring."}], conversation="family")
+            assert "plumber" in memory.search("What does Omar do for a living?", k=1)[0].text
+            assert memory.stats()["nodes"]["Turn"] == 2
+            with pytest.raises(InputError, match="read-only"):
+                memory.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace SET t.text = 'x' RETURN t.id AS id")
+            assert {r["text"] for r in memory.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace RETURN t.text AS text")} == {
+                "My cousin Omar is a plumber in Porto.", "Omar fixed our sink last spring."}
+            assert memory.check()["ok"] is True
+    finally:
+        drop_namespace(hub.memory(namespace))
+        hub.close()
