@@ -212,3 +212,15 @@ def test_serving_a_bolt_store(bolt_server, tmp_path, embedder):
     finally:
         drop_namespace(hub.memory(namespace))
         hub.close()
+
+
+def test_attached_memories_share_the_store_and_leave_it_open(hub):
+    from graphmem import ClosedError, Memory
+
+    memory = Memory.attach(hub.store, "attach-test", hub.settings)
+    assert memory.stats()["nodes"] == {}
+    memory.close()
+    assert not hub.store.closed
+    with pytest.raises(ClosedError):
+        memory.stats()
+    assert hub.memory("attach-test").stats()["namespace"] == "attach-test"

@@ -282,14 +282,13 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
 
     @app.post("/v1/namespaces/{ns}/search", summary="Search (answers {hits: [...]})", responses=_ERRORS)
     async def search(ns: str, body: SearchBody) -> dict[str, Any]:
-        memory = hub.memory(ns)
         time_range = list(body.time_range) if body.time_range is not None else None
-        if not await blocking(hub.exists, ns):
+        if not await blocking(hub.exists, ns):  # (validates ns) no Memory is kept for a namespace never written
             from graphmem.retrieve.types import validate_query
 
             validate_query(body.query, body.k, body.unit, body.strategy, time_range)
             return {"hits": []}
-        hits = await blocking(memory.search, body.query, body.k, body.unit, body.strategy, time_range)
+        hits = await blocking(hub.memory(ns).search, body.query, body.k, body.unit, body.strategy, time_range)
         rows = []
         for hit in hits:
             row = hit.to_dict()
@@ -300,32 +299,28 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
 
     @app.post("/v1/namespaces/{ns}/forget", summary="Forget turns and what derives only from them", responses=_ERRORS)
     async def forget(ns: str, body: ForgetBody) -> dict[str, Any]:
-        memory = hub.memory(ns)
         ForgetSelection.of(body.conversation, body.session, body.before)  # bad criteria: 400 before the lookup
         await known(ns)
         async with write_lock(ns):
-            return await blocking(memory.forget, body.conversation, body.session, body.before)
+            return await blocking(hub.memory(ns).forget, body.conversation, body.session, body.before)
 
     @app.get("/v1/namespaces/{ns}/stats", summary="Counts per label and relationship type", responses=_ERRORS)
     async def stats(ns: str) -> dict[str, Any]:
-        memory = hub.memory(ns)
         await known(ns)
-        return await blocking(memory.stats)
+        return await blocking(hub.memory(ns).stats)
 
     @app.get("/v1/namespaces/{ns}/check", summary="Integrity check (stale caches are rebuilt)", responses=_ERRORS)
     async def check(ns: str) -> dict[str, Any]:
-        memory = hub.memory(ns)
         await known(ns)
         async with write_lock(ns):
-            report = await blocking(memory.check)
+            report = await blocking(hub.memory(ns).check)
         return report.to_dict()
 
     @app.post("/v1/namespaces/{ns}/cypher", summary="Read-only Cypher (writes are refused)", responses=_ERRORS)
     async def cypher(ns: str, body: CypherBody) -> dict[str, Any]:
-        memory = hub.memory(ns)
         await known(ns)
         try:
-            rows = await blocking(memory.cypher, body.query, {**body.params, "namespace": ns}, write=False)
+            rows = await blocking(hub.memory(ns).cypher, body.query, {**body.params, "namespace": ns}, write=False)
         except StorageError as exc:  # a syntax error, an unknown function, a write refused: the query's fault
             message = _one_line(exc)
             if "not idempotent" in message or "the query writes" in message:

@@ -129,7 +129,14 @@ def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
 
     @server.tool(description="Counts of what the memory holds: nodes per label, relationships per type, topics.")
     async def memory_stats(namespace: Optional[str] = None) -> str:
-        return json.dumps(await call(lambda: hub.memory(namespace or default_namespace).stats()), default=str)
+        ns = namespace or default_namespace
+
+        def run() -> dict[str, Any]:
+            if not hub.exists(ns):  # no Memory is kept for a namespace never written
+                return {"namespace": ns, "nodes": {}, "relationships": {}, "topics": {}}
+            return hub.memory(ns).stats()
+
+        return json.dumps(await call(run), default=str)
 
     return server
 
