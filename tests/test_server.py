@@ -224,3 +224,16 @@ def test_attached_memories_share_the_store_and_leave_it_open(hub):
     with pytest.raises(ClosedError):
         memory.stats()
     assert hub.memory("attach-test").stats()["namespace"] == "attach-test"
+
+
+def test_a_taken_port_is_one_clear_error(hub):
+    import socket
+
+    from graphmem.server.run import listen_socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        with pytest.raises(ConfigurationError, match=f"cannot listen on 127.0.0.1:{port}"):
+            listen_socket("127.0.0.1", port)

@@ -15,7 +15,7 @@ from graphmem.server.http import DEFAULT_MAX_BODY, create_app
 from graphmem.server.hub import MemoryHub
 from graphmem.signals import STOP_SIGNALS, handle_signals
 
-__all__ = ["serve", "is_loopback", "require_safe_bind", "Server"]
+__all__ = ["serve", "is_loopback", "require_safe_bind", "listen_socket", "Server"]
 
 logger = logging.getLogger(__name__)
 
@@ -104,14 +104,39 @@ def serve(hub: MemoryHub, host: str = "127.0.0.1", port: int = 8765, *, token: s
         ConfigurationError: a non-loopback ``host`` without a ``token``.
     """
     require_safe_bind(host, token)
+    try:
+        sock = listen_socket(host, port)
+    except BaseException:
+        hub.close()
+        raise
     app = create_app(hub, token=token, max_body=max_body, host=host)
     server = Server(app, host, port)
     if on_ready is not None:
         _announce_when_started(server, host, port, on_ready)
     try:
-        return server.run()
+        return server.run(sock)
     finally:
+        sock.close()
         hub.close()  # also when startup failed (the lifespan then never ran)
+
+
+def listen_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port``, so a taken port is one clear error before serving starts.
+
+    Raises:
+        ConfigurationError: the address cannot be bound (in use, not this machine's, no permission).
+    """
+    family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host.strip("[]"), port))
+        sock.listen(128)
+        sock.set_inheritable(True)
+    except OSError as exc:
+        sock.close()
+        raise ConfigurationError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    return sock
 
 
 def _announce_when_started(server: Server, host: str, port: int, on_ready: Callable[[str], None]) -> None:
