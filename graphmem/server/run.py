@@ -73,8 +73,11 @@ class Server:
                 with handle_signals(stop, STOP_SIGNALS):
                     yield
 
+        # no graceful-shutdown timeout: a request in flight (an ingest) is answered whole; a second
+        # signal stops waiting, and closing the hub still waits for the namespace's work in progress
+        # (Memory.close takes the namespace lock), so the store never closes under a transaction
         config = uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="on",
-                                timeout_graceful_shutdown=30, access_log=False)
+                                timeout_graceful_shutdown=None, access_log=False)
         self._server = _Quiet(config)
         self.stopped_by: int | None = None
 
