@@ -19,6 +19,9 @@ __all__ = ["serve", "is_loopback", "require_safe_bind", "listen_socket", "Server
 
 logger = logging.getLogger(__name__)
 
+GRACE_SECONDS = 30
+"""How long a graceful stop waits for requests in flight to be answered."""
+
 
 def is_loopback(host: str) -> bool:
     """Whether ``host`` names only this machine (``127.0.0.0/8``, ``::1``, ``localhost``)."""
@@ -73,11 +76,12 @@ class Server:
                 with handle_signals(stop, STOP_SIGNALS):
                     yield
 
-        # no graceful-shutdown timeout: a request in flight (an ingest) is answered whole; a second
-        # signal stops waiting, and closing the hub still waits for the namespace's work in progress
-        # (Memory.close takes the namespace lock), so the store never closes under a transaction
+        # Requests in flight get GRACE_SECONDS to be answered (a bound, because an MCP client's open
+        # event stream would otherwise hold the shutdown forever); past it their connections close,
+        # but the work itself still ends whole: closing the hub waits for each namespace's work in
+        # progress (Memory.close takes the namespace lock), so the store never closes under a transaction.
         config = uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="on",
-                                timeout_graceful_shutdown=None, access_log=False)
+                                timeout_graceful_shutdown=GRACE_SECONDS, access_log=False)
         self._server = _Quiet(config)
         self.stopped_by: int | None = None
 
