@@ -139,3 +139,22 @@ def test_serve_stops_gracefully_with_a_request_in_flight(tmp_path, signum, refer
     with Memory.open(store, "sig", settings=settings_for(tmp_path)) as memory:
         assert memory.check().ok
         assert counts(memory) == reference
+
+
+@pytest.mark.slow
+def test_mcp_stdio_stops_on_sigterm(tmp_path):
+    store = tmp_path / "store"
+    process = subprocess.Popen([sys.executable, "-m", "graphmem.cli", "mcp", "--store", str(store)], cwd=tmp_path,
+                               env=environment(tmp_path), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (store / "graphmem.lock").exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 143, stderr
+    assert stdout == ""  # the MCP channel carries nothing but protocol messages
+    assert stderr.strip() == "interrupted"
+    assert_no_crash(tmp_path, stdout + stderr)
+    with Memory.open(store, "default", settings=settings_for(tmp_path)) as memory:  # the lock was released
+        assert memory.check().ok
