@@ -618,7 +618,7 @@ def serve(
         require_safe_bind(host, secret)
         hub = _hub(store, user, password, database)
         try:
-            hub.memory("default")._embedder.encode(["warm up"])  # the first request should not wait for the model
+            hub.warm_up()  # the first request should not wait for the model
         except BaseException:
             hub.close()
             raise

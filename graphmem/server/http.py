@@ -271,7 +271,7 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
                     handle.write(chunk)
             async with write_lock(ns):
                 try:
-                    report = await blocking(memory.ingest, path, format, conversation_id=conversation_id)
+                    report = await blocking(_locked, hub.write_lock(ns), memory.ingest, path, format, conversation_id=conversation_id)
                 except InputError as exc:  # name the upload, not the temporary copy
                     raise InputError(str(exc).replace(str(path), name).replace(str(tmp) + "/", "")) from None
             result = report.to_dict()
@@ -302,7 +302,7 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
         ForgetSelection.of(body.conversation, body.session, body.before)  # bad criteria: 400 before the lookup
         await known(ns)
         async with write_lock(ns):
-            return await blocking(hub.memory(ns).forget, body.conversation, body.session, body.before)
+            return await blocking(_locked, hub.write_lock(ns), hub.memory(ns).forget, body.conversation, body.session, body.before)
 
     @app.get("/v1/namespaces/{ns}/stats", summary="Counts per label and relationship type", responses=_ERRORS)
     async def stats(ns: str) -> dict[str, Any]:
@@ -313,7 +313,7 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
     async def check(ns: str) -> dict[str, Any]:
         await known(ns)
         async with write_lock(ns):
-            report = await blocking(hub.memory(ns).check)
+            report = await blocking(_locked, hub.write_lock(ns), hub.memory(ns).check)
         return report.to_dict()
 
     @app.post("/v1/namespaces/{ns}/cypher", summary="Read-only Cypher (writes are refused)", responses=_ERRORS)
@@ -336,6 +336,12 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
 
 class _NotFound(Exception):
     pass
+
+
+def _locked(lock: Any, fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+    """``fn(*args, **kwargs)`` holding ``lock`` (run in a worker thread)."""
+    with lock:
+        return fn(*args, **kwargs)
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")

@@ -41,6 +41,7 @@ class MemoryHub:
         self.store = store
         self.settings = settings
         self._memories: dict[str, Memory] = {}
+        self._writers: dict[str, threading.RLock] = {}
         self._guard = threading.Lock()
         self._closed = False
 
@@ -76,6 +77,17 @@ class MemoryHub:
                 memory = self._memories[namespace] = Memory.attach(self.store, namespace, self.settings)
             return memory
 
+    def write_lock(self, namespace: str) -> threading.RLock:
+        """The lock writes to ``namespace`` take, whichever front end (HTTP, MCP) they come from."""
+        with self._guard:
+            return self._writers.setdefault(namespace, threading.RLock())
+
+    def warm_up(self) -> None:
+        """Load the embedding model now, so the first request does not wait for it."""
+        from graphmem.embed import Embedder
+
+        Embedder(self.settings.embedding_model, self.settings.embedding_batch_size, self.settings.embedding_device).encode(["warm up"])
+
     def exists(self, namespace: str) -> bool:
         """Whether ``namespace`` holds any conversation (one indexed lookup)."""
         validate_namespace(namespace)
@@ -97,11 +109,12 @@ class MemoryHub:
             raise InputError("messages: expected a non-empty list of messages")
         if len(messages) > MAX_MESSAGES:
             raise InputError(f"messages: {len(messages)} messages in one call; at most {MAX_MESSAGES} (upload a file to ingest more)")
-        if hasattr(memory, "add"):
-            report = memory.add(list(messages), conversation=conversation, session=session,  # type: ignore[attr-defined]
-                                session_started_at=session_started_at)
-            return report.to_dict()
-        return _add_by_ingest(memory, messages, conversation, session, session_started_at)
+        with self.write_lock(namespace):  # an add plans from what its session holds: one at a time
+            if hasattr(memory, "add"):
+                report = memory.add(list(messages), conversation=conversation, session=session,  # type: ignore[attr-defined]
+                                    session_started_at=session_started_at)
+                return report.to_dict()
+            return _add_by_ingest(memory, messages, conversation, session, session_started_at)
 
     def close(self) -> None:
         """Close every Memory, then the store. Idempotent."""

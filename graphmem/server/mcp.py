@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from typing import Any, Optional
 
 from graphmem.errors import ConfigurationError, GraphmemError
@@ -54,13 +53,6 @@ def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
     """
     server_class = _import_mcp()
     server = server_class(name="graphmem", instructions=INSTRUCTIONS, log_level="WARNING")
-    write_locks: dict[str, threading.Lock] = {}
-    guard = threading.Lock()
-
-    def lock_for(namespace: str) -> threading.Lock:
-        with guard:
-            return write_locks.setdefault(namespace, threading.Lock())
-
     async def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
         from anyio import to_thread
 
@@ -87,8 +79,7 @@ def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
         ns = namespace or default_namespace
 
         def run() -> dict[str, Any]:
-            with lock_for(ns):
-                return hub.add(ns, messages, conversation=conversation, session=session, session_started_at=session_started_at)
+            return hub.add(ns, messages, conversation=conversation, session=session, session_started_at=session_started_at)
 
         return json.dumps(await call(run), ensure_ascii=False, default=str)
 
@@ -122,7 +113,7 @@ def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
         ns = namespace or default_namespace
 
         def run() -> dict[str, int]:
-            with lock_for(ns):
+            with hub.write_lock(ns):
                 return hub.memory(ns).forget(conversation, session, before)
 
         return json.dumps(await call(run))
