@@ -653,6 +653,7 @@ def bench_serve_cmd(
     clients: int = typer.Option(8, "--clients", min=1, max=256, help="Concurrent clients."),
     seconds: float = typer.Option(30.0, "--seconds", min=1.0, help="How long the clients add and search."),
     store: Optional[str] = typer.Option(None, "--store", "-s", help="Embedded store directory for the server (default: a temporary one)."),
+    namespace_per_client: bool = typer.Option(False, "--namespace-per-client", help="Each client writes its own namespace (default: all share one)."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Start `graphmem serve` on loopback and run CLIENTS clients that each add a message and search, in a
@@ -660,17 +661,20 @@ def bench_serve_cmd(
     with _errors():
         from graphmem.bench.serve import bench_serve
 
-        result = bench_serve(clients=clients, seconds=seconds, store=store, say=lambda m: err.print(m, highlight=False))
+        result = bench_serve(clients=clients, seconds=seconds, store=store, namespace_per_client=namespace_per_client,
+                             say=lambda m: err.print(m, highlight=False))
         if as_json:
             _json(result)
             return
-        table = Table(title=f"bench serve · {result['clients']} clients · {result['seconds']} s · {result['store']}", title_justify="left")
+        table = Table(title=f"bench serve · {result['clients']} clients · {result['namespaces']} namespace(s) · {result['seconds']} s · "
+                            f"{result['store']}", title_justify="left")
         for column in ("endpoint", "requests", "per s", "p50 ms", "p95 ms", "max ms", "errors"):
             table.add_column(column, justify="left" if column == "endpoint" else "right")
         for name, row in result["endpoints"].items():
             table.add_row(name, str(row["requests"]), f"{row['per_second']:.1f}", f"{row['p50_ms']:.0f}", f"{row['p95_ms']:.0f}",
                           f"{row['max_ms']:.0f}", str(row["errors"]))
         out.print(table)
+        out.print(f"throughput {result['throughput_per_s']} requests/s", highlight=False)
         out.print(_kv_table("after the run", {k: result[k] for k in ("messages_acknowledged", "messages_stored", "lost", "duplicated",
                                                                       "check_ok", "server_exit")}))
         if result["errors"] or result["lost"] or result["duplicated"] or not result["check_ok"]:

@@ -77,9 +77,13 @@ def _stats(values: list[float], seconds: float, errors: int) -> dict[str, Any]:
             "p95_ms": round(float(np.percentile(array, 95)), 1), "max_ms": round(float(array.max()), 1), "errors": errors}
 
 
-def bench_serve(clients: int = 8, seconds: float = 30.0, *, store: str | None = None,
+def bench_serve(clients: int = 8, seconds: float = 30.0, *, store: str | None = None, namespace_per_client: bool = False,
                 say: Callable[[str], None] = lambda message: None) -> dict[str, Any]:
     """Run the load test; returns figures and the after-run checks.
+
+    Args:
+        namespace_per_client: each client writes its own namespace (writes of different
+            namespaces need not take turns) instead of all sharing one.
 
     Returns:
         ``endpoints`` (per endpoint: requests, per_second, p50_ms, p95_ms, max_ms, errors),
@@ -94,7 +98,7 @@ def bench_serve(clients: int = 8, seconds: float = 30.0, *, store: str | None = 
         with log_path.open("w") as log:
             process = start_server_process(location, port, stderr=log)
             try:
-                result = _run_clients(f"http://127.0.0.1:{port}", clients, seconds, say)
+                result = _run_clients(f"http://127.0.0.1:{port}", clients, seconds, say, namespace_per_client)
             finally:
                 process.send_signal(signal.SIGTERM)
                 try:
@@ -109,22 +113,24 @@ def bench_serve(clients: int = 8, seconds: float = 30.0, *, store: str | None = 
         return result
 
 
-def _run_clients(url: str, clients: int, seconds: float, say: Callable[[str], None]) -> dict[str, Any]:
+def _run_clients(url: str, clients: int, seconds: float, say: Callable[[str], None], per_client: bool) -> dict[str, Any]:
     latencies: dict[str, list[float]] = {"add": [], "search": []}
     errors: Counter[str] = Counter()
     samples: list[str] = []
     acknowledged: list[tuple[str, str]] = []
     lock = threading.Lock()
-    with Client(url, namespace=NAMESPACE) as warm:  # the first add places topics and builds caches: not part of the figures
-        warm.add([{"speaker": "Maya", "text": "Warm-up: the bench starts now."}], conversation="warm-up")
-        warm.search("bench", k=5)
+    namespaces = [f"{NAMESPACE}-{n}" if per_client else NAMESPACE for n in range(clients)]
+    for namespace in dict.fromkeys(namespaces):  # the first add places topics and builds caches: not part of the figures
+        with Client(url, namespace=namespace) as warm:
+            warm.add([{"speaker": "Maya", "text": "Warm-up: the bench starts now."}], conversation="warm-up")
+            warm.search("bench", k=5)
     start = threading.Barrier(clients + 1)
     deadline = [0.0]
 
     def client(number: int) -> None:
         rng = random.Random(number)
         conversation = f"client-{number}"
-        with Client(url, namespace=NAMESPACE, timeout=120) as memory:
+        with Client(url, namespace=namespaces[number], timeout=120) as memory:
             start.wait()
             j = 0
             while time.monotonic() < deadline[0]:
@@ -159,17 +165,22 @@ def _run_clients(url: str, clients: int, seconds: float, say: Callable[[str], No
         thread.join()
     wall = time.perf_counter() - started
     say("checking what was stored ...")
-    with Client(url, namespace=NAMESPACE, timeout=600) as memory:
-        rows = memory.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace AND t.conversation_id STARTS WITH 'client-' "
-                             "RETURN t.conversation_id AS conversation, t.text AS text")
-        report = memory.check()
-    stored = Counter((r["conversation"], r["text"]) for r in rows)
+    stored: Counter[tuple[str, str]] = Counter()
+    reports = []
+    for namespace in dict.fromkeys(namespaces):
+        with Client(url, namespace=namespace, timeout=600) as memory:
+            rows = memory.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace AND t.conversation_id STARTS WITH 'client-' "
+                                 "RETURN t.conversation_id AS conversation, t.text AS text")
+            reports.append(memory.check())
+        stored.update((r["conversation"], r["text"]) for r in rows)
+    report = {"ok": all(r.get("ok") for r in reports),
+              "problems": {k: v for r in reports for k, v in (r.get("problems") or {}).items()}}
     acked = Counter(acknowledged)
     lost = sum(1 for key in acked if stored[key] == 0)
     duplicated = sum(1 for key, count in stored.items() if count > 1)
     total_requests = sum(len(v) for v in latencies.values())
     return {
-        "clients": clients, "seconds": round(wall, 1),
+        "clients": clients, "seconds": round(wall, 1), "namespaces": len(set(namespaces)),
         "throughput_per_s": round(total_requests / wall, 2),
         "endpoints": {name: _stats(values, wall, errors[name]) for name, values in latencies.items()},
         "errors": sum(errors.values()), "error_samples": samples,
