@@ -11,6 +11,7 @@ Example:
     ...     hits = memory.search("When did Caroline go to the support group?")
 """
 
+from graphmem.client import Client
 from graphmem.errors import (
     ClosedError,
     ConfigurationError,
@@ -31,6 +32,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AddReport",
     "AsyncMemory",
+    "Client",
     "ClosedError",
     "ConfigurationError",
     "ConversationRecord",

@@ -928,13 +928,116 @@ def eval_longmemeval(
         _run_eval(cases, strategy, store, keep, rankings, json_out, "key", "eval-longmemeval")
 
 
+# ---------------------------------------------------------------------------- serving (issue #14)
+def _hub(store: Optional[str], user: Optional[str], password: Optional[str], database: Optional[str]):
+    from graphmem.server.hub import MemoryHub
+    from graphmem.settings import default_store_location
+
+    settings = Settings.from_env(neo4j_user=user, neo4j_password=password)
+    auth = (settings.neo4j_user or "neo4j", settings.neo4j_password or "") if settings.neo4j_user or settings.neo4j_password else None
+    return MemoryHub.open(store or default_store_location(), settings, auth=auth, database=database)
+
+
+@app.command()
+def serve(
+    store: Optional[str] = StoreOpt,
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (a non-loopback one needs a token)."),
+    port: int = typer.Option(8765, "--port", min=1, max=65535, help="Port to listen on."),
+    token: Optional[str] = typer.Option(None, "--token", help="Bearer token clients must send (default: $GRAPHMEM_TOKEN)."),
+    max_body_mb: float = typer.Option(16.0, "--max-body-mb", min=0.001, help="Largest request body accepted, in MiB."),
+    user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
+) -> None:
+    """Serve one store to many clients: HTTP JSON API (OpenAPI at /openapi.json) and MCP at /mcp.
+    SIGTERM or Ctrl-C stops it gracefully (requests in flight finish, the store is closed; exit 0)."""
+    with _errors():
+        from graphmem.server.run import require_safe_bind, serve as run_server
+        from graphmem.settings import server_token
+
+        secret = server_token(token)
+        require_safe_bind(host, secret)
+        hub = _hub(store, user, password, database)
+        try:
+            hub.warm_up()  # the first request should not wait for the model
+        except BaseException:
+            hub.close()
+            raise
+        stopped_by = run_server(hub, host, port, token=secret, max_body=int(max_body_mb * 1024 * 1024), on_ready=lambda url: err.print(
+            f"serving {hub.describe()} at {url} ({'token required' if secret else 'no token: loopback only'}); "
+            f"OpenAPI at {url}/openapi.json, MCP at {url}/mcp", highlight=False, soft_wrap=True))
+        if stopped_by is not None:
+            err.print("interrupted")
+
+
+@app.command("mcp")
+def mcp_command(
+    store: Optional[str] = StoreOpt,
+    namespace: str = NamespaceOpt,
+    user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
+) -> None:
+    """Serve the MCP tools (add_memory, search_memory, explain_memory, forget_memory, memory_stats) over stdio."""
+    with _errors():
+        from graphmem.memory import validate_namespace
+        from graphmem.server.mcp import run_stdio
+
+        validate_namespace(namespace)
+        hub = _hub(store, user, password, database)
+        try:
+            run_stdio(hub, namespace)
+        finally:
+            hub.close()
+
+
+@bench_app.command("serve")
+def bench_serve_cmd(
+    clients: int = typer.Option(8, "--clients", min=1, max=256, help="Concurrent clients."),
+    seconds: float = typer.Option(30.0, "--seconds", min=1.0, help="How long the clients add and search."),
+    store: Optional[str] = typer.Option(None, "--store", "-s", help="Embedded store directory for the server (default: a temporary one)."),
+    namespace_per_client: bool = typer.Option(False, "--namespace-per-client", help="Each client writes its own namespace (default: all share one)."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Start `graphmem serve` on loopback and run CLIENTS clients that each add a message and search, in a
+    loop, for SECONDS; print throughput, p50/p95 per endpoint, errors, and whether every message was stored once."""
+    with _errors():
+        from graphmem.bench.serve import bench_serve
+
+        result = bench_serve(clients=clients, seconds=seconds, store=store, namespace_per_client=namespace_per_client,
+                             say=lambda m: err.print(m, highlight=False))
+        if as_json:
+            _json(result)
+            return
+        table = Table(title=f"bench serve · {result['clients']} clients · {result['namespaces']} namespace(s) · {result['seconds']} s · "
+                            f"{result['store']}", title_justify="left")
+        for column in ("endpoint", "requests", "per s", "p50 ms", "p95 ms", "max ms", "errors"):
+            table.add_column(column, justify="left" if column == "endpoint" else "right")
+        for name, row in result["endpoints"].items():
+            table.add_row(name, str(row["requests"]), f"{row['per_second']:.1f}", f"{row['p50_ms']:.0f}", f"{row['p95_ms']:.0f}",
+                          f"{row['max_ms']:.0f}", str(row["errors"]))
+        out.print(table)
+        out.print(f"throughput {result['throughput_per_s']} requests/s", highlight=False)
+        out.print(_kv_table("after the run", {k: result[k] for k in ("messages_acknowledged", "messages_stored", "lost", "duplicated",
+                                                                      "check_ok", "server_exit")}))
+        if result["errors"] or result["lost"] or result["duplicated"] or not result["check_ok"]:
+            raise typer.Exit(1)
+
+
 def main() -> None:
-    """Entry point of the ``graphmem`` console script."""
+    """Entry point of the ``graphmem`` console script.
+
+    The CLI owns its process: SIGTERM and SIGINT raise :class:`graphmem.signals.Interrupted`,
+    so the transaction in progress commits or rolls back whole and the store is closed before
+    the process prints "interrupted" and exits 143 (SIGTERM) or 130 (SIGINT).
+    """
+    from graphmem.signals import Interrupted, stop_on_signals
+
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        app()
+        with stop_on_signals():
+            app()
     except SystemExit:
         raise
+    except Interrupted as exc:
+        err.print("interrupted")
+        sys.exit(exc.exit_code)
     sys.exit(0)
 
 

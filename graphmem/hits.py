@@ -61,6 +61,19 @@ class Hit:
             del data["explanation"]
         return data
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Hit":
+        """The Hit that :meth:`to_dict` gave ``data`` (keys it does not know are ignored).
+
+        Raises:
+            KeyError: a required field (``node_id``, ``unit``, ``text``, ``score``, ``strategy``) is missing.
+        """
+        names = cls.__dataclass_fields__
+        values = {k: v for k, v in data.items() if k in names}
+        values["score"] = float(data["score"])
+        values.setdefault("explanation", {})
+        return cls(**values)
+
     def _repr_html_(self) -> str:
         from html import escape
 

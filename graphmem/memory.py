@@ -145,6 +145,24 @@ class Memory:
         logger.info("opened %s, namespace %r", store.describe(), namespace)
         return memory
 
+    @classmethod
+    def attach(cls, store: GraphStore, namespace: str = "default", settings: Settings | None = None) -> "Memory":
+        """An open Memory on ``store``, a store already open and shared with other Memory objects.
+
+        ``graphmem serve`` uses it: one store, one Memory per namespace. Closing this Memory
+        does not close ``store``; its owner closes it.
+
+        Raises:
+            ConfigurationError: a bad namespace.
+            ClosedError: ``store`` is closed.
+        """
+        if store.closed:
+            raise ClosedError(f"{store.describe()} is closed")
+        memory = cls(store, namespace, settings or Settings())
+        memory._owns_store = False
+        memory._state = _State.OPEN
+        return memory
+
     def __enter__(self) -> "Memory":
         self._check()
         return self
@@ -162,7 +180,8 @@ class Memory:
                 if self._search is not None:
                     self._search.flush()
             finally:
-                self._store.close()
+                if getattr(self, "_owns_store", True):  # a Memory.attach()ed one leaves the shared store open
+                    self._store.close()
 
     def _check(self) -> None:
         if self._state is not _State.OPEN:

@@ -11,7 +11,7 @@ from typing import Mapping
 from graphmem.errors import ConfigurationError
 from graphmem.ingest.segment import SegmenterConfig
 
-__all__ = ["Settings", "default_store_location"]
+__all__ = ["Settings", "default_store_location", "server_token"]
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
@@ -27,6 +27,18 @@ def default_store_location(environ: Mapping[str, str] | None = None) -> str:
         return env["GRAPHMEM_STORE"]
     base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return str(Path(base) / "graphmem" / "store")
+
+
+def server_token(token: str | None = None, environ: Mapping[str, str] | None = None) -> str | None:
+    """The bearer token ``graphmem serve`` requires: ``token`` when given, else ``$GRAPHMEM_TOKEN``.
+
+    Returns ``None`` (no token: every client is let in) when neither is set or both are blank.
+    """
+    if token is not None and token.strip():
+        return token.strip()
+    env = os.environ if environ is None else environ
+    value = env.get("GRAPHMEM_TOKEN", "").strip()
+    return value or None
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ from graphmem.ingest.common import (SEQ_STRIDE, MAX_EPISODE_TEXT, chain_links, i
 from graphmem.ingest.episodes import episode_id
 from graphmem.ingest.events import EventStage, language_pipeline
 from graphmem.ingest.segment import EpisodeSegmenter
-from graphmem.ingest.types import PlannedTurn, StageOutput, UnitBatch, iso, turn_slot
+from graphmem.ingest.types import PlannedTurn, UnitBatch, iso, turn_slot
 from graphmem.records import SessionRecord, TurnRecord
 from graphmem.settings import Settings
 from graphmem.store import GraphStore, Statement, chunked

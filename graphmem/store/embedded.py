@@ -237,7 +237,10 @@ def _ensure_jvm(heap: str, options: str = "") -> None:
         config = Path(_RESOURCE_STACK.enter_context(resources.as_file(resources.files("graphmem").joinpath("data", "arcadedb-logging.properties"))))
         os.environ.setdefault("ARCADEDB_JVM_ERROR_FILE", str(Path(os.environ.get("TMPDIR", "/tmp")) / "graphmem-jvm-error-%p.log"))
         with _quiet_stderr():
-            adb.jvm.start_jvm(heap_size=heap, jvm_args=[f"-Djava.util.logging.config.file={config}", *shlex.split(options)])
+            # -Xrs: the JVM installs no handler for SIGTERM, SIGINT, SIGHUP or SIGQUIT. They stay the
+            # process's (Python's default, or what the CLI/server install: graphmem.signals);
+            # the JVM's own SIGTERM shutdown ran under a live Python caller and hung or crashed.
+            adb.jvm.start_jvm(heap_size=heap, jvm_args=["-Xrs", f"-Djava.util.logging.config.file={config}", *shlex.split(options)])
         logger.debug("started the JVM for ArcadeDB (heap %s, options %r)", heap, options)
 
 

@@ -1,0 +1,354 @@
+"""The HTTP JSON API of ``graphmem serve`` (FastAPI), with the MCP tools mounted at ``/mcp``."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import re
+import shutil
+import tempfile
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, AsyncIterator, Awaitable, Callable, Optional, TypeVar
+
+from fastapi import FastAPI, File, Form, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from graphmem.errors import ClosedError, ConfigurationError, GraphmemError, InputError, StorageError, StoreUnavailableError
+from graphmem.forget import ForgetSelection
+from graphmem.hits import explain_text
+from graphmem.loaders import FORMATS
+from graphmem.memory import has_search_terms
+from graphmem.retrieve.types import STRATEGIES, UNITS
+from graphmem.server.hub import MAX_MESSAGES, MemoryHub
+
+__all__ = ["create_app", "DEFAULT_MAX_BODY", "MAX_K", "API_VERSION"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_BODY = 16 * 1024 * 1024
+"""Largest request body accepted by default (bytes); larger ones get 413."""
+MAX_K = 1000
+"""Most hits one search returns."""
+API_VERSION = "1"
+_T = TypeVar("_T")
+
+
+# ---------------------------------------------------------------------------- bodies
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MessagesBody(_Body):
+    """``POST /v1/namespaces/{ns}/messages``: messages for ``Memory.add``."""
+
+    conversation: str = Field(min_length=1, max_length=1024, description="Conversation key (created on first use).")
+    session: Optional[str] = Field(None, min_length=1, max_length=1024, description="Session key within the conversation.")
+    session_started_at: Optional[str] = Field(None, max_length=64, description="ISO 8601 start of the session.")
+    messages: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_MESSAGES, description=(
+        "Messages in order: {speaker|role, text|content, timestamp?, id?}."))
+
+
+class SearchBody(_Body):
+    """``POST /v1/namespaces/{ns}/search``."""
+
+    query: str = Field(min_length=1, max_length=10_000)
+    k: int = Field(10, ge=1, le=MAX_K)
+    unit: str = Field("turn", description=" | ".join(UNITS))
+    strategy: str = Field("auto", description=" | ".join(STRATEGIES))
+    time_range: Optional[tuple[Optional[str], Optional[str]]] = Field(None, description="[since, until], ISO 8601, null for an open end.")
+    explain: bool = Field(False, description="Add each hit's readable explanation as explanation_text.")
+
+
+class ForgetBody(_Body):
+    """``POST /v1/namespaces/{ns}/forget``: every given criterion must hold."""
+
+    conversation: Optional[str] = Field(None, max_length=1024)
+    session: Optional[str] = Field(None, max_length=1024)
+    before: Optional[str] = Field(None, max_length=64)
+
+
+class CypherBody(_Body):
+    """``POST /v1/namespaces/{ns}/cypher``: read-only Cypher with parameters ($namespace is set)."""
+
+    query: str = Field(min_length=1, max_length=100_000)
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: one line, as the CLI prints it."""
+
+    error: str
+
+
+_ERRORS = {400: {"model": ErrorBody, "description": "bad input"}, 401: {"model": ErrorBody, "description": "no or wrong bearer token"},
+           404: {"model": ErrorBody, "description": "unknown namespace"}, 413: {"model": ErrorBody, "description": "body too large"}}
+
+
+# ---------------------------------------------------------------------------- middleware
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+class GuardMiddleware:
+    """Bearer-token check (every path but ``/healthz``) and the request body limit, as plain ASGI
+    so they also cover the MCP endpoint."""
+
+    def __init__(self, app: Any, token: str | None, max_body: int) -> None:
+        self.app = app
+        self.token = token.encode("utf-8") if token else None
+        self.max_body = max_body
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        if self.token is not None and scope.get("path") != "/healthz":
+            given = headers.get(b"authorization", b"")
+            scheme, _, value = given.partition(b" ")
+            if scheme.lower() != b"bearer" or not hmac.compare_digest(value.strip(), self.token):
+                await _error(401, "missing or wrong bearer token (send 'Authorization: Bearer <token>')",
+                             {"WWW-Authenticate": "Bearer"})(scope, receive, send)
+                return
+        length = headers.get(b"content-length")
+        if length is not None:
+            try:
+                too_big = int(length) > self.max_body
+            except ValueError:
+                await _error(400, "bad Content-Length header")(scope, receive, send)
+                return
+            if too_big:
+                await _error(413, f"request body larger than {self.max_body} bytes")(scope, receive, send)
+                return
+            await self.app(scope, receive, send)  # the server holds the body to its Content-Length
+            return
+        # no Content-Length (chunked): read the body here, up to the limit, then hand it on
+        buffered: list[dict] = []
+        size = 0
+        while True:
+            message = await receive()
+            buffered.append(message)
+            if message["type"] != "http.request":
+                break
+            size += len(message.get("body", b""))
+            if size > self.max_body:
+                await _error(413, f"request body larger than {self.max_body} bytes")(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+
+        async def replay() -> dict:
+            return buffered.pop(0) if buffered else await receive()
+
+        await self.app(scope, replay, send)
+
+
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for error in exc.errors()[:3]:
+        where = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
+        parts.append(f"{where}: {error.get('msg', 'invalid')}")
+    return "; ".join(parts) or "invalid request"
+
+
+# ---------------------------------------------------------------------------- app
+def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFAULT_MAX_BODY, mcp: bool = True,
+               host: str = "127.0.0.1", close_hub: bool = True) -> Any:
+    """The ASGI application serving ``hub``.
+
+    Args:
+        hub: the store and its namespaces.
+        token: the bearer token every endpoint but ``/healthz`` requires (``None``: none).
+        max_body: the largest request body accepted, in bytes.
+        mcp: mount the MCP tools (streamable HTTP) at ``/mcp``.
+        host: the address served (the MCP transport's DNS-rebinding guard allows loopback
+            host names on a loopback address).
+        close_hub: close the hub (and its store) when the application shuts down.
+
+    Returns:
+        An ASGI application (FastAPI) wrapped in the token and body-size guard.
+    """
+    mcp_server = None
+    if mcp:
+        from graphmem.server.mcp import build_mcp
+
+        mcp_server = build_mcp(hub)
+        mcp_app = mcp_server.streamable_http_app(streamable_http_path="/mcp", host=host)
+
+    write_locks: dict[str, asyncio.Lock] = {}
+
+    def write_lock(namespace: str) -> asyncio.Lock:
+        return write_locks.setdefault(namespace, asyncio.Lock())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            if mcp_server is not None:
+                async with mcp_server.session_manager.run():
+                    yield
+            else:
+                yield
+        finally:
+            if close_hub:
+                await run_in_threadpool(hub.close)
+
+    app = FastAPI(title="graphmem", version=API_VERSION, lifespan=lifespan,
+                  description="Long-term memory for conversational agents: one store, many namespaces.")
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return _error(400, _validation_message(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _error(exc.status_code, str(exc.detail))
+
+    @app.exception_handler(GraphmemError)
+    async def _graphmem(request: Request, exc: GraphmemError) -> JSONResponse:
+        if isinstance(exc, (InputError, ConfigurationError)):
+            return _error(400, _one_line(exc))
+        if isinstance(exc, (ClosedError, StoreUnavailableError)):
+            return _error(503, _one_line(exc))
+        logger.error("request %s %s failed: %s", request.method, request.url.path, exc, exc_info=exc)
+        return _error(500, _one_line(exc))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        logger.error("request %s %s failed", request.method, request.url.path, exc_info=exc)
+        return _error(500, f"internal error ({type(exc).__name__}); the server log has the details")
+
+    async def blocking(fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+        return await run_in_threadpool(fn, *args, **kwargs)
+
+    async def known(ns: str) -> None:
+        if not await blocking(hub.exists, ns):
+            raise _NotFound(f"namespace {ns!r} not found")
+
+    @app.exception_handler(_NotFound)
+    async def _missing(request: Request, exc: "_NotFound") -> JSONResponse:
+        return _error(404, str(exc))
+
+    @app.get("/healthz", summary="Liveness (no token needed)")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/v1/namespaces", summary="Every namespace holding data", responses=_ERRORS)
+    async def list_namespaces() -> dict[str, Any]:
+        return {"namespaces": await blocking(hub.namespaces)}
+
+    @app.post("/v1/namespaces/{ns}/messages", summary="Add messages (Memory.add)", responses=_ERRORS)
+    async def add_messages(ns: str, body: MessagesBody) -> dict[str, Any]:
+        hub.memory(ns)
+        async with write_lock(ns):
+            return await blocking(hub.add, ns, body.messages, conversation=body.conversation, session=body.session,
+                                  session_started_at=body.session_started_at)
+
+    @app.post("/v1/namespaces/{ns}/ingest", summary="Ingest an uploaded file (any supported format)", responses=_ERRORS)
+    async def ingest(ns: str, file: UploadFile = File(...), format: str = Form("auto"),
+                     conversation_id: Optional[str] = Form(None)) -> dict[str, Any]:
+        memory = hub.memory(ns)
+        if format not in FORMATS:
+            raise InputError(f"unknown format {format!r}; expected one of {', '.join(FORMATS)}")
+        name = _safe_name(file.filename)
+        tmp = Path(await blocking(tempfile.mkdtemp, prefix="graphmem-upload-"))
+        try:
+            path = tmp / name
+            with path.open("wb") as handle:
+                while chunk := await file.read(1 << 20):
+                    handle.write(chunk)
+            async with write_lock(ns):
+                try:
+                    report = await blocking(_locked, hub.write_lock(ns), memory.ingest, path, format, conversation_id=conversation_id)
+                except InputError as exc:  # name the upload, not the temporary copy
+                    raise InputError(str(exc).replace(str(path), name).replace(str(tmp) + "/", "")) from None
+            result = report.to_dict()
+            result["sources"] = [name]
+            return result
+        finally:
+            await blocking(shutil.rmtree, tmp, True)
+
+    @app.post("/v1/namespaces/{ns}/search", summary="Search (answers {hits: [...]})", responses=_ERRORS)
+    async def search(ns: str, body: SearchBody) -> dict[str, Any]:
+        time_range = list(body.time_range) if body.time_range is not None else None
+        if not await blocking(hub.exists, ns):  # (validates ns) no Memory is kept for a namespace never written
+            from graphmem.retrieve.types import validate_query
+
+            validate_query(body.query, body.k, body.unit, body.strategy, time_range)
+            return {"hits": []}
+        hits = await blocking(hub.memory(ns).search, body.query, body.k, body.unit, body.strategy, time_range)
+        rows = []
+        for hit in hits:
+            row = hit.to_dict()
+            if body.explain:
+                row["explanation_text"] = explain_text(hit)
+            rows.append(row)
+        return {"hits": rows, **({} if has_search_terms(body.query) else {"note": "the query has no letters or digits to search for"})}
+
+    @app.post("/v1/namespaces/{ns}/forget", summary="Forget turns and what derives only from them", responses=_ERRORS)
+    async def forget(ns: str, body: ForgetBody) -> dict[str, Any]:
+        ForgetSelection.of(body.conversation, body.session, body.before)  # bad criteria: 400 before the lookup
+        await known(ns)
+        async with write_lock(ns):
+            return await blocking(_locked, hub.write_lock(ns), hub.memory(ns).forget, body.conversation, body.session, body.before)
+
+    @app.get("/v1/namespaces/{ns}/stats", summary="Counts per label and relationship type", responses=_ERRORS)
+    async def stats(ns: str) -> dict[str, Any]:
+        await known(ns)
+        return await blocking(hub.memory(ns).stats)
+
+    @app.get("/v1/namespaces/{ns}/check", summary="Integrity check (stale caches are rebuilt)", responses=_ERRORS)
+    async def check(ns: str) -> dict[str, Any]:
+        await known(ns)
+        async with write_lock(ns):
+            report = await blocking(_locked, hub.write_lock(ns), hub.memory(ns).check)
+        return report.to_dict()
+
+    @app.post("/v1/namespaces/{ns}/cypher", summary="Read-only Cypher (writes are refused)", responses=_ERRORS)
+    async def cypher(ns: str, body: CypherBody) -> dict[str, Any]:
+        await known(ns)
+        try:
+            rows = await blocking(hub.memory(ns).cypher, body.query, {**body.params, "namespace": ns}, write=False)
+        except StorageError as exc:  # a syntax error, an unknown function, a write refused: the query's fault
+            message = _one_line(exc)
+            if "not idempotent" in message or "the query writes" in message:
+                message = "cypher: the query writes; the server runs Cypher read-only"
+            raise InputError(message) from None
+        return {"rows": rows}
+
+    if mcp_server is not None:
+        for route in mcp_app.routes:
+            app.router.routes.append(route)
+    return GuardMiddleware(app, token, max_body)
+
+
+class _NotFound(Exception):
+    pass
+
+
+def _locked(lock: Any, fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+    """``fn(*args, **kwargs)`` holding ``lock`` (run in a worker thread)."""
+    with lock:
+        return fn(*args, **kwargs)
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def _safe_name(filename: str | None) -> str:
+    """The uploaded file's base name, reduced to safe characters (its extensions pick the format)."""
+    base = Path((filename or "upload").replace("\\", "/")).name
+    name = _UNSAFE.sub("_", base).strip("._") or "upload"
+    return name[-200:]

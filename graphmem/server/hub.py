@@ -1,0 +1,124 @@
+"""One store, many namespaces: the object a server process serves from."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from typing import Any, Mapping, Sequence
+
+from graphmem.check import namespaces as stored_namespaces
+from graphmem.errors import ClosedError, InputError
+from graphmem.memory import Memory, validate_namespace
+from graphmem.settings import Settings
+from graphmem.store import GraphStore, open_store
+
+__all__ = ["MemoryHub", "MAX_MESSAGES"]
+
+logger = logging.getLogger(__name__)
+
+MAX_MESSAGES = 1000
+"""Most messages one ``add`` call takes (a bigger batch is an ingest: upload a file)."""
+
+
+class MemoryHub:
+    """One open graph store and one :class:`Memory` per namespace, opened on first use.
+
+    Every Memory shares the store object (the embedded store belongs to one process; a Bolt
+    store shares one driver). Memory objects of one namespace already take turns through
+    the namespace lock of :mod:`graphmem.memory`; the HTTP layer adds its own per-namespace
+    queue so that waiting writers do not each hold a worker thread.
+
+    Args:
+        store: an open store; the hub closes it in :meth:`close`.
+        settings: settings for every Memory.
+    """
+
+    def __init__(self, store: GraphStore, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+        self._memories: dict[str, Memory] = {}
+        self._writers: dict[str, threading.RLock] = {}
+        self._guard = threading.Lock()
+        self._closed = False
+
+    @classmethod
+    def open(cls, location: str | os.PathLike[str], settings: Settings | None = None, *,
+             auth: tuple[str, str] | None = None, database: str | None = None) -> "MemoryHub":
+        """Open the store at ``location`` (a directory or a Bolt URI) and return a hub over it.
+
+        Raises:
+            ConfigurationError: a bad location.
+            StorageError: the store cannot be opened (e.g. an embedded store another process holds).
+        """
+        settings = settings or Settings.from_env()
+        return cls(open_store(location, settings, auth=auth, database=database), settings)
+
+    def describe(self) -> str:
+        """Where the store is, e.g. ``embedded:/srv/memory``."""
+        return self.store.describe()
+
+    def memory(self, namespace: str) -> Memory:
+        """The Memory of ``namespace`` (opened on first use, kept until :meth:`close`).
+
+        Raises:
+            ConfigurationError: a bad namespace.
+            ClosedError: the hub is closed.
+        """
+        validate_namespace(namespace)
+        with self._guard:
+            if self._closed:
+                raise ClosedError("the server is shutting down")
+            memory = self._memories.get(namespace)
+            if memory is None:
+                memory = self._memories[namespace] = Memory.attach(self.store, namespace, self.settings)
+            return memory
+
+    def write_lock(self, namespace: str) -> threading.RLock:
+        """The lock writes to ``namespace`` take, whichever front end (HTTP, MCP) they come from."""
+        with self._guard:
+            return self._writers.setdefault(namespace, threading.RLock())
+
+    def warm_up(self) -> None:
+        """Load the embedding model now, so the first request does not wait for it."""
+        from graphmem.embed import Embedder
+
+        Embedder(self.settings.embedding_model, self.settings.embedding_batch_size, self.settings.embedding_device).encode(["warm up"])
+
+    def exists(self, namespace: str) -> bool:
+        """Whether ``namespace`` holds any conversation (one indexed lookup)."""
+        validate_namespace(namespace)
+        return bool(self.store.read("server/namespace_exists", {"namespace": namespace}))
+
+    def namespaces(self) -> list[str]:
+        """Every namespace holding a node (a scan of the store)."""
+        return sorted(stored_namespaces(self.store))
+
+    def add(self, namespace: str, messages: Sequence[Mapping[str, Any]], *, conversation: str,
+            session: str | None = None, session_started_at: str | None = None) -> dict[str, Any]:
+        """Add ``messages`` to ``conversation`` in ``namespace``; returns the report as a dict.
+
+        Raises:
+            InputError: bad messages (the message names which and why); nothing is stored.
+        """
+        memory = self.memory(namespace)
+        if not isinstance(messages, (list, tuple)) or not messages:
+            raise InputError("messages: expected a non-empty list of messages")
+        if len(messages) > MAX_MESSAGES:
+            raise InputError(f"messages: {len(messages)} messages in one call; at most {MAX_MESSAGES} (upload a file to ingest more)")
+        with self.write_lock(namespace):  # an add plans from what its session holds: one at a time
+            report = memory.add(list(messages), conversation=conversation, session=session,
+                                session_started_at=session_started_at)
+            return report.to_dict()
+
+    def close(self) -> None:
+        """Close every Memory, then the store. Idempotent."""
+        with self._guard:
+            if self._closed:
+                return
+            self._closed = True
+            memories, self._memories = list(self._memories.values()), {}
+        for memory in memories:
+            memory.close()
+        self.store.close()
+        logger.info("closed %s", self.store.describe())

@@ -1,0 +1,140 @@
+"""MCP tools over a :class:`MemoryHub`, built with the official ``mcp`` SDK.
+
+The same tools are served over stdio (``graphmem mcp``) and streamable HTTP (``/mcp`` on
+``graphmem serve``): ``add_memory``, ``search_memory``, ``explain_memory``, ``forget_memory``,
+``memory_stats``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Optional
+
+from graphmem.errors import ConfigurationError, GraphmemError
+from graphmem.hits import Hit, explain_text
+from graphmem.server.hub import MemoryHub
+
+__all__ = ["build_mcp", "format_hit", "run_stdio"]
+
+logger = logging.getLogger(__name__)
+
+INSTRUCTIONS = (
+    "graphmem is a long-term memory of conversations. Call add_memory with new messages as they are said; "
+    "call search_memory before answering a question about the past (each hit line gives date, speaker, "
+    "session and source id); explain_memory says why a hit was found."
+)
+
+
+def format_hit(rank: int, hit: Hit) -> str:
+    """One compact line: ``1. [2024-05-04 · Maya · session 1 · D1:2] text (score 0.61)``."""
+    date = (hit.timestamp or "")[:10]
+    where = " · ".join(x for x in (date, hit.speaker or "", f"session {hit.session_key or hit.session_number}"
+                                   if (hit.session_key or hit.session_number is not None) else "", hit.source_id or "") if x)
+    text = " ".join(hit.text.split())
+    if len(text) > 400:
+        text = text[:397] + "..."
+    return f"{rank}. [{where}] {text} (score {hit.score:.3f})"
+
+
+def _import_mcp() -> Any:
+    try:
+        from mcp.server.mcpserver import MCPServer
+    except ImportError as exc:  # pragma: no cover - a dependency of graphmem
+        raise ConfigurationError("the MCP server needs the 'mcp' package (>= 2): pip install 'mcp>=2'") from exc
+    return MCPServer
+
+
+def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
+    """An ``MCPServer`` whose tools read and write ``hub``.
+
+    Every tool takes an optional ``namespace`` (default ``default_namespace``). Tools raise on
+    bad input with the CLI's one-line messages; the SDK turns them into tool errors.
+    """
+    server_class = _import_mcp()
+    server = server_class(name="graphmem", instructions=INSTRUCTIONS, log_level="WARNING")
+    async def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        from anyio import to_thread
+
+        from mcp.server.mcpserver.exceptions import ToolError
+
+        try:
+            return await to_thread.run_sync(lambda: fn(*args, **kwargs))
+        except GraphmemError as exc:  # a ToolError's message reaches the client (other errors stay in the server log)
+            raise ToolError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+
+    def hits_for(namespace: str, query: str, k: int, unit: str, strategy: str, since: Optional[str], until: Optional[str]) -> list[Hit]:
+        time_range = (since, until) if since or until else None
+        if not hub.exists(namespace):
+            from graphmem.retrieve.types import validate_query
+
+            validate_query(query, k, unit, strategy, time_range)
+            return []
+        return hub.memory(namespace).search(query, k=k, unit=unit, strategy=strategy, time_range=time_range)
+
+    @server.tool(description="Store new conversation messages in long-term memory. messages: a list of "
+                             "{speaker (or role), text (or content), timestamp? (ISO 8601), id?}. Returns a JSON report.")
+    async def add_memory(messages: list[dict[str, Any]], conversation: str, session: Optional[str] = None,
+                         session_started_at: Optional[str] = None, namespace: Optional[str] = None) -> str:
+        ns = namespace or default_namespace
+
+        def run() -> dict[str, Any]:
+            return hub.add(ns, messages, conversation=conversation, session=session, session_started_at=session_started_at)
+
+        return json.dumps(await call(run), ensure_ascii=False, default=str)
+
+    @server.tool(description="Search long-term memory. Returns one line per hit: rank, [date · speaker · session · "
+                             "source id], text, score. unit: turn|event|episode|session; strategy: "
+                             "auto|dense|lexical|activation|expansion; since/until: ISO 8601 dates.")
+    async def search_memory(query: str, k: int = 5, unit: str = "turn", strategy: str = "auto", since: Optional[str] = None,
+                            until: Optional[str] = None, namespace: Optional[str] = None) -> str:
+        hits = await call(hits_for, namespace or default_namespace, query, k, unit, strategy, since, until)
+        if not hits:
+            return "no memories found"
+        return "\n".join(format_hit(i, hit) for i, hit in enumerate(hits, 1))
+
+    @server.tool(description="Search, then explain why the hit at `rank` (1 = best) was found: strategies, "
+                             "contributions, seeds, edges.")
+    async def explain_memory(query: str, rank: int = 1, k: int = 5, unit: str = "turn", strategy: str = "auto",
+                             namespace: Optional[str] = None) -> str:
+        if rank < 1 or rank > k:
+            from mcp.server.mcpserver.exceptions import ToolError
+
+            raise ToolError(f"rank must be between 1 and k ({k})")
+        hits = await call(hits_for, namespace or default_namespace, query, k, unit, strategy, None, None)
+        if len(hits) < rank:
+            return f"only {len(hits)} hit(s) for this query"
+        return explain_text(hits[rank - 1])
+
+    @server.tool(description="Forget turns (and everything derived only from them): a conversation, one of its "
+                             "sessions, and/or everything before an ISO 8601 date. Returns counts as JSON.")
+    async def forget_memory(conversation: Optional[str] = None, session: Optional[str] = None, before: Optional[str] = None,
+                            namespace: Optional[str] = None) -> str:
+        ns = namespace or default_namespace
+
+        def run() -> dict[str, int]:
+            with hub.write_lock(ns):
+                return hub.memory(ns).forget(conversation, session, before)
+
+        return json.dumps(await call(run))
+
+    @server.tool(description="Counts of what the memory holds: nodes per label, relationships per type, topics.")
+    async def memory_stats(namespace: Optional[str] = None) -> str:
+        ns = namespace or default_namespace
+
+        def run() -> dict[str, Any]:
+            if not hub.exists(ns):  # no Memory is kept for a namespace never written
+                return {"namespace": ns, "nodes": {}, "relationships": {}, "topics": {}}
+            return hub.memory(ns).stats()
+
+        return json.dumps(await call(run), default=str)
+
+    return server
+
+
+def run_stdio(hub: MemoryHub, default_namespace: str = "default") -> None:
+    """Serve the MCP tools over stdin/stdout until the client closes the stream."""
+    import anyio
+
+    server = build_mcp(hub, default_namespace)
+    anyio.run(server.run_stdio_async)

@@ -1,0 +1,160 @@
+"""Running the HTTP server in this process: uvicorn, loopback-or-token, clean stop on signals."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import signal
+import socket
+from types import FrameType
+from typing import Any, Callable, Iterator
+from contextlib import contextmanager
+
+from graphmem.errors import ConfigurationError
+from graphmem.server.http import DEFAULT_MAX_BODY, create_app
+from graphmem.server.hub import MemoryHub
+from graphmem.signals import STOP_SIGNALS, handle_signals
+
+__all__ = ["serve", "is_loopback", "require_safe_bind", "listen_socket", "Server"]
+
+logger = logging.getLogger(__name__)
+
+GRACE_SECONDS = 30
+"""How long a graceful stop waits for requests in flight to be answered."""
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names only this machine (``127.0.0.0/8``, ``::1``, ``localhost``)."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def require_safe_bind(host: str, token: str | None) -> None:
+    """Refuse to serve a non-loopback address without a token.
+
+    Raises:
+        ConfigurationError: ``host`` is reachable from other machines and ``token`` is None.
+    """
+    if token is None and not is_loopback(host):
+        raise ConfigurationError(f"refusing to serve {host} without a token: set --token or GRAPHMEM_TOKEN "
+                                 "(only a loopback address may be served without one)")
+
+
+def _uvicorn() -> Any:
+    try:
+        import uvicorn
+    except ImportError as exc:  # pragma: no cover - a dependency of graphmem
+        raise ConfigurationError("the server needs 'uvicorn' and 'fastapi': pip install fastapi uvicorn") from exc
+    return uvicorn
+
+
+class Server:
+    """uvicorn serving the graphmem app, whose stop signals end it gracefully.
+
+    uvicorn's own signal capture re-raises the signal after shutting down (the process then
+    dies of it); here SIGTERM/SIGINT stop accepting, let requests in flight finish, close the
+    store, and :meth:`run` returns the signal number (``None`` when stopped otherwise).
+    """
+
+    def __init__(self, app: Any, host: str, port: int, *, log_level: str = "warning") -> None:
+        uvicorn = _uvicorn()
+        outer = self
+
+        class _Quiet(uvicorn.Server):  # type: ignore[misc, name-defined]
+            @contextmanager
+            def capture_signals(self) -> Iterator[None]:
+                def stop(signum: int, frame: FrameType | None) -> None:
+                    if outer.stopped_by is not None:  # a second signal: stop waiting for requests
+                        self.force_exit = True
+                    outer.stopped_by = signum
+                    self.should_exit = True
+
+                with handle_signals(stop, STOP_SIGNALS):
+                    yield
+
+        # Requests in flight get GRACE_SECONDS to be answered (a bound, because an MCP client's open
+        # event stream would otherwise hold the shutdown forever); past it their connections close,
+        # but the work itself still ends whole: closing the hub waits for each namespace's work in
+        # progress (Memory.close takes the namespace lock), so the store never closes under a transaction.
+        config = uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="on",
+                                timeout_graceful_shutdown=GRACE_SECONDS, access_log=False)
+        self._server = _Quiet(config)
+        self.stopped_by: int | None = None
+
+    @property
+    def started(self) -> bool:
+        """True once the socket listens."""
+        return bool(self._server.started)
+
+    def stop(self) -> None:
+        """Ask the server to shut down gracefully (from any thread)."""
+        self._server.should_exit = True
+
+    def run(self, sock: socket.socket | None = None) -> int | None:
+        """Serve until stopped; returns the stop signal's number, if a signal stopped it."""
+        self._server.run(sockets=[sock] if sock is not None else None)
+        return self.stopped_by
+
+
+def serve(hub: MemoryHub, host: str = "127.0.0.1", port: int = 8765, *, token: str | None = None,
+          max_body: int = DEFAULT_MAX_BODY, on_ready: Callable[[str], None] | None = None) -> int | None:
+    """Serve ``hub`` over HTTP (and MCP at ``/mcp``) until SIGTERM/SIGINT; the hub is closed on return.
+
+    Returns:
+        The signal that stopped the server, if any.
+
+    Raises:
+        ConfigurationError: a non-loopback ``host`` without a ``token``.
+    """
+    require_safe_bind(host, token)
+    try:
+        sock = listen_socket(host, port)
+    except BaseException:
+        hub.close()
+        raise
+    app = create_app(hub, token=token, max_body=max_body, host=host)
+    server = Server(app, host, port)
+    if on_ready is not None:
+        _announce_when_started(server, host, port, on_ready)
+    try:
+        return server.run(sock)
+    finally:
+        sock.close()
+        hub.close()  # also when startup failed (the lifespan then never ran)
+
+
+def listen_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port``, so a taken port is one clear error before serving starts.
+
+    Raises:
+        ConfigurationError: the address cannot be bound (in use, not this machine's, no permission).
+    """
+    family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host.strip("[]"), port))
+        sock.listen(128)
+        sock.set_inheritable(True)
+    except OSError as exc:
+        sock.close()
+        raise ConfigurationError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    return sock
+
+
+def _announce_when_started(server: Server, host: str, port: int, on_ready: Callable[[str], None]) -> None:
+    import threading
+    import time
+
+    def wait() -> None:
+        while not server.started and server.stopped_by is None:
+            time.sleep(0.05)
+        if server.started:
+            shown = f"[{host}]" if ":" in host else host
+            on_ready(f"http://{shown}:{port}")
+
+    threading.Thread(target=wait, name="graphmem-serve-ready", daemon=True).start()

@@ -1,0 +1,239 @@
+"""graphmem serve over a real socket: the HTTP API, auth, limits, errors, and graphmem.Client."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from conftest import CONTRACT_CONVERSATION, settings_for, write_conversation
+from graphmem import Client, Hit
+from graphmem.cli import app
+from graphmem.errors import ConfigurationError, InputError
+from graphmem.server import MemoryHub
+from graphmem.server.run import is_loopback, require_safe_bind
+from serving import running
+
+TOKEN = "test-token-123"
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory, embedder):
+    directory = tmp_path_factory.mktemp("served")
+    hub = MemoryHub.open(str(directory / "store"), settings_for(directory))
+    yield hub
+    hub.close()
+
+
+@pytest.fixture(scope="module")
+def url(hub):
+    with running(hub, token=TOKEN) as base:
+        yield base
+
+
+def client(url: str, namespace: str) -> Client:
+    return Client(url, TOKEN, namespace=namespace)
+
+
+def test_healthz_is_open_and_everything_else_needs_the_token(url):
+    assert httpx.get(f"{url}/healthz").json() == {"status": "ok"}
+    for method, path in (("GET", "/v1/namespaces"), ("GET", "/openapi.json"), ("POST", "/v1/namespaces/a/search"),
+                         ("POST", "/mcp")):
+        answer = httpx.request(method, url + path, json={"query": "x"})
+        assert answer.status_code == 401, path
+        assert "bearer token" in answer.json()["error"]
+        wrong = httpx.request(method, url + path, json={"query": "x"}, headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401, path
+    schema = httpx.get(f"{url}/openapi.json", headers={"Authorization": f"Bearer {TOKEN}"}).json()
+    assert {"/v1/namespaces/{ns}/messages", "/v1/namespaces/{ns}/search", "/v1/namespaces/{ns}/cypher",
+            "/v1/namespaces/{ns}/ingest", "/v1/namespaces/{ns}/forget", "/v1/namespaces/{ns}/stats",
+            "/v1/namespaces/{ns}/check", "/v1/namespaces", "/healthz"} <= set(schema["paths"])
+    with pytest.raises(ConfigurationError, match="bearer token"):
+        Client(url, "wrong", namespace="a").namespaces()
+
+
+def test_add_search_explain_and_namespace_isolation(url):
+    with client(url, "alice") as alice, client(url, "bob") as bob:
+        report = alice.add([{"speaker": "Maya", "text": "My new cat is a ginger tabby called Biscuit.",
+                             "timestamp": "2024-05-04T10:01:00"},
+                            {"role": "Leo", "content": "Biscuit hides under the sofa when the doorbell rings."}],
+                           conversation="pets", session="1", session_started_at="2024-05-04T10:00:00")
+        assert report["added"] == 2 and len(report["turn_ids"]) == 2
+        bob.add([{"speaker": "Omar", "text": "I fixed the kitchen sink with a new copper pipe."}], conversation="house")
+        hits = alice.search("What is the name of the cat?", k=3)
+        assert hits and all(isinstance(h, Hit) for h in hits)
+        assert "Biscuit" in hits[0].text and hits[0].conversation_id == "pets" and hits[0].session_key == "1"
+        assert hits[0].timestamp.startswith("2024-05-04")
+        assert "score" in alice.explain(hits[0])
+        assert all("copper" not in h.text for h in alice.search("kitchen sink copper pipe", k=10))
+        assert "copper" in bob.search("kitchen sink copper pipe", k=1)[0].text
+        assert alice.stats()["nodes"]["Turn"] == 2 and bob.stats()["nodes"]["Turn"] == 1
+        assert {"alice", "bob"} <= set(alice.namespaces())
+
+
+def test_messages_append_to_their_session_in_order(url):
+    with client(url, "order") as memory:
+        for i in range(3):
+            memory.add([{"speaker": "Ana", "text": f"Step {i}: water the basil and the tomatoes."}], conversation="garden", session="s1")
+        memory.add([{"speaker": "Ana", "text": "A new day: the tomatoes are ripe."}], conversation="garden", session="s2")
+        rows = memory.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace RETURN t.text AS text, t.session_key AS s, t.seq AS seq "
+                             "ORDER BY seq")
+        assert [r["text"][:6] for r in rows] == ["Step 0", "Step 1", "Step 2", "A new "]
+        assert [r["s"] for r in rows] == ["s1", "s1", "s1", "s2"]
+        assert memory.check()["ok"] is True
+
+
+def test_upload_ingest_is_idempotent_and_bad_files_store_nothing(url, tmp_path):
+    path = write_conversation(tmp_path)
+    with client(url, "upload") as memory:
+        first = memory.ingest(path)
+        assert first["turns_added"] == 10 and first["sources"] == ["contract.json"]
+        assert memory.ingest(path)["turns_added"] == 0
+        bad = tmp_path / "broken.jsonl"
+        bad.write_text('{"speaker": "A", "text": "fine"}\n{"speaker": "B"\n', encoding="utf-8")
+        with client(url, "upload-bad") as other:
+            with pytest.raises(InputError, match=r"^broken\.jsonl:2:"):
+                other.ingest(bad)
+            assert "upload-bad" not in other.namespaces()
+        assert "ginger tabby" in memory.search("What kind of cat did Maya adopt?", k=1)[0].text
+
+
+def test_forget_removes_turns_from_search(url, tmp_path):
+    with client(url, "forgetful") as memory:
+        memory.ingest(write_conversation(tmp_path))
+        assert any("marble" in h.text for h in memory.search("marble countertop", k=3))
+        counts = memory.forget(conversation=CONTRACT_CONVERSATION["id"], session="2")
+        assert counts["turns"] == 5
+        assert all("marble" not in h.text for h in memory.search("marble countertop", k=10))
+        assert memory.stats()["nodes"]["Turn"] == 5
+
+
+def test_cypher_is_read_only(url):
+    with client(url, "cypher-ro") as memory:
+        memory.add([{"speaker": "Leo", "text": "Read only, please."}], conversation="c")
+        with pytest.raises(InputError, match="read-only"):
+            memory.cypher("CREATE (n:Turn {id: 'evil', namespace: $namespace}) RETURN n.id AS id")
+        rows = memory.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace RETURN count(t) AS n")
+        assert rows == [{"n": 1}]
+        # $namespace is always the path's namespace: no reading another tenant through params
+        other = memory.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace RETURN count(t) AS n", {"namespace": "alice"})
+        assert other == [{"n": 1}]
+
+
+def test_errors_are_one_line_json(url):
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    cases = [
+        ("POST", "/v1/namespaces/x/search", {"content": b"{not json", "headers": {**headers, "content-type": "application/json"}}, 400),
+        ("POST", "/v1/namespaces/x/search", {"json": {"query": "a", "k": 0}, "headers": headers}, 400),
+        ("POST", "/v1/namespaces/x/search", {"json": {"query": "a", "strategy": "magic"}, "headers": headers}, 400),
+        ("POST", "/v1/namespaces/x/search", {"json": {"query": "a", "time_range": ["yesterday", None]}, "headers": headers}, 400),
+        ("POST", "/v1/namespaces/x/messages", {"json": {"conversation": "c", "messages": [{"speaker": "A"}]}, "headers": headers}, 400),
+        ("POST", "/v1/namespaces/x/forget", {"json": {}, "headers": headers}, 400),
+        ("GET", "/v1/namespaces/nobody-here/stats", {"headers": headers}, 404),
+        ("GET", "/v1/namespaces/nobody-here/check", {"headers": headers}, 404),
+        ("GET", "/v1/namespaces/" + "n" * 300 + "/stats", {"headers": headers}, 400),
+        ("GET", "/v1/nothing", {"headers": headers}, 404),
+    ]
+    for method, path, kwargs, status in cases:
+        answer = httpx.request(method, url + path, **kwargs)
+        assert answer.status_code == status, (path, answer.text)
+        body = answer.json()
+        assert set(body) == {"error"} and "\n" not in body["error"] and "Traceback" not in body["error"], body
+    answer = httpx.post(url + "/v1/namespaces/x/messages", headers=headers,
+                        json={"conversation": "c", "messages": [{"speaker": "A", "text": "ok"}, {"speaker": "B"}]})
+    assert "messages[1]" in answer.json()["error"]
+    assert httpx.get(url + "/v1/namespaces/x/stats", headers=headers).status_code == 404  # the bad add stored nothing
+    assert Client(url, TOKEN, namespace="never-written").search("anything at all") == []
+
+
+def test_body_limit(hub):
+    with running(hub, max_body=2048) as url:
+        big = {"conversation": "c", "messages": [{"speaker": "A", "text": "x" * 4096}]}
+        answer = httpx.post(f"{url}/v1/namespaces/limits/messages", json=big)
+        assert answer.status_code == 413 and "2048" in answer.json()["error"]
+        chunks = (b"x" * 1024 for _ in range(4))  # no Content-Length: counted as it streams
+        streamed = httpx.post(f"{url}/v1/namespaces/limits/messages", content=chunks, headers={"content-type": "application/json"})
+        assert streamed.status_code == 413
+        assert httpx.get(f"{url}/v1/namespaces", timeout=30).status_code == 200  # no token on this one
+
+
+def test_non_loopback_needs_a_token(tmp_path):
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.4")
+    require_safe_bind("0.0.0.0", "secret")
+    with pytest.raises(ConfigurationError, match="without a token"):
+        require_safe_bind("0.0.0.0", None)
+    result = CliRunner().invoke(app, ["serve", "--host", "0.0.0.0", "--store", str(tmp_path / "s")], env={"GRAPHMEM_TOKEN": ""})
+    assert result.exit_code == 2
+    assert "refusing to serve 0.0.0.0 without a token" in result.output
+    assert not (tmp_path / "s").exists()  # refused before the store was opened
+
+
+def test_client_refuses_bad_urls_and_reports_unreachable_servers():
+    from graphmem.bench.serve import free_port
+    from graphmem.errors import StoreUnavailableError
+
+    with pytest.raises(ConfigurationError):
+        Client("ftp://example.org")
+    with Client(f"http://127.0.0.1:{free_port()}", timeout=2) as dead:
+        assert dead.health() is False
+        with pytest.raises(StoreUnavailableError, match="cannot reach"):
+            dead.stats()
+    closed = Client("http://127.0.0.1:1")
+    closed.close()
+    with pytest.raises(Exception, match="closed"):
+        closed.stats()
+
+
+def test_hit_round_trips_through_json():
+    hit = Hit("turn:1", "turn", "hello", 0.5, "dense", source_id="D1:1", session_number=2, explanation={"dense": {"cosine": 0.5}})
+    assert Hit.from_dict(json.loads(json.dumps(hit.to_dict()))) == hit
+
+
+@pytest.mark.bolt
+def test_serving_a_bolt_store(bolt_server, tmp_path, embedder):
+    from conftest import drop_namespace, new_namespace
+
+    hub = MemoryHub.open(bolt_server.uri, settings_for(tmp_path), auth=bolt_server.auth, database=bolt_server.database)
+    namespace = new_namespace("served")
+    try:
+        with running(hub) as url, Client(url, namespace=namespace) as memory:
+            assert memory.add([{"speaker": "Leo", "text": "My cousin Omar is a plumber in Porto."}], conversation="family")["added"] == 1
+            memory.add([{"speaker": "Maya", "text": "Omar fixed our sink last spring."}], conversation="family")
+            assert "plumber" in memory.search("What does Omar do for a living?", k=1)[0].text
+            assert memory.stats()["nodes"]["Turn"] == 2
+            with pytest.raises(InputError, match="read-only"):
+                memory.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace SET t.text = 'x' RETURN t.id AS id")
+            assert {r["text"] for r in memory.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace RETURN t.text AS text")} == {
+                "My cousin Omar is a plumber in Porto.", "Omar fixed our sink last spring."}
+            assert memory.check()["ok"] is True
+    finally:
+        drop_namespace(hub.memory(namespace))
+        hub.close()
+
+
+def test_attached_memories_share_the_store_and_leave_it_open(hub):
+    from graphmem import ClosedError, Memory
+
+    memory = Memory.attach(hub.store, "attach-test", hub.settings)
+    assert memory.stats()["nodes"] == {}
+    memory.close()
+    assert not hub.store.closed
+    with pytest.raises(ClosedError):
+        memory.stats()
+    assert hub.memory("attach-test").stats()["namespace"] == "attach-test"
+
+
+def test_a_taken_port_is_one_clear_error(hub):
+    import socket
+
+    from graphmem.server.run import listen_socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        with pytest.raises(ConfigurationError, match=f"cannot listen on 127.0.0.1:{port}"):
+            listen_socket("127.0.0.1", port)

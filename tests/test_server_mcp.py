@@ -1,0 +1,96 @@
+"""The MCP tools through the official SDK's own client: streamable HTTP at /mcp, and stdio."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import anyio
+import pytest
+
+from conftest import settings_for
+from graphmem.server import MemoryHub
+from serving import running
+
+TOOLS = {"add_memory", "search_memory", "explain_memory", "forget_memory", "memory_stats"}
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _text(result) -> str:
+    assert not result.is_error, result
+    return "\n".join(block.text for block in result.content if getattr(block, "type", "") == "text")
+
+
+async def _exercise(client, namespace: str) -> None:
+    tools = await client.list_tools()
+    assert {tool.name for tool in tools.tools} >= TOOLS
+    added = json.loads(_text(await client.call_tool("add_memory", {
+        "namespace": namespace, "conversation": "trip", "session": "1", "session_started_at": "2024-06-01T09:00:00",
+        "messages": [{"speaker": "Priya", "text": "We hiked to the glacier lake near Chamonix.", "id": "m1",
+                      "timestamp": "2024-06-01T09:05:00"},
+                     {"speaker": "Tom", "text": "The water was turquoise and freezing cold.", "id": "m2"}]})))
+    assert added["added"] == 2
+    found = _text(await client.call_tool("search_memory", {"namespace": namespace, "query": "Where did Priya hike?", "k": 2}))
+    first = found.splitlines()[0]
+    assert first.startswith("1. [2024-06-01 · Priya · session 1 · m1] We hiked to the glacier lake"), found
+    why = _text(await client.call_tool("explain_memory", {"namespace": namespace, "query": "Where did Priya hike?"}))
+    assert "score" in why and "glacier" in why
+    stats = json.loads(_text(await client.call_tool("memory_stats", {"namespace": namespace})))
+    assert stats["nodes"]["Turn"] == 2
+    bad = await client.call_tool("search_memory", {"namespace": namespace, "query": "x", "unit": "paragraph"})
+    assert bad.is_error and "unknown unit" in " ".join(b.text for b in bad.content)
+    forgotten = json.loads(_text(await client.call_tool("forget_memory", {"namespace": namespace, "conversation": "trip"})))
+    assert forgotten["turns"] == 2
+    assert _text(await client.call_tool("search_memory", {"namespace": namespace, "query": "glacier lake"})) == "no memories found"
+
+
+def test_mcp_over_streamable_http(tmp_path, embedder):
+    from mcp import Client
+
+    hub = MemoryHub.open(str(tmp_path / "store"), settings_for(tmp_path))
+    try:
+        with running(hub) as url:
+            async def main() -> None:
+                async with Client(f"{url}/mcp") as client:
+                    await _exercise(client, "mcp-http")
+
+            anyio.run(main)
+    finally:
+        hub.close()
+
+
+def test_mcp_over_http_needs_the_token(tmp_path, embedder):
+    import httpx2
+    from mcp import Client
+    from mcp.client.streamable_http import streamable_http_client
+
+    hub = MemoryHub.open(str(tmp_path / "store"), settings_for(tmp_path))
+    try:
+        with running(hub, token="mcp-secret") as url:
+            async def main() -> None:
+                async with httpx2.AsyncClient(headers={"Authorization": "Bearer mcp-secret"}, timeout=60) as http:
+                    async with Client(streamable_http_client(f"{url}/mcp", http_client=http)) as client:
+                        tools = await client.list_tools()
+                        assert {t.name for t in tools.tools} >= TOOLS
+
+            anyio.run(main)
+    finally:
+        hub.close()
+
+
+@pytest.mark.slow
+def test_mcp_over_stdio(tmp_path):
+    from mcp import Client, StdioServerParameters
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+           "GRAPHMEM_JVM_HEAP": "512m", "GRAPHMEM_INDEX_DIR": str(tmp_path / "index")}
+    params = StdioServerParameters(command=sys.executable, args=["-m", "graphmem.cli", "mcp", "--store", str(tmp_path / "store"),
+                                                                 "--namespace", "mcp-stdio"], env=env)
+
+    async def main() -> None:
+        async with Client(params, read_timeout_seconds=180) as client:
+            await _exercise(client, "mcp-stdio")
+
+    anyio.run(main)

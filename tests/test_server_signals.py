@@ -1,0 +1,160 @@
+"""Clean stops: SIGTERM/SIGINT sent to real `graphmem ingest` and `graphmem serve` processes at random
+moments. The process must print one line "interrupted", exit 143/130 (0 for serve), print no JVM
+crash output and leave no crash log; the store must check clean, and a re-ingest must give the same
+counts as an uninterrupted ingest."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import settings_for
+from graphmem import Client, Memory
+from graphmem.bench.serve import free_port, start_server_process
+
+REPO = Path(__file__).resolve().parent.parent
+CRASH_MARKS = ("SIGSEGV", "fatal error", "hs_err", "A fatal error has been detected", "Traceback")
+PEOPLE = ("Maya", "Leo")
+PLACES = ("the lighthouse", "a pottery studio", "the river trail", "the night market", "an art museum", "the old bakery")
+DOINGS = ("visited", "painted", "photographed", "talked about", "walked past", "booked a table at")
+
+
+def long_conversation(directory: Path, turns_per_session: int = 40, sessions: int = 3) -> Path:
+    """A native-format conversation long enough that a signal lands inside its ingest."""
+    rng = random.Random(7)
+    doc = {"format": "graphmem.conversation/1", "id": "signals", "speakers": list(PEOPLE), "sessions": [
+        {"id": str(s + 1), "started_at": f"2024-0{s + 1}-10T18:00:00", "turns": [
+            {"id": f"D{s + 1}:{t + 1}", "speaker": PEOPLE[t % 2],
+             "text": f"On day {t + 1} I {rng.choice(DOINGS)} {rng.choice(PLACES)} with {rng.choice(('Omar', 'Ana', 'Priya'))}."}
+            for t in range(turns_per_session)]} for s in range(sessions)]}
+    path = directory / "signals.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
+def environment(tmp: Path) -> dict[str, str]:
+    tmpdir = tmp / "tmpdir"
+    tmpdir.mkdir(exist_ok=True)
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+            "TMPDIR": str(tmpdir), "GRAPHMEM_JVM_HEAP": "512m", "GRAPHMEM_TOKEN": ""}
+
+
+def assert_no_crash(tmp: Path, output: str) -> None:
+    for mark in CRASH_MARKS:
+        assert mark not in output, output[-3000:]
+    leftovers = [p.name for p in (tmp / "tmpdir").iterdir() if p.name.startswith(("graphmem-jvm-error", "hs_err"))]
+    leftovers += [p.name for p in tmp.glob("hs_err*")]
+    assert not leftovers, leftovers
+
+
+def counts(memory: Memory) -> tuple[dict, dict]:
+    stats = memory.stats()
+    return stats["nodes"], stats["relationships"]
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory, embedder):
+    """What an uninterrupted ingest of the long conversation stores."""
+    tmp = tmp_path_factory.mktemp("reference")
+    source = long_conversation(tmp)
+    with Memory.open(tmp / "store", "sig", settings=settings_for(tmp)) as memory:
+        memory.ingest(source)
+        return counts(memory)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_signal_during_ingest_stops_cleanly(tmp_path, signum, reference):
+    seed = random.randrange(1 << 30)
+    rng = random.Random(seed)
+    source = long_conversation(tmp_path)
+    store = tmp_path / "store"
+    process = subprocess.Popen([sys.executable, "-m", "graphmem.cli", "ingest", str(source), "--store", str(store),
+                                "--namespace", "sig", "--json"], cwd=tmp_path, env=environment(tmp_path),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (store / "graphmem.lock").exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    delay = rng.uniform(0.0, 6.0)  # from the store's opening to (usually) well inside the ingest
+    time.sleep(delay)
+    process.send_signal(signum)
+    stdout, stderr = process.communicate(timeout=180)
+    note = f"seed {seed}, signal after {delay:.2f} s, exit {process.returncode}"
+    print(note)  # shown with -rP: which moment this run hit
+    assert_no_crash(tmp_path, stdout + stderr)
+    if process.returncode == 0:  # the ingest won the race: it must have finished whole
+        assert json.loads(stdout)[0]["turns_added"] == 120, note
+    else:
+        assert process.returncode == 128 + signum, f"{note}\n{stderr[-2000:]}"
+        lines = [line for line in stderr.splitlines() if line.strip()]
+        assert lines[-1].strip() == "interrupted" and sum("interrupted" in line for line in lines) == 1, f"{note}\n{stderr}"
+        assert stdout.strip() == "", note
+    with Memory.open(store, "sig", settings=settings_for(tmp_path)) as memory:
+        report = memory.check()
+        assert report.ok, f"{note}: {report.problems}"
+        memory.ingest(source)
+        assert counts(memory) == reference, note
+        assert memory.check().ok
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_serve_stops_gracefully_with_a_request_in_flight(tmp_path, signum, reference):
+    source = long_conversation(tmp_path)
+    store = tmp_path / "store"
+    port = free_port()
+    log = (tmp_path / "serve.log").open("w+")
+    process = start_server_process(str(store), port, env=environment(tmp_path), stderr=log)
+    outcome: dict = {}
+
+    def upload() -> None:
+        with Client(f"http://127.0.0.1:{port}", namespace="sig") as client:
+            try:
+                outcome["report"] = client.ingest(source)
+            except Exception as exc:  # recorded and asserted on below
+                outcome["error"] = exc
+
+    thread = threading.Thread(target=upload)
+    thread.start()
+    time.sleep(random.uniform(0.5, 2.0))
+    process.send_signal(signum)
+    assert process.wait(timeout=180) == 0
+    thread.join(timeout=60)
+    log.seek(0)
+    output = log.read()
+    assert_no_crash(tmp_path, output)
+    assert output.strip().splitlines()[-1] == "interrupted", output
+    # graceful: the request in flight was answered whole, then the store was closed
+    assert "report" in outcome, outcome
+    assert outcome["report"]["turns_added"] == 120
+    with Memory.open(store, "sig", settings=settings_for(tmp_path)) as memory:
+        assert memory.check().ok
+        assert counts(memory) == reference
+
+
+@pytest.mark.slow
+def test_mcp_stdio_stops_on_sigterm(tmp_path):
+    store = tmp_path / "store"
+    process = subprocess.Popen([sys.executable, "-m", "graphmem.cli", "mcp", "--store", str(store)], cwd=tmp_path,
+                               env=environment(tmp_path), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (store / "graphmem.lock").exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 143, stderr
+    assert stdout == ""  # the MCP channel carries nothing but protocol messages
+    assert stderr.strip() == "interrupted"
+    assert_no_crash(tmp_path, stdout + stderr)
+    with Memory.open(store, "default", settings=settings_for(tmp_path)) as memory:  # the lock was released
+        assert memory.check().ok
