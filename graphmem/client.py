@@ -117,7 +117,7 @@ class Client:
 
     def search(self, query: str, k: int = 10, unit: str = "turn", strategy: str = "auto", time_range: Any = None) -> list[Hit]:
         """Search; the same arguments and :class:`Hit` objects as :meth:`Memory.search`."""
-        body: dict[str, Any] = {"query": query, "k": k, "unit": unit, "strategy": strategy}
+        body: dict[str, Any] = {"query": query, "k": k, "unit": unit, "strategy": strategy, "explain": True}
         if time_range is not None:
             body["time_range"] = [None if t is None else (t if isinstance(t, str) else t.isoformat()) for t in time_range]
         data = self._request("POST", self._path("search"), json=body)
@@ -129,10 +129,12 @@ class Client:
             raise InputError("explain() takes a Hit returned by search()")
         return explain_text(hit)
 
-    def forget(self, conversation: str | None = None, session: str | None = None, before: Any = None) -> dict[str, int]:
+    def forget(self, conversation: str | None = None, session: str | None = None, before: Any = None, *,
+               turn: str | list[str] | None = None) -> dict[str, int]:
         """Forget turns and what derives only from them (see :meth:`Memory.forget`); returns counts."""
         body = {"conversation": conversation, "session": session,
-                "before": before if before is None or isinstance(before, str) else before.isoformat()}
+                "before": before if before is None or isinstance(before, str) else before.isoformat(),
+                "turn": [turn] if isinstance(turn, str) else turn}
         return self._request("POST", self._path("forget"), json={k: v for k, v in body.items() if v is not None})
 
     def stats(self) -> dict[str, Any]:

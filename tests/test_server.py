@@ -189,7 +189,8 @@ def test_client_refuses_bad_urls_and_reports_unreachable_servers():
 
 def test_hit_round_trips_through_json():
     hit = Hit("turn:1", "turn", "hello", 0.5, "dense", source_id="D1:1", session_number=2, explanation={"dense": {"cosine": 0.5}})
-    assert Hit.from_dict(json.loads(json.dumps(hit.to_dict()))) == hit
+    assert Hit.from_dict(json.loads(json.dumps(hit.to_dict(explain=True)))) == hit
+    assert Hit.from_dict(json.loads(json.dumps(hit.to_dict()))).explanation == {}  # compact by default
 
 
 @pytest.mark.bolt
@@ -237,3 +238,14 @@ def test_a_taken_port_is_one_clear_error(hub):
         port = taken.getsockname()[1]
         with pytest.raises(ConfigurationError, match=f"cannot listen on 127.0.0.1:{port}"):
             listen_socket("127.0.0.1", port)
+
+
+def test_add_correct_and_forget_one_message_over_http(url):
+    with client(url, "live-http") as memory:
+        first = memory.add([{"speaker": "Ada", "text": "My bike is green.", "id": "b1"},
+                            {"speaker": "Ada", "text": "I ride it to work.", "id": "b2"}], conversation="c")
+        fixed = memory.add([{"speaker": "Ada", "text": "My bike is blue.", "id": "b1"}], conversation="c")
+        assert (fixed["added"], fixed["corrected"]) == (0, 1) and fixed["turn_ids"] == first["turn_ids"][:1]
+        assert "blue" in memory.search("bike colour", k=1)[0].text
+        assert memory.forget(turn=first["turn_ids"][1])["turns"] == 1
+        assert memory.stats()["nodes"]["Turn"] == 1

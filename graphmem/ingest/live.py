@@ -542,8 +542,6 @@ class LiveWriter:
                                                                                      for t in planned], self.settings.write_batch_size))
             s.extend(self._next_turn_links(conversation, planned))
             self._plan_episodes(conversation, planned, sessions, turn_vectors, plan, closed)
-            for state in closing:
-                self._close_session(conversation, state, closed)
             report.add_time("segment", time.perf_counter() - t0)
             plan.added = len(planned)
         if fixed:
@@ -559,6 +557,7 @@ class LiveWriter:
             if not new_vectors:
                 continue
             total = np.sum(new_vectors, axis=0) + (state.vector_sum if state.vector_sum is not None else 0.0)
+            preview_changes = state.new or state.count < 3
             state.count += len(new_vectors)
             state.vector_sum = total
             mean = total / state.count
@@ -567,9 +566,11 @@ class LiveWriter:
                                                           if t.session_id == state.id])[:3]
             props: dict[str, Any] = {"embedding": (mean / scale).astype(np.float32), "embedding_scale": scale,
                                      "turn_count": state.count}
-            if state.new or len(state.preview_pairs) <= 3:
+            if preview_changes:
                 props["preview"] = session_preview(state.preview_pairs)
             session_rows.append({"id": state.id, "props": props})
+        for state in closing:  # after the running means took this add's turns
+            self._close_session(conversation, state, closed)
         if session_rows:
             s.append(("write/update_sessions", {"namespace": ns, "rows": session_rows}))
             plan.replaced_vectors["session"] = ([r["id"] for r in session_rows],
@@ -791,7 +792,11 @@ class LiveWriter:
         if not state.touched and not state.new:
             self._load_tail(state)
         if state.open_episode is not None and all(c[0] != state.open_episode for c in closed["episode"]):
-            members = self.store.read("read/live_episode_turns", {"namespace": self.namespace, "id": state.open_episode})
+            if state.open_block is not None:  # written or kept by this writer
+                members = [{"embedding": b["vector"], "speaker": b["speaker"], "text": b["text"], "caption": b["caption"]}
+                           for b in state.open_block]
+            else:
+                members = self.store.read("read/live_episode_turns", {"namespace": self.namespace, "id": state.open_episode})
             if members:
                 vectors = [np.asarray(r["embedding"], dtype=np.float32) for r in members]
                 text = "\n".join(indexed_text(r["speaker"], r["text"], r.get("caption")) for r in members)[:MAX_EPISODE_TEXT]

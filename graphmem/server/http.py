@@ -71,6 +71,7 @@ class ForgetBody(_Body):
     conversation: Optional[str] = Field(None, max_length=1024)
     session: Optional[str] = Field(None, max_length=1024)
     before: Optional[str] = Field(None, max_length=64)
+    turn: Optional[list[str]] = Field(None, max_length=1000, description="turn ids to forget (Hit.node_id, AddReport.turn_ids)")
 
 
 class CypherBody(_Body):
@@ -291,7 +292,7 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
         hits = await blocking(hub.memory(ns).search, body.query, body.k, body.unit, body.strategy, time_range)
         rows = []
         for hit in hits:
-            row = hit.to_dict()
+            row = hit.to_dict(explain=body.explain)
             if body.explain:
                 row["explanation_text"] = explain_text(hit)
             rows.append(row)
@@ -299,10 +300,11 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
 
     @app.post("/v1/namespaces/{ns}/forget", summary="Forget turns and what derives only from them", responses=_ERRORS)
     async def forget(ns: str, body: ForgetBody) -> dict[str, Any]:
-        ForgetSelection.of(body.conversation, body.session, body.before)  # bad criteria: 400 before the lookup
+        ForgetSelection.of(body.conversation, body.session, body.before, turns=body.turn)  # bad criteria: 400 before the lookup
         await known(ns)
         async with write_lock(ns):
-            return await blocking(_locked, hub.write_lock(ns), hub.memory(ns).forget, body.conversation, body.session, body.before)
+            return await blocking(_locked, hub.write_lock(ns), hub.memory(ns).forget, body.conversation, body.session, body.before,
+                                  turn=body.turn)
 
     @app.get("/v1/namespaces/{ns}/stats", summary="Counts per label and relationship type", responses=_ERRORS)
     async def stats(ns: str) -> dict[str, Any]:
@@ -321,7 +323,7 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
         await known(ns)
         try:
             rows = await blocking(hub.memory(ns).cypher, body.query, {**body.params, "namespace": ns}, write=False)
-        except StorageError as exc:  # a syntax error, an unknown function, a write refused: the query's fault
+        except (StorageError, InputError) as exc:  # a syntax error, an unknown function, a write refused: the query's fault
             message = _one_line(exc)
             if "not idempotent" in message or "the query writes" in message:
                 message = "cypher: the query writes; the server runs Cypher read-only"
