@@ -257,12 +257,12 @@ class Memory:
             >>> print(memory.explain(hits[0]))                                          # doctest: +SKIP
         """
         self._check()
-        validate_query(query, k, unit, strategy, time_range)
+        validated = validate_query(query, k, unit, strategy, time_range)
         if not has_search_terms(query):
             logger.info("query %r has no word characters: no hits", query[:80])
             return []
         with self._lock:
-            return self._service().search(query, k, unit, strategy, time_range)
+            return self._service().search(validated)
 
     def explain(self, hit: Hit) -> str:
         """Why ``hit`` was returned, as readable lines: the strategy and its score, each

@@ -9,6 +9,7 @@ from typing import Mapping
 
 from graphmem.errors import ConfigurationError
 from graphmem.ingest.segment import SegmenterConfig
+from graphmem.retrieve.config import RetrievalConfig
 
 __all__ = ["Settings", "default_store_location"]
 
@@ -50,6 +51,8 @@ class Settings:
             of CPU compiling the Cypher engine during a 3-conversation ingest on 2 cores,
             and query latency measured the same without it. Set ``""`` for the JVM default.
         segmenter: episode segmentation knobs (:class:`graphmem.ingest.segment.SegmenterConfig`).
+        retrieval: every weight, threshold and constant of retrieval
+            (:class:`graphmem.retrieve.config.RetrievalConfig`).
         neo4j_user, neo4j_password: Bolt credentials (also from the environment).
     """
 
@@ -67,6 +70,7 @@ class Settings:
     neo4j_user: str | None = None
     neo4j_password: str | None = field(default=None, repr=False)
     segmenter: SegmenterConfig = field(default_factory=SegmenterConfig)
+    retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
 
     def __post_init__(self) -> None:
         if self.embedding_batch_size < 1:

@@ -15,7 +15,7 @@ from graphmem.errors import InputError
 from graphmem.retrieve.types import validate_query
 
 PACKAGE = Path(graphmem.retrieve.__file__).parent
-BOTTOM_UP = ["types", "activation", "lexical", "router", "fusion", "hierarchy", "projection", "loader", "strategies", "engine"]
+BOTTOM_UP = ["config", "cues", "types", "activation", "lexical", "router", "fusion", "hierarchy", "projection", "loader", "strategies", "engine"]
 
 
 def _sibling_imports(module: str) -> set[str]:
@@ -40,8 +40,10 @@ def test_each_module_imports_only_modules_below_it(module):
     assert _sibling_imports(module) <= below, f"{module} imports {_sibling_imports(module) - below} from above or beside it"
 
 
-def test_types_imports_no_sibling():
-    assert _sibling_imports("types") == set()
+def test_the_bottom_imports_no_sibling():
+    assert _sibling_imports("config") == set()
+    assert _sibling_imports("cues") == set()
+    assert _sibling_imports("types") == {"config", "cues"}
 
 
 def test_modules_import_bottom_up_in_a_fresh_interpreter():
@@ -76,7 +78,5 @@ def test_internal_value_error_surfaces_as_itself(monkeypatch):
     service.embedder = _Embedder()
     monkeypatch.setattr(SearchService, "engine", lambda self: _Engine())
     with pytest.raises(ValueError, match="internal bug") as caught:
-        service.search("where did Mel go?", 5, "turn", "auto")
+        service.search(validate_query("where did Mel go?", 5, "turn", "auto"))
     assert not isinstance(caught.value, InputError)
-    with pytest.raises(InputError, match="unknown strategy"):
-        service.search("where did Mel go?", 5, "turn", "magic")
