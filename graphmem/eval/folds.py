@@ -124,14 +124,15 @@ def _score_case(engine: Any, vectors: Any, case: EvalCase, configs: Sequence[Ret
     for config in configs:
         tuned = engine.with_config(config)
         levels: dict[str, list[QuestionResult]] = {"turn": [], "session": []}
+        p = tuned.projection
         for question, vector in zip(case.questions, vectors):
             if question.gold_turns:
-                ranked = tuned.search(Query(question.question, DEPTH, "turn", "auto"), vector)
-                turns = [r.provenance.get("source_id") for r in ranked]
+                chosen = tuned.top_positions(Query(question.question, DEPTH, "turn", "auto"), vector)
+                turns = [p.turn_source[t] for t in chosen]
                 levels["turn"].append(evaluate_ranking(turns, question.gold_turns, question.category))
             if question.gold_sessions:
-                ranked = tuned.search(Query(question.question, DEPTH, "session", "auto"), vector)
-                sessions = [r.provenance.get("session_number") for r in ranked]
+                chosen = tuned.top_positions(Query(question.question, DEPTH, "session", "auto"), vector)
+                sessions = [int(p.session_number[s]) for s in chosen]
                 levels["session"].append(evaluate_ranking(sessions, question.gold_sessions, question.category))
             tick()
         out.append(levels)

@@ -86,6 +86,13 @@ class RetrievalConfig:
             temperature above: this one sharpens scores into a distribution, that one
             turns entropies into granularity shares). 0.1 follows MemGAS.
 
+        session_diversity: for queries with an aggregation cue (their evidence is spread
+            over sessions), the turn ranking is diversified over sessions
+            (:func:`graphmem.retrieve.hierarchy.diversify`): each turn picked lowers the
+            other turns of its session by this much (in fused-score units; a turn with every
+            component at its best scores about 4.5). 0 = off.
+        diversity_depth: how many of the best turns the diversification re-ranks.
+
     Spreading activation:
         damping: share of activation passed on per hop (0.5 follows HippoRAG).
         activation_steps: hops (4 with d = 0.5 keeps 97% of the PPR mass; on LoCoMo dev 3,
@@ -132,6 +139,8 @@ class RetrievalConfig:
     entropy_route_temperature: float | None = 0.3
     entropy_top_k: int = 10
     entropy_score_temperature: float = 0.1
+    session_diversity: float = 0.0
+    diversity_depth: int = 50
     damping: float = 0.5
     activation_steps: int = 4
     activation_prune: float = 1e-4
@@ -155,10 +164,12 @@ class RetrievalConfig:
             raise ValueError("RetrievalConfig.entropy_route_temperature must be > 0 or None")
         if self.entropy_score_temperature <= 0 or self.entropy_top_k < 2:
             raise ValueError("RetrievalConfig.entropy_score_temperature must be > 0 and entropy_top_k >= 2")
+        if self.session_diversity < 0:
+            raise ValueError("RetrievalConfig.session_diversity must be >= 0")
         if not 0.0 <= self.base_lexical_share <= 1.0:
             raise ValueError("RetrievalConfig.base_lexical_share must be in [0, 1]")
         for name in ("exact_limit", "candidates", "coarse_candidates", "seed_hits", "expansion_seeds", "explain_edges",
-                     "explain_path", "entity_ngram_limit"):
+                     "explain_path", "entity_ngram_limit", "diversity_depth"):
             if getattr(self, name) < 1:
                 raise ValueError(f"RetrievalConfig.{name} must be >= 1")
         for f in fields(self):
@@ -185,7 +196,7 @@ class RetrievalConfig:
 #: The router constants ``graphmem eval locomo --folds`` tunes, with their grids (the
 #: defaults are in every grid, so a fold can always keep them).
 TUNABLE: Mapping[str, tuple[Any, ...]] = MappingProxyType({
-    "weight_expansion_next": (0.25, 0.5, 1.0),
     "time_weight": (0.5, 1.0, 2.0),
     "activation_weight": (0.0, 0.5, 1.0),
+    "session_diversity": (0.0, 0.25, 0.5),
 })

@@ -29,7 +29,7 @@ from graphmem.retrieve.hierarchy import TurnStructure
 from graphmem.retrieve.lexical import DEFAULT_STOPWORDS, LexicalIndex, Tokenizer
 from graphmem.retrieve import strategies
 from graphmem.retrieve.projection import MemoryProjection
-from graphmem.retrieve.types import STRATEGIES, UNITS, Query, QueryContext, RankedUnit, top_k
+from graphmem.retrieve.types import STRATEGIES, UNITS, Query, QueryContext, RankedUnit, Ranking, top_k
 
 __all__ = [
     "DenseScorer",
@@ -286,17 +286,9 @@ class RetrievalEngine:
             Up to ``query.k`` results, best first; ties broken by memory order.
         """
         unit, window = query.unit, query.window
-        if self.projection.count(unit) == 0:
+        ranking, scores, chosen = self._rank(query, vector)
+        if ranking is None:
             return []
-        context = QueryContext(self, query.text, vector)
-        ranking = strategies.run(query.strategy, context, unit)
-        scores = np.asarray(ranking.scores, dtype=np.float64).copy()
-        scores[~np.isfinite(scores)] = -np.inf
-        if ranking.floor is not None:
-            scores[scores <= ranking.floor] = -np.inf
-        if window is not None:
-            scores[~self.time_mask(unit, window)] = -np.inf
-        chosen = top_k(scores, query.k)
         ids = self.projection.ids(unit)
         results = []
         for pos in chosen:
@@ -306,6 +298,25 @@ class RetrievalEngine:
             results.append(RankedUnit(ids[pos], unit, float(scores[pos]), ranking.strategy, explanation,
                                       self.provenance(unit, int(pos))))
         return results
+
+    def top_positions(self, query: Query, vector: np.ndarray) -> np.ndarray:
+        """Positions of the best ``query.k`` units, as :meth:`search` ranks them, without
+        building explanations (for evaluation, which scores many configurations)."""
+        return self._rank(query, vector)[2]
+
+    def _rank(self, query: Query, vector: np.ndarray) -> tuple[Ranking | None, np.ndarray, np.ndarray]:
+        unit, window = query.unit, query.window
+        if self.projection.count(unit) == 0:
+            return None, np.zeros(0), np.zeros(0, dtype=np.int64)
+        context = QueryContext(self, query.text, vector)
+        ranking = strategies.run(query.strategy, context, unit)
+        scores = np.asarray(ranking.scores, dtype=np.float64).copy()
+        scores[~np.isfinite(scores)] = -np.inf
+        if ranking.floor is not None:
+            scores[scores <= ranking.floor] = -np.inf
+        if window is not None:
+            scores[~self.time_mask(unit, window)] = -np.inf
+        return ranking, scores, top_k(scores, query.k)
 
     def provenance(self, unit: str, pos: int) -> dict[str, Any]:
         """Session, conversation and source id of a unit, from the projection."""

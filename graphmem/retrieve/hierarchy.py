@@ -46,6 +46,7 @@ __all__ = [
     "TurnSignals",
     "TurnStructure",
     "broadcast",
+    "diversify",
     "neighbour_max",
     "pool_max",
     "score_turns",
@@ -70,6 +71,51 @@ def broadcast(parent_scores: np.ndarray, unit_parent: np.ndarray) -> np.ndarray:
     out = np.full(len(unit_parent), np.nan)
     has = unit_parent >= 0
     out[has] = parent_scores[unit_parent[has]]
+    return out
+
+
+def diversify(scores: np.ndarray, group: np.ndarray, penalty: float, depth: int) -> np.ndarray:
+    """Spread the best units over groups (e.g. turns over sessions), MMR-style.
+
+    Greedy over the ``depth`` best units: each pick lowers every unit of the same group still
+    to be picked by ``penalty``, so the next pick from a group already represented needs to
+    beat the best of another group by that much. Units beyond ``depth`` follow the picks,
+    lowered by ``penalty`` per pick of their group. The returned scores rank the units in
+    that order (ties by position), so any top ``k <= depth`` is the greedy selection.
+
+    Args:
+        scores: score per unit (non-finite = not ranked; left as is).
+        group: group position per unit (``-1`` = in no group: never penalised).
+        penalty: score lowered per unit of the same group picked before (0 = no change).
+        depth: how many units are picked greedily.
+
+    Returns:
+        The diversified scores (a new array).
+    """
+    s = np.asarray(scores, dtype=np.float64)
+    out = s.copy()
+    if penalty <= 0 or not len(s):
+        return out
+    group = np.asarray(group, dtype=np.int64)
+    finite = np.flatnonzero(np.isfinite(s))
+    if not len(finite):
+        return out
+    order = finite[np.lexsort((finite, -s[finite]))]
+    pool, rest = order[:depth], order[depth:]
+    picked: dict[int, int] = {}
+    remaining = list(pool)
+    last = np.inf
+    while remaining:
+        adjusted = [s[u] - penalty * picked.get(int(group[u]), 0) if group[u] >= 0 else s[u] for u in remaining]
+        best = int(np.argmax(adjusted))  # first of equals: the better original rank
+        unit = remaining.pop(best)
+        last = min(last, adjusted[best])
+        out[unit] = last
+        if group[unit] >= 0:
+            picked[int(group[unit])] = picked.get(int(group[unit]), 0) + 1
+    for unit in rest:
+        lowered = s[unit] - penalty * picked.get(int(group[unit]), 0) if group[unit] >= 0 else s[unit]
+        out[unit] = min(lowered, last)
     return out
 
 

@@ -51,12 +51,15 @@ class RoutePlan:
     Attributes:
         weights: component (see the module docstring) -> weight; absent or 0 = not run.
         time: the calendar constraint for the ``time`` component.
+        session_diversity: per-pick penalty for diversifying the turn ranking over sessions
+            (0 = no diversification; see :func:`graphmem.retrieve.hierarchy.diversify`).
         seed_names: names to seed spreading activation with.
         reasons: human-readable decisions, in order.
     """
 
     weights: Mapping[str, float]
     time: TimeCue = field(default_factory=TimeCue)
+    session_diversity: float = 0.0
     seed_names: tuple[str, ...] = ()
     reasons: tuple[str, ...] = ()
 
@@ -85,7 +88,8 @@ def route(
     2. An explicit calendar constraint (month/year) adds the ``time`` component
        (``config.time_weight``).
     3. An aggregation cue scales the episode components by
-       ``config.aggregation_episode_factor``.
+       ``config.aggregation_episode_factor`` and asks for the turn ranking to be spread over
+       sessions (``config.session_diversity``).
     4. Names that are not known (candidate entities), or any known name when
        ``activation_weight`` is set, seed spreading activation with that weight.
     5. With ``config.entropy_route_temperature`` and ``entropies`` (granularity -> normalised
@@ -109,6 +113,10 @@ def route(
             f"explicit date (months {list(features.time.months)}, years {list(features.time.years)})"
             f" -> time match x{config.time_weight}"
         )
+    diversity = 0.0
+    if features.aggregation and config.session_diversity > 0:
+        diversity = config.session_diversity
+        reasons.append(f"aggregation cue -> turns spread over sessions (penalty {config.session_diversity} per turn picked)")
     if features.aggregation and config.aggregation_episode_factor != 1.0:
         for key in _GRANULARITY_PARTS["episode"]:
             if key in weights:
@@ -137,7 +145,7 @@ def route(
             reasons.append(
                 "entropy re-weighting " + ", ".join(f"{g}: H={entropies[g]:.2f} share={share[g]:.2f}" for g in present)
             )
-    plan = RoutePlan(weights=weights, time=features.time, seed_names=seeds, reasons=tuple(reasons))
+    plan = RoutePlan(weights=weights, time=features.time, session_diversity=diversity, seed_names=seeds, reasons=tuple(reasons))
     logger.debug("route for %r: %s", features.text, plan.reasons)
     return plan
 

@@ -34,14 +34,13 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from graphmem.retrieve.activation import explain_node, spread_activation
 from graphmem.retrieve.fusion import normalize, relevance_entropy
-from graphmem.retrieve.hierarchy import TurnSignals, score_turns
+from graphmem.retrieve.hierarchy import TurnSignals, diversify, score_turns
 from graphmem.retrieve.router import route
 from graphmem.retrieve.types import QueryContext, Ranking, segment_max, top_k
 
@@ -436,7 +435,7 @@ def auto(ctx: QueryContext, unit: str) -> Ranking:
         if len(top) >= 2:
             entropies[granularity] = relevance_entropy(top, top_k=config.entropy_top_k,
                                                        temperature=config.entropy_score_temperature)
-    plan = route(ctx.features, entropies, config.route)
+    plan = route(ctx.features, entropies, config)
     act = None
     seeds: dict[int, float] = {}
     described: list[dict[str, Any]] = []
@@ -465,6 +464,8 @@ def auto(ctx: QueryContext, unit: str) -> Ranking:
         activation=turn_activation)
     fused = score_turns(ctx.engine.structure, signals, plan, time_year_mismatch=config.time_year_mismatch)
     turn_scores = fused.scores
+    if plan.session_diversity > 0 and unit in ("turn", "event"):  # coarser units keep their best turn's score
+        turn_scores = diversify(turn_scores, p.turn_session, plan.session_diversity, config.diversity_depth)
     bonus = _event_bonus(ctx, config.event_weight) if unit == "event" else None
     scores = _turn_to_unit(ctx, turn_scores, unit, bonus)
     explain_activation = _activation_explainer(ctx, act, seeds, described) if act is not None else None
@@ -477,6 +478,8 @@ def auto(ctx: QueryContext, unit: str) -> Ranking:
         if turn < 0:
             return out
         parts = {k: _r(v) for k, v in fused.explain(turn).items() if _r(v) != 0}
+        if turn_scores[turn] != fused.scores[turn]:
+            parts["diversity:session"] = _r(turn_scores[turn] - fused.scores[turn])
         if unit == "event" and bonus is not None:
             parts["event:dense"] = _r(bonus[pos])
         out["contributions"] = parts

@@ -9,6 +9,7 @@ from graphmem.retrieve.hierarchy import (
     TurnSignals,
     TurnStructure,
     broadcast,
+    diversify,
     neighbour_max,
     pool_max,
     score_turns,
@@ -88,3 +89,19 @@ def test_missing_signals_are_skipped():
     np.testing.assert_allclose(fused.scores, [1 / 3, 2 / 3, 1.0, 0.0])
     with pytest.raises(ValueError):
         pool_max(np.zeros(2), np.zeros(3, dtype=int), 1)
+
+
+def test_diversify_spreads_the_top_over_groups():
+    scores = np.array([5.0, 4.9, 4.8, 3.0, 2.0, NAN])
+    group = np.array([0, 0, 0, 1, 2, 0])
+    out = diversify(scores, group, penalty=1.0, depth=10)
+    # picks: t0 5.0, t1 4.9 - 1 = 3.9, t3 3.0 (new group), t2 4.8 - 2 = 2.8, t4 2.0
+    np.testing.assert_allclose(out[:5], [5.0, 3.9, 2.8, 3.0, 2.0])
+    assert np.isnan(out[5])
+    assert [int(i) for i in np.argsort(-out[:5], kind="stable")] == [0, 1, 3, 2, 4]
+    np.testing.assert_allclose(diversify(scores, group, penalty=0.0, depth=10)[:5], scores[:5])
+    # beyond the depth, units follow the picks and never overtake them
+    shallow = diversify(scores, group, penalty=1.0, depth=2)
+    assert shallow[3] <= shallow[1] and shallow[2] <= shallow[1]
+    # a unit in no group is never penalised
+    np.testing.assert_allclose(diversify(np.array([2.0, 1.9]), np.array([-1, -1]), 1.0, 5), [2.0, 1.9])

@@ -78,3 +78,12 @@ def test_known_names_whole_words_longest_first():
     f = QueryFeatures.from_query("What did Jon Smith tell Mel?", ["Jon", "Jon Smith", "Mel", "Melanie"])
     assert f.names == ("Jon Smith", "Mel")
     assert QueryFeatures.from_query("Did Jon call?", ["Jon", "Jon Smith"]).names == ("Jon",)
+
+
+def test_aggregation_cue_asks_for_session_diversity_only_when_configured():
+    feats = QueryFeatures.from_query("What books has Melanie read?", NAMES)
+    assert route(feats, None, PLAIN).session_diversity == 0.0
+    plan = route(feats, None, PLAIN.with_(session_diversity=0.25))
+    assert plan.session_diversity == 0.25 and any("spread over sessions" in r for r in plan.reasons)
+    single = route(QueryFeatures.from_query("What is Caroline's identity?", NAMES), None, PLAIN.with_(session_diversity=0.25))
+    assert single.session_diversity == 0.0
