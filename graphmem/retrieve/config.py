@@ -146,10 +146,10 @@ class RetrievalConfig:
     activation_prune: float = 1e-4
     seed_hits: int = 5
     seed_ratio: float = 0.8
-    edge_weights: Mapping[str, float] = field(default_factory=lambda: EDGE_WEIGHTS)
+    edge_weights: Mapping[str, float] = field(default_factory=lambda: EDGE_WEIGHTS, hash=False)
     expansion_seeds: int = 5
     expansion_weights: Mapping[str, float] = field(
-        default_factory=lambda: _frozen({"NEXT": 0.5, "PART_OF": 0.3, "INVOLVES": 0.3, "ASSOCIATED": 0.5}))
+        default_factory=lambda: _frozen({"NEXT": 0.5, "PART_OF": 0.3, "INVOLVES": 0.3, "ASSOCIATED": 0.5}), hash=False)
     shared_entity_limit: int = 25
     base_lexical_share: float = 0.5
     event_weight: float = 0.5

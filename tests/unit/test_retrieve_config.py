@@ -40,6 +40,8 @@ def test_settings_carry_one_frozen_config():
         settings.retrieval.damping = 0.7  # type: ignore[misc]
     with pytest.raises(TypeError):
         settings.retrieval.expansion_weights["NEXT"] = 2.0  # type: ignore[index]
+    assert hash(settings.retrieval) == hash(RetrievalConfig())  # usable as a cache key
+    assert RetrievalConfig(expansion_weights={"NEXT": 0.5}) != RetrievalConfig()
     changed = settings.with_(retrieval=settings.retrieval.with_(time_weight=2.0))
     assert changed.retrieval.time_weight == 2.0 and settings.retrieval.time_weight == 1.0
 
