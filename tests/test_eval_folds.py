@@ -101,7 +101,9 @@ def test_eval_locomo_folds_prints_in_and_out_of_fold(tmp_path):
     assert pooled["counts"]["all"] == 9 and set(pooled["by_category"]) == {"1", "2", "4"}
     # single-hop questions that share words with their evidence are found out-of-fold
     assert pooled["by_category"]["4"]["R_all@10"] >= 80.0
-    assert data["configs"] == len(grid_configs(RetrievalConfig()))
+    assert data["configs"] == len(grid_configs(RetrievalConfig())) == len(data["per_config"])
+    assert data["per_config"][0]["changes"] == {name: getattr(RetrievalConfig(), name) for name in TUNABLE}
+    assert set(data["per_config"][0]["cases"]) == {"c-garden", "c-marathon", "c-kitchen"}
     # namespaces are dropped unless --keep
     with Memory.open(store, namespace="eval-locomo:c-garden") as memory:
         assert memory.stats()["nodes"] == {}

@@ -84,6 +84,9 @@ class FoldsReport:
         folds: per fold.
         pooled_in_fold / pooled_out_of_fold / pooled_default: per level, pooled over folds.
         grid: the grid searched.
+        per_config: for every configuration (its changes, the defaults first) and case, turn
+            R_all@10 and NDCG@10 and session R_all@3: what each constant does on each
+            conversation.
         configs: how many configurations were scored.
         questions: questions scored.
     """
@@ -93,6 +96,7 @@ class FoldsReport:
     pooled_out_of_fold: dict[str, MetricReport] = field(default_factory=dict)
     pooled_default: dict[str, MetricReport] = field(default_factory=dict)
     grid: dict[str, list[Any]] = field(default_factory=dict)
+    per_config: list[dict[str, Any]] = field(default_factory=list)
     configs: int = 0
     questions: int = 0
 
@@ -105,7 +109,7 @@ class FoldsReport:
                     for level, r in levels.items()}
 
         return {
-            "grid": self.grid, "configs": self.configs, "questions": self.questions,
+            "grid": self.grid, "configs": self.configs, "questions": self.questions, "per_config": self.per_config,
             "folds": [{"held_out": f.held_out, "chosen": f.chosen, "in_fold": report(f.in_fold),
                        "out_of_fold": report(f.out_of_fold), "default_out_of_fold": report(f.default_out_of_fold)}
                       for f in self.folds],
@@ -191,6 +195,16 @@ def run_folds(
             table[(ci, gi)] = levels
     report = FoldsReport(grid={k: list(v) for k, v in grid.items()}, configs=len(configs),
                          questions=sum(len(table[(c, 0)]["turn"]) for c in range(len(cases))))
+    for gi, change in enumerate(changes):
+        figures = {}
+        for ci, case in enumerate(cases):
+            levels = _pool(table, [ci], gi)
+            figures[case.name] = {"turn R_all@10": round(levels["turn"].overall.get("R_all@10", 0.0), 2),
+                                  "turn NDCG@10": round(levels["turn"].overall.get("NDCG@10", 0.0), 2),
+                                  "session R_all@3": round(levels["session"].overall.get("R_all@3", 0.0), 2),
+                                  "turn R_all@10 by category": {str(c): round(m.get("R_all@10", 0.0), 2)
+                                                                for c, m in levels["turn"].by_category.items()}}
+        report.per_config.append({"changes": change, "cases": figures})
     pooled: dict[str, dict[str, list[QuestionResult]]] = {name: {"turn": [], "session": []} for name in ("in", "out", "default")}
     for held in split:
         train = [c for c in range(len(cases)) if c not in held]
