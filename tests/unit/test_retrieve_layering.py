@@ -80,3 +80,23 @@ def test_internal_value_error_surfaces_as_itself(monkeypatch):
     with pytest.raises(ValueError, match="internal bug") as caught:
         service.search(validate_query("where did Mel go?", 5, "turn", "auto"))
     assert not isinstance(caught.value, InputError)
+
+
+def test_validate_query_returns_the_query_lower_levels_trust():
+    query = validate_query("where did Mel go?", 5, "session", "lexical", ("2023-05-01", None))
+    assert (query.text, query.k, query.unit, query.strategy) == ("where did Mel go?", 5, "session", "lexical")
+    assert query.window is not None and query.window[1] == float("inf")
+    assert query.window[0] == pytest.approx(1682899200.0)  # 2023-05-01T00:00:00Z
+    assert validate_query("q", 1, "turn", "auto").window is None
+
+
+def test_the_strategy_and_unit_registry_is_defined_once():
+    import graphmem.hits
+    import graphmem.memory
+    import graphmem.retrieve.engine
+    import graphmem.retrieve.types as types
+
+    assert graphmem.hits.UNITS is types.UNITS and graphmem.retrieve.engine.UNITS is types.UNITS
+    assert graphmem.memory.STRATEGIES is types.STRATEGIES and graphmem.retrieve.engine.STRATEGIES is types.STRATEGIES
+    defined = [p.stem for p in PACKAGE.glob("*.py") if "\nSTRATEGIES = " in p.read_text() or "\nUNITS = " in p.read_text()]
+    assert defined == ["types"]
