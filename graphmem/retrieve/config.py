@@ -92,6 +92,7 @@ class RetrievalConfig:
             other turns of its session by this much (in fused-score units; a turn with every
             component at its best scores about 4.5). 0 = off.
         diversity_depth: how many of the best turns the diversification re-ranks.
+        diversity_free: turns per session picked before the diversity penalty starts.
 
     Spreading activation:
         damping: share of activation passed on per hop (0.5 follows HippoRAG).
@@ -141,6 +142,7 @@ class RetrievalConfig:
     entropy_score_temperature: float = 0.1
     session_diversity: float = 0.0
     diversity_depth: int = 50
+    diversity_free: int = 1
     damping: float = 0.5
     activation_steps: int = 4
     activation_prune: float = 1e-4
@@ -169,7 +171,7 @@ class RetrievalConfig:
         if not 0.0 <= self.base_lexical_share <= 1.0:
             raise ValueError("RetrievalConfig.base_lexical_share must be in [0, 1]")
         for name in ("exact_limit", "candidates", "coarse_candidates", "seed_hits", "expansion_seeds", "explain_edges",
-                     "explain_path", "entity_ngram_limit", "diversity_depth"):
+                     "explain_path", "entity_ngram_limit", "diversity_depth", "diversity_free"):
             if getattr(self, name) < 1:
                 raise ValueError(f"RetrievalConfig.{name} must be >= 1")
         for f in fields(self):

@@ -74,12 +74,12 @@ def broadcast(parent_scores: np.ndarray, unit_parent: np.ndarray) -> np.ndarray:
     return out
 
 
-def diversify(scores: np.ndarray, group: np.ndarray, penalty: float, depth: int) -> np.ndarray:
+def diversify(scores: np.ndarray, group: np.ndarray, penalty: float, depth: int, free: int = 1) -> np.ndarray:
     """Spread the best units over groups (e.g. turns over sessions), MMR-style.
 
-    Greedy over the ``depth`` best units: each pick lowers every unit of the same group still
-    to be picked by ``penalty``, so the next pick from a group already represented needs to
-    beat the best of another group by that much. Units beyond ``depth`` follow the picks,
+    Greedy over the ``depth`` best units: once ``free`` units of a group are picked, each
+    further pick lowers every unit of the same group still to be picked by ``penalty``, so the
+    next pick from a well-represented group needs to beat the best of another group by that much. Units beyond ``depth`` follow the picks,
     lowered by ``penalty`` per pick of their group. The returned scores rank the units in
     that order (ties by position), so any top ``k <= depth`` is the greedy selection.
 
@@ -88,6 +88,7 @@ def diversify(scores: np.ndarray, group: np.ndarray, penalty: float, depth: int)
         group: group position per unit (``-1`` = in no group: never penalised).
         penalty: score lowered per unit of the same group picked before (0 = no change).
         depth: how many units are picked greedily.
+        free: picks per group before the penalty starts (1: from the second pick on).
 
     Returns:
         The diversified scores (a new array).
@@ -106,7 +107,8 @@ def diversify(scores: np.ndarray, group: np.ndarray, penalty: float, depth: int)
     remaining = list(pool)
     last = np.inf
     while remaining:
-        adjusted = [s[u] - penalty * picked.get(int(group[u]), 0) if group[u] >= 0 else s[u] for u in remaining]
+        adjusted = [s[u] - penalty * max(picked.get(int(group[u]), 0) - free + 1, 0) if group[u] >= 0 else s[u]
+                    for u in remaining]
         best = int(np.argmax(adjusted))  # first of equals: the better original rank
         unit = remaining.pop(best)
         last = min(last, adjusted[best])
@@ -114,7 +116,7 @@ def diversify(scores: np.ndarray, group: np.ndarray, penalty: float, depth: int)
         if group[unit] >= 0:
             picked[int(group[unit])] = picked.get(int(group[unit]), 0) + 1
     for unit in rest:
-        lowered = s[unit] - penalty * picked.get(int(group[unit]), 0) if group[unit] >= 0 else s[unit]
+        lowered = s[unit] - penalty * max(picked.get(int(group[unit]), 0) - free + 1, 0) if group[unit] >= 0 else s[unit]
         out[unit] = min(lowered, last)
     return out
 

@@ -465,7 +465,8 @@ def auto(ctx: QueryContext, unit: str) -> Ranking:
     fused = score_turns(ctx.engine.structure, signals, plan, time_year_mismatch=config.time_year_mismatch)
     turn_scores = fused.scores
     if plan.session_diversity > 0 and unit in ("turn", "event"):  # coarser units keep their best turn's score
-        turn_scores = diversify(turn_scores, p.turn_session, plan.session_diversity, config.diversity_depth)
+        turn_scores = diversify(turn_scores, p.turn_session, plan.session_diversity, config.diversity_depth,
+                                config.diversity_free)
     bonus = _event_bonus(ctx, config.event_weight) if unit == "event" else None
     scores = _turn_to_unit(ctx, turn_scores, unit, bonus)
     explain_activation = _activation_explainer(ctx, act, seeds, described) if act is not None else None

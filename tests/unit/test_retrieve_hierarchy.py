@@ -105,3 +105,13 @@ def test_diversify_spreads_the_top_over_groups():
     assert shallow[3] <= shallow[1] and shallow[2] <= shallow[1]
     # a unit in no group is never penalised
     np.testing.assert_allclose(diversify(np.array([2.0, 1.9]), np.array([-1, -1]), 1.0, 5), [2.0, 1.9])
+
+
+def test_diversify_lets_a_quota_per_group_through_unpenalised():
+    scores = np.array([5.0, 4.9, 4.8, 3.0])
+    group = np.array([0, 0, 0, 1])
+    out = diversify(scores, group, penalty=2.0, depth=10, free=2)
+    # t0 and t1 are free; t2 pays one penalty and falls behind t3
+    np.testing.assert_allclose(out, [5.0, 4.9, 2.8, 3.0])
+    assert [int(i) for i in np.argsort(-out, kind="stable")] == [0, 1, 3, 2]
+    assert diversify(scores, group, penalty=1.0, depth=10, free=1)[1] == pytest.approx(3.9)
