@@ -761,7 +761,11 @@ def eval_locomo(
     rankings: Optional[Path] = typer.Option(None, "--rankings", help="Write one JSONL line per question and strategy."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the metrics as JSON."),
     store: Optional[str] = typer.Option(None, "--store", "-s", help="Store to use (default: a temporary embedded store)."),
-    keep: bool = typer.Option(False, "--keep", help="Keep the evaluation namespaces (with --store)."),
+    keep: bool = typer.Option(False, "--keep", help="Keep the evaluation namespaces (with --store); with --folds, "
+                              "namespaces kept by an earlier run are reused without ingesting again."),
+    folds: Optional[int] = typer.Option(None, "--folds", help="Leave-one-conversation-out tuning of the router constants "
+                                        "(auto): tune on the other conversations, score the held-out one, per fold; "
+                                        "prints in-fold and out-of-fold figures."),
     stream: bool = typer.Option(False, "--stream", help="Send every conversation through add one message per call "
                                                         "(live writes) instead of one batch ingest."),
 ) -> None:
@@ -769,7 +773,89 @@ def eval_locomo(
     with _errors():
         from graphmem.eval.locomo import locomo_cases
 
-        _run_eval(locomo_cases(path), strategy, store, keep, rankings, json_out, "number", "eval-locomo", stream)
+        cases = locomo_cases(path)
+        if folds is not None:
+            _run_folds(cases, folds, store, keep, json_out, "eval-locomo")
+            return
+        _run_eval(cases, strategy, store, keep, rankings, json_out, "number", "eval-locomo", stream)
+
+
+def _run_folds(cases, folds: int, store: Optional[str], keep: bool, json_out: Optional[Path], prefix: str) -> None:
+    from graphmem.embed import Embedder
+    from graphmem.eval.folds import run_folds, split_folds
+    from graphmem.search import SearchService
+
+    try:
+        split_folds(cases, folds)
+    except ValueError as exc:
+        raise InputError(str(exc)) from exc
+    settings = Settings.from_env()
+    embedder = Embedder(settings.embedding_model, settings.embedding_batch_size, settings.embedding_device)
+    with tempfile.TemporaryDirectory(prefix="graphmem-eval-") as tmp:
+        location = store or str(Path(tmp) / "store")
+        reuse = keep and store is not None
+
+        def engines(case):
+            memory = Memory.open(location, f"{prefix}:{case.name}", settings=settings)
+            try:
+                if reuse and memory.stats()["nodes"].get("Turn"):
+                    err.print(f"{escape(case.name)}: reusing the kept namespace {escape(memory.namespace)}")
+                else:
+                    started = time.perf_counter()
+                    memory.ingest(list(case.conversations))
+                    err.print(f"{escape(case.name)}: ingested in {time.perf_counter() - started:.1f} s")
+                engine = SearchService(memory.store, embedder, settings, memory.namespace).engine()
+                vectors = embedder.encode([q.question for q in case.questions])
+                if not reuse:
+                    memory.drop_namespace()
+            finally:
+                memory.close()
+            return engine, vectors
+
+        with _progress() as bar:
+            task = bar.add_task(f"{folds} folds over {len(cases)} conversation(s)", total=None)
+            report = run_folds(engines, cases, folds, settings.retrieval,
+                               progress=lambda done, total: bar.update(task, completed=done, total=total))
+    _print_folds(report)
+    if json_out:
+        json_out.write_text(json.dumps(report.to_dict(), indent=2), encoding="utf-8")
+        err.print(f"metrics written to {json_out}")
+
+
+def _print_folds(report) -> None:
+    wide = Console(width=max(out.width, 150))
+    table = Table(title=f"auto, leave-one-conversation-out: {report.configs} configurations of {', '.join(report.grid)}",
+                  title_justify="left")
+    for column in ("held out", "chosen on the others", "in-fold turn R_all@10", "out-of-fold turn R_all@10",
+                   "defaults out-of-fold", "in-fold session R_all@3", "out-of-fold session R_all@3"):
+        table.add_column(column, justify="left" if column.startswith(("held", "chosen")) else "right")
+    for fold in report.folds:
+        table.add_row(", ".join(fold.held_out), ", ".join(f"{k}={v}" for k, v in fold.chosen.items()),
+                      f"{fold.in_fold['turn'].overall.get('R_all@10', 0):.1f}", f"{fold.out_of_fold['turn'].overall.get('R_all@10', 0):.1f}",
+                      f"{fold.default_out_of_fold['turn'].overall.get('R_all@10', 0):.1f}",
+                      f"{fold.in_fold['session'].overall.get('R_all@3', 0):.1f}", f"{fold.out_of_fold['session'].overall.get('R_all@3', 0):.1f}")
+    wide.print(table)
+    pooled = Table(title="pooled over folds, per category (out-of-fold: every question scored by constants chosen without it)",
+                   title_justify="left")
+    for column in ("category", "n", "in-fold turn R_all@10", "out-of-fold turn R_all@10", "defaults turn R_all@10",
+                   "out-of-fold turn NDCG@10", "in-fold session R_all@3", "out-of-fold session R_all@3", "defaults session R_all@3"):
+        pooled.add_column(column, justify="right")
+    groups = [("all", None)] + [(str(c), c) for c in report.pooled_out_of_fold["turn"].by_category]
+
+    def value(levels, level: str, metric: str, category) -> str:
+        r = levels[level]
+        metrics = r.overall if category is None else r.by_category.get(category, {})
+        return f"{metrics.get(metric, 0.0):.1f}"
+
+    for name, category in groups:
+        n = report.pooled_out_of_fold["turn"].counts.get("all" if category is None else category, 0)
+        pooled.add_row(name, str(n), value(report.pooled_in_fold, "turn", "R_all@10", category),
+                       value(report.pooled_out_of_fold, "turn", "R_all@10", category), value(report.pooled_default, "turn", "R_all@10", category),
+                       value(report.pooled_out_of_fold, "turn", "NDCG@10", category), value(report.pooled_in_fold, "session", "R_all@3", category),
+                       value(report.pooled_out_of_fold, "session", "R_all@3", category), value(report.pooled_default, "session", "R_all@3", category))
+    wide.print(pooled)
+    out.print(f"{report.questions} questions; in-fold figures are on the conversations each choice was made on, "
+              "out-of-fold on the held-out one")
 
 
 bench_app = typer.Typer(help="Benchmarks that print measured figures.", no_args_is_help=True)

@@ -16,7 +16,7 @@ from graphmem.embed import Embedder
 from graphmem.errors import ClosedError, ConfigurationError, InputError
 from graphmem.forget import ForgetSelection, plan_forget
 from graphmem.hits import Hit, context_text, explain_text
-from graphmem.retrieve.types import STRATEGIES, SearchFilter, validate_query
+from graphmem.retrieve.types import STRATEGIES, validate_query
 from graphmem.ids import namespace_slug
 from graphmem.ingest import IngestPipeline, IngestReport, Progress
 from graphmem.ingest.live import AddReport, LiveWriter, parse_messages, parse_timestamp
@@ -387,13 +387,13 @@ class Memory:
             >>> print(memory.explain(hits[0]))                                          # doctest: +SKIP
         """
         self._check()
-        validate_query(query, k, unit, strategy, time_range)
-        search_filter = SearchFilter.of(speaker, conversation, session)
+        validated = validate_query(query, k, unit, strategy, time_range, speaker=speaker, conversation=conversation,
+                                   session=session)
         if not has_search_terms(query):
             logger.info("query %r has no word characters: no hits", query[:80])
             return []
         with self._lock:
-            return self._service().search(query, k, unit, strategy, time_range, search_filter)
+            return self._service().search(validated)
 
     def context(self, query: str, k: int = 5, **search: Any) -> str:
         """A prompt-ready text block of the memories relevant to ``query``, for an LLM.

@@ -30,12 +30,13 @@ import numpy as np
 
 from graphmem.changes import read_version
 from graphmem.embed import Embedder
-from graphmem.errors import ConfigurationError, InputError
+from graphmem.errors import ConfigurationError
 from graphmem.hits import Hit
 from graphmem.ids import namespace_slug
 from graphmem.index import VectorIndex
-from graphmem.retrieve.engine import DenseScorer, EngineConfig, RetrievalEngine, build_lexical
-from graphmem.retrieve.types import RankedUnit, SearchFilter, validate_query
+from graphmem.retrieve.config import RetrievalConfig
+from graphmem.retrieve.engine import DenseScorer, RetrievalEngine, build_lexical
+from graphmem.retrieve.types import Query, RankedUnit
 from graphmem.retrieve.lexical import LexicalIndex
 from graphmem.retrieve.loader import load_projection
 from graphmem.retrieve.projection import MemoryProjection
@@ -117,16 +118,16 @@ class SearchService:
         embedder: used for the query text.
         settings: index parameters and model.
         namespace: the tenant searched.
-        config: retrieval engine knobs.
+        config: the retrieval constants (default: ``settings.retrieval``).
     """
 
     def __init__(self, store: GraphStore, embedder: Embedder, settings: Settings, namespace: str,
-                 config: EngineConfig | None = None) -> None:
+                 config: RetrievalConfig | None = None) -> None:
         self.store = store
         self.embedder = embedder
         self.settings = settings
         self.namespace = namespace
-        self.config = config or EngineConfig()
+        self.config = config or settings.retrieval
         self._indexes: dict[str, VectorIndex] = {}
         self._directory = store.cache_dir(namespace_slug(namespace))
         self._engine: RetrievalEngine | None = None
@@ -286,21 +287,17 @@ class SearchService:
         return index
 
     # ------------------------------------------------------------------ queries
-    def search(self, query: str, k: int, unit: str, strategy: str, time_range: Any = None,
-               search_filter: SearchFilter | None = None) -> list[Hit]:
-        """Run ``strategy`` for ``query`` and return up to ``k`` hydrated hits of ``unit``
-        (only those ``search_filter`` keeps, when given).
-
-        Raises:
-            InputError: empty query, bad ``k``, unknown strategy or unit, or a bad ``time_range``.
-        """
-        validate_query(query, k, unit, strategy, time_range)
+    def search(self, query: Query) -> list[Hit]:
+        """Run a validated query (see :func:`graphmem.retrieve.types.validate_query`, which
+        :meth:`graphmem.memory.Memory.search` calls) and return up to ``query.k`` hydrated
+        hits of ``query.unit`` (only those ``query.filter`` keeps, when given). The change
+        marker is read first, so another writer's commits are seen. Nothing here is user
+        input any more: an exception is a bug and surfaces as itself."""
         self.follow_store()
         engine = self.engine()
         with single_threaded():
-            vector = self.embedder.encode([query])[0]
-            # only validate_query raises InputError; any other error is a bug and surfaces as itself
-            ranked = engine.search(query, vector, k, unit, strategy, time_range, search_filter)
+            vector = self.embedder.encode([query.text])[0]
+            ranked = engine.search(query, vector)
         return self.hydrate(ranked)
 
     def hydrate(self, ranked: Sequence[RankedUnit]) -> list[Hit]:

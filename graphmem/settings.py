@@ -10,6 +10,7 @@ from typing import Mapping
 
 from graphmem.errors import ConfigurationError
 from graphmem.ingest.segment import SegmenterConfig
+from graphmem.retrieve.config import RetrievalConfig
 
 __all__ = ["Settings", "default_store_location", "server_token"]
 
@@ -66,6 +67,8 @@ class Settings:
         session_gap: :meth:`graphmem.Memory.add` without a session key opens a new session
             when a message comes more than this long after the conversation's last turn
             (default 4 hours: a pause that long ends a sitting; ``None`` never opens one).
+        retrieval: every weight, threshold and constant of retrieval
+            (:class:`graphmem.retrieve.config.RetrievalConfig`).
         neo4j_user, neo4j_password: Bolt credentials (also from the environment).
     """
 
@@ -84,6 +87,7 @@ class Settings:
     neo4j_password: str | None = field(default=None, repr=False)
     segmenter: SegmenterConfig = field(default_factory=SegmenterConfig)
     session_gap: timedelta | None = timedelta(hours=4)
+    retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
 
     def __post_init__(self) -> None:
         if self.embedding_batch_size < 1:

@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 from graphmem.cli import app
 from graphmem.errors import InputError
 from graphmem.memory import Memory
-from graphmem.retrieve.engine import EngineConfig
+from graphmem.retrieve.config import RetrievalConfig
+from graphmem.retrieve.types import validate_query
 from graphmem.search import SearchService
 
 STRATEGIES = ("auto", "dense", "lexical", "activation", "expansion")
@@ -93,21 +94,15 @@ def test_filters_over_fetch_past_the_ann_candidates(two, embedder):
     """With the ANN path forced and only 3 candidates, an unfiltered search sees the garden
     turns only; the filtered one still returns k of Maya's turns, by exact scores within it."""
     memory, _ = two
-    config = replace(EngineConfig(), exact_limit=1, candidates=3, coarse_candidates=1)
+    config = replace(RetrievalConfig(), exact_limit=1, candidates=3, coarse_candidates=1)
     service = SearchService(memory.store, embedder, memory.settings, memory.namespace, config=config)
     query = "tomatoes basil slugs copper tape in the raised beds"
-    plain = service.search(query, 3, "turn", "dense")
+    plain = service.search(validate_query(query, 3, "turn", "dense"))
     assert {h.conversation_id for h in plain} == {"garden-chat"}
-    maya = service.search(query, 4, "turn", "dense", search_filter=_filter(speaker="Maya"))
+    maya = service.search(validate_query(query, 4, "turn", "dense", speaker="Maya"))
     assert len(maya) == 4 and {h.speaker for h in maya} == {"Maya"}
     exact = memory.search(query, k=4, strategy="dense", speaker="Maya")  # the exact path agrees
     assert [h.node_id for h in maya] == [h.node_id for h in exact]
-
-
-def _filter(**values):
-    from graphmem.retrieve.types import SearchFilter
-
-    return SearchFilter.of(**values)
 
 
 def test_a_filter_that_keeps_nothing_gives_no_hits_and_bad_values_are_refused(two):

@@ -38,7 +38,9 @@ from graphmem.bench.synthetic import GENERATOR_VERSION, bench_cache_dir, clause_
 from graphmem.embed import Embedder
 from graphmem.ids import namespace_slug
 from graphmem.index import VectorIndex
-from graphmem.retrieve.engine import STRATEGIES, DenseScorer, EngineConfig, RetrievalEngine, build_lexical
+from graphmem.retrieve.config import RetrievalConfig
+from graphmem.retrieve.engine import STRATEGIES, DenseScorer, RetrievalEngine, build_lexical
+from graphmem.retrieve.types import validate_query
 from graphmem.retrieve.lexical import LexicalIndex
 from graphmem.retrieve.projection import MemoryProjection
 from graphmem.search import INDEXED_UNITS, PERSISTED_LEXICAL, SearchService, single_threaded
@@ -119,7 +121,7 @@ def _build(directory: Path, size: int, settings: Settings, embedder: Embedder, s
     return timings
 
 
-def _load_engine(cache: Path, settings: Settings, dimension: int, config: EngineConfig) -> tuple[RetrievalEngine, dict[str, float]]:
+def _load_engine(cache: Path, settings: Settings, dimension: int, config: RetrievalConfig) -> tuple[RetrievalEngine, dict[str, float]]:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     projection, _ = MemoryProjection.load(cache)
@@ -180,7 +182,7 @@ def bench_query(
     root = cache or bench_cache_dir()
     embedder = Embedder(settings.embedding_model, settings.embedding_batch_size, settings.embedding_device)
     embedder.encode(["warm-up"])
-    config = EngineConfig()
+    config = settings.retrieval
     texts = query_texts(WARMUP + queries)
     warmup, timed = texts[:WARMUP], texts[WARMUP:]
     results: dict[str, Any] = {"unit": unit, "k": k, "queries_per_strategy": queries, "sizes": {}}
@@ -206,11 +208,11 @@ def bench_query(
                                    "load_s": {k_: round(v, 2) for k_, v in loaded.items()}, "strategies": {}}
             for strategy in strategies:
                 for text in warmup:
-                    service.search(text, k, unit, strategy)
+                    service.search(validate_query(text, k, unit, strategy))
                 timings = []
                 for text in timed:
                     started = time.perf_counter()
-                    service.search(text, k, unit, strategy)
+                    service.search(validate_query(text, k, unit, strategy))
                     timings.append(time.perf_counter() - started)
                 row["strategies"][strategy] = _percentiles(timings)
             embed_only = []

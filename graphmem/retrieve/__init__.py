@@ -1,12 +1,18 @@
 """Retrieval: lexical and dense evidence at several granularities, fused into one ranking.
 
-Modules (each pure, over arrays and sparse matrices; the caller supplies ids and positions):
+Modules, bottom up (each pure, over arrays and sparse matrices; the caller supplies ids and
+positions; a module imports only modules listed above it):
+
+* :mod:`graphmem.retrieve.config` -- :class:`~graphmem.retrieve.config.RetrievalConfig`, every
+  weight, threshold and constant of retrieval, each with the measurement that set it.
+* :mod:`graphmem.retrieve.cues` -- query cues (names, dates, temporal and aggregation cues).
+* :mod:`graphmem.retrieve.types` -- the registry of strategies and units, the one query
+  validation, the validated ``Query``, the per-query ``QueryContext``, ranking types, ``top_k``.
 
 * :mod:`graphmem.retrieve.lexical` -- BM25 index over any unit kind (bm25s), save/load.
-* :mod:`graphmem.retrieve.fusion` -- score calibration, weighted and reciprocal rank fusion with
-  per-strategy contributions, relevance entropy.
-* :mod:`graphmem.retrieve.router` -- query cues (names, dates, temporal and aggregation cues)
-  and the per-query :class:`~graphmem.retrieve.router.RoutePlan`.
+* :mod:`graphmem.retrieve.fusion` -- score calibration, fused scores with per-component
+  contributions, relevance entropy.
+* :mod:`graphmem.retrieve.router` -- the per-query :class:`~graphmem.retrieve.router.RoutePlan`.
 * :mod:`graphmem.retrieve.hierarchy` -- event/turn/episode/session scores combined into a turn
   ranking (pooling up, broadcasting down, expansion along ``NEXT``, calendar match) and
   session ranking.
@@ -16,8 +22,8 @@ Modules (each pure, over arrays and sparse matrices; the caller supplies ids and
   (turns, events, episodes, sessions, entities, topics, typed edges), persisted as a cache.
 * :mod:`graphmem.retrieve.loader` -- reads the projection from a store (named read queries
   only) with a count-checked on-disk cache.
-* :mod:`graphmem.retrieve.engine` -- the per-namespace retrieval engine: dense scorers (ANN or
-  exact), BM25 indexes, entity matching, time filtering, top-k.
 * :mod:`graphmem.retrieve.strategies` -- ``auto``, ``dense``, ``lexical``, ``activation`` and
   ``expansion``, each with per-hit explanations.
+* :mod:`graphmem.retrieve.engine` -- the per-namespace retrieval engine: dense scorers (ANN or
+  exact), BM25 indexes, entity matching, time filtering, top-k.
 """

@@ -15,6 +15,7 @@ damping (the probability of following an edge rather than jumping back to a seed
 decays geometrically with distance), and dangling mass returns to the seeds. Power iteration
 stops at ``tol`` (L1) or ``max_iter``.
 
+:func:`spread_activation` computes it in sparse waves (the power series cut after a few hops);
 :func:`explain_node` says why a node is active: the in-edges that carried the most activation
 into it and a best path back to a seed.
 """
@@ -28,6 +29,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from graphmem.retrieve.config import EDGE_WEIGHTS
+
 __all__ = [
     "DEFAULT_EDGE_WEIGHTS",
     "Edge",
@@ -36,28 +39,13 @@ __all__ = [
     "Projection",
     "build_projection",
     "explain_node",
-    "personalized_pagerank",
-    "propagated_activation",
-    "seeds_from_hits",
     "spread_activation",
 ]
 
 logger = logging.getLogger(__name__)
 
-#: Default per-type weights. Structural containment edges carry most; ``OF`` (session ->
-#: conversation) is nearly inert because every session shares it.
-DEFAULT_EDGE_WEIGHTS: Mapping[str, float] = {
-    "FROM": 1.0,  # Event -> Turn
-    "INVOLVES": 1.0,  # Event -> Entity
-    "PART_OF": 1.0,  # Turn -> Episode
-    "IN": 0.5,  # Turn -> Session
-    "NEXT": 0.5,  # Turn -> Turn, Episode -> Episode
-    "ASSOCIATED": 1.0,  # memory <-> memory, GMM-accepted
-    "IN_TOPIC": 0.5,  # memory -> Topic
-    "ALIAS_OF": 1.0,  # Entity -> Entity
-    "WITHIN": 0.5,  # Topic -> Topic (finer granularity inside coarser)
-    "OF": 0.0,  # Session -> Conversation
-}
+#: Default per-type weights (:data:`graphmem.retrieve.config.EDGE_WEIGHTS`).
+DEFAULT_EDGE_WEIGHTS: Mapping[str, float] = EDGE_WEIGHTS
 
 
 @dataclass(frozen=True)
@@ -315,97 +303,6 @@ def _seed_vector(n: int, seeds: Mapping[int, float]) -> np.ndarray:
     return p / total
 
 
-def personalized_pagerank(
-    projection: Projection,
-    seeds: Mapping[int, float],
-    damping: float = 0.5,
-    max_iter: int = 100,
-    tol: float = 1e-8,
-) -> np.ndarray:
-    """Personalised PageRank from weighted seeds.
-
-    Args:
-        projection: the graph.
-        seeds: node position -> non-negative weight (normalised to sum 1).
-        damping: probability of following an edge (0 < d < 1); activation decays by ``d``
-            per hop. 0.5 follows HippoRAG.
-        max_iter: iteration cap.
-        tol: stop when the L1 change falls below this.
-
-    Returns:
-        Scores over all nodes, summing to 1.
-
-    Raises:
-        ValueError: for bad seeds or ``damping`` outside (0, 1).
-    """
-    if not 0.0 < damping < 1.0:
-        raise ValueError(f"damping must be in (0, 1), got {damping}")
-    n = len(projection)
-    p = _seed_vector(n, seeds)
-    PT = projection.transition().T.tocsr()
-    dangling = np.asarray(projection.transition().sum(axis=1)).ravel() == 0
-    s = p.copy()
-    for it in range(max_iter):
-        nxt = (1.0 - damping) * p + damping * (PT @ s + s[dangling].sum() * p)
-        delta = float(np.abs(nxt - s).sum())
-        s = nxt
-        if delta < tol:
-            logger.debug("PPR converged after %d iterations (delta %.2e)", it + 1, delta)
-            break
-    else:
-        logger.debug("PPR stopped at max_iter=%d (delta %.2e)", max_iter, delta)
-    return s
-
-
-def seeds_from_hits(
-    hit_nodes: Sequence[int],
-    hit_scores: Sequence[float],
-    entity_nodes: Iterable[int] = (),
-    top_k: int = 5,
-    entity_weight: float = 0.5,
-) -> dict[int, float]:
-    """Seed weights from the best hits of the other strategies and the query's entities.
-
-    Args:
-        hit_nodes: projection positions of the hits, best first.
-        hit_scores: their (fused, non-negative) scores.
-        entity_nodes: projection positions of entities named in the query.
-        top_k: how many hits seed.
-        entity_weight: each entity's seed weight as a fraction of the best hit's score.
-
-    Returns:
-        node position -> seed weight (empty when nothing can seed).
-    """
-    seeds: dict[int, float] = {}
-    pairs = list(zip(hit_nodes, hit_scores))[:top_k]
-    for node, score in pairs:
-        if score > 0:
-            seeds[int(node)] = seeds.get(int(node), 0.0) + float(score)
-    top = max((float(s) for _, s in pairs), default=0.0)
-    anchor = top if top > 0 else 1.0
-    for node in entity_nodes:
-        seeds[int(node)] = seeds.get(int(node), 0.0) + entity_weight * anchor
-    return seeds
-
-
-def propagated_activation(scores: np.ndarray, seeds: Mapping[int, float], damping: float = 0.5) -> np.ndarray:
-    """PPR scores minus each seed's own restart mass ``(1 - d) * p``.
-
-    What remains is the activation that *flowed* to a node through edges, so seeds do not
-    outrank everything merely for being seeds; fuse this with the other strategies.
-
-    Args:
-        scores: :func:`personalized_pagerank` output.
-        seeds: the seeds it was run with.
-        damping: the damping it was run with.
-
-    Returns:
-        A new array, clipped at 0.
-    """
-    p = _seed_vector(len(scores), seeds)
-    return np.maximum(np.asarray(scores, dtype=np.float64) - (1.0 - damping) * p, 0.0)
-
-
 @dataclass(frozen=True)
 class EdgeContribution:
     """Activation carried into a node along one neighbour.
@@ -446,16 +343,17 @@ def explain_node(
     scores: np.ndarray,
     seeds: Mapping[int, float],
     node: int,
-    damping: float = 0.5,
-    top: int = 3,
-    max_path: int = 6,
+    *,
+    damping: float,
+    top: int,
+    max_path: int,
     seed_vector: np.ndarray | None = None,
 ) -> NodeExplanation:
-    """Explain one node's activation from a :func:`personalized_pagerank` result.
+    """Explain one node's activation from a :func:`spread_activation` result.
 
     Args:
         projection: the graph the scores were computed on.
-        scores: the PPR scores.
+        scores: the activation scores.
         seeds: the seeds used.
         node: the node position to explain.
         damping: the damping used.
@@ -509,16 +407,17 @@ def explain_node(
 def spread_activation(
     projection: Projection,
     seeds: Mapping[int, float],
-    damping: float = 0.5,
-    steps: int = 6,
-    prune: float = 1e-4,
+    *,
+    damping: float,
+    steps: int,
+    prune: float,
 ) -> np.ndarray:
     """Spreading activation as truncated personalised PageRank, computed in sparse waves.
 
     ``s = (1 - d) * sum_{t=0..steps} w_t`` with ``w_0 = p`` (the normalised seeds) and
     ``w_{t+1} = d * P^T w_t``: each wave moves the activation one hop, split over a node's
     edges in proportion to their weights (fan-out normalisation) and decayed by ``d``. This
-    is the power series of :func:`personalized_pagerank` cut after ``steps`` hops; with
+    is the power series of personalised PageRank cut after ``steps`` hops; with
     ``d = 0.5`` and 6 steps it holds ``1 - 0.5**7`` (99.2%) of the PPR mass, and each wave
     only touches the edges of the nodes the previous wave reached that carry enough
     activation per edge (at least ``prune`` times the wave's total on each edge), so its

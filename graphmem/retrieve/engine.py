@@ -3,9 +3,11 @@
 :class:`RetrievalEngine` holds everything a query needs in memory -- the
 :class:`~graphmem.retrieve.projection.MemoryProjection`, one :class:`DenseScorer` per unit
 kind (hnswlib ANN, or an exact matrix for small memories), the BM25 indexes, the entity
-matcher and the activation graph -- and answers ``search(text, vector, k, unit, strategy,
-time_range)`` with :class:`RankedUnit` results carrying explanations. It does no I/O: the
-caller embeds the query and hydrates the results (see :class:`graphmem.search.SearchService`).
+matcher and the activation graph -- and answers ``search(query, vector)`` for a validated
+:class:`~graphmem.retrieve.types.Query` with :class:`RankedUnit` results carrying
+explanations. It does no I/O: the caller embeds the query and hydrates the results (see
+:class:`graphmem.search.SearchService`). Its constants are one
+:class:`~graphmem.retrieve.config.RetrievalConfig`.
 
 The strategies themselves live in :mod:`graphmem.retrieve.strategies`.
 """
@@ -16,30 +18,27 @@ import logging
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol
 
 import numpy as np
 
 from graphmem.retrieve.activation import Projection
-from graphmem.retrieve.hierarchy import TurnStructure, pool_max
+from graphmem.retrieve.config import RetrievalConfig
+from graphmem.retrieve.hierarchy import TurnStructure
 from graphmem.retrieve.lexical import DEFAULT_STOPWORDS, LexicalIndex, Tokenizer
 from graphmem.retrieve import strategies
 from graphmem.retrieve.projection import MemoryProjection
-from graphmem.retrieve.router import QueryFeatures, RouteConfig
-from graphmem.retrieve.types import STRATEGIES, UNITS, RankedUnit, SearchFilter, parse_time_range, top_k, validate_query
+from graphmem.retrieve.types import STRATEGIES, UNITS, Query, QueryContext, RankedUnit, Ranking, SearchFilter, top_k
 
 __all__ = [
     "DenseScorer",
-    "EngineConfig",
     "EntityMatcher",
-    "QueryContext",
     "RankedUnit",
     "RetrievalEngine",
     "STRATEGIES",
     "UNITS",
-    "parse_time_range",
+    "build_lexical",
 ]
 
 logger = logging.getLogger(__name__)
@@ -51,55 +50,6 @@ class _Index(Protocol):  # what DenseScorer needs of graphmem.index.VectorIndex
     def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]: ...
     def vectors(self, ids: Sequence[str]) -> np.ndarray: ...
     def contains(self, node_id: str) -> bool: ...
-
-
-@dataclass(frozen=True)
-class EngineConfig:
-    """Knobs of the retrieval engine (defaults measured on LoCoMo dev; see RESULTS in the docs).
-
-    Attributes:
-        exact_limit: unit kinds with at most this many vectors are scored exactly against
-            every unit (one matrix product, ~0.5 ms for 10k vectors on one core); larger ones
-            through the ANN index, keeping the top ``candidates``.
-        candidates: ANN depth for turns and events (units outside it count as not retrieved).
-        coarse_candidates: ANN depth for episodes and sessions.
-        route: the router's weights and switches for ``auto``: MemGAS entropy re-weighting of
-            the turn and episode granularities (T = 0.3) and spreading activation (x0.5) for
-            queries that name entities. On LoCoMo dev with the real entity graph, activation
-            x0.5 moved turn R_all@10 78.8 -> 79.0, NDCG@10 61.3 -> 61.7, session R_all@3 84.0
-            -> 84.6 (multi-hop R_all@10 18.9 -> 21.6); x0.25 and x1.0 were within 0.5 points.
-        damping: share of activation passed on per hop in spreading activation.
-        activation_steps: hops of spreading activation (4 with d = 0.5 keeps 97% of the PPR
-            mass; on LoCoMo dev 3, 4 and 6 hops agree within 0.2 points).
-        activation_prune: a node spreads on only when each of its edges carries at least
-            this share of the wave's total (the push criterion; keeps hubs from flooding).
-        seed_hits: at most this many top dense hits seed spreading activation ...
-        seed_ratio: ... and only those scoring at least this fraction of the best hit (a
-            hit far below the best is not evidence worth spreading from).
-        expansion_seeds: how many best hits graph expansion starts from.
-        expansion_weights: how much of a seed's relevance an edge passes to the neighbour it
-            brings in, per edge type (``NEXT`` adjacent turn, ``PART_OF`` same episode,
-            ``INVOLVES`` an event sharing an entity, ``ASSOCIATED`` a GMM association).
-        shared_entity_limit: entities involved in more events than this (speakers, "family")
-            are too common to link two memories in graph expansion.
-        event_weight: for ``unit="event"`` under fused strategies, the weight of the event's
-            own calibrated dense score added to its turn's score (ranks events within a turn).
-    """
-
-    exact_limit: int = 10_000
-    candidates: int = 200
-    coarse_candidates: int = 50
-    route: RouteConfig = field(default_factory=lambda: RouteConfig(entropy_temperature=0.3, activation_weight=0.5))
-    damping: float = 0.5
-    activation_steps: int = 4
-    activation_prune: float = 1e-4
-    seed_hits: int = 5
-    seed_ratio: float = 0.8
-    expansion_seeds: int = 5
-    expansion_weights: Mapping[str, float] = field(
-        default_factory=lambda: {"NEXT": 0.5, "PART_OF": 0.3, "INVOLVES": 0.3, "ASSOCIATED": 0.5})
-    shared_entity_limit: int = 25
-    event_weight: float = 0.5
 
 
 class DenseScorer:
@@ -196,9 +146,10 @@ class EntityMatcher:
 
     Args:
         projection: the memory projection.
+        ngram_limit: longest name matched, in words.
     """
 
-    def __init__(self, projection: MemoryProjection) -> None:
+    def __init__(self, projection: MemoryProjection, ngram_limit: int) -> None:
         from graphmem.extract.resolve import normalise_name
 
         self._normalise = normalise_name
@@ -208,7 +159,7 @@ class EntityMatcher:
             for form in {key, normalise_name(name)} - {""}:
                 self._keys.setdefault(form, []).append(pos)
                 longest = max(longest, len(form.split()))
-        self._longest = min(longest, 6)
+        self._longest = min(longest, ngram_limit)
         self._canonical = projection.entity_canonical
 
     def __len__(self) -> int:
@@ -248,82 +199,6 @@ class EntityMatcher:
         return found
 
 
-class QueryContext:
-    """Per-query state: the query's features and its raw scores at every granularity,
-    computed lazily and at most once."""
-
-    def __init__(self, engine: RetrievalEngine, text: str, vector: np.ndarray,
-                 allowed: Mapping[str, np.ndarray] | None = None) -> None:
-        self.engine = engine
-        self.projection = engine.projection
-        self.config = engine.config
-        self.text = text
-        self.vector = np.asarray(vector, dtype=np.float32)
-        self.allowed = allowed
-        """Per unit, the units a search filter keeps (``None``: no filter)."""
-        self._dense: dict[str, np.ndarray] = {}
-        self._lexical: dict[str, np.ndarray] = {}
-
-    def dense(self, unit: str) -> np.ndarray:
-        """Cosine of the query with each unit of ``unit`` (``NaN`` = not retrieved; with a
-        filter, every unit it keeps is retrieved and no other)."""
-        if unit not in self._dense:
-            allowed = self.allowed.get(unit) if self.allowed is not None else None
-            self._dense[unit] = self.engine.dense[unit].scores(self.vector, allowed)
-        return self._dense[unit]
-
-    def lexical(self, unit: str) -> np.ndarray:
-        """BM25 of the query against each unit of ``unit`` (zeros where no term matches)."""
-        if unit not in self._lexical:
-            index = self.engine.lexical(unit)
-            self._lexical[unit] = index.scores(self.text) if len(index) else np.zeros(self.projection.count(unit))
-        return self._lexical[unit]
-
-    @cached_property
-    def dense_turn(self) -> np.ndarray:
-        """Per turn, the best cosine of the turn itself and its events (``NaN`` = neither retrieved)."""
-        turn = self.dense("turn")
-        event = self.dense("event")
-        if not len(event):
-            return turn
-        pooled = pool_max(event, self.projection.event_turn, self.projection.n_turns)
-        return np.fmax(turn, pooled)
-
-    def best_event(self, turn: int) -> int:
-        """The event of ``turn`` whose cosine beats the turn's own (-1 = none does)."""
-        indptr, events = self.projection.turn_events
-        members = events[indptr[turn]:indptr[turn + 1]]
-        if not len(members):
-            return -1
-        values = self.dense("event")[members]
-        if not np.isfinite(values).any():
-            return -1
-        best = int(members[int(np.nanargmax(values))])
-        own = self.dense("turn")[turn]
-        return best if not np.isfinite(own) or self.dense("event")[best] > own else -1
-
-    @cached_property
-    def entities(self) -> list[tuple[int, str]]:
-        """Entities named in the query: ``(entity position, surface)``."""
-        return self.engine.matcher.match(self.text)
-
-    @cached_property
-    def features(self) -> QueryFeatures:
-        """The query's cues (names, dates, temporal and aggregation cues)."""
-        names = list(dict.fromkeys(self.projection.entity_name[e] for e, _ in self.entities))
-        names += list(dict.fromkeys(s for _, s in self.entities))
-        return QueryFeatures.from_query(self.text, names)
-
-    @cached_property
-    def query_terms(self) -> set[str]:
-        """The query's BM25 terms."""
-        return set(self.engine.tokenizer(self.text))
-
-    def matched_terms(self, text: str) -> list[str]:
-        """Query terms that occur in ``text`` (as BM25 sees them)."""
-        return sorted(self.query_terms & set(self.engine.tokenizer(text)))
-
-
 class RetrievalEngine:
     """Answers queries over one namespace's projection and indexes.
 
@@ -332,17 +207,46 @@ class RetrievalEngine:
         dense: unit kind -> :class:`DenseScorer` (missing kinds score nothing).
         lexical: unit kind -> prebuilt :class:`LexicalIndex` (``turn``, ``episode``; the
             ``event`` index is built on first use when absent).
-        config: engine knobs.
+        config: the retrieval constants (default: :class:`RetrievalConfig` ()).
+        tokenizer: the BM25 tokenizer of queries and of indexes built here.
     """
 
     def __init__(self, projection: MemoryProjection, dense: Mapping[str, DenseScorer],
-                 lexical: Mapping[str, LexicalIndex], config: EngineConfig | None = None,
+                 lexical: Mapping[str, LexicalIndex], config: RetrievalConfig | None = None,
                  tokenizer: Tokenizer | None = None) -> None:
         self.projection = projection
-        self.config = config or EngineConfig()
+        self.config = config or RetrievalConfig()
         self.tokenizer = tokenizer or Tokenizer()
         self.dense = {u: dense.get(u) or DenseScorer(u, projection.ids(u), None, 0, 0) for u in UNITS}
         self._lexical: dict[str, LexicalIndex] = dict(lexical)
+
+    def with_config(self, config: RetrievalConfig) -> RetrievalEngine:
+        """An engine over the same projection and indexes with other constants (for tuning)."""
+        engine = RetrievalEngine(self.projection, self.dense, self._lexical, config, self.tokenizer)
+        for name in ("structure", "graph", "associations", "matcher", "unit_times"):
+            if name in self.__dict__ and not (name == "matcher" and config.entity_ngram_limit != self.config.entity_ngram_limit) \
+                    and not (name == "graph" and config.edge_weights != self.config.edge_weights):
+                engine.__dict__[name] = self.__dict__[name]
+        return engine
+
+    # ------------------------------------------------------------------ what a QueryContext reads
+    def dense_scores(self, unit: str, vector: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
+        """Cosine of ``vector`` with each unit of ``unit`` (``NaN`` = not retrieved); with
+        ``allowed`` (a search filter's mask), every unit it keeps is scored and no other."""
+        return self.dense[unit].scores(vector, allowed)
+
+    def lexical_scores(self, unit: str, text: str) -> np.ndarray:
+        """BM25 of ``text`` against each unit of ``unit`` (zeros where no term matches)."""
+        index = self.lexical(unit)
+        return index.scores(text) if len(index) else np.zeros(self.projection.count(unit))
+
+    def match_entities(self, text: str) -> list[tuple[int, str]]:
+        """``(entity position, surface)`` for the entities ``text`` names (see :class:`EntityMatcher`)."""
+        return self.matcher.match(text)
+
+    def tokenize(self, text: str) -> list[str]:
+        """``text`` as BM25 terms."""
+        return self.tokenizer(text)
 
     # ------------------------------------------------------------------ shared structures
     def lexical(self, unit: str) -> LexicalIndex:
@@ -364,7 +268,7 @@ class RetrievalEngine:
     @cached_property
     def graph(self) -> Projection:
         """The activation graph (built on first use)."""
-        return self.projection.graph()
+        return self.projection.graph(self.config.edge_weights)
 
     @cached_property
     def associations(self):
@@ -383,7 +287,7 @@ class RetrievalEngine:
     @cached_property
     def matcher(self) -> EntityMatcher:
         """Query entity matching over the projection's entities and aliases."""
-        return EntityMatcher(self.projection)
+        return EntityMatcher(self.projection, self.config.entity_ngram_limit)
 
     @cached_property
     def unit_times(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -402,6 +306,7 @@ class RetrievalEngine:
         with np.errstate(invalid="ignore"):
             return np.isfinite(start) & (end >= window[0]) & (start <= window[1])
 
+    # ------------------------------------------------------------------ the query
     def filter_masks(self, search_filter: SearchFilter) -> dict[str, np.ndarray]:
         """Per unit, which units ``search_filter`` keeps (boolean masks over the projection).
 
@@ -426,56 +331,56 @@ class RetrievalEngine:
         return masks
 
     # ------------------------------------------------------------------ the query
-    def search(self, text: str, vector: np.ndarray, k: int, unit: str = "turn", strategy: str = "auto",
-               time_range: Any = None, search_filter: SearchFilter | None = None) -> list[RankedUnit]:
-        """Rank the units of ``unit`` for a query.
+
+    def search(self, query: Query, vector: np.ndarray) -> list[RankedUnit]:
+        """Rank the units of ``query.unit`` for a validated query.
 
         Args:
-            text: the query text.
+            query: the query, validated by :func:`~graphmem.retrieve.types.validate_query`.
             vector: its embedding (unit length).
-            k: how many results.
-            unit: ``turn``, ``event``, ``episode`` or ``session``.
-            strategy: one of :data:`STRATEGIES`.
-            time_range: optional ``(start, end)`` (see :func:`parse_time_range`).
-            search_filter: optional speaker/conversation/session restriction: every
-                strategy scores within it (dense scores every unit it keeps, so that ``k``
-                results come back whenever ``k`` units it keeps are retrieved at all), and
-                only units it keeps are returned.
 
         Returns:
-            Up to ``k`` results, best first; ties broken by memory order.
-
-        Raises:
-            InputError: empty query, bad ``k``, unknown unit or strategy, or a bad time range.
+            Up to ``query.k`` results, best first; ties broken by memory order.
         """
-        window = validate_query(text, k, unit, strategy, time_range)
-        if self.projection.count(unit) == 0:
+        unit, window = query.unit, query.window
+        ranking, scores, chosen = self._rank(query, vector)
+        if ranking is None:
             return []
-        masks = self.filter_masks(search_filter) if search_filter is not None else None
-        if masks is not None and not masks[unit].any():
-            return []
-        context = QueryContext(self, text, vector, masks)
-        ranking = strategies.run(strategy, context, unit)
-        scores = np.asarray(ranking.scores, dtype=np.float64).copy()
-        scores[~np.isfinite(scores)] = -np.inf
-        if ranking.floor is not None:
-            scores[scores <= ranking.floor] = -np.inf
-        if window is not None:
-            scores[~self.time_mask(unit, window)] = -np.inf
-        if masks is not None:
-            scores[~masks[unit]] = -np.inf
-        chosen = top_k(scores, k)
         ids = self.projection.ids(unit)
         results = []
         for pos in chosen:
             explanation = ranking.explain(int(pos))
             if window is not None:
                 explanation = {**explanation, "time_range": [_iso(window[0]), _iso(window[1])]}
-            if search_filter is not None:
-                explanation = {**explanation, "filter": search_filter.describe()}
+            if query.filter is not None:
+                explanation = {**explanation, "filter": query.filter.describe()}
             results.append(RankedUnit(ids[pos], unit, float(scores[pos]), ranking.strategy, explanation,
                                       self.provenance(unit, int(pos))))
         return results
+
+    def top_positions(self, query: Query, vector: np.ndarray) -> np.ndarray:
+        """Positions of the best ``query.k`` units, as :meth:`search` ranks them, without
+        building explanations (for evaluation, which scores many configurations)."""
+        return self._rank(query, vector)[2]
+
+    def _rank(self, query: Query, vector: np.ndarray) -> tuple[Ranking | None, np.ndarray, np.ndarray]:
+        unit, window = query.unit, query.window
+        if self.projection.count(unit) == 0:
+            return None, np.zeros(0), np.zeros(0, dtype=np.int64)
+        masks = self.filter_masks(query.filter) if query.filter is not None else None
+        if masks is not None and not masks[unit].any():
+            return None, np.zeros(0), np.zeros(0, dtype=np.int64)
+        context = QueryContext(self, query.text, vector, masks)
+        ranking = strategies.run(query.strategy, context, unit)
+        scores = np.asarray(ranking.scores, dtype=np.float64).copy()
+        if masks is not None:
+            scores[~masks[unit]] = -np.inf
+        scores[~np.isfinite(scores)] = -np.inf
+        if ranking.floor is not None:
+            scores[scores <= ranking.floor] = -np.inf
+        if window is not None:
+            scores[~self.time_mask(unit, window)] = -np.inf
+        return ranking, scores, top_k(scores, query.k)
 
     def provenance(self, unit: str, pos: int) -> dict[str, Any]:
         """Session, conversation and source id of a unit, from the projection."""

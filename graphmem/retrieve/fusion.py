@@ -1,17 +1,14 @@
-"""Fusion of several retrieval strategies' scores, with per-item contribution breakdowns.
+"""Score calibration and fused scores with per-item contribution breakdowns.
 
-Every function works on *aligned* score arrays: one array per strategy, all over the same
-candidate list, ``NaN`` where a strategy did not retrieve the candidate (e.g. outside an ANN
-top-k). Use :func:`align` to turn ``{strategy: {id: score}}`` candidate lists into that form.
+Every function works on score arrays over one candidate list, ``NaN`` where a strategy did
+not retrieve the candidate (e.g. outside an ANN top-k).
 
 * :func:`normalize` -- calibrates one strategy's scores (min-max, z-score, divide-by-max).
-* :func:`weighted_fusion` -- calibrated, weighted sum of strategies.
-* :func:`reciprocal_rank_fusion` -- RRF (Cormack et al., 2009), weighted.
+* :class:`FusedScores` -- a fused score per candidate that keeps each component's
+  contribution, so that a hit can be explained ("lexical 0.61 + dense 0.32 + episode 0.20");
+  :func:`graphmem.retrieve.hierarchy.score_turns` builds it.
 * :func:`relevance_entropy` -- entropy of the softmax over the top-k scores, the confidence
   signal MemGAS uses to weight granularities.
-
-Both fusions return :class:`FusedScores`, which keeps each strategy's contribution so that a
-hit can be explained ("lexical 0.61 + dense 0.32 + episode 0.20").
 """
 
 from __future__ import annotations
@@ -25,45 +22,13 @@ import numpy as np
 
 __all__ = [
     "FusedScores",
-    "align",
     "normalize",
-    "reciprocal_rank_fusion",
     "relevance_entropy",
-    "weighted_fusion",
 ]
 
 logger = logging.getLogger(__name__)
 
 _NORMALIZATIONS = ("minmax", "zscore", "max", "none")
-
-
-def align(
-    candidates: Mapping[str, Mapping[Hashable, float]],
-) -> tuple[list[Hashable], dict[str, np.ndarray]]:
-    """Put per-strategy candidate lists on one shared id list.
-
-    Args:
-        candidates: strategy name -> {unit id: score}.
-
-    Returns:
-        ``(ids, arrays)``: ids in order of first appearance (strategies in the mapping's
-        order, each in its own order), and strategy -> float array over ``ids`` with ``NaN``
-        where the strategy did not score the unit.
-    """
-    ids: list[Hashable] = []
-    position: dict[Hashable, int] = {}
-    for scores in candidates.values():
-        for unit in scores:
-            if unit not in position:
-                position[unit] = len(ids)
-                ids.append(unit)
-    arrays: dict[str, np.ndarray] = {}
-    for name, scores in candidates.items():
-        arr = np.full(len(ids), np.nan)
-        for unit, value in scores.items():
-            arr[position[unit]] = float(value)
-        arrays[name] = arr
-    return ids, arrays
 
 
 def normalize(scores: np.ndarray, method: str = "minmax") -> np.ndarray:
@@ -151,95 +116,7 @@ class FusedScores:
         return out
 
 
-def _check_aligned(scores: Mapping[str, np.ndarray]) -> int:
-    if not scores:
-        raise ValueError("nothing to fuse: no strategies given")
-    lengths = {len(v) for v in scores.values()}
-    if len(lengths) != 1:
-        raise ValueError(f"strategy score arrays differ in length: {sorted(lengths)}")
-    return lengths.pop()
-
-
-def weighted_fusion(
-    scores: Mapping[str, np.ndarray],
-    weights: Mapping[str, float] | None = None,
-    normalization: str | Mapping[str, str] = "minmax",
-    ids: Sequence[Hashable] | None = None,
-) -> FusedScores:
-    """Calibrated weighted sum: ``sum_s w_s * normalize(scores_s)``.
-
-    Args:
-        scores: strategy -> aligned raw scores (``NaN`` = not retrieved, contributes 0).
-        weights: strategy -> weight; missing strategies weigh 1.0. Weight 0 drops a strategy.
-        normalization: one method for all strategies or strategy -> method
-            (see :func:`normalize`).
-        ids: optional candidate ids carried into the result.
-
-    Returns:
-        :class:`FusedScores` with one contribution array per strategy.
-
-    Raises:
-        ValueError: for no strategies or arrays of different lengths.
-    """
-    n = _check_aligned(scores)
-    weights = weights or {}
-    total = np.zeros(n)
-    contributions: dict[str, np.ndarray] = {}
-    for name, raw in scores.items():
-        method = normalization if isinstance(normalization, str) else normalization.get(name, "minmax")
-        part = float(weights.get(name, 1.0)) * normalize(raw, method)
-        contributions[name] = part
-        total = total + part
-    return FusedScores(total, contributions, ids)
-
-
-def _ranks(raw: np.ndarray) -> np.ndarray:
-    """0-based ranks, best first, ties by position; ``NaN`` gets ``inf``."""
-    x = np.asarray(raw, dtype=np.float64)
-    finite = np.isfinite(x)
-    ranks = np.full(len(x), np.inf)
-    pos = np.flatnonzero(finite)
-    order = pos[np.lexsort((pos, -x[pos]))]
-    ranks[order] = np.arange(len(order))
-    return ranks
-
-
-def reciprocal_rank_fusion(
-    scores: Mapping[str, np.ndarray],
-    weights: Mapping[str, float] | None = None,
-    k: float = 60.0,
-    ids: Sequence[Hashable] | None = None,
-) -> FusedScores:
-    """Weighted reciprocal rank fusion: ``sum_s w_s / (k + rank_s)`` with 1-based ranks.
-
-    Args:
-        scores: strategy -> aligned raw scores (higher is better; ``NaN`` = not retrieved,
-            contributes 0).
-        weights: strategy -> weight; missing strategies weigh 1.0.
-        k: the RRF constant (60 in the original paper); larger flattens the rank curve.
-        ids: optional candidate ids carried into the result.
-
-    Returns:
-        :class:`FusedScores` with one contribution array per strategy.
-
-    Raises:
-        ValueError: for no strategies, arrays of different lengths, or ``k < 0``.
-    """
-    n = _check_aligned(scores)
-    if k < 0:
-        raise ValueError(f"k must be >= 0, got {k}")
-    weights = weights or {}
-    total = np.zeros(n)
-    contributions: dict[str, np.ndarray] = {}
-    for name, raw in scores.items():
-        ranks = _ranks(raw)
-        part = np.where(np.isfinite(ranks), float(weights.get(name, 1.0)) / (k + ranks + 1.0), 0.0)
-        contributions[name] = part
-        total = total + part
-    return FusedScores(total, contributions, ids)
-
-
-def relevance_entropy(scores: np.ndarray, top_k: int = 10, temperature: float = 0.1) -> float:
+def relevance_entropy(scores: np.ndarray, *, top_k: int, temperature: float) -> float:
     """Normalised Shannon entropy of the softmax over the ``top_k`` highest scores.
 
     Low entropy means one or a few units stand out (a confident granularity); high entropy
@@ -250,8 +127,8 @@ def relevance_entropy(scores: np.ndarray, top_k: int = 10, temperature: float = 
     Args:
         scores: relevance scores of one granularity (``NaN`` ignored).
         top_k: how many of the best scores form the distribution.
-        temperature: softmax temperature, in the scores' units (0.1 suits cosine similarity;
-            use a larger one for BM25 or normalise first).
+        temperature: softmax temperature, in the scores' units
+            (``RetrievalConfig.entropy_score_temperature`` for cosine similarity).
 
     Returns:
         A value in ``[0, 1]``; 0.0 when fewer than two finite scores exist.

@@ -25,7 +25,7 @@ The turn score is the weighted sum (weights from :class:`graphmem.retrieve.route
 
 with ``L``/``D`` the min-max calibrated lexical/dense scores, ``B(u)`` the weighted mean of
 ``L_turn`` and ``D_turn`` of ``u``, ``A`` calibrated activation, ``T`` the calendar match.
-Sessions are ranked by their best turn (:func:`rank_sessions`).
+A session (episode) scores its best turn (see :mod:`graphmem.retrieve.strategies`).
 
 Everything here is pure numpy over positions: the caller maps node ids to positions.
 """
@@ -33,48 +33,27 @@ Everything here is pure numpy over positions: the caller maps node ids to positi
 from __future__ import annotations
 
 import logging
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from graphmem.retrieve.fusion import FusedScores, normalize
 from graphmem.retrieve.router import RoutePlan, TimeCue
+from graphmem.retrieve.types import pool_max
 
 __all__ = [
     "TurnSignals",
     "TurnStructure",
     "broadcast",
+    "diversify",
     "neighbour_max",
     "pool_max",
-    "rank_sessions",
     "score_turns",
     "time_match",
 ]
 
 logger = logging.getLogger(__name__)
-
-
-def pool_max(child_scores: np.ndarray, child_parent: np.ndarray, n_parents: int) -> np.ndarray:
-    """Max of the children's scores per parent (e.g. events -> turns).
-
-    Args:
-        child_scores: score per child, ``NaN`` = not scored.
-        child_parent: parent position per child (``-1`` = none).
-        n_parents: number of parents.
-
-    Returns:
-        Array of length ``n_parents``; ``NaN`` where no child was scored.
-    """
-    child_scores = np.asarray(child_scores, dtype=np.float64)
-    child_parent = np.asarray(child_parent, dtype=np.int64)
-    if child_scores.shape != child_parent.shape:
-        raise ValueError("child_scores and child_parent differ in shape")
-    out = np.full(n_parents, -np.inf)
-    keep = (child_parent >= 0) & np.isfinite(child_scores)
-    np.maximum.at(out, child_parent[keep], child_scores[keep])
-    out[~np.isfinite(out)] = np.nan
-    return out
 
 
 def broadcast(parent_scores: np.ndarray, unit_parent: np.ndarray) -> np.ndarray:
@@ -92,6 +71,53 @@ def broadcast(parent_scores: np.ndarray, unit_parent: np.ndarray) -> np.ndarray:
     out = np.full(len(unit_parent), np.nan)
     has = unit_parent >= 0
     out[has] = parent_scores[unit_parent[has]]
+    return out
+
+
+def diversify(scores: np.ndarray, group: np.ndarray, penalty: float, depth: int, free: int = 1) -> np.ndarray:
+    """Spread the best units over groups (e.g. turns over sessions), MMR-style.
+
+    Greedy over the ``depth`` best units: once ``free`` units of a group are picked, each
+    further pick lowers every unit of the same group still to be picked by ``penalty``, so the
+    next pick from a well-represented group needs to beat the best of another group by that much. Units beyond ``depth`` follow the picks,
+    lowered by ``penalty`` per pick of their group. The returned scores rank the units in
+    that order (ties by position), so any top ``k <= depth`` is the greedy selection.
+
+    Args:
+        scores: score per unit (non-finite = not ranked; left as is).
+        group: group position per unit (``-1`` = in no group: never penalised).
+        penalty: score lowered per unit of the same group picked before (0 = no change).
+        depth: how many units are picked greedily.
+        free: picks per group before the penalty starts (1: from the second pick on).
+
+    Returns:
+        The diversified scores (a new array).
+    """
+    s = np.asarray(scores, dtype=np.float64)
+    out = s.copy()
+    if penalty <= 0 or not len(s):
+        return out
+    group = np.asarray(group, dtype=np.int64)
+    finite = np.flatnonzero(np.isfinite(s))
+    if not len(finite):
+        return out
+    order = finite[np.lexsort((finite, -s[finite]))]
+    pool, rest = order[:depth], order[depth:]
+    picked: dict[int, int] = {}
+    remaining = list(pool)
+    last = np.inf
+    while remaining:
+        adjusted = [s[u] - penalty * max(picked.get(int(group[u]), 0) - free + 1, 0) if group[u] >= 0 else s[u]
+                    for u in remaining]
+        best = int(np.argmax(adjusted))  # first of equals: the better original rank
+        unit = remaining.pop(best)
+        last = min(last, adjusted[best])
+        out[unit] = last
+        if group[unit] >= 0:
+            picked[int(group[unit])] = picked.get(int(group[unit]), 0) + 1
+    for unit in rest:
+        lowered = s[unit] - penalty * max(picked.get(int(group[unit]), 0) - free + 1, 0) if group[unit] >= 0 else s[unit]
+        out[unit] = min(lowered, last)
     return out
 
 
@@ -120,14 +146,15 @@ def neighbour_max(
     return best
 
 
-def time_match(cue: TimeCue, years: np.ndarray, months: np.ndarray, year_mismatch: float = 0.5) -> np.ndarray:
+def time_match(cue: TimeCue, years: np.ndarray, months: np.ndarray, year_mismatch: float) -> np.ndarray:
     """Calendar match of each unit's date with the query's explicit date.
 
     Args:
         cue: the query's time constraint.
         years: year per unit (0 = unknown).
         months: month per unit (0 = unknown).
-        year_mismatch: see :meth:`TimeCue.match`.
+        year_mismatch: the match of a date whose month matches but whose year does not
+            (``RetrievalConfig.time_year_mismatch``).
 
     Returns:
         Array in ``[0, 1]`` over units (0 for unknown dates or an empty cue).
@@ -267,6 +294,8 @@ def score_turns(
     signals: TurnSignals,
     plan: RoutePlan,
     ids: Sequence[Hashable] | None = None,
+    *,
+    time_year_mismatch: float,
     normalization: str = "minmax",
     expansion_include_self: bool = True,
 ) -> FusedScores:
@@ -277,6 +306,7 @@ def score_turns(
         signals: raw scores of the query.
         plan: component weights (components without a signal are skipped and logged).
         ids: turn ids carried into the result.
+        time_year_mismatch: see :func:`time_match`.
         normalization: calibration applied at each unit level (see
             :func:`graphmem.retrieve.fusion.normalize`).
         expansion_include_self: whether expansion considers the turn itself besides its
@@ -322,44 +352,8 @@ def score_turns(
         if structure.turn_year is None or structure.turn_month is None:
             logger.debug("time component without turn dates; skipped")
         elif plan.time:
-            contributions["time"] = w["time"] * time_match(plan.time, structure.turn_year, structure.turn_month)
+            contributions["time"] = w["time"] * time_match(plan.time, structure.turn_year, structure.turn_month, time_year_mismatch)
     total = np.zeros(n)
     for part in contributions.values():
         total = total + part
     return FusedScores(total, contributions, ids)
-
-
-def rank_sessions(
-    turn_scores: FusedScores,
-    turn_session: np.ndarray,
-    n_sessions: int,
-    ids: Sequence[Hashable] | None = None,
-) -> tuple[FusedScores, np.ndarray]:
-    """Rank sessions by their best turn.
-
-    Args:
-        turn_scores: the fused turn scores.
-        turn_session: session position per turn.
-        n_sessions: number of sessions.
-        ids: session ids carried into the result.
-
-    Returns:
-        ``(fused, best_turn)``: session scores, with the best turn's contributions as the
-        session's contributions, and the position of that best turn per session (-1 if the
-        session has no turn).
-    """
-    turn_session = np.asarray(turn_session, dtype=np.int64)
-    best_turn = np.full(n_sessions, -1)
-    best = np.full(n_sessions, -np.inf)
-    for t in turn_scores.order():  # best first, so the first turn seen per session wins
-        s = turn_session[t]
-        if s >= 0 and best_turn[s] < 0:
-            best_turn[s] = t
-            best[s] = turn_scores.scores[t]
-    has = best_turn >= 0
-    scores = np.where(has, best, 0.0)
-    contributions: Mapping[str, np.ndarray] = {
-        name: np.where(has, part[np.maximum(best_turn, 0)], 0.0)
-        for name, part in turn_scores.contributions.items()
-    }
-    return FusedScores(scores, contributions, ids), best_turn

@@ -22,11 +22,10 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -35,7 +34,8 @@ import numpy as np
 
 from graphmem.ingest.common import indexed_text
 
-from graphmem.retrieve.activation import DEFAULT_EDGE_WEIGHTS, Projection
+from graphmem.retrieve.activation import Projection
+from graphmem.retrieve.config import EDGE_WEIGHTS, ROLE_WEIGHTS
 from graphmem.retrieve.types import parse_time
 
 __all__ = ["MemoryProjection", "parse_time", "ROLE_WEIGHTS", "PROJECTION_VERSION"]
@@ -43,11 +43,6 @@ __all__ = ["MemoryProjection", "parse_time", "ROLE_WEIGHTS", "PROJECTION_VERSION
 logger = logging.getLogger(__name__)
 
 PROJECTION_VERSION = 1
-
-#: How strongly an ``INVOLVES`` edge ties an event to an entity, by the entity's role. A
-#: speaker takes part in every event they utter, so their edges say little about any one
-#: event; an addressee ("Hey Mel!") a little more; an entity mentioned in the event most.
-ROLE_WEIGHTS: Mapping[str, float] = {"mention": 1.0, "addressee": 0.5, "speaker": 0.2}
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -275,7 +270,7 @@ class MemoryProjection:
         node_ids = [*self.turn_ids, *self.event_ids, *self.episode_ids, *self.session_ids, *self.entity_ids, *self.topic_ids]
         kinds = (["turn"] * self.n_turns + ["event"] * len(self.event_ids) + ["episode"] * len(self.episode_ids)
                  + ["session"] * len(self.session_ids) + ["entity"] * len(self.entity_ids) + ["topic"] * len(self.topic_ids))
-        proj = Projection(node_ids, kinds, dict(type_weights or DEFAULT_EDGE_WEIGHTS), True)
+        proj = Projection(node_ids, kinds, dict(type_weights or EDGE_WEIGHTS), True)
         proj.index = {}  # ids are looked up through self.position; skip a second large dict
         turns = np.arange(self.n_turns)
         has_turn = self.event_turn >= 0

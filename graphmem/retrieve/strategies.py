@@ -1,4 +1,4 @@
-"""The retrieval strategies, each a function of a :class:`~graphmem.retrieve.engine.QueryContext`
+"""The retrieval strategies, each a function of a :class:`~graphmem.retrieve.types.QueryContext`
 and the requested unit, returning a :class:`Ranking` over that unit's positions.
 
 * ``dense`` -- cosine similarity (hnswlib or exact) at the requested granularity; finer
@@ -25,6 +25,8 @@ and the requested unit, returning a :class:`Ranking` over that unit's positions.
 Every ranking explains each result (``Ranking.explain(position)``) as a JSON-ready dict:
 ``strategy``, ``score``, and per strategy its evidence -- contributions per component,
 route decisions, seeds, edges and paths, the unit a coarser hit was found through.
+
+Every number they use comes from ``ctx.config`` (:class:`~graphmem.retrieve.config.RetrievalConfig`).
 """
 
 from __future__ import annotations
@@ -32,41 +34,27 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from graphmem.retrieve.activation import explain_node, spread_activation
 from graphmem.retrieve.fusion import normalize, relevance_entropy
-from graphmem.retrieve.hierarchy import TurnSignals, score_turns
+from graphmem.retrieve.hierarchy import TurnSignals, diversify, score_turns
 from graphmem.retrieve.router import route
-from graphmem.retrieve.types import Ranking, top_k
+from graphmem.retrieve.types import QueryContext, Ranking, segment_max, top_k
 
-__all__ = ["Ranking", "run", "segment_max", "activation_seeds"]
+__all__ = ["Ranking", "run", "activation_seeds"]
 
 logger = logging.getLogger(__name__)
 
 
-def run(strategy: str, ctx, unit: str) -> Ranking:
+def run(strategy: str, ctx: QueryContext, unit: str) -> Ranking:
     """Run ``strategy`` for the query in ``ctx`` at ``unit``."""
     return _STRATEGIES[strategy](ctx, unit)
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def segment_max(values: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """Max of ``values[start:end]`` per segment (``-inf`` for empty segments; NaN ignored)."""
-    if not len(starts):
-        return np.zeros(0)
-    vals = np.append(np.where(np.isfinite(values), values, -np.inf), -np.inf)
-    idx = np.empty(2 * len(starts), dtype=np.int64)
-    idx[0::2] = starts
-    idx[1::2] = ends
-    out = np.maximum.reduceat(vals, idx)[0::2]
-    out[ends <= starts] = -np.inf
-    return out
 
 
 def _best_in_segment(values: np.ndarray, start: int, end: int) -> int:
@@ -80,7 +68,7 @@ def _r(x: float) -> float:
     return round(float(x), 4) if math.isfinite(float(x)) else 0.0
 
 
-def label(ctx, kind: str, pos: int) -> str:
+def label(ctx: QueryContext, kind: str, pos: int) -> str:
     """A short readable name for a node: ``turn D1:3``, ``entity Caroline``, ``session 2``..."""
     p = ctx.projection
     if kind == "turn":
@@ -104,20 +92,20 @@ def label(ctx, kind: str, pos: int) -> str:
     return f"{kind} {pos}"
 
 
-def _label_of_id(ctx, node_id: str) -> str:
+def _label_of_id(ctx: QueryContext, node_id: str) -> str:
     kind = node_id.split(":", 1)[0]
     pos = ctx.projection.position.get(kind, {}).get(node_id)
     return label(ctx, kind, pos) if pos is not None else node_id
 
 
-def _edge(ctx, source: str, target: str, type_: str, **extra: Any) -> dict[str, Any]:
+def _edge(ctx: QueryContext, source: str, target: str, type_: str, **extra: Any) -> dict[str, Any]:
     """An explanation edge between two node ids, with readable labels (JSON-ready)."""
     return {"type": type_, "from": _label_of_id(ctx, source), "source": source, "source_kind": source.split(":", 1)[0],
             "source_label": _label_of_id(ctx, source), "target": target, "target_kind": target.split(":", 1)[0],
             "target_label": _label_of_id(ctx, target), **extra}
 
 
-def _turn_to_unit(ctx, turn_scores: np.ndarray, unit: str, event_bonus: np.ndarray | None = None) -> np.ndarray:
+def _turn_to_unit(ctx: QueryContext, turn_scores: np.ndarray, unit: str, event_bonus: np.ndarray | None = None) -> np.ndarray:
     p = ctx.projection
     if unit == "turn":
         return turn_scores
@@ -128,7 +116,7 @@ def _turn_to_unit(ctx, turn_scores: np.ndarray, unit: str, event_bonus: np.ndarr
     return segment_max(turn_scores, starts, ends)
 
 
-def _owner_turn(ctx, unit: str, pos: int, turn_scores: np.ndarray) -> int:
+def _owner_turn(ctx: QueryContext, unit: str, pos: int, turn_scores: np.ndarray) -> int:
     """The turn a unit-level result stands on: itself, its event's turn, or its best turn."""
     p = ctx.projection
     if unit == "turn":
@@ -139,7 +127,7 @@ def _owner_turn(ctx, unit: str, pos: int, turn_scores: np.ndarray) -> int:
     return _best_in_segment(turn_scores, int(starts[pos]), int(ends[pos]))
 
 
-def _via(ctx, unit: str, turn: int) -> dict[str, Any]:
+def _via(ctx: QueryContext, unit: str, turn: int) -> dict[str, Any]:
     if unit in ("session", "episode") and turn >= 0:
         return {"via": {"unit": "turn", "node_id": ctx.projection.turn_ids[turn], "label": label(ctx, "turn", turn)}}
     return {}
@@ -152,14 +140,14 @@ def _top_values(x: np.ndarray, k: int) -> np.ndarray:
     return finite
 
 
-def _event_bonus(ctx, weight: float) -> np.ndarray:
+def _event_bonus(ctx: QueryContext, weight: float) -> np.ndarray:
     return weight * normalize(ctx.dense("event"))
 
 
 # --------------------------------------------------------------------------- dense
 
 
-def dense(ctx, unit: str) -> Ranking:
+def dense(ctx: QueryContext, unit: str) -> Ranking:
     """Cosine similarity; a unit scores the best of its own cosine and its members'."""
     p = ctx.projection
     if unit == "event":
@@ -196,7 +184,7 @@ def dense(ctx, unit: str) -> Ranking:
 # --------------------------------------------------------------------------- lexical
 
 
-def lexical(ctx, unit: str) -> Ranking:
+def lexical(ctx: QueryContext, unit: str) -> Ranking:
     """BM25 over the unit's text (sessions: their best turn)."""
     p = ctx.projection
     if unit == "session":
@@ -224,7 +212,7 @@ def lexical(ctx, unit: str) -> Ranking:
 # --------------------------------------------------------------------------- activation
 
 
-def activation_seeds(ctx, hit_turns: np.ndarray | None = None, hit_scores: np.ndarray | None = None) -> tuple[dict[int, float], list[dict[str, Any]]]:
+def activation_seeds(ctx: QueryContext, hit_turns: np.ndarray | None = None, hit_scores: np.ndarray | None = None) -> tuple[dict[int, float], list[dict[str, Any]]]:
     """Seeds of spreading activation: the entities the query names and the top hits (those
     within ``config.seed_ratio`` of the best).
 
@@ -268,7 +256,7 @@ def activation_seeds(ctx, hit_turns: np.ndarray | None = None, hit_scores: np.nd
     return seeds, described
 
 
-def _activation_explainer(ctx, scores: np.ndarray, seeds: dict[int, float], described: list[dict[str, Any]]):
+def _activation_explainer(ctx: QueryContext, scores: np.ndarray, seeds: dict[int, float], described: list[dict[str, Any]]):
     graph = ctx.engine.graph
     p = ctx.projection
 
@@ -282,7 +270,8 @@ def _activation_explainer(ctx, scores: np.ndarray, seeds: dict[int, float], desc
     vector /= vector.sum() or 1.0
 
     def explain(node: int) -> dict[str, Any]:
-        why = explain_node(graph, scores, seeds, node, damping=ctx.config.damping, top=3, max_path=6, seed_vector=vector)
+        why = explain_node(graph, scores, seeds, node, damping=ctx.config.damping, top=ctx.config.explain_edges,
+                           max_path=ctx.config.explain_path, seed_vector=vector)
         return {
             "score": _r(why.score),
             "seed_share": _r(why.seed_share),
@@ -296,7 +285,7 @@ def _activation_explainer(ctx, scores: np.ndarray, seeds: dict[int, float], desc
     return explain
 
 
-def activation(ctx, unit: str) -> Ranking:
+def activation(ctx: QueryContext, unit: str) -> Ranking:
     """Spreading activation from the query's entities and top dense hits."""
     p = ctx.projection
     seeds, described = activation_seeds(ctx)
@@ -331,12 +320,14 @@ def activation(ctx, unit: str) -> Ranking:
 # --------------------------------------------------------------------------- expansion
 
 
-def base_relevance(ctx) -> np.ndarray:
-    """Per turn: the mean of its min-max calibrated BM25 and best cosine (itself or its events)."""
-    return 0.5 * (normalize(ctx.lexical("turn")) + normalize(ctx.dense_turn))
+def base_relevance(ctx: QueryContext) -> np.ndarray:
+    """Per turn: its min-max calibrated BM25 and best cosine (itself or its events), mixed
+    ``config.base_lexical_share`` to the rest."""
+    share = ctx.config.base_lexical_share
+    return share * normalize(ctx.lexical("turn")) + (1.0 - share) * normalize(ctx.dense_turn)
 
 
-def _neighbours(ctx, seed: int, relevance: np.ndarray) -> list[tuple[int, str, float]]:
+def _neighbours(ctx: QueryContext, seed: int, relevance: np.ndarray) -> list[tuple[int, str, float]]:
     """``(turn, edge type, edge weight)`` for the turns graph expansion reaches from ``seed``."""
     p = ctx.projection
     weights = ctx.config.expansion_weights
@@ -390,7 +381,7 @@ def _neighbours(ctx, seed: int, relevance: np.ndarray) -> list[tuple[int, str, f
     return out
 
 
-def expansion(ctx, unit: str) -> Ranking:
+def expansion(ctx: QueryContext, unit: str) -> Ranking:
     """Graph expansion from the best hits, neighbours re-scored against the query."""
     p = ctx.projection
     relevance = base_relevance(ctx)
@@ -434,16 +425,17 @@ def expansion(ctx, unit: str) -> Ranking:
 # --------------------------------------------------------------------------- auto
 
 
-def auto(ctx, unit: str) -> Ranking:
+def auto(ctx: QueryContext, unit: str) -> Ranking:
     """Router + hierarchical fusion over every granularity (the method measured on LoCoMo)."""
     p = ctx.projection
     config = ctx.config
     entropies = {}
     for granularity, values in (("turn", ctx.dense_turn), ("episode", ctx.dense("episode"))):
-        top = _top_values(values, 10)
+        top = _top_values(values, config.entropy_top_k)
         if len(top) >= 2:
-            entropies[granularity] = relevance_entropy(top, top_k=10, temperature=0.1)
-    plan = route(ctx.features, entropies, config.route)
+            entropies[granularity] = relevance_entropy(top, top_k=config.entropy_top_k,
+                                                       temperature=config.entropy_score_temperature)
+    plan = route(ctx.features, entropies, config)
     act = None
     seeds: dict[int, float] = {}
     described: list[dict[str, Any]] = []
@@ -470,8 +462,11 @@ def auto(ctx, unit: str) -> Ranking:
         lexical_episode=ctx.lexical("episode") if len(p.episode_ids) else None,
         dense_episode=ctx.dense("episode") if len(p.episode_ids) else None,
         activation=turn_activation)
-    fused = score_turns(ctx.engine.structure, signals, plan)
+    fused = score_turns(ctx.engine.structure, signals, plan, time_year_mismatch=config.time_year_mismatch)
     turn_scores = fused.scores
+    if plan.session_diversity > 0 and unit in ("turn", "event"):  # coarser units keep their best turn's score
+        turn_scores = diversify(turn_scores, p.turn_session, plan.session_diversity, config.diversity_depth,
+                                config.diversity_free)
     bonus = _event_bonus(ctx, config.event_weight) if unit == "event" else None
     scores = _turn_to_unit(ctx, turn_scores, unit, bonus)
     explain_activation = _activation_explainer(ctx, act, seeds, described) if act is not None else None
@@ -483,7 +478,9 @@ def auto(ctx, unit: str) -> Ranking:
         out.update(_via(ctx, unit, turn))
         if turn < 0:
             return out
-        parts = {k: _r(v) for k, v in fused.explain(turn).items() if abs(v) > 1e-9}
+        parts = {k: _r(v) for k, v in fused.explain(turn).items() if _r(v) != 0}
+        if turn_scores[turn] != fused.scores[turn]:
+            parts["diversity:session"] = _r(turn_scores[turn] - fused.scores[turn])
         if unit == "event" and bonus is not None:
             parts["event:dense"] = _r(bonus[pos])
         out["contributions"] = parts

@@ -1,10 +1,12 @@
-"""Types at the bottom of retrieval: the registry of strategies and units, the ranking types,
-``top_k``, time parsing and the one validation of a query.
+"""Types at the bottom of retrieval: the registry of strategies and units, the validated
+:class:`Query`, the per-query :class:`QueryContext`, the ranking types, ``top_k`` and the
+pooling helpers, time parsing and the one validation of a query.
 
-This module imports nothing of its siblings in :mod:`graphmem.retrieve`, so every other
-retrieval module may import it and no two modules import each other
-(``types`` <- ``router``/``fusion``/``hierarchy``/``activation``/``lexical``/``projection``
-<- ``strategies`` <- ``engine``).
+Below it sit only :mod:`~graphmem.retrieve.config` (the constants) and
+:mod:`~graphmem.retrieve.cues` (query cues), which import no sibling; every other retrieval
+module may import it and no two modules import each other
+(``config``, ``cues`` <- ``types`` <- ``activation``/``lexical``/``router``/``fusion``/
+``hierarchy``/``projection`` <- ``strategies`` <- ``engine``).
 """
 
 from __future__ import annotations
@@ -14,18 +16,26 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from typing import Any
+from functools import cached_property
+from typing import Any, Protocol
 
 import numpy as np
 
 from graphmem.errors import InputError
+from graphmem.retrieve.config import RetrievalConfig
+from graphmem.retrieve.cues import QueryFeatures
 
 __all__ = [
     "STRATEGIES",
     "UNITS",
+    "EngineView",
+    "Query",
+    "SearchFilter",
+    "QueryContext",
+    "pool_max",
+    "segment_max",
     "RankedUnit",
     "Ranking",
-    "SearchFilter",
     "parse_time",
     "parse_time_range",
     "top_k",
@@ -78,11 +88,35 @@ class SearchFilter:
                                   ("session", self.session)) if v is not None}
 
 
-def validate_query(query: Any, k: Any, unit: Any, strategy: Any, time_range: Any = None) -> tuple[float, float] | None:
-    """Check a query's arguments; the only place retrieval input is validated.
+@dataclass(frozen=True)
+class Query:
+    """A validated query: build it with :func:`validate_query` only.
+
+    Attributes:
+        text: the query text (non-empty).
+        k: how many results (>= 1).
+        unit: one of :data:`UNITS`.
+        strategy: one of :data:`STRATEGIES`.
+        window: ``(start, end)`` epoch seconds of the time filter, ``None`` for none.
+        filter: speaker/conversation/session restriction, ``None`` for none.
+    """
+
+    text: str
+    k: int
+    unit: str
+    strategy: str
+    window: tuple[float, float] | None = None
+    filter: SearchFilter | None = None
+
+
+def validate_query(query: Any, k: Any, unit: Any, strategy: Any, time_range: Any = None, *,
+                   speaker: Any = None, conversation: Any = None, session: Any = None) -> Query:
+    """Check a query's arguments; the only place retrieval input is validated
+    (:meth:`graphmem.memory.Memory.search` calls it once; lower levels take the
+    :class:`Query` it returns and trust it).
 
     Returns:
-        The parsed time window (see :func:`parse_time_range`), ``None`` for no filter.
+        The :class:`Query`, with the parsed time window (see :func:`parse_time_range`).
 
     Raises:
         InputError: empty query, bad ``k``, unknown unit or strategy, bad time range.
@@ -95,7 +129,7 @@ def validate_query(query: Any, k: Any, unit: Any, strategy: Any, time_range: Any
         raise InputError(f"unknown unit {unit!r}; expected one of {', '.join(UNITS)}")
     if strategy not in STRATEGIES:
         raise InputError(f"unknown strategy {strategy!r}; expected one of {', '.join(STRATEGIES)}")
-    return parse_time_range(time_range)
+    return Query(query, k, unit, strategy, parse_time_range(time_range), SearchFilter.of(speaker, conversation, session))
 
 
 def parse_time(value: Any) -> float:
@@ -209,3 +243,149 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     candidates = candidates[np.isfinite(s[candidates])]
     order = np.lexsort((candidates, -s[candidates]))[:k]
     return candidates[order]
+
+
+def segment_max(values: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Max of ``values[start:end]`` per segment (``-inf`` for empty segments; NaN ignored)."""
+    if not len(starts):
+        return np.zeros(0)
+    vals = np.append(np.where(np.isfinite(values), values, -np.inf), -np.inf)
+    idx = np.empty(2 * len(starts), dtype=np.int64)
+    idx[0::2] = starts
+    idx[1::2] = ends
+    out = np.maximum.reduceat(vals, idx)[0::2]
+    out[ends <= starts] = -np.inf
+    return out
+
+
+def pool_max(child_scores: np.ndarray, child_parent: np.ndarray, n_parents: int) -> np.ndarray:
+    """Max of the children's scores per parent (e.g. events -> turns).
+
+    Args:
+        child_scores: score per child, ``NaN`` = not scored.
+        child_parent: parent position per child (``-1`` = none).
+        n_parents: number of parents.
+
+    Returns:
+        Array of length ``n_parents``; ``NaN`` where no child was scored.
+
+    Raises:
+        ValueError: when the two arrays differ in shape.
+    """
+    child_scores = np.asarray(child_scores, dtype=np.float64)
+    child_parent = np.asarray(child_parent, dtype=np.int64)
+    if child_scores.shape != child_parent.shape:
+        raise ValueError("child_scores and child_parent differ in shape")
+    out = np.full(n_parents, -np.inf)
+    keep = (child_parent >= 0) & np.isfinite(child_scores)
+    np.maximum.at(out, child_parent[keep], child_scores[keep])
+    out[~np.isfinite(out)] = np.nan
+    return out
+
+
+class EngineView(Protocol):
+    """What a :class:`QueryContext` needs of the engine that made it
+    (:class:`graphmem.retrieve.engine.RetrievalEngine`, which sits above this module)."""
+
+    #: the memory projection (:class:`graphmem.retrieve.projection.MemoryProjection`)
+    projection: Any
+    config: RetrievalConfig
+    #: the activation graph (:class:`graphmem.retrieve.activation.Projection`)
+    graph: Any
+    #: turn structure for the hierarchy (:class:`graphmem.retrieve.hierarchy.TurnStructure`)
+    structure: Any
+    #: symmetric sparse ``ASSOCIATED`` weights between global node positions
+    associations: Any
+
+    def dense_scores(self, unit: str, vector: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
+        """Cosine of ``vector`` with each unit of ``unit`` (``NaN`` = not retrieved); with
+        ``allowed`` (a search filter's mask), every unit it keeps and no other."""
+
+    def lexical_scores(self, unit: str, text: str) -> np.ndarray:
+        """BM25 of ``text`` against each unit of ``unit``."""
+
+    def match_entities(self, text: str) -> list[tuple[int, str]]:
+        """``(entity position, surface)`` for the entities ``text`` names."""
+
+    def tokenize(self, text: str) -> list[str]:
+        """``text`` as BM25 terms."""
+
+
+class QueryContext:
+    """Per-query state: the query, its features and its raw scores at every granularity,
+    computed lazily and at most once.
+
+    Args:
+        engine: the engine answering the query (its projection, indexes and constants).
+        text: the query text (validated).
+        vector: its embedding.
+        allowed: per unit, the units a search filter keeps (``None``: no filter).
+    """
+
+    def __init__(self, engine: EngineView, text: str, vector: np.ndarray,
+                 allowed: Mapping[str, np.ndarray] | None = None) -> None:
+        self.engine = engine
+        self.projection = engine.projection
+        self.config: RetrievalConfig = engine.config
+        self.text = text
+        self.vector = np.asarray(vector, dtype=np.float32)
+        self.allowed = allowed
+        self._dense: dict[str, np.ndarray] = {}
+        self._lexical: dict[str, np.ndarray] = {}
+
+    def dense(self, unit: str) -> np.ndarray:
+        """Cosine of the query with each unit of ``unit`` (``NaN`` = not retrieved)."""
+        if unit not in self._dense:
+            allowed = self.allowed.get(unit) if self.allowed is not None else None
+            self._dense[unit] = self.engine.dense_scores(unit, self.vector, allowed)
+        return self._dense[unit]
+
+    def lexical(self, unit: str) -> np.ndarray:
+        """BM25 of the query against each unit of ``unit`` (zeros where no term matches)."""
+        if unit not in self._lexical:
+            self._lexical[unit] = self.engine.lexical_scores(unit, self.text)
+        return self._lexical[unit]
+
+    @cached_property
+    def dense_turn(self) -> np.ndarray:
+        """Per turn, the best cosine of the turn itself and its events (``NaN`` = neither retrieved)."""
+        turn = self.dense("turn")
+        event = self.dense("event")
+        if not len(event):
+            return turn
+        pooled = pool_max(event, self.projection.event_turn, self.projection.n_turns)
+        return np.fmax(turn, pooled)
+
+    def best_event(self, turn: int) -> int:
+        """The event of ``turn`` whose cosine beats the turn's own (-1 = none does)."""
+        indptr, events = self.projection.turn_events
+        members = events[indptr[turn]:indptr[turn + 1]]
+        if not len(members):
+            return -1
+        values = self.dense("event")[members]
+        if not np.isfinite(values).any():
+            return -1
+        best = int(members[int(np.nanargmax(values))])
+        own = self.dense("turn")[turn]
+        return best if not np.isfinite(own) or self.dense("event")[best] > own else -1
+
+    @cached_property
+    def entities(self) -> list[tuple[int, str]]:
+        """Entities named in the query: ``(entity position, surface)``."""
+        return self.engine.match_entities(self.text)
+
+    @cached_property
+    def features(self) -> QueryFeatures:
+        """The query's cues (names, dates, temporal and aggregation cues)."""
+        names = list(dict.fromkeys(self.projection.entity_name[e] for e, _ in self.entities))
+        names += list(dict.fromkeys(s for _, s in self.entities))
+        return QueryFeatures.from_query(self.text, names)
+
+    @cached_property
+    def query_terms(self) -> set[str]:
+        """The query's BM25 terms."""
+        return set(self.engine.tokenize(self.text))
+
+    def matched_terms(self, text: str) -> list[str]:
+        """Query terms that occur in ``text`` (as BM25 sees them)."""
+        return sorted(self.query_terms & set(self.engine.tokenize(text)))

@@ -1,4 +1,5 @@
-"""Personalised PageRank over a typed sparse projection, checked against closed forms."""
+"""Spreading activation (truncated personalised PageRank) over a typed sparse projection,
+checked against closed forms."""
 
 from __future__ import annotations
 
@@ -9,16 +10,19 @@ from graphmem.retrieve.activation import (
     Edge,
     build_projection,
     explain_node,
-    personalized_pagerank,
-    propagated_activation,
-    seeds_from_hits,
+    spread_activation,
 )
+
+
+def personalized_pagerank(proj, seeds, damping=0.5):
+    """Spreading activation run to convergence (no pruning) is personalised PageRank."""
+    return spread_activation(proj, seeds, damping=damping, steps=200, prune=0.0)
 
 
 def test_two_nodes_closed_form():
     # s_a = .5 + .5 s_b, s_b = .5 s_a  ->  s = (2/3, 1/3)
     proj = build_projection(["a", "b"], ["turn", "turn"], [Edge("a", "b", "NEXT")])
-    s = personalized_pagerank(proj, {0: 1.0}, damping=0.5, tol=1e-12)
+    s = personalized_pagerank(proj, {0: 1.0}, damping=0.5)
     np.testing.assert_allclose(s, [2 / 3, 1 / 3], atol=1e-9)
 
 
@@ -28,7 +32,7 @@ def test_path_fan_out_normalisation_closed_form():
     proj = build_projection(
         ["a", "b", "c"], ["entity", "event", "turn"], [Edge("b", "a", "INVOLVES"), Edge("b", "c", "FROM")]
     )
-    s = personalized_pagerank(proj, {0: 5.0}, damping=0.5, tol=1e-12)
+    s = personalized_pagerank(proj, {0: 5.0}, damping=0.5)
     np.testing.assert_allclose(s, [7 / 12, 4 / 12, 1 / 12], atol=1e-9)
     assert s.sum() == pytest.approx(1.0)
 
@@ -46,10 +50,21 @@ def test_type_weights_shape_the_transition():
     assert custom.matrix()[0, 1] == pytest.approx(0.6)
 
 
-def test_isolated_seed_keeps_all_mass():
+def test_isolated_seed_keeps_only_its_restart_share():
     proj = build_projection(["a", "b", "c"], ["t", "t", "t"], [Edge("b", "c", "NEXT")])
     s = personalized_pagerank(proj, {0: 1.0})
-    np.testing.assert_allclose(s, [1.0, 0.0, 0.0], atol=1e-9)
+    np.testing.assert_allclose(s, [0.5, 0.0, 0.0], atol=1e-9)  # nothing flows; no edge to pass it on
+
+
+def test_truncation_and_pruning_bound_the_spread():
+    # a chain a - b - c - d - e: after 2 hops nothing has reached d or e
+    names = ["a", "b", "c", "d", "e"]
+    proj = build_projection(names, ["t"] * 5, [Edge(x, y, "NEXT") for x, y in zip(names, names[1:])])
+    two = spread_activation(proj, {0: 1.0}, damping=0.5, steps=2, prune=0.0)
+    assert two[3] == 0.0 and two[4] == 0.0 and two[2] > 0
+    # a prune share above what any edge carries stops the spread after the first wave
+    pruned = spread_activation(proj, {0: 1.0}, damping=0.5, steps=10, prune=0.9)
+    assert pruned[2] == 0.0 and pruned[1] > 0
 
 
 def test_incremental_add_equals_building_at_once():
@@ -72,13 +87,13 @@ def test_explain_node_reports_edges_and_path_to_seed():
     )
     seeds = {0: 1.0}
     s = personalized_pagerank(proj, seeds)
-    why = explain_node(proj, s, seeds, proj.index["other"])
+    why = explain_node(proj, s, seeds, proj.index["other"], damping=0.5, top=3, max_path=6)
     assert why.path == ("ent", "ev", "turn", "other")
     assert why.seed_share == 0.0
     assert why.top_edges[0].source == "turn" and why.top_edges[0].types == ("NEXT",)
     # contribution = d * s[turn] * P[turn, other]; turn has FROM (1.0) and NEXT (0.5)
     assert why.top_edges[0].amount == pytest.approx(0.5 * s[2] * (0.5 / 1.5))
-    seed_why = explain_node(proj, s, seeds, 0)
+    seed_why = explain_node(proj, s, seeds, 0, damping=0.5, top=3, max_path=6)
     assert seed_why.path == ("ent",) and seed_why.seed_share == pytest.approx(0.5)
 
 
@@ -96,13 +111,3 @@ def test_bad_input_is_rejected():
         personalized_pagerank(proj, {})
     with pytest.raises(ValueError):
         personalized_pagerank(proj, {5: 1.0})
-
-
-def test_seeds_from_hits_and_propagated_activation():
-    seeds = seeds_from_hits([4, 2, 7], [2.0, 1.0, 0.0], entity_nodes=[9], top_k=3, entity_weight=0.5)
-    assert seeds == {4: 2.0, 2: 1.0, 9: 1.0}  # zero-score hit skipped; entity = 0.5 * best
-    assert seeds_from_hits([], [], entity_nodes=[1]) == {1: 0.5}
-    proj = build_projection(["a", "b"], ["turn", "turn"], [Edge("a", "b", "NEXT")])
-    s = personalized_pagerank(proj, {0: 1.0}, damping=0.5, tol=1e-12)
-    # (2/3, 1/3) minus restart mass (0.5, 0): what flowed along the edge
-    np.testing.assert_allclose(propagated_activation(s, {0: 1.0}, 0.5), [1 / 6, 1 / 3], atol=1e-9)

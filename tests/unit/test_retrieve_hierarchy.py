@@ -9,9 +9,9 @@ from graphmem.retrieve.hierarchy import (
     TurnSignals,
     TurnStructure,
     broadcast,
+    diversify,
     neighbour_max,
     pool_max,
-    rank_sessions,
     score_turns,
     time_match,
 )
@@ -28,7 +28,7 @@ def test_pool_broadcast_neighbours():
     np.testing.assert_allclose(neighbour_max(s, prev, nxt), [0.8, 0.8, 0.8, 0.9])
     np.testing.assert_allclose(neighbour_max(s, prev, nxt, include_self=False), [0.8, 0.3, 0.8, NAN])
     np.testing.assert_allclose(
-        time_match(TimeCue((6,), (2023,)), np.array([2023, 2022, 2023, 0]), np.array([6, 6, 7, 6])), [1.0, 0.5, 0.0, 0.0]
+        time_match(TimeCue((6,), (2023,)), np.array([2023, 2022, 2023, 0]), np.array([6, 6, 7, 6]), 0.5), [1.0, 0.5, 0.0, 0.0]
     )
 
 
@@ -62,7 +62,7 @@ def test_score_turns_hand_computed():
         weights={"lexical:turn": 1.0, "dense:turn": 1.0, "lexical:episode": 0.5, "expansion:next": 0.5, "time": 1.0},
         time=TimeCue((6,), ()),
     )
-    fused = score_turns(st, signals, plan, ids=["t0", "t1", "t2", "t3"])
+    fused = score_turns(st, signals, plan, ids=["t0", "t1", "t2", "t3"], time_year_mismatch=0.5)
     lexical = np.array([0.0, 1.0, 0.5, 0.0])
     dense = np.array([0.5, 0.0, 1.0, 1.0])
     episode = 0.5 * np.array([1.0, 1.0, 0.0, 1 / 3])
@@ -80,17 +80,38 @@ def test_score_turns_hand_computed():
     assert [hit[0] for hit in fused.top(4)] == ["t3", "t1", "t2", "t0"]  # t1/t2 tie: earlier first
     assert set(fused.explain(0)) == {"lexical:turn", "dense:turn", "lexical:episode", "expansion:next", "time"}
 
-    sessions, best = rank_sessions(fused, st.turn_session, st.n_sessions, ids=["s0", "s1"])
-    assert best.tolist() == [1, 3]
-    np.testing.assert_allclose(sessions.scores, fused.scores[[1, 3]])
-    assert sessions.contributions["time"].tolist() == [0.0, 1.0]
-
 
 def test_missing_signals_are_skipped():
     st = _structure()
     plan = RoutePlan(weights={"lexical:turn": 1.0, "dense:episode": 1.0, "time": 1.0})
-    fused = score_turns(st, TurnSignals(lexical_turn=np.array([1.0, 2.0, 3.0, 0.0])), plan)
+    fused = score_turns(st, TurnSignals(lexical_turn=np.array([1.0, 2.0, 3.0, 0.0])), plan, time_year_mismatch=0.5)
     assert set(fused.contributions) == {"lexical:turn"}  # no episode signal, no time cue
     np.testing.assert_allclose(fused.scores, [1 / 3, 2 / 3, 1.0, 0.0])
     with pytest.raises(ValueError):
         pool_max(np.zeros(2), np.zeros(3, dtype=int), 1)
+
+
+def test_diversify_spreads_the_top_over_groups():
+    scores = np.array([5.0, 4.9, 4.8, 3.0, 2.0, NAN])
+    group = np.array([0, 0, 0, 1, 2, 0])
+    out = diversify(scores, group, penalty=1.0, depth=10)
+    # picks: t0 5.0, t1 4.9 - 1 = 3.9, t3 3.0 (new group), t2 4.8 - 2 = 2.8, t4 2.0
+    np.testing.assert_allclose(out[:5], [5.0, 3.9, 2.8, 3.0, 2.0])
+    assert np.isnan(out[5])
+    assert [int(i) for i in np.argsort(-out[:5], kind="stable")] == [0, 1, 3, 2, 4]
+    np.testing.assert_allclose(diversify(scores, group, penalty=0.0, depth=10)[:5], scores[:5])
+    # beyond the depth, units follow the picks and never overtake them
+    shallow = diversify(scores, group, penalty=1.0, depth=2)
+    assert shallow[3] <= shallow[1] and shallow[2] <= shallow[1]
+    # a unit in no group is never penalised
+    np.testing.assert_allclose(diversify(np.array([2.0, 1.9]), np.array([-1, -1]), 1.0, 5), [2.0, 1.9])
+
+
+def test_diversify_lets_a_quota_per_group_through_unpenalised():
+    scores = np.array([5.0, 4.9, 4.8, 3.0])
+    group = np.array([0, 0, 0, 1])
+    out = diversify(scores, group, penalty=2.0, depth=10, free=2)
+    # t0 and t1 are free; t2 pays one penalty and falls behind t3
+    np.testing.assert_allclose(out, [5.0, 4.9, 2.8, 3.0])
+    assert [int(i) for i in np.argsort(-out, kind="stable")] == [0, 1, 3, 2]
+    assert diversify(scores, group, penalty=1.0, depth=10, free=1)[1] == pytest.approx(3.9)

@@ -15,7 +15,7 @@ from graphmem.errors import InputError
 from graphmem.retrieve.types import validate_query
 
 PACKAGE = Path(graphmem.retrieve.__file__).parent
-BOTTOM_UP = ["types", "activation", "lexical", "router", "fusion", "hierarchy", "projection", "loader", "strategies", "engine"]
+BOTTOM_UP = ["config", "cues", "types", "activation", "lexical", "router", "fusion", "hierarchy", "projection", "loader", "strategies", "engine"]
 
 
 def _sibling_imports(module: str) -> set[str]:
@@ -40,8 +40,10 @@ def test_each_module_imports_only_modules_below_it(module):
     assert _sibling_imports(module) <= below, f"{module} imports {_sibling_imports(module) - below} from above or beside it"
 
 
-def test_types_imports_no_sibling():
-    assert _sibling_imports("types") == set()
+def test_the_bottom_imports_no_sibling():
+    assert _sibling_imports("config") == set()
+    assert _sibling_imports("cues") == set()
+    assert _sibling_imports("types") == {"config", "cues"}
 
 
 def test_modules_import_bottom_up_in_a_fresh_interpreter():
@@ -75,8 +77,27 @@ def test_internal_value_error_surfaces_as_itself(monkeypatch):
     service = SearchService.__new__(SearchService)
     service.embedder = _Embedder()
     monkeypatch.setattr(SearchService, "engine", lambda self: _Engine())
+    monkeypatch.setattr(SearchService, "follow_store", lambda self: False)  # no store here
     with pytest.raises(ValueError, match="internal bug") as caught:
-        service.search("where did Mel go?", 5, "turn", "auto")
+        service.search(validate_query("where did Mel go?", 5, "turn", "auto"))
     assert not isinstance(caught.value, InputError)
-    with pytest.raises(InputError, match="unknown strategy"):
-        service.search("where did Mel go?", 5, "turn", "magic")
+
+
+def test_validate_query_returns_the_query_lower_levels_trust():
+    query = validate_query("where did Mel go?", 5, "session", "lexical", ("2023-05-01", None))
+    assert (query.text, query.k, query.unit, query.strategy) == ("where did Mel go?", 5, "session", "lexical")
+    assert query.window is not None and query.window[1] == float("inf")
+    assert query.window[0] == pytest.approx(1682899200.0)  # 2023-05-01T00:00:00Z
+    assert validate_query("q", 1, "turn", "auto").window is None
+
+
+def test_the_strategy_and_unit_registry_is_defined_once():
+    import graphmem.hits
+    import graphmem.memory
+    import graphmem.retrieve.engine
+    import graphmem.retrieve.types as types
+
+    assert graphmem.hits.UNITS is types.UNITS and graphmem.retrieve.engine.UNITS is types.UNITS
+    assert graphmem.memory.STRATEGIES is types.STRATEGIES and graphmem.retrieve.engine.STRATEGIES is types.STRATEGIES
+    defined = [p.stem for p in PACKAGE.glob("*.py") if "\nSTRATEGIES = " in p.read_text() or "\nUNITS = " in p.read_text()]
+    assert defined == ["types"]

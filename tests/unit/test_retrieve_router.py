@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from graphmem.retrieve.config import RetrievalConfig
 from graphmem.retrieve.router import (
     QueryFeatures,
-    RouteConfig,
     TimeCue,
     parse_time_cue,
     route,
 )
+
+PLAIN = RetrievalConfig(activation_weight=0.0, entropy_route_temperature=None)
 
 NAMES = ["Caroline", "Melanie", "Mel", "Jon"]
 
@@ -23,15 +25,6 @@ def test_parse_time_cue():
     # "may" the modal verb, and "May" without a date context, are not months
     assert not parse_time_cue("May I ask what you may have done?")
     assert parse_time_cue("What happened in May?") == TimeCue((5,), (), ())
-
-
-def test_time_cue_match():
-    cue = TimeCue((6,), (2023,))
-    assert cue.match(2023, 6) == 1.0
-    assert cue.match(2022, 6) == 0.5
-    assert cue.match(2023, 7) == 0.0
-    assert TimeCue((), (2023,)).match(2022, 6) == 0.0
-    assert TimeCue().match(2023, 6) == 0.0
 
 
 def test_features_names_and_cues():
@@ -51,19 +44,19 @@ def test_features_names_and_cues():
 
 
 def test_route_defaults_and_time():
-    plan = route(QueryFeatures.from_query("What is Caroline's identity?", NAMES))
+    plan = route(QueryFeatures.from_query("What is Caroline's identity?", NAMES), None, PLAIN)
     assert dict(plan.weights) == {
         "lexical:turn": 1.0, "dense:turn": 1.0, "lexical:episode": 1.0, "dense:episode": 1.0, "expansion:next": 0.5,
     }
     assert not plan.uses("time") and not plan.uses("activation")
-    timed = route(QueryFeatures.from_query("When did Melanie go camping in June?", NAMES))
+    timed = route(QueryFeatures.from_query("When did Melanie go camping in June?", NAMES), None, PLAIN)
     assert timed.weights["time"] == 1.0 and timed.time == TimeCue((6,), (), ())
     assert any("explicit date" in r for r in timed.reasons)
 
 
 def test_route_aggregation_and_activation_switches():
     feats = QueryFeatures.from_query("What books has Melanie read in Paris?", NAMES)
-    plan = route(feats, config=RouteConfig(aggregation_episode_factor=0.5, activation_weight=0.7))
+    plan = route(feats, None, PLAIN.with_(aggregation_episode_factor=0.5, activation_weight=0.7))
     assert plan.weights["lexical:episode"] == 0.5 and plan.weights["dense:episode"] == 0.5
     assert plan.weights["activation"] == 0.7
     assert plan.seed_names == ("Melanie", "Paris")
@@ -71,13 +64,13 @@ def test_route_aggregation_and_activation_switches():
 
 def test_route_entropy_reweighting_hand_values():
     feats = QueryFeatures.from_query("What is Caroline's identity?", NAMES)
-    plan = route(feats, {"turn": 0.2, "episode": 0.6}, RouteConfig(entropy_temperature=0.4))
+    plan = route(feats, {"turn": 0.2, "episode": 0.6}, PLAIN.with_(entropy_route_temperature=0.4))
     # shares softmax(-[0.2, 0.6] / 0.4) = softmax([-0.5, -1.5]); total granularity weight 4 kept
     share_turn = 1 / (1 + pytest.importorskip("math").exp(-1.0))
     assert plan.weights["lexical:turn"] == pytest.approx(4 * share_turn / 2)
     assert plan.weights["dense:episode"] == pytest.approx(4 * (1 - share_turn) / 2)
     assert plan.weights["expansion:next"] == 0.5
-    untouched = route(feats, {"turn": 0.2, "episode": 0.6})
+    untouched = route(feats, {"turn": 0.2, "episode": 0.6}, PLAIN)
     assert untouched.weights["lexical:turn"] == 1.0
 
 
@@ -85,3 +78,12 @@ def test_known_names_whole_words_longest_first():
     f = QueryFeatures.from_query("What did Jon Smith tell Mel?", ["Jon", "Jon Smith", "Mel", "Melanie"])
     assert f.names == ("Jon Smith", "Mel")
     assert QueryFeatures.from_query("Did Jon call?", ["Jon", "Jon Smith"]).names == ("Jon",)
+
+
+def test_aggregation_cue_asks_for_session_diversity_only_when_configured():
+    feats = QueryFeatures.from_query("What books has Melanie read?", NAMES)
+    assert route(feats, None, PLAIN).session_diversity == 0.0
+    plan = route(feats, None, PLAIN.with_(session_diversity=0.25))
+    assert plan.session_diversity == 0.25 and any("spread over sessions" in r for r in plan.reasons)
+    single = route(QueryFeatures.from_query("What is Caroline's identity?", NAMES), None, PLAIN.with_(session_diversity=0.25))
+    assert single.session_diversity == 0.0

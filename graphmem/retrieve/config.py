@@ -1,0 +1,204 @@
+"""Every weight, threshold and constant of retrieval, in one frozen :class:`RetrievalConfig`.
+
+This module sits at the very bottom of :mod:`graphmem.retrieve` (it imports nothing of its
+siblings). Strategy code reads its numbers from here and holds no literal weights of its own
+(``tests/unit/test_retrieve_config.py`` scans the strategy modules for float literals).
+``Settings.retrieval`` carries the instance a :class:`~graphmem.memory.Memory` uses.
+
+Each field says which measurement set it. "LoCoMo dev" is the three development
+conversations (497 questions); "out-of-fold" means ``graphmem eval locomo --folds 3``
+(tuned on two conversations, scored on the third).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from types import MappingProxyType
+from typing import Any
+
+__all__ = ["RetrievalConfig", "ROLE_WEIGHTS", "EDGE_WEIGHTS", "TUNABLE"]
+
+#: How strongly an ``INVOLVES`` edge ties an event to an entity, by the entity's role. A
+#: speaker takes part in every event they utter, so their edges say little about any one
+#: event; an addressee ("Hey Mel!") a little more; an entity mentioned in the event most.
+#: Baked into the cached projection when it is built (a change needs a projection rebuild).
+ROLE_WEIGHTS: Mapping[str, float] = MappingProxyType({"mention": 1.0, "addressee": 0.5, "speaker": 0.2})
+
+#: Spreading-activation weight per relationship type. Structural containment edges carry
+#: most; ``OF`` (session -> conversation) is inert because every session shares it.
+EDGE_WEIGHTS: Mapping[str, float] = MappingProxyType({
+    "FROM": 1.0,  # Event -> Turn
+    "INVOLVES": 1.0,  # Event -> Entity
+    "PART_OF": 1.0,  # Turn -> Episode
+    "IN": 0.5,  # Turn -> Session
+    "NEXT": 0.5,  # Turn -> Turn, Episode -> Episode
+    "ASSOCIATED": 1.0,  # memory <-> memory, GMM-accepted
+    "IN_TOPIC": 0.5,  # memory -> Topic
+    "ALIAS_OF": 1.0,  # Entity -> Entity
+    "WITHIN": 0.5,  # Topic -> Topic (finer granularity inside coarser)
+    "OF": 0.0,  # Session -> Conversation
+})
+
+
+def _frozen(mapping: Mapping[str, float]) -> Mapping[str, float]:
+    return MappingProxyType(dict(mapping))
+
+
+@dataclass(frozen=True)
+class RetrievalConfig:
+    """The constants of retrieval (see the module docstring).
+
+    Candidate depths:
+        exact_limit: unit kinds with at most this many vectors are scored exactly against
+            every unit (one matrix product, ~0.5 ms for 10k vectors on one core); larger
+            ones through the ANN index.
+        candidates: ANN depth for turns and events (units outside it count as not
+            retrieved). 200 keeps every gold turn of LoCoMo dev that dense search ranks in
+            its top 100 and keeps ``bench query`` auto p95 within 50 ms at 100k turns.
+        coarse_candidates: ANN depth for episodes and sessions.
+
+    Router weights of ``auto`` (the hierarchical fusion, see
+    :mod:`graphmem.retrieve.hierarchy`):
+        weight_lexical_turn, weight_dense_turn, weight_lexical_episode,
+        weight_dense_episode: equal weights for the min-max calibrated lexical and dense
+            evidence at turn and episode level. LoCoMo dev: scaling any one of them by x0.5
+            or x1.5 changed turn R_all@10 by at most 1.2 points and NDCG@10 by at most 1.0.
+        weight_expansion_next: expansion over adjacent turns (``NEXT``), half weight: an
+            answer often sits next to the turn that matches the question.
+        time_weight: weight of the calendar match when the query carries an explicit date
+            (LoCoMo dev: +1.4 turn R_all@10, +1.5 NDCG@10, +1.4 session R_all@3).
+        time_year_mismatch: a date whose month matches but whose year does not still
+            matches this much (a question's year is sometimes off by one).
+        aggregation_episode_factor: multiplies the episode weights for aggregation queries
+            (1.0 = no change; on LoCoMo dev other values did not help).
+        activation_weight: weight of spreading activation in ``auto`` when the query names
+            anything. LoCoMo dev with the real entity graph: x0.5 moved turn R_all@10 78.8
+            -> 79.0, session R_all@3 84.0 -> 84.6 (multi-hop R_all@10 18.9 -> 21.6); x0.25
+            and x1.0 were within 0.5 points.
+        entropy_route_temperature: MemGAS re-weighting of the turn and episode granularities
+            by ``softmax(-H_g / T)`` over their relevance entropies ``H_g`` (kept at the
+            base total); ``None`` ignores entropies. T = 0.3 measured on LoCoMo dev.
+        entropy_top_k: how many best dense scores form a granularity's relevance
+            distribution (MemGAS uses the top 10).
+        entropy_score_temperature: softmax temperature over those cosine scores when
+            computing ``H_g`` (in cosine units; a different quantity from the routing
+            temperature above: this one sharpens scores into a distribution, that one
+            turns entropies into granularity shares). 0.1 follows MemGAS.
+
+        session_diversity: for queries with an aggregation cue (their evidence is spread
+            over sessions), the turn ranking is diversified over sessions
+            (:func:`graphmem.retrieve.hierarchy.diversify`): each turn picked lowers the
+            other turns of its session by this much (in fused-score units; a turn with every
+            component at its best scores about 4.5). 0 = off.
+        diversity_depth: how many of the best turns the diversification re-ranks.
+        diversity_free: turns per session picked before the diversity penalty starts.
+
+    Spreading activation:
+        damping: share of activation passed on per hop (0.5 follows HippoRAG).
+        activation_steps: hops (4 with d = 0.5 keeps 97% of the PPR mass; on LoCoMo dev 3,
+            4 and 6 hops agree within 0.2 points).
+        activation_prune: a node spreads on only when each of its edges carries at least
+            this share of the wave's total (the push criterion; keeps hubs from flooding and
+            latency independent of memory size).
+        seed_hits: at most this many top hits seed spreading activation ...
+        seed_ratio: ... and only those scoring at least this fraction of the best one.
+        edge_weights: activation weight per relationship type (:data:`EDGE_WEIGHTS`).
+
+    Graph expansion (the ``expansion`` strategy):
+        expansion_seeds: how many best hits expansion starts from.
+        expansion_weights: share of a seed's relevance an edge passes to the neighbour it
+            brings in, per edge type (``NEXT``, ``PART_OF``, ``INVOLVES``, ``ASSOCIATED``).
+        shared_entity_limit: entities in more events than this (speakers, "family") are too
+            common to link two memories.
+        base_lexical_share: a turn's base relevance is this share of its calibrated BM25
+            plus the rest of its calibrated best cosine (the two are equally good alone on
+            LoCoMo dev).
+
+    Units:
+        event_weight: for ``unit="event"`` under fused strategies, the weight of the event's
+            own calibrated cosine added to its turn's score (ranks events within a turn).
+
+    Explanations:
+        explain_edges: in-edges reported per activated node.
+        explain_path: longest path traced back to a seed.
+        entity_ngram_limit: longest entity name, in words, matched in a query.
+    """
+
+    exact_limit: int = 10_000
+    candidates: int = 200
+    coarse_candidates: int = 50
+    weight_lexical_turn: float = 1.0
+    weight_dense_turn: float = 1.0
+    weight_lexical_episode: float = 1.0
+    weight_dense_episode: float = 1.0
+    weight_expansion_next: float = 0.5
+    time_weight: float = 1.0
+    time_year_mismatch: float = 0.5
+    aggregation_episode_factor: float = 1.0
+    activation_weight: float = 0.5
+    entropy_route_temperature: float | None = 0.3
+    entropy_top_k: int = 10
+    entropy_score_temperature: float = 0.1
+    session_diversity: float = 0.0
+    diversity_depth: int = 50
+    diversity_free: int = 1
+    damping: float = 0.5
+    activation_steps: int = 4
+    activation_prune: float = 1e-4
+    seed_hits: int = 5
+    seed_ratio: float = 0.8
+    edge_weights: Mapping[str, float] = field(default_factory=lambda: EDGE_WEIGHTS, hash=False)
+    expansion_seeds: int = 5
+    expansion_weights: Mapping[str, float] = field(
+        default_factory=lambda: _frozen({"NEXT": 0.5, "PART_OF": 0.3, "INVOLVES": 0.3, "ASSOCIATED": 0.5}), hash=False)
+    shared_entity_limit: int = 25
+    base_lexical_share: float = 0.5
+    event_weight: float = 0.5
+    explain_edges: int = 3
+    explain_path: int = 6
+    entity_ngram_limit: int = 6
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.damping < 1.0:
+            raise ValueError(f"RetrievalConfig.damping must be in (0, 1), got {self.damping}")
+        if self.entropy_route_temperature is not None and self.entropy_route_temperature <= 0:
+            raise ValueError("RetrievalConfig.entropy_route_temperature must be > 0 or None")
+        if self.entropy_score_temperature <= 0 or self.entropy_top_k < 2:
+            raise ValueError("RetrievalConfig.entropy_score_temperature must be > 0 and entropy_top_k >= 2")
+        if self.session_diversity < 0:
+            raise ValueError("RetrievalConfig.session_diversity must be >= 0")
+        if not 0.0 <= self.base_lexical_share <= 1.0:
+            raise ValueError("RetrievalConfig.base_lexical_share must be in [0, 1]")
+        for name in ("exact_limit", "candidates", "coarse_candidates", "seed_hits", "expansion_seeds", "explain_edges",
+                     "explain_path", "entity_ngram_limit", "diversity_depth", "diversity_free"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"RetrievalConfig.{name} must be >= 1")
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, Mapping) and not isinstance(value, MappingProxyType):
+                object.__setattr__(self, f.name, _frozen(value))
+
+    @property
+    def base_weights(self) -> dict[str, float]:
+        """Router component -> weight for every query (before the per-query rules)."""
+        return {
+            "lexical:turn": self.weight_lexical_turn,
+            "dense:turn": self.weight_dense_turn,
+            "lexical:episode": self.weight_lexical_episode,
+            "dense:episode": self.weight_dense_episode,
+            "expansion:next": self.weight_expansion_next,
+        }
+
+    def with_(self, **changes: Any) -> RetrievalConfig:
+        """A copy with ``changes`` applied (validated)."""
+        return replace(self, **changes)
+
+
+#: The router constants ``graphmem eval locomo --folds`` tunes, with their grids (the
+#: defaults are in every grid, so a fold can always keep them).
+TUNABLE: Mapping[str, tuple[Any, ...]] = MappingProxyType({
+    "time_weight": (0.5, 1.0, 2.0),
+    "activation_weight": (0.0, 0.5, 1.0),
+    "session_diversity": (0.0, 0.25, 0.5),
+})

@@ -1,0 +1,204 @@
+"""Query cues read without any model: names, explicit dates, temporal and aggregation cues.
+
+:class:`QueryFeatures` extracts, from the query text alone:
+
+* **names**: known names (speakers, entity names and aliases) mentioned in the query, and
+  other capitalised words that look like names (candidate entities);
+* **time**: explicit calendar constraints (month names, years, day numbers next to a month),
+  used to prefer memories from matching dates (:class:`TimeCue`);
+* **temporal**: whether the query asks about time ("when", "how long", "what year", "ago",
+  "before", "after", "since", "first", "last"...);
+* **aggregation**: whether the answer likely gathers several memories ("all", "how many",
+  "how often", "what kinds/types of", "both", "each", "every", "ever", "times", a plural
+  noun after what/which, the present perfect with a named subject ("where has Melanie
+  camped"), two names joined by "and").
+
+It sits below :mod:`graphmem.retrieve.types` (the query context carries the features) and
+imports nothing of its siblings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+__all__ = ["QueryFeatures", "TimeCue", "parse_time_cue"]
+
+_MONTHS = (
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december",
+)
+_MONTH_ABBR = {m[:3]: i + 1 for i, m in enumerate(_MONTHS)}
+_MONTH_ABBR["sept"] = 9
+# "May" is also a modal verb: count it as a month only next to a day number or a year, or
+# after "in"/"of"/"during"/"since"/"early"/"mid"/"late".
+_MONTH_RE = re.compile(
+    r"\b(" + "|".join(_MONTHS) + r"|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\.?\b",
+    re.IGNORECASE,
+)
+_YEAR_RE = re.compile(r"\b(19\d\d|20\d\d)\b")
+_DAY_BEFORE_RE = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?$", re.IGNORECASE)
+_DAY_AFTER_RE = re.compile(r"^\s+(\d{1,2})(?:st|nd|rd|th)?\b", re.IGNORECASE)
+_MAY_CONTEXT_RE = re.compile(r"\b(in|of|during|since|early|mid|late|until|by)\s+$", re.IGNORECASE)
+
+_TEMPORAL_RE = re.compile(
+    r"\b(when|what\s+(?:year|month|day|date|time)|which\s+(?:year|month|day)|how\s+long|"
+    r"ago|before|after|since|until|first|last|recently|lately|latest|earliest|date|"
+    r"yesterday|today|tomorrow|weekend|week|month|year)\b",
+    re.IGNORECASE,
+)
+_AGGREGATION_RE = re.compile(
+    r"\b(all|how\s+many|how\s+often|what\s+(?:kinds?|types?|sorts?)\s+of|both|each|every|"
+    r"ever|times|list|various|several|some\s+of)\b",
+    re.IGNORECASE,
+)
+# what/which + plural noun ("What books has ...", "Which places ..."), excluding verbs.
+_PLURAL_WH_RE = re.compile(r"\b(?:what|which)\s+([a-z]+[^s\W]s|[a-z]+ies)\b", re.IGNORECASE)
+# Present perfect with a named subject ("Where has Melanie camped?") asks over the whole history.
+_PERFECT_RE = re.compile(r"\b(?:has|have)\s+[A-Z][a-z]+(?:\s+and\s+[A-Z][a-z]+)?\s+(?:ever\s+)?[a-z]+")
+_NOT_PLURAL = frozenset({"does", "was", "is", "has", "kinds", "types", "sorts", "plans"})
+_CAPITALISED_RE = re.compile(r"\b[A-Z][a-zA-Z'\-]+(?:\s+[A-Z][a-zA-Z'\-]+)*")
+_WH_WORDS = frozenset({
+    "what", "when", "where", "who", "whom", "whose", "which", "why", "how", "did", "does", "do",
+    "is", "are", "was", "were", "has", "have", "had", "would", "could", "should", "can", "will",
+    "i", "in", "on", "at", "the", "a", "an", "and", "or", "of", "for",
+})
+
+
+@dataclass(frozen=True)
+class TimeCue:
+    """An explicit calendar constraint found in a query.
+
+    Attributes:
+        months: month numbers mentioned (1-12).
+        years: years mentioned.
+        days: day-of-month numbers written next to a month.
+    """
+
+    months: tuple[int, ...] = ()
+    years: tuple[int, ...] = ()
+    days: tuple[int, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.months or self.years)
+
+
+def parse_time_cue(text: str) -> TimeCue:
+    """Find months, years and day numbers written in ``text``.
+
+    Args:
+        text: the query.
+
+    Returns:
+        A :class:`TimeCue` (falsy when nothing was found).
+
+    Example:
+        >>> parse_time_cue("What did Maria do on May 3, 2023?")
+        TimeCue(months=(5,), years=(2023,), days=(3,))
+    """
+    months: list[int] = []
+    days: list[int] = []
+    for m in _MONTH_RE.finditer(text):
+        word = m.group(1).lower()
+        number = _MONTH_ABBR.get(word[:3]) if word not in _MONTH_ABBR else _MONTH_ABBR[word]
+        if number is None:
+            continue
+        before, after = text[: m.start()], text[m.end():]
+        day_before, day_after = _DAY_BEFORE_RE.search(before), _DAY_AFTER_RE.match(after)
+        if word == "may" and m.group(1) != "May":
+            continue  # the modal verb, lower case
+        if word == "may" and not (day_before or day_after or _YEAR_RE.match(after.strip()[:4])
+                                  or _MAY_CONTEXT_RE.search(before)):
+            continue
+        if number not in months:
+            months.append(number)
+        for d in (day_before, day_after):
+            if d and 1 <= int(d.group(1)) <= 31 and int(d.group(1)) not in days:
+                days.append(int(d.group(1)))
+    years = []
+    for y in _YEAR_RE.findall(text):
+        if int(y) not in years:
+            years.append(int(y))
+    return TimeCue(tuple(months), tuple(years), tuple(days))
+
+
+@dataclass(frozen=True)
+class QueryFeatures:
+    """Cues read from a query (see the module docstring).
+
+    Build with :meth:`from_query`.
+
+    Attributes:
+        text: the query.
+        names: known names found in the query, in the spelling of ``known_names``.
+        candidate_names: other capitalised, non-initial words that look like names.
+        time: explicit calendar constraint.
+        temporal: the query asks about time.
+        aggregation: the answer likely gathers several memories.
+        cues: the matched cue words, for explanations.
+    """
+
+    text: str
+    names: tuple[str, ...] = ()
+    candidate_names: tuple[str, ...] = ()
+    time: TimeCue = field(default_factory=TimeCue)
+    temporal: bool = False
+    aggregation: bool = False
+    cues: tuple[str, ...] = ()
+
+    @classmethod
+    def from_query(cls, text: str, known_names: Iterable[str] = ()) -> QueryFeatures:
+        """Extract the features of ``text``.
+
+        Args:
+            text: the query.
+            known_names: names the memory knows (speakers, entity names, aliases); matched
+                case-insensitively as whole words, possessives included ("Caroline's").
+
+        Returns:
+            The features.
+        """
+        cues: list[str] = []
+        lowered = text.lower()
+        names: list[str] = []
+        for name in sorted(set(known_names), key=lambda n: (-len(n), n)):
+            pattern = rf"(?<![\w]){re.escape(name.lower())}(?![\w])"
+            # a shorter name inside a longer one already found ("Jon" in "Jon Smith") is skipped
+            if name and re.search(pattern, lowered) and not any(re.search(pattern, n.lower()) for n in names):
+                names.append(name)
+        candidates: list[str] = []
+        for m in _CAPITALISED_RE.finditer(text):
+            words = m.group(0).split()
+            while words and words[0].lower() in _WH_WORDS:
+                words.pop(0)  # "What", "When", "In" open the query; they are not names
+            if not words or (m.start() == 0 and len(words) == 1 and len(m.group(0).split()) == 1):
+                continue  # nothing left, or a lone sentence-initial word
+            phrase = re.sub(r"'s$", "", " ".join(words))
+            if _MONTH_RE.fullmatch(phrase) or phrase in candidates:
+                continue
+            if any(phrase.lower() == n.lower() for n in names):
+                continue
+            candidates.append(phrase)
+        time = parse_time_cue(text)
+        temporal_hits = [m.group(0).lower() for m in _TEMPORAL_RE.finditer(text)]
+        aggregation_hits = [m.group(0).lower() for m in _AGGREGATION_RE.finditer(text)]
+        for m in _PLURAL_WH_RE.finditer(text):
+            if m.group(1).lower() not in _NOT_PLURAL:
+                aggregation_hits.append(m.group(0).lower())
+        aggregation_hits.extend(m.group(0).lower() for m in _PERFECT_RE.finditer(text))
+        if len(names) + len(candidates) >= 2 and re.search(r"\band\b", lowered):
+            aggregation_hits.append("and")
+        cues.extend(f"temporal:{c}" for c in temporal_hits)
+        cues.extend(f"aggregation:{c}" for c in aggregation_hits)
+        if time:
+            cues.append("time:explicit")
+        return cls(
+            text=text,
+            names=tuple(names),
+            candidate_names=tuple(candidates),
+            time=time,
+            temporal=bool(temporal_hits) or bool(time),
+            aggregation=bool(aggregation_hits),
+            cues=tuple(cues),
+        )
