@@ -589,6 +589,88 @@ def eval_longmemeval(
         _run_eval(cases, strategy, store, keep, rankings, json_out, "key", "eval-longmemeval")
 
 
+# ---------------------------------------------------------------------------- moving a memory
+def _summary_table(title: str, summary: dict[str, Any]) -> Table:
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_row("namespaces", ", ".join(summary["namespaces"]))
+    for key in ("nodes", "relationships", "seconds", "nodes_per_second"):
+        table.add_row(key, str(summary[key]))
+    for key, count in summary["counts"].items():
+        table.add_row(f"  {key}", str(count))
+    return table
+
+
+def _moving(bar: Progress, description: str) -> Any:
+    tasks: dict[str, Any] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(f"{description}: {stage}", total=total or None)
+        bar.update(tasks[stage], completed=done, total=total or None)
+
+    return update
+
+
+@app.command("export")
+def export_cmd(
+    output: Path = typer.Option(..., "--output", "-o", help="Dump file to write (gzip JSON Lines, e.g. memory.jsonl.gz)."),
+    store: Optional[str] = StoreOpt,
+    namespace: str = NamespaceOpt,
+    all_namespaces: bool = typer.Option(False, "--all-namespaces", help="Dump every namespace of the store."),
+    user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Write a namespace (or all) to a dump file: every node and relationship with every property, embeddings
+    included, a header (format, graphmem version, embedding model and dimension) and a checksummed trailer."""
+    with _errors():
+        with _open(store, namespace, user, password, database) as memory, _progress() as bar:
+            summary = memory.export(output, all_namespaces=all_namespaces, progress=_moving(bar, "export")).to_dict()
+        _json(summary) if as_json else out.print(_summary_table(f"exported to {output}", summary))
+
+
+@app.command("import")
+def import_cmd(
+    path: Path = typer.Argument(..., help="Dump file written by graphmem export."),
+    store: Optional[str] = StoreOpt,
+    namespace: Optional[str] = typer.Option(None, "--namespace", "-n", help="Import into this namespace instead of the dump's (a dump of one namespace)."),
+    reembed: bool = typer.Option(False, "--reembed", help="Embed the texts again with the current model (needed when the dump's model or dimension differ)."),
+    user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Check a dump file whole, then write it into a store in batches (one transaction each). A damaged, truncated or
+    edited file is refused naming the line, and nothing is stored; importing the same dump twice changes nothing."""
+    with _errors():
+        with _open(store, namespace or "default", user, password, database) as memory, _progress() as bar:
+            summary = memory.import_dump(path, namespace=namespace, reembed=reembed, progress=_moving(bar, path.name)).to_dict()
+        _json(summary) if as_json else out.print(_summary_table(f"imported {path} into {', '.join(summary['namespaces'])}", summary))
+
+
+@app.command("copy")
+def copy_cmd(
+    source: str = typer.Option(..., "--from", help="Store to copy from (directory or bolt:// / neo4j:// URI)."),
+    target: str = typer.Option(..., "--to", help="Store to copy into (directory or bolt:// / neo4j:// URI)."),
+    namespace: str = NamespaceOpt,
+    all_namespaces: bool = typer.Option(False, "--all-namespaces", help="Copy every namespace of the source store."),
+    to_namespace: Optional[str] = typer.Option(None, "--to-namespace", help="Write the namespace under this name in the target."),
+    from_user: Optional[str] = typer.Option(None, "--from-user", help="Bolt user of the source (default: $GRAPHMEM_NEO4J_USER)."),
+    from_password: Optional[str] = typer.Option(None, "--from-password", help="Bolt password of the source."),
+    from_database: Optional[str] = typer.Option(None, "--from-database", help="Neo4j database of the source."),
+    to_user: Optional[str] = typer.Option(None, "--to-user", help="Bolt user of the target (default: $GRAPHMEM_NEO4J_USER)."),
+    to_password: Optional[str] = typer.Option(None, "--to-password", help="Bolt password of the target."),
+    to_database: Optional[str] = typer.Option(None, "--to-database", help="Neo4j database of the target."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Copy a namespace (or all) from one store to another: export piped into import, with no file in between."""
+    with _errors():
+        if all_namespaces and to_namespace:
+            raise InputError("--to-namespace applies to one namespace; drop --all-namespaces")
+        with _open(source, namespace, from_user, from_password, from_database) as origin, \
+                _open(target, to_namespace or namespace, to_user, to_password, to_database) as destination, _progress() as bar:
+            summary = origin.copy_to(destination, all_namespaces=all_namespaces, namespace=to_namespace,
+                                     progress=_moving(bar, "copy")).to_dict()
+        _json(summary) if as_json else out.print(_summary_table(f"copied {source} -> {target}", summary))
+
+
 def main() -> None:
     """Entry point of the ``graphmem`` console script."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
