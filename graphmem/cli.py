@@ -570,6 +570,33 @@ def bench_segment_cmd(
         Console(width=max(out.width, 150)).print(table)
 
 
+@bench_app.command("transfer")
+def bench_transfer_cmd(
+    path: Optional[Path] = typer.Argument(None, help="Conversations to ingest as the memory (any supported format)."),
+    synthetic: Optional[int] = typer.Option(None, "--synthetic", min=100, help="Use a synthetic memory of this many turns instead."),
+    bolt: bool = typer.Option(True, "--bolt/--no-bolt", help="Also import into and export from a Bolt store (ArcadeDB's Bolt plugin)."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Export and import throughput (nodes/s): embedded -> file -> fresh embedded, file -> Bolt -> file."""
+    with _errors():
+        from graphmem.bench.transfer import bench_transfer
+
+        if (path is None) == (synthetic is None):
+            raise InputError("give exactly one of PATH or --synthetic N")
+        result = bench_transfer(Settings.from_env(), path=path, synthetic=synthetic, bolt=bolt,
+                                say=lambda message: err.print(message, highlight=False))
+        if as_json:
+            _json(result)
+            return
+        table = Table(title=f"bench transfer · {result['memory']} · peak RSS {result['peak_rss_mb']:,.0f} MB", title_justify="left")
+        for column in ("stage", "nodes", "relationships", "seconds", "nodes/s", "records/s", "file MB"):
+            table.add_column(column, justify="left" if column == "stage" else "right")
+        for row in result["stages"]:
+            table.add_row(row["stage"], f"{row['nodes']:,}", f"{row['relationships']:,}", f"{row['seconds']:.1f}",
+                          f"{row['nodes_per_s']:,.0f}", f"{row['records_per_s']:,.0f}", str(row.get("file_mb", "")))
+        out.print(table)
+
+
 @eval_app.command("longmemeval")
 def eval_longmemeval(
     path: Path = typer.Argument(..., help="LongMemEval file (longmemeval_s/_m/_oracle .json or .json.gz)."),

@@ -12,6 +12,7 @@ import json
 import zlib
 from pathlib import Path
 
+import jsonschema
 import numpy as np
 import pytest
 from typer.testing import CliRunner
@@ -25,7 +26,7 @@ from graphmem.dump import DUMP_FORMAT, DumpReader, NODE_LABELS, RELATIONSHIPS
 from graphmem.dump.format import DumpWriter, encode_line
 from graphmem.dump.graph import node_query, relationship_query
 from graphmem.errors import ConfigurationError, InputError, StorageError
-from graphmem.resources import query_text
+from graphmem.resources import query_text, schema
 
 runner = CliRunner()
 
@@ -135,6 +136,7 @@ def test_round_trip_embedded_to_bolt_to_embedded(source, bolt_server, tmp_path):
         invoke("check", "--store", bolt_server.uri, "--namespace", namespace, *bolt)
         with Memory.open(store, namespace, settings=settings) as original:
             expected_hits = hits_of(original)
+        assert sum(map(len, expected_hits)) > 200
         with Memory.open(bolt_server.uri, namespace, settings=settings, auth=bolt_server.auth, database=bolt_server.database) as moved:
             assert hits_of(moved) == expected_hits
             versions = moved.cypher("MATCH (v:TurnVersion)-[:VERSION_OF]->(t:Turn) WHERE v.namespace = $namespace "
@@ -342,3 +344,8 @@ def test_dump_layout(source):
         assert json.loads(line)["crc32"] == f"{zlib.crc32(head):08x}"
     kinds = [json.loads(line)["record"] for line in lines[1:-1]]
     assert kinds == sorted(kinds, key=lambda k: k != "node")  # nodes first, then relationships
+    validator = jsonschema.Draft202012Validator(schema("dump.schema.json"))
+    for line in lines:
+        validator.validate(json.loads(line))
+    with pytest.raises(jsonschema.ValidationError):
+        validator.validate({"record": "node", "label": "Foo", "id": "x", "props": {"namespace": "n"}, "crc32": "00000000"})
