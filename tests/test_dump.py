@@ -106,7 +106,7 @@ def drop_bolt(server, namespace: str, settings) -> None:
 # ---------------------------------------------------------------------------- the allow-list
 def test_every_allowed_label_and_relationship_has_its_statements():
     for label in NODE_LABELS:
-        for action in ("read_nodes", "read_out", "merge_node"):
+        for action in ("read_nodes", "read_out", "merge_node", "count_all"):
             assert f"(n:{label}" in query_text(node_query(action, label)) or f"(a:{label}" in query_text(node_query(action, label))
     for rel_type, pairs in RELATIONSHIPS.items():
         for start, end in pairs:

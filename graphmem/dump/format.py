@@ -61,8 +61,10 @@ class DumpHeader(dict):
 def _encode_value(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         value = value.ravel().tolist()
-    if isinstance(value, (list, tuple)) and value and all(type(v) is float for v in value):
-        wide = np.asarray(value, dtype=np.float64)
+    if isinstance(value, (list, tuple)) and value and type(value[0]) is float:
+        wide = np.asarray(value)
+        if wide.dtype != np.float64 or wide.ndim != 1:  # not a list of numbers only (lists are homogeneous in a graph)
+            return list(value)
         narrow = wide.astype(np.float32)
         if np.array_equal(narrow.astype(np.float64), wide, equal_nan=True):
             return {"vector": "float32", "base64": base64.b64encode(narrow.astype("<f4").tobytes()).decode("ascii")}
@@ -114,7 +116,7 @@ class DumpWriter:
     untouched.
     """
 
-    def __init__(self, path: str | os.PathLike[str], header: Mapping[str, Any], *, compresslevel: int = 6) -> None:
+    def __init__(self, path: str | os.PathLike[str], header: Mapping[str, Any], *, compresslevel: int = 1) -> None:
         self.path = Path(path)
         self._tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.partial")
         self._raw: BinaryIO | None = None

@@ -15,15 +15,63 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from graphmem.dump.format import encode_props
-from graphmem.dump.graph import NODE_LABELS, RELATIONSHIPS, node_query
+from graphmem.dump.graph import ID_KINDS, NODE_LABELS, RELATIONSHIPS, node_query
 from graphmem.errors import StorageError
 from graphmem.store import GraphStore
 
-__all__ = ["iter_store_records", "namespace_totals", "stored_dimension"]
+__all__ = ["iter_store_records", "iter_node_pages", "id_windows", "namespace_counts", "namespace_totals", "stored_dimension"]
 
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
+
+#: above every id (ids are ASCII ``kind:hex``; U+FFFF is the highest UTF-16 code unit)
+ID_CEILING = "\uffff" * 4
+
+#: nodes per id window that export aims at (pages are sorted within a window only)
+WINDOW_TARGET = 500
+
+
+def id_windows(label: str, count: int, target: int = WINDOW_TARGET) -> list[tuple[str, str]]:
+    """``(after, high]`` id ranges that together cover every non-empty id, about ``target`` of ``count`` nodes each.
+
+    ArcadeDB sorts every node a paged ``ORDER BY n.id`` query matches before it cuts the page, so
+    paging a whole label would cost a full sort per page; within a window, the unique id index
+    finds the range and only the window is sorted. Ids are hashes (hex digits after ``kind:``),
+    so windows split on those digits hold about the same number of nodes.
+    """
+    digits = 0
+    while count / (16 ** digits) > target and digits < 4:
+        digits += 1
+    if digits == 0:
+        return [("", ID_CEILING)]
+    kind = ID_KINDS[label]
+    bounds = ["", *(f"{kind}:{i:0{digits}x}" for i in range(1, 16 ** digits)), ID_CEILING]
+    return list(zip(bounds, bounds[1:]))
+
+
+def iter_node_pages(store: GraphStore, namespace: str, label: str, count: int, page_size: int) -> Iterator[list[dict[str, Any]]]:
+    """Pages of ``{id, props}`` rows of the ``label`` nodes of ``namespace``, in id order.
+
+    ``count`` is how many ``label`` nodes the namespace holds; the windows are sized by the
+    store's count of them (every namespace's nodes lie in the same id index)."""
+    if not count:
+        return
+    stored = int(store.read(node_query("count_all", label))[0]["count"])
+    for after, high in id_windows(label, max(stored, count)):
+        while True:
+            rows = store.read(node_query("read_nodes", label), {"namespace": namespace, "after": after, "high": high,
+                                                                "limit": page_size})
+            if rows:
+                yield rows
+            if len(rows) < page_size:
+                break
+            after = rows[-1]["id"]
+
+
+def namespace_counts(store: GraphStore, namespace: str) -> dict[str, int]:
+    """Node counts per label of ``namespace``."""
+    return {str(row["label"]): int(row["count"]) for row in store.read("read/count_nodes", {"namespace": namespace})}
 
 
 def namespace_totals(store: GraphStore, namespaces: Sequence[str]) -> dict[str, int]:
@@ -34,8 +82,7 @@ def namespace_totals(store: GraphStore, namespaces: Sequence[str]) -> dict[str, 
     """
     totals: dict[str, int] = {}
     for namespace in namespaces:
-        for row in store.read("read/count_nodes", {"namespace": namespace}):
-            label, count = str(row["label"]), int(row["count"])
+        for label, count in namespace_counts(store, namespace).items():
             if label not in NODE_LABELS:
                 raise StorageError(f"namespace {namespace!r} holds {count} node(s) labelled {label!r}, which a dump cannot "
                                    f"carry (allowed: {', '.join(NODE_LABELS)}); nothing was exported")
@@ -82,12 +129,13 @@ def iter_store_records(store: GraphStore, namespaces: Sequence[str], *, page_siz
     with tempfile.TemporaryFile(prefix="graphmem-dump-rels-") as spool:
         spooled = 0
         for namespace in namespaces:
+            counts = namespace_counts(store, namespace)
             for label in NODE_LABELS:
-                after = ""
-                while True:
-                    rows = store.read(node_query("read_nodes", label), {"namespace": namespace, "after": after, "limit": page_size})
-                    if not rows:
-                        break
+                if not counts.get(label):
+                    continue
+                read = 0
+                for rows in iter_node_pages(store, namespace, label, counts[label], page_size):
+                    read += len(rows)
                     for row in rows:
                         props = dict(row["props"])
                         props.pop("id", None)
@@ -102,9 +150,9 @@ def iter_store_records(store: GraphStore, namespaces: Sequence[str], *, page_siz
                     done += len(rows)
                     if progress:
                         progress("export", done, total or done)
-                    after = ids[-1]
-                    if len(rows) < page_size:
-                        break
+                if read != counts[label]:
+                    raise StorageError(f"namespace {namespace!r} held {counts[label]} {label} node(s) but {read} were read: "
+                                       "it changed during the export; export it again while nothing writes to it")
         logger.debug("exported %d nodes; %d relationships follow", done, spooled)
         spool.seek(0)
         for line in spool:

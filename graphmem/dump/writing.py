@@ -20,6 +20,7 @@ import numpy as np
 
 from graphmem.dump.format import decode_props
 from graphmem.dump.graph import node_query, relationship_query, rel_key_property
+from graphmem.dump.reading import iter_node_pages, namespace_counts
 from graphmem.ids import node_id
 from graphmem.ingest.common import indexed_text, mean_vector
 from graphmem.store import GraphStore, Statement
@@ -160,11 +161,8 @@ def recompute_means(store: GraphStore, namespace: str, batch_size: int) -> int:
     updated = 0
     for label, members, setter in (("Episode", "transfer/episode_turn_embeddings", "transfer/set_embeddings_episode"),
                                    ("Session", "transfer/session_turn_embeddings", "transfer/set_embeddings_session")):
-        after = ""
-        while True:
-            page = store.read(node_query("read_nodes", label), {"namespace": namespace, "after": after, "limit": batch_size})
-            if not page:
-                break
+        count = namespace_counts(store, namespace).get(label, 0)
+        for page in iter_node_pages(store, namespace, label, count, batch_size):
             ids = [row["id"] for row in page]
             vectors: dict[str, list[Any]] = {}
             for row in store.read(members, {"namespace": namespace, "ids": ids}):
@@ -173,8 +171,5 @@ def recompute_means(store: GraphStore, namespace: str, batch_size: int) -> int:
             if rows:
                 store.write([(setter, {"rows": rows})])
             updated += len(rows)
-            after = ids[-1]
-            if len(page) < batch_size:
-                break
     logger.info("recomputed %d episode and session embeddings in namespace %r", updated, namespace)
     return updated
