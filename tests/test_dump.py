@@ -219,6 +219,10 @@ def test_namespace_rename_beside_the_original(source, tmp_path):
         events = renamed.cypher("MATCH (e:Event)-[:FROM]->(t:Turn) WHERE e.namespace = $namespace "
                                 "RETURN count(*) AS n, sum(CASE WHEN e.turn_id = t.id THEN 1 ELSE 0 END) AS same")
         assert events[0]["n"] == events[0]["same"] > 0  # id references in properties follow the rename
+        # the renamed namespace holds the ids ingestion gives there: the same sources add nothing
+        for path in (write_conversation(tmp_path), write_native(tmp_path)):
+            assert renamed.ingest(path).turns_added == 0
+    assert stats_json(str(target), "renamed") == dict(expected, namespace="renamed")
     result = invoke("import", tmp_path / "nope.jsonl.gz", "--store", target, code=2)
     assert "nope.jsonl.gz: cannot read" in result.output
 

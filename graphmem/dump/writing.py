@@ -2,9 +2,10 @@
 
 Nodes are merged on their id and relationships on their two ends (and, for ``INVOLVES``,
 its role), every property set from the record, so writing the same records twice changes
-nothing. A renamed namespace gets new ids derived from the old ones (ids are namespaced
-hashes, and the same id cannot live in two namespaces of one store); references to ids in
-``*_id`` properties follow. With re-embedding, turn and event vectors are computed again
+nothing. A renamed namespace gets new ids (ids are namespaced hashes, and the same id cannot
+live in two namespaces of one store): the ids ingestion would give in the new namespace where
+a node's properties reproduce its old id, else a hash of the old id (:class:`_Renaming`);
+references to ids in ``*_id`` properties follow. With re-embedding, turn and event vectors are computed again
 with the current model while they are written, and episode and session vectors (means of
 their turns) are recomputed afterwards (:func:`recompute_means`).
 """
@@ -22,7 +23,7 @@ from graphmem.dump.format import decode_props
 from graphmem.dump.graph import node_query, relationship_query, rel_key_property
 from graphmem.dump.reading import iter_node_pages, namespace_counts
 from graphmem.ids import node_id
-from graphmem.ingest.common import indexed_text, mean_vector
+from graphmem.ingest.common import SEQ_STRIDE, indexed_text, mean_vector
 from graphmem.store import GraphStore, Statement
 
 __all__ = ["RecordWriter", "renamer", "recompute_means"]
@@ -35,8 +36,9 @@ Embed = Callable[[list[str]], np.ndarray]
 
 
 def renamer(new_namespace: str) -> Callable[[str], str]:
-    """``rename(old_id) -> id`` in ``new_namespace``: the same kind prefix, a hash of the new
-    namespace and the old id (deterministic, so importing twice still changes nothing)."""
+    """``rename(old_id) -> id`` in ``new_namespace`` for a node whose id recipe is unknown: the same
+    kind prefix, a hash of the new namespace and the old id (deterministic, so importing twice
+    still changes nothing)."""
 
     def rename(old: str) -> str:
         match = _ID.match(old)
@@ -46,12 +48,58 @@ def renamer(new_namespace: str) -> Callable[[str], str]:
     return rename
 
 
-def _renamed_props(props: dict[str, Any], namespace: str, rename: Callable[[str], str]) -> dict[str, Any]:
-    out = dict(props, namespace=namespace)
-    for key, value in props.items():
-        if key.endswith("_id") and isinstance(value, str) and _ID.match(value):
-            out[key] = rename(value)
-    return out
+def _recipe(label: str, props: dict[str, Any]) -> tuple[Any, ...] | None:
+    """The parts ingestion hashes into the id of a ``label`` node (:func:`graphmem.ids.node_id`), from its
+    properties; the caller checks them against the old id before trusting them."""
+    get = props.get
+    if label == "Conversation":
+        return ("conversation", get("key"))
+    if label == "Session":
+        return ("session", get("conversation_id"), get("key"))
+    if label == "Turn":
+        return ("turn", get("conversation_id"), get("session_key"), get("index"), get("speaker"), get("text"), get("caption"))
+    if label == "Episode" and isinstance(get("start_seq"), int):
+        return ("episode", get("conversation_id"), get("session_key"), get("start_seq") % SEQ_STRIDE)
+    if label == "Entity":
+        return ("entity", get("key"))
+    if label == "Event":
+        return ("event", get("turn_id"), get("index"))
+    return None
+
+
+class _Renaming:
+    """Ids of a namespace renamed on import.
+
+    A node whose id is its ingestion recipe in the old namespace (checked by hashing its
+    properties again) gets the id ingestion would give it in the new one, so the renamed
+    namespace is the one ingesting the same input there would have made: re-ingesting
+    the sources adds nothing, new mentions of a known entity find its node. Those ids are
+    remembered for the relationships and ``*_id`` properties that follow (about 150 bytes
+    per node); any other node (a topic, a corrected turn) gets :func:`renamer`'s hash.
+    """
+
+    def __init__(self, namespace: str) -> None:
+        self.namespace = namespace
+        self._fallback = renamer(namespace)
+        self._known: dict[str, str] = {}
+
+    def __call__(self, old: str) -> str:
+        return self._known.get(old) or self._fallback(old)
+
+    def node(self, label: str, old_id: str, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The new id and properties of a node of the old namespace."""
+        parts = _recipe(label, props)
+        new_id = None
+        if parts is not None and node_id(props["namespace"], *parts) == old_id:
+            if label == "Event":
+                parts = ("event", self(parts[1]), parts[2])
+            new_id = node_id(self.namespace, *parts)
+            self._known[old_id] = new_id
+        out = dict(props, namespace=self.namespace)
+        for key, value in props.items():
+            if key.endswith("_id") and isinstance(value, str) and _ID.match(value):
+                out[key] = self(value)
+        return new_id or self._fallback(old_id), out
 
 
 class RecordWriter:
@@ -71,7 +119,7 @@ class RecordWriter:
         self.store = store
         self.batch_size = batch_size
         self.namespace = namespace
-        self._rename = renamer(namespace) if namespace is not None else None
+        self._rename = _Renaming(namespace) if namespace is not None else None
         self.embed = embed
         self.progress = progress
         self.total = total
@@ -90,8 +138,7 @@ class RecordWriter:
             props = decode_props(record["props"])
             row_id = record["id"]
             if self._rename is not None:
-                props = _renamed_props(props, self.namespace, self._rename)  # type: ignore[arg-type]
-                row_id = self._rename(row_id)
+                row_id, props = self._rename.node(label, row_id, props)
             self.namespaces.add(props["namespace"])
             if self.embed is not None and "embedding" in props:
                 props.pop("embedding")  # of another model: turns and events are embedded below, means recomputed later
