@@ -24,6 +24,11 @@ from graphmem.search import SearchService
 from graphmem.settings import Settings, default_store_location
 from graphmem.store import GraphStore, open_store
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the dump package is imported when a memory is moved, not on import
+    from graphmem.dump import DumpSummary
+
 __all__ = ["Memory", "STRATEGIES", "validate_namespace"]
 
 logger = logging.getLogger(__name__)

@@ -226,6 +226,16 @@ def test_namespace_rename_beside_the_original(source, tmp_path):
     result = invoke("import", tmp_path / "nope.jsonl.gz", "--store", target, code=2)
     assert "nope.jsonl.gz: cannot read" in result.output
 
+    # every namespace at once; a rename needs a dump of one namespace
+    both = tmp_path / "both.jsonl.gz"
+    summary = json.loads(invoke("export", "--store", target, "--all-namespaces", "-o", both, "--json").stdout)
+    assert summary["namespaces"] == sorted([namespace, "renamed"])
+    result = invoke("import", both, "--store", tmp_path / "all", "--namespace", "x", code=2)
+    assert "holds 2 namespaces" in result.output
+    invoke("import", both, "--store", tmp_path / "all")
+    assert stats_json(str(tmp_path / "all"), namespace) == expected
+    assert stats_json(str(tmp_path / "all"), "renamed") == dict(expected, namespace="renamed")
+
 
 # ---------------------------------------------------------------------------- damaged dumps
 def _edit_turn_text(lines: list[bytes]) -> list[bytes]:

@@ -16,11 +16,11 @@ rebuilt from the store at the next search.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 from graphmem.dump.format import DUMP_FORMAT, DumpHeader, DumpReader, DumpWriter
@@ -78,7 +78,7 @@ def make_header(namespaces: Sequence[str], embedding_model: str, dimension: int 
             "created_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat()}
 
 
-def export_dump(store: GraphStore, path: str | Path, namespaces: Sequence[str], *, embedding_model: str,
+def export_dump(store: GraphStore, path: str | os.PathLike[str], namespaces: Sequence[str], *, embedding_model: str,
                 page_size: int = 1000, progress: Progress | None = None) -> DumpSummary:
     """Write every node and relationship of ``namespaces`` to the dump file ``path``.
 
@@ -139,7 +139,7 @@ def _target_namespaces(header: DumpHeader, namespace: str | None, where: str) ->
     return [namespace]
 
 
-def import_dump(store: GraphStore, path: str | Path, *, embedding_model: str, embed: Callable[[list[str]], Any] | None = None,
+def import_dump(store: GraphStore, path: str | os.PathLike[str], *, embedding_model: str, embed: Callable[[list[str]], Any] | None = None,
                 namespace: str | None = None, reembed: bool = False, batch_size: int = 2000,
                 progress: Progress | None = None) -> DumpSummary:
     """Check the whole dump ``path``, then write it into ``store``.

@@ -320,7 +320,7 @@ class DumpReader:
             raise self._fail(number, "node 'id' must be a non-empty string")
         props = record.get("props")
         self._check_props(number, props)
-        namespace = props.get("namespace")
+        namespace = props.get("namespace")  # type: ignore[union-attr]  # _check_props made sure it is a dict
         if namespace not in self.header["namespaces"]:  # type: ignore[index]
             raise self._fail(number, f"node namespace {namespace!r} is not one of the header's namespaces")
 

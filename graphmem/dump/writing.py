@@ -58,8 +58,9 @@ def _recipe(label: str, props: dict[str, Any]) -> tuple[Any, ...] | None:
         return ("session", get("conversation_id"), get("key"))
     if label == "Turn":
         return ("turn", get("conversation_id"), get("session_key"), get("index"), get("speaker"), get("text"), get("caption"))
-    if label == "Episode" and isinstance(get("start_seq"), int):
-        return ("episode", get("conversation_id"), get("session_key"), get("start_seq") % SEQ_STRIDE)
+    start = get("start_seq")
+    if label == "Episode" and isinstance(start, int):
+        return ("episode", get("conversation_id"), get("session_key"), start % SEQ_STRIDE)
     if label == "Entity":
         return ("entity", get("key"))
     if label == "Event":
