@@ -363,3 +363,15 @@ def test_dump_layout(source):
         validator.validate(json.loads(line))
     with pytest.raises(jsonschema.ValidationError):
         validator.validate({"record": "node", "label": "Foo", "id": "x", "props": {"namespace": "n"}, "crc32": "00000000"})
+
+
+def test_id_windows_cover_every_id_once():
+    from graphmem.dump.reading import ID_CEILING, id_windows
+
+    assert id_windows("Turn", 300) == [("", ID_CEILING)]
+    windows = id_windows("Turn", 100_000)
+    assert len(windows) == 256 and windows[0][0] == "" and windows[-1][1] == ID_CEILING
+    assert all(a[1] == b[0] for a, b in zip(windows, windows[1:]))  # contiguous (after, high] ranges
+    ids = [f"turn:{i:032x}" for i in range(0, 2**128, 2**120 + 12345)] + ["turn:", "weird id", "turn:zz", "Turn:00"]
+    for node in ids:
+        assert sum(after < node <= high for after, high in windows) == 1, node
