@@ -203,6 +203,7 @@ def test_namespace_rename_beside_the_original(source, tmp_path):
     store, namespace, dump = source
     target = tmp_path / "copy"
     invoke("import", dump, "--store", target)
+    invoke("import", dump, "--store", target, "--namespace", namespace)  # its own name: the same as no rename
     invoke("import", dump, "--store", target, "--namespace", "renamed")
     invoke("import", dump, "--store", target, "--namespace", "renamed")  # twice: still nothing new
     expected = stats_json(str(store), namespace)

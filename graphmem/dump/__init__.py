@@ -174,6 +174,8 @@ def import_dump(store: GraphStore, path: str | os.PathLike[str], *, embedding_mo
     header = reader.header
     assert header is not None
     targets = _target_namespaces(header, namespace, str(path))
+    if namespace == header.namespaces[0]:
+        namespace = None  # its own name: nothing to rename
     check_embeddings(header, embedding_model, stored_dimension(store, targets), reembed, str(path))
     if reembed and embed is None:
         raise ConfigurationError("re-embedding needs the current embedding model")
@@ -203,6 +205,8 @@ def copy_namespaces(source: GraphStore, target: GraphStore, namespaces: Sequence
     totals = namespace_totals(source, namespaces)
     header = DumpHeader(make_header(namespaces, embedding_model, stored_dimension(source, namespaces)))
     targets = _target_namespaces(header, namespace, f"copy of {', '.join(namespaces)}")
+    if namespace == namespaces[0]:
+        namespace = None  # its own name: nothing to rename
     check_embeddings(header, embedding_model, stored_dimension(target, targets), False, f"{source.describe()}")
     writer = RecordWriter(target, batch_size, namespace=namespace, progress=progress, total=sum(totals.values()))
     writer.add_all(iter_store_records(source, namespaces, page_size=page_size))
