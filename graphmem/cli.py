@@ -995,6 +995,33 @@ def bench_segment_cmd(
         Console(width=max(out.width, 150)).print(table)
 
 
+@bench_app.command("transfer")
+def bench_transfer_cmd(
+    path: Optional[Path] = typer.Argument(None, help="Conversations to ingest as the memory (any supported format)."),
+    synthetic: Optional[int] = typer.Option(None, "--synthetic", min=100, help="Use a synthetic memory of this many turns instead."),
+    bolt: bool = typer.Option(True, "--bolt/--no-bolt", help="Also import into and export from a Bolt store (ArcadeDB's Bolt plugin)."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Export and import throughput (nodes/s): embedded -> file -> fresh embedded, file -> Bolt -> file."""
+    with _errors():
+        from graphmem.bench.transfer import bench_transfer
+
+        if (path is None) == (synthetic is None):
+            raise InputError("give exactly one of PATH or --synthetic N")
+        result = bench_transfer(Settings.from_env(), path=path, synthetic=synthetic, bolt=bolt,
+                                say=lambda message: err.print(message, highlight=False))
+        if as_json:
+            _json(result)
+            return
+        table = Table(title=f"bench transfer · {result['memory']} · peak RSS {result['peak_rss_mb']:,.0f} MB", title_justify="left")
+        for column in ("stage", "nodes", "relationships", "seconds", "nodes/s", "records/s", "file MB"):
+            table.add_column(column, justify="left" if column == "stage" else "right")
+        for row in result["stages"]:
+            table.add_row(row["stage"], f"{row['nodes']:,}", f"{row['relationships']:,}", f"{row['seconds']:.1f}",
+                          f"{row['nodes_per_s']:,.0f}", f"{row['records_per_s']:,.0f}", str(row.get("file_mb", "")))
+        out.print(table)
+
+
 @eval_app.command("longmemeval")
 def eval_longmemeval(
     path: Path = typer.Argument(..., help="LongMemEval file (longmemeval_s/_m/_oracle .json or .json.gz)."),
@@ -1104,6 +1131,87 @@ def bench_serve_cmd(
                                                                       "check_ok", "server_exit")}))
         if result["errors"] or result["lost"] or result["duplicated"] or not result["check_ok"]:
             raise typer.Exit(1)
+
+# ---------------------------------------------------------------------------- moving a memory
+def _summary_table(title: str, summary: dict[str, Any]) -> Table:
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_row("namespaces", ", ".join(summary["namespaces"]))
+    for key in ("nodes", "relationships", "seconds", "nodes_per_second"):
+        table.add_row(key, str(summary[key]))
+    for key, count in summary["counts"].items():
+        table.add_row(f"  {key}", str(count))
+    return table
+
+
+def _moving(bar: Progress, description: str) -> Any:
+    tasks: dict[str, Any] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(f"{description}: {stage}", total=total or None)
+        bar.update(tasks[stage], completed=done, total=total or None)
+
+    return update
+
+
+@app.command("export")
+def export_cmd(
+    output: Path = typer.Option(..., "--output", "-o", help="Dump file to write (gzip JSON Lines, e.g. memory.jsonl.gz)."),
+    store: Optional[str] = StoreOpt,
+    namespace: str = NamespaceOpt,
+    all_namespaces: bool = typer.Option(False, "--all-namespaces", help="Dump every namespace of the store."),
+    user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Write a namespace (or all) to a dump file: every node and relationship with every property, embeddings
+    included, a header (format, graphmem version, embedding model and dimension) and a checksummed trailer."""
+    with _errors():
+        with _open(store, namespace, user, password, database) as memory, _progress() as bar:
+            summary = memory.export(output, all_namespaces=all_namespaces, progress=_moving(bar, "export")).to_dict()
+        _json(summary) if as_json else out.print(_summary_table(f"exported to {output}", summary))
+
+
+@app.command("import")
+def import_cmd(
+    path: Path = typer.Argument(..., help="Dump file written by graphmem export."),
+    store: Optional[str] = StoreOpt,
+    namespace: Optional[str] = typer.Option(None, "--namespace", "-n", help="Import into this namespace instead of the dump's (a dump of one namespace)."),
+    reembed: bool = typer.Option(False, "--reembed", help="Embed the texts again with the current model (needed when the dump's model or dimension differ)."),
+    user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Check a dump file whole, then write it into a store in batches (one transaction each). A damaged, truncated or
+    edited file is refused naming the line, and nothing is stored; importing the same dump twice changes nothing."""
+    with _errors():
+        with _open(store, namespace or "default", user, password, database) as memory, _progress() as bar:
+            summary = memory.import_dump(path, namespace=namespace, reembed=reembed, progress=_moving(bar, path.name)).to_dict()
+        _json(summary) if as_json else out.print(_summary_table(f"imported {path} into {', '.join(summary['namespaces'])}", summary))
+
+
+@app.command("copy")
+def copy_cmd(
+    source: str = typer.Option(..., "--from", help="Store to copy from (directory or bolt:// / neo4j:// URI)."),
+    target: str = typer.Option(..., "--to", help="Store to copy into (directory or bolt:// / neo4j:// URI)."),
+    namespace: str = NamespaceOpt,
+    all_namespaces: bool = typer.Option(False, "--all-namespaces", help="Copy every namespace of the source store."),
+    to_namespace: Optional[str] = typer.Option(None, "--to-namespace", help="Write the namespace under this name in the target."),
+    from_user: Optional[str] = typer.Option(None, "--from-user", help="Bolt user of the source (default: $GRAPHMEM_NEO4J_USER)."),
+    from_password: Optional[str] = typer.Option(None, "--from-password", help="Bolt password of the source."),
+    from_database: Optional[str] = typer.Option(None, "--from-database", help="Neo4j database of the source."),
+    to_user: Optional[str] = typer.Option(None, "--to-user", help="Bolt user of the target (default: $GRAPHMEM_NEO4J_USER)."),
+    to_password: Optional[str] = typer.Option(None, "--to-password", help="Bolt password of the target."),
+    to_database: Optional[str] = typer.Option(None, "--to-database", help="Neo4j database of the target."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Copy a namespace (or all) from one store to another: export piped into import, with no file in between."""
+    with _errors():
+        if all_namespaces and to_namespace:
+            raise InputError("--to-namespace applies to one namespace; drop --all-namespaces")
+        with _open(source, namespace, from_user, from_password, from_database) as origin, \
+                _open(target, to_namespace or namespace, to_user, to_password, to_database) as destination, _progress() as bar:
+            summary = origin.copy_to(destination, all_namespaces=all_namespaces, namespace=to_namespace,
+                                     progress=_moving(bar, "copy")).to_dict()
+        _json(summary) if as_json else out.print(_summary_table(f"copied {source} -> {target}", summary))
 
 
 def main() -> None:

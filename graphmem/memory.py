@@ -26,6 +26,11 @@ from graphmem.search import SearchService
 from graphmem.settings import Settings, default_store_location
 from graphmem.store import GraphStore, open_store
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the dump package is imported when a memory is moved, not on import
+    from graphmem.dump import DumpSummary
+
 __all__ = ["Memory", "AsyncMemory", "STRATEGIES", "validate_namespace"]
 
 logger = logging.getLogger(__name__)
@@ -691,6 +696,118 @@ class Memory:
         merged = {"namespace": self._namespace, **(params or {})}
         return self._store.run_cypher(query, merged, write=write)
 
+    # ------------------------------------------------------------------ moving a memory
+    def export(self, path: str | os.PathLike[str], *, all_namespaces: bool = False, progress: Any = None) -> "DumpSummary":
+        """Write this namespace (or every namespace of the store) to a dump file.
+
+        The dump is gzip JSON Lines: a header (format version, graphmem version, embedding
+        model and dimension, namespaces), every node and relationship with every property
+        (embeddings and earlier versions of corrected turns included), and a trailer with
+        counts and a checksum (see ``schemas/dump.schema.json``). It is read from the store
+        in pages, so memory use does not grow with the memory; the file appears only when
+        complete.
+
+        Args:
+            path: the dump file to write (``.jsonl.gz`` by convention).
+            all_namespaces: dump every namespace of the store, not only this Memory's.
+            progress: ``progress("export", nodes done, total nodes)`` callback.
+
+        Returns:
+            A :class:`~graphmem.dump.DumpSummary` (nodes, relationships, counts, seconds).
+
+        Raises:
+            StorageError: a namespace holds a node label or relationship type a dump cannot carry.
+            InputError: ``path`` cannot be written.
+
+        Example:
+            >>> memory.export("alice.jsonl.gz")                                    # doctest: +SKIP
+            DumpSummary(namespaces=['alice'], nodes=5103, relationships=20417, ...)
+        """
+        self._check()
+        from graphmem.check import namespaces as stored_namespaces
+        from graphmem.dump import export_dump
+
+        targets = stored_namespaces(self._store) if all_namespaces else [self._namespace]
+        return export_dump(self._store, path, targets, embedding_model=self._settings.embedding_model,
+                           page_size=min(self._settings.write_batch_size, 1000), progress=progress)
+
+    def import_dump(self, path: str | os.PathLike[str], *, namespace: str | None = None, reembed: bool = False,
+                    progress: Any = None) -> "DumpSummary":
+        """Write a dump file (from :meth:`export` or ``graphmem export``) into this store.
+
+        The whole file is checked first (every line's crc32, the records against the
+        allow-list of labels and relationship types, the trailer's counts and checksum): a
+        truncated, edited or damaged file raises :class:`InputError` naming the line and
+        stores nothing. Then it is written in batches, each in one transaction, merging on
+        ids: importing the same dump twice changes nothing. The namespaces' derived caches
+        are deleted, to be rebuilt from the store at the next search.
+
+        Args:
+            path: the dump file.
+            namespace: write the dump (of one namespace) into this namespace instead; ids are
+                derived anew for it, so it can live beside the original in one store.
+            reembed: embed turn and event texts again with this Memory's model (episode and
+                session vectors are recomputed from them, topics refitted); required when
+                the dump was made with another model or dimension.
+            progress: ``progress(stage, done, total)`` callback (stages ``check``, ``import``).
+
+        Returns:
+            A :class:`~graphmem.dump.DumpSummary` of what was written.
+
+        Raises:
+            InputError: the file is damaged, truncated, edited or not a graphmem dump.
+            ConfigurationError: another embedding model or dimension without ``reembed``.
+            StorageError: the store failed; batches already committed stay (import again to complete).
+        """
+        self._check()
+        from graphmem.dump import import_dump
+
+        if namespace is not None:
+            validate_namespace(namespace)
+        summary = import_dump(self._store, path, embedding_model=self._settings.embedding_model, embed=self._embedder.encode,
+                              namespace=namespace, reembed=reembed, batch_size=self._settings.write_batch_size,
+                              progress=progress)
+        self._after_import(summary.namespaces, reembed)
+        return summary
+
+    def copy_to(self, target: "Memory", *, all_namespaces: bool = False, namespace: str | None = None,
+                progress: Any = None) -> "DumpSummary":
+        """Copy this namespace (or every namespace) into ``target``'s store, with no file in between.
+
+        The same as :meth:`export` followed by ``target.import_dump(...)``: merged on ids,
+        so copying twice changes nothing; ``namespace`` renames a single namespace on the way.
+
+        Raises:
+            ConfigurationError: ``target`` uses another embedding model.
+        """
+        self._check()
+        target._check()
+        from graphmem.check import namespaces as stored_namespaces
+        from graphmem.dump import copy_namespaces
+
+        if target._settings.embedding_model != self._settings.embedding_model:
+            raise ConfigurationError(f"the target memory uses {target._settings.embedding_model!r}, this one "
+                                     f"{self._settings.embedding_model!r}: export, then import with reembed=True")
+        if namespace is not None:
+            validate_namespace(namespace)
+        sources = stored_namespaces(self._store) if all_namespaces else [self._namespace]
+        summary = copy_namespaces(self._store, target._store, sources, embedding_model=self._settings.embedding_model,
+                                  namespace=namespace, page_size=min(self._settings.write_batch_size, 1000),
+                                  batch_size=target._settings.write_batch_size, progress=progress)
+        target._after_import(summary.namespaces, False)
+        return summary
+
+    def _after_import(self, namespaces: Iterable[str], reembed: bool) -> None:
+        """Drop the derived caches of imported namespaces (rebuilt at the next search); refit
+        topics of re-embedded ones (their models were fitted on the old vectors)."""
+        for target in namespaces:
+            with _namespace_lock(self._store, target):
+                self._drop_caches(target)
+                if target == self._namespace:
+                    self._writer = None  # the live writer's kept entities and topics predate the import
+                if reembed:
+                    self._refit_topics(target)
+
 
 class AsyncMemory:
     """:class:`Memory` for asyncio agents: the same methods, awaited.
@@ -785,6 +902,18 @@ class AsyncMemory:
     async def to_networkx(self, **kwargs: Any) -> Any:
         """:meth:`Memory.to_networkx`."""
         return await self._run(self._memory.to_networkx, **kwargs)
+
+    async def export(self, path: str | os.PathLike[str], **kwargs: Any) -> "DumpSummary":
+        """:meth:`Memory.export`."""
+        return await self._run(self._memory.export, path, **kwargs)
+
+    async def import_dump(self, path: str | os.PathLike[str], **kwargs: Any) -> "DumpSummary":
+        """:meth:`Memory.import_dump`."""
+        return await self._run(self._memory.import_dump, path, **kwargs)
+
+    async def context(self, query: str, *args: Any, **kwargs: Any) -> str:
+        """:meth:`Memory.context`."""
+        return await self._run(self._memory.context, query, *args, **kwargs)
 
     async def drop_namespace(self) -> int:
         """:meth:`Memory.drop_namespace`."""

@@ -1,0 +1,7 @@
+// Import: merge (:Episode)-[:ASSOCIATED]->(:Session) relationships between nodes already imported, with their properties.
+// $rows: [{start, end, props}]
+UNWIND $rows AS row
+MATCH (a:Episode {id: row.start})
+MATCH (b:Session {id: row.end})
+MERGE (a)-[r:ASSOCIATED]->(b)
+SET r += row.props

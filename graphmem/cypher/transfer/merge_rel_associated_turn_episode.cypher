@@ -1,0 +1,7 @@
+// Import: merge (:Turn)-[:ASSOCIATED]->(:Episode) relationships between nodes already imported, with their properties.
+// $rows: [{start, end, props}]
+UNWIND $rows AS row
+MATCH (a:Turn {id: row.start})
+MATCH (b:Episode {id: row.end})
+MERGE (a)-[r:ASSOCIATED]->(b)
+SET r += row.props

@@ -1,0 +1,7 @@
+// Import: merge (:Turn)-[:IN]->(:Session) relationships between nodes already imported, with their properties.
+// $rows: [{start, end, props}]
+UNWIND $rows AS row
+MATCH (a:Turn {id: row.start})
+MATCH (b:Session {id: row.end})
+MERGE (a)-[r:IN]->(b)
+SET r += row.props

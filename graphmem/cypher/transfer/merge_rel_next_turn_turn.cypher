@@ -1,0 +1,7 @@
+// Import: merge (:Turn)-[:NEXT]->(:Turn) relationships between nodes already imported, with their properties.
+// $rows: [{start, end, props}]
+UNWIND $rows AS row
+MATCH (a:Turn {id: row.start})
+MATCH (b:Turn {id: row.end})
+MERGE (a)-[r:NEXT]->(b)
+SET r += row.props

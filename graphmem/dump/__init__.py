@@ -1,0 +1,218 @@
+"""Moving a memory: export to a dump file, import from one, or copy between stores.
+
+A dump is gzip JSON Lines (:mod:`graphmem.dump.format`, ``schemas/dump.schema.json``):
+a header (format version, graphmem version, embedding model and dimension, namespaces),
+one record per node and per relationship with every property (embeddings included), and
+a trailer with counts and a checksum. Export streams in pages; import reads the whole file
+once to check it (nothing is written from a damaged file), then writes it in batches, each
+in one transaction, merging on ids (importing twice changes nothing). The same code serves
+the embedded store and Bolt, in both directions.
+
+The derived caches of what was imported (ANN indexes, BM25, the retrieval projection) are
+not copied: :class:`~graphmem.memory.Memory` deletes them after an import and they are
+rebuilt from the store at the next search.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from graphmem.dump.format import DUMP_FORMAT, DumpHeader, DumpReader, DumpWriter
+from graphmem.dump.graph import NODE_LABELS, RELATIONSHIPS
+from graphmem.dump.reading import iter_store_records, namespace_totals, stored_dimension
+from graphmem.dump.writing import RecordWriter, recompute_means
+from graphmem.errors import ConfigurationError
+from graphmem.store import GraphStore
+
+__all__ = ["DUMP_FORMAT", "NODE_LABELS", "RELATIONSHIPS", "DumpSummary", "DumpReader", "export_dump", "import_dump",
+           "copy_namespaces", "make_header", "check_embeddings"]
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class DumpSummary:
+    """What an export, import or copy moved.
+
+    Attributes:
+        namespaces: the namespaces read (export) or written (import, copy).
+        nodes, relationships: records moved.
+        counts: per label and per relationship type (``"rel:TYPE"``).
+        seconds: wall time (an import's includes checking the file first).
+        path: the dump file, when there is one.
+        reembedded: whether vectors were computed again with the current model.
+    """
+
+    namespaces: list[str]
+    nodes: int = 0
+    relationships: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    path: str | None = None
+    reembedded: bool = False
+
+    @property
+    def nodes_per_second(self) -> float:
+        """Nodes moved per second of wall time."""
+        return self.nodes / self.seconds if self.seconds else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return dict(asdict(self), seconds=round(self.seconds, 3), nodes_per_second=round(self.nodes_per_second, 1))
+
+
+def make_header(namespaces: Sequence[str], embedding_model: str, dimension: int | None) -> dict[str, Any]:
+    """The header fields of a dump of ``namespaces``."""
+    from graphmem import __version__
+
+    return {"format": DUMP_FORMAT, "graphmem_version": __version__, "embedding_model": embedding_model,
+            "embedding_dimension": dimension, "namespaces": list(namespaces),
+            "created_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat()}
+
+
+def export_dump(store: GraphStore, path: str | os.PathLike[str], namespaces: Sequence[str], *, embedding_model: str,
+                page_size: int = 1000, progress: Progress | None = None) -> DumpSummary:
+    """Write every node and relationship of ``namespaces`` to the dump file ``path``.
+
+    The file appears only when complete (written under a temporary name, then renamed).
+
+    Raises:
+        StorageError: a namespace holds a label or relationship a dump cannot carry, or the store failed.
+        InputError: ``path`` cannot be written.
+    """
+    started = time.perf_counter()
+    namespaces = list(dict.fromkeys(namespaces))
+    totals = namespace_totals(store, namespaces)
+    header = make_header(namespaces, embedding_model, stored_dimension(store, namespaces))
+    with DumpWriter(path, header) as writer:
+        for record in iter_store_records(store, namespaces, page_size=page_size, progress=progress, total=sum(totals.values())):
+            writer.write(record)
+    summary = DumpSummary(namespaces, writer.nodes, writer.relationships, dict(sorted(writer.counts.items())),
+                          time.perf_counter() - started, str(path))
+    logger.info("exported %d nodes and %d relationships of %s to %s in %.1f s", summary.nodes, summary.relationships,
+                namespaces, path, summary.seconds)
+    return summary
+
+
+def check_embeddings(header: dict[str, Any], embedding_model: str, target_dimension: int | None, reembed: bool,
+                     where: str) -> None:
+    """Refuse vectors of another model or dimension unless they are to be re-embedded.
+
+    Args:
+        header: the dump's header.
+        embedding_model: the importing memory's model setting.
+        target_dimension: the dimension of vectors already in the target namespace (None: none there).
+        reembed: vectors will be computed again with ``embedding_model``.
+        where: the dump's name, for the message.
+
+    Raises:
+        ConfigurationError: model or dimension differ and ``reembed`` is false.
+    """
+    dimension = header.get("embedding_dimension")
+    if reembed or dimension is None:
+        return
+    model = header.get("embedding_model")
+    if model != embedding_model:
+        raise ConfigurationError(
+            f"{where} was embedded with {model!r} ({dimension} dimensions) but this memory uses {embedding_model!r}: "
+            "its vectors cannot be searched with this model; import it with --reembed (reembed=True) to embed its "
+            "texts again with the current model, or open the memory with the dump's model")
+    if target_dimension is not None and target_dimension != dimension:
+        raise ConfigurationError(f"{where} holds {dimension}-dimensional embeddings but the target namespace holds "
+                                 f"{target_dimension}-dimensional ones; import it with --reembed (reembed=True)")
+
+
+def _target_namespaces(header: DumpHeader, namespace: str | None, where: str) -> list[str]:
+    if namespace is None:
+        return header.namespaces
+    if len(header.namespaces) != 1:
+        raise ConfigurationError(f"{where} holds {len(header.namespaces)} namespaces ({', '.join(header.namespaces)}); "
+                                 "a new namespace name applies to a dump of one namespace only")
+    return [namespace]
+
+
+def import_dump(store: GraphStore, path: str | os.PathLike[str], *, embedding_model: str, embed: Callable[[list[str]], Any] | None = None,
+                namespace: str | None = None, reembed: bool = False, batch_size: int = 2000,
+                progress: Progress | None = None) -> DumpSummary:
+    """Check the whole dump ``path``, then write it into ``store``.
+
+    Args:
+        store: the target store.
+        path: the dump file.
+        embedding_model: the importing memory's model setting (compared with the dump's).
+        embed: ``embed(texts) -> vectors`` with the current model (needed with ``reembed``).
+        namespace: write everything into this namespace (a dump of one namespace only).
+        reembed: compute turn and event vectors again with ``embed`` (then episode and
+            session means); required when the dump's model or dimension differ.
+        batch_size: rows per transaction.
+        progress: ``progress(stage, done, total)`` with stages ``check`` and ``import``.
+
+    Returns:
+        A :class:`DumpSummary` of what was written.
+
+    Raises:
+        InputError: the file is damaged, truncated, edited or not a dump (nothing written).
+        ConfigurationError: another embedding model or dimension without ``reembed``, or a
+            rename of a dump with several namespaces (nothing written).
+        StorageError: the store failed (batches already committed stay; importing again completes it).
+    """
+    started = time.perf_counter()
+    reader = DumpReader(path)
+    checked = 0
+    for _ in reader.records():  # the whole file first: a damaged dump writes nothing
+        checked += 1
+        if progress and checked % 10_000 == 0:
+            progress("check", checked, checked)
+    header = reader.header
+    assert header is not None
+    targets = _target_namespaces(header, namespace, str(path))
+    if namespace == header.namespaces[0]:
+        namespace = None  # its own name: nothing to rename
+    check_embeddings(header, embedding_model, stored_dimension(store, targets), reembed, str(path))
+    if reembed and embed is None:
+        raise ConfigurationError("re-embedding needs the current embedding model")
+    writer = RecordWriter(store, batch_size, namespace=namespace, embed=embed if reembed else None, progress=progress,
+                          total=checked)
+    writer.add_all(record for _, record in reader.records())
+    if reembed:
+        for target in sorted(writer.namespaces):
+            recompute_means(store, target, batch_size)
+    summary = DumpSummary(sorted(writer.namespaces) or targets, writer.nodes, writer.relationships,
+                          dict(sorted(writer.counts.items())), time.perf_counter() - started, str(path), reembed)
+    logger.info("imported %d nodes and %d relationships from %s into %s in %.1f s", summary.nodes, summary.relationships,
+                path, summary.namespaces, summary.seconds)
+    return summary
+
+
+def copy_namespaces(source: GraphStore, target: GraphStore, namespaces: Sequence[str], *, embedding_model: str,
+                    namespace: str | None = None, page_size: int = 1000, batch_size: int = 2000,
+                    progress: Progress | None = None) -> DumpSummary:
+    """Export ``namespaces`` of ``source`` straight into ``target``, with no file in between.
+
+    The records are written as they are read (no checking pass is needed: they come from a
+    store, not a file), so memory stays bounded by one page and one batch.
+    """
+    started = time.perf_counter()
+    namespaces = list(dict.fromkeys(namespaces))
+    totals = namespace_totals(source, namespaces)
+    header = DumpHeader(make_header(namespaces, embedding_model, stored_dimension(source, namespaces)))
+    targets = _target_namespaces(header, namespace, f"copy of {', '.join(namespaces)}")
+    if namespace == namespaces[0]:
+        namespace = None  # its own name: nothing to rename
+    check_embeddings(header, embedding_model, stored_dimension(target, targets), False, f"{source.describe()}")
+    writer = RecordWriter(target, batch_size, namespace=namespace, progress=progress, total=sum(totals.values()))
+    writer.add_all(iter_store_records(source, namespaces, page_size=page_size))
+    summary = DumpSummary(sorted(writer.namespaces) or targets, writer.nodes, writer.relationships,
+                          dict(sorted(writer.counts.items())), time.perf_counter() - started)
+    logger.info("copied %d nodes and %d relationships from %s to %s in %.1f s", summary.nodes, summary.relationships,
+                source.describe(), target.describe(), summary.seconds)
+    return summary
+

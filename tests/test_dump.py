@@ -1,0 +1,378 @@
+"""Moving a memory: export, import and copy between the embedded store and the real Bolt server.
+
+The memory is built by ingest (two conversations) plus an earlier version of a corrected
+turn, ``(TurnVersion)-[:VERSION_OF]->(Turn)``, written by hand. Round trips go through the
+CLI in-process and are compared with ``stats --json``, ``check`` and hit-by-hit searches.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import zlib
+from pathlib import Path
+
+import jsonschema
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from conftest import new_namespace, settings_for, write_conversation
+from samples import write_native
+
+from graphmem import Memory
+from graphmem.cli import app
+from graphmem.dump import DUMP_FORMAT, DumpReader, NODE_LABELS, RELATIONSHIPS
+from graphmem.dump.format import DumpWriter, encode_line
+from graphmem.dump.graph import node_query, relationship_query
+from graphmem.errors import ConfigurationError, InputError, StorageError
+from graphmem.resources import query_text, schema
+
+runner = CliRunner()
+
+QUERIES = ("What is the name of Maya's cat?", "kitchen renovation cabinets", "Who is the plumber?",
+           "copper tape for slugs", "when did they adopt a pet")
+SEARCHES = [("auto", "turn"), ("dense", "turn"), ("lexical", "turn"), ("activation", "turn"), ("expansion", "turn"),
+            ("auto", "event"), ("auto", "episode"), ("auto", "session")]
+
+
+def invoke(*args: str, code: int = 0):
+    result = runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+    assert result.exit_code == code, result.output
+    return result
+
+
+def bolt_args(server) -> list[str]:
+    return ["--user", server.auth[0], "--password", server.auth[1], "--database", server.database]
+
+
+def build_source(directory: Path, namespace: str, settings) -> None:
+    """An embedded memory with two ingested conversations and one earlier turn version."""
+    with Memory.open(directory, namespace, settings=settings) as memory:
+        memory.ingest(write_conversation(directory.parent))
+        memory.ingest(write_native(directory.parent))
+        memory.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace AND t.source_id = 'D1:2' "
+                      "CREATE (v:TurnVersion {id: $id, namespace: $namespace, text: $text, version: 1, "
+                      "replaced_at: '2024-05-05T09:00:00'})-[:VERSION_OF]->(t)",
+                      {"id": f"turnversion:{'0' * 32}", "text": "Yes! My new cat is a grey tabby called Biscuit."}, write=True)
+
+
+def hits_of(memory: Memory) -> list[list[tuple[str, float, str]]]:
+    return [[(h.node_id, round(h.score, 6), h.strategy) for h in memory.search(q, k=8, unit=unit, strategy=strategy)]
+            for q in QUERIES for strategy, unit in SEARCHES]
+
+
+def stats_json(store: str, namespace: str, *extra: str) -> dict:
+    data = json.loads(invoke("stats", "--store", store, "--namespace", namespace, "--json", *extra).stdout)
+    data.pop("store")
+    return data
+
+
+def records(path: Path) -> list[dict]:
+    return [record for _, record in DumpReader(path).records()]
+
+
+def rewrite(path: Path, target: Path, edit) -> None:
+    """Decompress ``path``, apply ``edit(lines) -> lines`` and compress to ``target``."""
+    with gzip.open(path, "rb") as handle:
+        lines = handle.read().splitlines(keepends=True)
+    with gzip.open(target, "wb") as handle:
+        handle.write(b"".join(edit(lines)))
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory, embedder):
+    """(store directory, namespace, dump path) of the source memory, built once."""
+    directory = tmp_path_factory.mktemp("dump-source")
+    namespace = new_namespace("dump")
+    build_source(directory / "store", namespace, settings_for(directory))
+    dump = directory / "memory.jsonl.gz"
+    with Memory.open(directory / "store", namespace, settings=settings_for(directory)) as memory:
+        summary = memory.export(dump)
+    assert summary.nodes > 40 and summary.counts["TurnVersion"] == 1 and summary.counts["rel:VERSION_OF"] == 1
+    return directory / "store", namespace, dump
+
+
+@pytest.fixture(autouse=True)
+def _index_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRAPHMEM_INDEX_DIR", str(tmp_path / "index"))
+
+
+def drop_bolt(server, namespace: str, settings) -> None:
+    with Memory.open(server.uri, namespace, settings=settings, auth=server.auth, database=server.database) as memory:
+        memory.cypher("MATCH (n) WHERE n.namespace = $namespace DETACH DELETE n", write=True)
+
+
+# ---------------------------------------------------------------------------- the allow-list
+def test_every_allowed_label_and_relationship_has_its_statements():
+    for label in NODE_LABELS:
+        for action in ("read_nodes", "read_out", "merge_node", "count_all"):
+            assert f"(n:{label}" in query_text(node_query(action, label)) or f"(a:{label}" in query_text(node_query(action, label))
+    for rel_type, pairs in RELATIONSHIPS.items():
+        for start, end in pairs:
+            text = query_text(relationship_query(rel_type, start, end))
+            assert f"(a:{start} " in text and f"(b:{end} " in text and f"[r:{rel_type}" in text
+    with pytest.raises(KeyError):
+        node_query("read_nodes", "Foo) DETACH DELETE (n")
+    with pytest.raises(KeyError):
+        relationship_query("NEXT", "Turn", "Episode")
+
+
+# ---------------------------------------------------------------------------- round trips
+@pytest.mark.bolt
+def test_round_trip_embedded_to_bolt_to_embedded(source, bolt_server, tmp_path):
+    store, namespace, dump = source
+    settings = settings_for(tmp_path)
+    bolt = bolt_args(bolt_server)
+    try:
+        # embedded -> Bolt through the CLI
+        exported = json.loads(invoke("export", "--store", store, "--namespace", namespace, "-o", tmp_path / "d1.jsonl.gz", "--json").stdout)
+        assert exported["nodes"] == sum(v for k, v in exported["counts"].items() if not k.startswith("rel:"))
+        assert records(tmp_path / "d1.jsonl.gz") == records(dump)  # a memory's dump is the same every time
+        imported = json.loads(invoke("import", tmp_path / "d1.jsonl.gz", "--store", bolt_server.uri, *bolt, "--json").stdout)
+        assert (imported["nodes"], imported["relationships"]) == (exported["nodes"], exported["relationships"])
+        expected = stats_json(str(store), namespace)
+        assert stats_json(bolt_server.uri, namespace, *bolt) == expected
+        invoke("check", "--store", bolt_server.uri, "--namespace", namespace, *bolt)
+        with Memory.open(store, namespace, settings=settings) as original:
+            expected_hits = hits_of(original)
+        assert sum(map(len, expected_hits)) > 200
+        with Memory.open(bolt_server.uri, namespace, settings=settings, auth=bolt_server.auth, database=bolt_server.database) as moved:
+            assert hits_of(moved) == expected_hits
+            versions = moved.cypher("MATCH (v:TurnVersion)-[:VERSION_OF]->(t:Turn) WHERE v.namespace = $namespace "
+                                    "RETURN v.text AS old, t.text AS new, t.source_id AS source")
+        assert versions == [{"old": "Yes! My new cat is a grey tabby called Biscuit.",
+                             "new": "Yes! My new cat is a ginger tabby called Biscuit.", "source": "D1:2"}]
+
+        # Bolt -> a fresh embedded store
+        invoke("export", "--store", bolt_server.uri, *bolt, "--namespace", namespace, "-o", tmp_path / "d2.jsonl.gz")
+        assert records(tmp_path / "d2.jsonl.gz") == records(dump)  # every property survived, vectors bit for bit
+        fresh = tmp_path / "fresh"
+        invoke("import", tmp_path / "d2.jsonl.gz", "--store", fresh)
+        assert stats_json(str(fresh), namespace) == expected
+        invoke("check", "--store", fresh, "--namespace", namespace)
+        with Memory.open(fresh, namespace, settings=settings) as back:
+            assert hits_of(back) == expected_hits
+    finally:
+        drop_bolt(bolt_server, namespace, settings)
+
+
+@pytest.mark.bolt
+def test_copy_without_a_file_both_ways(source, bolt_server, tmp_path):
+    store, namespace, _ = source
+    settings = settings_for(tmp_path)
+    bolt = bolt_args(bolt_server)
+    renamed = new_namespace("copied")
+    try:
+        copied = json.loads(invoke("copy", "--from", store, "--to", bolt_server.uri, "--namespace", namespace,
+                                   "--to-namespace", renamed, "--to-user", bolt_server.auth[0], "--to-password",
+                                   bolt_server.auth[1], "--to-database", bolt_server.database, "--json").stdout)
+        assert copied["namespaces"] == [renamed]
+        expected = stats_json(str(store), namespace)
+        assert stats_json(bolt_server.uri, renamed, *bolt) == dict(expected, namespace=renamed)
+        invoke("check", "--store", bolt_server.uri, "--namespace", renamed, *bolt)
+        back = tmp_path / "back"
+        invoke("copy", "--from", bolt_server.uri, "--from-user", bolt_server.auth[0], "--from-password", bolt_server.auth[1],
+               "--from-database", bolt_server.database, "--namespace", renamed, "--to", back)
+        assert stats_json(str(back), renamed) == dict(expected, namespace=renamed)
+        with Memory.open(store, namespace, settings=settings) as original, Memory.open(back, renamed, settings=settings) as copy:
+            for query in QUERIES:
+                assert [h.text for h in copy.search(query, k=5)] == [h.text for h in original.search(query, k=5)]
+    finally:
+        drop_bolt(bolt_server, renamed, settings)
+
+
+@pytest.mark.bolt
+def test_importing_twice_changes_nothing(source, bolt_server, tmp_path):
+    _, namespace, dump = source
+    settings = settings_for(tmp_path)
+    bolt = bolt_args(bolt_server)
+    try:
+        invoke("import", dump, "--store", bolt_server.uri, *bolt)
+        once = stats_json(bolt_server.uri, namespace, *bolt)
+        invoke("export", "--store", bolt_server.uri, *bolt, "--namespace", namespace, "-o", tmp_path / "once.jsonl.gz")
+        invoke("import", dump, "--store", bolt_server.uri, *bolt)
+        assert stats_json(bolt_server.uri, namespace, *bolt) == once
+        invoke("export", "--store", bolt_server.uri, *bolt, "--namespace", namespace, "-o", tmp_path / "twice.jsonl.gz")
+        assert records(tmp_path / "twice.jsonl.gz") == records(tmp_path / "once.jsonl.gz") == records(dump)
+    finally:
+        drop_bolt(bolt_server, namespace, settings)
+
+
+def test_namespace_rename_beside_the_original(source, tmp_path):
+    store, namespace, dump = source
+    target = tmp_path / "copy"
+    invoke("import", dump, "--store", target)
+    invoke("import", dump, "--store", target, "--namespace", namespace)  # its own name: the same as no rename
+    invoke("import", dump, "--store", target, "--namespace", "renamed")
+    invoke("import", dump, "--store", target, "--namespace", "renamed")  # twice: still nothing new
+    expected = stats_json(str(store), namespace)
+    assert stats_json(str(target), namespace) == expected
+    assert stats_json(str(target), "renamed") == dict(expected, namespace="renamed")
+    invoke("check", "--store", target, "--namespace", "renamed")
+    settings = settings_for(tmp_path)
+    with Memory.open(target, "renamed", settings=settings) as renamed, Memory.open(target, namespace, settings=settings) as kept:
+        for query in QUERIES:
+            assert [h.text for h in renamed.search(query, k=5)] == [h.text for h in kept.search(query, k=5)]
+        ids = {r["id"] for r in renamed.cypher("MATCH (n) WHERE n.namespace = $namespace RETURN n.id AS id")}
+        kept_ids = {r["id"] for r in kept.cypher("MATCH (n) WHERE n.namespace = $namespace RETURN n.id AS id")}
+        assert ids and not ids & kept_ids
+        events = renamed.cypher("MATCH (e:Event)-[:FROM]->(t:Turn) WHERE e.namespace = $namespace "
+                                "RETURN count(*) AS n, sum(CASE WHEN e.turn_id = t.id THEN 1 ELSE 0 END) AS same")
+        assert events[0]["n"] == events[0]["same"] > 0  # id references in properties follow the rename
+        # the renamed namespace holds the ids ingestion gives there: the same sources add nothing
+        for path in (write_conversation(tmp_path), write_native(tmp_path)):
+            assert renamed.ingest(path).turns_added == 0
+    assert stats_json(str(target), "renamed") == dict(expected, namespace="renamed")
+    result = invoke("import", tmp_path / "nope.jsonl.gz", "--store", target, code=2)
+    assert "nope.jsonl.gz: cannot read" in result.output
+
+    # every namespace at once; a rename needs a dump of one namespace
+    both = tmp_path / "both.jsonl.gz"
+    summary = json.loads(invoke("export", "--store", target, "--all-namespaces", "-o", both, "--json").stdout)
+    assert summary["namespaces"] == sorted([namespace, "renamed"])
+    result = invoke("import", both, "--store", tmp_path / "all", "--namespace", "x", code=2)
+    assert "holds 2 namespaces" in result.output
+    invoke("import", both, "--store", tmp_path / "all")
+    assert stats_json(str(tmp_path / "all"), namespace) == expected
+    assert stats_json(str(tmp_path / "all"), "renamed") == dict(expected, namespace="renamed")
+
+
+# ---------------------------------------------------------------------------- damaged dumps
+def _edit_turn_text(lines: list[bytes]) -> list[bytes]:
+    index = next(i for i, line in enumerate(lines) if b'"label":"Turn"' in line)
+    lines[index] = lines[index].replace(b"tabby", b"tubby", 1) if b"tabby" in lines[index] else lines[index].replace(b"a", b"o", 1)
+    return lines
+
+
+def _edit_and_fix_crc(lines: list[bytes]) -> list[bytes]:
+    index = next(i for i, line in enumerate(lines) if b'"label":"Turn"' in line)
+    record = json.loads(lines[index])
+    record.pop("crc32")
+    record["props"]["text"] = "I never said that."
+    lines[index] = encode_line(record)
+    return lines
+
+
+DAMAGES = {
+    "truncated inside the data": (None, "the file is truncated"),
+    "trailer cut off": (lambda lines: lines[:-1], "no trailer after line"),
+    "edited line": (_edit_turn_text, "does not match its crc32"),
+    "edited line with its crc recomputed": (_edit_and_fix_crc, "checksum does not match"),
+    "line removed": (lambda lines: lines[:5] + lines[6:], "checksum does not match"),
+    "unknown label": (lambda lines: [*lines[:3], encode_line({"record": "node", "label": "Foo", "id": "x", "props": {}}), *lines[3:]],
+                      "node label 'Foo' is not one a dump may hold"),
+    "not a dump": (lambda lines: [b"hello\n"], "not a graphmem dump"),
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGES))
+def test_damaged_dumps_are_refused_naming_the_line_and_store_nothing(source, tmp_path, damage):
+    _, namespace, dump = source
+    edit, message = DAMAGES[damage]
+    damaged = tmp_path / "damaged.jsonl.gz"
+    if edit is None:
+        data = dump.read_bytes()
+        damaged.write_bytes(data[: len(data) // 2])
+    else:
+        rewrite(dump, damaged, edit)
+    target = tmp_path / "target"
+    result = invoke("import", damaged, "--store", target, code=2)
+    output = " ".join(result.output.split())
+    assert message in output and f"{damaged.name}: line " in output
+    with Memory.open(target, namespace, settings=settings_for(tmp_path)) as memory:
+        assert memory.cypher("MATCH (n) RETURN count(n) AS n") == [{"n": 0}]
+    with pytest.raises(InputError, match=r"line \d+: "):
+        DumpReader(damaged).validate()
+
+
+def test_edited_line_is_named(source, tmp_path):
+    _, _, dump = source
+    damaged = tmp_path / "edited.jsonl.gz"
+    rewrite(dump, damaged, _edit_turn_text)
+    with gzip.open(dump, "rb") as handle:
+        number = next(i for i, line in enumerate(handle, 1) if b'"label":"Turn"' in line)
+    with pytest.raises(InputError) as caught:
+        DumpReader(damaged).validate()
+    assert str(caught.value).startswith(f"{damaged}: line {number}: ")
+
+
+# ---------------------------------------------------------------------------- embedding model
+def _with_model(dump: Path, target: Path, model: str) -> None:
+    reader = DumpReader(dump)
+    rows = [record for _, record in reader.records()]
+    header = {k: v for k, v in reader.header.items() if k != "record"}
+    with DumpWriter(target, dict(header, embedding_model=model)) as writer:
+        for record in rows:
+            writer.write(record)
+
+
+def test_another_model_is_refused_unless_reembedded(source, tmp_path):
+    store, namespace, dump = source
+    other = tmp_path / "other-model.jsonl.gz"
+    _with_model(dump, other, "some-other-model")
+    target = tmp_path / "target"
+    result = invoke("import", other, "--store", target, code=2)
+    output = " ".join(result.output.split())
+    assert "was embedded with 'some-other-model' (384 dimensions) but this memory uses 'all-MiniLM-L6-v2'" in output
+    assert "--reembed" in output
+    settings = settings_for(tmp_path)
+    with Memory.open(target, namespace, settings=settings) as memory:
+        assert memory.cypher("MATCH (n) RETURN count(n) AS n") == [{"n": 0}]
+        with pytest.raises(ConfigurationError, match="some-other-model"):
+            memory.import_dump(other)
+        summary = memory.import_dump(other, reembed=True)
+        assert summary.reembedded and summary.counts["Turn"] == 20
+        assert memory.check().ok
+        stored = {r["id"]: np.asarray(r["embedding"]) for r in memory.cypher(
+            "MATCH (n) WHERE n.namespace = $namespace AND n.embedding IS NOT NULL RETURN n.id AS id, n.embedding AS embedding")}
+        with Memory.open(store, namespace, settings=settings) as original:
+            first = {r["id"]: np.asarray(r["embedding"]) for r in original.cypher(
+                "MATCH (n) WHERE n.namespace = $namespace AND n.embedding IS NOT NULL RETURN n.id AS id, n.embedding AS embedding")}
+            expected = [[h.text for h in original.search(q, k=3, strategy="dense")] for q in QUERIES]
+        assert stored.keys() == first.keys()  # same model really: the recomputed vectors are the ingested ones
+        assert min(float(stored[k] @ first[k]) for k in stored) > 0.999
+        assert [[h.text for h in memory.search(q, k=3, strategy="dense")] for q in QUERIES] == expected
+
+
+def test_export_refuses_a_label_it_cannot_carry(tmp_path):
+    settings = settings_for(tmp_path)
+    with Memory.open(tmp_path / "store", "odd", settings=settings) as memory:
+        memory.ingest(write_conversation(tmp_path))
+        memory.cypher("CREATE (:Scratch {id: 'scratch:1', namespace: $namespace})", write=True)
+        with pytest.raises(StorageError, match="labelled 'Scratch', which a dump cannot carry"):
+            memory.export(tmp_path / "odd.jsonl.gz")
+    assert not list(tmp_path.glob("*odd.jsonl.gz*"))
+
+
+def test_dump_layout(source):
+    _, namespace, dump = source
+    with gzip.open(dump, "rb") as handle:
+        lines = handle.read().splitlines()
+    header, trailer = json.loads(lines[0]), json.loads(lines[-1])
+    assert header["format"] == DUMP_FORMAT and header["namespaces"] == [namespace]
+    assert header["embedding_model"] == "all-MiniLM-L6-v2" and header["embedding_dimension"] == 384
+    assert trailer["record"] == "trailer" and trailer["lines"] == len(lines) - 1
+    assert trailer["nodes"] + trailer["relationships"] == len(lines) - 2
+    for line in lines:
+        head = line[: line.rindex(b',"crc32":"')]
+        assert json.loads(line)["crc32"] == f"{zlib.crc32(head):08x}"
+    kinds = [json.loads(line)["record"] for line in lines[1:-1]]
+    assert kinds == sorted(kinds, key=lambda k: k != "node")  # nodes first, then relationships
+    validator = jsonschema.Draft202012Validator(schema("dump.schema.json"))
+    for line in lines:
+        validator.validate(json.loads(line))
+    with pytest.raises(jsonschema.ValidationError):
+        validator.validate({"record": "node", "label": "Foo", "id": "x", "props": {"namespace": "n"}, "crc32": "00000000"})
+
+
+def test_id_windows_cover_every_id_once():
+    from graphmem.dump.reading import ID_CEILING, id_windows
+
+    assert id_windows("Turn", 300) == [("", ID_CEILING)]
+    windows = id_windows("Turn", 100_000)
+    assert len(windows) == 256 and windows[0][0] == "" and windows[-1][1] == ID_CEILING
+    assert all(a[1] == b[0] for a, b in zip(windows, windows[1:]))  # contiguous (after, high] ranges
+    ids = [f"turn:{i:032x}" for i in range(0, 2**128, 2**120 + 12345)] + ["turn:", "weird id", "turn:zz", "Turn:00"]
+    for node in ids:
+        assert sum(after < node <= high for after, high in windows) == 1, node
