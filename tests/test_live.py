@@ -330,3 +330,25 @@ def test_cli_add_one_message_and_jsonl_from_stdin(tmp_path, embedder):
     assert bad.returncode == 2 and "messages[0]" in bad.stderr
     with Memory.open(str(store), "cli", settings=settings_for(tmp_path)) as memory:
         assert [t for t in _chain(memory)] == ["I bought a blue bicycle today.", "It has a basket for groceries."]
+
+
+def test_a_live_memory_with_corrections_moves_whole(tmp_path, embedder):
+    """Export a memory built by live adds (with a correction), import it into a fresh store:
+    the same turns, the same history, the same hits."""
+    settings = settings_for(tmp_path)
+    with Memory.open(str(tmp_path / "a"), "live", settings=settings) as source:
+        report = source.add([{"speaker": "Ivy", "text": "I keep my kayak at the boathouse on Mill Pond.", "id": "k1"},
+                             {"speaker": "Jon", "text": "Do you paddle there on weekends?", "id": "k2"}], conversation="c")
+        source.add({"speaker": "Ivy", "text": "I keep my kayak at the boathouse on Otter Lake.", "id": "k1"}, conversation="c")
+        dump = tmp_path / "live.jsonl.gz"
+        source.export(dump)
+        before = [(h.node_id, h.text) for h in source.search("where is the kayak kept", k=2)]
+        history = source.history(report.turn_ids[0])
+    with Memory.open(str(tmp_path / "b"), "live", settings=settings) as target:
+        target.import_dump(dump)
+        assert target.history(report.turn_ids[0]) == history
+        assert [(h.node_id, h.text) for h in target.search("where is the kayak kept", k=2)] == before
+        assert target.check().ok
+        # the moved memory takes live adds where the source left off
+        more = target.add({"speaker": "Jon", "text": "Otter Lake is calmer in the morning."}, conversation="c")
+        assert _chain(target)[-1] == "Otter Lake is calmer in the morning." and more.added == 1
