@@ -1,5 +1,5 @@
 // The member turns of an episode in order, with what an episode is computed from. Parameters: $namespace, $id.
-MATCH (t:Turn)-[:PART_OF]->(e:Episode {id: $id})
+MATCH (e:Episode {id: $id})<-[:PART_OF]-(t:Turn)
 WHERE t.namespace = $namespace
 OPTIONAL MATCH (t)-[:IN]->(s:Session)
 RETURN t.id AS id, t.seq AS seq, t.index AS index, t.speaker AS speaker, t.text AS text, t.caption AS caption,

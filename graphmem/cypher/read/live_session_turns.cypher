@@ -1,6 +1,6 @@
 // Every turn of a session in order, with its embedding (a session whose running sum is not stored
 // yet, or a correction). Parameters: $namespace, $session_id.
-MATCH (t:Turn)-[:IN]->(s:Session {id: $session_id})
+MATCH (s:Session {id: $session_id})<-[:IN]-(t:Turn)
 WHERE t.namespace = $namespace
 RETURN t.id AS id, t.index AS index, t.speaker AS speaker, t.text AS text, t.embedding AS embedding
 ORDER BY t.index

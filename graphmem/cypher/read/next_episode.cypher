@@ -1,6 +1,6 @@
 // The first stored episode of a conversation starting after $seq.
-MATCH (e:Episode)
-WHERE e.conversation_id = $conversation_id AND e.namespace = $namespace AND e.start_seq > $seq
+MATCH (e:Episode {conversation_id: $conversation_id})
+WHERE e.namespace = $namespace AND e.start_seq > $seq
 RETURN e.id AS id
 ORDER BY e.start_seq ASC
 LIMIT 1
