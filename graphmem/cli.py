@@ -74,7 +74,8 @@ def _errors() -> Iterator[None]:
 
 def _open(store: Optional[str], namespace: str, user: Optional[str] = None, password: Optional[str] = None,
           database: Optional[str] = None, *, create: bool = False) -> Memory:
-    """Open a memory; only ``ingest``, ``add`` and ``demo`` pass ``create=True``: every other
+    """Open a memory; only ``ingest``, ``add``, ``import``, ``copy`` (its target) and ``demo`` pass
+    ``create=True``: every other
     command on a missing embedded store exits 2 with "no memory at PATH" and creates nothing."""
     settings = Settings.from_env(neo4j_user=user, neo4j_password=password)
     auth = None
@@ -1183,7 +1184,7 @@ def import_cmd(
     """Check a dump file whole, then write it into a store in batches (one transaction each). A damaged, truncated or
     edited file is refused naming the line, and nothing is stored; importing the same dump twice changes nothing."""
     with _errors():
-        with _open(store, namespace or "default", user, password, database) as memory, _progress() as bar:
+        with _open(store, namespace or "default", user, password, database, create=True) as memory, _progress() as bar:
             summary = memory.import_dump(path, namespace=namespace, reembed=reembed, progress=_moving(bar, path.name)).to_dict()
         _json(summary) if as_json else out.print(_summary_table(f"imported {path} into {', '.join(summary['namespaces'])}", summary))
 
@@ -1208,7 +1209,7 @@ def copy_cmd(
         if all_namespaces and to_namespace:
             raise InputError("--to-namespace applies to one namespace; drop --all-namespaces")
         with _open(source, namespace, from_user, from_password, from_database) as origin, \
-                _open(target, to_namespace or namespace, to_user, to_password, to_database) as destination, _progress() as bar:
+                _open(target, to_namespace or namespace, to_user, to_password, to_database, create=True) as destination, _progress() as bar:
             summary = origin.copy_to(destination, all_namespaces=all_namespaces, namespace=to_namespace,
                                      progress=_moving(bar, "copy")).to_dict()
         _json(summary) if as_json else out.print(_summary_table(f"copied {source} -> {target}", summary))

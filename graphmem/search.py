@@ -20,16 +20,14 @@ from __future__ import annotations
 
 import logging
 import shutil
-import sys
 import threading
 import time
-from contextlib import contextmanager
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
 from graphmem.changes import read_version
-from graphmem.embed import Embedder
+from graphmem.embed import Embedder, single_threaded
 from graphmem.errors import ConfigurationError
 from graphmem.hits import Hit
 from graphmem.ids import namespace_slug
@@ -72,43 +70,6 @@ HIT_TIME_QUERIES = {
 
 #: BM25 indexes kept on disk (the event index is built on first use only).
 PERSISTED_LEXICAL = ("turn", "episode")
-
-_CONTROLLER: Any = None
-_CONTROLLER_LOCK = threading.Lock()
-
-
-@contextmanager
-def single_threaded() -> Iterator[None]:
-    """Run the enclosed numeric work on one thread (BLAS, OpenMP, torch).
-
-    A query is a chain of small operations (one short sentence through the encoder, a few
-    matrix-vector products); on a shared, busy machine thread pools spend longer waking and
-    synchronising than computing (measured here: query embedding p50 127 ms on two
-    threads, 24 ms on one). Settings are restored on exit.
-    """
-    global _CONTROLLER
-    torch = sys.modules.get("torch")
-    previous = torch.get_num_threads() if torch is not None else None
-    limiter = None
-    try:
-        with _CONTROLLER_LOCK:
-            if _CONTROLLER is None:
-                from threadpoolctl import ThreadpoolController
-
-                _CONTROLLER = ThreadpoolController()
-        limiter = _CONTROLLER.limit(limits=1)
-    except ImportError:  # pragma: no cover - threadpoolctl ships with scikit-learn
-        logger.debug("threadpoolctl missing; thread pools left as they are")
-    try:
-        if torch is not None and previous != 1:
-            torch.set_num_threads(1)
-        yield
-    finally:
-        if torch is not None and previous is not None and previous != 1:
-            torch.set_num_threads(previous)
-        if limiter is not None:
-            limiter.restore_original_limits()
-
 
 class SearchService:
     """Retrieval over the units of one namespace.

@@ -43,7 +43,8 @@ from graphmem.retrieve.engine import STRATEGIES, DenseScorer, RetrievalEngine, b
 from graphmem.retrieve.types import validate_query
 from graphmem.retrieve.lexical import LexicalIndex
 from graphmem.retrieve.projection import MemoryProjection
-from graphmem.search import INDEXED_UNITS, PERSISTED_LEXICAL, SearchService, single_threaded
+from graphmem.embed import single_threaded
+from graphmem.search import INDEXED_UNITS, PERSISTED_LEXICAL, SearchService
 from graphmem.settings import Settings
 from graphmem.store import chunked, open_store
 

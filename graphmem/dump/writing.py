@@ -22,6 +22,7 @@ import numpy as np
 from graphmem.dump.format import decode_props
 from graphmem.dump.graph import node_query, relationship_query, rel_key_property
 from graphmem.changes import bump
+from graphmem.ingest.types import turn_slot
 from graphmem.dump.reading import iter_node_pages, namespace_counts
 from graphmem.ids import node_id
 from graphmem.ingest.common import SEQ_STRIDE, indexed_text, mean_vector
@@ -101,6 +102,9 @@ class _Renaming:
         for key, value in props.items():
             if key.endswith("_id") and isinstance(value, str) and _ID.match(value):
                 out[key] = self(value)
+        if label == "Turn" and props.get("slot") is not None and props.get("seq") is not None:
+            # a turn's position is unique in the store: the renamed namespace has its own
+            out["slot"] = turn_slot(self.namespace, str(props.get("conversation_id")), int(props["seq"]))
         return new_id or self._fallback(old_id), out
 
 
