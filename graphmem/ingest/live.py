@@ -485,6 +485,7 @@ class LiveWriter:
         planned: list[PlannedTurn] = []
         latest = max(sessions.values(), key=lambda s: s.number, default=None)
         closing: list[_Session] = []  # sessions a newer session closes
+        before_known: dict[str, str] = {}
         gap = self.settings.session_gap
         for record in appends:
             if session_key is not None:
@@ -510,6 +511,8 @@ class LiveWriter:
             if not state.new and not state.touched:
                 self._load_tail(state)
             state.touched = True
+            if state.id not in before_known and not state.new and state.last_turn_id is not None:
+                before_known[state.id] = state.last_turn_id  # the stored turn the new ones follow
             index = state.last_index + 1
             tid = node_id(ns, "turn", conversation, state.key, index, record.speaker, record.text, record.caption)
             turn = PlannedTurn(tid, state.record, state.id, index, record, state.number * SEQ_STRIDE + index)
@@ -548,8 +551,10 @@ class LiveWriter:
             t0 = time.perf_counter()
             s.extend(("write/merge_turns", {"rows": list(rows)}) for rows in chunked([self._turn_row(conversation, t, turn_vectors[t.id])
                                                                                      for t in planned], self.settings.write_batch_size))
-            s.extend(self._next_turn_links(conversation, planned))
-            self._plan_episodes(conversation, planned, sessions, turn_vectors, plan, closed)
+            # nothing is stored after the new turns when they end the conversation's last session
+            at_tail = planned[-1].session.number == max(st.number for st in sessions.values())
+            s.extend(self._next_turn_links(conversation, planned, before_known.get(planned[0].session_id), at_tail))
+            self._plan_episodes(conversation, planned, sessions, turn_vectors, plan, closed, at_tail)
             report.add_time("segment", time.perf_counter() - t0)
             plan.added = len(planned)
         if fixed:
@@ -668,14 +673,17 @@ class LiveWriter:
             "timestamp": iso(record.timestamp), "embedding": vector,
             **{f"meta_{k}": v for k, v in record.metadata}}}
 
-    def _next_turn_links(self, conversation: str, turns: list[PlannedTurn]) -> list[Statement]:
-        """NEXT along the new turns, from the stored turn before them and to the one after
-        (a message added to an earlier session sits between two stored turns)."""
+    def _next_turn_links(self, conversation: str, turns: list[PlannedTurn], previous: str | None,
+                         at_tail: bool) -> list[Statement]:
+        """NEXT along the new turns, from the stored turn before them (``previous`` when the
+        session's last turn is known) and to the one after (a message added to an earlier
+        session sits between two stored turns; none ``at_tail``)."""
         ordered = sorted(turns, key=lambda t: t.seq)
         links = chain_links([t.id for t in ordered])
         params = {"namespace": self.namespace, "conversation_id": conversation}
-        before = self.store.read("read/previous_turn", {**params, "seq": ordered[0].seq})
-        after = self.store.read("read/next_turn", {**params, "seq": ordered[-1].seq})
+        before = ([{"id": previous}] if previous is not None
+                  else self.store.read("read/previous_turn", {**params, "seq": ordered[0].seq}))
+        after = [] if at_tail else self.store.read("read/next_turn", {**params, "seq": ordered[-1].seq})
         statements: list[Statement] = []
         if before and after:
             statements.append(("write/unlink_next_turns", {"namespace": self.namespace,
@@ -690,7 +698,7 @@ class LiveWriter:
     # ------------------------------------------------------------------ episodes
     def _plan_episodes(self, conversation: str, planned: list[PlannedTurn], sessions: dict[str, _Session],
                        turn_vectors: dict[str, np.ndarray], plan: _Plan,
-                       closed: dict[str, list[tuple[str, np.ndarray, int, str, str | None]]]) -> None:
+                       closed: dict[str, list[tuple[str, np.ndarray, int, str, str | None]]], at_tail: bool = False) -> None:
         """Segment each touched session's open episode together with its new turns."""
         ns = self.namespace
         by_id = {st.id: st for st in sessions.values()}
@@ -749,7 +757,8 @@ class LiveWriter:
             state.last_turn_id = new_turns[-1].id
             state.chain = chain
             next_statements.extend(self._next_episode_links(conversation, chain, block[0]["seq"], block[-1]["seq"],
-                                                            starts_open=state.open_episode is not None and block[0]["stored"]))
+                                                            starts_open=block[0]["stored"],
+                                                            at_tail=at_tail and state.number == planned[-1].session.number))
         s = plan.statements
         if new_episodes:
             s.append(("write/merge_episodes", {"rows": new_episodes}))
@@ -769,14 +778,14 @@ class LiveWriter:
                 plan.replaced_vectors["episode"] = ([e for e, _ in changed], np.stack([v for _, v in changed]))
 
     def _next_episode_links(self, conversation: str, chain: list[str], first_seq: int, last_seq: int,
-                            starts_open: bool) -> list[Statement]:
+                            starts_open: bool, at_tail: bool = False) -> list[Statement]:
         """NEXT along ``chain`` (the open episode, then the new ones), stitched to stored episodes."""
         params = {"namespace": self.namespace, "conversation_id": conversation}
         links = chain_links(chain)
         statements: list[Statement] = []
         if len(chain) == 1 and starts_open:
             return statements
-        after = self.store.read("read/next_episode", {**params, "seq": last_seq})
+        after = [] if at_tail else self.store.read("read/next_episode", {**params, "seq": last_seq})
         after_id = after[0]["id"] if after and after[0]["id"] not in chain else None
         if starts_open:
             before_id: str | None = chain[0]
