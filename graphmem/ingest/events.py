@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from graphmem.embed import Embedder
+from graphmem.extract.entities import select_entities
 from graphmem.extract.events import split_events
 from graphmem.extract.nlp import LanguagePipeline, Mention
 from graphmem.extract.resolve import AliasRecord, EntityRecord, EntityResolver, normalise_name
@@ -93,11 +94,12 @@ class EventStage:
                 continue
             try:
                 units = split_events(text, analysis, anchor=turn.when)
+                named = frozenset(select_entities(analysis))  # only these become Entity nodes
             except Exception as exc:  # noqa: BLE001
                 self._contain(conversation_key, turn, "event splitting", exc, failed)
                 out.append([])
                 continue
-            pieces = [(u.text, u.mentions, u.times, u.addressees) for u in units]
+            pieces = [(u.text, tuple(m for m in u.mentions if m in named), u.times, u.addressees) for u in units]
             if turn.record.caption and turn.record.caption.strip():
                 pieces.append((f"shared an image: {turn.record.caption.strip()}", (), (), ()))
             out.append(pieces)
