@@ -34,7 +34,7 @@ from graphmem.extract.markup import code_spans, inside, table_spans
 from graphmem.extract.nlp import Mention, TextAnalysis
 from graphmem.extract.temporal import TimeRef, find_time_expressions
 
-__all__ = ["EventUnit", "content_score", "split_events"]
+__all__ = ["EventLimits", "EventUnit", "content_score", "split_events"]
 
 
 def _words(text: str) -> frozenset[str]:
@@ -68,6 +68,34 @@ class EventUnit:
     times: tuple[TimeRef, ...] = ()
     index: int = 0
     addressees: tuple[Mention, ...] = ()
+
+
+@dataclass(frozen=True)
+class EventLimits:
+    """How many events a long turn may yield.
+
+    A chat turn of a few sentences yields every proposition it holds. A long answer (an
+    assistant's essay, a pasted document) yields only its ``max_events_long_turn`` units that
+    say the most: the turn itself is stored whole, embedded (its first 256 tokens) and indexed
+    for BM25 (all of it), so the events add the fine-grained sentences, not coverage. On the
+    LongMemEval dev haystacks assistant turns average 13 events (3,406 for 258 turns of
+    71315a70), which doubled the texts embedded per turn.
+
+    Attributes:
+        long_turn_chars: a turn longer than this is long (LoCoMo turns average 120).
+        max_events_long_turn: events kept from a long turn.
+    """
+
+    long_turn_chars: int = 1_000
+    max_events_long_turn: int = 6
+
+    def __post_init__(self) -> None:
+        if self.long_turn_chars < 1 or self.max_events_long_turn < 1:
+            raise ValueError("event limits must be at least 1")
+
+    def max_units(self, text: str) -> int | None:
+        """The ``max_units`` for :func:`split_events` on ``text`` (None: no limit)."""
+        return self.max_events_long_turn if len(text) > self.long_turn_chars else None
 
 
 _LIGHT_VERBS = _words("""
