@@ -34,7 +34,7 @@ from graphmem.extract import gazetteer as gz
 from graphmem.extract import lexicon as lx
 from graphmem.extract.markup import code_spans, inside
 from graphmem.extract.nlp import Mention, TextAnalysis
-from graphmem.extract.vocabulary import is_english_word
+from graphmem.extract.vocabulary import MODERN_WORDS, is_english_word
 
 __all__ = ["LOOKUP_LABELS", "select_entities"]
 
@@ -98,7 +98,7 @@ def _content_words(text: str) -> list[str]:
 
 
 _ACRONYM_RE = re.compile(r"^[A-Z]{2,6}s?$")
-_DEMONYM_ENDINGS = ("ian", "ean", "ese", "ish", "ic", "an", "ani")
+_DEMONYM_ENDINGS = ("ian", "ean", "ese", "ish", "ic", "an", "ani", "ern")
 
 
 def _compound_modifier(text: str, mention: Mention) -> bool:
@@ -124,6 +124,12 @@ def _common_acronym(text: str, word: str) -> bool:
 
 
 _COMMON_ABBREVIATIONS = frozenset("vip bbq diy faq ceo cfo cto hr it pr ok tv pc ai ui ux id pdf url".split())
+
+
+def _kind_word(word: str) -> bool:
+    """A word that names a kind of place, organisation or event, or a modern common noun."""
+    lower = word.lower().rstrip(".")
+    return lower in gz.ORG_WORDS or lower in gz.PLACE_WORDS or lower in gz.EVENT_WORDS or lower in MODERN_WORDS
 
 
 def _demonym(text: str, mention: Mention) -> bool:
@@ -168,7 +174,9 @@ def select_entities(analysis: TextAnalysis) -> tuple[Mention, ...]:
             continue
         # Every word is an ordinary English word: a name only as several words, in quotes
         # ("Twist and Shout") or in running prose ("Black Lives Matter"), not as a heading.
-        if len(words) >= 2 and not all(w.lower() in lx.GENERIC_NOUNS for w in words) and (
+        if len(words) == 1 and (mention.label == "WORK_OF_ART" or _kind_word(words[0])):
+            continue  # a quoted ordinary word ("Princess" theme), or "Foundation", "Road", "Wi-Fi" alone
+        if not all(w.lower() in lx.GENERIC_NOUNS for w in words) and (
                 mention.label == "WORK_OF_ART" or not layout.title_context(mention)):
             kept.append(mention)
     return tuple(kept)

@@ -21,9 +21,9 @@ from importlib import resources
 
 from graphmem.extract import lexicon as lx
 
-__all__ = ["is_english_word", "english_words"]
+__all__ = ["MODERN_WORDS", "english_words", "is_english_word"]
 
-_MODERN = frozenset("""
+MODERN_WORDS = frozenset("""
 web website websites online offline internet email emails e-mail app apps smartphone smartphones laptop
 laptops tablet podcast podcasts blog blogs blogger vlog video videos selfie selfies login logins username
 password passwords emoji emojis hashtag hashtags wifi wi-fi bluetooth startup startups software hardware
@@ -34,6 +34,7 @@ brainstorm brainstorming multitasking mindfulness self-care skincare haircare he
 touchscreen keyboard keyboards smartphone's e-commerce ecommerce cryptocurrency blockchain
 teen teens teenager teenagers okay ok pros cons faq faqs diy
 """.split())
+"""Common words coined or spread after 1934, written in lower case."""
 
 _LOCK = threading.Lock()
 _WORDS: frozenset[str] | None = None
@@ -46,7 +47,7 @@ def english_words() -> frozenset[str]:
         with _LOCK:
             if _WORDS is None:
                 data = resources.files("graphmem").joinpath("data", "english_words.txt.gz").read_bytes()
-                _WORDS = frozenset(gzip.decompress(data).decode("ascii").split()) | _MODERN
+                _WORDS = frozenset(gzip.decompress(data).decode("ascii").split()) | MODERN_WORDS
     return _WORDS
 
 
