@@ -144,6 +144,9 @@ def _opens_text(token_text: str) -> bool:
 
 
 _OPENING_MARKS = frozenset('"“‘(:[*#_-–—•>')
+# chat words no dictionary lists, capitalised at a sentence start ("Oof, ...", "Lemme see")
+_CHAT_WORDS = _words("oof y'all y’all yall lemme gimme gonna wanna gotta dunno kinda sorta omg lol lmao "
+                     "btw tbh idk imo ikr ty thx pls plz")
 
 
 def _line_break_between(text: str, left: "_Token", right: "_Token") -> bool:
@@ -706,7 +709,8 @@ class LanguagePipeline:
         elif words[0] in gz.FIRST_NAMES or first_word(folded) in gz.FIRST_NAMES:
             label = "PERSON"
         elif single and (tokens[i].sent_start or (i > 0 and _opens_text(tokens[i - 1].text))) \
-                and (is_english_word(words[0]) or _is_common_word(words[0])):
+                and (is_english_word(words[0]) or _is_common_word(words[0]) or words[0] in _CHAT_WORDS
+                     or _LAUGHTER_RE.match(words[0]) is not None):
             # A capitalised dictionary word opening a sentence is more often an ordinary word
             # ("Pottery is fun", "Nature's amazing") than a name; a word no dictionary knows
             # ("Zappos offers ...", "**Carcassonne**: ...") is a name.
