@@ -715,7 +715,7 @@ def _metric_table(title: str, report, ks=(1, 3, 5, 10)) -> Table:
 
 
 def _run_eval(cases, strategies: list[str], store: Optional[str], keep: bool, rankings: Optional[Path],
-              json_out: Optional[Path], session_by: str, prefix: str, stream: bool = False) -> None:
+              json_out: Optional[Path], session_by: str, prefix: str, stream: bool = False) -> Any:
     from graphmem.eval.harness import run_evaluation
 
     strategies = strategies or DEFAULT_EVAL_STRATEGIES
@@ -753,6 +753,7 @@ def _run_eval(cases, strategies: list[str], store: Optional[str], keep: bool, ra
         err.print(_text(f"metrics written to {json_out}"))
     if rankings:
         err.print(_text(f"rankings written to {rankings}"))
+    return result
 
 
 @eval_app.command("locomo")
@@ -1039,7 +1040,11 @@ def eval_longmemeval(
 
         cases, skipped = longmemeval_cases(path, limit)
         err.print(f"{len(cases)} questions to evaluate ({skipped} abstention questions skipped)")
-        _run_eval(cases, strategy, store, keep, rankings, json_out, "key", "eval-longmemeval")
+        result = _run_eval(cases, strategy, store, keep, rankings, json_out, "key", "eval-longmemeval")
+        if result.cases:
+            per_question = sum(c["ingest_seconds"] + c["query_seconds"] for c in result.cases) / len(result.cases)
+            out.print(f"{per_question:.1f} s per question (ingest and queries): 100 questions would take "
+                      f"{per_question * 100 / 60:.1f} min at this speed")
 
 
 # ---------------------------------------------------------------------------- serving (issue #14)

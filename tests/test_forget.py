@@ -53,14 +53,15 @@ def test_forget_a_session_removes_what_it_alone_gave_and_keeps_what_is_shared(me
 
     counts = memory.forget(conversation="garden-chat", session="2")
     assert {k: counts[k] for k in ("turns", "sessions", "conversations")} == {"turns": 4, "sessions": 1, "conversations": 0}
-    assert counts["events"] >= 4 and counts["entities"] >= 5
+    assert counts["events"] >= 4 and counts["entities"] >= 2
     after = memory.stats()
     assert after["nodes"]["Turn"] == 6 and after["nodes"]["Session"] == 1 and after["nodes"]["Conversation"] == 1
     assert after["nodes"]["Entity"] == before["nodes"]["Entity"] - counts["entities"]
     keys = entity_keys(memory)
-    assert {"alice", "ben", "basil", "tomatoes", "violin recital"} <= keys  # still referenced by session 1
-    assert not {"slugs", "copper tape", "clara", "lyon", "standing ovation"} & keys
-    assert "beds" in keys  # named in both sessions: kept
+    # entities are named things (key phrases such as "copper tape" are not): Partita and Chaconne
+    # are still referenced by session 1, Clara and Lyon only by session 2, the speakers by both
+    assert {"alice", "ben", "partita", "chaconne"} <= keys
+    assert not {"clara", "lyon"} & keys
     report = memory.check()
     assert report.ok, report.to_dict()
     assert not any(w in texts_in_namespace(memory) for w in SESSION_2_WORDS)

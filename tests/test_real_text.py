@@ -44,18 +44,22 @@ def test_a_turn_whose_derivation_raises_is_stored_verbatim_flagged_and_the_rest_
         original = event_stage.EntityResolver.resolve
 
         def resolve(self, mentions, *args, **kwargs):
-            if any("Friday" in m.text for m in mentions):  # only G1:4 says "next Friday"
+            if any("Chaconne" in m.text for m in mentions):  # only G1:6 names the Chaconne
                 raise KeyError("planted resolution failure")
             return original(self, mentions, *args, **kwargs)
         monkeypatch.setattr(event_stage.EntityResolver, "resolve", resolve)
+    # the planted turn: G1:4 for event splitting; G1:6 for resolution, which only sees named
+    # things (G1:4 names none: "violin recital" is a key phrase, "next Friday" a time)
+    bad_sid, bad_index, query = (("G1:4", 3, "violin recital at the town hall") if where == "split_events"
+                                 else ("G1:6", 5, "Bach's Partita in D minor, the Chaconne"))
     source = write_native(tmp_path)
     caplog.set_level(logging.ERROR, logger="graphmem.ingest.events")
     with Memory.open(tmp_path / "store", namespace="contained", settings=test_settings) as memory:
         report = memory.ingest(source)
         assert report.turns_added == 10
         assert report.turns_flagged == 1
-        bad = _turn(memory, "G1:4")
-        assert bad["text"] == GARDEN["sessions"][0]["turns"][3]["text"]  # stored verbatim
+        bad = _turn(memory, bad_sid)
+        assert bad["text"] == GARDEN["sessions"][0]["turns"][bad_index]["text"]  # stored verbatim
         assert bad["events"] == 0
         assert bad["error"] and ("IndexError" in bad["error"] or "KeyError" in bad["error"])
         for sid in ("G1:1", "G1:3", "G2:4"):
@@ -73,9 +77,9 @@ def test_a_turn_whose_derivation_raises_is_stored_verbatim_flagged_and_the_rest_
         recipe = next(r for r in recipes() if r.name == "failed_turns")
         rows = memory.cypher(recipe.text, {"namespace": memory.namespace, "limit": 10})
         assert [r["turn_id"] for r in rows] == [bad["id"]]
-        assert rows[0]["source_id"] == "G1:4" and rows[0]["conversation"] == "garden-chat"
+        assert rows[0]["source_id"] == bad_sid and rows[0]["conversation"] == "garden-chat"
         # searching still finds the flagged turn by its words
-        hits = memory.search("violin recital at the town hall", k=3)
+        hits = memory.search(query, k=3)
         assert bad["id"] in [h.node_id for h in hits]
 
 

@@ -166,6 +166,7 @@ def run_evaluation(
                         if sink:
                             sink.write(json.dumps({**question.ident, "category": question.category, "strategy": strategy,
                                                    "turns": turns, "sessions": sessions}, ensure_ascii=False) + "\n")
+                            sink.flush()  # a long evaluation stopped early keeps what it ranked
                         done += 1
                         if progress:
                             progress(done, total)

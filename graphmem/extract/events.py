@@ -30,10 +30,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from graphmem.extract import lexicon as lx
+from graphmem.extract.markup import code_spans, inside, table_spans
 from graphmem.extract.nlp import Mention, TextAnalysis
 from graphmem.extract.temporal import TimeRef, find_time_expressions
 
-__all__ = ["EventUnit", "content_score", "split_events"]
+__all__ = ["EventLimits", "EventUnit", "content_score", "split_events"]
 
 
 def _words(text: str) -> frozenset[str]:
@@ -67,6 +68,34 @@ class EventUnit:
     times: tuple[TimeRef, ...] = ()
     index: int = 0
     addressees: tuple[Mention, ...] = ()
+
+
+@dataclass(frozen=True)
+class EventLimits:
+    """How many events a long turn may yield.
+
+    A chat turn of a few sentences yields every proposition it holds. A long answer (an
+    assistant's essay, a pasted document) yields only its ``max_events_long_turn`` units that
+    say the most: the turn itself is stored whole, embedded (its first 256 tokens) and indexed
+    for BM25 (all of it), so the events add the fine-grained sentences, not coverage. On the
+    LongMemEval dev haystacks assistant turns average 13 events (3,406 for 258 turns of
+    71315a70), which doubled the texts embedded per turn.
+
+    Attributes:
+        long_turn_chars: a turn longer than this is long (LoCoMo turns average 120).
+        max_events_long_turn: events kept from a long turn.
+    """
+
+    long_turn_chars: int = 1_000
+    max_events_long_turn: int = 6
+
+    def __post_init__(self) -> None:
+        if self.long_turn_chars < 1 or self.max_events_long_turn < 1:
+            raise ValueError("event limits must be at least 1")
+
+    def max_units(self, text: str) -> int | None:
+        """The ``max_units`` for :func:`split_events` on ``text`` (None: no limit)."""
+        return self.max_events_long_turn if len(text) > self.long_turn_chars else None
 
 
 _LIGHT_VERBS = _words("""
@@ -208,8 +237,11 @@ def split_events(
     min_content_tokens: int = 3,
     *,
     anchor: datetime | date | None = None,
+    max_units: int | None = None,
 ) -> list[EventUnit]:
     """Split one turn into event units.
+
+    Code (fenced blocks, inline code) and markdown table rows never become events.
 
     Args:
         text: the turn's text.
@@ -217,17 +249,22 @@ def split_events(
         min_content_tokens: content words a piece needs to be an event on its own.
         anchor: when the turn was said; time expressions are resolved against it. Without
             an anchor the units carry no times.
+        max_units: keep at most this many units: the ones that say the most (content words,
+            with a named mention counting one more), in text order. None keeps all.
 
     Returns:
-        The units in text order (possibly none).
+        The units in text order (possibly none), indexed 0, 1, ... in that order.
 
     Raises:
-        ValueError: if ``analysis`` is not an analysis of ``text``.
+        ValueError: if ``analysis`` is not an analysis of ``text``, or a limit is below 1.
     """
     if analysis.text != text:
         raise ValueError("the analysis was made for a different text")
     if min_content_tokens < 1:
         raise ValueError("min_content_tokens must be at least 1")
+    if max_units is not None and max_units < 1:
+        raise ValueError("max_units must be at least 1")
+    excluded = code_spans(text) + table_spans(text) if ("`" in text or "~~~" in text or "|" in text) else []
     addressees = tuple(m for m in analysis.mentions if _is_vocative(text, m))
     vocatives = [(m.char_start, m.char_end) for m in addressees]
     named_spans = [(m.char_start, m.char_end) for m in analysis.mentions
@@ -236,8 +273,8 @@ def split_events(
 
     date_spans = [(m.char_start, m.char_end) for m in analysis.mentions if m.label == "DATE"]
     pieces: list[_Piece] = []
-    for s_start, s_end in analysis.sentences:
-        for start, end in _clauses(text, s_start, s_end, vocatives, min_content_tokens):
+    for start, end in _segments(text, analysis.sentences, excluded):
+        for start, end in _clauses(text, start, end, vocatives, min_content_tokens):
             content, solid = _score(text[start:end], vocatives, start)
             # A time expression anchors a proposition ("when we volunteered last year").
             dated = sum(1 for s, e in date_spans if start <= s and e <= end)
@@ -249,6 +286,8 @@ def split_events(
 
     groups = [_strip_opening(text, start, end, vocatives)
               for start, end in _group(pieces, min_content_tokens)]
+    if max_units is not None and len(groups) > max_units:
+        groups = _most_content(groups, pieces, max_units)
     refs = find_time_expressions(text, anchor) if anchor is not None else []
     units: list[EventUnit] = []
     for start, end in groups:
@@ -258,6 +297,35 @@ def split_events(
         units.append(EventUnit(text[start:end], start, end, mentions, times, len(units),
                                addressees))
     return units
+
+
+def _segments(text: str, sentences: tuple[tuple[int, int], ...],
+              excluded: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The sentences, cut at line breaks (list items, headings and paragraphs without a final
+    stop are units of their own), without the lines that lie in code or a table."""
+    out: list[tuple[int, int]] = []
+    for s_start, s_end in sentences:
+        start = s_start
+        while start < s_end:
+            cut = text.find("\n", start, s_end)
+            end = s_end if cut < 0 else cut
+            lo, hi = _trim(text, start, end)
+            if hi > lo and not (excluded and inside(excluded, lo, hi)):
+                out.append((lo, hi))
+            start = end + 1
+    return out
+
+
+def _most_content(groups: list[tuple[int, int]], pieces: list[_Piece], limit: int) -> list[tuple[int, int]]:
+    """The ``limit`` groups whose pieces say the most, in text order (earlier wins ties)."""
+    def weight(group: tuple[int, int]) -> float:
+        start, end = group
+        inner = [p for p in pieces if start <= p.start and p.end <= end] or [
+            p for p in pieces if p.start < end and start < p.end]
+        return sum(p.content for p in inner) + (1.0 if any(p.named for p in inner) else 0.0)
+
+    ranked = sorted(range(len(groups)), key=lambda k: (-weight(groups[k]), k))[:limit]
+    return [groups[k] for k in sorted(ranked)]
 
 
 def _group(pieces: list[_Piece], min_content: int) -> list[tuple[int, int]]:

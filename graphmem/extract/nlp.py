@@ -40,6 +40,7 @@ from typing import Any
 from graphmem.extract import gazetteer as gz
 from graphmem.extract import lexicon as lx
 from graphmem.extract.temporal import find_time_spans
+from graphmem.extract.vocabulary import is_english_word
 
 __all__ = [
     "ENTITY_LABELS",
@@ -134,6 +135,23 @@ def first_word(text: str) -> str:
     nothing, such as a lone combining accent, has none)."""
     words = text.split(maxsplit=1)
     return words[0] if words else ""
+
+
+def _opens_text(token_text: str) -> bool:
+    """A token after which a capitalised word starts a text unit: a quote, bracket, colon or
+    markdown markup ("**", "*", "#", "-", "•", ">")."""
+    return bool(token_text) and all(c in _OPENING_MARKS for c in token_text)
+
+
+_OPENING_MARKS = frozenset('"“‘(:[*#_-–—•>')
+# chat words no dictionary lists, capitalised at a sentence start ("Oof, ...", "Lemme see")
+_CHAT_WORDS = _words("oof y'all y’all yall lemme gimme gonna wanna gotta dunno kinda sorta omg lol lmao "
+                     "btw tbh idk imo ikr ty thx pls plz")
+
+
+def _line_break_between(text: str, left: "_Token", right: "_Token") -> bool:
+    """True when a line break separates two tokens: names do not run across lines."""
+    return "\n" in text[left.end:right.start]
 
 
 def _is_common_word(lower: str) -> bool:
@@ -288,6 +306,8 @@ _INTERJECTION_STARTS = lx.INTERJECTIONS | frozenset({"dear", "hi", "hey", "hello
 
 
 def _is_cap(text: str) -> bool:
+    if text[:1].islower() and text.isalpha() and any(c.isupper() for c in text[1:3]):
+        return True  # a brand written in camel case: "eBay", "iOS", "iPhone"
     if not text or not text[0].isupper() or text == "I":
         return False
     core = text.rstrip(".")
@@ -594,6 +614,7 @@ class LanguagePipeline:
                     # A known first name followed by an unknown capitalised surname.
                     end = i + matched
                     while (end < n and not blocked[end] and _is_cap(tokens[end].text)
+                           and not _line_break_between(text, tokens[end - 1], tokens[end])
                            and not _is_common_word(tokens[end].lower)
                            and tokens[end].lower not in _TIME_WORDS
                            and gz.place_label(tokens[end].lower) is None
@@ -607,7 +628,7 @@ class LanguagePipeline:
                 continue
             # A run of capitalised words, joined by "of", "de", "&", hyphens, ...
             j = i + 1
-            while j < n and not blocked[j]:
+            while j < n and not blocked[j] and not _line_break_between(text, tokens[j - 1], tokens[j]):
                 nxt = tokens[j]
                 if _is_cap(nxt.text) and _fold(nxt.text) not in names.first_tokens:
                     j += 1
@@ -644,7 +665,7 @@ class LanguagePipeline:
                 titled = True
                 i += 1
                 continue
-            at_start = tokens[i].sent_start or (i > 0 and tokens[i - 1].text in ('"', "“", "(", ":"))
+            at_start = tokens[i].sent_start or (i > 0 and _opens_text(tokens[i - 1].text))
             if lower in _INTERJECTION_STARTS or lower in lx.FUNCTION_WORDS or lower in _TIME_WORDS:
                 i += 1
                 continue
@@ -687,9 +708,12 @@ class LanguagePipeline:
             label = "EVENT"
         elif words[0] in gz.FIRST_NAMES or first_word(folded) in gz.FIRST_NAMES:
             label = "PERSON"
-        elif single and tokens[i].sent_start:
-            # An unknown capitalised word opening a sentence is more often an ordinary word
-            # ("Pottery is fun", "Nature's amazing") than a name.
+        elif single and (tokens[i].sent_start or (i > 0 and _opens_text(tokens[i - 1].text))) \
+                and (is_english_word(words[0]) or _is_common_word(words[0]) or words[0] in _CHAT_WORDS
+                     or _LAUGHTER_RE.match(words[0]) is not None):
+            # A capitalised dictionary word opening a sentence is more often an ordinary word
+            # ("Pottery is fun", "Nature's amazing") than a name; a word no dictionary knows
+            # ("Zappos offers ...", "**Carcassonne**: ...") is a name.
             return
         else:
             label = "MISC"

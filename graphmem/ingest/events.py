@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from graphmem.embed import Embedder
-from graphmem.extract.events import split_events
+from graphmem.extract.entities import select_entities
+from graphmem.extract.events import EventLimits, split_events
 from graphmem.extract.nlp import LanguagePipeline, Mention
 from graphmem.extract.resolve import AliasRecord, EntityRecord, EntityResolver, normalise_name
 from graphmem.ids import node_id
@@ -25,6 +26,9 @@ MAX_ANALYSED_CHARS = 20_000
 """Events and entities are extracted from at most this much of a turn (cut at a space).
 The turn itself is stored whole and embedded; a longer turn (a pasted document) would
 otherwise yield thousands of events, and spaCy refuses texts over a million characters."""
+
+EVENT_LIMITS = EventLimits()
+"""Long turns (assistant essays) yield only their most content-bearing events."""
 
 _PIPELINES: dict[str | None, LanguagePipeline] = {}
 _PIPELINES_LOCK = threading.Lock()
@@ -114,12 +118,13 @@ class EventStage:
                 out.append([])
                 continue
             try:
-                units = split_events(text, analysis, anchor=turn.when)
+                units = split_events(text, analysis, anchor=turn.when, max_units=EVENT_LIMITS.max_units(text))
+                named = frozenset(select_entities(analysis))  # only these become Entity nodes
             except Exception as exc:  # noqa: BLE001
                 self._contain(conversation_key, turn, "event splitting", exc, failed)
                 out.append([])
                 continue
-            pieces = [(u.text, u.mentions, u.times, u.addressees) for u in units]
+            pieces = [(u.text, tuple(m for m in u.mentions if m in named), u.times, u.addressees) for u in units]
             if turn.record.caption and turn.record.caption.strip():
                 pieces.append((f"shared an image: {turn.record.caption.strip()}", (), (), ()))
             out.append(pieces)

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from graphmem.extract.entities import select_entities
 from graphmem.extract.events import split_events
 from graphmem.extract.nlp import LanguagePipeline
 from graphmem.extract.resolve import EntityResolver
 from graphmem.loaders import load
-from graphmem.ingest.events import _analysed_part
+from graphmem.ingest.events import EVENT_LIMITS, _analysed_part
 
 DEV12 = Path(__file__).resolve().parents[3] / "shared" / "data" / "longmemeval" / "longmemeval_s_dev12.json.gz"
 
@@ -35,6 +36,10 @@ def test_every_dev12_turn_goes_through_the_language_pipeline():
             assert [m.char_start for m in analysis.mentions] == sorted(m.char_start for m in analysis.mentions)
             units = split_events(text, analysis, anchor=None)
             assert all(u.text.strip() for u in units)
+            capped = split_events(text, analysis, anchor=None, max_units=EVENT_LIMITS.max_units(text))
+            assert len(capped) <= len(units)
+            named = set(select_entities(analysis))  # what the ingest resolves
+            resolver.resolve([m for u in capped for m in u.mentions if m in named])
             resolver.resolve([m for u in units for m in u.mentions])
             analysed += 1
     assert analysed == sum(c.turn_count for c in conversations)

@@ -137,3 +137,34 @@ def test_a_time_expression_makes_a_short_sentence_an_event(pipeline: LanguagePip
     assert unit.text == text
     assert [(t.start, t.end) for t in unit.times] == [(date(2022, 1, 1), date(2022, 12, 31))]
     assert units(pipeline, "Talk to you tomorrow!") == []
+
+
+def test_code_blocks_inline_code_and_tables_never_become_events(pipeline: LanguagePipeline) -> None:
+    text = ("Here is how to read the sales file in R and compute the weekly mean.\n"
+            "```r\n# read in the data from the csv file for every store we have\n"
+            "sales <- read.csv(\"Supermarketdata2.csv\")\nmean_sales <- mean(sales$Weekly_Sales)\n```\n"
+            "| store | weekly sales in dollars | region of the store |\n|---|---|---|\n"
+            "| 10 | 1200 dollars per week | north east region |\n"
+            "Run `mean_sales <- mean(sales$Weekly_Sales) for the whole dataset` in the console.\n"
+            "This prints the mean of the weekly sales for all stores except store ten.")
+    found = units(pipeline, text)
+    texts = [u.text for u in found]
+    assert texts[0] == "Here is how to read the sales file in R and compute the weekly mean."
+    assert texts[-1] == "This prints the mean of the weekly sales for all stores except store ten."
+    assert not any("read.csv" in t or "|" in t or "#" in t or "`" in t for t in texts), texts
+
+
+def test_max_units_keeps_the_units_that_say_most_in_text_order(pipeline: LanguagePipeline) -> None:
+    text = ("Ok. I adopted a rescue dog named Oscar from the Portland animal shelter last month. "
+            "It was fine. My kids played soccer. "
+            "We had cake. Caroline painted a large sunset over the lake with acrylic paints on canvas.")
+    every = units(pipeline, text)
+    two = units(pipeline, text, max_units=2)
+    assert len(every) > 2
+    assert [u.text for u in two] == [
+        "I adopted a rescue dog named Oscar from the Portland animal shelter last month.",
+        "Caroline painted a large sunset over the lake with acrylic paints on canvas."]
+    assert [u.index for u in two] == [0, 1]
+    assert units(pipeline, text, max_units=len(every)) == every
+    with pytest.raises(ValueError):
+        units(pipeline, text, max_units=0)

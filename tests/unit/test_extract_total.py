@@ -11,8 +11,11 @@ from datetime import datetime
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from graphmem.extract.events import content_score, split_events
+from graphmem.extract.entities import LOOKUP_LABELS, select_entities
+from graphmem.extract.events import EventLimits, content_score, split_events
+from graphmem.extract.markup import code_spans, table_spans
 from graphmem.extract.nlp import LanguagePipeline, Mention
+from graphmem.extract.vocabulary import is_english_word
 from graphmem.extract.resolve import EntityResolver, label_group, normalise_name, singular_forms
 from graphmem.extract.temporal import find_time_expressions, find_time_spans, parse_session_datetime
 
@@ -61,6 +64,17 @@ def test_analyse_and_split_events_never_raise(text):
     for anchor in (ANCHOR, None):
         for unit in split_events(text, analysis, anchor=anchor):
             assert isinstance(unit.text, str)
+    every = split_events(text, analysis)
+    for limit in (1, 3):
+        capped = split_events(text, analysis, max_units=limit)
+        assert len(capped) == min(limit, len(every))
+        assert all(u.text in [e.text for e in every] for u in capped)
+    EventLimits().max_units(text)
+    selected = select_entities(analysis)
+    assert set(selected) <= set(analysis.mentions)
+    assert all(m.label in LOOKUP_LABELS and "\n" not in m.text for m in selected)
+    for start, end in code_spans(text) + table_spans(text):
+        assert 0 <= start < end <= len(text)
 
 
 @SETTINGS
@@ -89,6 +103,7 @@ def test_scores_and_names_never_raise(text):
     assert key == key.strip()
     for part in text.split():
         singular_forms(part)
+        assert isinstance(is_english_word(part), bool)
 
 
 @SETTINGS
@@ -108,4 +123,5 @@ def test_resolving_any_mentions_never_raises(pairs):
                                   "# \u0301\u0301\n- \u2028", "Mr. \u0301", "Dr. ", "| A | B |\n|---|---|"])
 def test_odd_texts_seen_in_real_turns(text):
     analysis = _analyse(text)
-    split_events(text, analysis, anchor=ANCHOR)
+    split_events(text, analysis, anchor=ANCHOR, max_units=1)
+    select_entities(analysis)
