@@ -106,6 +106,7 @@ class Memory:
         self._lock = _namespace_lock(store, self._namespace)
         self._collect_texts = False
         self._writer: LiveWriter | None = None
+        self._owns_store = True  # False for a Memory.attach()ed one, which leaves the shared store open
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
@@ -185,7 +186,7 @@ class Memory:
                 if self._search is not None:
                     self._search.flush()
             finally:
-                if getattr(self, "_owns_store", True):  # a Memory.attach()ed one leaves the shared store open
+                if self._owns_store:
                     self._store.close()
 
     def _check(self) -> None:

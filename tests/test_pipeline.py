@@ -168,8 +168,8 @@ def test_one_ingest_embeds_its_conversations_turns_together_and_respects_a_repea
     waves: list[list[int]] = []
     original = IngestPipeline._prepare_wave
 
-    def recording(self, records, start):
-        wave = original(self, records, start)
+    def recording(self, records, start, *args, **kwargs):
+        wave = original(self, records, start, *args, **kwargs)
         waves.append([len(p.texts) for p in wave])
         return wave
 

@@ -28,7 +28,7 @@ Measured on 100 hand-labelled turns of the LongMemEval dev haystacks
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection
 
 from graphmem.extract import gazetteer as gz
 from graphmem.extract import lexicon as lx
@@ -141,11 +141,14 @@ def _demonym(text: str, mention: Mention) -> bool:
     return nxt is not None and nxt.group(1) not in lx.FUNCTION_WORDS
 
 
-def select_entities(analysis: TextAnalysis) -> tuple[Mention, ...]:
+def select_entities(analysis: TextAnalysis, known: Collection[str] = ()) -> tuple[Mention, ...]:
     """The mentions of ``analysis`` that name something a user would look up (see the module doc).
 
     Args:
         analysis: the language pipeline's analysis of one text.
+        known: lower-case one-word names already taken as names (the memory's entities, and
+            names other texts of the same ingest use): such a word stays a name where it
+            would otherwise read as an ordinary word ("Biscuit is a great name").
 
     Returns:
         The kept mentions, in the analysis's order (a subset of ``analysis.mentions``).
@@ -162,6 +165,9 @@ def select_entities(analysis: TextAnalysis) -> tuple[Mention, ...]:
         if _compound_modifier(analysis.text, mention):
             continue  # "Rose-colored", "Apple-like"
         if mention.label == "PERSON":
+            kept.append(mention)
+            continue
+        if known and " " not in mention.text.strip() and mention.text.strip().lower() in known:
             kept.append(mention)
             continue
         words = _content_words(mention.text)

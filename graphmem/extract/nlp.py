@@ -172,6 +172,8 @@ class NameIndex:
     """
 
     def __init__(self, names: Iterable[str]) -> None:
+        self.entity_words: frozenset[str] = frozenset()
+        """One-word names of the memory's entities (see ``LanguagePipeline.analyse``)."""
         self.forms: dict[tuple[str, ...], str] = {}
         self.short_forms: set[tuple[str, ...]] = set()  # prefixes and nicknames
         self._ambiguous: set[tuple[str, ...]] = set()
@@ -449,6 +451,7 @@ class LanguagePipeline:
         texts: Sequence[str],
         speakers: Sequence[str] = (),
         known_names: Sequence[str] = (),
+        known_entities: Sequence[str] = (),
         *,
         batch_size: int = 256,
     ) -> list[TextAnalysis]:
@@ -458,6 +461,8 @@ class LanguagePipeline:
             texts: the texts (chat turns), analysed in batches.
             speakers: full names of the conversation's speakers.
             known_names: other people's names already known in this memory.
+            known_entities: names of every entity the memory knows (a one-word name among
+                them stays a name at a sentence start).
             batch_size: texts per spaCy batch.
 
         Returns:
@@ -465,8 +470,14 @@ class LanguagePipeline:
         """
         texts = list(texts)
         names = NameIndex([*speakers, *known_names])
+        names.entity_words = frozenset(n.strip().lower() for n in known_entities if n and " " not in n.strip())
         results: list[TextAnalysis] = []
-        for text, doc in zip(texts, self._nlp.pipe(texts, batch_size=batch_size)):
+        docs = list(self._nlp.pipe(texts, batch_size=batch_size))
+        # a word written with a capital mid-sentence anywhere in the call is used as a name
+        names.entity_words = names.entity_words | {
+            t.text.lower() for doc in docs for t in doc if t.text[:1].isupper() and t.is_alpha and not t.is_sent_start
+            and not (t.i > 0 and _opens_text(doc[t.i - 1].text))}
+        for text, doc in zip(texts, docs):
             if self.kind == "trained":
                 results.append(self._analyse_trained(text, doc, names))
             else:
@@ -642,7 +653,7 @@ class LanguagePipeline:
                     j += 2
                     continue
                 break
-            self._label_capitalised(text, tokens, i, j, mentions, person_tokens, ne_tokens)
+            self._label_capitalised(text, tokens, i, j, mentions, person_tokens, ne_tokens, names.entity_words)
             i = j
 
     def _label_capitalised(
@@ -654,8 +665,13 @@ class LanguagePipeline:
         mentions: list[Mention],
         person_tokens: list[bool],
         ne_tokens: list[bool],
+        named: frozenset[str] = frozenset(),
     ) -> None:
-        """Label the capitalised run ``tokens[i:j]`` (or the useful part of it)."""
+        """Label the capitalised run ``tokens[i:j]`` (or the useful part of it).
+
+        ``named``: lower-case words used as names (capitalised mid-sentence in the same text,
+        or names of entities the memory knows), which stay names at a sentence start too
+        ("Biscuit is a great name" after "a tabby called Biscuit")."""
         titled = False
         # Leading words that are ordinary words written with a capital (sentence starts,
         # interjections, titles): drop them.
@@ -669,7 +685,7 @@ class LanguagePipeline:
             if lower in _INTERJECTION_STARTS or lower in lx.FUNCTION_WORDS or lower in _TIME_WORDS:
                 i += 1
                 continue
-            if at_start and _is_common_word(lower):
+            if at_start and _is_common_word(lower) and lower not in named:
                 i += 1
                 continue
             break
@@ -708,7 +724,7 @@ class LanguagePipeline:
             label = "EVENT"
         elif words[0] in gz.FIRST_NAMES or first_word(folded) in gz.FIRST_NAMES:
             label = "PERSON"
-        elif single and (tokens[i].sent_start or (i > 0 and _opens_text(tokens[i - 1].text))) \
+        elif single and words[0] not in named and (tokens[i].sent_start or (i > 0 and _opens_text(tokens[i - 1].text))) \
                 and (is_english_word(words[0]) or _is_common_word(words[0]) or words[0] in _CHAT_WORDS
                      or _LAUGHTER_RE.match(words[0]) is not None):
             # A capitalised dictionary word opening a sentence is more often an ordinary word

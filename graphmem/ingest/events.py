@@ -65,6 +65,7 @@ class EventStage:
         # an ingest so a name known from an earlier one is not embedded again
         self._name_vectors: dict[str, np.ndarray] = {}
         self.keep_resolver = False
+        self._known_entities: list[str] = []
         self._kept: EntityResolver | None = None
 
     def drop_resolver(self) -> None:
@@ -103,23 +104,33 @@ class EventStage:
         A turn whose analysis raises gets no pieces and an entry in ``failed``; the others
         are derived as usual (the batch is retried turn by turn to find which one failed)."""
         try:
-            analyses: list[Any] = self.language.analyse(texts, speakers=speakers, known_names=known_people)
+            analyses: list[Any] = self.language.analyse(texts, speakers=speakers, known_names=known_people,
+                                                        known_entities=self._known_entities)
         except Exception:  # noqa: BLE001 - contained per turn below; each failure is logged
             analyses = []
             for turn, text in zip(turns, texts):
                 try:
-                    analyses.append(self.language.analyse([text], speakers=speakers, known_names=known_people)[0])
+                    analyses.append(self.language.analyse([text], speakers=speakers, known_names=known_people,
+                                                          known_entities=self._known_entities)[0])
                 except Exception as exc:  # noqa: BLE001
                     self._contain(conversation_key, turn, "language analysis", exc, failed)
                     analyses.append(None)
         out: list[list[tuple]] = []
+        known = {name.lower() for name in self._known_entities if " " not in name.strip()}
+        for analysis in analyses:  # a one-word name in one turn is a name in the others too
+            if analysis is None:
+                continue
+            try:
+                known.update(m.text.strip().lower() for m in select_entities(analysis) if " " not in m.text.strip())
+            except Exception:  # noqa: BLE001 - the turn's own failure is contained (and logged) below
+                continue
         for turn, text, analysis in zip(turns, texts, analyses):
             if analysis is None:
                 out.append([])
                 continue
             try:
                 units = split_events(text, analysis, anchor=turn.when, max_units=EVENT_LIMITS.max_units(text))
-                named = frozenset(select_entities(analysis))  # only these become Entity nodes
+                named = frozenset(select_entities(analysis, known))  # only these become Entity nodes
             except Exception as exc:  # noqa: BLE001
                 self._contain(conversation_key, turn, "event splitting", exc, failed)
                 out.append([])
@@ -150,6 +161,7 @@ class EventStage:
         texts = [_analysed_part(t.record.text) for t in turns]
         failed: dict[str, str] = {}
         resolver, known_people = self._resolver(all_speakers)
+        self._known_entities = [e.name for e in resolver.entities.values()]
         pieces = self._analyse(conversation_key, turns, texts, all_speakers, known_people, failed)
         try:
             output = self._plan(conversation_key, all_speakers, turns, pieces, turn_vectors, resolver)
