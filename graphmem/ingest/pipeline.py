@@ -156,6 +156,7 @@ class IngestPipeline:
         self.on_committed = on_committed
         self._index_for, self._cache_dir = index_for, cache_dir
         self._writer = None
+        self._session_stats: dict[str, tuple[int, float]] = {}
         self._episodes = EpisodeStage(store, EpisodeSegmenter(settings.segmenter), namespace, settings.write_batch_size)
         self._events = EventStage(store, embedder, language_pipeline(settings.spacy_model), namespace, settings.write_batch_size)
         self._clustering = (ClusteringStage(store, index_for, cache_dir, namespace, batch_size=settings.write_batch_size)
@@ -364,8 +365,9 @@ class IngestPipeline:
             statements.append(("write/merge_turns", {"rows": list(rows)}))
         statements.extend(("write/merge_next_turns", {"rows": list(rows)})
                           for rows in chunked(self._next_links(record.key, turns, existing), self.settings.write_batch_size))
-        statements.append(("write/set_session_embeddings", {"rows": [
-            {"id": sid, "embedding": vec} for sid, vec in session_vectors.items()]}))
+        statements.append(("write/set_session_embeddings", {"rows": [  # count and scale: live adds keep the mean running
+            {"id": sid, "embedding": vec, "turn_count": self._session_stats[sid][0], "embedding_scale": self._session_stats[sid][1]}
+            for sid, vec in session_vectors.items()]}))
         for output in stage_outputs:
             statements.extend(output.statements)
         statements.append(bump(self.namespace))
@@ -412,7 +414,10 @@ class IngestPipeline:
                 stored.setdefault(row["session_id"], []).append(np.asarray(row["embedding"], dtype=np.float32))
         for s in sessions:
             sid = session_ids[s.key]
-            out[sid] = mean_vector([turn_vectors[t.id] for t in turns if t.session is s and t.id in turn_vectors] + stored.get(sid, []))
+            members = [turn_vectors[t.id] for t in turns if t.session is s and t.id in turn_vectors] + stored.get(sid, [])
+            out[sid] = mean_vector(members)
+            raw = np.asarray(members, dtype=np.float32).mean(axis=0)
+            self._session_stats[sid] = (len(members), float(np.linalg.norm(raw)) or 1.0)
         return out
 
     def _next_links(self, conversation_key: str, turns: list[PlannedTurn], existing: set[str]) -> list[dict[str, str]]:
