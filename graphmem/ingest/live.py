@@ -230,12 +230,10 @@ class _Session:
     new: bool = False
     last_index: int = -1
     last_time: datetime | None = None
-    last_seq: int | None = None
     open_episode: str | None = None
     count: int = 0
     vector_sum: np.ndarray | None = None
     preview_pairs: list[tuple[str, str]] = field(default_factory=list)
-    loaded: bool = False
     touched: bool = False
     last_turn_id: str | None = None
     open_block: list[dict[str, Any]] | None = None
@@ -412,7 +410,7 @@ class LiveWriter:
         rows = self.store.read("read/live_session_last_turn", {"namespace": ns, "session_id": state.id})
         if rows:
             row = rows[0]
-            state.last_index, state.last_seq = int(row["index"]), int(row["seq"])
+            state.last_index = int(row["index"])
             state.last_time, state.open_episode = _time(row.get("time")), row.get("episode")
             state.last_turn_id = row["id"]
         kept = self._tails.get(state.id)
@@ -421,7 +419,6 @@ class LiveWriter:
             state.count, state.vector_sum, state.preview_pairs = kept.count, kept.vector_sum, list(kept.preview_pairs)
             state.open_block = list(kept.open_block) if kept.open_block is not None else None
             state.units = set(kept.units) if kept.units is not None else None
-            state.loaded = True
             return
         stored = self.store.read("read/live_session_state", {"namespace": ns, "session_id": state.id})
         info = stored[0] if stored else {}
@@ -436,7 +433,6 @@ class LiveWriter:
             state.count = len(turns)
             state.vector_sum = np.sum(vectors, axis=0) if vectors else None
             state.preview_pairs = [(r["speaker"], r["text"]) for r in turns[:3]]
-        state.loaded = True
 
     def _new_session(self, sessions: dict[str, _Session], conversation: str, key: str | None,
                      started_at: datetime | None) -> _Session:
@@ -448,7 +444,7 @@ class LiveWriter:
                 suffix += 1
                 key = f"{number}-{suffix}"
         state = _Session(id=node_id(self.namespace, "session", conversation, key), key=key, number=number,
-                         started_at=started_at, date_text=iso(started_at), new=True, loaded=True)
+                         started_at=started_at, date_text=iso(started_at), new=True)
         sessions[key] = state
         return state
 
@@ -517,7 +513,7 @@ class LiveWriter:
             tid = node_id(ns, "turn", conversation, state.key, index, record.speaker, record.text, record.caption)
             turn = PlannedTurn(tid, state.record, state.id, index, record, state.number * SEQ_STRIDE + index)
             planned.append(turn)
-            state.last_index, state.last_seq = index, turn.seq
+            state.last_index = index
             state.last_time = record.timestamp or state.last_time or state.started_at
             if record.speaker not in speakers:
                 speakers.append(record.speaker)
