@@ -1,20 +1,45 @@
 """The per-namespace change marker: how caches in every process follow the database.
 
-Every write transaction (ingest, add, forget, recluster) bumps a ``(:ChangeMarker)`` node of
-its namespace in the same transaction (:func:`bump`). A process keeps the version its
-caches reflect plus the bumps of its own commits; a search reads the marker (one small
-query, :func:`read_version`), and a version it cannot account for means another process
-(or another Memory) wrote: its derived caches are refreshed from the store before it answers.
+Every write transaction (ingest, add, forget, recluster, import) bumps a ``(:ChangeMarker)``
+node of its namespace in the same transaction (:func:`bump`), and appends to the marker's
+short log what it changed: the writer (one cache owner, :class:`graphmem.caches.NamespaceCaches`),
+the ids of the units whose embeddings it added or replaced, and ``full`` when it cannot say
+(a forget, an import, a writer without caches). A process keeps the version its caches
+reflect plus the bumps of its own commits; a search reads the version (one small query,
+:func:`read_version`), and a version it cannot account for means another writer committed:
+the caches read the log (:func:`read_log`) and catch up with exactly what changed, or rebuild
+when the log cannot say (a ``full`` entry, or more transactions than the log keeps).
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Iterable
 
 from graphmem.ids import node_id
 from graphmem.store import GraphStore, Statement
 
-__all__ = ["bump", "marker_id", "read_version"]
+__all__ = ["LOG_LENGTH", "MAX_LOGGED_IDS", "LogEntry", "bump", "marker_id", "read_log", "read_version"]
+
+LOG_LENGTH = 32
+"""Write transactions the marker's log keeps (``write/bump_change_marker`` keeps the last 32):
+a process that falls further behind rebuilds its caches instead of catching up."""
+
+MAX_LOGGED_IDS = 2000
+"""Most unit ids one log entry lists; a transaction that changed more (a large batch ingest)
+is logged as ``full``, since catching up on that many is no cheaper than a rebuild."""
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One write transaction of the marker's log."""
+
+    version: int
+    writer: str | None
+    changed: tuple[str, ...]
+    full: bool
 
 
 def marker_id(namespace: str) -> str:
@@ -22,13 +47,42 @@ def marker_id(namespace: str) -> str:
     return node_id(namespace, "change_marker")
 
 
-def bump(namespace: str) -> Statement:
-    """The statement that bumps ``namespace``'s marker; put it in every write transaction."""
+def bump(namespace: str, *, writer: str | None = None, changed: Iterable[str] | None = None) -> Statement:
+    """The statement that bumps ``namespace``'s marker; put it in every write transaction.
+
+    Args:
+        namespace: the tenant written.
+        writer: the cache owner committing (its own commits are already in its caches).
+        changed: ids of the units whose embeddings the transaction added or replaced;
+            ``None`` when the writer cannot say (other processes rebuild their caches).
+    """
+    ids = None if changed is None else list(dict.fromkeys(changed))
+    full = ids is None or len(ids) > MAX_LOGGED_IDS
+    entry = json.dumps({"w": writer, "ids": [] if full else ids, "full": full}, separators=(",", ":"))
     return ("write/bump_change_marker", {"namespace": namespace, "rows": [{
-        "id": marker_id(namespace), "at": datetime.now(timezone.utc).replace(tzinfo=None).isoformat()}]})
+        "id": marker_id(namespace), "at": datetime.now(timezone.utc).replace(tzinfo=None).isoformat(), "entry": entry}]})
 
 
 def read_version(store: GraphStore, namespace: str) -> int:
     """How many write transactions ``namespace`` has seen (0 when none, or after it was dropped)."""
     rows = store.read("read/change_marker", {"namespace": namespace, "id": marker_id(namespace)})
     return int(rows[0]["version"] or 0) if rows else 0
+
+
+def read_log(store: GraphStore, namespace: str) -> tuple[int, list[LogEntry]]:
+    """The marker's version and its log, oldest entry first (entries that cannot be read are
+    returned as ``full``, so a reader rebuilds rather than trusts them)."""
+    rows = store.read("read/change_log", {"namespace": namespace, "id": marker_id(namespace)})
+    if not rows:
+        return 0, []
+    version = int(rows[0]["version"] or 0)
+    log = list(rows[0].get("log") or [])
+    entries = []
+    for i, text in enumerate(log):
+        number = version - len(log) + 1 + i
+        try:
+            data = json.loads(text)
+            entries.append(LogEntry(number, data.get("w"), tuple(str(x) for x in data.get("ids") or ()), bool(data.get("full"))))
+        except (TypeError, ValueError, AttributeError):
+            entries.append(LogEntry(number, None, (), True))
+    return version, entries

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from graphmem.changes import read_version
 from graphmem.extract.resolve import normalise_name
 from graphmem.ids import namespace_slug
 from graphmem.index import VectorIndex
@@ -298,6 +299,7 @@ def check_integrity(store: GraphStore, namespace: str, settings: Settings) -> In
     report.extraction_errors = [r["id"] for r in store.read("read/extraction_errors", params)]
 
     directory = store.cache_dir(namespace_slug(namespace))
+    version = read_version(store, namespace)  # read before the embeddings: the rebuilt indexes reflect at least it
     stored = {unit: _stored_units(store, query, namespace) for unit, query in INDEX_QUERIES.items()}
     for unit, (ids, vectors) in stored.items():
         report.indexes[unit] = _check_index(directory, unit, ids, vectors, settings)
@@ -310,7 +312,8 @@ def check_integrity(store: GraphStore, namespace: str, settings: Settings) -> In
         if not ids or not (broken or report.indexes[unit].state == "missing"):
             continue
         index = _open_index(directory, unit, vectors.shape[1], settings)
-        index.load_or_rebuild(len(ids), settings.embedding_model, lambda ids=ids, vectors=vectors: (ids, vectors))
+        index.load_or_rebuild(len(ids), settings.embedding_model, lambda ids=ids, vectors=vectors: (ids, vectors),
+                              version=version)
         report.indexes[unit].rebuilt = True
         after = _check_index(directory, unit, ids, vectors, settings)
         if after.state != "ok":

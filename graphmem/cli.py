@@ -785,7 +785,7 @@ def eval_locomo(
 def _run_folds(cases, folds: int, store: Optional[str], keep: bool, json_out: Optional[Path], prefix: str) -> None:
     from graphmem.embed import Embedder
     from graphmem.eval.folds import run_folds, split_folds
-    from graphmem.search import SearchService
+    from graphmem.caches import NamespaceCaches
 
     try:
         split_folds(cases, folds)
@@ -806,7 +806,7 @@ def _run_folds(cases, folds: int, store: Optional[str], keep: bool, json_out: Op
                     started = time.perf_counter()
                     memory.ingest(list(case.conversations))
                     err.print(f"{escape(case.name)}: ingested in {time.perf_counter() - started:.1f} s")
-                engine = SearchService(memory.store, embedder, settings, memory.namespace).engine()
+                engine = NamespaceCaches(memory.store, embedder, settings, memory.namespace).engine()
                 vectors = embedder.encode([q.question for q in case.questions])
                 if not reuse:
                     memory.drop_namespace()
@@ -927,11 +927,13 @@ def bench_query_cmd(
     strategy: list[str] = typer.Option([], "--strategy", help="Strategy to time (repeatable; default all)."),
     unit: str = typer.Option("turn", "--unit", "-u", help="turn|event|episode|session"),
     rebuild: bool = typer.Option(False, "--rebuild", help="Regenerate the synthetic memories even when cached."),
+    bolt: bool = typer.Option(False, "--bolt", help="Also time the change-marker read over Bolt (starts a local ArcadeDB server)."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Query latency p50/p95 per strategy on synthetic memories (default 10k and 100k turns),
-    query embedding and hydration included. Memories are generated once and cached under
-    ~/.cache/graphmem/bench (the first run builds them: a few minutes)."""
+    query embedding and hydration included, and what reading the change marker adds to each
+    query. Memories are generated once and cached under ~/.cache/graphmem/bench (the first
+    run builds them: a few minutes)."""
     with _errors():
         from graphmem.bench.query import bench_query
         from graphmem.memory import STRATEGIES
@@ -950,7 +952,7 @@ def bench_query_cmd(
         if unit not in UNITS:
             raise InputError(f"unknown unit {unit!r}; expected one of {', '.join(UNITS)}")
         result = bench_query(Settings.from_env(), size_list, queries, strategy or list(STRATEGIES), unit=unit, rebuild=rebuild,
-                             say=lambda message: err.print(message, highlight=False))
+                             say=lambda message: err.print(message, highlight=False), bolt=bolt)
         if as_json:
             _json(result)
             return
@@ -965,10 +967,17 @@ def bench_query_cmd(
             emb = row["query_embedding_only"]
             table.add_row("[dim](query embedding alone)[/]", f"{emb['p50_ms']:.1f}", f"{emb['p95_ms']:.1f}", f"{emb['mean_ms']:.1f}",
                           f"{emb['max_ms']:.1f}")
+            marker = row["change_marker"]
+            table.add_row("[dim](change-marker read, included)[/]", f"{marker['p50_ms']:.2f}", f"{marker['p95_ms']:.2f}",
+                          f"{marker['mean_ms']:.2f}", f"{marker['max_ms']:.2f}")
             out.print(table)
             out.print(f"caches loaded in {sum(row['load_s'].values()):.1f} s {row['load_s']}; peak RSS {row['peak_rss_mb']:,.0f} MB"
                       + (f"; built in {sum(row['build_s'].values()):.0f} s {row['build_s']}" if row["build_s"] else ""),
                       highlight=False)
+        if "change_marker_bolt" in result:
+            marker = result["change_marker_bolt"]
+            out.print(f"change-marker read over Bolt (added to every query): p50 {marker['p50_ms']:.2f} ms, "
+                      f"p95 {marker['p95_ms']:.2f} ms, mean {marker['mean_ms']:.2f} ms", highlight=False)
 
 
 @bench_app.command("segment")

@@ -1,9 +1,10 @@
 """Approximate nearest-neighbour indexes (hnswlib): derived caches of stored embeddings.
 
 One index per namespace and unit kind, saved under the store's cache directory.
-A manifest records how many vectors it holds and the model; when the store holds
-a different number of embeddings for that unit, or files are missing or corrupt,
-the index is rebuilt from the embeddings stored on the nodes.
+A manifest records how many vectors it holds, the model and the namespace's change-marker
+version it reflects (:mod:`graphmem.changes`); when the store holds a different number of
+embeddings for that unit, is at another version, or files are missing or corrupt, the index
+is rebuilt from the embeddings stored on the nodes.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ class VectorIndex:
         self._labels: dict[str, int] = {}
         self._lock = threading.RLock()
         self.model = ""
+        #: the change-marker version the vectors reflect (``None``: unknown), saved in the manifest
+        self.version: int | None = None
 
     @property
     def _manifest(self) -> Path:
@@ -59,22 +62,27 @@ class VectorIndex:
         index.set_ef(self.ef)
         return index
 
-    def load_or_rebuild(self, expected_count: int, model: str, fetch: Callable[[], tuple[Sequence[str], np.ndarray]]) -> str:
-        """Load the saved index if it matches ``expected_count`` and ``model``, else rebuild.
+    def load_or_rebuild(self, expected_count: int, model: str, fetch: Callable[[], tuple[Sequence[str], np.ndarray]],
+                        version: int | None = None) -> str:
+        """Load the saved index if it matches ``expected_count``, ``model`` and (when given)
+        ``version``, else rebuild.
 
         Args:
             expected_count: how many embeddings the store holds for this unit.
             model: the embedding model setting (an index of another model is stale).
             fetch: returns ``(ids, vectors)`` from the store, called only to rebuild.
+            version: the namespace's change-marker version read before ``expected_count``;
+                a saved index of another version is stale (the same count can hide a
+                replaced vector), and a rebuilt one is saved as of it.
 
         Returns:
             ``"loaded"``, ``"rebuilt"`` or ``"empty"``.
         """
         with self._lock:
-            if self._try_load(expected_count, model):
+            if self._try_load(expected_count, model, version):
                 return "loaded"
             ids, vectors = fetch()
-            self.model = model
+            self.model, self.version = model, version
             self._index, self._ids, self._labels = None, [], {}
             if len(ids):
                 self.add(ids, vectors)
@@ -84,7 +92,7 @@ class VectorIndex:
             self.save()
             return "empty"
 
-    def _try_load(self, expected_count: int, model: str) -> bool:
+    def _try_load(self, expected_count: int, model: str, version: int | None = None) -> bool:
         if not self._manifest.exists():
             if expected_count:
                 logger.info("%s index missing in %s; rebuilding", self.name, self.directory)
@@ -92,9 +100,12 @@ class VectorIndex:
         try:
             manifest = json.loads(self._manifest.read_text(encoding="utf-8"))
             ids = manifest["ids"]
+            if version is not None and manifest.get("version") != version:
+                logger.info("%s index saved at change %s, the store is at %d; rebuilding", self.name, manifest.get("version"), version)
+                return False
             if not ids:
                 if expected_count == 0 and manifest.get("model") == model:
-                    self.model = model
+                    self.model, self.version = model, manifest.get("version")
                     return True
                 return False
             if manifest.get("model") != model or manifest.get("dimension") != self.dimension or len(ids) != expected_count:
@@ -116,7 +127,7 @@ class VectorIndex:
             return False
         self._index, self._ids = index, list(ids)
         self._labels = {node_id: i for i, node_id in enumerate(self._ids)}
-        self.model = model
+        self.model, self.version = model, manifest.get("version")
         return True
 
     def add(self, ids: Sequence[str], vectors: np.ndarray, *, replace: bool = False) -> int:
@@ -163,7 +174,8 @@ class VectorIndex:
                 bin_name = f"{self.name}.{unique}.hnsw"
                 self._index.save_index(str(self.directory / bin_name))
             tmp_manifest = self.directory / f"{self.name}.json.{unique}.tmp"
-            tmp_manifest.write_text(json.dumps({"model": self.model, "dimension": self.dimension, "ids": self._ids, "bin": bin_name}),
+            tmp_manifest.write_text(json.dumps({"model": self.model, "dimension": self.dimension, "version": self.version, "ids": self._ids,
+                                                "bin": bin_name}),
                                     encoding="utf-8")
             os.replace(tmp_manifest, self._manifest)
             if previous and previous != bin_name:

@@ -7,7 +7,6 @@ import logging
 import os
 import shutil
 import threading
-from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from graphmem.changes import bump
@@ -184,7 +183,7 @@ class Memory:
             self._state = _State.CLOSED
             try:
                 if self._search is not None:
-                    self._search.flush()
+                    self._search.caches.flush()
             finally:
                 if self._owns_store:
                     self._store.close()
@@ -216,7 +215,7 @@ class Memory:
     def _service(self) -> SearchService:
         if self._search is None:
             self._search = SearchService(self._store, self._embedder, self._settings, self._namespace)
-            self._search.follow_store()  # the marker version its caches start from
+            self._search.caches.follow()  # the marker version its caches start from
         return self._search
 
     # ------------------------------------------------------------------ operations
@@ -258,14 +257,13 @@ class Memory:
             label = "<records>"
         report = IngestReport(sources=[label], collect_texts=self._collect_texts)
         with self._lock:
-            service = self._service()
-            pipeline = IngestPipeline(self._store, self._embedder, self._settings, self._namespace, on_committed=service.update,
-                                      index_for=service.index, cache_dir=self._store.cache_dir(namespace_slug(self._namespace)))
+            caches = self._service().caches
+            pipeline = IngestPipeline(self._store, self._embedder, self._settings, self._namespace, caches=caches)
             self._writer = None  # an ingest changes the entities and topics a live writer keeps
             try:
                 pipeline.run(records, progress=progress, report=report)
             finally:
-                service.invalidate()  # topics are committed after the conversations' own updates
+                caches.invalidate()  # topics are committed after the conversations' own updates
         return report
 
     def add(
@@ -323,16 +321,13 @@ class Memory:
         records = parse_messages(messages)
         started = parse_timestamp(session_started_at, "session_started_at")
         with self._lock:
-            if self._service().follow_store():
+            if self._service().caches.follow():
                 self._writer = None  # another writer changed the namespace: what the live writer kept may be stale
             return self._live_writer().add(conversation, records, session=session, session_started_at=started)
 
     def _live_writer(self) -> LiveWriter:
         if self._writer is None:
-            service = self._service()
-            self._writer = LiveWriter(self._store, self._embedder, self._settings, self._namespace, index_for=service.index,
-                                      on_committed=lambda new: service.update(new, save=False),
-                                      cache_dir=self._store.cache_dir(namespace_slug(self._namespace)))
+            self._writer = LiveWriter(self._store, self._embedder, self._settings, self._namespace, caches=self._service().caches)
         return self._writer
 
     def history(self, turn_id: str) -> list[dict[str, Any]]:
@@ -464,15 +459,14 @@ class Memory:
         from graphmem.ingest.clustering import ClusteringStage
 
         with self._lock:
-            service = self._service()
-            stage = ClusteringStage(self._store, service.index, self._store.cache_dir(namespace_slug(self._namespace)),
-                                    self._namespace, batch_size=self._settings.write_batch_size)
+            caches = self._service().caches
+            stage = ClusteringStage(self._store, caches.index, caches.directory, self._namespace,
+                                    batch_size=self._settings.write_batch_size)
             output = stage.recluster(self._embedder.dimension)
-            self._store.write([*output.statements, bump(self._namespace)])
+            self._store.write([*output.statements, caches.bump(())])  # topics only: no embedding changes
             stage.commit()
             self._writer = None
-            service.note_own_write()
-            service.invalidate()  # topics feed the projection used by activation
+            caches.committed()  # topics feed the projection used by activation
         return {k.removeprefix("topics_"): v for k, v in output.counts.items() if k.startswith("topics_")}
 
     def drop_namespace(self) -> int:
@@ -489,8 +483,7 @@ class Memory:
                 deleted += count
                 if count == 0:
                     break
-            service = self._service()
-            service.drop_caches()
+            self._service().caches.drop()
             self._search = None
             self._writer = None
         logger.info("dropped namespace %r (%d nodes)", self._namespace, deleted)
@@ -657,7 +650,7 @@ class Memory:
         target = self._namespace if namespace is None else validate_namespace(namespace)
         with _namespace_lock(self._store, target):
             if self._search is not None:
-                self._search.flush()  # live adds save their index entries lazily
+                self._search.caches.flush()  # live adds save their index entries lazily
             report = check_integrity(self._store, target, self._settings)
             if report.rebuilt and target == self._namespace:
                 self._search = None  # its in-memory copies were read from the old caches
@@ -665,7 +658,7 @@ class Memory:
 
     def _drop_caches(self, namespace: str) -> None:
         if namespace == self._namespace and self._search is not None:
-            self._search.drop_caches()
+            self._search.caches.drop()
             self._search = None
         shutil.rmtree(self._store.cache_dir(namespace_slug(namespace)), ignore_errors=True)
 
@@ -679,7 +672,7 @@ class Memory:
         stage = ClusteringStage(self._store, lambda unit: None, self._store.cache_dir(namespace_slug(namespace)),
                                 namespace, batch_size=self._settings.write_batch_size)
         output = stage.recluster(int(rows[0]["dimension"]))
-        self._store.write([*output.statements, bump(namespace)])
+        self._store.write([*output.statements, bump(namespace, changed=())])  # topics only
         stage.commit()
         return sum(v for k, v in output.counts.items() if k.startswith("topics_"))
 

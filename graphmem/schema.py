@@ -135,6 +135,8 @@ NODES: tuple[NodeLabel, ...] = (
         *_base("change marker"),
         Property("version", INT, "write transactions committed in the namespace (every one bumps it)"),
         Property("changed_at", TIME, "when the last one committed"),
+        Property("log", STRINGS, "the last 32 transactions, oldest first: JSON with the writer, the ids whose "
+                 "embeddings it added or replaced, and `full` when it could not say", optional=True),
     )),
     NodeLabel("Episode", "a run of consecutive turns about one thing, found by event segmentation", (
         *_base("episode"),

@@ -1,58 +1,28 @@
-"""The search service: owns the derived caches of one namespace and answers queries.
+"""The search service: answers queries of one namespace over its derived caches.
 
-Derived caches, all rebuilt from the store when missing or stale:
-
-* one hnswlib :class:`~graphmem.index.VectorIndex` per unit kind (turn, event, episode,
-  session), checked against the store's embedding counts;
-* the :class:`~graphmem.retrieve.projection.MemoryProjection` (the graph and texts every
-  strategy works on), checked against the namespace's node and relationship counts;
-* BM25 indexes over turns and episodes (and events, built on first use), checked against
-  the projection's ids.
-
-They are loaded once per service and refreshed lazily after an ingest
-(:meth:`SearchService.update` adds the new vectors to the ANN indexes at once and marks the
-rest stale; the next search reloads the projection and the BM25 indexes). Hot-path
-retrieval never scans the database: it works on these caches and touches the store only to
-hydrate the final hits.
+The caches (ANN indexes, the retrieval projection, BM25) belong to one
+:class:`~graphmem.caches.NamespaceCaches`, which ingestion and live adds write through too.
+A search first has the caches follow the store (one small read of the change marker; another
+writer's commits are caught up with before answering), then ranks on the caches and touches
+the store only to hydrate the final hits.
 """
 
 from __future__ import annotations
 
 import logging
-import shutil
-import threading
-import time
-from typing import Any, Sequence
+from typing import Sequence
 
-import numpy as np
-
-from graphmem.changes import read_version
+from graphmem.caches import INDEXED_UNITS, NamespaceCaches
 from graphmem.embed import Embedder, single_threaded
-from graphmem.errors import ConfigurationError
 from graphmem.hits import Hit
-from graphmem.ids import namespace_slug
-from graphmem.index import VectorIndex
 from graphmem.retrieve.config import RetrievalConfig
-from graphmem.retrieve.engine import DenseScorer, RetrievalEngine, build_lexical
 from graphmem.retrieve.types import Query, RankedUnit
-from graphmem.retrieve.lexical import LexicalIndex
-from graphmem.retrieve.loader import load_projection
-from graphmem.retrieve.projection import MemoryProjection
-from graphmem.runtime import freeze_loaded_objects
 from graphmem.settings import Settings
 from graphmem.store import GraphStore
 
 __all__ = ["SearchService", "INDEXED_UNITS", "HYDRATE_QUERIES", "single_threaded"]
 
 logger = logging.getLogger(__name__)
-
-# unit -> (query that reads its embeddings, query that counts them)
-INDEXED_UNITS: dict[str, tuple[str, str]] = {
-    "turn": ("read/turn_embeddings", "read/count_turns"),
-    "session": ("read/session_embeddings", "read/count_sessions"),
-    "event": ("read/event_embeddings", "read/count_events"),
-    "episode": ("read/episode_embeddings", "read/count_episodes"),
-}
 
 HYDRATE_QUERIES = {
     "turn": "read/hydrate_turn_nodes",
@@ -68,8 +38,6 @@ HIT_TIME_QUERIES = {
     "session": "read/hit_times_session",
 }
 
-#: BM25 indexes kept on disk (the event index is built on first use only).
-PERSISTED_LEXICAL = ("turn", "episode")
 
 class SearchService:
     """Retrieval over the units of one namespace.
@@ -80,172 +48,15 @@ class SearchService:
         settings: index parameters and model.
         namespace: the tenant searched.
         config: the retrieval constants (default: ``settings.retrieval``).
+        caches: the namespace's cache owner, shared with its writers (default: a new one).
     """
 
     def __init__(self, store: GraphStore, embedder: Embedder, settings: Settings, namespace: str,
-                 config: RetrievalConfig | None = None) -> None:
+                 config: RetrievalConfig | None = None, caches: NamespaceCaches | None = None) -> None:
         self.store = store
         self.embedder = embedder
-        self.settings = settings
         self.namespace = namespace
-        self.config = config or settings.retrieval
-        self._indexes: dict[str, VectorIndex] = {}
-        self._directory = store.cache_dir(namespace_slug(namespace))
-        self._engine: RetrievalEngine | None = None
-        self._stale = True
-        self._lock = threading.RLock()
-        self.last_refresh: dict[str, Any] = {}
-        self._unsaved: set[str] = set()
-        # the change marker version the caches reflect, and commits of this service's own
-        # writers since (see follow_store)
-        self._seen_version: int | None = None
-        self._own_writes = 0
-        self.foreign_changes = 0
-
-    # ------------------------------------------------------------------ caches
-    def index(self, unit: str) -> VectorIndex:
-        """The ANN index of ``unit``, loaded or rebuilt from the store on first use."""
-        if unit not in INDEXED_UNITS:
-            raise ConfigurationError(f"unit {unit!r} has no vector index; expected one of {', '.join(INDEXED_UNITS)}")
-        if unit not in self._indexes:
-            read_query, count_query = INDEXED_UNITS[unit]
-            params = {"namespace": self.namespace}
-            count = int(self.store.read(count_query, params)[0]["count"])
-            index = VectorIndex(self._directory, unit, self.embedder.dimension,
-                                m=self.settings.hnsw_m, ef_construction=self.settings.hnsw_ef_construction, ef=self.settings.hnsw_ef)
-
-            def fetch() -> tuple[list[str], np.ndarray]:
-                rows = self.store.read(read_query, params)
-                ids = [r["id"] for r in rows]
-                vectors = np.asarray([r["embedding"] for r in rows], dtype=np.float32).reshape(len(rows), self.embedder.dimension)
-                return ids, vectors
-
-            state = index.load_or_rebuild(count, self.settings.embedding_model, fetch)
-            logger.debug("%s index for namespace %r: %s (%d vectors)", unit, self.namespace, state, len(index))
-            self._indexes[unit] = index
-        return self._indexes[unit]
-
-    def drop_caches(self) -> None:
-        """Forget every in-memory cache and delete this namespace's cache directory."""
-        with self._lock:
-            self._indexes.clear()
-            self._engine = None
-            self._stale = True
-            shutil.rmtree(self._directory, ignore_errors=True)
-
-    def update(self, new: dict[str, tuple[list[str], np.ndarray]], *, save: bool = True) -> None:
-        """Add freshly committed embeddings to the ANN indexes; the projection and BM25
-        indexes are refreshed on the next search.
-
-        Keys are units (new vectors) or ``"replace:<unit>"`` (vectors of units whose
-        embedding changed: a growing episode or session, a corrected turn). With ``save``
-        the indexes are written at once; live adds save them later (:meth:`flush`), since
-        writing a large index per message would cost more than the message."""
-        with self._lock:
-            for key, (ids, vectors) in new.items():
-                unit = key.removeprefix("replace:")
-                if unit not in INDEXED_UNITS or not len(ids):
-                    continue
-                index = self.index(unit)
-                index.add(ids, vectors, replace=(unit == "session" or key.startswith("replace:")))
-                if save:
-                    index.save()
-                else:
-                    self._unsaved.add(unit)
-            self._stale = True
-            self._own_writes += 1
-
-    def note_own_write(self) -> None:
-        """A writer using these caches committed one transaction (and bumped the change marker)."""
-        with self._lock:
-            self._own_writes += 1
-
-    def follow_store(self) -> bool:
-        """Read the namespace's change marker (one small query) and refresh the caches when
-        someone else wrote since they were built; returns True when that happened.
-
-        The caches account for the marker version they were built at plus one bump per own
-        commit; any other version means another process (or another Memory) wrote, and every
-        derived cache of the namespace is rebuilt from the store before the next answer."""
-        version = read_version(self.store, self.namespace)
-        with self._lock:
-            if self._seen_version is None or version == self._seen_version + self._own_writes:
-                self._seen_version, self._own_writes = version, 0
-                return False
-            logger.info("namespace %r changed in the store (marker %d, caches at %d + %d own writes); refreshing caches",
-                        self.namespace, version, self._seen_version, self._own_writes)
-            self.drop_caches()
-            self._unsaved.clear()
-            self._seen_version, self._own_writes = version, 0
-            self.foreign_changes += 1
-            return True
-
-    def flush(self) -> None:
-        """Save the indexes live adds changed (on close; a crash before it only costs a rebuild)."""
-        with self._lock:
-            for unit in sorted(self._unsaved):
-                if unit in self._indexes:
-                    self._indexes[unit].save()
-            self._unsaved.clear()
-
-    def invalidate(self) -> None:
-        """Mark the projection and BM25 indexes stale (the store changed outside an ingest,
-        e.g. topics were refitted); the next search reloads them."""
-        with self._lock:
-            self._stale = True
-
-    def engine(self) -> RetrievalEngine:
-        """The retrieval engine over the current caches (refreshed when stale)."""
-        with self._lock:
-            if self._engine is None or self._stale:
-                self._engine = self._build_engine()
-                self._stale = False
-            return self._engine
-
-    def use_engine(self, engine: RetrievalEngine) -> None:
-        """Serve queries from ``engine`` (built elsewhere, e.g. by a benchmark from generated
-        arrays) until the next :meth:`update` marks the caches stale."""
-        freeze_loaded_objects("retrieval start-up")
-        with self._lock:
-            self._engine = engine
-            self._stale = False
-
-    def _build_engine(self) -> RetrievalEngine:
-        self.embedder.dimension  # loads the model, so that its objects are frozen with the rest
-        freeze_loaded_objects("retrieval start-up")
-        started = time.perf_counter()
-        projection, state = load_projection(self.store, self.namespace, self._directory)
-        t_projection = time.perf_counter() - started
-        lexical = {unit: self._lexical(projection, unit) for unit in PERSISTED_LEXICAL}
-        t_lexical = time.perf_counter() - started - t_projection
-        depth = {"turn": self.config.candidates, "event": self.config.candidates,
-                 "episode": self.config.coarse_candidates, "session": self.config.coarse_candidates}
-        dense = {unit: DenseScorer(unit, projection.ids(unit), self.index(unit), self.config.exact_limit, depth[unit])
-                 for unit in INDEXED_UNITS}
-        engine = RetrievalEngine(projection, dense, lexical, self.config)
-        self.last_refresh = {"projection": state, "projection_s": round(t_projection, 3), "lexical_s": round(t_lexical, 3),
-                             "total_s": round(time.perf_counter() - started, 3)}
-        logger.info("retrieval caches of %r ready: %s", self.namespace, self.last_refresh)
-        return engine
-
-    def _lexical(self, projection: MemoryProjection, unit: str) -> LexicalIndex:
-        directory = self._directory / "lexical" / unit
-        ids = projection.ids(unit)
-        try:
-            index = LexicalIndex.load(directory)
-            if index.ids == ids:
-                return index
-            logger.info("%s BM25 index stale in %s; rebuilding", unit, directory)
-        except FileNotFoundError:
-            pass
-        except Exception:  # any unreadable cache is rebuilt from the projection
-            logger.warning("%s BM25 index unreadable in %s; rebuilding", unit, directory, exc_info=True)
-        index = build_lexical(projection, unit)
-        try:
-            index.save(directory)
-        except OSError:
-            logger.warning("could not save the %s BM25 index in %s", unit, directory, exc_info=True)
-        return index
+        self.caches = caches or NamespaceCaches(store, embedder, settings, namespace, config)
 
     # ------------------------------------------------------------------ queries
     def search(self, query: Query) -> list[Hit]:
@@ -254,8 +65,8 @@ class SearchService:
         hits of ``query.unit`` (only those ``query.filter`` keeps, when given). The change
         marker is read first, so another writer's commits are seen. Nothing here is user
         input any more: an exception is a bug and surfaces as itself."""
-        self.follow_store()
-        engine = self.engine()
+        self.caches.follow()
+        engine = self.caches.engine()
         with single_threaded():
             vector = self.embedder.encode([query.text])[0]
             ranked = engine.search(query, vector)

@@ -226,7 +226,7 @@ def test_projection_loads_on_every_backend(backend, tmp_path, embedder):
         memory.ingest(write_conversation(tmp_path, PETS, "pets.json"))
         other = factory()  # another namespace of the same store stays invisible
         other.ingest(write_conversation(tmp_path, dict(LATER, id="someone-else"), "other.json"))
-        engine = memory._service().engine()  # noqa: SLF001 - inspecting the loaded projection
+        engine = memory._service().caches.engine()  # noqa: SLF001 - inspecting the loaded projection
         projection = engine.projection
         stats = memory.stats()["nodes"]
         assert projection.n_turns == stats["Turn"] == 10

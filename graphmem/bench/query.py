@@ -19,6 +19,10 @@ query embedding (the real model), retrieval, and hydration of the 10 hits from t
 Queries are distinct template questions (the same set for every strategy; nothing caches
 query embeddings); 20 other warm-up queries per strategy are not timed (the store's JVM
 and the CPU caches warm up over the first queries).
+
+Every search first reads the namespace's change marker (:mod:`graphmem.changes`); what that
+adds per query is timed on its own, on the embedded store and (``bolt=True``) over Bolt
+against a local ArcadeDB server started for the run.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import json
 import logging
 import resource
 import shutil
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -44,9 +49,11 @@ from graphmem.retrieve.types import validate_query
 from graphmem.retrieve.lexical import LexicalIndex
 from graphmem.retrieve.projection import MemoryProjection
 from graphmem.embed import single_threaded
-from graphmem.search import INDEXED_UNITS, PERSISTED_LEXICAL, SearchService
+from graphmem.caches import INDEXED_UNITS, PERSISTED_LEXICAL, NamespaceCaches
+from graphmem.changes import bump
+from graphmem.search import SearchService
 from graphmem.settings import Settings
-from graphmem.store import chunked, open_store
+from graphmem.store import GraphStore, chunked, open_store
 
 __all__ = ["bench_query", "DEFAULT_SIZES"]
 
@@ -151,6 +158,40 @@ def _percentiles(values: Sequence[float]) -> dict[str, float]:
             "mean_ms": round(float(arr.mean()), 2), "max_ms": round(float(arr.max()), 2)}
 
 
+def change_marker_cost(store: GraphStore, namespace: str, reads: int) -> dict[str, float]:
+    """Latency of the no-change path every search takes first: one read of the change marker
+    (:meth:`NamespaceCaches.follow` finding nothing new), ``reads`` times after 10 untimed."""
+    store.write([bump(namespace, changed=[])])  # a marker to read, as every written namespace has
+    caches = NamespaceCaches(store, _NoEmbedder(), Settings(), namespace)
+    timings = []
+    for i in range(reads + 10):
+        started = time.perf_counter()
+        changed = caches.follow()
+        if i >= 10:
+            timings.append(time.perf_counter() - started)
+        assert not changed
+    return _percentiles(timings)
+
+
+class _NoEmbedder:
+    """Following the marker embeds nothing."""
+
+    dimension = 0
+
+
+def _bolt_marker_cost(settings: Settings, reads: int, say: Say) -> dict[str, float]:
+    from graphmem.testing import start_bolt_server
+
+    with tempfile.TemporaryDirectory(prefix="graphmem-bench-bolt-") as tmp:
+        say("timing the change-marker read over Bolt (a local ArcadeDB server) ...")
+        with start_bolt_server(Path(tmp) / "server") as server:
+            store = open_store(server.uri, settings, auth=server.auth, database=server.database)
+            try:
+                return change_marker_cost(store, NAMESPACE, reads)
+            finally:
+                store.close()
+
+
 def bench_query(
     settings: Settings,
     sizes: Sequence[int] = DEFAULT_SIZES,
@@ -161,6 +202,7 @@ def bench_query(
     rebuild: bool = False,
     cache: Path | None = None,
     say: Say = lambda message: None,
+    bolt: bool = False,
 ) -> dict[str, Any]:
     """Build (or reuse) synthetic memories and time queries per strategy.
 
@@ -174,11 +216,13 @@ def bench_query(
         rebuild: regenerate the memories even when cached.
         cache: where memories are kept (default ``~/.cache/graphmem/bench``).
         say: progress messages.
+        bolt: also time the change-marker read over Bolt (``change_marker_bolt``).
 
     Returns:
         Per size: build/load timings, and per strategy p50/p95/mean/max latency in ms
         (query embedding, retrieval and hydration included); the query embedding alone
-        for comparison; peak memory.
+        and the change-marker read (``change_marker``, included in each query) for
+        comparison; peak memory. With ``bolt``, ``change_marker_bolt`` over Bolt.
     """
     root = cache or bench_cache_dir()
     embedder = Embedder(settings.embedding_model, settings.embedding_batch_size, settings.embedding_device)
@@ -200,7 +244,7 @@ def bench_query(
             cache_dir = store.cache_dir(namespace_slug(NAMESPACE))
             engine, loaded = _load_engine(cache_dir, settings, embedder.dimension, config)
             service = SearchService(store, embedder, settings, NAMESPACE, config)
-            service.use_engine(engine)
+            service.caches.use_engine(engine)
             say(f"{size:,} turns: caches loaded in {sum(loaded.values()):.1f} s; timing {len(strategies)} strategies "
                 f"x {queries} queries ...")
             row: dict[str, Any] = {"turns": size, "events": len(engine.projection.event_ids),
@@ -223,8 +267,11 @@ def bench_query(
                     embedder.encode([text])
                     embed_only.append(time.perf_counter() - started)
             row["query_embedding_only"] = _percentiles(embed_only)
+            row["change_marker"] = change_marker_cost(store, NAMESPACE, queries)
             row["peak_rss_mb"] = round(_peak_rss_mb(), 1)
             results["sizes"][str(size)] = row
         finally:
             store.close()
+    if bolt:
+        results["change_marker_bolt"] = _bolt_marker_cost(settings, queries, say)
     return results

@@ -39,8 +39,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from itertools import groupby
-from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -58,6 +57,9 @@ from graphmem.ingest.types import PlannedTurn, UnitBatch, iso, turn_slot
 from graphmem.records import SessionRecord, TurnRecord
 from graphmem.settings import Settings
 from graphmem.store import GraphStore, Statement, chunked
+
+if TYPE_CHECKING:
+    from graphmem.caches import NamespaceCaches
 
 __all__ = ["AddReport", "LiveWriter", "parse_messages", "MAX_ATTEMPTS"]
 
@@ -287,27 +289,27 @@ class LiveWriter:
         embedder: the sentence embedder.
         settings: batch sizes, ``session_gap`` and the segmenter's knobs.
         namespace: the tenant written to.
-        index_for: ``index_for(unit)`` gives the ANN index of stored units (association
-            candidates); without it, topics and associations are skipped.
-        on_committed: called after each commit with ``{unit: (ids, vectors)}`` of new or
-            changed embeddings (the ANN indexes follow).
-        cache_dir: the namespace's cache directory.
+        caches: the namespace's cache owner: its ANN indexes give association candidates,
+            each transaction logs its changes with :meth:`NamespaceCaches.bump`, and each
+            commit's new or changed embeddings go into its indexes at once. Without it,
+            topics and associations are skipped and other processes rebuild their caches.
+        save_indexes: save the ANN indexes after each commit (a batch re-ingest's
+            corrections); live adds leave that to :meth:`NamespaceCaches.flush`.
     """
 
     def __init__(self, store: GraphStore, embedder: Embedder, settings: Settings, namespace: str,
-                 index_for: Callable[[str], Any] | None = None,
-                 on_committed: Callable[[dict[str, tuple[list[str], np.ndarray]]], None] | None = None,
-                 cache_dir: Path | None = None) -> None:
+                 caches: NamespaceCaches | None = None, save_indexes: bool = False) -> None:
         self.store = store
         self.embedder = embedder
         self.settings = settings
         self.namespace = namespace
-        self.on_committed = on_committed
+        self.caches = caches
+        self.save_indexes = save_indexes
         self.segmenter = EpisodeSegmenter(settings.segmenter)
         self._events = EventStage(store, embedder, language_pipeline(settings.spacy_model), namespace, settings.write_batch_size)
         self._events.keep_resolver = True
-        self._clustering = (ClusteringStage(store, index_for, cache_dir, namespace, batch_size=settings.write_batch_size)
-                            if index_for is not None and cache_dir is not None else None)
+        self._clustering = (ClusteringStage(store, caches.index, caches.directory, namespace, batch_size=settings.write_batch_size)
+                            if caches is not None else None)
         self._vector_cache: dict[str, np.ndarray] = {}
         # session id -> the session's tail as the last commit left it; reused while the
         # store's last turn of the session is still the one this writer wrote
@@ -348,7 +350,9 @@ class LiveWriter:
                     plan = self._plan(conversation, records, session, session_started_at, corrections, report)
                 if plan.statements:
                     t0 = time.perf_counter()
-                    self.store.write([*plan.statements, bump(self.namespace)])
+                    changed = [i for ids, _ in (*plan.vectors.values(), *plan.replaced_vectors.values()) for i in ids]
+                    self.store.write([*plan.statements, self.caches.bump(changed) if self.caches is not None
+                                      else bump(self.namespace, changed=changed)])
                     report.add_time("write", time.perf_counter() - t0)
             except StorageError as exc:
                 error = exc
@@ -368,9 +372,10 @@ class LiveWriter:
                 self._events.drop_resolver()
             report.turn_ids, report.added, report.corrected = plan.turn_ids, plan.added, plan.corrected
             report.unchanged, report.sessions_opened = plan.unchanged, plan.sessions_opened
-            if self.on_committed and plan.statements:
+            if self.caches is not None and plan.statements:
                 t0 = time.perf_counter()
-                self.on_committed({**plan.vectors, **{f"replace:{u}": v for u, v in plan.replaced_vectors.items()}})
+                self.caches.committed({**plan.vectors, **{f"replace:{u}": v for u, v in plan.replaced_vectors.items()}},
+                                      save=self.save_indexes)
                 report.add_time("index", time.perf_counter() - t0)
             report.seconds = time.perf_counter() - started
             logger.debug("add to %r: %s", conversation, report.to_dict())

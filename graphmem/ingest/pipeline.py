@@ -10,9 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
-from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -28,6 +26,9 @@ from graphmem.ingest.types import PlannedTurn, StageOutput, UnitBatch, iso, turn
 from graphmem.records import ConversationRecord, SessionRecord
 from graphmem.settings import Settings
 from graphmem.store import GraphStore, Statement, chunked
+
+if TYPE_CHECKING:
+    from graphmem.caches import NamespaceCaches
 
 __all__ = ["IngestReport", "IngestPipeline", "Progress", "SEQ_STRIDE"]
 
@@ -131,12 +132,10 @@ class IngestPipeline:
         embedder: the sentence embedder.
         settings: batch sizes and other knobs.
         namespace: the tenant written to.
-        on_committed: called after each conversation's transaction commits with
-            ``{unit: (ids, vectors)}`` of the new embeddings, so derived caches
-            (ANN indexes) can be updated.
-        index_for: ``index_for(unit)`` gives the ANN index of stored units (association
-            candidates); without it, clustering is skipped.
-        cache_dir: the namespace's cache directory (fitted topic models).
+        caches: the namespace's cache owner: its ANN indexes give association candidates,
+            each transaction logs its changes with :meth:`NamespaceCaches.bump`, and each
+            commit's new embeddings go into its indexes at once. Without it, topics and
+            associations are skipped and other processes rebuild their caches.
     """
 
     def __init__(
@@ -145,22 +144,19 @@ class IngestPipeline:
         embedder: Embedder,
         settings: Settings,
         namespace: str,
-        on_committed: Callable[[dict[str, tuple[list[str], np.ndarray]]], None] | None = None,
-        index_for: Callable[[str], Any] | None = None,
-        cache_dir: Path | None = None,
+        caches: NamespaceCaches | None = None,
     ) -> None:
         self.store = store
         self.embedder = embedder
         self.settings = settings
         self.namespace = namespace
-        self.on_committed = on_committed
-        self._index_for, self._cache_dir = index_for, cache_dir
+        self.caches = caches
         self._writer = None
         self._session_stats: dict[str, tuple[int, float]] = {}
         self._episodes = EpisodeStage(store, EpisodeSegmenter(settings.segmenter), namespace, settings.write_batch_size)
         self._events = EventStage(store, embedder, language_pipeline(settings.spacy_model), namespace, settings.write_batch_size)
-        self._clustering = (ClusteringStage(store, index_for, cache_dir, namespace, batch_size=settings.write_batch_size)
-                            if index_for is not None and cache_dir is not None else None)
+        self._clustering = (ClusteringStage(store, caches.index, caches.directory, namespace, batch_size=settings.write_batch_size)
+                            if caches is not None else None)
 
     def run(self, records: Sequence[ConversationRecord], progress: Progress | None = None, report: IngestReport | None = None) -> IngestReport:
         """Ingest ``records``: one transaction per conversation, then one placing the new
@@ -202,11 +198,11 @@ class IngestPipeline:
             report.counts[name] = report.counts.get(name, 0) + count
         if output.statements:
             t0 = time.perf_counter()
-            self.store.write([*output.statements, bump(self.namespace)])
+            self.store.write([*output.statements, self._bump(())])
             self._clustering.commit()
             report.add_time("write", time.perf_counter() - t0)
-            if self.on_committed:
-                self.on_committed({})
+            if self.caches is not None:
+                self.caches.committed()
 
     # ------------------------------------------------------------------ stages
     def _plan(self, record: ConversationRecord) -> "_Prepared":
@@ -370,32 +366,35 @@ class IngestPipeline:
             for sid, vec in session_vectors.items()]}))
         for output in stage_outputs:
             statements.extend(output.statements)
-        statements.append(bump(self.namespace))
+        new_vectors: dict[str, tuple[list[str], np.ndarray]] = {
+            "turn": ([t.id for t in new_turns], vectors),
+            "session": (list(session_vectors), np.stack(list(session_vectors.values())) if session_vectors else np.zeros((0, vectors.shape[1]), np.float32)),
+        }
+        for output in stage_outputs:
+            new_vectors.update(output.vectors)
+        statements.append(self._bump(i for ids, _ in new_vectors.values() for i in ids))
         self.store.write(statements)
         if self._clustering is not None:
             self._clustering.commit()
         report.add_time("write", time.perf_counter() - t0)
         report.turns_added += len(new_turns)
         logger.info("conversation %r: stored %d new turns (%d already there)", record.key, len(new_turns), len(existing))
-        if self.on_committed:
+        if self.caches is not None:
             t0 = time.perf_counter()
-            new_vectors = {
-                "turn": ([t.id for t in new_turns], vectors),
-                "session": (list(session_vectors), np.stack(list(session_vectors.values())) if session_vectors else np.zeros((0, vectors.shape[1]), np.float32)),
-            }
-            for output in stage_outputs:
-                new_vectors.update(output.vectors)
-            self.on_committed(new_vectors)
+            self.caches.committed(new_vectors)
             report.add_time("index", time.perf_counter() - t0)
         return units
+
+    def _bump(self, changed: Iterable[str]) -> Statement:
+        """The change-marker bump of a transaction that adds or replaces the embeddings of ``changed``."""
+        return self.caches.bump(changed) if self.caches is not None else bump(self.namespace, changed=changed)
 
     def _live(self):
         """The live writer that applies corrections found in a re-ingested file."""
         if self._writer is None:
             from graphmem.ingest.live import LiveWriter
 
-            self._writer = LiveWriter(self.store, self.embedder, self.settings, self.namespace, index_for=self._index_for,
-                                      on_committed=self.on_committed, cache_dir=self._cache_dir)
+            self._writer = LiveWriter(self.store, self.embedder, self.settings, self.namespace, caches=self.caches, save_indexes=True)
         return self._writer
 
     def _existing_turn_ids(self, ids: list[str]) -> set[str]:

@@ -4,8 +4,9 @@ Only named read queries with parameters (``read/projection_*``, scoped by
 ``$namespace``) are used, so loading works unchanged on every backend.
 
 The projection is a derived cache: it is saved under the namespace's cache directory with a
-manifest of the namespace's node and relationship counts, and rebuilt from the store when
-the counts differ (the store changed since), the files are missing or unreadable.
+manifest of the namespace's node and relationship counts and change-marker version, and
+rebuilt from the store when they differ (the store changed since), the files are missing or
+unreadable.
 """
 
 from __future__ import annotations
@@ -56,21 +57,24 @@ def read_projection(store: GraphStore, namespace: str) -> MemoryProjection:
     return MemoryProjection.from_rows(**rows)
 
 
-def load_projection(store: GraphStore, namespace: str, directory: Path | None) -> tuple[MemoryProjection, str]:
+def load_projection(store: GraphStore, namespace: str, directory: Path | None,
+                    version: int | None = None) -> tuple[MemoryProjection, str]:
     """The projection of ``namespace``: from the cache in ``directory`` when it matches the
-    store's counts, else read from the store (and saved there).
+    store's counts and ``version``, else read from the store (and saved there).
 
     Args:
         store: the open store.
         namespace: the tenant.
         directory: the namespace's cache directory (``None``: no caching).
+        version: the namespace's change-marker version (a correction or a refit can leave
+            every count as it was; the version cannot).
 
     Returns:
         ``(projection, state)`` with state ``"loaded"`` or ``"rebuilt"``.
     """
     started = time.perf_counter()
     counts = namespace_counts(store, namespace)
-    manifest = {"counts": counts}
+    manifest: dict[str, Any] = {"counts": counts, "version": version}
     if directory is not None and (directory / "projection.json").exists():
         try:
             projection, saved = MemoryProjection.load(directory)

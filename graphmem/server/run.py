@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import signal
 import socket
 from types import FrameType
 from typing import Any, Callable, Iterator

@@ -63,7 +63,7 @@ def test_validate_query_messages(args, message):
         validate_query(*args)
 
 
-def test_internal_value_error_surfaces_as_itself(monkeypatch):
+def test_internal_value_error_surfaces_as_itself():
     from graphmem.search import SearchService
 
     class _Embedder:
@@ -74,10 +74,16 @@ def test_internal_value_error_surfaces_as_itself(monkeypatch):
         def search(self, *args, **kwargs):
             raise ValueError("internal bug")
 
+    class _Caches:  # no store here
+        def follow(self):
+            return False
+
+        def engine(self):
+            return _Engine()
+
     service = SearchService.__new__(SearchService)
     service.embedder = _Embedder()
-    monkeypatch.setattr(SearchService, "engine", lambda self: _Engine())
-    monkeypatch.setattr(SearchService, "follow_store", lambda self: False)  # no store here
+    service.caches = _Caches()
     with pytest.raises(ValueError, match="internal bug") as caught:
         service.search(validate_query("where did Mel go?", 5, "turn", "auto"))
     assert not isinstance(caught.value, InputError)

@@ -1,7 +1,9 @@
 // Every write transaction bumps its namespace's change marker, in the same transaction, so every
-// process sees at its next query that the namespace changed. $rows: [{id (the marker's id), at}].
+// process sees at its next query that the namespace changed, and appends what it changed to the
+// marker's short log (the last 32 transactions; entry i of m.log is version m.version - size + 1 + i).
+// $rows: [{id (the marker's id), at, entry (JSON text: writer, changed unit ids, full)}].
 // Parameters: $namespace, $rows.
 UNWIND $rows AS row
 MERGE (m:ChangeMarker {id: row.id})
 ON CREATE SET m.namespace = $namespace, m.version = 0
-SET m.version = m.version + 1, m.changed_at = row.at
+SET m.version = m.version + 1, m.changed_at = row.at, m.log = (coalesce(m.log, []) + [row.entry])[-32..]

@@ -1,0 +1,323 @@
+"""One owner for the derived caches of a namespace, used by ingestion and search alike.
+
+The caches, all derived from the store and rebuilt from it when missing or stale:
+
+* one hnswlib :class:`~graphmem.index.VectorIndex` per unit kind (turn, event, episode,
+  session): association candidates for writers, dense candidates for search;
+* the :class:`~graphmem.retrieve.projection.MemoryProjection` (the graph and texts every
+  strategy works on) and the BM25 indexes over turns and episodes, held by the
+  :class:`~graphmem.retrieve.engine.RetrievalEngine` built from them.
+
+Every cache reflects one version of the namespace's change marker (:mod:`graphmem.changes`).
+A writer holding these caches puts :meth:`NamespaceCaches.bump` in its transaction (which logs
+this owner as the writer and the ids it changed) and reports its commit with
+:meth:`NamespaceCaches.committed`: the new vectors go into the ANN indexes at once and the
+engine is rebuilt at the next search. :meth:`NamespaceCaches.follow` (first thing of every
+search and every live add) reads the marker version; a version its own commits do not account
+for means another writer committed, and it catches up from the marker's log: the vectors of
+the units that writer added or replaced are read by id and put in the ANN indexes, and the
+engine is rebuilt. When the log cannot say what changed (a forget, an import, more
+transactions than it keeps), the in-memory caches are dropped and rebuilt from the store.
+
+Saved caches carry the version they reflect; one saved at another version is rebuilt.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import threading
+import time
+import uuid
+from collections import defaultdict
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+
+from graphmem.changes import bump as bump_statement
+from graphmem.changes import read_log, read_version
+from graphmem.embed import Embedder
+from graphmem.errors import ConfigurationError, StorageError
+from graphmem.ids import namespace_slug
+from graphmem.index import VectorIndex
+from graphmem.retrieve.config import RetrievalConfig
+from graphmem.retrieve.engine import DenseScorer, RetrievalEngine, build_lexical
+from graphmem.retrieve.lexical import LexicalIndex
+from graphmem.retrieve.loader import load_projection
+from graphmem.retrieve.projection import MemoryProjection
+from graphmem.runtime import freeze_loaded_objects
+from graphmem.settings import Settings
+from graphmem.store import GraphStore, Statement, chunked
+
+__all__ = ["INDEXED_UNITS", "PERSISTED_LEXICAL", "NamespaceCaches", "Vectors"]
+
+logger = logging.getLogger(__name__)
+
+Vectors = Mapping[str, tuple[list[str], np.ndarray]]
+"""``{unit: (ids, vectors)}`` of new units, ``{"replace:<unit>": ...}`` of units whose
+embedding changed (a growing episode or session, a corrected turn)."""
+
+# unit -> (query that reads its embeddings, query that counts them)
+INDEXED_UNITS: dict[str, tuple[str, str]] = {
+    "turn": ("read/turn_embeddings", "read/count_turns"),
+    "session": ("read/session_embeddings", "read/count_sessions"),
+    "event": ("read/event_embeddings", "read/count_events"),
+    "episode": ("read/episode_embeddings", "read/count_episodes"),
+}
+
+#: BM25 indexes kept on disk (the event index is built on first use only).
+PERSISTED_LEXICAL = ("turn", "episode")
+
+_LEXICAL_VERSION_FILE = "graphmem_version.json"
+
+
+def _unit_of(node_id: str) -> str:
+    return node_id.split(":", 1)[0]
+
+
+class NamespaceCaches:
+    """Every derived cache of one namespace, following the store's change marker.
+
+    Args:
+        store: the open store.
+        embedder: gives the vector dimension (and the model the indexes are of).
+        settings: index parameters and model.
+        namespace: the tenant.
+        config: the retrieval constants (default: ``settings.retrieval``).
+    """
+
+    def __init__(self, store: GraphStore, embedder: Embedder, settings: Settings, namespace: str,
+                 config: RetrievalConfig | None = None) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.settings = settings
+        self.namespace = namespace
+        self.config = config or settings.retrieval
+        self.directory = store.cache_dir(namespace_slug(namespace))
+        #: this owner's name in the marker's log (its own commits are not caught up with again)
+        self.writer = uuid.uuid4().hex[:16]
+        self._indexes: dict[str, VectorIndex] = {}
+        self._engine: RetrievalEngine | None = None
+        self._stale = True
+        self._unsaved: set[str] = set()
+        self._lock = threading.RLock()
+        # the marker version the caches reflect (None until the first follow), and commits
+        # through this owner since
+        self._version: int | None = None
+        self._own = 0
+        #: how many times another writer's commits were caught up with or rebuilt for
+        self.foreign_changes = 0
+        #: what the last catch-up did: ``mode`` (incremental / rebuild), ``transactions``,
+        #: ``vectors`` re-read, ``seconds``
+        self.last_follow: dict[str, Any] = {}
+        #: timings of the last engine build
+        self.last_refresh: dict[str, Any] = {}
+        #: how each ANN index was last opened: ``loaded`` (saved at this version), ``rebuilt`` or ``empty``
+        self.index_states: dict[str, str] = {}
+
+    # ------------------------------------------------------------------ writers
+    def bump(self, changed: Iterable[str] | None = ()) -> Statement:
+        """The marker bump for a transaction committed through these caches, logging this
+        owner and the ids of the units whose embeddings it adds or replaces (``None``: it
+        cannot say, and other processes rebuild)."""
+        return bump_statement(self.namespace, writer=self.writer, changed=changed)
+
+    def committed(self, vectors: Vectors | None = None, *, save: bool = True) -> None:
+        """A transaction carrying :meth:`bump` committed: add its new or changed vectors to the
+        ANN indexes at once; the projection and BM25 are rebuilt at the next search.
+
+        With ``save`` (batch ingest) the indexes are written at once, as of the marker
+        version; live adds save them on :meth:`flush`, since writing a large index per
+        message would cost more than the message."""
+        with self._lock:
+            self._own += 1
+            self._stale = True
+            touched = self._apply(vectors or {})
+            if save and touched:
+                self.follow()  # the exact version the saved indexes reflect
+                self._unsaved |= touched
+                self.flush(follow=False)
+            else:
+                self._unsaved |= touched
+
+    def _apply(self, vectors: Vectors) -> set[str]:
+        touched: set[str] = set()
+        for key, (ids, matrix) in vectors.items():
+            unit = key.removeprefix("replace:")
+            if unit not in INDEXED_UNITS or not len(ids):
+                continue
+            self.index(unit).add(ids, matrix, replace=(unit == "session" or key.startswith("replace:")))
+            touched.add(unit)
+        return touched
+
+    # ------------------------------------------------------------------ following the store
+    def follow(self) -> bool:
+        """Read the change marker (one small query); when another writer committed since the
+        caches were built, catch up before answering. Returns True when that happened."""
+        version = read_version(self.store, self.namespace)
+        with self._lock:
+            if self._version is None or version == self._version + self._own:
+                self._version, self._own = version, 0
+                return False
+            started = time.perf_counter()
+            latest, entries = read_log(self.store, self.namespace)
+            pending = [e for e in entries if e.version > self._version]
+            foreign = [e for e in pending if e.writer != self.writer]
+            covered = bool(pending) and pending[0].version == self._version + 1 and latest >= version
+            changed = [i for e in foreign for i in e.changed]
+            self.foreign_changes += 1
+            if not covered or any(e.full for e in foreign):
+                mode = "rebuild"
+                self._drop_memory()
+            else:
+                mode = "incremental"
+                self._catch_up(changed)
+                self._stale = True
+            self._version, self._own = max(version, latest), 0
+            self.last_follow = {"mode": mode, "transactions": len(foreign), "vectors": len(changed) if mode == "incremental" else None,
+                                "seconds": round(time.perf_counter() - started, 4)}
+            logger.info("namespace %r changed in the store (now at change %d): %s", self.namespace, self._version, self.last_follow)
+            return True
+
+    def _catch_up(self, changed: list[str]) -> None:
+        """Read the embeddings of ``changed`` units and put them in the loaded ANN indexes (an
+        index not loaded yet is read whole when first used)."""
+        by_unit: dict[str, list[str]] = defaultdict(list)
+        for node in dict.fromkeys(changed):
+            by_unit[_unit_of(node)].append(node)
+        for unit, ids in by_unit.items():
+            if unit not in self._indexes:
+                continue
+            rows: list[dict[str, Any]] = []
+            for batch in chunked(ids, self.settings.write_batch_size):
+                rows.extend(self.store.read(f"read/{unit}_embeddings_by_ids", {"namespace": self.namespace, "ids": list(batch)}))
+            if rows:
+                matrix = np.asarray([r["embedding"] for r in rows], dtype=np.float32).reshape(len(rows), self.embedder.dimension)
+                self._indexes[unit].add([r["id"] for r in rows], matrix, replace=True)
+                self._unsaved.add(unit)
+
+    def _drop_memory(self) -> None:
+        self._indexes.clear()
+        self._unsaved.clear()
+        self._engine = None
+        self._stale = True
+
+    # ------------------------------------------------------------------ the caches
+    def index(self, unit: str) -> VectorIndex:
+        """The ANN index of ``unit``, loaded (when saved at the current version) or rebuilt
+        from the store on first use."""
+        if unit not in INDEXED_UNITS:
+            raise ConfigurationError(f"unit {unit!r} has no vector index; expected one of {', '.join(INDEXED_UNITS)}")
+        with self._lock:
+            if unit not in self._indexes:
+                if self._version is None:
+                    self.follow()
+                read_query, count_query = INDEXED_UNITS[unit]
+                params = {"namespace": self.namespace}
+                count = int(self.store.read(count_query, params)[0]["count"])
+                index = VectorIndex(self.directory, unit, self.embedder.dimension, m=self.settings.hnsw_m,
+                                    ef_construction=self.settings.hnsw_ef_construction, ef=self.settings.hnsw_ef)
+
+                def fetch() -> tuple[list[str], np.ndarray]:
+                    rows = self.store.read(read_query, params)
+                    ids = [r["id"] for r in rows]
+                    vectors = np.asarray([r["embedding"] for r in rows], dtype=np.float32).reshape(len(rows), self.embedder.dimension)
+                    return ids, vectors
+
+                # own commits not yet numbered: a saved copy cannot be trusted, read the store
+                version = self._version if not self._own else -1
+                state = index.load_or_rebuild(count, self.settings.embedding_model, fetch, version=version)
+                index.version = self._version if not self._own else None
+                self.index_states[unit] = state
+                logger.debug("%s index for namespace %r: %s (%d vectors)", unit, self.namespace, state, len(index))
+                self._indexes[unit] = index
+            return self._indexes[unit]
+
+    def engine(self) -> RetrievalEngine:
+        """The retrieval engine over the current caches (rebuilt when stale)."""
+        with self._lock:
+            if self._engine is None or self._stale:
+                self._engine = self._build_engine()
+                self._stale = False
+            return self._engine
+
+    def use_engine(self, engine: RetrievalEngine) -> None:
+        """Serve queries from ``engine`` (built elsewhere, e.g. by a benchmark from generated
+        arrays) until the next commit marks the caches stale."""
+        freeze_loaded_objects("retrieval start-up")
+        with self._lock:
+            self._engine = engine
+            self._stale = False
+
+    def invalidate(self) -> None:
+        """Mark the engine (projection and BM25) stale; the next search rebuilds it."""
+        with self._lock:
+            self._stale = True
+
+    def drop(self) -> None:
+        """Forget every in-memory cache and delete this namespace's cache directory."""
+        with self._lock:
+            self._drop_memory()
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+    def flush(self, *, follow: bool = True) -> None:
+        """Save the ANN indexes changed since they were last saved, as of the marker version
+        (on close; a crash before it only costs a rebuild)."""
+        with self._lock:
+            if not self._unsaved:
+                return
+            if follow:
+                try:
+                    self.follow()
+                except StorageError:  # the version they reflect is unknown: a stale manifest would be worse
+                    logger.warning("could not read the change marker of %r; the ANN indexes are not saved (rebuilt on next use)",
+                                   self.namespace, exc_info=True)
+                    return
+            for unit in sorted(self._unsaved):
+                if unit in self._indexes:
+                    self._indexes[unit].version = self._version
+                    self._indexes[unit].save()
+            self._unsaved.clear()
+
+    def _build_engine(self) -> RetrievalEngine:
+        self.embedder.dimension  # loads the model, so that its objects are frozen with the rest
+        freeze_loaded_objects("retrieval start-up")
+        started = time.perf_counter()
+        version = self._version if not self._own else None
+        projection, state = load_projection(self.store, self.namespace, self.directory, version)
+        t_projection = time.perf_counter() - started
+        lexical = {unit: self._lexical(projection, unit, version) for unit in PERSISTED_LEXICAL}
+        t_lexical = time.perf_counter() - started - t_projection
+        depth = {"turn": self.config.candidates, "event": self.config.candidates,
+                 "episode": self.config.coarse_candidates, "session": self.config.coarse_candidates}
+        dense = {unit: DenseScorer(unit, projection.ids(unit), self.index(unit), self.config.exact_limit, depth[unit])
+                 for unit in INDEXED_UNITS}
+        engine = RetrievalEngine(projection, dense, lexical, self.config)
+        self.last_refresh = {"projection": state, "projection_s": round(t_projection, 3), "lexical_s": round(t_lexical, 3),
+                             "total_s": round(time.perf_counter() - started, 3)}
+        logger.info("retrieval caches of %r ready: %s", self.namespace, self.last_refresh)
+        return engine
+
+    def _lexical(self, projection: MemoryProjection, unit: str, version: int | None) -> LexicalIndex:
+        """The BM25 index of ``unit``: the saved one when it was built at ``version`` over the
+        projection's ids (a corrected turn keeps its id, not its words), else rebuilt."""
+        directory = self.directory / "lexical" / unit
+        ids = projection.ids(unit)
+        try:
+            saved = json.loads((directory / _LEXICAL_VERSION_FILE).read_text(encoding="utf-8")).get("version")
+            index = LexicalIndex.load(directory)
+            if index.ids == ids and version is not None and saved == version:
+                return index
+            logger.info("%s BM25 index stale in %s; rebuilding", unit, directory)
+        except FileNotFoundError:
+            pass
+        except Exception:  # any unreadable cache is rebuilt from the projection
+            logger.warning("%s BM25 index unreadable in %s; rebuilding", unit, directory, exc_info=True)
+        index = build_lexical(projection, unit)
+        try:
+            index.save(directory)
+            (directory / _LEXICAL_VERSION_FILE).write_text(json.dumps({"version": version}), encoding="utf-8")
+        except OSError:
+            logger.warning("could not save the %s BM25 index in %s", unit, directory, exc_info=True)
+        return index

@@ -1,0 +1,112 @@
+"""One cache owner per namespace follows the store: another writer's commits are caught up
+with incrementally from the change marker's log, or rebuilt from the store when the log
+cannot say what changed (two Memory objects on one embedded store: each is the other's
+"other process"; tests/test_follow.py does the same with two processes over Bolt)."""
+
+from __future__ import annotations
+
+import pytest
+
+from graphmem import Memory
+from graphmem.changes import LOG_LENGTH, MAX_LOGGED_IDS, bump, read_log, read_version
+
+from conftest import settings_for
+
+NS = "shared"
+
+
+@pytest.fixture
+def pair(tmp_path, embedder):
+    a = Memory.open(tmp_path / "store", NS, settings=settings_for(tmp_path))
+    b = Memory.attach(a.store, NS, settings=settings_for(tmp_path))
+    try:
+        yield a, b
+    finally:
+        b.close()
+        a.close()
+
+
+def _start(a: Memory) -> None:
+    a.add([{"speaker": "Al", "text": "I repaired the fishing boat engine this morning.", "id": "m1"},
+           {"speaker": "Al", "text": "Then we sailed out past the harbour wall.", "id": "m2"}], conversation="mine")
+    assert a.search("fishing boat engine", k=2)[0].text.startswith("I repaired")
+
+
+def test_another_writers_add_is_caught_up_incrementally(pair):
+    a, b = pair
+    _start(a)
+    caches = a._service().caches  # noqa: SLF001 - inspecting the cache owner
+    turn_index = caches.index("turn")
+    turn = b.add({"speaker": "Bea", "text": "The lighthouse keeper painted the shutters turquoise."},
+                 conversation="other").turn_ids[0]
+    hits = a.search("lighthouse shutters turquoise", k=3)
+    assert hits and hits[0].node_id == turn
+    assert caches.last_follow["mode"] == "incremental" and caches.last_follow["transactions"] == 1
+    assert caches.last_follow["vectors"] >= 2  # the turn, its session and episode (and events)
+    assert caches.index("turn") is turn_index and turn_index.contains(turn)  # updated in place, not rebuilt
+    assert any(h.node_id == turn for h in a.search("lighthouse", k=3, strategy="lexical"))
+    assert a.check().ok
+
+
+def test_another_writers_correction_replaces_what_search_sees(pair):
+    a, b = pair
+    _start(a)
+    a.search("harbour", k=2, strategy="lexical")
+    before = a.stats()["nodes"]["Turn"]
+    b.add({"speaker": "Al", "text": "Then we rowed out to the lighthouse island.", "id": "m2"}, conversation="mine")
+    assert a.stats()["nodes"]["Turn"] == before
+    found = a.search("rowed lighthouse island", k=1, strategy="lexical")
+    assert found and found[0].text == "Then we rowed out to the lighthouse island."
+    assert all("harbour" not in h.text for h in a.search("harbour wall", k=5, strategy="lexical"))
+    dense = a.search("rowing to the island", k=1, strategy="dense")
+    assert dense[0].node_id == found[0].node_id
+
+
+def test_a_forget_or_a_long_absence_rebuilds_and_nothing_forgotten_comes_back(pair):
+    a, b = pair
+    _start(a)
+    caches = a._service().caches  # noqa: SLF001
+    for i in range(LOG_LENGTH + 2):  # more transactions than the log keeps
+        b.add({"speaker": "Bea", "text": f"Note number {i}: the lighthouse lamp needs oil."}, conversation="other")
+    assert any("lighthouse" in h.text for h in a.search("lighthouse lamp oil", k=3))
+    assert caches.last_follow["mode"] == "rebuild"
+    b.forget(conversation="other")
+    for strategy in ("auto", "dense", "lexical"):
+        assert all("lighthouse" not in h.text for h in a.search("lighthouse lamp oil", k=5, strategy=strategy))
+    assert caches.last_follow["mode"] == "rebuild"
+    assert a.stats()["nodes"]["Turn"] == 2
+
+
+def test_saved_indexes_are_reused_only_at_the_version_they_reflect(tmp_path, embedder):
+    settings = settings_for(tmp_path)
+    with Memory.open(tmp_path / "store", NS, settings=settings) as a:
+        _start(a)
+    with Memory.open(tmp_path / "store", NS, settings=settings) as a:
+        a.search("boat", k=1)
+        assert a._service().caches.index_states["turn"] == "loaded"  # noqa: SLF001
+        a.add({"speaker": "Al", "text": "Then we rowed out to the lighthouse island.", "id": "m2"}, conversation="mine")
+        version = read_version(a.store, NS)
+        a.store.write([bump(NS)])  # a writer without caches: the version moves, the counts do not
+    with Memory.open(tmp_path / "store", NS, settings=settings) as a:
+        a.search("boat", k=1)
+        caches = a._service().caches  # noqa: SLF001
+        assert read_version(a.store, NS) == version + 1
+        assert caches.index_states["turn"] == "rebuilt"
+
+
+def test_the_log_numbers_its_entries_and_says_full_when_it_cannot_list(tmp_path, embedder):
+    with Memory.open(tmp_path / "store", NS, settings=settings_for(tmp_path)) as memory:
+        store = memory.store
+        store.write([bump(NS, writer="w1", changed=["turn:a", "turn:a", "event:b"])])
+        store.write([bump(NS, writer="w2", changed=[f"turn:{i}" for i in range(MAX_LOGGED_IDS + 1)])])
+        store.write([bump(NS)])
+        version, entries = read_log(store, NS)
+        assert version == 3 and [e.version for e in entries] == [1, 2, 3]
+        assert entries[0].writer == "w1" and entries[0].changed == ("turn:a", "event:b") and not entries[0].full
+        assert entries[1].full and entries[1].changed == ()
+        assert entries[2].full and entries[2].writer is None
+        for _ in range(LOG_LENGTH):
+            store.write([bump(NS, changed=[])])
+        version, entries = read_log(store, NS)
+        assert len(entries) == LOG_LENGTH and entries[-1].version == version == 3 + LOG_LENGTH
+        assert not any(e.full for e in entries)
