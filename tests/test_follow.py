@@ -44,8 +44,11 @@ def test_a_process_sees_another_process_write_and_forget_at_its_next_search(bolt
         turn = _other(bolt_server, namespace, tmp_path, "add")
         hits = a.search("lighthouse shutters turquoise", k=3)
         assert hits and hits[0].node_id == turn
+        caches = a._service().caches  # noqa: SLF001 - how it caught up
+        assert caches.last_follow["mode"] == "incremental" and caches.index("turn").contains(turn)
         assert any(h.node_id == turn for h in a.search("lighthouse", k=3, strategy="lexical"))
         assert _other(bolt_server, namespace, tmp_path, "forget") == "1"
         for strategy in ("auto", "dense", "lexical"):
             assert all(h.node_id != turn for h in a.search("lighthouse shutters turquoise", k=5, strategy=strategy))
+        assert caches.last_follow["mode"] == "rebuild"  # a forget is logged as "full"
         assert a.stats()["nodes"]["Turn"] == 2
