@@ -117,15 +117,16 @@ def _progress() -> Progress:
 
 
 def _ingest_with_progress(memory: Memory, paths: list[Path], fmt: str, conversation_id: Optional[str]) -> list[dict[str, Any]]:
-    """Ingest each path with one bar per stage: "embed" advances per batch of turns (inside a
-    long conversation too), "store" per conversation committed."""
+    """Ingest each path with one bar per stage, each counting turns: "embed" advances per
+    batch of turns and "extract" as turns' events are split and embedded (both inside a long
+    conversation too), "store" per conversation committed (see :data:`graphmem.ingest.Progress`)."""
     reports = []
     with _progress() as bar:
         for path in paths:
             tasks: dict[str, Any] = {}
 
             def update(stage: str, done: int, total: int, tasks=tasks, name=path.name) -> None:
-                label = {"ingest": "store"}.get(stage, stage)
+                label = {"embed": "embed", "extract": "extract", "ingest": "store"}.get(stage, stage)
                 if label not in tasks:
                     tasks[label] = bar.add_task(escape(f"{label} {name}"), total=total)
                 bar.update(tasks[label], completed=done, total=total)

@@ -16,7 +16,7 @@ import numpy as np
 from graphmem.errors import ConfigurationError
 from graphmem.runtime import freeze_loaded_objects
 
-__all__ = ["Embedder", "resolve_model_path", "single_threaded"]
+__all__ = ["Embedder", "encoding_order", "resolve_model_path", "single_threaded"]
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +26,13 @@ _ENCODE_LOCK = threading.Lock()
 PROGRESS_BATCHES = 2
 """Batches per progress report of :meth:`Embedder.encode` (128 turns at the default batch size)."""
 BUNDLED = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
+
+
+def encoding_order(texts: Sequence[str]) -> np.ndarray:
+    """The order in which :meth:`Embedder.encode` with ``progress`` embeds ``texts`` (longest
+    first, as the model batches one call): after ``progress(done, total)``, the texts at
+    ``encoding_order(texts)[:done]`` are embedded."""
+    return np.argsort([-len(text) for text in texts], kind="stable")
 
 
 def resolve_model_path(model: str) -> str:
@@ -104,8 +111,9 @@ class Embedder:
 
         With ``progress``, ``progress(done, total)`` is called after every
         :data:`PROGRESS_BATCHES` batches. The texts are then sorted by length and encoded
-        slice by slice in that order, which is how the model batches one call anyway
-        (longest first), so the batches, and the vectors, are the same as in one call.
+        slice by slice in that order (:func:`encoding_order`), which is how the model batches
+        one call anyway (longest first), so the batches, and the vectors, are the same as in
+        one call.
         """
         if len(texts) == 0:
             return np.zeros((0, self.dimension), dtype=np.float32)
@@ -114,7 +122,7 @@ class Embedder:
         if progress is None or len(texts) <= step:
             vectors = self._encode(model, list(texts))
         else:
-            order = np.argsort([-len(text) for text in texts], kind="stable")
+            order = encoding_order(texts)
             vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
             for start in range(0, len(texts), step):
                 chosen = order[start:start + step]

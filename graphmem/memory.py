@@ -238,7 +238,12 @@ class Memory:
                 or ConversationRecord(s).
             format: ``auto``, ``locomo``, ``jsonl``, ``transcript`` or ``native``.
             conversation_id: key for sources without one (JSONL, transcripts).
-            progress: ``progress(stage, done, total)`` callback.
+            progress: ``progress(stage, done, total)`` callback; each stage counts turns of
+                the whole source, only grows and ends at ``total``: ``"embed"`` (turns
+                embedded, every few batches), ``"extract"`` (turns whose events and entities
+                are derived, as each turn's events are split and embedded) and ``"ingest"``
+                (turns of the conversations committed, once per conversation). The first two
+                move inside one long conversation (see :data:`graphmem.ingest.Progress`).
 
         Returns:
             An :class:`IngestReport` with counts and timings.

@@ -55,9 +55,13 @@ def test_a_turn_whose_derivation_raises_is_stored_verbatim_flagged_and_the_rest_
     source = write_native(tmp_path)
     caplog.set_level(logging.ERROR, logger="graphmem.ingest.events")
     with Memory.open(tmp_path / "store", namespace="contained", settings=test_settings) as memory:
-        report = memory.ingest(source)
+        calls: list[tuple[str, int]] = []
+        report = memory.ingest(source, progress=lambda stage, done, total: calls.append((stage, done)))
         assert report.turns_added == 10
         assert report.turns_flagged == 1
+        # the failed turn still counts as extracted; planning again without it counts no turn twice
+        extracted = [done for stage, done in calls if stage == "extract"]
+        assert extracted == sorted(set(extracted)) and extracted[-1] == 10, extracted
         bad = _turn(memory, bad_sid)
         assert bad["text"] == GARDEN["sessions"][0]["turns"][bad_index]["text"]  # stored verbatim
         assert bad["events"] == 0

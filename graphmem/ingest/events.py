@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
-from graphmem.embed import Embedder
+from graphmem.embed import Embedder, encoding_order
 from graphmem.extract.entities import select_entities
 from graphmem.extract.events import EventLimits, split_events
 from graphmem.extract.nlp import LanguagePipeline, Mention
@@ -150,13 +150,30 @@ class EventStage:
                      step, exc_info=exc)
 
     def run(self, conversation_key: str, speakers: tuple[str, ...], turns: list[PlannedTurn],
-            turn_vectors: dict[str, np.ndarray]) -> StageOutput:
+            turn_vectors: dict[str, np.ndarray], progress: Callable[[int], None] | None = None) -> StageOutput:
         """Plan Event, Entity, FROM, INVOLVES and ALIAS_OF writes for ``turns``.
 
         One turn's failure is contained: a turn whose events or entities cannot be derived
         (an unexpected error in the language pipeline or in entity resolution) is stored
         verbatim with no events and ``extraction_error`` set; the error is logged with the
-        conversation and turn id, and the other turns are derived as usual."""
+        conversation and turn id, and the other turns are derived as usual.
+
+        With ``progress``, ``progress(done)`` counts the turns whose events are split and
+        embedded, as they are: a turn whose events need no embedding of their own (one event,
+        the whole turn) counts at once, the others as the embedding of the events reaches
+        their last one (every :data:`~graphmem.embed.PROGRESS_BATCHES` batches). The count
+        only grows, and reaches ``len(turns)`` once the conversation's entities are resolved
+        too."""
+        reported = 0
+
+        def counted(done: int) -> None:
+            nonlocal reported
+            done = min(done, len(turns) - 1)  # the last count waits for entity resolution
+            if progress is not None and done > reported:
+                reported = done
+                progress(done)
+
+        advance = counted if progress is not None else None
         all_speakers = tuple(dict.fromkeys([*speakers, *(t.record.speaker for t in turns)]))
         texts = [_analysed_part(t.record.text) for t in turns]
         failed: dict[str, str] = {}
@@ -164,7 +181,7 @@ class EventStage:
         self._known_entities = [e.name for e in resolver.entities.values()]
         pieces = self._analyse(conversation_key, turns, texts, all_speakers, known_people, failed)
         try:
-            output = self._plan(conversation_key, all_speakers, turns, pieces, turn_vectors, resolver)
+            output = self._plan(conversation_key, all_speakers, turns, pieces, turn_vectors, resolver, advance)
         except Exception:  # noqa: BLE001 - find the turns that make resolution fail, then plan without them
             for index, turn in enumerate(turns):
                 if not pieces[index]:
@@ -177,23 +194,29 @@ class EventStage:
                     pieces[index] = []
             self.drop_resolver()
             resolver, _ = self._resolver(all_speakers)
-            output = self._plan(conversation_key, all_speakers, turns, pieces, turn_vectors, resolver)
+            output = self._plan(conversation_key, all_speakers, turns, pieces, turn_vectors, resolver, advance)
         if failed:
             output.statements.append(("write/flag_extraction_errors", {"rows": [
                 {"id": turn_id, "error": error} for turn_id, error in failed.items()]}))
             output.counts["extraction_errors"] = len(failed)
+        if progress is not None and turns:
+            progress(len(turns))  # every turn's events and entities are derived
         return output
 
     def _plan(self, conversation_key: str, all_speakers: tuple[str, ...], turns: list[PlannedTurn],
-              turn_pieces: list[list[tuple]], turn_vectors: dict[str, np.ndarray], resolver: EntityResolver) -> StageOutput:
+              turn_pieces: list[list[tuple]], turn_vectors: dict[str, np.ndarray], resolver: EntityResolver,
+              advance: Callable[[int], None] | None = None) -> StageOutput:
         output = StageOutput()
         events: list[dict[str, Any]] = []
         mentions: list[Mention] = []
         owners: list[tuple[int, str]] = []  # (event row index, role) per mention
         embed_texts: list[str] = []
         embed_rows: list[int] = []
+        embed_turns: list[int] = []  # the position in ``turns`` of each text to embed
+        waiting = [0] * len(turns)  # per turn, its events still to embed
+        finished = 0  # turns whose events are all split and embedded
         vectors: dict[int, np.ndarray] = {}
-        for turn, pieces in zip(turns, turn_pieces):
+        for position, (turn, pieces) in enumerate(zip(turns, turn_pieces)):
             for index, (text, unit_mentions, times, addressees) in enumerate(pieces):
                 row_index = len(events)
                 first_time = times[0] if times else None
@@ -211,6 +234,8 @@ class EventStage:
                 else:
                     embed_texts.append(embedded)
                     embed_rows.append(row_index)
+                    embed_turns.append(position)
+                    waiting[position] += 1
                 mentions.append(Mention(turn.record.speaker, "PERSON", 0, len(turn.record.speaker)))
                 owners.append((row_index, "speaker"))
                 for mention in unit_mentions:
@@ -219,8 +244,23 @@ class EventStage:
                 for mention in addressees:  # "Hey Mel!": the person spoken to takes part too
                     mentions.append(mention)
                     owners.append((row_index, "addressee"))
+            if advance is not None and not waiting[position]:
+                finished += 1
+                advance(finished)
         if embed_texts:
-            encoded = self.embedder.encode(embed_texts)
+            order, seen = encoding_order(embed_texts), 0
+
+            def embedded_events(done: int, _total: int) -> None:  # a turn counts with its last event
+                nonlocal seen, finished
+                for text_index in order[seen:done]:
+                    waiting[embed_turns[text_index]] -= 1
+                    if not waiting[embed_turns[text_index]]:
+                        finished += 1
+                seen = done
+                if advance is not None:
+                    advance(finished)
+
+            encoded = self.embedder.encode(embed_texts, progress=embedded_events if advance is not None else None)
             vectors.update(zip(embed_rows, encoded))
             output.embedded["event"] = embed_texts
         for row_index, row in enumerate(events):

@@ -35,9 +35,18 @@ __all__ = ["IngestReport", "IngestPipeline", "Progress", "SEQ_STRIDE"]
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
-"""``progress(stage, done, total)`` callback used by the CLI's progress bars: stage ``"embed"``
-counts turns embedded (or found already stored), reported every few batches, so it moves
-inside one long conversation; stage ``"ingest"`` counts turns of conversations committed."""
+"""``progress(stage, done, total)`` callback used by the CLI's progress bars. Each stage counts
+turns of the whole ingest (``total`` is every turn read), only grows, and ends at ``total``:
+
+- ``"embed"``: turns embedded (or found already stored), reported every few batches
+  (:data:`~graphmem.embed.PROGRESS_BATCHES`), so it moves inside one long conversation;
+- ``"extract"``: turns whose events and entities are derived (or that were stored already),
+  reported as each turn's events are split and embedded, so it moves inside one long
+  conversation too (a turn split into several events counts once the embedding of the
+  events, longest first, reaches its last; a conversation's last turn counts once its
+  entities are resolved);
+- ``"ingest"``: turns of the conversations committed, reported once per conversation (each
+  is written in one transaction)."""
 
 WAVE_TURNS = 4096
 """Most new turns embedded in one call across the conversations of an ingest (bounds memory)."""
@@ -170,6 +179,14 @@ class IngestPipeline:
         started = time.perf_counter()
         total_turns = sum(r.turn_count for r in records)
         done = 0
+        extract_done = 0
+
+        def extract(count: int) -> None:
+            nonlocal extract_done
+            if progress and count > extract_done:
+                extract_done = count
+                progress("extract", count, total_turns)
+
         fresh: dict[str, list[UnitBatch]] = {}
         position = 0
         while position < len(records):
@@ -177,9 +194,12 @@ class IngestPipeline:
             wave = self._prepare_wave(records, position, progress, done, total_turns)
             report.add_time("embed", time.perf_counter() - t0)
             for prepared in wave:
-                for unit, batch in self._ingest_conversation(prepared, report).items():
+                base = done + len(prepared.turns) - len(prepared.new_turns)  # stored turns need no extraction
+                counted = (lambda count, base=base: extract(base + count)) if progress else None
+                for unit, batch in self._ingest_conversation(prepared, report, counted).items():
                     fresh.setdefault(unit, []).append(batch)
                 done += prepared.record.turn_count
+                extract(done)
                 if progress:
                     progress("ingest", done, total_turns)
             position += len(wave)
@@ -281,9 +301,11 @@ class IngestPipeline:
                 offset += len(prepared.texts)
         return wave
 
-    def _ingest_conversation(self, prepared: "_Prepared", report: IngestReport) -> dict[str, UnitBatch]:
+    def _ingest_conversation(self, prepared: "_Prepared", report: IngestReport,
+                             extracted: Callable[[int], None] | None = None) -> dict[str, UnitBatch]:
         """Write one conversation's new turns and all derived from them (not topics) in one
-        transaction; returns the new units by granularity."""
+        transaction; returns the new units by granularity. ``extracted(done)`` counts the new
+        turns whose events and entities are derived (see :meth:`EventStage.run`)."""
         record, turns, session_ids, existing = prepared.record, prepared.turns, prepared.session_ids, prepared.existing
         new_turns = prepared.new_turns
         ns = self.namespace
@@ -310,7 +332,7 @@ class IngestPipeline:
         stage_outputs.append(self._episodes.run(record.key, new_turns, turn_vectors))
         report.add_time("segment", time.perf_counter() - t0)
         t0 = time.perf_counter()
-        stage_outputs.append(self._events.run(record.key, record.speakers, new_turns, turn_vectors))
+        stage_outputs.append(self._events.run(record.key, record.speakers, new_turns, turn_vectors, progress=extracted))
         report.add_time("extract", time.perf_counter() - t0)
         units: dict[str, UnitBatch] = {}
         for output in stage_outputs:
