@@ -233,6 +233,8 @@ def test_projection_loads_on_every_backend(backend, tmp_path, embedder):
         assert len(projection.event_ids) == stats["Event"] and len(projection.entity_ids) == stats["Entity"]
         assert len(projection.episode_ids) == stats["Episode"] and len(projection.session_ids) == 2
         assert projection.involves_event.size > 0 and projection.assoc_src.size > 0
+        stating = {projection.turn_source[i] for i in range(projection.n_turns) if projection.turn_states_time[i]}
+        assert {"R1:4", "R2:3"} <= stating and "R1:1" not in stating  # "last week", "Yesterday"
         assert "R3:2" not in sources(memory.search("Marco's red kayak", k=10, strategy="lexical"))
         assert memory.search("Marco's red kayak", k=10, strategy="lexical")[0].source_id in {"R1:1", "R1:3"}
         hits = memory.search("What happened with Marco lately?", k=5, strategy="activation")

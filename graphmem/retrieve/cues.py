@@ -8,6 +8,8 @@
   used to prefer memories from matching dates (:class:`TimeCue`);
 * **temporal**: whether the query asks about time ("when", "how long", "what year", "ago",
   "before", "after", "since", "first", "last"...);
+* **asks_time**: whether the answer is a time ("When did ...", "what year/month/day/date",
+  "which year", "how long ago", "since when");
 * **aggregation**: whether the answer likely gathers several memories ("all", "how many",
   "how often", "what kinds/types of", "both", "each", "every", "ever", "times", a plural
   noun after what/which, the present perfect with a named subject ("where has Melanie
@@ -46,6 +48,13 @@ _TEMPORAL_RE = re.compile(
     r"\b(when|what\s+(?:year|month|day|date|time)|which\s+(?:year|month|day)|how\s+long|"
     r"ago|before|after|since|until|first|last|recently|lately|latest|earliest|date|"
     r"yesterday|today|tomorrow|weekend|week|month|year)\b",
+    re.IGNORECASE,
+)
+# The question's answer is a time: "when" opening a question (or followed by an auxiliary),
+# "what/which year|month|day|date|time", "how long ago", "since when".
+_ASKS_TIME_RE = re.compile(
+    r"(?:^\W*when\b|\bwhen\s+(?:did|does|do|is|was|were|will|would|has|have|had|are|can|could)\b|"
+    r"\b(?:what|which)\s+(?:year|month|day|date|time)\b|\bhow\s+long\s+ago\b|\bsince\s+when\b)",
     re.IGNORECASE,
 )
 _AGGREGATION_RE = re.compile(
@@ -135,6 +144,7 @@ class QueryFeatures:
         candidate_names: other capitalised, non-initial words that look like names.
         time: explicit calendar constraint.
         temporal: the query asks about time.
+        asks_time: the answer is a time (see the module docstring).
         aggregation: the answer likely gathers several memories.
         cues: the matched cue words, for explanations.
     """
@@ -144,6 +154,7 @@ class QueryFeatures:
     candidate_names: tuple[str, ...] = ()
     time: TimeCue = field(default_factory=TimeCue)
     temporal: bool = False
+    asks_time: bool = False
     aggregation: bool = False
     cues: tuple[str, ...] = ()
 
@@ -199,6 +210,7 @@ class QueryFeatures:
             candidate_names=tuple(candidates),
             time=time,
             temporal=bool(temporal_hits) or bool(time),
+            asks_time=bool(_ASKS_TIME_RE.search(text)),
             aggregation=bool(aggregation_hits),
             cues=tuple(cues),
         )

@@ -263,7 +263,8 @@ class RetrievalEngine:
         return TurnStructure(
             n_turns=p.n_turns, turn_episode=p.turn_episode, turn_session=p.turn_session,
             prev_turn=p.prev_turn, next_turn=p.next_turn, event_turn=p.event_turn,
-            turn_year=years, turn_month=months, n_episodes=len(p.episode_ids), n_sessions=len(p.session_ids))
+            turn_year=years, turn_month=months, n_episodes=len(p.episode_ids), n_sessions=len(p.session_ids),
+            event_months=p.event_span_months, turn_states_time=p.turn_states_time)
 
     @cached_property
     def graph(self) -> Projection:

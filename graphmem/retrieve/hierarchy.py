@@ -50,6 +50,7 @@ __all__ = [
     "neighbour_max",
     "pool_max",
     "score_turns",
+    "span_match",
     "time_match",
 ]
 
@@ -175,6 +176,33 @@ def time_match(cue: TimeCue, years: np.ndarray, months: np.ndarray, year_mismatc
     return out
 
 
+def span_match(cue: TimeCue, first: np.ndarray, last: np.ndarray, year_mismatch: float) -> np.ndarray:
+    """Calendar match of each event's resolved time span with the query's explicit date.
+
+    An event matches when a month of its span (``first`` to ``last``, months since 1970-01;
+    ``-1`` = no time) is one the query names in a year it names, as :func:`time_match`
+    scores a single date (spans longer than a year are read through their first twelve
+    months).
+
+    Returns:
+        Array in ``[0, 1]`` over events.
+    """
+    first = np.asarray(first, dtype=np.int64)
+    last = np.asarray(last, dtype=np.int64)
+    out = np.zeros(len(first))
+    if not cue or not len(first):
+        return out
+    known = first >= 0
+    for offset in range(12):
+        month = first + offset
+        inside = known & (month <= last)
+        if not inside.any():
+            break
+        matched = time_match(cue, np.where(inside, month // 12 + 1970, 0), np.where(inside, month % 12 + 1, 0), year_mismatch)
+        out = np.maximum(out, matched)
+    return out
+
+
 @dataclass(frozen=True)
 class TurnStructure:
     """The memory structure around the turns being ranked (positions, not ids).
@@ -190,6 +218,9 @@ class TurnStructure:
         turn_month: month of each turn's date (0 = unknown).
         n_episodes: number of episodes.
         n_sessions: number of sessions.
+        event_months: ``(first, last)`` month (months since 1970-01) each event's time
+            expression resolved to (``-1``: none); ``None``: not known.
+        turn_states_time: 1.0 for turns with an event that states a time, else 0.0.
     """
 
     n_turns: int
@@ -202,6 +233,8 @@ class TurnStructure:
     turn_month: np.ndarray | None = None
     n_episodes: int = 0
     n_sessions: int = 0
+    event_months: tuple[np.ndarray, np.ndarray] | None = None
+    turn_states_time: np.ndarray | None = None
 
     @classmethod
     def from_sequence(
@@ -352,7 +385,13 @@ def score_turns(
         if structure.turn_year is None or structure.turn_month is None:
             logger.debug("time component without turn dates; skipped")
         elif plan.time:
-            contributions["time"] = w["time"] * time_match(plan.time, structure.turn_year, structure.turn_month, time_year_mismatch)
+            match = time_match(plan.time, structure.turn_year, structure.turn_month, time_year_mismatch)
+            if structure.event_months is not None and len(structure.event_turn):
+                said = span_match(plan.time, *structure.event_months, time_year_mismatch)  # "last month", "in May"
+                match = np.maximum(match, np.nan_to_num(pool_max(said, structure.event_turn, n), nan=0.0))
+            contributions["time"] = w["time"] * match
+    if w.get("when", 0.0) > 0 and structure.turn_states_time is not None:
+        contributions["when"] = w["when"] * structure.turn_states_time
     total = np.zeros(n)
     for part in contributions.values():
         total = total + part

@@ -42,7 +42,7 @@ __all__ = ["MemoryProjection", "parse_time", "ROLE_WEIGHTS", "PROJECTION_VERSION
 
 logger = logging.getLogger(__name__)
 
-PROJECTION_VERSION = 1
+PROJECTION_VERSION = 2
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -97,6 +97,9 @@ class MemoryProjection:
     event_turn: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     event_text: list[str] = field(default_factory=list)
     event_time: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # the time a time expression of the event resolved to ("last Saturday", "in May"; NaN: none)
+    event_span_start: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    event_span_end: np.ndarray = field(default_factory=lambda: np.zeros(0))
     # entities
     entity_ids: list[str] = field(default_factory=list)
     entity_key: list[str] = field(default_factory=list)
@@ -191,6 +194,31 @@ class MemoryProjection:
             years[finite] = stamps.astype("datetime64[Y]").astype(np.int64) + 1970
             months[finite] = stamps.astype("datetime64[M]").astype(np.int64) % 12 + 1
         return years, months
+
+    @cached_property
+    def event_span_months(self) -> tuple[np.ndarray, np.ndarray]:
+        """Months since 1970-01 of the first and last month each event's time expression
+        resolved to (``-1``: the event states no time)."""
+        out = []
+        for values in (self.event_span_start, self.event_span_end):
+            months = np.full(len(values), -1, dtype=np.int64)
+            finite = np.isfinite(values)
+            if finite.any():
+                months[finite] = values[finite].astype("datetime64[s]").astype("datetime64[M]").astype(np.int64)
+            out.append(months)
+        start, end = out
+        end = np.where((start >= 0) & (end < start), start, end)
+        return start, end
+
+    @cached_property
+    def turn_states_time(self) -> np.ndarray:
+        """1.0 for each turn with an event whose time expression resolved ("yesterday", "in
+        May 2022"), else 0.0."""
+        out = np.zeros(self.n_turns)
+        start, _ = self.event_span_months
+        if len(start):
+            out[np.unique(self.event_turn[start >= 0])] = 1.0
+        return out
 
     @cached_property
     def episode_text(self) -> list[str]:
@@ -323,7 +351,7 @@ class MemoryProjection:
             sessions: ``{id, conversation_id, key, number, started_at}``.
             episodes: ``{id, conversation_id, start_seq, started_at, ended_at}``.
             part_of: ``{turn_id, episode_id}``.
-            events: ``{id, turn_id, speaker, text, timestamp}``.
+            events: ``{id, turn_id, speaker, text, timestamp, time_start, time_end}``.
             involves: ``{event_id, entity_id, role}``.
             entities: ``{id, key, name, label}``.
             aliases: ``{alias_id, entity_id}``.
@@ -388,6 +416,8 @@ class MemoryProjection:
         p.event_text = [indexed_text(r.get("speaker"), r.get("text"), None) for r in event_rows]
         own = _times(r.get("timestamp") for r in event_rows)
         p.event_time = np.where(np.isfinite(own), own, p.turn_time[p.event_turn] if len(p.event_turn) else own)
+        p.event_span_start = _times(r.get("time_start") for r in event_rows)
+        p.event_span_end = _times(r.get("time_end") or r.get("time_start") for r in event_rows)
         event_pos = {vid: i for i, vid in enumerate(p.event_ids)}
 
         entity_rows = sorted(entities, key=lambda r: str(r["id"]))

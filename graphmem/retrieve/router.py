@@ -17,7 +17,10 @@ Components (keys of ``RoutePlan.weights``; see :mod:`graphmem.retrieve.hierarchy
 ``dense:session``    cosine with the session embedding, propagated down
 ``expansion:next``   graph expansion over ``NEXT``: the best adjacent turn's base score
 ``activation``       personalised PageRank from query names and the top hits
-``time``             calendar match of the turn's date(s) with the query's time constraint
+``time``             calendar match of the turn's date, or of a time its events state
+                     ("last month"), with the query's explicit date
+``when``             the turn states a time (an event with a resolved time expression),
+                     for questions that ask for one ("When did ...", "what year ...")
 ==================== ==================================================================
 
 The weights are fields of :class:`~graphmem.retrieve.config.RetrievalConfig`, each with the
@@ -86,7 +89,8 @@ def route(
 
     1. Start from ``config.base_weights``.
     2. An explicit calendar constraint (month/year) adds the ``time`` component
-       (``config.time_weight``).
+       (``config.time_weight``); a question asking for a time adds the ``when`` component
+       (``config.when_weight``).
     3. An aggregation cue scales the episode components by
        ``config.aggregation_episode_factor`` and asks for the turn ranking to be spread over
        sessions (``config.session_diversity``).
@@ -113,6 +117,9 @@ def route(
             f"explicit date (months {list(features.time.months)}, years {list(features.time.years)})"
             f" -> time match x{config.time_weight}"
         )
+    if features.asks_time and config.when_weight > 0:
+        weights["when"] = config.when_weight
+        reasons.append(f"asks for a time -> turns that state one x{config.when_weight}")
     diversity = 0.0
     if features.aggregation and config.session_diversity > 0:
         diversity = config.session_diversity

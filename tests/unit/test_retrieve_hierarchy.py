@@ -115,3 +115,33 @@ def test_diversify_lets_a_quota_per_group_through_unpenalised():
     np.testing.assert_allclose(out, [5.0, 4.9, 2.8, 3.0])
     assert [int(i) for i in np.argsort(-out, kind="stable")] == [0, 1, 3, 2]
     assert diversify(scores, group, penalty=1.0, depth=10, free=1)[1] == pytest.approx(3.9)
+
+
+def _month(year: int, month: int) -> int:
+    return (year - 1970) * 12 + month - 1
+
+
+def test_span_match_reads_every_month_of_a_resolved_span():
+    from graphmem.retrieve.hierarchy import span_match
+
+    first = np.array([_month(2023, 5), _month(2022, 1), _month(2023, 4), -1, _month(2022, 6)])
+    last = np.array([_month(2023, 5), _month(2022, 12), _month(2023, 4), -1, _month(2022, 6)])
+    # "in May" (2023), "last year" (2022, every month), April 2023, no time, June 2022
+    np.testing.assert_allclose(span_match(TimeCue((5,), (2023,)), first, last, 0.5), [1.0, 0.5, 0.0, 0.0, 0.0])
+    np.testing.assert_allclose(span_match(TimeCue((), (2022,)), first, last, 0.5), [0.0, 1.0, 0.0, 0.0, 1.0])
+    np.testing.assert_allclose(span_match(TimeCue((6,), ()), first, last, 0.5), [0.0, 1.0, 0.0, 0.0, 1.0])
+    assert not span_match(TimeCue(), first, last, 0.5).any()
+
+
+def test_time_and_when_components_use_what_events_state():
+    # turn 1 (May session) says something happened in April 2023; turn 3 states no time
+    st = TurnStructure(**{**_structure().__dict__, "event_months": (
+        np.array([-1, _month(2023, 4), -1, -1]), np.array([-1, _month(2023, 4), -1, -1])),
+        "turn_states_time": np.array([0.0, 1.0, 0.0, 0.0])})
+    signals = TurnSignals(lexical_turn=np.array([1.0, 1.0, 1.0, 1.0]))
+    april = score_turns(st, signals, RoutePlan({"time": 1.0}, time=TimeCue((4,), (2023,))), time_year_mismatch=0.5)
+    np.testing.assert_allclose(april.contributions["time"], [0.0, 1.0, 0.0, 0.0])  # the session dates are May and June
+    when = score_turns(st, signals, RoutePlan({"lexical:turn": 1.0, "when": 0.5}), time_year_mismatch=0.5)
+    np.testing.assert_allclose(when.contributions["when"], [0.0, 0.5, 0.0, 0.0])
+    plain = score_turns(st, signals, RoutePlan({"lexical:turn": 1.0}), time_year_mismatch=0.5)
+    assert "when" not in plain.contributions

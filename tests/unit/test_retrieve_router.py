@@ -87,3 +87,23 @@ def test_aggregation_cue_asks_for_session_diversity_only_when_configured():
     assert plan.session_diversity == 0.25 and any("spread over sessions" in r for r in plan.reasons)
     single = route(QueryFeatures.from_query("What is Caroline's identity?", NAMES), None, PLAIN.with_(session_diversity=0.25))
     assert single.session_diversity == 0.0
+
+
+@pytest.mark.parametrize(("question", "asks"), [
+    ("When did Caroline go to the LGBTQ support group?", True),
+    ("Do you remember when did we last talk about Paris?", True),
+    ("In what year did Melanie start painting?", True),
+    ("How long ago was Jon's trip?", True),
+    ("What did Melanie paint when she was at the lake?", False),
+    ("How long has Caroline been practising art?", False),
+    ("Where did Mel go camping?", False),
+])
+def test_asks_time_only_when_the_answer_is_a_time(question, asks):
+    assert QueryFeatures.from_query(question).asks_time is asks
+
+
+def test_a_question_asking_for_a_time_adds_the_when_component_when_configured():
+    features = QueryFeatures.from_query("When did Caroline go to the support group?")
+    assert "when" not in route(features, None, RetrievalConfig(when_weight=0.0)).weights
+    plan = route(features, None, RetrievalConfig(when_weight=0.5))
+    assert plan.weights["when"] == 0.5 and any("asks for a time" in r for r in plan.reasons)
