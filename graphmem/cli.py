@@ -793,7 +793,7 @@ def _run_folds(cases, folds: int, store: Optional[str], keep: bool, json_out: Op
     except ValueError as exc:
         raise InputError(str(exc)) from exc
     settings = Settings.from_env()
-    embedder = Embedder(settings.embedding_model, settings.embedding_batch_size, settings.embedding_device)
+    embedder = Embedder.from_settings(settings)
     with tempfile.TemporaryDirectory(prefix="graphmem-eval-") as tmp:
         location = store or str(Path(tmp) / "store")
         reuse = keep and store is not None

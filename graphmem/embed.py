@@ -7,7 +7,7 @@ import os
 import sys
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -65,13 +65,32 @@ class Embedder:
         model: ``"all-MiniLM-L6-v2"`` (bundled) or a local model directory.
         batch_size: texts per forward pass.
         device: torch device, ``"cpu"`` by default.
+        precision: ``"auto"``, ``"float32"`` or ``"bfloat16"`` (see
+            :attr:`graphmem.settings.Settings.embedding_precision`).
     """
 
-    def __init__(self, model: str = "all-MiniLM-L6-v2", batch_size: int = 64, device: str = "cpu") -> None:
+    def __init__(self, model: str = "all-MiniLM-L6-v2", batch_size: int = 64, device: str = "cpu",
+                 precision: str = "auto") -> None:
         self.model = model
         self.batch_size = batch_size
         self.device = device
+        self.precision = precision
         self._st: Any = None
+        self._bfloat16: bool | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> "Embedder":
+        """The embedder ``settings`` describe (model, batch size, device, precision)."""
+        return cls(settings.embedding_model, settings.embedding_batch_size, settings.embedding_device,
+                   settings.embedding_precision)
+
+    @property
+    def bfloat16(self) -> bool:
+        """Whether the encoder's matrix products run in bfloat16 (see ``precision``)."""
+        if self._bfloat16 is None:
+            self._bfloat16 = self.precision == "bfloat16" or (self.precision == "auto" and _native_bfloat16(self.device))
+            logger.info("embedding model %s computes in %s", self.model, "bfloat16" if self._bfloat16 else "float32")
+        return self._bfloat16
 
     def _load(self) -> Any:
         if self._st is not None:
@@ -136,10 +155,28 @@ class Embedder:
     def _encode(self, model: Any, texts: list[str]) -> np.ndarray:
         # One forward pass at a time per process: the fast tokenizer refuses concurrent use
         # ("Already borrowed"), and two passes would only fight over the same cores.
-        with _ENCODE_LOCK:
+        with _ENCODE_LOCK, _autocast(self.device) if self.bfloat16 else nullcontext():
             vectors = model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True,
                                    show_progress_bar=False)
         return np.asarray(vectors, dtype=np.float32)
+
+
+def _native_bfloat16(device: str) -> bool:
+    """True on a CPU that computes bfloat16 natively (emulated, it would be slower than float32)."""
+    if device != "cpu":
+        return False
+    try:
+        import torch
+
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (ImportError, AttributeError, RuntimeError):  # an older torch: keep float32
+        return False
+
+
+def _autocast(device: str) -> Any:
+    import torch
+
+    return torch.autocast(device_type=device.split(":")[0], dtype=torch.bfloat16)
 
 
 _CONTROLLER: Any = None

@@ -99,7 +99,7 @@ class Memory:
         self._store = store
         self._namespace = validate_namespace(namespace)
         self._settings = settings or Settings()
-        self._embedder = Embedder(self._settings.embedding_model, self._settings.embedding_batch_size, self._settings.embedding_device)
+        self._embedder = Embedder.from_settings(self._settings)
         self._search: SearchService | None = None
         self._state = _State.UNOPENED
         self._lock = _namespace_lock(store, self._namespace)

@@ -42,6 +42,10 @@ def server_token(token: str | None = None, environ: Mapping[str, str] | None = N
     return value or None
 
 
+EMBEDDING_PRECISIONS = ("auto", "float32", "bfloat16")
+"""Values of :attr:`Settings.embedding_precision`."""
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything tunable about a Memory.
@@ -52,6 +56,12 @@ class Settings:
             sentence-transformers model directory. Never downloaded.
         embedding_batch_size: texts per encode call.
         embedding_device: torch device for the embedder.
+        embedding_precision: ``"auto"`` (the default) runs the encoder's matrix products in
+            bfloat16 where the CPU computes it natively (AVX512-BF16 or AMX), else float32;
+            ``"float32"`` or ``"bfloat16"`` force one. Vectors are float32 either way. On
+            this project's machine bfloat16 embeds LongMemEval turns 1.9x faster, and its
+            vectors have cosine >= 0.99995 with the float32 ones (so both kinds mix in one
+            memory).
         spacy_model: trained spaCy pipeline to use when installed; the
             rule-based pipeline is used otherwise.
         write_batch_size: rows per ``UNWIND`` batch.
@@ -75,6 +85,7 @@ class Settings:
     embedding_model: str = DEFAULT_MODEL
     embedding_batch_size: int = 64
     embedding_device: str = "cpu"
+    embedding_precision: str = "auto"
     spacy_model: str = "en_core_web_sm"
     write_batch_size: int = 2000
     index_dir: str | None = None
@@ -92,6 +103,9 @@ class Settings:
     def __post_init__(self) -> None:
         if self.embedding_batch_size < 1:
             raise ConfigurationError("embedding_batch_size must be >= 1")
+        if self.embedding_precision not in EMBEDDING_PRECISIONS:
+            raise ConfigurationError(f"embedding_precision must be one of {', '.join(EMBEDDING_PRECISIONS)}, "
+                                     f"got {self.embedding_precision!r}")
         if self.write_batch_size < 1:
             raise ConfigurationError("write_batch_size must be >= 1")
         if self.session_gap is not None and (not isinstance(self.session_gap, timedelta) or self.session_gap <= timedelta(0)):
@@ -103,7 +117,7 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> "Settings":
         """Build settings from ``GRAPHMEM_*`` environment variables, then ``overrides``.
 
-        Recognised: ``GRAPHMEM_EMBEDDING_MODEL``, ``GRAPHMEM_SPACY_MODEL``,
+        Recognised: ``GRAPHMEM_EMBEDDING_MODEL``, ``GRAPHMEM_EMBEDDING_PRECISION``, ``GRAPHMEM_SPACY_MODEL``,
         ``GRAPHMEM_INDEX_DIR``, ``GRAPHMEM_JVM_HEAP``, ``GRAPHMEM_JVM_OPTIONS``, ``GRAPHMEM_NEO4J_USER``,
         ``GRAPHMEM_NEO4J_PASSWORD``.
         """
@@ -111,6 +125,7 @@ class Settings:
         values: dict[str, object] = {}
         for name, key in (
             ("embedding_model", "GRAPHMEM_EMBEDDING_MODEL"),
+            ("embedding_precision", "GRAPHMEM_EMBEDDING_PRECISION"),
             ("spacy_model", "GRAPHMEM_SPACY_MODEL"),
             ("index_dir", "GRAPHMEM_INDEX_DIR"),
             ("jvm_heap", "GRAPHMEM_JVM_HEAP"),

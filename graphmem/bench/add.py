@@ -130,7 +130,7 @@ def bench_add(settings: Settings, sizes: Sequence[int], adds: int = 100, *, rebu
     """
     from graphmem.memory import Memory
 
-    embedder = Embedder(settings.embedding_model, settings.embedding_batch_size, settings.embedding_device)
+    embedder = Embedder.from_settings(settings)
     result: dict[str, Any] = {"adds": adds, "sizes": {}}
     messages, _ = clause_texts(adds + WARMUP, seed=23)
     for size in sizes:

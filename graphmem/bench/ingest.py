@@ -36,7 +36,7 @@ def bench_ingest(path: Path, settings: Settings, store: str | None = None) -> di
     """
     with tempfile.TemporaryDirectory(prefix="graphmem-bench-") as tmp:
         location = store or str(Path(tmp) / "store")
-        embedder = Embedder(settings.embedding_model, settings.embedding_batch_size, settings.embedding_device)
+        embedder = Embedder.from_settings(settings)
         embedder.encode(["warm-up"])  # model load is not part of either timing
         with Memory.open(location, "bench-ingest", settings=settings) as memory:
             memory._collect_texts = True  # noqa: SLF001 - benchmark hook

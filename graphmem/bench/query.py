@@ -225,7 +225,7 @@ def bench_query(
         comparison; peak memory. With ``bolt``, ``change_marker_bolt`` over Bolt.
     """
     root = cache or bench_cache_dir()
-    embedder = Embedder(settings.embedding_model, settings.embedding_batch_size, settings.embedding_device)
+    embedder = Embedder.from_settings(settings)
     embedder.encode(["warm-up"])
     config = settings.retrieval
     texts = query_texts(WARMUP + queries)

@@ -21,7 +21,7 @@ def bench_segment(path: Path, settings: Settings) -> dict[str, Any]:
     segmenter) and score its boundaries against the true session starts with Pk and
     WindowDiff, beside an equal-count fixed-size baseline."""
     records = load(path)
-    embedder = Embedder(settings.embedding_model, settings.embedding_batch_size, settings.embedding_device)
+    embedder = Embedder.from_settings(settings)
     conversations = []
     names = []
     for record in records:

@@ -51,7 +51,7 @@ def synthetic_records(size: int, settings: Settings, say: Say) -> Iterator[dict[
     from graphmem.bench.synthetic import clause_pool, generate_memory
     from graphmem.embed import Embedder
 
-    embedder = Embedder(settings.embedding_model, settings.embedding_batch_size, settings.embedding_device)
+    embedder = Embedder.from_settings(settings)
     texts, slots, vectors = clause_pool(CLAUSES, embedder.encode, settings.embedding_model)
     memory = generate_memory(size, texts, slots, vectors, namespace=NAMESPACE)
     rows, ns = memory.rows, NAMESPACE

@@ -83,7 +83,7 @@ class MemoryHub:
         """Load the embedding model now, so the first request does not wait for it."""
         from graphmem.embed import Embedder
 
-        Embedder(self.settings.embedding_model, self.settings.embedding_batch_size, self.settings.embedding_device).encode(["warm up"])
+        Embedder.from_settings(self.settings).encode(["warm up"])
 
     def exists(self, namespace: str) -> bool:
         """Whether ``namespace`` holds any conversation (one indexed lookup)."""
