@@ -699,6 +699,7 @@ eval_app = typer.Typer(help="Score retrieval on benchmark data (LoCoMo, LongMemE
 app.add_typer(eval_app, name="eval")
 
 DEFAULT_EVAL_STRATEGIES = ["bm25", "dense", "activation", "expansion", "auto"]
+LONGMEMEVAL_STRATEGIES = ["auto", "dense", "bm25"]
 
 
 def _metric_table(title: str, report, ks=(1, 3, 5, 10)) -> Table:
@@ -1037,20 +1038,21 @@ def bench_transfer_cmd(
 @eval_app.command("longmemeval")
 def eval_longmemeval(
     path: Path = typer.Argument(..., help="LongMemEval file (longmemeval_s/_m/_oracle .json or .json.gz)."),
-    strategy: list[str] = typer.Option([], "--strategy", help="Strategy to score (repeatable; default bm25, dense, activation, expansion, auto)."),
+    strategy: list[str] = typer.Option([], "--strategy", help="Strategy to score (repeatable; default auto, dense, bm25)."),
     rankings: Optional[Path] = typer.Option(None, "--rankings", help="Write one JSONL line per question and strategy."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write the metrics as JSON."),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Evaluate only the first N (non-abstention) questions."),
     store: Optional[str] = typer.Option(None, "--store", "-s", help="Store to use (default: a temporary embedded store)."),
     keep: bool = typer.Option(False, "--keep", help="Keep the evaluation namespaces (with --store)."),
 ) -> None:
-    """Ingest each question's haystack into its own namespace, ask it there, score sessions and turns."""
+    """Ingest each question's haystack into its own namespace, ask it there, score sessions and turns
+    (auto, dense and bm25 unless --strategy says otherwise: LongMemEval's reference points)."""
     with _errors():
         from graphmem.eval.longmemeval import longmemeval_cases
 
         cases, skipped = longmemeval_cases(path, limit)
         err.print(f"{len(cases)} questions to evaluate ({skipped} abstention questions skipped)")
-        result = _run_eval(cases, strategy, store, keep, rankings, json_out, "key", "eval-longmemeval")
+        result = _run_eval(cases, strategy or LONGMEMEVAL_STRATEGIES, store, keep, rankings, json_out, "key", "eval-longmemeval")
         if result.cases:
             per_question = sum(c["ingest_seconds"] + c["query_seconds"] for c in result.cases) / len(result.cases)
             out.print(f"{per_question:.1f} s per question (ingest and queries): 100 questions would take "

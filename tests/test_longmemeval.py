@@ -115,3 +115,13 @@ def test_a_longmemeval_file_ingests_with_each_haystack_a_conversation(tmp_path, 
         assert report.conversations == 3
         assert report.turns_added == sum(r.turn_count for r in records)
         assert memory.stats()["nodes"]["Conversation"] == 3
+
+
+def test_eval_longmemeval_scores_auto_dense_and_bm25_by_default(tmp_path):
+    path = tmp_path / "lme.json"
+    path.write_text(json.dumps(QUESTIONS[:1]), encoding="utf-8")
+    metrics = tmp_path / "m.json"
+    result = CliRunner().invoke(app, ["eval", "longmemeval", str(path), "--json", str(metrics), "--store", str(tmp_path / "store")],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert list(json.loads(metrics.read_text())["strategies"]) == ["auto", "dense", "bm25"]
