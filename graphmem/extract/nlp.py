@@ -454,6 +454,7 @@ class LanguagePipeline:
         known_entities: Sequence[str] = (),
         *,
         batch_size: int = 256,
+        phrases: bool = True,
     ) -> list[TextAnalysis]:
         """Find sentences and mentions in each text.
 
@@ -464,6 +465,9 @@ class LanguagePipeline:
             known_entities: names of every entity the memory knows (a one-word name among
                 them stays a name at a sentence start).
             batch_size: texts per spaCy batch.
+            phrases: also find key phrases (``CONCEPT`` mentions). Ingestion leaves them out:
+                no Entity or event boundary comes from them, and on long assistant text they
+                cost a sixth of the analysis.
 
         Returns:
             One :class:`TextAnalysis` per text, in order.
@@ -479,14 +483,14 @@ class LanguagePipeline:
             and not (t.i > 0 and _opens_text(doc[t.i - 1].text))}
         for text, doc in zip(texts, docs):
             if self.kind == "trained":
-                results.append(self._analyse_trained(text, doc, names))
+                results.append(self._analyse_trained(text, doc, names, phrases))
             else:
-                results.append(self._analyse_rules(text, doc, names))
+                results.append(self._analyse_rules(text, doc, names, phrases))
         return results
 
     # ----------------------------------------------------------------- trained pipeline
 
-    def _analyse_trained(self, text: str, doc: Any, names: NameIndex) -> TextAnalysis:
+    def _analyse_trained(self, text: str, doc: Any, names: NameIndex, phrases: bool = True) -> TextAnalysis:
         sentences = _sentence_spans(text, [(s.start_char, s.end_char) for s in doc.sents])
         mentions: list[Mention] = []
         taken: list[tuple[int, int]] = []
@@ -513,7 +517,7 @@ class LanguagePipeline:
                                                      and not _is_common_word(token.lower_)))):
                 mentions.append(Mention(token.text, "PERSON", start, end))
                 taken.append((start, end))
-        chunks = doc.noun_chunks if doc.has_annotation("DEP") else ()
+        chunks = doc.noun_chunks if phrases and doc.has_annotation("DEP") else ()
         for chunk in chunks:
             words = [t for t in chunk if t.pos_ not in ("DET", "PRON", "NUM", "PUNCT")
                      and t.lower_ not in lx.PHRASE_STRIP and t.ent_type_ not in ("DATE", "TIME")]
@@ -535,7 +539,7 @@ class LanguagePipeline:
 
     # ----------------------------------------------------------------- rule-based pipeline
 
-    def _analyse_rules(self, text: str, doc: Any, names: NameIndex) -> TextAnalysis:
+    def _analyse_rules(self, text: str, doc: Any, names: NameIndex, phrases: bool = True) -> TextAnalysis:
         tokens = _tokens_of(text, doc)
         sentence_starts = [t.start for t in tokens if t.sent_start]
         sentences = _sentence_spans(text, zip(sentence_starts, [*sentence_starts[1:], len(text)]))
@@ -585,7 +589,8 @@ class LanguagePipeline:
         person_tokens = [False] * n
         ne_tokens = [False] * n
         self._find_names(text, tokens, blocked, names, mentions, person_tokens, ne_tokens)
-        self._find_phrases(text, tokens, blocked, person_tokens, ne_tokens, mentions)
+        if phrases:
+            self._find_phrases(text, tokens, blocked, person_tokens, ne_tokens, mentions)
         mentions.sort(key=lambda m: (m.char_start, -m.char_end, m.label))
         return TextAnalysis(text, sentences, tuple(mentions))
 

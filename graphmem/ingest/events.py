@@ -105,13 +105,13 @@ class EventStage:
         are derived as usual (the batch is retried turn by turn to find which one failed)."""
         try:
             analyses: list[Any] = self.language.analyse(texts, speakers=speakers, known_names=known_people,
-                                                        known_entities=self._known_entities)
+                                                        known_entities=self._known_entities, phrases=False)
         except Exception:  # noqa: BLE001 - contained per turn below; each failure is logged
             analyses = []
             for turn, text in zip(turns, texts):
                 try:
                     analyses.append(self.language.analyse([text], speakers=speakers, known_names=known_people,
-                                                          known_entities=self._known_entities)[0])
+                                                          known_entities=self._known_entities, phrases=False)[0])
                 except Exception as exc:  # noqa: BLE001
                     self._contain(conversation_key, turn, "language analysis", exc, failed)
                     analyses.append(None)

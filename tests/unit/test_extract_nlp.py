@@ -174,3 +174,14 @@ def test_trained_path_maps_entities_and_known_names() -> None:
     assert a.sentences == ((0, 45),)
     with pytest.raises(ValueError):
         LanguagePipeline(nlp, "fancy")
+
+
+def test_without_phrases_the_other_mentions_stay(pipeline: LanguagePipeline) -> None:
+    texts = ["Caroline took the ring-toss trophy at the Lisbon summer fair with her brother Marco.",
+             "The **Eiffel Tower** visit was great; we booked the river cruise for next Friday."]
+    full = pipeline.analyse(texts, speakers=["Caroline", "Melanie"])
+    lean = pipeline.analyse(texts, speakers=["Caroline", "Melanie"], phrases=False)
+    assert any(m.label == "CONCEPT" for a in full for m in a.mentions)
+    assert not any(m.label == "CONCEPT" for a in lean for m in a.mentions)
+    for a, b in zip(full, lean):
+        assert [m for m in a.mentions if m.label != "CONCEPT"] == list(b.mentions) and a.sentences == b.sentences
