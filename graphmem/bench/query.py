@@ -47,7 +47,7 @@ from graphmem.retrieve.config import RetrievalConfig
 from graphmem.retrieve.engine import STRATEGIES, DenseScorer, RetrievalEngine, build_lexical
 from graphmem.retrieve.types import validate_query
 from graphmem.retrieve.lexical import LexicalIndex
-from graphmem.retrieve.projection import MemoryProjection
+from graphmem.retrieve.projection import PROJECTION_VERSION, MemoryProjection
 from graphmem.embed import single_threaded
 from graphmem.caches import INDEXED_UNITS, PERSISTED_LEXICAL, NamespaceCaches
 from graphmem.changes import bump
@@ -232,7 +232,7 @@ def bench_query(
     warmup, timed = texts[:WARMUP], texts[WARMUP:]
     results: dict[str, Any] = {"unit": unit, "k": k, "queries_per_strategy": queries, "sizes": {}}
     for size in sizes:
-        key = hashlib.sha256(json.dumps([GENERATOR_VERSION, BUILD_VERSION, size, CLAUSES, settings.embedding_model,
+        key = hashlib.sha256(json.dumps([GENERATOR_VERSION, BUILD_VERSION, PROJECTION_VERSION, size, CLAUSES, settings.embedding_model,
                                          settings.hnsw_m, settings.hnsw_ef_construction]).encode()).hexdigest()[:12]
         directory = root / f"memory-{size}-{key}"
         built: dict[str, float] = {}
