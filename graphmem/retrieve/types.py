@@ -231,18 +231,20 @@ class Ranking:
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     """Positions of the ``k`` highest finite scores, best first, ties by position."""
-    n = len(scores)
-    if not n or k <= 0:
+    if not len(scores) or k <= 0:
         return np.zeros(0, dtype=np.int64)
-    s = np.where(np.isfinite(scores), scores, -np.inf)
+    # Only the finite scores compete. ANN scoring leaves all but a few hundred units NaN, and
+    # np.partition over 100k mostly equal values cost ~7 ms a call where this costs ~0.3 ms.
+    finite = np.flatnonzero(np.isfinite(scores))
+    s = np.asarray(scores, dtype=np.float64)[finite]
+    n = len(finite)
     if n > k:
         kth = np.partition(s, n - k)[n - k]
-        candidates = np.flatnonzero(s >= kth)
+        keep = np.flatnonzero(s >= kth)
     else:
-        candidates = np.arange(n)
-    candidates = candidates[np.isfinite(s[candidates])]
-    order = np.lexsort((candidates, -s[candidates]))[:k]
-    return candidates[order]
+        keep = np.arange(n)
+    order = np.lexsort((finite[keep], -s[keep]))[:k]
+    return finite[keep[order]]
 
 
 def segment_max(values: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:

@@ -107,3 +107,20 @@ def test_the_strategy_and_unit_registry_is_defined_once():
     assert graphmem.memory.STRATEGIES is types.STRATEGIES and graphmem.retrieve.engine.STRATEGIES is types.STRATEGIES
     defined = [p.stem for p in PACKAGE.glob("*.py") if "\nSTRATEGIES = " in p.read_text() or "\nUNITS = " in p.read_text()]
     assert defined == ["types"]
+
+
+def test_top_k_keeps_the_best_finite_scores_best_first_ties_by_position():
+    from graphmem.retrieve.types import top_k
+
+    rng = np.random.default_rng(7)
+    for _ in range(500):
+        n, k = int(rng.integers(0, 40)), int(rng.integers(0, 12))
+        scores = rng.integers(0, 4, n).astype(float)
+        scores[rng.random(n) < 0.3] = np.nan
+        scores[rng.random(n) < 0.1] = -np.inf
+        finite = [i for i in range(n) if np.isfinite(scores[i])]
+        expected = sorted(finite, key=lambda i: (-scores[i], i))[:max(k, 0)]
+        assert top_k(scores, k).tolist() == expected
+    sparse = np.full(100_000, np.nan)  # ANN scoring: a few hundred scored units among many
+    sparse[[5, 70_000, 99_999]] = [0.2, 0.9, 0.5]
+    assert top_k(sparse, 2).tolist() == [70_000, 99_999]
