@@ -38,7 +38,7 @@ import numpy as np
 from graphmem.changes import bump as bump_statement
 from graphmem.changes import read_log, read_version
 from graphmem.embed import Embedder
-from graphmem.errors import ConfigurationError, StorageError
+from graphmem.errors import ClosedError, ConfigurationError, StorageError
 from graphmem.ids import namespace_slug
 from graphmem.index import VectorIndex
 from graphmem.retrieve.config import RetrievalConfig
@@ -270,7 +270,7 @@ class NamespaceCaches:
             if follow:
                 try:
                     self.follow()
-                except StorageError:  # the version they reflect is unknown: a stale manifest would be worse
+                except (StorageError, ClosedError):  # the version they reflect is unknown: a stale manifest would be worse
                     logger.warning("could not read the change marker of %r; the ANN indexes are not saved (rebuilt on next use)",
                                    self.namespace, exc_info=True)
                     return

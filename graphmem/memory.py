@@ -105,6 +105,7 @@ class Memory:
         self._lock = _namespace_lock(store, self._namespace)
         self._collect_texts = False
         self._writer: LiveWriter | None = None
+        self._writer_foreign = 0  # the cache owner's count of foreign changes when the live writer was made
         self._owns_store = True  # False for a Memory.attach()ed one, which leaves the shared store open
 
     # ------------------------------------------------------------------ lifecycle
@@ -326,13 +327,19 @@ class Memory:
         records = parse_messages(messages)
         started = parse_timestamp(session_started_at, "session_started_at")
         with self._lock:
-            if self._service().caches.follow():
-                self._writer = None  # another writer changed the namespace: what the live writer kept may be stale
+            caches = self._service().caches
+            caches.follow()
+            if caches.foreign_changes != self._writer_foreign:
+                # another writer changed the namespace since the live writer was made (seen here or by
+                # a search): what it kept (entities, topic models, session tails) may be stale
+                self._writer = None
             return self._live_writer().add(conversation, records, session=session, session_started_at=started)
 
     def _live_writer(self) -> LiveWriter:
         if self._writer is None:
-            self._writer = LiveWriter(self._store, self._embedder, self._settings, self._namespace, caches=self._service().caches)
+            caches = self._service().caches
+            self._writer = LiveWriter(self._store, self._embedder, self._settings, self._namespace, caches=caches)
+            self._writer_foreign = caches.foreign_changes
         return self._writer
 
     def history(self, turn_id: str) -> list[dict[str, Any]]:

@@ -110,3 +110,16 @@ def test_the_log_numbers_its_entries_and_says_full_when_it_cannot_list(tmp_path,
         version, entries = read_log(store, NS)
         assert len(entries) == LOG_LENGTH and entries[-1].version == version == 3 + LOG_LENGTH
         assert not any(e.full for e in entries)
+
+
+def test_a_live_writer_is_renewed_after_another_writers_commit_even_when_a_search_saw_it_first(pair):
+    a, b = pair
+    _start(a)
+    writer = a._writer  # noqa: SLF001 - what the live writer kept may be stale after a foreign commit
+    a.add({"speaker": "Al", "text": "The engine runs smoothly now."}, conversation="mine")
+    assert a._writer is writer  # noqa: SLF001 - nothing foreign: kept
+    b.add({"speaker": "Bea", "text": "Bea named the new boat Petrel."}, conversation="mine")
+    a.search("Petrel", k=1)  # the search catches up first ...
+    a.add({"speaker": "Al", "text": "Petrel is a good name for a boat."}, conversation="mine")
+    assert a._writer is not writer  # noqa: SLF001 - ... and the next add still starts a fresh writer
+    assert a.check().ok and a.stats()["nodes"]["Turn"] == 5
