@@ -16,12 +16,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from graphmem.ids import node_id
 from graphmem.store import GraphStore, Statement
 
-__all__ = ["LOG_LENGTH", "MAX_LOGGED_IDS", "LogEntry", "bump", "marker_id", "read_log", "read_version"]
+if TYPE_CHECKING:
+    from graphmem.caches import NamespaceCaches
+
+__all__ = ["LOG_LENGTH", "MAX_LOGGED_IDS", "LogEntry", "bump", "marker_id", "read_log", "read_version", "writer_bump"]
 
 LOG_LENGTH = 32
 """Write transactions the marker's log keeps (``write/bump_change_marker`` keeps the last 32):
@@ -61,6 +64,13 @@ def bump(namespace: str, *, writer: str | None = None, changed: Iterable[str] | 
     entry = json.dumps({"w": writer, "ids": [] if full else ids, "full": full}, separators=(",", ":"))
     return ("write/bump_change_marker", {"namespace": namespace, "rows": [{
         "id": marker_id(namespace), "at": datetime.now(timezone.utc).replace(tzinfo=None).isoformat(), "entry": entry}]})
+
+
+def writer_bump(namespace: str, caches: "NamespaceCaches | None", changed: Iterable[str]) -> Statement:
+    """The bump of a writer's transaction that adds or replaces the embeddings of ``changed``:
+    logged as the commit of ``caches`` when the writer has them (they apply it themselves and do
+    not catch up with it again), else as an anonymous writer's."""
+    return caches.bump(changed) if caches is not None else bump(namespace, changed=changed)
 
 
 def read_version(store: GraphStore, namespace: str) -> int:

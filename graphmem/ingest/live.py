@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from graphmem.changes import bump
+from graphmem.changes import writer_bump
 from graphmem.embed import Embedder, single_threaded
 from graphmem.errors import InputError, StorageError
 from graphmem.ids import node_id
@@ -351,8 +351,7 @@ class LiveWriter:
                 if plan.statements:
                     t0 = time.perf_counter()
                     changed = [i for ids, _ in (*plan.vectors.values(), *plan.replaced_vectors.values()) for i in ids]
-                    self.store.write([*plan.statements, self.caches.bump(changed) if self.caches is not None
-                                      else bump(self.namespace, changed=changed)])
+                    self.store.write([*plan.statements, writer_bump(self.namespace, self.caches, changed)])
                     report.add_time("write", time.perf_counter() - t0)
             except StorageError as exc:
                 error = exc

@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
-from graphmem.changes import bump
+from graphmem.changes import writer_bump
 from graphmem.embed import Embedder
 from graphmem.ids import node_id
 from graphmem.ingest.clustering import ClusteringStage
@@ -218,7 +218,7 @@ class IngestPipeline:
             report.counts[name] = report.counts.get(name, 0) + count
         if output.statements:
             t0 = time.perf_counter()
-            self.store.write([*output.statements, self._bump(())])
+            self.store.write([*output.statements, writer_bump(self.namespace, self.caches, ())])
             self._clustering.commit()
             report.add_time("write", time.perf_counter() - t0)
             if self.caches is not None:
@@ -394,7 +394,7 @@ class IngestPipeline:
         }
         for output in stage_outputs:
             new_vectors.update(output.vectors)
-        statements.append(self._bump(i for ids, _ in new_vectors.values() for i in ids))
+        statements.append(writer_bump(self.namespace, self.caches, (i for ids, _ in new_vectors.values() for i in ids)))
         self.store.write(statements)
         if self._clustering is not None:
             self._clustering.commit()
@@ -406,10 +406,6 @@ class IngestPipeline:
             self.caches.committed(new_vectors)
             report.add_time("index", time.perf_counter() - t0)
         return units
-
-    def _bump(self, changed: Iterable[str]) -> Statement:
-        """The change-marker bump of a transaction that adds or replaces the embeddings of ``changed``."""
-        return self.caches.bump(changed) if self.caches is not None else bump(self.namespace, changed=changed)
 
     def _live(self):
         """The live writer that applies corrections found in a re-ingested file."""
