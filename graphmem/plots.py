@@ -120,32 +120,43 @@ def _place_labels(fig, ax, items, obstacles=()) -> list:
                            ((-g * 0.75, -g * 0.75), "right", "top"), ((g * 0.75, g * 0.75), "left", "bottom"),
                            ((-g * 0.75, g * 0.75), "right", "bottom")]
         own = ax.transData.transform((x, y))
-        best = None
-        for offset, ha, va in candidates:
-            style = {"fontsize": FONT_SIZE, "zorder": 5, "annotation_clip": False,
-                     "bbox": {"boxstyle": "round,pad=0.12", "fc": "white", "ec": "none", "alpha": 0.8}, **kwargs}
-            artist = ax.annotate(text, (x, y), xytext=offset, textcoords="offset points", ha=ha, va=va, **style)
-            if renderer is None:
-                best = (0.0, artist)
-                break
-            box = artist.get_window_extent(renderer).padded(1.5)
-            cost = sum(_overlap(box, other) for other in placed)
-            cost += sum(_overlap(box, disc) for disc in discs if not disc.contains(*own))
-            outside = box.width * box.height - _overlap(box, frame)
-            cost += 4 * outside
-            if best is None or cost < best[0]:
-                if best is not None:
-                    best[1].remove()
-                best = (cost, artist)
-            else:
-                artist.remove()
-            if cost == 0:
-                break
-        if best is not None:
-            if renderer is not None:
-                placed.append(best[1].get_window_extent(renderer).padded(1.5))
-            texts.append(best[1])
+        style = {"fontsize": FONT_SIZE, "zorder": 5, "annotation_clip": False,
+                 "bbox": {"boxstyle": "round,pad=0.12", "fc": "white", "ec": "none", "alpha": 0.8}, **kwargs}
+
+        def cost(box, own=own) -> float:
+            covered = sum(_overlap(box, other) for other in placed)
+            covered += sum(_overlap(box, disc) for disc in discs if not disc.contains(*own))
+            return covered + 4 * (box.width * box.height - _overlap(box, frame))
+
+        texts.append(_least_covering(
+            (lambda offset=offset, ha=ha, va=va: ax.annotate(text, (x, y), xytext=offset, textcoords="offset points", ha=ha,
+                                                            va=va, **style) for offset, ha, va in candidates),
+            cost, renderer, placed))
     return texts
+
+
+def _least_covering(draws, cost, renderer, placed: list):
+    """Draw each candidate label in turn (``draws``: callables returning an artist) and keep the
+    one whose padded box ``cost(box)`` covers least, removing the others; the first costing
+    nothing ends the search, and the kept box joins ``placed``. Without a renderer nothing can be
+    measured: the first candidate is kept."""
+    best = None
+    for draw in draws:
+        artist = draw()
+        if renderer is None:
+            return artist
+        box = artist.get_window_extent(renderer).padded(1.5)
+        covered = cost(box)
+        if best is None or covered < best[0]:
+            if best is not None:
+                best[1].remove()
+            best = (covered, artist, box)
+        else:
+            artist.remove()
+        if covered == 0:
+            break
+    placed.append(best[2])
+    return best[1]
 
 
 def _overlap(a, b) -> float:
@@ -399,29 +410,18 @@ def _place_edge_labels(fig, ax, edges, discs=()) -> list:
     circles = [(ax.transData.transform(xy), radius * points) for xy, radius in discs]
     texts = []
     for (x0, y0), (x1, y1), text in edges:
-        best = None
-        for t in (0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74):
-            artist = ax.text(x0 + (x1 - x0) * t, y0 + (y1 - y0) * t, text, ha="center", va="center", fontsize=FONT_SIZE,
-                             zorder=4, bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85})
-            if renderer is None:
-                best = (0.0, artist)
-                break
-            box = artist.get_window_extent(renderer).padded(1.5)
-            cost = sum(_overlap(box, other) for other in boxes)
+
+        def cost(box) -> float:
+            covered = sum(_overlap(box, other) for other in boxes)
             for (cx, cy), r in circles:
-                cost += _overlap(box, type(box)([[cx - r, cy - r], [cx + r, cy + r]]))
-            if best is None or cost < best[0]:
-                if best is not None:
-                    best[1].remove()
-                best = (cost, artist)
-            else:
-                artist.remove()
-            if cost == 0:
-                break
-        if best is not None:
-            if renderer is not None:
-                boxes.append(best[1].get_window_extent(renderer).padded(1.5))
-            texts.append(best[1])
+                covered += _overlap(box, type(box)([[cx - r, cy - r], [cx + r, cy + r]]))
+            return covered
+
+        texts.append(_least_covering(
+            (lambda t=t: ax.text(x0 + (x1 - x0) * t, y0 + (y1 - y0) * t, text, ha="center", va="center", fontsize=FONT_SIZE,
+                                 zorder=4, bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85})
+             for t in (0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74)),
+            cost, renderer, boxes))
     return texts
 
 
