@@ -1,4 +1,3 @@
 // Hyperedge membership: which entities each event of a namespace involves.
-MATCH (v:Event)-[r:INVOLVES]->(n:Entity)
-WHERE v.namespace = $namespace
+MATCH (v:Event {namespace: $namespace})-[r:INVOLVES]->(n:Entity)
 RETURN v.id AS event_id, n.id AS entity_id, r.role AS role
