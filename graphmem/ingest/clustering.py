@@ -31,6 +31,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from graphmem.cluster import AssociationConfig, TopicConfig, TopicModel, associate_batch, link_hierarchy, membership_rows
+from graphmem.cluster.topics import preload as preload_topic_fitting
 from graphmem.ids import node_id
 from graphmem.ingest.types import StageOutput, UnitBatch
 from graphmem.store import GraphStore, chunked
@@ -86,6 +87,7 @@ class ClusteringStage:
         self._live: dict[str, tuple[TopicModel, list[str]] | None] = {}
         self._live_since: dict[str, list[np.ndarray]] = {}
         self._live_waiting: dict[str, int] = {}
+        preload_topic_fitting()
 
     # ------------------------------------------------------------------ association
     def _associations(self, batches: dict[str, UnitBatch], exclude: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
