@@ -131,11 +131,12 @@ def test_forget_in_one_tenant_leaves_the_other_alone(tmp_path):
 # The namespace's reads go through each label's namespace index (a label-free MATCH scans every
 # namespace of the store: with 12 LongMemEval haystacks in one store, loading one namespace's
 # projection took 2.2 s, 0.3 s through the indexes). Each must still read exactly what the
-# label-free reference query below reads.
+# label-free reference query below reads (for the counts: read/count_nodes and
+# read/count_relationships, which stats, check and export keep, to see any label).
 _REFERENCE = {
-    "read/count_nodes": "MATCH (n) WHERE n.namespace = $namespace AND labels(n)[0] <> 'ChangeMarker' "
+    "read/projection_node_counts": "MATCH (n) WHERE n.namespace = $namespace AND labels(n)[0] <> 'ChangeMarker' "
                         "RETURN labels(n)[0] AS label, count(*) AS count",
-    "read/count_relationships": "MATCH (a)-[r]->() WHERE a.namespace = $namespace RETURN type(r) AS type, count(*) AS count",
+    "read/projection_relationship_counts": "MATCH (a)-[r]->() WHERE a.namespace = $namespace RETURN type(r) AS type, count(*) AS count",
     "read/projection_associations": "MATCH (a)-[r:ASSOCIATED]->(b) WHERE a.namespace = $namespace "
                                     "RETURN a.id AS src, b.id AS dst, r.w AS w, r.granularity AS granularity",
     "read/projection_topic_members": "MATCH (x)-[r:IN_TOPIC]->(c:Topic) WHERE c.namespace = $namespace "
@@ -165,8 +166,8 @@ def test_namespace_reads_cover_every_label_of_the_schema():
     from graphmem.schema import NODES, RELATIONSHIPS
 
     stored = {n.name for n in NODES} - {"ChangeMarker"}
-    assert _matched_labels("read/count_nodes") == stored
+    assert _matched_labels("read/projection_node_counts") == stored
     sources = {s for r in RELATIONSHIPS for s, _t in r.endpoints}
-    assert sources <= _matched_labels("read/count_relationships") == stored
+    assert sources <= _matched_labels("read/projection_relationship_counts") == stored
     associated = next(r for r in RELATIONSHIPS if r.name == "ASSOCIATED")
     assert _matched_labels("read/projection_associations") == {s for s, _t in associated.endpoints}

@@ -43,8 +43,8 @@ PROJECTION_QUERIES: dict[str, str] = {
 def namespace_counts(store: GraphStore, namespace: str) -> dict[str, int]:
     """Node counts per label and relationship counts per type (``"rel:TYPE"``) of a namespace."""
     params = {"namespace": namespace}
-    counts = {str(r["label"]): int(r["count"]) for r in store.read("read/count_nodes", params)}
-    counts.update({f"rel:{r['type']}": int(r["count"]) for r in store.read("read/count_relationships", params)})
+    counts = {str(r["label"]): int(r["count"]) for r in store.read("read/projection_node_counts", params)}
+    counts.update({f"rel:{r['type']}": int(r["count"]) for r in store.read("read/projection_relationship_counts", params)})
     return dict(sorted(counts.items()))
 
 
