@@ -46,7 +46,7 @@ def test_features_names_and_cues():
 def test_route_defaults_and_time():
     plan = route(QueryFeatures.from_query("What is Caroline's identity?", NAMES), None, PLAIN)
     assert dict(plan.weights) == {
-        "lexical:turn": 1.0, "dense:turn": 1.0, "lexical:episode": 1.0, "dense:episode": 1.0, "expansion:next": 0.5,
+        "lexical:turn": 1.0, "dense:turn": 1.0, "lexical:episode": 0.5, "dense:episode": 0.5, "expansion:next": 0.5,
     }
     assert not plan.uses("time") and not plan.uses("activation")
     timed = route(QueryFeatures.from_query("When did Melanie go camping in June?", NAMES), None, PLAIN)
@@ -57,7 +57,7 @@ def test_route_defaults_and_time():
 def test_route_aggregation_and_activation_switches():
     feats = QueryFeatures.from_query("What books has Melanie read in Paris?", NAMES)
     plan = route(feats, None, PLAIN.with_(aggregation_episode_factor=0.5, activation_weight=0.7))
-    assert plan.weights["lexical:episode"] == 0.5 and plan.weights["dense:episode"] == 0.5
+    assert plan.weights["lexical:episode"] == 0.25 and plan.weights["dense:episode"] == 0.25
     assert plan.weights["activation"] == 0.7
     assert plan.seed_names == ("Melanie", "Paris")
 
@@ -65,10 +65,11 @@ def test_route_aggregation_and_activation_switches():
 def test_route_entropy_reweighting_hand_values():
     feats = QueryFeatures.from_query("What is Caroline's identity?", NAMES)
     plan = route(feats, {"turn": 0.2, "episode": 0.6}, PLAIN.with_(entropy_route_temperature=0.4))
-    # shares softmax(-[0.2, 0.6] / 0.4) = softmax([-0.5, -1.5]); total granularity weight 4 kept
+    # shares softmax(-[0.2, 0.6] / 0.4) = softmax([-0.5, -1.5]); the granularities' total
+    # weight (turn 1 + 1, episode 0.5 + 0.5) of 3 is kept and split by them
     share_turn = 1 / (1 + pytest.importorskip("math").exp(-1.0))
-    assert plan.weights["lexical:turn"] == pytest.approx(4 * share_turn / 2)
-    assert plan.weights["dense:episode"] == pytest.approx(4 * (1 - share_turn) / 2)
+    assert plan.weights["lexical:turn"] == pytest.approx(3 * share_turn / 2)
+    assert plan.weights["dense:episode"] == pytest.approx(3 * (1 - share_turn) / 2)
     assert plan.weights["expansion:next"] == 0.5
     untouched = route(feats, {"turn": 0.2, "episode": 0.6}, PLAIN)
     assert untouched.weights["lexical:turn"] == 1.0
