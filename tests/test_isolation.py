@@ -134,9 +134,8 @@ def test_forget_in_one_tenant_leaves_the_other_alone(tmp_path):
 # label-free reference query below reads (for the counts: read/count_nodes and
 # read/count_relationships, which stats, check and export keep, to see any label).
 _REFERENCE = {
-    "read/projection_node_counts": "MATCH (n) WHERE n.namespace = $namespace AND labels(n)[0] <> 'ChangeMarker' "
-                        "RETURN labels(n)[0] AS label, count(*) AS count",
-    "read/projection_relationship_counts": "MATCH (a)-[r]->() WHERE a.namespace = $namespace RETURN type(r) AS type, count(*) AS count",
+    "read/projection_node_counts": query_text("read/count_nodes"),
+    "read/projection_relationship_counts": query_text("read/count_relationships"),
     "read/projection_associations": "MATCH (a)-[r:ASSOCIATED]->(b) WHERE a.namespace = $namespace "
                                     "RETURN a.id AS src, b.id AS dst, r.w AS w, r.granularity AS granularity",
     "read/projection_topic_members": "MATCH (x)-[r:IN_TOPIC]->(c:Topic) WHERE c.namespace = $namespace "
