@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
+from graphmem.caches import INDEXED_UNITS
 from graphmem.changes import writer_bump
 from graphmem.embed import Embedder
 from graphmem.ids import node_id
@@ -395,6 +396,12 @@ class IngestPipeline:
         for output in stage_outputs:
             new_vectors.update(output.vectors)
         statements.append(writer_bump(self.namespace, self.caches, (i for ids, _ in new_vectors.values() for i in ids)))
+        if self.caches is not None:
+            # open the indexes the commit adds to before it: one opened after it reads this
+            # commit's vectors back from the store (LoCoMo dev: 0.1 s for the events of the first conversation)
+            for unit, (ids, _) in new_vectors.items():
+                if unit in INDEXED_UNITS and len(ids):
+                    self.caches.index(unit)
         self.store.write(statements)
         if self._clustering is not None:
             self._clustering.commit()
