@@ -104,13 +104,24 @@ class RetrievalConfig:
             temperature above: this one sharpens scores into a distribution, that one
             turns entropies into granularity shares). 0.1 follows MemGAS.
 
-        session_diversity: for queries with an aggregation cue (their evidence is spread
-            over sessions), the turn ranking is diversified over sessions
-            (:func:`graphmem.retrieve.hierarchy.diversify`): each turn picked lowers the
-            other turns of its session by this much (in fused-score units; a turn with every
-            component at its best scores about 4.5). 0 = off.
+        episode_diversity: for queries with an aggregation cue (their evidence is spread
+            over the history), the turn ranking is diversified over episodes
+            (:func:`graphmem.retrieve.hierarchy.diversify`): once ``diversity_free`` turns of
+            an episode are picked, each further pick lowers the other turns of that episode
+            by this much (in fused-score units; a turn with every component at its best
+            scores about 4.5), so the top k is not ten neighbouring turns of one exchange.
+            0 = off. LoCoMo dev, other constants at their defaults, 0 -> 0.5 (with
+            ``diversity_free`` 2): turn R_all@10 per conversation 77.2 = 77.2, 79.0 -> 81.0,
+            82.9 = 82.9 (no conversation falls), overall 79.8 -> 80.2, NDCG@10 63.2 = 63.2;
+            multi-hop 21.6 -> 31.1 (+7 questions), but single-hop 89.5 -> 88.0, temporal
+            98.9 -> 97.8 and adversarial 93.8 -> 92.9 (5 questions whose single answer sits
+            beside a better turn of its episode). Grouped by session instead (the earlier
+            rule) LongMemEval dev12 turn R_all@10 fell 83.3 -> 66.7, since its evidence
+            shares one long session; by episode it stays 83.3 (NDCG@10 65.8 -> 67.6).
         diversity_depth: how many of the best turns the diversification re-ranks.
-        diversity_free: turns per session picked before the diversity penalty starts.
+        diversity_free: turns per episode picked before the diversity penalty starts (2:
+            a question and its answer are often two turns of one episode; 1 cost single-hop
+            questions 1.5 points more on LoCoMo dev).
 
     Spreading activation:
         damping: share of activation passed on per hop (0.5 follows HippoRAG).
@@ -159,9 +170,9 @@ class RetrievalConfig:
     entropy_route_temperature: float | None = 0.3
     entropy_top_k: int = 10
     entropy_score_temperature: float = 0.1
-    session_diversity: float = 0.0
+    episode_diversity: float = 0.5
     diversity_depth: int = 50
-    diversity_free: int = 1
+    diversity_free: int = 2
     damping: float = 0.5
     activation_steps: int = 4
     activation_prune: float = 1e-4
@@ -185,8 +196,8 @@ class RetrievalConfig:
             raise ValueError("RetrievalConfig.entropy_route_temperature must be > 0 or None")
         if self.entropy_score_temperature <= 0 or self.entropy_top_k < 2:
             raise ValueError("RetrievalConfig.entropy_score_temperature must be > 0 and entropy_top_k >= 2")
-        if self.session_diversity < 0:
-            raise ValueError("RetrievalConfig.session_diversity must be >= 0")
+        if self.episode_diversity < 0:
+            raise ValueError("RetrievalConfig.episode_diversity must be >= 0")
         if not 0.0 <= self.base_lexical_share <= 1.0:
             raise ValueError("RetrievalConfig.base_lexical_share must be in [0, 1]")
         for name in ("exact_limit", "candidates", "coarse_candidates", "seed_hits", "expansion_seeds", "explain_edges",
@@ -220,5 +231,5 @@ TUNABLE: Mapping[str, tuple[Any, ...]] = MappingProxyType({
     "time_weight": (0.5, 1.0, 2.0),
     "when_weight": (0.0, 0.5, 1.0),
     "activation_weight": (0.0, 0.5, 1.0),
-    "session_diversity": (0.0, 0.25, 0.5),
+    "episode_diversity": (0.0, 0.25, 0.5),
 })

@@ -11,9 +11,12 @@
 * **asks_time**: whether the answer is a time ("When did ...", "what year/month/day/date",
   "which year", "how long ago", "since when");
 * **aggregation**: whether the answer likely gathers several memories ("all", "how many",
-  "how often", "what kinds/types of", "both", "each", "every", "ever", "times", a plural
-  noun after what/which, the present perfect with a named subject ("where has Melanie
-  camped"), two names joined by "and").
+  "what kinds/types/sorts of", "both", "each", "every", "ever", "times", a plural noun
+  after what/which, the present perfect with a named subject ("where has Melanie
+  camped"), two names joined by "and"). The singular "what kind/type of" and "how often"
+  are not cues: they ask for one characterisation, stated once ("What kind of pot did
+  they make?", "How often does John go to the park?"); on LoCoMo dev they opened 24
+  single-answer questions and 1 multi-hop one to diversification.
 
 It sits below :mod:`graphmem.retrieve.types` (the query context carries the features) and
 imports nothing of its siblings.
@@ -58,7 +61,7 @@ _ASKS_TIME_RE = re.compile(
     re.IGNORECASE,
 )
 _AGGREGATION_RE = re.compile(
-    r"\b(all|how\s+many|how\s+often|what\s+(?:kinds?|types?|sorts?)\s+of|both|each|every|"
+    r"\b(all|how\s+many|what\s+(?:kinds|types|sorts)\s+of|both|each|every|"
     r"ever|times|list|various|several|some\s+of)\b",
     re.IGNORECASE,
 )

@@ -54,7 +54,7 @@ class RoutePlan:
     Attributes:
         weights: component (see the module docstring) -> weight; absent or 0 = not run.
         time: the calendar constraint for the ``time`` component.
-        session_diversity: per-pick penalty for diversifying the turn ranking over sessions
+        episode_diversity: per-pick penalty for diversifying the turn ranking over episodes
             (0 = no diversification; see :func:`graphmem.retrieve.hierarchy.diversify`).
         seed_names: names to seed spreading activation with.
         reasons: human-readable decisions, in order.
@@ -62,7 +62,7 @@ class RoutePlan:
 
     weights: Mapping[str, float]
     time: TimeCue = field(default_factory=TimeCue)
-    session_diversity: float = 0.0
+    episode_diversity: float = 0.0
     seed_names: tuple[str, ...] = ()
     reasons: tuple[str, ...] = ()
 
@@ -93,7 +93,7 @@ def route(
        (``config.when_weight``).
     3. An aggregation cue scales the episode components by
        ``config.aggregation_episode_factor`` and asks for the turn ranking to be spread over
-       sessions (``config.session_diversity``).
+       episodes (``config.episode_diversity``).
     4. Names that are not known (candidate entities), or any known name when
        ``activation_weight`` is set, seed spreading activation with that weight.
     5. With ``config.entropy_route_temperature`` and ``entropies`` (granularity -> normalised
@@ -121,9 +121,10 @@ def route(
         weights["when"] = config.when_weight
         reasons.append(f"asks for a time -> turns that state one x{config.when_weight}")
     diversity = 0.0
-    if features.aggregation and config.session_diversity > 0:
-        diversity = config.session_diversity
-        reasons.append(f"aggregation cue -> turns spread over sessions (penalty {config.session_diversity} per turn picked)")
+    if features.aggregation and config.episode_diversity > 0:
+        diversity = config.episode_diversity
+        reasons.append(f"aggregation cue -> turns spread over episodes (penalty {config.episode_diversity} per turn "
+                       f"picked after {config.diversity_free} of an episode)")
     if features.aggregation and config.aggregation_episode_factor != 1.0:
         for key in _GRANULARITY_PARTS["episode"]:
             if key in weights:
@@ -152,7 +153,7 @@ def route(
             reasons.append(
                 "entropy re-weighting " + ", ".join(f"{g}: H={entropies[g]:.2f} share={share[g]:.2f}" for g in present)
             )
-    plan = RoutePlan(weights=weights, time=features.time, session_diversity=diversity, seed_names=seeds, reasons=tuple(reasons))
+    plan = RoutePlan(weights=weights, time=features.time, episode_diversity=diversity, seed_names=seeds, reasons=tuple(reasons))
     logger.debug("route for %r: %s", features.text, plan.reasons)
     return plan
 

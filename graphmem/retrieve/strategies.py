@@ -464,8 +464,8 @@ def auto(ctx: QueryContext, unit: str) -> Ranking:
         activation=turn_activation)
     fused = score_turns(ctx.engine.structure, signals, plan, time_year_mismatch=config.time_year_mismatch)
     turn_scores = fused.scores
-    if plan.session_diversity > 0 and unit in ("turn", "event"):  # coarser units keep their best turn's score
-        turn_scores = diversify(turn_scores, p.turn_session, plan.session_diversity, config.diversity_depth,
+    if plan.episode_diversity > 0 and unit in ("turn", "event"):  # coarser units keep their best turn's score
+        turn_scores = diversify(turn_scores, p.turn_episode, plan.episode_diversity, config.diversity_depth,
                                 config.diversity_free)
     bonus = _event_bonus(ctx, config.event_weight) if unit == "event" else None
     scores = _turn_to_unit(ctx, turn_scores, unit, bonus)
@@ -480,7 +480,7 @@ def auto(ctx: QueryContext, unit: str) -> Ranking:
             return out
         parts = {k: _r(v) for k, v in fused.explain(turn).items() if _r(v) != 0}
         if turn_scores[turn] != fused.scores[turn]:
-            parts["diversity:session"] = _r(turn_scores[turn] - fused.scores[turn])
+            parts["diversity:episode"] = _r(turn_scores[turn] - fused.scores[turn])
         if unit == "event" and bonus is not None:
             parts["event:dense"] = _r(bonus[pos])
         out["contributions"] = parts

@@ -81,13 +81,27 @@ def test_known_names_whole_words_longest_first():
     assert QueryFeatures.from_query("Did Jon call?", ["Jon", "Jon Smith"]).names == ("Jon",)
 
 
-def test_aggregation_cue_asks_for_session_diversity_only_when_configured():
+def test_aggregation_cue_asks_for_episode_diversity_only_when_configured():
     feats = QueryFeatures.from_query("What books has Melanie read?", NAMES)
-    assert route(feats, None, PLAIN).session_diversity == 0.0
-    plan = route(feats, None, PLAIN.with_(session_diversity=0.25))
-    assert plan.session_diversity == 0.25 and any("spread over sessions" in r for r in plan.reasons)
-    single = route(QueryFeatures.from_query("What is Caroline's identity?", NAMES), None, PLAIN.with_(session_diversity=0.25))
-    assert single.session_diversity == 0.0
+    assert route(feats, None, PLAIN.with_(episode_diversity=0.0)).episode_diversity == 0.0
+    plan = route(feats, None, PLAIN.with_(episode_diversity=0.25))
+    assert plan.episode_diversity == 0.25 and any("spread over episodes" in r for r in plan.reasons)
+    single = route(QueryFeatures.from_query("What is Caroline's identity?", NAMES), None, PLAIN.with_(episode_diversity=0.25))
+    assert single.episode_diversity == 0.0
+    assert RetrievalConfig().episode_diversity > 0  # on by default
+
+
+@pytest.mark.parametrize(("question", "aggregates"), [
+    ("What books has Melanie read?", True),  # plural noun after "what"
+    ("How many times has Melanie gone to the beach?", True),
+    ("What kinds of art does Caroline make?", True),  # plural "kinds of": several
+    ("What kind of pot did Mel and her kids make with clay?", False),  # one kind: one answer
+    ("What type of workout class did Maria start?", False),
+    ("How often does John take his kids to the park?", False),  # a frequency is stated once
+    ("What is Caroline's identity?", False),
+])
+def test_aggregation_cue(question, aggregates):
+    assert QueryFeatures.from_query(question, ["Melanie", "Caroline", "John", "Maria"]).aggregation is aggregates
 
 
 @pytest.mark.parametrize(("question", "asks"), [
