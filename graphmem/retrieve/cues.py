@@ -13,10 +13,13 @@
 * **aggregation**: whether the answer likely gathers several memories ("all", "how many",
   "what kinds/types/sorts of", "both", "each", "every", "ever", "times", a plural noun
   after what/which, the present perfect with a named subject ("where has Melanie
-  camped"), two names joined by "and"). The singular "what kind/type of" and "how often"
-  are not cues: they ask for one characterisation, stated once ("What kind of pot did
-  they make?", "How often does John go to the park?"); on LoCoMo dev they opened 24
-  single-answer questions and 1 multi-hop one to diversification.
+  camped", "which countries has Maria been to"), two names joined by "and"). Not cues,
+  since each asks for one fact: the singular "what kind/type of" and "how often" (one
+  characterisation, stated once: "What kind of pot did they make?", "How often does John
+  go to the park?"), a duration ("How long has Caroline had ...": when it began) and the
+  present perfect progressive ("What has John been blogging about?": one ongoing activity).
+  On LoCoMo dev the cue fired on 53 single-answer questions (temporal, single-hop,
+  adversarial) and 50 of 74 multi-hop ones with these; without them, on 15 and 49.
 
 It sits below :mod:`graphmem.retrieve.types` (the query context carries the features) and
 imports nothing of its siblings.
@@ -68,7 +71,9 @@ _AGGREGATION_RE = re.compile(
 # what/which + plural noun ("What books has ...", "Which places ..."), excluding verbs.
 _PLURAL_WH_RE = re.compile(r"\b(?:what|which)\s+([a-z]+[^s\W]s|[a-z]+ies)\b", re.IGNORECASE)
 # Present perfect with a named subject ("Where has Melanie camped?") asks over the whole history.
-_PERFECT_RE = re.compile(r"\b(?:has|have)\s+[A-Z][a-z]+(?:\s+and\s+[A-Z][a-z]+)?\s+(?:ever\s+)?[a-z]+")
+_PERFECT_RE = re.compile(r"\b(?:has|have)\s+[A-Z][a-z]+(?:\s+and\s+[A-Z][a-z]+)?\s+(?:ever\s+)?(?!been\s+[a-z]+ing\b)[a-z]+")
+# "How long has Melanie ...": a duration, one fact (when it began), not a gathering.
+_DURATION_RE = re.compile(r"\bhow\s+long\b(?!\s+ago)", re.IGNORECASE)
 _NOT_PLURAL = frozenset({"does", "was", "is", "has", "kinds", "types", "sorts", "plans"})
 _CAPITALISED_RE = re.compile(r"\b[A-Z][a-zA-Z'\-]+(?:\s+[A-Z][a-zA-Z'\-]+)*")
 _WH_WORDS = frozenset({
@@ -200,7 +205,8 @@ class QueryFeatures:
         for m in _PLURAL_WH_RE.finditer(text):
             if m.group(1).lower() not in _NOT_PLURAL:
                 aggregation_hits.append(m.group(0).lower())
-        aggregation_hits.extend(m.group(0).lower() for m in _PERFECT_RE.finditer(text))
+        if not _DURATION_RE.search(text):
+            aggregation_hits.extend(m.group(0).lower() for m in _PERFECT_RE.finditer(text))
         if len(names) + len(candidates) >= 2 and re.search(r"\band\b", lowered):
             aggregation_hits.append("and")
         cues.extend(f"temporal:{c}" for c in temporal_hits)

@@ -99,6 +99,10 @@ def test_aggregation_cue_asks_for_episode_diversity_only_when_configured():
     ("What type of workout class did Maria start?", False),
     ("How often does John take his kids to the park?", False),  # a frequency is stated once
     ("What is Caroline's identity?", False),
+    ("Where has Melanie camped?", True),  # present perfect: over the whole history
+    ("Which countries has Maria been to?", True),  # "has been to": a perfect of visiting
+    ("What topic has John been blogging about recently?", False),  # progressive: one ongoing activity
+    ("How long has Caroline had her current group of friends?", False),  # a duration: when it began
 ])
 def test_aggregation_cue(question, aggregates):
     assert QueryFeatures.from_query(question, ["Melanie", "Caroline", "John", "Maria"]).aggregation is aggregates
