@@ -194,3 +194,20 @@ def test_one_ingest_embeds_its_conversations_turns_together_and_respects_a_repea
 
     assert graph(separate) == graph(counts)
     assert counts["relationships"]["IN_TOPIC"] >= sum(counts["nodes"][k] for k in ("Turn", "Event", "Episode", "Session"))
+
+
+def test_a_fresh_ingest_opens_its_indexes_before_committing_and_they_hold_every_stored_vector(tmp_path):
+    """The ANN indexes an ingest adds to are opened before its first commit (empty), so that
+    commit's vectors go in once from memory instead of being read back from the store; each
+    index then holds exactly the units of its kind that the store holds, and search finds them."""
+    with Memory.open(tmp_path / "store", namespace="fresh") as memory:
+        memory.ingest(write_native(tmp_path, CHAT, "chat.json"))
+        caches = memory._service().caches  # noqa: SLF001 - inspecting the cache owner
+        assert {unit: caches.index_states.get(unit) for unit in ("turn", "event", "episode", "session")} == {
+            "turn": "empty", "event": "empty", "episode": "empty", "session": "empty"}
+        for unit, label in (("turn", "Turn"), ("event", "Event"), ("episode", "Episode"), ("session", "Session")):
+            stored = {r["id"] for r in memory.cypher(f"MATCH (n:{label}) WHERE n.namespace = $namespace RETURN n.id AS id")}
+            index = caches.index(unit)
+            assert stored and len(index) == len(stored) and all(index.contains(node) for node in stored), unit
+        hits = memory.search("glazed pottery bowls in blue", k=1, strategy="dense")
+        assert hits and hits[0].text.startswith("Yes, I glazed two pottery bowls")
