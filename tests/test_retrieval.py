@@ -129,6 +129,32 @@ def test_auto_fuses_and_explains(pets):
     assert dated[0].session_number == 2 and "time" in dated[0].explanation["contributions"]
 
 
+def test_auto_lowers_a_turn_that_asks_by_the_question_penalty_and_says_so(pets):
+    """R1:5 ("How are the lessons going so far?") asks; the other turns tell. For turns and
+    events auto lowers it by ``question_turn_penalty`` (shown as ``question:turn``); sessions
+    keep their turns' own scores."""
+    from dataclasses import replace
+
+    penalty = pets.settings.retrieval.question_turn_penalty
+    assert penalty > 0
+    off = Memory.attach(pets.store, pets.namespace,
+                        settings=replace(pets.settings, retrieval=pets.settings.retrieval.with_(question_turn_penalty=0.0)))
+    try:
+        query = "How are Raj's cello lessons going?"
+        on_hits = {h.source_id: h for h in pets.search(query, k=10)}
+        off_hits = {h.source_id: h for h in off.search(query, k=10)}
+        asked, told = on_hits["R1:5"], on_hits["R1:4"]
+        assert asked.explanation["contributions"]["question:turn"] == pytest.approx(-penalty)
+        assert sum(asked.explanation["contributions"].values()) == pytest.approx(asked.score, abs=1e-3)
+        assert asked.score == pytest.approx(off_hits["R1:5"].score - penalty, abs=1e-6)
+        assert "question:turn" not in told.explanation["contributions"]
+        assert told.score == pytest.approx(off_hits["R1:4"].score, abs=1e-6)
+        sessions_on = [(h.node_id, round(h.score, 6)) for h in pets.search(query, k=2, unit="session")]
+        assert sessions_on == [(h.node_id, round(h.score, 6)) for h in off.search(query, k=2, unit="session")]
+    finally:
+        off.close()
+
+
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_every_strategy_explains_every_hit(pets, strategy):
     hits = pets.search("Who is teaching Raj the cello?", k=4, strategy=strategy)

@@ -42,7 +42,7 @@ __all__ = ["MemoryProjection", "parse_time", "ROLE_WEIGHTS", "PROJECTION_VERSION
 
 logger = logging.getLogger(__name__)
 
-PROJECTION_VERSION = 2
+PROJECTION_VERSION = 3  # 3: turn_asks
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -83,6 +83,8 @@ class MemoryProjection:
     turn_speaker: list[str] = field(default_factory=list)
     turn_text: list[str] = field(default_factory=list)
     turn_source: list[str | None] = field(default_factory=list)
+    # 1.0 where the turn's own text ends with a question mark (it asks rather than tells)
+    turn_asks: np.ndarray = field(default_factory=lambda: np.zeros(0))
     # sessions
     session_ids: list[str] = field(default_factory=list)
     session_key: list[str] = field(default_factory=list)
@@ -381,6 +383,7 @@ class MemoryProjection:
         p.turn_speaker = [str(r.get("speaker") or "") for r in turn_rows]
         p.turn_text = [indexed_text(r.get("speaker"), r.get("text"), r.get("caption")) for r in turn_rows]
         p.turn_source = [r.get("source_id") for r in turn_rows]
+        p.turn_asks = np.asarray([str(r.get("text") or "").rstrip().endswith("?") for r in turn_rows], dtype=np.float64)
         own = _times(r.get("timestamp") for r in turn_rows)
         fallback = np.where(p.turn_session >= 0, p.session_time[np.maximum(p.turn_session, 0)] if len(p.session_time) else np.nan, np.nan)
         p.turn_time = np.where(np.isfinite(own), own, fallback)
