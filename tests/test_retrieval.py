@@ -129,16 +129,17 @@ def test_auto_fuses_and_explains(pets):
     assert dated[0].session_number == 2 and "time" in dated[0].explanation["contributions"]
 
 
-def test_auto_lowers_a_turn_that_asks_by_the_question_penalty_and_says_so(pets):
-    """R1:5 ("How are the lessons going so far?") asks; the other turns tell. For turns and
-    events auto lowers it by ``question_turn_penalty`` (shown as ``question:turn``); sessions
-    keep their turns' own scores."""
+def test_auto_lowers_a_turn_that_asks_and_lifts_the_answer_and_says_so(pets):
+    """R1:5 ("How are the lessons going so far?", Ana) asks and R1:6 (Raj) answers it. For turns
+    and events auto lowers the question by ``question_turn_penalty`` (``question:turn``) and lifts
+    the answer by ``answer_turn_bonus`` (``answer:turn``); sessions keep their turns' own scores."""
     from dataclasses import replace
 
     penalty = pets.settings.retrieval.question_turn_penalty
-    assert penalty > 0
-    off = Memory.attach(pets.store, pets.namespace,
-                        settings=replace(pets.settings, retrieval=pets.settings.retrieval.with_(question_turn_penalty=0.0)))
+    bonus = pets.settings.retrieval.answer_turn_bonus
+    assert penalty > 0 and bonus > 0
+    plain = pets.settings.retrieval.with_(question_turn_penalty=0.0, answer_turn_bonus=0.0)
+    off = Memory.attach(pets.store, pets.namespace, settings=replace(pets.settings, retrieval=plain))
     try:
         query = "How are Raj's cello lessons going?"
         on_hits = {h.source_id: h for h in pets.search(query, k=10)}
@@ -148,7 +149,10 @@ def test_auto_lowers_a_turn_that_asks_by_the_question_penalty_and_says_so(pets):
         assert sum(asked.explanation["contributions"].values()) == pytest.approx(asked.score, abs=1e-3)
         assert asked.score == pytest.approx(off_hits["R1:5"].score - penalty, abs=1e-6)
         assert "question:turn" not in told.explanation["contributions"]
-        assert told.score == pytest.approx(off_hits["R1:4"].score, abs=1e-6)
+        assert told.score == pytest.approx(off_hits["R1:4"].score, abs=1e-6)  # follows a statement
+        answer = on_hits["R1:6"]
+        assert answer.explanation["contributions"]["answer:turn"] == pytest.approx(bonus)
+        assert answer.score == pytest.approx(off_hits["R1:6"].score + bonus, abs=1e-6)
         sessions_on = [(h.node_id, round(h.score, 6)) for h in pets.search(query, k=2, unit="session")]
         assert sessions_on == [(h.node_id, round(h.score, 6)) for h in off.search(query, k=2, unit="session")]
     finally:

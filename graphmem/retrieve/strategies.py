@@ -464,10 +464,14 @@ def auto(ctx: QueryContext, unit: str) -> Ranking:
         activation=turn_activation)
     fused = score_turns(ctx.engine.structure, signals, plan, time_year_mismatch=config.time_year_mismatch)
     turn_scores = fused.scores
-    asks = None
-    if config.question_turn_penalty > 0 and unit in ("turn", "event") and len(p.turn_asks) == p.n_turns:
-        asks = config.question_turn_penalty * p.turn_asks  # coarser units keep their turns' own scores
-        turn_scores = turn_scores - asks
+    asks = answers = None
+    if unit in ("turn", "event"):  # coarser units keep their turns' own scores
+        if config.question_turn_penalty > 0 and len(p.turn_asks) == p.n_turns:
+            asks = config.question_turn_penalty * p.turn_asks
+            turn_scores = turn_scores - asks
+        if config.answer_turn_bonus > 0 and len(p.turn_answers) == p.n_turns:
+            answers = config.answer_turn_bonus * p.turn_answers
+            turn_scores = turn_scores + answers
     if plan.episode_diversity > 0 and unit in ("turn", "event"):  # coarser units keep their best turn's score
         turn_scores = diversify(turn_scores, p.turn_episode, plan.episode_diversity, config.diversity_depth,
                                 config.diversity_free)
@@ -484,10 +488,13 @@ def auto(ctx: QueryContext, unit: str) -> Ranking:
             return out
         parts = {k: _r(v) for k, v in fused.explain(turn).items() if _r(v) != 0}
         asked = float(asks[turn]) if asks is not None else 0.0
+        answered = float(answers[turn]) if answers is not None else 0.0
         if asked:
             parts["question:turn"] = _r(-asked)
-        if turn_scores[turn] != fused.scores[turn] - asked:
-            parts["diversity:episode"] = _r(turn_scores[turn] - fused.scores[turn] + asked)
+        if answered:
+            parts["answer:turn"] = _r(answered)
+        if turn_scores[turn] != fused.scores[turn] - asked + answered:
+            parts["diversity:episode"] = _r(turn_scores[turn] - fused.scores[turn] + asked - answered)
         if unit == "event" and bonus is not None:
             parts["event:dense"] = _r(bonus[pos])
         out["contributions"] = parts
