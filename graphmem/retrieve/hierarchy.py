@@ -81,8 +81,10 @@ def diversify(scores: np.ndarray, group: np.ndarray, penalty: float, depth: int,
     Greedy over the ``depth`` best units: once ``free`` units of a group are picked, each
     further pick lowers every unit of the same group still to be picked by ``penalty``, so the
     next pick from a well-represented group needs to beat the best of another group by that much. Units beyond ``depth`` follow the picks,
-    lowered by ``penalty`` per pick of their group. The returned scores rank the units in
-    that order (ties by position), so any top ``k <= depth`` is the greedy selection.
+    lowered by ``penalty`` per pick of their group, but never below the lowest score. The
+    returned scores rank the units in that order (ties by position), so any top ``k <= depth``
+    is the greedy selection, down to the picks at the lowest score (units at that floor, such
+    as the unscored mass, tie among themselves).
 
     Args:
         scores: score per unit (non-finite = not ranked; left as is).
@@ -102,8 +104,18 @@ def diversify(scores: np.ndarray, group: np.ndarray, penalty: float, depth: int,
     finite = np.flatnonzero(np.isfinite(s))
     if not len(finite):
         return out
-    order = finite[np.lexsort((finite, -s[finite]))]
-    pool, rest = order[:depth], order[depth:]
+    # the ``depth`` best by (score, position) without sorting every unit (100k turns: ~10 ms)
+    values = s[finite]
+    if len(finite) > depth:
+        kth = np.partition(values, len(values) - depth)[len(values) - depth]
+        above = finite[values > kth]
+        chosen = np.concatenate([above, finite[values == kth][: depth - len(above)]])
+    else:
+        chosen = finite
+    pool = chosen[np.lexsort((chosen, -s[chosen]))]
+    in_pool = np.zeros(len(s), dtype=bool)
+    in_pool[pool] = True
+    rest = finite[~in_pool[finite]]
     picked: dict[int, int] = {}
     remaining = list(pool)
     last = np.inf
@@ -116,9 +128,15 @@ def diversify(scores: np.ndarray, group: np.ndarray, penalty: float, depth: int,
         out[unit] = last
         if group[unit] >= 0:
             picked[int(group[unit])] = picked.get(int(group[unit]), 0) + 1
-    for unit in rest:
-        lowered = s[unit] - penalty * max(picked.get(int(group[unit]), 0) - free + 1, 0) if group[unit] >= 0 else s[unit]
-        out[unit] = min(lowered, last)
+    if len(rest):  # vectorised: at 100k turns a loop over the rest took ~140 ms
+        counts = np.zeros(int(group.max()) + 1 if len(group) and group.max() >= 0 else 1)
+        for g, c in picked.items():
+            counts[g] = c
+        g = group[rest]
+        lowered = s[rest] - np.where(g >= 0, penalty * np.maximum(counts[np.maximum(g, 0)] - free + 1, 0), 0.0)
+        # never below the lowest score: the mass of unscored units stays one floor, which
+        # top_k skips (pushing some below it made top_k partition all of them, 5-66 ms at 100k)
+        out[rest] = np.minimum(np.maximum(lowered, values.min()), last)
     return out
 
 

@@ -16,6 +16,7 @@ from graphmem.retrieve.hierarchy import (
     time_match,
 )
 from graphmem.retrieve.router import RoutePlan, TimeCue
+from graphmem.retrieve.types import top_k
 
 NAN = float("nan")
 
@@ -145,3 +146,21 @@ def test_time_and_when_components_use_what_events_state():
     np.testing.assert_allclose(when.contributions["when"], [0.0, 0.5, 0.0, 0.0])
     plain = score_turns(st, signals, RoutePlan({"lexical:turn": 1.0}), time_year_mismatch=0.5)
     assert "when" not in plain.contributions
+
+
+def test_diversify_keeps_the_unscored_floor_and_matches_a_full_sort():
+    """Units beyond the depth are never pushed below the lowest score (the mass of unscored
+    units stays one floor that top_k skips), and the greedy picks are those a full sort gives."""
+    rng = np.random.default_rng(7)
+    scores = np.zeros(5000)
+    scored = rng.choice(5000, 300, replace=False)
+    scores[scored] = rng.random(300) * 3
+    group = rng.integers(0, 400, 5000)
+    out = diversify(scores, group, penalty=0.5, depth=50, free=2)
+    assert out.min() == 0.0 and np.count_nonzero(out == 0.0) >= np.count_nonzero(scores == 0.0)
+    top = top_k(out, 50)
+    picks: dict[int, int] = {}
+    for unit in top[:10]:  # each pick beyond the free ones of its group paid the penalty
+        picks[int(group[unit])] = picks.get(int(group[unit]), 0) + 1
+        assert out[unit] == pytest.approx(scores[unit] - 0.5 * max(picks[int(group[unit])] - 2, 0))
+    assert set(top[:10]) <= set(scored)
