@@ -42,7 +42,7 @@ __all__ = ["MemoryProjection", "parse_time", "ROLE_WEIGHTS", "PROJECTION_VERSION
 
 logger = logging.getLogger(__name__)
 
-PROJECTION_VERSION = 4  # 3: turn_asks; 4: turn_answers
+PROJECTION_VERSION = 3  # 3: turn_asks
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -88,9 +88,6 @@ class MemoryProjection:
     turn_source: list[str | None] = field(default_factory=list)
     # 1.0 where the turn's own text ends with a question mark (it asks rather than tells)
     turn_asks: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    # 1.0 where the turn answers: the turn before it in its session asks, by another speaker, and
-    # this speaker is a person (not an assistant, whose answers are not memories of the user)
-    turn_answers: np.ndarray = field(default_factory=lambda: np.zeros(0))
     # sessions
     session_ids: list[str] = field(default_factory=list)
     session_key: list[str] = field(default_factory=list)
@@ -181,6 +178,21 @@ class MemoryProjection:
         if n > 1:
             same[1:] = (self.turn_session[1:] == self.turn_session[:-1]) & (self.turn_session[1:] >= 0)
         return np.where(same, np.arange(n) - 1, -1)
+
+    @cached_property
+    def turn_answers(self) -> np.ndarray:
+        """1.0 where the turn answers: the turn before it in its session (:attr:`prev_turn`) asks
+        (:attr:`turn_asks`), said by another speaker, and this speaker is a person, not an
+        assistant (:data:`ASSISTANT_ROLES`: its answers are not memories of the user)."""
+        out = np.zeros(self.n_turns)
+        if len(self.turn_asks) != self.n_turns:
+            return out
+        prev = self.prev_turn
+        turns = np.flatnonzero(prev >= 0)
+        speakers = np.array([s.casefold() for s in self.turn_speaker], dtype=object)
+        person = np.array([s not in ASSISTANT_ROLES for s in speakers[turns]], dtype=bool)
+        out[turns] = (self.turn_asks[prev[turns]] > 0) & (speakers[prev[turns]] != speakers[turns]) & person
+        return out
 
     @cached_property
     def next_turn(self) -> np.ndarray:
@@ -390,11 +402,6 @@ class MemoryProjection:
         p.turn_text = [indexed_text(r.get("speaker"), r.get("text"), r.get("caption")) for r in turn_rows]
         p.turn_source = [r.get("source_id") for r in turn_rows]
         p.turn_asks = np.asarray([str(r.get("text") or "").rstrip().endswith("?") for r in turn_rows], dtype=np.float64)
-        speakers = [s.casefold() for s in p.turn_speaker]
-        p.turn_answers = np.asarray([
-            i > 0 and p.turn_session[i] == p.turn_session[i - 1] >= 0 and p.turn_asks[i - 1] > 0
-            and speakers[i] != speakers[i - 1] and speakers[i] not in ASSISTANT_ROLES
-            for i in range(len(turn_rows))], dtype=np.float64)
         own = _times(r.get("timestamp") for r in turn_rows)
         fallback = np.where(p.turn_session >= 0, p.session_time[np.maximum(p.turn_session, 0)] if len(p.session_time) else np.nan, np.nan)
         p.turn_time = np.where(np.isfinite(own), own, fallback)

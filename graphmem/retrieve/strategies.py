@@ -473,7 +473,7 @@ def auto(ctx: QueryContext, unit: str) -> Ranking:
         if config.question_turn_penalty > 0 and len(p.turn_asks) == p.n_turns:
             asks = config.question_turn_penalty * p.turn_asks * scored
             adjusted -= asks
-        if config.answer_turn_bonus > 0 and len(p.turn_answers) == p.n_turns:
+        if config.answer_turn_bonus > 0:
             answers = config.answer_turn_bonus * p.turn_answers * scored
             adjusted += answers
         turn_scores = np.where(scored, np.maximum(adjusted, 0.0), turn_scores)
