@@ -1,5 +1,5 @@
-// Ids of the namespace's Events with an embedding, in conversation order (refitting event topics).
+// Ids of the namespace's Events, in conversation order (refitting event topics).
 MATCH (u:Event)
-WHERE u.namespace = $namespace AND u.embedding IS NOT NULL
+WHERE u.namespace = $namespace
 RETURN u.id AS id
 ORDER BY u.conversation_id, u.seq, u.index

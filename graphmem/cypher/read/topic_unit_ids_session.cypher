@@ -1,5 +1,5 @@
-// Ids of the namespace's Sessions with an embedding, in conversation order (refitting session topics).
+// Ids of the namespace's Sessions, in conversation order (refitting session topics).
 MATCH (u:Session)
-WHERE u.namespace = $namespace AND u.embedding IS NOT NULL
+WHERE u.namespace = $namespace
 RETURN u.id AS id
 ORDER BY u.conversation_id, u.number

@@ -1,9 +1,6 @@
-// Sessions of the namespace with an embedding but no IN_TOPIC membership yet, in conversation order
+// Sessions of the namespace with no IN_TOPIC membership yet, in conversation order
 // (placed in topics after each ingest; also what an interrupted ingest left).
 MATCH (u:Session)
-WHERE u.namespace = $namespace AND u.embedding IS NOT NULL
-OPTIONAL MATCH (u)-[m:IN_TOPIC]->(:Topic)
-WITH u, count(m) AS memberships
-WHERE memberships = 0
+WHERE u.namespace = $namespace AND NOT EXISTS { MATCH (u)-[:IN_TOPIC]->(:Topic) }
 RETURN u.id AS id
 ORDER BY u.conversation_id, u.number
