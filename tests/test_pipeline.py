@@ -211,3 +211,89 @@ def test_a_fresh_ingest_opens_its_indexes_before_committing_and_they_hold_every_
             assert stored and len(index) == len(stored) and all(index.contains(node) for node in stored), unit
         hits = memory.search("glazed pottery bowls in blue", k=1, strategy="dense")
         assert hits and hits[0].text.startswith("Yes, I glazed two pottery bowls")
+
+
+def test_topics_fitted_while_the_last_commit_runs_are_the_ones_place_would_fit(tmp_path):
+    """The ingest fits the topics of its new units while its last transaction commits
+    (``ClusteringStage.prefit``); place takes those models instead of fitting again, and the
+    topics and memberships are exactly those an ingest without the early fit writes."""
+    from dataclasses import replace
+
+    from graphmem.cluster import TopicModel
+    from graphmem.ingest.clustering import ClusteringStage
+    from graphmem.loaders import load
+
+    [record] = load(write_native(tmp_path, CHAT, "chat.json"))
+    records = [record, replace(record, key="club-chat-copy")]
+    fits: list[int] = []
+    original_fit = TopicModel.fit
+
+    def counting_fit(self, embeddings, *args, **kwargs):
+        fits.append(len(embeddings))
+        return original_fit(self, embeddings, *args, **kwargs)
+
+    def topics(directory):
+        with Memory.open(directory, namespace="early") as memory:
+            memory.ingest(records)
+            nodes = sorted((r["g"], r["label"], r["size"]) for r in memory.cypher(
+                "MATCH (t:Topic) WHERE t.namespace = $namespace RETURN t.granularity AS g, t.label AS label, t.size AS size"))
+            members = sorted((r["u"], r["g"], r["label"], round(r["p"], 6)) for r in memory.cypher(
+                "MATCH (u)-[m:IN_TOPIC]->(t:Topic) WHERE t.namespace = $namespace "
+                "RETURN u.id AS u, t.granularity AS g, t.label AS label, m.p AS p"))
+        return nodes, members
+
+    TopicModel.fit = counting_fit
+    try:
+        early = topics(tmp_path / "early")
+        fitted_early = list(fits)
+        fits.clear()
+        original_prefit = ClusteringStage.prefit
+        ClusteringStage.prefit = lambda self, fresh, speakers=(): None
+        try:
+            late = topics(tmp_path / "late")
+        finally:
+            ClusteringStage.prefit = original_prefit
+    finally:
+        TopicModel.fit = original_fit
+    assert early == late
+    assert {g for g, _, _ in early[0]} == {"turn", "event", "episode", "session"}
+    # one fit per granularity either way: place took the four models fitted early
+    assert len(fitted_early) == len(fits) == 4 and sorted(fitted_early) == sorted(fits)
+
+
+def test_a_failed_conversation_write_stops_the_ingest_and_leaves_the_earlier_commits_whole(tmp_path):
+    """Conversations are written in a writer thread while the next is derived; when one's
+    transaction fails, the ingest raises that error, nothing of it or of the conversations
+    after it is stored, the ones before stay whole, and no writer thread is left running."""
+    import threading
+    from dataclasses import replace
+
+    from graphmem.errors import StorageError
+    from graphmem.loaders import load
+    from graphmem.store.embedded import EmbeddedStore
+
+    [record] = load(write_native(tmp_path, CHAT, "chat.json"))
+    records = [record, replace(record, key="copy-2"), replace(record, key="copy-3")]
+    original_write = EmbeddedStore.write
+
+    def failing_write(self, statements):
+        if any(name == "write/merge_conversations" and params["rows"][0]["props"]["key"] == "copy-2"
+               for name, params in statements):
+            raise StorageError("disk full while writing copy-2")
+        return original_write(self, statements)
+
+    with Memory.open(tmp_path / "store", namespace="failing") as memory:
+        EmbeddedStore.write = failing_write
+        try:
+            with pytest.raises(StorageError, match="copy-2"):
+                memory.ingest(records)
+        finally:
+            EmbeddedStore.write = original_write
+        assert not [t for t in threading.enumerate() if t.name.startswith("graphmem-ingest-write")]
+        stored = {r["key"]: r["turns"] for r in memory.cypher(
+            "MATCH (t:Turn) WHERE t.namespace = $namespace RETURN t.conversation_id AS key, count(t) AS turns")}
+        assert stored == {"club-chat": 11}
+        report = memory.check()
+        assert report.ok, report.summary()
+        again = memory.ingest(records)  # the rest goes in on a re-run
+        assert again.turns_added == 22

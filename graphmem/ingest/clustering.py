@@ -87,6 +87,8 @@ class ClusteringStage:
         self._live: dict[str, tuple[TopicModel, list[str]] | None] = {}
         self._live_since: dict[str, list[np.ndarray]] = {}
         self._live_waiting: dict[str, int] = {}
+        # unit -> ((ids, speakers), model) fitted by prefit for the next place
+        self._prefitted: dict[str, tuple[tuple[tuple[str, ...], tuple[str, ...]], TopicModel]] = {}
         preload_topic_fitting()
 
     # ------------------------------------------------------------------ association
@@ -202,8 +204,9 @@ class ClusteringStage:
             texts = stored_texts + [batch.texts[i] for i in fresh]
             if not ids:
                 return None
+            ids, vectors, texts = _by_id(ids, vectors, texts)
             self._refit_count += 1
-            model = TopicModel(self._config(unit)).fit(vectors, texts, extra_stopwords=[s.lower() for s in speakers])
+            model = self._fit(unit, ids, vectors, texts, speakers)
             state = model.to_state()
             fingerprint = _fingerprint(state)
             topic_ids = self._topic_ids(unit, fingerprint, model.n_topics_)
@@ -229,6 +232,44 @@ class ClusteringStage:
         output.statements.extend((f"write/merge_in_topic_{unit}", {"rows": [
             {"unit_id": u, "topic_id": t, "p": float(p)} for u, t, p in chunk]}) for chunk in chunked(rows, self.batch_size))
         return memberships
+
+    def _fit(self, unit: str, ids: list[str], vectors: np.ndarray, texts: list[str], speakers: tuple[str, ...]) -> TopicModel:
+        """The granularity's topic model fitted on exactly these units (taken from :meth:`prefit`
+        when it fitted the same ones: a unit's id is a hash of its content, and the units come
+        sorted by id, so the same ids give the same model)."""
+        key = (tuple(ids), tuple(speakers))
+        early = self._prefitted.pop(unit, None)
+        if early is not None and early[0] == key:
+            logger.debug("%s topics: the model fitted ahead on the same %d units is taken", unit, len(ids))
+            return early[1]
+        if early is not None:
+            logger.debug("%s topics: the units changed since the model fitted ahead; refitting", unit)
+        return TopicModel(self._config(unit)).fit(vectors, texts, extra_stopwords=[s.lower() for s in speakers])
+
+    def prefit(self, fresh: dict[str, UnitBatch], speakers: tuple[str, ...] = ()) -> None:
+        """Fit ahead of :meth:`place` the granularities it will refit for ``fresh``, while the
+        ingest's last transaction (which stores ``fresh``) is still committing.
+
+        The refit of :meth:`place` fits every stored unit of the granularity; here that is
+        the units already committed and ``fresh``. :meth:`place` takes this model only when
+        its own units are the same ones (nothing else written meanwhile), so the topics are
+        those :meth:`place` alone would fit."""
+        self._prefitted = {}
+        for unit in TOPIC_UNITS:
+            batch = fresh.get(unit)
+            if batch is None or not batch.ids:
+                continue
+            loaded = self._load_model(unit)
+            if loaded is not None and not loaded[0].needs_refit(batch.vectors):
+                continue  # place assigns to the stored topics: nothing to fit
+            self._remember(unit, batch)
+            stored_ids, stored_vectors, stored_texts = self._stored_units(unit, batch.vectors.shape[1])
+            known = set(stored_ids)
+            new = [i for i, node in enumerate(batch.ids) if node not in known]
+            ids, vectors, texts = _by_id(stored_ids + [batch.ids[i] for i in new], np.vstack([stored_vectors, batch.vectors[new]]),
+                                         stored_texts + [batch.texts[i] for i in new])
+            model = TopicModel(self._config(unit)).fit(vectors, texts, extra_stopwords=[s.lower() for s in speakers])
+            self._prefitted[unit] = ((tuple(ids), tuple(speakers)), model)
 
     # ------------------------------------------------------------------ entry points
     def associate(self, batches: dict[str, UnitBatch], exclude: frozenset[str] = frozenset()) -> StageOutput:
@@ -412,6 +453,14 @@ class ClusteringStage:
         were written in that transaction (on their Topic nodes), so there is nothing left to
         persist; kept so callers need not know."""
         self._pending = {}
+
+
+def _by_id(ids: list[str], vectors: np.ndarray, texts: list[str]) -> tuple[list[str], np.ndarray, list[str]]:
+    """The units sorted by id: a fit sees the same units in the same order however they were
+    gathered (so a model fitted ahead of time, see :meth:`ClusteringStage.prefit`, is the one
+    fitted later)."""
+    order = sorted(range(len(ids)), key=ids.__getitem__)
+    return [ids[i] for i in order], vectors[order], [texts[i] for i in order]
 
 
 def _group_links(links: list[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:
