@@ -159,6 +159,62 @@ def test_auto_lowers_a_turn_that_asks_and_lifts_the_answer_and_says_so(pets):
         off.close()
 
 
+CHATS = {
+    "format": "graphmem.conversation/1",
+    "id": "user-and-assistant",
+    "speakers": ["user", "assistant"],
+    "sessions": [
+        {"id": "a", "started_at": "2024-03-02T10:00:00", "turns": [
+            {"id": "A:1", "speaker": "user", "text": "I adopted a greyhound called Pixel and he chews everything."},
+            {"id": "A:2", "speaker": "assistant", "text": "Greyhounds chew when bored. Give Pixel chew toys, walks and "
+             "puzzle feeders; a greyhound that chews furniture often needs more exercise."},
+        ]},
+        {"id": "b", "started_at": "2024-03-09T10:00:00", "turns": [
+            {"id": "B:1", "speaker": "user", "text": "Which laptop should I buy for video editing?"},
+            {"id": "B:2", "speaker": "assistant", "text": "For video editing I recommended a laptop with 32 GB of memory "
+             "and a dedicated graphics card; the greyhound-grey model is popular."},
+        ]},
+    ],
+}
+
+
+def test_auto_lowers_an_assistants_turns_unless_asked_what_it_said(tmp_path):
+    """In a user's chats with an assistant, auto lowers the assistant's turns by
+    ``assistant_turn_penalty`` for every unit (``assistant:turn`` in the explanation): the
+    memory is what the user told it. A question about what the assistant said ("you
+    recommended") leaves them as they are."""
+    from dataclasses import replace
+
+    source = write_conversation(tmp_path, CHATS, "chats.json")
+    settings = settings_for(tmp_path)
+    penalty = settings.retrieval.assistant_turn_penalty
+    assert penalty > 0
+    with Memory.open(tmp_path / "store", "chats", settings=settings) as memory:
+        memory.ingest(source)
+        off = Memory.attach(memory.store, memory.namespace,
+                            settings=replace(settings, retrieval=settings.retrieval.with_(assistant_turn_penalty=0.0)))
+        try:
+            query = "What does my greyhound Pixel chew?"
+            on_hits = {h.source_id: h for h in memory.search(query, k=4)}
+            off_hits = {h.source_id: h for h in off.search(query, k=4)}
+            told = on_hits["A:2"]
+            assert told.explanation["contributions"]["assistant:turn"] == pytest.approx(-penalty)
+            assert sum(told.explanation["contributions"].values()) == pytest.approx(told.score, abs=1e-3)
+            assert told.score == pytest.approx(off_hits["A:2"].score - penalty, abs=1e-6)
+            assert "assistant:turn" not in on_hits["A:1"].explanation["contributions"]
+            assert on_hits["A:1"].score == pytest.approx(off_hits["A:1"].score, abs=1e-6)
+            sessions = memory.search(query, k=2, unit="session")
+            assert sessions[0].session_key == "a" and "assistant:turn" not in sessions[0].explanation["contributions"]
+            asked = "How much laptop memory was it that you recommended for video editing?"
+            asked_hits = memory.search(asked, k=4)
+            assert [(h.source_id, round(h.score, 6)) for h in asked_hits] == \
+                [(h.source_id, round(h.score, 6)) for h in off.search(asked, k=4)]
+            assert asked_hits[0].source_id == "B:2"
+            assert "asks what the assistant said -> its turns are not lowered" in asked_hits[0].explanation["route"]
+        finally:
+            off.close()
+
+
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_every_strategy_explains_every_hit(pets, strategy):
     hits = pets.search("Who is teaching Raj the cello?", k=4, strategy=strategy)

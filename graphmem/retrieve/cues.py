@@ -19,7 +19,10 @@
   go to the park?"), a duration ("How long has Caroline had ...": when it began) and the
   present perfect progressive ("What has John been blogging about?": one ongoing activity).
   On LoCoMo dev the cue fired on 53 single-answer questions (temporal, single-hop,
-  adversarial) and 50 of 74 multi-hop ones with these; without them, on 15 and 49.
+  adversarial) and 50 of 74 multi-hop ones with these; without them, on 15 and 49;
+* **asks_assistant**: the query asks what the assistant itself said before ("you mentioned",
+  "you recommended", "our previous conversation"), so the answer is in an
+  assistant's turn, not in what the user told it.
 
 It sits below :mod:`graphmem.retrieve.types` (the query context carries the features) and
 imports nothing of its siblings.
@@ -140,6 +143,13 @@ def parse_time_cue(text: str) -> TimeCue:
     return TimeCue(tuple(months), tuple(years), tuple(days))
 
 
+_ASKS_ASSISTANT_RE = re.compile(
+    r"\byou(?:'ve|\u2019ve)?\s+(?:\w+\s+)?(?:mentioned|said|told|recommended|suggested|gave|provided|referred|listed|explained|"
+    r"described|shared|wrote|proposed|advised|named|showed|answered)\b"
+    r"|\bour\s+(?:previous|last|earlier|past)\s+(?:conversation|chat|discussion|talk|exchange)\b",
+    re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class QueryFeatures:
     """Cues read from a query (see the module docstring).
@@ -154,6 +164,7 @@ class QueryFeatures:
         temporal: the query asks about time.
         asks_time: the answer is a time (see the module docstring).
         aggregation: the answer likely gathers several memories.
+        asks_assistant: the query asks what the assistant said (see the module docstring).
         cues: the matched cue words, for explanations.
     """
 
@@ -164,6 +175,7 @@ class QueryFeatures:
     temporal: bool = False
     asks_time: bool = False
     aggregation: bool = False
+    asks_assistant: bool = False
     cues: tuple[str, ...] = ()
 
     @classmethod
@@ -213,6 +225,8 @@ class QueryFeatures:
         cues.extend(f"aggregation:{c}" for c in aggregation_hits)
         if time:
             cues.append("time:explicit")
+        assistant_hits = [m.group(0).lower() for m in _ASKS_ASSISTANT_RE.finditer(text)]
+        cues.extend(f"assistant:{c}" for c in assistant_hits)
         return cls(
             text=text,
             names=tuple(names),
@@ -221,5 +235,6 @@ class QueryFeatures:
             temporal=bool(temporal_hits) or bool(time),
             asks_time=bool(_ASKS_TIME_RE.search(text)),
             aggregation=bool(aggregation_hits),
+            asks_assistant=bool(assistant_hits),
             cues=tuple(cues),
         )

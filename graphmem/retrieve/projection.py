@@ -195,6 +195,11 @@ class MemoryProjection:
         return out
 
     @cached_property
+    def turn_by_assistant(self) -> np.ndarray:
+        """1.0 where the turn's speaker is an assistant (:data:`ASSISTANT_ROLES`)."""
+        return np.array([s.casefold() in ASSISTANT_ROLES for s in self.turn_speaker], dtype=np.float64).reshape(-1)
+
+    @cached_property
     def next_turn(self) -> np.ndarray:
         """Next turn of the same session (-1 = none)."""
         n = self.n_turns

@@ -464,7 +464,12 @@ def auto(ctx: QueryContext, unit: str) -> Ranking:
         activation=turn_activation)
     fused = score_turns(ctx.engine.structure, signals, plan, time_year_mismatch=config.time_year_mismatch)
     turn_scores = fused.scores
-    asks = answers = None
+    asks = answers = assistant = None
+    if config.assistant_turn_penalty > 0 and not ctx.features.asks_assistant and p.turn_by_assistant.any():
+        # every unit: a session ranked by an assistant's generic answer is not the user's memory
+        scored = turn_scores > 0
+        assistant = config.assistant_turn_penalty * p.turn_by_assistant * scored
+        turn_scores = np.where(scored, np.maximum(turn_scores - assistant, 0.0), turn_scores)
     if unit in ("turn", "event"):  # coarser units keep their turns' own scores
         # only turns with some evidence move, and none below 0: the mass of turns no component
         # scored stays at the floor that top_k skips (partitioning it cost 5-66 ms at 100k turns)
@@ -492,19 +497,25 @@ def auto(ctx: QueryContext, unit: str) -> Ranking:
         if turn < 0:
             return out
         parts = {k: _r(v) for k, v in fused.explain(turn).items() if _r(v) != 0}
+        base = fused.scores[turn]
+        if assistant is not None and assistant[turn]:
+            parts["assistant:turn"] = _r(max(base - assistant[turn], 0.0) - base)  # -penalty, or less at the floor
+            base = max(base - float(assistant[turn]), 0.0)
         asked = float(asks[turn]) if asks is not None else 0.0
         answered = float(answers[turn]) if answers is not None else 0.0
-        moved = max(fused.scores[turn] - asked + answered, 0.0) - fused.scores[turn] if asked or answered else 0.0
+        moved = max(base - asked + answered, 0.0) - base if asked or answered else 0.0
         if asked:
             parts["question:turn"] = _r(moved - answered)  # -penalty, or less where it met the floor
         if answered:
             parts["answer:turn"] = _r(answered)
-        if turn_scores[turn] != fused.scores[turn] + moved:
-            parts["diversity:episode"] = _r(turn_scores[turn] - fused.scores[turn] - moved)
+        if turn_scores[turn] != base + moved:
+            parts["diversity:episode"] = _r(turn_scores[turn] - base - moved)
         if unit == "event" and bonus is not None:
             parts["event:dense"] = _r(bonus[pos])
         out["contributions"] = parts
         out["route"] = list(plan.reasons)
+        if assistant is None and config.assistant_turn_penalty > 0 and ctx.features.asks_assistant:
+            out["route"].append("asks what the assistant said -> its turns are not lowered")
         if entropies:
             out["entropy"] = {g: _r(h) for g, h in entropies.items()}
         evidence: dict[str, Any] = {}

@@ -121,6 +121,22 @@ def test_asks_time_only_when_the_answer_is_a_time(question, asks):
     assert QueryFeatures.from_query(question).asks_time is asks
 
 
+@pytest.mark.parametrize(("question", "asks"), [
+    ("Can you remind me of the back-end languages you recommended I learn?", True),
+    ("You mentioned that companies use two-factor authentication. Which methods?", True),
+    ("What was the second book on the list you've previously shared?", True),
+    ("I was thinking about our previous conversation about data privacy.", True),
+    ("Can you recommend some recent publications I might find interesting?", False),  # asks for new advice
+    ("Do you have any ideas on how I can find new inspiration?", False),
+    ("How long did it take me to assemble the IKEA bookshelf?", False),
+    ("I told you about my dog last week, what was his name?", False),  # what the user said
+])
+def test_asks_assistant_only_for_what_the_assistant_said(question, asks):
+    features = QueryFeatures.from_query(question)
+    assert features.asks_assistant is asks
+    assert any(c.startswith("assistant:") for c in features.cues) is asks
+
+
 def test_a_question_asking_for_a_time_adds_the_when_component_when_configured():
     features = QueryFeatures.from_query("When did Caroline go to the support group?")
     assert "when" not in route(features, None, RetrievalConfig(when_weight=0.0)).weights
