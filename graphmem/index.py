@@ -206,8 +206,10 @@ class VectorIndex:
             k = min(k, len(self._ids))
             self._index.set_ef(max(self.ef, k))
             labels, distances = self._index.knn_query(matrix, k=k)
-        return [[(self._ids[int(label)], float(1.0 - dist)) for label, dist in zip(row_labels, row_distances)]
-                for row_labels, row_distances in zip(labels, distances)]
+        ids = self._ids
+        scores = (np.float32(1.0) - np.asarray(distances, dtype=np.float32)).tolist()  # as float(1 - dist) per item
+        return [[(ids[label], score) for label, score in zip(row_labels, row_scores)]
+                for row_labels, row_scores in zip(labels.tolist(), scores)]
 
     def vectors(self, ids: Sequence[str]) -> np.ndarray:
         """The stored vectors of ``ids`` (all must be indexed)."""
