@@ -297,3 +297,27 @@ def test_a_failed_conversation_write_stops_the_ingest_and_leaves_the_earlier_com
         assert report.ok, report.summary()
         again = memory.ingest(records)  # the rest goes in on a re-run
         assert again.turns_added == 22
+
+
+def test_a_correction_in_a_batch_waits_for_the_conversation_written_before_it(tmp_path):
+    """One ingest of a new conversation and a re-sent one with a changed message: the new one's
+    transaction is still running when the correction is found; the correction is applied after
+    that commit, and the store holds both conversations whole with the message replaced."""
+    from dataclasses import replace
+
+    from graphmem.loaders import load
+
+    [record] = load(write_native(tmp_path, CHAT, "chat.json"))
+    changed = json.loads(json.dumps(CHAT))
+    changed["sessions"][1]["turns"][2]["text"] = "Our striker scored a header in extra time, the stadium went wild."
+    [edited] = load(write_native(tmp_path, changed, "edited.json"))
+    with Memory.open(tmp_path / "store", namespace="batch-correction") as memory:
+        memory.ingest([record])
+        report = memory.ingest([replace(record, key="club-chat-copy"), edited])
+        assert (report.turns_added, report.turns_corrected) == (11, 1)
+        texts = {(r["key"], r["source"]): r["text"] for r in memory.cypher(
+            "MATCH (t:Turn) WHERE t.namespace = $namespace RETURN t.conversation_id AS key, t.source_id AS source, t.text AS text")}
+        assert len(texts) == 22
+        assert texts[("club-chat", "C2:3")].startswith("Our striker scored a header")
+        assert texts[("club-chat-copy", "C2:3")] == "Our striker scored in extra time, the stadium went wild."
+        assert memory.check().ok
