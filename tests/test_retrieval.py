@@ -215,6 +215,56 @@ def test_auto_lowers_an_assistants_turns_unless_asked_what_it_said(tmp_path):
             off.close()
 
 
+TRIPS = {
+    "format": "graphmem.conversation/1",
+    "id": "trips",
+    "speakers": ["Ana", "Ben"],
+    "sessions": [
+        {"id": "s1", "started_at": "2024-04-02T10:00:00", "turns": [
+            {"id": "T:1", "speaker": "Ana", "text": "Travelling is my thing, I go on trips whenever I can."},
+            {"id": "T:2", "speaker": "Ben", "text": "Sounds like a busy spring!"},
+            {"id": "T:3", "speaker": "Ana", "text": "We finally spent a week in Lisbon and loved the trams."},
+            {"id": "T:4", "speaker": "Ben", "text": "I just finished reading \"The Hobbit\" again, such a cozy book."},
+        ]},
+    ],
+}
+
+
+def test_auto_raises_turns_naming_the_kind_of_thing_a_question_asks_for(tmp_path):
+    """A question asking for a place ("Where ...", "Which cities ...") raises, for every unit,
+    the turns whose events name a place by ``answer_type_weight`` (``answer_type:turn`` in the
+    explanation, with its route line); other turns and other questions are unchanged."""
+    from dataclasses import replace
+
+    source = write_conversation(tmp_path, TRIPS, "trips.json")
+    settings = settings_for(tmp_path)
+    weight = settings.retrieval.answer_type_weight
+    assert weight > 0
+    with Memory.open(tmp_path / "store", "trips", settings=settings) as memory:
+        memory.ingest(source)
+        off = Memory.attach(memory.store, memory.namespace,
+                            settings=replace(settings, retrieval=settings.retrieval.with_(answer_type_weight=0.0)))
+        try:
+            query = "Which places has Ana visited on her travels?"
+            on_hits = {h.source_id: h for h in memory.search(query, k=4)}
+            off_hits = {h.source_id: h for h in off.search(query, k=4)}
+            assert max(off_hits.values(), key=lambda h: h.score).source_id == "T:1"  # the words match T:1 best
+            lisbon = on_hits["T:3"]
+            assert lisbon.explanation["contributions"]["answer_type:turn"] == pytest.approx(weight)
+            assert lisbon.score == pytest.approx(off_hits["T:3"].score + weight, abs=1e-6)
+            assert max(on_hits.values(), key=lambda h: h.score).source_id == "T:3"
+            assert any(line.startswith("asks for a FAC/GPE/LOC") for line in lisbon.explanation["route"])
+            assert "answer_type:turn" not in on_hits["T:1"].explanation["contributions"]
+            assert on_hits["T:1"].score == pytest.approx(off_hits["T:1"].score, abs=1e-6)
+            title = memory.search("What book did Ben read?", k=1)[0]
+            assert title.source_id == "T:4" and "answer_type:turn" in title.explanation["contributions"]
+            plain = "What does Ana love about trams?"
+            assert [(h.source_id, round(h.score, 6)) for h in memory.search(plain, k=4)] == \
+                [(h.source_id, round(h.score, 6)) for h in off.search(plain, k=4)]
+        finally:
+            off.close()
+
+
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_every_strategy_explains_every_hit(pets, strategy):
     hits = pets.search("Who is teaching Raj the cello?", k=4, strategy=strategy)

@@ -23,6 +23,10 @@
 * **asks_assistant**: the query asks what the assistant itself said before ("you mentioned",
   "you recommended", "our previous conversation"), so the answer is in an
   assistant's turn, not in what the user told it.
+* **answer_labels**: the entity labels the answer likely has: places (``GPE``, ``LOC``,
+  ``FAC``) for "Where ..." and "which cities / countries / states / places ...", titles
+  (``WORK_OF_ART``) for "what books / movies / songs ...". Auto raises the turns whose
+  events name such an entity (``RetrievalConfig.answer_type_weight``).
 
 It sits below :mod:`graphmem.retrieve.types` (the query context carries the features) and
 imports nothing of its siblings.
@@ -150,6 +154,24 @@ _ASKS_ASSISTANT_RE = re.compile(
     re.IGNORECASE)
 
 
+# The answer is a place: "where" opening a question (or followed by an auxiliary), or
+# "what/which [adjective] city/country/state/place/area/town/location(s)".
+_ASKS_PLACE_RE = re.compile(
+    r"(?:^\W*where\b|\bwhere\s+(?:did|does|do|is|was|were|will|would|has|have|had|are|can|could)\b|"
+    r"\b(?:what|which)\s+(?:[a-z]+\s+)?(?:city|cities|country|countries|states?|places?|areas?|towns?|"
+    r"locations?|regions?|parts\s+of)\b)",
+    re.IGNORECASE)
+# The answer is a title: "what/which [adjective] book/movie/song/...(s)".
+_ASKS_WORK_RE = re.compile(
+    r"\b(?:what|which)\s+(?:[a-z]+\s+)?(?:books?|novels?|movies?|films?|songs?|albums?|shows?|series|poems?|"
+    r"podcasts?|plays?|musicals?)\b",
+    re.IGNORECASE)
+PLACE_LABELS = ("FAC", "GPE", "LOC")
+"""Entity labels of places (countries, cities, regions, landmarks)."""
+WORK_LABELS = ("WORK_OF_ART",)
+"""Entity labels of titles (books, films, songs)."""
+
+
 @dataclass(frozen=True)
 class QueryFeatures:
     """Cues read from a query (see the module docstring).
@@ -165,6 +187,10 @@ class QueryFeatures:
         asks_time: the answer is a time (see the module docstring).
         aggregation: the answer likely gathers several memories.
         asks_assistant: the query asks what the assistant said (see the module docstring).
+        answer_labels: entity labels the answer likely has: :data:`PLACE_LABELS` when the
+            query asks for a place ("Where has Melanie camped?", "Which cities has Jon
+            visited?"), :data:`WORK_LABELS` when it asks for a title ("What books has Melanie
+            read?").
         cues: the matched cue words, for explanations.
     """
 
@@ -176,6 +202,7 @@ class QueryFeatures:
     asks_time: bool = False
     aggregation: bool = False
     asks_assistant: bool = False
+    answer_labels: tuple[str, ...] = ()
     cues: tuple[str, ...] = ()
 
     @classmethod
@@ -236,5 +263,7 @@ class QueryFeatures:
             asks_time=bool(_ASKS_TIME_RE.search(text)),
             aggregation=bool(aggregation_hits),
             asks_assistant=bool(assistant_hits),
+            answer_labels=(*(PLACE_LABELS if _ASKS_PLACE_RE.search(text) else ()),
+                           *(WORK_LABELS if _ASKS_WORK_RE.search(text) else ())),
             cues=tuple(cues),
         )

@@ -195,6 +195,29 @@ class MemoryProjection:
         return out
 
     @cached_property
+    def turn_entity_labels(self) -> dict[str, np.ndarray]:
+        """Entity label -> 1.0 where one of the turn's events involves an entity with that label."""
+        out: dict[str, np.ndarray] = {}
+        if not len(self.involves_event) or not len(self.event_turn):
+            return out
+        labels = np.array(self.entity_label, dtype=object).reshape(-1)[self.involves_entity]
+        turns = np.asarray(self.event_turn)[self.involves_event]
+        for label in set(labels.tolist()):
+            mask = np.zeros(self.n_turns)
+            mask[turns[labels == label]] = 1.0
+            out[label] = mask
+        return out
+
+    def turns_naming(self, labels: Iterable[str]) -> np.ndarray:
+        """1.0 where one of the turn's events involves an entity with one of ``labels``."""
+        out = np.zeros(self.n_turns)
+        for label in labels:
+            found = self.turn_entity_labels.get(label)
+            if found is not None:
+                out = np.maximum(out, found)
+        return out
+
+    @cached_property
     def turn_by_assistant(self) -> np.ndarray:
         """1.0 where the turn's speaker is an assistant (:data:`ASSISTANT_ROLES`)."""
         return np.array([s.casefold() in ASSISTANT_ROLES for s in self.turn_speaker], dtype=np.float64).reshape(-1)

@@ -470,6 +470,13 @@ def auto(ctx: QueryContext, unit: str) -> Ranking:
         scored = turn_scores > 0
         assistant = config.assistant_turn_penalty * p.turn_by_assistant * scored
         turn_scores = np.where(scored, np.maximum(turn_scores - assistant, 0.0), turn_scores)
+    typed = p.turns_naming(ctx.features.answer_labels) if config.answer_type_weight > 0 and ctx.features.answer_labels else None
+    if typed is not None and typed.any():
+        scored = turn_scores > 0
+        typed = config.answer_type_weight * typed * scored
+        turn_scores = np.where(scored, turn_scores + typed, turn_scores)
+    else:
+        typed = None
     if unit in ("turn", "event"):  # coarser units keep their turns' own scores
         # only turns with some evidence move, and none below 0: the mass of turns no component
         # scored stays at the floor that top_k skips (partitioning it cost 5-66 ms at 100k turns)
@@ -501,6 +508,9 @@ def auto(ctx: QueryContext, unit: str) -> Ranking:
         if assistant is not None and assistant[turn]:
             parts["assistant:turn"] = _r(max(base - assistant[turn], 0.0) - base)  # -penalty, or less at the floor
             base = max(base - float(assistant[turn]), 0.0)
+        if typed is not None and typed[turn]:
+            parts["answer_type:turn"] = _r(typed[turn])
+            base += float(typed[turn])
         asked = float(asks[turn]) if asks is not None else 0.0
         answered = float(answers[turn]) if answers is not None else 0.0
         moved = max(base - asked + answered, 0.0) - base if asked or answered else 0.0
@@ -516,6 +526,9 @@ def auto(ctx: QueryContext, unit: str) -> Ranking:
         out["route"] = list(plan.reasons)
         if assistant is None and config.assistant_turn_penalty > 0 and ctx.features.asks_assistant:
             out["route"].append("asks what the assistant said -> its turns are not lowered")
+        if typed is not None:
+            out["route"].append(f"asks for a {'/'.join(ctx.features.answer_labels)} -> turns whose events name one "
+                                f"+{config.answer_type_weight}")
         if entropies:
             out["entropy"] = {g: _r(h) for g, h in entropies.items()}
         evidence: dict[str, Any] = {}

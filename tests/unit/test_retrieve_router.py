@@ -137,6 +137,21 @@ def test_asks_assistant_only_for_what_the_assistant_said(question, asks):
     assert any(c.startswith("assistant:") for c in features.cues) is asks
 
 
+@pytest.mark.parametrize(("question", "labels"), [
+    ("Where has Melanie camped?", ("FAC", "GPE", "LOC")),
+    ("Which cities has Jon visited?", ("FAC", "GPE", "LOC")),
+    ("What European countries has Maria been to?", ("FAC", "GPE", "LOC")),
+    ("Where did Caroline move from 4 years ago?", ("FAC", "GPE", "LOC")),
+    ("What books has Melanie read?", ("WORK_OF_ART",)),
+    ("Which song motivates Caroline to be courageous?", ("WORK_OF_ART",)),
+    ("What did Melanie paint recently?", ()),
+    ("When did Jon go to Paris?", ()),  # asks for a time; the place is given
+    ("Who supports Caroline?", ()),
+])
+def test_answer_labels_name_the_entity_type_a_question_asks_for(question, labels):
+    assert QueryFeatures.from_query(question).answer_labels == labels
+
+
 def test_a_question_asking_for_a_time_adds_the_when_component_when_configured():
     features = QueryFeatures.from_query("When did Caroline go to the support group?")
     assert "when" not in route(features, None, RetrievalConfig(when_weight=0.0)).weights
