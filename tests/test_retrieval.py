@@ -265,6 +265,41 @@ def test_auto_raises_turns_naming_the_kind_of_thing_a_question_asks_for(tmp_path
             off.close()
 
 
+def test_auto_lifts_the_named_speakers_turns_when_a_question_gathers_what_they_did(tmp_path):
+    """An aggregation question naming one speaker ("What books has Ben read?") raises that
+    speaker's turns by ``named_speaker_weight`` for every unit (``speaker:turn``, with a route
+    line); the other speaker's turns, and a question without the cue, are unchanged."""
+    from dataclasses import replace
+
+    source = write_conversation(tmp_path, TRIPS, "trips.json")
+    settings = settings_for(tmp_path)
+    weight = settings.retrieval.named_speaker_weight
+    assert weight > 0
+    with Memory.open(tmp_path / "store", "trips", settings=settings) as memory:
+        memory.ingest(source)
+        off = Memory.attach(memory.store, memory.namespace,
+                            settings=replace(settings, retrieval=settings.retrieval.with_(named_speaker_weight=0.0)))
+        try:
+            query = "What books has Ben read?"
+            on_hits = {h.source_id: h for h in memory.search(query, k=4)}
+            off_hits = {h.source_id: h for h in off.search(query, k=4)}
+            for turn in ("T:2", "T:4"):  # Ben's
+                hit = on_hits[turn]
+                assert hit.explanation["contributions"]["speaker:turn"] == pytest.approx(weight)
+                assert hit.score == pytest.approx(off_hits[turn].score + weight, abs=1e-6)
+                assert any(line.startswith("gathers what one speaker named in it did") for line in hit.explanation["route"])
+            for turn in ("T:1", "T:3"):  # Ana's
+                assert "speaker:turn" not in on_hits[turn].explanation["contributions"]
+                assert on_hits[turn].score == pytest.approx(off_hits[turn].score, abs=1e-6)
+            session = memory.search(query, k=1, unit="session")[0]
+            assert session.explanation["contributions"]["speaker:turn"] == pytest.approx(weight)
+            for plain in ("Did Ben like the book he finished?", "What books have Ana and Ben read?"):
+                assert [(h.source_id, round(h.score, 6)) for h in memory.search(plain, k=4)] == \
+                    [(h.source_id, round(h.score, 6)) for h in off.search(plain, k=4)], plain
+        finally:
+            off.close()
+
+
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_every_strategy_explains_every_hit(pets, strategy):
     hits = pets.search("Who is teaching Raj the cello?", k=4, strategy=strategy)

@@ -28,6 +28,9 @@
   (``WORK_OF_ART``) for "what books / movies / songs ...". Auto raises the turns whose
   events name such an entity (``RetrievalConfig.answer_type_weight``).
 
+An aggregation question that names exactly one speaker of the memory ("What activities does
+Melanie partake in?") also lifts that speaker's turns (``RetrievalConfig.named_speaker_weight``).
+
 It sits below :mod:`graphmem.retrieve.types` (the query context carries the features) and
 imports nothing of its siblings.
 """

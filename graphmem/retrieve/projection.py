@@ -218,6 +218,21 @@ class MemoryProjection:
         return out
 
     @cached_property
+    def speaker_codes(self) -> tuple[dict[str, int], np.ndarray]:
+        """Each speaker's code (by casefolded name) and the code of every turn's speaker."""
+        codes: dict[str, int] = {}
+        turns = np.array([codes.setdefault(s.casefold(), len(codes)) for s in self.turn_speaker], dtype=np.int32).reshape(-1)
+        return codes, turns
+
+    def speaker_named(self, names: Iterable[str]) -> int | None:
+        """The code of the one speaker ``names`` name (by full or first name), or None when
+        they name none or several."""
+        wanted = {name.casefold() for name in names}
+        found = {code for speaker, code in self.speaker_codes[0].items()
+                 if speaker in wanted or speaker.split(" ", 1)[0] in wanted}
+        return found.pop() if len(found) == 1 else None
+
+    @cached_property
     def turn_by_assistant(self) -> np.ndarray:
         """1.0 where the turn's speaker is an assistant (:data:`ASSISTANT_ROLES`)."""
         return np.array([s.casefold() in ASSISTANT_ROLES for s in self.turn_speaker], dtype=np.float64).reshape(-1)

@@ -477,6 +477,13 @@ def auto(ctx: QueryContext, unit: str) -> Ranking:
         turn_scores = np.where(scored, turn_scores + typed, turn_scores)
     else:
         typed = None
+    speaker = None
+    named = (p.speaker_named(ctx.features.names) if config.named_speaker_weight > 0 and ctx.features.aggregation
+             and ctx.features.names else None)
+    if named is not None:
+        scored = turn_scores > 0
+        speaker = config.named_speaker_weight * (p.speaker_codes[1] == named) * scored
+        turn_scores = np.where(scored, turn_scores + speaker, turn_scores)
     if unit in ("turn", "event"):  # coarser units keep their turns' own scores
         # only turns with some evidence move, and none below 0: the mass of turns no component
         # scored stays at the floor that top_k skips (partitioning it cost 5-66 ms at 100k turns)
@@ -508,6 +515,9 @@ def auto(ctx: QueryContext, unit: str) -> Ranking:
         if assistant is not None and assistant[turn]:
             parts["assistant:turn"] = _r(max(base - assistant[turn], 0.0) - base)  # -penalty, or less at the floor
             base = max(base - float(assistant[turn]), 0.0)
+        if speaker is not None and speaker[turn]:
+            parts["speaker:turn"] = _r(speaker[turn])
+            base += float(speaker[turn])
         if typed is not None and typed[turn]:
             parts["answer_type:turn"] = _r(typed[turn])
             base += float(typed[turn])
@@ -526,6 +536,9 @@ def auto(ctx: QueryContext, unit: str) -> Ranking:
         out["route"] = list(plan.reasons)
         if assistant is None and config.assistant_turn_penalty > 0 and ctx.features.asks_assistant:
             out["route"].append("asks what the assistant said -> its turns are not lowered")
+        if speaker is not None:
+            out["route"].append(f"gathers what one speaker named in it did -> that speaker's turns "
+                                f"+{config.named_speaker_weight}")
         if typed is not None:
             out["route"].append(f"asks for a {'/'.join(ctx.features.answer_labels)} -> turns whose events name one "
                                 f"+{config.answer_type_weight}")
