@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from contextlib import contextmanager
 from datetime import date, datetime
 
 import pytest
@@ -178,41 +179,49 @@ CHATS = {
 }
 
 
+@contextmanager
+def rule_on_and_off(tmp_path, conversation, namespace, constant):
+    """The memory of ``conversation`` with the default retrieval constants, a view of the same
+    memory with ``constant`` set to 0, and the constant's default (asserted positive)."""
+    from dataclasses import replace
+
+    source = write_conversation(tmp_path, conversation, f"{namespace}.json")
+    settings = settings_for(tmp_path)
+    value = getattr(settings.retrieval, constant)
+    assert value > 0
+    with Memory.open(tmp_path / "store", namespace, settings=settings) as memory:
+        memory.ingest(source)
+        off = Memory.attach(memory.store, memory.namespace,
+                            settings=replace(settings, retrieval=settings.retrieval.with_(**{constant: 0.0})))
+        try:
+            yield memory, off, value
+        finally:
+            off.close()
+
+
 def test_auto_lowers_an_assistants_turns_unless_asked_what_it_said(tmp_path):
     """In a user's chats with an assistant, auto lowers the assistant's turns by
     ``assistant_turn_penalty`` for every unit (``assistant:turn`` in the explanation): the
     memory is what the user told it. A question about what the assistant said ("you
     recommended") leaves them as they are."""
-    from dataclasses import replace
-
-    source = write_conversation(tmp_path, CHATS, "chats.json")
-    settings = settings_for(tmp_path)
-    penalty = settings.retrieval.assistant_turn_penalty
-    assert penalty > 0
-    with Memory.open(tmp_path / "store", "chats", settings=settings) as memory:
-        memory.ingest(source)
-        off = Memory.attach(memory.store, memory.namespace,
-                            settings=replace(settings, retrieval=settings.retrieval.with_(assistant_turn_penalty=0.0)))
-        try:
-            query = "What does my greyhound Pixel chew?"
-            on_hits = {h.source_id: h for h in memory.search(query, k=4)}
-            off_hits = {h.source_id: h for h in off.search(query, k=4)}
-            told = on_hits["A:2"]
-            assert told.explanation["contributions"]["assistant:turn"] == pytest.approx(-penalty)
-            assert sum(told.explanation["contributions"].values()) == pytest.approx(told.score, abs=1e-3)
-            assert told.score == pytest.approx(off_hits["A:2"].score - penalty, abs=1e-6)
-            assert "assistant:turn" not in on_hits["A:1"].explanation["contributions"]
-            assert on_hits["A:1"].score == pytest.approx(off_hits["A:1"].score, abs=1e-6)
-            sessions = memory.search(query, k=2, unit="session")
-            assert sessions[0].session_key == "a" and "assistant:turn" not in sessions[0].explanation["contributions"]
-            asked = "How much laptop memory was it that you recommended for video editing?"
-            asked_hits = memory.search(asked, k=4)
-            assert [(h.source_id, round(h.score, 6)) for h in asked_hits] == \
-                [(h.source_id, round(h.score, 6)) for h in off.search(asked, k=4)]
-            assert asked_hits[0].source_id == "B:2"
-            assert "asks what the assistant said -> its turns are not lowered" in asked_hits[0].explanation["route"]
-        finally:
-            off.close()
+    with rule_on_and_off(tmp_path, CHATS, "chats", "assistant_turn_penalty") as (memory, off, penalty):
+        query = "What does my greyhound Pixel chew?"
+        on_hits = {h.source_id: h for h in memory.search(query, k=4)}
+        off_hits = {h.source_id: h for h in off.search(query, k=4)}
+        told = on_hits["A:2"]
+        assert told.explanation["contributions"]["assistant:turn"] == pytest.approx(-penalty)
+        assert sum(told.explanation["contributions"].values()) == pytest.approx(told.score, abs=1e-3)
+        assert told.score == pytest.approx(off_hits["A:2"].score - penalty, abs=1e-6)
+        assert "assistant:turn" not in on_hits["A:1"].explanation["contributions"]
+        assert on_hits["A:1"].score == pytest.approx(off_hits["A:1"].score, abs=1e-6)
+        sessions = memory.search(query, k=2, unit="session")
+        assert sessions[0].session_key == "a" and "assistant:turn" not in sessions[0].explanation["contributions"]
+        asked = "How much laptop memory was it that you recommended for video editing?"
+        asked_hits = memory.search(asked, k=4)
+        assert [(h.source_id, round(h.score, 6)) for h in asked_hits] == \
+            [(h.source_id, round(h.score, 6)) for h in off.search(asked, k=4)]
+        assert asked_hits[0].source_id == "B:2"
+        assert "asks what the assistant said -> its turns are not lowered" in asked_hits[0].explanation["route"]
 
 
 TRIPS = {
@@ -234,70 +243,46 @@ def test_auto_raises_turns_naming_the_kind_of_thing_a_question_asks_for(tmp_path
     """A question asking for a place ("Where ...", "Which cities ...") raises, for every unit,
     the turns whose events name a place by ``answer_type_weight`` (``answer_type:turn`` in the
     explanation, with its route line); other turns and other questions are unchanged."""
-    from dataclasses import replace
-
-    source = write_conversation(tmp_path, TRIPS, "trips.json")
-    settings = settings_for(tmp_path)
-    weight = settings.retrieval.answer_type_weight
-    assert weight > 0
-    with Memory.open(tmp_path / "store", "trips", settings=settings) as memory:
-        memory.ingest(source)
-        off = Memory.attach(memory.store, memory.namespace,
-                            settings=replace(settings, retrieval=settings.retrieval.with_(answer_type_weight=0.0)))
-        try:
-            query = "Which places has Ana visited on her travels?"
-            on_hits = {h.source_id: h for h in memory.search(query, k=4)}
-            off_hits = {h.source_id: h for h in off.search(query, k=4)}
-            assert max(off_hits.values(), key=lambda h: h.score).source_id == "T:1"  # the words match T:1 best
-            lisbon = on_hits["T:3"]
-            assert lisbon.explanation["contributions"]["answer_type:turn"] == pytest.approx(weight)
-            assert lisbon.score == pytest.approx(off_hits["T:3"].score + weight, abs=1e-6)
-            assert max(on_hits.values(), key=lambda h: h.score).source_id == "T:3"
-            assert any(line.startswith("asks for a FAC/GPE/LOC") for line in lisbon.explanation["route"])
-            assert "answer_type:turn" not in on_hits["T:1"].explanation["contributions"]
-            assert on_hits["T:1"].score == pytest.approx(off_hits["T:1"].score, abs=1e-6)
-            title = memory.search("What book did Ben read?", k=1)[0]
-            assert title.source_id == "T:4" and "answer_type:turn" in title.explanation["contributions"]
-            plain = "What does Ana love about trams?"
-            assert [(h.source_id, round(h.score, 6)) for h in memory.search(plain, k=4)] == \
-                [(h.source_id, round(h.score, 6)) for h in off.search(plain, k=4)]
-        finally:
-            off.close()
+    with rule_on_and_off(tmp_path, TRIPS, "trips", "answer_type_weight") as (memory, off, weight):
+        query = "Which places has Ana visited on her travels?"
+        on_hits = {h.source_id: h for h in memory.search(query, k=4)}
+        off_hits = {h.source_id: h for h in off.search(query, k=4)}
+        assert max(off_hits.values(), key=lambda h: h.score).source_id == "T:1"  # the words match T:1 best
+        lisbon = on_hits["T:3"]
+        assert lisbon.explanation["contributions"]["answer_type:turn"] == pytest.approx(weight)
+        assert lisbon.score == pytest.approx(off_hits["T:3"].score + weight, abs=1e-6)
+        assert max(on_hits.values(), key=lambda h: h.score).source_id == "T:3"
+        assert any(line.startswith("asks for a FAC/GPE/LOC") for line in lisbon.explanation["route"])
+        assert "answer_type:turn" not in on_hits["T:1"].explanation["contributions"]
+        assert on_hits["T:1"].score == pytest.approx(off_hits["T:1"].score, abs=1e-6)
+        title = memory.search("What book did Ben read?", k=1)[0]
+        assert title.source_id == "T:4" and "answer_type:turn" in title.explanation["contributions"]
+        plain = "What does Ana love about trams?"
+        assert [(h.source_id, round(h.score, 6)) for h in memory.search(plain, k=4)] == \
+            [(h.source_id, round(h.score, 6)) for h in off.search(plain, k=4)]
 
 
 def test_auto_lifts_the_named_speakers_turns_when_a_question_gathers_what_they_did(tmp_path):
     """An aggregation question naming one speaker ("What books has Ben read?") raises that
     speaker's turns by ``named_speaker_weight`` for every unit (``speaker:turn``, with a route
     line); the other speaker's turns, and a question without the cue, are unchanged."""
-    from dataclasses import replace
-
-    source = write_conversation(tmp_path, TRIPS, "trips.json")
-    settings = settings_for(tmp_path)
-    weight = settings.retrieval.named_speaker_weight
-    assert weight > 0
-    with Memory.open(tmp_path / "store", "trips", settings=settings) as memory:
-        memory.ingest(source)
-        off = Memory.attach(memory.store, memory.namespace,
-                            settings=replace(settings, retrieval=settings.retrieval.with_(named_speaker_weight=0.0)))
-        try:
-            query = "What books has Ben read?"
-            on_hits = {h.source_id: h for h in memory.search(query, k=4)}
-            off_hits = {h.source_id: h for h in off.search(query, k=4)}
-            for turn in ("T:2", "T:4"):  # Ben's
-                hit = on_hits[turn]
-                assert hit.explanation["contributions"]["speaker:turn"] == pytest.approx(weight)
-                assert hit.score == pytest.approx(off_hits[turn].score + weight, abs=1e-6)
-                assert any(line.startswith("gathers what one speaker named in it did") for line in hit.explanation["route"])
-            for turn in ("T:1", "T:3"):  # Ana's
-                assert "speaker:turn" not in on_hits[turn].explanation["contributions"]
-                assert on_hits[turn].score == pytest.approx(off_hits[turn].score, abs=1e-6)
-            session = memory.search(query, k=1, unit="session")[0]
-            assert session.explanation["contributions"]["speaker:turn"] == pytest.approx(weight)
-            for plain in ("Did Ben like the book he finished?", "What books have Ana and Ben read?"):
-                assert [(h.source_id, round(h.score, 6)) for h in memory.search(plain, k=4)] == \
-                    [(h.source_id, round(h.score, 6)) for h in off.search(plain, k=4)], plain
-        finally:
-            off.close()
+    with rule_on_and_off(tmp_path, TRIPS, "trips", "named_speaker_weight") as (memory, off, weight):
+        query = "What books has Ben read?"
+        on_hits = {h.source_id: h for h in memory.search(query, k=4)}
+        off_hits = {h.source_id: h for h in off.search(query, k=4)}
+        for turn in ("T:2", "T:4"):  # Ben's
+            hit = on_hits[turn]
+            assert hit.explanation["contributions"]["speaker:turn"] == pytest.approx(weight)
+            assert hit.score == pytest.approx(off_hits[turn].score + weight, abs=1e-6)
+            assert any(line.startswith("gathers what one speaker named in it did") for line in hit.explanation["route"])
+        for turn in ("T:1", "T:3"):  # Ana's
+            assert "speaker:turn" not in on_hits[turn].explanation["contributions"]
+            assert on_hits[turn].score == pytest.approx(off_hits[turn].score, abs=1e-6)
+        session = memory.search(query, k=1, unit="session")[0]
+        assert session.explanation["contributions"]["speaker:turn"] == pytest.approx(weight)
+        for plain in ("Did Ben like the book he finished?", "What books have Ana and Ben read?"):
+            assert [(h.source_id, round(h.score, 6)) for h in memory.search(plain, k=4)] == \
+                [(h.source_id, round(h.score, 6)) for h in off.search(plain, k=4)], plain
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
