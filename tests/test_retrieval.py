@@ -252,11 +252,12 @@ def test_auto_raises_turns_naming_the_kind_of_thing_a_question_asks_for(tmp_path
         assert lisbon.explanation["contributions"]["answer_type:turn"] == pytest.approx(weight)
         assert lisbon.score == pytest.approx(off_hits["T:3"].score + weight, abs=1e-6)
         assert max(on_hits.values(), key=lambda h: h.score).source_id == "T:3"
-        assert any(line.startswith("asks for a FAC/GPE/LOC") for line in lisbon.explanation["route"])
+        assert f"asks for a place -> turns whose events name one +{weight}" in lisbon.explanation["route"]
         assert "answer_type:turn" not in on_hits["T:1"].explanation["contributions"]
         assert on_hits["T:1"].score == pytest.approx(off_hits["T:1"].score, abs=1e-6)
         title = memory.search("What book did Ben read?", k=1)[0]
         assert title.source_id == "T:4" and "answer_type:turn" in title.explanation["contributions"]
+        assert f"asks for a title -> turns whose events name one +{weight}" in title.explanation["route"]
         plain = "What does Ana love about trams?"
         assert [(h.source_id, round(h.score, 6)) for h in memory.search(plain, k=4)] == \
             [(h.source_id, round(h.score, 6)) for h in off.search(plain, k=4)]

@@ -173,6 +173,8 @@ PLACE_LABELS = ("FAC", "GPE", "LOC")
 """Entity labels of places (countries, cities, regions, landmarks)."""
 WORK_LABELS = ("WORK_OF_ART",)
 """Entity labels of titles (books, films, songs)."""
+ANSWER_KINDS = {"place": PLACE_LABELS, "title": WORK_LABELS}
+"""What each kind of answer ``QueryFeatures.answer_labels`` can ask for is called, in explanations."""
 
 
 @dataclass(frozen=True)

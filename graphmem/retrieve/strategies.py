@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from graphmem.retrieve.activation import explain_node, spread_activation
+from graphmem.retrieve.cues import ANSWER_KINDS
 from graphmem.retrieve.fusion import normalize, relevance_entropy
 from graphmem.retrieve.hierarchy import TurnSignals, diversify, score_turns
 from graphmem.retrieve.router import route
@@ -540,7 +541,8 @@ def auto(ctx: QueryContext, unit: str) -> Ranking:
             out["route"].append(f"gathers what one speaker named in it did -> that speaker's turns "
                                 f"+{config.named_speaker_weight}")
         if typed is not None:
-            out["route"].append(f"asks for a {'/'.join(ctx.features.answer_labels)} -> turns whose events name one "
+            kinds = [kind for kind, labels in ANSWER_KINDS.items() if set(labels) & set(ctx.features.answer_labels)]
+            out["route"].append(f"asks for a {' or a '.join(kinds)} -> turns whose events name one "
                                 f"+{config.answer_type_weight}")
         if entropies:
             out["entropy"] = {g: _r(h) for g, h in entropies.items()}
