@@ -286,6 +286,36 @@ def test_auto_lifts_the_named_speakers_turns_when_a_question_gathers_what_they_d
                 [(h.source_id, round(h.score, 6)) for h in off.search(plain, k=4)], plain
 
 
+PALS = {
+    "format": "graphmem.conversation/1",
+    "id": "pals",
+    "speakers": ["Melanie", "Caroline"],
+    "sessions": [
+        {"id": "s1", "started_at": "2024-04-02T10:00:00", "turns": [
+            {"id": "P:1", "speaker": "Caroline", "text": "Hey Mel! How are the kids?"},
+            {"id": "P:2", "speaker": "Melanie", "text": "Great! I finished reading \"Charlotte's Web\" with them last night."},
+            {"id": "P:3", "speaker": "Caroline", "text": "Thanks Mel, I loved \"Becoming Nicole\" myself, such a good book."},
+        ]},
+    ],
+}
+
+
+def test_a_speaker_named_by_an_alias_is_the_named_speaker(tmp_path):
+    """The ingest resolves "Mel" as an alias of Melanie; a gathering question that calls her Mel
+    lifts Melanie's turns, and her book comes first."""
+    with rule_on_and_off(tmp_path, PALS, "pals", "named_speaker_weight") as (memory, off, weight):
+        assert memory.cypher("MATCH (a:Entity)-[:ALIAS_OF]->(b:Entity) WHERE a.namespace = $namespace "
+                             "RETURN a.name AS alias, b.name AS name") == [{"alias": "Mel", "name": "Melanie"}]
+        query = "What books has Mel read?"
+        on_hits = {h.source_id: h for h in memory.search(query, k=3)}
+        off_hits = {h.source_id: h for h in off.search(query, k=3)}
+        assert on_hits["P:2"].explanation["contributions"]["speaker:turn"] == pytest.approx(weight)
+        assert on_hits["P:2"].score == pytest.approx(off_hits["P:2"].score + weight, abs=1e-6)
+        assert "speaker:turn" not in on_hits["P:3"].explanation["contributions"]
+        assert max(on_hits.values(), key=lambda h: h.score).source_id == "P:2"
+        assert max(off_hits.values(), key=lambda h: h.score).source_id == "P:3"
+
+
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_every_strategy_explains_every_hit(pets, strategy):
     hits = pets.search("Who is teaching Raj the cello?", k=4, strategy=strategy)

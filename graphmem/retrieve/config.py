@@ -191,7 +191,8 @@ class RetrievalConfig:
             conversation's choice on the other two is 1.5 (tied with 2.0), and it gains or ties
             there. Overall turn R_all@10 82.4 -> 82.8, NDCG@10 67.0 -> 67.4; multi-hop 36.5 ->
             37.8, single-hop 90.0 -> 90.5, no category falls, session figures unchanged.
-            LongMemEval (speakers user and assistant, never named) unchanged.
+            LongMemEval (speakers user and assistant, never named) unchanged. A speaker is named
+            by full or first name or by an alias the ingest resolved ("Mel" for Melanie).
         diversity_depth: how many of the best turns the diversification re-ranks.
         diversity_free: turns per episode picked before the diversity penalty starts (2:
             a question and its answer are often two turns of one episode; on LoCoMo dev 1 and 3

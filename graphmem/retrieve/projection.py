@@ -224,10 +224,18 @@ class MemoryProjection:
         turns = np.array([codes.setdefault(s.casefold(), len(codes)) for s in self.turn_speaker], dtype=np.int32).reshape(-1)
         return codes, turns
 
+    @cached_property
+    def alias_names(self) -> dict[str, str]:
+        """Casefolded alias name -> casefolded name of the entity it is an alias of ("mel" -> "melanie")."""
+        canonical = self.entity_canonical
+        return {self.entity_name[i].casefold(): self.entity_name[int(canonical[i])].casefold()
+                for i in np.flatnonzero(canonical != np.arange(len(canonical)))}
+
     def speaker_named(self, names: Iterable[str]) -> int | None:
-        """The code of the one speaker ``names`` name (by full or first name), or None when
-        they name none or several."""
+        """The code of the one speaker ``names`` name (by full or first name, or by an alias of
+        theirs: "Mel" for Melanie), or None when they name none or several."""
         wanted = {name.casefold() for name in names}
+        wanted |= {self.alias_names[name] for name in wanted if name in self.alias_names}
         found = {code for speaker, code in self.speaker_codes[0].items()
                  if speaker in wanted or speaker.split(" ", 1)[0] in wanted}
         return found.pop() if len(found) == 1 else None
