@@ -275,7 +275,7 @@ def test_auto_lifts_the_named_speakers_turns_when_a_question_gathers_what_they_d
             hit = on_hits[turn]
             assert hit.explanation["contributions"]["speaker:turn"] == pytest.approx(weight)
             assert hit.score == pytest.approx(off_hits[turn].score + weight, abs=1e-6)
-            assert any(line.startswith("gathers what one speaker named in it did") for line in hit.explanation["route"])
+            assert f"gathers what Ben did -> Ben's turns +{weight}" in hit.explanation["route"]
         for turn in ("T:1", "T:3"):  # Ana's
             assert "speaker:turn" not in on_hits[turn].explanation["contributions"]
             assert on_hits[turn].score == pytest.approx(off_hits[turn].score, abs=1e-6)

@@ -538,8 +538,8 @@ def auto(ctx: QueryContext, unit: str) -> Ranking:
         if assistant is None and config.assistant_turn_penalty > 0 and ctx.features.asks_assistant:
             out["route"].append("asks what the assistant said -> its turns are not lowered")
         if speaker is not None:
-            out["route"].append(f"gathers what one speaker named in it did -> that speaker's turns "
-                                f"+{config.named_speaker_weight}")
+            name = p.turn_speaker[int(np.flatnonzero(p.speaker_codes[1] == named)[0])]
+            out["route"].append(f"gathers what {name} did -> {name}'s turns +{config.named_speaker_weight}")
         if typed is not None:
             kinds = [kind for kind, labels in ANSWER_KINDS.items() if set(labels) & set(ctx.features.answer_labels)]
             out["route"].append(f"asks for a {' or a '.join(kinds)} -> turns whose events name one "
