@@ -106,6 +106,14 @@ def _edge(ctx: QueryContext, source: str, target: str, type_: str, **extra: Any)
             "target_label": _label_of_id(ctx, target), **extra}
 
 
+def _shift_scored(turn_scores: np.ndarray, shift: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``turn_scores`` moved by ``shift`` where some component scored the turn (> 0), never below
+    0 (the unscored mass stays at the floor ``top_k`` skips), and the shift as applied there."""
+    scored = turn_scores > 0
+    shift = shift * scored
+    return np.where(scored, np.maximum(turn_scores + shift, 0.0), turn_scores), shift
+
+
 def _turn_to_unit(ctx: QueryContext, turn_scores: np.ndarray, unit: str, event_bonus: np.ndarray | None = None) -> np.ndarray:
     p = ctx.projection
     if unit == "turn":
@@ -465,26 +473,26 @@ def auto(ctx: QueryContext, unit: str) -> Ranking:
         activation=turn_activation)
     fused = score_turns(ctx.engine.structure, signals, plan, time_year_mismatch=config.time_year_mismatch)
     turn_scores = fused.scores
-    asks = answers = assistant = None
+    asks = answers = None
+    # every unit, in this order: (explanation part, per-turn shift applied, route line)
+    shifts: list[tuple[str, np.ndarray, str | None]] = []
     if config.assistant_turn_penalty > 0 and not ctx.features.asks_assistant and p.turn_by_assistant.any():
-        # every unit: a session ranked by an assistant's generic answer is not the user's memory
-        scored = turn_scores > 0
-        assistant = config.assistant_turn_penalty * p.turn_by_assistant * scored
-        turn_scores = np.where(scored, np.maximum(turn_scores - assistant, 0.0), turn_scores)
+        # a session ranked by an assistant's generic answer is not the user's memory
+        turn_scores, shift = _shift_scored(turn_scores, -config.assistant_turn_penalty * p.turn_by_assistant)
+        shifts.append(("assistant:turn", shift, None))
     typed = p.turns_naming(ctx.features.answer_labels) if config.answer_type_weight > 0 and ctx.features.answer_labels else None
     if typed is not None and typed.any():
-        scored = turn_scores > 0
-        typed = config.answer_type_weight * typed * scored
-        turn_scores = np.where(scored, turn_scores + typed, turn_scores)
-    else:
-        typed = None
-    speaker = None
+        kinds = [kind for kind, labels in ANSWER_KINDS.items() if set(labels) & set(ctx.features.answer_labels)]
+        turn_scores, shift = _shift_scored(turn_scores, config.answer_type_weight * typed)
+        shifts.append(("answer_type:turn", shift, f"asks for a {' or a '.join(kinds)} -> turns whose events name one "
+                                                 f"+{config.answer_type_weight}"))
     named = (p.speaker_named(ctx.features.names) if config.named_speaker_weight > 0 and ctx.features.aggregation
              and ctx.features.names else None)
     if named is not None:
-        scored = turn_scores > 0
-        speaker = config.named_speaker_weight * (p.speaker_codes[1] == named) * scored
-        turn_scores = np.where(scored, turn_scores + speaker, turn_scores)
+        own = p.speaker_codes[1] == named
+        name = p.turn_speaker[int(np.flatnonzero(own)[0])]
+        turn_scores, shift = _shift_scored(turn_scores, config.named_speaker_weight * own)
+        shifts.append(("speaker:turn", shift, f"gathers what {name} did -> {name}'s turns +{config.named_speaker_weight}"))
     if unit in ("turn", "event"):  # coarser units keep their turns' own scores
         # only turns with some evidence move, and none below 0: the mass of turns no component
         # scored stays at the floor that top_k skips (partitioning it cost 5-66 ms at 100k turns)
@@ -513,15 +521,11 @@ def auto(ctx: QueryContext, unit: str) -> Ranking:
             return out
         parts = {k: _r(v) for k, v in fused.explain(turn).items() if _r(v) != 0}
         base = fused.scores[turn]
-        if assistant is not None and assistant[turn]:
-            parts["assistant:turn"] = _r(max(base - assistant[turn], 0.0) - base)  # -penalty, or less at the floor
-            base = max(base - float(assistant[turn]), 0.0)
-        if speaker is not None and speaker[turn]:
-            parts["speaker:turn"] = _r(speaker[turn])
-            base += float(speaker[turn])
-        if typed is not None and typed[turn]:
-            parts["answer_type:turn"] = _r(typed[turn])
-            base += float(typed[turn])
+        for part, shift, _ in shifts:
+            if shift[turn]:
+                moved_to = max(base + float(shift[turn]), 0.0)
+                parts[part] = _r(moved_to - base)  # the shift, or less where a penalty met the floor
+                base = moved_to
         asked = float(asks[turn]) if asks is not None else 0.0
         answered = float(answers[turn]) if answers is not None else 0.0
         moved = max(base - asked + answered, 0.0) - base if asked or answered else 0.0
@@ -535,15 +539,9 @@ def auto(ctx: QueryContext, unit: str) -> Ranking:
             parts["event:dense"] = _r(bonus[pos])
         out["contributions"] = parts
         out["route"] = list(plan.reasons)
-        if assistant is None and config.assistant_turn_penalty > 0 and ctx.features.asks_assistant:
+        if config.assistant_turn_penalty > 0 and ctx.features.asks_assistant:
             out["route"].append("asks what the assistant said -> its turns are not lowered")
-        if speaker is not None:
-            name = p.turn_speaker[int(np.flatnonzero(p.speaker_codes[1] == named)[0])]
-            out["route"].append(f"gathers what {name} did -> {name}'s turns +{config.named_speaker_weight}")
-        if typed is not None:
-            kinds = [kind for kind, labels in ANSWER_KINDS.items() if set(labels) & set(ctx.features.answer_labels)]
-            out["route"].append(f"asks for a {' or a '.join(kinds)} -> turns whose events name one "
-                                f"+{config.answer_type_weight}")
+        out["route"].extend(line for _, _, line in shifts if line)
         if entropies:
             out["entropy"] = {g: _r(h) for g, h in entropies.items()}
         evidence: dict[str, Any] = {}
