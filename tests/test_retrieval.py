@@ -316,6 +316,64 @@ def test_a_speaker_named_by_an_alias_is_the_named_speaker(tmp_path):
         assert max(off_hits.values(), key=lambda h: h.score).source_id == "P:3"
 
 
+READING = {
+    "format": "graphmem.conversation/1",
+    "id": "reading",
+    "speakers": ["user", "assistant"],
+    "sessions": [
+        {"id": "papers", "started_at": "2024-05-02T10:00:00", "turns": [
+            {"id": "P:1", "speaker": "user", "text": "I work on deep learning for medical image analysis, mostly "
+             "tumour segmentation in MRI scans."},
+            {"id": "P:2", "speaker": "assistant", "text": "Transformers and self-supervised pretraining have changed "
+             "segmentation of MRI scans."},
+        ]},
+        {"id": "food", "started_at": "2024-05-09T10:00:00", "turns": [
+            {"id": "F:1", "speaker": "user", "text": "Can you recommend some recent restaurants I might find interesting "
+             "in Lisbon?"},
+            {"id": "F:2", "speaker": "assistant", "text": "Try the seafood places in Alfama; they are popular."},
+        ]},
+        {"id": "garden", "started_at": "2024-05-16T10:00:00", "turns": [
+            {"id": "G:1", "speaker": "user", "text": "My tomatoes have yellow leaves since the rain."},
+            {"id": "G:2", "speaker": "assistant", "text": "Yellow leaves after heavy rain often mean overwatering."},
+            {"id": "G:3", "speaker": "user", "text": "I will attend the garden show and the seed conference, then read "
+             "about soil."},
+        ]},
+    ],
+}
+
+
+def test_auto_judges_a_session_also_by_its_best_dense_match(tmp_path):
+    """For ``unit="session"``, auto adds ``session_dense_weight`` times each session's best
+    dense match (the dense strategy's best turn cosine), min-max scaled over the sessions
+    (``dense_best:session`` in the explanation, with a route line); turns keep their scores."""
+    with rule_on_and_off(tmp_path, READING, "reading", "session_dense_weight") as (memory, off, weight):
+        query = "What scientific research do I work on?"
+        cosine = {}
+        for hit in memory.search(query, k=10, strategy="dense"):
+            cosine[hit.session_key] = max(cosine.get(hit.session_key, -1.0), hit.score)
+        low, high = min(cosine.values()), max(cosine.values())
+        assert high > low
+        on = {h.session_key: h for h in memory.search(query, k=3, unit="session")}
+        off_hits = {h.session_key: h for h in off.search(query, k=3, unit="session")}
+        assert set(on) == set(off_hits) == set(cosine) == {"papers", "food", "garden"}
+        for key, hit in on.items():
+            part = weight * (cosine[key] - low) / (high - low)
+            assert hit.score == pytest.approx(off_hits[key].score + part, abs=1e-4)
+            assert hit.explanation["contributions"].get("dense_best:session", 0.0) == pytest.approx(part, abs=1e-4)
+            assert sum(hit.explanation["contributions"].values()) == pytest.approx(hit.score, abs=1e-3)
+            assert (f"ranks sessions -> each one's best dense match (min-max over sessions) x{weight}"
+                    in hit.explanation["route"])
+        best = max(cosine, key=cosine.get)
+        assert on[best].explanation["contributions"]["dense_best:session"] == pytest.approx(weight)
+        assert "dense_best:session" not in on[min(cosine, key=cosine.get)].explanation["contributions"]
+        # the ranking moves: with the rule the garden session passes the food one
+        assert [h.session_key for h in memory.search(query, k=3, unit="session")] == ["papers", "garden", "food"]
+        assert [h.session_key for h in off.search(query, k=3, unit="session")] == ["papers", "food", "garden"]
+        for unit in ("turn", "event", "episode"):
+            assert [(h.node_id, round(h.score, 6)) for h in memory.search(query, k=5, unit=unit)] == \
+                [(h.node_id, round(h.score, 6)) for h in off.search(query, k=5, unit=unit)], unit
+
+
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_every_strategy_explains_every_hit(pets, strategy):
     hits = pets.search("Who is teaching Raj the cello?", k=4, strategy=strategy)

@@ -510,6 +510,13 @@ def auto(ctx: QueryContext, unit: str) -> Ranking:
                                 config.diversity_free)
     bonus = _event_bonus(ctx, config.event_weight) if unit == "event" else None
     scores = _turn_to_unit(ctx, turn_scores, unit, bonus)
+    whole = None
+    if unit == "session" and config.session_dense_weight > 0:
+        # a session is also judged by its closest meaning alone (min-max over the sessions), as
+        # the dense strategy judges it: words the fusion matches in a long session's other turns
+        # do not make it the one the query means
+        whole = config.session_dense_weight * normalize(segment_max(ctx.dense_turn, *p.session_segments))
+        scores = scores + whole
     explain_activation = _activation_explainer(ctx, act, seeds, described) if act is not None else None
     w = plan.weights
 
@@ -537,11 +544,16 @@ def auto(ctx: QueryContext, unit: str) -> Ranking:
             parts["diversity:episode"] = _r(turn_scores[turn] - base - moved)
         if unit == "event" and bonus is not None:
             parts["event:dense"] = _r(bonus[pos])
+        if whole is not None and _r(whole[pos]):
+            parts["dense_best:session"] = _r(whole[pos])
         out["contributions"] = parts
         out["route"] = list(plan.reasons)
         if config.assistant_turn_penalty > 0 and ctx.features.asks_assistant:
             out["route"].append("asks what the assistant said -> its turns are not lowered")
         out["route"].extend(line for _, _, line in shifts if line)
+        if whole is not None:
+            out["route"].append(f"ranks sessions -> each one's best dense match (min-max over sessions) "
+                                f"x{config.session_dense_weight}")
         if entropies:
             out["entropy"] = {g: _r(h) for g, h in entropies.items()}
         evidence: dict[str, Any] = {}
