@@ -242,7 +242,8 @@ TRIPS = {
 def test_auto_raises_turns_naming_the_kind_of_thing_a_question_asks_for(tmp_path):
     """A question asking for a place ("Where ...", "Which cities ...") raises, for every unit,
     the turns whose events name a place by ``answer_type_weight`` (``answer_type:turn`` in the
-    explanation, with its route line); other turns and other questions are unchanged."""
+    explanation, with its route line); one asking "how long" the turns that state a span of
+    time; other turns and other questions are unchanged."""
     with rule_on_and_off(tmp_path, TRIPS, "trips", "answer_type_weight") as (memory, off, weight):
         query = "Which places has Ana visited on her travels?"
         on_hits = {h.source_id: h for h in memory.search(query, k=4)}
@@ -261,6 +262,16 @@ def test_auto_raises_turns_naming_the_kind_of_thing_a_question_asks_for(tmp_path
         plain = "What does Ana love about trams?"
         assert [(h.source_id, round(h.score, 6)) for h in memory.search(plain, k=4)] == \
             [(h.source_id, round(h.score, 6)) for h in off.search(plain, k=4)]
+        # "how long" asks for a span of time: T:3 states one ("a week"), T:1 does not
+        query = "How long does Ana go away on her trips?"
+        on_hits = {h.source_id: h for h in memory.search(query, k=4)}
+        off_hits = {h.source_id: h for h in off.search(query, k=4)}
+        assert max(off_hits.values(), key=lambda h: h.score).source_id == "T:1"
+        assert on_hits["T:3"].explanation["contributions"]["answer_type:turn"] == pytest.approx(weight)
+        assert on_hits["T:3"].score == pytest.approx(off_hits["T:3"].score + weight, abs=1e-6)
+        assert max(on_hits.values(), key=lambda h: h.score).source_id == "T:3"
+        assert f"asks for a span of time -> turns that state one +{weight}" in on_hits["T:3"].explanation["route"]
+        assert on_hits["T:1"].score == pytest.approx(off_hits["T:1"].score, abs=1e-6)
 
 
 def test_auto_lifts_the_named_speakers_turns_when_a_question_gathers_what_they_did(tmp_path):

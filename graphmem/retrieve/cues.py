@@ -25,8 +25,10 @@
   assistant's turn, not in what the user told it.
 * **answer_labels**: the entity labels the answer likely has: places (``GPE``, ``LOC``,
   ``FAC``) for "Where ..." and "which cities / countries / states / places ...", titles
-  (``WORK_OF_ART``) for "what books / movies / songs ...". Auto raises the turns whose
-  events name such an entity (``RetrievalConfig.answer_type_weight``).
+  (``WORK_OF_ART``) for "what books / movies / songs ...", and ``DURATION`` (not an entity
+  label) for "how long ..." (not "how long ago", which asks for a time). Auto raises the
+  turns whose events name such an entity, or whose text states a span of time ("for 4
+  years", "five hours", "since 2016"; ``RetrievalConfig.answer_type_weight``).
 
 An aggregation question that names exactly one speaker of the memory ("What activities does
 Melanie partake in?") also lifts that speaker's turns (``RetrievalConfig.named_speaker_weight``).
@@ -169,11 +171,15 @@ _ASKS_WORK_RE = re.compile(
     r"\b(?:what|which)\s+(?:[a-z]+\s+)?(?:books?|novels?|movies?|films?|songs?|albums?|shows?|series|poems?|"
     r"podcasts?|plays?|musicals?)\b",
     re.IGNORECASE)
+# The answer is a span of time: "how long" (not "how long ago", which asks for a time).
+_ASKS_DURATION_RE = re.compile(r"\bhow\s+long\b(?!\s+ago\b)", re.IGNORECASE)
 PLACE_LABELS = ("FAC", "GPE", "LOC")
 """Entity labels of places (countries, cities, regions, landmarks)."""
 WORK_LABELS = ("WORK_OF_ART",)
 """Entity labels of titles (books, films, songs)."""
-ANSWER_KINDS = {"place": PLACE_LABELS, "title": WORK_LABELS}
+DURATION_LABELS = ("DURATION",)
+"""Not an entity label: turns whose text states a span of time ("for 4 years", "five hours")."""
+ANSWER_KINDS = {"place": PLACE_LABELS, "title": WORK_LABELS, "span of time": DURATION_LABELS}
 """What each kind of answer ``QueryFeatures.answer_labels`` can ask for is called, in explanations."""
 
 
@@ -195,7 +201,8 @@ class QueryFeatures:
         answer_labels: entity labels the answer likely has: :data:`PLACE_LABELS` when the
             query asks for a place ("Where has Melanie camped?", "Which cities has Jon
             visited?"), :data:`WORK_LABELS` when it asks for a title ("What books has Melanie
-            read?").
+            read?"), :data:`DURATION_LABELS` when it asks for a span of time ("How long has
+            Caroline known her friends?").
         cues: the matched cue words, for explanations.
     """
 
@@ -269,6 +276,7 @@ class QueryFeatures:
             aggregation=bool(aggregation_hits),
             asks_assistant=bool(assistant_hits),
             answer_labels=(*(PLACE_LABELS if _ASKS_PLACE_RE.search(text) else ()),
-                           *(WORK_LABELS if _ASKS_WORK_RE.search(text) else ())),
+                           *(WORK_LABELS if _ASKS_WORK_RE.search(text) else ()),
+                           *(DURATION_LABELS if _ASKS_DURATION_RE.search(text) else ())),
             cues=tuple(cues),
         )

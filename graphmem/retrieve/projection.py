@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from graphmem.extract.temporal import states_duration
 from graphmem.ingest.common import indexed_text
 
 from graphmem.retrieve.activation import Projection
@@ -208,11 +209,17 @@ class MemoryProjection:
             out[label] = mask
         return out
 
+    @cached_property
+    def turn_states_duration(self) -> np.ndarray:
+        """1.0 where the turn's text states a span of time ("for 4 years", "five hours", "since 2016")."""
+        return np.array([1.0 if states_duration(text) else 0.0 for text in self.turn_text], dtype=np.float64).reshape(-1)
+
     def turns_naming(self, labels: Iterable[str]) -> np.ndarray:
-        """1.0 where one of the turn's events involves an entity with one of ``labels``."""
+        """1.0 where one of the turn's events involves an entity with one of ``labels``, or, for
+        the label ``DURATION``, where the turn's text states a span of time."""
         out = np.zeros(self.n_turns)
         for label in labels:
-            found = self.turn_entity_labels.get(label)
+            found = self.turn_states_duration if label == "DURATION" else self.turn_entity_labels.get(label)
             if found is not None:
                 out = np.maximum(out, found)
         return out

@@ -483,8 +483,10 @@ def auto(ctx: QueryContext, unit: str) -> Ranking:
     typed = p.turns_naming(ctx.features.answer_labels) if config.answer_type_weight > 0 and ctx.features.answer_labels else None
     if typed is not None and typed.any():
         kinds = [kind for kind, labels in ANSWER_KINDS.items() if set(labels) & set(ctx.features.answer_labels)]
+        how = " or ".join(dict.fromkeys("that state one" if kind == "span of time" else "whose events name one"
+                                        for kind in kinds))
         turn_scores, shift = _shift_scored(turn_scores, config.answer_type_weight * typed)
-        shifts.append(("answer_type:turn", shift, f"asks for a {' or a '.join(kinds)} -> turns whose events name one "
+        shifts.append(("answer_type:turn", shift, f"asks for a {' or a '.join(kinds)} -> turns {how} "
                                                  f"+{config.answer_type_weight}"))
     named = (p.speaker_named(ctx.features.names) if config.named_speaker_weight > 0 and ctx.features.aggregation
              and ctx.features.names else None)

@@ -11,6 +11,7 @@ from graphmem.extract.temporal import (
     find_time_expressions,
     find_time_spans,
     parse_session_datetime,
+    states_duration,
 )
 
 ANCHOR = datetime(2023, 5, 8, 13, 56)  # a Monday
@@ -151,3 +152,19 @@ def test_parse_session_datetime(text: str, expected: datetime) -> None:
 @pytest.mark.parametrize("text", ["", "   ", "hello", "session one", "1:56 pm on 31 February, 2023"])
 def test_parse_session_datetime_rejects_non_dates(text: str) -> None:
     assert parse_session_datetime(text) is None
+
+
+@pytest.mark.parametrize(("text", "states"), [
+    ("I've known these friends for 4 years, since I moved from my home country.", True),
+    ("It took me five hours to put the bookshelf together.", True),
+    ("We've been married a couple of years now.", True),
+    ("Seven years now, and I still love it.", True),
+    ("Since I was 17 I've painted every week.", True),
+    ("We did a two-week road trip.", True),
+    ("I have painted since 2016.", True),
+    ("Since you asked, the painting is of a sunrise.", False),
+    ("I went to the support group yesterday.", False),
+    ("The meeting is at 5 pm on Monday.", False),
+])
+def test_states_duration(text: str, states: bool) -> None:
+    assert states_duration(text) is states

@@ -147,6 +147,10 @@ def test_asks_assistant_only_for_what_the_assistant_said(question, asks):
     ("What did Melanie paint recently?", ()),
     ("When did Jon go to Paris?", ()),  # asks for a time; the place is given
     ("Who supports Caroline?", ()),
+    ("How long has Caroline had her current group of friends for?", ("DURATION",)),
+    ("How long did it take me to assemble the IKEA bookshelf?", ("DURATION",)),
+    ("How long ago was Caroline's 18th birthday?", ()),  # asks for a time, not a span
+    ("How many hours have I spent on my sculpture?", ()),
 ])
 def test_answer_labels_name_the_entity_type_a_question_asks_for(question, labels):
     assert QueryFeatures.from_query(question).answer_labels == labels
