@@ -224,6 +224,46 @@ def test_auto_lowers_an_assistants_turns_unless_asked_what_it_said(tmp_path):
         assert "asks what the assistant said -> its turns are not lowered" in asked_hits[0].explanation["route"]
 
 
+FAMILY = {
+    "format": "graphmem.conversation/1",
+    "id": "family",
+    "speakers": ["user", "assistant"],
+    "sessions": [
+        {"id": "party", "started_at": "2024-02-01T10:00:00", "turns": [
+            {"id": "P:1", "speaker": "user", "text": "I'm planning a birthday party for my grandma and my parents, "
+             "they all love old family photos."},
+            {"id": "P:2", "speaker": "assistant", "text": "A photo wall of family memories makes a lovely centrepiece."},
+        ]},
+        {"id": "health", "started_at": "2024-02-08T10:00:00", "turns": [
+            {"id": "H:1", "speaker": "user", "text": "Which exercises suit my folks? Mom is 55 and dad is 58."},
+            {"id": "H:2", "speaker": "assistant", "text": "Walking, swimming and light strength training suit most "
+             "people in their fifties."},
+        ]},
+    ],
+}
+
+
+def test_auto_raises_turns_stating_an_age_when_a_question_asks_for_one(tmp_path):
+    """"How old" / "what age" / "the age of" questions raise the turns whose text states an age
+    ("Mom is 55") by ``answer_type_weight``; the others stay."""
+    with rule_on_and_off(tmp_path, FAMILY, "family", "answer_type_weight") as (memory, off, weight):
+        query = "What is the average age of my parents?"
+        on_hits = {h.source_id: h for h in memory.search(query, k=4)}
+        off_hits = {h.source_id: h for h in off.search(query, k=4)}
+        assert max(off_hits.values(), key=lambda h: h.score).source_id == "P:1"  # "parents" in its words
+        stated = on_hits["H:1"]
+        assert stated.explanation["contributions"]["answer_type:turn"] == pytest.approx(weight)
+        assert stated.score == pytest.approx(off_hits["H:1"].score + weight, abs=1e-6)
+        assert f"asks for an age -> turns that state one +{weight}" in stated.explanation["route"]
+        assert max(on_hits.values(), key=lambda h: h.score).source_id == "H:1"
+        for other in ("P:1", "P:2", "H:2"):
+            assert "answer_type:turn" not in on_hits[other].explanation["contributions"]
+        assert [h.session_key for h in memory.search(query, k=2, unit="session")][0] == "health"
+        plain = "What do my parents love?"
+        assert [(h.source_id, round(h.score, 6)) for h in memory.search(plain, k=4)] == \
+            [(h.source_id, round(h.score, 6)) for h in off.search(plain, k=4)]
+
+
 TRIPS = {
     "format": "graphmem.conversation/1",
     "id": "trips",

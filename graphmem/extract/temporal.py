@@ -42,7 +42,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-__all__ = ["TimeRef", "find_time_expressions", "find_time_spans", "parse_session_datetime", "states_duration"]
+__all__ = ["TimeRef", "find_time_expressions", "find_time_spans", "parse_session_datetime", "states_age",
+           "states_duration"]
 
 logger = logging.getLogger(__name__)
 
@@ -749,3 +750,21 @@ def states_duration(text: str) -> bool:
         if _DURATION_QUANTITY.search(before):
             return True
     return "since" in low and _DURATION_SINCE.search(low) is not None
+
+
+# An age, the span of a life: "75 years old", "a 5-year-old", "turned 32", "aged 40", and a copula with
+# a number of years where nothing countable follows it ("my grandma is 75 and", "I'm 43.").
+_AGE = re.compile(
+    r"\b\d{1,3}[\s-]+(?:years?|yrs?)[\s-]+old\b|\b(?:turn(?:s|ed|ing)?|aged)\s+\d{1,3}\b(?![:.,]\d)|"
+    r"\b(?:i'?m|i\s+am|is|are|was|were)\s+(?:now\s+|just\s+|already\s+|almost\s+|nearly\s+|about\s+|only\s+)?"
+    r"(?:1\d|[2-9]\d|10\d)(?=\s*(?:$|[,;!?)]|\.(?!\d)|and\b|now\b|this\b|when\b|years?\b))",
+    re.IGNORECASE)
+
+
+_DIGIT = re.compile(r"\d")
+
+
+def states_age(text: str) -> bool:
+    """Whether ``text`` states someone's age ("my grandma is 75", "I just turned 32", "a 5-year-old"):
+    what a question asking "how old" or "what age" is answered with."""
+    return _DIGIT.search(text) is not None and _AGE.search(text) is not None  # most texts have no digit

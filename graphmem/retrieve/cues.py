@@ -25,10 +25,11 @@
   assistant's turn, not in what the user told it.
 * **answer_labels**: the entity labels the answer likely has: places (``GPE``, ``LOC``,
   ``FAC``) for "Where ..." and "which cities / countries / states / places ...", titles
-  (``WORK_OF_ART``) for "what books / movies / songs ...", and ``DURATION`` (not an entity
-  label) for "how long ..." (not "how long ago", which asks for a time). Auto raises the
-  turns whose events name such an entity, or whose text states a span of time ("for 4
-  years", "five hours", "since 2016"; ``RetrievalConfig.answer_type_weight``).
+  (``WORK_OF_ART``) for "what books / movies / songs ...", and, not entity labels,
+  ``DURATION`` for "how long ..." (not "how long ago", which asks for a time) and ``AGE`` for
+  "how old / what age ...". Auto raises the turns whose events name such an entity, or whose
+  text states a span of time ("for 4 years", "five hours", "since 2016") or an age ("my
+  grandma is 75", "I just turned 32"; ``RetrievalConfig.answer_type_weight``).
 
 An aggregation question that names exactly one speaker of the memory ("What activities does
 Melanie partake in?") also lifts that speaker's turns (``RetrievalConfig.named_speaker_weight``).
@@ -173,13 +174,17 @@ _ASKS_WORK_RE = re.compile(
     re.IGNORECASE)
 # The answer is a span of time: "how long" (not "how long ago", which asks for a time).
 _ASKS_DURATION_RE = re.compile(r"\bhow\s+long\b(?!\s+ago\b)", re.IGNORECASE)
+# The answer is an age: "how old", "what age", "the (average) age of".
+_ASKS_AGE_RE = re.compile(r"\bhow\s+old\b|\bwhat\s+age\b|\bages?\s+(?:of|is|was|are|were)\b", re.IGNORECASE)
 PLACE_LABELS = ("FAC", "GPE", "LOC")
 """Entity labels of places (countries, cities, regions, landmarks)."""
 WORK_LABELS = ("WORK_OF_ART",)
 """Entity labels of titles (books, films, songs)."""
 DURATION_LABELS = ("DURATION",)
 """Not an entity label: turns whose text states a span of time ("for 4 years", "five hours")."""
-ANSWER_KINDS = {"place": PLACE_LABELS, "title": WORK_LABELS, "span of time": DURATION_LABELS}
+AGE_LABELS = ("AGE",)
+"""Not an entity label: turns whose text states someone's age ("my grandma is 75", "turned 32")."""
+ANSWER_KINDS = {"a place": PLACE_LABELS, "a title": WORK_LABELS, "a span of time": DURATION_LABELS, "an age": AGE_LABELS}
 """What each kind of answer ``QueryFeatures.answer_labels`` can ask for is called, in explanations."""
 
 
@@ -202,7 +207,8 @@ class QueryFeatures:
             query asks for a place ("Where has Melanie camped?", "Which cities has Jon
             visited?"), :data:`WORK_LABELS` when it asks for a title ("What books has Melanie
             read?"), :data:`DURATION_LABELS` when it asks for a span of time ("How long has
-            Caroline known her friends?").
+            Caroline known her friends?"), :data:`AGE_LABELS` when it asks for an age ("What is
+            the average age of me and my parents?").
         cues: the matched cue words, for explanations.
     """
 
@@ -277,6 +283,7 @@ class QueryFeatures:
             asks_assistant=bool(assistant_hits),
             answer_labels=(*(PLACE_LABELS if _ASKS_PLACE_RE.search(text) else ()),
                            *(WORK_LABELS if _ASKS_WORK_RE.search(text) else ()),
-                           *(DURATION_LABELS if _ASKS_DURATION_RE.search(text) else ())),
+                           *(DURATION_LABELS if _ASKS_DURATION_RE.search(text) else ()),
+                           *(AGE_LABELS if _ASKS_AGE_RE.search(text) else ())),
             cues=tuple(cues),
         )

@@ -32,16 +32,20 @@ from typing import Any
 
 import numpy as np
 
-from graphmem.extract.temporal import states_duration
+from graphmem.extract.temporal import states_age, states_duration
 from graphmem.ingest.common import indexed_text
 
 from graphmem.retrieve.activation import Projection
 from graphmem.retrieve.config import EDGE_WEIGHTS, ROLE_WEIGHTS
+from graphmem.retrieve.cues import AGE_LABELS, DURATION_LABELS
 from graphmem.retrieve.types import parse_time
 
 __all__ = ["MemoryProjection", "parse_time", "ROLE_WEIGHTS", "PROJECTION_VERSION"]
 
 logger = logging.getLogger(__name__)
+
+#: answer labels found in a turn's text rather than among its events' entities, and what finds them
+STATED_KINDS = {DURATION_LABELS[0]: states_duration, AGE_LABELS[0]: states_age}
 
 PROJECTION_VERSION = 3  # 3: turn_asks
 
@@ -210,16 +214,26 @@ class MemoryProjection:
         return out
 
     @cached_property
-    def turn_states_duration(self) -> np.ndarray:
-        """1.0 where the turn's text states a span of time ("for 4 years", "five hours", "since 2016")."""
-        return np.array([1.0 if states_duration(text) else 0.0 for text in self.turn_text], dtype=np.float64).reshape(-1)
+    def _turns_stating(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def turns_stating(self, label: str) -> np.ndarray:
+        """1.0 where the turn's text states what ``label`` of :data:`STATED_KINDS` stands for
+        (``DURATION``: a span of time, "for 4 years"; ``AGE``: an age, "my grandma is 75");
+        computed on first use."""
+        found = self._turns_stating.get(label)
+        if found is None:
+            states = STATED_KINDS[label]
+            found = np.array([1.0 if states(text) else 0.0 for text in self.turn_text], dtype=np.float64).reshape(-1)
+            self._turns_stating[label] = found
+        return found
 
     def turns_naming(self, labels: Iterable[str]) -> np.ndarray:
         """1.0 where one of the turn's events involves an entity with one of ``labels``, or, for
-        the label ``DURATION``, where the turn's text states a span of time."""
+        a label of :data:`STATED_KINDS`, where the turn's text states one."""
         out = np.zeros(self.n_turns)
         for label in labels:
-            found = self.turn_states_duration if label == "DURATION" else self.turn_entity_labels.get(label)
+            found = self.turns_stating(label) if label in STATED_KINDS else self.turn_entity_labels.get(label)
             if found is not None:
                 out = np.maximum(out, found)
         return out

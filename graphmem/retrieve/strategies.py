@@ -42,6 +42,7 @@ from graphmem.retrieve.activation import explain_node, spread_activation
 from graphmem.retrieve.cues import ANSWER_KINDS
 from graphmem.retrieve.fusion import normalize, relevance_entropy
 from graphmem.retrieve.hierarchy import TurnSignals, diversify, score_turns
+from graphmem.retrieve.projection import STATED_KINDS
 from graphmem.retrieve.router import route
 from graphmem.retrieve.types import QueryContext, Ranking, segment_max, top_k
 
@@ -483,10 +484,10 @@ def auto(ctx: QueryContext, unit: str) -> Ranking:
     typed = p.turns_naming(ctx.features.answer_labels) if config.answer_type_weight > 0 and ctx.features.answer_labels else None
     if typed is not None and typed.any():
         kinds = [kind for kind, labels in ANSWER_KINDS.items() if set(labels) & set(ctx.features.answer_labels)]
-        how = " or ".join(dict.fromkeys("that state one" if kind == "span of time" else "whose events name one"
-                                        for kind in kinds))
+        how = " or ".join(dict.fromkeys("that state one" if set(ANSWER_KINDS[kind]) & set(STATED_KINDS)
+                                        else "whose events name one" for kind in kinds))
         turn_scores, shift = _shift_scored(turn_scores, config.answer_type_weight * typed)
-        shifts.append(("answer_type:turn", shift, f"asks for a {' or a '.join(kinds)} -> turns {how} "
+        shifts.append(("answer_type:turn", shift, f"asks for {' or '.join(kinds)} -> turns {how} "
                                                  f"+{config.answer_type_weight}"))
     named = (p.speaker_named(ctx.features.names) if config.named_speaker_weight > 0 and ctx.features.aggregation
              and ctx.features.names else None)

@@ -11,6 +11,7 @@ from graphmem.extract.temporal import (
     find_time_expressions,
     find_time_spans,
     parse_session_datetime,
+    states_age,
     states_duration,
 )
 
@@ -168,3 +169,18 @@ def test_parse_session_datetime_rejects_non_dates(text: str) -> None:
 ])
 def test_states_duration(text: str, states: bool) -> None:
     assert states_duration(text) is states
+
+
+@pytest.mark.parametrize(("text", "states"), [
+    ("My grandma is 75 and my grandpa is 78, so we plan trips carefully.", True),
+    ("By the way, I just turned 32 on February 12th.", True),
+    ("Any ideas for a 5-year-old's birthday?", True),
+    ("I'm 43 and not the smartest with computers.", True),
+    ("My mom is 55.", True),
+    ("There were 20 people at the party.", False),
+    ("The total is 75.50 after tax.", False),
+    ("Chapter 12 is 30 pages long.", False),
+    ("I turned the page.", False),
+])
+def test_states_age(text: str, states: bool) -> None:
+    assert states_age(text) is states

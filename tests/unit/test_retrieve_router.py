@@ -151,6 +151,9 @@ def test_asks_assistant_only_for_what_the_assistant_said(question, asks):
     ("How long did it take me to assemble the IKEA bookshelf?", ("DURATION",)),
     ("How long ago was Caroline's 18th birthday?", ()),  # asks for a time, not a span
     ("How many hours have I spent on my sculpture?", ()),
+    ("What is the average age of me, my parents, and my grandparents?", ("AGE",)),
+    ("How old is Melanie's son?", ("AGE",)),
+    ("At what age did Jon start dancing?", ("AGE",)),
 ])
 def test_answer_labels_name_the_entity_type_a_question_asks_for(question, labels):
     assert QueryFeatures.from_query(question).answer_labels == labels
