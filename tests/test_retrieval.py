@@ -264,6 +264,39 @@ def test_auto_raises_turns_stating_an_age_when_a_question_asks_for_one(tmp_path)
             [(h.source_id, round(h.score, 6)) for h in off.search(plain, k=4)]
 
 
+HABITS = {
+    "format": "graphmem.conversation/1",
+    "id": "habits",
+    "speakers": ["user", "assistant"],
+    "sessions": [
+        {"id": "gym", "started_at": "2024-03-01T10:00:00", "turns": [
+            {"id": "G:1", "speaker": "user", "text": "Which exercises can I do with my parents at the gym?"},
+            {"id": "G:2", "speaker": "assistant", "text": "Rowing and light weights are good exercises to share."},
+        ]},
+        {"id": "pool", "started_at": "2024-03-08T10:00:00", "turns": [
+            {"id": "W:1", "speaker": "user", "text": "Dad and I swim at the lake three times a week now."},
+            {"id": "W:2", "speaker": "assistant", "text": "Open-water swimming is great, stay close to the shore."},
+        ]},
+    ],
+}
+
+
+def test_auto_raises_turns_stating_a_frequency_when_a_question_asks_how_often(tmp_path):
+    """"How often" questions raise the turns whose text states a frequency ("three times a week")
+    by ``answer_type_weight``; the others stay."""
+    with rule_on_and_off(tmp_path, HABITS, "habits", "answer_type_weight") as (memory, off, weight):
+        # "how often" asks for a frequency: W:1 states one ("three times a week")
+        query = "How often do I work out with my father?"
+        on_hits = {h.source_id: h for h in memory.search(query, k=6)}
+        off_hits = {h.source_id: h for h in off.search(query, k=6)}
+        assert on_hits["W:1"].explanation["contributions"]["answer_type:turn"] == pytest.approx(weight)
+        assert on_hits["W:1"].score == pytest.approx(off_hits["W:1"].score + weight, abs=1e-6)
+        assert f"asks for a frequency -> turns that state one +{weight}" in on_hits["W:1"].explanation["route"]
+        assert max(off_hits.values(), key=lambda h: h.score).source_id != "W:1"
+        assert max(on_hits.values(), key=lambda h: h.score).source_id == "W:1"
+        assert all("answer_type:turn" not in on_hits[t].explanation["contributions"] for t in on_hits if t != "W:1")
+
+
 TRIPS = {
     "format": "graphmem.conversation/1",
     "id": "trips",

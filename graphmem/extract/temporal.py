@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 __all__ = ["TimeRef", "find_time_expressions", "find_time_spans", "parse_session_datetime", "states_age",
-           "states_duration"]
+           "states_duration", "states_frequency"]
 
 logger = logging.getLogger(__name__)
 
@@ -768,3 +768,20 @@ def states_age(text: str) -> bool:
     """Whether ``text`` states someone's age ("my grandma is 75", "I just turned 32", "a 5-year-old"):
     what a question asking "how old" or "what age" is answered with."""
     return _DIGIT.search(text) is not None and _AGE.search(text) is not None  # most texts have no digit
+
+
+# How often: "every week", "each Sunday", "three times a week", "once a month", "weekly", "on weekends".
+_FREQUENCY = re.compile(
+    r"\b(?:every|each)\s+(?:other\s+|single\s+|(?:\d+|two|three|four|five|six|few|couple\s+of)\s+)?"
+    r"(?:days?|nights?|mornings?|evenings?|afternoons?|weeks?|weekends?|months?|years?|summer|winter|spring|fall|autumn|"
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|time)\b|"
+    r"\b(?:once|twice|thrice|\w+\s+times)\s+(?:a|an|per|each|every)\s+(?:day|night|week|weekend|month|year)\b|"
+    r"\b(?:daily|weekly|biweekly|monthly|yearly|annually|nightly|fortnightly)\b|"
+    r"\bon\s+(?:mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays|weekends)\b",
+    re.IGNORECASE)
+
+
+def states_frequency(text: str) -> bool:
+    """Whether ``text`` states how often something happens ("three times a week", "every Sunday",
+    "weekly"): what a question asking "how often" is answered with."""
+    return _FREQUENCY.search(text) is not None

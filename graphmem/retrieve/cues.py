@@ -26,10 +26,11 @@
 * **answer_labels**: the entity labels the answer likely has: places (``GPE``, ``LOC``,
   ``FAC``) for "Where ..." and "which cities / countries / states / places ...", titles
   (``WORK_OF_ART``) for "what books / movies / songs ...", and, not entity labels,
-  ``DURATION`` for "how long ..." (not "how long ago", which asks for a time) and ``AGE`` for
-  "how old / what age ...". Auto raises the turns whose events name such an entity, or whose
-  text states a span of time ("for 4 years", "five hours", "since 2016") or an age ("my
-  grandma is 75", "I just turned 32"; ``RetrievalConfig.answer_type_weight``).
+  ``DURATION`` for "how long ..." (not "how long ago", which asks for a time), ``AGE`` for
+  "how old / what age ..." and ``FREQUENCY`` for "how often ...". Auto raises the turns whose
+  events name such an entity, or whose text states a span of time ("for 4 years", "five
+  hours", "since 2016"), an age ("my grandma is 75", "I just turned 32") or a frequency
+  ("three times a week", "every Sunday"; ``RetrievalConfig.answer_type_weight``).
 
 An aggregation question that names exactly one speaker of the memory ("What activities does
 Melanie partake in?") also lifts that speaker's turns (``RetrievalConfig.named_speaker_weight``).
@@ -173,7 +174,11 @@ _ASKS_WORK_RE = re.compile(
     r"podcasts?|plays?|musicals?)\b",
     re.IGNORECASE)
 # The answer is a span of time: "how long" (not "how long ago", which asks for a time).
-_ASKS_DURATION_RE = re.compile(r"\bhow\s+long\b(?!\s+ago\b)", re.IGNORECASE)
+_ASKS_DURATION_RE = re.compile(
+    r"\bhow\s+long\b(?!\s+ago\b)",
+    re.IGNORECASE)
+# The answer is a frequency: "how often", "how many times a week".
+_ASKS_FREQUENCY_RE = re.compile(r"\bhow\s+often\b|\bhow\s+many\s+times\s+(?:a|an|per|each|every)\b", re.IGNORECASE)
 # The answer is an age: "how old", "what age", "the (average) age of".
 _ASKS_AGE_RE = re.compile(r"\bhow\s+old\b|\bwhat\s+age\b|\bages?\s+(?:of|is|was|are|were)\b", re.IGNORECASE)
 PLACE_LABELS = ("FAC", "GPE", "LOC")
@@ -184,7 +189,10 @@ DURATION_LABELS = ("DURATION",)
 """Not an entity label: turns whose text states a span of time ("for 4 years", "five hours")."""
 AGE_LABELS = ("AGE",)
 """Not an entity label: turns whose text states someone's age ("my grandma is 75", "turned 32")."""
-ANSWER_KINDS = {"a place": PLACE_LABELS, "a title": WORK_LABELS, "a span of time": DURATION_LABELS, "an age": AGE_LABELS}
+FREQUENCY_LABELS = ("FREQUENCY",)
+"""Not an entity label: turns whose text states how often ("three times a week", "every Sunday")."""
+ANSWER_KINDS = {"a place": PLACE_LABELS, "a title": WORK_LABELS, "a span of time": DURATION_LABELS, "an age": AGE_LABELS,
+                "a frequency": FREQUENCY_LABELS}
 """What each kind of answer ``QueryFeatures.answer_labels`` can ask for is called, in explanations."""
 
 
@@ -208,7 +216,8 @@ class QueryFeatures:
             visited?"), :data:`WORK_LABELS` when it asks for a title ("What books has Melanie
             read?"), :data:`DURATION_LABELS` when it asks for a span of time ("How long has
             Caroline known her friends?"), :data:`AGE_LABELS` when it asks for an age ("What is
-            the average age of me and my parents?").
+            the average age of me and my parents?"), :data:`FREQUENCY_LABELS` when it asks how
+            often ("How often does John work out?").
         cues: the matched cue words, for explanations.
     """
 
@@ -284,6 +293,7 @@ class QueryFeatures:
             answer_labels=(*(PLACE_LABELS if _ASKS_PLACE_RE.search(text) else ()),
                            *(WORK_LABELS if _ASKS_WORK_RE.search(text) else ()),
                            *(DURATION_LABELS if _ASKS_DURATION_RE.search(text) else ()),
-                           *(AGE_LABELS if _ASKS_AGE_RE.search(text) else ())),
+                           *(AGE_LABELS if _ASKS_AGE_RE.search(text) else ()),
+                           *(FREQUENCY_LABELS if _ASKS_FREQUENCY_RE.search(text) else ())),
             cues=tuple(cues),
         )

@@ -32,12 +32,12 @@ from typing import Any
 
 import numpy as np
 
-from graphmem.extract.temporal import states_age, states_duration
+from graphmem.extract.temporal import states_age, states_duration, states_frequency
 from graphmem.ingest.common import indexed_text
 
 from graphmem.retrieve.activation import Projection
 from graphmem.retrieve.config import EDGE_WEIGHTS, ROLE_WEIGHTS
-from graphmem.retrieve.cues import AGE_LABELS, DURATION_LABELS
+from graphmem.retrieve.cues import AGE_LABELS, DURATION_LABELS, FREQUENCY_LABELS
 from graphmem.retrieve.types import parse_time
 
 __all__ = ["MemoryProjection", "parse_time", "ROLE_WEIGHTS", "PROJECTION_VERSION"]
@@ -45,7 +45,7 @@ __all__ = ["MemoryProjection", "parse_time", "ROLE_WEIGHTS", "PROJECTION_VERSION
 logger = logging.getLogger(__name__)
 
 #: answer labels found in a turn's text rather than among its events' entities, and what finds them
-STATED_KINDS = {DURATION_LABELS[0]: states_duration, AGE_LABELS[0]: states_age}
+STATED_KINDS = {DURATION_LABELS[0]: states_duration, AGE_LABELS[0]: states_age, FREQUENCY_LABELS[0]: states_frequency}
 
 PROJECTION_VERSION = 3  # 3: turn_asks
 

@@ -13,6 +13,7 @@ from graphmem.extract.temporal import (
     parse_session_datetime,
     states_age,
     states_duration,
+    states_frequency,
 )
 
 ANCHOR = datetime(2023, 5, 8, 13, 56)  # a Monday
@@ -184,3 +185,17 @@ def test_states_duration(text: str, states: bool) -> None:
 ])
 def test_states_age(text: str, states: bool) -> None:
     assert states_age(text) is states
+
+
+@pytest.mark.parametrize(("text", "states"), [
+    ("Thanks, Maria! Three times a week; it keeps us on track.", True),
+    ("I have a therapy session with Dr. Smith - it's every two weeks.", True),
+    ("We go a few times a week.", True),
+    ("I see them at least once a week.", True),
+    ("We post a weekly newsletter.", True),
+    ("We hike on weekends.", True),
+    ("I went to the beach last week.", False),
+    ("Every one of them came.", False),
+])
+def test_states_frequency(text: str, states: bool) -> None:
+    assert states_frequency(text) is states

@@ -17,7 +17,8 @@ from graphmem.extract.markup import code_spans, table_spans
 from graphmem.extract.nlp import LanguagePipeline, Mention
 from graphmem.extract.vocabulary import is_english_word
 from graphmem.extract.resolve import EntityResolver, label_group, normalise_name, singular_forms
-from graphmem.extract.temporal import find_time_expressions, find_time_spans, parse_session_datetime, states_age, states_duration
+from graphmem.extract.temporal import (find_time_expressions, find_time_spans, parse_session_datetime, states_age,
+                                       states_duration, states_frequency)
 
 PIPELINE = LanguagePipeline.load(None)
 SPEAKERS = ("Melanie", "Caroline")
@@ -95,6 +96,7 @@ def test_time_functions_never_raise(text):
     parse_session_datetime(text)
     assert isinstance(states_duration(text), bool)
     assert isinstance(states_age(text), bool)
+    assert isinstance(states_frequency(text), bool)
 
 
 @SETTINGS

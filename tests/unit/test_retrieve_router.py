@@ -154,6 +154,9 @@ def test_asks_assistant_only_for_what_the_assistant_said(question, asks):
     ("What is the average age of me, my parents, and my grandparents?", ("AGE",)),
     ("How old is Melanie's son?", ("AGE",)),
     ("At what age did Jon start dancing?", ("AGE",)),
+    ("How often does John work out with his family?", ("FREQUENCY",)),
+    ("How many times a week does Maria run?", ("FREQUENCY",)),
+    ("How many times has Melanie gone to the beach in 2023?", ()),  # a count, not a frequency
 ])
 def test_answer_labels_name_the_entity_type_a_question_asks_for(question, labels):
     assert QueryFeatures.from_query(question).answer_labels == labels
