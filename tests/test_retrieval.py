@@ -160,6 +160,14 @@ def test_auto_lowers_a_turn_that_asks_and_lifts_the_answer_and_says_so(pets):
         off.close()
 
 
+def chat(conversation_id: str, speakers: tuple[str, ...], *sessions) -> dict:
+    """A native conversation: each session is ``(id, started_at, [(turn id, speaker, text), ...])``."""
+    return {"format": "graphmem.conversation/1", "id": conversation_id, "speakers": list(speakers),
+            "sessions": [{"id": key, "started_at": started,
+                          "turns": [{"id": i, "speaker": who, "text": text} for i, who, text in turns]}
+                         for key, started, turns in sessions]}
+
+
 CHATS = {
     "format": "graphmem.conversation/1",
     "id": "user-and-assistant",
@@ -224,23 +232,16 @@ def test_auto_lowers_an_assistants_turns_unless_asked_what_it_said(tmp_path):
         assert "asks what the assistant said -> its turns are not lowered" in asked_hits[0].explanation["route"]
 
 
-FAMILY = {
-    "format": "graphmem.conversation/1",
-    "id": "family",
-    "speakers": ["user", "assistant"],
-    "sessions": [
-        {"id": "party", "started_at": "2024-02-01T10:00:00", "turns": [
-            {"id": "P:1", "speaker": "user", "text": "I'm planning a birthday party for my grandma and my parents, "
-             "they all love old family photos."},
-            {"id": "P:2", "speaker": "assistant", "text": "A photo wall of family memories makes a lovely centrepiece."},
-        ]},
-        {"id": "health", "started_at": "2024-02-08T10:00:00", "turns": [
-            {"id": "H:1", "speaker": "user", "text": "Which exercises suit my folks? Mom is 55 and dad is 58."},
-            {"id": "H:2", "speaker": "assistant", "text": "Walking, swimming and light strength training suit most "
-             "people in their fifties."},
-        ]},
-    ],
-}
+FAMILY = chat("family", ("user", "assistant"),
+    ("party", "2024-02-01T10:00:00", [
+        ("P:1", "user", "I'm planning a birthday party for my grandma and my parents, they all love old family photos."),
+        ("P:2", "assistant", "A photo wall of family memories makes a lovely centrepiece."),
+    ]),
+    ("health", "2024-02-08T10:00:00", [
+        ("H:1", "user", "Which exercises suit my folks? Mom is 55 and dad is 58."),
+        ("H:2", "assistant", "Walking, swimming and light strength training suit most people in their fifties."),
+    ]),
+)
 
 
 def test_auto_raises_turns_stating_an_age_when_a_question_asks_for_one(tmp_path):
@@ -264,21 +265,16 @@ def test_auto_raises_turns_stating_an_age_when_a_question_asks_for_one(tmp_path)
             [(h.source_id, round(h.score, 6)) for h in off.search(plain, k=4)]
 
 
-HABITS = {
-    "format": "graphmem.conversation/1",
-    "id": "habits",
-    "speakers": ["user", "assistant"],
-    "sessions": [
-        {"id": "gym", "started_at": "2024-03-01T10:00:00", "turns": [
-            {"id": "G:1", "speaker": "user", "text": "Which exercises can I do with my parents at the gym?"},
-            {"id": "G:2", "speaker": "assistant", "text": "Rowing and light weights are good exercises to share."},
-        ]},
-        {"id": "pool", "started_at": "2024-03-08T10:00:00", "turns": [
-            {"id": "W:1", "speaker": "user", "text": "Dad and I swim at the lake three times a week now."},
-            {"id": "W:2", "speaker": "assistant", "text": "Open-water swimming is great, stay close to the shore."},
-        ]},
-    ],
-}
+HABITS = chat("habits", ("user", "assistant"),
+    ("gym", "2024-03-01T10:00:00", [
+        ("G:1", "user", "Which exercises can I do with my parents at the gym?"),
+        ("G:2", "assistant", "Rowing and light weights are good exercises to share."),
+    ]),
+    ("pool", "2024-03-08T10:00:00", [
+        ("W:1", "user", "Dad and I swim at the lake three times a week now."),
+        ("W:2", "assistant", "Open-water swimming is great, stay close to the shore."),
+    ]),
+)
 
 
 def test_auto_raises_turns_stating_a_frequency_when_a_question_asks_how_often(tmp_path):
@@ -400,30 +396,21 @@ def test_a_speaker_named_by_an_alias_is_the_named_speaker(tmp_path):
         assert max(off_hits.values(), key=lambda h: h.score).source_id == "P:3"
 
 
-READING = {
-    "format": "graphmem.conversation/1",
-    "id": "reading",
-    "speakers": ["user", "assistant"],
-    "sessions": [
-        {"id": "papers", "started_at": "2024-05-02T10:00:00", "turns": [
-            {"id": "P:1", "speaker": "user", "text": "I work on deep learning for medical image analysis, mostly "
-             "tumour segmentation in MRI scans."},
-            {"id": "P:2", "speaker": "assistant", "text": "Transformers and self-supervised pretraining have changed "
-             "segmentation of MRI scans."},
-        ]},
-        {"id": "food", "started_at": "2024-05-09T10:00:00", "turns": [
-            {"id": "F:1", "speaker": "user", "text": "Can you recommend some recent restaurants I might find interesting "
-             "in Lisbon?"},
-            {"id": "F:2", "speaker": "assistant", "text": "Try the seafood places in Alfama; they are popular."},
-        ]},
-        {"id": "garden", "started_at": "2024-05-16T10:00:00", "turns": [
-            {"id": "G:1", "speaker": "user", "text": "My tomatoes have yellow leaves since the rain."},
-            {"id": "G:2", "speaker": "assistant", "text": "Yellow leaves after heavy rain often mean overwatering."},
-            {"id": "G:3", "speaker": "user", "text": "I will attend the garden show and the seed conference, then read "
-             "about soil."},
-        ]},
-    ],
-}
+READING = chat("reading", ("user", "assistant"),
+    ("papers", "2024-05-02T10:00:00", [
+        ("P:1", "user", "I work on deep learning for medical image analysis, mostly tumour segmentation in MRI scans."),
+        ("P:2", "assistant", "Transformers and self-supervised pretraining have changed segmentation of MRI scans."),
+    ]),
+    ("food", "2024-05-09T10:00:00", [
+        ("F:1", "user", "Can you recommend some recent restaurants I might find interesting in Lisbon?"),
+        ("F:2", "assistant", "Try the seafood places in Alfama; they are popular."),
+    ]),
+    ("garden", "2024-05-16T10:00:00", [
+        ("G:1", "user", "My tomatoes have yellow leaves since the rain."),
+        ("G:2", "assistant", "Yellow leaves after heavy rain often mean overwatering."),
+        ("G:3", "user", "I will attend the garden show and the seed conference, then read about soil."),
+    ]),
+)
 
 
 def test_auto_judges_a_session_also_by_its_best_dense_match(tmp_path):

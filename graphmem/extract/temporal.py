@@ -752,6 +752,8 @@ def states_duration(text: str) -> bool:
     return "since" in low and _DURATION_SINCE.search(low) is not None
 
 
+_DIGIT = re.compile(r"\d")
+
 # An age, the span of a life: "75 years old", "a 5-year-old", "turned 32", "aged 40", and a copula with
 # a number of years where nothing countable follows it ("my grandma is 75 and", "I'm 43.").
 _AGE = re.compile(
@@ -759,9 +761,6 @@ _AGE = re.compile(
     r"\b(?:i'?m|i\s+am|is|are|was|were)\s+(?:now\s+|just\s+|already\s+|almost\s+|nearly\s+|about\s+|only\s+)?"
     r"(?:1\d|[2-9]\d|10\d)(?=\s*(?:$|[,;!?)]|\.(?!\d)|and\b|now\b|this\b|when\b|years?\b))",
     re.IGNORECASE)
-
-
-_DIGIT = re.compile(r"\d")
 
 
 def states_age(text: str) -> bool:

@@ -174,9 +174,7 @@ _ASKS_WORK_RE = re.compile(
     r"podcasts?|plays?|musicals?)\b",
     re.IGNORECASE)
 # The answer is a span of time: "how long" (not "how long ago", which asks for a time).
-_ASKS_DURATION_RE = re.compile(
-    r"\bhow\s+long\b(?!\s+ago\b)",
-    re.IGNORECASE)
+_ASKS_DURATION_RE = re.compile(r"\bhow\s+long\b(?!\s+ago\b)", re.IGNORECASE)
 # The answer is a frequency: "how often", "how many times a week".
 _ASKS_FREQUENCY_RE = re.compile(r"\bhow\s+often\b|\bhow\s+many\s+times\s+(?:a|an|per|each|every)\b", re.IGNORECASE)
 # The answer is an age: "how old", "what age", "the (average) age of".

@@ -219,8 +219,9 @@ class MemoryProjection:
 
     def turns_stating(self, label: str) -> np.ndarray:
         """1.0 where the turn's text states what ``label`` of :data:`STATED_KINDS` stands for
-        (``DURATION``: a span of time, "for 4 years"; ``AGE``: an age, "my grandma is 75");
-        computed on first use."""
+        (``DURATION``: a span of time, "for 4 years"; ``AGE``: an age, "my grandma is 75";
+        ``FREQUENCY``: how often, "three times a week"); computed on first use, about 0.2-0.3 s
+        per 100k turns."""
         found = self._turns_stating.get(label)
         if found is None:
             states = STATED_KINDS[label]

@@ -156,46 +156,35 @@ def test_parse_session_datetime_rejects_non_dates(text: str) -> None:
     assert parse_session_datetime(text) is None
 
 
-@pytest.mark.parametrize(("text", "states"), [
-    ("I've known these friends for 4 years, since I moved from my home country.", True),
-    ("It took me five hours to put the bookshelf together.", True),
-    ("We've been married a couple of years now.", True),
-    ("Seven years now, and I still love it.", True),
-    ("Since I was 17 I've painted every week.", True),
-    ("We did a two-week road trip.", True),
-    ("I have painted since 2016.", True),
-    ("Since you asked, the painting is of a sunrise.", False),
-    ("I went to the support group yesterday.", False),
-    ("The meeting is at 5 pm on Monday.", False),
+@pytest.mark.parametrize(("states", "text", "expected"), [
+    (states_duration, "I've known these friends for 4 years, since I moved from my home country.", True),
+    (states_duration, "It took me five hours to put the bookshelf together.", True),
+    (states_duration, "We've been married a couple of years now.", True),
+    (states_duration, "Seven years now, and I still love it.", True),
+    (states_duration, "Since I was 17 I've painted every week.", True),
+    (states_duration, "We did a two-week road trip.", True),
+    (states_duration, "I have painted since 2016.", True),
+    (states_duration, "Since you asked, the painting is of a sunrise.", False),
+    (states_duration, "I went to the support group yesterday.", False),
+    (states_duration, "The meeting is at 5 pm on Monday.", False),
+    (states_age, "My grandma is 75 and my grandpa is 78, so we plan trips carefully.", True),
+    (states_age, "By the way, I just turned 32 on February 12th.", True),
+    (states_age, "Any ideas for a 5-year-old's birthday?", True),
+    (states_age, "I'm 43 and not the smartest with computers.", True),
+    (states_age, "My mom is 55.", True),
+    (states_age, "There were 20 people at the party.", False),
+    (states_age, "The total is 75.50 after tax.", False),
+    (states_age, "Chapter 12 is 30 pages long.", False),
+    (states_age, "I turned the page.", False),
+    (states_frequency, "Thanks, Maria! Three times a week; it keeps us on track.", True),
+    (states_frequency, "I have a therapy session with Dr. Smith - it's every two weeks.", True),
+    (states_frequency, "We go a few times a week.", True),
+    (states_frequency, "I see them at least once a week.", True),
+    (states_frequency, "We post a weekly newsletter.", True),
+    (states_frequency, "We hike on weekends.", True),
+    (states_frequency, "I went to the beach last week.", False),
+    (states_frequency, "Every one of them came.", False),
 ])
-def test_states_duration(text: str, states: bool) -> None:
-    assert states_duration(text) is states
-
-
-@pytest.mark.parametrize(("text", "states"), [
-    ("My grandma is 75 and my grandpa is 78, so we plan trips carefully.", True),
-    ("By the way, I just turned 32 on February 12th.", True),
-    ("Any ideas for a 5-year-old's birthday?", True),
-    ("I'm 43 and not the smartest with computers.", True),
-    ("My mom is 55.", True),
-    ("There were 20 people at the party.", False),
-    ("The total is 75.50 after tax.", False),
-    ("Chapter 12 is 30 pages long.", False),
-    ("I turned the page.", False),
-])
-def test_states_age(text: str, states: bool) -> None:
-    assert states_age(text) is states
-
-
-@pytest.mark.parametrize(("text", "states"), [
-    ("Thanks, Maria! Three times a week; it keeps us on track.", True),
-    ("I have a therapy session with Dr. Smith - it's every two weeks.", True),
-    ("We go a few times a week.", True),
-    ("I see them at least once a week.", True),
-    ("We post a weekly newsletter.", True),
-    ("We hike on weekends.", True),
-    ("I went to the beach last week.", False),
-    ("Every one of them came.", False),
-])
-def test_states_frequency(text: str, states: bool) -> None:
-    assert states_frequency(text) is states
+def test_states_a_kind_of_answer(states, text: str, expected: bool) -> None:
+    """Spans of time ("how long"), ages ("how old") and frequencies ("how often") found in text."""
+    assert states(text) is expected
