@@ -346,8 +346,7 @@ def test_auto_raises_turns_naming_the_kind_of_thing_a_question_asks_for(tmp_path
 def test_auto_lifts_the_named_speakers_turns_when_a_question_gathers_what_they_did(tmp_path):
     """An aggregation question naming one speaker ("What books has Ben read?") raises that
     speaker's turns by ``named_speaker_weight`` for every unit (``speaker:turn``, with a route
-    line); so does a question asking when that speaker did something; the other speaker's turns,
-    and a question without either cue, are unchanged."""
+    line); the other speaker's turns, and a question without the cue, are unchanged."""
     with rule_on_and_off(tmp_path, TRIPS, "trips", "named_speaker_weight") as (memory, off, weight):
         query = "What books has Ben read?"
         on_hits = {h.source_id: h for h in memory.search(query, k=4)}
@@ -362,20 +361,9 @@ def test_auto_lifts_the_named_speakers_turns_when_a_question_gathers_what_they_d
             assert on_hits[turn].score == pytest.approx(off_hits[turn].score, abs=1e-6)
         session = memory.search(query, k=1, unit="session")[0]
         assert session.explanation["contributions"]["speaker:turn"] == pytest.approx(weight)
-        for plain in ("Did Ben like the book he finished?", "What books have Ana and Ben read?",
-                      "When did Ana and Ben talk about books?"):
+        for plain in ("Did Ben like the book he finished?", "What books have Ana and Ben read?"):
             assert [(h.source_id, round(h.score, 6)) for h in memory.search(plain, k=4)] == \
                 [(h.source_id, round(h.score, 6)) for h in off.search(plain, k=4)], plain
-        # asking when the one speaker it names did something: what that speaker told
-        query = "When did Ana go to Lisbon?"
-        on_hits = {h.source_id: h for h in memory.search(query, k=4)}
-        off_hits = {h.source_id: h for h in off.search(query, k=4)}
-        for turn in ("T:1", "T:3"):  # Ana's
-            assert on_hits[turn].explanation["contributions"]["speaker:turn"] == pytest.approx(weight)
-            assert on_hits[turn].score == pytest.approx(off_hits[turn].score + weight, abs=1e-6)
-            assert f"asks when Ana did something -> Ana's turns +{weight}" in on_hits[turn].explanation["route"]
-        for turn in ("T:2", "T:4"):  # Ben's
-            assert "speaker:turn" not in on_hits[turn].explanation["contributions"]
 
 
 PALS = {

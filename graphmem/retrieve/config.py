@@ -224,15 +224,6 @@ class RetrievalConfig:
             37.8, single-hop 90.0 -> 90.5, no category falls, session figures unchanged.
             LongMemEval (speakers user and assistant, never named) unchanged. A speaker is named
             by full or first name or by an alias the ingest resolved ("Mel" for Melanie).
-            Also for a question asking when the one speaker it names did something ("When did
-            Caroline go to the support group?", 2026-12-04, later): on LoCoMo dev 81 of the 83
-            evidence turns of such questions are that speaker's, and no adversarial question
-            asks "when". With it, 0 / 0.5 / 1.0 / 1.5 / 2.0 per conversation: turn R_all@10
-            79.7 / 80.2 / 80.2 / 80.2 / 80.2, 83.8 at every value, 85.5 / 85.5 / 86.0 / 86.0 /
-            86.0; NDCG@10 63.5 / 64.0 / 64.1 / 64.1 / 64.1, 67.0 / 67.1 / 67.1 / 67.2 / 67.2,
-            72.3 / 72.7 / 73.0 / 73.0 / 73.0 (1.5 ties 2.0 on every fold and stays). Temporal is
-            at 97.8 before and after (its two misses are the named speaker's turns but stay
-            out of the top 10); temporal NDCG@10 88.0 -> 88.5, overall 68.1 -> 68.2.
         session_dense_weight: for ``unit="session"``, each session's best dense match (the
             best turn cosine, as the dense strategy scores turns), min-max scaled over the
             sessions, is added this many times to its best fused turn: a session is also

@@ -33,8 +33,7 @@
   ("three times a week", "every Sunday"; ``RetrievalConfig.answer_type_weight``).
 
 An aggregation question that names exactly one speaker of the memory ("What activities does
-Melanie partake in?"), or one asking when that speaker did something ("When did Caroline go to
-the support group?"), also lifts that speaker's turns (``RetrievalConfig.named_speaker_weight``).
+Melanie partake in?") also lifts that speaker's turns (``RetrievalConfig.named_speaker_weight``).
 
 It sits below :mod:`graphmem.retrieve.types` (the query context carries the features) and
 imports nothing of its siblings.

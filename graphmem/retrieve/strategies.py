@@ -489,16 +489,13 @@ def auto(ctx: QueryContext, unit: str) -> Ranking:
         turn_scores, shift = _shift_scored(turn_scores, config.answer_type_weight * typed)
         shifts.append(("answer_type:turn", shift, f"asks for {' or '.join(kinds)} -> turns {how} "
                                                  f"+{config.answer_type_weight}"))
-    # a question gathering what one named speaker did, or asking when they did something, is
-    # answered by what that speaker told
-    named = (p.speaker_named(ctx.features.names) if config.named_speaker_weight > 0 and ctx.features.names
-             and (ctx.features.aggregation or ctx.features.asks_time) else None)
+    named = (p.speaker_named(ctx.features.names) if config.named_speaker_weight > 0 and ctx.features.aggregation
+             and ctx.features.names else None)
     if named is not None:
         own = p.speaker_codes[1] == named
         name = p.turn_speaker[int(np.flatnonzero(own)[0])]
         turn_scores, shift = _shift_scored(turn_scores, config.named_speaker_weight * own)
-        asked = f"gathers what {name} did" if ctx.features.aggregation else f"asks when {name} did something"
-        shifts.append(("speaker:turn", shift, f"{asked} -> {name}'s turns +{config.named_speaker_weight}"))
+        shifts.append(("speaker:turn", shift, f"gathers what {name} did -> {name}'s turns +{config.named_speaker_weight}"))
     if unit in ("turn", "event"):  # coarser units keep their turns' own scores
         # only turns with some evidence move, and none below 0: the mass of turns no component
         # scored stays at the floor that top_k skips (partitioning it cost 5-66 ms at 100k turns)
