@@ -96,7 +96,8 @@ _WEEKDAYS = {
 }
 _SEASONS = {"spring": 3, "summer": 6, "fall": 9, "autumn": 9, "winter": 12}  # first month
 
-_NUM = r"(?:\d{1,3}|" + "|".join(sorted((w for w in _NUMBER_WORDS), key=len, reverse=True)) + ")"
+_NUMBER_WORD = "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))  # longest first: "seventeen" before "seven"
+_NUM = r"(?:\d{1,3}|" + _NUMBER_WORD + ")"
 _QTY = r"(?P<qty>a\s+couple(?:\s+of)?|couple\s+of|a\s+few|few|several|" + _NUM + r")"
 _UNIT = r"(?P<unit>minute|hour|day|week|month|year)s?"
 _FULL_WEEKDAY = r"(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
@@ -731,7 +732,7 @@ def parse_session_datetime(text: str) -> datetime | None:
 _DURATION_UNIT = re.compile(r"(?:second|minute|min|hour|hr|day|night|week|month|year|yr|decade)s?\b")
 _DURATION_QUANTITY = re.compile(
     r"(?:^|[^\w.])(?:\d+(?:\.\d+)?|a\s+couple(?:\s+of)?|couple\s+of|a\s+few|few|several|many|"
-    + _NUM[3:-1] + r")[\s-]+(?:(?:more|whole|full|long|straight|solid)\s+)?$")
+    + _NUMBER_WORD + r")[\s-]+(?:(?:more|whole|full|long|straight|solid)\s+)?$")
 _DURATION_SINCE = re.compile(
     r"\bsince\s+(?:(?:19|20)\d\d|(?:i|we|he|she|they)\s+(?:was|were)\b|childhood|high\s+school|college)")
 
