@@ -20,7 +20,10 @@ and the requested unit, returning a :class:`Ranking` over that unit's positions.
   MemGAS entropy of the dense relevance per granularity) weighs the components of the
   hierarchical fusion (:func:`~graphmem.retrieve.hierarchy.score_turns`): lexical and
   dense evidence at turn (events pooled in) and episode level, expansion over adjacent
-  turns, calendar match, and spreading activation when the plan asks for it.
+  turns, calendar match, and spreading activation when the plan asks for it; then the
+  per-turn rules (an assistant's turns lowered, answers of the asked type and the named
+  speaker's turns lifted); an episode or session scores its best turn, a session adding its
+  best dense match scaled over the sessions (``session_dense_weight``).
 
 Every ranking explains each result (``Ranking.explain(position)``) as a JSON-ready dict:
 ``strategy``, ``score``, and per strategy its evidence -- contributions per component,
