@@ -132,7 +132,9 @@ everest, kilimanjaro, mount fuji, lake tahoe, tahoe, the great barrier reef, gre
 the great lakes, the highlands, patagonia, appalachia, the appalachians, appalachian trail,
 route 66, central park, times square, golden gate bridge, the grand tetons, zion, big sur,
 death valley, joshua tree, the everglades, everglades, the smokies, great smoky mountains,
-cape cod, the hamptons, long island, martha's vineyard, nantucket, the keys, florida keys
+cape cod, the hamptons, long island, martha's vineyard, nantucket, the keys, florida keys,
+pacific northwest, the pacific northwest, the northwest, the northeast, the southwest, the southeast,
+the deep south, deep south, the great plains, great plains, the gulf coast, gulf coast
 """)
 
 NORP = _lines("""
