@@ -72,6 +72,17 @@ def test_three_speakers_and_places(pipeline: LanguagePipeline) -> None:
     assert texts(b, "DATE") == ["last summer"]
 
 
+@pytest.mark.parametrize("text", [
+    "We explored the coast up in the Pacific Northwest and hit some national parks.",
+    "My cousin moved to the Southwest last spring.",
+    "We drove along the Gulf Coast, then across the Great Plains.",
+])
+def test_compass_regions_are_places(pipeline: LanguagePipeline, text: str) -> None:
+    [a] = pipeline.analyse([text], speakers=["John", "Maria"])
+    found = texts(a, "LOC")
+    assert found and all(m.label != "MISC" for m in a.mentions), mentions(a)
+
+
 def test_non_english_characters_and_emoji(pipeline: LanguagePipeline) -> None:
     text = "🎉 José went to São Paulo with Zoë and Ana Müller 🎉!"
     [a] = pipeline.analyse([text])
