@@ -192,6 +192,9 @@ FREQUENCY_LABELS = ("FREQUENCY",)
 ANSWER_KINDS = {"a place": PLACE_LABELS, "a title": WORK_LABELS, "a span of time": DURATION_LABELS, "an age": AGE_LABELS,
                 "a frequency": FREQUENCY_LABELS}
 """What each kind of answer ``QueryFeatures.answer_labels`` can ask for is called, in explanations."""
+# which question pattern asks for which answer labels, in the order answer_labels lists them
+_ANSWER_CUES = ((_ASKS_PLACE_RE, PLACE_LABELS), (_ASKS_WORK_RE, WORK_LABELS), (_ASKS_DURATION_RE, DURATION_LABELS),
+                (_ASKS_AGE_RE, AGE_LABELS), (_ASKS_FREQUENCY_RE, FREQUENCY_LABELS))
 
 
 @dataclass(frozen=True)
@@ -288,10 +291,6 @@ class QueryFeatures:
             asks_time=bool(_ASKS_TIME_RE.search(text)),
             aggregation=bool(aggregation_hits),
             asks_assistant=bool(assistant_hits),
-            answer_labels=(*(PLACE_LABELS if _ASKS_PLACE_RE.search(text) else ()),
-                           *(WORK_LABELS if _ASKS_WORK_RE.search(text) else ()),
-                           *(DURATION_LABELS if _ASKS_DURATION_RE.search(text) else ()),
-                           *(AGE_LABELS if _ASKS_AGE_RE.search(text) else ()),
-                           *(FREQUENCY_LABELS if _ASKS_FREQUENCY_RE.search(text) else ())),
+            answer_labels=tuple(label for asks, labels in _ANSWER_CUES if asks.search(text) for label in labels),
             cues=tuple(cues),
         )
