@@ -894,12 +894,14 @@ def bench_ingest_cmd(
 def bench_add_cmd(
     sizes: str = typer.Option("1000,100000", "--sizes", help="Memory sizes in turns, comma-separated."),
     adds: int = typer.Option(100, "--adds", min=5, help="Timed adds (one message each) per size."),
+    searches: int = typer.Option(5, "--searches", min=0,
+                                 help="Searches timed right after an add, and as many with nothing written before them (0: none)."),
     rebuild: bool = typer.Option(False, "--rebuild", help="Regenerate the synthetic memories even when cached."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Latency p50/p95 of one warm add (one message, embedding included) into memories of 1k and
-    100k turns. Memories are generated once and cached under ~/.cache/graphmem/bench; each run
-    adds to a copy."""
+    100k turns, and of a search right after an add. Memories are generated once and cached under
+    ~/.cache/graphmem/bench; each run adds to a copy."""
     with _errors():
         from graphmem.bench.add import bench_add
 
@@ -909,16 +911,21 @@ def bench_add_cmd(
             raise InputError(f"--sizes {sizes!r}: expected comma-separated integers") from exc
         if not size_list or min(size_list) < 100:
             raise InputError("--sizes: every size must be at least 100 turns")
-        result = bench_add(Settings.from_env(), size_list, adds, rebuild=rebuild,
+        result = bench_add(Settings.from_env(), size_list, adds, searches=searches, rebuild=rebuild,
                            say=lambda message: err.print(message, highlight=False))
         if as_json:
             _json(result)
         else:
-            table = Table("turns", "p50 ms", "p95 ms", "max ms", "median ms per stage", title=f"bench add ({adds} adds per size)",
-                          title_justify="left")
+            columns = ["turns", "p50 ms", "p95 ms", "max ms", "median ms per stage"]
+            if searches:
+                columns += ["search after an add p50 / p95 ms", "search, nothing new p50 / p95 ms"]
+            table = Table(*columns, title=f"bench add ({adds} adds per size)", title_justify="left")
             for size, entry in result["sizes"].items():
-                table.add_row(size, str(entry["p50_ms"]), str(entry["p95_ms"]), str(entry["max_ms"]),
-                              ", ".join(f"{k} {v}" for k, v in entry["stage_median_ms"].items()))
+                row = [size, str(entry["p50_ms"]), str(entry["p95_ms"]), str(entry["max_ms"]),
+                       ", ".join(f"{k} {v}" for k, v in entry["stage_median_ms"].items())]
+                if searches:
+                    row += [f"{entry[key]['p50_ms']} / {entry[key]['p95_ms']}" for key in ("search_after_add", "search_warm")]
+                table.add_row(*row)
             out.print(table)
 
 

@@ -114,3 +114,29 @@ def test_bench_ingest_reports_every_cold_run(tmp_path):
         ingest, alone = run["ingest_seconds"], run["embed_alone_seconds"]
         assert (ingest - 0.005) / (alone + 0.005) <= run["ratio"] <= (ingest + 0.005) / (alone - 0.005)
     assert data["turns"] == 10 and data["peak_rss_mb"] > 0
+
+
+@pytest.mark.slow
+def test_bench_add_times_adds_and_the_search_after_an_add(tmp_path, monkeypatch):
+    """`graphmem bench add` on a small synthetic memory (cached under $XDG_CACHE_HOME): every
+    figure is there and ordered (no timing is asserted), the search rows only when asked for,
+    and the cached memory does not grow from one run to the next."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    result = invoke("bench", "add", "--sizes", "200", "--adds", "5", "--searches", "2", "--json")
+    assert result.exit_code == 0, result.output
+    entry = json.loads(result.stdout)["sizes"]["200"]
+    for figures in (entry, entry["search_after_add"], entry["search_warm"]):
+        assert 0 < figures["p50_ms"] <= figures["p95_ms"] <= figures["max_ms"]
+    assert {"embed", "write"} <= set(entry["stage_median_ms"])
+    assert "build" in entry  # the first run builds the memory
+
+    result = invoke("bench", "add", "--sizes", "200", "--adds", "5", "--searches", "0", "--json")
+    assert result.exit_code == 0, result.output
+    again = json.loads(result.stdout)["sizes"]["200"]
+    assert "build" not in again and "search_after_add" not in again and "search_warm" not in again
+    result = invoke("bench", "add", "--sizes", "200", "--adds", "5", "--searches", "1")
+    assert result.exit_code == 0 and "search" in result.stdout, result.output
+
+    cached = tmp_path / "cache" / "graphmem" / "bench" / "add-200-v1" / "store"
+    result = invoke("stats", "--store", str(cached), "--namespace", "bench-add", "--json")
+    assert json.loads(result.stdout)["nodes"]["Turn"] == 200

@@ -8,6 +8,11 @@ on the copy, warms it up with a few adds (models loaded, entity resolver and top
 read), then times ``adds`` calls of ``Memory.add`` with ONE message each, embedding
 included, appended to the synthetic conversations in turn. The copy is deleted afterwards,
 so runs do not grow the cached memory.
+
+Then it times what an agent that alternates writing and reading waits for: ``searches``
+rounds of one more add followed by one search (``search_after_add``: the first search after
+a write rebuilds the namespace's retrieval projection and BM25 indexes from the store), and
+the same search once more with nothing written in between (``search_warm``).
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from graphmem.bench.query import CLAUSES
-from graphmem.bench.synthetic import bench_cache_dir, clause_pool, clause_texts, generate_memory
+from graphmem.bench.synthetic import bench_cache_dir, clause_pool, clause_texts, generate_memory, query_texts
 from graphmem.embed import Embedder
 from graphmem.ids import namespace_slug
 from graphmem.index import VectorIndex
@@ -120,19 +125,24 @@ def _percentiles(values: Sequence[float]) -> dict[str, float]:
             "max_ms": round(1000 * ordered[-1], 1)}
 
 
-def bench_add(settings: Settings, sizes: Sequence[int], adds: int = 100, *, rebuild: bool = False,
+def bench_add(settings: Settings, sizes: Sequence[int], adds: int = 100, *, searches: int = 5, rebuild: bool = False,
               say: Say = lambda message: None) -> dict[str, Any]:
-    """Time ``adds`` single-message adds into warm memories of each size.
+    """Time ``adds`` single-message adds into warm memories of each size, then ``searches``
+    searches right after an add and as many with nothing written before them.
 
     Returns:
         Per size: ``p50_ms``, ``p95_ms``, ``max_ms`` of one add, the median seconds per stage,
-        and the build timings when the memory was (re)built.
+        ``search_after_add`` and ``search_warm`` (each ``p50_ms``, ``p95_ms``, ``max_ms``; absent
+        with ``searches`` 0), and the build timings when the memory was (re)built.
     """
+    if adds < 1 or searches < 0:
+        raise ValueError("adds must be at least 1 and searches at least 0")
     from graphmem.memory import Memory
 
     embedder = Embedder.from_settings(settings)
     result: dict[str, Any] = {"adds": adds, "sizes": {}}
-    messages, _ = clause_texts(adds + WARMUP, seed=23)
+    messages, _ = clause_texts(adds + WARMUP + searches, seed=23)
+    questions = query_texts(max(searches, 1), seed=29)
     for size in sizes:
         directory = bench_cache_dir() / f"add-{size}-v{BUILD_VERSION}"
         built: dict[str, float] | None = None
@@ -145,8 +155,10 @@ def bench_add(settings: Settings, sizes: Sequence[int], adds: int = 100, *, rebu
             conversations = [f"synthetic-{i:04d}" for i in range(max(1, min(8, size // 1000)))]
             seconds: list[float] = []
             stages: dict[str, list[float]] = {}
+            after: list[float] = []
+            warm: list[float] = []
             with Memory.open(str(copy), NAMESPACE, settings=settings) as memory:
-                for i, text in enumerate(messages):
+                for i, text in enumerate(messages[:adds + WARMUP]):
                     speaker = "Alex" if i % 2 else "Sam"
                     started = time.perf_counter()
                     report = memory.add({"speaker": speaker, "text": text},
@@ -156,10 +168,23 @@ def bench_add(settings: Settings, sizes: Sequence[int], adds: int = 100, *, rebu
                         seconds.append(elapsed)
                         for stage, value in report.stage_seconds.items():
                             stages.setdefault(stage, []).append(value)
+                if searches:
+                    memory.search(questions[0], k=10)  # the retrieval caches' first build is not timed
+                for i, text in enumerate(messages[adds + WARMUP:]):
+                    memory.add({"speaker": "Sam", "text": text}, conversation=conversations[i % len(conversations)])
+                    for times in (after, warm):  # the first search sees the add; the second nothing new
+                        started = time.perf_counter()
+                        memory.search(questions[i], k=10)
+                        times.append(time.perf_counter() - started)
             entry: dict[str, Any] = {**_percentiles(seconds),
                                      "stage_median_ms": {k: round(1000 * statistics.median(v), 1) for k, v in stages.items()}}
+            if searches:
+                entry["search_after_add"] = _percentiles(after)
+                entry["search_warm"] = _percentiles(warm)
             if built is not None:
                 entry["build"] = {k: round(v, 1) for k, v in built.items()}
             result["sizes"][str(size)] = entry
-            say(f"{size:,} turns: one add p50 {entry['p50_ms']} ms, p95 {entry['p95_ms']} ms")
+            say(f"{size:,} turns: one add p50 {entry['p50_ms']} ms, p95 {entry['p95_ms']} ms"
+                + (f"; a search right after an add p50 {entry['search_after_add']['p50_ms']} ms, with nothing written "
+                   f"before it p50 {entry['search_warm']['p50_ms']} ms" if searches else ""))
     return result
