@@ -314,7 +314,9 @@ class NamespaceCaches:
             pass
         except Exception:  # any unreadable cache is rebuilt from the projection
             logger.warning("%s BM25 index unreadable in %s; rebuilding", unit, directory, exc_info=True)
-        index = build_lexical(projection, unit)
+        # the index a write made stale: its texts are mostly the new projection's (an add appends)
+        stale = self._engine.built_lexical(unit) if self._engine is not None else None
+        index = build_lexical(projection, unit, reuse=stale)
         try:
             index.save(directory)
             (directory / _LEXICAL_VERSION_FILE).write_text(json.dumps({"version": version}), encoding="utf-8")

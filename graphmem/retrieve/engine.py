@@ -249,6 +249,10 @@ class RetrievalEngine:
         return self.tokenizer(text)
 
     # ------------------------------------------------------------------ shared structures
+    def built_lexical(self, unit: str) -> LexicalIndex | None:
+        """The BM25 index of ``unit`` when this engine has it already (none is built here)."""
+        return self._lexical.get(unit)
+
     def lexical(self, unit: str) -> LexicalIndex:
         """The BM25 index of ``unit`` (built from the projection's texts when missing)."""
         if unit not in self._lexical:
@@ -414,12 +418,14 @@ class RetrievalEngine:
         return out
 
 
-def build_lexical(projection: MemoryProjection, unit: str, tokenizer: Tokenizer | None = None) -> LexicalIndex:
-    """BM25 index over the texts of ``unit`` (turn texts carry the speaker: "Mel: ...")."""
+def build_lexical(projection: MemoryProjection, unit: str, tokenizer: Tokenizer | None = None, *,
+                  reuse: LexicalIndex | None = None) -> LexicalIndex:
+    """BM25 index over the texts of ``unit`` (turn texts carry the speaker: "Mel: ..."); the
+    tokens of texts ``reuse`` indexed are taken from it (see :meth:`LexicalIndex.build`)."""
     texts = {"turn": lambda: projection.turn_text, "event": lambda: projection.event_text,
              "episode": lambda: projection.episode_text,
              "session": lambda: ["\n".join(projection.turn_text[a:b]) for a, b in zip(*projection.session_segments)]}[unit]()
-    return LexicalIndex.build(projection.ids(unit), texts, tokenizer or Tokenizer())
+    return LexicalIndex.build(projection.ids(unit), texts, tokenizer or Tokenizer(), reuse=reuse)
 
 
 def _iso(seconds: float) -> str | None:

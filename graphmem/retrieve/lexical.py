@@ -329,6 +329,8 @@ class LexicalIndex:
     tokenizer: Tokenizer = field(default_factory=Tokenizer)
     params: BM25Params = field(default_factory=BM25Params)
     _bm25: object = field(default=None, repr=False)
+    # text -> its tokens, for the next build over mostly the same texts (None when loaded from disk)
+    _tokens: dict[str, list[str]] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def build(
@@ -337,6 +339,8 @@ class LexicalIndex:
         texts: Sequence[str],
         tokenizer: Tokenizer | None = None,
         params: BM25Params | None = None,
+        *,
+        reuse: LexicalIndex | None = None,
     ) -> LexicalIndex:
         """Index ``texts`` under ``ids``.
 
@@ -345,6 +349,9 @@ class LexicalIndex:
             texts: one text per id.
             tokenizer: defaults to :class:`Tokenizer` ().
             params: defaults to :class:`BM25Params` ().
+            reuse: an index built earlier with the same tokenizer (the one a write made stale):
+                texts it held are not tokenised again (the tokens of a text depend on nothing
+                else), so rebuilding after an add tokenises only what is new or changed.
 
         Returns:
             The index.
@@ -361,7 +368,16 @@ class LexicalIndex:
         tokenizer = tokenizer or Tokenizer()
         params = params or BM25Params()
         index = cls(list(ids), tokenizer, params)
-        corpus = [tokenizer(t) for t in texts]
+        known = reuse._tokens if reuse is not None and reuse._tokens and reuse.tokenizer == tokenizer else {}
+        memo: dict[str, list[str]] = {}
+        corpus: list[list[str]] = []
+        for text in texts:
+            tokens = memo.get(text)
+            if tokens is None:
+                tokens = known.get(text)
+                memo[text] = tokens = tokenizer(text) if tokens is None else tokens
+            corpus.append(tokens)
+        index._tokens = memo
         if ids:
             bm25 = bm25s.BM25(k1=params.k1, b=params.b, method=params.method)
             # bm25s needs at least one token per document to keep positions aligned.

@@ -91,3 +91,33 @@ def test_build_rejects_bad_input():
         LexicalIndex.build(["a", "a"], ["x", "y"])
     assert len(LexicalIndex.build([], [])) == 0
     assert LexicalIndex.build([], []).scores("x").shape == (0,)
+
+
+class _CountingTokenizer(Tokenizer):
+    """The default tokenizer, counting the texts it tokenises."""
+
+    def __call__(self, text, drop=()):
+        object.__setattr__(self, "calls", getattr(self, "calls", 0) + 1)
+        return super().__call__(text, drop)
+
+
+def test_a_rebuild_reuses_the_tokens_of_texts_it_indexed_before():
+    """A rebuild after an add (the stale index passed as ``reuse``) tokenises only the new and
+    changed texts, and scores exactly as a build from scratch."""
+    texts = ["Mel: I painted a sunset last week", "Caroline: the pride parade was great",
+             "Mel: pottery class with the kids", "Caroline: I painted too"]
+    first = LexicalIndex.build(["a", "b", "c", "d"], texts, _CountingTokenizer())
+    assert first.tokenizer.calls == 4
+    later = ["Mel: I painted a sunset last week", "Caroline: the pride parade was wonderful",  # b corrected
+             "Mel: pottery class with the kids", "Caroline: I painted too", "Mel: camping at the lake"]
+    counting = _CountingTokenizer()
+    rebuilt = LexicalIndex.build(["a", "b", "c", "d", "e"], later, counting, reuse=first)
+    assert counting.calls == 2  # the corrected turn and the new one
+    fresh = LexicalIndex.build(["a", "b", "c", "d", "e"], later, Tokenizer())
+    for query in ("painted sunset", "pride parade wonderful", "camping lake", "great"):
+        assert np.array_equal(rebuilt.scores(query), fresh.scores(query))
+    assert rebuilt.scores("great")[1] == 0  # the corrected text's old words are gone
+
+    other = _CountingTokenizer(stemmer=None)  # another tokenizer: nothing is taken over
+    LexicalIndex.build(["a", "b", "c", "d", "e"], later, other, reuse=rebuilt)
+    assert other.calls == 5
