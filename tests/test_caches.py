@@ -94,6 +94,34 @@ def test_saved_indexes_are_reused_only_at_the_version_they_reflect(tmp_path, emb
         assert caches.index_states["turn"] == "rebuilt"
 
 
+def test_a_search_after_an_add_defers_saving_the_projection_to_close(tmp_path, embedder):
+    """The first search after this owner's add rebuilds the projection from the store without
+    reading the counts that validate a saved one or saving the new one; close saves it when
+    nothing was written since it was read, and the next process reuses it; a projection
+    older than the store is never saved."""
+    settings = settings_for(tmp_path)
+    with Memory.open(tmp_path / "store", NS, settings=settings) as a:
+        _start(a)  # the first search builds the projection and saves it
+        caches = a._service().caches  # noqa: SLF001
+        saved = caches.directory / "projection.json"
+        stamp = saved.stat().st_mtime_ns
+        a.add({"speaker": "Al", "text": "The gulls followed us back to the pier."}, conversation="mine")
+        hits = a.search("gulls pier", k=1)
+        assert hits[0].text == "The gulls followed us back to the pier."
+        assert caches.last_refresh["projection"] == "rebuilt"
+        assert saved.stat().st_mtime_ns == stamp  # not written at the search after the add
+    with Memory.open(tmp_path / "store", NS, settings=settings) as a:
+        assert a.search("gulls pier", k=1)[0].node_id == hits[0].node_id
+        assert a._service().caches.last_refresh["projection"] == "loaded"  # noqa: SLF001 - saved on close
+        a.add({"speaker": "Al", "text": "We tied the boat up at dusk."}, conversation="mine")
+        a.search("boat dusk", k=1)
+        a.add({"speaker": "Al", "text": "Dinner was grilled mackerel."}, conversation="mine")  # after the last search
+    with Memory.open(tmp_path / "store", NS, settings=settings) as a:
+        assert a.search("grilled mackerel", k=1)[0].text == "Dinner was grilled mackerel."
+        assert a._service().caches.last_refresh["projection"] == "rebuilt"  # noqa: SLF001 - the older one was not saved
+        assert a.check().ok
+
+
 def test_the_log_numbers_its_entries_and_says_full_when_it_cannot_list(tmp_path, embedder):
     with Memory.open(tmp_path / "store", NS, settings=settings_for(tmp_path)) as memory:
         store = memory.store

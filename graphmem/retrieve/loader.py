@@ -19,7 +19,7 @@ from typing import Any
 from graphmem.retrieve.projection import MemoryProjection
 from graphmem.store import GraphStore
 
-__all__ = ["PROJECTION_QUERIES", "load_projection", "namespace_counts", "read_projection"]
+__all__ = ["PROJECTION_QUERIES", "load_projection", "namespace_counts", "read_projection", "save_projection"]
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +65,9 @@ def load_projection(store: GraphStore, namespace: str, directory: Path | None,
     Args:
         store: the open store.
         namespace: the tenant.
-        directory: the namespace's cache directory (``None``: no caching).
+        directory: the namespace's cache directory (``None``: no caching, and the counts are
+            not read: a caller that knows the saved projection is older saves the new one
+            later with :func:`save_projection`).
         version: the namespace's change-marker version (a correction or a refit can leave
             every count as it was; the version cannot).
 
@@ -73,9 +75,15 @@ def load_projection(store: GraphStore, namespace: str, directory: Path | None,
         ``(projection, state)`` with state ``"loaded"`` or ``"rebuilt"``.
     """
     started = time.perf_counter()
+    if directory is None:
+        projection = read_projection(store, namespace)
+        logger.info("projection of %r read from the store in %.2f s (%d turns, %d events, %d entities; not saved)",
+                    namespace, time.perf_counter() - started, projection.n_turns, len(projection.event_ids),
+                    len(projection.entity_ids))
+        return projection, "rebuilt"
     counts = namespace_counts(store, namespace)
     manifest: dict[str, Any] = {"counts": counts, "version": version}
-    if directory is not None and (directory / "projection.json").exists():
+    if (directory / "projection.json").exists():
         try:
             projection, saved = MemoryProjection.load(directory)
             if saved == manifest:
@@ -85,11 +93,18 @@ def load_projection(store: GraphStore, namespace: str, directory: Path | None,
         except (OSError, ValueError, KeyError):  # any unreadable cache is rebuilt from the source of truth
             logger.warning("projection cache in %s unreadable; rebuilding", directory, exc_info=True)
     projection = read_projection(store, namespace)
-    if directory is not None:
-        try:
-            projection.save(directory, manifest)
-        except OSError:
-            logger.warning("could not save the projection cache in %s", directory, exc_info=True)
+    try:
+        projection.save(directory, manifest)
+    except OSError:
+        logger.warning("could not save the projection cache in %s", directory, exc_info=True)
     logger.info("projection of %r read from the store in %.2f s (%d turns, %d events, %d entities)", namespace,
                 time.perf_counter() - started, projection.n_turns, len(projection.event_ids), len(projection.entity_ids))
     return projection, "rebuilt"
+
+
+def save_projection(store: GraphStore, namespace: str, directory: Path, projection: MemoryProjection,
+                    version: int) -> None:
+    """Save ``projection``, read at change-marker ``version``, as the cache
+    :func:`load_projection` reuses; the caller makes sure nothing was written since (the
+    manifest's counts are read now)."""
+    projection.save(directory, {"counts": namespace_counts(store, namespace), "version": version})
