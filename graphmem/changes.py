@@ -24,7 +24,7 @@ from graphmem.store import GraphStore, Statement
 if TYPE_CHECKING:
     from graphmem.caches import NamespaceCaches
 
-__all__ = ["LOG_LENGTH", "MAX_LOGGED_IDS", "LogEntry", "bump", "marker_id", "read_log", "read_version", "writer_bump"]
+__all__ = ["LOG_LENGTH", "MAX_LOGGED_IDS", "LogEntry", "bump", "bump_if_present", "marker_id", "read_log", "read_version", "writer_bump"]
 
 LOG_LENGTH = 32
 """Write transactions the marker's log keeps (``write/bump_change_marker`` keeps the last 32):
@@ -71,6 +71,14 @@ def writer_bump(namespace: str, caches: "NamespaceCaches | None", changed: Itera
     logged as the commit of ``caches`` when the writer has them (they apply it themselves and do
     not catch up with it again), else as an anonymous writer's."""
     return caches.bump(changed) if caches is not None else bump(namespace, changed=changed)
+
+
+def bump_if_present(namespace: str) -> Statement:
+    """The bump for a write that cannot say what it changed (user Cypher): like :func:`bump`
+    with ``changed=None``, but a namespace without a marker (or whose marker the write
+    deleted) gets none."""
+    _, params = bump(namespace)
+    return ("write/bump_change_marker_if_present", params)
 
 
 def read_version(store: GraphStore, namespace: str) -> int:

@@ -9,7 +9,7 @@ import shutil
 import threading
 from typing import Any, Iterable, Mapping
 
-from graphmem.changes import bump
+from graphmem.changes import bump, bump_if_present
 from graphmem.check import IntegrityReport, check_integrity
 from graphmem.embed import Embedder
 from graphmem.errors import ClosedError, ConfigurationError, InputError
@@ -691,7 +691,11 @@ class Memory:
     def cypher(self, query: str, params: Mapping[str, Any] | None = None, *, write: bool = False) -> list[dict[str, Any]]:
         """Run Cypher against the store, with parameters; read-only unless ``write``.
 
-        ``$namespace`` is set to this Memory's namespace unless given.
+        ``$namespace`` is set to this Memory's namespace unless given. A ``write`` also bumps
+        this Memory's namespace's change marker (when it has one) in the same transaction,
+        saying it cannot tell what changed: every process, this one included, rebuilds that
+        namespace's caches before its next search (a write to other namespaces is not noticed
+        there).
 
         Raises:
             InputError: a parameter the query uses is missing (``missing parameter $x``), or
@@ -700,7 +704,12 @@ class Memory:
         """
         self._check()
         merged = {"namespace": self._namespace, **(params or {})}
-        return self._store.run_cypher(query, merged, write=write)
+        if not write:
+            return self._store.run_cypher(query, merged)
+        with self._lock:
+            rows = self._store.run_cypher(query, merged, write=True, then=[bump_if_present(self._namespace)])
+            self._writer = None  # its kept entities and topic models may no longer be the store's
+        return rows
 
     # ------------------------------------------------------------------ moving a memory
     def export(self, path: str | os.PathLike[str], *, all_namespaces: bool = False, progress: Any = None) -> "DumpSummary":

@@ -151,3 +151,26 @@ def test_a_live_writer_is_renewed_after_another_writers_commit_even_when_a_searc
     a.add({"speaker": "Al", "text": "Petrel is a good name for a boat."}, conversation="mine")
     assert a._writer is not writer  # noqa: SLF001 - ... and the next add still starts a fresh writer
     assert a.check().ok and a.stats()["nodes"]["Turn"] == 5
+
+
+def test_a_cypher_write_is_seen_at_the_next_search_and_in_the_next_process(tmp_path, embedder):
+    """A write through Memory.cypher cannot say what it changed, so it marks the namespace as
+    wholly changed in its own transaction: this process rebuilds its caches before the next
+    search, and no saved cache from before it is reused by the next process; a write that
+    deletes the whole namespace leaves no marker behind."""
+    settings = settings_for(tmp_path)
+    with Memory.open(tmp_path / "store", NS, settings=settings) as a:
+        _start(a)
+        turn = a.search("fishing boat engine", k=1)[0]
+        a.cypher("MATCH (t:Turn {id: $id}) SET t.text = $text", {"id": turn.node_id,
+                 "text": "We caught three mackerel off the old pier."}, write=True)
+        found = a.search("mackerel pier", k=1, strategy="lexical")
+        assert found and found[0].node_id == turn.node_id
+        assert a._service().caches.last_follow["mode"] == "rebuild"  # noqa: SLF001
+    with Memory.open(tmp_path / "store", NS, settings=settings) as a:
+        found = a.search("mackerel pier", k=1, strategy="lexical")
+        assert found and found[0].node_id == turn.node_id
+        assert all("repaired" not in h.text for h in a.search("fishing boat engine", k=2, strategy="lexical"))
+        a.cypher("MATCH (n) WHERE n.namespace = $namespace DETACH DELETE n", write=True)
+        assert read_version(a.store, NS) == 0  # the marker the write deleted is not created again
+        assert a.search("mackerel pier", k=1, strategy="lexical") == []

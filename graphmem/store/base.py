@@ -127,8 +127,10 @@ class GraphStore(ABC):
         """Run one write statement in its own transaction and return its rows."""
 
     @abstractmethod
-    def run_cypher(self, text: str, params: Mapping[str, Any] | None = None, *, write: bool = False) -> list[dict[str, Any]]:
-        """Run user-supplied Cypher (read-only unless ``write``), rows as JSON-ready dicts."""
+    def run_cypher(self, text: str, params: Mapping[str, Any] | None = None, *, write: bool = False,
+                   then: Sequence[Statement] = ()) -> list[dict[str, Any]]:
+        """Run user-supplied Cypher (read-only unless ``write``), rows as JSON-ready dicts; with
+        ``write``, the named statements ``then`` run after it in the same transaction."""
 
     @abstractmethod
     def close(self) -> None:

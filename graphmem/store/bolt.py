@@ -278,10 +278,13 @@ class BoltStore(GraphStore):
         values = _plain_vectors(params)
         return self._session_call("execute_write", lambda tx: _rows(tx.run(text, values)), action=f"write {name}")
 
-    def run_cypher(self, text: str, params: Mapping[str, Any] | None = None, *, write: bool = False) -> list[dict[str, Any]]:
-        """Run user Cypher; without ``write`` a statement that writes is refused and rolled back."""
+    def run_cypher(self, text: str, params: Mapping[str, Any] | None = None, *, write: bool = False,
+                   then: Sequence[Statement] = ()) -> list[dict[str, Any]]:
+        """Run user Cypher; without ``write`` a statement that writes is refused and rolled back;
+        with it, the named statements ``then`` run after it in the same transaction."""
         self._ready()
         values = dict(params or {})
+        following = [(self.statement_text(name), _plain_vectors(more)) for name, more in then] if write else []
 
         def work(tx: Any) -> list[dict[str, Any]]:
             result = tx.run(text, values)
@@ -291,6 +294,8 @@ class BoltStore(GraphStore):
                               or summary.counters.contains_system_updates):
                 # raising inside the transaction function rolls the transaction back
                 raise _ReadOnlyViolation()
+            for statement, more in following:
+                tx.run(statement, more).consume()
             return rows
 
         try:

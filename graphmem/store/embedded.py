@@ -379,12 +379,17 @@ class EmbeddedStore(GraphStore):
         except Exception as exc:
             raise StorageError(f"write {name} failed in {self.describe()}: {exc}") from exc
 
-    def run_cypher(self, text: str, params: Mapping[str, Any] | None = None, *, write: bool = False) -> list[dict[str, Any]]:
+    def run_cypher(self, text: str, params: Mapping[str, Any] | None = None, *, write: bool = False,
+                   then: Sequence[Statement] = ()) -> list[dict[str, Any]]:
         self._check_open()
         try:
             if write:
+                following = [(self.statement_text(name), _java_params(values)) for name, values in then]
                 with self._transaction():
-                    return self._db.command("opencypher", text, dict(params or {})).to_json_list()
+                    rows = self._db.command("opencypher", text, dict(params or {})).to_json_list()
+                    for statement, values in following:
+                        self._db.command("opencypher", statement, values)
+                    return rows
             return self._query(text, params, as_json=True)
         except Exception as exc:
             raise user_cypher_error(str(exc)) from exc
