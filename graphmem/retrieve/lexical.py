@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
@@ -369,13 +370,13 @@ class LexicalIndex:
         params = params or BM25Params()
         index = cls(list(ids), tokenizer, params)
         known = reuse._tokens if reuse is not None and reuse._tokens and reuse.tokenizer == tokenizer else {}
-        memo: dict[str, list[str]] = {}
+        memo: dict[str, list[str]] = {}  # kept for the next build: tokens interned, so a word is stored once
         corpus: list[list[str]] = []
         for text in texts:
             tokens = memo.get(text)
             if tokens is None:
                 tokens = known.get(text)
-                memo[text] = tokens = tokenizer(text) if tokens is None else tokens
+                memo[text] = tokens = [sys.intern(t) for t in tokenizer(text)] if tokens is None else tokens
             corpus.append(tokens)
         index._tokens = memo
         if ids:
