@@ -75,28 +75,23 @@ def load_projection(store: GraphStore, namespace: str, directory: Path | None,
         ``(projection, state)`` with state ``"loaded"`` or ``"rebuilt"``.
     """
     started = time.perf_counter()
-    if directory is None:
-        projection = read_projection(store, namespace)
-        logger.info("projection of %r read from the store in %.2f s (%d turns, %d events, %d entities; not saved)",
-                    namespace, time.perf_counter() - started, projection.n_turns, len(projection.event_ids),
-                    len(projection.entity_ids))
-        return projection, "rebuilt"
-    counts = namespace_counts(store, namespace)
-    manifest: dict[str, Any] = {"counts": counts, "version": version}
-    if (directory / "projection.json").exists():
-        try:
-            projection, saved = MemoryProjection.load(directory)
-            if saved == manifest:
-                logger.debug("projection of %r loaded from cache in %.2f s", namespace, time.perf_counter() - started)
-                return projection, "loaded"
-            logger.info("projection cache of %r is stale; rebuilding from the store", namespace)
-        except (OSError, ValueError, KeyError):  # any unreadable cache is rebuilt from the source of truth
-            logger.warning("projection cache in %s unreadable; rebuilding", directory, exc_info=True)
+    if directory is not None:
+        manifest = _manifest(store, namespace, version)
+        if (directory / "projection.json").exists():
+            try:
+                projection, saved = MemoryProjection.load(directory)
+                if saved == manifest:
+                    logger.debug("projection of %r loaded from cache in %.2f s", namespace, time.perf_counter() - started)
+                    return projection, "loaded"
+                logger.info("projection cache of %r is stale; rebuilding from the store", namespace)
+            except (OSError, ValueError, KeyError):  # any unreadable cache is rebuilt from the source of truth
+                logger.warning("projection cache in %s unreadable; rebuilding", directory, exc_info=True)
     projection = read_projection(store, namespace)
-    try:
-        projection.save(directory, manifest)
-    except OSError:
-        logger.warning("could not save the projection cache in %s", directory, exc_info=True)
+    if directory is not None:
+        try:
+            projection.save(directory, manifest)
+        except OSError:
+            logger.warning("could not save the projection cache in %s", directory, exc_info=True)
     logger.info("projection of %r read from the store in %.2f s (%d turns, %d events, %d entities)", namespace,
                 time.perf_counter() - started, projection.n_turns, len(projection.event_ids), len(projection.entity_ids))
     return projection, "rebuilt"
@@ -107,4 +102,9 @@ def save_projection(store: GraphStore, namespace: str, directory: Path, projecti
     """Save ``projection``, read at change-marker ``version``, as the cache
     :func:`load_projection` reuses; the caller makes sure nothing was written since (the
     manifest's counts are read now)."""
-    projection.save(directory, {"counts": namespace_counts(store, namespace), "version": version})
+    projection.save(directory, _manifest(store, namespace, version))
+
+
+def _manifest(store: GraphStore, namespace: str, version: int | None) -> dict[str, Any]:
+    """What a saved projection is valid for: the namespace's counts now, and the marker version."""
+    return {"counts": namespace_counts(store, namespace), "version": version}
