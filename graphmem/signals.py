@@ -10,11 +10,15 @@ With the handlers installed, a signal raises :class:`Interrupted` in the main th
 next Python instruction: a Java call in progress finishes first, then the store's transaction
 context rolls back what it had not committed (or the commit that just returned stands), the
 ``with`` blocks close the store, and the CLI prints one line and exits ``128 + signal``.
+When that instruction is one Python cannot let an exception leave (a weakref callback, a
+``__del__``: it would print "Exception ignored" and go on), the signal is delivered again a
+moment later, so it raises where it can unwind instead of being lost.
 """
 
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from contextlib import contextmanager
 from types import FrameType
@@ -23,6 +27,8 @@ from typing import Callable, Iterator
 __all__ = ["Interrupted", "STOP_SIGNALS", "stop_on_signals", "handle_signals"]
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+REDELIVERY_DELAY = 0.01
+"""Seconds after a swallowed :class:`Interrupted` before its signal is delivered again."""
 
 
 class Interrupted(BaseException):
@@ -84,5 +90,24 @@ def stop_on_signals(signals: tuple[int, ...] = STOP_SIGNALS) -> Iterator[None]:
         ...     with Memory.open(store) as memory:
         ...         memory.ingest("chat.jsonl")          # SIGTERM: rolled back or committed whole, store closed
     """
-    with handle_signals(_OneShot(), signals):
-        yield
+    handler = _OneShot()
+    if threading.current_thread() is not threading.main_thread():
+        yield  # no handler can be installed here (see handle_signals)
+        return
+    previous_hook = sys.unraisablehook
+
+    def redeliver(unraisable: "sys.UnraisableHookArgs") -> None:
+        exc = unraisable.exc_value
+        if isinstance(exc, Interrupted) and handler.received == exc.signum:
+            handler.received = None  # swallowed where it was raised: not yet acted on
+            # from another thread, a moment later: raised here, it would be swallowed again
+            threading.Timer(REDELIVERY_DELAY, signal.raise_signal, (exc.signum,)).start()
+            return
+        previous_hook(unraisable)
+
+    sys.unraisablehook = redeliver
+    try:
+        with handle_signals(handler, signals):
+            yield
+    finally:
+        sys.unraisablehook = previous_hook
