@@ -42,6 +42,7 @@ logger = logging.getLogger(__name__)
 STATE_FORMAT = "graphmem.topic_model/1"
 _LOG_2PI = float(np.log(2.0 * np.pi))
 _COVARIANCE_TYPES = ("spherical", "diag")
+_EM_TOL = 1e-3  # sklearn GaussianMixture's default tol: the change in mean log-likelihood that ends EM
 
 # Conversation fillers that carry no subject; added to sklearn's English stopword list.
 _CHAT_FILLERS = """
@@ -61,7 +62,7 @@ def preload() -> None:
     2-core machine): a writer calls it when it is set up, as it loads its models, so the
     first ingest or add does not pay for it."""
     import sklearn.feature_extraction.text  # noqa: F401
-    import sklearn.mixture  # noqa: F401
+    import sklearn.cluster  # noqa: F401
 
 
 def _stopwords() -> frozenset[str]:
@@ -220,8 +221,6 @@ class TopicModel:
     def _fit(
         self, x: np.ndarray, texts: Sequence[str] | None, extra_stopwords: frozenset[str]
     ) -> TopicModel:
-        from sklearn.mixture import GaussianMixture
-
         cfg = self.config
         n, d = x.shape
 
@@ -246,27 +245,17 @@ class TopicModel:
             if cfg.covariance_type == "spherical":
                 var = np.full_like(var, var.mean())
         else:
-            fitted: dict[int, Any] = {}
+            fitted: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
             def bic(k: int) -> float:
                 if k not in fitted:
-                    gmm = GaussianMixture(
-                        n_components=k,
-                        covariance_type=cfg.covariance_type,
-                        reg_covar=cfg.reg_covar,
-                        max_iter=cfg.max_iter,
-                        n_init=cfg.n_init,
-                        random_state=cfg.random_state,
-                    ).fit(z)
-                    fitted[k] = gmm
-                    self.bic_[k] = float(gmm.bic(z))
+                    mixture = _fit_mixture(z, k, cfg)
+                    fitted[k] = mixture[:3]
+                    self.bic_[k] = mixture[3]
                 return self.bic_[k]
 
             best_k = _search_k(bic, cfg.k_min, k_hi, cfg.search_grid)
-            gmm = fitted[best_k]
-            weights = gmm.weights_.astype(np.float64)
-            means = gmm.means_.astype(np.float64)
-            var = np.asarray(gmm.covariances_, dtype=np.float64)
+            weights, means, var = fitted[best_k]
             if cfg.covariance_type == "spherical":
                 var = np.repeat(var[:, None], z.shape[1], axis=1)
             logger.debug("topic model: BIC chose k=%d from %s", best_k, self.bic_)
@@ -521,6 +510,81 @@ def _fit_pca(x: np.ndarray, q: int) -> tuple[np.ndarray, np.ndarray, float]:
     residual = float(discarded.mean()) if discarded.size else 0.0
     # a floor keeps the residual density finite when the data span only q dimensions
     return mean, comps, max(residual, 1e-6)
+
+
+def _fit_mixture(z: np.ndarray, k: int, cfg: TopicConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """One Gaussian mixture of ``k`` spherical or diagonal components fitted to ``z`` by EM:
+    ``(weights, means, variances, BIC)``, variances ``(k,)`` when spherical, ``(k, q)`` when
+    diagonal.
+
+    The algorithm of ``sklearn.mixture.GaussianMixture(k, covariance_type=..., reg_covar=...,
+    max_iter=..., random_state=...)`` with its default ``tol`` of 1e-3, from the same start
+    (hard labels of ``sklearn.cluster.KMeans`` with one initialisation and the same seed) and
+    with the same updates, so it reaches the same mixture (equal to about 1e-9; only the
+    rounding of the log-sum-exp differs). It skips the estimator's per-fit input validation
+    and array-namespace dispatch and computes ``z * z`` once: the four topic fits of a LoCoMo
+    dev ingest (51 mixtures, PCA and labels included) took 1.10 s with the estimator and take
+    0.86 s with this (best of 3). ``n_init`` restarts keep the best lower bound, as sklearn's do."""
+    from sklearn.cluster import KMeans
+
+    n, q = z.shape
+    spherical = cfg.covariance_type == "spherical"
+    zz = z * z
+    sq = zz.sum(axis=1)
+    eps10 = 10 * np.finfo(np.float64).eps
+    rng = np.random.RandomState(cfg.random_state)
+
+    def m_step(resp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        nk = resp.sum(axis=0) + eps10
+        means = (resp.T @ z) / nk[:, None]
+        var = (resp.T @ zz) / nk[:, None] - means**2 + cfg.reg_covar
+        if spherical:
+            var = var.mean(axis=1)
+        if np.any(var <= 0.0):
+            raise ValueError(f"topic mixture of {k} components: a component's variance collapsed; raise reg_covar")
+        return nk, means, var
+
+    def log_norm(weights: np.ndarray, means: np.ndarray, var: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        prec_chol = 1.0 / np.sqrt(var)
+        prec = prec_chol**2
+        if spherical:
+            quad = (means**2).sum(axis=1) * prec - 2 * (z @ means.T * prec) + np.outer(sq, prec)
+            log_det = q * np.log(prec_chol)
+        else:
+            quad = (means**2 * prec).sum(axis=1) - 2.0 * (z @ (means * prec).T) + zz @ prec.T
+            log_det = np.log(prec_chol).sum(axis=1)
+        weighted = -0.5 * (q * _LOG_2PI + quad) + log_det + np.log(weights)
+        top = weighted.max(axis=1)
+        norm = np.log(np.exp(weighted - top[:, None]).sum(axis=1)) + top
+        return weighted, norm
+
+    best: tuple[float, np.ndarray, np.ndarray, np.ndarray] | None = None
+    for _ in range(cfg.n_init):
+        labels = KMeans(n_clusters=k, n_init=1, random_state=rng).fit(z).labels_
+        resp = np.zeros((n, k))
+        resp[np.arange(n), labels] = 1.0
+        nk, means, var = m_step(resp)
+        weights = nk / n
+        lower = -np.inf
+        converged = False
+        for _ in range(cfg.max_iter):
+            previous = lower
+            weighted, norm = log_norm(weights, means, var)
+            lower = float(norm.mean())
+            nk, means, var = m_step(np.exp(weighted - norm[:, None]))
+            weights = nk / nk.sum()
+            if abs(lower - previous) < _EM_TOL:
+                converged = True
+                break
+        if not converged:
+            logger.debug("topic mixture of %d components: EM stopped at max_iter=%d before converging", k, cfg.max_iter)
+        if best is None or lower > best[0]:
+            best = (lower, weights, means, var)
+    assert best is not None
+    _, weights, means, var = best
+    score = float(log_norm(weights, means, var)[1].mean())
+    n_params = k * (1 if spherical else q) + k * q + k - 1
+    return weights, means, var, -2.0 * score * n + n_params * np.log(n)
 
 
 def _search_k(bic: Callable[[int], float], k_lo: int, k_hi: int, grid: int) -> int:

@@ -11,6 +11,7 @@ import pytest
 from graphmem.cluster.topics import (
     TopicConfig,
     TopicModel,
+    _fit_mixture,
     _search_k,
     link_hierarchy,
     membership_rows,
@@ -47,6 +48,26 @@ def test_diag_covariance_is_supported():
     x, labels = _blobs(30, 3)
     model = TopicModel(TopicConfig(k_max=6, pca_dims=8, covariance_type="diag")).fit(x)
     assert _same_partition(model.predict(x), labels)
+
+
+@pytest.mark.parametrize("covariance_type", ["spherical", "diag"])
+@pytest.mark.parametrize("k, n_init", [(2, 1), (5, 1), (9, 1), (5, 3)])
+def test_the_mixture_fit_is_sklearns(covariance_type, k, n_init):
+    """``_fit_mixture`` runs sklearn's EM without the estimator around it: from the same
+    k-means start it reaches the same weights, means, variances and BIC, overlapping
+    blobs (several EM iterations) included."""
+    from sklearn.mixture import GaussianMixture
+
+    x, _ = _blobs(40, 6, dim=12, spread=0.3, seed=3)
+    config = TopicConfig(covariance_type=covariance_type, n_init=n_init, random_state=7)
+    weights, means, variances, bic = _fit_mixture(x, k, config)
+    reference = GaussianMixture(k, covariance_type=covariance_type, reg_covar=config.reg_covar, max_iter=config.max_iter,
+                                n_init=n_init, random_state=7).fit(x)
+    assert reference.n_iter_ > 2
+    np.testing.assert_allclose(weights, reference.weights_, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(means, reference.means_, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(variances, reference.covariances_, rtol=1e-9, atol=1e-12)
+    assert bic == pytest.approx(reference.bic(x), rel=1e-10)
 
 
 def test_k_max_scales_with_n():
