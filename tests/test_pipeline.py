@@ -261,6 +261,59 @@ def test_topics_fitted_while_the_last_commit_runs_are_the_ones_place_would_fit(t
     assert len(fitted_early) == len(fits) == 4 and sorted(fitted_early) == sorted(fits)
 
 
+def test_turn_topics_are_fitted_while_the_ingest_waits_for_a_commit(tmp_path):
+    """With every new turn embedded, the turn topics are fitted while the next conversation
+    waits for the previous one's commit, not at the end; the end fits the other three
+    granularities, and place takes all four models (the topics equal those of an ingest
+    that fits them all in place, see the test above)."""
+    import threading
+    from dataclasses import replace
+
+    from graphmem.cluster import TopicModel
+    from graphmem.ingest.clustering import ClusteringStage
+    from graphmem.loaders import load
+    from graphmem.store.embedded import EmbeddedStore
+
+    [record] = load(write_native(tmp_path, CHAT, "chat.json"))
+    records = [record, replace(record, key="club-chat-copy")]
+    first_write_started, first_write_released = threading.Event(), threading.Event()
+    prefits: list[tuple[list[str], bool]] = []
+    fits: list[int] = []
+    original = (EmbeddedStore.write, ClusteringStage.prefit, TopicModel.fit)
+
+    def held_write(self, statements):
+        # the first conversation's commit, in the writer thread, lasts until the turn topics are fitted
+        if threading.current_thread().name.startswith("graphmem-ingest-write") and not first_write_started.is_set():
+            first_write_started.set()
+            first_write_released.wait(timeout=60)
+        return original[0](self, statements)
+
+    def watched_prefit(self, fresh, speakers=()):
+        prefits.append((sorted(fresh), first_write_started.is_set() and not first_write_released.is_set()))
+        try:
+            return original[1](self, fresh, speakers)
+        finally:
+            first_write_released.set()
+
+    def counting_fit(self, embeddings, *args, **kwargs):
+        fits.append(len(embeddings))
+        return original[2](self, embeddings, *args, **kwargs)
+
+    EmbeddedStore.write, ClusteringStage.prefit, TopicModel.fit = held_write, watched_prefit, counting_fit
+    try:
+        with Memory.open(tmp_path / "store", namespace="idle") as memory:
+            memory.ingest(records)
+            turns = memory.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace RETURN count(t) AS n")[0]["n"]
+            placed = memory.cypher("MATCH (t:Turn)-[:IN_TOPIC]->(:Topic) WHERE t.namespace = $namespace "
+                                   "RETURN count(DISTINCT t) AS n")[0]["n"]
+    finally:
+        EmbeddedStore.write, ClusteringStage.prefit, TopicModel.fit = original
+    assert prefits[0] == (["turn"], True)  # during the first commit
+    assert len(prefits) == 2 and "turn" in prefits[1][0]  # the end: given every granularity, fits the other three
+    assert len(fits) == 4 and fits[0] == turns == 2 * sum(len(s["turns"]) for s in CHAT["sessions"])
+    assert placed == turns
+
+
 def test_a_failed_conversation_write_stops_the_ingest_and_leaves_the_earlier_commits_whole(tmp_path):
     """Conversations are written in a writer thread while the next is derived; when one's
     transaction fails, the ingest raises that error, nothing of it or of the conversations

@@ -248,16 +248,17 @@ class ClusteringStage:
 
     def prefit(self, fresh: dict[str, UnitBatch], speakers: tuple[str, ...] = ()) -> None:
         """Fit ahead of :meth:`place` the granularities it will refit for ``fresh``, while the
-        ingest's last transaction (which stores ``fresh``) is still committing.
+        ingest's transactions (which store ``fresh``) are still committing.
 
-        The refit of :meth:`place` fits every stored unit of the granularity; here that is
-        the units already committed and ``fresh``. :meth:`place` takes this model only when
+        ``fresh`` holds, per granularity, every new unit of the ingest: the refit of
+        :meth:`place` fits every stored unit of the granularity, which is then the units
+        committed before the ingest and ``fresh``. :meth:`place` takes this model only when
         its own units are the same ones (nothing else written meanwhile), so the topics are
-        those :meth:`place` alone would fit."""
-        self._prefitted = {}
+        those :meth:`place` alone would fit. A granularity fitted ahead already (an earlier
+        call) is not fitted again."""
         for unit in TOPIC_UNITS:
             batch = fresh.get(unit)
-            if batch is None or not batch.ids:
+            if batch is None or not batch.ids or unit in self._prefitted:
                 continue
             loaded = self._load_model(unit)
             if loaded is not None and not loaded[0].needs_refit(batch.vectors):
@@ -338,6 +339,7 @@ class ClusteringStage:
             m = self._topics(unit, batch, output, speakers=speakers)
             if m is not None:
                 memberships[unit] = (m, self._pending[unit][1])
+        self._prefitted = {}  # fitted ahead for this place only
         self._link_within(batches, memberships, output)
         return output
 
@@ -423,6 +425,7 @@ class ClusteringStage:
             if m is not None and unit in self._pending:
                 batches[unit] = batch
                 memberships[unit] = (m, self._pending[unit][1])
+        self._prefitted = {}  # fitted ahead for this place only
         self._link_within(batches, memberships, output)
         return output
 
