@@ -355,19 +355,37 @@ def test_a_failed_conversation_write_stops_the_ingest_and_leaves_the_earlier_com
 def test_a_correction_in_a_batch_waits_for_the_conversation_written_before_it(tmp_path):
     """One ingest of a new conversation and a re-sent one with a changed message: the new one's
     transaction is still running when the correction is found; the correction is applied after
-    that commit, and the store holds both conversations whole with the message replaced."""
+    that commit, and the store holds both conversations whole with the message replaced. The
+    turn topics are fitted on the corrected text (not ahead of the correction, while the new
+    conversation's commit runs: a corrected turn keeps its id, so place could not tell)."""
     from dataclasses import replace
 
+    from graphmem.cluster import TopicModel
+    from graphmem.ingest import IngestPipeline
     from graphmem.loaders import load
 
     [record] = load(write_native(tmp_path, CHAT, "chat.json"))
     changed = json.loads(json.dumps(CHAT))
     changed["sessions"][1]["turns"][2]["text"] = "Our striker scored a header in extra time, the stadium went wild."
     [edited] = load(write_native(tmp_path, changed, "edited.json"))
+    fitted: list[list[str]] = []
+    original_fit = TopicModel.fit
+
+    def recording_fit(self, embeddings, texts=None, **kwargs):
+        fitted.append(list(texts or []))
+        return original_fit(self, embeddings, texts, **kwargs)
+
     with Memory.open(tmp_path / "store", namespace="batch-correction") as memory:
-        memory.ingest([record])
-        report = memory.ingest([replace(record, key="club-chat-copy"), edited])
+        # the first conversation stored without topics, so the ingest below fits the turn topics
+        IngestPipeline(memory._store, memory._embedder, memory._settings, memory.namespace).run([record])  # noqa: SLF001
+        TopicModel.fit = recording_fit
+        try:
+            report = memory.ingest([replace(record, key="club-chat-copy"), edited])
+        finally:
+            TopicModel.fit = original_fit
         assert (report.turns_added, report.turns_corrected) == (11, 1)
+        [turn_texts] = [texts for texts in fitted if len(texts) == 22 and any("striker" in t for t in texts)]
+        assert sum(t.startswith("Our striker scored a header") for t in turn_texts) == 1
         texts = {(r["key"], r["source"]): r["text"] for r in memory.cypher(
             "MATCH (t:Turn) WHERE t.namespace = $namespace RETURN t.conversation_id AS key, t.source_id AS source, t.text AS text")}
         assert len(texts) == 22

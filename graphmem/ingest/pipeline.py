@@ -279,7 +279,12 @@ class IngestPipeline:
 
         LoCoMo dev: the turn mixtures (0.37 s) ran in the 0.7 s the second conversation waited
         for the first one's commit; the event mixtures alone (0.48 s) then fit within the
-        last commit (0.77 s), where all of them together (0.93 s) overran it."""
+        last commit (0.77 s), where all of them together (0.93 s) overran it.
+
+        Not when the wave corrects stored turns: the fit could read a turn before its
+        correction, and a corrected turn keeps its id, so place could not tell."""
+        if any(prepared.corrections for prepared in wave):
+            return
         turns = [*fresh.get("turn", []), *(
             UnitBatch(ids=[t.id for t in prepared.new_turns], vectors=prepared.vectors,
                       sessions=[t.session.number for t in prepared.new_turns],
