@@ -165,6 +165,43 @@ def test_correction_replaces_the_message_and_keeps_a_version(memory_factory):
     assert report.ok, report.summary()
 
 
+def test_a_live_topic_refit_sees_corrected_turns_and_grown_sessions_as_stored(memory_factory):
+    """The live writer keeps the vectors and texts its topic refits read (moving embeddings out
+    of the store is their slow part). A turn corrected and a session grown since keep their
+    ids: the next refit must see them as they are stored now, not as they were kept."""
+    import numpy as np
+
+    memory = memory_factory()
+    places = ["Porto", "Lisbon", "Madeira", "Braga", "Faro"]
+    memory.add([{"speaker": "Ana" if i % 2 else "Ben", "text": f"Day {i}: we walked around {places[i % 5]} and ate well.", "id": f"m{i}"}
+                for i in range(40)], conversation="c", session="1", session_started_at="2024-04-01T10:00:00")
+    stage = memory._writer._clustering  # noqa: SLF001 - the live writer's topic stage
+    dimension = memory._embedder.dimension  # noqa: SLF001
+    assert stage._known.get("turn")  # noqa: SLF001 - the first turn fit (40 >= 32 units) kept them
+
+    def stored(label: str) -> dict[str, tuple[str | None, np.ndarray]]:
+        return {r["id"]: (r["text"], np.asarray(r["embedding"], dtype=np.float32)) for r in memory.cypher(
+            f"MATCH (u:{label}) WHERE u.namespace = $namespace RETURN u.id AS id, u.text AS text, u.embedding AS embedding")}
+
+    stage._stored_units("session", dimension)  # noqa: SLF001 - keeps the open session as it is now
+    fixed = memory.add({"speaker": "Ana", "text": "Day 5: correction, we sailed to the Azores instead.", "id": "m5"}, conversation="c")
+    assert fixed.corrected == 1
+    memory.add({"speaker": "Ben", "text": "Day 40: back home, the cat was fine.", "id": "m40"}, conversation="c")
+    assert memory._writer._clustering is stage  # noqa: SLF001 - the same live writer all along
+
+    ids, vectors, texts = stage._stored_units("turn", dimension)  # noqa: SLF001
+    turns = stored("Turn")
+    assert set(ids) == set(turns) and len(ids) == 41
+    for node, vector, text in zip(ids, vectors, texts):
+        assert text == turns[node][0]
+        np.testing.assert_allclose(vector, turns[node][1], atol=1e-6)
+    assert "sailed to the Azores" in texts[ids.index(fixed.turn_ids[0])]
+    ids, vectors, _ = stage._stored_units("session", dimension)  # noqa: SLF001
+    sessions = stored("Session")
+    assert len(ids) == 1
+    np.testing.assert_allclose(vectors[0], sessions[ids[0]][1], atol=1e-6)
+
+
 def test_batch_reingest_of_an_edited_file_corrects_in_place(memory_factory, tmp_path):
     memory = memory_factory()
     memory.ingest(write_native(tmp_path, TRAVEL))

@@ -45,6 +45,9 @@ TOPIC_UNITS = ("event", "turn", "episode", "session")
 # child granularity -> parent granularity for (Topic)-[:WITHIN]->(Topic)
 HIERARCHY = (("event", "turn"), ("turn", "episode"), ("episode", "session"))
 SESSION_TOPICS = TopicConfig(min_cluster_size=3, pca_dims=16)
+MUTABLE_UNITS = ("episode", "session")
+"""Granularities whose stored units change in place under the same id (a live add grows the
+open episode and every session's mean; a correction recomputes both)."""
 LIVE_FIRST_FIT = 32
 """Units of a granularity that live adds let wait for topics before its first fit (a GMM
 needs a few units per topic; batch ingest fits on whatever one ingest brings)."""
@@ -156,9 +159,12 @@ class ClusteringStage:
 
         The ids come from the store (the truth: units forgotten or written by another
         writer are seen); vectors and texts come from memory for units this stage has
-        already seen (a unit's id is a hash of its content, so they cannot have changed),
-        and only the rest are read, since moving embeddings out of the store is the
-        slow part of a refit. The id read does not look at embeddings (loading each unit's
+        already seen, and only the rest are read, since moving embeddings out of the store
+        is the slow part of a refit. What is kept is what is stored: an event never changes
+        (its id is a hash of its content); a turn changes only by a correction, which comes
+        through :meth:`place_live` and is kept anew there; episodes and sessions grow and
+        are recomputed in place by live adds, so :meth:`commit_live` forgets them (another
+        writer's changes make the memory drop the whole live writer). The id read does not look at embeddings (loading each unit's
         384 floats to test them made it 3-10x slower); a unit stored without one is skipped
         by the read of the rest."""
         params = {"namespace": self.namespace}
@@ -384,6 +390,8 @@ class ClusteringStage:
             batch = fresh.get(unit)
             if batch is None or not batch.ids:
                 continue
+            if unit in self._known:
+                self._remember(unit, batch)  # a corrected turn keeps its id: what is kept follows its new text
             if unit not in self._live:
                 self._live[unit] = self._load_model(unit)
                 self._live_since[unit] = []
@@ -425,20 +433,23 @@ class ClusteringStage:
             if m is not None and unit in self._pending:
                 batches[unit] = batch
                 memberships[unit] = (m, self._pending[unit][1])
-        self._prefitted = {}  # fitted ahead for this place only
         self._link_within(batches, memberships, output)
         return output
 
     def commit_live(self) -> None:
-        """The live add's transaction committed: keep the models it used or fitted."""
+        """The live add's transaction committed: keep the models it used or fitted, and forget
+        the kept episodes and sessions (an add grows or recomputes them in place)."""
         for unit, pending in self._pending.items():
             self._live[unit] = pending
         self._pending = {}
+        for unit in MUTABLE_UNITS:
+            self._known.pop(unit, None)
 
     def drop_live(self) -> None:
-        """Forget the kept models (a write failed, or another writer may have refitted)."""
+        """Forget the kept models and units (a write failed, or another writer may have refitted)."""
         self._live.clear()
         self._live_since.clear()
+        self._known.clear()
         self._pending = {}
 
     def recluster(self, dimension: int, speakers: tuple[str, ...] = ()) -> StageOutput:
