@@ -314,6 +314,69 @@ def test_turn_topics_are_fitted_while_the_ingest_waits_for_a_commit(tmp_path):
     assert placed == turns
 
 
+def test_topics_are_fitted_on_a_grown_sessions_new_mean_even_while_its_commit_runs(tmp_path):
+    """A re-ingest that appends turns to a stored session gives the session a new mean in the
+    conversation's transaction; the session topics, fitted while that transaction commits,
+    take the new mean (not the one a read during the commit finds)."""
+    import threading
+
+    import numpy as np
+
+    from graphmem.ingest import IngestPipeline
+    from graphmem.ingest.clustering import ClusteringStage
+    from graphmem.loaders import load
+    from graphmem.store.embedded import EmbeddedStore
+
+    [first] = load(write_native(tmp_path, CHAT, "chat.json"))
+    grown = json.loads(json.dumps(CHAT))
+    grown["sessions"][1]["turns"] += [
+        {"id": "C2:6", "speaker": "José", "text": "Next season we play in the national league, against teams from Lisbon."},
+        {"id": "C2:7", "speaker": "Melanie", "text": "I will come to every home game and bring a painted banner."}]
+    grown["sessions"].append({"id": "3", "started_at": "2023-07-02T09:00:00", "turns": [
+        {"id": "C3:1", "speaker": "Caroline", "text": "The pottery studio opens a summer course on raku firing."}]})
+    [second] = load(write_native(tmp_path, grown, "grown.json"))
+    writing, released = threading.Event(), threading.Event()
+    seen: list[tuple[list[str], np.ndarray]] = []
+    original = (EmbeddedStore.write, ClusteringStage.prefit, ClusteringStage._stored_units)
+
+    def held_write(self, statements):
+        if threading.current_thread().name.startswith("graphmem-ingest-write"):
+            writing.set()
+            released.wait(timeout=60)
+        return original[0](self, statements)
+
+    def prefit_during_the_commit(self, fresh, speakers=()):
+        try:
+            assert writing.is_set() and not released.is_set()
+            return original[1](self, fresh, speakers)
+        finally:
+            released.set()
+
+    def watched_units(self, unit, dimension):
+        ids, vectors, texts = original[2](self, unit, dimension)
+        if unit == "session":
+            seen.append((list(ids), vectors.copy()))
+        return ids, vectors, texts
+
+    with Memory.open(tmp_path / "store", namespace="grown") as memory:
+        # the first version stored without topics, so this ingest fits the session topics
+        IngestPipeline(memory._store, memory._embedder, memory._settings, memory.namespace).run([first])  # noqa: SLF001
+        EmbeddedStore.write, ClusteringStage.prefit, ClusteringStage._stored_units = held_write, prefit_during_the_commit, watched_units
+        try:
+            report = memory.ingest([second])
+        finally:
+            EmbeddedStore.write, ClusteringStage.prefit, ClusteringStage._stored_units = original
+        assert report.turns_added == 3
+        stored = {r["id"]: np.asarray(r["embedding"], dtype=np.float32) for r in memory.cypher(
+            "MATCH (s:Session) WHERE s.namespace = $namespace RETURN s.id AS id, s.embedding AS embedding")}
+    # the prefit's read (the two stored sessions, one of them grown; the new one comes from the
+    # ingest itself) and place's (all three)
+    assert len(stored) == 3 and [len(ids) for ids, _ in seen] == [2, 3]
+    for ids, vectors in seen:
+        for node, vector in zip(ids, vectors):
+            np.testing.assert_allclose(vector, stored[node], atol=1e-6)
+
+
 def test_a_failed_conversation_write_stops_the_ingest_and_leaves_the_earlier_commits_whole(tmp_path):
     """Conversations are written in a writer thread while the next is derived; when one's
     transaction fails, the ingest raises that error, nothing of it or of the conversations

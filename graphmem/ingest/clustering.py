@@ -164,7 +164,8 @@ class ClusteringStage:
         (its id is a hash of its content); a turn changes only by a correction, which comes
         through :meth:`place_live` and is kept anew there; episodes and sessions grow and
         are recomputed in place by live adds, so :meth:`commit_live` forgets them (another
-        writer's changes make the memory drop the whole live writer). The id read does not look at embeddings (loading each unit's
+        writer's changes make the memory drop the whole live writer), and a batch ingest
+        hands over the new mean of a stored session it appends to (:meth:`remember`). The id read does not look at embeddings (loading each unit's
         384 floats to test them made it 3-10x slower); a unit stored without one is skipped
         by the read of the rest."""
         params = {"namespace": self.namespace}
@@ -187,6 +188,11 @@ class ClusteringStage:
         known = self._known.setdefault(unit, {})
         for node, vector, text in zip(batch.ids, batch.vectors, batch.texts):
             known[node] = (vector, text)
+
+    def remember(self, unit: str, batch: UnitBatch) -> None:
+        """Stored units a transaction of this ingest changes in place (a stored session's new
+        mean): later fits take them as written, not as a read during that commit found them."""
+        self._remember(unit, batch)
 
     def _config(self, unit: str) -> TopicConfig:
         return SESSION_TOPICS if unit == "session" else self.topic
