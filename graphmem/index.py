@@ -199,17 +199,23 @@ class VectorIndex:
 
     def query_many(self, vectors: np.ndarray, k: int) -> list[list[tuple[str, float]]]:
         """:meth:`query` for each row of ``vectors`` in one call (hnswlib searches them in parallel)."""
+        ids, scores = self.query_arrays(vectors, k)
+        return [list(zip(row_ids, row_scores)) for row_ids, row_scores in zip(ids.tolist(), scores.tolist())]
+
+    def query_arrays(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`query_many` as arrays: ids ``(n, k')`` (object) and cosine scores ``(n, k')``
+        (float32, ``1 - distance``), best first, with ``k' = min(k, len(self))`` (0 when empty)."""
         matrix = np.asarray(vectors, dtype=np.float32).reshape(-1, self.dimension)
         with self._lock:
             if self._index is None or not self._ids or not len(matrix):
-                return [[] for _ in range(len(matrix))]
+                return np.empty((len(matrix), 0), dtype=object), np.empty((len(matrix), 0), dtype=np.float32)
             k = min(k, len(self._ids))
             self._index.set_ef(max(self.ef, k))
             labels, distances = self._index.knn_query(matrix, k=k)
-        ids = self._ids
-        scores = (np.float32(1.0) - np.asarray(distances, dtype=np.float32)).tolist()  # as float(1 - dist) per item
-        return [[(ids[label], score) for label, score in zip(row_labels, row_scores)]
-                for row_labels, row_scores in zip(labels.tolist(), scores)]
+            ids = self._ids
+            found = np.empty(labels.size, dtype=object)
+            found[:] = [ids[label] for label in labels.ravel().tolist()]
+        return found.reshape(labels.shape), np.float32(1.0) - np.asarray(distances, dtype=np.float32)
 
     def vectors(self, ids: Sequence[str]) -> np.ndarray:
         """The stored vectors of ``ids`` (all must be indexed)."""

@@ -200,10 +200,28 @@ def _e_step(
     return resp, mean_ll
 
 
+def _row_quantiles(x: np.ndarray, mask: np.ndarray, quantiles: tuple[float, ...]) -> np.ndarray:
+    """``np.nanquantile(where(mask, x, nan), quantiles, axis=1).T`` for rows of at least two
+    valid entries, bit for bit (numpy's ``linear`` method: the same virtual index and
+    interpolation), without its Python loop over rows (0.07 s of an ingest's 0.12 s of
+    association fits on LoCoMo dev)."""
+    ordered = np.sort(np.where(mask, x, np.nan), axis=1)  # valid values first, ascending
+    counts = mask.sum(axis=1)
+    out = np.empty((x.shape[0], len(quantiles)))
+    for j, q in enumerate(quantiles):
+        virtual = counts * q + (1.0 - q) - 1  # numpy's _compute_virtual_index, alpha = beta = 1
+        previous = np.floor(virtual)
+        gamma = virtual - previous
+        lower = np.take_along_axis(ordered, previous.astype(np.intp)[:, None], axis=1)[:, 0]
+        upper = np.take_along_axis(ordered, (previous.astype(np.intp) + 1)[:, None], axis=1)[:, 0]
+        diff = upper - lower
+        out[:, j] = np.where(gamma >= 0.5, upper - diff * (1 - gamma), lower + diff * gamma)  # numpy's _lerp
+    return out
+
+
 def _kmeans_init(x: np.ndarray, mask: np.ndarray, n_steps: int = 30) -> np.ndarray:
     """Hard two-cluster 1-D k-means per row, started from the quartiles; returns (B, N, 2)."""
-    xm = np.where(mask, x, np.nan)
-    centres = np.nanquantile(xm, [0.25, 0.75], axis=1).T  # (B, 2)
+    centres = _row_quantiles(x, mask, (0.25, 0.75))  # (B, 2)
     upper = None
     for _ in range(n_steps):
         cut = centres.mean(axis=1, keepdims=True)
