@@ -197,14 +197,10 @@ class VectorIndex:
             labels, distances = self._index.knn_query(np.asarray(vector, dtype=np.float32).reshape(1, -1), k=k)
         return [(self._ids[int(label)], float(1.0 - dist)) for label, dist in zip(labels[0], distances[0])]
 
-    def query_many(self, vectors: np.ndarray, k: int) -> list[list[tuple[str, float]]]:
-        """:meth:`query` for each row of ``vectors`` in one call (hnswlib searches them in parallel)."""
-        ids, scores = self.query_arrays(vectors, k)
-        return [list(zip(row_ids, row_scores)) for row_ids, row_scores in zip(ids.tolist(), scores.tolist())]
-
     def query_arrays(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`query_many` as arrays: ids ``(n, k')`` (object) and cosine scores ``(n, k')``
-        (float32, ``1 - distance``), best first, with ``k' = min(k, len(self))`` (0 when empty)."""
+        """:meth:`query` for each row of ``vectors`` in one call (hnswlib searches them in
+        parallel), as arrays: ids ``(n, k')`` (object) and cosine scores ``(n, k')`` (float32,
+        ``1 - distance``), best first, with ``k' = min(k, len(self))`` (0 when empty)."""
         matrix = np.asarray(vectors, dtype=np.float32).reshape(-1, self.dimension)
         with self._lock:
             if self._index is None or not self._ids or not len(matrix):

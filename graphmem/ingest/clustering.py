@@ -226,16 +226,13 @@ class ClusteringStage:
         for batch in chunked(ids, self.batch_size):
             yield from self.store.read(f"read/topic_units_by_id_{unit}", {"namespace": self.namespace, "ids": list(batch)})
 
-    def _remember(self, unit: str, batch: UnitBatch) -> None:
-        """Keep the batch's vectors and texts for later refits in this stage's lifetime."""
+    def remember(self, unit: str, batch: UnitBatch) -> None:
+        """Keep the batch's vectors and texts for later refits in this stage's lifetime: new
+        units, and stored ones a transaction changes in place (a stored session's new mean),
+        which later fits then take as written, not as a read during that commit found them."""
         known = self._known.setdefault(unit, {})
         for node, vector, text in zip(batch.ids, batch.vectors, batch.texts):
             known[node] = (vector, text)
-
-    def remember(self, unit: str, batch: UnitBatch) -> None:
-        """Stored units a transaction of this ingest changes in place (a stored session's new
-        mean): later fits take them as written, not as a read during that commit found them."""
-        self._remember(unit, batch)
 
     def _config(self, unit: str) -> TopicConfig:
         return SESSION_TOPICS if unit == "session" else self.topic
@@ -243,7 +240,7 @@ class ClusteringStage:
     def _topics(self, unit: str, batch: UnitBatch, output: StageOutput, force: bool = False,
                 speakers: tuple[str, ...] = ()) -> np.ndarray | None:
         """Assign the batch to the granularity's topics (refitting when needed); returns memberships."""
-        self._remember(unit, batch)  # stored now or in this transaction: a refit takes them from memory
+        self.remember(unit, batch)  # stored now or in this transaction: a refit takes them from memory
         loaded = None if force else self._load_model(unit)
         refit = loaded is None or loaded[0].needs_refit(batch.vectors)
         if not refit:
@@ -318,7 +315,7 @@ class ClusteringStage:
             loaded = self._load_model(unit)
             if loaded is not None and not loaded[0].needs_refit(batch.vectors):
                 continue  # place assigns to the stored topics: nothing to fit
-            self._remember(unit, batch)
+            self.remember(unit, batch)
             stored_ids, stored_vectors, stored_texts = self._stored_units(unit, batch.vectors.shape[1])
             known = set(stored_ids)
             new = [i for i, node in enumerate(batch.ids) if node not in known]
@@ -440,7 +437,7 @@ class ClusteringStage:
             if batch is None or not batch.ids:
                 continue
             if unit in self._known:
-                self._remember(unit, batch)  # a corrected turn keeps its id: what is kept follows its new text
+                self.remember(unit, batch)  # a corrected turn keeps its id: what is kept follows its new text
             if unit not in self._live:
                 self._live[unit] = self._load_model(unit)
                 self._live_since[unit] = []
