@@ -45,6 +45,7 @@ from graphmem.retrieve.config import RetrievalConfig
 from graphmem.retrieve.engine import DenseScorer, RetrievalEngine, build_lexical
 from graphmem.retrieve.lexical import LexicalIndex
 from graphmem.retrieve.loader import load_projection, save_projection
+from graphmem.signals import reraise_stop
 from graphmem.retrieve.projection import MemoryProjection
 from graphmem.runtime import freeze_loaded_objects
 from graphmem.settings import Settings
@@ -337,7 +338,8 @@ class NamespaceCaches:
             logger.info("%s BM25 index stale in %s; rebuilding", unit, directory)
         except FileNotFoundError:
             pass
-        except Exception:  # any unreadable cache is rebuilt from the projection
+        except Exception as exc:  # any unreadable cache is rebuilt from the projection
+            reraise_stop(exc)
             logger.warning("%s BM25 index unreadable in %s; rebuilding", unit, directory, exc_info=True)
         # the index a write made stale: its texts are mostly the new projection's (an add appends)
         stale = self._engine.built_lexical(unit) if self._engine is not None else None

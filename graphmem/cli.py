@@ -60,8 +60,14 @@ def _text(value: Any) -> Text:
 @contextmanager
 def _errors() -> Iterator[None]:
     """Turn graphmem errors into one-line messages and exit codes (2: input/config, 1: store)."""
+    from graphmem.signals import reraise_stop
+
     try:
-        yield
+        try:
+            yield
+        except Exception as exc:  # an error a stop signal caused is that stop (graphmem.signals)
+            reraise_stop(exc)
+            raise
     except (InputError, ConfigurationError) as exc:
         _fail(str(exc), 2)
     except ClosedError as exc:
@@ -1246,7 +1252,7 @@ def main() -> None:
     so the transaction in progress commits or rolls back whole and the store is closed before
     the process prints "interrupted" and exits 143 (SIGTERM) or 130 (SIGINT).
     """
-    from graphmem.signals import Interrupted, stop_on_signals
+    from graphmem.signals import stop_in, stop_on_signals
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -1254,9 +1260,12 @@ def main() -> None:
             app()
     except SystemExit:
         raise
-    except Interrupted as exc:
+    except BaseException as exc:  # a stop, or an error a stop caused on its way up (a wrapped stop)
+        stop = stop_in(exc)
+        if stop is None:
+            raise
         err.print("interrupted")
-        sys.exit(exc.exit_code)
+        sys.exit(stop.exit_code)
     sys.exit(0)
 
 

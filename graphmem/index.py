@@ -19,6 +19,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from graphmem.signals import reraise_stop
+
 __all__ = ["VectorIndex"]
 
 logger = logging.getLogger(__name__)
@@ -122,7 +124,8 @@ class VectorIndex:
                 logger.warning("%s index file disagrees with its manifest; rebuilding", self.name)
                 return False
             index.set_ef(self.ef)
-        except Exception:  # any unreadable cache is rebuilt from the source of truth
+        except Exception as exc:  # any unreadable cache is rebuilt from the source of truth
+            reraise_stop(exc)
             logger.warning("%s index unreadable in %s; rebuilding", self.name, self.directory, exc_info=True)
             return False
         self._index, self._ids = index, list(ids)

@@ -10,13 +10,22 @@ With the handlers installed, a signal raises :class:`Interrupted` in the main th
 next Python instruction: a Java call in progress finishes first, then the store's transaction
 context rolls back what it had not committed (or the commit that just returned stands), the
 ``with`` blocks close the store, and the CLI prints one line and exits ``128 + signal``.
-When that instruction is one Python cannot let an exception leave (a weakref callback, a
-``__del__``: it would print "Exception ignored" and go on), the signal is delivered again a
-moment later, so it raises where it can unwind instead of being lost.
+
+A stop must not be lost on its way up. Code between the signal and the CLI can swallow it: a
+weakref callback or ``__del__`` (Python prints "Exception ignored" and goes on), a bare
+``except:`` in a library (spaCy's ``is_package`` has one), or an extension module whose
+initialisation turns it into ``ImportError("initialization failed")`` that a fallback import
+then catches. So until the stop leaves :func:`stop_on_signals`, the main thread is checked every
+:data:`WATCH_INTERVAL` seconds: while the stop is unwinding (cleanup in a ``finally``, an
+``__exit__`` or an ``except`` that re-raises) it is left alone, and once it has been swallowed
+it is raised again. An error that wraps a stop still ends as that stop: :func:`stop_in` finds it
+(the CLI exits as interrupted), and code that contains or retries failures re-raises it with
+:func:`reraise_stop` instead of treating it as one more failure.
 """
 
 from __future__ import annotations
 
+import _thread
 import signal
 import sys
 import threading
@@ -24,11 +33,11 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Callable, Iterator
 
-__all__ = ["Interrupted", "STOP_SIGNALS", "stop_on_signals", "handle_signals"]
+__all__ = ["Interrupted", "STOP_SIGNALS", "stop_on_signals", "handle_signals", "stop_in", "reraise_stop"]
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
-REDELIVERY_DELAY = 0.01
-"""Seconds after a swallowed :class:`Interrupted` before its signal is delivered again."""
+WATCH_INTERVAL = 0.02
+"""Seconds between checks that a stop raised in the main thread is still on its way up."""
 
 
 class Interrupted(BaseException):
@@ -49,18 +58,61 @@ class Interrupted(BaseException):
         self.exit_code = 128 + signum
 
 
-class _OneShot:
-    """Raise :class:`Interrupted` for the first signal only: a second one arriving while the
-    first unwinds (rolling back, closing the store) must not break that cleanup."""
+def stop_in(exc: BaseException | None) -> Interrupted | None:
+    """The :class:`Interrupted` that ``exc`` is, or that caused it (along its ``__cause__`` or
+    ``__context__`` chain), if any: code between the signal and its catcher may have wrapped
+    the stop in an error of its own."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, Interrupted):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ if exc.__cause__ is not None else exc.__context__
+    return None
+
+
+def reraise_stop(exc: BaseException) -> None:
+    """Raise the stop that caused ``exc``, if a stop did. For ``except Exception`` blocks that
+    contain, retry or rebuild after a failure: a stop ends the work, it is never contained."""
+    stop = stop_in(exc)
+    if stop is not None and stop is not exc:
+        raise stop from exc
+
+
+class _Stop:
+    """The handler :func:`stop_on_signals` installs.
+
+    The first signal raises :class:`Interrupted` and starts a watch thread that has the handler
+    called again in the main thread every :data:`WATCH_INTERVAL` seconds (``interrupt_main``
+    sets Python's flag only, so no system call of the main thread is cut short). Called again,
+    the handler does nothing while the stop unwinds (the exception being handled there is the
+    stop, or one it caused): a second signal must not break the rollback or the closing of the
+    store. Called where nothing is handling the stop, it raises the stop again: it was swallowed."""
 
     def __init__(self) -> None:
         self.received: int | None = None
+        self._done = threading.Event()
+        self._watch: threading.Thread | None = None
 
     def __call__(self, signum: int, frame: FrameType | None) -> None:
-        if self.received is not None:
-            return
-        self.received = signum
-        raise Interrupted(signum)
+        if self.received is None:
+            self.received = signum
+            self._watch = threading.Thread(target=self._watching, args=(signum,), name="graphmem-stop-watch", daemon=True)
+            self._watch.start()
+            raise Interrupted(signum)
+        if stop_in(sys.exc_info()[1]) is not None:
+            return  # on its way up: let the cleanup run
+        raise Interrupted(self.received)  # swallowed somewhere: raised again
+
+    def _watching(self, signum: int) -> None:
+        while not self._done.wait(WATCH_INTERVAL):
+            _thread.interrupt_main(signum)
+
+    def close(self) -> None:
+        """Stop watching: the stop has left :func:`stop_on_signals` (or none came)."""
+        self._done.set()
+        if self._watch is not None:
+            self._watch.join()
 
 
 @contextmanager
@@ -83,31 +135,31 @@ def handle_signals(handler: Callable[[int, FrameType | None], object],
 
 @contextmanager
 def stop_on_signals(signals: tuple[int, ...] = STOP_SIGNALS) -> Iterator[None]:
-    """Turn SIGTERM and SIGINT into :class:`Interrupted` raised in the main thread.
+    """Turn SIGTERM and SIGINT into :class:`Interrupted` raised in the main thread, raised
+    again should anything swallow it before it leaves this block (see the module).
 
     Example:
         >>> with stop_on_signals():                      # doctest: +SKIP
         ...     with Memory.open(store) as memory:
         ...         memory.ingest("chat.jsonl")          # SIGTERM: rolled back or committed whole, store closed
     """
-    handler = _OneShot()
     if threading.current_thread() is not threading.main_thread():
         yield  # no handler can be installed here (see handle_signals)
         return
+    handler = _Stop()
     previous_hook = sys.unraisablehook
 
-    def redeliver(unraisable: "sys.UnraisableHookArgs") -> None:
-        exc = unraisable.exc_value
-        if isinstance(exc, Interrupted) and handler.received == exc.signum:
-            handler.received = None  # swallowed where it was raised: not yet acted on
-            # from another thread, a moment later: raised here, it would be swallowed again
-            threading.Timer(REDELIVERY_DELAY, signal.raise_signal, (exc.signum,)).start()
-            return
-        previous_hook(unraisable)
+    def quiet(unraisable: "sys.UnraisableHookArgs") -> None:
+        if stop_in(unraisable.exc_value) is None:
+            previous_hook(unraisable)
+        # a stop swallowed where Python cannot let it leave: not printed, raised again by the watch
 
-    sys.unraisablehook = redeliver
+    sys.unraisablehook = quiet
     try:
         with handle_signals(handler, signals):
-            yield
+            try:
+                yield
+            finally:
+                handler.close()
     finally:
         sys.unraisablehook = previous_hook

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 
 import pytest
 from samples import GARDEN, write_native
@@ -85,6 +86,29 @@ def test_a_turn_whose_derivation_raises_is_stored_verbatim_flagged_and_the_rest_
         # searching still finds the flagged turn by its words
         hits = memory.search(query, k=3)
         assert bad["id"] in [h.node_id for h in hits]
+
+
+def test_a_stop_wrapped_in_a_turns_error_stops_the_ingest_instead_of_flagging_the_turn(
+        tmp_path, test_settings, embedder, monkeypatch):
+    """A stop signal that reaches the event stage wrapped in another error (an extension
+    module's import turns it into ImportError) ends the ingest, writing nothing; it is not one
+    turn's failure to contain and go on past."""
+    from graphmem.signals import Interrupted
+
+    def split_events(text, *args, **kwargs):
+        if MARKER in text:
+            raise ImportError("initialization failed") from Interrupted(signal.SIGTERM)
+        return original(text, *args, **kwargs)
+    original = event_stage.split_events
+    monkeypatch.setattr(event_stage, "split_events", split_events)
+    source = write_native(tmp_path)
+    with Memory.open(tmp_path / "store", namespace="stopped", settings=test_settings) as memory:
+        with pytest.raises(Interrupted):
+            memory.ingest(source)
+        assert memory.cypher("MATCH (n) WHERE n.namespace = $namespace RETURN count(n) AS n") == [{"n": 0}]
+        monkeypatch.setattr(event_stage, "split_events", original)
+        report = memory.ingest(source)  # the same memory goes on: the stop left nothing behind
+        assert report.turns_added == 10 and report.turns_flagged == 0
 
 
 def test_line_separators_inside_json_strings_are_text_not_line_ends(tmp_path):

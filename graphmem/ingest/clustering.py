@@ -34,6 +34,7 @@ from graphmem.cluster import AssociationConfig, TopicConfig, TopicModel, associa
 from graphmem.cluster.topics import preload as preload_topic_fitting
 from graphmem.ids import node_id
 from graphmem.ingest.types import StageOutput, UnitBatch
+from graphmem.signals import reraise_stop
 from graphmem.store import GraphStore, chunked
 
 __all__ = ["ClusteringStage", "UnitBatch", "ASSOCIATED_UNITS", "TOPIC_UNITS"]
@@ -188,7 +189,8 @@ class ClusteringStage:
         try:
             state = json.loads(states[0])
             model = TopicModel.from_state(state)
-        except Exception:  # an unreadable model is refitted from the stored units
+        except Exception as exc:  # an unreadable model is refitted from the stored units
+            reraise_stop(exc)
             logger.warning("%s topic model unreadable; refitting", unit, exc_info=True)
             return None
         topic_ids = self._topic_ids(unit, _fingerprint(state), model.n_topics_)

@@ -15,6 +15,7 @@ from graphmem.extract.nlp import LanguagePipeline, Mention
 from graphmem.extract.resolve import AliasRecord, EntityRecord, EntityResolver, normalise_name
 from graphmem.ids import node_id
 from graphmem.runtime import freeze_loaded_objects
+from graphmem.signals import reraise_stop
 from graphmem.ingest.types import PlannedTurn, StageOutput, UnitBatch, iso
 from graphmem.store import GraphStore, chunked
 
@@ -113,7 +114,8 @@ class EventStage:
         try:
             analyses: list[Any] = self.language.analyse(texts, speakers=speakers, known_names=known_people,
                                                         known_entities=self._known_entities, phrases=False)
-        except Exception:  # noqa: BLE001 - contained per turn below; each failure is logged
+        except Exception as exc:  # noqa: BLE001 - contained per turn below; each failure is logged
+            reraise_stop(exc)
             analyses = []
             for turn, text in zip(turns, texts):
                 try:
@@ -129,7 +131,8 @@ class EventStage:
                 continue
             try:
                 known.update(m.text.strip().lower() for m in select_entities(analysis) if " " not in m.text.strip())
-            except Exception:  # noqa: BLE001 - the turn's own failure is contained (and logged) below
+            except Exception as exc:  # noqa: BLE001 - the turn's own failure is contained (and logged) below
+                reraise_stop(exc)
                 continue
         for turn, text, analysis in zip(turns, texts, analyses):
             if analysis is None:
@@ -150,7 +153,9 @@ class EventStage:
 
     @staticmethod
     def _contain(conversation_key: str, turn: PlannedTurn, step: str, exc: BaseException, failed: dict[str, str]) -> None:
-        """Record that deriving ``turn`` failed: it is stored verbatim, with no events, and flagged."""
+        """Record that deriving ``turn`` failed: it is stored verbatim, with no events, and flagged.
+        A stop signal that ``exc`` wraps is raised instead: a stop ends the ingest, never a turn."""
+        reraise_stop(exc)
         failed[turn.id] = f"{step}: {type(exc).__name__}: {str(exc)[:200]}"
         logger.error("conversation %r, turn %s (source id %r): %s failed; the turn is stored without events "
                      "and flagged (extraction_error)", conversation_key, turn.id, turn.record.source_id,
@@ -191,7 +196,8 @@ class EventStage:
             self.settle()
         try:
             output = self._plan(conversation_key, all_speakers, turns, pieces, turn_vectors, resolver, advance)
-        except Exception:  # noqa: BLE001 - find the turns that make resolution fail, then plan without them
+        except Exception as exc:  # noqa: BLE001 - find the turns that make resolution fail, then plan without them
+            reraise_stop(exc)
             for index, turn in enumerate(turns):
                 if not pieces[index]:
                     continue

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import gc
+import os
 import signal
+import subprocess
 import sys
+import threading
 import weakref
+from pathlib import Path
 
 import pytest
 
 from graphmem.signals import Interrupted, stop_on_signals
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 class _Thing:
@@ -44,3 +50,81 @@ def test_a_signal_in_plain_code_raises_once():
                 pass
             pytest.fail("not interrupted")
     assert caught.value.exit_code == 130
+
+
+def test_a_stop_swallowed_by_a_bare_except_is_raised_again():
+    """A stop swallowed on its way up (spaCy's ``is_package`` has a bare ``except:``; a fallback
+    import catches the ImportError an extension module makes of it) is raised again."""
+    with pytest.raises(Interrupted) as caught:
+        with stop_on_signals():
+            try:
+                signal.raise_signal(signal.SIGTERM)
+                for _ in range(10**7):
+                    pass
+                pytest.fail("not interrupted")
+            except:  # noqa: E722 - what the library does
+                pass
+            try:
+                for _ in range(10**8):  # the watch raises it again in here
+                    pass
+            except ImportError:  # a fallback import (a wrapped stop) is swallowed too
+                pass
+            pytest.fail("the swallowed stop was lost")
+    assert caught.value.signum == signal.SIGTERM
+
+
+def test_the_cleanup_of_a_stop_runs_to_its_end_despite_a_second_signal():
+    """While the stop unwinds (a rollback in ``finally``, a store closing in ``__exit__``), the
+    watch and a second signal leave it alone."""
+    finished = []
+    with pytest.raises(Interrupted) as caught:
+        with stop_on_signals():
+            try:
+                signal.raise_signal(signal.SIGINT)
+                for _ in range(10**7):
+                    pass
+            finally:
+                signal.raise_signal(signal.SIGTERM)  # a second signal, during the cleanup
+                for _ in range(2 * 10**6):  # many watch intervals long
+                    pass
+                try:  # the cleanup's own errors, handled inside it, do not count as a swallowed stop
+                    raise OSError("cleanup step failed")
+                except OSError:
+                    for _ in range(10**6):
+                        pass
+                finished.append(True)
+    assert finished == [True]
+    assert caught.value.signum == signal.SIGINT
+    assert not [t for t in threading.enumerate() if t.name == "graphmem-stop-watch"]
+
+
+WRAPPING_APP = """
+import signal, sys
+from graphmem import cli
+from graphmem.errors import StorageError
+
+def app():
+    with cli._errors():  # CLI commands run in here; a wrapped stop must not read as their error
+        try:
+            signal.raise_signal(signal.{signal})
+            for _ in range(10**8):
+                pass
+            sys.exit(5)  # not interrupted
+        except BaseException as exc:  # a library (or an extension module) wrapping the stop
+            raise {wrapper}("write failed: initialization failed") from exc
+
+cli.app = app
+cli.main()
+"""
+
+
+@pytest.mark.parametrize("signum, wrapper", [("SIGTERM", "StorageError"), ("SIGINT", "RuntimeError")])
+def test_the_cli_exits_as_interrupted_when_a_stop_comes_back_wrapped_in_another_error(signum, wrapper):
+    """A real signal, in a real CLI process, whose Interrupted a library wrapped in its own
+    error on the way up: one line "interrupted" and exit 128 + signal, not a traceback or a
+    store error's exit 1."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run([sys.executable, "-c", WRAPPING_APP.format(signal=signum, wrapper=wrapper)],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 128 + getattr(signal, signum), (done.returncode, done.stderr)
+    assert done.stderr.strip() == "interrupted", done.stderr
