@@ -75,6 +75,9 @@ def _java_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
     return out
 
 
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
 def _rows_as_json(rows: list[dict[str, Any]]) -> Any:
     vectors: list[tuple[tuple[Any, ...], np.ndarray]] = []
 
@@ -88,8 +91,28 @@ def _rows_as_json(rows: list[dict[str, Any]]) -> Any:
             return [strip(v, (*path, i)) for i, v in enumerate(value)]
         return value
 
+    def flat(row: dict[str, Any], path: tuple[Any, ...]) -> dict[str, Any]:
+        """``strip`` for a map, without a call per scalar: 0.15 of the 0.23 s these
+        conversions took per LoCoMo ingest was that walk over every row's scalars."""
+        clean = row
+        for key, value in row.items():
+            kind = type(value)
+            if kind is np.ndarray:
+                vectors.append(((*path, key), value))
+                value = None
+            elif kind is dict:
+                value = flat(value, (*path, key))
+            elif (kind is list or kind is tuple) and not all(type(v) in _JSON_SCALARS for v in value):
+                value = strip(value, (*path, key))
+            else:
+                continue
+            if clean is row:
+                clean = dict(row)
+            clean[key] = value
+        return clean
+
     try:
-        text = json.dumps(strip(rows, ()), allow_nan=False)
+        text = json.dumps([flat(row, (index,)) for index, row in enumerate(rows)], allow_nan=False)
     except (TypeError, ValueError):
         return None
     java_rows = _java("JSONArray")(text).toList()

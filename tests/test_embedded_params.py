@@ -1,0 +1,80 @@
+"""Batched write rows cross into the embedded store's JVM as one JSON text, with the vectors put
+back as ``float[]`` (graphmem.store.embedded._rows_as_json)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from conftest import settings_for
+from graphmem import Memory
+from graphmem.store import embedded
+
+
+def _vector(seed: int, size: int = 4) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal(size).astype(np.float32)
+
+
+def _expected(value):
+    """What the engine should receive: vectors as their float32 values, tuples as lists."""
+    if isinstance(value, np.ndarray):
+        return [float(x) for x in value]
+    if isinstance(value, dict):
+        return {k: _expected(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_expected(v) for v in value]
+    return value
+
+
+def _as_python(java_rows):
+    return json.loads(str(embedded._java("JSONArray")(java_rows).toString()))
+
+
+def _same(got, want) -> bool:
+    if isinstance(want, float):
+        return isinstance(got, (int, float)) and math.isclose(float(np.float32(got)), float(np.float32(want)), rel_tol=0, abs_tol=0)
+    if isinstance(want, dict):
+        return isinstance(got, dict) and got.keys() == want.keys() and all(_same(got[k], want[k]) for k in want)
+    if isinstance(want, list):
+        return isinstance(got, list) and len(got) == len(want) and all(_same(g, w) for g, w in zip(got, want))
+    return got == want
+
+
+@pytest.fixture(scope="module")
+def jvm(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("params")
+    with Memory.open(directory / "store", "params", settings=settings_for(directory)):  # the JVM runs from here on
+        yield
+
+
+ROWS = {
+    "flat": [{"id": "a", "n": 1, "x": 0.25, "ok": True, "none": None, "names": ["Mel", "Caro"], "pair": ("x", 2)}],
+    "top-level vectors": [{"id": "a", "embedding": _vector(1)}, {"id": "b", "embedding": _vector(2), "k": 3}],
+    "vectors in props": [{"id": "t", "props": {"text": "hello", "embedding": _vector(3), "seq": 7},
+                          "session_id": "s"}],
+    "nested deeper": [{"id": "e", "props": {"inner": {"embedding": _vector(4), "tags": ["a"]}},
+                       "mixed": [1, {"k": _vector(5)}, [2, 3]], "vectors": [_vector(6), _vector(7)]}],
+    "unicode": [{"id": "u", "text": "line\u2028separator \u0085 and \u00e9 \U0001F600 \"quoted\" \\ back"}],
+}
+
+
+@pytest.mark.parametrize("shape", list(ROWS))
+def test_rows_cross_whole_with_their_vectors_where_they_were(jvm, shape):
+    rows = ROWS[shape]
+    before = json.dumps(_expected(rows))
+    java_rows = embedded._rows_as_json(rows)
+    assert java_rows is not None
+    assert _same(_as_python(java_rows), _expected(rows)), shape
+    assert json.dumps(_expected(rows)) == before  # the caller's rows are not changed
+
+
+@pytest.mark.parametrize("value", [float("nan"), np.float32(0.5), np.int64(3)])
+def test_rows_json_cannot_carry_take_the_per_value_path(jvm, value):
+    rows = [{"id": "a", "props": {"score": value, "embedding": _vector(8)}}]
+    assert embedded._rows_as_json(rows) is None
+    params = embedded._java_params({"rows": rows})
+    assert params["rows"][0]["props"]["embedding"] is not rows[0]["props"]["embedding"]  # converted to float[]
+    assert len(params["rows"][0]["props"]["embedding"]) == 4
