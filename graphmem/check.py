@@ -14,7 +14,10 @@ What counts as an orphan:
 - a Topic with no member;
 - an Entity that no Event involves, that takes part in no ``ALIAS_OF`` edge, and that is
   not a speaker (a speaker whose turns yielded no event is still an entity);
-- a relationship to a node of another namespace, and an id carried by two nodes.
+- a relationship to a node of another namespace, an id carried by two nodes, and a
+  relationship written twice (two of one type, and one ``INVOLVES`` role, between the same
+  two nodes: the writes create an association, a topic membership or an involvement only
+  where it is missing).
 
 What counts as order damage: a NEXT chain that forks (a turn with two NEXT out or in), two
 turns of a conversation at one position, and a NEXT edge that goes back in the sequence
@@ -56,6 +59,7 @@ GRAPH_CHECKS: dict[str, str] = {
     "topics_without_members": "check/topics_without_members",
     "cross_namespace_edges": "check/cross_namespace_edges",
     "duplicate_ids": "check/duplicate_ids",
+    "duplicate_relationships": "check/duplicate_relationships",
     "forked_next_chain": "check/forked_next_chain",
     "turns_sharing_a_position": "check/turns_sharing_a_position",
     "next_against_sequence": "check/next_against_sequence",

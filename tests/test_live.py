@@ -250,6 +250,8 @@ def test_forget_one_turn_joins_the_chain(memory_factory):
     ("MATCH (t:Turn {index: 2}) WHERE t.namespace = $namespace SET t.seq = t.seq - 1", "turns_sharing_a_position"),
     ("MATCH (a:Turn {index: 3}), (b:Turn {index: 1}) WHERE a.namespace = $namespace AND b.namespace = $namespace "
      "CREATE (a)-[:NEXT]->(b)", "next_against_sequence"),
+    ("MATCH (t:Turn {index: 1})-[:PART_OF]->(e:Episode) WHERE t.namespace = $namespace CREATE (t)-[:PART_OF]->(e)",
+     "duplicate_relationships"),
 ])
 def test_check_sees_order_damage(memory_factory, damage, problem):
     memory = memory_factory()

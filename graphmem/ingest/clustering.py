@@ -283,8 +283,7 @@ class ClusteringStage:
             logger.info("%s topics (re)fitted on %d units: %d topics", unit, len(ids), model.n_topics_)
             output.counts[f"topics_{unit}"] = model.n_topics_
         self._pending[unit] = (model, topic_ids)
-        output.statements.extend((f"write/merge_in_topic_{unit}", {"rows": [
-            {"unit_id": u, "topic_id": t, "p": float(p)} for u, t, p in chunk]}) for chunk in chunked(rows, self.batch_size))
+        output.statements.extend(_membership_statements(unit, rows, self.batch_size))
         return memberships
 
     def _fit(self, unit: str, ids: list[str], vectors: np.ndarray, texts: list[str], speakers: tuple[str, ...]) -> TopicModel:
@@ -472,9 +471,8 @@ class ClusteringStage:
                 else:
                     m = model.assign(batch.vectors)
                     self._pending[unit] = (model, topic_ids)
-                    output.statements.extend((f"write/merge_in_topic_{unit}", {"rows": [
-                        {"unit_id": batch.ids[i], "topic_id": topic_ids[t], "p": float(p)} for i, t, p in chunk]})
-                        for chunk in chunked(membership_rows(m), self.batch_size))
+                    output.statements.extend(_membership_statements(
+                        unit, [(batch.ids[i], topic_ids[t], p) for i, t, p in membership_rows(m)], self.batch_size))
                     since.append(batch.vectors)
                     if sum(len(v) for v in since) > max(LIVE_FIRST_FIT, int(LIVE_REFIT_FRACTION * fitted)):
                         since[:] = [np.vstack(since)[-max(LIVE_FIRST_FIT, int(LIVE_REFIT_FRACTION * fitted)):]]
@@ -525,9 +523,26 @@ def _by_id(ids: list[str], vectors: np.ndarray, texts: list[str]) -> tuple[list[
     return [ids[i] for i in order], vectors[order], [texts[i] for i in order]
 
 
+def _membership_statements(unit: str, rows: list[tuple[str, str, float]], batch_size: int) -> list[tuple[str, dict[str, Any]]]:
+    """``write/merge_in_topic_<unit>`` statements for ``(unit_id, topic_id, p)`` rows, one row
+    per membership (the first): the statement creates what is missing, and does not see its
+    own creates."""
+    first: dict[tuple[str, str], float] = {}
+    for unit_id, topic_id, p in rows:
+        first.setdefault((unit_id, topic_id), p)
+    return [(f"write/merge_in_topic_{unit}", {"rows": [{"unit_id": u, "topic_id": t, "p": float(p)} for (u, t), p in chunk]})
+            for chunk in chunked(list(first.items()), batch_size)]
+
+
 def _group_links(links: list[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """Links by their unit kinds, one per pair of units (the first: the statements create
+    what is missing, and do not see their own creates)."""
     grouped: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    seen: set[tuple[str, str]] = set()
     for link in links:
+        if (link["src"], link["dst"]) in seen:
+            continue
+        seen.add((link["src"], link["dst"]))
         grouped.setdefault((link["src_unit"], link["dst_unit"]), []).append(
             {"src": link["src"], "dst": link["dst"], "w": link["w"], "granularity": link["granularity"], "method": link["method"]})
     return grouped
