@@ -1,6 +1,9 @@
 // Integrity: a relationship written twice: two of one type (and INVOLVES role) between the same two nodes. Parameters: $namespace.
+// Each node's outgoing edges against each other (two MATCH clauses, so both expand from the start
+// node, never from a Topic's thousands of members); no count per (start, type, role, end), which
+// overran ArcadeDB's query heap budget at 100k turns.
 MATCH (a)-[r]->(b)
 WHERE a.namespace = $namespace
-WITH a.id AS src, type(r) AS kind, coalesce(r.role, '') AS role, b.id AS dst, count(*) AS copies
-WHERE copies > 1
-RETURN src + ' -[' + kind + (CASE role WHEN '' THEN '' ELSE ' ' + role END) + ']-> ' + dst AS id
+MATCH (a)-[s]->(c)
+WHERE c = b AND s <> r AND type(s) = type(r) AND coalesce(s.role, '') = coalesce(r.role, '')
+RETURN DISTINCT a.id + ' -[' + type(r) + (CASE coalesce(r.role, '') WHEN '' THEN '' ELSE ' ' + r.role END) + ']-> ' + b.id AS id
