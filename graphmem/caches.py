@@ -45,10 +45,10 @@ from graphmem.retrieve.config import RetrievalConfig
 from graphmem.retrieve.engine import DenseScorer, RetrievalEngine, build_lexical
 from graphmem.retrieve.lexical import LexicalIndex
 from graphmem.retrieve.loader import load_projection, save_projection
-from graphmem.signals import reraise_stop
 from graphmem.retrieve.projection import MemoryProjection
 from graphmem.runtime import freeze_loaded_objects
 from graphmem.settings import Settings
+from graphmem.signals import reraise_stop
 from graphmem.store import GraphStore, Statement, chunked
 
 __all__ = ["INDEXED_UNITS", "PERSISTED_LEXICAL", "NamespaceCaches", "Vectors"]

@@ -499,18 +499,19 @@ class IngestPipeline:
                         and any(t.session is s for t in new_turns)]
         session_vectors = self._session_vectors(
             [s for s in record.sessions if any(t.session is s for t in new_turns)], session_ids, turns, turn_vectors)
+
+        def session_batch(sessions: list) -> UnitBatch:
+            return UnitBatch(ids=[session_ids[s.key] for s in sessions],
+                             vectors=np.stack([session_vectors[session_ids[s.key]] for s in sessions]),
+                             sessions=[s.number for s in sessions], texts=[_session_preview(s) for s in sessions],
+                             parents=[None] * len(sessions))
         if new_sessions:
-            units["session"] = UnitBatch(
-                ids=[session_ids[s.key] for s in new_sessions], vectors=np.stack([session_vectors[session_ids[s.key]] for s in new_sessions]),
-                sessions=[s.number for s in new_sessions], texts=[_session_preview(s) for s in new_sessions],
-                parents=[None] * len(new_sessions))
+            units["session"] = session_batch(new_sessions)
         grown = [s for s in record.sessions if session_ids[s.key] in session_vectors and s not in new_sessions]
         if self._clustering is not None and grown:
             # stored sessions this transaction gives a new mean: the topics are fitted on it, even
             # when they read the session before the transaction commits
-            self._clustering.remember("session", UnitBatch(
-                ids=[session_ids[s.key] for s in grown], vectors=np.stack([session_vectors[session_ids[s.key]] for s in grown]),
-                sessions=[s.number for s in grown], texts=[_session_preview(s) for s in grown], parents=[None] * len(grown)))
+            self._clustering.remember("session", session_batch(grown))
         if self._clustering is not None:
             self._await_write(report)  # associations reach the units the transaction in flight stores
             t0 = time.perf_counter()
