@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 import pytest
@@ -148,6 +149,50 @@ def test_failed_write_transaction_leaves_nothing(memory_factory):
 
     memory.store.write(statements[:1])  # the same valid statement alone commits
     assert memory.cypher("MATCH (c:Conversation {id: $id}) RETURN count(c) AS n", {"id": good}) == [{"n": 1}]
+
+
+def test_prepared_statements_write_the_same_from_another_thread(memory_factory):
+    """An ingest converts a transaction's parameters in its main thread (GraphStore.prepare) and
+    writes them from its writer thread: what is stored must not depend on where or whether the
+    statements were prepared, and a failed prepared transaction still leaves nothing."""
+    import numpy as np
+
+    memory = memory_factory()
+    ns, store = memory.namespace, memory.store
+    vector = np.random.default_rng(3).standard_normal(16).astype(np.float32)
+
+    def turns(prefix: str) -> list[tuple[str, dict]]:
+        return [("write/merge_turns", {"rows": [{"id": f"{prefix}-{i}", "session_id": "none", "props": {
+            "namespace": ns, "text": f"turn {i} \u2028 'quoted' \U0001F600", "seq": i, "embedding": vector * (i + 1)}}
+            for i in range(3)]})]
+
+    statements = turns("prepared")
+    prepared = store.prepare(statements)
+    assert list(prepared) == statements  # still the statements (the same objects), for messages and logs
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(store.write, prepared).result()
+    store.write(turns("plain"))
+    # statements another backend prepared are converted again for this one
+    other = (EmbeddedStore("/nonexistent/graphmem-contract") if isinstance(store, BoltStore)
+             else BoltStore("bolt://127.0.0.1:1"))  # constructors do no I/O
+    store.write(other.prepare(turns("foreign")))
+    rows = memory.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace RETURN t.id AS id, t.text AS text, "
+                         "t.seq AS seq, t.embedding AS embedding ORDER BY t.id")
+    by_id = {r["id"]: r for r in rows}
+    assert len(by_id) == 9
+    for i in range(3):
+        want = (f"turn {i} \u2028 'quoted' \U0001F600", i)
+        for prefix in ("prepared", "plain", "foreign"):
+            row = by_id[f"{prefix}-{i}"]
+            assert (row["text"], row["seq"]) == want
+            assert np.allclose(np.asarray(row["embedding"], dtype=np.float32), vector * (i + 1))
+
+    broken = store.prepare([*turns("broken"), ("write/merge_conversations", {"rows": [
+        {"id": f"conversation:{uuid.uuid4().hex}", "props": {"namespace": ns, "bad": {"nested": 1}}}]})])
+    with pytest.raises(StorageError):
+        store.write(broken)
+    assert memory.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace AND t.id STARTS WITH 'broken' "
+                         "RETURN count(t) AS n") == [{"n": 0}]
 
 
 # ---------------------------------------------------------------------------- query names

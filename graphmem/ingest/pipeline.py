@@ -344,7 +344,11 @@ class IngestPipeline:
             logger.warning("conversation %r: its write failed too, after an earlier error", key, exc_info=True)
 
     def _submit_write(self, statements: list[Statement], flight: "_InFlight") -> None:
-        """Run one conversation's transaction in the writer thread (or here, without one)."""
+        """Run one conversation's transaction in the writer thread (or here, without one); its
+        parameters are converted here first (see :meth:`GraphStore.prepare`)."""
+        if self._write_pool is not None:
+            statements = self.store.prepare(statements)
+
         def write() -> float:
             t0 = time.perf_counter()
             self.store.write(statements)
@@ -569,8 +573,8 @@ class IngestPipeline:
                 if unit in INDEXED_UNITS and len(ids):
                     self.caches.index(unit)
         self._await_write(report)  # one transaction in flight at a time, in conversation order
-        report.add_time("write", time.perf_counter() - t0)  # planning the statements
         self._submit_write(statements, _InFlight(record.key, len(new_turns), len(existing), new_vectors, on_commit))
+        report.add_time("write", time.perf_counter() - t0)  # planning and preparing the statements
         return units
 
     def _live(self):

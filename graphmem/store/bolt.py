@@ -244,6 +244,9 @@ class BoltStore(GraphStore):
         values = _plain_vectors(params)
         return self._session_call("execute_read", lambda tx: _rows(tx.run(text, values)), action=f"query {name}")
 
+    def _runnable_params(self, params: Mapping[str, Any] | None) -> Any:
+        return _plain_vectors(params)
+
     def write(self, statements: Sequence[Statement]) -> None:
         """Run ``statements`` in ONE managed write transaction: all or nothing.
 
@@ -255,7 +258,7 @@ class BoltStore(GraphStore):
         self._ready()
         if not statements:
             return
-        prepared = [(self.statement_text(name), _plain_vectors(params)) for name, params in statements]
+        prepared = self._runnable(statements)
         names = ", ".join(sorted({name for name, _ in statements}))
 
         def work(tx: Any) -> None:

@@ -369,7 +369,7 @@ class EmbeddedStore(GraphStore):
 
     def _command_tx(self, statements: Sequence[Statement]) -> None:
         """Run ``statements`` in one transaction; retry it when it lost a commit race."""
-        prepared = [(self.statement_text(name), _java_params(params)) for name, params in statements]
+        prepared = self._runnable(statements)
         for attempt in range(1, CONFLICT_ATTEMPTS + 1):
             try:
                 with self._transaction():
@@ -382,6 +382,9 @@ class EmbeddedStore(GraphStore):
                     time.sleep(random.uniform(0.005, 0.03) * attempt)
                     continue
                 raise StorageError(f"write failed in {self.describe()} ({', '.join(sorted({n for n, _ in statements}))}): {exc}") from exc
+
+    def _runnable_params(self, params: Mapping[str, Any] | None) -> Any:
+        return _java_params(params)
 
     def read(self, name: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         self._check_open()
