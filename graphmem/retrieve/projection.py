@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
@@ -55,15 +56,40 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 ASSISTANT_ROLES = frozenset({"assistant", "ai", "bot", "model", "system"})
 
 
+# A naive ISO 8601 date or date-time, as graphmem writes them: numpy parses a whole column of
+# them at once, to the value parse_time gives (naive = UTC).
+_NAIVE_ISO = re.compile(r"\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?")
+
+
 def _times(values: Iterable[Any]) -> np.ndarray:
+    """:func:`parse_time` of every value, as one array.
+
+    Naive ISO strings are parsed by numpy in one call; the rest (offsets, ``Z``, dates and
+    datetimes, anything unparseable) one distinct value at a time. At 100k turns this took the
+    projection's time columns from 0.66 to 0.1 s of the 1.2 s it takes to build."""
+    values = list(values)
+    out = np.full(len(values), np.nan)
+    naive = [i for i, value in enumerate(values) if type(value) is str and _NAIVE_ISO.fullmatch(value)]
+    if naive:
+        try:
+            stamps = np.array([values[i] for i in naive], dtype="datetime64[us]")
+        except ValueError:  # an impossible date (2026-02-30): parse_time says NaN for it, one by one below
+            naive = []
+        else:
+            micros = stamps.astype(np.int64)
+            exact = np.abs(micros) < 2**53  # a float holds them exactly (years 1685-2255): the same division
+            naive = [i for i, ok in zip(naive, exact) if ok]
+            out[naive] = micros[exact] / 1e6
+    parsed = np.zeros(len(values), dtype=bool)
+    parsed[naive] = True
     cache: dict[Any, float] = {}
-    out = []
-    for value in values:
+    for i in np.flatnonzero(~parsed):
+        value = values[i]
         key = value if isinstance(value, (str, type(None))) else str(value)
         if key not in cache:
             cache[key] = parse_time(value)
-        out.append(cache[key])
-    return np.asarray(out, dtype=np.float64)
+        out[i] = cache[key]
+    return out
 
 
 def _ints(values: Iterable[Any], default: int = 0) -> np.ndarray:
