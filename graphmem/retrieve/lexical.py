@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import sys
 from collections.abc import Iterable, Sequence
@@ -314,6 +315,51 @@ class BM25Params:
     method: str = "lucene"
 
 
+_WHOLE_CORPUS_METHODS = ("lucene",)
+
+
+def _index_whole_corpus(bm25: object, corpus: list[list[str]]) -> None:
+    """Set on ``bm25`` what ``bm25.index(corpus)`` sets (its score matrix, vocabulary and
+    token ids), the same values computed over the whole corpus at once.
+
+    bm25s loops over the documents in Python (a ``Counter`` and a few small arrays per
+    document): 1.8 s for the 100k turns of the ``bench add`` memory, which the first search
+    after every write waited for. Here the term frequencies come from one ``np.unique`` over
+    (document, term) pairs and the scores from the same operations in the same dtypes,
+    element by element: each document's score for each of its terms is bit for bit bm25s's
+    (``tests/unit/test_retrieve_lexical.py`` compares them), and so is every query's score.
+    Only the vocabulary's numbering differs (bm25s numbers it in set order), which no score
+    depends on. For the Lucene variant (the default); the others go through bm25s.
+    """
+    n_docs = len(corpus)
+    vocab: dict[str, int] = {}
+    lengths = np.fromiter((len(doc) for doc in corpus), dtype=np.int64, count=n_docs)
+    terms = np.fromiter((vocab.setdefault(token, len(vocab)) for doc in corpus for token in doc),
+                        dtype=np.int64, count=int(lengths.sum()))
+    n_vocab = len(vocab)
+    docs = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
+    pairs, tf = np.unique(docs * n_vocab + terms, return_counts=True)
+    doc_of, term_of = pairs // n_vocab, pairs % n_vocab
+    df = np.bincount(term_of, minlength=n_vocab)
+    idf = [math.log(1 + (n_docs - f + 0.5) / (f + 0.5)) for f in df.tolist()]  # Lucene's, in Python floats as bm25s
+    idf_array = np.asarray(idf, dtype=bm25.dtype)
+    k1, b = bm25.k1, bm25.b
+    avg_doc_len = np.array([len(doc) for doc in corpus]).mean()  # as bm25s takes it
+    denominator = k1 * ((1 - b) + b * lengths / avg_doc_len)  # per document, in float64 as bm25s's scalars
+    tf_array = tf.astype(bm25.dtype)
+    scores = (idf_array[term_of] * (tf_array / (denominator[doc_of] + tf_array))).astype(bm25.dtype)
+    order = np.lexsort((doc_of, term_of))  # column by column (term), rows (documents) ascending
+    indptr = np.zeros(n_vocab + 1, dtype=np.int64)
+    np.cumsum(df, out=indptr[1:])
+    bm25.scores = {"data": scores[order], "indices": doc_of[order].astype(bm25.int_dtype), "indptr": indptr,
+                   "num_docs": n_docs}
+    bm25.nonoccurrence_array = None
+    if "" not in vocab:
+        vocab[""] = n_vocab
+    bm25.vocab_dict = vocab
+    bm25.unique_token_ids_set = set(vocab.values())
+
+
 @dataclass
 class LexicalIndex:
     """A BM25 index over units of one kind.
@@ -382,7 +428,11 @@ class LexicalIndex:
         if ids:
             bm25 = bm25s.BM25(k1=params.k1, b=params.b, method=params.method)
             # bm25s needs at least one token per document to keep positions aligned.
-            bm25.index([doc or [""] for doc in corpus], show_progress=False)
+            corpus = [doc or [""] for doc in corpus]
+            if params.method in _WHOLE_CORPUS_METHODS:
+                _index_whole_corpus(bm25, corpus)
+            else:
+                bm25.index(corpus, show_progress=False)
             index._bm25 = bm25
         logger.debug("built BM25 index over %d units", len(ids))
         return index

@@ -121,3 +121,54 @@ def test_a_rebuild_reuses_the_tokens_of_texts_it_indexed_before():
     other = _CountingTokenizer(stemmer=None)  # another tokenizer: nothing is taken over
     LexicalIndex.build(["a", "b", "c", "d", "e"], later, other, reuse=rebuilt)
     assert other.calls == 5
+
+
+def _per_document(bm25) -> dict[tuple[int, str], bytes]:
+    """Every (document, term) score of a bm25s index, as the float's bytes, whatever the term's number."""
+    term_of = {number: term for term, number in bm25.vocab_dict.items()}
+    data, indices, indptr = bm25.scores["data"], bm25.scores["indices"], bm25.scores["indptr"]
+    return {(int(indices[j]), term_of[column]): data[j].tobytes()
+            for column in range(len(indptr) - 1) for j in range(indptr[column], indptr[column + 1])}
+
+
+CORPORA = {
+    "conversation": [
+        "Mel: I went swimming with the kids, then painted a sunset.", "Caroline: Painting sunsets? I paint them too!",
+        "", "Mel: swimming swimming swimming", "Caroline: The kids loved the dinosaur exhibit at the museum.",
+        "Mel: ¿Qué tal? Café con leche, naïve résumé 東京 🎉", "Caroline: 12 34 2023 — done.",
+    ],
+    "one document": ["just one short text about pottery"],
+    "repeats and lengths": [" ".join(["word"] * n + [f"w{n % 3}"] * (n % 4)) for n in range(1, 60)],
+}
+
+
+@pytest.mark.parametrize("name", sorted(CORPORA))
+def test_the_whole_corpus_build_gives_bm25s_scores_bit_for_bit(name):
+    """LexicalIndex builds bm25s's Lucene score matrix over the whole corpus at once
+    (lexical._index_whole_corpus): every document's score for every term, and so every query's
+    scores, must be the ones bm25s's own per-document build gives."""
+    bm25s = pytest.importorskip("bm25s")
+    texts = CORPORA[name]
+    index = LexicalIndex.build([f"u{i}" for i in range(len(texts))], texts)
+    reference = bm25s.BM25(k1=index.params.k1, b=index.params.b, method=index.params.method)
+    reference.index([index.tokenizer(t) or [""] for t in texts], show_progress=False)
+    ours = index._bm25
+    assert _per_document(ours) == _per_document(reference)
+    assert set(ours.vocab_dict) == set(reference.vocab_dict) and ours.scores["num_docs"] == reference.scores["num_docs"]
+    for key in ("data", "indices", "indptr"):
+        assert ours.scores[key].dtype == reference.scores[key].dtype, key
+    for query in ("swimming kids", "paint sunset", "pottery", "word w1", "café 東京", "nothing indexed here"):
+        tokens = [t for t in index.tokenizer(query) if t in reference.vocab_dict]
+        want = reference.get_scores(tokens) if tokens else np.zeros(len(texts))
+        assert np.array_equal(index.scores(query), np.asarray(want, dtype=np.float64)), query
+
+
+def test_other_bm25_variants_still_go_through_bm25s():
+    bm25s = pytest.importorskip("bm25s")
+    texts = CORPORA["conversation"]
+    index = LexicalIndex.build([f"u{i}" for i in range(len(texts))], texts, params=BM25Params(method="atire"))
+    reference = bm25s.BM25(k1=index.params.k1, b=index.params.b, method="atire")
+    reference.index([index.tokenizer(t) or [""] for t in texts], show_progress=False)
+    assert index._bm25.vocab_dict == reference.vocab_dict  # numbered by bm25s itself
+    assert np.array_equal(index.scores("swimming kids"), reference.get_scores(index.tokenizer("swimming kids")))
+    assert index.query("swimming kids", k=1)[0] == ["u0"]
