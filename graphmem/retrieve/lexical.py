@@ -24,6 +24,7 @@ import re
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from itertools import chain
 from functools import lru_cache
 from pathlib import Path
 
@@ -332,10 +333,10 @@ def _index_whole_corpus(bm25: object, corpus: list[list[str]]) -> None:
     depends on. For the Lucene variant (the default); the others go through bm25s.
     """
     n_docs = len(corpus)
-    vocab: dict[str, int] = {}
-    lengths = np.fromiter((len(doc) for doc in corpus), dtype=np.int64, count=n_docs)
-    terms = np.fromiter((vocab.setdefault(token, len(vocab)) for doc in corpus for token in doc),
-                        dtype=np.int64, count=int(lengths.sum()))
+    lengths = np.fromiter(map(len, corpus), dtype=np.int64, count=n_docs)
+    tokens = list(chain.from_iterable(corpus))
+    vocab = {token: number for number, token in enumerate(dict.fromkeys(tokens))}  # in order of first use
+    terms = np.fromiter(map(vocab.__getitem__, tokens), dtype=np.int64, count=len(tokens))
     n_vocab = len(vocab)
     docs = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
     pairs, tf = np.unique(docs * n_vocab + terms, return_counts=True)
