@@ -65,8 +65,8 @@ def _times(values: Iterable[Any]) -> np.ndarray:
     """:func:`parse_time` of every value, as one array.
 
     Naive ISO strings are parsed by numpy in one call; the rest (offsets, ``Z``, dates and
-    datetimes, anything unparseable) one distinct value at a time. At 100k turns this took the
-    projection's time columns from 0.66 to 0.1 s of the 1.2 s it takes to build."""
+    datetimes, anything unparseable) one distinct value at a time. Building the projection of
+    the 100k-turn ``bench add`` memory took 0.97 s this way against 1.22 s value by value."""
     values = list(values)
     out = np.full(len(values), np.nan)
     naive = [i for i, value in enumerate(values) if type(value) is str and _NAIVE_ISO.fullmatch(value)]
