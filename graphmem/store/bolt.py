@@ -287,7 +287,7 @@ class BoltStore(GraphStore):
         with it, the named statements ``then`` run after it in the same transaction."""
         self._ready()
         values = dict(params or {})
-        following = [(self.statement_text(name), _plain_vectors(more)) for name, more in then] if write else []
+        following = self._runnable(then) if write else []
 
         def work(tx: Any) -> list[dict[str, Any]]:
             result = tx.run(text, values)

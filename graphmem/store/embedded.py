@@ -411,7 +411,7 @@ class EmbeddedStore(GraphStore):
         self._check_open()
         try:
             if write:
-                following = [(self.statement_text(name), _java_params(values)) for name, values in then]
+                following = self._runnable(then)
                 with self._transaction():
                     rows = self._db.command("opencypher", text, dict(params or {})).to_json_list()
                     for statement, values in following:
