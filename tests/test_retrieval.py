@@ -130,6 +130,22 @@ def test_auto_fuses_and_explains(pets):
     assert dated[0].session_number == 2 and "time" in dated[0].explanation["contributions"]
 
 
+def test_auto_credits_no_lexical_evidence_when_no_term_matches(pets):
+    """A query sharing no term with any turn: BM25 scores every turn 0, and no hit's
+    explanation may credit the lexical components (calibrating the all-zero scores must not
+    lift every turn alike)."""
+    query = "Did he complete a long-distance running race?"
+    assert matched(pets.search(query, k=10, strategy="lexical")) == []
+    hits = pets.search(query, k=5)
+    assert hits[0].source_id == "R2:1"
+    for hit in hits:
+        parts = hit.explanation["contributions"]
+        assert "lexical:turn" not in parts and "lexical:episode" not in parts, parts
+        assert sum(parts.values()) == pytest.approx(hit.score, abs=1e-3)
+    text = pets.explain(hits[0])
+    assert "lexical:turn" not in text.split("route:")[0]
+
+
 def test_auto_lowers_a_turn_that_asks_and_lifts_the_answer_and_says_so(pets):
     """R1:5 ("How are the lessons going so far?", Ana) asks and R1:6 (Raj) answers it. For turns
     and events auto lowers the question by ``question_turn_penalty`` (``question:turn``) and lifts

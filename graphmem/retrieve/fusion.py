@@ -42,8 +42,9 @@ def normalize(scores: np.ndarray, method: str = "minmax") -> np.ndarray:
             with a natural zero such as BM25); ``"none"`` keeps the raw values.
 
     Returns:
-        A float array of the same length. Constant inputs map to 1.0 (minmax, max) or 0.0
-        (zscore) where finite.
+        A float array of the same length. Constant inputs map to 1.0 (minmax, max) where
+        they are positive and to 0.0 otherwise (a query sharing no term with any unit is no
+        evidence for all of them), and to 0.0 under zscore.
 
     Raises:
         ValueError: for an unknown ``method``.
@@ -58,13 +59,13 @@ def normalize(scores: np.ndarray, method: str = "minmax") -> np.ndarray:
     v = x[finite]
     if method == "minmax":
         lo, hi = v.min(), v.max()
-        out[finite] = (v - lo) / (hi - lo) if hi > lo else 1.0
+        out[finite] = (v - lo) / (hi - lo) if hi > lo else float(hi > 0)
     elif method == "zscore":
         sd = v.std()
         out[finite] = np.maximum((v - v.mean()) / sd, 0.0) if sd > 0 else 0.0
     elif method == "max":
         hi = np.abs(v).max()
-        out[finite] = v / hi if hi > 0 else 1.0
+        out[finite] = v / hi if hi > 0 else 0.0
     else:
         out[finite] = v
     return out

@@ -20,6 +20,11 @@ def test_normalize_methods():
     np.testing.assert_allclose(normalize(x, "zscore"), [0.0, 1 / math.sqrt(2 / 3), 0.0, 0.0])
     np.testing.assert_allclose(normalize(x, "none"), [1.0, 3.0, 0.0, 2.0])
     np.testing.assert_allclose(normalize(np.array([5.0, 5.0]), "minmax"), [1.0, 1.0])
+    np.testing.assert_allclose(normalize(np.array([5.0, 5.0]), "max"), [1.0, 1.0])
+    # no unit scored: a query sharing no term with any unit is evidence for none of them
+    for method in ("minmax", "max"):
+        np.testing.assert_allclose(normalize(np.array([0.0, 0.0, NAN]), method), [0.0, 0.0, 0.0])
+    np.testing.assert_allclose(normalize(np.array([-0.2]), "minmax"), [0.0])
     np.testing.assert_allclose(normalize(np.array([NAN, NAN])), [0.0, 0.0])
     with pytest.raises(ValueError):
         normalize(x, "softmax")
