@@ -18,7 +18,7 @@ class Client:
 
     Code written against :class:`~graphmem.Memory` runs against a server: ``add``,
     ``ingest``, ``search`` (the same :class:`~graphmem.hits.Hit` objects), ``explain``,
-    ``forget``, ``stats``, ``check`` and ``cypher`` (read-only) take the same arguments.
+    ``history``, ``forget``, ``stats``, ``check`` and ``cypher`` (read-only) take the same arguments.
     Reports come back as the dicts their ``to_dict()`` gives.
 
     Args:
@@ -115,9 +115,13 @@ class Client:
         form = {"format": format, **({"conversation_id": conversation_id} if conversation_id else {})}
         return self._request("POST", self._path("ingest"), files={"file": (path.name, content)}, data=form)
 
-    def search(self, query: str, k: int = 10, unit: str = "turn", strategy: str = "auto", time_range: Any = None) -> list[Hit]:
-        """Search; the same arguments and :class:`Hit` objects as :meth:`Memory.search`."""
+    def search(self, query: str, k: int = 10, unit: str = "turn", strategy: str = "auto", time_range: Any = None, *,
+               speaker: str | None = None, conversation: str | None = None, session: str | None = None) -> list[Hit]:
+        """Search; the same arguments (filters included) and :class:`Hit` objects as :meth:`Memory.search`."""
         body: dict[str, Any] = {"query": query, "k": k, "unit": unit, "strategy": strategy, "explain": True}
+        for name, value in (("speaker", speaker), ("conversation", conversation), ("session", session)):
+            if value is not None:
+                body[name] = value
         if time_range is not None:
             body["time_range"] = [None if t is None else (t if isinstance(t, str) else t.isoformat()) for t in time_range]
         data = self._request("POST", self._path("search"), json=body)
@@ -128,6 +132,12 @@ class Client:
         if not isinstance(hit, Hit):
             raise InputError("explain() takes a Hit returned by search()")
         return explain_text(hit)
+
+    def history(self, turn_id: str) -> list[dict[str, Any]]:
+        """Every text a turn has had, oldest first (see :meth:`Memory.history`)."""
+        if not isinstance(turn_id, str) or not turn_id.strip():
+            raise InputError(f"turn_id: expected a turn id, got {turn_id!r}")
+        return self._request("GET", self._path(f"turns/{quote(turn_id, safe='')}/history"))["versions"]
 
     def forget(self, conversation: str | None = None, session: str | None = None, before: Any = None, *,
                turn: str | list[str] | None = None) -> dict[str, int]:

@@ -249,3 +249,31 @@ def test_add_correct_and_forget_one_message_over_http(url):
         assert "blue" in memory.search("bike colour", k=1)[0].text
         assert memory.forget(turn=first["turn_ids"][1])["turns"] == 1
         assert memory.stats()["nodes"]["Turn"] == 1
+
+
+def test_search_filters_and_a_turns_history_over_http(url):
+    """Client.search takes Memory.search's filters and Client.history reads a corrected
+    turn's versions, through the HTTP API."""
+    with client(url, "filters-http") as memory:
+        first = memory.add([{"speaker": "Ada", "text": "My kayak is yellow.", "id": "k1"},
+                            {"speaker": "Bo", "text": "My kayak is red and very fast.", "id": "k2"}], conversation="lake")
+        memory.add([{"speaker": "Ada", "text": "The river kayak trip was cancelled.", "id": "r1"}], conversation="river")
+        assert {h.conversation_id for h in memory.search("kayak", k=5)} == {"lake", "river"}
+        lake = memory.search("kayak", k=5, conversation="lake")
+        assert len(lake) == 2 and {h.conversation_id for h in lake} == {"lake"}
+        bo = memory.search("kayak", k=5, speaker="bo")  # case-insensitive, as Memory.search
+        assert [h.source_id for h in bo] == ["k2"]
+        assert memory.search("kayak", k=5, conversation="lake", session="9") == []
+        with pytest.raises(InputError, match="speaker"):
+            memory.search("kayak", speaker="  ")
+        turn = first["turn_ids"][0]
+        assert [v["text"] for v in memory.history(turn)] == ["My kayak is yellow."]
+        memory.add([{"speaker": "Ada", "text": "My kayak is green.", "id": "k1"}], conversation="lake")
+        versions = memory.history(turn)
+        assert [(v["text"], v["current"]) for v in versions] == [("My kayak is yellow.", False), ("My kayak is green.", True)]
+        assert versions[0]["replaced_at"] is not None and versions[1]["replaced_at"] is None
+        with pytest.raises(InputError, match="no turn"):
+            memory.history("turn:0000")
+    answer = httpx.get(f"{url}/v1/namespaces/filters-http/turns/turn%3A0000/history",
+                       headers={"Authorization": f"Bearer {TOKEN}"})
+    assert answer.status_code == 404 and "no turn" in answer.json()["error"]

@@ -35,6 +35,10 @@ async def _exercise(client, namespace: str) -> None:
     found = _text(await client.call_tool("search_memory", {"namespace": namespace, "query": "Where did Priya hike?", "k": 2}))
     first = found.splitlines()[0]
     assert first.startswith("1. [2024-06-01 · Priya · session 1 · m1] We hiked to the glacier lake"), found
+    toms = _text(await client.call_tool("search_memory", {"namespace": namespace, "query": "hike", "speaker": "Tom"}))
+    assert [line.split("] ")[0] for line in toms.splitlines()] == ["1. [Tom · session 1 · m2"], toms
+    assert _text(await client.call_tool("search_memory", {"namespace": namespace, "query": "hike",
+                                                          "conversation": "other"})) == "no memories found"
     why = _text(await client.call_tool("explain_memory", {"namespace": namespace, "query": "Where did Priya hike?"}))
     assert "score" in why and "glacier" in why
     stats = json.loads(_text(await client.call_tool("memory_stats", {"namespace": namespace})))

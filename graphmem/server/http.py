@@ -63,6 +63,9 @@ class SearchBody(_Body):
     strategy: str = Field("auto", description=" | ".join(STRATEGIES))
     time_range: Optional[tuple[Optional[str], Optional[str]]] = Field(None, description="[since, until], ISO 8601, null for an open end.")
     explain: bool = Field(False, description="Add each hit's readable explanation as explanation_text.")
+    speaker: Optional[str] = Field(None, max_length=1024, description="Only what this speaker said (case-insensitive).")
+    conversation: Optional[str] = Field(None, max_length=1024, description="Only this conversation (Hit.conversation_id).")
+    session: Optional[str] = Field(None, max_length=1024, description="Only sessions with this key (Hit.session_key).")
 
 
 class ForgetBody(_Body):
@@ -284,12 +287,13 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
     @app.post("/v1/namespaces/{ns}/search", summary="Search (answers {hits: [...]})", responses=_ERRORS)
     async def search(ns: str, body: SearchBody) -> dict[str, Any]:
         time_range = list(body.time_range) if body.time_range is not None else None
+        filters = {"speaker": body.speaker, "conversation": body.conversation, "session": body.session}
         if not await blocking(hub.exists, ns):  # (validates ns) no Memory is kept for a namespace never written
             from graphmem.retrieve.types import validate_query
 
-            validate_query(body.query, body.k, body.unit, body.strategy, time_range)
+            validate_query(body.query, body.k, body.unit, body.strategy, time_range, **filters)
             return {"hits": []}
-        hits = await blocking(hub.memory(ns).search, body.query, body.k, body.unit, body.strategy, time_range)
+        hits = await blocking(hub.memory(ns).search, body.query, body.k, body.unit, body.strategy, time_range, **filters)
         rows = []
         for hit in hits:
             row = hit.to_dict(explain=body.explain)
@@ -305,6 +309,15 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
         async with write_lock(ns):
             return await blocking(_locked, hub.write_lock(ns), hub.memory(ns).forget, body.conversation, body.session, body.before,
                                   turn=body.turn)
+
+    @app.get("/v1/namespaces/{ns}/turns/{turn_id}/history", summary="Every text a turn has had (Memory.history)",
+             responses=_ERRORS)
+    async def history(ns: str, turn_id: str) -> dict[str, Any]:
+        await known(ns)
+        try:
+            return {"versions": await blocking(hub.memory(ns).history, turn_id)}
+        except InputError as exc:  # no such turn: the resource is missing, not the request malformed
+            raise _NotFound(str(exc)) from None
 
     @app.get("/v1/namespaces/{ns}/stats", summary="Counts per label and relationship type", responses=_ERRORS)
     async def stats(ns: str) -> dict[str, Any]:

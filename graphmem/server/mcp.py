@@ -63,14 +63,15 @@ def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
         except GraphmemError as exc:  # a ToolError's message reaches the client (other errors stay in the server log)
             raise ToolError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
 
-    def hits_for(namespace: str, query: str, k: int, unit: str, strategy: str, since: Optional[str], until: Optional[str]) -> list[Hit]:
+    def hits_for(namespace: str, query: str, k: int, unit: str, strategy: str, since: Optional[str], until: Optional[str],
+                 **filters: Optional[str]) -> list[Hit]:
         time_range = (since, until) if since or until else None
         if not hub.exists(namespace):
             from graphmem.retrieve.types import validate_query
 
-            validate_query(query, k, unit, strategy, time_range)
+            validate_query(query, k, unit, strategy, time_range, **filters)
             return []
-        return hub.memory(namespace).search(query, k=k, unit=unit, strategy=strategy, time_range=time_range)
+        return hub.memory(namespace).search(query, k=k, unit=unit, strategy=strategy, time_range=time_range, **filters)
 
     @server.tool(description="Store new conversation messages in long-term memory. messages: a list of "
                              "{speaker (or role), text (or content), timestamp? (ISO 8601), id?}. Returns a JSON report.")
@@ -85,10 +86,13 @@ def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
 
     @server.tool(description="Search long-term memory. Returns one line per hit: rank, [date · speaker · session · "
                              "source id], text, score. unit: turn|event|episode|session; strategy: "
-                             "auto|dense|lexical|activation|expansion; since/until: ISO 8601 dates.")
+                             "auto|dense|lexical|activation|expansion; since/until: ISO 8601 dates; speaker, "
+                             "conversation: only what that speaker said, only that conversation.")
     async def search_memory(query: str, k: int = 5, unit: str = "turn", strategy: str = "auto", since: Optional[str] = None,
-                            until: Optional[str] = None, namespace: Optional[str] = None) -> str:
-        hits = await call(hits_for, namespace or default_namespace, query, k, unit, strategy, since, until)
+                            until: Optional[str] = None, speaker: Optional[str] = None, conversation: Optional[str] = None,
+                            namespace: Optional[str] = None) -> str:
+        hits = await call(hits_for, namespace or default_namespace, query, k, unit, strategy, since, until,
+                          speaker=speaker, conversation=conversation)
         if not hits:
             return "no memories found"
         return "\n".join(format_hit(i, hit) for i, hit in enumerate(hits, 1))
