@@ -282,8 +282,8 @@ def add(
             _json(report.to_dict())
         else:
             data = report.to_dict()
-            out.print(_kv_table(f"added to {conversation!r}", {k: data[k] for k in
-                                                                 ("added", "corrected", "unchanged", "seconds")}
+            shown = ("added", "corrected", "unchanged", *(("skipped",) if data["skipped"] else ()), "seconds")
+            out.print(_kv_table(f"added to {conversation!r}", {k: data[k] for k in shown}
                                 | {"turn_ids": ", ".join(data["turn_ids"]) or "-",
                                    "sessions_opened": ", ".join(data["sessions_opened"]) or "-"}))
 

@@ -301,7 +301,11 @@ class Memory:
             messages: one mapping, a :class:`~graphmem.records.TurnRecord`, or a list of
                 them. A mapping has ``speaker`` or ``role``, ``text`` or ``content``, and
                 optionally ``timestamp`` (ISO 8601 or datetime), ``id`` (your message id),
-                ``caption`` and ``metadata`` (scalar values).
+                ``caption`` and ``metadata`` (scalar values). Messages as chat APIs return
+                them are read as they are (:mod:`graphmem.loaders.chat`): ``content`` as a
+                list of parts (their text parts are the text), ``name`` (a user's name in a
+                group chat is the speaker) and tool plumbing; a message that only calls a
+                tool or holds only images is skipped and counted (``AddReport.skipped``).
             conversation: the conversation key (e.g. a chat or thread id).
             session: a session key; ``None`` for the latest session (or a new one after a gap).
             session_started_at: when a new ``session`` started (datetime or ISO 8601).
@@ -324,8 +328,10 @@ class Memory:
             raise InputError(f"conversation: expected a non-empty key, got {conversation!r}")
         if session is not None and (not isinstance(session, str) or not session.strip()):
             raise InputError(f"session: expected a non-empty key or None, got {session!r}")
-        records = parse_messages(messages)
+        records, skipped = parse_messages(messages)
         started = parse_timestamp(session_started_at, "session_started_at")
+        if not records:  # every message was a tool call or an image: nothing to store
+            return AddReport(conversation=conversation, skipped=skipped)
         with self._lock:
             caches = self._service().caches
             caches.follow()
@@ -333,7 +339,9 @@ class Memory:
                 # another writer changed the namespace since the live writer was made (seen here or by
                 # a search): what it kept (entities, topic models, session tails) may be stale
                 self._writer = None
-            return self._live_writer().add(conversation, records, session=session, session_started_at=started)
+            report = self._live_writer().add(conversation, records, session=session, session_started_at=started)
+        report.skipped = skipped
+        return report
 
     def _live_writer(self) -> LiveWriter:
         if self._writer is None:

@@ -119,6 +119,11 @@ def test_add_appends_to_the_latest_session_and_opens_one_after_a_gap(memory_fact
     ([{"speaker": "a", "text": "x", "id": "m"}, {"speaker": "a", "text": "y", "id": "m"}], "messages[1].id"),
     (["just text"], "messages[0]"),
     ([], "messages"),
+    ([{"role": "user", "content": "fine"}, {"role": "user", "content": [{"type": "text", "text": None}]}],
+     "messages[1].content[0].text"),
+    ([{"role": "user", "content": [{"type": "text", "text": "ok"}, 7]}], "messages[0].content[1]"),
+    ([{"role": "user", "content": {"type": "text", "text": "a part, not a list"}}], "messages[0].content"),
+    ([{"role": "assistant", "content": "   "}], "messages[0].content"),  # no tool call: blank text is an error
 ])
 def test_bad_messages_name_position_and_field_and_store_nothing(memory_factory, messages, where):
     memory = memory_factory()
@@ -126,6 +131,37 @@ def test_bad_messages_name_position_and_field_and_store_nothing(memory_factory, 
         memory.add(messages, conversation="c")
     assert str(caught.value).startswith(where)
     assert memory.stats()["nodes"] == {}
+
+
+def test_messages_as_chat_apis_give_them(memory_factory):
+    """An agent passes its model API's messages as they are: content parts (OpenAI's and
+    Anthropic's), a user's name, tool calls and tool results. Text parts are the text; a
+    message with no text to remember is skipped and counted, not an error."""
+    memory = memory_factory()
+    report = memory.add([
+        {"role": "user", "name": "maya", "content": [{"type": "text", "text": "Book me a table in Porto for Friday."},
+                                                     {"type": "image_url", "image_url": {"url": "data:image/png;base64,AA"}}]},
+        {"role": "assistant", "content": None, "tool_calls": [{"id": "call_1", "type": "function",
+                                                               "function": {"name": "book", "arguments": "{}"}}]},
+        {"role": "tool", "tool_call_id": "call_1", "content": "booked: Casa Lusa, 20:00"},
+        {"role": "assistant", "content": [{"type": "output_text", "text": "Done: Casa Lusa at 20:00."},
+                                          {"type": "text", "text": "Enjoy Porto!"}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "ok"}]},
+    ], conversation="chat")
+    assert (report.added, report.skipped) == (3, 2) and len(report.turn_ids) == 3
+    assert report.to_dict()["skipped"] == 2
+    rows = memory.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace RETURN t.speaker AS speaker, t.text AS text "
+                         "ORDER BY t.seq")
+    assert [(r["speaker"], r["text"]) for r in rows] == [
+        ("maya", "Book me a table in Porto for Friday."), ("tool", "booked: Casa Lusa, 20:00"),
+        ("assistant", "Done: Casa Lusa at 20:00.\n\nEnjoy Porto!")]
+    assert memory.search("Where did Maya want a table?", k=1)[0].speaker == "maya"
+    # a call holding only tool plumbing stores nothing and says so
+    before = memory.stats()["nodes"]
+    only_tools = memory.add({"role": "assistant", "content": "", "tool_calls": [{"id": "call_2"}]}, conversation="chat")
+    assert (only_tools.added, only_tools.skipped, only_tools.turn_ids) == (0, 1, [])
+    assert memory.stats()["nodes"] == before
+    assert memory.check().ok
 
 
 def test_correction_replaces_the_message_and_keeps_a_version(memory_factory):

@@ -63,6 +63,24 @@ def test_jsonl_messages(tmp_path):
     assert conv.speakers == ("user", "assistant")
 
 
+def test_jsonl_of_chat_api_messages(tmp_path):
+    """A transcript saved from a model API: content parts, a user's name, tool calls; lines
+    with no text to remember are skipped."""
+    lines = [
+        {"role": "user", "name": "maya", "content": [{"type": "input_text", "text": "I moved to Lisbon."}]},
+        {"role": "assistant", "content": None, "tool_calls": [{"id": "c1"}]},
+        {"role": "tool", "tool_call_id": "c1", "content": "weather: sunny"},
+        {"role": "assistant", "content": [{"type": "text", "text": "Sunny."}, {"type": "image", "source": {}}]},
+    ]
+    (conv,) = load(write(tmp_path, "api.jsonl", "\n".join(json.dumps(x) for x in lines) + "\n"))
+    assert [(t.speaker, t.text) for t in conv.sessions[0].turns] == [
+        ("maya", "I moved to Lisbon."), ("tool", "weather: sunny"), ("assistant", "Sunny.")]
+    with pytest.raises(InputError, match=r"only\.jsonl: no message with text \(1 lines"):
+        load(write(tmp_path, "only.jsonl", json.dumps(lines[1]) + "\n"))
+    with pytest.raises(InputError, match=r"bad\.jsonl: line 1\.content\[0\]: expected a content part"):
+        load(write(tmp_path, "bad.jsonl", json.dumps({"role": "user", "content": [3]}) + "\n"))
+
+
 def test_transcript_with_sessions_and_continuations(tmp_path):
     text = "# Session 1: 2024-02-01\nAnn: Hello there\n  and welcome\nBo: Hi: nice to meet you\n\n# Session 2: 2024-02-09\nAnn: Back again\n"
     (conv,) = load(write(tmp_path, "talk.txt", text), conversation_id="talk-1")

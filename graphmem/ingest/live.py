@@ -39,7 +39,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from itertools import groupby
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -54,6 +54,7 @@ from graphmem.ingest.episodes import episode_id
 from graphmem.ingest.events import EventStage, language_pipeline
 from graphmem.ingest.segment import EpisodeSegmenter
 from graphmem.ingest.types import PlannedTurn, UnitBatch, iso, turn_slot
+from graphmem.loaders.chat import CHAT_API_FIELDS, calls_a_tool, content_text, speaker_fields
 from graphmem.records import SessionRecord, TurnRecord
 from graphmem.settings import Settings
 from graphmem.store import GraphStore, Statement, chunked
@@ -61,7 +62,7 @@ from graphmem.store import GraphStore, Statement, chunked
 if TYPE_CHECKING:
     from graphmem.caches import NamespaceCaches
 
-__all__ = ["AddReport", "LiveWriter", "parse_messages", "MAX_ATTEMPTS"]
+__all__ = ["AddReport", "LiveWriter", "Messages", "parse_messages", "MAX_ATTEMPTS"]
 
 logger = logging.getLogger(__name__)
 
@@ -120,13 +121,24 @@ def _text_field(message: Mapping[str, Any], names: tuple[str, str], where: str, 
     return value
 
 
-def parse_messages(messages: object) -> list[TurnRecord]:
+class Messages(NamedTuple):
+    """What :func:`parse_messages` read: the turns to store, and how many messages had no text
+    to remember (a chat API's tool call, an image)."""
+
+    records: list[TurnRecord]
+    skipped: int
+
+
+def parse_messages(messages: object) -> Messages:
     """Validate what :meth:`graphmem.Memory.add` was given and turn it into turn records.
 
     ``messages`` is one mapping, a :class:`TurnRecord`, or a sequence of them. A mapping has
     ``speaker`` or ``role``, ``text`` or ``content``, and optionally ``timestamp`` (ISO 8601
     or datetime), ``id`` (the caller's message id), ``caption`` and ``metadata`` (a mapping of
-    scalar values).
+    scalar values). Messages as chat APIs give them are read too (see
+    :mod:`graphmem.loaders.chat`): content as a list of parts, ``name``, and tool plumbing;
+    a message with no text that calls a tool, or whose parts hold no text, is skipped and
+    counted.
 
     Raises:
         InputError: naming the message's position and field; nothing is stored.
@@ -140,6 +152,7 @@ def parse_messages(messages: object) -> list[TurnRecord]:
     if not items:
         raise InputError("messages: no message given")
     records: list[TurnRecord] = []
+    skipped = 0
     seen_ids: dict[str, int] = {}
     for position, item in enumerate(items):
         where = f"messages[{position}]"
@@ -149,11 +162,15 @@ def parse_messages(messages: object) -> list[TurnRecord]:
                 if not isinstance(value, str) or not value.strip():
                     raise InputError(f"{where}.{name}: empty")
         elif isinstance(item, Mapping):
-            unknown = sorted(str(k) for k in item if k not in _MESSAGE_FIELDS)
+            unknown = sorted(str(k) for k in item if k not in _MESSAGE_FIELDS and k not in CHAT_API_FIELDS)
             if unknown:
-                raise InputError(f"{where}: unknown field {unknown[0]!r} (expected {', '.join(sorted(_MESSAGE_FIELDS))})")
-            speaker = _text_field(item, ("speaker", "role"), where).strip()
-            text = _text_field(item, ("text", "content"), where)
+                raise InputError(f"{where}: unknown field {unknown[0]!r} (expected {', '.join(sorted(_MESSAGE_FIELDS))}, "
+                                 f"or a chat API's {', '.join(sorted(CHAT_API_FIELDS))})")
+            speaker = _text_field(item, speaker_fields(item), where).strip()
+            text = _message_text(item, where)
+            if text is None:
+                skipped += 1
+                continue
             caption = item.get("caption")
             if caption is not None and not isinstance(caption, str):
                 raise InputError(f"{where}.caption: expected text, got {type(caption).__name__}")
@@ -179,7 +196,27 @@ def parse_messages(messages: object) -> list[TurnRecord]:
                                  "(send a correction in its own call)")
             seen_ids[record.source_id] = position
         records.append(record)
-    return records
+    if skipped:
+        logger.info("%d of %d messages have no text to remember (a tool call, an image): skipped", skipped, len(items))
+    return Messages(records, skipped)
+
+
+def _message_text(message: Mapping[str, Any], where: str) -> str | None:
+    """The text of a message, validated; ``None`` when it has none to remember (a chat API's
+    tool call without text, or content parts without a text part)."""
+    name = next((n for n in ("text", "content") if message.get(n) is not None), None)
+    if name is None:
+        if calls_a_tool(message):
+            return None
+        raise InputError(f"{where}: missing field 'text' (or 'content')")
+    if not isinstance(message[name], str):
+        text = content_text(message[name], f"{where}.{name}")
+        if text is None:
+            return None
+        return _text_field({name: text}, (name, name), where)
+    if calls_a_tool(message) and not message[name].strip():
+        return None
+    return _text_field(message, (name, name), where)
 
 
 # ---------------------------------------------------------------------------- report
@@ -192,6 +229,7 @@ class AddReport:
         turn_ids: node ids of the new or corrected turns, in message order.
         added, corrected, unchanged: messages appended, corrections applied, and messages
             already stored with the same text.
+        skipped: messages with no text to remember (a chat API's tool call, an image).
         sessions_opened: keys of the sessions this call opened.
         seconds: wall time; stage_seconds: per stage.
         attempts: plans tried (more than 1 when another writer took a position first).
@@ -202,6 +240,7 @@ class AddReport:
     added: int = 0
     corrected: int = 0
     unchanged: int = 0
+    skipped: int = 0
     sessions_opened: list[str] = field(default_factory=list)
     seconds: float = 0.0
     stage_seconds: dict[str, float] = field(default_factory=dict)
@@ -214,7 +253,7 @@ class AddReport:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready view."""
         return {"conversation": self.conversation, "turn_ids": list(self.turn_ids), "added": self.added,
-                "corrected": self.corrected, "unchanged": self.unchanged, "sessions_opened": list(self.sessions_opened),
+                "corrected": self.corrected, "unchanged": self.unchanged, "skipped": self.skipped, "sessions_opened": list(self.sessions_opened),
                 "seconds": round(self.seconds, 4), "stage_seconds": {k: round(v, 4) for k, v in self.stage_seconds.items()},
                 "attempts": self.attempts}
 

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 from graphmem.errors import InputError
+from graphmem.loaders.chat import calls_a_tool, content_text, speaker_fields
 from graphmem.loaders.checks import optional_str, reject_unencodable, require_dict, text_lines
 from graphmem.loaders.dates import parse_datetime
 from graphmem.records import ConversationRecord, SessionRecord, TurnRecord
 
 __all__ = ["load_jsonl"]
+
+logger = logging.getLogger(__name__)
 
 
 def _pick(path: Path, where: str, obj: dict, names: tuple[str, str]) -> str:
@@ -25,6 +29,22 @@ def _pick(path: Path, where: str, obj: dict, names: tuple[str, str]) -> str:
     raise InputError(f"{path}: {where}: missing field '{names[0]}' (or '{names[1]}')")
 
 
+def _content(path: Path, where: str, obj: dict) -> str | None:
+    """A line's text (a string, or a chat API's content parts); ``None`` when it has none to
+    remember (a tool call without text, parts without a text part: see :mod:`graphmem.loaders.chat`)."""
+    name = next((n for n in ("text", "content") if obj.get(n) is not None), None)
+    if name is None:
+        if calls_a_tool(obj):
+            return None
+        return _pick(path, where, obj, ("text", "content"))  # missing or null: the error names it
+    value = obj[name]
+    if isinstance(value, str):
+        if calls_a_tool(obj) and not value.strip():
+            return None
+        return _pick(path, where, obj, (name, name))
+    return content_text(value, f"{path}: {where}.{name}")
+
+
 def load_jsonl(path: Path, text: str, conversation_key: str) -> list[ConversationRecord]:
     """Parse JSONL chat messages into one conversation.
 
@@ -32,9 +52,12 @@ def load_jsonl(path: Path, text: str, conversation_key: str) -> list[Conversatio
     ``id`` (source id), ``session`` (session key; consecutive lines with the same
     key form one session; default a single session ``"1"``),
     ``conversation`` (conversation key; lines of several conversations may be mixed).
+    Lines as chat APIs write messages are read too (:mod:`graphmem.loaders.chat`): content
+    parts, ``name``, and tool calls, whose lines without text are skipped (and logged).
     """
     by_conversation: dict[str, dict[str, list[TurnRecord]]] = {}
     session_dates: dict[tuple[str, str], object] = {}
+    skipped = 0
     for lineno, line in enumerate(text_lines(text), start=1):
         if not line.strip():
             continue
@@ -46,8 +69,11 @@ def load_jsonl(path: Path, text: str, conversation_key: str) -> list[Conversatio
         except RecursionError as exc:
             raise InputError(f"{path}:{lineno}: JSON nested too deeply") from exc
         obj = require_dict(path, where, reject_unencodable(path, where, raw))
-        speaker = _pick(path, where, obj, ("speaker", "role"))
-        content = _pick(path, where, obj, ("text", "content"))
+        speaker = _pick(path, where, obj, speaker_fields(obj))
+        content = _content(path, where, obj)
+        if content is None:
+            skipped += 1
+            continue
         ts_text = optional_str(path, where, obj, "timestamp")
         timestamp = parse_datetime(ts_text)
         if ts_text and timestamp is None:
@@ -64,8 +90,11 @@ def load_jsonl(path: Path, text: str, conversation_key: str) -> list[Conversatio
             TurnRecord(speaker=speaker, text=content, source_id=None if source_id is None else str(source_id), timestamp=timestamp)
         )
         session_dates.setdefault((conv, str(session)), timestamp)
+    if skipped:
+        logger.info("%s: %d lines have no text to remember (a tool call, an image): skipped", path, skipped)
     if not by_conversation:
-        raise InputError(f"{path}: no messages (empty JSONL file)")
+        raise InputError(f"{path}: no messages (empty JSONL file)" if not skipped else
+                         f"{path}: no message with text ({skipped} lines hold only tool calls or images)")
     records = []
     for conv, sessions in by_conversation.items():
         session_records = tuple(

@@ -74,7 +74,8 @@ def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
         return hub.memory(namespace).search(query, k=k, unit=unit, strategy=strategy, time_range=time_range, **filters)
 
     @server.tool(description="Store new conversation messages in long-term memory. messages: a list of "
-                             "{speaker (or role), text (or content), timestamp? (ISO 8601), id?}. Returns a JSON report.")
+                             "{speaker (or role), text (or content), timestamp? (ISO 8601), id?}; a chat API's messages (content "
+                             "parts, tool calls) may be passed as they are. Returns a JSON report.")
     async def add_memory(messages: list[dict[str, Any]], conversation: str, session: Optional[str] = None,
                          session_started_at: Optional[str] = None, namespace: Optional[str] = None) -> str:
         ns = namespace or default_namespace

@@ -1,0 +1,87 @@
+"""Messages as chat APIs give them (OpenAI, Anthropic and the frameworks built on them).
+
+An agent hands its memory the messages its model API returned. Their ``content`` is a string or
+a list of content parts (``{"type": "text", "text": ...}``, ``input_text``, ``output_text``,
+images, tool calls and tool results); an assistant message that only calls a tool has no text
+at all; ``name`` tells apart participants of one role; and ``tool_calls``, ``tool_call_id``,
+``function_call`` and ``refusal`` are plumbing. :meth:`graphmem.Memory.add` and the JSONL
+loader read them through this module:
+
+* the text of a message is its string content, or its text parts joined by a blank line;
+* a message with no text that calls a tool, or whose parts hold no text (an image, a tool
+  result), has nothing to remember: it is skipped and counted, never an error;
+* the speaker is ``speaker`` when given, else ``name`` for a user's message (a participant of
+  a group chat), else ``role`` (so an assistant stays recognisably an assistant).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from graphmem.errors import InputError
+
+__all__ = ["CHAT_API_FIELDS", "TEXT_PART_TYPES", "content_text", "calls_a_tool", "speaker_fields"]
+
+#: Content-part types whose ``text`` is the message's text (other parts carry none).
+TEXT_PART_TYPES = frozenset({"text", "input_text", "output_text"})
+
+#: Chat-API message fields accepted beside graphmem's own: ``name`` (see
+#: :func:`speaker_fields`) and tool plumbing, which a memory does not keep.
+CHAT_API_FIELDS = frozenset({"name", "tool_calls", "tool_call_id", "function_call", "refusal"})
+
+_TOOL_CALL_FIELDS = ("tool_calls", "function_call")
+
+
+def _type_name(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def content_text(value: Any, where: str) -> str | None:
+    """The text of a message's content.
+
+    Args:
+        value: a string (returned as it is), or a list of content parts: strings, or
+            objects whose ``type`` is one of :data:`TEXT_PART_TYPES` (or absent) with a string
+            ``text``; parts of other types (images, tool use, tool results) are passed over.
+        where: names the field in errors (``messages[2].content``).
+
+    Returns:
+        The text, the text parts joined by a blank line, or ``None`` when the parts hold no
+        text that is not blank.
+
+    Raises:
+        InputError: neither a string nor a list of parts, or a malformed part (naming its index).
+    """
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, Sequence) or isinstance(value, (bytes, bytearray)):
+        raise InputError(f"{where}: expected text or a list of content parts, got {_type_name(value)}")
+    texts: list[str] = []
+    for index, part in enumerate(value):
+        if isinstance(part, str):
+            texts.append(part)
+            continue
+        if not isinstance(part, Mapping):
+            raise InputError(f"{where}[{index}]: expected a content part (an object or text), got {_type_name(part)}")
+        if part.get("type", "text") not in TEXT_PART_TYPES:
+            continue
+        text = part.get("text")
+        if not isinstance(text, str):
+            raise InputError(f"{where}[{index}].text: expected text, got {_type_name(text)}")
+        texts.append(text)
+    texts = [text for text in texts if text.strip()]
+    return "\n\n".join(texts) if texts else None
+
+
+def calls_a_tool(message: Mapping[str, Any]) -> bool:
+    """Whether ``message`` calls a tool (``tool_calls`` or ``function_call``)."""
+    return any(message.get(name) for name in _TOOL_CALL_FIELDS)
+
+
+def speaker_fields(message: Mapping[str, Any]) -> tuple[str, str]:
+    """The two fields, in order, that name the speaker of ``message``: ``speaker``, then
+    ``name`` for a user's message that has one, else ``role``."""
+    if message.get("name") is not None and message.get("role") == "user":
+        return ("speaker", "name")
+    return ("speaker", "role")
