@@ -8,7 +8,7 @@ from typing import Any, Mapping, Sequence
 from urllib.parse import quote
 
 from graphmem.errors import ClosedError, ConfigurationError, GraphmemError, InputError, StorageError, StoreUnavailableError
-from graphmem.hits import Hit, explain_text
+from graphmem.hits import Hit, context_text, explain_text
 
 __all__ = ["Client"]
 
@@ -18,7 +18,8 @@ class Client:
 
     Code written against :class:`~graphmem.Memory` runs against a server: ``add``,
     ``ingest``, ``search`` (the same :class:`~graphmem.hits.Hit` objects), ``explain``,
-    ``history``, ``forget``, ``stats``, ``check`` and ``cypher`` (read-only) take the same arguments.
+    ``context``, ``history``, ``forget``, ``stats``, ``check`` and ``cypher`` (read-only) take the
+    same arguments.
     Reports come back as the dicts their ``to_dict()`` gives.
 
     Args:
@@ -126,6 +127,10 @@ class Client:
             body["time_range"] = [None if t is None else (t if isinstance(t, str) else t.isoformat()) for t in time_range]
         data = self._request("POST", self._path("search"), json=body)
         return [Hit.from_dict(row) for row in data["hits"]]
+
+    def context(self, query: str, k: int = 5, **search: Any) -> str:
+        """A prompt-ready text block of the memories relevant to ``query`` (see :meth:`Memory.context`)."""
+        return context_text(query, self.search(query, k=k, **search))
 
     def explain(self, hit: Hit) -> str:
         """Why ``hit`` was returned (computed here from the hit's explanation, as :meth:`Memory.explain`)."""

@@ -263,6 +263,9 @@ def test_search_filters_and_a_turns_history_over_http(url):
         assert len(lake) == 2 and {h.conversation_id for h in lake} == {"lake"}
         bo = memory.search("kayak", k=5, speaker="bo")  # case-insensitive, as Memory.search
         assert [h.source_id for h in bo] == ["k2"]
+        block = memory.context("Whose kayak is fast?", k=2, conversation="lake")
+        assert block.startswith("Memories relevant to: Whose kayak is fast?") and "red and very fast" in block
+        assert "river" not in block
         assert memory.search("kayak", k=5, conversation="lake", session="9") == []
         with pytest.raises(InputError, match="speaker"):
             memory.search("kayak", speaker="  ")
