@@ -1252,7 +1252,7 @@ def main() -> None:
     so the transaction in progress commits or rolls back whole and the store is closed before
     the process prints "interrupted" and exits 143 (SIGTERM) or 130 (SIGINT).
     """
-    from graphmem.signals import stop_in, stop_on_signals
+    from graphmem.signals import exit_after_stop, stop_in, stop_on_signals
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -1265,7 +1265,7 @@ def main() -> None:
         if stop is None:
             raise
         err.print("interrupted")
-        sys.exit(stop.exit_code)
+        exit_after_stop(stop.exit_code)
     sys.exit(0)
 
 

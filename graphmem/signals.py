@@ -26,18 +26,27 @@ it is raised again. An error that wraps a stop still ends as that stop: :func:`s
 from __future__ import annotations
 
 import _thread
+import atexit
+import logging
+import os
 import signal
 import sys
 import threading
+import time
 from contextlib import contextmanager
 from types import FrameType
-from typing import Callable, Iterator
+from typing import Callable, Iterator, NoReturn
 
-__all__ = ["Interrupted", "STOP_SIGNALS", "stop_on_signals", "handle_signals", "stop_in", "reraise_stop"]
+__all__ = ["Interrupted", "STOP_SIGNALS", "stop_on_signals", "handle_signals", "stop_in", "reraise_stop",
+           "exit_after_stop"]
+
+logger = logging.getLogger(__name__)
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 WATCH_INTERVAL = 0.02
 """Seconds between checks that a stop raised in the main thread is still on its way up."""
+STOP_GRACE = 2.0
+"""Seconds :func:`exit_after_stop` waits for other threads before the process ends without them."""
 
 
 class Interrupted(BaseException):
@@ -163,3 +172,31 @@ def stop_on_signals(signals: tuple[int, ...] = STOP_SIGNALS) -> Iterator[None]:
                 handler.close()
     finally:
         sys.unraisablehook = previous_hook
+
+
+def exit_after_stop(code: int) -> NoReturn:
+    """End the process with ``code`` once a stop has been handled (stores closed, the line
+    printed).
+
+    The interpreter's own exit waits for every thread that is not a daemon, and a thread
+    blocked reading stdin never ends while the other side keeps the pipe open: the MCP
+    stdio transport reads in such a thread, and a client that sends SIGTERM without closing
+    the pipe would wait forever. Other threads get :data:`STOP_GRACE` seconds; any still
+    running then is left behind: the exit functions run and the process ends.
+    """
+    lingering = [t for t in threading.enumerate()
+                 if t is not threading.current_thread() and not t.daemon and t.is_alive()]
+    deadline = time.monotonic() + STOP_GRACE
+    for thread in lingering:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    stuck = [t.name for t in lingering if t.is_alive()]
+    if not stuck:
+        sys.exit(code)
+    logger.debug("stopping without threads still running: %s", ", ".join(stuck))
+    atexit._run_exitfuncs()  # what the interpreter runs at exit, after its wait for the threads
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed or broken stream: nothing left to write
+            pass
+    os._exit(code)
