@@ -155,7 +155,11 @@ def test_messages_as_chat_apis_give_them(memory_factory):
     assert [(r["speaker"], r["text"]) for r in rows] == [
         ("maya", "Book me a table in Porto for Friday."), ("tool", "booked: Casa Lusa, 20:00"),
         ("assistant", "Done: Casa Lusa at 20:00.\n\nEnjoy Porto!")]
-    assert memory.search("Where did Maya want a table?", k=1)[0].speaker == "maya"
+    found = memory.search("Where did Maya want a table?", k=1)[0]
+    assert found.speaker == "maya"
+    # no message had an id: explanations name turns by their place ("#1.1": session 1, first turn)
+    assert found.explanation["episode"]["label"] == "episode #1.1–#1.3"
+    assert "turn #1.1" in memory.explain(memory.search("Where did Maya want a table?", k=1, strategy="dense")[0])
     # a call holding only tool plumbing stores nothing and says so
     before = memory.stats()["nodes"]
     only_tools = memory.add({"role": "assistant", "content": "", "tool_calls": [{"id": "call_2"}]}, conversation="chat")

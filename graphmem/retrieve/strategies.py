@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from graphmem.ingest.common import SEQ_STRIDE
 from graphmem.retrieve.activation import explain_node, spread_activation
 from graphmem.retrieve.cues import ANSWER_KINDS
 from graphmem.retrieve.fusion import normalize, relevance_entropy
@@ -74,10 +75,18 @@ def _r(x: float) -> float:
 
 
 def label(ctx: QueryContext, kind: str, pos: int) -> str:
-    """A short readable name for a node: ``turn D1:3``, ``entity Caroline``, ``session 2``..."""
+    """A short readable name for a node: ``turn D1:3`` (``turn #2.5`` for the fifth turn of
+    session 2 when it has no source id), ``entity Caroline``, ``session 2``, ``episode D1:1–D1:4``..."""
     p = ctx.projection
+
+    def turn(at: int) -> str:  # its source id, or its place: "#2.5" is the fifth turn of session 2
+        if p.turn_source[at]:
+            return p.turn_source[at]
+        session, index = divmod(int(p.turn_seq[at]), SEQ_STRIDE)
+        return f"#{session}.{index + 1}"
+
     if kind == "turn":
-        return f"turn {p.turn_source[pos] or '#' + str(int(p.turn_seq[pos]))}"
+        return f"turn {turn(pos)}"
     if kind == "event":
         text = p.event_text[pos]
         return f'event "{text[:70]}{"…" if len(text) > 70 else ""}"'
@@ -88,9 +97,7 @@ def label(ctx: QueryContext, kind: str, pos: int) -> str:
     if kind == "episode":
         start, end = p.episode_segments[0][pos], p.episode_segments[1][pos]
         if end > start:
-            first, last = p.turn_source[start], p.turn_source[end - 1]
-            if first and last:
-                return f"episode {first}–{last}"
+            return f"episode {turn(start)}–{turn(end - 1)}"
         return f"episode {p.episode_ids[pos][:16]}"
     if kind == "topic":
         return f"topic {p.topic_label[pos] or p.topic_ids[pos][:16]}"
