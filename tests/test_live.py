@@ -168,6 +168,19 @@ def test_messages_as_chat_apis_give_them(memory_factory):
     assert memory.check().ok
 
 
+def test_add_stores_any_text_verbatim_as_ingest_does(memory_factory):
+    """Streaming equals batch for messy text too: NUL, bidi controls, Cypher-looking text,
+    code and U+2028 are stored as sent (batch ingest stores them: test_bad_input.py)."""
+    memory = memory_factory()
+    texts = ["a\x00b", "\u202eevil\u202c", "'}) DETACH DELETE n //", "```py\nprint('hi')\n```", "one\u2028two\u0085three"]
+    report = memory.add([{"speaker": "Ann\x00", "text": text, "id": f"m{i}"} for i, text in enumerate(texts)], conversation="messy")
+    assert report.added == len(texts)
+    rows = memory.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace RETURN t.speaker AS speaker, t.text AS text ORDER BY t.seq")
+    assert [r["text"] for r in rows] == texts and {r["speaker"] for r in rows} == {"Ann\x00"}
+    assert memory.search("evil", k=1)[0].text == "\u202eevil\u202c"
+    assert memory.check().ok
+
+
 def test_correction_replaces_the_message_and_keeps_a_version(memory_factory):
     memory = memory_factory()
     memory.add([{"speaker": "Ana", "text": "My sister lives in Porto.", "id": "m1"},

@@ -112,8 +112,6 @@ def _text_field(message: Mapping[str, Any], names: tuple[str, str], where: str, 
         raise InputError(f"{where}.{name}: expected text, got {type(value).__name__}")
     if not allow_empty and not value.strip():
         raise InputError(f"{where}.{name}: empty")
-    if "\x00" in value:
-        raise InputError(f"{where}.{name}: contains a NUL character")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
