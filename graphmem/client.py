@@ -96,9 +96,17 @@ class Client:
         raise StorageError(message) if response.status_code >= 500 else GraphmemError(message)
 
     # ------------------------------------------------------------------ the Memory surface
-    def add(self, messages: Sequence[Mapping[str, Any]], *, conversation: str, session: str | None = None,
+    def add(self, messages: Mapping[str, Any] | Sequence[Mapping[str, Any]], *, conversation: str, session: str | None = None,
             session_started_at: str | None = None) -> dict[str, Any]:
-        """Add messages (``{speaker|role, text|content, timestamp?, id?}``) to ``conversation``; returns the add report."""
+        """Add one message or a list of them (``{speaker|role, text|content, timestamp?, id?}``, or
+        a model API's messages as :meth:`Memory.add` reads them) to ``conversation``; returns the add report."""
+        if isinstance(messages, Mapping):
+            messages = [messages]
+        elif not isinstance(messages, Sequence) or isinstance(messages, (str, bytes)):
+            raise InputError(f"messages: expected a message (a mapping) or a list of them, got {type(messages).__name__}")
+        for position, message in enumerate(messages):
+            if not isinstance(message, Mapping):
+                raise InputError(f"messages[{position}]: expected a mapping with speaker and text, got {type(message).__name__}")
         body = {"conversation": conversation, "messages": [dict(m) for m in messages]}
         if session is not None:
             body["session"] = session

@@ -271,6 +271,10 @@ def test_search_filters_and_a_turns_history_over_http(url):
             memory.search("kayak", speaker="  ")
         turn = first["turn_ids"][0]
         assert [v["text"] for v in memory.history(turn)] == ["My kayak is yellow."]
+        one = memory.add({"role": "user", "content": [{"type": "text", "text": "A paddle too."}]}, conversation="lake")
+        assert one["added"] == 1  # one message, not a list, as Memory.add takes it
+        with pytest.raises(InputError, match=r"messages\[0\]: expected a mapping"):
+            memory.add(["just text"], conversation="lake")
         memory.add([{"speaker": "Ada", "text": "My kayak is green.", "id": "k1"}], conversation="lake")
         versions = memory.history(turn)
         assert [(v["text"], v["current"]) for v in versions] == [("My kayak is yellow.", False), ("My kayak is green.", True)]
