@@ -316,6 +316,50 @@ def test_check_sees_order_damage(memory_factory, damage, problem):
     assert report.problems.get(problem), report.summary()
 
 
+OFF_MAIN = r"""
+import asyncio, sys, threading
+from graphmem import AsyncMemory, Memory
+from graphmem.settings import Settings
+
+settings = Settings(index_dir=sys.argv[2] + "/index", jvm_heap="512m")
+if sys.argv[1] == "thread":  # a web framework's worker thread opens the memory first
+    def work():
+        with Memory.open(sys.argv[2] + "/store", "t", settings=settings) as memory:
+            memory.add({"role": "user", "content": "Hello from a worker thread."}, conversation="c")
+            print(len(memory.search("worker thread", k=1)))
+    worker = threading.Thread(target=work)
+    worker.start()
+    worker.join()
+else:  # AsyncMemory opens the store on its own worker thread
+    async def main():
+        memory = await AsyncMemory.open(sys.argv[2] + "/store", "a", settings=settings)
+        try:
+            await memory.add({"role": "user", "content": "Hello from asyncio."}, conversation="c")
+            print(len(await memory.search("asyncio", k=1)))
+        finally:
+            await memory.close()
+    asyncio.run(main())
+print("done")
+"""
+
+
+@pytest.mark.parametrize("opener", ["thread", "asyncio"])
+def test_a_process_whose_memory_was_opened_off_the_main_thread_exits(tmp_path, opener):
+    """The thread that starts the embedded store's JVM stayed attached to it after it ended,
+    and the JVM's shutdown at exit waited for it forever: a script using AsyncMemory, or a
+    web app opening its Memory in a request thread, never exited."""
+    process = subprocess.Popen([sys.executable, "-c", OFF_MAIN, opener, str(tmp_path)], cwd=tmp_path,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        stdout, stderr = process.communicate(timeout=180)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        stdout, stderr = process.communicate()
+        pytest.fail(f"the process did not exit after its work (stdout {stdout!r})")
+    assert process.returncode == 0, stderr[-2000:]
+    assert stdout.split() == ["1", "done"]
+
+
 def test_async_memory_never_blocks_the_event_loop(tmp_path, embedder):
     async def main() -> tuple[int, list]:
         memory = await AsyncMemory.open(str(tmp_path / "store"), new_namespace(), settings=settings_for(tmp_path))

@@ -265,6 +265,12 @@ def _ensure_jvm(heap: str, options: str = "") -> None:
             # process's (Python's default, or what the CLI/server install: graphmem.signals);
             # the JVM's own SIGTERM shutdown ran under a live Python caller and hung or crashed.
             adb.jvm.start_jvm(heap_size=heap, jvm_args=["-Xrs", f"-Djava.util.logging.config.file={config}", *shlex.split(options)])
+        if threading.current_thread() is not threading.main_thread():
+            # The thread that creates the JVM stays attached to it as a non-daemon Java thread,
+            # even after it ends, and the JVM's shutdown at exit waits for it forever (a Memory
+            # first opened by AsyncMemory's worker or a web framework's thread hung the process).
+            # Detached now, it attaches again on its next Java call as any other thread does.
+            jpype.java.lang.Thread.detach()
         logger.debug("started the JVM for ArcadeDB (heap %s, options %r)", heap, options)
 
 
