@@ -238,6 +238,51 @@ def test_a_second_process_is_refused_with_the_owner_pid(tmp_path):
         assert graph_counts(memory) == before
 
 
+FORKED = r"""
+import os, sys
+from graphmem import Memory, Settings
+from graphmem.errors import StoreUnavailableError
+
+settings = Settings(index_dir=sys.argv[1] + "/index", jvm_heap="512m")
+memory = Memory.open(sys.argv[1] + "/store", "forked", settings=settings)
+memory.add({"role": "user", "content": "Written before the fork."}, conversation="c")
+read, write = os.pipe()
+child = os.fork()
+if child == 0:  # the child inherited the open memory: every use is refused, and closing it is harmless
+    os.close(read)
+    outcome = []
+    for call in (lambda: memory.add({"role": "user", "content": "Written by the child."}, conversation="c"),
+                 lambda: memory.search("fork", k=1)):
+        try:
+            call()
+            outcome.append("worked")
+        except StoreUnavailableError as exc:
+            outcome.append("refused" if "is a fork" in str(exc) else "other: " + str(exc))
+    memory.close()
+    os.write(write, " ".join(outcome).encode())
+    os._exit(0)
+os.close(write)
+os.waitpid(child, 0)
+print(os.read(read, 1000).decode())
+memory.add({"role": "user", "content": "Written by the parent after the fork."}, conversation="c")
+memory.close()
+with Memory.open(sys.argv[1] + "/store", "forked", settings=settings) as again:
+    texts = [r["text"] for r in again.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace RETURN t.text AS text ORDER BY t.seq")]
+    print(texts, again.check().ok)
+"""
+
+
+def test_a_forked_child_is_refused_the_store_it_inherited(tmp_path):
+    """A fork's child (multiprocessing's default start on Linux) that used the embedded store
+    its parent had open reported its add as stored, and the message was lost. Every use is
+    now refused with the reason, and the parent's memory is untouched."""
+    run = subprocess.run([sys.executable, "-c", FORKED, str(tmp_path)], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr[-2000:]
+    lines = run.stdout.strip().splitlines()
+    assert lines[0] == "refused refused"
+    assert lines[1] == "['Written before the fork.', 'Written by the parent after the fork.'] True"
+
+
 def test_second_open_in_the_same_process_shares_the_store(tmp_path):
     settings = settings_for(tmp_path)
     with Memory.open(tmp_path / "store", "a", settings=settings) as a, Memory.open(tmp_path / "store", "b", settings=settings) as b:

@@ -300,6 +300,7 @@ class EmbeddedStore(GraphStore):
         self._db: Any = None
         self._visibility: _VisibilityLock | None = None
         self._key = str(self.directory / "db")
+        self._pid: int | None = None  # the process that opened it (a fork's child must not use it)
 
     def describe(self) -> str:
         return f"embedded:{self.directory}"
@@ -341,8 +342,18 @@ class EmbeddedStore(GraphStore):
             entry[1] += 1
             self._db = entry[0]
             self._visibility = entry[3]
+            self._pid = os.getpid()
         self.apply_schema()
         return self
+
+    def _check_open(self) -> None:
+        super()._check_open()
+        if self._pid is not None and os.getpid() != self._pid:
+            raise StoreUnavailableError(
+                f"store {self.directory} was opened by process {self._pid}, and this process ({os.getpid()}) is a fork "
+                "of it: the database engine does not survive a fork (a write here would be lost). Open the memory in "
+                "this process after the fork (multiprocessing: in the worker), or serve it to several processes "
+                "(graphmem serve, or a Bolt server)")
 
     def apply_schema(self) -> None:
         self._check_open()
@@ -432,6 +443,11 @@ class EmbeddedStore(GraphStore):
             return
         self._closed = True
         if self._db is None:
+            return
+        if self._pid is not None and os.getpid() != self._pid:
+            # a fork's child closing what it inherited: the database and its lock are the parent's
+            self._db = None
+            self._visibility = None
             return
         with _OPEN_LOCK:
             entry = _OPEN.get(self._key)
