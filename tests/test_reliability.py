@@ -259,6 +259,11 @@ if child == 0:  # the child inherited the open memory: every use is refused, and
         except StoreUnavailableError as exc:
             outcome.append("refused" if "is a fork" in str(exc) else "other: " + str(exc))
     memory.close()
+    try:  # a fresh open in the child is another process's open: refused while the parent holds the store
+        Memory.open(sys.argv[1] + "/store", "forked", settings=settings).close()
+        outcome.append("opened")
+    except StoreUnavailableError as exc:
+        outcome.append("in-use" if f"in use by process {os.getppid()}" in str(exc) else "other: " + str(exc))
     os.write(write, " ".join(outcome).encode())
     os._exit(0)
 os.close(write)
@@ -279,7 +284,7 @@ def test_a_forked_child_is_refused_the_store_it_inherited(tmp_path):
     run = subprocess.run([sys.executable, "-c", FORKED, str(tmp_path)], capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert run.returncode == 0, run.stderr[-2000:]
     lines = run.stdout.strip().splitlines()
-    assert lines[0] == "refused refused"
+    assert lines[0] == "refused refused in-use"
     assert lines[1] == "['Written before the fork.', 'Written by the parent after the fork.'] True"
 
 

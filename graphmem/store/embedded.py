@@ -25,10 +25,11 @@ logger = logging.getLogger(__name__)
 
 _JVM_LOCK = threading.Lock()
 _OPEN_LOCK = threading.Lock()
-# path -> [database, refcount, process lock, visibility lock]: ArcadeDB opens a directory
+# path -> [database, refcount, process lock, visibility lock, owner pid]: ArcadeDB opens a directory
 # once per process, so several Memory objects on the same directory share one database
 # handle, and the lock that makes each commit appear to their readers all at once.
 _OPEN: dict[str, list[Any]] = {}
+_INHERITED: list[list[Any]] = []  # handles a fork's child found in _OPEN (see EmbeddedStore.open)
 _RESOURCE_STACK = ExitStack()
 
 LOCK_FILE = "graphmem.lock"
@@ -318,6 +319,13 @@ class EmbeddedStore(GraphStore):
         _ensure_jvm(self._jvm_heap, self._jvm_options)
         with _OPEN_LOCK:
             entry = _OPEN.get(self._key)
+            if entry is not None and entry[4] != os.getpid():
+                # inherited through a fork: the parent's handle, useless here (see _check_open);
+                # this process opens the store as any other would (refused while the parent holds
+                # it). The handle is kept, never freed: its finaliser would call into the JVM,
+                # which does not survive a fork (the call hangs)
+                _INHERITED.append(_OPEN.pop(self._key))
+                entry = None
             if entry is None:
                 try:
                     self.directory.mkdir(parents=True, exist_ok=True)
@@ -338,7 +346,7 @@ class EmbeddedStore(GraphStore):
                             f"store {self.directory} is in use by another process (the embedded store allows one process at a time)"
                         ) from exc
                     raise StorageError(f"cannot open store {self.directory}: {message}") from exc
-                entry = _OPEN[self._key] = [db, 0, process_lock, _VisibilityLock()]
+                entry = _OPEN[self._key] = [db, 0, process_lock, _VisibilityLock(), os.getpid()]
             entry[1] += 1
             self._db = entry[0]
             self._visibility = entry[3]
@@ -351,9 +359,9 @@ class EmbeddedStore(GraphStore):
         if self._pid is not None and os.getpid() != self._pid:
             raise StoreUnavailableError(
                 f"store {self.directory} was opened by process {self._pid}, and this process ({os.getpid()}) is a fork "
-                "of it: the database engine does not survive a fork (a write here would be lost). Open the memory in "
-                "this process after the fork (multiprocessing: in the worker), or serve it to several processes "
-                "(graphmem serve, or a Bolt server)")
+                "of it: the database engine does not survive a fork (a write here would be lost). The embedded store "
+                "belongs to one process: use it there, open it in a worker only while no other process holds it, or "
+                "serve it to several processes (graphmem serve, or a Bolt server)")
 
     def apply_schema(self) -> None:
         self._check_open()
