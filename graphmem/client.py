@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from graphmem.errors import ClosedError, ConfigurationError, GraphmemError, InputError, StorageError, StoreUnavailableError
 from graphmem.hits import Hit, context_text, explain_text
+from graphmem.loaders.chat import is_sdk_message, sdk_message
 
 __all__ = ["Client"]
 
@@ -100,14 +101,18 @@ class Client:
             session_started_at: str | None = None) -> dict[str, Any]:
         """Add one message or a list of them (``{speaker|role, text|content, timestamp?, id?}``, or
         a model API's messages as :meth:`Memory.add` reads them) to ``conversation``; returns the add report."""
-        if isinstance(messages, Mapping):
+        if isinstance(messages, Mapping) or is_sdk_message(messages):
             messages = [messages]
         elif not isinstance(messages, Sequence) or isinstance(messages, (str, bytes)):
             raise InputError(f"messages: expected a message (a mapping) or a list of them, got {type(messages).__name__}")
+        sent = []
         for position, message in enumerate(messages):
+            if is_sdk_message(message):  # a model SDK's object: its JSON form, which the server reads as Memory.add does
+                message = sdk_message(message, json=True)
             if not isinstance(message, Mapping):
                 raise InputError(f"messages[{position}]: expected a mapping with speaker and text, got {type(message).__name__}")
-        body = {"conversation": conversation, "messages": [dict(m) for m in messages]}
+            sent.append(dict(message))
+        body = {"conversation": conversation, "messages": sent}
         if session is not None:
             body["session"] = session
         if session_started_at is not None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any, Optional
+
+from pydantic import BaseModel
 
 GARDEN = {
     "id": "garden-chat",
@@ -83,3 +86,25 @@ TRAVEL = {
         ]),
     ],
 }
+
+
+# the shapes of the SDKs' own message objects (pydantic models), written here: the SDKs are not dependencies
+class OpenAIMessage(BaseModel):  # openai.types.chat.ChatCompletionMessage
+    content: Optional[str] = None
+    refusal: Optional[str] = None
+    role: str = "assistant"
+    annotations: Optional[list[dict[str, Any]]] = None
+    audio: Optional[dict[str, Any]] = None
+    function_call: Optional[dict[str, Any]] = None
+    tool_calls: Optional[list[dict[str, Any]]] = None
+
+
+class AnthropicMessage(BaseModel):  # anthropic.types.Message
+    id: str
+    type: str = "message"
+    role: str = "assistant"
+    content: list[dict[str, Any]]
+    model: str = "claude"
+    stop_reason: Optional[str] = "end_turn"
+    stop_sequence: Optional[str] = None
+    usage: dict[str, int] = {"input_tokens": 10, "output_tokens": 5}

@@ -160,6 +160,16 @@ def test_messages_as_chat_apis_give_them(memory_factory):
     # no message had an id: explanations name turns by their place ("#1.1": session 1, first turn)
     assert found.explanation["episode"]["label"] == "episode #1.1–#1.3"
     assert "turn #1.1" in memory.explain(memory.search("Where did Maya want a table?", k=1, strategy="dense")[0])
+    # the SDKs' own message objects (pydantic models), as a model API returned them
+    from samples import AnthropicMessage, OpenAIMessage
+    sdk = memory.add([OpenAIMessage(content="Casa Lusa is on Rua das Flores.", annotations=[]),
+                      AnthropicMessage(id="msg_01", content=[{"type": "text", "text": "They open at 19:00."},
+                                                             {"type": "tool_use", "id": "t", "name": "x", "input": {}}]),
+                      OpenAIMessage(tool_calls=[{"id": "call_9"}])], conversation="chat")
+    assert (sdk.added, sdk.skipped) == (2, 1)
+    stored = memory.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace AND t.source_id = 'msg_01' RETURN t.text AS text")
+    assert [r["text"] for r in stored] == ["They open at 19:00."]  # an Anthropic message's id is its message id
+    assert memory.add(OpenAIMessage(content="One object alone."), conversation="chat").added == 1
     # a call holding only tool plumbing stores nothing and says so
     before = memory.stats()["nodes"]
     only_tools = memory.add({"role": "assistant", "content": "", "tool_calls": [{"id": "call_2"}]}, conversation="chat")

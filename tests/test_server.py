@@ -273,6 +273,10 @@ def test_search_filters_and_a_turns_history_over_http(url):
         assert [v["text"] for v in memory.history(turn)] == ["My kayak is yellow."]
         one = memory.add({"role": "user", "content": [{"type": "text", "text": "A paddle too."}]}, conversation="lake")
         assert one["added"] == 1  # one message, not a list, as Memory.add takes it
+        from samples import AnthropicMessage
+        sdk = memory.add(AnthropicMessage(id="msg_7", content=[{"type": "text", "text": "Life jackets are in the shed."}]),
+                         conversation="lake")  # an SDK object goes as its message fields (not model, usage, ...)
+        assert sdk["added"] == 1 and memory.search("life jackets", k=1, conversation="lake")[0].source_id == "msg_7"
         with pytest.raises(InputError, match=r"messages\[0\]: expected a mapping"):
             memory.add(["just text"], conversation="lake")
         memory.add([{"speaker": "Ada", "text": "My kayak is green.", "id": "k1"}], conversation="lake")

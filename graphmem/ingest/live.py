@@ -54,7 +54,8 @@ from graphmem.ingest.episodes import episode_id
 from graphmem.ingest.events import EventStage, language_pipeline
 from graphmem.ingest.segment import EpisodeSegmenter
 from graphmem.ingest.types import PlannedTurn, UnitBatch, iso, turn_slot
-from graphmem.loaders.chat import CHAT_API_FIELDS, calls_a_tool, content_text, speaker_fields
+from graphmem.loaders.chat import (CHAT_API_FIELDS, MESSAGE_FIELDS, calls_a_tool, content_text, is_sdk_message,
+                                  sdk_message, speaker_fields)
 from graphmem.records import SessionRecord, TurnRecord
 from graphmem.settings import Settings
 from graphmem.store import GraphStore, Statement, chunked
@@ -72,8 +73,6 @@ position, or changed what the plan was read from)."""
 
 SINGLE_THREAD_MESSAGES = 16
 """Adds of at most this many messages run their numeric work on one thread (see :meth:`LiveWriter.add`)."""
-
-_MESSAGE_FIELDS = {"speaker", "role", "text", "content", "timestamp", "id", "caption", "metadata"}
 
 
 # ---------------------------------------------------------------------------- messages
@@ -141,7 +140,7 @@ def parse_messages(messages: object) -> Messages:
     Raises:
         InputError: naming the message's position and field; nothing is stored.
     """
-    if isinstance(messages, (Mapping, TurnRecord)):
+    if isinstance(messages, (Mapping, TurnRecord)) or is_sdk_message(messages):
         items: list[object] = [messages]
     elif isinstance(messages, Sequence) and not isinstance(messages, (str, bytes)):
         items = list(messages)
@@ -154,15 +153,17 @@ def parse_messages(messages: object) -> Messages:
     seen_ids: dict[str, int] = {}
     for position, item in enumerate(items):
         where = f"messages[{position}]"
+        if is_sdk_message(item):
+            item = sdk_message(item)
         if isinstance(item, TurnRecord):
             record = item
             for name, value in (("speaker", record.speaker), ("text", record.text)):
                 if not isinstance(value, str) or not value.strip():
                     raise InputError(f"{where}.{name}: empty")
         elif isinstance(item, Mapping):
-            unknown = sorted(str(k) for k in item if k not in _MESSAGE_FIELDS and k not in CHAT_API_FIELDS)
+            unknown = sorted(str(k) for k in item if k not in MESSAGE_FIELDS and k not in CHAT_API_FIELDS)
             if unknown:
-                raise InputError(f"{where}: unknown field {unknown[0]!r} (expected {', '.join(sorted(_MESSAGE_FIELDS))}, "
+                raise InputError(f"{where}: unknown field {unknown[0]!r} (expected {', '.join(sorted(MESSAGE_FIELDS))}, "
                                  f"or a chat API's {', '.join(sorted(CHAT_API_FIELDS))})")
             speaker = _text_field(item, speaker_fields(item), where).strip()
             text = _message_text(item, where)

@@ -11,7 +11,10 @@ loader read them through this module:
 * a message with no text that calls a tool, or whose parts hold no text (an image, a tool
   result), has nothing to remember: it is skipped and counted, never an error;
 * the speaker is ``speaker`` when given, else ``name`` for a user's message (a participant of
-  a group chat), else ``role`` (so an assistant stays recognisably an assistant).
+  a group chat), else ``role`` (so an assistant stays recognisably an assistant);
+* a model SDK's message object (a pydantic model, such as the assistant message of an OpenAI
+  chat completion or an Anthropic ``Message``) is read through ``model_dump()``, keeping the
+  fields a message has; the response's own fields (model, usage, stop reason) are dropped.
 """
 
 from __future__ import annotations
@@ -21,10 +24,14 @@ from typing import Any
 
 from graphmem.errors import InputError
 
-__all__ = ["CHAT_API_FIELDS", "TEXT_PART_TYPES", "content_text", "calls_a_tool", "speaker_fields"]
+__all__ = ["MESSAGE_FIELDS", "CHAT_API_FIELDS", "TEXT_PART_TYPES", "content_text", "calls_a_tool", "speaker_fields", "is_sdk_message",
+           "sdk_message"]
 
 #: Content-part types whose ``text`` is the message's text (other parts carry none).
 TEXT_PART_TYPES = frozenset({"text", "input_text", "output_text"})
+
+#: graphmem's own message fields (see :meth:`graphmem.Memory.add`).
+MESSAGE_FIELDS = frozenset({"speaker", "role", "text", "content", "timestamp", "id", "caption", "metadata"})
 
 #: Chat-API message fields accepted beside graphmem's own: ``name`` (see
 #: :func:`speaker_fields`) and tool plumbing, which a memory does not keep.
@@ -85,3 +92,26 @@ def speaker_fields(message: Mapping[str, Any]) -> tuple[str, str]:
     if message.get("name") is not None and message.get("role") == "user":
         return ("speaker", "name")
     return ("speaker", "role")
+
+
+def is_sdk_message(item: Any) -> bool:
+    """Whether ``item`` is a model SDK's message object (see :func:`sdk_message`)."""
+    return not isinstance(item, Mapping) and callable(getattr(item, "model_dump", None))
+
+
+def sdk_message(item: Any, *, json: bool = False) -> dict[str, Any] | None:
+    """``item`` as a mapping of the message fields (:data:`MESSAGE_FIELDS` and
+    :data:`CHAT_API_FIELDS`) when it is a model SDK's message object (it has a pydantic
+    ``model_dump()``), else ``None``; with ``json``, values as JSON would carry them.
+
+    Only the message's fields are kept: an SDK object also carries the response's (``model``,
+    ``usage``, ``stop_reason``, ...), which are not typos of the caller, unlike the unknown
+    keys of a mapping it wrote itself (those stay refused). An Anthropic message's ``id``
+    becomes the message id.
+    """
+    if not is_sdk_message(item):
+        return None
+    data = item.model_dump(mode="json") if json else item.model_dump()
+    if not isinstance(data, Mapping):
+        return None
+    return {key: value for key, value in data.items() if key in MESSAGE_FIELDS or key in CHAT_API_FIELDS}

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from graphmem.errors import InputError
-from graphmem.loaders.chat import calls_a_tool, content_text, speaker_fields
+from samples import AnthropicMessage, OpenAIMessage
+from graphmem.loaders.chat import calls_a_tool, content_text, is_sdk_message, sdk_message, speaker_fields
 
 
 def test_content_text_reads_strings_and_text_parts():
@@ -36,3 +37,14 @@ def test_speaker_and_tool_calls():
     assert speaker_fields({"role": "user"}) == ("speaker", "role")
     assert calls_a_tool({"tool_calls": [{"id": "1"}]}) and calls_a_tool({"function_call": {"name": "f"}})
     assert not calls_a_tool({"tool_calls": []}) and not calls_a_tool({"content": "x"})
+
+
+def test_sdk_message_objects_keep_the_message_fields():
+    reply = OpenAIMessage(content="Booked for 20:00.", annotations=[])
+    assert is_sdk_message(reply) and not is_sdk_message({"content": "x"}) and not is_sdk_message("text")
+    assert sdk_message(reply) == {"content": "Booked for 20:00.", "refusal": None, "role": "assistant",
+                                  "function_call": None, "tool_calls": None}
+    answer = AnthropicMessage(id="msg_01", content=[{"type": "text", "text": "Porto it is."}])
+    assert sdk_message(answer, json=True) == {"id": "msg_01", "role": "assistant",
+                                              "content": [{"type": "text", "text": "Porto it is."}]}
+    assert sdk_message({"content": "a mapping is not an SDK object"}) is None
