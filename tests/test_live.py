@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 import pytest
 
 from graphmem import AsyncMemory, InputError, Memory
-from graphmem.errors import StorageError
 from conftest import Backend, memories, new_namespace, settings_for
 from samples import TRAVEL, write_native
 

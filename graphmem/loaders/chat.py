@@ -24,8 +24,8 @@ from typing import Any
 
 from graphmem.errors import InputError
 
-__all__ = ["MESSAGE_FIELDS", "CHAT_API_FIELDS", "TEXT_PART_TYPES", "content_text", "calls_a_tool", "speaker_fields", "is_sdk_message",
-           "sdk_message"]
+__all__ = ["MESSAGE_FIELDS", "CHAT_API_FIELDS", "TEXT_PART_TYPES", "content_text", "calls_a_tool", "speaker_fields",
+           "is_sdk_message", "sdk_message"]
 
 #: Content-part types whose ``text`` is the message's text (other parts carry none).
 TEXT_PART_TYPES = frozenset({"text", "input_text", "output_text"})
