@@ -54,8 +54,7 @@ from graphmem.ingest.episodes import episode_id
 from graphmem.ingest.events import EventStage, language_pipeline
 from graphmem.ingest.segment import EpisodeSegmenter
 from graphmem.ingest.types import PlannedTurn, UnitBatch, iso, turn_slot
-from graphmem.loaders.chat import (CHAT_API_FIELDS, MESSAGE_FIELDS, calls_a_tool, content_text, is_sdk_message,
-                                  sdk_message, speaker_fields)
+from graphmem.loaders.chat import CHAT_API_FIELDS, MESSAGE_FIELDS, is_sdk_message, message_text, sdk_message, speaker_fields
 from graphmem.records import SessionRecord, TurnRecord
 from graphmem.settings import Settings
 from graphmem.store import GraphStore, Statement, chunked
@@ -201,21 +200,15 @@ def parse_messages(messages: object) -> Messages:
 
 
 def _message_text(message: Mapping[str, Any], where: str) -> str | None:
-    """The text of a message, validated; ``None`` when it has none to remember (a chat API's
-    tool call without text, or content parts without a text part)."""
-    name = next((n for n in ("text", "content") if message.get(n) is not None), None)
-    if name is None:
-        if calls_a_tool(message):
-            return None
-        raise InputError(f"{where}: missing field 'text' (or 'content')")
-    if not isinstance(message[name], str):
-        text = content_text(message[name], f"{where}.{name}")
-        if text is None:
-            return None
-        return _text_field({name: text}, (name, name), where)
-    if calls_a_tool(message) and not message[name].strip():
+    """The text of a message, validated; ``None`` when it has none to remember (see
+    :func:`graphmem.loaders.chat.message_text`)."""
+    found = message_text(message, where)
+    if found is None:
         return None
-    return _text_field(message, (name, name), where)
+    name, text = found
+    if name is None:
+        raise InputError(f"{where}: missing field 'text' (or 'content')")
+    return _text_field({name: text}, (name, name), where)
 
 
 # ---------------------------------------------------------------------------- report

@@ -24,8 +24,8 @@ from typing import Any
 
 from graphmem.errors import InputError
 
-__all__ = ["MESSAGE_FIELDS", "CHAT_API_FIELDS", "TEXT_PART_TYPES", "content_text", "calls_a_tool", "speaker_fields",
-           "is_sdk_message", "sdk_message"]
+__all__ = ["MESSAGE_FIELDS", "CHAT_API_FIELDS", "TEXT_PART_TYPES", "content_text", "calls_a_tool", "message_text",
+           "speaker_fields", "is_sdk_message", "sdk_message"]
 
 #: Content-part types whose ``text`` is the message's text (other parts carry none).
 TEXT_PART_TYPES = frozenset({"text", "input_text", "output_text"})
@@ -79,6 +79,29 @@ def content_text(value: Any, where: str) -> str | None:
         texts.append(text)
     texts = [text for text in texts if text.strip()]
     return "\n\n".join(texts) if texts else None
+
+
+def message_text(message: Mapping[str, Any], where: str) -> tuple[str | None, str] | None:
+    """The field holding the text of ``message`` and that text, or ``None`` when the message
+    has nothing to remember (skipped, never an error).
+
+    The field is ``text``, else ``content``: the first that is not null. Its text is the
+    string as it is (the caller validates it: blank, encoding), or the text parts of a list
+    joined (:func:`content_text`). Nothing to remember: a tool call with no or blank text, or
+    content parts without a text part. Neither field set, and no tool call: ``(None, "")``,
+    for the caller to report the missing field its own way.
+
+    Raises:
+        InputError: malformed content parts (see :func:`content_text`), naming ``where``.
+    """
+    name = next((n for n in ("text", "content") if message.get(n) is not None), None)
+    if name is None:
+        return None if calls_a_tool(message) else (None, "")
+    value = message[name]
+    if isinstance(value, str):
+        return None if calls_a_tool(message) and not value.strip() else (name, value)
+    text = content_text(value, f"{where}.{name}")
+    return None if text is None else (name, text)
 
 
 def calls_a_tool(message: Mapping[str, Any]) -> bool:

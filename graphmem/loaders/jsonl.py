@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 from graphmem.errors import InputError
-from graphmem.loaders.chat import calls_a_tool, content_text, speaker_fields
+from graphmem.loaders.chat import message_text, speaker_fields
 from graphmem.loaders.checks import optional_str, reject_unencodable, require_dict, text_lines
 from graphmem.loaders.dates import parse_datetime
 from graphmem.records import ConversationRecord, SessionRecord, TurnRecord
@@ -30,19 +30,15 @@ def _pick(path: Path, where: str, obj: dict, names: tuple[str, str]) -> str:
 
 
 def _content(path: Path, where: str, obj: dict) -> str | None:
-    """A line's text (a string, or a chat API's content parts); ``None`` when it has none to
-    remember (a tool call without text, parts without a text part: see :mod:`graphmem.loaders.chat`)."""
-    name = next((n for n in ("text", "content") if obj.get(n) is not None), None)
+    """A line's text, validated; ``None`` when it has none to remember (see
+    :func:`graphmem.loaders.chat.message_text`)."""
+    found = message_text(obj, f"{path}: {where}")
+    if found is None:
+        return None
+    name, text = found
     if name is None:
-        if calls_a_tool(obj):
-            return None
         return _pick(path, where, obj, ("text", "content"))  # missing or null: the error names it
-    value = obj[name]
-    if isinstance(value, str):
-        if calls_a_tool(obj) and not value.strip():
-            return None
-        return _pick(path, where, obj, (name, name))
-    return content_text(value, f"{path}: {where}.{name}")
+    return _pick(path, where, {name: text}, (name, name))
 
 
 def load_jsonl(path: Path, text: str, conversation_key: str) -> list[ConversationRecord]:

@@ -6,7 +6,7 @@ import pytest
 
 from graphmem.errors import InputError
 from samples import AnthropicMessage, OpenAIMessage
-from graphmem.loaders.chat import calls_a_tool, content_text, is_sdk_message, sdk_message, speaker_fields
+from graphmem.loaders.chat import calls_a_tool, content_text, is_sdk_message, message_text, sdk_message, speaker_fields
 
 
 def test_content_text_reads_strings_and_text_parts():
@@ -29,6 +29,18 @@ def test_content_text_names_what_is_wrong(value, where):
     with pytest.raises(InputError) as caught:
         content_text(value, "m.content")
     assert str(caught.value).startswith(where + ":")
+
+
+def test_message_text_says_where_the_text_is_or_that_there_is_none():
+    assert message_text({"text": "hi", "content": "other"}, "m") == ("text", "hi")
+    assert message_text({"text": None, "content": "  "}, "m") == ("content", "  ")  # blank: the caller refuses it
+    assert message_text({"content": [{"type": "text", "text": "a"}, "b"]}, "m") == ("content", "a\n\nb")
+    assert message_text({"role": "user"}, "m") == (None, "")  # missing: the caller names it
+    for nothing in ({"content": None, "tool_calls": [{"id": "1"}]}, {"content": " ", "function_call": {"name": "f"}},
+                    {"content": [{"type": "image_url", "image_url": {}}]}):
+        assert message_text(nothing, "m") is None
+    with pytest.raises(InputError, match=r"^m\.content\[0\]:"):
+        message_text({"content": [7]}, "m")
 
 
 def test_speaker_and_tool_calls():
