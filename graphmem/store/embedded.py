@@ -354,9 +354,14 @@ class EmbeddedStore(GraphStore):
         self.apply_schema()
         return self
 
+    @property
+    def _inherited(self) -> bool:
+        """True in a fork's child of the process that opened this store."""
+        return self._pid is not None and os.getpid() != self._pid
+
     def _check_open(self) -> None:
         super()._check_open()
-        if self._pid is not None and os.getpid() != self._pid:
+        if self._inherited:
             raise StoreUnavailableError(
                 f"store {self.directory} was opened by process {self._pid}, and this process ({os.getpid()}) is a fork "
                 "of it: the database engine does not survive a fork (a write here would be lost). The embedded store "
@@ -452,8 +457,7 @@ class EmbeddedStore(GraphStore):
         self._closed = True
         if self._db is None:
             return
-        if self._pid is not None and os.getpid() != self._pid:
-            # a fork's child closing what it inherited: the database and its lock are the parent's
+        if self._inherited:  # a fork's child closing what it inherited: the database and its lock are the parent's
             self._db = None
             self._visibility = None
             return
