@@ -45,8 +45,18 @@ async def _exercise(client, namespace: str) -> None:
     assert stats["nodes"]["Turn"] == 2
     bad = await client.call_tool("search_memory", {"namespace": namespace, "query": "x", "unit": "paragraph"})
     assert bad.is_error and "unknown unit" in " ".join(b.text for b in bad.content)
+    # one message, by the id ending its search line
+    tom_id = toms.splitlines()[0].rsplit(" · ", 1)[1].rstrip(")")
+    assert tom_id == added["turn_ids"][1], (toms, added)
+    one = json.loads(_text(await client.call_tool("forget_memory", {"namespace": namespace, "turn": tom_id})))
+    assert one["turns"] == 1
+    assert _text(await client.call_tool("search_memory", {"namespace": namespace, "query": "hike", "speaker": "Tom"})) == "no memories found"
+    unknown = json.loads(_text(await client.call_tool("forget_memory", {"namespace": namespace, "turn": ["turn:nope", tom_id]})))
+    assert unknown["turns"] == 0, unknown
+    empty = await client.call_tool("forget_memory", {"namespace": namespace, "turn": []})
+    assert empty.is_error and "turn" in " ".join(b.text for b in empty.content)
     forgotten = json.loads(_text(await client.call_tool("forget_memory", {"namespace": namespace, "conversation": "trip"})))
-    assert forgotten["turns"] == 2
+    assert forgotten["turns"] == 1
     assert _text(await client.call_tool("search_memory", {"namespace": namespace, "query": "glacier lake"})) == "no memories found"
 
 

@@ -22,19 +22,21 @@ logger = logging.getLogger(__name__)
 INSTRUCTIONS = (
     "graphmem is a long-term memory of conversations. Call add_memory with new messages as they are said; "
     "call search_memory before answering a question about the past (each hit line gives date, speaker, "
-    "session and source id); explain_memory says why a hit was found."
+    "session and source id, and ends with the memory's id); explain_memory says why a hit was found; "
+    "forget_memory with turn=<id> forgets one message."
 )
 
 
 def format_hit(rank: int, hit: Hit) -> str:
-    """One compact line: ``1. [2024-05-04 · Maya · session 1 · D1:2] text (score 0.61)``."""
+    """One compact line: ``1. [2024-05-04 · Maya · session 1 · D1:2] text (score 0.610 · turn:9f2c...)``,
+    ending with the hit's node id (what ``forget_memory`` takes as ``turn``)."""
     date = (hit.timestamp or "")[:10]
     where = " · ".join(x for x in (date, hit.speaker or "", f"session {hit.session_key or hit.session_number}"
                                    if (hit.session_key or hit.session_number is not None) else "", hit.source_id or "") if x)
     text = " ".join(hit.text.split())
     if len(text) > 400:
         text = text[:397] + "..."
-    return f"{rank}. [{where}] {text} (score {hit.score:.3f})"
+    return f"{rank}. [{where}] {text} (score {hit.score:.3f} · {hit.node_id})"
 
 
 def _import_mcp() -> Any:
@@ -86,7 +88,7 @@ def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
         return json.dumps(await call(run), ensure_ascii=False, default=str)
 
     @server.tool(description="Search long-term memory. Returns one line per hit: rank, [date · speaker · session · "
-                             "source id], text, score. unit: turn|event|episode|session; strategy: "
+                             "source id], text, (score · id). unit: turn|event|episode|session; strategy: "
                              "auto|dense|lexical|activation|expansion; since/until: ISO 8601 dates; speaker, "
                              "conversation: only what that speaker said, only that conversation.")
     async def search_memory(query: str, k: int = 5, unit: str = "turn", strategy: str = "auto", since: Optional[str] = None,
@@ -111,15 +113,16 @@ def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
             return f"only {len(hits)} hit(s) for this query"
         return explain_text(hits[rank - 1])
 
-    @server.tool(description="Forget turns (and everything derived only from them): a conversation, one of its "
-                             "sessions, and/or everything before an ISO 8601 date. Returns counts as JSON.")
+    @server.tool(description="Forget turns (and everything derived only from them): messages by id (turn: the id "
+                             "ending a search_memory line, or a list of them), a conversation, one of its sessions, "
+                             "and/or everything before an ISO 8601 date. Returns counts as JSON.")
     async def forget_memory(conversation: Optional[str] = None, session: Optional[str] = None, before: Optional[str] = None,
-                            namespace: Optional[str] = None) -> str:
+                            turn: Optional[str | list[str]] = None, namespace: Optional[str] = None) -> str:
         ns = namespace or default_namespace
 
         def run() -> dict[str, int]:
             with hub.write_lock(ns):
-                return hub.memory(ns).forget(conversation, session, before)
+                return hub.memory(ns).forget(conversation, session, before, turn=turn)
 
         return json.dumps(await call(run))
 
