@@ -44,7 +44,7 @@ from graphmem.index import VectorIndex
 from graphmem.retrieve.config import RetrievalConfig
 from graphmem.retrieve.engine import DenseScorer, RetrievalEngine, build_lexical
 from graphmem.retrieve.lexical import LexicalIndex
-from graphmem.retrieve.loader import load_projection, save_projection
+from graphmem.retrieve.loader import SESSION_SCOPED_WRITES, ProjectionRows, load_projection, save_projection
 from graphmem.retrieve.projection import MemoryProjection
 from graphmem.runtime import freeze_loaded_objects
 from graphmem.settings import Settings
@@ -105,6 +105,10 @@ class NamespaceCaches:
         # a projection rebuilt after this owner's writes, and the marker version it reflects:
         # saved on flush (when nothing was written since) instead of at every search after an add
         self._unsaved_projection: tuple[MemoryProjection, int] | None = None
+        # the rows the current projection was read from, and the sessions written through this
+        # owner since (None: something else changed, the next build reads everything)
+        self._rows: ProjectionRows | None = None
+        self._written: set[str] | None = None
         self._lock = threading.RLock()
         # the marker version the caches reflect (None until the first follow), and commits
         # through this owner since
@@ -127,16 +131,26 @@ class NamespaceCaches:
         cannot say, and other processes rebuild)."""
         return bump_statement(self.namespace, writer=self.writer, changed=changed)
 
-    def committed(self, vectors: Vectors | None = None, *, save: bool = True) -> None:
+    def committed(self, vectors: Vectors | None = None, *, save: bool = True, sessions: Iterable[str] | None = None,
+                  writes: Iterable[str] = ()) -> None:
         """A transaction carrying :meth:`bump` committed: add its new or changed vectors to the
         ANN indexes at once; the projection and BM25 are rebuilt at the next search.
 
         With ``save`` (batch ingest) the indexes are written at once, as of the marker
         version; live adds save them on :meth:`flush`, since writing a large index per
-        message would cost more than the message."""
+        message would cost more than the message.
+
+        A live add names the ``sessions`` it wrote to and its ``writes`` (statement names):
+        when every write is one of :data:`SESSION_SCOPED_WRITES`, the next build re-reads
+        only those sessions' rows (:meth:`ProjectionRows.refreshed`); otherwise, or without
+        ``sessions``, it reads everything."""
         with self._lock:
             self._own += 1
             self._stale = True
+            if sessions is None or self._written is None or not set(writes) <= SESSION_SCOPED_WRITES:
+                self._written = None
+            else:
+                self._written.update(sessions)
             touched = self._apply(vectors or {})
             if save and touched:
                 self.follow()  # the exact version the saved indexes reflect
@@ -178,6 +192,7 @@ class NamespaceCaches:
                 mode = "incremental"
                 self._catch_up(changed)
                 self._stale = True
+                self._written = None  # what another writer's rows are is not known here
             self._version, self._own = max(version, latest), 0
             self.last_follow = {"mode": mode, "transactions": len(foreign), "vectors": len(changed) if mode == "incremental" else None,
                                 "seconds": round(time.perf_counter() - started, 4)}
@@ -207,6 +222,7 @@ class NamespaceCaches:
         self._unsaved_projection = None
         self._engine = None
         self._stale = True
+        self._rows, self._written = None, None
 
     # ------------------------------------------------------------------ the caches
     def index(self, unit: str) -> VectorIndex:
@@ -254,11 +270,14 @@ class NamespaceCaches:
         with self._lock:
             self._engine = engine
             self._stale = False
+            self._rows, self._written = None, None
 
     def invalidate(self) -> None:
-        """Mark the engine (projection and BM25) stale; the next search rebuilds it."""
+        """Mark the engine (projection and BM25) stale; the next search rebuilds it (from a read
+        of everything)."""
         with self._lock:
             self._stale = True
+            self._written = None
 
     def drop(self) -> None:
         """Forget every in-memory cache and delete this namespace's cache directory."""
@@ -310,7 +329,13 @@ class NamespaceCaches:
         # the counts that validate it nor save the new one at every search after an add (the
         # counts alone took 0.3 s at 10k turns, 3.8 s at 100k); flush saves it
         after_write = self._engine is not None
-        projection, state = load_projection(self.store, self.namespace, None if after_write else self.directory, version)
+        if after_write and self._rows is not None and self._written is not None:
+            rows = self._rows.refreshed(self.store, self.namespace, self._written)
+            projection, state = rows.projection(), "refreshed"
+            logger.debug("projection of %r refreshed for %d session(s) written", self.namespace, len(self._written))
+        else:
+            projection, state, rows = load_projection(self.store, self.namespace, None if after_write else self.directory, version)
+        self._rows, self._written = rows, (set() if rows is not None else None)
         self._unsaved_projection = (projection, version) if after_write and version is not None else None
         t_projection = time.perf_counter() - started
         lexical = {unit: self._lexical(projection, unit, version) for unit in PERSISTED_LEXICAL}

@@ -310,6 +310,8 @@ class _Plan:
     old_events: list[str] = field(default_factory=list)
     tails: dict[str, _Session] = field(default_factory=dict)
     stale_tails: list[str] = field(default_factory=list)
+    #: ids of the sessions written to (appended, corrected, closed): what the caches re-read
+    sessions: set[str] = field(default_factory=set)
 
 
 class LiveWriter:
@@ -405,7 +407,7 @@ class LiveWriter:
             if self.caches is not None and plan.statements:
                 t0 = time.perf_counter()
                 self.caches.committed({**plan.vectors, **{f"replace:{u}": v for u, v in plan.replaced_vectors.items()}},
-                                      save=self.save_indexes)
+                                      save=self.save_indexes, sessions=plan.sessions, writes={name for name, _ in plan.statements})
                 report.add_time("index", time.perf_counter() - t0)
             report.seconds = time.perf_counter() - started
             logger.debug("add to %r: %s", conversation, report.to_dict())
@@ -657,6 +659,7 @@ class LiveWriter:
             s.extend(placed.statements)
             report.add_time("cluster", time.perf_counter() - t0)
         plan.turn_ids = self._ordered_ids(records, planned, fixed, corrections)
+        plan.sessions = {st.id for st in (*touched, *closing)} | {t.session_id for t in fixed}
         corrected_sessions = {t.session_id for t in fixed}
         for state in touched:
             if state.id in corrected_sessions or state.last_turn_id is None:

@@ -7,6 +7,12 @@ The projection is a derived cache: it is saved under the namespace's cache direc
 manifest of the namespace's node and relationship counts and change-marker version, and
 rebuilt from the store when they differ (the store changed since), the files are missing or
 unreadable.
+
+After a live add, only what it can have changed is read again (:meth:`ProjectionRows.refreshed`):
+the rows of the sessions it wrote to and of their units, and the small namespace-wide rows
+(entities, aliases, topics). The rest of the rows read last time are kept, and the projection
+is built from the merged rows, so it equals one read whole (``tests/test_projection_delta.py``
+checks that after every add of a random sequence).
 """
 
 from __future__ import annotations
@@ -15,12 +21,14 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from graphmem.retrieve.projection import MemoryProjection
 from graphmem.store import GraphStore
 
-__all__ = ["PROJECTION_QUERIES", "READ_THREADS", "load_projection", "namespace_counts", "read_projection", "save_projection"]
+__all__ = ["PROJECTION_QUERIES", "READ_THREADS", "SESSION_SCOPED_WRITES", "ProjectionRows", "load_projection",
+           "namespace_counts", "read_projection", "read_projection_rows", "save_projection"]
 
 logger = logging.getLogger(__name__)
 
@@ -58,22 +66,107 @@ READ_THREADS = 2
 6.0 s one after another (the first search after a write waits for them)."""
 
 
-def read_projection(store: GraphStore, namespace: str) -> MemoryProjection:
-    """Build the projection of ``namespace`` from the store (one read per query, on
+def read_projection_rows(store: GraphStore, namespace: str) -> ProjectionRows:
+    """Every row of the projection of ``namespace`` (one read per query, on
     :data:`READ_THREADS` threads; the longest first)."""
-    params = {"namespace": namespace}
+    return ProjectionRows(_read_all(store, {argument: (PROJECTION_QUERIES[argument], {"namespace": namespace})
+                                            for argument in sorted(PROJECTION_QUERIES, key=lambda a: a not in _LONGEST)}))
+
+
+def read_projection(store: GraphStore, namespace: str) -> MemoryProjection:
+    """Build the projection of ``namespace`` from the store."""
+    return read_projection_rows(store, namespace).projection()
+
+
+def _read_all(store: GraphStore, reads: dict[str, tuple[str, dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """``{key: rows}`` of the named reads ``{key: (query, params)}``, on :data:`READ_THREADS` threads."""
     pool = ThreadPoolExecutor(max_workers=READ_THREADS, thread_name_prefix="graphmem-projection")
     try:
-        futures = {argument: pool.submit(store.read, PROJECTION_QUERIES[argument], params)
-                   for argument in sorted(PROJECTION_QUERIES, key=lambda a: a not in _LONGEST)}
-        rows: dict[str, Any] = {argument: future.result() for argument, future in futures.items()}
+        futures = {key: pool.submit(store.read, query, params) for key, (query, params) in reads.items()}
+        return {key: future.result() for key, future in futures.items()}
     finally:  # on an error (or a stop) the reads not started yet are dropped, the running ones end
         pool.shutdown(wait=True, cancel_futures=True)
-    return MemoryProjection.from_rows(**rows)
+
+
+#: the writes of a live add whose effect on the projection's rows stays within the sessions it
+#: names to :meth:`ProjectionRows.refreshed` (their turns, episodes, events, the hyperedges,
+#: associations and topic memberships of those units) or within the namespace-wide rows read
+#: whole again; an add that runs any other write (a topic fit or refit rewrites memberships
+#: everywhere) rebuilds the projection from a read of everything
+SESSION_SCOPED_WRITES = frozenset({
+    "write/merge_conversations", "write/update_conversation_speakers", "write/merge_sessions", "write/update_sessions",
+    "write/merge_turns", "write/replace_turns", "write/unlink_next_turns", "write/merge_next_turns",
+    "write/merge_episodes", "write/update_episodes", "write/delete_part_of", "write/merge_part_of",
+    "write/unlink_next_episodes", "write/merge_next_episodes", "write/clear_turn_associations", "write/clear_turn_topics",
+    "write/merge_events", "write/merge_entities", "write/merge_involves", "write/merge_aliases",
+    "write/flag_extraction_errors", "forget/delete_entities", "forget/delete_events", "write/merge_within",
+    *(f"write/create_associated_{a}_{b}" for a in ("turn", "episode", "session") for b in ("turn", "episode", "session")),
+    *(f"write/merge_in_topic_{unit}" for unit in ("turn", "episode", "session", "event")),
+})
+
+#: rows re-read whole by a refresh: small (one per entity or topic), and written by any add
+_NAMESPACE_WIDE = ("entities", "aliases", "topics", "topic_links")
+
+
+class ProjectionRows:
+    """The rows a projection is built from (:data:`PROJECTION_QUERIES`' results), kept so that
+    the projection after a live add reads only what the add can have changed."""
+
+    def __init__(self, rows: dict[str, list[dict[str, Any]]]) -> None:
+        self.rows = rows
+
+    def projection(self) -> MemoryProjection:
+        return MemoryProjection.from_rows(**self.rows)
+
+    def refreshed(self, store: GraphStore, namespace: str, sessions: Collection[str]) -> ProjectionRows:
+        """These rows after writes confined to ``sessions`` (ids; see :data:`SESSION_SCOPED_WRITES`):
+        the rows of those sessions, of their turns, episodes and events, and the associations
+        and topic memberships touching any of them are read again; the namespace-wide rows
+        are read whole; the other rows are kept."""
+        old = self.rows
+        chosen = sorted(set(sessions))
+        params = {"namespace": namespace}
+        by_session = {"namespace": namespace, "sessions": chosen}
+        fresh = _read_all(store, {
+            "sessions": ("read/projection_delta_sessions", by_session),
+            "turns": ("read/projection_delta_turns", by_session),
+            "part_of": ("read/projection_delta_turn_episodes", by_session),
+            "events": ("read/projection_delta_events", by_session),
+            "involves": ("read/projection_delta_involves", by_session),
+            **{argument: (PROJECTION_QUERIES[argument], params) for argument in _NAMESPACE_WIDE},
+        })
+        scope = set(chosen)
+        # a session's episodes by their own properties (an episode left without turns included)
+        keys = {(r.get("conversation_id"), r.get("number")) for r in (*old["sessions"], *fresh["sessions"]) if r["id"] in scope}
+        fresh["episodes"] = store.read("read/projection_delta_episodes", {"namespace": namespace, "sessions": [
+            {"conversation_id": c, "number": n} for c, n in sorted(keys, key=str)]})
+        turns = {r["id"] for r in old["turns"] if r.get("session_id") in scope} | _ids(fresh["turns"])
+        events = {r["id"] for r in old["events"] if r.get("turn_id") in turns} | _ids(fresh["events"])
+        episodes = {r["id"] for r in old["episodes"] if (r.get("conversation_id"), r.get("session_number")) in keys}
+        units = sorted(scope | turns | events | episodes | _ids(fresh["episodes"]))
+        by_unit = {"namespace": namespace, "units": units}
+        fresh.update(_read_all(store, {"associations": ("read/projection_delta_associations", by_unit),
+                                       "topic_members": ("read/projection_delta_topic_members", by_unit)}))
+        touched = set(units)
+        kept = {
+            "sessions": [r for r in old["sessions"] if r["id"] not in scope],
+            "turns": [r for r in old["turns"] if r.get("session_id") not in scope],
+            "episodes": [r for r in old["episodes"] if (r.get("conversation_id"), r.get("session_number")) not in keys],
+            "part_of": [r for r in old["part_of"] if r["turn_id"] not in turns],
+            "events": [r for r in old["events"] if r.get("turn_id") not in turns],
+            "involves": [r for r in old["involves"] if r["event_id"] not in events],
+            "associations": [r for r in old["associations"] if r["src"] not in touched and r["dst"] not in touched],
+            "topic_members": [r for r in old["topic_members"] if r["member"] not in touched],
+        }
+        return ProjectionRows({argument: [*kept.get(argument, ()), *fresh[argument]] for argument in PROJECTION_QUERIES})
+
+
+def _ids(rows: Iterable[dict[str, Any]]) -> set[str]:
+    return {r["id"] for r in rows}
 
 
 def load_projection(store: GraphStore, namespace: str, directory: Path | None,
-                    version: int | None = None) -> tuple[MemoryProjection, str]:
+                    version: int | None = None) -> tuple[MemoryProjection, str, ProjectionRows | None]:
     """The projection of ``namespace``: from the cache in ``directory`` when it matches the
     store's counts and ``version``, else read from the store (and saved there).
 
@@ -87,7 +180,8 @@ def load_projection(store: GraphStore, namespace: str, directory: Path | None,
             every count as it was; the version cannot).
 
     Returns:
-        ``(projection, state)`` with state ``"loaded"`` or ``"rebuilt"``.
+        ``(projection, state, rows)`` with state ``"loaded"`` (rows ``None``) or ``"rebuilt"``
+        (the rows read).
     """
     started = time.perf_counter()
     if directory is not None:
@@ -97,11 +191,12 @@ def load_projection(store: GraphStore, namespace: str, directory: Path | None,
                 projection, saved = MemoryProjection.load(directory)
                 if saved == manifest:
                     logger.debug("projection of %r loaded from cache in %.2f s", namespace, time.perf_counter() - started)
-                    return projection, "loaded"
+                    return projection, "loaded", None
                 logger.info("projection cache of %r is stale; rebuilding from the store", namespace)
             except (OSError, ValueError, KeyError):  # any unreadable cache is rebuilt from the source of truth
                 logger.warning("projection cache in %s unreadable; rebuilding", directory, exc_info=True)
-    projection = read_projection(store, namespace)
+    rows = read_projection_rows(store, namespace)
+    projection = rows.projection()
     if directory is not None:
         try:
             projection.save(directory, manifest)
@@ -109,7 +204,7 @@ def load_projection(store: GraphStore, namespace: str, directory: Path | None,
             logger.warning("could not save the projection cache in %s", directory, exc_info=True)
     logger.info("projection of %r read from the store in %.2f s (%d turns, %d events, %d entities)", namespace,
                 time.perf_counter() - started, projection.n_turns, len(projection.event_ids), len(projection.entity_ids))
-    return projection, "rebuilt"
+    return projection, "rebuilt", rows
 
 
 def save_projection(store: GraphStore, namespace: str, directory: Path, projection: MemoryProjection,

@@ -1,0 +1,82 @@
+"""The projection after a live add re-reads only the sessions the add wrote to
+(graphmem.retrieve.loader.ProjectionRows.refreshed): after every add of a random sequence of
+appends, new sessions, corrections and topic fits, it equals a projection read whole from the
+store, on each backend with the real embedding model."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import fields
+
+import numpy as np
+
+from conftest import Backend, memories, settings_for
+from graphmem.retrieve.loader import read_projection
+from graphmem.retrieve.projection import MemoryProjection
+
+PEOPLE = ("Melanie", "Caroline", "Mel", "Jon", "Gina")
+PLACES = ("Lisbon", "the Louvre in Paris", "Lake Tahoe", "Boston", "the Golden Gate Bridge")
+THINGS = ("a pottery class", "a charity race", "an adoption agency", "a painting of a sunset", "a new violin")
+
+
+def _message(rng: random.Random, n: int) -> str:
+    person, place, thing = rng.choice(PEOPLE), rng.choice(PLACES), rng.choice(THINGS)
+    return rng.choice((
+        f"{person} went to {place} last Saturday and talked about {thing}.",
+        f"Yesterday I signed up for {thing} with {person}; it starts in May.",
+        f"Do you remember when {person} visited {place}? That was message {n}.",
+        f"I finished {thing} near {place} two weeks ago, {person} helped a lot.",
+    ))
+
+
+def _same(a: MemoryProjection, b: MemoryProjection) -> list[str]:
+    """The fields where ``a`` and ``b`` differ."""
+    differ = []
+    for f in fields(MemoryProjection):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if isinstance(x, np.ndarray):
+            same = x.shape == y.shape and np.array_equal(x, y, equal_nan=x.dtype.kind == "f")
+        else:
+            same = x == y
+        if not same:
+            differ.append(f.name)
+    return differ
+
+
+def test_the_projection_after_each_add_equals_one_read_whole(backend: Backend, tmp_path, embedder):
+    rng = random.Random(7)
+    steps = 45 if backend.is_bolt else 70  # past the first topic fit (32 turns) on both
+    with memories(backend, settings_for(tmp_path)) as open_memory:
+        memory = open_memory()
+        caches = memory._service().caches
+        sent: dict[str, list[str]] = {"alpha": [], "beta": []}
+        states = []
+        for n in range(steps):
+            conversation = rng.choice(("alpha", "alpha", "beta"))
+            session = str(1 + n // 12)  # a new session every 12 messages: the one before is closed
+            if sent[conversation] and rng.random() < 0.12:  # a correction: a known id, other words
+                message_id = rng.choice(sent[conversation])
+                report = memory.add({"speaker": rng.choice(PEOPLE[:2]), "text": _message(rng, n), "id": message_id},
+                                    conversation=conversation)
+                assert report.corrected == 1, report
+            else:
+                message_id = f"{conversation}-{n}"
+                messages = [{"speaker": rng.choice(PEOPLE[:2]), "text": _message(rng, n), "id": message_id}]
+                if rng.random() < 0.2:  # two messages in one call
+                    messages.append({"speaker": "assistant", "text": _message(rng, n + 1000), "id": f"{message_id}b"})
+                report = memory.add(messages, conversation=conversation, session=session,
+                                    session_started_at=f"2024-0{1 + int(session) % 9}-0{1 + n % 9}T10:00:00")
+                assert report.added == len(messages), report
+                sent[conversation].extend(m["id"] for m in messages)
+            assert memory.search("Who went to Lisbon?", k=3)
+            built = caches.engine().projection
+            whole = read_projection(memory.store, memory.namespace)
+            assert whole.n_turns == len({t for ids in sent.values() for t in ids})
+            assert _same(built, whole) == [], (n, caches.last_refresh)
+            states.append(caches.last_refresh["projection"])
+        # most adds took the re-read of their sessions; topic fits and the first search read everything
+        assert states.count("refreshed") >= 0.7 * steps, states
+        assert "rebuilt" in states[1:], states
+        assert memory.cypher("MATCH (:Turn)-[r:IN_TOPIC]->(c:Topic) WHERE c.namespace = $namespace RETURN count(r) AS n")[0]["n"] > 0
+        assert memory.cypher("MATCH (a)-[r:ASSOCIATED]->(b) WHERE a.namespace = $namespace RETURN count(r) AS n")[0]["n"] > 0
+        assert len(caches.engine().projection.entity_ids) > 0
