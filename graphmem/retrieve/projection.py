@@ -567,14 +567,13 @@ class MemoryProjection:
         p.topic_label = [str(r.get("label") or "") for r in topic_rows]
         topic_pos = {tid: i for i, tid in enumerate(p.topic_ids)}
 
+        # node id -> global position, for the ids named "<kind>:..." of each kind (one lookup per row)
         off = p.node_offset
-        pos = p.position
+        anywhere = {node: off[kind] + i for kind, prefix in ((k, f"{k}:") for k in ("turn", "event", "episode", "session", "entity", "topic"))
+                    for i, node in enumerate(p.ids(kind)) if node.startswith(prefix)}
 
         def global_pos(node: Any) -> int | None:
-            node = str(node)
-            kind = node.split(":", 1)[0]
-            local = pos.get(kind, {}).get(node)
-            return None if local is None else off[kind] + local
+            return anywhere.get(str(node))
 
         triples = []
         for r in associations:
