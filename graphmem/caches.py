@@ -44,7 +44,7 @@ from graphmem.index import VectorIndex
 from graphmem.retrieve.config import RetrievalConfig
 from graphmem.retrieve.engine import DenseScorer, RetrievalEngine, build_lexical
 from graphmem.retrieve.lexical import LexicalIndex
-from graphmem.retrieve.loader import SESSION_SCOPED_WRITES, ProjectionRows, load_projection, save_projection
+from graphmem.retrieve.loader import ProjectionRows, load_projection, save_projection
 from graphmem.retrieve.projection import MemoryProjection
 from graphmem.runtime import freeze_loaded_objects
 from graphmem.settings import Settings
@@ -125,14 +125,13 @@ class NamespaceCaches:
         self.index_states: dict[str, str] = {}
 
     # ------------------------------------------------------------------ writers
-    def bump(self, changed: Iterable[str] | None = ()) -> Statement:
+    def bump(self, changed: Iterable[str] | None = (), *, sessions: Iterable[str] | None = None) -> Statement:
         """The marker bump for a transaction committed through these caches, logging this
-        owner and the ids of the units whose embeddings it adds or replaces (``None``: it
-        cannot say, and other processes rebuild)."""
-        return bump_statement(self.namespace, writer=self.writer, changed=changed)
+        owner, the ids of the units whose embeddings it adds or replaces (``None``: it
+        cannot say, and other processes rebuild) and the sessions its writes stay within."""
+        return bump_statement(self.namespace, writer=self.writer, changed=changed, sessions=sessions)
 
-    def committed(self, vectors: Vectors | None = None, *, save: bool = True, sessions: Iterable[str] | None = None,
-                  writes: Iterable[str] = ()) -> None:
+    def committed(self, vectors: Vectors | None = None, *, save: bool = True, sessions: Iterable[str] | None = None) -> None:
         """A transaction carrying :meth:`bump` committed: add its new or changed vectors to the
         ANN indexes at once; the projection and BM25 are rebuilt at the next search.
 
@@ -140,17 +139,14 @@ class NamespaceCaches:
         version; live adds save them on :meth:`flush`, since writing a large index per
         message would cost more than the message.
 
-        A live add names the ``sessions`` it wrote to and its ``writes`` (statement names):
-        when every write is one of :data:`SESSION_SCOPED_WRITES`, the next build re-reads
-        only those sessions' rows (:meth:`ProjectionRows.refreshed`); otherwise, or without
-        ``sessions``, it reads everything."""
+        A live add whose writes stay within the ``sessions`` it names
+        (:func:`graphmem.retrieve.loader.session_scope`) lets the next build re-read only
+        those sessions' rows (:meth:`ProjectionRows.refreshed`); without ``sessions`` it
+        reads everything."""
         with self._lock:
             self._own += 1
             self._stale = True
-            if sessions is None or self._written is None or not set(writes) <= SESSION_SCOPED_WRITES:
-                self._written = None
-            else:
-                self._written.update(sessions)
+            self._note_written(sessions)
             touched = self._apply(vectors or {})
             if save and touched:
                 self.follow()  # the exact version the saved indexes reflect
@@ -158,6 +154,14 @@ class NamespaceCaches:
                 self.flush(follow=False)
             else:
                 self._unsaved |= touched
+
+    def _note_written(self, sessions: Iterable[str] | None) -> None:
+        """Sessions a commit's writes stayed within join those the next build re-reads; a
+        commit that cannot name them makes it read everything."""
+        if sessions is None or self._written is None:
+            self._written = None
+        else:
+            self._written.update(sessions)
 
     def _apply(self, vectors: Vectors) -> set[str]:
         touched: set[str] = set()
@@ -192,7 +196,8 @@ class NamespaceCaches:
                 mode = "incremental"
                 self._catch_up(changed)
                 self._stale = True
-                self._written = None  # what another writer's rows are is not known here
+                for entry in foreign:  # live adds elsewhere name their sessions; anything else reads all
+                    self._note_written(entry.sessions)
             self._version, self._own = max(version, latest), 0
             self.last_follow = {"mode": mode, "transactions": len(foreign), "vectors": len(changed) if mode == "incremental" else None,
                                 "seconds": round(time.perf_counter() - started, 4)}

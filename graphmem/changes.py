@@ -4,7 +4,9 @@ Every write transaction (ingest, add, forget, recluster, import) bumps a ``(:Cha
 node of its namespace in the same transaction (:func:`bump`), and appends to the marker's
 short log what it changed: the writer (one cache owner, :class:`graphmem.caches.NamespaceCaches`),
 the ids of the units whose embeddings it added or replaced, and ``full`` when it cannot say
-(a forget, an import, a writer without caches). A process keeps the version its caches
+(a forget, an import, a writer without caches). A live add whose writes stay within the sessions
+it wrote to also logs those sessions, so other processes re-read only them for their retrieval
+projection (:meth:`graphmem.retrieve.loader.ProjectionRows.refreshed`). A process keeps the version its caches
 reflect plus the bumps of its own commits; a search reads the version (one small query,
 :func:`read_version`), and a version it cannot account for means another writer committed:
 the caches read the log (:func:`read_log`) and catch up with exactly what changed, or rebuild
@@ -43,6 +45,8 @@ class LogEntry:
     writer: str | None
     changed: tuple[str, ...]
     full: bool
+    #: the sessions the transaction's writes stay within (``None``: it did not say)
+    sessions: tuple[str, ...] | None = None
 
 
 def marker_id(namespace: str) -> str:
@@ -50,7 +54,8 @@ def marker_id(namespace: str) -> str:
     return node_id(namespace, "change_marker")
 
 
-def bump(namespace: str, *, writer: str | None = None, changed: Iterable[str] | None = None) -> Statement:
+def bump(namespace: str, *, writer: str | None = None, changed: Iterable[str] | None = None,
+         sessions: Iterable[str] | None = None) -> Statement:
     """The statement that bumps ``namespace``'s marker; put it in every write transaction.
 
     Args:
@@ -58,19 +63,28 @@ def bump(namespace: str, *, writer: str | None = None, changed: Iterable[str] | 
         writer: the cache owner committing (its own commits are already in its caches).
         changed: ids of the units whose embeddings the transaction added or replaced;
             ``None`` when the writer cannot say (other processes rebuild their caches).
+        sessions: ids of the sessions every write of the transaction stays within
+            (:data:`graphmem.retrieve.loader.SESSION_SCOPED_WRITES`); ``None``: not so.
     """
     ids = None if changed is None else list(dict.fromkeys(changed))
     full = ids is None or len(ids) > MAX_LOGGED_IDS
-    entry = json.dumps({"w": writer, "ids": [] if full else ids, "full": full}, separators=(",", ":"))
+    data: dict[str, object] = {"w": writer, "ids": [] if full else ids, "full": full}
+    if sessions is not None and not full:
+        data["s"] = sorted(set(sessions))
+    entry = json.dumps(data, separators=(",", ":"))
     return ("write/bump_change_marker", {"namespace": namespace, "rows": [{
         "id": marker_id(namespace), "at": datetime.now(timezone.utc).replace(tzinfo=None).isoformat(), "entry": entry}]})
 
 
-def writer_bump(namespace: str, caches: "NamespaceCaches | None", changed: Iterable[str]) -> Statement:
-    """The bump of a writer's transaction that adds or replaces the embeddings of ``changed``:
-    logged as the commit of ``caches`` when the writer has them (they apply it themselves and do
-    not catch up with it again), else as an anonymous writer's."""
-    return caches.bump(changed) if caches is not None else bump(namespace, changed=changed)
+def writer_bump(namespace: str, caches: "NamespaceCaches | None", changed: Iterable[str],
+                sessions: Iterable[str] | None = None) -> Statement:
+    """The bump of a writer's transaction that adds or replaces the embeddings of ``changed``
+    (and whose writes stay within ``sessions``, when given): logged as the commit of ``caches``
+    when the writer has them (they apply it themselves and do not catch up with it again), else
+    as an anonymous writer's."""
+    if caches is not None:
+        return caches.bump(changed, sessions=sessions)
+    return bump(namespace, changed=changed, sessions=sessions)
 
 
 def bump_if_present(namespace: str) -> Statement:
@@ -100,7 +114,9 @@ def read_log(store: GraphStore, namespace: str) -> tuple[int, list[LogEntry]]:
         number = version - len(log) + 1 + i
         try:
             data = json.loads(text)
-            entries.append(LogEntry(number, data.get("w"), tuple(str(x) for x in data.get("ids") or ()), bool(data.get("full"))))
+            sessions = data.get("s")
+            entries.append(LogEntry(number, data.get("w"), tuple(str(x) for x in data.get("ids") or ()), bool(data.get("full")),
+                                    tuple(str(x) for x in sessions) if isinstance(sessions, list) else None))
         except (TypeError, ValueError, AttributeError):
             entries.append(LogEntry(number, None, (), True))
     return version, entries

@@ -125,14 +125,15 @@ def test_a_search_after_an_add_defers_saving_the_projection_to_close(tmp_path, e
 def test_the_log_numbers_its_entries_and_says_full_when_it_cannot_list(tmp_path, embedder):
     with Memory.open(tmp_path / "store", NS, settings=settings_for(tmp_path)) as memory:
         store = memory.store
-        store.write([bump(NS, writer="w1", changed=["turn:a", "turn:a", "event:b"])])
-        store.write([bump(NS, writer="w2", changed=[f"turn:{i}" for i in range(MAX_LOGGED_IDS + 1)])])
+        store.write([bump(NS, writer="w1", changed=["turn:a", "turn:a", "event:b"], sessions=["session:2", "session:1"])])
+        store.write([bump(NS, writer="w2", changed=[f"turn:{i}" for i in range(MAX_LOGGED_IDS + 1)], sessions=["session:1"])])
         store.write([bump(NS)])
         version, entries = read_log(store, NS)
         assert version == 3 and [e.version for e in entries] == [1, 2, 3]
         assert entries[0].writer == "w1" and entries[0].changed == ("turn:a", "event:b") and not entries[0].full
-        assert entries[1].full and entries[1].changed == ()
-        assert entries[2].full and entries[2].writer is None
+        assert entries[0].sessions == ("session:1", "session:2")  # a live add's sessions: readers re-read only them
+        assert entries[1].full and entries[1].changed == () and entries[1].sessions is None  # full: readers read all
+        assert entries[2].full and entries[2].writer is None and entries[2].sessions is None
         for _ in range(LOG_LENGTH):
             store.write([bump(NS, changed=[])])
         version, entries = read_log(store, NS)

@@ -264,6 +264,22 @@ def test_a_live_topic_refit_sees_corrected_turns_and_grown_sessions_as_stored(me
     np.testing.assert_allclose(vectors[0], sessions[ids[0]][1], atol=1e-6)
 
 
+def test_writers_taking_turns_still_reach_the_first_topic_fit(memory_factory):
+    """Two cache owners adding in turn: each one's live writer starts afresh after the other's
+    commit, and it counts the turns already waiting in the store, so the first topic fit comes
+    once 32 are waiting (it used to count only its own, and never got there)."""
+    memory = memory_factory()
+    other = memory_factory(memory.namespace)
+    places = ["Porto", "Lisbon", "Madeira", "Braga", "Faro"]
+    for i in range(40):
+        writer = other if i % 2 else memory
+        writer.add({"speaker": "Ana" if i % 2 else "Ben", "text": f"Day {i}: we walked around {places[i % 5]} and ate well."},
+                   conversation="c")
+    placed = memory.cypher("MATCH (t:Turn)-[:IN_TOPIC]->(c:Topic) WHERE t.namespace = $namespace RETURN count(DISTINCT t) AS n")
+    assert placed[0]["n"] >= 32, placed
+    assert memory.check().ok
+
+
 def test_batch_reingest_of_an_edited_file_corrects_in_place(memory_factory, tmp_path):
     memory = memory_factory()
     memory.ingest(write_native(tmp_path, TRAVEL))

@@ -1,7 +1,8 @@
 """The projection after a live add re-reads only the sessions the add wrote to
 (graphmem.retrieve.loader.ProjectionRows.refreshed): after every add of a random sequence of
 appends, new sessions, corrections and topic fits, it equals a projection read whole from the
-store, on each backend with the real embedding model."""
+store, on each backend with the real embedding model; a second cache owner's adds (another
+writer's, logged with their sessions) are followed the same way."""
 
 from __future__ import annotations
 
@@ -48,15 +49,18 @@ def test_the_projection_after_each_add_equals_one_read_whole(backend: Backend, t
     steps = 45 if backend.is_bolt else 70  # past the first topic fit (32 turns) on both
     with memories(backend, settings_for(tmp_path)) as open_memory:
         memory = open_memory()
+        other = open_memory(memory.namespace)  # a second cache owner: its adds are another writer's
         caches = memory._service().caches
+        foreign_states = []
         sent: dict[str, list[str]] = {"alpha": [], "beta": []}
         states = []
         for n in range(steps):
             conversation = rng.choice(("alpha", "alpha", "beta"))
+            writer = other if rng.random() < 0.25 else memory
             session = str(1 + n // 12)  # a new session every 12 messages: the one before is closed
             if sent[conversation] and rng.random() < 0.12:  # a correction: a known id, other words
                 message_id = rng.choice(sent[conversation])
-                report = memory.add({"speaker": rng.choice(PEOPLE[:2]), "text": _message(rng, n), "id": message_id},
+                report = writer.add({"speaker": rng.choice(PEOPLE[:2]), "text": _message(rng, n), "id": message_id},
                                     conversation=conversation)
                 assert report.corrected == 1, report
             else:
@@ -64,7 +68,7 @@ def test_the_projection_after_each_add_equals_one_read_whole(backend: Backend, t
                 messages = [{"speaker": rng.choice(PEOPLE[:2]), "text": _message(rng, n), "id": message_id}]
                 if rng.random() < 0.2:  # two messages in one call
                     messages.append({"speaker": "assistant", "text": _message(rng, n + 1000), "id": f"{message_id}b"})
-                report = memory.add(messages, conversation=conversation, session=session,
+                report = writer.add(messages, conversation=conversation, session=session,
                                     session_started_at=f"2024-0{1 + int(session) % 9}-0{1 + n % 9}T10:00:00")
                 assert report.added == len(messages), report
                 sent[conversation].extend(m["id"] for m in messages)
@@ -74,9 +78,14 @@ def test_the_projection_after_each_add_equals_one_read_whole(backend: Backend, t
             assert whole.n_turns == len({t for ids in sent.values() for t in ids})
             assert _same(built, whole) == [], (n, caches.last_refresh)
             states.append(caches.last_refresh["projection"])
+            if writer is other:
+                assert caches.last_follow, n
+                foreign_states.append(caches.last_refresh["projection"])
         # most adds took the re-read of their sessions; topic fits and the first search read everything
         assert states.count("refreshed") >= 0.7 * steps, states
         assert "rebuilt" in states[1:], states
+        # the other owner's adds log their sessions: this owner re-reads only those too
+        assert foreign_states.count("refreshed") >= 0.6 * len(foreign_states) > 0, foreign_states
         assert memory.cypher("MATCH (:Turn)-[r:IN_TOPIC]->(c:Topic) WHERE c.namespace = $namespace RETURN count(r) AS n")[0]["n"] > 0
         assert memory.cypher("MATCH (a)-[r:ASSOCIATED]->(b) WHERE a.namespace = $namespace RETURN count(r) AS n")[0]["n"] > 0
         assert len(caches.engine().projection.entity_ids) > 0

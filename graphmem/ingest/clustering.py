@@ -421,8 +421,9 @@ class ClusteringStage:
         """Plan topics for the units of one live add, without re-reading or refitting per add.
 
         Per granularity: before any model exists, units wait (unplaced, as ``check`` reports)
-        until :data:`LIVE_FIRST_FIT` of them have come through this stage, then the
-        granularity is fitted on every stored unit (:meth:`place`'s path). With a model, new
+        until :data:`LIVE_FIRST_FIT` of them are waiting (a new writer counts the ones stored
+        before it, so writers taking turns still reach a fit), then the granularity is fitted
+        on every stored unit (:meth:`place`'s path). With a model, new
         units are assigned to its topics; the units assigned since its fit are tested
         with :meth:`TopicModel.needs_refit` once they number :data:`LIVE_REFIT_FRACTION` of
         the fitted units (at least :data:`LIVE_FIRST_FIT`), and the granularity is refitted
@@ -446,7 +447,9 @@ class ClusteringStage:
             since = self._live_since.setdefault(unit, [])
             m = None
             if loaded is None:
-                waiting = self._live_waiting.get(unit, 0) + len(batch.ids)
+                if unit not in self._live_waiting:  # units another writer (or an earlier one) left waiting count too
+                    self._live_waiting[unit] = len(self.store.read(f"read/unplaced_{unit}", {"namespace": self.namespace}))
+                waiting = self._live_waiting[unit] + len(batch.ids)
                 self._live_waiting[unit] = waiting
                 if waiting < LIVE_FIRST_FIT:
                     continue

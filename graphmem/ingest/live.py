@@ -56,6 +56,7 @@ from graphmem.ingest.segment import EpisodeSegmenter
 from graphmem.ingest.types import PlannedTurn, UnitBatch, iso, turn_slot
 from graphmem.loaders.chat import CHAT_API_FIELDS, MESSAGE_FIELDS, is_sdk_message, message_text, sdk_message, speaker_fields
 from graphmem.records import SessionRecord, TurnRecord
+from graphmem.retrieve.loader import session_scope
 from graphmem.settings import Settings
 from graphmem.store import GraphStore, Statement, chunked
 
@@ -384,7 +385,8 @@ class LiveWriter:
                 if plan.statements:
                     t0 = time.perf_counter()
                     changed = [i for ids, _ in (*plan.vectors.values(), *plan.replaced_vectors.values()) for i in ids]
-                    self.store.write([*plan.statements, writer_bump(self.namespace, self.caches, changed)])
+                    scope = session_scope(plan.statements, plan.sessions)
+                    self.store.write([*plan.statements, writer_bump(self.namespace, self.caches, changed, scope)])
                     report.add_time("write", time.perf_counter() - t0)
             except StorageError as exc:
                 error = exc
@@ -407,7 +409,7 @@ class LiveWriter:
             if self.caches is not None and plan.statements:
                 t0 = time.perf_counter()
                 self.caches.committed({**plan.vectors, **{f"replace:{u}": v for u, v in plan.replaced_vectors.items()}},
-                                      save=self.save_indexes, sessions=plan.sessions, writes={name for name, _ in plan.statements})
+                                      save=self.save_indexes, sessions=session_scope(plan.statements, plan.sessions))
                 report.add_time("index", time.perf_counter() - t0)
             report.seconds = time.perf_counter() - started
             logger.debug("add to %r: %s", conversation, report.to_dict())

@@ -28,7 +28,7 @@ from graphmem.retrieve.projection import MemoryProjection
 from graphmem.store import GraphStore
 
 __all__ = ["PROJECTION_QUERIES", "READ_THREADS", "SESSION_SCOPED_WRITES", "ProjectionRows", "load_projection",
-           "namespace_counts", "read_projection", "read_projection_rows", "save_projection"]
+           "namespace_counts", "read_projection", "read_projection_rows", "save_projection", "session_scope"]
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +103,12 @@ SESSION_SCOPED_WRITES = frozenset({
     *(f"write/create_associated_{a}_{b}" for a in ("turn", "episode", "session") for b in ("turn", "episode", "session")),
     *(f"write/merge_in_topic_{unit}" for unit in ("turn", "episode", "session", "event")),
 })
+
+def session_scope(statements: Iterable[tuple[str, Any]], sessions: Iterable[str]) -> set[str] | None:
+    """``sessions`` when every one of ``statements`` (a transaction's) is one of
+    :data:`SESSION_SCOPED_WRITES`, else ``None`` (a reader must read everything)."""
+    return set(sessions) if all(name in SESSION_SCOPED_WRITES for name, _ in statements) else None
+
 
 #: rows re-read whole by a refresh: small (one per entity or topic), and written by any add
 _NAMESPACE_WIDE = ("entities", "aliases", "topics", "topic_links")
