@@ -288,6 +288,55 @@ def test_a_forked_child_is_refused_the_store_it_inherited(tmp_path):
     assert lines[1] == "['Written before the fork.', 'Written by the parent after the fork.'] True"
 
 
+FORKED_BOLT = r"""
+import os, sys
+from graphmem import Memory, Settings
+from graphmem.errors import StoreUnavailableError
+
+uri, user, password, database, namespace, index_dir = sys.argv[1:7]
+memory = Memory.open(uri, namespace, settings=Settings(index_dir=index_dir, jvm_heap="512m"), auth=(user, password),
+                     database=database)
+memory.add({"role": "user", "content": "Written before the fork."}, conversation="c")
+read, write = os.pipe()
+child = os.fork()
+if child == 0:  # the driver's sockets are the parent's: every use is refused, and closing leaves them alone
+    os.close(read)
+    outcome = []
+    for call in (lambda: memory.add({"role": "user", "content": "Written by the child."}, conversation="c"),
+                 lambda: memory.search("fork", k=1)):
+        try:
+            call()
+            outcome.append("worked")
+        except StoreUnavailableError as exc:
+            outcome.append("refused" if "is a fork" in str(exc) and "Memory.open" in str(exc) else "other: " + str(exc))
+    memory.close()
+    os.write(write, " ".join(outcome).encode())
+    os._exit(0)
+os.close(write)
+os.waitpid(child, 0)
+print(os.read(read, 1000).decode())
+memory.add({"role": "user", "content": "Written by the parent after the fork."}, conversation="c")
+texts = [r["text"] for r in memory.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace RETURN t.text AS text ORDER BY t.seq")]
+print(texts, sorted(hit.text for hit in memory.search("fork", k=5)), memory.check().ok)
+memory.forget(conversation="c")
+memory.close()
+"""
+
+
+@pytest.mark.bolt
+def test_a_forked_child_is_refused_the_bolt_connections_it_inherited(bolt_server, tmp_path):
+    """Over Bolt the child's writes would reach the server, but through the parent's sockets.
+    Every use in the child is refused, and its close leaves the parent's connections working."""
+    run = subprocess.run([sys.executable, "-c", FORKED_BOLT, bolt_server.uri, *bolt_server.auth, bolt_server.database,
+                          new_namespace("forked"), str(tmp_path / "index")], capture_output=True, text=True, timeout=300,
+                         cwd=tmp_path)
+    assert run.returncode == 0, run.stderr[-2000:]
+    lines = run.stdout.strip().splitlines()
+    assert lines[0] == "refused refused"
+    both = "['Written before the fork.', 'Written by the parent after the fork.']"
+    assert lines[1] == f"{both} {both} True"
+
+
 def test_second_open_in_the_same_process_shares_the_store(tmp_path):
     settings = settings_for(tmp_path)
     with Memory.open(tmp_path / "store", "a", settings=settings) as a, Memory.open(tmp_path / "store", "b", settings=settings) as b:

@@ -4,6 +4,7 @@ transaction, apply the schema, close. Everything else is built on it."""
 from __future__ import annotations
 
 import logging
+import os
 import re
 from abc import ABC, abstractmethod
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from graphmem.errors import ClosedError, GraphmemError, InputError, StorageError
+from graphmem.errors import ClosedError, GraphmemError, InputError, StorageError, StoreUnavailableError
 from graphmem.resources import query_names, query_text
 
 __all__ = ["GraphStore", "PreparedStatements", "Statement", "chunked", "map_vectors", "user_cypher_error", "WRITE_REFUSED"]
@@ -89,13 +90,25 @@ class GraphStore(ABC):
     #: query names this backend overrides with a dialect-specific file under ``cypher/<kind>/``
     dialect_overrides: frozenset[str] = frozenset()
 
+    #: why a fork's child cannot use what its parent opened, and what to do instead
+    fork_advice: str = "open the store again in this process"
+
     def __init__(self) -> None:
         self._closed = False
+        self._pid: int | None = None  # the process that opened it (a fork's child must not use it)
 
     # ---- helpers shared by every backend
+    @property
+    def _inherited(self) -> bool:
+        """True in a fork's child of the process that opened this store."""
+        return self._pid is not None and os.getpid() != self._pid
+
     def _check_open(self) -> None:
         if self._closed:
             raise ClosedError(f"{self.describe()} is closed")
+        if self._inherited:
+            raise StoreUnavailableError(f"store {self.describe()} was opened by process {self._pid}, and this process "
+                                        f"({os.getpid()}) is a fork of it: {self.fork_advice}")
 
     def statement_text(self, name: str) -> str:
         """The Cypher text this backend runs for query ``name``."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import random
 import re
 import time
@@ -144,6 +145,9 @@ class BoltStore(GraphStore):
         >>> store.read("read/count_nodes", {"namespace": "default"})  # doctest: +SKIP
     """
 
+    fork_advice = ("the driver's connections are the parent's sockets, and a fork must not use them. Open a new "
+                   "Memory in this process (Memory.open with the same URI): a Bolt server serves any number of processes")
+
     kind = "bolt"
 
     def __init__(
@@ -198,6 +202,7 @@ class BoltStore(GraphStore):
             return self
         try:
             self._driver = neo4j.GraphDatabase.driver(self.uri, auth=self._auth, **self._driver_config)
+            self._pid = os.getpid()
         except (ValueError, TypeError, neo4j_errors.ConfigurationError) as exc:
             raise ConfigurationError(f"invalid Bolt URI or driver setting {self._location or self.uri!r}: {_one_line(exc)}") from exc
         self._bookmarks = neo4j.GraphDatabase.bookmark_manager()
@@ -315,6 +320,9 @@ class BoltStore(GraphStore):
         if self._closed:
             return
         self._closed = True
+        if self._inherited:  # a fork's child: closing the driver would end the parent's connections
+            self._driver = None
+            return
         self._close_driver()
 
     # ------------------------------------------------------------------ internals

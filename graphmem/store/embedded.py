@@ -289,6 +289,10 @@ class EmbeddedStore(GraphStore):
     process share one database handle). Use a Bolt server for several processes.
     """
 
+    fork_advice = ("the database engine does not survive a fork (a write here would be lost). The embedded store "
+                   "belongs to one process: use it there, open it in a worker only while no other process holds it, or "
+                   "serve it to several processes (graphmem serve, or a Bolt server)")
+
     kind = "embedded"
 
     def __init__(self, directory: str | os.PathLike[str], *, jvm_heap: str = "2g", jvm_options: str = "",
@@ -301,7 +305,6 @@ class EmbeddedStore(GraphStore):
         self._db: Any = None
         self._visibility: _VisibilityLock | None = None
         self._key = str(self.directory / "db")
-        self._pid: int | None = None  # the process that opened it (a fork's child must not use it)
 
     def describe(self) -> str:
         return f"embedded:{self.directory}"
@@ -353,20 +356,6 @@ class EmbeddedStore(GraphStore):
             self._pid = os.getpid()
         self.apply_schema()
         return self
-
-    @property
-    def _inherited(self) -> bool:
-        """True in a fork's child of the process that opened this store."""
-        return self._pid is not None and os.getpid() != self._pid
-
-    def _check_open(self) -> None:
-        super()._check_open()
-        if self._inherited:
-            raise StoreUnavailableError(
-                f"store {self.directory} was opened by process {self._pid}, and this process ({os.getpid()}) is a fork "
-                "of it: the database engine does not survive a fork (a write here would be lost). The embedded store "
-                "belongs to one process: use it there, open it in a worker only while no other process holds it, or "
-                "serve it to several processes (graphmem serve, or a Bolt server)")
 
     def apply_schema(self) -> None:
         self._check_open()
