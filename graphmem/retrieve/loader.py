@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from collections.abc import Collection, Iterable
 from typing import Any
 
 from graphmem.retrieve.projection import MemoryProjection
@@ -103,6 +103,7 @@ SESSION_SCOPED_WRITES = frozenset({
     *(f"write/create_associated_{a}_{b}" for a in ("turn", "episode", "session") for b in ("turn", "episode", "session")),
     *(f"write/merge_in_topic_{unit}" for unit in ("turn", "episode", "session", "event")),
 })
+
 
 def session_scope(statements: Iterable[tuple[str, Any]], sessions: Iterable[str]) -> set[str] | None:
     """``sessions`` when every one of ``statements`` (a transaction's) is one of
