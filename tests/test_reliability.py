@@ -238,43 +238,55 @@ def test_a_second_process_is_refused_with_the_owner_pid(tmp_path):
         assert graph_counts(memory) == before
 
 
-FORKED = r"""
+def _forked(opening: str, in_child: str, after: str) -> str:
+    """A script that opens ``memory`` (``opening``), adds, forks, and prints what the child's
+    add and search gave (then whatever ``in_child`` appends to ``outcome``), then runs ``after``."""
+    return f"""
 import os, sys
 from graphmem import Memory, Settings
 from graphmem.errors import StoreUnavailableError
-
-settings = Settings(index_dir=sys.argv[1] + "/index", jvm_heap="512m")
-memory = Memory.open(sys.argv[1] + "/store", "forked", settings=settings)
-memory.add({"role": "user", "content": "Written before the fork."}, conversation="c")
+{opening}
+memory.add({{"role": "user", "content": "Written before the fork."}}, conversation="c")
 read, write = os.pipe()
 child = os.fork()
 if child == 0:  # the child inherited the open memory: every use is refused, and closing it is harmless
     os.close(read)
-    outcome = []
-    for call in (lambda: memory.add({"role": "user", "content": "Written by the child."}, conversation="c"),
+    outcome, messages = [], []
+    for call in (lambda: memory.add({{"role": "user", "content": "Written by the child."}}, conversation="c"),
                  lambda: memory.search("fork", k=1)):
         try:
             call()
             outcome.append("worked")
         except StoreUnavailableError as exc:
             outcome.append("refused" if "is a fork" in str(exc) else "other: " + str(exc))
+            messages.append(str(exc))
     memory.close()
-    try:  # a fresh open in the child is another process's open: refused while the parent holds the store
-        Memory.open(sys.argv[1] + "/store", "forked", settings=settings).close()
-        outcome.append("opened")
-    except StoreUnavailableError as exc:
-        outcome.append("in-use" if f"in use by process {os.getppid()}" in str(exc) else "other: " + str(exc))
+{in_child}
     os.write(write, " ".join(outcome).encode())
     os._exit(0)
 os.close(write)
 os.waitpid(child, 0)
 print(os.read(read, 1000).decode())
-memory.add({"role": "user", "content": "Written by the parent after the fork."}, conversation="c")
+memory.add({{"role": "user", "content": "Written by the parent after the fork."}}, conversation="c")
+{after}
+"""
+
+
+FORKED = _forked(
+    opening="""
+settings = Settings(index_dir=sys.argv[1] + "/index", jvm_heap="512m")
+memory = Memory.open(sys.argv[1] + "/store", "forked", settings=settings)""",
+    in_child="""
+    try:  # a fresh open in the child is another process's open: refused while the parent holds the store
+        Memory.open(sys.argv[1] + "/store", "forked", settings=settings).close()
+        outcome.append("opened")
+    except StoreUnavailableError as exc:
+        outcome.append("in-use" if f"in use by process {os.getppid()}" in str(exc) else "other: " + str(exc))""",
+    after="""
 memory.close()
 with Memory.open(sys.argv[1] + "/store", "forked", settings=settings) as again:
     texts = [r["text"] for r in again.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace RETURN t.text AS text ORDER BY t.seq")]
-    print(texts, again.check().ok)
-"""
+    print(texts, again.check().ok)""")
 
 
 def test_a_forked_child_is_refused_the_store_it_inherited(tmp_path):
@@ -288,39 +300,18 @@ def test_a_forked_child_is_refused_the_store_it_inherited(tmp_path):
     assert lines[1] == "['Written before the fork.', 'Written by the parent after the fork.'] True"
 
 
-FORKED_BOLT = r"""
-import os, sys
-from graphmem import Memory, Settings
-from graphmem.errors import StoreUnavailableError
-
+FORKED_BOLT = _forked(
+    opening="""
 uri, user, password, database, namespace, index_dir = sys.argv[1:7]
 memory = Memory.open(uri, namespace, settings=Settings(index_dir=index_dir, jvm_heap="512m"), auth=(user, password),
-                     database=database)
-memory.add({"role": "user", "content": "Written before the fork."}, conversation="c")
-read, write = os.pipe()
-child = os.fork()
-if child == 0:  # the driver's sockets are the parent's: every use is refused, and closing leaves them alone
-    os.close(read)
-    outcome = []
-    for call in (lambda: memory.add({"role": "user", "content": "Written by the child."}, conversation="c"),
-                 lambda: memory.search("fork", k=1)):
-        try:
-            call()
-            outcome.append("worked")
-        except StoreUnavailableError as exc:
-            outcome.append("refused" if "is a fork" in str(exc) and "Memory.open" in str(exc) else "other: " + str(exc))
-    memory.close()
-    os.write(write, " ".join(outcome).encode())
-    os._exit(0)
-os.close(write)
-os.waitpid(child, 0)
-print(os.read(read, 1000).decode())
-memory.add({"role": "user", "content": "Written by the parent after the fork."}, conversation="c")
+                     database=database)""",
+    in_child="""
+    outcome.append("advice" if all("Memory.open" in m for m in messages) else "no advice")""",
+    after="""
 texts = [r["text"] for r in memory.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace RETURN t.text AS text ORDER BY t.seq")]
 print(texts, sorted(hit.text for hit in memory.search("fork", k=5)), memory.check().ok)
 memory.forget(conversation="c")
-memory.close()
-"""
+memory.close()""")
 
 
 @pytest.mark.bolt
@@ -332,7 +323,7 @@ def test_a_forked_child_is_refused_the_bolt_connections_it_inherited(bolt_server
                          cwd=tmp_path)
     assert run.returncode == 0, run.stderr[-2000:]
     lines = run.stdout.strip().splitlines()
-    assert lines[0] == "refused refused"
+    assert lines[0] == "refused refused advice"
     both = "['Written before the fork.', 'Written by the parent after the fork.']"
     assert lines[1] == f"{both} {both} True"
 
