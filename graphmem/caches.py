@@ -105,6 +105,8 @@ class NamespaceCaches:
         # a projection rebuilt after this owner's writes, and the marker version it reflects:
         # saved on flush (when nothing was written since) instead of at every search after an add
         self._unsaved_projection: tuple[MemoryProjection, int] | None = None
+        # likewise the BM25 indexes built then: unit -> (index, marker version)
+        self._unsaved_lexical: dict[str, tuple[LexicalIndex, int]] = {}
         # the rows the current projection was read from, and the sessions written through this
         # owner since (None: something else changed, the next build reads everything)
         self._rows: ProjectionRows | None = None
@@ -225,6 +227,7 @@ class NamespaceCaches:
         self._indexes.clear()
         self._unsaved.clear()
         self._unsaved_projection = None
+        self._unsaved_lexical = {}
         self._engine = None
         self._stale = True
         self._rows, self._written = None, None
@@ -294,7 +297,7 @@ class NamespaceCaches:
         """Save the ANN indexes changed since they were last saved, as of the marker version
         (on close; a crash before it only costs a rebuild)."""
         with self._lock:
-            if not self._unsaved and self._unsaved_projection is None:
+            if not self._unsaved and self._unsaved_projection is None and not self._unsaved_lexical:
                 return
             if follow:
                 try:
@@ -311,9 +314,15 @@ class NamespaceCaches:
             self._save_projection()
 
     def _save_projection(self) -> None:
-        """Save the projection rebuilt after this owner's writes, when it is still the store's
-        (no commit since it was read); otherwise the next process rebuilds it."""
+        """Save the projection and BM25 indexes rebuilt after this owner's writes, when they are
+        still the store's (no commit since they were built); otherwise the next process rebuilds them."""
         pending, self._unsaved_projection = self._unsaved_projection, None
+        lexical, self._unsaved_lexical = self._unsaved_lexical, {}
+        current = [(unit, index) for unit, (index, version) in sorted(lexical.items()) if version == self._version and not self._own]
+        if len(current) < len(lexical):
+            logger.debug("BM25 indexes of %r not saved: written since they were built", self.namespace)
+        for unit, index in current:
+            self._save_lexical(unit, index, self._version)
         if pending is None:
             return
         projection, version = pending
@@ -343,7 +352,7 @@ class NamespaceCaches:
         self._rows, self._written = rows, (set() if rows is not None else None)
         self._unsaved_projection = (projection, version) if after_write and version is not None else None
         t_projection = time.perf_counter() - started
-        lexical = {unit: self._lexical(projection, unit, version) for unit in PERSISTED_LEXICAL}
+        lexical = {unit: self._lexical(projection, unit, version, after_write=after_write) for unit in PERSISTED_LEXICAL}
         t_lexical = time.perf_counter() - started - t_projection
         depth = {"turn": self.config.candidates, "event": self.config.candidates,
                  "episode": self.config.coarse_candidates, "session": self.config.coarse_candidates}
@@ -355,11 +364,19 @@ class NamespaceCaches:
         logger.info("retrieval caches of %r ready: %s", self.namespace, self.last_refresh)
         return engine
 
-    def _lexical(self, projection: MemoryProjection, unit: str, version: int | None) -> LexicalIndex:
+    def _lexical(self, projection: MemoryProjection, unit: str, version: int | None, *, after_write: bool = False) -> LexicalIndex:
         """The BM25 index of ``unit``: the saved one when it was built at ``version`` over the
-        projection's ids (a corrected turn keeps its id, not its words), else rebuilt."""
+        projection's ids (a corrected turn keeps its id, not its words), else rebuilt.
+
+        After this owner's writes the saved one is older than the store: it is neither read
+        nor replaced at every search after an add; :meth:`flush` saves the new one."""
         directory = self.directory / "lexical" / unit
         ids = projection.ids(unit)
+        if after_write:
+            index = build_lexical(projection, unit, reuse=self._engine.built_lexical(unit) if self._engine is not None else None)
+            if version is not None:
+                self._unsaved_lexical[unit] = (index, version)
+            return index
         try:
             saved = json.loads((directory / _LEXICAL_VERSION_FILE).read_text(encoding="utf-8")).get("version")
             index = LexicalIndex.load(directory)
@@ -374,9 +391,13 @@ class NamespaceCaches:
         # the index a write made stale: its texts are mostly the new projection's (an add appends)
         stale = self._engine.built_lexical(unit) if self._engine is not None else None
         index = build_lexical(projection, unit, reuse=stale)
+        self._save_lexical(unit, index, version)
+        return index
+
+    def _save_lexical(self, unit: str, index: LexicalIndex, version: int | None) -> None:
+        directory = self.directory / "lexical" / unit
         try:
             index.save(directory)
             (directory / _LEXICAL_VERSION_FILE).write_text(json.dumps({"version": version}), encoding="utf-8")
         except OSError:
             logger.warning("could not save the %s BM25 index in %s", unit, directory, exc_info=True)
-        return index

@@ -5,6 +5,8 @@ cannot say what changed (two Memory objects on one embedded store: each is the o
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from graphmem import Memory
@@ -104,13 +106,17 @@ def test_a_search_after_an_add_defers_saving_the_projection_to_close(tmp_path, e
         _start(a)  # the first search builds the projection and saves it
         caches = a._service().caches  # noqa: SLF001
         saved = caches.directory / "projection.json"
-        stamp = saved.stat().st_mtime_ns
+        bm25 = caches.directory / "lexical" / "turn" / "graphmem_version.json"
+        stamp, bm25_stamp = saved.stat().st_mtime_ns, bm25.stat().st_mtime_ns
         a.add({"speaker": "Al", "text": "The gulls followed us back to the pier."}, conversation="mine")
         hits = a.search("gulls pier", k=1)
         assert hits[0].text == "The gulls followed us back to the pier."
         assert caches.last_refresh["projection"] == "refreshed"  # the add's session re-read, the rest kept
         assert saved.stat().st_mtime_ns == stamp  # not written at the search after the add
+        assert bm25.stat().st_mtime_ns == bm25_stamp  # nor the BM25 index
+    assert bm25.stat().st_mtime_ns != bm25_stamp  # saved on close
     with Memory.open(tmp_path / "store", NS, settings=settings) as a:
+        assert json.loads(bm25.read_text())["version"] == read_version(a.store, NS)  # as of the store: reused
         assert a.search("gulls pier", k=1)[0].node_id == hits[0].node_id
         assert a._service().caches.last_refresh["projection"] == "loaded"  # noqa: SLF001 - saved on close
         a.add({"speaker": "Al", "text": "We tied the boat up at dusk."}, conversation="mine")
