@@ -311,9 +311,9 @@ class NamespaceCaches:
                     self._indexes[unit].version = self._version
                     self._indexes[unit].save()
             self._unsaved.clear()
-            self._save_projection()
+            self._save_deferred()
 
-    def _save_projection(self) -> None:
+    def _save_deferred(self) -> None:
         """Save the projection and BM25 indexes rebuilt after this owner's writes, when they are
         still the store's (no commit since they were built); otherwise the next process rebuilds them."""
         pending, self._unsaved_projection = self._unsaved_projection, None
