@@ -133,9 +133,11 @@ class NamespaceCaches:
         cannot say, and other processes rebuild) and the sessions its writes stay within."""
         return bump_statement(self.namespace, writer=self.writer, changed=changed, sessions=sessions)
 
-    def committed(self, vectors: Vectors | None = None, *, save: bool = True, sessions: Iterable[str] | None = None) -> None:
+    def committed(self, vectors: Vectors | None = None, *, save: bool = True, sessions: Iterable[str] | None = None,
+                  removed: Iterable[str] = ()) -> None:
         """A transaction carrying :meth:`bump` committed: add its new or changed vectors to the
-        ANN indexes at once; the projection and BM25 are rebuilt at the next search.
+        ANN indexes at once, and take out the units it deleted (``removed``: a correction's
+        old events); the projection and BM25 are rebuilt at the next search.
 
         With ``save`` (batch ingest) the indexes are written at once, as of the marker
         version; live adds save them on :meth:`flush`, since writing a large index per
@@ -149,7 +151,7 @@ class NamespaceCaches:
             self._own += 1
             self._stale = True
             self._note_written(sessions)
-            touched = self._apply(vectors or {})
+            touched = self._apply(vectors or {}) | self._remove(removed)
             if save and touched:
                 self.follow()  # the exact version the saved indexes reflect
                 self._unsaved |= touched
@@ -164,6 +166,13 @@ class NamespaceCaches:
             self._written = None
         else:
             self._written.update(sessions)
+
+    def _remove(self, ids: Iterable[str]) -> set[str]:
+        """Take deleted units out of the loaded ANN indexes; returns the units touched."""
+        by_unit: dict[str, list[str]] = defaultdict(list)
+        for node in ids:
+            by_unit[_unit_of(node)].append(node)
+        return {unit for unit, nodes in by_unit.items() if unit in self._indexes and self._indexes[unit].remove(nodes)}
 
     def _apply(self, vectors: Vectors) -> set[str]:
         touched: set[str] = set()
@@ -208,7 +217,8 @@ class NamespaceCaches:
 
     def _catch_up(self, changed: list[str]) -> None:
         """Read the embeddings of ``changed`` units and put them in the loaded ANN indexes (an
-        index not loaded yet is read whole when first used)."""
+        index not loaded yet is read whole when first used); a changed unit no longer stored
+        was deleted (a correction's old events) and is taken out."""
         by_unit: dict[str, list[str]] = defaultdict(list)
         for node in dict.fromkeys(changed):
             by_unit[_unit_of(node)].append(node)
@@ -221,6 +231,9 @@ class NamespaceCaches:
             if rows:
                 matrix = np.asarray([r["embedding"] for r in rows], dtype=np.float32).reshape(len(rows), self.embedder.dimension)
                 self._indexes[unit].add([r["id"] for r in rows], matrix, replace=True)
+                self._unsaved.add(unit)
+            gone = set(ids) - {r["id"] for r in rows}  # logged as changed but no longer stored: deleted by that writer
+            if gone and self._indexes[unit].remove(sorted(gone)):
                 self._unsaved.add(unit)
 
     def _drop_memory(self) -> None:

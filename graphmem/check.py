@@ -250,7 +250,7 @@ def _check_index(directory: Path, unit: str, ids: list[str], vectors: np.ndarray
     if not ids:  # nothing stored: the saved index (its manifest, see VectorIndex) must list nothing
         manifest = directory / f"{unit}.json"
         try:
-            empty = not manifest.exists() or not json.loads(manifest.read_text(encoding="utf-8")).get("ids")
+            empty = not manifest.exists() or not any(json.loads(manifest.read_text(encoding="utf-8")).get("ids") or ())
         except (OSError, ValueError, AttributeError):
             empty = False
         if not empty:

@@ -15,7 +15,7 @@ import os
 import threading
 import uuid
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -42,7 +42,8 @@ class VectorIndex:
         self.dimension = dimension
         self.m, self.ef_construction, self.ef = m, ef_construction, ef
         self._index = None
-        self._ids: list[str] = []
+        # position = hnswlib label; ``None`` where a removed id was (marked deleted in hnswlib)
+        self._ids: list[str | None] = []
         self._labels: dict[str, int] = {}
         self._lock = threading.RLock()
         self.model = ""
@@ -54,7 +55,7 @@ class VectorIndex:
         return self.directory / f"{self.name}.json"
 
     def __len__(self) -> int:
-        return len(self._ids)
+        return len(self._labels)
 
     def _new(self, capacity: int):
         import hnswlib
@@ -105,13 +106,15 @@ class VectorIndex:
             if version is not None and manifest.get("version") != version:
                 logger.info("%s index saved at change %s, the store is at %d; rebuilding", self.name, manifest.get("version"), version)
                 return False
-            if not ids:
+            live = sum(node is not None for node in ids)
+            if not live:
                 if expected_count == 0 and manifest.get("model") == model:
                     self.model, self.version = model, manifest.get("version")
+                    self._index, self._ids, self._labels = None, [], {}
                     return True
                 return False
-            if manifest.get("model") != model or manifest.get("dimension") != self.dimension or len(ids) != expected_count:
-                logger.info("%s index stale (%d ids, store has %d); rebuilding", self.name, len(ids), expected_count)
+            if manifest.get("model") != model or manifest.get("dimension") != self.dimension or live != expected_count:
+                logger.info("%s index stale (%d ids, store has %d); rebuilding", self.name, live, expected_count)
                 return False
             if not manifest.get("bin"):
                 logger.info("%s index manifest has no index file; rebuilding", self.name)
@@ -123,13 +126,15 @@ class VectorIndex:
             if index.get_current_count() != len(ids):
                 logger.warning("%s index file disagrees with its manifest; rebuilding", self.name)
                 return False
+            for label in (i for i, node in enumerate(ids) if node is None):
+                _mark_deleted(index, label)
             index.set_ef(self.ef)
         except Exception as exc:  # any unreadable cache is rebuilt from the source of truth
             reraise_stop(exc)
             logger.warning("%s index unreadable in %s; rebuilding", self.name, self.directory, exc_info=True)
             return False
         self._index, self._ids = index, list(ids)
-        self._labels = {node_id: i for i, node_id in enumerate(self._ids)}
+        self._labels = {node_id: i for i, node_id in enumerate(self._ids) if node_id is not None}
         self.model, self.version = model, manifest.get("version")
         return True
 
@@ -160,6 +165,23 @@ class VectorIndex:
                 self._ids.append(node_id)
                 self._labels[node_id] = int(label)
             return len(fresh)
+
+    def remove(self, ids: Sequence[str]) -> int:
+        """Take ``ids`` out of the index (those not in it are ignored); returns how many were.
+
+        hnswlib marks them deleted: queries never return them, and the manifest lists ``null``
+        at their positions, so the index matches the store's count again (a correction
+        replaces a turn's events, whose old ids are gone from the store)."""
+        removed = 0
+        with self._lock:
+            for node_id in ids:
+                label = self._labels.pop(node_id, None)
+                if label is None:
+                    continue
+                _mark_deleted(self._index, label)
+                self._ids[label] = None
+                removed += 1
+        return removed
 
     def save(self) -> None:
         """Write the index, then its manifest, each atomically (unique temp file, then rename).
@@ -193,9 +215,9 @@ class VectorIndex:
     def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
         """The ``k`` nearest ids with cosine similarity, best first."""
         with self._lock:
-            if self._index is None or not self._ids:
+            if self._index is None or not self._labels:
                 return []
-            k = min(k, len(self._ids))
+            k = min(k, len(self._labels))
             self._index.set_ef(max(self.ef, k))
             labels, distances = self._index.knn_query(np.asarray(vector, dtype=np.float32).reshape(1, -1), k=k)
         return [(self._ids[int(label)], float(1.0 - dist)) for label, dist in zip(labels[0], distances[0])]
@@ -206,9 +228,9 @@ class VectorIndex:
         ``1 - distance``), best first, with ``k' = min(k, len(self))`` (0 when empty)."""
         matrix = np.asarray(vectors, dtype=np.float32).reshape(-1, self.dimension)
         with self._lock:
-            if self._index is None or not self._ids or not len(matrix):
+            if self._index is None or not self._labels or not len(matrix):
                 return np.empty((len(matrix), 0), dtype=object), np.empty((len(matrix), 0), dtype=np.float32)
-            k = min(k, len(self._ids))
+            k = min(k, len(self._labels))
             self._index.set_ef(max(self.ef, k))
             labels, distances = self._index.knn_query(matrix, k=k)
             ids = self._ids
@@ -224,3 +246,11 @@ class VectorIndex:
     def contains(self, node_id: str) -> bool:
         """True when ``node_id`` is indexed."""
         return node_id in self._labels
+
+
+def _mark_deleted(index: Any, label: int) -> None:
+    """Mark ``label`` deleted in an hnswlib index (already marked: nothing to do)."""
+    try:
+        index.mark_deleted(label)
+    except RuntimeError:  # hnswlib keeps deletions in the saved file: loading one marks them again
+        pass

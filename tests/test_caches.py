@@ -96,6 +96,28 @@ def test_saved_indexes_are_reused_only_at_the_version_they_reflect(tmp_path, emb
         assert caches.index_states["turn"] == "rebuilt"
 
 
+def test_another_writers_correction_takes_the_replaced_events_out_of_the_index(pair):
+    """A correction deletes the turn's old events; the writer takes them out of its ANN index,
+    and a follower finds them gone from the store (logged as changed) and does the same, so
+    neither index lists a unit the store no longer has and check rebuilds nothing."""
+    a, b = pair
+    _start(a)
+    caches = a._service().caches  # noqa: SLF001
+    events = caches.index("event")
+    old = [r["id"] for r in a.cypher("MATCH (e:Event)-[:FROM]->(t:Turn {source_id: 'm1'}) "
+                                     "WHERE e.namespace = $namespace RETURN e.id AS id")]
+    assert old and all(events.contains(e) for e in old)
+    fixed = b.add({"speaker": "Al", "text": "I repaired the harbour crane this morning.", "id": "m1"}, conversation="mine")
+    assert fixed.corrected == 1
+    assert a.search("harbour crane", k=1)[0].text == "I repaired the harbour crane this morning."
+    assert caches.last_follow["mode"] == "incremental"
+    assert not any(events.contains(e) for e in old)
+    stored = a.cypher("MATCH (e:Event) WHERE e.namespace = $namespace RETURN count(e) AS n")[0]["n"]
+    assert len(events) == stored
+    report = a.check()
+    assert report.ok and report.rebuilt == [], report.summary()
+
+
 def test_a_search_after_an_add_defers_saving_the_projection_to_close(tmp_path, embedder):
     """The first search after this owner's add rebuilds the projection from the store (re-reading
     the add's session) without reading the counts that validate a saved one or saving the new one; close saves it when

@@ -200,8 +200,12 @@ def test_correction_replaces_the_message_and_keeps_a_version(memory_factory):
         "MATCH (t:Turn) WHERE t.namespace = $namespace RETURN t.id AS id, t.seq AS seq, t.source_id AS source")}
     old_events = {r["id"] for r in memory.cypher(
         "MATCH (e:Event)-[:FROM]->(t:Turn {source_id: 'm3'}) WHERE e.namespace = $namespace RETURN e.id AS id")}
+    assert memory.search("Porto birthday", k=1, unit="event")  # the ANN indexes are loaded before the correction
+    events_index = memory._service().caches.index("event")  # noqa: SLF001
+    assert old_events and all(events_index.contains(e) for e in old_events)
     fixed = memory.add({"speaker": "Ana", "text": "Yes, I went to Madrid in March for her wedding.", "id": "m3"}, conversation="c")
     assert (fixed.added, fixed.corrected) == (0, 1)
+    assert not any(events_index.contains(e) for e in old_events)  # the replaced events leave the index at once
     turn = fixed.turn_ids[0]
     after = {r["id"]: r for r in memory.cypher(
         "MATCH (t:Turn) WHERE t.namespace = $namespace RETURN t.id AS id, t.seq AS seq, t.source_id AS source")}
@@ -224,7 +228,7 @@ def test_correction_replaces_the_message_and_keeps_a_version(memory_factory):
     assert (again.added, again.corrected, again.unchanged) == (0, 0, 1)
     assert len(memory.history(turn)) == 2
     report = memory.check()
-    assert report.ok, report.summary()
+    assert report.ok and report.rebuilt == [], report.summary()  # the caches agree with the store: nothing rebuilt
 
 
 def test_a_live_topic_refit_sees_corrected_turns_and_grown_sessions_as_stored(memory_factory):

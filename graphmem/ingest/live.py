@@ -385,6 +385,7 @@ class LiveWriter:
                 if plan.statements:
                     t0 = time.perf_counter()
                     changed = [i for ids, _ in (*plan.vectors.values(), *plan.replaced_vectors.values()) for i in ids]
+                    changed += plan.old_events  # deleted: followers find them gone and take them out
                     scope = session_scope(plan.statements, plan.sessions)
                     self.store.write([*plan.statements, writer_bump(self.namespace, self.caches, changed, scope)])
                     report.add_time("write", time.perf_counter() - t0)
@@ -409,7 +410,8 @@ class LiveWriter:
             if self.caches is not None and plan.statements:
                 t0 = time.perf_counter()
                 self.caches.committed({**plan.vectors, **{f"replace:{u}": v for u, v in plan.replaced_vectors.items()}},
-                                      save=self.save_indexes, sessions=session_scope(plan.statements, plan.sessions))
+                                      save=self.save_indexes, sessions=session_scope(plan.statements, plan.sessions),
+                                      removed=plan.old_events)
                 report.add_time("index", time.perf_counter() - t0)
             report.seconds = time.perf_counter() - started
             logger.debug("add to %r: %s", conversation, report.to_dict())
