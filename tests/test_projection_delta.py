@@ -89,3 +89,6 @@ def test_the_projection_after_each_add_equals_one_read_whole(backend: Backend, t
         assert memory.cypher("MATCH (:Turn)-[r:IN_TOPIC]->(c:Topic) WHERE c.namespace = $namespace RETURN count(r) AS n")[0]["n"] > 0
         assert memory.cypher("MATCH (a)-[r:ASSOCIATED]->(b) WHERE a.namespace = $namespace RETURN count(r) AS n")[0]["n"] > 0
         assert len(caches.engine().projection.entity_ids) > 0
+        # after all those adds and corrections the ANN indexes agree with the store: check rebuilds nothing
+        report = memory.check()
+        assert report.ok and report.rebuilt == [], report.summary()
