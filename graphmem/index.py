@@ -188,9 +188,11 @@ class VectorIndex:
 
         The index goes to a fresh file named in the manifest, and the manifest is replaced
         last, so concurrent writers never pair one writer's index with another's ids; a
-        reader that loses a race finds a missing file and rebuilds from the store.
+        reader that loses a race finds a missing file and rebuilds from the store. An index
+        holding many removed units is compacted first (:meth:`compact`).
         """
         with self._lock:
+            self.compact()
             self.directory.mkdir(parents=True, exist_ok=True)
             unique = f"{os.getpid()}-{threading.get_ident()}-{uuid.uuid4().hex[:8]}"
             previous = self._manifest_bin()
@@ -218,8 +220,7 @@ class VectorIndex:
             if self._index is None or not self._labels:
                 return []
             k = min(k, len(self._labels))
-            self._index.set_ef(max(self.ef, k))
-            labels, distances = self._index.knn_query(np.asarray(vector, dtype=np.float32).reshape(1, -1), k=k)
+            labels, distances = self._knn(np.asarray(vector, dtype=np.float32).reshape(1, -1), k)
         return [(self._ids[int(label)], float(1.0 - dist)) for label, dist in zip(labels[0], distances[0])]
 
     def query_arrays(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -231,12 +232,30 @@ class VectorIndex:
             if self._index is None or not self._labels or not len(matrix):
                 return np.empty((len(matrix), 0), dtype=object), np.empty((len(matrix), 0), dtype=np.float32)
             k = min(k, len(self._labels))
-            self._index.set_ef(max(self.ef, k))
-            labels, distances = self._index.knn_query(matrix, k=k)
+            labels, distances = self._knn(matrix, k)
             ids = self._ids
             found = np.empty(labels.size, dtype=object)
             found[:] = [ids[label] for label in labels.ravel().tolist()]
         return found.reshape(labels.shape), np.float32(1.0) - np.asarray(distances, dtype=np.float32)
+
+    def _knn(self, matrix: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """hnswlib's query for ``k`` (at most the live units; hnswlib skips removed ones)."""
+        self._index.set_ef(max(self.ef, k))
+        return self._index.knn_query(matrix, k=k)
+
+    def compact(self) -> int:
+        """Rebuild the hnswlib index from the live vectors when removed ones hold more than
+        :data:`COMPACT_FRACTION` of its positions; returns how many positions were dropped."""
+        with self._lock:
+            dead = len(self._ids) - len(self._labels)
+            if self._index is None or not dead or dead <= COMPACT_FRACTION * len(self._ids):
+                return 0
+            live = [node for node in self._ids if node is not None]
+            vectors = self.vectors(live) if live else np.zeros((0, self.dimension), np.float32)
+            self._index, self._ids, self._labels = None, [], {}
+            if live:
+                self.add(live, vectors)
+            return dead
 
     def vectors(self, ids: Sequence[str]) -> np.ndarray:
         """The stored vectors of ``ids`` (all must be indexed)."""
@@ -246,6 +265,11 @@ class VectorIndex:
     def contains(self, node_id: str) -> bool:
         """True when ``node_id`` is indexed."""
         return node_id in self._labels
+
+
+COMPACT_FRACTION = 0.2
+"""Removed units an index keeps (marked deleted) before saving rebuilds it from the live ones:
+many deletions thin hnswlib's graph out, and their vectors are of no use."""
 
 
 def _mark_deleted(index: Any, label: int) -> None:

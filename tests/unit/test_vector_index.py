@@ -6,40 +6,60 @@ import json
 
 import numpy as np
 
-from graphmem.index import VectorIndex
+from graphmem.index import COMPACT_FRACTION, VectorIndex
 
 
-def _vectors(n: int, dimension: int = 8) -> np.ndarray:
-    rng = np.random.default_rng(3)
+def _vectors(n: int, dimension: int = 8, seed: int = 3) -> np.ndarray:
+    rng = np.random.default_rng(seed)
     matrix = rng.normal(size=(n, dimension)).astype(np.float32)
     return matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
 
 
+def _never() -> tuple:
+    raise AssertionError("rebuilt from the store")
+
+
 def test_removed_ids_are_never_returned_and_stay_removed_after_saving(tmp_path):
-    vectors = _vectors(6)
-    ids = [f"event:{i}" for i in range(6)]
+    vectors = _vectors(10)
+    ids = [f"event:{i}" for i in range(10)]
     index = VectorIndex(tmp_path, "event", 8)
     index.add(ids, vectors)
-    assert index.remove(["event:1", "event:4", "event:unknown"]) == 2
-    assert index.remove(["event:1"]) == 0  # already out
-    assert len(index) == 4 and not index.contains("event:1") and index.contains("event:0")
-    found = [node for node, _ in index.query(vectors[1], k=10)]  # k above what is left: all that is left
-    assert sorted(found) == ["event:0", "event:2", "event:3", "event:5"]
-    ids_found, _ = index.query_arrays(vectors[:2], k=10)
-    assert ids_found.shape == (2, 4) and "event:4" not in set(ids_found.ravel())
-    index.add(["event:6"], _vectors(7)[6:])  # a new id after removals gets its own position
-    index.save()
-    assert json.loads((tmp_path / "event.json").read_text())["ids"] == [
-        "event:0", None, "event:2", "event:3", None, "event:5", "event:6"]
+    assert index.remove(["event:4", "event:unknown"]) == 1
+    assert index.remove(["event:4"]) == 0  # already out
+    assert len(index) == 9 and not index.contains("event:4") and index.contains("event:0")
+    found = [node for node, _ in index.query(vectors[4], k=20)]  # k above what is left: all that is left
+    assert sorted(found) == sorted(set(ids) - {"event:4"})
+    ids_found, _ = index.query_arrays(vectors[:2], k=20)
+    assert ids_found.shape == (2, 9) and "event:4" not in set(ids_found.ravel())
+    index.add(["event:10"], _vectors(1, seed=9))  # a new id after a removal gets its own position
+    index.save()  # 1 of 11 positions removed: kept, marked
+    saved = json.loads((tmp_path / "event.json").read_text())["ids"]
+    assert saved == [*ids[:4], None, *ids[5:], "event:10"]
 
     again = VectorIndex(tmp_path, "event", 8)
-    assert again.load_or_rebuild(5, "", lambda: (_ for _ in ()).throw(AssertionError("rebuilt"))) == "loaded"
-    assert len(again) == 5 and not again.contains("event:4")
-    assert sorted(node for node, _ in again.query(vectors[4], k=10)) == ["event:0", "event:2", "event:3", "event:5", "event:6"]
+    assert again.load_or_rebuild(10, "", _never) == "loaded"  # the store's count is the live one
+    assert len(again) == 10 and not again.contains("event:4")
+    assert "event:4" not in {node for node, _ in again.query(vectors[4], k=10)}
     np.testing.assert_allclose(again.vectors(["event:5"])[0], vectors[5], atol=1e-6)
-    # the count the store gives is the live one: six stored units do not match five indexed
-    stale = VectorIndex(tmp_path, "event", 8)
-    assert stale.load_or_rebuild(6, "", lambda: (ids, vectors)) == "rebuilt"
+    stale = VectorIndex(tmp_path, "event", 8)  # eleven stored units do not match ten indexed
+    assert stale.load_or_rebuild(11, "", lambda: (ids, vectors)) == "rebuilt"
+
+
+def test_an_index_holding_many_removed_units_is_compacted_on_save(tmp_path):
+    vectors = _vectors(10)
+    ids = [f"turn:{i}" for i in range(10)]
+    index = VectorIndex(tmp_path, "turn", 8)
+    index.add(ids, vectors)
+    gone = ids[: int(COMPACT_FRACTION * 10) + 1]
+    assert index.remove(gone) == len(gone)
+    index.save()
+    kept = [node for node in ids if node not in gone]
+    assert json.loads((tmp_path / "turn.json").read_text())["ids"] == kept  # no null left
+    again = VectorIndex(tmp_path, "turn", 8)
+    assert again.load_or_rebuild(len(kept), "", _never) == "loaded"
+    assert sorted(node for node, _ in again.query(vectors[0], k=20)) == sorted(kept)
+    for node in kept:
+        np.testing.assert_allclose(again.vectors([node])[0], vectors[ids.index(node)], atol=1e-6)
 
 
 def test_removing_every_id_leaves_an_empty_index(tmp_path):
