@@ -73,6 +73,14 @@ PERSISTED_LEXICAL = ("turn", "episode")
 _LEXICAL_VERSION_FILE = "graphmem_version.json"
 
 
+def _by_unit(ids: Iterable[str]) -> dict[str, list[str]]:
+    """``ids`` (each once, in order) grouped by their unit kind."""
+    grouped: dict[str, list[str]] = defaultdict(list)
+    for node in dict.fromkeys(ids):
+        grouped[_unit_of(node)].append(node)
+    return grouped
+
+
 def _unit_of(node_id: str) -> str:
     return node_id.split(":", 1)[0]
 
@@ -169,10 +177,7 @@ class NamespaceCaches:
 
     def _remove(self, ids: Iterable[str]) -> set[str]:
         """Take deleted units out of the loaded ANN indexes; returns the units touched."""
-        by_unit: dict[str, list[str]] = defaultdict(list)
-        for node in ids:
-            by_unit[_unit_of(node)].append(node)
-        return {unit for unit, nodes in by_unit.items() if unit in self._indexes and self._indexes[unit].remove(nodes)}
+        return {unit for unit, nodes in _by_unit(ids).items() if unit in self._indexes and self._indexes[unit].remove(nodes)}
 
     def _apply(self, vectors: Vectors) -> set[str]:
         touched: set[str] = set()
@@ -219,10 +224,7 @@ class NamespaceCaches:
         """Read the embeddings of ``changed`` units and put them in the loaded ANN indexes (an
         index not loaded yet is read whole when first used); a changed unit no longer stored
         was deleted (a correction's old events) and is taken out."""
-        by_unit: dict[str, list[str]] = defaultdict(list)
-        for node in dict.fromkeys(changed):
-            by_unit[_unit_of(node)].append(node)
-        for unit, ids in by_unit.items():
+        for unit, ids in _by_unit(changed).items():
             if unit not in self._indexes:
                 continue
             rows: list[dict[str, Any]] = []
@@ -385,8 +387,10 @@ class NamespaceCaches:
         nor replaced at every search after an add; :meth:`flush` saves the new one."""
         directory = self.directory / "lexical" / unit
         ids = projection.ids(unit)
+        # the index a write made stale: its texts are mostly the new projection's (an add appends)
+        stale = self._engine.built_lexical(unit) if self._engine is not None else None
         if after_write:
-            index = build_lexical(projection, unit, reuse=self._engine.built_lexical(unit) if self._engine is not None else None)
+            index = build_lexical(projection, unit, reuse=stale)
             if version is not None:
                 self._unsaved_lexical[unit] = (index, version)
             return index
@@ -401,8 +405,6 @@ class NamespaceCaches:
         except Exception as exc:  # any unreadable cache is rebuilt from the projection
             reraise_stop(exc)
             logger.warning("%s BM25 index unreadable in %s; rebuilding", unit, directory, exc_info=True)
-        # the index a write made stale: its texts are mostly the new projection's (an add appends)
-        stale = self._engine.built_lexical(unit) if self._engine is not None else None
         index = build_lexical(projection, unit, reuse=stale)
         self._save_lexical(unit, index, version)
         return index

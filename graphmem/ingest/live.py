@@ -311,8 +311,9 @@ class _Plan:
     old_events: list[str] = field(default_factory=list)
     tails: dict[str, _Session] = field(default_factory=dict)
     stale_tails: list[str] = field(default_factory=list)
-    #: ids of the sessions written to (appended, corrected, closed): what the caches re-read
-    sessions: set[str] = field(default_factory=set)
+    #: the sessions written to (appended, corrected, closed) when every write stays within them
+    #: (:func:`session_scope`): what the caches re-read; ``None``: they read everything
+    scope: set[str] | None = None
 
 
 class LiveWriter:
@@ -386,8 +387,7 @@ class LiveWriter:
                     t0 = time.perf_counter()
                     changed = [i for ids, _ in (*plan.vectors.values(), *plan.replaced_vectors.values()) for i in ids]
                     changed += plan.old_events  # deleted: followers find them gone and take them out
-                    scope = session_scope(plan.statements, plan.sessions)
-                    self.store.write([*plan.statements, writer_bump(self.namespace, self.caches, changed, scope)])
+                    self.store.write([*plan.statements, writer_bump(self.namespace, self.caches, changed, plan.scope)])
                     report.add_time("write", time.perf_counter() - t0)
             except StorageError as exc:
                 error = exc
@@ -410,8 +410,7 @@ class LiveWriter:
             if self.caches is not None and plan.statements:
                 t0 = time.perf_counter()
                 self.caches.committed({**plan.vectors, **{f"replace:{u}": v for u, v in plan.replaced_vectors.items()}},
-                                      save=self.save_indexes, sessions=session_scope(plan.statements, plan.sessions),
-                                      removed=plan.old_events)
+                                      save=self.save_indexes, sessions=plan.scope, removed=plan.old_events)
                 report.add_time("index", time.perf_counter() - t0)
             report.seconds = time.perf_counter() - started
             logger.debug("add to %r: %s", conversation, report.to_dict())
@@ -663,7 +662,7 @@ class LiveWriter:
             s.extend(placed.statements)
             report.add_time("cluster", time.perf_counter() - t0)
         plan.turn_ids = self._ordered_ids(records, planned, fixed, corrections)
-        plan.sessions = {st.id for st in (*touched, *closing)} | {t.session_id for t in fixed}
+        plan.scope = session_scope(plan.statements, {st.id for st in (*touched, *closing)} | {t.session_id for t in fixed})
         corrected_sessions = {t.session_id for t in fixed}
         for state in touched:
             if state.id in corrected_sessions or state.last_turn_id is None:

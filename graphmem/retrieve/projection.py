@@ -49,6 +49,8 @@ logger = logging.getLogger(__name__)
 STATED_KINDS = {DURATION_LABELS[0]: states_duration, AGE_LABELS[0]: states_age, FREQUENCY_LABELS[0]: states_frequency}
 
 PROJECTION_VERSION = 3  # 3: turn_asks
+#: the node kinds of the projection, in the order of their global positions (see node_offset)
+NODE_KINDS = ("turn", "event", "episode", "session", "entity", "topic")
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -181,7 +183,7 @@ class MemoryProjection:
     def node_offset(self) -> dict[str, int]:
         """Global position of the first node of each kind: turns, events, episodes, sessions, entities, topics."""
         offsets, at = {}, 0
-        for kind in ("turn", "event", "episode", "session", "entity", "topic"):
+        for kind in NODE_KINDS:
             offsets[kind] = at
             at += self.count(kind)
         offsets["end"] = at
@@ -191,7 +193,7 @@ class MemoryProjection:
     def position(self) -> dict[str, dict[str, int]]:
         """unit kind -> {node id: position}."""
         return {kind: {node: i for i, node in enumerate(self.ids(kind))}
-                for kind in ("turn", "event", "episode", "session", "entity", "topic")}
+                for kind in NODE_KINDS}
 
     def global_kind(self, node: int) -> tuple[str, int]:
         """``(kind, position within kind)`` of a global node position."""
@@ -569,8 +571,7 @@ class MemoryProjection:
 
         # node id -> global position, for the ids named "<kind>:..." of each kind (one lookup per row)
         off = p.node_offset
-        anywhere = {node: off[kind] + i for kind, prefix in ((k, f"{k}:") for k in ("turn", "event", "episode", "session", "entity", "topic"))
-                    for i, node in enumerate(p.ids(kind)) if node.startswith(prefix)}
+        anywhere = {node: off[kind] + i for kind in NODE_KINDS for i, node in enumerate(p.ids(kind)) if node.startswith(kind + ":")}
 
         def global_pos(node: Any) -> int | None:
             return anywhere.get(str(node))
@@ -602,9 +603,8 @@ class MemoryProjection:
         p.within_src = np.asarray([a for a, _, _ in links], dtype=np.int64)
         p.within_dst = np.asarray([b for _, b, _ in links], dtype=np.int64)
         p.within_w = np.asarray([w for _, _, w in links], dtype=np.float64)
-        # the position caches were filled while building; drop them so they match the final arrays
+        # the offset cache was filled while building; drop it so it matches the final arrays
         p.__dict__.pop("node_offset", None)
-        p.__dict__.pop("position", None)
         return p
 
     # ------------------------------------------------------------------ persistence
