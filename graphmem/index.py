@@ -171,17 +171,20 @@ class VectorIndex:
 
         hnswlib marks them deleted: queries never return them, and the manifest lists ``null``
         at their positions, so the index matches the store's count again (a correction
-        replaces a turn's events, whose old ids are gone from the store)."""
-        removed = 0
+        replaces a turn's events, whose old ids are gone from the store). Their vectors are
+        overwritten first (hnswlib keeps a deleted element's data until :meth:`compact`), so
+        neither this index nor a file it is saved to keeps a forgotten unit's embedding."""
         with self._lock:
-            for node_id in ids:
-                label = self._labels.pop(node_id, None)
-                if label is None:
-                    continue
+            labels = [label for label in (self._labels.pop(node_id, None) for node_id in dict.fromkeys(ids)) if label is not None]
+            if not labels:
+                return 0
+            blank = np.zeros((len(labels), self.dimension), dtype=np.float32)
+            blank[:, 0] = 1.0  # a unit vector (the cosine space cannot take zeros)
+            self._index.add_items(blank, np.asarray(labels))  # an indexed label: updated in place
+            for label in labels:
                 _mark_deleted(self._index, label)
                 self._ids[label] = None
-                removed += 1
-        return removed
+        return len(labels)
 
     def save(self) -> None:
         """Write the index, then its manifest, each atomically (unique temp file, then rename).

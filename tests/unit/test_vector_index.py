@@ -70,3 +70,21 @@ def test_removing_every_id_leaves_an_empty_index(tmp_path):
     index.save()
     again = VectorIndex(tmp_path, "turn", 8)
     assert again.load_or_rebuild(0, "", lambda: ([], np.zeros((0, 8), np.float32))) == "loaded" and len(again) == 0
+
+
+def test_a_removed_units_vector_is_overwritten_in_memory_and_in_the_saved_file(tmp_path):
+    """hnswlib keeps a deleted element's data: remove overwrites it, so a forgotten unit's
+    embedding is in neither the index nor a file it is saved to (and a re-added id is found)."""
+    vectors = _vectors(20)
+    ids = [f"turn:{i}" for i in range(20)]
+    index = VectorIndex(tmp_path, "turn", 8)
+    index.add(ids, vectors)
+    held = {node: index.vectors([node])[0].tobytes() for node in ("turn:3", "turn:4")}  # as hnswlib stores them
+    assert index.remove(["turn:3", "turn:3"]) == 1  # 1 of 20 removed: kept (marked), not compacted
+    index.save()
+    (saved,) = tmp_path.glob("turn.*.hnsw")
+    data = saved.read_bytes()
+    assert held["turn:3"] not in data and held["turn:4"] in data
+    assert "turn:3" not in {node for node, _ in index.query(vectors[3], k=20)}
+    index.add(["turn:3"], vectors[3:4])  # a removed id added again: a position of its own
+    assert index.query(vectors[3], k=1)[0][0] == "turn:3" and len(index) == 20
