@@ -16,8 +16,9 @@ engine is rebuilt at the next search. :meth:`NamespaceCaches.follow` (first thin
 search and every live add) reads the marker version; a version its own commits do not account
 for means another writer committed, and it catches up from the marker's log: the vectors of
 the units that writer added or replaced are read by id and put in the ANN indexes, and the
-engine is rebuilt. When the log cannot say what changed (a forget, an import, more
-transactions than it keeps), the in-memory caches are dropped and rebuilt from the store.
+engine is rebuilt. When the log cannot say what changed (an import, user Cypher, a forget
+by a process without these caches, more transactions than it keeps), the in-memory caches
+are dropped and rebuilt from the store.
 
 Saved caches carry the version they reflect; one saved at another version is rebuilt.
 """
@@ -301,6 +302,16 @@ class NamespaceCaches:
         with self._lock:
             self._stale = True
             self._written = None
+
+    def delete_saved(self) -> None:
+        """Delete this namespace's saved caches (before a forget's transaction: a crash after
+        its commit leaves none that lists a forgotten unit); the in-memory ones stay, and
+        :meth:`flush` saves every loaded index again."""
+        with self._lock:
+            shutil.rmtree(self.directory, ignore_errors=True)
+            self._unsaved |= set(self._indexes)
+            self._unsaved_projection = None
+            self._unsaved_lexical = {}
 
     def drop(self) -> None:
         """Forget every in-memory cache and delete this namespace's cache directory."""

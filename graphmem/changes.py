@@ -3,9 +3,9 @@
 Every write transaction (ingest, add, forget, recluster, import) bumps a ``(:ChangeMarker)``
 node of its namespace in the same transaction (:func:`bump`), and appends to the marker's
 short log what it changed: the writer (one cache owner, :class:`graphmem.caches.NamespaceCaches`),
-the ids of the units whose embeddings it added or replaced, and ``full`` when it cannot say
-(a forget, an import, a writer without caches). A live add whose writes stay within the sessions
-it wrote to also logs those sessions, so other processes re-read only them for their retrieval
+the ids of the units whose embeddings it added, replaced or deleted, and ``full`` when it
+cannot say (an import, user Cypher, a writer without caches). A live add or a forget whose
+writes stay within the sessions it wrote to also logs those sessions, so other processes re-read only them for their retrieval
 projection (:meth:`graphmem.retrieve.loader.ProjectionRows.refreshed`). A process keeps the version its caches
 reflect plus the bumps of its own commits; a search reads the version (one small query,
 :func:`read_version`), and a version it cannot account for means another writer committed:

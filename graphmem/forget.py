@@ -18,8 +18,11 @@ forgets nothing. What goes:
   alias points at them. Entities still referenced elsewhere are kept.
 
 Derived caches (ANN indexes, lexical index, projection) and topic labels are not part of
-the transaction; :meth:`graphmem.Memory.forget` deletes the caches afterwards and refits
-the topics.
+the transaction. :meth:`graphmem.Memory.forget` deletes the saved caches first; a process
+holding the namespace's caches in memory updates them from the plan (the removed units leave
+the ANN indexes, the recomputed episodes and sessions are replaced, the next search re-reads
+the forgotten turns' sessions), and the topics are then refitted or relabelled where a
+forgotten word or unit demands it (:meth:`graphmem.ingest.clustering.ClusteringStage.after_forget`).
 """
 
 from __future__ import annotations
@@ -133,6 +136,15 @@ class ForgetPlan:
     statements: list[Statement] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     turn_ids: list[str] = field(default_factory=list)
+    #: ids of every unit deleted: turns, events, and the episodes and sessions left empty
+    removed: list[str] = field(default_factory=list)
+    #: ``{"replace:episode"|"replace:session": (ids, vectors)}``: the recomputed embeddings
+    #: of episodes and sessions that keep some turns (as :data:`graphmem.caches.Vectors`)
+    replaced: dict[str, tuple[list[str], np.ndarray]] = field(default_factory=dict)
+    #: the sessions the forgotten turns were in (every write stays within them and their units)
+    sessions: list[str] = field(default_factory=list)
+    #: what was said that is forgotten: the turns' texts, captions and speakers, the events' texts
+    texts: list[str] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -243,11 +255,11 @@ class _Planner:
                 for row in self.read("forget/entity_usage", ids=list(batch), events=event_ids):
                     usage[row["id"]] = row
             frontier = sorted({n for row in usage.values() for n in [*row["canonicals"], *row["aliases"]]} - set(usage))
-        if not usage:
-            return []
+        unused = {n for n, row in usage.items() if not row["involved"] and not row["surface_uses"]}
+        if not unused:
+            return []  # (the speakers are read only when needed: counting them reads every turn)
         speakers = self._remaining_speakers(forgotten_turns, deleted_conversations)
-        deleted = {n for n, row in usage.items()
-                   if not row["involved"] and not row["surface_uses"] and row["key"] not in speakers}
+        deleted = {n for n in unused if usage[n]["key"] not in speakers}
         changed = True
         while changed:  # an entity that a kept alias points at is kept
             changed = False
@@ -308,7 +320,8 @@ def plan_forget(store: GraphStore, namespace: str, selection: ForgetSelection, b
     if plan.empty:
         return plan
     turn_ids = set(plan.turn_ids)
-    event_ids = _ids(planner.read_batched("forget/events_of_turns", plan.turn_ids))
+    events = planner.read_batched("forget/events_of_turns", plan.turn_ids)
+    event_ids = _ids(events)
     episodes, episode_updates = planner.episodes(turn_ids)
     sessions, session_updates = planner.sessions(_ids(turns, "session_id"), turn_ids)
     conversation_keys = sorted({r["conversation"] for r in turns if r.get("conversation") is not None})
@@ -332,6 +345,14 @@ def plan_forget(store: GraphStore, namespace: str, selection: ForgetSelection, b
     if entities:  # one statement: its in-transaction guard looks at the whole set
         s.append(("forget/delete_entities", {"namespace": namespace, "ids": entities}))
     s += planner.statements("forget/delete_topics", "ids", topics)
+    plan.removed = [*plan.turn_ids, *event_ids, *episodes, *sessions]
+    for unit, updates in (("episode", episode_updates), ("session", session_updates)):
+        if updates:
+            plan.replaced[f"replace:{unit}"] = ([r["id"] for r in updates],
+                                                np.asarray([r["props"]["embedding"] for r in updates], dtype=np.float32))
+    plan.sessions = _ids(turns, "session_id")
+    plan.texts = [text for r in [*turns, *events] for text in (r.get("text"), r.get("caption"), r.get("speaker"))
+                  if isinstance(text, str) and text]
     plan.counts.update(turns=len(plan.turn_ids), events=len(event_ids), episodes=len(episodes), sessions=len(sessions),
                        conversations=len(conversations), entities=len(entities), topics=len(topics),
                        episodes_updated=len(episode_updates), sessions_updated=len(session_updates))

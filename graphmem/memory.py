@@ -9,11 +9,12 @@ import shutil
 import threading
 from typing import Any, Iterable, Mapping
 
-from graphmem.changes import bump, bump_if_present
+from graphmem.changes import bump, bump_if_present, writer_bump
 from graphmem.check import IntegrityReport, check_integrity
+from graphmem.cluster.topics import text_terms
 from graphmem.embed import Embedder
 from graphmem.errors import ClosedError, ConfigurationError, InputError
-from graphmem.forget import ForgetSelection, plan_forget
+from graphmem.forget import ForgetPlan, ForgetSelection, plan_forget
 from graphmem.hits import Hit, context_text, explain_text
 from graphmem.retrieve.types import STRATEGIES, validate_query
 from graphmem.ids import namespace_slug
@@ -21,6 +22,7 @@ from graphmem.ingest import IngestPipeline, IngestReport, Progress
 from graphmem.ingest.live import AddReport, LiveWriter, parse_messages, parse_timestamp
 from graphmem.loaders import FORMATS, load
 from graphmem.records import ConversationRecord
+from graphmem.retrieve.loader import session_scope
 from graphmem.search import SearchService
 from graphmem.settings import Settings, default_store_location
 from graphmem.store import GraphStore, open_store
@@ -28,6 +30,7 @@ from graphmem.store import GraphStore, open_store
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the dump package is imported when a memory is moved, not on import
+    from graphmem.caches import NamespaceCaches
     from graphmem.dump import DumpSummary
 
 __all__ = ["Memory", "AsyncMemory", "STRATEGIES", "validate_namespace"]
@@ -601,10 +604,15 @@ class Memory:
         (associations, topic memberships, entity links); topics left without members;
         entities no remaining event involves, unless still a speaker, an alias still used,
         or the target of a remaining alias. The conversation order is closed over the
-        gap. Then the namespace's derived caches (ANN, lexical, projection) are deleted,
-        to be rebuilt from the store, and the topics are refitted on what remains (their
-        labels are words of their members), so a forgotten fact never comes back from
-        :meth:`search`.
+        gap. The namespace's saved caches (ANN, lexical, projection) are deleted first; this
+        Memory's caches in memory follow the forget as they follow an add (the forgotten
+        units leave the ANN indexes, their vectors overwritten; the next search re-reads the
+        forgotten turns' sessions), and those of other processes catch up by the ids the
+        forget logs. Then the topics: a granularity that lost a topic or more than a tenth
+        of its units is refitted on what remains; one whose labels kept a word no remaining
+        member has is relabelled in place (same topics, labels from what they hold); any
+        other is left as it is. So a forgotten fact never comes back from :meth:`search`,
+        and forgetting one message does not cost a refit.
 
         Args:
             conversation: conversation key as ingested (e.g. a LoCoMo ``sample_id``).
@@ -614,14 +622,15 @@ class Memory:
                 administrative choice: every statement is scoped to it and its caches are
                 the ones deleted; this Memory's own namespace is untouched).
             turn: a turn id or a list of them (``Hit.node_id``, ``AddReport.turn_ids``).
-            refit_topics: refit the topics afterwards (a second transaction; without it,
-                topic labels may still show words of forgotten turns until
+            refit_topics: update the topics afterwards, as above (a second transaction;
+                without it, topic labels may still show words of forgotten turns until
                 :meth:`recluster`).
 
         Returns:
             Counts: ``turns``, ``events``, ``episodes``, ``sessions``, ``conversations``,
             ``entities``, ``topics`` removed; ``episodes_updated``, ``sessions_updated``
-            recomputed; ``topics_refitted`` (topics after the refit).
+            recomputed; ``topics_refitted`` (topics of the granularities refitted, counted
+            after the refit) and ``topics_relabelled``.
 
         Raises:
             InputError: nothing chosen, a session without its conversation, a bad date.
@@ -638,18 +647,30 @@ class Memory:
         target = self._namespace if namespace is None else validate_namespace(namespace)
         with _namespace_lock(self._store, target):
             plan = plan_forget(self._store, target, selection, self._settings.write_batch_size)
-            counts = dict(plan.counts, topics_refitted=0)
+            counts = dict(plan.counts, topics_refitted=0, topics_relabelled=0)
             if plan.empty:
                 return counts
-            # caches go before the transaction too: a crash right after its commit must not
-            # leave caches that still list forgotten units
-            self._drop_caches(target)
-            self._store.write([*plan.statements, bump(target)])
-            self._drop_caches(target)
+            caches = self._search.caches if target == self._namespace and self._search is not None else None
+            if caches is None:
+                # saved caches go before the transaction too: a crash right after its commit
+                # must not leave caches that still list forgotten units
+                self._drop_caches(target)
+                self._store.write([*plan.statements, bump(target)])
+                self._drop_caches(target)
+            else:
+                # this process's caches follow the forget as they follow an add: the forgotten
+                # units leave the ANN indexes (their vectors overwritten), the recomputed episodes
+                # and sessions are replaced, and the next search re-reads the forgotten turns'
+                # sessions only; the saved copies are deleted first, as above
+                caches.delete_saved()
+                scope = session_scope(plan.statements, plan.sessions)
+                self._store.write([*plan.statements, caches.bump([*plan.removed, *(i for ids, _ in plan.replaced.values() for i in ids)],
+                                                                 sessions=scope)])
+                caches.committed(plan.replaced, save=False, sessions=scope, removed=plan.removed)
             if target == self._namespace:
                 self._writer = None  # its kept entities and topics may name what was removed
             if refit_topics:
-                counts["topics_refitted"] = self._refit_topics(target)
+                counts.update(self._topics_after_forget(target, plan, caches))
         logger.info("forgot in namespace %r: %s", target, counts)
         return counts
 
@@ -681,6 +702,29 @@ class Memory:
             self._search.caches.drop()
             self._search = None
         shutil.rmtree(self._store.cache_dir(namespace_slug(namespace)), ignore_errors=True)
+
+    def _topics_after_forget(self, namespace: str, plan: ForgetPlan, caches: NamespaceCaches | None) -> dict[str, int]:
+        """Refit or relabel the topics a forget left with forgotten words or without a fit
+        (:meth:`ClusteringStage.after_forget`), in a second transaction; returns its counts."""
+        from graphmem.ingest.clustering import ClusteringStage
+
+        rows = self._store.read("forget/embedding_dimension", {"namespace": namespace})
+        if not rows:
+            return {}
+        speakers = tuple(sorted({name for r in self._store.read("forget/conversation_speakers", {"namespace": namespace})
+                                 for name in r.get("speakers") or () if isinstance(name, str)}))
+        stage = ClusteringStage(self._store, lambda unit: None, self._store.cache_dir(namespace_slug(namespace)),
+                                namespace, batch_size=self._settings.write_batch_size)
+        removed = {"turn": plan.counts["turns"], "event": plan.counts["events"], "episode": plan.counts["episodes"],
+                   "session": plan.counts["sessions"]}
+        output = stage.after_forget(removed, text_terms(plan.texts), int(rows[0]["dimension"]), speakers)
+        if output.statements:
+            scope = session_scope(output.statements, ())
+            self._store.write([*output.statements, writer_bump(namespace, caches, (), scope)])  # topics only
+            stage.commit()
+            if caches is not None:
+                caches.committed(save=False, sessions=scope)
+        return {k: output.counts[k] for k in ("topics_refitted", "topics_relabelled")}
 
     def _refit_topics(self, namespace: str) -> int:
         """Refit every granularity's topics of ``namespace`` on its stored units; returns topics."""

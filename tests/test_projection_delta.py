@@ -1,8 +1,8 @@
-"""The projection after a live add re-reads only the sessions the add wrote to
-(graphmem.retrieve.loader.ProjectionRows.refreshed): after every add of a random sequence of
-appends, new sessions, corrections and topic fits, it equals a projection read whole from the
-store, on each backend with the real embedding model; a second cache owner's adds (another
-writer's, logged with their sessions) are followed the same way."""
+"""The projection after a live add or a forget re-reads only the sessions it wrote to
+(graphmem.retrieve.loader.ProjectionRows.refreshed): after every step of a random sequence of
+appends, new sessions, corrections, topic fits and forgotten messages, it equals a projection
+read whole from the store, on each backend with the real embedding model; a second cache
+owner's writes (another writer's, logged with their sessions) are followed the same way."""
 
 from __future__ import annotations
 
@@ -53,12 +53,19 @@ def test_the_projection_after_each_add_equals_one_read_whole(backend: Backend, t
         caches = memory._service().caches
         foreign_states = []
         sent: dict[str, list[str]] = {"alpha": [], "beta": []}
+        node_of: dict[str, str] = {}  # message id -> turn id
         states = []
+        forgotten = 0
         for n in range(steps):
             conversation = rng.choice(("alpha", "alpha", "beta"))
             writer = other if rng.random() < 0.25 else memory
             session = str(1 + n // 12)  # a new session every 12 messages: the one before is closed
-            if sent[conversation] and rng.random() < 0.12:  # a correction: a known id, other words
+            if len(sent[conversation]) > 3 and rng.random() < 0.1:  # forget one message (or two)
+                chosen = rng.sample(sent[conversation], rng.choice((1, 1, 2)))
+                assert writer.forget(turn=[node_of[m] for m in chosen])["turns"] == len(chosen)
+                sent[conversation] = [m for m in sent[conversation] if m not in chosen]
+                forgotten += len(chosen)
+            elif sent[conversation] and rng.random() < 0.12:  # a correction: a known id, other words
                 message_id = rng.choice(sent[conversation])
                 report = writer.add({"speaker": rng.choice(PEOPLE[:2]), "text": _message(rng, n), "id": message_id},
                                     conversation=conversation)
@@ -72,6 +79,7 @@ def test_the_projection_after_each_add_equals_one_read_whole(backend: Backend, t
                                     session_started_at=f"2024-0{1 + int(session) % 9}-0{1 + n % 9}T10:00:00")
                 assert report.added == len(messages), report
                 sent[conversation].extend(m["id"] for m in messages)
+                node_of.update(zip((m["id"] for m in messages), report.turn_ids))
             assert memory.search("Who went to Lisbon?", k=3)
             built = caches.engine().projection
             whole = read_projection(memory.store, memory.namespace)
@@ -81,7 +89,8 @@ def test_the_projection_after_each_add_equals_one_read_whole(backend: Backend, t
             if writer is other:
                 assert caches.last_follow, n
                 foreign_states.append(caches.last_refresh["projection"])
-        # most adds took the re-read of their sessions; topic fits and the first search read everything
+        assert forgotten >= 3, forgotten
+        # most adds and forgets took the re-read of their sessions; topic fits and the first search read everything
         assert states.count("refreshed") >= 0.7 * steps, states
         assert "rebuilt" in states[1:], states
         # the other owner's adds log their sessions: this owner re-reads only those too

@@ -35,6 +35,7 @@ __all__ = [
     "link_hierarchy",
     "membership_rows",
     "preload",
+    "text_terms",
 ]
 
 logger = logging.getLogger(__name__)
@@ -271,10 +272,48 @@ class TopicModel:
             if texts is not None
             else [[] for _ in range(self.n_topics_)]
         )
+        self._set_terms(terms)
+        return self
+
+    def _set_terms(self, terms: list[list[str]]) -> None:
         self.topic_terms_: list[list[str]] = terms
         self.topic_labels_: list[str] = [
-            ", ".join(t[: cfg.label_terms]) if t else f"topic {i}" for i, t in enumerate(terms)
+            ", ".join(t[: self.config.label_terms]) if t else f"topic {i}" for i, t in enumerate(terms)
         ]
+
+    def relabel(
+        self, texts: Sequence[str], memberships: np.ndarray, *, extra_stopwords: Iterable[str] = ()
+    ) -> TopicModel:
+        """Label the topics again from the texts of their current members; the mixture stays.
+
+        Terms, labels and sizes are computed as :meth:`fit` computes them, from ``texts``
+        and their ``memberships`` (the kept posteriors, as stored on ``IN_TOPIC`` edges), so
+        a topic's label holds words of the units it has now: after a forget, none of the
+        forgotten ones.
+
+        Args:
+            texts: The members' texts.
+            memberships: Shape ``(len(texts), n_topics_)``.
+            extra_stopwords: As for :meth:`fit`.
+
+        Returns:
+            self.
+
+        Raises:
+            ValueError: If ``memberships`` does not match ``texts`` and the topics.
+        """
+        self._check_fitted()
+        m = np.asarray(memberships, dtype=np.float64)
+        if m.shape != (len(texts), self.n_topics_):
+            raise ValueError(f"memberships of shape {m.shape} for {len(texts)} texts and {self.n_topics_} topics")
+        cfg = self.config
+        if len(texts):
+            terms = _ctfidf_terms(texts, m, cfg.n_terms, cfg.min_term_df, frozenset(extra_stopwords))
+            self.topic_sizes_ = np.bincount(m.argmax(axis=1), minlength=self.n_topics_)
+        else:
+            terms = [[] for _ in range(self.n_topics_)]
+            self.topic_sizes_ = np.zeros(self.n_topics_, dtype=np.int64)
+        self._set_terms(terms)
         return self
 
     def _prune_and_order(self, z: np.ndarray) -> None:
@@ -638,6 +677,13 @@ def _analyzer(stopwords: frozenset[str]) -> Callable[[str], list[str]]:
         return words + bigrams
 
     return analyse
+
+
+def text_terms(texts: Iterable[str]) -> set[str]:
+    """Every term a topic label could take from ``texts``: the words and bigrams that
+    :meth:`TopicModel.fit` counts (English and chat stopwords left out)."""
+    analyse = _analyzer(_stopwords())
+    return {term for text in texts if text for term in analyse(text)}
 
 
 def _ctfidf_terms(

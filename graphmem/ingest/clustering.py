@@ -17,7 +17,9 @@ in the same transaction as the topics it describes, so the model and the Topic n
 never disagree: a process killed right after a commit loses nothing, and a re-run makes
 the decisions an uninterrupted run would have made. A stored model whose topic ids do not
 match the granularity's Topic nodes (topics deleted by ``forget``, or written by two
-writers at once) is ignored and the granularity is refitted.
+writers at once) is ignored and the granularity is refitted. After a forget,
+:meth:`ClusteringStage.after_forget` refits or relabels only what the forget demands; a model
+relabelled in place records the seed its topic ids were made from (``id_seed``), so they stay.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections import defaultdict
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -32,6 +35,7 @@ import numpy as np
 
 from graphmem.cluster import AssociationConfig, TopicConfig, TopicModel, associate_batch, link_hierarchy, membership_rows
 from graphmem.cluster.topics import preload as preload_topic_fitting
+from graphmem.cluster.topics import text_terms
 from graphmem.ids import node_id
 from graphmem.ingest.types import StageOutput, UnitBatch
 from graphmem.signals import reraise_stop
@@ -179,7 +183,13 @@ class ClusteringStage:
 
     def _load_model(self, unit: str) -> tuple[TopicModel, list[str]] | None:
         """The granularity's fitted model from the store, if it matches its Topic nodes."""
-        rows = self.store.read("read/topic_model", {"namespace": self.namespace, "granularity": unit})
+        found = self._read_model(unit, self.store.read("read/topic_model", {"namespace": self.namespace, "granularity": unit}))
+        return None if found is None else (found[0], found[1])
+
+    def _read_model(self, unit: str, rows: list[dict[str, Any]]) -> tuple[TopicModel, list[str], str] | None:
+        """The model stored on the Topic ``rows`` of ``unit``, their ids, and the seed the ids
+        are made from (the state's fingerprint; a model relabelled in place keeps the seed of
+        its fit, so its topics keep their ids): ``None`` when it does not match them."""
         states = [r["state"] for r in rows if r.get("state")]
         if not rows:
             return None
@@ -193,11 +203,12 @@ class ClusteringStage:
             reraise_stop(exc)
             logger.warning("%s topic model unreadable; refitting", unit, exc_info=True)
             return None
-        topic_ids = self._topic_ids(unit, _fingerprint(state), model.n_topics_)
+        seed = state.get("id_seed") or _fingerprint(state)
+        topic_ids = self._topic_ids(unit, seed, model.n_topics_)
         if set(topic_ids) != {r["id"] for r in rows}:
             logger.info("%s topic model does not match its %d Topic nodes; refitting", unit, len(rows))
             return None
-        return model, topic_ids
+        return model, topic_ids, seed
 
     def _stored_units(self, unit: str, dimension: int) -> tuple[list[str], np.ndarray, list[str]]:
         """Every stored unit of the granularity, in conversation order, with vector and text.
@@ -510,6 +521,90 @@ class ClusteringStage:
         for unit in TOPIC_UNITS:
             self._topics(unit, empty, output, force=True, speakers=speakers)
         return output
+
+    def after_forget(self, removed: dict[str, int], forgotten: set[str], dimension: int,
+                     speakers: tuple[str, ...] = ()) -> StageOutput:
+        """Plan what the topics need after a forget removed ``removed[unit]`` units of each
+        granularity; ``forgotten`` holds the terms of the forgotten texts (:func:`text_terms`).
+
+        Per granularity with topics:
+
+        * refitted on what remains (as :meth:`recluster`) when the forget deleted one of its
+          topics (left without members: the model no longer matches its Topic nodes), or
+          removed more than :data:`LIVE_REFIT_FRACTION` of the units it was fitted on;
+        * else relabelled in place (:meth:`TopicModel.relabel`: terms, labels and sizes from
+          the members' texts; mixture and topic ids kept) when a term of a topic's label is
+          among ``forgotten`` and no longer occurs in any text the topic holds, so that no
+          label keeps a word only forgotten units gave;
+        * else left as it is: every word of its labels is a word of a unit it holds (the
+          removed units' share of the mixture's parameters is a mean over many units and
+          holds no text).
+
+        Refitting one granularity of a 10,000-turn memory reads and fits all its units
+        (seconds); relabelling reads the texts of its members, and the test before it only
+        those of the topics whose labels share a term with ``forgotten``. The caller writes
+        the output in one transaction; ``counts`` gives ``topics_refitted`` and
+        ``topics_relabelled``."""
+        output = StageOutput()
+        output.counts.update(topics_refitted=0, topics_relabelled=0)
+        self._pending = {}
+        empty = UnitBatch(ids=[], vectors=np.zeros((0, dimension), np.float32), sessions=[], texts=[], parents=[])
+        for unit in TOPIC_UNITS:
+            rows = self.store.read("read/topic_model", {"namespace": self.namespace, "granularity": unit})
+            if not rows:
+                continue  # no topics yet (units waiting for a first fit): nothing to update
+            found = self._read_model(unit, rows)
+            fitted = sum(int(x) for x in found[0].topic_sizes_) if found is not None else 0
+            if found is None or removed.get(unit, 0) > LIVE_REFIT_FRACTION * fitted:
+                self._topics(unit, empty, output, force=True, speakers=speakers)
+                output.counts["topics_refitted"] += output.counts.pop(f"topics_{unit}", 0)
+                continue
+            model, topic_ids, seed = found
+            if not self._labels_lost_words(unit, model, topic_ids, forgotten):
+                continue
+            output.statements.append(("write/relabel_topics", {"rows": self._relabelled(unit, model, topic_ids, seed, speakers)}))
+            output.counts["topics_relabelled"] += model.n_topics_
+        return output
+
+    def _labels_lost_words(self, unit: str, model: TopicModel, topic_ids: list[str], forgotten: set[str]) -> bool:
+        """Whether a topic's label has a term of ``forgotten`` that none of its members' texts
+        has any more (only the topics whose labels share a term with ``forgotten`` are read)."""
+        suspects = {topic_ids[t]: set(terms) & forgotten for t, terms in enumerate(model.topic_terms_)}
+        suspects = {topic: terms for topic, terms in suspects.items() if terms}
+        if not suspects:
+            return False
+        texts: dict[str, list[str]] = defaultdict(list)
+        for batch in chunked(sorted(suspects), self.batch_size):
+            for row in self.store.read(f"read/topic_member_texts_of_{unit}", {"namespace": self.namespace, "topics": list(batch)}):
+                texts[row["topic"]].append(row.get("text") or "")
+        return any(terms - text_terms(texts[topic]) for topic, terms in suspects.items())
+
+    def _relabelled(self, unit: str, model: TopicModel, topic_ids: list[str], seed: str,
+                    speakers: tuple[str, ...]) -> list[dict[str, Any]]:
+        """Rows of ``write/relabel_topics``: ``model`` relabelled from its members' stored
+        texts and memberships, its state keeping the ids' ``seed``."""
+        column = {topic: t for t, topic in enumerate(topic_ids)}
+        position: dict[str, int] = {}
+        texts: list[str] = []
+        entries: list[tuple[int, int, float]] = []
+        for row in self.store.read(f"read/topic_member_texts_{unit}", {"namespace": self.namespace}):
+            t = column.get(row["topic"])
+            if t is None or row.get("p") is None:
+                continue
+            i = position.setdefault(row["id"], len(texts))
+            if i == len(texts):
+                texts.append(row.get("text") or "")
+            entries.append((i, t, float(row["p"])))
+        memberships = np.zeros((len(texts), model.n_topics_))
+        for i, t, p in entries:
+            memberships[i, t] = p
+        model.relabel(texts, memberships, extra_stopwords=[s.lower() for s in speakers])
+        state = dict(model.to_state(), id_seed=seed)
+        model_state = json.dumps(state, sort_keys=True)
+        logger.info("%s topics relabelled from %d members", unit, len(texts))
+        return [{"id": topic_ids[t], "label": model.topic_labels_[t], "terms": list(model.topic_terms_[t]),
+                 "size": int(model.topic_sizes_[t]), "model_state": model_state if t == 0 else None}
+                for t in range(model.n_topics_)]
 
     def commit(self) -> None:
         """Called after the transaction of the last :meth:`run` committed. The fitted models

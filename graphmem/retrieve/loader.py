@@ -88,11 +88,13 @@ def _read_all(store: GraphStore, reads: dict[str, tuple[str, dict[str, Any]]]) -
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-#: the writes of a live add whose effect on the projection's rows stays within the sessions it
-#: names to :meth:`ProjectionRows.refreshed` (their turns, episodes, events, the hyperedges,
-#: associations and topic memberships of those units) or within the namespace-wide rows read
-#: whole again; an add that runs any other write (a topic fit or refit rewrites memberships
-#: everywhere) rebuilds the projection from a read of everything
+#: the writes of a live add or a forget whose effect on the projection's rows stays within the
+#: sessions it names to :meth:`ProjectionRows.refreshed` (their turns, episodes, events, the
+#: hyperedges, associations and topic memberships of those units) or within the namespace-wide
+#: rows read whole again (entities, aliases, topics and their links: a forget deletes topics
+#: left without members and relabels others); a transaction that runs any other write (a topic
+#: fit or refit rewrites memberships everywhere) rebuilds the projection from a read of
+#: everything. A forget's ``NEXT`` links and conversation deletes are not in the projection.
 SESSION_SCOPED_WRITES = frozenset({
     "write/merge_conversations", "write/update_conversation_speakers", "write/merge_sessions", "write/update_sessions",
     "write/merge_turns", "write/replace_turns", "write/unlink_next_turns", "write/merge_next_turns",
@@ -100,6 +102,9 @@ SESSION_SCOPED_WRITES = frozenset({
     "write/unlink_next_episodes", "write/merge_next_episodes", "write/clear_turn_associations", "write/clear_turn_topics",
     "write/merge_events", "write/merge_entities", "write/merge_involves", "write/merge_aliases",
     "write/flag_extraction_errors", "forget/delete_entities", "forget/delete_events", "write/merge_within",
+    "forget/delete_turn_versions", "forget/delete_turns", "forget/delete_episodes", "forget/update_episodes",
+    "forget/delete_sessions", "forget/update_sessions", "forget/delete_conversations", "forget/link_turns",
+    "forget/link_episodes", "forget/delete_topics", "write/relabel_topics",
     *(f"write/create_associated_{a}_{b}" for a in ("turn", "episode", "session") for b in ("turn", "episode", "session")),
     *(f"write/merge_in_topic_{unit}" for unit in ("turn", "episode", "session", "event")),
 })

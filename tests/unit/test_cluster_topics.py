@@ -15,6 +15,7 @@ from graphmem.cluster.topics import (
     _search_k,
     link_hierarchy,
     membership_rows,
+    text_terms,
 )
 
 
@@ -119,6 +120,31 @@ def test_labels_from_texts_are_distinctive():
     # a unigram inside a chosen bigram is not repeated
     assert "tomato" not in model.topic_terms_[first]
     assert all("goalkeeper" not in t for t in model.topic_terms_[first])
+
+
+def test_relabel_from_the_fitted_memberships_gives_the_fit_labels_and_drops_words_of_removed_units():
+    x, labels = _blobs(12, 2)
+    texts = ["the tomato sauce and basil" if lab == 0 else "the goalkeeper saved a penalty" for lab in labels]
+    texts[0] = texts[1] = "the tomato sauce and a zeppelin"  # two texts: the term passes min_term_df
+    model = TopicModel(TopicConfig(k_max=4, pca_dims=4)).fit(x, texts)
+    fitted = [list(t) for t in model.topic_terms_], list(model.topic_labels_), model.topic_sizes_.tolist()
+    means = model.means_.copy()
+    first = model.predict(x[:1])[0]
+    assert "zeppelin" in model.topic_terms_[first]
+    assert "zeppelin" in text_terms(texts[:1]) and not {"the", "and", "a"} & text_terms(texts)
+
+    memberships = model.assign(x)
+    model.relabel(texts, memberships)  # the units it was fitted on, as stored: the same labels
+    assert ([list(t) for t in model.topic_terms_], model.topic_labels_, model.topic_sizes_.tolist()) == fitted
+    model.relabel(texts[2:], memberships[2:])  # the two zeppelin texts forgotten
+    assert all("zeppelin" not in term for terms in model.topic_terms_ for term in terms)
+    assert "tomato sauce" in model.topic_terms_[first]
+    assert model.topic_sizes_.sum() == len(texts) - 2
+    assert np.array_equal(model.means_, means)  # the mixture stays
+    restored = TopicModel.from_state(json.loads(json.dumps(model.to_state())))
+    assert restored.topic_labels_ == model.topic_labels_
+    with pytest.raises(ValueError, match="memberships of shape"):
+        model.relabel(texts, memberships[2:])
 
 
 def test_extra_stopwords_keep_names_out_of_labels():

@@ -2,4 +2,4 @@
 UNWIND $ids AS turn_id
 MATCH (e:Event)-[:FROM]->(t:Turn {id: turn_id})
 WHERE e.namespace = $namespace
-RETURN e.id AS id
+RETURN e.id AS id, e.text AS text

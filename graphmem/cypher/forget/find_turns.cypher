@@ -8,4 +8,5 @@ WHERE t.namespace = $namespace
 OPTIONAL MATCH (t)-[:IN]->(s:Session)
 WITH t, s
 WHERE $before IS NULL OR coalesce(t.timestamp, s.started_at) < $before
-RETURN t.id AS id, t.conversation_id AS conversation, s.id AS session_id, t.speaker AS speaker, t.seq AS seq
+RETURN t.id AS id, t.conversation_id AS conversation, s.id AS session_id, t.speaker AS speaker, t.seq AS seq,
+       t.text AS text, t.caption AS caption
