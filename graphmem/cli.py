@@ -902,12 +902,15 @@ def bench_add_cmd(
     adds: int = typer.Option(100, "--adds", min=5, help="Timed adds (one message each) per size."),
     searches: int = typer.Option(5, "--searches", min=0,
                                  help="Searches timed right after an add, and as many with nothing written before them (0: none)."),
+    forgets: int = typer.Option(3, "--forgets", min=0,
+                                help="Messages forgotten one by one after the searches, each followed by a timed search "
+                                     "(at most --searches; 0: none)."),
     rebuild: bool = typer.Option(False, "--rebuild", help="Regenerate the synthetic memories even when cached."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Latency p50/p95 of one warm add (one message, embedding included) into memories of 1k and
-    100k turns, and of a search right after an add. Memories are generated once and cached under
-    ~/.cache/graphmem/bench; each run adds to a copy."""
+    100k turns, of a search right after an add, and of forgetting one message. Memories are
+    generated once and cached under ~/.cache/graphmem/bench; each run adds to a copy."""
     with _errors():
         from graphmem.bench.add import bench_add
 
@@ -917,20 +920,22 @@ def bench_add_cmd(
             raise InputError(f"--sizes {sizes!r}: expected comma-separated integers") from exc
         if not size_list or min(size_list) < 100:
             raise InputError("--sizes: every size must be at least 100 turns")
-        result = bench_add(Settings.from_env(), size_list, adds, searches=searches, rebuild=rebuild,
+        result = bench_add(Settings.from_env(), size_list, adds, searches=searches, forgets=forgets, rebuild=rebuild,
                            say=lambda message: err.print(message, highlight=False))
         if as_json:
             _json(result)
         else:
             columns = ["turns", "p50 ms", "p95 ms", "max ms", "median ms per stage"]
-            if searches:
-                columns += ["search after an add p50 / p95 ms", "search, nothing new p50 / p95 ms"]
+            timed = [key for key in ("search_after_add", "search_warm", "forget", "search_after_forget")
+                     if any(key in entry for entry in result["sizes"].values())]
+            columns += [{"search_after_add": "search after an add p50 / p95 ms", "search_warm": "search, nothing new p50 / p95 ms",
+                         "forget": "forget one message p50 / p95 ms", "search_after_forget": "search after a forget p50 / p95 ms"}[key]
+                        for key in timed]
             table = Table(*columns, title=f"bench add ({adds} adds per size)", title_justify="left")
             for size, entry in result["sizes"].items():
                 row = [size, str(entry["p50_ms"]), str(entry["p95_ms"]), str(entry["max_ms"]),
                        ", ".join(f"{k} {v}" for k, v in entry["stage_median_ms"].items())]
-                if searches:
-                    row += [f"{entry[key]['p50_ms']} / {entry[key]['p95_ms']}" for key in ("search_after_add", "search_warm")]
+                row += [f"{entry[key]['p50_ms']} / {entry[key]['p95_ms']}" for key in timed]
                 table.add_row(*row)
             out.print(table)
 

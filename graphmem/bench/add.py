@@ -13,6 +13,10 @@ Then it times what an agent that alternates writing and reading waits for: ``sea
 rounds of one more add followed by one search (``search_after_add``: the first search after
 a write rebuilds the namespace's retrieval projection and BM25 indexes from the store), and
 the same search once more with nothing written in between (``search_warm``).
+
+Last, ``forgets`` rounds of forgetting one of the messages added by those rounds
+(``Memory.forget(turn=...)``: the transaction, the caches' update and the topics' relabel or
+refit where needed) followed by one search (``search_after_forget``).
 """
 
 from __future__ import annotations
@@ -125,18 +129,21 @@ def _percentiles(values: Sequence[float]) -> dict[str, float]:
             "max_ms": round(1000 * ordered[-1], 1)}
 
 
-def bench_add(settings: Settings, sizes: Sequence[int], adds: int = 100, *, searches: int = 5, rebuild: bool = False,
-              say: Say = lambda message: None) -> dict[str, Any]:
+def bench_add(settings: Settings, sizes: Sequence[int], adds: int = 100, *, searches: int = 5, forgets: int = 3,
+              rebuild: bool = False, say: Say = lambda message: None) -> dict[str, Any]:
     """Time ``adds`` single-message adds into warm memories of each size, then ``searches``
-    searches right after an add and as many with nothing written before them.
+    searches right after an add and as many with nothing written before them, then
+    ``forgets`` forgets of one message each, with a search after each.
 
     Returns:
         Per size: ``p50_ms``, ``p95_ms``, ``max_ms`` of one add, the median seconds per stage,
         ``search_after_add`` and ``search_warm`` (each ``p50_ms``, ``p95_ms``, ``max_ms``; absent
-        with ``searches`` 0), and the build timings when the memory was (re)built.
+        with ``searches`` 0), ``forget`` and ``search_after_forget`` (absent with ``forgets``
+        0; at most ``searches`` forgets), and the build timings when the memory was (re)built.
     """
-    if adds < 1 or searches < 0:
-        raise ValueError("adds must be at least 1 and searches at least 0")
+    if adds < 1 or searches < 0 or forgets < 0:
+        raise ValueError("adds must be at least 1, searches and forgets at least 0")
+    forgets = min(forgets, searches)
     from graphmem.memory import Memory
 
     embedder = Embedder.from_settings(settings)
@@ -157,6 +164,9 @@ def bench_add(settings: Settings, sizes: Sequence[int], adds: int = 100, *, sear
             stages: dict[str, list[float]] = {}
             after: list[float] = []
             warm: list[float] = []
+            forgotten: list[float] = []
+            after_forget: list[float] = []
+            searched: list[str] = []
             with Memory.open(str(copy), NAMESPACE, settings=settings) as memory:
                 for i, text in enumerate(messages[:adds + WARMUP]):
                     speaker = "Alex" if i % 2 else "Sam"
@@ -171,20 +181,33 @@ def bench_add(settings: Settings, sizes: Sequence[int], adds: int = 100, *, sear
                 if searches:
                     memory.search(questions[0], k=10)  # the retrieval caches' first build is not timed
                 for i, text in enumerate(messages[adds + WARMUP:]):
-                    memory.add({"speaker": "Sam", "text": text}, conversation=conversations[i % len(conversations)])
+                    report = memory.add({"speaker": "Sam", "text": text}, conversation=conversations[i % len(conversations)])
+                    searched.extend(report.turn_ids)
                     for times in (after, warm):  # the first search sees the add; the second nothing new
                         started = time.perf_counter()
                         memory.search(questions[i], k=10)
                         times.append(time.perf_counter() - started)
+                for i, turn_id in enumerate(searched[:forgets]):
+                    started = time.perf_counter()
+                    memory.forget(turn=turn_id)
+                    forgotten.append(time.perf_counter() - started)
+                    started = time.perf_counter()
+                    memory.search(questions[i], k=10)
+                    after_forget.append(time.perf_counter() - started)
             entry: dict[str, Any] = {**_percentiles(seconds),
                                      "stage_median_ms": {k: round(1000 * statistics.median(v), 1) for k, v in stages.items()}}
             if searches:
                 entry["search_after_add"] = _percentiles(after)
                 entry["search_warm"] = _percentiles(warm)
+            if forgotten:
+                entry["forget"] = _percentiles(forgotten)
+                entry["search_after_forget"] = _percentiles(after_forget)
             if built is not None:
                 entry["build"] = {k: round(v, 1) for k, v in built.items()}
             result["sizes"][str(size)] = entry
             say(f"{size:,} turns: one add p50 {entry['p50_ms']} ms, p95 {entry['p95_ms']} ms"
                 + (f"; a search right after an add p50 {entry['search_after_add']['p50_ms']} ms, with nothing written "
-                   f"before it p50 {entry['search_warm']['p50_ms']} ms" if searches else ""))
+                   f"before it p50 {entry['search_warm']['p50_ms']} ms" if searches else "")
+                + (f"; forgetting one message p50 {entry['forget']['p50_ms']} ms, a search after it p50 "
+                   f"{entry['search_after_forget']['p50_ms']} ms" if forgotten else ""))
     return result
