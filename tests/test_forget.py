@@ -255,3 +255,25 @@ def test_forgetting_a_few_messages_relabels_the_topics_in_place(tmp_path):
         placed = memory.cypher("MATCH (t:Turn {id: $id})-[:IN_TOPIC]->(c:Topic) RETURN c.id AS id", {"id": report.turn_ids[0]})
         assert placed and {r["id"] for r in placed} <= set(after)
         assert set(_topics(memory)) == set(after)  # assigned to the relabelled model's topics: no refit
+
+
+def test_a_forgotten_turns_speaker_stays_one_while_a_turn_of_theirs_remains(tmp_path):
+    """The speaker test behind deleting an unused entity: by the conversations' speaker lists,
+    then by a few turns of the forgotten turns' speakers, then by every speaker's turn count."""
+    from graphmem.forget import _Planner
+
+    with Memory.open(tmp_path / "store", "speakers", settings=settings_for(tmp_path)) as memory:
+        memory.ingest(write_native(tmp_path, TIMED, "diary.json"))
+        memory.cypher("MATCH (c:Conversation) WHERE c.namespace = $namespace SET c.speakers = []", write=True)
+        turns = memory.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace RETURN t.id AS id, t.speaker AS speaker, "
+                              "t.source_id AS source ORDER BY t.seq")
+        ann = [t for t in turns if t["speaker"] == "Ann"]
+        planner = _Planner(memory.store, "speakers", 100)
+        keys = {"ann", "bo", "zed"}
+        assert planner._still_speakers(keys, ann[:1], set()) == {"ann", "bo"}  # noqa: SLF001
+        assert planner._still_speakers(keys, ann, set()) == {"bo"}  # noqa: SLF001
+        assert planner._still_speakers(keys, turns, set()) == set()  # noqa: SLF001
+        memory.cypher("MATCH (c:Conversation) WHERE c.namespace = $namespace SET c.speakers = ['Ann']", write=True)
+        assert planner._still_speakers(keys, turns, set()) == {"ann"}  # noqa: SLF001
+        conversation = memory.cypher("MATCH (c:Conversation) WHERE c.namespace = $namespace RETURN c.id AS id")[0]["id"]
+        assert planner._still_speakers(keys, turns, {conversation}) == set()  # noqa: SLF001
