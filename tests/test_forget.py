@@ -67,6 +67,10 @@ def test_forget_a_session_removes_what_it_alone_gave_and_keeps_what_is_shared(me
     assert report.ok, report.to_dict()
     assert not any(w in texts_in_namespace(memory) for w in SESSION_2_WORDS)
     assert_never_found(memory, SESSION_2_QUERIES[1:3], SESSION_2_WORDS)
+    assert counts["topics_refitted"] > 0  # 4 of 10 turns went: refitted, and the new topics' hierarchy linked
+    within = memory.cypher("MATCH (a:Topic)-[:WITHIN]->(b:Topic) WHERE a.namespace = $namespace "
+                           "RETURN DISTINCT a.granularity AS child, b.granularity AS parent")
+    assert {(r["child"], r["parent"]) for r in within} == {("event", "turn"), ("turn", "episode"), ("episode", "session")}
 
     # forgetting is not a tombstone: the same input can be ingested again
     assert memory.ingest(source).turns_added == 4
@@ -277,3 +281,4 @@ def test_a_forgotten_turns_speaker_stays_one_while_a_turn_of_theirs_remains(tmp_
         assert planner._still_speakers(keys, turns, set()) == {"ann"}  # noqa: SLF001
         conversation = memory.cypher("MATCH (c:Conversation) WHERE c.namespace = $namespace RETURN c.id AS id")[0]["id"]
         assert planner._still_speakers(keys, turns, {conversation}) == set()  # noqa: SLF001
+

@@ -143,6 +143,13 @@ def test_recluster_replaces_topics_atomically_and_deterministically(memory):
     orphans = rows(memory, "MATCH (u:Turn) WHERE u.namespace = $namespace AND NOT (u)-[:IN_TOPIC]->(:Topic) RETURN count(u) AS n")
     assert orphans[0]["n"] == 0
     assert memory.stats()["topics"] == first
+    # the new topics' hierarchy is linked from every unit: each event topic lies within a turn
+    # topic, each turn topic within an episode topic, each episode topic within a session topic
+    within = rows(memory, "MATCH (a:Topic)-[r:WITHIN]->(b:Topic) WHERE a.namespace = $namespace "
+                          "RETURN a.id AS a, a.granularity AS child, b.granularity AS parent, r.w AS w")
+    assert {(r["child"], r["parent"]) for r in within} == {("event", "turn"), ("turn", "episode"), ("episode", "session")}
+    children = rows(memory, "MATCH (t:Topic) WHERE t.namespace = $namespace AND t.granularity <> 'session' RETURN t.id AS id")
+    assert {r["a"] for r in within} == {r["id"] for r in children} and all(0 < r["w"] <= 1 for r in within)
 
 
 def test_report_counts_stages(memory):

@@ -140,6 +140,9 @@ class ClusteringStage:
         self._live_waiting: dict[str, int] = {}
         # unit -> ((ids, speakers), model) fitted by prefit for the next place
         self._prefitted: dict[str, tuple[tuple[tuple[str, ...], tuple[str, ...]], TopicModel]] = {}
+        # unit -> (ids, memberships, topic ids) of every unit of a granularity refitted by
+        # recluster or after_forget, kept for linking the hierarchy (None: not kept)
+        self._refits: dict[str, tuple[list[str], np.ndarray, list[str]]] | None = None
         preload_topic_fitting()
 
     # ------------------------------------------------------------------ association
@@ -289,6 +292,8 @@ class ClusteringStage:
                 **({"model_state": model_state} if t == 0 else {})}} for t in range(model.n_topics_)]}))
             all_memberships = model.assign(vectors)
             rows = [(ids[i], topic_ids[t], p) for i, t, p in membership_rows(all_memberships)]
+            if self._refits is not None:
+                self._refits[unit] = (list(ids), all_memberships, topic_ids)
             position = {node: i for i, node in enumerate(ids)}
             memberships = all_memberships[[position[node] for node in batch.ids]] if batch.ids else all_memberships[:0]
             logger.info("%s topics (re)fitted on %d units: %d topics", unit, len(ids), model.n_topics_)
@@ -513,14 +518,58 @@ class ClusteringStage:
         self._pending = {}
 
     def recluster(self, dimension: int, speakers: tuple[str, ...] = ()) -> StageOutput:
-        """Refit every granularity on all its stored units (explicit request); the caller
-        writes the output in one transaction and then calls :meth:`commit`."""
+        """Refit every granularity on all its stored units (explicit request), and link the
+        new topics' hierarchy; the caller writes the output in one transaction and then
+        calls :meth:`commit`."""
         output = StageOutput()
         self._pending = {}
+        self._refits = {}
         empty = UnitBatch(ids=[], vectors=np.zeros((0, dimension), np.float32), sessions=[], texts=[], parents=[])
         for unit in TOPIC_UNITS:
             self._topics(unit, empty, output, force=True, speakers=speakers)
+        self._relink(output)
         return output
+
+    def _relink(self, output: StageOutput) -> None:
+        """``(Topic)-[:WITHIN]->(Topic)`` for each pair of granularities one of which was refitted
+        (its topics are new: their links went with the old ones), from the memberships of all
+        their units: the refit's, else the stored ones. Ends keeping refits."""
+        refits, self._refits = self._refits or {}, None
+        within = []
+        for child, parent in HIERARCHY:
+            if child not in refits and parent not in refits:
+                continue
+            child_ids, child_m, child_topics = refits.get(child) or self._stored_memberships(child)
+            parent_ids, parent_m, parent_topics = refits.get(parent) or self._stored_memberships(parent)
+            if not child_ids or not parent_ids:
+                continue
+            parents = self._parents(child)
+            row = {node: i for i, node in enumerate(parent_ids)}
+            mapping = np.array([row.get(parents.get(node, ""), -1) for node in child_ids], dtype=np.int64)
+            within.extend({"child": child_topics[c], "parent": parent_topics[p], "w": float(w)}
+                          for c, p, w in link_hierarchy(child_m, mapping, parent_m))
+        output.statements.extend(("write/merge_within", {"rows": list(chunk)}) for chunk in chunked(within, self.batch_size))
+
+    def _stored_memberships(self, unit: str) -> tuple[list[str], np.ndarray, list[str]]:
+        """The granularity's units in a topic, their stored memberships ``(n, k)`` and the
+        topics' ids (the columns)."""
+        rows = self.store.read(f"read/topic_memberships_{unit}", {"namespace": self.namespace})
+        topics = sorted({r["topic"] for r in rows})
+        column = {topic: t for t, topic in enumerate(topics)}
+        position: dict[str, int] = {}
+        for r in rows:
+            position.setdefault(r["id"], len(position))
+        memberships = np.zeros((len(position), len(topics)))
+        for r in rows:
+            memberships[position[r["id"]], column[r["topic"]]] = float(r["p"] or 0.0)
+        return list(position), memberships, topics
+
+    def _parents(self, unit: str) -> dict[str, str]:
+        """Each unit of the granularity -> its parent unit (event: turn, turn: episode, episode: session)."""
+        rows = self.store.read(f"read/topic_parents_{unit}", {"namespace": self.namespace})
+        if unit == "episode":  # an episode's parent is its session, named by content
+            return {r["id"]: node_id(self.namespace, "session", r["conversation_id"], r["session_key"]) for r in rows}
+        return {r["id"]: r["parent"] for r in rows if r.get("parent") is not None}
 
     def after_forget(self, removed: dict[str, int], forgotten: set[str], dimension: int,
                      speakers: tuple[str, ...] = ()) -> StageOutput:
@@ -548,6 +597,7 @@ class ClusteringStage:
         output = StageOutput()
         output.counts.update(topics_refitted=0, topics_relabelled=0)
         self._pending = {}
+        self._refits = {}
         empty = UnitBatch(ids=[], vectors=np.zeros((0, dimension), np.float32), sessions=[], texts=[], parents=[])
         for unit in TOPIC_UNITS:
             rows = self.store.read("read/topic_model", {"namespace": self.namespace, "granularity": unit})
@@ -564,6 +614,7 @@ class ClusteringStage:
                 continue
             output.statements.append(("write/relabel_topics", {"rows": self._relabelled(unit, model, topic_ids, seed, speakers)}))
             output.counts["topics_relabelled"] += model.n_topics_
+        self._relink(output)
         return output
 
     def _labels_lost_words(self, unit: str, model: TopicModel, topic_ids: list[str], forgotten: set[str]) -> bool:
