@@ -9,7 +9,7 @@ import shutil
 import threading
 from typing import Any, Iterable, Mapping
 
-from graphmem.changes import bump, bump_if_present, writer_bump
+from graphmem.changes import MAX_LOGGED_IDS, bump, bump_if_present, writer_bump
 from graphmem.check import IntegrityReport, check_integrity
 from graphmem.cluster.topics import text_terms
 from graphmem.embed import Embedder
@@ -650,7 +650,9 @@ class Memory:
             counts = dict(plan.counts, topics_refitted=0, topics_relabelled=0)
             if plan.empty:
                 return counts
-            caches = self._search.caches if target == self._namespace and self._search is not None else None
+            # a large forget (more units than a marker entry lists) rebuilds every cache, here as elsewhere
+            small = len(plan.removed) + sum(len(ids) for ids, _ in plan.replaced.values()) <= MAX_LOGGED_IDS
+            caches = self._search.caches if target == self._namespace and self._search is not None and small else None
             if caches is None:
                 # saved caches go before the transaction too: a crash right after its commit
                 # must not leave caches that still list forgotten units

@@ -282,3 +282,18 @@ def test_a_forgotten_turns_speaker_stays_one_while_a_turn_of_theirs_remains(tmp_
         conversation = memory.cypher("MATCH (c:Conversation) WHERE c.namespace = $namespace RETURN c.id AS id")[0]["id"]
         assert planner._still_speakers(keys, turns, {conversation}) == set()  # noqa: SLF001
 
+
+@pytest.mark.parametrize("limit", [5, 2000])
+def test_a_forget_beyond_what_a_marker_entry_lists_rebuilds_the_caches(tmp_path, monkeypatch, limit):
+    """Session 2 of the garden chat is 10 units (turns, events, its episode and session): past a
+    limit of 5 the forgetting Memory drops its caches (as every other process does), below the
+    real limit it updates them; either way nothing forgotten is found and check is clean."""
+    monkeypatch.setattr("graphmem.memory.MAX_LOGGED_IDS", limit)
+    with Memory.open(tmp_path / "store", "large", settings=settings_for(tmp_path)) as memory:
+        memory.ingest(write_native(tmp_path))
+        assert any(h.source_id == "G2:3" for h in memory.search("copper tape keeps slugs away", k=3))
+        kept = memory._search  # noqa: SLF001
+        assert memory.forget(conversation="garden-chat", session="2")["turns"] == 4
+        assert (memory._search is kept) == (limit == 2000)  # noqa: SLF001
+        assert_never_found(memory, SESSION_2_QUERIES[1:3], SESSION_2_WORDS)
+        assert memory.check().ok and memory.check().rebuilt == []
