@@ -4,9 +4,11 @@ entities with aliases, associations and topics (issues 4 and 5)."""
 from __future__ import annotations
 
 import json
+import random
 
 import pytest
 
+from conftest import settings_for
 from samples import write_native
 
 from graphmem import Memory
@@ -461,4 +463,31 @@ def test_a_correction_in_a_batch_waits_for_the_conversation_written_before_it(tm
         assert len(texts) == 22
         assert texts[("club-chat", "C2:3")].startswith("Our striker scored a header")
         assert texts[("club-chat-copy", "C2:3")] == "Our striker scored in extra time, the stadium went wild."
+        assert memory.check().ok
+
+
+def _subjects_chat(conversation: str, subjects: tuple[str, ...], turns: int, rng: random.Random) -> dict:
+    """Turns about ``subjects`` in turn, each with nonsense words said once, ten per session."""
+    def word() -> str:
+        return "".join(rng.choice("bdfgklmnprstvz") + rng.choice("aeiou") for _ in range(3))
+
+    lines = [{"id": f"{conversation}:{i}", "speaker": ("Ann", "Bo")[i % 2],
+              "text": f"About {subjects[i % len(subjects)]}: {word()} {word()} {word()}."} for i in range(turns)]
+    return {"id": conversation, "speakers": ["Ann", "Bo"], "sessions": [
+        {"id": str(k + 1), "started_at": f"2024-03-0{k + 1}T10:00:00", "turns": lines[10 * k:10 * (k + 1)]} for k in range(turns // 10)]}
+
+
+def test_a_refit_by_a_later_ingest_links_every_topic_into_the_hierarchy(tmp_path):
+    """The second conversation's subjects do not fit the first one's topics: turns and events are
+    refitted on both, and the new topics' WITHIN links come from every unit, not only from the
+    second ingest's (before, the topics holding only the first conversation's units had none)."""
+    rng = random.Random(5)
+    with Memory.open(tmp_path / "store", "hierarchy", settings=settings_for(tmp_path)) as memory:
+        memory.ingest(write_native(tmp_path, _subjects_chat("first", ("my garden", "the bakery"), 40, rng), "first.json"))
+        report = memory.ingest(write_native(tmp_path, _subjects_chat(
+            "second", ("our jazz band rehearsal", "the harbour ferry", "quantum physics lectures"), 60, rng), "second.json"))
+        assert report.to_dict()["created"].get("topics_turn", 0) > 1, report.to_dict()  # refitted
+        unlinked = memory.cypher("MATCH (t:Topic) WHERE t.namespace = $namespace AND t.granularity <> 'session' "
+                                 "AND NOT (t)-[:WITHIN]->(:Topic) RETURN t.granularity AS g, t.size AS size")
+        assert unlinked == []
         assert memory.check().ok

@@ -398,6 +398,7 @@ class ClusteringStage:
         multi-conversation ingest fits each granularity once, not once per conversation."""
         output = StageOutput()
         self._pending = {}
+        self._refits = {}
         batches: dict[str, UnitBatch] = {}
         memberships: dict[str, tuple[np.ndarray, list[str]]] = {}
         for unit in TOPIC_UNITS:
@@ -412,25 +413,56 @@ class ClusteringStage:
         self._link_within(batches, memberships, output)
         return output
 
-    @staticmethod
-    def _link_within(batches: dict[str, UnitBatch], memberships: dict[str, tuple[np.ndarray, list[str]]],
+    def _link_within(self, batches: dict[str, UnitBatch], memberships: dict[str, tuple[np.ndarray, list[str]]],
                      output: StageOutput) -> None:
-        """``(Topic)-[:WITHIN]->(Topic)`` from the memberships of units and their parents in ``batches``."""
+        """``(Topic)-[:WITHIN]->(Topic)`` for each pair of granularities (child, parent).
+
+        When one of the two was refitted by this call (its topics are new, and their links
+        went with the old ones), from the memberships of all their units: the refit's, else
+        the stored ones with the batch's (``batches`` and ``memberships``, not stored yet) on
+        top. Otherwise from the units of ``batches`` only: their links join those stored.
+        Ends keeping refits."""
+        refits, self._refits = self._refits or {}, None
         within = []
         for child, parent in HIERARCHY:
-            if child not in memberships or parent not in memberships:
+            if child in refits or parent in refits:
+                child_ids, child_m, child_topics = refits.get(child) or self._all_memberships(child, batches, memberships)
+                parent_ids, parent_m, parent_topics = refits.get(parent) or self._all_memberships(parent, batches, memberships)
+                parents = self._parents(child)
+                if child in batches:
+                    parents.update((node, up) for node, up in zip(batches[child].ids, batches[child].parents) if up)
+            elif child in memberships and parent in memberships:
+                (child_m, child_topics), (parent_m, parent_topics) = memberships[child], memberships[parent]
+                child_ids, parent_ids = batches[child].ids, batches[parent].ids
+                parents = {node: up for node, up in zip(child_ids, batches[child].parents) if up}
+            else:
                 continue
-            child_m, child_topics = memberships[child]
-            parent_m, parent_topics = memberships[parent]
-            parent_row = {node: i for i, node in enumerate(batches[parent].ids)}
-            mapping = np.array([parent_row.get(p, -1) if p else -1 for p in batches[child].parents])
-            keep = mapping >= 0
-            if not keep.any():
+            row = {node: i for i, node in enumerate(parent_ids)}
+            mapping = np.array([row.get(parents.get(node, ""), -1) for node in child_ids], dtype=np.int64)
+            if not (mapping >= 0).any():
                 continue
-            for c, p, w in link_hierarchy(child_m[keep], mapping[keep], parent_m):
-                within.append({"child": child_topics[c], "parent": parent_topics[p], "w": float(w)})
-        if within:
-            output.statements.append(("write/merge_within", {"rows": within}))
+            within.extend({"child": child_topics[c], "parent": parent_topics[p], "w": float(w)}
+                          for c, p, w in link_hierarchy(child_m, mapping, parent_m))
+        output.statements.extend(("write/merge_within", {"rows": list(chunk)}) for chunk in chunked(within, self.batch_size))
+
+    def _all_memberships(self, unit: str, batches: dict[str, UnitBatch],
+                         memberships: dict[str, tuple[np.ndarray, list[str]]]) -> tuple[list[str], np.ndarray, list[str]]:
+        """Every unit of the granularity in a topic, its memberships ``(n, k)`` and the topics'
+        ids (the columns): the stored ones, with those of ``batches`` (planned, not stored) on top."""
+        rows = [(r["id"], r["topic"], float(r["p"] or 0.0))
+                for r in self.store.read(f"read/topic_memberships_{unit}", {"namespace": self.namespace})]
+        if unit in memberships and unit in batches:
+            planned, topic_ids = memberships[unit]
+            rows.extend((batches[unit].ids[i], topic_ids[t], p) for i, t, p in membership_rows(planned))
+        topics = sorted({topic for _, topic, _ in rows})
+        column = {topic: t for t, topic in enumerate(topics)}
+        position: dict[str, int] = {}
+        for node, _, _ in rows:
+            position.setdefault(node, len(position))
+        matrix = np.zeros((len(position), len(topics)))
+        for node, topic, p in rows:
+            matrix[position[node], column[topic]] = p
+        return list(position), matrix, topics
 
     # ------------------------------------------------------------------ live adds
     def place_live(self, fresh: dict[str, UnitBatch], speakers: tuple[str, ...] = ()) -> StageOutput:
@@ -448,6 +480,7 @@ class ClusteringStage:
         from the store again after :meth:`drop_live`."""
         output = StageOutput()
         self._pending = {}
+        self._refits = {}
         batches: dict[str, UnitBatch] = {}
         memberships: dict[str, tuple[np.ndarray, list[str]]] = {}
         for unit in TOPIC_UNITS:
@@ -527,42 +560,8 @@ class ClusteringStage:
         empty = UnitBatch(ids=[], vectors=np.zeros((0, dimension), np.float32), sessions=[], texts=[], parents=[])
         for unit in TOPIC_UNITS:
             self._topics(unit, empty, output, force=True, speakers=speakers)
-        self._relink(output)
+        self._link_within({}, {}, output)
         return output
-
-    def _relink(self, output: StageOutput) -> None:
-        """``(Topic)-[:WITHIN]->(Topic)`` for each pair of granularities one of which was refitted
-        (its topics are new: their links went with the old ones), from the memberships of all
-        their units: the refit's, else the stored ones. Ends keeping refits."""
-        refits, self._refits = self._refits or {}, None
-        within = []
-        for child, parent in HIERARCHY:
-            if child not in refits and parent not in refits:
-                continue
-            child_ids, child_m, child_topics = refits.get(child) or self._stored_memberships(child)
-            parent_ids, parent_m, parent_topics = refits.get(parent) or self._stored_memberships(parent)
-            if not child_ids or not parent_ids:
-                continue
-            parents = self._parents(child)
-            row = {node: i for i, node in enumerate(parent_ids)}
-            mapping = np.array([row.get(parents.get(node, ""), -1) for node in child_ids], dtype=np.int64)
-            within.extend({"child": child_topics[c], "parent": parent_topics[p], "w": float(w)}
-                          for c, p, w in link_hierarchy(child_m, mapping, parent_m))
-        output.statements.extend(("write/merge_within", {"rows": list(chunk)}) for chunk in chunked(within, self.batch_size))
-
-    def _stored_memberships(self, unit: str) -> tuple[list[str], np.ndarray, list[str]]:
-        """The granularity's units in a topic, their stored memberships ``(n, k)`` and the
-        topics' ids (the columns)."""
-        rows = self.store.read(f"read/topic_memberships_{unit}", {"namespace": self.namespace})
-        topics = sorted({r["topic"] for r in rows})
-        column = {topic: t for t, topic in enumerate(topics)}
-        position: dict[str, int] = {}
-        for r in rows:
-            position.setdefault(r["id"], len(position))
-        memberships = np.zeros((len(position), len(topics)))
-        for r in rows:
-            memberships[position[r["id"]], column[r["topic"]]] = float(r["p"] or 0.0)
-        return list(position), memberships, topics
 
     def _parents(self, unit: str) -> dict[str, str]:
         """Each unit of the granularity -> its parent unit (event: turn, turn: episode, episode: session)."""
@@ -614,7 +613,7 @@ class ClusteringStage:
                 continue
             output.statements.append(("write/relabel_topics", {"rows": self._relabelled(unit, model, topic_ids, seed, speakers)}))
             output.counts["topics_relabelled"] += model.n_topics_
-        self._relink(output)
+        self._link_within({}, {}, output)
         return output
 
     def _labels_lost_words(self, unit: str, model: TopicModel, topic_ids: list[str], forgotten: set[str]) -> bool:
