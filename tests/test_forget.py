@@ -210,7 +210,8 @@ def test_cli_forget_asks_first_and_check_reports_clean(tmp_path):
 
 def _filler_chat() -> dict:
     """56 turns on four subjects, each of nonsense words said once, but for two bakery turns
-    that share "zeppelin": a word of the labels that only they give."""
+    that share "zeppelin": a word of the labels that only they give (a word said in one text
+    only is no label term)."""
     rng = random.Random(3)
 
     def word() -> str:
@@ -219,8 +220,8 @@ def _filler_chat() -> dict:
     subjects = ("my garden", "the bakery", "our band", "the harbour")
     turns = [{"id": f"F:{i}", "speaker": ("Ann", "Bo")[i % 2],
               "text": f"About {subjects[i % 4]}: {word()} {word()} {word()} {word()}."} for i in range(56)]
-    turns[5]["text"] = "About the bakery: the zeppelin pastry sold out again."
-    turns[9]["text"] = "About the bakery: a zeppelin pastry costs four euros."
+    for i in (5, 9):  # like the other bakery turns (no topic of their own), and one word in common
+        turns[i]["text"] = "About the bakery: zeppelin " + turns[i]["text"].split(": ", 1)[1].split(" ", 1)[1]
     return {"id": "filler", "speakers": ["Ann", "Bo"], "sessions": [
         {"id": str(k + 1), "started_at": f"2024-03-0{k + 1}T10:00:00", "turns": turns[14 * k:14 * (k + 1)]} for k in range(4)]}
 
@@ -230,35 +231,35 @@ def _topics(memory: Memory) -> dict[str, dict]:
                                               "RETURN t.id AS id, t.granularity AS g, t.terms AS terms, t.size AS size")}
 
 
-def test_forgetting_a_few_messages_relabels_the_topics_in_place(tmp_path):
+def test_forgetting_a_few_messages_relabels_the_topics_in_place(memory_factory, tmp_path):
     """Two of 56 turns gave a label word: the topics are relabelled from what they hold, keep
-    their ids and model (a later add is assigned to them, nothing refitted), and the process's
-    caches follow without a rebuild."""
-    settings = settings_for(tmp_path)
-    with Memory.open(tmp_path / "store", "relabel", settings=settings) as memory:
-        memory.ingest(write_native(tmp_path, _filler_chat(), "filler.json"))
-        before = _topics(memory)
-        assert any("zeppelin" in term for t in before.values() for term in t["terms"])
-        assert memory.search("zeppelin pastry", k=1)[0].source_id in ("F:5", "F:9")
-        turn_ids = [r["id"] for r in memory.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace AND t.source_id IN ['F:5', 'F:9'] "
-                                                   "RETURN t.id AS id")]
-        counts = memory.forget(turn=turn_ids)
-        assert counts["turns"] == 2 and counts["topics_refitted"] == 0 and counts["topics_relabelled"] > 0, counts
-        after = _topics(memory)
-        assert set(after) == set(before)  # the same topics, relabelled
-        assert sum(t["size"] for t in after.values() if t["g"] == "turn") == 54
-        assert "zeppelin" not in texts_in_namespace(memory)
-        states = memory.cypher("MATCH (t:Topic) WHERE t.namespace = $namespace AND t.model_state IS NOT NULL RETURN t.model_state AS s")
-        assert len(states) == len({t["g"] for t in after.values()}) and not any("zeppelin" in r["s"] for r in states)
-        assert_never_found(memory, ("zeppelin pastry",), ("zeppelin",))
-        caches = memory._service().caches  # noqa: SLF001
-        assert caches.last_refresh["projection"] == "refreshed" and len(caches.index("turn")) == 54
-        assert memory.check().ok and memory.check().rebuilt == []
-    with Memory.open(tmp_path / "store", "relabel", settings=settings) as memory:  # another process's writer
-        report = memory.add({"speaker": "Ann", "text": "About the bakery: the rye loaf was still warm."}, conversation="filler")
-        placed = memory.cypher("MATCH (t:Turn {id: $id})-[:IN_TOPIC]->(c:Topic) RETURN c.id AS id", {"id": report.turn_ids[0]})
-        assert placed and {r["id"] for r in placed} <= set(after)
-        assert set(_topics(memory)) == set(after)  # assigned to the relabelled model's topics: no refit
+    their ids and model (a later add from another Memory is assigned to them, nothing
+    refitted), and the process's caches follow without a rebuild; on each backend."""
+    memory = memory_factory()
+    memory.ingest(write_native(tmp_path, _filler_chat(), "filler.json"))
+    before = _topics(memory)
+    assert any("zeppelin" in term for t in before.values() for term in t["terms"])
+    assert memory.search("zeppelin", k=1, strategy="lexical")[0].source_id in ("F:5", "F:9")
+    turn_ids = [r["id"] for r in memory.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace AND t.source_id IN ['F:5', 'F:9'] "
+                                               "RETURN t.id AS id")]
+    counts = memory.forget(turn=turn_ids)
+    assert counts["turns"] == 2 and counts["topics_refitted"] == 0 and counts["topics_relabelled"] > 0, counts
+    after = _topics(memory)
+    assert set(after) == set(before)  # the same topics, relabelled
+    assert sum(t["size"] for t in after.values() if t["g"] == "turn") == 54
+    assert "zeppelin" not in texts_in_namespace(memory)
+    states = memory.cypher("MATCH (t:Topic) WHERE t.namespace = $namespace AND t.model_state IS NOT NULL RETURN t.model_state AS s")
+    assert len(states) == len({t["g"] for t in after.values()}) and not any("zeppelin" in r["s"] for r in states)
+    assert_never_found(memory, ("zeppelin", "About the bakery: zeppelin"), ("zeppelin",))
+    caches = memory._service().caches  # noqa: SLF001
+    assert caches.last_refresh["projection"] == "refreshed" and len(caches.index("turn")) == 54
+    assert memory.check().ok and memory.check().rebuilt == []
+
+    writer = memory_factory(memory.namespace)  # another Memory: its live writer reads the relabelled model
+    report = writer.add({"speaker": "Ann", "text": "About the bakery: the rye loaf was still warm."}, conversation="filler")
+    placed = writer.cypher("MATCH (t:Turn {id: $id})-[:IN_TOPIC]->(c:Topic) RETURN c.id AS id", {"id": report.turn_ids[0]})
+    assert placed and {r["id"] for r in placed} <= set(after)
+    assert set(_topics(writer)) == set(after)  # assigned to the relabelled model's topics: no refit
 
 
 def test_a_forgotten_turns_speaker_stays_one_while_a_turn_of_theirs_remains(tmp_path):
