@@ -45,7 +45,7 @@ from graphmem.index import VectorIndex
 from graphmem.retrieve.config import RetrievalConfig
 from graphmem.retrieve.engine import DenseScorer, RetrievalEngine, build_lexical
 from graphmem.retrieve.lexical import LexicalIndex
-from graphmem.retrieve.loader import ProjectionRows, load_projection, save_projection
+from graphmem.retrieve.loader import ProjectionRows, SavedRows, load_projection, save_projection
 from graphmem.retrieve.projection import MemoryProjection
 from graphmem.runtime import freeze_loaded_objects
 from graphmem.settings import Settings
@@ -113,12 +113,13 @@ class NamespaceCaches:
         self._unsaved: set[str] = set()
         # a projection rebuilt after this owner's writes, and the marker version it reflects:
         # saved on flush (when nothing was written since) instead of at every search after an add
-        self._unsaved_projection: tuple[MemoryProjection, int] | None = None
+        self._unsaved_projection: tuple[MemoryProjection, int, ProjectionRows] | None = None
         # likewise the BM25 indexes built then: unit -> (index, marker version)
         self._unsaved_lexical: dict[str, tuple[LexicalIndex, int]] = {}
-        # the rows the current projection was read from, and the sessions written through this
+        # the rows the current projection was read from (or, for one loaded from the cache, the
+        # rows saved beside it, read when first needed), and the sessions written through this
         # owner since (None: something else changed, the next build reads everything)
-        self._rows: ProjectionRows | None = None
+        self._rows: ProjectionRows | SavedRows | None = None
         self._written: set[str] | None = None
         self._lock = threading.RLock()
         # the marker version the caches reflect (None until the first follow), and commits
@@ -308,6 +309,10 @@ class NamespaceCaches:
         its commit leaves none that lists a forgotten unit); the in-memory ones stay, and
         :meth:`flush` saves every loaded index again."""
         with self._lock:
+            if isinstance(self._rows, SavedRows):  # read before the file goes: the next build refreshes them
+                self._rows = self._rows.load()
+                if self._rows is None:
+                    self._written = None
             shutil.rmtree(self.directory, ignore_errors=True)
             self._unsaved |= set(self._indexes)
             self._unsaved_projection = None
@@ -351,12 +356,12 @@ class NamespaceCaches:
             self._save_lexical(unit, index, self._version)
         if pending is None:
             return
-        projection, version = pending
+        projection, version, rows = pending
         if version != self._version or self._own:
             logger.debug("projection of %r not saved: written since it was read", self.namespace)
             return
         try:
-            save_projection(self.store, self.namespace, self.directory, projection, version)
+            save_projection(self.store, self.namespace, self.directory, projection, version, rows)
         except (OSError, StorageError, ClosedError):  # a derived cache: the next process rebuilds it
             logger.warning("could not save the projection cache of %r", self.namespace, exc_info=True)
 
@@ -369,14 +374,20 @@ class NamespaceCaches:
         # the counts that validate it nor save the new one at every search after an add (the
         # counts alone took 0.3 s at 10k turns, 3.8 s at 100k); flush saves it
         after_write = self._engine is not None
+        kept = None
         if after_write and self._rows is not None and self._written is not None:
-            rows = self._rows.refreshed(self.store, self.namespace, self._written)
+            kept = self._rows.load() if isinstance(self._rows, SavedRows) else self._rows
+        rows: ProjectionRows | SavedRows
+        if kept is not None:
+            rows = kept.refreshed(self.store, self.namespace, self._written or ())
             projection, state = rows.projection(), "refreshed"
-            logger.debug("projection of %r refreshed for %d session(s) written", self.namespace, len(self._written))
+            logger.debug("projection of %r refreshed for %d session(s) written", self.namespace, len(self._written or ()))
         else:
             projection, state, rows = load_projection(self.store, self.namespace, None if after_write else self.directory, version)
-        self._rows, self._written = rows, (set() if rows is not None else None)
-        self._unsaved_projection = (projection, version) if after_write and version is not None else None
+        self._rows, self._written = rows, set()
+        self._unsaved_projection = None
+        if after_write and version is not None and isinstance(rows, ProjectionRows):
+            self._unsaved_projection = (projection, version, rows)
         t_projection = time.perf_counter() - started
         lexical = {unit: self._lexical(projection, unit, version, after_write=after_write) for unit in PERSISTED_LEXICAL}
         t_lexical = time.perf_counter() - started - t_projection

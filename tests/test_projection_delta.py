@@ -6,6 +6,7 @@ owner's writes (another writer's, logged with their sessions) are followed the s
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import fields
 
@@ -101,3 +102,32 @@ def test_the_projection_after_each_add_equals_one_read_whole(backend: Backend, t
         # after all those adds and corrections the ANN indexes agree with the store: check rebuilds nothing
         report = memory.check()
         assert report.ok and report.rebuilt == [], report.summary()
+
+
+def test_a_projection_loaded_from_the_cache_is_refreshed_from_the_rows_saved_beside_it(backend: Backend, tmp_path, embedder):
+    """A new process (here: a new Memory) loads the saved projection; at its first write it reads
+    the rows saved beside it instead of the whole namespace, and the result equals a whole
+    read. Rows saved with another projection are not taken."""
+    settings = settings_for(tmp_path)
+    rng = random.Random(11)
+    with memories(backend, settings) as open_memory:
+        first = open_memory()
+        for n in range(8):
+            first.add({"speaker": rng.choice(PEOPLE[:2]), "text": _message(rng, n)}, conversation="alpha", session=str(1 + n // 4))
+        assert first.search("Who went to Lisbon?", k=3)
+        first.close()  # saves the projection (and its rows) as of the last write
+        for round_ in range(2):
+            memory = open_memory(first.namespace)
+            caches = memory._service().caches
+            assert memory.search("Who went to Lisbon?", k=3)
+            assert caches.last_refresh["projection"] == "loaded"
+            if round_:  # rows of another projection: not taken, the store is read
+                rows_file = caches.directory / "projection_rows.json"
+                saved = json.loads(rows_file.read_text(encoding="utf-8"))
+                saved["manifest"]["version"] -= 1
+                rows_file.write_text(json.dumps(saved), encoding="utf-8")
+            memory.add({"speaker": "Melanie", "text": _message(rng, 100 + round_)}, conversation="alpha", session="2")
+            assert memory.search("Who went to Lisbon?", k=3)
+            assert caches.last_refresh["projection"] == ("rebuilt" if round_ else "refreshed")
+            assert _same(caches.engine().projection, read_projection(memory.store, memory.namespace)) == []
+            memory.close()

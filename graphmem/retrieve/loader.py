@@ -12,12 +12,16 @@ After a live add, only what it can have changed is read again (:meth:`Projection
 the rows of the sessions it wrote to and of their units, and the small namespace-wide rows
 (entities, aliases, topics). The rest of the rows read last time are kept, and the projection
 is built from the merged rows, so it equals one read whole (``tests/test_projection_delta.py``
-checks that after every add of a random sequence).
+checks that after every add of a random sequence). The rows are saved beside the projection
+(``projection_rows.json``, with the same manifest), so a process that loaded the projection
+from the cache reads them from there at its first write instead of the whole namespace again.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import time
 from collections.abc import Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -27,7 +31,7 @@ from typing import Any
 from graphmem.retrieve.projection import MemoryProjection
 from graphmem.store import GraphStore
 
-__all__ = ["PROJECTION_QUERIES", "READ_THREADS", "SESSION_SCOPED_WRITES", "ProjectionRows", "load_projection",
+__all__ = ["PROJECTION_QUERIES", "READ_THREADS", "SESSION_SCOPED_WRITES", "ProjectionRows", "SavedRows", "load_projection",
            "namespace_counts", "read_projection", "read_projection_rows", "save_projection", "session_scope"]
 
 logger = logging.getLogger(__name__)
@@ -120,6 +124,10 @@ def session_scope(statements: Iterable[tuple[str, Any]], sessions: Iterable[str]
 _NAMESPACE_WIDE = ("entities", "aliases", "topics", "topic_links")
 
 
+ROWS_FILE = "projection_rows.json"
+ROWS_FORMAT = "graphmem.projection_rows/1"
+
+
 class ProjectionRows:
     """The rows a projection is built from (:data:`PROJECTION_QUERIES`' results), kept so that
     the projection after a live add reads only what the add can have changed."""
@@ -129,6 +137,15 @@ class ProjectionRows:
 
     def projection(self) -> MemoryProjection:
         return MemoryProjection.from_rows(**self.rows)
+
+    def save(self, directory: Path, manifest: dict[str, Any]) -> None:
+        """Write the rows to ``directory`` beside the projection they built, with its
+        ``manifest`` (a temporary file, then renamed)."""
+        directory.mkdir(parents=True, exist_ok=True)
+        tmp = directory / f"{ROWS_FILE}.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps({"format": ROWS_FORMAT, "manifest": manifest, "rows": self.rows}, ensure_ascii=False),
+                       encoding="utf-8")
+        os.replace(tmp, directory / ROWS_FILE)
 
     def refreshed(self, store: GraphStore, namespace: str, sessions: Collection[str]) -> ProjectionRows:
         """These rows after writes confined to ``sessions`` (ids; see :data:`SESSION_SCOPED_WRITES`):
@@ -177,8 +194,34 @@ def _ids(rows: Iterable[dict[str, Any]]) -> set[str]:
     return {r["id"] for r in rows}
 
 
+class SavedRows:
+    """The rows saved beside a projection loaded from the cache, read only when needed (the
+    first write after the load): :meth:`load` gives them when they were saved with the same
+    manifest as that projection, else ``None`` (the caller reads the store)."""
+
+    def __init__(self, directory: Path, manifest: dict[str, Any]) -> None:
+        self.directory, self.manifest = directory, manifest
+
+    def load(self) -> ProjectionRows | None:
+        started = time.perf_counter()
+        try:
+            saved = json.loads((self.directory / ROWS_FILE).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):  # a derived cache: an unreadable one is read from the store instead
+            logger.warning("projection rows in %s unreadable; reading the store", self.directory, exc_info=True)
+            return None
+        rows = saved.get("rows") if isinstance(saved, dict) else None
+        if (saved.get("format") != ROWS_FORMAT or saved.get("manifest") != self.manifest or not isinstance(rows, dict)
+                or set(rows) != set(PROJECTION_QUERIES)):
+            logger.info("projection rows in %s are not the loaded projection's; reading the store", self.directory)
+            return None
+        logger.debug("projection rows loaded from %s in %.2f s", self.directory, time.perf_counter() - started)
+        return ProjectionRows(rows)
+
+
 def load_projection(store: GraphStore, namespace: str, directory: Path | None,
-                    version: int | None = None) -> tuple[MemoryProjection, str, ProjectionRows | None]:
+                    version: int | None = None) -> tuple[MemoryProjection, str, ProjectionRows | SavedRows]:
     """The projection of ``namespace``: from the cache in ``directory`` when it matches the
     store's counts and ``version``, else read from the store (and saved there).
 
@@ -192,8 +235,8 @@ def load_projection(store: GraphStore, namespace: str, directory: Path | None,
             every count as it was; the version cannot).
 
     Returns:
-        ``(projection, state, rows)`` with state ``"loaded"`` (rows ``None``) or ``"rebuilt"``
-        (the rows read).
+        ``(projection, state, rows)``: state ``"loaded"`` with the :class:`SavedRows` beside it,
+        or ``"rebuilt"`` with the rows read (saved beside the projection too).
     """
     started = time.perf_counter()
     if directory is not None:
@@ -203,7 +246,7 @@ def load_projection(store: GraphStore, namespace: str, directory: Path | None,
                 projection, saved = MemoryProjection.load(directory)
                 if saved == manifest:
                     logger.debug("projection of %r loaded from cache in %.2f s", namespace, time.perf_counter() - started)
-                    return projection, "loaded", None
+                    return projection, "loaded", SavedRows(directory, manifest)
                 logger.info("projection cache of %r is stale; rebuilding from the store", namespace)
             except (OSError, ValueError, KeyError):  # any unreadable cache is rebuilt from the source of truth
                 logger.warning("projection cache in %s unreadable; rebuilding", directory, exc_info=True)
@@ -212,6 +255,7 @@ def load_projection(store: GraphStore, namespace: str, directory: Path | None,
     if directory is not None:
         try:
             projection.save(directory, manifest)
+            rows.save(directory, manifest)
         except OSError:
             logger.warning("could not save the projection cache in %s", directory, exc_info=True)
     logger.info("projection of %r read from the store in %.2f s (%d turns, %d events, %d entities)", namespace,
@@ -220,11 +264,16 @@ def load_projection(store: GraphStore, namespace: str, directory: Path | None,
 
 
 def save_projection(store: GraphStore, namespace: str, directory: Path, projection: MemoryProjection,
-                    version: int) -> None:
+                    version: int, rows: ProjectionRows | None = None) -> None:
     """Save ``projection``, read at change-marker ``version``, as the cache
-    :func:`load_projection` reuses; the caller makes sure nothing was written since (the
-    manifest's counts are read now)."""
-    projection.save(directory, _manifest(store, namespace, version))
+    :func:`load_projection` reuses, and the ``rows`` it was built from beside it; the caller
+    makes sure nothing was written since (the manifest's counts are read now)."""
+    manifest = _manifest(store, namespace, version)
+    projection.save(directory, manifest)
+    if rows is not None:
+        rows.save(directory, manifest)
+    else:  # rows saved with an earlier projection must not pass for this one's
+        (directory / ROWS_FILE).unlink(missing_ok=True)
 
 
 def _manifest(store: GraphStore, namespace: str, version: int | None) -> dict[str, Any]:
