@@ -37,7 +37,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 
 from graphmem.changes import bump as bump_statement
-from graphmem.changes import read_log, read_version
+from graphmem.changes import read_log, read_marker
 from graphmem.embed import Embedder
 from graphmem.errors import ClosedError, ConfigurationError, StorageError
 from graphmem.ids import namespace_slug
@@ -126,6 +126,8 @@ class NamespaceCaches:
         # through this owner since
         self._version: int | None = None
         self._own = 0
+        # the marker's epoch as of ``_version`` (None: a marker from before epochs, or none)
+        self._epoch: str | None = None
         #: how many times another writer's commits were caught up with or rebuilt for
         self.foreign_changes = 0
         #: what the last catch-up did: ``mode`` (incremental / rebuild), ``transactions``,
@@ -195,9 +197,12 @@ class NamespaceCaches:
     def follow(self) -> bool:
         """Read the change marker (one small query); when another writer committed since the
         caches were built, catch up before answering. Returns True when that happened."""
-        version = read_version(self.store, self.namespace)
+        version, epoch = read_marker(self.store, self.namespace)
         with self._lock:
-            if self._version is None or version == self._version + self._own:
+            # a marker created again (namespace dropped and rewritten, database recreated) counts anew
+            recreated = self._epoch is not None and epoch is not None and epoch != self._epoch
+            self._epoch = epoch
+            if not recreated and (self._version is None or version == self._version + self._own):
                 self._version, self._own = version, 0
                 return False
             started = time.perf_counter()
@@ -207,7 +212,7 @@ class NamespaceCaches:
             covered = bool(pending) and pending[0].version == self._version + 1 and latest >= version
             changed = [i for e in foreign for i in e.changed]
             self.foreign_changes += 1
-            if not covered or any(e.full for e in foreign):
+            if recreated or not covered or any(e.full for e in foreign):
                 mode = "rebuild"
                 self._drop_memory()
             else:
@@ -261,7 +266,6 @@ class NamespaceCaches:
                     self.follow()
                 read_query, count_query = INDEXED_UNITS[unit]
                 params = {"namespace": self.namespace}
-                count = int(self.store.read(count_query, params)[0]["count"])
                 index = VectorIndex(self.directory, unit, self.embedder.dimension, m=self.settings.hnsw_m,
                                     ef_construction=self.settings.hnsw_ef_construction, ef=self.settings.hnsw_ef)
 
@@ -273,8 +277,14 @@ class NamespaceCaches:
 
                 # own commits not yet numbered: a saved copy cannot be trusted, read the store
                 version = self._version if not self._own else -1
-                state = index.load_or_rebuild(count, self.settings.embedding_model, fetch, version=version)
+                if version != -1 and self._epoch is not None and index.load_saved(self.settings.embedding_model, version, self._epoch):
+                    state = "loaded"  # saved at this version of this marker: the store's count is not read
+                else:
+                    count = int(self.store.read(count_query, params)[0]["count"])
+                    state = index.load_or_rebuild(count, self.settings.embedding_model, fetch, version=version,
+                                                  epoch=self._epoch if version != -1 else None)
                 index.version = self._version if not self._own else None
+                index.epoch = self._epoch if not self._own else None
                 self.index_states[unit] = state
                 logger.debug("%s index for namespace %r: %s (%d vectors)", unit, self.namespace, state, len(index))
                 self._indexes[unit] = index
@@ -339,7 +349,7 @@ class NamespaceCaches:
                     return
             for unit in sorted(self._unsaved):
                 if unit in self._indexes:
-                    self._indexes[unit].version = self._version
+                    self._indexes[unit].version, self._indexes[unit].epoch = self._version, self._epoch
                     self._indexes[unit].save()
             self._unsaved.clear()
             self._save_deferred()
@@ -361,7 +371,7 @@ class NamespaceCaches:
             logger.debug("projection of %r not saved: written since it was read", self.namespace)
             return
         try:
-            save_projection(self.store, self.namespace, self.directory, projection, version, rows)
+            save_projection(self.store, self.namespace, self.directory, projection, version, rows, epoch=self._epoch)
         except (OSError, StorageError, ClosedError):  # a derived cache: the next process rebuilds it
             logger.warning("could not save the projection cache of %r", self.namespace, exc_info=True)
 
@@ -383,7 +393,8 @@ class NamespaceCaches:
             projection, state = rows.projection(), "refreshed"
             logger.debug("projection of %r refreshed for %d session(s) written", self.namespace, len(self._written or ()))
         else:
-            projection, state, rows = load_projection(self.store, self.namespace, None if after_write else self.directory, version)
+            projection, state, rows = load_projection(self.store, self.namespace, None if after_write else self.directory, version,
+                                                      epoch=self._epoch if version is not None else None)
         self._rows, self._written = rows, set()
         self._unsaved_projection = None
         if after_write and version is not None and isinstance(rows, ProjectionRows):

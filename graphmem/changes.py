@@ -16,6 +16,7 @@ when the log cannot say (a ``full`` entry, or more transactions than the log kee
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Iterable
@@ -26,7 +27,7 @@ from graphmem.store import GraphStore, Statement
 if TYPE_CHECKING:
     from graphmem.caches import NamespaceCaches
 
-__all__ = ["LOG_LENGTH", "MAX_LOGGED_IDS", "LogEntry", "bump", "bump_if_present", "marker_id", "read_log", "read_version", "writer_bump"]
+__all__ = ["LOG_LENGTH", "MAX_LOGGED_IDS", "LogEntry", "bump", "bump_if_present", "marker_id", "read_log", "read_marker", "read_version", "writer_bump"]
 
 LOG_LENGTH = 32
 """Write transactions the marker's log keeps (``write/bump_change_marker`` keeps the last 32):
@@ -73,7 +74,8 @@ def bump(namespace: str, *, writer: str | None = None, changed: Iterable[str] | 
         data["s"] = sorted(set(sessions))
     entry = json.dumps(data, separators=(",", ":"))
     return ("write/bump_change_marker", {"namespace": namespace, "rows": [{
-        "id": marker_id(namespace), "at": datetime.now(timezone.utc).replace(tzinfo=None).isoformat(), "entry": entry}]})
+        "id": marker_id(namespace), "at": datetime.now(timezone.utc).replace(tzinfo=None).isoformat(), "entry": entry,
+        "epoch": uuid.uuid4().hex}]})
 
 
 def writer_bump(namespace: str, caches: "NamespaceCaches | None", changed: Iterable[str],
@@ -97,8 +99,19 @@ def bump_if_present(namespace: str) -> Statement:
 
 def read_version(store: GraphStore, namespace: str) -> int:
     """How many write transactions ``namespace`` has seen (0 when none, or after it was dropped)."""
+    return read_marker(store, namespace)[0]
+
+
+def read_marker(store: GraphStore, namespace: str) -> tuple[int, str | None]:
+    """``(version, epoch)`` of ``namespace``'s marker: the version as :func:`read_version`, and
+    the random epoch the marker took at its first write (``None`` without a marker, or for one
+    not written since epochs came). A marker created again (the namespace dropped and written
+    again, the database recreated) counts its versions from 1 again under a new epoch, so a
+    saved cache is the store's when both its version and its epoch are."""
     rows = store.read("read/change_marker", {"namespace": namespace, "id": marker_id(namespace)})
-    return int(rows[0]["version"] or 0) if rows else 0
+    if not rows:
+        return 0, None
+    return int(rows[0]["version"] or 0), rows[0].get("epoch") or None
 
 
 def read_log(store: GraphStore, namespace: str) -> tuple[int, list[LogEntry]]:

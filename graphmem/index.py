@@ -49,6 +49,8 @@ class VectorIndex:
         self.model = ""
         #: the change-marker version the vectors reflect (``None``: unknown), saved in the manifest
         self.version: int | None = None
+        #: the change marker's epoch at that version (see :func:`graphmem.changes.read_marker`)
+        self.epoch: str | None = None
 
     @property
     def _manifest(self) -> Path:
@@ -66,7 +68,7 @@ class VectorIndex:
         return index
 
     def load_or_rebuild(self, expected_count: int, model: str, fetch: Callable[[], tuple[Sequence[str], np.ndarray]],
-                        version: int | None = None) -> str:
+                        version: int | None = None, epoch: str | None = None) -> str:
         """Load the saved index if it matches ``expected_count``, ``model`` and (when given)
         ``version``, else rebuild.
 
@@ -76,16 +78,19 @@ class VectorIndex:
             fetch: returns ``(ids, vectors)`` from the store, called only to rebuild.
             version: the namespace's change-marker version read before ``expected_count``;
                 a saved index of another version is stale (the same count can hide a
-                replaced vector), and a rebuilt one is saved as of it.
+                replaced vector), and a rebuilt one is saved as of it. A negative version
+                (the caller's own commits are not numbered yet) takes no saved index.
+            epoch: the marker's epoch at ``version``, saved with a rebuilt index.
 
         Returns:
             ``"loaded"``, ``"rebuilt"`` or ``"empty"``.
         """
         with self._lock:
-            if self._try_load(expected_count, model, version):
+            if self._try_load(expected_count, model, version, epoch):
                 return "loaded"
             ids, vectors = fetch()
-            self.model, self.version = model, version
+            # a negative version asks for a rebuild; it is no version to save the index at
+            self.model, self.version, self.epoch = model, version if version is None or version >= 0 else None, epoch
             self._index, self._ids, self._labels = None, [], {}
             if len(ids):
                 self.add(ids, vectors)
@@ -95,7 +100,16 @@ class VectorIndex:
             self.save()
             return "empty"
 
-    def _try_load(self, expected_count: int, model: str, version: int | None = None) -> bool:
+    def load_saved(self, model: str, version: int, epoch: str) -> bool:
+        """Load the saved index when it was saved at ``version`` of the change marker of
+        ``epoch`` (and of ``model``), without the store's count: every write bumps the marker,
+        so nothing was written since. Returns False (nothing loaded) otherwise."""
+        with self._lock:
+            return self._try_load(None, model, version, epoch)
+
+    def _try_load(self, expected_count: int | None, model: str, version: int | None = None, epoch: str | None = None) -> bool:
+        """Load the saved index if it matches; ``expected_count`` ``None`` trusts the count
+        when ``epoch`` and ``version`` match the manifest's."""
         if not self._manifest.exists():
             if expected_count:
                 logger.info("%s index missing in %s; rebuilding", self.name, self.directory)
@@ -103,13 +117,22 @@ class VectorIndex:
         try:
             manifest = json.loads(self._manifest.read_text(encoding="utf-8"))
             ids = manifest["ids"]
-            if version is not None and manifest.get("version") != version:
-                logger.info("%s index saved at change %s, the store is at %d; rebuilding", self.name, manifest.get("version"), version)
+            if version is not None and (version < 0 or manifest.get("version") != version):
+                logger.info("%s index saved at change %s, wanted at %s; rebuilding", self.name, manifest.get("version"),
+                            version if version >= 0 else "the store's (after own commits)")
+                return False
+            saved_epoch = manifest.get("epoch")
+            if epoch is not None and saved_epoch is not None and saved_epoch != epoch:
+                logger.info("%s index saved under another change marker (the namespace was written anew); rebuilding", self.name)
+                return False
+            if expected_count is None and (epoch is None or version is None or saved_epoch != epoch):
                 return False
             live = sum(node is not None for node in ids)
+            if expected_count is None:
+                expected_count = live
             if not live:
                 if expected_count == 0 and manifest.get("model") == model:
-                    self.model, self.version = model, manifest.get("version")
+                    self.model, self.version, self.epoch = model, manifest.get("version"), manifest.get("epoch")
                     self._index, self._ids, self._labels = None, [], {}
                     return True
                 return False
@@ -135,7 +158,7 @@ class VectorIndex:
             return False
         self._index, self._ids = index, list(ids)
         self._labels = {node_id: i for i, node_id in enumerate(self._ids) if node_id is not None}
-        self.model, self.version = model, manifest.get("version")
+        self.model, self.version, self.epoch = model, manifest.get("version"), manifest.get("epoch")
         return True
 
     def add(self, ids: Sequence[str], vectors: np.ndarray, *, replace: bool = False) -> int:
@@ -204,8 +227,8 @@ class VectorIndex:
                 bin_name = f"{self.name}.{unique}.hnsw"
                 self._index.save_index(str(self.directory / bin_name))
             tmp_manifest = self.directory / f"{self.name}.json.{unique}.tmp"
-            tmp_manifest.write_text(json.dumps({"model": self.model, "dimension": self.dimension, "version": self.version, "ids": self._ids,
-                                                "bin": bin_name}),
+            tmp_manifest.write_text(json.dumps({"model": self.model, "dimension": self.dimension, "version": self.version,
+                                                "epoch": self.epoch, "ids": self._ids, "bin": bin_name}),
                                     encoding="utf-8")
             os.replace(tmp_manifest, self._manifest)
             if previous and previous != bin_name:

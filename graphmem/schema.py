@@ -136,7 +136,11 @@ NODES: tuple[NodeLabel, ...] = (
         Property("version", INT, "write transactions committed in the namespace (every one bumps it)"),
         Property("changed_at", TIME, "when the last one committed"),
         Property("log", STRINGS, "the last 32 transactions, oldest first: JSON with the writer, the ids whose "
-                 "embeddings it added or replaced, and `full` when it could not say", optional=True),
+                 "embeddings it added, replaced or deleted, the sessions its writes stayed within, and `full` "
+                 "when it could not say", optional=True),
+        Property("epoch", STRING, "random, set at the marker's first write: a marker created again (its versions "
+                 "counting from 1 again) has another, so caches saved under the old one are not taken",
+                 optional=True),
     )),
     NodeLabel("Episode", "a run of consecutive turns about one thing, found by event segmentation", (
         *_base("episode"),

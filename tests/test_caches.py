@@ -205,3 +205,58 @@ def test_a_cypher_write_is_seen_at_the_next_search_and_in_the_next_process(tmp_p
         a.cypher("MATCH (n) WHERE n.namespace = $namespace DETACH DELETE n", write=True)
         assert read_version(a.store, NS) == 0  # the marker the write deleted is not created again
         assert a.search("mackerel pier", k=1, strategy="lexical") == []
+
+
+COUNT_QUERIES = {"read/projection_node_counts", "read/projection_relationship_counts", "read/count_turns", "read/count_events",
+                 "read/count_sessions", "read/count_episodes"}
+
+
+def _recording(memory: Memory, monkeypatch) -> list[str]:
+    """The names of the read queries ``memory``'s store runs from now on."""
+    names: list[str] = []
+    original = memory.store.read
+
+    def read(name, params=None, *args, **kwargs):
+        names.append(name)
+        return original(name, params, *args, **kwargs)
+
+    monkeypatch.setattr(memory.store, "read", read)
+    return names
+
+
+def test_a_new_process_trusts_caches_saved_at_the_markers_version_and_epoch_without_counting(tmp_path, embedder, monkeypatch):
+    """Counting a namespace's nodes, relationships and embeddings took 5 s of a new process's
+    first search at 100,000 turns; caches saved at the marker's version and epoch are the
+    store's (every write bumps the marker), so they load without it."""
+    settings = settings_for(tmp_path)
+    with Memory.open(tmp_path / "store", NS, settings=settings) as memory:
+        _start(memory)
+    with Memory.open(tmp_path / "store", NS, settings=settings) as memory:
+        names = _recording(memory, monkeypatch)
+        assert memory.search("fishing boat engine", k=2)[0].text.startswith("I repaired")
+        caches = memory._service().caches  # noqa: SLF001
+        assert caches.last_refresh["projection"] == "loaded"
+        assert set(caches.index_states.values()) == {"loaded"} and len(caches.index_states) == 4
+        assert not COUNT_QUERIES & set(names), names
+
+
+def test_caches_saved_under_a_marker_created_again_are_not_taken(tmp_path, embedder):
+    """The namespace is wiped by a write graphmem cannot follow (the marker goes with it) and
+    written anew with as many transactions: the versions match again, the marker's epoch does
+    not, so what the first writing left in the cache is read again from the store."""
+    settings = settings_for(tmp_path)
+    with Memory.open(tmp_path / "store", NS, settings=settings) as memory:
+        memory.add({"speaker": "Al", "text": "I repaired the fishing boat engine this morning.", "id": "m1"}, conversation="mine")
+        assert memory.search("fishing boat engine", k=1)[0].text.startswith("I repaired")
+        version = read_version(memory.store, NS)
+        memory.cypher("MATCH (n) WHERE n.namespace = $namespace DETACH DELETE n", write=True)
+        assert read_version(memory.store, NS) == 0
+    with Memory.open(tmp_path / "store", NS, settings=settings) as memory:
+        memory.add({"speaker": "Al", "text": "I painted the fishing boat hull this evening.", "id": "m1"}, conversation="mine")
+        assert read_version(memory.store, NS) == version
+    with Memory.open(tmp_path / "store", NS, settings=settings) as memory:
+        hits = memory.search("fishing boat", k=3)
+        assert [h.text for h in hits] == ["I painted the fishing boat hull this evening."]
+        assert memory._service().caches.last_refresh["projection"] == "rebuilt"  # noqa: SLF001
+        report = memory.check()
+        assert report.rebuilt == [], {u: (c.state, c.dangling, c.missing, c.wrong_vectors) for u, c in report.indexes.items()}

@@ -221,7 +221,7 @@ class SavedRows:
 
 
 def load_projection(store: GraphStore, namespace: str, directory: Path | None,
-                    version: int | None = None) -> tuple[MemoryProjection, str, ProjectionRows | SavedRows]:
+                    version: int | None = None, *, epoch: str | None = None) -> tuple[MemoryProjection, str, ProjectionRows | SavedRows]:
     """The projection of ``namespace``: from the cache in ``directory`` when it matches the
     store's counts and ``version``, else read from the store (and saved there).
 
@@ -233,6 +233,9 @@ def load_projection(store: GraphStore, namespace: str, directory: Path | None,
             later with :func:`save_projection`).
         version: the namespace's change-marker version (a correction or a refit can leave
             every count as it was; the version cannot).
+        epoch: the marker's epoch at ``version``: with it the cache is valid when saved at
+            that version of that marker, and the counts (seconds at 100,000 turns) are not
+            read; without it (a marker from before epochs) the counts are compared too.
 
     Returns:
         ``(projection, state, rows)``: state ``"loaded"`` with the :class:`SavedRows` beside it,
@@ -240,7 +243,7 @@ def load_projection(store: GraphStore, namespace: str, directory: Path | None,
     """
     started = time.perf_counter()
     if directory is not None:
-        manifest = _manifest(store, namespace, version)
+        manifest = _manifest(store, namespace, version, epoch)
         if (directory / "projection.json").exists():
             try:
                 projection, saved = MemoryProjection.load(directory)
@@ -264,11 +267,11 @@ def load_projection(store: GraphStore, namespace: str, directory: Path | None,
 
 
 def save_projection(store: GraphStore, namespace: str, directory: Path, projection: MemoryProjection,
-                    version: int, rows: ProjectionRows | None = None) -> None:
+                    version: int, rows: ProjectionRows | None = None, *, epoch: str | None = None) -> None:
     """Save ``projection``, read at change-marker ``version``, as the cache
     :func:`load_projection` reuses, and the ``rows`` it was built from beside it; the caller
     makes sure nothing was written since (the manifest's counts are read now)."""
-    manifest = _manifest(store, namespace, version)
+    manifest = _manifest(store, namespace, version, epoch)
     projection.save(directory, manifest)
     if rows is not None:
         rows.save(directory, manifest)
@@ -276,6 +279,9 @@ def save_projection(store: GraphStore, namespace: str, directory: Path, projecti
         (directory / ROWS_FILE).unlink(missing_ok=True)
 
 
-def _manifest(store: GraphStore, namespace: str, version: int | None) -> dict[str, Any]:
-    """What a saved projection is valid for: the namespace's counts now, and the marker version."""
+def _manifest(store: GraphStore, namespace: str, version: int | None, epoch: str | None = None) -> dict[str, Any]:
+    """What a saved projection is valid for: the marker's version and epoch (every write bumps
+    the marker); without an epoch, the namespace's counts now and the version."""
+    if epoch is not None and version is not None:
+        return {"epoch": epoch, "version": version}
     return {"counts": namespace_counts(store, namespace), "version": version}
