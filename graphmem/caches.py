@@ -43,7 +43,7 @@ from graphmem.errors import ClosedError, ConfigurationError, StorageError
 from graphmem.ids import namespace_slug
 from graphmem.index import VectorIndex
 from graphmem.retrieve.config import RetrievalConfig
-from graphmem.retrieve.engine import DenseScorer, RetrievalEngine, build_lexical
+from graphmem.retrieve.engine import DenseScorer, RetrievalEngine, build_lexical, lexical_texts
 from graphmem.retrieve.lexical import LexicalIndex
 from graphmem.retrieve.loader import ProjectionRows, SavedRows, load_projection, save_projection
 from graphmem.retrieve.projection import MemoryProjection
@@ -420,8 +420,11 @@ class NamespaceCaches:
         nor replaced at every search after an add; :meth:`flush` saves the new one."""
         directory = self.directory / "lexical" / unit
         ids = projection.ids(unit)
-        # the index a write made stale: its texts are mostly the new projection's (an add appends)
+        # the index a write made stale: its texts are mostly the new projection's (an add appends);
+        # one loaded from disk is given its texts, to take their saved tokens
         stale = self._engine.built_lexical(unit) if self._engine is not None else None
+        if stale is not None and self._engine is not None:
+            stale.remember_texts(lexical_texts(self._engine.projection, unit))
         if after_write:
             index = build_lexical(projection, unit, reuse=stale)
             if version is not None:

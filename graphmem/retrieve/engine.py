@@ -39,6 +39,7 @@ __all__ = [
     "STRATEGIES",
     "UNITS",
     "build_lexical",
+    "lexical_texts",
 ]
 
 logger = logging.getLogger(__name__)
@@ -418,14 +419,19 @@ class RetrievalEngine:
         return out
 
 
+def lexical_texts(projection: MemoryProjection, unit: str) -> Sequence[str]:
+    """The texts the BM25 index of ``unit`` is built over, aligned with ``projection.ids(unit)``
+    (turn texts carry the speaker: "Mel: ...")."""
+    return {"turn": lambda: projection.turn_text, "event": lambda: projection.event_text,
+            "episode": lambda: projection.episode_text,
+            "session": lambda: ["\n".join(projection.turn_text[a:b]) for a, b in zip(*projection.session_segments)]}[unit]()
+
+
 def build_lexical(projection: MemoryProjection, unit: str, tokenizer: Tokenizer | None = None, *,
                   reuse: LexicalIndex | None = None) -> LexicalIndex:
-    """BM25 index over the texts of ``unit`` (turn texts carry the speaker: "Mel: ..."); the
-    tokens of texts ``reuse`` indexed are taken from it (see :meth:`LexicalIndex.build`)."""
-    texts = {"turn": lambda: projection.turn_text, "event": lambda: projection.event_text,
-             "episode": lambda: projection.episode_text,
-             "session": lambda: ["\n".join(projection.turn_text[a:b]) for a, b in zip(*projection.session_segments)]}[unit]()
-    return LexicalIndex.build(projection.ids(unit), texts, tokenizer or Tokenizer(), reuse=reuse)
+    """BM25 index over :func:`lexical_texts` of ``unit``; the tokens of texts ``reuse`` indexed
+    are taken from it (see :meth:`LexicalIndex.build`)."""
+    return LexicalIndex.build(projection.ids(unit), lexical_texts(projection, unit), tokenizer or Tokenizer(), reuse=reuse)
 
 
 def _iso(seconds: float) -> str | None:

@@ -123,6 +123,37 @@ def test_a_rebuild_reuses_the_tokens_of_texts_it_indexed_before():
     assert other.calls == 5
 
 
+def test_an_index_loaded_from_disk_takes_its_saved_tokens_once_given_its_texts(tmp_path):
+    """A saved index keeps each document's tokens: loaded and given the texts it was built
+    from, a rebuild reusing it takes their tokens (tokenising only what is new, as one kept in
+    memory does) and scores exactly as a build from scratch; texts that are not its own, or
+    damaged tokens, only cost the tokenising."""
+    texts = ["Mel: I painted a sunset last week", "", "Caroline: the pride parade was great",
+             "Mel: pottery class with the kids, pottery again"]
+    built = LexicalIndex.build(["a", "b", "c", "d"], texts, Tokenizer())
+    built.save(tmp_path / "index")
+    loaded = LexicalIndex.load(tmp_path / "index")
+    assert loaded._tokens is None  # noqa: SLF001
+    loaded.remember_texts(texts)
+    assert loaded._tokens == built._tokens  # noqa: SLF001 - the saved tokens, per text
+    later = [*texts, "Mel: camping at the lake"]
+    rebuilt = LexicalIndex.build(["a", "b", "c", "d", "e"], later, Tokenizer(), reuse=loaded)
+    assert all(rebuilt._tokens[t] is loaded._tokens[t] for t in texts)  # noqa: SLF001 - taken, not tokenised
+    fresh = LexicalIndex.build(["a", "b", "c", "d", "e"], later, Tokenizer())
+    for query in ("painted sunset", "pottery", "camping lake", "great"):
+        assert np.array_equal(rebuilt.scores(query), fresh.scores(query))
+
+    alone = LexicalIndex.load(tmp_path / "index")
+    alone.remember_texts(texts[:2])  # not its texts (another count): ignored
+    assert alone._tokens is None  # noqa: SLF001
+    np.savez(tmp_path / "index" / "graphmem_tokens.npz", vocabulary=np.asarray(["x"]), indptr=np.asarray([0, 1, 1, 1, 9]),
+             numbers=np.asarray([0], dtype=np.int32))
+    damaged = LexicalIndex.load(tmp_path / "index")
+    damaged.remember_texts(texts)
+    assert damaged._tokens is None  # noqa: SLF001
+    assert np.array_equal(damaged.scores("pottery"), built.scores("pottery"))  # the index itself is fine
+
+
 def _per_document(bm25) -> dict[tuple[int, str], bytes]:
     """Every (document, term) score of a bm25s index, as the float's bytes, whatever the term's number."""
     term_of = {number: term for term, number in bm25.vocab_dict.items()}
