@@ -431,9 +431,10 @@ class NamespaceCaches:
                 self._unsaved_lexical[unit] = (index, version)
             return index
         try:
-            saved = json.loads((directory / _LEXICAL_VERSION_FILE).read_text(encoding="utf-8")).get("version")
+            saved = json.loads((directory / _LEXICAL_VERSION_FILE).read_text(encoding="utf-8"))
             index = LexicalIndex.load(directory)
-            if index.ids == ids and version is not None and saved == version:
+            # the same ids under a marker created again can hold other texts (a message id kept, its words not)
+            if index.ids == ids and version is not None and saved.get("version") == version and saved.get("epoch") == self._epoch:
                 return index
             logger.info("%s BM25 index stale in %s; rebuilding", unit, directory)
         except FileNotFoundError:
@@ -449,6 +450,6 @@ class NamespaceCaches:
         directory = self.directory / "lexical" / unit
         try:
             index.save(directory)
-            (directory / _LEXICAL_VERSION_FILE).write_text(json.dumps({"version": version}), encoding="utf-8")
+            (directory / _LEXICAL_VERSION_FILE).write_text(json.dumps({"version": version, "epoch": self._epoch}), encoding="utf-8")
         except OSError:
             logger.warning("could not save the %s BM25 index in %s", unit, directory, exc_info=True)

@@ -257,6 +257,9 @@ def test_caches_saved_under_a_marker_created_again_are_not_taken(tmp_path, embed
     with Memory.open(tmp_path / "store", NS, settings=settings) as memory:
         hits = memory.search("fishing boat", k=3)
         assert [h.text for h in hits] == ["I painted the fishing boat hull this evening."]
+        # the message kept its id, not its words: BM25 too is the new text's
+        assert [h.text for h in memory.search("painted hull evening", k=3, strategy="lexical")] == [hits[0].text]
+        assert all(h.score == 0 for h in memory.search("repaired engine morning", k=3, strategy="lexical"))
         assert memory._service().caches.last_refresh["projection"] == "rebuilt"  # noqa: SLF001
         report = memory.check()
         assert report.rebuilt == [], {u: (c.state, c.dangling, c.missing, c.wrong_vectors) for u, c in report.indexes.items()}
