@@ -289,18 +289,17 @@ class _Planner:
                 still.add(normalise_name(name))
         unknown = keys - still
         if unknown:
-            still |= unknown & self._remaining_speakers(forgotten_turns, deleted_conversations)
+            still |= unknown & self._speakers_of_kept_turns(forgotten_turns)
         return still
 
-    def _remaining_speakers(self, forgotten_turns: list[dict[str, Any]], deleted_conversations: set[str]) -> set[str]:
+    def _speakers_of_kept_turns(self, forgotten_turns: list[dict[str, Any]]) -> set[str]:
+        """Normalised names of every speaker with a turn left once ``forgotten_turns`` go
+        (counts every speaker's turns: reads every turn of the namespace)."""
         forgotten: dict[str, int] = {}
         for row in forgotten_turns:
             forgotten[row["speaker"]] = forgotten.get(row["speaker"], 0) + 1
         names = [r["speaker"] for r in self.read("forget/speaker_turn_counts")
                  if int(r["turns"]) > forgotten.get(r["speaker"], 0)]
-        for row in self.read("forget/conversation_speakers"):
-            if row["id"] not in deleted_conversations:
-                names.extend(row.get("speakers") or [])
         return {normalise_name(n) for n in names if isinstance(n, str)}
 
     def topics(self, units: dict[str, list[str]]) -> list[str]:
