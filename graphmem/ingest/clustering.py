@@ -29,7 +29,7 @@ import json
 import logging
 from collections import defaultdict
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -455,14 +455,8 @@ class ClusteringStage:
             planned, topic_ids = memberships[unit]
             rows.extend((batches[unit].ids[i], topic_ids[t], p) for i, t, p in membership_rows(planned))
         topics = sorted({topic for _, topic, _ in rows})
-        column = {topic: t for t, topic in enumerate(topics)}
-        position: dict[str, int] = {}
-        for node, _, _ in rows:
-            position.setdefault(node, len(position))
-        matrix = np.zeros((len(position), len(topics)))
-        for node, topic, p in rows:
-            matrix[position[node], column[topic]] = p
-        return list(position), matrix, topics
+        ids, matrix = _membership_matrix(rows, topics)
+        return ids, matrix, topics
 
     # ------------------------------------------------------------------ live adds
     def place_live(self, fresh: dict[str, UnitBatch], speakers: tuple[str, ...] = ()) -> StageOutput:
@@ -633,21 +627,14 @@ class ClusteringStage:
                     speakers: tuple[str, ...]) -> list[dict[str, Any]]:
         """Rows of ``write/relabel_topics``: ``model`` relabelled from its members' stored
         texts and memberships, its state keeping the ids' ``seed``."""
-        column = {topic: t for t, topic in enumerate(topic_ids)}
-        position: dict[str, int] = {}
-        texts: list[str] = []
-        entries: list[tuple[int, int, float]] = []
+        text_of: dict[str, str] = {}
+        rows: list[tuple[str, str, float]] = []
         for row in self.store.read(f"read/topic_member_texts_{unit}", {"namespace": self.namespace}):
-            t = column.get(row["topic"])
-            if t is None or row.get("p") is None:
-                continue
-            i = position.setdefault(row["id"], len(texts))
-            if i == len(texts):
-                texts.append(row.get("text") or "")
-            entries.append((i, t, float(row["p"])))
-        memberships = np.zeros((len(texts), model.n_topics_))
-        for i, t, p in entries:
-            memberships[i, t] = p
+            if row.get("p") is not None:
+                text_of[row["id"]] = row.get("text") or ""
+                rows.append((row["id"], row["topic"], float(row["p"])))
+        ids, memberships = _membership_matrix(rows, topic_ids)
+        texts = [text_of[node] for node in ids]
         model.relabel(texts, memberships, extra_stopwords=[s.lower() for s in speakers])
         state = dict(model.to_state(), id_seed=seed)
         model_state = json.dumps(state, sort_keys=True)
@@ -661,6 +648,21 @@ class ClusteringStage:
         were written in that transaction (on their Topic nodes), so there is nothing left to
         persist; kept so callers need not know."""
         self._pending = {}
+
+
+def _membership_matrix(rows: Iterable[tuple[str, str, float]], topics: list[str]) -> tuple[list[str], np.ndarray]:
+    """``(unit, topic, p)`` rows as the units (in order of first appearance) and their
+    memberships ``(n, len(topics))``, a column per topic of ``topics``; rows of other topics
+    are left out."""
+    column = {topic: t for t, topic in enumerate(topics)}
+    kept = [(node, column[topic], p) for node, topic, p in rows if topic in column]
+    position: dict[str, int] = {}
+    for node, _, _ in kept:
+        position.setdefault(node, len(position))
+    matrix = np.zeros((len(position), len(topics)))
+    for node, t, p in kept:
+        matrix[position[node], t] = p
+    return list(position), matrix
 
 
 def _by_id(ids: list[str], vectors: np.ndarray, texts: list[str]) -> tuple[list[str], np.ndarray, list[str]]:
