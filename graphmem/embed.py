@@ -1,4 +1,10 @@
-"""Sentence embeddings with sentence-transformers, from local weights only."""
+"""Sentence embeddings from local weights only.
+
+A model of the common sentence-transformers shape (a BERT encoder with mean or CLS pooling,
+the bundled all-MiniLM-L6-v2 among them) runs on :class:`graphmem.encoder.BertSentenceEncoder`,
+which gives sentence-transformers' vectors bit for bit without importing it; any other model
+directory is loaded with sentence-transformers.
+"""
 
 from __future__ import annotations
 
@@ -75,7 +81,7 @@ class Embedder:
         self.batch_size = batch_size
         self.device = device
         self.precision = precision
-        self._st: Any = None
+        self._model: Any = None
         self._bfloat16: bool | None = None
 
     @classmethod
@@ -93,37 +99,21 @@ class Embedder:
         return self._bfloat16
 
     def _load(self) -> Any:
-        if self._st is not None:
-            return self._st
+        if self._model is not None:
+            return self._model
         key = (self.model, self.device)
         with _MODELS_LOCK:
             if key not in _MODELS:
                 path = resolve_model_path(self.model)
-                os.environ.setdefault("HF_HUB_OFFLINE", "1")
-                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-                os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-                try:  # the weight-loading progress bar is noise in a library
-                    from transformers.utils import logging as hf_logging
-
-                    hf_logging.disable_progress_bar()
-                except ImportError:  # pragma: no cover - a transformers-free install
-                    pass
-                try:
-                    from sentence_transformers import SentenceTransformer
-                except ImportError as exc:
-                    raise ConfigurationError("embeddings need 'sentence-transformers' (and torch): pip install sentence-transformers") from exc
-                logger.info("loading embedding model %s from %s", self.model, path)
-                _MODELS[key] = SentenceTransformer(path, device=self.device)
+                _MODELS[key] = _load_model(self.model, path, self.device)
                 freeze_loaded_objects(f"embedding model {self.model}")
-            self._st = _MODELS[key]
-        return self._st
+            self._model = _MODELS[key]
+        return self._model
 
     @property
     def dimension(self) -> int:
         """Length of the vectors this model produces."""
-        model = self._load()
-        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
-        return int(getter())
+        return int(self._load().dimension)
 
     def encode(self, texts: Sequence[str], progress: Callable[[int, int], None] | None = None) -> np.ndarray:
         """Embed ``texts``; returns an ``(n, dimension)`` float32 array of unit vectors.
@@ -156,9 +146,47 @@ class Embedder:
         # One forward pass at a time per process: the fast tokenizer refuses concurrent use
         # ("Already borrowed"), and two passes would only fight over the same cores.
         with _ENCODE_LOCK, _autocast(self.device) if self.bfloat16 else nullcontext():
-            vectors = model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True,
-                                   show_progress_bar=False)
+            vectors = model.encode(texts, self.batch_size)
         return np.asarray(vectors, dtype=np.float32)
+
+
+def _load_model(name: str, path: str, device: str) -> Any:
+    """The encoder of the model directory ``path``: graphmem's own BERT encoder when it can run
+    the model, else sentence-transformers."""
+    from graphmem.encoder import BertSentenceEncoder, read_model_directory
+
+    spec, why = read_model_directory(path)
+    if spec is not None:
+        logger.info("loading embedding model %s from %s", name, path)
+        return BertSentenceEncoder(spec, device)
+    logger.info("loading embedding model %s from %s with sentence-transformers (%s)", name, path, why)
+    return _SentenceTransformersModel(path, device)
+
+
+class _SentenceTransformersModel:
+    """A model directory :mod:`graphmem.encoder` does not read, through sentence-transformers."""
+
+    def __init__(self, path: str, device: str) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        try:  # the weight-loading progress bar is noise in a library
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+        except ImportError:  # pragma: no cover - a transformers-free install
+            pass
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise ConfigurationError("this embedding model needs 'sentence-transformers': pip install sentence-transformers") from exc
+        self.model = SentenceTransformer(path, device=device)
+        getter = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self.dimension = int(getter())
+
+    def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        return self.model.encode(texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True,
+                                 show_progress_bar=False)
 
 
 def _native_bfloat16(device: str) -> bool:

