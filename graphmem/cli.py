@@ -471,8 +471,9 @@ def forget(
     user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Forget turns and everything derived only from them, in one transaction; the caches are rebuilt
-    and the topics refitted, so what is forgotten never comes back from search. Criteria combine."""
+    """Forget turns and everything derived only from them, in one transaction; the caches and topics follow
+    (refitted where the forget took a topic or a tenth of its units), so what is forgotten never comes back
+    from search. Criteria combine."""
     with _errors():
         from graphmem.forget import ForgetSelection, plan_forget
 
@@ -496,6 +497,8 @@ def forget(
                 counts = memory.forget(conversation, session, before, turn=list(turn) if turn else None)
         if as_json:
             _json(counts)
+        elif not counts["turns"]:
+            err.print("nothing matches; nothing forgotten")
         else:
             out.print(_kv_table(f"forgotten in namespace {namespace!r}", counts))
 

@@ -204,6 +204,9 @@ def test_cli_forget_asks_first_and_check_reports_clean(tmp_path):
     assert check.exit_code == 0, check.output
     (report,) = json.loads(check.stdout)
     assert report["ok"] and report["problems"] == {} and report["counts"]["Turn"] == 6
+    for asked in ([], ["--yes"]):  # says so, with or without the question
+        unknown = runner.invoke(app, ["forget", "--store", store, "-n", "cli", "--turn", "turn:nope", *asked])
+        assert unknown.exit_code == 0 and "nothing matches; nothing forgotten" in unknown.output, unknown.output
     bad = runner.invoke(app, ["forget", "--store", store, "-n", "cli", "--session", "2", "--yes"])
     assert bad.exit_code == 2 and "needs its conversation" in " ".join(bad.output.split())
 
