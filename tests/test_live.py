@@ -517,3 +517,23 @@ def test_a_live_memory_with_corrections_moves_whole(tmp_path, embedder):
         # the moved memory takes live adds where the source left off
         more = target.add({"speaker": "Jon", "text": "Otter Lake is calmer in the morning."}, conversation="c")
         assert _chain(target)[-1] == "Otter Lake is calmer in the morning." and more.added == 1
+
+
+def test_one_add_in_a_new_process_imports_no_topic_fitting(tmp_path, embedder):
+    """A process that adds one message (``graphmem add``) assigns it to the kept mixtures with numpy:
+    scikit-learn (1 s to import) and sentence-transformers stay unimported, and the message is found."""
+    store = tmp_path / "store"
+    with Memory.open(str(store), "one", settings=settings_for(tmp_path)) as memory:
+        memory.ingest(write_native(tmp_path, TRAVEL))
+        assert memory.stats()["topics"], "the ingest fitted topics for the add to be assigned to"
+    code = (
+        "import sys\n"
+        "from graphmem import Memory, Settings\n"
+        f"settings = Settings(index_dir={str(tmp_path / 'index')!r}, jvm_heap={settings_for(tmp_path).jvm_heap!r})\n"
+        f"with Memory.open({str(store)!r}, 'one', settings=settings) as memory:\n"
+        "    added = memory.add([{'speaker': 'Zoe', 'text': 'My new kayak is bright orange.'}], conversation='kayaks')\n"
+        "    hits = memory.search('what colour is the kayak', k=1)\n"
+        "    print(added.added, hits[0].text, 'sklearn' in sys.modules, 'sentence_transformers' in sys.modules, sep='|')\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "1|My new kayak is bright orange.|False|False"

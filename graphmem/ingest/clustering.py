@@ -119,10 +119,12 @@ class ClusteringStage:
             store, beside their Topic nodes; kept so callers need not change).
         namespace: the tenant.
         association: association settings; topic: topic settings (sessions use smaller clusters).
+        preload: import scikit-learn's fitting parts now (see :func:`graphmem.cluster.topics.preload`).
     """
 
     def __init__(self, store: GraphStore, index_for: Callable[[str], Any], cache_dir: Path, namespace: str,
-                 association: AssociationConfig | None = None, topic: TopicConfig | None = None, batch_size: int = 2000) -> None:
+                 association: AssociationConfig | None = None, topic: TopicConfig | None = None, batch_size: int = 2000,
+                 preload: bool = True) -> None:
         self.store = store
         self.index_for = index_for
         self.cache_dir = Path(cache_dir) / "topics"
@@ -143,7 +145,8 @@ class ClusteringStage:
         # unit -> (ids, memberships, topic ids) of every unit of a granularity refitted by
         # recluster or after_forget, kept for linking the hierarchy (None: not kept)
         self._refits: dict[str, tuple[list[str], np.ndarray, list[str]]] | None = None
-        preload_topic_fitting()
+        if preload:
+            preload_topic_fitting()
 
     # ------------------------------------------------------------------ association
     def _associations(self, batches: dict[str, UnitBatch], exclude: frozenset[str] = frozenset()) -> list[dict[str, Any]]:

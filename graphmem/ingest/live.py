@@ -343,7 +343,11 @@ class LiveWriter:
         self.segmenter = EpisodeSegmenter(settings.segmenter)
         self._events = EventStage(store, embedder, language_pipeline(settings.spacy_model), namespace, settings.write_batch_size)
         self._events.keep_resolver = True
-        self._clustering = (ClusteringStage(store, caches.index, caches.directory, namespace, batch_size=settings.write_batch_size)
+        # no scikit-learn import here (1 s): most adds assign units to the kept mixtures with
+        # numpy alone, and a one-message process (`graphmem add`) would pay it for nothing; the
+        # add that fits topics imports it then
+        self._clustering = (ClusteringStage(store, caches.index, caches.directory, namespace,
+                                            batch_size=settings.write_batch_size, preload=False)
                             if caches is not None else None)
         self._vector_cache: dict[str, np.ndarray] = {}
         # session id -> the session's tail as the last commit left it; reused while the
