@@ -28,6 +28,19 @@ Conventions (documented here because English is vague about them):
 * "early/mid/late <month>" are days 1-10, 11-20 and 21-end.
 * Numeric dates are ISO ``YYYY-MM-DD``, ``YYYY/MM/DD`` or US ``M/D/YYYY``.
 * "the other day" is the week before the anchor (1 to 7 days ago).
+* "N weekends ago" is the Saturday-Sunday of the week N weeks back ("two weekends ago" is the
+  weekend before last weekend); a fortnight is two weeks; "the week (weekend, month, year)
+  before last" is two of them back.
+* Holidays, after a preposition or last/this/next ("on Christmas Eve", "over Thanksgiving",
+  "last Halloween"): Christmas Eve and Day, New Year's Eve and Day, Valentine's Day, Easter
+  (Western), Mother's Day and Father's Day (US: second Sunday of May, third Sunday of June),
+  Memorial Day, the Fourth of July / Independence Day, Labor Day, Halloween and Thanksgiving
+  (US: fourth Thursday of November). Like a month name, a plain one is the most recent not
+  after the anchor unless the sentence is about the future. A bare holiday word ("Christmas
+  presents") is not a time.
+* "the beginning / start / middle / end of the (this, last, next) week, month or year" is
+  that part of it (days 1-10, 11-20, the last 10 of a month; January-April, May-August,
+  September-December of a year; Monday-Tuesday, Wednesday-Thursday, Friday-Sunday of a week).
 
 Clock times ("at 3 pm") and unresolvable words ("recently", "lately") are not returned.
 """
@@ -80,7 +93,7 @@ _NUMBER_WORDS = {
     "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
     "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "a": 1, "an": 1,
 }
-_VAGUE = {"a couple of": (2, 2), "a couple": (2, 2), "couple of": (2, 2), "a few": (2, 4),
+_VAGUE = {"a couple of": (2, 2), "a couple": (2, 2), "couple of": (2, 2), "couple": (2, 2), "a few": (2, 4),
           "few": (2, 4), "several": (3, 7), "a couple of few": (2, 4)}
 
 _MONTHS = {
@@ -98,8 +111,8 @@ _SEASONS = {"spring": 3, "summer": 6, "fall": 9, "autumn": 9, "winter": 12}  # f
 
 _NUMBER_WORD = "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))  # longest first: "seventeen" before "seven"
 _NUM = r"(?:\d{1,3}|" + _NUMBER_WORD + ")"
-_QTY = r"(?P<qty>a\s+couple(?:\s+of)?|couple\s+of|a\s+few|few|several|" + _NUM + r")"
-_UNIT = r"(?P<unit>minute|hour|day|week|month|year)s?"
+_QTY = r"(?P<qty>a\s+couple(?:\s+of)?|couple(?:\s+of)?|a\s+few|few|several|" + _NUM + r")"
+_UNIT = r"(?P<unit>minute|hour|day|weekend|week|fortnight|month|year)s?"
 _FULL_WEEKDAY = r"(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 _ANY_WEEKDAY = (r"(?P<wd>monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
                 r"(?:tues|tue|wed|thurs|thur|thu|fri|mon|sat|sun)(?:\.(?!\s*(?:$|[A-Z])))?)")
@@ -139,7 +152,9 @@ _TRIGGER = re.compile(
     r"weekends?|weeks?|months?|years?|ago|days?|hours?|minutes?|mon|monday|tues?|tuesday|"
     r"wed|wednesday|thu|thur|thurs|thursday|fri|friday|sat|saturday|sun|sunday|jan|january|"
     r"feb|february|mar|march|apr|april|may|june?|july?|aug|august|sept?|september|oct|"
-    r"october|nov|november|dec|december|spring|summer|fall|autumn|winter)\b",
+    r"october|nov|november|dec|december|spring|summer|fall|autumn|winter|fortnights?|christmas|"
+    r"thanksgiving|halloween|easter|valentine'?s|new\s+year'?s?|independence|fourth\s+of\s+july|"
+    r"mother'?s\s+day|father'?s\s+day|memorial\s+day|labou?r\s+day)\b",
     re.IGNORECASE,
 )
 
@@ -238,6 +253,11 @@ def _shift_unit(ctx: _Context, unit: str, amount: int) -> tuple[date, date]:
         return d, d
     if unit == "week":
         return _week(a + timedelta(weeks=amount))
+    if unit == "fortnight":
+        return _week(a + timedelta(weeks=2 * amount))
+    if unit == "weekend":  # "two weekends ago": the Saturday-Sunday of the week two weeks back
+        monday = _week_start(a + timedelta(weeks=amount))
+        return monday + timedelta(days=5), monday + timedelta(days=6)
     if unit == "month":
         y, m = _add_months(a.year, a.month, amount)
         return _month(y, m)
@@ -352,7 +372,7 @@ def _r_within(m: re.Match[str], ctx: _Context) -> Range:
     unit = m.group("unit").lower()
     end = _shift_unit(ctx, unit, hi)[0] if unit in ("minute", "hour", "day") else None
     if end is None:
-        days = {"week": 7, "month": 30, "year": 365}[unit] * hi
+        days = {"week": 7, "weekend": 7, "fortnight": 14, "month": 30, "year": 365}[unit] * hi
         end = ctx.anchor + timedelta(days=days)
     return ctx.anchor, end
 
@@ -366,8 +386,10 @@ def _r_rolling_past(m: re.Match[str], ctx: _Context) -> Range:
         return a, a
     if unit == "day":
         return a - timedelta(days=hi), a
-    if unit == "week":
-        return a - timedelta(weeks=hi), a
+    if unit == "weekend" and not qty:  # "the past weekend": the one just gone
+        return _recent_weekend(a)
+    if unit in ("week", "weekend", "fortnight"):
+        return a - timedelta(weeks=hi * (2 if unit == "fortnight" else 1)), a
     if unit == "month":
         y, mo = _add_months(a.year, a.month, -hi)
         return _safe_date(y, mo, min(a.day, calendar.monthrange(y, mo)[1])) or a, a
@@ -515,6 +537,101 @@ def _r_iso(m: re.Match[str], _ctx: _Context) -> Range | None:
     return (d, d) if d else None
 
 
+def _r_before_last(m: re.Match[str], ctx: _Context) -> Range:
+    return _shift_unit(ctx, m.group("period").lower(), -2)
+
+
+def _part_of(span: Range, unit: str, part: str) -> Range:
+    """The beginning / middle / end of a week, month or year."""
+    part = " ".join(part.lower().split()).removeprefix("the ").removesuffix(" of")
+    if unit == "year":
+        return _narrow_year(span, part + " of")
+    if unit == "month":
+        return _narrow(span, part + " of")
+    start = span[0]  # a week: Monday-Tuesday, Wednesday-Thursday, Friday-Sunday
+    offset = {"beginning": (0, 1), "start": (0, 1), "middle": (2, 3), "end": (4, 6)}[part]
+    return start + timedelta(days=offset[0]), start + timedelta(days=offset[1])
+
+
+def _r_part_of_period(m: re.Match[str], ctx: _Context) -> Range:
+    rel = " ".join((m.group("rel") or "this").lower().split())
+    unit = m.group("period").lower()
+    step = {"last": -1, "previous": -1, "this": 0, "next": 1, "the": 0}.get(rel, 0)
+    return _part_of(_shift_unit(ctx, unit, step), unit, m.group("part"))
+
+
+def _nth_weekday(year: int, month: int, weekday: int, n: int) -> date:
+    """The ``n``-th ``weekday`` (0 = Monday) of a month; ``n = -1``: the last one."""
+    if n > 0:
+        first = date(year, month, 1)
+        return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
+    last = date(year, month, calendar.monthrange(year, month)[1])
+    return last - timedelta(days=(last.weekday() - weekday) % 7)
+
+
+def _easter(year: int) -> date:
+    """Western Easter Sunday (the anonymous Gregorian computus)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = b // 4, b % 4
+    g = (8 * b + 13) // 25
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = c // 4, c % 4
+    l = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * l) // 451
+    month, day = divmod(h + l - 7 * m + 114, 31)
+    return date(year, month, day + 1)
+
+
+_HOLIDAYS: dict[str, Callable[[int], date]] = {
+    "christmas eve": lambda y: date(y, 12, 24),
+    "christmas": lambda y: date(y, 12, 25),
+    "new year's eve": lambda y: date(y, 12, 31),
+    "new year's": lambda y: date(y, 1, 1),
+    "valentine's": lambda y: date(y, 2, 14),
+    "easter": _easter,
+    "mother's": lambda y: _nth_weekday(y, 5, 6, 2),
+    "memorial": lambda y: _nth_weekday(y, 5, 0, -1),
+    "father's": lambda y: _nth_weekday(y, 6, 6, 3),
+    "independence": lambda y: date(y, 7, 4),
+    "labor": lambda y: _nth_weekday(y, 9, 0, 1),
+    "halloween": lambda y: date(y, 10, 31),
+    "thanksgiving": lambda y: _nth_weekday(y, 11, 3, 4),
+}
+
+
+def _holiday_key(text: str) -> str:
+    key = " ".join(text.lower().replace("\u2019", "'").split())
+    key = re.sub(r"\s+day$", "", key) if not key.startswith("new year") else key
+    if key.startswith("new year"):
+        return "new year's eve" if key.endswith("eve") else "new year's"
+    if key.startswith(("valentine", "mother", "father")):
+        return key.split("'")[0].rstrip("s") + "'s"
+    if key in ("fourth of july", "the fourth of july", "july 4th"):
+        return "independence"
+    return {"labour": "labor", "christmas day": "christmas", "easter sunday": "easter"}.get(key, key)
+
+
+def _r_holiday(m: re.Match[str], ctx: _Context) -> Range | None:
+    day_of = _HOLIDAYS.get(_holiday_key(m.group("holiday")))
+    if day_of is None:
+        return None
+    a = ctx.anchor
+    rel = " ".join((m.group("rel") or "").lower().split())
+    this_year = day_of(a.year)
+    if rel == "this":
+        d = this_year
+    elif rel in ("last", "this past", "past", "previous"):
+        d = this_year if this_year < a else day_of(a.year - 1)
+    elif rel in ("next", "this coming", "coming"):
+        d = this_year if this_year > a else day_of(a.year + 1)
+    elif _is_future(ctx, m.start()):
+        d = this_year if this_year >= a else day_of(a.year + 1)
+    else:
+        d = this_year if this_year <= a else day_of(a.year - 1)
+    return d, d
+
+
+
 # --------------------------------------------------------------------------- rules
 
 _F = re.IGNORECASE
@@ -534,6 +651,15 @@ _RULES: tuple[tuple[re.Pattern[str], _Resolver], ...] = (
     (re.compile(_B + r"this\s+(?:morning|afternoon|evening)" + _E, _F), _r_fixed_offset(0)),
     (re.compile(_B + r"last\s+night" + _E, _F), _r_fixed_offset(-1)),
     (re.compile(_B + r"the\s+other\s+day" + _E, _F), _r_other_day),
+    (re.compile(_B + r"the\s+(?P<period>week|weekend|month|year)\s+before\s+last" + _E, _F), _r_before_last),
+    (re.compile(_B + r"(?:at\s+|by\s+|in\s+|towards?\s+)?(?:the\s+)?(?P<part>beginning|start|middle|end)\s+of\s+"
+                r"(?P<rel>the|this|last|next|previous)\s+(?P<period>week|month|year)" + _E, _F), _r_part_of_period),
+    (re.compile(_B + r"(?:(?P<rel>this\s+past|this\s+coming|last|next|this|coming|past|previous)\s+|"
+                r"(?:on|at|for|over|during|around|before|after|since|until|till|by|from|through)\s+(?:the\s+)?)"
+                r"(?P<holiday>christmas\s+eve|christmas(?:\s+day)?|new\s+year['\u2019]?s?\s+eve|new\s+year['\u2019]?s?(?:\s+day)?|"
+                r"valentine['\u2019]?s?(?:\s+day)?|easter(?:\s+sunday)?|mother['\u2019]?s\s+day|father['\u2019]?s\s+day|"
+                r"memorial\s+day|independence\s+day|fourth\s+of\s+july|labou?r\s+day|halloween|thanksgiving)"
+                + _E, _F), _r_holiday),
     (re.compile(_B + _REL + r"\s+(?P<period>week|weekend|month|year)" + _E, _F),
      _r_relative_period),
     (re.compile(_B + r"(?:(?:over|on|during|at)\s+)?the\s+weekend" + _E, _F), _r_the_weekend),

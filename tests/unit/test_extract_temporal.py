@@ -188,3 +188,51 @@ def test_parse_session_datetime_rejects_non_dates(text: str) -> None:
 def test_states_a_kind_of_answer(states, text: str, expected: bool) -> None:
     """Spans of time ("how long"), ages ("how old") and frequencies ("how often") found in text."""
     assert states(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expression", "start", "end"),
+    [
+        ("We went camping two weekends ago.", "two weekends ago", date(2023, 4, 29), date(2023, 4, 30)),
+        ("I shopped there three weekends ago.", "three weekends ago", date(2023, 4, 22), date(2023, 4, 23)),
+        ("It was a few weekends ago.", "a few weekends ago", date(2023, 4, 15), date(2023, 4, 30)),
+        ("That was the weekend before last.", "the weekend before last", date(2023, 4, 29), date(2023, 4, 30)),
+        ("The week before last was busy.", "The week before last", date(2023, 4, 24), date(2023, 4, 30)),
+        ("I met her a fortnight ago.", "a fortnight ago", date(2023, 4, 24), date(2023, 4, 30)),
+        ("We met couple weeks ago.", "couple weeks ago", date(2023, 4, 24), date(2023, 4, 30)),
+        ("It rained all of the past fortnight.", "the past fortnight", date(2023, 4, 24), date(2023, 5, 8)),
+        ("On Christmas Eve we sang.", "Christmas Eve", date(2022, 12, 24), date(2022, 12, 24)),
+        ("I got a bike for Christmas.", "Christmas", date(2022, 12, 25), date(2022, 12, 25)),
+        ("I will see you at Christmas.", "Christmas", date(2023, 12, 25), date(2023, 12, 25)),
+        ("Last Thanksgiving was loud.", "Last Thanksgiving", date(2022, 11, 24), date(2022, 11, 24)),
+        ("We hunted eggs on Easter Sunday.", "Easter Sunday", date(2023, 4, 9), date(2023, 4, 9)),
+        ("We called her on Mother's Day.", "Mother's Day", date(2022, 5, 8), date(2022, 5, 8)),
+        ("Dinner for Valentine\u2019s Day was great.", "Valentine\u2019s Day", date(2023, 2, 14), date(2023, 2, 14)),
+        ("Fireworks since the Fourth of July.", "the Fourth of July", date(2022, 7, 4), date(2022, 7, 4)),
+        ("Next Halloween I'll dress up.", "Next Halloween", date(2023, 10, 31), date(2023, 10, 31)),
+        ("I started at the start of the year.", "the start of the year", date(2023, 1, 1), date(2023, 4, 30)),
+        ("It is due by the end of the month.", "the end of the month", date(2023, 5, 22), date(2023, 5, 31)),
+        ("I quit at the end of last year.", "the end of last year", date(2022, 9, 1), date(2022, 12, 31)),
+        ("We fly at the beginning of next week.", "the beginning of next week", date(2023, 5, 15), date(2023, 5, 16)),
+    ],
+)
+def test_weekends_back_fortnights_holidays_and_parts_of_a_period(text, expression, start, end):
+    assert resolve(text) == [(expression, start, end)]
+
+
+@pytest.mark.parametrize("text", ["I bought Christmas presents.", "Thanksgiving dinner was huge.",
+                                  "My Halloween costume is a cat.", "Easter eggs are fun."])
+def test_a_bare_holiday_word_is_no_time(text):
+    assert resolve(text) == []
+
+
+def test_holidays_fall_on_their_dates_every_year():
+    from graphmem.extract.temporal import _HOLIDAYS
+
+    easter = {2019: date(2019, 4, 21), 2022: date(2022, 4, 17), 2023: date(2023, 4, 9), 2024: date(2024, 3, 31),
+              2025: date(2025, 4, 20)}
+    for year, day in easter.items():
+        assert _HOLIDAYS["easter"](year) == day
+    assert _HOLIDAYS["thanksgiving"](2023) == date(2023, 11, 23) and _HOLIDAYS["thanksgiving"](2024) == date(2024, 11, 28)
+    assert _HOLIDAYS["memorial"](2023) == date(2023, 5, 29) and _HOLIDAYS["labor"](2023) == date(2023, 9, 4)
+    assert _HOLIDAYS["father's"](2023) == date(2023, 6, 18) and _HOLIDAYS["mother's"](2024) == date(2024, 5, 12)
