@@ -9,6 +9,8 @@ __all__ = [
     "StoreUnavailableError",
     "ConfigurationError",
     "ClosedError",
+    "reject_lone_surrogates",
+    "unencodable_at",
 ]
 
 
@@ -38,3 +40,34 @@ class StoreUnavailableError(StorageError, ConnectionError):
 
 class ClosedError(GraphmemError, RuntimeError):
     """A closed Memory (or store) was used."""
+
+
+def unencodable_at(value: object, where: str = "") -> str | None:
+    """Path (``where``, then ``.key`` / ``[i]``) of the first string in ``value`` (nested in
+    dicts, lists and tuples, keys included) that is not valid Unicode, else ``None``.
+
+    Python strings and JSON (the escape ``"\\ud800"``) can hold a lone surrogate, which is no
+    character: no tokenizer, database or file takes it, so it is refused where it comes in."""
+    stack: list[tuple[object, str]] = [(value, where)]
+    while stack:
+        item, at = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return at
+        elif isinstance(item, dict):  # pushed in reverse so the first offender is found first
+            for key, child in reversed(list(item.items())):
+                stack.append((child, f"{at}.{key}" if at else str(key)))
+                stack.append((key, f"{at} (a key)"))
+        elif isinstance(item, (list, tuple)):
+            stack.extend((child, f"{at}[{i}]") for i, child in reversed(list(enumerate(item))))
+    return None
+
+
+def reject_lone_surrogates(value: object, where: str) -> None:
+    """Raise :class:`InputError` naming ``where`` (and the place inside ``value``) when a string
+    in ``value`` holds a lone surrogate (see :func:`unencodable_at`)."""
+    at = unencodable_at(value, where)
+    if at is not None:
+        raise InputError(f"{at}: not valid Unicode text (a lone surrogate such as \\ud800)")

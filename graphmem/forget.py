@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 
-from graphmem.errors import InputError
+from graphmem.errors import InputError, reject_lone_surrogates
 from graphmem.extract.resolve import normalise_name
 from graphmem.ids import node_id
 from graphmem.ingest.common import MAX_EPISODE_TEXT, indexed_text, mean_vector, session_preview
@@ -112,6 +112,7 @@ class ForgetSelection:
                 if not isinstance(item, str) or not item.strip():
                     raise InputError(f"turn[{position}]: expected a turn id (Hit.node_id, AddReport.turn_ids), got {item!r}")
             turn_ids = tuple(dict.fromkeys(items))
+        reject_lone_surrogates({"conversation": conversation, "session": session, "turn": list(turn_ids or ())}, "")
         selection = cls(conversation, session, parse_before(before), turn_ids)  # type: ignore[arg-type]
         if selection.conversation is None and selection.before is None and selection.turns is None:
             raise InputError("say what to forget: turns by id, a conversation (and optionally a session), a date "

@@ -13,7 +13,7 @@ from graphmem.changes import MAX_LOGGED_IDS, bump, bump_if_present, writer_bump
 from graphmem.check import IntegrityReport, check_integrity
 from graphmem.cluster.topics import text_terms
 from graphmem.embed import Embedder
-from graphmem.errors import ClosedError, ConfigurationError, InputError
+from graphmem.errors import ClosedError, ConfigurationError, InputError, reject_lone_surrogates
 from graphmem.forget import ForgetPlan, ForgetSelection, plan_forget
 from graphmem.hits import Hit, context_text, explain_text
 from graphmem.retrieve.types import STRATEGIES, validate_query
@@ -62,6 +62,10 @@ def validate_namespace(namespace: object) -> str:
         raise ConfigurationError(f"namespace longer than {MAX_NAMESPACE} characters")
     if "\x00" in namespace:
         raise ConfigurationError("namespace must not contain NUL characters")
+    try:
+        namespace.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ConfigurationError("namespace is not valid Unicode text (a lone surrogate such as \\ud800)") from None
     return namespace
 
 
@@ -331,6 +335,7 @@ class Memory:
             raise InputError(f"conversation: expected a non-empty key, got {conversation!r}")
         if session is not None and (not isinstance(session, str) or not session.strip()):
             raise InputError(f"session: expected a non-empty key or None, got {session!r}")
+        reject_lone_surrogates({"conversation": conversation, "session": session}, "")
         records, skipped = parse_messages(messages)
         started = parse_timestamp(session_started_at, "session_started_at")
         if not records:  # every message was a tool call or an image: nothing to store
@@ -366,6 +371,7 @@ class Memory:
         self._check()
         if not isinstance(turn_id, str) or not turn_id.strip():
             raise InputError(f"turn_id: expected a turn id, got {turn_id!r}")
+        reject_lone_surrogates(turn_id, "turn_id")
         params = {"namespace": self._namespace, "id": turn_id}
         current = self._store.read("read/turn_current", params)
         if not current:
@@ -529,6 +535,7 @@ class Memory:
             raise InputError("give exactly one of entity=, episode=, conversation= or hit=")
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
             raise InputError(f"limit must be a positive integer, not {limit!r}")
+        reject_lone_surrogates({"entity": entity, "episode": episode, "conversation": conversation}, "")
         if entity is not None:
             return explore.entity_graph(self._store, self._namespace, entity, limit or 50)
         if episode is not None:
@@ -757,6 +764,8 @@ class Memory:
             StorageError: the database refused the query (a one-line message, no Java names).
         """
         self._check()
+        reject_lone_surrogates(query, "query")
+        reject_lone_surrogates(dict(params or {}), "params")
         merged = {"namespace": self._namespace, **(params or {})}
         if not write:
             return self._store.run_cypher(query, merged)

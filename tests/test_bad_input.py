@@ -113,7 +113,7 @@ def test_the_cli_refuses_a_bad_file_with_exit_code_2(store):
 def test_hostile_namespace_names_are_stored_verbatim_and_isolated(store):
     location, config, _, directory = store
     source = write_native(directory, TINY, "tiny.json")
-    for bad in ("", "   ", "a\x00b", "x" * 257, None, 7):
+    for bad in ("", "   ", "a\x00b", "x" * 257, None, 7, "n\ud800"):
         with pytest.raises(ConfigurationError):
             Memory.open(location, bad, settings=config)  # type: ignore[arg-type]
     for namespace in HOSTILE:
@@ -125,6 +125,39 @@ def test_hostile_namespace_names_are_stored_verbatim_and_isolated(store):
     for namespace in HOSTILE:  # each holds only its own two turns
         with Memory.open(location, namespace, settings=config) as memory:
             assert memory.stats()["nodes"]["Turn"] == 2
+    assert_sentinel_intact(store)
+
+
+LONE = "\ud800"  # what JSON's "\\ud800" escape and a surrogateescape'd argv byte give
+
+
+def test_a_lone_surrogate_anywhere_a_caller_passes_text_is_an_input_error_and_stores_nothing(store):
+    """Before, a lone surrogate in an add's conversation key raised UnicodeEncodeError; in a query,
+    TypeError from the tokenizer; in a forget, history, subgraph or Cypher argument, a StorageError
+    (a store failure, exit 1) or worse."""
+    location, config, _, directory = store
+    with Memory.open(location, "surrogates", settings=config) as memory:
+        memory.add([{"speaker": "Ann", "text": "I like green tea."}], conversation="c")
+        before = memory.stats()
+        calls = {
+            "query": lambda: memory.search("tea " + LONE),
+            "query:": lambda: memory.context(LONE + " tea"),
+            "speaker filter": lambda: memory.search("tea", speaker="A" + LONE),
+            "conversation": lambda: memory.add([{"speaker": "Ann", "text": "x"}], conversation="c" + LONE),
+            "session": lambda: memory.add([{"speaker": "Ann", "text": "x"}], conversation="c", session=LONE),
+            "messages[0].id": lambda: memory.add([{"speaker": "Ann", "text": "x", "id": "m" + LONE}], conversation="c"),
+            "messages[0].caption": lambda: memory.add([{"speaker": "Ann", "text": "x", "caption": LONE}], conversation="c"),
+            "messages[0].metadata.k": lambda: memory.add([{"speaker": "Ann", "text": "x", "metadata": {"k": LONE}}],
+                                                         conversation="c"),
+            "turn[0]": lambda: memory.forget(turn=["turn:" + LONE]),
+            "turn_id": lambda: memory.history("turn:" + LONE),
+            "entity": lambda: memory.to_networkx(entity=LONE),
+            "params.x[0]": lambda: memory.cypher("RETURN $x AS x", {"x": [LONE]}),
+        }
+        for where, call in calls.items():
+            with pytest.raises(InputError, match=re.escape(where)):
+                call()
+        assert memory.stats() == before and memory.check().ok
     assert_sentinel_intact(store)
 
 

@@ -131,6 +131,11 @@ def test_errors_are_one_line_json(url):
         ("POST", "/v1/namespaces/x/search", {"json": {"query": "a", "time_range": ["yesterday", None]}, "headers": headers}, 400),
         ("POST", "/v1/namespaces/x/messages", {"json": {"conversation": "c", "messages": [{"speaker": "A"}]}, "headers": headers}, 400),
         ("POST", "/v1/namespaces/x/forget", {"json": {}, "headers": headers}, 400),
+        # JSON's escape of a lone surrogate: valid JSON, no text (before: a tokenizer TypeError, 500)
+        ("POST", "/v1/namespaces/x/search", {"content": b'{"query": "tea \\ud800"}',
+                                              "headers": {**headers, "content-type": "application/json"}}, 400),
+        ("POST", "/v1/namespaces/x/messages", {"content": b'{"conversation": "c\\ud800", "messages": [{"speaker": "A", "text": "ok"}]}',
+                                                "headers": {**headers, "content-type": "application/json"}}, 400),
         ("GET", "/v1/namespaces/nobody-here/stats", {"headers": headers}, 404),
         ("GET", "/v1/namespaces/nobody-here/check", {"headers": headers}, 404),
         ("GET", "/v1/namespaces/" + "n" * 300 + "/stats", {"headers": headers}, 400),

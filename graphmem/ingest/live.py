@@ -45,7 +45,7 @@ import numpy as np
 
 from graphmem.changes import writer_bump
 from graphmem.embed import Embedder, single_threaded
-from graphmem.errors import InputError, StorageError
+from graphmem.errors import InputError, StorageError, reject_lone_surrogates
 from graphmem.ids import node_id
 from graphmem.ingest.clustering import ClusteringStage
 from graphmem.ingest.common import (SEQ_STRIDE, MAX_EPISODE_TEXT, chain_links, indexed_text, mean_vector,
@@ -183,6 +183,7 @@ def parse_messages(messages: object) -> Messages:
             for key, value in metadata.items():
                 if not isinstance(key, str) or not (value is None or isinstance(value, (str, int, float, bool))):
                     raise InputError(f"{where}.metadata.{key}: values must be scalars (text, number, boolean)")
+            reject_lone_surrogates({"caption": caption, "id": source_id, "metadata": dict(metadata)}, where)
             record = TurnRecord(speaker=speaker, text=text, source_id=None if source_id is None else str(source_id),
                                 timestamp=parse_timestamp(item.get("timestamp"), f"{where}.timestamp"),
                                 caption=caption if caption and caption.strip() else None,

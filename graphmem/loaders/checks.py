@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from graphmem.errors import InputError
+from graphmem.errors import InputError, unencodable_at
 
 __all__ = ["require_str", "optional_str", "require_list", "require_dict", "reject_unencodable", "text_lines"]
 
@@ -58,29 +58,10 @@ def optional_str(path: Path, where: str, obj: dict[str, Any], field: str) -> str
     return value
 
 
-def _unencodable_at(value: Any, where: str) -> str | None:
-    """JSON path of the first string in ``value`` that is not valid Unicode, else None."""
-    stack: list[tuple[Any, str]] = [(value, where)]
-    while stack:
-        item, at = stack.pop()
-        if isinstance(item, str):
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
-                return at
-        elif isinstance(item, dict):  # pushed in reverse so the first offender is found first
-            for key, child in reversed(item.items()):
-                stack.append((child, f"{at}.{key}" if at else str(key)))
-                stack.append((key, f"{at} (a key)"))
-        elif isinstance(item, list):
-            stack.extend((child, f"{at}[{i}]") for i, child in reversed(list(enumerate(item))))
-    return None
-
-
 def reject_unencodable(path: Path, where: str, value: Any) -> Any:
     """Refuse strings that cannot be stored as UTF-8 (JSON escapes of lone surrogates such
     as ``"\\ud800"``): they would fail later, half-way through a write."""
-    at = _unencodable_at(value, where)
+    at = unencodable_at(value, where)
     if at is not None:
         raise InputError(f"{path}: {at or 'top level'}: invalid Unicode (a lone surrogate escape such as \\ud800)")
     return value

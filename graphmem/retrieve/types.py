@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from graphmem.errors import InputError
+from graphmem.errors import InputError, reject_lone_surrogates
 from graphmem.retrieve.config import RetrievalConfig
 from graphmem.retrieve.cues import QueryFeatures
 
@@ -78,6 +78,7 @@ class SearchFilter:
         for name, value in values.items():
             if value is not None and (not isinstance(value, str) or not value.strip()):
                 raise InputError(f"{name} filter must be a non-empty string")
+            reject_lone_surrogates(value, f"{name} filter")
         if all(v is None for v in values.values()):
             return None
         return cls(speaker, conversation, session)
@@ -123,6 +124,7 @@ def validate_query(query: Any, k: Any, unit: Any, strategy: Any, time_range: Any
     """
     if not isinstance(query, str) or not query.strip():
         raise InputError("query must be a non-empty string")
+    reject_lone_surrogates(query, "query")
     if not isinstance(k, int) or isinstance(k, bool) or k < 1:
         raise InputError("k must be a positive integer")
     if unit not in UNITS:
