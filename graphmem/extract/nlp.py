@@ -554,7 +554,7 @@ class LanguagePipeline:
             return range(first, last)
 
         # Times and dates.
-        for start, end in find_time_spans(text):
+        for start, end in find_time_spans(text, holidays=False):  # "Christmas" stays an EVENT
             mentions.append(Mention(text[start:end], "DATE", start, end))
             for i in token_range(start, end):
                 blocked[i] = True
