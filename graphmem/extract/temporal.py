@@ -208,10 +208,17 @@ class _Context:
     text: str
 
 
+_CUE_REACH = 300
+"""How far back (characters) a tense cue is looked for within the sentence."""
+
+
 def _is_future(ctx: _Context, position: int) -> bool:
     """True when the nearest tense cue before ``position`` in its sentence is a future one."""
-    begin = max(ctx.text.rfind(".", 0, position), ctx.text.rfind("!", 0, position),
-                ctx.text.rfind("?", 0, position), ctx.text.rfind("\n", 0, position)) + 1
+    # the sentence so far, at most _CUE_REACH characters of it: a text without sentence ends
+    # (a list of dates) must not make every expression rescan everything before it
+    low = max(0, position - _CUE_REACH)
+    begin = max(low - 1, ctx.text.rfind(".", low, position), ctx.text.rfind("!", low, position),
+                ctx.text.rfind("?", low, position), ctx.text.rfind("\n", low, position)) + 1
     window = ctx.text[begin:position]
     last_future = max((m.end() for m in _FUTURE_CUES.finditer(window)), default=-1)
     last_past = max((m.end() for m in _PAST_CUES.finditer(window)), default=-1)
@@ -716,9 +723,11 @@ def _scan(text: str) -> tuple[tuple[int, int, int, re.Match[str]], ...]:
     if not found:
         return ()
     chosen: list[tuple[int, int, int, re.Match[str]]] = []
+    taken = bytearray(len(text))  # characters inside a chosen match (a check per match, not per pair)
     for start, end, index, m in sorted(found, key=lambda f: (-(f[1] - f[0]), f[0], f[2])):
-        if any(start < c_end and c_start < end for c_start, c_end, _i, _m in chosen):
+        if any(taken[start:end]):
             continue
+        taken[start:end] = b"\x01" * (end - start)
         chosen.append((start, end, index, m))
     chosen.sort(key=lambda f: f[0])
     return tuple(chosen)
@@ -740,7 +749,7 @@ def _span(text: str, start: int, end: int, rule_index: int) -> tuple[int, int]:
     return _trim(text, start, end)
 
 
-def find_time_spans(text: str) -> list[tuple[int, int]]:
+def find_time_spans(text: str, *, holidays: bool = True) -> list[tuple[int, int]]:
     """Character spans of the time expressions in ``text``, without resolving them.
 
     The spans are those :func:`find_time_expressions` would return (leading prepositions such
@@ -748,11 +757,14 @@ def find_time_spans(text: str) -> list[tuple[int, int]]:
 
     Args:
         text: any text.
+        holidays: include holidays ("on Christmas Eve"); the language analysis leaves them out,
+            since a holiday is also a named event the memory links turns by.
 
     Returns:
         ``(char_start, char_end)`` pairs in text order.
     """
-    return [_span(text, start, end, index) for start, end, index, _m in _scan(text)]
+    return [_span(text, start, end, index) for start, end, index, _m in _scan(text)
+            if holidays or _RULES[index][1] is not _r_holiday]
 
 
 def find_time_expressions(text: str, anchor: datetime | date) -> list[TimeRef]:

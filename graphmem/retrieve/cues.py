@@ -115,6 +115,9 @@ class TimeCue:
         return bool(self.months or self.years)
 
 
+_NEAR = 40
+
+
 def parse_time_cue(text: str) -> TimeCue:
     """Find months, years and day numbers written in ``text``.
 
@@ -135,7 +138,9 @@ def parse_time_cue(text: str) -> TimeCue:
         number = _MONTH_ABBR.get(word[:3]) if word not in _MONTH_ABBR else _MONTH_ABBR[word]
         if number is None:
             continue
-        before, after = text[: m.start()], text[m.end():]
+        # what a day number, a year or "in"/"of" next to it can take: a few characters each side
+        # (whole prefixes made a text of many month names quadratic)
+        before, after = text[max(0, m.start() - _NEAR): m.start()], text[m.end(): m.end() + _NEAR]
         day_before, day_after = _DAY_BEFORE_RE.search(before), _DAY_AFTER_RE.match(after)
         if word == "may" and m.group(1) != "May":
             continue  # the modal verb, lower case
