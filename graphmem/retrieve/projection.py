@@ -94,6 +94,25 @@ def _times(values: Iterable[Any]) -> np.ndarray:
     return out
 
 
+def _weighted_pairs(rows: Sequence[Mapping[str, Any]], keys: tuple[str, str, str], first: Mapping[str, int],
+                    second: Mapping[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(source, target, weight)`` arrays of rows naming two nodes and a weight (1.0 when
+    missing), the nodes mapped to positions by ``first`` and ``second``; rows naming an unknown
+    node are skipped; sorted by source, target, weight. One pass per column and one
+    ``lexsort``: a tuple per row sorted in Python took 0.6 s for the 146,000 topic memberships
+    of a 100,000-turn memory."""
+    a_key, b_key, w_key = keys
+    a = [first.get(str(r[a_key])) for r in rows]
+    b = [second.get(str(r[b_key])) for r in rows]
+    kept = [i for i, (x, y) in enumerate(zip(a, b)) if x is not None and y is not None]
+    source = np.fromiter((a[i] for i in kept), dtype=np.int64, count=len(kept))
+    target = np.fromiter((b[i] for i in kept), dtype=np.int64, count=len(kept))
+    weight = np.fromiter((1.0 if rows[i].get(w_key) is None else float(rows[i][w_key]) for i in kept),
+                         dtype=np.float64, count=len(kept))
+    order = np.lexsort((weight, target, source))
+    return source[order], target[order], weight[order]
+
+
 def _ints(values: Iterable[Any], default: int = 0) -> np.ndarray:
     return np.asarray([int(v) if v is not None else default for v in values], dtype=np.int64)
 
@@ -492,12 +511,13 @@ class MemoryProjection:
 
         # turns ordered by conversation, session order, seq: sessions are contiguous
         def turn_key(r: Mapping[str, Any]) -> tuple:
-            return (str(r.get("conversation_id") or ""), session_pos.get(r.get("session_id"), -1), int(r.get("seq") or 0), str(r["id"]))
+            return (str(r.get("conversation_id") or ""), session_pos.get(str(r.get("session_id")), -1), int(r.get("seq") or 0),
+                    str(r["id"]))
 
         turn_rows = sorted(turns, key=turn_key)
         p.turn_ids = [str(r["id"]) for r in turn_rows]
         p.turn_conversation = [str(r.get("conversation_id") or "") for r in turn_rows]
-        p.turn_session = np.asarray([session_pos.get(r.get("session_id"), -1) for r in turn_rows], dtype=np.int64)
+        p.turn_session = np.asarray([session_pos.get(str(r.get("session_id")), -1) for r in turn_rows], dtype=np.int64)
         p.turn_seq = _ints(r.get("seq") for r in turn_rows)
         p.turn_speaker = [str(r.get("speaker") or "") for r in turn_rows]
         p.turn_text = [indexed_text(r.get("speaker"), r.get("text"), r.get("caption")) for r in turn_rows]
@@ -573,36 +593,9 @@ class MemoryProjection:
         off = p.node_offset
         anywhere = {node: off[kind] + i for kind in NODE_KINDS for i, node in enumerate(p.ids(kind)) if node.startswith(kind + ":")}
 
-        def global_pos(node: Any) -> int | None:
-            return anywhere.get(str(node))
-
-        triples = []
-        for r in associations:
-            a, b = global_pos(r["src"]), global_pos(r["dst"])
-            if a is not None and b is not None:
-                triples.append((a, b, float(r.get("w") if r.get("w") is not None else 1.0)))
-        triples.sort()
-        p.assoc_src = np.asarray([a for a, _, _ in triples], dtype=np.int64)
-        p.assoc_dst = np.asarray([b for _, b, _ in triples], dtype=np.int64)
-        p.assoc_w = np.asarray([w for _, _, w in triples], dtype=np.float64)
-        members = []
-        for r in topic_members:
-            a, t = global_pos(r["member"]), topic_pos.get(str(r["topic"]))
-            if a is not None and t is not None:
-                members.append((a, t, float(r.get("p") if r.get("p") is not None else 1.0)))
-        members.sort()
-        p.member_src = np.asarray([a for a, _, _ in members], dtype=np.int64)
-        p.member_topic = np.asarray([t for _, t, _ in members], dtype=np.int64)
-        p.member_p = np.asarray([w for _, _, w in members], dtype=np.float64)
-        links = []
-        for r in topic_links:
-            a, b = topic_pos.get(str(r["src"])), topic_pos.get(str(r["dst"]))
-            if a is not None and b is not None:
-                links.append((a, b, float(r.get("w") if r.get("w") is not None else 1.0)))
-        links.sort()
-        p.within_src = np.asarray([a for a, _, _ in links], dtype=np.int64)
-        p.within_dst = np.asarray([b for _, b, _ in links], dtype=np.int64)
-        p.within_w = np.asarray([w for _, _, w in links], dtype=np.float64)
+        p.assoc_src, p.assoc_dst, p.assoc_w = _weighted_pairs(associations, ("src", "dst", "w"), anywhere, anywhere)
+        p.member_src, p.member_topic, p.member_p = _weighted_pairs(topic_members, ("member", "topic", "p"), anywhere, topic_pos)
+        p.within_src, p.within_dst, p.within_w = _weighted_pairs(topic_links, ("src", "dst", "w"), topic_pos, topic_pos)
         # the offset cache was filled while building; drop it so it matches the final arrays
         p.__dict__.pop("node_offset", None)
         return p
