@@ -158,7 +158,10 @@ def _load_model(name: str, path: str, device: str) -> Any:
     spec, why = read_model_directory(path)
     if spec is not None:
         logger.info("loading embedding model %s from %s", name, path)
-        return BertSentenceEncoder(spec, device)
+        try:
+            return BertSentenceEncoder(spec, device)
+        except ValueError as exc:  # weights named otherwise than a BertModel's
+            why = str(exc)
     logger.info("loading embedding model %s from %s with sentence-transformers (%s)", name, path, why)
     return _SentenceTransformersModel(path, device)
 

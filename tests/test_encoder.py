@@ -109,6 +109,17 @@ def test_a_model_of_another_shape_goes_through_sentence_transformers(tmp_path):
     assert read_model_directory(directory)[0] is None
 
 
+def test_a_bert_directory_whose_weights_are_named_otherwise_goes_through_sentence_transformers(tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    directory = _tiny_model(tmp_path / "renamed", {"pooling_mode_mean_tokens": True}, True, {"max_seq_length": 32})
+    weights = load_file(str(directory / "model.safetensors"))
+    save_file({"encoder." + name: tensor for name, tensor in weights.items()}, str(directory / "model.safetensors"))
+    assert read_model_directory(directory)[0] is not None  # the shape is right; the names are not
+    model = _load_model("renamed", str(directory), "cpu")
+    assert type(model).__name__ == "_SentenceTransformersModel"
+
+
 def test_embedding_with_the_bundled_model_does_not_import_sentence_transformers():
     code = ("import sys; from graphmem.embed import Embedder; e = Embedder(); v = e.encode(['hello']); "
             "print(v.shape, 'sentence_transformers' in sys.modules, 'sklearn' in sys.modules)")
