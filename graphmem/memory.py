@@ -722,8 +722,9 @@ class Memory:
             return {}
         speakers = tuple(sorted({name for r in self._store.read("forget/conversation_speakers", {"namespace": namespace})
                                  for name in r.get("speakers") or () if isinstance(name, str)}))
+        # scikit-learn is imported only if a topic is refitted or relabelled (most forgets do neither)
         stage = ClusteringStage(self._store, lambda unit: None, self._store.cache_dir(namespace_slug(namespace)),
-                                namespace, batch_size=self._settings.write_batch_size)
+                                namespace, batch_size=self._settings.write_batch_size, preload=False)
         removed = {"turn": plan.counts["turns"], "event": plan.counts["events"], "episode": plan.counts["episodes"],
                    "session": plan.counts["sessions"]}
         output = stage.after_forget(removed, text_terms(plan.texts), int(rows[0]["dimension"]), speakers)
