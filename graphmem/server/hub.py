@@ -80,10 +80,13 @@ class MemoryHub:
             return self._writers.setdefault(namespace, threading.RLock())
 
     def warm_up(self) -> None:
-        """Load the embedding model now, so the first request does not wait for it."""
+        """Load the embedding model and topic fitting's scikit-learn now, so no request waits for
+        them (a one-shot process imports scikit-learn only when it fits or relabels a topic)."""
+        from graphmem.cluster.topics import preload
         from graphmem.embed import Embedder
 
         Embedder.from_settings(self.settings).encode(["warm up"])
+        preload()
 
     def exists(self, namespace: str) -> bool:
         """Whether ``namespace`` holds any conversation (one indexed lookup)."""
