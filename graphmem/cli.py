@@ -1134,6 +1134,7 @@ def mcp_command(
         validate_namespace(namespace)
         hub = _hub(store, user, password, database)
         try:
+            hub.warm_up()  # as serve does: the first tool call should not wait for the model
             run_stdio(hub, namespace)
         finally:
             hub.close()
