@@ -248,8 +248,12 @@ class _Planner:
                  deleted_conversations: set[str]) -> list[str]:
         """Entities nothing uses once the events are gone (see the module doc)."""
         candidates = set(_ids(self.read_batched("forget/entities_of_events", event_ids)))
-        candidates.update(node_id(self.namespace, "entity", key) for key in
-                          {normalise_name(r["speaker"]) for r in forgotten_turns if isinstance(r.get("speaker"), str)} if key)
+        speakers = [r["speaker"] for r in forgotten_turns if isinstance(r.get("speaker"), str)]
+        if deleted_conversations:  # and everyone a deleted conversation lists: a speaker whose turns
+            # were all corrected to another speaker has no turn left to name it
+            speakers += [n for row in self.read("forget/conversation_speakers") if row["id"] in deleted_conversations
+                         for n in row.get("speakers") or () if isinstance(n, str)]
+        candidates.update(node_id(self.namespace, "entity", key) for key in {normalise_name(n) for n in speakers} if key)
         usage: dict[str, dict[str, Any]] = {}
         frontier = sorted(candidates)
         while frontier:  # close the candidates over ALIAS_OF, both ways

@@ -301,3 +301,23 @@ def test_a_forget_beyond_what_a_marker_entry_lists_rebuilds_the_caches(tmp_path,
         assert (memory._search is kept) == (limit == 2000)  # noqa: SLF001
         assert_never_found(memory, SESSION_2_QUERIES[1:3], SESSION_2_WORDS)
         assert memory.check().ok and memory.check().rebuilt == []
+
+
+def test_forgetting_a_conversation_forgets_a_speaker_a_correction_replaced(tmp_path):
+    """A correction may change who said a message; the old speaker stays listed by the conversation
+    (and so stays an entity) until the conversation goes. Before, forgetting it left that speaker's
+    entity behind, and check reported it unreferenced (found by a hypothesis run over add, correct and
+    forget)."""
+    with Memory.open(tmp_path / "store", "speakers", settings=settings_for(tmp_path)) as memory:
+        memory.add([{"speaker": "Zed", "text": "We planted tulips.", "id": "m1"}], conversation="garden")
+        memory.add([{"speaker": "Yan", "text": "We planted tulips.", "id": "m1"}], conversation="garden")  # who said it, corrected
+        memory.add([{"speaker": "Ann", "text": "I fixed the bike."}], conversation="bikes")
+        assert memory.check().ok
+        # a second correction: "Yan", whom only a correction brought, no longer says anything; the
+        # conversation still lists Yan, so Yan's entity is no orphan (before: the list lacked Yan)
+        memory.add([{"speaker": "Xia", "text": "We planted tulips.", "id": "m1"}], conversation="garden")
+        assert memory.check().ok, memory.check().problems
+        counts = memory.forget(conversation="garden")
+        assert counts["conversations"] == 1 and memory.check().ok, memory.check().problems
+        names = {r["key"] for r in memory.cypher("MATCH (e:Entity) WHERE e.namespace = $namespace RETURN e.key AS key")}
+        assert not names & {"zed", "yan", "xia"} and "ann" in names

@@ -562,6 +562,9 @@ class LiveWriter:
             state.last_time = record.timestamp or state.last_time or state.started_at
             if record.speaker not in speakers:
                 speakers.append(record.speaker)
+        for _row, record in fixes:  # a correction may name a new speaker: the conversation lists them too,
+            if record.speaker not in speakers:  # as it lists every speaker an append brought
+                speakers.append(record.speaker)
         report.add_time("plan", time.perf_counter() - t0)
 
         # one embedding call for every new text
