@@ -537,3 +537,18 @@ def test_one_add_in_a_new_process_imports_no_topic_fitting(tmp_path, embedder):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "1|My new kayak is bright orange.|False|False"
+
+
+def test_a_correction_that_empties_a_topic_deletes_it(memory_factory):
+    """The only member of an event topic was the corrected message's event; the new text has none.
+    Before, the Topic stayed without members and check reported it (found by a hypothesis run)."""
+    memory = memory_factory()
+    memory.add([{"speaker": "Ann", "text": "Lisa moved to Berlin two weekends ago.", "id": "m1"}], conversation="c1")
+    memory.recluster()
+    assert memory.cypher("MATCH (t:Topic) WHERE t.namespace = $namespace AND t.granularity = 'event' RETURN t.id AS id")
+    memory.add([{"speaker": "Ann", "text": "Tea?", "id": "m1"}], conversation="c1")
+    report = memory.check()
+    assert report.ok, report.problems
+    assert not memory.cypher("MATCH (t:Topic) WHERE t.namespace = $namespace AND t.granularity = 'event' RETURN t.id AS id")
+    memory.add([{"speaker": "Bo", "text": "Omar sold his bike in Paris."}], conversation="c1")  # the models are read again
+    assert memory.check().ok and [h.text for h in memory.search("Omar bike", k=1)] == ["Omar sold his bike in Paris."]
