@@ -309,6 +309,31 @@ def test_batch_reingest_of_an_edited_file_corrects_in_place(memory_factory, tmp_
     assert memory.check().ok and other.check().ok
 
 
+
+def test_reingesting_a_file_with_a_message_inserted_or_moved_is_refused_clearly(memory_factory, tmp_path):
+    """Corrections and appends are taken; a message inserted between stored ones, or moved, or a file
+    message where a live add already put one, would take a stored message's place. Before, the write
+    failed on the slot constraint (StorageError, a Java exception's text); now an InputError names the
+    conversation, session, message and position, and nothing changes (found by a hypothesis run)."""
+    memory = memory_factory()
+    memory.ingest(write_native(tmp_path, TRAVEL))
+    before = memory.stats()["nodes"]
+    inserted = copy.deepcopy(TRAVEL)
+    inserted["sessions"][0]["turns"].insert(1, {"id": "T1:new", "speaker": "Nora", "text": "One more thing about Lisbon."})
+    moved = copy.deepcopy(TRAVEL)
+    moved["sessions"][0]["turns"].reverse()
+    for name, doc in (("inserted.json", inserted), ("moved.json", moved)):
+        with pytest.raises(InputError, match=r"conversation 'travel-chat', session '1': message .* would take position"):
+            memory.ingest(write_native(tmp_path, doc, name))
+        assert memory.stats()["nodes"] == before and memory.check().ok
+    memory.add([{"speaker": "Ann", "text": "A live message first."}], conversation="mixed")
+    mixed = {"id": "mixed", "speakers": ["Ann"], "sessions": [{"id": "1", "turns": [
+        {"id": "x0", "speaker": "Ann", "text": "A file message at the same place."}]}]}
+    with pytest.raises(InputError, match="added without an id"):
+        memory.ingest(write_native(tmp_path, mixed, "mixed.json"))
+    assert memory.check().ok
+
+
 def test_forget_one_turn_joins_the_chain(memory_factory):
     memory = memory_factory()
     report = memory.add([{"speaker": "a", "text": f"message number {i} about gardening and tomatoes"} for i in range(5)],

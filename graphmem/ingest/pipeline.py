@@ -18,6 +18,7 @@ import numpy as np
 from graphmem.caches import INDEXED_UNITS
 from graphmem.changes import writer_bump
 from graphmem.embed import Embedder
+from graphmem.errors import InputError
 from graphmem.ids import node_id
 from graphmem.ingest.clustering import ClusteringStage
 from graphmem.ingest.common import SEQ_STRIDE, chain_links, mean_vector, session_preview, stitch_links
@@ -417,6 +418,17 @@ class IngestPipeline:
             turn.id = row["id"]
             existing.add(row["id"])
             pairs.append((row, turn.record))
+        taken = {row["id"] for row, _record in pairs} | existing
+        for turn in unknown:  # a new message whose place another stored message holds
+            row = by_position.get((turn.session.key, turn.index))
+            if turn.id not in existing and row is not None and row["id"] not in taken:
+                said = f" ({row['source_id']!r})" if row.get("source_id") is not None else " (added without an id)"
+                raise InputError(
+                    f"conversation {conversation_key!r}, session {turn.session.key!r}: message "
+                    f"{turn.record.source_id or turn.index!r} would take position {turn.index}, which the stored "
+                    f"message{said} holds; a stored conversation takes corrected and appended messages, not "
+                    f"messages inserted between or moved; forget it first (graphmem forget --conversation "
+                    f"{conversation_key}) to ingest it anew")
         return pairs
 
     def _prepare_wave(self, records: Sequence[ConversationRecord], start: int, progress: Progress | None = None,
