@@ -313,8 +313,9 @@ def test_batch_reingest_of_an_edited_file_corrects_in_place(memory_factory, tmp_
 def test_reingesting_a_file_with_a_message_inserted_or_moved_is_refused_clearly(memory_factory, tmp_path):
     """Corrections and appends are taken; a message inserted between stored ones, or moved, or a file
     message where a live add already put one, would take a stored message's place. Before, the write
-    failed on the slot constraint (StorageError, a Java exception's text); now an InputError names the
-    conversation, session, message and position, and nothing changes (found by a hypothesis run)."""
+    failed on the slot constraint (StorageError, a Java exception's text), and a forgotten message put
+    back in its gap forked the NEXT chain; now an InputError names the conversation, session, message and
+    position, and nothing changes (found by a hypothesis run)."""
     memory = memory_factory()
     memory.ingest(write_native(tmp_path, TRAVEL))
     before = memory.stats()["nodes"]
@@ -326,6 +327,12 @@ def test_reingesting_a_file_with_a_message_inserted_or_moved_is_refused_clearly(
         with pytest.raises(InputError, match=r"conversation 'travel-chat', session '1': message .* would take position"):
             memory.ingest(write_native(tmp_path, doc, name))
         assert memory.stats()["nodes"] == before and memory.check().ok
+    middle = memory.cypher("MATCH (t:Turn {source_id: 'T1:1'}) WHERE t.namespace = $namespace RETURN t.id AS id")[0]["id"]
+    memory.forget(turn=[middle])
+    assert memory.check().ok
+    with pytest.raises(InputError, match="stored messages follow it"):  # back in its gap: the chain would fork
+        memory.ingest(write_native(tmp_path, TRAVEL, "again.json"))
+    assert memory.check().ok
     memory.add([{"speaker": "Ann", "text": "A live message first."}], conversation="mixed")
     mixed = {"id": "mixed", "speakers": ["Ann"], "sessions": [{"id": "1", "turns": [
         {"id": "x0", "speaker": "Ann", "text": "A file message at the same place."}]}]}

@@ -418,16 +418,21 @@ class IngestPipeline:
             turn.id = row["id"]
             existing.add(row["id"])
             pairs.append((row, turn.record))
-        taken = {row["id"] for row, _record in pairs} | existing
-        for turn in unknown:  # a new message whose place another stored message holds
-            row = by_position.get((turn.session.key, turn.index))
-            if turn.id not in existing and row is not None and row["id"] not in taken:
-                said = f" ({row['source_id']!r})" if row.get("source_id") is not None else " (added without an id)"
+        last = {}  # session key -> the last stored position: a new message must come after it
+        for session_key, index in by_position:
+            last[session_key] = max(index, last.get(session_key, -1))
+        for turn in unknown:  # a new message placed before a stored one: inserted, moved or back in a gap
+            stored_last = last.get(turn.session.key, -1)
+            if turn.id not in existing and turn.index <= stored_last:
+                row = by_position.get((turn.session.key, turn.index))
+                holder = ("the stored message " + (repr(row["source_id"]) if row.get("source_id") is not None
+                                                   else "added without an id") + " holds it"
+                          if row is not None and row["id"] not in existing else f"stored messages follow it up to position {stored_last}")
                 raise InputError(
                     f"conversation {conversation_key!r}, session {turn.session.key!r}: message "
-                    f"{turn.record.source_id or turn.index!r} would take position {turn.index}, which the stored "
-                    f"message{said} holds; a stored conversation takes corrected and appended messages, not "
-                    f"messages inserted between or moved; forget it first (graphmem forget --conversation "
+                    f"{turn.record.source_id or turn.index!r} would take position {turn.index}, but {holder}; a stored "
+                    f"conversation takes corrected and appended messages, not messages inserted between, moved, or put "
+                    f"back where a forgotten one was; forget it first (graphmem forget --conversation "
                     f"{conversation_key}) to ingest it anew")
         return pairs
 
