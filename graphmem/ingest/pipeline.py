@@ -418,7 +418,7 @@ class IngestPipeline:
             turn.id = row["id"]
             existing.add(row["id"])
             pairs.append((row, turn.record))
-        last = {}  # session key -> the last stored position: a new message must come after it
+        last: dict[str, int] = {}  # session key -> the last stored position: a new message must come after it
         for session_key, index in by_position:
             last[session_key] = max(index, last.get(session_key, -1))
         for turn in unknown:  # a new message placed before a stored one: inserted, moved or back in a gap
