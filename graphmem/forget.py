@@ -264,8 +264,8 @@ class _Planner:
         unused = {n for n, row in usage.items() if not row["involved"] and not row["surface_uses"]}
         if not unused:
             return []
-        speakers = self._still_speakers({usage[n]["key"] for n in unused}, forgotten_turns, deleted_conversations)
-        deleted = {n for n in unused if usage[n]["key"] not in speakers}
+        still = self._still_speakers({usage[n]["key"] for n in unused}, forgotten_turns, deleted_conversations)
+        deleted = {n for n in unused if usage[n]["key"] not in still}
         changed = True
         while changed:  # an entity that a kept alias points at is kept
             changed = False

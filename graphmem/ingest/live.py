@@ -111,10 +111,7 @@ def _text_field(message: Mapping[str, Any], names: tuple[str, str], where: str, 
         raise InputError(f"{where}.{name}: expected text, got {type(value).__name__}")
     if not allow_empty and not value.strip():
         raise InputError(f"{where}.{name}: empty")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InputError(f"{where}.{name}: not valid Unicode text (a lone surrogate)") from None
+    reject_lone_surrogates(value, f"{where}.{name}")
     return value
 
 
