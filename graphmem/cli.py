@@ -302,6 +302,8 @@ def search(
     speaker: Optional[str] = typer.Option(None, "--speaker", help="Only what this speaker said (case-insensitive)."),
     conversation: Optional[str] = typer.Option(None, "--conversation", help="Only this conversation (its key as ingested)."),
     session: Optional[str] = typer.Option(None, "--session", help="Only sessions with this key (as ingested)."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="When the question is asked (ISO 8601; default now): "
+                                                              "'last Saturday' in it means the Saturday before this."),
     context: bool = typer.Option(False, "--context", help="Print the hits as a prompt-ready text block for an LLM (Memory.context)."),
     user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
     as_json: bool = JsonOpt,
@@ -313,7 +315,7 @@ def search(
             _require_namespace(memory)
             started = time.perf_counter()
             hits = memory.search(query, k=k, unit=unit, strategy=strategy, time_range=time_range, speaker=speaker,
-                                 conversation=conversation, session=session)
+                                 conversation=conversation, session=session, as_of=as_of)
             elapsed = time.perf_counter() - started
             explanations = [memory.explain(h) for h in hits] if explain else []
         if context:

@@ -130,14 +130,18 @@ class Client:
         return self._request("POST", self._path("ingest"), files={"file": (path.name, content)}, data=form)
 
     def search(self, query: str, k: int = 10, unit: str = "turn", strategy: str = "auto", time_range: Any = None, *,
-               speaker: str | None = None, conversation: str | None = None, session: str | None = None) -> list[Hit]:
-        """Search; the same arguments (filters included) and :class:`Hit` objects as :meth:`Memory.search`."""
+               speaker: str | None = None, conversation: str | None = None, session: str | None = None,
+               as_of: Any = None) -> list[Hit]:
+        """Search; the same arguments (filters included) and :class:`Hit` objects as :meth:`Memory.search`
+        (``as_of`` left out is the server's now)."""
         body: dict[str, Any] = {"query": query, "k": k, "unit": unit, "strategy": strategy, "explain": True}
         for name, value in (("speaker", speaker), ("conversation", conversation), ("session", session)):
             if value is not None:
                 body[name] = value
         if time_range is not None:
             body["time_range"] = [None if t is None else (t if isinstance(t, str) else t.isoformat()) for t in time_range]
+        if as_of is not None:
+            body["as_of"] = as_of if isinstance(as_of, str) else as_of.isoformat()
         data = self._request("POST", self._path("search"), json=body)
         return [Hit.from_dict(row) for row in data["hits"]]
 

@@ -383,7 +383,8 @@ class Memory:
         return versions
 
     def search(self, query: str, k: int = 10, unit: str = "turn", strategy: str = "auto", time_range: Any = None, *,
-               speaker: str | None = None, conversation: str | None = None, session: str | None = None) -> list[Hit]:
+               speaker: str | None = None, conversation: str | None = None, session: str | None = None,
+               as_of: Any = None) -> list[Hit]:
         """Find the memories most relevant to ``query``.
 
         Args:
@@ -404,6 +405,11 @@ class Memory:
             conversation: only this conversation (its key as ingested, ``Hit.conversation_id``).
             session: only sessions with this key (``Hit.session_key``). Filters combine, narrow
                 every strategy and unit, and ``k`` hits come back whenever ``k`` units match.
+            as_of: when the question is asked (datetime, date or ISO 8601 string; naive is
+                UTC; default now). ``auto`` resolves the query's relative time expressions
+                against it ("What did I do last Saturday?", "two weeks ago") and prefers the
+                memories of those days; pass the time of the conversation when asking about
+                a past one.
 
         Returns:
             Hits, best first, each with provenance, the strategy that produced it and an
@@ -418,7 +424,7 @@ class Memory:
         """
         self._check()
         validated = validate_query(query, k, unit, strategy, time_range, speaker=speaker, conversation=conversation,
-                                   session=session)
+                                   session=session, as_of=as_of)
         if not has_search_terms(query):
             logger.info("query %r has no word characters: no hits", query[:80])
             return []

@@ -42,6 +42,11 @@ def test_ingest_search_stats_cypher(tmp_path):
 
     result = invoke("search", "copper tape for slugs", "--store", store, "--namespace", "cli", "-k", "2")
     assert result.exit_code == 0 and "G2:3" in result.stdout
+    asked = invoke("search", "copper tape for slugs last week", "--store", store, "--namespace", "cli", "-k", "2", "--json",
+                   "--as-of", "2024-01-10", "--explain")
+    assert asked.exit_code == 0 and "days 2024-01-01..2024-01-07" in json.loads(asked.stdout)[0]["explanation_text"]
+    bad = invoke("search", "copper tape", "--store", store, "--namespace", "cli", "--as-of", "last week")
+    assert bad.exit_code == 2 and "as_of 'last week' is not a date" in bad.stderr
 
     result = invoke("cypher", "MATCH (t:Turn) WHERE t.namespace = $namespace AND t.speaker = $who RETURN count(t) AS n",
                     "--param", "who=Alice", "--store", store, "--namespace", "cli", "--json")

@@ -500,6 +500,49 @@ def test_time_range_filters_on_the_unit_time(pets):
             pets.search(query, time_range=bad)
 
 
+DAYS = {
+    "format": "graphmem.conversation/1",
+    "id": "retrieval-days",
+    "speakers": ["Lea", "Tom"],
+    "sessions": [
+        {"id": "1", "started_at": "2023-04-15T10:00:00", "turns": [
+            {"id": "D1:1", "speaker": "Lea", "text": "I went hiking with Sam at Bear Lake."},
+            {"id": "D1:2", "speaker": "Tom", "text": "That sounds lovely."},
+        ]},
+        {"id": "2", "started_at": "2023-05-27T10:00:00", "turns": [
+            {"id": "D2:1", "speaker": "Lea", "text": "I went hiking with Sam at Bear Lake."},
+            {"id": "D2:2", "speaker": "Tom", "text": "That sounds lovely."},
+        ]},
+        {"id": "3", "started_at": "2023-06-10T10:00:00", "turns": [
+            {"id": "D3:1", "speaker": "Lea", "text": "On May 5 I went kayaking with Sam."},
+            {"id": "D3:2", "speaker": "Lea", "text": "On June 9 I went kayaking with Sam."},
+        ]},
+    ],
+}
+
+
+def test_relative_times_in_a_query_resolve_against_when_it_is_asked(tmp_path, embedder):
+    source = write_conversation(tmp_path, DAYS, "days.json")
+    with memories(Backend("embedded", str(tmp_path / "store")), settings_for(tmp_path)) as factory:
+        memory = factory("retrieval-days")
+        memory.ingest(source)
+        hiking = "Where did I go hiking last Saturday?"
+        # the same words were said on two Saturdays: the one before the question wins
+        assert sources(memory.search(hiking, k=2, as_of="2023-05-30"))[0] == "D2:1"
+        assert sources(memory.search(hiking, k=2, as_of=date(2023, 4, 18)))[0] == "D1:1"
+        assert memory.search(hiking, k=1, unit="session", as_of=datetime(2023, 4, 18, 9))[0].session_number == 1
+        # the day a turn says something happened counts too
+        kayak = "Where did I go kayaking with Sam last Friday?"
+        top = memory.search(kayak, k=2, as_of="2023-06-12")[0]
+        assert top.source_id == "D3:2"
+        assert top.explanation["time"]["days"] == ["2023-06-09"]
+        assert "date in the query (days 2023-06-09)" in memory.explain(top)
+        assert sources(memory.search(kayak, k=2, as_of="2023-05-08"))[0] == "D3:1"
+        for bad in ("not a date", "2023-13-01", 20230508):
+            with pytest.raises(InputError, match="as_of"):
+                memory.search(kayak, as_of=bad)
+
+
 def test_same_query_same_hits(pets):
     for strategy in STRATEGIES:
         first = pets.search("Marco's greyhound", k=5, strategy=strategy)

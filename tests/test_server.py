@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import httpx
 import pytest
@@ -274,6 +275,14 @@ def test_search_filters_and_a_turns_history_over_http(url):
         assert memory.search("kayak", k=5, conversation="lake", session="9") == []
         with pytest.raises(InputError, match="speaker"):
             memory.search("kayak", speaker="  ")
+        # the same words on two Saturdays: "last Saturday" is the one before the time asked
+        for key, day in (("p1", "2024-06-01T10:00:00"), ("p2", "2024-07-06T10:00:00")):
+            memory.add([{"speaker": "Ada", "text": "I paddled to the island.", "id": key, "timestamp": day}], conversation="paddle")
+        paddle = "Where did I paddle last Saturday?"
+        assert memory.search(paddle, k=2, conversation="paddle", as_of="2024-06-04")[0].source_id == "p1"
+        assert memory.search(paddle, k=2, conversation="paddle", as_of=datetime(2024, 7, 9, 8))[0].source_id == "p2"
+        with pytest.raises(InputError, match="as_of"):
+            memory.search(paddle, as_of="soon")
         turn = first["turn_ids"][0]
         assert [v["text"] for v in memory.history(turn)] == ["My kayak is yellow."]
         one = memory.add({"role": "user", "content": [{"type": "text", "text": "A paddle too."}]}, conversation="lake")

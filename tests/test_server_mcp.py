@@ -45,6 +45,11 @@ async def _exercise(client, namespace: str) -> None:
     assert stats["nodes"]["Turn"] == 2
     bad = await client.call_tool("search_memory", {"namespace": namespace, "query": "x", "unit": "paragraph"})
     assert bad.is_error and "unknown unit" in " ".join(b.text for b in bad.content)
+    asked = _text(await client.call_tool("search_memory", {"namespace": namespace, "query": "Where did we hike last Saturday?",
+                                                           "as_of": "2024-06-03T12:00:00", "k": 1}))
+    assert "m1] We hiked to the glacier lake" in asked, asked
+    late = await client.call_tool("search_memory", {"namespace": namespace, "query": "hike", "as_of": "soon"})
+    assert late.is_error and "as_of 'soon'" in " ".join(b.text for b in late.content)
     # one message, by the id ending its search line
     tom_id = toms.splitlines()[0].rsplit(" · ", 1)[1].rstrip(")")
     assert tom_id == added["turn_ids"][1], (toms, added)

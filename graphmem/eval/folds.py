@@ -22,7 +22,7 @@ from typing import Any
 from graphmem.eval.harness import DEPTH, EvalCase
 from graphmem.eval.metrics import MetricReport, QuestionResult, aggregate, evaluate_ranking
 from graphmem.retrieve.config import TUNABLE, RetrievalConfig
-from graphmem.retrieve.types import Query
+from graphmem.retrieve.types import Query, parse_as_of
 
 __all__ = ["FoldResult", "FoldsReport", "grid_configs", "run_folds", "split_folds"]
 
@@ -130,12 +130,13 @@ def _score_case(engine: Any, vectors: Any, case: EvalCase, configs: Sequence[Ret
         levels: dict[str, list[QuestionResult]] = {"turn": [], "session": []}
         p = tuned.projection
         for question, vector in zip(case.questions, vectors):
+            as_of = parse_as_of(question.as_of)  # as the harness's Memory.search reads it
             if question.gold_turns:
-                chosen = tuned.top_positions(Query(question.question, DEPTH, "turn", "auto"), vector)
+                chosen = tuned.top_positions(Query(question.question, DEPTH, "turn", "auto", as_of=as_of), vector)
                 turns = [p.turn_source[t] for t in chosen]
                 levels["turn"].append(evaluate_ranking(turns, question.gold_turns, question.category))
             if question.gold_sessions:
-                chosen = tuned.top_positions(Query(question.question, DEPTH, "session", "auto"), vector)
+                chosen = tuned.top_positions(Query(question.question, DEPTH, "session", "auto", as_of=as_of), vector)
                 sessions = [int(p.session_number[s]) for s in chosen]
                 levels["session"].append(evaluate_ranking(sessions, question.gold_sessions, question.category))
             tick()

@@ -31,6 +31,7 @@ class EvalQuestion:
         category: the group it is reported under.
         gold_turns: source ids of the evidence turns.
         gold_sessions: session keys (or numbers) holding the evidence.
+        as_of: when the question is asked (``Memory.search(as_of=...)``; ``None``: now).
     """
 
     ident: dict[str, Any]
@@ -38,6 +39,7 @@ class EvalQuestion:
     category: Hashable
     gold_turns: tuple[str, ...]
     gold_sessions: tuple[Hashable, ...]
+    as_of: Any = None
 
 
 @dataclass(frozen=True)
@@ -154,8 +156,9 @@ def run_evaluation(
                     for strategy in strategies:
                         actual = STRATEGY_ALIASES.get(strategy, strategy)
                         t0 = time.perf_counter()
-                        turns = [h.source_id for h in memory.search(question.question, k=DEPTH, unit="turn", strategy=actual)]
-                        sessions = [_session_key(h, session_by) for h in memory.search(question.question, k=DEPTH, unit="session", strategy=actual)]
+                        asked = {"k": DEPTH, "strategy": actual, "as_of": question.as_of}
+                        turns = [h.source_id for h in memory.search(question.question, unit="turn", **asked)]
+                        sessions = [_session_key(h, session_by) for h in memory.search(question.question, unit="session", **asked)]
                         elapsed = time.perf_counter() - t0
                         case_query_seconds += elapsed
                         result.query_seconds[strategy] = result.query_seconds.get(strategy, 0.0) + elapsed

@@ -14,7 +14,10 @@ __all__ = ["locomo_cases"]
 
 
 def locomo_cases(path: Path) -> list[EvalCase]:
-    """Read a LoCoMo file (``locomo10.json`` layout) into evaluation cases."""
+    """Read a LoCoMo file (``locomo10.json`` layout) into evaluation cases.
+
+    The file gives no question dates: each question is asked at the last time its
+    conversation states (``EvalQuestion.as_of``), after the conversation."""
     data = read_json(Path(path))
     if not isinstance(data, list):
         data = [data]
@@ -24,6 +27,11 @@ def locomo_cases(path: Path) -> list[EvalCase]:
         qa = sample.get("qa", [])
         if not isinstance(qa, list):
             raise InputError(f"{path}: [{index}].qa: expected an array")
+        # LoCoMo gives no question dates: they are asked after the conversation, at its last
+        # time (so that "last year" in a question means the same on any day the eval runs)
+        times = [t for session in record.sessions for t in [session.started_at, *(turn.timestamp for turn in session.turns)]
+                 if t is not None]
+        asked = max(times) if times else None
         questions = []
         for qi, item in enumerate(qa):
             if not isinstance(item, dict) or not isinstance(item.get("question"), str):
@@ -35,6 +43,7 @@ def locomo_cases(path: Path) -> list[EvalCase]:
                 category=item.get("category"),
                 gold_turns=tuple(gold),
                 gold_sessions=tuple(dict.fromkeys(session_of_dia_id(d) for d in gold)),
+                as_of=asked,
             ))
         cases.append(EvalCase(name=record.key, conversations=(record,), questions=tuple(questions)))
     return cases

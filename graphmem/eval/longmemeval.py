@@ -7,6 +7,7 @@ from pathlib import Path
 
 from graphmem.errors import InputError
 from graphmem.eval.harness import EvalCase, EvalQuestion
+from graphmem.extract.temporal import parse_session_datetime
 from graphmem.loaders import read_json
 from graphmem.loaders.longmemeval import is_longmemeval, parse_longmemeval
 
@@ -18,8 +19,8 @@ logger = logging.getLogger(__name__)
 def longmemeval_cases(path: Path, limit: int | None = None) -> tuple[list[EvalCase], int]:
     """Read a LongMemEval file (``.json`` or ``.json.gz``) into cases.
 
-    Abstention questions (``_abs``) are skipped. Returns the cases and how many
-    abstention questions were skipped.
+    Abstention questions (``_abs``) are skipped. Each question is asked at its
+    ``question_date``. Returns the cases and how many abstention questions were skipped.
     """
     data = read_json(Path(path))
     if not is_longmemeval(data):
@@ -37,6 +38,7 @@ def longmemeval_cases(path: Path, limit: int | None = None) -> tuple[list[EvalCa
                 ident={"question_id": q.question_id, "question_type": q.question_type},
                 question=q.question, category=q.question_type,
                 gold_turns=q.answer_turn_ids, gold_sessions=q.answer_session_ids,
+                as_of=parse_session_datetime(q.question_date) if q.question_date else None,
             ),),
         )
         for q in kept if q.conversation.sessions

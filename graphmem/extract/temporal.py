@@ -21,6 +21,8 @@ Conventions (documented here because English is vague about them):
   year containing that point; "in N days/weeks/..." likewise forwards. Vague counts are
   ranges: "a couple of" = 2, "a few" = 2 to 4, "several" = 3 to 7.
 * "the past/last N days|weeks|..." is the rolling range ending on the anchor.
+* A capitalised season followed by a capitalised word opens a name, not a time ("the Spring
+  Fling Market", "the Winter Olympics").
 * Seasons are meteorological, northern hemisphere: spring = March-May, summer =
   June-August, fall/autumn = September-November, winter = December-February.
   "last summer" is the most recent summer that is over (or, if it is summer now, last
@@ -682,8 +684,9 @@ _RULES: tuple[tuple[re.Pattern[str], _Resolver], ...] = (
     (re.compile(_B + r"(?:the\s+|these\s+)(?:past|last)\s+(?:" + _QTY + r"\s+)?" + _UNIT + _E, _F),
      _r_rolling_past),
     (re.compile(_B + _REL + r"\s+" + _SEASON + _E, _F), _r_relative_season),
-    (re.compile(_B + r"(?:in|during|over|through|for)\s+(?:the\s+)?" + _SEASON
-                + r"(?!\s+(?:of\s+)?(?:19|20)\d\d)" + _E, _F), _r_plain_season),
+    # not a capitalised season opening a name ("the Spring Fling Market", "the Winter Olympics")
+    (re.compile(_B + r"(?:in|during|over|through|for)\s+(?:the\s+)?(?!(?-i:(?:Spring|Summer|Fall|Autumn|Winter)\s+[A-Z]))"
+                + _SEASON + r"(?!\s+(?:of\s+)?(?:19|20)\d\d)" + _E, _F), _r_plain_season),
     (re.compile(_B + r"(?:the\s+)?" + _SEASON + r"\s+(?:of\s+)?" + _YEAR + _E, _F),
      _r_season_of_year),
     # Explicit dates: "May 7, 2023", "May 7th", "7 May 2023", "the 7th of May".

@@ -88,6 +88,14 @@ class RetrievalConfig:
             where it was 71.9).
         time_year_mismatch: a date whose month matches but whose year does not still
             matches this much (a question's year is sometimes off by one).
+        time_day_slack: how far outside a day span the query's relative time expressions
+            resolved to ("last Saturday", "two weeks ago") a unit's day still matches, as a
+            share of the span's length: the match falls linearly from 1 at the span's edge
+            to 0 at ``ceil(slack * n) + 1`` days outside a span of ``n`` days (0.25: half
+            the day before "last Saturday", a third two days outside "two weeks ago", about
+            three weeks around "last summer"). Set by hand, not tuned: no dev question has
+            such an expression (LoCoMo dev's few, "last year", move no figure); people place
+            what they did a few days off, and more so over longer spans.
         aggregation_episode_factor: multiplies the episode weights for aggregation queries
             (1.0 = no change; on LoCoMo dev other values did not help).
         activation_weight: weight of spreading activation in ``auto`` when the query names
@@ -289,6 +297,7 @@ class RetrievalConfig:
     time_weight: float = 1.0
     when_weight: float = 0.5
     time_year_mismatch: float = 0.5
+    time_day_slack: float = 0.25
     aggregation_episode_factor: float = 1.0
     activation_weight: float = 0.5
     entropy_route_temperature: float | None = 0.3
@@ -326,6 +335,8 @@ class RetrievalConfig:
             raise ValueError("RetrievalConfig.entropy_route_temperature must be > 0 or None")
         if self.entropy_score_temperature <= 0 or self.entropy_top_k < 2:
             raise ValueError("RetrievalConfig.entropy_score_temperature must be > 0 and entropy_top_k >= 2")
+        if self.time_day_slack < 0:
+            raise ValueError("RetrievalConfig.time_day_slack must be >= 0")
         if self.episode_diversity < 0:
             raise ValueError("RetrievalConfig.episode_diversity must be >= 0")
         if self.question_turn_penalty < 0 or self.answer_turn_bonus < 0 or self.assistant_turn_penalty < 0:

@@ -4,8 +4,12 @@
 
 * **names**: known names (speakers, entity names and aliases) mentioned in the query, and
   other capitalised words that look like names (candidate entities);
-* **time**: explicit calendar constraints (month names, years, day numbers next to a month),
-  used to prefer memories from matching dates (:class:`TimeCue`);
+* **time**: calendar constraints, used to prefer memories from matching dates
+  (:class:`TimeCue`): month names, years and day numbers next to a month, and the query's
+  other time expressions ("last Saturday", "two weeks ago", "last summer") resolved to days
+  by the extractor's own resolver (:func:`graphmem.extract.temporal.find_time_expressions`)
+  against the time the query is asked (``Memory.search(as_of=...)``, default now), or
+  against the one full date the query states;
 * **temporal**: whether the query asks about time ("when", "how long", "what year", "ago",
   "before", "after", "since", "first", "last"...);
 * **asks_time**: whether the answer is a time ("When did ...", "what year/month/day/date",
@@ -36,7 +40,7 @@ An aggregation question that names exactly one speaker of the memory ("What acti
 Melanie partake in?") also lifts that speaker's turns (``RetrievalConfig.named_speaker_weight``).
 
 It sits below :mod:`graphmem.retrieve.types` (the query context carries the features) and
-imports nothing of its siblings.
+imports nothing of its siblings; it reads dates with :mod:`graphmem.extract.temporal`.
 """
 
 from __future__ import annotations
@@ -44,8 +48,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
-__all__ = ["QueryFeatures", "TimeCue", "parse_time_cue"]
+from graphmem.extract.temporal import find_time_expressions
+
+__all__ = ["QueryFeatures", "TimeCue", "parse_time_cue", "query_time_spans"]
 
 _MONTHS = (
     "january", "february", "march", "april", "may", "june", "july", "august", "september",
@@ -99,30 +106,96 @@ _WH_WORDS = frozenset({
 
 @dataclass(frozen=True)
 class TimeCue:
-    """An explicit calendar constraint found in a query.
+    """A calendar constraint found in a query.
 
     Attributes:
         months: month numbers mentioned (1-12).
         years: years mentioned.
         days: day-of-month numbers written next to a month.
+        spans: the query's time expressions that name no month and no year ("last
+            Saturday", "two weeks ago", "last summer", "on Valentine's Day") resolved to days
+            (``(first, last)``, inclusive, days since 1970-01-01) against the time the query
+            is asked, or against the one full date the query states ("last weekend before
+            April 10, 2023").
     """
 
     months: tuple[int, ...] = ()
     years: tuple[int, ...] = ()
     days: tuple[int, ...] = ()
+    spans: tuple[tuple[int, int], ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.months or self.years)
+        return bool(self.months or self.years or self.spans)
+
+    def describe(self) -> str:
+        """The constraint in words, for explanations."""
+        parts = []
+        if self.months:
+            parts.append(f"months {list(self.months)}")
+        if self.years:
+            parts.append(f"years {list(self.years)}")
+        if self.spans:
+            parts.append("days " + ", ".join(self.describe_spans()))
+        return ", ".join(parts)
+
+    def describe_spans(self) -> list[str]:
+        """Each resolved span as ``YYYY-MM-DD`` or ``YYYY-MM-DD..YYYY-MM-DD``."""
+        return [_day_text(a) if a == b else f"{_day_text(a)}..{_day_text(b)}" for a, b in self.spans]
+
+
+_EPOCH_DAY = date(1970, 1, 1)
+# a query longer than this is read for its words, not its dates (the resolver is linear, but a
+# 1 MB query of dates would still cost seconds)
+_MAX_CUE_TEXT = 10_000
+
+
+def _day_text(day: int) -> str:
+    return (_EPOCH_DAY + timedelta(days=day)).isoformat()
+
+
+def query_time_spans(text: str, as_of: date | None) -> tuple[tuple[int, int], ...]:
+    """The time expressions of a query that name no month and no year, resolved to day
+    ranges (see :attr:`TimeCue.spans`; a month or year written out is matched by month, as
+    :attr:`TimeCue.months` and :attr:`TimeCue.years`).
+
+    A query that states exactly one full date (day, month and year) resolves its relative
+    expressions against that date ("last weekend before April 10, 2023"); otherwise against
+    ``as_of``, the time it is asked (``None``: relative expressions are left out). An
+    expression written right before another ("on the Wednesday two months ago") is read
+    through the later one, which says which Wednesday.
+
+    >>> query_time_spans("What did I do last Saturday?", date(2023, 5, 30))  # 2023-05-27
+    ((19504, 19504),)
+    """
+    if not text or len(text) > _MAX_CUE_TEXT:
+        return ()
+    full = {(r.start, r.end) for r in find_time_expressions(text, _EPOCH_DAY) if r.is_day and _YEAR_RE.search(r.expression)}
+    anchor = next(iter(full))[0] if len(full) == 1 else as_of
+    if anchor is None:
+        return ()
+    refs = find_time_expressions(text, anchor)
+    kept = [r for r, after in zip(refs, refs[1:] + [None])
+            if (after is None or text[r.char_end:after.char_start].strip())
+            and not (_MONTH_RE.search(r.expression) or _YEAR_RE.search(r.expression))]
+    spans: list[tuple[int, int]] = []
+    for r in kept:
+        span = ((r.start - _EPOCH_DAY).days, (r.end - _EPOCH_DAY).days)
+        if span not in spans:
+            spans.append(span)
+    return tuple(spans)
 
 
 _NEAR = 40
 
 
-def parse_time_cue(text: str) -> TimeCue:
-    """Find months, years and day numbers written in ``text``.
+def parse_time_cue(text: str, as_of: date | None = None) -> TimeCue:
+    """Find months, years and day numbers written in ``text``, and its time expressions
+    resolved to days (:func:`query_time_spans`).
 
     Args:
         text: the query.
+        as_of: the date the query is asked, for relative expressions ("last Saturday");
+            ``None`` leaves them out.
 
     Returns:
         A :class:`TimeCue` (falsy when nothing was found).
@@ -156,7 +229,7 @@ def parse_time_cue(text: str) -> TimeCue:
     for y in _YEAR_RE.findall(text):
         if int(y) not in years:
             years.append(int(y))
-    return TimeCue(tuple(months), tuple(years), tuple(days))
+    return TimeCue(tuple(months), tuple(years), tuple(days), query_time_spans(text, as_of))
 
 
 _ASKS_ASSISTANT_RE = re.compile(
@@ -239,13 +312,15 @@ class QueryFeatures:
     cues: tuple[str, ...] = ()
 
     @classmethod
-    def from_query(cls, text: str, known_names: Iterable[str] = ()) -> QueryFeatures:
+    def from_query(cls, text: str, known_names: Iterable[str] = (), as_of: date | None = None) -> QueryFeatures:
         """Extract the features of ``text``.
 
         Args:
             text: the query.
             known_names: names the memory knows (speakers, entity names, aliases); matched
                 case-insensitively as whole words, possessives included ("Caroline's").
+            as_of: the date the query is asked; its relative time expressions ("last
+                Saturday") resolve against it (``None``: they are left out).
 
         Returns:
             The features.
@@ -271,7 +346,7 @@ class QueryFeatures:
             if any(phrase.lower() == n.lower() for n in names):
                 continue
             candidates.append(phrase)
-        time = parse_time_cue(text)
+        time = parse_time_cue(text, as_of)
         temporal_hits = [m.group(0).lower() for m in _TEMPORAL_RE.finditer(text)]
         aggregation_hits = [m.group(0).lower() for m in _AGGREGATION_RE.finditer(text)]
         for m in _PLURAL_WH_RE.finditer(text):
@@ -283,8 +358,10 @@ class QueryFeatures:
             aggregation_hits.append("and")
         cues.extend(f"temporal:{c}" for c in temporal_hits)
         cues.extend(f"aggregation:{c}" for c in aggregation_hits)
-        if time:
+        if time.months or time.years:
             cues.append("time:explicit")
+        if time.spans:
+            cues.append("time:resolved")
         assistant_hits = [m.group(0).lower() for m in _ASKS_ASSISTANT_RE.finditer(text)]
         cues.extend(f"assistant:{c}" for c in assistant_hits)
         return cls(

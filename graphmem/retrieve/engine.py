@@ -269,7 +269,8 @@ class RetrievalEngine:
             n_turns=p.n_turns, turn_episode=p.turn_episode, turn_session=p.turn_session,
             prev_turn=p.prev_turn, next_turn=p.next_turn, event_turn=p.event_turn,
             turn_year=years, turn_month=months, n_episodes=len(p.episode_ids), n_sessions=len(p.session_ids),
-            event_months=p.event_span_months, turn_states_time=p.turn_states_time)
+            event_months=p.event_span_months, turn_states_time=p.turn_states_time, turn_days=p.turn_days,
+            event_days=p.event_span_days)
 
     @cached_property
     def graph(self) -> Projection:
@@ -376,7 +377,7 @@ class RetrievalEngine:
         masks = self.filter_masks(query.filter) if query.filter is not None else None
         if masks is not None and not masks[unit].any():
             return None, np.zeros(0), np.zeros(0, dtype=np.int64)
-        context = QueryContext(self, query.text, vector, masks)
+        context = QueryContext(self, query.text, vector, masks, query.as_of_date)
         ranking = strategies.run(query.strategy, context, unit)
         scores = np.asarray(ranking.scores, dtype=np.float64).copy()
         if masks is not None:

@@ -33,6 +33,7 @@ Everything here is pure numpy over positions: the caller maps node ids to positi
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 
@@ -176,12 +177,12 @@ def time_match(cue: TimeCue, years: np.ndarray, months: np.ndarray, year_mismatc
             (``RetrievalConfig.time_year_mismatch``).
 
     Returns:
-        Array in ``[0, 1]`` over units (0 for unknown dates or an empty cue).
+        Array in ``[0, 1]`` over units (0 for unknown dates or a cue without months and years).
     """
     years = np.asarray(years, dtype=np.int64)
     months = np.asarray(months, dtype=np.int64)
     out = np.zeros(len(years))
-    if not cue:
+    if not (cue.months or cue.years):
         return out
     # Vectorised TimeCue.match: the month must match when given; a wrong year scales by
     # year_mismatch when a month is given and zeroes the match otherwise.
@@ -208,7 +209,7 @@ def span_match(cue: TimeCue, first: np.ndarray, last: np.ndarray, year_mismatch:
     first = np.asarray(first, dtype=np.int64)
     last = np.asarray(last, dtype=np.int64)
     out = np.zeros(len(first))
-    if not cue or not len(first):
+    if not (cue.months or cue.years) or not len(first):
         return out
     known = first >= 0
     for offset in range(12):
@@ -218,6 +219,37 @@ def span_match(cue: TimeCue, first: np.ndarray, last: np.ndarray, year_mismatch:
             break
         matched = time_match(cue, np.where(inside, month // 12 + 1970, 0), np.where(inside, month % 12 + 1, 0), year_mismatch)
         out = np.maximum(out, matched)
+    return out
+
+
+def day_match(spans: Sequence[tuple[int, int]], first: np.ndarray, last: np.ndarray, slack: float) -> np.ndarray:
+    """Match of each unit's days (``first`` to ``last``, days since 1970-01-01; NaN = no
+    time) with the query's resolved time expressions (``TimeCue.spans``).
+
+    Per expression of ``n`` days: 1 for a unit within it, falling linearly to 0 at
+    ``ceil(slack * n) + 1`` days outside it (``RetrievalConfig.time_day_slack``; at 0.25
+    "last Saturday" matches the day before or after at 0.5, "two weeks ago" a day outside
+    the week at 2/3), scaled by how specific the unit's own time is (``n`` over the unit's
+    length in days, at most 1: an event stated as "this month" matches "last Saturday" at
+    1/31). The best expression counts.
+
+    Returns:
+        Array in ``[0, 1]`` over units.
+    """
+    first = np.asarray(first, dtype=np.float64)
+    last = np.asarray(last, dtype=np.float64)
+    out = np.zeros(len(first))
+    known = np.isfinite(first) & np.isfinite(last)
+    if not spans or not known.any():
+        return out
+    lo, hi = first[known], np.maximum(last[known], first[known])
+    best = np.zeros(len(lo))
+    for start, end in spans:
+        length = end - start + 1
+        gap = np.maximum(np.maximum(start - hi, lo - end), 0.0)
+        near = np.clip(1.0 - gap / (math.ceil(slack * length) + 1), 0.0, 1.0)
+        best = np.maximum(best, near * np.minimum(1.0, length / (hi - lo + 1)))
+    out[known] = best
     return out
 
 
@@ -239,6 +271,9 @@ class TurnStructure:
         event_months: ``(first, last)`` month (months since 1970-01) each event's time
             expression resolved to (``-1``: none); ``None``: not known.
         turn_states_time: 1.0 for turns with an event that states a time, else 0.0.
+        turn_days: day of each turn's date (days since 1970-01-01, NaN = unknown).
+        event_days: ``(first, last)`` day each event's time expression resolved to (NaN:
+            none).
     """
 
     n_turns: int
@@ -253,6 +288,8 @@ class TurnStructure:
     n_sessions: int = 0
     event_months: tuple[np.ndarray, np.ndarray] | None = None
     turn_states_time: np.ndarray | None = None
+    turn_days: np.ndarray | None = None
+    event_days: tuple[np.ndarray, np.ndarray] | None = None
 
     @classmethod
     def from_sequence(
@@ -347,6 +384,7 @@ def score_turns(
     ids: Sequence[Hashable] | None = None,
     *,
     time_year_mismatch: float,
+    time_day_slack: float = 0.0,
     normalization: str = "minmax",
     expansion_include_self: bool = True,
 ) -> FusedScores:
@@ -358,6 +396,7 @@ def score_turns(
         plan: component weights (components without a signal are skipped and logged).
         ids: turn ids carried into the result.
         time_year_mismatch: see :func:`time_match`.
+        time_day_slack: see :func:`day_match`.
         normalization: calibration applied at each unit level (see
             :func:`graphmem.retrieve.fusion.normalize`).
         expansion_include_self: whether expansion considers the turn itself besides its
@@ -407,6 +446,11 @@ def score_turns(
             if structure.event_months is not None and len(structure.event_turn):
                 said = span_match(plan.time, *structure.event_months, time_year_mismatch)  # "last month", "in May"
                 match = np.maximum(match, np.nan_to_num(pool_max(said, structure.event_turn, n), nan=0.0))
+            if plan.time.spans and structure.turn_days is not None:  # "last Saturday", "two weeks ago"
+                match = np.maximum(match, day_match(plan.time.spans, structure.turn_days, structure.turn_days, time_day_slack))
+                if structure.event_days is not None and len(structure.event_turn):
+                    said = day_match(plan.time.spans, *structure.event_days, time_day_slack)
+                    match = np.maximum(match, np.nan_to_num(pool_max(said, structure.event_turn, n), nan=0.0))
             contributions["time"] = w["time"] * match
     if w.get("when", 0.0) > 0 and structure.turn_states_time is not None:
         contributions["when"] = w["when"] * structure.turn_states_time

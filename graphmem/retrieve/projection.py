@@ -351,6 +351,19 @@ class MemoryProjection:
         return start, end
 
     @cached_property
+    def turn_days(self) -> np.ndarray:
+        """Day of each turn's date, in days since 1970-01-01 (NaN = unknown)."""
+        return np.floor(self.turn_time / 86400.0)
+
+    @cached_property
+    def event_span_days(self) -> tuple[np.ndarray, np.ndarray]:
+        """Days since 1970-01-01 of the first and last day each event's time expression
+        resolved to (NaN: the event states no time)."""
+        start = np.floor(self.event_span_start / 86400.0)
+        end = np.floor(self.event_span_end / 86400.0)
+        return start, np.where(np.isfinite(start) & (end < start), start, end)
+
+    @cached_property
     def turn_states_time(self) -> np.ndarray:
         """1.0 for each turn with an event whose time expression resolved ("yesterday", "in
         May 2022"), else 0.0."""

@@ -88,7 +88,8 @@ def route(
     Rules, in order:
 
     1. Start from ``config.base_weights``.
-    2. An explicit calendar constraint (month/year) adds the ``time`` component
+    2. A calendar constraint (a month or year, or a time expression resolved to days: see
+       :class:`~graphmem.retrieve.cues.TimeCue`) adds the ``time`` component
        (``config.time_weight``); a question asking for a time adds the ``when`` component
        (``config.when_weight``).
     3. An aggregation cue scales the episode components by
@@ -113,10 +114,7 @@ def route(
     reasons = [f"base weights {sorted(weights.items())}"]
     if features.time and config.time_weight > 0:
         weights["time"] = config.time_weight
-        reasons.append(
-            f"explicit date (months {list(features.time.months)}, years {list(features.time.years)})"
-            f" -> time match x{config.time_weight}"
-        )
+        reasons.append(f"date in the query ({features.time.describe()}) -> time match x{config.time_weight}")
     if features.asks_time and config.when_weight > 0:
         weights["when"] = config.when_weight
         reasons.append(f"asks for a time -> turns that state one x{config.when_weight}")

@@ -482,7 +482,8 @@ def auto(ctx: QueryContext, unit: str) -> Ranking:
         lexical_episode=ctx.lexical("episode") if len(p.episode_ids) else None,
         dense_episode=ctx.dense("episode") if len(p.episode_ids) else None,
         activation=turn_activation)
-    fused = score_turns(ctx.engine.structure, signals, plan, time_year_mismatch=config.time_year_mismatch)
+    fused = score_turns(ctx.engine.structure, signals, plan, time_year_mismatch=config.time_year_mismatch,
+                         time_day_slack=config.time_day_slack)
     turn_scores = fused.scores
     asks = answers = None
     # every unit, in this order: (explanation part, per-turn shift applied, route line)
@@ -591,6 +592,8 @@ def auto(ctx: QueryContext, unit: str) -> Ranking:
                                      if best != turn else {"edge": None, "from": "itself", "relevance": _r(base[best])})
         if "time" in parts:
             evidence["time"] = {"months": list(plan.time.months), "years": list(plan.time.years)}
+            if plan.time.spans:
+                evidence["time"]["days"] = plan.time.describe_spans()
         if explain_activation is not None and "activation" in parts:
             evidence["activation"] = explain_activation(turn)
         out.update(evidence)

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from functools import cached_property
 from typing import Any, Protocol
 
@@ -100,6 +101,9 @@ class Query:
         strategy: one of :data:`STRATEGIES`.
         window: ``(start, end)`` epoch seconds of the time filter, ``None`` for none.
         filter: speaker/conversation/session restriction, ``None`` for none.
+        as_of: when the query is asked (epoch seconds): its relative time expressions
+            ("last Saturday", "two weeks ago") resolve against this date; ``None`` leaves
+            them out.
     """
 
     text: str
@@ -108,19 +112,28 @@ class Query:
     strategy: str
     window: tuple[float, float] | None = None
     filter: SearchFilter | None = None
+    as_of: float | None = None
+
+    @property
+    def as_of_date(self) -> date | None:
+        """The (UTC) date of :attr:`as_of`."""
+        return None if self.as_of is None else (_EPOCH + timedelta(seconds=self.as_of)).date()
 
 
 def validate_query(query: Any, k: Any, unit: Any, strategy: Any, time_range: Any = None, *,
-                   speaker: Any = None, conversation: Any = None, session: Any = None) -> Query:
+                   speaker: Any = None, conversation: Any = None, session: Any = None, as_of: Any = None) -> Query:
     """Check a query's arguments; the only place retrieval input is validated
     (:meth:`graphmem.memory.Memory.search` calls it once; lower levels take the
     :class:`Query` it returns and trust it).
+
+    ``as_of`` (a datetime, date or ISO 8601 string; naive values are UTC) is when the query
+    is asked; ``None`` means now.
 
     Returns:
         The :class:`Query`, with the parsed time window (see :func:`parse_time_range`).
 
     Raises:
-        InputError: empty query, bad ``k``, unknown unit or strategy, bad time range.
+        InputError: empty query, bad ``k``, unknown unit or strategy, bad time range or ``as_of``.
     """
     if not isinstance(query, str) or not query.strip():
         raise InputError("query must be a non-empty string")
@@ -131,7 +144,25 @@ def validate_query(query: Any, k: Any, unit: Any, strategy: Any, time_range: Any
         raise InputError(f"unknown unit {unit!r}; expected one of {', '.join(UNITS)}")
     if strategy not in STRATEGIES:
         raise InputError(f"unknown strategy {strategy!r}; expected one of {', '.join(STRATEGIES)}")
-    return Query(query, k, unit, strategy, parse_time_range(time_range), SearchFilter.of(speaker, conversation, session))
+    return Query(query, k, unit, strategy, parse_time_range(time_range), SearchFilter.of(speaker, conversation, session),
+                 parse_as_of(as_of))
+
+
+def parse_as_of(value: Any) -> float:
+    """Epoch seconds of when a query is asked: ``value`` (a datetime, date or ISO 8601
+    string) or, for ``None``, now.
+
+    Raises:
+        InputError: a value that is not a time, or a year outside 1-9999.
+    """
+    if value is None:
+        return time.time()
+    if isinstance(value, str):
+        reject_lone_surrogates(value, "as_of")
+    seconds = parse_time(value) if isinstance(value, (str, date)) else math.nan
+    if math.isnan(seconds):
+        raise InputError(f"as_of {value!r} is not a date or ISO 8601 time")
+    return seconds
 
 
 def parse_time(value: Any) -> float:
@@ -329,14 +360,17 @@ class QueryContext:
         text: the query text (validated).
         vector: its embedding.
         allowed: per unit, the units a search filter keeps (``None``: no filter).
+        as_of: the date the query is asked, for its relative time expressions (``None``:
+            they are left out).
     """
 
     def __init__(self, engine: EngineView, text: str, vector: np.ndarray,
-                 allowed: Mapping[str, np.ndarray] | None = None) -> None:
+                 allowed: Mapping[str, np.ndarray] | None = None, as_of: date | None = None) -> None:
         self.engine = engine
         self.projection = engine.projection
         self.config: RetrievalConfig = engine.config
         self.text = text
+        self.as_of = as_of
         self.vector = np.asarray(vector, dtype=np.float32)
         self.allowed = allowed
         self._dense: dict[str, np.ndarray] = {}
@@ -388,7 +422,7 @@ class QueryContext:
         """The query's cues (names, dates, temporal and aggregation cues)."""
         names = list(dict.fromkeys(self.projection.entity_name[e] for e, _ in self.entities))
         names += list(dict.fromkeys(s for _, s in self.entities))
-        return QueryFeatures.from_query(self.text, names)
+        return QueryFeatures.from_query(self.text, names, self.as_of)
 
     @cached_property
     def query_terms(self) -> set[str]:

@@ -67,6 +67,8 @@ class SearchBody(_Body):
     speaker: Optional[str] = Field(None, max_length=1024, description="Only what this speaker said (case-insensitive).")
     conversation: Optional[str] = Field(None, max_length=1024, description="Only this conversation (Hit.conversation_id).")
     session: Optional[str] = Field(None, max_length=1024, description="Only sessions with this key (Hit.session_key).")
+    as_of: Optional[str] = Field(None, max_length=64, description="When the question is asked (ISO 8601; default: now): "
+                                                                  "'last Saturday' in the query means the Saturday before it.")
 
 
 class ForgetBody(_Body):
@@ -292,9 +294,10 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
         if not await blocking(hub.exists, ns):  # (validates ns) no Memory is kept for a namespace never written
             from graphmem.retrieve.types import validate_query
 
-            validate_query(body.query, body.k, body.unit, body.strategy, time_range, **filters)
+            validate_query(body.query, body.k, body.unit, body.strategy, time_range, **filters, as_of=body.as_of)
             return {"hits": []}
-        hits = await blocking(hub.memory(ns).search, body.query, body.k, body.unit, body.strategy, time_range, **filters)
+        hits = await blocking(hub.memory(ns).search, body.query, body.k, body.unit, body.strategy, time_range, **filters,
+                              as_of=body.as_of)
         rows = []
         for hit in hits:
             row = hit.to_dict(explain=body.explain)

@@ -66,14 +66,15 @@ def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
             raise ToolError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
 
     def hits_for(namespace: str, query: str, k: int, unit: str, strategy: str, since: Optional[str], until: Optional[str],
-                 **filters: Optional[str]) -> list[Hit]:
+                 as_of: Optional[str] = None, **filters: Optional[str]) -> list[Hit]:
         time_range = (since, until) if since or until else None
         if not hub.exists(namespace):
             from graphmem.retrieve.types import validate_query
 
-            validate_query(query, k, unit, strategy, time_range, **filters)
+            validate_query(query, k, unit, strategy, time_range, **filters, as_of=as_of)
             return []
-        return hub.memory(namespace).search(query, k=k, unit=unit, strategy=strategy, time_range=time_range, **filters)
+        return hub.memory(namespace).search(query, k=k, unit=unit, strategy=strategy, time_range=time_range, as_of=as_of,
+                                            **filters)
 
     @server.tool(description="Store new conversation messages in long-term memory. messages: a list of "
                              "{speaker (or role), text (or content), timestamp? (ISO 8601), id?}; a chat API's messages (content "
@@ -90,11 +91,12 @@ def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
     @server.tool(description="Search long-term memory. Returns one line per hit: rank, [date · speaker · session · "
                              "source id], text, (score · id). unit: turn|event|episode|session; strategy: "
                              "auto|dense|lexical|activation|expansion; since/until: ISO 8601 dates; speaker, "
-                             "conversation: only what that speaker said, only that conversation.")
+                             "conversation: only what that speaker said, only that conversation; as_of: when the "
+                             "question is asked (ISO 8601, default now), for 'last Saturday' or 'two weeks ago' in it.")
     async def search_memory(query: str, k: int = 5, unit: str = "turn", strategy: str = "auto", since: Optional[str] = None,
                             until: Optional[str] = None, speaker: Optional[str] = None, conversation: Optional[str] = None,
-                            namespace: Optional[str] = None) -> str:
-        hits = await call(hits_for, namespace or default_namespace, query, k, unit, strategy, since, until,
+                            namespace: Optional[str] = None, as_of: Optional[str] = None) -> str:
+        hits = await call(hits_for, namespace or default_namespace, query, k, unit, strategy, since, until, as_of,
                           speaker=speaker, conversation=conversation)
         if not hits:
             return "no memories found"

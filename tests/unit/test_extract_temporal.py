@@ -51,6 +51,8 @@ def only(text: str, anchor: datetime | date = ANCHOR) -> tuple[date, date]:
         ("We quit last month.", date(2023, 4, 1), date(2023, 4, 30)),
         ("We went camping last summer.", date(2022, 6, 1), date(2022, 8, 31)),
         ("It snowed last winter.", date(2022, 12, 1), date(2023, 2, 28)),
+        ("We planted tomatoes in the Spring.", date(2023, 3, 1), date(2023, 5, 31)),
+        ("in the summer Sam visited us.", date(2022, 6, 1), date(2022, 8, 31)),  # only a capitalised season opens a name
         ("The party is in 3 days.", date(2023, 5, 11), date(2023, 5, 11)),
         ("Exams start in two weeks.", date(2023, 5, 22), date(2023, 5, 28)),
         ("We met on May 7, 2023 there.", date(2023, 5, 7), date(2023, 5, 7)),
@@ -111,6 +113,8 @@ def test_leading_preposition_is_not_part_of_the_expression_but_in_n_days_is() ->
         "Saturdays are for pottery.",
         "lastweek and yesterdays are not words.",
         "I have 2000 photos and 3 kids.",
+        "I sold cookies in the Spring Fling Market.",  # a capitalised season opening a name
+        "We watched it during the Winter Olympics.",
     ],
 )
 def test_no_false_positives(text: str) -> None:

@@ -164,3 +164,32 @@ def test_diversify_keeps_the_unscored_floor_and_matches_a_full_sort():
         picks[int(group[unit])] = picks.get(int(group[unit]), 0) + 1
         assert out[unit] == pytest.approx(scores[unit] - 0.5 * max(picks[int(group[unit])] - 2, 0))
     assert set(top[:10]) <= set(scored)
+
+
+def test_day_match_hand_values():
+    from graphmem.retrieve.hierarchy import day_match
+
+    nan = np.nan
+    # units: the day itself, a day off, two days off, a 31-day span holding it, unknown, a week holding it
+    first = np.array([100.0, 101.0, 102.0, 90.0, nan, 98.0])
+    last = np.array([100.0, 101.0, 102.0, 120.0, nan, 104.0])
+    np.testing.assert_allclose(day_match(((100, 100),), first, last, 0.25), [1.0, 0.5, 0.0, 1 / 31, 0.0, 1 / 7])
+    # a week: within it 1, falling to 0 three days outside it; the best expression counts
+    week = ((94, 100),)
+    np.testing.assert_allclose(day_match(week, first, last, 0.25), [1.0, 2 / 3, 1 / 3, 7 / 31, 0.0, 1.0])
+    np.testing.assert_allclose(day_match(((100, 100), (102, 102)), first, last, 0.25)[:3], [1.0, 0.5, 1.0])
+    assert not day_match((), first, last, 0.25).any()
+    # no slack: only the days themselves
+    np.testing.assert_allclose(day_match(week, first, last, 0.0)[:3], [1.0, 0.0, 0.0])
+
+
+def test_time_component_matches_resolved_days_of_turns_and_events():
+    # the turns were said on days 10, 10, 20, 21; an event of turn 1 says it happened on day 3
+    events = np.array([np.nan, 3.0, np.nan, np.nan])
+    st = TurnStructure(**{**_structure().__dict__, "turn_days": np.array([10.0, 10.0, 20.0, 21.0]), "event_days": (events, events)})
+    signals = TurnSignals(lexical_turn=np.array([1.0, 1.0, 1.0, 1.0]))
+    day3 = score_turns(st, signals, RoutePlan({"time": 1.0}, time=TimeCue(spans=((3, 3),))), time_year_mismatch=0.5)
+    np.testing.assert_allclose(day3.contributions["time"], [0.0, 1.0, 0.0, 0.0])
+    day20 = score_turns(st, signals, RoutePlan({"time": 1.0}, time=TimeCue(spans=((20, 20),))), time_year_mismatch=0.5,
+                        time_day_slack=0.25)
+    np.testing.assert_allclose(day20.contributions["time"], [0.0, 0.0, 1.0, 0.5])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from graphmem.retrieve.config import RetrievalConfig
@@ -17,6 +19,10 @@ PLAIN = RetrievalConfig(activation_weight=0.0, entropy_route_temperature=None)
 NAMES = ["Caroline", "Melanie", "Mel", "Jon"]
 
 
+def _day(year: int, month: int, day: int) -> int:
+    return (date(year, month, day) - date(1970, 1, 1)).days
+
+
 def test_parse_time_cue():
     assert parse_time_cue("Who did Maria have dinner with on May 3, 2023?") == TimeCue((5,), (2023,), (3,))
     assert parse_time_cue("What did Gina find on 1 February, 2023?") == TimeCue((2,), (2023,), (1,))
@@ -25,6 +31,30 @@ def test_parse_time_cue():
     # "may" the modal verb, and "May" without a date context, are not months
     assert not parse_time_cue("May I ask what you may have done?")
     assert parse_time_cue("What happened in May?") == TimeCue((5,), (), ())
+
+
+def test_relative_time_expressions_resolve_against_when_the_query_is_asked():
+    tuesday = date(2023, 5, 30)
+    assert parse_time_cue("What did I do last Saturday?", tuesday).spans == ((_day(2023, 5, 27), _day(2023, 5, 27)),)
+    assert parse_time_cue("What did I buy two weeks ago?", tuesday).spans == ((_day(2023, 5, 15), _day(2023, 5, 21)),)
+    assert parse_time_cue("Where did we go last summer?", tuesday).spans == ((_day(2022, 6, 1), _day(2022, 8, 31)),)
+    # not asked at a known time: relative expressions are left out, explicit ones stay
+    assert not parse_time_cue("What did I do last Saturday?")
+    assert parse_time_cue("What did I do last Saturday?", date(2024, 1, 10)).spans == ((_day(2024, 1, 6), _day(2024, 1, 6)),)
+    # the one full date the query states anchors its relative expressions
+    anchored = parse_time_cue("What did Maria do last weekend before April 10, 2023?", tuesday)
+    assert anchored == TimeCue((4,), (2023,), (10,), ((_day(2023, 4, 8), _day(2023, 4, 9)),))  # the date itself: by month
+    assert parse_time_cue("Which airline did I fly with on Valentine's day?", tuesday).spans == ((_day(2023, 2, 14),) * 2,)
+    # an expression right before another is read through the later one ("which Wednesday")
+    assert parse_time_cue("What did I do on the Wednesday two months ago?", tuesday).spans == ((_day(2023, 3, 1), _day(2023, 3, 31)),)
+    # a season opening a name is no time; a bare "ago" resolves nothing
+    assert not parse_time_cue("How many weeks passed before I joined the Spring Fling Market?", tuesday)
+    assert not parse_time_cue("How many days ago did I attend the baking class?", tuesday)
+    features = QueryFeatures.from_query("What did I do last Saturday?", NAMES, tuesday)
+    assert features.time and features.temporal and "time:resolved" in features.cues
+    plan = route(features, None, PLAIN)
+    assert plan.weights["time"] == 1.0
+    assert any("days 2023-05-27" in r for r in plan.reasons)
 
 
 def test_features_names_and_cues():
@@ -51,7 +81,7 @@ def test_route_defaults_and_time():
     assert not plan.uses("time") and not plan.uses("activation")
     timed = route(QueryFeatures.from_query("When did Melanie go camping in June?", NAMES), None, PLAIN)
     assert timed.weights["time"] == 1.0 and timed.time == TimeCue((6,), (), ())
-    assert any("explicit date" in r for r in timed.reasons)
+    assert any("date in the query (months [6])" in r for r in timed.reasons)
 
 
 def test_route_aggregation_and_activation_switches():
