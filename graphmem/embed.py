@@ -35,10 +35,11 @@ BUNDLED = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
 
 
 def encoding_order(texts: Sequence[str]) -> np.ndarray:
-    """The order in which :meth:`Embedder.encode` with ``progress`` embeds ``texts`` (longest
-    first, as the model batches one call): after ``progress(done, total)``, the texts at
-    ``encoding_order(texts)[:done]`` are embedded."""
-    return np.argsort([-len(text) for text in texts], kind="stable")
+    """The order in which :meth:`Embedder.encode` with ``progress`` embeds ``texts``: longest
+    first, ties as numpy's default (unstable) sort leaves them, which is exactly how the model
+    batches one call (sentence-transformers' sort, which :mod:`graphmem.encoder` repeats).
+    After ``progress(done, total)``, the texts at ``encoding_order(texts)[:done]`` are embedded."""
+    return np.argsort([-len(text) for text in texts])
 
 
 def resolve_model_path(model: str) -> str:
@@ -121,8 +122,10 @@ class Embedder:
         With ``progress``, ``progress(done, total)`` is called after every
         :data:`PROGRESS_BATCHES` batches. The texts are then sorted by length and encoded
         slice by slice in that order (:func:`encoding_order`), which is how the model batches
-        one call anyway (longest first), so the batches, and the vectors, are the same as in
-        one call.
+        one call anyway, so graphmem's own encoder makes the same batches, and the same vectors
+        (bit for bit, in bfloat16 too: a tie moved across a batch boundary would be padded
+        otherwise). Through sentence-transformers (a model of another shape) each slice is
+        sorted again, which may move equal-length texts between batches of a slice.
         """
         if len(texts) == 0:
             return np.zeros((0, self.dimension), dtype=np.float32)
@@ -135,18 +138,18 @@ class Embedder:
             vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
             for start in range(0, len(texts), step):
                 chosen = order[start:start + step]
-                vectors[chosen] = self._encode(model, [texts[i] for i in chosen])
+                vectors[chosen] = self._encode(model, [texts[i] for i in chosen], in_order=True)
                 progress(min(start + step, len(texts)), len(texts))
             return vectors
         if progress is not None:
             progress(len(texts), len(texts))
         return vectors
 
-    def _encode(self, model: Any, texts: list[str]) -> np.ndarray:
+    def _encode(self, model: Any, texts: list[str], *, in_order: bool = False) -> np.ndarray:
         # One forward pass at a time per process: the fast tokenizer refuses concurrent use
         # ("Already borrowed"), and two passes would only fight over the same cores.
         with _ENCODE_LOCK, _autocast(self.device) if self.bfloat16 else nullcontext():
-            vectors = model.encode(texts, self.batch_size)
+            vectors = model.encode(texts, self.batch_size, in_order=in_order)
         return np.asarray(vectors, dtype=np.float32)
 
 
@@ -187,7 +190,8 @@ class _SentenceTransformersModel:
         getter = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dimension = int(getter())
 
-    def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+    def encode(self, texts: list[str], batch_size: int, *, in_order: bool = False) -> np.ndarray:
+        """``in_order`` cannot be honoured: sentence-transformers sorts every call."""
         return self.model.encode(texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True,
                                  show_progress_bar=False)
 

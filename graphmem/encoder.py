@@ -145,9 +145,12 @@ class BertSentenceEncoder:
                 names += [prefix + part + ".weight", prefix + part + ".bias"]
         return names
 
-    def encode(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
-        """L2-normalised float32 vectors of ``texts``, batched longest first as sentence-transformers does."""
-        order = np.argsort([-len(text) for text in texts])  # its sort, ties included
+    def encode(self, texts: Sequence[str], batch_size: int, *, in_order: bool = False) -> np.ndarray:
+        """L2-normalised float32 vectors of ``texts``, batched longest first as sentence-transformers
+        does; ``in_order``: batched as given (a slice of that order already, see
+        :func:`graphmem.embed.encoding_order`)."""
+        # its sort, ties included
+        order = np.arange(len(texts)) if in_order else np.argsort([-len(text) for text in texts])
         vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
         for start in range(0, len(texts), batch_size):
             chosen = order[start:start + batch_size]

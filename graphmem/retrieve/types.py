@@ -162,6 +162,10 @@ def parse_as_of(value: Any) -> float:
     seconds = parse_time(value) if isinstance(value, (str, date)) else math.nan
     if math.isnan(seconds):
         raise InputError(f"as_of {value!r} is not a date or ISO 8601 time")
+    try:
+        _EPOCH + timedelta(seconds=seconds)
+    except OverflowError:  # an offset that carries it past year 9999 (or before year 1) in UTC
+        raise InputError(f"as_of {value!r} is outside the years 1-9999 in UTC") from None
     return seconds
 
 

@@ -19,6 +19,7 @@ from graphmem.extract.vocabulary import is_english_word
 from graphmem.extract.resolve import EntityResolver, label_group, normalise_name, singular_forms
 from graphmem.extract.temporal import (find_time_expressions, find_time_spans, parse_session_datetime, states_age,
                                        states_duration, states_frequency)
+from graphmem.retrieve.cues import QueryFeatures
 
 PIPELINE = LanguagePipeline.load(None)
 SPEAKERS = ("Melanie", "Caroline")
@@ -129,3 +130,11 @@ def test_odd_texts_seen_in_real_turns(text):
     analysis = _analyse(text)
     split_events(text, analysis, anchor=ANCHOR, max_units=1)
     select_entities(analysis)
+
+
+@SETTINGS
+@given(texts, st.dates())
+def test_query_cues_never_raise_on_any_text_asked_on_any_day(text, asked):
+    """A query is read with the same resolver, at any day of years 1-9999 ("next year" in 9999)."""
+    features = QueryFeatures.from_query(text + " last year and next week", ("Mel",), asked)
+    assert all(first <= last for first, last in features.time.spans)
