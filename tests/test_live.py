@@ -11,6 +11,7 @@ import sys
 import threading
 from datetime import datetime, timedelta
 
+import numpy as np
 import pytest
 
 from graphmem import AsyncMemory, InputError, Memory
@@ -584,3 +585,42 @@ def test_a_correction_that_empties_a_topic_deletes_it(memory_factory):
     assert not memory.cypher("MATCH (t:Topic) WHERE t.namespace = $namespace AND t.granularity = 'event' RETURN t.id AS id")
     memory.add([{"speaker": "Bo", "text": "Omar sold his bike in Paris."}], conversation="c1")  # the models are read again
     assert memory.check().ok and [h.text for h in memory.search("Omar bike", k=1)] == ["Omar sold his bike in Paris."]
+
+
+def _unit_vectors_agree_with_their_turns(memory) -> None:
+    """Every session's and episode's stored embedding is the (normalised) mean of its turns', and an
+    episode's text holds its turns' current texts (grouped here: a collect() grouped by a list-valued
+    embedding is not one row per unit on ArcadeDB)."""
+    turns = {r["id"]: r for r in memory.cypher(
+        "MATCH (t:Turn) WHERE t.namespace = $namespace RETURN t.id AS id, t.embedding AS embedding, t.text AS text")}
+    for label, link in (("Session", "(t:Turn)-[:IN]->(u:Session)"), ("Episode", "(t:Turn)-[:PART_OF]->(u:Episode)")):
+        units = {r["id"]: r for r in memory.cypher(
+            f"MATCH (u:{label}) WHERE u.namespace = $namespace RETURN u.id AS id, u.embedding AS embedding, u.text AS text")}
+        members: dict[str, list[str]] = {unit: [] for unit in units}
+        for r in memory.cypher(f"MATCH {link} WHERE u.namespace = $namespace RETURN u.id AS unit, t.id AS turn"):
+            members[r["unit"]].append(r["turn"])
+        for unit, row in units.items():
+            mean = np.mean([turns[t]["embedding"] for t in members[unit]], axis=0)
+            np.testing.assert_allclose(row["embedding"], mean / np.linalg.norm(mean), atol=1e-5, err_msg=unit)
+            if label == "Episode":
+                assert all(turns[t]["text"] in row["text"] for t in members[unit]), row["text"]
+
+
+@pytest.mark.parametrize("new_session", [False, True])
+def test_one_add_that_corrects_and_appends_derives_both(memory_factory, new_session):
+    """An agent sends its recent messages again with one edited and one new: the correction and the
+    append land in one transaction. Before, the session (and episode) of the corrected message kept
+    the vector computed without the correction, or without the new message, and in another session the
+    ANN index kept the old one (check found it inconsistent; found by a random-operation run)."""
+    memory = memory_factory()
+    memory.add([{"speaker": "Ann", "text": "I adopted a greyhound named Pixel.", "id": "m1"},
+                {"speaker": "Bo", "text": "What colour is Pixel?", "id": "m2"}], conversation="c", session="1")
+    assert memory.search("greyhound", k=1)  # the caches are loaded before the add
+    kwargs = {"session": "2"} if new_session else {}
+    report = memory.add([{"speaker": "Ann", "text": "I adopted a tabby cat named Pixel.", "id": "m1"},
+                         {"speaker": "Ann", "text": "Next Friday I fly to Tokyo with Sam.", "id": "m3"}], conversation="c", **kwargs)
+    assert (report.added, report.corrected) == (1, 1)
+    check = memory.check()
+    assert check.ok and check.rebuilt == [], check.summary()
+    _unit_vectors_agree_with_their_turns(memory)
+    assert [h.source_id for h in memory.search("tabby cat Pixel", k=1, unit="turn")] == ["m1"]

@@ -312,9 +312,28 @@ class _Plan:
     old_event_topics: list[str] = field(default_factory=list)
     tails: dict[str, _Session] = field(default_factory=dict)
     stale_tails: list[str] = field(default_factory=list)
+    #: a call that corrects and appends: the episodes the appends' segmentation rewrote (from the
+    #: corrected texts), and the sessions whose vector the corrections computed (with the new turns)
+    episodes_rewritten: set[str] = field(default_factory=set)
+    corrected_sessions: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def replace_vectors(self, unit: str, ids: Sequence[str], vectors: np.ndarray) -> None:
+        """Units of ``unit`` whose embedding this write changes (added to those already listed;
+        a unit listed twice keeps the later vector)."""
+        merged = dict(zip(*self.replaced_vectors[unit])) if unit in self.replaced_vectors else {}
+        merged.update(zip(ids, vectors))
+        self.replaced_vectors[unit] = (list(merged), np.stack(list(merged.values())))
     #: the sessions written to (appended, corrected, closed) when every write stays within them
     #: (:func:`session_scope`): what the caches re-read; ``None``: they read everything
     scope: set[str] | None = None
+
+
+def _corrected_entry(entry: dict[str, Any], corrected: Mapping[str, tuple[TurnRecord, np.ndarray]] | None) -> dict[str, Any]:
+    """An open episode's turn as this call leaves it: with its corrected text and vector."""
+    if not corrected or entry["id"] not in corrected:
+        return entry
+    record, vector = corrected[entry["id"]]
+    return {**entry, "speaker": record.speaker, "text": record.text, "caption": record.caption, "vector": vector}
 
 
 class LiveWriter:
@@ -578,6 +597,8 @@ class LiveWriter:
         turn_vectors = {t.id: v for t, v in zip((*planned, *fixed), vectors)}
         if not planned and not fixed:
             return plan
+        # what the appends' episodes and closed sessions read of a corrected turn is its new text
+        corrected = {t.id: (t.record, turn_vectors[t.id]) for t in fixed}
 
         s = plan.statements
         s.append(("write/merge_conversations", {"rows": [{"id": conv_node, "props": {
@@ -600,12 +621,12 @@ class LiveWriter:
             # nothing is stored after the new turns when they end the conversation's last session
             at_tail = planned[-1].session.number == max(st.number for st in sessions.values())
             s.extend(self._next_turn_links(conversation, planned, before_known.get(planned[0].session_id), at_tail))
-            self._plan_episodes(conversation, planned, sessions, turn_vectors, plan, closed, at_tail)
+            self._plan_episodes(conversation, planned, sessions, turn_vectors, plan, closed, at_tail, corrected)
             report.add_time("segment", time.perf_counter() - t0)
             plan.added = len(planned)
         if fixed:
             t0 = time.perf_counter()
-            self._plan_corrections(conversation, fixed, turn_vectors, plan)
+            self._plan_corrections(conversation, fixed, turn_vectors, plan, planned)
             report.add_time("correct", time.perf_counter() - t0)
             plan.corrected = len(fixed)
 
@@ -613,7 +634,7 @@ class LiveWriter:
         session_rows = []
         for state in touched:
             new_vectors = [turn_vectors[t.id] for t in planned if t.session_id == state.id]
-            if not new_vectors:
+            if not new_vectors or state.id in plan.corrected_sessions:  # written whole by the corrections
                 continue
             total = np.sum(new_vectors, axis=0) + (state.vector_sum if state.vector_sum is not None else 0.0)
             preview_changes = state.new or state.count < 3
@@ -629,11 +650,10 @@ class LiveWriter:
                 props["preview"] = session_preview(state.preview_pairs)
             session_rows.append({"id": state.id, "props": props})
         for state in closing:  # after the running means took this add's turns
-            self._close_session(conversation, state, closed)
+            self._close_session(conversation, state, closed, corrected, plan.corrected_sessions)
         if session_rows:
             s.append(("write/update_sessions", {"namespace": ns, "rows": session_rows}))
-            plan.replaced_vectors["session"] = ([r["id"] for r in session_rows],
-                                                np.stack([r["props"]["embedding"] for r in session_rows]))
+            plan.replace_vectors("session", [r["id"] for r in session_rows], np.stack([r["props"]["embedding"] for r in session_rows]))
 
         # events and entities of new and corrected turns
         derived = [*planned, *fixed]
@@ -651,7 +671,7 @@ class LiveWriter:
         plan.vectors["turn"] = ([t.id for t in planned], np.stack([turn_vectors[t.id] for t in planned])) if planned else (
             [], np.zeros((0, vectors.shape[1]), np.float32))
         if fixed:
-            plan.replaced_vectors["turn"] = ([t.id for t in fixed], np.stack([turn_vectors[t.id] for t in fixed]))
+            plan.replace_vectors("turn", [t.id for t in fixed], np.stack([turn_vectors[t.id] for t in fixed]))
         units["turn"] = turn_batch
         if "event" in events.units:
             units["event"] = events.units["event"]
@@ -750,8 +770,10 @@ class LiveWriter:
     # ------------------------------------------------------------------ episodes
     def _plan_episodes(self, conversation: str, planned: list[PlannedTurn], sessions: dict[str, _Session],
                        turn_vectors: dict[str, np.ndarray], plan: _Plan,
-                       closed: dict[str, list[tuple[str, np.ndarray, int, str, str | None]]], at_tail: bool = False) -> None:
-        """Segment each touched session's open episode together with its new turns."""
+                       closed: dict[str, list[tuple[str, np.ndarray, int, str, str | None]]], at_tail: bool = False,
+                       corrected: Mapping[str, tuple[TurnRecord, np.ndarray]] | None = None) -> None:
+        """Segment each touched session's open episode together with its new turns (a stored
+        turn this call corrects counts with its new text and vector: ``corrected``)."""
         ns = self.namespace
         by_id = {st.id: st for st in sessions.values()}
         new_episodes: list[dict[str, Any]] = []
@@ -772,6 +794,7 @@ class LiveWriter:
                           "text": r["text"], "caption": r.get("caption"), "vector": np.asarray(r["embedding"], dtype=np.float32),
                           "timestamp": _time(r.get("timestamp")), "time": _time(r.get("time")), "stored": True}
                          for r in members]
+            block = [_corrected_entry(b, corrected) for b in block]
             block += [{"id": t.id, "seq": t.seq, "index": t.index, "speaker": t.record.speaker, "text": t.record.text,
                        "caption": t.record.caption, "vector": turn_vectors[t.id], "timestamp": t.record.timestamp,
                        "time": t.when, "stored": False} for t in new_turns]
@@ -827,7 +850,8 @@ class LiveWriter:
             if new:
                 plan.vectors["episode"] = ([e for e, _ in new], np.stack([v for _, v in new]))
             if changed:
-                plan.replaced_vectors["episode"] = ([e for e, _ in changed], np.stack([v for _, v in changed]))
+                plan.replace_vectors("episode", [e for e, _ in changed], np.stack([v for _, v in changed]))
+            plan.episodes_rewritten.update(e for e, _ in episode_vectors)
 
     def _next_episode_links(self, conversation: str, chain: list[str], first_seq: int, last_seq: int,
                             starts_open: bool, at_tail: bool = False) -> list[Statement]:
@@ -856,21 +880,28 @@ class LiveWriter:
         return statements
 
     def _close_session(self, conversation: str, state: _Session,
-                       closed: dict[str, list[tuple[str, np.ndarray, int, str, str | None]]]) -> None:
-        """A newer session opened after ``state``: its open episode and the session itself are final."""
+                       closed: dict[str, list[tuple[str, np.ndarray, int, str, str | None]]],
+                       corrected: Mapping[str, tuple[TurnRecord, np.ndarray]] | None = None,
+                       corrected_sessions: Mapping[str, np.ndarray] | None = None) -> None:
+        """A newer session opened after ``state``: its open episode and the session itself are final
+        (read with this call's corrections: ``corrected`` turns, ``corrected_sessions`` vectors)."""
         if not state.touched and not state.new:
             self._load_tail(state)
         if state.open_episode is not None and all(c[0] != state.open_episode for c in closed["episode"]):
             if state.open_block is not None:  # written or kept by this writer
-                members = [{"embedding": b["vector"], "speaker": b["speaker"], "text": b["text"], "caption": b["caption"]}
-                           for b in state.open_block]
+                block = state.open_block
             else:
-                members = self.store.read("read/live_episode_turns", {"namespace": self.namespace, "id": state.open_episode})
+                block = [{"id": r["id"], "vector": r["embedding"], "speaker": r["speaker"], "text": r["text"], "caption": r.get("caption")}
+                         for r in self.store.read("read/live_episode_turns", {"namespace": self.namespace, "id": state.open_episode})]
+            members = [{"embedding": b["vector"], "speaker": b["speaker"], "text": b["text"], "caption": b["caption"]}
+                       for b in (_corrected_entry(b, corrected) for b in block)]
             if members:
                 vectors = [np.asarray(r["embedding"], dtype=np.float32) for r in members]
                 text = "\n".join(indexed_text(r["speaker"], r["text"], r.get("caption")) for r in members)[:MAX_EPISODE_TEXT]
                 closed["episode"].append((state.open_episode, mean_vector(vectors), state.number, text, state.id))
-        if state.vector_sum is not None and state.count:
+        if corrected_sessions and state.id in corrected_sessions:
+            closed["session"].append((state.id, corrected_sessions[state.id], state.number, session_preview(state.preview_pairs), None))
+        elif state.vector_sum is not None and state.count:
             closed["session"].append((state.id, mean_vector([state.vector_sum]), state.number,
                                       session_preview(state.preview_pairs), None))
 
@@ -886,8 +917,11 @@ class LiveWriter:
                            int(row["index"]), record, int(row["seq"]), version=int(row.get("version") or 0) + 1)
 
     def _plan_corrections(self, conversation: str, fixed: list[PlannedTurn], turn_vectors: dict[str, np.ndarray],
-                          plan: _Plan) -> None:
-        """Statements replacing each corrected turn's text and everything derived from it."""
+                          plan: _Plan, planned: Sequence[PlannedTurn] = ()) -> None:
+        """Statements replacing each corrected turn's text and everything derived from it.
+
+        The same call's appends (``planned``) have rewritten the open episodes they grow (from
+        the corrected texts); a corrected session's vector, count and preview take its new turns."""
         ns = self.namespace
         now = datetime.now(timezone.utc).replace(tzinfo=None).isoformat()
         ids = [t.id for t in fixed]
@@ -905,7 +939,7 @@ class LiveWriter:
         changed = {t.id: t for t in fixed}
         episode_rows = self.store.read("read/turn_episodes", {"namespace": ns, "ids": ids})
         updates = []
-        for episode in sorted({r["episode"] for r in episode_rows if r.get("episode")}):
+        for episode in sorted({r["episode"] for r in episode_rows if r.get("episode")} - plan.episodes_rewritten):
             members = self.store.read("read/live_episode_turns", {"namespace": ns, "id": episode})
             vectors, texts = [], []
             for r in members:
@@ -921,7 +955,7 @@ class LiveWriter:
                                                          "text": "\n".join(texts)[:MAX_EPISODE_TEXT]}})
         if updates:
             s.append(("write/update_episodes", {"namespace": ns, "rows": updates}))
-            plan.replaced_vectors["episode"] = ([u["id"] for u in updates], np.stack([u["props"]["embedding"] for u in updates]))
+            plan.replace_vectors("episode", [u["id"] for u in updates], np.stack([u["props"]["embedding"] for u in updates]))
         session_updates = []
         for session_id in sorted({t.session_id for t in fixed}):
             turns = self.store.read("read/live_session_turns", {"namespace": ns, "session_id": session_id})
@@ -930,6 +964,10 @@ class LiveWriter:
                 t = changed.get(r["id"])
                 vectors.append(turn_vectors[t.id] if t else np.asarray(r["embedding"], dtype=np.float32))
                 pairs.append((t.record.speaker, t.record.text) if t else (r["speaker"], r["text"]))
+            for t in planned:  # appended by this call, after the stored turns
+                if t.session_id == session_id:
+                    vectors.append(turn_vectors[t.id])
+                    pairs.append((t.record.speaker, t.record.text))
             if vectors:
                 total = np.sum(vectors, axis=0)
                 mean = total / len(vectors)
@@ -939,8 +977,8 @@ class LiveWriter:
                     "preview": session_preview(pairs)}})
         if session_updates:
             s.append(("write/update_sessions", {"namespace": ns, "rows": session_updates}))
-            plan.replaced_vectors["session"] = ([u["id"] for u in session_updates],
-                                                np.stack([u["props"]["embedding"] for u in session_updates]))
+            plan.replace_vectors("session", [u["id"] for u in session_updates], np.stack([u["props"]["embedding"] for u in session_updates]))
+            plan.corrected_sessions.update((u["id"], u["props"]["embedding"]) for u in session_updates)
 
     def _orphans_after_correction(self, plan: _Plan) -> list[Statement]:
         """Entities only the replaced events used; deleted after the new events are merged
