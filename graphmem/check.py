@@ -22,6 +22,11 @@ What counts as an orphan:
 What counts as order damage: a NEXT chain that forks (a turn with two NEXT out or in), two
 turns of a conversation at one position, and a NEXT edge that goes back in the sequence
 (or into another conversation).
+
+What counts as derived damage: a session or an episode whose stored embedding is not the
+normalised mean of its turns' (what ingest, live adds, corrections and forgets all write),
+by more than :data:`MEAN_TOLERANCE` in cosine: search would rank it for text it no longer
+holds.
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ from graphmem.index import VectorIndex
 from graphmem.settings import Settings
 from graphmem.store import GraphStore
 
-__all__ = ["GRAPH_CHECKS", "INDEX_QUERIES", "IndexCheck", "IntegrityReport", "check_integrity", "namespaces", "namespace_counts",
+__all__ = ["GRAPH_CHECKS", "INDEX_QUERIES", "MEAN_CHECKS", "IndexCheck", "IntegrityReport", "check_integrity", "namespaces", "namespace_counts",
            "namespace_exists"]
 
 logger = logging.getLogger(__name__)
@@ -75,6 +80,16 @@ INDEX_QUERIES: dict[str, str] = {
 
 VECTOR_TOLERANCE = 1e-4
 """Largest difference allowed between an indexed vector and the normalised stored embedding."""
+
+#: unit -> (query of each turn's unit, problem name) for the derived-vector check
+MEAN_CHECKS: dict[str, tuple[str, str]] = {
+    "session": ("check/turn_sessions", "sessions_not_the_mean_of_their_turns"),
+    "episode": ("check/turn_episodes", "episodes_not_the_mean_of_their_turns"),
+}
+
+MEAN_TOLERANCE = 1e-3
+"""Largest ``1 - cosine`` allowed between a session's or episode's embedding and the mean of its
+turns' (a live session's running sum is kept in float32: far below this after thousands of adds)."""
 
 
 class _CacheStale(Exception):
@@ -222,6 +237,26 @@ def _stored_units(store: GraphStore, query: str, namespace: str) -> tuple[list[s
     return ids, np.asarray([r["embedding"] for r in rows], dtype=np.float32)
 
 
+def _not_the_mean(store: GraphStore, query: str, namespace: str, turns: tuple[list[str], np.ndarray],
+                  units: tuple[list[str], np.ndarray]) -> list[str]:
+    """Units (sessions or episodes) whose embedding is not the normalised mean of their turns'."""
+    unit_ids, unit_vectors = units
+    turn_ids, turn_vectors = turns
+    if not unit_ids or not turn_ids:
+        return []
+    turn_row = {node: i for i, node in enumerate(turn_ids)}
+    unit_row = {node: i for i, node in enumerate(unit_ids)}
+    sums = np.zeros((len(unit_ids), turn_vectors.shape[1]), dtype=np.float64)
+    counted = np.zeros(len(unit_ids), dtype=bool)
+    for r in store.read(query, {"namespace": namespace}):
+        t, u = turn_row.get(r["turn_id"]), unit_row.get(r["unit_id"])
+        if t is not None and u is not None:
+            sums[u] += turn_vectors[t]
+            counted[u] = True
+    cosine = np.sum(_normalised(sums) * _normalised(unit_vectors.astype(np.float64)), axis=1)
+    return sorted(unit_ids[i] for i in np.flatnonzero(counted & (cosine < 1.0 - MEAN_TOLERANCE)))
+
+
 def _normalised(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors / np.where(norms == 0, 1.0, norms)
@@ -305,6 +340,10 @@ def check_integrity(store: GraphStore, namespace: str, settings: Settings) -> In
     directory = store.cache_dir(namespace_slug(namespace))
     version = read_version(store, namespace)  # read before the embeddings: the rebuilt indexes reflect at least it
     stored = {unit: _stored_units(store, query, namespace) for unit, query in INDEX_QUERIES.items()}
+    for unit, (query, name) in MEAN_CHECKS.items():
+        off = _not_the_mean(store, query, namespace, stored["turn"], stored[unit])
+        if off:
+            report.problems[name] = off
     for unit, (ids, vectors) in stored.items():
         report.indexes[unit] = _check_index(directory, unit, ids, vectors, settings)
     broken = any(state.state in ("stale", "inconsistent") for state in report.indexes.values())

@@ -367,6 +367,11 @@ def test_forget_one_turn_joins_the_chain(memory_factory):
      "CREATE (a)-[:NEXT]->(b)", "next_against_sequence"),
     ("MATCH (t:Turn {index: 1})-[:PART_OF]->(e:Episode) WHERE t.namespace = $namespace CREATE (t)-[:PART_OF]->(e)",
      "duplicate_relationships"),
+    # derived damage: a vector that is no longer its turns' mean (one turn's instead)
+    ("MATCH (s:Session), (t:Turn {index: 4}) WHERE s.namespace = $namespace AND t.namespace = $namespace "
+     "SET s.embedding = t.embedding", "sessions_not_the_mean_of_their_turns"),
+    ("MATCH (e:Episode), (t:Turn {index: 0}) WHERE e.namespace = $namespace AND t.namespace = $namespace "
+     "SET e.embedding = t.embedding", "episodes_not_the_mean_of_their_turns"),
 ])
 def test_check_sees_order_damage(memory_factory, damage, problem):
     memory = memory_factory()
