@@ -629,3 +629,28 @@ def test_one_add_that_corrects_and_appends_derives_both(memory_factory, new_sess
     assert check.ok and check.rebuilt == [], check.summary()
     _unit_vectors_agree_with_their_turns(memory)
     assert [h.source_id for h in memory.search("tabby cat Pixel", k=1, unit="turn")] == ["m1"]
+
+
+def test_a_correction_that_empties_a_turn_topic_deletes_it(memory_factory):
+    """Corrected turns are placed in topics again; when every member of a turn topic was corrected
+    elsewhere, the topic goes (before, it stayed without members; found by a random-operation run)."""
+    memory = memory_factory()
+    places = ["Louvre", "Eiffel Tower", "Notre Dame", "Pantheon", "Marais", "Opera", "Montmartre", "Sorbonne",
+              "Tuileries", "Orsay", "Bastille", "Arc de Triomphe"]
+    doings = ["ran fast", "chased a ball", "barked twice", "slept", "dug a hole", "met a poodle", "drank water",
+              "rolled over", "fetched sticks", "jumped high", "wagged happily", "howled"]
+    messages = []
+    for i, (place, doing) in enumerate(zip(places, doings)):
+        messages.append({"speaker": "Ann", "text": f"We walked along the Seine in Paris and saw the {place}.", "id": f"p{i}"})
+        messages.append({"speaker": "Bo", "text": f"My greyhound Pixel {doing} at the dog park.", "id": f"d{i}"})
+    memory.add(messages, conversation="c1")
+    memory.recluster()
+    topics = "MATCH (u:Turn)-[:IN_TOPIC]->(t:Topic) WHERE t.namespace = $namespace RETURN DISTINCT t.id AS id"
+    dog_topics = {r["id"] for r in memory.cypher("MATCH (u:Turn)-[:IN_TOPIC]->(t:Topic) WHERE t.namespace = $namespace "
+                                                 "AND u.source_id STARTS WITH 'd' RETURN DISTINCT t.id AS id")}
+    assert len({r["id"] for r in memory.cypher(topics)}) == 2 and len(dog_topics) == 1  # Paris, and the dog
+    memory.add([{"speaker": "Bo", "text": f"We took the metro to the {place} in Paris.", "id": f"d{i}"}
+                for i, place in enumerate(places)], conversation="c1")  # every dog message, corrected to Paris
+    report = memory.check()
+    assert report.ok, report.problems
+    assert not dog_topics & {r["id"] for r in memory.cypher("MATCH (t:Topic) WHERE t.namespace = $namespace RETURN t.id AS id")}

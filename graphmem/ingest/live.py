@@ -307,9 +307,9 @@ class _Plan:
     unchanged: int = 0
     entities_deleted: bool = False
     old_events: list[str] = field(default_factory=list)
-    #: topics of the corrected turns' old events, deleted at the end of the write when it left them
-    #: without members (the kept topic models are then read again: they no longer match)
-    old_event_topics: list[str] = field(default_factory=list)
+    #: topics of the corrected turns and of their old events, deleted at the end of the write when
+    #: it left them without members (the kept topic models are then read again: they no longer match)
+    replaced_topics: list[str] = field(default_factory=list)
     tails: dict[str, _Session] = field(default_factory=dict)
     stale_tails: list[str] = field(default_factory=list)
     #: a call that corrects and appends: the episodes the appends' segmentation rewrote (from the
@@ -424,7 +424,7 @@ class LiveWriter:
                 raise
             if self._clustering is not None:
                 self._clustering.commit_live()
-                if plan.old_event_topics:  # one may be gone: read the models again at the next add
+                if plan.replaced_topics:  # one may be gone: read the models again at the next add
                     self._clustering.drop_live()
             self._tails.update(plan.tails)
             for session_id in plan.stale_tails:
@@ -691,11 +691,16 @@ class LiveWriter:
             placed = self._clustering.place_live(units, speakers=tuple(speakers))
             s.extend(placed.statements)
             report.add_time("cluster", time.perf_counter() - t0)
-        if plan.old_events:  # a topic whose only members were the replaced events goes (last: after
-            plan.old_event_topics = sorted(r["id"] for r in self.store.read(  # the new units' memberships)
-                "forget/topics_of_events", {"namespace": ns, "ids": plan.old_events}))
-            if plan.old_event_topics:
-                s.append(("forget/delete_topics", {"namespace": ns, "ids": plan.old_event_topics}))
+        # a topic whose only members were the replaced events, or the corrected turns (placed again,
+        # maybe elsewhere), goes: last, after the new units' memberships (the statement keeps any
+        # topic that still has one)
+        old_topics = {r["id"] for r in self.store.read("forget/topics_of_events", {"namespace": ns, "ids": plan.old_events})} \
+            if plan.old_events else set()
+        if fixed:
+            old_topics.update(r["id"] for r in self.store.read("forget/topics_of_turns", {"namespace": ns, "ids": [t.id for t in fixed]}))
+        plan.replaced_topics = sorted(old_topics)
+        if plan.replaced_topics:
+            s.append(("forget/delete_topics", {"namespace": ns, "ids": plan.replaced_topics}))
         plan.turn_ids = self._ordered_ids(records, planned, fixed, corrections)
         plan.scope = session_scope(plan.statements, {st.id for st in (*touched, *closing)} | {t.session_id for t in fixed})
         corrected_sessions = {t.session_id for t in fixed}
