@@ -13,7 +13,7 @@
 * **temporal**: whether the query asks about time ("when", "how long", "what year", "ago",
   "before", "after", "since", "first", "last"...);
 * **asks_time**: whether the answer is a time ("When did ...", "what year/month/day/date",
-  "which year", "how long ago", "since when");
+  "which year", "how long ago", "how many days ago", "since when");
 * **aggregation**: whether the answer likely gathers several memories ("all", "how many",
   "what kinds/types/sorts of", "both", "each", "every", "ever", "times", a plural noun
   after what/which, the present perfect with a named subject ("where has Melanie
@@ -78,10 +78,12 @@ _TEMPORAL_RE = re.compile(
     re.IGNORECASE,
 )
 # The question's answer is a time: "when" opening a question (or followed by an auxiliary),
-# "what/which year|month|day|date|time", "how long ago", "since when".
+# "what/which year|month|day|date|time", "how long ago" and its counted form "how many days
+# (weeks, months, years) ago", "since when".
 _ASKS_TIME_RE = re.compile(
     r"(?:^\W*when\b|\bwhen\s+(?:did|does|do|is|was|were|will|would|has|have|had|are|can|could)\b|"
-    r"\b(?:what|which)\s+(?:year|month|day|date|time)\b|\bhow\s+long\s+ago\b|\bsince\s+when\b)",
+    r"\b(?:what|which)\s+(?:year|month|day|date|time)\b|\bhow\s+long\s+ago\b|"
+    r"\bhow\s+many\s+(?:days|weeks|months|years)\s+ago\b|\bsince\s+when\b)",
     re.IGNORECASE,
 )
 _AGGREGATION_RE = re.compile(

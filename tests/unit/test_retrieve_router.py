@@ -143,6 +143,8 @@ def test_aggregation_cue(question, aggregates):
     ("Do you remember when did we last talk about Paris?", True),
     ("In what year did Melanie start painting?", True),
     ("How long ago was Jon's trip?", True),
+    ("How many days ago did I attend the baking class?", True),  # "how long ago", counted
+    ("How many days did I take social media breaks in total?", False),  # a sum of spans, not a time
     ("What did Melanie paint when she was at the lake?", False),
     ("How long has Caroline been practising art?", False),
     ("Where did Mel go camping?", False),
