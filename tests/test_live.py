@@ -342,6 +342,28 @@ def test_reingesting_a_file_with_a_message_inserted_or_moved_is_refused_clearly(
     assert memory.check().ok
 
 
+def test_reingesting_puts_a_forgotten_session_tail_back_between_sessions(memory_factory, tmp_path):
+    """The last message of session 1 forgotten, the file ingested again (with a new session at its end):
+    the message comes back at session 1's tail, between two stored turns, as a live add to an earlier
+    session would. Before, the stored NEXT edge that joined session 1 to session 2 after the forget
+    stayed, and the chain forked (found by a random-operation run)."""
+    memory = memory_factory()
+    memory.ingest(write_native(tmp_path, TRAVEL))
+    texts = [t["text"] for s in TRAVEL["sessions"] for t in s["turns"]]
+    tail = TRAVEL["sessions"][0]["turns"][-1]
+    tail_id = memory.cypher("MATCH (t:Turn {source_id: $s}) WHERE t.namespace = $namespace RETURN t.id AS id",
+                            {"s": tail["id"]})[0]["id"]
+    memory.forget(turn=[tail_id])
+    assert _chain(memory) == [t for t in texts if t != tail["text"]]
+    longer = copy.deepcopy(TRAVEL)
+    longer["sessions"].append({"id": "9", "started_at": "2024-06-01T10:00:00", "turns": [
+        {"id": "T9:0", "speaker": "Nora", "text": "Back from Lisbon, the tarts were worth it."}]})
+    report = memory.ingest(write_native(tmp_path, longer, "longer.json"))
+    assert report.turns_added == 2
+    assert _chain(memory) == texts + ["Back from Lisbon, the tarts were worth it."]
+    assert memory.check().ok, memory.check().problems
+
+
 def test_forget_one_turn_joins_the_chain(memory_factory):
     memory = memory_factory()
     report = memory.add([{"speaker": "a", "text": f"message number {i} about gardening and tomatoes"} for i in range(5)],

@@ -569,6 +569,9 @@ class IngestPipeline:
         } for t in new_turns]
         for rows in chunked(turn_rows, self.settings.write_batch_size):
             statements.append(("write/merge_turns", {"rows": list(rows)}))
+        unlinks = _bridged_links(turns, existing)
+        if unlinks:
+            statements.append(("write/unlink_next_turns", {"namespace": ns, "rows": unlinks}))
         statements.extend(("write/merge_next_turns", {"rows": list(rows)})
                           for rows in chunked(self._next_links(record.key, turns, existing), self.settings.write_batch_size))
         statements.append(("write/set_session_embeddings", {"rows": [  # count and scale: live adds keep the mean running
@@ -630,3 +633,22 @@ class IngestPipeline:
         links = [link for link in chain_links([t.id for t in ordered]) if not (link["src"] in existing and link["dst"] in existing)]
         return links + stitch_links(self.store, "turn", self.namespace, conversation_key, (ordered[0].id, ordered[0].seq),
                                     (ordered[-1].id, ordered[-1].seq), {t.id for t in turns})
+
+
+def _bridged_links(turns: list[PlannedTurn], existing: set[str]) -> list[dict[str, str]]:
+    """The stored NEXT edges that new turns now sit between: a run of new turns of the file
+    between two stored ones (a message appended to an earlier session's tail, or put back at
+    the tail where a forgotten one was) takes the place of the stored edge joining them."""
+    ordered = sorted(turns, key=lambda t: t.seq)
+    out: list[dict[str, str]] = []
+    before: str | None = None
+    run = False
+    for turn in ordered:
+        if turn.id in existing:
+            if run and before is not None:
+                out.append({"src": before, "dst": turn.id})
+            before, run = turn.id, False
+        else:
+            run = True
+    return out
+
