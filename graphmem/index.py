@@ -265,9 +265,31 @@ class VectorIndex:
         return found.reshape(labels.shape), np.float32(1.0) - np.asarray(distances, dtype=np.float32)
 
     def _knn(self, matrix: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """hnswlib's query for ``k`` (at most the live units; hnswlib skips removed ones)."""
-        self._index.set_ef(max(self.ef, k))
-        return self._index.knn_query(matrix, k=k)
+        """hnswlib's query for ``k`` (at most the live units; hnswlib skips removed ones).
+
+        Removed units stay in hnswlib's graph, and after many removals or replacements (a
+        live memory following another writer's corrections, a forget) a search may reach
+        fewer than ``k`` live ones: hnswlib then raises. The search is tried again with a
+        wider beam, and at last done exactly over the live vectors."""
+        ef = max(self.ef, k)
+        for _ in range(RETRIES):
+            self._index.set_ef(ef)
+            try:
+                return self._index.knn_query(matrix, k=k)
+            except RuntimeError:  # "Cannot return the results in a contiguous 2D array"
+                ef *= 4
+        logger.info("%s index: hnswlib found fewer than %d live neighbours; searching exactly", self.name, k)
+        return self._exact_knn(matrix, k)
+
+    def _exact_knn(self, matrix: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Labels and cosine distances of the ``k`` nearest live units, as hnswlib returns them."""
+        labels = np.fromiter(self._labels.values(), dtype=np.uint64, count=len(self._labels))
+        stored = np.asarray(self._index.get_items(labels.tolist()), dtype=np.float32)
+        norms = np.linalg.norm(stored, axis=1, keepdims=True)
+        queries = matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+        distances = 1.0 - queries @ (stored / np.maximum(norms, 1e-12)).T
+        order = np.argsort(distances, axis=1, kind="stable")[:, :k]
+        return labels[order], np.take_along_axis(distances, order, axis=1).astype(np.float32)
 
     def compact(self) -> int:
         """Rebuild the hnswlib index from the live vectors when removed ones hold more than
@@ -292,6 +314,9 @@ class VectorIndex:
         """True when ``node_id`` is indexed."""
         return node_id in self._labels
 
+
+RETRIES = 3
+"""hnswlib searches for ``k`` live neighbours, each with a beam four times wider, before an exact one."""
 
 COMPACT_FRACTION = 0.2
 """Removed units an index keeps (marked deleted) before saving rebuilds it from the live ones:

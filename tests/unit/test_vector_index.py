@@ -88,3 +88,25 @@ def test_a_removed_units_vector_is_overwritten_in_memory_and_in_the_saved_file(t
     assert "turn:3" not in {node for node, _ in index.query(vectors[3], k=20)}
     index.add(["turn:3"], vectors[3:4])  # a removed id added again: a position of its own
     assert index.query(vectors[3], k=1)[0][0] == "turn:3" and len(index) == 20
+
+
+def test_a_graph_thinned_by_removals_still_answers_k_live_neighbours(tmp_path):
+    """990 of 1,000 units removed from a sparse graph (m=2): hnswlib reaches fewer than k live units and
+    raised "Cannot return the results in a contiguous 2D array" (20 times in 20 such graphs; a search of
+    a memory that followed another writer's corrections crashed so). The search widens its beam, then
+    searches exactly."""
+    rng = np.random.default_rng(1)
+    index = VectorIndex(tmp_path, "turn", 16, m=2, ef_construction=10, ef=10)
+    ids = [f"t{i}" for i in range(1000)]
+    vectors = rng.normal(size=(1000, 16)).astype(np.float32)
+    index.add(ids, vectors)
+    index.remove(ids[:990])
+    queries = rng.normal(size=(20, 16)).astype(np.float32)
+    found, scores = index.query_arrays(queries, 10)
+    live = vectors[990:] / np.linalg.norm(vectors[990:], axis=1, keepdims=True)
+    exact = (queries / np.linalg.norm(queries, axis=1, keepdims=True)) @ live.T
+    for row in range(20):
+        assert sorted(found[row]) == sorted(ids[990:])  # all ten live units, none removed
+        np.testing.assert_allclose(scores[row], np.sort(exact[row])[::-1], atol=1e-5)
+    top = index.query(queries[0], 3)  # approximate, but three live units and no error
+    assert len(top) == 3 and {i for i, _ in top} <= set(ids[990:])
