@@ -328,6 +328,8 @@ _SPEAKERS = st.sampled_from(["Ann", "Bo", "Cy", "Dee"])
 _TEXTS = st.sampled_from(["We met Lisa in Paris.", "The tulips bloomed.", "I sold my bike to Omar.", "ok", "Tea?"])
 _STEPS = st.lists(st.one_of(
     st.tuples(st.just("add"), st.sampled_from(["c1", "c2"]), _SPEAKERS, _TEXTS, st.sampled_from([None, "m1", "m1", "m2"])),
+    # a correction and a new message in one call, maybe into another session
+    st.tuples(st.just("add two"), st.sampled_from(["c1", "c2"]), _TEXTS, _TEXTS, st.sampled_from([None, "s2"])),
     st.tuples(st.just("forget conversation"), st.sampled_from(["c1", "c2"])),
     st.tuples(st.just("forget a turn"), st.integers(0, 5))), min_size=1, max_size=10)
 
@@ -341,8 +343,9 @@ def shared_store(tmp_path_factory):
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), database=None, derandomize=True)
 @given(steps=_STEPS)
 def test_check_stays_clean_through_any_adds_corrections_and_forgets(shared_store, steps):
-    """Random adds (some correcting m1/m2, who said it included), forgets of a conversation and of
-    single turns: after every step check is clean (no orphan entity, episode, session or link).
+    """Random adds (some correcting m1/m2, who said it included, some correcting and appending in one
+    call), forgets of a conversation and of single turns: after every step check is clean (no orphan
+    entity, episode, session or link, no unit vector that is not its turns' mean).
     Derandomized, so the same sequences run every time; they fail on the code before a648021 (a
     speaker only a correction brought, then corrected away, left an unreferenced entity)."""
     location, config = shared_store
@@ -352,6 +355,10 @@ def test_check_stays_clean_through_any_adds_corrections_and_forgets(shared_store
                 _, conversation, speaker, text, message_id = step
                 message = {"speaker": speaker, "text": text, **({"id": message_id} if message_id else {})}
                 memory.add([message], conversation=conversation)
+            elif step[0] == "add two":
+                _, conversation, corrected, new, session = step
+                memory.add([{"speaker": "Ann", "text": corrected, "id": "m1"}, {"speaker": "Bo", "text": new}],
+                           conversation=conversation, **({"session": session} if session else {}))
             elif step[0] == "forget conversation":
                 memory.forget(conversation=step[1])
             else:
