@@ -316,6 +316,9 @@ class _Plan:
     #: corrected texts), and the sessions whose vector the corrections computed (with the new turns)
     episodes_rewritten: set[str] = field(default_factory=set)
     corrected_sessions: dict[str, np.ndarray] = field(default_factory=dict)
+    #: the sessions written to (appended, corrected, closed) when every write stays within them
+    #: (:func:`session_scope`): what the caches re-read; ``None``: they read everything
+    scope: set[str] | None = None
 
     def replace_vectors(self, unit: str, ids: Sequence[str], vectors: np.ndarray) -> None:
         """Units of ``unit`` whose embedding this write changes (added to those already listed;
@@ -323,9 +326,6 @@ class _Plan:
         merged = dict(zip(*self.replaced_vectors[unit])) if unit in self.replaced_vectors else {}
         merged.update(zip(ids, vectors))
         self.replaced_vectors[unit] = (list(merged), np.stack(list(merged.values())))
-    #: the sessions written to (appended, corrected, closed) when every write stays within them
-    #: (:func:`session_scope`): what the caches re-read; ``None``: they read everything
-    scope: set[str] | None = None
 
 
 def _corrected_entry(entry: dict[str, Any], corrected: Mapping[str, tuple[TurnRecord, np.ndarray]] | None) -> dict[str, Any]:
@@ -694,11 +694,13 @@ class LiveWriter:
         # a topic whose only members were the replaced events, or the corrected turns (placed again,
         # maybe elsewhere), goes: last, after the new units' memberships (the statement keeps any
         # topic that still has one)
-        old_topics = {r["id"] for r in self.store.read("forget/topics_of_events", {"namespace": ns, "ids": plan.old_events})} \
-            if plan.old_events else set()
-        if fixed:
-            old_topics.update(r["id"] for r in self.store.read("forget/topics_of_turns", {"namespace": ns, "ids": [t.id for t in fixed]}))
-        plan.replaced_topics = sorted(old_topics)
+        replaced: dict[str, int] = {}  # topic -> how many of its members this write replaces
+        for query, ids in (("forget/topics_of_events", plan.old_events), ("forget/topics_of_turns", [t.id for t in fixed])):
+            for r in self.store.read(query, {"namespace": ns, "ids": ids}) if ids else ():
+                replaced[r["id"]] = replaced.get(r["id"], 0) + int(r["members"])
+        if replaced:  # only a topic all of whose members are replaced can be left empty
+            sizes = {r["id"]: int(r["members"]) for r in self.store.read("forget/topic_sizes", {"namespace": ns, "ids": sorted(replaced)})}
+            plan.replaced_topics = sorted(t for t, count in replaced.items() if count >= sizes.get(t, 0))
         if plan.replaced_topics:
             s.append(("forget/delete_topics", {"namespace": ns, "ids": plan.replaced_topics}))
         plan.turn_ids = self._ordered_ids(records, planned, fixed, corrections)
