@@ -695,8 +695,8 @@ class LiveWriter:
         # maybe elsewhere), goes: last, after the new units' memberships (the statement keeps any
         # topic that still has one)
         replaced: dict[str, int] = {}  # topic -> how many of its members this write replaces
-        for query, ids in (("forget/topics_of_events", plan.old_events), ("forget/topics_of_turns", [t.id for t in fixed])):
-            for r in self.store.read(query, {"namespace": ns, "ids": ids}) if ids else ():
+        for query, unit_ids in (("forget/topics_of_events", plan.old_events), ("forget/topics_of_turns", [t.id for t in fixed])):
+            for r in self.store.read(query, {"namespace": ns, "ids": unit_ids}) if unit_ids else ():
                 replaced[r["id"]] = replaced.get(r["id"], 0) + int(r["members"])
         if replaced:  # only a topic all of whose members are replaced can be left empty
             sizes = {r["id"]: int(r["members"]) for r in self.store.read("forget/topic_sizes", {"namespace": ns, "ids": sorted(replaced)})}
