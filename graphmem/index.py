@@ -283,6 +283,7 @@ class VectorIndex:
 
     def _exact_knn(self, matrix: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Labels and cosine distances of the ``k`` nearest live units, as hnswlib returns them."""
+        assert self._index is not None
         labels = np.fromiter(self._labels.values(), dtype=np.uint64, count=len(self._labels))
         stored = np.asarray(self._index.get_items(labels.tolist()), dtype=np.float32)
         norms = np.linalg.norm(stored, axis=1, keepdims=True)

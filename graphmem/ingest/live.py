@@ -963,7 +963,7 @@ class LiveWriter:
         if updates:
             s.append(("write/update_episodes", {"namespace": ns, "rows": updates}))
             plan.replace_vectors("episode", [u["id"] for u in updates], np.stack([u["props"]["embedding"] for u in updates]))
-        session_updates = []
+        session_updates: list[dict[str, Any]] = []
         for session_id in sorted({t.session_id for t in fixed}):
             turns = self.store.read("read/live_session_turns", {"namespace": ns, "session_id": session_id})
             vectors, pairs = [], []
