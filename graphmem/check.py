@@ -81,7 +81,7 @@ INDEX_QUERIES: dict[str, str] = {
 VECTOR_TOLERANCE = 1e-4
 """Largest difference allowed between an indexed vector and the normalised stored embedding."""
 
-#: unit -> (query of each turn's unit, problem name) for the derived-vector check
+#: unit -> (query of each turn's unit, query of flagged units with their turns, problem name) for the derived-vector check
 MEAN_CHECKS: dict[str, tuple[str, str, str]] = {
     "session": ("check/turn_sessions", "check/session_turn_embeddings", "sessions_not_the_mean_of_their_turns"),
     "episode": ("check/turn_episodes", "check/episode_turn_embeddings", "episodes_not_the_mean_of_their_turns"),
