@@ -1263,8 +1263,9 @@ def main() -> None:
     so the transaction in progress commits or rolls back whole and the store is closed before
     the process prints "interrupted" and exits 143 (SIGTERM) or 130 (SIGINT).
     """
-    from graphmem.signals import exit_after_stop, stop_in, stop_on_signals
+    from graphmem.signals import exit_after_stop, hold_stops_until_exit, stop_in, stop_on_signals
 
+    hold_stops_until_exit()  # a stop after the command's own handling, while the process exits
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         with stop_on_signals():

@@ -38,7 +38,7 @@ from types import FrameType
 from typing import Callable, Iterator, NoReturn
 
 __all__ = ["Interrupted", "STOP_SIGNALS", "stop_on_signals", "handle_signals", "stop_in", "reraise_stop",
-           "exit_after_stop"]
+           "exit_after_stop", "hold_stops_until_exit"]
 
 logger = logging.getLogger(__name__)
 
@@ -172,6 +172,38 @@ def stop_on_signals(signals: tuple[int, ...] = STOP_SIGNALS) -> Iterator[None]:
                 handler.close()
     finally:
         sys.unraisablehook = previous_hook
+
+
+def hold_stops_until_exit(signals: tuple[int, ...] = STOP_SIGNALS) -> None:
+    """Make a stop that arrives after :func:`stop_on_signals` has been left (while the process
+    exits: exit functions, the JVM's shutdown) end the process with ``128 + signal`` once the
+    exit functions have run, instead of killing it where it stands.
+
+    Call it once, first thing in a process graphmem owns: its handler is the one
+    :func:`stop_on_signals` restores, and its exit function, registered first, runs last. A
+    process that finished its work and was told to stop while closing thus exits 143 (SIGTERM)
+    or 130 (SIGINT), never by the signal itself (a fast ingest finished within a test's random
+    delay and was killed by a SIGTERM while its exit functions ran: exit -15)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    received: list[int] = []
+
+    def record(signum: int, _frame: FrameType | None) -> None:
+        received.append(signum)
+
+    def finish() -> None:
+        if not received:
+            return
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):  # a closed or broken stream: nothing left to write
+                pass
+        os._exit(128 + received[0])
+
+    atexit.register(finish)
+    for sig in signals:
+        signal.signal(sig, record)
 
 
 def exit_after_stop(code: int) -> NoReturn:
