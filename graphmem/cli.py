@@ -192,7 +192,13 @@ def _print_hits(query: str, hits: list[Hit], explanations: list[str] | None = No
 
 
 def _json(data: Any) -> None:
-    out.print_json(json.dumps(data, ensure_ascii=False, default=str))
+    """Print a command's JSON result: its work is done, so a stop from now on lets the process
+    finish (exit 0 with the whole document, not "interrupted" after it; graphmem.signals.work_done)."""
+    from graphmem.signals import work_done
+
+    text = json.dumps(data, ensure_ascii=False, default=str)
+    work_done()
+    out.print_json(text)
 
 
 @app.command()
@@ -234,6 +240,9 @@ def ingest(
         if as_json:
             _json(reports)
         else:
+            from graphmem.signals import work_done
+
+            work_done()  # stored and closed: a stop now lets the reports print and the process end
             for report in reports:
                 _print_report(report)
 
@@ -1265,7 +1274,7 @@ def main() -> None:
     """
     from graphmem.signals import exit_after_stop, hold_stops_until_exit, stop_in, stop_on_signals
 
-    hold_stops_until_exit()  # a stop after the command's own handling, while the process exits
+    hold_stops_until_exit()  # a stop after the command's own handling, while the process exits, lets it finish
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         with stop_on_signals():

@@ -38,7 +38,7 @@ from types import FrameType
 from typing import Callable, Iterator, NoReturn
 
 __all__ = ["Interrupted", "STOP_SIGNALS", "stop_on_signals", "handle_signals", "stop_in", "reraise_stop",
-           "exit_after_stop", "hold_stops_until_exit"]
+           "exit_after_stop", "hold_stops_until_exit", "work_done"]
 
 logger = logging.getLogger(__name__)
 
@@ -174,36 +174,47 @@ def stop_on_signals(signals: tuple[int, ...] = STOP_SIGNALS) -> Iterator[None]:
         sys.unraisablehook = previous_hook
 
 
-def hold_stops_until_exit(signals: tuple[int, ...] = STOP_SIGNALS) -> None:
-    """Make a stop that arrives after :func:`stop_on_signals` has been left (while the process
-    exits: exit functions, the JVM's shutdown) end the process with ``128 + signal`` once the
-    exit functions have run, instead of killing it where it stands.
+_late_stops: list[int] = []
 
-    Call it once, first thing in a process graphmem owns: its handler is the one
-    :func:`stop_on_signals` restores, and its exit function, registered first, runs last. A
-    process that finished its work and was told to stop while closing thus exits 143 (SIGTERM)
-    or 130 (SIGINT), never by the signal itself (a fast ingest finished within a test's random
-    delay and was killed by a SIGTERM while its exit functions ran: exit -15)."""
-    if threading.current_thread() is not threading.main_thread():
-        return
-    received: list[int] = []
 
-    def record(signum: int, _frame: FrameType | None) -> None:
-        received.append(signum)
-
-    def finish() -> None:
-        if not received:
-            return
+def _late_stop(signum: int, _frame: FrameType | None) -> None:
+    """A stop after the work is done: the first lets the process finish as it was going to; a
+    second ends it at once with ``128 + signal``."""
+    _late_stops.append(signum)
+    if len(_late_stops) > 1:  # asked twice: stop waiting for the exit to finish
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
             except (OSError, ValueError):  # a closed or broken stream: nothing left to write
                 pass
-        os._exit(128 + received[0])
+        os._exit(128 + signum)
+    logger.debug("%s after the work was done: the process finishes", signal.Signals(signum).name)
 
-    atexit.register(finish)
+
+def hold_stops_until_exit(signals: tuple[int, ...] = STOP_SIGNALS) -> None:
+    """Keep a stop that arrives after :func:`stop_on_signals` has been left, while the process
+    exits (exit functions, the JVM's shutdown), from killing it where it stands: the work is
+    done by then, so the first such stop lets the exit finish with the code it was going to
+    have; a second one ends the process at once with ``128 + signal``.
+
+    Call it once, first thing in a process graphmem owns: its handler is the one
+    :func:`stop_on_signals` restores. (Without it, a fast ingest that finished within a test's
+    random delay was killed by a SIGTERM while its exit functions ran: exit -15.)"""
+    if threading.current_thread() is not threading.main_thread():
+        return
     for sig in signals:
-        signal.signal(sig, record)
+        signal.signal(sig, _late_stop)
+
+
+def work_done(signals: tuple[int, ...] = STOP_SIGNALS) -> None:
+    """The work is done (committed, stores closed) and its result is being written: from now on
+    a stop lets the process finish as it was going to (a second ends it at once; see
+    :func:`hold_stops_until_exit`), so a result already written never ends with "interrupted",
+    nor is one cut short."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for sig in signals:
+        signal.signal(sig, _late_stop)
 
 
 def exit_after_stop(code: int) -> NoReturn:
