@@ -200,10 +200,7 @@ def hold_stops_until_exit(signals: tuple[int, ...] = STOP_SIGNALS) -> None:
     Call it once, first thing in a process graphmem owns: its handler is the one
     :func:`stop_on_signals` restores. (Without it, a fast ingest that finished within a test's
     random delay was killed by a SIGTERM while its exit functions ran: exit -15.)"""
-    if threading.current_thread() is not threading.main_thread():
-        return
-    for sig in signals:
-        signal.signal(sig, _late_stop)
+    work_done(signals)
 
 
 def work_done(signals: tuple[int, ...] = STOP_SIGNALS) -> None:
