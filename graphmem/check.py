@@ -253,8 +253,7 @@ def _not_the_mean(store: GraphStore, query: str, namespace: str, turns: tuple[li
         if t is not None and u is not None:
             sums[u] += turn_vectors[t]
             counted[u] = True
-    cosine = np.sum(_normalised(sums) * _normalised(unit_vectors.astype(np.float64)), axis=1)
-    return sorted(unit_ids[i] for i in np.flatnonzero(counted & (cosine < 1.0 - MEAN_TOLERANCE)))
+    return sorted(unit_ids[i] for i in np.flatnonzero(counted & _off_the_mean(sums, unit_vectors)))
 
 
 def _still_not_the_mean(store: GraphStore, query: str, namespace: str, ids: list[str]) -> list[str]:
@@ -268,9 +267,18 @@ def _still_not_the_mean(store: GraphStore, query: str, namespace: str, ids: list
         vector = np.asarray(r["turn_embedding"], dtype=np.float64)
         sums[r["unit_id"]] = sums.get(r["unit_id"], 0.0) + vector
         units[r["unit_id"]] = np.asarray(r["unit_embedding"], dtype=np.float64)
-    still = [unit for unit in ids if unit in units
-             and float(_normalised(sums[unit][None])[0] @ _normalised(units[unit][None])[0]) < 1.0 - MEAN_TOLERANCE]
-    return sorted(still)
+    read = [unit for unit in ids if unit in units]
+    if not read:
+        return []
+    off = _off_the_mean(np.stack([sums[unit] for unit in read]), np.stack([units[unit] for unit in read]))
+    return sorted(unit for unit, flagged in zip(read, off) if flagged)
+
+
+def _off_the_mean(sums: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """Per row, whether ``vectors`` is further than :data:`MEAN_TOLERANCE` in cosine from the
+    direction of ``sums`` (its turns' summed embeddings)."""
+    cosine = np.sum(_normalised(sums.astype(np.float64)) * _normalised(vectors.astype(np.float64)), axis=1)
+    return cosine < 1.0 - MEAN_TOLERANCE
 
 
 def _normalised(vectors: np.ndarray) -> np.ndarray:
