@@ -182,7 +182,9 @@ def explain_text(hit: Hit) -> str:
     if e.get("seeds") and "activation" not in e:
         lines.append("seeds: " + _seeds(e["seeds"]))
     if "time" in e:
-        lines.append(f"time: the query names months {e['time'].get('months')} years {e['time'].get('years')}; this memory's date matches")
+        named = [f"{part} {e['time'][part]}" for part in ("months", "years") if e["time"].get(part)]
+        named += [f"days {', '.join(e['time']['days'])}"] if e["time"].get("days") else []
+        lines.append(f"time: the query names {', '.join(named)}; this memory's date matches")
     if "activation" in e:
         a = e["activation"]
         lines.append(f"activation: {_num(a.get('score'))} (own seed share {_num(a.get('seed_share'))})")

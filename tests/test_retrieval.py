@@ -537,6 +537,7 @@ def test_relative_times_in_a_query_resolve_against_when_it_is_asked(tmp_path, em
         assert top.source_id == "D3:2"
         assert top.explanation["time"]["days"] == ["2023-06-09"]
         assert "date in the query (days 2023-06-09)" in memory.explain(top)
+        assert "time: the query names days 2023-06-09;" in memory.explain(top)
         assert sources(memory.search(kayak, k=2, as_of="2023-05-08"))[0] == "D3:1"
         for bad in ("not a date", "2023-13-01", 20230508, "9999-12-31T23:00:00-12:00"):  # the last: past 9999 in UTC
             with pytest.raises(InputError, match="as_of"):
