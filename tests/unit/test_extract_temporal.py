@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from graphmem.extract.temporal import (
     TimeRef,
@@ -253,3 +254,29 @@ def test_a_long_text_of_dates_is_read_in_one_pass():
     assert len(refs) == 5000 and {(r.start, r.end) for r in refs} == {(date(2023, 5, 3), date(2023, 5, 3))}
     assert parse_time_cue(text).months == (5,) and parse_time_cue(text).days == (3,)
     assert QueryFeatures.from_query(text).time.months == (5,)
+
+
+# ---------------------------------------------------------------- the rules a text is scanned with
+
+_TIME_WORDS = ("last next this past the week weekend month year ago back yesterday today tonight May may Jan. jan "
+               "Mon. sun SAT Friday 2023 1999 20 19 of in on early late end beginning Christmas Valentine’s "
+               "Valentine's Day Mother’s day within couple a few two 3 from now other before evening night spring "
+               "Fall autumn 2023-05-01 5/7/2023 7th , . ! \n FRİDAY frıday YEſTERDAY ſunday").split(" ")
+
+
+@given(st.lists(st.sampled_from(_TIME_WORDS) | st.text(max_size=6), min_size=1, max_size=14))
+@settings(max_examples=400, deadline=None)
+def test_scanning_with_the_rules_a_text_has_words_for_finds_what_every_rule_finds(words):
+    """A rule whose words the text lacks is skipped; the matches are those of every rule, the
+    IGNORECASE letters ``str.lower`` keeps apart ("İ", "ı", "ſ") included."""
+    from graphmem.extract import temporal
+
+    text = " ".join(words)
+    every = temporal._matches(text, range(len(temporal._RULES)))
+    assert [(s, e, i, m.group(0)) for s, e, i, m in temporal._scan(text)] == [(s, e, i, m.group(0)) for s, e, i, m in every]
+
+
+@pytest.mark.parametrize("text", ["We met on Valentine’s.", "See you this Valentine’s!", "It was on FRİDAY.",
+                                  "It was on frıday.", "We spoke YEſTERDAY."])
+def test_expressions_with_curly_apostrophes_and_folded_letters_are_found(text):
+    assert find_time_spans(text)  # "Valentine’s" once needed another time word in the text
