@@ -235,7 +235,7 @@ def test_topics_fitted_while_the_last_commit_runs_are_the_ones_place_would_fit(t
     [record] = load(write_native(tmp_path, CHAT, "chat.json"))
     records = [record, replace(record, key="club-chat-copy")]
     fits: list[int] = []
-    original_fit = TopicModel.fit
+    original_fit = TopicModel._fit_checked  # fit, and fit_models side by side
 
     def counting_fit(self, embeddings, *args, **kwargs):
         fits.append(len(embeddings))
@@ -251,7 +251,7 @@ def test_topics_fitted_while_the_last_commit_runs_are_the_ones_place_would_fit(t
                 "RETURN u.id AS u, t.granularity AS g, t.label AS label, m.p AS p"))
         return nodes, members
 
-    TopicModel.fit = counting_fit
+    TopicModel._fit_checked = counting_fit
     try:
         early = topics(tmp_path / "early")
         fitted_early = list(fits)
@@ -263,7 +263,7 @@ def test_topics_fitted_while_the_last_commit_runs_are_the_ones_place_would_fit(t
         finally:
             ClusteringStage.prefit = original_prefit
     finally:
-        TopicModel.fit = original_fit
+        TopicModel._fit_checked = original_fit
     assert early == late
     assert {g for g, _, _ in early[0]} == {"turn", "event", "episode", "session"}
     # one fit per granularity either way: place took the four models fitted early
@@ -288,7 +288,7 @@ def test_turn_topics_are_fitted_while_the_ingest_waits_for_a_commit(tmp_path):
     first_write_started, first_write_released = threading.Event(), threading.Event()
     prefits: list[tuple[list[str], bool]] = []
     fits: list[int] = []
-    original = (EmbeddedStore.write, ClusteringStage.prefit, TopicModel.fit)
+    original = (EmbeddedStore.write, ClusteringStage.prefit, TopicModel._fit_checked)  # fit, and fit_models side by side
 
     def held_write(self, statements):
         # the first conversation's commit, in the writer thread, lasts until the turn topics are fitted
@@ -308,7 +308,7 @@ def test_turn_topics_are_fitted_while_the_ingest_waits_for_a_commit(tmp_path):
         fits.append(len(embeddings))
         return original[2](self, embeddings, *args, **kwargs)
 
-    EmbeddedStore.write, ClusteringStage.prefit, TopicModel.fit = held_write, watched_prefit, counting_fit
+    EmbeddedStore.write, ClusteringStage.prefit, TopicModel._fit_checked = held_write, watched_prefit, counting_fit
     try:
         with Memory.open(tmp_path / "store", namespace="idle") as memory:
             memory.ingest(records)
@@ -316,7 +316,7 @@ def test_turn_topics_are_fitted_while_the_ingest_waits_for_a_commit(tmp_path):
             placed = memory.cypher("MATCH (t:Turn)-[:IN_TOPIC]->(:Topic) WHERE t.namespace = $namespace "
                                    "RETURN count(DISTINCT t) AS n")[0]["n"]
     finally:
-        EmbeddedStore.write, ClusteringStage.prefit, TopicModel.fit = original
+        EmbeddedStore.write, ClusteringStage.prefit, TopicModel._fit_checked = original
     assert prefits[0] == (["turn"], True)  # during the first commit
     assert len(prefits) == 2 and "turn" in prefits[1][0]  # the end: given every granularity, fits the other three
     assert len(fits) == 4 and fits[0] == turns == 2 * sum(len(s["turns"]) for s in CHAT["sessions"])
@@ -441,20 +441,20 @@ def test_a_correction_in_a_batch_waits_for_the_conversation_written_before_it(tm
     changed["sessions"][1]["turns"][2]["text"] = "Our striker scored a header in extra time, the stadium went wild."
     [edited] = load(write_native(tmp_path, changed, "edited.json"))
     fitted: list[list[str]] = []
-    original_fit = TopicModel.fit
+    original_fit = TopicModel._fit_checked  # fit, and fit_models side by side
 
-    def recording_fit(self, embeddings, texts=None, **kwargs):
+    def recording_fit(self, embeddings, texts, extra_stopwords):
         fitted.append(list(texts or []))
-        return original_fit(self, embeddings, texts, **kwargs)
+        return original_fit(self, embeddings, texts, extra_stopwords)
 
     with Memory.open(tmp_path / "store", namespace="batch-correction") as memory:
         # the first conversation stored without topics, so the ingest below fits the turn topics
         IngestPipeline(memory._store, memory._embedder, memory._settings, memory.namespace).run([record])  # noqa: SLF001
-        TopicModel.fit = recording_fit
+        TopicModel._fit_checked = recording_fit
         try:
             report = memory.ingest([replace(record, key="club-chat-copy"), edited])
         finally:
-            TopicModel.fit = original_fit
+            TopicModel._fit_checked = original_fit
         assert (report.turns_added, report.turns_corrected) == (11, 1)
         [turn_texts] = [texts for texts in fitted if len(texts) == 22 and any("striker" in t for t in texts)]
         assert sum(t.startswith("Our striker scored a header") for t in turn_texts) == 1

@@ -20,7 +20,9 @@ available through :class:`TopicConfig`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
@@ -32,6 +34,7 @@ from scipy.special import logsumexp
 __all__ = [
     "TopicConfig",
     "TopicModel",
+    "fit_models",
     "link_hierarchy",
     "membership_rows",
     "preload",
@@ -209,15 +212,19 @@ class TopicModel:
             ValueError: If ``embeddings`` is not a finite, non-empty 2-D array or ``texts``
                 is misaligned.
         """
-        x = _as_matrix(embeddings)
-        if texts is not None and len(texts) != x.shape[0]:
-            raise ValueError(f"{len(texts)} texts for {x.shape[0]} embeddings")
         if self.config.blas_threads is None:
-            return self._fit(x, texts, frozenset(extra_stopwords))
+            return self._fit_checked(embeddings, texts, extra_stopwords)
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(limits=self.config.blas_threads, user_api=None):
-            return self._fit(x, texts, frozenset(extra_stopwords))
+            return self._fit_checked(embeddings, texts, extra_stopwords)
+
+    def _fit_checked(self, embeddings: np.ndarray, texts: Sequence[str] | None, extra_stopwords: Iterable[str]) -> TopicModel:
+        """:meth:`fit` under whatever thread limits are set."""
+        x = _as_matrix(embeddings)
+        if texts is not None and len(texts) != x.shape[0]:
+            raise ValueError(f"{len(texts)} texts for {x.shape[0]} embeddings")
+        return self._fit(x, texts, frozenset(extra_stopwords))
 
     def _fit(
         self, x: np.ndarray, texts: Sequence[str] | None, extra_stopwords: frozenset[str]
@@ -514,6 +521,43 @@ class TopicModel:
 
 
 # helpers -----------------------------------------------------------------------------------
+
+
+def fit_models(jobs: Sequence[tuple[TopicConfig, np.ndarray, Sequence[str] | None, Iterable[str]]],
+               workers: int | None = None) -> list[TopicModel]:
+    """Fit one :class:`TopicModel` per job ``(config, embeddings, texts, extra_stopwords)``, as
+    :meth:`TopicModel.fit` would one after another, but up to ``workers`` at a time in threads
+    (default: one per core, at most one per job), the largest first.
+
+    The models are the ones fitted one by one (each has its own seeded start). The BLAS/OpenMP
+    thread limit of the configs is set once around all of them (a limit set and restored per
+    fit would race between the threads). The mixtures' array work runs outside the GIL, on
+    large samples mostly: two LongMemEval-sized fits (5,800 units each) took 1.7 s side by side
+    against 2.8 s one after the other; two of LoCoMo's 1,451 turns 0.6 s against 0.7 s."""
+    workers = max(1, min(len(jobs), workers or os.cpu_count() or 1))
+    if workers == 1:
+        return [TopicModel(cfg).fit(x, texts, extra_stopwords=stop) for cfg, x, texts, stop in jobs]
+    limits = {cfg.blas_threads for cfg, *_ in jobs}
+    if len(limits) != 1:
+        raise ValueError(f"jobs fitted together need one blas_threads setting, got {sorted(limits, key=str)}")
+    limit = limits.pop()
+
+    def fit(job: tuple[TopicConfig, np.ndarray, Sequence[str] | None, Iterable[str]]) -> TopicModel:
+        cfg, x, texts, stop = job
+        return TopicModel(cfg)._fit_checked(x, texts, stop)
+
+    order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][1]))
+    models: list[TopicModel | None] = [None] * len(jobs)
+    from concurrent.futures import ThreadPoolExecutor
+    from threadpoolctl import threadpool_limits
+
+    with contextlib.ExitStack() as stack:
+        if limit is not None:
+            stack.enter_context(threadpool_limits(limits=limit, user_api=None))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="graphmem-topics") as pool:
+            for i, model in zip(order, pool.map(fit, [jobs[i] for i in order])):
+                models[i] = model
+    return [m for m in models if m is not None]
 
 
 def _as_matrix(embeddings: np.ndarray) -> np.ndarray:

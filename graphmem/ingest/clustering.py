@@ -35,7 +35,7 @@ import numpy as np
 
 from graphmem.cluster import AssociationConfig, TopicConfig, TopicModel, associate_batch, link_hierarchy, membership_rows
 from graphmem.cluster.topics import preload as preload_topic_fitting
-from graphmem.cluster.topics import text_terms
+from graphmem.cluster.topics import fit_models, text_terms
 from graphmem.ids import node_id
 from graphmem.ingest.types import StageOutput, UnitBatch
 from graphmem.signals import reraise_stop
@@ -328,6 +328,8 @@ class ClusteringStage:
         its own units are the same ones (nothing else written meanwhile), so the topics are
         those :meth:`place` alone would fit. A granularity fitted ahead already (an earlier
         call) is not fitted again."""
+        units: list[tuple[str, list[str]]] = []
+        jobs = []
         for unit in TOPIC_UNITS:
             batch = fresh.get(unit)
             if batch is None or not batch.ids or unit in self._prefitted:
@@ -341,7 +343,10 @@ class ClusteringStage:
             new = [i for i, node in enumerate(batch.ids) if node not in known]
             ids, vectors, texts = _by_id(stored_ids + [batch.ids[i] for i in new], np.vstack([stored_vectors, batch.vectors[new]]),
                                          stored_texts + [batch.texts[i] for i in new])
-            model = TopicModel(self._config(unit)).fit(vectors, texts, extra_stopwords=[s.lower() for s in speakers])
+            units.append((unit, ids))
+            jobs.append((self._config(unit), vectors, texts, [s.lower() for s in speakers]))
+        # the granularities side by side (LongMemEval dev12, 5,837 turns: the four took 7.0 s one after another)
+        for (unit, ids), model in zip(units, fit_models(jobs)):
             self._prefitted[unit] = ((tuple(ids), tuple(speakers)), model)
 
     # ------------------------------------------------------------------ entry points

@@ -13,6 +13,7 @@ from graphmem.cluster.topics import (
     TopicModel,
     _fit_mixture,
     _search_k,
+    fit_models,
     link_hierarchy,
     membership_rows,
     text_terms,
@@ -163,6 +164,20 @@ def test_fit_is_deterministic_and_state_round_trips():
     restored = TopicModel.from_state(json.loads(json.dumps(a.to_state())))
     assert restored.config == config
     assert np.array_equal(restored.assign(x), a.assign(x))
+
+
+@pytest.mark.parametrize("workers", [None, 2, 3])
+def test_models_fitted_side_by_side_are_the_ones_fitted_one_after_another(workers):
+    jobs = [(TopicConfig(k_max=6, pca_dims=8), *_blobs(25, 3, spread=0.15, seed=4)[:1], None, ()),
+            (TopicConfig(k_max=8, pca_dims=6, min_cluster_size=5), _blobs(40, 4, seed=1)[0],
+             [f"text {i} about subject {i % 4}" for i in range(160)], ["subject"]),
+            (TopicConfig(k_max=4, pca_dims=4), _blobs(6, 2, seed=2)[0], None, ())]
+    alone = [TopicModel(cfg).fit(x, texts, extra_stopwords=stop).to_state() for cfg, x, texts, stop in jobs]
+    assert [m.to_state() for m in fit_models(jobs, workers=workers)] == alone
+    with pytest.raises(ValueError, match="blas_threads"):
+        fit_models([jobs[0], (TopicConfig(blas_threads=None), *jobs[1][1:])], workers=2)
+    with pytest.raises(ValueError, match="texts"):
+        fit_models([jobs[0], (jobs[1][0], jobs[1][1], ["one"], ())], workers=2)
 
 
 def test_bad_input_is_rejected():
