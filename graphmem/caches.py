@@ -163,7 +163,13 @@ class NamespaceCaches:
             self._own += 1
             self._stale = True
             self._note_written(sessions)
-            touched = self._apply(vectors or {}) | self._remove(removed)
+            try:
+                touched = self._apply(vectors or {}) | self._remove(removed)
+            except BaseException:
+                # an index left without part of the commit would answer without it until the
+                # process ends: drop them all, the next use reads them back from the store
+                self._drop_memory()
+                raise
             if save and touched:
                 self.follow()  # the exact version the saved indexes reflect
                 self._unsaved |= touched

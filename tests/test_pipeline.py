@@ -424,6 +424,50 @@ def test_a_failed_conversation_write_stops_the_ingest_and_leaves_the_earlier_com
         assert again.turns_added == 22
 
 
+def test_a_commits_vectors_go_into_the_indexes_in_the_writer_thread_and_their_failure_stops_the_ingest(tmp_path):
+    """The writer thread puts a commit's vectors into the ANN indexes right after the commit
+    (the ingest's thread analyses the next conversation meanwhile). When that fails, the
+    ingest raises the error in its own thread after counting the commit; nothing later is
+    written, and the indexes, dropped, are read back from the store whole at their next use."""
+    import threading
+    from dataclasses import replace
+
+    from graphmem.caches import NamespaceCaches
+    from graphmem.loaders import load
+
+    [record] = load(write_native(tmp_path, CHAT, "chat.json"))
+    records = [record, replace(record, key="copy-2"), replace(record, key="copy-3")]
+    original = NamespaceCaches._apply
+    threads: list[str] = []
+
+    def failing(self, vectors):
+        threads.append(threading.current_thread().name)
+        if len(threads) == 2:  # part of copy-2's vectors in, then a failure
+            original(self, {unit: pair for unit, pair in vectors.items() if unit == "event"})
+            raise OSError("no space left for the index of copy-2")
+        return original(self, vectors)
+
+    with Memory.open(tmp_path / "store", namespace="index-failing") as memory:
+        NamespaceCaches._apply = failing
+        try:
+            with pytest.raises(OSError, match="copy-2"):
+                memory.ingest(records)
+        finally:
+            NamespaceCaches._apply = original
+        assert threads and all(name.startswith("graphmem-ingest-write") for name in threads)
+        stored = {r["key"]: r["turns"] for r in memory.cypher(
+            "MATCH (t:Turn) WHERE t.namespace = $namespace RETURN t.conversation_id AS key, count(t) AS turns")}
+        assert stored == {"club-chat": 11, "copy-2": 11}
+        caches = memory._service().caches  # noqa: SLF001 - inspecting the cache owner
+        for unit, label in (("turn", "Turn"), ("event", "Event"), ("session", "Session")):
+            stored = {r["id"] for r in memory.cypher(f"MATCH (n:{label}) WHERE n.namespace = $namespace RETURN n.id AS id")}
+            index = caches.index(unit)
+            assert len(index) == len(stored) and all(index.contains(node) for node in stored), unit
+        assert memory.ingest(records).turns_added == 11
+        report = memory.check()
+        assert report.ok, report.summary()
+
+
 def test_a_correction_in_a_batch_waits_for_the_conversation_written_before_it(tmp_path):
     """One ingest of a new conversation and a re-sent one with a changed message: the new one's
     transaction is still running when the correction is found; the correction is applied after
