@@ -69,7 +69,8 @@ _MONTH_RE = re.compile(
 _YEAR_RE = re.compile(r"\b(19\d\d|20\d\d)\b")
 _DAY_BEFORE_RE = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?$", re.IGNORECASE)
 _DAY_AFTER_RE = re.compile(r"^\s+(\d{1,2})(?:st|nd|rd|th)?\b", re.IGNORECASE)
-_MAY_CONTEXT_RE = re.compile(r"\b(in|of|during|since|early|mid|late|until|by)\s+$", re.IGNORECASE)
+# "May" right after one of these is the month ("in May", "last May"), not the verb
+_MAY_CONTEXT_RE = re.compile(r"\b(in|of|during|since|early|mid|late|until|by|last|this|next|past|coming)\s+$", re.IGNORECASE)
 
 _TEMPORAL_RE = re.compile(
     r"\b(when|what\s+(?:year|month|day|date|time)|which\s+(?:year|month|day)|how\s+long|"

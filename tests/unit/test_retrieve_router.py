@@ -31,6 +31,8 @@ def test_parse_time_cue():
     # "may" the modal verb, and "May" without a date context, are not months
     assert not parse_time_cue("May I ask what you may have done?")
     assert parse_time_cue("What happened in May?") == TimeCue((5,), (), ())
+    assert parse_time_cue("What did I buy last May?") == TimeCue((5,), (), ())
+    assert parse_time_cue("Where are we going next May?").months == (5,)
 
 
 def test_relative_time_expressions_resolve_against_when_the_query_is_asked():
