@@ -386,6 +386,21 @@ def test_topics_are_fitted_on_a_grown_sessions_new_mean_even_while_its_commit_ru
             np.testing.assert_allclose(vector, stored[node], atol=1e-6)
 
 
+def _ingest_failing(memory, records, patch, error, match) -> dict[str, int]:
+    """Ingest ``records`` with ``patch`` ``(owner, attribute, replacement)`` in place, expecting
+    ``error``; returns the turns then stored per conversation."""
+    owner, attribute, replacement = patch
+    original = getattr(owner, attribute)
+    setattr(owner, attribute, replacement)
+    try:
+        with pytest.raises(error, match=match):
+            memory.ingest(records)
+    finally:
+        setattr(owner, attribute, original)
+    return {r["key"]: r["turns"] for r in memory.cypher(
+        "MATCH (t:Turn) WHERE t.namespace = $namespace RETURN t.conversation_id AS key, count(t) AS turns")}
+
+
 def test_a_failed_conversation_write_stops_the_ingest_and_leaves_the_earlier_commits_whole(tmp_path):
     """Conversations are written in a writer thread while the next is derived; when one's
     transaction fails, the ingest raises that error, nothing of it or of the conversations
@@ -408,15 +423,8 @@ def test_a_failed_conversation_write_stops_the_ingest_and_leaves_the_earlier_com
         return original_write(self, statements)
 
     with Memory.open(tmp_path / "store", namespace="failing") as memory:
-        EmbeddedStore.write = failing_write
-        try:
-            with pytest.raises(StorageError, match="copy-2"):
-                memory.ingest(records)
-        finally:
-            EmbeddedStore.write = original_write
+        stored = _ingest_failing(memory, records, (EmbeddedStore, "write", failing_write), StorageError, "copy-2")
         assert not [t for t in threading.enumerate() if t.name.startswith("graphmem-ingest-write")]
-        stored = {r["key"]: r["turns"] for r in memory.cypher(
-            "MATCH (t:Turn) WHERE t.namespace = $namespace RETURN t.conversation_id AS key, count(t) AS turns")}
         assert stored == {"club-chat": 11}
         report = memory.check()
         assert report.ok, report.summary()
@@ -448,15 +456,8 @@ def test_a_commits_vectors_go_into_the_indexes_in_the_writer_thread_and_their_fa
         return original(self, vectors)
 
     with Memory.open(tmp_path / "store", namespace="index-failing") as memory:
-        NamespaceCaches._apply = failing
-        try:
-            with pytest.raises(OSError, match="copy-2"):
-                memory.ingest(records)
-        finally:
-            NamespaceCaches._apply = original
+        stored = _ingest_failing(memory, records, (NamespaceCaches, "_apply", failing), OSError, "copy-2")
         assert threads and all(name.startswith("graphmem-ingest-write") for name in threads)
-        stored = {r["key"]: r["turns"] for r in memory.cypher(
-            "MATCH (t:Turn) WHERE t.namespace = $namespace RETURN t.conversation_id AS key, count(t) AS turns")}
         assert stored == {"club-chat": 11, "copy-2": 11}
         caches = memory._service().caches  # noqa: SLF001 - inspecting the cache owner
         for unit, label in (("turn", "Turn"), ("event", "Event"), ("session", "Session")):
