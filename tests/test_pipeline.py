@@ -323,6 +323,61 @@ def test_turn_topics_are_fitted_while_the_ingest_waits_for_a_commit(tmp_path):
     assert placed == turns
 
 
+def test_turn_topics_wait_for_the_end_when_only_the_index_adds_of_a_commit_remain(tmp_path):
+    """The wait for a commit takes the turn fit only while the transaction itself runs: once it
+    has ended, the index adds the writer thread does after it end soon, and the fit would hold
+    up the ingest instead (it then runs at the end, beside the other granularities)."""
+    import threading
+    import time
+    from dataclasses import replace
+
+    from graphmem.caches import NamespaceCaches
+    from graphmem.ingest.clustering import ClusteringStage
+    from graphmem.ingest.events import EventStage
+    from graphmem.loaders import load
+    from graphmem.store.embedded import EmbeddedStore
+
+    [record] = load(write_native(tmp_path, CHAT, "chat.json"))
+    records = [record, replace(record, key="club-chat-copy")]
+    original = (NamespaceCaches._apply, ClusteringStage.prefit, EmbeddedStore.write, EventStage._analyse)
+    prefits: list[list[str]] = []
+    analysed: list[str] = []
+    slept: list[bool] = []
+    first_written = threading.Event()
+
+    def slow_apply(self, vectors):
+        if threading.current_thread().name.startswith("graphmem-ingest-write") and not slept:
+            slept.append(True)
+            time.sleep(1.5)  # the first commit's index adds outlast the next conversation's analysis
+        return original[0](self, vectors)
+
+    def watched_prefit(self, fresh, speakers=()):
+        prefits.append(sorted(fresh))
+        return original[1](self, fresh, speakers)
+
+    def watched_write(self, statements):
+        done = original[2](self, statements)
+        if threading.current_thread().name.startswith("graphmem-ingest-write"):
+            first_written.set()
+        return done
+
+    def analyse_after_the_first_transaction(self, conversation_key, *args, **kwargs):
+        analysed.append(conversation_key)
+        if len(analysed) == 2:
+            assert first_written.wait(timeout=60)
+        return original[3](self, conversation_key, *args, **kwargs)
+
+    NamespaceCaches._apply, ClusteringStage.prefit, EmbeddedStore.write, EventStage._analyse = (
+        slow_apply, watched_prefit, watched_write, analyse_after_the_first_transaction)
+    try:
+        with Memory.open(tmp_path / "store", namespace="index-wait") as memory:
+            memory.ingest(records)
+            assert memory.check().ok
+    finally:
+        NamespaceCaches._apply, ClusteringStage.prefit, EmbeddedStore.write, EventStage._analyse = original
+    assert slept and analysed == ["club-chat", "club-chat-copy"] and prefits == [["episode", "event", "session", "turn"]]
+
+
 def test_topics_are_fitted_on_a_grown_sessions_new_mean_even_while_its_commit_runs(tmp_path):
     """A re-ingest that appends turns to a stored session gives the session a new mean in the
     conversation's transaction; the session topics, fitted while that transaction commits,
