@@ -27,8 +27,8 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import date, datetime
+from functools import lru_cache
 
 from graphmem.extract import lexicon as lx
 from graphmem.extract.markup import code_spans, inside, table_spans
@@ -144,7 +144,8 @@ def _score(text: str, skip: list[tuple[int, int]], offset: int = 0) -> tuple[flo
 @lru_cache(maxsize=65536)
 def _word_points(lowered: str) -> tuple[float, int]:
     """What one lower-cased word adds to :func:`_score`: ``(score, solid)``. Cached: the
-    same words come back in every turn (a long LongMemEval haystack scores 180,000 words)."""
+    same words come back in every clause weighed (the first LongMemEval dev12 haystack: 96,000
+    words scored, 7,700 of them distinct)."""
     word = _CONTRACTION_RE.sub("", lowered)
     if not word or word in _NON_CONTENT:
         return 0.0, 0
