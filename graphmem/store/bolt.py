@@ -129,6 +129,22 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+def _retried(call: Callable[[], T], retry: Callable[[BaseException | None], bool], attempts: int,
+             low: float, high: float, what: str) -> T:
+    """``call()``, run again (up to ``attempts`` times in all, after a pause of ``uniform(low,
+    high) * attempt`` seconds) while it raises a :class:`StorageError` whose cause ``retry``
+    accepts; the last attempt's error is raised."""
+    for attempt in range(1, attempts):
+        try:
+            return call()
+        except StorageError as exc:
+            if not retry(exc.__cause__):
+                raise
+            logger.debug("%s (attempt %d); trying again", what, attempt)
+            time.sleep(random.uniform(low, high) * attempt)
+    return call()
+
+
 class BoltStore(GraphStore):
     """A Neo4j (or Bolt-compatible) database reached over Bolt.
 
@@ -254,16 +270,9 @@ class BoltStore(GraphStore):
         self._ready()
         text = self.statement_text(name)
         values = _plain_vectors(params)
-        for attempt in range(1, READ_ATTEMPTS + 1):
-            try:
-                return self._session_call("execute_read", lambda tx: _rows(tx.run(text, values)), action=f"query {name}")
-            except StorageError as exc:
-                cause = exc.__cause__
-                if not (isinstance(cause, neo4j_errors.Neo4jError) and cause.code == _ENTITY_NOT_FOUND) or attempt == READ_ATTEMPTS:
-                    raise
-                logger.debug("query %s met a record deleted while it ran (attempt %d); reading again", name, attempt)
-                time.sleep(random.uniform(0.005, 0.02) * attempt)
-        raise AssertionError("unreachable")
+        return _retried(lambda: self._session_call("execute_read", lambda tx: _rows(tx.run(text, values)), action=f"query {name}"),
+                        lambda cause: isinstance(cause, neo4j_errors.Neo4jError) and cause.code == _ENTITY_NOT_FOUND,
+                        READ_ATTEMPTS, 0.005, 0.02, f"query {name} met a record deleted while it ran")
 
     def _runnable_params(self, params: Mapping[str, Any] | None) -> Any:
         return _plain_vectors(params)
@@ -286,15 +295,9 @@ class BoltStore(GraphStore):
             for text, params in prepared:
                 tx.run(text, params).consume()
 
-        for attempt in range(1, CONSTRAINT_RACE_ATTEMPTS + 1):
-            try:
-                self._session_call("execute_write", work, action=f"write ({names})")
-                return
-            except StorageError as exc:
-                if not isinstance(exc.__cause__, neo4j_errors.ConstraintError) or attempt == CONSTRAINT_RACE_ATTEMPTS:
-                    raise
-                logger.debug("write (%s) lost a MERGE race (attempt %d); retrying", names, attempt)
-                time.sleep(random.uniform(0.01, 0.05) * attempt)
+        _retried(lambda: self._session_call("execute_write", work, action=f"write ({names})"),
+                 lambda cause: isinstance(cause, neo4j_errors.ConstraintError),
+                 CONSTRAINT_RACE_ATTEMPTS, 0.01, 0.05, f"write ({names}) lost a MERGE race")
 
     def write_returning(self, name: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         self._ready()
