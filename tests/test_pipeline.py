@@ -257,7 +257,7 @@ def test_topics_fitted_while_the_last_commit_runs_are_the_ones_place_would_fit(t
         fitted_early = list(fits)
         fits.clear()
         original_prefit = ClusteringStage.prefit
-        ClusteringStage.prefit = lambda self, fresh, speakers=(): None
+        ClusteringStage.prefit = lambda self, fresh, speakers=(), fitting=None: None
         try:
             late = topics(tmp_path / "late")
         finally:
@@ -268,6 +268,65 @@ def test_topics_fitted_while_the_last_commit_runs_are_the_ones_place_would_fit(t
     assert {g for g, _, _ in early[0]} == {"turn", "event", "episode", "session"}
     # one fit per granularity either way: place took the four models fitted early
     assert len(fitted_early) == len(fits) == 4 and sorted(fitted_early) == sorted(fits)
+
+
+@pytest.mark.parametrize("ahead", ["read", "failed"])
+def test_the_reads_place_starts_with_are_done_in_the_writer_thread_after_the_last_commit(tmp_path, ahead):
+    """The units without a topic, the stored models, and the unit ids and parents of the
+    granularities fitted ahead are read in the writer thread once the last commit is in, beside
+    the fits (``ClusteringStage.read_ahead``); place takes those rows instead of reading again,
+    and the topics and memberships are those of an ingest whose place reads them itself. When
+    the read ahead fails, place reads them itself."""
+    import threading
+    from dataclasses import replace
+
+    from graphmem.ingest.clustering import ClusteringStage
+    from graphmem.loaders import load
+    from graphmem.store.embedded import EmbeddedStore
+
+    [record] = load(write_native(tmp_path, CHAT, "chat.json"))
+    records = [record, replace(record, key="club-chat-copy")]
+    reads: list[tuple[str, str]] = []
+    original = (EmbeddedStore.read, ClusteringStage.read_ahead)
+
+    def recorded_read(self, name, params=None):
+        reads.append((name, threading.current_thread().name))
+        return original[0](self, name, params)
+
+    def failing_read_ahead(self, refit=()):
+        raise RuntimeError("the read ahead failed")
+
+    def topics(directory, read_ahead):
+        ClusteringStage.read_ahead = read_ahead
+        try:
+            with Memory.open(directory, namespace="ahead") as memory:
+                memory.ingest(records)
+                nodes = sorted((r["g"], r["label"], r["size"]) for r in memory.cypher(
+                    "MATCH (t:Topic) WHERE t.namespace = $namespace RETURN t.granularity AS g, t.label AS label, t.size AS size"))
+                members = sorted((r["u"], r["g"], r["label"], round(r["p"], 6)) for r in memory.cypher(
+                    "MATCH (u)-[m:IN_TOPIC]->(t:Topic) WHERE t.namespace = $namespace "
+                    "RETURN u.id AS u, t.granularity AS g, t.label AS label, m.p AS p"))
+        finally:
+            ClusteringStage.read_ahead = original[1]
+        return nodes, members
+
+    EmbeddedStore.read = recorded_read
+    try:
+        with_reads = topics(tmp_path / "ahead", original[1] if ahead == "read" else failing_read_ahead)
+        placing = [(name, thread) for name, thread in reads if name.startswith(("read/unplaced_", "read/topic_parents_"))]
+        reads.clear()
+        itself = topics(tmp_path / "itself", lambda self, refit=(): {})
+    finally:
+        EmbeddedStore.read = original[0]
+    assert with_reads == itself and {g for g, _, _ in itself[0]} == {"turn", "event", "episode", "session"}
+    writer = {thread for _, thread in placing if thread.startswith("graphmem-ingest-write")}
+    if ahead == "read":  # each read once, in the writer thread: place took the rows
+        assert sorted(name for name, _ in placing) == sorted(
+            [f"read/unplaced_{u}" for u in ("turn", "event", "episode", "session")]
+            + [f"read/topic_parents_{u}" for u in ("event", "turn", "episode")]) and len(writer) == 1
+        assert all(thread.startswith("graphmem-ingest-write") for _, thread in placing)
+    else:  # place read them itself
+        assert not writer and len(placing) == 7
 
 
 def test_turn_topics_are_fitted_while_the_ingest_waits_for_a_commit(tmp_path):
@@ -297,10 +356,10 @@ def test_turn_topics_are_fitted_while_the_ingest_waits_for_a_commit(tmp_path):
             first_write_released.wait(timeout=60)
         return original[0](self, statements)
 
-    def watched_prefit(self, fresh, speakers=()):
+    def watched_prefit(self, fresh, speakers=(), fitting=None):
         prefits.append((sorted(fresh), first_write_started.is_set() and not first_write_released.is_set()))
         try:
-            return original[1](self, fresh, speakers)
+            return original[1](self, fresh, speakers, fitting)
         finally:
             first_write_released.set()
 
@@ -351,9 +410,9 @@ def test_turn_topics_wait_for_the_end_when_only_the_index_adds_of_a_commit_remai
             time.sleep(1.5)  # the first commit's index adds outlast the next conversation's analysis
         return original[0](self, vectors)
 
-    def watched_prefit(self, fresh, speakers=()):
+    def watched_prefit(self, fresh, speakers=(), fitting=None):
         prefits.append(sorted(fresh))
-        return original[1](self, fresh, speakers)
+        return original[1](self, fresh, speakers, fitting)
 
     def watched_write(self, statements):
         done = original[2](self, statements)
@@ -409,10 +468,10 @@ def test_topics_are_fitted_on_a_grown_sessions_new_mean_even_while_its_commit_ru
             released.wait(timeout=60)
         return original[0](self, statements)
 
-    def prefit_during_the_commit(self, fresh, speakers=()):
+    def prefit_during_the_commit(self, fresh, speakers=(), fitting=None):
         try:
             assert writing.is_set() and not released.is_set()
-            return original[1](self, fresh, speakers)
+            return original[1](self, fresh, speakers, fitting)
         finally:
             released.set()
 

@@ -155,6 +155,18 @@ class _InFlight:
     written: threading.Event = field(default_factory=threading.Event)
 
 
+def _read_ahead(future: "Future[dict[tuple[str, str], list[dict[str, Any]]]] | None") -> dict[tuple[str, str], list[dict[str, Any]]] | None:
+    """The rows a read ahead gave (its thread has ended: the writer pool is shut down first),
+    or ``None`` when there was none or it failed (place then reads them itself)."""
+    if future is None:
+        return None
+    try:
+        return future.result()
+    except Exception:  # noqa: BLE001 - place reads again, and raises if the store still fails
+        logger.debug("the reads ahead of placing topics failed; placing reads them", exc_info=True)
+        return None
+
+
 @dataclass
 class _Written:
     """What the writer thread did for one transaction: its seconds, then the seconds of putting
@@ -235,6 +247,7 @@ class IngestPipeline:
                 progress("extract", count, total_turns)
 
         fresh: dict[str, list[UnitBatch]] = {}
+        ahead: Future[dict[tuple[str, str], list[dict[str, Any]]]] | None = None
         position = 0
         self._events.drop_resolver()
         self._events.keep_resolver = True
@@ -259,11 +272,18 @@ class IngestPipeline:
                 position += len(wave)
             if self._clustering is not None and self._in_flight is not None:
                 # the topics place() will refit, fitted while the last transaction commits
-                # (the database works on one core, the mixtures on the other)
+                # (the database works on one core, the mixtures on the other); the reads place()
+                # starts with done in the writer thread after that commit, beside the fits
                 self._idle = []
                 t0 = time.perf_counter()
-                self._clustering.prefit({unit: UnitBatch.concat(batches) for unit, batches in fresh.items()},
-                                        speakers=self._speakers(records))
+                clustering, pool = self._clustering, self._write_pool
+
+                def read_ahead(units: list[str]) -> None:
+                    nonlocal ahead
+                    ahead = pool.submit(clustering.read_ahead, units)
+
+                clustering.prefit({unit: UnitBatch.concat(batches) for unit, batches in fresh.items()},
+                                  speakers=self._speakers(records), fitting=read_ahead)
                 report.add_time("cluster", time.perf_counter() - t0)
             self._await_write(report)
         except BaseException:
@@ -277,7 +297,7 @@ class IngestPipeline:
             self._events.settle = None
             self._events.drop_resolver()
         if self._clustering is not None:
-            self._place_in_topics(fresh, self._speakers(records), report)
+            self._place_in_topics(fresh, self._speakers(records), report, _read_ahead(ahead))
         report.seconds += time.perf_counter() - started
         return report
 
@@ -392,11 +412,14 @@ class IngestPipeline:
         flight.future = future
         self._in_flight = flight
 
-    def _place_in_topics(self, fresh: dict[str, list[UnitBatch]], speakers: tuple[str, ...], report: IngestReport) -> None:
-        """Topics for the units just committed (and any an interrupted ingest left), in one transaction."""
+    def _place_in_topics(self, fresh: dict[str, list[UnitBatch]], speakers: tuple[str, ...], report: IngestReport,
+                         ahead: dict[tuple[str, str], list[dict[str, Any]]] | None = None) -> None:
+        """Topics for the units just committed (and any an interrupted ingest left), in one
+        transaction; ``ahead``: the reads :meth:`ClusteringStage.read_ahead` did after the last commit."""
         assert self._clustering is not None
         t0 = time.perf_counter()
-        output = self._clustering.place({unit: UnitBatch.concat(batches) for unit, batches in fresh.items()}, speakers=speakers)
+        output = self._clustering.place({unit: UnitBatch.concat(batches) for unit, batches in fresh.items()}, speakers=speakers,
+                                        ahead=ahead)
         report.add_time("cluster", time.perf_counter() - t0)
         for name, count in output.counts.items():
             report.counts[name] = report.counts.get(name, 0) + count
