@@ -222,6 +222,19 @@ def test_a_fresh_ingest_opens_its_indexes_before_committing_and_they_hold_every_
         assert hits and hits[0].text.startswith("Yes, I glazed two pottery bowls")
 
 
+def _ingested_topics(directory, namespace, records):
+    """Ingest ``records`` into a new store; its topics ``(granularity, label, size)`` and
+    memberships ``(unit, granularity, label, p)``, sorted."""
+    with Memory.open(directory, namespace=namespace) as memory:
+        memory.ingest(records)
+        nodes = sorted((r["g"], r["label"], r["size"]) for r in memory.cypher(
+            "MATCH (t:Topic) WHERE t.namespace = $namespace RETURN t.granularity AS g, t.label AS label, t.size AS size"))
+        members = sorted((r["u"], r["g"], r["label"], round(r["p"], 6)) for r in memory.cypher(
+            "MATCH (u)-[m:IN_TOPIC]->(t:Topic) WHERE t.namespace = $namespace "
+            "RETURN u.id AS u, t.granularity AS g, t.label AS label, m.p AS p"))
+    return nodes, members
+
+
 def test_topics_fitted_while_the_last_commit_runs_are_the_ones_place_would_fit(tmp_path):
     """The ingest fits the topics of its new units while its last transaction commits
     (``ClusteringStage.prefit``); place takes those models instead of fitting again, and the
@@ -242,14 +255,7 @@ def test_topics_fitted_while_the_last_commit_runs_are_the_ones_place_would_fit(t
         return original_fit(self, embeddings, *args, **kwargs)
 
     def topics(directory):
-        with Memory.open(directory, namespace="early") as memory:
-            memory.ingest(records)
-            nodes = sorted((r["g"], r["label"], r["size"]) for r in memory.cypher(
-                "MATCH (t:Topic) WHERE t.namespace = $namespace RETURN t.granularity AS g, t.label AS label, t.size AS size"))
-            members = sorted((r["u"], r["g"], r["label"], round(r["p"], 6)) for r in memory.cypher(
-                "MATCH (u)-[m:IN_TOPIC]->(t:Topic) WHERE t.namespace = $namespace "
-                "RETURN u.id AS u, t.granularity AS g, t.label AS label, m.p AS p"))
-        return nodes, members
+        return _ingested_topics(directory, "early", records)
 
     TopicModel._fit_checked = counting_fit
     try:
@@ -299,16 +305,9 @@ def test_the_reads_place_starts_with_are_done_in_the_writer_thread_after_the_las
     def topics(directory, read_ahead):
         ClusteringStage.read_ahead = read_ahead
         try:
-            with Memory.open(directory, namespace="ahead") as memory:
-                memory.ingest(records)
-                nodes = sorted((r["g"], r["label"], r["size"]) for r in memory.cypher(
-                    "MATCH (t:Topic) WHERE t.namespace = $namespace RETURN t.granularity AS g, t.label AS label, t.size AS size"))
-                members = sorted((r["u"], r["g"], r["label"], round(r["p"], 6)) for r in memory.cypher(
-                    "MATCH (u)-[m:IN_TOPIC]->(t:Topic) WHERE t.namespace = $namespace "
-                    "RETURN u.id AS u, t.granularity AS g, t.label AS label, m.p AS p"))
+            return _ingested_topics(directory, "ahead", records)
         finally:
             ClusteringStage.read_ahead = original[1]
-        return nodes, members
 
     EmbeddedStore.read = recorded_read
     try:
