@@ -230,8 +230,8 @@ class IngestPipeline:
         (:meth:`ClusteringStage.prefit`): the turns' in the first wait for a commit after the
         last wave is embedded, the others while the last transaction commits; beside those
         fits the writer thread does the reads place starts with, once that commit is in
-        (:meth:`ClusteringStage.read_ahead`). Each transaction still holds one whole conversation, and a failed one stops the ingest
-        before the next is written. LoCoMo dev (3 conversations, one traced run): the turn
+        (:meth:`ClusteringStage.read_ahead`). Each transaction still holds one whole
+        conversation, and a failed one stops the ingest before the next is written. LoCoMo dev (3 conversations, one traced run): the turn
         mixtures (0.67 s with their reads) ran in a 1.0 s wait for the first commit, the
         others (0.65 s) beside the last commit (0.97 s).
         """
