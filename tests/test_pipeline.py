@@ -263,7 +263,7 @@ def test_topics_fitted_while_the_last_commit_runs_are_the_ones_place_would_fit(t
         fitted_early = list(fits)
         fits.clear()
         original_prefit = ClusteringStage.prefit
-        ClusteringStage.prefit = lambda self, fresh, speakers=(), fitting=None: None
+        ClusteringStage.prefit = lambda self, fresh, speakers=(), fitting=None, pause=None: True
         try:
             late = topics(tmp_path / "late")
         finally:
@@ -355,10 +355,10 @@ def test_turn_topics_are_fitted_while_the_ingest_waits_for_a_commit(tmp_path):
             first_write_released.wait(timeout=60)
         return original[0](self, statements)
 
-    def watched_prefit(self, fresh, speakers=(), fitting=None):
+    def watched_prefit(self, fresh, speakers=(), fitting=None, pause=None):
         prefits.append((sorted(fresh), first_write_started.is_set() and not first_write_released.is_set()))
         try:
-            return original[1](self, fresh, speakers, fitting)
+            return original[1](self, fresh, speakers, fitting, pause)
         finally:
             first_write_released.set()
 
@@ -379,6 +379,69 @@ def test_turn_topics_are_fitted_while_the_ingest_waits_for_a_commit(tmp_path):
     assert len(prefits) == 2 and "turn" in prefits[1][0]  # the end: given every granularity, fits the other three
     assert len(fits) == 4 and fits[0] == turns == 2 * sum(len(s["turns"]) for s in CHAT["sessions"])
     assert placed == turns
+
+
+def test_a_turn_fit_in_a_commits_wait_stops_when_the_commit_ends_and_goes_on_from_its_mixtures(tmp_path):
+    """The turn topics fitted in the wait for a commit stop between two mixtures once that
+    transaction has ended (the wait is over), and go on later from the mixtures they have: no
+    mixture is fitted twice, and the topics are those of an ingest that fits them at the end."""
+    import threading
+    from dataclasses import replace
+
+    import graphmem.cluster.topics as topics
+    from graphmem.ingest.clustering import ClusteringStage
+    from graphmem.ingest.pipeline import IngestPipeline
+    from graphmem.loaders import load
+    from graphmem.store.embedded import EmbeddedStore
+
+    [record] = load(write_native(tmp_path, CHAT, "chat.json"))
+    records = [replace(record, key=f"club-chat-{n}") for n in range(4)]  # 44 turns: three mixtures to try
+    turns = 4 * sum(len(s["turns"]) for s in CHAT["sessions"])
+    flights: list = []
+    mixtures: list[tuple[int, int]] = []
+    turn_prefits: list[bool] = []
+    turn_fit_started = threading.Event()
+    original = (IngestPipeline._submit_write, topics._fit_mixture, ClusteringStage.prefit, EmbeddedStore.write)
+
+    def recorded_submit(self, statements, flight):
+        flights.append(flight)
+        return original[0](self, statements, flight)
+
+    def held_write(self, statements):
+        # the first commit lasts until the turn fit is under way in the wait for it
+        if threading.current_thread().name.startswith("graphmem-ingest-write") and len(flights) == 1:
+            turn_fit_started.wait(60)
+        return original[3](self, statements)
+
+    def slow_mixture(z, k, cfg):
+        mixtures.append((len(z), k))
+        if len(z) == turns:
+            turn_fit_started.set()
+            if len([m for m in mixtures if m[0] == turns]) == 2:
+                flights[0].written.wait(60)  # the first commit ends while the turn fit is under way
+        return original[1](z, k, cfg)
+
+    def recorded_prefit(self, fresh, speakers=(), fitting=None, pause=None):
+        done = original[2](self, fresh, speakers, fitting, pause)
+        if sorted(fresh) == ["turn"]:
+            turn_prefits.append(done)
+        return done
+
+    IngestPipeline._submit_write, topics._fit_mixture, ClusteringStage.prefit, EmbeddedStore.write = (
+        recorded_submit, slow_mixture, recorded_prefit, held_write)
+    try:
+        paused = _ingested_topics(tmp_path / "paused", "paused", records)
+    finally:
+        IngestPipeline._submit_write, topics._fit_mixture, ClusteringStage.prefit, EmbeddedStore.write = original
+    ClusteringStage.prefit = lambda self, fresh, speakers=(), fitting=None, pause=None: True
+    try:
+        at_the_end = _ingested_topics(tmp_path / "end", "paused", records)
+    finally:
+        ClusteringStage.prefit = original[2]
+    assert turn_prefits[0] is False  # stopped in the first wait
+    turn_mixtures = [k for n, k in mixtures if n == turns]
+    assert len(turn_mixtures) > 2 and len(turn_mixtures) == len(set(turn_mixtures))  # each count once
+    assert paused == at_the_end and {g for g, _, _ in paused[0]} == {"turn", "event", "episode", "session"}
 
 
 def test_turn_topics_wait_for_the_end_when_only_the_index_adds_of_a_commit_remain(tmp_path):
@@ -409,9 +472,9 @@ def test_turn_topics_wait_for_the_end_when_only_the_index_adds_of_a_commit_remai
             time.sleep(1.5)  # the first commit's index adds outlast the next conversation's analysis
         return original[0](self, vectors)
 
-    def watched_prefit(self, fresh, speakers=(), fitting=None):
+    def watched_prefit(self, fresh, speakers=(), fitting=None, pause=None):
         prefits.append(sorted(fresh))
-        return original[1](self, fresh, speakers, fitting)
+        return original[1](self, fresh, speakers, fitting, pause)
 
     def watched_write(self, statements):
         done = original[2](self, statements)
@@ -467,10 +530,10 @@ def test_topics_are_fitted_on_a_grown_sessions_new_mean_even_while_its_commit_ru
             released.wait(timeout=60)
         return original[0](self, statements)
 
-    def prefit_during_the_commit(self, fresh, speakers=(), fitting=None):
+    def prefit_during_the_commit(self, fresh, speakers=(), fitting=None, pause=None):
         try:
             assert writing.is_set() and not released.is_set()
-            return original[1](self, fresh, speakers, fitting)
+            return original[1](self, fresh, speakers, fitting, pause)
         finally:
             released.set()
 

@@ -32,6 +32,8 @@ import numpy as np
 from scipy.special import logsumexp
 
 __all__ = [
+    "FitPaused",
+    "Mixtures",
     "TopicConfig",
     "TopicModel",
     "fit_models",
@@ -181,6 +183,8 @@ class TopicModel:
 
     def __init__(self, config: TopicConfig | None = None) -> None:
         self.config = config or TopicConfig()
+        # a fit that may stop between mixtures (see Mixtures): set for one fit by its caller
+        self._mixtures: Mixtures | None = None
 
     # fitting -----------------------------------------------------------------------------
 
@@ -253,17 +257,14 @@ class TopicModel:
             if cfg.covariance_type == "spherical":
                 var = np.full_like(var, var.mean())
         else:
-            fitted: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+            mixtures = self._mixtures if self._mixtures is not None else Mixtures()
 
             def bic(k: int) -> float:
-                if k not in fitted:
-                    mixture = _fit_mixture(z, k, cfg)
-                    fitted[k] = mixture[:3]
-                    self.bic_[k] = mixture[3]
+                self.bic_[k] = mixtures.get(k, lambda: _fit_mixture(z, k, cfg))[3]
                 return self.bic_[k]
 
             best_k = _search_k(bic, cfg.k_min, k_hi, cfg.search_grid)
-            weights, means, var = fitted[best_k]
+            weights, means, var, _ = mixtures.get(best_k, lambda: _fit_mixture(z, best_k, cfg))
             if cfg.covariance_type == "spherical":
                 var = np.repeat(var[:, None], z.shape[1], axis=1)
             logger.debug("topic model: BIC chose k=%d from %s", best_k, self.bic_)
@@ -523,28 +524,66 @@ class TopicModel:
 # helpers -----------------------------------------------------------------------------------
 
 
+class FitPaused(Exception):
+    """A fit stopped between two mixtures because its :class:`Mixtures` was asked to pause."""
+
+
+class Mixtures:
+    """The Gaussian mixtures a fit's component-count search has fitted, by count, kept so that
+    the fit can stop between two of them and go on later.
+
+    With ``pause`` (called before each new mixture), a fit raises :class:`FitPaused` once it
+    returns true; fitting the same embeddings again with the same ``Mixtures`` (and no pause)
+    takes the kept ones and fits the rest. The search tries the same counts in the same order
+    and each mixture has its own seeded start, so the model is the one an uninterrupted fit
+    gives, and no mixture is fitted twice."""
+
+    def __init__(self, pause: Callable[[], bool] | None = None) -> None:
+        self.pause = pause
+        self.fitted: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, float]] = {}
+
+    def get(self, k: int, fit: Callable[[], tuple[np.ndarray, np.ndarray, np.ndarray, float]]
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+        if k not in self.fitted:
+            if self.pause is not None and self.pause():
+                raise FitPaused(f"paused before the mixture of {k} components")
+            self.fitted[k] = fit()
+        return self.fitted[k]
+
+
 def fit_models(jobs: Sequence[tuple[TopicConfig, np.ndarray, Sequence[str] | None, Iterable[str]]],
-               workers: int | None = None) -> list[TopicModel]:
+               workers: int | None = None, mixtures: Sequence[Mixtures | None] | None = None) -> list[TopicModel]:
     """Fit one :class:`TopicModel` per job ``(config, embeddings, texts, extra_stopwords)``, as
     :meth:`TopicModel.fit` would one after another, but up to ``workers`` at a time in threads
-    (default: one per core, at most one per job), the largest first.
+    (default: one per core, at most one per job), the largest first. ``mixtures``: per job, the
+    :class:`Mixtures` its fit keeps its mixtures in (and may pause by; :class:`FitPaused` is
+    raised once the other jobs have ended).
 
     The models are the ones fitted one by one (each has its own seeded start). The BLAS/OpenMP
     thread limit of the configs is set once around all of them (a limit set and restored per
     fit would race between the threads). The mixtures' array work runs outside the GIL, on
     large samples mostly: two LongMemEval-sized fits (5,800 units each) took 1.7 s side by side
     against 2.8 s one after the other; two of LoCoMo's 1,451 turns 0.6 s against 0.7 s."""
+    kept = list(mixtures) if mixtures is not None else [None] * len(jobs)
+    if len(kept) != len(jobs):
+        raise ValueError(f"{len(kept)} mixture stores for {len(jobs)} jobs")
+
+    def model(i: int) -> TopicModel:
+        made = TopicModel(jobs[i][0])
+        made._mixtures = kept[i]
+        return made
+
     workers = max(1, min(len(jobs), workers or os.cpu_count() or 1))
     if workers == 1:
-        return [TopicModel(cfg).fit(x, texts, extra_stopwords=stop) for cfg, x, texts, stop in jobs]
+        return [model(i).fit(x, texts, extra_stopwords=stop) for i, (_, x, texts, stop) in enumerate(jobs)]
     limits = {cfg.blas_threads for cfg, *_ in jobs}
     if len(limits) != 1:
         raise ValueError(f"jobs fitted together need one blas_threads setting, got {sorted(limits, key=str)}")
     limit = limits.pop()
 
-    def fit(job: tuple[TopicConfig, np.ndarray, Sequence[str] | None, Iterable[str]]) -> TopicModel:
-        cfg, x, texts, stop = job
-        return TopicModel(cfg)._fit_checked(x, texts, stop)
+    def fit(i: int) -> TopicModel:
+        _, x, texts, stop = jobs[i]
+        return model(i)._fit_checked(x, texts, stop)
 
     order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][1]))
     models: list[TopicModel | None] = [None] * len(jobs)
@@ -555,8 +594,8 @@ def fit_models(jobs: Sequence[tuple[TopicConfig, np.ndarray, Sequence[str] | Non
         if limit is not None:
             stack.enter_context(threadpool_limits(limits=limit, user_api=None))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="graphmem-topics") as pool:
-            for i, model in zip(order, pool.map(fit, [jobs[i] for i in order])):
-                models[i] = model
+            for i, fitted in zip(order, pool.map(fit, order)):
+                models[i] = fitted
     return [m for m in models if m is not None]
 
 

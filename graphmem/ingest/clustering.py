@@ -35,7 +35,7 @@ import numpy as np
 
 from graphmem.cluster import AssociationConfig, TopicConfig, TopicModel, associate_batch, link_hierarchy, membership_rows
 from graphmem.cluster.topics import preload as preload_topic_fitting
-from graphmem.cluster.topics import fit_models, text_terms
+from graphmem.cluster.topics import FitPaused, Mixtures, fit_models, text_terms
 from graphmem.ids import node_id
 from graphmem.ingest.types import StageOutput, UnitBatch
 from graphmem.signals import reraise_stop
@@ -142,6 +142,8 @@ class ClusteringStage:
         self._live_waiting: dict[str, int] = {}
         # unit -> ((ids, speakers), model) fitted by prefit for the next place
         self._prefitted: dict[str, tuple[tuple[tuple[str, ...], tuple[str, ...]], TopicModel]] = {}
+        # unit -> ((ids, speakers), mixtures) of a prefit that paused, to go on from
+        self._paused: dict[str, tuple[tuple[tuple[str, ...], tuple[str, ...]], Mixtures]] = {}
         # (query, params) -> rows read ahead for the place running now (see read_ahead)
         self._ahead: dict[tuple[str, str], list[dict[str, Any]]] = {}
         # unit -> (ids, memberships, topic ids) of every unit of a granularity refitted by
@@ -346,7 +348,7 @@ class ClusteringStage:
         return TopicModel(self._config(unit)).fit(vectors, texts, extra_stopwords=[s.lower() for s in speakers])
 
     def prefit(self, fresh: dict[str, UnitBatch], speakers: tuple[str, ...] = (),
-               fitting: Callable[[list[str]], None] | None = None) -> None:
+               fitting: Callable[[list[str]], None] | None = None, pause: Callable[[], bool] | None = None) -> bool:
         """Fit ahead of :meth:`place` the granularities it will refit for ``fresh``, while the
         ingest's transactions (which store ``fresh``) are still committing.
 
@@ -359,7 +361,12 @@ class ClusteringStage:
 
         ``fitting(units)`` is called before the mixtures are fitted, with every granularity
         fitted ahead by now (this call's and earlier ones'): a batch ingest starts
-        :meth:`read_ahead` there."""
+        :meth:`read_ahead` there.
+
+        ``pause()`` is asked before each mixture; once it says true the fits stop there and
+        this returns ``False`` (else ``True``). The mixtures fitted so far are kept: a later
+        call for the same units goes on from them (:class:`~graphmem.cluster.topics.Mixtures`:
+        the same model as one fit without a pause)."""
         units: list[tuple[str, list[str]]] = []
         jobs = []
         for unit in TOPIC_UNITS:
@@ -379,9 +386,25 @@ class ClusteringStage:
             jobs.append((self._config(unit), vectors, texts, [s.lower() for s in speakers]))
         if fitting is not None:
             fitting(sorted({*self._prefitted, *(unit for unit, _ in units)}))
-        # the granularities side by side (LongMemEval dev12, 5,837 turns: the four took 7.0 s one after another)
-        for (unit, ids), model in zip(units, fit_models(jobs)):
+        kept = []
+        for unit, ids in units:
+            key = (tuple(ids), tuple(speakers))
+            paused = self._paused.get(unit)
+            mixtures = paused[1] if paused is not None and paused[0] == key else Mixtures()
+            mixtures.pause = pause
+            self._paused[unit] = (key, mixtures)
+            kept.append(mixtures)
+        try:
+            # the granularities side by side (LongMemEval dev12, 5,837 turns: the four took 7.0 s one after another)
+            models = fit_models(jobs, mixtures=kept)
+        except FitPaused:
+            logger.debug("topics fitted ahead for %s: paused, %s mixtures kept", [u for u, _ in units],
+                         [len(m.fitted) for m in kept])
+            return False
+        for (unit, ids), model in zip(units, models):
             self._prefitted[unit] = ((tuple(ids), tuple(speakers)), model)
+            self._paused.pop(unit, None)
+        return True
 
     # ------------------------------------------------------------------ entry points
     def associate(self, batches: dict[str, UnitBatch], exclude: frozenset[str] = frozenset()) -> StageOutput:
@@ -463,6 +486,7 @@ class ClusteringStage:
             if m is not None:
                 memberships[unit] = (m, self._pending[unit][1])
         self._prefitted = {}  # fitted ahead for this place only
+        self._paused = {}
         self._link_within(batches, memberships, output)
         return output
 

@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 from graphmem.cluster.topics import (
+    FitPaused,
+    Mixtures,
     TopicConfig,
     TopicModel,
     _fit_mixture,
@@ -178,6 +180,55 @@ def test_models_fitted_side_by_side_are_the_ones_fitted_one_after_another(worker
         fit_models([jobs[0], (TopicConfig(blas_threads=None), *jobs[1][1:])], workers=2)
     with pytest.raises(ValueError, match="texts"):
         fit_models([jobs[0], (jobs[1][0], jobs[1][1], ["one"], ())], workers=2)
+
+
+@pytest.mark.parametrize("stops", [1, 3, 6])
+def test_a_fit_paused_between_mixtures_goes_on_to_the_model_an_uninterrupted_fit_gives(monkeypatch, stops):
+    """A fit whose ``Mixtures`` says pause stops before its next mixture (FitPaused); fitted
+    again with the same ``Mixtures`` (paused again, then not), it ends in the model of a fit
+    without pauses, and fits each mixture once."""
+    import graphmem.cluster.topics as topics
+
+    x, _ = _blobs(30, 4, spread=0.1, seed=5)
+    texts = [f"subject {i % 4} words {i}" for i in range(len(x))]
+    config = TopicConfig(k_max=12, pca_dims=8, min_cluster_size=5)
+    counts: list[int] = []
+    original = topics._fit_mixture
+
+    def counted(z, k, cfg):
+        counts.append(k)
+        return original(z, k, cfg)
+
+    monkeypatch.setattr(topics, "_fit_mixture", counted)
+    whole = TopicModel(config).fit(x, texts)
+    once = sorted(counts)
+    assert len(once) > stops + 1  # the search tries more counts than the pauses leave
+    counts.clear()
+    asked = 0
+
+    def pause():  # true every ``stops`` mixtures
+        nonlocal asked
+        asked += 1
+        return asked % (stops + 1) == 0
+
+    mixtures = Mixtures(pause)
+    pauses = 0
+    while True:
+        model = TopicModel(config)
+        model._mixtures = mixtures
+        try:
+            model.fit(x, texts)
+            break
+        except FitPaused:
+            pauses += 1
+    assert pauses >= 1 and sorted(counts) == once
+    assert model.to_state() == whole.to_state()
+    # fit_models with the kept mixtures of a finished fit fits nothing again
+    counts.clear()
+    [again] = fit_models([(config, x, texts, ())], mixtures=[mixtures])
+    assert counts == [] and again.to_state() == whole.to_state()
+    with pytest.raises(ValueError, match="mixture stores"):
+        fit_models([(config, x, texts, ())], mixtures=[])
 
 
 def test_bad_input_is_rejected():
