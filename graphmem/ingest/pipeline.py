@@ -227,13 +227,14 @@ class IngestPipeline:
         into the ANN indexes first). Its entities resolve against the resolver the previous
         conversation left, which knows every entity that commit writes. The topics
         :meth:`ClusteringStage.place` will refit are fitted ahead
-        (:meth:`ClusteringStage.prefit`): the turns' in the first wait for a commit after the
-        last wave is embedded, the others while the last transaction commits; beside those
-        fits the writer thread does the reads place starts with, once that commit is in
-        (:meth:`ClusteringStage.read_ahead`). Each transaction still holds one whole
-        conversation, and a failed one stops the ingest before the next is written. LoCoMo dev (3 conversations, one traced run): the turn
-        mixtures (0.67 s with their reads) ran in a 1.0 s wait for the first commit, the
-        others (0.65 s) beside the last commit (0.97 s).
+        (:meth:`ClusteringStage.prefit`): the turns' in the waits for a commit after the last
+        wave is embedded (see :meth:`_fit_turn_topics_when_idle`), the others while the last
+        transaction commits; beside those fits the writer thread does the reads place starts
+        with, once that commit is in (:meth:`ClusteringStage.read_ahead`). Each transaction
+        still holds one whole conversation, and a failed one stops the ingest before the next
+        is written. LoCoMo dev (3 conversations, one traced run): the turn mixtures (0.67 s
+        with their reads) ran in a 1.0 s wait for the first commit, the others (0.65 s)
+        beside the last commit (0.97 s).
         """
         report = report or IngestReport()
         started = time.perf_counter()
