@@ -386,9 +386,9 @@ class ClusteringStage:
             jobs.append((self._config(unit), vectors, texts, [s.lower() for s in speakers]))
         if fitting is not None:
             fitting(sorted({*self._prefitted, *(unit for unit, _ in units)}))
+        keys = [(tuple(ids), tuple(speakers)) for _, ids in units]
         kept = []
-        for unit, ids in units:
-            key = (tuple(ids), tuple(speakers))
+        for (unit, _), key in zip(units, keys):
             paused = self._paused.get(unit)
             mixtures = paused[1] if paused is not None and paused[0] == key else Mixtures()
             mixtures.pause = pause
@@ -401,8 +401,8 @@ class ClusteringStage:
             logger.debug("topics fitted ahead for %s: paused, %s mixtures kept", [u for u, _ in units],
                          [len(m.fitted) for m in kept])
             return False
-        for (unit, ids), model in zip(units, models):
-            self._prefitted[unit] = ((tuple(ids), tuple(speakers)), model)
+        for (unit, _), key, model in zip(units, keys, models):
+            self._prefitted[unit] = (key, model)
             self._paused.pop(unit, None)
         return True
 

@@ -337,13 +337,11 @@ class IngestPipeline:
         batch = UnitBatch.concat(turns)
         speakers = self._speakers(records)
 
-        def fit() -> bool:
-            assert self._clustering is not None
-            flight = self._in_flight
+        def fit() -> bool:  # run by _await_write while a transaction is in flight
+            assert self._clustering is not None and self._in_flight is not None
             t0 = time.perf_counter()
             try:
-                return self._clustering.prefit({"turn": batch}, speakers=speakers,
-                                               pause=lambda: flight is None or flight.written.is_set())
+                return self._clustering.prefit({"turn": batch}, speakers=speakers, pause=self._in_flight.written.is_set)
             finally:
                 report.add_time("cluster", time.perf_counter() - t0)
 
