@@ -105,6 +105,16 @@ class TopicConfig:
             refining around the best one (all counts are tried when the range is small).
         max_iter: EM iterations per mixture.
         n_init: EM restarts per mixture.
+        fit_sample: Most units the mixtures are fitted on (None: all). A larger granularity
+            is fitted on that many units drawn at random (seeded by ``random_state``), and
+            every unit then gets its memberships, and the topics their sizes and labels, from
+            the fitted mixture, as units ingested later do. PCA still sees every unit. EM's
+            cost grows faster than the units' count (one fit of 16,867 LongMemEval dev12
+            events: 3.5 s; of 30,000 and 60,000: 6.6 s and 17.1 s); fitted on 8,000 of those
+            16,867, the topics took 1.7 s, the mean log-likelihood of all the units under them
+            was 682.96 against 683.57 (0.1% lower), and their hard assignments agree with the
+            full fit's as much as two full fits with other seeds agree with each other
+            (adjusted Rand index 0.45 against 0.47).
         refit_threshold: Drop in mean log-likelihood per input dimension (nats) beyond which
             :meth:`TopicModel.needs_refit` says the topics no longer describe new data. On the
             LoCoMo dev set (models fitted on 100-300 turns of a conversation) the next three
@@ -130,6 +140,7 @@ class TopicConfig:
     search_grid: int = 8
     max_iter: int = 200
     n_init: int = 1
+    fit_sample: int | None = 8000
     refit_threshold: float = 0.2
     blas_threads: int | None = 1
     random_state: int = 0
@@ -149,6 +160,8 @@ class TopicConfig:
             raise ValueError("membership_threshold must lie in [0, 1]")
         if self.max_memberships < 1 or self.n_terms < 1 or self.search_grid < 2:
             raise ValueError("max_memberships, n_terms must be >= 1 and search_grid >= 2")
+        if self.fit_sample is not None and self.fit_sample < 1:
+            raise ValueError("fit_sample must be None or at least 1")
 
 
 class TopicModel:
@@ -169,7 +182,9 @@ class TopicModel:
         topic_sizes_: Per topic, the number of training units whose strongest topic it is.
         train_log_likelihood_: Mean log-likelihood per training unit.
         bic_: ``{k: BIC}`` for every component count tried (empty for the single-topic
-            fallback).
+            fallback), on the units the mixtures were fitted on.
+        fitted_units_: How many units the mixtures were fitted on (``config.fit_sample``
+            at most; all of them otherwise).
         fallback_: None, or why a single topic was used.
 
     Topics are ordered by size, largest first. Fitting the same data with the same config
@@ -241,13 +256,18 @@ class TopicModel:
         q = 0 if cfg.pca_dims is None else min(cfg.pca_dims, n // 4, d)
         self.pca_mean_, self.pca_components_, self.residual_variance_ = _fit_pca(x, q)
         z = self._project(x)
+        # the mixtures' units: all of them, or a seeded sample of a large granularity (see fit_sample)
+        fitted = z
+        if cfg.fit_sample is not None and n > cfg.fit_sample:
+            fitted = z[np.sort(np.random.RandomState(cfg.random_state).choice(n, cfg.fit_sample, replace=False))]
+        self.fitted_units_ = m = fitted.shape[0]
 
-        k_hi = min(cfg.k_max, n // cfg.min_cluster_size)
+        k_hi = min(cfg.k_max, m // cfg.min_cluster_size)
         self.fallback_: str | None = None
         self.bic_: dict[int, float] = {}
-        if n < 2 * cfg.k_min or k_hi < cfg.k_min:
+        if m < 2 * cfg.k_min or k_hi < cfg.k_min:
             self.fallback_ = (
-                f"single topic: {n} unit(s) cannot support k_min={cfg.k_min} topics of "
+                f"single topic: {m} unit(s) cannot support k_min={cfg.k_min} topics of "
                 f"min_cluster_size={cfg.min_cluster_size}"
             )
             logger.info("topic fallback: %s", self.fallback_)
@@ -260,11 +280,11 @@ class TopicModel:
             mixtures = self._mixtures if self._mixtures is not None else Mixtures()
 
             def bic(k: int) -> float:
-                self.bic_[k] = mixtures.get(k, lambda: _fit_mixture(z, k, cfg))[3]
+                self.bic_[k] = mixtures.get(k, lambda: _fit_mixture(fitted, k, cfg))[3]
                 return self.bic_[k]
 
             best_k = _search_k(bic, cfg.k_min, k_hi, cfg.search_grid)
-            weights, means, var, _ = mixtures.get(best_k, lambda: _fit_mixture(z, best_k, cfg))
+            weights, means, var, _ = mixtures.get(best_k, lambda: _fit_mixture(fitted, best_k, cfg))
             self._mixtures = None  # its caller keeps them; the fitted model holds no pause (nor what it refers to)
             if cfg.covariance_type == "spherical":
                 var = np.repeat(var[:, None], z.shape[1], axis=1)
@@ -487,6 +507,7 @@ class TopicModel:
             "train_log_likelihood": float(self.train_log_likelihood_),
             "bic": {str(k): v for k, v in self.bic_.items()},
             "fallback": self.fallback_,
+            "fitted_units": int(self.fitted_units_),
         }
 
     @classmethod
@@ -517,6 +538,8 @@ class TopicModel:
             model.train_log_likelihood_ = float(state["train_log_likelihood"])
             model.bic_ = {int(k): float(v) for k, v in state.get("bic", {}).items()}
             model.fallback_ = state.get("fallback")
+            # a state saved before fit_sample: its mixtures saw every training unit
+            model.fitted_units_ = int(state.get("fitted_units", int(model.topic_sizes_.sum())))
         except KeyError as exc:
             raise ValueError(f"topic model state misses field {exc.args[0]!r}") from exc
         return model

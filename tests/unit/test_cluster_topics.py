@@ -81,6 +81,43 @@ def test_k_max_scales_with_n():
     assert model.n_topics_ <= 3
 
 
+
+def test_a_large_granularity_fits_its_mixtures_on_a_sample_and_places_every_unit(monkeypatch):
+    """Beyond ``fit_sample`` units the mixtures see a seeded sample; every unit still gets its
+    memberships, the topics their sizes and labels from all of them, and the fit stays
+    deterministic. Below it nothing changes."""
+    x, labels = _blobs(150, 4, seed=3)  # 600 units
+    texts = [f"{word} {word}s" for word in ("garden", "violin", "kayak", "pottery") for _ in range(150)]
+    seen: list[int] = []
+    real = _fit_mixture
+
+    def spy(z, k, cfg):
+        seen.append(z.shape[0])
+        return real(z, k, cfg)
+
+    monkeypatch.setattr("graphmem.cluster.topics._fit_mixture", spy)
+    config = TopicConfig(k_max=8, pca_dims=8, fit_sample=120)
+    model = TopicModel(config).fit(x, texts)
+    assert seen and set(seen) == {120}
+    assert model.fitted_units_ == 120
+    assert model.n_topics_ == 4 and _same_partition(model.predict(x), labels)
+    assert sorted(model.topic_sizes_.tolist()) == [150, 150, 150, 150]  # sizes count every unit
+    words = ("garden", "kayak", "pottery", "violin")
+    assert sorted(w for label in model.topic_labels_ for w in words if w in label) == list(words)  # each labelled by its units' words
+    assert model.assign(x).shape == (600, 4)
+    assert TopicModel(config).fit(x, texts).to_state() == model.to_state()
+    restored = TopicModel.from_state(json.loads(json.dumps(model.to_state())))
+    assert restored.fitted_units_ == 120 and np.array_equal(restored.assign(x), model.assign(x))
+
+    seen.clear()
+    whole = TopicModel(TopicConfig(k_max=8, pca_dims=8, fit_sample=600)).fit(x, texts)
+    assert set(seen) == {600} and whole.fitted_units_ == 600
+    assert whole.n_topics_ == 4 and _same_partition(whole.predict(x), labels)
+    # a state saved before fit_sample existed: its mixtures saw every unit
+    old = whole.to_state()
+    del old["fitted_units"], old["config"]["fit_sample"]
+    assert TopicModel.from_state(old).fitted_units_ == 600
+
 @pytest.mark.parametrize("n", [1, 3])
 def test_small_n_falls_back_to_one_topic(n, caplog):
     x, _ = _blobs(n, 1)
