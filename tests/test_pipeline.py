@@ -279,8 +279,8 @@ def test_topics_fitted_while_the_last_commit_runs_are_the_ones_place_would_fit(t
 @pytest.mark.parametrize("ahead", ["read", "failed"])
 def test_the_reads_place_starts_with_are_done_in_the_writer_thread_after_the_last_commit(tmp_path, ahead):
     """The units without a topic, the stored models, and the unit ids and parents of the
-    granularities fitted ahead are read in the writer thread once the last commit is in, beside
-    the fits (``ClusteringStage.read_ahead``); place takes those rows instead of reading again,
+    granularities fitted ahead are read in the writer thread once the last commit is in (not
+    before it), beside the fits (``ClusteringStage.read_ahead``); place takes those rows instead of reading again,
     and the topics and memberships are those of an ingest whose place reads them itself. When
     the read ahead fails, place reads them itself."""
     import threading
@@ -293,11 +293,19 @@ def test_the_reads_place_starts_with_are_done_in_the_writer_thread_after_the_las
     [record] = load(write_native(tmp_path, CHAT, "chat.json"))
     records = [record, replace(record, key="club-chat-copy")]
     reads: list[tuple[str, str]] = []
-    original = (EmbeddedStore.read, ClusteringStage.read_ahead)
+    original = (EmbeddedStore.read, ClusteringStage.read_ahead, EmbeddedStore.write)
+    committed: list[int] = []  # conversations committed when each placing read ran
+    conversations = [0]
 
     def recorded_read(self, name, params=None):
         reads.append((name, threading.current_thread().name))
+        if name.startswith(("read/unplaced_", "read/topic_parents_")):
+            committed.append(conversations[0])
         return original[0](self, name, params)
+
+    def counted_write(self, statements):
+        original[2](self, statements)
+        conversations[0] += any(name == "write/merge_turns" for name, _ in statements)
 
     def failing_read_ahead(self, refit=()):
         raise RuntimeError("the read ahead failed")
@@ -309,14 +317,15 @@ def test_the_reads_place_starts_with_are_done_in_the_writer_thread_after_the_las
         finally:
             ClusteringStage.read_ahead = original[1]
 
-    EmbeddedStore.read = recorded_read
+    EmbeddedStore.read, EmbeddedStore.write = recorded_read, counted_write
     try:
         with_reads = topics(tmp_path / "ahead", original[1] if ahead == "read" else failing_read_ahead)
         placing = [(name, thread) for name, thread in reads if name.startswith(("read/unplaced_", "read/topic_parents_"))]
         reads.clear()
         itself = topics(tmp_path / "itself", lambda self, refit=(): {})
     finally:
-        EmbeddedStore.read = original[0]
+        EmbeddedStore.read, EmbeddedStore.write = original[0], original[2]
+    assert committed[:7] == [2] * 7  # the first ingest's placing reads, each after both conversations' commits
     assert with_reads == itself and {g for g, _, _ in itself[0]} == {"turn", "event", "episode", "session"}
     writer = {thread for _, thread in placing if thread.startswith("graphmem-ingest-write")}
     if ahead == "read":  # each read once, in the writer thread: place took the rows
