@@ -110,3 +110,49 @@ def test_a_graph_thinned_by_removals_still_answers_k_live_neighbours(tmp_path):
         np.testing.assert_allclose(scores[row], np.sort(exact[row])[::-1], atol=1e-5)
     top = index.query(queries[0], 3)  # approximate, but three live units and no error
     assert len(top) == 3 and {i for i, _ in top} <= set(ids[990:])
+
+
+def test_vectors_come_from_a_mirror_that_follows_every_change(tmp_path, monkeypatch):
+    """``vectors`` asks hnswlib only for the positions added, replaced or removed since it last
+    handed them out, and always returns what hnswlib holds: after adds, an in-place replace, a
+    removal and a new id, a compaction, and in an index loaded from disk."""
+    import graphmem.index as module
+
+    vectors = _vectors(30, seed=5)
+    ids = [f"turn:{i}" for i in range(30)]
+    index = VectorIndex(tmp_path, "turn", 8)
+    index.add(ids, vectors)
+    asked: list[int] = []
+    items = VectorIndex._items
+
+    def counted(self, labels):
+        asked.append(len(labels))
+        return items(self, labels)
+
+    monkeypatch.setattr(VectorIndex, "_items", counted)
+
+    def truth(idx: VectorIndex, wanted: list[str]) -> np.ndarray:
+        return np.asarray(idx._index.get_items([idx._labels[i] for i in wanted]), dtype=np.float32)
+
+    assert np.array_equal(index.vectors(ids), truth(index, ids)) and asked == [30]
+    assert np.array_equal(index.vectors(ids[::-1]), truth(index, ids[::-1])) and asked == [30]  # nothing new
+    index.add(["turn:30", "turn:31"], _vectors(2, seed=6))
+    index.add(["turn:3"], _vectors(1, seed=7), replace=True)
+    index.remove(["turn:5"])
+    index.add(["turn:5"], _vectors(1, seed=8))  # back, at a new position
+    everything = [*ids, "turn:30", "turn:31"]
+    assert np.array_equal(index.vectors(everything), truth(index, everything))
+    assert asked[1:] == [4]  # the two new ids, the replaced one and the one back
+    assert np.allclose(index.vectors(["turn:3"])[0], _vectors(1, seed=7)[0], atol=1e-6)
+    assert index.remove(ids[:10]) == 10 and index.compact() > 0  # positions renumbered
+    left = everything[10:]
+    assert np.array_equal(index.vectors(left), truth(index, left))
+    index.save()
+    loaded = VectorIndex(tmp_path, "turn", 8)
+    assert loaded.load_or_rebuild(len(left), "", _never) == "loaded"
+    assert np.array_equal(loaded.vectors(left), truth(loaded, left)) and np.array_equal(loaded.vectors(left), index.vectors(left))
+    # above the limit nothing is mirrored: every call asks hnswlib
+    monkeypatch.setattr(module, "MIRROR_LIMIT", 4)
+    asked.clear()
+    assert np.array_equal(index.vectors(left), truth(index, left)) and np.array_equal(index.vectors(left), truth(index, left))
+    assert asked == [len(left), len(left)] and index._mirror is None
