@@ -302,3 +302,33 @@ def test_search_filters_and_a_turns_history_over_http(url):
     answer = httpx.get(f"{url}/v1/namespaces/filters-http/turns/turn%3A0000/history",
                        headers={"Authorization": f"Bearer {TOKEN}"})
     assert answer.status_code == 404 and "no turn" in answer.json()["error"]
+
+
+def test_connections_accepted_on_the_listening_socket_send_without_delay():
+    """The listening socket is named TCP, so asyncio (as uvicorn serves on it) sets TCP_NODELAY on
+    every connection it accepts: without it each response after a connection's first had its body
+    held back by Nagle's algorithm until the client's delayed ACK (~40 ms a request)."""
+    import asyncio
+    import socket
+
+    from graphmem.server.run import listen_socket
+
+    sock = listen_socket("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    seen: list[int] = []
+
+    class Recorder(asyncio.Protocol):
+        def connection_made(self, transport):
+            seen.append(transport.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            transport.close()
+
+    async def accept_one() -> None:
+        server = await asyncio.get_running_loop().create_server(Recorder, sock=sock)
+        async with server:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            await reader.read()  # closed by the server once it has looked at the connection
+            writer.close()
+
+    assert sock.proto == socket.IPPROTO_TCP
+    asyncio.run(asyncio.wait_for(accept_one(), 30))
+    assert seen == [1]
