@@ -80,12 +80,16 @@ class MemoryHub:
             return self._writers.setdefault(namespace, threading.RLock())
 
     def warm_up(self) -> None:
-        """Load the embedding model and topic fitting's scikit-learn now, so no request waits for
-        them (a one-shot process imports scikit-learn only when it fits or relabels a topic)."""
+        """Load the embedding model, the language pipeline and topic fitting's scikit-learn now,
+        so no request waits for them (a one-shot process imports scikit-learn only when it fits
+        or relabels a topic). Without the language pipeline the first add to a served memory
+        took 1.05 s against 40-66 ms for the next ones."""
         from graphmem.cluster.topics import preload
         from graphmem.embed import Embedder
+        from graphmem.ingest.events import language_pipeline
 
         Embedder.from_settings(self.settings).encode(["warm up"])
+        language_pipeline(self.settings.spacy_model)
         preload()
 
     def exists(self, namespace: str) -> bool:
