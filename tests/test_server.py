@@ -336,13 +336,17 @@ def test_connections_accepted_on_the_listening_socket_send_without_delay():
 
 def test_warm_up_loads_what_the_first_add_and_search_need(hub, monkeypatch):
     """The embedding model, the language pipeline of the store's settings and topic fitting's
-    scikit-learn are loaded before the first request (the first add used to load the language
-    pipeline itself: 1.05 s against 40-66 ms for the next adds)."""
+    scikit-learn are loaded, and the database has answered a query, before the first request (the
+    first add used to do the last three itself: 1.05 s against 40-70 ms for the next adds)."""
     import graphmem.ingest.events as events
 
     monkeypatch.setattr(events, "_PIPELINES", {})
+    reads: list[str] = []
+    read = hub.store.read
+    monkeypatch.setattr(hub.store, "read", lambda name, params=None: reads.append(name) or read(name, params))
     hub.warm_up()
     assert list(events._PIPELINES) == [hub.settings.spacy_model]
+    assert reads == ["read/change_marker"]  # the database's first, slow query is not a request's
     loaded = events._PIPELINES[hub.settings.spacy_model]
     assert loaded is events.language_pipeline(hub.settings.spacy_model)  # the one a live writer takes
     assert loaded.analyse(["Ann met Bo in Lisbon."], speakers=("Ann", "Bo"))[0].mentions
