@@ -337,7 +337,7 @@ def test_connections_accepted_on_the_listening_socket_send_without_delay():
 def test_warm_up_loads_what_the_first_add_and_search_need(hub, monkeypatch):
     """The embedding model, the language pipeline of the store's settings and topic fitting's
     scikit-learn are loaded, and the database has answered a query, before the first request (the
-    first add used to do the last three itself: 1.05 s against 40-70 ms for the next adds)."""
+    first add used to do the last two itself: 1.05 s against 40-70 ms for the next adds)."""
     import graphmem.ingest.events as events
 
     monkeypatch.setattr(events, "_PIPELINES", {})

@@ -82,8 +82,8 @@ class MemoryHub:
     def warm_up(self) -> None:
         """Load the embedding model, the language pipeline and topic fitting's scikit-learn, and
         run a first query, now, so no request waits for them (a one-shot process imports
-        scikit-learn only when it fits or relabels a topic). Without the last three the first add
-        to a served memory took 1.05 s against 40-70 ms for the next ones."""
+        scikit-learn only when it fits or relabels a topic). Without the language pipeline and the
+        query the first add to a served memory took 1.05 s against 40-70 ms for the next ones."""
         from graphmem.cluster.topics import preload
         from graphmem.embed import Embedder
         from graphmem.ingest.events import language_pipeline
