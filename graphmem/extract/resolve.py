@@ -38,6 +38,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -72,6 +73,7 @@ _NON_WORD = re.compile(r"[^\w\s]|_")
 _ACRONYM = re.compile(r"^(?:\w\.)+\w?\.?$")
 
 
+@lru_cache(maxsize=1 << 16)
 def normalise_name(text: str) -> str:
     """The key under which a name is stored: case- and punctuation-insensitive.
 
