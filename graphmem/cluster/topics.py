@@ -285,10 +285,10 @@ class TopicModel:
 
             best_k = _search_k(bic, cfg.k_min, k_hi, cfg.search_grid)
             weights, means, var, _ = mixtures.get(best_k, lambda: _fit_mixture(fitted, best_k, cfg))
-            self._mixtures = None  # its caller keeps them; the fitted model holds no pause (nor what it refers to)
             if cfg.covariance_type == "spherical":
                 var = np.repeat(var[:, None], z.shape[1], axis=1)
             logger.debug("topic model: BIC chose k=%d from %s", best_k, self.bic_)
+        self._mixtures = None  # its caller keeps them; the fitted model holds no pause (nor what it refers to)
 
         self.weights_, self.means_, self.variances_ = weights, means, var
         self._prune_and_order(z)
