@@ -320,46 +320,110 @@ class BM25Params:
 _WHOLE_CORPUS_METHODS = ("lucene",)
 
 
-def _index_whole_corpus(bm25: Any, corpus: list[list[str]]) -> None:
-    """Set on ``bm25`` what ``bm25.index(corpus)`` sets (its score matrix, vocabulary and
-    token ids), the same values computed over the whole corpus at once.
+def _lucene_idf(df: np.ndarray, n_docs: int, dtype: Any) -> np.ndarray:
+    """Lucene's idf of every term from its document frequency, each value computed as bm25s
+    computes it (a Python float, then ``dtype``); once per distinct frequency."""
+    distinct, inverse = np.unique(df, return_inverse=True)
+    idf = [math.log(1 + (n_docs - f + 0.5) / (f + 0.5)) for f in distinct.tolist()]
+    return np.asarray(idf, dtype=dtype)[inverse.reshape(-1)] if len(df) else np.zeros(0, dtype=dtype)
 
-    bm25s loops over the documents in Python (a ``Counter`` and a few small arrays per
-    document): 1.2 s for the 100k turns of the ``bench add`` memory (0.25 s here), which the
-    first search after every write waited for. Here the term frequencies come from one ``np.unique`` over
-    (document, term) pairs and the scores from the same operations in the same dtypes,
-    element by element: each document's score for each of its terms is bit for bit bm25s's
-    (``tests/unit/test_retrieve_lexical.py`` compares them), and so is every query's score.
-    Only the vocabulary's numbering differs (bm25s numbers it in set order), which no score
-    depends on. For the Lucene variant (the default); the others go through bm25s.
-    """
-    n_docs = len(corpus)
-    lengths = np.fromiter(map(len, corpus), dtype=np.int64, count=n_docs)
-    tokens = list(chain.from_iterable(corpus))
-    vocab = {token: number for number, token in enumerate(dict.fromkeys(tokens))}  # in order of first use
-    terms = np.fromiter(map(vocab.__getitem__, tokens), dtype=np.int64, count=len(tokens))
-    n_vocab = len(vocab)
-    docs = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
-    pairs, tf = np.unique(docs * n_vocab + terms, return_counts=True)
-    doc_of, term_of = pairs // n_vocab, pairs % n_vocab
-    df = np.bincount(term_of, minlength=n_vocab)
-    idf = [math.log(1 + (n_docs - f + 0.5) / (f + 0.5)) for f in df.tolist()]  # Lucene's, in Python floats as bm25s
-    idf_array = np.asarray(idf, dtype=bm25.dtype)
-    k1, b = bm25.k1, bm25.b
-    avg_doc_len = lengths.mean()  # as bm25s takes it: the mean of an integer array
-    denominator = k1 * ((1 - b) + b * lengths / avg_doc_len)  # per document, in float64 as bm25s's scalars
-    tf_array = tf.astype(bm25.dtype)
-    scores = (idf_array[term_of] * (tf_array / (denominator[doc_of] + tf_array))).astype(bm25.dtype)
-    order = np.lexsort((doc_of, term_of))  # column by column (term), rows (documents) ascending
-    indptr = np.zeros(n_vocab + 1, dtype=np.int64)
-    np.cumsum(df, out=indptr[1:])
-    bm25.scores = {"data": scores[order], "indices": doc_of[order].astype(bm25.int_dtype), "indptr": indptr,
-                   "num_docs": n_docs}
-    bm25.nonoccurrence_array = None
-    if "" not in vocab:
-        vocab[""] = n_vocab
-    bm25.vocab_dict = vocab
-    bm25.unique_token_ids_set = set(vocab.values())
+
+@dataclass
+class _Postings:
+    """What a Lucene BM25 matrix is computed from, in its column order (term, then document):
+    each (document, term) pair's term frequency, each document's length, the vocabulary's
+    numbering, and the ids and texts of the documents. Kept with a built index, so that the
+    build after a write updates it (the documents added, changed or removed) instead of
+    counting every token of the corpus again."""
+
+    ids: list[str]
+    texts: Sequence[str]
+    vocab: dict[str, int]
+    lengths: np.ndarray  # int64, per document
+    indptr: np.ndarray  # int64, len(vocab) + 1: the pairs of term t are [indptr[t], indptr[t + 1])
+    doc: np.ndarray  # int64, per pair
+    tf: np.ndarray  # int64, per pair
+
+    @classmethod
+    def count(cls, ids: list[str], texts: Sequence[str], corpus: list[list[str]]) -> _Postings:
+        """Count the whole corpus: one ``np.unique`` over (term, document) pairs."""
+        n_docs = len(corpus)
+        lengths = np.fromiter(map(len, corpus), dtype=np.int64, count=n_docs)
+        tokens = list(chain.from_iterable(corpus))
+        vocab = {token: number for number, token in enumerate(dict.fromkeys(tokens))}  # in order of first use
+        terms = np.fromiter(map(vocab.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+        vocab.setdefault("", len(vocab))
+        docs = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
+        pairs, tf = np.unique(terms * n_docs + docs, return_counts=True)  # sorted by term, then document
+        return cls._of(ids, texts, vocab, lengths, pairs // n_docs, pairs % n_docs, tf)
+
+    @classmethod
+    def _of(cls, ids: list[str], texts: Sequence[str], vocab: dict[str, int], lengths: np.ndarray, term: np.ndarray,
+            doc: np.ndarray, tf: np.ndarray) -> _Postings:
+        indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(term, minlength=len(vocab)), out=indptr[1:])
+        return cls(ids, texts, vocab, lengths, indptr, doc, tf)
+
+    def updated(self, ids: list[str], texts: Sequence[str], corpus: list[list[str]]) -> _Postings | None:
+        """These postings for a new corpus (``ids``, their ``texts`` and tokens), counting only
+        the documents that are new or whose text changed, or ``None`` when the documents kept
+        are not in the same order as here (the caller counts the whole corpus)."""
+        before = {node: i for i, node in enumerate(self.ids)}
+        moved = np.full(len(self.ids), -1, dtype=np.int64)  # old document -> its new number (-1: gone or changed)
+        fresh: list[int] = []
+        last = -1
+        for j, (node, text) in enumerate(zip(ids, texts)):
+            i = before.get(node)
+            if i is not None and (self.texts[i] is text or self.texts[i] == text):
+                if i < last:
+                    return None
+                moved[i], last = j, i
+            else:
+                fresh.append(j)
+        n_docs = len(ids)
+        term = np.repeat(np.arange(len(self.vocab), dtype=np.int64), np.diff(self.indptr))
+        kept = moved[self.doc] >= 0
+        term, doc, tf = term[kept], moved[self.doc[kept]], self.tf[kept]  # still sorted: the numbering keeps the order
+        lengths = np.zeros(n_docs, dtype=np.int64)
+        lengths[moved[moved >= 0]] = self.lengths[moved >= 0]
+        vocab = dict(self.vocab)  # the old index may still be answering a query with its own
+        if fresh:
+            new_lengths = np.fromiter((len(corpus[j]) for j in fresh), dtype=np.int64, count=len(fresh))
+            lengths[fresh] = new_lengths
+            tokens = chain.from_iterable(corpus[j] for j in fresh)
+            terms = np.fromiter((vocab.setdefault(t, len(vocab)) for t in tokens), dtype=np.int64, count=int(new_lengths.sum()))
+            docs = np.repeat(np.asarray(fresh, dtype=np.int64), new_lengths)
+            pairs, counts = np.unique(terms * n_docs + docs, return_counts=True)
+            at = np.searchsorted(term * n_docs + doc, pairs)  # no pair is in both: the documents differ
+            term, doc, tf = (np.insert(term, at, pairs // n_docs), np.insert(doc, at, pairs % n_docs),
+                             np.insert(tf, at, counts))
+        return self._of(ids, texts, vocab, lengths, term, doc, tf)
+
+    def set_on(self, bm25: Any) -> None:
+        """Set on ``bm25`` what ``bm25.index(corpus)`` sets for this corpus (its score matrix,
+        vocabulary and token ids), the same values computed over the whole corpus at once.
+
+        bm25s loops over the documents in Python (a ``Counter`` and a few small arrays per
+        document): 1.2 s for the 100k turns of the ``bench add`` memory (0.25 s here), which
+        the first search after every write waited for. Here each score comes from the same
+        operations in the same dtypes, element by element: each document's score for each
+        of its terms is bit for bit bm25s's (``tests/unit/test_retrieve_lexical.py`` compares
+        them, after updates too), and so is every query's score. Only the vocabulary's
+        numbering differs (bm25s numbers it in set order), which no score depends on; after
+        an update it may hold words no document has any more (no score either)."""
+        n_docs, n_vocab = len(self.lengths), len(self.vocab)
+        term = np.repeat(np.arange(n_vocab, dtype=np.int64), np.diff(self.indptr))
+        idf_array = _lucene_idf(np.diff(self.indptr), n_docs, bm25.dtype)
+        k1, b = bm25.k1, bm25.b
+        avg_doc_len = self.lengths.mean()  # as bm25s takes it: the mean of an integer array
+        denominator = k1 * ((1 - b) + b * self.lengths / avg_doc_len)  # per document, in float64 as bm25s's scalars
+        tf_array = self.tf.astype(bm25.dtype)
+        scores = (idf_array[term] * (tf_array / (denominator[self.doc] + tf_array))).astype(bm25.dtype)
+        bm25.scores = {"data": scores, "indices": self.doc.astype(bm25.int_dtype), "indptr": self.indptr,
+                       "num_docs": n_docs}
+        bm25.nonoccurrence_array = None
+        bm25.vocab_dict = self.vocab
+        bm25.unique_token_ids_set = set(self.vocab.values())
 
 
 @dataclass
@@ -384,6 +448,8 @@ class LexicalIndex:
     # each document's tokens in ids order (built here), or as saved: (vocabulary, indptr, token numbers)
     _docs: list[list[str]] | None = field(default=None, repr=False, compare=False)
     _saved_docs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
+    # the Lucene matrix's counts, for the next build after a write to update (None when loaded from disk)
+    _postings: _Postings | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def build(
@@ -436,7 +502,11 @@ class LexicalIndex:
             # bm25s needs at least one token per document to keep positions aligned.
             corpus = [doc or [""] for doc in corpus]  # (a new list: the documents' own tokens stay in _docs)
             if params.method in _WHOLE_CORPUS_METHODS:
-                _index_whole_corpus(bm25, corpus)
+                before = reuse._postings if reuse is not None and reuse.tokenizer == tokenizer and reuse.params == params else None
+                kept_texts = list(texts)
+                postings = before.updated(index.ids, kept_texts, corpus) if before is not None else None
+                index._postings = postings or _Postings.count(index.ids, kept_texts, corpus)
+                index._postings.set_on(bm25)
             else:
                 bm25.index(corpus, show_progress=False)
             index._bm25 = bm25

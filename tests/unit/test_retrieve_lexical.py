@@ -176,7 +176,7 @@ CORPORA = {
 @pytest.mark.parametrize("name", sorted(CORPORA))
 def test_the_whole_corpus_build_gives_bm25s_scores_bit_for_bit(name):
     """LexicalIndex builds bm25s's Lucene score matrix over the whole corpus at once
-    (lexical._index_whole_corpus): every document's score for every term, and so every query's
+    (lexical._Postings): every document's score for every term, and so every query's
     scores, must be the ones bm25s's own per-document build gives."""
     bm25s = pytest.importorskip("bm25s")
     texts = CORPORA[name]
@@ -203,3 +203,60 @@ def test_other_bm25_variants_still_go_through_bm25s():
     assert index._bm25.vocab_dict == reference.vocab_dict  # numbered by bm25s itself
     assert np.array_equal(index.scores("swimming kids"), reference.get_scores(index.tokenizer("swimming kids")))
     assert index.query("swimming kids", k=1)[0] == ["u0"]
+
+
+def _reference_bm25(index: LexicalIndex, texts: list[str]):
+    bm25s = pytest.importorskip("bm25s")
+    reference = bm25s.BM25(k1=index.params.k1, b=index.params.b, method=index.params.method)
+    reference.index([index.tokenizer(t) or [""] for t in texts], show_progress=False)
+    return reference
+
+
+WORDS = ("pottery", "painted", "sunset", "kids", "camping", "lake", "museum", "dinosaur", "parade", "café", "東京", "42")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_rebuild_after_writes_updates_the_counts_and_scores_as_bm25s(seed, monkeypatch):
+    """The build after a write (the stale index passed as ``reuse``) counts only the documents
+    added or changed, removes those gone, and gives every (document, term) score bit for bit as
+    bm25s's own build over the new corpus, over a random run of adds, corrections, removals
+    and empty documents; only a corpus whose kept documents changed order is counted whole."""
+    from graphmem.retrieve import lexical
+
+    counted = []
+    real_count = lexical._Postings.count.__func__
+    monkeypatch.setattr(lexical._Postings, "count", classmethod(lambda cls, *a: counted.append(1) or real_count(cls, *a)))
+    rng = np.random.default_rng(seed)
+
+    def text() -> str:
+        return " ".join(rng.choice(WORDS, size=int(rng.integers(0, 9))).tolist())
+
+    docs = [(f"d{i:03d}", text()) for i in range(12)]
+    index = LexicalIndex.build([d for d, _ in docs], [t for _, t in docs])
+    assert counted == [1]
+    for step in range(25):
+        op = rng.integers(4)
+        if op == 0 or len(docs) < 3:  # an add, at the end or in the middle (a turn of an earlier session)
+            at = int(rng.integers(len(docs) + 1))
+            docs.insert(at, (f"n{seed}-{step}", text()))
+        elif op == 1:  # a correction keeps the id, not the words
+            at = int(rng.integers(len(docs)))
+            docs[at] = (docs[at][0], text() + " corrected")
+        elif op == 2:
+            del docs[int(rng.integers(len(docs)))]
+        else:  # several adds at once
+            docs += [(f"m{seed}-{step}-{k}", text()) for k in range(3)]
+        ids, texts = [d for d, _ in docs], [t for _, t in docs]
+        index = LexicalIndex.build(ids, texts, reuse=index)
+        reference = _reference_bm25(index, texts)
+        assert _per_document(index._bm25) == _per_document(reference), step
+        for query in ("pottery sunset", "kids camping lake", "東京 café", "corrected", "42 museum"):
+            tokens = [t for t in index.tokenizer(query) if t in reference.vocab_dict]
+            want = reference.get_scores(tokens) if tokens else np.zeros(len(texts))
+            assert np.array_equal(index.scores(query), np.asarray(want, dtype=np.float64)), (step, query)
+    assert counted == [1]  # every rebuild after the first updated the counts
+
+    reordered = docs[1:] + docs[:1]
+    again = LexicalIndex.build([d for d, _ in reordered], [t for _, t in reordered], reuse=index)
+    assert counted == [1, 1]
+    assert _per_document(again._bm25) == _per_document(_reference_bm25(again, [t for _, t in reordered]))
