@@ -78,3 +78,25 @@ def test_rows_json_cannot_carry_take_the_per_value_path(jvm, value):
     params = embedded._java_params({"rows": rows})
     assert params["rows"][0]["props"]["embedding"] is not rows[0]["props"]["embedding"]  # converted to float[]
     assert len(params["rows"][0]["props"]["embedding"]) == 4
+
+
+def test_the_jvm_started_for_a_store_leaves_pythons_collector_alone(tmp_path):
+    """JPype hooks a callback into Python's garbage collector that calls Java's System.gc() (a
+    full collection of the store's heap) whenever the process grew; the store's JVM starts
+    without it (graphmem.store.embedded._unlink_jpype_collector). In a fresh process, since
+    this one's JVM may already run."""
+    import subprocess
+    import sys
+
+    script = (
+        "import gc, sys, _jpype\n"
+        "from graphmem.store.embedded import EmbeddedStore\n"
+        "store = EmbeddedStore(sys.argv[1])\n"
+        "store.open()\n"
+        "import jpype\n"
+        "print(jpype.isJVMStarted(), sum(c is _jpype._collect for c in gc.callbacks))\n"
+        "store.close()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "store")], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["True", "0"]
