@@ -913,6 +913,7 @@ class AsyncMemory:
 
         self._memory = memory
         self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="graphmem")
+        self._closed = False
 
     @classmethod
     async def open(cls, location: str | os.PathLike[str] | None = None, namespace: str = "default", **kwargs: Any) -> "AsyncMemory":
@@ -921,6 +922,7 @@ class AsyncMemory:
         import concurrent.futures
 
         wrapper._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="graphmem")
+        wrapper._closed = False
         try:
             wrapper._memory = await wrapper._run(Memory.open, location, namespace, **kwargs)
         except BaseException:
@@ -1006,10 +1008,16 @@ class AsyncMemory:
 
     async def close(self) -> None:
         """Close the memory and its worker thread. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
         try:
             await self._run(self._memory.close)
         finally:
-            self._executor.shutdown(wait=True)
+            try:
+                await self._run(self._memory._store.thread_done)  # the worker's last task
+            finally:
+                self._executor.shutdown(wait=True)
 
     async def __aenter__(self) -> "AsyncMemory":
         return self

@@ -676,3 +676,37 @@ def test_a_correction_that_empties_a_turn_topic_deletes_it(memory_factory):
     report = memory.check()
     assert report.ok, report.problems
     assert not dog_topics & {r["id"] for r in memory.cypher("MATCH (t:Topic) WHERE t.namespace = $namespace RETURN t.id AS id")}
+
+
+def test_ingests_and_async_memories_leave_no_java_threads_behind(tmp_path, embedder):
+    """A thread that ends while attached to the embedded store's JVM is never detached: its Java
+    thread object stays, with the database's per-thread state. An ingest's writer thread and an
+    AsyncMemory's worker detach as their last task, so ingesting again and again, or opening and
+    closing AsyncMemory again and again, leaves the JVM's thread count as it was; closing twice
+    is a no-op."""
+    import jpype
+
+    settings = settings_for(tmp_path)
+    transcript = tmp_path / "talk.txt"
+    with Memory.open(tmp_path / "store", "n", settings=settings) as memory:
+        transcript.write_text("Ann: I planted apple trees.\nBob: Which variety?\n", encoding="utf-8")
+        memory.ingest(transcript)
+        java_threads = jpype.JClass("java.lang.Thread")
+        before = int(java_threads.getAllStackTraces().size())
+        for i in range(4):  # each a conversation of its own, written by the ingest's writer thread
+            other = tmp_path / f"talk-{i}.txt"
+            other.write_text(f"Ann: round {i}, I planted pear trees.\nBob: How many this time?\n", encoding="utf-8")
+            memory.ingest(other)
+        after_ingests = int(java_threads.getAllStackTraces().size())
+    before_async = int(java_threads.getAllStackTraces().size())  # the store's own threads ended with it
+
+    async def cycles() -> None:
+        for i in range(3):
+            memory = await AsyncMemory.open(str(tmp_path / "async-store"), f"a{i}", settings=settings)
+            await memory.add({"role": "user", "content": f"Hello number {i}."}, conversation="c")
+            await memory.close()
+            await memory.close()  # idempotent
+
+    asyncio.run(cycles())
+    after_async = int(java_threads.getAllStackTraces().size())
+    assert after_ingests == before and after_async == before_async, (before, after_ingests, before_async, after_async)

@@ -145,6 +145,11 @@ class GraphStore(ABC):
         """True once :meth:`close` ran."""
         return self._closed
 
+    def thread_done(self) -> None:
+        """The calling thread is about to end and will not use this store again (the last task
+        of a worker thread): what the store keeps for it is let go. Nothing here; the embedded
+        store detaches the thread from its JVM."""
+
     # ---- the contract
     @abstractmethod
     def describe(self) -> str:

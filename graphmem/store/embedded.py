@@ -334,6 +334,16 @@ class EmbeddedStore(GraphStore):
     def cache_dir(self, namespace_slug: str) -> Path:
         return self.directory / "cache" / namespace_slug
 
+    def thread_done(self) -> None:
+        """Detach the calling thread from the JVM (not the main thread, which stays attached):
+        a thread that ends attached is never detached, and its Java thread object stays, with
+        the database's per-thread state (one per ingest from its writer thread, one per
+        :class:`~graphmem.AsyncMemory` from its worker)."""
+        import jpype
+
+        if jpype.isJVMStarted() and threading.current_thread() is not threading.main_thread() and jpype.java.lang.Thread.isAttached():
+            jpype.java.lang.Thread.detach()
+
     def open(self) -> "EmbeddedStore":
         """Open (creating if needed, unless made with ``create=False``) the database directory and apply the schema."""
         if self.directory.exists() and not self.directory.is_dir():
