@@ -350,3 +350,41 @@ def test_warm_up_loads_what_the_first_add_and_search_need(hub, monkeypatch):
     loaded = events._PIPELINES[hub.settings.spacy_model]
     assert loaded is events.language_pipeline(hub.settings.spacy_model)  # the one a live writer takes
     assert loaded.analyse(["Ann met Bo in Lisbon."], speakers=("Ann", "Bo"))[0].mentions
+
+
+def test_worker_threads_the_server_ends_leave_no_java_threads_behind(hub, monkeypatch):
+    """The server's thread pool grows for a burst of requests and ends the threads idle for 10 s
+    (here 0.05 s) at the next request; each that had used the embedded store stayed attached to
+    its JVM, its Java thread left behind with the database's per-thread state: a few more after
+    every burst. Requests now run through MemoryHub.run, which detaches the thread after the call."""
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    import jpype
+    from anyio._backends import _asyncio as anyio_asyncio
+
+    monkeypatch.setattr(anyio_asyncio.WorkerThread, "MAX_IDLE_TIME", 0.05)
+    java_threads = jpype.JClass("java.lang.Thread")
+
+    def burst(base: str) -> None:
+        def one(i: int) -> None:
+            with client(base, "bursty") as bursty:
+                assert bursty.stats()["nodes"]["Turn"] >= 1
+                bursty.search(f"shed coat {i}", k=1)
+
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            list(pool.map(one, range(12)))
+        time.sleep(0.3)
+        with client(base, "bursty") as bursty:  # the next request ends the idle threads
+            bursty.search("shed", k=1)
+        time.sleep(0.3)
+
+    with running(hub, token=TOKEN) as base:
+        with client(base, "bursty") as bursty:
+            bursty.add([{"speaker": "Ivy", "text": "I repainted the garden shed dark green."}], conversation="shed")
+        burst(base)
+        before = int(java_threads.getAllStackTraces().size())
+        for _ in range(3):
+            burst(base)
+        after = int(java_threads.getAllStackTraces().size())
+    assert after <= before, (before, after)

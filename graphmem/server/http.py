@@ -238,7 +238,7 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
         return _error(500, f"internal error ({type(exc).__name__}); the server log has the details")
 
     async def blocking(fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
-        return await run_in_threadpool(fn, *args, **kwargs)
+        return await run_in_threadpool(hub.run, fn, *args, **kwargs)
 
     async def known(ns: str) -> None:
         if not await blocking(hub.exists, ns):

@@ -61,7 +61,7 @@ def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
         from mcp.server.mcpserver.exceptions import ToolError
 
         try:
-            return await to_thread.run_sync(lambda: fn(*args, **kwargs))
+            return await to_thread.run_sync(lambda: hub.run(fn, *args, **kwargs))
         except GraphmemError as exc:  # a ToolError's message reaches the client (other errors stay in the server log)
             raise ToolError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
 

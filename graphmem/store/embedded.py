@@ -338,7 +338,8 @@ class EmbeddedStore(GraphStore):
         """Detach the calling thread from the JVM (not the main thread, which stays attached):
         a thread that ends attached is never detached, and its Java thread object stays, with
         the database's per-thread state (one per ingest from its writer thread, one per
-        :class:`~graphmem.AsyncMemory` from its worker)."""
+        :class:`~graphmem.AsyncMemory` from its worker, a few per burst of requests to a server,
+        whose thread pool ends idle threads)."""
         import jpype
 
         if jpype.isJVMStarted() and threading.current_thread() is not threading.main_thread() and jpype.java.lang.Thread.isAttached():
