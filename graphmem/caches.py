@@ -413,6 +413,8 @@ class NamespaceCaches:
         dense = {unit: DenseScorer(unit, projection.ids(unit), self.index(unit), self.config.exact_limit, depth[unit])
                  for unit in INDEXED_UNITS}
         engine = RetrievalEngine(projection, dense, lexical, self.config)
+        if self._engine is not None:
+            engine.inherit(self._engine)
         self.last_refresh = {"projection": state, "projection_s": round(t_projection, 3), "lexical_s": round(t_lexical, 3),
                              "total_s": round(time.perf_counter() - started, 3)}
         logger.info("retrieval caches of %r ready: %s", self.namespace, self.last_refresh)

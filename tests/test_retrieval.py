@@ -13,6 +13,7 @@ import shutil
 from contextlib import contextmanager
 from datetime import date, datetime
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -636,3 +637,33 @@ def test_cli_search_explains(tmp_path):
     assert all(r["session_number"] == 2 for r in rows)
     bad = runner.invoke(app, ["search", "marathon", "--store", location, "-n", "cli-retrieval", "--strategy", "nope"])
     assert bad.exit_code == 2
+
+
+def test_the_engine_after_an_add_takes_over_what_it_would_build_the_same(tmp_path, embedder):
+    """After an add, the new engine reuses the stale one's entity matcher when the entities and
+    their aliases are unchanged (and makes a new one when the add brought an entity), and the
+    BM25 index built on first use (events) is updated from the stale one: every score as a
+    build from scratch gives."""
+    from graphmem.retrieve.engine import build_lexical
+
+    with Memory.open(tmp_path / "store", "inherit", settings=settings_for(tmp_path)) as memory:
+        memory.ingest(write_conversation(tmp_path, PETS, "pets.json"))
+        caches = memory._service().caches  # noqa: SLF001 - inspecting the engines
+        first = caches.engine()
+        assert [p for p, _ in first.matcher.match("How is Marco doing?")]
+        first.lexical("event")
+        memory.add({"speaker": "Raj", "text": "I practised the cello lessons for two hours yesterday."}, conversation="retrieval-ana-raj")
+        second = caches.engine()
+        assert second is not first and second.projection.n_turns == first.projection.n_turns + 1
+        assert second.projection.entity_name == first.projection.entity_name  # the add named no new entity
+        assert second.matcher is first.matcher
+        assert second._stale_lexical["event"] is first.lexical("event")  # noqa: SLF001 - the index updated below
+        events = second.lexical("event")
+        assert "event" not in second._stale_lexical and len(events) == len(second.projection.event_ids)  # noqa: SLF001
+        fresh = build_lexical(second.projection, "event")
+        for query in ("cello lessons", "Marco greyhound Pixel", "marathon Lisbon"):
+            assert np.array_equal(events.scores(query), fresh.scores(query)), query
+        memory.add({"speaker": "Ana", "text": "My cousin Zorblax Quentaro visits from Oslo next week."}, conversation="retrieval-ana-raj")
+        third = caches.engine()
+        assert third.matcher is not second.matcher
+        assert any(third.projection.entity_name[p] == "Zorblax Quentaro" for p, _ in third.matcher.match("Is Zorblax Quentaro here?"))

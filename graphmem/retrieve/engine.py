@@ -220,6 +220,20 @@ class RetrievalEngine:
         self.tokenizer = tokenizer or Tokenizer()
         self.dense = {u: dense.get(u) or DenseScorer(u, projection.ids(u), None, 0, 0) for u in UNITS}
         self._lexical: dict[str, LexicalIndex] = dict(lexical)
+        self._stale_lexical: dict[str, LexicalIndex] = {}  # an earlier engine's, for building one here
+
+    def inherit(self, previous: RetrievalEngine) -> None:
+        """Take over what ``previous`` (the engine a write made stale) built that this one would
+        build the same: its entity matcher when the entities, their aliases and the n-gram limit
+        are unchanged (a dev12-size memory's 4,971 names took 12 ms to index), and its BM25
+        indexes built on first use (``event``), as the stale index the new one updates."""
+        mine, theirs = self.projection, previous.projection
+        if ("matcher" in previous.__dict__ and self.config.entity_ngram_limit == previous.config.entity_ngram_limit
+                and mine.entity_key == theirs.entity_key and mine.entity_name == theirs.entity_name
+                and np.array_equal(mine.entity_canonical, theirs.entity_canonical)):
+            self.__dict__["matcher"] = previous.__dict__["matcher"]
+        if self.tokenizer == previous.tokenizer:
+            self._stale_lexical = {unit: index for unit, index in previous._lexical.items() if unit not in self._lexical}
 
     def with_config(self, config: RetrievalConfig) -> RetrievalEngine:
         """An engine over the same projection and indexes with other constants (for tuning)."""
@@ -257,7 +271,7 @@ class RetrievalEngine:
     def lexical(self, unit: str) -> LexicalIndex:
         """The BM25 index of ``unit`` (built from the projection's texts when missing)."""
         if unit not in self._lexical:
-            self._lexical[unit] = build_lexical(self.projection, unit, self.tokenizer)
+            self._lexical[unit] = build_lexical(self.projection, unit, self.tokenizer, reuse=self._stale_lexical.pop(unit, None))
         return self._lexical[unit]
 
     @cached_property
