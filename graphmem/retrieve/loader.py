@@ -195,7 +195,8 @@ class ProjectionRows:
         events = {r["id"] for r in old["events"] if r.get("turn_id") in turns} | _ids(fresh["events"])
         episodes = {r["id"] for r in old["episodes"] if (r.get("conversation_id"), r.get("session_number")) in keys}
         units = sorted(scope | turns | events | episodes | _ids(fresh["episodes"]))
-        by_unit = {"namespace": namespace, "units": units}
+        by_unit = {"namespace": namespace, "units": units,
+                   **{f"{kind}s": [u for u in units if u.startswith(f"{kind}:")] for kind in ("turn", "event", "episode", "session")}}
         fresh.update(_read_all(store, {"associations": ("read/projection_delta_associations", by_unit),
                                        "topic_members": ("read/projection_delta_topic_members", by_unit)}))
         touched = set(units)
