@@ -121,6 +121,9 @@ class NamespaceCaches:
         # owner since (None: something else changed, the next build reads everything)
         self._rows: ProjectionRows | SavedRows | None = None
         self._written: set[str] | None = None
+        # of those, the sessions a commit wrote beyond appends (a correction, a forget, another
+        # process's write): their units' links are all read again (see ProjectionRows.refreshed)
+        self._whole: set[str] = set()
         self._lock = threading.RLock()
         # the marker version the caches reflect (None until the first follow), and commits
         # through this owner since
@@ -146,7 +149,7 @@ class NamespaceCaches:
         return bump_statement(self.namespace, writer=self.writer, changed=changed, sessions=sessions)
 
     def committed(self, vectors: Vectors | None = None, *, save: bool = True, sessions: Iterable[str] | None = None,
-                  removed: Iterable[str] = ()) -> None:
+                  removed: Iterable[str] = (), appended: bool = False) -> None:
         """A transaction carrying :meth:`bump` committed: add its new or changed vectors to the
         ANN indexes at once, and take out the units it deleted (``removed``: a correction's
         old events); the projection and BM25 are rebuilt at the next search.
@@ -158,11 +161,13 @@ class NamespaceCaches:
         A live add whose writes stay within the ``sessions`` it names
         (:func:`graphmem.retrieve.loader.session_scope`) lets the next build re-read only
         those sessions' rows (:meth:`ProjectionRows.refreshed`); without ``sessions`` it
-        reads everything."""
+        reads everything. With ``appended`` (its writes are all
+        :data:`graphmem.retrieve.loader.APPEND_WRITES`) only the links of the units it changed
+        are read again, not those of every unit of its sessions."""
         with self._lock:
             self._own += 1
             self._stale = True
-            self._note_written(sessions)
+            self._note_written(sessions, appended)
             try:
                 touched = self._apply(vectors or {}) | self._remove(removed)
             except BaseException:
@@ -177,13 +182,17 @@ class NamespaceCaches:
             else:
                 self._unsaved |= touched
 
-    def _note_written(self, sessions: Iterable[str] | None) -> None:
+    def _note_written(self, sessions: Iterable[str] | None, appended: bool = False) -> None:
         """Sessions a commit's writes stayed within join those the next build re-reads; a
-        commit that cannot name them makes it read everything."""
+        commit that cannot name them makes it read everything; one that did more than append
+        (``appended`` false) makes it read every link of its sessions' units."""
         if sessions is None or self._written is None:
             self._written = None
         else:
+            sessions = set(sessions)
             self._written.update(sessions)
+            if not appended:
+                self._whole.update(sessions)
 
     def _remove(self, ids: Iterable[str]) -> set[str]:
         """Take deleted units out of the loaded ANN indexes; returns the units touched."""
@@ -395,13 +404,13 @@ class NamespaceCaches:
             kept = self._rows.load() if isinstance(self._rows, SavedRows) else self._rows
         rows: ProjectionRows | SavedRows
         if kept is not None:
-            rows = kept.refreshed(self.store, self.namespace, self._written or ())
+            rows = kept.refreshed(self.store, self.namespace, self._written or (), whole=self._whole)
             projection, state = rows.projection(), "refreshed"
             logger.debug("projection of %r refreshed for %d session(s) written", self.namespace, len(self._written or ()))
         else:
             projection, state, rows = load_projection(self.store, self.namespace, None if after_write else self.directory, version,
                                                       epoch=self._epoch if version is not None else None)
-        self._rows, self._written = rows, set()
+        self._rows, self._written, self._whole = rows, set(), set()
         self._unsaved_projection = None
         if after_write and version is not None and isinstance(rows, ProjectionRows):
             self._unsaved_projection = (projection, version, rows)

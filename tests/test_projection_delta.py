@@ -13,6 +13,7 @@ from dataclasses import fields
 import numpy as np
 
 from conftest import Backend, memories, settings_for
+from graphmem import Memory
 from graphmem.retrieve.loader import read_projection
 from graphmem.retrieve.projection import MemoryProjection
 
@@ -131,3 +132,39 @@ def test_a_projection_loaded_from_the_cache_is_refreshed_from_the_rows_saved_bes
             assert caches.last_refresh["projection"] == ("rebuilt" if round_ else "refreshed")
             assert _same(caches.engine().projection, read_projection(memory.store, memory.namespace)) == []
             memory.close()
+
+
+def test_an_append_reads_again_the_links_of_the_units_it_changed_not_of_its_whole_session(tmp_path, embedder):
+    """After an add that only appends, the refresh reads the associations and topic memberships
+    of the new turn (and of turns its open episode gave away), their events, the session's
+    episodes and the session, not of every unit of the session: a search right after an add
+    grew with the session's length (232 ms once it held 300 messages). A correction in the same
+    session reads them all again. Either way the projection is the one read whole."""
+    with Memory.open(tmp_path / "store", "long", settings=settings_for(tmp_path)) as memory:
+        rng = random.Random(3)
+        memory.add([{"speaker": PEOPLE[i % 2], "text": _message(rng, i), "id": f"m{i}"} for i in range(40)],
+                   conversation="chat", session="1")
+        assert memory.search("Who went to Lisbon?", k=3)
+        caches = memory._service().caches  # noqa: SLF001 - counting what the refresh reads
+        asked: list[dict] = []
+        real_read = memory.store.read
+
+        def read(query, params=None):
+            if query == "read/projection_delta_topic_members":
+                asked.append(params)
+            return real_read(query, params)
+
+        memory.store.read = read
+        memory.add({"speaker": PEOPLE[0], "text": "I finished a new violin near Boston yesterday.", "id": "m40"},
+                   conversation="chat", session="1")
+        assert memory.search("violin Boston", k=3)
+        assert caches.last_refresh["projection"] == "refreshed"
+        appended = len(asked[-1]["turns"])
+        assert _same(caches.engine().projection, read_projection(memory.store, memory.namespace)) == []
+        memory.add({"speaker": PEOPLE[1], "text": "Actually it was a new cello, not a violin.", "id": "m40"}, conversation="chat")
+        assert memory.search("cello", k=3)
+        corrected = len(asked[-1]["turns"])
+        assert _same(caches.engine().projection, read_projection(memory.store, memory.namespace)) == []
+    # the new turn and the stored turns of the open episode the add segmented again (here 19
+    # of them went to a new episode), not the session's 41
+    assert 1 <= appended < corrected == 41, (appended, corrected)
