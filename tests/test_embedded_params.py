@@ -100,3 +100,35 @@ def test_the_jvm_started_for_a_store_leaves_pythons_collector_alone(tmp_path):
     done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "store")], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["True", "0"]
+
+
+def test_thread_done_detaches_a_thread_that_used_the_store_and_leaves_others_unattached(tmp_path, test_settings):
+    """GraphStore.thread_done on the embedded store detaches the calling thread from the JVM when
+    it is attached (it used the store), and does not attach one that never did (asking
+    java.lang.Thread.isAttached() would attach it first); the main thread stays attached."""
+    import threading
+
+    import _jpype
+    import jpype
+
+    with Memory.open(tmp_path / "store", "threads", settings=test_settings) as memory:
+        store = memory.store
+        seen: dict[str, bool] = {}
+
+        def used() -> None:
+            store.read("read/change_marker", {"namespace": "threads", "id": ""})
+            seen["used, before"] = _jpype.isThreadAttachedToJVM()
+            store.thread_done()
+            seen["used, after"] = _jpype.isThreadAttachedToJVM()
+
+        def idle() -> None:
+            store.thread_done()
+            seen["idle, after"] = _jpype.isThreadAttachedToJVM()
+
+        for target in (used, idle):
+            worker = threading.Thread(target=target)
+            worker.start()
+            worker.join()
+        store.thread_done()  # the main thread: stays attached
+        assert jpype.java.lang.Thread.isAttached()
+    assert seen == {"used, before": True, "used, after": False, "idle, after": False}

@@ -340,9 +340,11 @@ class EmbeddedStore(GraphStore):
         the database's per-thread state (one per ingest from its writer thread, one per
         :class:`~graphmem.AsyncMemory` from its worker, a few per burst of requests to a server,
         whose thread pool ends idle threads)."""
+        import _jpype
         import jpype
 
-        if jpype.isJVMStarted() and threading.current_thread() is not threading.main_thread() and jpype.java.lang.Thread.isAttached():
+        # _jpype.isThreadAttachedToJVM asks without attaching (java.lang.Thread.isAttached() attaches first)
+        if jpype.isJVMStarted() and threading.current_thread() is not threading.main_thread() and _jpype.isThreadAttachedToJVM():
             jpype.java.lang.Thread.detach()
 
     def open(self) -> "EmbeddedStore":
