@@ -341,8 +341,8 @@ class _Postings:
     vocab: dict[str, int]
     lengths: np.ndarray  # int64, per document
     indptr: np.ndarray  # int64, len(vocab) + 1: the pairs of term t are [indptr[t], indptr[t + 1])
-    doc: np.ndarray  # int64, per pair
-    tf: np.ndarray  # int64, per pair
+    doc: np.ndarray  # int32, per pair (the matrix's own column indices)
+    tf: np.ndarray  # int32, per pair
 
     @classmethod
     def count(cls, ids: list[str], texts: Sequence[str], corpus: list[list[str]]) -> _Postings:
@@ -362,7 +362,9 @@ class _Postings:
             doc: np.ndarray, tf: np.ndarray) -> _Postings:
         indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
         np.cumsum(np.bincount(term, minlength=len(vocab)), out=indptr[1:])
-        return cls(ids, texts, vocab, lengths, indptr, doc, tf)
+        # kept at half the width (a 100,000-turn memory's turn and episode indexes hold about 2.5
+        # million pairs); the document numbers are the score matrix's own column indices
+        return cls(ids, texts, vocab, lengths, indptr, doc.astype(np.int32, copy=False), tf.astype(np.int32, copy=False))
 
     def updated(self, ids: list[str], texts: Sequence[str], corpus: list[list[str]]) -> _Postings | None:
         """These postings for a new corpus (``ids``, their ``texts`` and tokens), counting only
@@ -383,7 +385,7 @@ class _Postings:
         n_docs = len(ids)
         term = np.repeat(np.arange(len(self.vocab), dtype=np.int64), np.diff(self.indptr))
         kept = moved[self.doc] >= 0
-        term, doc, tf = term[kept], moved[self.doc[kept]], self.tf[kept]  # still sorted: the numbering keeps the order
+        term, doc, tf = term[kept], moved[self.doc[kept]], self.tf[kept].astype(np.int64)  # still sorted: the numbering keeps the order
         lengths = np.zeros(n_docs, dtype=np.int64)
         lengths[moved[moved >= 0]] = self.lengths[moved >= 0]
         vocab = dict(self.vocab)  # the old index may still be answering a query with its own
@@ -419,7 +421,7 @@ class _Postings:
         denominator = k1 * ((1 - b) + b * self.lengths / avg_doc_len)  # per document, in float64 as bm25s's scalars
         tf_array = self.tf.astype(bm25.dtype)
         scores = (idf_array[term] * (tf_array / (denominator[self.doc] + tf_array))).astype(bm25.dtype)
-        bm25.scores = {"data": scores, "indices": self.doc.astype(bm25.int_dtype), "indptr": self.indptr,
+        bm25.scores = {"data": scores, "indices": self.doc.astype(bm25.int_dtype, copy=False), "indptr": self.indptr,
                        "num_docs": n_docs}
         bm25.nonoccurrence_array = None
         bm25.vocab_dict = self.vocab
