@@ -21,6 +21,7 @@ import numpy as np
 
 from graphmem.errors import ConfigurationError
 from graphmem.runtime import freeze_loaded_objects
+from graphmem.signals import stops_deferred
 
 __all__ = ["Embedder", "encoding_order", "resolve_model_path", "single_threaded"]
 
@@ -106,7 +107,8 @@ class Embedder:
         with _MODELS_LOCK:
             if key not in _MODELS:
                 path = resolve_model_path(self.model)
-                _MODELS[key] = _load_model(self.model, path, self.device)
+                with stops_deferred():  # torch's import cannot be cut by a stop (see stops_deferred)
+                    _MODELS[key] = _load_model(self.model, path, self.device)
                 freeze_loaded_objects(f"embedding model {self.model}")
             self._model = _MODELS[key]
         return self._model

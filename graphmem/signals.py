@@ -37,7 +37,7 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Callable, Iterator, NoReturn
 
-__all__ = ["Interrupted", "STOP_SIGNALS", "stop_on_signals", "handle_signals", "stop_in", "reraise_stop",
+__all__ = ["Interrupted", "STOP_SIGNALS", "stop_on_signals", "stops_deferred", "handle_signals", "stop_in", "reraise_stop",
            "exit_after_stop", "hold_stops_until_exit", "work_done"]
 
 logger = logging.getLogger(__name__)
@@ -88,6 +88,30 @@ def reraise_stop(exc: BaseException) -> None:
         raise stop from exc
 
 
+_deferring = 0
+_DEFER_LOCK = threading.Lock()
+
+
+@contextmanager
+def stops_deferred() -> Iterator[None]:
+    """Hold a stop that arrives while this block runs (in any thread) until it ends; it is
+    raised in the main thread then (by :func:`stop_on_signals`'s watch), as if it came then.
+
+    For loading native code: importing torch runs module code of its own from C++ (pybind11),
+    and an exception raised there by the stop cannot unwind through it. The process aborted
+    ("terminate called after throwing an instance of 'pybind11::error_already_set'"), as a
+    fresh-clone CI run saw once when ``graphmem mcp`` got a SIGTERM while it loaded the
+    embedding model before listening. Outside :func:`stop_on_signals` it does nothing."""
+    global _deferring
+    with _DEFER_LOCK:
+        _deferring += 1
+    try:
+        yield
+    finally:
+        with _DEFER_LOCK:
+            _deferring -= 1
+
+
 class _Stop:
     """The handler :func:`stop_on_signals` installs.
 
@@ -108,10 +132,12 @@ class _Stop:
             self.received = signum
             self._watch = threading.Thread(target=self._watching, args=(signum,), name="graphmem-stop-watch", daemon=True)
             self._watch.start()
+            if _deferring:
+                return  # raised by the watch once the deferring block ends
             raise Interrupted(signum)
-        if stop_in(sys.exc_info()[1]) is not None:
-            return  # on its way up: let the cleanup run
-        raise Interrupted(self.received)  # swallowed somewhere: raised again
+        if stop_in(sys.exc_info()[1]) is not None or _deferring:
+            return  # on its way up: let the cleanup run (or held: see stops_deferred)
+        raise Interrupted(self.received)  # swallowed somewhere (or held until now): raised again
 
     def _watching(self, signum: int) -> None:
         while not self._done.wait(WATCH_INTERVAL):

@@ -152,3 +152,23 @@ def test_a_stop_while_the_process_exits_lets_the_exit_finish(hold, stops):
         assert done.returncode == 0 and "exit functions ran to the end" in done.stdout, done
     else:
         assert done.returncode == 128 + signal.SIGTERM and "ran to the end" not in done.stdout, done
+
+
+def test_a_stop_inside_a_deferring_block_is_raised_when_it_ends():
+    """A stop that comes while stops_deferred() runs (loading native code that an exception
+    cannot unwind through: torch's import aborted the process) is held: the block's code runs
+    to its end, and the stop is raised right after it, as if it came then."""
+    from graphmem.signals import stops_deferred
+
+    finished = []
+    with pytest.raises(Interrupted) as caught:
+        with stop_on_signals():
+            with stops_deferred():
+                signal.raise_signal(signal.SIGTERM)
+                for _ in range(3 * 10**6):  # the watch asks again every 20 ms meanwhile: still held
+                    pass
+                finished.append("block")
+            for _ in range(10**7):  # far longer than the watch's interval: the held stop comes here
+                pass
+            pytest.fail("the held stop was lost")
+    assert finished == ["block"] and caught.value.exit_code == 143
