@@ -45,7 +45,7 @@ from graphmem.index import VectorIndex
 from graphmem.retrieve.config import RetrievalConfig
 from graphmem.retrieve.engine import DenseScorer, RetrievalEngine, build_lexical, lexical_texts
 from graphmem.retrieve.lexical import LexicalIndex
-from graphmem.retrieve.loader import ProjectionRows, SavedRows, load_projection, save_projection
+from graphmem.retrieve.loader import NamespaceWrites, ProjectionRows, SavedRows, load_projection, save_projection
 from graphmem.retrieve.projection import MemoryProjection
 from graphmem.runtime import freeze_loaded_objects
 from graphmem.settings import Settings
@@ -124,6 +124,9 @@ class NamespaceCaches:
         # of those, the sessions a commit wrote beyond appends (a correction, a forget, another
         # process's write): their units' links are all read again (see ProjectionRows.refreshed)
         self._whole: set[str] = set()
+        # what appends wrote to the namespace-wide rows since (None: a write that was not an
+        # append; the next build reads them whole)
+        self._appended: NamespaceWrites | None = NamespaceWrites()
         self._lock = threading.RLock()
         # the marker version the caches reflect (None until the first follow), and commits
         # through this owner since
@@ -149,7 +152,7 @@ class NamespaceCaches:
         return bump_statement(self.namespace, writer=self.writer, changed=changed, sessions=sessions)
 
     def committed(self, vectors: Vectors | None = None, *, save: bool = True, sessions: Iterable[str] | None = None,
-                  removed: Iterable[str] = (), appended: bool = False) -> None:
+                  removed: Iterable[str] = (), appended: NamespaceWrites | None = None) -> None:
         """A transaction carrying :meth:`bump` committed: add its new or changed vectors to the
         ANN indexes at once, and take out the units it deleted (``removed``: a correction's
         old events); the projection and BM25 are rebuilt at the next search.
@@ -162,8 +165,10 @@ class NamespaceCaches:
         (:func:`graphmem.retrieve.loader.session_scope`) lets the next build re-read only
         those sessions' rows (:meth:`ProjectionRows.refreshed`); without ``sessions`` it
         reads everything. With ``appended`` (its writes are all
-        :data:`graphmem.retrieve.loader.APPEND_WRITES`) only the links of the units it changed
-        are read again, not those of every unit of its sessions."""
+        :data:`graphmem.retrieve.loader.APPEND_WRITES`: what they wrote to the namespace-wide
+        rows, :func:`graphmem.retrieve.loader.namespace_writes`) only the links of the units it
+        changed are read again, not those of every unit of its sessions, and only the entities
+        it wrote, not every entity."""
         with self._lock:
             self._own += 1
             self._stale = True
@@ -182,16 +187,21 @@ class NamespaceCaches:
             else:
                 self._unsaved |= touched
 
-    def _note_written(self, sessions: Iterable[str] | None, appended: bool = False) -> None:
+    def _note_written(self, sessions: Iterable[str] | None, appended: NamespaceWrites | None = None) -> None:
         """Sessions a commit's writes stayed within join those the next build re-reads; a
         commit that cannot name them makes it read everything; one that did more than append
-        (``appended`` false) makes it read every link of its sessions' units."""
+        (no ``appended``) makes it read every link of its sessions' units and every
+        namespace-wide row."""
+        if appended is None or self._appended is None:
+            self._appended = None
+        else:
+            self._appended |= appended
         if sessions is None or self._written is None:
             self._written = None
         else:
             sessions = set(sessions)
             self._written.update(sessions)
-            if not appended:
+            if appended is None:
                 self._whole.update(sessions)
 
     def _remove(self, ids: Iterable[str]) -> set[str]:
@@ -404,13 +414,13 @@ class NamespaceCaches:
             kept = self._rows.load() if isinstance(self._rows, SavedRows) else self._rows
         rows: ProjectionRows | SavedRows
         if kept is not None:
-            rows = kept.refreshed(self.store, self.namespace, self._written or (), whole=self._whole)
+            rows = kept.refreshed(self.store, self.namespace, self._written or (), whole=self._whole, written=self._appended)
             projection, state = rows.projection(), "refreshed"
             logger.debug("projection of %r refreshed for %d session(s) written", self.namespace, len(self._written or ()))
         else:
             projection, state, rows = load_projection(self.store, self.namespace, None if after_write else self.directory, version,
                                                       epoch=self._epoch if version is not None else None)
-        self._rows, self._written, self._whole = rows, set(), set()
+        self._rows, self._written, self._whole, self._appended = rows, set(), set(), NamespaceWrites()
         self._unsaved_projection = None
         if after_write and version is not None and isinstance(rows, ProjectionRows):
             self._unsaved_projection = (projection, version, rows)

@@ -168,3 +168,49 @@ def test_an_append_reads_again_the_links_of_the_units_it_changed_not_of_its_whol
     # the new turn and the stored turns of the open episode the add segmented again (here 19
     # of them went to a new episode), not the session's 41
     assert 1 <= appended < corrected == 41, (appended, corrected)
+
+
+def test_an_append_reads_again_the_entities_it_wrote_not_every_entity(tmp_path, embedder):
+    """After an add that only appends, the refresh reads the entities the add merged and the
+    aliases from them, not every entity of the namespace (47 ms for 4,956 on every search after
+    an add), and keeps the topic rows when the add relabelled no topic (its new topic links are
+    read from the topics it linked). A forget reads them all
+    again. The projection is the one read whole after each."""
+    with Memory.open(tmp_path / "store", "ents", settings=settings_for(tmp_path)) as memory:
+        rng = random.Random(5)
+        memory.add([{"speaker": PEOPLE[i % 2], "text": _message(rng, i), "id": f"m{i}"} for i in range(40)],
+                   conversation="chat", session="1")
+        assert memory.search("Who went to Lisbon?", k=3)
+        caches = memory._service().caches  # noqa: SLF001 - counting what the refresh reads
+        asked: list[tuple[str, dict]] = []
+        real_read = memory.store.read
+
+        def read(query, params=None):
+            asked.append((query, params or {}))
+            return real_read(query, params)
+
+        memory.store.read = read
+        stored = {r["key"] for r in memory.cypher("MATCH (n:Entity) WHERE n.namespace = $namespace RETURN n.key AS key")}
+        report = memory.add([{"speaker": "Melanie", "text": "I met Annika Brandt at the Rijksmuseum in Amsterdam yesterday.", "id": "m40"},
+                             {"speaker": "Caroline", "text": "Did Annika like the Rijksmuseum?", "id": "m41"}],
+                            conversation="chat", session="1")
+        assert report.added == 2
+        assert memory.search("Who did Melanie meet in Amsterdam?", k=3)
+        assert caches.last_refresh["projection"] == "refreshed"
+        names = [q for q, _ in asked]
+        assert "read/projection_entities" not in names and "read/projection_aliases" not in names, names
+        assert "read/projection_topics" not in names, names  # no topic relabelled: the topic rows are kept
+        assert "read/projection_topic_links" not in names, names  # only the links from the topics it linked
+        read_ids = next(p["entities"] for q, p in asked if q == "read/projection_delta_entities")
+        keys = {r["key"] for r in memory.cypher("MATCH (n:Entity) WHERE n.namespace = $namespace AND n.id IN $ids RETURN n.key AS key",
+                                                 {"ids": read_ids})}
+        assert keys - stored, (keys, stored)  # the add's new entities are among those read
+        assert len(read_ids) < len(stored), (read_ids, stored)  # ... and not every entity
+        projection = caches.engine().projection
+        assert _same(projection, read_projection(memory.store, memory.namespace)) == []
+        assert any("annika" in key for key in projection.entity_key), projection.entity_key
+        asked.clear()
+        assert memory.forget(turn=report.turn_ids[:1])["turns"] == 1
+        assert memory.search("Who did Melanie meet in Amsterdam?", k=3)
+        assert "read/projection_entities" in [q for q, _ in asked]
+        assert _same(caches.engine().projection, read_projection(memory.store, memory.namespace)) == []

@@ -56,7 +56,7 @@ from graphmem.ingest.segment import EpisodeSegmenter
 from graphmem.ingest.types import PlannedTurn, UnitBatch, iso, turn_slot
 from graphmem.loaders.chat import CHAT_API_FIELDS, MESSAGE_FIELDS, is_sdk_message, message_text, sdk_message, speaker_fields
 from graphmem.records import SessionRecord, TurnRecord
-from graphmem.retrieve.loader import appends_only, session_scope
+from graphmem.retrieve.loader import NamespaceWrites, namespace_writes, session_scope
 from graphmem.settings import Settings
 from graphmem.store import GraphStore, Statement, chunked
 
@@ -319,9 +319,10 @@ class _Plan:
     #: the sessions written to (appended, corrected, closed) when every write stays within them
     #: (:func:`session_scope`): what the caches re-read; ``None``: they read everything
     scope: set[str] | None = None
-    #: every write only appends (:func:`appends_only`): the caches re-read the links of the units
-    #: it changed, not of every unit of its sessions
-    appended: bool = False
+    #: every write only appends (:func:`namespace_writes`: what they wrote to entities and topics):
+    #: the caches re-read the links of the units it changed, not of every unit of its sessions,
+    #: and the entities it wrote, not all; ``None``: it did more than append
+    appended: NamespaceWrites | None = None
 
     def replace_vectors(self, unit: str, ids: Sequence[str], vectors: np.ndarray) -> None:
         """Units of ``unit`` whose embedding this write changes (added to those already listed;
@@ -709,7 +710,7 @@ class LiveWriter:
             s.append(("forget/delete_topics", {"namespace": ns, "ids": plan.replaced_topics}))
         plan.turn_ids = self._ordered_ids(records, planned, fixed, corrections)
         plan.scope = session_scope(plan.statements, {st.id for st in (*touched, *closing)} | {t.session_id for t in fixed})
-        plan.appended = appends_only(plan.statements)
+        plan.appended = namespace_writes(plan.statements)
         corrected_sessions = {t.session_id for t in fixed}
         for state in touched:
             if state.id in corrected_sessions or state.last_turn_id is None:

@@ -607,7 +607,7 @@ class MemoryProjection:
         p.entity_label = [str(r.get("label") or "") for r in entity_rows]
         entity_pos = {nid: i for i, nid in enumerate(p.entity_ids)}
         canonical = np.arange(len(p.entity_ids), dtype=np.int64)
-        for r in aliases:
+        for r in sorted(aliases, key=lambda r: (str(r["alias_id"]), str(r["entity_id"]))):  # the store's order is not kept
             a, c = entity_pos.get(str(r["alias_id"])), entity_pos.get(str(r["entity_id"]))
             if a is not None and c is not None and a != c:
                 canonical[a] = c
