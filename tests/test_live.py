@@ -710,3 +710,40 @@ def test_ingests_and_async_memories_leave_no_java_threads_behind(tmp_path, embed
     asyncio.run(cycles())
     after_async = int(java_threads.getAllStackTraces().size())
     assert after_ingests == before and after_async == before_async, (before, after_ingests, before_async, after_async)
+
+
+def test_threads_that_end_after_using_the_memory_leave_no_java_threads_behind(tmp_path, embedder):
+    """An application that serves each request on a thread of its own (a threading HTTP server)
+    uses the memory from threads that then end. Each attached itself to the embedded store's
+    JVM, and one that ends attached is never detached: 100 such threads left 100 Java threads
+    behind. A thread that used the store now detaches as it ends."""
+    import jpype
+
+    with Memory.open(tmp_path / "store", "n", settings=settings_for(tmp_path)) as memory:
+        memory.add({"speaker": "Ann", "text": "I planted apple trees in the garden."}, conversation="c")
+        assert memory.search("apple trees", k=1)
+        java_threads = jpype.JClass("java.lang.Thread")
+        errors: list[BaseException] = []
+
+        def request(i: int) -> None:
+            try:
+                if i % 3 == 0:
+                    memory.add({"speaker": "Ann", "text": f"Request {i}: the pear tree has blossoms."}, conversation="c")
+                assert memory.search("Which trees did Ann plant?", k=2)
+                memory.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace RETURN count(t) AS n")
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        def burst(count: int, start: int) -> None:
+            for i in range(start, start + count):
+                thread = threading.Thread(target=request, args=(i,))
+                thread.start()
+                thread.join()
+
+        burst(3, 0)  # the first searches start the read pool (threads that stay)
+        before = int(java_threads.getAllStackTraces().size())
+        burst(30, 3)
+        after = int(java_threads.getAllStackTraces().size())
+        assert not errors, errors
+        assert memory.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace RETURN count(t) AS n")[0]["n"] == 1 + 11
+    assert after == before, (before, after)

@@ -278,6 +278,43 @@ def _ensure_jvm(heap: str, options: str = "") -> None:
 
 
 
+def _detach_current_thread() -> None:
+    """Detach the calling thread from the JVM when it is attached (asked without attaching it:
+    ``java.lang.Thread.isAttached()`` attaches first)."""
+    import _jpype
+    import jpype
+
+    if jpype.isJVMStarted() and _jpype.isThreadAttachedToJVM():
+        jpype.java.lang.Thread.detach()
+
+
+class _DetachAtThreadEnd:
+    """Kept in a thread-local (:data:`_THREAD_END`) by every thread but the main one that uses
+    an embedded store. CPython clears a thread's locals in that thread as it ends, so this
+    detaches it from the JVM then: a thread that ends attached is never detached, and its Java
+    thread object stays with the database's per-thread state (100 threads each making one query
+    left 100 Java threads behind: an application serving each request on a new thread grew
+    without end)."""
+
+    __slots__ = ()
+
+    def __del__(self) -> None:
+        try:
+            _detach_current_thread()
+        except BaseException:  # noqa: BLE001 - the JVM is going with the process: nothing to release
+            pass
+
+
+_THREAD_END = threading.local()
+
+
+def _detach_at_thread_end() -> None:
+    """Make sure the calling thread detaches from the JVM when it ends (see :class:`_DetachAtThreadEnd`)."""
+    if getattr(_THREAD_END, "guard", None) is None:
+        # the main thread stays attached: it ends with the interpreter, after the JVM's own shutdown hooks
+        _THREAD_END.guard = True if threading.current_thread() is threading.main_thread() else _DetachAtThreadEnd()
+
+
 def _unlink_jpype_collector() -> None:
     """Take JPype's callback out of Python's cyclic garbage collector (``gc.callbacks``).
 
@@ -335,17 +372,17 @@ class EmbeddedStore(GraphStore):
         return self.directory / "cache" / namespace_slug
 
     def thread_done(self) -> None:
-        """Detach the calling thread from the JVM (not the main thread, which stays attached):
-        a thread that ends attached is never detached, and its Java thread object stays, with
-        the database's per-thread state (one per ingest from its writer thread, one per
-        :class:`~graphmem.AsyncMemory` from its worker, a few per burst of requests to a server,
-        whose thread pool ends idle threads)."""
-        import _jpype
-        import jpype
+        """Detach the calling thread from the JVM now (not the main thread, which stays
+        attached). A thread that used the store detaches by itself when it ends
+        (:class:`_DetachAtThreadEnd`); this releases the database's per-thread state of a thread
+        that lives on idle (one per ingest from its writer thread, one per
+        :class:`~graphmem.AsyncMemory` from its worker, those of a server's thread pool)."""
+        if threading.current_thread() is not threading.main_thread():
+            _detach_current_thread()
 
-        # _jpype.isThreadAttachedToJVM asks without attaching (java.lang.Thread.isAttached() attaches first)
-        if jpype.isJVMStarted() and threading.current_thread() is not threading.main_thread() and _jpype.isThreadAttachedToJVM():
-            jpype.java.lang.Thread.detach()
+    def _check_open(self) -> None:
+        super()._check_open()
+        _detach_at_thread_end()
 
     def open(self) -> "EmbeddedStore":
         """Open (creating if needed, unless made with ``create=False``) the database directory and apply the schema."""
@@ -355,6 +392,7 @@ class EmbeddedStore(GraphStore):
             raise ConfigurationError(f"no memory at {self.directory}")
         adb = _import_arcadedb()
         _ensure_jvm(self._jvm_heap, self._jvm_options)
+        _detach_at_thread_end()
         with _OPEN_LOCK:
             entry = _OPEN.get(self._key)
             if entry is not None and entry[4] != os.getpid():
