@@ -45,7 +45,7 @@ from graphmem.index import VectorIndex
 from graphmem.retrieve.config import RetrievalConfig
 from graphmem.retrieve.engine import DenseScorer, RetrievalEngine, build_lexical, lexical_texts
 from graphmem.retrieve.lexical import LexicalIndex
-from graphmem.retrieve.loader import NamespaceWrites, ProjectionRows, SavedRows, load_projection, save_projection
+from graphmem.retrieve.loader import AppendWrites, ProjectionRows, SavedRows, load_projection, save_projection
 from graphmem.retrieve.projection import MemoryProjection
 from graphmem.runtime import freeze_loaded_objects
 from graphmem.settings import Settings
@@ -126,7 +126,7 @@ class NamespaceCaches:
         self._whole: set[str] = set()
         # what appends wrote to the namespace-wide rows since (None: a write that was not an
         # append; the next build reads them whole)
-        self._appended: NamespaceWrites | None = NamespaceWrites()
+        self._appended: AppendWrites | None = AppendWrites()
         self._lock = threading.RLock()
         # the marker version the caches reflect (None until the first follow), and commits
         # through this owner since
@@ -152,7 +152,7 @@ class NamespaceCaches:
         return bump_statement(self.namespace, writer=self.writer, changed=changed, sessions=sessions)
 
     def committed(self, vectors: Vectors | None = None, *, save: bool = True, sessions: Iterable[str] | None = None,
-                  removed: Iterable[str] = (), appended: NamespaceWrites | None = None) -> None:
+                  removed: Iterable[str] = (), appended: AppendWrites | None = None) -> None:
         """A transaction carrying :meth:`bump` committed: add its new or changed vectors to the
         ANN indexes at once, and take out the units it deleted (``removed``: a correction's
         old events); the projection and BM25 are rebuilt at the next search.
@@ -166,7 +166,7 @@ class NamespaceCaches:
         those sessions' rows (:meth:`ProjectionRows.refreshed`); without ``sessions`` it
         reads everything. With ``appended`` (its writes are all
         :data:`graphmem.retrieve.loader.APPEND_WRITES`: what they wrote to the namespace-wide
-        rows, :func:`graphmem.retrieve.loader.namespace_writes`) only the links of the units it
+        rows, :func:`graphmem.retrieve.loader.append_writes`) only the links of the units it
         changed are read again, not those of every unit of its sessions, and only the entities
         it wrote, not every entity."""
         with self._lock:
@@ -187,7 +187,7 @@ class NamespaceCaches:
             else:
                 self._unsaved |= touched
 
-    def _note_written(self, sessions: Iterable[str] | None, appended: NamespaceWrites | None = None) -> None:
+    def _note_written(self, sessions: Iterable[str] | None, appended: AppendWrites | None = None) -> None:
         """Sessions a commit's writes stayed within join those the next build re-reads; a
         commit that cannot name them makes it read everything; one that did more than append
         (no ``appended``) makes it read every link of its sessions' units and every
@@ -420,7 +420,7 @@ class NamespaceCaches:
         else:
             projection, state, rows = load_projection(self.store, self.namespace, None if after_write else self.directory, version,
                                                       epoch=self._epoch if version is not None else None)
-        self._rows, self._written, self._whole, self._appended = rows, set(), set(), NamespaceWrites()
+        self._rows, self._written, self._whole, self._appended = rows, set(), set(), AppendWrites()
         self._unsaved_projection = None
         if after_write and version is not None and isinstance(rows, ProjectionRows):
             self._unsaved_projection = (projection, version, rows)

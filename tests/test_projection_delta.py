@@ -147,12 +147,16 @@ def test_an_append_reads_again_the_links_of_the_units_it_changed_not_of_its_whol
         assert memory.search("Who went to Lisbon?", k=3)
         caches = memory._service().caches  # noqa: SLF001 - counting what the refresh reads
         asked: list[dict] = []
+        turns_read: list[int] = []
         real_read = memory.store.read
 
         def read(query, params=None):
+            rows = real_read(query, params)
             if query == "read/projection_delta_topic_members":
                 asked.append(params)
-            return real_read(query, params)
+            if query == "read/projection_delta_turns":
+                turns_read.append(len(rows))
+            return rows
 
         memory.store.read = read
         memory.add({"speaker": PEOPLE[0], "text": "I finished a new violin near Boston yesterday.", "id": "m40"},
@@ -161,13 +165,23 @@ def test_an_append_reads_again_the_links_of_the_units_it_changed_not_of_its_whol
         assert caches.last_refresh["projection"] == "refreshed"
         appended = len(asked[-1]["turns"])
         assert _same(caches.engine().projection, read_projection(memory.store, memory.namespace)) == []
+        # the session's first episode is closed now: the next append reads the turn rows of the
+        # open episode and its own, not those before
+        first = memory.cypher("MATCH (e:Episode) WHERE e.namespace = $namespace RETURN e.turn_count AS n ORDER BY e.start_seq")[0]["n"]
+        memory.add({"speaker": PEOPLE[1], "text": "Which piece did you play on it first?", "id": "m41"}, conversation="chat", session="1")
+        assert memory.search("violin Boston", k=3)
+        assert caches.last_refresh["projection"] == "refreshed"
+        appended_rows = turns_read[-1]
+        assert _same(caches.engine().projection, read_projection(memory.store, memory.namespace)) == []
         memory.add({"speaker": PEOPLE[1], "text": "Actually it was a new cello, not a violin.", "id": "m40"}, conversation="chat")
         assert memory.search("cello", k=3)
-        corrected = len(asked[-1]["turns"])
+        corrected, corrected_rows = len(asked[-1]["turns"]), turns_read[-1]
         assert _same(caches.engine().projection, read_projection(memory.store, memory.namespace)) == []
     # the new turn and the stored turns of the open episode the add segmented again (here 19
-    # of them went to a new episode), not the session's 41
-    assert 1 <= appended < corrected == 41, (appended, corrected)
+    # of them went to a new episode), not the session's 41; the turn rows from the open
+    # episode's first turn on, where the correction reads the session's 42 whole
+    assert 1 <= appended < 41 and corrected == 42, (appended, corrected)
+    assert 1 < first < 42 and appended_rows == 42 - first and corrected_rows == 42, (first, appended_rows, corrected_rows)
 
 
 def test_an_append_reads_again_the_entities_it_wrote_not_every_entity(tmp_path, embedder):

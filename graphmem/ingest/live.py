@@ -36,7 +36,7 @@ import logging
 import time
 from contextlib import nullcontext
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from itertools import groupby
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -56,7 +56,7 @@ from graphmem.ingest.segment import EpisodeSegmenter
 from graphmem.ingest.types import PlannedTurn, UnitBatch, iso, turn_slot
 from graphmem.loaders.chat import CHAT_API_FIELDS, MESSAGE_FIELDS, is_sdk_message, message_text, sdk_message, speaker_fields
 from graphmem.records import SessionRecord, TurnRecord
-from graphmem.retrieve.loader import NamespaceWrites, namespace_writes, session_scope
+from graphmem.retrieve.loader import AppendWrites, append_writes, session_scope
 from graphmem.settings import Settings
 from graphmem.store import GraphStore, Statement, chunked
 
@@ -319,10 +319,13 @@ class _Plan:
     #: the sessions written to (appended, corrected, closed) when every write stays within them
     #: (:func:`session_scope`): what the caches re-read; ``None``: they read everything
     scope: set[str] | None = None
-    #: every write only appends (:func:`namespace_writes`: what they wrote to entities and topics):
+    #: every write only appends (:func:`append_writes`: what they wrote to entities and topics):
     #: the caches re-read the links of the units it changed, not of every unit of its sessions,
     #: and the entities it wrote, not all; ``None``: it did more than append
-    appended: NamespaceWrites | None = None
+    appended: AppendWrites | None = None
+    #: session id -> the position (seq) of the first turn its open episode had before this add:
+    #: an append rewrites no turn, ``PART_OF`` or event before it
+    floors: dict[str, int] = field(default_factory=dict)
 
     def replace_vectors(self, unit: str, ids: Sequence[str], vectors: np.ndarray) -> None:
         """Units of ``unit`` whose embedding this write changes (added to those already listed;
@@ -710,7 +713,10 @@ class LiveWriter:
             s.append(("forget/delete_topics", {"namespace": ns, "ids": plan.replaced_topics}))
         plan.turn_ids = self._ordered_ids(records, planned, fixed, corrections)
         plan.scope = session_scope(plan.statements, {st.id for st in (*touched, *closing)} | {t.session_id for t in fixed})
-        plan.appended = namespace_writes(plan.statements)
+        appended = append_writes(plan.statements)
+        if appended is not None and plan.scope is not None:
+            # every session written: the first turn its open episode had (0: read it whole)
+            plan.appended = replace(appended, floors={sid: plan.floors.get(sid, 0) for sid in plan.scope})
         corrected_sessions = {t.session_id for t in fixed}
         for state in touched:
             if state.id in corrected_sessions or state.last_turn_id is None:
@@ -840,6 +846,7 @@ class LiveWriter:
                 if number < len(segments) - 1:  # a boundary after it: closed
                     closed["episode"].append((eid, mean, state.number, text, state.id))
                 chain.append(eid)
+            plan.floors[session_id] = min(int(block[0]["seq"]), plan.floors.get(session_id, int(block[0]["seq"])))
             state.open_episode = chain[-1]
             state.open_block = block[segments[-1][0]:]
             state.last_turn_id = new_turns[-1].id
