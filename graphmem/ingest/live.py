@@ -323,9 +323,9 @@ class _Plan:
     #: the caches re-read the links of the units it changed, not of every unit of its sessions,
     #: and the entities it wrote, not all; ``None``: it did more than append
     appended: AppendWrites | None = None
-    #: session id -> the position (seq) of the first turn its open episode had before this add:
-    #: an append rewrites no turn, ``PART_OF`` or event before it
-    floors: dict[str, int] = field(default_factory=dict)
+    #: session id -> the turns of the open episode this add segmented again, and its new turns:
+    #: an append rewrites no other turn, ``PART_OF`` or event
+    segmented: dict[str, set[str]] = field(default_factory=dict)
 
     def replace_vectors(self, unit: str, ids: Sequence[str], vectors: np.ndarray) -> None:
         """Units of ``unit`` whose embedding this write changes (added to those already listed;
@@ -715,8 +715,9 @@ class LiveWriter:
         plan.scope = session_scope(plan.statements, {st.id for st in (*touched, *closing)} | {t.session_id for t in fixed})
         appended = append_writes(plan.statements)
         if appended is not None and plan.scope is not None:
-            # every session written: the first turn its open episode had (0: read it whole)
-            plan.appended = replace(appended, floors={sid: plan.floors.get(sid, 0) for sid in plan.scope})
+            # every session written: the turns it segmented (None: read the session whole)
+            plan.appended = replace(appended, turns={sid: frozenset(plan.segmented[sid]) if sid in plan.segmented else None
+                                                     for sid in plan.scope})
         corrected_sessions = {t.session_id for t in fixed}
         for state in touched:
             if state.id in corrected_sessions or state.last_turn_id is None:
@@ -846,7 +847,7 @@ class LiveWriter:
                 if number < len(segments) - 1:  # a boundary after it: closed
                     closed["episode"].append((eid, mean, state.number, text, state.id))
                 chain.append(eid)
-            plan.floors[session_id] = min(int(block[0]["seq"]), plan.floors.get(session_id, int(block[0]["seq"])))
+            plan.segmented.setdefault(session_id, set()).update(b["id"] for b in block)
             state.open_episode = chain[-1]
             state.open_block = block[segments[-1][0]:]
             state.last_turn_id = new_turns[-1].id

@@ -168,26 +168,27 @@ class AppendWrites:
     """What one or more transactions of :data:`APPEND_WRITES` wrote beyond their sessions' new
     rows: the entities they merged (created, or given a label) or put at either end of a new
     alias, the topics they linked to a parent, whether they relabelled topics, and per session
-    the lowest turn position (``seq``) whose rows they can have changed (``floors``). A refresh
-    reads those entities and their aliases instead of every entity of the namespace (47 ms for
-    4,956 entities on every search after an add), those topics' links, the topic rows only when
-    relabelled, and of each session the turns from its floor on (a session without one, or
-    with 0, is read whole)."""
+    the turns whose rows they can have changed (``turns``: the new turns and those of the open
+    episode they segmented again; ``None``: any). A refresh reads those entities and their
+    aliases instead of every entity of the namespace (47 ms for 4,956 entities on every search
+    after an add), those topics' links, the topic rows only when relabelled, and of each
+    session those turns by id rather than all its turns (a session not named is read whole)."""
 
     entities: frozenset[str] = frozenset()
     topic_links: frozenset[str] = frozenset()
     topics: bool = False
-    floors: Mapping[str, int] = field(default_factory=dict)
+    turns: Mapping[str, frozenset[str] | None] = field(default_factory=dict)
 
     def __or__(self, other: AppendWrites) -> AppendWrites:
-        floors = dict(self.floors)
-        for session, floor in other.floors.items():
-            floors[session] = min(floor, floors.get(session, floor))
-        return AppendWrites(self.entities | other.entities, self.topic_links | other.topic_links, self.topics or other.topics, floors)
+        turns = dict(self.turns)
+        for session, ids in other.turns.items():
+            mine = turns.get(session, frozenset())
+            turns[session] = None if ids is None or mine is None else mine | ids
+        return AppendWrites(self.entities | other.entities, self.topic_links | other.topic_links, self.topics or other.topics, turns)
 
-    def floor(self, session: str) -> int:
-        """The lowest ``seq`` of ``session`` whose turn rows were written (0: any)."""
-        return self.floors.get(session, 0)
+    def turns_of(self, session: str) -> frozenset[str] | None:
+        """The turns of ``session`` whose rows were written (``None``: any of them)."""
+        return self.turns.get(session)
 
 
 def append_writes(statements: Iterable[tuple[str, Any]]) -> AppendWrites | None:
@@ -254,22 +255,23 @@ class ProjectionRows:
 
         With ``written`` (every write since was an append), the entities it names and the aliases
         from them are read instead of all, the topic rows are kept unless it wrote topics, and
-        of each session only the turns from its floor on are read with their ``PART_OF``, events
-        and hyperedges (an append rewrites none before its open episode's first turn: 60 ms
-        for a session of 1,000 messages read whole)."""
+        of each session only the turns it names are read with their ``PART_OF``, events and
+        hyperedges, by id (an append rewrites no turn before its open episode: 60 ms for a
+        session of 1,000 messages read whole)."""
         old = self.rows
         chosen = sorted(set(sessions))
         whole_sessions = set(chosen if whole is None else whole)
-        # of each session, the turns whose rows are read again: from its floor on (0: all)
-        floors = {sid: 0 if written is None or sid in whole_sessions else written.floor(sid) for sid in chosen}
+        # of each session, the turns whose rows are read again (None: all of them)
+        named = {sid: None if written is None or sid in whole_sessions else written.turns_of(sid) for sid in chosen}
         by_session = {"namespace": namespace, "sessions": chosen}
-        by_floor = {"namespace": namespace, "sessions": [{"id": sid, "floor": floors[sid]} for sid in chosen]}
+        by_turn = {"namespace": namespace, "sessions": [sid for sid in chosen if named[sid] is None],
+                   "turns": sorted(t for ids in named.values() if ids is not None for t in ids)}
         fresh = _read_all(store, {
             "sessions": ("read/projection_delta_sessions", by_session),
-            "turns": ("read/projection_delta_turns", by_floor),
-            "part_of": ("read/projection_delta_turn_episodes", by_floor),
-            "events": ("read/projection_delta_events", by_floor),
-            "involves": ("read/projection_delta_involves", by_floor),
+            "turns": ("read/projection_delta_turns", by_turn),
+            "part_of": ("read/projection_delta_turn_episodes", by_turn),
+            "events": ("read/projection_delta_events", by_turn),
+            "involves": ("read/projection_delta_involves", by_turn),
             **_namespace_reads(namespace, written),
         })
         if written is not None:
@@ -279,7 +281,7 @@ class ProjectionRows:
         keys = {(r.get("conversation_id"), r.get("number")) for r in (*old["sessions"], *fresh["sessions"]) if r["id"] in scope}
         fresh["episodes"] = store.read("read/projection_delta_episodes", {"namespace": namespace, "sessions": [
             {"conversation_id": c, "number": n} for c, n in sorted(keys, key=str)]})
-        turns = {r["id"] for r in old["turns"] if r.get("session_id") in scope and _from_floor(r, floors[r["session_id"]])} | _ids(fresh["turns"])
+        turns = {r["id"] for r in old["turns"] if r.get("session_id") in scope and _named(r, named[r["session_id"]])} | _ids(fresh["turns"])
         events = {r["id"] for r in old["events"] if r.get("turn_id") in turns} | _ids(fresh["events"])
         episodes = {r["id"] for r in old["episodes"] if (r.get("conversation_id"), r.get("session_number")) in keys}
         units = sorted(scope | turns | events | episodes | _ids(fresh["episodes"]))
@@ -334,9 +336,9 @@ def _merge_namespace_rows(old: dict[str, list[dict[str, Any]]], fresh: dict[str,
     fresh.setdefault("topics", old["topics"])
 
 
-def _from_floor(row: Mapping[str, Any], floor: int) -> bool:
-    """Whether a turn row is at or after ``floor`` (as ``read/projection_delta_turns`` selects)."""
-    return floor == 0 or (row.get("seq") is not None and row["seq"] >= floor)
+def _named(row: Mapping[str, Any], ids: frozenset[str] | None) -> bool:
+    """Whether a turn row is among ``ids`` (``None``: all)."""
+    return ids is None or row["id"] in ids
 
 
 def _ids(rows: Iterable[dict[str, Any]]) -> set[str]:
