@@ -20,12 +20,14 @@ from __future__ import annotations
 import json
 import logging
 import math
+import operator
 import re
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from itertools import chain
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -370,18 +372,23 @@ class _Postings:
         """These postings for a new corpus (``ids``, their ``texts`` and tokens), counting only
         the documents that are new or whose text changed, or ``None`` when the documents kept
         are not in the same order as here (the caller counts the whole corpus)."""
-        before = {node: i for i, node in enumerate(self.ids)}
+        # each new document's old number (NaN: new), through C-level maps (a loop over the
+        # documents in Python took 0.1 s at 100,000 turns, at every search after an add)
+        old = np.array(list(map(self._numbers().get, ids)), dtype=np.float64).reshape(-1)
+        found = np.flatnonzero(~np.isnan(old))
+        at = old[found].astype(np.int64)
+        if len(found):
+            pick_old, pick_new = itemgetter(*at.tolist()), itemgetter(*found.tolist())
+            before, after = (pick_old(self.texts), pick_new(texts)) if len(found) > 1 else ((pick_old(self.texts),), (pick_new(texts),))
+            same = np.fromiter(map(operator.eq, before, after), dtype=bool, count=len(found))  # `is` first, as == does
+            found, at = found[same], at[same]
+        if len(at) > 1 and (np.diff(at) < 0).any():
+            return None
         moved = np.full(len(self.ids), -1, dtype=np.int64)  # old document -> its new number (-1: gone or changed)
-        fresh: list[int] = []
-        last = -1
-        for j, (node, text) in enumerate(zip(ids, texts)):
-            i = before.get(node)
-            if i is not None and (self.texts[i] is text or self.texts[i] == text):
-                if i < last:
-                    return None
-                moved[i], last = j, i
-            else:
-                fresh.append(j)
+        moved[at] = found
+        kept_new = np.zeros(len(ids), dtype=bool)
+        kept_new[found] = True
+        fresh = np.flatnonzero(~kept_new).tolist()
         n_docs = len(ids)
         term = np.repeat(np.arange(len(self.vocab), dtype=np.int64), np.diff(self.indptr))
         kept = moved[self.doc] >= 0
@@ -400,6 +407,13 @@ class _Postings:
             term, doc, tf = (np.insert(term, at, pairs // n_docs), np.insert(doc, at, pairs % n_docs),
                              np.insert(tf, at, counts))
         return self._of(ids, texts, vocab, lengths, term, doc, tf)
+
+    def _numbers(self) -> dict[str, int]:
+        """Document id -> its number here (made once: the postings do not change)."""
+        numbers = self.__dict__.get("_numbers_of")
+        if numbers is None:
+            numbers = self.__dict__["_numbers_of"] = dict(zip(self.ids, range(len(self.ids))))
+        return numbers
 
     def set_on(self, bm25: Any) -> None:
         """Set on ``bm25`` what ``bm25.index(corpus)`` sets for this corpus (its score matrix,
@@ -490,15 +504,19 @@ class LexicalIndex:
         params = params or BM25Params()
         index = cls(list(ids), tokenizer, params)
         known = reuse._tokens if reuse is not None and reuse._tokens and reuse.tokenizer == tokenizer else {}
-        memo: dict[str, list[str]] = {}  # kept for the next build: tokens interned, so a word is stored once
-        corpus: list[list[str]] = []
-        for text in texts:
-            tokens = memo.get(text)
+        # the tokens of the texts known, through a C-level map (a loop in Python took 0.09 s at
+        # 100,000 turns); the others tokenised, each distinct text once, words interned so a
+        # word is stored once
+        corpus: list[list[str] | None] = list(map(known.get, texts)) if known else [None] * len(texts)
+        new: dict[str, list[str]] = {}
+        for j in [j for j, tokens in enumerate(corpus) if tokens is None]:
+            text = texts[j]
+            tokens = new.get(text)
             if tokens is None:
-                tokens = known.get(text)
-                memo[text] = tokens = [sys.intern(t) for t in tokenizer(text)] if tokens is None else tokens
-            corpus.append(tokens)
-        index._tokens, index._docs = memo, corpus
+                tokens = new[text] = [sys.intern(t) for t in tokenizer(text)]
+            corpus[j] = tokens
+        # kept for the next build (a text that repeats has one list of tokens)
+        index._tokens, index._docs = dict(zip(texts, corpus)), corpus  # type: ignore[arg-type]
         if ids:
             bm25 = bm25s.BM25(k1=params.k1, b=params.b, method=params.method)
             # bm25s needs at least one token per document to keep positions aligned.
