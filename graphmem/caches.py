@@ -124,8 +124,9 @@ class NamespaceCaches:
         # of those, the sessions a commit wrote beyond appends (a correction, a forget, another
         # process's write): their units' links are all read again (see ProjectionRows.refreshed)
         self._whole: set[str] = set()
-        # what appends wrote to the namespace-wide rows since (None: a write that was not an
-        # append; the next build reads them whole)
+        # what appends wrote since beyond their sessions' new rows: entities, topic links, the
+        # turns they segmented (None: a write that was not an append; the next build reads the
+        # namespace-wide rows and the sessions written whole)
         self._appended: AppendWrites | None = AppendWrites()
         self._lock = threading.RLock()
         # the marker version the caches reflect (None until the first follow), and commits
@@ -167,8 +168,8 @@ class NamespaceCaches:
         reads everything. With ``appended`` (its writes are all
         :data:`graphmem.retrieve.loader.APPEND_WRITES`: what they wrote to the namespace-wide
         rows, :func:`graphmem.retrieve.loader.append_writes`) only the links of the units it
-        changed are read again, not those of every unit of its sessions, and only the entities
-        it wrote, not every entity."""
+        changed are read again, not those of every unit of its sessions, only the turns it
+        segmented, and only the entities it wrote, not every entity."""
         with self._lock:
             self._own += 1
             self._stale = True

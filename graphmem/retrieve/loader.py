@@ -10,7 +10,8 @@ unreadable.
 
 After a live add, only what it can have changed is read again (:meth:`ProjectionRows.refreshed`):
 the rows of the sessions it wrote to and of their units, and the small namespace-wide rows
-(entities, aliases, topics). The rest of the rows read last time are kept, and the projection
+(entities, aliases, topics); after an add that only appends, of those only the turns it
+segmented again and the entities and topic links it wrote (:class:`AppendWrites`). The rest of the rows read last time are kept, and the projection
 is built from the merged rows, so it equals one read whole (``tests/test_projection_delta.py``
 checks that after every add of a random sequence). The rows are saved beside the projection
 (``projection_rows.json``, with the same manifest), so a process that loaded the projection
@@ -192,8 +193,10 @@ class AppendWrites:
 
 
 def append_writes(statements: Iterable[tuple[str, Any]]) -> AppendWrites | None:
-    """What ``statements`` (a transaction's) wrote to the namespace-wide rows, or ``None`` when
-    they are not all :data:`APPEND_WRITES` (a reader reads those rows whole)."""
+    """What ``statements`` (a transaction's) wrote to the namespace-wide rows (entities,
+    aliases, topic links, relabels; the writer adds the turns it segmented), or ``None`` when
+    they are not all :data:`APPEND_WRITES` (a reader reads those rows, and the sessions
+    written, whole)."""
     statements = list(statements)
     if not appends_only(statements):
         return None
