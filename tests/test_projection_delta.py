@@ -134,6 +134,14 @@ def test_a_projection_loaded_from_the_cache_is_refreshed_from_the_rows_saved_bes
             memory.close()
 
 
+def _session_of_forty(memory: Memory, rng: random.Random):
+    """Forty messages in one session of conversation ``chat``, searched once; the caches owner."""
+    memory.add([{"speaker": PEOPLE[i % 2], "text": _message(rng, i), "id": f"m{i}"} for i in range(40)],
+               conversation="chat", session="1")
+    assert memory.search("Who went to Lisbon?", k=3)
+    return memory._service().caches  # noqa: SLF001 - counting what the refresh reads
+
+
 def test_an_append_reads_again_the_links_of_the_units_it_changed_not_of_its_whole_session(tmp_path, embedder):
     """After an add that only appends, the refresh reads the associations and topic memberships
     of the new turn (and of turns its open episode gave away), their events, the session's
@@ -141,11 +149,7 @@ def test_an_append_reads_again_the_links_of_the_units_it_changed_not_of_its_whol
     grew with the session's length (232 ms once it held 300 messages). A correction in the same
     session reads them all again. Either way the projection is the one read whole."""
     with Memory.open(tmp_path / "store", "long", settings=settings_for(tmp_path)) as memory:
-        rng = random.Random(3)
-        memory.add([{"speaker": PEOPLE[i % 2], "text": _message(rng, i), "id": f"m{i}"} for i in range(40)],
-                   conversation="chat", session="1")
-        assert memory.search("Who went to Lisbon?", k=3)
-        caches = memory._service().caches  # noqa: SLF001 - counting what the refresh reads
+        caches = _session_of_forty(memory, random.Random(3))
         asked: list[dict] = []
         turns_read: list[int] = []
         real_read = memory.store.read
@@ -191,11 +195,7 @@ def test_an_append_reads_again_the_entities_it_wrote_not_every_entity(tmp_path, 
     read from the topics it linked). A forget reads them all
     again. The projection is the one read whole after each."""
     with Memory.open(tmp_path / "store", "ents", settings=settings_for(tmp_path)) as memory:
-        rng = random.Random(5)
-        memory.add([{"speaker": PEOPLE[i % 2], "text": _message(rng, i), "id": f"m{i}"} for i in range(40)],
-                   conversation="chat", session="1")
-        assert memory.search("Who went to Lisbon?", k=3)
-        caches = memory._service().caches  # noqa: SLF001 - counting what the refresh reads
+        caches = _session_of_forty(memory, random.Random(5))
         asked: list[tuple[str, dict]] = []
         real_read = memory.store.read
 
