@@ -29,7 +29,7 @@ from functools import lru_cache
 from itertools import chain
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -376,16 +376,16 @@ class _Postings:
         # documents in Python took 0.1 s at 100,000 turns, at every search after an add)
         old = np.array(list(map(self._numbers().get, ids)), dtype=np.float64).reshape(-1)
         found = np.flatnonzero(~np.isnan(old))
-        at = old[found].astype(np.int64)
+        was = old[found].astype(np.int64)
         if len(found):
-            pick_old, pick_new = itemgetter(*at.tolist()), itemgetter(*found.tolist())
+            pick_old, pick_new = itemgetter(*was.tolist()), itemgetter(*found.tolist())
             before, after = (pick_old(self.texts), pick_new(texts)) if len(found) > 1 else ((pick_old(self.texts),), (pick_new(texts),))
             same = np.fromiter(map(operator.eq, before, after), dtype=bool, count=len(found))  # `is` first, as == does
-            found, at = found[same], at[same]
-        if len(at) > 1 and (np.diff(at) < 0).any():
+            found, was = found[same], was[same]
+        if len(was) > 1 and (np.diff(was) < 0).any():
             return None
         moved = np.full(len(self.ids), -1, dtype=np.int64)  # old document -> its new number (-1: gone or changed)
-        moved[at] = found
+        moved[was] = found
         kept_new = np.zeros(len(ids), dtype=bool)
         kept_new[found] = True
         fresh = np.flatnonzero(~kept_new).tolist()
@@ -507,16 +507,17 @@ class LexicalIndex:
         # the tokens of the texts known, through a C-level map (a loop in Python took 0.09 s at
         # 100,000 turns); the others tokenised, each distinct text once, words interned so a
         # word is stored once
-        corpus: list[list[str] | None] = list(map(known.get, texts)) if known else [None] * len(texts)
+        looked_up: list[list[str] | None] = list(map(known.get, texts)) if known else [None] * len(texts)
         new: dict[str, list[str]] = {}
-        for j in [j for j, tokens in enumerate(corpus) if tokens is None]:
+        for j in [j for j, tokens in enumerate(looked_up) if tokens is None]:
             text = texts[j]
             tokens = new.get(text)
             if tokens is None:
                 tokens = new[text] = [sys.intern(t) for t in tokenizer(text)]
-            corpus[j] = tokens
+            looked_up[j] = tokens
+        corpus = cast("list[list[str]]", looked_up)  # every entry filled above
         # kept for the next build (a text that repeats has one list of tokens)
-        index._tokens, index._docs = dict(zip(texts, corpus)), corpus  # type: ignore[arg-type]
+        index._tokens, index._docs = dict(zip(texts, corpus)), corpus
         if ids:
             bm25 = bm25s.BM25(k1=params.k1, b=params.b, method=params.method)
             # bm25s needs at least one token per document to keep positions aligned.
