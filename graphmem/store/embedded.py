@@ -296,9 +296,14 @@ class _DetachAtThreadEnd:
     left 100 Java threads behind: an application serving each request on a new thread grew
     without end)."""
 
-    __slots__ = ()
+    __slots__ = ("pid",)
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
 
     def __del__(self) -> None:
+        if os.getpid() != self.pid:  # a fork's copy: the JVM did not survive the fork (a call would hang)
+            return
         try:
             _detach_current_thread()
         except BaseException:  # noqa: BLE001 - the JVM is going with the process: nothing to release
