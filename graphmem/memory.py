@@ -1014,10 +1014,7 @@ class AsyncMemory:
         try:
             await self._run(self._memory.close)
         finally:
-            try:
-                await self._run(self._memory._store.thread_done)  # the worker's last task
-            finally:
-                self._executor.shutdown(wait=True)
+            self._executor.shutdown(wait=True)
 
     async def __aenter__(self) -> "AsyncMemory":
         return self

@@ -681,7 +681,7 @@ def test_a_correction_that_empties_a_turn_topic_deletes_it(memory_factory):
 def test_ingests_and_async_memories_leave_no_java_threads_behind(tmp_path, embedder):
     """A thread that ends while attached to the embedded store's JVM is never detached: its Java
     thread object stays, with the database's per-thread state. An ingest's writer thread and an
-    AsyncMemory's worker detach as their last task, so ingesting again and again, or opening and
+    AsyncMemory's worker detach as they end, so ingesting again and again, or opening and
     closing AsyncMemory again and again, leaves the JVM's thread count as it was; closing twice
     is a no-op."""
     import jpype

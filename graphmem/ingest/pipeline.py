@@ -294,7 +294,6 @@ class IngestPipeline:
         finally:
             self._idle = []
             pool, self._write_pool = self._write_pool, None
-            pool.submit(self.store.thread_done)  # the writer's last task
             pool.shutdown(wait=True)
             self._events.keep_resolver = False
             self._events.settle = None

@@ -83,9 +83,9 @@ class MemoryHub:
 
     def run(self, fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
         """``fn(*args, **kwargs)`` in a worker thread of the server, which then lets go of what
-        the store keeps for the thread (:meth:`GraphStore.thread_done`): the server's thread pool
-        ends threads idle for 10 s, and each that had used the embedded store left its Java
-        thread behind (0.06 ms to attach again at the thread's next call)."""
+        the store keeps for the thread (:meth:`GraphStore.thread_done`) while it waits idle: the
+        server's thread pool keeps idle threads for 10 s (a thread that ends detaches by itself;
+        attaching again at the thread's next call takes 0.06 ms)."""
         try:
             return fn(*args, **kwargs)
         finally:

@@ -146,9 +146,9 @@ class GraphStore(ABC):
         return self._closed
 
     def thread_done(self) -> None:
-        """The calling thread may end before it uses this store again (the last task of a worker
-        thread, or each task of a pool that ends idle threads): what the store keeps for it is
-        let go. Nothing here; the embedded store detaches the thread from its JVM."""
+        """The calling thread may wait idle before it uses this store again (each task of a
+        server's thread pool): what the store keeps for it is let go. Nothing here; the embedded
+        store detaches the thread from its JVM (a thread that ends does so by itself)."""
 
     # ---- the contract
     @abstractmethod

@@ -379,9 +379,9 @@ class EmbeddedStore(GraphStore):
     def thread_done(self) -> None:
         """Detach the calling thread from the JVM now (not the main thread, which stays
         attached). A thread that used the store detaches by itself when it ends
-        (:class:`_DetachAtThreadEnd`); this releases the database's per-thread state of a thread
-        that lives on idle (one per ingest from its writer thread, one per
-        :class:`~graphmem.AsyncMemory` from its worker, those of a server's thread pool)."""
+        (:class:`_DetachAtThreadEnd`), an ingest's writer and :class:`~graphmem.AsyncMemory`'s
+        worker included; this releases the database's per-thread state of a thread that lives
+        on idle (those of a server's thread pool)."""
         if threading.current_thread() is not threading.main_thread():
             _detach_current_thread()
 
