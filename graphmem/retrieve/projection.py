@@ -139,10 +139,6 @@ def _ints(values: Iterable[Any], default: int = 0) -> np.ndarray:
     return np.asarray([int(v) if v is not None else default for v in values], dtype=np.int64)
 
 
-def _floats(values: Iterable[Any], default: float = 1.0) -> np.ndarray:
-    return np.asarray([float(v) if v is not None else default for v in values], dtype=np.float64)
-
-
 @dataclass
 class MemoryProjection:
     """Arrays over the memory units of one namespace (see the module docstring).
