@@ -118,7 +118,9 @@ def test_bench_ingest_reports_every_cold_run(tmp_path):
     for run in data["runs"]:  # the ratio of the unrounded seconds, shown to 2 decimals
         ingest, alone = run["ingest_seconds"], run["embed_alone_seconds"]
         assert (ingest - 0.005) / (alone + 0.005) <= run["ratio"] <= (ingest + 0.005) / (alone - 0.005)
+        assert run["ratio_with_writer_loads"] >= run["ratio"]  # the one-time loads, counted in
     assert data["turns"] == 10 and data["peak_rss_mb"] > 0
+    assert set(data["setup_seconds"]) == {"embedding_model", "writer_loads"}
 
 
 @pytest.mark.slow

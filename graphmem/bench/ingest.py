@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from graphmem.embed import Embedder
+from graphmem.ingest.events import load_writer_models
 from graphmem.memory import Memory
 from graphmem.settings import Settings
 
@@ -29,6 +30,12 @@ def _peak_rss_mb() -> float:
 def bench_ingest(path: Path, settings: Settings, store: str | None = None) -> dict[str, Any]:
     """Ingest ``path`` into a fresh store, then embed exactly the texts the ingest embedded.
 
+    What a process loads once is loaded before either timing, as a server does at start: the
+    embedding model, and the language pipeline and scikit-learn's topic fitting, which every
+    writer needs (:func:`~graphmem.ingest.events.load_writer_models`). Their seconds are
+    reported apart (``setup_seconds``), and ``ratio_with_writer_loads`` counts the writer's
+    loads in, as a one-shot process that ingests once pays them.
+
     Returns the texts embedded per kind (turns, events, and entity names compared for
     near-duplicate merges; episodes and sessions are means of turn vectors, not embedded),
     seconds to embed them alone, total ingest seconds,
@@ -36,8 +43,13 @@ def bench_ingest(path: Path, settings: Settings, store: str | None = None) -> di
     """
     with tempfile.TemporaryDirectory(prefix="graphmem-bench-") as tmp:
         location = store or str(Path(tmp) / "store")
+        started = time.perf_counter()
         embedder = Embedder.from_settings(settings)
-        embedder.encode(["warm-up"])  # model load is not part of either timing
+        embedder.encode(["warm-up"])
+        model_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        load_writer_models(settings.spacy_model)
+        writer_seconds = time.perf_counter() - started
         with Memory.open(location, "bench-ingest", settings=settings) as memory:
             memory._collect_texts = True  # noqa: SLF001 - benchmark hook
             report = memory.ingest(path)
@@ -55,6 +67,8 @@ def bench_ingest(path: Path, settings: Settings, store: str | None = None) -> di
         "embed_alone_seconds": round(embed_alone, 2),
         "ingest_seconds": round(report.seconds, 2),
         "ratio": round(report.seconds / embed_alone, 3) if embed_alone else None,
+        "setup_seconds": {"embedding_model": round(model_seconds, 2), "writer_loads": round(writer_seconds, 2)},
+        "ratio_with_writer_loads": round((report.seconds + writer_seconds) / embed_alone, 3) if embed_alone else None,
         "stage_seconds": {k: round(v, 2) for k, v in stages.items()},
         "clustering_share_of_ingest": round(clustering / report.seconds, 3) if report.seconds else 0.0,
         "peak_rss_mb": round(_peak_rss_mb(), 1),
@@ -89,7 +103,8 @@ def bench_ingest_runs(path: Path, settings: Settings, runs: int = 3,
     ratios = [r["ratio"] for r in results]
     median = statistics.median_low(ratios)
     chosen = dict(results[ratios.index(median)])
-    chosen["runs"] = [{k: r[k] for k in ("ingest_seconds", "embed_alone_seconds", "ratio")} for r in results]
+    chosen["runs"] = [{k: r[k] for k in ("ingest_seconds", "embed_alone_seconds", "ratio", "ratio_with_writer_loads")}
+                      for r in results]
     chosen["ratio_median"] = median
     return chosen
 

@@ -96,13 +96,11 @@ class MemoryHub:
         run a first query, now, so no request waits for them (a one-shot process imports
         scikit-learn only when it fits or relabels a topic). Without the language pipeline and the
         query the first add to a served memory took 1.05 s against 40-70 ms for the next ones."""
-        from graphmem.cluster.topics import preload
         from graphmem.embed import Embedder
-        from graphmem.ingest.events import language_pipeline
+        from graphmem.ingest.events import load_writer_models
 
         Embedder.from_settings(self.settings).encode(["warm up"])
-        language_pipeline(self.settings.spacy_model)
-        preload()
+        load_writer_models(self.settings.spacy_model)
         # the database's first query is slow (its query engine's classes load and compile): one
         # read of a marker no namespace has took the first add from 0.53-0.57 s to 0.36-0.38 s
         self.store.read("read/change_marker", {"namespace": "", "id": ""})
