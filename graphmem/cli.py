@@ -168,7 +168,13 @@ def _print_report(report: dict[str, Any]) -> None:
     out.print(table)
 
 
-def _print_hits(query: str, hits: list[Hit], explanations: list[str] | None = None) -> None:
+#: characters of a hit's text the search table shows (around the query's words; --full shows all)
+TABLE_TEXT_CHARS = 300
+
+
+def _print_hits(query: str, hits: list[Hit], explanations: list[str] | None = None, full: bool = False) -> None:
+    from graphmem.hits import excerpt
+
     table = Table(title=Text(query, style="bold"), title_justify="left")
     table.add_column("#", justify="right")
     table.add_column("score", justify="right")
@@ -183,8 +189,11 @@ def _print_hits(query: str, hits: list[Hit], explanations: list[str] | None = No
         if hit.strategy == "auto" and parts:
             via += " (" + ", ".join(k for k, v in sorted(parts.items(), key=lambda kv: -kv[1])[:2]) + ")"
         table.add_row(str(i), f"{hit.score:.3f}", _text(hit.source_id or hit.node_id), str(hit.session_number or ""),
-                      _text(hit.speaker), _text(hit.text), _text(via))
+                      _text(hit.speaker), _text(hit.text if full else excerpt(hit.text, query, TABLE_TEXT_CHARS)), _text(via))
     out.print(table)
+    if not full and any(len(hit.text) > TABLE_TEXT_CHARS for hit in hits):
+        err.print(f"texts longer than {TABLE_TEXT_CHARS} characters are shown around the query's words (… marks a cut); "
+                  "--full shows them whole")
     for i, text in enumerate(explanations or [], 1):
         out.print(f"[bold]#{i}[/]", highlight=False)
         out.print(text, markup=False, highlight=False)
@@ -314,6 +323,8 @@ def search(
     as_of: Optional[str] = typer.Option(None, "--as-of", help="When the question is asked (ISO 8601; default now): "
                                                               "'last Saturday' in it means the Saturday before this."),
     context: bool = typer.Option(False, "--context", help="Print the hits as a prompt-ready text block for an LLM (Memory.context)."),
+    full: bool = typer.Option(False, "--full", help="Print long texts whole (the table shows 300 characters around the "
+                                                    "query's words, --context 1,000)."),
     user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
     as_json: bool = JsonOpt,
 ) -> None:
@@ -328,15 +339,15 @@ def search(
             elapsed = time.perf_counter() - started
             explanations = [memory.explain(h) for h in hits] if explain else []
         if context:
-            from graphmem.hits import context_text
+            from graphmem.hits import CONTEXT_CHARS, context_text
 
-            out.print(context_text(query, hits), markup=False, highlight=False, soft_wrap=True)
+            out.print(context_text(query, hits, None if full else CONTEXT_CHARS), markup=False, highlight=False, soft_wrap=True)
             return
         if as_json:  # compact: the explanation (most of the bytes) only with --explain
             _json([dict(h.to_dict(explain=explain), **({"explanation_text": text} if explain else {})) for h, text in
                    zip(hits, explanations or [None] * len(hits))])
         else:
-            _print_hits(query, hits, explanations)
+            _print_hits(query, hits, explanations, full)
             if not has_search_terms(query):
                 err.print("no hits: the query has no letters or digits to search for")
             err.print(f"{len(hits)} hits in {elapsed * 1000:.1f} ms (first search of a process includes loading the caches)")

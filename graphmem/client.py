@@ -8,7 +8,7 @@ from typing import Any, Mapping, Sequence
 from urllib.parse import quote
 
 from graphmem.errors import ClosedError, ConfigurationError, GraphmemError, InputError, StorageError, StoreUnavailableError
-from graphmem.hits import Hit, context_text, explain_text
+from graphmem.hits import CONTEXT_CHARS, Hit, context_text, explain_text
 from graphmem.loaders.chat import is_sdk_message, sdk_message
 
 __all__ = ["Client"]
@@ -145,9 +145,9 @@ class Client:
         data = self._request("POST", self._path("search"), json=body)
         return [Hit.from_dict(row) for row in data["hits"]]
 
-    def context(self, query: str, k: int = 5, **search: Any) -> str:
+    def context(self, query: str, k: int = 5, max_chars: int | None = CONTEXT_CHARS, **search: Any) -> str:
         """A prompt-ready text block of the memories relevant to ``query`` (see :meth:`Memory.context`)."""
-        return context_text(query, self.search(query, k=k, **search))
+        return context_text(query, self.search(query, k=k, **search), max_chars)
 
     def explain(self, hit: Hit) -> str:
         """Why ``hit`` was returned (computed here from the hit's explanation, as :meth:`Memory.explain`)."""

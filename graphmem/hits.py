@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping, Sequence
 
+from graphmem.errors import InputError
 from graphmem.retrieve.types import UNITS  # the one registry of units, re-exported
 
-__all__ = ["Hit", "UNITS", "explain_text", "context_text"]
+__all__ = ["Hit", "UNITS", "explain_text", "context_text", "excerpt", "CONTEXT_CHARS"]
+
+#: Characters of each memory's text :meth:`graphmem.Memory.context` gives by default: a longer
+#: text (an assistant's essay, a pasted document) is cut to the part around the query's words.
+CONTEXT_CHARS = 1000
+
+ELLIPSIS = "…"
+# where a text may be cut: after a sentence's end, or at a line break (code, lists, tables)
+_PIECE_END = re.compile(r"(?<=[.!?])\s+|\s*\n\s*")
 
 
 @dataclass(frozen=True)
@@ -87,22 +98,96 @@ class Hit:
         )
 
 
+def excerpt(text: str, query: str, limit: int) -> str:
+    """The part of ``text`` around ``query``'s words, in at most ``limit`` characters of it.
+
+    A text of at most ``limit`` characters is returned whole. A longer one is split into
+    sentences and lines; the one sharing the most of the query's words (as search's keyword
+    index reads them: stemmed, stop words left out, a word rarer in the text counting more)
+    is kept with as many of its neighbours, before and after, as fit, the better-matching
+    neighbour first (on a tie, the one on the side with less kept). ``…`` marks each cut, so the result may pass ``limit`` by two of them.
+    Without a shared word the text's beginning is kept. One sentence longer than ``limit``
+    is cut around its first shared word, at spaces where it has them.
+
+    Example:
+        >>> excerpt("Hi there. " * 50 + "My sister Ana moved to Lisbon in March. " + "Bye now. " * 50,
+        ...         "Where does Ana live?", 60)
+        '… Hi there. My sister Ana moved to Lisbon in March. Bye now. …'
+    """
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, not {limit}")
+    if len(text) <= limit:
+        return text
+    from graphmem.retrieve.lexical import Tokenizer
+
+    tokenize = Tokenizer()
+    pieces: list[tuple[int, int]] = []  # (start, end) of each sentence or line, blanks between left out
+    start = 0
+    for cut in _PIECE_END.finditer(text):
+        if cut.start() > start:
+            pieces.append((start, cut.start()))
+        start = cut.end()
+    if start < len(text):
+        pieces.append((start, len(text)))
+    if not pieces:  # only blanks
+        return text[:limit] + ELLIPSIS
+    wanted = set(tokenize(query))
+    words = [set(tokenize(text[a:b])) & wanted for a, b in pieces]
+    counts: dict[str, int] = {}
+    for found in words:
+        for word in found:
+            counts[word] = counts.get(word, 0) + 1
+    weight = {word: math.log(1.0 + len(pieces) / count) for word, count in counts.items()}
+    scores = [sum(weight[w] for w in found) for found in words]
+    best = max(range(len(pieces)), key=lambda i: (scores[i], -i))
+    a, b = pieces[best]
+    if b - a > limit:  # one long sentence: cut it around its first shared word
+        found = [m.start() for w in words[best] if (m := re.search(r"\b" + re.escape(w[:5]), text[a:b].lower()))]
+        at = a + min(found) if found else a
+        lo = max(a, min(at - limit // 3, b - limit))
+        hi = lo + limit
+        if lo > a:
+            space = text.find(" ", lo, at)
+            lo = space + 1 if space >= 0 else lo
+        if hi < b:
+            space = text.rfind(" ", max(lo, at), hi)
+            hi = space if space > lo else hi
+        return (ELLIPSIS + " " if lo > 0 else "") + text[lo:hi] + (" " + ELLIPSIS if hi < len(text) else "")
+    first = last = best
+    centre = (a + b) / 2
+    while True:  # grow by the better-matching neighbour while it fits (on a tie, the shorter side's)
+        options = [i for i in (last + 1, first - 1) if 0 <= i < len(pieces)
+                   and max(b, pieces[i][1]) - min(a, pieces[i][0]) <= limit]
+        if not options:
+            break
+        step = max(options, key=lambda i: (scores[i], (b - centre <= centre - a) == (i > last)))
+        first, last = min(first, step), max(last, step)
+        a, b = pieces[first][0], pieces[last][1]
+    return (ELLIPSIS + " " if a > 0 else "") + text[a:b] + (" " + ELLIPSIS if b < len(text) else "")
+
+
 def _when(hit: Hit) -> str:
     """When a hit was said, as ``YYYY-MM-DD`` or ``YYYY-MM-DD HH:MM`` (empty when unknown)."""
     stamp = (hit.timestamp or "").replace("T", " ")
     return stamp[:16] if len(stamp) >= 16 and stamp[11:16] != "00:00" else stamp[:10]
 
 
-def context_text(query: str, hits: Sequence[Hit]) -> str:
+def context_text(query: str, hits: Sequence[Hit], max_chars: int | None = CONTEXT_CHARS) -> str:
     """A prompt-ready block of ``hits`` for ``query``: one numbered entry per hit, each with its
     date, speaker, session and source id, then the text (what :meth:`graphmem.Memory.context`
-    returns).
+    returns). A text longer than ``max_chars`` is cut to the part around the query's words
+    (:func:`excerpt`); ``None`` keeps every text whole.
 
     Example of one entry::
 
         [1] 2023-05-08 13:56 · Caroline · session 1 of conv-26 · source D1:3 · happened 2023-05-07
             I went to a LGBTQ support group yesterday and it was so powerful.
+
+    Raises:
+        InputError: ``max_chars`` is not a whole number of at least 1 (nor None).
     """
+    if max_chars is not None and (isinstance(max_chars, bool) or not isinstance(max_chars, int) or max_chars < 1):
+        raise InputError(f"max_chars must be a whole number of at least 1 (or None for whole texts), not {max_chars!r}")
     if not hits:
         return f"No memories found for: {query}"
     lines = [f"Memories relevant to: {query}", f"({len(hits)} {'memory' if len(hits) == 1 else 'memories'}, most relevant first)"]
@@ -119,7 +204,8 @@ def context_text(query: str, hits: Sequence[Hit]) -> str:
         if hit.time_start:
             start, end = hit.time_start[:10], (hit.time_end or hit.time_start)[:10]
             head.append(f"happened {start}" if start == end else f"happened {start} to {end}")
-        text = " ".join(hit.text.split()) if hit.unit != "episode" else hit.text.strip().replace("\n", "\n    ")
+        text = hit.text if max_chars is None else excerpt(hit.text, query, max_chars)
+        text = " ".join(text.split()) if hit.unit != "episode" else text.strip().replace("\n", "\n    ")
         lines.append(head[0] + " " + " · ".join(head[1:]))
         lines.append("    " + text)
     return "\n".join(lines)

@@ -15,7 +15,7 @@ from graphmem.cluster.topics import text_terms
 from graphmem.embed import Embedder
 from graphmem.errors import ClosedError, ConfigurationError, InputError, reject_lone_surrogates
 from graphmem.forget import ForgetPlan, ForgetSelection, plan_forget
-from graphmem.hits import Hit, context_text, explain_text
+from graphmem.hits import CONTEXT_CHARS, Hit, context_text, explain_text
 from graphmem.retrieve.types import STRATEGIES, validate_query
 from graphmem.ids import namespace_slug
 from graphmem.ingest import IngestPipeline, IngestReport, Progress
@@ -431,7 +431,7 @@ class Memory:
         with self._lock:
             return self._service().search(validated)
 
-    def context(self, query: str, k: int = 5, **search: Any) -> str:
+    def context(self, query: str, k: int = 5, max_chars: int | None = CONTEXT_CHARS, **search: Any) -> str:
         """A prompt-ready text block of the memories relevant to ``query``, for an LLM.
 
         One numbered entry per hit, most relevant first: the date it was said, the speaker,
@@ -441,6 +441,10 @@ class Memory:
         Args:
             query: natural-language question or keywords.
             k: number of memories.
+            max_chars: the most characters of each memory's text given (default 1,000): a
+                longer text (an assistant's essay, pasted code) is cut to its sentences and
+                lines around the query's words, each cut marked ``…`` (see
+                :func:`graphmem.hits.excerpt`). ``None`` gives every text whole.
             **search: passed to :meth:`search` (``unit``, ``strategy``, ``time_range``, filters).
 
         Returns:
@@ -453,7 +457,7 @@ class Memory:
             [1] 2023-05-08 13:56 · Caroline · session 1 of conv-26 · source D1:3 · happened 2023-05-07
                 I went to a LGBTQ support group yesterday and it was so powerful.
         """
-        return context_text(query, self.search(query, k=k, **search))
+        return context_text(query, self.search(query, k=k, **search), max_chars)
 
     def explain(self, hit: Hit) -> str:
         """Why ``hit`` was returned, as readable lines: the strategy and its score, each

@@ -50,6 +50,19 @@ async def _exercise(client, namespace: str) -> None:
     assert "m1] We hiked to the glacier lake" in asked, asked
     late = await client.call_tool("search_memory", {"namespace": namespace, "query": "hike", "as_of": "soon"})
     assert late.is_error and "as_of 'soon'" in " ".join(b.text for b in late.content)
+    # a long message comes back as the part around the query's words, max_chars at most
+    essay = " ".join([f"Note {i}: the trail was muddy and the weather kept changing all day." for i in range(40)]
+                     + ["Priya lost her red water bottle at the Mer de Glace viewpoint."]
+                     + [f"Remark {i}: we ate sandwiches and looked at the clouds for a while." for i in range(40)])
+    added_essay = json.loads(_text(await client.call_tool("add_memory", {
+        "namespace": namespace, "conversation": "notes", "messages": [{"speaker": "Priya", "text": essay}]})))
+    lost = _text(await client.call_tool("search_memory", {"namespace": namespace, "query": "Where did Priya lose her water bottle?",
+                                                          "k": 1, "conversation": "notes", "max_chars": 200}))
+    assert "lost her red water bottle at the Mer de Glace" in lost and "Note 0:" not in lost, lost
+    assert len(lost) < 200 + 120, lost  # the text, two cut marks, the head and the tail
+    refused = await client.call_tool("search_memory", {"namespace": namespace, "query": "bottle", "max_chars": 0})
+    assert refused.is_error and "max_chars" in " ".join(b.text for b in refused.content)
+    json.loads(_text(await client.call_tool("forget_memory", {"namespace": namespace, "turn": added_essay["turn_ids"][0]})))
     # one message, by the id ending its search line
     tom_id = toms.splitlines()[0].rsplit(" · ", 1)[1].rstrip(")")
     assert tom_id == added["turn_ids"][1], (toms, added)

@@ -12,7 +12,7 @@ import logging
 from typing import Any, Optional
 
 from graphmem.errors import ConfigurationError, GraphmemError
-from graphmem.hits import Hit, explain_text
+from graphmem.hits import Hit, excerpt, explain_text
 from graphmem.server.hub import MemoryHub
 
 __all__ = ["build_mcp", "format_hit", "run_stdio"]
@@ -27,15 +27,18 @@ INSTRUCTIONS = (
 )
 
 
-def format_hit(rank: int, hit: Hit) -> str:
+#: characters of a hit's text on a search_memory line, by default
+LINE_CHARS = 400
+
+
+def format_hit(rank: int, hit: Hit, query: str = "", max_chars: int = LINE_CHARS) -> str:
     """One compact line: ``1. [2024-05-04 · Maya · session 1 · D1:2] text (score 0.610 · turn:9f2c...)``,
-    ending with the hit's node id (what ``forget_memory`` takes as ``turn``)."""
+    ending with the hit's node id (what ``forget_memory`` takes as ``turn``). A text longer than
+    ``max_chars`` is cut to the part around ``query``'s words (:func:`graphmem.hits.excerpt`)."""
     date = (hit.timestamp or "")[:10]
     where = " · ".join(x for x in (date, hit.speaker or "", f"session {hit.session_key or hit.session_number}"
                                    if (hit.session_key or hit.session_number is not None) else "", hit.source_id or "") if x)
-    text = " ".join(hit.text.split())
-    if len(text) > 400:
-        text = text[:397] + "..."
+    text = " ".join(excerpt(hit.text, query, max_chars).split())
     return f"{rank}. [{where}] {text} (score {hit.score:.3f} · {hit.node_id})"
 
 
@@ -92,15 +95,21 @@ def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
                              "source id], text, (score · id). unit: turn|event|episode|session; strategy: "
                              "auto|dense|lexical|activation|expansion; since/until: ISO 8601 dates; speaker, "
                              "conversation: only what that speaker said, only that conversation; as_of: when the "
-                             "question is asked (ISO 8601, default now), for 'last Saturday' or 'two weeks ago' in it.")
+                             "question is asked (ISO 8601, default now), for 'last Saturday' or 'two weeks ago' in it; "
+                             "max_chars: the most characters of each hit's text (default 400; a longer text is cut "
+                             "to its sentences around the query's words, each cut marked …).")
     async def search_memory(query: str, k: int = 5, unit: str = "turn", strategy: str = "auto", since: Optional[str] = None,
                             until: Optional[str] = None, speaker: Optional[str] = None, conversation: Optional[str] = None,
-                            namespace: Optional[str] = None, as_of: Optional[str] = None) -> str:
+                            namespace: Optional[str] = None, as_of: Optional[str] = None, max_chars: int = LINE_CHARS) -> str:
+        if max_chars < 1:
+            from mcp.server.mcpserver.exceptions import ToolError
+
+            raise ToolError(f"max_chars must be at least 1, not {max_chars}")
         hits = await call(hits_for, namespace or default_namespace, query, k, unit, strategy, since, until, as_of,
                           speaker=speaker, conversation=conversation)
         if not hits:
             return "no memories found"
-        return "\n".join(format_hit(i, hit) for i, hit in enumerate(hits, 1))
+        return "\n".join(format_hit(i, hit, query, max_chars) for i, hit in enumerate(hits, 1))
 
     @server.tool(description="Search, then explain why the hit at `rank` (1 = best) was found: strategies, "
                              "contributions, seeds, edges.")
