@@ -37,7 +37,7 @@ app = typer.Typer(
 out = Console()
 err = Console(stderr=True)
 
-STORE_HELP = "Embedded store directory or bolt:// / neo4j:// URI (default: $GRAPHMEM_STORE or ~/.local/share/graphmem/store)."
+STORE_HELP = "Embedded store directory (or embedded:DIR, as graphmem names it) or bolt:// / neo4j:// URI (default: $GRAPHMEM_STORE or ~/.local/share/graphmem/store)."
 StoreOpt = typer.Option(None, "--store", "-s", help=STORE_HELP)
 NamespaceOpt = typer.Option("default", "--namespace", "-n", help="Namespace (tenant) to use.")
 UserOpt = typer.Option(None, "--user", help="Bolt user (default: $GRAPHMEM_NEO4J_USER or neo4j).")

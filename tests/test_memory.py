@@ -127,6 +127,20 @@ def test_closed_memory_refuses_use(tmp_path, store_dir):
         unopened.stats()
 
 
+def test_a_store_opens_by_the_name_graphmem_prints_for_it(tmp_path, store_dir):
+    """`graphmem stats` and the server name an embedded store `embedded:/path`: that name opens
+    the same store, instead of a new one in a directory called `embedded:` below the working one."""
+    with Memory.open(store_dir, namespace="t-named") as memory:
+        memory.add([{"speaker": "Ana", "text": "I moved to Lisbon."}], conversation="c")
+        name = memory.stats()["store"]
+    assert name.startswith("embedded:/")
+    with Memory.open(name, namespace="t-named", create=False) as memory:
+        assert memory.stats()["nodes"]["Turn"] == 1
+    for bad in ("embedded:", "embedded:  ", "embedded:bolt://localhost:7687"):
+        with pytest.raises(ConfigurationError, match="'embedded:' must be followed by a directory path"):
+            Memory.open(bad)
+
+
 def test_argument_validation(tmp_path, store_dir):
     with pytest.raises(ConfigurationError):
         Memory.open(store_dir, namespace="  ")

@@ -20,6 +20,10 @@ def is_bolt_uri(location: str) -> bool:
     return location.lower().startswith(BOLT_SCHEMES)
 
 
+#: the prefix of an embedded store's name (``embedded:/path/to/store``); a location may carry it
+EMBEDDED_PREFIX = "embedded:"
+
+
 def open_store(
     location: str | os.PathLike[str],
     settings: Settings,
@@ -28,7 +32,8 @@ def open_store(
     database: str | None = None,
     create: bool = True,
 ) -> GraphStore:
-    """Open the store at ``location``: a Bolt URI, or a directory for the embedded store.
+    """Open the store at ``location``: a Bolt URI, or a directory for the embedded store, given
+    as a path or as ``embedded:PATH`` (how stores name themselves in graphmem's output).
 
     The schema is applied on open (idempotently). With ``create=False`` an embedded store
     that does not exist yet is refused (``ConfigurationError("no memory at PATH")``) and
@@ -37,8 +42,12 @@ def open_store(
     text = str(location)
     if not text.strip():
         raise ConfigurationError("empty store location")
-    if "://" in text and not is_bolt_uri(text):
-        raise ConfigurationError(f"unsupported store URI {text!r}: use a directory path, bolt:// or neo4j://")
+    if text.startswith(EMBEDDED_PREFIX):  # the name `graphmem stats` and the server print
+        text = text[len(EMBEDDED_PREFIX):]
+        if not text.strip() or "://" in text:
+            raise ConfigurationError(f"store location {str(location)!r}: 'embedded:' must be followed by a directory path")
+    elif "://" in text and not is_bolt_uri(text):
+        raise ConfigurationError(f"unsupported store URI {text!r}: use a directory path (or embedded:PATH), bolt:// or neo4j://")
     if is_bolt_uri(text):
         from graphmem.store.bolt import BoltStore
 
