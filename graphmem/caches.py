@@ -416,7 +416,8 @@ class NamespaceCaches:
         rows: ProjectionRows | SavedRows
         if kept is not None:
             rows = kept.refreshed(self.store, self.namespace, self._written or (), whole=self._whole, written=self._appended)
-            projection, state = rows.projection(), "refreshed"
+            made = rows.patch(self._engine.projection) if self._engine is not None else None
+            projection, state = (made, "patched") if made is not None else (rows.projection(), "refreshed")
             logger.debug("projection of %r refreshed for %d session(s) written", self.namespace, len(self._written or ()))
         else:
             projection, state, rows = load_projection(self.store, self.namespace, None if after_write else self.directory, version,

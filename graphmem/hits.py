@@ -142,8 +142,8 @@ def excerpt(text: str, query: str, limit: int) -> str:
     best = max(range(len(pieces)), key=lambda i: (scores[i], -i))
     a, b = pieces[best]
     if b - a > limit:  # one long sentence: cut it around its first shared word
-        found = [m.start() for w in words[best] if (m := re.search(r"\b" + re.escape(w[:5]), text[a:b].lower()))]
-        at = a + min(found) if found else a
+        starts = [m.start() for w in words[best] if (m := re.search(r"\b" + re.escape(w[:5]), text[a:b].lower()))]
+        at = a + min(starts) if starts else a
         lo = max(a, min(at - limit // 3, b - limit))
         hi = lo + limit
         if lo > a:

@@ -135,7 +135,7 @@ def test_a_search_after_an_add_defers_saving_the_projection_to_close(tmp_path, e
         a.add({"speaker": "Al", "text": "The gulls followed us back to the pier."}, conversation="mine")
         hits = a.search("gulls pier", k=1)
         assert hits[0].text == "The gulls followed us back to the pier."
-        assert caches.last_refresh["projection"] == "refreshed"  # the add's session re-read, the rest kept
+        assert caches.last_refresh["projection"] == "patched"  # the add's session re-read, the rest kept
         assert saved.stat().st_mtime_ns == stamp  # not written at the search after the add
         assert bm25.stat().st_mtime_ns == bm25_stamp  # nor the BM25 index
     assert bm25.stat().st_mtime_ns != bm25_stamp  # saved on close

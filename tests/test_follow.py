@@ -48,7 +48,7 @@ def test_a_process_sees_another_process_write_and_forget_at_its_next_search(bolt
         caches = a._service().caches  # noqa: SLF001 - how it caught up
         assert caches.last_follow["mode"] == "incremental" and caches.index("turn").contains(turn)
         # the other process's add logged its session: only that was read again, and the result is a whole read's
-        assert caches.last_refresh["projection"] == "refreshed", caches.last_refresh
+        assert caches.last_refresh["projection"] == "patched", caches.last_refresh
         whole = read_projection(a.store, a.namespace)
         assert caches.engine().projection.turn_ids == whole.turn_ids and whole.n_turns == 3
         assert any(h.node_id == turn for h in a.search("lighthouse", k=3, strategy="lexical"))

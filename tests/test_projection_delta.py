@@ -93,10 +93,10 @@ def test_the_projection_after_each_add_equals_one_read_whole(backend: Backend, t
                 foreign_states.append(caches.last_refresh["projection"])
         assert forgotten >= 3, forgotten
         # most adds and forgets took the re-read of their sessions; topic fits and the first search read everything
-        assert states.count("refreshed") >= 0.7 * steps, states
+        assert states.count("patched") >= 0.7 * steps, states
         assert "rebuilt" in states[1:], states
         # the other owner's adds log their sessions: this owner re-reads only those too
-        assert foreign_states.count("refreshed") >= 0.6 * len(foreign_states) > 0, foreign_states
+        assert foreign_states.count("patched") >= 0.6 * len(foreign_states) > 0, foreign_states
         assert memory.cypher("MATCH (:Turn)-[r:IN_TOPIC]->(c:Topic) WHERE c.namespace = $namespace RETURN count(r) AS n")[0]["n"] > 0
         assert memory.cypher("MATCH (a)-[r:ASSOCIATED]->(b) WHERE a.namespace = $namespace RETURN count(r) AS n")[0]["n"] > 0
         assert len(caches.engine().projection.entity_ids) > 0
@@ -129,7 +129,7 @@ def test_a_projection_loaded_from_the_cache_is_refreshed_from_the_rows_saved_bes
                 rows_file.write_text(json.dumps(saved), encoding="utf-8")
             memory.add({"speaker": "Melanie", "text": _message(rng, 100 + round_)}, conversation="alpha", session="2")
             assert memory.search("Who went to Lisbon?", k=3)
-            assert caches.last_refresh["projection"] == ("rebuilt" if round_ else "refreshed")
+            assert caches.last_refresh["projection"] == ("rebuilt" if round_ else "patched")
             assert _same(caches.engine().projection, read_projection(memory.store, memory.namespace)) == []
             memory.close()
 
@@ -166,7 +166,7 @@ def test_an_append_reads_again_the_links_of_the_units_it_changed_not_of_its_whol
         memory.add({"speaker": PEOPLE[0], "text": "I finished a new violin near Boston yesterday.", "id": "m40"},
                    conversation="chat", session="1")
         assert memory.search("violin Boston", k=3)
-        assert caches.last_refresh["projection"] == "refreshed"
+        assert caches.last_refresh["projection"] == "patched"
         appended = len(asked[-1]["turns"])
         assert _same(caches.engine().projection, read_projection(memory.store, memory.namespace)) == []
         # the session's first episode is closed now: the next append reads the turn rows of the
@@ -174,7 +174,7 @@ def test_an_append_reads_again_the_links_of_the_units_it_changed_not_of_its_whol
         first = memory.cypher("MATCH (e:Episode) WHERE e.namespace = $namespace RETURN e.turn_count AS n ORDER BY e.start_seq")[0]["n"]
         memory.add({"speaker": PEOPLE[1], "text": "Which piece did you play on it first?", "id": "m41"}, conversation="chat", session="1")
         assert memory.search("violin Boston", k=3)
-        assert caches.last_refresh["projection"] == "refreshed"
+        assert caches.last_refresh["projection"] == "patched"
         appended_rows = turns_read[-1]
         assert _same(caches.engine().projection, read_projection(memory.store, memory.namespace)) == []
         memory.add({"speaker": PEOPLE[1], "text": "Actually it was a new cello, not a violin.", "id": "m40"}, conversation="chat")
@@ -210,7 +210,7 @@ def test_an_append_reads_again_the_entities_it_wrote_not_every_entity(tmp_path, 
                             conversation="chat", session="1")
         assert report.added == 2
         assert memory.search("Who did Melanie meet in Amsterdam?", k=3)
-        assert caches.last_refresh["projection"] == "refreshed"
+        assert caches.last_refresh["projection"] == "patched"
         names = [q for q, _ in asked]
         assert "read/projection_entities" not in names and "read/projection_aliases" not in names, names
         assert "read/projection_topics" not in names, names  # no topic relabelled: the topic rows are kept

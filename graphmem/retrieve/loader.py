@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from graphmem.retrieve.patch import RowsChange, patched
 from graphmem.retrieve.projection import MemoryProjection
 from graphmem.store import GraphStore
 
@@ -226,11 +227,23 @@ class ProjectionRows:
     """The rows a projection is built from (:data:`PROJECTION_QUERIES`' results), kept so that
     the projection after a live add reads only what the add can have changed."""
 
-    def __init__(self, rows: dict[str, list[dict[str, Any]]]) -> None:
+    def __init__(self, rows: dict[str, list[dict[str, Any]]], change: RowsChange | None = None) -> None:
         self.rows = rows
+        self.change = change  # what a refresh read again (None: rows read whole)
 
     def projection(self) -> MemoryProjection:
         return MemoryProjection.from_rows(**self.rows)
+
+    def patch(self, before: MemoryProjection) -> MemoryProjection | None:
+        """The projection of these rows made from ``before``, the projection of the rows they
+        were refreshed from (:func:`~graphmem.retrieve.patch.patched`); ``None`` when they were
+        not refreshed, or do not fit a patch (the caller builds :meth:`projection`)."""
+        if self.change is None:
+            return None
+        made = patched(before, self.rows, self.change)
+        if made is None:
+            logger.info("projection built from its rows: they do not fit a patch of the one before")
+        return made
 
     def save(self, directory: Path, manifest: dict[str, Any]) -> None:
         """Write the rows to ``directory`` beside the projection they built, with its
@@ -306,7 +319,9 @@ class ProjectionRows:
             "associations": [r for r in old["associations"] if r["src"] not in touched and r["dst"] not in touched],
             "topic_members": [r for r in old["topic_members"] if r["member"] not in touched],
         }
-        return ProjectionRows({argument: [*kept.get(argument, ()), *fresh[argument]] for argument in PROJECTION_QUERIES})
+        change = RowsChange(frozenset(scope), frozenset(turns), frozenset(events), frozenset(episodes), frozenset(touched),
+                            {argument: len(rows) for argument, rows in kept.items()})
+        return ProjectionRows({argument: [*kept.get(argument, ()), *fresh[argument]] for argument in PROJECTION_QUERIES}, change)
 
 
 def _namespace_reads(namespace: str, written: AppendWrites | None) -> dict[str, tuple[str, dict[str, Any]]]:

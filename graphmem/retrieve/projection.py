@@ -533,30 +533,13 @@ class MemoryProjection:
             The projection.
         """
         p = cls()
-        session_rows = sorted(sessions, key=lambda r: (str(r.get("conversation_id") or ""), int(r.get("number") or 0), str(r["id"])))
-        p.session_ids = [str(r["id"]) for r in session_rows]
-        p.session_key = [str(r.get("key") or "") for r in session_rows]
-        p.session_number = _ints(r.get("number") for r in session_rows)
-        p.session_time = _times(r.get("started_at") for r in session_rows)
+        session_rows = sorted(sessions, key=_session_key)
+        p._set(_session_columns(session_rows))
         session_pos = {sid: i for i, sid in enumerate(p.session_ids)}
 
         # turns ordered by conversation, session order, seq: sessions are contiguous
-        def turn_key(r: Mapping[str, Any]) -> tuple:
-            return (str(r.get("conversation_id") or ""), session_pos.get(str(r.get("session_id")), -1), int(r.get("seq") or 0),
-                    str(r["id"]))
-
-        turn_rows = sorted(turns, key=turn_key)
-        p.turn_ids = [str(r["id"]) for r in turn_rows]
-        p.turn_conversation = [str(r.get("conversation_id") or "") for r in turn_rows]
-        p.turn_session = np.asarray([session_pos.get(str(r.get("session_id")), -1) for r in turn_rows], dtype=np.int64)
-        p.turn_seq = _ints(r.get("seq") for r in turn_rows)
-        p.turn_speaker = [str(r.get("speaker") or "") for r in turn_rows]
-        p.turn_text = [indexed_text(r.get("speaker"), r.get("text"), r.get("caption")) for r in turn_rows]
-        p.turn_source = [r.get("source_id") for r in turn_rows]
-        p.turn_asks = np.asarray([str(r.get("text") or "").rstrip().endswith("?") for r in turn_rows], dtype=np.float64)
-        own = _times([r.get("timestamp") for r in turn_rows])
-        fallback = np.where(p.turn_session >= 0, p.session_time[np.maximum(p.turn_session, 0)] if len(p.session_time) else np.nan, np.nan)
-        p.turn_time = np.where(np.isfinite(own), own, fallback)
+        turn_rows = sorted(turns, key=lambda r: _turn_key(r, session_pos))
+        p._set(_turn_columns(turn_rows, session_pos, p.session_time))
         turn_pos = {tid: i for i, tid in enumerate(p.turn_ids)}
 
         # episodes ordered by their first turn
@@ -567,67 +550,20 @@ class MemoryProjection:
             if t is not None and (eid not in first_turn or t < first_turn[eid]):
                 first_turn[eid] = t
         episode_rows = sorted(episodes, key=lambda r: (first_turn.get(str(r["id"]), 1 << 62), str(r["id"])))
-        p.episode_ids = [str(r["id"]) for r in episode_rows]
-        p.episode_start = _times(r.get("started_at") for r in episode_rows)
-        p.episode_end = _times(r.get("ended_at") or r.get("started_at") for r in episode_rows)
+        p._set(_episode_columns(episode_rows))
         episode_pos = {eid: i for i, eid in enumerate(p.episode_ids)}
         p.turn_episode = np.asarray([episode_pos.get(episode_of_turn.get(tid, ""), -1) for tid in p.turn_ids], dtype=np.int64)
-        # an episode without its own times takes its turns'
-        if len(p.episode_ids):
-            starts, ends = p.segments("episode")
-            for e in np.flatnonzero(~np.isfinite(p.episode_start) & (ends > starts)):
-                p.episode_start[e] = np.nanmin(p.turn_time[starts[e]:ends[e]]) if np.isfinite(p.turn_time[starts[e]:ends[e]]).any() else np.nan
-                p.episode_end[e] = np.nanmax(p.turn_time[starts[e]:ends[e]]) if np.isfinite(p.turn_time[starts[e]:ends[e]]).any() else np.nan
+        p._episode_times_from_turns(range(len(p.episode_ids)))
 
         # events ordered by their turn, then id order as read
-        event_turn = _positions([_key(r.get("turn_id")) for r in events], turn_pos)
-        known = np.flatnonzero(event_turn >= 0)
-        if len(known) != len(events):
-            logger.debug("%d events without a known turn skipped", len(events) - len(known))
-        event_ids = _ids_of([events[i] for i in known.tolist()], "id")
-        order = np.lexsort((np.array(event_ids, dtype=str), event_turn[known])) if event_ids else known
-        event_rows = [events[i] for i in known[order].tolist()]
-        p.event_ids = [event_ids[i] for i in order.tolist()]
-        p.event_turn = event_turn[known[order]]
-        p.event_text = [indexed_text(r.get("speaker"), r.get("text"), None) for r in event_rows]
-        own = _times([r.get("timestamp") for r in event_rows])
-        p.event_time = np.where(np.isfinite(own), own, p.turn_time[p.event_turn] if len(p.event_turn) else own)
-        p.event_span_start = _times([r.get("time_start") for r in event_rows])
-        p.event_span_end = _times([r.get("time_end") or r.get("time_start") for r in event_rows])
+        p._set(_event_columns(events, turn_pos, p.turn_time))
         event_pos = {vid: i for i, vid in enumerate(p.event_ids)}
 
-        entity_rows = sorted(entities, key=lambda r: str(r["id"]))
-        p.entity_ids = [str(r["id"]) for r in entity_rows]
-        p.entity_key = [str(r.get("key") or "") for r in entity_rows]
-        p.entity_name = [str(r.get("name") or r.get("key") or "") for r in entity_rows]
-        p.entity_label = [str(r.get("label") or "") for r in entity_rows]
+        p._set(_entity_columns(entities, aliases))
         entity_pos = {nid: i for i, nid in enumerate(p.entity_ids)}
-        canonical = np.arange(len(p.entity_ids), dtype=np.int64)
-        for r in sorted(aliases, key=lambda r: (str(r["alias_id"]), str(r["entity_id"]))):  # the store's order is not kept
-            a, c = entity_pos.get(str(r["alias_id"])), entity_pos.get(str(r["entity_id"]))
-            if a is not None and c is not None and a != c:
-                canonical[a] = c
-        for _ in range(4):  # follow alias chains a -> b -> c to the end
-            canonical = canonical[canonical]
-        p.entity_canonical = canonical
+        p.involves_event, p.involves_entity, p.involves_weight = _involves_arrays(involves, event_pos, entity_pos)
 
-        count = len(involves)
-        inv_event = _positions(_ids_of(involves, "event_id"), event_pos)
-        inv_entity = _positions(_ids_of(involves, "entity_id"), entity_pos)
-        roles = [str(r.get("role")) for r in involves]
-        role_names = sorted(set(roles))  # ordered as the roles' names
-        role_code = {role: code for code, role in enumerate(role_names)}
-        inv_role = np.fromiter(map(role_code.__getitem__, roles), dtype=np.int64, count=count)
-        kept = (inv_event >= 0) & (inv_entity >= 0)
-        inv_event, inv_entity, inv_role = inv_event[kept], inv_entity[kept], inv_role[kept]
-        order = np.lexsort((inv_role, inv_entity, inv_event))
-        p.involves_event, p.involves_entity = inv_event[order], inv_entity[order]
-        role_weight = np.asarray([ROLE_WEIGHTS.get(role, 1.0) for role in role_names], dtype=np.float64)
-        p.involves_weight = role_weight[inv_role[order]] if len(role_names) else np.zeros(0, dtype=np.float64)
-
-        topic_rows = sorted(topics, key=lambda r: str(r["id"]))
-        p.topic_ids = [str(r["id"]) for r in topic_rows]
-        p.topic_label = [str(r.get("label") or "") for r in topic_rows]
+        p._set(_topic_columns(topics))
         topic_pos = {tid: i for i, tid in enumerate(p.topic_ids)}
 
         # node id -> global position, for the ids named "<kind>:..." of each kind (one lookup per row)
@@ -646,6 +582,22 @@ class MemoryProjection:
         # the offset cache was filled while building; drop it so it matches the final arrays
         p.__dict__.pop("node_offset", None)
         return p
+
+    def _set(self, columns: Mapping[str, Any]) -> None:
+        for name, value in columns.items():
+            setattr(self, name, value)
+
+    def _episode_times_from_turns(self, episodes: Iterable[int]) -> None:
+        """Give each of ``episodes`` without its own times the first and last time of its turns."""
+        chosen = np.asarray(list(episodes), dtype=np.int64)
+        if not len(chosen):
+            return
+        starts, ends = self.segments("episode")
+        for e in chosen[~np.isfinite(self.episode_start[chosen]) & (ends[chosen] > starts[chosen])]:
+            times = self.turn_time[starts[e]:ends[e]]
+            known = np.isfinite(times).any()
+            self.episode_start[e] = np.nanmin(times) if known else np.nan
+            self.episode_end[e] = np.nanmax(times) if known else np.nan
 
     # ------------------------------------------------------------------ persistence
     def save(self, directory: str | os.PathLike[str], manifest: Mapping[str, Any] | None = None) -> None:
@@ -688,6 +640,112 @@ class MemoryProjection:
         if len(p.turn_session) != len(p.turn_ids) or len(p.event_turn) != len(p.event_ids):
             raise ValueError("projection arrays disagree in length")
         return p, dict(meta.get("manifest") or {})
+
+
+def _session_key(r: Mapping[str, Any]) -> tuple[str, int, str]:
+    """Where a session row goes: by conversation, then number."""
+    return (str(r.get("conversation_id") or ""), int(r.get("number") or 0), str(r["id"]))
+
+
+def _turn_key(r: Mapping[str, Any], session_pos: Mapping[str, int]) -> tuple[str, int, int, str]:
+    """Where a turn row goes: by conversation, its session's position, then ``seq``."""
+    return (str(r.get("conversation_id") or ""), session_pos.get(str(r.get("session_id")), -1), int(r.get("seq") or 0),
+            str(r["id"]))
+
+
+def _session_columns(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The session columns of ``rows`` (in their order)."""
+    return {"session_ids": [str(r["id"]) for r in rows], "session_key": [str(r.get("key") or "") for r in rows],
+            "session_number": _ints(r.get("number") for r in rows), "session_time": _times(r.get("started_at") for r in rows)}
+
+
+def _turn_columns(rows: Sequence[Mapping[str, Any]], session_pos: Mapping[str, int], session_time: np.ndarray) -> dict[str, Any]:
+    """The turn columns of ``rows`` (in their order) but ``turn_episode``; a turn without a time
+    of its own takes its session's start."""
+    sessions = np.asarray([session_pos.get(str(r.get("session_id")), -1) for r in rows], dtype=np.int64).reshape(-1)
+    own = _times([r.get("timestamp") for r in rows])
+    fallback = np.where(sessions >= 0, session_time[np.maximum(sessions, 0)] if len(session_time) else np.nan, np.nan)
+    return {
+        "turn_ids": [str(r["id"]) for r in rows],
+        "turn_conversation": [str(r.get("conversation_id") or "") for r in rows],
+        "turn_session": sessions,
+        "turn_seq": _ints(r.get("seq") for r in rows),
+        "turn_speaker": [str(r.get("speaker") or "") for r in rows],
+        "turn_text": [indexed_text(r.get("speaker"), r.get("text"), r.get("caption")) for r in rows],
+        "turn_source": [r.get("source_id") for r in rows],
+        "turn_asks": np.asarray([str(r.get("text") or "").rstrip().endswith("?") for r in rows], dtype=np.float64).reshape(-1),
+        "turn_time": np.where(np.isfinite(own), own, fallback),
+    }
+
+
+def _episode_columns(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The episode columns of ``rows`` (in their order), their own times only."""
+    return {"episode_ids": [str(r["id"]) for r in rows], "episode_start": _times(r.get("started_at") for r in rows),
+            "episode_end": _times(r.get("ended_at") or r.get("started_at") for r in rows)}
+
+
+def _event_columns(rows: Sequence[Mapping[str, Any]], turn_pos: Mapping[str, int], turn_time: np.ndarray) -> dict[str, Any]:
+    """The event columns of the ``rows`` whose turn is in ``turn_pos``, ordered by their turn,
+    then id; an event without a time of its own takes its turn's."""
+    event_turn = _positions([_key(r.get("turn_id")) for r in rows], turn_pos)
+    known = np.flatnonzero(event_turn >= 0)
+    if len(known) != len(rows):
+        logger.debug("%d events without a known turn skipped", len(rows) - len(known))
+    event_ids = _ids_of([rows[i] for i in known.tolist()], "id")
+    order = np.lexsort((np.array(event_ids, dtype=str), event_turn[known])) if event_ids else known
+    chosen = [rows[i] for i in known[order].tolist()]
+    turns = event_turn[known[order]]
+    own = _times([r.get("timestamp") for r in chosen])
+    return {
+        "event_ids": [event_ids[i] for i in order.tolist()],
+        "event_turn": turns,
+        "event_text": [indexed_text(r.get("speaker"), r.get("text"), None) for r in chosen],
+        "event_time": np.where(np.isfinite(own), own, turn_time[turns] if len(turns) else own),
+        "event_span_start": _times([r.get("time_start") for r in chosen]),
+        "event_span_end": _times([r.get("time_end") or r.get("time_start") for r in chosen]),
+    }
+
+
+def _entity_columns(rows: Sequence[Mapping[str, Any]], aliases: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The entity columns (ordered by id), each entity's canonical one following ``aliases``."""
+    entity_rows = sorted(rows, key=lambda r: str(r["id"]))
+    ids = [str(r["id"]) for r in entity_rows]
+    entity_pos = {nid: i for i, nid in enumerate(ids)}
+    canonical = np.arange(len(ids), dtype=np.int64)
+    for r in sorted(aliases, key=lambda r: (str(r["alias_id"]), str(r["entity_id"]))):  # the store's order is not kept
+        a, c = entity_pos.get(str(r["alias_id"])), entity_pos.get(str(r["entity_id"]))
+        if a is not None and c is not None and a != c:
+            canonical[a] = c
+    for _ in range(4):  # follow alias chains a -> b -> c to the end
+        canonical = canonical[canonical]
+    return {"entity_ids": ids, "entity_key": [str(r.get("key") or "") for r in entity_rows],
+            "entity_name": [str(r.get("name") or r.get("key") or "") for r in entity_rows],
+            "entity_label": [str(r.get("label") or "") for r in entity_rows], "entity_canonical": canonical}
+
+
+def _involves_arrays(rows: Sequence[Mapping[str, Any]], event_pos: Mapping[str, int],
+                     entity_pos: Mapping[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(event, entity, weight)`` of the hyperedge rows whose ends are known, sorted by event,
+    entity, then role name."""
+    count = len(rows)
+    inv_event = _positions(_ids_of(rows, "event_id"), event_pos)
+    inv_entity = _positions(_ids_of(rows, "entity_id"), entity_pos)
+    roles = [str(r.get("role")) for r in rows]
+    role_names = sorted(set(roles))  # ordered as the roles' names
+    role_code = {role: code for code, role in enumerate(role_names)}
+    inv_role = np.fromiter(map(role_code.__getitem__, roles), dtype=np.int64, count=count)
+    kept = (inv_event >= 0) & (inv_entity >= 0)
+    inv_event, inv_entity, inv_role = inv_event[kept], inv_entity[kept], inv_role[kept]
+    order = np.lexsort((inv_role, inv_entity, inv_event))
+    role_weight = np.asarray([ROLE_WEIGHTS.get(role, 1.0) for role in role_names], dtype=np.float64)
+    weight = role_weight[inv_role[order]] if len(role_names) else np.zeros(0, dtype=np.float64)
+    return inv_event[order], inv_entity[order], weight
+
+
+def _topic_columns(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The topic columns (ordered by id)."""
+    topic_rows = sorted(rows, key=lambda r: str(r["id"]))
+    return {"topic_ids": [str(r["id"]) for r in topic_rows], "topic_label": [str(r.get("label") or "") for r in topic_rows]}
 
 
 def _group(owner: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:

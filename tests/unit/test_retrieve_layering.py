@@ -15,7 +15,8 @@ from graphmem.errors import InputError
 from graphmem.retrieve.types import validate_query
 
 PACKAGE = Path(graphmem.retrieve.__file__).parent
-BOTTOM_UP = ["config", "cues", "types", "activation", "lexical", "router", "fusion", "hierarchy", "projection", "loader", "strategies", "engine"]
+BOTTOM_UP = ["config", "cues", "types", "activation", "lexical", "router", "fusion", "hierarchy", "projection", "patch", "loader", "strategies",
+             "engine"]
 
 
 def _sibling_imports(module: str) -> set[str]:
