@@ -167,10 +167,10 @@ class _Patch:
         if any(eid not in fresh_ids for eid in first_turn):
             return None  # a turn of a written session in an episode not read again
         kept = np.flatnonzero(~episode_gone)
-        starts, ends = old.episode_segments
-        has_turns = ends[kept] > starts[kept]
+        seg_starts, seg_ends = old.episode_segments
+        has_turns = seg_ends[kept] > seg_starts[kept]
         first_kept = np.full(len(kept), _NO_TURN, dtype=np.int64)
-        first_kept[has_turns] = turn_map[starts[kept][has_turns]]
+        first_kept[has_turns] = turn_map[seg_starts[kept][has_turns]]
 
         def episode_key(r: Mapping[str, Any]) -> tuple[int, str]:
             return (first_turn.get(str(r["id"]), _NO_TURN), str(r["id"]))
@@ -197,10 +197,10 @@ class _Patch:
         if gone[old.event_turn[~event_gone]].any():
             return None  # an event kept of a turn read again
         kept = np.flatnonzero(~event_gone)
-        fresh = self.fresh("events")
-        if any(str(r.get("turn_id")) not in turn_pos_fresh for r in fresh):
+        fresh_events = self.fresh("events")
+        if any(str(r.get("turn_id")) not in turn_pos_fresh for r in fresh_events):
             return None
-        columns = _event_columns(fresh, turn_pos_fresh, p.turn_time)
+        columns = _event_columns(fresh_events, turn_pos_fresh, p.turn_time)
         kept_turns = turn_map[old.event_turn[kept]]
         at = _insertion(lambda j: (int(kept_turns[j]), old.event_ids[int(kept[j])]), len(kept),
                         list(zip(columns["event_turn"].tolist(), columns["event_ids"])))
@@ -239,13 +239,13 @@ class _Patch:
             ids = old.ids(kind)
             for i in np.flatnonzero(written).tolist():
                 relinked[old_offset[kind] + i] = ids[i] in change.linked
-        ends = _Ends(self, offset, {"turn": (turn_pos_fresh, turn_map), "event": (event_pos_fresh, event_map),
+        link_ends = _Ends(self, offset, {"turn": (turn_pos_fresh, turn_map), "event": (event_pos_fresh, event_map),
                                     "episode": (episode_pos_fresh, episode_map), "session": (session_pos, None),
                                     "entity": (entity_pos, None), "topic": (topic_pos, None)})
         p.assoc_src, p.assoc_dst, p.assoc_w = _relinked((old.assoc_src, old.assoc_dst, old.assoc_w), remap, remap, relinked,
-                                                        self.fresh("associations"), ("src", "dst", "w"), ends, ends)
+                                                        self.fresh("associations"), ("src", "dst", "w"), link_ends, link_ends)
         p.member_src, p.member_topic, p.member_p = _relinked((old.member_src, old.member_topic, old.member_p), remap, topic_map,
-                                                             relinked, self.fresh("topic_members"), ("member", "topic", "p"), ends,
+                                                             relinked, self.fresh("topic_members"), ("member", "topic", "p"), link_ends,
                                                              topic_pos)
         p.within_src, p.within_dst, p.within_w = _weighted_pairs(self.rows["topic_links"], ("src", "dst", "w"), topic_pos, topic_pos)
         p.__dict__.pop("node_offset", None)
@@ -337,7 +337,7 @@ class _Ends(Mapping[str, int]):
                  kinds: Mapping[str, tuple[Mapping[str, int], np.ndarray | None]]) -> None:
         self._patch, self._offset, self._kinds = patch, offset, kinds
 
-    def get(self, node: Any, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, node: Any, default: Any = None) -> Any:
         kind = node.split(":", 1)[0] if type(node) is str else ""
         if kind not in self._kinds:
             return default
