@@ -71,7 +71,7 @@ class World:
     def turn(self, conversation: str, sid: str, number: int, index: int, rows: dict) -> str:
         tid = self.uid("turn")
         rows["turns"].append({"id": tid, "session_id": sid, "conversation_id": conversation, "seq": number * 1000 + index,
-                              "speaker": self.rng.choice(("Ana", "Bo", "assistant")), "text": f"text {tid}" + "?" * (index % 2),
+                              "speaker": self.rng.choice(("Ana", "Bo", "assistant", "ASSISTANT", "bo")), "text": f"text {tid}" + (" for 4 years" if index % 3 == 0 else "") + "?" * (index % 2),
                               "caption": None, "source_id": f"D{number}:{index}", "timestamp": self.time(index)})
         for _ in range(self.rng.randint(0, 2)):
             vid = self.uid("event")
@@ -219,10 +219,16 @@ def test_a_patched_projection_equals_one_built_from_all_the_rows(seed):
                 patched_count += 1
                 assert _differ(made, whole) == [], (seed, _step)
                 assert made.node_offset == whole.node_offset
-                if "episode_text" in before.__dict__:  # carried over from the projection before
-                    assert made.__dict__["episode_text"] == whole.episode_text
+                # values a search computed on the projection before are carried over
+                for name in ("episode_text", "turn_speaker_folded"):
+                    if name in before.__dict__:
+                        assert made.__dict__[name] == getattr(whole, name), name
+                if "turn_by_assistant" in before.__dict__:
+                    assert np.array_equal(made.__dict__["turn_by_assistant"], whole.turn_by_assistant)
+                for label in before.__dict__.get("_turns_stating", {}):
+                    assert np.array_equal(made.__dict__["_turns_stating"][label], whole.turns_stating(label)), label
             before = whole
-            if rng.random() < 0.5:
-                before.episode_text  # noqa: B018 - computed, as a BM25 build does
+            if rng.random() < 0.5:  # computed, as a search does
+                before.episode_text, before.turn_by_assistant, before.turns_stating("DURATION")  # noqa: B018
     # a session whose start moved under turns kept is built whole; nearly all others are patched
     assert patched_count >= 0.8 * cases, (patched_count, cases)
