@@ -46,6 +46,7 @@ from graphmem.retrieve.config import RetrievalConfig
 from graphmem.retrieve.engine import DenseScorer, RetrievalEngine, build_lexical, lexical_texts
 from graphmem.retrieve.lexical import LexicalIndex
 from graphmem.retrieve.loader import AppendWrites, ProjectionRows, SavedRows, load_projection, save_projection
+from graphmem.retrieve.patch import carried_units
 from graphmem.retrieve.projection import MemoryProjection
 from graphmem.runtime import freeze_loaded_objects
 from graphmem.settings import Settings
@@ -452,10 +453,11 @@ class NamespaceCaches:
         # the index a write made stale: its texts are mostly the new projection's (an add appends);
         # one loaded from disk is given its texts, to take their saved tokens
         stale = self._engine.built_lexical(unit) if self._engine is not None else None
-        if stale is not None and self._engine is not None:
+        carried = carried_units(projection, self._engine.projection, unit) if stale is not None and self._engine is not None else None
+        if stale is not None and self._engine is not None and carried is None:
             stale.remember_texts(lexical_texts(self._engine.projection, unit))
         if after_write:
-            index = build_lexical(projection, unit, reuse=stale)
+            index = build_lexical(projection, unit, reuse=stale, carried=carried)
             if version is not None:
                 self._unsaved_lexical[unit] = (index, version)
             return index
@@ -471,7 +473,7 @@ class NamespaceCaches:
         except Exception as exc:  # any unreadable cache is rebuilt from the projection
             reraise_stop(exc)
             logger.warning("%s BM25 index unreadable in %s; rebuilding", unit, directory, exc_info=True)
-        index = build_lexical(projection, unit, reuse=stale)
+        index = build_lexical(projection, unit, reuse=stale, carried=carried)
         self._save_lexical(unit, index, version)
         return index
 

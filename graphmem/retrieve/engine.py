@@ -443,10 +443,12 @@ def lexical_texts(projection: MemoryProjection, unit: str) -> Sequence[str]:
 
 
 def build_lexical(projection: MemoryProjection, unit: str, tokenizer: Tokenizer | None = None, *,
-                  reuse: LexicalIndex | None = None) -> LexicalIndex:
+                  reuse: LexicalIndex | None = None, carried: Any = None) -> LexicalIndex:
     """BM25 index over :func:`lexical_texts` of ``unit``; the tokens of texts ``reuse`` indexed
-    are taken from it (see :meth:`LexicalIndex.build`)."""
-    return LexicalIndex.build(projection.ids(unit), lexical_texts(projection, unit), tokenizer or Tokenizer(), reuse=reuse)
+    are taken from it, by position where ``carried`` says where its units went (see
+    :meth:`LexicalIndex.build`)."""
+    return LexicalIndex.build(projection.ids(unit), lexical_texts(projection, unit), tokenizer or Tokenizer(), reuse=reuse,
+                              carried=carried)
 
 
 def _iso(seconds: float) -> str | None:

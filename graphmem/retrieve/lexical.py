@@ -23,7 +23,7 @@ import math
 import operator
 import re
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from itertools import chain
@@ -368,21 +368,29 @@ class _Postings:
         # million pairs); the document numbers are the score matrix's own column indices
         return cls(ids, texts, vocab, lengths, indptr, doc.astype(np.int32, copy=False), tf.astype(np.int32, copy=False))
 
-    def updated(self, ids: list[str], texts: Sequence[str], corpus: list[list[str]]) -> _Postings | None:
+    def updated(self, ids: list[str], texts: Sequence[str], corpus: Sequence[list[str]],
+                carried: np.ndarray | None = None) -> _Postings | None:
         """These postings for a new corpus (``ids``, their ``texts`` and tokens), counting only
         the documents that are new or whose text changed, or ``None`` when the documents kept
-        are not in the same order as here (the caller counts the whole corpus)."""
-        # each new document's old number (NaN: new), through C-level maps (a loop over the
-        # documents in Python took 0.1 s at 100,000 turns, at every search after an add)
-        old = np.array(list(map(self._numbers().get, ids)), dtype=np.float64).reshape(-1)
-        found = np.flatnonzero(~np.isnan(old))
-        was = old[found].astype(np.int64)
-        if len(found):
-            pick_old, pick_new = itemgetter(*was.tolist()), itemgetter(*found.tolist())
-            before, after = (pick_old(self.texts), pick_new(texts)) if len(found) > 1 else ((pick_old(self.texts),), (pick_new(texts),))
-            same = np.fromiter(map(operator.eq, before, after), dtype=bool, count=len(found))  # `is` first, as == does
-            found, was = found[same], was[same]
-        if len(was) > 1 and (np.diff(was) < 0).any():
+        are not in the same order as here (the caller counts the whole corpus). ``carried``:
+        each old document's new number when the caller knows it (``-1``: gone or changed; the
+        ones kept in order), instead of finding them by id and comparing their texts."""
+        if carried is not None:
+            was = np.flatnonzero(carried >= 0)
+            found = carried[was]
+        else:
+            # each new document's old number (NaN: new), through C-level maps (a loop over the
+            # documents in Python took 0.1 s at 100,000 turns, at every search after an add)
+            old = np.array(list(map(self._numbers().get, ids)), dtype=np.float64).reshape(-1)
+            found = np.flatnonzero(~np.isnan(old))
+            was = old[found].astype(np.int64)
+            if len(found):
+                pick_old, pick_new = itemgetter(*was.tolist()), itemgetter(*found.tolist())
+                before, after = ((pick_old(self.texts), pick_new(texts)) if len(found) > 1
+                                 else ((pick_old(self.texts),), (pick_new(texts),)))
+                same = np.fromiter(map(operator.eq, before, after), dtype=bool, count=len(found))  # `is` first, as == does
+                found, was = found[same], was[same]
+        if len(was) > 1 and ((np.diff(was) < 0).any() or (np.diff(found) < 0).any()):
             return None
         moved = np.full(len(self.ids), -1, dtype=np.int64)  # old document -> its new number (-1: gone or changed)
         moved[was] = found
@@ -397,9 +405,10 @@ class _Postings:
         lengths[moved[moved >= 0]] = self.lengths[moved >= 0]
         vocab = dict(self.vocab)  # the old index may still be answering a query with its own
         if fresh:
-            new_lengths = np.fromiter((len(corpus[j]) for j in fresh), dtype=np.int64, count=len(fresh))
+            new_docs = [corpus[j] or [""] for j in fresh]  # as bm25s needs them: a token per document
+            new_lengths = np.fromiter(map(len, new_docs), dtype=np.int64, count=len(fresh))
             lengths[fresh] = new_lengths
-            tokens = chain.from_iterable(corpus[j] for j in fresh)
+            tokens = chain.from_iterable(new_docs)
             terms = np.fromiter((vocab.setdefault(t, len(vocab)) for t in tokens), dtype=np.int64, count=int(new_lengths.sum()))
             docs = np.repeat(np.asarray(fresh, dtype=np.int64), new_lengths)
             pairs, counts = np.unique(terms * n_docs + docs, return_counts=True)
@@ -442,6 +451,23 @@ class _Postings:
         bm25.unique_token_ids_set = set(self.vocab.values())
 
 
+def _carried_list(old: Sequence[Any], carried: np.ndarray, size: int, fill: Callable[[int], Any]) -> list[Any]:
+    """A list of ``size`` items: ``old[i]`` at ``carried[i]`` (kept ones in order; ``-1``: not
+    kept), ``fill(j)`` at every other position ``j``; runs of kept items copied as slices."""
+    kept = np.flatnonzero(carried >= 0)
+    new = carried[kept]
+    out: list[Any] = []
+    if len(kept):
+        breaks = np.flatnonzero((np.diff(kept) != 1) | (np.diff(new) != 1)) + 1
+        starts, ends = np.concatenate([[0], breaks]), np.concatenate([breaks, [len(kept)]])
+        for start, end in zip(starts.tolist(), ends.tolist()):
+            out.extend(fill(j) for j in range(len(out), int(new[start])))
+            first = int(kept[start])
+            out.extend(old[first:first + end - start])
+    out.extend(fill(j) for j in range(len(out), size))
+    return out
+
+
 @dataclass
 class LexicalIndex:
     """A BM25 index over units of one kind.
@@ -476,6 +502,7 @@ class LexicalIndex:
         params: BM25Params | None = None,
         *,
         reuse: LexicalIndex | None = None,
+        carried: np.ndarray | None = None,
     ) -> LexicalIndex:
         """Index ``texts`` under ``ids``.
 
@@ -487,6 +514,10 @@ class LexicalIndex:
             reuse: an index built earlier with the same tokenizer (the one a write made stale):
                 texts it held are not tokenised again (the tokens of a text depend on nothing
                 else), so rebuilding after an add tokenises only what is new or changed.
+            carried: with ``reuse``, each of its units' position in ``ids`` when the caller
+                knows it (``-1``: gone, or its text changed; the ones kept in order, their texts
+                the same): their tokens and counts are taken by position, not found by text
+                and id (a projection patched after an add knows them).
 
         Returns:
             The index.
@@ -503,6 +534,10 @@ class LexicalIndex:
         tokenizer = tokenizer or Tokenizer()
         params = params or BM25Params()
         index = cls(list(ids), tokenizer, params)
+        same_kind = reuse is not None and reuse.tokenizer == tokenizer and reuse.params == params
+        if (carried is not None and same_kind and reuse is not None and reuse._docs is not None and reuse._postings is not None
+                and len(carried) == len(reuse.ids) and params.method in _WHOLE_CORPUS_METHODS and ids):
+            return cls._carried_over(index, reuse, carried, texts)
         known = reuse._tokens if reuse is not None and reuse._tokens and reuse.tokenizer == tokenizer else {}
         # the tokens of the texts known, through a C-level map (a loop in Python took 0.09 s at
         # 100,000 turns); the others tokenised, each distinct text once, words interned so a
@@ -537,12 +572,43 @@ class LexicalIndex:
     def __len__(self) -> int:
         return len(self.ids)
 
+    @classmethod
+    def _carried_over(cls, index: LexicalIndex, reuse: LexicalIndex, carried: np.ndarray, texts: Sequence[str]) -> LexicalIndex:
+        """:meth:`build` when the units kept from ``reuse`` are known by position (``carried``)."""
+        bm25s = _import_bm25s()
+        assert reuse._docs is not None and reuse._postings is not None
+        new: dict[str, list[str]] = {}
+
+        def tokens_of(j: int) -> list[str]:
+            text = texts[j]
+            found = new.get(text)
+            if found is None:
+                found = new[text] = [sys.intern(t) for t in index.tokenizer(text)]
+            return found
+
+        corpus = _carried_list(reuse._docs, carried, len(index.ids), tokens_of)
+        index._docs = corpus  # its tokens by text are made from these when a later build needs them (remember_texts)
+        postings = reuse._postings.updated(index.ids, list(texts), corpus, carried=carried)
+        if postings is None:
+            postings = _Postings.count(index.ids, list(texts), [doc or [""] for doc in corpus])
+        index._postings = postings
+        bm25 = bm25s.BM25(k1=index.params.k1, b=index.params.b, method=index.params.method)
+        postings.set_on(bm25)
+        index._bm25 = bm25
+        logger.debug("built BM25 index over %d units (%d carried over)", len(index.ids), int((carried >= 0).sum()))
+        return index
+
     def remember_texts(self, texts: Sequence[str]) -> None:
         """Give an index loaded from disk the texts it was built from (one per id, in order),
         so that a build reusing it (:meth:`build`'s ``reuse``) takes their saved tokens instead
         of tokenising every text again (1.2 s at 100,000 turns). Does nothing for an index that
         has its tokens, or was saved without them."""
-        if self._tokens is not None or self._saved_docs is None or len(texts) != len(self.ids):
+        if self._tokens is not None or len(texts) != len(self.ids):
+            return
+        if self._docs is not None:  # built with its tokens carried over: they are in ids order
+            self._tokens = dict(zip(texts, self._docs))
+            return
+        if self._saved_docs is None:
             return
         vocabulary, indptr, numbers = self._saved_docs
         words = [sys.intern(str(w)) for w in vocabulary.tolist()]

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import bisect
 import logging
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -40,7 +41,7 @@ from graphmem.retrieve.projection import (
     _session_key, _topic_columns, _turn_columns, _turn_key, _weighted_pairs,
 )
 
-__all__ = ["RowsChange", "patched"]
+__all__ = ["RowsChange", "carried_units", "patched"]
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +85,7 @@ class _Patch:
         self.old, self.rows, self.change = old, rows, change
         self.p = MemoryProjection()
         self._old_positions: dict[str, dict[str, int]] = {}
+        self.carried: dict[str, np.ndarray] = {}  # per kind: each old unit's new position, -1 where read again or gone
 
     def fresh(self, table: str) -> Sequence[Mapping[str, Any]]:
         """The rows of ``table`` read again."""
@@ -137,6 +139,7 @@ class _Patch:
                                    old.turn_ids[int(kept[j])]), len(kept), [_turn_key(r, session_pos) for r in fresh])
         columns = _turn_columns(fresh, session_pos, p.session_time)
         turn_map, turn_fresh = self.splice(_TURN_NAMES, kept, at, columns, moved={"turn_session": session_map})
+        self.carried["turn"] = turn_map.copy()  # the turns kept, with their texts (the others are read again)
         self.carry_turn_values(kept, at, turn_fresh)
         fresh_turn_ids = columns["turn_ids"]
         turn_pos_fresh = dict(zip(fresh_turn_ids, turn_fresh.tolist()))
@@ -180,6 +183,7 @@ class _Patch:
         at = _insertion(lambda j: (int(first_kept[j]), old.episode_ids[int(kept[j])]), len(kept), [episode_key(r) for r in fresh_episodes])
         columns = _episode_columns(fresh_episodes)
         episode_map, episode_fresh = self.splice(("episode_ids", "episode_start", "episode_end"), kept, at, columns)
+        self.carried["episode"] = episode_map.copy()
         episode_pos_fresh = dict(zip(columns["episode_ids"], episode_fresh.tolist()))
         if len(episode_pos_fresh) != len(fresh_episodes):
             return None
@@ -250,6 +254,7 @@ class _Patch:
                                                              topic_pos)
         p.within_src, p.within_dst, p.within_w = _weighted_pairs(self.rows["topic_links"], ("src", "dst", "w"), topic_pos, topic_pos)
         p.__dict__.pop("node_offset", None)
+        p.__dict__[_CARRIED] = (weakref.ref(old), self.carried)
         return p
 
     def splice(self, names: Sequence[str], kept: np.ndarray, at: np.ndarray, fresh: Mapping[str, Any],
@@ -310,6 +315,19 @@ class _Patch:
         now is (``-1``: gone)."""
         for i in np.flatnonzero(gone).tolist():
             old_map[i] = fresh.get(ids[i], -1)
+
+
+_CARRIED = "_carried_from"
+
+
+def carried_units(projection: MemoryProjection, before: MemoryProjection, kind: str) -> np.ndarray | None:
+    """When ``projection`` was patched from ``before``: each unit of ``kind`` in ``before``, its
+    position in ``projection`` when it was kept as it was (its text too), else ``-1``; ``None``
+    when not known (for BM25: kept units keep their tokens and counts)."""
+    origin = projection.__dict__.get(_CARRIED)
+    if origin is None or origin[0]() is not before:
+        return None
+    return origin[1].get(kind)
 
 
 def _insertion(key_of: Callable[[int], Any], n_kept: int, fresh_keys: Sequence[Any]) -> np.ndarray:

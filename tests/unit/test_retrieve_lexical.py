@@ -215,12 +215,15 @@ def _reference_bm25(index: LexicalIndex, texts: list[str]):
 WORDS = ("pottery", "painted", "sunset", "kids", "camping", "lake", "museum", "dinosaur", "parade", "café", "東京", "42")
 
 
+@pytest.mark.parametrize("carry", [False, True])
 @pytest.mark.parametrize("seed", range(6))
-def test_a_rebuild_after_writes_updates_the_counts_and_scores_as_bm25s(seed, monkeypatch):
+def test_a_rebuild_after_writes_updates_the_counts_and_scores_as_bm25s(seed, carry, monkeypatch):
     """The build after a write (the stale index passed as ``reuse``) counts only the documents
     added or changed, removes those gone, and gives every (document, term) score bit for bit as
     bm25s's own build over the new corpus, over a random run of adds, corrections, removals
-    and empty documents; only a corpus whose kept documents changed order is counted whole."""
+    and empty documents; only a corpus whose kept documents changed order is counted whole.
+    With ``carry`` each build is told where the kept documents went (``carried``, as a patched
+    projection tells it), and every third one is not (it then finds them by their texts)."""
     from graphmem.retrieve import lexical
 
     counted = []
@@ -233,6 +236,7 @@ def test_a_rebuild_after_writes_updates_the_counts_and_scores_as_bm25s(seed, mon
 
     docs = [(f"d{i:03d}", text()) for i in range(12)]
     index = LexicalIndex.build([d for d, _ in docs], [t for _, t in docs])
+    before = list(docs)
     assert counted == [1]
     for step in range(25):
         op = rng.integers(4)
@@ -247,7 +251,15 @@ def test_a_rebuild_after_writes_updates_the_counts_and_scores_as_bm25s(seed, mon
         else:  # several adds at once
             docs += [(f"m{seed}-{step}-{k}", text()) for k in range(3)]
         ids, texts = [d for d, _ in docs], [t for _, t in docs]
-        index = LexicalIndex.build(ids, texts, reuse=index)
+        if carry and step % 3:
+            now = {d: (j, t) for j, (d, t) in enumerate(docs)}
+            carried = np.array([now[d][0] if d in now and now[d][1] == t else -1 for d, t in before], dtype=np.int64)
+            index = LexicalIndex.build(ids, texts, reuse=index, carried=carried)
+        else:
+            if carry:
+                index.remember_texts([t for _, t in before])  # as the caches give it the old texts
+            index = LexicalIndex.build(ids, texts, reuse=index)
+        before = list(docs)
         reference = _reference_bm25(index, texts)
         assert _per_document(index._bm25) == _per_document(reference), step
         for query in ("pottery sunset", "kids camping lake", "東京 café", "corrected", "42 museum"):
