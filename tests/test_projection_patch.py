@@ -93,7 +93,8 @@ class World:
             rows["episodes"].append({"id": eid, "conversation_id": conversation, "session_number": number,
                                      "started_at": self.time(start + 1), "ended_at": self.time(start + 2)})
             for r in turns[start:start + length]:
-                rows["part_of"].append({"turn_id": r["id"], "episode_id": eid})
+                if self.rng.random() < 0.95:  # now and then a turn in no episode
+                    rows["part_of"].append({"turn_id": r["id"], "episode_id": eid})
             start += length
             if start >= len(turns):
                 break
@@ -232,3 +233,20 @@ def test_a_patched_projection_equals_one_built_from_all_the_rows(seed):
                 before.episode_text, before.turn_by_assistant, before.turns_stating("DURATION")  # noqa: B018
     # a session whose start moved under turns kept is built whole; nearly all others are patched
     assert patched_count >= 0.8 * cases, (patched_count, cases)
+
+
+def test_turns_in_no_episode_and_a_memory_without_episodes_are_patched():
+    rows = {t: [] for t in TABLES}
+    rows["sessions"] = [{"id": "session:a-1", "conversation_id": "a", "key": "1", "number": 1, "started_at": None}]
+    rows["turns"] = [{"id": f"turn:{i}", "session_id": "session:a-1", "conversation_id": "a", "seq": 1000 + i, "speaker": "Ana",
+                      "text": f"hello {i}", "caption": None, "source_id": None, "timestamp": None} for i in range(3)]
+    before = MemoryProjection.from_rows(**rows)
+    fresh = {"id": "turn:3", "session_id": "session:a-1", "conversation_id": "a", "seq": 1003, "speaker": "Bo", "text": "hi",
+             "caption": None, "source_id": None, "timestamp": "2024-01-01T10:00:00"}
+    after = dict(rows, turns=[*rows["turns"], fresh], sessions=list(rows["sessions"]))
+    change = RowsChange(frozenset({"session:a-1"}), frozenset({"turn:3"}), frozenset(), frozenset(), frozenset({"turn:3", "session:a-1"}),
+                        {"sessions": 0, "turns": 3, "episodes": 0, "part_of": 0, "events": 0, "involves": 0, "associations": 0,
+                         "topic_members": 0})
+    made = patched(before, after, change)
+    assert made is not None and _differ(made, MemoryProjection.from_rows(**after)) == []
+    assert made.turn_ids[-1] == "turn:3" and (made.turn_episode == -1).all()

@@ -189,7 +189,8 @@ class _Patch:
             return None
         self.moved_by_id(episode_map, episode_gone, old.episode_ids, episode_pos_fresh)
         turn_episode = np.full(len(p.turn_ids), -1, dtype=np.int64)
-        turn_episode[turn_map[kept_t]] = np.where(kept_turn_episode >= 0, episode_map[np.maximum(kept_turn_episode, 0)], -1)
+        in_episode = kept_turn_episode >= 0
+        turn_episode[turn_map[kept_t[in_episode]]] = episode_map[kept_turn_episode[in_episode]]
         turn_episode[turn_fresh] = [episode_pos_fresh.get(episode_of_turn.get(t, ""), -1) for t in fresh_turn_ids]
         p.turn_episode = turn_episode
         p._episode_times_from_turns(episode_fresh.tolist())
