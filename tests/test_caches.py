@@ -120,6 +120,24 @@ def test_another_writers_correction_takes_the_replaced_events_out_of_the_index(p
     assert report.ok and report.rebuilt == [], report.summary()
 
 
+def test_a_patch_that_fails_leaves_the_projection_built_from_its_rows(tmp_path, embedder, monkeypatch, caplog):
+    """The patched projection is an optimisation of a derived cache: a defect in it (here: an
+    error raised) is logged, and the search after the add builds the projection from the rows."""
+    from graphmem.retrieve import loader
+    from graphmem.retrieve.loader import read_projection
+
+    with Memory.open(tmp_path / "store", NS, settings=settings_for(tmp_path)) as a:
+        _start(a)
+        caches = a._service().caches  # noqa: SLF001
+        monkeypatch.setattr(loader, "patched", lambda *args: 1 / 0)
+        a.add({"speaker": "Al", "text": "The gulls followed us back to the pier."}, conversation="mine")
+        with caplog.at_level("WARNING", logger="graphmem.retrieve.loader"):
+            assert a.search("gulls pier", k=1)[0].text == "The gulls followed us back to the pier."
+        assert caches.last_refresh["projection"] == "refreshed"
+        assert "patching the projection failed" in caplog.text
+        assert caches.engine().projection.turn_ids == read_projection(a.store, NS).turn_ids
+
+
 def test_a_search_after_an_add_defers_saving_the_projection_to_close(tmp_path, embedder):
     """The first search after this owner's add rebuilds the projection from the store (re-reading
     the add's session) without reading the counts that validate a saved one or saving the new one; close saves it when

@@ -33,6 +33,7 @@ from typing import Any
 
 from graphmem.retrieve.patch import RowsChange, patched
 from graphmem.retrieve.projection import MemoryProjection
+from graphmem.signals import reraise_stop
 from graphmem.store import GraphStore
 
 __all__ = ["APPEND_WRITES", "PROJECTION_QUERIES", "READ_THREADS", "SESSION_SCOPED_WRITES", "appends_only", "AppendWrites", "ProjectionRows",
@@ -240,7 +241,12 @@ class ProjectionRows:
         not refreshed, or do not fit a patch (the caller builds :meth:`projection`)."""
         if self.change is None:
             return None
-        made = patched(before, self.rows, self.change)
+        try:
+            made = patched(before, self.rows, self.change)
+        except Exception as exc:  # a derived cache: built from the rows instead, and the defect logged
+            reraise_stop(exc)
+            logger.warning("patching the projection failed; building it from its rows", exc_info=True)
+            return None
         if made is None:
             logger.info("projection built from its rows: they do not fit a patch of the one before")
         return made
