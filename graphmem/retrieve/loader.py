@@ -12,8 +12,9 @@ After a live add, only what it can have changed is read again (:meth:`Projection
 the rows of the sessions it wrote to and of their units, and the small namespace-wide rows
 (entities, aliases, topics); after an add that only appends, of those only the turns it
 segmented again and the entities and topic links it wrote (:class:`AppendWrites`). The rest of the rows read last time are kept, and the projection
-is built from the merged rows, so it equals one read whole (``tests/test_projection_delta.py``
-checks that after every add of a random sequence). The rows are saved beside the projection
+is patched from the one before with the rows read again (:mod:`graphmem.retrieve.patch`; built
+from the merged rows where a patch does not fit), so it equals one read whole
+(``tests/test_projection_delta.py`` checks that after every add of a random sequence). The rows are saved beside the projection
 (``projection_rows.json``, with the same manifest), so a process that loaded the projection
 from the cache reads them from there at its first write instead of the whole namespace again.
 """
