@@ -28,7 +28,6 @@ turns kept), :func:`patched` gives ``None`` and the caller builds the projection
 from __future__ import annotations
 
 import bisect
-import logging
 import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -42,8 +41,6 @@ from graphmem.retrieve.projection import (
 )
 
 __all__ = ["RowsChange", "carried_units", "patched"]
-
-logger = logging.getLogger(__name__)
 
 _NO_TURN = 1 << 62  # the first-turn key of an episode without turns (from_rows sorts those last)
 _TURN_NAMES = ("turn_ids", "turn_conversation", "turn_session", "turn_seq", "turn_speaker", "turn_text", "turn_source", "turn_asks",
@@ -393,7 +390,7 @@ class _Ends(Mapping[str, int]):
             raise KeyError(node)
         return found
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Any:  # only looked up (from_rows' link mapping calls get), never listed
         raise TypeError("not iterable")
 
     def __len__(self) -> int:
