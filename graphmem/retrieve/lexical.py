@@ -451,6 +451,20 @@ class _Postings:
         bm25.unique_token_ids_set = set(self.vocab.values())
 
 
+def _tokeniser(tokenizer: Tokenizer) -> Callable[[str], list[str]]:
+    """``tokenizer`` for one build: each distinct text tokenised once, its words interned (a
+    word is stored once)."""
+    done: dict[str, list[str]] = {}
+
+    def tokens(text: str) -> list[str]:
+        found = done.get(text)
+        if found is None:
+            found = done[text] = [sys.intern(t) for t in tokenizer(text)]
+        return found
+
+    return tokens
+
+
 def _carried_list(old: Sequence[Any], carried: np.ndarray, size: int, fill: Callable[[int], Any]) -> list[Any]:
     """A list of ``size`` items: ``old[i]`` at ``carried[i]`` (kept ones in order; ``-1``: not
     kept), ``fill(j)`` at every other position ``j``; runs of kept items copied as slices."""
@@ -534,69 +548,49 @@ class LexicalIndex:
         tokenizer = tokenizer or Tokenizer()
         params = params or BM25Params()
         index = cls(list(ids), tokenizer, params)
+        tokenise = _tokeniser(tokenizer)
         same_kind = reuse is not None and reuse.tokenizer == tokenizer and reuse.params == params
-        if (carried is not None and same_kind and reuse is not None and reuse._docs is not None and reuse._postings is not None
-                and len(carried) == len(reuse.ids) and params.method in _WHOLE_CORPUS_METHODS and ids):
-            return cls._carried_over(index, reuse, carried, texts)
-        known = reuse._tokens if reuse is not None and reuse._tokens and reuse.tokenizer == tokenizer else {}
-        # the tokens of the texts known, through a C-level map (a loop in Python took 0.09 s at
-        # 100,000 turns); the others tokenised, each distinct text once, words interned so a
-        # word is stored once
-        looked_up: list[list[str] | None] = list(map(known.get, texts)) if known else [None] * len(texts)
-        new: dict[str, list[str]] = {}
-        for j in [j for j, tokens in enumerate(looked_up) if tokens is None]:
-            text = texts[j]
-            tokens = new.get(text)
-            if tokens is None:
-                tokens = new[text] = [sys.intern(t) for t in tokenizer(text)]
-            looked_up[j] = tokens
-        corpus = cast("list[list[str]]", looked_up)  # every entry filled above
-        # kept for the next build (a text that repeats has one list of tokens)
-        index._tokens, index._docs = dict(zip(texts, corpus)), corpus
+        postings: _Postings | None = None
+        by_position = (carried is not None and same_kind and reuse is not None and reuse._docs is not None and reuse._postings is not None
+                       and len(carried) == len(reuse.ids) and params.method in _WHOLE_CORPUS_METHODS and bool(ids))
+        if by_position:
+            assert carried is not None and reuse is not None and reuse._docs is not None and reuse._postings is not None
+            # the kept units' tokens and counts by position; their tokens by text are made from
+            # _docs when a later build needs them (remember_texts)
+            corpus = _carried_list(reuse._docs, carried, len(index.ids), lambda j: tokenise(texts[j]))
+            index._docs = corpus
+            postings = (reuse._postings.updated(index.ids, list(texts), corpus, carried=carried)
+                        or _Postings.count(index.ids, list(texts), [doc or [""] for doc in corpus]))
+        else:
+            known = reuse._tokens if reuse is not None and reuse._tokens and reuse.tokenizer == tokenizer else {}
+            # the tokens of the texts known, through a C-level map (a loop in Python took 0.09 s at
+            # 100,000 turns); the others tokenised, each distinct text once
+            looked_up: list[list[str] | None] = list(map(known.get, texts)) if known else [None] * len(texts)
+            for j in [j for j, tokens in enumerate(looked_up) if tokens is None]:
+                looked_up[j] = tokenise(texts[j])
+            corpus = cast("list[list[str]]", looked_up)  # every entry filled above
+            # kept for the next build (a text that repeats has one list of tokens)
+            index._tokens, index._docs = dict(zip(texts, corpus)), corpus
         if ids:
             bm25 = bm25s.BM25(k1=params.k1, b=params.b, method=params.method)
-            # bm25s needs at least one token per document to keep positions aligned.
-            corpus = [doc or [""] for doc in corpus]  # (a new list: the documents' own tokens stay in _docs)
+            # bm25s needs at least one token per document to keep positions aligned (a new list:
+            # the documents' own tokens stay in _docs)
             if params.method in _WHOLE_CORPUS_METHODS:
-                before = reuse._postings if reuse is not None and reuse.tokenizer == tokenizer and reuse.params == params else None
-                kept_texts = list(texts)
-                postings = before.updated(index.ids, kept_texts, corpus) if before is not None else None
-                index._postings = postings or _Postings.count(index.ids, kept_texts, corpus)
-                index._postings.set_on(bm25)
+                if postings is None:
+                    padded = [doc or [""] for doc in corpus]
+                    before = reuse._postings if same_kind and reuse is not None else None
+                    postings = ((before.updated(index.ids, list(texts), padded) if before is not None else None)
+                                or _Postings.count(index.ids, list(texts), padded))
+                index._postings = postings
+                postings.set_on(bm25)
             else:
-                bm25.index(corpus, show_progress=False)
+                bm25.index([doc or [""] for doc in corpus], show_progress=False)
             index._bm25 = bm25
-        logger.debug("built BM25 index over %d units", len(ids))
+        logger.debug("built BM25 index over %d units%s", len(ids), " (the kept ones by position)" if by_position else "")
         return index
 
     def __len__(self) -> int:
         return len(self.ids)
-
-    @classmethod
-    def _carried_over(cls, index: LexicalIndex, reuse: LexicalIndex, carried: np.ndarray, texts: Sequence[str]) -> LexicalIndex:
-        """:meth:`build` when the units kept from ``reuse`` are known by position (``carried``)."""
-        bm25s = _import_bm25s()
-        assert reuse._docs is not None and reuse._postings is not None
-        new: dict[str, list[str]] = {}
-
-        def tokens_of(j: int) -> list[str]:
-            text = texts[j]
-            found = new.get(text)
-            if found is None:
-                found = new[text] = [sys.intern(t) for t in index.tokenizer(text)]
-            return found
-
-        corpus = _carried_list(reuse._docs, carried, len(index.ids), tokens_of)
-        index._docs = corpus  # its tokens by text are made from these when a later build needs them (remember_texts)
-        postings = reuse._postings.updated(index.ids, list(texts), corpus, carried=carried)
-        if postings is None:
-            postings = _Postings.count(index.ids, list(texts), [doc or [""] for doc in corpus])
-        index._postings = postings
-        bm25 = bm25s.BM25(k1=index.params.k1, b=index.params.b, method=index.params.method)
-        postings.set_on(bm25)
-        index._bm25 = bm25
-        logger.debug("built BM25 index over %d units (%d carried over)", len(index.ids), int((carried >= 0).sum()))
-        return index
 
     def remember_texts(self, texts: Sequence[str]) -> None:
         """Give an index loaded from disk the texts it was built from (one per id, in order),
