@@ -35,8 +35,9 @@ from typing import Any, Callable
 
 import numpy as np
 
+from graphmem.retrieve.lexical import _carried_list
 from graphmem.retrieve.projection import (
-    NODE_KINDS, MemoryProjection, _entity_columns, _episode_columns, _event_columns, _involves_arrays, _session_columns,
+    NODE_KINDS, MemoryProjection, _earliest, _entity_columns, _episode_columns, _event_columns, _involves_arrays, _session_columns,
     _session_key, _topic_columns, _turn_columns, _turn_key, _weighted_pairs,
 )
 
@@ -81,21 +82,11 @@ class _Patch:
     def __init__(self, old: MemoryProjection, rows: Mapping[str, Sequence[Mapping[str, Any]]], change: RowsChange) -> None:
         self.old, self.rows, self.change = old, rows, change
         self.p = MemoryProjection()
-        self._old_positions: dict[str, dict[str, int]] = {}
         self.carried: dict[str, np.ndarray] = {}  # per kind: each old unit's new position, -1 where read again or gone
 
     def fresh(self, table: str) -> Sequence[Mapping[str, Any]]:
         """The rows of ``table`` read again."""
         return self.rows[table][self.change.fresh_from.get(table, 0):]
-
-    def old_position(self, kind: str) -> dict[str, int]:
-        """Id -> position of the old projection's units of ``kind`` (made once, when needed)."""
-        found = self._old_positions.get(kind)
-        if found is None:
-            cached = self.old.__dict__.get("position")
-            found = cached[kind] if cached else dict(zip(self.old.ids(kind), range(self.old.count(kind))))
-            self._old_positions[kind] = found
-        return found
 
     def run(self) -> MemoryProjection | None:
         old, p, change = self.old, self.p, self.change
@@ -137,7 +128,7 @@ class _Patch:
         columns = _turn_columns(fresh, session_pos, p.session_time)
         turn_map, turn_fresh = self.splice(_TURN_NAMES, kept, at, columns, moved={"turn_session": session_map})
         self.carried["turn"] = turn_map.copy()  # the turns kept, with their texts (the others are read again)
-        self.carry_turn_values(kept, at, turn_fresh)
+        self.carry_turn_values(kept, at, turn_fresh, self.carried["turn"])
         fresh_turn_ids = columns["turn_ids"]
         turn_pos_fresh = dict(zip(fresh_turn_ids, turn_fresh.tolist()))
         if len(turn_pos_fresh) != len(fresh) or not change.turns.issuperset(turn_pos_fresh):
@@ -154,17 +145,11 @@ class _Patch:
         fresh_episodes = list(self.fresh("episodes"))
         fresh_ids = {str(r["id"]) for r in fresh_episodes}
         episode_of_turn = {str(r["turn_id"]): str(r["episode_id"]) for r in self.fresh("part_of") if str(r["turn_id"]) in turn_pos_fresh}
-        first_turn: dict[str, int] = {}
         # the turns kept in written sessions keep their episode (their PART_OF was not read again)
-        for i, e in zip(kept_t[turn_in[kept_t]].tolist(), old.turn_episode[kept_t[turn_in[kept_t]]].tolist()):
-            if e >= 0 and episode_gone[e]:
-                eid, t = old.episode_ids[e], int(turn_map[i])
-                if eid not in first_turn or t < first_turn[eid]:
-                    first_turn[eid] = t
-        for tid, eid in episode_of_turn.items():
-            t = turn_pos_fresh[tid]
-            if eid not in first_turn or t < first_turn[eid]:
-                first_turn[eid] = t
+        stayed = kept_t[turn_in[kept_t]]
+        first_turn = _earliest((old.episode_ids[e], int(turn_map[i])) for i, e in zip(stayed.tolist(), old.turn_episode[stayed].tolist())
+                               if e >= 0 and episode_gone[e])
+        _earliest(((eid, turn_pos_fresh[tid]) for tid, eid in episode_of_turn.items()), into=first_turn)
         if any(eid not in fresh_ids for eid in first_turn):
             return None  # a turn of a written session in an episode not read again
         kept = np.flatnonzero(~episode_gone)
@@ -191,7 +176,7 @@ class _Patch:
         turn_episode[turn_fresh] = [episode_pos_fresh.get(episode_of_turn.get(t, ""), -1) for t in fresh_turn_ids]
         p.turn_episode = turn_episode
         p._episode_times_from_turns(episode_fresh.tolist())
-        self.carry_episode_text(kept, at, episode_fresh)
+        self.carry_episode_text(self.carried["episode"], episode_fresh)
 
         # ---- events: those of the turns read again from their rows, the others kept (by turn)
         event_gone = np.zeros(len(old.event_ids), dtype=bool)
@@ -266,7 +251,6 @@ class _Patch:
         new_of_kept = np.arange(len(kept), dtype=np.int64) + np.searchsorted(at, np.arange(len(kept)), side="right")
         old_map = np.full(n_old, -1, dtype=np.int64)
         old_map[kept] = new_of_kept
-        runs = _runs(kept)
         for name in names:
             values, new = getattr(old, name), fresh[name]
             if isinstance(values, np.ndarray):
@@ -275,29 +259,28 @@ class _Patch:
                     kept_values = np.where(kept_values >= 0, moved[name][np.maximum(kept_values, 0)], -1)
                 setattr(self.p, name, np.insert(kept_values, at, np.asarray(new, dtype=values.dtype)))
             else:
-                setattr(self.p, name, _spliced_list(values, runs, at, list(new)))
+                setattr(self.p, name, _spliced_list(values, old_map, new))
         return old_map, at + np.arange(len(at), dtype=np.int64)
 
-    def carry_turn_values(self, kept: np.ndarray, at: np.ndarray, fresh: np.ndarray) -> None:
+    def carry_turn_values(self, kept: np.ndarray, at: np.ndarray, fresh: np.ndarray, old_map: np.ndarray) -> None:
         """The values computed per turn from its own row alone that the old projection has (a
         search computes them at first use: 0.2-0.3 s per 100,000 turns to find the turns stating
         a span of time), for the kept turns theirs, for the fresh ones computed here."""
         old, p = self.old, self.p
-        runs = _runs(kept)
         for name in ("turn_speaker_folded", "turn_by_assistant"):
             before = old.__dict__.get(name)
             if before is not None:
                 made = MemoryProjection(turn_speaker=[p.turn_speaker[t] for t in fresh.tolist()])
                 new = getattr(made, name)
                 p.__dict__[name] = (np.insert(before[kept], at, new) if isinstance(before, np.ndarray)
-                                    else _spliced_list(before, runs, at, new))
+                                    else _spliced_list(before, old_map, new))
         stating = old.__dict__.get("_turns_stating")
         if stating:
             made = MemoryProjection(turn_text=[p.turn_text[t] for t in fresh.tolist()])
             p.__dict__["_turns_stating"] = {label: np.insert(values[kept], at, made.turns_stating(label))
                                             for label, values in stating.items()}
 
-    def carry_episode_text(self, kept: np.ndarray, at: np.ndarray, fresh: np.ndarray) -> None:
+    def carry_episode_text(self, old_map: np.ndarray, fresh: np.ndarray) -> None:
         """The episodes' texts (for BM25: 0.11 s at 100,000 turns to join again) when the old
         projection has them: the kept episodes' are theirs, the fresh ones' are joined here."""
         before = self.old.__dict__.get("episode_text")
@@ -305,7 +288,7 @@ class _Patch:
             return
         p = self.p
         texts = ["\n".join(p.turn_text[t] for t in np.flatnonzero(p.turn_episode == e).tolist()) for e in fresh.tolist()]
-        p.__dict__["episode_text"] = _spliced_list(before, _runs(kept), at, texts)
+        p.__dict__["episode_text"] = _spliced_list(before, old_map, texts)
 
     @staticmethod
     def moved_by_id(old_map: np.ndarray, gone: np.ndarray, ids: Sequence[str], fresh: Mapping[str, int]) -> None:
@@ -335,33 +318,12 @@ def _insertion(key_of: Callable[[int], Any], n_kept: int, fresh_keys: Sequence[A
     return np.fromiter((bisect.bisect_left(kept, key, key=key_of) for key in fresh_keys), dtype=np.int64, count=len(fresh_keys))
 
 
-def _runs(kept: np.ndarray) -> list[tuple[int, int, int]]:
-    """``kept`` (ascending old positions) as runs of consecutive ones: ``(index among the kept,
-    first old position, length)``."""
-    if not len(kept):
-        return []
-    starts = np.concatenate([[0], np.flatnonzero(np.diff(kept) != 1) + 1])
-    lengths = np.diff(np.concatenate([starts, [len(kept)]]))
-    return list(zip(starts.tolist(), kept[starts].tolist(), lengths.tolist()))
-
-
-def _spliced_list(values: Sequence[Any], runs: list[tuple[int, int, int]], at: np.ndarray, new: list[Any]) -> list[Any]:
-    """The kept items of ``values`` (``runs``, see :func:`_runs`) with ``new[j]`` inserted
-    before the kept item ``at[j]``; slices, not an item at a time (100,000 turns)."""
-    out: list[Any] = []
-    cuts = at.tolist()
-    j = 0
-    for index, first, length in runs:
-        done = 0
-        while j < len(cuts) and cuts[j] < index + length:
-            if cuts[j] > index + done:
-                out.extend(values[first + done:first + cuts[j] - index])
-                done = cuts[j] - index
-            out.append(new[j])
-            j += 1
-        out.extend(values[first + done:first + length])
-    out.extend(new[j:])
-    return out
+def _spliced_list(values: Sequence[Any], old_map: np.ndarray, new: Sequence[Any]) -> list[Any]:
+    """The kept items of ``values`` at their new positions (``old_map``: each item's, ``-1``:
+    not kept) and ``new`` in order in the positions left (see :func:`_carried_list`: slices, not
+    an item at a time)."""
+    fresh = iter(new)
+    return _carried_list(values, old_map, int((old_map >= 0).sum()) + len(new), lambda _position: next(fresh))
 
 
 class _Ends(Mapping[str, int]):
@@ -380,7 +342,7 @@ class _Ends(Mapping[str, int]):
         now, old_map = self._kinds[kind]
         found = now.get(node)
         if found is None and old_map is not None:
-            before = self._patch.old_position(kind).get(node)
+            before = self._patch.old.position[kind].get(node)  # made at first use, for this kind only
             found = int(old_map[before]) if before is not None and old_map[before] >= 0 else None
         return default if found is None else self._offset[kind] + found
 

@@ -549,11 +549,7 @@ class MemoryProjection:
 
         # episodes ordered by their first turn
         episode_of_turn = {str(r["turn_id"]): str(r["episode_id"]) for r in part_of}
-        first_turn: dict[str, int] = {}
-        for tid, eid in episode_of_turn.items():
-            t = turn_pos.get(tid)
-            if t is not None and (eid not in first_turn or t < first_turn[eid]):
-                first_turn[eid] = t
+        first_turn = _earliest((eid, turn_pos[tid]) for tid, eid in episode_of_turn.items() if tid in turn_pos)
         episode_rows = sorted(episodes, key=lambda r: (first_turn.get(str(r["id"]), 1 << 62), str(r["id"])))
         p._set(_episode_columns(episode_rows))
         episode_pos = {eid: i for i, eid in enumerate(p.episode_ids)}
@@ -668,6 +664,15 @@ class _PositionMaps(Mapping[str, dict[str, int]]):
 
     def __len__(self) -> int:
         return len(NODE_KINDS)
+
+
+def _earliest(pairs: Iterable[tuple[str, int]], into: dict[str, int] | None = None) -> dict[str, int]:
+    """Each key's smallest value of ``(key, value)`` pairs (added to ``into``): an episode's first turn."""
+    out = into if into is not None else {}
+    for key, value in pairs:
+        if key not in out or value < out[key]:
+            out[key] = value
+    return out
 
 
 def _session_key(r: Mapping[str, Any]) -> tuple[str, int, str]:
