@@ -727,9 +727,6 @@ class Memory:
         (:meth:`ClusteringStage.after_forget`), in a second transaction; returns its counts."""
         from graphmem.ingest.clustering import ClusteringStage
 
-        rows = self._store.read("forget/embedding_dimension", {"namespace": namespace})
-        if not rows:
-            return {}
         speakers = tuple(sorted({name for r in self._store.read("forget/conversation_speakers", {"namespace": namespace})
                                  for name in r.get("speakers") or () if isinstance(name, str)}))
         # scikit-learn is imported only if a topic is refitted or relabelled (most forgets do neither)
@@ -737,7 +734,7 @@ class Memory:
                                 namespace, batch_size=self._settings.write_batch_size, preload=False)
         removed = {"turn": plan.counts["turns"], "event": plan.counts["events"], "episode": plan.counts["episodes"],
                    "session": plan.counts["sessions"]}
-        output = stage.after_forget(removed, text_terms(plan.texts), int(rows[0]["dimension"]), speakers)
+        output = stage.after_forget(removed, text_terms(plan.texts), speakers)
         if output.statements:
             scope = session_scope(output.statements, ())
             self._store.write([*output.statements, writer_bump(namespace, caches, (), scope)])  # topics only

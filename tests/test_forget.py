@@ -266,6 +266,36 @@ def test_forgetting_a_few_messages_relabels_the_topics_in_place(memory_factory, 
     assert set(_topics(writer)) == set(after)  # assigned to the relabelled model's topics: no refit
 
 
+def test_whether_a_label_word_is_still_said_is_probed_on_a_few_members(tmp_path, monkeypatch):
+    """After a forget a label term is looked for in a few members holding its words; the topic's
+    texts are read whole only when those few hold the words inside longer ones ("ban" in "band")."""
+    from graphmem.ingest.clustering import PROBE_TEXTS, ClusteringStage
+    from graphmem.ids import namespace_slug
+
+    with Memory.open(tmp_path / "store", "probe", settings=settings_for(tmp_path)) as memory:
+        memory.ingest(write_native(tmp_path, _filler_chat(), "filler.json"))
+        store = memory.store
+        stage = ClusteringStage(store, lambda unit: None, store.cache_dir(namespace_slug("probe")), "probe", batch_size=100,
+                                preload=False)
+        model, topic_ids, _ = stage._read_model("turn", store.read("read/topic_model", {"namespace": "probe", "granularity": "turn"}))  # noqa: SLF001
+        band = next(t for t, terms in enumerate(model.topic_terms_) if "band" in terms)
+        members = store.read("read/topic_member_texts_of_turn", {"namespace": "probe", "topics": [topic_ids[band]]})
+        assert sum("our band" in r["text"] for r in members) > PROBE_TEXTS
+        model.topic_terms_[band] = [*model.topic_terms_[band], "ban", "qzx"]
+        reads: list[str] = []
+        read = store.read
+        monkeypatch.setattr(store, "read", lambda name, params=None: reads.append(name) or read(name, params))
+
+        def lost(forgotten: set[str]) -> bool:
+            reads.clear()
+            return stage._labels_lost_words("turn", model, topic_ids, forgotten)  # noqa: SLF001
+
+        assert not lost({"band", "unrelated"}) and reads == ["read/topic_member_probe_of_turn"]
+        assert lost({"qzx"}) and reads == ["read/topic_member_probe_of_turn"]  # no member holds the word
+        assert lost({"ban"}) and reads == ["read/topic_member_probe_of_turn", "read/topic_member_texts_of_turn"]
+        assert not lost({"unrelated"}) and reads == []  # no label has the word
+
+
 def test_a_forgotten_turns_speaker_stays_one_while_a_turn_of_theirs_remains(tmp_path):
     """The speaker test behind deleting an unused entity: by the conversations' speaker lists,
     then by a few turns of the forgotten turns' speakers, then by every speaker's turn count."""

@@ -60,6 +60,10 @@ LIVE_REFIT_FRACTION = 0.1
 """Live adds test whether new units still fit their topics once they number this fraction
 of the fitted units, and refit only then (an add's cost must not grow with the namespace)."""
 
+PROBE_TEXTS = 5
+"""Members read per (topic, label term) when a forget checks whether the term is still said
+(see :meth:`ClusteringStage._labels_lost_words`)."""
+
 
 WITHIN_CHUNK = 1 << 22
 """Most scores (rows x units) of one batch-against-batch product in :func:`_earlier_sessions`."""
@@ -628,7 +632,7 @@ class ClusteringStage:
         output = StageOutput()
         self._pending = {}
         self._refits = {}
-        empty = UnitBatch(ids=[], vectors=np.zeros((0, dimension), np.float32), sessions=[], texts=[], parents=[])
+        empty: UnitBatch | None = None
         for unit in TOPIC_UNITS:
             self._topics(unit, empty, output, force=True, speakers=speakers)
         self._link_within({}, {}, output)
@@ -641,7 +645,7 @@ class ClusteringStage:
             return {r["id"]: node_id(self.namespace, "session", r["conversation_id"], r["session_key"]) for r in rows}
         return {r["id"]: r["parent"] for r in rows if r.get("parent") is not None}
 
-    def after_forget(self, removed: dict[str, int], forgotten: set[str], dimension: int,
+    def after_forget(self, removed: dict[str, int], forgotten: set[str],
                      speakers: tuple[str, ...] = ()) -> StageOutput:
         """Plan what the topics need after a forget removed ``removed[unit]`` units of each
         granularity; ``forgotten`` holds the terms of the forgotten texts (:func:`text_terms`).
@@ -660,15 +664,16 @@ class ClusteringStage:
           holds no text).
 
         Refitting one granularity of a 10,000-turn memory reads and fits all its units
-        (seconds); relabelling reads the texts of its members, and the test before it only
-        those of the topics whose labels share a term with ``forgotten``. The caller writes
+        (seconds); relabelling reads the texts of its members, and the test before it a few
+        members of the topics whose labels share a term with ``forgotten`` (see
+        :meth:`_labels_lost_words`). The caller writes
         the output in one transaction; ``counts`` gives ``topics_refitted`` and
         ``topics_relabelled``."""
         output = StageOutput()
         output.counts.update(topics_refitted=0, topics_relabelled=0)
         self._pending = {}
         self._refits = {}
-        empty = UnitBatch(ids=[], vectors=np.zeros((0, dimension), np.float32), sessions=[], texts=[], parents=[])
+        empty: UnitBatch | None = None
         for unit in TOPIC_UNITS:
             rows = self.store.read("read/topic_model", {"namespace": self.namespace, "granularity": unit})
             if not rows:
@@ -676,6 +681,12 @@ class ClusteringStage:
             found = self._read_model(unit, rows)
             fitted = sum(int(x) for x in found[0].topic_sizes_) if found is not None else 0
             if found is None or removed.get(unit, 0) > LIVE_REFIT_FRACTION * fitted:
+                if empty is None:  # read only for a refit: finding a namespace's first turn scans its index
+                    dimension = self.store.read("forget/embedding_dimension", {"namespace": self.namespace})
+                    if not dimension:
+                        break  # no turn is left to fit on (its topics went with the forget)
+                    empty = UnitBatch(ids=[], vectors=np.zeros((0, int(dimension[0]["dimension"])), np.float32),
+                                      sessions=[], texts=[], parents=[])
                 self._topics(unit, empty, output, force=True, speakers=speakers)
                 output.counts["topics_refitted"] += output.counts.pop(f"topics_{unit}", 0)
                 continue
@@ -689,16 +700,41 @@ class ClusteringStage:
 
     def _labels_lost_words(self, unit: str, model: TopicModel, topic_ids: list[str], forgotten: set[str]) -> bool:
         """Whether a topic's label has a term of ``forgotten`` that none of its members' texts
-        has any more (only the topics whose labels share a term with ``forgotten`` are read)."""
+        gives any more (only the topics whose labels share a term with ``forgotten`` are looked at).
+
+        Each such (topic, term) is probed first: up to :data:`PROBE_TEXTS` members whose
+        lower-cased text holds the term's words (``read/topic_member_probe_of_*``). One of
+        them giving the term settles that it is still said; fewer than that many, none giving
+        it, that it is lost. Only a topic with a full probe and no text giving the term (its
+        words inside longer ones, "ban" in "band") has its members' texts read whole. At
+        100,000 turns a forget read every member of each such topic, thousands of texts
+        (about 0.1 s a topic); a probe reads a few."""
         suspects = {topic_ids[t]: set(terms) & forgotten for t, terms in enumerate(model.topic_terms_)}
         suspects = {topic: terms for topic, terms in suspects.items() if terms}
         if not suspects:
             return False
-        texts: dict[str, list[str]] = defaultdict(list)
-        for batch in chunked(sorted(suspects), self.batch_size):
+        probes = [{"topic": topic, "term": term, "words": term.split()}
+                  for topic in sorted(suspects) for term in sorted(suspects[topic])]
+        probed: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for batch in chunked(probes, self.batch_size):
+            for row in self.store.read(f"read/topic_member_probe_of_{unit}",
+                                       {"namespace": self.namespace, "probes": list(batch), "limit": PROBE_TEXTS}):
+                probed[(row["topic"], row["term"])].append(row.get("text") or "")
+        unsure: dict[str, set[str]] = {}
+        for probe in probes:
+            texts = probed.get((probe["topic"], probe["term"]), [])
+            if probe["term"] in text_terms(texts):
+                continue
+            if len(texts) < PROBE_TEXTS:
+                return True
+            unsure.setdefault(probe["topic"], set()).add(probe["term"])
+        if not unsure:
+            return False
+        texts_of: dict[str, list[str]] = defaultdict(list)
+        for batch in chunked(sorted(unsure), self.batch_size):
             for row in self.store.read(f"read/topic_member_texts_of_{unit}", {"namespace": self.namespace, "topics": list(batch)}):
-                texts[row["topic"]].append(row.get("text") or "")
-        return any(terms - text_terms(texts[topic]) for topic, terms in suspects.items())
+                texts_of[row["topic"]].append(row.get("text") or "")
+        return any(terms - text_terms(texts_of[topic]) for topic, terms in unsure.items())
 
     def _relabelled(self, unit: str, model: TopicModel, topic_ids: list[str], seed: str,
                     speakers: tuple[str, ...]) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ from graphmem.cluster.topics import (
     Mixtures,
     TopicConfig,
     TopicModel,
+    _ENGLISH_STOPWORDS,
     _fit_mixture,
     _search_k,
     fit_models,
@@ -192,6 +193,25 @@ def test_extra_stopwords_keep_names_out_of_labels():
     texts = ["Caroline loves painting landscapes"] * 24
     model = TopicModel(TopicConfig(k_max=4, pca_dims=4)).fit(x, texts, extra_stopwords=["Caroline"])
     assert all("caroline" not in term for terms in model.topic_terms_ for term in terms)
+
+
+def test_the_english_stopwords_are_scikit_learns():
+    """graphmem keeps its own copy so that text_terms (run by every forget) needs no
+    scikit-learn import; it must stay the list the labels' CountVectorizer leaves out."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    assert _ENGLISH_STOPWORDS == frozenset(ENGLISH_STOP_WORDS)
+
+
+def test_text_terms_imports_no_scikit_learn():
+    import subprocess
+    import sys
+
+    code = ("import sys; from graphmem.cluster.topics import text_terms; "
+            "terms = text_terms(['We went hiking near the lake']); "
+            "print(sorted(terms), any(m == 'sklearn' or m.startswith('sklearn.') for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")[0]
+    assert out == "['hiking', 'hiking near', 'lake', 'near'] False"
 
 
 def test_fit_is_deterministic_and_state_round_trips():
