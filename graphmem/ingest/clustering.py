@@ -632,7 +632,7 @@ class ClusteringStage:
         output = StageOutput()
         self._pending = {}
         self._refits = {}
-        empty: UnitBatch | None = None
+        empty = UnitBatch(ids=[], vectors=np.zeros((0, dimension), np.float32), sessions=[], texts=[], parents=[])
         for unit in TOPIC_UNITS:
             self._topics(unit, empty, output, force=True, speakers=speakers)
         self._link_within({}, {}, output)
@@ -708,26 +708,28 @@ class ClusteringStage:
         it, that it is lost. Only a topic with a full probe and no text giving the term (its
         words inside longer ones, "ban" in "band") has its members' texts read whole. At
         100,000 turns a forget read every member of each such topic, thousands of texts
-        (about 0.1 s a topic); a probe reads a few."""
+        (about 0.1 s a topic); a probe reads a few. The probe's lower-casing is the database's:
+        where it differs from Python's, a word can only seem lost, which relabels the topics from
+        what they hold (what a lost word does), never keeps a word no member gives."""
         suspects = {topic_ids[t]: set(terms) & forgotten for t, terms in enumerate(model.topic_terms_)}
         suspects = {topic: terms for topic, terms in suspects.items() if terms}
         if not suspects:
             return False
-        probes = [{"topic": topic, "term": term, "words": term.split()}
-                  for topic in sorted(suspects) for term in sorted(suspects[topic])]
+        probes = [(topic, term) for topic in sorted(suspects) for term in sorted(suspects[topic])]
         probed: dict[tuple[str, str], list[str]] = defaultdict(list)
         for batch in chunked(probes, self.batch_size):
-            for row in self.store.read(f"read/topic_member_probe_of_{unit}",
-                                       {"namespace": self.namespace, "probes": list(batch), "limit": PROBE_TEXTS}):
+            params = {"namespace": self.namespace, "limit": PROBE_TEXTS,
+                      "probes": [{"topic": topic, "term": term, "words": term.split()} for topic, term in batch]}
+            for row in self.store.read(f"read/topic_member_probe_of_{unit}", params):
                 probed[(row["topic"], row["term"])].append(row.get("text") or "")
         unsure: dict[str, set[str]] = {}
-        for probe in probes:
-            texts = probed.get((probe["topic"], probe["term"]), [])
-            if probe["term"] in text_terms(texts):
+        for topic, term in probes:
+            texts = probed.get((topic, term), [])
+            if term in text_terms(texts):
                 continue
             if len(texts) < PROBE_TEXTS:
                 return True
-            unsure.setdefault(probe["topic"], set()).add(probe["term"])
+            unsure.setdefault(topic, set()).add(term)
         if not unsure:
             return False
         texts_of: dict[str, list[str]] = defaultdict(list)
