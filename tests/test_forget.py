@@ -296,6 +296,62 @@ def test_whether_a_label_word_is_still_said_is_probed_on_a_few_members(tmp_path,
         assert not lost({"unrelated"}) and reads == []  # no label has the word
 
 
+def test_the_chain_is_joined_around_each_forgotten_run_from_its_neighbours():
+    from graphmem.forget import _chain_gaps
+
+    def rows(chain: list[str], deleted: set[str]) -> list[dict]:
+        at = {item: 10 * i for i, item in enumerate(chain)}
+        near = lambda item: [{"id": item, "seq": at[item]}] if item is not None else []  # noqa: E731
+        return [{"id": d, "seq": at[d], "before": near(chain[at[d] // 10 - 1] if at[d] else None),
+                 "after": near(chain[at[d] // 10 + 1] if at[d] // 10 + 1 < len(chain) else None)} for d in sorted(deleted)]
+
+    chain = list("abcdefgh")
+    assert _chain_gaps(rows(chain, {"b", "c", "f"}), {"b", "c", "f"}) == [{"src": "a", "dst": "d"}, {"src": "e", "dst": "g"}]
+    assert _chain_gaps(rows(chain, {"a", "b", "h"}), {"a", "b", "h"}) == []  # at the ends nothing is joined
+    assert _chain_gaps(rows(chain, set(chain)), set(chain)) == []
+    assert _chain_gaps([], set()) == []
+    forked = rows(chain, {"c"})
+    forked[0]["before"].append({"id": "a", "seq": 0})
+    assert _chain_gaps(forked, {"c"}) is None  # two turns before it: damage, joined by sequence instead
+    backwards = rows(chain, {"c"})
+    backwards[0]["after"] = [{"id": "a", "seq": 0}]
+    assert _chain_gaps(backwards, {"c"}) is None
+    assert _chain_gaps(rows(chain, {"c"}), {"c", "zz"}) is None  # a forgotten item the rows do not give
+    unordered = rows(chain, {"c"})
+    unordered[0]["before"][0]["seq"] = None
+    assert _chain_gaps(unordered, {"c"}) is None
+
+
+def test_a_forget_joins_the_chain_around_each_run_and_by_sequence_where_the_chain_forks(tmp_path, caplog):
+    """Two runs forgotten at once are each joined from their neighbours; where the chain around a
+    forgotten turn forks (damage), the order comes from the turns' positions, as check expects."""
+    lines = [("Ann" if i % 2 else "Bo", f"Message number {i} about the allotment and the weather.") for i in range(1, 9)]
+    doc = {"id": "chain", "speakers": ["Ann", "Bo"], "sessions": [
+        {"id": "1", "started_at": "2024-03-01T10:00:00",
+         "turns": [{"id": f"C:{i}", "speaker": sp, "text": text} for i, (sp, text) in enumerate(lines, 1)]}]}
+
+    def order(memory: Memory) -> list[tuple[str, str]]:
+        return sorted((r["a"], r["b"]) for r in memory.cypher(
+            "MATCH (a:Turn)-[:NEXT]->(b:Turn) WHERE a.namespace = $namespace RETURN a.source_id AS a, b.source_id AS b"))
+
+    def ids(memory: Memory, *sources: str) -> list[str]:
+        return [r["id"] for r in memory.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace AND t.source_id IN $s RETURN t.id AS id",
+                                               {"s": list(sources)})]
+
+    with Memory.open(tmp_path / "store", "chain", settings=settings_for(tmp_path)) as memory:
+        memory.ingest(write_native(tmp_path, doc, "chain.json"))
+        assert memory.forget(turn=ids(memory, "C:2", "C:3", "C:6"))["turns"] == 3
+        assert order(memory) == [("C:1", "C:4"), ("C:4", "C:5"), ("C:5", "C:7"), ("C:7", "C:8")]
+        assert memory.check().ok
+        memory.cypher("MATCH (a:Turn {source_id: 'C:1'}), (b:Turn {source_id: 'C:5'}) WHERE a.namespace = $namespace "
+                      "AND b.namespace = $namespace CREATE (a)-[:NEXT]->(b)", write=True)
+        assert not memory.check().ok  # the fork is damage check names
+        with caplog.at_level("WARNING", logger="graphmem.forget"):
+            assert memory.forget(turn=ids(memory, "C:5"))["turns"] == 1
+        assert "joining it by sequence" in caplog.text
+        assert ("C:4", "C:7") in order(memory) and ("C:5", "C:7") not in {(a, b) for a, b in order(memory)}
+
+
 def test_a_forgotten_turns_speaker_stays_one_while_a_turn_of_theirs_remains(tmp_path):
     """The speaker test behind deleting an unused entity: by the conversations' speaker lists,
     then by a few turns of the forgotten turns' speakers, then by every speaker's turn count."""
