@@ -109,6 +109,32 @@ def test_add_appends_to_the_latest_session_and_opens_one_after_a_gap(memory_fact
     assert memory.check().ok
 
 
+@pytest.mark.parametrize("nearest", [4, 0])
+def test_a_new_sessions_first_message_follows_the_last_stored_turn_and_episode(tmp_path, monkeypatch, nearest):
+    """The turn and episode a new session follows are the last ones of the sessions before it,
+    read through those sessions (``nearest`` 4), or by position among the conversation's all
+    (``nearest`` 0: what a session without turns falls back to): the same chain either way."""
+    monkeypatch.setattr("graphmem.ingest.live.NEAREST_SESSIONS", nearest)
+    with Memory.open(tmp_path / "store", "sessions", settings=settings_for(tmp_path)) as memory:
+        for number in (1, 2):
+            memory.add([{"speaker": "Ann", "text": f"Session {number} starts with the weather."},
+                        {"speaker": "Bo", "text": f"Session {number} ends with the garden."}], conversation="c", session=str(number))
+        reads: list[str] = []
+        read = memory.store.read
+        monkeypatch.setattr(memory.store, "read", lambda name, params=None: reads.append(name) or read(name, params))
+        report = memory.add({"speaker": "Ann", "text": "Session 3 is about the new bicycle."}, conversation="c", session="3")
+        assert report.sessions_opened == ["3"]
+        scans = {"read/previous_turn", "read/previous_episode"} & set(reads)
+        assert scans == (set() if nearest else {"read/previous_turn", "read/previous_episode"}), reads
+        assert _chain(memory) == ["Session 1 starts with the weather.", "Session 1 ends with the garden.",
+                                  "Session 2 starts with the weather.", "Session 2 ends with the garden.",
+                                  "Session 3 is about the new bicycle."]
+        episodes = memory.cypher("MATCH (a:Episode)-[:NEXT]->(b:Episode) WHERE a.namespace = $namespace "
+                                 "RETURN a.session_key AS a, b.session_key AS b")
+        assert sorted((r["a"], r["b"]) for r in episodes) == [("1", "2"), ("2", "3")]
+        assert memory.check().ok
+
+
 @pytest.mark.parametrize("messages, where", [
     ([{"speaker": "a", "text": "fine"}, {"speaker": "b"}], "messages[1]"),
     ([{"speaker": "a", "text": "fine"}, {"speaker": "", "text": "x"}], "messages[1].speaker"),
