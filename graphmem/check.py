@@ -21,7 +21,7 @@ What counts as an orphan:
 
 What counts as order damage: a NEXT chain that forks (a turn with two NEXT out or in), two
 turns of a conversation at one position, and a NEXT edge that goes back in the sequence
-(or into another conversation).
+(or into another conversation); the same of the episodes' NEXT chain (by where each starts).
 
 What counts as derived damage: a session or an episode whose stored embedding is not the
 normalised mean of its turns' (what ingest, live adds, corrections and forgets all write),
@@ -68,6 +68,8 @@ GRAPH_CHECKS: dict[str, str] = {
     "forked_next_chain": "check/forked_next_chain",
     "turns_sharing_a_position": "check/turns_sharing_a_position",
     "next_against_sequence": "check/next_against_sequence",
+    "forked_episode_chain": "check/forked_episode_chain",
+    "episode_next_against_sequence": "check/episode_next_against_sequence",
 }
 
 #: unit -> query returning the stored ``id`` and ``embedding`` of every unit with one

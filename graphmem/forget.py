@@ -281,7 +281,7 @@ class _Planner:
         if links is not None:
             return links
         logger.warning("the NEXT chain around forgotten %ss forks or loops; joining it by sequence instead", kind)
-        return self._sequence_gaps(f"forget/conversation_{kind}s", keys, deleted)
+        return self._sequence_gaps(f"read/conversation_{kind}_order", keys, deleted)
 
     def _sequence_gaps(self, name: str, keys: list[str], deleted: set[str]) -> list[dict[str, str]]:
         """:meth:`gaps` by each conversation's items in sequence order (read whole)."""

@@ -431,6 +431,28 @@ def test_check_sees_order_damage(memory_factory, damage, problem):
     assert report.problems.get(problem), report.summary()
 
 
+@pytest.mark.parametrize("damage, problem", [
+    ("MATCH (a:Episode {session_key: '1'}), (c:Episode {session_key: '3'}) WHERE a.namespace = $namespace "
+     "AND c.namespace = $namespace CREATE (a)-[:NEXT]->(c)", "forked_episode_chain"),
+    ("MATCH (a:Episode {session_key: '2'})-[r:NEXT]->(b:Episode {session_key: '3'}), (c:Episode {session_key: '1'}) "
+     "WHERE a.namespace = $namespace AND c.namespace = $namespace DELETE r CREATE (b)-[:NEXT]->(c)",
+     "episode_next_against_sequence"),
+])
+def test_check_sees_damage_to_the_episode_order(tmp_path, damage, problem):
+    """The episodes' NEXT chain is checked as the turns' is: a fork, or an edge back in the order."""
+    with Memory.open(tmp_path / "store", "episodes", settings=settings_for(tmp_path)) as memory:
+        for number in (1, 2, 3):
+            memory.add([{"speaker": "a", "text": f"session {number} on the subject of sailing boats"},
+                        {"speaker": "b", "text": f"session {number} on the subject of kites"}], conversation="c", session=str(number))
+        order = memory.cypher("MATCH (a:Episode)-[:NEXT]->(b:Episode) WHERE a.namespace = $namespace "
+                              "RETURN a.session_key AS a, b.session_key AS b")
+        assert sorted((r["a"], r["b"]) for r in order) == [("1", "2"), ("2", "3")]
+        assert memory.check().ok
+        memory.cypher(damage, write=True)
+        report = memory.check()
+        assert not report.ok and report.problems.get(problem), report.summary()
+
+
 OFF_MAIN = r"""
 import asyncio, sys, threading
 from graphmem import AsyncMemory, Memory

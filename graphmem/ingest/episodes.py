@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 from itertools import groupby
+from typing import Any
 
 import numpy as np
 
 from graphmem.ids import node_id
-from graphmem.ingest.common import MAX_EPISODE_TEXT, chain_links, mean_vector, stitch_links
+from graphmem.ingest.common import MAX_EPISODE_TEXT, mean_vector
 from graphmem.ingest.segment import EpisodeSegmenter
 from graphmem.ingest.types import PlannedTurn, StageOutput, UnitBatch, iso
 from graphmem.store import GraphStore, chunked
@@ -68,11 +69,11 @@ class EpisodeStage:
                 part_of_first[eid] = first.id
         if not episodes:
             return output
-        links = chain_links([e["id"] for e in episodes]) + stitch_links(
-            self.store, "episode", self.namespace, conversation_key, (episodes[0]["id"], episodes[0]["props"]["start_seq"]),
-            (episodes[-1]["id"], episodes[-1]["props"]["end_seq"]), {e["id"] for e in episodes})
         output.statements.append(("write/merge_episodes", {"rows": episodes}))
         output.statements.extend(("write/merge_part_of", {"rows": list(rows)}) for rows in chunked(part_of, self.batch_size))
+        links, unlinks = self._episode_order(conversation_key, episodes)
+        if unlinks:
+            output.statements.append(("write/unlink_next_episodes", {"namespace": self.namespace, "rows": unlinks}))
         output.statements.append(("write/merge_next_episodes", {"rows": links}))
         output.add_vectors("episode", [e["id"] for e in episodes], np.stack(episode_vectors))
         output.counts["episodes"] = len(episodes)
@@ -87,3 +88,22 @@ class EpisodeStage:
             sessions=[e["props"]["session_number"] for e in episodes], texts=[e["props"]["text"] for e in episodes],
             parents=[by_id[part_of_first[e["id"]]].session_id for e in episodes])
         return output
+
+    def _episode_order(self, conversation_key: str, episodes: list[dict[str, Any]]) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+        """The NEXT rows that put the new ``episodes`` into their conversation's episode order, and
+        the stored NEXT edges they now sit between (to delete).
+
+        The conversation's stored episodes are read with where they start, and every two
+        neighbours in that order of which one is new are linked. Stitching only the first new
+        episode to the stored one before it and the last to the one after left the order forked
+        where the new episodes were not one run, or sat between two stored ones (a forgotten
+        session tail put back by an ingest, with or without a new session at the end): found by
+        ``graphmem check`` once it looked at the episodes' order too."""
+        new = {e["id"]: int(e["props"]["start_seq"]) for e in episodes}
+        rows = self.store.read("read/conversation_episode_order", {"namespace": self.namespace, "keys": [conversation_key]})
+        stored = sorted((int(r["seq"]), r["id"]) for r in rows if r["id"] not in new and r.get("seq") is not None)
+        order = sorted([*stored, *((seq, eid) for eid, seq in new.items())])
+        links = [{"src": a, "dst": b} for (_, a), (_, b) in zip(order, order[1:]) if a in new or b in new]
+        position = {eid: i for i, (_, eid) in enumerate(order)}
+        unlinks = [{"src": a, "dst": b} for (_, a), (_, b) in zip(stored, stored[1:]) if position[b] - position[a] > 1]
+        return links, unlinks
