@@ -280,7 +280,7 @@ class _Planner:
         links = _chain_gaps(rows, deleted)
         if links is not None:
             return links
-        logger.warning("the NEXT chain around forgotten %ss forks or loops; joining it by sequence instead", kind)
+        logger.warning("the NEXT chain around forgotten %ss is damaged (a fork, or an edge back in the order); joining it by sequence instead", kind)
         return self._sequence_gaps(f"read/conversation_{kind}_order", keys, deleted)
 
     def _sequence_gaps(self, name: str, keys: list[str], deleted: set[str]) -> list[dict[str, str]]:
