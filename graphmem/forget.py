@@ -161,8 +161,8 @@ def _ids(rows: list[dict[str, Any]], column: str = "id") -> list[str]:
 def _chain_gaps(rows: list[dict[str, Any]], deleted: set[str]) -> list[dict[str, str]] | None:
     """The NEXT links that join the chain around each run of ``deleted`` items, from each item's
     neighbours (``forget/*_neighbours`` rows); ``None`` where the chain there is damaged: an
-    item with two neighbours on one side, a link that does not go forward in the sequence, a run
-    that loops, or a deleted item the rows do not give."""
+    item with two neighbours on one side, a link that does not go forward in the sequence, or a
+    deleted item the rows do not give."""
     seq: dict[str, Any] = {}
     before: dict[str, str | None] = {}
     after: dict[str, str | None] = {}
@@ -187,12 +187,9 @@ def _chain_gaps(rows: list[dict[str, Any]], deleted: set[str]) -> list[dict[str,
     for start in sorted(deleted):
         if before[start] in deleted:
             continue  # not the first of its run
-        end, walked = start, {start}
-        while after[end] in deleted:
+        end = start
+        while after[end] in deleted:  # every link goes forward in the sequence: the walk ends
             end = after[end]  # type: ignore[assignment]
-            if end in walked:
-                return None
-            walked.add(end)
         previous, following = before[start], after[end]
         if previous is not None and following is not None:
             links.append({"src": previous, "dst": following})
@@ -271,9 +268,9 @@ class _Planner:
 
         Found along the NEXT chain from the forgotten items (``forget/{kind}_neighbours``): a
         read of the conversation's every item took 1.3 s for one conversation of 100,000 turns,
-        since the database loads each record to filter it. Where the chain around them forks,
-        runs in a circle or goes back in the sequence (damage ``graphmem check`` names), the
-        links come from the conversation's order instead, as they did before."""
+        since the database loads each record to filter it. Where the chain around them forks or
+        goes back in the sequence (damage ``graphmem check`` names), the links come from the
+        conversation's order instead, as they did before."""
         if not deleted:
             return []
         rows = self.read_batched(f"forget/{kind}_neighbours", sorted(deleted))

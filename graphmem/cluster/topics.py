@@ -100,8 +100,8 @@ _ENGLISH_STOPWORDS = frozenset("""
 """.split())
 
 
-def _stopwords() -> frozenset[str]:
-    return _ENGLISH_STOPWORDS | _CHAT_STOPWORDS
+_STOPWORDS = _ENGLISH_STOPWORDS | _CHAT_STOPWORDS
+"""The words no topic label takes (English and chat fillers)."""
 
 
 @dataclass(frozen=True)
@@ -816,7 +816,7 @@ def _analyzer(stopwords: frozenset[str]) -> Callable[[str], list[str]]:
 def text_terms(texts: Iterable[str]) -> set[str]:
     """Every term a topic label could take from ``texts``: the words and bigrams that
     :meth:`TopicModel.fit` counts (English and chat stopwords left out)."""
-    analyse = _analyzer(_stopwords())
+    analyse = _analyzer(_STOPWORDS)
     return {term for text in texts if text for term in analyse(text)}
 
 
@@ -836,7 +836,7 @@ def _ctfidf_terms(
     """
     from sklearn.feature_extraction.text import CountVectorizer
 
-    stop = _stopwords() | {w.lower() for w in extra_stopwords}
+    stop = _STOPWORDS | {w.lower() for w in extra_stopwords}
     k = memberships.shape[1]
     counts = None
     for df in sorted({min_df, 1}, reverse=True):
