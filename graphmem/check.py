@@ -44,6 +44,7 @@ from graphmem.changes import read_version
 from graphmem.extract.resolve import normalise_name
 from graphmem.ids import namespace_slug
 from graphmem.index import VectorIndex
+from graphmem.ingest.clustering import LIVE_FIRST_FIT
 from graphmem.settings import Settings
 from graphmem.store import GraphStore
 
@@ -137,9 +138,10 @@ class IntegrityReport:
         problems: problem name -> offending ids (empty when the graph is sound).
         indexes: unit -> :class:`IndexCheck`.
         counts: node counts per label of the namespace.
-        unplaced: per granularity, units in no topic yet: not a problem, the state an
-            ingest interrupted between its conversations' commits and its topics commit
-            leaves; the next ingest (or ``recluster``) places them.
+        unplaced: per granularity, units in no topic yet: not a problem, the state live
+            adds leave until a granularity has :data:`~graphmem.ingest.clustering.LIVE_FIRST_FIT`
+            units for its first fit, or an ingest interrupted between its conversations' commits
+            and its topics commit; later adds, the next ingest (or ``recluster``) place them.
         extraction_errors: ids of turns stored verbatim without events because deriving
             them raised (information, not a problem: the graph is sound; the recipe
             ``failed_turns`` lists them with their errors).
@@ -180,8 +182,9 @@ class IntegrityReport:
         """One line: clean or what is wrong."""
         rebuilt = f"; rebuilt the {', '.join(self.rebuilt)} index(es)" if self.rebuilt else ""
         if self.unplaced:
-            rebuilt += (f"; {sum(self.unplaced.values())} units in no topic yet (an interrupted ingest; "
-                        "the next ingest or recluster places them)")
+            rebuilt += (f"; {sum(self.unplaced.values())} units in no topic yet (live adds let a granularity's "
+                        f"first {LIVE_FIRST_FIT} units wait for its first topic fit, or an ingest was interrupted; "
+                        "later adds, the next ingest or recluster place them)")
         if self.extraction_errors:
             rebuilt += (f"; {len(self.extraction_errors)} turns stored without events because deriving them failed "
                         "(recipe failed_turns lists them)")
