@@ -19,9 +19,11 @@ What counts as an orphan:
   two nodes: the writes create an association, a topic membership or an involvement only
   where it is missing).
 
-What counts as order damage: a NEXT chain that forks (a turn with two NEXT out or in), two
-turns of a conversation at one position, and a NEXT edge that goes back in the sequence
-(or into another conversation); the same of the episodes' NEXT chain (by where each starts).
+What counts as order damage: a NEXT chain that forks (a turn with two NEXT out or in), a
+chain that breaks off (a turn before its conversation's last with no NEXT out, or one after
+its first with no NEXT in), two turns of a conversation at one position, and a NEXT edge that
+goes back in the sequence (or into another conversation); the same of the episodes' NEXT chain
+(by where each starts).
 
 What counts as derived damage: a session or an episode whose stored embedding is not the
 normalised mean of its turns' (what ingest, live adds, corrections and forgets all write),
@@ -67,9 +69,11 @@ GRAPH_CHECKS: dict[str, str] = {
     "duplicate_ids": "check/duplicate_ids",
     "duplicate_relationships": "check/duplicate_relationships",
     "forked_next_chain": "check/forked_next_chain",
+    "broken_next_chain": "check/broken_next_chain",
     "turns_sharing_a_position": "check/turns_sharing_a_position",
     "next_against_sequence": "check/next_against_sequence",
     "forked_episode_chain": "check/forked_episode_chain",
+    "broken_episode_chain": "check/broken_episode_chain",
     "episode_next_against_sequence": "check/episode_next_against_sequence",
 }
 

@@ -144,6 +144,8 @@ def test_bench_add_times_adds_and_the_search_after_an_add(tmp_path, monkeypatch)
     result = invoke("bench", "add", "--sizes", "200", "--adds", "5", "--searches", "1", "--forgets", "0")
     assert result.exit_code == 0 and "search" in result.stdout and "forget" not in result.stdout, result.output
 
-    cached = tmp_path / "cache" / "graphmem" / "bench" / "add-200-v1" / "store"
+    cached = tmp_path / "cache" / "graphmem" / "bench" / "add-200-v2" / "store"
     result = invoke("stats", "--store", str(cached), "--namespace", "bench-add", "--json")
     assert json.loads(result.stdout)["nodes"]["Turn"] == 200
+    result = invoke("check", "--store", str(cached), "--namespace", "bench-add")  # a whole memory, its order included
+    assert result.exit_code == 0, result.output

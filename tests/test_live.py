@@ -411,6 +411,7 @@ def test_forget_one_turn_joins_the_chain(memory_factory):
     ("MATCH (a:Turn {index: 0}), (c:Turn {index: 2}) WHERE a.namespace = $namespace AND c.namespace = $namespace "
      "CREATE (a)-[:NEXT]->(c)", "forked_next_chain"),
     ("MATCH (t:Turn {index: 2}) WHERE t.namespace = $namespace SET t.seq = t.seq - 1", "turns_sharing_a_position"),
+    ("MATCH (a:Turn {index: 1})-[r:NEXT]->(:Turn) WHERE a.namespace = $namespace DELETE r", "broken_next_chain"),
     ("MATCH (a:Turn {index: 3}), (b:Turn {index: 1}) WHERE a.namespace = $namespace AND b.namespace = $namespace "
      "CREATE (a)-[:NEXT]->(b)", "next_against_sequence"),
     ("MATCH (t:Turn {index: 1})-[:PART_OF]->(e:Episode) WHERE t.namespace = $namespace CREATE (t)-[:PART_OF]->(e)",
@@ -437,9 +438,11 @@ def test_check_sees_order_damage(memory_factory, damage, problem):
     ("MATCH (a:Episode {session_key: '2'})-[r:NEXT]->(b:Episode {session_key: '3'}), (c:Episode {session_key: '1'}) "
      "WHERE a.namespace = $namespace AND c.namespace = $namespace DELETE r CREATE (b)-[:NEXT]->(c)",
      "episode_next_against_sequence"),
+    ("MATCH (a:Episode {session_key: '2'})-[r:NEXT]->(:Episode) WHERE a.namespace = $namespace DELETE r",
+     "broken_episode_chain"),
 ])
 def test_check_sees_damage_to_the_episode_order(tmp_path, damage, problem):
-    """The episodes' NEXT chain is checked as the turns' is: a fork, or an edge back in the order."""
+    """The episodes' NEXT chain is checked as the turns' is: a fork, a break, or an edge back in the order."""
     with Memory.open(tmp_path / "store", "episodes", settings=settings_for(tmp_path)) as memory:
         for number in (1, 2, 3):
             memory.add([{"speaker": "a", "text": f"session {number} on the subject of sailing boats"},

@@ -37,6 +37,7 @@ from graphmem.bench.synthetic import bench_cache_dir, clause_pool, clause_texts,
 from graphmem.embed import Embedder
 from graphmem.ids import namespace_slug
 from graphmem.index import VectorIndex
+from graphmem.ingest.common import chain_links
 from graphmem.ingest.types import turn_slot
 from graphmem.settings import Settings
 from graphmem.store import chunked, open_store
@@ -46,7 +47,7 @@ __all__ = ["bench_add"]
 logger = logging.getLogger(__name__)
 
 NAMESPACE = "bench-add"
-BUILD_VERSION = 1
+BUILD_VERSION = 2  # 2: turns and episodes linked by NEXT
 WARMUP = 10
 Say = Callable[[str], None]
 
@@ -97,6 +98,16 @@ def _build(directory: Path, size: int, settings: Settings, embedder: Embedder, s
                                           "embedding": vec["episode"][e["id"]]}} for e in rows]})])
         for rows in chunked(memory.rows["part_of"], settings.write_batch_size):
             store.write([("write/merge_part_of", {"rows": list(rows)})])
+        # each conversation's turns and episodes in order, as every writer links them (forget joins the chain)
+        for kind, rows, position in (("turns", memory.rows["turns"], "seq"),
+                                     ("episodes", memory.rows["episodes"], "start_seq")):
+            chains: dict[str, list[dict[str, Any]]] = {}
+            for row in rows:
+                chains.setdefault(row["conversation_id"], []).append(row)
+            links = [link for chain in chains.values()
+                     for link in chain_links([r["id"] for r in sorted(chain, key=lambda r: r[position])])]
+            for batch in chunked(links, settings.write_batch_size):
+                store.write([(f"write/merge_next_{kind}", {"rows": list(batch)})])
         timings["write_s"] = time.perf_counter() - t0
         say(f"{size:,} turns: store written in {timings['write_s']:.1f} s; fitting topics and building ANN indexes ...")
         cache = store.cache_dir(namespace_slug(ns))
