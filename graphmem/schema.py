@@ -184,6 +184,8 @@ NODES: tuple[NodeLabel, ...] = (
         Property("terms", STRINGS, "its distinctive terms, best first"),
         Property("size", INT, "units whose most probable topic it is"),
         Property("model_state", STRING, "the fitted model as JSON (on topic 0 of each granularity)", optional=True),
+        Property("assigned", INT, "units batch ingests assigned to the model since its fit (on topic 0; "
+                 "a refit is considered once they are a tenth of the fitted units)", optional=True),
     )),
 )
 

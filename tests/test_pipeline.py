@@ -704,7 +704,31 @@ def _subjects_chat(conversation: str, subjects: tuple[str, ...], turns: int, rng
     lines = [{"id": f"{conversation}:{i}", "speaker": ("Ann", "Bo")[i % 2],
               "text": f"About {subjects[i % len(subjects)]}: {word()} {word()} {word()}."} for i in range(turns)]
     return {"id": conversation, "speakers": ["Ann", "Bo"], "sessions": [
-        {"id": str(k + 1), "started_at": f"2024-03-0{k + 1}T10:00:00", "turns": lines[10 * k:10 * (k + 1)]} for k in range(turns // 10)]}
+        {"id": str(k + 1), "started_at": f"2024-03-{k + 1:02d}T10:00:00", "turns": lines[10 * k:10 * (k + 1)]} for k in range(turns // 10)]}
+
+
+def test_a_small_ingest_into_a_larger_memory_is_assigned_until_a_tenth_has_come(tmp_path):
+    """A refit reads and fits every unit of a granularity, so a batch ingest considers one only
+    once the units assigned since the fit (counted on the model's Topic) are a tenth of the
+    fitted ones: before, each small ingest of a new subject refitted the whole memory."""
+    rng = random.Random(7)
+    count = ("MATCH (t:Topic) WHERE t.namespace = $namespace AND t.granularity = 'turn' AND t.index = 0 "
+             "RETURN t.id AS id, t.assigned AS assigned")
+    with Memory.open(tmp_path / "store", "tenth", settings=settings_for(tmp_path)) as memory:
+        memory.ingest(write_native(tmp_path, _subjects_chat("first", ("my garden", "the bakery"), 200, rng), "first.json"))
+        [fitted] = memory.cypher(count)
+        assert not fitted["assigned"]
+        new = ("our jazz band rehearsal", "the harbour ferry", "quantum physics lectures")
+        report = memory.ingest(write_native(tmp_path, _subjects_chat("second", new, 10, rng), "second.json"))
+        assert "topics_turn" not in report.to_dict()["created"]  # 10 of 200: assigned
+        assert memory.cypher(count) == [{"id": fitted["id"], "assigned": 10}]
+        report = memory.ingest(write_native(tmp_path, _subjects_chat("third", new, 20, rng), "third.json"))
+        assert report.to_dict()["created"].get("topics_turn", 0) > 1  # 30 of 200, and they do not fit: refitted
+        [refitted] = memory.cypher(count)
+        assert refitted["id"] != fitted["id"] and not refitted["assigned"]
+        placed = memory.cypher("MATCH (u:Turn)-[:IN_TOPIC]->(:Topic) WHERE u.namespace = $namespace RETURN count(DISTINCT u) AS n")
+        assert placed == [{"n": 230}]
+        assert memory.check().ok
 
 
 def test_a_refit_by_a_later_ingest_links_every_topic_into_the_hierarchy(tmp_path):

@@ -56,9 +56,12 @@ open episode and every session's mean; a correction recomputes both)."""
 LIVE_FIRST_FIT = 32
 """Units of a granularity that live adds let wait for topics before its first fit (a GMM
 needs a few units per topic; batch ingest fits on whatever one ingest brings)."""
-LIVE_REFIT_FRACTION = 0.1
-"""Live adds test whether new units still fit their topics once they number this fraction
-of the fitted units, and refit only then (an add's cost must not grow with the namespace)."""
+REFIT_FRACTION = 0.1
+"""Live adds and batch ingests test whether new units still fit their topics once the units
+assigned since the fit number this fraction of the fitted units, and refit only then: a refit
+reads and fits every unit of the granularity (20 turns ingested into a 100,000-turn memory
+took 64 s when each ingest was tested, the refit's reads 24 s and its writes 27 s), so its
+cost must not come with every small write to a large memory."""
 
 PROBE_TEXTS = 5
 """Members read per (topic, label term) when a forget checks whether the term is still said
@@ -144,6 +147,8 @@ class ClusteringStage:
         self._live: dict[str, tuple[TopicModel, list[str]] | None] = {}
         self._live_since: dict[str, list[np.ndarray]] = {}
         self._live_waiting: dict[str, int] = {}
+        # unit -> units batch ingests assigned to the stored model since its fit (read with it)
+        self._assigned: dict[str, int] = {}
         # unit -> ((ids, speakers), model) fitted by prefit for the next place
         self._prefitted: dict[str, tuple[tuple[tuple[str, ...], tuple[str, ...]], TopicModel]] = {}
         # unit -> ((ids, speakers), mixtures) of a prefit that paused, to go on from
@@ -230,6 +235,7 @@ class ClusteringStage:
         are made from (the state's fingerprint; a model relabelled in place keeps the seed of
         its fit, so its topics keep their ids): ``None`` when it does not match them."""
         states = [r["state"] for r in rows if r.get("state")]
+        self._assigned[unit] = sum(int(r.get("assigned") or 0) for r in rows)
         if not rows:
             return None
         if len(states) != 1:
@@ -294,11 +300,13 @@ class ClusteringStage:
         """Assign the batch to the granularity's topics (refitting when needed); returns memberships."""
         self.remember(unit, batch)  # stored now or in this transaction: a refit takes them from memory
         loaded = None if force else self._load_model(unit)
-        refit = loaded is None or loaded[0].needs_refit(batch.vectors)
+        refit = loaded is None or self._refit_due(unit, loaded[0], batch.vectors)
         if not refit:
             model, topic_ids = loaded  # type: ignore[misc]
             memberships = model.assign(batch.vectors)
             rows = [(batch.ids[i], topic_ids[t], p) for i, t, p in membership_rows(memberships)]
+            output.statements.append(("write/count_topic_assignments", {
+                "namespace": self.namespace, "id": topic_ids[0], "keep": 1, "n": len(batch.ids)}))
         else:
             stored_ids, stored_vectors, stored_texts = self._stored_units(unit, batch.vectors.shape[1])
             known = set(stored_ids)
@@ -326,6 +334,8 @@ class ClusteringStage:
                 "namespace": self.namespace, "granularity": unit, "index": t, "label": model.topic_labels_[t],
                 "terms": list(model.topic_terms_[t]), "size": int(model.topic_sizes_[t]),
                 **({"model_state": model_state} if t == 0 else {})}} for t in range(model.n_topics_)]}))
+            output.statements.append(("write/count_topic_assignments", {  # a fit that gives the same topic ids
+                "namespace": self.namespace, "id": topic_ids[0], "keep": 0, "n": 0}))
             all_memberships = model.assign(vectors)
             rows = [(ids[i], topic_ids[t], p) for i, t, p in membership_rows(all_memberships)]
             if self._refits is not None:
@@ -337,6 +347,17 @@ class ClusteringStage:
         self._pending[unit] = (model, topic_ids)
         output.statements.extend(_membership_statements(unit, rows, self.batch_size))
         return memberships
+
+    def _refit_due(self, unit: str, model: TopicModel, vectors: np.ndarray) -> bool:
+        """Whether a batch ingest refits the granularity for its new units (``vectors``) instead
+        of assigning them to the stored model: only once the units assigned since the fit, these
+        included, number :data:`REFIT_FRACTION` of the fitted ones, and then when these no
+        longer fit it (:meth:`TopicModel.needs_refit`). Reads the count :meth:`_load_model`
+        read with the model."""
+        fitted = sum(int(x) for x in model.topic_sizes_)
+        if self._assigned.get(unit, 0) + len(vectors) < REFIT_FRACTION * fitted:
+            return False
+        return model.needs_refit(vectors)
 
     def _fit(self, unit: str, ids: list[str], vectors: np.ndarray, texts: list[str], speakers: tuple[str, ...]) -> TopicModel:
         """The granularity's topic model fitted on exactly these units (taken from :meth:`prefit`
@@ -378,7 +399,7 @@ class ClusteringStage:
             if batch is None or not batch.ids or unit in self._prefitted:
                 continue
             loaded = self._load_model(unit)
-            if loaded is not None and not loaded[0].needs_refit(batch.vectors):
+            if loaded is not None and not self._refit_due(unit, loaded[0], batch.vectors):
                 continue  # place assigns to the stored topics: nothing to fit
             self.remember(unit, batch)
             stored_ids, stored_vectors, stored_texts = self._stored_units(unit, batch.vectors.shape[1])
@@ -548,7 +569,7 @@ class ClusteringStage:
         before it, so writers taking turns still reach a fit), then the granularity is fitted
         on every stored unit (:meth:`place`'s path). With a model, new
         units are assigned to its topics; the units assigned since its fit are tested
-        with :meth:`TopicModel.needs_refit` once they number :data:`LIVE_REFIT_FRACTION` of
+        with :meth:`TopicModel.needs_refit` once they number :data:`REFIT_FRACTION` of
         the fitted units (at least :data:`LIVE_FIRST_FIT`), and the granularity is refitted
         when they no longer fit, so an add's cost does not grow with the namespace except on
         those rare refits. The model is kept between adds (:meth:`commit_live`) and read
@@ -592,7 +613,7 @@ class ClusteringStage:
                 model, topic_ids = loaded
                 recent = np.vstack([*since, batch.vectors]) if since else batch.vectors
                 fitted = sum(int(x) for x in model.topic_sizes_)
-                if len(recent) >= max(LIVE_FIRST_FIT, int(LIVE_REFIT_FRACTION * fitted)) and model.needs_refit(recent):
+                if len(recent) >= max(LIVE_FIRST_FIT, int(REFIT_FRACTION * fitted)) and model.needs_refit(recent):
                     m = self._topics(unit, batch, output, force=True, speakers=speakers)
                     since.clear()
                 else:
@@ -601,8 +622,8 @@ class ClusteringStage:
                     output.statements.extend(_membership_statements(
                         unit, [(batch.ids[i], topic_ids[t], p) for i, t, p in membership_rows(m)], self.batch_size))
                     since.append(batch.vectors)
-                    if sum(len(v) for v in since) > max(LIVE_FIRST_FIT, int(LIVE_REFIT_FRACTION * fitted)):
-                        since[:] = [np.vstack(since)[-max(LIVE_FIRST_FIT, int(LIVE_REFIT_FRACTION * fitted)):]]
+                    if sum(len(v) for v in since) > max(LIVE_FIRST_FIT, int(REFIT_FRACTION * fitted)):
+                        since[:] = [np.vstack(since)[-max(LIVE_FIRST_FIT, int(REFIT_FRACTION * fitted)):]]
             if m is not None and unit in self._pending:
                 batches[unit] = batch
                 memberships[unit] = (m, self._pending[unit][1])
@@ -654,7 +675,7 @@ class ClusteringStage:
 
         * refitted on what remains (as :meth:`recluster`) when the forget deleted one of its
           topics (left without members: the model no longer matches its Topic nodes), or
-          removed more than :data:`LIVE_REFIT_FRACTION` of the units it was fitted on;
+          removed more than :data:`REFIT_FRACTION` of the units it was fitted on;
         * else relabelled in place (:meth:`TopicModel.relabel`: terms, labels and sizes from
           the members' texts; mixture and topic ids kept) when a term of a topic's label is
           among ``forgotten`` and no longer occurs in any text the topic holds, so that no
@@ -680,7 +701,7 @@ class ClusteringStage:
                 continue  # no topics yet (units waiting for a first fit): nothing to update
             found = self._read_model(unit, rows)
             fitted = sum(int(x) for x in found[0].topic_sizes_) if found is not None else 0
-            if found is None or removed.get(unit, 0) > LIVE_REFIT_FRACTION * fitted:
+            if found is None or removed.get(unit, 0) > REFIT_FRACTION * fitted:
                 if empty is None:  # read only for a refit: finding a namespace's first turn scans its index
                     dimension = self.store.read("forget/embedding_dimension", {"namespace": self.namespace})
                     if not dimension:
