@@ -707,14 +707,14 @@ def _subjects_chat(conversation: str, subjects: tuple[str, ...], turns: int, rng
         {"id": str(k + 1), "started_at": f"2024-03-{k + 1:02d}T10:00:00", "turns": lines[10 * k:10 * (k + 1)]} for k in range(turns // 10)]}
 
 
-def test_a_small_ingest_into_a_larger_memory_is_assigned_until_a_tenth_has_come(tmp_path):
+def test_a_small_ingest_into_a_larger_memory_is_assigned_until_a_tenth_has_come(tmp_path, memory_factory):
     """A refit reads and fits every unit of a granularity, so a batch ingest considers one only
     once the units assigned since the fit (counted on the model's Topic) are a tenth of the
     fitted ones: before, each small ingest of a new subject refitted the whole memory."""
     rng = random.Random(7)
     count = ("MATCH (t:Topic) WHERE t.namespace = $namespace AND t.granularity = 'turn' AND t.index = 0 "
              "RETURN t.id AS id, t.assigned AS assigned")
-    with Memory.open(tmp_path / "store", "tenth", settings=settings_for(tmp_path)) as memory:
+    with memory_factory() as memory:
         memory.ingest(write_native(tmp_path, _subjects_chat("first", ("my garden", "the bakery"), 200, rng), "first.json"))
         [fitted] = memory.cypher(count)
         assert not fitted["assigned"]

@@ -306,7 +306,7 @@ class ClusteringStage:
             memberships = model.assign(batch.vectors)
             rows = [(batch.ids[i], topic_ids[t], p) for i, t, p in membership_rows(memberships)]
             output.statements.append(("write/count_topic_assignments", {
-                "namespace": self.namespace, "id": topic_ids[0], "keep": 1, "n": len(batch.ids)}))
+                "namespace": self.namespace, "rows": [{"id": topic_ids[0], "keep": 1, "n": len(batch.ids)}]}))
         else:
             stored_ids, stored_vectors, stored_texts = self._stored_units(unit, batch.vectors.shape[1])
             known = set(stored_ids)
@@ -335,7 +335,7 @@ class ClusteringStage:
                 "terms": list(model.topic_terms_[t]), "size": int(model.topic_sizes_[t]),
                 **({"model_state": model_state} if t == 0 else {})}} for t in range(model.n_topics_)]}))
             output.statements.append(("write/count_topic_assignments", {  # a fit that gives the same topic ids
-                "namespace": self.namespace, "id": topic_ids[0], "keep": 0, "n": 0}))
+                "namespace": self.namespace, "rows": [{"id": topic_ids[0], "keep": 0, "n": 0}]}))
             all_memberships = model.assign(vectors)
             rows = [(ids[i], topic_ids[t], p) for i, t, p in membership_rows(all_memberships)]
             if self._refits is not None:
