@@ -92,6 +92,45 @@ def test_reingest_whole_and_overlapping_parts_adds_nothing(memory_factory, tmp_p
     assert memory.check().ok
 
 
+def _turn_chain(memory: Memory) -> list[str]:
+    """The conversation's texts along its NEXT chain, from the turn nothing points to."""
+    edges = {r["a"]: r["b"] for r in memory.cypher("MATCH (a:Turn)-[:NEXT]->(b:Turn) WHERE a.namespace = $namespace "
+                                                 "RETURN a.id AS a, b.id AS b")}
+    texts = {r["id"]: r["text"] for r in memory.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace RETURN t.id AS id, t.text AS text")}
+    node, chain = (set(texts) - set(edges.values())).pop(), []
+    while node is not None:
+        chain.append(texts[node])
+        node = edges.get(node)
+    return chain
+
+
+def test_a_file_holding_part_of_a_stored_conversation_keeps_its_order(memory_factory, tmp_path):
+    """A loader numbers sessions by their place in the file. A file holding session 2 alone (its
+    messages without ids, one changed and one appended) gave session 2 the number of session 1:
+    the appended message clashed with a stored position, or forked the chain. A new session in such
+    a file, after a stored one was forgotten, took a stored session's number (the database refused
+    the ingest). The store's numbers are kept, new sessions come after the stored ones, and the
+    appended message goes between session 2's last and session 3's first."""
+    def sessions(*pairs):
+        return {"id": "order", "speakers": ["Ann", "Bo"], "sessions": [
+            {"id": key, "started_at": f"2024-0{number}-01T10:00:00", "turns": [{"speaker": "Ann", "text": text} for text in texts]}
+            for number, (key, texts) in enumerate(pairs, start=1)]}
+    memory = memory_factory()
+    memory.ingest(write_native(tmp_path, sessions(("1", ["one a"]), ("2", ["two a", "two b"]), ("3", ["three a"])), "all.json"))
+    report = memory.ingest(write_native(tmp_path, sessions(("2", ["two a", "two B", "two c"])), "part.json"))
+    assert (report.turns_added, report.turns_corrected) == (1, 1)
+    assert _turn_chain(memory) == ["one a", "two a", "two B", "two c", "three a"]
+    assert memory.check().ok
+    memory.forget(conversation="order", session="2")
+    report = memory.ingest(write_native(tmp_path, sessions(("9", ["nine a", "nine b"])), "new.json"))
+    assert report.turns_added == 2
+    numbers = {r["key"]: r["number"] for r in memory.cypher(
+        "MATCH (s:Session) WHERE s.namespace = $namespace RETURN s.key AS key, s.number AS number")}
+    assert numbers == {"1": 1, "3": 3, "9": 4}
+    assert _turn_chain(memory) == ["one a", "three a", "nine a", "nine b"]
+    assert memory.check().ok and no_duplicates(memory)
+
+
 # ---------------------------------------------------------------------------- crash safety
 @pytest.fixture(scope="module")
 def crash_input(tmp_path_factory):

@@ -14,9 +14,14 @@ rounds of one more add followed by one search (``search_after_add``: the first s
 a write rebuilds the namespace's retrieval projection and BM25 indexes from the store), and
 the same search once more with nothing written in between (``search_warm``).
 
-Last, ``forgets`` rounds of forgetting one of the messages added by those rounds
+Then ``forgets`` rounds of forgetting one of the messages added by those rounds
 (``Memory.forget(turn=...)``: the transaction, the caches' update and the topics' relabel or
 refit where needed) followed by one search (``search_after_forget``).
+
+Last, ``ingests`` batch ingests of a small file each (``ingest``): a new conversation of
+:data:`INGEST_MESSAGES` messages on a subject the synthetic memory never mentions (software
+builds), so each asks whether the topics still fit, and a refit would read and fit the whole
+memory again (see :data:`graphmem.ingest.clustering.REFIT_FRACTION`).
 """
 
 from __future__ import annotations
@@ -49,6 +54,10 @@ logger = logging.getLogger(__name__)
 NAMESPACE = "bench-add"
 BUILD_VERSION = 2  # 2: turns and episodes linked by NEXT
 WARMUP = 10
+INGEST_MESSAGES = 20
+"""Messages of each small file ``bench add --ingests`` ingests into the memory."""
+_BUILD_PARTS = ("parser", "scheduler", "cache layer", "login service", "test runner")
+_BUILD_TOOLS = ("compiler", "linker", "package manager", "container image")
 Say = Callable[[str], None]
 
 
@@ -140,20 +149,34 @@ def _percentiles(values: Sequence[float]) -> dict[str, float]:
             "max_ms": round(1000 * ordered[-1], 1)}
 
 
+def _ingest_file(directory: Path, number: int) -> Path:
+    """The ``number``-th small file of ``bench add --ingests``: one new conversation of
+    :data:`INGEST_MESSAGES` messages about software builds, as JSON lines."""
+    path = directory / f"ingest-{number}.jsonl"
+    lines = [{"conversation": f"bench-ingest-{number}", "speaker": "Sam" if i % 2 else "Alex",
+              "text": f"The {_BUILD_PARTS[i % len(_BUILD_PARTS)]} build failed again after the "
+                      f"{_BUILD_TOOLS[(i + number) % len(_BUILD_TOOLS)]} upgrade, step {i + 1} of run {number}."}
+             for i in range(INGEST_MESSAGES)]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
 def bench_add(settings: Settings, sizes: Sequence[int], adds: int = 100, *, searches: int = 5, forgets: int = 3,
-              rebuild: bool = False, say: Say = lambda message: None) -> dict[str, Any]:
+              ingests: int = 0, rebuild: bool = False, say: Say = lambda message: None) -> dict[str, Any]:
     """Time ``adds`` single-message adds into warm memories of each size, then ``searches``
     searches right after an add and as many with nothing written before them, then
-    ``forgets`` forgets of one message each, with a search after each.
+    ``forgets`` forgets of one message each, with a search after each, then ``ingests``
+    batch ingests of a small file each.
 
     Returns:
         Per size: ``p50_ms``, ``p95_ms``, ``max_ms`` of one add, the median seconds per stage,
         ``search_after_add`` and ``search_warm`` (each ``p50_ms``, ``p95_ms``, ``max_ms``; absent
         with ``searches`` 0), ``forget`` and ``search_after_forget`` (absent with ``forgets``
-        0; at most ``searches`` forgets), and the build timings when the memory was (re)built.
+        0; at most ``searches`` forgets), ``ingest`` (absent with ``ingests`` 0), and the
+        build timings when the memory was (re)built.
     """
-    if adds < 1 or searches < 0 or forgets < 0:
-        raise ValueError("adds must be at least 1, searches and forgets at least 0")
+    if adds < 1 or searches < 0 or forgets < 0 or ingests < 0:
+        raise ValueError("adds must be at least 1, searches, forgets and ingests at least 0")
     forgets = min(forgets, searches)
     from graphmem.memory import Memory
 
@@ -177,6 +200,7 @@ def bench_add(settings: Settings, sizes: Sequence[int], adds: int = 100, *, sear
             warm: list[float] = []
             forgotten: list[float] = []
             after_forget: list[float] = []
+            ingested: list[float] = []
             searched: list[str] = []
             with Memory.open(str(copy), NAMESPACE, settings=settings) as memory:
                 for i, text in enumerate(messages[:adds + WARMUP]):
@@ -205,6 +229,11 @@ def bench_add(settings: Settings, sizes: Sequence[int], adds: int = 100, *, sear
                     started = time.perf_counter()
                     memory.search(questions[i], k=10)
                     after_forget.append(time.perf_counter() - started)
+                for number in range(1, ingests + 1):
+                    path = _ingest_file(Path(tmp), number)
+                    started = time.perf_counter()
+                    memory.ingest(path)
+                    ingested.append(time.perf_counter() - started)
             entry: dict[str, Any] = {**_percentiles(seconds),
                                      "stage_median_ms": {k: round(1000 * statistics.median(v), 1) for k, v in stages.items()}}
             if searches:
@@ -213,6 +242,8 @@ def bench_add(settings: Settings, sizes: Sequence[int], adds: int = 100, *, sear
             if forgotten:
                 entry["forget"] = _percentiles(forgotten)
                 entry["search_after_forget"] = _percentiles(after_forget)
+            if ingested:
+                entry["ingest"] = _percentiles(ingested)
             if built is not None:
                 entry["build"] = {k: round(v, 1) for k, v in built.items()}
             result["sizes"][str(size)] = entry
@@ -220,5 +251,6 @@ def bench_add(settings: Settings, sizes: Sequence[int], adds: int = 100, *, sear
                 + (f"; a search right after an add p50 {entry['search_after_add']['p50_ms']} ms, with nothing written "
                    f"before it p50 {entry['search_warm']['p50_ms']} ms" if searches else "")
                 + (f"; forgetting one message p50 {entry['forget']['p50_ms']} ms, a search after it p50 "
-                   f"{entry['search_after_forget']['p50_ms']} ms" if forgotten else ""))
+                   f"{entry['search_after_forget']['p50_ms']} ms" if forgotten else "")
+                + (f"; ingesting a file of {INGEST_MESSAGES} messages p50 {entry['ingest']['p50_ms']} ms" if ingested else ""))
     return result

@@ -1,21 +1,20 @@
 """What batch ingest, live adds, forget and the retrieval projection share.
 
 Each helper lives here once: the indexed text of a turn, the normalised mean of unit
-embeddings, session previews, and NEXT stitching (consecutive links, and links to the
-stored neighbours of a run of new units).
+embeddings, session previews, and NEXT links (consecutive links, and new units put into a
+stored order).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from graphmem.store import GraphStore
 
 __all__ = ["SEQ_STRIDE", "MAX_EPISODE_TEXT", "MAX_PREVIEW", "indexed_text", "mean_vector", "session_preview",
-           "chain_links", "stitch_links"]
+           "chain_links", "order_links"]
 
 SEQ_STRIDE = 1_000_000
 """Turn order key: ``seq = session_number * SEQ_STRIDE + index_in_session``."""
@@ -55,21 +54,18 @@ def chain_links(ids: Sequence[str]) -> list[dict[str, str]]:
     return [{"src": a, "dst": b} for a, b in zip(ids, ids[1:])]
 
 
-def stitch_links(store: GraphStore, kind: str, namespace: str, conversation: str, first: tuple[str, int],
-                 last: tuple[str, int], known: set[str]) -> list[dict[str, str]]:
-    """NEXT rows from the stored unit before ``first`` and to the stored unit after ``last``.
+def order_links(stored: Iterable[tuple[int, str]], new: Mapping[str, int]) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """The NEXT rows that put ``new`` units (id -> position) into a conversation's stored order
+    (``(position, id)`` of every stored unit), and the stored NEXT edges they now sit between
+    (to delete): every two neighbours of the merged order of which one is new are linked.
 
-    Args:
-        kind: ``"turn"`` or ``"episode"`` (reads ``read/previous_<kind>`` and ``read/next_<kind>``).
-        first, last: ``(id, seq)`` of the first and last unit of a run being written.
-        known: ids written in the same run (never stitched to).
-    """
-    params = {"conversation_id": conversation, "namespace": namespace}
-    links = []
-    before = store.read(f"read/previous_{kind}", {**params, "seq": first[1]})
-    if before and before[0]["id"] not in known:
-        links.append({"src": before[0]["id"], "dst": first[0]})
-    after = store.read(f"read/next_{kind}", {**params, "seq": last[1]})
-    if after and after[0]["id"] not in known:
-        links.append({"src": last[0], "dst": after[0]["id"]})
-    return links
+    Stitching only the first new unit to the stored one before it and the last to the one
+    after left the order forked where the new units were not one run, or sat between two
+    stored ones (an episode: a forgotten session tail put back by an ingest; a turn: a message
+    appended by a file to a session that has later ones)."""
+    kept = sorted((seq, uid) for seq, uid in stored if uid not in new)
+    order = sorted([*kept, *((seq, uid) for uid, seq in new.items())])
+    links = [{"src": a, "dst": b} for (_, a), (_, b) in zip(order, order[1:]) if a in new or b in new]
+    position = {uid: i for i, (_, uid) in enumerate(order)}
+    unlinks = [{"src": a, "dst": b} for (_, a), (_, b) in zip(kept, kept[1:]) if position[b] - position[a] > 1]
+    return links, unlinks

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from graphmem.ids import node_id
-from graphmem.ingest.common import MAX_EPISODE_TEXT, mean_vector
+from graphmem.ingest.common import MAX_EPISODE_TEXT, mean_vector, order_links
 from graphmem.ingest.segment import EpisodeSegmenter
 from graphmem.ingest.types import PlannedTurn, StageOutput, UnitBatch, iso
 from graphmem.store import GraphStore, chunked
@@ -91,19 +91,8 @@ class EpisodeStage:
 
     def _episode_order(self, conversation_key: str, episodes: list[dict[str, Any]]) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
         """The NEXT rows that put the new ``episodes`` into their conversation's episode order, and
-        the stored NEXT edges they now sit between (to delete).
-
-        The conversation's stored episodes are read with where they start, and every two
-        neighbours in that order of which one is new are linked. Stitching only the first new
-        episode to the stored one before it and the last to the one after left the order forked
-        where the new episodes were not one run, or sat between two stored ones (a forgotten
-        session tail put back by an ingest, with or without a new session at the end): found by
-        ``graphmem check`` once it looked at the episodes' order too."""
+        the stored NEXT edges they now sit between (to delete): the conversation's stored
+        episodes are read with where they start (:func:`~graphmem.ingest.common.order_links`)."""
         new = {e["id"]: int(e["props"]["start_seq"]) for e in episodes}
         rows = self.store.read("read/conversation_episode_order", {"namespace": self.namespace, "keys": [conversation_key]})
-        stored = sorted((int(r["seq"]), r["id"]) for r in rows if r["id"] not in new and r.get("seq") is not None)
-        order = sorted([*stored, *((seq, eid) for eid, seq in new.items())])
-        links = [{"src": a, "dst": b} for (_, a), (_, b) in zip(order, order[1:]) if a in new or b in new]
-        position = {eid: i for i, (_, eid) in enumerate(order)}
-        unlinks = [{"src": a, "dst": b} for (_, a), (_, b) in zip(stored, stored[1:]) if position[b] - position[a] > 1]
-        return links, unlinks
+        return order_links(((int(r["seq"]), r["id"]) for r in rows if r.get("seq") is not None), new)

@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
@@ -22,7 +22,7 @@ from graphmem.embed import Embedder
 from graphmem.errors import InputError
 from graphmem.ids import node_id
 from graphmem.ingest.clustering import ClusteringStage
-from graphmem.ingest.common import SEQ_STRIDE, chain_links, mean_vector, session_preview, stitch_links
+from graphmem.ingest.common import SEQ_STRIDE, mean_vector, order_links, session_preview
 from graphmem.ingest.episodes import EpisodeStage
 from graphmem.ingest.events import EventStage, language_pipeline
 from graphmem.ingest.segment import EpisodeSegmenter
@@ -444,8 +444,38 @@ class IngestPipeline:
                 self.caches.committed()
 
     # ------------------------------------------------------------------ stages
+    def _numbered(self, record: ConversationRecord) -> ConversationRecord:
+        """``record`` with its sessions numbered as the store numbers them.
+
+        A loader numbers sessions by their place in the file, so a file holding part of a
+        stored conversation (its later sessions, or a new one after some were forgotten) would
+        give a stored session another number, or a new session the number of a stored one:
+        its turns' positions (``seq``) then clash with stored turns (the database refused the
+        ingest on ``Turn.slot``) or leave the conversation's order broken. A stored session
+        keeps its number; a new one keeps the file's unless another session holds it or it
+        would not come after the session before it in the file, and is numbered after every
+        stored session then. A conversation not stored yet keeps the file's numbers."""
+        ns = self.namespace
+        rows = self.store.read("read/live_conversation", {"namespace": ns, "conversation_node": node_id(ns, "conversation", record.key)})
+        stored = {row["key"]: int(row["number"]) for row in rows if row.get("id") is not None}
+        if not stored:
+            return record
+        held = set(stored.values())
+        top, previous = max(held), 0
+        sessions = []
+        for session in record.sessions:
+            number = stored.get(session.key)
+            if number is None:
+                number = session.number if session.number not in held and session.number > previous else top + 1
+                held.add(number)
+                top = max(top, number)
+            previous = number
+            sessions.append(session if number == session.number else replace(session, number=number))
+        return replace(record, sessions=tuple(sessions))
+
     def _plan(self, record: ConversationRecord) -> "_Prepared":
         """Plan the conversation's turns and find which are new (a read); nothing embedded yet."""
+        record = self._numbered(record)
         ns = self.namespace
         turns: list[PlannedTurn] = []
         session_ids: dict[str, str] = {}
@@ -633,11 +663,10 @@ class IngestPipeline:
         } for t in new_turns]
         for rows in chunked(turn_rows, self.settings.write_batch_size):
             statements.append(("write/merge_turns", {"rows": list(rows)}))
-        unlinks = _bridged_links(turns, existing)
+        links, unlinks = self._turn_order(record.key, new_turns)
         if unlinks:
             statements.append(("write/unlink_next_turns", {"namespace": ns, "rows": unlinks}))
-        statements.extend(("write/merge_next_turns", {"rows": list(rows)})
-                          for rows in chunked(self._next_links(record.key, turns, existing), self.settings.write_batch_size))
+        statements.extend(("write/merge_next_turns", {"rows": list(rows)}) for rows in chunked(links, self.settings.write_batch_size))
         statements.append(("write/set_session_embeddings", {"rows": [  # count and scale: live adds keep the mean running
             {"id": sid, "embedding": vec, "turn_count": self._session_stats[sid][0], "embedding_scale": self._session_stats[sid][1]}
             for sid, vec in session_vectors.items()]}))
@@ -691,28 +720,14 @@ class IngestPipeline:
             self._session_stats[sid] = (len(members), float(np.linalg.norm(raw)) or 1.0)
         return out
 
-    def _next_links(self, conversation_key: str, turns: list[PlannedTurn], existing: set[str]) -> list[dict[str, str]]:
-        """NEXT edges along the conversation, including to stored turns around appended sessions."""
-        ordered = sorted(turns, key=lambda t: t.seq)
-        links = [link for link in chain_links([t.id for t in ordered]) if not (link["src"] in existing and link["dst"] in existing)]
-        return links + stitch_links(self.store, "turn", self.namespace, conversation_key, (ordered[0].id, ordered[0].seq),
-                                    (ordered[-1].id, ordered[-1].seq), {t.id for t in turns})
-
-
-def _bridged_links(turns: list[PlannedTurn], existing: set[str]) -> list[dict[str, str]]:
-    """The stored NEXT edges that new turns now sit between: a run of new turns of the file
-    between two stored ones (a message appended to an earlier session's tail, or put back at
-    the tail where a forgotten one was) takes the place of the stored edge joining them."""
-    ordered = sorted(turns, key=lambda t: t.seq)
-    out: list[dict[str, str]] = []
-    before: str | None = None
-    run = False
-    for turn in ordered:
-        if turn.id in existing:
-            if run and before is not None:
-                out.append({"src": before, "dst": turn.id})
-            before, run = turn.id, False
-        else:
-            run = True
-    return out
+    def _turn_order(self, conversation_key: str, new_turns: list[PlannedTurn]) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+        """The NEXT rows that put ``new_turns`` into their conversation's stored order, and the
+        stored NEXT edges they now sit between (:func:`~graphmem.ingest.common.order_links`; one
+        read of the conversation's stored turns through its index). Linking the file's turns to
+        each other and stitching its first and last to their stored neighbours forked the chain
+        where a file put a message after a stored one that a later stored session follows, or
+        held some of a conversation's sessions but not those between them."""
+        rows = self.store.read("read/conversation_turn_order", {"namespace": self.namespace, "keys": [conversation_key]})
+        return order_links(((int(r["seq"]), r["id"]) for r in rows if r.get("seq") is not None),
+                           {t.id: t.seq for t in new_turns})
 
