@@ -354,8 +354,7 @@ class ClusteringStage:
         included, number :data:`REFIT_FRACTION` of the fitted ones, and then when these no
         longer fit it (:meth:`TopicModel.needs_refit`). Reads the count :meth:`_load_model`
         read with the model."""
-        fitted = sum(int(x) for x in model.topic_sizes_)
-        if self._assigned.get(unit, 0) + len(vectors) < REFIT_FRACTION * fitted:
+        if self._assigned.get(unit, 0) + len(vectors) < _refit_share(model):
             return False
         return model.needs_refit(vectors)
 
@@ -612,8 +611,8 @@ class ClusteringStage:
             else:
                 model, topic_ids = loaded
                 recent = np.vstack([*since, batch.vectors]) if since else batch.vectors
-                fitted = sum(int(x) for x in model.topic_sizes_)
-                if len(recent) >= max(LIVE_FIRST_FIT, int(REFIT_FRACTION * fitted)) and model.needs_refit(recent):
+                window = max(LIVE_FIRST_FIT, int(_refit_share(model)))  # units assigned since the fit that a test needs
+                if len(recent) >= window and model.needs_refit(recent):
                     m = self._topics(unit, batch, output, force=True, speakers=speakers)
                     since.clear()
                 else:
@@ -622,8 +621,8 @@ class ClusteringStage:
                     output.statements.extend(_membership_statements(
                         unit, [(batch.ids[i], topic_ids[t], p) for i, t, p in membership_rows(m)], self.batch_size))
                     since.append(batch.vectors)
-                    if sum(len(v) for v in since) > max(LIVE_FIRST_FIT, int(REFIT_FRACTION * fitted)):
-                        since[:] = [np.vstack(since)[-max(LIVE_FIRST_FIT, int(REFIT_FRACTION * fitted)):]]
+                    if sum(len(v) for v in since) > window:
+                        since[:] = [np.vstack(since)[-window:]]
             if m is not None and unit in self._pending:
                 batches[unit] = batch
                 memberships[unit] = (m, self._pending[unit][1])
@@ -700,8 +699,7 @@ class ClusteringStage:
             if not rows:
                 continue  # no topics yet (units waiting for a first fit): nothing to update
             found = self._read_model(unit, rows)
-            fitted = sum(int(x) for x in found[0].topic_sizes_) if found is not None else 0
-            if found is None or removed.get(unit, 0) > REFIT_FRACTION * fitted:
+            if found is None or removed.get(unit, 0) > _refit_share(found[0]):
                 if empty is None:  # read only for a refit: finding a namespace's first turn scans its index
                     dimension = self.store.read("forget/embedding_dimension", {"namespace": self.namespace})
                     if not dimension:
@@ -811,6 +809,11 @@ def _by_id(ids: list[str], vectors: np.ndarray, texts: list[str]) -> tuple[list[
     fitted later)."""
     order = sorted(range(len(ids)), key=ids.__getitem__)
     return [ids[i] for i in order], vectors[order], [texts[i] for i in order]
+
+
+def _refit_share(model: TopicModel) -> float:
+    """:data:`REFIT_FRACTION` of the units ``model`` was fitted on."""
+    return REFIT_FRACTION * sum(int(x) for x in model.topic_sizes_)
 
 
 def _membership_statements(unit: str, rows: list[tuple[str, str, float]], batch_size: int) -> list[tuple[str, dict[str, Any]]]:
