@@ -56,7 +56,7 @@ def marker_id(namespace: str) -> str:
 
 
 def bump(namespace: str, *, writer: str | None = None, changed: Iterable[str] | None = None,
-         sessions: Iterable[str] | None = None) -> Statement:
+         sessions: Iterable[str] | None = None, placing_unknown: bool = False) -> Statement:
     """The statement that bumps ``namespace``'s marker; put it in every write transaction.
 
     Args:
@@ -66,6 +66,10 @@ def bump(namespace: str, *, writer: str | None = None, changed: Iterable[str] | 
             ``None`` when the writer cannot say (other processes rebuild their caches).
         sessions: ids of the sessions every write of the transaction stays within
             (:data:`graphmem.retrieve.loader.SESSION_SCOPED_WRITES`); ``None``: not so.
+        placing_unknown: the transaction may write units without counting their sessions in
+            the topic-placement ledger (an import): the next batch ingest looks through every
+            unit of the namespace for ones without a topic (see
+            :meth:`graphmem.ingest.clustering.ClusteringStage.place`).
     """
     ids = None if changed is None else list(dict.fromkeys(changed))
     full = ids is None or len(ids) > MAX_LOGGED_IDS
@@ -75,7 +79,7 @@ def bump(namespace: str, *, writer: str | None = None, changed: Iterable[str] | 
     entry = json.dumps(data, separators=(",", ":"))
     return ("write/bump_change_marker", {"namespace": namespace, "rows": [{
         "id": marker_id(namespace), "at": datetime.now(timezone.utc).replace(tzinfo=None).isoformat(), "entry": entry,
-        "epoch": uuid.uuid4().hex}]})
+        "epoch": uuid.uuid4().hex, "unknown": placing_unknown}]})
 
 
 def writer_bump(namespace: str, caches: "NamespaceCaches | None", changed: Iterable[str],

@@ -229,6 +229,10 @@ def _graph_problems(store: GraphStore, namespace: str) -> dict[str, list[str]]:
         ids = sorted(str(r["id"]) for r in store.read(query, params))
         if ids:
             problems[name] = ids
+    outside = sorted({str(r["id"]) for unit in ("turn", "event", "episode", "session")
+                      for r in store.read(f"check/unplaced_outside_ledger_{unit}", params)})
+    if outside:  # a batch ingest would never place them (see graphmem.ingest.clustering._Ledger)
+        problems["unplaced_outside_the_ledger"] = outside
     unreferenced = store.read("check/unreferenced_entities", params)
     if unreferenced:
         speakers = _speaker_keys(store, params)

@@ -100,6 +100,9 @@ NODES: tuple[NodeLabel, ...] = (
         Property("embedding_scale", FLOAT, "length of the mean before normalising (live adds keep it to update the mean)",
                  optional=True),
         Property("turn_count", INT, "number of turns (live adds)", optional=True),
+        Property("placing", INT, "topic-placement ledger: writes of its units since a batch ingest last placed them in "
+                 "topics (0: none; absent: written before the ledger); a batch ingest looks for units without a topic "
+                 "only in sessions whose count is not 0", optional=True),
     )),
     NodeLabel("Turn", "one utterance: who said what, when", (
         *_base("turn"),
@@ -140,6 +143,9 @@ NODES: tuple[NodeLabel, ...] = (
                  "when it could not say", optional=True),
         Property("epoch", STRING, "random, set at the marker's first write: a marker created again (its versions "
                  "counting from 1 again) has another, so caches saved under the old one are not taken",
+                 optional=True),
+        Property("placing_unknown", BOOL, "an import or a user's Cypher write (which keep no topic-placement ledger) "
+                 "touched the namespace since a batch ingest last looked through all its units for ones without a topic",
                  optional=True),
     )),
     NodeLabel("Episode", "a run of consecutive turns about one thing, found by event segmentation", (

@@ -194,7 +194,7 @@ class RecordWriter:
                 row.pop("_label", None)
             statements.append((name, {"rows": rows}))
         # every process's caches follow the store: each import transaction bumps its namespaces' markers
-        statements.extend(bump(namespace) for namespace in sorted(self._namespaces))
+        statements.extend(bump(namespace, placing_unknown=True) for namespace in sorted(self._namespaces))
         self.store.write(statements)
         self.done += self._rows
         self._pending, self._rows = {}, 0
@@ -228,7 +228,7 @@ def recompute_means(store: GraphStore, namespace: str, batch_size: int) -> int:
                 vectors.setdefault(row["owner"], []).append(row["embedding"])
             rows = [{"id": owner, "embedding": mean_vector(vs)} for owner, vs in vectors.items()]
             if rows:
-                store.write([(setter, {"rows": rows}), bump(namespace)])
+                store.write([(setter, {"rows": rows}), bump(namespace, placing_unknown=True)])
             updated += len(rows)
     logger.info("recomputed %d episode and session embeddings in namespace %r", updated, namespace)
     return updated

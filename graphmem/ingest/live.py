@@ -716,7 +716,11 @@ class LiveWriter:
         if plan.replaced_topics:
             s.append(("forget/delete_topics", {"namespace": ns, "ids": plan.replaced_topics}))
         plan.turn_ids = self._ordered_ids(records, planned, fixed, corrections)
-        plan.scope = session_scope(plan.statements, {st.id for st in (*touched, *closing)} | {t.session_id for t in fixed})
+        written = {st.id for st in (*touched, *closing)} | {t.session_id for t in fixed}
+        # the topic-placement ledger: units of these sessions may wait for a topic (a granularity
+        # not fitted yet, the open episode and session), so a batch ingest's placing looks there
+        s.append(("write/mark_sessions_placing", {"namespace": ns, "rows": [{"id": node} for node in sorted(written)]}))
+        plan.scope = session_scope(plan.statements, written)
         appended = append_writes(plan.statements)
         if appended is not None and plan.scope is not None:
             # every session written: the turns it segmented (None: read the session whole)

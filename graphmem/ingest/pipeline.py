@@ -653,6 +653,8 @@ class IngestPipeline:
                       "started_at": iso(s.started_at), "date_text": s.date_text,
                       "preview": _session_preview(s)},
         } for s in touched_sessions]}))
+        # the topic-placement ledger: these sessions hold units that wait for the placing transaction
+        statements.append(("write/mark_sessions_placing", {"namespace": ns, "rows": [{"id": session_ids[s.key]} for s in touched_sessions]}))
         turn_rows = [{
             "id": t.id, "session_id": t.session_id,
             "props": {"namespace": ns, "conversation_id": record.key, "session_key": t.session.key,

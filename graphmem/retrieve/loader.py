@@ -127,6 +127,7 @@ def _read_all(store: GraphStore, reads: dict[str, tuple[str, dict[str, Any]]]) -
 #: everything. A forget's ``NEXT`` links and conversation deletes are not in the projection.
 SESSION_SCOPED_WRITES = frozenset({
     "write/merge_conversations", "write/update_conversation_speakers", "write/merge_sessions", "write/update_sessions",
+    "write/mark_sessions_placing",
     "write/merge_turns", "write/replace_turns", "write/unlink_next_turns", "write/merge_next_turns",
     "write/merge_episodes", "write/update_episodes", "write/delete_part_of", "write/merge_part_of",
     "write/unlink_next_episodes", "write/merge_next_episodes", "write/clear_turn_associations", "write/clear_turn_topics",
