@@ -48,7 +48,7 @@ from graphmem.ids import namespace_slug
 from graphmem.index import VectorIndex
 from graphmem.ingest.clustering import LIVE_FIRST_FIT
 from graphmem.settings import Settings
-from graphmem.store import GraphStore
+from graphmem.store import GraphStore, chunked
 
 __all__ = ["GRAPH_CHECKS", "INDEX_QUERIES", "MEAN_CHECKS", "IndexCheck", "IntegrityReport", "check_integrity", "namespaces", "namespace_counts",
            "namespace_exists"]
@@ -229,10 +229,6 @@ def _graph_problems(store: GraphStore, namespace: str) -> dict[str, list[str]]:
         ids = sorted(str(r["id"]) for r in store.read(query, params))
         if ids:
             problems[name] = ids
-    outside = sorted({str(r["id"]) for unit in ("turn", "event", "episode", "session")
-                      for r in store.read(f"check/unplaced_outside_ledger_{unit}", params)})
-    if outside:  # a batch ingest would never place them (see graphmem.ingest.clustering._Ledger)
-        problems["unplaced_outside_the_ledger"] = outside
     unreferenced = store.read("check/unreferenced_entities", params)
     if unreferenced:
         speakers = _speaker_keys(store, params)
@@ -368,10 +364,15 @@ def check_integrity(store: GraphStore, namespace: str, settings: Settings) -> In
     params = {"namespace": namespace}
     report.counts = {str(r["label"]): int(r["count"]) for r in store.read("read/count_nodes", params)}
     report.problems = _graph_problems(store, namespace)
+    outside: set[str] = set()
     for unit in INDEX_QUERIES:
-        waiting = len(store.read(f"read/unplaced_{unit}", params))
+        waiting = [r["id"] for r in store.read(f"read/unplaced_{unit}", params)]
         if waiting:
-            report.unplaced[unit] = waiting
+            report.unplaced[unit] = len(waiting)
+            outside.update(str(r["id"]) for batch in chunked(waiting, 2000)
+                           for r in store.read(f"check/unplaced_outside_ledger_{unit}", {**params, "ids": list(batch)}))
+    if outside:  # no batch ingest would place them (see graphmem.ingest.clustering._Ledger)
+        report.problems["unplaced_outside_the_ledger"] = sorted(outside)
     report.extraction_errors = [r["id"] for r in store.read("read/extraction_errors", params)]
 
     directory = store.cache_dir(namespace_slug(namespace))
