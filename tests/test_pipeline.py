@@ -875,3 +875,21 @@ def test_check_names_a_unit_without_a_topic_in_a_session_the_ledger_holds_settle
         memory.ingest(write_native(tmp_path, _subjects_chat("later", ("the bakery",), 10, rng), "later.json"))
         report = memory.check()
         assert report.ok and not report.unplaced
+
+
+def test_an_imported_namespace_is_looked_through_whole_at_its_next_ingest(tmp_path):
+    """An import writes units without counting their sessions (its dump may come from any store):
+    it marks the namespace's ledger unknown, so the next batch ingest looks through every unit, and
+    the ledger is whole again after it."""
+    rng = random.Random(15)
+    settings = settings_for(tmp_path)
+    with Memory.open(tmp_path / "source", "src", settings=settings) as source:
+        source.ingest(write_native(tmp_path, _subjects_chat("chat", ("my garden", "the bakery"), 30, rng), "chat.json"))
+        source.export(tmp_path / "dump.jsonl.gz")
+    with Memory.open(tmp_path / "target", "src", settings=settings) as target:
+        target.import_dump(tmp_path / "dump.jsonl.gz")
+        assert target.cypher(_LEDGER_STATE) == [{"unknown": True}]
+        target.ingest(write_native(tmp_path, _subjects_chat("later", ("the bakery",), 10, rng), "later.json"))
+        assert target.cypher(_LEDGER_STATE) == [{"unknown": False}]
+        report = target.check()
+        assert report.ok and not report.unplaced

@@ -228,7 +228,7 @@ def recompute_means(store: GraphStore, namespace: str, batch_size: int) -> int:
                 vectors.setdefault(row["owner"], []).append(row["embedding"])
             rows = [{"id": owner, "embedding": mean_vector(vs)} for owner, vs in vectors.items()]
             if rows:
-                store.write([(setter, {"rows": rows}), bump(namespace, placing_unknown=True)])
+                store.write([(setter, {"rows": rows}), bump(namespace)])
             updated += len(rows)
     logger.info("recomputed %d episode and session embeddings in namespace %r", updated, namespace)
     return updated
