@@ -185,10 +185,14 @@ class IntegrityReport:
     def summary(self) -> str:
         """One line: clean or what is wrong."""
         rebuilt = f"; rebuilt the {', '.join(self.rebuilt)} index(es)" if self.rebuilt else ""
-        if self.unplaced:
-            rebuilt += (f"; {sum(self.unplaced.values())} units in no topic yet (live adds let a granularity's "
+        outside = len(self.problems.get("unplaced_outside_the_ledger", ()))
+        if self.unplaced and outside < sum(self.unplaced.values()):
+            rebuilt += (f"; {sum(self.unplaced.values()) - outside} units in no topic yet (live adds let a granularity's "
                         f"first {LIVE_FIRST_FIT} units wait for its first topic fit, or an ingest was interrupted; "
                         "later adds, the next ingest or recluster place them)")
+        if outside:
+            rebuilt += (f"; the {outside} unplaced outside the ledger sit in sessions no write counted (a write "
+                        "outside graphmem's): graphmem recluster places them")
         if self.extraction_errors:
             rebuilt += (f"; {len(self.extraction_errors)} turns stored without events because deriving them failed "
                         "(recipe failed_turns lists them)")

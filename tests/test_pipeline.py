@@ -870,6 +870,7 @@ def test_check_names_a_unit_without_a_topic_in_a_session_the_ledger_holds_settle
         memory.store.write([("write/clear_turn_topics", {"namespace": ns, "rows": [{"id": turn["id"]}]})])
         report = memory.check()
         assert report.problems == {"unplaced_outside_the_ledger": [turn["id"]]}
+        assert "graphmem recluster places them" in report.summary() and "in no topic yet" not in report.summary()
         memory.store.write([("write/mark_sessions_placing", {"namespace": ns, "rows": [{"id": turn["session"]}]})])
         assert memory.check().ok
         memory.ingest(write_native(tmp_path, _subjects_chat("later", ("the bakery",), 10, rng), "later.json"))
