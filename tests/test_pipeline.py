@@ -894,3 +894,24 @@ def test_an_imported_namespace_is_looked_through_whole_at_its_next_ingest(tmp_pa
         assert target.cypher(_LEDGER_STATE) == [{"unknown": False}]
         report = target.check()
         assert report.ok and not report.unplaced
+
+
+def test_a_ledger_naming_more_sessions_than_the_bound_looks_through_the_namespace_whole(tmp_path, monkeypatch):
+    """Past :data:`~graphmem.ingest.clustering.LEDGER_SESSIONS` counted sessions, looking in each
+    costs more than looking through every unit once: the placing looks through the namespace whole,
+    and still settles the counted sessions."""
+    import graphmem.ingest.clustering as clustering
+
+    rng = random.Random(16)
+    with Memory.open(tmp_path / "store", "bound", settings=settings_for(tmp_path)) as memory:
+        memory.ingest(write_native(tmp_path, _subjects_chat("first", ("my garden",), 20, rng), "first.json"))
+        monkeypatch.setattr(clustering, "LEDGER_SESSIONS", 1)
+        reads: list[str] = []
+        read = memory.store.read
+        monkeypatch.setattr(memory.store, "read", lambda name, params=None: (reads.append(name), read(name, params))[1])
+        memory.ingest(write_native(tmp_path, _subjects_chat("second", ("my garden",), 20, rng), "second.json"))  # 2 sessions
+        assert {name for name in reads if name.startswith("read/unplaced_")} == {
+            f"read/unplaced_{u}" for u in ("turn", "event", "episode", "session")}
+        assert {r["placing"] for r in memory.cypher(_SESSION_COUNTS)} == {0}
+        report = memory.check()
+        assert report.ok and not report.unplaced
