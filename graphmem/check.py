@@ -373,7 +373,7 @@ def check_integrity(store: GraphStore, namespace: str, settings: Settings) -> In
         waiting = [r["id"] for r in store.read(f"read/unplaced_{unit}", params)]
         if waiting:
             report.unplaced[unit] = len(waiting)
-            outside.update(str(r["id"]) for batch in chunked(waiting, 2000)
+            outside.update(str(r["id"]) for batch in chunked(waiting, settings.write_batch_size)
                            for r in store.read(f"check/unplaced_outside_ledger_{unit}", {**params, "ids": list(batch)}))
     if outside:  # no batch ingest would place them (see graphmem.ingest.clustering._Ledger)
         report.problems["unplaced_outside_the_ledger"] = sorted(outside)

@@ -126,6 +126,10 @@ class _Ledger:
         return out
 
 
+_WHOLE = _Ledger(sessions=(), seen=(), whole=True, version=None)
+"""Looks through every unit (what a live add's first fit does, with no ledger read)."""
+
+
 def _ledger_reads(namespace: str) -> list[tuple[str, dict[str, Any]]]:
     """The reads :meth:`_Ledger.of` takes, in the order they must run (before the looks)."""
     return [("read/placing_unknown", {"namespace": namespace, "id": marker_id(namespace)}),
@@ -516,8 +520,7 @@ class ClusteringStage:
         come from ``fresh``); after a crash between a conversation's commit and the topics
         commit, also the ones that crash left unplaced (read from the store). As in
         :meth:`_stored_units`, a unit without an embedding is found but not read back."""
-        read = (f"read/unplaced_{unit}", {"namespace": self.namespace}) if self._ledger is None else \
-            self._ledger.unplaced_read(unit, self.namespace)
+        read = (self._ledger or _WHOLE).unplaced_read(unit, self.namespace)
         ids = [r["id"] for r in self._read(*read)] if read is not None else []
         if not ids:
             return None
