@@ -280,8 +280,9 @@ class ClusteringStage:
         of place's 2 s, after the fits (5.8 s) instead of beside them."""
         params = {"namespace": self.namespace}
         refit = set(refit)
-        done = {_read_key(name, values): self.store.read(name, values) for name, values in _ledger_reads(self.namespace)}
-        ledger = _Ledger.of(*done.values())
+        ledger_rows = [(_read_key(name, values), self.store.read(name, values)) for name, values in _ledger_reads(self.namespace)]
+        ledger = _Ledger.of(*(rows for _, rows in ledger_rows))
+        done = dict(ledger_rows)
         reads = [*(read for read in (ledger.unplaced_read(unit, self.namespace) for unit in TOPIC_UNITS) if read is not None),
                  *(("read/topic_model", {**params, "granularity": unit}) for unit in TOPIC_UNITS),
                  *((f"read/topic_unit_ids_{unit}", params) for unit in TOPIC_UNITS if unit in refit),
