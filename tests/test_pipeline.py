@@ -277,11 +277,10 @@ def test_topics_fitted_while_the_last_commit_runs_are_the_ones_place_would_fit(t
 
 
 @pytest.mark.parametrize("ahead", ["read", "failed"])
-def test_the_reads_place_starts_with_are_done_in_a_reader_thread_after_the_last_commit(tmp_path, ahead):
+def test_the_reads_place_starts_with_are_done_in_the_writer_thread_after_the_last_commit(tmp_path, ahead):
     """The units without a topic, the stored models, and the unit ids and parents of the
-    granularities fitted ahead are read in a reader thread once the last commit is in (not
-    before it, and not after the writer thread's index adds), beside the fits
-    (``ClusteringStage.read_ahead``); place takes those rows instead of reading again,
+    granularities fitted ahead are read in the writer thread once the last commit is in (not
+    before it), beside the fits (``ClusteringStage.read_ahead``); place takes those rows instead of reading again,
     and the topics and memberships are those of an ingest whose place reads them itself. When
     the read ahead fails, place reads them itself."""
     import threading
@@ -328,14 +327,14 @@ def test_the_reads_place_starts_with_are_done_in_a_reader_thread_after_the_last_
         EmbeddedStore.read, EmbeddedStore.write = original[0], original[2]
     assert committed[:7] == [2] * 7  # the first ingest's placing reads, each after both conversations' commits
     assert with_reads == itself and {g for g, _, _ in itself[0]} == {"turn", "event", "episode", "session"}
-    reader = {thread for _, thread in placing if thread.startswith("graphmem-ingest-read")}
-    if ahead == "read":  # each read once, in the reader thread: place took the rows
+    writer = {thread for _, thread in placing if thread.startswith("graphmem-ingest-write")}
+    if ahead == "read":  # each read once, in the writer thread: place took the rows
         assert sorted(name for name, _ in placing) == sorted(
             [f"read/unplaced_{u}" for u in ("turn", "event", "episode", "session")]
-            + [f"read/topic_parents_{u}" for u in ("event", "turn", "episode")]) and len(reader) == 1
-        assert all(thread.startswith("graphmem-ingest-read") for _, thread in placing)
+            + [f"read/topic_parents_{u}" for u in ("event", "turn", "episode")]) and len(writer) == 1
+        assert all(thread.startswith("graphmem-ingest-write") for _, thread in placing)
     else:  # place read them itself
-        assert not reader and len(placing) == 7
+        assert not writer and len(placing) == 7
 
 
 def test_turn_topics_are_fitted_while_the_ingest_waits_for_a_commit(tmp_path):

@@ -269,7 +269,7 @@ class ClusteringStage:
         return self.store.read(name, params) if rows is None else rows
 
     def read_ahead(self, refit: Iterable[str] = ()) -> dict[tuple[str, str], list[dict[str, Any]]]:
-        """The reads :meth:`place` starts with, done now: for a batch ingest to run in a reader
+        """The reads :meth:`place` starts with, done now: for a batch ingest to run in its writer
         thread right after its last commit, while this stage's mixtures are fitted (:meth:`prefit`),
         and hand to :meth:`place` (``ahead``).
 

@@ -229,9 +229,8 @@ class IngestPipeline:
         :meth:`ClusteringStage.place` will refit are fitted ahead
         (:meth:`ClusteringStage.prefit`): the turns' in the waits for a commit after the last
         wave is embedded (see :meth:`_fit_turn_topics_when_idle`), the others while the last
-        transaction commits; beside those fits a reader thread does the reads place starts
-        with as soon as that commit is in (:meth:`ClusteringStage.read_ahead`), while the writer
-        thread puts the commit's vectors into the ANN indexes. Each transaction
+        transaction commits; beside those fits the writer thread does the reads place starts
+        with, once that commit is in (:meth:`ClusteringStage.read_ahead`). Each transaction
         still holds one whole conversation, and a failed one stops the ingest before the next
         is written. LoCoMo dev (3 conversations, one traced run): the turn mixtures (0.67 s
         with their reads) ran in a 1.0 s wait for the first commit, the others (0.65 s)
@@ -251,7 +250,6 @@ class IngestPipeline:
 
         fresh: dict[str, list[UnitBatch]] = {}
         ahead: Future[dict[tuple[str, str], list[dict[str, Any]]]] | None = None
-        reader: ThreadPoolExecutor | None = None
         position = 0
         self._events.drop_resolver()
         self._events.keep_resolver = True
@@ -280,16 +278,11 @@ class IngestPipeline:
                 # starts with done in the writer thread after that commit, beside the fits
                 self._idle = []
                 t0 = time.perf_counter()
-                clustering, last = self._clustering, self._in_flight
-                reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="graphmem-ingest-read")
-
-                def read_after_commit(units: list[str]) -> dict[tuple[str, str], list[dict[str, Any]]]:
-                    last.written.wait()  # set once the transaction has ended, committed or not
-                    return clustering.read_ahead(units)
+                clustering, pool = self._clustering, self._write_pool
 
                 def read_ahead(units: list[str]) -> None:
                     nonlocal ahead
-                    ahead = reader.submit(read_after_commit, units)
+                    ahead = pool.submit(clustering.read_ahead, units)
 
                 clustering.prefit({unit: UnitBatch.concat(batches) for unit, batches in fresh.items()},
                                   speakers=self._speakers(records), fitting=read_ahead)
@@ -302,8 +295,6 @@ class IngestPipeline:
             self._idle = []
             pool, self._write_pool = self._write_pool, None
             pool.shutdown(wait=True)
-            if reader is not None:
-                reader.shutdown(wait=True)
             self._events.keep_resolver = False
             self._events.settle = None
             self._events.drop_resolver()
