@@ -61,7 +61,8 @@ class Settings:
             ``"float32"`` or ``"bfloat16"`` force one. Vectors are float32 either way. On
             this project's machine bfloat16 embeds LongMemEval turns 1.9x faster, and its
             vectors have cosine >= 0.99995 with the float32 ones (so both kinds mix in one
-            memory).
+            memory). A call of at most :data:`graphmem.embed.FLOAT32_CALL_TEXTS` texts (a query)
+            computes in float32 whatever this says: casting the weights costs it more.
         spacy_model: trained spaCy pipeline to use when installed; the
             rule-based pipeline is used otherwise.
         write_batch_size: rows per ``UNWIND`` batch.

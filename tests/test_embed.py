@@ -21,12 +21,31 @@ def test_bfloat16_vectors_are_float32_unit_vectors_next_to_the_float32_ones(embe
     exact = Embedder(precision="float32")
     fast = Embedder(precision="bfloat16")
     assert not exact.bfloat16 and fast.bfloat16
-    a, b = exact.encode(TEXTS), fast.encode(TEXTS)
-    assert a.dtype == b.dtype == np.float32 and a.shape == b.shape == (4, 384)
+    texts = [*TEXTS, "The ferry to the island leaves at nine."]  # more than a call computed in float32 anyway
+    a, b = exact.encode(texts), fast.encode(texts)
+    assert a.dtype == b.dtype == np.float32 and a.shape == b.shape == (5, 384)
     np.testing.assert_allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-5)
     cosine = (a * b).sum(axis=1)
     assert cosine.min() > 0.999  # measured >= 0.99995 on LongMemEval turns
     assert not np.array_equal(a, b)  # the precision really changed
+
+
+def test_a_call_of_a_few_texts_computes_in_float32_where_bfloat16_is_chosen():
+    """A query (or a live add's few texts) gets the float32 vectors even from a bfloat16 embedder;
+    a longer call gets bfloat16 ones, the same in every slice of a call made with progress."""
+    from graphmem.embed import FLOAT32_CALL_TEXTS
+
+    exact = Embedder("all-MiniLM-L6-v2", 2, "cpu", precision="float32")  # the same batches
+    fast = Embedder("all-MiniLM-L6-v2", 2, "cpu", precision="bfloat16")
+    few = TEXTS[:FLOAT32_CALL_TEXTS]
+    np.testing.assert_array_equal(fast.encode(few), exact.encode(few))
+    np.testing.assert_array_equal(fast.encode(few[:1]), exact.encode(few[:1]))
+    many = [*TEXTS, "the ferry leaves at nine", "a sixth text"]
+    assert len(many) > FLOAT32_CALL_TEXTS
+    whole = fast.encode(many)
+    assert not np.array_equal(whole, exact.encode(many))  # bfloat16
+    sliced = fast.encode(many, progress=lambda done, total: None)  # slices of 4 texts (2 batches of 2)
+    np.testing.assert_array_equal(sliced, whole)
 
 
 def test_precision_is_a_validated_setting():
