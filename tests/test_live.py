@@ -735,7 +735,21 @@ def test_ingests_and_async_memories_leave_no_java_threads_behind(tmp_path, embed
     AsyncMemory's worker detach as they end, so ingesting again and again, or opening and
     closing AsyncMemory again and again, leaves the JVM's thread count as it was; closing twice
     is a no-op."""
+    import time
+
     import jpype
+
+    def settled_count() -> int:
+        """The JVM's thread count once it holds still (a closed store's threads end a moment
+        after it closes; a thread left attached never ends)."""
+        count = int(java_threads.getAllStackTraces().size())
+        for _ in range(50):
+            time.sleep(0.1)
+            again = int(java_threads.getAllStackTraces().size())
+            if again == count:
+                break
+            count = again
+        return count
 
     settings = settings_for(tmp_path)
     transcript = tmp_path / "talk.txt"
@@ -743,13 +757,13 @@ def test_ingests_and_async_memories_leave_no_java_threads_behind(tmp_path, embed
         transcript.write_text("Ann: I planted apple trees.\nBob: Which variety?\n", encoding="utf-8")
         memory.ingest(transcript)
         java_threads = jpype.JClass("java.lang.Thread")
-        before = int(java_threads.getAllStackTraces().size())
+        before = settled_count()
         for i in range(4):  # each a conversation of its own, written by the ingest's writer thread
             other = tmp_path / f"talk-{i}.txt"
             other.write_text(f"Ann: round {i}, I planted pear trees.\nBob: How many this time?\n", encoding="utf-8")
             memory.ingest(other)
-        after_ingests = int(java_threads.getAllStackTraces().size())
-    before_async = int(java_threads.getAllStackTraces().size())  # the store's own threads ended with it
+        after_ingests = settled_count()
+    before_async = settled_count()  # the store's own threads ended with it
 
     async def cycles() -> None:
         for i in range(3):
@@ -759,7 +773,7 @@ def test_ingests_and_async_memories_leave_no_java_threads_behind(tmp_path, embed
             await memory.close()  # idempotent
 
     asyncio.run(cycles())
-    after_async = int(java_threads.getAllStackTraces().size())
+    after_async = settled_count()
     assert after_ingests == before and after_async == before_async, (before, after_ingests, before_async, after_async)
 
 
