@@ -816,6 +816,8 @@ def eval_locomo(
 
 
 def _run_folds(cases, folds: int, store: Optional[str], keep: bool, json_out: Optional[Path], prefix: str) -> None:
+    import numpy as np
+
     from graphmem.embed import Embedder
     from graphmem.eval.folds import run_folds, split_folds
     from graphmem.caches import NamespaceCaches
@@ -840,7 +842,9 @@ def _run_folds(cases, folds: int, store: Optional[str], keep: bool, json_out: Op
                     memory.ingest(list(case.conversations))
                     err.print(f"{escape(case.name)}: ingested in {time.perf_counter() - started:.1f} s")
                 engine = NamespaceCaches(memory.store, embedder, settings, memory.namespace).engine()
-                vectors = embedder.encode([q.question for q in case.questions])
+                # one call per question, as a search embeds its query (a call of a few texts computes
+                # in float32, see graphmem.embed.FLOAT32_CALL_TEXTS): the vectors the searches would use
+                vectors = np.stack([embedder.encode([q.question])[0] for q in case.questions])
                 if not reuse:
                     memory.drop_namespace()
             finally:
