@@ -844,7 +844,8 @@ def _run_folds(cases, folds: int, store: Optional[str], keep: bool, json_out: Op
                 engine = NamespaceCaches(memory.store, embedder, settings, memory.namespace).engine()
                 # one call per question, as a search embeds its query (a call of a few texts computes
                 # in float32, see graphmem.embed.FLOAT32_CALL_TEXTS): the vectors the searches would use
-                vectors = np.stack([embedder.encode([q.question])[0] for q in case.questions])
+                vectors = (np.stack([embedder.encode([q.question])[0] for q in case.questions]) if case.questions
+                           else embedder.encode([]))
                 if not reuse:
                     memory.drop_namespace()
             finally:
