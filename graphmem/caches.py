@@ -45,7 +45,7 @@ from graphmem.index import VectorIndex
 from graphmem.retrieve.config import RetrievalConfig
 from graphmem.retrieve.engine import DenseScorer, RetrievalEngine, build_lexical, lexical_texts
 from graphmem.retrieve.lexical import LexicalIndex
-from graphmem.retrieve.loader import AppendWrites, ProjectionRows, SavedRows, load_projection, save_projection
+from graphmem.retrieve.loader import AppendWrites, ProjectionRows, SavedRows, WriteScope, load_projection, save_projection
 from graphmem.retrieve.patch import carried_units
 from graphmem.retrieve.projection import MemoryProjection
 from graphmem.runtime import freeze_loaded_objects
@@ -129,6 +129,8 @@ class NamespaceCaches:
         # turns they segmented (None: a write that was not an append; the next build reads the
         # namespace-wide rows and the sessions written whole)
         self._appended: AppendWrites | None = AppendWrites()
+        # the granularities whose topics a commit since fitted: every membership of their units is read again
+        self._regrouped: set[str] = set()
         self._lock = threading.RLock()
         # the marker version the caches reflect (None until the first follow), and commits
         # through this owner since
@@ -147,13 +149,13 @@ class NamespaceCaches:
         self.index_states: dict[str, str] = {}
 
     # ------------------------------------------------------------------ writers
-    def bump(self, changed: Iterable[str] | None = (), *, sessions: Iterable[str] | None = None) -> Statement:
+    def bump(self, changed: Iterable[str] | None = (), *, scope: WriteScope | None = None) -> Statement:
         """The marker bump for a transaction committed through these caches, logging this
         owner, the ids of the units whose embeddings it adds or replaces (``None``: it
-        cannot say, and other processes rebuild) and the sessions its writes stay within."""
-        return bump_statement(self.namespace, writer=self.writer, changed=changed, sessions=sessions)
+        cannot say, and other processes rebuild) and the scope its writes stay within."""
+        return bump_statement(self.namespace, writer=self.writer, changed=changed, scope=scope)
 
-    def committed(self, vectors: Vectors | None = None, *, save: bool = True, sessions: Iterable[str] | None = None,
+    def committed(self, vectors: Vectors | None = None, *, save: bool = True, scope: WriteScope | None = None,
                   removed: Iterable[str] = (), appended: AppendWrites | None = None) -> None:
         """A transaction carrying :meth:`bump` committed: add its new or changed vectors to the
         ANN indexes at once, and take out the units it deleted (``removed``: a correction's
@@ -163,10 +165,10 @@ class NamespaceCaches:
         version; live adds save them on :meth:`flush`, since writing a large index per
         message would cost more than the message.
 
-        A live add whose writes stay within the ``sessions`` it names
+        A live add whose writes stay within the sessions its ``scope`` names
         (:func:`graphmem.retrieve.loader.session_scope`) lets the next build re-read only
-        those sessions' rows (:meth:`ProjectionRows.refreshed`); without ``sessions`` it
-        reads everything. With ``appended`` (its writes are all
+        those sessions' rows, and the memberships of the granularities whose topics it fitted
+        (:meth:`ProjectionRows.refreshed`); without ``scope`` it reads everything. With ``appended`` (its writes are all
         :data:`graphmem.retrieve.loader.APPEND_WRITES`: what they wrote to the namespace-wide
         rows, :func:`graphmem.retrieve.loader.append_writes`) only the links of the units it
         changed are read again, not those of every unit of its sessions, only the turns it
@@ -174,7 +176,7 @@ class NamespaceCaches:
         with self._lock:
             self._own += 1
             self._stale = True
-            self._note_written(sessions, appended)
+            self._note_written(scope, appended)
             try:
                 touched = self._apply(vectors or {}) | self._remove(removed)
             except BaseException:
@@ -189,22 +191,22 @@ class NamespaceCaches:
             else:
                 self._unsaved |= touched
 
-    def _note_written(self, sessions: Iterable[str] | None, appended: AppendWrites | None = None) -> None:
-        """Sessions a commit's writes stayed within join those the next build re-reads; a
-        commit that cannot name them makes it read everything; one that did more than append
-        (no ``appended``) makes it read every link of its sessions' units and every
-        namespace-wide row."""
+    def _note_written(self, scope: WriteScope | None, appended: AppendWrites | None = None) -> None:
+        """Sessions a commit's writes stayed within (and granularities whose topics it fitted)
+        join those the next build re-reads; a commit that cannot name them makes it read
+        everything; one that did more than append (no ``appended``) makes it read every link of
+        its sessions' units and every namespace-wide row."""
         if appended is None or self._appended is None:
             self._appended = None
         else:
             self._appended |= appended
-        if sessions is None or self._written is None:
+        if scope is None or self._written is None:
             self._written = None
         else:
-            sessions = set(sessions)
-            self._written.update(sessions)
+            self._written.update(scope.sessions)
+            self._regrouped.update(scope.regrouped)
             if appended is None:
-                self._whole.update(sessions)
+                self._whole.update(scope.sessions)
 
     def _remove(self, ids: Iterable[str]) -> set[str]:
         """Take deleted units out of the loaded ANN indexes; returns the units touched."""
@@ -247,7 +249,7 @@ class NamespaceCaches:
                 self._catch_up(changed)
                 self._stale = True
                 for entry in foreign:  # live adds elsewhere name their sessions; anything else reads all
-                    self._note_written(entry.sessions)
+                    self._note_written(entry.scope)
             self._version, self._own = max(version, latest), 0
             self.last_follow = {"mode": mode, "transactions": len(foreign), "vectors": len(changed) if mode == "incremental" else None,
                                 "seconds": round(time.perf_counter() - started, 4)}
@@ -416,14 +418,15 @@ class NamespaceCaches:
             kept = self._rows.load() if isinstance(self._rows, SavedRows) else self._rows
         rows: ProjectionRows | SavedRows
         if kept is not None:
-            rows = kept.refreshed(self.store, self.namespace, self._written or (), whole=self._whole, written=self._appended)
+            rows = kept.refreshed(self.store, self.namespace, self._written or (), whole=self._whole, written=self._appended,
+                                  regrouped=self._regrouped)
             made = rows.patch(self._engine.projection) if self._engine is not None else None
             projection, state = (made, "patched") if made is not None else (rows.projection(), "refreshed")
             logger.debug("projection of %r refreshed for %d session(s) written", self.namespace, len(self._written or ()))
         else:
             projection, state, rows = load_projection(self.store, self.namespace, None if after_write else self.directory, version,
                                                       epoch=self._epoch if version is not None else None)
-        self._rows, self._written, self._whole, self._appended = rows, set(), set(), AppendWrites()
+        self._rows, self._written, self._whole, self._appended, self._regrouped = rows, set(), set(), AppendWrites(), set()
         self._unsaved_projection = None
         if after_write and version is not None and isinstance(rows, ProjectionRows):
             self._unsaved_projection = (projection, version, rows)

@@ -5,7 +5,8 @@ node of its namespace in the same transaction (:func:`bump`), and appends to the
 short log what it changed: the writer (one cache owner, :class:`graphmem.caches.NamespaceCaches`),
 the ids of the units whose embeddings it added, replaced or deleted, and ``full`` when it
 cannot say (an import, user Cypher, a writer without caches). A live add or a forget whose
-writes stay within the sessions it wrote to also logs those sessions, so other processes re-read only them for their retrieval
+writes stay within the sessions it wrote to also logs those sessions (and the granularities
+whose topics it fitted), so other processes re-read only them for their retrieval
 projection (:meth:`graphmem.retrieve.loader.ProjectionRows.refreshed`). A process keeps the version its caches
 reflect plus the bumps of its own commits; a search reads the version (one small query,
 :func:`read_version`), and a version it cannot account for means another writer committed:
@@ -22,6 +23,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Iterable
 
 from graphmem.ids import node_id
+from graphmem.retrieve.loader import WriteScope
 from graphmem.store import GraphStore, Statement
 
 if TYPE_CHECKING:
@@ -48,6 +50,13 @@ class LogEntry:
     full: bool
     #: the sessions the transaction's writes stay within (``None``: it did not say)
     sessions: tuple[str, ...] | None = None
+    #: the granularities whose topics it fitted (every membership of their units rewritten)
+    regrouped: tuple[str, ...] = ()
+
+    @property
+    def scope(self) -> WriteScope | None:
+        """What the transaction can have changed in the projection (``None``: anything)."""
+        return None if self.sessions is None else WriteScope(frozenset(self.sessions), frozenset(self.regrouped))
 
 
 def marker_id(namespace: str) -> str:
@@ -56,7 +65,7 @@ def marker_id(namespace: str) -> str:
 
 
 def bump(namespace: str, *, writer: str | None = None, changed: Iterable[str] | None = None,
-         sessions: Iterable[str] | None = None, placing_unknown: bool = False) -> Statement:
+         scope: WriteScope | None = None, placing_unknown: bool = False) -> Statement:
     """The statement that bumps ``namespace``'s marker; put it in every write transaction.
 
     Args:
@@ -64,8 +73,10 @@ def bump(namespace: str, *, writer: str | None = None, changed: Iterable[str] | 
         writer: the cache owner committing (its own commits are already in its caches).
         changed: ids of the units whose embeddings the transaction added or replaced;
             ``None`` when the writer cannot say (other processes rebuild their caches).
-        sessions: ids of the sessions every write of the transaction stays within
-            (:data:`graphmem.retrieve.loader.SESSION_SCOPED_WRITES`); ``None``: not so.
+        scope: the sessions every write of the transaction stays within, and the granularities
+            whose topics it fitted (:func:`graphmem.retrieve.loader.session_scope`); ``None``:
+            not so. A scope with topic fits is logged under a key of its own (``r``), so a
+            reader that knows only session scopes (``s``) reads everything.
         placing_unknown: the transaction may write units without counting their sessions in
             the topic-placement ledger (an import): the next batch ingest looks through every
             unit of the namespace for ones without a topic (see
@@ -74,8 +85,11 @@ def bump(namespace: str, *, writer: str | None = None, changed: Iterable[str] | 
     ids = None if changed is None else list(dict.fromkeys(changed))
     full = ids is None or len(ids) > MAX_LOGGED_IDS
     data: dict[str, object] = {"w": writer, "ids": [] if full else ids, "full": full}
-    if sessions is not None and not full:
-        data["s"] = sorted(set(sessions))
+    if scope is not None and not full:
+        if scope.regrouped:
+            data["r"] = {"s": sorted(scope.sessions), "g": sorted(scope.regrouped)}
+        else:
+            data["s"] = sorted(scope.sessions)
     entry = json.dumps(data, separators=(",", ":"))
     return ("write/bump_change_marker", {"namespace": namespace, "rows": [{
         "id": marker_id(namespace), "at": datetime.now(timezone.utc).replace(tzinfo=None).isoformat(), "entry": entry,
@@ -83,14 +97,14 @@ def bump(namespace: str, *, writer: str | None = None, changed: Iterable[str] | 
 
 
 def writer_bump(namespace: str, caches: "NamespaceCaches | None", changed: Iterable[str],
-                sessions: Iterable[str] | None = None) -> Statement:
+                scope: WriteScope | None = None) -> Statement:
     """The bump of a writer's transaction that adds or replaces the embeddings of ``changed``
-    (and whose writes stay within ``sessions``, when given): logged as the commit of ``caches``
+    (and whose writes stay within ``scope``, when given): logged as the commit of ``caches``
     when the writer has them (they apply it themselves and do not catch up with it again), else
     as an anonymous writer's."""
     if caches is not None:
-        return caches.bump(changed, sessions=sessions)
-    return bump(namespace, changed=changed, sessions=sessions)
+        return caches.bump(changed, scope=scope)
+    return bump(namespace, changed=changed, scope=scope)
 
 
 def bump_if_present(namespace: str) -> Statement:
@@ -131,9 +145,14 @@ def read_log(store: GraphStore, namespace: str) -> tuple[int, list[LogEntry]]:
         number = version - len(log) + 1 + i
         try:
             data = json.loads(text)
-            sessions = data.get("s")
+            regrouped = data.get("r")
+            sessions = regrouped.get("s") if isinstance(regrouped, dict) else data.get("s")
+            granularities = regrouped.get("g") if isinstance(regrouped, dict) else []
+            if not isinstance(granularities, list):
+                sessions = None  # unreadable: readers read everything
             entries.append(LogEntry(number, data.get("w"), tuple(str(x) for x in data.get("ids") or ()), bool(data.get("full")),
-                                    tuple(str(x) for x in sessions) if isinstance(sessions, list) else None))
+                                    tuple(str(x) for x in sessions) if isinstance(sessions, list) else None,
+                                    tuple(str(x) for x in granularities or ())))
         except (TypeError, ValueError, AttributeError):
             entries.append(LogEntry(number, None, (), True))
     return version, entries

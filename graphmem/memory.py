@@ -684,8 +684,8 @@ class Memory:
                 caches.delete_saved()
                 scope = session_scope(plan.statements, plan.sessions)
                 self._store.write([*plan.statements, caches.bump([*plan.removed, *(i for ids, _ in plan.replaced.values() for i in ids)],
-                                                                 sessions=scope)])
-                caches.committed(plan.replaced, save=False, sessions=scope, removed=plan.removed)
+                                                                 scope=scope)])
+                caches.committed(plan.replaced, save=False, scope=scope, removed=plan.removed)
             if target == self._namespace:
                 self._writer = None  # its kept entities and topics may name what was removed
             if refit_topics:
@@ -740,7 +740,7 @@ class Memory:
             self._store.write([*output.statements, writer_bump(namespace, caches, (), scope)])  # topics only
             stage.commit()
             if caches is not None:
-                caches.committed(save=False, sessions=scope)
+                caches.committed(save=False, scope=scope)
         return {k: output.counts[k] for k in ("topics_refitted", "topics_relabelled")}
 
     def _refit_topics(self, namespace: str) -> int:

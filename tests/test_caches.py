@@ -10,7 +10,8 @@ import json
 import pytest
 
 from graphmem import Memory
-from graphmem.changes import LOG_LENGTH, MAX_LOGGED_IDS, bump, read_log, read_version
+from graphmem.changes import LOG_LENGTH, MAX_LOGGED_IDS, bump, marker_id, read_log, read_version
+from graphmem.retrieve.loader import WriteScope
 
 from conftest import settings_for
 
@@ -173,11 +174,18 @@ def test_a_search_after_an_add_defers_saving_the_projection_to_close(tmp_path, e
 def test_the_log_numbers_its_entries_and_says_full_when_it_cannot_list(tmp_path, embedder):
     with Memory.open(tmp_path / "store", NS, settings=settings_for(tmp_path)) as memory:
         store = memory.store
-        store.write([bump(NS, writer="w1", changed=["turn:a", "turn:a", "event:b"], sessions=["session:2", "session:1"])])
-        store.write([bump(NS, writer="w2", changed=[f"turn:{i}" for i in range(MAX_LOGGED_IDS + 1)], sessions=["session:1"])])
+        store.write([bump(NS, writer="w1", changed=["turn:a", "turn:a", "event:b"], scope=WriteScope(frozenset({"session:2", "session:1"})))])
+        store.write([bump(NS, writer="w2", changed=[f"turn:{i}" for i in range(MAX_LOGGED_IDS + 1)], scope=WriteScope(frozenset({"session:1"})))])
         store.write([bump(NS)])
+        store.write([bump(NS, writer="w1", changed=["turn:c"], scope=WriteScope(frozenset({"session:3"}), frozenset({"event"})))])
         version, entries = read_log(store, NS)
-        assert version == 3 and [e.version for e in entries] == [1, 2, 3]
+        assert version == 4 and [e.version for e in entries] == [1, 2, 3, 4]
+        # a topic fit: its sessions and granularity, under a key a reader that knows only sessions
+        # ("s") does not read, so such a reader reads everything
+        assert entries[3].scope == WriteScope(frozenset({"session:3"}), frozenset({"event"})) and not entries[3].full
+        logged = json.loads(store.read("read/change_log", {"namespace": NS, "id": marker_id(NS)})[0]["log"][3])
+        assert "s" not in logged and logged["r"] == {"s": ["session:3"], "g": ["event"]}, logged
+        assert entries[0].scope == WriteScope(frozenset({"session:1", "session:2"})) and entries[1].scope is None
         assert entries[0].writer == "w1" and entries[0].changed == ("turn:a", "event:b") and not entries[0].full
         assert entries[0].sessions == ("session:1", "session:2")  # a live add's sessions: readers re-read only them
         assert entries[1].full and entries[1].changed == () and entries[1].sessions is None  # full: readers read all
@@ -185,7 +193,7 @@ def test_the_log_numbers_its_entries_and_says_full_when_it_cannot_list(tmp_path,
         for _ in range(LOG_LENGTH):
             store.write([bump(NS, changed=[])])
         version, entries = read_log(store, NS)
-        assert len(entries) == LOG_LENGTH and entries[-1].version == version == 3 + LOG_LENGTH
+        assert len(entries) == LOG_LENGTH and entries[-1].version == version == 4 + LOG_LENGTH
         assert not any(e.full for e in entries)
 
 

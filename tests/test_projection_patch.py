@@ -2,7 +2,7 @@
 all the rows (MemoryProjection.from_rows), field for field, after random writes of the kinds a
 refresh reads again: appends to a session, new sessions (also between old ones), corrections and
 forgotten turns, episodes segmented again (some left without turns), new events, entities,
-aliases, links and topic memberships. Rows as the store gives them, made up here: no store, so
+aliases, links and topic memberships, and topic fits that rewrite every membership of a granularity. Rows as the store gives them, made up here: no store, so
 hundreds of cases run in seconds (tests/test_projection_delta.py runs real writes)."""
 
 from __future__ import annotations
@@ -195,11 +195,21 @@ class World:
         units_now = self.unit_ids(rows)
         fresh_links: dict[str, list[dict]] = {t: [] for t in TABLES}
         self.links(sorted(u for u in linked if u in set(units_now)), fresh_links, units_now)
+        regrouped: set[str] = set()
+        if rows["topics"] and rng.random() < 0.3:  # a topic fit of one granularity: every membership of it read again
+            kind = rng.choice(("turn", "event", "episode", "session"))
+            regrouped.add(kind)
+            kept["topic_members"] = [r for r in kept["topic_members"] if not r["member"].startswith(f"{kind}:")]
+            fresh_links["topic_members"] = [r for r in fresh_links["topic_members"] if not r["member"].startswith(f"{kind}:")]
+            for unit in units_now:  # the same topic ids (a fit can give them again), other members and weights
+                if unit.startswith(f"{kind}:") and rng.random() < 0.7:
+                    fresh_links["topic_members"].append({"member": unit, "topic": rng.choice(rows["topics"])["id"],
+                                                         "p": round(rng.random(), 2)})
         rows["associations"] = [*kept["associations"], *fresh_links["associations"]]
         rows["topic_members"] = [*kept["topic_members"], *fresh_links["topic_members"]]
         rows["topic_links"] += fresh_links["topic_links"]
         change = RowsChange(frozenset(scope), frozenset(turns_read), frozenset(events), frozenset(episodes_before), frozenset(linked),
-                            {t: len(v) for t, v in kept.items()})
+                            {t: len(v) for t, v in kept.items()}, frozenset(regrouped))
         self.rows = rows
         return rows, change
 

@@ -56,7 +56,7 @@ from graphmem.ingest.segment import EpisodeSegmenter
 from graphmem.ingest.types import PlannedTurn, UnitBatch, iso, turn_slot
 from graphmem.loaders.chat import CHAT_API_FIELDS, MESSAGE_FIELDS, is_sdk_message, message_text, sdk_message, speaker_fields
 from graphmem.records import SessionRecord, TurnRecord
-from graphmem.retrieve.loader import AppendWrites, append_writes, session_scope
+from graphmem.retrieve.loader import AppendWrites, WriteScope, append_writes, session_scope
 from graphmem.settings import Settings
 from graphmem.store import GraphStore, Statement, chunked
 
@@ -320,9 +320,10 @@ class _Plan:
     #: corrected texts), and the sessions whose vector the corrections computed (with the new turns)
     episodes_rewritten: set[str] = field(default_factory=set)
     corrected_sessions: dict[str, np.ndarray] = field(default_factory=dict)
-    #: the sessions written to (appended, corrected, closed) when every write stays within them
-    #: (:func:`session_scope`): what the caches re-read; ``None``: they read everything
-    scope: set[str] | None = None
+    #: the sessions written to (appended, corrected, closed) when every write stays within them,
+    #: and the granularities whose topics it fitted (:func:`session_scope`): what the caches
+    #: re-read; ``None``: they read everything
+    scope: WriteScope | None = None
     #: every write only appends (:func:`append_writes`: what they wrote to entities and topics):
     #: the caches re-read the links of the units it changed, not of every unit of its sessions,
     #: and the entities it wrote, not all; ``None``: it did more than append
@@ -447,7 +448,7 @@ class LiveWriter:
             if self.caches is not None and plan.statements:
                 t0 = time.perf_counter()
                 self.caches.committed({**plan.vectors, **{f"replace:{u}": v for u, v in plan.replaced_vectors.items()}},
-                                      save=self.save_indexes, sessions=plan.scope, removed=plan.old_events,
+                                      save=self.save_indexes, scope=plan.scope, removed=plan.old_events,
                                       appended=plan.appended)
                 report.add_time("index", time.perf_counter() - t0)
             report.seconds = time.perf_counter() - started
@@ -725,7 +726,7 @@ class LiveWriter:
         if appended is not None and plan.scope is not None:
             # every session written: the turns it segmented (None: read the session whole)
             plan.appended = replace(appended, turns={sid: frozenset(plan.segmented[sid]) if sid in plan.segmented else None
-                                                     for sid in plan.scope})
+                                                     for sid in plan.scope.sessions})
         corrected_sessions = {t.session_id for t in fixed}
         for state in touched:
             if state.id in corrected_sessions or state.last_turn_id is None:

@@ -13,7 +13,9 @@ projection, array for array, from the projection before the write:
   move, by the units inserted or removed before them;
 * entities, aliases and topics (one row each, few) are built from their rows again;
 * the links (associations, topic memberships) of the units whose links were read again are
-  replaced by the rows read; the others keep their weights, at their ends' new positions.
+  replaced by the rows read, and so are the topic memberships of every unit of a granularity
+  whose topics were fitted (:attr:`RowsChange.regrouped`); the others keep their weights, at
+  their ends' new positions.
 
 Units of one kind keep their order (sessions by conversation then number, turns by session then
 ``seq``, episodes by first turn, events by turn, entities and topics by id), so the units kept
@@ -61,6 +63,7 @@ class RowsChange:
         linked: the units whose associations and topic memberships were read again.
         fresh_from: per table of rows, the index of its first row read again (the rows before
             it were kept as they were).
+        regrouped: the granularities whose every topic membership was read again (a topic fit).
     """
 
     sessions: frozenset[str]
@@ -69,6 +72,7 @@ class RowsChange:
     episodes: frozenset[str]
     linked: frozenset[str]
     fresh_from: Mapping[str, int] = field(default_factory=dict)
+    regrouped: frozenset[str] = frozenset()
 
 
 def patched(old: MemoryProjection, rows: Mapping[str, Sequence[Mapping[str, Any]]], change: RowsChange) -> MemoryProjection | None:
@@ -232,9 +236,12 @@ class _Patch:
                                     "entity": (entity_pos, None), "topic": (topic_pos, None)})
         p.assoc_src, p.assoc_dst, p.assoc_w = _relinked((old.assoc_src, old.assoc_dst, old.assoc_w), remap, remap, relinked,
                                                         self.fresh("associations"), ("src", "dst", "w"), link_ends, link_ends)
+        regrouped = relinked.copy()  # a topic fit read every membership of its granularity again
+        for kind in change.regrouped:
+            regrouped[old_offset[kind]:old_offset[kind] + len(old.ids(kind))] = True
         p.member_src, p.member_topic, p.member_p = _relinked((old.member_src, old.member_topic, old.member_p), remap, topic_map,
-                                                             relinked, self.fresh("topic_members"), ("member", "topic", "p"), link_ends,
-                                                             topic_pos)
+                                                             regrouped, self.fresh("topic_members"), ("member", "topic", "p"),
+                                                             link_ends, topic_pos)
         p.within_src, p.within_dst, p.within_w = _weighted_pairs(self.rows["topic_links"], ("src", "dst", "w"), topic_pos, topic_pos)
         p.__dict__.pop("node_offset", None)
         p.__dict__[_CARRIED] = (weakref.ref(old), self.carried)
