@@ -145,7 +145,10 @@ def test_bench_add_times_adds_and_the_search_after_an_add(tmp_path, monkeypatch)
     result = invoke("bench", "add", "--sizes", "200", "--adds", "5", "--searches", "1", "--forgets", "0")
     assert result.exit_code == 0 and "search" in result.stdout and "forget" not in result.stdout, result.output
 
-    cached = tmp_path / "cache" / "graphmem" / "bench" / "add-200-v2" / "store"
+    cached = tmp_path / "cache" / "graphmem" / "bench" / "add-200-v3" / "store"
+    # its ANN indexes are saved as of its change marker: the first add loads them, not rebuilds them
+    manifests = [json.loads(path.read_text(encoding="utf-8")) for path in cached.glob("cache/*/turn.json")]
+    assert len(manifests) == 1 and manifests[0]["version"] == 1 and manifests[0]["epoch"], manifests
     result = invoke("stats", "--store", str(cached), "--namespace", "bench-add", "--json")
     assert json.loads(result.stdout)["nodes"]["Turn"] == 200
     result = invoke("check", "--store", str(cached), "--namespace", "bench-add")  # a whole memory, its order included
