@@ -67,6 +67,51 @@ def test_truncation_and_pruning_bound_the_spread():
     assert pruned[2] == 0.0 and pruned[1] > 0
 
 
+def _dense_waves(proj, seeds, damping, steps, prune):
+    """The waves over every node at each hop (the implementation before the sparse one)."""
+    p = np.zeros(len(proj))
+    for node, weight in seeds.items():
+        p[node] += weight
+    p /= p.sum()
+    P = proj.transition()
+    degree = np.maximum(np.diff(P.indptr), 1)
+    scores, active, values = (1 - damping) * p, np.flatnonzero(p), p[np.flatnonzero(p)]
+    for _ in range(steps):
+        if not len(active):
+            break
+        wave = damping * (P[active].T @ values)
+        scores += (1 - damping) * wave
+        if wave.sum() <= 0:
+            break
+        active = np.flatnonzero(wave >= prune * wave.sum() * degree)
+        values = wave[active]
+    return scores
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_sparse_waves_equal_waves_over_every_node(seed):
+    """Each wave touches only the edges of the nodes it reached: the scores are those of waves
+    over every node, on random weighted graphs with hubs, dangling nodes and pruning."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(5, 300))
+    names = [f"n{i}" for i in range(n)]
+    hubs = rng.choice(n, size=max(1, n // 40), replace=False)
+    edges = []
+    for _ in range(int(rng.integers(0, 4 * n))):
+        a = int(rng.choice(hubs)) if rng.random() < 0.3 else int(rng.integers(n))
+        b = int(rng.integers(n))
+        if a != b:
+            edges.append(Edge(names[a], names[b], str(rng.choice(["NEXT", "INVOLVES", "ASSOCIATED", "IN_TOPIC"])),
+                              weight=float(rng.uniform(0.05, 1.0))))
+    proj = build_projection(names, [str(rng.choice(["turn", "event", "entity"])) for _ in names], edges)
+    for _ in range(5):
+        seeds = {int(node): float(rng.uniform(0.1, 2.0)) for node in rng.choice(n, size=int(rng.integers(1, 5)))}
+        for prune in (0.0, 1e-4, 1e-2, 0.3):
+            steps = int(rng.integers(0, 8))
+            got = spread_activation(proj, seeds, damping=0.5, steps=steps, prune=prune)
+            np.testing.assert_allclose(got, _dense_waves(proj, seeds, 0.5, steps, prune), rtol=1e-12, atol=1e-15)
+
+
 def test_incremental_add_equals_building_at_once():
     edges = [Edge("a", "b", "NEXT"), Edge("b", "c", "NEXT"), Edge("c", "e", "INVOLVES")]
     full = build_projection(["a", "b", "c", "e"], ["t", "t", "t", "entity"], edges)
