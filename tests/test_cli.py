@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from samples import write_native
 
+from graphmem import Memory
 from graphmem.cli import app
 
 runner = CliRunner()
@@ -146,9 +147,15 @@ def test_bench_add_times_adds_and_the_search_after_an_add(tmp_path, monkeypatch)
     assert result.exit_code == 0 and "search" in result.stdout and "forget" not in result.stdout, result.output
 
     cached = tmp_path / "cache" / "graphmem" / "bench" / "add-200-v3" / "store"
-    # its ANN indexes are saved as of its change marker: the first add loads them, not rebuilds them
+    # its ANN indexes are saved as of its change marker (the first add loads them, not rebuilds
+    # them), and its topic-placement ledger is settled (the first ingest looks in no old session)
     manifests = [json.loads(path.read_text(encoding="utf-8")) for path in cached.glob("cache/*/turn.json")]
-    assert len(manifests) == 1 and manifests[0]["version"] == 1 and manifests[0]["epoch"], manifests
+    assert len(manifests) == 1 and manifests[0]["version"] == 2 and manifests[0]["epoch"], manifests
+    with Memory.open(str(cached), "bench-add") as memory:
+        marker = memory.cypher("MATCH (m:ChangeMarker) WHERE m.namespace = $namespace RETURN m.version AS v, m.placing_unknown AS u")
+        assert marker == [{"v": 2, "u": False}], marker
+        assert memory.cypher("MATCH (s:Session) WHERE s.namespace = $namespace AND (s.placing IS NULL OR s.placing <> 0) "
+                             "RETURN count(s) AS n")[0]["n"] == 0
     result = invoke("stats", "--store", str(cached), "--namespace", "bench-add", "--json")
     assert json.loads(result.stdout)["nodes"]["Turn"] == 200
     result = invoke("check", "--store", str(cached), "--namespace", "bench-add")  # a whole memory, its order included
