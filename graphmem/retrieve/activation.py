@@ -88,6 +88,10 @@ class Projection:
     _dst: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
     _w: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
     _code: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int16), repr=False)
+    #: edges added since the arrays above were last joined (``(src, dst, w, code)`` each):
+    #: joined once when read, not at every add (ten adds of a 100,000-turn memory copied the
+    #: growing arrays ten times)
+    _pending: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list, repr=False)
     _type_names: list[str] = field(default_factory=list, repr=False)
     _matrix: sp.csr_matrix | None = field(default=None, repr=False)
     _transition: sp.csr_matrix | None = field(default=None, repr=False)
@@ -95,9 +99,17 @@ class Projection:
     _pair_keys: np.ndarray | None = field(default=None, repr=False)
     _pair_codes: np.ndarray | None = field(default=None, repr=False)
 
+    def _joined(self) -> None:
+        """Join the edges added since the last read to the edge arrays."""
+        if self._pending:
+            parts = [(self._src, self._dst, self._w, self._code), *self._pending]
+            self._src, self._dst, self._w, self._code = (np.concatenate([part[i] for part in parts]) for i in range(4))
+            self._pending = []
+
     @property
     def _type(self) -> list[str]:
         """Relationship type of every stored edge, in insertion order."""
+        self._joined()
         return [self._type_names[c] for c in self._code]
 
     def _codes_for(self, types: Sequence[str]) -> np.ndarray:
@@ -125,6 +137,7 @@ class Projection:
     @property
     def n_edges(self) -> int:
         """Number of stored (directed, as given) edges."""
+        self._joined()
         return len(self._src)
 
     def kind_mask(self, kind: str) -> np.ndarray:
@@ -204,16 +217,14 @@ class Projection:
                 raise ValueError(f"{len(types)} types for {len(src)} edges")
             codes = self._codes_for(types)
         w = np.broadcast_to(np.asarray(weights, dtype=np.float64), src.shape).copy()
-        self._src = np.concatenate([self._src, src])
-        self._dst = np.concatenate([self._dst, dst])
-        self._w = np.concatenate([self._w, w])
-        self._code = np.concatenate([self._code, codes])
+        self._pending.append((src, dst, w, codes))
         self._invalidate()
         return self
 
     def matrix(self) -> sp.csr_matrix:
         """Weighted adjacency ``W`` (n x n CSR), symmetrised when :attr:`undirected`."""
         if self._matrix is None:
+            self._joined()
             n = len(self.node_ids)
             per_code = np.array([self.type_weights[t] for t in self._type_names] or [0.0])
             data = self._w * per_code[self._code] if len(self._code) else np.zeros(0)
@@ -235,8 +246,11 @@ class Projection:
             W = self.matrix()
             deg = np.asarray(W.sum(axis=1)).ravel()
             inv = np.divide(1.0, deg, out=np.zeros_like(deg), where=deg > 0)
-            self._transition = sp.diags(inv) @ W
-            self._transition = sp.csr_matrix(self._transition)
+            # each row scaled in place of a product with a diagonal matrix (the same values;
+            # 30 ms of sparse product at 100,000 turns)
+            P = W.copy()
+            P.data *= np.repeat(inv, np.diff(W.indptr))
+            self._transition = P
         return self._transition
 
     def incoming(self) -> sp.csc_matrix:
@@ -248,6 +262,7 @@ class Projection:
     def edges_between(self, u: int, v: int) -> list[str]:
         """Types of the stored edges joining positions ``u`` and ``v`` (either direction if undirected)."""
         if self._pair_keys is None:
+            self._joined()
             n = max(len(self.node_ids), 1)
             src, dst, code = self._src, self._dst, self._code
             if self.undirected:

@@ -484,13 +484,16 @@ class MemoryProjection:
         proj.add_arrays(turns[in_episode], off["episode"] + self.turn_episode[in_episode], "PART_OF")
         in_session = self.turn_session >= 0
         proj.add_arrays(turns[in_session], off["session"] + self.turn_session[in_session], "IN")
+        # conversations compared as object arrays (element by element in C, not in a Python loop)
+        conversation = np.empty(self.n_turns + 1, dtype=object)
+        conversation[:self.n_turns], conversation[self.n_turns] = self.turn_conversation, ""
         if self.n_turns > 1:
-            same_conv = np.array([a == b for a, b in zip(self.turn_conversation[:-1], self.turn_conversation[1:])], dtype=bool)
+            same_conv = np.asarray(conversation[:self.n_turns - 1] == conversation[1:self.n_turns], dtype=bool)
             proj.add_arrays(turns[:-1][same_conv], turns[1:][same_conv], "NEXT")
         if len(self.episode_ids) > 1:
             first_turn = self.episode_segments[0]
-            conv = [self.turn_conversation[t] if t < self.n_turns else "" for t in first_turn]
-            same = np.array([a == b for a, b in zip(conv[:-1], conv[1:])], dtype=bool)
+            conv = conversation[np.where(first_turn < self.n_turns, first_turn, self.n_turns)]  # "" past the last turn
+            same = np.asarray(conv[:-1] == conv[1:], dtype=bool)
             eps = np.arange(len(self.episode_ids))
             proj.add_arrays(off["episode"] + eps[:-1][same], off["episode"] + eps[1:][same], "NEXT")
         proj.add_arrays(self.assoc_src, self.assoc_dst, "ASSOCIATED", self.assoc_w)

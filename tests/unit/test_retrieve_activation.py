@@ -156,3 +156,39 @@ def test_bad_input_is_rejected():
         personalized_pagerank(proj, {})
     with pytest.raises(ValueError):
         personalized_pagerank(proj, {5: 1.0})
+
+
+def test_a_memory_projections_graph_links_what_its_rows_say():
+    """The activation graph of a memory projection: ``NEXT`` between consecutive turns and
+    consecutive episodes of one conversation only (an episode without turns has no neighbour),
+    ``PART_OF``, ``IN``, ``FROM`` and ``INVOLVES`` as the rows say; its transition is
+    row-stochastic over the symmetrised weights."""
+    from graphmem.retrieve.projection import MemoryProjection
+
+    sessions = [{"id": f"session:{c}", "conversation_id": c, "key": "1", "number": 1, "started_at": None} for c in ("a", "b")]
+    turns = [{"id": f"turn:{c}{i}", "session_id": f"session:{c}", "conversation_id": c, "seq": 1000 + i, "speaker": "Ann",
+              "text": f"text {c}{i}", "caption": None, "source_id": f"{c}{i}", "timestamp": None}
+             for c, n in (("a", 3), ("b", 2)) for i in range(n)]
+    episodes = [{"id": f"episode:{e}", "conversation_id": c, "session_number": 1, "started_at": None, "ended_at": None}
+                for e, c in (("1", "a"), ("2", "a"), ("3", "b"), ("4", "b"))]
+    part_of = [{"turn_id": t, "episode_id": e} for t, e in (("turn:a0", "episode:1"), ("turn:a1", "episode:1"),
+                                                           ("turn:a2", "episode:2"), ("turn:b0", "episode:3"), ("turn:b1", "episode:3"))]
+    events = [{"id": "event:x", "turn_id": "turn:a1", "speaker": "Ann", "text": "x", "timestamp": None, "time_start": None, "time_end": None}]
+    entities = [{"id": "entity:lisbon", "key": "lisbon", "name": "Lisbon", "label": "GPE"}]
+    involves = [{"event_id": "event:x", "entity_id": "entity:lisbon", "role": "mention"}]
+    p = MemoryProjection.from_rows(turns, sessions, episodes, part_of, events, involves, entities)
+    g = p.graph()
+    edges: dict[str, set[tuple[str, str]]] = {}
+    g._joined()
+    for src, dst, code in zip(g._src.tolist(), g._dst.tolist(), g._code.tolist()):
+        edges.setdefault(g._type_names[code], set()).add((g.node_ids[src], g.node_ids[dst]))
+    assert edges["NEXT"] == {("turn:a0", "turn:a1"), ("turn:a1", "turn:a2"), ("turn:b0", "turn:b1"),
+                             ("episode:1", "episode:2")}, edges["NEXT"]
+    assert edges["PART_OF"] == {(r["turn_id"], r["episode_id"]) for r in part_of}
+    assert edges["IN"] == {(t["id"], t["session_id"]) for t in turns}
+    assert edges["FROM"] == {("event:x", "turn:a1")} and edges["INVOLVES"] == {("event:x", "entity:lisbon")}
+    P = g.transition()
+    sums = np.asarray(P.sum(axis=1)).ravel()
+    np.testing.assert_allclose(sums[sums > 0], 1.0)
+    W = g.matrix().toarray()
+    np.testing.assert_allclose(P.toarray(), W / np.where(W.sum(axis=1, keepdims=True) > 0, W.sum(axis=1, keepdims=True), 1.0))
