@@ -435,7 +435,9 @@ class NamespaceCaches:
         t_lexical = time.perf_counter() - started - t_projection
         depth = {"turn": self.config.candidates, "event": self.config.candidates,
                  "episode": self.config.coarse_candidates, "session": self.config.coarse_candidates}
-        dense = {unit: DenseScorer(unit, projection.ids(unit), self.index(unit), self.config.exact_limit, depth[unit])
+        # the projection's id -> position map where a kind is scored through its ANN index
+        dense = {unit: DenseScorer(unit, projection.ids(unit), self.index(unit), self.config.exact_limit, depth[unit],
+                                   projection.position[unit] if projection.count(unit) > self.config.exact_limit else None)
                  for unit in INDEXED_UNITS}
         engine = RetrievalEngine(projection, dense, lexical, self.config)
         if self._engine is not None:
