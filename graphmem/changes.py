@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Iterable
 
 from graphmem.ids import node_id
-from graphmem.retrieve.loader import WriteScope
+from graphmem.retrieve.loader import GRANULARITIES, WriteScope
 from graphmem.store import GraphStore, Statement
 
 if TYPE_CHECKING:
@@ -148,7 +148,7 @@ def read_log(store: GraphStore, namespace: str) -> tuple[int, list[LogEntry]]:
             regrouped = data.get("r")
             sessions = regrouped.get("s") if isinstance(regrouped, dict) else data.get("s")
             granularities = regrouped.get("g") if isinstance(regrouped, dict) else []
-            if not isinstance(granularities, list):
+            if not isinstance(granularities, list) or not set(map(str, granularities)) <= set(GRANULARITIES):
                 sessions = None  # unreadable: readers read everything
             entries.append(LogEntry(number, data.get("w"), tuple(str(x) for x in data.get("ids") or ()), bool(data.get("full")),
                                     tuple(str(x) for x in sessions) if isinstance(sessions, list) else None,

@@ -186,6 +186,9 @@ def test_the_log_numbers_its_entries_and_says_full_when_it_cannot_list(tmp_path,
         logged = json.loads(store.read("read/change_log", {"namespace": NS, "id": marker_id(NS)})[0]["log"][3])
         assert "s" not in logged and logged["r"] == {"s": ["session:3"], "g": ["event"]}, logged
         assert entries[0].scope == WriteScope(frozenset({"session:1", "session:2"})) and entries[1].scope is None
+        # an entry naming a granularity no topic has (written by something else) reads everything
+        store.write([bump(NS, writer="w1", changed=[], scope=WriteScope(frozenset({"session:3"}), frozenset({"galaxy"})))])
+        assert read_log(store, NS)[1][-1].scope is None
         assert entries[0].writer == "w1" and entries[0].changed == ("turn:a", "event:b") and not entries[0].full
         assert entries[0].sessions == ("session:1", "session:2")  # a live add's sessions: readers re-read only them
         assert entries[1].full and entries[1].changed == () and entries[1].sessions is None  # full: readers read all
@@ -193,7 +196,7 @@ def test_the_log_numbers_its_entries_and_says_full_when_it_cannot_list(tmp_path,
         for _ in range(LOG_LENGTH):
             store.write([bump(NS, changed=[])])
         version, entries = read_log(store, NS)
-        assert len(entries) == LOG_LENGTH and entries[-1].version == version == 4 + LOG_LENGTH
+        assert len(entries) == LOG_LENGTH and entries[-1].version == version == 5 + LOG_LENGTH
         assert not any(e.full for e in entries)
 
 

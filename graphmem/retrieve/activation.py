@@ -88,9 +88,11 @@ class Projection:
     _dst: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
     _w: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
     _code: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int16), repr=False)
-    #: edges added since the arrays above were last joined (``(src, dst, w, code)`` each):
-    #: joined once when read, not at every add (ten adds of a 100,000-turn memory copied the
-    #: growing arrays ten times)
+    #: edges added by :meth:`add_arrays` since the arrays above were last joined (``(src, dst,
+    #: w, code)`` each): joined once, not at every call (the ten calls building a 100,000-turn
+    #: memory's graph copied the growing arrays ten times). Whoever builds a graph joins them
+    #: before handing it out (:meth:`add`, :meth:`MemoryProjection.graph`), so that searches
+    #: sharing the graph only read it
     _pending: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list, repr=False)
     _type_names: list[str] = field(default_factory=list, repr=False)
     _matrix: sp.csr_matrix | None = field(default=None, repr=False)
@@ -99,8 +101,8 @@ class Projection:
     _pair_keys: np.ndarray | None = field(default=None, repr=False)
     _pair_codes: np.ndarray | None = field(default=None, repr=False)
 
-    def _joined(self) -> None:
-        """Join the edges added since the last read to the edge arrays."""
+    def join_edges(self) -> None:
+        """Join the edges :meth:`add_arrays` added since the last join to the edge arrays."""
         if self._pending:
             parts = [(self._src, self._dst, self._w, self._code), *self._pending]
             self._src, self._dst, self._w, self._code = (np.concatenate([part[i] for part in parts]) for i in range(4))
@@ -109,7 +111,7 @@ class Projection:
     @property
     def _type(self) -> list[str]:
         """Relationship type of every stored edge, in insertion order."""
-        self._joined()
+        self.join_edges()
         return [self._type_names[c] for c in self._code]
 
     def _codes_for(self, types: Sequence[str]) -> np.ndarray:
@@ -137,7 +139,7 @@ class Projection:
     @property
     def n_edges(self) -> int:
         """Number of stored (directed, as given) edges."""
-        self._joined()
+        self.join_edges()
         return len(self._src)
 
     def kind_mask(self, kind: str) -> np.ndarray:
@@ -186,6 +188,7 @@ class Projection:
             types.append(edge.type)
         if src:
             self.add_arrays(np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64), types, np.asarray(w))
+        self.join_edges()
         self._invalidate()
         return self
 
@@ -224,7 +227,7 @@ class Projection:
     def matrix(self) -> sp.csr_matrix:
         """Weighted adjacency ``W`` (n x n CSR), symmetrised when :attr:`undirected`."""
         if self._matrix is None:
-            self._joined()
+            self.join_edges()
             n = len(self.node_ids)
             per_code = np.array([self.type_weights[t] for t in self._type_names] or [0.0])
             data = self._w * per_code[self._code] if len(self._code) else np.zeros(0)
@@ -262,7 +265,7 @@ class Projection:
     def edges_between(self, u: int, v: int) -> list[str]:
         """Types of the stored edges joining positions ``u`` and ``v`` (either direction if undirected)."""
         if self._pair_keys is None:
-            self._joined()
+            self.join_edges()
             n = max(len(self.node_ids), 1)
             src, dst, code = self._src, self._dst, self._code
             if self.undirected:

@@ -64,7 +64,7 @@ class DenseScorer:
         depth: ANN candidates kept when not exact.
         position: id -> position of those ids, when the caller has it (the projection's
             :attr:`~graphmem.retrieve.projection.MemoryProjection.position` map, which the
-            explanations use too): not made a second time (16-20 ms at 100,000 turns, at every
+            explanations use too): not made a second time (16-40 ms at 100,000 turns, at every
             search right after a write).
     """
 

@@ -39,7 +39,7 @@ from graphmem.retrieve.projection import MemoryProjection
 from graphmem.signals import reraise_stop
 from graphmem.store import GraphStore
 
-__all__ = ["APPEND_WRITES", "PROJECTION_QUERIES", "READ_THREADS", "SESSION_SCOPED_WRITES", "appends_only", "AppendWrites", "ProjectionRows",
+__all__ = ["APPEND_WRITES", "GRANULARITIES", "PROJECTION_QUERIES", "READ_THREADS", "SESSION_SCOPED_WRITES", "appends_only", "AppendWrites", "ProjectionRows",
            "SavedRows", "TOPIC_FIT_WRITES", "WriteScope", "load_projection", "namespace_counts", "append_writes", "read_projection",
            "read_projection_rows", "save_projection", "session_scope"]
 
@@ -222,7 +222,7 @@ def append_writes(statements: Iterable[tuple[str, Any]]) -> AppendWrites | None:
 TOPIC_FIT_WRITES = frozenset({"write/merge_topics", "write/delete_topics", "write/count_topic_assignments"})
 
 #: the granularities of topics (a unit's id starts with its granularity and a colon)
-_GRANULARITIES = ("turn", "episode", "session", "event")
+GRANULARITIES = ("turn", "episode", "session", "event")
 
 
 @dataclass(frozen=True)
@@ -250,7 +250,7 @@ def session_scope(statements: Iterable[tuple[str, Any]], sessions: Iterable[str]
         if name == "write/merge_topics":
             for row in (params or {}).get("rows", ()):
                 granularity = (row.get("props") or {}).get("granularity")
-                if granularity not in _GRANULARITIES:
+                if granularity not in GRANULARITIES:
                     return None
                 regrouped.add(granularity)
         elif name == "write/delete_topics":

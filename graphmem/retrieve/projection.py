@@ -501,6 +501,7 @@ class MemoryProjection:
         proj.add_arrays(off["topic"] + self.within_src, off["topic"] + self.within_dst, "WITHIN", self.within_w)
         alias = np.flatnonzero(self.entity_canonical != np.arange(len(self.entity_ids)))
         proj.add_arrays(off["entity"] + alias, off["entity"] + self.entity_canonical[alias], "ALIAS_OF")
+        proj.join_edges()  # once, here, before searches share it
         return proj
 
     # ------------------------------------------------------------------ building

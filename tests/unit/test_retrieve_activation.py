@@ -179,7 +179,7 @@ def test_a_memory_projections_graph_links_what_its_rows_say():
     p = MemoryProjection.from_rows(turns, sessions, episodes, part_of, events, involves, entities)
     g = p.graph()
     edges: dict[str, set[tuple[str, str]]] = {}
-    g._joined()
+    g.join_edges()
     for src, dst, code in zip(g._src.tolist(), g._dst.tolist(), g._code.tolist()):
         edges.setdefault(g._type_names[code], set()).add((g.node_ids[src], g.node_ids[dst]))
     assert edges["NEXT"] == {("turn:a0", "turn:a1"), ("turn:a1", "turn:a2"), ("turn:b0", "turn:b1"),
