@@ -30,7 +30,7 @@ import threading
 import time
 from collections.abc import Collection, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -328,10 +328,14 @@ class ProjectionRows:
         session of 1,000 messages read whole).
 
         For the granularities in ``regrouped`` (whose topics a write fitted), every topic
-        membership of their units is read again, with the topics and their links, and none of
-        the old ones is kept."""
+        membership of their units is read again and none of the old ones is kept; a fit is no
+        append (:data:`TOPIC_FIT_WRITES` are not :data:`APPEND_WRITES`), so ``written`` is
+        ignored then and the topics and their links are read whole with the other
+        namespace-wide rows."""
         old = self.rows
         regrouped = sorted(set(regrouped))
+        if regrouped:
+            written = None
         prefixes = tuple(f"{granularity}:" for granularity in regrouped)
         chosen = sorted(set(sessions))
         whole_sessions = set(chosen if whole is None else whole)
@@ -346,12 +350,12 @@ class ProjectionRows:
             "part_of": ("read/projection_delta_turn_episodes", by_turn),
             "events": ("read/projection_delta_events", by_turn),
             "involves": ("read/projection_delta_involves", by_turn),
-            **_namespace_reads(namespace, written, bool(regrouped)),
+            **_namespace_reads(namespace, written),
             **({"regrouped": ("read/projection_topic_members_of_granularities", {"namespace": namespace, "granularities": regrouped})}
                if regrouped else {}),
         })
         if written is not None:
-            _merge_namespace_rows(old, fresh, written, bool(regrouped))
+            _merge_namespace_rows(old, fresh, written)
         scope = set(chosen)
         # a session's episodes by their own properties (an episode left without turns included)
         keys = {(r.get("conversation_id"), r.get("number")) for r in (*old["sessions"], *fresh["sessions"]) if r["id"] in scope}
@@ -390,15 +394,11 @@ class ProjectionRows:
         return ProjectionRows({argument: [*kept.get(argument, ()), *fresh[argument]] for argument in PROJECTION_QUERIES}, change)
 
 
-def _namespace_reads(namespace: str, written: AppendWrites | None, regrouped: bool = False) -> dict[str, tuple[str, dict[str, Any]]]:
-    """The reads of the namespace-wide rows a refresh after ``written`` needs (all when ``None``;
-    the topics and their links whole after a topic fit, ``regrouped``)."""
+def _namespace_reads(namespace: str, written: AppendWrites | None) -> dict[str, tuple[str, dict[str, Any]]]:
+    """The reads of the namespace-wide rows a refresh after ``written`` needs (all when ``None``)."""
     params: dict[str, Any] = {"namespace": namespace}
     if written is None:
         return {argument: (PROJECTION_QUERIES[argument], params) for argument in _NAMESPACE_WIDE}
-    if regrouped:  # a fit replaces topics: read them and their links whole (not merged with the old ones)
-        whole = {argument: (PROJECTION_QUERIES[argument], params) for argument in ("topics", "topic_links")}
-        return {**_namespace_reads(namespace, replace(written, topic_links=frozenset(), topics=False)), **whole}
     reads: dict[str, tuple[str, dict[str, Any]]] = {}
     if written.entities:
         by_id = {**params, "entities": sorted(written.entities)}
@@ -412,15 +412,12 @@ def _namespace_reads(namespace: str, written: AppendWrites | None, regrouped: bo
 
 
 def _merge_namespace_rows(old: dict[str, list[dict[str, Any]]], fresh: dict[str, list[dict[str, Any]]],
-                          written: AppendWrites, regrouped: bool = False) -> None:
+                          written: AppendWrites) -> None:
     """Complete ``fresh`` with the namespace-wide rows ``written`` left as they were: appends
     delete no entity, alias, topic or link, so the entities read replace their old rows, the
-    aliases and links read join the old ones, and the topic rows not read are the old ones
-    (after a topic fit, ``regrouped``, the topics and links were read whole)."""
+    aliases and links read join the old ones, and the topic rows not read are the old ones."""
     fresh["entities"] = [*(r for r in old["entities"] if r["id"] not in written.entities), *fresh.get("entities", ())]
     for argument, key in (("aliases", ("alias_id", "entity_id")), ("topic_links", ("src", "dst"))):
-        if argument == "topic_links" and regrouped:
-            continue  # read whole after a topic fit: they replace the old ones
         known = {(r[key[0]], r[key[1]]) for r in old[argument]}
         fresh[argument] = [*old[argument], *(r for r in fresh.get(argument, ()) if (r[key[0]], r[key[1]]) not in known)]
     fresh.setdefault("topics", old["topics"])
