@@ -41,7 +41,7 @@ from graphmem.changes import read_log, read_marker
 from graphmem.embed import Embedder
 from graphmem.errors import ClosedError, ConfigurationError, StorageError
 from graphmem.ids import namespace_slug
-from graphmem.index import VectorIndex
+from graphmem.index import VectorIndex, split_embeddings
 from graphmem.retrieve.config import RetrievalConfig
 from graphmem.retrieve.engine import DenseScorer, RetrievalEngine, build_lexical, lexical_texts
 from graphmem.retrieve.lexical import LexicalIndex
@@ -299,9 +299,11 @@ class NamespaceCaches:
                                     ef_construction=self.settings.hnsw_ef_construction, ef=self.settings.hnsw_ef)
 
                 def fetch() -> tuple[list[str], np.ndarray]:
-                    rows = self.store.read(read_query, params)
-                    ids = [r["id"] for r in rows]
-                    vectors = np.asarray([r["embedding"] for r in rows], dtype=np.float32).reshape(len(rows), self.embedder.dimension)
+                    ids, vectors, bad = split_embeddings(self.store.read(read_query, params), self.embedder.dimension)
+                    if bad:  # damage made outside graphmem: search goes on without those units' vectors
+                        logger.warning("namespace %r: %d %s(s) have a malformed embedding (not %d finite numbers), "
+                                       "left out of the %s index: %s; graphmem check names them", self.namespace,
+                                       len(bad), unit, self.embedder.dimension, unit, ", ".join(bad[:5]))
                     return ids, vectors
 
                 # own commits not yet numbered: a saved copy cannot be trusted, read the store

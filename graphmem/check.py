@@ -29,6 +29,12 @@ What counts as derived damage: a session or an episode whose stored embedding is
 normalised mean of its turns' (what ingest, live adds, corrections and forgets all write),
 by more than :data:`MEAN_TOLERANCE` in cosine: search would rank it for text it no longer
 holds.
+
+What counts as embedding damage: a turn, event, episode or session with no embedding, and
+an embedding that is no vector of the namespace's dimension (the length most of its
+embeddings have: another length, a value that is no number or not finite, or all zeros).
+Such a unit is left out of the ANN indexes the check rebuilds (see
+:func:`graphmem.index.split_embeddings`); it is reported, not repaired.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,7 +52,7 @@ import numpy as np
 from graphmem.changes import read_version
 from graphmem.extract.resolve import normalise_name
 from graphmem.ids import namespace_slug
-from graphmem.index import VectorIndex
+from graphmem.index import VectorIndex, embedding_vector, split_embeddings
 from graphmem.ingest.clustering import LIVE_FIRST_FIT
 from graphmem.settings import Settings
 from graphmem.store import GraphStore, chunked
@@ -75,6 +82,10 @@ GRAPH_CHECKS: dict[str, str] = {
     "forked_episode_chain": "check/forked_episode_chain",
     "broken_episode_chain": "check/broken_episode_chain",
     "episode_next_against_sequence": "check/episode_next_against_sequence",
+    "turns_without_embedding": "check/turns_without_embedding",
+    "events_without_embedding": "check/events_without_embedding",
+    "episodes_without_embedding": "check/episodes_without_embedding",
+    "sessions_without_embedding": "check/sessions_without_embedding",
 }
 
 #: unit -> query returning the stored ``id`` and ``embedding`` of every unit with one
@@ -242,12 +253,10 @@ def _graph_problems(store: GraphStore, namespace: str) -> dict[str, list[str]]:
     return problems
 
 
-def _stored_units(store: GraphStore, query: str, namespace: str) -> tuple[list[str], np.ndarray]:
-    rows = store.read(query, {"namespace": namespace})
-    ids = [r["id"] for r in rows]
-    if not rows:
-        return ids, np.zeros((0, 0), np.float32)
-    return ids, np.asarray([r["embedding"] for r in rows], dtype=np.float32)
+def _dimension(rows: list[dict[str, Any]]) -> int:
+    """The namespace's embedding length: the one most of ``rows`` have (0 without any)."""
+    lengths = Counter(len(r["embedding"]) for r in rows if isinstance(r["embedding"], (list, tuple)))
+    return lengths.most_common(1)[0][0] if lengths else 0
 
 
 def _not_the_mean(store: GraphStore, query: str, namespace: str, turns: tuple[list[str], np.ndarray],
@@ -269,18 +278,22 @@ def _not_the_mean(store: GraphStore, query: str, namespace: str, turns: tuple[li
     return sorted(unit_ids[i] for i in np.flatnonzero(counted & _off_the_mean(sums, unit_vectors)))
 
 
-def _still_not_the_mean(store: GraphStore, query: str, namespace: str, ids: list[str]) -> list[str]:
+def _still_not_the_mean(store: GraphStore, query: str, namespace: str, ids: list[str], dimension: int) -> list[str]:
     """Of ``ids``, the units whose embedding is not their turns' mean when read with their turns in
-    one query (another writer may have committed between the reads that flagged them)."""
+    one query (another writer may have committed between the reads that flagged them). A unit
+    with a turn whose embedding is missing or malformed is left out: that turn is the damage
+    reported."""
     sums: dict[str, np.ndarray] = {}
     units: dict[str, np.ndarray] = {}
+    unjudged: set[str] = set()
     for r in store.read(query, {"namespace": namespace, "ids": ids}):
-        if r.get("unit_embedding") is None or r.get("turn_embedding") is None:
+        vector, unit = embedding_vector(r.get("turn_embedding"), dimension), embedding_vector(r.get("unit_embedding"), dimension)
+        if vector is None or unit is None:
+            unjudged.add(r["unit_id"])
             continue
-        vector = np.asarray(r["turn_embedding"], dtype=np.float64)
-        sums[r["unit_id"]] = sums.get(r["unit_id"], 0.0) + vector
-        units[r["unit_id"]] = np.asarray(r["unit_embedding"], dtype=np.float64)
-    read = [unit for unit in ids if unit in units]
+        sums[r["unit_id"]] = sums.get(r["unit_id"], 0.0) + vector.astype(np.float64)
+        units[r["unit_id"]] = unit.astype(np.float64)
+    read = [unit for unit in ids if unit in units and unit not in unjudged]
     if not read:
         return []
     off = _off_the_mean(np.stack([sums[unit] for unit in read]), np.stack([units[unit] for unit in read]))
@@ -381,11 +394,20 @@ def check_integrity(store: GraphStore, namespace: str, settings: Settings) -> In
 
     directory = store.cache_dir(namespace_slug(namespace))
     version = read_version(store, namespace)  # read before the embeddings: the rebuilt indexes reflect at least it
-    stored = {unit: _stored_units(store, query, namespace) for unit, query in INDEX_QUERIES.items()}
+    rows = {unit: store.read(query, params) for unit, query in INDEX_QUERIES.items()}
+    dimension = _dimension([r for unit_rows in rows.values() for r in unit_rows])
+    stored: dict[str, tuple[list[str], np.ndarray]] = {}
+    malformed: list[str] = []
+    for unit, unit_rows in rows.items():
+        ids, vectors, bad = split_embeddings(unit_rows, dimension)
+        stored[unit] = (ids, vectors)
+        malformed += bad
+    if malformed:
+        report.problems["malformed_embeddings"] = sorted(malformed)
     for unit, (query, confirm, name) in MEAN_CHECKS.items():
         off = _not_the_mean(store, query, namespace, stored["turn"], stored[unit])
         if off:  # the three reads above are not one state: a commit between them is no damage
-            off = _still_not_the_mean(store, confirm, namespace, off)
+            off = _still_not_the_mean(store, confirm, namespace, off, dimension)
         if off:
             report.problems[name] = off
     for unit, (ids, vectors) in stored.items():

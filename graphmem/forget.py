@@ -39,6 +39,7 @@ import numpy as np
 from graphmem.errors import InputError, reject_lone_surrogates
 from graphmem.extract.resolve import normalise_name
 from graphmem.ids import node_id
+from graphmem.index import stored_vector
 from graphmem.ingest.common import MAX_EPISODE_TEXT, indexed_text, mean_vector, session_preview
 from graphmem.store import GraphStore, Statement, chunked
 
@@ -196,6 +197,16 @@ def _chain_gaps(rows: list[dict[str, Any]], deleted: set[str]) -> list[dict[str,
     return links
 
 
+def _kept_vectors(rows: list[dict[str, Any]]) -> list[np.ndarray]:
+    """The stored embeddings of the turns a forget keeps in an episode or session, all of the first's
+    length (see :func:`~graphmem.index.stored_vector`)."""
+    vectors = [stored_vector(r["embedding"], r["id"]) for r in rows]
+    for r, vector in zip(rows, vectors):
+        if len(vector) != len(vectors[0]):
+            stored_vector(r["embedding"], r["id"], len(vectors[0]))  # raises, naming it
+    return vectors
+
+
 class _Planner:
     def __init__(self, store: GraphStore, namespace: str, batch_size: int) -> None:
         self.store = store
@@ -228,7 +239,7 @@ class _Planner:
                 continue
             text = "\n".join(indexed_text(r["speaker"], r["text"], r.get("caption")) for r in kept)
             updates.append({"id": episode, "props": {
-                "text": text[:MAX_EPISODE_TEXT], "embedding": mean_vector([r["embedding"] for r in kept]),
+                "text": text[:MAX_EPISODE_TEXT], "embedding": mean_vector(_kept_vectors(kept)),
                 "start_seq": kept[0]["seq"], "end_seq": kept[-1]["seq"], "turn_count": len(kept),
                 "started_at": kept[0]["time"], "ended_at": kept[-1]["time"]}})
         return sorted(deleted), updates
@@ -246,9 +257,10 @@ class _Planner:
             if not kept:
                 deleted.append(session)
                 continue
-            raw = np.asarray([r["embedding"] for r in kept], dtype=np.float32).mean(axis=0)
+            vectors = _kept_vectors(kept)
+            raw = np.asarray(vectors, dtype=np.float32).mean(axis=0)
             updates.append({"id": session, "props": {
-                "embedding": mean_vector([r["embedding"] for r in kept]), "turn_count": len(kept),
+                "embedding": mean_vector(vectors), "turn_count": len(kept),
                 "embedding_scale": float(np.linalg.norm(raw)) or 1.0,  # live adds keep a running mean from these
                 "preview": session_preview((r["speaker"], r["text"]) for r in kept)}})
         return sorted(deleted), updates

@@ -19,11 +19,65 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from graphmem.errors import StorageError
 from graphmem.signals import reraise_stop
 
-__all__ = ["VectorIndex"]
+__all__ = ["VectorIndex", "embedding_vector", "split_embeddings", "stored_vector"]
 
 logger = logging.getLogger(__name__)
+
+
+def split_embeddings(rows: list[dict[str, Any]], dimension: int) -> tuple[list[str], np.ndarray, list[str]]:
+    """Of ``rows`` (each an ``id`` and an ``embedding``, as the embedding reads return them), the ids
+    and float32 vectors of those that are vectors of ``dimension`` (see :func:`embedding_vector`),
+    and the ids of the others: damage that ``graphmem check`` names, and that an index rebuild
+    leaves out instead of failing every search."""
+    if not rows:
+        return [], np.zeros((0, dimension), np.float32), []
+    try:  # all sound: one conversion (a namespace of 100,000 turns)
+        vectors = np.asarray([r["embedding"] for r in rows], dtype=np.float32)
+        if vectors.shape == (len(rows), dimension) and np.isfinite(vectors).all() and vectors.any(axis=1).all():
+            return [str(r["id"]) for r in rows], vectors, []
+    except (TypeError, ValueError):  # lists of several lengths, or values that are no numbers
+        pass
+    ids, kept, bad = [], [], []
+    for r in rows:
+        vector = embedding_vector(r["embedding"], dimension)
+        if vector is None:
+            bad.append(str(r["id"]))
+        else:
+            ids.append(str(r["id"]))
+            kept.append(vector)
+    return ids, np.stack(kept) if kept else np.zeros((0, dimension), np.float32), bad
+
+
+def embedding_vector(value: Any, dimension: int) -> np.ndarray | None:
+    """``value`` as a float32 vector when it is ``dimension`` finite numbers, not all zero; else ``None``."""
+    try:
+        vector = np.asarray(value)
+    except (TypeError, ValueError):
+        return None
+    if vector.dtype.kind not in "fiu" or vector.shape != (dimension,):
+        return None
+    vector = vector.astype(np.float32)
+    return vector if np.isfinite(vector).all() and vector.any() else None
+
+
+def stored_vector(value: Any, owner: str, dimension: int | None = None) -> np.ndarray:
+    """A stored embedding that a write computes from (an episode's or a session's mean), as a float32
+    vector; raises :class:`~graphmem.errors.StorageError` naming ``owner`` when it is malformed (not
+    ``dimension`` finite numbers, not all zero; any length when ``dimension`` is ``None``), so that
+    the write changes nothing instead of failing deep in numpy or spreading the damage."""
+    vector = embedding_vector(value, dimension if dimension is not None else _length(value))
+    if vector is None:
+        raise StorageError(f"{owner}: its stored embedding is missing or malformed (expected {dimension or 'a vector of'} "
+                           "finite numbers, not all zero); nothing was written. graphmem check names such damage; correct or "
+                           "forget that message to repair it")
+    return vector
+
+
+def _length(value: Any) -> int:
+    return len(value) if isinstance(value, (list, tuple, np.ndarray)) and len(value) else -1
 
 
 class VectorIndex:

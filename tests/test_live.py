@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from graphmem import AsyncMemory, InputError, Memory
+from graphmem.errors import StorageError
 from conftest import Backend, memories, new_namespace, settings_for
 from samples import TRAVEL, write_native
 
@@ -421,6 +422,11 @@ def test_forget_one_turn_joins_the_chain(memory_factory):
      "SET s.embedding = t.embedding", "sessions_not_the_mean_of_their_turns"),
     ("MATCH (e:Episode), (t:Turn {index: 0}) WHERE e.namespace = $namespace AND t.namespace = $namespace "
      "SET e.embedding = t.embedding", "episodes_not_the_mean_of_their_turns"),
+    # embedding damage: none, another length, all zeros (check read them into one array and raised)
+    ("MATCH (t:Turn {index: 2}) WHERE t.namespace = $namespace SET t.embedding = null", "turns_without_embedding"),
+    ("MATCH (s:Session) WHERE s.namespace = $namespace SET s.embedding = null", "sessions_without_embedding"),
+    ("MATCH (t:Turn {index: 2}) WHERE t.namespace = $namespace SET t.embedding = [0.5, 0.25]", "malformed_embeddings"),
+    ("MATCH (e:Episode) WHERE e.namespace = $namespace SET e.embedding = [x IN range(1, 384) | 0.0]", "malformed_embeddings"),
 ])
 def test_check_sees_order_damage(memory_factory, damage, problem):
     memory = memory_factory()
@@ -430,6 +436,34 @@ def test_check_sees_order_damage(memory_factory, damage, problem):
     report = memory.check()
     assert not report.ok
     assert report.problems.get(problem), report.summary()
+
+
+def test_a_malformed_stored_embedding_is_named_and_stops_only_the_writes_that_compute_from_it(memory_factory):
+    """A turn whose stored embedding another tool broke: searches go on without its vector, a
+    recluster leaves it out, a write that would average it into its episode or session fails
+    naming it and writes nothing, and forgetting it repairs the memory."""
+    memory = memory_factory()
+    memory.add([{"speaker": "a", "text": f"turn {i} on the subject of sailing boats"} for i in range(6)], conversation="c")
+    memory.add({"speaker": "b", "text": "kites over the dunes"}, conversation="other")
+    ids = [r["id"] for r in memory.cypher("MATCH (t:Turn {conversation_id: 'c'}) WHERE t.namespace = $namespace "
+                                          "RETURN t.id AS id ORDER BY t.index")]
+    memory.cypher("MATCH (t:Turn {index: 2, conversation_id: 'c'}) WHERE t.namespace = $namespace "
+                  "SET t.embedding = [0.5, 0.25]", write=True)
+    report = memory.check()
+    assert report.problems == {"malformed_embeddings": [ids[2]]}, report.summary()
+    for strategy in ("auto", "dense"):  # the turn index is rebuilt without that vector
+        assert len(memory.search("sailing boats", k=3, strategy=strategy)) == 3
+    memory.recluster()
+    turns = len(memory.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace RETURN t.id AS id"))
+    for write in (lambda: memory.add({"speaker": "a", "text": "and canoes"}, conversation="c"),
+                  lambda: memory.forget(turn=ids[4])):
+        with pytest.raises(StorageError, match=ids[2]):
+            write()
+        assert len(memory.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace RETURN t.id AS id")) == turns
+    memory.add({"speaker": "b", "text": "and the wind held"}, conversation="other")  # another session: unaffected
+    assert memory.forget(turn=ids[2])["turns"] == 1
+    memory.add({"speaker": "a", "text": "and canoes"}, conversation="c")
+    assert memory.check().ok, memory.check().summary()
 
 
 @pytest.mark.parametrize("damage, problem", [

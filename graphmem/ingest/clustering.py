@@ -39,6 +39,7 @@ from graphmem.cluster.topics import preload as preload_topic_fitting
 from graphmem.cluster.topics import FitPaused, Mixtures, fit_models, text_terms
 from graphmem.changes import marker_id
 from graphmem.ids import node_id
+from graphmem.index import embedding_vector
 from graphmem.ingest.types import StageOutput, UnitBatch
 from graphmem.signals import reraise_stop
 from graphmem.store import GraphStore, chunked
@@ -343,13 +344,22 @@ class ClusteringStage:
         writer's changes make the memory drop the whole live writer), and a batch ingest
         hands over the new mean of a stored session it appends to (:meth:`remember`). The id read does not look at embeddings (loading each unit's
         384 floats to test them made it 3-10x slower); a unit stored without one is skipped
-        by the read of the rest."""
+        by the read of the rest, and so is one whose embedding is malformed (damage made outside
+        graphmem, which ``graphmem check`` names; see :func:`~graphmem.index.split_embeddings`)."""
         params = {"namespace": self.namespace}
         ids = [r["id"] for r in self._read(f"read/topic_unit_ids_{unit}", params)]
         known = self._known.setdefault(unit, {})
         missing = [node for node in ids if node not in known]
+        malformed = []
         for row in self._read_units(unit, missing):
-            known[row["id"]] = (np.asarray(row["embedding"], dtype=np.float32), row.get("text") or "")
+            vector = embedding_vector(row["embedding"], dimension)
+            if vector is None:
+                malformed.append(str(row["id"]))
+            else:
+                known[row["id"]] = (vector, row.get("text") or "")
+        if malformed:
+            logger.warning("%d stored %s(s) with a malformed embedding left out of the topic fit: %s; graphmem check "
+                           "names them", len(malformed), unit, ", ".join(malformed[:5]))
         ids = [node for node in ids if node in known]
         vectors = (np.stack([known[node][0] for node in ids]) if ids else np.zeros((0, dimension), np.float32)).reshape(len(ids), dimension)
         return ids, vectors, [known[node][1] for node in ids]

@@ -48,7 +48,10 @@ def load_writer_models(model: str | None) -> None:
     """Load, once per process, what every writer needs besides the embedding model: the
     language pipeline for ``model`` and the parts of scikit-learn topic fitting uses (a server
     does this at start). In a new process that costs about 1.5 s on this project's 2-core
-    machine (importing spaCy 0.8 s, scikit-learn 0.7 s), paid by its first ingest or add."""
+    machine (importing spaCy 0.8 s, scikit-learn 0.7 s), paid by its first ingest or add; and
+    the date parser that loaders and time expressions fall back to (importing it: 0.11 s)."""
+    import dateutil.parser  # noqa: F401 - imported for its one-time cost
+
     from graphmem.cluster.topics import preload
 
     language_pipeline(model)

@@ -47,6 +47,7 @@ from graphmem.changes import writer_bump
 from graphmem.embed import Embedder, single_threaded
 from graphmem.errors import InputError, StorageError, reject_lone_surrogates
 from graphmem.ids import node_id
+from graphmem.index import stored_vector
 from graphmem.ingest.clustering import ClusteringStage
 from graphmem.ingest.common import (SEQ_STRIDE, MAX_EPISODE_TEXT, chain_links, indexed_text, mean_vector,
                                     session_preview)
@@ -508,7 +509,7 @@ class LiveWriter:
             state.preview_pairs = [("", "")] * 3  # the preview (first three turns) no longer changes
         else:
             turns = self.store.read("read/live_session_turns", {"namespace": ns, "session_id": state.id})
-            vectors = [np.asarray(r["embedding"], dtype=np.float32) for r in turns if r.get("embedding") is not None]
+            vectors = [stored_vector(r["embedding"], r["id"], self.embedder.dimension) for r in turns if r.get("embedding") is not None]
             state.count = len(turns)
             state.vector_sum = np.sum(vectors, axis=0) if vectors else None
             state.preview_pairs = [(r["speaker"], r["text"]) for r in turns[:3]]
@@ -848,7 +849,7 @@ class LiveWriter:
                 members = (self.store.read("read/live_episode_turns", {"namespace": ns, "id": state.open_episode})
                            if state.open_episode is not None else [])
                 block = [{"id": r["id"], "seq": int(r["seq"]), "index": int(r["index"]), "speaker": r["speaker"],
-                          "text": r["text"], "caption": r.get("caption"), "vector": np.asarray(r["embedding"], dtype=np.float32),
+                          "text": r["text"], "caption": r.get("caption"), "vector": stored_vector(r["embedding"], r["id"], self.embedder.dimension),
                           "timestamp": _time(r.get("timestamp")), "time": _time(r.get("time")), "stored": True}
                          for r in members]
             block = [_corrected_entry(b, corrected) for b in block]
@@ -949,7 +950,8 @@ class LiveWriter:
             if state.open_block is not None:  # written or kept by this writer
                 block = state.open_block
             else:
-                block = [{"id": r["id"], "vector": r["embedding"], "speaker": r["speaker"], "text": r["text"], "caption": r.get("caption")}
+                block = [{"id": r["id"], "vector": stored_vector(r["embedding"], r["id"], self.embedder.dimension), "speaker": r["speaker"],
+                          "text": r["text"], "caption": r.get("caption")}
                          for r in self.store.read("read/live_episode_turns", {"namespace": self.namespace, "id": state.open_episode})]
             members = [{"embedding": b["vector"], "speaker": b["speaker"], "text": b["text"], "caption": b["caption"]}
                        for b in (_corrected_entry(b, corrected) for b in block)]
@@ -1006,7 +1008,7 @@ class LiveWriter:
                     vectors.append(turn_vectors[t.id])
                     texts.append(t.record.indexed_text)
                 else:
-                    vectors.append(np.asarray(r["embedding"], dtype=np.float32))
+                    vectors.append(stored_vector(r["embedding"], r["id"], self.embedder.dimension))
                     texts.append(indexed_text(r["speaker"], r["text"], r.get("caption")))
             if vectors:
                 updates.append({"id": episode, "props": {"embedding": mean_vector(vectors),
@@ -1020,7 +1022,7 @@ class LiveWriter:
             vectors, pairs = [], []
             for r in turns:
                 t = changed.get(r["id"])
-                vectors.append(turn_vectors[t.id] if t else np.asarray(r["embedding"], dtype=np.float32))
+                vectors.append(turn_vectors[t.id] if t else stored_vector(r["embedding"], r["id"], self.embedder.dimension))
                 pairs.append((t.record.speaker, t.record.text) if t else (r["speaker"], r["text"]))
             for t in planned:  # appended by this call, after the stored turns
                 if t.session_id == session_id:

@@ -21,6 +21,7 @@ from graphmem.changes import writer_bump
 from graphmem.embed import Embedder
 from graphmem.errors import InputError
 from graphmem.ids import node_id
+from graphmem.index import stored_vector
 from graphmem.ingest.clustering import ClusteringStage
 from graphmem.ingest.common import SEQ_STRIDE, mean_vector, order_links, session_preview
 from graphmem.ingest.episodes import EpisodeStage
@@ -713,7 +714,7 @@ class IngestPipeline:
         partial = [session_ids[s.key] for s in sessions if any(t.session is s and t.id not in turn_vectors for t in turns)]
         if partial:
             for row in self.store.read("read/session_turn_embeddings", {"ids": partial, "namespace": self.namespace}):
-                stored.setdefault(row["session_id"], []).append(np.asarray(row["embedding"], dtype=np.float32))
+                stored.setdefault(row["session_id"], []).append(stored_vector(row["embedding"], row["id"], self.embedder.dimension))
         for s in sessions:
             sid = session_ids[s.key]
             members = [turn_vectors[t.id] for t in turns if t.session is s and t.id in turn_vectors] + stored.get(sid, [])

@@ -2,4 +2,4 @@
 UNWIND $ids AS sid
 MATCH (s:Session {id: sid})<-[:IN]-(t:Turn)
 WHERE t.namespace = $namespace
-RETURN s.id AS session_id, t.embedding AS embedding
+RETURN s.id AS session_id, t.id AS id, t.embedding AS embedding
