@@ -255,7 +255,7 @@ def _graph_problems(store: GraphStore, namespace: str) -> dict[str, list[str]]:
 
 def _dimension(rows: list[dict[str, Any]]) -> int:
     """The namespace's embedding length: the one most of ``rows`` have (0 without any)."""
-    lengths = Counter(len(r["embedding"]) for r in rows if isinstance(r["embedding"], (list, tuple)))
+    lengths = Counter(len(r["embedding"]) for r in rows if not isinstance(r["embedding"], str) and hasattr(r["embedding"], "__len__"))
     return lengths.most_common(1)[0][0] if lengths else 0
 
 

@@ -28,7 +28,7 @@ forgotten word or unit demands it (:meth:`graphmem.ingest.clustering.ClusteringS
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 
-from graphmem.errors import InputError, reject_lone_surrogates
+from graphmem.errors import InputError, StorageError, reject_lone_surrogates
 from graphmem.extract.resolve import normalise_name
 from graphmem.ids import node_id
 from graphmem.index import stored_vector
@@ -198,12 +198,18 @@ def _chain_gaps(rows: list[dict[str, Any]], deleted: set[str]) -> list[dict[str,
 
 
 def _kept_vectors(rows: list[dict[str, Any]]) -> list[np.ndarray]:
-    """The stored embeddings of the turns a forget keeps in an episode or session, all of the first's
-    length (see :func:`~graphmem.index.stored_vector`)."""
+    """The stored embeddings of the turns a forget keeps in an episode or session. Raises
+    :class:`~graphmem.errors.StorageError` naming a malformed one (see
+    :func:`~graphmem.index.stored_vector`), or the ones of another length than most (all of
+    them when no length is the most common): the write changes nothing."""
     vectors = [stored_vector(r["embedding"], r["id"]) for r in rows]
-    for r, vector in zip(rows, vectors):
-        if len(vector) != len(vectors[0]):
-            stored_vector(r["embedding"], r["id"], len(vectors[0]))  # raises, naming it
+    lengths = Counter(len(v) for v in vectors).most_common()
+    if len(lengths) > 1:
+        usual = lengths[0][0] if lengths[0][1] > lengths[1][1] else None
+        odd = [r["id"] for r, v in zip(rows, vectors) if len(v) != usual]
+        raise StorageError(f"{', '.join(odd[:5])}: stored embedding(s) of another length than the other turns' of their "
+                           "episode or session; nothing was written. graphmem check names such damage; correct or forget "
+                           "that message to repair it")
     return vectors
 
 

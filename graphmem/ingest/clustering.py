@@ -39,7 +39,7 @@ from graphmem.cluster.topics import preload as preload_topic_fitting
 from graphmem.cluster.topics import FitPaused, Mixtures, fit_models, text_terms
 from graphmem.changes import marker_id
 from graphmem.ids import node_id
-from graphmem.index import embedding_vector
+from graphmem.index import split_embeddings
 from graphmem.ingest.types import StageOutput, UnitBatch
 from graphmem.signals import reraise_stop
 from graphmem.store import GraphStore, chunked
@@ -350,13 +350,11 @@ class ClusteringStage:
         ids = [r["id"] for r in self._read(f"read/topic_unit_ids_{unit}", params)]
         known = self._known.setdefault(unit, {})
         missing = [node for node in ids if node not in known]
-        malformed = []
-        for row in self._read_units(unit, missing):
-            vector = embedding_vector(row["embedding"], dimension)
-            if vector is None:
-                malformed.append(str(row["id"]))
-            else:
-                known[row["id"]] = (vector, row.get("text") or "")
+        rows = list(self._read_units(unit, missing))
+        text_of = {str(row["id"]): row.get("text") or "" for row in rows}
+        read, vectors, malformed = split_embeddings(rows, dimension)  # one conversion when all are sound
+        for node, vector in zip(read, vectors):
+            known[node] = (vector, text_of[node])
         if malformed:
             logger.warning("%d stored %s(s) with a malformed embedding left out of the topic fit: %s; graphmem check "
                            "names them", len(malformed), unit, ", ".join(malformed[:5]))

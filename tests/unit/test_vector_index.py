@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from graphmem.index import COMPACT_FRACTION, VectorIndex
 
@@ -156,3 +157,36 @@ def test_vectors_come_from_a_mirror_that_follows_every_change(tmp_path, monkeypa
     asked.clear()
     assert np.array_equal(index.vectors(left), truth(index, left)) and np.array_equal(index.vectors(left), truth(index, left))
     assert asked == [len(left), len(left)] and index._mirror is None
+
+
+def test_split_embeddings_keeps_the_sound_vectors_and_names_the_others():
+    from graphmem.index import split_embeddings
+
+    good = [0.5, 0.25, 0.125]
+    rows = [{"id": "a", "embedding": good}, {"id": "b", "embedding": [0.5, 0.25]}, {"id": "c", "embedding": [0.0, 0.0, 0.0]},
+            {"id": "d", "embedding": [float("nan"), 1.0, 1.0]}, {"id": "e", "embedding": "0.5 0.25 0.125"},
+            {"id": "f", "embedding": None}, {"id": "g", "embedding": [1, 2, 3]}]
+    ids, vectors, bad = split_embeddings(rows, 3)
+    assert ids == ["a", "g"] and bad == ["b", "c", "d", "e", "f"]
+    assert vectors.dtype == np.float32 and vectors.tolist() == [good, [1.0, 2.0, 3.0]]
+    ids, vectors, bad = split_embeddings(rows[:1] * 2, 3)  # all sound: one conversion
+    assert ids == ["a", "a"] and vectors.shape == (2, 3) and bad == []
+    assert split_embeddings([], 3)[1].shape == (0, 3)
+
+
+def test_a_write_computing_from_a_malformed_stored_vector_names_it():
+    from graphmem.errors import StorageError
+    from graphmem.forget import _kept_vectors
+    from graphmem.index import stored_vector
+
+    assert stored_vector([3.0, 4.0], "turn:x", 2).tolist() == [3.0, 4.0]
+    with pytest.raises(StorageError, match="turn:x"):
+        stored_vector([3.0, 4.0], "turn:x", 3)
+    with pytest.raises(StorageError, match="turn:y"):
+        stored_vector(None, "turn:y")
+    rows = [{"id": f"turn:{i}", "embedding": [1.0, float(i), 2.0]} for i in range(3)]
+    assert len(_kept_vectors(rows)) == 3
+    with pytest.raises(StorageError, match=r"^turn:odd:"):  # the one of another length than most
+        _kept_vectors([*rows, {"id": "turn:odd", "embedding": [1.0, 2.0]}])
+    with pytest.raises(StorageError, match=r"turn:0, turn:odd"):  # no length is the most common: both named
+        _kept_vectors([rows[0], {"id": "turn:odd", "embedding": [1.0, 2.0]}])
