@@ -35,20 +35,29 @@ an embedding that is no vector of the namespace's dimension (the length most of 
 embeddings have: another length, a value that is no number or not finite, or all zeros).
 Such a unit is left out of the ANN indexes the check rebuilds (see
 :func:`graphmem.index.split_embeddings`); it is reported, not repaired.
+
+What counts as property damage (:func:`property_problems`): a stored property of another type than
+:mod:`graphmem.schema` gives it (a string where a number belongs, a time that does not parse), or a
+property the schema says is always written that a node or relationship lacks.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
+import re
 import shutil
 from collections import Counter
+from collections.abc import Callable
+from datetime import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from graphmem import schema
 from graphmem.changes import read_version
 from graphmem.extract.resolve import normalise_name
 from graphmem.ids import namespace_slug
@@ -57,7 +66,7 @@ from graphmem.ingest.clustering import LIVE_FIRST_FIT
 from graphmem.settings import Settings
 from graphmem.store import GraphStore, chunked
 
-__all__ = ["GRAPH_CHECKS", "INDEX_QUERIES", "MEAN_CHECKS", "IndexCheck", "IntegrityReport", "check_integrity", "namespaces", "namespace_counts",
+__all__ = ["GRAPH_CHECKS", "property_problems", "INDEX_QUERIES", "MEAN_CHECKS", "IndexCheck", "IntegrityReport", "check_integrity", "namespaces", "namespace_counts",
            "namespace_exists"]
 
 logger = logging.getLogger(__name__)
@@ -253,6 +262,51 @@ def _graph_problems(store: GraphStore, namespace: str) -> dict[str, list[str]]:
     return problems
 
 
+def _plural(label: str) -> str:
+    words = re.sub(r"(?<=[a-z])(?=[A-Z])", "_", label).lower()
+    return words[:-1] + "ies" if words.endswith("y") else words + "s"
+
+
+def _is_time(value: Any) -> bool:
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+#: schema type -> whether a stored value (not None) is one
+_OF_TYPE: dict[str, Callable[[Any], bool]] = {
+    schema.STRING: lambda v: isinstance(v, str),
+    schema.INT: lambda v: isinstance(v, int) and not isinstance(v, bool),
+    schema.FLOAT: lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v),
+    schema.BOOL: lambda v: isinstance(v, bool),
+    schema.TIME: lambda v: isinstance(v, str) and _is_time(v),
+    schema.STRINGS: lambda v: isinstance(v, (list, tuple)) and all(isinstance(x, str) for x in v),
+}
+
+
+def property_problems(store: GraphStore, namespace: str) -> dict[str, list[str]]:
+    """Stored properties that are not what :mod:`graphmem.schema` documents: per label (or
+    relationship type) and property, ``<labels>_with_malformed_<property>`` -> the ids (of a
+    relationship: its two ends) whose value has another type (a string where a number belongs, a
+    time that does not parse) or is missing though always written. Embeddings are checked apart."""
+    params = {"namespace": namespace}
+    problems: dict[str, list[str]] = {}
+    kinds = [(node.name.lower(), _plural(node.name), node.properties) for node in schema.NODES]
+    kinds += [(rel.name.lower(), f"{rel.name.lower()}_edges", rel.properties) for rel in schema.RELATIONSHIPS]
+    for name, plural, properties in kinds:
+        checked = [p for p in properties if p.type in _OF_TYPE and not p.name.endswith("*") and p.name not in ("id", "namespace")]
+        if not checked:
+            continue
+        for row in store.read(f"check/properties_{name}", params):
+            for prop in checked:
+                value = row.get(prop.name)
+                if (value is None and not prop.optional) or (value is not None and not _OF_TYPE[prop.type](value)):
+                    problems.setdefault(f"{plural}_with_malformed_{prop.name}", []).append(str(row["id"]))
+    return {name: sorted(ids) for name, ids in problems.items()}
+
+
 def _dimension(rows: list[dict[str, Any]]) -> int:
     """The namespace's embedding length: the one most of ``rows`` have (0 without any)."""
     lengths = Counter(len(r["embedding"]) for r in rows if not isinstance(r["embedding"], str) and hasattr(r["embedding"], "__len__"))
@@ -381,6 +435,7 @@ def check_integrity(store: GraphStore, namespace: str, settings: Settings) -> In
     params = {"namespace": namespace}
     report.counts = {str(r["label"]): int(r["count"]) for r in store.read("read/count_nodes", params)}
     report.problems = _graph_problems(store, namespace)
+    report.problems.update(property_problems(store, namespace))
     outside: set[str] = set()
     for unit in INDEX_QUERIES:
         waiting = [r["id"] for r in store.read(f"read/unplaced_{unit}", params)]

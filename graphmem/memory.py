@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import logging
 import os
 import shutil
@@ -10,10 +11,10 @@ import threading
 from typing import Any, Iterable, Mapping
 
 from graphmem.changes import MAX_LOGGED_IDS, bump, bump_if_present, writer_bump
-from graphmem.check import IntegrityReport, check_integrity
+from graphmem.check import IntegrityReport, check_integrity, property_problems
 from graphmem.cluster.topics import text_terms
 from graphmem.embed import Embedder
-from graphmem.errors import ClosedError, ConfigurationError, InputError, reject_lone_surrogates
+from graphmem.errors import ClosedError, ConfigurationError, GraphmemError, InputError, StorageError, reject_lone_surrogates
 from graphmem.forget import ForgetPlan, ForgetSelection, plan_forget
 from graphmem.hits import CONTEXT_CHARS, Hit, context_text, explain_text
 from graphmem.retrieve.types import STRATEGIES, validate_query
@@ -38,6 +39,37 @@ __all__ = ["Memory", "AsyncMemory", "STRATEGIES", "validate_namespace"]
 logger = logging.getLogger(__name__)
 
 MAX_NAMESPACE = 256
+
+
+_DAMAGE_ERRORS = (TypeError, ValueError, AttributeError, KeyError, IndexError)
+"""What reading a stored value of the wrong type raises (a string where a number belongs, a
+missing property), unless graphmem's own errors (some subclass ValueError)."""
+
+
+def _names_damage(method: Any) -> Any:
+    """Let ``method`` raise :class:`~graphmem.errors.StorageError` naming the damage when it fails
+    on stored values another tool changed (see :func:`graphmem.check.property_problems`): a
+    Cypher write that set ``Turn.seq`` to a string made every search raise ``ValueError`` deep
+    in the projection. A failure with no such damage in the namespace is raised as it was (an
+    internal error is never reported as the store's)."""
+
+    @functools.wraps(method)
+    def wrapped(self: "Memory", *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except _DAMAGE_ERRORS as exc:
+            if isinstance(exc, GraphmemError):
+                raise
+            damage = self._stored_damage()
+            if not damage:
+                raise
+            found = "; ".join(f"{len(ids)} {name.replace('_', ' ')} ({', '.join(ids[:3])})" for name, ids in damage.items())
+            raise StorageError(f"namespace {self.namespace!r} holds values graphmem did not write: {found}; "
+                               f"{method.__name__} failed on them ({type(exc).__name__}: {str(exc)[:120]}). graphmem check "
+                               "names such damage; correct or forget those messages, or set the values right with Cypher"
+                               ) from exc
+
+    return wrapped
 
 
 class _State(enum.Enum):
@@ -227,6 +259,7 @@ class Memory:
         return self._search
 
     # ------------------------------------------------------------------ operations
+    @_names_damage
     def ingest(
         self,
         source: str | os.PathLike[str] | ConversationRecord | Iterable[ConversationRecord],
@@ -279,6 +312,7 @@ class Memory:
                 caches.invalidate()  # topics are committed after the conversations' own updates
         return report
 
+    @_names_damage
     def add(
         self,
         messages: Any,
@@ -358,6 +392,7 @@ class Memory:
             self._writer_foreign = caches.foreign_changes
         return self._writer
 
+    @_names_damage
     def history(self, turn_id: str) -> list[dict[str, Any]]:
         """Every text a turn has had, oldest first; the last entry is the current one.
 
@@ -382,6 +417,7 @@ class Memory:
                          "timestamp": row.get("timestamp"), "replaced_at": None, "current": True})
         return versions
 
+    @_names_damage
     def search(self, query: str, k: int = 10, unit: str = "turn", strategy: str = "auto", time_range: Any = None, *,
                speaker: str | None = None, conversation: str | None = None, session: str | None = None,
                as_of: Any = None) -> list[Hit]:
@@ -431,6 +467,7 @@ class Memory:
         with self._lock:
             return self._service().search(validated)
 
+    @_names_damage
     def context(self, query: str, k: int = 5, max_chars: int | None = CONTEXT_CHARS, **search: Any) -> str:
         """A prompt-ready text block of the memories relevant to ``query``, for an LLM.
 
@@ -459,6 +496,7 @@ class Memory:
         """
         return context_text(query, self.search(query, k=k, **search), max_chars)
 
+    @_names_damage
     def explain(self, hit: Hit) -> str:
         """Why ``hit`` was returned, as readable lines: the strategy and its score, each
         strategy's contribution, the route taken, seeds, edges and paths.
@@ -476,6 +514,7 @@ class Memory:
             raise InputError("explain() takes a Hit returned by search()")
         return explain_text(hit)
 
+    @_names_damage
     def stats(self) -> dict[str, Any]:
         """Counts of nodes per label, relationships per type and topics per granularity in this namespace."""
         self._check()
@@ -491,6 +530,7 @@ class Memory:
             "relationships": dict(sorted(rels.items())),
         }
 
+    @_names_damage
     def recluster(self) -> dict[str, int]:
         """Refit the GMM topics of every granularity on all stored units and replace the
         old Topic nodes atomically (one transaction). Returns topics per granularity."""
@@ -528,6 +568,7 @@ class Memory:
         logger.info("dropped namespace %r (%d nodes)", self._namespace, deleted)
         return deleted
 
+    @_names_damage
     def to_networkx(self, *, entity: str | None = None, episode: str | None = None, hit: Hit | None = None,
                     limit: int | None = None, conversation: str | None = None):
         """A subgraph as a ``networkx.MultiDiGraph``: around an entity (name or alias), an
@@ -557,6 +598,7 @@ class Memory:
         key = hit.source_id or (hit.session_key if hit.unit == "session" else None)
         return explore.explanation_graph(hit.explanation, hit.node_id, f"{hit.unit} {key}" if key else hit.unit, hit.unit)
 
+    @_names_damage
     def show(self, *, entity: str | None = None, episode: str | None = None, hit: Hit | None = None,
              conversation: str | None = None, limit: int | None = None, height: int = 560):
         """An interactive view of a subgraph for Jupyter: pan, zoom, click a node for its properties.
@@ -596,6 +638,7 @@ class Memory:
         return GraphWidget(build_spec(self._store, self._namespace, graph, title=view_title(graph), height=height,
                                       caption=caption))
 
+    @_names_damage
     def forget(
         self,
         conversation: str | None = None,
@@ -693,6 +736,14 @@ class Memory:
         logger.info("forgot in namespace %r: %s", target, counts)
         return counts
 
+    def _stored_damage(self) -> dict[str, list[str]]:
+        """The namespace's stored values of another type than the schema's (empty when it cannot be read)."""
+        try:
+            return property_problems(self._store, self.namespace)
+        except Exception:  # noqa: BLE001 - the operation's own error is the one to raise then
+            logger.debug("could not look for damaged values in %r", self.namespace, exc_info=True)
+            return {}
+
     def check(self, namespace: str | None = None) -> IntegrityReport:
         """Check the integrity of this namespace (or ``namespace``); rebuild stale caches.
 
@@ -783,6 +834,7 @@ class Memory:
         return rows
 
     # ------------------------------------------------------------------ moving a memory
+    @_names_damage
     def export(self, path: str | os.PathLike[str], *, all_namespaces: bool = False, progress: Any = None) -> "DumpSummary":
         """Write this namespace (or every namespace of the store) to a dump file.
 
@@ -856,6 +908,7 @@ class Memory:
         self._after_import(summary.namespaces, reembed)
         return summary
 
+    @_names_damage
     def copy_to(self, target: "Memory", *, all_namespaces: bool = False, namespace: str | None = None,
                 progress: Any = None) -> "DumpSummary":
         """Copy this namespace (or every namespace) into ``target``'s store, with no file in between.

@@ -427,6 +427,12 @@ def test_forget_one_turn_joins_the_chain(memory_factory):
     ("MATCH (s:Session) WHERE s.namespace = $namespace SET s.embedding = null", "sessions_without_embedding"),
     ("MATCH (t:Turn {index: 2}) WHERE t.namespace = $namespace SET t.embedding = [0.5, 0.25]", "malformed_embeddings"),
     ("MATCH (e:Episode) WHERE e.namespace = $namespace SET e.embedding = [x IN range(1, 384) | 0.0]", "malformed_embeddings"),
+    # property damage: a value of another type than the schema's, or a missing one that is always written
+    ("MATCH (t:Turn {index: 2}) WHERE t.namespace = $namespace SET t.seq = 'abc'", "turns_with_malformed_seq"),
+    ("MATCH (t:Turn {index: 2}) WHERE t.namespace = $namespace SET t.text = null", "turns_with_malformed_text"),
+    ("MATCH (s:Session) WHERE s.namespace = $namespace SET s.number = null", "sessions_with_malformed_number"),
+    ("MATCH (e:Event) WHERE e.namespace = $namespace SET e.time_start = 'soon'", "events_with_malformed_time_start"),
+    ("MATCH (e:Event)-[r:INVOLVES]->() WHERE e.namespace = $namespace SET r.role = 7", "involves_edges_with_malformed_role"),
 ])
 def test_check_sees_order_damage(memory_factory, damage, problem):
     memory = memory_factory()
@@ -464,6 +470,32 @@ def test_a_malformed_stored_embedding_is_named_and_stops_only_the_writes_that_co
     assert memory.forget(turn=ids[2])["turns"] == 1
     memory.add({"speaker": "a", "text": "and canoes"}, conversation="c")
     assert memory.check().ok, memory.check().summary()
+
+
+def test_an_operation_failing_on_a_damaged_value_names_it_and_one_failing_otherwise_is_left_alone(memory_factory, monkeypatch):
+    """A Turn.seq set to a string made every search raise ValueError deep in the projection; now the
+    failure is a StorageError naming the damaged turns. On a sound store an internal error stays
+    what it was: it is not blamed on the store."""
+    memory = memory_factory()
+    memory.add([{"speaker": "a", "text": f"turn {i} on the subject of sailing boats"} for i in range(5)], conversation="c")
+    assert memory.search("sailing", k=2)
+    from graphmem.search import SearchService
+
+    def broken(self, validated):
+        raise ValueError("an internal bug")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(SearchService, "search", broken)
+        with pytest.raises(ValueError, match="an internal bug") as raised:
+            memory.search("sailing", k=2)
+        assert not isinstance(raised.value, StorageError)
+    turn = memory.cypher("MATCH (t:Turn {index: 3}) WHERE t.namespace = $namespace RETURN t.id AS id")[0]["id"]
+    memory.cypher("MATCH (t:Turn {index: 3}) WHERE t.namespace = $namespace SET t.seq = 'abc'", write=True)
+    for operation in (lambda: memory.search("sailing", k=2),
+                      lambda: memory.add({"speaker": "b", "text": "and canoes"}, conversation="c")):
+        with pytest.raises(StorageError, match=f"1 turns with malformed seq \\({turn}\\)"):
+            operation()
+    assert memory.check().problems["turns_with_malformed_seq"] == [turn]
 
 
 @pytest.mark.parametrize("damage, problem", [

@@ -93,3 +93,21 @@ def test_graphmem_schema_prints_and_compares(tmp_path):
         memory.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace SET t.mood = 'x'", write=True)
     result = runner.invoke(app, ["schema", "--store", store, "-n", "s"])
     assert result.exit_code == 1 and "Turn.mood" in result.stdout
+
+
+def test_check_reads_every_property_the_schema_gives_a_type_to():
+    """check/properties_<label>.cypher return the id and exactly the properties whose type
+    graphmem.check compares with the schema: a property added to the schema is checked too."""
+    import graphmem
+    from graphmem.check import _OF_TYPE
+
+    cypher = Path(graphmem.__file__).parent / "cypher" / "check"
+    kinds = [(n.name.lower(), n.properties) for n in NODES] + [(r.name.lower(), r.properties) for r in RELATIONSHIPS]
+    for name, properties in kinds:
+        checked = {p.name for p in properties if p.type in _OF_TYPE and not p.name.endswith("*") and p.name not in ("id", "namespace")}
+        path = cypher / f"properties_{name}.cypher"
+        if not checked:
+            assert not path.exists(), path
+            continue
+        returned = re.findall(r"\bAS (\w+)", path.read_text(encoding="utf-8").split("RETURN", 1)[1])
+        assert returned[0] == "id" and set(returned[1:]) == checked and len(returned) == len(checked) + 1, name
