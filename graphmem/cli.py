@@ -533,8 +533,9 @@ def check(
     user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Check integrity: no orphans, duplicates or links across namespaces in the graph; every ANN cache entry
-    matches a stored node and embedding (caches that disagree are rebuilt). Exit code 1 when the graph has a problem."""
+    """Check integrity: no orphans, duplicates or links across namespaces in the graph, no broken order, every
+    stored value of the schema's type and every embedding sound; every ANN cache entry matches a stored node and
+    embedding (caches that disagree are rebuilt). Exit code 1 when the graph has a problem."""
     with _errors():
         from graphmem.check import namespaces
 
