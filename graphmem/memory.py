@@ -14,7 +14,8 @@ from graphmem.changes import MAX_LOGGED_IDS, bump, bump_if_present, writer_bump
 from graphmem.check import IntegrityReport, check_integrity, property_problems
 from graphmem.cluster.topics import text_terms
 from graphmem.embed import Embedder
-from graphmem.errors import ClosedError, ConfigurationError, GraphmemError, InputError, StorageError, reject_lone_surrogates
+from graphmem.errors import (ClosedError, ConfigurationError, GraphmemError, InputError, StorageError, StoreUnavailableError,
+                             reject_lone_surrogates)
 from graphmem.forget import ForgetPlan, ForgetSelection, plan_forget
 from graphmem.hits import CONTEXT_CHARS, Hit, context_text, explain_text
 from graphmem.retrieve.types import STRATEGIES, validate_query
@@ -50,26 +51,36 @@ def _names_damage(method: Any) -> Any:
     """Let ``method`` raise :class:`~graphmem.errors.StorageError` naming the damage when it fails
     on stored values another tool changed (see :func:`graphmem.check.property_problems`): a
     Cypher write that set ``Turn.seq`` to a string made every search raise ``ValueError`` deep
-    in the projection. A failure with no such damage in the namespace is raised as it was (an
-    internal error is never reported as the store's)."""
+    in the projection, and a number as ``Turn.text`` made a forget's query fail in the database.
+    A failure with no such damage in the namespace is raised as it was (an internal error is
+    never reported as the store's), and so is an unreachable store."""
 
     @functools.wraps(method)
     def wrapped(self: "Memory", *args: Any, **kwargs: Any) -> Any:
         try:
             return method(self, *args, **kwargs)
-        except _DAMAGE_ERRORS as exc:
-            if isinstance(exc, GraphmemError):
+        except (*_DAMAGE_ERRORS, StorageError) as exc:
+            if isinstance(exc, StoreUnavailableError) or (isinstance(exc, GraphmemError) and not _database_error(exc)):
                 raise
             damage = self._stored_damage()
             if not damage:
                 raise
             found = "; ".join(f"{len(ids)} {name.replace('_', ' ')} ({', '.join(ids[:3])})" for name, ids in damage.items())
-            raise StorageError(f"namespace {self.namespace!r} holds values graphmem did not write: {found}; "
-                               f"{method.__name__} failed on them ({type(exc).__name__}: {str(exc)[:120]}). graphmem check "
-                               "names such damage; correct or forget those messages, or set the values right with Cypher"
-                               ) from exc
+            named = StorageError(f"namespace {self.namespace!r} holds values graphmem did not write: {found}; "
+                                 f"{method.__name__} failed on them ({type(exc).__name__}: {str(exc)[:120]}). graphmem check "
+                                 "names such damage; correct or forget those messages, or set the values right with Cypher")
+            named.damage = damage  # type: ignore[attr-defined] - an outer operation passes it on as it is
+            raise named from exc
 
     return wrapped
+
+
+def _database_error(exc: GraphmemError) -> bool:
+    """Whether ``exc`` is a query or write the database itself refused (a ``StorageError`` around the
+    driver's or engine's error): a stored value of the wrong type can make a query fail there too
+    (``toLower`` of a number)."""
+    return (isinstance(exc, StorageError) and not hasattr(exc, "damage") and exc.__cause__ is not None
+            and not isinstance(exc.__cause__, GraphmemError))
 
 
 class _State(enum.Enum):

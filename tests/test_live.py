@@ -474,27 +474,42 @@ def test_a_malformed_stored_embedding_is_named_and_stops_only_the_writes_that_co
 
 def test_an_operation_failing_on_a_damaged_value_names_it_and_one_failing_otherwise_is_left_alone(memory_factory, monkeypatch):
     """A Turn.seq set to a string made every search raise ValueError deep in the projection; now the
-    failure is a StorageError naming the damaged turns. On a sound store an internal error stays
-    what it was: it is not blamed on the store."""
+    failure is a StorageError naming the damaged turns, and so is a query the database refuses while
+    such damage is there. On a sound store an internal error, or the database's, stays what it was:
+    it is not blamed on the store."""
     memory = memory_factory()
     memory.add([{"speaker": "a", "text": f"turn {i} on the subject of sailing boats"} for i in range(5)], conversation="c")
     assert memory.search("sailing", k=2)
     from graphmem.search import SearchService
 
-    def broken(self, validated):
+    def internal(self, validated):
         raise ValueError("an internal bug")
 
-    with monkeypatch.context() as patched:
-        patched.setattr(SearchService, "search", broken)
-        with pytest.raises(ValueError, match="an internal bug") as raised:
-            memory.search("sailing", k=2)
-        assert not isinstance(raised.value, StorageError)
+    def refused(self, validated):
+        try:
+            raise RuntimeError("the database refused the query")
+        except RuntimeError as exc:
+            raise StorageError("query read/x failed") from exc
+
+    for broken, error, message in ((internal, ValueError, "an internal bug"), (refused, StorageError, "^query read/x failed$")):
+        with monkeypatch.context() as patched:
+            patched.setattr(SearchService, "search", broken)
+            with pytest.raises(error, match=message):  # a sound store: raised as it was
+                memory.search("sailing", k=2)
     turn = memory.cypher("MATCH (t:Turn {index: 3}) WHERE t.namespace = $namespace RETURN t.id AS id")[0]["id"]
     memory.cypher("MATCH (t:Turn {index: 3}) WHERE t.namespace = $namespace SET t.seq = 'abc'", write=True)
+    named = f"1 turns with malformed seq \\({turn}\\)"
     for operation in (lambda: memory.search("sailing", k=2),
                       lambda: memory.add({"speaker": "b", "text": "and canoes"}, conversation="c")):
-        with pytest.raises(StorageError, match=f"1 turns with malformed seq \\({turn}\\)"):
+        with pytest.raises(StorageError, match=named):
             operation()
+    with pytest.raises(StorageError, match=named) as raised:  # context runs search: the damage is named once
+        memory.context("sailing", k=2)
+    assert str(raised.value).count("holds values graphmem did not write") == 1
+    with monkeypatch.context() as patched:
+        patched.setattr(SearchService, "search", refused)
+        with pytest.raises(StorageError, match=named):
+            memory.search("sailing", k=2)
     assert memory.check().problems["turns_with_malformed_seq"] == [turn]
 
 
