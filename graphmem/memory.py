@@ -69,7 +69,7 @@ def _names_damage(method: Any) -> Any:
             named = StorageError(f"namespace {self.namespace!r} holds values graphmem did not write: {found}; "
                                  f"{method.__name__} failed on them ({type(exc).__name__}: {str(exc)[:120]}). graphmem check "
                                  "names such damage; correct or forget those messages, or set the values right with Cypher")
-            named.damage = damage  # type: ignore[attr-defined] - an outer operation passes it on as it is
+            setattr(named, "damage", damage)  # an outer operation passes it on as it is (see _database_error)
             raise named from exc
 
     return wrapped
