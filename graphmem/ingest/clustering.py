@@ -350,11 +350,13 @@ class ClusteringStage:
         ids = [r["id"] for r in self._read(f"read/topic_unit_ids_{unit}", params)]
         known = self._known.setdefault(unit, {})
         missing = [node for node in ids if node not in known]
-        rows = list(self._read_units(unit, missing))
-        text_of = {str(row["id"]): row.get("text") or "" for row in rows}
-        read, vectors, malformed = split_embeddings(rows, dimension)  # one conversion when all are sound
-        for node, vector in zip(read, vectors):
-            known[node] = (vector, text_of[node])
+        malformed: list[str] = []
+        for rows in self._read_units(unit, missing):  # a batch at a time: its floats are Python objects
+            text_of = {str(row["id"]): row.get("text") or "" for row in rows}
+            read, vectors, bad = split_embeddings(rows, dimension)  # one conversion when all are sound
+            for node, vector in zip(read, vectors):
+                known[node] = (vector, text_of[node])
+            malformed += bad
         if malformed:
             logger.warning("%d stored %s(s) with a malformed embedding left out of the topic fit: %s; graphmem check "
                            "names them", len(malformed), unit, ", ".join(malformed[:5]))
@@ -362,10 +364,10 @@ class ClusteringStage:
         vectors = (np.stack([known[node][0] for node in ids]) if ids else np.zeros((0, dimension), np.float32)).reshape(len(ids), dimension)
         return ids, vectors, [known[node][1] for node in ids]
 
-    def _read_units(self, unit: str, ids: list[str]) -> Iterator[dict[str, Any]]:
-        """Stored embedding, text, parent and session of the granularity's units ``ids``, read in batches."""
+    def _read_units(self, unit: str, ids: list[str]) -> Iterator[list[dict[str, Any]]]:
+        """Stored embedding, text, parent and session of the granularity's units ``ids``, batch by batch."""
         for batch in chunked(ids, self.batch_size):
-            yield from self.store.read(f"read/topic_units_by_id_{unit}", {"namespace": self.namespace, "ids": list(batch)})
+            yield self.store.read(f"read/topic_units_by_id_{unit}", {"namespace": self.namespace, "ids": list(batch)})
 
     def remember(self, unit: str, batch: UnitBatch) -> None:
         """Keep the batch's vectors and texts for later refits in this stage's lifetime: new
@@ -546,7 +548,7 @@ class ClusteringStage:
                 assert fresh is not None
                 rows[node] = (fresh.vectors[i], fresh.texts[i], fresh.parents[i], fresh.sessions[i])
         missing = [node for node in ids if node not in rows]
-        for row in self._read_units(unit, missing):
+        for row in (row for rows in self._read_units(unit, missing) for row in rows):
             parent = row.get("parent")
             if unit == "episode":  # an episode's parent is its session, named by content
                 parent = node_id(self.namespace, "session", row["conversation_id"], row["session_key"])
