@@ -48,7 +48,6 @@ import logging
 import math
 import re
 import shutil
-from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 from dataclasses import dataclass, field
@@ -61,7 +60,7 @@ from graphmem import schema
 from graphmem.changes import read_version
 from graphmem.extract.resolve import normalise_name
 from graphmem.ids import namespace_slug
-from graphmem.index import VectorIndex, embedding_vector, split_embeddings
+from graphmem.index import VectorIndex, embedding_vector, majority_dimension, split_embeddings
 from graphmem.ingest.clustering import LIVE_FIRST_FIT
 from graphmem.settings import Settings
 from graphmem.store import GraphStore, chunked
@@ -307,12 +306,6 @@ def property_problems(store: GraphStore, namespace: str) -> dict[str, list[str]]
     return {name: sorted(ids) for name, ids in problems.items()}
 
 
-def _dimension(rows: list[dict[str, Any]]) -> int:
-    """The namespace's embedding length: the one most of ``rows`` have (0 without any)."""
-    lengths = Counter(len(r["embedding"]) for r in rows if not isinstance(r["embedding"], str) and hasattr(r["embedding"], "__len__"))
-    return lengths.most_common(1)[0][0] if lengths else 0
-
-
 def _not_the_mean(store: GraphStore, query: str, namespace: str, turns: tuple[list[str], np.ndarray],
                   units: tuple[list[str], np.ndarray]) -> list[str]:
     """Units (sessions or episodes) whose embedding is not the normalised mean of their turns'."""
@@ -450,7 +443,7 @@ def check_integrity(store: GraphStore, namespace: str, settings: Settings) -> In
     directory = store.cache_dir(namespace_slug(namespace))
     version = read_version(store, namespace)  # read before the embeddings: the rebuilt indexes reflect at least it
     rows = {unit: store.read(query, params) for unit, query in INDEX_QUERIES.items()}
-    dimension = _dimension([r for unit_rows in rows.values() for r in unit_rows])
+    dimension = majority_dimension([r for unit_rows in rows.values() for r in unit_rows])
     stored: dict[str, tuple[list[str], np.ndarray]] = {}
     malformed: list[str] = []
     for unit, unit_rows in rows.items():

@@ -14,6 +14,7 @@ import logging
 import os
 import threading
 import uuid
+from collections import Counter
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -22,7 +23,7 @@ import numpy as np
 from graphmem.errors import StorageError
 from graphmem.signals import reraise_stop
 
-__all__ = ["VectorIndex", "embedding_vector", "split_embeddings", "stored_vector"]
+__all__ = ["VectorIndex", "embedding_vector", "majority_dimension", "split_embeddings", "stored_vector"]
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +50,12 @@ def split_embeddings(rows: list[dict[str, Any]], dimension: int) -> tuple[list[s
             ids.append(str(r["id"]))
             kept.append(vector)
     return ids, np.stack(kept) if kept else np.zeros((0, dimension), np.float32), bad
+
+
+def majority_dimension(rows: list[dict[str, Any]]) -> int:
+    """The embedding length most of ``rows`` (each with an ``embedding``) have; 0 without any."""
+    lengths = Counter(len(r["embedding"]) for r in rows if not isinstance(r["embedding"], str) and hasattr(r["embedding"], "__len__"))
+    return lengths.most_common(1)[0][0] if lengths else 0
 
 
 def embedding_vector(value: Any, dimension: int) -> np.ndarray | None:

@@ -472,6 +472,31 @@ def test_a_malformed_stored_embedding_is_named_and_stops_only_the_writes_that_co
     assert memory.check().ok, memory.check().summary()
 
 
+def test_a_writer_restoring_a_session_sums_its_turns_again_when_its_stored_mean_is_damaged(memory_factory):
+    """Another process adding to a stored session restores its running mean: from the stored one,
+    or, when that is malformed (damage ``check`` names), from the session's turns, so that the add
+    repairs it; a turn without an embedding stops the add, naming it, as every other write that
+    averages stored vectors does (it was skipped, and the mean written without it)."""
+    memory = memory_factory()
+    memory.add([{"speaker": "a", "text": f"turn {i} on the subject of sailing boats"} for i in range(6)], conversation="c")
+    memory.add([{"speaker": "a", "text": "kites over the dunes"}, {"speaker": "b", "text": "and sand"}], conversation="short")
+    memory.cypher("MATCH (s:Session {conversation_id: 'c'}) WHERE s.namespace = $namespace SET s.embedding = [0.5, 0.25]",
+                  write=True)
+    [short] = memory.cypher("MATCH (t:Turn {conversation_id: 'short', index: 1}) WHERE t.namespace = $namespace "
+                            "RETURN t.id AS id")
+    memory.cypher("MATCH (t:Turn {conversation_id: 'short', index: 1}) WHERE t.namespace = $namespace SET t.embedding = null",
+                  write=True)
+    report = memory.check()
+    assert set(report.problems) == {"malformed_embeddings", "turns_without_embedding"}, report.summary()
+    other = memory_factory(memory.namespace)  # another writer: restores both sessions from the store
+    other.add({"speaker": "b", "text": "and canoes"}, conversation="c")
+    turns = len(other.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace RETURN t.id AS id"))
+    with pytest.raises(StorageError, match=short["id"]):
+        other.add({"speaker": "b", "text": "and shells"}, conversation="short")
+    assert len(other.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace RETURN t.id AS id")) == turns
+    assert set(other.check().problems) == {"turns_without_embedding"}, other.check().summary()
+
+
 def test_an_operation_failing_on_a_damaged_value_names_it_and_one_failing_otherwise_is_left_alone(memory_factory, monkeypatch):
     """A Turn.seq set to a string made every search raise ValueError deep in the projection; now the
     failure is a StorageError naming the damaged turns, and so is a query the database refuses while

@@ -4,6 +4,7 @@ entities with aliases, associations and topics (issues 4 and 5)."""
 from __future__ import annotations
 
 import json
+import logging
 import random
 
 import pytest
@@ -876,6 +877,28 @@ def test_check_names_a_unit_without_a_topic_in_a_session_the_ledger_holds_settle
         memory.ingest(write_native(tmp_path, _subjects_chat("later", ("the bakery",), 10, rng), "later.json"))
         report = memory.check()
         assert report.ok and not report.unplaced
+
+
+def test_a_unit_left_without_a_topic_whose_embedding_is_malformed_is_left_out_of_the_placing(tmp_path, memory_factory, caplog):
+    """Damage and a crash together: a turn an interrupted ingest left without a topic, whose stored
+    embedding another tool then broke. The next ingest places the other units and leaves that one
+    out with a warning naming it (the placing read converted it unchecked and failed in numpy);
+    ``check`` names it."""
+    rng = random.Random(16)
+    with memory_factory() as memory:
+        memory.ingest(write_native(tmp_path, _subjects_chat("chat", ("my garden", "the bakery"), 30, rng), "chat.json"))
+        [turn] = memory.cypher("MATCH (t:Turn)-[:IN]->(s:Session) WHERE t.namespace = $namespace AND t.source_id = 'chat:13' "
+                               "RETURN t.id AS id, s.id AS session")
+        ns = memory.namespace
+        memory.store.write([("write/clear_turn_topics", {"namespace": ns, "rows": [{"id": turn["id"]}]}),
+                            ("write/mark_sessions_placing", {"namespace": ns, "rows": [{"id": turn["session"]}]})])
+        memory.cypher("MATCH (t:Turn {source_id: 'chat:13'}) WHERE t.namespace = $namespace SET t.embedding = [0.5, 0.25]",
+                      write=True)
+        with caplog.at_level(logging.WARNING, logger="graphmem.ingest.clustering"):
+            memory.ingest(write_native(tmp_path, _subjects_chat("later", ("the bakery",), 10, rng), "later.json"))
+        assert any(turn["id"] in r.getMessage() and "left without a topic" in r.getMessage() for r in caplog.records)
+        assert memory.check().problems.get("malformed_embeddings") == [turn["id"]]
+        assert len(memory.cypher("MATCH (t:Turn {conversation_id: 'later'}) WHERE t.namespace = $namespace RETURN t.id AS id")) == 10
 
 
 def test_an_imported_namespace_is_looked_through_whole_at_its_next_ingest(tmp_path):

@@ -39,7 +39,7 @@ from graphmem.cluster.topics import preload as preload_topic_fitting
 from graphmem.cluster.topics import FitPaused, Mixtures, fit_models, text_terms
 from graphmem.changes import marker_id
 from graphmem.ids import node_id
-from graphmem.index import split_embeddings
+from graphmem.index import majority_dimension, split_embeddings
 from graphmem.ingest.types import StageOutput, UnitBatch
 from graphmem.signals import reraise_stop
 from graphmem.store import GraphStore, chunked
@@ -529,13 +529,15 @@ class ClusteringStage:
         output.counts["associations"] = len(links)
         return output
 
-    def _unplaced(self, unit: str, fresh: UnitBatch | None) -> UnitBatch | None:
+    def _unplaced(self, unit: str, fresh: UnitBatch | None, dimension: int | None) -> UnitBatch | None:
         """The granularity's stored units that belong to no topic yet, in conversation order.
 
         Normally exactly the units the ingest just committed (vectors, texts and parents
         come from ``fresh``); after a crash between a conversation's commit and the topics
         commit, also the ones that crash left unplaced (read from the store). As in
-        :meth:`_stored_units`, a unit without an embedding is found but not read back."""
+        :meth:`_stored_units`, a unit without an embedding is found but not read back, and one whose
+        embedding is malformed (not ``dimension`` finite numbers; ``None``: the length most of them
+        have) is left out with a warning: damage ``graphmem check`` names."""
         read = (self._ledger or _WHOLE).unplaced_read(unit, self.namespace)
         ids = [r["id"] for r in self._read(*read)] if read is not None else []
         if not ids:
@@ -548,14 +550,23 @@ class ClusteringStage:
                 assert fresh is not None
                 rows[node] = (fresh.vectors[i], fresh.texts[i], fresh.parents[i], fresh.sessions[i])
         missing = [node for node in ids if node not in rows]
-        for row in (row for rows in self._read_units(unit, missing) for row in rows):
-            parent = row.get("parent")
-            if unit == "episode":  # an episode's parent is its session, named by content
-                parent = node_id(self.namespace, "session", row["conversation_id"], row["session_key"])
-            rows[row["id"]] = (np.asarray(row["embedding"], dtype=np.float32), row.get("text") or "", parent,
-                               int(row.get("session") or 0))
+        malformed: list[str] = []
+        for batch in self._read_units(unit, missing):
+            read, vectors, bad = split_embeddings(batch, dimension or majority_dimension(batch))
+            vector_of = dict(zip(read, vectors))
+            malformed += bad
+            for row in batch:
+                if str(row["id"]) not in vector_of:
+                    continue
+                parent = row.get("parent")
+                if unit == "episode":  # an episode's parent is its session, named by content
+                    parent = node_id(self.namespace, "session", row["conversation_id"], row["session_key"])
+                rows[row["id"]] = (vector_of[str(row["id"])], row.get("text") or "", parent, int(row.get("session") or 0))
         if missing:
             logger.info("%s topics: %d units left without a topic (an interrupted ingest) are placed now", unit, len(missing))
+        if malformed:
+            logger.warning("%d stored %s(s) with a malformed embedding left without a topic: %s; graphmem check names them",
+                           len(malformed), unit, ", ".join(malformed[:5]))
         ids = [node for node in ids if node in rows]  # one forgotten meanwhile is not read back
         if not ids:
             return None
@@ -592,8 +603,9 @@ class ClusteringStage:
         self._refits = {}
         batches: dict[str, UnitBatch] = {}
         memberships: dict[str, tuple[np.ndarray, list[str]]] = {}
+        dimension = next((b.vectors.shape[1] for b in fresh.values() if b is not None), None)
         for unit in TOPIC_UNITS:
-            batch = self._unplaced(unit, fresh.get(unit))
+            batch = self._unplaced(unit, fresh.get(unit), dimension)
             if batch is None:
                 continue
             batches[unit] = batch
@@ -698,7 +710,7 @@ class ClusteringStage:
                 self._live_waiting[unit] = waiting
                 if waiting < LIVE_FIRST_FIT:
                     continue
-                unplaced = self._unplaced(unit, None)
+                unplaced = self._unplaced(unit, None, batch.vectors.shape[1])
                 merged = UnitBatch.concat([b for b in (unplaced, batch) if b is not None]) if unplaced is not None else batch
                 keep = list(dict.fromkeys(merged.ids))
                 first = {node: i for i, node in reversed(list(enumerate(merged.ids)))}

@@ -47,7 +47,7 @@ from graphmem.changes import writer_bump
 from graphmem.embed import Embedder, single_threaded
 from graphmem.errors import InputError, StorageError, reject_lone_surrogates
 from graphmem.ids import node_id
-from graphmem.index import stored_vector
+from graphmem.index import embedding_vector, stored_vector
 from graphmem.ingest.clustering import ClusteringStage
 from graphmem.ingest.common import (SEQ_STRIDE, MAX_EPISODE_TEXT, chain_links, indexed_text, mean_vector,
                                     session_preview)
@@ -503,13 +503,14 @@ class LiveWriter:
         stored = self.store.read("read/live_session_state", {"namespace": ns, "session_id": state.id})
         info = stored[0] if stored else {}
         count, scale, embedding = info.get("turn_count"), info.get("embedding_scale"), info.get("embedding")
-        if count is not None and scale is not None and embedding is not None and int(count) >= 3:
+        mean = embedding_vector(embedding, self.embedder.dimension) if embedding is not None else None
+        if count is not None and scale is not None and mean is not None and int(count) >= 3:
             state.count = int(count)
-            state.vector_sum = np.asarray(embedding, dtype=np.float32) * float(scale) * state.count
+            state.vector_sum = mean * float(scale) * state.count
             state.preview_pairs = [("", "")] * 3  # the preview (first three turns) no longer changes
-        else:
+        else:  # a short session, or one whose stored mean is damaged: summed again from its turns
             turns = self.store.read("read/live_session_turns", {"namespace": ns, "session_id": state.id})
-            vectors = [stored_vector(r["embedding"], r["id"], self.embedder.dimension) for r in turns if r.get("embedding") is not None]
+            vectors = [stored_vector(r.get("embedding"), r["id"], self.embedder.dimension) for r in turns]
             state.count = len(turns)
             state.vector_sum = np.sum(vectors, axis=0) if vectors else None
             state.preview_pairs = [(r["speaker"], r["text"]) for r in turns[:3]]
