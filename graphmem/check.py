@@ -252,6 +252,12 @@ def _graph_problems(store: GraphStore, namespace: str) -> dict[str, list[str]]:
         ids = sorted(str(r["id"]) for r in store.read(query, params))
         if ids:
             problems[name] = ids
+    # an event always involves its speaker's entity (ingest and live adds resolve the speaker's
+    # name as a mention of role speaker): one without is damage, a deleted person entity
+    speakerless = sorted(str(r["id"]) for r in store.read("check/events_without_speaker", params)
+                         if not isinstance(r.get("speaker"), str) or normalise_name(r["speaker"]))
+    if speakerless:
+        problems["events_without_speaker"] = speakerless
     unreferenced = store.read("check/unreferenced_entities", params)
     if unreferenced:
         speakers = _speaker_keys(store, params)

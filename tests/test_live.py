@@ -433,6 +433,8 @@ def test_forget_one_turn_joins_the_chain(memory_factory):
     ("MATCH (s:Session) WHERE s.namespace = $namespace SET s.number = null", "sessions_with_malformed_number"),
     ("MATCH (e:Event) WHERE e.namespace = $namespace SET e.time_start = 'soon'", "events_with_malformed_time_start"),
     ("MATCH (e:Event)-[r:INVOLVES]->() WHERE e.namespace = $namespace SET r.role = 7", "involves_edges_with_malformed_role"),
+    # a deleted entity: every event involves its speaker's
+    ("MATCH (n:Entity {key: 'a'}) WHERE n.namespace = $namespace DETACH DELETE n", "events_without_speaker"),
 ])
 def test_check_sees_order_damage(memory_factory, damage, problem):
     memory = memory_factory()
