@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -46,6 +47,17 @@ def test_writes_are_batched_and_parameterised():
     for name in query_names():
         if name.startswith("write/"):
             assert query_text(name).count("UNWIND $rows AS row") == 1, name
+
+
+def test_no_pattern_predicate_starts_at_an_unbound_node():
+    """``WHERE NOT (:Turn)-[:NEXT]->(t)`` made ArcadeDB scan every turn of the store for each row (31 s
+    for a 503-turn namespace of a 5,800-turn store; ``check`` unfinished after 7 minutes at 100,000
+    turns): a pattern predicate starts at the bound node, ``NOT (t)<-[:NEXT]-(:Turn)``. (An
+    ``EXISTS { MATCH ... }`` subquery is planned from the bound node either way.)"""
+    unbound = re.compile(r"(?:NOT|AND|OR|WHERE)\s+\((?::\w+)?\)\s*<?-")
+    for name in query_names():
+        text = "\n".join(line.split("//")[0] for line in query_text(name).splitlines())
+        assert not unbound.search(text), (name, unbound.search(text))
 
 
 def test_unknown_or_malicious_query_names_are_refused():

@@ -1,5 +1,7 @@
 // Is anything left dangling? Counts of nodes that lost their structural links (no rows in a healthy store).
 // Parameters: $namespace.
+// Each pattern starts at the bound node (one starting at an unbound node made ArcadeDB scan the store
+// for each row).
 CALL {
   MATCH (t:Turn) WHERE t.namespace = $namespace AND NOT (t)-[:IN]->(:Session)
   RETURN 'Turn without Session' AS problem, count(t) AS count
@@ -10,16 +12,16 @@ CALL {
   MATCH (e:Event) WHERE e.namespace = $namespace AND NOT (e)-[:FROM]->(:Turn)
   RETURN 'Event without Turn' AS problem, count(e) AS count
   UNION ALL
-  MATCH (e:Episode) WHERE e.namespace = $namespace AND NOT (:Turn)-[:PART_OF]->(e)
+  MATCH (e:Episode) WHERE e.namespace = $namespace AND NOT (e)<-[:PART_OF]-(:Turn)
   RETURN 'Episode without Turns' AS problem, count(e) AS count
   UNION ALL
   MATCH (s:Session) WHERE s.namespace = $namespace AND NOT (s)-[:OF]->(:Conversation)
   RETURN 'Session without Conversation' AS problem, count(s) AS count
   UNION ALL
-  MATCH (n:Entity) WHERE n.namespace = $namespace AND NOT (:Event)-[:INVOLVES]->(n) AND NOT (n)-[:ALIAS_OF]-(:Entity)
+  MATCH (n:Entity) WHERE n.namespace = $namespace AND NOT (n)<-[:INVOLVES]-(:Event) AND NOT (n)-[:ALIAS_OF]-(:Entity)
   RETURN 'Entity in no Event' AS problem, count(n) AS count
   UNION ALL
-  MATCH (t:Topic) WHERE t.namespace = $namespace AND NOT ()-[:IN_TOPIC]->(t)
+  MATCH (t:Topic) WHERE t.namespace = $namespace AND NOT (t)<-[:IN_TOPIC]-()
   RETURN 'Topic without members' AS problem, count(t) AS count
 }
 WITH problem, count WHERE count > 0
