@@ -310,6 +310,35 @@ def test_auto_raises_turns_stating_a_frequency_when_a_question_asks_how_often(tm
         assert all("answer_type:turn" not in on_hits[t].explanation["contributions"] for t in on_hits if t != "W:1")
 
 
+PASTIMES = chat("pastimes", ("Nia", "Tom"),
+    ("fair", "2024-05-01T10:00:00", [
+        ("F:1", "Nia", "So many activities at the school fair, it was loud."),
+        ("F:2", "Tom", "Did you find anything there you would enjoy?"),
+    ]),
+    ("lake", "2024-05-09T10:00:00", [
+        ("K:1", "Nia", "Last Sunday we went kayaking on the lake, the water was like glass."),
+        ("K:2", "Tom", "That sounds lovely, the weather was perfect."),
+    ]),
+)
+
+
+def test_auto_raises_turns_naming_a_pastime_when_a_question_asks_for_activities(tmp_path):
+    """"What activities ..." questions raise the turns whose text names a pastime ("we went
+    kayaking") by ``answer_type_weight``: the question shares no word with them."""
+    with rule_on_and_off(tmp_path, PASTIMES, "pastimes", "answer_type_weight") as (memory, off, weight):
+        query = "What activities does Nia enjoy?"
+        on = memory.search(query, k=4)
+        off_hits = {h.source_id: h for h in off.search(query, k=4)}
+        on_hits = {h.source_id: h for h in on}
+        assert on_hits["K:1"].explanation["contributions"]["answer_type:turn"] == pytest.approx(weight)
+        assert on_hits["K:1"].score == pytest.approx(off_hits["K:1"].score + weight, abs=1e-6)
+        assert f"asks for an activity -> turns that state one +{weight}" in on_hits["K:1"].explanation["route"]
+        assert max(off_hits.values(), key=lambda h: h.score).source_id == "F:1"  # its words
+        ranked_off = sorted(off_hits, key=lambda t: -off_hits[t].score)
+        assert [h.source_id for h in on].index("K:1") < ranked_off.index("K:1")  # above F:2 now
+        assert all("answer_type:turn" not in on_hits[t].explanation["contributions"] for t in on_hits if t != "K:1")
+
+
 TRIPS = {
     "format": "graphmem.conversation/1",
     "id": "trips",

@@ -260,6 +260,13 @@ _ASKS_DURATION_RE = re.compile(r"\bhow\s+long\b(?!\s+ago\b)", re.IGNORECASE)
 _ASKS_FREQUENCY_RE = re.compile(r"\bhow\s+often\b|\bhow\s+many\s+times\s+(?:a|an|per|each|every)\b", re.IGNORECASE)
 # The answer is an age: "how old", "what age", "the (average) age of".
 _ASKS_AGE_RE = re.compile(r"\bhow\s+old\b|\bwhat\s+age\b|\bages?\s+(?:of|is|was|are|were)\b", re.IGNORECASE)
+# The answer is a pastime: "what/which [adjective] activities/hobbies/sports", "what does Melanie do
+# for fun / to relax / to destress / in her free time".
+_ASKS_ACTIVITY_RE = re.compile(
+    r"\b(?:what|which)\s+(?:[a-z]+\s+)?(?:activities|activity|hobbies|hobby|sports|sport|pastimes?)\b|"
+    r"\bwhat\s+(?:does|do|did)\s+\w+(?:'s)?\s+(?:\w+\s+)?do\s+(?:for\s+fun|to\s+(?:relax|destress|de-stress|unwind)|"
+    r"in\s+(?:his|her|their|my|your)\s+(?:free|spare)\s+time)\b",
+    re.IGNORECASE)
 PLACE_LABELS = ("FAC", "GPE", "LOC")
 """Entity labels of places (countries, cities, regions, landmarks)."""
 WORK_LABELS = ("WORK_OF_ART",)
@@ -270,12 +277,14 @@ AGE_LABELS = ("AGE",)
 """Not an entity label: turns whose text states someone's age ("my grandma is 75", "turned 32")."""
 FREQUENCY_LABELS = ("FREQUENCY",)
 """Not an entity label: turns whose text states how often ("three times a week", "every Sunday")."""
+ACTIVITY_LABELS = ("ACTIVITY",)
+"""Not an entity label: turns whose text names a pastime ("we went camping", "my pottery class")."""
 ANSWER_KINDS = {"a place": PLACE_LABELS, "a title": WORK_LABELS, "a span of time": DURATION_LABELS, "an age": AGE_LABELS,
-                "a frequency": FREQUENCY_LABELS}
+                "a frequency": FREQUENCY_LABELS, "an activity": ACTIVITY_LABELS}
 """What each kind of answer ``QueryFeatures.answer_labels`` can ask for is called, in explanations."""
 # which question pattern asks for which answer labels, in the order answer_labels lists them
 _ANSWER_CUES = ((_ASKS_PLACE_RE, PLACE_LABELS), (_ASKS_WORK_RE, WORK_LABELS), (_ASKS_DURATION_RE, DURATION_LABELS),
-                (_ASKS_AGE_RE, AGE_LABELS), (_ASKS_FREQUENCY_RE, FREQUENCY_LABELS))
+                (_ASKS_AGE_RE, AGE_LABELS), (_ASKS_FREQUENCY_RE, FREQUENCY_LABELS), (_ASKS_ACTIVITY_RE, ACTIVITY_LABELS))
 
 
 @dataclass(frozen=True)
@@ -299,7 +308,8 @@ class QueryFeatures:
             read?"), :data:`DURATION_LABELS` when it asks for a span of time ("How long has
             Caroline known her friends?"), :data:`AGE_LABELS` when it asks for an age ("What is
             the average age of me and my parents?"), :data:`FREQUENCY_LABELS` when it asks how
-            often ("How often does John work out?").
+            often ("How often does John work out?"), :data:`ACTIVITY_LABELS` when it asks for
+            pastimes ("What activities does Melanie partake in?", "What does Jon do to relax?").
         cues: the matched cue words, for explanations.
     """
 

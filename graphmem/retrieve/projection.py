@@ -36,12 +36,13 @@ from typing import Any
 
 import numpy as np
 
+from graphmem.extract.activities import states_activity
 from graphmem.extract.temporal import states_age, states_duration, states_frequency
 from graphmem.ingest.common import indexed_text
 
 from graphmem.retrieve.activation import Projection
 from graphmem.retrieve.config import EDGE_WEIGHTS, ROLE_WEIGHTS
-from graphmem.retrieve.cues import AGE_LABELS, DURATION_LABELS, FREQUENCY_LABELS
+from graphmem.retrieve.cues import ACTIVITY_LABELS, AGE_LABELS, DURATION_LABELS, FREQUENCY_LABELS
 from graphmem.retrieve.types import parse_time
 
 __all__ = ["MemoryProjection", "parse_time", "ROLE_WEIGHTS", "PROJECTION_VERSION"]
@@ -49,7 +50,8 @@ __all__ = ["MemoryProjection", "parse_time", "ROLE_WEIGHTS", "PROJECTION_VERSION
 logger = logging.getLogger(__name__)
 
 #: answer labels found in a turn's text rather than among its events' entities, and what finds them
-STATED_KINDS = {DURATION_LABELS[0]: states_duration, AGE_LABELS[0]: states_age, FREQUENCY_LABELS[0]: states_frequency}
+STATED_KINDS = {DURATION_LABELS[0]: states_duration, AGE_LABELS[0]: states_age, FREQUENCY_LABELS[0]: states_frequency,
+                ACTIVITY_LABELS[0]: states_activity}
 
 PROJECTION_VERSION = 3  # 3: turn_asks
 #: the node kinds of the projection, in the order of their global positions (see node_offset)
@@ -290,8 +292,8 @@ class MemoryProjection:
     def turns_stating(self, label: str) -> np.ndarray:
         """1.0 where the turn's text states what ``label`` of :data:`STATED_KINDS` stands for
         (``DURATION``: a span of time, "for 4 years"; ``AGE``: an age, "my grandma is 75";
-        ``FREQUENCY``: how often, "three times a week"); computed on first use, about 0.2-0.3 s
-        per 100k turns."""
+        ``FREQUENCY``: how often, "three times a week"; ``ACTIVITY``: a pastime, "we went
+        camping"); computed on first use, about 0.2-0.6 s per 100k turns."""
         found = self._turns_stating.get(label)
         if found is None:
             states = STATED_KINDS[label]

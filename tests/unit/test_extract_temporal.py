@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from graphmem.extract.activities import states_activity
 from graphmem.extract.temporal import (
     TimeRef,
     find_time_expressions,
@@ -189,9 +190,16 @@ def test_parse_session_datetime_rejects_non_dates(text: str) -> None:
     (states_frequency, "We hike on weekends.", True),
     (states_frequency, "I went to the beach last week.", False),
     (states_frequency, "Every one of them came.", False),
+    (states_activity, "We went camping with the kids two weekends ago.", True),
+    (states_activity, "I just signed up for a pottery class!", True),
+    (states_activity, "Been Running longer since our last chat.", True),
+    (states_activity, "I love playing the   guitar at night.", True),
+    (states_activity, "The meeting ran late and I missed the bus.", False),
+    (states_activity, "Our swimmingpool is closed.", False),  # whole words only
 ])
 def test_states_a_kind_of_answer(states, text: str, expected: bool) -> None:
-    """Spans of time ("how long"), ages ("how old") and frequencies ("how often") found in text."""
+    """Spans of time ("how long"), ages ("how old"), frequencies ("how often") and pastimes ("what
+    activities") found in text."""
     assert states(text) is expected
 
 

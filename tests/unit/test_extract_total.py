@@ -11,6 +11,7 @@ from datetime import datetime
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from graphmem.extract.activities import states_activity
 from graphmem.extract.entities import LOOKUP_LABELS, select_entities
 from graphmem.extract.events import EventLimits, content_score, split_events
 from graphmem.extract.markup import code_spans, table_spans
@@ -98,6 +99,7 @@ def test_time_functions_never_raise(text):
     assert isinstance(states_duration(text), bool)
     assert isinstance(states_age(text), bool)
     assert isinstance(states_frequency(text), bool)
+    assert isinstance(states_activity(text), bool)
 
 
 @SETTINGS

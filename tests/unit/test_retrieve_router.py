@@ -191,6 +191,13 @@ def test_asks_assistant_only_for_what_the_assistant_said(question, asks):
     ("How often does John work out with his family?", ("FREQUENCY",)),
     ("How many times a week does Maria run?", ("FREQUENCY",)),
     ("How many times has Melanie gone to the beach in 2023?", ()),  # a count, not a frequency
+    ("What activities does Melanie partake in?", ("ACTIVITY",)),
+    ("What outdoor activities has John done with his colleagues?", ("ACTIVITY",)),
+    ("Which hobbies has Jon picked up?", ("ACTIVITY",)),
+    ("What does Melanie do to destress?", ("ACTIVITY",)),
+    ("What does Jon's brother do in his free time?", ("ACTIVITY",)),
+    ("What does Melanie do for a living?", ()),  # a job, not a pastime
+    ("What did Melanie do after the concert?", ()),
 ])
 def test_answer_labels_name_the_entity_type_a_question_asks_for(question, labels):
     assert QueryFeatures.from_query(question).answer_labels == labels
