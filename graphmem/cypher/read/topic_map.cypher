@@ -1,6 +1,7 @@
 // Units of one granularity with their embedding and their strongest topic (for a 2-D topic map).
 // $label_of_unit is not interpolated: one file serves all granularities by matching the topic's granularity.
-MATCH (u)-[r:IN_TOPIC]->(t:Topic)
+// The pattern starts at the namespace's topics: from the unlabelled units ArcadeDB scanned every node of the store.
+MATCH (t:Topic)<-[r:IN_TOPIC]-(u)
 WHERE t.namespace = $namespace AND t.granularity = $granularity
 WITH u, t, r
 ORDER BY r.p DESC
