@@ -350,24 +350,33 @@ class ClusteringStage:
         ids = [r["id"] for r in self._read(f"read/topic_unit_ids_{unit}", params)]
         known = self._known.setdefault(unit, {})
         missing = [node for node in ids if node not in known]
-        malformed: list[str] = []
-        for rows in self._read_units(unit, missing):  # a batch at a time: its floats are Python objects
-            text_of = {str(row["id"]): row.get("text") or "" for row in rows}
-            read, vectors, bad = split_embeddings(rows, dimension)  # one conversion when all are sound
-            for node, vector in zip(read, vectors):
-                known[node] = (vector, text_of[node])
-            malformed += bad
-        if malformed:
-            logger.warning("%d stored %s(s) with a malformed embedding left out of the topic fit: %s; graphmem check "
-                           "names them", len(malformed), unit, ", ".join(malformed[:5]))
+        for row, vector in self._sound_units(unit, missing, dimension, "left out of the topic fit"):
+            known[str(row["id"])] = (vector, row.get("text") or "")
         ids = [node for node in ids if node in known]
         vectors = (np.stack([known[node][0] for node in ids]) if ids else np.zeros((0, dimension), np.float32)).reshape(len(ids), dimension)
         return ids, vectors, [known[node][1] for node in ids]
 
-    def _read_units(self, unit: str, ids: list[str]) -> Iterator[list[dict[str, Any]]]:
-        """Stored embedding, text, parent and session of the granularity's units ``ids``, batch by batch."""
+    def _sound_units(self, unit: str, ids: list[str], dimension: int | None,
+                     outcome: str) -> Iterator[tuple[dict[str, Any], np.ndarray]]:
+        """Stored embedding, text, parent and session of the granularity's units ``ids`` with each
+        one's float32 vector, read batch by batch (a batch's floats are Python objects; one
+        conversion per batch when all are sound). A unit whose embedding is malformed (not
+        ``dimension`` finite numbers; ``None``: the length most of a batch have; damage ``graphmem
+        check`` names, see :func:`~graphmem.index.split_embeddings`) is left out, and a warning
+        says so with ``outcome``."""
+        malformed: list[str] = []
         for batch in chunked(ids, self.batch_size):
-            yield self.store.read(f"read/topic_units_by_id_{unit}", {"namespace": self.namespace, "ids": list(batch)})
+            rows = self.store.read(f"read/topic_units_by_id_{unit}", {"namespace": self.namespace, "ids": list(batch)})
+            read, vectors, bad = split_embeddings(rows, dimension or majority_dimension(rows))
+            vector_of = dict(zip(read, vectors))
+            malformed += bad
+            for row in rows:
+                vector = vector_of.get(str(row["id"]))
+                if vector is not None:
+                    yield row, vector
+        if malformed:
+            logger.warning("%d stored %s(s) with a malformed embedding %s: %s; graphmem check names them",
+                           len(malformed), unit, outcome, ", ".join(malformed[:5]))
 
     def remember(self, unit: str, batch: UnitBatch) -> None:
         """Keep the batch's vectors and texts for later refits in this stage's lifetime: new
@@ -550,23 +559,13 @@ class ClusteringStage:
                 assert fresh is not None
                 rows[node] = (fresh.vectors[i], fresh.texts[i], fresh.parents[i], fresh.sessions[i])
         missing = [node for node in ids if node not in rows]
-        malformed: list[str] = []
-        for batch in self._read_units(unit, missing):
-            read, vectors, bad = split_embeddings(batch, dimension or majority_dimension(batch))
-            vector_of = dict(zip(read, vectors))
-            malformed += bad
-            for row in batch:
-                if str(row["id"]) not in vector_of:
-                    continue
-                parent = row.get("parent")
-                if unit == "episode":  # an episode's parent is its session, named by content
-                    parent = node_id(self.namespace, "session", row["conversation_id"], row["session_key"])
-                rows[row["id"]] = (vector_of[str(row["id"])], row.get("text") or "", parent, int(row.get("session") or 0))
+        for row, vector in self._sound_units(unit, missing, dimension, "left without a topic"):
+            parent = row.get("parent")
+            if unit == "episode":  # an episode's parent is its session, named by content
+                parent = node_id(self.namespace, "session", row["conversation_id"], row["session_key"])
+            rows[row["id"]] = (vector, row.get("text") or "", parent, int(row.get("session") or 0))
         if missing:
             logger.info("%s topics: %d units left without a topic (an interrupted ingest) are placed now", unit, len(missing))
-        if malformed:
-            logger.warning("%d stored %s(s) with a malformed embedding left without a topic: %s; graphmem check names them",
-                           len(malformed), unit, ", ".join(malformed[:5]))
         ids = [node for node in ids if node in rows]  # one forgotten meanwhile is not read back
         if not ids:
             return None

@@ -503,7 +503,7 @@ class LiveWriter:
         stored = self.store.read("read/live_session_state", {"namespace": ns, "session_id": state.id})
         info = stored[0] if stored else {}
         count, scale, embedding = info.get("turn_count"), info.get("embedding_scale"), info.get("embedding")
-        mean = embedding_vector(embedding, self.embedder.dimension) if embedding is not None else None
+        mean = embedding_vector(embedding, self.embedder.dimension)  # None when missing or malformed
         if count is not None and scale is not None and mean is not None and int(count) >= 3:
             state.count = int(count)
             state.vector_sum = mean * float(scale) * state.count
