@@ -249,6 +249,16 @@ def test_auto_lowers_an_assistants_turns_unless_asked_what_it_said(tmp_path):
         assert "asks what the assistant said -> its turns are not lowered" in asked_hits[0].explanation["route"]
 
 
+def assert_lifted_alone(on_hits, off_hits, turn, weight, kind):
+    """``turn`` (and no other hit) raised by the answer-type rule: its contribution is ``weight``,
+    its score the rule-off score plus ``weight``, and the route names ``kind``."""
+    lifted = on_hits[turn]
+    assert lifted.explanation["contributions"]["answer_type:turn"] == pytest.approx(weight)
+    assert lifted.score == pytest.approx(off_hits[turn].score + weight, abs=1e-6)
+    assert f"asks for {kind} -> turns that state one +{weight}" in lifted.explanation["route"]
+    assert all("answer_type:turn" not in on_hits[t].explanation["contributions"] for t in on_hits if t != turn)
+
+
 FAMILY = chat("family", ("user", "assistant"),
     ("party", "2024-02-01T10:00:00", [
         ("P:1", "user", "I'm planning a birthday party for my grandma and my parents, they all love old family photos."),
@@ -269,13 +279,9 @@ def test_auto_raises_turns_stating_an_age_when_a_question_asks_for_one(tmp_path)
         on_hits = {h.source_id: h for h in memory.search(query, k=4)}
         off_hits = {h.source_id: h for h in off.search(query, k=4)}
         assert max(off_hits.values(), key=lambda h: h.score).source_id == "P:1"  # "parents" in its words
-        stated = on_hits["H:1"]
-        assert stated.explanation["contributions"]["answer_type:turn"] == pytest.approx(weight)
-        assert stated.score == pytest.approx(off_hits["H:1"].score + weight, abs=1e-6)
-        assert f"asks for an age -> turns that state one +{weight}" in stated.explanation["route"]
+        assert set(on_hits) == {"P:1", "P:2", "H:1", "H:2"}
+        assert_lifted_alone(on_hits, off_hits, "H:1", weight, "an age")
         assert max(on_hits.values(), key=lambda h: h.score).source_id == "H:1"
-        for other in ("P:1", "P:2", "H:2"):
-            assert "answer_type:turn" not in on_hits[other].explanation["contributions"]
         assert [h.session_key for h in memory.search(query, k=2, unit="session")][0] == "health"
         plain = "What do my parents love?"
         assert [(h.source_id, round(h.score, 6)) for h in memory.search(plain, k=4)] == \
@@ -302,12 +308,9 @@ def test_auto_raises_turns_stating_a_frequency_when_a_question_asks_how_often(tm
         query = "How often do I work out with my father?"
         on_hits = {h.source_id: h for h in memory.search(query, k=6)}
         off_hits = {h.source_id: h for h in off.search(query, k=6)}
-        assert on_hits["W:1"].explanation["contributions"]["answer_type:turn"] == pytest.approx(weight)
-        assert on_hits["W:1"].score == pytest.approx(off_hits["W:1"].score + weight, abs=1e-6)
-        assert f"asks for a frequency -> turns that state one +{weight}" in on_hits["W:1"].explanation["route"]
+        assert_lifted_alone(on_hits, off_hits, "W:1", weight, "a frequency")
         assert max(off_hits.values(), key=lambda h: h.score).source_id != "W:1"
         assert max(on_hits.values(), key=lambda h: h.score).source_id == "W:1"
-        assert all("answer_type:turn" not in on_hits[t].explanation["contributions"] for t in on_hits if t != "W:1")
 
 
 PASTIMES = chat("pastimes", ("Nia", "Tom"),
@@ -330,13 +333,10 @@ def test_auto_raises_turns_naming_a_pastime_when_a_question_asks_for_activities(
         on = memory.search(query, k=4)
         off_hits = {h.source_id: h for h in off.search(query, k=4)}
         on_hits = {h.source_id: h for h in on}
-        assert on_hits["K:1"].explanation["contributions"]["answer_type:turn"] == pytest.approx(weight)
-        assert on_hits["K:1"].score == pytest.approx(off_hits["K:1"].score + weight, abs=1e-6)
-        assert f"asks for an activity -> turns that state one +{weight}" in on_hits["K:1"].explanation["route"]
+        assert_lifted_alone(on_hits, off_hits, "K:1", weight, "an activity")
         assert max(off_hits.values(), key=lambda h: h.score).source_id == "F:1"  # its words
         ranked_off = sorted(off_hits, key=lambda t: -off_hits[t].score)
         assert [h.source_id for h in on].index("K:1") < ranked_off.index("K:1")  # above F:2 now
-        assert all("answer_type:turn" not in on_hits[t].explanation["contributions"] for t in on_hits if t != "K:1")
 
 
 TRIPS = {
