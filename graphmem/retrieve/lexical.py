@@ -332,7 +332,7 @@ def _lucene_idf(df: np.ndarray, n_docs: int, dtype: Any) -> np.ndarray:
 
 @dataclass
 class _Postings:
-    """What a Lucene BM25 matrix is computed from, in its column order (term, then document):
+    """What a Lucene BM25 matrix is computed from, term by term (its columns):
     each (document, term) pair's term frequency, each document's length, the vocabulary's
     numbering, and the ids and texts of the documents. Kept with a built index, so that the
     build after a write updates it (the documents added, changed or removed) instead of
@@ -343,6 +343,8 @@ class _Postings:
     vocab: dict[str, int]
     lengths: np.ndarray  # int64, per document
     indptr: np.ndarray  # int64, len(vocab) + 1: the pairs of term t are [indptr[t], indptr[t + 1])
+    # (in a run, documents in ascending order as counted, those an update added at its end: a
+    # score depends on no order within a run, nor does a query's sum, taken term by term)
     doc: np.ndarray  # int32, per pair (the matrix's own column indices)
     tf: np.ndarray  # int32, per pair
 
@@ -369,12 +371,11 @@ class _Postings:
         return cls(ids, texts, vocab, lengths, indptr, doc.astype(np.int32, copy=False), tf.astype(np.int32, copy=False))
 
     def updated(self, ids: list[str], texts: Sequence[str], corpus: Sequence[list[str]],
-                carried: np.ndarray | None = None) -> _Postings | None:
+                carried: np.ndarray | None = None) -> _Postings:
         """These postings for a new corpus (``ids``, their ``texts`` and tokens), counting only
-        the documents that are new or whose text changed, or ``None`` when the documents kept
-        are not in the same order as here (the caller counts the whole corpus). ``carried``:
-        each old document's new number when the caller knows it (``-1``: gone or changed; the
-        ones kept in order), instead of finding them by id and comparing their texts."""
+        the documents that are new or whose text changed (the kept ones may be in any order).
+        ``carried``: each old document's new number when the caller knows it (``-1``: gone or
+        changed), instead of finding them by id and comparing their texts."""
         if carried is not None:
             was = np.flatnonzero(carried >= 0)
             found = carried[was]
@@ -390,17 +391,21 @@ class _Postings:
                                  else ((pick_old(self.texts),), (pick_new(texts),)))
                 same = np.fromiter(map(operator.eq, before, after), dtype=bool, count=len(found))  # `is` first, as == does
                 found, was = found[same], was[same]
-        if len(was) > 1 and ((np.diff(was) < 0).any() or (np.diff(found) < 0).any()):
-            return None
-        moved = np.full(len(self.ids), -1, dtype=np.int64)  # old document -> its new number (-1: gone or changed)
+        moved = np.full(len(self.ids), -1, dtype=np.int32)  # old document -> its new number (-1: gone or changed)
         moved[was] = found
         kept_new = np.zeros(len(ids), dtype=bool)
         kept_new[found] = True
         fresh = np.flatnonzero(~kept_new).tolist()
         n_docs = len(ids)
-        term = np.repeat(np.arange(len(self.vocab), dtype=np.int64), np.diff(self.indptr))
-        kept = moved[self.doc] >= 0
-        term, doc, tf = term[kept], moved[self.doc[kept]], self.tf[kept].astype(np.int64)  # still sorted: the numbering keeps the order
+        # the kept pairs renumbered in place, in their terms' runs: no per-pair term array is made
+        # (it and the sort of every pair were most of the 35 ms an index took to update at
+        # 100,000 turns)
+        doc, tf, indptr = moved[self.doc], self.tf, self.indptr
+        kept = doc >= 0
+        if not kept.all():
+            gone_terms = np.searchsorted(indptr, np.flatnonzero(~kept), side="right") - 1
+            indptr = indptr - np.concatenate([[0], np.cumsum(np.bincount(gone_terms, minlength=len(indptr) - 1))])
+            doc, tf = doc[kept], tf[kept]
         lengths = np.zeros(n_docs, dtype=np.int64)
         lengths[moved[moved >= 0]] = self.lengths[moved >= 0]
         vocab = dict(self.vocab)  # the old index may still be answering a query with its own
@@ -411,11 +416,15 @@ class _Postings:
             tokens = chain.from_iterable(new_docs)
             terms = np.fromiter((vocab.setdefault(t, len(vocab)) for t in tokens), dtype=np.int64, count=int(new_lengths.sum()))
             docs = np.repeat(np.asarray(fresh, dtype=np.int64), new_lengths)
-            pairs, counts = np.unique(terms * n_docs + docs, return_counts=True)
-            at = np.searchsorted(term * n_docs + doc, pairs)  # no pair is in both: the documents differ
-            term, doc, tf = (np.insert(term, at, pairs // n_docs), np.insert(doc, at, pairs % n_docs),
-                             np.insert(tf, at, counts))
-        return self._of(ids, texts, vocab, lengths, term, doc, tf)
+            pairs, counts = np.unique(terms * n_docs + docs, return_counts=True)  # sorted by term, then document
+            new_term, new_doc = pairs // n_docs, pairs % n_docs
+            if len(vocab) > len(indptr) - 1:  # words no kept document has: empty runs at the end
+                indptr = np.concatenate([indptr, np.full(len(vocab) - len(indptr) + 1, indptr[-1], dtype=indptr.dtype)])
+            # each new pair at the end of its term's run (no pair is in both: the documents differ)
+            at = indptr[new_term + 1]
+            doc, tf = np.insert(doc, at, new_doc.astype(np.int32)), np.insert(tf, at, counts.astype(np.int32))
+            indptr = indptr + np.concatenate([[0], np.cumsum(np.bincount(new_term, minlength=len(indptr) - 1))])
+        return type(self)(ids, texts, vocab, lengths, indptr, doc, tf)
 
     def _numbers(self) -> dict[str, int]:
         """Document id -> its number here (made once: the postings do not change)."""
@@ -449,6 +458,40 @@ class _Postings:
         bm25.nonoccurrence_array = None
         bm25.vocab_dict = self.vocab
         bm25.unique_token_ids_set = set(self.vocab.values())
+
+
+class _LuceneScorer:
+    """A query's bm25s Lucene scores computed from the postings when it is asked, instead of
+    every (document, term) score being computed at each build (:meth:`_Postings.set_on`):
+    an add changes the corpus's size and mean length, and so every score, and computing them
+    all took 10 ms an index at every search after an add at 100,000 turns. Each score of a
+    query's terms is computed by the same operations in the same dtypes as there, and summed
+    into the documents' scores in the same order as bm25s's ``get_scores``, so every query's
+    scores are the same bit for bit (``tests/unit/test_retrieve_lexical.py``)."""
+
+    def __init__(self, postings: _Postings, bm25: Any) -> None:
+        self.postings, self.bm25 = postings, bm25
+        self._denominator: np.ndarray | None = None
+
+    def scores(self, tokens: Sequence[str]) -> np.ndarray:
+        postings, bm25 = self.postings, self.bm25
+        n_docs = len(postings.lengths)
+        if self._denominator is None:
+            k1, b = bm25.k1, bm25.b
+            self._denominator = k1 * ((1 - b) + b * postings.lengths / postings.lengths.mean())
+        terms = [postings.vocab[t] for t in tokens]
+        bounds = postings.indptr
+        idf = _lucene_idf(np.asarray([bounds[t + 1] - bounds[t] for t in terms], dtype=np.int64), n_docs, bm25.dtype)
+        data, indices = [], []
+        for term, term_idf in zip(terms, idf):
+            doc = postings.doc[bounds[term]:bounds[term + 1]]
+            tf = postings.tf[bounds[term]:bounds[term + 1]].astype(bm25.dtype)
+            data.append((term_idf * (tf / (self._denominator[doc] + tf))).astype(bm25.dtype))
+            indices.append(doc)
+        scores = np.zeros(n_docs, dtype=bm25.dtype)
+        if data:
+            np.add.at(scores, np.concatenate(indices), np.concatenate(data))
+        return scores
 
 
 def _tokeniser(tokenizer: Tokenizer) -> Callable[[str], list[str]]:
@@ -506,6 +549,8 @@ class LexicalIndex:
     _saved_docs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
     # the Lucene matrix's counts, for the next build after a write to update (None when loaded from disk)
     _postings: _Postings | None = field(default=None, repr=False, compare=False)
+    # scores queries from _postings (built here); _bm25's score matrix is then filled only to be saved
+    _scorer: _LuceneScorer | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def build(
@@ -559,8 +604,7 @@ class LexicalIndex:
             # _docs when a later build needs them (remember_texts)
             corpus = _carried_list(reuse._docs, carried, len(index.ids), lambda j: tokenise(texts[j]))
             index._docs = corpus
-            postings = (reuse._postings.updated(index.ids, list(texts), corpus, carried=carried)
-                        or _Postings.count(index.ids, list(texts), [doc or [""] for doc in corpus]))
+            postings = reuse._postings.updated(index.ids, list(texts), corpus, carried=carried)
         else:
             known = reuse._tokens if reuse is not None and reuse._tokens and reuse.tokenizer == tokenizer else {}
             # the tokens of the texts known, through a C-level map (a loop in Python took 0.09 s at
@@ -579,10 +623,10 @@ class LexicalIndex:
                 if postings is None:
                     padded = [doc or [""] for doc in corpus]
                     before = reuse._postings if same_kind and reuse is not None else None
-                    postings = ((before.updated(index.ids, list(texts), padded) if before is not None else None)
-                                or _Postings.count(index.ids, list(texts), padded))
+                    postings = (before.updated(index.ids, list(texts), padded) if before is not None
+                                else _Postings.count(index.ids, list(texts), padded))
                 index._postings = postings
-                postings.set_on(bm25)
+                index._scorer = _LuceneScorer(postings, bm25)
             else:
                 bm25.index([doc or [""] for doc in corpus], show_progress=False)
             index._bm25 = bm25
@@ -624,11 +668,20 @@ class LexicalIndex:
         if not self.ids:
             return np.zeros(0, dtype=np.float64)
         tokens = self.tokenizer(query, drop=drop)
-        vocab = self._bm25.vocab_dict
+        vocab = self._scorer.postings.vocab if self._scorer is not None else self._bm25.vocab_dict
         tokens = [t for t in tokens if t in vocab]
         if not tokens:
             return np.zeros(len(self.ids), dtype=np.float64)
+        if self._scorer is not None:
+            return np.asarray(self._scorer.scores(tokens), dtype=np.float64)
         return np.asarray(self._bm25.get_scores(tokens), dtype=np.float64)
+
+    def bm25(self) -> Any:
+        """The :class:`bm25s.BM25` of this index with its score matrix (filled from the postings
+        at the first call after a build; what :meth:`save` writes)."""
+        if self._scorer is not None and getattr(self._bm25, "scores", None) is None:
+            self._scorer.postings.set_on(self._bm25)
+        return self._bm25
 
     def query(self, query: str, k: int = 10, drop: Iterable[str] = ()) -> tuple[list[str], np.ndarray]:
         """Top ``k`` units for ``query``, best first; units scoring 0 are left out.
@@ -657,7 +710,7 @@ class LexicalIndex:
         meta = {"ids": self.ids, "tokenizer": self.tokenizer.to_dict(), "params": asdict(self.params)}
         (path / "graphmem_lexical.json").write_text(json.dumps(meta), encoding="utf-8")
         if self._bm25 is not None:
-            self._bm25.save(str(path / "bm25s"), show_progress=False)
+            self.bm25().save(str(path / "bm25s"), show_progress=False)
         tokens_file = path / "graphmem_tokens.npz"
         if self._docs is not None and len(self._docs) == len(self.ids):
             number: dict[str, int] = {}
