@@ -417,6 +417,8 @@ def test_forget_one_turn_joins_the_chain(memory_factory):
      "CREATE (a)-[:NEXT]->(b)", "next_against_sequence"),
     ("MATCH (t:Turn {index: 1})-[:PART_OF]->(e:Episode) WHERE t.namespace = $namespace CREATE (t)-[:PART_OF]->(e)",
      "duplicate_relationships"),
+    ("MATCH (e:Event)-[r:INVOLVES {role: 'speaker'}]->(n:Entity) WHERE e.namespace = $namespace "
+     "WITH e, n LIMIT 1 CREATE (e)-[:INVOLVES {role: 'speaker'}]->(n)", "duplicate_relationships"),
     # derived damage: a vector that is no longer its turns' mean (one turn's instead)
     ("MATCH (s:Session), (t:Turn {index: 4}) WHERE s.namespace = $namespace AND t.namespace = $namespace "
      "SET s.embedding = t.embedding", "sessions_not_the_mean_of_their_turns"),
@@ -444,6 +446,22 @@ def test_check_sees_order_damage(memory_factory, damage, problem):
     report = memory.check()
     assert not report.ok
     assert report.problems.get(problem), report.summary()
+
+
+def test_check_names_each_relationship_written_twice_once_and_not_two_roles(memory_factory):
+    """Two edges of one type between the same nodes are named once, with the INVOLVES role; an
+    INVOLVES of another role beside one is no duplicate."""
+    memory = memory_factory()
+    memory.add([{"speaker": "a", "text": f"message number {i} about gardening and tomatoes"} for i in range(3)], conversation="c")
+    pair = memory.cypher("MATCH (e:Event)-[:INVOLVES {role: 'speaker'}]->(n:Entity) WHERE e.namespace = $namespace "
+                         "RETURN e.id AS event, n.id AS entity ORDER BY e.id LIMIT 1")[0]
+    memory.cypher("MATCH (e:Event {id: $event}), (n:Entity {id: $entity}) CREATE (e)-[:INVOLVES {role: 'object'}]->(n)",
+                  pair, write=True)
+    assert "duplicate_relationships" not in memory.check().problems
+    for _ in range(2):  # three copies: one problem
+        memory.cypher("MATCH (e:Event {id: $event}), (n:Entity {id: $entity}) CREATE (e)-[:INVOLVES {role: 'speaker'}]->(n)",
+                      pair, write=True)
+    assert memory.check().problems["duplicate_relationships"] == [f"{pair['event']} -[INVOLVES speaker]-> {pair['entity']}"]
 
 
 def test_a_malformed_stored_embedding_is_named_and_stops_only_the_writes_that_compute_from_it(memory_factory):

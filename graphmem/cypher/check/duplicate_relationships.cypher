@@ -1,9 +1,14 @@
 // Integrity: a relationship written twice: two of one type (and INVOLVES role) between the same two nodes. Parameters: $namespace.
-// Each node's outgoing edges against each other (two MATCH clauses, so both expand from the start
-// node, never from a Topic's thousands of members); no count per (start, type, role, end), which
-// overran ArcadeDB's query heap budget at 100k turns.
-MATCH (a)-[r]->(b)
+// Each node's outgoing edges grouped in a subquery of their own (a count per (start, type, role, end)
+// over the whole namespace overran ArcadeDB's query heap budget at 100,000 turns; every outgoing edge
+// matched against every other of its start node took 10-16 s there, this 7 s).
+MATCH (a)
 WHERE a.namespace = $namespace
-MATCH (a)-[s]->(c)
-WHERE c = b AND s <> r AND type(s) = type(r) AND coalesce(s.role, '') = coalesce(r.role, '')
-RETURN DISTINCT a.id + ' -[' + type(r) + (CASE coalesce(r.role, '') WHEN '' THEN '' ELSE ' ' + r.role END) + ']-> ' + b.id AS id
+CALL {
+  WITH a
+  MATCH (a)-[r]->(b)
+  WITH b, type(r) AS kind, coalesce(r.role, '') AS role, count(*) AS copies
+  WHERE copies > 1
+  RETURN b, kind, role
+}
+RETURN a.id + ' -[' + kind + (CASE role WHEN '' THEN '' ELSE ' ' + role END) + ']-> ' + b.id AS id
