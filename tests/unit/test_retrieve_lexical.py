@@ -188,7 +188,7 @@ def test_the_whole_corpus_build_gives_bm25s_scores_bit_for_bit(name):
     assert set(ours.vocab_dict) == set(reference.vocab_dict) and ours.scores["num_docs"] == reference.scores["num_docs"]
     for key in ("data", "indices", "indptr"):
         assert ours.scores[key].dtype == reference.scores[key].dtype, key
-    for query in ("swimming kids", "paint sunset", "pottery", "word w1", "café 東京", "nothing indexed here"):
+    for query in ("swimming kids", "paint sunset", "pottery", "word w1", "café 東京", "nothing indexed here", "swimming swimming kids"):
         tokens = [t for t in index.tokenizer(query) if t in reference.vocab_dict]
         want = reference.get_scores(tokens) if tokens else np.zeros(len(texts))
         assert np.array_equal(index.scores(query), np.asarray(want, dtype=np.float64)), query
@@ -262,7 +262,7 @@ def test_a_rebuild_after_writes_updates_the_counts_and_scores_as_bm25s(seed, car
         before = list(docs)
         reference = _reference_bm25(index, texts)
         assert _per_document(index.bm25()) == _per_document(reference), step
-        for query in ("pottery sunset", "kids camping lake", "東京 café", "corrected", "42 museum"):
+        for query in ("pottery sunset", "kids camping lake", "東京 café", "corrected", "42 museum", "kids kids lake"):
             tokens = [t for t in index.tokenizer(query) if t in reference.vocab_dict]
             want = reference.get_scores(tokens) if tokens else np.zeros(len(texts))
             assert np.array_equal(index.scores(query), np.asarray(want, dtype=np.float64)), (step, query)
