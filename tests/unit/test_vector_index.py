@@ -159,6 +159,26 @@ def test_vectors_come_from_a_mirror_that_follows_every_change(tmp_path, monkeypa
     assert asked == [len(left), len(left)] and index._mirror is None
 
 
+@pytest.mark.parametrize("mirror_limit", [None, 4])  # from the mirror, and from hnswlib above its limit
+def test_matrix_marks_the_indexed_ids_and_gives_their_vectors_in_order(tmp_path, monkeypatch, mirror_limit):
+    import graphmem.index as module
+
+    if mirror_limit is not None:
+        monkeypatch.setattr(module, "MIRROR_LIMIT", mirror_limit)
+    index = VectorIndex(tmp_path, "turn", 8)
+    ids = [f"turn:{i}" for i in range(12)]
+    index.add(ids, _vectors(12, seed=9))
+    index.remove(["turn:4"])
+    wanted = ["turn:7", "turn:4", "turn:absent", "turn:0", "turn:11"]
+    present, matrix = index.matrix(wanted)
+    assert present.tolist() == [True, False, False, True, True]
+    assert matrix.shape == (5, 8) and matrix.dtype == np.float32
+    assert np.array_equal(matrix[present], index.vectors(["turn:7", "turn:0", "turn:11"]))
+    assert not matrix[~present].any()
+    none, empty = index.matrix(["turn:absent"])
+    assert none.tolist() == [False] and empty.shape == (1, 8) and not empty.any()
+
+
 def test_split_embeddings_keeps_the_sound_vectors_and_names_the_others():
     from graphmem.index import split_embeddings
 
