@@ -367,12 +367,13 @@ def _normalised(vectors: np.ndarray) -> np.ndarray:
 
 def _compare(index: VectorIndex, ids: list[str], vectors: np.ndarray) -> tuple[int, int, int]:
     """(dangling, missing, wrong vectors) of a loaded index against the stored units."""
-    present = [i for i, node in enumerate(ids) if index.contains(node)]
+    mask, matrix = index.matrix(ids)
+    present = np.flatnonzero(mask)
     missing = len(ids) - len(present)
     dangling = len(index) - len(present)
     wrong = 0
-    if present:
-        indexed = _normalised(index.vectors([ids[i] for i in present]))
+    if len(present):
+        indexed = _normalised(matrix[present])
         stored = _normalised(vectors[present])
         wrong = int((np.abs(indexed - stored).max(axis=1) > VECTOR_TOLERANCE).sum())
     return dangling, missing, wrong

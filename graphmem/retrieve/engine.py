@@ -51,7 +51,6 @@ class _Index(Protocol):  # what DenseScorer needs of graphmem.index.VectorIndex
     def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]: ...
     def vectors(self, ids: Sequence[str]) -> np.ndarray: ...
     def matrix(self, ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]: ...
-    def contains(self, node_id: str) -> bool: ...
 
 
 class DenseScorer:
@@ -121,10 +120,9 @@ class DenseScorer:
             return np.where(allowed, self.scores(vector), np.nan)
         assert self._index is not None
         if len(chosen) <= self.depth * 50:
-            present = [int(p) for p in chosen if self._index.contains(self._ids[p])]
-            if present:
-                vectors = self._index.vectors([self._ids[p] for p in present])
-                out[present] = vectors @ np.asarray(vector, dtype=np.float32)
+            present, matrix = self._index.matrix([self._ids[p] for p in chosen.tolist()])
+            if present.any():
+                out[chosen[present]] = matrix[present] @ np.asarray(vector, dtype=np.float32)
             return out
         depth = min(len(self._index), int(self.depth * self.n / len(chosen)) + self.depth)
         for node, score in self._index.query(vector, depth):
