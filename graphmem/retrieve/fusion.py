@@ -52,6 +52,10 @@ def normalize(scores: np.ndarray, method: str = "minmax") -> np.ndarray:
     if method not in _NORMALIZATIONS:
         raise ValueError(f"unknown normalization {method!r}; choose from {_NORMALIZATIONS}")
     x = np.asarray(scores, dtype=np.float64)
+    if method == "minmax" and len(x):
+        lo, hi = x.min(), x.max()
+        if math.isfinite(lo) and math.isfinite(hi):  # every unit scored (BM25, activation): no masks needed
+            return (x - lo) / (hi - lo) if hi > lo else np.full(len(x), float(hi > 0))
     finite = np.isfinite(x)
     out = np.zeros_like(x)
     if not finite.any():

@@ -105,39 +105,48 @@ def diversify(scores: np.ndarray, group: np.ndarray, penalty: float, depth: int,
     finite = np.flatnonzero(np.isfinite(s))
     if not len(finite):
         return out
-    # the ``depth`` best by (score, position) without sorting every unit (100k turns: ~10 ms)
+    # the ``depth`` best by (score, position) without sorting every unit (100k turns: ~10 ms),
+    # and the k-th of them found among the units above the floor most of them sit at
     values = s[finite]
+    floor = values.min()
     if len(finite) > depth:
-        kth = np.partition(values, len(values) - depth)[len(values) - depth]
+        lifted = values[values > floor]
+        kth = np.partition(lifted, len(lifted) - depth)[len(lifted) - depth] if len(lifted) >= depth else floor
         above = finite[values > kth]
         chosen = np.concatenate([above, finite[values == kth][: depth - len(above)]])
     else:
         chosen = finite
     pool = chosen[np.lexsort((chosen, -s[chosen]))]
+    # greedy over the pool, in arrays (a list per pick took 2 ms at depth 50): a pool unit's
+    # group by its first place in the pool, the picks per such group, and the units left
+    pool_scores, pool_group = s[pool], group[pool]
+    grouped = pool_group >= 0
+    groups, local = np.unique(pool_group, return_inverse=True)
+    picks = np.zeros(len(groups))
+    left = np.ones(len(pool), dtype=bool)
+    last = np.inf
+    for _ in range(len(pool)):
+        adjusted = np.where(grouped, pool_scores - penalty * np.maximum(picks[local] - free + 1, 0), pool_scores)
+        best = int(np.argmax(np.where(left, adjusted, -np.inf)))  # first of equals: the better original rank
+        left[best] = False
+        last = min(last, float(adjusted[best]))
+        out[pool[best]] = last
+        if grouped[best]:
+            picks[local[best]] += 1
     in_pool = np.zeros(len(s), dtype=bool)
     in_pool[pool] = True
-    rest = finite[~in_pool[finite]]
-    picked: dict[int, int] = {}
-    remaining = list(pool)
-    last = np.inf
-    while remaining:
-        adjusted = [s[u] - penalty * max(picked.get(int(group[u]), 0) - free + 1, 0) if group[u] >= 0 else s[u]
-                    for u in remaining]
-        best = int(np.argmax(adjusted))  # first of equals: the better original rank
-        unit = remaining.pop(best)
-        last = min(last, adjusted[best])
-        out[unit] = last
-        if group[unit] >= 0:
-            picked[int(group[unit])] = picked.get(int(group[unit]), 0) + 1
-    if len(rest):  # vectorised: at 100k turns a loop over the rest took ~140 ms
-        counts = np.zeros(int(group.max()) + 1 if len(group) and group.max() >= 0 else 1)
-        for g, c in picked.items():
-            counts[g] = c
-        g = group[rest]
-        lowered = s[rest] - np.where(g >= 0, penalty * np.maximum(counts[np.maximum(g, 0)] - free + 1, 0), 0.0)
+    rest = np.isfinite(s) & ~in_pool
+    if rest.any():  # vectorised: at 100k turns a loop over the rest took ~140 ms
+        # the penalty of each group's picks (a group without one: that of none), 0 outside a group
+        penalties = np.full(int(group.max()) + 2 if group.max() >= 0 else 1, penalty * max(1 - free, 0), dtype=np.float64)
+        penalties[-1] = 0.0
+        for g, c in zip(groups.tolist(), picks.tolist()):
+            if g >= 0:
+                penalties[g] = penalty * max(c - free + 1, 0)
+        lowered = s - penalties[np.where(group >= 0, group, len(penalties) - 1)]
         # never below the lowest score: the mass of unscored units stays one floor, which
         # top_k skips (pushing some below it made top_k partition all of them, 5-66 ms at 100k)
-        out[rest] = np.minimum(np.maximum(lowered, values.min()), last)
+        np.copyto(out, np.minimum(np.maximum(lowered, floor), last), where=rest)
     return out
 
 
@@ -156,12 +165,16 @@ def neighbour_max(
         Array over units; ``NaN`` where nothing was available.
     """
     s = np.asarray(scores, dtype=np.float64)
-    best = np.where(np.isfinite(s), s, -np.inf) if include_self else np.full(len(s), -np.inf)
-    for nb in (np.asarray(prev_unit, dtype=np.int64), np.asarray(next_unit, dtype=np.int64)):
-        has = nb >= 0
-        vals = np.full(len(s), -np.inf)
-        vals[has] = np.where(np.isfinite(s[nb[has]]), s[nb[has]], -np.inf)
-        best = np.maximum(best, vals)
+    n = len(s)
+    # one gather per direction from the scores with a -inf slot at ``n`` for "no neighbour"
+    # (masked gathers and scatters took 2-5 ms a query at 100k turns)
+    padded = np.empty(n + 1)
+    padded[:n] = np.where(np.isfinite(s), s, -np.inf)
+    padded[n] = -np.inf
+    prev_unit, next_unit = np.asarray(prev_unit, dtype=np.int64), np.asarray(next_unit, dtype=np.int64)
+    best = np.maximum(padded[np.where(prev_unit >= 0, prev_unit, n)], padded[np.where(next_unit >= 0, next_unit, n)])
+    if include_self:
+        np.maximum(best, padded[:n], out=best)
     best[~np.isfinite(best)] = np.nan
     return best
 
@@ -343,8 +356,8 @@ class TurnSignals:
 
     Attributes:
         lexical_turn: BM25 per turn.
-        dense_turn: cosine per turn (turn embedding).
-        dense_event: cosine per event.
+        dense_turn: cosine per turn (turn embedding; or already max-pooled with its events).
+        dense_event: cosine per event, max-pooled into ``dense_turn`` (``None``: not pooled).
         lexical_episode: BM25 per episode.
         dense_episode: cosine per episode.
         lexical_session: BM25 per session.
@@ -363,6 +376,11 @@ class TurnSignals:
 
 
 def _dense_turn(structure: TurnStructure, signals: TurnSignals) -> np.ndarray | None:
+    if signals.dense_event is None or not len(structure.event_turn):  # nothing to pool
+        if signals.dense_turn is None:
+            return None
+        turn = np.asarray(signals.dense_turn, dtype=np.float64)
+        return np.where(np.isfinite(turn), turn, np.nan)
     parts = []
     if signals.dense_turn is not None:
         parts.append(np.asarray(signals.dense_turn, dtype=np.float64))
@@ -415,9 +433,9 @@ def score_turns(
         if raw is None:
             logger.debug("component %s has no signal; skipped", name)
             return
-        norm = normalize(raw, normalization)  # NaN (not retrieved) -> 0
-        if parent is not None:
-            norm = np.nan_to_num(broadcast(norm, parent), nan=0.0)
+        norm = normalize(raw, normalization)  # NaN (not retrieved) -> 0: every value finite
+        if parent is not None:  # broadcast to the turns, 0 for a turn without a parent
+            norm = np.append(norm, 0.0)[np.where(parent >= 0, parent, len(norm))]
         calibrated[name] = norm
 
     add("lexical:turn", signals.lexical_turn)

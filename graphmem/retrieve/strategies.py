@@ -478,7 +478,7 @@ def auto(ctx: QueryContext, unit: str) -> Ranking:
         own *= (1.0 - config.damping) / (sum(seeds.values()) or 1.0)
         turn_activation = np.maximum(act[: p.n_turns] - own, 0.0)
     signals = TurnSignals(
-        lexical_turn=ctx.lexical("turn"), dense_turn=ctx.dense("turn"), dense_event=ctx.dense("event"),
+        lexical_turn=ctx.lexical("turn"), dense_turn=ctx.dense_turn,  # already max-pooled with its events
         lexical_episode=ctx.lexical("episode") if len(p.episode_ids) else None,
         dense_episode=ctx.dense("episode") if len(p.episode_ids) else None,
         activation=turn_activation)

@@ -273,8 +273,13 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     # Only the finite scores compete, and only those above the floor most units sit at (NaN
     # outside the ANN candidates, 0 where no component fired): np.partition over 100k mostly
     # equal values took 5-66 ms a call, this takes well under one.
-    finite = np.flatnonzero(np.isfinite(scores))
-    s = np.asarray(scores, dtype=np.float64)[finite]
+    s = np.asarray(scores, dtype=np.float64)
+    finite = np.isfinite(s)
+    if finite.all():  # auto's turns: a floor, no NaN; positions are the scores' own
+        finite = np.arange(len(s))
+    else:
+        finite = np.flatnonzero(finite)
+        s = s[finite]
     n = len(finite)
     if n > k:
         above = np.flatnonzero(s > s.min())
