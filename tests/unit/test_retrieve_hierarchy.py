@@ -193,3 +193,80 @@ def test_time_component_matches_resolved_days_of_turns_and_events():
     day20 = score_turns(st, signals, RoutePlan({"time": 1.0}, time=TimeCue(spans=((20, 20),))), time_year_mismatch=0.5,
                         time_day_slack=0.25)
     np.testing.assert_allclose(day20.contributions["time"], [0.0, 0.0, 1.0, 0.5])
+
+
+# ---------------------------------------------------------------- against plain references
+# The array code (masks avoided, pad slots, greedy picks over arrays) must give exactly what the
+# documented rules give when written as loops.
+
+from hypothesis import example, given, settings as hsettings, strategies as st  # noqa: E402
+
+from graphmem.retrieve.fusion import normalize  # noqa: E402
+
+
+def _reference_diversify(s, group, penalty, depth, free):
+    out = s.copy()
+    finite = [i for i in range(len(s)) if np.isfinite(s[i])]
+    if penalty <= 0 or not finite:
+        return out
+    order = sorted(finite, key=lambda i: (-s[i], i))
+    pool, rest = order[:depth], order[depth:]
+    picked: dict[int, int] = {}
+    last = np.inf
+
+    def lowered(u):
+        return s[u] - penalty * max(picked.get(int(group[u]), 0) - free + 1, 0) if group[u] >= 0 else s[u]
+
+    while pool:
+        values = [lowered(u) for u in pool]
+        best = values.index(max(values))  # the first of equals: the better rank
+        last = min(last, values[best])
+        unit = pool.pop(best)
+        out[unit] = last
+        if group[unit] >= 0:
+            picked[int(group[unit])] = picked.get(int(group[unit]), 0) + 1
+    floor = min(s[i] for i in finite)
+    for u in rest:
+        out[u] = min(max(lowered(u), floor), last)
+    return out
+
+
+_score = st.one_of(st.just(0.0), st.just(NAN), st.just(-np.inf), st.sampled_from([0.1, 0.25, 0.5, 0.75, 1.0]),
+                   st.floats(0, 1, allow_nan=False))
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_score, st.integers(-1, 12)), min_size=1, max_size=60),
+       st.sampled_from([0.0, 0.05, 0.3, 2.0]), st.integers(1, 40), st.integers(0, 3))
+@example([(1.0, 0), (0.9, 1), (0.0, 2)], 0.3, 1, 0)  # free=0: a group without a pick is lowered too
+def test_diversify_equals_the_greedy_rule_written_as_loops(units, penalty, depth, free):
+    s = np.array([u[0] for u in units], dtype=np.float64)
+    group = np.array([u[1] for u in units], dtype=np.int64)
+    np.testing.assert_array_equal(diversify(s, group, penalty, depth, free), _reference_diversify(s, group, penalty, depth, free))
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(_score, st.booleans(), st.booleans()), min_size=1, max_size=40), st.booleans())
+def test_neighbour_max_equals_a_loop(units, include_self):
+    s = np.array([u[0] for u in units], dtype=np.float64)
+    n = len(s)
+    prev = np.array([i - 1 if units[i][1] and i > 0 else -1 for i in range(n)])
+    nxt = np.array([i + 1 if units[i][2] and i < n - 1 else -1 for i in range(n)])
+    expected = []
+    for i in range(n):
+        values = [s[j] for j in ([i] if include_self else []) + [int(prev[i]), int(nxt[i])] if j >= 0 and np.isfinite(s[j])]
+        expected.append(max(values) if values else NAN)
+    np.testing.assert_array_equal(neighbour_max(s, prev, nxt, include_self), np.array(expected))
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(st.lists(_score, min_size=0, max_size=30))
+def test_minmax_normalize_equals_the_masked_rule(values):
+    x = np.array(values, dtype=np.float64)
+    expected = np.zeros(len(x))
+    finite = [i for i in range(len(x)) if np.isfinite(x[i])]
+    if finite:
+        lo, hi = min(x[i] for i in finite), max(x[i] for i in finite)
+        for i in finite:
+            expected[i] = (x[i] - lo) / (hi - lo) if hi > lo else float(hi > 0)
+    np.testing.assert_array_equal(normalize(x), expected)
