@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import logging
 import subprocess
 import sys
 import threading
@@ -556,6 +557,24 @@ def test_an_operation_failing_on_a_damaged_value_names_it_and_one_failing_otherw
         with pytest.raises(StorageError, match=named):
             memory.search("sailing", k=2)
     assert memory.check().problems["turns_with_malformed_seq"] == [turn]
+
+
+def test_an_entity_name_set_to_null_is_named_before_any_turn_is_analysed(memory_factory, caplog):
+    """The known names an add analyses its turns against come from the store: a null name made
+    every turn's language analysis fail (a traceback logged per turn, each turn flagged) before
+    the add failed on it elsewhere. Now reading them raises at once: the add names the damage,
+    logs no analysis failure and writes nothing."""
+    memory = memory_factory()
+    memory.add({"speaker": "Ann", "text": "I visited Paris with Bob last May."}, conversation="c")
+    entity = memory.cypher("MATCH (e:Entity {name: 'Bob'}) WHERE e.namespace = $namespace RETURN e.id AS id")[0]["id"]
+    memory.cypher("MATCH (e:Entity {name: 'Bob'}) WHERE e.namespace = $namespace SET e.name = null", write=True)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        with pytest.raises(StorageError, match=f"1 entities with malformed name \\({entity}\\)"):
+            memory.add({"speaker": "Ann", "text": "Bob and I went to Rome in June."}, conversation="c")
+    assert not [r for r in caplog.records if "analysis failed" in r.getMessage()]
+    assert len(memory.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace RETURN t.id AS id")) == 1
+    assert memory.check().problems["entities_with_malformed_name"] == [entity]
 
 
 @pytest.mark.parametrize("damage, problem", [

@@ -113,7 +113,11 @@ class EventStage:
             self.settle()
         params = {"namespace": self.namespace}
         resolver = EntityResolver(speakers=speakers, vectors=self._name_vectors)
-        entities = [EntityRecord(r["key"], r["name"], r["label"]) for r in self.store.read("read/entities", params)]
+        rows = self.store.read("read/entities", params)
+        damaged = [r.get("key") for r in rows if not (isinstance(r.get("key"), str) and isinstance(r.get("name"), str))]
+        if damaged:  # before any turn is analysed against them (Memory names the damage: graphmem check's)
+            raise TypeError(f"{len(damaged)} stored entities without a text key or name: {damaged[:3]}")
+        entities = [EntityRecord(r["key"], r["name"], r["label"]) for r in rows]
         aliases = [AliasRecord(r["alias_key"], r["canonical_key"], r["reason"], float(r.get("score") or 1.0))
                    for r in self.store.read("read/entity_aliases", params)]
         resolver.add_existing(entities, aliases)
