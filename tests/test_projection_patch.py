@@ -260,3 +260,48 @@ def test_turns_in_no_episode_and_a_memory_without_episodes_are_patched():
     made = patched(before, after, change)
     assert made is not None and _differ(made, MemoryProjection.from_rows(**after)) == []
     assert made.turn_ids[-1] == "turn:3" and (made.turn_episode == -1).all()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_position_maps_carried_through_chains_of_patches_find_every_unit_and_no_gone_one(seed, monkeypatch):
+    """The id -> position maps a patched projection carries from the one it was patched from
+    (graphmem.retrieve.projection._MovedPositions), through chains of patches, give every unit
+    its position and every unit gone none; past the limit of units held apart the map is made
+    whole again (the limit lowered here so that both happen)."""
+    from graphmem.retrieve import projection as projection_module
+
+    monkeypatch.setattr(projection_module, "CARRIED_POSITIONS_APART", 6)
+    rng = random.Random(100 + seed)
+    carried = made_whole = 0
+    for _ in range(25):
+        world = World(rng)
+        before = MemoryProjection.from_rows(**world.rows)
+        seen: dict[str, set[str]] = {kind: set(before.ids(kind)) for kind in projection_module.NODE_KINDS}
+        for kind in rng.sample(projection_module.NODE_KINDS, 3):
+            before.position[kind]  # noqa: B018 - made, as a search makes the kinds it looks up
+        for _step in range(rng.randint(2, 6)):
+            rows, change = world.write()
+            made = patched(before, rows, change)
+            was_patched = made is not None
+            if made is None:
+                made = MemoryProjection.from_rows(**rows)
+            for kind in projection_module.NODE_KINDS:
+                ids = made.ids(kind)
+                earlier = before.__dict__.get("position")
+                was_made = was_patched and earlier is not None and kind in earlier._made  # noqa: SLF001
+                positions = made.position[kind]
+                if was_made and not isinstance(positions, dict):
+                    carried += 1
+                elif was_made:  # too many units apart
+                    made_whole += 1
+                assert len(positions) == len(ids) and list(positions) == list(ids)
+                for i, node in enumerate(ids):
+                    assert positions.get(node) == i and positions[node] == i and node in positions
+                seen[kind].update(ids)
+                for node in seen[kind] - set(ids):
+                    assert positions.get(node) is None and node not in positions
+                    with pytest.raises(KeyError):
+                        positions[node]  # noqa: B018
+                assert positions.get("turn:never") is None
+            before = made
+    assert carried and made_whole, (carried, made_whole)

@@ -39,7 +39,7 @@ import numpy as np
 
 from graphmem.retrieve.lexical import _carried_list
 from graphmem.retrieve.projection import (
-    NODE_KINDS, MemoryProjection, _earliest, _entity_columns, _episode_columns, _event_columns, _involves_arrays, _session_columns,
+    NODE_KINDS, POSITIONS_FROM, MemoryProjection, _earliest, _entity_columns, _episode_columns, _event_columns, _involves_arrays, _session_columns,
     _session_key, _topic_columns, _turn_columns, _turn_key, _weighted_pairs,
 )
 
@@ -245,6 +245,7 @@ class _Patch:
         p.within_src, p.within_dst, p.within_w = _weighted_pairs(self.rows["topic_links"], ("src", "dst", "w"), topic_pos, topic_pos)
         p.__dict__.pop("node_offset", None)
         p.__dict__[_CARRIED] = (weakref.ref(old), self.carried)
+        p.__dict__[POSITIONS_FROM] = (weakref.ref(old), maps)  # the position maps old made are carried, not made again
         return p
 
     def splice(self, names: Sequence[str], kept: np.ndarray, at: np.ndarray, fresh: Mapping[str, Any],
