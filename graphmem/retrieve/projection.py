@@ -234,6 +234,11 @@ class MemoryProjection:
         explanation looks up a few ids of one or two kinds: 14 ms at 100,000 turns for all)."""
         return _PositionMaps(self)
 
+    def position_maps_made(self) -> list[str]:
+        """The kinds whose :attr:`position` map is made."""
+        maps = self.__dict__.get("position")
+        return list(maps._made) if isinstance(maps, _PositionMaps) else []
+
     def global_kind(self, node: int) -> tuple[str, int]:
         """``(kind, position within kind)`` of a global node position."""
         for kind in ("topic", "entity", "session", "episode", "event", "turn"):
