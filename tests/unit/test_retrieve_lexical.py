@@ -212,20 +212,34 @@ def _reference_bm25(index: LexicalIndex, texts: list[str]):
     return reference
 
 
+def _matrix_of(index: LexicalIndex):
+    """The score matrix of ``index``'s postings, on a bm25s object of its own (``index.bm25()``
+    would make the index's postings flat)."""
+    bm25s = pytest.importorskip("bm25s")
+    out = bm25s.BM25(k1=index.params.k1, b=index.params.b, method=index.params.method)
+    index._postings.flat().set_on(out)
+    return out
+
+
 WORDS = ("pottery", "painted", "sunset", "kids", "camping", "lake", "museum", "dinosaur", "parade", "café", "東京", "42")
 
 
+@pytest.mark.parametrize("layers", ["always", "never", "as_sized"])
 @pytest.mark.parametrize("carry", [False, True])
 @pytest.mark.parametrize("seed", range(6))
-def test_a_rebuild_after_writes_updates_the_counts_and_scores_as_bm25s(seed, carry, monkeypatch):
+def test_a_rebuild_after_writes_updates_the_counts_and_scores_as_bm25s(seed, carry, layers, monkeypatch):
     """The build after a write (the stale index passed as ``reuse``) counts only the documents
     added or changed, removes those gone, and gives every (document, term) score bit for bit as
     bm25s's own build over the new corpus, over a random run of adds, corrections, removals
     and empty documents, and a corpus whose kept documents changed order.
     With ``carry`` each build is told where the kept documents went (``carried``, as a patched
-    projection tells it), and every third one is not (it then finds them by their texts)."""
+    projection tells it), and every third one is not (it then finds them by their texts).
+    ``layers``: every update a layer over the first count's pairs (25 deep), every one made
+    flat, or as the sizes decide."""
     from graphmem.retrieve import lexical
 
+    if layers != "as_sized":
+        monkeypatch.setattr(lexical, "_keep_layered", lambda *_: layers == "always")
     counted = []
     real_count = lexical._Postings.count.__func__
     monkeypatch.setattr(lexical._Postings, "count", classmethod(lambda cls, *a: counted.append(1) or real_count(cls, *a)))
@@ -261,12 +275,17 @@ def test_a_rebuild_after_writes_updates_the_counts_and_scores_as_bm25s(seed, car
             index = LexicalIndex.build(ids, texts, reuse=index)
         before = list(docs)
         reference = _reference_bm25(index, texts)
-        assert _per_document(index.bm25()) == _per_document(reference), step
+        assert _per_document(_matrix_of(index)) == _per_document(reference), step
         for query in ("pottery sunset", "kids camping lake", "東京 café", "corrected", "42 museum", "kids kids lake"):
             tokens = [t for t in index.tokenizer(query) if t in reference.vocab_dict]
             want = reference.get_scores(tokens) if tokens else np.zeros(len(texts))
             assert np.array_equal(index.scores(query), np.asarray(want, dtype=np.float64)), (step, query)
     assert counted == [1]  # every rebuild after the first updated the counts
+    if layers != "as_sized":
+        assert (index._postings.to_now is not None) == (layers == "always")
+    scored = index.scores("kids camping lake")
+    index.bm25()  # the matrix a save writes: the postings are made flat, the scores stay
+    assert index._postings.to_now is None and np.array_equal(index.scores("kids camping lake"), scored)
 
     reordered = docs[1:] + docs[:1]  # the kept documents in another order are renumbered, not counted again
     again = LexicalIndex.build([d for d, _ in reordered], [t for _, t in reordered], reuse=index)
