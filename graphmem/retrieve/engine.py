@@ -72,12 +72,12 @@ class DenseScorer:
                  position: Mapping[str, int] | None = None) -> None:
         self.unit = unit
         self.n = len(ids)
-        self._ids = list(ids)
+        self._ids = ids  # the projection's own list, never changed (a copy was one more 100,000-item list per rebuild)
         self.depth = depth
         self._index = index
         self._matrix: np.ndarray | None = None
         self._present: np.ndarray | None = None
-        self._position: dict[str, int] = {}
+        self._position: Mapping[str, int] = {}
         if index is None or len(index) == 0 or self.n == 0:
             self.mode = "empty"
         elif self.n <= exact_limit:

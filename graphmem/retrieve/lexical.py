@@ -465,20 +465,10 @@ class _Postings:
             kept = now >= 0
             extra_term = np.repeat(np.arange(len(bounds) - 1, dtype=np.int64), np.diff(bounds))[kept]
             extra_doc, extra_tf = now[kept].astype(np.int32), tf[kept]
-        n_docs = len(ids)
-        vocab = dict(self.vocab)  # the old index may still be answering a query with its own
-        lengths = np.zeros(n_docs, dtype=np.int64)
-        lengths[moved[moved >= 0]] = self.lengths[moved >= 0]
+        vocab, lengths, new_term, new_doc, counts = self._counted(len(ids), corpus, moved, fresh)
         if fresh:
-            new_docs = [corpus[j] or [""] for j in fresh]  # as bm25s needs them: a token per document
-            new_lengths = np.fromiter(map(len, new_docs), dtype=np.int64, count=len(fresh))
-            lengths[fresh] = new_lengths
-            tokens = chain.from_iterable(new_docs)
-            terms = np.fromiter((vocab.setdefault(t, len(vocab)) for t in tokens), dtype=np.int64, count=int(new_lengths.sum()))
-            docs = np.repeat(np.asarray(fresh, dtype=np.int64), new_lengths)
-            pairs, counts = np.unique(terms * n_docs + docs, return_counts=True)
-            extra_term = np.concatenate([extra_term, pairs // n_docs])
-            extra_doc = np.concatenate([extra_doc, (pairs % n_docs).astype(np.int32)])
+            extra_term = np.concatenate([extra_term, new_term])
+            extra_doc = np.concatenate([extra_doc, new_doc.astype(np.int32)])
             extra_tf = np.concatenate([extra_tf, counts.astype(np.int32)])
         if not _keep_layered(len(extra_doc), len(self.doc), int((to_now < 0).sum()), len(to_now)):
             return None
@@ -487,6 +477,26 @@ class _Postings:
         np.cumsum(np.bincount(extra_term, minlength=len(vocab)), out=bounds[1:])
         return type(self)(ids, texts, vocab, lengths, self.indptr, self.doc, self.tf, to_now,
                           (bounds, extra_doc[order], extra_tf[order]))
+
+    def _counted(self, n_docs: int, corpus: Sequence[list[str]], moved: np.ndarray,
+                 fresh: list[int]) -> tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """What an update counts: the vocabulary with the new documents' words, every
+        document's length, and the new documents' pairs (term, document, tf), sorted by term,
+        then document."""
+        vocab = dict(self.vocab)  # the old index may still be answering a query with its own
+        lengths = np.zeros(n_docs, dtype=np.int64)
+        lengths[moved[moved >= 0]] = self.lengths[moved >= 0]
+        if not fresh:
+            empty = np.zeros(0, dtype=np.int64)
+            return vocab, lengths, empty, empty, empty
+        new_docs = [corpus[j] or [""] for j in fresh]  # as bm25s needs them: a token per document
+        new_lengths = np.fromiter(map(len, new_docs), dtype=np.int64, count=len(fresh))
+        lengths[fresh] = new_lengths
+        tokens = chain.from_iterable(new_docs)
+        terms = np.fromiter((vocab.setdefault(t, len(vocab)) for t in tokens), dtype=np.int64, count=int(new_lengths.sum()))
+        docs = np.repeat(np.asarray(fresh, dtype=np.int64), new_lengths)
+        pairs, counts = np.unique(terms * n_docs + docs, return_counts=True)
+        return vocab, lengths, pairs // n_docs, pairs % n_docs, counts
 
     def _renumbered(self, ids: list[str], texts: Sequence[str], corpus: Sequence[list[str]], moved: np.ndarray,
                     fresh: list[int]) -> _Postings:
@@ -502,18 +512,8 @@ class _Postings:
             gone_terms = np.searchsorted(indptr, np.flatnonzero(~kept), side="right") - 1
             indptr = indptr - np.concatenate([[0], np.cumsum(np.bincount(gone_terms, minlength=len(indptr) - 1))])
             doc, tf = doc[kept], tf[kept]
-        lengths = np.zeros(n_docs, dtype=np.int64)
-        lengths[moved[moved >= 0]] = self.lengths[moved >= 0]
-        vocab = dict(self.vocab)  # the old index may still be answering a query with its own
+        vocab, lengths, new_term, new_doc, counts = self._counted(n_docs, corpus, moved, fresh)
         if fresh:
-            new_docs = [corpus[j] or [""] for j in fresh]  # as bm25s needs them: a token per document
-            new_lengths = np.fromiter(map(len, new_docs), dtype=np.int64, count=len(fresh))
-            lengths[fresh] = new_lengths
-            tokens = chain.from_iterable(new_docs)
-            terms = np.fromiter((vocab.setdefault(t, len(vocab)) for t in tokens), dtype=np.int64, count=int(new_lengths.sum()))
-            docs = np.repeat(np.asarray(fresh, dtype=np.int64), new_lengths)
-            pairs, counts = np.unique(terms * n_docs + docs, return_counts=True)  # sorted by term, then document
-            new_term, new_doc = pairs // n_docs, pairs % n_docs
             if len(vocab) > len(indptr) - 1:  # words no kept document has: empty runs at the end
                 indptr = np.concatenate([indptr, np.full(len(vocab) - len(indptr) + 1, indptr[-1], dtype=indptr.dtype)])
             # each new pair at the end of its term's run (no pair is in both: the documents differ)

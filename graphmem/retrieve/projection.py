@@ -229,7 +229,7 @@ class MemoryProjection:
         return offsets
 
     @cached_property
-    def position(self) -> Mapping[str, dict[str, int]]:
+    def position(self) -> Mapping[str, Mapping[str, int]]:
         """unit kind -> {node id: position}; each kind's map made at its first use (a search's
         explanation looks up a few ids of one or two kinds: 14 ms at 100,000 turns for all)."""
         return _PositionMaps(self)
@@ -718,7 +718,7 @@ class _MovedPositions(Mapping[str, int]):
         self._base, self._now, self._apart, self._ids = base, now, apart, ids
 
     @classmethod
-    def carried(cls, earlier: Mapping[str, int], moved: np.ndarray, ids: Sequence[str]) -> "_MovedPositions | None":
+    def carried(cls, earlier: Mapping[str, int], moved: np.ndarray, ids: Sequence[str]) -> _MovedPositions | None:
         """``earlier`` (the patched projection's map) carried through ``moved`` (each of its
         positions' position in the projection of ``ids``); ``None`` when too many units would
         be held apart."""
