@@ -239,7 +239,9 @@ class Projection:
                     np.concatenate([data, data]),
                 )
             keep = data > 0
-            self._matrix = sp.csr_matrix((data[keep], (rows[keep], cols[keep])), shape=(n, n))
+            if not keep.all():  # (three gathers of every entry when all are kept: 10 ms at 100,000 turns)
+                rows, cols, data = rows[keep], cols[keep], data[keep]
+            self._matrix = sp.csr_matrix((data, (rows, cols)), shape=(n, n))
             self._matrix.sum_duplicates()
         return self._matrix
 
