@@ -117,8 +117,8 @@ def diversify(scores: np.ndarray, group: np.ndarray, penalty: float, depth: int,
     else:
         chosen = finite
     pool = chosen[np.lexsort((chosen, -s[chosen]))]
-    # greedy over the pool, in arrays (a list per pick took 2 ms at depth 50): a pool unit's
-    # group by its first place in the pool, the picks per such group, and the units left
+    # greedy over the pool, in arrays (a list per pick took 2 ms at depth 50): each pool unit's
+    # group as its number among the pool's distinct groups, the picks per such group, the units left
     pool_scores, pool_group = s[pool], group[pool]
     grouped = pool_group >= 0
     groups, local = np.unique(pool_group, return_inverse=True)
