@@ -58,22 +58,22 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-def broadcast(parent_scores: np.ndarray, unit_parent: np.ndarray) -> np.ndarray:
+def broadcast(parent_scores: np.ndarray, unit_parent: np.ndarray, fill: float = np.nan) -> np.ndarray:
     """Give every unit its parent's score (e.g. episodes -> turns).
 
     Args:
         parent_scores: score per parent.
         unit_parent: parent position per unit (``-1`` = none).
+        fill: the score of a unit without a parent.
 
     Returns:
-        Array over units; ``NaN`` where the unit has no parent.
+        Array over units; ``fill`` where the unit has no parent.
     """
     parent_scores = np.asarray(parent_scores, dtype=np.float64)
     unit_parent = np.asarray(unit_parent, dtype=np.int64)
-    out = np.full(len(unit_parent), np.nan)
-    has = unit_parent >= 0
-    out[has] = parent_scores[unit_parent[has]]
-    return out
+    # one gather from the scores with ``fill`` in a pad slot for "no parent" (a masked scatter
+    # and a pass for NaN took 1.6 ms per component at 100k turns)
+    return np.append(parent_scores, fill)[np.where(unit_parent >= 0, unit_parent, len(parent_scores))]
 
 
 def diversify(scores: np.ndarray, group: np.ndarray, penalty: float, depth: int, free: int = 1) -> np.ndarray:
@@ -433,9 +433,9 @@ def score_turns(
         if raw is None:
             logger.debug("component %s has no signal; skipped", name)
             return
-        norm = normalize(raw, normalization)  # NaN (not retrieved) -> 0: every value finite
-        if parent is not None:  # broadcast to the turns, 0 for a turn without a parent
-            norm = np.append(norm, 0.0)[np.where(parent >= 0, parent, len(norm))]
+        norm = normalize(raw, normalization)  # NaN (not retrieved) -> 0
+        if parent is not None:
+            norm = broadcast(norm, parent, fill=0.0)
         calibrated[name] = norm
 
     add("lexical:turn", signals.lexical_turn)

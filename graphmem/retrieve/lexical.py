@@ -372,10 +372,11 @@ class _Postings:
         doc, tf = self.doc[lo:hi], self.tf[lo:hi]
         if self.to_now is None:
             return doc, tf
+        assert self.extra is not None  # set with to_now (_layered)
         now = self.to_now[doc]
         kept = now >= 0
-        bounds, extra_doc, extra_tf = self.extra if self.extra is not None else (np.zeros(1, dtype=np.int64), doc[:0], tf[:0])
-        lo, hi = (int(bounds[term]), int(bounds[term + 1])) if term + 1 < len(bounds) else (0, 0)
+        bounds, extra_doc, extra_tf = self.extra
+        lo, hi = int(bounds[term]), int(bounds[term + 1])  # the bounds span the vocabulary now
         return np.concatenate([now[kept], extra_doc[lo:hi]]), np.concatenate([tf[kept], extra_tf[lo:hi]])
 
     def flat(self) -> _Postings:
@@ -383,11 +384,11 @@ class _Postings:
         one's earlier pairs kept first in each run, then the ones counted since)."""
         if self.to_now is None:
             return self
-        n_terms = len(self.vocab)
+        assert self.extra is not None  # set with to_now (_layered)
         term = np.repeat(np.arange(len(self.indptr) - 1, dtype=np.int64), np.diff(self.indptr))
         now = self.to_now[self.doc]
         kept = now >= 0
-        bounds, extra_doc, extra_tf = self.extra if self.extra is not None else (np.zeros(n_terms + 1, dtype=np.int64), self.doc[:0], self.tf[:0])
+        bounds, extra_doc, extra_tf = self.extra
         extra_term = np.repeat(np.arange(len(bounds) - 1, dtype=np.int64), np.diff(bounds))
         terms = np.concatenate([term[kept], extra_term])
         order = np.argsort(terms, kind="stable")
@@ -459,9 +460,10 @@ class _Postings:
             to_now = moved.astype(np.int64)
             extra_term, extra_doc, extra_tf = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32))
         else:
+            assert self.extra is not None  # set with to_now
             to_now = np.where(self.to_now >= 0, moved[np.maximum(self.to_now, 0)], -1)
-            bounds, doc, tf = self.extra if self.extra is not None else (np.zeros(1, dtype=np.int64), self.doc[:0], self.tf[:0])
-            now = moved[doc] if len(doc) else doc
+            bounds, doc, tf = self.extra
+            now = moved[doc]
             kept = now >= 0
             extra_term = np.repeat(np.arange(len(bounds) - 1, dtype=np.int64), np.diff(bounds))[kept]
             extra_doc, extra_tf = now[kept].astype(np.int32), tf[kept]
