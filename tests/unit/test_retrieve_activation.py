@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from graphmem.retrieve import activation
 from graphmem.retrieve.activation import (
     Edge,
     build_projection,
@@ -110,6 +111,40 @@ def test_the_sparse_waves_equal_waves_over_every_node(seed):
             steps = int(rng.integers(0, 8))
             got = spread_activation(proj, seeds, damping=0.5, steps=steps, prune=prune)
             np.testing.assert_allclose(got, _dense_waves(proj, seeds, 0.5, steps, prune), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("index_after", [0, 7, 10_000], ids=["indexed", "both", "scanned"])
+@pytest.mark.parametrize("undirected", [True, False])
+@pytest.mark.parametrize("seed", range(4))
+def test_edges_between_lists_the_types_a_loop_over_the_edges_finds(seed, undirected, index_after, monkeypatch):
+    """Every pair's types (duplicates, several types on one pair, self-loops, edges added after
+    the index was first read) against a loop over the stored edges: found node by node, from
+    one sorted index of every pair, and the first then the other."""
+    monkeypatch.setattr(activation, "INCIDENT_NODES", index_after)
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 40))
+    names = [f"n{i}" for i in range(n)]
+    types = ["NEXT", "INVOLVES", "ASSOCIATED", "FROM"]
+
+    def random_edges(count):
+        return [Edge(names[int(rng.integers(n))], names[int(rng.integers(n))], str(rng.choice(types)))
+                for _ in range(count)]
+
+    edges = random_edges(int(rng.integers(0, 3 * n)))
+    proj = build_projection(names, ["turn"] * n, edges, undirected=undirected)
+
+    def expected(u, v):
+        found = {e.type for e in edges if (e.src, e.dst) == (names[u], names[v])
+                 or (undirected and (e.src, e.dst) == (names[v], names[u]))}
+        return sorted(found)
+
+    for round_ in range(2):
+        for u in range(n):
+            for v in range(n):
+                assert proj.edges_between(u, v) == expected(u, v), (round_, u, v)
+        more = random_edges(int(rng.integers(1, n + 1)))
+        proj.add(edges=more)
+        edges += more
 
 
 def test_incremental_add_equals_building_at_once():
