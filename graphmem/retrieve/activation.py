@@ -326,7 +326,7 @@ class Projection:
             keys = self._src * n + self._dst
         keys *= len(self._type_names) or 1
         keys += self._code
-        keys.sort(kind="stable")  # runs of sorted edges (a quicksort took 26 ms at 100,000 turns, this 2-4)
+        keys.sort(kind="stable")  # runs of sorted edges (a quicksort took 26 ms at 100,000 turns, this 2)
         self._pairs = keys
         self._incident = {}  # not read again (a speaker's edges alone can be 100,000 entries)
         return keys
