@@ -385,11 +385,11 @@ class _Postings:
         if self.to_now is None:
             return self
         assert self.extra is not None  # set with to_now (_layered)
-        term = np.repeat(np.arange(len(self.indptr) - 1, dtype=np.int64), np.diff(self.indptr))
+        term = _run_terms(self.indptr)
         now = self.to_now[self.doc]
         kept = now >= 0
         bounds, extra_doc, extra_tf = self.extra
-        extra_term = np.repeat(np.arange(len(bounds) - 1, dtype=np.int64), np.diff(bounds))
+        extra_term = _run_terms(bounds)
         terms = np.concatenate([term[kept], extra_term])
         order = np.argsort(terms, kind="stable")
         return type(self)._of(self.ids, self.texts, self.vocab, self.lengths, terms[order],
@@ -411,8 +411,7 @@ class _Postings:
     @classmethod
     def _of(cls, ids: list[str], texts: Sequence[str], vocab: dict[str, int], lengths: np.ndarray, term: np.ndarray,
             doc: np.ndarray, tf: np.ndarray) -> _Postings:
-        indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(term, minlength=len(vocab)), out=indptr[1:])
+        indptr = _run_bounds(term, len(vocab))
         # kept at half the width (a 100,000-turn memory's turn and episode indexes hold about 2.5
         # million pairs); the document numbers are the score matrix's own column indices
         return cls(ids, texts, vocab, lengths, indptr, doc.astype(np.int32, copy=False), tf.astype(np.int32, copy=False))
@@ -461,11 +460,11 @@ class _Postings:
             extra_term, extra_doc, extra_tf = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32))
         else:
             assert self.extra is not None  # set with to_now
-            to_now = np.where(self.to_now >= 0, moved[np.maximum(self.to_now, 0)], -1)
+            to_now = _followed_positions(self.to_now, moved)
             bounds, doc, tf = self.extra
             now = moved[doc]
             kept = now >= 0
-            extra_term = np.repeat(np.arange(len(bounds) - 1, dtype=np.int64), np.diff(bounds))[kept]
+            extra_term = _run_terms(bounds)[kept]
             extra_doc, extra_tf = now[kept].astype(np.int32), tf[kept]
         vocab, lengths, new_term, new_doc, counts = self._counted(len(ids), corpus, moved, fresh)
         if fresh:
@@ -475,10 +474,8 @@ class _Postings:
         if not _keep_layered(len(extra_doc), len(self.doc), int((to_now < 0).sum()), len(to_now)):
             return None
         order = np.argsort(extra_term, kind="stable")
-        bounds = np.zeros(len(vocab) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(extra_term, minlength=len(vocab)), out=bounds[1:])
         return type(self)(ids, texts, vocab, lengths, self.indptr, self.doc, self.tf, to_now,
-                          (bounds, extra_doc[order], extra_tf[order]))
+                          (_run_bounds(extra_term, len(vocab)), extra_doc[order], extra_tf[order]))
 
     def _counted(self, n_docs: int, corpus: Sequence[list[str]], moved: np.ndarray,
                  fresh: list[int]) -> tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -544,8 +541,8 @@ class _Postings:
         numbering differs (bm25s numbers it in set order), which no score depends on; after
         an update it may hold words no document has any more (no score either)."""
         flat = self.flat()
-        n_docs, n_vocab = len(flat.lengths), len(flat.vocab)
-        term = np.repeat(np.arange(n_vocab, dtype=np.int64), np.diff(flat.indptr))
+        n_docs = len(flat.lengths)
+        term = _run_terms(flat.indptr)
         idf_array = _lucene_idf(np.diff(flat.indptr), n_docs, bm25.dtype)
         k1, b = bm25.k1, bm25.b
         avg_doc_len = flat.lengths.mean()  # as bm25s takes it: the mean of an integer array
@@ -603,6 +600,24 @@ def _tokeniser(tokenizer: Tokenizer) -> Callable[[str], list[str]]:
         return found
 
     return tokens
+
+
+def _followed_positions(then: np.ndarray, moved: np.ndarray) -> np.ndarray:
+    """Each position ``then`` holds (``-1``: none) carried one patch on: its entry in ``moved``
+    (each earlier position's position now, ``-1``: gone)."""
+    return np.where(then >= 0, moved[np.maximum(then, 0)], -1)
+
+
+def _run_terms(indptr: np.ndarray) -> np.ndarray:
+    """The term of each pair of postings whose term runs ``indptr`` bounds."""
+    return np.repeat(np.arange(len(indptr) - 1, dtype=np.int64), np.diff(indptr))
+
+
+def _run_bounds(term: np.ndarray, n_terms: int) -> np.ndarray:
+    """The bounds of each term's run over pairs sorted by ``term`` (``indptr``)."""
+    indptr = np.zeros(n_terms + 1, dtype=np.int64)
+    np.cumsum(np.bincount(term, minlength=n_terms), out=indptr[1:])
+    return indptr
 
 
 def _carried_list(old: Sequence[Any], carried: np.ndarray, size: int, fill: Callable[[int], Any]) -> list[Any]:

@@ -43,6 +43,7 @@ from graphmem.ingest.common import indexed_text
 from graphmem.retrieve.activation import Projection
 from graphmem.retrieve.config import EDGE_WEIGHTS, ROLE_WEIGHTS
 from graphmem.retrieve.cues import ACTIVITY_LABELS, AGE_LABELS, DURATION_LABELS, FREQUENCY_LABELS
+from graphmem.retrieve.lexical import _followed_positions
 from graphmem.retrieve.types import parse_time
 
 __all__ = ["MemoryProjection", "parse_time", "ROLE_WEIGHTS", "PROJECTION_VERSION"]
@@ -723,7 +724,7 @@ class _MovedPositions(Mapping[str, int]):
         positions' position in the projection of ``ids``); ``None`` when too many units would
         be held apart."""
         if isinstance(earlier, _MovedPositions):
-            base, now = earlier._base, np.where(earlier._now >= 0, moved[np.maximum(earlier._now, 0)], -1)
+            base, now = earlier._base, _followed_positions(earlier._now, moved)
         else:
             base, now = earlier, np.asarray(moved, dtype=np.int64)
         reached = np.zeros(len(ids), dtype=bool)
