@@ -122,7 +122,7 @@ NODES: tuple[NodeLabel, ...] = (
         Property("slot", STRING, "its position, unique in the store (guards concurrent live adds)", optional=True),
         Property("version", INT, "how many times it was corrected plus one (after a correction)", optional=True),
         Property("updated_at", TIME, "when it was last corrected", optional=True),
-        Property("meta_*", "string, number or boolean", "one property per metadata field of a live message", optional=True),
+        Property("meta_*", "string, number or boolean", "one property per metadata field of its message (a live add or a JSONL line)", optional=True),
     )),
     NodeLabel("TurnVersion", "an earlier text of a corrected turn", (
         *_base("turn version"),

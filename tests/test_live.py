@@ -87,6 +87,28 @@ def test_streaming_equals_batch(memory_factory, tmp_path):
     assert any("beagle" in h.text for h in hits)
 
 
+def test_a_jsonl_file_stores_what_adding_its_messages_stores(memory_factory, tmp_path):
+    """The same messages, ingested as a JSONL file or added one by one: the same turns, with
+    their captions and metadata (a file used to drop both without a word)."""
+    messages = [{"role": "user", "content": "Here is my new bike.", "caption": "a red road bike", "id": "m1",
+                 "metadata": {"channel": "sms", "rating": 5}},
+                {"role": "assistant", "content": "It looks fast!", "id": "m2", "metadata": {"channel": "app"}}]
+    path = tmp_path / "bikes.jsonl"
+    path.write_text("".join(json.dumps(m) + "\n" for m in messages), encoding="utf-8")
+    added, ingested = memory_factory(), memory_factory()
+    for message in messages:
+        added.add(message, conversation="bikes", session="1")
+    ingested.ingest(path)
+    query = ("MATCH (t:Turn) WHERE t.namespace = $namespace RETURN t.seq AS seq, t.text AS text, t.speaker AS speaker, "
+             "t.caption AS caption, t.source_id AS source_id, t.meta_channel AS channel, t.meta_rating AS rating "
+             "ORDER BY seq")
+    rows = ingested.cypher(query)
+    assert [(r["caption"], r["channel"], r["rating"]) for r in rows] == [("a red road bike", "sms", 5), (None, "app", None)]
+    assert rows == added.cypher(query)
+    hits = ingested.search("road bike", k=1)
+    assert hits[0].text == "Here is my new bike."  # found by its caption
+
+
 def test_add_appends_to_the_latest_session_and_opens_one_after_a_gap(memory_factory):
     memory = memory_factory()
     start = datetime(2024, 5, 1, 9, 0)

@@ -63,6 +63,28 @@ def test_jsonl_messages(tmp_path):
     assert conv.speakers == ("user", "assistant")
 
 
+def test_jsonl_keeps_caption_and_metadata_and_refuses_other_fields(tmp_path):
+    """A line carries what `Memory.add` takes (caption, metadata) and is read the same way; a
+    field the memory would not keep is an error naming its line, never dropped silently."""
+    lines = [{"role": "user", "content": "Look at this.", "caption": "a photo of a dog", "id": "a1",
+              "metadata": {"channel": "sms", "rating": 4, "seen": True, "note": None}},
+             {"role": "assistant", "content": "Cute!", "caption": "  "}]
+    (conv,) = load(write(tmp_path, "cap.jsonl", "\n".join(json.dumps(x) for x in lines) + "\n"))
+    first, second = conv.sessions[0].turns
+    assert first.caption == "a photo of a dog"
+    assert first.metadata == (("channel", "sms"), ("note", None), ("rating", 4), ("seen", True))
+    assert first.indexed_text == "user: Look at this. [image: a photo of a dog]"
+    assert (second.caption, second.metadata) == (None, ())
+    bad = [({"role": "user", "content": "x", "colour": "red"}, r"line 2: unknown field 'colour'"),
+           ({"role": "user", "content": "x", "metadata": {"k": [1]}}, r"line 2\.metadata\.k: values must be scalars"),
+           ({"role": "user", "content": "x", "metadata": "sms"}, r"line 2\.metadata: expected a mapping"),
+           ({"role": "user", "content": "x", "caption": 3}, r"line 2\.caption: expected text")]
+    for line, message in bad:
+        text = json.dumps({"role": "user", "content": "fine"}) + "\n" + json.dumps(line) + "\n"
+        with pytest.raises(InputError, match=r"bad\.jsonl: " + message):
+            load(write(tmp_path, "bad.jsonl", text))
+
+
 def test_jsonl_of_chat_api_messages(tmp_path):
     """A transcript saved from a model API: content parts, a user's name, tool calls; lines
     with no text to remember are skipped."""

@@ -55,7 +55,8 @@ from graphmem.ingest.episodes import episode_id
 from graphmem.ingest.events import EventStage, language_pipeline
 from graphmem.ingest.segment import EpisodeSegmenter
 from graphmem.ingest.types import PlannedTurn, UnitBatch, iso, turn_slot
-from graphmem.loaders.chat import CHAT_API_FIELDS, MESSAGE_FIELDS, is_sdk_message, message_text, sdk_message, speaker_fields
+from graphmem.loaders.chat import (is_sdk_message, message_caption, message_metadata, message_text, reject_unknown_fields,
+                                   sdk_message, speaker_fields)
 from graphmem.records import SessionRecord, TurnRecord
 from graphmem.retrieve.loader import AppendWrites, WriteScope, append_writes, session_scope
 from graphmem.settings import Settings
@@ -163,33 +164,22 @@ def parse_messages(messages: object) -> Messages:
                 if not isinstance(value, str) or not value.strip():
                     raise InputError(f"{where}.{name}: empty")
         elif isinstance(item, Mapping):
-            unknown = sorted(str(k) for k in item if k not in MESSAGE_FIELDS and k not in CHAT_API_FIELDS)
-            if unknown:
-                raise InputError(f"{where}: unknown field {unknown[0]!r} (expected {', '.join(sorted(MESSAGE_FIELDS))}, "
-                                 f"or a chat API's {', '.join(sorted(CHAT_API_FIELDS))})")
+            reject_unknown_fields(item, where)
             speaker = _text_field(item, speaker_fields(item), where).strip()
             text = _message_text(item, where)
             if text is None:
                 skipped += 1
                 continue
-            caption = item.get("caption")
-            if caption is not None and not isinstance(caption, str):
-                raise InputError(f"{where}.caption: expected text, got {type(caption).__name__}")
+            caption = message_caption(item, where)
             source_id = item.get("id")
             if source_id is not None and (isinstance(source_id, bool) or not isinstance(source_id, (str, int))
                                           or not str(source_id).strip()):
                 raise InputError(f"{where}.id: expected a non-empty text or integer id, got {source_id!r}")
-            metadata = item.get("metadata") or {}
-            if not isinstance(metadata, Mapping):
-                raise InputError(f"{where}.metadata: expected a mapping, got {type(metadata).__name__}")
-            for key, value in metadata.items():
-                if not isinstance(key, str) or not (value is None or isinstance(value, (str, int, float, bool))):
-                    raise InputError(f"{where}.metadata.{key}: values must be scalars (text, number, boolean)")
+            metadata = message_metadata(item, where)
             reject_lone_surrogates({"caption": caption, "id": source_id, "metadata": dict(metadata)}, where)
             record = TurnRecord(speaker=speaker, text=text, source_id=None if source_id is None else str(source_id),
                                 timestamp=parse_timestamp(item.get("timestamp"), f"{where}.timestamp"),
-                                caption=caption if caption and caption.strip() else None,
-                                metadata=tuple(sorted(metadata.items())))
+                                caption=caption, metadata=metadata)
         else:
             raise InputError(f"{where}: expected a mapping with speaker and text, got {type(item).__name__}")
         if record.source_id is not None:

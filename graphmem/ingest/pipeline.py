@@ -662,7 +662,7 @@ class IngestPipeline:
                       "session_number": t.session.number, "index": t.index, "seq": t.seq,
                       "slot": turn_slot(ns, record.key, t.seq), "speaker": t.record.speaker, "text": t.record.text, "caption": t.record.caption,
                       "source_id": t.record.source_id, "timestamp": iso(t.record.timestamp),
-                      "embedding": turn_vectors[t.id]},
+                      "embedding": turn_vectors[t.id], **{f"meta_{k}": v for k, v in t.record.metadata}},
         } for t in new_turns]
         for rows in chunked(turn_rows, self.settings.write_batch_size):
             statements.append(("write/merge_turns", {"rows": list(rows)}))

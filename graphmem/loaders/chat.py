@@ -25,7 +25,7 @@ from typing import Any
 from graphmem.errors import InputError
 
 __all__ = ["MESSAGE_FIELDS", "CHAT_API_FIELDS", "TEXT_PART_TYPES", "content_text", "calls_a_tool", "message_text",
-           "speaker_fields", "is_sdk_message", "sdk_message"]
+           "message_caption", "message_metadata", "reject_unknown_fields", "speaker_fields", "is_sdk_message", "sdk_message"]
 
 #: Content-part types whose ``text`` is the message's text (other parts carry none).
 TEXT_PART_TYPES = frozenset({"text", "input_text", "output_text"})
@@ -102,6 +102,49 @@ def message_text(message: Mapping[str, Any], where: str) -> tuple[str | None, st
         return None if calls_a_tool(message) and not value.strip() else (name, value)
     text = content_text(value, f"{where}.{name}")
     return None if text is None else (name, text)
+
+
+def reject_unknown_fields(message: Mapping[str, Any], where: str, own: frozenset[str] = MESSAGE_FIELDS) -> None:
+    """Refuse a field that is neither one of ``own`` nor a chat API's (:data:`CHAT_API_FIELDS`):
+    a field a memory would not keep is a mistake to report, not text to lose silently.
+
+    Raises:
+        InputError: naming the first unknown field (sorted) and the fields expected.
+    """
+    unknown = sorted(str(k) for k in message if k not in own and k not in CHAT_API_FIELDS)
+    if unknown:
+        raise InputError(f"{where}: unknown field {unknown[0]!r} (expected {', '.join(sorted(own))}, "
+                         f"or a chat API's {', '.join(sorted(CHAT_API_FIELDS))})")
+
+
+def message_caption(message: Mapping[str, Any], where: str) -> str | None:
+    """The ``caption`` of ``message`` (a description of an attached image); ``None`` when absent,
+    null or blank.
+
+    Raises:
+        InputError: the caption is not text.
+    """
+    caption = message.get("caption")
+    if caption is not None and not isinstance(caption, str):
+        raise InputError(f"{where}.caption: expected text, got {_type_name(caption)}")
+    return caption if caption and caption.strip() else None
+
+
+def message_metadata(message: Mapping[str, Any], where: str) -> tuple[tuple[str, object], ...]:
+    """The ``metadata`` of ``message``, as sorted ``(key, value)`` pairs (each stored as a
+    ``meta_<key>`` property of its turn); empty when absent or null.
+
+    Raises:
+        InputError: not a mapping, or a value that is not a scalar (text, number, boolean,
+            null), naming its key.
+    """
+    metadata = message.get("metadata") or {}
+    if not isinstance(metadata, Mapping):
+        raise InputError(f"{where}.metadata: expected a mapping, got {_type_name(metadata)}")
+    for key, value in metadata.items():
+        if not isinstance(key, str) or not (value is None or isinstance(value, (str, int, float, bool))):
+            raise InputError(f"{where}.metadata.{key}: values must be scalars (text, number, boolean)")
+    return tuple(sorted(metadata.items()))
 
 
 def calls_a_tool(message: Mapping[str, Any]) -> bool:

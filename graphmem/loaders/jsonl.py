@@ -7,7 +7,8 @@ import logging
 from pathlib import Path
 
 from graphmem.errors import InputError
-from graphmem.loaders.chat import message_text, speaker_fields
+from graphmem.loaders.chat import (MESSAGE_FIELDS, message_caption, message_metadata, message_text, reject_unknown_fields,
+                                   speaker_fields)
 from graphmem.loaders.checks import optional_str, reject_unencodable, require_dict, text_lines
 from graphmem.loaders.dates import parse_datetime
 from graphmem.records import ConversationRecord, SessionRecord, TurnRecord
@@ -15,6 +16,10 @@ from graphmem.records import ConversationRecord, SessionRecord, TurnRecord
 __all__ = ["load_jsonl"]
 
 logger = logging.getLogger(__name__)
+
+#: A line's fields: a message's own (as :meth:`graphmem.Memory.add` takes them) and the keys of
+#: its session and conversation.
+LINE_FIELDS = MESSAGE_FIELDS | {"session", "conversation"}
 
 
 def _pick(path: Path, where: str, obj: dict, names: tuple[str, str]) -> str:
@@ -45,11 +50,14 @@ def load_jsonl(path: Path, text: str, conversation_key: str) -> list[Conversatio
     """Parse JSONL chat messages into one conversation.
 
     Optional fields per line: ``timestamp`` (ISO 8601 or a readable date),
-    ``id`` (source id), ``session`` (session key; consecutive lines with the same
+    ``id`` (source id), ``caption`` and ``metadata`` (scalar values), as
+    :meth:`graphmem.Memory.add` reads them, ``session`` (session key; consecutive lines with the same
     key form one session; default a single session ``"1"``),
     ``conversation`` (conversation key; lines of several conversations may be mixed).
     Lines as chat APIs write messages are read too (:mod:`graphmem.loaders.chat`): content
     parts, ``name``, and tool calls, whose lines without text are skipped (and logged).
+    Any other field is an error naming its line: a field the memory would not keep is never
+    dropped silently.
     """
     by_conversation: dict[str, dict[str, list[TurnRecord]]] = {}
     session_dates: dict[tuple[str, str], object] = {}
@@ -65,6 +73,7 @@ def load_jsonl(path: Path, text: str, conversation_key: str) -> list[Conversatio
         except RecursionError as exc:
             raise InputError(f"{path}:{lineno}: JSON nested too deeply") from exc
         obj = require_dict(path, where, reject_unencodable(path, where, raw))
+        reject_unknown_fields(obj, f"{path}: {where}", LINE_FIELDS)
         speaker = _pick(path, where, obj, speaker_fields(obj))
         content = _content(path, where, obj)
         if content is None:
@@ -83,7 +92,8 @@ def load_jsonl(path: Path, text: str, conversation_key: str) -> list[Conversatio
         conv = optional_str(path, where, obj, "conversation") or conversation_key
         sessions = by_conversation.setdefault(conv, {})
         sessions.setdefault(str(session), []).append(
-            TurnRecord(speaker=speaker, text=content, source_id=None if source_id is None else str(source_id), timestamp=timestamp)
+            TurnRecord(speaker=speaker, text=content, source_id=None if source_id is None else str(source_id), timestamp=timestamp,
+                       caption=message_caption(obj, f"{path}: {where}"), metadata=message_metadata(obj, f"{path}: {where}"))
         )
         session_dates.setdefault((conv, str(session)), timestamp)
     if skipped:
