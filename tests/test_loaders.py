@@ -85,6 +85,21 @@ def test_jsonl_keeps_caption_and_metadata_and_refuses_other_fields(tmp_path):
             load(write(tmp_path, "bad.jsonl", text))
 
 
+def test_jsonl_of_messages_saved_as_the_sdks_return_them(tmp_path):
+    """A log of `model_dump()`s carries the response's fields (annotations, audio, model, usage,
+    stop_reason, ...): they are passed over, and only a field no API writes is refused."""
+    from samples import AnthropicMessage, OpenAIMessage
+
+    lines = [{"role": "user", "content": "Which train goes to Porto?"},
+             OpenAIMessage(content="The Alfa Pendular.").model_dump(mode="json"),
+             AnthropicMessage(id="msg_1", content=[{"type": "text", "text": "It leaves at 9."}]).model_dump(mode="json")]
+    (conv,) = load(write(tmp_path, "sdk.jsonl", "\n".join(json.dumps(x) for x in lines) + "\n"))
+    turns = conv.sessions[0].turns
+    assert [(t.speaker, t.text, t.source_id) for t in turns] == [
+        ("user", "Which train goes to Porto?", None), ("assistant", "The Alfa Pendular.", None),
+        ("assistant", "It leaves at 9.", "msg_1")]
+
+
 def test_jsonl_of_chat_api_messages(tmp_path):
     """A transcript saved from a model API: content parts, a user's name, tool calls; lines
     with no text to remember are skipped."""

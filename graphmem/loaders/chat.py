@@ -24,7 +24,7 @@ from typing import Any
 
 from graphmem.errors import InputError
 
-__all__ = ["MESSAGE_FIELDS", "CHAT_API_FIELDS", "TEXT_PART_TYPES", "content_text", "calls_a_tool", "message_text",
+__all__ = ["MESSAGE_FIELDS", "CHAT_API_FIELDS", "RESPONSE_FIELDS", "TEXT_PART_TYPES", "content_text", "calls_a_tool", "message_text",
            "message_caption", "message_metadata", "reject_unknown_fields", "speaker_fields", "is_sdk_message", "sdk_message"]
 
 #: Content-part types whose ``text`` is the message's text (other parts carry none).
@@ -36,6 +36,14 @@ MESSAGE_FIELDS = frozenset({"speaker", "role", "text", "content", "timestamp", "
 #: Chat-API message fields accepted beside graphmem's own: ``name`` (see
 #: :func:`speaker_fields`) and tool plumbing, which a memory does not keep.
 CHAT_API_FIELDS = frozenset({"name", "tool_calls", "tool_call_id", "function_call", "refusal"})
+
+#: Fields a model API's response gives a message, which a memory does not keep: OpenAI's
+#: ``annotations`` and ``audio`` (a chat completion), ``type`` and ``status`` (a response's
+#: output item), Anthropic's ``model``, ``usage``, ``stop_reason``, ``stop_sequence`` and
+#: ``container``. A message saved as the API returned it (``model_dump()``, a JSONL log)
+#: passes them; they are passed over, as :func:`sdk_message` drops them from an SDK object.
+RESPONSE_FIELDS = frozenset({"annotations", "audio", "type", "status", "model", "usage", "stop_reason", "stop_sequence",
+                             "container"})
 
 _TOOL_CALL_FIELDS = ("tool_calls", "function_call")
 
@@ -105,13 +113,14 @@ def message_text(message: Mapping[str, Any], where: str) -> tuple[str | None, st
 
 
 def reject_unknown_fields(message: Mapping[str, Any], where: str, own: frozenset[str] = MESSAGE_FIELDS) -> None:
-    """Refuse a field that is neither one of ``own`` nor a chat API's (:data:`CHAT_API_FIELDS`):
-    a field a memory would not keep is a mistake to report, not text to lose silently.
+    """Refuse a field that is neither one of ``own`` nor a chat API's (:data:`CHAT_API_FIELDS`,
+    :data:`RESPONSE_FIELDS`): a field the caller wrote that a memory would not keep (a typo
+    such as ``captoin``) is a mistake to report, not text to lose silently.
 
     Raises:
         InputError: naming the first unknown field (sorted) and the fields expected.
     """
-    unknown = sorted(str(k) for k in message if k not in own and k not in CHAT_API_FIELDS)
+    unknown = sorted(str(k) for k in message if k not in own and k not in CHAT_API_FIELDS and k not in RESPONSE_FIELDS)
     if unknown:
         raise InputError(f"{where}: unknown field {unknown[0]!r} (expected {', '.join(sorted(own))}, "
                          f"or a chat API's {', '.join(sorted(CHAT_API_FIELDS))})")
