@@ -99,7 +99,7 @@ class Client:
     # ------------------------------------------------------------------ the Memory surface
     def add(self, messages: Mapping[str, Any] | Sequence[Mapping[str, Any]], *, conversation: str, session: str | None = None,
             session_started_at: str | None = None) -> dict[str, Any]:
-        """Add one message or a list of them (``{speaker|role, text|content, timestamp?, id?}``, or
+        """Add one message or a list of them (``{speaker|role, text|content, timestamp?, id?, caption?, metadata?}``, or
         a model API's messages as :meth:`Memory.add` reads them) to ``conversation``; returns the add report."""
         if isinstance(messages, Mapping) or is_sdk_message(messages):
             messages = [messages]
