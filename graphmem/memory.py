@@ -408,8 +408,8 @@ class Memory:
         """Every text a turn has had, oldest first; the last entry is the current one.
 
         Each entry has ``version`` (0 for the first text), ``speaker``, ``text``,
-        ``caption``, ``timestamp``, ``replaced_at`` (when a correction replaced it; ``None``
-        for the current text) and ``current``.
+        ``caption``, ``metadata`` (the message's, as it was), ``timestamp``, ``replaced_at``
+        (when a correction replaced it; ``None`` for the current text) and ``current``.
 
         Raises:
             InputError: ``turn_id`` is not a turn of this namespace.
@@ -422,10 +422,14 @@ class Memory:
         current = self._store.read("read/turn_current", params)
         if not current:
             raise InputError(f"turn_id: no turn {turn_id!r} in namespace {self._namespace!r}")
-        versions = [{**row, "current": False} for row in self._store.read("read/turn_versions", params)]
+        def metadata(row: Mapping[str, Any]) -> dict[str, Any]:
+            return {key[len("meta_"):]: value for key, value in sorted(row.get("meta") or ())}
+
+        versions = [{**{k: v for k, v in row.items() if k != "meta"}, "metadata": metadata(row), "current": False}
+                    for row in self._store.read("read/turn_versions", params)]
         row = current[0]
         versions.append({"version": row["version"], "speaker": row["speaker"], "text": row["text"], "caption": row.get("caption"),
-                         "timestamp": row.get("timestamp"), "replaced_at": None, "current": True})
+                         "metadata": metadata(row), "timestamp": row.get("timestamp"), "replaced_at": None, "current": True})
         return versions
 
     @_names_damage

@@ -133,6 +133,7 @@ NODES: tuple[NodeLabel, ...] = (
         Property("caption", STRING, "the image description it had", optional=True),
         Property("timestamp", TIME, "when it was said", optional=True),
         Property("replaced_at", TIME, "when the correction replaced it"),
+        Property("meta_*", "string, number or boolean", "the message's metadata before the correction", optional=True),
     ), optional=True),
     NodeLabel("ChangeMarker", "bookkeeping: counts the namespace's write transactions, so every process's caches follow the store", (
         *_base("change marker"),

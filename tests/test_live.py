@@ -17,6 +17,7 @@ import pytest
 
 from graphmem import AsyncMemory, InputError, Memory
 from graphmem.errors import StorageError
+from graphmem.schema import compare_with_store
 from conftest import Backend, memories, new_namespace, settings_for
 from samples import TRAVEL, write_native
 
@@ -280,6 +281,39 @@ def test_correction_replaces_the_message_and_keeps_a_version(memory_factory):
     assert len(memory.history(turn)) == 2
     report = memory.check()
     assert report.ok and report.rebuilt == [], report.summary()  # the caches agree with the store: nothing rebuilt
+
+
+def test_a_correction_replaces_the_metadata_and_its_version_keeps_the_old(memory_factory, tmp_path):
+    """A corrected message's metadata is the new message's (a key it lacks is gone); the kept
+    version has the old, and history shows both. A batch re-ingest of an edited JSONL file
+    does the same."""
+    memory = memory_factory()
+    first = memory.add({"speaker": "Ana", "text": "The meeting is on Monday.", "id": "m1",
+                        "metadata": {"channel": "sms", "rating": 4}}, conversation="c")
+    turn = first.turn_ids[0]
+    fixed = memory.add({"speaker": "Ana", "text": "The meeting is on Tuesday.", "id": "m1",
+                        "metadata": {"channel": "app"}}, conversation="c")
+    assert fixed.corrected == 1
+    row, = memory.cypher("MATCH (t:Turn {id: $id}) RETURN t.meta_channel AS channel, t.meta_rating AS rating", {"id": turn})
+    assert (row["channel"], row["rating"]) == ("app", None)
+    version, = memory.cypher("MATCH (v:TurnVersion)-[:VERSION_OF]->(t:Turn {id: $id}) "
+                             "RETURN v.meta_channel AS channel, v.meta_rating AS rating", {"id": turn})
+    assert (version["channel"], version["rating"]) == ("sms", 4)
+    assert [(h["text"], h["metadata"]) for h in memory.history(turn)] == [
+        ("The meeting is on Monday.", {"channel": "sms", "rating": 4}), ("The meeting is on Tuesday.", {"channel": "app"})]
+
+    path = tmp_path / "notes.jsonl"
+    path.write_text(json.dumps({"role": "user", "content": "Call the plumber.", "id": "n1", "metadata": {"tag": "home"}}) + "\n",
+                    encoding="utf-8")
+    memory.ingest(path)
+    path.write_text(json.dumps({"role": "user", "content": "Call the electrician.", "id": "n1"}) + "\n", encoding="utf-8")
+    assert memory.ingest(path).turns_corrected == 1
+    turn, = memory.cypher("MATCH (t:Turn {source_id: 'n1'}) WHERE t.namespace = $namespace RETURN t.id AS id")
+    assert [(h["text"], h["metadata"]) for h in memory.history(turn["id"])] == [
+        ("Call the plumber.", {"tag": "home"}), ("Call the electrician.", {})]
+    assert memory.check().ok
+    comparison = compare_with_store(memory.store, memory.namespace)
+    assert comparison.documented, comparison.to_dict()  # the versions' meta_* properties are in the schema
 
 
 def test_a_live_topic_refit_sees_corrected_turns_and_grown_sessions_as_stored(memory_factory):

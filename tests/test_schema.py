@@ -50,7 +50,7 @@ def test_the_schema_names_every_label_and_type_once_with_documented_properties()
     turn = {p.name: p for p in next(n for n in NODES if n.name == "Turn").properties}
     assert all(turn[k].optional for k in ("version", "updated_at", "slot", "caption", "extraction_error"))
     version = {p.name for p in next(n for n in NODES if n.name == "TurnVersion").properties}
-    assert {"id", "namespace", "turn_id", "version", "speaker", "text", "caption", "timestamp", "replaced_at"} == version
+    assert {"id", "namespace", "turn_id", "version", "speaker", "text", "caption", "timestamp", "replaced_at", "meta_*"} == version
 
 
 def test_a_store_after_an_ingest_matches_the_schema_both_ways(memory_factory, tmp_path):

@@ -595,6 +595,7 @@ class LiveWriter:
 
         # one embedding call for every new text
         fixed = [self._fixed_turn(row, record, sessions) for row, record in fixes]
+        replaced_meta = {t.id: dict(row.get("meta") or ()) for t, (row, _) in zip(fixed, fixes)}
         t0 = time.perf_counter()
         texts = [t.record.indexed_text for t in (*planned, *fixed)]
         vectors = self._encode(texts)
@@ -631,7 +632,7 @@ class LiveWriter:
             plan.added = len(planned)
         if fixed:
             t0 = time.perf_counter()
-            self._plan_corrections(conversation, fixed, turn_vectors, plan, planned)
+            self._plan_corrections(conversation, fixed, turn_vectors, plan, planned, replaced_meta)
             report.add_time("correct", time.perf_counter() - t0)
             plan.corrected = len(fixed)
 
@@ -968,11 +969,14 @@ class LiveWriter:
                            int(row["index"]), record, int(row["seq"]), version=int(row.get("version") or 0) + 1)
 
     def _plan_corrections(self, conversation: str, fixed: list[PlannedTurn], turn_vectors: dict[str, np.ndarray],
-                          plan: _Plan, planned: Sequence[PlannedTurn] = ()) -> None:
+                          plan: _Plan, planned: Sequence[PlannedTurn] = (),
+                          replaced_meta: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         """Statements replacing each corrected turn's text and everything derived from it.
 
         The same call's appends (``planned``) have rewritten the open episodes they grow (from
-        the corrected texts); a corrected session's vector, count and preview take its new turns."""
+        the corrected texts); a corrected session's vector, count and preview take its new turns.
+        ``replaced_meta`` (turn id -> its stored ``meta_*`` properties) goes to the kept version,
+        and the new message's metadata replaces it on the turn."""
         ns = self.namespace
         now = datetime.now(timezone.utc).replace(tzinfo=None).isoformat()
         ids = [t.id for t in fixed]
@@ -984,9 +988,11 @@ class LiveWriter:
         s.append(("write/clear_turn_topics", {"namespace": ns, "rows": [{"id": i} for i in ids]}))
         s.append(("write/replace_turns", {"namespace": ns, "rows": [{
             "id": t.id, "version_id": node_id(ns, "turn_version", t.id, t.version - 1), "replaced_at": now,
+            "version_meta": dict((replaced_meta or {}).get(t.id, {})),
             "props": {"text": t.record.text, "speaker": t.record.speaker, "caption": t.record.caption,
                       "timestamp": iso(t.record.timestamp), "embedding": turn_vectors[t.id], "version": t.version,
-                      "updated_at": now}} for t in fixed]}))
+                      "updated_at": now, **dict.fromkeys((replaced_meta or {}).get(t.id, {})),
+                      **{f"meta_{k}": v for k, v in t.record.metadata}}} for t in fixed]}))
         changed = {t.id: t for t in fixed}
         episode_rows = self.store.read("read/turn_episodes", {"namespace": ns, "ids": ids})
         updates = []
