@@ -130,11 +130,15 @@ def test_transcript_with_sessions_and_continuations(tmp_path):
 
 def test_native_format(tmp_path):
     doc = {"id": "n1", "sessions": [{"id": "a", "started_at": "2024-05-01T09:00:00", "turns": [
-        {"speaker": "Zoë", "text": "Olá! 🌍 وصلت", "id": "t1", "caption": "a map"}]}]}
+        {"speaker": "Zoë", "text": "Olá! 🌍 وصلت", "id": "t1", "caption": "a map", "metadata": {"lang": "pt", "n": 2}}]}]}
     (conv,) = load(write(tmp_path, "n.json", json.dumps(doc, ensure_ascii=False)))
     turn = conv.sessions[0].turns[0]
     assert (conv.key, conv.sessions[0].key, turn.speaker, turn.text, turn.source_id) == ("n1", "a", "Zoë", "Olá! 🌍 وصلت", "t1")
     assert turn.timestamp.isoformat() == "2024-05-01T09:00:00"
+    assert turn.metadata == (("lang", "pt"), ("n", 2))  # kept as meta_* turn properties, as Memory.add keeps them
+    doc["sessions"][0]["turns"][0]["metadata"] = {"tags": ["a"]}
+    with pytest.raises(InputError, match=r"\.sessions\[0\]\.turns\[0\]\.metadata\.tags"):
+        load(write(tmp_path, "m.json", json.dumps(doc)))
 
 
 @pytest.mark.parametrize(

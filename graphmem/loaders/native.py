@@ -75,6 +75,7 @@ def parse_native(path: Path, data: Any) -> list[ConversationRecord]:
                     source_id=t.get("id"),
                     timestamp=_date(path, f"{swhere}.turns[{ti}].timestamp", t.get("timestamp")) or started,
                     caption=t.get("caption"),
+                    metadata=tuple(sorted((t.get("metadata") or {}).items())),
                 )
                 for ti, t in enumerate(sess["turns"])
             )
