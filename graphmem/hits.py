@@ -42,6 +42,11 @@ class Hit:
             ("last Saturday"): the earliest start over its events whose time is known
             (an event hit: its own), ISO 8601; None when none is known.
         time_end: the latest end over those events, ISO 8601; None when none is known.
+        caption: the description of the image its message carried (turn hits; an event hit:
+            its turn's), if any.
+        metadata: the metadata its message carried (``Memory.add``'s ``metadata``, a JSONL
+            line's or a native turn's), for turn hits and event hits (their turn's); empty
+            for episodes and sessions.
     """
 
     node_id: str
@@ -59,6 +64,8 @@ class Hit:
     explanation: Mapping[str, Any] = field(default_factory=dict)
     time_start: str | None = None
     time_end: str | None = None
+    caption: str | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
 
     def to_dict(self, explain: bool = False) -> dict[str, Any]:
         """A JSON-ready dict of the hit's fields.

@@ -95,5 +95,7 @@ class SearchService:
                 session_key=where.get("session_key"), session_number=where.get("session_number"),
                 speaker=row.get("speaker"), timestamp=row.get("timestamp"), explanation=dict(item.explanation),
                 time_start=(times.get(item.node_id) or {}).get("time_start"), time_end=(times.get(item.node_id) or {}).get("time_end"),
+                caption=row.get("caption"),
+                metadata={key[len("meta_"):]: value for key, value in sorted(row.get("meta") or ())},
             ))
         return hits

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from graphmem import AsyncMemory, InputError, Memory
+from graphmem.hits import Hit
 from graphmem.errors import StorageError
 from graphmem.schema import compare_with_store
 from conftest import Backend, memories, new_namespace, settings_for
@@ -108,6 +109,12 @@ def test_a_jsonl_file_stores_what_adding_its_messages_stores(memory_factory, tmp
     assert rows == added.cypher(query)
     hits = ingested.search("road bike", k=1)
     assert hits[0].text == "Here is my new bike."  # found by its caption
+    assert (hits[0].caption, hits[0].metadata) == ("a red road bike", {"channel": "sms", "rating": 5})
+    events = added.search("It looks fast", k=10, unit="event")  # an event hit: its message's metadata
+    expected = {"user": ({"channel": "sms", "rating": 5}, "a red road bike"), "assistant": ({"channel": "app"}, None)}
+    assert events and all((e.metadata, e.caption) == expected[e.speaker] for e in events)  # "shared an image: ..."
+    assert Hit.from_dict(hits[0].to_dict(explain=True)) == hits[0]
+    assert added.search("road bike", k=1, unit="session")[0].metadata == {}
 
 
 def test_add_appends_to_the_latest_session_and_opens_one_after_a_gap(memory_factory):
