@@ -79,6 +79,9 @@ def test_jsonl_keeps_caption_and_metadata_and_refuses_other_fields(tmp_path):
            ({"role": "user", "content": "x", "metadata": {"k": [1]}}, r"line 2\.metadata\.k: values must be scalars"),
            ({"role": "user", "content": "x", "metadata": "sms"}, r"line 2\.metadata: expected a mapping"),
            ({"role": "user", "content": "x", "caption": 3}, r"line 2\.caption: expected text")]
+    dump = json.dumps({"format": "graphmem.dump/1", "namespace": "n"}) + "\n" + json.dumps({"kind": "node"}) + "\n"
+    with pytest.raises(InputError, match=r"memory\.jsonl: a graphmem dump \(graphmem\.dump/1\), not messages: load it with `graphmem import`"):
+        load(write(tmp_path, "memory.jsonl", dump))
     for line, message in bad:
         text = json.dumps({"role": "user", "content": "fine"}) + "\n" + json.dumps(line) + "\n"
         with pytest.raises(InputError, match=r"bad\.jsonl: " + message):

@@ -73,6 +73,8 @@ def load_jsonl(path: Path, text: str, conversation_key: str) -> list[Conversatio
         except RecursionError as exc:
             raise InputError(f"{path}:{lineno}: JSON nested too deeply") from exc
         obj = require_dict(path, where, reject_unencodable(path, where, raw))
+        if lineno == 1 and isinstance(obj.get("format"), str) and obj["format"].startswith("graphmem.dump/"):
+            raise InputError(f"{path}: a graphmem dump ({obj['format']}), not messages: load it with `graphmem import`")
         reject_unknown_fields(obj, f"{path}: {where}", LINE_FIELDS)
         speaker = _pick(path, where, obj, speaker_fields(obj))
         content = _content(path, where, obj)
