@@ -173,7 +173,7 @@ TABLE_TEXT_CHARS = 300
 
 
 def _print_hits(query: str, hits: list[Hit], explanations: list[str] | None = None, full: bool = False) -> None:
-    from graphmem.hits import excerpt
+    from graphmem.hits import excerpt, with_caption
 
     table = Table(title=Text(query, style="bold"), title_justify="left")
     table.add_column("#", justify="right")
@@ -189,7 +189,7 @@ def _print_hits(query: str, hits: list[Hit], explanations: list[str] | None = No
         if hit.strategy == "auto" and parts:
             via += " (" + ", ".join(k for k, v in sorted(parts.items(), key=lambda kv: -kv[1])[:2]) + ")"
         table.add_row(str(i), f"{hit.score:.3f}", _text(hit.source_id or hit.node_id), str(hit.session_number or ""),
-                      _text(hit.speaker), _text(hit.text if full else excerpt(hit.text, query, TABLE_TEXT_CHARS)), _text(via))
+                      _text(hit.speaker), _text(with_caption(hit, hit.text if full else excerpt(hit.text, query, TABLE_TEXT_CHARS))), _text(via))
     out.print(table)
     if not full and any(len(hit.text) > TABLE_TEXT_CHARS for hit in hits):
         err.print(f"texts longer than {TABLE_TEXT_CHARS} characters are shown around the query's words (… marks a cut); "

@@ -10,7 +10,7 @@ from typing import Any, Mapping, Sequence
 from graphmem.errors import InputError
 from graphmem.retrieve.types import UNITS  # the one registry of units, re-exported
 
-__all__ = ["Hit", "UNITS", "explain_text", "context_text", "excerpt", "CONTEXT_CHARS"]
+__all__ = ["Hit", "UNITS", "explain_text", "context_text", "excerpt", "with_caption", "CONTEXT_CHARS"]
 
 #: Characters of each memory's text :meth:`graphmem.Memory.context` gives by default: a longer
 #: text (an assistant's essay, a pasted document) is cut to the part around the query's words.
@@ -179,6 +179,13 @@ def _when(hit: Hit) -> str:
     return stamp[:16] if len(stamp) >= 16 and stamp[11:16] != "00:00" else stamp[:10]
 
 
+def with_caption(hit: Hit, text: str) -> str:
+    """``text`` (a turn hit's text, or the part of it shown) followed by ``[image: ...]`` when
+    its message carried an image caption: what a reader of the memory needs of a turn such as
+    "Look at this!". An event hit's text says it already ("shared an image: ...")."""
+    return f"{text} [image: {hit.caption}]" if hit.unit == "turn" and hit.caption else text
+
+
 def context_text(query: str, hits: Sequence[Hit], max_chars: int | None = CONTEXT_CHARS) -> str:
     """A prompt-ready block of ``hits`` for ``query``: one numbered entry per hit, each with its
     date, speaker, session and source id, then the text (what :meth:`graphmem.Memory.context`
@@ -212,7 +219,7 @@ def context_text(query: str, hits: Sequence[Hit], max_chars: int | None = CONTEX
             start, end = hit.time_start[:10], (hit.time_end or hit.time_start)[:10]
             head.append(f"happened {start}" if start == end else f"happened {start} to {end}")
         text = hit.text if max_chars is None else excerpt(hit.text, query, max_chars)
-        text = " ".join(text.split()) if hit.unit != "episode" else text.strip().replace("\n", "\n    ")
+        text = with_caption(hit, " ".join(text.split())) if hit.unit != "episode" else text.strip().replace("\n", "\n    ")
         lines.append(head[0] + " " + " · ".join(head[1:]))
         lines.append("    " + text)
     return "\n".join(lines)

@@ -77,6 +77,21 @@ def test_context_is_a_prompt_ready_block_with_date_speaker_session_and_source(ga
     assert result.exit_code == 0 and result.stdout.rstrip("\n") == text
 
 
+def test_a_turn_shown_with_its_image_caption_in_context_and_an_mcp_line():
+    """"Look at this!" says nothing without the image it came with: a turn hit's caption follows
+    its text wherever a reader (a model, a person) sees the memory; an event hit says it already."""
+    from graphmem.server.mcp import format_hit
+
+    turn = Hit(node_id="turn:1", unit="turn", text="Look at this!", score=1.0, strategy="dense", speaker="Ann",
+               caption="a photo of a red road bike", metadata={"channel": "sms"})
+    event = Hit(node_id="event:1", unit="event", text="shared an image: a photo of a red road bike", score=1.0,
+                strategy="dense", speaker="Ann", caption="a photo of a red road bike")
+    assert context_text("bike", [turn]).splitlines()[3] == "    Look at this! [image: a photo of a red road bike]"
+    assert format_hit(1, turn, "bike").startswith("1. [Ann] Look at this! [image: a photo of a red road bike] (score")
+    assert context_text("bike", [event]).splitlines()[3] == "    shared an image: a photo of a red road bike"
+    assert Hit.from_dict(turn.to_dict()) == turn
+
+
 def test_context_text_of_an_episode_keeps_its_lines():
     hit = Hit(node_id="episode:1", unit="episode", text="Ann: one\nBo: two", score=1.0, strategy="dense",
               session_number=3, conversation_id="c", timestamp="2024-01-02T00:00:00")

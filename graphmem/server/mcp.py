@@ -12,7 +12,7 @@ import logging
 from typing import Any, Optional
 
 from graphmem.errors import ConfigurationError, GraphmemError
-from graphmem.hits import Hit, excerpt, explain_text
+from graphmem.hits import Hit, excerpt, explain_text, with_caption
 from graphmem.server.hub import MemoryHub
 
 __all__ = ["build_mcp", "format_hit", "run_stdio"]
@@ -38,7 +38,7 @@ def format_hit(rank: int, hit: Hit, query: str = "", max_chars: int = LINE_CHARS
     date = (hit.timestamp or "")[:10]
     where = " · ".join(x for x in (date, hit.speaker or "", f"session {hit.session_key or hit.session_number}"
                                    if (hit.session_key or hit.session_number is not None) else "", hit.source_id or "") if x)
-    text = " ".join(excerpt(hit.text, query, max_chars).split())
+    text = with_caption(hit, " ".join(excerpt(hit.text, query, max_chars).split()))
     return f"{rank}. [{where}] {text} (score {hit.score:.3f} · {hit.node_id})"
 
 
