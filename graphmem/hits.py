@@ -101,7 +101,7 @@ class Hit:
         return (
             f"<div><b>{escape(self.unit)}</b> <code>{self.score:.3f}</code> "
             f"<i>{escape(self.strategy)}</i> {where}<br>"
-            f"{escape(self.speaker + ': ') if self.speaker else ''}{escape(self.text)}</div>"
+            f"{escape(self.speaker + ': ') if self.speaker else ''}{escape(with_caption(self, self.text))}</div>"
         )
 
 

@@ -90,6 +90,8 @@ def test_a_turn_shown_with_its_image_caption_in_context_and_an_mcp_line():
     assert format_hit(1, turn, "bike").startswith("1. [Ann] Look at this! [image: a photo of a red road bike] (score")
     assert context_text("bike", [event]).splitlines()[3] == "    shared an image: a photo of a red road bike"
     assert Hit.from_dict(turn.to_dict()) == turn
+    html = Hit(node_id="turn:2", unit="turn", text="Look <b>", score=1.0, strategy="dense", caption="a <cat>")._repr_html_()
+    assert "Look &lt;b&gt; [image: a &lt;cat&gt;]" in html  # in a notebook too, escaped
 
 
 def test_context_text_of_an_episode_keeps_its_lines():
