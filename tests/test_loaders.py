@@ -142,6 +142,15 @@ def test_native_format(tmp_path):
     doc["sessions"][0]["turns"][0]["metadata"] = {"tags": ["a"]}
     with pytest.raises(InputError, match=r"\.sessions\[0\]\.turns\[0\]\.metadata\.tags"):
         load(write(tmp_path, "m.json", json.dumps(doc)))
+    # numbers no store keeps: they would fail the write, or every JSON answer holding them
+    for value, message in ((float("nan"), "nan is not a finite number"), (10 ** 30, "1000000000000000000000000000000 is beyond a 64-bit whole number")):
+        doc["sessions"][0]["turns"][0]["metadata"] = {"n": value}
+        with pytest.raises(InputError, match=r"m\.json: \.sessions\[0\]\.turns\[0\]\.metadata\.n: " + message):
+            load(write(tmp_path, "m.json", json.dumps(doc)))
+    doc["sessions"][0]["turns"][0]["metadata"] = {}
+    doc["metadata"] = {"n": float("inf")}
+    with pytest.raises(InputError, match=r"m\.json: top level\.metadata\.n: inf is not a finite number"):
+        load(write(tmp_path, "m.json", json.dumps(doc)))
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ loader read them through this module:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -145,7 +146,8 @@ def message_metadata(message: Mapping[str, Any], where: str) -> tuple[tuple[str,
 
     Raises:
         InputError: not a mapping, or a value that is not a scalar (text, number, boolean,
-            null), naming its key.
+            null), naming its key; a number no store keeps (NaN, an infinity, a whole number
+            beyond 64 bits), which would fail the write or every JSON answer holding it.
     """
     metadata = message.get("metadata") or {}
     if not isinstance(metadata, Mapping):
@@ -153,6 +155,10 @@ def message_metadata(message: Mapping[str, Any], where: str) -> tuple[tuple[str,
     for key, value in metadata.items():
         if not isinstance(key, str) or not (value is None or isinstance(value, (str, int, float, bool))):
             raise InputError(f"{where}.metadata.{key}: values must be scalars (text, number, boolean)")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise InputError(f"{where}.metadata.{key}: {value} is not a finite number")
+        if isinstance(value, int) and not isinstance(value, bool) and not -(2 ** 63) <= value < 2 ** 63:
+            raise InputError(f"{where}.metadata.{key}: {value} is beyond a 64-bit whole number")
     return tuple(sorted(metadata.items()))
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from graphmem.errors import InputError
+from graphmem.loaders.chat import message_metadata
 from graphmem.loaders.dates import parse_datetime
 from graphmem.records import ConversationRecord, SessionRecord, TurnRecord
 from graphmem.resources import schema
@@ -75,12 +76,12 @@ def parse_native(path: Path, data: Any) -> list[ConversationRecord]:
                     source_id=t.get("id"),
                     timestamp=_date(path, f"{swhere}.turns[{ti}].timestamp", t.get("timestamp")) or started,
                     caption=t.get("caption"),
-                    metadata=tuple(sorted((t.get("metadata") or {}).items())),
+                    metadata=message_metadata(t, f"{path}: {swhere}.turns[{ti}]"),
                 )
                 for ti, t in enumerate(sess["turns"])
             )
             sessions.append(SessionRecord(key=key, number=si + 1, started_at=started, date_text=sess.get("started_at"), turns=turns))
         speakers = tuple(conv.get("speakers") or dict.fromkeys(t.speaker for s in sessions for t in s.turns))
-        metadata = tuple(sorted((conv.get("metadata") or {}).items()))
+        metadata = message_metadata(conv, f"{path}: {cwhere or 'top level'}")
         records.append(ConversationRecord(key=conv["id"], sessions=tuple(sessions), speakers=speakers, source=str(path), metadata=metadata))
     return records
