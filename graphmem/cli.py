@@ -259,12 +259,15 @@ def ingest(
 @app.command()
 def add(
     text: str = typer.Argument(..., help="The message text, or - to read JSONL messages from standard input "
-                                         "(one {\"speaker\"|\"role\", \"text\"|\"content\", \"timestamp\"?, \"id\"?} per line)."),
+                                         "(one {\"speaker\"|\"role\", \"text\"|\"content\", \"timestamp\"?, \"id\"?, \"caption\"?, \"metadata\"?} per line)."),
     conversation: str = typer.Option(..., "--conversation", "-c", help="Conversation key to append to."),
     session: Optional[str] = typer.Option(None, "--session", help="Session key (default: the latest session, or a new one after a gap)."),
     speaker: str = typer.Option("user", "--speaker", help="Who said TEXT."),
     message_id: Optional[str] = typer.Option(None, "--id", help="Your id of the message (sending it again with new text corrects it)."),
-    timestamp: Optional[str] = typer.Option(None, "--timestamp", help="When TEXT was said (ISO 8601; default: now)."),
+    timestamp: Optional[str] = typer.Option(None, "--timestamp", help="When TEXT was said (ISO 8601; default: now, or for "
+                                                                      "a correction (--id of a stored message) the time it has)."),
+    caption: Optional[str] = typer.Option(None, "--caption", help="Description of an image sent with TEXT."),
+    meta: list[str] = typer.Option([], "--meta", help="Metadata key=value of TEXT (repeatable; value parsed as JSON when it can be)."),
     store: Optional[str] = StoreOpt,
     namespace: str = NamespaceOpt,
     user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
@@ -290,11 +293,17 @@ def add(
                 messages.append(item)
             if not messages:
                 raise InputError("<stdin>: no messages")
+            if caption is not None or meta or message_id is not None or timestamp is not None:
+                raise InputError("--id, --timestamp, --caption and --meta describe TEXT; with - each JSONL message carries its own")
         else:
-            when = timestamp or datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0).isoformat()
-            messages = [{"speaker": speaker, "text": text, "timestamp": when,
-                         **({"id": message_id} if message_id is not None else {})}]
+            metadata = dict(_parse_meta(item) for item in meta)
+            messages = [{"speaker": speaker, "text": text, **({"timestamp": timestamp} if timestamp is not None else {}),
+                         **({"id": message_id} if message_id is not None else {}),
+                         **({"caption": caption} if caption is not None else {}), **({"metadata": metadata} if metadata else {})}]
         with _open(store, namespace, user, password, database, create=True) as memory:
+            if text != "-" and timestamp is None and not _stored_message(memory, conversation, message_id):
+                # a new message is said now; a correction keeps the time its message has
+                messages[0]["timestamp"] = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0).isoformat()
             report = memory.add(messages, conversation=conversation, session=session)
         if as_json:
             _json(report.to_dict())
@@ -601,6 +610,25 @@ def show(
         else:
             out.print(f"wrote {escape(str(path))}: {escape(spec['title'])} · {summary['nodes']} nodes, {summary['edges']} edges",
                       highlight=False)
+
+
+def _stored_message(memory: Memory, conversation: str, message_id: str | None) -> bool:
+    """Whether ``message_id`` is a stored message of ``conversation`` (sending it again corrects it)."""
+    if message_id is None:
+        return False
+    return bool(memory.store.read("read/live_turns_by_source", {"namespace": memory.namespace, "conversation_id": conversation,
+                                                               "source_ids": [message_id]}))
+
+
+def _parse_meta(text: str) -> tuple[str, Any]:
+    if "=" not in text or not text.split("=", 1)[0].strip():
+        raise InputError(f"--meta {text!r}: expected key=value")
+    key, raw = text.split("=", 1)
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    return key, value
 
 
 def _parse_param(text: str) -> tuple[str, Any]:

@@ -76,6 +76,30 @@ def test_bad_input_exits_2_with_one_line_and_stores_nothing(tmp_path, content, e
     assert stats.exit_code == 2 and "no memory at" in stats.stderr  # the bad file kept the store from being created
 
 
+def test_cli_add_with_caption_and_metadata_and_a_correction_that_keeps_its_time(tmp_path):
+    """`graphmem add` sends what `Memory.add` takes (--caption, --meta); fixing a message's text
+    with --id keeps the time it was said (a new message is said now), and the hit shows both."""
+    base = ("add", "--store", str(tmp_path / "store"), "--namespace", "cli", "--conversation", "c")
+    first = invoke(*base, "--id", "k1", "--timestamp", "2024-01-05T10:00:00", "--caption", "a kitten asleep on a sofa",
+                   "--meta", "src=ios", "--meta", "rating=4", "--json", "Look!")
+    assert first.exit_code == 0, first.output
+    fixed = invoke(*base, "--id", "k1", "--caption", "a kitten asleep on a sofa", "--meta", "src=ios", "--json", "Look at him!")
+    assert json.loads(fixed.stdout)["corrected"] == 1
+    assert invoke(*base, "--json", "Now he is awake.").exit_code == 0
+    hits = json.loads(invoke("search", "kitten on a sofa", "--store", str(tmp_path / "store"), "--namespace", "cli",
+                             "-k", "1", "--json").stdout)
+    assert (hits[0]["text"], hits[0]["timestamp"], hits[0]["caption"], hits[0]["metadata"]) == (
+        "Look at him!", "2024-01-05T10:00:00", "a kitten asleep on a sofa", {"src": "ios"})
+    with Memory.open(str(tmp_path / "store"), "cli") as memory:
+        times = [r["ts"] for r in memory.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace RETURN t.timestamp AS ts ORDER BY t.seq")]
+        assert times[0] == "2024-01-05T10:00:00" and times[1] > "2026"  # the new message: now
+        assert [h["metadata"] for h in memory.history(hits[0]["node_id"])] == [{"rating": 4, "src": "ios"}, {"src": "ios"}]
+    bad = runner.invoke(app, [*base, "--meta", "no-equals", "x"])
+    assert bad.exit_code == 2 and "--meta 'no-equals': expected key=value" in bad.output
+    mixed = runner.invoke(app, [*base, "--caption", "c", "-"], input='{"role": "user", "content": "x"}\n')
+    assert mixed.exit_code == 2 and "with - each JSONL message carries its own" in mixed.output
+
+
 def test_missing_file_exits_2(tmp_path):
     result = invoke("ingest", str(tmp_path / "nope.jsonl"), "--store", str(tmp_path / "s"))
     assert result.exit_code == 2 and "no such file" in result.stderr
