@@ -275,8 +275,6 @@ def add(
 ) -> None:
     """Add one message (or JSONL messages from stdin with -) to a conversation, as it happens."""
     with _errors():
-        from datetime import datetime, timezone
-
         if text == "-":
             from graphmem.loaders.checks import text_lines
 
@@ -301,9 +299,6 @@ def add(
                          **({"id": message_id} if message_id is not None else {}),
                          **({"caption": caption} if caption is not None else {}), **({"metadata": metadata} if metadata else {})}]
         with _open(store, namespace, user, password, database, create=True) as memory:
-            if text != "-" and timestamp is None and not _stored_message(memory, conversation, message_id):
-                # a new message is said now; a correction keeps the time its message has
-                messages[0]["timestamp"] = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0).isoformat()
             report = memory.add(messages, conversation=conversation, session=session)
         if as_json:
             _json(report.to_dict())
@@ -610,14 +605,6 @@ def show(
         else:
             out.print(f"wrote {escape(str(path))}: {escape(spec['title'])} · {summary['nodes']} nodes, {summary['edges']} edges",
                       highlight=False)
-
-
-def _stored_message(memory: Memory, conversation: str, message_id: str | None) -> bool:
-    """Whether ``message_id`` is a stored message of ``conversation`` (sending it again corrects it)."""
-    if message_id is None:
-        return False
-    return bool(memory.store.read("read/live_turns_by_source", {"namespace": memory.namespace, "conversation_id": conversation,
-                                                               "source_ids": [message_id]}))
 
 
 def _parse_meta(text: str) -> tuple[str, Any]:

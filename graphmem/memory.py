@@ -353,7 +353,10 @@ class Memory:
             messages: one mapping, a :class:`~graphmem.records.TurnRecord`, or a list of
                 them. A mapping has ``speaker`` or ``role``, ``text`` or ``content``, and
                 optionally ``timestamp`` (ISO 8601 or datetime), ``id`` (your message id),
-                ``caption`` and ``metadata`` (scalar values). Messages as chat APIs return
+                ``caption`` and ``metadata`` (scalar values). A message without a timestamp
+                was said now, when it is added, unless the call gives ``session_started_at``
+                (a dated session filled in: its start stands, as in a batch ingest); a
+                correction keeps its message's time. Messages as chat APIs return
                 them are read as they are (:mod:`graphmem.loaders.chat`): ``content`` as a
                 list of parts (their text parts are the text), ``name`` (a user's name in a
                 group chat is the speaker) and tool plumbing; a message that only calls a

@@ -10,7 +10,7 @@ import logging
 import subprocess
 import sys
 import threading
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pytest
@@ -139,6 +139,34 @@ def test_add_appends_to_the_latest_session_and_opens_one_after_a_gap(memory_fact
                        session="lessons", session_started_at="2024-06-01T08:00:00")
     assert named.sessions_opened == ["lessons"]
     assert memory.check().ok
+
+
+def test_a_message_without_a_timestamp_was_said_now(memory_factory):
+    """An agent that sends no time gets the time of the add: its hits are dated, "yesterday" in
+    it resolves to yesterday, the session gap applies. Filling in a dated session leaves its
+    messages to the session's start; a correction keeps its message's time."""
+    memory = memory_factory()
+    earlier = datetime.now(timezone.utc).replace(tzinfo=None).replace(microsecond=0) - timedelta(hours=6)
+    memory.add({"role": "user", "content": "Good morning, planning my week.", "timestamp": earlier}, conversation="c")
+    before = datetime.now(timezone.utc).replace(tzinfo=None)
+    report = memory.add({"role": "user", "content": "I went to the dentist yesterday for a filling and a cleaning.", "id": "d1"},
+                        conversation="c")
+    after = datetime.now(timezone.utc).replace(tzinfo=None)
+    assert report.sessions_opened == ["2"]  # six hours after the last turn: the gap opened a session
+    (row,) = memory.cypher("MATCH (t:Turn {source_id: 'd1'}) WHERE t.namespace = $namespace RETURN t.timestamp AS at")
+    assert before - timedelta(seconds=1) <= datetime.fromisoformat(row["at"]) <= after
+    (hit,) = memory.search("dentist", k=1)
+    assert hit.timestamp == row["at"]
+    assert hit.time_start[:10] == (datetime.fromisoformat(row["at"]) - timedelta(days=1)).date().isoformat()
+    memory.add({"role": "user", "content": "I went to the orthodontist yesterday for a filling and a cleaning.", "id": "d1"},
+               conversation="c")
+    (fixed,) = memory.cypher("MATCH (t:Turn {source_id: 'd1'}) WHERE t.namespace = $namespace RETURN t.timestamp AS at")
+    assert fixed["at"] == row["at"]  # a correction keeps when its message was said
+    memory.add({"speaker": "Ann", "text": "We met at the museum."}, conversation="old", session="1",
+               session_started_at="2023-05-08T13:56:00")
+    (dated,) = memory.cypher("MATCH (t:Turn {conversation_id: 'old'}) WHERE t.namespace = $namespace "
+                             "MATCH (t)-[:IN]->(s:Session) RETURN t.timestamp AS at, s.started_at AS started")
+    assert dated["at"] is None and dated["started"].startswith("2023-05-08T13:56")
 
 
 @pytest.mark.parametrize("nearest", [4, 0])
@@ -346,7 +374,7 @@ def test_a_live_topic_refit_sees_corrected_turns_and_grown_sessions_as_stored(me
     stage._stored_units("session", dimension)  # noqa: SLF001 - keeps the open session as it is now
     fixed = memory.add({"speaker": "Ana", "text": "Day 5: correction, we sailed to the Azores instead.", "id": "m5"}, conversation="c")
     assert fixed.corrected == 1
-    memory.add({"speaker": "Ben", "text": "Day 40: back home, the cat was fine.", "id": "m40"}, conversation="c")
+    memory.add({"speaker": "Ben", "text": "Day 40: back home, the cat was fine.", "id": "m40"}, conversation="c", session="1")
     assert memory._writer._clustering is stage  # noqa: SLF001 - the same live writer all along
 
     ids, vectors, texts = stage._stored_units("turn", dimension)  # noqa: SLF001

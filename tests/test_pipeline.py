@@ -778,7 +778,7 @@ def test_a_batch_ingest_looks_for_units_without_a_topic_in_the_sessions_written_
         assert memory.cypher(_LEDGER_STATE) == [{"unknown": False}]
         assert {r["placing"] for r in memory.cypher(_SESSION_COUNTS)} == {0}
 
-        memory.add({"speaker": "Ann", "text": "About my garden: the tomatoes came up this week."}, conversation="first")
+        memory.add({"speaker": "Ann", "text": "About my garden: the tomatoes came up this week."}, conversation="first", session="6")
         counted = [r for r in memory.cypher(_SESSION_COUNTS) if r["placing"]]
         assert [(r["conversation"], r["session"], r["placing"]) for r in counted] == [("first", "6", 1)]
 
