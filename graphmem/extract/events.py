@@ -191,6 +191,7 @@ class _Piece:
     content: float
     solid: int  # words of full weight (not verbs or generic nouns)
     named: bool  # names a person, place, organisation, ... (not just addressing someone)
+    dated: bool = False  # states a time and a content word of its own ("I went to the dentist yesterday")
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
@@ -295,7 +296,7 @@ def split_events(
             dated = sum(1 for s, e in date_spans if start <= s and e <= end)
             content, solid = content + dated, solid + dated
             named = any(start <= s and e <= end for s, e in named_spans)
-            pieces.append(_Piece(start, end, content, solid, named))
+            pieces.append(_Piece(start, end, content, solid, named, dated > 0 and solid > dated))
     if not pieces:
         return []
 
@@ -352,7 +353,7 @@ def _group(pieces: list[_Piece], min_content: int) -> list[tuple[int, int]]:
         if not kept:
             return []
         total = sum(p.content for p in pieces)
-        if total >= min_content or any(p.named for p in kept):
+        if total >= min_content or any(p.named or p.dated for p in kept):
             return [(kept[0].start, kept[-1].end)]
         return []
     spans: list[list[int]] = []  # [start, end] of each strong piece, grown by attachments

@@ -33,6 +33,27 @@ def test_filler_turns_yield_no_events(pipeline: LanguagePipeline, text: str) -> 
     assert units(pipeline, text) == []
 
 
+@pytest.mark.parametrize(("text", "expression", "day"), [
+    ("I went to the dentist yesterday.", "yesterday", date(2023, 5, 7)),
+    ("Got a new job today!", "today", date(2023, 5, 8)),
+    ("I went camping last week!", "last week", date(2023, 5, 1)),
+])
+def test_a_short_message_that_says_when_something_happened_is_an_event(pipeline: LanguagePipeline, text: str,
+                                                                         expression: str, day: date) -> None:
+    """A live agent's short message: two content words and a time are a proposition worth its
+    own event (its time is what a temporal question needs); a time with no content word of its
+    own ("See you tomorrow!") is still small talk."""
+    [unit] = units(pipeline, text)
+    assert unit.text == text
+    assert [t.expression for t in unit.times] == [expression] and unit.times[0].start == day
+
+
+@pytest.mark.parametrize("text", ["See you tomorrow!", "Thanks, see you next week.", "It was great yesterday!",
+                                  "See you tomorrow. Bye!"])
+def test_a_time_alone_does_not_make_small_talk_an_event(pipeline: LanguagePipeline, text: str) -> None:
+    assert units(pipeline, text) == []
+
+
 def test_greeting_is_dropped_and_fact_kept_with_time(pipeline: LanguagePipeline) -> None:
     text = "Hey Mel! I went to a pottery class yesterday and made a bowl for my sister. Haha!"
     [unit] = units(pipeline, text)
