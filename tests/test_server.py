@@ -248,11 +248,15 @@ def test_a_taken_port_is_one_clear_error(hub):
 
 def test_add_correct_and_forget_one_message_over_http(url):
     with client(url, "live-http") as memory:
-        first = memory.add([{"speaker": "Ada", "text": "My bike is green.", "id": "b1"},
+        first = memory.add([{"speaker": "Ada", "text": "My bike is green.", "id": "b1", "metadata": {"channel": "sms"}},
                             {"speaker": "Ada", "text": "I ride it to work.", "id": "b2"}], conversation="c")
-        fixed = memory.add([{"speaker": "Ada", "text": "My bike is blue.", "id": "b1"}], conversation="c")
+        fixed = memory.add([{"speaker": "Ada", "text": "My bike is blue.", "id": "b1", "caption": "a blue bike",
+                             "metadata": {"channel": "app"}}], conversation="c")
         assert (fixed["added"], fixed["corrected"]) == (0, 1) and fixed["turn_ids"] == first["turn_ids"][:1]
-        assert "blue" in memory.search("bike colour", k=1)[0].text
+        hit = memory.search("bike colour", k=1)[0]
+        assert "blue" in hit.text and (hit.caption, hit.metadata) == ("a blue bike", {"channel": "app"})
+        assert hit.timestamp  # said when it was added (no time was sent)
+        assert [v["metadata"] for v in memory.history(hit.node_id)] == [{"channel": "sms"}, {"channel": "app"}]
         assert memory.forget(turn=first["turn_ids"][1])["turns"] == 1
         assert memory.stats()["nodes"]["Turn"] == 1
 
