@@ -32,6 +32,7 @@ import shutil
 import statistics
 import tempfile
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -171,6 +172,21 @@ def _ingest_file(directory: Path, number: int) -> Path:
     return path
 
 
+def _chat_clock(memory: Any) -> Callable[[str], datetime]:
+    """``said(conversation)``: a minute after the conversation's last message, as a live chat goes
+    on (read once, untimed). An undated add is said now, which, after the memory's dated turns,
+    would open a new session at every conversation's first add instead of continuing its latest."""
+    last = {r["conversation"]: datetime.fromisoformat(r["last"]) for r in memory.cypher(
+        "MATCH (t:Turn) WHERE t.namespace = $namespace RETURN t.conversation_id AS conversation, max(t.timestamp) AS last")
+        if r["last"]}
+
+    def said(conversation: str) -> datetime:
+        last[conversation] = last.get(conversation, datetime(2024, 1, 1)) + timedelta(minutes=1)
+        return last[conversation]
+
+    return said
+
+
 def bench_add(settings: Settings, sizes: Sequence[int], adds: int = 100, *, searches: int = 5, forgets: int = 3,
               ingests: int = 0, rebuild: bool = False, say: Say = lambda message: None) -> dict[str, Any]:
     """Time ``adds`` single-message adds into warm memories of each size, then ``searches``
@@ -213,11 +229,13 @@ def bench_add(settings: Settings, sizes: Sequence[int], adds: int = 100, *, sear
             ingested: list[float] = []
             searched: list[str] = []
             with Memory.open(str(copy), NAMESPACE, settings=settings) as memory:
+                said = _chat_clock(memory)
                 for i, text in enumerate(messages[:adds + WARMUP]):
                     speaker = "Alex" if i % 2 else "Sam"
+                    conversation = conversations[i % len(conversations)]
                     started = time.perf_counter()
-                    report = memory.add({"speaker": speaker, "text": text},
-                                        conversation=conversations[i % len(conversations)])
+                    report = memory.add({"speaker": speaker, "text": text, "timestamp": said(conversation)},
+                                        conversation=conversation)
                     elapsed = time.perf_counter() - started
                     if i >= WARMUP:
                         seconds.append(elapsed)
@@ -226,7 +244,8 @@ def bench_add(settings: Settings, sizes: Sequence[int], adds: int = 100, *, sear
                 if searches:
                     memory.search(questions[0], k=10)  # the retrieval caches' first build is not timed
                 for i, text in enumerate(messages[adds + WARMUP:]):
-                    report = memory.add({"speaker": "Sam", "text": text}, conversation=conversations[i % len(conversations)])
+                    conversation = conversations[i % len(conversations)]
+                    report = memory.add({"speaker": "Sam", "text": text, "timestamp": said(conversation)}, conversation=conversation)
                     searched.extend(report.turn_ids)
                     for times in (after, warm):  # the first search sees the add; the second nothing new
                         started = time.perf_counter()
