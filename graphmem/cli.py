@@ -607,27 +607,28 @@ def show(
                       highlight=False)
 
 
-def _parse_meta(text: str) -> tuple[str, Any]:
-    if "=" not in text or not text.split("=", 1)[0].strip():
-        raise InputError(f"--meta {text!r}: expected key=value")
-    key, raw = text.split("=", 1)
+def _key_value(option: str, text: str) -> tuple[str, Any]:
+    """``key=value`` of ``option``, the value parsed as JSON when it can be (else the text)."""
+    key, equals, raw = text.partition("=")
+    if not equals:
+        raise InputError(f"{option} {text!r}: expected key=value")
     try:
-        value = json.loads(raw)
+        return key, json.loads(raw)
     except json.JSONDecodeError:
-        value = raw
+        return key, raw
+
+
+def _parse_meta(text: str) -> tuple[str, Any]:
+    key, value = _key_value("--meta", text)
+    if not key.strip():
+        raise InputError(f"--meta {text!r}: expected key=value")
     return key, value
 
 
 def _parse_param(text: str) -> tuple[str, Any]:
-    if "=" not in text:
-        raise InputError(f"--param {text!r}: expected key=value")
-    key, raw = text.split("=", 1)
+    key, value = _key_value("--param", text)
     if not key.isidentifier():
         raise InputError(f"--param {text!r}: {key!r} is not a valid parameter name")
-    try:
-        value = json.loads(raw)
-    except json.JSONDecodeError:
-        value = raw
     return key, value
 
 

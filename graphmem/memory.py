@@ -23,7 +23,7 @@ from graphmem.ids import namespace_slug
 from graphmem.ingest import IngestPipeline, IngestReport, Progress
 from graphmem.ingest.live import AddReport, LiveWriter, parse_messages, parse_timestamp
 from graphmem.loaders import FORMATS, load
-from graphmem.records import ConversationRecord
+from graphmem.records import ConversationRecord, metadata_of
 from graphmem.retrieve.loader import session_scope
 from graphmem.search import SearchService
 from graphmem.settings import Settings, default_store_location
@@ -425,14 +425,11 @@ class Memory:
         current = self._store.read("read/turn_current", params)
         if not current:
             raise InputError(f"turn_id: no turn {turn_id!r} in namespace {self._namespace!r}")
-        def metadata(row: Mapping[str, Any]) -> dict[str, Any]:
-            return {key[len("meta_"):]: value for key, value in sorted(row.get("meta") or ())}
-
-        versions = [{**{k: v for k, v in row.items() if k != "meta"}, "metadata": metadata(row), "current": False}
+        versions = [{**{k: v for k, v in row.items() if k != "meta"}, "metadata": metadata_of(row.get("meta")), "current": False}
                     for row in self._store.read("read/turn_versions", params)]
         row = current[0]
         versions.append({"version": row["version"], "speaker": row["speaker"], "text": row["text"], "caption": row.get("caption"),
-                         "metadata": metadata(row), "timestamp": row.get("timestamp"), "replaced_at": None, "current": True})
+                         "metadata": metadata_of(row.get("meta")), "timestamp": row.get("timestamp"), "replaced_at": None, "current": True})
         return versions
 
     @_names_damage

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from datetime import datetime
 
-__all__ = ["TurnRecord", "SessionRecord", "ConversationRecord"]
+__all__ = ["TurnRecord", "SessionRecord", "ConversationRecord", "META_PREFIX", "meta_properties", "metadata_of"]
+
+#: A source's metadata field ``k`` is stored as the node property ``meta_k``.
+META_PREFIX = "meta_"
 
 
 @dataclass(frozen=True)
@@ -61,3 +66,14 @@ class ConversationRecord:
     def turn_count(self) -> int:
         """Number of turns over all sessions."""
         return sum(len(s.turns) for s in self.sessions)
+
+
+def meta_properties(metadata: tuple[tuple[str, object], ...]) -> dict[str, object]:
+    """``metadata`` (a record's ``(key, value)`` pairs) as node properties: ``meta_<key>``."""
+    return {f"{META_PREFIX}{key}": value for key, value in metadata}
+
+
+def metadata_of(properties: Iterable[Sequence[Any]] | None) -> dict[str, object]:
+    """The metadata a node's ``meta_*`` properties hold, keys without the prefix, sorted;
+    ``properties`` is their ``[key, value]`` pairs as a read returns them (``None``: none)."""
+    return {key[len(META_PREFIX):]: value for key, value in sorted(properties or (), key=lambda pair: pair[0])}

@@ -15,6 +15,7 @@ from typing import Sequence
 from graphmem.caches import INDEXED_UNITS, NamespaceCaches
 from graphmem.embed import Embedder, single_threaded
 from graphmem.hits import Hit
+from graphmem.records import metadata_of
 from graphmem.retrieve.config import RetrievalConfig
 from graphmem.retrieve.types import Query, RankedUnit
 from graphmem.settings import Settings
@@ -96,6 +97,6 @@ class SearchService:
                 speaker=row.get("speaker"), timestamp=row.get("timestamp"), explanation=dict(item.explanation),
                 time_start=(times.get(item.node_id) or {}).get("time_start"), time_end=(times.get(item.node_id) or {}).get("time_end"),
                 caption=row.get("caption"),
-                metadata={key[len("meta_"):]: value for key, value in sorted(row.get("meta") or ())},
+                metadata=metadata_of(row.get("meta")),
             ))
         return hits

@@ -57,7 +57,7 @@ from graphmem.ingest.segment import EpisodeSegmenter
 from graphmem.ingest.types import PlannedTurn, UnitBatch, iso, turn_slot
 from graphmem.loaders.chat import (is_sdk_message, message_caption, message_metadata, message_text, reject_unknown_fields,
                                    sdk_message, speaker_fields)
-from graphmem.records import SessionRecord, TurnRecord
+from graphmem.records import SessionRecord, TurnRecord, meta_properties
 from graphmem.retrieve.loader import AppendWrites, WriteScope, append_writes, session_scope
 from graphmem.settings import Settings
 from graphmem.store import GraphStore, Statement, chunked
@@ -772,7 +772,7 @@ class LiveWriter:
             "slot": turn_slot(self.namespace, conversation, turn.seq),
             "speaker": record.speaker, "text": record.text, "caption": record.caption, "source_id": record.source_id,
             "timestamp": iso(record.timestamp), "embedding": vector,
-            **{f"meta_{k}": v for k, v in record.metadata}}}
+            **meta_properties(record.metadata)}}
 
     def _stored_before(self, conversation: str, sessions: Mapping[str, _Session], seq: int, read: str) -> list[dict[str, Any]]:
         """What ``read`` (``read/previous_turn`` or ``read/previous_episode``) gives for position
@@ -999,7 +999,7 @@ class LiveWriter:
             "props": {"text": t.record.text, "speaker": t.record.speaker, "caption": t.record.caption,
                       "timestamp": iso(t.record.timestamp), "embedding": turn_vectors[t.id], "version": t.version,
                       "updated_at": now, **dict.fromkeys((replaced_meta or {}).get(t.id, {})),
-                      **{f"meta_{k}": v for k, v in t.record.metadata}}} for t in fixed]}))
+                      **meta_properties(t.record.metadata)}} for t in fixed]}))
         changed = {t.id: t for t in fixed}
         episode_rows = self.store.read("read/turn_episodes", {"namespace": ns, "ids": ids})
         updates = []

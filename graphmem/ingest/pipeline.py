@@ -28,7 +28,7 @@ from graphmem.ingest.episodes import EpisodeStage
 from graphmem.ingest.events import EventStage, language_pipeline
 from graphmem.ingest.segment import EpisodeSegmenter
 from graphmem.ingest.types import PlannedTurn, StageOutput, UnitBatch, iso, turn_slot
-from graphmem.records import ConversationRecord, SessionRecord
+from graphmem.records import ConversationRecord, SessionRecord, meta_properties
 from graphmem.settings import Settings
 from graphmem.store import GraphStore, Statement, chunked
 
@@ -646,7 +646,7 @@ class IngestPipeline:
         statements.append(("write/merge_conversations", {"rows": [{
             "id": conv_id,
             "props": {"namespace": ns, "key": record.key, "speakers": list(record.speakers), "source": record.source,
-                      **{f"meta_{k}": v for k, v in record.metadata}},
+                      **meta_properties(record.metadata)},
         }]}))
         statements.append(("write/merge_sessions", {"rows": [{
             "id": session_ids[s.key], "conversation_id": conv_id,
@@ -662,7 +662,7 @@ class IngestPipeline:
                       "session_number": t.session.number, "index": t.index, "seq": t.seq,
                       "slot": turn_slot(ns, record.key, t.seq), "speaker": t.record.speaker, "text": t.record.text, "caption": t.record.caption,
                       "source_id": t.record.source_id, "timestamp": iso(t.record.timestamp),
-                      "embedding": turn_vectors[t.id], **{f"meta_{k}": v for k, v in t.record.metadata}},
+                      "embedding": turn_vectors[t.id], **meta_properties(t.record.metadata)},
         } for t in new_turns]
         for rows in chunked(turn_rows, self.settings.write_batch_size):
             statements.append(("write/merge_turns", {"rows": list(rows)}))
