@@ -441,7 +441,7 @@ class NamespaceCaches:
         dense = {unit: DenseScorer(unit, projection.ids(unit), self.index(unit), self.config.exact_limit, depth[unit],
                                    projection.position[unit] if projection.count(unit) > self.config.exact_limit else None)
                  for unit in INDEXED_UNITS}
-        engine = RetrievalEngine(projection, dense, lexical, self.config)
+        engine = RetrievalEngine(projection, dense, lexical, self.config, tz=self.settings.tz)
         if self._engine is not None:
             engine.inherit(self._engine)
         self.last_refresh = {"projection": state, "projection_s": round(t_projection, 3), "lexical_s": round(t_lexical, 3),

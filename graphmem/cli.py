@@ -295,6 +295,10 @@ def add(
                 raise InputError("--id, --timestamp, --caption and --meta describe TEXT; with - each JSONL message carries its own")
         else:
             metadata = dict(_parse_meta(item) for item in meta)
+            if timestamp is not None:  # checked here so that the error names the option (add reads it in the zone)
+                from graphmem.ingest.live import parse_timestamp
+
+                parse_timestamp(timestamp, "--timestamp")
             messages = [{"speaker": speaker, "text": text, **({"timestamp": timestamp} if timestamp is not None else {}),
                          **({"id": message_id} if message_id is not None else {}),
                          **({"caption": caption} if caption is not None else {}), **({"metadata": metadata} if metadata else {})}]
@@ -503,7 +507,8 @@ def forget(
     with _errors():
         from graphmem.forget import ForgetSelection, plan_forget
 
-        selection = ForgetSelection.of(conversation, session, before, turns=list(turn) if turn else None)
+        selection = ForgetSelection.of(conversation, session, before, turns=list(turn) if turn else None,
+                                       tz=Settings.from_env().tz)  # as memory.forget reads it
         with _open(store, namespace, user, password, database) as memory:
             _require_namespace(memory)
             if not yes:

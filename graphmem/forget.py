@@ -30,7 +30,7 @@ from __future__ import annotations
 import logging
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 import numpy as np
@@ -42,6 +42,7 @@ from graphmem.ids import node_id
 from graphmem.index import stored_vector
 from graphmem.ingest.common import MAX_EPISODE_TEXT, indexed_text, mean_vector, session_preview
 from graphmem.store import GraphStore, Statement, chunked
+from graphmem.timezones import to_stored
 
 __all__ = ["ForgetPlan", "ForgetSelection", "plan_forget", "parse_before", "entities_left_unused"]
 
@@ -51,11 +52,12 @@ TOPIC_UNITS = {"turns": "forget/topics_of_turns", "events": "forget/topics_of_ev
                "episodes": "forget/topics_of_episodes", "sessions": "forget/topics_of_sessions"}
 
 
-def parse_before(value: object) -> str | None:
+def parse_before(value: object, tz: tzinfo | None = None) -> str | None:
     """ISO 8601 text of a ``before`` bound, as the store keeps times (naive UTC).
 
     Args:
-        value: ``None``, a :class:`datetime`, a :class:`date` (midnight) or ISO 8601 text.
+        value: ``None``, a :class:`datetime`, a :class:`date` (midnight) or ISO 8601 text;
+            without an offset, a wall-clock time in ``tz`` (``None``: UTC).
 
     Raises:
         InputError: anything else, or text that is not ISO 8601.
@@ -71,9 +73,10 @@ def parse_before(value: object) -> str | None:
         value = datetime(value.year, value.month, value.day)
     if not isinstance(value, datetime):
         raise InputError(f"before: expected a date, datetime or ISO 8601 text, got {type(value).__name__}")
-    if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc).replace(tzinfo=None)
-    return value.isoformat()
+    try:
+        return to_stored(value, tz).isoformat()
+    except (OverflowError, ValueError):
+        raise InputError(f"before: {value.isoformat()!r} is outside the years 1-9999 in UTC") from None
 
 
 @dataclass(frozen=True)
@@ -93,8 +96,9 @@ class ForgetSelection:
 
     @classmethod
     def of(cls, conversation: object = None, session: object = None, before: object = None,
-           turns: object = None) -> "ForgetSelection":
-        """Validate the arguments of :meth:`graphmem.Memory.forget`.
+           turns: object = None, tz: tzinfo | None = None) -> "ForgetSelection":
+        """Validate the arguments of :meth:`graphmem.Memory.forget` (``before`` without an
+        offset is a wall-clock time in ``tz``, the memory's time zone; ``None``: UTC).
 
         Raises:
             InputError: nothing chosen, a session without its conversation, or a bad value.
@@ -114,7 +118,7 @@ class ForgetSelection:
                     raise InputError(f"turn[{position}]: expected a turn id (Hit.node_id, AddReport.turn_ids), got {item!r}")
             turn_ids = tuple(dict.fromkeys(items))
         reject_lone_surrogates({"conversation": conversation, "session": session, "turn": list(turn_ids or ())}, "")
-        selection = cls(conversation, session, parse_before(before), turn_ids)  # type: ignore[arg-type]
+        selection = cls(conversation, session, parse_before(before, tz), turn_ids)  # type: ignore[arg-type]
         if selection.conversation is None and selection.before is None and selection.turns is None:
             raise InputError("say what to forget: turns by id, a conversation (and optionally a session), a date "
                              "before which to forget, or both; to delete a whole namespace use Memory.drop_namespace()")

@@ -23,10 +23,11 @@ from graphmem.ids import namespace_slug
 from graphmem.ingest import IngestPipeline, IngestReport, Progress
 from graphmem.ingest.live import AddReport, LiveWriter, parse_messages, parse_timestamp
 from graphmem.loaders import FORMATS, load
-from graphmem.records import ConversationRecord, metadata_of
+from graphmem.records import ConversationRecord, metadata_of, stored_times
 from graphmem.retrieve.loader import session_scope
 from graphmem.search import SearchService
 from graphmem.settings import Settings, default_store_location
+from graphmem.timezones import shown
 from graphmem.store import GraphStore, open_store
 
 from typing import TYPE_CHECKING
@@ -303,15 +304,16 @@ class Memory:
         self._check()
         if format not in FORMATS:
             raise InputError(f"unknown format {format!r}; expected one of {', '.join(FORMATS)}")
+        tz = self._settings.tz
         if isinstance(source, ConversationRecord):
-            records, label = [source], source.source or source.key
+            records, label = [stored_times(source, tz)], source.source or source.key
         elif isinstance(source, (str, os.PathLike)):
-            records, label = load(source, format, conversation_id), str(source)
+            records, label = load(source, format, conversation_id, tz), str(source)
         else:
             records = list(source)
             if not all(isinstance(r, ConversationRecord) for r in records):
                 raise InputError("source must be a path or ConversationRecord objects")
-            label = "<records>"
+            records, label = [stored_times(r, tz) for r in records], "<records>"
         report = IngestReport(sources=[label], collect_texts=self._collect_texts)
         with self._lock:
             caches = self._service().caches
@@ -384,8 +386,8 @@ class Memory:
         if session is not None and (not isinstance(session, str) or not session.strip()):
             raise InputError(f"session: expected a non-empty key or None, got {session!r}")
         reject_lone_surrogates({"conversation": conversation, "session": session}, "")
-        records, skipped = parse_messages(messages)
-        started = parse_timestamp(session_started_at, "session_started_at")
+        records, skipped = parse_messages(messages, self._settings.tz)
+        started = parse_timestamp(session_started_at, "session_started_at", self._settings.tz)
         if not records:  # every message was a tool call or an image: nothing to store
             return AddReport(conversation=conversation, skipped=skipped)
         with self._lock:
@@ -425,11 +427,14 @@ class Memory:
         current = self._store.read("read/turn_current", params)
         if not current:
             raise InputError(f"turn_id: no turn {turn_id!r} in namespace {self._namespace!r}")
+        tz = self._settings.tz
         versions = [{**{k: v for k, v in row.items() if k != "meta"}, "metadata": metadata_of(row.get("meta")), "current": False}
                     for row in self._store.read("read/turn_versions", params)]
         row = current[0]
         versions.append({"version": row["version"], "speaker": row["speaker"], "text": row["text"], "caption": row.get("caption"),
                          "metadata": metadata_of(row.get("meta")), "timestamp": row.get("timestamp"), "replaced_at": None, "current": True})
+        for entry in versions:  # shown in the user's time zone, as hits are
+            entry["timestamp"], entry["replaced_at"] = shown(entry.get("timestamp"), tz), shown(entry.get("replaced_at"), tz)
         return versions
 
     @_names_damage
@@ -456,8 +461,8 @@ class Memory:
             conversation: only this conversation (its key as ingested, ``Hit.conversation_id``).
             session: only sessions with this key (``Hit.session_key``). Filters combine, narrow
                 every strategy and unit, and ``k`` hits come back whenever ``k`` units match.
-            as_of: when the question is asked (datetime, date or ISO 8601 string; naive is
-                UTC; default now). ``auto`` resolves the query's relative time expressions
+            as_of: when the question is asked (datetime, date or ISO 8601 string; without an
+                offset, a time in ``Settings.timezone``; default now). ``auto`` resolves the query's relative time expressions
                 against it ("What did I do last Saturday?", "two weeks ago") and prefers the
                 memories of those days; pass the time of the conversation when asking about
                 a past one.
@@ -475,7 +480,7 @@ class Memory:
         """
         self._check()
         validated = validate_query(query, k, unit, strategy, time_range, speaker=speaker, conversation=conversation,
-                                   session=session, as_of=as_of)
+                                   session=session, as_of=as_of, tz=self._settings.tz)
         if not has_search_terms(query):
             logger.info("query %r has no word characters: no hits", query[:80])
             return []
@@ -718,7 +723,7 @@ class Memory:
         """
         self._check()
         selection = ForgetSelection.of(conversation, session, before,
-                                       turns=turn if turn is None or isinstance(turn, str) else list(turn))
+                                       turns=turn if turn is None or isinstance(turn, str) else list(turn), tz=self._settings.tz)
         target = self._namespace if namespace is None else validate_namespace(namespace)
         with _namespace_lock(self._store, target):
             plan = plan_forget(self._store, target, selection, self._settings.write_batch_size)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
-from datetime import datetime
+from datetime import datetime, tzinfo
 
-__all__ = ["TurnRecord", "SessionRecord", "ConversationRecord", "META_PREFIX", "meta_properties", "metadata_of"]
+__all__ = ["TurnRecord", "SessionRecord", "ConversationRecord", "META_PREFIX", "meta_properties", "metadata_of",
+           "stored_times"]
 
 #: A source's metadata field ``k`` is stored as the node property ``meta_k``.
 META_PREFIX = "meta_"
@@ -66,6 +67,27 @@ class ConversationRecord:
     def turn_count(self) -> int:
         """Number of turns over all sessions."""
         return sum(len(s.turns) for s in self.sessions)
+
+
+def stored_times(record: ConversationRecord, tz: tzinfo | None) -> ConversationRecord:
+    """``record`` with its times as they are stored: naive UTC, a naive time being a
+    wall-clock time in ``tz`` (``None``: UTC; see :mod:`graphmem.timezones`). The record itself
+    when nothing changes."""
+    from graphmem.timezones import to_stored
+
+    def moved(value: datetime | None) -> datetime | None:
+        return value if value is None or (tz is None and value.tzinfo is None) else to_stored(value, tz)
+
+    sessions = []
+    for session in record.sessions:
+        turns = tuple(t if moved(t.timestamp) is t.timestamp else replace(t, timestamp=moved(t.timestamp))
+                      for t in session.turns)
+        started = moved(session.started_at)
+        unchanged = started is session.started_at and all(a is b for a, b in zip(turns, session.turns))
+        sessions.append(session if unchanged else replace(session, started_at=started, turns=turns))
+    if all(a is b for a, b in zip(sessions, record.sessions)):
+        return record
+    return replace(record, sessions=tuple(sessions))
 
 
 def meta_properties(metadata: tuple[tuple[str, object], ...]) -> dict[str, object]:

@@ -20,6 +20,7 @@ from graphmem.retrieve.config import RetrievalConfig
 from graphmem.retrieve.types import Query, RankedUnit
 from graphmem.settings import Settings
 from graphmem.store import GraphStore
+from graphmem.timezones import shown
 
 __all__ = ["SearchService", "INDEXED_UNITS", "HYDRATE_QUERIES", "single_threaded"]
 
@@ -57,6 +58,7 @@ class SearchService:
         self.store = store
         self.embedder = embedder
         self.namespace = namespace
+        self.tz = settings.tz  # hits show their times in the user's zone
         self.caches = caches or NamespaceCaches(store, embedder, settings, namespace, config)
 
     # ------------------------------------------------------------------ queries
@@ -94,7 +96,7 @@ class SearchService:
                 source_id=where.get("source_id"), conversation_id=where.get("conversation_id"),
                 session_id=where.get("session_id", item.node_id if unit == "session" else None),
                 session_key=where.get("session_key"), session_number=where.get("session_number"),
-                speaker=row.get("speaker"), timestamp=row.get("timestamp"), explanation=dict(item.explanation),
+                speaker=row.get("speaker"), timestamp=shown(row.get("timestamp"), self.tz), explanation=dict(item.explanation),
                 time_start=(times.get(item.node_id) or {}).get("time_start"), time_end=(times.get(item.node_id) or {}).get("time_end"),
                 caption=row.get("caption"),
                 metadata=metadata_of(row.get("meta")),

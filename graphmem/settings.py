@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import timedelta
+from datetime import timedelta, tzinfo
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Mapping
@@ -11,6 +11,7 @@ from typing import Mapping
 from graphmem.errors import ConfigurationError
 from graphmem.ingest.segment import SegmenterConfig
 from graphmem.retrieve.config import RetrievalConfig
+from graphmem.timezones import UTC_NAME, zone
 
 __all__ = ["Settings", "default_store_location", "server_token"]
 
@@ -82,6 +83,10 @@ class Settings:
         session_gap: :meth:`graphmem.Memory.add` without a session key opens a new session
             when a message comes more than this long after the conversation's last turn
             (default 4 hours: a pause that long ends a sitting; ``None`` never opens one).
+        timezone: the time zone of the memory's user, an IANA name (``"Europe/Berlin"``;
+            default ``"UTC"``). Times are stored in UTC; a time given without an offset is
+            read in this zone, relative time expressions ("yesterday") resolve against its
+            calendar, and hits show times with its offset (see :mod:`graphmem.timezones`).
         retrieval: every weight, threshold and constant of retrieval
             (:class:`graphmem.retrieve.config.RetrievalConfig`).
         neo4j_user, neo4j_password: Bolt credentials (also from the environment).
@@ -103,6 +108,7 @@ class Settings:
     neo4j_password: str | None = field(default=None, repr=False)
     segmenter: SegmenterConfig = field(default_factory=SegmenterConfig)
     session_gap: timedelta | None = timedelta(hours=4)
+    timezone: str = UTC_NAME
     retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
 
     def __post_init__(self) -> None:
@@ -117,6 +123,12 @@ class Settings:
             raise ConfigurationError("session_gap must be a positive timedelta or None")
         if self.hnsw_m < 2 or self.hnsw_ef < 1 or self.hnsw_ef_construction < 1:
             raise ConfigurationError("hnsw parameters must be positive (m >= 2)")
+        zone(self.timezone)  # raises ConfigurationError naming an unknown zone
+
+    @property
+    def tz(self) -> tzinfo | None:
+        """:attr:`timezone` as a ``tzinfo`` (``None`` for UTC, see :func:`graphmem.timezones.zone`)."""
+        return zone(self.timezone)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> "Settings":
@@ -124,7 +136,7 @@ class Settings:
 
         Recognised: ``GRAPHMEM_EMBEDDING_MODEL``, ``GRAPHMEM_EMBEDDING_PRECISION``, ``GRAPHMEM_SPACY_MODEL``,
         ``GRAPHMEM_INDEX_DIR``, ``GRAPHMEM_JVM_HEAP``, ``GRAPHMEM_JVM_OPTIONS``, ``GRAPHMEM_NEO4J_USER``,
-        ``GRAPHMEM_NEO4J_PASSWORD``.
+        ``GRAPHMEM_NEO4J_PASSWORD``, ``GRAPHMEM_TIMEZONE``.
         """
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
@@ -137,6 +149,7 @@ class Settings:
             ("jvm_options", "GRAPHMEM_JVM_OPTIONS"),
             ("neo4j_user", "GRAPHMEM_NEO4J_USER"),
             ("neo4j_password", "GRAPHMEM_NEO4J_PASSWORD"),
+            ("timezone", "GRAPHMEM_TIMEZONE"),
         ):
             if env.get(key):
                 values[name] = env[key]

@@ -98,6 +98,24 @@ def test_cli_add_with_caption_and_metadata_and_a_correction_that_keeps_its_time(
     assert bad.exit_code == 2 and "--meta 'no-equals': expected key=value" in bad.output
     mixed = runner.invoke(app, [*base, "--caption", "c", "-"], input='{"role": "user", "content": "x"}\n')
     assert mixed.exit_code == 2 and "with - each JSONL message carries its own" in mixed.output
+    when = runner.invoke(app, [*base, "--timestamp", "yesterday", "x"])
+    assert when.exit_code == 2 and "--timestamp: not an ISO 8601 time: 'yesterday'" in when.output
+
+
+def test_cli_in_the_users_time_zone(tmp_path):
+    """GRAPHMEM_TIMEZONE: a time given without an offset is New York's, stored in UTC and shown
+    back with New York's offset; an unknown zone is a clear error."""
+    base = ("--store", str(tmp_path / "store"), "--namespace", "tz")
+    env = {"GRAPHMEM_TIMEZONE": "America/New_York"}
+    added = runner.invoke(app, ["add", *base, "--conversation", "c", "--timestamp", "2024-01-05T22:00:00", "--json",
+                                "We baked bread."], env=env)
+    assert added.exit_code == 0, added.output
+    hits = json.loads(runner.invoke(app, ["search", "bread", *base, "-k", "1", "--json"], env=env).stdout)
+    assert hits[0]["timestamp"] == "2024-01-05T22:00:00-05:00"
+    stored = json.loads(runner.invoke(app, ["cypher", "MATCH (t:Turn) RETURN t.timestamp AS ts", *base, "--json"]).stdout)
+    assert [row["ts"] for row in stored] == ["2024-01-06T03:00:00"]
+    bad = runner.invoke(app, ["search", "bread", *base], env={"GRAPHMEM_TIMEZONE": "Atlantis/Capital"})
+    assert bad.exit_code == 2 and "'Atlantis/Capital' is not a time zone name" in bad.output
 
 
 def test_missing_file_exits_2(tmp_path):

@@ -149,7 +149,7 @@ def _load_engine(cache: Path, settings: Settings, dimension: int, config: Retrie
         index.load_or_rebuild(projection.count(unit), settings.embedding_model, refuse)
         dense[unit] = DenseScorer(unit, projection.ids(unit), index, config.exact_limit, depth[unit])
     timings["ann_load_s"] = time.perf_counter() - t0
-    return RetrievalEngine(projection, dense, lexical, config), timings
+    return RetrievalEngine(projection, dense, lexical, config, tz=settings.tz), timings
 
 
 def _percentiles(values: Sequence[float]) -> dict[str, float]:

@@ -130,7 +130,7 @@ def _score_case(engine: Any, vectors: Any, case: EvalCase, configs: Sequence[Ret
         levels: dict[str, list[QuestionResult]] = {"turn": [], "session": []}
         p = tuned.projection
         for question, vector in zip(case.questions, vectors):
-            as_of = parse_as_of(question.as_of)  # as the harness's Memory.search reads it
+            as_of = parse_as_of(question.as_of, engine.tz)  # as the harness's Memory.search reads it
             if question.gold_turns:
                 chosen = tuned.top_positions(Query(question.question, DEPTH, "turn", "auto", as_of=as_of), vector)
                 turns = [p.turn_source[t] for t in chosen]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import tzinfo
 from typing import Any, Callable
 
 import numpy as np
@@ -18,6 +19,7 @@ from graphmem.runtime import freeze_loaded_objects
 from graphmem.signals import reraise_stop
 from graphmem.ingest.types import PlannedTurn, StageOutput, UnitBatch, iso
 from graphmem.store import GraphStore, chunked
+from graphmem.timezones import to_local
 
 __all__ = ["EventStage", "language_pipeline", "load_writer_models"]
 
@@ -70,8 +72,10 @@ def _analysed_part(text: str) -> str:
 class EventStage:
     """Split new turns into Events, find and resolve their entities, plan the writes."""
 
-    def __init__(self, store: GraphStore, embedder: Embedder, language: LanguagePipeline, namespace: str, batch_size: int) -> None:
+    def __init__(self, store: GraphStore, embedder: Embedder, language: LanguagePipeline, namespace: str, batch_size: int,
+                 tz: tzinfo | None = None) -> None:
         self.store = store
+        self.tz = tz  # the calendar a turn's relative time expressions resolve in (None: UTC)
         self.embedder = embedder
         self.language = language
         self.namespace = namespace
@@ -157,7 +161,8 @@ class EventStage:
                 out.append([])
                 continue
             try:
-                units = split_events(text, analysis, anchor=turn.when, max_units=EVENT_LIMITS.max_units(text))
+                anchor = None if turn.when is None else to_local(turn.when, self.tz)  # "yesterday" where it was said
+                units = split_events(text, analysis, anchor=anchor, max_units=EVENT_LIMITS.max_units(text))
                 named = frozenset(select_entities(analysis, known))  # only these become Entity nodes
             except Exception as exc:  # noqa: BLE001
                 self._contain(conversation_key, turn, "event splitting", exc, failed)

@@ -37,7 +37,7 @@ import time
 from contextlib import nullcontext
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timezone, tzinfo
 from itertools import groupby
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -60,6 +60,7 @@ from graphmem.loaders.chat import (is_sdk_message, message_caption, message_meta
 from graphmem.records import SessionRecord, TurnRecord, meta_properties
 from graphmem.retrieve.loader import AppendWrites, WriteScope, append_writes, session_scope
 from graphmem.settings import Settings
+from graphmem.timezones import to_stored
 from graphmem.store import GraphStore, Statement, chunked
 
 if TYPE_CHECKING:
@@ -86,8 +87,9 @@ def _naive_utc(value: datetime) -> datetime:
     return value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo is not None else value
 
 
-def parse_timestamp(value: object, where: str) -> datetime | None:
-    """A message or session time: ``None``, a datetime, a date, or ISO 8601 text (naive UTC).
+def parse_timestamp(value: object, where: str, tz: tzinfo | None = None) -> datetime | None:
+    """A message or session time: ``None``, a datetime, a date, or ISO 8601 text, as it is
+    stored (naive UTC; a time without an offset is a wall-clock time in ``tz``, ``None``: UTC).
 
     Raises:
         InputError: anything else, naming ``where``.
@@ -95,16 +97,20 @@ def parse_timestamp(value: object, where: str) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        return _naive_utc(value)
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day)
-    if isinstance(value, str) and value.strip():
+        parsed = value
+    elif isinstance(value, date):
+        parsed = datetime(value.year, value.month, value.day)
+    elif isinstance(value, str) and value.strip():
         try:
-            return _naive_utc(datetime.fromisoformat(value.strip().replace("Z", "+00:00")))
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         except ValueError:
-            pass
-        raise InputError(f"{where}: not an ISO 8601 time: {value[:80]!r} (e.g. 2024-05-01T14:30:00)")
-    raise InputError(f"{where}: expected ISO 8601 text or a datetime, got {type(value).__name__}")
+            raise InputError(f"{where}: not an ISO 8601 time: {value[:80]!r} (e.g. 2024-05-01T14:30:00)") from None
+    else:
+        raise InputError(f"{where}: expected ISO 8601 text or a datetime, got {type(value).__name__}")
+    try:
+        return to_stored(parsed, tz)
+    except (OverflowError, ValueError):
+        raise InputError(f"{where}: {str(value)[:80]!r} is outside the years 1-9999 in UTC") from None
 
 
 def _text_field(message: Mapping[str, Any], names: tuple[str, str], where: str, *, allow_empty: bool = False) -> str:
@@ -129,7 +135,7 @@ class Messages(NamedTuple):
     skipped: int
 
 
-def parse_messages(messages: object) -> Messages:
+def parse_messages(messages: object, tz: tzinfo | None = None) -> Messages:
     """Validate what :meth:`graphmem.Memory.add` was given and turn it into turn records.
 
     ``messages`` is one mapping, a :class:`TurnRecord`, or a sequence of them. A mapping has
@@ -138,7 +144,8 @@ def parse_messages(messages: object) -> Messages:
     scalar values). Messages as chat APIs give them are read too (see
     :mod:`graphmem.loaders.chat`): content as a list of parts, ``name``, and tool plumbing;
     a message with no text that calls a tool, or whose parts hold no text, is skipped and
-    counted.
+    counted. Times are returned as they are stored: naive UTC, a time without an offset
+    being a wall-clock time in ``tz`` (``None``: UTC).
 
     Raises:
         InputError: naming the message's position and field; nothing is stored.
@@ -163,6 +170,8 @@ def parse_messages(messages: object) -> Messages:
             for name, value in (("speaker", record.speaker), ("text", record.text)):
                 if not isinstance(value, str) or not value.strip():
                     raise InputError(f"{where}.{name}: empty")
+            if record.timestamp is not None:
+                record = replace(record, timestamp=parse_timestamp(record.timestamp, f"{where}.timestamp", tz))
         elif isinstance(item, Mapping):
             reject_unknown_fields(item, where)
             speaker = _text_field(item, speaker_fields(item), where).strip()
@@ -178,7 +187,7 @@ def parse_messages(messages: object) -> Messages:
             metadata = message_metadata(item, where)
             reject_lone_surrogates({"caption": caption, "id": source_id, "metadata": dict(metadata)}, where)
             record = TurnRecord(speaker=speaker, text=text, source_id=None if source_id is None else str(source_id),
-                                timestamp=parse_timestamp(item.get("timestamp"), f"{where}.timestamp"),
+                                timestamp=parse_timestamp(item.get("timestamp"), f"{where}.timestamp", tz),
                                 caption=caption, metadata=metadata)
         else:
             raise InputError(f"{where}: expected a mapping with speaker and text, got {type(item).__name__}")
@@ -364,7 +373,8 @@ class LiveWriter:
         self.caches = caches
         self.save_indexes = save_indexes
         self.segmenter = EpisodeSegmenter(settings.segmenter)
-        self._events = EventStage(store, embedder, language_pipeline(settings.spacy_model), namespace, settings.write_batch_size)
+        self._events = EventStage(store, embedder, language_pipeline(settings.spacy_model), namespace, settings.write_batch_size,
+                                  settings.tz)
         self._events.keep_resolver = True
         # no scikit-learn import here (1 s): most adds assign units to the kept mixtures with
         # numpy alone, and a one-message process (`graphmem add`) would pay it for nothing; the

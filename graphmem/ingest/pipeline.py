@@ -212,7 +212,8 @@ class IngestPipeline:
         # work for this thread while it waits for the writer's commit (see _await_write)
         self._idle: list[Callable[[], bool]] = []
         self._episodes = EpisodeStage(store, EpisodeSegmenter(settings.segmenter), namespace, settings.write_batch_size)
-        self._events = EventStage(store, embedder, language_pipeline(settings.spacy_model), namespace, settings.write_batch_size)
+        self._events = EventStage(store, embedder, language_pipeline(settings.spacy_model), namespace, settings.write_batch_size,
+                                  settings.tz)
         self._clustering = (ClusteringStage(store, caches.index, caches.directory, namespace, batch_size=settings.write_batch_size)
                             if caches is not None else None)
 

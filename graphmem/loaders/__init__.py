@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import zlib
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any, Callable
 
@@ -22,7 +23,7 @@ from graphmem.loaders.locomo import is_locomo, parse_locomo
 from graphmem.loaders.longmemeval import is_longmemeval, parse_longmemeval
 from graphmem.loaders.native import is_native, parse_native
 from graphmem.loaders.transcript import load_transcript
-from graphmem.records import ConversationRecord
+from graphmem.records import ConversationRecord, stored_times
 
 __all__ = ["FORMATS", "load", "read_json"]
 
@@ -92,6 +93,7 @@ def load(
     source: str | os.PathLike[str],
     format: str = "auto",
     conversation_id: str | None = None,
+    timezone: tzinfo | None = None,
 ) -> list[ConversationRecord]:
     """Load and validate every conversation in ``source``.
 
@@ -101,9 +103,11 @@ def load(
             conversation keyed by its question id), ``jsonl``, ``transcript`` or ``native``.
         conversation_id: key for sources without one (JSONL, transcripts);
             defaults to the file name without extensions.
+        timezone: the zone a time written without an offset is read in (``None``: UTC;
+            :attr:`graphmem.settings.Settings.tz`).
 
     Returns:
-        The conversations, validated.
+        The conversations, validated, their times naive UTC.
 
     Raises:
         InputError: the file is missing, unreadable, malformed or invalid; the
@@ -143,4 +147,4 @@ def load(
     if not records:
         raise InputError(f"{path}: no conversations found")
     logger.info("loaded %d conversation(s) from %s as %s", len(records), path, kind)
-    return records
+    return [stored_times(record, timezone) for record in records]

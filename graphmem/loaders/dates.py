@@ -11,7 +11,9 @@ def parse_datetime(value: object) -> datetime | None:
     """Parse a source date such as ``"1:56 pm on 8 May, 2023"``, ISO 8601 or
     ``"2023/05/20 (Sat) 02:21"``; ``None`` when it is not a recognisable date.
 
-    Time-zone-aware values are converted to naive UTC so that all timestamps compare.
+    A value with an offset keeps it (aware); one without stays naive. :func:`graphmem.loaders.load`
+    stores both as naive UTC, reading a naive one in the memory's time zone
+    (:func:`graphmem.records.stored_times`).
     """
     if not isinstance(value, str) or not value.strip():
         return None
@@ -25,8 +27,4 @@ def parse_datetime(value: object) -> datetime | None:
             parsed = date_parser.parse(text, fuzzy=True)
         except (ValueError, OverflowError):
             return None
-    if parsed.tzinfo is not None:
-        from datetime import timezone
-
-        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
     return parsed

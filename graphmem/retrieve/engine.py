@@ -18,6 +18,7 @@ import logging
 import math
 import re
 from collections.abc import Mapping, Sequence
+from datetime import tzinfo
 from functools import cached_property
 from typing import Any, Protocol
 
@@ -28,8 +29,9 @@ from graphmem.retrieve.config import RetrievalConfig
 from graphmem.retrieve.hierarchy import TurnStructure
 from graphmem.retrieve.lexical import DEFAULT_STOPWORDS, LexicalIndex, Tokenizer
 from graphmem.retrieve import strategies
-from graphmem.retrieve.projection import MemoryProjection
+from graphmem.retrieve.projection import MemoryProjection, year_month
 from graphmem.retrieve.types import STRATEGIES, UNITS, Query, QueryContext, RankedUnit, Ranking, SearchFilter, top_k
+from graphmem.timezones import DAY_SECONDS, local_date, local_seconds
 
 __all__ = [
     "DenseScorer",
@@ -208,13 +210,16 @@ class RetrievalEngine:
             ``event`` index is built on first use when absent).
         config: the retrieval constants (default: :class:`RetrievalConfig` ()).
         tokenizer: the BM25 tokenizer of queries and of indexes built here.
+        tz: the calendar of the memory's user (``None``: UTC): the day a query is asked and
+            the days and months turns were said on are read there (see :mod:`graphmem.timezones`).
     """
 
     def __init__(self, projection: MemoryProjection, dense: Mapping[str, DenseScorer],
                  lexical: Mapping[str, LexicalIndex], config: RetrievalConfig | None = None,
-                 tokenizer: Tokenizer | None = None) -> None:
+                 tokenizer: Tokenizer | None = None, tz: tzinfo | None = None) -> None:
         self.projection = projection
         self.config = config or RetrievalConfig()
+        self.tz = tz
         self.tokenizer = tokenizer or Tokenizer()
         self.dense = {u: dense.get(u) or DenseScorer(u, projection.ids(u), None, 0, 0) for u in UNITS}
         self._lexical: dict[str, LexicalIndex] = dict(lexical)
@@ -235,7 +240,7 @@ class RetrievalEngine:
 
     def with_config(self, config: RetrievalConfig) -> RetrievalEngine:
         """An engine over the same projection and indexes with other constants (for tuning)."""
-        engine = RetrievalEngine(self.projection, self.dense, self._lexical, config, self.tokenizer)
+        engine = RetrievalEngine(self.projection, self.dense, self._lexical, config, self.tokenizer, self.tz)
         for name in ("structure", "graph", "associations", "matcher", "unit_times"):
             if name in self.__dict__ and not (name == "matcher" and config.entity_ngram_limit != self.config.entity_ngram_limit) \
                     and not (name == "graph" and config.edge_weights != self.config.edge_weights):
@@ -276,12 +281,13 @@ class RetrievalEngine:
     def structure(self) -> TurnStructure:
         """Turn positions of episodes, sessions, neighbours, events and dates for the hierarchy."""
         p = self.projection
-        years, months = p.turn_year_month
+        said = local_seconds(p.turn_time, self.tz)  # the user's calendar (the same array for UTC)
+        years, months = year_month(said)
         return TurnStructure(
             n_turns=p.n_turns, turn_episode=p.turn_episode, turn_session=p.turn_session,
             prev_turn=p.prev_turn, next_turn=p.next_turn, event_turn=p.event_turn,
             turn_year=years, turn_month=months, n_episodes=len(p.episode_ids), n_sessions=len(p.session_ids),
-            event_months=p.event_span_months, turn_states_time=p.turn_states_time, turn_days=p.turn_days,
+            event_months=p.event_span_months, turn_states_time=p.turn_states_time, turn_days=np.floor(said / DAY_SECONDS),
             event_days=p.event_span_days)
 
     @cached_property
@@ -389,7 +395,7 @@ class RetrievalEngine:
         masks = self.filter_masks(query.filter) if query.filter is not None else None
         if masks is not None and not masks[unit].any():
             return None, np.zeros(0), np.zeros(0, dtype=np.int64)
-        context = QueryContext(self, query.text, vector, masks, query.as_of_date)
+        context = QueryContext(self, query.text, vector, masks, local_date(query.as_of, self.tz))
         ranking = strategies.run(query.strategy, context, unit)
         scores = np.asarray(ranking.scores, dtype=np.float64).copy()
         if masks is not None:

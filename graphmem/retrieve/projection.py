@@ -46,7 +46,7 @@ from graphmem.retrieve.cues import ACTIVITY_LABELS, AGE_LABELS, DURATION_LABELS,
 from graphmem.retrieve.lexical import _followed_positions
 from graphmem.retrieve.types import parse_time
 
-__all__ = ["MemoryProjection", "parse_time", "ROLE_WEIGHTS", "PROJECTION_VERSION"]
+__all__ = ["MemoryProjection", "parse_time", "year_month", "ROLE_WEIGHTS", "PROJECTION_VERSION"]
 
 logger = logging.getLogger(__name__)
 
@@ -359,18 +359,6 @@ class MemoryProjection:
         return np.where(same, np.arange(n) + 1, -1)
 
     @cached_property
-    def turn_year_month(self) -> tuple[np.ndarray, np.ndarray]:
-        """Calendar year and month of each turn (0 = unknown)."""
-        years = np.zeros(self.n_turns, dtype=np.int64)
-        months = np.zeros(self.n_turns, dtype=np.int64)
-        finite = np.isfinite(self.turn_time)
-        if finite.any():
-            since = self.turn_time[finite].astype("datetime64[s]").astype("datetime64[M]").astype(np.int64)  # months since 1970-01
-            years[finite] = since // 12 + 1970
-            months[finite] = since % 12 + 1
-        return years, months
-
-    @cached_property
     def event_span_months(self) -> tuple[np.ndarray, np.ndarray]:
         """Months since 1970-01 of the first and last month each event's time expression
         resolved to (``-1``: the event states no time)."""
@@ -384,11 +372,6 @@ class MemoryProjection:
         start, end = out
         end = np.where((start >= 0) & (end < start), start, end)
         return start, end
-
-    @cached_property
-    def turn_days(self) -> np.ndarray:
-        """Day of each turn's date, in days since 1970-01-01 (NaN = unknown)."""
-        return np.floor(self.turn_time / 86400.0)
 
     @cached_property
     def event_span_days(self) -> tuple[np.ndarray, np.ndarray]:
@@ -784,6 +767,20 @@ def _session_columns(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """The session columns of ``rows`` (in their order)."""
     return {"session_ids": [str(r["id"]) for r in rows], "session_key": [str(r.get("key") or "") for r in rows],
             "session_number": _ints(r.get("number") for r in rows), "session_time": _times(r.get("started_at") for r in rows)}
+
+
+def year_month(seconds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Calendar year and month of each time in epoch seconds (0 = unknown, for NaN); the
+    turns' times moved into the user's calendar give their local ones
+    (:func:`graphmem.timezones.local_seconds`)."""
+    years = np.zeros(len(seconds), dtype=np.int64)
+    months = np.zeros(len(seconds), dtype=np.int64)
+    finite = np.isfinite(seconds)
+    if finite.any():
+        since = seconds[finite].astype("datetime64[s]").astype("datetime64[M]").astype(np.int64)  # months since 1970-01
+        years[finite] = since // 12 + 1970
+        months[finite] = since % 12 + 1
+    return years, months
 
 
 def _turn_columns(rows: Sequence[Mapping[str, Any]], session_pos: Mapping[str, int], session_time: np.ndarray) -> dict[str, Any]:

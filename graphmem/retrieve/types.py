@@ -16,7 +16,7 @@ import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from functools import cached_property
 from typing import Any, Protocol
 
@@ -114,20 +114,18 @@ class Query:
     filter: SearchFilter | None = None
     as_of: float | None = None
 
-    @property
-    def as_of_date(self) -> date | None:
-        """The (UTC) date of :attr:`as_of`."""
-        return None if self.as_of is None else (_EPOCH + timedelta(seconds=self.as_of)).date()
 
 
 def validate_query(query: Any, k: Any, unit: Any, strategy: Any, time_range: Any = None, *,
-                   speaker: Any = None, conversation: Any = None, session: Any = None, as_of: Any = None) -> Query:
+                   speaker: Any = None, conversation: Any = None, session: Any = None, as_of: Any = None,
+                   tz: tzinfo | None = None) -> Query:
     """Check a query's arguments; the only place retrieval input is validated
     (:meth:`graphmem.memory.Memory.search` calls it once; lower levels take the
     :class:`Query` it returns and trust it).
 
-    ``as_of`` (a datetime, date or ISO 8601 string; naive values are UTC) is when the query
-    is asked; ``None`` means now.
+    ``as_of`` (a datetime, date or ISO 8601 string) is when the query is asked; ``None``
+    means now. A time without an offset, there and in ``time_range``, is a wall-clock time in
+    ``tz`` (the memory's time zone, :attr:`graphmem.settings.Settings.tz`; ``None``: UTC).
 
     Returns:
         The :class:`Query`, with the parsed time window (see :func:`parse_time_range`).
@@ -144,13 +142,29 @@ def validate_query(query: Any, k: Any, unit: Any, strategy: Any, time_range: Any
         raise InputError(f"unknown unit {unit!r}; expected one of {', '.join(UNITS)}")
     if strategy not in STRATEGIES:
         raise InputError(f"unknown strategy {strategy!r}; expected one of {', '.join(STRATEGIES)}")
-    return Query(query, k, unit, strategy, parse_time_range(time_range), SearchFilter.of(speaker, conversation, session),
-                 parse_as_of(as_of))
+    return Query(query, k, unit, strategy, parse_time_range(time_range, tz), SearchFilter.of(speaker, conversation, session),
+                 parse_as_of(as_of, tz))
 
 
-def parse_as_of(value: Any) -> float:
+def _given_time(value: Any, tz: tzinfo | None) -> float:
+    """:func:`parse_time` of a time a user gave: one without an offset is a wall-clock time in
+    ``tz`` (``None``: UTC)."""
+    if tz is not None:
+        if isinstance(value, str):
+            try:
+                value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+            except ValueError:
+                return math.nan
+        elif isinstance(value, date) and not isinstance(value, datetime):
+            value = datetime(value.year, value.month, value.day)
+        if isinstance(value, datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=tz)
+    return parse_time(value)
+
+
+def parse_as_of(value: Any, tz: tzinfo | None = None) -> float:
     """Epoch seconds of when a query is asked: ``value`` (a datetime, date or ISO 8601
-    string) or, for ``None``, now.
+    string; without an offset, a wall-clock time in ``tz``, ``None``: UTC) or, for ``None``, now.
 
     Raises:
         InputError: a value that is not a time, or a year outside 1-9999.
@@ -159,7 +173,10 @@ def parse_as_of(value: Any) -> float:
         return time.time()
     if isinstance(value, str):
         reject_lone_surrogates(value, "as_of")
-    seconds = parse_time(value) if isinstance(value, (str, date)) else math.nan
+    try:
+        seconds = _given_time(value, tz) if isinstance(value, (str, date)) else math.nan
+    except (OverflowError, ValueError):  # a wall-clock time past year 9999 in UTC
+        raise InputError(f"as_of {value!r} is outside the years 1-9999 in UTC") from None
     if math.isnan(seconds):
         raise InputError(f"as_of {value!r} is not a date or ISO 8601 time")
     try:
@@ -198,9 +215,10 @@ def parse_time(value: Any) -> float:
     return (moment - _EPOCH).total_seconds()
 
 
-def parse_time_range(time_range: Any) -> tuple[float, float] | None:
+def parse_time_range(time_range: Any, tz: tzinfo | None = None) -> tuple[float, float] | None:
     """``(start, end)`` in epoch seconds from a pair of datetimes, dates, ISO strings or
-    ``None`` (open end); ``None`` for no filter.
+    ``None`` (open end); ``None`` for no filter. A bound without an offset is a wall-clock
+    time in ``tz`` (``None``: UTC).
 
     Raises:
         InputError: not a pair, an unparseable bound, or start after end.
@@ -214,7 +232,10 @@ def parse_time_range(time_range: Any) -> tuple[float, float] | None:
         if value is None:
             bounds.append(open_value)
             continue
-        seconds = parse_time(value)
+        try:
+            seconds = _given_time(value, tz)
+        except (OverflowError, ValueError):
+            seconds = math.nan
         if math.isnan(seconds):
             raise InputError(f"time_range bound {value!r} is not a date or ISO 8601 time")
         bounds.append(seconds)

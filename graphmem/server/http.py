@@ -294,7 +294,8 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
         if not await blocking(hub.exists, ns):  # (validates ns) no Memory is kept for a namespace never written
             from graphmem.retrieve.types import validate_query
 
-            validate_query(body.query, body.k, body.unit, body.strategy, time_range, **filters, as_of=body.as_of)
+            validate_query(body.query, body.k, body.unit, body.strategy, time_range, speaker=body.speaker,
+                           conversation=body.conversation, session=body.session, as_of=body.as_of, tz=hub.settings.tz)
             return {"hits": []}
         hits = await blocking(hub.memory(ns).search, body.query, body.k, body.unit, body.strategy, time_range, **filters,
                               as_of=body.as_of)

@@ -74,7 +74,9 @@ def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
         if not hub.exists(namespace):
             from graphmem.retrieve.types import validate_query
 
-            validate_query(query, k, unit, strategy, time_range, **filters, as_of=as_of)
+            validate_query(query, k, unit, strategy, time_range, speaker=filters.get("speaker"),
+                           conversation=filters.get("conversation"), session=filters.get("session"), as_of=as_of,
+                           tz=hub.settings.tz)
             return []
         return hub.memory(namespace).search(query, k=k, unit=unit, strategy=strategy, time_range=time_range, as_of=as_of,
                                             **filters)
