@@ -354,7 +354,7 @@ class Memory:
         Args:
             messages: one mapping, a :class:`~graphmem.records.TurnRecord`, or a list of
                 them. A mapping has ``speaker`` or ``role``, ``text`` or ``content``, and
-                optionally ``timestamp`` (ISO 8601 or datetime), ``id`` (your message id),
+                optionally ``timestamp`` (ISO 8601, datetime or Unix seconds), ``id`` (your message id),
                 ``caption`` and ``metadata`` (scalar values). A message without a timestamp
                 was said now, when it is added, unless the call gives ``session_started_at``
                 (a dated session filled in: its start stands, as in a batch ingest); a

@@ -13,6 +13,7 @@ from hypothesis import given, settings as hsettings, strategies as st
 
 from graphmem import ConfigurationError, InputError, Settings
 from graphmem.forget import parse_before
+from graphmem.ingest.live import parse_messages
 from graphmem.loaders import load
 from graphmem.retrieve.types import validate_query
 from graphmem.timezones import local_date, local_seconds, shown, to_local, to_stored, zone
@@ -82,6 +83,24 @@ def test_times_a_user_gives_without_an_offset_are_read_in_the_zone(tmp_path):
     assert parse_before("2024-03-17") == "2024-03-17T00:00:00"
     with pytest.raises(InputError, match="as_of"):
         validate_query("what happened?", 5, "turn", "auto", as_of="9999-12-31T23:00:00", tz=zone("America/Los_Angeles"))
+
+
+def test_a_unix_time_is_an_instant_in_any_zone(tmp_path):
+    """A message's timestamp may be a Unix time (seconds, as chat logs and SDKs give them): an
+    instant, the same in every zone; milliseconds are refused with a hint, a boolean is no time."""
+    ny = zone(NEW_YORK)
+    (record,), _ = parse_messages([{"role": "user", "content": "hi", "timestamp": 1710624600}], ny)
+    assert record.timestamp == datetime(2024, 3, 16, 21, 30)  # stored UTC; New York does not move it
+    for bad, expected in ((1710624600000, "milliseconds?"), (float("inf"), "not a time"), (True, "got bool")):
+        with pytest.raises(InputError, match=expected) as caught:
+            parse_messages([{"role": "user", "content": "hi", "timestamp": bad}])
+        assert "messages[0].timestamp" in str(caught.value)
+    path = tmp_path / "log.jsonl"
+    path.write_text('{"role": "user", "content": "hi", "timestamp": 1710624600.25}\n', encoding="utf-8")
+    assert load(path, timezone=ny)[0].sessions[0].turns[0].timestamp == datetime(2024, 3, 16, 21, 30, 0, 250000)
+    path.write_text('{"role": "user", "content": "hi", "timestamp": 1710624600250}\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"log.jsonl: line 1.timestamp: .*milliseconds\?"):
+        load(path)
 
 
 def test_a_memory_in_new_york(backend, tmp_path, embedder):

@@ -57,6 +57,7 @@ from graphmem.ingest.segment import EpisodeSegmenter
 from graphmem.ingest.types import PlannedTurn, UnitBatch, iso, turn_slot
 from graphmem.loaders.chat import (is_sdk_message, message_caption, message_metadata, message_text, reject_unknown_fields,
                                    sdk_message, speaker_fields)
+from graphmem.loaders.dates import epoch_time
 from graphmem.records import SessionRecord, TurnRecord, meta_properties
 from graphmem.retrieve.loader import AppendWrites, WriteScope, append_writes, session_scope
 from graphmem.settings import Settings
@@ -88,8 +89,9 @@ def _naive_utc(value: datetime) -> datetime:
 
 
 def parse_timestamp(value: object, where: str, tz: tzinfo | None = None) -> datetime | None:
-    """A message or session time: ``None``, a datetime, a date, or ISO 8601 text, as it is
-    stored (naive UTC; a time without an offset is a wall-clock time in ``tz``, ``None``: UTC).
+    """A message or session time: ``None``, a datetime, a date, ISO 8601 text or a Unix time
+    (seconds since 1970 UTC, a number), as it is stored (naive UTC; a time without an offset
+    is a wall-clock time in ``tz``, ``None``: UTC).
 
     Raises:
         InputError: anything else, naming ``where``.
@@ -100,13 +102,15 @@ def parse_timestamp(value: object, where: str, tz: tzinfo | None = None) -> date
         parsed = value
     elif isinstance(value, date):
         parsed = datetime(value.year, value.month, value.day)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        parsed = epoch_time(value, where)
     elif isinstance(value, str) and value.strip():
         try:
             parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         except ValueError:
             raise InputError(f"{where}: not an ISO 8601 time: {value[:80]!r} (e.g. 2024-05-01T14:30:00)") from None
     else:
-        raise InputError(f"{where}: expected ISO 8601 text or a datetime, got {type(value).__name__}")
+        raise InputError(f"{where}: expected ISO 8601 text, a Unix time or a datetime, got {type(value).__name__}")
     try:
         return to_stored(parsed, tz)
     except (OverflowError, ValueError):

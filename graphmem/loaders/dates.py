@@ -2,9 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import math
+from datetime import datetime, timezone
 
-__all__ = ["parse_datetime"]
+from graphmem.errors import InputError
+
+__all__ = ["parse_datetime", "epoch_time"]
+
+
+def epoch_time(value: int | float, where: str) -> datetime:
+    """The instant ``value`` seconds after 1970-01-01 UTC (a chat log's or an SDK's Unix time,
+    such as Slack's ``ts`` or OpenAI's ``created``), aware in UTC.
+
+    Raises:
+        InputError: not finite, or outside the years 1-9999 (milliseconds are named as the
+            likely cause), naming ``where``.
+    """
+    if not math.isfinite(value):
+        raise InputError(f"{where}: not a time: {value!r}")
+    try:
+        return datetime.fromtimestamp(value, timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        hint = " (milliseconds? a Unix time is in seconds)" if abs(value) > 1e11 else ""
+        raise InputError(f"{where}: {value!r} seconds since 1970 is outside the years 1-9999{hint}") from None
 
 
 def parse_datetime(value: object) -> datetime | None:

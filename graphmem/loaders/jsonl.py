@@ -10,7 +10,7 @@ from graphmem.errors import InputError
 from graphmem.loaders.chat import (MESSAGE_FIELDS, message_caption, message_metadata, message_text, reject_unknown_fields,
                                    speaker_fields)
 from graphmem.loaders.checks import optional_str, reject_unencodable, require_dict, text_lines
-from graphmem.loaders.dates import parse_datetime
+from graphmem.loaders.dates import epoch_time, parse_datetime
 from graphmem.records import ConversationRecord, SessionRecord, TurnRecord
 
 __all__ = ["load_jsonl"]
@@ -49,7 +49,7 @@ def _content(path: Path, where: str, obj: dict) -> str | None:
 def load_jsonl(path: Path, text: str, conversation_key: str) -> list[ConversationRecord]:
     """Parse JSONL chat messages into one conversation.
 
-    Optional fields per line: ``timestamp`` (ISO 8601 or a readable date),
+    Optional fields per line: ``timestamp`` (ISO 8601, a readable date or a Unix time in seconds),
     ``id`` (source id), ``caption`` and ``metadata`` (scalar values), as
     :meth:`graphmem.Memory.add` reads them, ``session`` (session key; consecutive lines with the same
     key form one session; default a single session ``"1"``),
@@ -81,10 +81,14 @@ def load_jsonl(path: Path, text: str, conversation_key: str) -> list[Conversatio
         if content is None:
             skipped += 1
             continue
-        ts_text = optional_str(path, where, obj, "timestamp")
-        timestamp = parse_datetime(ts_text)
-        if ts_text and timestamp is None:
-            raise InputError(f"{path}: {where}.timestamp: not a date: {ts_text!r}")
+        stamp = obj.get("timestamp")
+        if isinstance(stamp, (int, float)) and not isinstance(stamp, bool):  # a Unix time
+            timestamp = epoch_time(stamp, f"{path}: {where}.timestamp")
+        else:
+            ts_text = optional_str(path, where, obj, "timestamp")
+            timestamp = parse_datetime(ts_text)
+            if ts_text and timestamp is None:
+                raise InputError(f"{path}: {where}.timestamp: not a date: {ts_text!r}")
         source_id = obj.get("id")
         if source_id is not None and not isinstance(source_id, (str, int)) or isinstance(source_id, bool):
             raise InputError(f"{path}: {where}.id: expected a string or integer")

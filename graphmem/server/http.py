@@ -51,7 +51,7 @@ class MessagesBody(_Body):
     session: Optional[str] = Field(None, min_length=1, max_length=1024, description="Session key within the conversation.")
     session_started_at: Optional[str] = Field(None, max_length=64, description="ISO 8601 start of the session.")
     messages: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_MESSAGES, description=(
-        "Messages in order: {speaker|role, text|content, timestamp? (default: now), id?, caption?, metadata?}; chat-API messages "
+        "Messages in order: {speaker|role, text|content, timestamp? (ISO 8601 or Unix seconds; default: now), id?, caption?, metadata?}; chat-API messages "
         "(content parts, name, tool calls) are read as Memory.add reads them."))
 
 

@@ -82,7 +82,7 @@ def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
                                             **filters)
 
     @server.tool(description="Store new conversation messages in long-term memory. messages: a list of "
-                             "{speaker (or role), text (or content), timestamp? (ISO 8601; default: now), id?}; a chat API's messages (content "
+                             "{speaker (or role), text (or content), timestamp? (ISO 8601 or Unix seconds; default: now), id?}; a chat API's messages (content "
                              "parts, tool calls) may be passed as they are. Returns a JSON report.")
     async def add_memory(messages: list[dict[str, Any]], conversation: str, session: Optional[str] = None,
                          session_started_at: Optional[str] = None, namespace: Optional[str] = None) -> str:
