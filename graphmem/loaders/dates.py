@@ -11,8 +11,8 @@ __all__ = ["parse_datetime", "epoch_time"]
 
 
 def epoch_time(value: int | float, where: str) -> datetime:
-    """The instant ``value`` seconds after 1970-01-01 UTC (a chat log's or an SDK's Unix time,
-    such as Slack's ``ts`` or OpenAI's ``created``), aware in UTC.
+    """The instant ``value`` seconds after 1970-01-01 UTC (a Unix time, as chat logs and SDKs
+    give a message's time: OpenAI's ``created``), aware in UTC.
 
     Raises:
         InputError: not finite, or outside the years 1-9999 (milliseconds are named as the
