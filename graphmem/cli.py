@@ -362,6 +362,45 @@ def search(
 
 
 @app.command()
+def messages(
+    conversation: str = typer.Option(..., "--conversation", "-c", help="The conversation key."),
+    session: Optional[str] = typer.Option(None, "--session", help="Only this session's messages."),
+    last: int = typer.Option(20, "--last", min=0, help="The last N messages (0: all)."),
+    full: bool = typer.Option(False, "--full", help=f"Print long texts whole (the table shows their first {TABLE_TEXT_CHARS} characters)."),
+    store: Optional[str] = StoreOpt,
+    namespace: str = NamespaceOpt,
+    user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Print a conversation's messages, oldest first, with their turn ids (for --id corrections, history, forget)."""
+    with _errors():
+        with _open(store, namespace, user, password, database) as memory:
+            _require_namespace(memory)
+            entries = memory.messages(conversation, session=session, last=last or None)
+        if as_json:
+            _json(entries)
+            return
+        if not entries:
+            err.print(f"no messages in conversation {conversation!r}" + (f" session {session!r}" if session else ""))
+            return
+        from graphmem.hits import excerpt
+
+        table = Table(title=_text(f"conversation {conversation!r}" + (f" · session {session!r}" if session else "")),
+                      title_justify="left")
+        for name in ("time", "session", "speaker", "text", "id", "turn"):
+            table.add_column(name, overflow="fold", no_wrap=name == "time")
+        for entry in entries:
+            text = entry["text"] if full else excerpt(entry["text"], "", TABLE_TEXT_CHARS)
+            if entry.get("caption"):
+                text = f"{text} [image: {entry['caption']}]"
+            table.add_row(_text((entry.get("timestamp") or "").replace("T", " ")[:16]), _text(entry.get("session")),
+                          _text(entry.get("speaker")), _text(text),
+                          _text(entry.get("source_id") or "") + (f" (v{entry['version']})" if entry.get("version") else ""),
+                          _text(entry["turn_id"]))
+        out.print(table)
+
+
+@app.command()
 def stats(
     store: Optional[str] = StoreOpt,
     namespace: str = NamespaceOpt,

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from graphmem.errors import ClosedError, ConfigurationError, GraphmemError, InputError, StorageError, StoreUnavailableError
 from graphmem.hits import CONTEXT_CHARS, Hit, context_text, explain_text
-from graphmem.loaders.chat import is_sdk_message, sdk_message
+from graphmem.loaders.chat import is_sdk_message, sdk_message, validate_messages_query
 
 __all__ = ["Client"]
 
@@ -160,6 +160,12 @@ class Client:
         if not isinstance(turn_id, str) or not turn_id.strip():
             raise InputError(f"turn_id: expected a turn id, got {turn_id!r}")
         return self._request("GET", self._path(f"turns/{quote(turn_id, safe='')}/history"))["versions"]
+
+    def messages(self, conversation: str, *, session: str | None = None, last: int | None = None) -> list[dict[str, Any]]:
+        """A conversation's messages, oldest first (see :meth:`Memory.messages`)."""
+        validate_messages_query(conversation, session, last)
+        params = {k: v for k, v in (("session", session), ("last", last)) if v is not None}
+        return self._request("GET", self._path(f"conversations/{quote(conversation, safe='')}/messages"), params=params)["messages"]
 
     def forget(self, conversation: str | None = None, session: str | None = None, before: Any = None, *,
                turn: str | list[str] | None = None) -> dict[str, int]:

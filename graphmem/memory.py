@@ -23,6 +23,7 @@ from graphmem.ids import namespace_slug
 from graphmem.ingest import IngestPipeline, IngestReport, Progress
 from graphmem.ingest.live import AddReport, LiveWriter, parse_messages, parse_timestamp
 from graphmem.loaders import FORMATS, load
+from graphmem.loaders.chat import validate_messages_query
 from graphmem.records import ConversationRecord, metadata_of, stored_times
 from graphmem.retrieve.loader import session_scope
 from graphmem.search import SearchService
@@ -131,6 +132,12 @@ def _namespace_lock(store: GraphStore, namespace: str) -> threading.RLock:
     key = (describe(), namespace)
     with _NAMESPACE_LOCKS_GUARD:
         return _NAMESPACE_LOCKS.setdefault(key, threading.RLock())
+
+
+
+MESSAGES_READ_LIMIT = 1_000_000_000
+"""The most messages :meth:`Memory.messages` reads in one call (its ``LIMIT`` when it reads all; ArcadeDB
+refuses a LIMIT of 2**31 - 1)."""
 
 
 class Memory:
@@ -436,6 +443,35 @@ class Memory:
         for entry in versions:  # shown in the user's time zone, as hits are
             entry["timestamp"], entry["replaced_at"] = shown(entry.get("timestamp"), tz), shown(entry.get("replaced_at"), tz)
         return versions
+
+    @_names_damage
+    def messages(self, conversation: str, *, session: str | None = None, last: int | None = None) -> list[dict[str, Any]]:
+        """The messages of ``conversation`` as stored, oldest first: what an agent reads back to
+        build its prompt's recent window, show a chat, or find the id of a message to correct.
+
+        Args:
+            conversation: the conversation key (as added or ingested).
+            session: only this session's messages.
+            last: only the last ``last`` messages (default: all).
+
+        Each entry has ``turn_id`` (for :meth:`history` and ``forget(turn=...)``), ``source_id``
+        (your message id), ``session`` (its key), ``session_number``, ``index`` (position in its
+        session), ``speaker``, ``text`` and ``caption`` (current, after corrections), ``metadata``,
+        ``timestamp`` (when it was said: its own time, else its session's start; in ``Settings.timezone``, as
+        hits show times) and ``version`` (how many times it
+        was corrected). A conversation with no messages (or none in ``session``) gives ``[]``.
+
+        Raises:
+            InputError: an empty key, or ``last`` not a positive integer.
+        """
+        self._check()
+        validate_messages_query(conversation, session, last)
+        rows = self._store.read("read/conversation_messages", {
+            "namespace": self._namespace, "conversation_id": conversation, "session": session,
+            "limit": MESSAGES_READ_LIMIT if last is None else min(last, MESSAGES_READ_LIMIT)})
+        tz = self._settings.tz
+        return [{**{k: v for k, v in row.items() if k not in ("meta", "seq")}, "metadata": metadata_of(row.get("meta")),
+                 "timestamp": shown(row.get("timestamp"), tz)} for row in reversed(rows)]
 
     @_names_damage
     def search(self, query: str, k: int = 10, unit: str = "turn", strategy: str = "auto", time_range: Any = None, *,
@@ -1039,6 +1075,10 @@ class AsyncMemory:
     async def history(self, turn_id: str) -> list[dict[str, Any]]:
         """:meth:`Memory.history`."""
         return await self._run(self._memory.history, turn_id)
+
+    async def messages(self, conversation: str, **kwargs: Any) -> list[dict[str, Any]]:
+        """:meth:`Memory.messages`."""
+        return await self._run(self._memory.messages, conversation, **kwargs)
 
     async def forget(self, *args: Any, **kwargs: Any) -> dict[str, int]:
         """:meth:`Memory.forget`."""

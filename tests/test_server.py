@@ -261,6 +261,31 @@ def test_add_correct_and_forget_one_message_over_http(url):
         assert memory.stats()["nodes"]["Turn"] == 1
 
 
+def test_reading_a_conversations_messages_back_over_http(url):
+    """Client.messages reads what Memory.messages reads, through the HTTP API: in order, the
+    last N, one session, the text a correction left; a bad count is a 400 naming it."""
+    with client(url, "messages-http") as memory:
+        added = memory.add([{"speaker": "Ada", "text": f"Message {i}.", "id": f"m{i}"} for i in range(4)],
+                           conversation="chat/42", session="a")  # a key with a slash: quoted in the path
+        memory.add({"speaker": "Bo", "text": "A new sitting.", "caption": "a sunset"}, conversation="chat/42", session="b")
+        memory.add({"speaker": "Ada", "text": "Message one, fixed.", "id": "m1"}, conversation="chat/42", session="a")
+        every = memory.messages("chat/42")
+        assert [(m["session"], m["text"], m["version"]) for m in every] == [
+            ("a", "Message 0.", 0), ("a", "Message one, fixed.", 1), ("a", "Message 2.", 0), ("a", "Message 3.", 0),
+            ("b", "A new sitting.", 0)]
+        assert [m["turn_id"] for m in every[:4]] == added["turn_ids"]
+        assert [m["text"] for m in memory.messages("chat/42", last=2)] == ["Message 3.", "A new sitting."]
+        assert [m["caption"] for m in memory.messages("chat/42", session="b")] == ["a sunset"]
+        assert memory.messages("nowhere") == []
+        with pytest.raises(InputError, match="last: expected a positive number"):
+            memory.messages("chat/42", last=0)
+    with client(url, "never-written") as memory:
+        assert memory.messages("chat/42") == []
+    answer = httpx.get(f"{url}/v1/namespaces/messages-http/conversations/chat/messages", params={"last": -3},
+                       headers={"Authorization": f"Bearer {TOKEN}"})
+    assert answer.status_code == 400 and "last" in answer.json()["error"]
+
+
 def test_search_filters_and_a_turns_history_over_http(url):
     """Client.search takes Memory.search's filters and Client.history reads a corrected
     turn's versions, through the HTTP API."""

@@ -14,7 +14,7 @@ from conftest import settings_for
 from graphmem.server import MemoryHub
 from serving import running
 
-TOOLS = {"add_memory", "search_memory", "explain_memory", "forget_memory", "memory_stats"}
+TOOLS = {"add_memory", "search_memory", "explain_memory", "forget_memory", "memory_stats", "recent_messages"}
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -32,6 +32,14 @@ async def _exercise(client, namespace: str) -> None:
                       "timestamp": "2024-06-01T09:05:00"},
                      {"speaker": "Tom", "text": "The water was turquoise and freezing cold.", "id": "m2"}]})))
     assert added["added"] == 2
+    recent = _text(await client.call_tool("recent_messages", {"namespace": namespace, "conversation": "trip", "last": 5}))
+    assert recent.splitlines() == [
+        f"[2024-06-01 09:05 · Priya · session 1 · m1] We hiked to the glacier lake near Chamonix. ({added['turn_ids'][0]})",
+        f"[2024-06-01 09:00 · Tom · session 1 · m2] The water was turquoise and freezing cold. ({added['turn_ids'][1]})"], recent
+    assert _text(await client.call_tool("recent_messages", {"namespace": namespace, "conversation": "trip", "last": 1})
+                 ).startswith("[2024-06-01 09:00 · Tom")
+    assert _text(await client.call_tool("recent_messages", {"namespace": namespace, "conversation": "nowhere"})
+                 ) == "no messages in conversation 'nowhere'"
     found = _text(await client.call_tool("search_memory", {"namespace": namespace, "query": "Where did Priya hike?", "k": 2}))
     first = found.splitlines()[0]
     assert first.startswith("1. [2024-06-01 · Priya · session 1 · m1] We hiked to the glacier lake"), found

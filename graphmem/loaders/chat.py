@@ -23,10 +23,11 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from graphmem.errors import InputError
+from graphmem.errors import InputError, reject_lone_surrogates
 
 __all__ = ["MESSAGE_FIELDS", "CHAT_API_FIELDS", "RESPONSE_FIELDS", "TEXT_PART_TYPES", "content_text", "calls_a_tool", "message_text",
-           "message_caption", "message_metadata", "reject_unknown_fields", "speaker_fields", "is_sdk_message", "sdk_message"]
+           "message_caption", "message_metadata", "reject_unknown_fields", "speaker_fields", "is_sdk_message", "sdk_message",
+           "validate_messages_query"]
 
 #: Content-part types whose ``text`` is the message's text (other parts carry none).
 TEXT_PART_TYPES = frozenset({"text", "input_text", "output_text"})
@@ -196,3 +197,18 @@ def sdk_message(item: Any, *, json: bool = False) -> dict[str, Any] | None:
     if not isinstance(data, Mapping):
         return None
     return {key: value for key, value in data.items() if key in MESSAGE_FIELDS or key in CHAT_API_FIELDS}
+
+
+def validate_messages_query(conversation: Any, session: Any, last: Any) -> None:
+    """Check :meth:`Memory.messages`'s arguments (the server and :class:`~graphmem.client.Client` check them with this too).
+
+    Raises:
+        InputError: naming the argument.
+    """
+    if not isinstance(conversation, str) or not conversation.strip():
+        raise InputError(f"conversation: expected a non-empty key, got {conversation!r}")
+    if session is not None and (not isinstance(session, str) or not session.strip()):
+        raise InputError(f"session: expected a non-empty key or None, got {session!r}")
+    if last is not None and (not isinstance(last, int) or isinstance(last, bool) or last < 1):
+        raise InputError(f"last: expected a positive number of messages or None, got {last!r}")
+    reject_lone_surrogates({"conversation": conversation, "session": session}, "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 import logging
 from pathlib import Path
 
@@ -82,6 +83,7 @@ def load_jsonl(path: Path, text: str, conversation_key: str) -> list[Conversatio
             skipped += 1
             continue
         stamp = obj.get("timestamp")
+        timestamp: datetime | None
         if isinstance(stamp, (int, float)) and not isinstance(stamp, bool):  # a Unix time
             timestamp = epoch_time(stamp, f"{path}: {where}.timestamp")
         else:

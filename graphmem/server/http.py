@@ -23,6 +23,7 @@ from graphmem.errors import ClosedError, ConfigurationError, GraphmemError, Inpu
 from graphmem.forget import ForgetSelection
 from graphmem.hits import explain_text
 from graphmem.loaders import FORMATS
+from graphmem.loaders.chat import validate_messages_query
 from graphmem.memory import has_search_terms
 from graphmem.retrieve.types import STRATEGIES, UNITS
 from graphmem.server.hub import MAX_MESSAGES, MemoryHub
@@ -93,7 +94,7 @@ class ErrorBody(BaseModel):
     error: str
 
 
-_ERRORS = {400: {"model": ErrorBody, "description": "bad input"}, 401: {"model": ErrorBody, "description": "no or wrong bearer token"},
+_ERRORS: dict[int | str, dict[str, Any]] = {400: {"model": ErrorBody, "description": "bad input"}, 401: {"model": ErrorBody, "description": "no or wrong bearer token"},
            404: {"model": ErrorBody, "description": "unknown namespace"}, 413: {"model": ErrorBody, "description": "body too large"}}
 
 
@@ -323,6 +324,14 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
             return {"versions": await blocking(hub.memory(ns).history, turn_id)}
         except InputError as exc:  # no such turn: the resource is missing, not the request malformed
             raise _NotFound(str(exc)) from None
+
+    @app.get("/v1/namespaces/{ns}/conversations/{conversation:path}/messages",  # a key may hold a slash
+             summary="A conversation's messages, oldest first (Memory.messages)", responses=_ERRORS)
+    async def messages(ns: str, conversation: str, session: Optional[str] = None, last: Optional[int] = None) -> dict[str, Any]:
+        validate_messages_query(conversation, session, last)
+        if not await blocking(hub.exists, ns):  # (validates ns) a namespace never written holds no messages
+            return {"messages": []}
+        return {"messages": await blocking(hub.memory(ns).messages, conversation, session=session, last=last)}
 
     @app.get("/v1/namespaces/{ns}/stats", summary="Counts per label and relationship type", responses=_ERRORS)
     async def stats(ns: str) -> dict[str, Any]:

@@ -13,9 +13,10 @@ from typing import Any, Optional
 
 from graphmem.errors import ConfigurationError, GraphmemError
 from graphmem.hits import Hit, excerpt, explain_text, with_caption
+from graphmem.loaders.chat import validate_messages_query
 from graphmem.server.hub import MemoryHub
 
-__all__ = ["build_mcp", "format_hit", "run_stdio"]
+__all__ = ["build_mcp", "format_hit", "format_message", "run_stdio"]
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +24,7 @@ INSTRUCTIONS = (
     "graphmem is a long-term memory of conversations. Call add_memory with new messages as they are said; "
     "call search_memory before answering a question about the past (each hit line gives date, speaker, "
     "session and source id, and ends with the memory's id); explain_memory says why a hit was found; "
-    "forget_memory with turn=<id> forgets one message."
+    "forget_memory with turn=<id> forgets one message; recent_messages reads a conversation's last messages back."
 )
 
 
@@ -40,6 +41,18 @@ def format_hit(rank: int, hit: Hit, query: str = "", max_chars: int = LINE_CHARS
                                    if (hit.session_key or hit.session_number is not None) else "", hit.source_id or "") if x)
     text = with_caption(hit, " ".join(excerpt(hit.text, query, max_chars).split()))
     return f"{rank}. [{where}] {text} (score {hit.score:.3f} · {hit.node_id})"
+
+
+def format_message(entry: dict[str, Any], max_chars: int = LINE_CHARS) -> str:
+    """One line of :meth:`graphmem.Memory.messages`: ``[2024-05-04 18:02 · Maya · session 1 · m7] text (turn:9f2c...)``,
+    the text cut to ``max_chars`` (its beginning kept, the cut marked …; :func:`graphmem.hits.excerpt`)."""
+    stamp = (entry.get("timestamp") or "").replace("T", " ")[:16]
+    where = " · ".join(x for x in (stamp, entry.get("speaker") or "", f"session {entry.get('session')}",
+                                   entry.get("source_id") or "") if x)
+    text = " ".join(excerpt(entry.get("text") or "", "", max_chars).split())
+    if entry.get("caption"):
+        text = f"{text} [image: {entry['caption']}]"
+    return f"[{where}] {text} ({entry.get('turn_id')})"
 
 
 def _import_mcp() -> Any:
@@ -138,6 +151,27 @@ def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
                 return hub.memory(ns).forget(conversation, session, before, turn=turn)
 
         return json.dumps(await call(run))
+
+    @server.tool(description="Read a conversation's messages back, oldest first: the last `last` (default 20; 0 for all) "
+                             "of `conversation`, or of one of its sessions. One line per message: [date time · speaker · "
+                             "session · message id] text (turn id, what forget_memory takes as turn). max_chars: the most "
+                             "characters of each message (default 400).")
+    async def recent_messages(conversation: str, last: int = 20, session: Optional[str] = None, namespace: Optional[str] = None,
+                              max_chars: int = LINE_CHARS) -> str:
+        if last < 0 or max_chars < 1:
+            from mcp.server.mcpserver.exceptions import ToolError
+
+            raise ToolError("last must be 0 (all) or more, and max_chars at least 1")
+        ns = namespace or default_namespace
+
+        def run() -> list[dict[str, Any]]:
+            validate_messages_query(conversation, session, last or None)
+            return hub.memory(ns).messages(conversation, session=session, last=last or None) if hub.exists(ns) else []
+
+        entries = await call(run)
+        if not entries:
+            return f"no messages in conversation {conversation!r}" + (f" session {session!r}" if session else "")
+        return "\n".join(format_message(entry, max_chars) for entry in entries)
 
     @server.tool(description="Counts of what the memory holds: nodes per label, relationships per type, topics.")
     async def memory_stats(namespace: Optional[str] = None) -> str:
