@@ -11,7 +11,7 @@ Example:
     ...     hits = memory.search("When did Caroline go to the support group?")
 """
 
-from graphmem.client import Client
+from graphmem.client import AsyncClient, Client
 from graphmem.errors import (
     ClosedError,
     ConfigurationError,
@@ -32,6 +32,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AddReport",
     "AsyncMemory",
+    "AsyncClient",
     "Client",
     "ClosedError",
     "ConfigurationError",

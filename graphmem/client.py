@@ -1,27 +1,154 @@
-"""``graphmem.Client``: a memory served by ``graphmem serve``, with the methods of :class:`Memory`."""
+"""``graphmem.Client`` and ``graphmem.AsyncClient``: a memory served by ``graphmem serve``, with the
+methods of :class:`Memory` (blocking, or awaited on an asyncio loop).
+
+Both read what each method sends and how its answer is read from one :class:`_Calls`; only the
+transport differs (``httpx.Client`` or ``httpx.AsyncClient``)."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
 from urllib.parse import quote
 
 from graphmem.errors import ClosedError, ConfigurationError, GraphmemError, InputError, StorageError, StoreUnavailableError
 from graphmem.hits import CONTEXT_CHARS, Hit, context_text, explain_text
 from graphmem.loaders.chat import is_sdk_message, sdk_message, validate_messages_query
 
-__all__ = ["Client"]
+__all__ = ["Client", "AsyncClient"]
 
 
-class Client:
+@dataclass
+class _Call:
+    """One request and how its answer is read."""
+
+    method: str
+    path: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    read: Callable[[Any], Any] = lambda data: data
+
+
+def _url(url: str) -> str:
+    if not isinstance(url, str) or not url.lower().startswith(("http://", "https://")):
+        raise ConfigurationError(f"server URL {url!r}: expected http://host:port or https://...")
+    return url.rstrip("/")
+
+
+def _answer(url: str, response: Any) -> Any:
+    """The JSON of a successful answer; else the error the server named, as graphmem's exception."""
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if response.is_success:
+        return data
+    message = data.get("error") if isinstance(data, dict) else None
+    message = message or f"HTTP {response.status_code}"
+    if response.status_code in (400, 404, 413, 422):
+        raise InputError(message)
+    if response.status_code == 401:
+        raise ConfigurationError(f"{url}: {message}")
+    if response.status_code == 503:
+        raise StoreUnavailableError(message)
+    raise StorageError(message) if response.status_code >= 500 else GraphmemError(message)
+
+
+def _unreachable(url: str, exc: Exception) -> StoreUnavailableError:
+    import httpx
+
+    if isinstance(exc, httpx.TimeoutException):
+        return StoreUnavailableError(f"{url}: no answer within the timeout")
+    return StoreUnavailableError(f"{url}: cannot reach the server ({exc})")
+
+
+class _Calls:
+    """What each method of :class:`Client` and :class:`AsyncClient` sends, and how its answer is read."""
+
+    namespace: str
+
+    def _path(self, endpoint: str) -> str:
+        return f"/v1/namespaces/{quote(self.namespace, safe='')}/{endpoint}"
+
+    def _add(self, messages: Any, conversation: str, session: str | None, session_started_at: str | None) -> _Call:
+        if isinstance(messages, Mapping) or is_sdk_message(messages):
+            messages = [messages]
+        elif not isinstance(messages, Sequence) or isinstance(messages, (str, bytes)):
+            raise InputError(f"messages: expected a message (a mapping) or a list of them, got {type(messages).__name__}")
+        sent = []
+        for position, message in enumerate(messages):
+            if is_sdk_message(message):  # a model SDK's object: its JSON form, which the server reads as Memory.add does
+                message = sdk_message(message, json=True)
+            if not isinstance(message, Mapping):
+                raise InputError(f"messages[{position}]: expected a mapping with speaker and text, got {type(message).__name__}")
+            sent.append(dict(message))
+        body: dict[str, Any] = {"conversation": conversation, "messages": sent}
+        if session is not None:
+            body["session"] = session
+        if session_started_at is not None:
+            body["session_started_at"] = session_started_at
+        return _Call("POST", self._path("messages"), {"json": body})
+
+    def _ingest(self, source: str | os.PathLike[str], format: str, conversation_id: str | None) -> _Call:
+        path = Path(source)
+        try:
+            content = path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+        form = {"format": format, **({"conversation_id": conversation_id} if conversation_id else {})}
+        return _Call("POST", self._path("ingest"), {"files": {"file": (path.name, content)}, "data": form})
+
+    def _search(self, query: str, k: int, unit: str, strategy: str, time_range: Any, speaker: str | None,
+                conversation: str | None, session: str | None, as_of: Any) -> _Call:
+        body: dict[str, Any] = {"query": query, "k": k, "unit": unit, "strategy": strategy, "explain": True}
+        for name, value in (("speaker", speaker), ("conversation", conversation), ("session", session)):
+            if value is not None:
+                body[name] = value
+        if time_range is not None:
+            body["time_range"] = [None if t is None else (t if isinstance(t, str) else t.isoformat()) for t in time_range]
+        if as_of is not None:
+            body["as_of"] = as_of if isinstance(as_of, str) else as_of.isoformat()
+        return _Call("POST", self._path("search"), {"json": body}, lambda data: [Hit.from_dict(row) for row in data["hits"]])
+
+    def explain(self, hit: Hit) -> str:
+        """Why ``hit`` was returned (computed here from the hit's explanation, as :meth:`Memory.explain`)."""
+        if not isinstance(hit, Hit):
+            raise InputError("explain() takes a Hit returned by search()")
+        return explain_text(hit)
+
+    def _history(self, turn_id: str) -> _Call:
+        if not isinstance(turn_id, str) or not turn_id.strip():
+            raise InputError(f"turn_id: expected a turn id, got {turn_id!r}")
+        return _Call("GET", self._path(f"turns/{quote(turn_id, safe='')}/history"), read=lambda data: data["versions"])
+
+    def _messages(self, conversation: str, session: str | None, last: int | None) -> _Call:
+        validate_messages_query(conversation, session, last)
+        params = {k: v for k, v in (("session", session), ("last", last)) if v is not None}
+        return _Call("GET", self._path(f"conversations/{quote(conversation, safe='')}/messages"), {"params": params},
+                     lambda data: data["messages"])
+
+    def _forget(self, conversation: str | None, session: str | None, before: Any, turn: str | list[str] | None) -> _Call:
+        body = {"conversation": conversation, "session": session,
+                "before": before if before is None or isinstance(before, str) else before.isoformat(),
+                "turn": [turn] if isinstance(turn, str) else turn}
+        return _Call("POST", self._path("forget"), {"json": {k: v for k, v in body.items() if v is not None}})
+
+    def _cypher(self, query: str, params: Mapping[str, Any] | None) -> _Call:
+        return _Call("POST", self._path("cypher"), {"json": {"query": query, "params": dict(params or {})}},
+                     lambda data: data["rows"])
+
+
+_NAMESPACES = _Call("GET", "/v1/namespaces", read=lambda data: data["namespaces"])
+
+
+class Client(_Calls):
     """One namespace of a served memory, over HTTP.
 
     Code written against :class:`~graphmem.Memory` runs against a server: ``add``,
     ``ingest``, ``search`` (the same :class:`~graphmem.hits.Hit` objects), ``explain``,
-    ``context``, ``history``, ``forget``, ``stats``, ``check`` and ``cypher`` (read-only) take the
-    same arguments.
-    Reports come back as the dicts their ``to_dict()`` gives.
+    ``context``, ``history``, ``messages``, ``forget``, ``stats``, ``check`` and ``cypher``
+    (read-only) take the same arguments. Reports come back as the dicts their ``to_dict()`` gives.
+    :class:`AsyncClient` has the same methods, awaited.
 
     Args:
         url: the server, e.g. ``http://127.0.0.1:8765``.
@@ -40,14 +167,12 @@ class Client:
     """
 
     def __init__(self, url: str, token: str | None = None, *, namespace: str = "default", timeout: float = 300.0) -> None:
-        if not isinstance(url, str) or not url.lower().startswith(("http://", "https://")):
-            raise ConfigurationError(f"server URL {url!r}: expected http://host:port or https://...")
+        self.url = _url(url)
         import httpx
 
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self.url = url.rstrip("/")
         self.namespace = namespace
-        self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
+        self._http = httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {token}"} if token else {},
+                                  timeout=timeout)
         self._closed = False
 
     # ------------------------------------------------------------------ plumbing
@@ -66,134 +191,176 @@ class Client:
     def __repr__(self) -> str:
         return f"Client({self.url!r}, namespace={self.namespace!r}{', closed' if self._closed else ''})"
 
-    def _path(self, endpoint: str) -> str:
-        return f"/v1/namespaces/{quote(self.namespace, safe='')}/{endpoint}"
-
-    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+    def _send(self, call: _Call) -> Any:
         if self._closed:
             raise ClosedError("this Client is closed")
         import httpx
 
         try:
-            response = self._http.request(method, path, **kwargs)
-        except httpx.TimeoutException as exc:
-            raise StoreUnavailableError(f"{self.url}: no answer within the timeout") from exc
+            response = self._http.request(call.method, call.path, **call.kwargs)
         except httpx.HTTPError as exc:
-            raise StoreUnavailableError(f"{self.url}: cannot reach the server ({exc})") from exc
-        try:
-            data = response.json()
-        except ValueError:
-            data = None
-        if response.is_success:
-            return data
-        message = data.get("error") if isinstance(data, dict) else None
-        message = message or f"HTTP {response.status_code}"
-        if response.status_code in (400, 404, 413, 422):
-            raise InputError(message)
-        if response.status_code == 401:
-            raise ConfigurationError(f"{self.url}: {message}")
-        if response.status_code == 503:
-            raise StoreUnavailableError(message)
-        raise StorageError(message) if response.status_code >= 500 else GraphmemError(message)
+            raise _unreachable(self.url, exc) from exc
+        return call.read(_answer(self.url, response))
 
     # ------------------------------------------------------------------ the Memory surface
     def add(self, messages: Mapping[str, Any] | Sequence[Mapping[str, Any]], *, conversation: str, session: str | None = None,
             session_started_at: str | None = None) -> dict[str, Any]:
         """Add one message or a list of them (``{speaker|role, text|content, timestamp?, id?, caption?, metadata?}``, or
         a model API's messages as :meth:`Memory.add` reads them) to ``conversation``; returns the add report."""
-        if isinstance(messages, Mapping) or is_sdk_message(messages):
-            messages = [messages]
-        elif not isinstance(messages, Sequence) or isinstance(messages, (str, bytes)):
-            raise InputError(f"messages: expected a message (a mapping) or a list of them, got {type(messages).__name__}")
-        sent = []
-        for position, message in enumerate(messages):
-            if is_sdk_message(message):  # a model SDK's object: its JSON form, which the server reads as Memory.add does
-                message = sdk_message(message, json=True)
-            if not isinstance(message, Mapping):
-                raise InputError(f"messages[{position}]: expected a mapping with speaker and text, got {type(message).__name__}")
-            sent.append(dict(message))
-        body = {"conversation": conversation, "messages": sent}
-        if session is not None:
-            body["session"] = session
-        if session_started_at is not None:
-            body["session_started_at"] = session_started_at
-        return self._request("POST", self._path("messages"), json=body)
+        return self._send(self._add(messages, conversation, session, session_started_at))
 
     def ingest(self, source: str | os.PathLike[str], format: str = "auto", *, conversation_id: str | None = None) -> dict[str, Any]:
         """Upload a file (any format :meth:`Memory.ingest` reads) and ingest it; returns the ingest report."""
-        path = Path(source)
-        try:
-            content = path.read_bytes()
-        except OSError as exc:
-            raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-        form = {"format": format, **({"conversation_id": conversation_id} if conversation_id else {})}
-        return self._request("POST", self._path("ingest"), files={"file": (path.name, content)}, data=form)
+        return self._send(self._ingest(source, format, conversation_id))
 
     def search(self, query: str, k: int = 10, unit: str = "turn", strategy: str = "auto", time_range: Any = None, *,
                speaker: str | None = None, conversation: str | None = None, session: str | None = None,
                as_of: Any = None) -> list[Hit]:
         """Search; the same arguments (filters included) and :class:`Hit` objects as :meth:`Memory.search`
         (``as_of`` left out is the server's now)."""
-        body: dict[str, Any] = {"query": query, "k": k, "unit": unit, "strategy": strategy, "explain": True}
-        for name, value in (("speaker", speaker), ("conversation", conversation), ("session", session)):
-            if value is not None:
-                body[name] = value
-        if time_range is not None:
-            body["time_range"] = [None if t is None else (t if isinstance(t, str) else t.isoformat()) for t in time_range]
-        if as_of is not None:
-            body["as_of"] = as_of if isinstance(as_of, str) else as_of.isoformat()
-        data = self._request("POST", self._path("search"), json=body)
-        return [Hit.from_dict(row) for row in data["hits"]]
+        return self._send(self._search(query, k, unit, strategy, time_range, speaker, conversation, session, as_of))
 
     def context(self, query: str, k: int = 5, max_chars: int | None = CONTEXT_CHARS, **search: Any) -> str:
         """A prompt-ready text block of the memories relevant to ``query`` (see :meth:`Memory.context`)."""
         return context_text(query, self.search(query, k=k, **search), max_chars)
 
-    def explain(self, hit: Hit) -> str:
-        """Why ``hit`` was returned (computed here from the hit's explanation, as :meth:`Memory.explain`)."""
-        if not isinstance(hit, Hit):
-            raise InputError("explain() takes a Hit returned by search()")
-        return explain_text(hit)
-
     def history(self, turn_id: str) -> list[dict[str, Any]]:
         """Every text a turn has had, oldest first (see :meth:`Memory.history`)."""
-        if not isinstance(turn_id, str) or not turn_id.strip():
-            raise InputError(f"turn_id: expected a turn id, got {turn_id!r}")
-        return self._request("GET", self._path(f"turns/{quote(turn_id, safe='')}/history"))["versions"]
+        return self._send(self._history(turn_id))
 
     def messages(self, conversation: str, *, session: str | None = None, last: int | None = None) -> list[dict[str, Any]]:
         """A conversation's messages, oldest first (see :meth:`Memory.messages`)."""
-        validate_messages_query(conversation, session, last)
-        params = {k: v for k, v in (("session", session), ("last", last)) if v is not None}
-        return self._request("GET", self._path(f"conversations/{quote(conversation, safe='')}/messages"), params=params)["messages"]
+        return self._send(self._messages(conversation, session, last))
 
     def forget(self, conversation: str | None = None, session: str | None = None, before: Any = None, *,
                turn: str | list[str] | None = None) -> dict[str, int]:
         """Forget turns and what derives only from them (see :meth:`Memory.forget`); returns counts."""
-        body = {"conversation": conversation, "session": session,
-                "before": before if before is None or isinstance(before, str) else before.isoformat(),
-                "turn": [turn] if isinstance(turn, str) else turn}
-        return self._request("POST", self._path("forget"), json={k: v for k, v in body.items() if v is not None})
+        return self._send(self._forget(conversation, session, before, turn))
 
     def stats(self) -> dict[str, Any]:
         """Counts of nodes per label, relationships per type and topics per granularity."""
-        return self._request("GET", self._path("stats"))
+        return self._send(_Call("GET", self._path("stats")))
 
     def check(self) -> dict[str, Any]:
         """The integrity report of the namespace, as a dict (``ok`` is True when the graph is sound)."""
-        return self._request("GET", self._path("check"))
+        return self._send(_Call("GET", self._path("check")))
 
     def cypher(self, query: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run read-only Cypher with parameters (``$namespace`` is this Client's namespace)."""
-        return self._request("POST", self._path("cypher"), json={"query": query, "params": dict(params or {})})["rows"]
+        return self._send(self._cypher(query, params))
 
     def namespaces(self) -> list[str]:
         """Every namespace of the served store that holds data."""
-        return self._request("GET", "/v1/namespaces")["namespaces"]
+        return self._send(_NAMESPACES)
 
     def health(self) -> bool:
         """True when the server answers ``/healthz``."""
         try:
-            return self._request("GET", "/healthz").get("status") == "ok"
+            return self._send(_Call("GET", "/healthz")).get("status") == "ok"
+        except StoreUnavailableError:
+            return False
+
+
+class AsyncClient(_Calls):
+    """:class:`Client` for asyncio agents: the same methods and arguments, awaited, over one
+    ``httpx.AsyncClient`` (requests from many tasks share its connections; the event loop
+    never blocks on the network). ``explain`` needs no request and is not awaited.
+
+    Example:
+        >>> from graphmem import AsyncClient
+        >>> async def main():                                                       # doctest: +SKIP
+        ...     async with AsyncClient("http://127.0.0.1:8765", namespace="alice") as memory:
+        ...         await memory.add({"role": "user", "content": "I moved to Lisbon."}, conversation="chat")
+        ...         hits = await memory.search("Where does Alice live?", k=3)
+    """
+
+    def __init__(self, url: str, token: str | None = None, *, namespace: str = "default", timeout: float = 300.0) -> None:
+        self.url = _url(url)
+        import httpx
+
+        self.namespace = namespace
+        self._http = httpx.AsyncClient(base_url=self.url, headers={"Authorization": f"Bearer {token}"} if token else {},
+                                       timeout=timeout)
+        self._closed = False
+
+    async def __aenter__(self) -> "AsyncClient":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the connection pool; the client refuses use afterwards. Idempotent."""
+        if not self._closed:
+            self._closed = True
+            await self._http.aclose()
+
+    def __repr__(self) -> str:
+        return f"AsyncClient({self.url!r}, namespace={self.namespace!r}{', closed' if self._closed else ''})"
+
+    async def _send(self, call: _Call) -> Any:
+        if self._closed:
+            raise ClosedError("this AsyncClient is closed")
+        import httpx
+
+        try:
+            response = await self._http.request(call.method, call.path, **call.kwargs)
+        except httpx.HTTPError as exc:
+            raise _unreachable(self.url, exc) from exc
+        return call.read(_answer(self.url, response))
+
+    async def add(self, messages: Mapping[str, Any] | Sequence[Mapping[str, Any]], *, conversation: str,
+                  session: str | None = None, session_started_at: str | None = None) -> dict[str, Any]:
+        """:meth:`Client.add`."""
+        return await self._send(self._add(messages, conversation, session, session_started_at))
+
+    async def ingest(self, source: str | os.PathLike[str], format: str = "auto", *,
+                     conversation_id: str | None = None) -> dict[str, Any]:
+        """:meth:`Client.ingest` (the file is read before the upload)."""
+        return await self._send(self._ingest(source, format, conversation_id))
+
+    async def search(self, query: str, k: int = 10, unit: str = "turn", strategy: str = "auto", time_range: Any = None, *,
+                     speaker: str | None = None, conversation: str | None = None, session: str | None = None,
+                     as_of: Any = None) -> list[Hit]:
+        """:meth:`Client.search`."""
+        return await self._send(self._search(query, k, unit, strategy, time_range, speaker, conversation, session, as_of))
+
+    async def context(self, query: str, k: int = 5, max_chars: int | None = CONTEXT_CHARS, **search: Any) -> str:
+        """:meth:`Client.context`."""
+        return context_text(query, await self.search(query, k=k, **search), max_chars)
+
+    async def history(self, turn_id: str) -> list[dict[str, Any]]:
+        """:meth:`Client.history`."""
+        return await self._send(self._history(turn_id))
+
+    async def messages(self, conversation: str, *, session: str | None = None, last: int | None = None) -> list[dict[str, Any]]:
+        """:meth:`Client.messages`."""
+        return await self._send(self._messages(conversation, session, last))
+
+    async def forget(self, conversation: str | None = None, session: str | None = None, before: Any = None, *,
+                     turn: str | list[str] | None = None) -> dict[str, int]:
+        """:meth:`Client.forget`."""
+        return await self._send(self._forget(conversation, session, before, turn))
+
+    async def stats(self) -> dict[str, Any]:
+        """:meth:`Client.stats`."""
+        return await self._send(_Call("GET", self._path("stats")))
+
+    async def check(self) -> dict[str, Any]:
+        """:meth:`Client.check`."""
+        return await self._send(_Call("GET", self._path("check")))
+
+    async def cypher(self, query: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """:meth:`Client.cypher`."""
+        return await self._send(self._cypher(query, params))
+
+    async def namespaces(self) -> list[str]:
+        """:meth:`Client.namespaces`."""
+        return await self._send(_NAMESPACES)
+
+    async def health(self) -> bool:
+        """:meth:`Client.health`."""
+        try:
+            return (await self._send(_Call("GET", "/healthz"))).get("status") == "ok"
         except StoreUnavailableError:
             return False

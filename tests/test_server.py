@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime
 
@@ -10,9 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import CONTRACT_CONVERSATION, settings_for, write_conversation
-from graphmem import Client, Hit
+from graphmem import AsyncClient, Client, Hit
 from graphmem.cli import app
-from graphmem.errors import ConfigurationError, InputError
+from graphmem.errors import ClosedError, ConfigurationError, InputError, StoreUnavailableError
 from graphmem.server import MemoryHub
 from graphmem.server.run import is_loopback, require_safe_bind
 from serving import running
@@ -191,6 +192,58 @@ def test_client_refuses_bad_urls_and_reports_unreachable_servers():
     closed.close()
     with pytest.raises(Exception, match="closed"):
         closed.stats()
+
+
+def test_async_client_answers_as_the_client_does_and_never_blocks_the_loop(url):
+    """AsyncClient over the real socket: every method answers what Client answers; searches from
+    many tasks run together while a ticking coroutine keeps running; errors are graphmem's."""
+    with client(url, "async-http") as sync:
+        added = sync.add([{"speaker": "Ada", "text": "I bought a red canoe.", "id": "c1"},
+                          {"speaker": "Bo", "text": "We painted the shed green.", "id": "c2"},
+                          {"speaker": "Ada", "text": "The canoe leaks a little.", "id": "c3"}], conversation="lake")
+        queries = ["What colour is the canoe?", "What did we paint?", "Does the canoe leak?"]
+        expected = [[h.node_id for h in sync.search(q, k=2)] for q in queries]
+        expected_messages = sync.messages("lake", last=2)
+
+    async def main() -> None:
+        ticks, stop = [0], asyncio.Event()
+
+        async def ticker() -> None:
+            while not stop.is_set():
+                ticks[0] += 1
+                await asyncio.sleep(0.001)
+
+        async with AsyncClient(url, TOKEN, namespace="async-http") as memory:
+            beat = asyncio.create_task(ticker())
+            found = await asyncio.gather(*(memory.search(q, k=2) for q in queries * 3))
+            stop.set()
+            await beat
+            assert [[h.node_id for h in hits] for hits in found] == expected * 3
+            assert ticks[0] >= 5  # the loop kept ticking while the searches were out
+            assert isinstance(found[0][0], Hit) and "canoe" in memory.explain(found[0][0])
+            assert await memory.messages("lake", last=2) == expected_messages
+            assert "red canoe" in await memory.context("What colour is the canoe?", k=1)
+            fixed = await memory.add({"speaker": "Ada", "text": "I bought a blue canoe.", "id": "c1"}, conversation="lake")
+            assert fixed["corrected"] == 1
+            assert [v["text"] for v in await memory.history(added["turn_ids"][0])] == ["I bought a red canoe.", "I bought a blue canoe."]
+            assert (await memory.stats())["nodes"]["Turn"] == 3 and "async-http" in await memory.namespaces()
+            assert (await memory.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace RETURN count(t) AS n"))[0]["n"] == 3
+            assert (await memory.check())["ok"] is True and await memory.health() is True
+            assert (await memory.forget(turn=added["turn_ids"][1]))["turns"] == 1
+            with pytest.raises(InputError, match="unknown unit"):
+                await memory.search("canoe", unit="paragraph")
+            with pytest.raises(InputError, match="last"):
+                await memory.messages("lake", last=0)
+        with pytest.raises(ClosedError):
+            await memory.stats()
+        from graphmem.bench.serve import free_port
+
+        async with AsyncClient(f"http://127.0.0.1:{free_port()}", timeout=2) as dead:
+            assert await dead.health() is False
+            with pytest.raises(StoreUnavailableError, match="cannot reach"):
+                await dead.stats()
+
+    asyncio.run(main())
 
 
 def test_hit_round_trips_through_json():
