@@ -209,7 +209,13 @@ def _topic_members(rows, params, memory):
     assert [r["p"] for r in rows] == sorted((r["p"] for r in rows), reverse=True)
 
 
+def _conversations(rows, params, memory):
+    turns = sum(len(s["turns"]) for s in GARDEN["sessions"])
+    assert [(r["conversation"], r["sessions"], r["messages"]) for r in rows] == [(GARDEN["id"], len(GARDEN["sessions"]), turns)]
+
+
 EXPECTED = {
+    "conversations": _conversations,
     "entity_profile": _entity_profile,
     "entity_episodes": _entity_episodes,
     "speaker_timeline": _speaker_timeline,

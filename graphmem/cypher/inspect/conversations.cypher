@@ -1,0 +1,10 @@
+// Which conversations does the memory hold? Each with its sessions, messages and the start of its first
+// and last session (stored UTC), the latest first.
+// Parameters: $namespace.
+MATCH (s:Session)-[:OF]->(c:Conversation)
+WHERE c.namespace = $namespace
+OPTIONAL MATCH (t:Turn)-[:IN]->(s)
+WITH c, s, count(t) AS turns
+RETURN c.key AS conversation, count(s) AS sessions, sum(turns) AS messages,
+       min(s.started_at) AS first_session, max(s.started_at) AS last_session
+ORDER BY last_session DESC, conversation
