@@ -301,8 +301,11 @@ def test_a_taken_port_is_one_clear_error(hub):
 
 def test_add_correct_and_forget_one_message_over_http(url):
     with client(url, "live-http") as memory:
-        first = memory.add([{"speaker": "Ada", "text": "My bike is green.", "id": "b1", "metadata": {"channel": "sms"}},
-                            {"speaker": "Ada", "text": "I ride it to work.", "id": "b2"}], conversation="c")
+        sent = [{"speaker": "Ada", "text": "My bike is green.", "id": "b1", "metadata": {"channel": "sms"}},
+                {"speaker": "Ada", "text": "I ride it to work.", "id": "b2"}]
+        first = memory.add(sent, conversation="c")
+        again = memory.add(sent, conversation="c")  # a retry after a lost answer: nothing stored twice
+        assert (again["added"], again["unchanged"], again["turn_ids"]) == (0, 2, first["turn_ids"])
         fixed = memory.add([{"speaker": "Ada", "text": "My bike is blue.", "id": "b1", "caption": "a blue bike",
                              "metadata": {"channel": "app"}}], conversation="c")
         assert (fixed["added"], fixed["corrected"]) == (0, 1) and fixed["turn_ids"] == first["turn_ids"][:1]

@@ -225,7 +225,8 @@ class AddReport:
 
     Attributes:
         conversation: the conversation key.
-        turn_ids: node ids of the new or corrected turns, in message order.
+        turn_ids: node ids of the call's turns, in message order: new, corrected, and those of
+            messages sent again unchanged (a retried call reports the ids its first try stored).
         added, corrected, unchanged: messages appended, corrections applied, and messages
             already stored with the same text.
         skipped: messages with no text to remember (a chat API's tool call, an image).
@@ -313,6 +314,8 @@ class _Plan:
     added: int = 0
     corrected: int = 0
     unchanged: int = 0
+    #: message id -> the stored turn of each message sent again unchanged (its id is reported too)
+    unchanged_ids: dict[str, str] = field(default_factory=dict)
     entities_deleted: bool = False
     old_events: list[str] = field(default_factory=list)
     #: topics of the corrected turns and of their old events, deleted at the end of the write when
@@ -559,6 +562,7 @@ class LiveWriter:
                 appends.append(record)
             elif _same(row, record):
                 plan.unchanged += 1
+                plan.unchanged_ids[str(record.source_id)] = row["id"]
             else:
                 fixes.append((row, record))
 
@@ -623,6 +627,7 @@ class LiveWriter:
         report.add_time("embed", time.perf_counter() - t0)
         turn_vectors = {t.id: v for t, v in zip((*planned, *fixed), vectors)}
         if not planned and not fixed:
+            plan.turn_ids = [plan.unchanged_ids[r.source_id] for r in records if r.source_id in plan.unchanged_ids]
             return plan
         # what the appends' episodes and closed sessions read of a corrected turn is its new text
         corrected = {t.id: (t.record, turn_vectors[t.id]) for t in fixed}
@@ -730,7 +735,7 @@ class LiveWriter:
             plan.replaced_topics = sorted(t for t, count in replaced.items() if count >= sizes.get(t, 0))
         if plan.replaced_topics:
             s.append(("forget/delete_topics", {"namespace": ns, "ids": plan.replaced_topics}))
-        plan.turn_ids = self._ordered_ids(records, planned, fixed, corrections)
+        plan.turn_ids = self._ordered_ids(records, planned, fixed, corrections, plan.unchanged_ids)
         written = {st.id for st in (*touched, *closing)} | {t.session_id for t in fixed}
         # the topic-placement ledger: units of these sessions may wait for a topic (a granularity
         # not fitted yet, the open episode and session), so a batch ingest's placing looks there
@@ -754,9 +759,9 @@ class LiveWriter:
 
     @staticmethod
     def _ordered_ids(records: list[TurnRecord], planned: list[PlannedTurn], fixed: list[PlannedTurn],
-                     corrections: list | None) -> list[str]:
+                     corrections: list | None, unchanged: Mapping[str, str]) -> list[str]:
         by_record = {id(t.record): t.id for t in planned}
-        by_source = {t.record.source_id: t.id for t in fixed if t.record.source_id is not None}
+        by_source = {**unchanged, **{t.record.source_id: t.id for t in fixed if t.record.source_id is not None}}
         out: list[str] = []
         for record in records:
             if id(record) in by_record:
