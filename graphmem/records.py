@@ -72,11 +72,22 @@ class ConversationRecord:
 def stored_times(record: ConversationRecord, tz: tzinfo | None) -> ConversationRecord:
     """``record`` with its times as they are stored: naive UTC, a naive time being a
     wall-clock time in ``tz`` (``None``: UTC; see :mod:`graphmem.timezones`). The record itself
-    when nothing changes."""
+    when nothing changes.
+
+    Raises:
+        InputError: a time that falls outside the years 1-9999 in UTC, naming the conversation.
+    """
+    from graphmem.errors import InputError
     from graphmem.timezones import to_stored
 
     def moved(value: datetime | None) -> datetime | None:
-        return value if value is None or (tz is None and value.tzinfo is None) else to_stored(value, tz)
+        if value is None or (tz is None and value.tzinfo is None):
+            return value
+        try:
+            return to_stored(value, tz)
+        except (OverflowError, ValueError):
+            raise InputError(f"conversation {record.key!r}: the time {value.isoformat()} is outside the years 1-9999 "
+                             "in UTC") from None
 
     sessions = []
     for session in record.sessions:

@@ -83,6 +83,10 @@ def test_times_a_user_gives_without_an_offset_are_read_in_the_zone(tmp_path):
     assert parse_before("2024-03-17") == "2024-03-17T00:00:00"
     with pytest.raises(InputError, match="as_of"):
         validate_query("what happened?", 5, "turn", "auto", as_of="9999-12-31T23:00:00", tz=zone("America/Los_Angeles"))
+    path.write_text('{"role": "user", "content": "Late.", "timestamp": "9999-12-31T23:00:00"}\n', encoding="utf-8")
+    with pytest.raises(InputError, match="conversation 'chat': the time 9999-12-31T23:00:00 is outside the years 1-9999"):
+        load(path, timezone=ny)  # 04:00 on 1 January 10000 in UTC
+    assert load(path)[0].sessions[0].turns[0].timestamp == datetime(9999, 12, 31, 23)
 
 
 def test_a_unix_time_is_an_instant_in_any_zone(tmp_path):
