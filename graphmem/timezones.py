@@ -23,6 +23,8 @@ Everything here takes the zone as a :class:`~datetime.tzinfo`, ``None`` standing
 from __future__ import annotations
 
 import functools
+import os
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -30,7 +32,7 @@ import numpy as np
 
 from graphmem.errors import ConfigurationError
 
-__all__ = ["UTC_NAME", "DAY_SECONDS", "zone", "to_stored", "to_local", "local_date", "shown", "local_seconds"]
+__all__ = ["UTC_NAME", "LOCAL_NAME", "DAY_SECONDS", "system_zone_name", "zone", "to_stored", "to_local", "local_date", "shown", "local_seconds"]
 
 UTC_NAME = "UTC"
 """The default time zone: naive times are UTC."""
@@ -42,22 +44,55 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _DAY = DAY_SECONDS
 
 
+LOCAL_NAME = "local"
+"""The time zone name that stands for this machine's own zone (see :func:`system_zone_name`)."""
+
+
+def system_zone_name(environ: Mapping[str, str] | None = None, localtime: str = "/etc/localtime") -> str | None:
+    """The IANA name of this machine's time zone: ``$TZ`` when it names one, else the zone
+    ``/etc/localtime`` links to (``.../zoneinfo/Europe/Berlin``), else ``/etc/timezone``'s;
+    ``None`` when none of them says."""
+    env = os.environ if environ is None else environ
+    named = env.get("TZ", "").strip().lstrip(":")
+    if named and not named.startswith("/"):
+        return named
+    try:
+        target = os.path.realpath(localtime)
+    except OSError:
+        target = ""
+    if "/zoneinfo/" in target:
+        return target.split("/zoneinfo/", 1)[1]
+    try:
+        with open(os.path.join(os.path.dirname(localtime), "timezone"), encoding="utf-8") as handle:
+            return handle.read().strip() or None
+    except OSError:
+        return None
+
+
 @functools.lru_cache(maxsize=64)
 def zone(name: str) -> tzinfo | None:
-    """The zone called ``name`` (an IANA name such as ``"Europe/Berlin"``), ``None`` for UTC.
+    """The zone called ``name`` (an IANA name such as ``"Europe/Berlin"``, or ``"local"`` for
+    this machine's zone), ``None`` for UTC.
 
     Raises:
         ConfigurationError: ``name`` is no time zone this machine knows.
     """
     if not isinstance(name, str) or not name.strip():
         raise ConfigurationError(f"timezone: expected an IANA time zone name such as 'Europe/Berlin', got {name!r}")
-    if name.strip().upper() == UTC_NAME:
+    key = name.strip()
+    if key.lower() == LOCAL_NAME:
+        found = system_zone_name()
+        if found is None:
+            raise ConfigurationError("timezone 'local': this machine names no time zone ($TZ, /etc/localtime); "
+                                     "give an IANA name such as 'Europe/Berlin'")
+        key = found
+    if key.upper() in (UTC_NAME, "ETC/UTC", "UCT", "ETC/UCT", "ZULU", "ETC/ZULU", "UNIVERSAL", "ETC/UNIVERSAL"):
         return None
     try:
-        return ZoneInfo(name.strip())
+        return ZoneInfo(key)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ConfigurationError(f"timezone: {name!r} is not a time zone name (an IANA name such as "
-                                 f"'Europe/Berlin' or 'America/New_York', or 'UTC')") from exc
+                                 f"'Europe/Berlin' or 'America/New_York', 'local' or 'UTC')") from exc
 
 
 def to_stored(value: datetime, tz: tzinfo | None) -> datetime:

@@ -16,7 +16,7 @@ from graphmem.forget import parse_before
 from graphmem.ingest.live import parse_messages
 from graphmem.loaders import load
 from graphmem.retrieve.types import validate_query
-from graphmem.timezones import local_date, local_seconds, shown, to_local, to_stored, zone
+from graphmem.timezones import local_date, local_seconds, shown, system_zone_name, to_local, to_stored, zone
 from conftest import memories
 
 NEW_YORK = "America/New_York"
@@ -35,6 +35,28 @@ def test_an_unknown_zone_is_refused_by_name():
         with pytest.raises(ConfigurationError, match="timezone"):
             Settings(timezone=bad)
     assert Settings.from_env({"GRAPHMEM_TIMEZONE": "Europe/Berlin"}).tz == ZoneInfo("Europe/Berlin")
+
+
+def test_local_is_the_machines_own_zone(tmp_path):
+    """'local' reads the zone $TZ names, else the one /etc/localtime links to, else /etc/timezone."""
+    (tmp_path / "zoneinfo" / "Europe").mkdir(parents=True)
+    (tmp_path / "zoneinfo" / "Europe" / "Lisbon").write_bytes(b"TZif")
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "localtime").symlink_to(tmp_path / "zoneinfo" / "Europe" / "Lisbon")
+    localtime = str(tmp_path / "etc" / "localtime")
+    assert system_zone_name({}, localtime) == "Europe/Lisbon"
+    assert system_zone_name({"TZ": ":Asia/Tokyo"}, localtime) == "Asia/Tokyo"
+    (tmp_path / "etc" / "localtime").unlink()
+    (tmp_path / "etc" / "localtime").write_bytes(b"TZif")  # a copy, not a link: /etc/timezone says
+    (tmp_path / "etc" / "timezone").write_text("America/Lima\n", encoding="utf-8")
+    assert system_zone_name({}, localtime) == "America/Lima"
+    (tmp_path / "etc" / "timezone").unlink()
+    assert system_zone_name({}, localtime) is None
+    if system_zone_name() is not None:  # this machine names its zone (Etc/UTC here): accepted
+        assert Settings(timezone="local").timezone == "local"
+    else:
+        with pytest.raises(ConfigurationError, match="timezone 'local'"):
+            Settings(timezone="local")
 
 
 def test_times_are_stored_in_utc_and_read_and_shown_in_the_zone():
