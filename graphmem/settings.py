@@ -84,7 +84,7 @@ class Settings:
             when a message comes more than this long after the conversation's last turn
             (default 4 hours: a pause that long ends a sitting; ``None`` never opens one).
         timezone: the time zone of the memory's user, an IANA name (``"Europe/Berlin"``;
-            default ``"UTC"``). Times are stored in UTC; a time given without an offset is
+            ``"local"``: the zone this machine names; default ``"UTC"``). Times are stored in UTC; a time given without an offset is
             read in this zone, relative time expressions ("yesterday") resolve against its
             calendar, and hits show times with its offset (see :mod:`graphmem.timezones`).
         retrieval: every weight, threshold and constant of retrieval
