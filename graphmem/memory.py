@@ -476,7 +476,7 @@ class Memory:
     @_names_damage
     def search(self, query: str, k: int = 10, unit: str = "turn", strategy: str = "auto", time_range: Any = None, *,
                speaker: str | None = None, conversation: str | None = None, session: str | None = None,
-               as_of: Any = None) -> list[Hit]:
+               as_of: Any = None, exclude: Any = None) -> list[Hit]:
         """Find the memories most relevant to ``query``.
 
         Args:
@@ -497,6 +497,10 @@ class Memory:
             conversation: only this conversation (its key as ingested, ``Hit.conversation_id``).
             session: only sessions with this key (``Hit.session_key``). Filters combine, narrow
                 every strategy and unit, and ``k`` hits come back whenever ``k`` units match.
+            exclude: a node id or a list of them (``Hit.node_id``, ``AddReport.turn_ids``,
+                :meth:`messages`'s ``turn_id``) not to return: the messages a prompt holds already,
+                such as the one just added and the recent window. An excluded turn takes its
+                events with it; its episode and session still come back through their other turns.
             as_of: when the question is asked (datetime, date or ISO 8601 string; without an
                 offset, a time in ``Settings.timezone``; default now). ``auto`` resolves the query's relative time expressions
                 against it ("What did I do last Saturday?", "two weeks ago") and prefers the
@@ -516,7 +520,7 @@ class Memory:
         """
         self._check()
         validated = validate_query(query, k, unit, strategy, time_range, speaker=speaker, conversation=conversation,
-                                   session=session, as_of=as_of, tz=self._settings.tz)
+                                   session=session, as_of=as_of, tz=self._settings.tz, exclude=exclude)
         if not has_search_terms(query):
             logger.info("query %r has no word characters: no hits", query[:80])
             return []

@@ -124,3 +124,37 @@ def test_the_cli_filters(two):
     assert len(hits) == 2 and {(h["speaker"], h["conversation_id"], h["session_key"]) for h in hits} == {("Leo", MAYA, "2")}
     bad = runner.invoke(app, ["search", QUERY, "--store", store, "--namespace", "filters", "--speaker", ""])
     assert bad.exit_code == 2 and "speaker filter" in bad.stderr
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_excluded_memories_never_come_back_and_k_still_does(two, strategy):
+    """exclude: the turns a prompt holds already (the one just added, the recent window) never come
+    back, nor their events; an episode or session still does through its other turns; k hits come
+    back whenever k units are left. Ids of any unit may be excluded; unknown ids change nothing."""
+    memory, _ = two
+    top = [h.node_id for h in memory.search(QUERY, k=3, strategy=strategy)]
+    hits = memory.search(QUERY, k=3, strategy=strategy, exclude=top[:2] + ["turn:unknown"])
+    assert hits and not {h.node_id for h in hits} & set(top[:2])
+    if strategy in ("auto", "dense"):
+        assert len(hits) == 3
+    assert all(h.explanation.get("filter") == {"exclude": "3 ids"} for h in hits)
+    events = memory.cypher("UNWIND $ids AS id MATCH (v:Event)-[:FROM]->(:Turn {id: id}) RETURN v.id AS id", {"ids": top[:2]})
+    event_hits = {h.node_id for h in memory.search(QUERY, k=50, unit="event", strategy=strategy, exclude=top[:2])}
+    assert not event_hits & {r["id"] for r in events}
+    episode = memory.search(QUERY, k=1, unit="episode", strategy=strategy)[0].node_id
+    assert episode not in {h.node_id for h in memory.search(QUERY, k=50, unit="episode", strategy=strategy, exclude=episode)}
+    with_turn_left_out = {h.node_id for h in memory.search(QUERY, k=50, unit="session", strategy="dense", exclude=top[:1])}
+    assert with_turn_left_out == _expected(memory, "session", {})  # every session keeps other turns
+
+
+def test_exclude_combines_with_filters_and_bad_values_are_refused(two):
+    memory, _ = two
+    alice = memory.search(QUERY, k=2, speaker="alice")
+    rest = memory.search(QUERY, k=50, speaker="alice", exclude=[h.node_id for h in alice])
+    assert rest and {h.speaker.casefold() for h in rest} == {"alice"} and not {h.node_id for h in alice} & {h.node_id for h in rest}
+    assert len(rest) == len(_expected(memory, "turn", {"speaker": "alice"})) - 2
+    for bad, expected in ((3, "exclude must be a node id"), ([""], r"exclude\[0\]"), ([7], r"exclude\[0\]"),
+                          (["t"] * 10_001, "at most 10000")):
+        with pytest.raises(InputError, match=expected):
+            memory.search(QUERY, k=3, exclude=bad)
+    assert [h.node_id for h in memory.search(QUERY, k=3, exclude=[])] == [h.node_id for h in memory.search(QUERY, k=3)]

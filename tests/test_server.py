@@ -333,6 +333,12 @@ def test_reading_a_conversations_messages_back_over_http(url):
         assert [m["text"] for m in memory.messages("chat/42", last=2)] == ["Message 3.", "A new sitting."]
         assert [m["caption"] for m in memory.messages("chat/42", session="b")] == ["a sunset"]
         assert memory.messages("nowhere") == []
+        # a prompt holding the recent window asks for the rest: the window's turns never come back
+        window = [m["turn_id"] for m in memory.messages("chat/42", last=3)]
+        recalled = memory.search("message", k=5, conversation="chat/42", exclude=window)
+        assert sorted(h.source_id for h in recalled) == ["m0", "m1"]  # all that is left of the conversation
+        with pytest.raises(InputError, match=r"exclude\[0\]"):
+            memory.search("message", exclude=[""])
         with pytest.raises(InputError, match="last: expected a positive number"):
             memory.messages("chat/42", last=0)
     with client(url, "never-written") as memory:

@@ -40,6 +40,9 @@ async def _exercise(client, namespace: str) -> None:
                  ).startswith("[2024-06-01 09:00 · Tom")
     assert _text(await client.call_tool("recent_messages", {"namespace": namespace, "conversation": "nowhere"})
                  ) == "no messages in conversation 'nowhere'"
+    held = _text(await client.call_tool("search_memory", {"namespace": namespace, "query": "glacier lake", "k": 1,
+                                                          "exclude": [added["turn_ids"][0]]}))
+    assert "glacier lake" not in held and added["turn_ids"][1] in held, held
     found = _text(await client.call_tool("search_memory", {"namespace": namespace, "query": "Where did Priya hike?", "k": 2}))
     first = found.splitlines()[0]
     assert first.startswith("1. [2024-06-01 · Priya · session 1 · m1] We hiked to the glacier lake"), found

@@ -335,8 +335,9 @@ class RetrievalEngine:
     def filter_masks(self, search_filter: SearchFilter) -> dict[str, np.ndarray]:
         """Per unit, which units ``search_filter`` keeps (boolean masks over the projection).
 
-        Turns are chosen by their speaker, conversation and session key; an event goes with
-        its turn; an episode or a session is kept when one of its turns is.
+        Turns are chosen by their speaker, conversation and session key, less the excluded
+        ones; an event goes with its turn; an episode or a session is kept when one of its
+        turns is; an excluded event, episode or session is not.
         """
         p = self.projection
         turns = np.ones(p.n_turns, dtype=bool)
@@ -348,11 +349,18 @@ class RetrievalEngine:
         if search_filter.session is not None:
             keys = np.array([k == search_filter.session for k in p.session_key] + [False], dtype=bool)
             turns &= keys[np.where(p.turn_session >= 0, p.turn_session, len(p.session_key))]
+        excluded: dict[str, list[int]] = {unit: [] for unit in UNITS}
+        if search_filter.exclude:  # (the id -> position maps are made at first use: only then)
+            excluded = {unit: [p.position[unit][node] for node in search_filter.exclude if node in p.position[unit]]
+                        for unit in UNITS}
+        turns[excluded["turn"]] = False
         counts = np.concatenate([[0], np.cumsum(turns)])
         masks = {"turn": turns, "event": turns[p.event_turn] if len(p.event_turn) else np.zeros(0, dtype=bool)}
         for unit in ("episode", "session"):
             starts, ends = p.episode_segments if unit == "episode" else p.session_segments
             masks[unit] = counts[ends] > counts[starts]
+        for unit in ("event", "episode", "session"):
+            masks[unit][excluded[unit]] = False
         return masks
 
     # ------------------------------------------------------------------ the query

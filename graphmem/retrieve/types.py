@@ -62,32 +62,58 @@ class SearchFilter:
         conversation: the conversation key as ingested (``Hit.conversation_id``).
         session: the session key as ingested (``Hit.session_key``), in any conversation
             unless ``conversation`` is given too.
+        exclude: node ids of memories not to return (``Hit.node_id``, ``AddReport.turn_ids``,
+            ``Memory.messages``'s ``turn_id``): an excluded turn takes its events with it, and an
+            episode or session still qualifies through its other turns.
     """
 
     speaker: str | None = None
     conversation: str | None = None
     session: str | None = None
+    exclude: tuple[str, ...] | None = None
 
     @classmethod
-    def of(cls, speaker: Any = None, conversation: Any = None, session: Any = None) -> "SearchFilter | None":
+    def of(cls, speaker: Any = None, conversation: Any = None, session: Any = None,
+           exclude: Any = None) -> "SearchFilter | None":
         """A filter from keyword arguments (``None`` when none is given).
 
         Raises:
-            InputError: a value that is not a non-empty string.
+            InputError: a value that is not a non-empty string; ``exclude`` not an id or a list
+                of at most :data:`MAX_EXCLUDED` ids.
         """
         values = {"speaker": speaker, "conversation": conversation, "session": session}
         for name, value in values.items():
             if value is not None and (not isinstance(value, str) or not value.strip()):
                 raise InputError(f"{name} filter must be a non-empty string")
             reject_lone_surrogates(value, f"{name} filter")
-        if all(v is None for v in values.values()):
+        excluded = _excluded(exclude)
+        if all(v is None for v in values.values()) and not excluded:
             return None
-        return cls(speaker, conversation, session)
+        return cls(speaker, conversation, session, excluded or None)
 
     def describe(self) -> dict[str, str]:
         """The restrictions in force, for explanations and logs."""
-        return {k: v for k, v in (("speaker", self.speaker), ("conversation", self.conversation),
-                                  ("session", self.session)) if v is not None}
+        return {k: v for k, v in (("speaker", self.speaker), ("conversation", self.conversation), ("session", self.session),
+                                  ("exclude", f"{len(self.exclude)} ids" if self.exclude else None)) if v is not None}
+
+
+MAX_EXCLUDED = 10_000
+"""The most ids one search may exclude (a prompt's recent window is tens)."""
+
+
+def _excluded(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple, set, frozenset)):
+        raise InputError(f"exclude must be a node id or a list of them, got {type(value).__name__}")
+    if len(items) > MAX_EXCLUDED:
+        raise InputError(f"exclude: {len(items)} ids, at most {MAX_EXCLUDED}")
+    for position, item in enumerate(items):
+        if not isinstance(item, str) or not item.strip():
+            raise InputError(f"exclude[{position}]: expected a node id (Hit.node_id, a turn id), got {item!r}")
+        reject_lone_surrogates(item, f"exclude[{position}]")
+    return tuple(dict.fromkeys(items))
 
 
 @dataclass(frozen=True)
@@ -118,7 +144,7 @@ class Query:
 
 def validate_query(query: Any, k: Any, unit: Any, strategy: Any, time_range: Any = None, *,
                    speaker: Any = None, conversation: Any = None, session: Any = None, as_of: Any = None,
-                   tz: tzinfo | None = None) -> Query:
+                   tz: tzinfo | None = None, exclude: Any = None) -> Query:
     """Check a query's arguments; the only place retrieval input is validated
     (:meth:`graphmem.memory.Memory.search` calls it once; lower levels take the
     :class:`Query` it returns and trust it).
@@ -142,7 +168,7 @@ def validate_query(query: Any, k: Any, unit: Any, strategy: Any, time_range: Any
         raise InputError(f"unknown unit {unit!r}; expected one of {', '.join(UNITS)}")
     if strategy not in STRATEGIES:
         raise InputError(f"unknown strategy {strategy!r}; expected one of {', '.join(STRATEGIES)}")
-    return Query(query, k, unit, strategy, parse_time_range(time_range, tz), SearchFilter.of(speaker, conversation, session),
+    return Query(query, k, unit, strategy, parse_time_range(time_range, tz), SearchFilter.of(speaker, conversation, session, exclude),
                  parse_as_of(as_of, tz))
 
 

@@ -25,7 +25,7 @@ from graphmem.hits import explain_text
 from graphmem.loaders import FORMATS
 from graphmem.loaders.chat import validate_messages_query
 from graphmem.memory import has_search_terms
-from graphmem.retrieve.types import STRATEGIES, UNITS
+from graphmem.retrieve.types import MAX_EXCLUDED, STRATEGIES, UNITS
 from graphmem.server.hub import MAX_MESSAGES, MemoryHub
 
 __all__ = ["create_app", "DEFAULT_MAX_BODY", "MAX_K", "API_VERSION"]
@@ -70,6 +70,8 @@ class SearchBody(_Body):
     session: Optional[str] = Field(None, max_length=1024, description="Only sessions with this key (Hit.session_key).")
     as_of: Optional[str] = Field(None, max_length=64, description="When the question is asked (ISO 8601; default: now): "
                                                                   "'last Saturday' in the query means the Saturday before it.")
+    exclude: Optional[list[str]] = Field(None, max_length=MAX_EXCLUDED, description="Node ids not to return (the messages a "
+                                                                                     "prompt holds already).")
 
 
 class ForgetBody(_Body):
@@ -296,10 +298,11 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
             from graphmem.retrieve.types import validate_query
 
             validate_query(body.query, body.k, body.unit, body.strategy, time_range, speaker=body.speaker,
-                           conversation=body.conversation, session=body.session, as_of=body.as_of, tz=hub.settings.tz)
+                           conversation=body.conversation, session=body.session, as_of=body.as_of, tz=hub.settings.tz,
+                           exclude=body.exclude)
             return {"hits": []}
         hits = await blocking(hub.memory(ns).search, body.query, body.k, body.unit, body.strategy, time_range, **filters,
-                              as_of=body.as_of)
+                              as_of=body.as_of, exclude=body.exclude)
         rows = []
         for hit in hits:
             row = hit.to_dict(explain=body.explain)
