@@ -134,7 +134,6 @@ def _namespace_lock(store: GraphStore, namespace: str) -> threading.RLock:
         return _NAMESPACE_LOCKS.setdefault(key, threading.RLock())
 
 
-
 MESSAGES_READ_LIMIT = 1_000_000_000
 """The most messages :meth:`Memory.messages` reads in one call (its ``LIMIT`` when it reads all; ArcadeDB
 refuses a LIMIT of 2**31 - 1)."""
@@ -457,9 +456,9 @@ class Memory:
         Each entry has ``turn_id`` (for :meth:`history` and ``forget(turn=...)``), ``source_id``
         (your message id), ``session`` (its key), ``session_number``, ``index`` (position in its
         session), ``speaker``, ``text`` and ``caption`` (current, after corrections), ``metadata``,
-        ``timestamp`` (when it was said: its own time, else its session's start; in ``Settings.timezone``, as
-        hits show times) and ``version`` (how many times it
-        was corrected). A conversation with no messages (or none in ``session``) gives ``[]``.
+        ``timestamp`` (when it was said: its own time, else its session's start; in
+        ``Settings.timezone``, as hits show times) and ``version`` (how many times it was
+        corrected). A conversation with no messages (or none in ``session``) gives ``[]``.
 
         Raises:
             InputError: an empty key, or ``last`` not a positive integer.
@@ -502,8 +501,9 @@ class Memory:
                 such as the one just added and the recent window. An excluded turn takes its
                 events with it; its episode and session still come back through their other turns.
             as_of: when the question is asked (datetime, date or ISO 8601 string; without an
-                offset, a time in ``Settings.timezone``; default now). ``auto`` resolves the query's relative time expressions
-                against it ("What did I do last Saturday?", "two weeks ago") and prefers the
+                offset, a time in ``Settings.timezone``; default now). ``auto`` resolves the
+                query's relative time expressions against it ("What did I do last Saturday?",
+                "two weeks ago") and prefers the
                 memories of those days; pass the time of the conversation when asking about
                 a past one.
 

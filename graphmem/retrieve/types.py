@@ -141,7 +141,6 @@ class Query:
     as_of: float | None = None
 
 
-
 def validate_query(query: Any, k: Any, unit: Any, strategy: Any, time_range: Any = None, *,
                    speaker: Any = None, conversation: Any = None, session: Any = None, as_of: Any = None,
                    tz: tzinfo | None = None, exclude: Any = None) -> Query:

@@ -96,8 +96,9 @@ class ErrorBody(BaseModel):
     error: str
 
 
-_ERRORS: dict[int | str, dict[str, Any]] = {400: {"model": ErrorBody, "description": "bad input"}, 401: {"model": ErrorBody, "description": "no or wrong bearer token"},
-           404: {"model": ErrorBody, "description": "unknown namespace"}, 413: {"model": ErrorBody, "description": "body too large"}}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "bad input"}, 401: {"model": ErrorBody, "description": "no or wrong bearer token"},
+    404: {"model": ErrorBody, "description": "unknown namespace"}, 413: {"model": ErrorBody, "description": "body too large"}}
 
 
 # ---------------------------------------------------------------------------- middleware
