@@ -336,6 +336,15 @@ def test_a_correction_replaces_the_metadata_and_its_version_keeps_the_old(memory
     assert (version["channel"], version["rating"]) == ("sms", 4)
     assert [(h["text"], h["metadata"]) for h in memory.history(turn)] == [
         ("The meeting is on Monday.", {"channel": "sms", "rating": 4}), ("The meeting is on Tuesday.", {"channel": "app"})]
+    # the same text with other metadata (a message starred later) updates it; the same again changes nothing
+    starred = memory.add({"speaker": "Ana", "text": "The meeting is on Tuesday.", "id": "m1",
+                          "metadata": {"channel": "app", "starred": True}}, conversation="c")
+    assert (starred.corrected, starred.unchanged, starred.turn_ids) == (1, 0, [turn])
+    assert memory.search("When is the meeting?", k=1)[0].metadata == {"channel": "app", "starred": True}
+    assert [h["metadata"] for h in memory.history(turn)][-2:] == [{"channel": "app"}, {"channel": "app", "starred": True}]
+    again = memory.add({"speaker": "Ana", "text": "The meeting is on Tuesday.", "id": "m1",
+                        "metadata": {"starred": True, "channel": "app"}}, conversation="c")
+    assert (again.corrected, again.unchanged) == (0, 1)
 
     path = tmp_path / "notes.jsonl"
     path.write_text(json.dumps({"role": "user", "content": "Call the plumber.", "id": "n1", "metadata": {"tag": "home"}}) + "\n",

@@ -58,7 +58,7 @@ from graphmem.ingest.types import PlannedTurn, UnitBatch, iso, turn_slot
 from graphmem.loaders.chat import (is_sdk_message, message_caption, message_metadata, message_text, reject_unknown_fields,
                                    sdk_message, speaker_fields)
 from graphmem.loaders.dates import epoch_time
-from graphmem.records import SessionRecord, TurnRecord, meta_properties
+from graphmem.records import SessionRecord, TurnRecord, meta_properties, metadata_of
 from graphmem.retrieve.loader import AppendWrites, WriteScope, append_writes, session_scope
 from graphmem.settings import Settings
 from graphmem.timezones import to_stored
@@ -300,8 +300,11 @@ def _time(value: object) -> datetime | None:
 
 
 def _same(row: Mapping[str, Any], record: TurnRecord) -> bool:
+    """Whether a stored message (``row``) says what ``record`` says: speaker, text, caption and
+    metadata (a message sent again with other metadata is a correction: its version keeps the old)."""
     return (row.get("speaker") == record.speaker and row.get("text") == record.text
-            and (row.get("caption") or None) == (record.caption or None))
+            and (row.get("caption") or None) == (record.caption or None)
+            and metadata_of(row.get("meta")) == dict(record.metadata))
 
 
 @dataclass
