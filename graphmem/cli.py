@@ -367,6 +367,7 @@ def messages(
     conversation: str = typer.Option(..., "--conversation", "-c", help="The conversation key."),
     session: Optional[str] = typer.Option(None, "--session", help="Only this session's messages."),
     last: int = typer.Option(20, "--last", min=0, help="The last N messages (0: all)."),
+    before: Optional[str] = typer.Option(None, "--before", help="Only messages said before this turn id (to page back)."),
     full: bool = typer.Option(False, "--full", help=f"Print long texts whole (the table shows their first {TABLE_TEXT_CHARS} characters)."),
     store: Optional[str] = StoreOpt,
     namespace: str = NamespaceOpt,
@@ -377,7 +378,7 @@ def messages(
     with _errors():
         with _open(store, namespace, user, password, database) as memory:
             _require_namespace(memory)
-            entries = memory.messages(conversation, session=session, last=last or None)
+            entries = memory.messages(conversation, session=session, last=last or None, before=before)
         if as_json:
             _json(entries)
             return

@@ -123,9 +123,9 @@ class _Calls:
             raise InputError(f"turn_id: expected a turn id, got {turn_id!r}")
         return _Call("GET", self._path(f"turns/{quote(turn_id, safe='')}/history"), read=lambda data: data["versions"])
 
-    def _messages(self, conversation: str, session: str | None, last: int | None) -> _Call:
-        validate_messages_query(conversation, session, last)
-        params = {k: v for k, v in (("session", session), ("last", last)) if v is not None}
+    def _messages(self, conversation: str, session: str | None, last: int | None, before: str | None) -> _Call:
+        validate_messages_query(conversation, session, last, before)
+        params = {k: v for k, v in (("session", session), ("last", last), ("before", before)) if v is not None}
         return _Call("GET", self._path(f"conversations/{quote(conversation, safe='')}/messages"), {"params": params},
                      lambda data: data["messages"])
 
@@ -230,9 +230,10 @@ class Client(_Calls):
         """Every text a turn has had, oldest first (see :meth:`Memory.history`)."""
         return self._send(self._history(turn_id))
 
-    def messages(self, conversation: str, *, session: str | None = None, last: int | None = None) -> list[dict[str, Any]]:
+    def messages(self, conversation: str, *, session: str | None = None, last: int | None = None,
+                 before: str | None = None) -> list[dict[str, Any]]:
         """A conversation's messages, oldest first (see :meth:`Memory.messages`)."""
-        return self._send(self._messages(conversation, session, last))
+        return self._send(self._messages(conversation, session, last, before))
 
     def forget(self, conversation: str | None = None, session: str | None = None, before: Any = None, *,
                turn: str | list[str] | None = None) -> dict[str, int]:
@@ -336,9 +337,10 @@ class AsyncClient(_Calls):
         """:meth:`Client.history`."""
         return await self._send(self._history(turn_id))
 
-    async def messages(self, conversation: str, *, session: str | None = None, last: int | None = None) -> list[dict[str, Any]]:
+    async def messages(self, conversation: str, *, session: str | None = None, last: int | None = None,
+                       before: str | None = None) -> list[dict[str, Any]]:
         """:meth:`Client.messages`."""
-        return await self._send(self._messages(conversation, session, last))
+        return await self._send(self._messages(conversation, session, last, before))
 
     async def forget(self, conversation: str | None = None, session: str | None = None, before: Any = None, *,
                      turn: str | list[str] | None = None) -> dict[str, int]:

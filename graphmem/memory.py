@@ -444,7 +444,8 @@ class Memory:
         return versions
 
     @_names_damage
-    def messages(self, conversation: str, *, session: str | None = None, last: int | None = None) -> list[dict[str, Any]]:
+    def messages(self, conversation: str, *, session: str | None = None, last: int | None = None,
+                 before: str | None = None) -> list[dict[str, Any]]:
         """The messages of ``conversation`` as stored, oldest first: what an agent reads back to
         build its prompt's recent window, show a chat, or find the id of a message to correct.
 
@@ -452,6 +453,8 @@ class Memory:
             conversation: the conversation key (as added or ingested).
             session: only this session's messages.
             last: only the last ``last`` messages (default: all).
+            before: a turn id of the conversation: only the messages said before it (a chat view
+                pages back with the first ``turn_id`` it shows).
 
         Each entry has ``turn_id`` (for :meth:`history` and ``forget(turn=...)``), ``source_id``
         (your message id), ``session`` (its key), ``session_number``, ``index`` (position in its
@@ -461,12 +464,20 @@ class Memory:
         corrected). A conversation with no messages (or none in ``session``) gives ``[]``.
 
         Raises:
-            InputError: an empty key, or ``last`` not a positive integer.
+            InputError: an empty key, ``last`` not a positive integer, or ``before`` no turn of
+                the conversation.
         """
         self._check()
-        validate_messages_query(conversation, session, last)
+        validate_messages_query(conversation, session, last, before)
+        before_seq = None
+        if before is not None:
+            found = self._store.read("read/conversation_turn_seq", {"namespace": self._namespace,
+                                                                    "conversation_id": conversation, "id": before})
+            if not found:
+                raise InputError(f"before: no turn {before!r} in conversation {conversation!r}")
+            before_seq = found[0]["seq"]
         rows = self._store.read("read/conversation_messages", {
-            "namespace": self._namespace, "conversation_id": conversation, "session": session,
+            "namespace": self._namespace, "conversation_id": conversation, "session": session, "before_seq": before_seq,
             "limit": MESSAGES_READ_LIMIT if last is None else min(last, MESSAGES_READ_LIMIT)})
         tz = self._settings.tz
         return [{**{k: v for k, v in row.items() if k not in ("meta", "seq")}, "metadata": metadata_of(row.get("meta")),

@@ -38,6 +38,14 @@ def test_messages_in_order_after_corrections_and_forgets(memory_factory):
     assert [m["text"] for m in memory.messages("chat", last=2)] == ["Pepper.", "Pepper ate my slipper."]
     assert [m["text"] for m in memory.messages("chat", session="1", last=1)] == ["Pepper."]
     assert memory.messages("chat", session="9") == [] and memory.messages("nowhere") == []
+    # a chat view pages back from the first message it shows
+    assert [m["text"] for m in memory.messages("chat", last=2, before=every[3]["turn_id"])] == [
+        "What is the beagle called?", "Pepper."]
+    assert memory.messages("chat", before=every[0]["turn_id"]) == []
+    other = memory.messages("other")[0]["turn_id"]
+    for before in ("turn:unknown", other):
+        with pytest.raises(InputError, match=r"before: no turn .* in conversation 'chat'"):
+            memory.messages("chat", before=before)
     for bad, expected in (({"conversation": " "}, "conversation"), ({"conversation": "chat", "last": 0}, "last"),
                           ({"conversation": "chat", "last": True}, "last"), ({"conversation": "chat", "session": ""}, "session")):
         with pytest.raises(InputError, match=expected):
@@ -64,6 +72,9 @@ def test_async_memory_and_the_cli_read_the_same(tmp_path, test_settings):
     shown = runner.invoke(app, ["messages", "-c", "c", "--last", "2", "--store", store, "-n", "cli-messages", "--json"])
     assert shown.exit_code == 0, shown.output
     assert json.loads(shown.stdout) == read
+    older = runner.invoke(app, ["messages", "-c", "c", "--before", read[0]["turn_id"], "--store", store, "-n", "cli-messages",
+                                "--json"])
+    assert older.exit_code == 0 and [m["text"] for m in json.loads(older.stdout)] == ["Line 0."]
     table = runner.invoke(app, ["messages", "-c", "c", "--store", store, "-n", "cli-messages"])
     assert table.exit_code == 0 and "Line 0." in table.stdout and read[0]["turn_id"][:12] in table.stdout
     none = runner.invoke(app, ["messages", "-c", "nowhere", "--store", store, "-n", "cli-messages"])

@@ -332,6 +332,9 @@ def test_reading_a_conversations_messages_back_over_http(url):
         assert [m["turn_id"] for m in every[:4]] == added["turn_ids"]
         assert [m["text"] for m in memory.messages("chat/42", last=2)] == ["Message 3.", "A new sitting."]
         assert [m["caption"] for m in memory.messages("chat/42", session="b")] == ["a sunset"]
+        assert [m["text"] for m in memory.messages("chat/42", last=1, before=every[2]["turn_id"])] == ["Message one, fixed."]
+        with pytest.raises(InputError, match="before: no turn"):
+            memory.messages("chat/42", before="turn:nope")
         assert memory.messages("nowhere") == []
         # a prompt holding the recent window asks for the rest: the window's turns never come back
         window = [m["turn_id"] for m in memory.messages("chat/42", last=3)]

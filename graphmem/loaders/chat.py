@@ -199,7 +199,7 @@ def sdk_message(item: Any, *, json: bool = False) -> dict[str, Any] | None:
     return {key: value for key, value in data.items() if key in MESSAGE_FIELDS or key in CHAT_API_FIELDS}
 
 
-def validate_messages_query(conversation: Any, session: Any, last: Any) -> None:
+def validate_messages_query(conversation: Any, session: Any, last: Any, before: Any = None) -> None:
     """Check :meth:`Memory.messages`'s arguments (the server and :class:`~graphmem.client.Client` check them with this too).
 
     Raises:
@@ -211,4 +211,6 @@ def validate_messages_query(conversation: Any, session: Any, last: Any) -> None:
         raise InputError(f"session: expected a non-empty key or None, got {session!r}")
     if last is not None and (not isinstance(last, int) or isinstance(last, bool) or last < 1):
         raise InputError(f"last: expected a positive number of messages or None, got {last!r}")
-    reject_lone_surrogates({"conversation": conversation, "session": session}, "")
+    if before is not None and (not isinstance(before, str) or not before.strip()):
+        raise InputError(f"before: expected a turn id (a message's turn_id) or None, got {before!r}")
+    reject_lone_surrogates({"conversation": conversation, "session": session, "before": before}, "")

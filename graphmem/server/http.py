@@ -331,11 +331,12 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
 
     @app.get("/v1/namespaces/{ns}/conversations/{conversation:path}/messages",  # a key may hold a slash
              summary="A conversation's messages, oldest first (Memory.messages)", responses=_ERRORS)
-    async def messages(ns: str, conversation: str, session: Optional[str] = None, last: Optional[int] = None) -> dict[str, Any]:
-        validate_messages_query(conversation, session, last)
+    async def messages(ns: str, conversation: str, session: Optional[str] = None, last: Optional[int] = None,
+                       before: Optional[str] = None) -> dict[str, Any]:
+        validate_messages_query(conversation, session, last, before)
         if not await blocking(hub.exists, ns):  # (validates ns) a namespace never written holds no messages
             return {"messages": []}
-        return {"messages": await blocking(hub.memory(ns).messages, conversation, session=session, last=last)}
+        return {"messages": await blocking(hub.memory(ns).messages, conversation, session=session, last=last, before=before)}
 
     @app.get("/v1/namespaces/{ns}/stats", summary="Counts per label and relationship type", responses=_ERRORS)
     async def stats(ns: str) -> dict[str, Any]:
