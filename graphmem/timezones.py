@@ -32,7 +32,8 @@ import numpy as np
 
 from graphmem.errors import ConfigurationError
 
-__all__ = ["UTC_NAME", "LOCAL_NAME", "DAY_SECONDS", "system_zone_name", "zone", "to_stored", "to_local", "local_date", "shown", "local_seconds"]
+__all__ = ["UTC_NAME", "LOCAL_NAME", "DAY_SECONDS", "system_zone_name", "zone", "to_stored", "to_local", "local_date",
+           "shown", "local_seconds"]
 
 UTC_NAME = "UTC"
 """The default time zone: naive times are UTC."""
