@@ -264,6 +264,34 @@ def test_messages_as_chat_apis_give_them(memory_factory):
     assert memory.check().ok
 
 
+def test_langchain_messages_as_an_agent_framework_gives_them(memory_factory, tmp_path):
+    """LangChain's own message objects (langchain_core, the real package), their ``model_dump()``
+    and ``messages_to_dict`` forms: the type says the role (human: user, ai: assistant), the
+    framework's bookkeeping fields are passed over, a tool call without text is skipped, an id is
+    the message id. A JSONL log of them ingests the same."""
+    from langchain_core.messages import AIMessage, HumanMessage, ToolMessage, messages_to_dict
+
+    messages = [HumanMessage("My sister Ana moved to Lisbon.", id="lc1"), AIMessage("Lisbon is lovely in spring."),
+                AIMessage("", tool_calls=[{"name": "weather", "args": {"city": "Lisbon"}, "id": "c1"}]),
+                ToolMessage("18 C and sunny", tool_call_id="c1")]
+    memory = memory_factory()
+    report = memory.add(messages, conversation="lc-objects")
+    assert (report.added, report.skipped) == (3, 1)
+    expected = [("user", "My sister Ana moved to Lisbon.", "lc1"), ("assistant", "Lisbon is lovely in spring.", None),
+                ("tool", "18 C and sunny", None)]
+    read = [(m["speaker"], m["text"], m["source_id"]) for m in memory.messages("lc-objects")]
+    assert read == expected
+    memory.add([m.model_dump() for m in messages], conversation="lc-dumps")
+    assert [(m["speaker"], m["text"], m["source_id"]) for m in memory.messages("lc-dumps")] == expected
+    path = tmp_path / "history.jsonl"
+    path.write_text("\n".join(json.dumps(d) for d in messages_to_dict(messages)), encoding="utf-8")
+    assert memory.ingest(path).turns_added == 3
+    assert [(m["speaker"], m["text"], m["source_id"]) for m in memory.messages("history")] == expected
+    assert memory.search("Where does Ana live?", k=1, conversation="history")[0].speaker == "user"
+    with pytest.raises(InputError, match="unknown field 'extra'"):  # only the framework's own fields pass
+        memory.add({**messages[0].model_dump(), "extra": 1}, conversation="lc-dumps")
+
+
 def test_add_stores_any_text_verbatim_as_ingest_does(memory_factory):
     """Streaming equals batch for messy text too: NUL, bidi controls, Cypher-looking text,
     code and U+2028 are stored as sent (batch ingest stores them: test_bad_input.py)."""

@@ -315,6 +315,11 @@ def test_add_correct_and_forget_one_message_over_http(url):
         assert [v["metadata"] for v in memory.history(hit.node_id)] == [{"channel": "sms"}, {"channel": "app"}]
         assert memory.forget(turn=first["turn_ids"][1])["turns"] == 1
         assert memory.stats()["nodes"]["Turn"] == 1
+        from langchain_core.messages import HumanMessage  # an agent framework's message object, sent as JSON
+
+        framework = memory.add(HumanMessage("I lock the bike at the station.", id="lc1"), conversation="c")
+        assert framework["added"] == 1
+        assert [(m["speaker"], m["source_id"]) for m in memory.messages("c", last=1)] == [("user", "lc1")]
 
 
 def test_reading_a_conversations_messages_back_over_http(url):

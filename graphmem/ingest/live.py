@@ -55,8 +55,8 @@ from graphmem.ingest.episodes import episode_id
 from graphmem.ingest.events import EventStage, language_pipeline
 from graphmem.ingest.segment import EpisodeSegmenter
 from graphmem.ingest.types import PlannedTurn, UnitBatch, iso, turn_slot
-from graphmem.loaders.chat import (is_sdk_message, message_caption, message_metadata, message_text, reject_unknown_fields,
-                                   sdk_message, speaker_fields)
+from graphmem.loaders.chat import (framework_message, is_sdk_message, message_caption, message_metadata, message_text,
+                                   reject_unknown_fields, sdk_message, speaker_fields)
 from graphmem.loaders.dates import epoch_time
 from graphmem.records import SessionRecord, TurnRecord, meta_properties, metadata_of
 from graphmem.retrieve.loader import AppendWrites, WriteScope, append_writes, session_scope
@@ -177,6 +177,7 @@ def parse_messages(messages: object, tz: tzinfo | None = None) -> Messages:
             if record.timestamp is not None:
                 record = replace(record, timestamp=parse_timestamp(record.timestamp, f"{where}.timestamp", tz))
         elif isinstance(item, Mapping):
+            item = framework_message(item)  # a LangChain message: its type says its role
             reject_unknown_fields(item, where)
             speaker = _text_field(item, speaker_fields(item), where).strip()
             text = _message_text(item, where)

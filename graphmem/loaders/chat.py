@@ -27,7 +27,7 @@ from graphmem.errors import InputError, reject_lone_surrogates
 
 __all__ = ["MESSAGE_FIELDS", "CHAT_API_FIELDS", "RESPONSE_FIELDS", "TEXT_PART_TYPES", "content_text", "calls_a_tool", "message_text",
            "message_caption", "message_metadata", "reject_unknown_fields", "speaker_fields", "is_sdk_message", "sdk_message",
-           "validate_messages_query"]
+           "FRAMEWORK_FIELDS", "FRAMEWORK_ROLES", "framework_message", "validate_messages_query"]
 
 #: Content-part types whose ``text`` is the message's text (other parts carry none).
 TEXT_PART_TYPES = frozenset({"text", "input_text", "output_text"})
@@ -47,7 +47,30 @@ CHAT_API_FIELDS = frozenset({"name", "tool_calls", "tool_call_id", "function_cal
 RESPONSE_FIELDS = frozenset({"annotations", "audio", "type", "status", "model", "usage", "stop_reason", "stop_sequence",
                              "container"})
 
+#: Fields an agent framework's message carries beside the chat API's, which a memory does not
+#: keep: LangChain's ``additional_kwargs``, ``response_metadata``, ``example``,
+#: ``invalid_tool_calls``, ``usage_metadata`` and a tool message's ``artifact``.
+FRAMEWORK_FIELDS = frozenset({"additional_kwargs", "response_metadata", "example", "invalid_tool_calls", "usage_metadata",
+                              "artifact"})
+
+#: LangChain's message ``type`` -> the chat role it stands for (a ``chat`` message names its own ``role``).
+FRAMEWORK_ROLES = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool", "function": "function",
+                   "HumanMessageChunk": "user", "AIMessageChunk": "assistant", "SystemMessageChunk": "system",
+                   "ToolMessageChunk": "tool", "FunctionMessageChunk": "function"}
+
 _TOOL_CALL_FIELDS = ("tool_calls", "function_call")
+
+
+def framework_message(message: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``message`` as a chat message when an agent framework wrote it: a LangChain message
+    (``model_dump()``: ``{"type": "human", "content": ...}``) takes the role its ``type`` stands
+    for, and one serialised by ``messages_to_dict`` (``{"type": "human", "data": {...}}``) is
+    unwrapped first. Any other message is returned as it is."""
+    if set(message) == {"type", "data"} and isinstance(message.get("data"), Mapping):
+        message = message["data"]
+    if message.get("role") is None and message.get("speaker") is None and message.get("type") in FRAMEWORK_ROLES:
+        return {**message, "role": FRAMEWORK_ROLES[message["type"]]}
+    return message
 
 
 def _type_name(value: Any) -> str:
@@ -122,7 +145,8 @@ def reject_unknown_fields(message: Mapping[str, Any], where: str, own: frozenset
     Raises:
         InputError: naming the first unknown field (sorted) and the fields expected.
     """
-    unknown = sorted(str(k) for k in message if k not in own and k not in CHAT_API_FIELDS and k not in RESPONSE_FIELDS)
+    unknown = sorted(str(k) for k in message
+                     if k not in own and k not in CHAT_API_FIELDS and k not in RESPONSE_FIELDS and k not in FRAMEWORK_FIELDS)
     if unknown:
         raise InputError(f"{where}: unknown field {unknown[0]!r} (expected {', '.join(sorted(own))}, "
                          f"or a chat API's {', '.join(sorted(CHAT_API_FIELDS))})")
@@ -196,6 +220,7 @@ def sdk_message(item: Any, *, json: bool = False) -> dict[str, Any] | None:
     data = item.model_dump(mode="json") if json else item.model_dump()
     if not isinstance(data, Mapping):
         return None
+    data = framework_message(data)  # a LangChain message: its type says its role
     return {key: value for key, value in data.items() if key in MESSAGE_FIELDS or key in CHAT_API_FIELDS}
 
 

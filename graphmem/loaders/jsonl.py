@@ -8,8 +8,8 @@ import logging
 from pathlib import Path
 
 from graphmem.errors import InputError
-from graphmem.loaders.chat import (MESSAGE_FIELDS, message_caption, message_metadata, message_text, reject_unknown_fields,
-                                   speaker_fields)
+from graphmem.loaders.chat import (MESSAGE_FIELDS, framework_message, message_caption, message_metadata, message_text,
+                                   reject_unknown_fields, speaker_fields)
 from graphmem.loaders.checks import optional_str, reject_unencodable, require_dict, text_lines
 from graphmem.loaders.dates import epoch_time, parse_datetime
 from graphmem.records import ConversationRecord, SessionRecord, TurnRecord
@@ -74,6 +74,7 @@ def load_jsonl(path: Path, text: str, conversation_key: str) -> list[Conversatio
         except RecursionError as exc:
             raise InputError(f"{path}:{lineno}: JSON nested too deeply") from exc
         obj = require_dict(path, where, reject_unencodable(path, where, raw))
+        obj = dict(framework_message(obj))  # a LangChain message: its type says its role
         if lineno == 1 and isinstance(obj.get("format"), str) and obj["format"].startswith("graphmem.dump/"):
             raise InputError(f"{path}: a graphmem dump ({obj['format']}), not messages: load it with `graphmem import`")
         reject_unknown_fields(obj, f"{path}: {where}", LINE_FIELDS)
