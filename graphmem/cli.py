@@ -397,7 +397,8 @@ def messages(
                 text = f"{text} [image: {entry['caption']}]"
             table.add_row(_text((entry.get("timestamp") or "").replace("T", " ")[:16]), _text(entry.get("session")),
                           _text(entry.get("speaker")), _text(text),
-                          _text(entry.get("source_id") or "") + (f" (v{entry['version']})" if entry.get("version") else ""),
+                          _text(" ".join(x for x in (entry.get("source_id") or "",
+                                                     f"(v{entry['version']})" if entry.get("version") else "") if x)),
                           _text(entry["turn_id"]))
         out.print(table)
 
