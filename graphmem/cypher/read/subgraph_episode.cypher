@@ -1,6 +1,9 @@
 // An episode with its turns, their events and the entities those events involve.
-MATCH (t:Turn)-[:PART_OF]->(ep:Episode {id: $episode_id})
-WHERE ep.namespace = $namespace
+// (The namespace is checked after the id lookup: written beside it, ArcadeDB's planner scanned the
+// namespace's episodes, 91 ms at 10,000 turns against 1.3 ms; see read/turn_current.)
+MATCH (ep:Episode {id: $episode_id})
+WITH ep WHERE ep.namespace = $namespace
+MATCH (t:Turn)-[:PART_OF]->(ep)
 OPTIONAL MATCH (ev:Event)-[:FROM]->(t)
 OPTIONAL MATCH (ev)-[r:INVOLVES]->(n:Entity)
 RETURN ep.id AS episode_id, ep.session_number AS session, t.id AS turn_id, t.source_id AS source_id,
