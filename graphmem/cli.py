@@ -385,16 +385,14 @@ def messages(
         if not entries:
             err.print(f"no messages in conversation {conversation!r}" + (f" session {session!r}" if session else ""))
             return
-        from graphmem.hits import excerpt
+        from graphmem.hits import captioned, excerpt
 
         table = Table(title=_text(f"conversation {conversation!r}" + (f" · session {session!r}" if session else "")),
                       title_justify="left")
         for name in ("time", "session", "speaker", "text", "id", "turn"):
             table.add_column(name, overflow="fold", no_wrap=name == "time")
         for entry in entries:
-            text = entry["text"] if full else excerpt(entry["text"], "", TABLE_TEXT_CHARS)
-            if entry.get("caption"):
-                text = f"{text} [image: {entry['caption']}]"
+            text = captioned(entry["text"] if full else excerpt(entry["text"], "", TABLE_TEXT_CHARS), entry.get("caption"))
             table.add_row(_text((entry.get("timestamp") or "").replace("T", " ")[:16]), _text(entry.get("session")),
                           _text(entry.get("speaker")), _text(text),
                           _text(" ".join(x for x in (entry.get("source_id") or "",

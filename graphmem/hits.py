@@ -10,7 +10,7 @@ from typing import Any, Mapping, Sequence
 from graphmem.errors import InputError
 from graphmem.retrieve.types import UNITS  # the one registry of units, re-exported
 
-__all__ = ["Hit", "UNITS", "explain_text", "context_text", "excerpt", "with_caption", "CONTEXT_CHARS"]
+__all__ = ["Hit", "UNITS", "explain_text", "context_text", "excerpt", "captioned", "with_caption", "CONTEXT_CHARS"]
 
 #: Characters of each memory's text :meth:`graphmem.Memory.context` gives by default: a longer
 #: text (an assistant's essay, a pasted document) is cut to the part around the query's words.
@@ -179,11 +179,17 @@ def _when(hit: Hit) -> str:
     return stamp[:16] if len(stamp) >= 16 and stamp[11:16] != "00:00" else stamp[:10]
 
 
+def captioned(text: str, caption: str | None) -> str:
+    """``text`` followed by ``[image: caption]`` when its message carried an image caption, as a
+    message is shown to a reader (the CLI's tables, MCP lines, prompt-ready context)."""
+    return f"{text} [image: {caption}]" if caption else text
+
+
 def with_caption(hit: Hit, text: str) -> str:
     """``text`` (a turn hit's text, or the part of it shown) followed by ``[image: ...]`` when
     its message carried an image caption: what a reader of the memory needs of a turn such as
     "Look at this!". An event hit's text says it already ("shared an image: ...")."""
-    return f"{text} [image: {hit.caption}]" if hit.unit == "turn" and hit.caption else text
+    return captioned(text, hit.caption) if hit.unit == "turn" else text
 
 
 def context_text(query: str, hits: Sequence[Hit], max_chars: int | None = CONTEXT_CHARS) -> str:

@@ -84,10 +84,6 @@ NEAREST_SESSIONS = 4
 
 
 # ---------------------------------------------------------------------------- messages
-def _naive_utc(value: datetime) -> datetime:
-    return value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo is not None else value
-
-
 def parse_timestamp(value: object, where: str, tz: tzinfo | None = None) -> datetime | None:
     """A message or session time: ``None``, a datetime, a date, ISO 8601 text or a Unix time
     (seconds since 1970 UTC, a number), as it is stored (naive UTC; a time without an offset
@@ -291,10 +287,10 @@ class _Session:
 
 def _time(value: object) -> datetime | None:
     if isinstance(value, datetime):
-        return _naive_utc(value)
+        return to_stored(value, None)
     if isinstance(value, str) and value:
         try:
-            return _naive_utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+            return to_stored(datetime.fromisoformat(value.replace("Z", "+00:00")), None)
         except ValueError:
             return None
     return None
@@ -631,7 +627,7 @@ class LiveWriter:
         report.add_time("embed", time.perf_counter() - t0)
         turn_vectors = {t.id: v for t, v in zip((*planned, *fixed), vectors)}
         if not planned and not fixed:
-            plan.turn_ids = [plan.unchanged_ids[r.source_id] for r in records if r.source_id in plan.unchanged_ids]
+            plan.turn_ids = self._ordered_ids(records, [], [], None, plan.unchanged_ids)
             return plan
         # what the appends' episodes and closed sessions read of a corrected turn is its new text
         corrected = {t.id: (t.record, turn_vectors[t.id]) for t in fixed}

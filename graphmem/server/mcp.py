@@ -12,7 +12,7 @@ import logging
 from typing import Any, Optional
 
 from graphmem.errors import ConfigurationError, GraphmemError
-from graphmem.hits import Hit, excerpt, explain_text, with_caption
+from graphmem.hits import Hit, captioned, excerpt, explain_text, with_caption
 from graphmem.loaders.chat import validate_messages_query
 from graphmem.server.hub import MemoryHub
 
@@ -49,9 +49,7 @@ def format_message(entry: dict[str, Any], max_chars: int = LINE_CHARS) -> str:
     stamp = (entry.get("timestamp") or "").replace("T", " ")[:16]
     where = " · ".join(x for x in (stamp, entry.get("speaker") or "", f"session {entry.get('session')}",
                                    entry.get("source_id") or "") if x)
-    text = " ".join(excerpt(entry.get("text") or "", "", max_chars).split())
-    if entry.get("caption"):
-        text = f"{text} [image: {entry['caption']}]"
+    text = captioned(" ".join(excerpt(entry.get("text") or "", "", max_chars).split()), entry.get("caption"))
     return f"[{where}] {text} ({entry.get('turn_id')})"
 
 
