@@ -402,6 +402,62 @@ def messages(
 
 
 @app.command()
+def entity(
+    name: str = typer.Argument(..., help="An entity's name or alias (any casing)."),
+    mentions: int = typer.Option(10, "--mentions", min=0, max=1000, help="The latest N messages that name it."),
+    related: int = typer.Option(10, "--related", min=0, max=1000, help="The N entities it comes up with most."),
+    store: Optional[str] = StoreOpt,
+    namespace: str = NamespaceOpt,
+    user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """What the memory knows about an entity: kind, aliases, how often and when, related entities, latest mentions.
+    Exits 1 when no entity has the name."""
+    with _errors():
+        with _open(store, namespace, user, password, database) as memory:
+            _require_namespace(memory)
+            profile = memory.entity(name, mentions=mentions, related=related)
+        if as_json:
+            _json(profile)
+        elif profile is not None:
+            from graphmem.entities import profile_text
+
+            out.print(_text(profile_text(profile, TABLE_TEXT_CHARS)))
+        if profile is None:
+            err.print(_text(f"no entity named {name!r} in namespace {namespace!r} (graphmem entities lists them)"))
+            raise typer.Exit(1)
+
+
+@app.command()
+def entities(
+    label: Optional[str] = typer.Option(None, "--label", help="Only entities of this kind (PERSON, GPE, ORG, ...)."),
+    limit: int = typer.Option(50, "--limit", min=1, max=1000, help="The most entities listed."),
+    store: Optional[str] = StoreOpt,
+    namespace: str = NamespaceOpt,
+    user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """List a namespace's entities, those in the most events first."""
+    with _errors():
+        with _open(store, namespace, user, password, database) as memory:
+            _require_namespace(memory)
+            rows = memory.entities(label=label, limit=limit)
+        if as_json:
+            _json(rows)
+            return
+        if not rows:
+            err.print("no entities" + (f" labelled {label.upper()}" if label else ""))
+            return
+        table = Table(title=_text(f"entities · namespace {namespace!r}"), title_justify="left")
+        for column in ("name", "label", "events", "named in", "aliases"):
+            table.add_column(column, overflow="fold", justify="right" if column in ("events", "named in") else "left")
+        for row in rows:
+            table.add_row(_text(row["name"]), _text(row["label"]), str(row["events"]), str(row["mentions"]),
+                          _text(", ".join(row["aliases"])))
+        out.print(table)
+
+
+@app.command()
 def stats(
     store: Optional[str] = StoreOpt,
     namespace: str = NamespaceOpt,

@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from graphmem.errors import ClosedError, ConfigurationError, GraphmemError, InputError, StorageError, StoreUnavailableError
 from graphmem.hits import CONTEXT_CHARS, Hit, context_text, explain_text
+from graphmem.entities import validate_entities_query, validate_entity_query
 from graphmem.loaders.chat import is_sdk_message, sdk_message, validate_messages_query
 
 __all__ = ["Client", "AsyncClient"]
@@ -129,6 +130,16 @@ class _Calls:
         return _Call("GET", self._path(f"conversations/{quote(conversation, safe='')}/messages"), {"params": params},
                      lambda data: data["messages"])
 
+    def _entity(self, name: str, mentions: int, related: int) -> _Call:
+        validate_entity_query(name, mentions, related)
+        return _Call("GET", self._path(f"entities/{quote(name, safe='')}"), {"params": {"mentions": mentions, "related": related}},
+                     lambda data: data["entity"])
+
+    def _entities(self, label: str | None, limit: int) -> _Call:
+        validate_entities_query(label, limit)
+        params: dict[str, Any] = {"limit": limit, **({"label": label} if label is not None else {})}
+        return _Call("GET", self._path("entities"), {"params": params}, lambda data: data["entities"])
+
     def _forget(self, conversation: str | None, session: str | None, before: Any, turn: str | list[str] | None) -> _Call:
         body = {"conversation": conversation, "session": session,
                 "before": before if before is None or isinstance(before, str) else before.isoformat(),
@@ -148,7 +159,7 @@ class Client(_Calls):
 
     Code written against :class:`~graphmem.Memory` runs against a server: ``add``,
     ``ingest``, ``search`` (the same :class:`~graphmem.hits.Hit` objects), ``explain``,
-    ``context``, ``history``, ``messages``, ``forget``, ``stats``, ``check`` and ``cypher``
+    ``context``, ``history``, ``messages``, ``entity``, ``entities``, ``forget``, ``stats``, ``check`` and ``cypher``
     (read-only) take the same arguments. Reports come back as the dicts their ``to_dict()`` gives.
     :class:`AsyncClient` has the same methods, awaited.
 
@@ -234,6 +245,14 @@ class Client(_Calls):
                  before: str | None = None) -> list[dict[str, Any]]:
         """A conversation's messages, oldest first (see :meth:`Memory.messages`)."""
         return self._send(self._messages(conversation, session, last, before))
+
+    def entity(self, name: str, *, mentions: int = 10, related: int = 10) -> dict[str, Any] | None:
+        """What the memory knows about an entity, or None (see :meth:`Memory.entity`)."""
+        return self._send(self._entity(name, mentions, related))
+
+    def entities(self, *, label: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """The namespace's entities, most events first (see :meth:`Memory.entities`)."""
+        return self._send(self._entities(label, limit))
 
     def forget(self, conversation: str | None = None, session: str | None = None, before: Any = None, *,
                turn: str | list[str] | None = None) -> dict[str, int]:
@@ -341,6 +360,14 @@ class AsyncClient(_Calls):
                        before: str | None = None) -> list[dict[str, Any]]:
         """:meth:`Client.messages`."""
         return await self._send(self._messages(conversation, session, last, before))
+
+    async def entity(self, name: str, *, mentions: int = 10, related: int = 10) -> dict[str, Any] | None:
+        """:meth:`Client.entity`."""
+        return await self._send(self._entity(name, mentions, related))
+
+    async def entities(self, *, label: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """:meth:`Client.entities`."""
+        return await self._send(self._entities(label, limit))
 
     async def forget(self, conversation: str | None = None, session: str | None = None, before: Any = None, *,
                      turn: str | list[str] | None = None) -> dict[str, int]:

@@ -494,6 +494,60 @@ class Memory:
                  "timestamp": shown(row.get("timestamp") or started.get(row["session_id"]), tz)} for row in rows]
 
     @_names_damage
+    def entity(self, name: str, *, mentions: int = 10, related: int = 10) -> dict[str, Any] | None:
+        """What the memory knows about an entity: "who is Caroline?", "what about the Grand Canyon?".
+
+        ``name`` may be any spelling ingestion would file under the same key (casing, a
+        possessive, a leading "the") or an alias (a nickname resolved at ingestion: "Caro" gives
+        Caroline). Read from the store at the call.
+
+        Args:
+            name: an entity's name or alias.
+            mentions: how many of the latest messages that name it to give (0 to 1,000).
+            related: how many of the entities it comes up with most to give (0 to 1,000).
+
+        Returns:
+            None when no entity has that name, else a dict: ``name`` (as first seen),
+            ``label`` (PERSON, GPE, ORG, WORK_OF_ART, ...), ``key``, ``aliases`` (``name`` and
+            the ``reason`` they were merged), ``events`` and ``turns`` (how many it takes part
+            in, per role: ``mention`` when named in the text, ``speaker``, ``addressee``),
+            ``conversations`` (keys), ``first_seen`` and ``last_seen`` (in
+            ``Settings.timezone``), ``related`` (``name``, ``label``, ``events`` shared, most
+            first) and ``mentions`` (the latest messages naming it, oldest first: ``turn_id``,
+            ``conversation``, ``session``, ``speaker``, ``text``, ``caption``, ``timestamp``,
+            ``source_id``).
+
+        Raises:
+            InputError: an empty name or one with no letters or digits; ``mentions`` or
+                ``related`` out of range.
+        """
+        self._check()
+        from graphmem.entities import entity_profile
+
+        return entity_profile(self._store, self._namespace, name, mentions=mentions, related=related, tz=self._settings.tz)
+
+    @_names_damage
+    def entities(self, *, label: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """The namespace's entities, those taking part in the most events first (an alias is
+        listed under its canonical entity).
+
+        Args:
+            label: only entities of this kind (``"PERSON"``, ``"GPE"``, ...; any case).
+            limit: the most entities given (1 to 1,000).
+
+        Returns:
+            Dicts of ``name``, ``label``, ``events`` (every role), ``mentions`` (events naming
+            it in the text) and ``aliases`` (names).
+
+        Raises:
+            InputError: an unknown label or ``limit`` out of range.
+        """
+        self._check()
+        from graphmem.entities import entity_list
+
+        return entity_list(self._store, self._namespace, label=label, limit=limit)
+
+    @_names_damage
     def search(self, query: str, k: int = 10, unit: str = "turn", strategy: str = "auto", time_range: Any = None, *,
                speaker: str | None = None, conversation: str | None = None, session: str | None = None,
                as_of: Any = None, exclude: Any = None) -> list[Hit]:
@@ -1104,6 +1158,14 @@ class AsyncMemory:
     async def messages(self, conversation: str, **kwargs: Any) -> list[dict[str, Any]]:
         """:meth:`Memory.messages`."""
         return await self._run(self._memory.messages, conversation, **kwargs)
+
+    async def entity(self, name: str, **kwargs: Any) -> dict[str, Any] | None:
+        """:meth:`Memory.entity`."""
+        return await self._run(self._memory.entity, name, **kwargs)
+
+    async def entities(self, **kwargs: Any) -> list[dict[str, Any]]:
+        """:meth:`Memory.entities`."""
+        return await self._run(self._memory.entities, **kwargs)
 
     async def forget(self, *args: Any, **kwargs: Any) -> dict[str, int]:
         """:meth:`Memory.forget`."""

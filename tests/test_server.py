@@ -487,3 +487,31 @@ def test_worker_threads_the_server_ends_leave_no_java_threads_behind(hub, monkey
             burst(base)
         after = int(java_threads.getAllStackTraces().size())
     assert after <= before, (before, after)
+
+
+def test_what_the_memory_knows_about_an_entity_over_http(url, hub):
+    """Client.entity and Client.entities read what Memory.entity and Memory.entities read, through
+    the HTTP API; AsyncClient the same; a name with a slash is quoted in the path; a bad count is
+    a 400 naming it; a namespace never written knows no entity."""
+    with client(url, "entities-http") as memory:
+        memory.add([{"speaker": "Priya", "text": "We hiked to the glacier lake near Chamonix with Oscar.", "id": "m1"},
+                    {"speaker": "Tom", "text": "Oscar wants to go back to Chamonix.", "id": "m2"}],
+                   conversation="trip", session_started_at="2024-06-01T09:00:00")
+        profile = memory.entity("chamonix", mentions=1)
+        assert profile == hub.memory("entities-http").entity("chamonix", mentions=1)
+        assert profile["name"] == "Chamonix" and [m["source_id"] for m in profile["mentions"]] == ["m2"]
+        assert memory.entities() == hub.memory("entities-http").entities()
+        assert memory.entity("AC/DC") is None
+        with pytest.raises(InputError, match="label"):
+            memory.entities(label="city")
+
+        async def read() -> tuple:
+            async with AsyncClient(url, TOKEN, namespace="entities-http") as served:
+                return await served.entity("chamonix", mentions=1), await served.entities(limit=1)
+
+        assert asyncio.run(read()) == (profile, memory.entities(limit=1))
+    with client(url, "never-written-entities") as memory:
+        assert memory.entity("Chamonix") is None and memory.entities() == []
+    answer = httpx.get(f"{url}/v1/namespaces/entities-http/entities/Oscar", params={"mentions": -1},
+                       headers={"Authorization": f"Bearer {TOKEN}"})
+    assert answer.status_code == 400 and "mentions" in answer.json()["error"]

@@ -14,7 +14,7 @@ from conftest import settings_for
 from graphmem.server import MemoryHub
 from serving import running
 
-TOOLS = {"add_memory", "search_memory", "explain_memory", "forget_memory", "memory_stats", "recent_messages"}
+TOOLS = {"add_memory", "search_memory", "explain_memory", "forget_memory", "memory_stats", "recent_messages", "about_entity"}
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -40,6 +40,11 @@ async def _exercise(client, namespace: str) -> None:
                  ).startswith("[2024-06-01 09:00 · Tom")
     assert _text(await client.call_tool("recent_messages", {"namespace": namespace, "conversation": "nowhere"})
                  ) == "no messages in conversation 'nowhere'"
+    about = _text(await client.call_tool("about_entity", {"namespace": namespace, "name": "chamonix"}))
+    assert about.splitlines()[0].startswith("Chamonix (") and about.splitlines()[-1] == (
+        f"- [2024-06-01 09:05 · Priya · trip · {added['turn_ids'][0]}] We hiked to the glacier lake near Chamonix."), about
+    assert _text(await client.call_tool("about_entity", {"namespace": namespace, "name": "Zanzibar"})).startswith(
+        "no entity named 'Zanzibar'")
     held = _text(await client.call_tool("search_memory", {"namespace": namespace, "query": "glacier lake", "k": 1,
                                                           "exclude": [added["turn_ids"][0]]}))
     assert "glacier lake" not in held and added["turn_ids"][1] in held, held

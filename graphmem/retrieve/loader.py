@@ -85,7 +85,7 @@ READ_THREADS = 2
 def read_projection_rows(store: GraphStore, namespace: str) -> ProjectionRows:
     """Every row of the projection of ``namespace`` (one read per query, on
     :data:`READ_THREADS` threads; the longest first)."""
-    return ProjectionRows(_read_all(store, {argument: (PROJECTION_QUERIES[argument], {"namespace": namespace})
+    return ProjectionRows(read_all(store, {argument: (PROJECTION_QUERIES[argument], {"namespace": namespace})
                                             for argument in sorted(PROJECTION_QUERIES, key=lambda a: a not in _LONGEST)}))
 
 
@@ -113,7 +113,7 @@ def _read_pool() -> ThreadPoolExecutor:
         return _POOL[1]
 
 
-def _read_all(store: GraphStore, reads: dict[str, tuple[str, dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+def read_all(store: GraphStore, reads: dict[str, tuple[str, dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
     """``{key: rows}`` of the named reads ``{key: (query, params)}``, on :data:`READ_THREADS` threads."""
     pool = _read_pool()
     futures = {key: pool.submit(store.read, query, params) for key, (query, params) in reads.items()}
@@ -349,7 +349,7 @@ class ProjectionRows:
         by_session = {"namespace": namespace, "sessions": chosen}
         by_turn = {"namespace": namespace, "sessions": [sid for sid in chosen if named[sid] is None],
                    "turns": sorted(t for ids in named.values() if ids is not None for t in ids)}
-        fresh = _read_all(store, {
+        fresh = read_all(store, {
             "sessions": ("read/projection_delta_sessions", by_session),
             "turns": ("read/projection_delta_turns", by_turn),
             "part_of": ("read/projection_delta_turn_episodes", by_turn),
@@ -379,7 +379,7 @@ class ProjectionRows:
             units = [u for u in units if u not in same]
         by_unit = {"namespace": namespace, "units": units,
                    **{f"{kind}s": [u for u in units if u.startswith(f"{kind}:")] for kind in ("turn", "event", "episode", "session")}}
-        fresh.update(_read_all(store, {"associations": ("read/projection_delta_associations", by_unit),
+        fresh.update(read_all(store, {"associations": ("read/projection_delta_associations", by_unit),
                                        "topic_members": ("read/projection_delta_topic_members", by_unit)}))
         if regrouped:  # every membership of those granularities: the read of all of them stands for the units' own
             fresh["topic_members"] = [*(r for r in fresh["topic_members"] if not str(r["member"]).startswith(prefixes)),

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from graphmem.entities import validate_entities_query, validate_entity_query
 from graphmem.errors import ClosedError, ConfigurationError, GraphmemError, InputError, StorageError, StoreUnavailableError
 from graphmem.forget import ForgetSelection
 from graphmem.hits import explain_text
@@ -337,6 +338,23 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
         if not await blocking(hub.exists, ns):  # (validates ns) a namespace never written holds no messages
             return {"messages": []}
         return {"messages": await blocking(hub.memory(ns).messages, conversation, session=session, last=last, before=before)}
+
+    @app.get("/v1/namespaces/{ns}/entities", summary="The namespace's entities, most events first (Memory.entities)",
+             responses=_ERRORS)
+    async def entities(ns: str, label: Optional[str] = None, limit: int = 50) -> dict[str, Any]:
+        validate_entities_query(label, limit)
+        if not await blocking(hub.exists, ns):  # (validates ns) a namespace never written holds no entities
+            return {"entities": []}
+        return {"entities": await blocking(hub.memory(ns).entities, label=label, limit=limit)}
+
+    @app.get("/v1/namespaces/{ns}/entities/{name:path}",  # a name may hold a slash ("AC/DC")
+             summary="What the memory knows about an entity ({entity: null} when none has the name; Memory.entity)",
+             responses=_ERRORS)
+    async def entity(ns: str, name: str, mentions: int = 10, related: int = 10) -> dict[str, Any]:
+        validate_entity_query(name, mentions, related)
+        if not await blocking(hub.exists, ns):
+            return {"entity": None}
+        return {"entity": await blocking(hub.memory(ns).entity, name, mentions=mentions, related=related)}
 
     @app.get("/v1/namespaces/{ns}/stats", summary="Counts per label and relationship type", responses=_ERRORS)
     async def stats(ns: str) -> dict[str, Any]:

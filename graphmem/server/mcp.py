@@ -11,6 +11,7 @@ import json
 import logging
 from typing import Any, Optional
 
+from graphmem.entities import profile_text, validate_entity_query
 from graphmem.errors import ConfigurationError, GraphmemError
 from graphmem.hits import Hit, captioned, excerpt, explain_text, with_caption
 from graphmem.loaders.chat import validate_messages_query
@@ -24,7 +25,8 @@ INSTRUCTIONS = (
     "graphmem is a long-term memory of conversations. Call add_memory with new messages as they are said; "
     "call search_memory before answering a question about the past (each hit line gives date, speaker, "
     "session and source id, and ends with the memory's id); explain_memory says why a hit was found; "
-    "forget_memory with turn=<id> forgets one message; recent_messages reads a conversation's last messages back."
+    "forget_memory with turn=<id> forgets one message; recent_messages reads a conversation's last messages back; about_entity says what is known about a person, "
+    "place or thing by name."
 )
 
 
@@ -172,6 +174,26 @@ def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
         if not entries:
             return f"no messages in conversation {conversation!r}" + (f" session {session!r}" if session else "")
         return "\n".join(format_message(entry, max_chars) for entry in entries)
+
+    @server.tool(description="What the memory knows about a person, place, organisation, work or other named entity: "
+                             "its kind, aliases (nicknames resolved), how often and when it came up, the entities it comes "
+                             "up with, and the latest `mentions` (default 5) messages that name it, each with its turn id. "
+                             "name: any spelling or alias. For what was said about a topic, use search_memory.")
+    async def about_entity(name: str, mentions: int = 5, namespace: Optional[str] = None, max_chars: int = LINE_CHARS) -> str:
+        if max_chars < 1:
+            from mcp.server.mcpserver.exceptions import ToolError
+
+            raise ToolError("max_chars must be at least 1")
+        ns = namespace or default_namespace
+
+        def run() -> Optional[dict[str, Any]]:
+            validate_entity_query(name, mentions)
+            return hub.memory(ns).entity(name, mentions=mentions) if hub.exists(ns) else None
+
+        profile = await call(run)
+        if profile is None:
+            return f"no entity named {name!r} in memory (search_memory finds what was said about it)"
+        return profile_text(profile, max_chars)
 
     @server.tool(description="Counts of what the memory holds: nodes per label, relationships per type, topics.")
     async def memory_stats(namespace: Optional[str] = None) -> str:

@@ -1,0 +1,121 @@
+"""What the memory knows about an entity: Memory.entity and Memory.entities (and AsyncMemory's,
+and the CLI's), read from the real stores at the call."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from graphmem import AsyncMemory, InputError
+from graphmem.cli import app
+
+CHAT = [{"speaker": "Caroline", "text": "Hey Mel! I went hiking at the Grand Canyon with Oscar last weekend.", "id": "c1"},
+        {"speaker": "Melanie", "text": "Wow Caroline, how was it?", "id": "c2"},
+        {"speaker": "Caroline", "text": "Oscar loved it. We read Becoming Nicole on the trail.", "id": "c3"}]
+
+
+def _remember(memory) -> None:
+    memory.add(CHAT, conversation="chat", session="1", session_started_at="2024-03-16T19:30:00")
+    memory.add({"speaker": "Melanie", "text": "Did Oscar go back to the Grand Canyon?", "id": "c4"}, conversation="chat",
+               session="2", session_started_at="2024-04-02T10:00:00")
+    memory.add({"speaker": "Jon", "text": "I opened a dance studio in Paris.", "timestamp": "2024-05-01T09:15:00"},
+               conversation="other")
+
+
+def test_an_entitys_profile_follows_corrections_and_forgets(memory_factory):
+    memory = memory_factory()
+    _remember(memory)
+
+    oscar = memory.entity("Oscar")
+    assert (oscar["name"], oscar["label"], oscar["key"], oscar["aliases"]) == ("Oscar", "PERSON", "oscar", [])
+    assert oscar["turns"] == {"mention": 3} and oscar["conversations"] == ["chat"]
+    # a message without a time of its own was said at its session's start
+    assert (oscar["first_seen"], oscar["last_seen"]) == ("2024-03-16T19:30:00", "2024-04-02T10:00:00")
+    assert [m["text"] for m in oscar["mentions"]] == [CHAT[0]["text"], CHAT[2]["text"], "Did Oscar go back to the Grand Canyon?"]
+    assert [m["source_id"] for m in oscar["mentions"]] == ["c1", "c3", "c4"]
+    assert {"name": "Grand Canyon", "label": "LOC", "events": 2} in oscar["related"]
+    # the latest mentions, oldest first; a bound on the related entities
+    latest = memory.entity("oscar", mentions=1, related=1)
+    assert [m["source_id"] for m in latest["mentions"]] == ["c4"] and len(latest["related"]) == 1
+    assert memory.entity("Oscar", mentions=0, related=0)["mentions"] == []
+
+    # any spelling filed under the same key, and an alias, find the canonical entity
+    assert memory.entity("the grand canyon")["name"] == "Grand Canyon"
+    melanie = memory.entity("Mel")
+    assert melanie["name"] == "Melanie" and melanie["aliases"] == [{"name": "Mel", "reason": "nickname"}]
+    assert memory.entity("Melanie's")["key"] == "melanie"
+    assert set(melanie["turns"]) == {"speaker", "addressee"}
+    assert memory.entity("Paris")["mentions"][0]["timestamp"] == "2024-05-01T09:15:00"
+    assert memory.entity("Zanzibar") is None
+
+    listed = memory.entities()
+    assert [row["name"] for row in listed][:1] == ["Oscar"]  # the most events first
+    assert {"name": "Melanie", "label": "PERSON", "events": 2, "mentions": 0, "aliases": ["Mel"]} in listed
+    assert "Mel" not in [row["name"] for row in listed]  # an alias is listed under its canonical entity
+    assert [row["name"] for row in memory.entities(label="gpe")] == ["Paris"]
+    assert len(memory.entities(limit=2)) == 2
+
+    # a correction that no longer names Oscar and the Grand Canyon takes its mentions away at once
+    memory.add({"speaker": "Melanie", "text": "Did you go back there?", "id": "c4"}, conversation="chat", session="2")
+    assert [m["source_id"] for m in memory.entity("Oscar")["mentions"]] == ["c1", "c3"]
+    assert memory.entity("Grand Canyon")["turns"] == {"mention": 1}
+    memory.forget(conversation="other")
+    assert memory.entity("Paris") is None and memory.entities(label="GPE") == []
+
+
+def test_bad_arguments_name_themselves(memory_factory):
+    memory = memory_factory()
+    for call, expected in ((lambda: memory.entity(""), "name: expected"), (lambda: memory.entity("..."), "no letters or digits"),
+                           (lambda: memory.entity(7), "name: expected"), (lambda: memory.entity("Oscar", mentions=-1), "mentions"),
+                           (lambda: memory.entity("Oscar", related=1001), "related"),
+                           (lambda: memory.entity("Oscar", mentions=True), "mentions"),
+                           (lambda: memory.entities(label="city"), "label"), (lambda: memory.entities(limit=0), "limit")):
+        with pytest.raises(InputError, match=expected):
+            call()
+    assert memory.entities() == [] and memory.entity("Oscar") is None  # a memory with nothing in it
+
+
+def test_async_memory_and_the_cli_read_the_same(tmp_path, test_settings):
+    store = str(tmp_path / "store")
+
+    async def main() -> tuple[dict, list]:
+        memory = await AsyncMemory.open(store, "cli-entities", settings=test_settings)
+        try:
+            await memory.add(CHAT, conversation="chat", session="1", session_started_at="2024-03-16T19:30:00")
+            return await memory.entity("Oscar"), await memory.entities()
+        finally:
+            await memory.close()
+
+    profile, listed = asyncio.run(main())
+    runner = CliRunner()
+    where = ["--store", store, "-n", "cli-entities"]
+    shown = runner.invoke(app, ["entity", "oscar", "--json", *where])
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout) == profile
+    text = runner.invoke(app, ["entity", "Mel", "--mentions", "1", *where])
+    assert text.exit_code == 0 and text.stdout.startswith("Melanie (PERSON)") and "Mel (nickname)" in text.stdout
+    table = runner.invoke(app, ["entities", *where])
+    assert table.exit_code == 0 and all(row["name"] in table.stdout for row in listed)
+    assert json.loads(runner.invoke(app, ["entities", "--json", "--label", "PERSON", *where]).stdout) == [
+        row for row in listed if row["label"] == "PERSON"]
+    missing = runner.invoke(app, ["entity", "Zanzibar", *where])
+    assert missing.exit_code == 1 and "no entity named 'Zanzibar'" in missing.output
+    bad = runner.invoke(app, ["entities", "--label", "city", *where])
+    assert bad.exit_code == 2 and "label" in bad.output
+
+
+def test_times_are_shown_in_the_users_time_zone(tmp_path, test_settings):
+    from dataclasses import replace
+
+    from graphmem import Memory
+
+    with Memory.open(str(tmp_path / "store"), "tz-entities", settings=replace(test_settings, timezone="America/New_York")) as memory:
+        memory.add({"speaker": "Jon", "text": "I opened a dance studio in Paris.", "timestamp": "2024-05-01T21:30:00"},
+                   conversation="other")  # no offset: read in New York (01:30 the next day in UTC)
+        paris = memory.entity("Paris")
+        assert paris["first_seen"] == paris["last_seen"] == paris["mentions"][0]["timestamp"] == "2024-05-01T21:30:00-04:00"
+        stored = memory.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace RETURN t.timestamp AS at")
+        assert stored == [{"at": "2024-05-02T01:30:00"}]
