@@ -331,6 +331,8 @@ def search(
     as_of: Optional[str] = typer.Option(None, "--as-of", help="When the question is asked (ISO 8601; default now): "
                                                               "'last Saturday' in it means the Saturday before this."),
     exclude: list[str] = typer.Option([], "--exclude", help="A node id not to return (repeatable), e.g. a turn id from graphmem messages."),
+    meta: list[str] = typer.Option([], "--meta", help="Only messages whose metadata holds key=value (repeatable; value parsed "
+                                                      "as JSON when it can be, as graphmem add --meta stores it)."),
     context: bool = typer.Option(False, "--context", help="Print the hits as a prompt-ready text block for an LLM (Memory.context)."),
     full: bool = typer.Option(False, "--full", help="Print long texts whole (the table shows 300 characters around the "
                                                     "query's words, --context 1,000)."),
@@ -344,7 +346,8 @@ def search(
             _require_namespace(memory)
             started = time.perf_counter()
             hits = memory.search(query, k=k, unit=unit, strategy=strategy, time_range=time_range, speaker=speaker,
-                                 conversation=conversation, session=session, as_of=as_of, exclude=exclude or None)
+                                 conversation=conversation, session=session, as_of=as_of, exclude=exclude or None,
+                                 metadata=dict(_parse_meta(item) for item in meta) or None)
             elapsed = time.perf_counter() - started
             explanations = [memory.explain(h) for h in hits] if explain else []
         if context:

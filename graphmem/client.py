@@ -100,10 +100,12 @@ class _Calls:
         return _Call("POST", self._path("ingest"), {"files": {"file": (path.name, content)}, "data": form})
 
     def _search(self, query: str, k: int, unit: str, strategy: str, time_range: Any, speaker: str | None,
-                conversation: str | None, session: str | None, as_of: Any, exclude: Any) -> _Call:
+                conversation: str | None, session: str | None, as_of: Any, exclude: Any, metadata: Any = None) -> _Call:
         body: dict[str, Any] = {"query": query, "k": k, "unit": unit, "strategy": strategy, "explain": True}
         if exclude is not None:
             body["exclude"] = [exclude] if isinstance(exclude, str) else list(exclude)
+        if metadata is not None:
+            body["metadata"] = dict(metadata) if isinstance(metadata, Mapping) else metadata  # (the server names a bad one)
         for name, value in (("speaker", speaker), ("conversation", conversation), ("session", session)):
             if value is not None:
                 body[name] = value
@@ -228,10 +230,11 @@ class Client(_Calls):
 
     def search(self, query: str, k: int = 10, unit: str = "turn", strategy: str = "auto", time_range: Any = None, *,
                speaker: str | None = None, conversation: str | None = None, session: str | None = None,
-               as_of: Any = None, exclude: Any = None) -> list[Hit]:
-        """Search; the same arguments (filters and ``exclude`` included) and :class:`Hit` objects as
-        :meth:`Memory.search` (``as_of`` left out is the server's now)."""
-        return self._send(self._search(query, k, unit, strategy, time_range, speaker, conversation, session, as_of, exclude))
+               as_of: Any = None, exclude: Any = None, metadata: Mapping[str, Any] | None = None) -> list[Hit]:
+        """Search; the same arguments (filters, ``exclude`` and ``metadata`` included) and :class:`Hit`
+        objects as :meth:`Memory.search` (``as_of`` left out is the server's now)."""
+        return self._send(self._search(query, k, unit, strategy, time_range, speaker, conversation, session, as_of, exclude,
+                                       metadata))
 
     def context(self, query: str, k: int = 5, max_chars: int | None = CONTEXT_CHARS, **search: Any) -> str:
         """A prompt-ready text block of the memories relevant to ``query`` (see :meth:`Memory.context`)."""
@@ -343,10 +346,10 @@ class AsyncClient(_Calls):
 
     async def search(self, query: str, k: int = 10, unit: str = "turn", strategy: str = "auto", time_range: Any = None, *,
                      speaker: str | None = None, conversation: str | None = None, session: str | None = None,
-                     as_of: Any = None, exclude: Any = None) -> list[Hit]:
+                     as_of: Any = None, exclude: Any = None, metadata: Mapping[str, Any] | None = None) -> list[Hit]:
         """:meth:`Client.search`."""
         return await self._send(self._search(query, k, unit, strategy, time_range, speaker, conversation, session, as_of,
-                                             exclude))
+                                             exclude, metadata))
 
     async def context(self, query: str, k: int = 5, max_chars: int | None = CONTEXT_CHARS, **search: Any) -> str:
         """:meth:`Client.context`."""

@@ -550,7 +550,7 @@ class Memory:
     @_names_damage
     def search(self, query: str, k: int = 10, unit: str = "turn", strategy: str = "auto", time_range: Any = None, *,
                speaker: str | None = None, conversation: str | None = None, session: str | None = None,
-               as_of: Any = None, exclude: Any = None) -> list[Hit]:
+               as_of: Any = None, exclude: Any = None, metadata: Mapping[str, Any] | None = None) -> list[Hit]:
         """Find the memories most relevant to ``query``.
 
         Args:
@@ -575,6 +575,9 @@ class Memory:
                 :meth:`messages`'s ``turn_id``) not to return: the messages a prompt holds already,
                 such as the one just added and the recent window. An excluded turn takes its
                 events with it; its episode and session still come back through their other turns.
+            metadata: only messages whose metadata (``add``'s ``metadata``, a JSONL line's) holds
+                every ``key: value`` given (``{"user_id": "u42", "channel": "sms"}``); values are
+                compared as stored, so ``"42"`` does not match ``42``, nor ``True`` ``1``.
             as_of: when the question is asked (datetime, date or ISO 8601 string; without an
                 offset, a time in ``Settings.timezone``; default now). ``auto`` resolves the
                 query's relative time expressions against it ("What did I do last Saturday?",
@@ -595,7 +598,8 @@ class Memory:
         """
         self._check()
         validated = validate_query(query, k, unit, strategy, time_range, speaker=speaker, conversation=conversation,
-                                   session=session, as_of=as_of, tz=self._settings.tz, exclude=exclude)
+                                   session=session, as_of=as_of, tz=self._settings.tz, exclude=exclude,
+                                   metadata=metadata)
         if not has_search_terms(query):
             logger.info("query %r has no word characters: no hits", query[:80])
             return []

@@ -515,3 +515,21 @@ def test_what_the_memory_knows_about_an_entity_over_http(url, hub):
     answer = httpx.get(f"{url}/v1/namespaces/entities-http/entities/Oscar", params={"mentions": -1},
                        headers={"Authorization": f"Bearer {TOKEN}"})
     assert answer.status_code == 400 and "mentions" in answer.json()["error"]
+
+
+def test_a_metadata_filter_over_http(url):
+    """Client.search(metadata=) and AsyncClient's narrow as Memory.search does; a bad filter is a 400 naming its key."""
+    with client(url, "metadata-http") as memory:
+        memory.add([{"speaker": "user", "text": "I booked the Lisbon flight for May.", "id": "x1", "metadata": {"user_id": "u1"}},
+                    {"speaker": "user", "text": "I booked the Lisbon hotel for May.", "id": "x2", "metadata": {"user_id": "u2"}}],
+                   conversation="trips")
+        assert [h.source_id for h in memory.search("Lisbon booking", k=5, metadata={"user_id": "u2"})] == ["x2"]
+        assert memory.search("Lisbon booking", k=5, metadata={"user_id": 2}) == []
+        with pytest.raises(InputError, match=r"metadata\.user_id"):
+            memory.search("Lisbon booking", metadata={"user_id": ["u1"]})
+
+        async def read() -> list:
+            async with AsyncClient(url, TOKEN, namespace="metadata-http") as served:
+                return await served.search("Lisbon booking", k=5, metadata={"user_id": "u1"})
+
+        assert [h.source_id for h in asyncio.run(read())] == ["x1"]

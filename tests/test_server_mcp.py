@@ -30,7 +30,8 @@ async def _exercise(client, namespace: str) -> None:
         "namespace": namespace, "conversation": "trip", "session": "1", "session_started_at": "2024-06-01T09:00:00",
         "messages": [{"speaker": "Priya", "text": "We hiked to the glacier lake near Chamonix.", "id": "m1",
                       "timestamp": "2024-06-01T09:05:00"},
-                     {"speaker": "Tom", "text": "The water was turquoise and freezing cold.", "id": "m2"}]})))
+                     {"speaker": "Tom", "text": "The water was turquoise and freezing cold.", "id": "m2",
+                      "metadata": {"mood": "cold"}}]})))
     assert added["added"] == 2
     recent = _text(await client.call_tool("recent_messages", {"namespace": namespace, "conversation": "trip", "last": 5}))
     assert recent.splitlines() == [
@@ -40,6 +41,9 @@ async def _exercise(client, namespace: str) -> None:
                  ).startswith("[2024-06-01 09:00 · Tom")
     assert _text(await client.call_tool("recent_messages", {"namespace": namespace, "conversation": "nowhere"})
                  ) == "no messages in conversation 'nowhere'"
+    toms_only = _text(await client.call_tool("search_memory", {"namespace": namespace, "query": "glacier lake", "k": 2,
+                                                               "metadata": {"mood": "cold"}}))
+    assert [line.split("] ")[0] for line in toms_only.splitlines()] == ["1. [Tom · session 1 · m2"], toms_only
     about = _text(await client.call_tool("about_entity", {"namespace": namespace, "name": "chamonix"}))
     assert about.splitlines()[0].startswith("Chamonix (") and about.splitlines()[-1] == (
         f"- [2024-06-01 09:05 · Priya · trip · {added['turn_ids'][0]}] We hiked to the glacier lake near Chamonix."), about

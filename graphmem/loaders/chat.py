@@ -174,16 +174,25 @@ def message_metadata(message: Mapping[str, Any], where: str) -> tuple[tuple[str,
             null), naming its key; a number no store keeps (NaN, an infinity, a whole number
             beyond 64 bits), which would fail the write or every JSON answer holding it.
     """
-    metadata = message.get("metadata") or {}
+    return metadata_pairs(message.get("metadata") or {}, f"{where}.metadata")
+
+
+def metadata_pairs(metadata: Any, where: str, *, null: bool = True) -> tuple[tuple[str, object], ...]:
+    """``metadata`` (a mapping of scalars) as sorted ``(key, value)`` pairs: a message's, or a
+    search's metadata filter (``null=False``: a filter cannot ask for a null, which is never stored).
+
+    Raises:
+        InputError: as :func:`message_metadata`, ``where`` naming the mapping.
+    """
     if not isinstance(metadata, Mapping):
-        raise InputError(f"{where}.metadata: expected a mapping, got {_type_name(metadata)}")
+        raise InputError(f"{where}: expected a mapping, got {_type_name(metadata)}")
     for key, value in metadata.items():
-        if not isinstance(key, str) or not (value is None or isinstance(value, (str, int, float, bool))):
-            raise InputError(f"{where}.metadata.{key}: values must be scalars (text, number, boolean)")
+        if not isinstance(key, str) or not ((null and value is None) or isinstance(value, (str, int, float, bool))):
+            raise InputError(f"{where}.{key}: values must be scalars (text, number, boolean{', null' * null})")
         if isinstance(value, float) and not math.isfinite(value):
-            raise InputError(f"{where}.metadata.{key}: {value} is not a finite number")
+            raise InputError(f"{where}.{key}: {value} is not a finite number")
         if isinstance(value, int) and not isinstance(value, bool) and not -(2 ** 63) <= value < 2 ** 63:
-            raise InputError(f"{where}.metadata.{key}: {value} is beyond a 64-bit whole number")
+            raise InputError(f"{where}.{key}: {value} is beyond a 64-bit whole number")
     return tuple(sorted(metadata.items()))
 
 

@@ -335,8 +335,8 @@ class RetrievalEngine:
     def filter_masks(self, search_filter: SearchFilter) -> dict[str, np.ndarray]:
         """Per unit, which units ``search_filter`` keeps (boolean masks over the projection).
 
-        Turns are chosen by their speaker, conversation and session key, less the excluded
-        ones; an event goes with its turn; an episode or a session is kept when one of its
+        Turns are chosen by their speaker, conversation, session key and message metadata, less
+        the excluded ones; an event goes with its turn; an episode or a session is kept when one of its
         turns is; an excluded event, episode or session is not.
         """
         p = self.projection
@@ -349,6 +349,8 @@ class RetrievalEngine:
         if search_filter.session is not None:
             keys = np.array([k == search_filter.session for k in p.session_key] + [False], dtype=bool)
             turns &= keys[np.where(p.turn_session >= 0, p.turn_session, len(p.session_key))]
+        if search_filter.metadata:
+            turns &= np.array([meta is not None and search_filter.holds(meta) for meta in p.turn_meta], dtype=bool).reshape(-1)
         excluded: dict[str, list[int]] = {unit: [] for unit in UNITS}
         if search_filter.exclude:  # (the id -> position maps are made at first use: only then)
             excluded = {unit: [p.position[unit][node] for node in search_filter.exclude if node in p.position[unit]]

@@ -46,7 +46,7 @@ from graphmem.retrieve.projection import (
 __all__ = ["RowsChange", "carried_units", "patched"]
 
 _NO_TURN = 1 << 62  # the first-turn key of an episode without turns (from_rows sorts those last)
-_TURN_NAMES = ("turn_ids", "turn_conversation", "turn_session", "turn_seq", "turn_speaker", "turn_text", "turn_source", "turn_asks",
+_TURN_NAMES = ("turn_ids", "turn_conversation", "turn_session", "turn_seq", "turn_speaker", "turn_text", "turn_source", "turn_meta", "turn_asks",
                "turn_time")
 _EVENT_NAMES = ("event_ids", "event_turn", "event_text", "event_time", "event_span_start", "event_span_end")
 

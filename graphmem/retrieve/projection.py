@@ -39,6 +39,7 @@ import numpy as np
 from graphmem.extract.activities import states_activity
 from graphmem.extract.temporal import states_age, states_duration, states_frequency
 from graphmem.ingest.common import indexed_text
+from graphmem.records import metadata_of
 
 from graphmem.retrieve.activation import Projection
 from graphmem.retrieve.config import EDGE_WEIGHTS, ROLE_WEIGHTS
@@ -54,7 +55,7 @@ logger = logging.getLogger(__name__)
 STATED_KINDS = {DURATION_LABELS[0]: states_duration, AGE_LABELS[0]: states_age, FREQUENCY_LABELS[0]: states_frequency,
                 ACTIVITY_LABELS[0]: states_activity}
 
-PROJECTION_VERSION = 3  # 3: turn_asks
+PROJECTION_VERSION = 4  # 3: turn_asks; 4: turn_meta
 #: the node kinds of the projection, in the order of their global positions (see node_offset)
 NODE_KINDS = ("turn", "event", "episode", "session", "entity", "topic")
 
@@ -159,6 +160,8 @@ class MemoryProjection:
     turn_speaker: list[str] = field(default_factory=list)
     turn_text: list[str] = field(default_factory=list)
     turn_source: list[str | None] = field(default_factory=list)
+    # the metadata its message carried (Memory.add's, a JSONL line's; None: none), for search's metadata filter
+    turn_meta: list[dict[str, Any] | None] = field(default_factory=list)
     # 1.0 where the turn's own text ends with a question mark (it asks rather than tells)
     turn_asks: np.ndarray = field(default_factory=lambda: np.zeros(0))
     # sessions
@@ -797,6 +800,7 @@ def _turn_columns(rows: Sequence[Mapping[str, Any]], session_pos: Mapping[str, i
         "turn_speaker": [str(r.get("speaker") or "") for r in rows],
         "turn_text": [indexed_text(r.get("speaker"), r.get("text"), r.get("caption")) for r in rows],
         "turn_source": [r.get("source_id") for r in rows],
+        "turn_meta": [metadata_of(r.get("meta")) or None for r in rows],
         "turn_asks": np.asarray([str(r.get("text") or "").rstrip().endswith("?") for r in rows], dtype=np.float64).reshape(-1),
         "turn_time": np.where(np.isfinite(own), own, fallback),
     }

@@ -65,36 +65,61 @@ class SearchFilter:
         exclude: node ids of memories not to return (``Hit.node_id``, ``AddReport.turn_ids``,
             ``Memory.messages``'s ``turn_id``): an excluded turn takes its events with it, and an
             episode or session still qualifies through its other turns.
+        metadata: ``(key, value)`` pairs a turn's message metadata must all hold (values
+            compared as stored: ``"1"`` is not ``1``, and ``True`` is not ``1``); an event goes
+            with its turn, an episode or session qualifies through its turns.
     """
 
     speaker: str | None = None
     conversation: str | None = None
     session: str | None = None
     exclude: tuple[str, ...] | None = None
+    metadata: tuple[tuple[str, object], ...] | None = None
 
     @classmethod
     def of(cls, speaker: Any = None, conversation: Any = None, session: Any = None,
-           exclude: Any = None) -> "SearchFilter | None":
+           exclude: Any = None, metadata: Any = None) -> "SearchFilter | None":
         """A filter from keyword arguments (``None`` when none is given).
 
         Raises:
             InputError: a value that is not a non-empty string; ``exclude`` not an id or a list
-                of at most :data:`MAX_EXCLUDED` ids.
+                of at most :data:`MAX_EXCLUDED` ids; ``metadata`` not a mapping of text,
+                numbers and booleans.
         """
+        from graphmem.loaders.chat import metadata_pairs
+
         values = {"speaker": speaker, "conversation": conversation, "session": session}
         for name, value in values.items():
             if value is not None and (not isinstance(value, str) or not value.strip()):
                 raise InputError(f"{name} filter must be a non-empty string")
             reject_lone_surrogates(value, f"{name} filter")
         excluded = _excluded(exclude)
-        if all(v is None for v in values.values()) and not excluded:
+        pairs = metadata_pairs(metadata, "metadata", null=False) if metadata is not None else ()
+        reject_lone_surrogates(dict(pairs), "metadata")
+        if all(v is None for v in values.values()) and not excluded and not pairs:
             return None
-        return cls(speaker, conversation, session, excluded or None)
+        return cls(speaker, conversation, session, excluded or None, pairs or None)
+
+    def holds(self, metadata: Mapping[str, Any] | None) -> bool:
+        """Whether a turn's ``metadata`` holds every pair of :attr:`metadata` (values of the
+        same kind and equal: a boolean matches only a boolean)."""
+        return all(key in (metadata or {}) and _same_value(metadata[key], value)  # type: ignore[index]
+                   for key, value in self.metadata or ())
 
     def describe(self) -> dict[str, str]:
         """The restrictions in force, for explanations and logs."""
+        metadata = ", ".join(f"{key}={value!r}" for key, value in self.metadata or ()) or None
         return {k: v for k, v in (("speaker", self.speaker), ("conversation", self.conversation), ("session", self.session),
-                                  ("exclude", f"{len(self.exclude)} ids" if self.exclude else None)) if v is not None}
+                                  ("exclude", f"{len(self.exclude)} ids" if self.exclude else None), ("metadata", metadata))
+                if v is not None}
+
+
+def _same_value(stored: Any, wanted: Any) -> bool:
+    if isinstance(stored, bool) or isinstance(wanted, bool):
+        return isinstance(stored, bool) and isinstance(wanted, bool) and stored == wanted
+    if isinstance(stored, str) or isinstance(wanted, str):
+        return isinstance(stored, str) and isinstance(wanted, str) and stored == wanted
+    return stored == wanted  # numbers: 2 matches 2.0 (a store may give a whole float back as either)
 
 
 MAX_EXCLUDED = 10_000
@@ -143,7 +168,7 @@ class Query:
 
 def validate_query(query: Any, k: Any, unit: Any, strategy: Any, time_range: Any = None, *,
                    speaker: Any = None, conversation: Any = None, session: Any = None, as_of: Any = None,
-                   tz: tzinfo | None = None, exclude: Any = None) -> Query:
+                   tz: tzinfo | None = None, exclude: Any = None, metadata: Any = None) -> Query:
     """Check a query's arguments; the only place retrieval input is validated
     (:meth:`graphmem.memory.Memory.search` calls it once; lower levels take the
     :class:`Query` it returns and trust it).
@@ -167,7 +192,7 @@ def validate_query(query: Any, k: Any, unit: Any, strategy: Any, time_range: Any
         raise InputError(f"unknown unit {unit!r}; expected one of {', '.join(UNITS)}")
     if strategy not in STRATEGIES:
         raise InputError(f"unknown strategy {strategy!r}; expected one of {', '.join(STRATEGIES)}")
-    return Query(query, k, unit, strategy, parse_time_range(time_range, tz), SearchFilter.of(speaker, conversation, session, exclude),
+    return Query(query, k, unit, strategy, parse_time_range(time_range, tz), SearchFilter.of(speaker, conversation, session, exclude, metadata),
                  parse_as_of(as_of, tz))
 
 

@@ -73,6 +73,8 @@ class SearchBody(_Body):
                                                                   "'last Saturday' in the query means the Saturday before it.")
     exclude: Optional[list[str]] = Field(None, max_length=MAX_EXCLUDED, description="Node ids not to return (the messages a "
                                                                                      "prompt holds already).")
+    metadata: Optional[dict[str, Any]] = Field(None, max_length=100, description="Only messages whose metadata holds every "
+                                                                                "key: value (text, numbers, booleans).")
 
 
 class ForgetBody(_Body):
@@ -301,10 +303,10 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
 
             validate_query(body.query, body.k, body.unit, body.strategy, time_range, speaker=body.speaker,
                            conversation=body.conversation, session=body.session, as_of=body.as_of, tz=hub.settings.tz,
-                           exclude=body.exclude)
+                           exclude=body.exclude, metadata=body.metadata)
             return {"hits": []}
         hits = await blocking(hub.memory(ns).search, body.query, body.k, body.unit, body.strategy, time_range, **filters,
-                              as_of=body.as_of, exclude=body.exclude)
+                              as_of=body.as_of, exclude=body.exclude, metadata=body.metadata)
         rows = []
         for hit in hits:
             row = hit.to_dict(explain=body.explain)

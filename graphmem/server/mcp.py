@@ -82,17 +82,18 @@ def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
             raise ToolError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
 
     def hits_for(namespace: str, query: str, k: int, unit: str, strategy: str, since: Optional[str], until: Optional[str],
-                 as_of: Optional[str] = None, exclude: Optional[list[str]] = None, **filters: Optional[str]) -> list[Hit]:
+                 as_of: Optional[str] = None, exclude: Optional[list[str]] = None, metadata: Optional[dict[str, Any]] = None,
+                 **filters: Optional[str]) -> list[Hit]:
         time_range = (since, until) if since or until else None
         if not hub.exists(namespace):
             from graphmem.retrieve.types import validate_query
 
             validate_query(query, k, unit, strategy, time_range, speaker=filters.get("speaker"),
                            conversation=filters.get("conversation"), session=filters.get("session"), as_of=as_of,
-                           tz=hub.settings.tz, exclude=exclude)
+                           tz=hub.settings.tz, exclude=exclude, metadata=metadata)
             return []
         return hub.memory(namespace).search(query, k=k, unit=unit, strategy=strategy, time_range=time_range, as_of=as_of,
-                                            exclude=exclude, **filters)
+                                            exclude=exclude, metadata=metadata, **filters)
 
     @server.tool(description="Store new conversation messages in long-term memory. messages: a list of "
                              "{speaker (or role), text (or content), timestamp? (ISO 8601 or Unix seconds; default: now), id?}; a chat API's messages (content "
@@ -113,17 +114,18 @@ def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
                              "question is asked (ISO 8601, default now), for 'last Saturday' or 'two weeks ago' in it; "
                              "max_chars: the most characters of each hit's text (default 400; a longer text is cut "
                              "to its sentences around the query's words, each cut marked …); exclude: ids (ending "
-                             "search_memory or recent_messages lines) not to return, such as the messages you hold already.")
+                             "search_memory or recent_messages lines) not to return, such as the messages you hold already; "
+                             "metadata: only messages whose metadata holds every key: value given (as add_memory stored it).")
     async def search_memory(query: str, k: int = 5, unit: str = "turn", strategy: str = "auto", since: Optional[str] = None,
                             until: Optional[str] = None, speaker: Optional[str] = None, conversation: Optional[str] = None,
                             namespace: Optional[str] = None, as_of: Optional[str] = None, max_chars: int = LINE_CHARS,
-                            exclude: Optional[list[str]] = None) -> str:
+                            exclude: Optional[list[str]] = None, metadata: Optional[dict[str, Any]] = None) -> str:
         if max_chars < 1:
             from mcp.server.mcpserver.exceptions import ToolError
 
             raise ToolError(f"max_chars must be at least 1, not {max_chars}")
         hits = await call(hits_for, namespace or default_namespace, query, k, unit, strategy, since, until, as_of, exclude,
-                          speaker=speaker, conversation=conversation)
+                          metadata, speaker=speaker, conversation=conversation)
         if not hits:
             return "no memories found"
         return "\n".join(format_hit(i, hit, query, max_chars) for i, hit in enumerate(hits, 1))
