@@ -315,6 +315,61 @@ def add(
 
 
 @app.command()
+def correct(
+    turn_id: str = typer.Argument(..., help="The turn id of the message (graphmem messages, a search hit)."),
+    text: Optional[str] = typer.Argument(None, help="What the message should say (left out: keep its text)."),
+    speaker: Optional[str] = typer.Option(None, "--speaker", help="The new speaker."),
+    caption: Optional[str] = typer.Option(None, "--caption", help="The new image description ('' removes it)."),
+    meta: list[str] = typer.Option([], "--meta", help="Metadata key=value replacing the stored metadata (repeatable)."),
+    store: Optional[str] = StoreOpt,
+    namespace: str = NamespaceOpt,
+    user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Correct a stored message by its turn id; the old text is kept as a version (graphmem history)."""
+    with _errors():
+        metadata = dict(_parse_meta(item) for item in meta) or None
+        with _open(store, namespace, user, password, database) as memory:
+            _require_namespace(memory)
+            report = memory.correct(turn_id, text, speaker=speaker, caption=caption, metadata=metadata)
+        data = report.to_dict()
+        if as_json:
+            _json(data)
+        else:
+            out.print(_kv_table(f"corrected in {data['conversation']!r}", {k: data[k] for k in ("corrected", "unchanged", "seconds")}
+                                | {"turn_ids": ", ".join(data["turn_ids"])}))
+
+
+@app.command()
+def history(
+    turn_id: str = typer.Argument(..., help="The turn id of the message (graphmem messages, a search hit)."),
+    store: Optional[str] = StoreOpt,
+    namespace: str = NamespaceOpt,
+    user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Every text a message has had, oldest first; the last is the current one."""
+    with _errors():
+        with _open(store, namespace, user, password, database) as memory:
+            _require_namespace(memory)
+            versions = memory.history(turn_id)
+        if as_json:
+            _json(versions)
+            return
+        from graphmem.hits import captioned
+
+        table = Table(title=_text(f"history of {turn_id}"), title_justify="left")
+        for name in ("version", "speaker", "text", "said", "replaced"):
+            table.add_column(name, overflow="fold")
+        for entry in versions:
+            table.add_row(str(entry["version"]) + (" (current)" if entry["current"] else ""), _text(entry["speaker"]),
+                          _text(captioned(entry["text"], entry.get("caption"))),
+                          _text((entry.get("timestamp") or "").replace("T", " ")[:16]),
+                          _text((entry.get("replaced_at") or "").replace("T", " ")[:19]))
+        out.print(table)
+
+
+@app.command()
 def search(
     query: str = typer.Argument(..., help="The question or keywords."),
     store: Optional[str] = StoreOpt,
@@ -377,7 +432,7 @@ def messages(
     user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Print a conversation's messages, oldest first, with their turn ids (for --id corrections, history, forget)."""
+    """Print a conversation's messages, oldest first, with their turn ids (for graphmem correct, history, forget --turn)."""
     with _errors():
         with _open(store, namespace, user, password, database) as memory:
             _require_namespace(memory)

@@ -132,6 +132,15 @@ class _Calls:
         return _Call("GET", self._path(f"conversations/{quote(conversation, safe='')}/messages"), {"params": params},
                      lambda data: data["messages"])
 
+    def _correct(self, turn_id: str, text: str | None, speaker: str | None, caption: str | None, metadata: Any) -> _Call:
+        if not isinstance(turn_id, str) or not turn_id.strip():
+            raise InputError(f"turn_id: expected a turn id, got {turn_id!r}")
+        body = {k: v for k, v in (("text", text), ("speaker", speaker), ("caption", caption),
+                                  ("metadata", dict(metadata) if isinstance(metadata, Mapping) else metadata)) if v is not None}
+        if not body:
+            raise InputError("correct: nothing to change (give text, speaker, caption or metadata)")
+        return _Call("PATCH", self._path(f"turns/{quote(turn_id, safe='')}"), {"json": body})
+
     def _entity(self, name: str, mentions: int, related: int) -> _Call:
         validate_entity_query(name, mentions, related)
         return _Call("GET", self._path(f"entities/{quote(name, safe='')}"), {"params": {"mentions": mentions, "related": related}},
@@ -161,7 +170,7 @@ class Client(_Calls):
 
     Code written against :class:`~graphmem.Memory` runs against a server: ``add``,
     ``ingest``, ``search`` (the same :class:`~graphmem.hits.Hit` objects), ``explain``,
-    ``context``, ``history``, ``messages``, ``entity``, ``entities``, ``forget``, ``stats``, ``check`` and ``cypher``
+    ``context``, ``history``, ``messages``, ``correct``, ``entity``, ``entities``, ``forget``, ``stats``, ``check`` and ``cypher``
     (read-only) take the same arguments. Reports come back as the dicts their ``to_dict()`` gives.
     :class:`AsyncClient` has the same methods, awaited.
 
@@ -248,6 +257,11 @@ class Client(_Calls):
                  before: str | None = None) -> list[dict[str, Any]]:
         """A conversation's messages, oldest first (see :meth:`Memory.messages`)."""
         return self._send(self._messages(conversation, session, last, before))
+
+    def correct(self, turn_id: str, text: str | None = None, *, speaker: str | None = None, caption: str | None = None,
+                metadata: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Correct a stored message by its turn id (see :meth:`Memory.correct`); returns the add report."""
+        return self._send(self._correct(turn_id, text, speaker, caption, metadata))
 
     def entity(self, name: str, *, mentions: int = 10, related: int = 10) -> dict[str, Any] | None:
         """What the memory knows about an entity, or None (see :meth:`Memory.entity`)."""
@@ -363,6 +377,11 @@ class AsyncClient(_Calls):
                        before: str | None = None) -> list[dict[str, Any]]:
         """:meth:`Client.messages`."""
         return await self._send(self._messages(conversation, session, last, before))
+
+    async def correct(self, turn_id: str, text: str | None = None, *, speaker: str | None = None, caption: str | None = None,
+                      metadata: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """:meth:`Client.correct`."""
+        return await self._send(self._correct(turn_id, text, speaker, caption, metadata))
 
     async def entity(self, name: str, *, mentions: int = 10, related: int = 10) -> dict[str, Any] | None:
         """:meth:`Client.entity`."""

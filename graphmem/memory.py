@@ -8,7 +8,7 @@ import logging
 import os
 import shutil
 import threading
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from graphmem.changes import MAX_LOGGED_IDS, bump, bump_if_present, writer_bump
 from graphmem.check import IntegrityReport, check_integrity, property_problems
@@ -21,7 +21,7 @@ from graphmem.hits import CONTEXT_CHARS, Hit, context_text, explain_text
 from graphmem.retrieve.types import STRATEGIES, validate_query
 from graphmem.ids import namespace_slug, node_id
 from graphmem.ingest import IngestPipeline, IngestReport, Progress
-from graphmem.ingest.live import AddReport, LiveWriter, parse_messages, parse_timestamp
+from graphmem.ingest.live import AddReport, LiveWriter, corrected_record, parse_messages, parse_timestamp, same_message
 from graphmem.loaders import FORMATS, load
 from graphmem.loaders.chat import validate_messages_query
 from graphmem.records import ConversationRecord, metadata_of, stored_times
@@ -391,6 +391,51 @@ class Memory:
         started = parse_timestamp(session_started_at, "session_started_at", self._settings.tz)
         if not records:  # every message was a tool call or an image: nothing to store
             return AddReport(conversation=conversation, skipped=skipped)
+        report = self._write_live(lambda writer: writer.add(conversation, records, session=session, session_started_at=started))
+        report.skipped = skipped
+        return report
+
+    @_names_damage
+    def correct(self, turn_id: str, text: str | None = None, *, speaker: str | None = None, caption: str | None = None,
+                metadata: Mapping[str, Any] | None = None) -> AddReport:
+        """Correct a stored message by its turn id (``Hit.node_id``, ``AddReport.turn_ids``,
+        :meth:`messages`'s ``turn_id``), as :meth:`add` corrects a message sent again with its
+        ``id``: for messages stored without an id of yours, and for a tool that holds only what
+        search returned. The turn keeps its id, position and time; its text, embedding, events
+        and entity links are derived again; the old text is kept as a version (:meth:`history`).
+
+        Args:
+            turn_id: the turn to correct.
+            text: the new text (``None``: keep it).
+            speaker: the new speaker (``None``: keep).
+            caption: the new image description (``None``: keep; ``""``: remove).
+            metadata: the new metadata, replacing the stored (``None``: keep; ``{}``: remove).
+
+        Returns:
+            An :class:`~graphmem.ingest.live.AddReport` (``corrected`` 1, or ``unchanged`` 1 when
+            nothing differs), ``turn_ids`` ``[turn_id]``.
+
+        Raises:
+            InputError: no such turn in this namespace; nothing to change given; a bad value,
+                naming its field.
+        """
+        self._check()
+        if not isinstance(turn_id, str) or not turn_id.strip():
+            raise InputError(f"turn_id: expected a turn id, got {turn_id!r}")
+        reject_lone_surrogates(turn_id, "turn_id")
+        if text is None and speaker is None and caption is None and metadata is None:
+            raise InputError("correct: nothing to change (give text, speaker, caption or metadata)")
+        rows = self._store.read("read/live_turn_by_id", {"namespace": self._namespace, "id": turn_id})
+        if not rows:
+            raise InputError(f"turn_id: no turn {turn_id!r} in namespace {self._namespace!r}")
+        row = rows[0]
+        record = corrected_record(row, text, speaker, caption, metadata)
+        if same_message(row, record):
+            return AddReport(conversation=row["conversation_id"], turn_ids=[row["id"]], unchanged=1)
+        return self._write_live(lambda writer: writer.correct(row["conversation_id"], [(row, record)]))
+
+    def _write_live(self, write: Callable[[LiveWriter], AddReport]) -> AddReport:
+        """``write(writer)`` with the namespace's live writer, under its lock, after following the store."""
         with self._lock:
             caches = self._service().caches
             caches.follow()
@@ -398,9 +443,7 @@ class Memory:
                 # another writer changed the namespace since the live writer was made (seen here or by
                 # a search): what it kept (entities, topic models, session tails) may be stale
                 self._writer = None
-            report = self._live_writer().add(conversation, records, session=session, session_started_at=started)
-        report.skipped = skipped
-        return report
+            return write(self._live_writer())
 
     def _live_writer(self) -> LiveWriter:
         if self._writer is None:
@@ -1162,6 +1205,10 @@ class AsyncMemory:
     async def messages(self, conversation: str, **kwargs: Any) -> list[dict[str, Any]]:
         """:meth:`Memory.messages`."""
         return await self._run(self._memory.messages, conversation, **kwargs)
+
+    async def correct(self, turn_id: str, *args: Any, **kwargs: Any) -> AddReport:
+        """:meth:`Memory.correct`."""
+        return await self._run(self._memory.correct, turn_id, *args, **kwargs)
 
     async def entity(self, name: str, **kwargs: Any) -> dict[str, Any] | None:
         """:meth:`Memory.entity`."""

@@ -533,3 +533,33 @@ def test_a_metadata_filter_over_http(url):
                 return await served.search("Lisbon booking", k=5, metadata={"user_id": "u1"})
 
         assert [h.source_id for h in asyncio.run(read())] == ["x1"]
+
+
+def test_correcting_a_message_by_its_turn_id_over_http(url):
+    """Client.correct and AsyncClient.correct correct as Memory.correct does; an unknown turn is a
+    404, a bad value a 400 naming its field."""
+    with client(url, "correct-http") as memory:
+        added = memory.add({"speaker": "Ada", "text": "Dinner is at eight at Luigi's."}, conversation="plans")
+        turn = added["turn_ids"][0]
+        report = memory.correct(turn, "Dinner is at nine at Luigi's.", metadata={"edited": True})
+        assert (report["corrected"], report["turn_ids"]) == (1, [turn])
+        assert [v["text"] for v in memory.history(turn)] == ["Dinner is at eight at Luigi's.", "Dinner is at nine at Luigi's."]
+        assert memory.messages("plans")[0]["metadata"] == {"edited": True}
+        with pytest.raises(InputError, match="no turn"):
+            memory.correct("turn:nope", "x")
+        with pytest.raises(InputError, match=r"metadata\.tags"):
+            memory.correct(turn, metadata={"tags": ["a"]})
+        with pytest.raises(InputError, match="nothing to change"):
+            memory.correct(turn)
+
+        async def fix() -> dict:
+            async with AsyncClient(url, TOKEN, namespace="correct-http") as served:
+                return await served.correct(turn, "Dinner is at half past nine at Luigi's.")
+
+        assert asyncio.run(fix())["corrected"] == 1
+        assert memory.messages("plans")[0]["text"] == "Dinner is at half past nine at Luigi's."
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    missing = httpx.patch(f"{url}/v1/namespaces/correct-http/turns/turn:nope", json={"text": "x"}, headers=headers)
+    assert missing.status_code == 404 and "no turn" in missing.json()["error"]
+    bad = httpx.patch(f"{url}/v1/namespaces/correct-http/turns/{turn}", json={"text": ""}, headers=headers)
+    assert bad.status_code == 400 and "text" in bad.json()["error"]

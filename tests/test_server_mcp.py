@@ -14,7 +14,8 @@ from conftest import settings_for
 from graphmem.server import MemoryHub
 from serving import running
 
-TOOLS = {"add_memory", "search_memory", "explain_memory", "forget_memory", "memory_stats", "recent_messages", "about_entity"}
+TOOLS = {"add_memory", "search_memory", "explain_memory", "forget_memory", "memory_stats", "recent_messages", "about_entity",
+         "correct_memory"}
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -44,6 +45,12 @@ async def _exercise(client, namespace: str) -> None:
     toms_only = _text(await client.call_tool("search_memory", {"namespace": namespace, "query": "glacier lake", "k": 2,
                                                                "metadata": {"mood": "cold"}}))
     assert [line.split("] ")[0] for line in toms_only.splitlines()] == ["1. [Tom · session 1 · m2"], toms_only
+    fixed = json.loads(_text(await client.call_tool("correct_memory", {"namespace": namespace, "turn": added["turn_ids"][1],
+                                                                       "text": "The water was turquoise and icy cold."})))
+    assert (fixed["corrected"], fixed["turn_ids"]) == (1, [added["turn_ids"][1]])
+    assert "icy cold" in _text(await client.call_tool("recent_messages", {"namespace": namespace, "conversation": "trip", "last": 1}))
+    unknown = await client.call_tool("correct_memory", {"namespace": namespace, "turn": "turn:nope", "text": "x"})
+    assert unknown.is_error and "no turn" in " ".join(b.text for b in unknown.content)
     about = _text(await client.call_tool("about_entity", {"namespace": namespace, "name": "chamonix"}))
     assert about.splitlines()[0].startswith("Chamonix (") and about.splitlines()[-1] == (
         f"- [2024-06-01 09:05 · Priya · trip · {added['turn_ids'][0]}] We hiked to the glacier lake near Chamonix."), about

@@ -203,6 +203,29 @@ def parse_messages(messages: object, tz: tzinfo | None = None) -> Messages:
     return Messages(records, skipped)
 
 
+def corrected_record(row: Mapping[str, Any], text: Any = None, speaker: Any = None, caption: Any = None,
+                     metadata: Any = None) -> TurnRecord:
+    """The record :meth:`graphmem.Memory.correct` stores for the stored turn ``row`` (a row of
+    ``read/live_turn_by_id``): what is given replaces what is stored, what is ``None`` stays
+    (``caption=""`` removes the caption, ``metadata={}`` the metadata); the message keeps its id
+    and the time it was said.
+
+    Raises:
+        InputError: naming the field (``text``, ``speaker``, ``caption``, ``metadata``).
+    """
+    message = {"speaker": row.get("speaker") if speaker is None else speaker,
+               "text": row.get("text") if text is None else text,
+               "caption": row.get("caption") if caption is None else caption,
+               "metadata": metadata_of(row.get("meta")) if metadata is None else metadata}
+    try:
+        records, skipped = parse_messages(message)
+    except InputError as exc:
+        raise InputError(str(exc).replace("messages[0].", "", 1).replace("messages[0]", "correction", 1)) from None
+    if skipped or not records:
+        raise InputError("text: empty (forget the message to remove it)")
+    return replace(records[0], source_id=row.get("source_id"), timestamp=None)
+
+
 def _message_text(message: Mapping[str, Any], where: str) -> str | None:
     """The text of a message, validated; ``None`` when it has none to remember (see
     :func:`graphmem.loaders.chat.message_text`)."""
@@ -296,7 +319,7 @@ def _time(value: object) -> datetime | None:
     return None
 
 
-def _same(row: Mapping[str, Any], record: TurnRecord) -> bool:
+def same_message(row: Mapping[str, Any], record: TurnRecord) -> bool:
     """Whether a stored message (``row``) says what ``record`` says: speaker, text, caption and
     metadata (a message sent again with other metadata is a correction: its version keeps the old)."""
     return (row.get("speaker") == record.speaker and row.get("text") == record.text
@@ -560,7 +583,7 @@ class LiveWriter:
             row = stored.get(record.source_id) if record.source_id is not None else None
             if row is None:
                 appends.append(record)
-            elif _same(row, record):
+            elif same_message(row, record):
                 plan.unchanged += 1
                 plan.unchanged_ids[str(record.source_id)] = row["id"]
             else:

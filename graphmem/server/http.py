@@ -57,6 +57,15 @@ class MessagesBody(_Body):
         "(content parts, name, tool calls) are read as Memory.add reads them."))
 
 
+class CorrectBody(_Body):
+    """``PATCH /v1/namespaces/{ns}/turns/{turn_id}``: what a correction replaces (a field left out stays)."""
+
+    text: Optional[str] = Field(None, max_length=1_000_000, description="The new text.")
+    speaker: Optional[str] = Field(None, max_length=1024, description="The new speaker.")
+    caption: Optional[str] = Field(None, max_length=100_000, description="The new image description ('' removes it).")
+    metadata: Optional[dict[str, Any]] = Field(None, description="The new metadata, replacing the stored ({} removes it).")
+
+
 class SearchBody(_Body):
     """``POST /v1/namespaces/{ns}/search``."""
 
@@ -331,6 +340,21 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
             return {"versions": await blocking(hub.memory(ns).history, turn_id)}
         except InputError as exc:  # no such turn: the resource is missing, not the request malformed
             raise _NotFound(str(exc)) from None
+
+    @app.patch("/v1/namespaces/{ns}/turns/{turn_id}", summary="Correct a stored message by its turn id (Memory.correct)",
+               responses=_ERRORS)
+    async def correct(ns: str, turn_id: str, body: CorrectBody) -> dict[str, Any]:
+        await known(ns)
+        memory = hub.memory(ns)
+        async with write_lock(ns):
+            try:
+                report = await blocking(_locked, hub.write_lock(ns), memory.correct, turn_id, body.text, speaker=body.speaker,
+                                        caption=body.caption, metadata=body.metadata)
+            except InputError as exc:
+                if str(exc).startswith("turn_id: no turn"):  # the resource is missing, not the request malformed
+                    raise _NotFound(str(exc)) from None
+                raise
+        return report.to_dict()
 
     @app.get("/v1/namespaces/{ns}/conversations/{conversation:path}/messages",  # a key may hold a slash
              summary="A conversation's messages, oldest first (Memory.messages)", responses=_ERRORS)

@@ -12,7 +12,7 @@ import logging
 from typing import Any, Optional
 
 from graphmem.entities import profile_text, validate_entity_query
-from graphmem.errors import ConfigurationError, GraphmemError
+from graphmem.errors import ConfigurationError, GraphmemError, InputError
 from graphmem.hits import Hit, captioned, excerpt, explain_text, with_caption
 from graphmem.loaders.chat import validate_messages_query
 from graphmem.server.hub import MemoryHub
@@ -25,7 +25,7 @@ INSTRUCTIONS = (
     "graphmem is a long-term memory of conversations. Call add_memory with new messages as they are said; "
     "call search_memory before answering a question about the past (each hit line gives date, speaker, "
     "session and source id, and ends with the memory's id); explain_memory says why a hit was found; "
-    "forget_memory with turn=<id> forgets one message; recent_messages reads a conversation's last messages back; about_entity says what is known about a person, "
+    "forget_memory with turn=<id> forgets one message and correct_memory corrects one; recent_messages reads a conversation's last messages back; about_entity says what is known about a person, "
     "place or thing by name."
 )
 
@@ -155,6 +155,20 @@ def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
                 return hub.memory(ns).forget(conversation, session, before, turn=turn)
 
         return json.dumps(await call(run))
+
+    @server.tool(description="Correct a stored message: turn is its id (the id ending its search_memory or "
+                             "recent_messages line); text is what it should say. The old text is kept as a version and "
+                             "never found again. Returns a JSON report.")
+    async def correct_memory(turn: str, text: str, namespace: Optional[str] = None) -> str:
+        ns = namespace or default_namespace
+
+        def run() -> dict[str, Any]:
+            if not hub.exists(ns):
+                raise InputError(f"turn_id: no turn {turn!r} in namespace {ns!r}")
+            with hub.write_lock(ns):
+                return hub.memory(ns).correct(turn, text).to_dict()
+
+        return json.dumps(await call(run), ensure_ascii=False)
 
     @server.tool(description="Read a conversation's messages back, oldest first: the last `last` (default 20; 0 for all) "
                              "of `conversation`, or of one of its sessions. One line per message: [date time · speaker · "

@@ -1,0 +1,94 @@
+"""Memory.correct: a stored message corrected by its turn id (messages stored without an id of
+the caller's, and tools that hold only what search returned), on the real stores; AsyncMemory's
+and the CLI's."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from graphmem import AsyncMemory, InputError
+from graphmem.cli import app
+
+
+def test_a_message_without_an_id_is_corrected_by_its_turn_id(memory_factory):
+    memory = memory_factory()
+    added = memory.add([{"speaker": "Ada", "text": "I adopted a beagle named Pepper."},
+                        {"speaker": "Bo", "text": "Lovely, how old is she?"}], conversation="chat", session="1",
+                       session_started_at="2024-03-16T19:30:00")
+    turn = added.turn_ids[0]
+    report = memory.correct(turn, "I adopted a corgi named Pepper.")
+    assert (report.corrected, report.added, report.turn_ids, report.conversation) == (1, 0, [turn], "chat")
+    hits = memory.search("Which breed of dog did Ada adopt?", k=1)
+    assert hits[0].node_id == turn and hits[0].text == "I adopted a corgi named Pepper."
+    assert all("beagle" not in h.text for h in memory.search("beagle", k=5))
+    assert [v["text"] for v in memory.history(turn)] == ["I adopted a beagle named Pepper.", "I adopted a corgi named Pepper."]
+    first = memory.messages("chat")[0]
+    assert (first["turn_id"], first["version"], first["timestamp"]) == (turn, 1, "2024-03-16T19:30:00")  # its time stays
+
+    # the same text again changes nothing; metadata, caption and speaker alone are corrections too
+    again = memory.correct(turn, "I adopted a corgi named Pepper.")
+    assert (again.corrected, again.unchanged, again.turn_ids) == (0, 1, [turn]) and len(memory.history(turn)) == 2
+    memory.correct(turn, metadata={"user_id": "u1"}, caption="a corgi puppy")
+    assert memory.messages("chat")[0]["metadata"] == {"user_id": "u1"}
+    assert [h.node_id for h in memory.search("Pepper", k=3, metadata={"user_id": "u1"})] == [turn]
+    memory.correct(turn, caption="", metadata={})
+    assert (memory.messages("chat")[0]["caption"], memory.messages("chat")[0]["metadata"]) == (None, {})
+    memory.correct(added.turn_ids[1], speaker="Cy")
+    assert memory.messages("chat")[1]["speaker"] == "Cy"
+    assert "Cy" in memory.cypher("MATCH (c:Conversation) WHERE c.namespace = $namespace RETURN c.speakers AS s")[0]["s"]
+    assert memory.check().ok
+
+
+def test_a_batch_ingested_turn_is_corrected_and_bad_calls_store_nothing(memory_factory, conversation_file):
+    memory = memory_factory()
+    memory.ingest(conversation_file)
+    biscuit = memory.search("What kind of cat did Maya adopt?", k=1)[0]
+    memory.correct(biscuit.node_id, "Yes! My new cat is a grey British shorthair called Biscuit.")
+    assert "British shorthair" in memory.search("What kind of cat did Maya adopt?", k=1)[0].text
+    assert memory.check().ok
+
+    other = memory_factory()  # another namespace's turn is no turn of this one
+    for call, expected in ((lambda: other.correct(biscuit.node_id, "x"), "no turn"),
+                           (lambda: memory.correct("turn:unknown", "x"), "no turn"),
+                           (lambda: memory.correct(biscuit.node_id), "nothing to change"),
+                           (lambda: memory.correct(biscuit.node_id, "  "), "text: empty"),
+                           (lambda: memory.correct(biscuit.node_id, speaker=""), "speaker"),
+                           (lambda: memory.correct(biscuit.node_id, metadata={"tags": [1]}), r"metadata\.tags"),
+                           (lambda: memory.correct("", "x"), "turn_id")):
+        with pytest.raises(InputError, match=expected):
+            call()
+    assert len(memory.history(biscuit.node_id)) == 2
+
+
+def test_async_memory_and_the_cli_correct(tmp_path, test_settings):
+    store = str(tmp_path / "store")
+
+    async def main() -> str:
+        memory = await AsyncMemory.open(store, "cli-correct", settings=test_settings)
+        try:
+            added = await memory.add({"speaker": "Ada", "text": "The meeting is on Monday."}, conversation="c")
+            report = await memory.correct(added.turn_ids[0], "The meeting is on Tuesday.")
+            assert report.corrected == 1
+            return added.turn_ids[0]
+        finally:
+            await memory.close()
+
+    turn = asyncio.run(main())
+    runner = CliRunner()
+    where = ["--store", store, "-n", "cli-correct"]
+    fixed = runner.invoke(app, ["correct", turn, "The meeting is on Wednesday.", "--meta", "by=ada", "--json", *where])
+    assert fixed.exit_code == 0, fixed.output
+    assert json.loads(fixed.stdout)["corrected"] == 1
+    shown = runner.invoke(app, ["history", turn, "--json", *where])
+    assert shown.exit_code == 0, shown.output
+    versions = json.loads(shown.stdout)
+    assert [v["text"] for v in versions] == ["The meeting is on Monday.", "The meeting is on Tuesday.", "The meeting is on Wednesday."]
+    assert versions[-1]["metadata"] == {"by": "ada"} and versions[-1]["current"]
+    table = runner.invoke(app, ["history", turn, *where])
+    assert table.exit_code == 0 and "Wednesday" in table.stdout and "(current)" in table.stdout
+    missing = runner.invoke(app, ["correct", "turn:nope", "x", *where])
+    assert missing.exit_code == 2 and "no turn 'turn:nope'" in missing.output
