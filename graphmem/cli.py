@@ -649,6 +649,8 @@ def forget(
     session: Optional[str] = typer.Option(None, "--session", help="Session key within --conversation."),
     before: Optional[str] = typer.Option(None, "--before", help="Forget turns said before this ISO 8601 date or time."),
     turn: Optional[list[str]] = typer.Option(None, "--turn", help="A turn id to forget (repeatable)."),
+    meta: list[str] = typer.Option([], "--meta", help="Forget the messages whose metadata holds key=value (repeatable; value "
+                                                      "parsed as JSON when it can be)."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
     store: Optional[str] = StoreOpt,
     namespace: str = NamespaceOpt,
@@ -661,8 +663,9 @@ def forget(
     with _errors():
         from graphmem.forget import ForgetSelection, plan_forget
 
+        metadata = dict(_parse_meta(item) for item in meta) or None
         selection = ForgetSelection.of(conversation, session, before, turns=list(turn) if turn else None,
-                                       tz=Settings.from_env().tz)  # as memory.forget reads it
+                                       tz=Settings.from_env().tz, metadata=metadata)  # as memory.forget reads it
         with _open(store, namespace, user, password, database) as memory:
             _require_namespace(memory)
             if not yes:
@@ -679,7 +682,7 @@ def forget(
                     err.print("nothing forgotten")
                     raise typer.Exit(1)
             with err.status("forgetting ..."):
-                counts = memory.forget(conversation, session, before, turn=list(turn) if turn else None)
+                counts = memory.forget(conversation, session, before, turn=list(turn) if turn else None, metadata=metadata)
         if as_json:
             _json(counts)
         elif not counts["turns"]:

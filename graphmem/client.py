@@ -151,10 +151,12 @@ class _Calls:
         params: dict[str, Any] = {"limit": limit, **({"label": label} if label is not None else {})}
         return _Call("GET", self._path("entities"), {"params": params}, lambda data: data["entities"])
 
-    def _forget(self, conversation: str | None, session: str | None, before: Any, turn: str | list[str] | None) -> _Call:
+    def _forget(self, conversation: str | None, session: str | None, before: Any, turn: str | list[str] | None,
+                metadata: Any = None) -> _Call:
         body = {"conversation": conversation, "session": session,
                 "before": before if before is None or isinstance(before, str) else before.isoformat(),
-                "turn": [turn] if isinstance(turn, str) else turn}
+                "turn": [turn] if isinstance(turn, str) else turn,
+                "metadata": dict(metadata) if isinstance(metadata, Mapping) else metadata}
         return _Call("POST", self._path("forget"), {"json": {k: v for k, v in body.items() if v is not None}})
 
     def _cypher(self, query: str, params: Mapping[str, Any] | None) -> _Call:
@@ -272,9 +274,9 @@ class Client(_Calls):
         return self._send(self._entities(label, limit))
 
     def forget(self, conversation: str | None = None, session: str | None = None, before: Any = None, *,
-               turn: str | list[str] | None = None) -> dict[str, int]:
+               turn: str | list[str] | None = None, metadata: Mapping[str, Any] | None = None) -> dict[str, int]:
         """Forget turns and what derives only from them (see :meth:`Memory.forget`); returns counts."""
-        return self._send(self._forget(conversation, session, before, turn))
+        return self._send(self._forget(conversation, session, before, turn, metadata))
 
     def stats(self) -> dict[str, Any]:
         """Counts of nodes per label, relationships per type and topics per granularity."""
@@ -392,9 +394,9 @@ class AsyncClient(_Calls):
         return await self._send(self._entities(label, limit))
 
     async def forget(self, conversation: str | None = None, session: str | None = None, before: Any = None, *,
-                     turn: str | list[str] | None = None) -> dict[str, int]:
+                     turn: str | list[str] | None = None, metadata: Mapping[str, Any] | None = None) -> dict[str, int]:
         """:meth:`Client.forget`."""
-        return await self._send(self._forget(conversation, session, before, turn))
+        return await self._send(self._forget(conversation, session, before, turn, metadata))
 
     async def stats(self) -> dict[str, Any]:
         """:meth:`Client.stats`."""

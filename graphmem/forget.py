@@ -39,6 +39,7 @@ import numpy as np
 from graphmem.errors import InputError, StorageError, reject_lone_surrogates
 from graphmem.extract.resolve import normalise_name
 from graphmem.ids import node_id
+from graphmem.records import META_PREFIX
 from graphmem.index import stored_vector
 from graphmem.ingest.common import MAX_EPISODE_TEXT, indexed_text, mean_vector, session_preview
 from graphmem.store import GraphStore, Statement, chunked
@@ -87,22 +88,33 @@ class ForgetSelection:
         conversation: a conversation key (as ingested, e.g. a LoCoMo ``sample_id``).
         session: a session key within ``conversation`` (required with it).
         before: ISO 8601 text; turns said before it (turn time, else session start).
+        turns: turn ids.
+        metadata: ``(key, value)`` pairs a turn's message metadata must all hold (one user's
+            messages in a shared namespace), compared as :meth:`Memory.search`'s filter compares.
     """
 
     conversation: str | None = None
     session: str | None = None
     before: str | None = None
     turns: tuple[str, ...] | None = None
+    metadata: tuple[tuple[str, object], ...] | None = None
 
     @classmethod
     def of(cls, conversation: object = None, session: object = None, before: object = None,
-           turns: object = None, tz: tzinfo | None = None) -> "ForgetSelection":
+           turns: object = None, tz: tzinfo | None = None, metadata: object = None) -> "ForgetSelection":
         """Validate the arguments of :meth:`graphmem.Memory.forget` (``before`` without an
         offset is a wall-clock time in ``tz``, the memory's time zone; ``None``: UTC).
 
         Raises:
-            InputError: nothing chosen, a session without its conversation, or a bad value.
+            InputError: nothing chosen, a session without its conversation, an empty metadata
+                mapping (it would choose every turn), or a bad value.
         """
+        from graphmem.loaders.chat import metadata_pairs
+
+        pairs = metadata_pairs(metadata, "metadata", null=False) if metadata is not None else None
+        if pairs is not None and not pairs:
+            raise InputError("metadata: give at least one key: value (an empty mapping would choose every message)")
+        reject_lone_surrogates(dict(pairs or ()), "metadata")
         for name, value in (("conversation", conversation), ("session", session)):
             if value is not None and (not isinstance(value, str) or not value.strip()):
                 raise InputError(f"{name}: expected a non-empty key, got {value!r}")
@@ -118,16 +130,18 @@ class ForgetSelection:
                     raise InputError(f"turn[{position}]: expected a turn id (Hit.node_id, AddReport.turn_ids), got {item!r}")
             turn_ids = tuple(dict.fromkeys(items))
         reject_lone_surrogates({"conversation": conversation, "session": session, "turn": list(turn_ids or ())}, "")
-        selection = cls(conversation, session, parse_before(before, tz), turn_ids)  # type: ignore[arg-type]
-        if selection.conversation is None and selection.before is None and selection.turns is None:
+        selection = cls(conversation, session, parse_before(before, tz), turn_ids, pairs)  # type: ignore[arg-type]
+        if selection.conversation is None and selection.before is None and selection.turns is None and pairs is None:
             raise InputError("say what to forget: turns by id, a conversation (and optionally a session), a date "
-                             "before which to forget, or both; to delete a whole namespace use Memory.drop_namespace()")
+                             "before which to forget, message metadata, or several; to delete a whole namespace use "
+                             "Memory.drop_namespace()")
         return selection
 
     def to_params(self) -> dict[str, Any]:
         """Query parameters of ``forget/find_turns``."""
         return {"conversation": self.conversation, "session": self.session, "before": self.before,
-                "ids": list(self.turns) if self.turns is not None else None}
+                "ids": list(self.turns) if self.turns is not None else None,
+                "metadata": [[f"{META_PREFIX}{key}", value] for key, value in self.metadata] if self.metadata else None}
 
 
 @dataclass

@@ -829,6 +829,7 @@ class Memory:
         namespace: str | None = None,
         *,
         turn: str | Iterable[str] | None = None,
+        metadata: Mapping[str, Any] | None = None,
         refit_topics: bool = True,
     ) -> dict[str, int]:
         """Forget turns, and everything derived only from them, in one transaction.
@@ -836,6 +837,7 @@ class Memory:
         Every given criterion must hold: ``forget(conversation="c1")`` forgets a whole
         conversation, ``forget(conversation="c1", session="2")`` one of its sessions,
         ``forget(turn=hit.node_id)`` one message (or a list of turn ids),
+        ``forget(metadata={"user_id": "u42"})`` every message whose metadata holds those pairs,
         ``forget(before="2024-01-01")`` everything said before that date (a turn's time is
         its timestamp, else its session's start; undated turns are kept), and the two
         combine.
@@ -864,6 +866,8 @@ class Memory:
                 administrative choice: every statement is scoped to it and its caches are
                 the ones deleted; this Memory's own namespace is untouched).
             turn: a turn id or a list of them (``Hit.node_id``, ``AddReport.turn_ids``).
+            metadata: a mapping the messages' metadata must hold, every pair (values compared as
+                :meth:`search`'s ``metadata`` filter compares them); not empty.
             refit_topics: update the topics afterwards, as above (a second transaction;
                 without it, topic labels may still show words of forgotten turns until
                 :meth:`recluster`).
@@ -885,7 +889,8 @@ class Memory:
         """
         self._check()
         selection = ForgetSelection.of(conversation, session, before,
-                                       turns=turn if turn is None or isinstance(turn, str) else list(turn), tz=self._settings.tz)
+                                       turns=turn if turn is None or isinstance(turn, str) else list(turn), tz=self._settings.tz,
+                                       metadata=metadata)
         target = self._namespace if namespace is None else validate_namespace(namespace)
         with _namespace_lock(self._store, target):
             plan = plan_forget(self._store, target, selection, self._settings.write_batch_size)

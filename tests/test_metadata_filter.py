@@ -1,5 +1,6 @@
 """search(..., metadata=): only messages whose metadata holds every pair given, in every strategy
-and unit, following adds and corrections at once, and in a process that opens the memory anew."""
+and unit, following adds and corrections at once, and in a process that opens the memory anew;
+forget(metadata=): one user's messages forgotten from a shared namespace."""
 
 from __future__ import annotations
 
@@ -80,6 +81,24 @@ def test_bad_filters_are_refused_naming_the_key(memory_factory):
             memory.search(QUERY, metadata=bad)
 
 
+def test_forgetting_one_users_messages(memory_factory):
+    memory = memory_factory()
+    _remember(memory)
+    assert memory.forget(metadata={"user_id": "u3"})["turns"] == 0
+    assert memory.forget(metadata={"priority": "2"})["turns"] == 0  # compared as stored: "2" is not 2
+    counts = memory.forget(metadata={"user_id": "u1"})
+    assert counts["turns"] == 2 and counts["conversations"] == 1  # u1-chat held only u1's messages
+    assert _sources(memory.search(QUERY, k=10)) == {"b1", "b2"}
+    # criteria combine: u2's messages of another conversation only
+    assert memory.forget(conversation="elsewhere", metadata={"user_id": "u2"})["turns"] == 0
+    assert memory.forget(conversation="u2-chat", metadata={"vip": True})["turns"] == 1
+    assert [m["source_id"] for m in memory.messages("u2-chat")] == ["b2"]
+    for bad, expected in (({}, "at least one key"), ({"user_id": None}, r"metadata\.user_id"), (["u1"], "expected a mapping")):
+        with pytest.raises(InputError, match=expected):
+            memory.forget(metadata=bad)
+    assert memory.check().ok
+
+
 def test_a_memory_opened_anew_filters_from_its_saved_projection_and_the_cli(tmp_path, test_settings):
     store = str(tmp_path / "store")
     with Memory.open(store, "meta", settings=test_settings) as memory:
@@ -94,3 +113,8 @@ def test_a_memory_opened_anew_filters_from_its_saved_projection_and_the_cli(tmp_
     assert [h["source_id"] for h in json.loads(shown.stdout)] == ["a1"]
     bad = runner.invoke(app, ["search", QUERY, "--store", store, "-n", "meta", "--meta", "tags=[1, 2]"])
     assert bad.exit_code == 2 and "metadata.tags" in bad.output
+    forgotten = runner.invoke(app, ["forget", "--meta", "channel=web", "--yes", "--json", "--store", store, "-n", "meta"])
+    assert forgotten.exit_code == 0, forgotten.output
+    assert json.loads(forgotten.stdout)["turns"] == 2
+    empty = runner.invoke(app, ["search", QUERY, "--store", store, "-n", "meta", "--meta", "channel=web", "--json"])
+    assert empty.exit_code == 0 and json.loads(empty.stdout) == []

@@ -518,7 +518,8 @@ def test_what_the_memory_knows_about_an_entity_over_http(url, hub):
 
 
 def test_a_metadata_filter_over_http(url):
-    """Client.search(metadata=) and AsyncClient's narrow as Memory.search does; a bad filter is a 400 naming its key."""
+    """Client.search(metadata=) and AsyncClient's narrow as Memory.search does, Client.forget(metadata=)
+    forgets one user's messages; a bad filter is a 400 naming its key."""
     with client(url, "metadata-http") as memory:
         memory.add([{"speaker": "user", "text": "I booked the Lisbon flight for May.", "id": "x1", "metadata": {"user_id": "u1"}},
                     {"speaker": "user", "text": "I booked the Lisbon hotel for May.", "id": "x2", "metadata": {"user_id": "u2"}}],
@@ -533,6 +534,10 @@ def test_a_metadata_filter_over_http(url):
                 return await served.search("Lisbon booking", k=5, metadata={"user_id": "u1"})
 
         assert [h.source_id for h in asyncio.run(read())] == ["x1"]
+        assert memory.forget(metadata={"user_id": "u1"})["turns"] == 1
+        assert [m["source_id"] for m in memory.messages("trips")] == ["x2"]
+        with pytest.raises(InputError, match="at least one key"):
+            memory.forget(metadata={})
 
 
 def test_correcting_a_message_by_its_turn_id_over_http(url):

@@ -45,6 +45,8 @@ async def _exercise(client, namespace: str) -> None:
     toms_only = _text(await client.call_tool("search_memory", {"namespace": namespace, "query": "glacier lake", "k": 2,
                                                                "metadata": {"mood": "cold"}}))
     assert [line.split("] ")[0] for line in toms_only.splitlines()] == ["1. [Tom · session 1 · m2"], toms_only
+    kept = json.loads(_text(await client.call_tool("forget_memory", {"namespace": namespace, "metadata": {"mood": "warm"}})))
+    assert kept["turns"] == 0  # no message holds it: nothing forgotten
     fixed = json.loads(_text(await client.call_tool("correct_memory", {"namespace": namespace, "turn": added["turn_ids"][1],
                                                                        "text": "The water was turquoise and icy cold."})))
     assert (fixed["corrected"], fixed["turn_ids"]) == (1, [added["turn_ids"][1]])

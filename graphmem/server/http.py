@@ -93,6 +93,7 @@ class ForgetBody(_Body):
     session: Optional[str] = Field(None, max_length=1024)
     before: Optional[str] = Field(None, max_length=64)
     turn: Optional[list[str]] = Field(None, max_length=1000, description="turn ids to forget (Hit.node_id, AddReport.turn_ids)")
+    metadata: Optional[dict[str, Any]] = Field(None, description="Messages whose metadata holds every key: value (not empty).")
 
 
 class CypherBody(_Body):
@@ -326,11 +327,12 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
 
     @app.post("/v1/namespaces/{ns}/forget", summary="Forget turns and what derives only from them", responses=_ERRORS)
     async def forget(ns: str, body: ForgetBody) -> dict[str, Any]:
-        ForgetSelection.of(body.conversation, body.session, body.before, turns=body.turn)  # bad criteria: 400 before the lookup
+        ForgetSelection.of(body.conversation, body.session, body.before, turns=body.turn,
+                           metadata=body.metadata)  # bad criteria: 400 before the lookup
         await known(ns)
         async with write_lock(ns):
             return await blocking(_locked, hub.write_lock(ns), hub.memory(ns).forget, body.conversation, body.session, body.before,
-                                  turn=body.turn)
+                                  turn=body.turn, metadata=body.metadata)
 
     @app.get("/v1/namespaces/{ns}/turns/{turn_id}/history", summary="Every text a turn has had (Memory.history)",
              responses=_ERRORS)

@@ -145,14 +145,16 @@ def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
 
     @server.tool(description="Forget turns (and everything derived only from them): messages by id (turn: the id "
                              "ending a search_memory line, or a list of them), a conversation, one of its sessions, "
-                             "and/or everything before an ISO 8601 date. Returns counts as JSON.")
+                             "everything before an ISO 8601 date, and/or the messages whose metadata holds every "
+                             "key: value of `metadata`. Returns counts as JSON.")
     async def forget_memory(conversation: Optional[str] = None, session: Optional[str] = None, before: Optional[str] = None,
-                            turn: Optional[str | list[str]] = None, namespace: Optional[str] = None) -> str:
+                            turn: Optional[str | list[str]] = None, namespace: Optional[str] = None,
+                            metadata: Optional[dict[str, Any]] = None) -> str:
         ns = namespace or default_namespace
 
         def run() -> dict[str, int]:
             with hub.write_lock(ns):
-                return hub.memory(ns).forget(conversation, session, before, turn=turn)
+                return hub.memory(ns).forget(conversation, session, before, turn=turn, metadata=metadata)
 
         return json.dumps(await call(run))
 
