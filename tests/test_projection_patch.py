@@ -72,7 +72,8 @@ class World:
         tid = self.uid("turn")
         rows["turns"].append({"id": tid, "session_id": sid, "conversation_id": conversation, "seq": number * 1000 + index,
                               "speaker": self.rng.choice(("Ana", "Bo", "assistant", "ASSISTANT", "bo")), "text": f"text {tid}" + (" for 4 years" if index % 3 == 0 else "") + "?" * (index % 2),
-                              "caption": None, "source_id": f"D{number}:{index}", "timestamp": self.time(index)})
+                              "caption": None, "source_id": f"D{number}:{index}", "timestamp": self.time(index),
+                              "meta": self.rng.choice((None, [["meta_user", "u1"]], [["meta_user", 1], ["meta_vip", True]]))})
         for _ in range(self.rng.randint(0, 2)):
             vid = self.uid("event")
             rows["events"].append({"id": vid, "turn_id": tid, "speaker": "Ana", "text": f"event {vid}", "timestamp": self.time(index + 3),
@@ -238,9 +239,12 @@ def test_a_patched_projection_equals_one_built_from_all_the_rows(seed):
                     assert np.array_equal(made.__dict__["turn_by_assistant"], whole.turn_by_assistant)
                 for label in before.__dict__.get("_turns_stating", {}):
                     assert np.array_equal(made.__dict__["_turns_stating"][label], whole.turns_stating(label)), label
+                for key in before.__dict__.get("_meta_codes", {}):
+                    assert np.array_equal(made.__dict__["_meta_codes"][key], whole.meta_codes(key)), key
             before = whole
             if rng.random() < 0.5:  # computed, as a search does
                 before.episode_text, before.turn_by_assistant, before.turns_stating("DURATION")  # noqa: B018
+                before.meta_codes("user"), before.meta_codes("vip")
     # a session whose start moved under turns kept is built whole; nearly all others are patched
     assert patched_count >= 0.8 * cases, (patched_count, cases)
 

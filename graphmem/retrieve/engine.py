@@ -30,7 +30,7 @@ from graphmem.retrieve.hierarchy import TurnStructure
 from graphmem.retrieve.lexical import DEFAULT_STOPWORDS, LexicalIndex, Tokenizer
 from graphmem.retrieve import strategies
 from graphmem.retrieve.projection import MemoryProjection, year_month
-from graphmem.retrieve.types import STRATEGIES, UNITS, Query, QueryContext, RankedUnit, Ranking, SearchFilter, top_k
+from graphmem.retrieve.types import STRATEGIES, UNITS, Query, QueryContext, RankedUnit, Ranking, SearchFilter, metadata_code, top_k
 from graphmem.timezones import DAY_SECONDS, local_date, local_seconds
 
 __all__ = [
@@ -349,8 +349,8 @@ class RetrievalEngine:
         if search_filter.session is not None:
             keys = np.array([k == search_filter.session for k in p.session_key] + [False], dtype=bool)
             turns &= keys[np.where(p.turn_session >= 0, p.turn_session, len(p.session_key))]
-        if search_filter.metadata:
-            turns &= np.array([meta is not None and search_filter.holds(meta) for meta in p.turn_meta], dtype=bool).reshape(-1)
+        for key, value in search_filter.metadata or ():
+            turns &= p.meta_codes(key) == metadata_code(value)
         excluded: dict[str, list[int]] = {unit: [] for unit in UNITS}
         if search_filter.exclude:  # (the id -> position maps are made at first use: only then)
             excluded = {unit: [p.position[unit][node] for node in search_filter.exclude if node in p.position[unit]]

@@ -39,7 +39,7 @@ import numpy as np
 
 from graphmem.retrieve.lexical import _carried_list
 from graphmem.retrieve.projection import (
-    NODE_KINDS, POSITIONS_FROM, MemoryProjection, _earliest, _entity_columns, _episode_columns, _event_columns, _involves_arrays, _session_columns,
+    NODE_KINDS, POSITIONS_FROM, MemoryProjection, _earliest, meta_code_column, _entity_columns, _episode_columns, _event_columns, _involves_arrays, _session_columns,
     _session_key, _topic_columns, _turn_columns, _turn_key, _weighted_pairs,
 )
 
@@ -275,7 +275,8 @@ class _Patch:
     def carry_turn_values(self, kept: np.ndarray, at: np.ndarray, fresh: np.ndarray, old_map: np.ndarray) -> None:
         """The values computed per turn from its own row alone that the old projection has (a
         search computes them at first use: 0.2-0.3 s per 100,000 turns to find the turns stating
-        a span of time), for the kept turns theirs, for the fresh ones computed here."""
+        a span of time; the metadata filter's codes), for the kept turns theirs, for the fresh
+        ones computed here."""
         old, p = self.old, self.p
         for name in ("turn_speaker_folded", "turn_by_assistant"):
             before = old.__dict__.get(name)
@@ -284,6 +285,11 @@ class _Patch:
                 new = getattr(made, name)
                 p.__dict__[name] = (np.insert(before[kept], at, new) if isinstance(before, np.ndarray)
                                     else _spliced_list(before, old_map, new))
+        codes = old.__dict__.get("_meta_codes")
+        if codes:
+            fresh_meta = [p.turn_meta[t] for t in fresh.tolist()]
+            p.__dict__["_meta_codes"] = {key: np.insert(values[kept], at, meta_code_column(fresh_meta, key))
+                                         for key, values in codes.items()}
         stating = old.__dict__.get("_turns_stating")
         if stating:
             made = MemoryProjection(turn_text=[p.turn_text[t] for t in fresh.tolist()])

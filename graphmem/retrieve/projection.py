@@ -302,6 +302,21 @@ class MemoryProjection:
     def _turns_stating(self) -> dict[str, np.ndarray]:
         return {}
 
+    @cached_property
+    def _meta_codes(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def meta_codes(self, key: str) -> np.ndarray:
+        """Per turn, :func:`~graphmem.retrieve.types.metadata_code` of the value its message's
+        metadata holds under ``key`` (``""`` when it holds none): what a search's metadata filter
+        compares (an object array; made at first use per key, about 15 ms per 100,000 turns, and
+        carried by a patch)."""
+        found = self._meta_codes.get(key)
+        if found is None:
+            found = meta_code_column(self.turn_meta, key)
+            self._meta_codes[key] = found
+        return found
+
     def turns_stating(self, label: str) -> np.ndarray:
         """1.0 where the turn's text states what ``label`` of :data:`STATED_KINDS` stands for
         (``DURATION``: a span of time, "for 4 years"; ``AGE``: an age, "my grandma is 75";
@@ -784,6 +799,17 @@ def year_month(seconds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         years[finite] = since // 12 + 1970
         months[finite] = since % 12 + 1
     return years, months
+
+
+def meta_code_column(metas: Sequence[Mapping[str, Any] | None], key: str) -> np.ndarray:
+    """:func:`~graphmem.retrieve.types.metadata_code` of each of ``metas``' value under ``key`` (``""``: none)."""
+    from graphmem.retrieve.types import metadata_code
+
+    out = np.full(len(metas), "", dtype=object)
+    for position, meta in enumerate(metas):
+        if meta and key in meta:
+            out[position] = metadata_code(meta[key])
+    return out
 
 
 def _turn_columns(rows: Sequence[Mapping[str, Any]], session_pos: Mapping[str, int], session_time: np.ndarray) -> dict[str, Any]:

@@ -100,12 +100,6 @@ class SearchFilter:
             return None
         return cls(speaker, conversation, session, excluded or None, pairs or None)
 
-    def holds(self, metadata: Mapping[str, Any] | None) -> bool:
-        """Whether a turn's ``metadata`` holds every pair of :attr:`metadata` (values of the
-        same kind and equal: a boolean matches only a boolean)."""
-        return all(key in (metadata or {}) and _same_value(metadata[key], value)  # type: ignore[index]
-                   for key, value in self.metadata or ())
-
     def describe(self) -> dict[str, str]:
         """The restrictions in force, for explanations and logs."""
         metadata = ", ".join(f"{key}={value!r}" for key, value in self.metadata or ()) or None
@@ -114,12 +108,17 @@ class SearchFilter:
                 if v is not None}
 
 
-def _same_value(stored: Any, wanted: Any) -> bool:
-    if isinstance(stored, bool) or isinstance(wanted, bool):
-        return isinstance(stored, bool) and isinstance(wanted, bool) and stored == wanted
-    if isinstance(stored, str) or isinstance(wanted, str):
-        return isinstance(stored, str) and isinstance(wanted, str) and stored == wanted
-    return stored == wanted  # numbers: 2 matches 2.0 (a store may give a whole float back as either)
+def metadata_code(value: Any) -> str:
+    """A metadata value as the code equal values of one kind share: a text ``"s:..."``, a boolean
+    ``"b:1"`` / ``"b:0"``, a number ``"n:..."`` with a whole float written as its integer (2 and
+    2.0 are one value, as the stores compare them; "2" is not 2, and True is not 1)."""
+    if isinstance(value, bool):
+        return "b:1" if value else "b:0"
+    if isinstance(value, str):
+        return "s:" + value
+    if isinstance(value, float) and value.is_integer():
+        return f"n:{int(value)}"
+    return f"n:{value!r}"
 
 
 MAX_EXCLUDED = 10_000
