@@ -18,8 +18,8 @@ uri, user, password, database, namespace, index_dir, action = sys.argv[1:8]
 with Memory.open(uri, namespace, settings=Settings(index_dir=index_dir, jvm_heap="512m"), auth=(user, password),
                  database=database) as memory:
     if action == "add":
-        report = memory.add({"speaker": "Bea", "text": "The lighthouse keeper painted the shutters turquoise."},
-                            conversation="other")
+        report = memory.add({"speaker": "Bea", "text": "The lighthouse keeper painted the shutters turquoise.",
+                             "metadata": {"user_id": "bea"}}, conversation="other")
         print(report.turn_ids[0])
     else:
         print(memory.forget(conversation="other")["turns"])
@@ -42,9 +42,11 @@ def test_a_process_sees_another_process_write_and_forget_at_its_next_search(bolt
         a.add([{"speaker": "Al", "text": "I repaired the fishing boat engine this morning."},
                {"speaker": "Al", "text": "Then we sailed out past the harbour wall."}], conversation="mine")
         assert all("lighthouse" not in h.text for h in a.search("lighthouse shutters turquoise", k=3))
+        assert a.search("lighthouse", k=3, metadata={"user_id": "bea"}) == []  # (the filter's codes made before)
         turn = _other(bolt_server, namespace, tmp_path, "add")
         hits = a.search("lighthouse shutters turquoise", k=3)
         assert hits and hits[0].node_id == turn
+        assert [h.node_id for h in a.search("lighthouse", k=3, metadata={"user_id": "bea"})] == [turn]
         caches = a._service().caches  # noqa: SLF001 - how it caught up
         assert caches.last_follow["mode"] == "incremental" and caches.index("turn").contains(turn)
         # the other process's add logged its session: only that was read again, and the result is a whole read's
