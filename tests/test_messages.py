@@ -79,3 +79,18 @@ def test_async_memory_and_the_cli_read_the_same(tmp_path, test_settings):
     assert table.exit_code == 0 and "Line 0." in table.stdout and read[0]["turn_id"][:12] in table.stdout
     none = runner.invoke(app, ["messages", "-c", "nowhere", "--store", store, "-n", "cli-messages"])
     assert none.exit_code == 0 and "no messages in conversation 'nowhere'" in none.output
+
+
+def test_a_call_that_says_when_its_session_started_dates_its_messages_without_a_session_key(memory_factory):
+    """add(session_started_at=...) without a session key: the session it opens starts then and its
+    undated messages were said then (before, the session had no start and the messages no time);
+    a call whose start is more than the session gap after the last message opens another."""
+    memory = memory_factory()
+    memory.add({"speaker": "Ada", "text": "We should plan the weekend in Lisbon."}, conversation="trip",
+               session_started_at="2024-05-02T08:00:00")
+    memory.add({"speaker": "Bo", "text": "Book the tram tour first."}, conversation="trip", session_started_at="2024-05-02T09:00:00")
+    memory.add({"speaker": "Ada", "text": "A week later: we are back."}, conversation="trip",
+               session_started_at="2024-05-09T09:00:00")
+    assert [(m["session"], m["timestamp"]) for m in memory.messages("trip")] == [
+        ("1", "2024-05-02T08:00:00"), ("1", "2024-05-02T08:00:00"), ("2", "2024-05-09T09:00:00")]
+    assert memory.search("tram tour", k=1, time_range=("2024-05-02", "2024-05-03"))[0].text == "Book the tram tour first."

@@ -616,11 +616,13 @@ class LiveWriter:
                 if state is not None and not state.new and not state.touched:
                     self._load_tail(state)
                     state.touched = True
-                if state is None or (gap is not None and record.timestamp is not None and state.last_time is not None
-                                     and record.timestamp - state.last_time > gap):
+                # an undated message of a call that says when its session started was said then
+                when = record.timestamp or session_started_at
+                if state is None or (gap is not None and when is not None and state.last_time is not None
+                                     and when - state.last_time > gap):
                     if state is not None and state not in closing:
                         closing.append(state)
-                    state = self._new_session(sessions, conversation, None, record.timestamp)
+                    state = self._new_session(sessions, conversation, None, when)
                     plan.sessions_opened.append(state.key)
                     latest = state
             if not state.new and not state.touched:
