@@ -421,6 +421,28 @@ def search(
 
 
 @app.command()
+def recall(
+    conversation: str = typer.Option(..., "--conversation", "-c", help="The conversation the agent is in."),
+    query: Optional[str] = typer.Argument(None, help="What to recall for (default: the conversation's latest message)."),
+    recent: int = typer.Option(20, "--recent", min=0, help="How many of the latest messages to show (0: none)."),
+    k: int = typer.Option(5, "-k", "--k", min=1, help="How many memories to recall."),
+    full: bool = typer.Option(False, "--full", help="Print long texts whole (else 1,000 characters around the query's words)."),
+    store: Optional[str] = StoreOpt,
+    namespace: str = NamespaceOpt,
+    user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
+) -> None:
+    """Print what an agent reads before answering in a conversation: its recent messages, then the memories
+    most relevant to the latest one (or QUERY) from every conversation, none of them already shown (Memory.recall)."""
+    with _errors():
+        with _open(store, namespace, user, password, database) as memory:
+            _require_namespace(memory)
+            from graphmem.hits import CONTEXT_CHARS
+
+            text = memory.recall(conversation, query, recent=recent, k=k, max_chars=None if full else CONTEXT_CHARS)
+        out.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+@app.command()
 def messages(
     conversation: str = typer.Option(..., "--conversation", "-c", help="The conversation key."),
     session: Optional[str] = typer.Option(None, "--session", help="Only this session's messages."),

@@ -13,7 +13,8 @@ from typing import Any, Callable, Mapping, Sequence
 from urllib.parse import quote
 
 from graphmem.errors import ClosedError, ConfigurationError, GraphmemError, InputError, StorageError, StoreUnavailableError
-from graphmem.hits import CONTEXT_CHARS, Hit, context_text, explain_text
+from graphmem.hits import (CONTEXT_CHARS, RECENT_MESSAGES, Hit, context_text, explain_text, recall_plan, recall_text, recall_with,
+                           validate_recall)
 from graphmem.entities import validate_entities_query, validate_entity_query
 from graphmem.loaders.chat import is_sdk_message, sdk_message, validate_messages_query
 
@@ -251,6 +252,11 @@ class Client(_Calls):
         """A prompt-ready text block of the memories relevant to ``query`` (see :meth:`Memory.context`)."""
         return context_text(query, self.search(query, k=k, **search), max_chars)
 
+    def recall(self, conversation: str, query: str | None = None, *, recent: int = RECENT_MESSAGES, k: int = 5,
+               max_chars: int | None = CONTEXT_CHARS, **search: Any) -> str:
+        """A conversation's recent messages and the memories recalled beside them (see :meth:`Memory.recall`)."""
+        return recall_with(self.messages, self.search, conversation, query, recent, k, max_chars, search)
+
     def history(self, turn_id: str) -> list[dict[str, Any]]:
         """Every text a turn has had, oldest first (see :meth:`Memory.history`)."""
         return self._send(self._history(turn_id))
@@ -370,6 +376,14 @@ class AsyncClient(_Calls):
     async def context(self, query: str, k: int = 5, max_chars: int | None = CONTEXT_CHARS, **search: Any) -> str:
         """:meth:`Client.context`."""
         return context_text(query, await self.search(query, k=k, **search), max_chars)
+
+    async def recall(self, conversation: str, query: str | None = None, *, recent: int = RECENT_MESSAGES, k: int = 5,
+                     max_chars: int | None = CONTEXT_CHARS, **search: Any) -> str:
+        """:meth:`Client.recall`."""
+        validate_recall(conversation, query, recent, max_chars)
+        window = await self.messages(conversation, last=recent) if recent else []
+        query, search = recall_plan(conversation, query, recent, window, search)
+        return recall_text(conversation, window, query, await self.search(query, k=k, **search), max_chars, recent)
 
     async def history(self, turn_id: str) -> list[dict[str, Any]]:
         """:meth:`Client.history`."""

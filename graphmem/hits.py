@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from graphmem.errors import InputError
 from graphmem.retrieve.types import UNITS  # the one registry of units, re-exported
@@ -192,6 +192,12 @@ def with_caption(hit: Hit, text: str) -> str:
     return captioned(text, hit.caption) if hit.unit == "turn" else text
 
 
+def check_max_chars(max_chars: Any) -> None:
+    """Raise :class:`InputError` unless ``max_chars`` is a whole number of at least 1 or None."""
+    if max_chars is not None and (isinstance(max_chars, bool) or not isinstance(max_chars, int) or max_chars < 1):
+        raise InputError(f"max_chars must be a whole number of at least 1 (or None for whole texts), not {max_chars!r}")
+
+
 def context_text(query: str, hits: Sequence[Hit], max_chars: int | None = CONTEXT_CHARS) -> str:
     """A prompt-ready block of ``hits`` for ``query``: one numbered entry per hit, each with its
     date, speaker, session and source id, then the text (what :meth:`graphmem.Memory.context`
@@ -206,8 +212,7 @@ def context_text(query: str, hits: Sequence[Hit], max_chars: int | None = CONTEX
     Raises:
         InputError: ``max_chars`` is not a whole number of at least 1 (nor None).
     """
-    if max_chars is not None and (isinstance(max_chars, bool) or not isinstance(max_chars, int) or max_chars < 1):
-        raise InputError(f"max_chars must be a whole number of at least 1 (or None for whole texts), not {max_chars!r}")
+    check_max_chars(max_chars)
     if not hits:
         return f"No memories found for: {query}"
     lines = [f"Memories relevant to: {query}", f"({len(hits)} {'memory' if len(hits) == 1 else 'memories'}, most relevant first)"]
@@ -229,6 +234,76 @@ def context_text(query: str, hits: Sequence[Hit], max_chars: int | None = CONTEX
         lines.append(head[0] + " " + " · ".join(head[1:]))
         lines.append("    " + text)
     return "\n".join(lines)
+
+
+#: How many of a conversation's latest messages :meth:`graphmem.Memory.recall` shows, by default.
+RECENT_MESSAGES = 20
+
+
+def recall_plan(conversation: Any, query: Any, recent: Any, window: Sequence[Mapping[str, Any]],
+                search: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The query and search arguments of a recall, once its recent ``window`` (the conversation's
+    last messages) is read: the query given, else the window's last message's text; the
+    window's turns excluded, beside any ``exclude`` given.
+
+    Raises:
+        InputError: no query given and no message in the window to take one from.
+    """
+    if query is None:
+        if not window:
+            raise InputError(f"query: none given, and conversation {conversation!r} has no message to take it from")
+        query = window[-1]["text"]
+    excluded = search.get("exclude")
+    excluded = [] if excluded is None else [excluded] if isinstance(excluded, str) else list(excluded)
+    return query, {**search, "exclude": [*(m["turn_id"] for m in window), *excluded]}
+
+
+def validate_recall(conversation: Any, query: Any, recent: Any, max_chars: Any = None) -> None:
+    """Check :meth:`graphmem.Memory.recall`'s own arguments (the search's are checked by search).
+
+    Raises:
+        InputError: naming the argument.
+    """
+    if not isinstance(conversation, str) or not conversation.strip():
+        raise InputError(f"conversation: expected a non-empty key, got {conversation!r}")
+    if query is not None and (not isinstance(query, str) or not query.strip()):
+        raise InputError(f"query: expected a question or None (the latest message), got {query!r}")
+    if isinstance(recent, bool) or not isinstance(recent, int) or recent < 0:
+        raise InputError(f"recent: expected a number of messages (0 for none), got {recent!r}")
+    check_max_chars(max_chars)
+
+
+def recall_with(messages: Callable[..., list[dict[str, Any]]], search: Callable[..., list[Hit]], conversation: str,
+                query: str | None, recent: int, k: int, max_chars: int | None, options: Mapping[str, Any]) -> str:
+    """A recall (:meth:`graphmem.Memory.recall`) through ``messages`` and ``search`` (a Memory's, a
+    Client's): the window read, the query and exclusions planned, the search run, the text made."""
+    validate_recall(conversation, query, recent, max_chars)
+    window = messages(conversation, last=recent) if recent else []
+    query, options = recall_plan(conversation, query, recent, window, options)
+    return recall_text(conversation, window, query, search(query, k=k, **options), max_chars, recent)
+
+
+def recall_text(conversation: str, window: Sequence[Mapping[str, Any]], query: str, hits: Sequence[Hit],
+                max_chars: int | None = CONTEXT_CHARS, recent: int = RECENT_MESSAGES) -> str:
+    """What :meth:`graphmem.Memory.recall` returns: the conversation's recent messages, oldest
+    first, one line each (``[2024-03-16 19:30 · Ada] text``), then :func:`context_text` of the
+    memories recalled for ``query`` (none of them in the window)."""
+    parts = []
+    if recent:
+        head = f"Recent messages of conversation {conversation}"
+        if not window:
+            parts.append(f"{head}: none yet")
+        else:
+            lines = [f"{head} (the last {len(window)}, oldest first):"]
+            for message in window:
+                stamp = (message.get("timestamp") or "").replace("T", " ")[:16]
+                where = " · ".join(x for x in (stamp, message.get("speaker") or "") if x)
+                text = message.get("text") or ""
+                text = text if max_chars is None else excerpt(text, "", max_chars)
+                lines.append(f"[{where}] {captioned(' '.join(text.split()), message.get('caption'))}")
+            parts.append("\n".join(lines))
+    parts.append(context_text(query, hits, max_chars))
+    return "\n\n".join(parts)
 
 
 def _num(value: Any) -> str:

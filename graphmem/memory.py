@@ -17,7 +17,7 @@ from graphmem.embed import Embedder
 from graphmem.errors import (ClosedError, ConfigurationError, GraphmemError, InputError, StorageError, StoreUnavailableError,
                              reject_lone_surrogates)
 from graphmem.forget import ForgetPlan, ForgetSelection, plan_forget
-from graphmem.hits import CONTEXT_CHARS, Hit, context_text, explain_text
+from graphmem.hits import CONTEXT_CHARS, RECENT_MESSAGES, Hit, context_text, explain_text, recall_with
 from graphmem.retrieve.types import STRATEGIES, validate_query
 from graphmem.ids import namespace_slug, node_id
 from graphmem.ingest import IngestPipeline, IngestReport, Progress
@@ -679,6 +679,37 @@ class Memory:
         return context_text(query, self.search(query, k=k, **search), max_chars)
 
     @_names_damage
+    def recall(self, conversation: str, query: str | None = None, *, recent: int = RECENT_MESSAGES, k: int = 5,
+               max_chars: int | None = CONTEXT_CHARS, **search: Any) -> str:
+        """What an agent puts in its prompt before it answers in ``conversation``, in one call: the
+        conversation's last ``recent`` messages, oldest first, then the ``k`` memories most relevant
+        to ``query`` from the whole namespace (every conversation), none of them a message of that
+        recent window, as :meth:`context` gives them.
+
+        Args:
+            conversation: the conversation the agent is in.
+            query: what to recall for (default: the text of the conversation's latest message,
+                such as the user's message just added).
+            recent: how many of the latest messages to show (0: none, recall only).
+            k: how many memories to recall.
+            max_chars: the most characters of each message's and memory's text (see :meth:`context`).
+            **search: passed to :meth:`search` (``strategy``, ``time_range``, ``metadata``,
+                ``exclude``, ...).
+
+        Returns:
+            Plain text: a "Recent messages" block, a blank line, then :meth:`context`'s block.
+
+        Raises:
+            InputError: an empty conversation key, a bad ``recent``, no query and no message to
+                take it from, or a bad search argument.
+
+        Example:
+            >>> memory.add({"role": "user", "content": text, "id": message_id}, conversation="chat-42")  # doctest: +SKIP
+            >>> prompt_memory = memory.recall("chat-42")                                              # doctest: +SKIP
+        """
+        return recall_with(self.messages, self.search, conversation, query, recent, k, max_chars, search)
+
+    @_names_damage
     def explain(self, hit: Hit) -> str:
         """Why ``hit`` was returned, as readable lines: the strategy and its score, each
         strategy's contribution, the route taken, seeds, edges and paths.
@@ -1258,6 +1289,10 @@ class AsyncMemory:
     async def context(self, query: str, *args: Any, **kwargs: Any) -> str:
         """:meth:`Memory.context`."""
         return await self._run(self._memory.context, query, *args, **kwargs)
+
+    async def recall(self, conversation: str, *args: Any, **kwargs: Any) -> str:
+        """:meth:`Memory.recall`."""
+        return await self._run(self._memory.recall, conversation, *args, **kwargs)
 
     async def drop_namespace(self) -> int:
         """:meth:`Memory.drop_namespace`."""

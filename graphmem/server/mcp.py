@@ -13,7 +13,8 @@ from typing import Any, Optional
 
 from graphmem.entities import profile_text, validate_entity_query
 from graphmem.errors import ConfigurationError, GraphmemError, InputError
-from graphmem.hits import Hit, captioned, excerpt, explain_text, with_caption
+from graphmem.hits import (RECENT_MESSAGES, Hit, captioned, excerpt, explain_text, recall_plan, recall_text, validate_recall,
+                           with_caption)
 from graphmem.loaders.chat import validate_messages_query
 from graphmem.server.hub import MemoryHub
 
@@ -23,10 +24,11 @@ logger = logging.getLogger(__name__)
 
 INSTRUCTIONS = (
     "graphmem is a long-term memory of conversations. Call add_memory with new messages as they are said; "
-    "call search_memory before answering a question about the past (each hit line gives date, speaker, "
-    "session and source id, and ends with the memory's id); explain_memory says why a hit was found; "
-    "forget_memory with turn=<id> forgets one message and correct_memory corrects one; recent_messages reads a conversation's last messages back; about_entity says what is known about a person, "
-    "place or thing by name."
+    "call recall_memory before answering (the conversation's recent messages and the memories relevant to the "
+    "latest one) or search_memory for a question about the past (each hit line gives date, speaker, session and "
+    "source id, and ends with the memory's id); explain_memory says why a hit was found; forget_memory with "
+    "turn=<id> forgets one message and correct_memory corrects one; recent_messages reads a conversation's last "
+    "messages back; about_entity says what is known about a person, place or thing by name."
 )
 
 
@@ -171,6 +173,23 @@ def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
                 return hub.memory(ns).correct(turn, text).to_dict()
 
         return json.dumps(await call(run), ensure_ascii=False)
+
+    @server.tool(description="Everything to read before answering in a conversation, in one call: its last `recent` "
+                             "messages (default 20; 0 for none), then the `k` memories (default 5) most relevant to `query` "
+                             "from every conversation (default query: the latest message's text), none of them already in "
+                             "the recent messages. max_chars: the most characters of each text (default 400).")
+    async def recall_memory(conversation: str, query: Optional[str] = None, recent: int = RECENT_MESSAGES, k: int = 5,
+                            namespace: Optional[str] = None, max_chars: int = LINE_CHARS) -> str:
+        ns = namespace or default_namespace
+
+        def run() -> str:
+            if hub.exists(ns):
+                return hub.memory(ns).recall(conversation, query, recent=recent, k=k, max_chars=max_chars)
+            validate_recall(conversation, query, recent, max_chars)  # a namespace never written: nothing to read or recall
+            found, _ = recall_plan(conversation, query, recent, [], {})
+            return recall_text(conversation, [], found, [], max_chars, recent)
+
+        return await call(run)
 
     @server.tool(description="Read a conversation's messages back, oldest first: the last `last` (default 20; 0 for all) "
                              "of `conversation`, or of one of its sessions. One line per message: [date time · speaker · "
