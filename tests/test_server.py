@@ -568,3 +568,25 @@ def test_correcting_a_message_by_its_turn_id_over_http(url):
     assert missing.status_code == 404 and "no turn" in missing.json()["error"]
     bad = httpx.patch(f"{url}/v1/namespaces/correct-http/turns/{turn}", json={"text": ""}, headers=headers)
     assert bad.status_code == 400 and "text" in bad.json()["error"]
+
+
+def test_recall_over_http(url, hub):
+    """Client.recall and AsyncClient.recall give what Memory.recall gives, composed from the HTTP API's
+    messages and search."""
+    with client(url, "recall-http") as memory:
+        memory.add({"speaker": "Ada", "text": "I adopted a corgi called Pepper."}, conversation="pets",
+                   session_started_at="2024-03-16T19:30:00")
+        memory.add([{"speaker": "Bo", "text": "Book the tram tour first."},
+                    {"speaker": "Ada", "text": "Can Pepper the corgi come along?"}], conversation="trip",
+                   session_started_at="2024-05-02T08:00:00")
+        text = memory.recall("trip", recent=2, k=2)
+        assert text == hub.memory("recall-http").recall("trip", recent=2, k=2)
+        assert "I adopted a corgi called Pepper." in text
+
+        async def read() -> str:
+            async with AsyncClient(url, TOKEN, namespace="recall-http") as served:
+                return await served.recall("trip", recent=2, k=2)
+
+        assert asyncio.run(read()) == text
+        with pytest.raises(InputError, match="no message to take it from"):
+            memory.recall("nowhere")

@@ -15,7 +15,7 @@ from graphmem.server import MemoryHub
 from serving import running
 
 TOOLS = {"add_memory", "search_memory", "explain_memory", "forget_memory", "memory_stats", "recent_messages", "about_entity",
-         "correct_memory"}
+         "correct_memory", "recall_memory"}
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -53,6 +53,11 @@ async def _exercise(client, namespace: str) -> None:
     assert "icy cold" in _text(await client.call_tool("recent_messages", {"namespace": namespace, "conversation": "trip", "last": 1}))
     unknown = await client.call_tool("correct_memory", {"namespace": namespace, "turn": "turn:nope", "text": "x"})
     assert unknown.is_error and "no turn" in " ".join(b.text for b in unknown.content)
+    recalled = _text(await client.call_tool("recall_memory", {"namespace": namespace, "conversation": "trip", "recent": 1,
+                                                              "query": "Where did Priya hike?", "k": 1}))
+    window, memories = recalled.split("\n\n")
+    assert window.splitlines()[1] == "[2024-06-01 09:00 · Tom] The water was turquoise and icy cold.", recalled
+    assert "glacier lake near Chamonix" in memories and "icy cold" not in memories, recalled
     about = _text(await client.call_tool("about_entity", {"namespace": namespace, "name": "chamonix"}))
     assert about.splitlines()[0].startswith("Chamonix (") and about.splitlines()[-1] == (
         f"- [2024-06-01 09:05 · Priya · trip · {added['turn_ids'][0]}] We hiked to the glacier lake near Chamonix."), about
