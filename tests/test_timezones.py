@@ -112,8 +112,9 @@ def test_times_a_user_gives_without_an_offset_are_read_in_the_zone(tmp_path):
 
 
 def test_a_unix_time_is_an_instant_in_any_zone(tmp_path):
-    """A message's timestamp may be a Unix time (seconds, as chat logs and SDKs give them): an
-    instant, the same in every zone; milliseconds are refused with a hint, a boolean is no time."""
+    """A message's timestamp may be a Unix time (seconds, as chat logs and SDKs give them, a number or
+    text of nine or more digits): an instant, the same in every zone; milliseconds are refused with a
+    hint, a boolean is no time."""
     ny = zone(NEW_YORK)
     (record,), _ = parse_messages([{"role": "user", "content": "hi", "timestamp": 1710624600}], ny)
     assert record.timestamp == datetime(2024, 3, 16, 21, 30)  # stored UTC; New York does not move it
@@ -127,6 +128,14 @@ def test_a_unix_time_is_an_instant_in_any_zone(tmp_path):
     path.write_text('{"role": "user", "content": "hi", "timestamp": 1710624600250}\n', encoding="utf-8")
     with pytest.raises(InputError, match=r"log.jsonl: line 1.timestamp: .*milliseconds\?"):
         load(path)
+    # a Unix time written as text, as Slack exports its ts; ISO 8601's basic date (eight digits) stays a date
+    (slack, basic), _ = parse_messages([{"role": "user", "content": "hi", "timestamp": "1710624600.000200"},
+                                        {"role": "user", "content": "hi", "timestamp": "20240316"}], ny)
+    assert slack.timestamp == datetime(2024, 3, 16, 21, 30, 0, 200) and basic.timestamp == datetime(2024, 3, 16, 4)
+    with pytest.raises(InputError, match="milliseconds?"):
+        parse_messages([{"role": "user", "content": "hi", "timestamp": "1710624600250"}])
+    path.write_text('{"role": "user", "content": "hi", "timestamp": "1710624600.5"}\n', encoding="utf-8")
+    assert load(path, timezone=ny)[0].sessions[0].turns[0].timestamp == datetime(2024, 3, 16, 21, 30, 0, 500000)
 
 
 def test_a_memory_in_new_york(backend, tmp_path, embedder):

@@ -57,7 +57,7 @@ from graphmem.ingest.segment import EpisodeSegmenter
 from graphmem.ingest.types import PlannedTurn, UnitBatch, iso, turn_slot
 from graphmem.loaders.chat import (framework_message, is_sdk_message, message_caption, message_metadata, message_text,
                                    reject_unknown_fields, sdk_message, speaker_fields)
-from graphmem.loaders.dates import epoch_time
+from graphmem.loaders.dates import epoch_text, epoch_time
 from graphmem.records import SessionRecord, TurnRecord, meta_properties, metadata_of
 from graphmem.retrieve.loader import AppendWrites, WriteScope, append_writes, session_scope
 from graphmem.settings import Settings
@@ -100,6 +100,8 @@ def parse_timestamp(value: object, where: str, tz: tzinfo | None = None) -> date
         parsed = datetime(value.year, value.month, value.day)
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         parsed = epoch_time(value, where)
+    elif isinstance(value, str) and epoch_text(value) is not None:  # a Unix time written as text (Slack's ts)
+        parsed = epoch_time(epoch_text(value), where)  # type: ignore[arg-type]
     elif isinstance(value, str) and value.strip():
         try:
             parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))

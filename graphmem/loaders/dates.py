@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import datetime, timezone
 
 from graphmem.errors import InputError
 
-__all__ = ["parse_datetime", "epoch_time"]
+__all__ = ["parse_datetime", "epoch_time", "epoch_text"]
 
 
 def epoch_time(value: int | float, where: str) -> datetime:
@@ -25,6 +26,17 @@ def epoch_time(value: int | float, where: str) -> datetime:
     except (OverflowError, OSError, ValueError):
         hint = " (milliseconds? a Unix time is in seconds)" if abs(value) > 1e11 else ""
         raise InputError(f"{where}: {value!r} seconds since 1970 is outside the years 1-9999{hint}") from None
+
+
+_UNIX_TEXT = re.compile(r"-?\d{9,}(?:\.\d+)?")
+
+
+def epoch_text(value: str) -> float | None:
+    """The Unix time a text holds, as Slack's ``ts`` (``"1710624600.000200"``) and other exports
+    write one: nine or more digits (1973 on; ISO 8601's basic dates, ``"20240316"``, have eight),
+    with or without a fraction; ``None`` for any other text."""
+    text = value.strip()
+    return float(text) if _UNIX_TEXT.fullmatch(text) else None
 
 
 def parse_datetime(value: object) -> datetime | None:

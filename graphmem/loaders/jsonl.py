@@ -11,7 +11,7 @@ from graphmem.errors import InputError
 from graphmem.loaders.chat import (MESSAGE_FIELDS, framework_message, message_caption, message_metadata, message_text,
                                    reject_unknown_fields, speaker_fields)
 from graphmem.loaders.checks import optional_str, reject_unencodable, require_dict, text_lines
-from graphmem.loaders.dates import epoch_time, parse_datetime
+from graphmem.loaders.dates import epoch_text, epoch_time, parse_datetime
 from graphmem.records import ConversationRecord, SessionRecord, TurnRecord
 
 __all__ = ["load_jsonl"]
@@ -85,6 +85,8 @@ def load_jsonl(path: Path, text: str, conversation_key: str) -> list[Conversatio
             continue
         stamp = obj.get("timestamp")
         timestamp: datetime | None
+        if isinstance(stamp, str) and epoch_text(stamp) is not None:  # a Unix time written as text (Slack's ts)
+            stamp = epoch_text(stamp)
         if isinstance(stamp, (int, float)) and not isinstance(stamp, bool):  # a Unix time
             timestamp = epoch_time(stamp, f"{path}: {where}.timestamp")
         else:
