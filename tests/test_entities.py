@@ -7,9 +7,12 @@ import asyncio
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from graphmem import AsyncMemory, InputError
+from conftest import settings_for
+from graphmem import AsyncMemory, InputError, Memory
 from graphmem.cli import app
 
 CHAT = [{"speaker": "Caroline", "text": "Hey Mel! I went hiking at the Grand Canyon with Oscar last weekend.", "id": "c1"},
@@ -110,8 +113,6 @@ def test_async_memory_and_the_cli_read_the_same(tmp_path, test_settings):
 def test_times_are_shown_in_the_users_time_zone(tmp_path, test_settings):
     from dataclasses import replace
 
-    from graphmem import Memory
-
     with Memory.open(str(tmp_path / "store"), "tz-entities", settings=replace(test_settings, timezone="America/New_York")) as memory:
         memory.add({"speaker": "Jon", "text": "I opened a dance studio in Paris.", "timestamp": "2024-05-01T21:30:00"},
                    conversation="other")  # no offset: read in New York (01:30 the next day in UTC)
@@ -119,3 +120,30 @@ def test_times_are_shown_in_the_users_time_zone(tmp_path, test_settings):
         assert paris["first_seen"] == paris["last_seen"] == paris["mentions"][0]["timestamp"] == "2024-05-01T21:30:00-04:00"
         stored = memory.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace RETURN t.timestamp AS at")
         assert stored == [{"at": "2024-05-02T01:30:00"}]
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory, embedder):
+    directory = tmp_path_factory.mktemp("entities-fuzz")
+    with Memory.open(str(directory / "store"), "fuzz", settings=settings_for(directory)) as memory:
+        memory.add(CHAT, conversation="chat", session="1", session_started_at="2024-03-16T19:30:00")
+        yield memory
+
+
+SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@given(name=st.text(max_size=40), mentions=st.integers(-2, 1002), key=st.text(max_size=10), value=SCALARS)
+def test_any_name_count_or_filter_gives_an_answer_or_an_input_error(seeded, name, mentions, key, value):
+    """No text makes entity(), recall() or a metadata filter fail otherwise: a profile or None, a
+    text, hits; or an InputError naming what is wrong."""
+    for call in (lambda: seeded.entity(name, mentions=mentions), lambda: seeded.entities(label=name or None),
+                 lambda: seeded.recall("chat", name or None, recent=2, k=2),
+                 lambda: seeded.search("Oscar", k=2, metadata={key: value}),
+                 lambda: seeded.correct("turn:" + name, name or None, metadata={key: value})):
+        try:
+            answer = call()
+        except InputError:
+            continue
+        assert answer is None or isinstance(answer, (dict, list, str)) or hasattr(answer, "corrected")
