@@ -13,8 +13,7 @@ from typing import Any, Callable, Mapping, Sequence
 from urllib.parse import quote
 
 from graphmem.errors import ClosedError, ConfigurationError, GraphmemError, InputError, StorageError, StoreUnavailableError
-from graphmem.hits import (CONTEXT_CHARS, RECENT_MESSAGES, Hit, context_text, explain_text, recall_plan, recall_text, recall_with,
-                           validate_recall)
+from graphmem.hits import CONTEXT_CHARS, RECENT_MESSAGES, Hit, context_text, explain_text, validate_recall
 from graphmem.entities import validate_entities_query, validate_entity_query
 from graphmem.loaders.chat import is_sdk_message, sdk_message, validate_messages_query
 
@@ -64,6 +63,26 @@ def _unreachable(url: str, exc: Exception) -> StoreUnavailableError:
     return StoreUnavailableError(f"{url}: cannot reach the server ({exc})")
 
 
+def _search_options(body: dict[str, Any], *, time_range: Any = None, speaker: str | None = None, conversation: str | None = None,
+                    session: str | None = None, as_of: Any = None, exclude: Any = None, metadata: Any = None,
+                    unit: str | None = None, strategy: str | None = None) -> dict[str, Any]:
+    """``body`` with a search's options as the HTTP API takes them (times as ISO 8601 text); an
+    option left out is not sent, and a bad one is named by the server."""
+    if exclude is not None:
+        body["exclude"] = [exclude] if isinstance(exclude, str) else list(exclude)
+    if metadata is not None:
+        body["metadata"] = dict(metadata) if isinstance(metadata, Mapping) else metadata
+    for name, value in (("speaker", speaker), ("conversation", conversation), ("session", session), ("unit", unit),
+                        ("strategy", strategy)):
+        if value is not None:
+            body[name] = value
+    if time_range is not None:
+        body["time_range"] = [None if t is None else (t if isinstance(t, str) else t.isoformat()) for t in time_range]
+    if as_of is not None:
+        body["as_of"] = as_of if isinstance(as_of, str) else as_of.isoformat()
+    return body
+
+
 class _Calls:
     """What each method of :class:`Client` and :class:`AsyncClient` sends, and how its answer is read."""
 
@@ -102,19 +121,17 @@ class _Calls:
 
     def _search(self, query: str, k: int, unit: str, strategy: str, time_range: Any, speaker: str | None,
                 conversation: str | None, session: str | None, as_of: Any, exclude: Any, metadata: Any = None) -> _Call:
-        body: dict[str, Any] = {"query": query, "k": k, "unit": unit, "strategy": strategy, "explain": True}
-        if exclude is not None:
-            body["exclude"] = [exclude] if isinstance(exclude, str) else list(exclude)
-        if metadata is not None:
-            body["metadata"] = dict(metadata) if isinstance(metadata, Mapping) else metadata  # (the server names a bad one)
-        for name, value in (("speaker", speaker), ("conversation", conversation), ("session", session)):
-            if value is not None:
-                body[name] = value
-        if time_range is not None:
-            body["time_range"] = [None if t is None else (t if isinstance(t, str) else t.isoformat()) for t in time_range]
-        if as_of is not None:
-            body["as_of"] = as_of if isinstance(as_of, str) else as_of.isoformat()
+        body = _search_options({"query": query, "k": k, "unit": unit, "strategy": strategy, "explain": True}, time_range=time_range,
+                               speaker=speaker, conversation=conversation, session=session, as_of=as_of, exclude=exclude,
+                               metadata=metadata)
         return _Call("POST", self._path("search"), {"json": body}, lambda data: [Hit.from_dict(row) for row in data["hits"]])
+
+    def _recall(self, conversation: str, query: str | None, recent: int, k: int, max_chars: int | None,
+                search: Mapping[str, Any]) -> _Call:
+        validate_recall(conversation, query, recent, max_chars)
+        body = _search_options({"query": query, "recent": recent, "k": k, "max_chars": max_chars}, **search)
+        return _Call("POST", self._path(f"conversations/{quote(conversation, safe='')}/recall"), {"json": body},
+                     lambda data: data["text"])
 
     def explain(self, hit: Hit) -> str:
         """Why ``hit`` was returned (computed here from the hit's explanation, as :meth:`Memory.explain`)."""
@@ -254,8 +271,9 @@ class Client(_Calls):
 
     def recall(self, conversation: str, query: str | None = None, *, recent: int = RECENT_MESSAGES, k: int = 5,
                max_chars: int | None = CONTEXT_CHARS, **search: Any) -> str:
-        """A conversation's recent messages and the memories recalled beside them (see :meth:`Memory.recall`)."""
-        return recall_with(self.messages, self.search, conversation, query, recent, k, max_chars, search)
+        """A conversation's recent messages and the memories recalled beside them, in one request (see
+        :meth:`Memory.recall`)."""
+        return self._send(self._recall(conversation, query, recent, k, max_chars, search))
 
     def history(self, turn_id: str) -> list[dict[str, Any]]:
         """Every text a turn has had, oldest first (see :meth:`Memory.history`)."""
@@ -380,10 +398,7 @@ class AsyncClient(_Calls):
     async def recall(self, conversation: str, query: str | None = None, *, recent: int = RECENT_MESSAGES, k: int = 5,
                      max_chars: int | None = CONTEXT_CHARS, **search: Any) -> str:
         """:meth:`Client.recall`."""
-        validate_recall(conversation, query, recent, max_chars)
-        window = await self.messages(conversation, last=recent) if recent else []
-        query, search = recall_plan(conversation, query, recent, window, search)
-        return recall_text(conversation, window, query, await self.search(query, k=k, **search), max_chars, recent)
+        return await self._send(self._recall(conversation, query, recent, k, max_chars, search))
 
     async def history(self, turn_id: str) -> list[dict[str, Any]]:
         """:meth:`Client.history`."""

@@ -273,14 +273,16 @@ def validate_recall(conversation: Any, query: Any, recent: Any, max_chars: Any =
     check_max_chars(max_chars)
 
 
-def recall_with(messages: Callable[..., list[dict[str, Any]]], search: Callable[..., list[Hit]], conversation: str,
-                query: str | None, recent: int, k: int, max_chars: int | None, options: Mapping[str, Any]) -> str:
-    """A recall (:meth:`graphmem.Memory.recall`) through ``messages`` and ``search`` (a Memory's, a
-    Client's): the window read, the query and exclusions planned, the search run, the text made."""
+def recall_parts(messages: Callable[..., list[dict[str, Any]]], search: Callable[..., list[Hit]], conversation: str,
+                 query: str | None, recent: int, k: int, max_chars: int | None,
+                 options: Mapping[str, Any]) -> tuple[list[dict[str, Any]], str, list[Hit]]:
+    """A recall (:meth:`graphmem.Memory.recall`) through ``messages`` and ``search`` (a Memory's):
+    the window read, the query and exclusions planned, the search run: ``(window, query, hits)``
+    (:func:`recall_text` makes the text of them)."""
     validate_recall(conversation, query, recent, max_chars)
     window = messages(conversation, last=recent) if recent else []
     query, options = recall_plan(conversation, query, recent, window, options)
-    return recall_text(conversation, window, query, search(query, k=k, **options), max_chars, recent)
+    return window, query, search(query, k=k, **options)
 
 
 def recall_text(conversation: str, window: Sequence[Mapping[str, Any]], query: str, hits: Sequence[Hit],

@@ -17,7 +17,7 @@ from graphmem.embed import Embedder
 from graphmem.errors import (ClosedError, ConfigurationError, GraphmemError, InputError, StorageError, StoreUnavailableError,
                              reject_lone_surrogates)
 from graphmem.forget import ForgetPlan, ForgetSelection, plan_forget
-from graphmem.hits import CONTEXT_CHARS, RECENT_MESSAGES, Hit, context_text, explain_text, recall_with
+from graphmem.hits import CONTEXT_CHARS, RECENT_MESSAGES, Hit, context_text, explain_text, recall_parts, recall_text
 from graphmem.retrieve.types import STRATEGIES, validate_query
 from graphmem.ids import namespace_slug, node_id
 from graphmem.ingest import IngestPipeline, IngestReport, Progress
@@ -707,7 +707,8 @@ class Memory:
             >>> memory.add({"role": "user", "content": text, "id": message_id}, conversation="chat-42")  # doctest: +SKIP
             >>> prompt_memory = memory.recall("chat-42")                                              # doctest: +SKIP
         """
-        return recall_with(self.messages, self.search, conversation, query, recent, k, max_chars, search)
+        window, query, hits = recall_parts(self.messages, self.search, conversation, query, recent, k, max_chars, search)
+        return recall_text(conversation, window, query, hits, max_chars, recent)
 
     @_names_damage
     def explain(self, hit: Hit) -> str:

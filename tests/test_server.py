@@ -571,8 +571,8 @@ def test_correcting_a_message_by_its_turn_id_over_http(url):
 
 
 def test_recall_over_http(url, hub):
-    """Client.recall and AsyncClient.recall give what Memory.recall gives, composed from the HTTP API's
-    messages and search."""
+    """Client.recall and AsyncClient.recall give what Memory.recall gives, in one request that answers
+    the text and its parts; a namespace never written recalls nothing, and bad arguments are 400s."""
     with client(url, "recall-http") as memory:
         memory.add({"speaker": "Ada", "text": "I adopted a corgi called Pepper."}, conversation="pets",
                    session_started_at="2024-03-16T19:30:00")
@@ -590,3 +590,14 @@ def test_recall_over_http(url, hub):
         assert asyncio.run(read()) == text
         with pytest.raises(InputError, match="no message to take it from"):
             memory.recall("nowhere")
+        # one request gives the parts too, for clients that format their own prompt
+        answer = httpx.post(f"{url}/v1/namespaces/recall-http/conversations/trip/recall", json={"recent": 1, "k": 1},
+                            headers={"Authorization": f"Bearer {TOKEN}"}).json()
+        assert answer["query"] == "Can Pepper the corgi come along?"
+        assert [m["text"] for m in answer["messages"]] == ["Can Pepper the corgi come along?"]
+        assert [h["text"] for h in answer["hits"]] == ["I adopted a corgi called Pepper."]
+        assert answer["text"] == memory.recall("trip", recent=1, k=1)
+    with client(url, "never-written-recall") as memory:
+        assert memory.recall("trip", "corgi").endswith("No memories found for: corgi")
+        with pytest.raises(InputError, match="unknown strategy"):
+            memory.recall("trip", "corgi", strategy="psychic")

@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from graphmem.entities import validate_entities_query, validate_entity_query
 from graphmem.errors import ClosedError, ConfigurationError, GraphmemError, InputError, StorageError, StoreUnavailableError
 from graphmem.forget import ForgetSelection
-from graphmem.hits import explain_text
+from graphmem.hits import explain_text, recall_parts, recall_plan, recall_text, validate_recall
 from graphmem.loaders import FORMATS
 from graphmem.loaders.chat import validate_messages_query
 from graphmem.memory import has_search_terms
@@ -84,6 +84,24 @@ class SearchBody(_Body):
                                                                                      "prompt holds already).")
     metadata: Optional[dict[str, Any]] = Field(None, max_length=100, description="Only messages whose metadata holds every "
                                                                                 "key: value (text, numbers, booleans).")
+
+
+class RecallBody(_Body):
+    """``POST /v1/namespaces/{ns}/conversations/{key}/recall``: Memory.recall's arguments (search's too)."""
+
+    query: Optional[str] = Field(None, min_length=1, max_length=10_000, description="What to recall for (default: the "
+                                                                                  "conversation's latest message).")
+    recent: int = Field(20, ge=0, le=MAX_K, description="How many of the latest messages to give (0: none).")
+    k: int = Field(5, ge=1, le=MAX_K, description="How many memories to recall.")
+    max_chars: Optional[int] = Field(1000, ge=1, description="The most characters of each text (null: whole texts).")
+    unit: str = Field("turn", description=" | ".join(UNITS))
+    strategy: str = Field("auto", description=" | ".join(STRATEGIES))
+    time_range: Optional[tuple[Optional[str], Optional[str]]] = Field(None, description="[since, until], ISO 8601.")
+    speaker: Optional[str] = Field(None, max_length=1024)
+    session: Optional[str] = Field(None, max_length=1024)
+    as_of: Optional[str] = Field(None, max_length=64)
+    exclude: Optional[list[str]] = Field(None, max_length=MAX_EXCLUDED)
+    metadata: Optional[dict[str, Any]] = Field(None, max_length=100)
 
 
 class ForgetBody(_Body):
@@ -383,6 +401,27 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
         if not await blocking(hub.exists, ns):
             return {"entity": None}
         return {"entity": await blocking(hub.memory(ns).entity, name, mentions=mentions, related=related)}
+
+    @app.post("/v1/namespaces/{ns}/conversations/{conversation:path}/recall",
+              summary="A conversation's recent messages, then the memories relevant to its latest one, none repeated "
+                      "(Memory.recall): {text, query, messages, hits}", responses=_ERRORS)
+    async def recall(ns: str, conversation: str, body: RecallBody) -> dict[str, Any]:
+        options = {"unit": body.unit, "strategy": body.strategy, "time_range": list(body.time_range) if body.time_range else None,
+                   "speaker": body.speaker, "session": body.session, "as_of": body.as_of, "exclude": body.exclude,
+                   "metadata": body.metadata}
+        if await blocking(hub.exists, ns):
+            memory = hub.memory(ns)
+            window, query, hits = await blocking(recall_parts, memory.messages, memory.search, conversation, body.query,
+                                                 body.recent, body.k, body.max_chars, options)
+        else:  # a namespace never written: no messages, nothing recalled (the arguments are still checked)
+            from graphmem.retrieve.types import validate_query
+
+            validate_recall(conversation, body.query, body.recent, body.max_chars)
+            query, options = recall_plan(conversation, body.query, body.recent, [], options)
+            validate_query(query, body.k, tz=hub.settings.tz, **options)
+            window, hits = [], []
+        return {"text": recall_text(conversation, window, query, hits, body.max_chars, body.recent), "query": query,
+                "messages": window, "hits": [hit.to_dict() for hit in hits]}
 
     @app.get("/v1/namespaces/{ns}/stats", summary="Counts per label and relationship type", responses=_ERRORS)
     async def stats(ns: str) -> dict[str, Any]:
