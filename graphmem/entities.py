@@ -99,7 +99,7 @@ def entity_profile(store: GraphStore, namespace: str, name: str, *, mentions: in
         "aliases": [{"name": row["alias"], "reason": row["reason"]} for row in rows if row.get("alias") is not None],
         "events": {role: roles[role]["events"] for role in ROLES if role in roles},
         "turns": {role: roles[role]["turns"] for role in ROLES if role in roles},
-        "conversations": sorted({key for row in roles.values() for key in row.get("conversations") or []}),
+        "conversations": sorted({conv for row in roles.values() for conv in row.get("conversations") or []}),
         "first_seen": shown(min(firsts), tz) if firsts else None,
         "last_seen": shown(max(lasts), tz) if lasts else None,
         "related": found.get("related", []),

@@ -240,7 +240,7 @@ def context_text(query: str, hits: Sequence[Hit], max_chars: int | None = CONTEX
 RECENT_MESSAGES = 20
 
 
-def recall_plan(conversation: Any, query: Any, recent: Any, window: Sequence[Mapping[str, Any]],
+def recall_plan(conversation: Any, query: Any, window: Sequence[Mapping[str, Any]],
                 search: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     """The query and search arguments of a recall, once its recent ``window`` (the conversation's
     last messages) is read: the query given, else the window's last message's text; the
@@ -281,7 +281,7 @@ def recall_parts(messages: Callable[..., list[dict[str, Any]]], search: Callable
     (:func:`recall_text` makes the text of them)."""
     validate_recall(conversation, query, recent, max_chars)
     window = messages(conversation, last=recent) if recent else []
-    query, options = recall_plan(conversation, query, recent, window, options)
+    query, options = recall_plan(conversation, query, window, options)
     return window, query, search(query, k=k, **options)
 
 

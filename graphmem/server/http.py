@@ -417,7 +417,7 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
             from graphmem.retrieve.types import validate_query
 
             validate_recall(conversation, body.query, body.recent, body.max_chars)
-            query, options = recall_plan(conversation, body.query, body.recent, [], options)
+            query, options = recall_plan(conversation, body.query, [], options)
             validate_query(query, body.k, tz=hub.settings.tz, **options)
             window, hits = [], []
         return {"text": recall_text(conversation, window, query, hits, body.max_chars, body.recent), "query": query,

@@ -185,8 +185,11 @@ def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
         def run() -> str:
             if hub.exists(ns):
                 return hub.memory(ns).recall(conversation, query, recent=recent, k=k, max_chars=max_chars)
+            from graphmem.retrieve.types import validate_query
+
             validate_recall(conversation, query, recent, max_chars)  # a namespace never written: nothing to read or recall
-            found, _ = recall_plan(conversation, query, recent, [], {})
+            found, _ = recall_plan(conversation, query, [], {})
+            validate_query(found, k, "turn", "auto")
             return recall_text(conversation, [], found, [], max_chars, recent)
 
         return await call(run)
