@@ -1142,12 +1142,15 @@ def bench_add_cmd(
     ingests: int = typer.Option(0, "--ingests", min=0,
                                 help="Batch ingests timed last, each of a small file (a new conversation of 20 messages "
                                      "on a subject the memory has not seen; 0: none)."),
+    corrections: int = typer.Option(0, "--corrections", min=0,
+                                    help="Messages the searches' adds stored, corrected by turn id one by one (at most "
+                                         "--searches less --forgets; 0: none)."),
     rebuild: bool = typer.Option(False, "--rebuild", help="Regenerate the synthetic memories even when cached."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Latency p50/p95 of one warm add (one message, embedding included) into memories of 1k and
-    100k turns, of a search right after an add, of forgetting one message, and of ingesting a
-    small file. Memories are generated once and cached under ~/.cache/graphmem/bench; each run
+    100k turns, of a search right after an add, of an agent's recall, of forgetting and of
+    correcting one message, and of ingesting a small file. Memories are generated once and cached under ~/.cache/graphmem/bench; each run
     adds to a copy."""
     with _errors():
         from graphmem.bench.add import bench_add
@@ -1159,14 +1162,15 @@ def bench_add_cmd(
         if not size_list or min(size_list) < 100:
             raise InputError("--sizes: every size must be at least 100 turns")
         result = bench_add(Settings.from_env(), size_list, adds, searches=searches, forgets=forgets, ingests=ingests,
-                           rebuild=rebuild, say=lambda message: err.print(message, highlight=False))
+                           corrections=corrections, rebuild=rebuild, say=lambda message: err.print(message, highlight=False))
         if as_json:
             _json(result)
         else:
             columns = ["turns", "p50 ms", "p95 ms", "max ms", "median ms per stage"]
-            timed = [key for key in ("search_after_add", "search_warm", "forget", "search_after_forget", "ingest")
+            timed = [key for key in ("search_after_add", "search_warm", "recall", "forget", "search_after_forget", "correct", "ingest")
                      if any(key in entry for entry in result["sizes"].values())]
             columns += [{"search_after_add": "search after an add p50 / p95 ms", "search_warm": "search, nothing new p50 / p95 ms",
+                         "recall": "recall (20 messages + 5 memories) p50 / p95 ms", "correct": "correct one message p50 / p95 ms",
                          "forget": "forget one message p50 / p95 ms", "search_after_forget": "search after a forget p50 / p95 ms",
                          "ingest": "ingest a small file p50 / p95 ms"}[key]
                         for key in timed]

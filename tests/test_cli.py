@@ -172,11 +172,12 @@ def test_bench_add_times_adds_and_the_search_after_an_add(tmp_path, monkeypatch)
     figure is there and ordered (no timing is asserted), the search rows only when asked for,
     and the cached memory does not grow from one run to the next."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    result = invoke("bench", "add", "--sizes", "200", "--adds", "5", "--searches", "2", "--ingests", "1", "--json")
+    result = invoke("bench", "add", "--sizes", "200", "--adds", "5", "--searches", "3", "--forgets", "2", "--corrections", "1",
+                    "--ingests", "1", "--json")
     assert result.exit_code == 0, result.output
     entry = json.loads(result.stdout)["sizes"]["200"]
-    for figures in (entry, entry["search_after_add"], entry["search_warm"], entry["forget"], entry["search_after_forget"],
-                    entry["ingest"]):
+    for figures in (entry, entry["search_after_add"], entry["search_warm"], entry["recall"], entry["forget"],
+                    entry["search_after_forget"], entry["correct"], entry["ingest"]):
         assert 0 < figures["p50_ms"] <= figures["p95_ms"] <= figures["max_ms"]
     assert {"embed", "write"} <= set(entry["stage_median_ms"])
     assert "build" in entry  # the first run builds the memory
@@ -184,7 +185,8 @@ def test_bench_add_times_adds_and_the_search_after_an_add(tmp_path, monkeypatch)
     result = invoke("bench", "add", "--sizes", "200", "--adds", "5", "--searches", "0", "--json")
     assert result.exit_code == 0, result.output
     again = json.loads(result.stdout)["sizes"]["200"]
-    assert "build" not in again and not {"search_after_add", "search_warm", "forget", "search_after_forget", "ingest"} & set(again)
+    assert "build" not in again and not {"search_after_add", "search_warm", "recall", "forget", "search_after_forget", "correct",
+                                         "ingest"} & set(again)
     result = invoke("bench", "add", "--sizes", "200", "--adds", "5", "--searches", "1", "--forgets", "0")
     assert result.exit_code == 0 and "search" in result.stdout and "forget" not in result.stdout, result.output
 

@@ -188,22 +188,25 @@ def _chat_clock(memory: Any) -> Callable[[str], datetime]:
 
 
 def bench_add(settings: Settings, sizes: Sequence[int], adds: int = 100, *, searches: int = 5, forgets: int = 3,
-              ingests: int = 0, rebuild: bool = False, say: Say = lambda message: None) -> dict[str, Any]:
+              ingests: int = 0, corrections: int = 0, rebuild: bool = False, say: Say = lambda message: None) -> dict[str, Any]:
     """Time ``adds`` single-message adds into warm memories of each size, then ``searches``
-    searches right after an add and as many with nothing written before them, then
-    ``forgets`` forgets of one message each, with a search after each, then ``ingests``
-    batch ingests of a small file each.
+    searches right after an add and as many with nothing written before them, each followed by
+    a recall of the conversation (:meth:`Memory.recall`: its last 20 messages and 5 memories),
+    then ``forgets`` forgets of one message each, with a search after each, then
+    ``corrections`` corrections by turn id (:meth:`Memory.correct`) of messages the searches'
+    adds stored, then ``ingests`` batch ingests of a small file each.
 
     Returns:
         Per size: ``p50_ms``, ``p95_ms``, ``max_ms`` of one add, the median seconds per stage,
-        ``search_after_add`` and ``search_warm`` (each ``p50_ms``, ``p95_ms``, ``max_ms``; absent
-        with ``searches`` 0), ``forget`` and ``search_after_forget`` (absent with ``forgets``
+        ``search_after_add``, ``search_warm`` and ``recall`` (each ``p50_ms``, ``p95_ms``, ``max_ms``; absent
+        with ``searches`` 0), ``correct`` (absent with ``corrections`` 0), ``forget`` and ``search_after_forget`` (absent with ``forgets``
         0; at most ``searches`` forgets), ``ingest`` (absent with ``ingests`` 0), and the
         build timings when the memory was (re)built.
     """
-    if adds < 1 or searches < 0 or forgets < 0 or ingests < 0:
-        raise ValueError("adds must be at least 1, searches, forgets and ingests at least 0")
+    if adds < 1 or searches < 0 or forgets < 0 or ingests < 0 or corrections < 0:
+        raise ValueError("adds must be at least 1, searches, forgets, ingests and corrections at least 0")
     forgets = min(forgets, searches)
+    corrections = min(corrections, searches - forgets)
     from graphmem.memory import Memory
 
     embedder = Embedder.from_settings(settings)
@@ -227,6 +230,8 @@ def bench_add(settings: Settings, sizes: Sequence[int], adds: int = 100, *, sear
             forgotten: list[float] = []
             after_forget: list[float] = []
             ingested: list[float] = []
+            recalled: list[float] = []
+            corrected: list[float] = []
             searched: list[str] = []
             with Memory.open(str(copy), NAMESPACE, settings=settings) as memory:
                 said = _chat_clock(memory)
@@ -251,6 +256,9 @@ def bench_add(settings: Settings, sizes: Sequence[int], adds: int = 100, *, sear
                         started = time.perf_counter()
                         memory.search(questions[i], k=10)
                         times.append(time.perf_counter() - started)
+                    started = time.perf_counter()
+                    memory.recall(conversation)
+                    recalled.append(time.perf_counter() - started)
                 for i, turn_id in enumerate(searched[:forgets]):
                     started = time.perf_counter()
                     memory.forget(turn=turn_id)
@@ -258,6 +266,10 @@ def bench_add(settings: Settings, sizes: Sequence[int], adds: int = 100, *, sear
                     started = time.perf_counter()
                     memory.search(questions[i], k=10)
                     after_forget.append(time.perf_counter() - started)
+                for i, turn_id in enumerate(searched[forgets:forgets + corrections]):
+                    started = time.perf_counter()
+                    memory.correct(turn_id, f"{messages[adds + WARMUP + forgets + i]} (corrected)")
+                    corrected.append(time.perf_counter() - started)
                 for number in range(1, ingests + 1):
                     path = _ingest_file(Path(tmp), number)
                     started = time.perf_counter()
@@ -268,6 +280,9 @@ def bench_add(settings: Settings, sizes: Sequence[int], adds: int = 100, *, sear
             if searches:
                 entry["search_after_add"] = _percentiles(after)
                 entry["search_warm"] = _percentiles(warm)
+                entry["recall"] = _percentiles(recalled)
+            if corrected:
+                entry["correct"] = _percentiles(corrected)
             if forgotten:
                 entry["forget"] = _percentiles(forgotten)
                 entry["search_after_forget"] = _percentiles(after_forget)
@@ -279,6 +294,8 @@ def bench_add(settings: Settings, sizes: Sequence[int], adds: int = 100, *, sear
             say(f"{size:,} turns: one add p50 {entry['p50_ms']} ms, p95 {entry['p95_ms']} ms"
                 + (f"; a search right after an add p50 {entry['search_after_add']['p50_ms']} ms, with nothing written "
                    f"before it p50 {entry['search_warm']['p50_ms']} ms" if searches else "")
+                + (f"; a recall p50 {entry['recall']['p50_ms']} ms" if searches else "")
+                + (f"; a correction p50 {entry['correct']['p50_ms']} ms" if corrected else "")
                 + (f"; forgetting one message p50 {entry['forget']['p50_ms']} ms, a search after it p50 "
                    f"{entry['search_after_forget']['p50_ms']} ms" if forgotten else "")
                 + (f"; ingesting a file of {INGEST_MESSAGES} messages p50 {entry['ingest']['p50_ms']} ms" if ingested else ""))
