@@ -111,7 +111,7 @@ def entity_list(store: GraphStore, namespace: str, *, label: str | None = None, 
     """The list :meth:`Memory.entities` returns."""
     label = validate_entities_query(label, limit)
     rows = store.read("read/entity_list", {"namespace": namespace, "label": label, "limit": limit})
-    rows.sort(key=lambda row: (-row["events"], row["name"]))
+    rows.sort(key=lambda row: (-(row["events"] or 0), str(row["name"] or "")))  # (a name set to null by Cypher sorts first)
     return [{**row, "aliases": sorted(a for a in row.get("aliases") or [] if a is not None)} for row in rows]
 
 
