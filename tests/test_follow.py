@@ -15,20 +15,23 @@ OTHER = r"""
 import sys
 from graphmem import Memory, Settings
 uri, user, password, database, namespace, index_dir, action = sys.argv[1:8]
+turn = sys.argv[8] if len(sys.argv) > 8 else None
 with Memory.open(uri, namespace, settings=Settings(index_dir=index_dir, jvm_heap="512m"), auth=(user, password),
                  database=database) as memory:
     if action == "add":
         report = memory.add({"speaker": "Bea", "text": "The lighthouse keeper painted the shutters turquoise.",
                              "metadata": {"user_id": "bea"}}, conversation="other")
         print(report.turn_ids[0])
+    elif action == "correct":
+        print(memory.correct(turn, "The lighthouse keeper painted the shutters crimson.").corrected)
     else:
         print(memory.forget(conversation="other")["turns"])
 """
 
 
-def _other(server, namespace: str, tmp_path, action: str) -> str:
+def _other(server, namespace: str, tmp_path, action: str, *more: str) -> str:
     done = subprocess.run([sys.executable, "-c", OTHER, server.uri, *server.auth, server.database, namespace,
-                           str(tmp_path / "other-index"), action], capture_output=True, text=True, timeout=600)
+                           str(tmp_path / "other-index"), action, *more], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout.strip().splitlines()[-1]
 
@@ -54,6 +57,11 @@ def test_a_process_sees_another_process_write_and_forget_at_its_next_search(bolt
         whole = read_projection(a.store, a.namespace)
         assert caches.engine().projection.turn_ids == whole.turn_ids and whole.n_turns == 3
         assert any(h.node_id == turn for h in a.search("lighthouse", k=3, strategy="lexical"))
+        # the other process corrects its message by turn id: the next search finds the new text, never the old
+        assert _other(bolt_server, namespace, tmp_path, "correct", turn) == "1"
+        fixed = a.search("lighthouse shutters crimson", k=3)
+        assert fixed[0].node_id == turn and fixed[0].text.endswith("crimson.") and fixed[0].metadata == {"user_id": "bea"}
+        assert all("turquoise" not in h.text for h in a.search("turquoise", k=5, strategy="lexical"))
         assert _other(bolt_server, namespace, tmp_path, "forget") == "1"
         for strategy in ("auto", "dense", "lexical"):
             assert all(h.node_id != turn for h in a.search("lighthouse shutters turquoise", k=5, strategy=strategy))
