@@ -15,7 +15,7 @@ from urllib.parse import quote
 from graphmem.errors import ClosedError, ConfigurationError, GraphmemError, InputError, StorageError, StoreUnavailableError
 from graphmem.hits import CONTEXT_CHARS, RECENT_MESSAGES, Hit, context_text, explain_text, validate_recall
 from graphmem.entities import validate_entities_query, validate_entity_query
-from graphmem.loaders.chat import is_sdk_message, sdk_message, validate_messages_query
+from graphmem.loaders.chat import is_sdk_message, sdk_message, validate_correction, validate_messages_query, validate_turn_id
 
 __all__ = ["Client", "AsyncClient"]
 
@@ -140,8 +140,7 @@ class _Calls:
         return explain_text(hit)
 
     def _history(self, turn_id: str) -> _Call:
-        if not isinstance(turn_id, str) or not turn_id.strip():
-            raise InputError(f"turn_id: expected a turn id, got {turn_id!r}")
+        validate_turn_id(turn_id)
         return _Call("GET", self._path(f"turns/{quote(turn_id, safe='')}/history"), read=lambda data: data["versions"])
 
     def _messages(self, conversation: str, session: str | None, last: int | None, before: str | None) -> _Call:
@@ -151,12 +150,9 @@ class _Calls:
                      lambda data: data["messages"])
 
     def _correct(self, turn_id: str, text: str | None, speaker: str | None, caption: str | None, metadata: Any) -> _Call:
-        if not isinstance(turn_id, str) or not turn_id.strip():
-            raise InputError(f"turn_id: expected a turn id, got {turn_id!r}")
+        validate_correction(turn_id, text, speaker, caption, metadata)
         body = {k: v for k, v in (("text", text), ("speaker", speaker), ("caption", caption),
                                   ("metadata", dict(metadata) if isinstance(metadata, Mapping) else metadata)) if v is not None}
-        if not body:
-            raise InputError("correct: nothing to change (give text, speaker, caption or metadata)")
         return _Call("PATCH", self._path(f"turns/{quote(turn_id, safe='')}"), {"json": body})
 
     def _entity(self, name: str, mentions: int, related: int) -> _Call:

@@ -15,7 +15,7 @@ from datetime import tzinfo
 from typing import Any
 
 from graphmem.errors import InputError, reject_lone_surrogates
-from graphmem.hits import captioned
+from graphmem.hits import captioned, excerpt
 from graphmem.ids import node_id
 from graphmem.retrieve.loader import read_all
 from graphmem.store.base import GraphStore
@@ -132,8 +132,7 @@ def profile_text(profile: dict[str, Any], max_chars: int = 400) -> str:
     if profile["mentions"]:
         lines.append("latest mentions, oldest first:")
         for m in profile["mentions"]:
-            text = captioned(m["text"] or "", m.get("caption")).replace("\n", " ")
-            text = text if len(text) <= max_chars else text[:max_chars - 1] + "…"
+            text = captioned(" ".join(excerpt(m["text"] or "", "", max_chars).split()), m.get("caption"))
             when = (m.get("timestamp") or "?")[:16].replace("T", " ")
             lines.append(f"- [{when} · {m['speaker']} · {m['conversation']} · {m['turn_id']}] {text}")
     return "\n".join(lines)

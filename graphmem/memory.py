@@ -23,7 +23,7 @@ from graphmem.ids import namespace_slug, node_id
 from graphmem.ingest import IngestPipeline, IngestReport, Progress
 from graphmem.ingest.live import AddReport, LiveWriter, corrected_record, parse_messages, parse_timestamp, same_message
 from graphmem.loaders import FORMATS, load
-from graphmem.loaders.chat import validate_messages_query
+from graphmem.loaders.chat import validate_correction, validate_messages_query, validate_turn_id
 from graphmem.records import ConversationRecord, metadata_of, stored_times
 from graphmem.retrieve.loader import session_scope
 from graphmem.search import SearchService
@@ -420,11 +420,7 @@ class Memory:
                 naming its field.
         """
         self._check()
-        if not isinstance(turn_id, str) or not turn_id.strip():
-            raise InputError(f"turn_id: expected a turn id, got {turn_id!r}")
-        reject_lone_surrogates(turn_id, "turn_id")
-        if text is None and speaker is None and caption is None and metadata is None:
-            raise InputError("correct: nothing to change (give text, speaker, caption or metadata)")
+        validate_correction(turn_id, text, speaker, caption, metadata)
         rows = self._store.read("read/live_turn_by_id", {"namespace": self._namespace, "id": turn_id})
         if not rows:
             raise InputError(f"turn_id: no turn {turn_id!r} in namespace {self._namespace!r}")
@@ -464,9 +460,7 @@ class Memory:
             InputError: ``turn_id`` is not a turn of this namespace.
         """
         self._check()
-        if not isinstance(turn_id, str) or not turn_id.strip():
-            raise InputError(f"turn_id: expected a turn id, got {turn_id!r}")
-        reject_lone_surrogates(turn_id, "turn_id")
+        validate_turn_id(turn_id)
         params = {"namespace": self._namespace, "id": turn_id}
         current = self._store.read("read/turn_current", params)
         if not current:

@@ -233,6 +233,29 @@ def sdk_message(item: Any, *, json: bool = False) -> dict[str, Any] | None:
     return {key: value for key, value in data.items() if key in MESSAGE_FIELDS or key in CHAT_API_FIELDS}
 
 
+def validate_turn_id(turn_id: Any) -> None:
+    """Check a turn id given to :meth:`Memory.history` or :meth:`Memory.correct` (the clients check it with this too).
+
+    Raises:
+        InputError: not a non-empty text, or not valid Unicode.
+    """
+    if not isinstance(turn_id, str) or not turn_id.strip():
+        raise InputError(f"turn_id: expected a turn id, got {turn_id!r}")
+    reject_lone_surrogates(turn_id, "turn_id")
+
+
+def validate_correction(turn_id: Any, text: Any, speaker: Any, caption: Any, metadata: Any) -> None:
+    """Check that :meth:`Memory.correct` was given a turn id and something to change (the values are
+    checked as a message's, by :func:`graphmem.ingest.live.corrected_record`).
+
+    Raises:
+        InputError: a bad turn id, or nothing to change.
+    """
+    validate_turn_id(turn_id)
+    if text is None and speaker is None and caption is None and metadata is None:
+        raise InputError("correct: nothing to change (give text, speaker, caption or metadata)")
+
+
 def validate_messages_query(conversation: Any, session: Any, last: Any, before: Any = None) -> None:
     """Check :meth:`Memory.messages`'s arguments (the server and :class:`~graphmem.client.Client` check them with this too).
 
