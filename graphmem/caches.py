@@ -32,7 +32,8 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from typing import Any, Iterable, Mapping
+from datetime import tzinfo
+from typing import Any, Iterable, Mapping, cast
 
 import numpy as np
 
@@ -53,9 +54,12 @@ from graphmem.settings import Settings
 from graphmem.signals import reraise_stop
 from graphmem.store import GraphStore, Statement, chunked
 
-__all__ = ["INDEXED_UNITS", "PERSISTED_LEXICAL", "NamespaceCaches", "Vectors"]
+__all__ = ["INDEXED_UNITS", "PERSISTED_LEXICAL", "SETTINGS_TZ", "NamespaceCaches", "Vectors"]
 
 logger = logging.getLogger(__name__)
+
+SETTINGS_TZ: Any = object()
+"""The default of a ``tz`` argument: ``Settings.tz`` (``None`` is a zone itself: UTC)."""
 
 Vectors = Mapping[str, tuple[list[str], np.ndarray]]
 """``{unit: (ids, vectors)}`` of new units, ``{"replace:<unit>": ...}`` of units whose
@@ -321,12 +325,16 @@ class NamespaceCaches:
                 self._indexes[unit] = index
             return self._indexes[unit]
 
-    def engine(self) -> RetrievalEngine:
-        """The retrieval engine over the current caches (rebuilt when stale)."""
+    def engine(self, tz: tzinfo | None | object = SETTINGS_TZ) -> RetrievalEngine:
+        """The retrieval engine over the current caches (rebuilt when stale), reading the days
+        turns were said on in ``tz`` (the namespace's zone; default ``Settings.tz``)."""
+        zone = self.settings.tz if tz is SETTINGS_TZ else cast("tzinfo | None", tz)
         with self._lock:
             if self._engine is None or self._stale:
-                self._engine = self._build_engine()
+                self._engine = self._build_engine(zone)
                 self._stale = False
+            elif self._engine.tz != zone:  # the namespace's zone was set since: the same caches, another calendar
+                self._engine = self._engine.in_zone(zone)
             return self._engine
 
     def use_engine(self, engine: RetrievalEngine) -> None:
@@ -406,7 +414,7 @@ class NamespaceCaches:
         except (OSError, StorageError, ClosedError):  # a derived cache: the next process rebuilds it
             logger.warning("could not save the projection cache of %r", self.namespace, exc_info=True)
 
-    def _build_engine(self) -> RetrievalEngine:
+    def _build_engine(self, tz: tzinfo | None) -> RetrievalEngine:
         self.embedder.dimension  # loads the model, so that its objects are frozen with the rest
         freeze_loaded_objects("retrieval start-up")
         started = time.perf_counter()
@@ -441,7 +449,7 @@ class NamespaceCaches:
         dense = {unit: DenseScorer(unit, projection.ids(unit), self.index(unit), self.config.exact_limit, depth[unit],
                                    projection.position[unit] if projection.count(unit) > self.config.exact_limit else None)
                  for unit in INDEXED_UNITS}
-        engine = RetrievalEngine(projection, dense, lexical, self.config, tz=self.settings.tz)
+        engine = RetrievalEngine(projection, dense, lexical, self.config, tz=tz)
         if self._engine is not None:
             engine.inherit(self._engine)
         self.last_refresh = {"projection": state, "projection_s": round(t_projection, 3), "lexical_s": round(t_lexical, 3),

@@ -58,6 +58,7 @@ import numpy as np
 
 from graphmem import schema
 from graphmem.changes import read_version
+from graphmem.namespace_settings import settings_problems
 from graphmem.extract.resolve import normalise_name
 from graphmem.ids import namespace_slug
 from graphmem.index import VectorIndex, embedding_vector, majority_dimension, split_embeddings
@@ -436,6 +437,7 @@ def check_integrity(store: GraphStore, namespace: str, settings: Settings) -> In
     report.counts = {str(r["label"]): int(r["count"]) for r in store.read("read/count_nodes", params)}
     report.problems = _graph_problems(store, namespace)
     report.problems.update(property_problems(store, namespace))
+    report.problems.update(settings_problems(store, namespace))
     outside: set[str] = set()
     for unit in INDEX_QUERIES:
         waiting = [r["id"] for r in store.read(f"read/unplaced_{unit}", params)]

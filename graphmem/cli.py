@@ -23,6 +23,7 @@ from graphmem.errors import ClosedError, ConfigurationError, GraphmemError, Inpu
 from graphmem.hits import Hit
 from graphmem.loaders import FORMATS
 from graphmem.memory import Memory, has_search_terms
+from graphmem.namespace_settings import stored_timezone
 from graphmem.settings import Settings
 
 __all__ = ["app", "main"]
@@ -80,8 +81,8 @@ def _errors() -> Iterator[None]:
 
 def _open(store: Optional[str], namespace: str, user: Optional[str] = None, password: Optional[str] = None,
           database: Optional[str] = None, *, create: bool = False) -> Memory:
-    """Open a memory; only ``ingest``, ``add``, ``import``, ``copy`` (its target) and ``demo`` pass
-    ``create=True``: every other
+    """Open a memory; only ``ingest``, ``add``, ``import``, ``copy`` (its target), ``demo`` and
+    ``timezone NAME`` pass ``create=True``: every other
     command on a missing embedded store exits 2 with "no memory at PATH" and creates nothing."""
     settings = Settings.from_env(neo4j_user=user, neo4j_password=password)
     auth = None
@@ -535,6 +536,34 @@ def entities(
             table.add_row(_text(row["name"]), _text(row["label"]), str(row["events"]), str(row["mentions"]),
                           _text(", ".join(row["aliases"])))
         out.print(table)
+
+
+@app.command("timezone")
+def timezone_command(
+    name: Optional[str] = typer.Argument(None, help="Set this zone: an IANA name (Europe/Berlin, America/New_York), UTC, "
+                                                    "or local (this machine's). Without it, print the zone in force."),
+    clear: bool = typer.Option(False, "--clear", help="Remove the namespace's zone ($GRAPHMEM_TIMEZONE applies again)."),
+    store: Optional[str] = StoreOpt,
+    namespace: str = NamespaceOpt,
+    user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Print or set a namespace's time zone, stored with it so every process and server worker reads and shows
+    its times there (over $GRAPHMEM_TIMEZONE). Stored times do not change; they are shown in the new zone."""
+    with _errors():
+        if name is not None and clear:
+            raise InputError("give a zone to set or --clear, not both")
+        with _open(store, namespace, user, password, database, create=name is not None) as memory:
+            if name is not None or clear:
+                memory.set_timezone(None if clear else name)
+            zone_in_force = memory.timezone()
+            stored = stored_timezone(memory.store, memory.namespace)
+        if as_json:
+            _json({"namespace": namespace, "timezone": zone_in_force, "stored": stored})
+        elif stored is None:
+            out.print(_text(f"{zone_in_force} (no zone set for namespace {namespace!r}: $GRAPHMEM_TIMEZONE or UTC applies)"))
+        else:
+            out.print(_text(f"{zone_in_force} (set for namespace {namespace!r})"))
 
 
 @app.command()
@@ -1366,7 +1395,8 @@ def mcp_command(
     namespace: str = NamespaceOpt,
     user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
 ) -> None:
-    """Serve the MCP tools (add_memory, search_memory, explain_memory, forget_memory, memory_stats) over stdio."""
+    """Serve the MCP tools (recall_memory, add_memory, search_memory, explain_memory, correct_memory, forget_memory,
+    recent_messages, about_entity, memory_stats) over stdio."""
     with _errors():
         from graphmem.memory import validate_namespace
         from graphmem.server.mcp import run_stdio

@@ -15,6 +15,7 @@ from urllib.parse import quote
 from graphmem.errors import ClosedError, ConfigurationError, GraphmemError, InputError, StorageError, StoreUnavailableError
 from graphmem.hits import CONTEXT_CHARS, RECENT_MESSAGES, Hit, context_text, explain_text, validate_recall
 from graphmem.entities import validate_entities_query, validate_entity_query
+from graphmem.timezones import zone_name
 from graphmem.loaders.chat import is_sdk_message, sdk_message, validate_correction, validate_messages_query, validate_turn_id
 
 __all__ = ["Client", "AsyncClient"]
@@ -173,6 +174,14 @@ class _Calls:
                 "metadata": dict(metadata) if isinstance(metadata, Mapping) else metadata}
         return _Call("POST", self._path("forget"), {"json": {k: v for k, v in body.items() if v is not None}})
 
+    def _timezone(self) -> _Call:
+        return _Call("GET", self._path("timezone"), {}, lambda data: data["timezone"])
+
+    def _set_timezone(self, name: str | None) -> _Call:
+        if name is not None:
+            zone_name(name)  # refused here as Memory refuses it
+        return _Call("PUT", self._path("timezone"), {"json": {"timezone": name}}, lambda data: data["timezone"])
+
     def _cypher(self, query: str, params: Mapping[str, Any] | None) -> _Call:
         return _Call("POST", self._path("cypher"), {"json": {"query": query, "params": dict(params or {})}},
                      lambda data: data["rows"])
@@ -298,6 +307,15 @@ class Client(_Calls):
         """Forget turns and what derives only from them (see :meth:`Memory.forget`); returns counts."""
         return self._send(self._forget(conversation, session, before, turn, metadata))
 
+    def timezone(self) -> str:
+        """The namespace's time zone (see :meth:`Memory.timezone`)."""
+        return self._send(self._timezone())
+
+    def set_timezone(self, name: str | None) -> str:
+        """Store the namespace's time zone for every client (see :meth:`Memory.set_timezone`);
+        returns the zone in force."""
+        return self._send(self._set_timezone(name))
+
     def stats(self) -> dict[str, Any]:
         """Counts of nodes per label, relationships per type and topics per granularity."""
         return self._send(_Call("GET", self._path("stats")))
@@ -422,6 +440,14 @@ class AsyncClient(_Calls):
                      turn: str | list[str] | None = None, metadata: Mapping[str, Any] | None = None) -> dict[str, int]:
         """:meth:`Client.forget`."""
         return await self._send(self._forget(conversation, session, before, turn, metadata))
+
+    async def timezone(self) -> str:
+        """:meth:`Client.timezone`."""
+        return await self._send(self._timezone())
+
+    async def set_timezone(self, name: str | None) -> str:
+        """:meth:`Client.set_timezone`."""
+        return await self._send(self._set_timezone(name))
 
     async def stats(self) -> dict[str, Any]:
         """:meth:`Client.stats`."""

@@ -8,6 +8,7 @@ import logging
 import os
 import shutil
 import threading
+from datetime import tzinfo
 from typing import Any, Callable, Iterable, Mapping
 
 from graphmem.changes import MAX_LOGGED_IDS, bump, bump_if_present, writer_bump
@@ -28,7 +29,8 @@ from graphmem.records import ConversationRecord, metadata_of, stored_times
 from graphmem.retrieve.loader import session_scope
 from graphmem.search import SearchService
 from graphmem.settings import Settings, default_store_location
-from graphmem.timezones import shown
+from graphmem.namespace_settings import namespace_zone, set_timezone_statements, stored_timezone
+from graphmem.timezones import shown, zone_name
 from graphmem.store import GraphStore, open_store
 
 from typing import TYPE_CHECKING
@@ -265,6 +267,50 @@ class Memory:
         self._check()
         return self._store
 
+    def _zone(self) -> tzinfo | None:
+        """The zone this namespace's times are read and shown in (see :meth:`timezone`)."""
+        return namespace_zone(self._store, self._namespace, self._settings.tz)
+
+    def timezone(self) -> str:
+        """The time zone of this namespace's user: the one :meth:`set_timezone` stored with the
+        namespace, else ``Settings.timezone``. A time given without an offset is read in it,
+        relative times ("yesterday", a question's "last Saturday") resolve in it, and hits,
+        messages and profiles show times with its offset (see :mod:`graphmem.timezones`).
+
+        Raises:
+            StorageError: the stored zone is not one this machine knows.
+        """
+        self._check()
+        name = stored_timezone(self._store, self._namespace)
+        if name is None:
+            return zone_name(self._settings.timezone)
+        namespace_zone(self._store, self._namespace, None)  # a stored zone this machine does not know raises
+        return str(name)
+
+    def set_timezone(self, name: str | None) -> str:
+        """Store ``name`` (an IANA name such as ``"Europe/Berlin"``, ``"local"`` for this
+        machine's zone, ``"UTC"``) as this namespace's time zone, for every process and server
+        worker that opens it, over ``Settings.timezone``; ``None`` removes it (the settings'
+        zone applies again). For a server whose users live in several zones, one namespace
+        each.
+
+        Stored times do not change (they are UTC): from the next call on, times given without an
+        offset are read in the new zone, and every time is shown in it. A message's relative
+        expressions ("yesterday") stay resolved as they were when it was stored.
+
+        Returns:
+            The zone in force now (:meth:`timezone`).
+
+        Raises:
+            InputError: not a time zone name this machine knows.
+        """
+        self._check()
+        stored = None if name is None else zone_name(name)
+        with self._lock:
+            self._store.write(set_timezone_statements(self._namespace, stored))
+        logger.info("namespace %r: time zone %s", self._namespace, stored or f"cleared ({self._settings.timezone} applies)")
+        return self.timezone()
+
     def _service(self) -> SearchService:
         if self._search is None:
             self._search = SearchService(self._store, self._embedder, self._settings, self._namespace)
@@ -305,7 +351,7 @@ class Memory:
         self._check()
         if format not in FORMATS:
             raise InputError(f"unknown format {format!r}; expected one of {', '.join(FORMATS)}")
-        tz = self._settings.tz
+        tz = self._zone()
         if isinstance(source, ConversationRecord):
             records, label = [stored_times(source, tz)], source.source or source.key
         elif isinstance(source, (str, os.PathLike)):
@@ -318,7 +364,7 @@ class Memory:
         report = IngestReport(sources=[label], collect_texts=self._collect_texts)
         with self._lock:
             caches = self._service().caches
-            pipeline = IngestPipeline(self._store, self._embedder, self._settings, self._namespace, caches=caches)
+            pipeline = IngestPipeline(self._store, self._embedder, self._settings, self._namespace, caches=caches, tz=tz)
             self._writer = None  # an ingest changes the entities and topics a live writer keeps
             try:
                 pipeline.run(records, progress=progress, report=report)
@@ -387,11 +433,12 @@ class Memory:
         if session is not None and (not isinstance(session, str) or not session.strip()):
             raise InputError(f"session: expected a non-empty key or None, got {session!r}")
         reject_lone_surrogates({"conversation": conversation, "session": session}, "")
-        records, skipped = parse_messages(messages, self._settings.tz)
-        started = parse_timestamp(session_started_at, "session_started_at", self._settings.tz)
+        tz = self._zone()
+        records, skipped = parse_messages(messages, tz)
+        started = parse_timestamp(session_started_at, "session_started_at", tz)
         if not records:  # every message was a tool call or an image: nothing to store
             return AddReport(conversation=conversation, skipped=skipped)
-        report = self._write_live(lambda writer: writer.add(conversation, records, session=session, session_started_at=started))
+        report = self._write_live(lambda writer: writer.add(conversation, records, session=session, session_started_at=started), tz)
         report.skipped = skipped
         return report
 
@@ -428,10 +475,11 @@ class Memory:
         record = corrected_record(row, text, speaker, caption, metadata)
         if same_message(row, record):
             return AddReport(conversation=row["conversation_id"], turn_ids=[row["id"]], unchanged=1)
-        return self._write_live(lambda writer: writer.correct(row["conversation_id"], [(row, record)]))
+        return self._write_live(lambda writer: writer.correct(row["conversation_id"], [(row, record)]), self._zone())
 
-    def _write_live(self, write: Callable[[LiveWriter], AddReport]) -> AddReport:
-        """``write(writer)`` with the namespace's live writer, under its lock, after following the store."""
+    def _write_live(self, write: Callable[[LiveWriter], AddReport], tz: tzinfo | None) -> AddReport:
+        """``write(writer)`` with the namespace's live writer, under its lock, after following the
+        store; the writer resolves relative times in ``tz`` (the namespace's zone)."""
         with self._lock:
             caches = self._service().caches
             caches.follow()
@@ -439,7 +487,9 @@ class Memory:
                 # another writer changed the namespace since the live writer was made (seen here or by
                 # a search): what it kept (entities, topic models, session tails) may be stale
                 self._writer = None
-            return write(self._live_writer())
+            writer = self._live_writer()
+            writer.use_zone(tz)
+            return write(writer)
 
     def _live_writer(self) -> LiveWriter:
         if self._writer is None:
@@ -465,7 +515,7 @@ class Memory:
         current = self._store.read("read/turn_current", params)
         if not current:
             raise InputError(f"turn_id: no turn {turn_id!r} in namespace {self._namespace!r}")
-        tz = self._settings.tz
+        tz = self._zone()
         versions = [{**{k: v for k, v in row.items() if k != "meta"}, "metadata": metadata_of(row.get("meta")), "current": False}
                     for row in self._store.read("read/turn_versions", params)]
         row = current[0]
@@ -525,7 +575,7 @@ class Memory:
         if last is not None:
             rows = rows[-last:]
         started = {row["id"]: row.get("started_at") for row in sessions}
-        tz = self._settings.tz
+        tz = self._zone()
         return [{**{k: v for k, v in row.items() if k not in ("meta", "seq", "session_id")},
                  "metadata": metadata_of(row.get("meta")),
                  "timestamp": shown(row.get("timestamp") or started.get(row["session_id"]), tz)} for row in rows]
@@ -561,7 +611,7 @@ class Memory:
         self._check()
         from graphmem.entities import entity_profile
 
-        return entity_profile(self._store, self._namespace, name, mentions=mentions, related=related, tz=self._settings.tz)
+        return entity_profile(self._store, self._namespace, name, mentions=mentions, related=related, tz=self._zone())
 
     @_names_damage
     def entities(self, *, label: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
@@ -634,14 +684,14 @@ class Memory:
             >>> print(memory.explain(hits[0]))                                          # doctest: +SKIP
         """
         self._check()
+        tz = self._zone()
         validated = validate_query(query, k, unit, strategy, time_range, speaker=speaker, conversation=conversation,
-                                   session=session, as_of=as_of, tz=self._settings.tz, exclude=exclude,
-                                   metadata=metadata)
+                                   session=session, as_of=as_of, tz=tz, exclude=exclude, metadata=metadata)
         if not has_search_terms(query):
             logger.info("query %r has no word characters: no hits", query[:80])
             return []
         with self._lock:
-            return self._service().search(validated)
+            return self._service().search(validated, tz)
 
     @_names_damage
     def context(self, query: str, k: int = 5, max_chars: int | None = CONTEXT_CHARS, **search: Any) -> str:
@@ -914,10 +964,10 @@ class Memory:
             {'turns': 4, 'events': 4, 'episodes': 1, 'sessions': 1, ...}
         """
         self._check()
-        selection = ForgetSelection.of(conversation, session, before,
-                                       turns=turn if turn is None or isinstance(turn, str) else list(turn), tz=self._settings.tz,
-                                       metadata=metadata)
         target = self._namespace if namespace is None else validate_namespace(namespace)
+        selection = ForgetSelection.of(conversation, session, before,
+                                       turns=turn if turn is None or isinstance(turn, str) else list(turn),
+                                       tz=namespace_zone(self._store, target, self._settings.tz), metadata=metadata)
         with _namespace_lock(self._store, target):
             plan = plan_forget(self._store, target, selection, self._settings.write_batch_size)
             counts = dict(plan.counts, topics_refitted=0, topics_relabelled=0)

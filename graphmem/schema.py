@@ -149,6 +149,14 @@ NODES: tuple[NodeLabel, ...] = (
                  "touched the namespace since a batch ingest last looked through all its units for ones without a topic",
                  optional=True),
     )),
+    NodeLabel("NamespaceSettings", "what the namespace's user set for it (Memory.set_timezone), the same for every "
+              "process and server worker", (
+        Property("id", STRING, "its id, one per namespace: a hash of the namespace"),
+        Property("namespace", STRING, "the tenant the node belongs to"),
+        Property("timezone", STRING, "the namespace's time zone, an IANA name: times without an offset are read in it, "
+                 "relative times resolve and hits show times there (absent: Settings.timezone applies)", optional=True),
+        Property("updated_at", TIME, "when it was last set"),
+    ), optional=True),
     NodeLabel("Episode", "a run of consecutive turns about one thing, found by event segmentation", (
         *_base("episode"),
         Property("conversation_id", STRING, "key of its conversation"),

@@ -10,9 +10,10 @@ the store only to hydrate the final hits.
 from __future__ import annotations
 
 import logging
-from typing import Sequence
+from datetime import tzinfo
+from typing import Sequence, cast
 
-from graphmem.caches import INDEXED_UNITS, NamespaceCaches
+from graphmem.caches import INDEXED_UNITS, SETTINGS_TZ, NamespaceCaches
 from graphmem.embed import Embedder, single_threaded
 from graphmem.hits import Hit
 from graphmem.records import metadata_of
@@ -58,25 +59,34 @@ class SearchService:
         self.store = store
         self.embedder = embedder
         self.namespace = namespace
-        self.tz = settings.tz  # hits show their times in the user's zone
+        self.tz = settings.tz  # the zone of a search given none (the namespace's is Memory's to read)
         self.caches = caches or NamespaceCaches(store, embedder, settings, namespace, config)
 
+    def _zone(self, tz: tzinfo | None | object) -> tzinfo | None:
+        return self.tz if tz is SETTINGS_TZ else cast("tzinfo | None", tz)
+
     # ------------------------------------------------------------------ queries
-    def search(self, query: Query) -> list[Hit]:
+    def search(self, query: Query, tz: tzinfo | None | object = SETTINGS_TZ) -> list[Hit]:
         """Run a validated query (see :func:`graphmem.retrieve.types.validate_query`, which
         :meth:`graphmem.memory.Memory.search` calls) and return up to ``query.k`` hydrated
         hits of ``query.unit`` (only those ``query.filter`` keeps, when given). The change
         marker is read first, so another writer's commits are seen. Nothing here is user
-        input any more: an exception is a bug and surfaces as itself."""
+        input any more: an exception is a bug and surfaces as itself.
+
+        ``tz`` is the calendar of the namespace's user (``None``: UTC; default: the settings'):
+        the days turns were said on are read there, and hits show their times in it."""
+        zone = self._zone(tz)
         self.caches.follow()
-        engine = self.caches.engine()
+        engine = self.caches.engine(zone)
         with single_threaded():
             vector = self.embedder.encode([query.text])[0]
             ranked = engine.search(query, vector)
-        return self.hydrate(ranked)
+        return self.hydrate(ranked, zone)
 
-    def hydrate(self, ranked: Sequence[RankedUnit]) -> list[Hit]:
-        """Fetch the details of ranked units from the store and build hits in the same order."""
+    def hydrate(self, ranked: Sequence[RankedUnit], tz: tzinfo | None | object = SETTINGS_TZ) -> list[Hit]:
+        """Fetch the details of ranked units from the store and build hits in the same order
+        (their times shown in ``tz``, default the settings' zone)."""
+        zone = self._zone(tz)
         if not ranked:
             return []
         unit = ranked[0].unit
@@ -96,7 +106,7 @@ class SearchService:
                 source_id=where.get("source_id"), conversation_id=where.get("conversation_id"),
                 session_id=where.get("session_id", item.node_id if unit == "session" else None),
                 session_key=where.get("session_key"), session_number=where.get("session_number"),
-                speaker=row.get("speaker"), timestamp=shown(row.get("timestamp"), self.tz), explanation=dict(item.explanation),
+                speaker=row.get("speaker"), timestamp=shown(row.get("timestamp"), zone), explanation=dict(item.explanation),
                 time_start=(times.get(item.node_id) or {}).get("time_start"), time_end=(times.get(item.node_id) or {}).get("time_end"),
                 caption=row.get("caption"),
                 metadata=metadata_of(row.get("meta")),

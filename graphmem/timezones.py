@@ -30,10 +30,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 
-from graphmem.errors import ConfigurationError
+from graphmem.errors import ConfigurationError, InputError
 
 __all__ = ["UTC_NAME", "LOCAL_NAME", "DAY_SECONDS", "system_zone_name", "zone", "to_stored", "to_local", "local_date",
-           "shown", "local_seconds"]
+           "shown", "local_seconds", "zone_name"]
 
 UTC_NAME = "UTC"
 """The default time zone: naive times are UTC."""
@@ -91,9 +91,29 @@ def zone(name: str) -> tzinfo | None:
         return None
     try:
         return ZoneInfo(key)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigurationError(f"timezone: {name!r} is not a time zone name (an IANA name such as "
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: a folder ("America"), a name too long
+        raise ConfigurationError(f"timezone: {name[:80]!r} is not a time zone name (an IANA name such as "
                                  f"'Europe/Berlin' or 'America/New_York', 'local' or 'UTC')") from exc
+
+
+def zone_name(name: object) -> str:
+    """``name`` as it is stored: an IANA name (``"local"`` resolved to this machine's zone, every
+    spelling of UTC as ``"UTC"``).
+
+    Raises:
+        InputError: not a time zone name this machine knows.
+    """
+    if not isinstance(name, str):
+        raise InputError(f"timezone: expected an IANA time zone name such as 'Europe/Berlin', got {name!r}")
+    try:
+        found = zone(name)
+    except ConfigurationError as exc:
+        raise InputError(str(exc)) from exc
+    if found is None:
+        return UTC_NAME
+    if name.strip().lower() == LOCAL_NAME:
+        return str(system_zone_name())
+    return str(getattr(found, "key", name.strip()))
 
 
 def to_stored(value: datetime, tz: tzinfo | None) -> datetime:

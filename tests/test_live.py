@@ -656,10 +656,10 @@ def test_an_operation_failing_on_a_damaged_value_names_it_and_one_failing_otherw
     assert memory.search("sailing", k=2)
     from graphmem.search import SearchService
 
-    def internal(self, validated):
+    def internal(self, validated, *zone):
         raise ValueError("an internal bug")
 
-    def refused(self, validated):
+    def refused(self, validated, *zone):
         try:
             raise RuntimeError("the database refused the query")
         except RuntimeError as exc:

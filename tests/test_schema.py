@@ -38,7 +38,8 @@ def test_the_schema_names_every_label_and_type_once_with_documented_properties()
     labels = [n.name for n in NODES]
     types = [r.name for r in RELATIONSHIPS]
     assert len(set(labels)) == len(labels) and len(set(types)) == len(types)
-    assert {"Conversation", "Session", "Turn", "TurnVersion", "Episode", "Event", "Entity", "Topic", "ChangeMarker"} == set(labels)
+    assert {"Conversation", "Session", "Turn", "TurnVersion", "Episode", "Event", "Entity", "Topic", "ChangeMarker",
+            "NamespaceSettings"} == set(labels)
     assert {"OF", "IN", "NEXT", "PART_OF", "FROM", "INVOLVES", "IN_TOPIC", "WITHIN", "ASSOCIATED", "ALIAS_OF",
             "VERSION_OF"} == set(types)
     for node in NODES:

@@ -601,3 +601,27 @@ def test_recall_over_http(url, hub):
         assert memory.recall("trip", "corgi").endswith("No memories found for: corgi")
         with pytest.raises(InputError, match="unknown strategy"):
             memory.recall("trip", "corgi", strategy="psychic")
+
+
+def test_a_namespace_time_zone_over_http(url):
+    """GET / PUT /v1/namespaces/{ns}/timezone (Client.timezone, set_timezone; AsyncClient's): a
+    namespace never set answers the server's zone; a zone set is used by every later call (a naive
+    time read there, hits shown there); a bad name is a 400 naming it; null clears it."""
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    assert httpx.get(f"{url}/v1/namespaces/tz-never/timezone", headers=headers).json() == {"timezone": "UTC", "stored": None}
+    with client(url, "tz-http") as memory:
+        assert memory.set_timezone("America/New_York") == "America/New_York"
+        memory.add({"role": "user", "content": "We cooked chili.", "timestamp": "2024-03-16T21:30:00"}, conversation="home")
+        assert memory.search("chili", k=1)[0].timestamp == "2024-03-16T21:30:00-04:00"
+        answer = httpx.put(f"{url}/v1/namespaces/tz-http/timezone", json={"timezone": "Mars/Base"}, headers=headers)
+        assert answer.status_code == 400 and "'Mars/Base' is not a time zone" in answer.json()["error"]
+        with pytest.raises(InputError, match="'Mars/Base' is not a time zone"):
+            memory.set_timezone("Mars/Base")  # refused before it is sent
+
+        async def in_utc() -> tuple[str, str]:
+            async with AsyncClient(url, TOKEN, namespace="tz-http") as served:
+                return await served.set_timezone(None), (await served.search("chili", k=1))[0].timestamp
+
+        assert asyncio.run(in_utc()) == ("UTC", "2024-03-17T01:30:00")
+        assert memory.timezone() == "UTC"
+    assert httpx.get(f"{url}/v1/namespaces/tz-http/timezone", headers=headers).json() == {"timezone": "UTC", "stored": None}

@@ -14,15 +14,17 @@ __all__ = ["NODE_LABELS", "RELATIONSHIPS", "EMBEDDED_LABELS", "ID_KINDS", "node_
 #: Node labels in the order a dump lists them (endpoints before what points at them).
 #: ``TurnVersion`` holds the earlier text of a corrected turn: ``(TurnVersion)-[:VERSION_OF]->(Turn)``.
 #: Bookkeeping that is namespace-scoped rides on these nodes (the fitted topic model is the
-#: ``model_state`` property of a granularity's first Topic), so it travels with them.
-NODE_LABELS: tuple[str, ...] = ("Conversation", "Session", "Turn", "TurnVersion", "Episode", "Event", "Entity", "Topic")
+#: ``model_state`` property of a granularity's first Topic), so it travels with them; what a user
+#: set for a namespace (its time zone) is a ``NamespaceSettings`` node of its own.
+NODE_LABELS: tuple[str, ...] = ("Conversation", "Session", "Turn", "TurnVersion", "Episode", "Event", "Entity", "Topic",
+                                 "NamespaceSettings")
 
 #: label -> the kind its ids start with (``kind:<32 hex digits>``, see :func:`graphmem.ids.node_id`). Export
 #: reads a label in id windows split on the hex digits after ``kind:``; an id of another shape still
 #: falls in one of the windows (they cover every string), only less evenly.
 ID_KINDS: dict[str, str] = {"Conversation": "conversation", "Session": "session", "Turn": "turn",
                             "TurnVersion": "turnversion", "Episode": "episode", "Event": "event", "Entity": "entity",
-                            "Topic": "topic"}
+                            "Topic": "topic", "NamespaceSettings": "namespacesettings"}
 
 _ASSOCIATED = ("Turn", "Episode", "Session")
 

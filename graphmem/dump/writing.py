@@ -67,6 +67,8 @@ def _recipe(label: str, props: dict[str, Any]) -> tuple[Any, ...] | None:
         return ("entity", get("key"))
     if label == "Event":
         return ("event", get("turn_id"), get("index"))
+    if label == "NamespaceSettings":
+        return ("namespacesettings",)
     return None
 
 

@@ -420,6 +420,12 @@ class LiveWriter:
         self._tails: dict[str, _Session] = {}
 
     # ------------------------------------------------------------------ entry points
+    def use_zone(self, tz: tzinfo | None) -> None:
+        """Resolve the relative times of the messages written from now on in ``tz`` (the
+        namespace's zone, which :meth:`graphmem.memory.Memory.set_timezone` may change while
+        this writer is kept)."""
+        self._events.tz = tz
+
     def add(self, conversation: str, records: Sequence[TurnRecord], *, session: str | None = None,
             session_started_at: datetime | None = None) -> AddReport:
         """Append ``records`` to ``conversation`` (and apply corrections) in one transaction.

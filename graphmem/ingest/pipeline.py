@@ -12,11 +12,12 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from datetime import tzinfo
+from typing import TYPE_CHECKING, Any, Callable, Sequence, cast
 
 import numpy as np
 
-from graphmem.caches import INDEXED_UNITS
+from graphmem.caches import INDEXED_UNITS, SETTINGS_TZ
 from graphmem.changes import writer_bump
 from graphmem.embed import Embedder
 from graphmem.errors import InputError
@@ -190,6 +191,8 @@ class IngestPipeline:
             each transaction logs its changes with :meth:`NamespaceCaches.bump`, and each
             commit's new embeddings go into its indexes at once. Without it, topics and
             associations are skipped and other processes rebuild their caches.
+        tz: the namespace's time zone, where relative times resolve (default ``settings.tz``;
+            see :mod:`graphmem.namespace_settings`).
     """
 
     def __init__(
@@ -199,6 +202,7 @@ class IngestPipeline:
         settings: Settings,
         namespace: str,
         caches: NamespaceCaches | None = None,
+        tz: tzinfo | None | object = SETTINGS_TZ,
     ) -> None:
         self.store = store
         self.embedder = embedder
@@ -212,8 +216,9 @@ class IngestPipeline:
         # work for this thread while it waits for the writer's commit (see _await_write)
         self._idle: list[Callable[[], bool]] = []
         self._episodes = EpisodeStage(store, EpisodeSegmenter(settings.segmenter), namespace, settings.write_batch_size)
+        self.tz: tzinfo | None = settings.tz if tz is SETTINGS_TZ else cast("tzinfo | None", tz)
         self._events = EventStage(store, embedder, language_pipeline(settings.spacy_model), namespace, settings.write_batch_size,
-                                  settings.tz)
+                                  self.tz)
         self._clustering = (ClusteringStage(store, caches.index, caches.directory, namespace, batch_size=settings.write_batch_size)
                             if caches is not None else None)
 
@@ -700,6 +705,7 @@ class IngestPipeline:
             from graphmem.ingest.live import LiveWriter
 
             self._writer = LiveWriter(self.store, self.embedder, self.settings, self.namespace, caches=self.caches, save_indexes=True)
+            self._writer.use_zone(self.tz)
         return self._writer
 
     def _existing_turn_ids(self, ids: list[str]) -> set[str]:

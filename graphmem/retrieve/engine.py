@@ -240,10 +240,19 @@ class RetrievalEngine:
 
     def with_config(self, config: RetrievalConfig) -> RetrievalEngine:
         """An engine over the same projection and indexes with other constants (for tuning)."""
-        engine = RetrievalEngine(self.projection, self.dense, self._lexical, config, self.tokenizer, self.tz)
+        return self._copy(config, self.tz)
+
+    def in_zone(self, tz: tzinfo | None) -> RetrievalEngine:
+        """This engine reading the days turns were said on in ``tz`` (a namespace's zone set
+        since it was built): the same projection and indexes, the turns' calendar made again."""
+        return self._copy(self.config, tz)
+
+    def _copy(self, config: RetrievalConfig, tz: tzinfo | None) -> RetrievalEngine:
+        engine = RetrievalEngine(self.projection, self.dense, self._lexical, config, self.tokenizer, tz)
         for name in ("structure", "graph", "associations", "matcher", "unit_times"):
             if name in self.__dict__ and not (name == "matcher" and config.entity_ngram_limit != self.config.entity_ngram_limit) \
-                    and not (name == "graph" and config.edge_weights != self.config.edge_weights):
+                    and not (name == "graph" and config.edge_weights != self.config.edge_weights) \
+                    and not (name == "structure" and tz != self.tz):
                 engine.__dict__[name] = self.__dict__[name]
         return engine
 

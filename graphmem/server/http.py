@@ -114,6 +114,13 @@ class ForgetBody(_Body):
     metadata: Optional[dict[str, Any]] = Field(None, description="Messages whose metadata holds every key: value (not empty).")
 
 
+class TimezoneBody(_Body):
+    """``PUT /v1/namespaces/{ns}/timezone``: the namespace's time zone (Memory.set_timezone)."""
+
+    timezone: Optional[str] = Field(max_length=64, description="An IANA name ('Europe/Berlin'), 'UTC' or 'local'; null "
+                                                                "removes it (GRAPHMEM_TIMEZONE where the server runs applies again).")
+
+
 class CypherBody(_Body):
     """``POST /v1/namespaces/{ns}/cypher``: read-only Cypher with parameters ($namespace is set)."""
 
@@ -422,6 +429,18 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
             window, hits = [], []
         return {"text": recall_text(conversation, window, query, hits, body.max_chars, body.recent), "query": query,
                 "messages": window, "hits": [hit.to_dict() for hit in hits]}
+
+    @app.get("/v1/namespaces/{ns}/timezone", summary="The namespace's time zone: {timezone (in force), stored (set for the "
+                                                     "namespace, or null: the server's applies)} (Memory.timezone)",
+             responses=_ERRORS)
+    async def timezone(ns: str) -> dict[str, Any]:
+        return await blocking(hub.timezone, ns)
+
+    @app.put("/v1/namespaces/{ns}/timezone", summary="Set the namespace's time zone for every client (Memory.set_timezone)",
+             responses=_ERRORS)
+    async def set_timezone(ns: str, body: TimezoneBody) -> dict[str, Any]:
+        async with write_lock(ns):
+            return await blocking(_locked, hub.write_lock(ns), hub.set_timezone, ns, body.timezone)
 
     @app.get("/v1/namespaces/{ns}/stats", summary="Counts per label and relationship type", responses=_ERRORS)
     async def stats(ns: str) -> dict[str, Any]:

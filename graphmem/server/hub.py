@@ -10,6 +10,8 @@ from typing import Any, Callable, Mapping, Sequence, TypeVar
 from graphmem.check import namespaces as stored_namespaces
 from graphmem.errors import ClosedError, InputError
 from graphmem.memory import Memory, validate_namespace
+from graphmem.namespace_settings import stored_timezone
+from graphmem.timezones import zone_name
 from graphmem.settings import Settings
 from graphmem.store import GraphStore, open_store
 
@@ -130,6 +132,27 @@ class MemoryHub:
             report = memory.add(list(messages), conversation=conversation, session=session,
                                 session_started_at=session_started_at)
             return report.to_dict()
+
+    def timezone(self, namespace: str) -> dict[str, Any]:
+        """``{timezone, stored}``: the zone in force in ``namespace`` and the one stored with it
+        (``None``: the server's settings apply). No Memory is kept for a namespace never set up."""
+        validate_namespace(namespace)
+        stored = stored_timezone(self.store, namespace)
+        if stored is None:
+            return {"timezone": zone_name(self.settings.timezone), "stored": None}
+        return {"timezone": self.memory(namespace).timezone(), "stored": stored}
+
+    def set_timezone(self, namespace: str, name: str | None) -> dict[str, Any]:
+        """Store ``name`` as ``namespace``'s zone (``None``: remove it); answers :meth:`timezone`.
+
+        Raises:
+            InputError: not a time zone name.
+        """
+        validate_namespace(namespace)
+        if name is not None:
+            zone_name(name)  # a bad name is refused before a Memory is kept for the namespace
+        self.memory(namespace).set_timezone(name)
+        return self.timezone(namespace)
 
     def close(self) -> None:
         """Close every Memory, then the store. Idempotent."""
