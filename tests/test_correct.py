@@ -92,3 +92,24 @@ def test_async_memory_and_the_cli_correct(tmp_path, test_settings):
     assert table.exit_code == 0 and "Wednesday" in table.stdout and "(current)" in table.stdout
     missing = runner.invoke(app, ["correct", "turn:nope", "x", *where])
     assert missing.exit_code == 2 and "no turn 'turn:nope'" in missing.output
+
+
+def test_metadata_compares_by_kind_and_a_null_value_is_no_value(memory_factory):
+    """A correction from 1 to True (or True to 1) is one (it was dropped as unchanged, though a
+    metadata filter tells them apart), 2 to 2.0 is not (the stores hold them as one value), and a
+    message sent again with a None value, which is not stored, is unchanged (every retry made a
+    version)."""
+    memory = memory_factory()
+    turn = memory.add({"role": "user", "content": "Hello there Bob.", "id": "m1", "metadata": {"k": 1}},
+                      conversation="c").turn_ids[0]
+    report = memory.correct(turn, metadata={"k": True})
+    assert (report.corrected, report.unchanged) == (1, 0)
+    assert memory.messages("c")[0]["metadata"] == {"k": True}
+    assert [h.node_id for h in memory.search("hello Bob", metadata={"k": True})] == [turn]
+    assert memory.correct(turn, metadata={"k": 1}).corrected == 1
+    assert memory.correct(turn, metadata={"k": 1.0}).unchanged == 1
+    for _ in range(2):
+        again = memory.add({"role": "user", "content": "Hello there Bob.", "id": "m1", "metadata": {"k": 1, "z": None}},
+                           conversation="c")
+        assert (again.corrected, again.unchanged) == (0, 1)
+    assert [v["metadata"] for v in memory.history(turn)] == [{"k": 1}, {"k": True}, {"k": 1}]

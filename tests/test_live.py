@@ -1085,3 +1085,26 @@ def test_threads_that_end_after_using_the_memory_leave_no_java_threads_behind(tm
         assert not errors, errors
         assert memory.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace RETURN count(t) AS n")[0]["n"] == 1 + 11
     assert after == before, (before, after)
+
+
+def test_one_add_that_opens_sessions_links_their_episodes_in_order(memory_factory):
+    """One call whose messages open a new session (a gap in time) chains the episodes of every session it
+    writes, as messages sent one call each do: the first session's new last episode leads to the next
+    session's first, and nothing forks (check found the chain broken, or forked, when the earlier
+    session's episode was only planned in the same call)."""
+    day = "2024-03-{:02d}T19:30:00"
+    first = [{"role": "user", "content": "I adopted a beagle called Pepper.", "timestamp": day.format(16)},
+             {"role": "user", "content": "How old is Pepper now?", "timestamp": day.format(20)},
+             {"role": "user", "content": "We repainted the kitchen a pale green.", "timestamp": day.format(25)}]
+    later = [{"role": "user", "content": f"Note {i}: the tomato seedlings need water.", "timestamp": f"2024-03-25T20:{i:02d}:00"}
+             for i in range(4)] + [{"role": "user", "content": "Booked the ferry to the island.", "timestamp": day.format(29)}]
+    batched, streamed = memory_factory(), memory_factory()
+    for memory, calls in ((batched, [first, later]), (streamed, [[m] for m in first + later])):
+        for call in calls:
+            memory.add(call, conversation="c")
+        assert memory.check().problems == {}
+        chain = memory.cypher("MATCH (e:Episode) WHERE e.namespace = $namespace OPTIONAL MATCH (e)-[:NEXT]->(n:Episode) "
+                              "RETURN e.start_seq AS start, n.start_seq AS next ORDER BY start")
+        starts = [row["start"] for row in chain]
+        assert [row["next"] for row in chain] == [*starts[1:], None]  # one chain, in order
+    assert len({row["session"] for row in batched.messages("c")}) == 4

@@ -35,7 +35,7 @@ from __future__ import annotations
 import logging
 import time
 from contextlib import nullcontext
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone, tzinfo
 from itertools import groupby
@@ -60,6 +60,7 @@ from graphmem.loaders.chat import (framework_message, is_sdk_message, message_ca
 from graphmem.loaders.dates import epoch_text, epoch_time
 from graphmem.records import SessionRecord, TurnRecord, meta_properties, metadata_of
 from graphmem.retrieve.loader import AppendWrites, WriteScope, append_writes, session_scope
+from graphmem.retrieve.types import metadata_code
 from graphmem.settings import Settings
 from graphmem.timezones import to_stored
 from graphmem.store import GraphStore, Statement, chunked
@@ -323,10 +324,16 @@ def _time(value: object) -> datetime | None:
 
 def same_message(row: Mapping[str, Any], record: TurnRecord) -> bool:
     """Whether a stored message (``row``) says what ``record`` says: speaker, text, caption and
-    metadata (a message sent again with other metadata is a correction: its version keeps the old)."""
+    metadata (a message sent again with other metadata is a correction: its version keeps the old).
+    Metadata values compare as a search filter compares them (``True`` is not ``1``, ``2`` is
+    ``2.0``), and a ``None`` value is no value (it is not stored)."""
     return (row.get("speaker") == record.speaker and row.get("text") == record.text
             and (row.get("caption") or None) == (record.caption or None)
-            and metadata_of(row.get("meta")) == dict(record.metadata))
+            and _metadata_codes(metadata_of(row.get("meta")).items()) == _metadata_codes(record.metadata))
+
+
+def _metadata_codes(pairs: Iterable[tuple[str, object]]) -> dict[str, str]:
+    return {key: metadata_code(value) for key, value in pairs if value is not None}
 
 
 @dataclass
@@ -891,6 +898,7 @@ class LiveWriter:
         moved: list[dict[str, str]] = []
         next_statements: list[Statement] = []
         episode_vectors: list[tuple[str, np.ndarray]] = []
+        chained: list[str] = []  # the episodes of the sessions this call wrote before, in order
         for session_id, group in groupby(sorted(planned, key=lambda t: t.seq), key=lambda t: t.session_id):
             state = by_id[session_id]
             new_turns = list(group)
@@ -943,7 +951,9 @@ class LiveWriter:
             state.chain = chain
             next_statements.extend(self._next_episode_links(conversation, chain, block[0]["seq"], block[-1]["seq"],
                                                             starts_open=block[0]["stored"], sessions=sessions,
-                                                            at_tail=at_tail and state.number == planned[-1].session.number))
+                                                            at_tail=at_tail and state.number == planned[-1].session.number,
+                                                            chained=chained))
+            chained.extend(chain)
         s = plan.statements
         if new_episodes:
             s.append(("write/merge_episodes", {"rows": new_episodes}))
@@ -964,8 +974,13 @@ class LiveWriter:
             plan.episodes_rewritten.update(e for e, _ in episode_vectors)
 
     def _next_episode_links(self, conversation: str, chain: list[str], first_seq: int, last_seq: int,
-                            starts_open: bool, sessions: Mapping[str, _Session], at_tail: bool = False) -> list[Statement]:
-        """NEXT along ``chain`` (the open episode, then the new ones), stitched to stored episodes."""
+                            starts_open: bool, sessions: Mapping[str, _Session], at_tail: bool = False,
+                            chained: Sequence[str] = ()) -> list[Statement]:
+        """NEXT along ``chain`` (the open episode, then the new ones), stitched to stored episodes.
+
+        ``chained`` are the episodes of the sessions before this one that the same call wrote, in
+        order: the last of them comes just before ``chain`` when no stored episode lies between
+        (the store holds none of them yet, or only the earlier session's episode they replace)."""
         params = {"namespace": self.namespace, "conversation_id": conversation}
         links = chain_links(chain)
         statements: list[Statement] = []
@@ -978,6 +993,8 @@ class LiveWriter:
         else:
             before = self._stored_before(conversation, sessions, first_seq, "read/previous_episode")
             before_id = before[0]["id"] if before and before[0]["id"] not in chain else None
+            if chained and (before_id is None or before_id in chained):
+                before_id = chained[-1]
             if before_id is not None:
                 links.insert(0, {"src": before_id, "dst": chain[0]})
         if after_id is not None:
