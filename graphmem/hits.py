@@ -241,21 +241,25 @@ RECENT_MESSAGES = 20
 
 
 def recall_plan(conversation: Any, query: Any, window: Sequence[Mapping[str, Any]],
-                search: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+                search: Mapping[str, Any], latest: Sequence[Mapping[str, Any]] = ()) -> tuple[str, dict[str, Any]]:
     """The query and search arguments of a recall, once its recent ``window`` (the conversation's
-    last messages) is read: the query given, else the window's last message's text; the
-    window's turns excluded, beside any ``exclude`` given.
+    last messages) is read: the query given, else the text of the last message of the window (of
+    ``latest``, the conversation's latest message, with no window), which is not recalled either;
+    the window's turns excluded, beside any ``exclude`` given.
 
     Raises:
-        InputError: no query given and no message in the window to take one from.
+        InputError: no query given and no message to take one from.
     """
+    taken: list[str] = []
     if query is None:
-        if not window:
+        source = window or latest
+        if not source:
             raise InputError(f"query: none given, and conversation {conversation!r} has no message to take it from")
-        query = window[-1]["text"]
+        query = source[-1]["text"]
+        taken = [] if window else [source[-1]["turn_id"]]
     excluded = search.get("exclude")
     excluded = [] if excluded is None else [excluded] if isinstance(excluded, str) else list(excluded)
-    return query, {**search, "exclude": [*(m["turn_id"] for m in window), *excluded]}
+    return query, {**search, "exclude": [*(m["turn_id"] for m in window), *taken, *excluded]}
 
 
 def validate_recall(conversation: Any, query: Any, recent: Any, max_chars: Any = None) -> None:
@@ -281,7 +285,8 @@ def recall_parts(messages: Callable[..., list[dict[str, Any]]], search: Callable
     (:func:`recall_text` makes the text of them)."""
     validate_recall(conversation, query, recent, max_chars)
     window = messages(conversation, last=recent) if recent else []
-    query, options = recall_plan(conversation, query, window, options)
+    latest = messages(conversation, last=1) if query is None and not window and recent == 0 else []
+    query, options = recall_plan(conversation, query, window, options, latest)
     return window, query, search(query, k=k, **options)
 
 

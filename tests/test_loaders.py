@@ -111,12 +111,18 @@ def test_jsonl_of_chat_api_messages(tmp_path):
         {"role": "assistant", "content": None, "tool_calls": [{"id": "c1"}]},
         {"role": "tool", "tool_call_id": "c1", "content": "weather: sunny"},
         {"role": "assistant", "content": [{"type": "text", "text": "Sunny."}, {"type": "image", "source": {}}]},
+        # an OpenAI refusal, and an assistant message with no content and no call, as model_dump() saves them
+        {"role": "assistant", "content": None, "refusal": "I can't help with that.", "annotations": None, "audio": None,
+         "function_call": None, "tool_calls": None},
+        {"role": "assistant", "content": None, "tool_calls": []},
     ]
     (conv,) = load(write(tmp_path, "api.jsonl", "\n".join(json.dumps(x) for x in lines) + "\n"))
     assert [(t.speaker, t.text) for t in conv.sessions[0].turns] == [
         ("maya", "I moved to Lisbon."), ("tool", "weather: sunny"), ("assistant", "Sunny.")]
     with pytest.raises(InputError, match=r"only\.jsonl: no message with text \(1 lines"):
         load(write(tmp_path, "only.jsonl", json.dumps(lines[1]) + "\n"))
+    with pytest.raises(InputError, match=r"none\.jsonl: line 1\.content: expected a string, got null"):  # nothing at all
+        load(write(tmp_path, "none.jsonl", json.dumps({"role": "user", "content": None}) + "\n"))
     with pytest.raises(InputError, match=r"bad\.jsonl: line 1\.content\[0\]: expected a content part"):
         load(write(tmp_path, "bad.jsonl", json.dumps({"role": "user", "content": [3]}) + "\n"))
 

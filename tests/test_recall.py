@@ -41,6 +41,11 @@ def test_recall_gives_the_window_then_memories_outside_it(memory_factory):
     assert only.startswith("Memories relevant to: weekend plans") and "We should plan the weekend in Lisbon." in only
     assert "(1 memory," in only
     assert memory.recall("nowhere", "corgi", k=1).startswith("Recent messages of conversation nowhere: none yet\n\n")
+    # no window and no query: the latest message is the query, and is not recalled itself (it failed,
+    # saying the conversation had no message)
+    latest = memory.recall("trip", recent=0, k=3)
+    assert latest.splitlines()[0] == "Memories relevant to: Can Pepper the corgi come along to Lisbon?"
+    assert "I adopted a corgi called Pepper last spring." in latest and "come along to Lisbon" not in latest.split("\n", 1)[1]
 
 
 def test_bad_recalls_are_refused_naming_the_argument(memory_factory):

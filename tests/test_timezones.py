@@ -172,3 +172,15 @@ def test_a_memory_in_new_york(backend, tmp_path, embedder):
         assert [h.node_id for h in saturday_only] == [saturday]
         assert memory.forget(before="2024-03-17")["turns"] == 1  # Saturday in New York ends at 04:00 UTC
         assert saturday not in {h.node_id for h in memory.search("chili", k=3)}
+
+
+def test_a_time_range_bound_outside_the_years_1_to_9999_in_utc_is_refused_by_name():
+    """A bound that the zone or its offset carries out of years 1-9999 in UTC (year 1 in Tokyo, the
+    last hours of 9999 west of Greenwich, an epoch number past it) was taken, and the explanation of
+    the first hit then raised ValueError; it is an InputError naming the bound, as as_of's is."""
+    cases = ((("0001-01-01T00:00:00+05:00", None), None), ((None, "9999-12-31T23:59:59-05:00"), None),
+             (("0001-01-01", None), zone("Asia/Tokyo")), (("2024-01-01", 1e12), None))
+    for time_range, tz in cases:
+        with pytest.raises(InputError, match=r"time_range bound .* is outside the years 1-9999 in UTC"):
+            validate_query("what happened?", 5, "turn", "auto", time_range, tz=tz)
+    assert validate_query("what happened?", 5, "turn", "auto", ("0001-01-01", "9999-12-31"), tz=None).window is not None

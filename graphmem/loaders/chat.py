@@ -121,7 +121,8 @@ def message_text(message: Mapping[str, Any], where: str) -> tuple[str | None, st
     The field is ``text``, else ``content``: the first that is not null. Its text is the
     string as it is (the caller validates it: blank, encoding), or the text parts of a list
     joined (:func:`content_text`). Nothing to remember: a tool call with no or blank text, or
-    content parts without a text part. Neither field set, and no tool call: ``(None, "")``,
+    content parts without a text part, or a chat API's message with null content (a refusal, an
+    empty ``tool_calls``: it carries their fields). Neither field set otherwise: ``(None, "")``,
     for the caller to report the missing field its own way.
 
     Raises:
@@ -129,7 +130,8 @@ def message_text(message: Mapping[str, Any], where: str) -> tuple[str | None, st
     """
     name = next((n for n in ("text", "content") if message.get(n) is not None), None)
     if name is None:
-        return None if calls_a_tool(message) else (None, "")
+        plumbing = any(field in message for field in CHAT_API_FIELDS if field != "name")
+        return None if plumbing or calls_a_tool(message) else (None, "")
     value = message[name]
     if isinstance(value, str):
         return None if calls_a_tool(message) and not value.strip() else (name, value)

@@ -220,18 +220,29 @@ def parse_as_of(value: Any, tz: tzinfo | None = None) -> float:
     """
     if value is None:
         return time.time()
+    return _instant(value, tz, "as_of", isinstance(value, (str, date)))
+
+
+def _instant(value: Any, tz: tzinfo | None, what: str, readable: bool = True) -> float:
+    """Epoch seconds of a time a user gave (:func:`_given_time`), named ``what`` in errors.
+
+    Raises:
+        InputError: not ``readable``, not a time, or outside the years 1-9999 in UTC (which
+            no stored time can be, and which the explanation could not show).
+    """
     if isinstance(value, str):
-        reject_lone_surrogates(value, "as_of")
+        reject_lone_surrogates(value, what)
+    outside = f"{what} {value!r} is outside the years 1-9999 in UTC"
     try:
-        seconds = _given_time(value, tz) if isinstance(value, (str, date)) else math.nan
+        seconds = _given_time(value, tz) if readable else math.nan
     except (OverflowError, ValueError):  # a wall-clock time past year 9999 in UTC
-        raise InputError(f"as_of {value!r} is outside the years 1-9999 in UTC") from None
+        raise InputError(outside) from None
     if math.isnan(seconds):
-        raise InputError(f"as_of {value!r} is not a date or ISO 8601 time")
+        raise InputError(f"{what} {value!r} is not a date or ISO 8601 time")
     try:
         _EPOCH + timedelta(seconds=seconds)
     except OverflowError:  # an offset that carries it past year 9999 (or before year 1) in UTC
-        raise InputError(f"as_of {value!r} is outside the years 1-9999 in UTC") from None
+        raise InputError(outside) from None
     return seconds
 
 
@@ -270,7 +281,8 @@ def parse_time_range(time_range: Any, tz: tzinfo | None = None) -> tuple[float, 
     time in ``tz`` (``None``: UTC).
 
     Raises:
-        InputError: not a pair, an unparseable bound, or start after end.
+        InputError: not a pair, an unparseable bound or one outside the years 1-9999 in UTC,
+            or start after end.
     """
     if time_range is None:
         return None
@@ -281,13 +293,7 @@ def parse_time_range(time_range: Any, tz: tzinfo | None = None) -> tuple[float, 
         if value is None:
             bounds.append(open_value)
             continue
-        try:
-            seconds = _given_time(value, tz)
-        except (OverflowError, ValueError):
-            seconds = math.nan
-        if math.isnan(seconds):
-            raise InputError(f"time_range bound {value!r} is not a date or ISO 8601 time")
-        bounds.append(seconds)
+        bounds.append(_instant(value, tz, "time_range bound"))
     start, end = bounds
     if start > end:
         raise InputError("time_range starts after it ends")
