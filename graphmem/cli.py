@@ -233,7 +233,7 @@ def ingest(
     store: Optional[str] = StoreOpt,
     namespace: str = NamespaceOpt,
     fmt: str = typer.Option("auto", "--format", "-f", help=f"Input format: {'|'.join(FORMATS)}."),
-    conversation_id: Optional[str] = typer.Option(None, "--conversation-id", help="Conversation key for JSONL/transcripts (default: file name)."),
+    conversation_id: Optional[str] = typer.Option(None, "--conversation-id", help="Conversation key for JSONL/transcripts (default: the file name up to its first dot: chat for chat.jsonl.gz)."),
     user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
     as_json: bool = JsonOpt,
 ) -> None:
@@ -1477,6 +1477,8 @@ def export_cmd(
     included, a header (format, graphmem version, embedding model and dimension) and a checksummed trailer."""
     with _errors():
         with _open(store, namespace, user, password, database) as memory, _progress() as bar:
+            if not all_namespaces:
+                _require_namespace(memory)  # an empty dump of a mistyped namespace is no backup
             summary = memory.export(output, all_namespaces=all_namespaces, progress=_moving(bar, "export")).to_dict()
         _json(summary) if as_json else out.print(_summary_table(f"exported to {output}", summary))
 
@@ -1493,6 +1495,15 @@ def import_cmd(
     """Check a dump file whole, then write it into a store in batches (one transaction each). A damaged, truncated or
     edited file is refused naming the line, and nothing is stored; importing the same dump twice changes nothing."""
     with _errors():
+        try:
+            _open(store, namespace or "default", user, password, database).close()
+        except ConfigurationError as exc:
+            if not str(exc).startswith("no memory at"):
+                raise
+            from graphmem.dump import DumpReader
+
+            for _ in DumpReader(path).records():  # a new store: made only for a dump that reads whole
+                pass
         with _open(store, namespace or "default", user, password, database, create=True) as memory, _progress() as bar:
             summary = memory.import_dump(path, namespace=namespace, reembed=reembed, progress=_moving(bar, path.name)).to_dict()
         _json(summary) if as_json else out.print(_summary_table(f"imported {path} into {', '.join(summary['namespaces'])}", summary))

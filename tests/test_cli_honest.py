@@ -44,6 +44,7 @@ READERS = {
     "forget": ["forget", "--conversation", "garden-chat", "--yes"],
     "recluster": ["recluster"],
     "namespaces": ["namespaces"],
+    "timezone": ["timezone"],
 }
 
 
@@ -64,9 +65,10 @@ def test_the_default_store_is_not_created_by_stats(tmp_path, monkeypatch):
     assert not (tmp_path / "env-store").exists()
 
 
-@pytest.mark.parametrize("command", ["search", "stats", "check", "forget", "recluster"])
-def test_an_unknown_namespace_exits_2_naming_the_namespaces_present(store, command):
-    result = invoke(*READERS[command], "--store", store, "--namespace", "honset")
+@pytest.mark.parametrize("command", ["search", "stats", "check", "forget", "recluster", "export"])
+def test_an_unknown_namespace_exits_2_naming_the_namespaces_present(store, command, tmp_path):
+    args = READERS.get(command) or ["export", "-o", str(tmp_path / "empty.jsonl.gz")]  # an empty dump of a typo is no backup
+    result = invoke(*args, "--store", store, "--namespace", "honset")
     assert result.exit_code == 2, result.output
     assert "no namespace 'honset'" in result.stderr and f"(did you mean '{NAMESPACE}'?)" in result.stderr
     assert f"namespaces present: '{NAMESPACE}' (10 turns)" in result.stderr
@@ -178,3 +180,16 @@ def test_encoding_in_progress_slices_gives_the_vectors_of_one_call(precision):
     assert seen == [step, 2 * step, 2 * step + 5]
     # the same batches, so the same vectors, bit for bit (in bfloat16 a tie padded in another batch differed by 6e-4)
     assert np.array_equal(sliced, whole)
+
+
+def test_an_import_refused_creates_no_store(tmp_path):
+    """A damaged dump imported to a path with no store: exit 2 naming the line, and no empty store
+    left behind (the store was created before the file was read)."""
+    import gzip
+
+    bad = tmp_path / "bad.jsonl.gz"
+    bad.write_bytes(gzip.compress(b"not a dump\n"))
+    missing = tmp_path / "restored"
+    result = invoke("import", str(bad), "--store", str(missing))
+    assert result.exit_code == 2 and "bad.jsonl.gz: line 1" in result.stderr
+    assert not missing.exists()
