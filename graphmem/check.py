@@ -66,7 +66,7 @@ from graphmem.ingest.clustering import LIVE_FIRST_FIT
 from graphmem.settings import Settings
 from graphmem.store import GraphStore, chunked
 
-__all__ = ["GRAPH_CHECKS", "property_problems", "INDEX_QUERIES", "MEAN_CHECKS", "IndexCheck", "IntegrityReport", "check_integrity", "namespaces", "namespace_counts",
+__all__ = ["GRAPH_CHECKS", "STRUCTURE_CHECKS", "structure_problems", "property_problems", "INDEX_QUERIES", "MEAN_CHECKS", "IndexCheck", "IntegrityReport", "check_integrity", "namespaces", "namespace_counts",
            "namespace_exists"]
 
 logger = logging.getLogger(__name__)
@@ -95,7 +95,16 @@ GRAPH_CHECKS: dict[str, str] = {
     "events_without_embedding": "check/events_without_embedding",
     "episodes_without_embedding": "check/episodes_without_embedding",
     "sessions_without_embedding": "check/sessions_without_embedding",
+    **{name: f"check/{name}" for name in (
+        "turns_in_several_sessions", "turns_in_several_episodes", "turns_off_their_session", "turns_off_their_position",
+        "turns_off_their_episode", "events_off_their_turn", "episodes_with_a_wrong_turn_count",
+        "versions_without_their_turn", "turns_with_a_wrong_version")},
 }
+
+#: the graph checks that name damage an operation fails on (a turn in two sessions made a search's
+#: BM25 index raise "ids must be unique"): run with the property checks when one fails
+STRUCTURE_CHECKS: tuple[str, ...] = ("turns_in_several_sessions", "turns_in_several_episodes", "turns_sharing_a_position",
+                                     "turns_off_their_position")
 
 #: unit -> query returning the stored ``id`` and ``embedding`` of every unit with one
 INDEX_QUERIES: dict[str, str] = {
@@ -290,6 +299,13 @@ _OF_TYPE: dict[str, Callable[[Any], bool]] = {
     schema.TIME: lambda v: isinstance(v, str) and _is_time(v),
     schema.STRINGS: lambda v: isinstance(v, (list, tuple)) and all(isinstance(x, str) for x in v),
 }
+
+
+def structure_problems(store: GraphStore, namespace: str) -> dict[str, list[str]]:
+    """The :data:`STRUCTURE_CHECKS` findings of ``namespace``: name -> ids."""
+    found = {name: sorted(str(r["id"]) for r in store.read(GRAPH_CHECKS[name], {"namespace": namespace}))
+             for name in STRUCTURE_CHECKS}
+    return {name: ids for name, ids in found.items() if ids}
 
 
 def property_problems(store: GraphStore, namespace: str) -> dict[str, list[str]]:

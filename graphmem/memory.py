@@ -12,7 +12,7 @@ from datetime import tzinfo
 from typing import Any, Callable, Iterable, Mapping
 
 from graphmem.changes import MAX_LOGGED_IDS, bump, bump_if_present, writer_bump
-from graphmem.check import IntegrityReport, check_integrity, property_problems
+from graphmem.check import IntegrityReport, check_integrity, property_problems, structure_problems
 from graphmem.cluster.topics import text_terms
 from graphmem.embed import Embedder
 from graphmem.errors import (ClosedError, ConfigurationError, GraphmemError, InputError, StorageError, StoreUnavailableError,
@@ -1000,9 +1000,10 @@ class Memory:
         return counts
 
     def _stored_damage(self) -> dict[str, list[str]]:
-        """The namespace's stored values of another type than the schema's (empty when it cannot be read)."""
+        """The namespace's stored values of another type than the schema's, and turns in two places
+        at once (empty when they cannot be read)."""
         try:
-            return property_problems(self._store, self.namespace)
+            return {**property_problems(self._store, self.namespace), **structure_problems(self._store, self.namespace)}
         except Exception:  # noqa: BLE001 - the operation's own error is the one to raise then
             logger.debug("could not look for damaged values in %r", self.namespace, exc_info=True)
             return {}

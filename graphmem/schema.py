@@ -120,7 +120,7 @@ NODES: tuple[NodeLabel, ...] = (
         Property("extraction_error", STRING, "why deriving its events failed (stored verbatim without events)",
                  optional=True),
         Property("slot", STRING, "its position, unique in the store (guards concurrent live adds)", optional=True),
-        Property("version", INT, "how many times it was corrected plus one (after a correction)", optional=True),
+        Property("version", INT, "how many times it was corrected (its earlier texts; the first text is version 0)", optional=True),
         Property("updated_at", TIME, "when it was last corrected", optional=True),
         Property("meta_*", "string, number or boolean", "one property per metadata field of its message (a live add or a JSONL line)", optional=True),
     )),

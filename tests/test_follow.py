@@ -24,6 +24,8 @@ with Memory.open(uri, namespace, settings=Settings(index_dir=index_dir, jvm_heap
         print(report.turn_ids[0])
     elif action == "correct":
         print(memory.correct(turn, "The lighthouse keeper painted the shutters crimson.").corrected)
+    elif action == "zone":
+        print(memory.set_timezone(turn))
     else:
         print(memory.forget(conversation="other")["turns"])
 """
@@ -62,6 +64,13 @@ def test_a_process_sees_another_process_write_and_forget_at_its_next_search(bolt
         fixed = a.search("lighthouse shutters crimson", k=3)
         assert fixed[0].node_id == turn and fixed[0].text.endswith("crimson.") and fixed[0].metadata == {"user_id": "bea"}
         assert all("turquoise" not in h.text for h in a.search("turquoise", k=5, strategy="lexical"))
+        # the other process sets the namespace's time zone: this one shows times in it from its next call
+        stored = fixed[0].timestamp
+        assert a.timezone() == "UTC" and "+" not in stored
+        assert _other(bolt_server, namespace, tmp_path, "zone", "Asia/Tokyo") == "Asia/Tokyo"
+        assert a.timezone() == "Asia/Tokyo"
+        assert a.search("lighthouse shutters crimson", k=1)[0].timestamp.endswith("+09:00")
+        assert [m["timestamp"] for m in a.messages("other")] == [a.search("lighthouse shutters crimson", k=1)[0].timestamp]
         assert _other(bolt_server, namespace, tmp_path, "forget") == "1"
         for strategy in ("auto", "dense", "lexical"):
             assert all(h.node_id != turn for h in a.search("lighthouse shutters turquoise", k=5, strategy=strategy))

@@ -713,9 +713,25 @@ def test_an_entity_name_set_to_null_is_named_before_any_turn_is_analysed(memory_
      "episode_next_against_sequence"),
     ("MATCH (a:Episode {session_key: '2'})-[r:NEXT]->(:Episode) WHERE a.namespace = $namespace DELETE r",
      "broken_episode_chain"),
+    # a turn in two places at once, or whose own copies of its place disagree with it (a search raised
+    # "ids must be unique" on the first, and check saw neither)
+    ("MATCH (t:Turn {session_key: '1', index: 0}), (s:Session {key: '2'}) WHERE t.namespace = $namespace "
+     "AND s.namespace = $namespace CREATE (t)-[:IN]->(s)", "turns_in_several_sessions"),
+    ("MATCH (t:Turn {session_key: '1', index: 0}), (e:Episode {session_key: '2'}) WHERE t.namespace = $namespace "
+     "AND e.namespace = $namespace CREATE (t)-[:PART_OF]->(e)", "turns_in_several_episodes"),
+    ("MATCH (t:Turn {session_key: '1', index: 0}), (e:Episode {session_key: '2'}) WHERE t.namespace = $namespace "
+     "AND e.namespace = $namespace CREATE (t)-[:PART_OF]->(e)", "turns_off_their_episode"),
+    ("MATCH (t:Turn {session_key: '2', index: 1}) WHERE t.namespace = $namespace SET t.session_key = '3'",
+     "turns_off_their_session"),
+    ("MATCH (t:Turn {session_key: '2', index: 1}) WHERE t.namespace = $namespace SET t.index = 0", "turns_off_their_position"),
+    ("MATCH (t:Turn {session_key: '2', index: 1}) WHERE t.namespace = $namespace SET t.index = -1", "turns_off_their_position"),
+    ("MATCH (e:Event) WHERE e.namespace = $namespace WITH e LIMIT 1 SET e.turn_id = 'turn:0'", "events_off_their_turn"),
+    ("MATCH (e:Episode {session_key: '2'}) WHERE e.namespace = $namespace SET e.turn_count = 7",
+     "episodes_with_a_wrong_turn_count"),
 ])
 def test_check_sees_damage_to_the_episode_order(tmp_path, damage, problem):
-    """The episodes' NEXT chain is checked as the turns' is: a fork, a break, or an edge back in the order."""
+    """The episodes' NEXT chain is checked as the turns' is: a fork, a break, or an edge back in the order;
+    and each turn is in one session and one episode, agreeing with its own copies of where it is."""
     with Memory.open(tmp_path / "store", "episodes", settings=settings_for(tmp_path)) as memory:
         for number in (1, 2, 3):
             memory.add([{"speaker": "a", "text": f"session {number} on the subject of sailing boats"},

@@ -79,10 +79,11 @@ def test_internal_value_error_surfaces_as_itself():
         def follow(self):
             return False
 
-        def engine(self):
+        def engine(self, tz=None):
             return _Engine()
 
     service = SearchService.__new__(SearchService)
+    service.tz = None
     service.embedder = _Embedder()
     service.caches = _Caches()
     with pytest.raises(ValueError, match="internal bug") as caught:

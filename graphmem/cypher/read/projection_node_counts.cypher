@@ -19,6 +19,8 @@ CALL {
   MATCH (n:Entity {namespace: $namespace}) RETURN 'Entity' AS label, count(n) AS count
   UNION ALL
   MATCH (n:Topic {namespace: $namespace}) RETURN 'Topic' AS label, count(n) AS count
+  UNION ALL
+  MATCH (n:NamespaceSettings {namespace: $namespace}) RETURN 'NamespaceSettings' AS label, count(n) AS count
 }
 WITH label, count WHERE count > 0
 RETURN label, count

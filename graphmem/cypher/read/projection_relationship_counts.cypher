@@ -17,5 +17,7 @@ CALL {
   MATCH (a:Entity {namespace: $namespace})-[r]->() RETURN type(r) AS type
   UNION ALL
   MATCH (a:Topic {namespace: $namespace})-[r]->() RETURN type(r) AS type
+  UNION ALL
+  MATCH (a:NamespaceSettings {namespace: $namespace})-[r]->() RETURN type(r) AS type
 }
 RETURN type, count(*) AS count
