@@ -326,7 +326,17 @@ def property_problems(store: GraphStore, namespace: str) -> dict[str, list[str]]
                 value = row.get(prop.name)
                 if (value is None and not prop.optional) or (value is not None and not _OF_TYPE[prop.type](value)):
                     problems.setdefault(f"{plural}_with_malformed_{prop.name}", []).append(str(row["id"]))
+    for label in ("Turn", "TurnVersion", "Conversation"):  # meta_*: one property per metadata key, scalars only
+        for row in store.read(f"check/metadata_{label.lower()}", params):
+            if not all(_is_metadata_value(value) for _key, value in row.get("meta") or ()):
+                problems.setdefault(f"{_plural(label)}_with_malformed_metadata", []).append(str(row["id"]))
     return {name: sorted(ids) for name, ids in problems.items()}
+
+
+def _is_metadata_value(value: Any) -> bool:
+    """What a message's metadata may hold (:func:`graphmem.loaders.chat.metadata_pairs`): text, a
+    boolean, a whole number or a finite float."""
+    return isinstance(value, (str, bool, int)) or (isinstance(value, float) and math.isfinite(value))
 
 
 def _not_the_mean(store: GraphStore, query: str, namespace: str, turns: tuple[list[str], np.ndarray],

@@ -564,6 +564,8 @@ def test_forget_one_turn_joins_the_chain(memory_factory):
     ("MATCH (s:Session) WHERE s.namespace = $namespace SET s.number = null", "sessions_with_malformed_number"),
     ("MATCH (e:Event) WHERE e.namespace = $namespace SET e.time_start = 'soon'", "events_with_malformed_time_start"),
     ("MATCH (e:Event)-[r:INVOLVES]->() WHERE e.namespace = $namespace SET r.role = 7", "involves_edges_with_malformed_role"),
+    ("MATCH (t:Turn {index: 2}) WHERE t.namespace = $namespace SET t.meta_user = [1, 2]", "turns_with_malformed_metadata"),
+    ("MATCH (c:Conversation) WHERE c.namespace = $namespace SET c.meta_source = ['a']", "conversations_with_malformed_metadata"),
     # a deleted entity: every event involves its speaker's
     ("MATCH (n:Entity {key: 'a'}) WHERE n.namespace = $namespace DETACH DELETE n", "events_without_speaker"),
 ])
