@@ -144,7 +144,8 @@ def local_date(seconds: float | None, tz: tzinfo | None) -> date | None:
 
 def shown(stored: str | None, tz: tzinfo | None) -> str | None:
     """A stored time (naive UTC ISO text) as a hit shows it: unchanged for UTC, else with
-    ``tz``'s offset. Text that is no time is shown as it is."""
+    ``tz``'s offset (with UTC's, ``+00:00``, where the zone's wall clock would leave years 1-9999: a
+    naive time would read as one in the zone). Text that is no time is shown as it is."""
     if tz is None or not isinstance(stored, str) or not stored:
         return stored
     try:
@@ -155,8 +156,8 @@ def shown(stored: str | None, tz: tzinfo | None) -> str | None:
         return stored
     try:
         return moment.replace(tzinfo=timezone.utc).astimezone(tz).isoformat()
-    except (OverflowError, ValueError):
-        return stored
+    except (OverflowError, ValueError):  # within a day of year 1 or 9999: the instant in UTC, saying so
+        return moment.replace(tzinfo=timezone.utc).isoformat()
 
 
 def _offset(seconds: float, tz: tzinfo) -> float:

@@ -67,6 +67,10 @@ def test_times_are_stored_in_utc_and_read_and_shown_in_the_zone():
     assert to_local(datetime(2024, 3, 17, 1, 30), ny) == datetime(2024, 3, 16, 21, 30)
     assert shown("2024-03-17T01:30:00", ny) == "2024-03-16T21:30:00-04:00"
     assert shown("not a time", ny) == "not a time"
+    # where the zone's wall clock would leave years 1-9999 the instant is shown in UTC, saying so (shown
+    # naive, it read as a time in the zone: 5 hours off)
+    assert shown("0001-01-01T00:00:00", ny) == "0001-01-01T00:00:00+00:00"
+    assert shown("9999-12-31T23:59:00", zone("Asia/Tokyo")) == "9999-12-31T23:59:00+00:00"
     seconds = (datetime(2024, 3, 17, 1, 0, tzinfo=timezone.utc) - datetime(1970, 1, 1, tzinfo=timezone.utc)).total_seconds()
     assert local_date(seconds, ny) == date(2024, 3, 16) and local_date(seconds, None) == date(2024, 3, 17)
 
