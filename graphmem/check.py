@@ -279,6 +279,8 @@ def _graph_problems(store: GraphStore, namespace: str) -> dict[str, list[str]]:
 
 def _plural(label: str) -> str:
     words = re.sub(r"(?<=[a-z])(?=[A-Z])", "_", label).lower()
+    if words.endswith("s"):  # NamespaceSettings
+        return words
     return words[:-1] + "ies" if words.endswith("y") else words + "s"
 
 

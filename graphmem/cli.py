@@ -23,7 +23,7 @@ from graphmem.errors import ClosedError, ConfigurationError, GraphmemError, Inpu
 from graphmem.hits import Hit
 from graphmem.loaders import FORMATS
 from graphmem.memory import Memory, has_search_terms
-from graphmem.namespace_settings import stored_timezone
+from graphmem.namespace_settings import namespace_zone, stored_timezone
 from graphmem.settings import Settings
 
 __all__ = ["app", "main"]
@@ -715,11 +715,13 @@ def forget(
         from graphmem.forget import ForgetSelection, plan_forget
 
         metadata = dict(_parse_meta(item) for item in meta) or None
-        selection = ForgetSelection.of(conversation, session, before, turns=list(turn) if turn else None,
-                                       tz=Settings.from_env().tz, metadata=metadata)  # as memory.forget reads it
+        turns = list(turn) if turn else None
+        ForgetSelection.of(conversation, session, before, turns=turns, metadata=metadata)  # bad criteria: before the store
         with _open(store, namespace, user, password, database) as memory:
             _require_namespace(memory)
-            if not yes:
+            if not yes:  # the selection memory.forget makes: --before read in the namespace's zone
+                selection = ForgetSelection.of(conversation, session, before, turns=turns, metadata=metadata,
+                                               tz=namespace_zone(memory.store, memory.namespace, memory.settings.tz))
                 preview = plan_forget(memory.store, memory.namespace, selection).counts
                 if not preview["turns"]:
                     err.print("nothing matches; nothing forgotten")
@@ -733,7 +735,7 @@ def forget(
                     err.print("nothing forgotten")
                     raise typer.Exit(1)
             with err.status("forgetting ..."):
-                counts = memory.forget(conversation, session, before, turn=list(turn) if turn else None, metadata=metadata)
+                counts = memory.forget(conversation, session, before, turn=turns, metadata=metadata)
         if as_json:
             _json(counts)
         elif not counts["turns"]:

@@ -7,6 +7,7 @@ transport differs (``httpx.Client`` or ``httpx.AsyncClient``)."""
 from __future__ import annotations
 
 import os
+from datetime import date, datetime
 from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
@@ -64,6 +65,29 @@ def _unreachable(url: str, exc: Exception) -> StoreUnavailableError:
     return StoreUnavailableError(f"{url}: cannot reach the server ({exc})")
 
 
+def _segment(value: str) -> str:
+    """``value`` as one segment of a request's path: every reserved character escaped, and a key
+    that is only dots (``.``, ``..``) written as escapes, which HTTP clients would otherwise read
+    as "this folder" and "the folder above" and drop."""
+    escaped = quote(value, safe="")
+    return escaped.replace(".", "%2E") if escaped.strip(".") == "" else escaped
+
+
+def _served_namespace(namespace: Any) -> Any:
+    """``namespace`` as a client may name it: one with a ``/`` is refused (the server's routes take a
+    namespace as one segment of the path; such a namespace is served over MCP, and from Python)."""
+    if isinstance(namespace, str) and "/" in namespace:
+        raise ConfigurationError(f"namespace {namespace!r}: the HTTP API cannot name a namespace holding '/' "
+                                 "(use it through MCP's namespace argument, or from Python with Memory)")
+    return namespace
+
+
+def _sent_time(value: Any) -> Any:
+    """A time as the HTTP API takes it: a datetime or date as ISO 8601 text, anything else as it is
+    (text, a Unix time; the server names a bad one)."""
+    return value.isoformat() if isinstance(value, (datetime, date)) else value
+
+
 def _search_options(body: dict[str, Any], *, time_range: Any = None, speaker: str | None = None, conversation: str | None = None,
                     session: str | None = None, as_of: Any = None, exclude: Any = None, metadata: Any = None,
                     unit: str | None = None, strategy: str | None = None) -> dict[str, Any]:
@@ -78,9 +102,9 @@ def _search_options(body: dict[str, Any], *, time_range: Any = None, speaker: st
         if value is not None:
             body[name] = value
     if time_range is not None:
-        body["time_range"] = [None if t is None else (t if isinstance(t, str) else t.isoformat()) for t in time_range]
+        body["time_range"] = [_sent_time(t) for t in time_range] if isinstance(time_range, (list, tuple)) else time_range
     if as_of is not None:
-        body["as_of"] = as_of if isinstance(as_of, str) else as_of.isoformat()
+        body["as_of"] = _sent_time(as_of)
     return body
 
 
@@ -90,7 +114,7 @@ class _Calls:
     namespace: str
 
     def _path(self, endpoint: str) -> str:
-        return f"/v1/namespaces/{quote(self.namespace, safe='')}/{endpoint}"
+        return f"/v1/namespaces/{_segment(self.namespace)}/{endpoint}"
 
     def _add(self, messages: Any, conversation: str, session: str | None, session_started_at: str | None) -> _Call:
         if isinstance(messages, Mapping) or is_sdk_message(messages):
@@ -103,12 +127,12 @@ class _Calls:
                 message = sdk_message(message, json=True)
             if not isinstance(message, Mapping):
                 raise InputError(f"messages[{position}]: expected a mapping with speaker and text, got {type(message).__name__}")
-            sent.append(dict(message))
+            sent.append({k: _sent_time(v) if k == "timestamp" else v for k, v in message.items()})
         body: dict[str, Any] = {"conversation": conversation, "messages": sent}
         if session is not None:
             body["session"] = session
         if session_started_at is not None:
-            body["session_started_at"] = session_started_at
+            body["session_started_at"] = _sent_time(session_started_at)
         return _Call("POST", self._path("messages"), {"json": body})
 
     def _ingest(self, source: str | os.PathLike[str], format: str, conversation_id: str | None) -> _Call:
@@ -131,7 +155,7 @@ class _Calls:
                 search: Mapping[str, Any]) -> _Call:
         validate_recall(conversation, query, recent, max_chars)
         body = _search_options({"query": query, "recent": recent, "k": k, "max_chars": max_chars}, **search)
-        return _Call("POST", self._path(f"conversations/{quote(conversation, safe='')}/recall"), {"json": body},
+        return _Call("POST", self._path(f"conversations/{_segment(conversation)}/recall"), {"json": body},
                      lambda data: data["text"])
 
     def explain(self, hit: Hit) -> str:
@@ -142,23 +166,23 @@ class _Calls:
 
     def _history(self, turn_id: str) -> _Call:
         validate_turn_id(turn_id)
-        return _Call("GET", self._path(f"turns/{quote(turn_id, safe='')}/history"), read=lambda data: data["versions"])
+        return _Call("GET", self._path(f"turns/{_segment(turn_id)}/history"), read=lambda data: data["versions"])
 
     def _messages(self, conversation: str, session: str | None, last: int | None, before: str | None) -> _Call:
         validate_messages_query(conversation, session, last, before)
         params = {k: v for k, v in (("session", session), ("last", last), ("before", before)) if v is not None}
-        return _Call("GET", self._path(f"conversations/{quote(conversation, safe='')}/messages"), {"params": params},
+        return _Call("GET", self._path(f"conversations/{_segment(conversation)}/messages"), {"params": params},
                      lambda data: data["messages"])
 
     def _correct(self, turn_id: str, text: str | None, speaker: str | None, caption: str | None, metadata: Any) -> _Call:
         validate_correction(turn_id, text, speaker, caption, metadata)
         body = {k: v for k, v in (("text", text), ("speaker", speaker), ("caption", caption),
                                   ("metadata", dict(metadata) if isinstance(metadata, Mapping) else metadata)) if v is not None}
-        return _Call("PATCH", self._path(f"turns/{quote(turn_id, safe='')}"), {"json": body})
+        return _Call("PATCH", self._path(f"turns/{_segment(turn_id)}"), {"json": body})
 
     def _entity(self, name: str, mentions: int, related: int) -> _Call:
         validate_entity_query(name, mentions, related)
-        return _Call("GET", self._path(f"entities/{quote(name, safe='')}"), {"params": {"mentions": mentions, "related": related}},
+        return _Call("GET", self._path(f"entities/{_segment(name)}"), {"params": {"mentions": mentions, "related": related}},
                      lambda data: data["entity"])
 
     def _entities(self, label: str | None, limit: int) -> _Call:
@@ -169,7 +193,7 @@ class _Calls:
     def _forget(self, conversation: str | None, session: str | None, before: Any, turn: str | list[str] | None,
                 metadata: Any = None) -> _Call:
         body = {"conversation": conversation, "session": session,
-                "before": before if before is None or isinstance(before, str) else before.isoformat(),
+                "before": _sent_time(before),
                 "turn": [turn] if isinstance(turn, str) else turn,
                 "metadata": dict(metadata) if isinstance(metadata, Mapping) else metadata}
         return _Call("POST", self._path("forget"), {"json": {k: v for k, v in body.items() if v is not None}})
@@ -219,7 +243,7 @@ class Client(_Calls):
         self.url = _url(url)
         import httpx
 
-        self.namespace = namespace
+        self.namespace = _served_namespace(namespace)
         self._http = httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {token}"} if token else {},
                                   timeout=timeout)
         self._closed = False
@@ -357,7 +381,7 @@ class AsyncClient(_Calls):
         self.url = _url(url)
         import httpx
 
-        self.namespace = namespace
+        self.namespace = _served_namespace(namespace)
         self._http = httpx.AsyncClient(base_url=self.url, headers={"Authorization": f"Bearer {token}"} if token else {},
                                        timeout=timeout)
         self._closed = False

@@ -306,6 +306,8 @@ class Memory:
         """
         self._check()
         stored = None if name is None else zone_name(name)
+        if stored is None and stored_timezone(self._store, self._namespace) is None:
+            return self.timezone()  # nothing to remove: no write (it would make the namespace hold nodes)
         with self._lock:
             self._store.write(set_timezone_statements(self._namespace, stored))
         logger.info("namespace %r: time zone %s", self._namespace, stored or f"cleared ({self._settings.timezone} applies)")
@@ -1331,6 +1333,22 @@ class AsyncMemory:
     async def import_dump(self, path: str | os.PathLike[str], **kwargs: Any) -> "DumpSummary":
         """:meth:`Memory.import_dump`."""
         return await self._run(self._memory.import_dump, path, **kwargs)
+
+    async def show(self, **kwargs: Any) -> Any:
+        """:meth:`Memory.show`."""
+        return await self._run(self._memory.show, **kwargs)
+
+    async def copy_to(self, target: "Memory | AsyncMemory", **kwargs: Any) -> "DumpSummary":
+        """:meth:`Memory.copy_to` (``target`` a Memory or an AsyncMemory)."""
+        return await self._run(self._memory.copy_to, target.memory if isinstance(target, AsyncMemory) else target, **kwargs)
+
+    async def timezone(self) -> str:
+        """:meth:`Memory.timezone`."""
+        return await self._run(self._memory.timezone)
+
+    async def set_timezone(self, name: str | None) -> str:
+        """:meth:`Memory.set_timezone`."""
+        return await self._run(self._memory.set_timezone, name)
 
     async def context(self, query: str, *args: Any, **kwargs: Any) -> str:
         """:meth:`Memory.context`."""

@@ -57,6 +57,8 @@ def system_zone_name(environ: Mapping[str, str] | None = None, localtime: str = 
     named = env.get("TZ", "").strip().lstrip(":")
     if named and not named.startswith("/"):
         return named
+    if "/zoneinfo/" in named:  # TZ=/usr/share/zoneinfo/Asia/Tokyo names its zone by its file
+        return named.split("/zoneinfo/", 1)[1]
     try:
         target = os.path.realpath(localtime)
     except OSError:
@@ -81,7 +83,7 @@ def zone(name: str) -> tzinfo | None:
     if not isinstance(name, str) or not name.strip():
         raise ConfigurationError(f"timezone: expected an IANA time zone name such as 'Europe/Berlin', got {name!r}")
     key = name.strip()
-    if key.lower() == LOCAL_NAME:
+    if key.lower() in (LOCAL_NAME, "localtime"):  # ("localtime" is tzdata's link to this machine's /etc/localtime)
         found = system_zone_name()
         if found is None:
             raise ConfigurationError("timezone 'local': this machine names no time zone ($TZ, /etc/localtime); "
@@ -111,7 +113,7 @@ def zone_name(name: object) -> str:
         raise InputError(str(exc)) from exc
     if found is None:
         return UTC_NAME
-    if name.strip().lower() == LOCAL_NAME:
+    if name.strip().lower() in (LOCAL_NAME, "localtime"):
         return str(system_zone_name())
     return str(getattr(found, "key", name.strip()))
 

@@ -28,6 +28,8 @@ def _stored_times(memory) -> dict[str, str]:
 def test_zone_names_are_stored_canonical_and_bad_ones_refused():
     assert zone_name(" Europe/Berlin ") == "Europe/Berlin"
     assert zone_name("Etc/UTC") == "UTC" and zone_name("utc") == "UTC"
+    # tzdata's "localtime" is this machine's zone, as "local" is: stored by its name, the same on every machine
+    assert zone_name("localtime") == zone_name("local") != "localtime"
     for bad in ("Mars/Base", "America", "x" * 5000, "../../etc/passwd", "", 5, None, "\ud800"):
         with pytest.raises(InputError, match="timezone"):
             zone_name(bad)
@@ -134,3 +136,47 @@ def test_graphmem_timezone_prints_sets_and_clears(tmp_path, monkeypatch):
     assert runner.invoke(app, ["timezone", "UTC", "--clear", "--store", store, "-n", "alice"]).exit_code == 2
     cleared = runner.invoke(app, ["timezone", "--clear", "--store", store, "-n", "alice", "--json"])
     assert json.loads(cleared.output) == {"namespace": "alice", "timezone": "UTC", "stored": None}
+
+
+def test_graphmem_forget_previews_what_it_forgets_in_the_namespaces_zone(tmp_path, monkeypatch):
+    """The preview read --before in $GRAPHMEM_TIMEZONE while the forget read it in the namespace's zone:
+    the count confirmed was not what was deleted."""
+    import re
+
+    monkeypatch.setenv("GRAPHMEM_INDEX_DIR", str(tmp_path / "index"))
+    store = str(tmp_path / "store")
+    runner = CliRunner()
+    assert runner.invoke(app, ["timezone", NEW_YORK, "--store", store, "-n", "ny"]).exit_code == 0
+    lines = "\n".join(json.dumps({"speaker": "A", "text": text, "timestamp": at}) for text, at in (
+        ("Saturday evening.", "2024-03-09T20:00:00"), ("Saturday night.", "2024-03-09T22:00:00"),
+        ("Sunday morning.", "2024-03-10T09:00:00")))  # the first two are on the 10th in UTC
+    assert runner.invoke(app, ["add", "-", "-c", "chat", "--store", store, "-n", "ny"], input=lines + "\n").exit_code == 0
+    declined = runner.invoke(app, ["forget", "--before", "2024-03-10", "--store", store, "-n", "ny"], input="n\n")
+    assert declined.exit_code == 1 and re.search(r"turns\s*│\s*2\b", declined.output), declined.output
+    done = runner.invoke(app, ["forget", "--before", "2024-03-10", "--store", store, "-n", "ny", "--yes", "--json"])
+    assert json.loads(done.stdout)["turns"] == 2
+
+
+def test_async_memory_has_every_method_of_memory(tmp_path, test_settings):
+    """AsyncMemory lacked timezone, set_timezone, show and copy_to though the README says it has every
+    method of Memory; a zone set through it applies to the Memory beside it."""
+    import asyncio
+
+    from graphmem import AsyncMemory, Memory
+
+    public = {name for name in dir(Memory) if not name.startswith("_")}
+    assert public - set(dir(AsyncMemory)) <= {"attach", "settings", "store"}  # (the Memory is AsyncMemory.memory)
+    store = str(tmp_path / "store")
+
+    async def main() -> tuple[str, str]:
+        memory = await AsyncMemory.open(store, "async-zone", settings=test_settings)
+        try:
+            set_to = await memory.set_timezone("Europe/Berlin")
+            await memory.add(CHILI, conversation="home")
+            return set_to, (await memory.messages("home"))[0]["timestamp"]
+        finally:
+            await memory.close()
+
+    assert asyncio.run(main()) == ("Europe/Berlin", "2024-03-16T21:30:00+01:00")
+    with Memory.open(store, "async-zone", settings=test_settings) as memory:
+        assert memory.timezone() == "Europe/Berlin"

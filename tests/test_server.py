@@ -609,6 +609,9 @@ def test_a_namespace_time_zone_over_http(url):
     time read there, hits shown there); a bad name is a 400 naming it; null clears it."""
     headers = {"Authorization": f"Bearer {TOKEN}"}
     assert httpx.get(f"{url}/v1/namespaces/tz-never/timezone", headers=headers).json() == {"timezone": "UTC", "stored": None}
+    cleared = httpx.put(f"{url}/v1/namespaces/tz-never/timezone", json={"timezone": None}, headers=headers)
+    assert cleared.json() == {"timezone": "UTC", "stored": None}
+    assert "tz-never" not in httpx.get(f"{url}/v1/namespaces", headers=headers).json()["namespaces"]  # nothing written
     with client(url, "tz-http") as memory:
         assert memory.set_timezone("America/New_York") == "America/New_York"
         memory.add({"role": "user", "content": "We cooked chili.", "timestamp": "2024-03-16T21:30:00"}, conversation="home")
@@ -625,3 +628,40 @@ def test_a_namespace_time_zone_over_http(url):
         assert asyncio.run(in_utc()) == ("UTC", "2024-03-17T01:30:00")
         assert memory.timezone() == "UTC"
     assert httpx.get(f"{url}/v1/namespaces/tz-http/timezone", headers=headers).json() == {"timezone": "UTC", "stored": None}
+
+
+def test_the_client_sends_times_as_memory_takes_them(url):
+    """Datetimes and dates in a message's timestamp, session_started_at, time_range, as_of and before
+    (a TypeError: not JSON serializable), and Unix times in a time_range (an AttributeError in the
+    client, a 400 from the server), as Memory takes them; a Unix as_of is refused, as Memory refuses it."""
+    from datetime import date
+
+    with client(url, "client-times") as memory:
+        memory.add({"speaker": "Ann", "text": "We planted the apricot tree.", "timestamp": datetime(2024, 3, 16, 19, 30)},
+                   conversation="garden")
+        memory.add({"speaker": "Ann", "text": "The apricot tree flowered."}, conversation="garden", session="2",
+                   session_started_at=date(2024, 4, 2))
+        assert [m["timestamp"] for m in memory.messages("garden")] == ["2024-03-16T19:30:00", "2024-04-02T00:00:00"]
+        march = memory.search("apricot tree", time_range=(datetime(2024, 3, 1), date(2024, 3, 31)))
+        assert [h.text for h in march] == ["We planted the apricot tree."]
+        unix = memory.search("apricot tree", time_range=(1711929600, None))  # from 2024-04-01 UTC
+        assert [h.text for h in unix] == ["The apricot tree flowered."]
+        assert memory.search("apricot", as_of=datetime(2024, 4, 3))
+        with pytest.raises(InputError):
+            memory.search("apricot", as_of=1711929600)
+        assert memory.forget(before=date(2024, 3, 20))["turns"] == 1
+
+
+def test_keys_that_are_only_dots_and_a_namespace_with_a_slash(url):
+    """A namespace or conversation named "." or ".." was dropped from the request's path by the HTTP
+    client (the message was stored, then messages answered 405); they are escaped now. A namespace with
+    a "/" cannot be one segment of the API's paths: the client refuses it by name instead of answering
+    "Not Found" to every call."""
+    for namespace in ("..", "."):
+        with client(url, namespace) as memory:
+            memory.add({"speaker": "Ann", "text": "Dots are fine here."}, conversation="..")
+            assert [m["text"] for m in memory.messages("..")] == ["Dots are fine here."]
+            assert memory.recall("..", recent=1).startswith("Recent messages of conversation ..")
+            assert memory.stats()["nodes"]["Turn"] == 1
+    with pytest.raises(ConfigurationError, match="'a/b': the HTTP API cannot name a namespace holding '/'"):
+        client(url, "a/b")

@@ -46,6 +46,7 @@ def test_local_is_the_machines_own_zone(tmp_path):
     localtime = str(tmp_path / "etc" / "localtime")
     assert system_zone_name({}, localtime) == "Europe/Lisbon"
     assert system_zone_name({"TZ": ":Asia/Tokyo"}, localtime) == "Asia/Tokyo"
+    assert system_zone_name({"TZ": "/usr/share/zoneinfo/Asia/Tokyo"}, localtime) == "Asia/Tokyo"  # a file's path
     (tmp_path / "etc" / "localtime").unlink()
     (tmp_path / "etc" / "localtime").write_bytes(b"TZif")  # a copy, not a link: /etc/timezone says
     (tmp_path / "etc" / "timezone").write_text("America/Lima\n", encoding="utf-8")

@@ -10,12 +10,12 @@ import shutil
 import tempfile
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable, Optional, TypeVar
+from typing import Annotated, Any, AsyncIterator, Callable, Optional, TypeVar, Union
 
 from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StringConstraints
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -42,6 +42,10 @@ _T = TypeVar("_T")
 
 
 # ---------------------------------------------------------------------------- bodies
+_Time = Union[StrictInt, StrictFloat, Annotated[str, StringConstraints(max_length=64)]]
+"""A time in a body: ISO 8601 text or a Unix time in seconds (as Memory takes them)."""
+
+
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -51,7 +55,7 @@ class MessagesBody(_Body):
 
     conversation: str = Field(min_length=1, max_length=1024, description="Conversation key (created on first use).")
     session: Optional[str] = Field(None, min_length=1, max_length=1024, description="Session key within the conversation.")
-    session_started_at: Optional[str] = Field(None, max_length=64, description="ISO 8601 start of the session.")
+    session_started_at: Optional[_Time] = Field(None, description="ISO 8601 start of the session (or a Unix time).")
     messages: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_MESSAGES, description=(
         "Messages in order: {speaker|role, text|content, timestamp? (ISO 8601 or Unix seconds; default: now), id?, caption?, metadata?}; chat-API messages "
         "(content parts, name, tool calls) are read as Memory.add reads them."))
@@ -70,10 +74,11 @@ class SearchBody(_Body):
     """``POST /v1/namespaces/{ns}/search``."""
 
     query: str = Field(min_length=1, max_length=10_000)
-    k: int = Field(10, ge=1, le=MAX_K)
+    k: StrictInt = Field(10, ge=1, le=MAX_K)
     unit: str = Field("turn", description=" | ".join(UNITS))
     strategy: str = Field("auto", description=" | ".join(STRATEGIES))
-    time_range: Optional[tuple[Optional[str], Optional[str]]] = Field(None, description="[since, until], ISO 8601, null for an open end.")
+    time_range: Optional[tuple[Optional[_Time], Optional[_Time]]] = Field(None, description="[since, until], ISO 8601 or Unix "
+                                                                                           "times, null for an open end.")
     explain: bool = Field(False, description="Add each hit's readable explanation as explanation_text.")
     speaker: Optional[str] = Field(None, max_length=1024, description="Only what this speaker said (case-insensitive).")
     conversation: Optional[str] = Field(None, max_length=1024, description="Only this conversation (Hit.conversation_id).")
@@ -91,12 +96,12 @@ class RecallBody(_Body):
 
     query: Optional[str] = Field(None, min_length=1, max_length=10_000, description="What to recall for (default: the "
                                                                                   "conversation's latest message).")
-    recent: int = Field(20, ge=0, le=MAX_K, description="How many of the latest messages to give (0: none).")
-    k: int = Field(5, ge=1, le=MAX_K, description="How many memories to recall.")
-    max_chars: Optional[int] = Field(1000, ge=1, description="The most characters of each text (null: whole texts).")
+    recent: StrictInt = Field(20, ge=0, le=MAX_K, description="How many of the latest messages to give (0: none).")
+    k: StrictInt = Field(5, ge=1, le=MAX_K, description="How many memories to recall.")
+    max_chars: Optional[StrictInt] = Field(1000, ge=1, description="The most characters of each text (null: whole texts).")
     unit: str = Field("turn", description=" | ".join(UNITS))
     strategy: str = Field("auto", description=" | ".join(STRATEGIES))
-    time_range: Optional[tuple[Optional[str], Optional[str]]] = Field(None, description="[since, until], ISO 8601.")
+    time_range: Optional[tuple[Optional[_Time], Optional[_Time]]] = Field(None, description="[since, until], ISO 8601 or Unix times.")
     speaker: Optional[str] = Field(None, max_length=1024)
     session: Optional[str] = Field(None, max_length=1024)
     as_of: Optional[str] = Field(None, max_length=64)

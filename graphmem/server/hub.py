@@ -151,6 +151,8 @@ class MemoryHub:
         validate_namespace(namespace)
         if name is not None:
             zone_name(name)  # a bad name is refused before a Memory is kept for the namespace
+        elif stored_timezone(self.store, namespace) is None:
+            return self.timezone(namespace)  # nothing to remove
         self.memory(namespace).set_timezone(name)
         return self.timezone(namespace)
 
