@@ -25,7 +25,7 @@ from graphmem.ingest import IngestPipeline, IngestReport, Progress
 from graphmem.ingest.live import AddReport, LiveWriter, corrected_record, parse_messages, parse_timestamp, same_message
 from graphmem.loaders import FORMATS, load
 from graphmem.loaders.chat import validate_correction, validate_messages_query, validate_turn_id
-from graphmem.records import ConversationRecord, metadata_of, stored_times
+from graphmem.records import ConversationRecord, metadata_of, stored_times, validate_records
 from graphmem.retrieve.loader import session_scope
 from graphmem.search import SearchService
 from graphmem.settings import Settings, default_store_location
@@ -355,6 +355,7 @@ class Memory:
             raise InputError(f"unknown format {format!r}; expected one of {', '.join(FORMATS)}")
         tz = self._zone()
         if isinstance(source, ConversationRecord):
+            validate_records([source], source.source or "<record>")
             records, label = [stored_times(source, tz)], source.source or source.key
         elif isinstance(source, (str, os.PathLike)):
             records, label = load(source, format, conversation_id, tz), str(source)
@@ -362,6 +363,7 @@ class Memory:
             records = list(source)
             if not all(isinstance(r, ConversationRecord) for r in records):
                 raise InputError("source must be a path or ConversationRecord objects")
+            validate_records(records, "<records>")
             records, label = [stored_times(r, tz) for r in records], "<records>"
         report = IngestReport(sources=[label], collect_texts=self._collect_texts)
         with self._lock:

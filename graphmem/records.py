@@ -7,8 +7,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from datetime import datetime, tzinfo
 
-__all__ = ["TurnRecord", "SessionRecord", "ConversationRecord", "META_PREFIX", "meta_properties", "metadata_of",
-           "stored_times"]
+__all__ = ["TurnRecord", "SessionRecord", "ConversationRecord", "META_PREFIX", "MAX_SESSION_NUMBER", "meta_properties",
+           "metadata_of", "stored_times", "validate_records"]
+
+MAX_SESSION_NUMBER = 1_000_000_000
+"""The largest session number a conversation may have: a turn's position is its session's number x
+1,000,000 + its index, one 64-bit whole number (a LoCoMo ``session_9999999999999`` made every search
+of its namespace overflow)."""
 
 #: A source's metadata field ``k`` is stored as the node property ``meta_k``.
 META_PREFIX = "meta_"
@@ -86,8 +91,8 @@ def stored_times(record: ConversationRecord, tz: tzinfo | None) -> ConversationR
         try:
             return to_stored(value, tz)
         except (OverflowError, ValueError):
-            raise InputError(f"conversation {record.key!r}: the time {value.isoformat()} is outside the years 1-9999 "
-                             "in UTC") from None
+            raise InputError(f"conversation {record.key!r}: the time {value.replace(tzinfo=None).isoformat()} (offset "
+                             f"{value.tzinfo}) is outside the years 1-9999 in UTC, or its offset is a day or more") from None
 
     sessions = []
     for session in record.sessions:
@@ -110,3 +115,35 @@ def metadata_of(properties: Iterable[Sequence[Any]] | None) -> dict[str, object]
     """The metadata a node's ``meta_*`` properties hold, keys without the prefix, sorted;
     ``properties`` is their ``[key, value]`` pairs as a read returns them (``None``: none)."""
     return {key[len(META_PREFIX):]: value for key, value in sorted(properties or (), key=lambda pair: pair[0])}
+
+
+def validate_records(records: Iterable[ConversationRecord], where: str) -> None:
+    """Refuse, before anything is stored, conversations graphmem could not store whole: a blank key
+    (no call could name it again), two sessions with one key or one number (``session_1`` and
+    ``session_01`` of a LoCoMo file: the second failed in the database after the file's earlier
+    conversations were committed), a session number outside 0-:data:`MAX_SESSION_NUMBER`, or a
+    session of a million turns or more.
+
+    Raises:
+        InputError: naming ``where`` (the file), the conversation and the session.
+    """
+    from graphmem.errors import InputError
+    from graphmem.ingest.common import SEQ_STRIDE
+
+    for record in records:
+        if not isinstance(record.key, str) or not record.key.strip():
+            raise InputError(f"{where}: a conversation's key is blank ({record.key!r}); give it one (conversation_id)")
+        keys: dict[str, int] = {}
+        numbers: dict[int, str] = {}
+        for session in record.sessions:
+            named = f"{where}: conversation {record.key!r}, session {session.key!r}"
+            if isinstance(session.number, bool) or not isinstance(session.number, int) \
+                    or not 0 <= session.number <= MAX_SESSION_NUMBER:
+                raise InputError(f"{named}: its number {session.number!r} is not a whole number from 0 to {MAX_SESSION_NUMBER:,}")
+            if session.key in keys or session.number in numbers:
+                other = session.key if session.key in keys else numbers[session.number]
+                raise InputError(f"{named}: the conversation has another session with this key or number "
+                                 f"({other!r}, number {session.number})")
+            if len(session.turns) >= SEQ_STRIDE:
+                raise InputError(f"{named}: {len(session.turns):,} messages; a session holds fewer than {SEQ_STRIDE:,}")
+            keys[session.key], numbers[session.number] = session.number, session.key

@@ -484,6 +484,13 @@ def test_reingesting_a_file_with_a_message_inserted_or_moved_is_refused_clearly(
         with pytest.raises(InputError, match=r"conversation 'travel-chat', session '1': message .* would take position"):
             memory.ingest(write_native(tmp_path, doc, name))
         assert memory.stats()["nodes"] == before and memory.check().ok
+    # the last message of session 1 moved to the end of session 2: it was stored a second time, with its id
+    elsewhere = copy.deepcopy(TRAVEL)
+    elsewhere["sessions"][1]["turns"].append(elsewhere["sessions"][0]["turns"].pop())
+    last_id = elsewhere["sessions"][1]["turns"][-1]["id"]
+    with pytest.raises(InputError, match=f"message '{last_id}' is stored in session '1' and the file puts it in session '2'"):
+        memory.ingest(write_native(tmp_path, elsewhere, "elsewhere.json"))
+    assert memory.stats()["nodes"] == before and memory.check().ok
     middle = memory.cypher("MATCH (t:Turn {source_id: 'T1:1'}) WHERE t.namespace = $namespace RETURN t.id AS id")[0]["id"]
     memory.forget(turn=[middle])
     assert memory.check().ok

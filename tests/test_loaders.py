@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -196,3 +197,42 @@ def test_missing_file_and_invalid_utf8(tmp_path):
 def test_unknown_format_rejected(tmp_path):
     with pytest.raises(InputError, match="unknown format 'xml'"):
         load(write(tmp_path, "a.txt", "A: b"), "xml")
+
+
+def test_a_file_graphmem_could_not_store_whole_is_refused_before_anything_is_stored(tmp_path):
+    """Found by a bug hunt: a LoCoMo session number whose position overflowed 64 bits (every search of the
+    namespace failed after), session_1 beside session_01 (the database refused the second after the file's
+    earlier conversations were committed), an Arabic-Indic digit read as session 1, a blank conversation
+    key (stored, but no call could name it)."""
+    good = {"sample_id": "g1", "conversation": {"speaker_a": "A", "speaker_b": "B",
+                                                  "session_1": [{"speaker": "A", "dia_id": "D1:1", "text": "hello"}]}}
+
+    def locomo(name: str, sessions: dict) -> Path:
+        other = {"sample_id": "x1", "conversation": {"speaker_a": "A", "speaker_b": "B", **sessions}}
+        return write(tmp_path, name, json.dumps([good, other]))
+
+    turn = [{"speaker": "A", "dia_id": "D9:1", "text": "Big."}]
+    with pytest.raises(InputError, match=r"big\.json: conversation 'x1', session '9999999999999': its number .* 0 to 1,000,000,000"):
+        load(locomo("big.json", {"session_9999999999999": turn}))
+    with pytest.raises(InputError, match=r"conversation 'x1', session '1': the conversation has another session"):
+        load(locomo("dup.json", {"session_1": turn, "session_01": turn}))
+    with pytest.raises(InputError, match="no sessions with turns"):
+        load(locomo("digits.json", {"session_\u0661": turn}))
+    with pytest.raises(InputError, match=r"blank\.jsonl: a conversation's key is blank \('  '\)"):
+        load(write(tmp_path, "blank.jsonl", json.dumps({"speaker": "A", "text": "quinces", "conversation": "  "}) + "\n"))
+
+
+def test_a_date_must_say_its_day_and_an_offset_must_be_under_a_day(tmp_path):
+    """Fuzzy parsing filled what a text did not say from today ("12" the 12th of this month, "1e10" the
+    10th of January this year: a stored date that depends on the day of the ingest); an offset of a day
+    or more raised ValueError from every loader."""
+    from graphmem.loaders.dates import parse_datetime
+
+    assert parse_datetime("1:56 pm on 8 May, 2023") == datetime(2023, 5, 8, 13, 56)
+    assert parse_datetime("2023/05/20 (Sat) 02:21") == datetime(2023, 5, 20, 2, 21)
+    for vague in ("12", "1e10", "-1", "May 2023", "5pm", "2024-03-16T19:30:00+25:00"):
+        assert parse_datetime(vague) is None, vague
+    for text in ("12", "2024-03-16T19:30:00+25:00"):
+        line = json.dumps({"role": "user", "content": "a", "timestamp": text})
+        with pytest.raises(InputError, match=r"line 1\.timestamp: not a date"):
+            load(write(tmp_path, "vague.jsonl", line + "\n"))

@@ -8,6 +8,7 @@ same input writes nothing new and embeds nothing again.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -492,14 +493,17 @@ class IngestPipeline:
                 tid = node_id(ns, "turn", record.key, session.key, index, turn.speaker, turn.text, turn.caption)
                 turns.append(PlannedTurn(tid, session, sid, index, turn, session.number * SEQ_STRIDE + index))
         existing = self._existing_turn_ids([t.id for t in turns])
-        corrections = self._changed_turns(record.key, [t for t in turns if t.id not in existing], existing)
+        corrections = self._changed_turns(record.key, [t for t in turns if t.id not in existing], existing, turns)
         new_turns = [t for t in turns if t.id not in existing]
         return _Prepared(record, turns, session_ids, existing, new_turns, [t.record.indexed_text for t in new_turns], None,
                          corrections)
 
-    def _changed_turns(self, conversation_key: str, unknown: list[PlannedTurn], existing: set[str]) -> list[tuple[dict, Any]]:
+    def _changed_turns(self, conversation_key: str, unknown: list[PlannedTurn], existing: set[str],
+                       planned: Sequence[PlannedTurn] = ()) -> list[tuple[dict, Any]]:
         """Messages of a re-ingested file whose text changed: a turn is the same message when
         its conversation, session and source id match (or its position, without a source id).
+        A message whose id the file gives once, stored in another session of the conversation
+        and not in that session of the file, moved: refused (it was stored a second time).
 
         Each such planned turn takes the stored turn's id (and counts as stored); the pairs
         ``(stored row, new record)`` are returned for :meth:`LiveWriter.correct`."""
@@ -519,6 +523,19 @@ class IngestPipeline:
             turn.id = row["id"]
             existing.add(row["id"])
             pairs.append((row, turn.record))
+        once = Counter(t.record.source_id for t in planned if t.record.source_id is not None)
+        for turn in unknown:
+            key = turn.record.source_id
+            if turn.id in existing or key is None or once[key] != 1:
+                continue  # (a source numbering its messages per session gives an id more than once)
+            moved = [r for r in rows if r.get("source_id") == key and r["session_key"] != turn.session.key
+                     and r["id"] not in existing]
+            if moved:
+                raise InputError(
+                    f"conversation {conversation_key!r}: message {key!r} is stored in session {moved[0]['session_key']!r} "
+                    f"and the file puts it in session {turn.session.key!r}; a stored conversation takes corrected and "
+                    f"appended messages, not messages moved to another session; forget it first (graphmem forget "
+                    f"--turn {moved[0]['id']}) to ingest it there")
         last: dict[str, int] = {}  # session key -> the last stored position: a new message must come after it
         for session_key, index in by_position:
             last[session_key] = max(index, last.get(session_key, -1))

@@ -23,7 +23,7 @@ from graphmem.loaders.locomo import is_locomo, parse_locomo
 from graphmem.loaders.longmemeval import is_longmemeval, parse_longmemeval
 from graphmem.loaders.native import is_native, parse_native
 from graphmem.loaders.transcript import load_transcript
-from graphmem.records import ConversationRecord, stored_times
+from graphmem.records import ConversationRecord, stored_times, validate_records
 
 __all__ = ["FORMATS", "load", "read_json"]
 
@@ -146,5 +146,6 @@ def load(
         records = loaders[kind]()
     if not records:
         raise InputError(f"{path}: no conversations found")
+    validate_records(records, str(path))
     logger.info("loaded %d conversation(s) from %s as %s", len(records), path, kind)
     return [stored_times(record, timezone) for record in records]

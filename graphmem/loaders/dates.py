@@ -53,10 +53,21 @@ def parse_datetime(value: object) -> datetime | None:
 
     text = value.strip()
     try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        try:
-            parsed = date_parser.parse(text, fuzzy=True)
-        except (ValueError, OverflowError):
-            return None
+        pass
+    try:  # fuzzy: the words around a date ("on", "(Sat)") are passed over
+        parsed = date_parser.parse(text, fuzzy=True, default=_DEFAULTS[0])
+        again = date_parser.parse(text, fuzzy=True, default=_DEFAULTS[1])
+        parsed.utcoffset()  # an offset of a day or more ("+25:00") is no offset: ValueError
+    except (ValueError, OverflowError):
+        return None
+    if parsed.date() != again.date():  # the text does not say the year, month and day ("12", "1e10", "5pm")
+        return None
     return parsed
+
+
+#: Two days no part of which agree: where a parse's date depends on which was the default, the text
+#: did not give that part (dateutil fills in the default's, which was today's: "12" was the 12th of
+#: this month, "1e10" the 10th of January this year).
+_DEFAULTS = (datetime(2000, 1, 1), datetime(2001, 2, 2))

@@ -13,7 +13,7 @@ from graphmem.records import ConversationRecord, SessionRecord, TurnRecord
 
 __all__ = ["is_locomo", "parse_locomo"]
 
-_SESSION_KEY = re.compile(r"^session_(\d+)$")
+_SESSION_KEY = re.compile(r"^session_([0-9]+)$")  # ASCII digits: \d also took "session_١" as session 1
 
 
 def is_locomo(data: Any) -> bool:
