@@ -91,8 +91,9 @@ def stored_times(record: ConversationRecord, tz: tzinfo | None) -> ConversationR
         try:
             return to_stored(value, tz)
         except (OverflowError, ValueError):
-            raise InputError(f"conversation {record.key!r}: the time {value.replace(tzinfo=None).isoformat()} (offset "
-                             f"{value.tzinfo}) is outside the years 1-9999 in UTC, or its offset is a day or more") from None
+            offset = "" if value.tzinfo is None else f" (offset {value.tzinfo}; or the offset is a day or more)"
+            raise InputError(f"conversation {record.key!r}: the time {value.replace(tzinfo=None).isoformat()} is outside the "
+                             f"years 1-9999 in UTC{offset}") from None
 
     sessions = []
     for session in record.sessions:

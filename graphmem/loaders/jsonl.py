@@ -52,8 +52,9 @@ def load_jsonl(path: Path, text: str, conversation_key: str) -> list[Conversatio
 
     Optional fields per line: ``timestamp`` (ISO 8601, a readable date or a Unix time in seconds),
     ``id`` (source id), ``caption`` and ``metadata`` (scalar values), as
-    :meth:`graphmem.Memory.add` reads them, ``session`` (session key; consecutive lines with the same
-    key form one session; default a single session ``"1"``),
+    :meth:`graphmem.Memory.add` reads them, ``session`` (session key: the lines with one key form one
+    session, numbered in the order the keys first appear, each line in file order within its
+    session; default a single session ``"1"``),
     ``conversation`` (conversation key; lines of several conversations may be mixed).
     Lines as chat APIs write messages are read too (:mod:`graphmem.loaders.chat`): content
     parts, ``name``, and tool calls, whose lines without text are skipped (and logged).
