@@ -1133,3 +1133,24 @@ def test_one_add_that_opens_sessions_links_their_episodes_in_order(memory_factor
         starts = [row["start"] for row in chain]
         assert [row["next"] for row in chain] == [*starts[1:], None]  # one chain, in order
     assert len({row["session"] for row in batched.messages("c")}) == 4
+
+
+def test_a_file_whose_later_conversation_conflicts_with_the_store_stores_nothing(memory_factory, tmp_path, monkeypatch):
+    """A re-ingested file's second conversation moves a stored message: refused. Where the two were
+    planned in different waves (a file of more than WAVE_TURNS turns), the first conversation (new)
+    was committed before the refusal; now nothing is."""
+    from graphmem.ingest import pipeline
+
+    monkeypatch.setattr(pipeline, "WAVE_TURNS", 1)  # each conversation a wave of its own
+    memory = memory_factory()
+    memory.ingest(write_native(tmp_path, TRAVEL))
+    before = memory.stats()["nodes"]
+    moved = copy.deepcopy(TRAVEL)
+    moved["sessions"][0]["turns"].reverse()
+    first = {"id": "fresh-chat", "speakers": ["Ann"], "sessions": [{"id": "1", "turns": [
+        {"id": "f1", "speaker": "Ann", "text": "A brand new conversation about quinces."}]}]}
+    path = tmp_path / "both.json"
+    path.write_text(json.dumps([first, moved]), encoding="utf-8")
+    with pytest.raises(InputError, match="conversation 'travel-chat', session '1': message .* would take position"):
+        memory.ingest(path)
+    assert memory.stats()["nodes"] == before and memory.messages("fresh-chat") == [] and memory.check().ok

@@ -246,6 +246,8 @@ class IngestPipeline:
         """
         report = report or IngestReport()
         started = time.perf_counter()
+        for record in records[1:]:  # nothing of a file is written when a later conversation conflicts with the store
+            self._plan(record)      # (a message inserted, moved: an InputError), only reads
         total_turns = sum(r.turn_count for r in records)
         done = 0
         extract_done = 0
