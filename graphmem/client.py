@@ -202,9 +202,9 @@ class _Calls:
         return _Call("GET", self._path("timezone"), {}, lambda data: data["timezone"])
 
     def _set_timezone(self, name: str | None) -> _Call:
-        if name is not None:
-            zone_name(name)  # refused here as Memory refuses it
-        return _Call("PUT", self._path("timezone"), {"json": {"timezone": name}}, lambda data: data["timezone"])
+        # refused here as Memory refuses it; sent by its name, so "local" is the zone of the caller's machine
+        sent = None if name is None else zone_name(name)
+        return _Call("PUT", self._path("timezone"), {"json": {"timezone": sent}}, lambda data: data["timezone"])
 
     def _cypher(self, query: str, params: Mapping[str, Any] | None) -> _Call:
         return _Call("POST", self._path("cypher"), {"json": {"query": query, "params": dict(params or {})}},
@@ -336,8 +336,8 @@ class Client(_Calls):
         return self._send(self._timezone())
 
     def set_timezone(self, name: str | None) -> str:
-        """Store the namespace's time zone for every client (see :meth:`Memory.set_timezone`);
-        returns the zone in force."""
+        """Store the namespace's time zone for every client (see :meth:`Memory.set_timezone`;
+        ``"local"`` is this machine's zone, not the server's); returns the zone in force."""
         return self._send(self._set_timezone(name))
 
     def stats(self) -> dict[str, Any]:

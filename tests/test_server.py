@@ -620,6 +620,10 @@ def test_a_namespace_time_zone_over_http(url):
         assert answer.status_code == 400 and "'Mars/Base' is not a time zone" in answer.json()["error"]
         with pytest.raises(InputError, match="'Mars/Base' is not a time zone"):
             memory.set_timezone("Mars/Base")  # refused before it is sent
+        from graphmem.timezones import zone_name
+
+        assert memory.set_timezone("local") == zone_name("local")  # the caller's machine's zone, sent by its name
+        assert memory.set_timezone("America/New_York") == "America/New_York"
 
         async def in_utc() -> tuple[str, str]:
             async with AsyncClient(url, TOKEN, namespace="tz-http") as served:
