@@ -23,7 +23,7 @@ from graphmem.errors import ClosedError, ConfigurationError, GraphmemError, Inpu
 from graphmem.hits import Hit
 from graphmem.loaders import FORMATS
 from graphmem.memory import Memory, has_search_terms
-from graphmem.namespace_settings import namespace_zone, stored_timezone
+from graphmem.namespace_settings import namespace_zone, timezone_in_force
 from graphmem.settings import Settings
 
 __all__ = ["app", "main"]
@@ -556,8 +556,7 @@ def timezone_command(
         with _open(store, namespace, user, password, database, create=name is not None) as memory:
             if name is not None or clear:
                 memory.set_timezone(None if clear else name)
-            zone_in_force = memory.timezone()
-            stored = stored_timezone(memory.store, memory.namespace)
+            zone_in_force, stored = timezone_in_force(memory.store, memory.namespace, memory.settings.timezone)
         if as_json:
             _json({"namespace": namespace, "timezone": zone_in_force, "stored": stored})
         elif stored is None:

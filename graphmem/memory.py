@@ -29,7 +29,7 @@ from graphmem.records import ConversationRecord, metadata_of, stored_times, vali
 from graphmem.retrieve.loader import session_scope
 from graphmem.search import SearchService
 from graphmem.settings import Settings, default_store_location
-from graphmem.namespace_settings import namespace_zone, set_timezone_statements, stored_timezone
+from graphmem.namespace_settings import namespace_zone, set_timezone_statements, stored_timezone, timezone_in_force
 from graphmem.timezones import shown, zone_name
 from graphmem.store import GraphStore, open_store
 
@@ -281,11 +281,7 @@ class Memory:
             StorageError: the stored zone is not one this machine knows.
         """
         self._check()
-        name = stored_timezone(self._store, self._namespace)
-        if name is None:
-            return zone_name(self._settings.timezone)
-        namespace_zone(self._store, self._namespace, None)  # a stored zone this machine does not know raises
-        return str(name)
+        return timezone_in_force(self._store, self._namespace, self._settings.timezone)[0]
 
     def set_timezone(self, name: str | None) -> str:
         """Store ``name`` (an IANA name such as ``"Europe/Berlin"``, ``"local"`` for this

@@ -24,9 +24,9 @@ from graphmem.errors import ConfigurationError, StorageError
 from graphmem.ids import node_id
 from graphmem.retrieve.loader import WriteScope
 from graphmem.store import GraphStore, Statement
-from graphmem.timezones import zone
+from graphmem.timezones import zone, zone_name
 
-__all__ = ["settings_id", "stored_timezone", "namespace_zone", "set_timezone_statements", "settings_problems"]
+__all__ = ["settings_id", "stored_timezone", "namespace_zone", "timezone_in_force", "set_timezone_statements", "settings_problems"]
 
 
 def settings_id(namespace: str) -> str:
@@ -49,8 +49,26 @@ def namespace_zone(store: GraphStore, namespace: str, default: tzinfo | None) ->
             a zone newer than this machine's time zone data), naming it and how to set another.
     """
     name = stored_timezone(store, namespace)
+    return default if name is None else _stored_zone(namespace, name)
+
+
+def timezone_in_force(store: GraphStore, namespace: str, default: str) -> tuple[str, str | None]:
+    """``(the zone in force, the stored one)`` of ``namespace`` by name, from one read: the stored
+    zone, else ``default`` (``Settings.timezone``) as :func:`graphmem.timezones.zone_name` writes it;
+    ``None`` for the second when none is stored.
+
+    Raises:
+        StorageError: as :func:`namespace_zone`.
+    """
+    name = stored_timezone(store, namespace)
     if name is None:
-        return default
+        return zone_name(default), None
+    _stored_zone(namespace, name)
+    return name, name
+
+
+def _stored_zone(namespace: str, name: object) -> tzinfo | None:
+    """The zone ``name`` stored with ``namespace`` names; a StorageError naming it when none."""
     problem = StorageError(f"namespace {namespace!r}: its stored time zone {name!r} is not a time zone this machine "
                            "knows; set another with Memory.set_timezone (graphmem timezone NAME)")
     if not isinstance(name, str):

@@ -526,12 +526,15 @@ class IngestPipeline:
             existing.add(row["id"])
             pairs.append((row, turn.record))
         once = Counter(t.record.source_id for t in planned if t.record.source_id is not None)
+        stored_with: dict[Any, list[dict[str, Any]]] = {}  # source id -> its stored turns (one read, looked up per turn)
+        for row in rows:
+            if row.get("source_id") is not None:
+                stored_with.setdefault(row["source_id"], []).append(row)
         for turn in unknown:
             key = turn.record.source_id
             if turn.id in existing or key is None or once[key] != 1:
                 continue  # (a source numbering its messages per session gives an id more than once)
-            moved = [r for r in rows if r.get("source_id") == key and r["session_key"] != turn.session.key
-                     and r["id"] not in existing]
+            moved = [r for r in stored_with.get(key, ()) if r["session_key"] != turn.session.key and r["id"] not in existing]
             if moved:
                 raise InputError(
                     f"conversation {conversation_key!r}: message {key!r} is stored in session {moved[0]['session_key']!r} "

@@ -10,7 +10,7 @@ from typing import Any, Callable, Mapping, Sequence, TypeVar
 from graphmem.check import namespaces as stored_namespaces
 from graphmem.errors import ClosedError, InputError
 from graphmem.memory import Memory, validate_namespace
-from graphmem.namespace_settings import stored_timezone
+from graphmem.namespace_settings import stored_timezone, timezone_in_force
 from graphmem.timezones import zone_name
 from graphmem.settings import Settings
 from graphmem.store import GraphStore, open_store
@@ -137,10 +137,8 @@ class MemoryHub:
         """``{timezone, stored}``: the zone in force in ``namespace`` and the one stored with it
         (``None``: the server's settings apply). No Memory is kept for a namespace never set up."""
         validate_namespace(namespace)
-        stored = stored_timezone(self.store, namespace)
-        if stored is None:
-            return {"timezone": zone_name(self.settings.timezone), "stored": None}
-        return {"timezone": self.memory(namespace).timezone(), "stored": stored}
+        in_force, stored = timezone_in_force(self.store, namespace, self.settings.timezone)
+        return {"timezone": in_force, "stored": stored}
 
     def set_timezone(self, namespace: str, name: str | None) -> dict[str, Any]:
         """Store ``name`` as ``namespace``'s zone (``None``: remove it); answers :meth:`timezone`.
