@@ -150,6 +150,9 @@ class Memory:
     """
 
     def __init__(self, store: GraphStore, namespace: str = "default", settings: Settings | None = None) -> None:
+        if isinstance(store, (str, os.PathLike)):
+            raise TypeError(f"Memory() takes an open GraphStore, not the location {os.fspath(store)!r}: "
+                            f"open a memory there with Memory.open({os.fspath(store)!r})")
         self._store = store
         self._namespace = validate_namespace(namespace)
         self._settings = settings or Settings()
@@ -240,7 +243,7 @@ class Memory:
                 if self._search is not None:
                     self._search.caches.flush()
             finally:
-                if self._owns_store:
+                if self._owns_store and isinstance(self._store, GraphStore):  # not None: an unopened one built by hand
                     self._store.close()
 
     def _check(self) -> None:

@@ -125,6 +125,16 @@ def test_closed_memory_refuses_use(tmp_path, store_dir):
     unopened = Memory(None, "x")  # type: ignore[arg-type]  # constructing does no I/O
     with pytest.raises(ClosedError, match="unopened"):
         unopened.stats()
+    unopened.close()  # nothing to close (it raised AttributeError on None)
+
+
+def test_memory_built_from_a_path_says_to_open_it(tmp_path):
+    """`Memory("./dir")` is what a newcomer writes first: it raised AttributeError at close
+    ("'str' object has no attribute 'close'"); now a TypeError that names Memory.open."""
+    for location in (str(tmp_path / "m"), tmp_path / "m"):
+        with pytest.raises(TypeError, match=r"Memory.open\("):
+            Memory(location)  # type: ignore[arg-type]
+    assert not (tmp_path / "m").exists()
 
 
 def test_a_store_opens_by_the_name_graphmem_prints_for_it(tmp_path, store_dir):
