@@ -467,6 +467,34 @@ def test_batch_reingest_of_an_edited_file_corrects_in_place(memory_factory, tmp_
 
 
 
+def test_reingesting_a_file_with_other_metadata_corrects_as_add_does(memory_factory, tmp_path, caplog):
+    """A message the file gives again with other metadata was kept unchanged by a re-ingest (the
+    same message sent by `add` is a correction); one given at another time alone keeps its stored
+    time, as `add` keeps it, and the ingest logs how many."""
+    def write(mood, when):
+        path = tmp_path / "chat.jsonl"
+        path.write_text(json.dumps({"speaker": "Ana", "text": "I moved to Lisbon.", "id": "a1", "timestamp": when,
+                                    "metadata": {"mood": mood}}) + "\n"
+                        + json.dumps({"speaker": "Bo", "text": "Nice city.", "id": "a2", "timestamp": when}) + "\n")
+        return path
+
+    memory = memory_factory()
+    memory.ingest(write("happy", "2024-01-01T10:00:00"))
+    report = memory.ingest(write("sad", "2024-01-01T10:00:00"))
+    assert (report.turns_added, report.turns_corrected) == (0, 1)
+    ana, bo = memory.messages(conversation="chat")
+    assert ana["metadata"] == {"mood": "sad"} and ana["version"] == 1 and bo["version"] == 0
+    assert [h["metadata"] for h in memory.history(ana["turn_id"])][0] == {"mood": "happy"}
+    assert [h.source_id for h in memory.search("Lisbon", k=3, metadata={"mood": "sad"})] == ["a1"]
+    with caplog.at_level(logging.WARNING, logger="graphmem.ingest.pipeline"):
+        report = memory.ingest(write("sad", "2024-02-01T10:00:00"))
+    assert (report.turns_added, report.turns_corrected) == (0, 0)
+    assert "2 stored messages are given at another time" in caplog.text
+    assert [m["timestamp"] for m in memory.messages(conversation="chat")] == ["2024-01-01T10:00:00"] * 2
+    assert memory.ingest(write("sad", "2024-01-01T10:00:00")).turns_corrected == 0
+    assert memory.check().ok
+
+
 def test_reingesting_a_file_with_a_message_inserted_or_moved_is_refused_clearly(memory_factory, tmp_path):
     """Corrections and appends are taken; a message inserted between stored ones, or moved, or a file
     message where a live add already put one, would take a stored message's place. Before, the write

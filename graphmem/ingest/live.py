@@ -328,8 +328,13 @@ def same_message(row: Mapping[str, Any], record: TurnRecord) -> bool:
     Metadata values compare as a search filter compares them (``True`` is not ``1``, ``2`` is
     ``2.0``), and a ``None`` value is no value (it is not stored)."""
     return (row.get("speaker") == record.speaker and row.get("text") == record.text
-            and (row.get("caption") or None) == (record.caption or None)
-            and _metadata_codes(metadata_of(row.get("meta")).items()) == _metadata_codes(record.metadata))
+            and (row.get("caption") or None) == (record.caption or None) and same_metadata(row, record))
+
+
+def same_metadata(row: Mapping[str, Any], record: TurnRecord) -> bool:
+    """Whether a stored message (``row``, with its ``meta`` pairs) carries ``record``'s metadata
+    (compared as :func:`same_message` compares them)."""
+    return _metadata_codes(metadata_of(row.get("meta")).items()) == _metadata_codes(record.metadata)
 
 
 def _metadata_codes(pairs: Iterable[tuple[str, object]]) -> dict[str, str]:

@@ -508,13 +508,17 @@ class IngestPipeline:
         and not in that session of the file, moved: refused (it was stored a second time).
 
         Each such planned turn takes the stored turn's id (and counts as stored); the pairs
-        ``(stored row, new record)`` are returned for :meth:`LiveWriter.correct`."""
-        if not unknown:
+        ``(stored row, new record)`` are returned for :meth:`LiveWriter.correct`. A stored message
+        the file gives with other metadata is one too (as ``add`` takes it); one the file gives at
+        another time alone is kept as stored (as ``add`` keeps it), which is logged."""
+        if not unknown and not existing:
             return []
         rows = self.store.read("read/conversation_turn_positions", {"namespace": self.namespace, "conversation_id": conversation_key})
+        pairs = self._changed_metadata(conversation_key, rows, existing, planned)
+        if not unknown:
+            return pairs
         by_source = {(r["session_key"], r["source_id"]): r for r in rows if r.get("source_id") is not None}
         by_position = {(r["session_key"], int(r["index"])): r for r in rows if r.get("index") is not None}
-        pairs = []
         for turn in unknown:
             key = turn.record.source_id
             row = by_source.get((turn.session.key, key)) if key is not None else by_position.get((turn.session.key, turn.index))
@@ -557,6 +561,29 @@ class IngestPipeline:
                     f"conversation takes corrected and appended messages, not messages inserted between, moved, or put "
                     f"back where a forgotten one was; forget it first (graphmem forget --conversation "
                     f"{conversation_key}) to ingest it anew")
+        return pairs
+
+    def _changed_metadata(self, conversation_key: str, rows: list[dict[str, Any]], existing: set[str],
+                          planned: Sequence[PlannedTurn]) -> list[tuple[dict, Any]]:
+        """Pairs ``(stored row, new record)`` of the stored messages (``existing``: the same place,
+        speaker, text and caption) whose metadata the file changed; logs how many it gives at
+        another time."""
+        from graphmem.ingest.live import same_metadata
+
+        by_id = {r["id"]: r for r in rows}
+        pairs, redated = [], 0
+        for turn in planned:
+            row = by_id.get(turn.id) if turn.id in existing else None
+            if row is None:
+                continue
+            if not same_metadata(row, turn.record):
+                pairs.append((row, turn.record))
+            elif turn.record.timestamp is not None and row.get("timestamp") != iso(turn.record.timestamp):
+                redated += 1
+        if redated:
+            logger.warning("conversation %r: %d stored messages are given at another time in the file; a message keeps the "
+                           "time it was stored with unless its text, speaker, caption or metadata change (forget the "
+                           "conversation to ingest it anew)", conversation_key, redated)
         return pairs
 
     def _prepare_wave(self, records: Sequence[ConversationRecord], start: int, progress: Progress | None = None,
