@@ -610,10 +610,10 @@ class LiveWriter:
                 fixes.append((row, record))
 
         # appends: sessions, positions, ids. A message that does not say when it was said was said
-        # now, as it is added; filling in a dated session (session_started_at given) leaves it to
-        # its session's start, as a batch ingest of the same messages does
-        if session_started_at is None and any(r.timestamp is None for r in appends):
-            now = datetime.now(timezone.utc).replace(tzinfo=None)
+        # now, as it is added; filling in a dated session (session_started_at given), at its
+        # session's start, as a batch ingest of the same messages stores it
+        if any(r.timestamp is None for r in appends):
+            now = session_started_at or datetime.now(timezone.utc).replace(tzinfo=None)
             stamped = {id(r): replace(r, timestamp=now) for r in appends if r.timestamp is None}
             appends = [stamped.get(id(r), r) for r in appends]
             records = [stamped.get(id(r), r) for r in records]  # the report's ids follow the records by identity
