@@ -1255,7 +1255,13 @@ class AsyncMemory:
         import asyncio
         import functools
 
-        return await asyncio.get_running_loop().run_in_executor(self._executor, functools.partial(function, *args, **kwargs))
+        try:
+            future = asyncio.get_running_loop().run_in_executor(self._executor, functools.partial(function, *args, **kwargs))
+        except RuntimeError:  # "cannot schedule new futures after shutdown"
+            if self._closed:
+                raise ClosedError("this AsyncMemory is closed; use AsyncMemory.open(...)") from None
+            raise
+        return await future
 
     @property
     def memory(self) -> Memory:

@@ -17,7 +17,7 @@ import pytest
 
 from graphmem import AsyncMemory, InputError, Memory
 from graphmem.hits import Hit
-from graphmem.errors import StorageError
+from graphmem.errors import ClosedError, StorageError
 from graphmem.schema import compare_with_store
 from conftest import Backend, memories, new_namespace, settings_for
 from samples import TRAVEL, write_native
@@ -856,6 +856,11 @@ def test_async_memory_never_blocks_the_event_loop(tmp_path, embedder):
             await task
             await memory.close()
         assert stats["nodes"]["Turn"] == 2
+        # closed, it refuses as a closed Memory does (it raised RuntimeError from the executor)
+        for call in (memory.stats(), memory.search("apple"), memory.add({"speaker": "Lea", "text": "x"}, conversation="c")):
+            with pytest.raises(ClosedError, match="closed"):
+                await call
+        await memory.close()  # idempotent
         return during, hits
 
     during, hits = asyncio.run(main())
