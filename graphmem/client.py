@@ -6,6 +6,7 @@ transport differs (``httpx.Client`` or ``httpx.AsyncClient``)."""
 
 from __future__ import annotations
 
+import math
 import os
 from datetime import date, datetime
 from pathlib import Path
@@ -13,7 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 from urllib.parse import quote
 
-from graphmem.errors import ClosedError, ConfigurationError, GraphmemError, InputError, StorageError, StoreUnavailableError
+from graphmem.errors import (ClosedError, ConfigurationError, GraphmemError, InputError, StorageError, StoreUnavailableError,
+                             reject_lone_surrogates)
+from graphmem.records import TurnRecord
 from graphmem.hits import CONTEXT_CHARS, RECENT_MESSAGES, Hit, context_text, explain_text, validate_recall
 from graphmem.entities import validate_entities_query, validate_entity_query
 from graphmem.timezones import zone_name
@@ -88,12 +91,56 @@ def _sent_time(value: Any) -> Any:
     return value.isoformat() if isinstance(value, (datetime, date)) else value
 
 
+def _unsendable(value: Any, where: str) -> str | None:
+    """The first place in ``value`` JSON cannot carry as it is (a number that is not finite, an
+    object that is no text, number, true/false, null, list or mapping of text keys), with why."""
+    stack: list[tuple[Any, str]] = [(value, where)]
+    while stack:
+        item, at = stack.pop()
+        if item is None or isinstance(item, (str, bool, int)):
+            continue
+        if isinstance(item, float):
+            if not math.isfinite(item):
+                return f"{at}: {item!r} is not a number JSON carries"
+        elif isinstance(item, Mapping):
+            for key, child in reversed(list(item.items())):
+                if not isinstance(key, str):
+                    return f"{at}: the key {key!r} is not text"
+                stack.append((child, f"{at}.{key}"))
+        elif isinstance(item, (list, tuple)):
+            stack.extend((child, f"{at}[{i}]") for i, child in reversed(list(enumerate(item))))
+        else:
+            return f"{at}: a {type(item).__name__} cannot be sent to the server (text, a number, true/false, null, a list or a mapping)"
+    return None
+
+
+def _json(body: dict[str, Any]) -> dict[str, Any]:
+    """The request arguments sending ``body`` as JSON. What JSON cannot carry is an
+    :class:`InputError` naming the argument (as :class:`Memory` names it), not an encoder's error
+    from inside the HTTP library."""
+    for name, value in body.items():
+        reject_lone_surrogates(value, name)
+        problem = _unsendable(value, name)
+        if problem is not None:
+            raise InputError(problem)
+    return {"json": body}
+
+
+def _message(record: TurnRecord) -> dict[str, Any]:
+    """A :class:`TurnRecord` as the mapping the HTTP API takes for it."""
+    message = {"speaker": record.speaker, "text": record.text, "id": record.source_id, "timestamp": _sent_time(record.timestamp),
+               "caption": record.caption, "metadata": dict(record.metadata) or None}
+    return {k: v for k, v in message.items() if v is not None}
+
+
 def _search_options(body: dict[str, Any], *, time_range: Any = None, speaker: str | None = None, conversation: str | None = None,
                     session: str | None = None, as_of: Any = None, exclude: Any = None, metadata: Any = None,
                     unit: str | None = None, strategy: str | None = None) -> dict[str, Any]:
     """``body`` with a search's options as the HTTP API takes them (times as ISO 8601 text); an
     option left out is not sent, and a bad one is named by the server."""
     if exclude is not None:
+        if not isinstance(exclude, (str, list, tuple, set, frozenset)):  # as Memory.search refuses it
+            raise InputError(f"exclude must be a node id or a list of them, got {type(exclude).__name__}")
         body["exclude"] = [exclude] if isinstance(exclude, str) else list(exclude)
     if metadata is not None:
         body["metadata"] = dict(metadata) if isinstance(metadata, Mapping) else metadata
@@ -117,7 +164,7 @@ class _Calls:
         return f"/v1/namespaces/{_segment(self.namespace)}/{endpoint}"
 
     def _add(self, messages: Any, conversation: str, session: str | None, session_started_at: str | None) -> _Call:
-        if isinstance(messages, Mapping) or is_sdk_message(messages):
+        if isinstance(messages, (Mapping, TurnRecord)) or is_sdk_message(messages):
             messages = [messages]
         elif not isinstance(messages, Sequence) or isinstance(messages, (str, bytes)):
             raise InputError(f"messages: expected a message (a mapping) or a list of them, got {type(messages).__name__}")
@@ -125,6 +172,8 @@ class _Calls:
         for position, message in enumerate(messages):
             if is_sdk_message(message):  # a model SDK's object: its JSON form, which the server reads as Memory.add does
                 message = sdk_message(message, json=True)
+            elif isinstance(message, TurnRecord):
+                message = _message(message)
             if not isinstance(message, Mapping):
                 raise InputError(f"messages[{position}]: expected a mapping with speaker and text, got {type(message).__name__}")
             sent.append({k: _sent_time(v) if k == "timestamp" else v for k, v in message.items()})
@@ -133,7 +182,7 @@ class _Calls:
             body["session"] = session
         if session_started_at is not None:
             body["session_started_at"] = _sent_time(session_started_at)
-        return _Call("POST", self._path("messages"), {"json": body})
+        return _Call("POST", self._path("messages"), _json(body))
 
     def _ingest(self, source: str | os.PathLike[str], format: str, conversation_id: str | None) -> _Call:
         path = Path(source)
@@ -149,13 +198,13 @@ class _Calls:
         body = _search_options({"query": query, "k": k, "unit": unit, "strategy": strategy, "explain": True}, time_range=time_range,
                                speaker=speaker, conversation=conversation, session=session, as_of=as_of, exclude=exclude,
                                metadata=metadata)
-        return _Call("POST", self._path("search"), {"json": body}, lambda data: [Hit.from_dict(row) for row in data["hits"]])
+        return _Call("POST", self._path("search"), _json(body), lambda data: [Hit.from_dict(row) for row in data["hits"]])
 
     def _recall(self, conversation: str, query: str | None, recent: int, k: int, max_chars: int | None,
                 search: Mapping[str, Any]) -> _Call:
         validate_recall(conversation, query, recent, max_chars)
         body = _search_options({"query": query, "recent": recent, "k": k, "max_chars": max_chars}, **search)
-        return _Call("POST", self._path(f"conversations/{_segment(conversation)}/recall"), {"json": body},
+        return _Call("POST", self._path(f"conversations/{_segment(conversation)}/recall"), _json(body),
                      lambda data: data["text"])
 
     def explain(self, hit: Hit) -> str:
@@ -178,7 +227,7 @@ class _Calls:
         validate_correction(turn_id, text, speaker, caption, metadata)
         body = {k: v for k, v in (("text", text), ("speaker", speaker), ("caption", caption),
                                   ("metadata", dict(metadata) if isinstance(metadata, Mapping) else metadata)) if v is not None}
-        return _Call("PATCH", self._path(f"turns/{_segment(turn_id)}"), {"json": body})
+        return _Call("PATCH", self._path(f"turns/{_segment(turn_id)}"), _json(body))
 
     def _entity(self, name: str, mentions: int, related: int) -> _Call:
         validate_entity_query(name, mentions, related)
@@ -196,7 +245,7 @@ class _Calls:
                 "before": _sent_time(before),
                 "turn": [turn] if isinstance(turn, str) else turn,
                 "metadata": dict(metadata) if isinstance(metadata, Mapping) else metadata}
-        return _Call("POST", self._path("forget"), {"json": {k: v for k, v in body.items() if v is not None}})
+        return _Call("POST", self._path("forget"), _json({k: v for k, v in body.items() if v is not None}))
 
     def _timezone(self) -> _Call:
         return _Call("GET", self._path("timezone"), {}, lambda data: data["timezone"])
@@ -204,10 +253,12 @@ class _Calls:
     def _set_timezone(self, name: str | None) -> _Call:
         # refused here as Memory refuses it; sent by its name, so "local" is the zone of the caller's machine
         sent = None if name is None else zone_name(name)
-        return _Call("PUT", self._path("timezone"), {"json": {"timezone": sent}}, lambda data: data["timezone"])
+        return _Call("PUT", self._path("timezone"), _json({"timezone": sent}), lambda data: data["timezone"])
 
     def _cypher(self, query: str, params: Mapping[str, Any] | None) -> _Call:
-        return _Call("POST", self._path("cypher"), {"json": {"query": query, "params": dict(params or {})}},
+        if params is not None and not isinstance(params, Mapping):
+            raise InputError(f"params: expected a mapping of parameter names to values, got {type(params).__name__}")
+        return _Call("POST", self._path("cypher"), _json({"query": query, "params": dict(params or {})}),
                      lambda data: data["rows"])
 
 
@@ -367,7 +418,8 @@ class Client(_Calls):
 class AsyncClient(_Calls):
     """:class:`Client` for asyncio agents: the same methods and arguments, awaited, over one
     ``httpx.AsyncClient`` (requests from many tasks share its connections; the event loop
-    never blocks on the network). ``explain`` needs no request and is not awaited.
+    never blocks on the network). ``explain`` needs no request, and is awaited as
+    :meth:`AsyncMemory.explain` is.
 
     Example:
         >>> from graphmem import AsyncClient
@@ -411,6 +463,10 @@ class AsyncClient(_Calls):
         except httpx.HTTPError as exc:
             raise _unreachable(self.url, exc) from exc
         return call.read(_answer(self.url, response))
+
+    async def explain(self, hit: Hit) -> str:  # type: ignore[override]
+        """:meth:`Client.explain`, awaited as :meth:`AsyncMemory.explain` is (no request is made)."""
+        return _Calls.explain(self, hit)
 
     async def add(self, messages: Mapping[str, Any] | Sequence[Mapping[str, Any]], *, conversation: str,
                   session: str | None = None, session_started_at: str | None = None) -> dict[str, Any]:

@@ -220,7 +220,7 @@ def test_async_client_answers_as_the_client_does_and_never_blocks_the_loop(url):
             await beat
             assert [[h.node_id for h in hits] for hits in found] == expected * 3
             assert ticks[0] >= 5  # the loop kept ticking while the searches were out
-            assert isinstance(found[0][0], Hit) and "canoe" in memory.explain(found[0][0])
+            assert isinstance(found[0][0], Hit) and "canoe" in await memory.explain(found[0][0])
             assert await memory.messages("lake", last=2) == expected_messages
             assert "red canoe" in await memory.context("What colour is the canoe?", k=1)
             fixed = await memory.add({"speaker": "Ada", "text": "I bought a blue canoe.", "id": "c1"}, conversation="lake")
@@ -669,3 +669,36 @@ def test_keys_that_are_only_dots_and_a_namespace_with_a_slash(url):
             assert memory.stats()["nodes"]["Turn"] == 1
     with pytest.raises(ConfigurationError, match="'a/b': the HTTP API cannot name a namespace holding '/'"):
         client(url, "a/b")
+
+
+def test_the_client_names_what_json_cannot_carry_as_memory_does(url):
+    """What JSON cannot carry raised the HTTP library's encoder errors (UnicodeEncodeError for a lone
+    surrogate, ValueError for nan, TypeError for a date in metadata or an int exclude) where Memory
+    raises InputError naming the argument; a TurnRecord, which Memory.add takes, was refused."""
+    from datetime import date
+
+    from graphmem.records import TurnRecord
+
+    with client(url, "client-json") as memory:
+        cases = [
+            (lambda: memory.add({"speaker": "Ann", "text": "caf\ud800"}, conversation="c"), r"messages\[0\]\.text: not valid Unicode"),
+            (lambda: memory.search("caf\ud800"), "query: not valid Unicode"),
+            (lambda: memory.add({"speaker": "Ann", "text": "x", "timestamp": float("nan")}, conversation="c"),
+             r"messages\[0\]\.timestamp: nan is not a number"),
+            (lambda: memory.add({"speaker": "Ann", "text": "x", "metadata": {"d": date(2024, 1, 2)}}, conversation="c"),
+             r"messages\[0\]\.metadata\.d: a date cannot be sent"),
+            (lambda: memory.search("x", exclude=5), "exclude must be a node id or a list of them, got int"),
+            (lambda: memory.cypher("RETURN $d AS d", {"d": date(2024, 1, 2)}), r"params\.d: a date cannot be sent"),
+            (lambda: memory.cypher("RETURN 1 AS x", 5), "params: expected a mapping"),  # type: ignore[arg-type]
+        ]
+        for call, message in cases:
+            with pytest.raises(InputError, match=message):
+                call()
+        report = memory.add(TurnRecord(speaker="Ann", text="I keep bees on the roof.", source_id="b1",
+                                       timestamp=datetime(2024, 5, 1, 8), metadata=(("hive", 2),)), conversation="c")
+        assert report["added"] == 1
+        memory.add([TurnRecord(speaker="Bo", text="How many hives?")], conversation="c")
+        stored = memory.messages("c")
+        assert [(m["speaker"], m["source_id"], m["metadata"]) for m in stored] == [("Ann", "b1", {"hive": 2}), ("Bo", None, {})]
+        assert stored[0]["timestamp"] == "2024-05-01T08:00:00"
+        assert memory.stats()["nodes"]["Turn"] == 2  # nothing of the refused calls was stored
