@@ -969,7 +969,7 @@ class Memory:
         self._check()
         target = self._namespace if namespace is None else validate_namespace(namespace)
         selection = ForgetSelection.of(conversation, session, before,
-                                       turns=turn if turn is None or isinstance(turn, str) else list(turn),
+                                       turns=list(turn) if isinstance(turn, Iterable) and not isinstance(turn, str) else turn,  # (an int: named)
                                        tz=namespace_zone(self._store, target, self._settings.tz), metadata=metadata)
         with _namespace_lock(self._store, target):
             plan = plan_forget(self._store, target, selection, self._settings.write_batch_size)
@@ -1090,6 +1090,10 @@ class Memory:
             StorageError: the database refused the query (a one-line message, no Java names).
         """
         self._check()
+        if not isinstance(query, str):
+            raise InputError(f"query: expected Cypher text, got {type(query).__name__}")
+        if params is not None and not isinstance(params, Mapping):
+            raise InputError(f"params: expected a mapping of parameter names to values, got {type(params).__name__}")
         reject_lone_surrogates(query, "query")
         reject_lone_surrogates(dict(params or {}), "params")
         merged = {"namespace": self._namespace, **(params or {})}

@@ -171,3 +171,17 @@ def test_hostile_names_are_stored_verbatim(tmp_path, store_dir):
         assert hit.speaker == hostile and hit.conversation_id == hostile
         assert hit.text == "Robert'); DROP TABLE turns;-- likes chess"
         assert memory.stats()["nodes"]["Turn"] == 1
+
+
+def test_forget_and_cypher_name_arguments_of_the_wrong_type(store_dir):
+    """`forget(turn=5)` raised TypeError ('int' object is not iterable) and `cypher(q, 5)` a
+    TypeError, `cypher(q, ["x", 5])` a ValueError, where the Client raises InputError."""
+    with Memory.open(store_dir, namespace="t-types") as memory:
+        with pytest.raises(InputError, match="turn: expected a turn id or a non-empty list of them, got 5"):
+            memory.forget(turn=5)  # type: ignore[arg-type]
+        for params in (5, ["x", 5]):
+            with pytest.raises(InputError, match="params: expected a mapping"):
+                memory.cypher("RETURN 1 AS x", params)  # type: ignore[arg-type]
+        with pytest.raises(InputError, match="query: expected Cypher text"):
+            memory.cypher(None)  # type: ignore[arg-type]
+        assert memory.forget(turn=(t for t in ["turn:none"]))["turns"] == 0  # any iterable of ids, as before

@@ -155,6 +155,51 @@ def test_errors_are_one_line_json(url):
     assert Client(url, TOKEN, namespace="never-written").search("anything at all") == []
 
 
+def test_schema_errors_are_named_in_graphmems_words(url):
+    """Arguments failing the body's schema were answered in pydantic's words, one part per form a
+    time may take ("time_range.0.int: Input should be a valid integer; time_range.0.float: ...")."""
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    cases = [
+        ("search", {"query": "a", "k": 0}, "k must be a positive integer, got 0"),
+        ("search", {"query": "a", "k": "five"}, "k: expected a whole number, got 'five'"),
+        ("search", {"query": "", "k": 2000}, "query: expected a non-empty text; k must be at most 1000, got 2000"),
+        ("search", {"query": "a", "time_range": [True, None]},
+         "time_range[0]: expected a time (ISO 8601 text or a Unix time in seconds), got True"),
+        ("search", {"query": "a", "bogus": 1}, "bogus: unknown argument"),
+        ("search", {"k": 3}, "query: missing (it is required)"),
+        ("messages", {"conversation": "c", "messages": [{"speaker": "A", "text": "x"}], "session_started_at": True},
+         "session_started_at: expected a time (ISO 8601 text or a Unix time in seconds), got True"),
+        ("messages", {"conversation": "c", "messages": [{"speaker": "A", "text": "x"}] * 1001}, "messages: at most 1000 items, got 1001"),
+        ("forget", {"turn": "turn:x"}, "turn: expected a list, got 'turn:x'"),
+    ]
+    for endpoint, body, said in cases:
+        answer = httpx.post(f"{url}/v1/namespaces/x/{endpoint}", json=body, headers=headers)
+        assert (answer.status_code, answer.json()) == (400, {"error": said}), (body, answer.text)
+
+
+def test_a_path_byte_that_is_no_text_and_namespaces_holding_no_conversation(url):
+    """`%FF` in a path reached the routes as U+FFFD and stored a message in a namespace named "\ufffd";
+    a namespace whose conversations were all forgotten, or only given a zone, was listed by
+    /v1/namespaces while every other endpoint answered 404 for it."""
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    message = {"conversation": "c", "messages": [{"speaker": "A", "text": "I sail on Sundays."}]}
+    for path in ("/v1/namespaces/%FF/messages", "/v1/namespaces/ok/conversations/%FFx/recall"):
+        answer = httpx.post(url + path, json=message if path.endswith("messages") else {}, headers=headers)
+        assert answer.status_code == 400 and "no UTF-8 text" in answer.json()["error"], answer.text
+    assert httpx.post(url + "/v1/namespaces/%C3%A9t%C3%A9/messages", json=message, headers=headers).status_code == 200
+    with client(url, "listed-then-gone") as gone, client(url, "zone-only") as zoned:
+        gone.add({"speaker": "A", "text": "Soon forgotten."}, conversation="c")
+        assert "listed-then-gone" in gone.namespaces()
+        gone.forget(conversation="c")
+        zoned.set_timezone("Europe/Berlin")
+        listed = gone.namespaces()
+        assert "été" in listed and "\ufffd" not in listed
+        assert "listed-then-gone" not in listed and "zone-only" not in listed, listed
+        for memory in (gone, zoned):
+            with pytest.raises(InputError, match="not found"):
+                memory.stats()
+
+
 def test_body_limit(hub):
     with running(hub, max_body=2048) as url:
         big = {"conversation": "c", "messages": [{"speaker": "A", "text": "x" * 4096}]}

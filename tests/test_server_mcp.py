@@ -44,7 +44,7 @@ async def _exercise(client, namespace: str) -> None:
                  ) == "no messages in conversation 'nowhere'"
     toms_only = _text(await client.call_tool("search_memory", {"namespace": namespace, "query": "glacier lake", "k": 2,
                                                                "metadata": {"mood": "cold"}}))
-    assert [line.split("] ")[0] for line in toms_only.splitlines()] == ["1. [Tom · session 1 · m2"], toms_only
+    assert [line.split("] ")[0] for line in toms_only.splitlines()] == ["1. [2024-06-01 · Tom · session 1 · m2"], toms_only
     kept = json.loads(_text(await client.call_tool("forget_memory", {"namespace": namespace, "metadata": {"mood": "warm"}})))
     assert kept["turns"] == 0  # no message holds it: nothing forgotten
     fixed = json.loads(_text(await client.call_tool("correct_memory", {"namespace": namespace, "turn": added["turn_ids"][1],
@@ -70,7 +70,7 @@ async def _exercise(client, namespace: str) -> None:
     first = found.splitlines()[0]
     assert first.startswith("1. [2024-06-01 · Priya · session 1 · m1] We hiked to the glacier lake"), found
     toms = _text(await client.call_tool("search_memory", {"namespace": namespace, "query": "hike", "speaker": "Tom"}))
-    assert [line.split("] ")[0] for line in toms.splitlines()] == ["1. [Tom · session 1 · m2"], toms
+    assert [line.split("] ")[0] for line in toms.splitlines()] == ["1. [2024-06-01 · Tom · session 1 · m2"], toms
     assert _text(await client.call_tool("search_memory", {"namespace": namespace, "query": "hike",
                                                           "conversation": "other"})) == "no memories found"
     why = _text(await client.call_tool("explain_memory", {"namespace": namespace, "query": "Where did Priya hike?"}))
@@ -79,6 +79,15 @@ async def _exercise(client, namespace: str) -> None:
     assert stats["nodes"]["Turn"] == 2
     bad = await client.call_tool("search_memory", {"namespace": namespace, "query": "x", "unit": "paragraph"})
     assert bad.is_error and "unknown unit" in " ".join(b.text for b in bad.content)
+    # arguments that fail the tool's schema: one line in graphmem's words (pydantic's report, with its
+    # documentation link, came through), and an empty namespace is refused (it wrote to the default one)
+    for tool, arguments, said in (("search_memory", {"query": "x", "k": "five"}, "k: expected a whole number, got 'five'"),
+                                  ("add_memory", {"conversation": "c"}, "messages: missing (it is required)"),
+                                  ("add_memory", {"namespace": "", "conversation": "c", "messages": [{"speaker": "A", "text": "x"}]},
+                                   "namespace")):
+        wrong = await client.call_tool(tool, {"namespace": namespace, **arguments})
+        text = " ".join(b.text for b in wrong.content)
+        assert wrong.is_error and said in text and "pydantic" not in text and len(text.splitlines()) == 1, text
     asked = _text(await client.call_tool("search_memory", {"namespace": namespace, "query": "Where did we hike last Saturday?",
                                                            "as_of": "2024-06-03T12:00:00", "k": 1}))
     assert "m1] We hiked to the glacier lake" in asked, asked

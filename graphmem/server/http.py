@@ -10,6 +10,7 @@ import shutil
 import tempfile
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import unquote_to_bytes
 from typing import Annotated, Any, AsyncIterator, Callable, Optional, TypeVar, Union
 
 from fastapi import FastAPI, File, Form, Request, UploadFile
@@ -28,6 +29,7 @@ from graphmem.loaders.chat import validate_messages_query
 from graphmem.memory import has_search_terms
 from graphmem.retrieve.types import MAX_EXCLUDED, STRATEGIES, UNITS
 from graphmem.server.hub import MAX_MESSAGES, MemoryHub
+from graphmem.server.validation import validation_message
 
 __all__ = ["create_app", "DEFAULT_MAX_BODY", "MAX_K", "API_VERSION"]
 
@@ -37,6 +39,8 @@ DEFAULT_MAX_BODY = 16 * 1024 * 1024
 """Largest request body accepted by default (bytes); larger ones get 413."""
 MAX_K = 1000
 """Most hits one search returns."""
+MAX_QUERY = 100_000
+"""Most characters of a query (a pasted message: the model reads its first 256 word pieces)."""
 API_VERSION = "1"
 _T = TypeVar("_T")
 
@@ -73,7 +77,7 @@ class CorrectBody(_Body):
 class SearchBody(_Body):
     """``POST /v1/namespaces/{ns}/search``."""
 
-    query: str = Field(min_length=1, max_length=10_000)
+    query: str = Field(min_length=1, max_length=MAX_QUERY)
     k: StrictInt = Field(10, ge=1, le=MAX_K)
     unit: str = Field("turn", description=" | ".join(UNITS))
     strategy: str = Field("auto", description=" | ".join(STRATEGIES))
@@ -94,7 +98,7 @@ class SearchBody(_Body):
 class RecallBody(_Body):
     """``POST /v1/namespaces/{ns}/conversations/{key}/recall``: Memory.recall's arguments (search's too)."""
 
-    query: Optional[str] = Field(None, min_length=1, max_length=10_000, description="What to recall for (default: the "
+    query: Optional[str] = Field(None, min_length=1, max_length=MAX_QUERY, description="What to recall for (default: the "
                                                                                   "conversation's latest message).")
     recent: StrictInt = Field(20, ge=0, le=MAX_K, description="How many of the latest messages to give (0: none).")
     k: StrictInt = Field(5, ge=1, le=MAX_K, description="How many memories to recall.")
@@ -163,6 +167,12 @@ class GuardMiddleware:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
+        try:  # a percent-escaped byte that is no UTF-8 would reach a route as U+FFFD, a namespace or key nobody named
+            unquote_to_bytes(scope.get("raw_path") or scope.get("path", "").encode("utf-8")).decode("utf-8")
+        except UnicodeDecodeError:
+            await _error(400, "the request's path holds an escaped byte that is no UTF-8 text (such as %FF); "
+                              "escape the UTF-8 bytes of each character")(scope, receive, send)
+            return
         if self.token is not None and scope.get("path") != "/healthz":
             given = headers.get(b"authorization", b"")
             scheme, _, value = given.partition(b" ")
@@ -208,14 +218,6 @@ class GuardMiddleware:
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
-
-
-def _validation_message(exc: RequestValidationError) -> str:
-    parts = []
-    for error in exc.errors()[:3]:
-        where = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
-        parts.append(f"{where}: {error.get('msg', 'invalid')}")
-    return "; ".join(parts) or "invalid request"
 
 
 # ---------------------------------------------------------------------------- app
@@ -264,7 +266,7 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return _error(400, _validation_message(exc))
+        return _error(400, validation_message(exc.errors()))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -344,7 +346,7 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
             validate_query(body.query, body.k, body.unit, body.strategy, time_range, speaker=body.speaker,
                            conversation=body.conversation, session=body.session, as_of=body.as_of, tz=hub.settings.tz,
                            exclude=body.exclude, metadata=body.metadata)
-            return {"hits": []}
+            return {"hits": [], **_no_terms_note(body.query)}
         hits = await blocking(hub.memory(ns).search, body.query, body.k, body.unit, body.strategy, time_range, **filters,
                               as_of=body.as_of, exclude=body.exclude, metadata=body.metadata)
         rows = []
@@ -353,7 +355,7 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
             if body.explain:
                 row["explanation_text"] = explain_text(hit)
             rows.append(row)
-        return {"hits": rows, **({} if has_search_terms(body.query) else {"note": "the query has no letters or digits to search for"})}
+        return {"hits": rows, **_no_terms_note(body.query)}
 
     @app.post("/v1/namespaces/{ns}/forget", summary="Forget turns and what derives only from them", responses=_ERRORS)
     async def forget(ns: str, body: ForgetBody) -> dict[str, Any]:
@@ -479,6 +481,11 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
 
 class _NotFound(Exception):
     pass
+
+
+def _no_terms_note(query: str) -> dict[str, str]:
+    """Why a search found nothing when its query has nothing to search for."""
+    return {} if has_search_terms(query) else {"note": "the query has no letters or digits to search for"}
 
 
 def _locked(lock: Any, fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:

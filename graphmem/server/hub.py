@@ -7,7 +7,6 @@ import os
 import threading
 from typing import Any, Callable, Mapping, Sequence, TypeVar
 
-from graphmem.check import namespaces as stored_namespaces
 from graphmem.errors import ClosedError, InputError
 from graphmem.memory import Memory, validate_namespace
 from graphmem.namespace_settings import stored_timezone, timezone_in_force
@@ -113,8 +112,10 @@ class MemoryHub:
         return bool(self.store.read("server/namespace_exists", {"namespace": namespace}))
 
     def namespaces(self) -> list[str]:
-        """Every namespace holding a node (a scan of the store)."""
-        return sorted(stored_namespaces(self.store))
+        """Every namespace holding a conversation: those :meth:`exists` knows (a namespace whose
+        conversations were all forgotten keeps its change marker, and one given only a time zone
+        its settings; neither is listed, as neither is served as existing)."""
+        return [str(r["namespace"]) for r in self.store.read("server/namespaces", {})]
 
     def add(self, namespace: str, messages: Sequence[Mapping[str, Any]], *, conversation: str,
             session: str | None = None, session_started_at: str | None = None) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from graphmem.hits import (RECENT_MESSAGES, Hit, captioned, excerpt, explain_tex
                            with_caption)
 from graphmem.loaders.chat import validate_messages_query
 from graphmem.server.hub import MemoryHub
+from graphmem.server.validation import validation_message
 
 __all__ = ["build_mcp", "format_hit", "format_message", "run_stdio"]
 
@@ -65,14 +66,33 @@ def _import_mcp() -> Any:
     return MCPServer
 
 
+def _with_plain_argument_errors(server_class: Any) -> Any:
+    """``server_class`` whose tools name arguments that fail their schema in one line of graphmem's
+    words (:func:`~graphmem.server.validation.validation_message`), as the HTTP API does; the SDK
+    passes on pydantic's report, several lines ending in a documentation link."""
+    from pydantic import ValidationError
+
+    from mcp.server.mcpserver.exceptions import ToolError
+
+    class Server(server_class):  # type: ignore[misc, valid-type]
+        async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+            try:
+                return await super().call_tool(name, arguments, context)
+            except ToolError as exc:
+                if not isinstance(exc.__cause__, ValidationError):
+                    raise
+                raise ToolError(f"Error executing tool {name}: {validation_message(exc.__cause__.errors())}") from exc.__cause__
+
+    return Server
+
+
 def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
     """An ``MCPServer`` whose tools read and write ``hub``.
 
     Every tool takes an optional ``namespace`` (default ``default_namespace``). Tools raise on
     bad input with the CLI's one-line messages; the SDK turns them into tool errors.
     """
-    server_class = _import_mcp()
-    server = server_class(name="graphmem", instructions=INSTRUCTIONS, log_level="WARNING")
+    server = _with_plain_argument_errors(_import_mcp())(name="graphmem", instructions=INSTRUCTIONS, log_level="WARNING")
     async def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
         from anyio import to_thread
 
@@ -102,7 +122,7 @@ def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
                              "parts, tool calls) may be passed as they are. Returns a JSON report.")
     async def add_memory(messages: list[dict[str, Any]], conversation: str, session: Optional[str] = None,
                          session_started_at: Optional[str] = None, namespace: Optional[str] = None) -> str:
-        ns = namespace or default_namespace
+        ns = default_namespace if namespace is None else namespace
 
         def run() -> dict[str, Any]:
             return hub.add(ns, messages, conversation=conversation, session=session, session_started_at=session_started_at)
@@ -126,7 +146,7 @@ def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
             from mcp.server.mcpserver.exceptions import ToolError
 
             raise ToolError(f"max_chars must be at least 1, not {max_chars}")
-        hits = await call(hits_for, namespace or default_namespace, query, k, unit, strategy, since, until, as_of, exclude,
+        hits = await call(hits_for, default_namespace if namespace is None else namespace, query, k, unit, strategy, since, until, as_of, exclude,
                           metadata, speaker=speaker, conversation=conversation)
         if not hits:
             return "no memories found"
@@ -140,7 +160,7 @@ def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
             from mcp.server.mcpserver.exceptions import ToolError
 
             raise ToolError(f"rank must be between 1 and k ({k})")
-        hits = await call(hits_for, namespace or default_namespace, query, k, unit, strategy, None, None)
+        hits = await call(hits_for, default_namespace if namespace is None else namespace, query, k, unit, strategy, None, None)
         if len(hits) < rank:
             return f"only {len(hits)} hit(s) for this query"
         return explain_text(hits[rank - 1])
@@ -152,7 +172,7 @@ def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
     async def forget_memory(conversation: Optional[str] = None, session: Optional[str] = None, before: Optional[str] = None,
                             turn: Optional[str | list[str]] = None, namespace: Optional[str] = None,
                             metadata: Optional[dict[str, Any]] = None) -> str:
-        ns = namespace or default_namespace
+        ns = default_namespace if namespace is None else namespace
 
         def run() -> dict[str, int]:
             with hub.write_lock(ns):
@@ -164,7 +184,7 @@ def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
                              "recent_messages line); text is what it should say. The old text is kept as a version and "
                              "never found again. Returns a JSON report.")
     async def correct_memory(turn: str, text: str, namespace: Optional[str] = None) -> str:
-        ns = namespace or default_namespace
+        ns = default_namespace if namespace is None else namespace
 
         def run() -> dict[str, Any]:
             if not hub.exists(ns):
@@ -180,7 +200,7 @@ def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
                              "the recent messages. max_chars: the most characters of each text (default 400).")
     async def recall_memory(conversation: str, query: Optional[str] = None, recent: int = RECENT_MESSAGES, k: int = 5,
                             namespace: Optional[str] = None, max_chars: int = LINE_CHARS) -> str:
-        ns = namespace or default_namespace
+        ns = default_namespace if namespace is None else namespace
 
         def run() -> str:
             if hub.exists(ns):
@@ -204,7 +224,7 @@ def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
             from mcp.server.mcpserver.exceptions import ToolError
 
             raise ToolError("last must be 0 (all) or more, and max_chars at least 1")
-        ns = namespace or default_namespace
+        ns = default_namespace if namespace is None else namespace
 
         def run() -> list[dict[str, Any]]:
             validate_messages_query(conversation, session, last or None)
@@ -224,7 +244,7 @@ def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
             from mcp.server.mcpserver.exceptions import ToolError
 
             raise ToolError("max_chars must be at least 1")
-        ns = namespace or default_namespace
+        ns = default_namespace if namespace is None else namespace
 
         def run() -> Optional[dict[str, Any]]:
             validate_entity_query(name, mentions)
@@ -237,7 +257,7 @@ def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
 
     @server.tool(description="Counts of what the memory holds: nodes per label, relationships per type, topics.")
     async def memory_stats(namespace: Optional[str] = None) -> str:
-        ns = namespace or default_namespace
+        ns = default_namespace if namespace is None else namespace
 
         def run() -> dict[str, Any]:
             if not hub.exists(ns):  # no Memory is kept for a namespace never written
