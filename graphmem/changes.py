@@ -129,7 +129,19 @@ def read_marker(store: GraphStore, namespace: str) -> tuple[int, str | None]:
     rows = store.read("read/change_marker", {"namespace": namespace, "id": marker_id(namespace)})
     if not rows:
         return 0, None
-    return int(rows[0]["version"] or 0), rows[0].get("epoch") or None
+    return _version(rows[0]["version"], namespace), rows[0].get("epoch") or None
+
+
+def _version(value: object, namespace: str) -> int:
+    """A marker's stored version; one that is no whole number is damage, named as such."""
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+        from graphmem.errors import StorageError
+
+        raise StorageError(f"namespace {namespace!r}: its change marker's version is {value!r}, not a whole number: "
+                           "graphmem check names such damage")
+    return int(value)
 
 
 def read_log(store: GraphStore, namespace: str) -> tuple[int, list[LogEntry]]:
@@ -138,7 +150,7 @@ def read_log(store: GraphStore, namespace: str) -> tuple[int, list[LogEntry]]:
     rows = store.read("read/change_log", {"namespace": namespace, "id": marker_id(namespace)})
     if not rows:
         return 0, []
-    version = int(rows[0]["version"] or 0)
+    version = _version(rows[0]["version"], namespace)
     log = list(rows[0].get("log") or [])
     entries = []
     for i, text in enumerate(log):

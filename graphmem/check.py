@@ -57,9 +57,10 @@ from typing import Any
 import numpy as np
 
 from graphmem import schema
-from graphmem.changes import read_version
+from graphmem.changes import marker_id, read_version
+from graphmem.errors import StorageError
 from graphmem.namespace_settings import settings_problems
-from graphmem.extract.resolve import normalise_name
+from graphmem.extract.resolve import ALIAS_REASONS, normalise_name
 from graphmem.ids import namespace_slug
 from graphmem.index import VectorIndex, embedding_vector, majority_dimension, split_embeddings
 from graphmem.ingest.clustering import LIVE_FIRST_FIT
@@ -98,7 +99,8 @@ GRAPH_CHECKS: dict[str, str] = {
     **{name: f"check/{name}" for name in (
         "turns_in_several_sessions", "turns_in_several_episodes", "turns_off_their_session", "turns_off_their_position",
         "turns_off_their_episode", "events_off_their_turn", "episodes_with_a_wrong_turn_count",
-        "versions_without_their_turn", "turns_with_a_wrong_version")},
+        "versions_without_their_turn", "turns_with_a_wrong_version", "turns_missing_their_version",
+        "versions_sharing_a_number", "entities_sharing_a_key", "aliases_of_themselves", "aliases_with_several_canonicals")},
 }
 
 #: the graph checks that name damage an operation fails on (a turn in two sessions made a search's
@@ -268,6 +270,10 @@ def _graph_problems(store: GraphStore, namespace: str) -> dict[str, list[str]]:
                          if not isinstance(r.get("speaker"), str) or normalise_name(r["speaker"]))
     if speakerless:
         problems["events_without_speaker"] = speakerless
+    odd_aliases = sorted(f"{r['alias']} -[ALIAS_OF]-> {r['canonical']}" for r in store.read("check/alias_edges", params)
+                         if r.get("reason") not in ALIAS_REASONS or not _is_score(r.get("score")))
+    if odd_aliases:  # entity resolution reads every alias edge: one it cannot read stops every ingest
+        problems["aliases_with_an_unknown_reason_or_score"] = odd_aliases
     unreferenced = store.read("check/unreferenced_entities", params)
     if unreferenced:
         speakers = _speaker_keys(store, params)
@@ -275,6 +281,11 @@ def _graph_problems(store: GraphStore, namespace: str) -> dict[str, list[str]]:
         if orphans:
             problems["unreferenced_entities"] = orphans
     return problems
+
+
+def _is_score(value: Any) -> bool:
+    """A similarity as resolution writes one: a number within [0, 1] (absent reads as 1)."""
+    return value is None or (isinstance(value, (int, float)) and not isinstance(value, bool) and 0.0 <= value <= 1.0)
 
 
 def _plural(label: str) -> str:
@@ -478,7 +489,11 @@ def check_integrity(store: GraphStore, namespace: str, settings: Settings) -> In
     report.extraction_errors = [r["id"] for r in store.read("read/extraction_errors", params)]
 
     directory = store.cache_dir(namespace_slug(namespace))
-    version = read_version(store, namespace)  # read before the embeddings: the rebuilt indexes reflect at least it
+    try:
+        version = read_version(store, namespace)  # read before the embeddings: the rebuilt indexes reflect at least it
+    except StorageError:  # a version that is no number: property_problems names it; indexes rebuilt are of version 0
+        version = 0
+        report.problems.setdefault("change_markers_with_malformed_version", [marker_id(namespace)])
     rows = {unit: store.read(query, params) for unit, query in INDEX_QUERIES.items()}
     dimension = majority_dimension([r for unit_rows in rows.values() for r in unit_rows])
     stored: dict[str, tuple[list[str], np.ndarray]] = {}

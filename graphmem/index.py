@@ -38,7 +38,8 @@ def split_embeddings(rows: list[dict[str, Any]], dimension: int) -> tuple[list[s
         return [], np.zeros((0, dimension), np.float32), []
     try:  # all sound: one conversion (a namespace of 100,000 turns)
         vectors = np.asarray([r["embedding"] for r in rows], dtype=np.float32)
-        if vectors.shape == (len(rows), dimension) and np.isfinite(vectors).all() and vectors.any(axis=1).all():
+        if vectors.shape == (len(rows), dimension) and np.isfinite(vectors).all() and vectors.any(axis=1).all() \
+                and _numbers_at_their_ends(rows):
             return [str(r["id"]) for r in rows], vectors, []
     except (TypeError, ValueError):  # lists of several lengths, or values that are no numbers
         pass
@@ -51,6 +52,18 @@ def split_embeddings(rows: list[dict[str, Any]], dimension: int) -> tuple[list[s
             ids.append(str(r["id"]))
             kept.append(vector)
     return ids, np.stack(kept) if kept else np.zeros((0, dimension), np.float32), bad
+
+
+def _numbers_at_their_ends(rows: list[dict[str, Any]]) -> bool:
+    """Whether every row's embedding starts and ends with a number: the float32 conversion also takes
+    true/false and numeric text (a vector of them passed the check, while :func:`embedding_vector`,
+    which the writes read with, refuses it). A stored list holds one type, so its ends tell."""
+    for row in rows:
+        value = row["embedding"]
+        for item in (value[0], value[-1]):
+            if isinstance(item, (bool, np.bool_)) or not isinstance(item, (int, float, np.number)):
+                return False
+    return True
 
 
 def majority_dimension(rows: list[dict[str, Any]]) -> int:

@@ -82,12 +82,19 @@ def _stored_zone(namespace: str, name: object) -> tzinfo | None:
 def settings_problems(store: GraphStore, namespace: str) -> dict[str, list[str]]:
     """``graphmem check``'s finding on the namespace's settings: a stored time zone this machine
     does not know (``namespace_settings_with_unknown_timezone``, every operation that reads or
-    shows a time refuses it), else nothing."""
+    shows a time refuses it), and a settings node whose id is not the namespace's
+    (``namespace_settings_with_a_wrong_id``: moved from another namespace, or a second one; the zone
+    read is the node with the namespace's id, so such a node's zone silently does not apply)."""
+    problems: dict[str, list[str]] = {}
+    wrong = sorted(str(r["id"]) for r in store.read("check/namespace_settings_ids", {"namespace": namespace})
+                   if r["id"] != settings_id(namespace))
+    if wrong:  # (moved from another namespace, or a second node): its zone is not the one read
+        problems["namespace_settings_with_a_wrong_id"] = wrong
     try:
         namespace_zone(store, namespace, None)
     except StorageError:
-        return {"namespace_settings_with_unknown_timezone": [settings_id(namespace)]}
-    return {}
+        problems["namespace_settings_with_unknown_timezone"] = [settings_id(namespace)]
+    return problems
 
 
 def set_timezone_statements(namespace: str, name: str | None) -> list[Statement]:

@@ -119,6 +119,9 @@ def test_metadata_compares_by_kind_and_a_null_value_is_no_value(memory_factory):
     ("MATCH (v:TurnVersion)-[r:VERSION_OF]->() WHERE v.namespace = $namespace DELETE r", "versions_without_their_turn"),
     ("MATCH (v:TurnVersion) WHERE v.namespace = $namespace SET v.turn_id = 'turn:0'", "versions_without_their_turn"),
     ("MATCH (t:Turn) WHERE t.namespace = $namespace AND t.version IS NOT NULL SET t.version = 7", "turns_with_a_wrong_version"),
+    # a corrected turn without its version number: the next correction wrote a second version 0
+    ("MATCH (t:Turn) WHERE t.namespace = $namespace AND t.version IS NOT NULL REMOVE t.version", "turns_missing_their_version"),
+    ("MATCH (v:TurnVersion {version: 1}) WHERE v.namespace = $namespace SET v.version = 0", "versions_sharing_a_number"),
 ])
 def test_check_sees_a_history_that_lost_its_turn(memory_factory, damage, problem):
     """An earlier text not joined to its turn (history leaves it out) or a version number that is not
@@ -126,6 +129,7 @@ def test_check_sees_a_history_that_lost_its_turn(memory_factory, damage, problem
     memory = memory_factory()
     turn = memory.add({"role": "user", "content": "Ten weeks old.", "id": "m1"}, conversation="c").turn_ids[0]
     memory.correct(turn, "Eleven weeks old.")
-    assert memory.check().ok and memory.history(turn)[-1]["version"] == 1
+    memory.correct(turn, "Twelve weeks old.")
+    assert memory.check().ok and memory.history(turn)[-1]["version"] == 2
     memory.cypher(damage, write=True)
     assert memory.check().problems.get(problem), memory.check().summary()

@@ -608,6 +608,16 @@ def test_forget_one_turn_joins_the_chain(memory_factory):
     ("MATCH (c:Conversation) WHERE c.namespace = $namespace SET c.meta_source = ['a']", "conversations_with_malformed_metadata"),
     # a deleted entity: every event involves its speaker's
     ("MATCH (n:Entity {key: 'a'}) WHERE n.namespace = $namespace DETACH DELETE n", "events_without_speaker"),
+    # a vector of true/false or of numeric text: the writes refuse it, and check passed it (its float32
+    # conversion took both)
+    ("MATCH (t:Turn {index: 2}) WHERE t.namespace = $namespace SET t.embedding = [x IN range(1, 384) | true]",
+     "malformed_embeddings"),
+    ("MATCH (t:Turn {index: 2}) WHERE t.namespace = $namespace SET t.embedding = [x IN range(1, 384) | '0.05']",
+     "malformed_embeddings"),
+    # a marker version that is no number: check raised ValueError from int() and reported nothing
+    ("MATCH (v:ChangeMarker) WHERE v.namespace = $namespace SET v.version = 'x'", "change_markers_with_malformed_version"),
+    ("MATCH (n:Entity {key: 'a'}) WHERE n.namespace = $namespace CREATE (n)-[:ALIAS_OF {reason: 'nickname', score: 1.0}]->(n)",
+     "aliases_of_themselves"),
 ])
 def test_check_sees_order_damage(memory_factory, damage, problem):
     memory = memory_factory()
@@ -617,6 +627,36 @@ def test_check_sees_order_damage(memory_factory, damage, problem):
     report = memory.check()
     assert not report.ok
     assert report.problems.get(problem), report.summary()
+
+
+def test_check_sees_damage_to_entities_aliases_and_settings(memory_factory):
+    """Damage check passed while search, add or entity answered wrongly or failed: two entities with
+    one key, an alias with two canonicals or of itself through another, an alias edge of a reason
+    graphmem never writes (every later add raised ValueError from entity resolution), a settings
+    node under another id (its zone silently stopped applying)."""
+    memory = memory_factory()
+    memory.add([{"speaker": "Ana", "text": "I flew from Paris to Tokyo and saw the Louvre first."},
+                {"speaker": "Bo", "text": "Tokyo in spring sounds lovely."}], conversation="c")
+    memory.set_timezone("Europe/Lisbon")
+    assert memory.check().ok
+    keys = {r["key"]: r["id"] for r in memory.cypher("MATCH (n:Entity) WHERE n.namespace = $namespace RETURN n.key AS key, n.id AS id")}
+    assert {"paris", "tokyo", "louvre"} <= set(keys), keys
+    edge = "MATCH (a:Entity {id: $a}), (b:Entity {id: $b}) CREATE (a)-[:ALIAS_OF {reason: $reason, score: $score}]->(b)"
+
+    def damaged(statement: str, params: dict, problem: str) -> None:
+        memory.cypher(statement, params, write=True)
+        assert memory.check().problems.get(problem), (problem, memory.check().summary())
+
+    damaged(edge, {"a": keys["paris"], "b": keys["louvre"], "reason": "manual", "score": 1.0}, "aliases_with_an_unknown_reason_or_score")
+    with pytest.raises(StorageError, match="for the reason 'manual'.*graphmem check names such damage"):
+        memory.add({"speaker": "Ana", "text": "Paris again next year."}, conversation="c")
+    memory.cypher("MATCH (:Entity)-[r:ALIAS_OF]->() WHERE r.reason = 'manual' DELETE r", write=True)
+    damaged(edge, {"a": keys["paris"], "b": keys["louvre"], "reason": "embedding", "score": 55.0}, "aliases_with_an_unknown_reason_or_score")
+    damaged(edge, {"a": keys["paris"], "b": keys["tokyo"], "reason": "embedding", "score": 0.9}, "aliases_with_several_canonicals")
+    damaged(edge, {"a": keys["louvre"], "b": keys["paris"], "reason": "embedding", "score": 0.9}, "aliases_of_themselves")
+    damaged("MATCH (n:Entity {id: $id}) SET n.key = 'tokyo'", {"id": keys["paris"]}, "entities_sharing_a_key")
+    damaged("MATCH (s:NamespaceSettings) WHERE s.namespace = $namespace SET s.id = 'settings:elsewhere'", {},
+            "namespace_settings_with_a_wrong_id")
 
 
 def test_check_names_each_relationship_written_twice_once_and_not_two_roles(memory_factory):

@@ -293,8 +293,11 @@ class EntityResolver:
             if record.key not in self._entities:
                 self._register(record)
         for alias in aliases:
-            if alias.reason not in ALIAS_REASONS:
-                raise ValueError(f"unknown alias reason {alias.reason!r}")
+            if alias.reason not in ALIAS_REASONS:  # a stored edge graphmem did not write
+                from graphmem.errors import StorageError
+
+                raise StorageError(f"entity {alias.alias_key!r} is an alias of {alias.canonical_key!r} for the reason "
+                                   f"{alias.reason!r}, none of {', '.join(ALIAS_REASONS)}: graphmem check names such damage")
             self._aliases[alias.alias_key] = alias
         for alias in self._aliases.values():
             self._canonical[alias.alias_key] = self._follow(alias.canonical_key)
