@@ -97,6 +97,10 @@ def _namespace_hint(memory: Memory, namespace: str) -> str:
 
     present = namespace_counts(memory.store)
     where = memory.store.describe()
+    if namespace in present:  # nodes, but no conversation: a zone set, or every conversation forgotten
+        kept = ", ".join(sorted(present[namespace]))
+        return (f"namespace {namespace!r} in {where} holds no conversation (only {kept}: a time zone set, or every "
+                f"conversation forgotten); add or ingest messages first")
     if not present:
         return f"no namespace {namespace!r} in {where}: the store holds no memories yet (graphmem ingest ... --namespace NS)"
     from difflib import get_close_matches

@@ -129,6 +129,10 @@ def test_graphmem_timezone_prints_sets_and_clears(tmp_path, monkeypatch):
     result = runner.invoke(app, ["timezone", NEW_YORK, "--store", store, "-n", "alice"])
     assert result.exit_code == 0, result.output
     assert "America/New_York (set for namespace 'alice')" in result.output
+    # a namespace holding only its zone: said so (it was "no namespace 'alice' (did you mean 'alice'?)")
+    empty = runner.invoke(app, ["stats", "--store", store, "-n", "alice"])
+    assert empty.exit_code == 2 and "namespace 'alice'" in empty.output and "holds no conversation" in empty.output
+    assert "did you mean" not in empty.output
     shown = runner.invoke(app, ["timezone", "--store", store, "-n", "alice", "--json"])
     assert json.loads(shown.output) == {"namespace": "alice", "timezone": NEW_YORK, "stored": NEW_YORK}
     bad = runner.invoke(app, ["timezone", "Mars/Base", "--store", store, "-n", "alice"])
