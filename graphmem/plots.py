@@ -6,9 +6,10 @@ Every function returns a ``matplotlib.figure.Figure`` and draws nothing on scree
 
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
@@ -38,6 +39,21 @@ def _pyplot():
     return plt
 
 
+def _verbatim(draw: Callable[..., Any]) -> Callable[..., Any]:
+    """``draw`` with every text it makes shown as written: matplotlib reads text between two ``$``
+    as math ("$5 and $10" drawn as math, "$\\frac{ $" raising a parse error), and memories are
+    people's words. A text keeps the setting it was made with."""
+    @functools.wraps(draw)
+    def drawn(*args: Any, **kwargs: Any) -> Any:
+        import matplotlib
+
+        with matplotlib.rc_context({"text.parse_math": False}):
+            return draw(*args, **kwargs)
+
+    return drawn
+
+
+@_verbatim
 def draw_graph(graph: "nx.MultiDiGraph", title: str | None = None, seed: int = 7, figsize=(11, 8)):
     """Draw a subgraph from :meth:`Memory.to_networkx`, nodes coloured by kind.
 
@@ -173,6 +189,7 @@ def _when(value: Any) -> datetime | None:
         return None
 
 
+@_verbatim
 def plot_episode_timeline(memory: "Memory", conversation: str | None = None, figsize=(11, 4)):
     """Episodes along time, one row per speaker; marker size (and number) = the speaker's turns in the episode.
 
@@ -254,6 +271,7 @@ def plot_episode_timeline(memory: "Memory", conversation: str | None = None, fig
     return fig
 
 
+@_verbatim
 def plot_topic_map(memory: "Memory", granularity: str = "turn", max_labels: int = 8, figsize=(9, 7)):
     """A 2-D projection (PCA) of one granularity's embeddings, coloured by each unit's strongest GMM topic."""
     plt = _pyplot()
@@ -294,6 +312,7 @@ def plot_topic_map(memory: "Memory", granularity: str = "turn", max_labels: int 
     return fig
 
 
+@_verbatim
 def plot_explanation(memory: "Memory", hit: "Hit", figsize: tuple[float, float] | None = None):
     """Why this memory: strategy contributions (bars) beside the activation/expansion path (graph).
 

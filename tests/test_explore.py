@@ -61,6 +61,22 @@ def test_plots_render(memory, tmp_path):
     assert legend is not None and len(legend.get_texts()) >= 1
 
 
+def test_text_with_dollar_signs_is_drawn_as_written(tmp_path):
+    """Two `$` in a memory made matplotlib read the text between them as math: "$5 and $10" was drawn
+    as math and "$\\frac{ $" raised a parse error from draw_graph and plot_explanation."""
+    import matplotlib
+
+    with Memory.open(tmp_path / "store", namespace="dollars") as memory:
+        memory.add([{"speaker": "Alice", "text": "Petco charged me $\\frac{ $ off, then $5 and $10 for Rex."}], conversation="c")
+        hit = memory.search("What did Petco charge for Rex?", k=1)[0]
+        figures = [plots.draw_graph(memory.to_networkx(entity="Petco"), title="$x$ Petco"), plots.plot_explanation(memory, hit)]
+        for i, figure in enumerate(figures):
+            figure.savefig(tmp_path / f"{i}.png", dpi=40)  # rendering parsed the math and raised
+            texts = [t for ax in figure.axes for t in ax.texts + [ax.title]]
+            assert any("$" in t.get_text() for t in texts) and not any(t._parse_math for t in texts if "$" in t.get_text())
+    assert matplotlib.rcParams["text.parse_math"]  # the caller's own setting is left as it was
+
+
 def test_explanation_graph_keeps_seed_kinds_and_numeric_weights(memory):
     hit = memory.search("Which animal did Tom take camping in Wales?", k=3, strategy="activation")[0]
     graph = memory.to_networkx(hit=hit)
