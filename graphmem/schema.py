@@ -197,7 +197,8 @@ NODES: tuple[NodeLabel, ...] = (
         Property("index", INT, "its component in the granularity's model"),
         Property("label", STRING, "its most distinctive words (class-based TF-IDF)"),
         Property("terms", STRINGS, "its distinctive terms, best first"),
-        Property("size", INT, "units whose most probable topic it is"),
+        Property("size", INT, "units whose most probable topic it was when the topics were last fitted or relabelled "
+                              "(units placed since join by their IN_TOPIC edges: count those for its members now)"),
         Property("model_state", STRING, "the fitted model as JSON (on topic 0 of each granularity)", optional=True),
         Property("assigned", INT, "units batch ingests assigned to the model since its fit (on topic 0; "
                  "a refit is considered once they are a tenth of the fitted units)", optional=True),
