@@ -1,5 +1,5 @@
-// Which conversations does the memory hold? Each with its sessions, messages and the start of its first
-// and last session (stored UTC), the latest first.
+// Which conversations does the memory hold? Each with sessions, messages, first and last session start, latest first.
+// The session starts are stored UTC.
 // Parameters: $namespace.
 MATCH (s:Session)-[:OF]->(c:Conversation)
 WHERE c.namespace = $namespace

@@ -18,8 +18,15 @@ CALL {
   MATCH (s:Session) WHERE s.namespace = $namespace AND NOT (s)-[:OF]->(:Conversation)
   RETURN 'Session without Conversation' AS problem, count(s) AS count
   UNION ALL
+  MATCH (s:Session) WHERE s.namespace = $namespace AND NOT (s)<-[:IN]-(:Turn)
+  RETURN 'Session without Turns' AS problem, count(s) AS count
+  UNION ALL
+  MATCH (c:Conversation) WHERE c.namespace = $namespace AND NOT (c)<-[:OF]-(:Session)
+  RETURN 'Conversation without Sessions' AS problem, count(c) AS count
+  UNION ALL
   MATCH (n:Entity) WHERE n.namespace = $namespace AND NOT (n)<-[:INVOLVES]-(:Event) AND NOT (n)-[:ALIAS_OF]-(:Entity)
-  RETURN 'Entity in no Event' AS problem, count(n) AS count
+    AND NOT EXISTS { MATCH (c:Conversation) WHERE c.namespace = $namespace AND any(s IN c.speakers WHERE toLower(trim(s)) = n.key) }
+  RETURN 'Entity in no Event (and no speaker)' AS problem, count(n) AS count
   UNION ALL
   MATCH (t:Topic) WHERE t.namespace = $namespace AND NOT (t)<-[:IN_TOPIC]-()
   RETURN 'Topic without members' AS problem, count(t) AS count
