@@ -659,6 +659,18 @@ def test_check_sees_damage_to_entities_aliases_and_settings(memory_factory):
             "namespace_settings_with_a_wrong_id")
 
 
+def test_an_add_to_a_conversation_whose_node_was_deleted_names_the_damage(memory_factory):
+    """Its sessions and turns stored, its Conversation node deleted: the add planned a new conversation
+    and failed in the database on a duplicated key (a Java exception's text)."""
+    memory = memory_factory()
+    memory.add([{"speaker": "Ana", "text": "Our boat is called Gull."}], conversation="c")
+    memory.cypher("MATCH (c:Conversation {key: 'c'}) WHERE c.namespace = $namespace DETACH DELETE c", write=True)
+    assert memory.check().problems.get("sessions_without_conversation")
+    with pytest.raises(StorageError, match="conversation 'c': its turns are stored but its Conversation node is missing"):
+        memory.add({"speaker": "Ana", "text": "Gull needs paint."}, conversation="c")
+    assert memory.stats()["nodes"]["Turn"] == 1
+
+
 def test_check_names_each_relationship_written_twice_once_and_not_two_roles(memory_factory):
     """Two edges of one type between the same nodes are named once, with the INVOLVES role; an
     INVOLVES of another role beside one is no duplicate."""

@@ -587,6 +587,9 @@ class LiveWriter:
         t0 = time.perf_counter()
         speakers, sessions = self._read_sessions(conv_node)
         conversation_is_new = speakers is None
+        if conversation_is_new and self.store.read("read/conversation_stored_turn", {"namespace": ns, "conversation_id": conversation}):
+            raise StorageError(f"conversation {conversation!r}: its turns are stored but its Conversation node is missing "
+                               "(damage: graphmem check names it); nothing was written")
         speakers = list(speakers or [])
 
         # corrections: a known message id with other text
