@@ -100,7 +100,9 @@ GRAPH_CHECKS: dict[str, str] = {
         "turns_in_several_sessions", "turns_in_several_episodes", "turns_off_their_session", "turns_off_their_position",
         "turns_off_their_episode", "events_off_their_turn", "episodes_with_a_wrong_turn_count",
         "versions_without_their_turn", "turns_with_a_wrong_version", "turns_missing_their_version",
-        "versions_sharing_a_number", "entities_sharing_a_key", "aliases_of_themselves", "aliases_with_several_canonicals")},
+        "versions_sharing_a_number", "entities_sharing_a_key", "aliases_of_themselves", "aliases_with_several_canonicals",
+        "sessions_with_a_wrong_turn_count", "memberships_off_their_topic", "topics_off_their_granularity",
+        "involves_edges_with_an_unknown_role", "associations_of_themselves")},
 }
 
 #: the graph checks that name damage an operation fails on (a turn in two sessions made a search's
@@ -270,6 +272,9 @@ def _graph_problems(store: GraphStore, namespace: str) -> dict[str, list[str]]:
                          if not isinstance(r.get("speaker"), str) or normalise_name(r["speaker"]))
     if speakerless:
         problems["events_without_speaker"] = speakerless
+    markers = sorted(str(r["id"]) for r in store.read("check/change_marker_ids", params) if r["id"] != marker_id(namespace))
+    if markers:  # a second marker, or one moved from another namespace: the one read is the namespace's id
+        problems["change_markers_with_a_wrong_id"] = markers
     odd_aliases = sorted(f"{r['alias']} -[ALIAS_OF]-> {r['canonical']}" for r in store.read("check/alias_edges", params)
                          if r.get("reason") not in ALIAS_REASONS or not _is_score(r.get("score")))
     if odd_aliases:  # entity resolution reads every alias edge: one it cannot read stops every ingest

@@ -618,6 +618,13 @@ def test_forget_one_turn_joins_the_chain(memory_factory):
     ("MATCH (v:ChangeMarker) WHERE v.namespace = $namespace SET v.version = 'x'", "change_markers_with_malformed_version"),
     ("MATCH (n:Entity {key: 'a'}) WHERE n.namespace = $namespace CREATE (n)-[:ALIAS_OF {reason: 'nickname', score: 1.0}]->(n)",
      "aliases_of_themselves"),
+    # values outside what graphmem writes, which check passed
+    ("MATCH (s:Session) WHERE s.namespace = $namespace SET s.turn_count = 100", "sessions_with_a_wrong_turn_count"),
+    ("MATCH (e:Event)-[r:INVOLVES]->() WHERE e.namespace = $namespace SET r.role = 'villain'", "involves_edges_with_an_unknown_role"),
+    ("MATCH (t:Turn {index: 1}) WHERE t.namespace = $namespace CREATE (t)-[:ASSOCIATED {w: 0.5, granularity: 'turn', "
+     "method: 'gmm'}]->(t)", "associations_of_themselves"),
+    ("MATCH (v:ChangeMarker) WHERE v.namespace = $namespace CREATE (:ChangeMarker {namespace: $namespace, id: 'marker:x', "
+     "version: 1})", "change_markers_with_a_wrong_id"),
 ])
 def test_check_sees_order_damage(memory_factory, damage, problem):
     memory = memory_factory()
@@ -657,6 +664,25 @@ def test_check_sees_damage_to_entities_aliases_and_settings(memory_factory):
     damaged("MATCH (n:Entity {id: $id}) SET n.key = 'tokyo'", {"id": keys["paris"]}, "entities_sharing_a_key")
     damaged("MATCH (s:NamespaceSettings) WHERE s.namespace = $namespace SET s.id = 'settings:elsewhere'", {},
             "namespace_settings_with_a_wrong_id")
+
+
+def test_check_sees_topics_and_memberships_off_their_granularity(memory_factory):
+    """A unit in a topic of another granularity, a membership probability over 1, a topic of an
+    unknown granularity and two topics at one index passed check."""
+    memory = memory_factory()
+    memory.add([{"speaker": "ab", "text": f"Day {i}: we sailed to {place} and fished for {fish}."}
+                for i, (place, fish) in enumerate([("Porto", "sardines"), ("Faro", "tuna"), ("Braga", "trout"),
+                                                   ("Lagos", "bass"), ("Sines", "cod")] * 8)], conversation="c")
+    assert memory.check().ok and memory.cypher("MATCH (t:Topic) WHERE t.namespace = $namespace RETURN count(t) AS n")[0]["n"]
+    one = "MATCH (t:Topic {granularity: $g}) WHERE t.namespace = $namespace WITH t ORDER BY t.index LIMIT 1 "
+    assert len(memory.cypher("MATCH (t:Topic {granularity: 'turn'}) WHERE t.namespace = $namespace RETURN t.id")) > 1
+    for damage, params, problem in (
+            ("MATCH (u:Turn)-[r:IN_TOPIC]->() WHERE u.namespace = $namespace WITH u, r LIMIT 1 SET r.p = 7.5 RETURN u.id AS id", {},
+             "memberships_off_their_topic"),
+            (one + "SET t.index = t.index + 1 RETURN t.id AS id", {"g": "turn"}, "topics_off_their_granularity"),
+            (one + "SET t.granularity = 'paragraph' RETURN t.id AS id", {"g": "event"}, "topics_off_their_granularity")):
+        damaged = memory.cypher(damage, params, write=True)[0]["id"]
+        assert damaged in memory.check().problems.get(problem, []), (damage, memory.check().summary())
 
 
 def test_an_add_to_a_conversation_whose_node_was_deleted_names_the_damage(memory_factory):
