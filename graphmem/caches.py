@@ -242,6 +242,10 @@ class NamespaceCaches:
             latest, entries = read_log(self.store, self.namespace)
             pending = [e for e in entries if e.version > self._version]
             foreign = [e for e in pending if e.writer != self.writer]
+            if len(pending) - len(foreign) > self._own:
+                # a commit of this writer whose vectors never reached its indexes (an interrupt between
+                # its commit and committed()): every entry is caught up with, as another writer's
+                foreign = pending
             covered = bool(pending) and pending[0].version == self._version + 1 and latest >= version
             changed = [i for e in foreign for i in e.changed]
             self.foreign_changes += 1

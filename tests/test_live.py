@@ -667,6 +667,41 @@ def test_check_sees_damage_to_entities_aliases_and_settings(memory_factory):
             "namespace_settings_with_a_wrong_id")
 
 
+def test_an_add_interrupted_after_its_commit_is_found_by_meaning_here_and_in_the_next_process(tmp_path, monkeypatch):
+    """Ctrl-C landing between an add's commit and its vectors reaching the caches: the message was
+    stored, but this process's caches took the commit for one they had applied (it was their own),
+    so dense search never found it, nor did the next process (the indexes saved at close claimed
+    to be current), until graphmem check rebuilt them."""
+    from graphmem.store.embedded import EmbeddedStore
+
+    store, query = str(tmp_path / "store"), "where do I keep my passport"
+    with Memory.open(store, namespace="ctrl-c", settings=settings_for(tmp_path)) as memory:
+        for i in range(5):
+            memory.add({"speaker": "Ann", "text": f"Filler message {i} about gardening and tomatoes.", "id": f"f{i}"},
+                       conversation="c")
+        memory.search("gardening", k=1)
+        write = EmbeddedStore.write
+
+        def interrupted(self, statements):
+            write(self, statements)
+            monkeypatch.setattr(EmbeddedStore, "write", write)
+            raise KeyboardInterrupt  # after the commit returned
+
+        monkeypatch.setattr(EmbeddedStore, "write", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            memory.add({"speaker": "Ann", "text": "I keep my passport in the blue drawer.", "id": "secret"}, conversation="c")
+        assert memory.add({"speaker": "Ann", "text": "I keep my passport in the blue drawer.", "id": "secret"},
+                          conversation="c").unchanged == 1
+        assert memory.search(query, k=1, strategy="dense")[0].source_id == "secret"
+        assert memory.search(query, k=1, unit="event", strategy="dense")[0].source_id == "secret"
+        memory.add({"speaker": "Ben", "text": "Later message about football.", "id": "after"}, conversation="c")
+        assert memory.search(query, k=1, strategy="dense")[0].source_id == "secret"
+    with Memory.open(store, namespace="ctrl-c", settings=settings_for(tmp_path)) as memory:
+        assert memory.search(query, k=1, strategy="dense")[0].source_id == "secret"
+        report = memory.check()
+        assert report.ok and not any(index.rebuilt for index in report.indexes.values()), report.summary()
+
+
 def test_check_sees_topics_and_memberships_off_their_granularity(memory_factory):
     """A unit in a topic of another granularity, a membership probability over 1, a topic of an
     unknown granularity and two topics at one index passed check."""

@@ -485,23 +485,27 @@ class LiveWriter:
             except BaseException:
                 self._forget_state()
                 raise
-            if self._clustering is not None:
-                self._clustering.commit_live()
-                if plan.replaced_topics:  # one may be gone: read the models again at the next add
-                    self._clustering.drop_live()
-            self._tails.update(plan.tails)
-            for session_id in plan.stale_tails:
-                self._tails.pop(session_id, None)
-            if plan.entities_deleted:
-                self._events.drop_resolver()
-            report.turn_ids, report.added, report.corrected = plan.turn_ids, plan.added, plan.corrected
-            report.unchanged, report.sessions_opened = plan.unchanged, plan.sessions_opened
-            if self.caches is not None and plan.statements:
-                t0 = time.perf_counter()
-                self.caches.committed({**plan.vectors, **{f"replace:{u}": v for u, v in plan.replaced_vectors.items()}},
-                                      save=self.save_indexes, scope=plan.scope, removed=plan.old_events,
-                                      appended=plan.appended)
-                report.add_time("index", time.perf_counter() - t0)
+            try:
+                if self._clustering is not None:
+                    self._clustering.commit_live()
+                    if plan.replaced_topics:  # one may be gone: read the models again at the next add
+                        self._clustering.drop_live()
+                self._tails.update(plan.tails)
+                for session_id in plan.stale_tails:
+                    self._tails.pop(session_id, None)
+                if plan.entities_deleted:
+                    self._events.drop_resolver()
+                report.turn_ids, report.added, report.corrected = plan.turn_ids, plan.added, plan.corrected
+                report.unchanged, report.sessions_opened = plan.unchanged, plan.sessions_opened
+                if self.caches is not None and plan.statements:
+                    t0 = time.perf_counter()
+                    self.caches.committed({**plan.vectors, **{f"replace:{u}": v for u, v in plan.replaced_vectors.items()}},
+                                          save=self.save_indexes, scope=plan.scope, removed=plan.old_events,
+                                          appended=plan.appended)
+                    report.add_time("index", time.perf_counter() - t0)
+            except BaseException:  # committed, but what this writer keeps may not say so (Ctrl-C here):
+                self._forget_state()  # read again; the caches catch up with the commit at their next follow
+                raise
             report.seconds = time.perf_counter() - started
             logger.debug("add to %r: %s", conversation, report.to_dict())
             return report
