@@ -617,13 +617,14 @@ class LiveWriter:
                 fixes.append((row, record))
 
         # appends: sessions, positions, ids. A message that does not say when it was said was said
-        # now, as it is added; filling in a dated session (session_started_at given), at its
-        # session's start, as a batch ingest of the same messages stores it
-        if any(r.timestamp is None for r in appends):
-            now = session_started_at or datetime.now(timezone.utc).replace(tzinfo=None)
+        # now, as it is added; filling in a dated session (session_started_at given), at the start
+        # of the session it goes to, as a batch ingest of the same messages stores it (below)
+        if session_started_at is None and any(r.timestamp is None for r in appends):
+            now = datetime.now(timezone.utc).replace(tzinfo=None)
             stamped = {id(r): replace(r, timestamp=now) for r in appends if r.timestamp is None}
             appends = [stamped.get(id(r), r) for r in appends]
             records = [stamped.get(id(r), r) for r in records]  # the report's ids follow the records by identity
+        dated: dict[int, TurnRecord] = {}  # id of an undated record of a dated call -> it at its session's start
         planned: list[PlannedTurn] = []
         latest = max(sessions.values(), key=lambda s: s.number, default=None)
         closing: list[_Session] = []  # sessions a newer session closes
@@ -655,6 +656,9 @@ class LiveWriter:
             if not state.new and not state.touched:
                 self._load_tail(state)
             state.touched = True
+            if record.timestamp is None:
+                undated, record = record, replace(record, timestamp=state.started_at or session_started_at)
+                dated[id(undated)] = record
             if state.id not in before_known and not state.new and state.last_turn_id is not None:
                 before_known[state.id] = state.last_turn_id  # the stored turn the new ones follow
             index = state.last_index + 1
@@ -665,6 +669,8 @@ class LiveWriter:
             state.last_time = record.timestamp or state.last_time or state.started_at
             if record.speaker not in speakers:
                 speakers.append(record.speaker)
+        if dated:
+            records = [dated.get(id(r), r) for r in records]
         for _row, record in fixes:  # a correction may name a new speaker: the conversation lists them too,
             if record.speaker not in speakers:  # as it lists every speaker an append brought
                 speakers.append(record.speaker)

@@ -190,7 +190,7 @@ class GuardMiddleware:
             if too_big:
                 await _error(413, f"request body larger than {self.max_body} bytes")(scope, receive, send)
                 return
-            await self.app(scope, receive, send)  # the server holds the body to its Content-Length
+            await self._answer(scope, receive, send)  # the server holds the body to its Content-Length
             return
         # no Content-Length (chunked): read the body here, up to the limit, then hand it on
         buffered: list[dict] = []
@@ -210,7 +210,29 @@ class GuardMiddleware:
         async def replay() -> dict:
             return buffered.pop(0) if buffered else await receive()
 
-        await self.app(scope, replay, send)
+        await self._answer(scope, replay, send)
+
+    async def _answer(self, scope: dict, receive: Callable, send: Callable) -> None:
+        """The app's answer; a request the server stopped waiting for (a second stop signal cancels
+        requests in flight) gets a 503 naming that, which a client reads as an answer lost (its work
+        may or may not be stored, and runs to its end before the store closes), instead of uvicorn's
+        plain-text 500 and a traceback in the log."""
+        started = False
+
+        async def sending(message: dict) -> None:
+            nonlocal started
+            started = started or message.get("type") == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except asyncio.CancelledError:
+            if started:  # a response already under way (an MCP event stream): the connection just ends
+                raise
+            logger.warning("%s %s: the server stopped before answering", scope.get("method"), scope.get("path"))
+            await _error(503, "the server stopped before answering: what the request asked may or may not be stored "
+                              "(work under way ends whole before the store closes); send it again once the server is back "
+                              "(a message with an id is stored once)")(scope, receive, send)
 
 
 

@@ -69,6 +69,7 @@ class Server:
                 def stop(signum: int, frame: FrameType | None) -> None:
                     if outer.stopped_by is not None:  # a second signal: stop waiting for requests
                         self.force_exit = True
+                        outer.forced = True
                     outer.stopped_by = signum
                     self.should_exit = True
 
@@ -83,6 +84,7 @@ class Server:
                                 timeout_graceful_shutdown=GRACE_SECONDS, access_log=False)
         self._server = _Quiet(config)
         self.stopped_by: int | None = None
+        self.forced = False
 
     @property
     def started(self) -> bool:
@@ -95,8 +97,32 @@ class Server:
 
     def run(self, sock: socket.socket | None = None) -> int | None:
         """Serve until stopped; returns the stop signal's number, if a signal stopped it."""
-        self._server.run(sockets=[sock] if sock is not None else None)
+        quiet = _CancelledOnForcedStop(self)
+        log = logging.getLogger("uvicorn.error")
+        log.addFilter(quiet)
+        try:
+            self._server.run(sockets=[sock] if sock is not None else None)
+        finally:
+            log.removeFilter(quiet)
         return self.stopped_by
+
+
+class _CancelledOnForcedStop(logging.Filter):
+    """Drops uvicorn's tracebacks of the tasks a second stop signal cancels (the application's
+    lifespan waiting for shutdown, whose traceback starlette sends as text): that stop is asked
+    for, not an error. Requests in flight are
+    answered 503 by the app (see ``GuardMiddleware``)."""
+
+    def __init__(self, server: Server) -> None:
+        super().__init__()
+        self.server = server
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        import asyncio
+
+        cancelled = ((record.exc_info is not None and isinstance(record.exc_info[1], asyncio.CancelledError))
+                     or record.getMessage().rstrip().endswith("CancelledError"))  # (the lifespan's, sent as text)
+        return not (self.server.forced and cancelled)
 
 
 def serve(hub: MemoryHub, host: str = "127.0.0.1", port: int = 8765, *, token: str | None = None,
