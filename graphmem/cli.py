@@ -1547,7 +1547,7 @@ def main() -> None:
     so the transaction in progress commits or rolls back whole and the store is closed before
     the process prints "interrupted" and exits 143 (SIGTERM) or 130 (SIGINT).
     """
-    from graphmem.signals import exit_after_stop, hold_stops_until_exit, stop_in, stop_on_signals
+    from graphmem.signals import exit_after_stop, hold_stops_until_exit, received_stop, stop_in, stop_on_signals
 
     hold_stops_until_exit()  # a stop after the command's own handling, while the process exits, lets it finish
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -1557,7 +1557,7 @@ def main() -> None:
     except SystemExit:
         raise
     except BaseException as exc:  # a stop, or an error a stop caused on its way up (a wrapped stop)
-        stop = stop_in(exc)
+        stop = stop_in(exc) or received_stop()  # (one whose wrapper kept only the stop's text)
         if stop is None:
             raise
         err.print("interrupted")

@@ -37,7 +37,7 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Callable, Iterator, NoReturn
 
-__all__ = ["Interrupted", "STOP_SIGNALS", "stop_on_signals", "stops_deferred", "handle_signals", "stop_in", "reraise_stop",
+__all__ = ["Interrupted", "STOP_SIGNALS", "stop_on_signals", "stops_deferred", "handle_signals", "stop_in", "received_stop", "reraise_stop",
            "exit_after_stop", "hold_stops_until_exit", "work_done"]
 
 logger = logging.getLogger(__name__)
@@ -112,6 +112,17 @@ def stops_deferred() -> Iterator[None]:
             _deferring -= 1
 
 
+_received: int | None = None  # the stop signal the latest stop_on_signals block received
+
+
+def received_stop() -> Interrupted | None:
+    """The stop the latest :func:`stop_on_signals` block received, if one came: an error that
+    reaches its catcher without the stop in its chain still ends in it (a library that turns the
+    exception raised inside it into its own error, keeping only its text: pydantic-core building a
+    schema while the stop came gave a ``SchemaError`` whose message alone named the stop)."""
+    return Interrupted(_received) if _received is not None else None
+
+
 class _Stop:
     """The handler :func:`stop_on_signals` installs.
 
@@ -128,8 +139,9 @@ class _Stop:
         self._watch: threading.Thread | None = None
 
     def __call__(self, signum: int, frame: FrameType | None) -> None:
+        global _received
         if self.received is None:
-            self.received = signum
+            self.received = _received = signum
             self._watch = threading.Thread(target=self._watching, args=(signum,), name="graphmem-stop-watch", daemon=True)
             self._watch.start()
             if _deferring:
@@ -178,9 +190,11 @@ def stop_on_signals(signals: tuple[int, ...] = STOP_SIGNALS) -> Iterator[None]:
         ...     with Memory.open(store) as memory:
         ...         memory.ingest("chat.jsonl")          # SIGTERM: rolled back or committed whole, store closed
     """
+    global _received
     if threading.current_thread() is not threading.main_thread():
         yield  # no handler can be installed here (see handle_signals)
         return
+    _received = None
     handler = _Stop()
     previous_hook = sys.unraisablehook
 

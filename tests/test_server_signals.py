@@ -183,6 +183,28 @@ def test_a_second_signal_answers_the_request_in_flight_503_and_its_work_ends_who
         assert memory.stats()["nodes"]["Turn"] == 2000  # one conversation, one transaction: whole
 
 
+def test_a_stop_a_library_turned_into_its_own_error_still_exits_as_a_stop(tmp_path):
+    """A SIGTERM landing while pydantic-core built a schema (the MCP models, at `graphmem serve`'s
+    start) came out as a SchemaError whose message alone named the stop: no Interrupted in its chain,
+    so the CLI printed a traceback and exited 1 instead of "interrupted" and 143."""
+    script = (
+        "import os, signal, sys, time\n"
+        "import graphmem.cli as cli\n"
+        "def app():\n"
+        "    try:\n"
+        "        os.kill(os.getpid(), signal.SIGTERM)\n"
+        "        time.sleep(5)\n"
+        "    except BaseException as exc:\n"
+        "        text = repr(exc)\n"
+        "    raise RuntimeError('Error building serializer: ' + text)  # raised anew, outside the handler: no chain\n"
+        "cli.app = app\n"
+        "cli.main()\n")
+    process = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=environment(tmp_path), capture_output=True,
+                             text=True, timeout=120)
+    assert process.returncode == 128 + signal.SIGTERM, process.stderr[-2000:]
+    assert process.stderr.strip().splitlines()[-1] == "interrupted" and "Traceback" not in process.stderr, process.stderr
+
+
 @pytest.mark.slow
 def test_mcp_stdio_stops_on_sigterm(tmp_path):
     store = tmp_path / "store"
