@@ -10,6 +10,7 @@ import logging
 import subprocess
 import sys
 import threading
+from pathlib import Path
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
@@ -471,6 +472,38 @@ def test_batch_reingest_of_an_edited_file_corrects_in_place(memory_factory, tmp_
     assert other.stats()["nodes"]["Turn"] == counts["Turn"]
     assert memory.check().ok and other.check().ok
 
+
+
+def test_a_file_that_corrected_a_message_changes_nothing_ingested_again_here_or_renamed(tmp_path):
+    """The edited file ingested again made another version of the same text each time (version 2, 3,
+    ... of "I moved to Porto."); and in a namespace renamed on import, the original file reverted the
+    correction (the corrected turn took another id there), which it does not where it was made."""
+    def write(text: str) -> Path:
+        path = tmp_path / "chat.jsonl"
+        path.write_text(json.dumps({"speaker": "Ana", "text": text, "id": "a1", "timestamp": "2024-01-01T10:00:00"}) + "\n"
+                        + json.dumps({"speaker": "Bo", "text": "Nice city.", "id": "a2", "timestamp": "2024-01-01T10:01:00"}) + "\n")
+        return path
+
+    def state(memory: Memory) -> list:
+        return [(m["text"], m["version"]) for m in memory.messages("chat")]
+
+    settings = settings_for(tmp_path)
+    with Memory.open(tmp_path / "store", namespace="here", settings=settings) as memory:
+        memory.ingest(write("I moved to Lisbon."))
+        assert memory.ingest(write("I moved to Porto.")).turns_corrected == 1
+        for text in ("I moved to Porto.", "I moved to Lisbon."):
+            report = memory.ingest(write(text))
+            assert (report.turns_added, report.turns_corrected) == (0, 0), text
+        assert state(memory) == [("I moved to Porto.", 1), ("Nice city.", 0)]
+        memory.export(tmp_path / "here.jsonl.gz")
+    with Memory.open(tmp_path / "store", namespace="renamed", settings=settings) as memory:
+        memory.import_dump(tmp_path / "here.jsonl.gz", namespace="renamed")
+        for text in ("I moved to Lisbon.", "I moved to Porto."):
+            report = memory.ingest(write(text))
+            assert (report.turns_added, report.turns_corrected) == (0, 0), text
+        assert state(memory) == [("I moved to Porto.", 1), ("Nice city.", 0)]
+        assert memory.ingest(write("I moved to Braga.")).turns_corrected == 1  # a new text still corrects
+        assert state(memory)[0] == ("I moved to Braga.", 2) and memory.check().ok
 
 
 def test_reingesting_a_file_with_other_metadata_corrects_as_add_does(memory_factory, tmp_path, caplog):

@@ -528,7 +528,8 @@ class IngestPipeline:
                 continue  # the message moved: not a correction in place
             turn.id = row["id"]
             existing.add(row["id"])
-            pairs.append((row, turn.record))
+            if not self._says_what_was_stored(row, turn.record):
+                pairs.append((row, turn.record))
         once = Counter(t.record.source_id for t in planned if t.record.source_id is not None)
         stored_with: dict[Any, list[dict[str, Any]]] = {}  # source id -> its stored turns (one read, looked up per turn)
         for row in rows:
@@ -562,6 +563,21 @@ class IngestPipeline:
                     f"back where a forgotten one was; forget it first (graphmem forget --conversation "
                     f"{conversation_key}) to ingest it anew")
         return pairs
+
+    def _says_what_was_stored(self, row: dict[str, Any], record: Any) -> bool:
+        """Whether a file's message, found at a stored turn's place under another id, says what
+        that turn says now (the file that corrected it, ingested again: it made another version of
+        the same text each time) or said first (the file before the correction: its id is the
+        stored turn's in the namespace that ingested it, where it changes nothing, but not in a
+        namespace renamed on import, where the corrected turn took another id)."""
+        from graphmem.ingest.live import same_message
+
+        if same_message(row, record):
+            return True
+        if not int(row.get("version") or 0):
+            return False
+        first = self.store.read("read/turn_versions", {"namespace": self.namespace, "id": row["id"]})[:1]
+        return bool(first) and same_message(first[0], record)
 
     def _changed_metadata(self, conversation_key: str, rows: list[dict[str, Any]], existing: set[str],
                           planned: Sequence[PlannedTurn]) -> list[tuple[dict, Any]]:
