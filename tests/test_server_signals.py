@@ -62,6 +62,22 @@ def counts(memory: Memory) -> tuple[dict, dict]:
     return stats["nodes"], stats["relationships"]
 
 
+def upload_in_background(port: int, source: Path) -> tuple[threading.Thread, dict]:
+    """A thread ingesting ``source`` through a Client; its ``report`` or ``error`` lands in the dict."""
+    outcome: dict = {}
+
+    def upload() -> None:
+        with Client(f"http://127.0.0.1:{port}", namespace="sig") as client:
+            try:
+                outcome["report"] = client.ingest(source)
+            except Exception as exc:  # recorded and asserted on by the caller
+                outcome["error"] = exc
+
+    thread = threading.Thread(target=upload)
+    thread.start()
+    return thread, outcome
+
+
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory, embedder):
     """What an uninterrupted ingest of the long conversation stores."""
@@ -115,17 +131,7 @@ def test_serve_stops_gracefully_with_a_request_in_flight(tmp_path, signum, refer
     port = free_port()
     log = (tmp_path / "serve.log").open("w+")
     process = start_server_process(str(store), port, env=environment(tmp_path), stderr=log)
-    outcome: dict = {}
-
-    def upload() -> None:
-        with Client(f"http://127.0.0.1:{port}", namespace="sig") as client:
-            try:
-                outcome["report"] = client.ingest(source)
-            except Exception as exc:  # recorded and asserted on below
-                outcome["error"] = exc
-
-    thread = threading.Thread(target=upload)
-    thread.start()
+    thread, outcome = upload_in_background(port, source)
     time.sleep(random.uniform(0.5, 2.0))
     process.send_signal(signum)
     assert process.wait(timeout=180) == 0
@@ -153,17 +159,7 @@ def test_a_second_signal_answers_the_request_in_flight_503_and_its_work_ends_who
     port = free_port()
     log = (tmp_path / "serve.log").open("w+")
     process = start_server_process(str(store), port, env=environment(tmp_path), stderr=log)
-    outcome: dict = {}
-
-    def upload() -> None:
-        with Client(f"http://127.0.0.1:{port}", namespace="sig") as client:
-            try:
-                outcome["report"] = client.ingest(source)
-            except Exception as exc:  # recorded and asserted on below
-                outcome["error"] = exc
-
-    thread = threading.Thread(target=upload)
-    thread.start()
+    thread, outcome = upload_in_background(port, source)
     time.sleep(3.0)  # the upload is in and its ingest under way (2,000 turns: 15-30 s)
     process.send_signal(signal.SIGTERM)
     time.sleep(0.5)
