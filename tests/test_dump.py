@@ -52,7 +52,8 @@ def build_source(directory: Path, namespace: str, settings) -> None:
         memory.ingest(write_conversation(directory.parent))
         memory.ingest(write_native(directory.parent))
         memory.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace AND t.source_id = 'D1:2' "
-                      "CREATE (v:TurnVersion {id: $id, namespace: $namespace, turn_id: t.id, speaker: t.speaker, text: $text, version: 1, "
+                      "SET t.version = 1 "  # as a correction leaves it: one earlier text, numbered 0
+                      "CREATE (v:TurnVersion {id: $id, namespace: $namespace, turn_id: t.id, speaker: t.speaker, text: $text, version: 0, "
                       "replaced_at: '2024-05-05T09:00:00'})-[:VERSION_OF]->(t)",
                       {"id": f"turnversion:{'0' * 32}", "text": "Yes! My new cat is a grey tabby called Biscuit."}, write=True)
 
