@@ -236,9 +236,39 @@ class _Planner:
         self.store = store
         self.namespace = namespace
         self.batch_size = batch_size
+        #: conversation id -> its speaker list as the plan leaves it (see :meth:`silenced`)
+        self.speakers_now: dict[str, list[str]] = {}
 
     def read(self, name: str, **params: Any) -> list[dict[str, Any]]:
+        if name == "forget/conversation_speakers" and self.speakers_now:  # as the plan leaves them
+            return [dict(row, speakers=self.speakers_now.get(row["id"], row.get("speakers")))
+                    for row in self.store.read(name, {"namespace": self.namespace, **params})]
         return self.store.read(name, {"namespace": self.namespace, **params})
+
+    def silenced(self, turns: list[dict[str, Any]], deleted_conversations: set[str]) -> list[dict[str, Any]]:
+        """Rows ``{id, speakers}`` of the kept conversations whose speaker list loses a speaker once
+        ``turns`` go (one who says nothing else there: a conversation lists who speaks in it, so a
+        forgotten user's name does not stay behind, listed and kept as an entity); they also become
+        :attr:`speakers_now`, which the entity planning reads."""
+        forgotten: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for row in turns:
+            if isinstance(row.get("speaker"), str) and row.get("conversation") is not None:
+                forgotten[(str(row["conversation"]), row["speaker"])].add(row["id"])
+        gone: dict[str, set[str]] = defaultdict(set)
+        for (conversation, speaker), ids in sorted(forgotten.items()):
+            conversation_id = node_id(self.namespace, "conversation", conversation)
+            if conversation_id in deleted_conversations:
+                continue
+            left = self.read("forget/conversation_turns_of_speaker", conversation_id=conversation, speaker=speaker,
+                             limit=len(ids) + 1)
+            if all(r["id"] in ids for r in left):
+                gone[conversation_id].add(speaker)
+        if not gone:
+            return []
+        rows = [{"id": row["id"], "speakers": [n for n in row.get("speakers") or () if n not in gone[row["id"]]]}
+                for row in self.store.read("forget/conversation_speakers", {"namespace": self.namespace}) if row["id"] in gone]
+        self.speakers_now = {row["id"]: row["speakers"] for row in rows}
+        return rows
 
     def read_batched(self, name: str, ids: list[str], **params: Any) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
@@ -411,10 +441,17 @@ class _Planner:
         return sorted(t for t, n in lost.items() if sizes.get(t, 0) <= n)
 
 
-def entities_left_unused(store: GraphStore, namespace: str, event_ids: list[str], batch_size: int = 2000) -> list[str]:
+def entities_left_unused(store: GraphStore, namespace: str, event_ids: list[str], batch_size: int = 2000,
+                         speakers_now: dict[str, list[str]] | None = None,
+                         respoken: list[dict[str, Any]] | None = None) -> list[str]:
     """Entities that nothing would use once the Events ``event_ids`` are gone (a corrected
-    turn's old events): the rules of :func:`plan_forget`, with no turn forgotten."""
-    return _Planner(store, namespace, batch_size).entities(event_ids, [], set())
+    turn's old events): the rules of :func:`plan_forget`, with the turns ``respoken`` (``{id,
+    speaker}``: corrected to name another speaker) no longer said by that speaker, as if
+    forgotten, and the conversations' speaker lists as ``speakers_now`` gives them
+    (conversation id -> speakers: what the correction writes)."""
+    planner = _Planner(store, namespace, batch_size)
+    planner.speakers_now = dict(speakers_now or {})
+    return planner.entities(event_ids, list(respoken or ()), set())
 
 
 def plan_forget(store: GraphStore, namespace: str, selection: ForgetSelection, batch_size: int = 2000) -> ForgetPlan:
@@ -445,6 +482,7 @@ def plan_forget(store: GraphStore, namespace: str, selection: ForgetSelection, b
     sessions, session_updates = planner.sessions(_ids(turns, "session_id"), turn_ids)
     conversation_keys = sorted({r["conversation"] for r in turns if r.get("conversation") is not None})
     conversations = planner.conversations([node_id(namespace, "conversation", key) for key in conversation_keys], set(sessions))
+    speakers = planner.silenced(turns, set(conversations))
     entities = planner.entities(event_ids, turns, set(conversations))
     topics = planner.topics({"turns": plan.turn_ids, "events": event_ids, "episodes": episodes, "sessions": sessions})
     turn_links = planner.gaps("turn", conversation_keys, turn_ids)
@@ -459,6 +497,8 @@ def plan_forget(store: GraphStore, namespace: str, selection: ForgetSelection, b
     s += planner.statements("forget/delete_sessions", "ids", sessions)
     s += planner.statements("forget/update_sessions", "rows", session_updates)
     s += planner.statements("forget/delete_conversations", "ids", conversations)
+    if speakers:
+        s.append(("write/update_conversation_speakers", {"namespace": namespace, "rows": speakers}))
     s += planner.statements("forget/link_turns", "rows", turn_links)
     s += planner.statements("forget/link_episodes", "rows", episode_links)
     if entities:  # one statement: its in-transaction guard looks at the whole set

@@ -86,6 +86,27 @@ TIMED = {"id": "diary", "speakers": ["Ann", "Bo"], "sessions": [{"id": "1", "sta
 ]}]}
 
 
+def test_a_user_forgotten_or_corrected_away_leaves_no_name_behind(memory_factory):
+    """Forgetting every message of one user (by metadata), or correcting a speaker's only message to
+    another speaker, left their entity behind (entities() listed it with no event, entity() answered a
+    profile) and the conversation still listed them: a forgotten user's name stayed in the memory."""
+    memory = memory_factory()
+    added = memory.add([{"speaker": "Alice", "text": "I bought a red kayak at the harbour shop yesterday.", "metadata": {"user": "u1"}},
+                        {"speaker": "Bob", "text": "Nice, I sail my old boat on the lake every summer.", "metadata": {"user": "u2"}},
+                        {"speaker": "Carol", "text": "I only swim in the public pool near my office.", "metadata": {"user": "u3"}},
+                        {"speaker": "Dan", "text": "Dan here: I row on the river at dawn.", "metadata": {"user": "u4"}},
+                        {"speaker": "Dan", "text": "And I fish on Sundays.", "metadata": {"user": "u4"}}], conversation="c")
+    assert {e["name"] for e in memory.entities()} >= {"Alice", "Bob", "Carol", "Dan"}
+    assert memory.forget(metadata={"user": "u2"})["entities"] >= 1
+    memory.correct(added.turn_ids[2], speaker="Alice")          # Carol's only message was Alice's
+    memory.correct(added.turn_ids[3], speaker="Alice")          # one of Dan's two: Dan still speaks
+    names = {e["name"] for e in memory.entities()}
+    assert "Bob" not in names and "Carol" not in names and "Dan" in names, names
+    assert memory.entity("Bob") is None and memory.entity("Carol") is None
+    assert memory.cypher("MATCH (c:Conversation) WHERE c.namespace = $namespace RETURN c.speakers AS s")[0]["s"] == ["Alice", "Dan"]
+    assert memory.check().ok
+
+
 def test_forget_before_a_time_recomputes_what_keeps_some_turns(tmp_path):
     settings = settings_for(tmp_path)
     with Memory.open(tmp_path / "store", "timed", settings=settings) as memory:

@@ -355,6 +355,10 @@ class _Plan:
     unchanged_ids: dict[str, str] = field(default_factory=dict)
     entities_deleted: bool = False
     old_events: list[str] = field(default_factory=list)
+    #: ``{id, speaker}`` of the corrected turns that name another speaker now (their old speaker's)
+    respoken: list[dict[str, Any]] = field(default_factory=list)
+    #: conversation id -> its speaker list as this write leaves it, when a correction took a speaker off it
+    speakers_now: dict[str, list[str]] = field(default_factory=dict)
     #: topics of the corrected turns and of their old events, deleted at the end of the write when
     #: it left them without members (the kept topic models are then read again: they no longer match)
     replaced_topics: list[str] = field(default_factory=list)
@@ -674,6 +678,16 @@ class LiveWriter:
         for _row, record in fixes:  # a correction may name a new speaker: the conversation lists them too,
             if record.speaker not in speakers:  # as it lists every speaker an append brought
                 speakers.append(record.speaker)
+        plan.respoken = [{"id": row["id"], "speaker": row["speaker"]} for row, record in fixes
+                         if isinstance(row.get("speaker"), str) and row["speaker"] != record.speaker]
+        for name in sorted({r["speaker"] for r in plan.respoken} - {t.record.speaker for t in planned}
+                           - {record.speaker for _row, record in fixes}):
+            ids = {r["id"] for r in plan.respoken if r["speaker"] == name}
+            left = self.store.read("forget/conversation_turns_of_speaker", {"namespace": ns, "conversation_id": conversation,
+                                                                             "speaker": name, "limit": len(ids) + 1})
+            if all(r["id"] in ids for r in left) and name in speakers:  # nothing else said there: no longer listed
+                speakers.remove(name)
+                plan.speakers_now[conv_node] = speakers
         report.add_time("plan", time.perf_counter() - t0)
 
         # one embedding call for every new text
@@ -1137,9 +1151,10 @@ class LiveWriter:
         from graphmem.forget import entities_left_unused
 
         old_events = plan.old_events
-        if not old_events:
+        if not old_events and not plan.respoken:
             return []
-        entities = entities_left_unused(self.store, self.namespace, old_events, self.settings.write_batch_size)
+        entities = entities_left_unused(self.store, self.namespace, old_events, self.settings.write_batch_size,
+                                        speakers_now=plan.speakers_now, respoken=plan.respoken)
         if not entities:
             return []
         plan.entities_deleted = True
