@@ -383,7 +383,7 @@ def search(
     unit: str = typer.Option("turn", "--unit", "-u", help="turn|event|episode|session"),
     strategy: str = typer.Option("auto", "--strategy", help="auto|dense|lexical|activation|expansion"),
     since: Optional[str] = typer.Option(None, "--since", help="Only memories from this time on (ISO 8601 date or time)."),
-    until: Optional[str] = typer.Option(None, "--until", help="Only memories up to this time (ISO 8601 date or time)."),
+    until: Optional[str] = typer.Option(None, "--until", help="Only memories up to this time (ISO 8601 time, or a date: through that day)."),
     explain: bool = typer.Option(False, "--explain", help="Explain every hit: strategies, route, seeds, edges."),
     speaker: Optional[str] = typer.Option(None, "--speaker", help="Only what this speaker said (case-insensitive)."),
     conversation: Optional[str] = typer.Option(None, "--conversation", help="Only this conversation (its key as ingested)."),

@@ -525,6 +525,12 @@ def test_time_range_filters_on_the_unit_time(pets):
     march = pets.search(query, k=10, unit="session", time_range=(date(2024, 3, 1), datetime(2024, 3, 31, 23, 59)))
     assert [h.session_number for h in march] == [1]
     assert pets.search(query, k=10, time_range=("2023-01-01", "2023-12-31")) == []
+    # an end given as a day is the whole day: (day, day) held nothing (it ended at the day's midnight)
+    for day in (("2024-05-18", "2024-05-18"), (date(2024, 5, 18), date(2024, 5, 18))):
+        found = pets.search(query, k=10, time_range=day)
+        assert found and {h.session_number for h in found} == {2}, day
+    assert {h.session_number for h in pets.search(query, k=10, time_range=(None, "2024-05-18"))} == {1, 2}
+    assert pets.search(query, k=10, time_range=("2024-05-18", "2024-05-18T19:00:00")) == []  # a time is that instant
     for bad in (("2024-05-01",), ("not a date", None), ("2024-06-01", "2024-05-01"), "2024"):
         with pytest.raises(InputError):
             pets.search(query, time_range=bad)

@@ -12,6 +12,7 @@ module may import it and no two modules import each other
 from __future__ import annotations
 
 import logging
+import re
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -278,7 +279,8 @@ def parse_time(value: Any) -> float:
 def parse_time_range(time_range: Any, tz: tzinfo | None = None) -> tuple[float, float] | None:
     """``(start, end)`` in epoch seconds from a pair of datetimes, dates, ISO strings or
     ``None`` (open end); ``None`` for no filter. A bound without an offset is a wall-clock
-    time in ``tz`` (``None``: UTC).
+    time in ``tz`` (``None``: UTC); an end given as a day alone (a ``date``, ``"2024-03-16"``)
+    is the end of that day, so that ``(day, day)`` is the whole day.
 
     Raises:
         InputError: not a pair, an unparseable bound or one outside the years 1-9999 in UTC,
@@ -295,9 +297,33 @@ def parse_time_range(time_range: Any, tz: tzinfo | None = None) -> tuple[float, 
             continue
         bounds.append(_instant(value, tz, "time_range bound"))
     start, end = bounds
+    day = _day_only(time_range[1])
+    if day is not None:  # an end given as a day is that whole day (it read as its first instant, midnight)
+        try:
+            end = _instant(day + timedelta(days=1), tz, "time_range bound") - 1e-6
+        except (InputError, OverflowError):  # the day after 9999-12-31
+            end = math.inf
     if start > end:
         raise InputError("time_range starts after it ends")
     return start, end
+
+
+_DAY = re.compile(r"\s*(\d{4})-(\d{2})-(\d{2})\s*")
+
+
+def _day_only(value: Any) -> date | None:
+    """The day ``value`` names when it is a day alone (a ``date``, or ISO 8601 text of a date
+    without a time), else ``None``."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        match = _DAY.fullmatch(value)
+        if match:
+            try:
+                return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+            except ValueError:
+                return None
+    return None
 
 
 @dataclass(frozen=True)
