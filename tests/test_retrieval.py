@@ -516,6 +516,23 @@ def test_hits_are_mapped_to_the_requested_unit(pets):
         assert pets.search(query, k=1, unit="session", strategy=strategy)[0].session_number == 2, strategy
 
 
+def test_graph_walks_return_k_hits_whenever_k_units_match(pets):
+    """activation and expansion rank only what their walk reaches from the query's seeds: under a
+    filter whose units share nothing with the query (no seed among them), or a k larger than what
+    they reach, they returned fewer hits than units matched (none at all here), while the README
+    promises k whenever k match. The units not reached follow the reached ones, by cosine."""
+    raj = len(pets.cypher("MATCH (t:Turn {speaker: 'Raj'}) WHERE t.namespace = $namespace RETURN t.id AS id"))
+    every = len(pets.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace RETURN t.id AS id"))
+    for strategy in ("activation", "expansion"):
+        hits = pets.search("printer toner cartridge", k=50, speaker="Raj", strategy=strategy)
+        assert len(hits) == raj and {h.speaker for h in hits} == {"Raj"}, strategy
+        assert len(pets.search("Ingrid and the cello", k=50, strategy=strategy)) == every, strategy
+        for hit in hits:
+            parts = hit.explanation["contributions"]
+            assert abs(sum(parts.values()) - hit.score) < 1e-3, (strategy, hit.explanation)
+        assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
 def test_time_range_filters_on_the_unit_time(pets):
     query = "Ingrid and the cello"
     everything = pets.search(query, k=10)

@@ -33,6 +33,9 @@ from graphmem.retrieve.projection import MemoryProjection, year_month
 from graphmem.retrieve.types import STRATEGIES, UNITS, Query, QueryContext, RankedUnit, Ranking, SearchFilter, metadata_code, top_k
 from graphmem.timezones import DAY_SECONDS, local_date, local_seconds
 
+_GRAPH_WALKS = ("activation", "expansion")
+"""Strategies that rank only the units their walk reaches (see :meth:`RetrievalEngine._after_the_walk`)."""
+
 __all__ = [
     "DenseScorer",
     "EntityMatcher",
@@ -417,14 +420,39 @@ class RetrievalEngine:
         context = QueryContext(self, query.text, vector, masks, local_date(query.as_of, self.tz))
         ranking = strategies.run(query.strategy, context, unit)
         scores = np.asarray(ranking.scores, dtype=np.float64).copy()
-        if masks is not None:
-            scores[~masks[unit]] = -np.inf
+        kept = masks[unit].copy() if masks is not None else np.ones(len(scores), dtype=bool)
+        if window is not None:
+            kept &= self.time_mask(unit, window)
+        scores[~kept] = -np.inf
         scores[~np.isfinite(scores)] = -np.inf
         if ranking.floor is not None:
-            scores[scores <= ranking.floor] = -np.inf
-        if window is not None:
-            scores[~self.time_mask(unit, window)] = -np.inf
+            below = scores <= ranking.floor
+            scores[below] = -np.inf
+            if ranking.strategy in _GRAPH_WALKS:  # kept, but not reached: after the reached ones
+                unreached = kept & (below | ~np.isfinite(np.asarray(ranking.scores, dtype=np.float64)))
+                if np.isfinite(scores).sum() < query.k and unreached.any():
+                    ranking = self._after_the_walk(ranking, scores, unreached, unit, vector)
         return ranking, scores, top_k(scores, query.k)
+
+    def _after_the_walk(self, ranking: Ranking, scores: np.ndarray, unreached: np.ndarray, unit: str,
+                        vector: np.ndarray) -> Ranking:
+        """A graph walk (activation, expansion) reaches only the units linked to its seeds; when
+        fewer than ``k`` of the units a search keeps are reached, the others follow them, by their
+        cosine to the query (scores ``cosine - 2``: below every reached unit's), so that ``k`` hits
+        come back whenever ``k`` units match. ``scores`` is filled in place."""
+        cosines = np.nan_to_num(np.asarray(self.dense_scores(unit, vector, unreached), dtype=np.float64), nan=-1.0)
+        scores[unreached] = np.clip(cosines[unreached], -1.0, 1.0) - 2.0
+        walked = ranking.explain
+
+        def explain(pos: int) -> dict[str, Any]:
+            if not unreached[pos]:
+                return walked(pos)
+            return {"strategy": ranking.strategy, "score": round(float(scores[pos]), 4),
+                    "contributions": {"dense": round(float(scores[pos]) + 2.0, 4), "unreached": -2.0},
+                    "note": f"not reached by {ranking.strategy} from the query's seeds: ranked after the units it "
+                            "reached, by cosine to the query"}
+
+        return Ranking(ranking.strategy, scores, explain, ranking.floor)
 
     def provenance(self, unit: str, pos: int) -> dict[str, Any]:
         """Session, conversation and source id of a unit, from the projection."""
