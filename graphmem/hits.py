@@ -149,8 +149,8 @@ def excerpt(text: str, query: str, limit: int) -> str:
     best = max(range(len(pieces)), key=lambda i: (scores[i], -i))
     a, b = pieces[best]
     if b - a > limit:  # one long sentence: cut it around its first shared word
-        starts = [m.start() for w in words[best] if (m := re.search(r"\b" + re.escape(w[:5]), text[a:b].lower()))]
-        at = a + min(starts) if starts else a
+        # the first word whose stem is a shared one ("hiking" -> "hike": a stem is not always a prefix)
+        at = next((a + m.start() for m in re.finditer(r"\w+", text[a:b]) if set(tokenize(m.group())) & words[best]), a)
         lo = max(a, min(at - limit // 3, b - limit))
         hi = lo + limit
         if lo > a:

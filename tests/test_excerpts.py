@@ -141,3 +141,13 @@ def test_cli_search_shows_long_texts_around_the_query_and_full_shows_them_whole(
     assert "Step 0:" in flat and "Step 59" in flat and "--full" not in full.stderr
     context = runner.invoke(app, [*args, "--context"], env={"COLUMNS": "400"})
     assert context.exit_code == 0 and KEY in context.stdout and "Step 0:" not in context.stdout
+
+
+def test_a_long_sentence_is_cut_around_a_word_whose_stem_is_no_prefix_of_it():
+    """The cut looked for the stem's first letters in the text ("hike" in "...hiking..."; "studi",
+    "happili"), found none, and kept the sentence's beginning, without the word."""
+    sentence = ("and then we talked about the weather and the traffic " * 20 + "and I went hiking at Mount Rainier "
+                + "and later we ate pasta and watched a film " * 20)
+    cut = excerpt(sentence, "Where did I go hiking?", 200)
+    assert "hiking at Mount Rainier" in cut and len(cut) <= 204, cut
+    assert "studied" in excerpt("we walked " * 40 + "and she studied maths " + "we talked " * 40, "who studies maths", 100)
