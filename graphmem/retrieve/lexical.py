@@ -22,6 +22,7 @@ import logging
 import math
 import operator
 import re
+import unicodedata
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -253,6 +254,16 @@ def _import_bm25s():
 _STEMMERS = {"porter": lru_cache(maxsize=1 << 18)(porter_stem), "light": lru_cache(maxsize=1 << 18)(_light_stem)}
 
 
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))  # soft hyphen, zero widths, BOM
+
+
+def fold_text(text: str) -> str:
+    """``text`` in Unicode's compatibility composed form (NFKC: a combining accent joined to its
+    letter, fullwidth letters as ASCII, ligatures split), without the characters that do not
+    show (soft hyphens, zero-width spaces and joiners)."""
+    return unicodedata.normalize("NFKC", text.translate(_INVISIBLE))
+
+
 @dataclass(frozen=True)
 class Tokenizer:
     """Deterministic word tokenizer for BM25.
@@ -261,11 +272,16 @@ class Tokenizer:
         stopwords: lower-case words dropped before stemming.
         stemmer: ``"porter"``, ``"light"`` or ``None``.
         min_length: tokens shorter than this are dropped (after stop-word removal).
+        fold: read text in Unicode's compatibility form first (:func:`fold_text`: "Zürich" typed
+            with a combining accent, in fullwidth letters, or with a zero-width space or soft
+            hyphen inside is the word "zürich"; without it such a word matched nothing). An index
+            saved before it existed loads without it, and is tokenised anew at its next build.
     """
 
     stopwords: frozenset[str] = DEFAULT_STOPWORDS
     stemmer: str | None = "porter"
     min_length: int = 1
+    fold: bool = True
 
     def __post_init__(self) -> None:
         if self.stemmer is not None and self.stemmer not in _STEMMERS:
@@ -285,6 +301,8 @@ class Tokenizer:
         dropped = {d.lower() for d in drop}
         stem = _STEMMERS.get(self.stemmer) if self.stemmer else None
         out: list[str] = []
+        if self.fold and not text.isascii():
+            text = fold_text(text)
         for raw in _TOKEN_RE.findall(text.lower().replace("\u2019", "'")):
             # Possessives fold onto the name ("caroline's" -> "caroline"); other
             # contractions lose the apostrophe ("don't" -> "dont", a stop word).
@@ -296,12 +314,12 @@ class Tokenizer:
 
     def to_dict(self) -> dict:
         """JSON-serialisable form."""
-        return {"stopwords": sorted(self.stopwords), "stemmer": self.stemmer, "min_length": self.min_length}
+        return {"stopwords": sorted(self.stopwords), "stemmer": self.stemmer, "min_length": self.min_length, "fold": self.fold}
 
     @classmethod
     def from_dict(cls, data: dict) -> Tokenizer:
-        """Inverse of :meth:`to_dict`."""
-        return cls(frozenset(data["stopwords"]), data["stemmer"], int(data["min_length"]))
+        """Inverse of :meth:`to_dict` (an index saved before ``fold`` existed did not fold)."""
+        return cls(frozenset(data["stopwords"]), data["stemmer"], int(data["min_length"]), bool(data.get("fold", False)))
 
 
 @dataclass(frozen=True)
