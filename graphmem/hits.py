@@ -230,10 +230,15 @@ def context_text(query: str, hits: Sequence[Hit], max_chars: int | None = CONTEX
             start, end = hit.time_start[:10], (hit.time_end or hit.time_start)[:10]
             head.append(f"happened {start}" if start == end else f"happened {start} to {end}")
         text = hit.text if max_chars is None else excerpt(hit.text, query, max_chars)
-        text = with_caption(hit, " ".join(text.split())) if hit.unit != "episode" else text.strip().replace("\n", "\n    ")
         lines.append(head[0] + " " + " · ".join(head[1:]))
-        lines.append("    " + text)
+        lines.append("    " + _indented(with_caption(hit, text.strip())))
     return "\n".join(lines)
+
+
+def _indented(text: str) -> str:
+    """``text``'s lines, each after the first indented as a context entry's (code, lists and tables
+    keep their lines: they were joined into one, which left code unreadable), trailing blanks cut."""
+    return "\n".join(("    " + line if i and line else line) for i, line in enumerate(line.rstrip() for line in text.splitlines()))
 
 
 #: How many of a conversation's latest messages :meth:`graphmem.Memory.recall` shows, by default.

@@ -151,3 +151,14 @@ def test_a_long_sentence_is_cut_around_a_word_whose_stem_is_no_prefix_of_it():
     cut = excerpt(sentence, "Where did I go hiking?", 200)
     assert "hiking at Mount Rainier" in cut and len(cut) <= 204, cut
     assert "studied" in excerpt("we walked " * 40 + "and she studied maths " + "we talked " * 40, "who studies maths", 100)
+
+
+def test_context_keeps_a_memorys_lines():
+    """Every text was joined into one line: code, lists and tables in a context block (whole with
+    max_chars=None) came out as one run of words (`def feed(starter): if starter.hungry: return ...`)."""
+    code = "Here is the helper:\n```python\ndef feed(starter):\n    if starter.hungry:\n        return 'flour'\n```\n| day | grams |\n|---|---|\n| Mon | 50 |"
+    hit = Hit(node_id="turn:1", unit="turn", text=code, score=1.0, strategy="auto", speaker="assistant")
+    shown = context_text("feed the starter", [hit], None)
+    assert shown.splitlines()[-9:] == ["    Here is the helper:", "    ```python", "    def feed(starter):",
+                                       "        if starter.hungry:", "            return 'flour'", "    ```",
+                                       "    | day | grams |", "    |---|---|", "    | Mon | 50 |"], shown
