@@ -377,7 +377,10 @@ def explain_text(hit: Hit) -> str:
     if "time" in e:
         named = [f"{part} {e['time'][part]}" for part in ("months", "years") if e["time"].get(part)]
         named += [f"days {', '.join(e['time']['days'])}"] if e["time"].get("days") else []
-        lines.append(f"time: the query names {', '.join(named)}; this memory's date matches")
+        match = e["time"].get("match")
+        near = isinstance(match, (int, float)) and match < 0.999
+        lines.append(f"time: the query names {', '.join(named)}; " + (f"this memory's date is near them (match {_num(match)})"
+                                                                      if near else "this memory's date matches"))
     if "activation" in e:
         a = e["activation"]
         lines.append(f"activation: {_num(a.get('score'))} (own seed share {_num(a.get('seed_share'))})")

@@ -590,11 +590,18 @@ def test_relative_times_in_a_query_resolve_against_when_it_is_asked(tmp_path, em
         assert top.source_id == "D3:2"
         assert top.explanation["time"]["days"] == ["2023-06-09"]
         assert "date in the query (days 2023-06-09)" in memory.explain(top)
-        assert "time: the query names days 2023-06-09;" in memory.explain(top)
+        assert "time: the query names days 2023-06-09; this memory's date matches" in memory.explain(top)
+        assert top.explanation["time"]["match"] == 1.0
         assert sources(memory.search(kayak, k=2, as_of="2023-05-08"))[0] == "D3:1"
         for bad in ("not a date", "2023-13-01", 20230508, "9999-12-31T23:00:00-12:00"):  # the last: past 9999 in UTC
             with pytest.raises(InputError, match="as_of"):
                 memory.search(kayak, as_of=bad)
+        # a memory near the days named, not on them: said so (it read "matches" for a partial match)
+        memory.add({"speaker": "Lea", "text": "I visited the science museum with my nephew.", "timestamp": "2024-03-18T10:00:00"},
+                   conversation="museum")
+        (near,) = memory.search("What did I do two weeks ago?", k=1, as_of="2024-03-30T12:00:00", conversation="museum")
+        assert 0 < near.explanation["time"]["match"] < 1, near.explanation
+        assert "this memory's date is near them (match 0.667)" in memory.explain(near), memory.explain(near)
 
 
 def test_same_query_same_hits(pets):

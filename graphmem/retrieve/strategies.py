@@ -594,6 +594,8 @@ def auto(ctx: QueryContext, unit: str) -> Ranking:
             evidence["time"] = {"months": list(plan.time.months), "years": list(plan.time.years)}
             if plan.time.spans:
                 evidence["time"]["days"] = plan.time.describe_spans()
+            if w.get("time"):  # 1: on the days named; less: within the slack around them
+                evidence["time"]["match"] = _r(parts["time"] / w["time"])
         if explain_activation is not None and "activation" in parts:
             evidence["activation"] = explain_activation(turn)
         out.update(evidence)
