@@ -84,7 +84,8 @@ NODES: tuple[NodeLabel, ...] = (
     NodeLabel("Conversation", "one dialogue between speakers, over one or more sessions", (
         *_base("conversation"),
         Property("key", STRING, "the conversation's key in the source (LoCoMo sample_id, file name, --conversation-id)"),
-        Property("speakers", STRINGS, "the speakers, in order of appearance"),
+        Property("speakers", STRINGS, "the speakers, in order of appearance (one whose messages were all forgotten or "
+                                      "corrected to another speaker is taken off)"),
         Property("source", STRING, "where it was ingested from (file path, or \"add\" for live messages)"),
         Property("meta_*", "string, number or boolean", "one property per metadata field of the source", optional=True),
     )),
