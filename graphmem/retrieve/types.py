@@ -300,7 +300,7 @@ def parse_time_range(time_range: Any, tz: tzinfo | None = None) -> tuple[float, 
     day = _day_only(time_range[1])
     if day is not None:  # an end given as a day is that whole day (it read as its first instant, midnight)
         try:
-            end = _instant(day + timedelta(days=1), tz, "time_range bound") - 1e-6
+            end = _instant(day + timedelta(days=1), tz, "time_range bound") - _MICROSECOND
         except (InputError, OverflowError):  # the day after 9999-12-31
             end = math.inf
     if start > end:
@@ -308,6 +308,7 @@ def parse_time_range(time_range: Any, tz: tzinfo | None = None) -> tuple[float, 
     return start, end
 
 
+_MICROSECOND = timedelta(microseconds=1).total_seconds()
 _DAY = re.compile(r"\s*(\d{4})-(\d{2})-(\d{2})\s*")
 
 
