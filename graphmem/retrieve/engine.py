@@ -35,6 +35,8 @@ from graphmem.timezones import DAY_SECONDS, local_date, local_seconds
 
 _GRAPH_WALKS = ("activation", "expansion")
 """Strategies that rank only the units their walk reaches (see :meth:`RetrievalEngine._after_the_walk`)."""
+_BELOW_THE_WALK = 2
+"""The units a walk did not reach score their cosine minus this: below every reached unit (above 0)."""
 
 __all__ = [
     "DenseScorer",
@@ -441,14 +443,14 @@ class RetrievalEngine:
         cosine to the query (scores ``cosine - 2``: below every reached unit's), so that ``k`` hits
         come back whenever ``k`` units match. ``scores`` is filled in place."""
         cosines = np.nan_to_num(np.asarray(self.dense_scores(unit, vector, unreached), dtype=np.float64), nan=-1.0)
-        scores[unreached] = np.clip(cosines[unreached], -1.0, 1.0) - 2.0
+        scores[unreached] = np.clip(cosines[unreached], -1.0, 1.0) - _BELOW_THE_WALK
         walked = ranking.explain
 
         def explain(pos: int) -> dict[str, Any]:
             if not unreached[pos]:
                 return walked(pos)
             return {"strategy": ranking.strategy, "score": round(float(scores[pos]), 4),
-                    "contributions": {"dense": round(float(scores[pos]) + 2.0, 4), "unreached": -2.0},
+                    "contributions": {"dense": round(float(scores[pos]) + _BELOW_THE_WALK, 4), "unreached": -_BELOW_THE_WALK},
                     "note": f"not reached by {ranking.strategy} from the query's seeds: ranked after the units it "
                             "reached, by cosine to the query"}
 
