@@ -76,3 +76,48 @@ def test_a_process_sees_another_process_write_and_forget_at_its_next_search(bolt
             assert all(h.node_id != turn for h in a.search("lighthouse shutters turquoise", k=5, strategy=strategy))
         assert caches.last_follow["mode"] == "rebuild"  # a forget is logged as "full"
         assert a.stats()["nodes"]["Turn"] == 2
+
+
+RACER = r"""
+import os, sys, time
+from graphmem import Memory, Settings
+uri, user, password, database, namespace, index_dir, name, gate = sys.argv[1:9]
+with Memory.open(uri, namespace, settings=Settings(index_dir=index_dir, jvm_heap="512m"), auth=(user, password),
+                 database=database) as memory:
+    memory.search("cat", k=1)  # everything loaded before the race
+    open(os.path.join(gate, name), "w").close()
+    while len(os.listdir(gate)) < 2:
+        time.sleep(0.005)
+    for i in range(5):
+        memory.add({"role": "user", "content": f"Message {i}: my cat is called {name}-{i}.", "id": f"m{i}"}, conversation="c")
+print("done")
+"""
+
+
+@pytest.mark.bolt
+def test_two_processes_correcting_one_message_at_once_take_turns(bolt_server, tmp_path, embedder):
+    """Two processes correcting the same messages at the same moment both kept the old text as the same
+    version (two TurnVersions of one id), left a turn whose version counted one of them, and a turn
+    whose text was one writer's while its event was the other's (search found the text corrected away)."""
+    namespace = new_namespace("race")
+    backend = Backend("bolt", bolt_server.uri, bolt_server.auth, bolt_server.database)
+    with memories(backend, settings_for(tmp_path)) as factory:
+        memory = factory(namespace)
+        memory.add([{"role": "user", "content": f"Message {i}: my cat is called Biscuit.", "id": f"m{i}"} for i in range(5)],
+                   conversation="c")
+        gate = tmp_path / "gate"
+        gate.mkdir()
+        racers = [subprocess.Popen([sys.executable, "-c", RACER, bolt_server.uri, *bolt_server.auth, bolt_server.database,
+                                    namespace, str(tmp_path / f"index-{name}"), name, str(gate)],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for name in ("A", "B")]
+        for racer in racers:
+            out, err = racer.communicate(timeout=600)
+            assert racer.returncode == 0 and out.strip().endswith("done"), err[-2000:]
+        report = memory.check()
+        assert report.ok, report.summary()
+        for message in memory.messages("c"):
+            history = memory.history(message["turn_id"])
+            assert [v["version"] for v in history] == list(range(len(history))), history
+            assert {v["text"].rsplit(" ", 1)[-1] for v in history[1:]} <= {f"A-{message['source_id'][1:]}.", f"B-{message['source_id'][1:]}."}
+            events = memory.cypher("MATCH (e:Event)-[:FROM]->(t:Turn {id: $id}) RETURN e.text AS text", {"id": message["turn_id"]})
+            assert all(message["text"].rsplit(" ", 1)[-1] in e["text"] for e in events), (message, events)

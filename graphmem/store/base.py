@@ -79,6 +79,18 @@ def chunked(rows: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
         yield rows[start : start + size]
 
 
+def unenforceable_rule(name: str, where: str) -> bool:
+    """Whether the schema statement ``name`` that failed may be passed over, with a warning: a
+    uniqueness rule the stored data breaks already (a rule added in a later version, over a store
+    damaged before it: duplicate ids that ``graphmem check`` names). Opening the store anyway lets
+    ``check`` name the damage and ``forget`` or Cypher repair it; the next open creates the rule."""
+    if not name.startswith("schema/constraint_"):
+        return False
+    logger.warning("%s: the uniqueness rule %s cannot be created (the stored data breaks it: run graphmem check); "
+                   "the store opens without it", where, name.removeprefix("schema/"))
+    return True
+
+
 class GraphStore(ABC):
     """A graph database that runs graphmem's named Cypher statements.
 

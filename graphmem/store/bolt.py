@@ -22,7 +22,7 @@ from neo4j import time as neo4j_time
 
 from graphmem.errors import ConfigurationError, InputError, StorageError, StoreUnavailableError
 from graphmem.settings import Settings
-from graphmem.store.base import WRITE_REFUSED, GraphStore, Statement, map_vectors, user_cypher_error
+from graphmem.store.base import WRITE_REFUSED, GraphStore, Statement, map_vectors, unenforceable_rule, user_cypher_error
 
 __all__ = ["MIN_NEO4J_MAJOR", "BoltStore", "check_server_version", "to_json"]
 
@@ -260,6 +260,8 @@ class BoltStore(GraphStore):
                 code = getattr(exc.__cause__, "code", None)
                 if code in _SCHEMA_ALREADY_EXISTS:
                     logger.debug("schema rule %s created concurrently by another client", name)
+                    continue
+                if unenforceable_rule(name, self.describe()):
                     continue
                 raise
 

@@ -18,7 +18,7 @@ from typing import Any, Iterator, Mapping, Sequence
 import numpy as np
 
 from graphmem.errors import ConfigurationError, StorageError, StoreUnavailableError
-from graphmem.store.base import GraphStore, Statement, map_vectors, user_cypher_error
+from graphmem.store.base import GraphStore, Statement, map_vectors, unenforceable_rule, user_cypher_error
 
 __all__ = ["EmbeddedStore"]
 
@@ -438,7 +438,11 @@ class EmbeddedStore(GraphStore):
     def apply_schema(self) -> None:
         self._check_open()
         for name in self.schema_statements():
-            self._command_tx([(name, {})])
+            try:
+                self._command_tx([(name, {})])
+            except StorageError:
+                if not unenforceable_rule(name, self.describe()):
+                    raise
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
