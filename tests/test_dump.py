@@ -317,6 +317,7 @@ def test_another_model_is_refused_unless_reembedded(source, tmp_path):
     output = " ".join(result.output.split())
     assert "was embedded with 'some-other-model' (384 dimensions) but this memory uses 'all-MiniLM-L6-v2'" in output
     assert "--reembed" in output
+    assert not target.exists()  # refused before a store was made there (one was left behind)
     settings = settings_for(tmp_path)
     with Memory.open(target, namespace, settings=settings) as memory:
         assert memory.cypher("MATCH (n) RETURN count(n) AS n") == [{"n": 0}]
@@ -377,3 +378,55 @@ def test_id_windows_cover_every_id_once():
     ids = [f"turn:{i:032x}" for i in range(0, 2**128, 2**120 + 12345)] + ["turn:", "weird id", "turn:zz", "Turn:00"]
     for node in ids:
         assert sum(after < node <= high for after, high in windows) == 1, node
+
+
+def _forged(dump: Path, target: Path, change) -> Path:
+    """``dump`` with ``change(header, records)`` applied, written with valid checksums (as another tool
+    or a hand edit signed again would write it)."""
+    reader = DumpReader(dump)
+    rows = [record for _, record in reader.records()]
+    header = {k: v for k, v in reader.header.items() if k != "record"}
+    header, rows = change(header, rows)
+    with DumpWriter(target, header) as writer:
+        for record in rows:
+            writer.write(record)
+    return target
+
+
+def test_a_signed_dump_that_would_move_break_or_strand_nodes_is_refused_whole(source, tmp_path):
+    """The checksums only catch damage: a dump written anew with valid ones could move another
+    namespace's nodes into its own (its merge on ids took every node of that namespace), replace a
+    node's id with a props key, fail with numpy's buffer error mid-import after the check, or import a
+    namespace graphmem cannot open (300 characters). Each is refused naming the line; nothing is stored."""
+    store, namespace, dump = source
+
+    def moved(header, rows):  # the same ids, put in another namespace
+        return dict(header, namespaces=["thief"]), [dict(r, props=dict(r["props"], namespace="thief")) if r.get("record") == "node"
+                                                    else r for r in rows]
+
+    def with_id(header, rows):
+        first = next(i for i, r in enumerate(rows) if r.get("record") == "node")
+        rows[first] = dict(rows[first], props=dict(rows[first]["props"], id="conversation:" + "1" * 32))
+        return header, rows
+
+    def bad_vector(header, rows):
+        at = next(i for i, r in enumerate(rows) if r.get("record") == "node" and isinstance(r["props"].get("embedding"), dict))
+        vector = dict(rows[at]["props"]["embedding"], base64="AAAAAAA=")  # 5 bytes: no whole float32
+        rows[at] = dict(rows[at], props=dict(rows[at]["props"], embedding=vector))
+        return header, rows
+
+    def long_name(header, rows):
+        name = "n" * 300
+        return dict(header, namespaces=[name]), [dict(r, props=dict(r["props"], namespace=name)) if r.get("record") == "node"
+                                                 else r for r in rows]
+
+    with Memory.open(store, namespace, settings=settings_for(tmp_path)) as memory:
+        before = memory.stats()["nodes"]
+    for change, said in ((moved, "is stored in namespace"), (with_id, "must not hold 'id'"),
+                         (bad_vector, "no whole number of float32 values"), (long_name, "namespace longer than 256")):
+        forged = _forged(dump, tmp_path / f"{change.__name__}.jsonl.gz", change)
+        result = invoke("import", forged, "--store", store, code=2)
+        assert said in " ".join(result.output.split()), (change.__name__, result.output)
+    with Memory.open(store, namespace, settings=settings_for(tmp_path)) as memory:
+        assert memory.stats()["nodes"] == before and memory.check().ok
+        assert memory.cypher("MATCH (n) WHERE n.namespace = 'thief' RETURN count(n) AS n") == [{"n": 0}]

@@ -24,10 +24,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 from graphmem.dump.format import DUMP_FORMAT, DumpHeader, DumpReader, DumpWriter
-from graphmem.dump.graph import NODE_LABELS, RELATIONSHIPS
+from graphmem.dump.graph import NODE_LABELS, RELATIONSHIPS, node_query
 from graphmem.dump.reading import iter_store_records, namespace_totals, stored_dimension
 from graphmem.dump.writing import RecordWriter, recompute_means
-from graphmem.errors import ConfigurationError
+from graphmem.errors import ConfigurationError, InputError
 from graphmem.store import GraphStore
 
 __all__ = ["DUMP_FORMAT", "NODE_LABELS", "RELATIONSHIPS", "DumpSummary", "DumpReader", "export_dump", "import_dump",
@@ -167,8 +167,11 @@ def import_dump(store: GraphStore, path: str | os.PathLike[str], *, embedding_mo
     started = time.perf_counter()
     reader = DumpReader(path)
     checked = 0
-    for _ in reader.records():  # the whole file first: a damaged dump writes nothing
+    ids: dict[str, dict[str, tuple[str, int]]] = {}  # label -> node id -> (its namespace, line)
+    for number, record in reader.records():  # the whole file first: a damaged dump writes nothing
         checked += 1
+        if record.get("record") == "node" and namespace is None:
+            ids.setdefault(record["label"], {})[record["id"]] = (record["props"]["namespace"], number)
         if progress and checked % 10_000 == 0:
             progress("check", checked, checked)
     header = reader.header
@@ -176,6 +179,8 @@ def import_dump(store: GraphStore, path: str | os.PathLike[str], *, embedding_mo
     targets = _target_namespaces(header, namespace, str(path))
     if namespace == header.namespaces[0]:
         namespace = None  # its own name: nothing to rename
+        ids = {}  # (renamed to its own name: every id is read again as the dump's namespace's)
+    _refuse_moves(store, ids, str(path), batch_size)
     check_embeddings(header, embedding_model, stored_dimension(store, targets), reembed, str(path))
     if reembed and embed is None:
         raise ConfigurationError("re-embedding needs the current embedding model")
@@ -190,6 +195,21 @@ def import_dump(store: GraphStore, path: str | os.PathLike[str], *, embedding_mo
     logger.info("imported %d nodes and %d relationships from %s into %s in %.1f s", summary.nodes, summary.relationships,
                 path, summary.namespaces, summary.seconds)
     return summary
+
+
+def _refuse_moves(store: GraphStore, ids: dict[str, dict[str, tuple[str, int]]], path: str, batch_size: int) -> None:
+    """Refuse a dump one of whose nodes is stored in another namespace: importing merges on ids, so
+    it would take that node out of its namespace (ids are namespaced hashes: only an edited or
+    hand-made dump can name one). Reads only; raises :class:`InputError` naming the line."""
+    for label, owned in sorted(ids.items()):
+        names = sorted(owned)
+        for start in range(0, len(names), batch_size):
+            for row in store.read(node_query("owners", label), {"ids": names[start:start + batch_size]}):
+                namespace, number = owned[row["id"]]
+                if row.get("namespace") != namespace:
+                    raise InputError(f"{path}: line {number}: {label} {row['id']} is stored in namespace "
+                                     f"{row.get('namespace')!r}, and the dump puts it in {namespace!r}: a dump cannot move "
+                                     "a node between namespaces; nothing was imported")
 
 
 def copy_namespaces(source: GraphStore, target: GraphStore, namespaces: Sequence[str], *, embedding_model: str,

@@ -285,6 +285,14 @@ class DumpReader:
         namespaces = record.get("namespaces")
         if not isinstance(namespaces, list) or not namespaces or not all(isinstance(n, str) and n for n in namespaces):
             raise self._fail(number, "header 'namespaces' must be a non-empty list of strings")
+        from graphmem.errors import ConfigurationError
+        from graphmem.memory import validate_namespace
+
+        for name in namespaces:  # one graphmem could not open again (too long, NUL) is refused here
+            try:
+                validate_namespace(name)
+            except ConfigurationError as exc:
+                raise self._fail(number, f"header namespace {name[:40]!r}: {exc}") from None
         dimension = record.get("embedding_dimension")
         if dimension is not None and (type(dimension) is not int or dimension < 1):
             raise self._fail(number, "header 'embedding_dimension' must be a positive integer or null")
@@ -301,9 +309,13 @@ class DumpReader:
                 if value.get("vector") not in ("float32", "float64") or not isinstance(value.get("base64"), str):
                     raise self._fail(number, f"property {key!r}: an object must be a vector {{vector, base64}}")
                 try:
-                    length = vector_length(value)
+                    raw = base64.b64decode(value["base64"], validate=True)
                 except ValueError as exc:
                     raise self._fail(number, f"property {key!r}: bad base64 vector") from exc
+                size = 4 if value["vector"] == "float32" else 8
+                if len(raw) % size:  # (it failed in the write, after the check, with numpy's buffer error)
+                    raise self._fail(number, f"property {key!r}: {len(raw)} bytes are no whole number of {value['vector']} values")
+                length = len(raw) // size
                 if key == "embedding" and dimension is not None and length != dimension:
                     raise self._fail(number, f"property 'embedding' has {length} values; the header says {dimension}")
             elif isinstance(value, list):
@@ -320,6 +332,8 @@ class DumpReader:
             raise self._fail(number, "node 'id' must be a non-empty string")
         props = record.get("props")
         self._check_props(number, props)
+        if "id" in props:  # type: ignore[operator]  # (it replaced the node's id on import)
+            raise self._fail(number, "a node's 'props' must not hold 'id': its id is the record's")
         namespace = props.get("namespace")  # type: ignore[union-attr]  # _check_props made sure it is a dict
         if namespace not in self.header["namespaces"]:  # type: ignore[index]
             raise self._fail(number, f"node namespace {namespace!r} is not one of the header's namespaces")

@@ -1,0 +1,5 @@
+// Import: the namespace each of these Episode ids belongs to in the store (a dump may not move a node
+// of another namespace into its own). $ids: [id]
+MATCH (n:Episode)
+WHERE n.id IN $ids
+RETURN n.id AS id, n.namespace AS namespace
