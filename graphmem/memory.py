@@ -1087,7 +1087,8 @@ class Memory:
         Raises:
             InputError: a parameter the query uses is missing (``missing parameter $x``), or
                 the query writes and ``write`` is False (nothing is changed).
-            StorageError: the database refused the query (a one-line message, no Java names).
+            InputError: also a syntax error or an unknown function (the query's fault).
+            StorageError: the database refused the query otherwise (a one-line message, no Java names).
         """
         self._check()
         if not isinstance(query, str):

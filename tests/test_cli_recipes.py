@@ -75,7 +75,7 @@ def test_a_missing_parameter_in_any_query_is_named(store, query, name):
 
 def test_other_database_errors_carry_no_java_names(store):
     result = cypher(store, "MATCH (n RETURN n")
-    assert result.exit_code == 1 and "cypher failed" in result.stderr and not JAVA.search(result.stderr)
+    assert result.exit_code == 2 and "cypher: Syntax error" in result.stderr and not JAVA.search(result.stderr)
 
 
 def test_ids_are_whole_in_json_and_with_wide_and_never_cut(store):
