@@ -237,7 +237,7 @@ def ingest(
     store: Optional[str] = StoreOpt,
     namespace: str = NamespaceOpt,
     fmt: str = typer.Option("auto", "--format", "-f", help=f"Input format: {'|'.join(FORMATS)}."),
-    conversation_id: Optional[str] = typer.Option(None, "--conversation-id", help="Conversation key for JSONL/transcripts (default: the file name up to its first dot: chat for chat.jsonl.gz)."),
+    conversation_id: Optional[str] = typer.Option(None, "--conversation-id", help="Conversation key for JSONL/transcripts (default: the file name without its extensions: chat for chat.jsonl.gz)."),
     user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
     as_json: bool = JsonOpt,
 ) -> None:

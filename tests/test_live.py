@@ -506,6 +506,37 @@ def test_a_file_that_corrected_a_message_changes_nothing_ingested_again_here_or_
         assert state(memory)[0] == ("I moved to Braga.", 2) and memory.check().ok
 
 
+def test_a_follow_up_file_never_replaces_the_messages_stored_before_it(memory_factory, tmp_path):
+    """A transcript's `# Session 3` was keyed by its place in the file (session "1"), and date-stamped
+    JSONL exports of one chat got one key (the name up to its first dot), so a follow-up file's
+    messages replaced the stored ones at their positions as corrections, silently."""
+    memory = memory_factory()
+    first = tmp_path / "part-a.txt"
+    first.write_text("# Session 1: 8 May 2023\nAlice: I bought a red bike today.\nBob: Nice, where did you ride?\n"
+                     "# Session 2: 9 May 2023\nAlice: Down to the lake.\n", encoding="utf-8")
+    later = tmp_path / "part-b.txt"
+    later.write_text("# Session 3: 20 May 2023\nAlice: My sister Jane visits next week.\n", encoding="utf-8")
+    memory.ingest(first, conversation_id="chat")
+    report = memory.ingest(later, conversation_id="chat")
+    assert (report.turns_added, report.turns_corrected) == (1, 0)
+    assert [(m["session"], m["version"]) for m in memory.messages("chat")] == [("1", 0), ("1", 0), ("2", 0), ("3", 0)]
+    bad = tmp_path / "bad.txt"
+    bad.write_text("# Session 4: someday soon\nAlice: Hi.\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"bad.txt:1: session date 'someday soon' is not a date"):
+        memory.ingest(bad, conversation_id="chat")
+    # date-stamped exports are conversations of their own
+    for day, text in (("2024-05-08", "I bought a red bike today."), ("2024-05-20", "My sister Jane visits next week.")):
+        (tmp_path / f"talk.{day}.jsonl").write_text(json.dumps({"role": "user", "content": text, "timestamp": f"{day}T10:00:00Z"})
+                                                   + "\n", encoding="utf-8")
+    reports = [memory.ingest(tmp_path / f"talk.{day}.jsonl") for day in ("2024-05-08", "2024-05-20")]
+    assert [(r.turns_added, r.turns_corrected) for r in reports] == [(1, 0), (1, 0)]
+    assert [m["text"] for m in memory.messages("talk.2024-05-08")] == ["I bought a red bike today."]
+    # one key given to both: the later file's message, said at another time, is no correction of the stored one
+    with pytest.raises(InputError, match="would take position 0, but the stored message added without an id holds it"):
+        memory.ingest(tmp_path / "talk.2024-05-20.jsonl", conversation_id="talk.2024-05-08")
+    assert [m["version"] for m in memory.messages("talk.2024-05-08")] == [0] and memory.check().ok
+
+
 def test_reingesting_a_file_with_other_metadata_corrects_as_add_does(memory_factory, tmp_path, caplog):
     """A message the file gives again with other metadata was kept unchanged by a re-ingest (the
     same message sent by `add` is a correction); one given at another time alone keeps its stored

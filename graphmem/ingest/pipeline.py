@@ -503,7 +503,9 @@ class IngestPipeline:
     def _changed_turns(self, conversation_key: str, unknown: list[PlannedTurn], existing: set[str],
                        planned: Sequence[PlannedTurn] = ()) -> list[tuple[dict, Any]]:
         """Messages of a re-ingested file whose text changed: a turn is the same message when
-        its conversation, session and source id match (or its position, without a source id).
+        its conversation, session and source id match (or its position, without a source id, when
+        the file and the store do not give it different times: a follow-up file of new messages
+        without ids replaced the stored ones at its positions).
         A message whose id the file gives once, stored in another session of the conversation
         and not in that session of the file, moved: refused (it was stored a second time).
 
@@ -526,6 +528,9 @@ class IngestPipeline:
                 continue
             if int(row["index"]) != turn.index and key is not None:
                 continue  # the message moved: not a correction in place
+            if key is None and turn.record.timestamp is not None and row.get("timestamp") is not None \
+                    and row["timestamp"] != iso(turn.record.timestamp):
+                continue  # known by position only, and said at another time: another message, not a correction
             turn.id = row["id"]
             existing.add(row["id"])
             if not self._says_what_was_stored(row, turn.record):

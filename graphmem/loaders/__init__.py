@@ -89,6 +89,26 @@ def _detect(path: Path, text: str) -> str:
     return "transcript"
 
 
+_EXTENSIONS = (".gz", ".jsonl", ".json", ".ndjson", ".txt", ".md", ".log")
+
+
+def _file_key(path: Path) -> str:
+    """A conversation key from a file's name: the name without its format extensions (``chat`` for
+    ``chat.jsonl.gz``, ``chat.2024-05-08`` for ``chat.2024-05-08.jsonl``: date-stamped exports of one
+    chat are conversations of their own, where the name up to its first dot made them one, and the
+    second file's messages replaced the first's by position). A name that is no text (an undecodable
+    byte) is refused, naming it."""
+    name = path.name
+    while name.lower().endswith(_EXTENSIONS) and "." in name[1:]:
+        name = name[: name.rfind(".")]
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(f"{path}: the file name holds a byte that is no UTF-8 text; give the conversation a key "
+                         "(conversation_id, --conversation-id)") from None
+    return name or "conversation"
+
+
 def load(
     source: str | os.PathLike[str],
     format: str = "auto",
@@ -118,7 +138,11 @@ def load(
     path = Path(source)
     text = read_text(path)
     kind = _detect(path, text) if format == "auto" else format
-    default_key = conversation_id or path.name.split(".")[0] or "conversation"
+    if conversation_id is not None:
+        from graphmem.errors import reject_lone_surrogates
+
+        reject_lone_surrogates(conversation_id, "conversation_id")
+    default_key = conversation_id or _file_key(path)
     loaders: dict[str, Callable[[], list[ConversationRecord]]] = {
         "jsonl": lambda: load_jsonl(path, text, default_key),
         "transcript": lambda: load_transcript(path, text, default_key),
