@@ -236,3 +236,19 @@ def test_a_date_must_say_its_day_and_an_offset_must_be_under_a_day(tmp_path):
         line = json.dumps({"role": "user", "content": "a", "timestamp": text})
         with pytest.raises(InputError, match=r"line 1\.timestamp: not a date"):
             load(write(tmp_path, "vague.jsonl", line + "\n"))
+
+
+def test_a_file_name_holding_a_byte_that_is_no_text(tmp_path):
+    """`caf\\xe9.jsonl` (a Latin-1 name on a UTF-8 system) made the conversation key and the stored
+    source: a UnicodeEncodeError traceback from the id hash, or a failed commit with a key given."""
+    import os
+
+    path = tmp_path / os.fsdecode(b"caf\xe9.jsonl")
+    path.write_text(json.dumps({"speaker": "Ana", "text": "Hello."}) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match="the file name holds a byte that is no UTF-8 text"):
+        load(path)
+    (record,) = load(path, conversation_id="cafe")
+    assert record.key == "cafe" and record.source.endswith("caf\\xe9.jsonl")
+    record.source.encode("utf-8")  # storable
+    with pytest.raises(InputError, match="conversation_id: not valid Unicode"):
+        load(path, conversation_id="caf\udce9")

@@ -11,6 +11,7 @@ import gzip
 import json
 import logging
 import os
+from dataclasses import replace
 import zlib
 from datetime import tzinfo
 from pathlib import Path
@@ -171,5 +172,8 @@ def load(
     if not records:
         raise InputError(f"{path}: no conversations found")
     validate_records(records, str(path))
+    shown = os.fsencode(path).decode("utf-8", "backslashreplace")
+    if shown != str(path):  # a name holding a byte that is no UTF-8 text: stored as its escape (it failed the commit)
+        records = [replace(record, source=shown) if record.source == str(path) else record for record in records]
     logger.info("loaded %d conversation(s) from %s as %s", len(records), path, kind)
     return [stored_times(record, timezone) for record in records]
