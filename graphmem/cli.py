@@ -386,7 +386,7 @@ def search(
     until: Optional[str] = typer.Option(None, "--until", help="Only memories up to this time (ISO 8601 time, or a date: through that day)."),
     explain: bool = typer.Option(False, "--explain", help="Explain every hit: strategies, route, seeds, edges."),
     speaker: Optional[str] = typer.Option(None, "--speaker", help="Only what this speaker said (case-insensitive)."),
-    conversation: Optional[str] = typer.Option(None, "--conversation", help="Only this conversation (its key as ingested)."),
+    conversation: Optional[str] = typer.Option(None, "--conversation", "-c", help="Only this conversation (its key as ingested)."),
     session: Optional[str] = typer.Option(None, "--session", help="Only sessions with this key (as ingested)."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="When the question is asked (ISO 8601; default now): "
                                                               "'last Saturday' in it means the Saturday before this."),
@@ -413,7 +413,11 @@ def search(
         if context:
             from graphmem.hits import CONTEXT_CHARS, context_text
 
-            out.print(context_text(query, hits, None if full else CONTEXT_CHARS), markup=False, highlight=False, soft_wrap=True)
+            block = context_text(query, hits, None if full else CONTEXT_CHARS)
+            if as_json:  # (--json was ignored: plain text that no JSON reader took)
+                _json({"query": query, "context": block, "hits": [h.to_dict() for h in hits]})
+            else:
+                out.print(block, markup=False, highlight=False, soft_wrap=True)
             return
         if as_json:  # compact: the explanation (most of the bytes) only with --explain
             _json([dict(h.to_dict(explain=explain), **({"explanation_text": text} if explain else {})) for h, text in
@@ -699,7 +703,7 @@ def recluster(
 
 @app.command()
 def forget(
-    conversation: Optional[str] = typer.Option(None, "--conversation", help="Conversation key to forget (as ingested, e.g. a LoCoMo sample_id)."),
+    conversation: Optional[str] = typer.Option(None, "--conversation", "-c", help="Conversation key to forget (as ingested, e.g. a LoCoMo sample_id)."),
     session: Optional[str] = typer.Option(None, "--session", help="Session key within --conversation."),
     before: Optional[str] = typer.Option(None, "--before", help="Forget turns said before this ISO 8601 date or time."),
     turn: Optional[list[str]] = typer.Option(None, "--turn", help="A turn id to forget (repeatable)."),
@@ -788,7 +792,7 @@ def show(
     html: Path = typer.Option(..., "--html", help="Write the interactive graph to this HTML file (standalone, works offline)."),
     entity: Optional[str] = typer.Option(None, "--entity", help="An entity name or alias: the events it takes part in."),
     episode: Optional[str] = typer.Option(None, "--episode", help="An episode node id: its turns, events and entities."),
-    conversation: Optional[str] = typer.Option(None, "--conversation", help="A conversation key: its sessions and episodes."),
+    conversation: Optional[str] = typer.Option(None, "--conversation", "-c", help="A conversation key: its sessions and episodes."),
     query: Optional[str] = typer.Option(None, "--query", help="A search: the path that explains its best hit."),
     unit: str = typer.Option("turn", "--unit", "-u", help="With --query: turn|event|episode|session"),
     strategy: str = typer.Option("auto", "--strategy", help="With --query: auto|dense|lexical|activation|expansion"),
@@ -984,9 +988,17 @@ def _metric_table(title: str, report, ks=(1, 3, 5, 10)) -> Table:
 
 def _run_eval(cases, strategies: list[str], store: Optional[str], keep: bool, rankings: Optional[Path],
               json_out: Optional[Path], session_by: str, prefix: str, stream: bool = False) -> Any:
-    from graphmem.eval.harness import run_evaluation
+    from graphmem.eval.harness import STRATEGY_ALIASES, run_evaluation
+    from graphmem.memory import STRATEGIES
 
     strategies = strategies or DEFAULT_EVAL_STRATEGIES
+    for name in strategies:  # before the ingest (a bad one was found after it, or never: no questions)
+        if STRATEGY_ALIASES.get(name, name) not in STRATEGIES:
+            raise InputError(f"unknown strategy {name!r}; expected one of {', '.join(sorted({*STRATEGIES, *STRATEGY_ALIASES}))}")
+    for option, target in (("--rankings", rankings), ("--json", json_out)):  # before the run, not after it
+        if target is not None and (target.is_dir() or not target.parent.is_dir()):
+            raise InputError(f"{option} {target}: " + ("is a folder; name a file" if target.is_dir()
+                                                        else f"the folder {target.parent} does not exist"))
     with tempfile.TemporaryDirectory(prefix="graphmem-eval-") as tmp:
         location = store or str(Path(tmp) / "store")
         keep_namespaces = keep and store is not None
@@ -1536,10 +1548,13 @@ def copy_cmd(
     with _errors():
         if all_namespaces and to_namespace:
             raise InputError("--to-namespace applies to one namespace; drop --all-namespaces")
-        with _open(source, namespace, from_user, from_password, from_database) as origin, \
-                _open(target, to_namespace or namespace, to_user, to_password, to_database, create=True) as destination, _progress() as bar:
-            summary = origin.copy_to(destination, all_namespaces=all_namespaces, namespace=to_namespace,
-                                     progress=_moving(bar, "copy")).to_dict()
+        with _open(source, namespace, from_user, from_password, from_database) as origin:
+            if not all_namespaces:
+                _require_namespace(origin)  # a mistyped namespace: exit 2, and no target store made for nothing
+            with _open(target, to_namespace or namespace, to_user, to_password, to_database, create=True) as destination, \
+                    _progress() as bar:
+                summary = origin.copy_to(destination, all_namespaces=all_namespaces, namespace=to_namespace,
+                                         progress=_moving(bar, "copy")).to_dict()
         _json(summary) if as_json else out.print(_summary_table(f"copied {source} -> {target}", summary))
 
 

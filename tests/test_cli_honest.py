@@ -193,3 +193,46 @@ def test_an_import_refused_creates_no_store(tmp_path):
     result = invoke("import", str(bad), "--store", str(missing))
     assert result.exit_code == 2 and "bad.jsonl.gz: line 1" in result.stderr
     assert not missing.exists()
+
+
+def test_what_a_user_types_wrong_is_named_before_any_work(store, tmp_path):
+    """Found by a bug hunt, each refused after the work or not at all before: `export -o FOLDER` (a
+    traceback after the whole export), `eval --json`/`--rankings` to a folder or a missing one (a
+    traceback after the whole run), `eval --strategy bogus` (checked after the ingest), `copy` of a
+    mistyped namespace (exit 0, an empty target store made), a LongMemEval file with a repeated question
+    id (the second haystack replaced the first's messages) or a date that is no date (stored undated)."""
+    folder = tmp_path / "out"
+    folder.mkdir()
+    result = invoke("export", "--store", store, "-n", NAMESPACE, "-o", str(folder))
+    assert result.exit_code == 2 and "is a folder" in result.stderr and "Traceback" not in result.output
+    qa = tmp_path / "qa.json"
+    qa.write_text(json.dumps([{"sample_id": "x", "qa": [], "conversation": {"speaker_a": "A", "speaker_b": "B",
+                  "session_1_date_time": "1:56 pm on 8 May, 2023", "session_1": [{"speaker": "A", "dia_id": "D1:1", "text": "hi"}]}}]))
+    for args, said in ((["--json", str(folder)], "is a folder"), (["--rankings", str(tmp_path / "none" / "r.jsonl")], "does not exist"),
+                       (["--strategy", "bogus"], "unknown strategy 'bogus'")):
+        result = invoke("eval", "locomo", str(qa), *args)
+        assert result.exit_code == 2 and said in result.stderr, (args, result.output)
+    result = invoke("copy", "--from", store, "--to", str(tmp_path / "copy"), "--namespace", "nope")
+    assert result.exit_code == 2 and "no namespace 'nope'" in result.stderr and not (tmp_path / "copy").exists()
+    haystack = {"question_id": "q1", "question_type": "single-session-user", "question": "Where?", "answer": "Lisbon",
+                "haystack_session_ids": ["s1"], "haystack_dates": ["2023/05/20 (Sat) 02:21"],
+                "haystack_sessions": [[{"role": "user", "content": "I moved to Lisbon."}]], "answer_session_ids": ["s1"]}
+    for items, said in (([haystack, dict(haystack, haystack_sessions=[[{"role": "user", "content": "Porto."}]])],
+                         "duplicate question id 'q1'"), ([dict(haystack, haystack_dates=["garbage"])], "'garbage' is not a date")):
+        path = tmp_path / "lme.json"
+        path.write_text(json.dumps(items))
+        result = invoke("ingest", str(path), "--store", str(tmp_path / "lme"), "--format", "longmemeval")
+        assert result.exit_code == 2 and said in result.stderr, result.output
+    assert not (tmp_path / "lme").exists()
+
+
+def test_search_context_as_json_and_the_short_conversation_option(store):
+    """`search --context --json` printed the plain text block; `-c`, listed among the short forms, was
+    no option of search, forget or show."""
+    result = invoke("search", "tomatoes", "--store", store, "-n", NAMESPACE, "-c", "garden-chat", "--context", "--json")
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    assert shown["context"].startswith("Memories relevant to: tomatoes") and shown["hits"]
+    assert {h["conversation_id"] for h in shown["hits"]} == {"garden-chat"}
+    result = invoke("forget", "--store", store, "-n", NAMESPACE, "-c", "nothing-here", "-y")
+    assert result.exit_code == 0 and "nothing matches" in result.output, result.output

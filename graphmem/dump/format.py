@@ -118,6 +118,8 @@ class DumpWriter:
 
     def __init__(self, path: str | os.PathLike[str], header: Mapping[str, Any], *, compresslevel: int = 1) -> None:
         self.path = Path(path)
+        if self.path.is_dir():  # (found only by the rename at the end, after the whole export)
+            raise InputError(f"{self.path}: is a folder; name the dump file to write (e.g. {self.path / 'memory.jsonl.gz'})")
         self._tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.partial")
         self._raw: BinaryIO | None = None
         self._gz: Any = None

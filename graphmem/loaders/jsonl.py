@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import json
 from datetime import datetime
 import logging
@@ -107,7 +109,8 @@ def load_jsonl(path: Path, text: str, conversation_key: str) -> list[Conversatio
             TurnRecord(speaker=speaker, text=content, source_id=None if source_id is None else str(source_id), timestamp=timestamp,
                        caption=message_caption(obj, f"{path}: {where}"), metadata=message_metadata(obj, f"{path}: {where}"))
         )
-        session_dates.setdefault((conv, str(session)), timestamp)
+        if session_dates.get((conv, str(session))) is None:  # its first message that says when
+            session_dates[(conv, str(session))] = timestamp
     if skipped:
         logger.info("%s: %d lines have no text to remember (a tool call, an image): skipped", path, skipped)
     if not by_conversation:
@@ -115,8 +118,12 @@ def load_jsonl(path: Path, text: str, conversation_key: str) -> list[Conversatio
                          f"{path}: no message with text ({skipped} lines hold only tool calls or images)")
     records = []
     for conv, sessions in by_conversation.items():
+        # a message that does not say when it was said is stored at its session's start, as a native file's
+        # and a dated add's are (messages showed that time while its hits had none and said "date unknown")
         session_records = tuple(
-            SessionRecord(key=key, number=i + 1, started_at=session_dates.get((conv, key)), turns=tuple(turns))  # type: ignore[arg-type]
+            SessionRecord(key=key, number=i + 1, started_at=session_dates.get((conv, key)),
+                          turns=tuple(t if t.timestamp is not None or session_dates.get((conv, key)) is None
+                                      else replace(t, timestamp=session_dates[(conv, key)]) for t in turns))
             for i, (key, turns) in enumerate(sessions.items())
         )
         speakers = tuple(dict.fromkeys(t.speaker for s in session_records for t in s.turns))

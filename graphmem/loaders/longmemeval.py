@@ -61,6 +61,8 @@ def _parse_question(path: Path, index: int, raw: Any) -> LongMemEvalQuestion:
     for name in REQUIRED:
         if name not in item:
             raise InputError(f"{path}: {where}: missing field '{name}'")
+    if not isinstance(item["question_id"], (str, int)) or isinstance(item["question_id"], bool) or not str(item["question_id"]).strip():
+        raise InputError(f"{path}: {where}.question_id: expected a text or number id, got {item['question_id']!r}")
     qid = str(item["question_id"])
     require_str(path, where, item, "question")
     ids = require_list(path, f"{where}.haystack_session_ids", item["haystack_session_ids"])
@@ -80,7 +82,11 @@ def _parse_question(path: Path, index: int, raw: Any) -> LongMemEvalQuestion:
             logger.warning("%s: %s: repeated session id %r ignored", path, swhere, sid)
             continue
         seen.add(sid)
+        if date_text is not None and not isinstance(date_text, str):
+            raise InputError(f"{path}: {where}.haystack_dates[{number - 1}]: expected a date text, got {date_text!r}")
         started = parse_datetime(date_text) if isinstance(date_text, str) else None
+        if isinstance(date_text, str) and date_text.strip() and started is None:
+            raise InputError(f"{path}: {where}.haystack_dates[{number - 1}]: {date_text[:60]!r} is not a date")
         turns: list[TurnRecord] = []
         for ti, raw_turn in enumerate(require_list(path, swhere, turns_raw)):
             turn = require_dict(path, f"{swhere}[{ti}]", raw_turn)
@@ -110,4 +116,11 @@ def parse_longmemeval(path: Path, data: Any) -> list[LongMemEvalQuestion]:
     items = require_list(path, "top level", data)
     if not items:
         raise InputError(f"{path}: top level: empty list, no questions")
-    return [_parse_question(path, i, raw) for i, raw in enumerate(items)]
+    questions = [_parse_question(path, i, raw) for i, raw in enumerate(items)]
+    first: dict[str, int] = {}
+    for i, question in enumerate(questions):  # (the second haystack replaced the first's messages as corrections)
+        if question.question_id in first:
+            raise InputError(f"{path}: [{i}].question_id: duplicate question id {question.question_id!r} "
+                             f"(also [{first[question.question_id]}])")
+        first[question.question_id] = i
+    return questions
