@@ -252,3 +252,20 @@ def test_a_file_name_holding_a_byte_that_is_no_text(tmp_path):
     record.source.encode("utf-8")  # storable
     with pytest.raises(InputError, match="conversation_id: not valid Unicode"):
         load(path, conversation_id="caf\udce9")
+
+
+def test_a_zone_abbreviation_is_read_or_the_date_refused(tmp_path):
+    """'Sat, 16 Mar 2024 19:30:00 PST' was stored as 19:30 UTC (dateutil dropped the zone it did not
+    know, with a warning nobody saw): 8 hours off. The common abbreviations are read; others refuse."""
+    from graphmem.loaders.dates import parse_datetime
+
+    assert parse_datetime("Sat, 16 Mar 2024 19:30:00 PST").isoformat() == "2024-03-16T19:30:00-08:00"
+    assert parse_datetime("2024-03-16 19:30 CEST").isoformat() == "2024-03-16T19:30:00+02:00"
+    assert parse_datetime("2024-03-16 19:30 XYZ") is None
+    path = tmp_path / "pst.jsonl"
+    path.write_text(json.dumps({"speaker": "Ana", "text": "Dinner at 7:30.", "timestamp": "Sat, 16 Mar 2024 19:30:00 PST"}) + "\n")
+    (record,) = load(path)
+    assert record.sessions[0].turns[0].timestamp == datetime(2024, 3, 17, 3, 30)  # stored naive UTC
+    path.write_text(json.dumps({"speaker": "Ana", "text": "Dinner.", "timestamp": "2024-03-16 19:30 XYZ"}) + "\n")
+    with pytest.raises(InputError, match="not a date"):
+        load(path)

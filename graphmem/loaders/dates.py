@@ -56,16 +56,28 @@ def parse_datetime(value: object) -> datetime | None:
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         pass
+    import warnings
+
     try:  # fuzzy: the words around a date ("on", "(Sat)") are passed over
-        parsed = date_parser.parse(text, fuzzy=True, default=_DEFAULTS[0])
-        again = date_parser.parse(text, fuzzy=True, default=_DEFAULTS[1])
+        with warnings.catch_warnings():
+            # a zone abbreviation dateutil does not know ("PST") was dropped with a warning and the
+            # time read as UTC, hours off: the common ones are known below, any other is no date
+            warnings.simplefilter("error", date_parser.UnknownTimezoneWarning)
+            parsed = date_parser.parse(text, fuzzy=True, default=_DEFAULTS[0], tzinfos=_ZONE_ABBREVIATIONS)
+            again = date_parser.parse(text, fuzzy=True, default=_DEFAULTS[1], tzinfos=_ZONE_ABBREVIATIONS)
         parsed.utcoffset()  # an offset of a day or more ("+25:00") is no offset: ValueError
-    except (ValueError, OverflowError):
+    except (ValueError, OverflowError, date_parser.UnknownTimezoneWarning):
         return None
     if parsed.date() != again.date():  # the text does not say the year, month and day ("12", "1e10", "5pm")
         return None
     return parsed
 
+
+#: Zone abbreviations a date may end with that name one offset (North American and European ones; an
+#: ambiguous one such as IST or CST outside North America is read as listed here only where listed).
+_ZONE_ABBREVIATIONS = {name: hours * 3600 for name, hours in (
+    ("EST", -5), ("EDT", -4), ("CST", -6), ("CDT", -5), ("MST", -7), ("MDT", -6), ("PST", -8), ("PDT", -7),
+    ("AKST", -9), ("AKDT", -8), ("HST", -10), ("WET", 0), ("WEST", 1), ("CET", 1), ("CEST", 2), ("EET", 2), ("EEST", 3))}
 
 #: Two days no part of which agree: where a parse's date depends on which was the default, the text
 #: did not give that part (dateutil fills in the default's, which was today's: "12" was the 12th of
