@@ -123,7 +123,7 @@ def validate_records(records: Iterable[ConversationRecord], where: str) -> None:
     (no call could name it again), two sessions with one key or one number (``session_1`` and
     ``session_01`` of a LoCoMo file: the second failed in the database after the file's earlier
     conversations were committed), a session number outside 0-:data:`MAX_SESSION_NUMBER`, or a
-    session of a million turns or more.
+    session of a million turns or more, or a message id given twice in one session.
 
     Raises:
         InputError: naming ``where`` (the file), the conversation and the session.
@@ -147,4 +147,9 @@ def validate_records(records: Iterable[ConversationRecord], where: str) -> None:
                                  f"({other!r}, number {session.number})")
             if len(session.turns) >= SEQ_STRIDE:
                 raise InputError(f"{named}: {len(session.turns):,} messages; a session holds fewer than {SEQ_STRIDE:,}")
+            ids: dict[str, int] = {}
+            for position, turn in enumerate(session.turns):  # (a correction by that id then changed only one of them)
+                if turn.source_id is not None and ids.setdefault(turn.source_id, position) != position:
+                    raise InputError(f"{named}: message id {turn.source_id!r} is given twice (messages {ids[turn.source_id]} "
+                                     f"and {position}); an id names one message")
             keys[session.key], numbers[session.number] = session.number, session.key

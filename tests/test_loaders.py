@@ -269,3 +269,16 @@ def test_a_zone_abbreviation_is_read_or_the_date_refused(tmp_path):
     path.write_text(json.dumps({"speaker": "Ana", "text": "Dinner.", "timestamp": "2024-03-16 19:30 XYZ"}) + "\n")
     with pytest.raises(InputError, match="not a date"):
         load(path)
+
+
+def test_a_message_id_given_twice_in_one_session_is_refused(tmp_path):
+    """Two messages of one session with one id were both stored, and a correction by that id then
+    changed only one of them; ids that repeat across sessions (a source numbering per session) are kept."""
+    path = tmp_path / "dup.jsonl"
+    path.write_text("".join(json.dumps(m) + "\n" for m in ({"speaker": "A", "text": "one", "id": "m1"},
+                                                           {"speaker": "B", "text": "two", "id": "m1"})))
+    with pytest.raises(InputError, match=r"message id 'm1' is given twice \(messages 0 and 1\)"):
+        load(path)
+    path.write_text("".join(json.dumps(m) + "\n" for m in ({"speaker": "A", "text": "one", "id": "m1", "session": "1"},
+                                                           {"speaker": "B", "text": "two", "id": "m1", "session": "2"})))
+    assert [len(s.turns) for s in load(path)[0].sessions] == [1, 1]
