@@ -176,4 +176,7 @@ def load(
     if shown != str(path):  # a name holding a byte that is no UTF-8 text: stored as its escape (it failed the commit)
         records = [replace(record, source=shown) if record.source == str(path) else record for record in records]
     logger.info("loaded %d conversation(s) from %s as %s", len(records), path, kind)
-    return [stored_times(record, timezone) for record in records]
+    try:
+        return [stored_times(record, timezone) for record in records]
+    except InputError as exc:  # (it named the conversation, not the file)
+        raise InputError(f"{path}: {exc}") from None
