@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import tempfile
 import time
@@ -53,9 +54,19 @@ def _fail(message: str, code: int) -> None:
     raise typer.Exit(code)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _visible(text: str) -> str:
+    """``text`` with its control characters shown as escapes (``\\x1b``): a stored message holding a
+    terminal escape sequence changed the colours or title of the terminal it was printed in."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def _text(value: Any) -> Text:
-    """A table cell or title printed verbatim: user text is never read as rich markup."""
-    return Text("" if value is None else str(value))
+    """A table cell or title printed verbatim: user text is never read as rich markup, nor as
+    terminal control sequences."""
+    return Text("" if value is None else _visible(str(value)))
 
 
 @contextmanager
@@ -881,7 +892,7 @@ def _rounded(value: Any) -> Any:
 def _cell(value: Any) -> Text:
     """A result value as a table cell: strings verbatim, floats rounded, the rest as JSON."""
     if isinstance(value, str):
-        return Text(value)
+        return Text(_visible(value))
     if isinstance(value, float):
         return Text(format(round(value, 3), "g"))
     return Text(json.dumps(_rounded(value), ensure_ascii=False, default=str))

@@ -236,3 +236,16 @@ def test_search_context_as_json_and_the_short_conversation_option(store):
     assert {h["conversation_id"] for h in shown["hits"]} == {"garden-chat"}
     result = invoke("forget", "--store", store, "-n", NAMESPACE, "-c", "nothing-here", "-y")
     assert result.exit_code == 0 and "nothing matches" in result.output, result.output
+
+
+def test_terminal_escape_sequences_in_a_memory_are_shown_not_obeyed(tmp_path):
+    """A stored message holding ESC [31m reached the terminal raw from the messages and search tables
+    (its colours, or its title, changed); control characters are shown as escapes now."""
+    location = str(tmp_path / "store")
+    assert invoke("add", "Look: \x1b[31mRED\x1b[0m and \x1b]0;pwned\x07", "-c", "esc", "--speaker", "Eve",
+                  "--store", location).exit_code == 0
+    for args in (["messages", "-c", "esc"], ["search", "RED", "-k", "1"]):
+        result = invoke(*args, "--store", location)
+        assert result.exit_code == 0 and "\x1b" not in result.stdout and "\\x1b[31mRED" in result.stdout, result.stdout
+    shown = json.loads(invoke("messages", "-c", "esc", "--store", location, "--json").stdout)
+    assert shown[0]["text"] == "Look: \x1b[31mRED\x1b[0m and \x1b]0;pwned\x07"  # stored verbatim, JSON carries it
