@@ -123,7 +123,7 @@ class ForgetSelection:
         turn_ids: tuple[str, ...] | None = None
         if turns is not None:
             items = [turns] if isinstance(turns, str) else turns
-            if not isinstance(items, (list, tuple, set, frozenset)) or not items:  # (an int: a TypeError before)
+            if not isinstance(items, (list, tuple, set, frozenset)) or not items:
                 raise InputError(f"turn: expected a turn id or a non-empty list of them, got {turns!r}")
             for position, item in enumerate(items):
                 if not isinstance(item, str) or not item.strip():
