@@ -113,8 +113,10 @@ def test_a_file_holding_part_of_a_stored_conversation_keeps_its_order(memory_fac
     appended message goes between session 2's last and session 3's first."""
     def sessions(*pairs):
         return {"id": "order", "speakers": ["Ann", "Bo"], "sessions": [
-            {"id": key, "started_at": f"2024-0{number}-01T10:00:00", "turns": [{"speaker": "Ann", "text": text} for text in texts]}
-            for number, (key, texts) in enumerate(pairs, start=1)]}
+            # a session's date by its key: the same session says the same time in every file (messages known by
+            # position only that a file gives at another time are other messages, refused as insertions)
+            {"id": key, "started_at": f"2024-0{key}-01T10:00:00", "turns": [{"speaker": "Ann", "text": text} for text in texts]}
+            for key, texts in pairs]}
     memory = memory_factory()
     memory.ingest(write_native(tmp_path, sessions(("1", ["one a"]), ("2", ["two a", "two b"]), ("3", ["three a"])), "all.json"))
     report = memory.ingest(write_native(tmp_path, sessions(("2", ["two a", "two B", "two c"])), "part.json"))
