@@ -294,8 +294,14 @@ def add(
         if text == "-":
             from graphmem.loaders.checks import text_lines
 
+            raw = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode("utf-8", "surrogateescape")
+            try:  # as a file is read: a byte-order mark passed over, a byte that is no UTF-8 named by its line
+                lines = text_lines(raw.decode("utf-8-sig"))
+            except UnicodeDecodeError as exc:
+                line = raw[:exc.start].count(b"\n") + 1
+                raise InputError(f"<stdin>:{line}: a byte that is no UTF-8 text ({raw[exc.start:exc.start + 1]!r})") from None
             messages: list[dict[str, Any]] = []
-            for number, line in enumerate(text_lines(sys.stdin.read()), 1):
+            for number, line in enumerate(lines, 1):
                 if not line.strip():
                     continue
                 try:

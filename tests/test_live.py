@@ -1118,8 +1118,16 @@ def test_cli_add_one_message_and_jsonl_from_stdin(tmp_path, embedder):
     assert (json.loads(many.stdout)["added"], json.loads(many.stdout)["corrected"]) == (1, 1)
     bad = subprocess.run([*env_args, "-"], input='{"role": "user"}\n', capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2 and "messages[0]" in bad.stderr
+    # read as a file is: a byte-order mark passed over (it was malformed JSON), a byte that is no UTF-8
+    # named by its line (it was blamed on a lone surrogate in messages[1].content)
+    marked = subprocess.run([*env_args, "--json", "-"], input=b"\xef\xbb\xbf" + json.dumps({"role": "user", "content": "It has a bell."}).encode(),
+                            capture_output=True, timeout=300)
+    assert marked.returncode == 0 and json.loads(marked.stdout)["added"] == 1, marked.stderr
+    latin = subprocess.run([*env_args, "-"], input=b'{"role": "user", "content": "ok"}\n{"role": "user", "content": "caf\xe9"}\n',
+                           capture_output=True, timeout=300)
+    assert latin.returncode == 2 and b"<stdin>:2: a byte that is no UTF-8 text" in latin.stderr, latin.stderr
     with Memory.open(str(store), "cli", settings=settings_for(tmp_path)) as memory:
-        assert [t for t in _chain(memory)] == ["I bought a blue bicycle today.", "It has a basket for groceries."]
+        assert [t for t in _chain(memory)] == ["I bought a blue bicycle today.", "It has a basket for groceries.", "It has a bell."]
 
 
 def test_a_live_memory_with_corrections_moves_whole(tmp_path, embedder):
