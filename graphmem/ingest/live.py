@@ -682,10 +682,10 @@ class LiveWriter:
                          if isinstance(row.get("speaker"), str) and row["speaker"] != record.speaker]
         for name in sorted({r["speaker"] for r in plan.respoken} - {t.record.speaker for t in planned}
                            - {record.speaker for _row, record in fixes}):
-            ids = {r["id"] for r in plan.respoken if r["speaker"] == name}
+            respoken = {r["id"] for r in plan.respoken if r["speaker"] == name}
             left = self.store.read("forget/conversation_turns_of_speaker", {"namespace": ns, "conversation_id": conversation,
-                                                                             "speaker": name, "limit": len(ids) + 1})
-            if all(r["id"] in ids for r in left) and name in speakers:  # nothing else said there: no longer listed
+                                                                             "speaker": name, "limit": len(respoken) + 1})
+            if all(r["id"] in respoken for r in left) and name in speakers:  # nothing else said there: no longer listed
                 speakers.remove(name)
                 plan.speakers_now[conv_node] = speakers
         report.add_time("plan", time.perf_counter() - t0)

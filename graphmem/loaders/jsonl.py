@@ -64,7 +64,7 @@ def load_jsonl(path: Path, text: str, conversation_key: str) -> list[Conversatio
     dropped silently.
     """
     by_conversation: dict[str, dict[str, list[TurnRecord]]] = {}
-    session_dates: dict[tuple[str, str], object] = {}
+    session_dates: dict[tuple[str, str], datetime | None] = {}
     skipped = 0
     for lineno, line in enumerate(text_lines(text), start=1):
         if not line.strip():

@@ -74,7 +74,7 @@ def _with_plain_argument_errors(server_class: Any) -> Any:
 
     from mcp.server.mcpserver.exceptions import ToolError
 
-    class Server(server_class):  # type: ignore[misc, valid-type]
+    class Server(server_class):
         async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
             try:
                 return await super().call_tool(name, arguments, context)
