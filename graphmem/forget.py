@@ -240,10 +240,12 @@ class _Planner:
         self.speakers_now: dict[str, list[str]] = {}
 
     def read(self, name: str, **params: Any) -> list[dict[str, Any]]:
-        if name == "forget/conversation_speakers" and self.speakers_now:  # as the plan leaves them
-            return [dict(row, speakers=self.speakers_now.get(row["id"], row.get("speakers")))
-                    for row in self.store.read(name, {"namespace": self.namespace, **params})]
         return self.store.read(name, {"namespace": self.namespace, **params})
+
+    def conversation_speakers(self) -> list[dict[str, Any]]:
+        """Each conversation's ``id`` and ``speakers``, as the plan leaves them (:attr:`speakers_now`)."""
+        return [dict(row, speakers=self.speakers_now.get(row["id"], row.get("speakers")))
+                for row in self.read("forget/conversation_speakers")]
 
     def silenced(self, turns: list[dict[str, Any]], deleted_conversations: set[str]) -> list[dict[str, Any]]:
         """Rows ``{id, speakers}`` of the kept conversations whose speaker list loses a speaker once
@@ -259,14 +261,12 @@ class _Planner:
             conversation_id = node_id(self.namespace, "conversation", conversation)
             if conversation_id in deleted_conversations:
                 continue
-            left = self.read("forget/conversation_turns_of_speaker", conversation_id=conversation, speaker=speaker,
-                             limit=len(ids) + 1)
-            if all(r["id"] in ids for r in left):
+            if says_nothing_else(self.store, self.namespace, conversation, speaker, ids):
                 gone[conversation_id].add(speaker)
         if not gone:
             return []
         rows = [{"id": row["id"], "speakers": [n for n in row.get("speakers") or () if n not in gone[row["id"]]]}
-                for row in self.store.read("forget/conversation_speakers", {"namespace": self.namespace}) if row["id"] in gone]
+                for row in self.conversation_speakers() if row["id"] in gone]
         self.speakers_now = {row["id"]: row["speakers"] for row in rows}
         return rows
 
@@ -373,7 +373,7 @@ class _Planner:
         speakers = [r["speaker"] for r in forgotten_turns if isinstance(r.get("speaker"), str)]
         if deleted_conversations:  # and everyone a deleted conversation lists: a speaker whose turns
             # were all corrected to another speaker has no turn left to name it
-            speakers += [n for row in self.read("forget/conversation_speakers") if row["id"] in deleted_conversations
+            speakers += [n for row in self.conversation_speakers() if row["id"] in deleted_conversations
                          for n in row.get("speakers") or () if isinstance(n, str)]
         candidates.update(node_id(self.namespace, "entity", key) for key in {normalise_name(n) for n in speakers} if key)
         usage: dict[str, dict[str, Any]] = {}
@@ -403,7 +403,7 @@ class _Planner:
         speaker's turns); only a key neither finds reads every speaker's turn count (every
         turn of the namespace: 0.6 s at 100,000 turns), which also catches other spellings."""
         still: set[str] = set()
-        for row in self.read("forget/conversation_speakers"):
+        for row in self.conversation_speakers():
             if row["id"] not in deleted_conversations:
                 still.update(key for key in (normalise_name(n) for n in row.get("speakers") or () if isinstance(n, str)) if key in keys)
         forgotten: dict[str, set[str]] = defaultdict(set)
@@ -439,6 +439,14 @@ class _Planner:
             return []
         sizes = {r["id"]: int(r["members"]) for r in self.read_batched("forget/topic_sizes", sorted(lost))}
         return sorted(t for t, n in lost.items() if sizes.get(t, 0) <= n)
+
+
+def says_nothing_else(store: GraphStore, namespace: str, conversation: str, speaker: str, turn_ids: set[str]) -> bool:
+    """Whether ``speaker`` says nothing in ``conversation`` (its key) but the turns ``turn_ids``
+    (forgotten, or corrected to name another speaker): then the conversation no longer lists them."""
+    left = store.read("forget/conversation_turns_of_speaker", {"namespace": namespace, "conversation_id": conversation,
+                                                               "speaker": speaker, "limit": len(turn_ids) + 1})
+    return all(r["id"] in turn_ids for r in left)
 
 
 def entities_left_unused(store: GraphStore, namespace: str, event_ids: list[str], batch_size: int = 2000,

@@ -680,12 +680,12 @@ class LiveWriter:
                 speakers.append(record.speaker)
         plan.respoken = [{"id": row["id"], "speaker": row["speaker"]} for row, record in fixes
                          if isinstance(row.get("speaker"), str) and row["speaker"] != record.speaker]
+        from graphmem.forget import says_nothing_else  # (forget imports the ingest package)
+
         for name in sorted({r["speaker"] for r in plan.respoken} - {t.record.speaker for t in planned}
                            - {record.speaker for _row, record in fixes}):
             respoken = {r["id"] for r in plan.respoken if r["speaker"] == name}
-            left = self.store.read("forget/conversation_turns_of_speaker", {"namespace": ns, "conversation_id": conversation,
-                                                                             "speaker": name, "limit": len(respoken) + 1})
-            if all(r["id"] in respoken for r in left) and name in speakers:  # nothing else said there: no longer listed
+            if name in speakers and says_nothing_else(self.store, ns, conversation, name, respoken):  # no longer listed
                 speakers.remove(name)
                 plan.speakers_now[conv_node] = speakers
         report.add_time("plan", time.perf_counter() - t0)
