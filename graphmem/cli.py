@@ -280,7 +280,7 @@ def add(
     session: Optional[str] = typer.Option(None, "--session", help="Session key (default: the latest session, or a new one after a gap)."),
     speaker: str = typer.Option("user", "--speaker", help="Who said TEXT."),
     message_id: Optional[str] = typer.Option(None, "--id", help="Your id of the message (sending it again with new text corrects it)."),
-    timestamp: Optional[str] = typer.Option(None, "--timestamp", help="When TEXT was said (ISO 8601; default: now, or for "
+    timestamp: Optional[str] = typer.Option(None, "--timestamp", help="When TEXT was said (ISO 8601 or a readable date; default: now, or for "
                                                                       "a correction (--id of a stored message) the time it has)."),
     caption: Optional[str] = typer.Option(None, "--caption", help="Description of an image sent with TEXT."),
     meta: list[str] = typer.Option([], "--meta", help="Metadata key=value of TEXT (repeatable; value parsed as JSON when it can be)."),

@@ -99,7 +99,7 @@ def test_cli_add_with_caption_and_metadata_and_a_correction_that_keeps_its_time(
     mixed = runner.invoke(app, [*base, "--caption", "c", "-"], input='{"role": "user", "content": "x"}\n')
     assert mixed.exit_code == 2 and "with - each JSONL message carries its own" in mixed.output
     when = runner.invoke(app, [*base, "--timestamp", "yesterday", "x"])
-    assert when.exit_code == 2 and "--timestamp: not an ISO 8601 time: 'yesterday'" in when.output
+    assert when.exit_code == 2 and "--timestamp: not a date: 'yesterday'" in when.output
 
 
 def test_cli_in_the_users_time_zone(tmp_path):

@@ -143,6 +143,22 @@ def test_a_unix_time_is_an_instant_in_any_zone(tmp_path):
     assert load(path, timezone=ny)[0].sessions[0].turns[0].timestamp == datetime(2024, 3, 16, 21, 30, 0, 500000)
 
 
+def test_a_message_added_reads_its_time_as_a_jsonl_file_gives_it(tmp_path):
+    """`add` (and `graphmem add -`) read a message's readable date, a zone abbreviation's offset
+    included, as the JSONL loader reads the same line: one message is stored alike either way."""
+    ny = zone(NEW_YORK)
+    stamps = ("1:56 pm on 8 May, 2023", "May 8, 2023 9:00 PST", "2023/05/20 (Sat) 02:21", "2024-03-17T01:30:00+00:00")
+    lines = [{"role": "user", "content": f"message {n}", "timestamp": stamp} for n, stamp in enumerate(stamps)]
+    added, _ = parse_messages(lines, ny)
+    path = tmp_path / "log.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
+    loaded = load(path, timezone=ny)[0].sessions[0].turns
+    assert [t.timestamp for t in added] == [t.timestamp for t in loaded]
+    assert added[1].timestamp == datetime(2023, 5, 8, 17)  # 9:00 at UTC-8
+    with pytest.raises(InputError, match=r"messages\[0\].timestamp: not a date: 'yesterday'"):
+        parse_messages([{"role": "user", "content": "hi", "timestamp": "yesterday"}], ny)
+
+
 def test_a_memory_in_new_york(backend, tmp_path, embedder):
     """Messages sent with local wall-clock times, in the evening (when the UTC date is already
     the next day): they are stored in UTC, shown back in New York time, "yesterday" in them is

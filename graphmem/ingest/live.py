@@ -57,7 +57,7 @@ from graphmem.ingest.segment import EpisodeSegmenter
 from graphmem.ingest.types import PlannedTurn, UnitBatch, iso, turn_slot
 from graphmem.loaders.chat import (framework_message, is_sdk_message, message_caption, message_metadata, message_text,
                                    reject_unknown_fields, sdk_message, speaker_fields)
-from graphmem.loaders.dates import epoch_text, epoch_time
+from graphmem.loaders.dates import epoch_text, epoch_time, parse_datetime
 from graphmem.records import SessionRecord, TurnRecord, meta_properties, metadata_of
 from graphmem.retrieve.loader import AppendWrites, WriteScope, append_writes, session_scope
 from graphmem.retrieve.types import metadata_code
@@ -86,7 +86,8 @@ NEAREST_SESSIONS = 4
 
 # ---------------------------------------------------------------------------- messages
 def parse_timestamp(value: object, where: str, tz: tzinfo | None = None) -> datetime | None:
-    """A message or session time: ``None``, a datetime, a date, ISO 8601 text or a Unix time
+    """A message or session time: ``None``, a datetime, a date, ISO 8601 or readable date text
+    (as :func:`graphmem.loaders.dates.parse_datetime` reads a file's) or a Unix time
     (seconds since 1970 UTC, a number), as it is stored (naive UTC; a time without an offset
     is a wall-clock time in ``tz``, ``None``: UTC).
 
@@ -104,10 +105,12 @@ def parse_timestamp(value: object, where: str, tz: tzinfo | None = None) -> date
     elif isinstance(value, str) and epoch_text(value) is not None:  # a Unix time written as text (Slack's ts)
         parsed = epoch_time(epoch_text(value), where)  # type: ignore[arg-type]
     elif isinstance(value, str) and value.strip():
-        try:
-            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            raise InputError(f"{where}: not an ISO 8601 time: {value[:80]!r} (e.g. 2024-05-01T14:30:00)") from None
+        # ISO 8601, or a readable date as a JSONL file may give it ("1:56 pm on 8 May, 2023"): one
+        # message is read alike whether it is added or ingested
+        found = parse_datetime(value)
+        if found is None:
+            raise InputError(f"{where}: not a date: {value[:80]!r} (e.g. 2024-05-01T14:30:00)")
+        parsed = found
     else:
         raise InputError(f"{where}: expected ISO 8601 text, a Unix time or a datetime, got {type(value).__name__}")
     try:
