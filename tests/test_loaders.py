@@ -220,6 +220,10 @@ def test_a_file_graphmem_could_not_store_whole_is_refused_before_anything_is_sto
         load(locomo("digits.json", {"session_\u0661": turn}))
     with pytest.raises(InputError, match=r"blank\.jsonl: a conversation's key is blank \('  '\)"):
         load(write(tmp_path, "blank.jsonl", json.dumps({"speaker": "A", "text": "quinces", "conversation": "  "}) + "\n"))
+    plain = write(tmp_path, "plain.jsonl", json.dumps({"speaker": "A", "text": "quinces"}) + "\n")
+    for key in ("", "  "):  # an empty key given is refused as a blank one is (it named the file's conversation)
+        with pytest.raises(InputError, match=r"plain\.jsonl: a conversation's key is blank"):
+            load(plain, conversation_id=key)
 
 
 def test_a_date_must_say_its_day_and_an_offset_must_be_under_a_day(tmp_path):

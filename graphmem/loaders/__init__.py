@@ -143,7 +143,7 @@ def load(
         from graphmem.errors import reject_lone_surrogates
 
         reject_lone_surrogates(conversation_id, "conversation_id")
-    default_key = conversation_id or _file_key(path)
+    default_key = _file_key(path) if conversation_id is None else conversation_id  # "" is a key, refused below as a blank one is
     loaders: dict[str, Callable[[], list[ConversationRecord]]] = {
         "jsonl": lambda: load_jsonl(path, text, default_key),
         "transcript": lambda: load_transcript(path, text, default_key),
