@@ -337,6 +337,23 @@ def test_another_model_is_refused_unless_reembedded(source, tmp_path):
         assert [[h.text for h in memory.search(q, k=3, strategy="dense")] for q in QUERIES] == expected
 
 
+def test_a_dump_whose_header_says_no_dimension_may_hold_no_vectors(source, tmp_path):
+    """The model check reads the header's dimension (null: a dump of no vectors): a dump whose header
+    says null but holds another model's vectors imported them unchecked, searchable with nothing."""
+    _, _, dump = source
+    reader = DumpReader(dump)
+    rows = [record for _, record in reader.records()]
+    header = {k: v for k, v in reader.header.items() if k != "record"}
+    unsized = tmp_path / "unsized.jsonl.gz"
+    with DumpWriter(unsized, dict(header, embedding_model="some-other-model", embedding_dimension=None)) as writer:
+        for record in rows:
+            writer.write(record)
+    with pytest.raises(InputError, match=r"line \d+: property 'embedding': the header says the dump holds no embeddings"):
+        DumpReader(unsized).validate()
+    result = invoke("import", unsized, "--store", tmp_path / "target", code=2)
+    assert "holds no embeddings" in " ".join(result.output.split())
+
+
 def test_export_refuses_a_label_it_cannot_carry(tmp_path):
     settings = settings_for(tmp_path)
     with Memory.open(tmp_path / "store", "odd", settings=settings) as memory:

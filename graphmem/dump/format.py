@@ -318,7 +318,10 @@ class DumpReader:
                 if len(raw) % size:  # (it failed in the write, after the check, with numpy's buffer error)
                     raise self._fail(number, f"property {key!r}: {len(raw)} bytes are no whole number of {value['vector']} values")
                 length = len(raw) // size
-                if key == "embedding" and dimension is not None and length != dimension:
+                if key == "embedding" and dimension is None:  # the model check reads the header's dimension
+                    raise self._fail(number, "property 'embedding': the header says the dump holds no embeddings "
+                                             "('embedding_dimension' null)")
+                if key == "embedding" and length != dimension:
                     raise self._fail(number, f"property 'embedding' has {length} values; the header says {dimension}")
             elif isinstance(value, list):
                 if not all(isinstance(v, _PRIMITIVES) for v in value):
