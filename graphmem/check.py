@@ -301,11 +301,13 @@ def _plural(label: str) -> str:
 
 
 def _is_time(value: Any) -> bool:
+    """A time as graphmem stores one: ISO 8601 of a date or a naive UTC time. One with an offset
+    ("+05:00", "Z") is damage: stored times are compared as text, so it sorts and filters hours off."""
     try:
-        datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value)
     except ValueError:
         return False
-    return True
+    return parsed.tzinfo is None
 
 
 #: schema type -> whether a stored value (not None) is one
@@ -330,7 +332,7 @@ def property_problems(store: GraphStore, namespace: str) -> dict[str, list[str]]
     """Stored properties that are not what :mod:`graphmem.schema` documents: per label (or
     relationship type) and property, ``<labels>_with_malformed_<property>`` -> the ids (of a
     relationship: its two ends) whose value has another type (a string where a number belongs, a
-    time that does not parse) or is missing though always written. Embeddings are checked apart."""
+    time that does not parse or carries an offset) or is missing though always written. Embeddings are checked apart."""
     params = {"namespace": namespace}
     problems: dict[str, list[str]] = {}
     kinds = [(node.name.lower(), _plural(node.name), node.properties) for node in schema.NODES]
