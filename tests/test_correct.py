@@ -43,6 +43,23 @@ def test_a_message_without_an_id_is_corrected_by_its_turn_id(memory_factory):
     assert memory.check().ok
 
 
+def test_a_correction_that_still_says_an_alias_keeps_it(memory_factory):
+    """The correction's old events were the alias's only uses as the plan read them, and the guard of
+    the delete looked at direct mentions alone: "Mel", still said by the new text, was deleted (entity
+    and ALIAS_OF edge), so entity("Mel") answered None though an event still named Melanie by it."""
+    memory = memory_factory()
+    added = memory.add([{"speaker": "Caroline", "text": "I went to Denver with Mel and Bill.", "id": "x1"},
+                        {"speaker": "Melanie", "text": "Denver was great.", "id": "x2"}], conversation="c1", session="1")
+    assert memory.entity("Mel")["name"] == "Melanie"
+    memory.correct(added.turn_ids[0], "I went to Denver with Mel and Jonathan.")
+    assert memory.entity("Mel")["name"] == "Melanie"
+    assert {"a": "mel", "c": "melanie"} in memory.cypher(
+        "MATCH (a:Entity)-[:ALIAS_OF]->(c:Entity) WHERE a.namespace = $namespace RETURN a.key AS a, c.key AS c")
+    assert memory.check().ok
+    memory.correct(added.turn_ids[0], "I went to Denver with Jonathan.")  # now no text says it: it goes
+    assert memory.entity("Mel") is None and memory.check().ok
+
+
 def test_a_batch_ingested_turn_is_corrected_and_bad_calls_store_nothing(memory_factory, conversation_file):
     memory = memory_factory()
     memory.ingest(conversation_file)
