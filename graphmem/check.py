@@ -300,14 +300,20 @@ def _plural(label: str) -> str:
     return words[:-1] + "ies" if words.endswith("y") else words + "s"
 
 
+#: A time as graphmem writes one (``isoformat()`` of a naive UTC time, or of a day): stored times are
+#: compared as text, so another form of the same instant ("+05:00", "Z", the basic "20240317T100000")
+#: sorts and filters hours or days off.
+_STORED_TIME = re.compile(r"\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}:\d{2}(?:\.\d{6})?)?")
+
+
 def _is_time(value: Any) -> bool:
-    """A time as graphmem stores one: ISO 8601 of a date or a naive UTC time. One with an offset
-    ("+05:00", "Z") is damage: stored times are compared as text, so it sorts and filters hours off."""
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
+    if not _STORED_TIME.fullmatch(value):
         return False
-    return parsed.tzinfo is None
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:  # a month 13, a 30 February
+        return False
+    return True
 
 
 #: schema type -> whether a stored value (not None) is one
@@ -332,7 +338,7 @@ def property_problems(store: GraphStore, namespace: str) -> dict[str, list[str]]
     """Stored properties that are not what :mod:`graphmem.schema` documents: per label (or
     relationship type) and property, ``<labels>_with_malformed_<property>`` -> the ids (of a
     relationship: its two ends) whose value has another type (a string where a number belongs, a
-    time that does not parse or carries an offset) or is missing though always written. Embeddings are checked apart."""
+    time that does not parse or is not in the naive form graphmem writes) or is missing though always written. Embeddings are checked apart."""
     params = {"namespace": namespace}
     problems: dict[str, list[str]] = {}
     kinds = [(node.name.lower(), _plural(node.name), node.properties) for node in schema.NODES]

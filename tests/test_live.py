@@ -672,6 +672,7 @@ def test_forget_one_turn_joins_the_chain(memory_factory):
     ("MATCH (t:Turn {index: 2}) WHERE t.namespace = $namespace SET t.timestamp = t.timestamp + '+05:00'",
      "turns_with_malformed_timestamp"),
     ("MATCH (s:Session) WHERE s.namespace = $namespace SET s.started_at = s.started_at + 'Z'", "sessions_with_malformed_started_at"),
+    ("MATCH (t:Turn {index: 1}) WHERE t.namespace = $namespace SET t.timestamp = '20240317T100000'", "turns_with_malformed_timestamp"),
     ("MATCH (e:Event)-[r:INVOLVES]->() WHERE e.namespace = $namespace SET r.role = 7", "involves_edges_with_malformed_role"),
     ("MATCH (t:Turn {index: 2}) WHERE t.namespace = $namespace SET t.meta_user = [1, 2]", "turns_with_malformed_metadata"),
     ("MATCH (c:Conversation) WHERE c.namespace = $namespace SET c.meta_source = ['a']", "conversations_with_malformed_metadata"),
