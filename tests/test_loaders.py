@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -240,6 +240,32 @@ def test_a_date_must_say_its_day_and_an_offset_must_be_under_a_day(tmp_path):
         line = json.dumps({"role": "user", "content": "a", "timestamp": text})
         with pytest.raises(InputError, match=r"line 1\.timestamp: not a date"):
             load(write(tmp_path, "vague.jsonl", line + "\n"))
+
+
+def test_an_offset_after_gmt_and_a_zone_by_name_are_read_as_they_mean(tmp_path):
+    """dateutil reads "GMT+0100" (JavaScript's Date.toString()) and "UTC+02:00" the POSIX way, sign
+    inverted: stored two and four hours off; a zone by name ("Asia/Tokyo", "[Europe/Berlin]") was
+    passed over by the fuzzy parse and the time read in the memory's zone; "Pacific Time" too."""
+    from graphmem.loaders.dates import parse_datetime
+
+    def utc(text: str) -> datetime:
+        parsed = parse_datetime(text)
+        assert parsed is not None and parsed.tzinfo is not None, text
+        return parsed.astimezone(timezone.utc).replace(tzinfo=None)
+
+    assert utc("Sat Mar 16 2024 10:00:00 GMT+0100 (Central European Standard Time)") == datetime(2024, 3, 16, 9)
+    assert utc("2024-03-16 10:00 UTC+02:00") == datetime(2024, 3, 16, 8)
+    assert utc("2024-03-16 10:00 GMT-5") == datetime(2024, 3, 16, 15)
+    assert utc("2024-03-16 10:00 UTC+5:30") == datetime(2024, 3, 16, 4, 30)
+    assert utc("2024-03-16T10:00:00 Asia/Tokyo") == datetime(2024, 3, 16, 1)
+    assert utc("2024-03-16T10:00:00[Europe/Berlin]") == datetime(2024, 3, 16, 9)
+    assert utc("2024-07-16 23:30 America/New_York") == datetime(2024, 7, 17, 3, 30)  # summer time
+    assert utc("2024-03-16 10:00 Etc/GMT+5") == datetime(2024, 3, 16, 15)  # the IANA name's own (POSIX) sign
+    for unreadable in ("2024-03-16 10:00 Mars/Olympus", "2024-03-16 10:00 Pacific Time"):
+        assert parse_datetime(unreadable) is None, unreadable
+    path = write(tmp_path, "zones.jsonl", "".join(json.dumps({"role": "user", "content": f"m{n}", "timestamp": stamp}) + "\n"
+                                                  for n, stamp in enumerate(("2024-03-16 10:00 GMT+1", "2024-03-16 10:00 Asia/Tokyo"))))
+    assert [t.timestamp for t in load(path)[0].sessions[0].turns] == [datetime(2024, 3, 16, 9), datetime(2024, 3, 16, 1)]
 
 
 def test_a_file_name_holding_a_byte_that_is_no_text(tmp_path):

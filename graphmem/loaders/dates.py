@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from graphmem.errors import InputError
 
@@ -49,13 +50,42 @@ def parse_datetime(value: object) -> datetime | None:
     """
     if not isinstance(value, str) or not value.strip():
         return None
-    from dateutil import parser as date_parser  # lazy: only loaders need it
-
     text = value.strip()
     try:
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         pass
+    place = _ZONE_NAME.search(text)
+    where: tzinfo | None = None
+    if place is not None:  # "10:00 Asia/Tokyo", "10:00[Europe/Berlin]": fuzzy parsing passed the name over
+        try:
+            where = ZoneInfo(place[1])
+        except (ValueError, ZoneInfoNotFoundError):
+            return None  # a zone it cannot read is no date it can store (the time would be hours off)
+        text = text[:place.start()] + " " + text[place.end():]
+    # "GMT+0100" (JavaScript's Date.toString()), "UTC+02:00": dateutil reads a sign after GMT/UTC the
+    # POSIX way, inverted (GMT+1 was stored as UTC-1): written as the plain offset it means
+    text = _AFTER_UTC.sub(lambda m: f" {m[1]}{int(m[2]):02d}:{m[3] or '00'}", text)
+    parsed = _fuzzy(text)
+    if parsed is None:
+        return None
+    if parsed.tzinfo is None and where is not None:  # the wall-clock time in that zone (an offset given wins)
+        parsed = parsed.replace(tzinfo=where)
+    elif parsed.tzinfo is None and _ZONE_WORDS.search(text):  # "Pacific Time": a zone by words it cannot read
+        return None
+    return parsed
+
+
+#: A sign after GMT or UTC, with hours and maybe minutes: an offset east (+) or west (-) of UTC.
+_AFTER_UTC = re.compile(r"\b(?:GMT|UTC)\s*([+-])(\d{1,2})(?::?(\d{2}))?\b")
+#: An IANA zone name ("America/New_York", "Etc/GMT+5"), maybe in brackets as RFC 9557 writes it.
+_ZONE_NAME = re.compile(r"\[?\b([A-Z][A-Za-z]+(?:/[A-Za-z0-9_+-]+)+)\]?")
+#: A zone named in words ("Pacific Time", "Central European Standard Time").
+_ZONE_WORDS = re.compile(r"\b[A-Z][a-z]+\s+(?:(?:Standard|Daylight|Summer)\s+)?Time\b")
+
+
+def _fuzzy(text: str) -> datetime | None:
+    from dateutil import parser as date_parser  # lazy: only loaders need it
     import warnings
 
     try:  # fuzzy: the words around a date ("on", "(Sat)") are passed over
