@@ -158,6 +158,16 @@ def test_native_format(tmp_path):
     doc["metadata"] = {"n": float("inf")}
     with pytest.raises(InputError, match=r"m\.json: top level\.metadata\.n: inf is not a finite number"):
         load(write(tmp_path, "m.json", json.dumps(doc)))
+    # a session that does not say when it started starts at its first dated message, as a JSONL file's
+    # (it had no start: a session hit said "date unknown" and a time filter on sessions found nothing)
+    undated = {"id": "n2", "sessions": [{"id": "a", "turns": [
+        {"speaker": "Ana", "text": "Morning."},
+        {"speaker": "Bo", "text": "Hi.", "timestamp": "2024-03-16T10:00:00"},
+        {"speaker": "Ana", "text": "Coffee?", "timestamp": "2024-03-16T10:05:00"}]}]}
+    (conv,) = load(write(tmp_path, "u.json", json.dumps(undated)))
+    assert conv.sessions[0].started_at == datetime(2024, 3, 16, 10)
+    assert [t.timestamp for t in conv.sessions[0].turns] == [datetime(2024, 3, 16, 10), datetime(2024, 3, 16, 10),
+                                                            datetime(2024, 3, 16, 10, 5)]
 
 
 @pytest.mark.parametrize(

@@ -69,12 +69,15 @@ def parse_native(path: Path, data: Any) -> list[ConversationRecord]:
                 raise InputError(f"{path}: {swhere}.id: duplicate session id {key!r}")
             keys.add(key)
             started = _date(path, f"{swhere}.started_at", sess.get("started_at"))
+            stamps = [_date(path, f"{swhere}.turns[{ti}].timestamp", t.get("timestamp")) for ti, t in enumerate(sess["turns"])]
+            if started is None:  # a session that does not say when it started, at its first dated message (as JSONL's)
+                started = next((stamp for stamp in stamps if stamp is not None), None)
             turns = tuple(
                 TurnRecord(
                     speaker=t["speaker"],
                     text=t["text"],
                     source_id=t.get("id"),
-                    timestamp=_date(path, f"{swhere}.turns[{ti}].timestamp", t.get("timestamp")) or started,
+                    timestamp=stamps[ti] or started,
                     caption=t.get("caption"),
                     metadata=message_metadata(t, f"{path}: {swhere}.turns[{ti}]"),
                 )
