@@ -32,7 +32,7 @@ Conventions (documented here because English is vague about them):
 * "the other day" is the week before the anchor (1 to 7 days ago).
 * "N weekends ago" is the Saturday-Sunday of the week N weeks back ("two weekends ago" is the
   weekend before last weekend); a fortnight is two weeks; "the week (weekend, month, year)
-  before last" is two of them back.
+  before last" is two of them back, "the Friday before last" the Friday a week before last Friday.
 * Holidays, after a preposition or last/this/next ("on Christmas Eve", "over Thanksgiving",
   "last Halloween"): Christmas Eve and Day, New Year's Eve and Day, Valentine's Day, Easter
   (Western), Mother's Day and Father's Day (US: second Sunday of May, third Sunday of June),
@@ -538,6 +538,13 @@ def _r_before_last(m: re.Match[str], ctx: _Context) -> Range:
     return _shift_unit(ctx, m.group("period").lower(), -2)
 
 
+def _r_weekday_before_last(m: re.Match[str], ctx: _Context) -> Range:
+    """"The Friday before last": the Friday a week before last Friday."""
+    target = _WEEKDAYS[m.group("wd").lower()]
+    d = ctx.anchor - timedelta(days=((ctx.anchor.weekday() - target) % 7 or 7) + 7)
+    return d, d
+
+
 def _part_of(span: Range, unit: str, part: str) -> Range:
     """The beginning / middle / end of a week, month or year."""
     part = " ".join(part.lower().split()).removeprefix("the ").removesuffix(" of")
@@ -649,6 +656,7 @@ _RULES: tuple[tuple[re.Pattern[str], _Resolver], ...] = (
     (re.compile(_B + r"last\s+night" + _E, _F), _r_fixed_offset(-1)),
     (re.compile(_B + r"the\s+other\s+day" + _E, _F), _r_other_day),
     (re.compile(_B + r"the\s+(?P<period>week|weekend|month|year)\s+before\s+last" + _E, _F), _r_before_last),
+    (re.compile(_B + r"(?:on\s+)?the\s+" + _FULL_WEEKDAY + r"\s+before\s+last" + _E, _F), _r_weekday_before_last),
     (re.compile(_B + r"(?:at\s+|by\s+|in\s+|towards?\s+)?(?:the\s+)?(?P<part>beginning|start|middle|end)\s+of\s+"
                 r"(?P<rel>the|this|last|next|previous)\s+(?P<period>week|month|year)" + _E, _F), _r_part_of_period),
     (re.compile(_B + r"(?:(?P<rel>this\s+past|this\s+coming|last|next|this|coming|past|previous)\s+|"
@@ -705,7 +713,7 @@ _MONTH_WORDS = ("january", "february", "march", "april", "may", "june", "july", 
 _YEAR_DIGITS = ("19", "20")
 _NEEDS: tuple[tuple[str, ...], ...] = (
     ("yesterday",), ("tomorrow",), ("yesterday", "today", "tonight", "tomorrow"), ("morning", "afternoon", "evening"),
-    ("night",), ("other",), ("before",), ("week", "month", "year"),
+    ("night",), ("other",), ("before",), ("before",), ("week", "month", "year"),
     ("christmas", "new", "valentine", "easter", "mother", "father", "memorial", "independence", "fourth", "labo",
      "halloween", "thanksgiving"),
     ("week", "month", "year"), ("weekend",), ("earlier", "later"), ("mon", "tue", "wed", "thu", "fri", "sat", "sun"),

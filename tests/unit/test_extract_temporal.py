@@ -211,6 +211,7 @@ def test_states_a_kind_of_answer(states, text: str, expected: bool) -> None:
         ("It was a few weekends ago.", "a few weekends ago", date(2023, 4, 15), date(2023, 4, 30)),
         ("That was the weekend before last.", "the weekend before last", date(2023, 4, 29), date(2023, 4, 30)),
         ("The week before last was busy.", "The week before last", date(2023, 4, 24), date(2023, 4, 30)),
+        ("We hiked on the Friday before last.", "the Friday before last", date(2023, 4, 28), date(2023, 4, 28)),
         ("I met her a fortnight ago.", "a fortnight ago", date(2023, 4, 24), date(2023, 4, 30)),
         ("We met couple weeks ago.", "couple weeks ago", date(2023, 4, 24), date(2023, 4, 30)),
         ("It rained all of the past fortnight.", "the past fortnight", date(2023, 4, 24), date(2023, 5, 8)),
