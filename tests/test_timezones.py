@@ -191,6 +191,9 @@ def test_a_memory_in_new_york(backend, tmp_path, embedder):
 
         saturday_only = memory.search("what did we do?", k=3, time_range=("2024-03-16T00:00:00", "2024-03-16T23:59:59"))
         assert [h.node_id for h in saturday_only] == [saturday]
+        # the filter explained in the zone the hits are shown in (it was given in UTC, 04:00 to 03:59)
+        assert saturday_only[0].explanation["time_range"] == ["2024-03-16T00:00:00-04:00", "2024-03-16T23:59:59-04:00"]
+        assert "time range: 2024-03-16T00:00:00-04:00 to 2024-03-16T23:59:59-04:00" in memory.explain(saturday_only[0])
         assert memory.forget(before="2024-03-17")["turns"] == 1  # Saturday in New York ends at 04:00 UTC
         assert saturday not in {h.node_id for h in memory.search("chili", k=3)}
 

@@ -400,7 +400,7 @@ class RetrievalEngine:
         for pos in chosen:
             explanation = ranking.explain(int(pos))
             if window is not None:
-                explanation = {**explanation, "time_range": [_iso(window[0]), _iso(window[1])]}
+                explanation = {**explanation, "time_range": [_iso(window[0], self.tz), _iso(window[1], self.tz)]}
             if query.filter is not None:
                 explanation = {**explanation, "filter": query.filter.describe()}
             results.append(RankedUnit(ids[pos], unit, float(scores[pos]), ranking.strategy, explanation,
@@ -504,9 +504,14 @@ def build_lexical(projection: MemoryProjection, unit: str, tokenizer: Tokenizer 
                               carried=carried)
 
 
-def _iso(seconds: float) -> str | None:
+def _iso(seconds: float, tz: tzinfo | None) -> str | None:
+    """A bound of a time filter as hits show times: in the memory's zone (UTC: ``+00:00``)."""
     if not math.isfinite(seconds):
         return None
     from datetime import datetime, timezone
 
-    return datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat()
+    moment = datetime.fromtimestamp(seconds, tz=timezone.utc)
+    try:
+        return moment.astimezone(tz).isoformat() if tz is not None else moment.isoformat()
+    except (OverflowError, ValueError):  # within a day of year 1 or 9999: the instant in UTC
+        return moment.isoformat()
