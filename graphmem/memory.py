@@ -314,9 +314,29 @@ class Memory:
 
     def _service(self) -> SearchService:
         if self._search is None:
+            self._check_model()
             self._search = SearchService(self._store, self._embedder, self._settings, self._namespace)
             self._search.caches.follow()  # the marker version its caches start from
         return self._search
+
+    def _check_model(self) -> None:
+        """Refuse an embedding model whose vectors are not of the length the namespace stores (a
+        search answered by keywords alone, warning of damage ``check`` did not find; an add raised
+        ValueError from the topic models), naming both, as an import of such vectors is refused.
+
+        Raises:
+            ConfigurationError: the lengths differ.
+        """
+        rows = self._store.read("forget/embedding_dimension", {"namespace": self._namespace})
+        if not rows or not isinstance(rows[0].get("dimension"), int):
+            return
+        stored, made = int(rows[0]["dimension"]), self._embedder.dimension
+        if stored != made:
+            raise ConfigurationError(
+                f"namespace {self._namespace!r} holds {stored}-dimensional embeddings, but the embedding model "
+                f"{self._settings.embedding_model!r} makes {made}-dimensional ones: open it with the model it was "
+                "made with (Settings.embedding_model, GRAPHMEM_EMBEDDING_MODEL), or export it and import it with "
+                "--reembed (reembed=True) into a memory of this model")
 
     # ------------------------------------------------------------------ operations
     @_names_damage

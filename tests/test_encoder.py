@@ -125,3 +125,29 @@ def test_embedding_with_the_bundled_model_does_not_import_sentence_transformers(
             "print(v.shape, 'sentence_transformers' in sys.modules, 'sklearn' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300)
     assert out.stdout.split() == ["(1,", "384)", "False", "False"]
+
+
+def test_a_namespace_opened_with_a_model_of_another_length_is_refused_by_name(tmp_path):
+    """A store written with the bundled model, opened with a 48-dimensional one: search answered by
+    keywords alone, warning that every stored vector was damaged (check found none); an add raised
+    ValueError from the topic models. Now every use of the namespace's vectors is refused, naming
+    both lengths; a namespace holding none takes the model."""
+    from dataclasses import replace
+
+    from graphmem import ConfigurationError, Memory, Settings
+
+    directory = _tiny_model(tmp_path / "small", {"pooling_mode_mean_tokens": True}, True, {"max_seq_length": 32})
+    settings = Settings(index_dir=str(tmp_path / "index"), jvm_heap="512m")
+    with Memory.open(tmp_path / "store", "made", settings=settings) as memory:
+        memory.add({"speaker": "Ana", "text": "I adopted a beagle named Pepper."}, conversation="chat")
+    other = replace(settings, embedding_model=str(directory))
+    with Memory.open(tmp_path / "store", "made", settings=other) as memory:
+        for call in (lambda: memory.search("beagle", k=1), lambda: memory.add({"speaker": "Ana", "text": "A red bicycle."},
+                                                                                  conversation="chat2")):
+            with pytest.raises(ConfigurationError, match=r"holds 384-dimensional embeddings, but the embedding model .* makes "
+                                                         r"48-dimensional ones"):
+                call()
+        assert memory.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace RETURN count(t) AS n") == [{"n": 1}]
+    with Memory.open(tmp_path / "store", "fresh", settings=other) as memory:
+        memory.add({"speaker": "Ana", "text": "I adopted a beagle named Pepper."}, conversation="chat")
+        assert memory.search("beagle", k=1)[0].text == "I adopted a beagle named Pepper."
