@@ -60,6 +60,24 @@ def test_a_correction_that_still_says_an_alias_keeps_it(memory_factory):
     assert memory.entity("Mel") is None and memory.check().ok
 
 
+def test_a_correction_that_gives_another_time_moves_its_episode_and_session(memory_factory):
+    """The turn and its event moved to the new time, but its episode kept the old span and its
+    session the old start: a time filter on episodes or sessions found nothing on the new day."""
+    memory = memory_factory()
+    memory.add({"speaker": "Ana", "text": "We planted the apple trees in the orchard.", "id": "m1",
+                "timestamp": "2024-03-16T10:00:00"}, conversation="farm", session="s1")
+    memory.add({"speaker": "Ana", "text": "We planted the apple trees in the orchard behind the barn.", "id": "m1",
+                "timestamp": "2024-04-15T18:00:00"}, conversation="farm", session="s1")
+    day = ("2024-04-15", "2024-04-15")
+    for unit in ("turn", "event", "episode", "session"):
+        hits = memory.search("apple trees", k=1, unit=unit, time_range=day)
+        assert hits and "behind the barn" in hits[0].text, unit
+        assert not memory.search("apple trees", k=1, unit=unit, time_range=("2024-03-16", "2024-03-16")), unit
+    episode = memory.cypher("MATCH (e:Episode) WHERE e.namespace = $namespace RETURN e.started_at AS s, e.ended_at AS e")
+    assert episode == [{"s": "2024-04-15T18:00:00", "e": "2024-04-15T18:00:00"}]
+    assert memory.check().ok
+
+
 def test_a_batch_ingested_turn_is_corrected_and_bad_calls_store_nothing(memory_factory, conversation_file):
     memory = memory_factory()
     memory.ingest(conversation_file)

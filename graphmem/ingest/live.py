@@ -1109,18 +1109,20 @@ class LiveWriter:
         updates = []
         for episode in sorted({r["episode"] for r in episode_rows if r.get("episode")} - plan.episodes_rewritten):
             members = self.store.read("read/live_episode_turns", {"namespace": ns, "id": episode})
-            vectors, texts = [], []
+            vectors, texts, times = [], [], []
             for r in members:
                 if r["id"] in changed:
                     t = changed[r["id"]]
                     vectors.append(turn_vectors[t.id])
                     texts.append(t.record.indexed_text)
+                    times.append(iso(t.record.timestamp) or r.get("time"))  # a correction may give another time
                 else:
                     vectors.append(stored_vector(r["embedding"], r["id"], self.embedder.dimension))
                     texts.append(indexed_text(r["speaker"], r["text"], r.get("caption")))
-            if vectors:
-                updates.append({"id": episode, "props": {"embedding": mean_vector(vectors),
-                                                         "text": "\n".join(texts)[:MAX_EPISODE_TEXT]}})
+                    times.append(r.get("time"))
+            if vectors:  # its span: its first and last turns' times, as an ingest writes it
+                updates.append({"id": episode, "props": {"embedding": mean_vector(vectors), "started_at": times[0],
+                                                         "ended_at": times[-1], "text": "\n".join(texts)[:MAX_EPISODE_TEXT]}})
         if updates:
             s.append(("write/update_episodes", {"namespace": ns, "rows": updates}))
             plan.replace_vectors("episode", [u["id"] for u in updates], np.stack([u["props"]["embedding"] for u in updates]))
@@ -1140,9 +1142,13 @@ class LiveWriter:
                 total = np.sum(vectors, axis=0)
                 mean = total / len(vectors)
                 scale = float(np.linalg.norm(mean)) or 1.0
-                session_updates.append({"id": session_id, "props": {
-                    "embedding": (mean / scale).astype(np.float32), "embedding_scale": scale, "turn_count": len(vectors),
-                    "preview": session_preview(pairs)}})
+                props = {"embedding": (mean / scale).astype(np.float32), "embedding_scale": scale, "turn_count": len(vectors),
+                         "preview": session_preview(pairs)}
+                first = changed.get(turns[0]["id"]) if turns else None
+                if (first is not None and first.record.timestamp is not None and turns[0].get("timestamp") is not None
+                        and turns[0].get("started_at") == turns[0]["timestamp"]):
+                    props["started_at"] = iso(first.record.timestamp)  # its start was its first message's time: it moves too
+                session_updates.append({"id": session_id, "props": props})
         if session_updates:
             s.append(("write/update_sessions", {"namespace": ns, "rows": session_updates}))
             plan.replace_vectors("session", [u["id"] for u in session_updates], np.stack([u["props"]["embedding"] for u in session_updates]))
