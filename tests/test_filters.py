@@ -158,3 +158,18 @@ def test_exclude_combines_with_filters_and_bad_values_are_refused(two):
         with pytest.raises(InputError, match=expected):
             memory.search(QUERY, k=3, exclude=bad)
     assert [h.node_id for h in memory.search(QUERY, k=3, exclude=[])] == [h.node_id for h in memory.search(QUERY, k=3)]
+
+
+def test_a_session_past_midnight_is_found_on_both_days(memory_factory):
+    """A session was filtered by its start alone: one sitting from 23:50 to 01:10 was not found for
+    the day most of it was said on, though its turns and its episode were."""
+    memory = memory_factory()
+    memory.add([{"role": "user", "content": "Planning my trip to Lisbon.", "timestamp": "2024-03-09T23:50:00"},
+                {"role": "user", "content": "I booked the flight to Lisbon for April.", "timestamp": "2024-03-10T00:20:00"},
+                {"role": "user", "content": "And a hotel in Alfama for Lisbon.", "timestamp": "2024-03-10T01:10:00"}],
+               conversation="c")
+    for day in (("2024-03-09", "2024-03-09"), ("2024-03-10", "2024-03-10")):
+        assert memory.search("Lisbon", k=5, unit="episode", time_range=day), day
+        assert len(memory.search("Lisbon", k=5, unit="session", time_range=day)) == 1, day
+    assert not memory.search("Lisbon", k=5, unit="session", time_range=("2024-03-11", None))
+    assert not memory.search("Lisbon", k=5, unit="session", time_range=(None, "2024-03-08"))

@@ -330,13 +330,19 @@ class RetrievalEngine:
 
     @cached_property
     def unit_times(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """unit -> ``(start, end)`` times per unit, for time filtering."""
+        """unit -> ``(start, end)`` times per unit, for time filtering. A session spans its start
+        and its turns' times (a sitting past midnight is on both days, as its turns and episodes are)."""
         p = self.projection
+        first, last = p.session_time.copy(), p.session_time.copy()
+        placed = p.turn_session >= 0
+        with np.errstate(invalid="ignore"):
+            np.fmin.at(first, p.turn_session[placed], p.turn_time[placed])  # fmin/fmax: a missing time is passed over
+            np.fmax.at(last, p.turn_session[placed], p.turn_time[placed])
         return {
             "turn": (p.turn_time, p.turn_time),
             "event": (p.event_time, p.event_time),
             "episode": (p.episode_start, p.episode_end),
-            "session": (p.session_time, p.session_time),
+            "session": (first, last),
         }
 
     def time_mask(self, unit: str, window: tuple[float, float]) -> np.ndarray:
