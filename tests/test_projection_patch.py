@@ -309,3 +309,17 @@ def test_position_maps_carried_through_chains_of_patches_find_every_unit_and_no_
                 assert positions.get("turn:never") is None
             before = made
     assert carried and made_whole, (carried, made_whole)
+
+
+def test_a_carried_map_of_a_kind_a_patch_left_empty_holds_nothing():
+    """Every topic gone in one patch, then another patch: the map carried through the first (each
+    position -1) was looked up in the second's empty ``moved`` and raised IndexError (the search
+    logged a failed patch and built the projection whole)."""
+    from graphmem.retrieve.lexical import _followed_positions
+    from graphmem.retrieve.projection import _MovedPositions
+
+    first = _MovedPositions.carried({"topic:a": 0, "topic:b": 1}, np.array([-1, -1]), [])
+    assert first is not None and first.get("topic:a") is None and len(first) == 0
+    second = _MovedPositions.carried(first, np.zeros(0, dtype=np.int64), [])
+    assert second is not None and second.get("topic:b") is None and len(second) == 0
+    assert _followed_positions(np.array([-1, 2, 0]), np.array([5, -1, 7])).tolist() == [-1, 7, 5]

@@ -622,8 +622,13 @@ def _tokeniser(tokenizer: Tokenizer) -> Callable[[str], list[str]]:
 
 def _followed_positions(then: np.ndarray, moved: np.ndarray) -> np.ndarray:
     """Each position ``then`` holds (``-1``: none) carried one patch on: its entry in ``moved``
-    (each earlier position's position now, ``-1``: gone)."""
-    return np.where(then >= 0, moved[np.maximum(then, 0)], -1)
+    (each earlier position's position now, ``-1``: gone). Only held positions are looked up: a
+    patch that left none of a kind has an empty ``moved`` (indexing it at all raised IndexError)."""
+    then = np.asarray(then, dtype=np.int64)
+    now = np.full(len(then), -1, dtype=np.int64)
+    held = then >= 0
+    now[held] = np.asarray(moved, dtype=np.int64)[then[held]]
+    return now
 
 
 def _run_terms(indptr: np.ndarray) -> np.ndarray:
