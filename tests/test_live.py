@@ -565,6 +565,33 @@ def test_reingesting_a_file_with_other_metadata_corrects_as_add_does(memory_fact
     assert memory.check().ok
 
 
+def test_a_file_without_a_forgotten_message_reingests_by_its_ids(memory_factory, tmp_path):
+    """The user forgot one message; the chat's next export no longer holds it, and every later
+    message sits a place earlier in the file. It was refused (as insertions, with the advice to
+    forget the whole conversation); now each is known by its id, a changed one is corrected, and the
+    new message after them is appended at the session's end."""
+    memory = memory_factory()
+    memory.ingest(write_native(tmp_path, TRAVEL))
+    forgotten = memory.cypher("MATCH (t:Turn {source_id: 'T1:2'}) WHERE t.namespace = $namespace RETURN t.id AS id")[0]["id"]
+    memory.forget(turn=[forgotten])
+    before = {m["turn_id"]: m["text"] for m in memory.messages("travel-chat")}
+    export = copy.deepcopy(TRAVEL)
+    turns = export["sessions"][0]["turns"]
+    turns.pop(1)
+    turns[4]["text"] = "Tram 28 gets very crowded, go early in the morning or late at night."
+    turns.append({"id": "T1:new", "speaker": "Nora", "text": "I booked an interval class for Tuesday."})
+    report = memory.ingest(write_native(tmp_path, export, "export.json"))
+    assert (report.turns_added, report.turns_corrected) == (1, 1)
+    after = memory.messages("travel-chat")
+    assert len(after) == len(before) + 1 and set(before) <= {m["turn_id"] for m in after}
+    session_one = [m for m in after if m["session"] == "1"]
+    assert [m["source_id"] for m in session_one] == [t["id"] for t in turns]  # the new one last, in order
+    assert "or late at night" in session_one[4]["text"] and session_one[4]["version"] == 1
+    assert memory.ingest(write_native(tmp_path, export, "again.json")).turns_added == 0  # the same file again: nothing
+    assert memory.search("interval class for Tuesday", k=1)[0].source_id == "T1:new"
+    assert memory.check().ok
+
+
 def test_reingesting_a_file_with_a_message_inserted_or_moved_is_refused_clearly(memory_factory, tmp_path):
     """Corrections and appends are taken; a message inserted between stored ones, or moved, or a file
     message where a live add already put one, would take a stored message's place. Before, the write

@@ -521,13 +521,15 @@ class IngestPipeline:
             return pairs
         by_source = {(r["session_key"], r["source_id"]): r for r in rows if r.get("source_id") is not None}
         by_position = {(r["session_key"], int(r["index"])): r for r in rows if r.get("index") is not None}
+        shifted: list[tuple[PlannedTurn, dict[str, Any]]] = []
         for turn in unknown:
             key = turn.record.source_id
             row = by_source.get((turn.session.key, key)) if key is not None else by_position.get((turn.session.key, turn.index))
             if row is None or row["id"] in existing:
                 continue
             if int(row["index"]) != turn.index and key is not None:
-                continue  # the message moved: not a correction in place
+                shifted.append((turn, row))  # at another position: a forgotten message's gap, or moved (below)
+                continue
             if key is None and turn.record.timestamp is not None and row.get("timestamp") is not None \
                     and row["timestamp"] != iso(turn.record.timestamp):
                 continue  # known by position only, and said at another time: another message, not a correction
@@ -535,6 +537,7 @@ class IngestPipeline:
             existing.add(row["id"])
             if not self._says_what_was_stored(row, turn.record):
                 pairs.append((row, turn.record))
+        self._across_gaps(conversation_key, shifted, planned, by_position, existing, pairs)
         once = Counter(t.record.source_id for t in planned if t.record.source_id is not None)
         stored_with: dict[Any, list[dict[str, Any]]] = {}  # source id -> its stored turns (one read, looked up per turn)
         for row in rows:
@@ -568,6 +571,42 @@ class IngestPipeline:
                     f"back where a forgotten one was; forget it first (graphmem forget --conversation "
                     f"{conversation_key}) to ingest it anew")
         return pairs
+
+    def _across_gaps(self, conversation_key: str, shifted: list[tuple[PlannedTurn, dict[str, Any]]],
+                     planned: Sequence[PlannedTurn], by_position: dict[tuple[str, int], dict[str, Any]],
+                     existing: set[str], pairs: list[tuple[dict, Any]]) -> None:
+        """Messages a file gives by id at another position than the stored ones (after a forget, the
+        file that no longer holds the forgotten message: every later one sits a place earlier). In a
+        session where the file gives its stored messages in their stored order, each is the stored
+        one (unchanged or corrected), and the file's new messages after the last of them are appended
+        after the session's last stored message. Elsewhere they are left unknown (moved, or
+        inserted: refused by the caller)."""
+        by_session: dict[str, dict[int, dict[str, Any]]] = {}  # session key -> id(file turn) -> stored row
+        for turn, row in shifted:
+            by_session.setdefault(turn.session.key, {})[id(turn)] = row
+        for session_key, rows in by_session.items():
+            in_file = [t for t in planned if t.session.key == session_key]
+            stored_at = [int(rows[id(t)]["index"]) if id(t) in rows else t.index if t.id in existing else None for t in in_file]
+            known = [index for index in stored_at if index is not None]
+            if any(b <= a for a, b in zip(known, known[1:])):
+                continue  # not in their stored order: moved
+            for turn in in_file:
+                row = rows.get(id(turn))
+                if row is None:
+                    continue
+                turn.id, turn.index, turn.seq = row["id"], int(row["index"]), int(row["seq"])
+                existing.add(row["id"])
+                if not self._says_what_was_stored(row, turn.record):
+                    pairs.append((row, turn.record))
+            last_known = max(p for p, index in enumerate(stored_at) if index is not None)
+            stored_last = max(index for (key, index) in by_position if key == session_key)
+            for offset, turn in enumerate(in_file[last_known + 1:], 1):  # new after them: appended after the stored ones
+                if turn.id in existing:
+                    continue
+                turn.index = stored_last + offset
+                turn.seq = turn.session.number * SEQ_STRIDE + turn.index
+                turn.id = node_id(self.namespace, "turn", conversation_key, session_key, turn.index, turn.record.speaker,
+                                  turn.record.text, turn.record.caption)
 
     def _says_what_was_stored(self, row: dict[str, Any], record: Any) -> bool:
         """Whether a file's message, found at a stored turn's place under another id, says what
