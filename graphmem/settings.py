@@ -136,7 +136,8 @@ class Settings:
 
         Recognised: ``GRAPHMEM_EMBEDDING_MODEL``, ``GRAPHMEM_EMBEDDING_PRECISION``, ``GRAPHMEM_SPACY_MODEL``,
         ``GRAPHMEM_INDEX_DIR``, ``GRAPHMEM_JVM_HEAP``, ``GRAPHMEM_JVM_OPTIONS``, ``GRAPHMEM_NEO4J_USER``,
-        ``GRAPHMEM_NEO4J_PASSWORD``, ``GRAPHMEM_TIMEZONE``.
+        ``GRAPHMEM_NEO4J_PASSWORD``, ``GRAPHMEM_TIMEZONE``. An empty variable is unset, but for
+        ``GRAPHMEM_JVM_OPTIONS``, where ``""`` means no options (the JVM's defaults).
         """
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
@@ -151,7 +152,7 @@ class Settings:
             ("neo4j_password", "GRAPHMEM_NEO4J_PASSWORD"),
             ("timezone", "GRAPHMEM_TIMEZONE"),
         ):
-            if env.get(key):
+            if env.get(key) or (name == "jvm_options" and key in env):  # "" asks for the JVM's own defaults
                 values[name] = env[key]
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -54,3 +54,11 @@ def test_precision_is_a_validated_setting():
     assert Embedder.from_settings(Settings(embedding_precision="float32")).precision == "float32"
     with pytest.raises(ConfigurationError, match="embedding_precision"):
         Settings(embedding_precision="int8")
+
+
+def test_an_empty_jvm_options_variable_asks_for_the_jvms_defaults():
+    """`GRAPHMEM_JVM_OPTIONS=""` is how the README says to get the JVM's defaults; it was skipped as
+    unset (the built-in options stayed). Other empty variables stay unset."""
+    assert Settings.from_env({"GRAPHMEM_JVM_OPTIONS": ""}).jvm_options == ""
+    assert Settings.from_env({}).jvm_options == Settings().jvm_options != ""
+    assert Settings.from_env({"GRAPHMEM_EMBEDDING_MODEL": ""}).embedding_model == Settings().embedding_model
