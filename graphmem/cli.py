@@ -1534,13 +1534,14 @@ def import_cmd(
         except ConfigurationError as exc:
             if not str(exc).startswith("no memory at"):
                 raise
-            from graphmem.dump import DumpReader, check_embeddings
+            from graphmem.dump import DumpReader, check_embeddings, target_namespaces
 
             reader = DumpReader(path)
             for _ in reader.records():  # a new store: made only for a dump that reads whole
                 pass
-            assert reader.header is not None  # and whose vectors this memory's model can search
+            assert reader.header is not None  # whose vectors this memory's model can search
             check_embeddings(reader.header, Settings.from_env().embedding_model, None, reembed, str(path))
+            target_namespaces(reader.header, namespace, str(path))  # and that it may write under that name
         with _open(store, namespace or "default", user, password, database, create=True) as memory, _progress() as bar:
             summary = memory.import_dump(path, namespace=namespace, reembed=reembed, progress=_moving(bar, path.name)).to_dict()
         _json(summary) if as_json else out.print(_summary_table(f"imported {path} into {', '.join(summary['namespaces'])}", summary))

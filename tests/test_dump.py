@@ -234,6 +234,7 @@ def test_namespace_rename_beside_the_original(source, tmp_path):
     assert summary["namespaces"] == sorted([namespace, "renamed"])
     result = invoke("import", both, "--store", tmp_path / "all", "--namespace", "x", code=2)
     assert "holds 2 namespaces" in result.output
+    assert not (tmp_path / "all").exists()  # refused before a store was made there (an empty one was left)
     invoke("import", both, "--store", tmp_path / "all")
     assert stats_json(str(tmp_path / "all"), namespace) == expected
     assert stats_json(str(tmp_path / "all"), "renamed") == dict(expected, namespace="renamed")

@@ -30,7 +30,7 @@ from graphmem.dump.writing import RecordWriter, recompute_means
 from graphmem.errors import ConfigurationError, InputError
 from graphmem.store import GraphStore
 
-__all__ = ["DUMP_FORMAT", "NODE_LABELS", "RELATIONSHIPS", "DumpSummary", "DumpReader", "export_dump", "import_dump",
+__all__ = ["DUMP_FORMAT", "NODE_LABELS", "RELATIONSHIPS", "DumpSummary", "DumpReader", "export_dump", "import_dump", "target_namespaces",
            "copy_namespaces", "make_header", "check_embeddings"]
 
 logger = logging.getLogger(__name__)
@@ -130,7 +130,12 @@ def check_embeddings(header: dict[str, Any], embedding_model: str, target_dimens
                                  f"{target_dimension}-dimensional ones; import it with --reembed (reembed=True)")
 
 
-def _target_namespaces(header: DumpHeader, namespace: str | None, where: str) -> list[str]:
+def target_namespaces(header: DumpHeader, namespace: str | None, where: str) -> list[str]:
+    """The namespaces a dump (or copy) of ``header`` is written into: its own, or ``namespace``.
+
+    Raises:
+        ConfigurationError: a new name for a dump of several namespaces.
+    """
     if namespace is None:
         return header.namespaces
     if len(header.namespaces) != 1:
@@ -176,7 +181,7 @@ def import_dump(store: GraphStore, path: str | os.PathLike[str], *, embedding_mo
             progress("check", checked, checked)
     header = reader.header
     assert header is not None
-    targets = _target_namespaces(header, namespace, str(path))
+    targets = target_namespaces(header, namespace, str(path))
     if namespace == header.namespaces[0]:
         namespace = None  # its own name: nothing to rename
         ids = {}  # (renamed to its own name: every id is read again as the dump's namespace's)
@@ -224,7 +229,7 @@ def copy_namespaces(source: GraphStore, target: GraphStore, namespaces: Sequence
     namespaces = list(dict.fromkeys(namespaces))
     totals = namespace_totals(source, namespaces)
     header = DumpHeader(make_header(namespaces, embedding_model, stored_dimension(source, namespaces)))
-    targets = _target_namespaces(header, namespace, f"copy of {', '.join(namespaces)}")
+    targets = target_namespaces(header, namespace, f"copy of {', '.join(namespaces)}")
     if namespace == namespaces[0]:
         namespace = None  # its own name: nothing to rename
     check_embeddings(header, embedding_model, stored_dimension(target, targets), False, f"{source.describe()}")
