@@ -171,6 +171,16 @@ def test_schema_errors_are_named_in_graphmems_words(url):
          "session_started_at: expected a time (ISO 8601 text or a Unix time in seconds), got True"),
         ("messages", {"conversation": "c", "messages": [{"speaker": "A", "text": "x"}] * 1001}, "messages: at most 1000 items, got 1001"),
         ("forget", {"turn": "turn:x"}, "turn: expected a list, got 'turn:x'"),
+        # the documented limits of what a message names (a 5,000-character speaker and id were stored) and
+        # of metadata pairs (150 were taken by an add, a correction and a forget; a search said "got None")
+        ("messages", {"conversation": "c", "messages": [{"speaker": "A" * 5000, "text": "x"}]},
+         "messages[0].speaker: at most 1024 characters, got 5000"),
+        ("messages", {"conversation": "c", "messages": [{"speaker": "A", "text": "x"}, {"role": "user", "content": "y", "id": "i" * 2000}]},
+         "messages[1].id: at most 1024 characters, got 2000"),
+        ("messages", {"conversation": "c", "messages": [{"speaker": "A", "text": "x", "metadata": {f"k{i}": i for i in range(150)}}]},
+         "messages[0].metadata: at most 100 items, got 150"),
+        ("forget", {"metadata": {f"k{i}": i for i in range(150)}}, "metadata: at most 100 items, got 150"),
+        ("search", {"query": "a", "metadata": {f"k{i}": i for i in range(101)}}, "metadata: at most 100 items, got 101"),
     ]
     for endpoint, body, said in cases:
         answer = httpx.post(f"{url}/v1/namespaces/x/{endpoint}", json=body, headers=headers)

@@ -71,7 +71,7 @@ class CorrectBody(_Body):
     text: Optional[str] = Field(None, max_length=1_000_000, description="The new text.")
     speaker: Optional[str] = Field(None, max_length=1024, description="The new speaker.")
     caption: Optional[str] = Field(None, max_length=100_000, description="The new image description ('' removes it).")
-    metadata: Optional[dict[str, Any]] = Field(None, description="The new metadata, replacing the stored ({} removes it).")
+    metadata: Optional[dict[str, Any]] = Field(None, max_length=100, description="The new metadata, replacing the stored ({} removes it).")
 
 
 class SearchBody(_Body):
@@ -120,7 +120,7 @@ class ForgetBody(_Body):
     session: Optional[str] = Field(None, max_length=1024)
     before: Optional[str] = Field(None, max_length=64)
     turn: Optional[list[str]] = Field(None, max_length=1000, description="turn ids to forget (Hit.node_id, AddReport.turn_ids)")
-    metadata: Optional[dict[str, Any]] = Field(None, description="Messages whose metadata holds every key: value (not empty).")
+    metadata: Optional[dict[str, Any]] = Field(None, max_length=100, description="Messages whose metadata holds every key: value (not empty).")
 
 
 class TimezoneBody(_Body):

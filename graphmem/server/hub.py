@@ -21,6 +21,10 @@ __all__ = ["MemoryHub", "MAX_MESSAGES"]
 logger = logging.getLogger(__name__)
 
 MAX_MESSAGES = 1000
+MAX_KEY = 1024
+"""The longest key, speaker or message id a request may give."""
+MAX_METADATA = 100
+"""The most metadata pairs a request may give."""
 """Most messages one ``add`` call takes (a bigger batch is an ingest: upload a file)."""
 
 
@@ -129,6 +133,16 @@ class MemoryHub:
             raise InputError("messages: expected a non-empty list of messages")
         if len(messages) > MAX_MESSAGES:
             raise InputError(f"messages: {len(messages)} messages in one call; at most {MAX_MESSAGES} (upload a file to ingest more)")
+        for position, message in enumerate(messages):  # the server's limits on what a message names
+            if not isinstance(message, Mapping):
+                continue  # (named by Memory.add)
+            for name in ("speaker", "role", "name", "id"):
+                value = message.get(name)
+                if isinstance(value, str) and len(value) > MAX_KEY:
+                    raise InputError(f"messages[{position}].{name}: at most {MAX_KEY} characters, got {len(value)}")
+            metadata = message.get("metadata")
+            if isinstance(metadata, Mapping) and len(metadata) > MAX_METADATA:
+                raise InputError(f"messages[{position}].metadata: at most {MAX_METADATA} items, got {len(metadata)}")
         with self.write_lock(namespace):  # an add plans from what its session holds: one at a time
             report = memory.add(list(messages), conversation=conversation, session=session,
                                 session_started_at=session_started_at)

@@ -42,9 +42,9 @@ def _one(where: str, error: Mapping[str, Any]) -> str:
     if kind == "string_too_long":
         return f"{where}: at most {ctx.get('max_length')} characters, got {len(value) if isinstance(value, str) else '?'}"
     if kind == "too_long":
-        return f"{where}: at most {ctx.get('max_length')} items, got {ctx.get('actual_length')}"
+        return f"{where}: at most {ctx.get('max_length')} items, got {_count(value, ctx)}"
     if kind == "too_short":
-        return f"{where}: at least {ctx.get('min_length')} items, got {ctx.get('actual_length')}"
+        return f"{where}: at least {ctx.get('min_length')} items, got {_count(value, ctx)}"
     if kind == "greater_than_equal":
         bound = ctx.get("ge")
         return f"{where} must be a positive integer, got {_shown(value)}" if bound == 1 else \
@@ -86,3 +86,10 @@ def validation_message(errors: Iterable[Mapping[str, Any]], limit: int = 3) -> s
         if len(parts) == limit:
             break
     return "; ".join(dict.fromkeys(parts)) or "invalid request"
+
+
+def _count(value: Any, ctx: dict[str, Any]) -> Any:
+    """How many items a too long or too short value holds (pydantic gives no count for a mapping)."""
+    if ctx.get("actual_length") is not None:
+        return ctx["actual_length"]
+    return len(value) if hasattr(value, "__len__") else "?"
