@@ -43,6 +43,27 @@ def test_episode_graph(memory):
     assert len(next_edges) == len(turns) - 1
     with pytest.raises(InputError):
         memory.to_networkx(entity="Tom", episode=episode["id"])
+    # each stored edge drawn once: an event's FROM edge was drawn once per entity it involves
+    stored = memory.cypher("MATCH (ev:Event)-[:FROM]->(t:Turn)-[:PART_OF]->(e:Episode {id: $id}) WHERE e.namespace = $namespace "
+                           "RETURN count(ev) AS n", {"id": episode["id"]})[0]["n"]
+    assert stored and len([1 for _, _, d in graph.edges(data=True) if d["type"] == "FROM"]) == stored
+
+
+def test_an_entity_graph_draws_each_event_once_and_limit_counts_events(tmp_path):
+    """An entity with two roles in one event (a speaker naming themself) gave two rows of the event:
+    its FROM and co-participant edges drawn twice, and `limit` counted roles, not events."""
+    with Memory.open(tmp_path / "store", namespace="roles") as memory:
+        memory.add([{"speaker": "Bob", "text": "Hi, Bob here. Bob loves hiking in the Alps."},
+                    {"speaker": "Alice", "text": "Bob, you told me Bob went to Rome with Carla."},
+                    {"speaker": "Bob", "text": "I did go to Rome last spring with Carla."}], conversation="c")
+        events = memory.cypher("MATCH (ev:Event)-[:INVOLVES]->(n:Entity {key: 'bob'}) WHERE n.namespace = $namespace "
+                               "RETURN count(DISTINCT ev) AS n")[0]["n"]
+        graph = memory.to_networkx(entity="Bob")
+        edges = [(u, v, d["type"], d.get("role")) for u, v, d in graph.edges(data=True)]
+        assert len(edges) == len(set(edges)), edges  # no edge drawn twice
+        assert len([e for e in edges if e[2] == "FROM"]) == events
+        limited = memory.to_networkx(entity="Bob", limit=2)
+        assert len([n for n, d in limited.nodes(data=True) if d["kind"] == "event"]) == min(2, events)
 
 
 def test_plots_render(memory, tmp_path):

@@ -27,7 +27,8 @@ def short(text: str | None, width: int = 40) -> str:
 
 
 def entity_graph(store: GraphStore, namespace: str, name: str, limit: int = 50) -> nx.MultiDiGraph:
-    """The entity named ``name`` (or an alias of it), the events involving it, their turns and co-participants."""
+    """The entity named ``name`` (or an alias of it), the (at most ``limit``) events involving it, their
+    turns and co-participants."""
     rows = store.read("read/subgraph_entity", {"namespace": namespace, "name": name, "limit": limit})
     if not rows:
         raise InputError(f"no entity named {name!r} in namespace {namespace!r}")
@@ -37,7 +38,8 @@ def entity_graph(store: GraphStore, namespace: str, name: str, limit: int = 50) 
     for row in rows:
         graph.add_node(row["event_id"], kind="event", label=short(row["event_text"]), text=row["event_text"], speaker=row["speaker"])
         graph.add_node(row["turn_id"], kind="turn", label=row["source_id"] or short(row["turn_id"], 12), session=row["session"])
-        graph.add_edge(row["event_id"], row["entity_id"], type="INVOLVES", role=row["role"])
+        for role in sorted(row["roles"] or [None], key=str):  # a speaker who names themself: two roles, two edges
+            graph.add_edge(row["event_id"], row["entity_id"], type="INVOLVES", role=role)
         graph.add_edge(row["event_id"], row["turn_id"], type="FROM")
         for other in row["others"] or []:
             if not other or not other.get("id") or other["id"] == row["entity_id"]:
@@ -64,8 +66,9 @@ def episode_graph(store: GraphStore, namespace: str, episode_id: str) -> nx.Mult
                 graph.add_edge(previous, turn, type="NEXT")
             previous = turn
         if row["event_id"]:
-            graph.add_node(row["event_id"], kind="event", label=short(row["event_text"]), text=row["event_text"])
-            graph.add_edge(row["event_id"], turn, type="FROM")
+            if row["event_id"] not in graph:  # one row per entity the event involves: its FROM edge once
+                graph.add_node(row["event_id"], kind="event", label=short(row["event_text"]), text=row["event_text"])
+                graph.add_edge(row["event_id"], turn, type="FROM")
             if row["entity_id"]:
                 graph.add_node(row["entity_id"], kind="entity", label=row["entity_name"], entity_label=row["entity_label"])
                 graph.add_edge(row["event_id"], row["entity_id"], type="INVOLVES", role=row["role"])
