@@ -182,9 +182,12 @@ def _overlap(a, b) -> float:
     return width * height if width > 0 and height > 0 else 0.0
 
 
-def _when(value: Any) -> datetime | None:
+def _when(value: Any, tz: Any = None) -> datetime | None:
+    """A stored time (naive UTC) as the wall-clock time in ``tz``, the zone the memory shows times in."""
+    from graphmem.timezones import to_local
+
     try:
-        return datetime.fromisoformat(value) if value else None
+        return to_local(datetime.fromisoformat(value), tz) if value else None
     except (TypeError, ValueError):
         return None
 
@@ -195,7 +198,8 @@ def plot_episode_timeline(memory: "Memory", conversation: str | None = None, fig
 
     Episodes go on a time axis when they are far enough apart to be told apart; otherwise (many
     episodes, or no dates) one column per episode in conversation order, with the sessions'
-    starts marked on the axis and the figure widened (up to 20 inches).
+    starts marked on the axis and the figure widened (up to 20 inches). Times are shown in the
+    namespace's time zone, as hits show them.
     """
     plt = _pyplot()
     rows = memory.store.read("read/episode_timeline", {"namespace": memory.namespace})
@@ -205,7 +209,8 @@ def plot_episode_timeline(memory: "Memory", conversation: str | None = None, fig
         raise InputError("no episodes to draw (ingest a conversation first)")
     speakers = sorted({r["speaker"] for r in rows})
     episodes = list(dict.fromkeys(r["episode_id"] for r in rows))
-    start = {r["episode_id"]: (_when(r["started_at"]), r["session"], r["start_seq"], r["conversation"]) for r in rows}
+    zone = memory._zone()  # the days and hours the user said them on
+    start = {r["episode_id"]: (_when(r["started_at"], zone), r["session"], r["start_seq"], r["conversation"]) for r in rows}
 
     def area(turns: int) -> float:
         return 110 + 32 * turns  # points^2: a two-digit number still fits inside

@@ -229,3 +229,18 @@ def test_timeline_legend_and_topic_labels(memory):
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert ids and ids == sorted(entry.split(":", 1)[0] for entry in legend)
     assert all(":" in entry and "(" in entry for entry in legend)  # id: top terms (size)
+
+
+def test_the_timeline_shows_the_days_in_the_namespaces_zone(tmp_path):
+    """An evening in Los Angeles is the next day in UTC: the timeline labelled and placed it there."""
+    with Memory.open(tmp_path / "store", namespace="zoned") as memory:
+        memory.set_timezone("America/Los_Angeles")
+        memory.add([{"speaker": "Ann", "text": "We went to the lake this evening.", "timestamp": "2024-03-09T19:00:00"},
+                    {"speaker": "Ben", "text": "Sounds lovely, was it cold?", "timestamp": "2024-03-09T19:05:00"}],
+                   conversation="c", session="s1")
+        memory.add([{"speaker": "Ann", "text": "I forgot to say: the dog swam too.", "timestamp": "2024-03-09T19:20:00"}],
+                   conversation="c", session="s2")  # close to the first: one column per episode, labelled by day
+        memory.add([{"speaker": "Ann", "text": "Today I baked bread.", "timestamp": "2024-04-20T10:00:00"}], conversation="c", session="s3")
+        labels = [t.get_text() for t in plots.plot_episode_timeline(memory).axes[0].get_xticklabels()]
+        assert any("2024-03-09" in label for label in labels) and not any("2024-03-10" in label for label in labels), labels
+
