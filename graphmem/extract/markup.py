@@ -1,4 +1,4 @@
-"""Where the code and the tables of a markdown-ish chat turn are.
+"""Where the code, the tables and the web addresses of a markdown-ish chat turn are.
 
 Assistant answers carry fenced code blocks, inline code and markdown tables. Their text is
 stored and embedded with the turn, but it is neither an event (a proposition someone said)
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["code_spans", "inside", "table_spans"]
+__all__ = ["code_spans", "inside", "table_spans", "url_spans"]
 
 _FENCE_RE = re.compile(r"(?:^|\n)[ \t]*(```|~~~)[^\n]*\n.*?(?:\n[ \t]*\1[^\n]*(?=\n|$)|\Z)", re.DOTALL)
 _INLINE_CODE_RE = re.compile(r"`[^`\n]+`")
@@ -23,6 +23,20 @@ def code_spans(text: str) -> list[tuple[int, int]]:
         if not any(s <= m.start() < e for s, e in spans):
             spans.append((m.start(), m.end()))
     return spans
+
+
+#: A web address (scheme or www.), up to white space, a bracket or a quote (a pair of parentheses
+#: inside it, as Wikipedia's "Paris_(France)", belongs to it); a markdown link's or image's target "](...)".
+_URL_RE = re.compile(r"(?:\b[a-zA-Z][a-zA-Z0-9+.-]{1,15}://|\bwww\.)[^\s<>()\[\]\"'`]+(?:\([^\s()]*\)[^\s<>()\[\]\"'`]*)*"
+                     r"|\]\([^()\s]*(?:\([^()\s]*\)[^()\s]*)*\)")
+
+
+def url_spans(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of web addresses and markdown link targets: where no name is looked for
+    ("[the guide](https://example.com/Vienna)" names no city)."""
+    if "://" not in text and "www." not in text and "](" not in text:
+        return []
+    return [(m.start(), m.end()) for m in _URL_RE.finditer(text)]
 
 
 def table_spans(text: str) -> list[tuple[int, int]]:

@@ -82,6 +82,17 @@ def test_code_is_never_searched_for_names(pipeline: LanguagePipeline) -> None:
     assert named(pipeline, text) == ["NumPy"]
 
 
+def test_web_addresses_are_never_searched_for_names(pipeline: LanguagePipeline) -> None:
+    """A markdown link's target is split by the tokenizer, so its words were looked at: "Vienna" of
+    "[the guide](https://example.com/Vienna)" became a city. Plain addresses and Wikipedia's
+    parenthesised titles are passed over too."""
+    for text in ("I read [the guide](https://example.com/Vienna) yesterday.",
+                 "See https://en.wikipedia.org/wiki/Paris_(France) for the history.",
+                 "The forum at www.Helsinki-travel.com/Tallinn answered."):
+        assert not {"Vienna", "Paris", "France", "Helsinki", "Tallinn"} & set(named(pipeline, text)), text
+    assert named(pipeline, "Maria wrote about it at https://example.com/blog yesterday.") == ["Maria"]
+
+
 def test_abbreviations_and_proper_adjectives_are_not_entities(pipeline: LanguagePipeline) -> None:
     text = ("Use structural equation modeling (SEM) here. Nebulizers differ from MDIs, and an MDI is small. "
             "Try Hawaiian marine life tours. The NSW regulator helps.")
