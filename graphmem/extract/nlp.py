@@ -391,6 +391,11 @@ def _is_graded_adjective(lower: str) -> bool:
     return False
 
 
+#: Pronouns after which a sentence's capitalised first word is the verb it also is ("May I", "Will
+#: you", "Mark my words", "Bill me later"), not the speaker of that name.
+_OBJECT_PRONOUNS = frozenset({"i", "you", "we", "me", "my", "us", "our", "your", "he", "she", "they", "him", "them", "it"})
+
+
 @dataclass(slots=True)
 class _Token:
     text: str
@@ -624,6 +629,9 @@ class LanguagePipeline:
                                 form in names.short_forms
                                 or (size == 1 and _is_common_word(tok.lower))):
                             continue  # "car", "will": lower-case short forms are words
+                        if (size == 1 and i + 1 < n and tokens[i + 1].lower in _OBJECT_PRONOUNS and _is_common_word(tok.lower)
+                                and (tok.sent_start or (i > 0 and _opens_text(tokens[i - 1].text)))):
+                            continue  # "May I ask", "Will you", "Mark my words": a word opening a sentence
                         matched = size
                         break
                 if matched:

@@ -166,6 +166,19 @@ def test_lower_case_short_forms_are_words_not_names(pipeline: LanguagePipeline) 
     assert texts(a, "PERSON") == ["Caro", "caroline"]
 
 
+def test_a_speakers_name_that_is_a_word_opening_a_sentence_before_a_pronoun_is_the_word(pipeline: LanguagePipeline) -> None:
+    """"May I ask", "Will you help": mentions of speakers named May and Will, counted as such in
+    entity(). Followed by anything else, or addressed with a comma, the name stays a name."""
+    speakers = ["May", "Will", "Mark"]
+    for text in ("May I ask how many you planted?", "Will you help me water them on Saturday?", "Mark my words."):
+        [a] = pipeline.analyse([text], speakers=speakers)
+        assert [m.text for m in a.mentions if m.label == "PERSON"] == [], text
+    for text, name in (("Will said hi.", "Will"), ("Will, you should come.", "Will"), ("I told May about it.", "May"),
+                       ("Yesterday May and I went out.", "May")):
+        [a] = pipeline.analyse([text], speakers=speakers)
+        assert name in [m.text for m in a.mentions if m.label == "PERSON"], text
+
+
 def test_trained_path_maps_entities_and_known_names() -> None:
     import spacy
 
