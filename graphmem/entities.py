@@ -75,8 +75,13 @@ def entity_profile(store: GraphStore, namespace: str, name: str, *, mentions: in
     """The profile :meth:`Memory.entity` returns, or None when no entity has ``name``'s key."""
     key = validate_entity_query(name, mentions, related)
     rows = store.read("read/entity_lookup", {"namespace": namespace, "id": node_id(namespace, "entity", key)})
-    if not rows:
-        return None
+    if not rows:  # a spelling ingestion would file under a stored entity ("Sao Paulo", "Mel" before it was said)
+        filed = _filed_under(store, namespace, key, person=name.strip()[:1].isupper())
+        if filed is None:
+            return None
+        rows = store.read("read/entity_lookup", {"namespace": namespace, "id": node_id(namespace, "entity", filed)})
+        if not rows:
+            return None
     entity = rows[0]
     params = {"namespace": namespace, "id": entity["id"]}
     reads = {"roles": ("read/entity_roles", params)}  # side by side: an entity in thousands of events
@@ -105,6 +110,24 @@ def entity_profile(store: GraphStore, namespace: str, name: str, *, mentions: in
         "related": found.get("related", []),
         "mentions": [{**row, "timestamp": shown(row.get("timestamp"), tz)} for row in reversed(found.get("mentions", []))],
     }
+
+
+def _filed_under(store: GraphStore, namespace: str, key: str, *, person: bool) -> str | None:
+    """The stored entity's key a mention of ``key`` would be resolved to (a nickname or short
+    form of one known person, when ``person``: the name was given capitalised, as a mention is
+    taken for a name; the same name bar accents, spaces and hyphens), read from the namespace's
+    entities and aliases; nothing is written."""
+    from graphmem.extract.resolve import AliasRecord, EntityRecord, EntityResolver
+
+    params = {"namespace": namespace}
+    rows = [r for r in store.read("read/entities", params) if isinstance(r.get("key"), str) and isinstance(r.get("name"), str)]
+    if not rows:
+        return None
+    resolver = EntityResolver()
+    resolver.add_existing([EntityRecord(r["key"], r["name"], r["label"]) for r in rows],
+                          [AliasRecord(r["alias_key"], r["canonical_key"], r["reason"], float(r.get("score") or 1.0))
+                           for r in store.read("read/entity_aliases", params)])
+    return resolver.lookup(key, person=person)
 
 
 def entity_list(store: GraphStore, namespace: str, *, label: str | None = None, limit: int = 50) -> list[dict[str, Any]]:

@@ -69,6 +69,19 @@ def test_an_entitys_profile_follows_corrections_and_forgets(memory_factory):
     assert memory.entity("Paris") is None and memory.entities(label="GPE") == []
 
 
+def test_a_name_is_looked_up_as_ingestion_would_file_it(memory_factory):
+    """entity("Sao Paulo") and entity("Mel") answered None though a message saying either is filed
+    under São Paulo and Melanie; a lower-case word is no short form ("car" is not Caroline)."""
+    memory = memory_factory()
+    memory.add([{"speaker": "Melanie", "text": "I flew to São Paulo last spring with Caroline."},
+                {"speaker": "Caroline", "text": "The food there was wonderful."}], conversation="c")
+    assert memory.entity("Sao Paulo")["name"] == "São Paulo"
+    assert memory.entity("Mel")["name"] == "Melanie" and memory.entity("Caro")["name"] == "Caroline"
+    assert memory.entity("car") is None and memory.entity("Nobody") is None
+    assert memory.cypher("MATCH (n:Entity) WHERE n.namespace = $namespace AND n.key IN ['mel', 'caro', 'sao paulo'] "
+                         "RETURN count(n) AS n") == [{"n": 0}]  # a lookup writes nothing
+
+
 def test_bad_arguments_name_themselves(memory_factory):
     memory = memory_factory()
     for call, expected in ((lambda: memory.entity(""), "name: expected"), (lambda: memory.entity("..."), "no letters or digits"),

@@ -317,6 +317,21 @@ class EntityResolver:
             self._canonical[other.alias_key] = self._follow(other.canonical_key)
         return record
 
+    def lookup(self, key: str, *, person: bool = True) -> str | None:
+        """The canonical key a mention of ``key`` would be filed under, without learning anything:
+        a known key; the one known person a short form or nickname stands for (with ``person``,
+        as for a capitalised mention); the same name bar accents, spaces and hyphens. ``None``
+        when no known entity takes it (a name no rule ties to one known entity)."""
+        if key in self._canonical:
+            return self._follow(self._canonical[key])
+        found = self._person_for(key) if person else None
+        return found if found is not None else self._loose_match(key)
+
+    def _loose_match(self, key: str) -> str | None:
+        """A known name of any group that is ``key`` bar accents, spaces and hyphens (one only)."""
+        owners = {self._follow(known) for (group, loose), known in self._loose.items() if loose == _loose(key)}
+        return owners.pop() if len(owners) == 1 else None
+
     def _follow(self, key: str) -> str:
         seen = set()
         while key in self._aliases and key not in seen:
