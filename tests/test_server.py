@@ -181,10 +181,32 @@ def test_schema_errors_are_named_in_graphmems_words(url):
          "messages[0].metadata: at most 100 items, got 150"),
         ("forget", {"metadata": {f"k{i}": i for i in range(150)}}, "metadata: at most 100 items, got 150"),
         ("search", {"query": "a", "metadata": {f"k{i}": i for i in range(101)}}, "metadata: at most 100 items, got 101"),
+        # as_of and before take text alone: the message offered a Unix time and refused it
+        ("search", {"query": "a", "as_of": 1709251200}, "as_of: expected a time (ISO 8601 text), got 1709251200"),
+        ("forget", {"before": 946684800}, "before: expected a time (ISO 8601 text), got 946684800"),
     ]
     for endpoint, body, said in cases:
         answer = httpx.post(f"{url}/v1/namespaces/x/{endpoint}", json=body, headers=headers)
         assert (answer.status_code, answer.json()) == (400, {"error": said}), (body, answer.text)
+
+
+def test_an_uploaded_file_is_keyed_by_its_own_name_and_any_key_reads_back(url, tmp_path):
+    """An upload was keyed by its temporary copy's name, reduced to safe characters: "Team chat" became
+    "Team_chat", so another chat's file "Team_chat.jsonl" corrected it by position. A conversation key
+    holding a line break was stored by an add, but its messages and recall answered a bare 404."""
+    memory = client(url, "keys")
+    for name, text in (("Family chat.jsonl", "Grandma's birthday is on 12 May."), ("Family_chat.jsonl", "The plumber comes on Tuesday."),
+                       ("café.jsonl", "The espresso machine is fixed.")):
+        path = tmp_path / name
+        path.write_text(json.dumps({"speaker": "Ana", "text": text}) + "\n", encoding="utf-8")
+        assert memory.ingest(path)["turns_added"] == 1
+    for key, text in (("Family chat", "Grandma's birthday is on 12 May."), ("Family_chat", "The plumber comes on Tuesday."),
+                      ("café", "The espresso machine is fixed.")):
+        assert [m["text"] for m in memory.messages(key)] == [text], key
+    ticket = "support ticket 42\n"
+    memory.add({"speaker": "Ada", "text": "My order from Lisbon never arrived."}, conversation=ticket)
+    assert [m["text"] for m in memory.messages(ticket)] == ["My order from Lisbon never arrived."]
+    assert "My order from Lisbon never arrived." in memory.recall(ticket, "Lisbon order", recent=1)
 
 
 def test_a_path_byte_that_is_no_text_and_namespaces_holding_no_conversation(url):

@@ -26,7 +26,7 @@ from graphmem.loaders.native import is_native, parse_native
 from graphmem.loaders.transcript import load_transcript
 from graphmem.records import ConversationRecord, stored_times, validate_records
 
-__all__ = ["FORMATS", "load", "read_json"]
+__all__ = ["FORMATS", "file_key", "load", "read_json"]
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ def _detect(path: Path, text: str) -> str:
 _EXTENSIONS = (".gz", ".jsonl", ".json", ".ndjson", ".txt", ".md", ".log")
 
 
-def _file_key(path: Path) -> str:
+def file_key(path: Path) -> str:
     """A conversation key from a file's name: the name without its format extensions (``chat`` for
     ``chat.jsonl.gz``, ``chat.2024-05-08`` for ``chat.2024-05-08.jsonl``: date-stamped exports of one
     chat are conversations of their own, where the name up to its first dot made them one, and the
@@ -143,7 +143,7 @@ def load(
         from graphmem.errors import reject_lone_surrogates
 
         reject_lone_surrogates(conversation_id, "conversation_id")
-    default_key = _file_key(path) if conversation_id is None else conversation_id  # "" is a key, refused below as a blank one is
+    default_key = file_key(path) if conversation_id is None else conversation_id  # "" is a key, refused below as a blank one is
     loaders: dict[str, Callable[[], list[ConversationRecord]]] = {
         "jsonl": lambda: load_jsonl(path, text, default_key),
         "transcript": lambda: load_transcript(path, text, default_key),

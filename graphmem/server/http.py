@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StringConstraints
 from starlette.concurrency import run_in_threadpool
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from graphmem.entities import validate_entities_query, validate_entity_query
@@ -341,6 +342,11 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
         if format not in FORMATS:
             raise InputError(f"unknown format {format!r}; expected one of {', '.join(FORMATS)}")
         name = _safe_name(file.filename)
+        original = Path((file.filename or "").replace("\\", "/")).name
+        if conversation_id is None and original:  # keyed by its own name, as Memory.ingest keys it ("Team chat",
+            from graphmem.loaders import file_key  # not the copy's "Team_chat", which another chat's file may be)
+
+            conversation_id = file_key(Path(original))
         tmp = Path(await blocking(tempfile.mkdtemp, prefix="graphmem-upload-"))
         try:
             path = tmp / name
@@ -412,7 +418,7 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
                 raise
         return report.to_dict()
 
-    @app.get("/v1/namespaces/{ns}/conversations/{conversation:path}/messages",  # a key may hold a slash
+    @app.get("/v1/namespaces/{ns}/conversations/{conversation:text}/messages",  # a key may hold a slash
              summary="A conversation's messages, oldest first (Memory.messages)", responses=_ERRORS)
     async def messages(ns: str, conversation: str, session: Optional[str] = None, last: Optional[int] = None,
                        before: Optional[str] = None) -> dict[str, Any]:
@@ -429,7 +435,7 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
             return {"entities": []}
         return {"entities": await blocking(hub.memory(ns).entities, label=label, limit=limit)}
 
-    @app.get("/v1/namespaces/{ns}/entities/{name:path}",  # a name may hold a slash ("AC/DC")
+    @app.get("/v1/namespaces/{ns}/entities/{name:text}",  # a name may hold a slash ("AC/DC")
              summary="What the memory knows about an entity ({entity: null} when none has the name; Memory.entity)",
              responses=_ERRORS)
     async def entity(ns: str, name: str, mentions: int = 10, related: int = 10) -> dict[str, Any]:
@@ -438,7 +444,7 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
             return {"entity": None}
         return {"entity": await blocking(hub.memory(ns).entity, name, mentions=mentions, related=related)}
 
-    @app.post("/v1/namespaces/{ns}/conversations/{conversation:path}/recall",
+    @app.post("/v1/namespaces/{ns}/conversations/{conversation:text}/recall",
               summary="A conversation's recent messages, then the memories relevant to its latest one, none repeated "
                       "(Memory.recall): {text, query, messages, hits}", responses=_ERRORS)
     async def recall(ns: str, conversation: str, body: RecallBody) -> dict[str, Any]:
@@ -515,6 +521,21 @@ def _locked(lock: Any, fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
     with lock:
         return fn(*args, **kwargs)
 
+
+class _Text(Convertor[str]):
+    """A path parameter holding any text: a slash ("AC/DC") or a line break (a key Memory.add took;
+    Starlette's ``path`` stops at one, so such a conversation was stored but its messages 404ed)."""
+
+    regex = r"[\s\S]*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("text", _Text())
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 

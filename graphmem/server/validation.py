@@ -11,6 +11,8 @@ __all__ = ["validation_message"]
 
 #: arguments that are times: a value none of their forms takes is named as a time
 TIME_ARGUMENTS = frozenset({"time_range", "session_started_at", "before", "as_of", "since", "until", "timestamp"})
+#: those of them that take text alone (Memory takes no Unix time there: a question's moment, a forget's bound)
+TEXT_TIME_ARGUMENTS = frozenset({"before", "as_of"})
 
 _KINDS = {"int": "a whole number", "float": "a number", "string": "text", "bool": "true or false", "list": "a list",
           "dict": "a mapping (a JSON object)", "model": "a mapping (a JSON object)"}
@@ -78,7 +80,8 @@ def validation_message(errors: Iterable[Mapping[str, Any]], limit: int = 3) -> s
         if len(group) > 1 or (names & TIME_ARGUMENTS and group[0].get("type") not in ("missing", "extra_forbidden")):
             value = group[0].get("input")
             if names & TIME_ARGUMENTS:
-                parts.append(f"{where}: expected a time (ISO 8601 text or a Unix time in seconds), got {_shown(value)}")
+                forms = "ISO 8601 text" if names & TEXT_TIME_ARGUMENTS else "ISO 8601 text or a Unix time in seconds"
+                parts.append(f"{where}: expected a time ({forms}), got {_shown(value)}")
             else:
                 parts.append(f"{where}: not a value this argument takes, got {_shown(value)}")
         else:
