@@ -179,6 +179,20 @@ def test_a_speakers_name_that_is_a_word_opening_a_sentence_before_a_pronoun_is_t
         assert name in [m.text for m in a.mentions if m.label == "PERSON"], text
 
 
+def test_long_runs_of_symbols_are_passed_over_with_offsets_kept(pipeline: LanguagePipeline) -> None:
+    """spaCy's tokenizer took time growing with the square of a symbol run's length (an add of
+    "(" * 20000 + ")" * 20000 took 89 s); such runs are blanked before it, offsets unchanged, so
+    the names around them are found where they are."""
+    from graphmem.extract.nlp import _tokenizable
+
+    text = "Great news" + "!" * 4000 + " Maria came with Tom." + "\U0001F600" * 300 + " " + "=" * 99 + " Bye."
+    blank = _tokenizable(text)
+    assert len(blank) == len(text) and "!" not in blank and "\U0001F600" not in blank and "=" * 99 in blank
+    [a] = pipeline.analyse([text], speakers=["Maria", "Tom"])
+    assert [(text[m.char_start:m.char_end], m.label) for m in a.mentions if m.label == "PERSON"] == [("Maria", "PERSON"), ("Tom", "PERSON")]
+    assert _tokenizable("short !!!") == "short !!!"
+
+
 def test_trained_path_maps_entities_and_known_names() -> None:
     import spacy
 
