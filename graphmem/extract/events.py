@@ -31,7 +31,7 @@ from datetime import date, datetime
 from functools import lru_cache
 
 from graphmem.extract import lexicon as lx
-from graphmem.extract.markup import code_spans, inside, table_spans
+from graphmem.extract.markup import code_spans, inside, table_spans, url_spans
 from graphmem.extract.nlp import Mention, TextAnalysis
 from graphmem.extract.temporal import TimeRef, find_time_expressions
 
@@ -301,10 +301,13 @@ def split_events(
         return []
 
     groups = [_strip_opening(text, start, end, vocatives)
-              for start, end in _group(pieces, min_content_tokens)]
+              for start, end in _group(pieces, min_content_tokens, excluded)]
     if max_units is not None and len(groups) > max_units:
         groups = _most_content(groups, pieces, max_units)
     refs = find_time_expressions(text, anchor) if anchor is not None else []
+    masked = excluded + url_spans(text) if refs else []
+    if masked:  # "last Monday" in code, a table or a web address (".../releases/2021-03-04/") is no time said
+        refs = [r for r in refs if not inside(masked, r.char_start, r.char_end)]
     units: list[EventUnit] = []
     for start, end in groups:
         mentions = tuple(m for m in analysis.mentions
@@ -344,10 +347,19 @@ def _most_content(groups: list[tuple[int, int]], pieces: list[_Piece], limit: in
     return [groups[k] for k in sorted(ranked)]
 
 
-def _group(pieces: list[_Piece], min_content: int) -> list[tuple[int, int]]:
-    """Merge short pieces into their neighbours; drop pieces that carry nothing."""
+def _group(pieces: list[_Piece], min_content: int, excluded: list[tuple[int, int]] = ()) -> list[tuple[int, int]]:  # type: ignore[assignment]
+    """Merge short pieces into their neighbours; drop pieces that carry nothing. A piece is not
+    merged across code or a table (``excluded``): the event would hold it."""
     strong = [p.content >= min_content and p.solid > 0 for p in pieces]
     carries = [p.named or (p.content >= 1.5 and p.solid > 0) for p in pieces]
+    if excluded:  # a piece beyond code or a table from the one it would join stands alone
+        for k in range(1, len(pieces)):  # (a piece joins the event before it)
+            if carries[k] and not strong[k] and inside(excluded, pieces[k - 1].end, pieces[k].start):
+                strong[k] = True
+        first = next((k for k, s in enumerate(strong) if s), None)
+        for k in range(first - 1 if first is not None else -1, -1, -1):  # (one the turn opens with, the first event)
+            if carries[k] and first is not None and inside(excluded, pieces[k].end, pieces[first].start):
+                strong[k], first = True, k
     if not any(strong):
         kept = [p for p, c in zip(pieces, carries) if c]
         if not kept:

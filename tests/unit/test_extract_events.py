@@ -175,6 +175,20 @@ def test_code_blocks_inline_code_and_tables_never_become_events(pipeline: Langua
     assert not any("read.csv" in t or "|" in t or "#" in t or "`" in t for t in texts), texts
 
 
+def test_no_event_holds_code_or_a_table_and_no_time_said_there_is_resolved(pipeline: LanguagePipeline) -> None:
+    """A short sentence after a code block or a table joined the event before it, stretching it over
+    the code, and "last Monday" written in the code (or "next Friday" in a table row, a date in a web
+    address) became the event's time."""
+    for text in ("I moved to Paris with my sister Ana.\n\n```\nmeeting = 'last Monday'\n```\nShe loves the city.",
+                 "I booked flights to Rome.\n\n| Day | Plan |\n|---|---|\n| next Friday | Colosseum |\n\nThe Vatican too.",
+                 "Ana said it.\n\n```\nmeeting = 'last Monday'\n```\nI moved to Paris with my sister Ana last spring."):
+        found = units(pipeline, text)
+        assert found and not any("```" in u.text or "|" in u.text or "Monday" in u.text for u in found), [u.text for u in found]
+        assert not any(r.expression in ("last Monday", "next Friday") for u in found for r in u.times)
+    [unit] = units(pipeline, "Download the installer from https://example.com/releases/2021-03-04/app.zip and run it tonight.")
+    assert [r.expression for r in unit.times] == ["tonight"]
+
+
 def test_max_units_keeps_the_units_that_say_most_in_text_order(pipeline: LanguagePipeline) -> None:
     text = ("Ok. I adopted a rescue dog named Oscar from the Portland animal shelter last month. "
             "It was fine. My kids played soccer. "
