@@ -227,6 +227,12 @@ class NamespaceCaches:
         return touched
 
     # ------------------------------------------------------------------ following the store
+    @property
+    def accounted_version(self) -> int | None:
+        """The marker version these caches account for (their last follow's, with their own
+        commits since); ``None`` before the first follow."""
+        return None if self._version is None else self._version + self._own
+
     def follow(self) -> bool:
         """Read the change marker (one small query); when another writer committed since the
         caches were built, catch up before answering. Returns True when that happened."""

@@ -29,7 +29,8 @@ from graphmem.store import GraphStore, Statement
 if TYPE_CHECKING:
     from graphmem.caches import NamespaceCaches
 
-__all__ = ["LOG_LENGTH", "MAX_LOGGED_IDS", "LogEntry", "bump", "bump_if_present", "marker_id", "read_log", "read_marker", "read_version", "writer_bump"]
+__all__ = ["LOG_LENGTH", "MAX_LOGGED_IDS", "LogEntry", "bump", "bump_if_present", "guard", "marker_id", "read_log", "read_marker",
+           "read_version", "writer_bump"]
 
 LOG_LENGTH = 32
 """Write transactions the marker's log keeps (``write/bump_change_marker`` keeps the last 32):
@@ -94,6 +95,14 @@ def bump(namespace: str, *, writer: str | None = None, changed: Iterable[str] | 
     return ("write/bump_change_marker", {"namespace": namespace, "rows": [{
         "id": marker_id(namespace), "at": datetime.now(timezone.utc).replace(tzinfo=None).isoformat(), "entry": entry,
         "epoch": uuid.uuid4().hex, "unknown": placing_unknown}]})
+
+
+def guard(namespace: str, version: int) -> Statement:
+    """The statement a planned write runs first: it refuses the transaction (a
+    :class:`graphmem.store.base.WriteConflict`) unless ``namespace``'s marker is still at
+    ``version``, the one read before the plan's reads (another process committed meanwhile:
+    plan again)."""
+    return ("guard/change_marker_at", {"namespace": namespace, "id": marker_id(namespace), "version": int(version)})
 
 
 def writer_bump(namespace: str, caches: "NamespaceCaches | None", changed: Iterable[str],

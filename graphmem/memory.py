@@ -8,10 +8,11 @@ import logging
 import os
 import shutil
 import threading
+import time
 from datetime import tzinfo
 from typing import Any, Callable, Iterable, Mapping
 
-from graphmem.changes import MAX_LOGGED_IDS, bump, bump_if_present, writer_bump
+from graphmem.changes import MAX_LOGGED_IDS, bump, bump_if_present, guard, read_version, writer_bump
 from graphmem.check import IntegrityReport, check_integrity, property_problems, structure_problems
 from graphmem.cluster.topics import text_terms
 from graphmem.embed import Embedder
@@ -22,7 +23,7 @@ from graphmem.hits import CONTEXT_CHARS, RECENT_MESSAGES, Hit, context_text, exp
 from graphmem.retrieve.types import STRATEGIES, validate_query
 from graphmem.ids import namespace_slug, node_id
 from graphmem.ingest import IngestPipeline, IngestReport, Progress
-from graphmem.ingest.live import AddReport, LiveWriter, corrected_record, parse_messages, parse_timestamp, same_message
+from graphmem.ingest.live import MAX_ATTEMPTS, AddReport, LiveWriter, corrected_record, parse_messages, parse_timestamp, same_message
 from graphmem.loaders import FORMATS, load
 from graphmem.loaders.chat import validate_correction, validate_messages_query, validate_turn_id
 from graphmem.records import ConversationRecord, metadata_of, stored_times, validate_records
@@ -31,7 +32,8 @@ from graphmem.search import SearchService
 from graphmem.settings import Settings, default_store_location
 from graphmem.namespace_settings import namespace_zone, set_timezone_statements, stored_timezone, timezone_in_force
 from graphmem.timezones import shown, zone_name
-from graphmem.store import GraphStore, open_store
+from graphmem.store import GraphStore, Statement, open_store
+from graphmem.store.base import WriteConflict
 
 from typing import TYPE_CHECKING
 
@@ -992,35 +994,52 @@ class Memory:
                                        turns=list(turn) if isinstance(turn, Iterable) and not isinstance(turn, str) else turn,  # (an int: named)
                                        tz=namespace_zone(self._store, target, self._settings.tz), metadata=metadata)
         with _namespace_lock(self._store, target):
-            plan = plan_forget(self._store, target, selection, self._settings.write_batch_size)
-            counts = dict(plan.counts, topics_refitted=0, topics_relabelled=0)
-            if plan.empty:
-                return counts
-            # a large forget (more units than a marker entry lists) rebuilds every cache, here as elsewhere
-            small = len(plan.removed) + sum(len(ids) for ids, _ in plan.replaced.values()) <= MAX_LOGGED_IDS
-            caches = self._search.caches if target == self._namespace and self._search is not None and small else None
-            if caches is None:
-                # saved caches go before the transaction too: a crash right after its commit
-                # must not leave caches that still list forgotten units
-                self._drop_caches(target)
-                self._store.write([*plan.statements, bump(target)])
-                self._drop_caches(target)
-            else:
-                # this process's caches follow the forget as they follow an add: the forgotten
-                # units leave the ANN indexes (their vectors overwritten), the recomputed episodes
-                # and sessions are replaced, and the next search re-reads the forgotten turns'
-                # sessions only; the saved copies are deleted first, as above
-                caches.delete_saved()
-                scope = session_scope(plan.statements, plan.sessions)
-                self._store.write([*plan.statements, caches.bump([*plan.removed, *(i for ids, _ in plan.replaced.values() for i in ids)],
-                                                                 scope=scope)])
-                caches.committed(plan.replaced, save=False, scope=scope, removed=plan.removed)
+            for attempt in range(1, MAX_ATTEMPTS + 1):
+                # the plan is written only if nothing was committed since it read the store (another
+                # process's add to a session it deletes, a correction of a turn it forgets: over Bolt)
+                expected = read_version(self._store, target)
+                plan = plan_forget(self._store, target, selection, self._settings.write_batch_size)
+                counts = dict(plan.counts, topics_refitted=0, topics_relabelled=0)
+                if plan.empty:
+                    return counts
+                try:
+                    caches = self._write_forget(target, plan, guard(target, expected))
+                    break
+                except WriteConflict as exc:  # (any other failure wrote nothing either, and is raised)
+                    if attempt == MAX_ATTEMPTS:
+                        raise
+                    logger.info("forget in %r: attempt %d refused (%s); planning again", target, attempt, exc)
+                    time.sleep(0.02 * attempt)
             if target == self._namespace:
                 self._writer = None  # its kept entities and topics may name what was removed
             if refit_topics:
                 counts.update(self._topics_after_forget(target, plan, caches))
         logger.info("forgot in namespace %r: %s", target, counts)
         return counts
+
+    def _write_forget(self, target: str, plan: ForgetPlan, guarded: Statement) -> NamespaceCaches | None:
+        """Write a forget's plan behind its guard; returns the caches that followed it (``None``:
+        the saved caches were dropped instead)."""
+        # a large forget (more units than a marker entry lists) rebuilds every cache, here as elsewhere
+        small = len(plan.removed) + sum(len(ids) for ids, _ in plan.replaced.values()) <= MAX_LOGGED_IDS
+        caches = self._search.caches if target == self._namespace and self._search is not None and small else None
+        if caches is None:
+            # saved caches go before the transaction too: a crash right after its commit
+            # must not leave caches that still list forgotten units
+            self._drop_caches(target)
+            self._store.write([guarded, *plan.statements, bump(target)])
+            self._drop_caches(target)
+            return None
+        # this process's caches follow the forget as they follow an add: the forgotten units leave
+        # the ANN indexes (their vectors overwritten), the recomputed episodes and sessions are
+        # replaced, and the next search re-reads the forgotten turns' sessions only; the saved
+        # copies are deleted first, as above
+        caches.delete_saved()
+        scope = session_scope(plan.statements, plan.sessions)
+        self._store.write([guarded, *plan.statements, caches.bump([*plan.removed, *(i for ids, _ in plan.replaced.values() for i in ids)],
+                                                                  scope=scope)])
+        caches.committed(plan.replaced, save=False, scope=scope, removed=plan.removed)
+        return caches
 
     def _stored_damage(self) -> dict[str, list[str]]:
         """The namespace's stored values of another type than the schema's, and turns in two places

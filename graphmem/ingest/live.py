@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from graphmem.changes import writer_bump
+from graphmem.changes import guard, read_version, writer_bump
 from graphmem.embed import Embedder, single_threaded
 from graphmem.errors import InputError, StorageError, reject_lone_surrogates
 from graphmem.ids import node_id
@@ -475,13 +475,19 @@ class LiveWriter:
                 # a few short texts through the encoder and small array work: on a busy machine two
                 # threads spend more time synchronising than computing (bench add: embedding one
                 # message p50 ~400 ms on two threads beside one busy core, ~17 ms on one)
+                # the plan is written only if nothing was committed since its reads began (another
+                # process's forget of the session it appends to, over Bolt): else planned again
+                expected = read_version(self.store, self.namespace)
+                if self.caches is not None and self.caches.accounted_version not in (None, expected):
+                    self._forget_state()  # committed elsewhere since the caches followed: what this writer keeps may be stale
                 with single_threaded() if len(records) + len(corrections or ()) <= SINGLE_THREAD_MESSAGES else nullcontext():
                     plan = self._plan(conversation, records, session, session_started_at, corrections, report)
                 if plan.statements:
                     t0 = time.perf_counter()
                     changed = [i for ids, _ in (*plan.vectors.values(), *plan.replaced_vectors.values()) for i in ids]
                     changed += plan.old_events  # deleted: followers find them gone and take them out
-                    self.store.write([*plan.statements, writer_bump(self.namespace, self.caches, changed, plan.scope)])
+                    self.store.write([guard(self.namespace, expected), *plan.statements,
+                                      writer_bump(self.namespace, self.caches, changed, plan.scope)])
                     report.add_time("write", time.perf_counter() - t0)
             except StorageError as exc:
                 error = exc

@@ -15,7 +15,8 @@ import numpy as np
 from graphmem.errors import ClosedError, GraphmemError, InputError, StorageError, StoreUnavailableError
 from graphmem.resources import query_names, query_text
 
-__all__ = ["GraphStore", "PreparedStatements", "Statement", "chunked", "map_vectors", "user_cypher_error", "WRITE_REFUSED"]
+__all__ = ["GUARD", "GraphStore", "PreparedStatements", "Statement", "WriteConflict", "chunked", "map_vectors", "user_cypher_error",
+           "WRITE_REFUSED"]
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +26,23 @@ Statement = tuple[str, Mapping[str, Any]]
 A parameter value anywhere in the structure may be a 1-D numpy array (an embedding):
 each backend hands it to its database in the cheapest exact form (see :func:`map_vectors`)
 and it reads back as a list of floats."""
+
+
+GUARD = "guard/"
+"""The prefix of a statement a write runs as its guard: one that returns no row refuses the whole
+transaction with :class:`WriteConflict` (see ``guard/change_marker_at``)."""
+
+
+class WriteConflict(StorageError):
+    """A guarded write found the store changed since it was planned (another process committed
+    meanwhile); nothing of it was written. The writer plans again from what is stored now."""
+
+
+def refused_by(name: str, rows: Any) -> WriteConflict | None:
+    """The conflict a guard statement ``name`` answering ``rows`` raises (``None``: not a guard, or it held)."""
+    if not name.startswith(GUARD) or rows:
+        return None
+    return WriteConflict(f"the store changed while the write was planned ({name} failed): planning again")
 
 
 def map_vectors(value: Any, convert: Callable[[np.ndarray], Any]) -> Any:

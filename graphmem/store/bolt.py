@@ -22,7 +22,8 @@ from neo4j import time as neo4j_time
 
 from graphmem.errors import ConfigurationError, InputError, StorageError, StoreUnavailableError
 from graphmem.settings import Settings
-from graphmem.store.base import WRITE_REFUSED, GraphStore, Statement, map_vectors, unenforceable_rule, user_cypher_error
+from graphmem.store.base import (GUARD, WRITE_REFUSED, GraphStore, Statement, WriteConflict, map_vectors, refused_by,
+                                 unenforceable_rule, user_cypher_error)
 
 __all__ = ["MIN_NEO4J_MAJOR", "BoltStore", "check_server_version", "to_json"]
 
@@ -294,8 +295,13 @@ class BoltStore(GraphStore):
         names = ", ".join(sorted({name for name, _ in statements}))
 
         def work(tx: Any) -> None:
-            for text, params in prepared:
-                tx.run(text, params).consume()
+            for (name, _), (text, params) in zip(statements, prepared):
+                if name.startswith(GUARD):
+                    refused = refused_by(name, list(tx.run(text, params)))
+                    if refused is not None:
+                        raise refused  # (rolled back)
+                else:
+                    tx.run(text, params).consume()
 
         _retried(lambda: self._session_call("execute_write", work, action=f"write ({names})"),
                  lambda cause: isinstance(cause, neo4j_errors.ConstraintError),
@@ -365,7 +371,7 @@ class BoltStore(GraphStore):
         try:
             with self._driver.session(database=self.database, bookmark_manager=self._bookmarks) as session:
                 return getattr(session, method)(work)
-        except _ReadOnlyViolation:
+        except (_ReadOnlyViolation, WriteConflict):
             raise
         except Exception as exc:
             raise self._translate(exc, action) from exc

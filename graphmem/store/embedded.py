@@ -18,7 +18,7 @@ from typing import Any, Iterator, Mapping, Sequence
 import numpy as np
 
 from graphmem.errors import ConfigurationError, StorageError, StoreUnavailableError
-from graphmem.store.base import GraphStore, Statement, map_vectors, unenforceable_rule, user_cypher_error
+from graphmem.store.base import GUARD, GraphStore, Statement, WriteConflict, map_vectors, refused_by, unenforceable_rule, user_cypher_error
 
 __all__ = ["EmbeddedStore"]
 
@@ -474,9 +474,14 @@ class EmbeddedStore(GraphStore):
         for attempt in range(1, CONFLICT_ATTEMPTS + 1):
             try:
                 with self._transaction():
-                    for text, params in prepared:
-                        self._db.command("opencypher", text, params)
+                    for (name, _), (text, params) in zip(statements, prepared):
+                        result = self._db.command("opencypher", text, params)
+                        refused = refused_by(name, result.to_list()) if name.startswith(GUARD) else None
+                        if refused is not None:
+                            raise refused  # (rolled back)
                 return
+            except WriteConflict:
+                raise
             except Exception as exc:
                 if _is_conflict(exc) and attempt < CONFLICT_ATTEMPTS:
                     logger.debug("write in %s lost a commit race (attempt %d); retrying", self.describe(), attempt)

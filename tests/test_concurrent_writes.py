@@ -1,0 +1,78 @@
+"""Writes planned from reads that another writer's commit changes before they are written (two
+processes over Bolt: a forget beside an add or a correction). A guarded write is refused whole
+and planned again, so the later writer works from what is stored then. The interleavings are
+made deterministic here: the other writer commits between a plan's reads and its write."""
+
+from __future__ import annotations
+
+import pytest
+
+from graphmem.changes import bump, guard, read_version
+from graphmem.ingest.live import LiveWriter
+from graphmem.store.base import WriteConflict
+
+
+def test_a_guarded_write_is_refused_whole_once_another_commit_landed(memory_factory):
+    memory = memory_factory()
+    namespace, store = memory.namespace, memory.store
+    assert read_version(store, namespace) == 0
+    store.write([guard(namespace, 0), bump(namespace)])  # no marker yet: version 0 holds
+    memory.add({"speaker": "Ann", "text": "I keep my bike in the shed."}, conversation="c")
+    planned_at = read_version(store, namespace)
+    memory.add({"speaker": "Ann", "text": "The shed door sticks in winter."}, conversation="c")  # lands first
+    now = read_version(store, namespace)
+    with pytest.raises(WriteConflict, match="planning again"):
+        store.write([guard(namespace, planned_at), bump(namespace)])
+    assert read_version(store, namespace) == now  # nothing of it was written
+    store.write([guard(namespace, now), bump(namespace)])
+    assert read_version(store, namespace) == now + 1
+
+
+def test_a_forget_planned_before_another_writers_add_plans_again(memory_factory, monkeypatch):
+    """Forgetting a conversation's only message while another writer appended to it: the forget's
+    plan deleted the session (and the conversation) the new message went to, which was left without
+    a session: not in messages(), not found, check naming turns without session."""
+    import graphmem.memory as memory_module
+
+    first, other = memory_factory(), None
+    other = memory_factory(first.namespace)
+    m0 = first.add({"speaker": "Ann", "text": "My locker code is 1042.", "id": "m0"}, conversation="chat", session="1").turn_ids[0]
+    real = memory_module.plan_forget
+    calls = []
+
+    def plan_then_add(*args, **kwargs):
+        plan = real(*args, **kwargs)
+        if not calls:  # the other writer commits between the forget's reads and its write
+            other.add({"speaker": "Ben", "text": "I parked on level 3 of the garage.", "id": "m1"}, conversation="chat", session="1")
+        calls.append(plan)
+        return plan
+
+    monkeypatch.setattr(memory_module, "plan_forget", plan_then_add)
+    counts = first.forget(turn=m0)
+    assert len(calls) == 2 and counts["turns"] == 1 and counts["sessions"] == 0 and counts["conversations"] == 0
+    assert [m["source_id"] for m in first.messages("chat")] == ["m1"]
+    assert [h.source_id for h in first.search("parked on level 3 of the garage", k=1)] == ["m1"]
+    assert first.check().ok
+
+
+def test_an_add_planned_before_another_writers_forget_plans_again(memory_factory, monkeypatch):
+    """The add planned to append after a message another writer then forgot, with its session: the
+    new message was stored without a session (or linked after a turn no longer there)."""
+    first = memory_factory()
+    other = memory_factory(first.namespace)
+    m0 = first.add({"speaker": "Ann", "text": "My locker code is 1042.", "id": "m0"}, conversation="chat", session="1").turn_ids[0]
+    real = LiveWriter._plan
+    calls = []
+
+    def plan_then_forget(self, *args, **kwargs):
+        plan = real(self, *args, **kwargs)
+        if not calls:
+            other.forget(turn=m0)
+        calls.append(plan)
+        return plan
+
+    monkeypatch.setattr(LiveWriter, "_plan", plan_then_forget)
+    report = first.add({"speaker": "Ben", "text": "I parked on level 3 of the garage.", "id": "m1"}, conversation="chat", session="1")
+    assert len(calls) == 2 and report.added == 1
+    assert [m["source_id"] for m in first.messages("chat")] == ["m1"]
+    assert first.check().ok
