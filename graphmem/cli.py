@@ -153,7 +153,14 @@ def _ingest_with_progress(memory: Memory, paths: list[Path], fmt: str, conversat
                     tasks[label] = bar.add_task(escape(f"{label} {name}"), total=total)
                 bar.update(tasks[label], completed=done, total=total)
 
-            report = memory.ingest(path, fmt, conversation_id=conversation_id, progress=update)
+            try:
+                report = memory.ingest(path, fmt, conversation_id=conversation_id, progress=update)
+            except GraphmemError as exc:  # a file refused once the store was read: say which, and what is stored
+                for done in reports:
+                    err.print(_text(f"stored before the error: {', '.join(done['sources'])} ({done['turns_added']} turns added)"))
+                if str(path) not in str(exc):
+                    raise type(exc)(f"{path}: {exc}") from exc
+                raise
             for task in tasks.values():  # a file whose turns were all stored already finishes at once
                 bar.update(task, completed=report.turns_read, total=report.turns_read)
             reports.append(report.to_dict())
@@ -191,7 +198,7 @@ TABLE_TEXT_CHARS = 300
 def _print_hits(query: str, hits: list[Hit], explanations: list[str] | None = None, full: bool = False) -> None:
     from graphmem.hits import excerpt, with_caption
 
-    table = Table(title=Text(query, style="bold"), title_justify="left")
+    table = Table(title=Text(_visible(query), style="bold"), title_justify="left")
     table.add_column("#", justify="right")
     table.add_column("score", justify="right")
     table.add_column("source", overflow="fold")  # a node id (no source id) stays whole, to paste into recipes
@@ -212,7 +219,7 @@ def _print_hits(query: str, hits: list[Hit], explanations: list[str] | None = No
                   "--full shows them whole")
     for i, text in enumerate(explanations or [], 1):
         out.print(f"[bold]#{i}[/]", highlight=False)
-        out.print(text, markup=False, highlight=False)
+        out.print(_visible(text), markup=False, highlight=False)
         out.print()
 
 
@@ -256,10 +263,19 @@ def ingest(
     with _errors():
         if fmt not in FORMATS:
             raise InputError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
-        from graphmem.loaders import load
+        from graphmem.loaders import file_key, load
 
+        named: dict[str, Path] = {}  # a conversation key taken from a file's name -> that file
         for path in paths:  # validate everything first: a bad file stores nothing
-            load(path, fmt, conversation_id)
+            records = load(path, fmt, conversation_id)
+            key = file_key(path) if conversation_id is None else None
+            if key is not None and any(record.key == key for record in records):
+                if key in named and named[key].resolve() != path.resolve():
+                    # two chats named alike (alice/chat.jsonl, bob/chat.jsonl): the second would correct the first
+                    raise InputError(f"{named[key]} and {path}: both files' conversations take the key {key!r} from "
+                                     "their names, so the second would replace the first's messages; ingest them one "
+                                     "at a time with --conversation-id, or rename one")
+                named[key] = path
         with _open(store, namespace, user, password, database, create=True) as memory:
             reports = _ingest_with_progress(memory, paths, fmt, conversation_id)
         if as_json:
@@ -324,6 +340,11 @@ def add(
             messages = [{"speaker": speaker, "text": text, **({"timestamp": timestamp} if timestamp is not None else {}),
                          **({"id": message_id} if message_id is not None else {}),
                          **({"caption": caption} if caption is not None else {}), **({"metadata": metadata} if metadata else {})}]
+        from graphmem.ingest.live import parse_messages
+
+        parse_messages(messages)  # bad messages: refused before a store is made for them (read again in the zone)
+        if not conversation.strip():
+            raise InputError("--conversation: expected a non-empty key")
         with _open(store, namespace, user, password, database, create=True) as memory:
             report = memory.add(messages, conversation=conversation, session=session)
         if as_json:
@@ -434,7 +455,7 @@ def search(
             if as_json:  # (--json was ignored: plain text that no JSON reader took)
                 _json({"query": query, "context": block, "hits": [h.to_dict() for h in hits]})
             else:
-                out.print(block, markup=False, highlight=False, soft_wrap=True)
+                out.print(_visible(block), markup=False, highlight=False, soft_wrap=True)
             return
         if as_json:  # compact: the explanation (most of the bytes) only with --explain
             _json([dict(h.to_dict(explain=explain), **({"explanation_text": text} if explain else {})) for h, text in
@@ -465,7 +486,7 @@ def recall(
             from graphmem.hits import CONTEXT_CHARS
 
             text = memory.recall(conversation, query, recent=recent, k=k, max_chars=None if full else CONTEXT_CHARS)
-        out.print(text, markup=False, highlight=False, soft_wrap=True)
+        out.print(_visible(text), markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -489,7 +510,7 @@ def messages(
             _json(entries)
             return
         if not entries:
-            err.print(f"no messages in conversation {conversation!r}" + (f" session {session!r}" if session else ""))
+            err.print(_text(f"no messages in conversation {conversation!r}" + (f" session {session!r}" if session else "")))
             return
         from graphmem.hits import captioned, excerpt
 
@@ -578,6 +599,10 @@ def timezone_command(
     with _errors():
         if name is not None and clear:
             raise InputError("give a zone to set or --clear, not both")
+        if name is not None:  # a name that is no zone: refused before a store is made for it
+            from graphmem.timezones import zone_name
+
+            zone_name(name)
         with _open(store, namespace, user, password, database, create=name is not None) as memory:
             if name is not None or clear:
                 memory.set_timezone(None if clear else name)
@@ -749,8 +774,11 @@ def forget(
                 preview = plan_forget(memory.store, memory.namespace, selection).counts
                 if not preview["turns"]:
                     err.print("nothing matches; nothing forgotten")
+                    if as_json:  # a script reads the counts whatever they are
+                        _json(dict(preview, topics_refitted=0, topics_relabelled=0))
                     return
-                out.print(_kv_table(f"will forget in namespace {memory.namespace!r}", preview))
+                # the question and what it asks about go to standard error: --json keeps standard output for its document
+                (err if as_json else out).print(_kv_table(f"will forget in namespace {memory.namespace!r}", preview))
                 try:
                     confirmed = typer.confirm("Forget these for good?", default=False, err=True)
                 except typer.Abort:  # end of input
@@ -1123,7 +1151,7 @@ def _run_folds(cases, folds: int, store: Optional[str], keep: bool, json_out: Op
     _print_folds(report)
     if json_out:
         json_out.write_text(json.dumps(report.to_dict(), indent=2), encoding="utf-8")
-        err.print(f"metrics written to {json_out}")
+        err.print(_text(f"metrics written to {json_out}"))
 
 
 def _print_folds(report) -> None:
@@ -1478,8 +1506,8 @@ def bench_serve_cmd(
 
 # ---------------------------------------------------------------------------- moving a memory
 def _summary_table(title: str, summary: dict[str, Any]) -> Table:
-    table = Table(title=title, show_header=False, title_justify="left")
-    table.add_row("namespaces", ", ".join(summary["namespaces"]))
+    table = Table(title=_text(title), show_header=False, title_justify="left")  # names and paths: never markup
+    table.add_row("namespaces", _text(", ".join(summary["namespaces"])))
     for key in ("nodes", "relationships", "seconds", "nodes_per_second"):
         table.add_row(key, str(summary[key]))
     for key, count in summary["counts"].items():
@@ -1492,7 +1520,7 @@ def _moving(bar: Progress, description: str) -> Any:
 
     def update(stage: str, done: int, total: int) -> None:
         if stage not in tasks:
-            tasks[stage] = bar.add_task(f"{description}: {stage}", total=total or None)
+            tasks[stage] = bar.add_task(escape(_visible(f"{description}: {stage}")), total=total or None)
         bar.update(tasks[stage], completed=done, total=total or None)
 
     return update

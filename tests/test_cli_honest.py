@@ -244,8 +244,75 @@ def test_terminal_escape_sequences_in_a_memory_are_shown_not_obeyed(tmp_path):
     location = str(tmp_path / "store")
     assert invoke("add", "Look: \x1b[31mRED\x1b[0m and \x1b]0;pwned\x07", "-c", "esc", "--speaker", "Eve",
                   "--store", location).exit_code == 0
-    for args in (["messages", "-c", "esc"], ["search", "RED", "-k", "1"]):
+    for args in (["messages", "-c", "esc"], ["search", "RED", "-k", "1"], ["search", "RED", "-k", "1", "--context"],
+                 ["search", "RED", "-k", "1", "--explain"], ["recall", "-c", "esc", "RED"]):  # (the last three printed it raw)
         result = invoke(*args, "--store", location)
         assert result.exit_code == 0 and "\x1b" not in result.stdout and "\\x1b[31mRED" in result.stdout, result.stdout
     shown = json.loads(invoke("messages", "-c", "esc", "--store", location, "--json").stdout)
     assert shown[0]["text"] == "Look: \x1b[31mRED\x1b[0m and \x1b]0;pwned\x07"  # stored verbatim, JSON carries it
+
+
+def test_files_named_alike_are_refused_and_a_refused_file_is_named(tmp_path):
+    """alice/chat.jsonl and bob/chat.jsonl in one ingest both took the key "chat": Bob's messages
+    corrected Alice's by position, silently. A file refused once the store was read (exit 2) was
+    not named, and the files stored before it were not mentioned."""
+    location = str(tmp_path / "store")
+    for who, text in (("alice", "Alice planted tulips."), ("bob", "Bob fixed the bike.")):
+        (tmp_path / who).mkdir()
+        (tmp_path / who / "chat.jsonl").write_text(json.dumps({"speaker": who, "text": text}) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["ingest", str(tmp_path / "alice" / "chat.jsonl"), str(tmp_path / "bob" / "chat.jsonl"),
+                                 "--store", location])
+    assert result.exit_code == 2 and "take the key 'chat' from their names" in " ".join(result.stderr.split())
+    assert not (tmp_path / "store").exists()
+    (tmp_path / "first.jsonl").write_text(json.dumps({"speaker": "a", "text": "One.", "conversation": "c",
+                                                     "timestamp": "2024-01-01T10:00:00"}) + "\n", encoding="utf-8")
+    (tmp_path / "moved.jsonl").write_text(json.dumps({"speaker": "b", "text": "Inserted.", "conversation": "c",
+                                                     "timestamp": "2024-01-01T09:00:00"}) + "\n", encoding="utf-8")
+    assert invoke("ingest", str(tmp_path / "first.jsonl"), "--store", location).exit_code == 0
+    (tmp_path / "new.jsonl").write_text(json.dumps({"speaker": "c", "text": "New chat."}) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["ingest", str(tmp_path / "new.jsonl"), str(tmp_path / "moved.jsonl"), "--store", location])
+    said = " ".join(result.stderr.split())
+    assert result.exit_code == 2 and f"{tmp_path / 'moved.jsonl'}: " in said, said
+    assert "stored before the error: " in said and "new.jsonl (1 turns added)" in said
+
+
+def test_forget_json_is_one_document_and_names_are_never_markup(tmp_path):
+    """forget --json without --yes printed its preview table before the JSON (no JSON reader took it);
+    a namespace or file name in brackets was read as rich markup ("[admin]" vanished, "a[/b]" raised)."""
+    location = str(tmp_path / "store")
+    assert invoke("add", "I sail on Sundays.", "-c", "c", "--store", location, "--namespace", "[admin]").exit_code == 0
+    result = runner.invoke(app, ["forget", "-c", "c", "--store", location, "--namespace", "[admin]", "--json"], input="y\n")
+    document = result.stdout[result.stdout.index("{"):]  # (the test runner echoes the typed answer to its stdout)
+    assert result.exit_code == 0 and json.loads(document)["turns"] == 1, result.stdout
+    assert "will forget" in result.stderr and "will forget" not in result.stdout
+    assert invoke("add", "I sail on Sundays.", "-c", "c", "--store", location, "--namespace", "[admin]").exit_code == 0
+    dump = tmp_path / "backup[v2].jsonl.gz"
+    result = invoke("export", "--store", location, "--namespace", "[admin]", "-o", str(dump))
+    assert result.exit_code == 0 and "backup[v2].jsonl.gz" in result.stdout and "[admin]" in result.stdout, result.stdout
+
+
+def test_bad_input_to_add_or_timezone_makes_no_store(tmp_path):
+    missing = tmp_path / "new"
+    for args in (["add", "", "-c", "c"], ["add", "hi", "-c", "c", "--timestamp", "yesterday"], ["timezone", "Mars/Olympus"]):
+        result = runner.invoke(app, [*args, "--store", str(missing)])
+        assert result.exit_code == 2 and not missing.exists(), (args, result.output)
+    result = runner.invoke(app, ["add", "-", "-c", "c", "--store", str(missing)], input='{"role": "user", "content": ""}\n')
+    assert result.exit_code == 2 and not missing.exists(), result.output
+
+
+def test_a_jvm_setting_it_cannot_start_with_is_one_line_naming_it(tmp_path):
+    """A bad GRAPHMEM_JVM_OPTIONS or GRAPHMEM_JVM_HEAP ended in a Python traceback (a fresh process:
+    the JVM starts once per process)."""
+    import os
+    import subprocess
+    import sys
+
+    location = str(tmp_path / "store")
+    assert invoke("add", "I sail on Sundays.", "-c", "c", "--store", location).exit_code == 0
+    for variable, value, said in (("GRAPHMEM_JVM_OPTIONS", "-Dx='a", "No closing quotation"),
+                                  ("GRAPHMEM_JVM_HEAP", "lots", "the JVM did not start")):
+        done = subprocess.run([sys.executable, "-c", "from graphmem.cli import main; main()", "stats", "--store", location],
+                              env={**os.environ, variable: value}, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 2 and said in done.stderr and variable in done.stderr, done.stderr
+        assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+

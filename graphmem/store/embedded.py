@@ -262,11 +262,21 @@ def _ensure_jvm(heap: str, options: str = "") -> None:
             return
         config = Path(_RESOURCE_STACK.enter_context(resources.as_file(resources.files("graphmem").joinpath("data", "arcadedb-logging.properties"))))
         os.environ.setdefault("ARCADEDB_JVM_ERROR_FILE", str(Path(os.environ.get("TMPDIR", "/tmp")) / "graphmem-jvm-error-%p.log"))
-        with _quiet_stderr():
-            # -Xrs: the JVM installs no handler for SIGTERM, SIGINT, SIGHUP or SIGQUIT. They stay the
-            # process's (Python's default, or what the CLI/server install: graphmem.signals);
-            # the JVM's own SIGTERM shutdown ran under a live Python caller and hung or crashed.
-            adb.jvm.start_jvm(heap_size=heap, jvm_args=["-Xrs", f"-Djava.util.logging.config.file={config}", *shlex.split(options)])
+        try:
+            extra = shlex.split(options)
+        except ValueError as exc:
+            raise ConfigurationError(f"jvm_options (GRAPHMEM_JVM_OPTIONS) {options!r}: {exc}") from None
+        try:
+            with _quiet_stderr():
+                # -Xrs: the JVM installs no handler for SIGTERM, SIGINT, SIGHUP or SIGQUIT. They stay the
+                # process's (Python's default, or what the CLI/server install: graphmem.signals);
+                # the JVM's own SIGTERM shutdown ran under a live Python caller and hung or crashed.
+                adb.jvm.start_jvm(heap_size=heap, jvm_args=["-Xrs", f"-Djava.util.logging.config.file={config}", *extra])
+        except Exception as exc:  # the JVM's own words went to the standard error kept quiet above
+            if jpype.isJVMStarted():
+                raise
+            raise ConfigurationError(f"the JVM did not start with jvm_heap (GRAPHMEM_JVM_HEAP) {heap!r} and jvm_options "
+                                     f"(GRAPHMEM_JVM_OPTIONS) {options!r}: {exc}") from None
         _unlink_jpype_collector()
         if threading.current_thread() is not threading.main_thread():
             # The thread that creates the JVM stays attached to it as a non-daemon Java thread,
