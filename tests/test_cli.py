@@ -204,3 +204,12 @@ def test_bench_add_times_adds_and_the_search_after_an_add(tmp_path, monkeypatch)
     assert json.loads(result.stdout)["nodes"]["Turn"] == 200
     result = invoke("check", "--store", str(cached), "--namespace", "bench-add")  # a whole memory, its order included
     assert result.exit_code == 0, result.output
+
+
+def test_python_dash_m_graphmem_is_the_command():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "graphmem", "--help"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and "ingest" in done.stdout and "search" in done.stdout, done.stderr
+
