@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
@@ -105,6 +106,38 @@ class Hit:
         )
 
 
+_ZWJ = "\u200d"
+_REGIONAL = range(0x1F1E6, 0x1F200)
+
+
+def _continues(text: str, i: int) -> bool:
+    """Whether ``text[i]`` belongs to the character cluster before it: a combining mark (a virama, a
+    vowel sign, an accent), a variation selector or skin tone, the character after a zero-width joiner,
+    or the second regional indicator of a flag."""
+    if i <= 0 or i >= len(text):
+        return False
+    char, before = text[i], text[i - 1]
+    code = ord(char)
+    if unicodedata.category(char) in ("Mn", "Mc", "Me") or char == _ZWJ or before == _ZWJ:
+        return True
+    if 0xFE00 <= code <= 0xFE0F or 0x1F3FB <= code <= 0x1F3FF or 0xE0020 <= code <= 0xE007F:
+        return True
+    if code in _REGIONAL and ord(before) in _REGIONAL:  # a flag is a pair: count the indicators before it
+        run = 0
+        while i - run - 1 >= 0 and ord(text[i - run - 1]) in _REGIONAL:
+            run += 1
+        return run % 2 == 1
+    return False
+
+
+def _grapheme_boundary(text: str, i: int, *, forward: bool) -> int:
+    """``i`` moved (forward, or back) to the nearest place that does not split a character cluster
+    (an emoji flag or family, a letter and its marks)."""
+    while 0 < i < len(text) and _continues(text, i):
+        i += 1 if forward else -1
+    return i
+
+
 def excerpt(text: str, query: str, limit: int) -> str:
     """The part of ``text`` around ``query``'s words, in at most ``limit`` characters of it.
 
@@ -137,7 +170,7 @@ def excerpt(text: str, query: str, limit: int) -> str:
     if start < len(text):
         pieces.append((start, len(text)))
     if not pieces:  # only blanks
-        return text[:limit] + ELLIPSIS
+        return text[:limit] + ELLIPSIS  # (blanks: no cluster to split)
     wanted = set(tokenize(query))
     words = [set(tokenize(text[a:b])) & wanted for a, b in pieces]
     counts: dict[str, int] = {}
@@ -159,6 +192,9 @@ def excerpt(text: str, query: str, limit: int) -> str:
         if hi < b:
             space = text.rfind(" ", max(lo, at), hi)
             hi = space if space > lo else hi
+        whole = _grapheme_boundary(text, lo, forward=True), _grapheme_boundary(text, hi, forward=False)
+        if whole[1] > whole[0]:  # (one cluster longer than the limit, a run of combining marks, is cut as it fell)
+            lo, hi = whole
         return (ELLIPSIS + " " if lo > 0 else "") + text[lo:hi] + (" " + ELLIPSIS if hi < len(text) else "")
     first = last = best
     centre = (a + b) / 2

@@ -4,6 +4,8 @@ The store and the embedding model are the real ones."""
 
 from __future__ import annotations
 
+import unicodedata
+
 import re
 
 import pytest
@@ -86,6 +88,21 @@ def test_any_text_gives_at_most_limit_characters_of_itself(text, query, limit):
         body = shown.removeprefix(ELLIPSIS + " ").removesuffix(" " + ELLIPSIS).removesuffix(ELLIPSIS)
         assert len(body) <= limit
         assert body in text
+
+
+def test_a_cut_never_splits_a_character_cluster():
+    """A long sentence without spaces was cut at a code point: half a flag (every flag after it then
+    paired wrongly, shown as "RF"), a consonant without its vowel sign."""
+    flags = "\U0001F1EB\U0001F1F7"
+    shown = excerpt(flags * 100 + "family" + flags * 100, "family", 21)
+    body = shown.removeprefix(ELLIPSIS + " ").removesuffix(" " + ELLIPSIS)
+    assert "family" in body and body.replace("family", "") == flags * (len(body.replace("family", "")) // 2)
+    hindi = "नमस्ते" * 30 + "परिवार" + "नमस्ते" * 30
+    body = excerpt(hindi, "परिवार", 20).removeprefix(ELLIPSIS + " ").removesuffix(" " + ELLIPSIS)
+    assert unicodedata.category(body[0]) not in ("Mn", "Mc") and unicodedata.category(hindi[hindi.index(body) + len(body)]) not in ("Mn", "Mc")
+    family = "\U0001F468\u200d\U0001F469\u200d\U0001F467"
+    body = excerpt(family * 40 + "home" + family * 40, "home", 23).removeprefix(ELLIPSIS + " ").removesuffix(" " + ELLIPSIS)
+    assert body.startswith("\U0001F468") and body.endswith("\U0001F467")
 
 
 def test_context_text_cuts_each_memory_and_none_keeps_it_whole():
