@@ -382,3 +382,18 @@ def test_reads_beside_a_writer_that_deletes_never_fail(bolt_server, tmp_path, te
         drop_namespace(reader)
         writer.close()
         reader.close()
+
+
+def test_a_write_that_lost_a_race_on_arcadedb_is_run_again():
+    """ArcadeDB's Bolt plugin reports a MERGE that lost a race (two ingests of one file in two
+    processes) as an UnknownError naming DuplicatedKeyException, where Neo4j raises a ConstraintError:
+    the write failed instead of being run again."""
+    from neo4j import exceptions as neo4j_errors
+
+    from graphmem.store.bolt import _lost_a_race
+
+    said = "Error executing Cypher command: com.arcadedb.exception.DuplicatedKeyException: Duplicated key ['x'] found on index"
+    assert _lost_a_race(neo4j_errors.Neo4jError(said))
+    assert _lost_a_race(neo4j_errors.Neo4jError("com.arcadedb.exception.ConcurrentModificationException: record changed"))
+    assert not _lost_a_race(neo4j_errors.Neo4jError("Invalid input 'MATC'")) and not _lost_a_race(None)
+

@@ -15,7 +15,7 @@ import numpy as np
 from graphmem.errors import ClosedError, GraphmemError, InputError, StorageError, StoreUnavailableError
 from graphmem.resources import query_names, query_text
 
-__all__ = ["GUARD", "GraphStore", "PreparedStatements", "Statement", "WriteConflict", "chunked", "map_vectors", "user_cypher_error",
+__all__ = ["COMMIT_RACES", "GUARD", "GraphStore", "PreparedStatements", "Statement", "WriteConflict", "chunked", "map_vectors", "user_cypher_error",
            "WRITE_REFUSED"]
 
 logger = logging.getLogger(__name__)
@@ -27,6 +27,11 @@ A parameter value anywhere in the structure may be a 1-D numpy array (an embeddi
 each backend hands it to its database in the cheapest exact form (see :func:`map_vectors`)
 and it reads back as a list of floats."""
 
+
+COMMIT_RACES = ("DuplicatedKeyException", "ConcurrentModificationException", "NeedRetryException")
+"""ArcadeDB's names for a write that lost a race to a concurrent writer (the same MERGE, the same
+record or index page): run again, graphmem's idempotent MERGEs give the result of running them once.
+Over Bolt its plugin reports them as an ``UnknownError`` where Neo4j raises a ``ConstraintError``."""
 
 GUARD = "guard/"
 """The prefix of a statement a write runs as its guard: one that returns no row refuses the whole

@@ -22,7 +22,7 @@ from neo4j import time as neo4j_time
 
 from graphmem.errors import ConfigurationError, InputError, StorageError, StoreUnavailableError
 from graphmem.settings import Settings
-from graphmem.store.base import (GUARD, WRITE_REFUSED, GraphStore, Statement, WriteConflict, map_vectors, refused_by,
+from graphmem.store.base import (COMMIT_RACES, GUARD, WRITE_REFUSED, GraphStore, Statement, WriteConflict, map_vectors, refused_by,
                                  unenforceable_rule, user_cypher_error)
 
 __all__ = ["MIN_NEO4J_MAJOR", "BoltStore", "check_server_version", "to_json"]
@@ -128,6 +128,13 @@ def to_json(value: Any) -> Any:
 
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
+
+
+def _lost_a_race(cause: BaseException | None) -> bool:
+    """Whether a write failed only because a concurrent writer got there first (run it again)."""
+    if isinstance(cause, neo4j_errors.ConstraintError):
+        return True
+    return isinstance(cause, neo4j_errors.Neo4jError) and any(name in str(cause) for name in COMMIT_RACES)  # (ArcadeDB's words)
 
 
 def _retried(call: Callable[[], T], retry: Callable[[BaseException | None], bool], attempts: int,
@@ -304,7 +311,7 @@ class BoltStore(GraphStore):
                     tx.run(text, params).consume()
 
         _retried(lambda: self._session_call("execute_write", work, action=f"write ({names})"),
-                 lambda cause: isinstance(cause, neo4j_errors.ConstraintError),
+                 _lost_a_race,
                  CONSTRAINT_RACE_ATTEMPTS, 0.01, 0.05, f"write ({names}) lost a MERGE race")
 
     def write_returning(self, name: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:

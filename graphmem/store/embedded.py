@@ -18,7 +18,7 @@ from typing import Any, Iterator, Mapping, Sequence
 import numpy as np
 
 from graphmem.errors import ConfigurationError, StorageError, StoreUnavailableError
-from graphmem.store.base import GUARD, GraphStore, Statement, WriteConflict, map_vectors, refused_by, unenforceable_rule, user_cypher_error
+from graphmem.store.base import COMMIT_RACES, GUARD, GraphStore, Statement, WriteConflict, map_vectors, refused_by, unenforceable_rule, user_cypher_error
 
 __all__ = ["EmbeddedStore"]
 
@@ -40,7 +40,7 @@ LOCK_FILE = "graphmem.lock"
 #: the same index page) is retried this many times in all: graphmem's writes are
 #: idempotent MERGEs, so running them again gives the result of running them once.
 CONFLICT_ATTEMPTS = 6
-_CONFLICTS = ("DuplicatedKeyException", "ConcurrentModificationException", "NeedRetryException")
+_CONFLICTS = COMMIT_RACES
 
 
 _JAVA: dict[str, Any] = {}
