@@ -101,6 +101,23 @@ _ACRONYM_RE = re.compile(r"^[A-Z]{2,6}s?$")
 _DEMONYM_ENDINGS = ("ian", "ean", "ese", "ish", "ic", "an", "ani", "ern")
 
 
+#: Words a template's blank is written with ("[Your Name]", "[Company Name]", "[Insert Date]").
+_BLANK_WORDS = frozenset("name your insert company organization organisation recipient address email phone number "
+                         "title position job date city".split())
+_BRACKETED = re.compile(r"\[([^\[\]\n]{1,40})\](?![(\[])")
+
+
+def _placeholder(text: str, mention: Mention) -> bool:
+    """The mention is in a template's blank: square brackets (no markdown link) holding a word such
+    as "Name" ("Hi [Name]," "Best, [Your Name]", "[Company Name]")."""
+    opening = text.rfind("[", max(0, mention.char_start - 40), mention.char_start + 1)
+    if opening < 0:
+        return False
+    found = _BRACKETED.match(text, opening)
+    return (found is not None and found.end() >= mention.char_end
+            and any(word in _BLANK_WORDS for word in found.group(1).lower().split()))
+
+
 def _compound_modifier(text: str, mention: Mention) -> bool:
     """The mention is the first half of a hyphenated modifier: "Rose-colored"."""
     after = text[mention.char_end:mention.char_end + 2]
@@ -168,6 +185,8 @@ def select_entities(analysis: TextAnalysis, known: Collection[str] = ()) -> tupl
             layout = _Layout(analysis.text)
         if layout.code and inside(layout.code, mention.char_start, mention.char_end):
             continue
+        if _placeholder(analysis.text, mention):
+            continue  # "Hi [Name]," "Best, [Your Name]": a template's blank, not a name
         if _compound_modifier(analysis.text, mention):
             continue  # "Rose-colored", "Apple-like"
         if mention.label == "PERSON":

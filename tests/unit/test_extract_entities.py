@@ -93,6 +93,13 @@ def test_web_addresses_are_never_searched_for_names(pipeline: LanguagePipeline) 
     assert named(pipeline, "Maria wrote about it at https://example.com/blog yesterday.") == ["Maria"]
 
 
+def test_a_templates_blanks_are_not_entities(pipeline: LanguagePipeline) -> None:
+    """An assistant's letter template ("Hi [Name], ... Best, [Your Name]") made an entity "Name"."""
+    assert named(pipeline, "Hi [Name], thanks for the invite. Best, [Your Name]") == []
+    assert named(pipeline, "Send it to [Company Name] in Berlin.") == ["Berlin"]
+    assert named(pipeline, "See my [Lisbon] notes.") == ["Lisbon"]  # brackets alone are no blank
+
+
 def test_abbreviations_and_proper_adjectives_are_not_entities(pipeline: LanguagePipeline) -> None:
     text = ("Use structural equation modeling (SEM) here. Nebulizers differ from MDIs, and an MDI is small. "
             "Try Hawaiian marine life tours. The NSW regulator helps.")
