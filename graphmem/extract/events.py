@@ -264,7 +264,8 @@ def split_events(
         analysis: the language pipeline's analysis of exactly this text.
         min_content_tokens: content words a piece needs to be an event on its own.
         anchor: when the turn was said; time expressions are resolved against it. Without
-            an anchor the units carry no times.
+            an anchor the units carry only the times that say their year ("in 2019", "on
+            May 7, 2021"): those need none.
         max_units: keep at most this many units: the ones that say the most (content words,
             with a named mention counting one more), in text order. None keeps all.
 
@@ -304,7 +305,10 @@ def split_events(
               for start, end in _group(pieces, min_content_tokens, excluded)]
     if max_units is not None and len(groups) > max_units:
         groups = _most_content(groups, pieces, max_units)
-    refs = find_time_expressions(text, anchor) if anchor is not None else []
+    if anchor is not None:
+        refs = find_time_expressions(text, anchor)
+    else:  # an undated turn: only what says its year ("in 2019", "on May 7, 2021") is a time without an anchor
+        refs = [r for r in find_time_expressions(text, _NO_ANCHOR) if _YEAR.search(r.expression)] if _YEAR.search(text) else []
     masked = excluded + url_spans(text) if refs else []
     if masked:  # "last Monday" in code, a table or a web address (".../releases/2021-03-04/") is no time said
         refs = [r for r in refs if not inside(masked, r.char_start, r.char_end)]
@@ -345,6 +349,12 @@ def _most_content(groups: list[tuple[int, int]], pieces: list[_Piece], limit: in
 
     ranked = sorted(range(len(groups)), key=lambda k: (-weight(groups[k]), k))[:limit]
     return [groups[k] for k in sorted(ranked)]
+
+
+#: A year written out: a time expression holding one names its dates whenever it was said.
+_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
+#: What an undated turn's expressions are resolved against (only those that say their year are kept).
+_NO_ANCHOR = datetime(2000, 1, 1)
 
 
 def _group(pieces: list[_Piece], min_content: int, excluded: list[tuple[int, int]] = ()) -> list[tuple[int, int]]:  # type: ignore[assignment]

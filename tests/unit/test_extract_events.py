@@ -128,12 +128,20 @@ def test_min_content_tokens_controls_splitting(pipeline: LanguagePipeline) -> No
     assert len(units(pipeline, text, min_content_tokens=6)) == 1
 
 
-def test_without_anchor_there_are_no_times(pipeline: LanguagePipeline) -> None:
+def test_without_anchor_only_times_that_say_their_year_are_kept(pipeline: LanguagePipeline) -> None:
+    """An undated turn's relative times cannot be resolved; one that says its year needs no anchor
+    (an undated transcript's "My wedding was on 2022-06-18" carried no time)."""
     text = "I went hiking in the mountains yesterday with my brother."
     [analysis] = pipeline.analyse([text])
     [unit] = split_events(text, analysis)
     assert unit.times == ()
     assert any(m.label == "DATE" for m in unit.mentions)
+    for text, start, end in (("I moved to Paris in 2019 with my sister.", date(2019, 1, 1), date(2019, 12, 31)),
+                             ("I graduated from MIT on May 7, 2021 after four years.", date(2021, 5, 7), date(2021, 5, 7)),
+                             ("My wedding in Rome was on 2022-06-18, a sunny day.", date(2022, 6, 18), date(2022, 6, 18))):
+        [analysis] = pipeline.analyse([text])
+        [unit] = split_events(text, analysis)
+        assert [(r.start, r.end) for r in unit.times] == [(start, end)], text
 
 
 def test_deterministic_and_checks_its_input(pipeline: LanguagePipeline) -> None:
