@@ -47,6 +47,9 @@ async def _exercise(client, namespace: str) -> None:
     assert [line.split("] ")[0] for line in toms_only.splitlines()] == ["1. [2024-06-01 · Tom · session 1 · m2"], toms_only
     kept = json.loads(_text(await client.call_tool("forget_memory", {"namespace": namespace, "metadata": {"mood": "warm"}})))
     assert kept["turns"] == 0  # no message holds it: nothing forgotten
+    for tool, arguments in (("forget_memory", {}), ("search_memory", {"query": "lake"})):  # the server's limit, as HTTP's
+        refused = await client.call_tool(tool, {"namespace": namespace, **arguments, "metadata": {f"k{i}": i for i in range(101)}})
+        assert refused.is_error and "metadata: at most 100 items, got 101" in " ".join(b.text for b in refused.content), tool
     fixed = json.loads(_text(await client.call_tool("correct_memory", {"namespace": namespace, "turn": added["turn_ids"][1],
                                                                        "text": "The water was turquoise and icy cold."})))
     assert (fixed["corrected"], fixed["turn_ids"]) == (1, [added["turn_ids"][1]])

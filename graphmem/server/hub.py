@@ -140,13 +140,21 @@ class MemoryHub:
                 value = message.get(name)
                 if isinstance(value, str) and len(value) > MAX_KEY:
                     raise InputError(f"messages[{position}].{name}: at most {MAX_KEY} characters, got {len(value)}")
-            metadata = message.get("metadata")
-            if isinstance(metadata, Mapping) and len(metadata) > MAX_METADATA:
-                raise InputError(f"messages[{position}].metadata: at most {MAX_METADATA} items, got {len(metadata)}")
+            self.check_metadata(message.get("metadata"), f"messages[{position}].metadata")
         with self.write_lock(namespace):  # an add plans from what its session holds: one at a time
             report = memory.add(list(messages), conversation=conversation, session=session,
                                 session_started_at=session_started_at)
             return report.to_dict()
+
+    @staticmethod
+    def check_metadata(metadata: Any, where: str = "metadata") -> None:
+        """The server's limit on the metadata pairs one request gives (its MCP tools' too).
+
+        Raises:
+            InputError: more than :data:`MAX_METADATA` pairs.
+        """
+        if isinstance(metadata, Mapping) and len(metadata) > MAX_METADATA:
+            raise InputError(f"{where}: at most {MAX_METADATA} items, got {len(metadata)}")
 
     def timezone(self, namespace: str) -> dict[str, Any]:
         """``{timezone, stored}``: the zone in force in ``namespace`` and the one stored with it

@@ -107,6 +107,7 @@ def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
                  as_of: Optional[str] = None, exclude: Optional[list[str]] = None, metadata: Optional[dict[str, Any]] = None,
                  **filters: Optional[str]) -> list[Hit]:
         time_range = (since, until) if since or until else None
+        hub.check_metadata(metadata)
         if not hub.exists(namespace):
             from graphmem.retrieve.types import validate_query
 
@@ -175,6 +176,7 @@ def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
         ns = default_namespace if namespace is None else namespace
 
         def run() -> dict[str, int]:
+            hub.check_metadata(metadata)
             with hub.write_lock(ns):
                 return hub.memory(ns).forget(conversation, session, before, turn=turn, metadata=metadata)
 
