@@ -329,11 +329,13 @@ class Memory:
         Raises:
             ConfigurationError: the lengths differ.
         """
-        rows = self._store.read("forget/embedding_dimension", {"namespace": self._namespace})
-        if not rows or not isinstance(rows[0].get("dimension"), int):
+        rows = self._store.read("read/embedding_dimensions", {"namespace": self._namespace, "limit": 64})
+        lengths = {int(r["dimension"]): int(r["turns"]) for r in rows if isinstance(r.get("dimension"), int)}
+        if not lengths:
             return
-        stored, made = int(rows[0]["dimension"]), self._embedder.dimension
-        if stored != made:
+        made = self._embedder.dimension
+        if made not in lengths:  # (one vector of another length among the model's is damage: check names it)
+            stored = max(lengths, key=lambda length: lengths[length])
             raise ConfigurationError(
                 f"namespace {self._namespace!r} holds {stored}-dimensional embeddings, but the embedding model "
                 f"{self._settings.embedding_model!r} makes {made}-dimensional ones: open it with the model it was "
