@@ -271,8 +271,17 @@ def test_an_offset_after_gmt_and_a_zone_by_name_are_read_as_they_mean(tmp_path):
     assert utc("2024-03-16T10:00:00[Europe/Berlin]") == datetime(2024, 3, 16, 9)
     assert utc("2024-07-16 23:30 America/New_York") == datetime(2024, 7, 17, 3, 30)  # summer time
     assert utc("2024-03-16 10:00 Etc/GMT+5") == datetime(2024, 3, 16, 15)  # the IANA name's own (POSIX) sign
-    for unreadable in ("2024-03-16 10:00 Mars/Olympus", "2024-03-16 10:00 Pacific Time"):
+    for unreadable in ("2024-03-16 10:00 Europe/Atlantis", "2024-03-16 10:00 Pacific Time", "2024-03-16 10:00 Central European Time"):
         assert parse_datetime(unreadable) is None, unreadable
+    # what only looks like a zone stays a date, as it was read before the zones were (a log's "10/Mar/2024",
+    # a mail client's "Gmail/iPhone", a label's "Local Time"); a compact date and time is no Unix time
+    for text, expected in (("16/Mar/2024:10:00:00 +0000", datetime(2024, 3, 16, 10, tzinfo=timezone.utc)),
+                           ("10/Mar/2024 10:00", datetime(2024, 3, 10, 10)), ("Date/Time: 2024-03-16 10:00", datetime(2024, 3, 16, 10)),
+                           ("2024-03-16 10:00 (sent from Gmail/iPhone)", datetime(2024, 3, 16, 10)),
+                           ("Start Time: 2024-03-16 10:00", datetime(2024, 3, 16, 10)), ("2024-03-16 10:00 Local Time", datetime(2024, 3, 16, 10)),
+                           ("202403161030", datetime(2024, 3, 16, 10, 30)), ("20240316103000", datetime(2024, 3, 16, 10, 30))):
+        assert parse_datetime(text) == expected, text
+    assert parse_datetime("20240231103000") is None
     path = write(tmp_path, "zones.jsonl", "".join(json.dumps({"role": "user", "content": f"m{n}", "timestamp": stamp}) + "\n"
                                                   for n, stamp in enumerate(("2024-03-16 10:00 GMT+1", "2024-03-16 10:00 Asia/Tokyo"))))
     assert [t.timestamp for t in load(path)[0].sessions[0].turns] == [datetime(2024, 3, 16, 9), datetime(2024, 3, 16, 1)]

@@ -177,6 +177,8 @@ def test_schema_errors_are_named_in_graphmems_words(url):
          "messages[0].speaker: at most 1024 characters, got 5000"),
         ("messages", {"conversation": "c", "messages": [{"speaker": "A", "text": "x"}, {"role": "user", "content": "y", "id": "i" * 2000}]},
          "messages[1].id: at most 1024 characters, got 2000"),
+        ("messages", {"conversation": "c", "messages": [{"speaker": "A", "text": "x", "id": int("9" * 1100)}]},
+         "messages[0].id: at most 1024 characters, got 1100"),
         ("messages", {"conversation": "c", "messages": [{"speaker": "A", "text": "x", "metadata": {f"k{i}": i for i in range(150)}}]},
          "messages[0].metadata: at most 100 items, got 150"),
         ("forget", {"metadata": {f"k{i}": i for i in range(150)}}, "metadata: at most 100 items, got 150"),

@@ -50,6 +50,11 @@ async def _exercise(client, namespace: str) -> None:
     for tool, arguments in (("forget_memory", {}), ("search_memory", {"query": "lake"})):  # the server's limit, as HTTP's
         refused = await client.call_tool(tool, {"namespace": namespace, **arguments, "metadata": {f"k{i}": i for i in range(101)}})
         assert refused.is_error and "metadata: at most 100 items, got 101" in " ".join(b.text for b in refused.content), tool
+    for tool, arguments, said in (("add_memory", {"conversation": "c" * 1100, "messages": [{"speaker": "A", "text": "x"}]},
+                                   "conversation: at most 1024 characters, got 1100"),
+                                  ("forget_memory", {"turn": [f"turn:{i}" for i in range(1001)]}, "turn: at most 1000 turn ids, got 1001")):
+        refused = await client.call_tool(tool, {"namespace": namespace, **arguments})
+        assert refused.is_error and said in " ".join(b.text for b in refused.content), tool
     fixed = json.loads(_text(await client.call_tool("correct_memory", {"namespace": namespace, "turn": added["turn_ids"][1],
                                                                        "text": "The water was turquoise and icy cold."})))
     assert (fixed["corrected"], fixed["turn_ids"]) == (1, [added["turn_ids"][1]])

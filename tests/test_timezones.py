@@ -147,7 +147,8 @@ def test_a_message_added_reads_its_time_as_a_jsonl_file_gives_it(tmp_path):
     """`add` (and `graphmem add -`) read a message's readable date, a zone abbreviation's offset
     included, as the JSONL loader reads the same line: one message is stored alike either way."""
     ny = zone(NEW_YORK)
-    stamps = ("1:56 pm on 8 May, 2023", "May 8, 2023 9:00 PST", "2023/05/20 (Sat) 02:21", "2024-03-17T01:30:00+00:00")
+    stamps = ("1:56 pm on 8 May, 2023", "May 8, 2023 9:00 PST", "2023/05/20 (Sat) 02:21", "2024-03-17T01:30:00+00:00",
+              "202403161030")  # (a compact date and time was read as a Unix time: the year 8383)
     lines = [{"role": "user", "content": f"message {n}", "timestamp": stamp} for n, stamp in enumerate(stamps)]
     added, _ = parse_messages(lines, ny)
     path = tmp_path / "log.jsonl"
@@ -155,6 +156,7 @@ def test_a_message_added_reads_its_time_as_a_jsonl_file_gives_it(tmp_path):
     loaded = load(path, timezone=ny)[0].sessions[0].turns
     assert [t.timestamp for t in added] == [t.timestamp for t in loaded]
     assert added[1].timestamp == datetime(2023, 5, 8, 17)  # 9:00 at UTC-8
+    assert added[4].timestamp == datetime(2024, 3, 16, 14, 30)  # 10:30 in New York
     with pytest.raises(InputError, match=r"messages\[0\].timestamp: not a date: 'yesterday'"):
         parse_messages([{"role": "user", "content": "hi", "timestamp": "yesterday"}], ny)
 

@@ -30,13 +30,17 @@ def epoch_time(value: int | float, where: str) -> datetime:
 
 
 _UNIX_TEXT = re.compile(r"-?\d{9,}(?:\.\d+)?")
+_COMPACT = re.compile(r"((?:19|20)\d\d)(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])([01]\d|2[0-3])([0-5]\d)([0-5]\d)?")
 
 
 def epoch_text(value: str) -> float | None:
     """The Unix time a text holds, as Slack's ``ts`` (``"1710624600.000200"``) and other exports
     write one: nine or more digits (1973 on; ISO 8601's basic dates, ``"20240316"``, have eight),
-    with or without a fraction; ``None`` for any other text."""
+    with or without a fraction; ``None`` for any other text, and for a compact date and time of
+    12 or 14 digits (``"202403161030"``: 16 March 2024, 10:30, not a time in the year 8383)."""
     text = value.strip()
+    if _COMPACT.fullmatch(text):
+        return None
     return float(text) if _UNIX_TEXT.fullmatch(text) else None
 
 
@@ -55,13 +59,19 @@ def parse_datetime(value: object) -> datetime | None:
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         pass
-    place = _ZONE_NAME.search(text)
+    compact = _COMPACT.fullmatch(text)
+    if compact:  # "202403161030", "20240316103000" (dateutil read a lone number as a day of this month)
+        try:
+            return datetime(*(int(part) for part in compact.groups() if part is not None))
+        except ValueError:  # 31 February
+            return None
     where: tzinfo | None = None
+    place = _ZONE_NAME.search(text)
     if place is not None:  # "10:00 Asia/Tokyo", "10:00[Europe/Berlin]": fuzzy parsing passed the name over
         try:
             where = ZoneInfo(place[1])
         except (ValueError, ZoneInfoNotFoundError):
-            return None  # a zone it cannot read is no date it can store (the time would be hours off)
+            return None  # "Europe/Atlantis": a zone it cannot read is no date it can store (hours off)
         text = text[:place.start()] + " " + text[place.end():]
     # "GMT+0100" (JavaScript's Date.toString()), "UTC+02:00": dateutil reads a sign after GMT/UTC the
     # POSIX way, inverted (GMT+1 was stored as UTC-1): written as the plain offset it means
@@ -78,10 +88,14 @@ def parse_datetime(value: object) -> datetime | None:
 
 #: A sign after GMT or UTC, with hours and maybe minutes: an offset east (+) or west (-) of UTC.
 _AFTER_UTC = re.compile(r"\b(?:GMT|UTC)\s*([+-])(\d{1,2})(?::?(\d{2}))?\b")
-#: An IANA zone name ("America/New_York", "Etc/GMT+5"), maybe in brackets as RFC 9557 writes it.
-_ZONE_NAME = re.compile(r"\[?\b([A-Z][A-Za-z]+(?:/[A-Za-z0-9_+-]+)+)\]?")
-#: A zone named in words ("Pacific Time", "Central European Standard Time").
-_ZONE_WORDS = re.compile(r"\b[A-Z][a-z]+\s+(?:(?:Standard|Daylight|Summer)\s+)?Time\b")
+#: An IANA zone name ("America/New_York", "Etc/GMT+5"), maybe in brackets as RFC 9557 writes it: one
+#: of the zone database's areas, a slash and a place (not "10/Mar/2024", "Gmail/iPhone").
+_ZONE_NAME = re.compile(r"\[?\b((?:Africa|America|Antarctica|Arctic|Asia|Atlantic|Australia|Brazil|Canada|Chile|Etc|"
+                        r"Europe|Indian|Mexico|Pacific|US)(?:/[A-Za-z0-9_+-]+)+)\]?")
+#: A zone named in words ("Pacific Time", "Central European Standard Time"), which no offset can be read from.
+_ZONE_WORDS = re.compile(r"\b(?:Pacific|Eastern|Central|Mountain|Atlantic|Alaska|Hawaii|Greenwich\s+Mean|British|Irish|"
+                         r"(?:Central|Eastern|Western)\s+European|India|Japan|China|Korea|Australian\s+(?:Eastern|Central|Western))"
+                         r"\s+(?:(?:Standard|Daylight|Summer)\s+)?Time\b")
 
 
 def _fuzzy(text: str) -> datetime | None:

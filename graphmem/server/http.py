@@ -29,7 +29,7 @@ from graphmem.loaders import FORMATS
 from graphmem.loaders.chat import validate_messages_query
 from graphmem.memory import has_search_terms
 from graphmem.retrieve.types import MAX_EXCLUDED, STRATEGIES, UNITS
-from graphmem.server.hub import MAX_MESSAGES, MemoryHub
+from graphmem.server.hub import MAX_FORGET_TURNS, MAX_MESSAGES, MemoryHub
 from graphmem.server.validation import validation_message
 
 __all__ = ["create_app", "DEFAULT_MAX_BODY", "MAX_K", "API_VERSION"]
@@ -120,7 +120,7 @@ class ForgetBody(_Body):
     conversation: Optional[str] = Field(None, max_length=1024)
     session: Optional[str] = Field(None, max_length=1024)
     before: Optional[str] = Field(None, max_length=64)
-    turn: Optional[list[str]] = Field(None, max_length=1000, description="turn ids to forget (Hit.node_id, AddReport.turn_ids)")
+    turn: Optional[list[str]] = Field(None, max_length=MAX_FORGET_TURNS, description="turn ids to forget (Hit.node_id, AddReport.turn_ids)")
     metadata: Optional[dict[str, Any]] = Field(None, max_length=100, description="Messages whose metadata holds every key: value (not empty).")
 
 

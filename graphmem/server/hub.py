@@ -21,11 +21,13 @@ __all__ = ["MemoryHub", "MAX_MESSAGES"]
 logger = logging.getLogger(__name__)
 
 MAX_MESSAGES = 1000
+"""Most messages one ``add`` call takes (a bigger batch is an ingest: upload a file)."""
 MAX_KEY = 1024
 """The longest key, speaker or message id a request may give."""
 MAX_METADATA = 100
 """The most metadata pairs a request may give."""
-"""Most messages one ``add`` call takes (a bigger batch is an ingest: upload a file)."""
+MAX_FORGET_TURNS = 1000
+"""The most turn ids one forget request names."""
 
 
 class MemoryHub:
@@ -133,13 +135,16 @@ class MemoryHub:
             raise InputError("messages: expected a non-empty list of messages")
         if len(messages) > MAX_MESSAGES:
             raise InputError(f"messages: {len(messages)} messages in one call; at most {MAX_MESSAGES} (upload a file to ingest more)")
+        for name, key in (("conversation", conversation), ("session", session)):  # (MCP's add_memory comes here directly)
+            if isinstance(key, str) and len(key) > MAX_KEY:
+                raise InputError(f"{name}: at most {MAX_KEY} characters, got {len(key)}")
         for position, message in enumerate(messages):  # the server's limits on what a message names
             if not isinstance(message, Mapping):
                 continue  # (named by Memory.add)
             for name in ("speaker", "role", "name", "id"):
                 value = message.get(name)
-                if isinstance(value, str) and len(value) > MAX_KEY:
-                    raise InputError(f"messages[{position}].{name}: at most {MAX_KEY} characters, got {len(value)}")
+                if isinstance(value, (str, int)) and not isinstance(value, bool) and len(str(value)) > MAX_KEY:
+                    raise InputError(f"messages[{position}].{name}: at most {MAX_KEY} characters, got {len(str(value))}")
             self.check_metadata(message.get("metadata"), f"messages[{position}].metadata")
         with self.write_lock(namespace):  # an add plans from what its session holds: one at a time
             report = memory.add(list(messages), conversation=conversation, session=session,

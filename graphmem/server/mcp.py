@@ -16,7 +16,7 @@ from graphmem.errors import ConfigurationError, GraphmemError, InputError
 from graphmem.hits import (RECENT_MESSAGES, Hit, captioned, excerpt, explain_text, recall_plan, recall_text, validate_recall,
                            with_caption)
 from graphmem.loaders.chat import validate_messages_query
-from graphmem.server.hub import MemoryHub
+from graphmem.server.hub import MAX_FORGET_TURNS, MemoryHub
 from graphmem.server.validation import validation_message
 
 __all__ = ["build_mcp", "format_hit", "format_message", "run_stdio"]
@@ -177,6 +177,8 @@ def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
 
         def run() -> dict[str, int]:
             hub.check_metadata(metadata)
+            if isinstance(turn, list) and len(turn) > MAX_FORGET_TURNS:
+                raise InputError(f"turn: at most {MAX_FORGET_TURNS} turn ids, got {len(turn)}")
             with hub.write_lock(ns):
                 return hub.memory(ns).forget(conversation, session, before, turn=turn, metadata=metadata)
 
