@@ -1261,6 +1261,13 @@ class Memory:
                     self._refit_topics(target)
 
 
+def _close_opened(opening: Any) -> None:
+    """The done-callback of an :meth:`AsyncMemory.open` whose awaiting was cancelled: the Memory it
+    opened has no owner, so it is closed (its embedded store stayed locked by the process)."""
+    if not opening.cancelled() and opening.exception() is None:
+        opening.result().close()
+
+
 class AsyncMemory:
     """:class:`Memory` for asyncio agents: the same methods, awaited.
 
@@ -1281,6 +1288,7 @@ class AsyncMemory:
         self._memory = memory
         self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="graphmem")
         self._closed = False
+        self._closing: concurrent.futures.Future[None] | None = None
 
     @classmethod
     async def open(cls, location: str | os.PathLike[str] | None = None, namespace: str = "default", **kwargs: Any) -> "AsyncMemory":
@@ -1288,10 +1296,18 @@ class AsyncMemory:
         wrapper = cls.__new__(cls)
         import concurrent.futures
 
+        import asyncio
+
         wrapper._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="graphmem")
         wrapper._closed = False
+        wrapper._closing = None
+        opening = wrapper._executor.submit(Memory.open, location, namespace, **kwargs)
         try:
-            wrapper._memory = await wrapper._run(Memory.open, location, namespace, **kwargs)
+            wrapper._memory = await asyncio.shield(asyncio.wrap_future(opening))
+        except asyncio.CancelledError:  # (a timeout): a store the open goes on to open is closed, not left locked
+            opening.add_done_callback(_close_opened)
+            wrapper._executor.shutdown(wait=False)
+            raise
         except BaseException:
             wrapper._executor.shutdown(wait=False)
             raise
@@ -1416,16 +1432,20 @@ class AsyncMemory:
         return await self._run(self._memory.drop_namespace)
 
     async def close(self) -> None:
-        """Close the memory and its worker thread. Idempotent."""
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            await self._run(self._memory.close)
-        finally:
-            self._executor.shutdown(wait=True)
+        """Close the memory and its worker thread, after the calls already awaited. Idempotent; every
+        caller returns once it is closed. A cancelled close (a timeout) still closes it, and never
+        blocks the event loop."""
+        import asyncio
+
+        if self._closing is None:
+            self._closed = True
+            self._closing = self._executor.submit(self._memory.close)  # runs even if this await is cancelled
+            self._executor.shutdown(wait=False)  # (the worker ends after it; the loop never waits on it)
+        await asyncio.shield(asyncio.wrap_future(self._closing))
 
     async def __aenter__(self) -> "AsyncMemory":
+        if self._closed:
+            raise ClosedError("this AsyncMemory is closed; use AsyncMemory.open(...)")
         return self
 
     async def __aexit__(self, *exc: object) -> None:

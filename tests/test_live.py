@@ -1078,6 +1078,44 @@ def test_async_memory_never_blocks_the_event_loop(tmp_path, embedder):
     assert hits and "apple" in hits[0].text
 
 
+def test_a_cancelled_open_or_close_of_an_async_memory_still_closes_its_store(tmp_path, embedder):
+    """A close cancelled by a timeout (an add still running) cancelled the queued close, blocked the
+    loop until the add ended, and left the store open and locked (a second close did nothing; another
+    close returned at once); an open cancelled by a timeout left the store it went on to open locked;
+    `async with` on a closed AsyncMemory raised nothing."""
+    from graphmem.store import embedded
+
+    location, settings = str(tmp_path / "store"), settings_for(tmp_path)
+
+    def held() -> bool:  # the process still holds the store open (and its lock: no other process could open it)
+        return any(key.startswith(location) for key in embedded._OPEN)
+
+    messages = [{"speaker": "Lea", "text": f"Note {i} about the apple trees in the orchard."} for i in range(60)]
+
+    async def main() -> None:
+        memory = await AsyncMemory.open(location, "a", settings=settings)
+        adding = asyncio.create_task(memory.add(messages, conversation="c"))
+        await asyncio.sleep(0.05)
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(memory.close(), 0.01)
+        await asyncio.gather(adding, memory.close(), memory.close())  # every close returns once it is closed
+        assert "closed" in repr(memory.memory) and not held()
+        with pytest.raises(ClosedError, match="closed"):
+            async with memory:
+                pass
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(AsyncMemory.open(location, "a", settings=settings), 0.0001)
+        for _ in range(200):  # the open goes on on its worker, and its memory is closed when it is done
+            if not held():
+                break
+            await asyncio.sleep(0.05)
+        assert not held()
+
+    asyncio.run(main())
+    with Memory.open(location, "a", settings=settings) as memory:
+        assert len(memory.messages("c", last=100)) == 60 and memory.check().ok
+
+
 def test_two_threads_adding_to_one_conversation(memory_factory):
     memory = memory_factory()
     errors: list[BaseException] = []
