@@ -433,10 +433,28 @@ class AsyncClient(_Calls):
         self.url = _url(url)
         import httpx
 
+        import weakref
+
         self.namespace = _served_namespace(namespace)
-        self._http = httpx.AsyncClient(base_url=self.url, headers={"Authorization": f"Bearer {token}"} if token else {},
-                                       timeout=timeout)
+        self._options: dict[str, Any] = {"base_url": self.url, "timeout": timeout,
+                                         "headers": {"Authorization": f"Bearer {token}"} if token else {}}
+        # one connection pool per event loop: a pool's connections belong to the loop that opened them (a
+        # second asyncio.run() with one client raised RuntimeError "Event loop is closed")
+        self._pools: weakref.WeakKeyDictionary[Any, httpx.AsyncClient] = weakref.WeakKeyDictionary()
         self._closed = False
+
+    @property
+    def _http(self) -> Any:
+        """The running event loop's connection pool (made at its first request)."""
+        import asyncio
+
+        import httpx
+
+        loop = asyncio.get_running_loop()
+        pool = self._pools.get(loop)
+        if pool is None:
+            pool = self._pools[loop] = httpx.AsyncClient(**self._options)
+        return pool
 
     async def __aenter__(self) -> "AsyncClient":
         return self
@@ -445,10 +463,15 @@ class AsyncClient(_Calls):
         await self.close()
 
     async def close(self) -> None:
-        """Close the connection pool; the client refuses use afterwards. Idempotent."""
+        """Close the connection pools; the client refuses use afterwards. Idempotent."""
+        import asyncio
+
         if not self._closed:
             self._closed = True
-            await self._http.aclose()
+            pool = self._pools.pop(asyncio.get_running_loop(), None)
+            if pool is not None:
+                await pool.aclose()
+            self._pools.clear()  # (another loop's pool goes with that loop)
 
     def __repr__(self) -> str:
         return f"AsyncClient({self.url!r}, namespace={self.namespace!r}{', closed' if self._closed else ''})"

@@ -325,6 +325,17 @@ def test_async_client_answers_as_the_client_does_and_never_blocks_the_loop(url):
     asyncio.run(main())
 
 
+def test_one_async_client_serves_one_event_loop_after_another(url):
+    """A notebook or a sync wrapper calls asyncio.run() for each request: the second raised
+    RuntimeError ("Event loop is closed") from the first loop's pooled connection."""
+    memory = AsyncClient(url, TOKEN, namespace="loops")
+    asyncio.run(memory.add({"speaker": "Ada", "text": "The ferry leaves at noon."}, conversation="c"))
+    assert [m["text"] for m in asyncio.run(memory.messages("c"))] == ["The ferry leaves at noon."]
+    asyncio.run(memory.close())
+    with pytest.raises(ClosedError):
+        asyncio.run(memory.stats())
+
+
 def test_hit_round_trips_through_json():
     hit = Hit("turn:1", "turn", "hello", 0.5, "dense", source_id="D1:1", session_number=2, explanation={"dense": {"cosine": 0.5}})
     assert Hit.from_dict(json.loads(json.dumps(hit.to_dict(explain=True)))) == hit
