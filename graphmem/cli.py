@@ -142,7 +142,7 @@ def _ingest_with_progress(memory: Memory, paths: list[Path], fmt: str, conversat
     """Ingest each path with one bar per stage, each counting turns: "embed" advances per
     batch of turns and "extract" as turns' events are split and embedded (both inside a long
     conversation too), "store" per conversation committed (see :data:`graphmem.ingest.Progress`)."""
-    reports = []
+    reports: list[dict[str, Any]] = []
     with _progress() as bar:
         for path in paths:
             tasks: dict[str, Any] = {}

@@ -591,9 +591,10 @@ class IngestPipeline:
             if any(b <= a for a, b in zip(known, known[1:])):
                 continue  # not in their stored order: moved
             for turn in in_file:
-                row = rows.get(id(turn))
-                if row is None:
+                found = rows.get(id(turn))
+                if found is None:
                     continue
+                row = found
                 turn.id, turn.index, turn.seq = row["id"], int(row["index"]), int(row["seq"])
                 existing.add(row["id"])
                 if not self._says_what_was_stored(row, turn.record):

@@ -62,7 +62,8 @@ def parse_datetime(value: object) -> datetime | None:
     compact = _COMPACT.fullmatch(text)
     if compact:  # "202403161030", "20240316103000" (dateutil read a lone number as a day of this month)
         try:
-            return datetime(*(int(part) for part in compact.groups() if part is not None))
+            year, month, day, hour, minute, second = (int(part or 0) for part in compact.groups())
+            return datetime(year, month, day, hour, minute, second)
         except ValueError:  # 31 February
             return None
     where: tzinfo | None = None
