@@ -1021,7 +1021,7 @@ def _metric_table(title: str, report, ks=(1, 3, 5, 10)) -> Table:
     from graphmem.eval.harness import iter_metric_rows
 
     table = Table(title=title, title_justify="left")
-    table.add_column("category")
+    table.add_column("category", no_wrap=True)  # (LongMemEval's "single-session-preference" was cut)
     table.add_column("n", justify="right")
     for metric in ("R_all", "R_any", "NDCG"):
         for k in ks:
@@ -1102,6 +1102,8 @@ def eval_locomo(
 
         cases = locomo_cases(path)
         if folds is not None:
+            if rankings is not None or strategy or stream:  # (they were passed over without a word)
+                raise InputError("--folds scores the router's own choices: it takes no --rankings, --strategy or --stream")
             _run_folds(cases, folds, store, keep, json_out, "eval-locomo")
             return
         _run_eval(cases, strategy, store, keep, rankings, json_out, "number", "eval-locomo", stream)

@@ -116,3 +116,31 @@ def test_eval_locomo_folds_refuses_more_folds_than_conversations(tmp_path):
     assert result.exit_code != 0
     assert "--folds must be between 2 and the number of conversations (2), got 3" in result.output
     assert not (tmp_path / "store").exists()  # refused before anything was written
+
+
+def test_eval_locomo_refuses_what_it_would_pass_over_or_fail_on_late(tmp_path):
+    """--folds dropped --rankings, --strategy and --stream without a word; a message id given twice in
+    the second conversation stopped the eval after the first was ingested and scored (its figures lost)."""
+    path, store = tmp_path / "locomo_small.json", tmp_path / "store"
+    path.write_text(json.dumps(SAMPLES[:2]), encoding="utf-8")
+    result = CliRunner().invoke(app, ["eval", "locomo", str(path), "--folds", "2", "--rankings", str(tmp_path / "r.jsonl"),
+                                      "--store", str(store)])
+    assert result.exit_code == 2 and "--folds scores the router's own choices" in " ".join(result.output.split())
+    twice = json.loads(json.dumps(SAMPLES[:2]))
+    twice[1]["conversation"]["session_1"][1]["dia_id"] = "D1:1"
+    path.write_text(json.dumps(twice), encoding="utf-8")
+    result = CliRunner().invoke(app, ["eval", "locomo", str(path), "--strategy", "bm25", "--store", str(store)])
+    said = " ".join(result.output.split())
+    assert result.exit_code == 2 and "locomo_small.json" in said and "'D1:1' is given twice" in said, said
+    assert "c-garden:" not in said and not store.exists()  # refused before the first conversation was ingested
+
+
+def test_eval_locomo_streams_a_photo_sent_without_text(tmp_path):
+    """A turn that is only a photo (its caption, no text) is a LoCoMo message: the batch eval took it,
+    --stream stopped on it ("messages[0].text: empty", naming no file, session or message)."""
+    photo = json.loads(json.dumps(SAMPLES[:1]))
+    photo[0]["conversation"]["session_1"][2].update({"text": "", "blip_caption": "a photo of cedar raised beds"})
+    path = tmp_path / "locomo_photo.json"
+    path.write_text(json.dumps(photo), encoding="utf-8")
+    result = CliRunner().invoke(app, ["eval", "locomo", str(path), "--strategy", "bm25", "--stream", "--store", str(tmp_path / "store")])
+    assert result.exit_code == 0, result.output

@@ -53,6 +53,36 @@ def test_loader_keeps_ids_dates_and_answers(tmp_path):
     assert questions[2].is_abstention and not q1.is_abstention
 
 
+def test_an_empty_gold_message_and_a_question_date_that_is_no_date(tmp_path):
+    """An empty message marked has_answer was kept in the turn gold though never stored (the question
+    could not score at any k); a question_date that is a number raised AttributeError from the eval."""
+    marked = json.loads(json.dumps(QUESTIONS[:1]))
+    marked[0]["haystack_sessions"][1][1]["has_answer"] = True  # the empty assistant message of s_food
+    assert parse_longmemeval(tmp_path / "x.json", marked)[0].answer_turn_ids == ("s_pet:0",)
+    for date, said in ((20230520, r"\[0\]\.question_date: expected a date text, got 20230520"),
+                       ("soon", r"\[0\]\.question_date: 'soon' is not a date")):
+        bad = json.loads(json.dumps(QUESTIONS[:1]))
+        bad[0]["question_date"] = date
+        with pytest.raises(InputError, match=said):
+            parse_longmemeval(tmp_path / "x.json", bad)
+
+
+def test_eval_warns_of_a_kept_namespace_holding_another_files_haystack(tmp_path, caplog):
+    """--store --keep scored a later file against the kept haystack of an earlier one, silently."""
+    import logging
+
+    path, store, runner = tmp_path / "lme.json", tmp_path / "store", CliRunner()
+    path.write_text(json.dumps(QUESTIONS[:1]), encoding="utf-8")
+    assert runner.invoke(app, ["eval", "longmemeval", str(path), "--strategy", "dense", "--store", str(store), "--keep"]).exit_code == 0
+    other = json.loads(json.dumps(QUESTIONS[:1]))
+    other[0]["haystack_sessions"] = other[0]["haystack_sessions"][:1]
+    other[0]["haystack_session_ids"], other[0]["haystack_dates"] = ["s_pet"], other[0]["haystack_dates"][:1]
+    path.write_text(json.dumps(other), encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="graphmem.eval.harness"):
+        result = runner.invoke(app, ["eval", "longmemeval", str(path), "--strategy", "dense", "--store", str(store), "--keep"])
+    assert result.exit_code == 0 and "its namespace holds 6 turns, the case 2" in caplog.text, caplog.text
+
+
 def test_loader_rejects_mismatched_haystack(tmp_path):
     bad = json.loads(json.dumps(QUESTIONS[:1]))
     bad[0]["haystack_session_ids"] = ["only-one"]

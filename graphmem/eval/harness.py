@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Hashable, Iterable, Sequence
 
+from graphmem.errors import GraphmemError
 from graphmem.eval.metrics import MetricReport, QuestionResult, aggregate, evaluate_ranking
 from graphmem.records import ConversationRecord
 
@@ -95,7 +96,11 @@ def stream_conversations(memory: Any, conversations: Iterable[Any]) -> int:
     for conversation in conversations:
         for session in conversation.sessions:
             for turn in session.turns:
-                memory.add(turn, conversation=conversation.key, session=session.key, session_started_at=session.started_at)
+                try:
+                    memory.add(turn, conversation=conversation.key, session=session.key, session_started_at=session.started_at)
+                except GraphmemError as exc:  # name the message of the file, not the call's "messages[0]"
+                    raise type(exc)(f"conversation {conversation.key!r}, session {session.key!r}, message "
+                                    f"{turn.source_id or sent}: {exc}") from exc
                 sent += 1
     return sent
 
@@ -146,6 +151,11 @@ def run_evaluation(
                     memory.ingest(list(case.conversations))
                 ingest_seconds = time.perf_counter() - started
                 result.ingest_seconds += ingest_seconds
+                given = sum(len(s.turns) for c in case.conversations for s in c.sessions)
+                held = int(memory.stats()["nodes"].get("Turn", 0))
+                if held != given:  # a kept namespace (--store --keep) that holds another file's haystack too
+                    logger.warning("case %s: its namespace holds %d turns, the case %d: it is scored against all of them "
+                                   "(a namespace kept from another run? drop it, or use another --store)", case.name, held, given)
                 case_query_seconds = 0.0
                 for question in case.questions:
                     if not question.gold_turns and not question.gold_sessions:

@@ -9,6 +9,7 @@ from graphmem.eval.harness import EvalCase, EvalQuestion
 from graphmem.eval.metrics import parse_evidence_ids, session_of_dia_id
 from graphmem.loaders import read_json
 from graphmem.loaders.locomo import parse_locomo
+from graphmem.records import validate_records
 
 __all__ = ["locomo_cases"]
 
@@ -46,4 +47,5 @@ def locomo_cases(path: Path) -> list[EvalCase]:
                 as_of=asked,
             ))
         cases.append(EvalCase(name=record.key, conversations=(record,), questions=tuple(questions)))
+    validate_records(records, str(path))  # the whole file, before the first conversation is ingested and scored
     return cases

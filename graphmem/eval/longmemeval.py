@@ -10,6 +10,7 @@ from graphmem.eval.harness import EvalCase, EvalQuestion
 from graphmem.extract.temporal import parse_session_datetime
 from graphmem.loaders import read_json
 from graphmem.loaders.longmemeval import is_longmemeval, parse_longmemeval
+from graphmem.records import validate_records
 
 __all__ = ["longmemeval_cases"]
 
@@ -43,4 +44,5 @@ def longmemeval_cases(path: Path, limit: int | None = None) -> tuple[list[EvalCa
         )
         for q in kept if q.conversation.sessions
     ]
+    validate_records([c for case in cases for c in case.conversations], str(path))  # the whole file, before any ingest
     return cases, skipped

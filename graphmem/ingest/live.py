@@ -174,8 +174,10 @@ def parse_messages(messages: object, tz: tzinfo | None = None) -> Messages:
         if isinstance(item, TurnRecord):
             record = item
             for name, value in (("speaker", record.speaker), ("text", record.text)):
-                if not isinstance(value, str) or not value.strip():
-                    raise InputError(f"{where}.{name}: empty")
+                if not isinstance(value, str):
+                    raise InputError(f"{where}.{name}: expected text, got {type(value).__name__}")
+                if not value.strip() and not (name == "text" and (record.caption or "").strip()):
+                    raise InputError(f"{where}.{name}: empty")  # (a photo with its caption and no text is a message, as a file's)
             if record.timestamp is not None:
                 record = replace(record, timestamp=parse_timestamp(record.timestamp, f"{where}.timestamp", tz))
         elif isinstance(item, Mapping):

@@ -93,14 +93,21 @@ def _parse_question(path: Path, index: int, raw: Any) -> LongMemEvalQuestion:
             role = require_str(path, f"{swhere}[{ti}]", turn, "role")
             content = require_str(path, f"{swhere}[{ti}]", turn, "content", allow_empty=True)
             source_id = f"{sid}:{ti}"
+            if not content.strip():
+                if turn.get("has_answer") is True:  # (it is not stored: as gold no ranking could ever hold it)
+                    logger.warning("%s: %s[%d]: an empty message marked has_answer is left out of the gold turns", path, swhere, ti)
+                continue  # empty messages exist in the published files; ids of the others stay stable
             if turn.get("has_answer") is True:
                 gold_turns.append(source_id)
-            if not content.strip():
-                continue  # empty messages exist in the published files; ids of the others stay stable
             turns.append(TurnRecord(speaker=role, text=content, source_id=source_id, timestamp=started))
         if turns:
             sessions.append(SessionRecord(key=sid, number=number, started_at=started,
                                           date_text=date_text if isinstance(date_text, str) else None, turns=tuple(turns)))
+    asked = item.get("question_date")
+    if asked is not None and not isinstance(asked, str):
+        raise InputError(f"{path}: {where}.question_date: expected a date text, got {asked!r}")
+    if isinstance(asked, str) and asked.strip() and parse_datetime(asked) is None:
+        raise InputError(f"{path}: {where}.question_date: {asked[:60]!r} is not a date")
     answers = item.get("answer_session_ids") or []
     answers = require_list(path, f"{where}.answer_session_ids", answers)
     conversation = ConversationRecord(key=qid, sessions=tuple(sessions), speakers=("user", "assistant"), source=str(path))
