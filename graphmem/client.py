@@ -433,14 +433,12 @@ class AsyncClient(_Calls):
         self.url = _url(url)
         import httpx
 
-        import weakref
-
         self.namespace = _served_namespace(namespace)
         self._options: dict[str, Any] = {"base_url": self.url, "timeout": timeout,
                                          "headers": {"Authorization": f"Bearer {token}"} if token else {}}
         # one connection pool per event loop: a pool's connections belong to the loop that opened them (a
         # second asyncio.run() with one client raised RuntimeError "Event loop is closed")
-        self._pools: weakref.WeakKeyDictionary[Any, httpx.AsyncClient] = weakref.WeakKeyDictionary()
+        self._pools: dict[Any, httpx.AsyncClient] = {}
         self._closed = False
 
     @property
@@ -453,6 +451,8 @@ class AsyncClient(_Calls):
         loop = asyncio.get_running_loop()
         pool = self._pools.get(loop)
         if pool is None:
+            for gone in [other for other in self._pools if other.is_closed()]:
+                del self._pools[gone]  # a finished asyncio.run()'s pool (its loop can no longer close it: let it go)
             pool = self._pools[loop] = httpx.AsyncClient(**self._options)
         return pool
 

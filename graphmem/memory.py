@@ -1289,6 +1289,7 @@ class AsyncMemory:
         self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="graphmem")
         self._closed = False
         self._closing: concurrent.futures.Future[None] | None = None
+        self._close_lock = threading.Lock()
 
     @classmethod
     async def open(cls, location: str | os.PathLike[str] | None = None, namespace: str = "default", **kwargs: Any) -> "AsyncMemory":
@@ -1301,6 +1302,7 @@ class AsyncMemory:
         wrapper._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="graphmem")
         wrapper._closed = False
         wrapper._closing = None
+        wrapper._close_lock = threading.Lock()
         opening = wrapper._executor.submit(Memory.open, location, namespace, **kwargs)
         try:
             wrapper._memory = await asyncio.shield(asyncio.wrap_future(opening))
@@ -1437,11 +1439,13 @@ class AsyncMemory:
         blocks the event loop."""
         import asyncio
 
-        if self._closing is None:
-            self._closed = True
-            self._closing = self._executor.submit(self._memory.close)  # runs even if this await is cancelled
-            self._executor.shutdown(wait=False)  # (the worker ends after it; the loop never waits on it)
-        await asyncio.shield(asyncio.wrap_future(self._closing))
+        with self._close_lock:  # (closes from two threads at once: one submits, both wait for it)
+            if self._closing is None:
+                self._closed = True
+                self._closing = self._executor.submit(self._memory.close)  # runs even if this await is cancelled
+                self._executor.shutdown(wait=False)  # (the worker ends after it; the loop never waits on it)
+            closing = self._closing
+        await asyncio.shield(asyncio.wrap_future(closing))
 
     async def __aenter__(self) -> "AsyncMemory":
         if self._closed:

@@ -1115,6 +1115,26 @@ def test_a_cancelled_open_or_close_of_an_async_memory_still_closes_its_store(tmp
     with Memory.open(location, "a", settings=settings) as memory:
         assert len(memory.messages("c", last=100)) == 60 and memory.check().ok
 
+    def close_from_two_threads() -> list[BaseException]:  # (a second close raised RuntimeError: "after shutdown")
+        memory = asyncio.run(AsyncMemory.open(location, "a", settings=settings))
+        errors: list[BaseException] = []
+
+        def close() -> None:
+            try:
+                asyncio.run(memory.close())
+            except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+                errors.append(exc)
+
+        threads = [threading.Thread(target=close) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return errors
+
+    for _ in range(8):
+        assert close_from_two_threads() == [] and not held()
+
 
 def test_two_threads_adding_to_one_conversation(memory_factory):
     memory = memory_factory()

@@ -271,7 +271,8 @@ def test_an_offset_after_gmt_and_a_zone_by_name_are_read_as_they_mean(tmp_path):
     assert utc("2024-03-16T10:00:00[Europe/Berlin]") == datetime(2024, 3, 16, 9)
     assert utc("2024-07-16 23:30 America/New_York") == datetime(2024, 7, 17, 3, 30)  # summer time
     assert utc("2024-03-16 10:00 Etc/GMT+5") == datetime(2024, 3, 16, 15)  # the IANA name's own (POSIX) sign
-    for unreadable in ("2024-03-16 10:00 Europe/Atlantis", "2024-03-16 10:00 Pacific Time", "2024-03-16 10:00 Central European Time"):
+    for unreadable in ("2024-03-16 10:00 Europe/Atlantis", "2024-03-16 10:00 Pacific Time", "2024-03-16 10:00 Central European Time",
+                       "16 March 2024 10:00 Singapore Standard Time", "2024-03-16 10:00 Israel Daylight Time", "2024-03-16 10:00 Brasilia Time"):
         assert parse_datetime(unreadable) is None, unreadable
     # what only looks like a zone stays a date, as it was read before the zones were (a log's "10/Mar/2024",
     # a mail client's "Gmail/iPhone", a label's "Local Time"); a compact date and time is no Unix time

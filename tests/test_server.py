@@ -331,6 +331,9 @@ def test_one_async_client_serves_one_event_loop_after_another(url):
     memory = AsyncClient(url, TOKEN, namespace="loops")
     asyncio.run(memory.add({"speaker": "Ada", "text": "The ferry leaves at noon."}, conversation="c"))
     assert [m["text"] for m in asyncio.run(memory.messages("c"))] == ["The ferry leaves at noon."]
+    for _ in range(5):
+        assert asyncio.run(memory.health()) is True
+    assert len(memory._pools) == 1  # a finished loop's pool is let go (one was kept for every asyncio.run())
     asyncio.run(memory.close())
     with pytest.raises(ClosedError):
         asyncio.run(memory.stats())

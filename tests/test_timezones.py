@@ -157,6 +157,8 @@ def test_a_message_added_reads_its_time_as_a_jsonl_file_gives_it(tmp_path):
     assert [t.timestamp for t in added] == [t.timestamp for t in loaded]
     assert added[1].timestamp == datetime(2023, 5, 8, 17)  # 9:00 at UTC-8
     assert added[4].timestamp == datetime(2024, 3, 16, 14, 30)  # 10:30 in New York
+    (number,), _ = parse_messages([{"role": "user", "content": "hi", "timestamp": 202403161030}], ny)  # as a JSON number too
+    assert number.timestamp == datetime(2024, 3, 16, 14, 30)
     with pytest.raises(InputError, match=r"messages\[0\].timestamp: not a date: 'yesterday'"):
         parse_messages([{"role": "user", "content": "hi", "timestamp": "yesterday"}], ny)
 

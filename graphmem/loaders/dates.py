@@ -14,7 +14,8 @@ __all__ = ["parse_datetime", "epoch_time", "epoch_text"]
 
 def epoch_time(value: int | float, where: str) -> datetime:
     """The instant ``value`` seconds after 1970-01-01 UTC (a Unix time, as chat logs and SDKs
-    give a message's time: OpenAI's ``created``), aware in UTC.
+    give a message's time: OpenAI's ``created``), aware in UTC; a whole number of 12 or 14
+    digits that is a compact date and time (``202403161030``) is that time, naive, as its text is.
 
     Raises:
         InputError: not finite, or outside the years 1-9999 (milliseconds are named as the
@@ -22,6 +23,10 @@ def epoch_time(value: int | float, where: str) -> datetime:
     """
     if not math.isfinite(value):
         raise InputError(f"{where}: not a time: {value!r}")
+    if isinstance(value, int) and _COMPACT.fullmatch(str(value)):  # (a Unix time of 12 digits is past the year 5138)
+        compact = parse_datetime(str(value))
+        if compact is not None:
+            return compact
     try:
         return datetime.fromtimestamp(value, timezone.utc)
     except (OverflowError, OSError, ValueError):
@@ -93,10 +98,13 @@ _AFTER_UTC = re.compile(r"\b(?:GMT|UTC)\s*([+-])(\d{1,2})(?::?(\d{2}))?\b")
 #: of the zone database's areas, a slash and a place (not "10/Mar/2024", "Gmail/iPhone").
 _ZONE_NAME = re.compile(r"\[?\b((?:Africa|America|Antarctica|Arctic|Asia|Atlantic|Australia|Brazil|Canada|Chile|Etc|"
                         r"Europe|Indian|Mexico|Pacific|US)(?:/[A-Za-z0-9_+-]+)+)\]?")
-#: A zone named in words ("Pacific Time", "Central European Standard Time"), which no offset can be read from.
-_ZONE_WORDS = re.compile(r"\b(?:Pacific|Eastern|Central|Mountain|Atlantic|Alaska|Hawaii|Greenwich\s+Mean|British|Irish|"
-                         r"(?:Central|Eastern|Western)\s+European|India|Japan|China|Korea|Australian\s+(?:Eastern|Central|Western))"
-                         r"\s+(?:(?:Standard|Daylight|Summer)\s+)?Time\b")
+#: A zone named in words, which no offset can be read from: any "<Name> Standard|Daylight|Summer Time"
+#: ("Singapore Standard Time", "Israel Daylight Time"), and the zones named without it ("Pacific Time",
+#: "Brasilia Time"; not a label such as "Local Time" or "Start Time").
+_ZONE_WORDS = re.compile(r"\b[A-Z][A-Za-z]+\s+(?:Standard|Daylight|Summer)\s+Time\b|"
+                         r"\b(?:Pacific|Eastern|Central|Mountain|Atlantic|Alaska|Hawaii|Greenwich\s+Mean|Brasilia|Moscow|"
+                         r"(?:Central|Eastern|Western)\s+European|Australian\s+(?:Eastern|Central|Western)|Coordinated\s+Universal)"
+                         r"\s+Time\b")
 
 
 def _fuzzy(text: str) -> datetime | None:
