@@ -23,7 +23,7 @@ from graphmem.hits import CONTEXT_CHARS, RECENT_MESSAGES, Hit, context_text, exp
 from graphmem.retrieve.types import STRATEGIES, validate_query
 from graphmem.ids import namespace_slug, node_id
 from graphmem.ingest import IngestPipeline, IngestReport, Progress
-from graphmem.ingest.live import MAX_ATTEMPTS, AddReport, LiveWriter, corrected_record, parse_messages, parse_timestamp, same_message
+from graphmem.ingest.live import MAX_CONFLICTS, AddReport, LiveWriter, corrected_record, parse_messages, parse_timestamp, same_message
 from graphmem.loaders import FORMATS, load
 from graphmem.loaders.chat import validate_correction, validate_messages_query, validate_turn_id
 from graphmem.records import ConversationRecord, metadata_of, stored_times, validate_records
@@ -996,7 +996,7 @@ class Memory:
                                        turns=list(turn) if isinstance(turn, Iterable) and not isinstance(turn, str) else turn,  # (an int: named)
                                        tz=namespace_zone(self._store, target, self._settings.tz), metadata=metadata)
         with _namespace_lock(self._store, target):
-            for attempt in range(1, MAX_ATTEMPTS + 1):
+            for attempt in range(1, MAX_CONFLICTS + 1):
                 # the plan is written only if nothing was committed since it read the store (another
                 # process's add to a session it deletes, a correction of a turn it forgets: over Bolt)
                 expected = read_version(self._store, target)
@@ -1008,10 +1008,11 @@ class Memory:
                     caches = self._write_forget(target, plan, guard(target, expected))
                     break
                 except WriteConflict as exc:  # (any other failure wrote nothing either, and is raised)
-                    if attempt == MAX_ATTEMPTS:
-                        raise
+                    if attempt == MAX_CONFLICTS:
+                        raise WriteConflict(f"forget in {target!r}: other writers committed first {attempt} times in a row; "
+                                            "nothing was forgotten: ask again") from exc
                     logger.info("forget in %r: attempt %d refused (%s); planning again", target, attempt, exc)
-                    time.sleep(0.02 * attempt)
+                    time.sleep(0.01 * min(attempt, 8))
             if target == self._namespace:
                 self._writer = None  # its kept entities and topics may name what was removed
             if refit_topics:

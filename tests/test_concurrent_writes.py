@@ -76,3 +76,51 @@ def test_an_add_planned_before_another_writers_forget_plans_again(memory_factory
     assert len(calls) == 2 and report.added == 1
     assert [m["source_id"] for m in first.messages("chat")] == ["m1"]
     assert first.check().ok
+
+
+def test_a_correction_planned_before_another_writers_correction_reads_the_turn_again(memory_factory, monkeypatch):
+    """Two servers correcting one message at once: the second planned from the turn as it read it
+    before the first committed, so every retry made the version the first had made (a constraint
+    violation, five times, then HTTP 500); it reads the turn again now and adds its own version."""
+    first = memory_factory()
+    other = memory_factory(first.namespace)
+    turn = first.add({"speaker": "Ann", "text": "The ferry leaves at noon.", "id": "m0"}, conversation="chat").turn_ids[0]
+    real = LiveWriter._plan
+    calls = []
+
+    def plan_then_correct(self, *args, **kwargs):
+        plan = real(self, *args, **kwargs)
+        calls.append(self)
+        if len(calls) == 1:  # (the other writer's own plan comes through here too: the second call)
+            other.correct(turn, "The ferry leaves at one.")
+        return plan
+
+    monkeypatch.setattr(LiveWriter, "_plan", plan_then_correct)
+    report = first.correct(turn, "The ferry leaves at two.")
+    assert len(calls) == 3 and report.corrected == 1 and report.attempts == 2
+    assert [v["text"] for v in first.history(turn)] == ["The ferry leaves at noon.", "The ferry leaves at one.",
+                                                        "The ferry leaves at two."]
+    assert first.check().ok
+
+
+def test_an_add_outrun_by_a_steady_writer_many_times_still_lands(memory_factory, monkeypatch):
+    """Each attempt of an add lost to another writer's commit: after five it raised, though nothing
+    was wrong (two servers adding to one conversation lost 1-2 adds in 40)."""
+    first = memory_factory()
+    other = memory_factory(first.namespace)
+    first.add({"speaker": "Ann", "text": "Opening message."}, conversation="chat")
+    real = LiveWriter._plan
+    calls = []
+
+    def plan_then_lose(self, *args, **kwargs):
+        plan = real(self, *args, **kwargs)
+        if self is first._writer and len(calls) < 7:  # another writer commits between each of seven plans and its write
+            calls.append(plan)
+            other.add({"speaker": "Ben", "text": f"Interjection {len(calls)}."}, conversation="elsewhere")
+        return plan
+
+    monkeypatch.setattr(LiveWriter, "_plan", plan_then_lose)
+    report = first.add({"speaker": "Ann", "text": "Finally said."}, conversation="chat")
+    assert report.added == 1 and report.attempts == 8
+    assert [m["text"] for m in first.messages("chat")] == ["Opening message.", "Finally said."]
+    assert len(other.messages("elsewhere")) == 7 and first.check().ok

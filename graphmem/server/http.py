@@ -31,6 +31,7 @@ from graphmem.memory import has_search_terms
 from graphmem.retrieve.types import MAX_EXCLUDED, STRATEGIES, UNITS
 from graphmem.server.hub import MAX_FORGET_TURNS, MAX_MESSAGES, MemoryHub
 from graphmem.server.validation import validation_message
+from graphmem.store.base import WriteConflict
 
 __all__ = ["create_app", "DEFAULT_MAX_BODY", "MAX_K", "API_VERSION"]
 
@@ -299,7 +300,7 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
     async def _graphmem(request: Request, exc: GraphmemError) -> JSONResponse:
         if isinstance(exc, (InputError, ConfigurationError)):
             return _error(400, _one_line(exc))
-        if isinstance(exc, (ClosedError, StoreUnavailableError)):
+        if isinstance(exc, (ClosedError, StoreUnavailableError, WriteConflict)):  # (a conflict: other writers kept winning; try again)
             return _error(503, _one_line(exc))
         logger.error("request %s %s failed: %s", request.method, request.url.path, exc, exc_info=exc)
         return _error(500, _one_line(exc))
