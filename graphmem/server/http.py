@@ -29,7 +29,7 @@ from graphmem.loaders import FORMATS
 from graphmem.loaders.chat import validate_messages_query
 from graphmem.memory import has_search_terms
 from graphmem.retrieve.types import MAX_EXCLUDED, STRATEGIES, UNITS
-from graphmem.server.hub import MAX_FORGET_TURNS, MAX_MESSAGES, MemoryHub
+from graphmem.server.hub import MAX_FORGET_TURNS, MAX_MESSAGES, MAX_METADATA, MemoryHub
 from graphmem.server.validation import validation_message
 from graphmem.store.base import WriteConflict
 
@@ -73,7 +73,7 @@ class CorrectBody(_Body):
     text: Optional[str] = Field(None, max_length=1_000_000, description="The new text.")
     speaker: Optional[str] = Field(None, max_length=1024, description="The new speaker.")
     caption: Optional[str] = Field(None, max_length=100_000, description="The new image description ('' removes it).")
-    metadata: Optional[dict[str, Any]] = Field(None, max_length=100, description="The new metadata, replacing the stored ({} removes it).")
+    metadata: Optional[dict[str, Any]] = Field(None, max_length=MAX_METADATA, description="The new metadata, replacing the stored ({} removes it).")
 
 
 class SearchBody(_Body):
@@ -93,7 +93,7 @@ class SearchBody(_Body):
                                                                   "'last Saturday' in the query means the Saturday before it.")
     exclude: Optional[list[str]] = Field(None, max_length=MAX_EXCLUDED, description="Node ids not to return (the messages a "
                                                                                      "prompt holds already).")
-    metadata: Optional[dict[str, Any]] = Field(None, max_length=100, description="Only messages whose metadata holds every "
+    metadata: Optional[dict[str, Any]] = Field(None, max_length=MAX_METADATA, description="Only messages whose metadata holds every "
                                                                                 "key: value (text, numbers, booleans).")
 
 
@@ -112,7 +112,7 @@ class RecallBody(_Body):
     session: Optional[str] = Field(None, max_length=1024)
     as_of: Optional[str] = Field(None, max_length=64)
     exclude: Optional[list[str]] = Field(None, max_length=MAX_EXCLUDED)
-    metadata: Optional[dict[str, Any]] = Field(None, max_length=100)
+    metadata: Optional[dict[str, Any]] = Field(None, max_length=MAX_METADATA)
 
 
 class ForgetBody(_Body):
@@ -122,7 +122,7 @@ class ForgetBody(_Body):
     session: Optional[str] = Field(None, max_length=1024)
     before: Optional[str] = Field(None, max_length=64)
     turn: Optional[list[str]] = Field(None, max_length=MAX_FORGET_TURNS, description="turn ids to forget (Hit.node_id, AddReport.turn_ids)")
-    metadata: Optional[dict[str, Any]] = Field(None, max_length=100, description="Messages whose metadata holds every key: value (not empty).")
+    metadata: Optional[dict[str, Any]] = Field(None, max_length=MAX_METADATA, description="Messages whose metadata holds every key: value (not empty).")
 
 
 class TimezoneBody(_Body):

@@ -44,8 +44,9 @@ class WriteConflict(StorageError):
 
 
 def refused_by(name: str, rows: Any) -> WriteConflict | None:
-    """The conflict a guard statement ``name`` answering ``rows`` raises (``None``: not a guard, or it held)."""
-    if not name.startswith(GUARD) or rows:
+    """The conflict the guard statement ``name`` (of the :data:`GUARD` family) answering ``rows``
+    raises; ``None`` when it held."""
+    if rows:
         return None
     return WriteConflict(f"the store changed while the write was planned ({name} failed): planning again")
 

@@ -40,7 +40,6 @@ LOCK_FILE = "graphmem.lock"
 #: the same index page) is retried this many times in all: graphmem's writes are
 #: idempotent MERGEs, so running them again gives the result of running them once.
 CONFLICT_ATTEMPTS = 6
-_CONFLICTS = COMMIT_RACES
 
 
 _JAVA: dict[str, Any] = {}
@@ -223,7 +222,7 @@ class _ProcessLock:
 
 def _is_conflict(exc: BaseException) -> bool:
     text = str(exc)
-    return any(name in text for name in _CONFLICTS)
+    return any(name in text for name in COMMIT_RACES)
 
 
 def _import_arcadedb():
