@@ -357,7 +357,7 @@ _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 _NO_ANCHOR = datetime(2000, 1, 1)
 
 
-def _group(pieces: list[_Piece], min_content: int, excluded: list[tuple[int, int]] = ()) -> list[tuple[int, int]]:  # type: ignore[assignment]
+def _group(pieces: list[_Piece], min_content: int, excluded: list[tuple[int, int]] | None = None) -> list[tuple[int, int]]:
     """Merge short pieces into their neighbours; drop pieces that carry nothing. A piece is not
     merged across code or a table (``excluded``): the event would hold it."""
     strong = [p.content >= min_content and p.solid > 0 for p in pieces]

@@ -492,8 +492,7 @@ class IngestPipeline:
         for session in record.sessions:
             sid = session_ids[session.key] = node_id(ns, "session", record.key, session.key)
             for index, turn in enumerate(session.turns):
-                tid = node_id(ns, "turn", record.key, session.key, index, turn.speaker, turn.text, turn.caption)
-                turns.append(PlannedTurn(tid, session, sid, index, turn, session.number * SEQ_STRIDE + index))
+                turns.append(self._placed(record.key, PlannedTurn("", session, sid, index, turn, 0), index))
         existing = self._existing_turn_ids([t.id for t in turns])
         corrections = self._changed_turns(record.key, [t for t in turns if t.id not in existing], existing, turns)
         new_turns = [t for t in turns if t.id not in existing]
@@ -604,10 +603,16 @@ class IngestPipeline:
             for offset, turn in enumerate(in_file[last_known + 1:], 1):  # new after them: appended after the stored ones
                 if turn.id in existing:
                     continue
-                turn.index = stored_last + offset
-                turn.seq = turn.session.number * SEQ_STRIDE + turn.index
-                turn.id = node_id(self.namespace, "turn", conversation_key, session_key, turn.index, turn.record.speaker,
-                                  turn.record.text, turn.record.caption)
+                self._placed(conversation_key, turn, stored_last + offset)
+
+    def _placed(self, conversation_key: str, turn: PlannedTurn, index: int) -> PlannedTurn:
+        """``turn`` at position ``index`` of its session: its index, its sequence number and the id a
+        message there with its speaker, text and caption has (``turn`` itself, updated)."""
+        record = turn.record
+        turn.index, turn.seq = index, turn.session.number * SEQ_STRIDE + index
+        turn.id = node_id(self.namespace, "turn", conversation_key, turn.session.key, index, record.speaker, record.text,
+                          record.caption)
+        return turn
 
     def _says_what_was_stored(self, row: dict[str, Any], record: Any) -> bool:
         """Whether a file's message, found at a stored turn's place under another id, says what
