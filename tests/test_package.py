@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from importlib import resources
 from pathlib import Path
 
@@ -87,3 +89,39 @@ def test_unknown_or_malicious_query_names_are_refused():
 def test_native_schema_ships():
     doc = schema("conversation.schema.json")
     assert doc["$defs"]["turn"]["required"] == ["speaker", "text"]
+
+
+def test_the_package_loads_its_public_names_on_first_use():
+    """``import graphmem.errors`` (and the command's entry module) does not import the engine: the
+    ``graphmem`` command can guard the import of its modules against a Ctrl-C."""
+    code = (
+        "import sys, graphmem.errors, graphmem.__main__\n"
+        "assert 'graphmem.memory' not in sys.modules and 'torch' not in sys.modules, sorted(sys.modules)\n"
+        "import graphmem\n"
+        "assert graphmem.Memory is sys.modules['graphmem.memory'].Memory\n"
+        "print(sorted(dir(graphmem)) == sorted(graphmem.__all__))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "True", done.stderr
+    with pytest.raises(AttributeError, match="no attribute 'Nothing'"):
+        graphmem.Nothing  # noqa: B018
+
+
+def test_a_ctrl_c_while_the_command_loads_is_an_interruption_not_a_traceback():
+    """A Ctrl-C in the first half second of ``graphmem ...`` arrived while its modules were imported
+    and printed the import's traceback. The KeyboardInterrupt is raised here by an import hook at
+    the point the command imports the engine, as the signal raises it there."""
+    code = (
+        "import sys\n"
+        "class Stop:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'graphmem.memory':\n"
+        "            raise KeyboardInterrupt\n"
+        "sys.meta_path.insert(0, Stop())\n"
+        "sys.argv = ['graphmem', 'stats']\n"
+        "from graphmem.__main__ import main\n"
+        "main()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 130, (done.returncode, done.stderr)
+    assert done.stderr.strip() == "interrupted" and "Traceback" not in done.stderr
