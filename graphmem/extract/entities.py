@@ -32,7 +32,7 @@ from collections.abc import Collection
 
 from graphmem.extract import gazetteer as gz
 from graphmem.extract import lexicon as lx
-from graphmem.extract.markup import code_spans, inside, url_spans
+from graphmem.extract.markup import code_spans, inside, address_spans
 from graphmem.extract.nlp import Mention, TextAnalysis
 from graphmem.extract.vocabulary import MODERN_WORDS, is_english_word
 
@@ -52,7 +52,7 @@ class _Layout:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.code = code_spans(text) + url_spans(text)  # no names in code or web addresses
+        self.code = code_spans(text) + address_spans(text)  # no names in code, web addresses or file paths
         self.emphasis = [(m.start(), m.end()) for m in _EMPHASIS_RE.finditer(text)]
         self._lines: dict[int, tuple[int, int, bool, bool]] = {}
 

@@ -31,7 +31,7 @@ from datetime import date, datetime
 from functools import lru_cache
 
 from graphmem.extract import lexicon as lx
-from graphmem.extract.markup import code_spans, inside, table_spans, url_spans
+from graphmem.extract.markup import code_spans, inside, table_spans, address_spans
 from graphmem.extract.nlp import Mention, TextAnalysis
 from graphmem.extract.temporal import TimeRef, find_time_expressions
 
@@ -309,7 +309,7 @@ def split_events(
         refs = find_time_expressions(text, anchor)
     else:  # an undated turn: only what says its year ("in 2019", "on May 7, 2021") is a time without an anchor
         refs = [r for r in find_time_expressions(text, _NO_ANCHOR) if _YEAR.search(r.expression)] if _YEAR.search(text) else []
-    masked = excluded + url_spans(text) if refs else []
+    masked = excluded + address_spans(text) if refs else []
     if masked:  # "last Monday" in code, a table or a web address (".../releases/2021-03-04/") is no time said
         refs = [r for r in refs if not inside(masked, r.char_start, r.char_end)]
     units: list[EventUnit] = []

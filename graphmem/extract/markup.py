@@ -1,4 +1,4 @@
-"""Where the code, the tables and the web addresses of a markdown-ish chat turn are.
+"""Where the code, the tables, the web addresses and the file paths of a markdown-ish chat turn are.
 
 Assistant answers carry fenced code blocks, inline code and markdown tables. Their text is
 stored and embedded with the turn, but it is neither an event (a proposition someone said)
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["code_spans", "inside", "table_spans", "url_spans"]
+__all__ = ["address_spans", "code_spans", "inside", "table_spans"]
 
 _FENCE_RE = re.compile(r"(?:^|\n)[ \t]*(```|~~~)[^\n]*\n.*?(?:\n[ \t]*\1[^\n]*(?=\n|$)|\Z)", re.DOTALL)
 _INLINE_CODE_RE = re.compile(r"`[^`\n]+`")
@@ -30,13 +30,23 @@ def code_spans(text: str) -> list[tuple[int, int]]:
 _URL_RE = re.compile(r"(?:\b[a-zA-Z][a-zA-Z0-9+.-]{1,15}://|\bwww\.)[^\s<>()\[\]\"'`]+(?:\([^\s()]*\)[^\s<>()\[\]\"'`]*)*"
                      r"|\]\([^()\s]*(?:\([^()\s]*\)[^()\s]*)*\)")
 
+#: A Windows path ("C:\\Users\\me\\June 2020\\a.jpg", "\\\\server\\share\\x"): its folders may hold spaces (a
+#: folder is what lies before a backslash on the line), its last part runs to white space; a Unix
+#: path of two parts or more ("/home/me/2020-06-14/", "~/notes/May.txt"), up to white space.
+_PATH_RE = re.compile(r"(?:\b[A-Za-z]:|\\\\[\w.$-]+)\\(?:[^\\\n\"'<>|*?]*\\)*[^\s\\\"'<>|*?]*"
+                      r"|(?<![\w/.:~-])(?:~|\.{1,2})?(?:/[\w.@+%-]+){2,}/?")
 
-def url_spans(text: str) -> list[tuple[int, int]]:
-    """``(start, end)`` of web addresses and markdown link targets: where no name is looked for
-    ("[the guide](https://example.com/Vienna)" names no city)."""
-    if "://" not in text and "www." not in text and "](" not in text:
-        return []
-    return [(m.start(), m.end()) for m in _URL_RE.finditer(text)]
+
+def address_spans(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of web addresses, markdown link targets and file paths: where no name or time
+    is looked for ("[the guide](https://example.com/Vienna)" names no city; "C:\\Photos\\June 2020\\"
+    tells no time)."""
+    spans: list[tuple[int, int]] = []
+    if "://" in text or "www." in text or "](" in text:
+        spans += [(m.start(), m.end()) for m in _URL_RE.finditer(text)]
+    if "/" in text or "\\" in text:
+        spans += [(m.start(), m.end()) for m in _PATH_RE.finditer(text) if not inside(spans, m.start(), m.end())]
+    return spans
 
 
 def table_spans(text: str) -> list[tuple[int, int]]:

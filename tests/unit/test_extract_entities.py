@@ -91,6 +91,8 @@ def test_web_addresses_are_never_searched_for_names(pipeline: LanguagePipeline) 
                  "The forum at www.Helsinki-travel.com/Tallinn answered."):
         assert not {"Vienna", "Paris", "France", "Helsinki", "Tallinn"} & set(named(pipeline, text)), text
     assert named(pipeline, "Maria wrote about it at https://example.com/blog yesterday.") == ["Maria"]
+    assert named(pipeline, "Maria keeps it in C:\\Users\\Maria Lopez\\Vienna Trip\\notes.txt now.") == ["Maria"]
+    assert named(pipeline, "Maria keeps it in /home/maria/Vienna/notes.txt now.") == ["Maria"]
 
 
 def test_a_templates_blanks_are_not_entities(pipeline: LanguagePipeline) -> None:

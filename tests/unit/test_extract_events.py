@@ -197,6 +197,17 @@ def test_no_event_holds_code_or_a_table_and_no_time_said_there_is_resolved(pipel
     assert [r.expression for r in unit.times] == ["tonight"]
 
 
+def test_no_time_is_read_from_a_file_path(pipeline: LanguagePipeline) -> None:
+    """A folder named "June 2020" in a Windows path (or a dated folder of a Unix path) dated the turn."""
+    for text in ("I put the photos in C:\\Users\\ana\\Pictures\\June 2020\\beach.jpg and sorted them tonight.",
+                 "They are in /home/ana/photos/2020-06-14/ and I sorted them tonight.",
+                 "Copy \\\\nas\\backup\\March 3 2021\\ to the disk, I sorted it tonight."):
+        [unit] = units(pipeline, text)
+        assert [r.expression for r in unit.times] == ["tonight"], (text, unit.times)
+    [unit] = units(pipeline, "On 6/14/2020 I sorted the photos, and in June 2020 I printed them.")
+    assert {r.expression for r in unit.times} >= {"6/14/2020", "June 2020"}, unit.times
+
+
 def test_max_units_keeps_the_units_that_say_most_in_text_order(pipeline: LanguagePipeline) -> None:
     text = ("Ok. I adopted a rescue dog named Oscar from the Portland animal shelter last month. "
             "It was fine. My kids played soccer. "
