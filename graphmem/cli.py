@@ -307,6 +307,7 @@ def add(
 ) -> None:
     """Add one message (or JSONL messages from stdin with -) to a conversation, as it happens."""
     with _errors():
+        numbers: list[int] = []  # the stdin line of each JSONL message
         if text == "-":
             from graphmem.loaders.checks import text_lines
 
@@ -327,6 +328,7 @@ def add(
                 if not isinstance(item, dict):
                     raise InputError(f"<stdin>:{number}: expected a JSON object per line, got {type(item).__name__}")
                 messages.append(item)
+                numbers.append(number)
             if not messages:
                 raise InputError("<stdin>: no messages")
             if caption is not None or meta or message_id is not None or timestamp is not None:
@@ -342,7 +344,10 @@ def add(
                          **({"caption": caption} if caption is not None else {}), **({"metadata": metadata} if metadata else {})}]
         from graphmem.ingest.live import parse_messages
 
-        parse_messages(messages)  # bad messages: refused before a store is made for them (read again in the zone)
+        try:  # bad messages: refused before a store is made for them (read again in the zone)
+            parse_messages(messages)
+        except InputError as exc:
+            raise InputError(_named_as_given(str(exc), numbers if text == "-" else None)) from None
         if not conversation.strip():
             raise InputError("--conversation: expected a non-empty key")
         with _open(store, namespace, user, password, database, create=True) as memory:
@@ -355,6 +360,22 @@ def add(
             out.print(_kv_table(f"added to {conversation!r}", {k: data[k] for k in shown}
                                 | {"turn_ids": ", ".join(data["turn_ids"]) or "-",
                                    "sessions_opened": ", ".join(data["sessions_opened"]) or "-"}))
+
+
+#: What the API's error calls a field of ``add``'s one message, and what the command line calls it.
+_ADD_FIELDS = {"text": "TEXT", "speaker": "--speaker", "id": "--id", "timestamp": "--timestamp", "caption": "--caption",
+               "metadata": "--meta"}
+
+
+def _named_as_given(message: str, lines: Optional[list[int]]) -> str:
+    """An ``add`` error of the API ("messages[0].text: empty") in the command line's words: "TEXT: empty"
+    for the one message of the arguments, "<stdin>:3: content: empty" for JSONL messages on ``lines``."""
+    if lines is not None:
+        head = re.sub(r"^messages\[(\d+)\]\.?", lambda m: f"<stdin>:{lines[int(m.group(1))]}" + (": " if m.group(0)[-1] == "." else ""),
+                      message)
+        return re.sub(r"messages\[(\d+)\]", lambda m: f"the message of line {lines[int(m.group(1))]}", head)
+    named = re.sub(r"^messages\[0\](?:\.(\w+))?", lambda m: _ADD_FIELDS.get(m.group(1) or "", "TEXT"), message)
+    return re.sub(r"^--meta\.", "--meta ", named)
 
 
 @app.command()

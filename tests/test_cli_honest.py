@@ -298,6 +298,20 @@ def test_bad_input_to_add_or_timezone_makes_no_store(tmp_path):
         assert result.exit_code == 2 and not missing.exists(), (args, result.output)
     result = runner.invoke(app, ["add", "-", "-c", "c", "--store", str(missing)], input='{"role": "user", "content": ""}\n')
     assert result.exit_code == 2 and not missing.exists(), result.output
+    assert "<stdin>:1: content: empty" in result.output  # JSONL messages are named by their line
+    result = runner.invoke(app, ["add", "-", "-c", "c", "--store", str(missing)],
+                           input='{"role": "user", "content": "a", "id": "x"}\n\n{"role": "user", "content": "b", "id": "x"}\n')
+    assert result.exit_code == 2 and "<stdin>:3: id: message id 'x' repeats the message of line 1" in result.output, result.output
+
+
+def test_a_bad_argument_to_add_is_named_as_the_command_line_gives_it(tmp_path):
+    """``graphmem add ""`` said "messages[0].text: empty", the Python API's words."""
+    missing = tmp_path / "new"
+    for args, said in ((["", "-c", "c"], "TEXT: empty"), (["hi", "-c", "c", "--speaker", " "], "--speaker: empty"),
+                       (["hi", "-c", "c", "--meta", 'a={"x": 1}'], "--meta a: values must be scalars")):
+        result = runner.invoke(app, ["add", *args, "--store", str(missing)])
+        assert result.exit_code == 2 and said in result.output and "messages[" not in result.output, (args, result.output)
+    assert not missing.exists()
 
 
 def test_a_jvm_setting_it_cannot_start_with_is_one_line_naming_it(tmp_path):
