@@ -22,8 +22,8 @@ import logging
 import math
 import operator
 import re
-import unicodedata
 import sys
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
+import regex
 
 __all__ = [
     "DEFAULT_STOPWORDS",
@@ -78,6 +79,28 @@ DEFAULT_STOPWORDS: frozenset[str] = frozenset((_GLASGOW + _CONVERSATIONAL).split
 # Letters and digits of any script; an inner apostrophe keeps contractions and possessives
 # together so that they can be folded below.
 _TOKEN_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
+
+#: Scripts written without spaces between words (Chinese, Japanese; Korean's words carry their
+#: particles): a run of them is indexed as its overlapping pairs of characters, as Lucene's CJK
+#: analyzer does ("上海学习钢琴" holds "钢琴"). U+30FC, the Katakana long-vowel mark, is Common script.
+_CJK = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\u30fc"
+#: A word of any other script keeps its combining marks (a Devanagari vowel sign, an Arabic
+#: vowel, Hebrew points): without them "राम" and "रोम" were both the letters र and म.
+_WORD = rf"[[\p{{L}}\p{{N}}]--[{_CJK}]][[\p{{L}}\p{{N}}\p{{M}}]--[{_CJK}]]*"
+_SCRIPT_TOKEN_RE = regex.compile(rf"[{_CJK}]+|{_WORD}(?:'{_WORD})?", regex.VERSION1)
+_CJK_RUN_RE = regex.compile(rf"[{_CJK}]+", regex.VERSION1)
+
+
+def _words(text: str) -> list[str]:
+    """The raw words of folded, case-folded ``text``: a run of CJK characters as its character pairs
+    (one character alone as itself), other words whole."""
+    out: list[str] = []
+    for word in _SCRIPT_TOKEN_RE.findall(text):
+        if len(word) > 1 and _CJK_RUN_RE.fullmatch(word):
+            out.extend(word[i:i + 2] for i in range(len(word) - 1))
+        else:
+            out.append(word)
+    return out
 
 
 # --------------------------------------------------------------------------- stemmers
@@ -276,12 +299,17 @@ class Tokenizer:
             with a combining accent, in fullwidth letters, or with a zero-width space or soft
             hyphen inside is the word "zürich"; without it such a word matched nothing). An index
             saved before it existed loads without it, and is tokenised anew at its next build.
+        scripts: words of every script whole (:func:`_words`): case folded ("Hauptstraße" is
+            "hauptstrasse", "İstanbul" is "istanbul"), combining marks kept in their word, a run of
+            Chinese, Japanese or Korean characters as its character pairs. Without it (an index
+            saved before it existed) such text was cut at every mark, and a CJK clause was one word.
     """
 
     stopwords: frozenset[str] = DEFAULT_STOPWORDS
     stemmer: str | None = "porter"
     min_length: int = 1
     fold: bool = True
+    scripts: bool = True
 
     def __post_init__(self) -> None:
         if self.stemmer is not None and self.stemmer not in _STEMMERS:
@@ -301,9 +329,13 @@ class Tokenizer:
         dropped = {d.lower() for d in drop}
         stem = _STEMMERS.get(self.stemmer) if self.stemmer else None
         out: list[str] = []
-        if self.fold and not text.isascii():
-            text = fold_text(text)
-        for raw in _TOKEN_RE.findall(text.lower().replace("\u2019", "'")):
+        if text.isascii() or not self.scripts:
+            if self.fold and not text.isascii():
+                text = fold_text(text)
+            words = _TOKEN_RE.findall(text.lower().replace("\u2019", "'"))
+        else:  # ("İ" folds to "i" and a combining dot: the dot goes)
+            words = _words((fold_text(text) if self.fold else text).casefold().replace("i\u0307", "i").replace("\u2019", "'"))
+        for raw in words:
             # Possessives fold onto the name ("caroline's" -> "caroline"); other
             # contractions lose the apostrophe ("don't" -> "dont", a stop word).
             tok = raw[:-2] if raw.endswith("'s") else raw.replace("'", "")
@@ -314,12 +346,14 @@ class Tokenizer:
 
     def to_dict(self) -> dict:
         """JSON-serialisable form."""
-        return {"stopwords": sorted(self.stopwords), "stemmer": self.stemmer, "min_length": self.min_length, "fold": self.fold}
+        return {"stopwords": sorted(self.stopwords), "stemmer": self.stemmer, "min_length": self.min_length, "fold": self.fold,
+                "scripts": self.scripts}
 
     @classmethod
     def from_dict(cls, data: dict) -> Tokenizer:
-        """Inverse of :meth:`to_dict` (an index saved before ``fold`` existed did not fold)."""
-        return cls(frozenset(data["stopwords"]), data["stemmer"], int(data["min_length"]), bool(data.get("fold", False)))
+        """Inverse of :meth:`to_dict` (an index saved before ``fold`` or ``scripts`` existed did without it)."""
+        return cls(frozenset(data["stopwords"]), data["stemmer"], int(data["min_length"]), bool(data.get("fold", False)),
+                   bool(data.get("scripts", False)))
 
 
 @dataclass(frozen=True)

@@ -307,3 +307,21 @@ def test_text_is_read_in_unicodes_compatibility_form():
     assert index.query(unicodedata.normalize("NFD", "Zürich"), k=2)[0] == ["a"]
     old = Tokenizer.from_dict({k: v for k, v in tok.to_dict().items() if k != "fold"})
     assert not old.fold and old != tok  # an index saved before: loaded as it was built, tokenised anew at its next build
+
+
+def test_words_of_every_script_are_found_whole():
+    """A Chinese or Japanese clause was one token (searching "钢琴" found nothing of "我妹妹在上海学习钢琴"),
+    a word was cut at each combining mark ("राम" and "रोम" were both the letters र and म), "İstanbul"
+    lost its first letter to a stop word and "Hauptstraße" did not match "HAUPTSTRASSE"."""
+    tok = Tokenizer()
+    texts = ["我妹妹在上海学习钢琴。", "昨天我们去了北京看长城。", "कल राम से मिला।", "मैं रोम गया था।",
+             "We flew to İstanbul.", "Wir wohnen in der Hauptstraße.", "東京でコーヒーを飲みました。", "서울에서 만나요."]
+    index = LexicalIndex.build([str(i) for i in range(len(texts))], texts)
+    for query, found in (("钢琴", "0"), ("北京", "1"), ("长城", "1"), ("राम", "2"), ("रोम", "3"), ("istanbul", "4"),
+                         ("ISTANBUL", "4"), ("HAUPTSTRASSE", "5"), ("コーヒー", "6"), ("東京", "6"), ("서울", "7")):
+        ids, scores = index.query(query, k=len(texts))
+        assert ids[0] == found and scores[0] > 0 and (len(ids) == 1 or scores[1] < scores[0]), (query, ids, scores)
+    assert tok("京") == ["京"] and tok("钢琴") == ["钢琴"]
+    assert tok("I don't like Caroline's cat.") == Tokenizer(scripts=False)("I don't like Caroline's cat.")
+    old = Tokenizer.from_dict({k: v for k, v in tok.to_dict().items() if k != "scripts"})
+    assert not old.scripts and old != tok and old("钢琴 上海") == ["钢琴", "上海"]  # a saved index: as it was built
