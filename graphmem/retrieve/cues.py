@@ -50,6 +50,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+import regex
+
 from graphmem.extract.temporal import find_time_expressions
 
 __all__ = ["QueryFeatures", "TimeCue", "parse_time_cue", "query_time_spans"]
@@ -99,7 +101,8 @@ _PERFECT_RE = re.compile(r"\b(?:has|have)\s+[A-Z][a-z]+(?:\s+and\s+[A-Z][a-z]+)?
 # "How long has Melanie ...": a duration, one fact (when it began), not a gathering.
 _DURATION_RE = re.compile(r"\bhow\s+long\b(?!\s+ago)", re.IGNORECASE)
 _NOT_PLURAL = frozenset({"does", "was", "is", "has", "kinds", "types", "sorts", "plans"})
-_CAPITALISED_RE = re.compile(r"\b[A-Z][a-zA-Z'\-]+(?:\s+[A-Z][a-zA-Z'\-]+)*")
+# Capitalised words of any alphabet, accents and combining marks in them ("Zoë", "Kraków", "Дмитрий")
+_CAPITALISED_RE = regex.compile(r"\b\p{Lu}[\p{L}\p{M}'\-]+(?:\s+\p{Lu}[\p{L}\p{M}'\-]+)*")
 _WH_WORDS = frozenset({
     "what", "when", "where", "who", "whom", "whose", "which", "why", "how", "did", "does", "do",
     "is", "are", "was", "were", "has", "have", "had", "would", "could", "should", "can", "will",

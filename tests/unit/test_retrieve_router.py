@@ -75,6 +75,13 @@ def test_features_names_and_cues():
     assert not plain.aggregation and not plain.temporal and not plain.time
 
 
+def test_names_a_query_gives_in_any_alphabet_are_candidates_whole():
+    """"Zoë" was the candidate name "Zo", "Kraków" was "Krak", "São Paulo" was "Paulo"; "Élodie" and
+    "Дмитрий" were no candidates (activation was not switched on for them)."""
+    f = QueryFeatures.from_query("Did Zoë visit Kraków or São Paulo with Élodie and Дмитрий?", NAMES)
+    assert f.candidate_names == ("Zoë", "Kraków", "São Paulo", "Élodie", "Дмитрий"), f.candidate_names
+
+
 def test_route_defaults_and_time():
     plan = route(QueryFeatures.from_query("What is Caroline's identity?", NAMES), None, PLAIN)
     assert dict(plan.weights) == {
