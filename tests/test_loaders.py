@@ -252,6 +252,17 @@ def test_a_date_must_say_its_day_and_an_offset_must_be_under_a_day(tmp_path):
             load(write(tmp_path, "vague.jsonl", line + "\n"))
 
 
+def test_a_date_written_with_dots_is_day_first():
+    """"12.03.2024 14:30" was stored as the 3rd of December and the next message's "13.03.2024" as the
+    13th of March: the month-first reading flipped from message to message."""
+    from graphmem.loaders.dates import parse_datetime
+
+    for text, expected in (("12.03.2024 14:30", datetime(2024, 3, 12, 14, 30)), ("13.03.2024", datetime(2024, 3, 13)),
+                           ("05.04.2024", datetime(2024, 4, 5)), ("5.4.24 10:00", datetime(2024, 4, 5, 10)),
+                           ("2024.03.12", datetime(2024, 3, 12)), ("03/12/2024", datetime(2024, 3, 12))):
+        assert parse_datetime(text) == expected, text
+
+
 def test_an_offset_after_gmt_and_a_zone_by_name_are_read_as_they_mean(tmp_path):
     """dateutil reads "GMT+0100" (JavaScript's Date.toString()) and "UTC+02:00" the POSIX way, sign
     inverted: stored two and four hours off; a zone by name ("Asia/Tokyo", "[Europe/Berlin]") was

@@ -116,8 +116,11 @@ def _fuzzy(text: str) -> datetime | None:
             # a zone abbreviation dateutil does not know ("PST") was dropped with a warning and the
             # time read as UTC, hours off: the common ones are known below, any other is no date
             warnings.simplefilter("error", date_parser.UnknownTimezoneWarning)
-            parsed = date_parser.parse(text, fuzzy=True, default=_DEFAULTS[0], tzinfos=_ZONE_ABBREVIATIONS)
-            again = date_parser.parse(text, fuzzy=True, default=_DEFAULTS[1], tzinfos=_ZONE_ABBREVIATIONS)
+            # a date written with dots ("12.03.2024", German, Russian, Polish, Turkish) is day first: read
+            # month first, 12.03.2024 was the 3rd of December and 13.03.2024 the 13th of March
+            dayfirst = _DOTTED_DATE.search(text) is not None
+            parsed = date_parser.parse(text, fuzzy=True, default=_DEFAULTS[0], tzinfos=_ZONE_ABBREVIATIONS, dayfirst=dayfirst)
+            again = date_parser.parse(text, fuzzy=True, default=_DEFAULTS[1], tzinfos=_ZONE_ABBREVIATIONS, dayfirst=dayfirst)
         parsed.utcoffset()  # an offset of a day or more ("+25:00") is no offset: ValueError
     except (ValueError, OverflowError, date_parser.UnknownTimezoneWarning):
         return None
@@ -125,6 +128,9 @@ def _fuzzy(text: str) -> datetime | None:
         return None
     return parsed
 
+
+#: A day, month and year written with dots ("12.03.2024", "5.4.24"), not a version or a year first.
+_DOTTED_DATE = re.compile(r"(?<![\d.])\d{1,2}\.\d{1,2}\.(?:\d{4}|\d{2})(?![\d.])")
 
 #: Zone abbreviations a date may end with that name one offset (North American and European ones; an
 #: ambiguous one such as IST or CST outside North America is read as listed here only where listed).
