@@ -315,14 +315,19 @@ def _is_cap(text: str) -> bool:
     core = text.rstrip(".")
     if len(core) == 1 and text == core:
         return False  # a lone capital letter ("A")
-    return all(c.isalpha() or c in "'’.-+&" for c in text)
+    return all(c.isalpha() or c in "'’.-+&" or _is_mark(c) for c in text)
+
+
+def _is_mark(c: str) -> bool:
+    """A combining mark: part of its word ("Zoë" typed decomposed, a Devanagari vowel sign)."""
+    return unicodedata.category(c)[0] == "M"
 
 
 def _word_class(lower: str) -> int:
     """Context-free class of a lower-case word for key-phrase runs (cached by the caller)."""
     if not lower or not lower[0].isalpha():
         return _BREAK
-    if not all(c.isalpha() or c in "'’" for c in lower):
+    if not all(c.isalpha() or c in "'’" or _is_mark(c) for c in lower):
         return _BREAK
     if (lower in lx.FUNCTION_WORDS or lower in lx.INTERJECTIONS or lower in lx.ADVERBS
             or lower in _TIME_WORDS):
@@ -396,6 +401,19 @@ def _is_graded_adjective(lower: str) -> bool:
 _OBJECT_PRONOUNS = frozenset({"i", "you", "we", "me", "my", "us", "our", "your", "he", "she", "they", "him", "them", "it"})
 
 
+#: Punctuation after a combining accent ("Zoë." with the diaeresis typed apart, as macOS input gives
+#: it): spaCy's suffix rules split a stop from a letter only, so "Zoë." was one token and no name.
+_AFTER_A_MARK = r"(?<=[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f])[.,!?;:…)\]\"'”’]"
+
+
+def _marks_end_words(nlp: Any) -> Any:
+    """``nlp`` whose tokenizer also splits punctuation after a combining accent (:data:`_AFTER_A_MARK`)."""
+    from spacy.util import compile_suffix_regex
+
+    nlp.tokenizer.suffix_search = compile_suffix_regex([*nlp.Defaults.suffixes, _AFTER_A_MARK]).search
+    return nlp
+
+
 #: A run of symbols (no letter, digit or space) long enough to matter: spaCy's tokenizer peels a
 #: word's prefixes and suffixes one character at a time, so its time grows with the square of a
 #: run's length ("=" * 4000: 6.7 s, "(" * 20000 + ")" * 20000: 89 s for one add).
@@ -458,12 +476,12 @@ class LanguagePipeline:
         if model and spacy.util.is_package(model):
             nlp = spacy.load(model, exclude=["lemmatizer"])
             logger.info("language pipeline: trained %s", model)
-            return cls(nlp, "trained", model)
+            return cls(_marks_end_words(nlp), "trained", model)
         if model:
             logger.info("spaCy pipeline %s is not installed; using the rule-based pipeline", model)
         nlp = spacy.blank("en")
         nlp.add_pipe("sentencizer")
-        return cls(nlp, "rule-based", None)
+        return cls(_marks_end_words(nlp), "rule-based", None)
 
     def analyse(
         self,

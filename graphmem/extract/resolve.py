@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+import regex
 
 from graphmem.extract import gazetteer as gz
 from graphmem.extract.nlp import Mention, first_word
@@ -69,7 +70,7 @@ EmbedFn = Callable[[list[str]], np.ndarray]
 
 _LEADING = re.compile(r"^(?:the|my|a|an|our|your|his|her|their)\s+")
 _POSSESSIVE = re.compile(r"(?:['’]s|(?<=s)['’])$")
-_NON_WORD = re.compile(r"[^\w\s]|_")
+_NON_WORD = regex.compile(r"[^\w\s\p{M}]|_")  # (a combining mark is part of its word: "कमल" is not "कमला")
 _ACRONYM = re.compile(r"^(?:\w\.)+\w?\.?$")
 
 
@@ -93,7 +94,7 @@ def normalise_name(text: str) -> str:
     Returns:
         The normalised key, possibly empty (for text that is all punctuation or emoji).
     """
-    t = unicodedata.normalize("NFKC", text).casefold().strip()
+    t = unicodedata.normalize("NFKC", text).casefold().replace("i\u0307", "i").strip()  # ("İ" folds to i and a dot)
     t = t.rstrip(".,!?;:\"'“”)") if not _ACRONYM.match(t) else t
     t = _POSSESSIVE.sub("", t)
     words = []
@@ -106,10 +107,16 @@ def normalise_name(text: str) -> str:
     return _LEADING.sub("", t) if " " in t else t
 
 
+#: Letters that carry their mark inside and do not decompose: written without it, they are these.
+_UNMARKED = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ħ": "h", "ı": "i", "æ": "ae", "œ": "oe", "þ": "th", "ð": "d"})
+
+
 def _loose(key: str) -> str:
-    """Accent-, space- and hyphen-free form of a key, for spelling variants."""
-    decomposed = unicodedata.normalize("NFKD", key)
-    return "".join(c for c in decomposed if not unicodedata.combining(c) and c.isalnum())
+    """Accent-, space- and hyphen-free form of a key, for spelling variants ("Łukasz" and "Lukasz",
+    "Søren" and "Soren"). A mark that is a letter's accent, an Arabic vowel or a Hebrew point goes;
+    a vowel sign of an Indic script stays (without it "कमला" is "कमल", another name)."""
+    decomposed = unicodedata.normalize("NFKD", key.translate(_UNMARKED))
+    return "".join(c for c in decomposed if not unicodedata.combining(c) and (c.isalnum() or unicodedata.category(c)[0] == "M"))
 
 
 _IRREGULAR_PLURALS = {

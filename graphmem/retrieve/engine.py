@@ -23,6 +23,7 @@ from functools import cached_property
 from typing import Any, Protocol
 
 import numpy as np
+import regex
 
 from graphmem.retrieve.activation import Projection
 from graphmem.retrieve.config import RetrievalConfig
@@ -138,7 +139,7 @@ class DenseScorer:
         return out
 
 
-_WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+_WORD_RE = regex.compile(r"[\p{L}\p{N}][\p{L}\p{N}\p{M}]*(?:['’][\p{L}\p{N}][\p{L}\p{N}\p{M}]*)?")  # (marks in their word)
 
 
 class EntityMatcher:

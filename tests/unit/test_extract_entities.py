@@ -95,6 +95,15 @@ def test_web_addresses_are_never_searched_for_names(pipeline: LanguagePipeline) 
     assert named(pipeline, "Maria keeps it in /home/maria/Vienna/notes.txt now.") == ["Maria"]
 
 
+def test_a_name_typed_with_combining_accents_is_a_name(pipeline: LanguagePipeline) -> None:
+    """"Zoë" and "Zürich" typed decomposed (as macOS input gives them) were no mention at all."""
+    import unicodedata
+
+    for text in ("I had dinner with Zoë in Zürich last week.", "We drove to Kraków with Zoë."):
+        decomposed = unicodedata.normalize("NFD", text)
+        assert [unicodedata.normalize("NFC", n) for n in named(pipeline, decomposed)] == named(pipeline, text) != [], text
+
+
 def test_a_templates_blanks_are_not_entities(pipeline: LanguagePipeline) -> None:
     """An assistant's letter template ("Hi [Name], ... Best, [Your Name]") made an entity "Name"."""
     assert named(pipeline, "Hi [Name], thanks for the invite. Best, [Your Name]") == []
