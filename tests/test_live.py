@@ -147,6 +147,21 @@ def test_add_appends_to_the_latest_session_and_opens_one_after_a_gap(memory_fact
     assert memory.check().ok
 
 
+def test_one_add_opening_several_sessions_chains_their_episodes_in_order(memory_factory):
+    """One call whose messages fell into three new sessions linked the stored episode to the first
+    episode of each (check: forked_episode_chain, broken_episode_chain); one message per call did not."""
+    memory = memory_factory()
+    memory.add({"role": "user", "content": "I adopted a beagle called Pepper.", "id": "a", "timestamp": "2024-05-01T10:00:00"},
+               conversation="c")
+    report = memory.add([{"role": "user", "content": f"Pepper the beagle chewed the slipper again, day {k}.", "id": f"z{k}",
+                          "timestamp": f"2024-06-0{k + 1}T10:00:00"} for k in range(3)], conversation="c")
+    assert report.sessions_opened == ["2", "3", "4"]
+    assert memory.check().ok, memory.check().problems
+    chain = memory.cypher("MATCH (a:Episode)-[:NEXT]->(b:Episode) WHERE a.namespace = $namespace "
+                          "RETURN a.session_key AS src, b.session_key AS dst, a.start_seq AS seq ORDER BY seq")
+    assert [(r["src"], r["dst"]) for r in chain] == [("1", "2"), ("2", "3"), ("3", "4")]
+
+
 def test_a_message_without_a_timestamp_was_said_now(memory_factory):
     """An agent that sends no time gets the time of the add: its hits are dated, "yesterday" in
     it resolves to yesterday, the session gap applies. Filling in a dated session stores its

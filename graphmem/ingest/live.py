@@ -934,7 +934,7 @@ class LiveWriter:
             if read == "read/previous_turn":
                 return [{"id": row["id"], "seq": int(row["seq"])}]
             if row.get("episode") is not None:
-                return [{"id": row["episode"]}]
+                return [{"id": row["episode"], "seq": int(row["seq"])}]  # (a position inside that episode)
             break
         return self.store.read(read, {"namespace": self.namespace, "conversation_id": conversation, "seq": seq})
 
@@ -976,6 +976,7 @@ class LiveWriter:
         next_statements: list[Statement] = []
         episode_vectors: list[tuple[str, np.ndarray]] = []
         chained: list[str] = []  # the episodes of the sessions this call wrote before, in order
+        chained_seq = -1  # the position their last one ends at
         for session_id, group in groupby(sorted(planned, key=lambda t: t.seq), key=lambda t: t.session_id):
             state = by_id[session_id]
             new_turns = list(group)
@@ -1029,8 +1030,9 @@ class LiveWriter:
             next_statements.extend(self._next_episode_links(conversation, chain, block[0]["seq"], block[-1]["seq"],
                                                             starts_open=block[0]["stored"], sessions=sessions,
                                                             at_tail=at_tail and state.number == planned[-1].session.number,
-                                                            chained=chained))
+                                                            chained=chained, chained_seq=chained_seq))
             chained.extend(chain)
+            chained_seq = block[-1]["seq"]
         s = plan.statements
         if new_episodes:
             s.append(("write/merge_episodes", {"rows": new_episodes}))
@@ -1052,12 +1054,14 @@ class LiveWriter:
 
     def _next_episode_links(self, conversation: str, chain: list[str], first_seq: int, last_seq: int,
                             starts_open: bool, sessions: Mapping[str, _Session], at_tail: bool = False,
-                            chained: Sequence[str] = ()) -> list[Statement]:
+                            chained: Sequence[str] = (), chained_seq: int = -1) -> list[Statement]:
         """NEXT along ``chain`` (the open episode, then the new ones), stitched to stored episodes.
 
         ``chained`` are the episodes of the sessions before this one that the same call wrote, in
-        order: the last of them comes just before ``chain`` when no stored episode lies between
-        (the store holds none of them yet, or only the earlier session's episode they replace)."""
+        order, the last of them ending at position ``chained_seq``: it comes just before ``chain``
+        when no stored episode lies between (the store holds none before ``chain``, the one it holds
+        is an earlier session's episode they replace, or it lies before them: one call opening three
+        sessions linked the stored episode to each of them)."""
         params = {"namespace": self.namespace, "conversation_id": conversation}
         links = chain_links(chain)
         statements: list[Statement] = []
@@ -1070,7 +1074,7 @@ class LiveWriter:
         else:
             before = self._stored_before(conversation, sessions, first_seq, "read/previous_episode")
             before_id = before[0]["id"] if before and before[0]["id"] not in chain else None
-            if chained and (before_id is None or before_id in chained):
+            if chained and (before_id is None or before_id in chained or int(before[0]["seq"]) < chained_seq):
                 before_id = chained[-1]
             if before_id is not None:
                 links.insert(0, {"src": before_id, "dst": chain[0]})
