@@ -463,6 +463,20 @@ def test_writers_taking_turns_still_reach_the_first_topic_fit(memory_factory):
     assert memory.check().ok
 
 
+def test_corrections_do_not_count_toward_the_first_topic_fit(memory_factory):
+    """The live writer counted a corrected message (and its new events) as one more unit waiting
+    for the first topic fit each time: 27 corrections of one of 5 messages fitted topics on those 5,
+    where a writer in another process (counting from the store) did not."""
+    memory = memory_factory()
+    report = memory.add([{"speaker": "Ana", "text": f"I planted {w} in the garden today.", "id": f"m{i}"}
+                         for i, w in enumerate(["tomatoes", "basil", "roses", "tulips", "carrots"])], conversation="c")
+    for i in range(40):
+        memory.correct(report.turn_ids[0], f"I planted tomatoes in the garden today, version {i}.")
+    topics = memory.cypher("MATCH (t:Topic) WHERE t.namespace = $namespace RETURN count(t) AS n")
+    assert topics[0]["n"] == 0, topics
+    assert memory.check().ok
+
+
 def test_batch_reingest_of_an_edited_file_corrects_in_place(memory_factory, tmp_path):
     memory = memory_factory()
     memory.ingest(write_native(tmp_path, TRAVEL))

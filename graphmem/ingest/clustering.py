@@ -706,6 +706,9 @@ class ClusteringStage:
                 if unit not in self._live_waiting:  # units another writer (or an earlier one) left waiting count too
                     self._live_waiting[unit] = len(self.store.read(f"read/unplaced_{unit}", {"namespace": self.namespace}))
                 waiting = self._live_waiting[unit] + len(batch.ids)
+                if waiting >= LIVE_FIRST_FIT:  # the running count takes a corrected unit twice: the store's decides
+                    stored = {row["id"] for row in self.store.read(f"read/unplaced_{unit}", {"namespace": self.namespace})}
+                    waiting = len(stored | set(batch.ids))
                 self._live_waiting[unit] = waiting
                 if waiting < LIVE_FIRST_FIT:
                     continue
@@ -754,6 +757,7 @@ class ClusteringStage:
         """Forget the kept models and units (a write failed, or another writer may have refitted)."""
         self._live.clear()
         self._live_since.clear()
+        self._live_waiting.clear()
         self._known.clear()
         self._pending = {}
 
