@@ -138,6 +138,12 @@ def test_transcript_with_sessions_and_continuations(tmp_path):
     assert conv.sessions[1].started_at.isoformat() == "2024-02-09T00:00:00"
 
 
+def test_a_transcript_may_use_the_fullwidth_colon(tmp_path):
+    """"李明：我昨天去了北京。" (Chinese and Japanese write the colon fullwidth, with no space) was refused."""
+    (conv,) = load(write(tmp_path, "chat.txt", "李明：我昨天去了北京。\n王芳： 真好！\nAnn: 10:30 works\n"))
+    assert [(t.speaker, t.text) for t in conv.sessions[0].turns] == [("李明", "我昨天去了北京。"), ("王芳", "真好！"), ("Ann", "10:30 works")]
+
+
 def test_native_format(tmp_path):
     doc = {"id": "n1", "sessions": [{"id": "a", "started_at": "2024-05-01T09:00:00", "turns": [
         {"speaker": "Zoë", "text": "Olá! 🌍 وصلت", "id": "t1", "caption": "a map", "metadata": {"lang": "pt", "n": 2}}]}]}

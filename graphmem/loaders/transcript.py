@@ -12,7 +12,8 @@ from graphmem.records import ConversationRecord, SessionRecord, TurnRecord
 
 __all__ = ["load_transcript"]
 
-_TURN = re.compile(r"^(?P<speaker>[^:\n]{1,80}?)\s*:\s+(?P<text>\S.*)$")
+#: "Speaker: text"; a fullwidth colon, as Chinese and Japanese write it, needs no space after it ("李明：我...")
+_TURN = re.compile(r"^(?P<speaker>[^:：\n]{1,80}?)\s*(?::\s+|：\s*)(?P<text>\S.*)$")
 _SESSION = re.compile(r"^#+\s*session\b\s*(?P<number>[0-9]{1,9}\b)?[^:]*(?::\s*(?P<date>.+))?$", re.IGNORECASE | re.ASCII)
 
 
