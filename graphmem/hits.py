@@ -18,8 +18,9 @@ __all__ = ["Hit", "UNITS", "explain_text", "context_text", "excerpt", "captioned
 CONTEXT_CHARS = 1000
 
 ELLIPSIS = "…"
-# where a text may be cut: after a sentence's end, or at a line break (code, lists, tables)
-_PIECE_END = re.compile(r"(?<=[.!?])\s+|\s*\n\s*")
+# where a text may be cut: after a sentence's end (Chinese and Japanese end one without a space,
+# Hindi with a danda, Arabic's question mark is its own), or at a line break (code, lists, tables)
+_PIECE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？؟।])\s*|\s*\n\s*")
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,17 @@ def test_one_long_sentence_is_cut_around_its_first_shared_word():
     assert shown.startswith(ELLIPSIS) and shown.endswith(ELLIPSIS)
 
 
+def test_a_chinese_text_is_cut_around_the_sentence_sharing_the_query_words():
+    """A long Chinese message showed its beginning: its sentences end in 。 with no space, and a
+    clause was one word, so no query word was ever found in it."""
+    text = "我们今天去公园散步了。" * 40 + "我妹妹在上海学习钢琴。" + "天气很好，我们很开心。" * 40
+    shown = excerpt(text, "钢琴", 60)
+    assert "我妹妹在上海学习钢琴。" in shown and shown.startswith(ELLIPSIS) and len(shown) <= 64, shown
+    assert all(part in text for part in _parts(shown))
+    sentences = {"我们今天去公园散步了。", "我妹妹在上海学习钢琴。", "天气很好，我们很开心。"}
+    assert all(set(re.findall(r"[^。]+。", part)) <= sentences and part.endswith("。") for part in _parts(shown)), shown  # whole sentences
+
+
 def test_code_and_markdown_are_cut_at_lines():
     text = "\n".join(["```python", *[f"x{i} = {i}" for i in range(200)], "```", "| name | city |", "|---|---|",
                       "| Ana | Lisbon |", *[f"- item {i}" for i in range(100)]])
