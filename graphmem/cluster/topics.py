@@ -24,12 +24,16 @@ import contextlib
 import logging
 import os
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import numpy as np
+import regex
 from scipy.special import logsumexp
+
+from graphmem.scripts import CJK, cjk_pairs
 
 __all__ = [
     "FitPaused",
@@ -61,6 +65,18 @@ _CHAT_FILLERS = """
 """
 _CHAT_STOPWORDS = frozenset(_CHAT_FILLERS.split())
 _TOKEN_RE = re.compile(r"[a-z][a-z']*[a-z]|[a-z]")
+#: The same words in any alphabet, their combining marks in them ("café", "müller", "fußball",
+#: "москва"; ASCII letters only made "caf", "ller", "fu ball" and nothing of Cyrillic); a run of
+#: Chinese, Japanese or Korean characters is its character pairs (:func:`graphmem.scripts.cjk_pairs`).
+_SCRIPT_TOKEN_RE = regex.compile(rf"[{CJK}]+|[[\p{{L}}]--[{CJK}]](?:[[\p{{L}}\p{{M}}']--[{CJK}]]*[[\p{{L}}\p{{M}}]--[{CJK}]])?",
+                                 regex.VERSION1)
+
+
+def _tokens(text: str) -> list[str]:
+    """The lower-case words of ``text`` (:data:`_TOKEN_RE`, or :data:`_SCRIPT_TOKEN_RE` beyond ASCII)."""
+    if text.isascii():
+        return _TOKEN_RE.findall(text.lower())
+    return cjk_pairs(_SCRIPT_TOKEN_RE.findall(unicodedata.normalize("NFKC", text).lower()))
 
 
 def preload() -> None:
@@ -799,7 +815,7 @@ def _analyzer(stopwords: frozenset[str]) -> Callable[[str], list[str]]:
         words: list[str] = []
         bigrams: list[str] = []
         prev = None
-        for tok in _TOKEN_RE.findall(text.lower()):
+        for tok in _tokens(text):
             tok = tok.removesuffix("'s")
             if len(tok) > 1 and tok not in stopwords and "'" not in tok:
                 if prev is not None:

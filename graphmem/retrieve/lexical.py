@@ -35,6 +35,8 @@ from typing import Any, cast
 import numpy as np
 import regex
 
+from graphmem.scripts import CJK, cjk_pairs
+
 __all__ = [
     "DEFAULT_STOPWORDS",
     "BM25Params",
@@ -80,27 +82,11 @@ DEFAULT_STOPWORDS: frozenset[str] = frozenset((_GLASGOW + _CONVERSATIONAL).split
 # together so that they can be folded below.
 _TOKEN_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 
-#: Scripts written without spaces between words (Chinese, Japanese; Korean's words carry their
-#: particles): a run of them is indexed as its overlapping pairs of characters, as Lucene's CJK
-#: analyzer does ("上海学习钢琴" holds "钢琴"). U+30FC, the Katakana long-vowel mark, is Common script.
-_CJK = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\u30fc"
-#: A word of any other script keeps its combining marks (a Devanagari vowel sign, an Arabic
-#: vowel, Hebrew points): without them "राम" and "रोम" were both the letters र and म.
-_WORD = rf"[[\p{{L}}\p{{N}}]--[{_CJK}]][[\p{{L}}\p{{N}}\p{{M}}]--[{_CJK}]]*"
-_SCRIPT_TOKEN_RE = regex.compile(rf"[{_CJK}]+|{_WORD}(?:'{_WORD})?", regex.VERSION1)
-_CJK_RUN_RE = regex.compile(rf"[{_CJK}]+", regex.VERSION1)
-
-
-def _words(text: str) -> list[str]:
-    """The raw words of folded, case-folded ``text``: a run of CJK characters as its character pairs
-    (one character alone as itself), other words whole."""
-    out: list[str] = []
-    for word in _SCRIPT_TOKEN_RE.findall(text):
-        if len(word) > 1 and _CJK_RUN_RE.fullmatch(word):
-            out.extend(word[i:i + 2] for i in range(len(word) - 1))
-        else:
-            out.append(word)
-    return out
+#: A word of any script but the CJK ones (:mod:`graphmem.scripts`) keeps its combining marks (a
+#: Devanagari vowel sign, an Arabic vowel, Hebrew points): without them "राम" and "रोम" were both the
+#: letters र and म. A CJK run is one match, read as its character pairs.
+_WORD = rf"[[\p{{L}}\p{{N}}]--[{CJK}]][[\p{{L}}\p{{N}}\p{{M}}]--[{CJK}]]*"
+_SCRIPT_TOKEN_RE = regex.compile(rf"[{CJK}]+|{_WORD}(?:'{_WORD})?", regex.VERSION1)
 
 
 # --------------------------------------------------------------------------- stemmers
@@ -299,7 +285,7 @@ class Tokenizer:
             with a combining accent, in fullwidth letters, or with a zero-width space or soft
             hyphen inside is the word "zürich"; without it such a word matched nothing). An index
             saved before it existed loads without it, and is tokenised anew at its next build.
-        scripts: words of every script whole (:func:`_words`): case folded ("Hauptstraße" is
+        scripts: words of every script whole (:data:`_SCRIPT_TOKEN_RE`): case folded ("Hauptstraße" is
             "hauptstrasse", "İstanbul" is "istanbul"), combining marks kept in their word, a run of
             Chinese, Japanese or Korean characters as its character pairs. Without it (an index
             saved before it existed) such text was cut at every mark, and a CJK clause was one word.
@@ -334,7 +320,8 @@ class Tokenizer:
                 text = fold_text(text)
             words = _TOKEN_RE.findall(text.lower().replace("\u2019", "'"))
         else:  # ("İ" folds to "i" and a combining dot: the dot goes)
-            words = _words((fold_text(text) if self.fold else text).casefold().replace("i\u0307", "i").replace("\u2019", "'"))
+            folded = (fold_text(text) if self.fold else text).casefold().replace("i\u0307", "i")
+            words = cjk_pairs(_SCRIPT_TOKEN_RE.findall(folded.replace("\u2019", "'")))
         for raw in words:
             # Possessives fold onto the name ("caroline's" -> "caroline"); other
             # contractions lose the apostrophe ("don't" -> "dont", a stop word).

@@ -332,3 +332,12 @@ def test_link_hierarchy_weights():
     assert (0, 1, pytest.approx(0.2)) in loose
     with pytest.raises(ValueError, match="out of range"):
         link_hierarchy(child, np.array([0, 1, 2, 3]), parent)
+
+
+def test_topic_terms_are_words_of_any_alphabet():
+    """Labels took ASCII letters only: "Café Müller" gave "caf" and "ller", "Fußball" "fu" and
+    "ball", a Russian chat no word at all, a Chinese one nothing."""
+    assert {"café", "müller", "münchen", "fußball"} <= text_terms(["Wir waren im Café Müller in München, Fußball schauen."])
+    assert {"москва", "дмитрий"} <= text_terms(["Дмитрий переехал в Москва недавно."])
+    assert {"上海", "钢琴"} <= text_terms(["我妹妹在上海学习钢琴"])
+    assert not {"caf", "ller", "fu", "nchen"} & text_terms(["Wir waren im Café Müller in München, Fußball schauen."])

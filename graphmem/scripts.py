@@ -1,0 +1,29 @@
+"""Words of scripts written without spaces between them (Chinese, Japanese; Korean's words carry
+their particles): a run of their characters is read as its overlapping character pairs, as
+Lucene's CJK analyzer does ("上海学习钢琴" holds "钢琴"). The lexical index and the topic labels
+read them so."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import regex
+
+__all__ = ["CJK", "cjk_pairs"]
+
+#: Han, Hiragana, Katakana and Hangul, and U+30FC (the Katakana long-vowel mark, Common script), as
+#: a character class body for the ``regex`` module.
+CJK = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\u30fc"
+_CJK_RUN_RE = regex.compile(rf"[{CJK}]+")
+
+
+def cjk_pairs(words: Iterable[str]) -> list[str]:
+    """``words`` with each run of CJK characters replaced by its character pairs (one character alone
+    stays itself); other words as they are."""
+    out: list[str] = []
+    for word in words:
+        if len(word) > 1 and _CJK_RUN_RE.fullmatch(word):
+            out.extend(word[i:i + 2] for i in range(len(word) - 1))
+        else:
+            out.append(word)
+    return out
