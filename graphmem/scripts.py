@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 import regex
 
-__all__ = ["CJK", "cjk_pairs"]
+__all__ = ["CJK", "cjk_characters", "cjk_pairs"]
 
 #: Han, Hiragana, Katakana and Hangul, and U+30FC (the Katakana long-vowel mark, Common script), as
 #: a character class body for the ``regex`` module.
@@ -27,3 +27,11 @@ def cjk_pairs(words: Iterable[str]) -> list[str]:
         else:
             out.append(word)
     return out
+
+
+_CJK_CHAR_RE = regex.compile(rf"[{CJK}]")
+
+
+def cjk_characters(text: str) -> int:
+    """How many CJK characters ``text`` holds."""
+    return 0 if text.isascii() else len(_CJK_CHAR_RE.findall(text))

@@ -222,3 +222,12 @@ def test_max_units_keeps_the_units_that_say_most_in_text_order(pipeline: Languag
     assert units(pipeline, text, max_units=len(every)) == every
     with pytest.raises(ValueError):
         units(pipeline, text, max_units=0)
+
+
+def test_a_chinese_or_japanese_message_gives_events(pipeline: LanguagePipeline) -> None:
+    """A CJK clause was one word to the content score (2 against a threshold of 3): such messages had
+    no event at all, while Arabic, Cyrillic or Hindi ones had theirs."""
+    for text in ("我昨天去了北京看长城，天气非常好。", "東京で新しいカメラを買いました。"):
+        found = units(pipeline, text)
+        assert [u.text for u in found] == [text], (text, [u.text for u in found])
+    assert units(pipeline, "好的。") == []  # a short reply says nothing, in any script
