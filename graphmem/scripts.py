@@ -5,11 +5,12 @@ read them so."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 
 import regex
 
-__all__ = ["CJK", "cjk_characters", "cjk_pairs"]
+__all__ = ["CJK", "cjk_characters", "cjk_pairs", "fold_name"]
 
 #: Han, Hiragana, Katakana and Hangul, and U+30FC (the Katakana long-vowel mark, Common script), as
 #: a character class body for the ``regex`` module.
@@ -35,3 +36,11 @@ _CJK_CHAR_RE = regex.compile(rf"[{CJK}]")
 def cjk_characters(text: str) -> int:
     """How many CJK characters ``text`` holds."""
     return 0 if text.isascii() else len(_CJK_CHAR_RE.findall(text))
+
+
+def fold_name(name: str) -> str:
+    """``name`` as names compare without case: composed (NFC: "Zoë" typed with a combining
+    diaeresis is "Zoë"), case folded, and the dot Turkish "İ" folds to dropped ("İlker" is "ilker")."""
+    if name.isascii():
+        return name.casefold()
+    return unicodedata.normalize("NFC", name).casefold().replace("i\u0307", "i")

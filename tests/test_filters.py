@@ -173,3 +173,19 @@ def test_a_session_past_midnight_is_found_on_both_days(memory_factory):
         assert len(memory.search("Lisbon", k=5, unit="session", time_range=day)) == 1, day
     assert not memory.search("Lisbon", k=5, unit="session", time_range=("2024-03-11", None))
     assert not memory.search("Lisbon", k=5, unit="session", time_range=(None, "2024-03-08"))
+
+
+def test_a_speaker_is_one_name_in_any_unicode_form(memory_factory):
+    """"Zoë" typed precomposed and decomposed were two speakers to the filter (half her messages), and
+    speaker="ilker" did not find "İlker" (casefold gives i and a combining dot)."""
+    import unicodedata
+
+    memory = memory_factory()
+    memory.add([{"speaker": "Zoë", "text": "I adopted a grey kitten called Mochi."},
+                {"speaker": unicodedata.normalize("NFD", "Zoë"), "text": "Mochi the kitten sleeps on my desk."},
+                {"speaker": "İlker", "text": "My kitten is called Pamuk and he is white."}], conversation="c")
+    for name in ("Zoë", unicodedata.normalize("NFD", "Zoë"), "ZOË"):
+        hits = memory.search("kitten", k=5, speaker=name)
+        assert {h.text for h in hits} == {"I adopted a grey kitten called Mochi.", "Mochi the kitten sleeps on my desk."}, name
+    for name in ("ilker", "İlker", "ILKER"):
+        assert [h.speaker for h in memory.search("kitten", k=5, speaker=name)] == ["İlker"], name

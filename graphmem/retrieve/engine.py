@@ -32,6 +32,7 @@ from graphmem.retrieve.lexical import DEFAULT_STOPWORDS, LexicalIndex, Tokenizer
 from graphmem.retrieve import strategies
 from graphmem.retrieve.projection import MemoryProjection, year_month
 from graphmem.retrieve.types import STRATEGIES, UNITS, Query, QueryContext, RankedUnit, Ranking, SearchFilter, metadata_code, top_k
+from graphmem.scripts import fold_name
 from graphmem.timezones import DAY_SECONDS, local_date, local_seconds
 
 _GRAPH_WALKS = ("activation", "expansion")
@@ -363,8 +364,8 @@ class RetrievalEngine:
         p = self.projection
         turns = np.ones(p.n_turns, dtype=bool)
         if search_filter.speaker is not None:
-            wanted = search_filter.speaker.casefold()
-            turns &= np.array([(s or "").casefold() == wanted for s in p.turn_speaker], dtype=bool)
+            wanted = fold_name(search_filter.speaker)
+            turns &= np.array([s == wanted for s in p.turn_speaker_folded], dtype=bool)
         if search_filter.conversation is not None:
             turns &= np.array([c == search_filter.conversation for c in p.turn_conversation], dtype=bool)
         if search_filter.session is not None:

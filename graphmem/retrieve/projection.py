@@ -40,6 +40,7 @@ from graphmem.extract.activities import states_activity
 from graphmem.extract.temporal import states_age, states_duration, states_frequency
 from graphmem.ingest.common import indexed_text
 from graphmem.records import metadata_of
+from graphmem.scripts import fold_name
 
 from graphmem.retrieve.activation import Projection
 from graphmem.retrieve.config import EDGE_WEIGHTS, ROLE_WEIGHTS
@@ -281,8 +282,8 @@ class MemoryProjection:
 
     @cached_property
     def turn_speaker_folded(self) -> list[str]:
-        """Each turn's speaker, casefolded."""
-        return [s.casefold() for s in self.turn_speaker]
+        """Each turn's speaker, case folded (:func:`graphmem.scripts.fold_name`)."""
+        return [fold_name(s) for s in self.turn_speaker]
 
     @cached_property
     def turn_entity_labels(self) -> dict[str, np.ndarray]:
@@ -350,13 +351,13 @@ class MemoryProjection:
     def alias_names(self) -> dict[str, str]:
         """Casefolded alias name -> casefolded name of the entity it is an alias of ("mel" -> "melanie")."""
         canonical = self.entity_canonical
-        return {self.entity_name[i].casefold(): self.entity_name[int(canonical[i])].casefold()
+        return {fold_name(self.entity_name[i]): fold_name(self.entity_name[int(canonical[i])])
                 for i in np.flatnonzero(canonical != np.arange(len(canonical)))}
 
     def speaker_named(self, names: Iterable[str]) -> int | None:
         """The code of the one speaker ``names`` name (by full or first name, or by an alias of
         theirs: "Mel" for Melanie), or None when they name none or several."""
-        wanted = {name.casefold() for name in names}
+        wanted = {fold_name(name) for name in names}
         wanted |= {self.alias_names[name] for name in wanted if name in self.alias_names}
         found = {code for speaker, code in self.speaker_codes[0].items()
                  if speaker in wanted or speaker.split(" ", 1)[0] in wanted}
