@@ -11,7 +11,8 @@ from typing import Any, Callable, Mapping, Sequence
 from graphmem.errors import InputError
 from graphmem.retrieve.types import UNITS  # the one registry of units, re-exported
 
-__all__ = ["Hit", "UNITS", "explain_text", "context_text", "excerpt", "captioned", "with_caption", "CONTEXT_CHARS"]
+__all__ = ["Hit", "UNITS", "explain_text", "context_text", "excerpt", "captioned", "with_caption", "CONTEXT_CHARS",
+           "grapheme_boundary"]
 
 #: Characters of each memory's text :meth:`graphmem.Memory.context` gives by default: a longer
 #: text (an assistant's essay, a pasted document) is cut to the part around the query's words.
@@ -131,7 +132,7 @@ def _continues(text: str, i: int) -> bool:
     return False
 
 
-def _grapheme_boundary(text: str, i: int, *, forward: bool) -> int:
+def grapheme_boundary(text: str, i: int, *, forward: bool) -> int:
     """``i`` moved (forward, or back) to the nearest place that does not split a character cluster
     (an emoji flag or family, a letter and its marks)."""
     while 0 < i < len(text) and _continues(text, i):
@@ -193,7 +194,7 @@ def excerpt(text: str, query: str, limit: int) -> str:
         if hi < b:
             space = text.rfind(" ", max(lo, at), hi)
             hi = space if space > lo else hi
-        whole = _grapheme_boundary(text, lo, forward=True), _grapheme_boundary(text, hi, forward=False)
+        whole = grapheme_boundary(text, lo, forward=True), grapheme_boundary(text, hi, forward=False)
         if whole[1] > whole[0]:  # (one cluster longer than the limit, a run of combining marks, is cut as it fell)
             lo, hi = whole
         return (ELLIPSIS + " " if lo > 0 else "") + text[lo:hi] + (" " + ELLIPSIS if hi < len(text) else "")

@@ -244,3 +244,15 @@ def test_the_timeline_shows_the_days_in_the_namespaces_zone(tmp_path):
         labels = [t.get_text() for t in plots.plot_episode_timeline(memory).axes[0].get_xticklabels()]
         assert any("2024-03-09" in label for label in labels) and not any("2024-03-10" in label for label in labels), labels
 
+
+
+def test_a_graph_label_is_never_cut_inside_a_character_cluster():
+    """A label cut at 40 code points drew half a flag (🇵 alone) or a family emoji ending in a joiner."""
+    from graphmem.explore.subgraphs import short
+
+    for text in ("a" * 38 + "🇵🇹 and more", "a" * 37 + "👨‍👩‍👧 more", "a" * 38 + "e\u0301\u0301 more"):
+        label = short(text)
+        assert label.endswith("…") and len(label) <= 40 and text.startswith(label[:-1]), label
+        assert label[:-1] == text[:len(label) - 1] and not label[-2:-1] in ("\u200d", "\u0301")
+        assert "\U0001F1F5" not in label and "\u200d" not in label, label
+    assert short("short text") == "short text"

@@ -13,6 +13,7 @@ from typing import Any, Mapping
 import networkx as nx
 
 from graphmem.errors import InputError
+from graphmem.hits import grapheme_boundary
 from graphmem.store import GraphStore
 
 __all__ = ["columns_layout", "conversation_graph", "entity_graph", "episode_graph", "explanation_graph", "short"]
@@ -21,9 +22,10 @@ logger = logging.getLogger(__name__)
 
 
 def short(text: str | None, width: int = 40) -> str:
-    """``text`` cut to ``width`` characters with an ellipsis."""
+    """``text`` cut to ``width`` characters with an ellipsis, never inside a character cluster (a
+    flag, a family emoji, a letter and its marks: half a flag was drawn)."""
     text = (text or "").replace("\n", " ")
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return text if len(text) <= width else text[: grapheme_boundary(text, width - 1, forward=False)] + "…"
 
 
 def entity_graph(store: GraphStore, namespace: str, name: str, limit: int = 50) -> nx.MultiDiGraph:
