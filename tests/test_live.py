@@ -327,6 +327,20 @@ def test_add_stores_any_text_verbatim_as_ingest_does(memory_factory):
     assert memory.check().ok
 
 
+def test_a_message_sent_again_in_another_unicode_form_is_unchanged(memory_factory):
+    """A message sent again with its accents typed apart (NFD, as macOS input gives them) was a
+    correction: a second version holding text that looks the same."""
+    import unicodedata
+
+    memory = memory_factory()
+    text = "Zoë moved to Zürich with her café's espresso machine."
+    memory.add({"speaker": "Zoë", "text": text, "id": "m1"}, conversation="c")
+    again = memory.add({"speaker": unicodedata.normalize("NFD", "Zoë"), "text": unicodedata.normalize("NFD", text), "id": "m1"},
+                       conversation="c")
+    assert (again.added, again.corrected, again.unchanged) == (0, 0, 1)
+    assert [m["text"] for m in memory.messages("c")] == [text]
+
+
 def test_correction_replaces_the_message_and_keeps_a_version(memory_factory):
     memory = memory_factory()
     memory.add([{"speaker": "Ana", "text": "My sister lives in Porto.", "id": "m1"},

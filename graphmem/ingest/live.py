@@ -35,6 +35,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+import unicodedata
 from contextlib import nullcontext
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -337,8 +338,14 @@ def same_message(row: Mapping[str, Any], record: TurnRecord) -> bool:
     metadata (a message sent again with other metadata is a correction: its version keeps the old).
     Metadata values compare as a search filter compares them (``True`` is not ``1``, ``2`` is
     ``2.0``), and a ``None`` value is no value (it is not stored)."""
-    return (row.get("speaker") == record.speaker and row.get("text") == record.text
-            and (row.get("caption") or None) == (record.caption or None) and same_metadata(row, record))
+    return (_composed(row.get("speaker")) == _composed(record.speaker) and _composed(row.get("text")) == _composed(record.text)
+            and _composed(row.get("caption") or None) == _composed(record.caption or None) and same_metadata(row, record))
+
+
+def _composed(text: str | None) -> str | None:
+    """``text`` in Unicode's composed form: the same message typed on another keyboard ("Zoë" with a
+    combining diaeresis, as macOS gives it) is the same message, not a correction."""
+    return text if text is None or text.isascii() else unicodedata.normalize("NFC", text)
 
 
 def same_metadata(row: Mapping[str, Any], record: TurnRecord) -> bool:
