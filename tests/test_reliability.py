@@ -369,6 +369,59 @@ def test_a_forked_child_is_refused_the_bolt_connections_it_inherited(bolt_server
     assert lines[1] == f"{both} {both} True"
 
 
+FORK_HOLDER = """
+import multiprocessing, sys, time
+from graphmem import Memory, Settings
+from graphmem.errors import StoreUnavailableError
+settings = Settings(index_dir=sys.argv[1] + "/index", jvm_heap="256m")
+store = sys.argv[1] + "/store"
+fork = multiprocessing.get_context("fork")
+memory = Memory.open(store, "host", settings=settings)
+first = fork.Process(target=time.sleep, args=(600,), daemon=True)  # a worker that never touches the memory
+first.start()
+print(first.pid, flush=True)
+memory.close()
+try:
+    Memory.open(store, "host", settings=settings).close()
+    print("reopened", flush=True)
+except StoreUnavailableError as exc:
+    print("refused:", exc, flush=True)
+memory = Memory.open(store, "host", settings=settings)  # held again, with a worker forked while it is
+second = fork.Process(target=time.sleep, args=(600,), daemon=True)
+second.start()
+print(second.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_forked_worker_does_not_keep_the_store_locked(tmp_path):
+    """A multiprocessing worker forked while the embedded store was open shared its lock's open
+    file: after the host closed its memory, the host could not open its own store again ("in use by
+    process <its own pid>"), and after the host was SIGKILLed no process could open it while the
+    worker lived. A fork's child now closes its copy of the lock (the parent keeps the lock)."""
+    host = subprocess.Popen([sys.executable, "-c", FORK_HOLDER, str(tmp_path)], stdout=subprocess.PIPE, text=True, cwd=tmp_path)
+    workers: list[int] = []
+    try:
+        workers.append(int(host.stdout.readline()))
+        assert host.stdout.readline().strip() == "reopened"
+        workers.append(int(host.stdout.readline()))
+        assert all(os.path.exists(f"/proc/{pid}") for pid in workers)
+        os.kill(host.pid, signal.SIGKILL)
+        host.wait(timeout=60)
+        assert all(os.path.exists(f"/proc/{pid}") for pid in workers)  # the orphaned workers live on
+        with Memory.open(tmp_path / "store", "host", settings=settings_for(tmp_path)) as memory:
+            assert memory.stats()["nodes"] == {}
+    finally:
+        if host.poll() is None:
+            host.kill()
+            host.wait()
+        for pid in workers:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
 def test_second_open_in_the_same_process_shares_the_store(tmp_path):
     settings = settings_for(tmp_path)
     with Memory.open(tmp_path / "store", "a", settings=settings) as a, Memory.open(tmp_path / "store", "b", settings=settings) as b:

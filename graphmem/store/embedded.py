@@ -10,6 +10,7 @@ import random
 import shlex
 import threading
 import time
+import weakref
 from contextlib import contextmanager, ExitStack
 from importlib import resources
 from pathlib import Path
@@ -189,6 +190,12 @@ class _ProcessLock:
     process, and it covers the cache directory beside the database as well. The kernel
     drops the lock when the owner dies, even by SIGKILL, so a crash never leaves a
     store locked.
+
+    A ``flock`` belongs to the open file, which a fork's child shares through its copy of the
+    descriptor: the lock stayed held while any child forked after the open lived on (a
+    multiprocessing worker), after the owner closed the store or died, and the owner could not
+    open its own store again. So a fork's child closes its copies at once
+    (:func:`_drop_locks_in_child`); closing a copy does not release the parent's lock.
     """
 
     def __init__(self, directory: Path) -> None:
@@ -200,24 +207,52 @@ class _ProcessLock:
             import fcntl
         except ImportError:  # pragma: no cover - not POSIX: rely on ArcadeDB's own lock
             return
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            owner = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "unknown"
-            os.close(fd)
-            raise StoreUnavailableError(
-                f"store {self.path.parent} is in use by process {owner}: the embedded store belongs to one process "
-                "at a time (threads of that process may share it); close it there, or serve it over Bolt "
-                "for several processes") from None
+        with _LOCKS_GUARD:  # (a fork waits for the descriptor to be known, so its child closes it)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                owner = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "unknown"
+                os.close(fd)
+                raise StoreUnavailableError(
+                    f"store {self.path.parent} is in use by process {owner}: the embedded store belongs to one process "
+                    "at a time (threads of that process may share it); close it there, or serve it over Bolt "
+                    "for several processes") from None
+            self._fd = fd
+            _LOCKS.add(self)
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
-        self._fd = fd
 
     def release(self) -> None:
-        fd, self._fd = self._fd, None
+        with _LOCKS_GUARD:
+            fd, self._fd = self._fd, None
+            _LOCKS.discard(self)
         if fd is not None:
             os.close(fd)  # closing the descriptor drops the flock; the file stays (deleting it would race)
+
+
+_LOCKS: "weakref.WeakSet[_ProcessLock]" = weakref.WeakSet()  # the locks this process holds
+_LOCKS_GUARD = threading.Lock()
+
+
+def _drop_locks_in_child() -> None:
+    """In a fork's child: close the copies of the parent's lock descriptors (see :class:`_ProcessLock`).
+    The parent keeps its locks; the child holds none, and opens a store as any other process would."""
+    global _LOCKS_GUARD
+    _LOCKS_GUARD = threading.Lock()  # (held by the forking thread in the parent: see the before-fork hook)
+    for lock in list(_LOCKS):
+        fd, lock._fd = lock._fd, None
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError:  # already closed by the child's own code: nothing held
+                pass
+    _LOCKS.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=lambda: _LOCKS_GUARD.acquire(), after_in_parent=lambda: _LOCKS_GUARD.release(),
+                        after_in_child=_drop_locks_in_child)
 
 
 def _is_conflict(exc: BaseException) -> bool:
