@@ -118,7 +118,7 @@ class Embedder:
                 path = resolve_model_path(self.model)
                 with stops_deferred():  # torch's import cannot be cut by a stop (see stops_deferred)
                     _MODELS[key] = _load_model(self.model, path, self.device)
-                freeze_loaded_objects(f"embedding model {self.model}")
+                    freeze_loaded_objects(f"embedding model {self.model}")
             self._model = _MODELS[key]
         return self._model
 

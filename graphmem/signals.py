@@ -35,7 +35,7 @@ import threading
 import time
 from contextlib import contextmanager
 from types import FrameType
-from typing import Callable, Iterator, NoReturn
+from typing import Any, Callable, Iterator, NoReturn
 
 __all__ = ["Interrupted", "STOP_SIGNALS", "stop_on_signals", "stops_deferred", "handle_signals", "stop_in", "received_stop", "reraise_stop",
            "exit_after_stop", "hold_stops_until_exit", "work_done"]
@@ -101,8 +101,23 @@ def stops_deferred() -> Iterator[None]:
     and an exception raised there by the stop cannot unwind through it. The process aborted
     ("terminate called after throwing an instance of 'pybind11::error_already_set'"), as a
     fresh-clone CI run saw once when ``graphmem mcp`` got a SIGTERM while it loaded the
-    embedding model before listening. Outside :func:`stop_on_signals` it does nothing."""
+    embedding model before listening.
+
+    In a library user's process (no :func:`stop_on_signals`), Ctrl-C is Python's own
+    ``KeyboardInterrupt``: raised inside such a load, it left torch half imported (every later
+    add failed with "partially initialized module 'torch'") or crashed the process (a SIGSEGV
+    report from the JVM). So where SIGINT still has Python's default handler and this runs in
+    the main thread, a SIGINT during the block is held the same way: the handler is put back
+    when the block ends, and ``KeyboardInterrupt`` is raised then, the load done (a later call
+    finds it loaded). A handler of the user's own is left alone."""
     global _deferring
+    held: list[int] | None = None
+    hold: list[int]
+    previous: Any = None
+    if (threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+        held = hold = []
+        previous = signal.signal(signal.SIGINT, lambda signum, frame: hold.append(signum))
     with _DEFER_LOCK:
         _deferring += 1
     try:
@@ -110,6 +125,11 @@ def stops_deferred() -> Iterator[None]:
     finally:
         with _DEFER_LOCK:
             _deferring -= 1
+        if held is not None:
+            signal.signal(signal.SIGINT, previous)
+            if held:
+                logger.debug("Ctrl-C held while native code loaded: raised now that the load is done")
+                raise KeyboardInterrupt
 
 
 _received: int | None = None  # the stop signal the latest stop_on_signals block received

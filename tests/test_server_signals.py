@@ -179,6 +179,45 @@ def test_a_second_signal_answers_the_request_in_flight_503_and_its_work_ends_who
         assert memory.stats()["nodes"]["Turn"] == 2000  # one conversation, one transaction: whole
 
 
+CTRL_C_IN_TORCH_IMPORT = """
+import importlib.abc, os, signal, sys, traceback
+
+class CtrlC(importlib.abc.MetaPathFinder):  # Ctrl-C while torch's own module code runs (it imports torch.nn)
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch.nn":
+            sys.meta_path.remove(self)
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+
+sys.meta_path.insert(0, CtrlC())
+from graphmem import Memory, Settings
+memory = Memory.open(sys.argv[1] + "/store", "lib", settings=Settings(index_dir=sys.argv[1] + "/index", jvm_heap="512m"))
+assert "torch" not in sys.modules
+try:
+    memory.add({"speaker": "ann", "text": "I adopted a cat named Miso.", "id": "m1"}, conversation="c")
+    print("first add returned", flush=True)
+except KeyboardInterrupt as exc:  # as a notebook catches it
+    print("first add: KeyboardInterrupt from", traceback.extract_tb(exc.__traceback__)[-1].name, flush=True)
+print("torch loaded:", hasattr(sys.modules.get("torch"), "cuda"), "handler back:", signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+print("second add:", memory.add({"speaker": "ann", "text": "She is two years old.", "id": "m2"}, conversation="c").added)
+memory.close()
+"""
+
+
+def test_ctrl_c_during_a_library_users_first_add_waits_for_the_model_load(tmp_path):
+    """Library use (a notebook, an agent host): Ctrl-C while the first add imported torch raised
+    KeyboardInterrupt inside torch's import, which left it half imported (every later add failed:
+    "partially initialized module 'torch' has no attribute 'cuda'") or crashed the process (a SIGSEGV
+    report from the JVM). The interrupt now waits for the load to end: KeyboardInterrupt comes after
+    it, Python's handler is back, and the next add works."""
+    process = subprocess.run([sys.executable, "-c", CTRL_C_IN_TORCH_IMPORT, str(tmp_path)], cwd=tmp_path,
+                             env=environment(tmp_path), capture_output=True, text=True, timeout=300)
+    assert process.returncode == 0, process.stderr[-3000:]
+    assert process.stdout.splitlines() == ["first add: KeyboardInterrupt from stops_deferred",
+                                           "torch loaded: True handler back: True", "second add: 1"], process.stderr[-3000:]
+    assert_no_crash(tmp_path, process.stdout + process.stderr)
+
+
 def test_a_stop_a_library_turned_into_its_own_error_still_exits_as_a_stop(tmp_path):
     """A SIGTERM landing while pydantic-core built a schema (the MCP models, at `graphmem serve`'s
     start) came out as a SchemaError whose message alone named the stop: no Interrupted in its chain,

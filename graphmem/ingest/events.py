@@ -16,7 +16,7 @@ from graphmem.extract.nlp import LanguagePipeline, Mention
 from graphmem.extract.resolve import AliasRecord, EntityRecord, EntityResolver, normalise_name
 from graphmem.ids import node_id
 from graphmem.runtime import freeze_loaded_objects
-from graphmem.signals import reraise_stop
+from graphmem.signals import reraise_stop, stops_deferred
 from graphmem.ingest.types import PlannedTurn, StageOutput, UnitBatch, iso
 from graphmem.store import GraphStore, chunked
 from graphmem.timezones import to_local
@@ -41,8 +41,9 @@ def language_pipeline(model: str | None) -> LanguagePipeline:
     """The process-wide language pipeline for ``model`` (trained when installed, else rule-based)."""
     with _PIPELINES_LOCK:
         if model not in _PIPELINES:
-            _PIPELINES[model] = LanguagePipeline.load(model)
-            freeze_loaded_objects(f"language pipeline {_PIPELINES[model].kind}")
+            with stops_deferred():  # spaCy's import loads native code too, torch's through thinc (see stops_deferred)
+                _PIPELINES[model] = LanguagePipeline.load(model)
+                freeze_loaded_objects(f"language pipeline {_PIPELINES[model].kind}")
         return _PIPELINES[model]
 
 
@@ -57,7 +58,8 @@ def load_writer_models(model: str | None) -> None:
     from graphmem.cluster.topics import preload
 
     language_pipeline(model)
-    preload()
+    with stops_deferred():  # scikit-learn's and scipy's native modules (see stops_deferred)
+        preload()
 
 
 def _analysed_part(text: str) -> str:

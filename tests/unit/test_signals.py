@@ -172,3 +172,38 @@ def test_a_stop_inside_a_deferring_block_is_raised_when_it_ends():
                 pass
             pytest.fail("the held stop was lost")
     assert finished == ["block"] and caught.value.exit_code == 143
+
+
+LIBRARY_DEFERRING = """
+import os, signal, sys, traceback
+from graphmem.signals import stops_deferred
+mode = sys.argv[1]
+if mode == "own":
+    signal.signal(signal.SIGINT, lambda signum, frame: print("own handler", flush=True))
+finished = []
+try:
+    with stops_deferred():
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C while the load runs
+        for _ in range(10**6):
+            pass
+        finished.append("load")
+    print("no interrupt", finished, flush=True)
+except KeyboardInterrupt as exc:
+    print("KeyboardInterrupt", finished, traceback.extract_tb(exc.__traceback__)[-1].name, flush=True)
+print("default handler back:", signal.getsignal(signal.SIGINT) is signal.default_int_handler, flush=True)
+"""
+
+
+@pytest.mark.parametrize("mode", ["default", "own"])
+def test_ctrl_c_in_a_library_users_process_waits_for_a_deferring_block(mode):
+    """In a library user's process (no stop_on_signals), Ctrl-C inside stops_deferred() raised
+    KeyboardInterrupt inside the load (torch's import: torch was left half imported, or the process
+    crashed). It is now held: the block runs to its end, KeyboardInterrupt is raised as it ends, and
+    Python's handler is back. A handler of the user's own is left alone (called at once)."""
+    done = subprocess.run([sys.executable, "-c", LIBRARY_DEFERRING, mode], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert done.returncode == 0, done.stderr
+    if mode == "default":
+        assert done.stdout.splitlines() == ["KeyboardInterrupt ['load'] stops_deferred", "default handler back: True"]
+    else:
+        assert done.stdout.splitlines() == ["own handler", "no interrupt ['load']", "default handler back: False"]
