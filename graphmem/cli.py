@@ -1456,18 +1456,24 @@ def serve(
     """Serve one store to many clients: HTTP JSON API (OpenAPI at /openapi.json) and MCP at /mcp.
     SIGTERM or Ctrl-C stops it gracefully (requests in flight finish, the store is closed; exit 0)."""
     with _errors():
-        from graphmem.server.run import require_safe_bind, serve as run_server
+        from graphmem.server.run import listen_socket, require_safe_bind, serve as run_server
         from graphmem.settings import server_token
 
         secret = server_token(token)
         require_safe_bind(host, secret)
-        hub = _hub(store, user, password, database)
+        sock = listen_socket(host, port)  # a taken port fails at once, before a store is opened (or made) and models load
+        try:
+            hub = _hub(store, user, password, database)
+        except BaseException:
+            sock.close()
+            raise
         try:
             hub.warm_up()  # the first request should not wait for the model
         except BaseException:
+            sock.close()
             hub.close()
             raise
-        stopped_by = run_server(hub, host, port, token=secret, max_body=int(max_body_mb * 1024 * 1024), on_ready=lambda url: err.print(
+        stopped_by = run_server(hub, host, port, token=secret, max_body=int(max_body_mb * 1024 * 1024), sock=sock, on_ready=lambda url: err.print(
             f"serving {hub.describe()} at {url} ({'token required' if secret else 'no token: loopback only'}); "
             f"OpenAPI at {url}/openapi.json, MCP at {url}/mcp", highlight=False, soft_wrap=True))
         if stopped_by is not None:

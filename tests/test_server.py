@@ -392,6 +392,31 @@ def test_a_taken_port_is_one_clear_error(hub):
             listen_socket("127.0.0.1", port)
 
 
+def test_serve_on_a_taken_port_fails_before_it_opens_the_store(tmp_path):
+    """`graphmem serve --port P` with P taken failed only after it had opened (here: created) the
+    store and loaded the models, and left the new store directory behind. The port is now bound
+    first: one clear error, and no store made."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from pathlib import Path
+
+    repo = str(Path(__file__).resolve().parent.parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")])), "GRAPHMEM_TOKEN": ""}
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        result = subprocess.run([sys.executable, "-m", "graphmem.cli", "serve", "--store", str(tmp_path / "s"), "--port", str(port)],
+                                capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in " ".join(result.stderr.split())
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "s").exists()  # refused before the store was opened
+
+
 def test_add_correct_and_forget_one_message_over_http(url):
     with client(url, "live-http") as memory:
         sent = [{"speaker": "Ada", "text": "My bike is green.", "id": "b1", "metadata": {"channel": "sms"}},

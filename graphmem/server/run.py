@@ -126,8 +126,14 @@ class _CancelledOnForcedStop(logging.Filter):
 
 
 def serve(hub: MemoryHub, host: str = "127.0.0.1", port: int = 8765, *, token: str | None = None,
-          max_body: int = DEFAULT_MAX_BODY, on_ready: Callable[[str], None] | None = None) -> int | None:
-    """Serve ``hub`` over HTTP (and MCP at ``/mcp``) until SIGTERM/SIGINT; the hub is closed on return.
+          max_body: int = DEFAULT_MAX_BODY, on_ready: Callable[[str], None] | None = None,
+          sock: socket.socket | None = None) -> int | None:
+    """Serve ``hub`` over HTTP (and MCP at ``/mcp``) until SIGTERM/SIGINT; the hub and ``sock`` are
+    closed on return.
+
+    Args:
+        sock: the socket to serve, from :func:`listen_socket` (bound before the hub was opened, so a
+            taken port fails before the store is opened); ``None``: bound here.
 
     Returns:
         The signal that stopped the server, if any.
@@ -135,10 +141,13 @@ def serve(hub: MemoryHub, host: str = "127.0.0.1", port: int = 8765, *, token: s
     Raises:
         ConfigurationError: a non-loopback ``host`` without a ``token``.
     """
-    require_safe_bind(host, token)
     try:
-        sock = listen_socket(host, port)
+        require_safe_bind(host, token)
+        if sock is None:
+            sock = listen_socket(host, port)
     except BaseException:
+        if sock is not None:
+            sock.close()
         hub.close()
         raise
     app = create_app(hub, token=token, max_body=max_body, host=host)
