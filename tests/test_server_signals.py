@@ -179,6 +179,62 @@ def test_a_second_signal_answers_the_request_in_flight_503_and_its_work_ends_who
         assert memory.stats()["nodes"]["Turn"] == 2000  # one conversation, one transaction: whole
 
 
+@pytest.mark.slow
+def test_serve_stops_at_once_with_an_mcp_client_connected_and_answers_its_call_in_flight(tmp_path, embedder):
+    """The MCP SDK's client holds an event stream open (GET /mcp) for as long as its session lasts:
+    on SIGTERM, `graphmem serve` waited for it the whole grace (30 s: "timeout graceful shutdown
+    exceeded"), then cancelled it with a CancelledError traceback in the log. The stop now ends the
+    event streams at once; the tool call in flight is still answered, and its messages are stored."""
+    import anyio
+    from mcp import Client as MCPClient
+
+    store = tmp_path / "store"
+    port = free_port()
+    log = (tmp_path / "serve.log").open("w+")
+    process = start_server_process(str(store), port, env=environment(tmp_path), stderr=log)
+    messages = [{"speaker": PEOPLE[i % 2], "text": f"On day {i} we walked to {PLACES[i % len(PLACES)]} and talked for hours.",
+                 "id": f"m{i}"} for i in range(1000)]  # the most one add takes: seconds of work
+    answered: dict = {}
+
+    async def main() -> None:
+        # the initialize handshake (mode="legacy": clients of the protocol before 2026), after which
+        # the client opens its event stream
+        client = MCPClient(f"http://127.0.0.1:{port}/mcp", read_timeout_seconds=240, mode="legacy")
+        try:
+            async with client:
+                await client.list_tools()  # (known before the call: the client asks for them once)
+                async def add() -> None:
+                    result = await client.call_tool("add_memory", {"namespace": "sig", "conversation": "c", "messages": messages})
+                    answered["added"] = json.loads("\n".join(b.text for b in result.content))["added"]
+
+                async with anyio.create_task_group() as group:
+                    group.start_soon(add)
+                    await anyio.sleep(1.0)  # the add is under way
+                    process.send_signal(signal.SIGTERM)
+                # answered; the client stays connected (an agent keeps its session) while the server stops
+                answered["exit"] = await anyio.to_thread.run_sync(lambda: process.wait(timeout=120))
+        except Exception as exc:  # the client's own end (its DELETE of the session) finds the server gone
+            answered.setdefault("closing", repr(exc))
+
+    try:
+        anyio.run(main)
+        assert process.wait(timeout=120) == 0 and answered.get("exit") == 0, answered
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    log.seek(0)
+    output = log.read()
+    print(answered)  # shown with -rP
+    assert answered.get("added") == 1000, (answered, output[-3000:])
+    assert "timeout graceful shutdown exceeded" not in output and "CancelledError" not in output, output[-3000:]
+    assert_no_crash(tmp_path, output)
+    assert output.strip().splitlines()[-1] == "interrupted", output
+    with Memory.open(store, "sig", settings=settings_for(tmp_path)) as memory:
+        assert memory.stats()["nodes"]["Turn"] == 1000
+        assert memory.check().ok
+
+
 CTRL_C_IN_TORCH_IMPORT = """
 import importlib.abc, os, signal, sys, traceback
 

@@ -163,6 +163,16 @@ class GuardMiddleware:
         self.app = app
         self.token = token.encode("utf-8") if token else None
         self.max_body = max_body
+        self.on_stop: list[Callable[[], None]] = []
+
+    def stopping(self) -> None:
+        """The server stops accepting connections: end what would hold its stop while no work is
+        in flight (see :func:`_end_event_streams`). Called in the event loop's thread."""
+        for end in self.on_stop:
+            try:
+                end()
+            except Exception:  # the stop goes on: at worst, the connection is closed when the grace ends
+                logger.warning("ending the event streams at the stop failed", exc_info=True)
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] != "http":
@@ -502,10 +512,26 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
             raise InputError(message) from None
         return {"rows": rows}
 
+    guard = GuardMiddleware(app, token, max_body)
     if mcp_server is not None:
         for route in mcp_app.routes:
             app.router.routes.append(route)
-    return GuardMiddleware(app, token, max_body)
+        manager = mcp_server.session_manager
+        guard.on_stop.append(lambda: _end_event_streams(manager))
+    return guard
+
+
+def _end_event_streams(manager: Any) -> None:
+    """End the standalone event stream (the GET on ``/mcp``) of every MCP session, as the server stops.
+
+    An MCP client keeps that stream open for as long as its session lasts (the SDK's client opens
+    one after ``initialize``), so the server's wait for open connections to finish ran to its
+    grace (30 s) before the shutdown that ends the sessions, and then cancelled the stream with a
+    ``CancelledError`` traceback in the log. The stream carries no answer (those go on the POST
+    that asked), so ending it loses nothing: a tool call in flight is still answered, and the
+    session itself ends with the application's shutdown."""
+    for transport in list(getattr(manager, "_server_instances", {}).values()):  # (the SDK names no public way to list them)
+        transport.close_standalone_sse_stream()
 
 
 class _NotFound(Exception):

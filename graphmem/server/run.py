@@ -76,8 +76,18 @@ class Server:
                 with handle_signals(stop, STOP_SIGNALS):
                     yield
 
-        # Requests in flight get GRACE_SECONDS to be answered (a bound, because an MCP client's open
-        # event stream would otherwise hold the shutdown forever); past it their connections close,
+            async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+                for server in self.servers:  # stop accepting first (as uvicorn's shutdown does): no new stream can open
+                    server.close()
+                for sock in sockets or []:
+                    sock.close()
+                stopping = getattr(app, "stopping", None)  # the graphmem app: end its MCP event streams
+                if stopping is not None:
+                    stopping()
+                await super().shutdown(sockets)
+
+        # Requests in flight get GRACE_SECONDS to be answered (a bound, should a connection stay open
+        # for another reason: the MCP clients' event streams are ended at the stop); past it their connections close,
         # but the work itself still ends whole: closing the hub waits for each namespace's work in
         # progress (Memory.close takes the namespace lock), so the store never closes under a transaction.
         config = uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="on",
