@@ -1454,7 +1454,7 @@ def serve(
     user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
 ) -> None:
     """Serve one store to many clients: HTTP JSON API (OpenAPI at /openapi.json) and MCP at /mcp.
-    SIGTERM or Ctrl-C stops it gracefully (requests in flight finish, the store is closed; exit 0)."""
+    SIGTERM, Ctrl-C or SIGHUP stops it gracefully (requests in flight finish, the store is closed; exit 0)."""
     with _errors():
         from graphmem.server.run import listen_socket, require_safe_bind, serve as run_server
         from graphmem.settings import server_token
@@ -1636,9 +1636,9 @@ def copy_cmd(
 def main() -> None:
     """Entry point of the ``graphmem`` console script.
 
-    The CLI owns its process: SIGTERM and SIGINT raise :class:`graphmem.signals.Interrupted`,
+    The CLI owns its process: SIGTERM, SIGINT and SIGHUP raise :class:`graphmem.signals.Interrupted`,
     so the transaction in progress commits or rolls back whole and the store is closed before
-    the process prints "interrupted" and exits 143 (SIGTERM) or 130 (SIGINT).
+    the process prints "interrupted" and exits 143 (SIGTERM), 130 (SIGINT) or 129 (SIGHUP).
     """
     from graphmem.signals import exit_after_stop, hold_stops_until_exit, received_stop, stop_in, stop_on_signals
 
@@ -1653,7 +1653,10 @@ def main() -> None:
         stop = stop_in(exc) or received_stop()  # (one whose wrapper kept only the stop's text)
         if stop is None:
             raise
-        err.print("interrupted")
+        try:
+            err.print("interrupted")
+        except OSError:  # the terminal is gone (SIGHUP): nothing can be told
+            pass
         exit_after_stop(stop.exit_code)
     sys.exit(0)
 

@@ -1,4 +1,4 @@
-"""Clean stops on SIGTERM and SIGINT, for processes that graphmem owns (the CLI, the server).
+"""Clean stops on SIGTERM, SIGINT and SIGHUP, for processes that graphmem owns (the CLI, the server).
 
 A library is a guest in its user's process, so nothing here runs on import: the CLI and
 ``graphmem serve`` opt in with :func:`stop_on_signals`. The embedded store's JVM is started
@@ -9,7 +9,8 @@ called into it (a hang, or a crash banner, exit 134 and an ``hs_err`` log).
 With the handlers installed, a signal raises :class:`Interrupted` in the main thread at the
 next Python instruction: a Java call in progress finishes first, then the store's transaction
 context rolls back what it had not committed (or the commit that just returned stands), the
-``with`` blocks close the store, and the CLI prints one line and exits ``128 + signal``.
+``with`` blocks close the store, and the CLI prints one line and exits ``128 + signal`` (143 for
+SIGTERM, 130 for SIGINT, 129 for SIGHUP).
 
 A stop must not be lost on its way up. Code between the signal and the CLI can swallow it: a
 weakref callback or ``__del__`` (Python prints "Exception ignored" and goes on), a bare
@@ -42,7 +43,10 @@ __all__ = ["Interrupted", "STOP_SIGNALS", "stop_on_signals", "stops_deferred", "
 
 logger = logging.getLogger(__name__)
 
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT) + ((signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ())
+"""The signals that stop a process graphmem owns cleanly. SIGHUP (its terminal or ssh session
+closed) too: it killed ``serve``, ``ingest`` and ``mcp`` at once, requests in flight reset; it exits
+129. Where SIGHUP is ignored (``nohup``), it stays ignored (see :func:`_handled`)."""
 WATCH_INTERVAL = 0.02
 """Seconds between checks that a stop raised in the main thread is still on its way up."""
 STOP_GRACE = 2.0
@@ -58,7 +62,7 @@ class Interrupted(BaseException):
     Attributes:
         signum: the signal received.
         exit_code: the conventional exit status for it, ``128 + signum`` (143 for SIGTERM,
-            130 for SIGINT).
+            130 for SIGINT, 129 for SIGHUP).
     """
 
     def __init__(self, signum: int) -> None:
@@ -182,17 +186,27 @@ class _Stop:
             self._watch.join()
 
 
+def _handled(signals: tuple[int, ...]) -> tuple[int, ...]:
+    """``signals`` less SIGHUP where the process ignores it: started with ``nohup`` (or by a
+    shell that ignores it), it is meant to outlive its terminal."""
+    hangup = getattr(signal, "SIGHUP", None)
+    if hangup in signals and signal.getsignal(hangup) is signal.SIG_IGN:
+        return tuple(sig for sig in signals if sig != hangup)
+    return signals
+
+
 @contextmanager
 def handle_signals(handler: Callable[[int, FrameType | None], object],
                    signals: tuple[int, ...] = STOP_SIGNALS) -> Iterator[None]:
-    """Install ``handler`` for ``signals`` and restore the previous handlers on exit.
+    """Install ``handler`` for ``signals`` and restore the previous handlers on exit. An ignored
+    SIGHUP stays ignored (see :func:`_handled`).
 
     Outside the main thread (where Python cannot install handlers) this does nothing.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {sig: signal.signal(sig, handler) for sig in signals}
+    previous = {sig: signal.signal(sig, handler) for sig in _handled(signals)}
     try:
         yield
     finally:
@@ -286,7 +300,7 @@ def work_done(signals: tuple[int, ...] = STOP_SIGNALS) -> None:
     nor is one cut short."""
     if threading.current_thread() is not threading.main_thread():
         return
-    for sig in signals:
+    for sig in _handled(signals):
         signal.signal(sig, _late_stop)
 
 

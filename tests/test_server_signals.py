@@ -124,8 +124,9 @@ def test_signal_during_ingest_stops_cleanly(tmp_path, signum, reference):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP], ids=["SIGTERM", "SIGINT", "SIGHUP"])
 def test_serve_stops_gracefully_with_a_request_in_flight(tmp_path, signum, reference):
+    """SIGHUP too (the terminal or ssh session closed): it killed the server at once, the request reset."""
     source = long_conversation(tmp_path)
     store = tmp_path / "store"
     port = free_port()

@@ -55,7 +55,7 @@ class Server:
     """uvicorn serving the graphmem app, whose stop signals end it gracefully.
 
     uvicorn's own signal capture re-raises the signal after shutting down (the process then
-    dies of it); here SIGTERM/SIGINT stop accepting, let requests in flight finish, close the
+    dies of it); here SIGTERM/SIGINT/SIGHUP stop accepting, let requests in flight finish, close the
     store, and :meth:`run` returns the signal number (``None`` when stopped otherwise).
     """
 
@@ -138,7 +138,7 @@ class _CancelledOnForcedStop(logging.Filter):
 def serve(hub: MemoryHub, host: str = "127.0.0.1", port: int = 8765, *, token: str | None = None,
           max_body: int = DEFAULT_MAX_BODY, on_ready: Callable[[str], None] | None = None,
           sock: socket.socket | None = None) -> int | None:
-    """Serve ``hub`` over HTTP (and MCP at ``/mcp``) until SIGTERM/SIGINT; the hub and ``sock`` are
+    """Serve ``hub`` over HTTP (and MCP at ``/mcp``) until SIGTERM/SIGINT/SIGHUP; the hub and ``sock`` are
     closed on return.
 
     Args:

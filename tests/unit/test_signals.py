@@ -207,3 +207,32 @@ def test_ctrl_c_in_a_library_users_process_waits_for_a_deferring_block(mode):
         assert done.stdout.splitlines() == ["KeyboardInterrupt ['load'] stops_deferred", "default handler back: True"]
     else:
         assert done.stdout.splitlines() == ["own handler", "no interrupt ['load']", "default handler back: False"]
+
+
+HANGUP = (
+    "import os, signal, time\n"
+    "import graphmem.cli as cli\n"
+    "def app():\n"
+    "    os.kill(os.getpid(), signal.SIGHUP)  # the terminal closed\n"
+    "    time.sleep(5)\n"
+    "    print('outlived the hangup', flush=True)\n"
+    "cli.app = app\n"
+    "cli.main()\n")
+
+
+def test_a_hangup_stops_the_cli_cleanly():
+    """SIGHUP (the terminal or ssh session closed) killed `graphmem serve`, `ingest` and `mcp` at
+    once (exit -1: no rollback, no store closed, requests in flight reset). It is now a stop like
+    SIGTERM: "interrupted", exit 129."""
+    done = subprocess.run([sys.executable, "-c", HANGUP], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert done.returncode == 128 + signal.SIGHUP, done
+    assert done.stderr.strip() == "interrupted" and done.stdout == "", done
+
+
+def test_a_hangup_ignored_as_under_nohup_stays_ignored():
+    """Started with SIGHUP ignored (nohup), the CLI is meant to outlive its terminal: it does."""
+    done = subprocess.run([sys.executable, "-c", HANGUP.replace("time.sleep(5)", "time.sleep(0.5)")], capture_output=True,
+                          text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(REPO)},
+                          preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
+    assert done.returncode == 0 and done.stdout == "outlived the hangup\n", done
