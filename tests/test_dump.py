@@ -448,3 +448,41 @@ def test_a_signed_dump_that_would_move_break_or_strand_nodes_is_refused_whole(so
     with Memory.open(store, namespace, settings=settings_for(tmp_path)) as memory:
         assert memory.stats()["nodes"] == before and memory.check().ok
         assert memory.cypher("MATCH (n) WHERE n.namespace = 'thief' RETURN count(n) AS n") == [{"n": 0}]
+
+
+# ---------------------------------------------------------------------------- renaming keeps user data
+def test_a_rename_keeps_user_values_that_look_like_ids(tmp_path, embedder):
+    """Renaming on import or copy renamed every ``*_id`` property whose value looked like an id
+    (``word:<32 hex>``): the conversation key on every turn, session, episode and event, the user's
+    message id (``source_id``) and metadata (``meta_user_id``). search(conversation=KEY) then found
+    nothing, and the next add to the conversation broke the memory (check: next_against_sequence).
+    Only graphmem's own references (an event's turn_id) follow the rename."""
+    settings = settings_for(tmp_path)
+    hexes = "5d41402abc4b2a76b9719d911017c592"
+    key = f"chat:{hexes}"
+    messages = [{"role": "user", "content": "I adopted a beagle called Pepper.", "id": f"msg:{hexes}",
+                 "timestamp": "2024-03-16T19:30:00", "metadata": {"user_id": f"user:{hexes}"}},
+                {"role": "assistant", "content": "Nice! How old is Pepper?", "id": "m2", "timestamp": "2024-03-16T19:31:00"}]
+    dump = tmp_path / "alice.jsonl.gz"
+    with Memory.open(tmp_path / "store", "alice", settings=settings) as alice:
+        alice.add(messages, conversation=key)
+        alice.export(dump)
+        expected = [(m["source_id"], m["metadata"]) for m in alice.messages(key)]
+        with Memory.open(tmp_path / "store", "carol", settings=settings) as carol:
+            alice.copy_to(carol, namespace="carol")
+    assert expected[0] == (f"msg:{hexes}", {"user_id": f"user:{hexes}"})
+    with Memory.open(tmp_path / "store", "bob", settings=settings) as bob:
+        bob.import_dump(dump, namespace="bob")
+    for name in ("bob", "carol"):
+        with Memory.open(tmp_path / "store", name, settings=settings) as renamed:
+            assert [(m["source_id"], m["metadata"]) for m in renamed.messages(key)] == expected, name
+            keys = renamed.cypher("MATCH (n) WHERE n.namespace = $namespace AND n.conversation_id IS NOT NULL "
+                                  "RETURN DISTINCT n.conversation_id AS key")
+            assert keys == [{"key": key}], name
+            assert len(renamed.search("beagle", k=3, conversation=key)) == 2, name
+            events = renamed.cypher("MATCH (e:Event)-[:FROM]->(t:Turn) WHERE e.namespace = $namespace "
+                                    "RETURN count(*) AS n, sum(CASE WHEN e.turn_id = t.id THEN 1 ELSE 0 END) AS same")
+            assert events[0]["n"] == events[0]["same"] > 0, name  # graphmem's references still follow
+            renamed.add({"role": "user", "content": "Ten weeks old.", "id": "m3", "timestamp": "2024-03-16T19:32:00"},
+                        conversation=key)
+            assert renamed.check().problems == {}, name

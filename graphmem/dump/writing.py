@@ -5,7 +5,9 @@ its role), every property set from the record, so writing the same records twice
 nothing. A renamed namespace gets new ids (ids are namespaced hashes, and the same id cannot
 live in two namespaces of one store): the ids ingestion would give in the new namespace where
 a node's properties reproduce its old id, else a hash of the old id (:class:`_Renaming`);
-references to ids in ``*_id`` properties follow. With re-embedding, turn and event vectors are computed again
+graphmem's own references to nodes in properties (:data:`REFERENCES`: an event's and a turn
+version's ``turn_id``) follow. Other properties are user data and keep their values, however
+id-like (a conversation key, a message's ``source_id``, metadata). With re-embedding, turn and event vectors are computed again
 with the current model while they are written, and episode and session vectors (means of
 their turns) are recomputed afterwards (:func:`recompute_means`).
 """
@@ -28,13 +30,18 @@ from graphmem.ids import node_id
 from graphmem.ingest.common import SEQ_STRIDE, indexed_text, mean_vector
 from graphmem.store import GraphStore, Statement
 
-__all__ = ["RecordWriter", "renamer", "recompute_means"]
+__all__ = ["REFERENCES", "RecordWriter", "renamer", "recompute_means"]
 
 logger = logging.getLogger(__name__)
 
 _ID = re.compile(r"^([a-z_]+):[0-9a-f]{32}$")
 
 Embed = Callable[[list[str]], np.ndarray]
+
+#: label -> its properties that hold the id of another node of the namespace (renamed with it).
+#: Every other property is kept as written: ``conversation_id`` is the conversation's key, and
+#: ``source_id`` and ``meta_*`` are the user's, whatever they look like.
+REFERENCES: dict[str, tuple[str, ...]] = {"Event": ("turn_id",), "TurnVersion": ("turn_id",)}
 
 
 def renamer(new_namespace: str) -> Callable[[str], str]:
@@ -79,7 +86,7 @@ class _Renaming:
     properties again) gets the id ingestion would give it in the new one, so the renamed
     namespace is the one ingesting the same input there would have made: re-ingesting
     the sources adds nothing, new mentions of a known entity find its node. Those ids are
-    remembered for the relationships and ``*_id`` properties that follow (about 150 bytes
+    remembered for the relationships and :data:`REFERENCES` that follow (about 150 bytes
     per node); any other node (a topic, a corrected turn) gets :func:`renamer`'s hash.
     """
 
@@ -101,8 +108,9 @@ class _Renaming:
             new_id = node_id(self.namespace, *parts)
             self._known[old_id] = new_id
         out = dict(props, namespace=self.namespace)
-        for key, value in props.items():
-            if key.endswith("_id") and isinstance(value, str) and _ID.match(value):
+        for key in REFERENCES.get(label, ()):
+            value = props.get(key)
+            if isinstance(value, str):
                 out[key] = self(value)
         if label == "Turn" and props.get("slot") is not None and props.get("seq") is not None:
             # a turn's position is unique in the store: the renamed namespace has its own
