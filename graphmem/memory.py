@@ -1232,6 +1232,8 @@ class Memory:
 
         Raises:
             ConfigurationError: ``target`` uses another embedding model.
+            InputError: a turn would take the position of another turn stored in the target
+                namespace (another conversation under the same key); nothing is written.
         """
         self._check()
         target._check()

@@ -486,3 +486,34 @@ def test_a_rename_keeps_user_values_that_look_like_ids(tmp_path, embedder):
             renamed.add({"role": "user", "content": "Ten weeks old.", "id": "m3", "timestamp": "2024-03-16T19:32:00"},
                         conversation=key)
             assert renamed.check().problems == {}, name
+
+
+# ---------------------------------------------------------------------------- another conversation in the way
+def test_a_conversation_at_the_same_positions_is_refused_before_anything_is_written(tmp_path, embedder):
+    """Importing (or copying) a conversation into a namespace that holds another conversation under
+    the same key (other turns at the same positions) failed on the store's unique Turn.slot with a raw
+    DuplicatedKeyException after earlier batches had committed: dump nodes without their relationships,
+    and every retry failed at the same place. It is refused first, naming the line and the conversation."""
+    settings = settings_for(tmp_path)
+    messages = [{"role": "user" if i % 2 == 0 else "assistant", "content": f"Message {i}: Pepper the beagle learned trick {i}.",
+                 "id": f"m{i}", "timestamp": f"2024-03-16T10:{i:02d}:00"} for i in range(12)]
+    dump = tmp_path / "backup.jsonl.gz"
+    with Memory.open(tmp_path / "a", "alice", settings=settings) as alice:
+        alice.add(messages, conversation="chat-42")
+        alice.export(dump)
+        with Memory.open(tmp_path / "b", "alice", settings=settings.with_(write_batch_size=4)) as other:
+            other.add({"role": "user", "content": "Hello from a new phone.", "id": "x1", "timestamp": "2024-05-01T10:00:00"},
+                      conversation="chat-42")
+            before = other.cypher("MATCH (n) WHERE n.namespace = $namespace RETURN n.id AS id, properties(n) AS p ORDER BY id")
+            for attempt in range(2):  # the same answer every time, and nothing written
+                with pytest.raises(InputError, match=r"backup\.jsonl\.gz: line \d+: turn turn:\w+ of conversation 'chat-42' "
+                                                     r"\(position 1000000\) takes the place of another turn"):
+                    other.import_dump(dump)
+                with pytest.raises(InputError, match=r"copy of alice: namespace 'alice': turn turn:\w+ of conversation 'chat-42'"):
+                    alice.copy_to(other)
+                after = other.cypher("MATCH (n) WHERE n.namespace = $namespace RETURN n.id AS id, properties(n) AS p ORDER BY id")
+                assert after == before and other.check().ok
+            assert other.import_dump(dump, namespace="bob").counts["Turn"] == 12  # a namespace of its own takes it
+        alice.import_dump(dump)  # and the namespace it came from (the same turns at the same places)
+        alice.copy_to(alice)
+        assert alice.check().ok

@@ -25,8 +25,8 @@ from typing import Any
 
 from graphmem.dump.format import DUMP_FORMAT, DumpHeader, DumpReader, DumpWriter
 from graphmem.dump.graph import NODE_LABELS, RELATIONSHIPS, node_query
-from graphmem.dump.reading import iter_store_records, namespace_totals, stored_dimension
-from graphmem.dump.writing import RecordWriter, recompute_means
+from graphmem.dump.reading import iter_node_pages, iter_store_records, namespace_counts, namespace_totals, stored_dimension
+from graphmem.dump.writing import RecordWriter, _Renaming, recompute_means
 from graphmem.errors import ConfigurationError, InputError
 from graphmem.store import GraphStore
 
@@ -164,7 +164,8 @@ def import_dump(store: GraphStore, path: str | os.PathLike[str], *, embedding_mo
         A :class:`DumpSummary` of what was written.
 
     Raises:
-        InputError: the file is damaged, truncated, edited or not a dump (nothing written).
+        InputError: the file is damaged, truncated, edited or not a dump, or one of its turns would take
+            the position of another turn stored in the target namespace (nothing written).
         ConfigurationError: another embedding model or dimension without ``reembed``, or a
             rename of a dump with several namespaces (nothing written).
         StorageError: the store failed (batches already committed stay; importing again completes it).
@@ -173,10 +174,17 @@ def import_dump(store: GraphStore, path: str | os.PathLike[str], *, embedding_mo
     reader = DumpReader(path)
     checked = 0
     ids: dict[str, dict[str, tuple[str, int]]] = {}  # label -> node id -> (its namespace, line)
+    positions: _Positions | None = None  # made at the first node: the header (its namespace) is read by then
     for number, record in reader.records():  # the whole file first: a damaged dump writes nothing
         checked += 1
-        if record.get("record") == "node" and namespace is None:
-            ids.setdefault(record["label"], {})[record["id"]] = (record["props"]["namespace"], number)
+        if record.get("record") == "node":
+            if namespace is None:
+                ids.setdefault(record["label"], {})[record["id"]] = (record["props"]["namespace"], number)
+            if record["label"] == "Turn":
+                if positions is None:
+                    assert reader.header is not None
+                    positions = _Positions(store, namespace if namespace != reader.header.namespaces[0] else None)
+                positions.add(record["id"], record["props"], f"line {number}")
         if progress and checked % 10_000 == 0:
             progress("check", checked, checked)
     header = reader.header
@@ -186,6 +194,8 @@ def import_dump(store: GraphStore, path: str | os.PathLike[str], *, embedding_mo
         namespace = None  # its own name: nothing to rename
         ids = {}  # (renamed to its own name: every id is read again as the dump's namespace's)
     _refuse_moves(store, ids, str(path), batch_size)
+    if positions is not None:
+        positions.refuse_taken(str(path), batch_size)
     check_embeddings(header, embedding_model, stored_dimension(store, targets), reembed, str(path))
     if reembed and embed is None:
         raise ConfigurationError("re-embedding needs the current embedding model")
@@ -217,13 +227,57 @@ def _refuse_moves(store: GraphStore, ids: dict[str, dict[str, tuple[str, int]]],
                                      "a node between namespaces; nothing was imported")
 
 
+class _Positions:
+    """The positions (``Turn.slot``, unique in the store) the turns of a dump or copy will take, to
+    refuse before writing anything one that another stored turn holds: the namespace holds another
+    conversation under the same key (another turn at the same place), and the write would fail on
+    the store's constraint half way, after earlier batches committed, the same at every retry.
+
+    Only target namespaces that hold turns can hold a taken position (a slot is a hash of the
+    namespace, the conversation key and the position), so nothing is kept for the others."""
+
+    def __init__(self, store: GraphStore, namespace: str | None) -> None:
+        self.store = store
+        self._rename = _Renaming(namespace) if namespace is not None else None
+        self._occupied: dict[str, bool] = {}  # target namespace -> it holds turns
+        self._turns: dict[str, tuple[str, str]] = {}  # slot -> (the turn's id in the target, where in the dump)
+
+    def add(self, turn_id: str, props: dict[str, Any], where: str) -> None:
+        """Note the dump's turn ``turn_id`` (with its dump ``props``, id left out) found at ``where``."""
+        if self._rename is not None:
+            turn_id, props = self._rename.node("Turn", turn_id, props)
+        slot, namespace = props.get("slot"), props.get("namespace")
+        if not isinstance(slot, str) or not isinstance(namespace, str):
+            return  # a turn written before positions were kept: no constraint to meet
+        if namespace not in self._occupied:
+            self._occupied[namespace] = namespace_counts(self.store, namespace).get("Turn", 0) > 0
+        if self._occupied[namespace]:
+            self._turns[slot] = (turn_id, where)
+
+    def refuse_taken(self, source: str, batch_size: int) -> None:
+        """Raise :class:`InputError` naming the first dump turn whose position another stored turn holds."""
+        slots = sorted(self._turns)
+        for start in range(0, len(slots), batch_size):
+            for row in self.store.read("transfer/slot_holders_turn", {"slots": slots[start:start + batch_size]}):
+                turn_id, where = self._turns[row["slot"]]
+                if row["id"] != turn_id:
+                    raise InputError(
+                        f"{source}: {where}: turn {turn_id} of conversation {row.get('conversation')!r} (position "
+                        f"{row.get('seq')}) takes the place of another turn, {row['id']}, that namespace "
+                        f"{row.get('namespace')!r} holds there: the namespace holds another conversation under the key "
+                        f"{row.get('conversation')!r}; import into another namespace (--namespace), or drop the "
+                        "namespace (or forget that conversation) first; nothing was imported")
+
+
 def copy_namespaces(source: GraphStore, target: GraphStore, namespaces: Sequence[str], *, embedding_model: str,
                     namespace: str | None = None, page_size: int = 1000, batch_size: int = 2000,
                     progress: Progress | None = None) -> DumpSummary:
     """Export ``namespaces`` of ``source`` straight into ``target``, with no file in between.
 
     The records are written as they are read (no checking pass is needed: they come from a
-    store, not a file), so memory stays bounded by one page and one batch.
+    store, not a file), so memory stays bounded by one page and one batch. Only where a target
+    namespace holds turns already are the source's turns read first, to refuse (:class:`InputError`,
+    nothing written) one that would take the position of another stored turn.
     """
     started = time.perf_counter()
     namespaces = list(dict.fromkeys(namespaces))
@@ -233,6 +287,15 @@ def copy_namespaces(source: GraphStore, target: GraphStore, namespaces: Sequence
     if namespace == namespaces[0]:
         namespace = None  # its own name: nothing to rename
     check_embeddings(header, embedding_model, stored_dimension(target, targets), False, f"{source.describe()}")
+    positions = _Positions(target, namespace)
+    for name in namespaces:  # the positions the turns will take, before anything is written
+        count = namespace_counts(source, name).get("Turn", 0)
+        if count and namespace_counts(target, targets[0] if namespace is not None else name).get("Turn", 0):
+            for rows in iter_node_pages(source, name, "Turn", count, page_size):
+                for row in rows:
+                    positions.add(row["id"], {k: v for k, v in row["props"].items() if k not in ("id", "embedding")},
+                                  f"namespace {name!r}")
+    positions.refuse_taken(f"copy of {', '.join(namespaces)}", batch_size)
     writer = RecordWriter(target, batch_size, namespace=namespace, progress=progress, total=sum(totals.values()))
     writer.add_all(iter_store_records(source, namespaces, page_size=page_size))
     summary = DumpSummary(sorted(writer.namespaces) or targets, writer.nodes, writer.relationships,
