@@ -517,3 +517,35 @@ def test_a_conversation_at_the_same_positions_is_refused_before_anything_is_writ
         alice.import_dump(dump)  # and the namespace it came from (the same turns at the same places)
         alice.copy_to(alice)
         assert alice.check().ok
+
+
+# ---------------------------------------------------------------------------- a write during the export
+def test_an_export_across_a_write_is_refused(tmp_path, embedder):
+    """A correction made while the export read the namespace (by another process on the same store:
+    a server, an agent) gave a dump with the turn's old text, no TurnVersion, and the new text's
+    events, and the export reported success (no label's count changed). The namespace's change
+    marker is read before and after: it moved, so the export is refused and no file is written."""
+    settings = settings_for(tmp_path).with_(write_batch_size=5)  # pages of 5 nodes
+    dump = tmp_path / "alice.jsonl.gz"
+    with Memory.open(tmp_path / "store", "alice", settings=settings) as alice:
+        alice.add([{"role": "user", "content": f"Message {i}: Pepper the beagle learned trick {i}.", "id": f"m{i}",
+                    "timestamp": f"2024-03-16T10:{i:02d}:00"} for i in range(6)], conversation="chat")
+        turn = alice.messages("chat")[2]["turn_id"]
+        nodes = alice.stats()["nodes"]
+        upto = nodes["Conversation"] + nodes["Session"] + nodes["Turn"]
+        fired = []
+
+        def progress(stage, done, total):
+            if done >= upto and not fired:  # the turns are read, their events not yet
+                fired.append(stage)
+                with Memory.attach(alice._store, "alice", settings) as writer:
+                    writer.correct(turn, "Message 2: Pepper the beagle learned to roll over.")
+
+        with pytest.raises(StorageError, match="'alice' was written to during the export"):
+            alice.export(dump, progress=progress)
+        assert fired and not dump.exists() and not list(tmp_path.glob("*.jsonl.gz*"))
+        alice.export(dump)  # nothing writes now: the same export succeeds
+    with Memory.open(tmp_path / "restored", "alice", settings=settings) as restored:
+        restored.import_dump(dump)
+        assert restored.messages("chat")[2]["text"] == "Message 2: Pepper the beagle learned to roll over."
+        assert len(restored.history(turn)) == 2 and restored.check().ok

@@ -27,7 +27,8 @@ from graphmem.dump.format import DUMP_FORMAT, DumpHeader, DumpReader, DumpWriter
 from graphmem.dump.graph import NODE_LABELS, RELATIONSHIPS, node_query
 from graphmem.dump.reading import iter_node_pages, iter_store_records, namespace_counts, namespace_totals, stored_dimension
 from graphmem.dump.writing import RecordWriter, _Renaming, recompute_means
-from graphmem.errors import ConfigurationError, InputError
+from graphmem.changes import read_marker
+from graphmem.errors import ConfigurationError, InputError, StorageError
 from graphmem.store import GraphStore
 
 __all__ = ["DUMP_FORMAT", "NODE_LABELS", "RELATIONSHIPS", "DumpSummary", "DumpReader", "export_dump", "import_dump", "target_namespaces",
@@ -82,19 +83,29 @@ def export_dump(store: GraphStore, path: str | os.PathLike[str], namespaces: Seq
                 page_size: int = 1000, progress: Progress | None = None) -> DumpSummary:
     """Write every node and relationship of ``namespaces`` to the dump file ``path``.
 
-    The file appears only when complete (written under a temporary name, then renamed).
+    The file appears only when complete (written under a temporary name, then renamed), and only
+    when no namespace was written to meanwhile: each one's change marker (version and epoch,
+    :func:`graphmem.changes.read_marker`) is read before and after, and a dump read across a
+    write (a correction's old text beside its new events) is refused.
 
     Raises:
-        StorageError: a namespace holds a label or relationship a dump cannot carry, or the store failed.
+        StorageError: a namespace holds a label or relationship a dump cannot carry, a namespace was
+            written to during the export (its change marker moved; no file is written), or the store failed.
         InputError: ``path`` cannot be written.
     """
     started = time.perf_counter()
     namespaces = list(dict.fromkeys(namespaces))
+    markers = {namespace: read_marker(store, namespace) for namespace in namespaces}
     totals = namespace_totals(store, namespaces)
     header = make_header(namespaces, embedding_model, stored_dimension(store, namespaces))
     with DumpWriter(path, header) as writer:
         for record in iter_store_records(store, namespaces, page_size=page_size, progress=progress, total=sum(totals.values())):
             writer.write(record)
+        for namespace, before in markers.items():  # (raised inside the writer: no file appears)
+            if read_marker(store, namespace) != before:
+                raise StorageError(f"namespace {namespace!r} was written to during the export (its change marker moved "
+                                   f"from version {before[0]}): the dump would mix the memory before and after that "
+                                   "write; nothing was exported: export it again while nothing writes to it")
     summary = DumpSummary(namespaces, writer.nodes, writer.relationships, dict(sorted(writer.counts.items())),
                           time.perf_counter() - started, str(path))
     logger.info("exported %d nodes and %d relationships of %s to %s in %.1f s", summary.nodes, summary.relationships,
