@@ -1192,7 +1192,8 @@ class Memory:
         truncated, edited or damaged file raises :class:`InputError` naming the line and
         stores nothing. Then it is written in batches, each in one transaction, merging on
         ids: importing the same dump twice changes nothing. The namespaces' derived caches
-        are deleted, to be rebuilt from the store at the next search.
+        are deleted, to be rebuilt from the store at the next search; a namespace left with
+        two topic models of a granularity (the dump's beside its own) has its topics refitted.
 
         Args:
             path: the dump file.
@@ -1254,13 +1255,15 @@ class Memory:
 
     def _after_import(self, namespaces: Iterable[str], reembed: bool) -> None:
         """Drop the derived caches of imported namespaces (rebuilt at the next search); refit
-        topics of re-embedded ones (their models were fitted on the old vectors)."""
+        topics of re-embedded ones (their models were fitted on the old vectors) and of ones
+        the import left with two topic models of a granularity (it merged a dump's topics into a
+        namespace that had fitted its own: two topics at one index, two ``model_state``)."""
         for target in namespaces:
             with _namespace_lock(self._store, target):
                 self._drop_caches(target)
                 if target == self._namespace:
                     self._writer = None  # the live writer's kept entities and topics predate the import
-                if reembed:
+                if reembed or self._store.read("check/topics_off_their_granularity", {"namespace": target}):
                     self._refit_topics(target)
 
 

@@ -549,3 +549,53 @@ def test_an_export_across_a_write_is_refused(tmp_path, embedder):
         restored.import_dump(dump)
         assert restored.messages("chat")[2]["text"] == "Message 2: Pepper the beagle learned to roll over."
         assert len(restored.history(turn)) == 2 and restored.check().ok
+
+
+# ---------------------------------------------------------------------------- merging two fitted memories
+THEMES = ["Pepper the beagle chewed {}.", "The kitchen renovation needs {}.", "We hiked up {} on Saturday.",
+          "I practiced {} on the piano."]
+THINGS = ["the red slipper", "white cabinets", "Mount Tam", "a Chopin nocturne", "a sore paw", "the leaking pipe",
+          "Lake Ediza", "a jazz tune"]
+
+
+def _fill(memory: Memory, conversation: str, n: int = 40) -> None:
+    messages = [{"role": "user" if i % 2 == 0 else "assistant", "id": f"{conversation}-{i}",
+                 "content": THEMES[(i // 4) % 4].format(THINGS[(i * 3) % 8]) + f" ({conversation} {i})",
+                 "timestamp": f"2024-05-{1 + i // 10:02d}T{8 + i % 10:02d}:00:00"} for i in range(n)]
+    for i in range(0, n, 5):
+        memory.add(messages[i:i + 5], conversation=conversation)
+
+
+def _topic_models(memory: Memory) -> dict[str, int]:
+    return {r["g"]: r["models"] for r in memory.cypher(
+        "MATCH (t:Topic) WHERE t.namespace = $namespace AND t.model_state IS NOT NULL RETURN t.granularity AS g, "
+        "count(*) AS models")}
+
+
+def test_importing_into_a_namespace_with_its_own_topics_leaves_one_model_per_granularity(tmp_path, embedder):
+    """Importing a dump into a namespace that had fitted topics of its own (restoring a backup into a
+    live namespace, merging two memories) left two topic models per granularity, two topics at each
+    index (check: topics_off_their_granularity), until enough later adds refitted them. The import
+    refits the namespace's topics on all its units when it leaves two models; importing the same dump
+    again leaves the topics as they are."""
+    settings = settings_for(tmp_path)
+    dump = tmp_path / "work.jsonl.gz"
+    with Memory.open(tmp_path / "old", "alice", settings=settings) as old:
+        _fill(old, "work-chat")
+        old.export(dump)
+    with Memory.open(tmp_path / "live", "alice", settings=settings) as live:
+        _fill(live, "home-chat")
+        assert live.check().ok and set(_topic_models(live).values()) == {1}
+        live.import_dump(dump)
+        models = _topic_models(live)
+        assert models and set(models.values()) == {1}, models
+        assert live.check().problems == {}
+        units = live.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace AND NOT (t)-[:IN_TOPIC]->() RETURN count(t) AS n")
+        assert units == [{"n": 0}]  # every turn, the imported ones and its own, is in the refitted model
+        live.import_dump(dump)  # the dump's topics again: merged beside the refitted ones, refitted again
+        assert set(_topic_models(live).values()) == {1} and live.check().ok
+    with Memory.open(tmp_path / "fresh", "alice", settings=settings) as fresh:
+        fresh.import_dump(dump)
+        first = fresh.cypher("MATCH (t:Topic) WHERE t.namespace = $namespace RETURN t.id AS id ORDER BY id")
+        fresh.import_dump(dump)  # the same dump into the namespace it made: nothing to refit
+        assert fresh.cypher("MATCH (t:Topic) WHERE t.namespace = $namespace RETURN t.id AS id ORDER BY id") == first
