@@ -599,3 +599,36 @@ def test_importing_into_a_namespace_with_its_own_topics_leaves_one_model_per_gra
         first = fresh.cypher("MATCH (t:Topic) WHERE t.namespace = $namespace RETURN t.id AS id ORDER BY id")
         fresh.import_dump(dump)  # the same dump into the namespace it made: nothing to refit
         assert fresh.cypher("MATCH (t:Topic) WHERE t.namespace = $namespace RETURN t.id AS id ORDER BY id") == first
+
+
+# ---------------------------------------------------------------------------- re-embedding a session
+def test_reembedding_sets_a_sessions_scale_and_count_from_its_new_turns(tmp_path, embedder):
+    """``--reembed`` recomputed a session's vector as the mean of its re-embedded turns but kept the
+    old model's ``embedding_scale`` (the mean's length before normalising), from which the next live
+    add rebuilds the running sum: the session then was not the mean of its turns (check:
+    sessions_not_the_mean_of_their_turns), drifting further with every add."""
+    settings = settings_for(tmp_path)
+    real = tmp_path / "real.jsonl.gz"
+    with Memory.open(tmp_path / "old", "alice", settings=settings) as old:
+        old.add([{"role": "user" if i % 2 == 0 else "assistant", "content": f"Message {i}: Pepper the beagle learned trick {i}.",
+                  "id": f"m{i}", "timestamp": f"2024-03-16T10:{i:02d}:00"} for i in range(6)], conversation="chat")
+        old.export(real)
+
+    def old_model(header, rows):  # as another model stored it: its own lengths and counts
+        rows = [dict(r, props=dict(r["props"], embedding_scale=0.123, turn_count=2))
+                if r.get("record") == "node" and r["label"] == "Session" else r for r in rows]
+        return dict(header, embedding_model="old-model"), rows
+
+    dump = _forged(real, tmp_path / "old-model.jsonl.gz", old_model)
+    with Memory.open(tmp_path / "new", "alice", settings=settings) as memory:
+        memory.import_dump(dump, reembed=True)
+        turns = memory.cypher("MATCH (t:Turn)-[:IN]->(s:Session) WHERE t.namespace = $namespace "
+                              "RETURN t.embedding AS embedding")
+        session = memory.cypher("MATCH (s:Session) WHERE s.namespace = $namespace "
+                                "RETURN s.embedding_scale AS scale, s.turn_count AS n")
+        raw = np.asarray([r["embedding"] for r in turns], dtype=np.float32).mean(axis=0)
+        assert session[0]["n"] == len(turns) == 6
+        assert session[0]["scale"] == pytest.approx(float(np.linalg.norm(raw)), rel=1e-5)
+        memory.add({"role": "user", "content": "Message 6: Pepper slept all afternoon.", "id": "m6",
+                    "timestamp": "2024-03-16T10:06:00"}, conversation="chat")
+        assert memory.check().problems == {}

@@ -226,7 +226,9 @@ class RecordWriter:
 
 def recompute_means(store: GraphStore, namespace: str, batch_size: int) -> int:
     """Set every episode's and session's embedding to the normalised mean of its turns'
-    (after re-embedding the turns); returns how many were set."""
+    (after re-embedding the turns), and a session's ``turn_count`` and ``embedding_scale`` (the
+    length of the mean before normalising, from which live adds update it) with it; returns how
+    many were set."""
     updated = 0
     for label, members, setter in (("Episode", "transfer/episode_turn_embeddings", "transfer/set_embeddings_episode"),
                                    ("Session", "transfer/session_turn_embeddings", "transfer/set_embeddings_session")):
@@ -236,7 +238,12 @@ def recompute_means(store: GraphStore, namespace: str, batch_size: int) -> int:
             vectors: dict[str, list[Any]] = {}
             for row in store.read(members, {"namespace": namespace, "ids": ids}):
                 vectors.setdefault(row["owner"], []).append(row["embedding"])
-            rows = [{"id": owner, "embedding": mean_vector(vs)} for owner, vs in vectors.items()]
+            rows: list[dict[str, Any]] = [{"id": owner, "embedding": mean_vector(vs)} for owner, vs in vectors.items()]
+            if label == "Session":  # live adds keep a session's running mean from its count and the mean's length
+                for row in rows:
+                    own = vectors[row["id"]]
+                    raw = np.asarray(own, dtype=np.float32).mean(axis=0)
+                    row.update(turn_count=len(own), embedding_scale=float(np.linalg.norm(raw)) or 1.0)
             if rows:
                 store.write([(setter, {"rows": rows}), bump(namespace)])
             updated += len(rows)
