@@ -632,3 +632,46 @@ def test_reembedding_sets_a_sessions_scale_and_count_from_its_new_turns(tmp_path
         memory.add({"role": "user", "content": "Message 6: Pepper slept all afternoon.", "id": "m6",
                     "timestamp": "2024-03-16T10:06:00"}, conversation="chat")
         assert memory.check().problems == {}
+
+
+# ---------------------------------------------------------------------------- renaming a corrected turn
+def test_a_rename_and_back_gives_a_corrected_turn_its_id_again(tmp_path, embedder):
+    """A corrected turn's id is the recipe of its first text, which renaming did not find (its props
+    hold the corrected text): it got a hash of the new name, so moving a namespace under another name
+    and back gave corrected messages new ids (an app's kept turn id was dead for correct, forget and
+    history), and copying the archive back over the unchanged original collided on the turn's
+    position. The first text is read from its version-0 TurnVersion."""
+    settings = settings_for(tmp_path)
+
+    def turn_ids(memory: Memory) -> list[str]:
+        return [r["id"] for r in memory.cypher("MATCH (n) WHERE n.namespace = $namespace AND (n:Turn OR n:TurnVersion "
+                                               "OR n:Event) RETURN n.id AS id ORDER BY id")]
+
+    with Memory.open(tmp_path / "store", "alice", settings=settings) as alice:
+        alice.add([{"role": "user", "content": "I adopted a beagle called Pepper.", "id": "m1", "timestamp": "2024-03-16T19:30:00"},
+                   {"role": "assistant", "content": "How old is Pepper?", "id": "m2", "timestamp": "2024-03-16T19:31:00"}],
+                  conversation="chat")
+        kept = alice.messages("chat")[0]["turn_id"]
+        alice.correct(kept, "I adopted a beagle called Pepper yesterday.")
+        before = turn_ids(alice)
+        with Memory.attach(alice._store, "archive", settings) as archive:
+            alice.copy_to(archive, namespace="archive")
+            assert archive.messages("chat")[0]["turn_id"] != kept
+            archive.copy_to(alice, namespace="alice")  # over the unchanged original: the same nodes
+            assert turn_ids(alice) == before and alice.check().ok
+            archive.export(tmp_path / "archive.jsonl.gz")
+        alice.import_dump(tmp_path / "archive.jsonl.gz", namespace="alice")  # from a file, the same
+        assert turn_ids(alice) == before and alice.check().ok
+        alice.drop_namespace()
+    for how in ("copy", "import"):
+        with Memory.open(tmp_path / "store", "alice", settings=settings) as alice:
+            alice.drop_namespace()
+            if how == "copy":
+                with Memory.attach(alice._store, "archive", settings) as archive:
+                    archive.copy_to(alice, namespace="alice")
+            else:
+                alice.import_dump(tmp_path / "archive.jsonl.gz", namespace="alice")
+            assert turn_ids(alice) == before, how
+            assert [v["text"] for v in alice.history(kept)] == ["I adopted a beagle called Pepper.",
+                                                              "I adopted a beagle called Pepper yesterday."], how
+            assert alice.check().ok, how

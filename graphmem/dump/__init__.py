@@ -186,16 +186,19 @@ def import_dump(store: GraphStore, path: str | os.PathLike[str], *, embedding_mo
     checked = 0
     ids: dict[str, dict[str, tuple[str, int]]] = {}  # label -> node id -> (its namespace, line)
     positions: _Positions | None = None  # made at the first node: the header (its namespace) is read by then
+    first_texts: dict[str, tuple[Any, Any, Any]] = {}  # a rename's corrected turns: old id -> their first text
     for number, record in reader.records():  # the whole file first: a damaged dump writes nothing
         checked += 1
         if record.get("record") == "node":
             if namespace is None:
                 ids.setdefault(record["label"], {})[record["id"]] = (record["props"]["namespace"], number)
+            if positions is None:
+                assert reader.header is not None
+                positions = _Positions(store, namespace if namespace != reader.header.namespaces[0] else None, first_texts)
             if record["label"] == "Turn":
-                if positions is None:
-                    assert reader.header is not None
-                    positions = _Positions(store, namespace if namespace != reader.header.namespaces[0] else None)
                 positions.add(record["id"], record["props"], f"line {number}")
+            elif record["label"] == "TurnVersion":
+                positions.note_version(record["props"])
         if progress and checked % 10_000 == 0:
             progress("check", checked, checked)
     header = reader.header
@@ -211,7 +214,7 @@ def import_dump(store: GraphStore, path: str | os.PathLike[str], *, embedding_mo
     if reembed and embed is None:
         raise ConfigurationError("re-embedding needs the current embedding model")
     writer = RecordWriter(store, batch_size, namespace=namespace, embed=embed if reembed else None, progress=progress,
-                          total=checked)
+                          total=checked, first_texts=first_texts)
     writer.add_all(record for _, record in reader.records())
     if reembed:
         for target in sorted(writer.namespaces):
@@ -247,30 +250,46 @@ class _Positions:
     Only target namespaces that hold turns can hold a taken position (a slot is a hash of the
     namespace, the conversation key and the position), so nothing is kept for the others."""
 
-    def __init__(self, store: GraphStore, namespace: str | None) -> None:
+    def __init__(self, store: GraphStore, namespace: str | None, first_texts: dict[str, tuple[Any, Any, Any]]) -> None:
         self.store = store
-        self._rename = _Renaming(namespace) if namespace is not None else None
+        self._rename = _Renaming(namespace, first_texts) if namespace is not None else None
         self._occupied: dict[str, bool] = {}  # target namespace -> it holds turns
-        self._turns: dict[str, tuple[str, str]] = {}  # slot -> (the turn's id in the target, where in the dump)
+        self._turns: dict[str, tuple[str, str]] = {}  # slot -> (the turn's (old) id, where in the dump)
+        self._later: dict[str, dict[str, Any]] = {}  # old id -> recipe props of a turn renamed once its versions are read
+
+    def note_version(self, props: dict[str, Any]) -> None:
+        """Note a ``TurnVersion`` of the dump (a renamed corrected turn's id is the recipe of its first text)."""
+        if self._rename is not None:
+            self._rename.note_version(props)
 
     def add(self, turn_id: str, props: dict[str, Any], where: str) -> None:
         """Note the dump's turn ``turn_id`` (with its dump ``props``, id left out) found at ``where``."""
-        if self._rename is not None:
-            turn_id, props = self._rename.node("Turn", turn_id, props)
-        slot, namespace = props.get("slot"), props.get("namespace")
+        renamed = self._rename.node("Turn", turn_id, props)[1] if self._rename is not None else props
+        slot, namespace = renamed.get("slot"), renamed.get("namespace")
         if not isinstance(slot, str) or not isinstance(namespace, str):
             return  # a turn written before positions were kept: no constraint to meet
         if namespace not in self._occupied:
             self._occupied[namespace] = namespace_counts(self.store, namespace).get("Turn", 0) > 0
-        if self._occupied[namespace]:
-            self._turns[slot] = (turn_id, where)
+        if not self._occupied[namespace]:
+            return
+        self._turns[slot] = (turn_id, where)
+        if self._rename is not None and not self._rename.knows(turn_id):  # perhaps corrected: its first text comes later
+            self._later[turn_id] = {k: v for k, v in props.items() if k != "embedding"}
+
+    def _target_id(self, turn_id: str) -> str:
+        if self._rename is None:
+            return turn_id
+        if turn_id in self._later:  # its props again, now with the first texts: the id the writer will give it
+            return self._rename.node("Turn", turn_id, self._later[turn_id])[0]
+        return self._rename(turn_id)
 
     def refuse_taken(self, source: str, batch_size: int) -> None:
         """Raise :class:`InputError` naming the first dump turn whose position another stored turn holds."""
         slots = sorted(self._turns)
         for start in range(0, len(slots), batch_size):
             for row in self.store.read("transfer/slot_holders_turn", {"slots": slots[start:start + batch_size]}):
-                turn_id, where = self._turns[row["slot"]]
+                old, where = self._turns[row["slot"]]
+                turn_id = self._target_id(old)
                 if row["id"] != turn_id:
                     raise InputError(
                         f"{source}: {where}: turn {turn_id} of conversation {row.get('conversation')!r} (position "
@@ -298,7 +317,13 @@ def copy_namespaces(source: GraphStore, target: GraphStore, namespaces: Sequence
     if namespace == namespaces[0]:
         namespace = None  # its own name: nothing to rename
     check_embeddings(header, embedding_model, stored_dimension(target, targets), False, f"{source.describe()}")
-    positions = _Positions(target, namespace)
+    first_texts: dict[str, tuple[Any, Any, Any]] = {}  # a rename's corrected turns: old id -> their first text
+    positions = _Positions(target, namespace, first_texts)
+    for name in namespaces if namespace is not None else ():  # read before their turns are renamed
+        count = namespace_counts(source, name).get("TurnVersion", 0)
+        for rows in iter_node_pages(source, name, "TurnVersion", count, page_size):
+            for row in rows:
+                positions.note_version(row["props"])
     for name in namespaces:  # the positions the turns will take, before anything is written
         count = namespace_counts(source, name).get("Turn", 0)
         if count and namespace_counts(target, targets[0] if namespace is not None else name).get("Turn", 0):
@@ -307,7 +332,8 @@ def copy_namespaces(source: GraphStore, target: GraphStore, namespaces: Sequence
                     positions.add(row["id"], {k: v for k, v in row["props"].items() if k not in ("id", "embedding")},
                                   f"namespace {name!r}")
     positions.refuse_taken(f"copy of {', '.join(namespaces)}", batch_size)
-    writer = RecordWriter(target, batch_size, namespace=namespace, progress=progress, total=sum(totals.values()))
+    writer = RecordWriter(target, batch_size, namespace=namespace, progress=progress, total=sum(totals.values()),
+                          first_texts=first_texts)
     writer.add_all(iter_store_records(source, namespaces, page_size=page_size))
     summary = DumpSummary(sorted(writer.namespaces) or targets, writer.nodes, writer.relationships,
                           dict(sorted(writer.counts.items())), time.perf_counter() - started)

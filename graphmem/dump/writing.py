@@ -74,6 +74,8 @@ def _recipe(label: str, props: dict[str, Any]) -> tuple[Any, ...] | None:
         return ("entity", get("key"))
     if label == "Event":
         return ("event", get("turn_id"), get("index"))
+    if label == "TurnVersion":
+        return ("turn_version", get("turn_id"), get("version"))
     if label == "NamespaceSettings":
         return ("namespacesettings",)
     return None
@@ -87,24 +89,49 @@ class _Renaming:
     namespace is the one ingesting the same input there would have made: re-ingesting
     the sources adds nothing, new mentions of a known entity find its node. Those ids are
     remembered for the relationships and :data:`REFERENCES` that follow (about 150 bytes
-    per node); any other node (a topic, a corrected turn) gets :func:`renamer`'s hash.
+    per node); any other node (a topic) gets :func:`renamer`'s hash. A corrected turn's id is
+    the recipe of its first text: ``first_texts`` (old turn id -> speaker, text and caption of its
+    version-0 ``TurnVersion``, see :meth:`note_version`) must hold it before the turn is renamed
+    (a dump lists turns before their versions), so that renaming a namespace and back gives the
+    corrected turn, its versions and its events (whose ids name the turn's version) the ids they had.
     """
 
-    def __init__(self, namespace: str) -> None:
+    def __init__(self, namespace: str, first_texts: dict[str, tuple[Any, Any, Any]] | None = None) -> None:
         self.namespace = namespace
         self._fallback = renamer(namespace)
         self._known: dict[str, str] = {}
+        self.first_texts = first_texts if first_texts is not None else {}
+        self._versions: dict[str, Any] = {}  # old id of a corrected turn -> its version (its events' ids hold it)
 
     def __call__(self, old: str) -> str:
         return self._known.get(old) or self._fallback(old)
 
+    def knows(self, old: str) -> bool:
+        """Whether ``old`` was renamed by its recipe (not by :func:`renamer`'s hash)."""
+        return old in self._known
+
+    def note_version(self, props: dict[str, Any]) -> None:
+        """Note a ``TurnVersion``'s properties: version 0 holds its turn's first text (the recipe of its id)."""
+        if props.get("version") == 0 and isinstance(props.get("turn_id"), str):
+            self.first_texts[props["turn_id"]] = (props.get("speaker"), props.get("text"), props.get("caption"))
+
     def node(self, label: str, old_id: str, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """The new id and properties of a node of the old namespace."""
         parts = _recipe(label, props)
+        if label == "Turn" and old_id in self.first_texts and parts is not None:
+            first = ("turn", *parts[1:4], *self.first_texts[old_id])  # corrected since: the recipe of its first text
+            if node_id(props["namespace"], *first) == old_id:
+                parts = first
+                self._versions[old_id] = props.get("version")
+        elif label == "Event" and parts is not None and self._versions.get(parts[1]):
+            # an event of a corrected turn: the version of the text it was derived from is in its id
+            versioned = ("event", parts[1], f"v{self._versions[parts[1]]}", parts[2])
+            if node_id(props["namespace"], *versioned) == old_id:
+                parts = versioned
         new_id = None
         if parts is not None and node_id(props["namespace"], *parts) == old_id:
-            if label == "Event":
-                parts = ("event", self(parts[1]), parts[2])
+            if label in ("Event", "TurnVersion"):
+                parts = (parts[0], self(parts[1]), *parts[2:])
             new_id = node_id(self.namespace, *parts)
             self._known[old_id] = new_id
         out = dict(props, namespace=self.namespace)
@@ -125,17 +152,19 @@ class RecordWriter:
         store: the target store.
         batch_size: rows per transaction.
         namespace: rename every record into this namespace (None: keep the dump's).
+        first_texts: for a rename, the first texts of the dump's corrected turns (:class:`_Renaming`).
         embed: re-embed turn and event texts with this function (None: keep the dump's vectors).
         progress: ``progress("import", records done, total)``.
         total: records in all (for progress).
     """
 
     def __init__(self, store: GraphStore, batch_size: int, *, namespace: str | None = None, embed: Embed | None = None,
-                 progress: Callable[[str, int, int], None] | None = None, total: int = 0) -> None:
+                 progress: Callable[[str, int, int], None] | None = None, total: int = 0,
+                 first_texts: dict[str, tuple[Any, Any, Any]] | None = None) -> None:
         self.store = store
         self.batch_size = batch_size
         self.namespace = namespace
-        self._rename = _Renaming(namespace) if namespace is not None else None
+        self._rename = _Renaming(namespace, first_texts) if namespace is not None else None
         self.embed = embed
         self.progress = progress
         self.total = total
