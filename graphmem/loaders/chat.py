@@ -20,6 +20,7 @@ loader read them through this module:
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -174,7 +175,8 @@ def message_metadata(message: Mapping[str, Any], where: str) -> tuple[tuple[str,
     Raises:
         InputError: not a mapping, or a value that is not a scalar (text, number, boolean,
             null), naming its key; a number no store keeps (NaN, an infinity, a whole number
-            beyond 64 bits), which would fail the write or every JSON answer holding it.
+            beyond 64 bits, a subnormal float such as 5e-324), which would fail the write or every
+            JSON answer holding it, or come back as another type.
     """
     return metadata_pairs(message.get("metadata") or {}, f"{where}.metadata")
 
@@ -193,6 +195,11 @@ def metadata_pairs(metadata: Any, where: str, *, null: bool = True) -> tuple[tup
             raise InputError(f"{where}.{key}: values must be scalars (text, number, boolean{', null' * null})")
         if isinstance(value, float) and not math.isfinite(value):
             raise InputError(f"{where}.{key}: {value} is not a finite number")
+        if isinstance(value, float) and value and abs(value) < sys.float_info.min:
+            # subnormal: the embedded store keeps some (5e-324) as a decimal, not a float, which check then
+            # calls malformed and export refuses
+            raise InputError(f"{where}.{key}: {value} is closer to 0 than the smallest normal float "
+                             f"({sys.float_info.min}); the store cannot keep it exactly")
         if isinstance(value, int) and not isinstance(value, bool) and not -(2 ** 63) <= value < 2 ** 63:
             raise InputError(f"{where}.{key}: {value} is beyond a 64-bit whole number")
     return tuple(sorted(metadata.items()))
