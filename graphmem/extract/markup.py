@@ -31,9 +31,10 @@ _URL_RE = re.compile(r"(?:\b[a-zA-Z][a-zA-Z0-9+.-]{1,15}://|\bwww\.)[^\s<>()\[\]
                      r"|\]\([^()\s]*(?:\([^()\s]*\)[^()\s]*)*\)")
 
 #: A Windows path ("C:\\Users\\me\\June 2020\\a.jpg", "\\\\server\\share\\x"): its folders may hold spaces (a
-#: folder is what lies before a backslash on the line), its last part runs to white space; a Unix
-#: path of two parts or more ("/home/me/2020-06-14/", "~/notes/May.txt"), up to white space.
-_PATH_RE = re.compile(r"(?:\b[A-Za-z]:|\\\\[\w.$-]+)\\(?:[^\\\n\"'<>|*?]*\\)*[^\s\\\"'<>|*?]*"
+#: folder is a name of at most 40 characters before a backslash, with no colon and no ", " or ". "
+#: in it: "C:\\temp and on June 14, 2020 ... \\o/" is the path "C:\\temp"), its last part runs to white
+#: space; a Unix path of two parts or more ("/home/me/2020-06-14/", "~/notes/May.txt"), up to white space.
+_PATH_RE = re.compile(r"(?:\b[A-Za-z]:|\\\\[\w.$-]+)\\(?:(?:(?![,.] )[^\\\n\"'<>|*?:]){1,40}\\)*[^\s\\\"'<>|*?]*"
                       r"|(?<![\w/.:~-])(?:~|\.{1,2})?(?:/[\w.@+%-]+){2,}/?")
 
 

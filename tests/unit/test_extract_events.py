@@ -204,6 +204,11 @@ def test_no_time_is_read_from_a_file_path(pipeline: LanguagePipeline) -> None:
                  "Copy \\\\nas\\backup\\March 3 2021\\ to the disk, I sorted it tonight."):
         [unit] = units(pipeline, text)
         assert [r.expression for r in unit.times] == ["tonight"], (text, unit.times)
+    # a path masks itself only: not the words up to a later backslash on its line
+    for text, said in (("I saved it in C:\\temp and on June 14, 2020 Melanie called me about it \\o/", "June 14, 2020"),
+                       ("I moved C:\\old\\a.txt on May 3, 2021 to D:\\new\\ for Caroline.", "May 3, 2021")):
+        [unit] = units(pipeline, text)
+        assert [r.expression for r in unit.times] == [said], (text, unit.times)
     [unit] = units(pipeline, "On 6/14/2020 I sorted the photos, and in June 2020 I printed them.")
     assert {r.expression for r in unit.times} >= {"6/14/2020", "June 2020"}, unit.times
 
