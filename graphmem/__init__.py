@@ -17,24 +17,25 @@ command's start does not import the engine, the model or the database driver fir
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from graphmem.client import AsyncClient, Client
+if TYPE_CHECKING:  # (the "X as X" form re-exports them to a strict type checker)
+    from graphmem.client import AsyncClient as AsyncClient, Client as Client
     from graphmem.errors import (
-        ClosedError,
-        ConfigurationError,
-        GraphmemError,
-        InputError,
-        StorageError,
-        StoreUnavailableError,
+        ClosedError as ClosedError,
+        ConfigurationError as ConfigurationError,
+        GraphmemError as GraphmemError,
+        InputError as InputError,
+        StorageError as StorageError,
+        StoreUnavailableError as StoreUnavailableError,
     )
-    from graphmem.hits import Hit
-    from graphmem.ingest import IngestReport
-    from graphmem.ingest.live import AddReport
-    from graphmem.memory import AsyncMemory, Memory
-    from graphmem.records import ConversationRecord, SessionRecord, TurnRecord
-    from graphmem.settings import Settings
+    from graphmem.hits import Hit as Hit
+    from graphmem.ingest import IngestReport as IngestReport
+    from graphmem.ingest.live import AddReport as AddReport
+    from graphmem.memory import AsyncMemory as AsyncMemory, Memory as Memory
+    from graphmem.records import ConversationRecord as ConversationRecord, SessionRecord as SessionRecord, TurnRecord as TurnRecord
+    from graphmem.settings import Settings as Settings
 
 __version__ = "0.1.0"
 
@@ -58,17 +59,26 @@ _HOMES = {
     "TurnRecord": "graphmem.records",
 }
 
-__all__ = sorted([*_HOMES, "__version__"])
+__all__ = [
+    "AddReport", "AsyncClient", "AsyncMemory", "Client", "ClosedError", "ConfigurationError", "ConversationRecord",
+    "GraphmemError", "Hit", "IngestReport", "InputError", "Memory", "SessionRecord", "Settings", "StorageError",
+    "StoreUnavailableError", "TurnRecord", "__version__",
+]
 
 
 def __getattr__(name: str) -> Any:
+    """A public name, imported from its module at first use; a submodule (``graphmem.errors`` after
+    ``import graphmem``), imported as the eager package had imported it."""
     home = _HOMES.get(name)
-    if home is None:
+    if home is not None:
+        value = getattr(importlib.import_module(home), name)
+    elif not name.startswith("_") and importlib.util.find_spec(f"graphmem.{name}") is not None:
+        value = importlib.import_module(f"graphmem.{name}")
+    else:
         raise AttributeError(f"module 'graphmem' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
     globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
-    return list(__all__)
+    return sorted({*globals(), *__all__})
