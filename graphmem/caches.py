@@ -45,7 +45,7 @@ from graphmem.ids import namespace_slug
 from graphmem.index import VectorIndex, split_embeddings
 from graphmem.retrieve.config import RetrievalConfig
 from graphmem.retrieve.engine import DenseScorer, RetrievalEngine, build_lexical, lexical_texts
-from graphmem.retrieve.lexical import LexicalIndex
+from graphmem.retrieve.lexical import LexicalIndex, Tokenizer
 from graphmem.retrieve.loader import AppendWrites, ProjectionRows, SavedRows, WriteScope, load_projection, save_projection
 from graphmem.retrieve.patch import carried_units
 from graphmem.retrieve.projection import MemoryProjection
@@ -490,7 +490,9 @@ class NamespaceCaches:
             saved = json.loads((directory / _LEXICAL_VERSION_FILE).read_text(encoding="utf-8"))
             index = LexicalIndex.load(directory)
             # the same ids under a marker created again can hold other texts (a message id kept, its words not)
-            if index.ids == ids and version is not None and saved.get("version") == version and saved.get("epoch") == self._epoch:
+            # (an index saved by an older graphmem read words otherwise: built again, as a write would)
+            if (index.ids == ids and version is not None and saved.get("version") == version and saved.get("epoch") == self._epoch
+                    and index.tokenizer == Tokenizer()):
                 return index
             logger.info("%s BM25 index stale in %s; rebuilding", unit, directory)
         except FileNotFoundError:

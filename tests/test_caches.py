@@ -292,3 +292,23 @@ def test_caches_saved_under_a_marker_created_again_are_not_taken(tmp_path, embed
         assert memory._service().caches.last_refresh["projection"] == "rebuilt"  # noqa: SLF001
         report = memory.check()
         assert report.rebuilt == [], {u: (c.state, c.dangling, c.missing, c.wrong_vectors) for u, c in report.indexes.items()}
+
+
+def test_a_bm25_index_saved_by_an_older_graphmem_is_built_again_on_read(tmp_path, embedder):
+    """A saved index whose tokenizer reads words otherwise (saved before ``Tokenizer.scripts``) was
+    trusted while the memory was only searched: queries were read the old way against it."""
+    from pathlib import Path
+
+    settings = settings_for(tmp_path)
+    with Memory.open(tmp_path / "store", NS, settings=settings) as a:
+        a.add([{"speaker": "Li", "text": "今天天气很好。"}, {"speaker": "Li", "text": "我妹妹在上海学习钢琴。"}], conversation="c")
+        assert a.search("学习钢琴", k=1, strategy="lexical")[0].text == "我妹妹在上海学习钢琴。"
+    saved = list(Path(tmp_path).rglob("graphmem_lexical.json"))
+    assert saved
+    for path in saved:  # as an older graphmem saved it: its tokenizer without "scripts"
+        meta = json.loads(path.read_text(encoding="utf-8"))
+        meta["tokenizer"].pop("scripts")
+        path.write_text(json.dumps(meta), encoding="utf-8")
+    with Memory.open(tmp_path / "store", NS, settings=settings) as a:
+        hits = a.search("学习钢琴", k=1, strategy="lexical")
+        assert hits and hits[0].text == "我妹妹在上海学习钢琴。" and hits[0].score > 0, hits
