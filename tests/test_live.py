@@ -1252,7 +1252,7 @@ def test_cli_add_one_message_and_jsonl_from_stdin(tmp_path, embedder):
     assert many.returncode == 0, many.stderr
     assert (json.loads(many.stdout)["added"], json.loads(many.stdout)["corrected"]) == (1, 1)
     bad = subprocess.run([*env_args, "-"], input='{"role": "user"}\n', capture_output=True, text=True, timeout=300)
-    assert bad.returncode == 2 and "messages[0]" in bad.stderr
+    assert bad.returncode == 2 and "<stdin>:1: missing field" in bad.stderr, bad.stderr
     # read as a file is: a byte-order mark passed over (it was malformed JSON), a byte that is no UTF-8
     # named by its line (it was blamed on a lone surrogate in messages[1].content)
     marked = subprocess.run([*env_args, "--json", "-"], input=b"\xef\xbb\xbf" + json.dumps({"role": "user", "content": "It has a bell."}).encode(),
