@@ -50,6 +50,7 @@ import re
 import shutil
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -182,6 +183,9 @@ class IntegrityReport:
         extraction_errors: ids of turns stored verbatim without events because deriving
             them raised (information, not a problem: the graph is sound; the recipe
             ``failed_turns`` lists them with their errors).
+        caches_rebuilt: the saved caches besides the ANN indexes (``"projection"``, the
+            retrieval projection; ``"turn BM25"``, ``"episode BM25"``) that could not be read
+            (empty, cut short) and were rebuilt from the store (repaired: not problems).
     """
 
     namespace: str
@@ -191,6 +195,7 @@ class IntegrityReport:
     counts: dict[str, int] = field(default_factory=dict)
     unplaced: dict[str, int] = field(default_factory=dict)
     extraction_errors: list[str] = field(default_factory=list)
+    caches_rebuilt: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -213,11 +218,14 @@ class IntegrityReport:
             "counts": dict(self.counts),
             "unplaced": dict(self.unplaced),
             "extraction_errors": {"count": len(self.extraction_errors), "sample": self.extraction_errors[:10]},
+            "caches_rebuilt": list(self.caches_rebuilt),
         }
 
     def summary(self) -> str:
         """One line: clean or what is wrong."""
         rebuilt = f"; rebuilt the {', '.join(self.rebuilt)} index(es)" if self.rebuilt else ""
+        if self.caches_rebuilt:
+            rebuilt += f"; rebuilt the unreadable {', '.join(self.caches_rebuilt)} cache(s)"
         outside = len(self.problems.get("unplaced_outside_the_ledger", ()))
         if self.unplaced and outside < sum(self.unplaced.values()):
             rebuilt += (f"; {sum(self.unplaced.values()) - outside} units in no topic yet (live adds let a granularity's "
@@ -467,6 +475,57 @@ def _check_index(directory: Path, unit: str, ids: list[str], vectors: np.ndarray
     return result
 
 
+def _rebuild_unreadable_caches(store: GraphStore, namespace: str, directory: Path) -> list[str]:
+    """Read the saved retrieval projection and BM25 indexes of ``namespace`` in ``directory`` as a
+    search would; rebuild from the store those that cannot be read (an empty or cut-short file:
+    ``np.load`` raises ``EOFError`` or ``BadZipFile``). Returns the names of those rebuilt.
+
+    A missing cache is not built here (the next search builds it); a stale one is left to the
+    next search too, which compares it with the change marker."""
+    from graphmem.caches import _LEXICAL_VERSION_FILE, PERSISTED_LEXICAL
+    from graphmem.changes import read_marker
+    from graphmem.retrieve.engine import build_lexical
+    from graphmem.retrieve.lexical import LexicalIndex
+    from graphmem.retrieve.loader import ROWS_FILE, load_projection
+    from graphmem.retrieve.projection import MemoryProjection
+    from graphmem.signals import reraise_stop
+
+    def unreadable(what: str, load: Callable[[], Any]) -> bool:
+        try:
+            load()
+        except FileNotFoundError:
+            return False  # not saved: built on first use
+        except Exception as exc:  # any failure to read a derived cache is an unreadable one
+            reraise_stop(exc)
+            logger.warning("namespace %r: the saved %s cache in %s cannot be read (%s: %s); rebuilding it", namespace,
+                           what, directory, type(exc).__name__, exc)
+            return True
+        return False
+
+    projection_saved = (directory / "projection.json").exists() or (directory / "projection.npz").exists()
+    bad_projection = projection_saved and unreadable("projection", lambda: MemoryProjection.load(directory))
+    bad_lexical = [unit for unit in PERSISTED_LEXICAL
+                   if (directory / "lexical" / unit).exists()
+                   and unreadable(f"{unit} BM25", partial(LexicalIndex.load, directory / "lexical" / unit))]
+    if not bad_projection and not bad_lexical:
+        return []
+    if bad_projection:
+        for name in ("projection.json", "projection.npz", ROWS_FILE):
+            (directory / name).unlink(missing_ok=True)
+    for unit in bad_lexical:
+        shutil.rmtree(directory / "lexical" / unit, ignore_errors=True)
+    version, epoch = read_marker(store, namespace)  # read before the projection, as a search reads them
+    projection, _, _ = load_projection(store, namespace, directory, version, epoch=epoch)
+    for unit in bad_lexical:
+        saved = directory / "lexical" / unit
+        try:
+            build_lexical(projection, unit).save(saved)
+            (saved / _LEXICAL_VERSION_FILE).write_text(json.dumps({"version": version, "epoch": epoch}), encoding="utf-8")
+        except OSError:
+            logger.warning("could not save the %s BM25 index in %s", unit, saved, exc_info=True)
+    return (["projection"] if bad_projection else []) + [f"{unit} BM25" for unit in bad_lexical]
+
+
 def check_integrity(store: GraphStore, namespace: str, settings: Settings) -> IntegrityReport:
     """Check ``namespace`` of ``store``; rebuild its ANN caches where they disagree with the store.
 
@@ -540,5 +599,6 @@ def check_integrity(store: GraphStore, namespace: str, settings: Settings) -> In
         after = _check_index(directory, unit, ids, vectors, settings)
         if after.state != "ok":
             report.problems.setdefault("index_unrepairable", []).append(unit)
+    report.caches_rebuilt = _rebuild_unreadable_caches(store, namespace, directory)
     logger.info("%s", report.summary())
     return report

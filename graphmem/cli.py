@@ -71,8 +71,13 @@ def _text(value: Any) -> Text:
 
 @contextmanager
 def _errors() -> Iterator[None]:
-    """Turn graphmem errors into one-line messages and exit codes (2: input/config, 1: store)."""
-    from graphmem.signals import reraise_stop
+    """Turn graphmem errors into one-line messages and exit codes (2: input/config, 1: store).
+
+    Any other error (a defect) prints its traceback and a last line naming it, exit 1: Click
+    turns an ``EOFError`` into a bare "Aborted." (an unreadable cache ended every search so)."""
+    import click
+
+    from graphmem.signals import received_stop, reraise_stop
 
     try:
         try:
@@ -88,6 +93,15 @@ def _errors() -> Iterator[None]:
         _fail(str(exc), 1)
     except KeyboardInterrupt:
         _fail("interrupted", 130)
+    except (typer.Exit, typer.Abort, click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+        raise  # the command's own exit, refusal or usage error
+    except Exception as exc:
+        if received_stop() is not None:
+            raise  # an error a stop caused, its chain lost: main() ends in the stop
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+        _fail(_visible(f"unexpected {type(exc).__name__}: {exc} (a defect; the traceback above says where)"), 1)
 
 
 def _open(store: Optional[str], namespace: str, user: Optional[str] = None, password: Optional[str] = None,
@@ -848,6 +862,8 @@ def check(
                 for unit, state in report.indexes.items():
                     action = " (rebuilt)" if state.rebuilt else ""
                     table.add_row(f"{unit} index", str(state.stored), f"{state.state}{action}")
+                for cache in report.caches_rebuilt:
+                    table.add_row(f"{cache} cache", "", "unreadable (rebuilt)")
                 out.print(table)
         if not all(r.ok for r in reports):
             raise typer.Exit(1)

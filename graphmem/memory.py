@@ -1072,7 +1072,7 @@ class Memory:
             if self._search is not None:
                 self._search.caches.flush()  # live adds save their index entries lazily
             report = check_integrity(self._store, target, self._settings)
-            if report.rebuilt and target == self._namespace:
+            if (report.rebuilt or report.caches_rebuilt) and target == self._namespace:
                 self._search = None  # its in-memory copies were read from the old caches
         return report
 

@@ -312,3 +312,39 @@ def test_a_bm25_index_saved_by_an_older_graphmem_is_built_again_on_read(tmp_path
     with Memory.open(tmp_path / "store", NS, settings=settings) as a:
         hits = a.search("学习钢琴", k=1, strategy="lexical")
         assert hits and hits[0].text == "我妹妹在上海学习钢琴。" and hits[0].score > 0, hits
+
+
+@pytest.mark.parametrize("damage", ["empty", "cut short"])
+def test_an_unreadable_projection_or_bm25_cache_is_rebuilt_by_search_and_by_check(tmp_path, embedder, damage):
+    """An empty or cut-short projection.npz (a copy or restore cut short, a full disk) made every
+    search fail for good (EOFError, BadZipFile: the loader caught only OSError, ValueError and
+    KeyError), and check said clean without rebuilding it. Search now rebuilds it; check reads the
+    projection and BM25 caches and rebuilds those it cannot read."""
+    from graphmem.ids import namespace_slug
+    from graphmem.retrieve.lexical import LexicalIndex
+    from graphmem.retrieve.projection import MemoryProjection
+
+    def spoil(path):
+        path.write_bytes(b"" if damage == "empty" else path.read_bytes()[: path.stat().st_size // 2])
+
+    location, settings = tmp_path / "store", settings_for(tmp_path)
+    with Memory.open(location, NS, settings=settings) as memory:
+        _start(memory)
+        before = [(h.node_id, round(h.score, 6)) for h in memory.search("fishing boat engine", k=2)]
+        cache = memory.store.cache_dir(namespace_slug(NS))
+    assert (cache / "projection.npz").exists() and (cache / "lexical" / "turn" / "bm25s").is_dir()
+    spoil(cache / "projection.npz")
+    with Memory.open(location, NS, settings=settings) as memory:  # a search reads it afresh from the store
+        assert [(h.node_id, round(h.score, 6)) for h in memory.search("fishing boat engine", k=2)] == before
+    spoil(cache / "projection.npz")
+    for saved in (cache / "lexical" / "turn" / "bm25s").iterdir():
+        spoil(saved)
+    with Memory.open(location, NS, settings=settings) as memory:
+        report = memory.check()
+        assert report.ok and report.caches_rebuilt == ["projection", "turn BM25"], report.summary()
+        assert "unreadable projection, turn BM25" in report.summary()
+        MemoryProjection.load(cache)  # readable again, and each is taken as it is
+        LexicalIndex.load(cache / "lexical" / "turn")
+        assert memory.check().caches_rebuilt == []
+        assert [(h.node_id, round(h.score, 6)) for h in memory.search("fishing boat engine", k=2)] == before
+        assert memory._service().caches.last_refresh["projection"] == "loaded"  # noqa: SLF001 - the rebuilt cache was taken

@@ -621,7 +621,8 @@ def load_projection(store: GraphStore, namespace: str, directory: Path | None,
                     logger.debug("projection of %r loaded from cache in %.2f s", namespace, time.perf_counter() - started)
                     return projection, "loaded", SavedRows(directory, manifest)
                 logger.info("projection cache of %r is stale; rebuilding from the store", namespace)
-            except (OSError, ValueError, KeyError):  # any unreadable cache is rebuilt from the source of truth
+            except Exception as exc:  # any unreadable cache (empty, cut short: EOFError, BadZipFile) is rebuilt from the source of truth
+                reraise_stop(exc)
                 logger.warning("projection cache in %s unreadable; rebuilding", directory, exc_info=True)
     rows = read_projection_rows(store, namespace)
     projection = rows.projection()

@@ -236,3 +236,41 @@ def test_a_hangup_ignored_as_under_nohup_stays_ignored():
                           text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(REPO)},
                           preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
     assert done.returncode == 0 and done.stdout == "outlived the hangup\n", done
+
+
+FAILING_APP = """
+import typer
+from graphmem import cli
+
+app = typer.Typer()
+
+@app.command()
+def search():
+    with cli._errors():  # a defect inside a command: np.load of an empty cache file raises EOFError
+        raise {error}("No data left in file")
+
+cli.app = app
+cli.main()
+"""
+
+
+@pytest.mark.parametrize("error", ["EOFError", "RuntimeError"])
+def test_the_cli_names_an_unexpected_error_instead_of_a_bare_aborted(error):
+    """An error that is no graphmem error ends in a line naming it (after its traceback), exit 1:
+    Click turned an EOFError into "Aborted." alone, which an empty cache file made of every search."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run([sys.executable, "-c", FAILING_APP.format(error=error)], capture_output=True, text=True, env=env,
+                          timeout=120)
+    assert done.returncode == 1, (done.returncode, done.stderr)
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"error: unexpected {error}: No data left in file"), done.stderr
+    assert "Aborted" not in done.stderr and "Traceback" in done.stderr
+
+
+def test_the_cli_keeps_a_commands_own_exit_code():
+    """``raise typer.Exit(1)`` inside ``_errors`` (``check`` finding damage) is the command's exit,
+    not an unexpected error."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    app = FAILING_APP.replace('raise {error}("No data left in file")', 'print("damage found"); raise typer.Exit(3)')
+    done = subprocess.run([sys.executable, "-c", app], capture_output=True, text=True, env=env, timeout=120)
+    assert (done.returncode, done.stdout.strip(), done.stderr.strip()) == (3, "damage found", ""), done.stderr
