@@ -99,7 +99,7 @@ GRAPH_CHECKS: dict[str, str] = {
     "sessions_without_embedding": "check/sessions_without_embedding",
     **{name: f"check/{name}" for name in (
         "turns_in_several_sessions", "turns_in_several_episodes", "turns_off_their_session", "turns_off_their_position",
-        "turns_off_their_episode", "events_off_their_turn", "episodes_with_a_wrong_turn_count",
+        "turns_off_their_episode", "events_off_their_turn", "events_sharing_a_position", "episodes_with_a_wrong_turn_count",
         "versions_without_their_turn", "turns_with_a_wrong_version", "turns_missing_their_version",
         "versions_sharing_a_number", "entities_sharing_a_key", "aliases_of_themselves", "aliases_with_several_canonicals",
         "sessions_with_a_wrong_turn_count", "memberships_off_their_topic", "topics_off_their_granularity",

@@ -718,6 +718,9 @@ def test_forget_one_turn_joins_the_chain(memory_factory):
     ("MATCH (a:Turn {index: 0}), (c:Turn {index: 2}) WHERE a.namespace = $namespace AND c.namespace = $namespace "
      "CREATE (a)-[:NEXT]->(c)", "forked_next_chain"),
     ("MATCH (t:Turn {index: 2}) WHERE t.namespace = $namespace SET t.seq = t.seq - 1", "turns_sharing_a_position"),
+    # an event written twice (same turn and index under another id): event search returned the fact twice
+    ("MATCH (e:Event)-[:FROM]->(t:Turn) WHERE e.namespace = $namespace WITH e, t LIMIT 1 "
+     "CREATE (c:Event)-[:FROM]->(t) SET c = properties(e), c.id = e.id + ':again'", "events_sharing_a_position"),
     ("MATCH (a:Turn {index: 1})-[r:NEXT]->(:Turn) WHERE a.namespace = $namespace DELETE r", "broken_next_chain"),
     ("MATCH (a:Turn {index: 3}), (b:Turn {index: 1}) WHERE a.namespace = $namespace AND b.namespace = $namespace "
      "CREATE (a)-[:NEXT]->(b)", "next_against_sequence"),
