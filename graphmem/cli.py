@@ -122,6 +122,10 @@ def _namespace_hint(memory: Memory, namespace: str) -> str:
 
     present = namespace_counts(memory.store)
     where = memory.store.describe()
+    remains = sorted(label for label in present.get(namespace, {}) if label in _CONVERSATION_PARTS)
+    if remains:  # what only a conversation holds, without it: its Conversation node deleted outside graphmem
+        return (f"namespace {namespace!r} in {where} holds {', '.join(remains)} nodes but no Conversation: it is damaged; "
+                f"run graphmem check --namespace {namespace} to see what is wrong")
     if namespace in present:  # nodes, but no conversation: a zone set, or every conversation forgotten
         kept = ", ".join(sorted(present[namespace]))
         return (f"namespace {namespace!r} in {where} holds no conversation (only {kept}: a time zone set, or every "
@@ -138,13 +142,22 @@ def _namespace_hint(memory: Memory, namespace: str) -> str:
     return f"no namespace {namespace!r} in {where}{guess}; namespaces present: {listed}{more}"
 
 
-def _require_namespace(memory: Memory, namespace: Optional[str] = None) -> None:
-    """Refuse (exit 2) a namespace that holds nothing, with a hint naming those present."""
-    from graphmem.check import namespace_exists
+#: the labels of the nodes a conversation holds: in a namespace without a Conversation, damage
+_CONVERSATION_PARTS = frozenset({"Session", "Turn", "Episode", "Event", "TurnVersion"})
+
+
+def _require_namespace(memory: Memory, namespace: Optional[str] = None, *, any_node: bool = False) -> None:
+    """Refuse (exit 2) a namespace that holds no conversation, with a hint naming those present;
+    with ``any_node`` (``check``, ``forget``: the commands that look at or clear damage) only one
+    that holds no node at all (a Conversation node deleted while its turns remain is checked)."""
+    from graphmem.check import namespace_counts, namespace_exists
 
     target = memory.namespace if namespace is None else namespace
-    if not namespace_exists(memory.store, target):
-        raise InputError(_namespace_hint(memory, target))
+    if namespace_exists(memory.store, target):
+        return
+    if any_node and target in namespace_counts(memory.store):  # a full scan, on this path alone
+        return
+    raise InputError(_namespace_hint(memory, target))
 
 
 def _progress() -> Progress:
@@ -802,7 +815,7 @@ def forget(
         turns = list(turn) if turn else None
         ForgetSelection.of(conversation, session, before, turns=turns, metadata=metadata)  # bad criteria: before the store
         with _open(store, namespace, user, password, database) as memory:
-            _require_namespace(memory)
+            _require_namespace(memory, any_node=True)
             if not yes:  # the selection memory.forget makes: --before read in the namespace's zone
                 selection = ForgetSelection.of(conversation, session, before, turns=turns, metadata=metadata,
                                                tz=namespace_zone(memory.store, memory.namespace, memory.settings.tz))
@@ -847,7 +860,7 @@ def check(
 
         with _open(store, namespace, user, password, database) as memory:
             if not all_namespaces:
-                _require_namespace(memory)
+                _require_namespace(memory, any_node=True)
             targets = namespaces(memory.store) if all_namespaces else [memory.namespace]
             reports = [memory.check(namespace=target) for target in targets]
         if as_json:

@@ -213,3 +213,28 @@ def test_python_dash_m_graphmem_is_the_command():
     done = subprocess.run([sys.executable, "-m", "graphmem", "--help"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0 and "ingest" in done.stdout and "search" in done.stdout, done.stderr
 
+
+
+def test_check_and_forget_take_a_namespace_whose_conversation_node_was_deleted(tmp_path, monkeypatch):
+    """A Conversation node deleted outside graphmem while its sessions and turns remain: `graphmem check`,
+    the command meant to find damage, refused the namespace ("holds no conversation ... add or ingest
+    messages first", exit 2). check now looks at it and names the damage; forget clears it; the other
+    commands say the namespace is damaged and to run check."""
+    monkeypatch.setenv("GRAPHMEM_INDEX_DIR", str(tmp_path / "index"))
+    store = str(tmp_path / "store")
+    assert invoke("ingest", str(write_native(tmp_path)), "--store", store, "-n", "cli").exit_code == 0
+    with Memory.open(store, "cli", create=False) as memory:
+        memory.cypher("MATCH (c:Conversation) WHERE c.namespace = $namespace DETACH DELETE c", write=True)
+    checked = invoke("check", "--store", store, "-n", "cli", "--json")
+    assert checked.exit_code == 1, checked.output
+    (report,) = json.loads(checked.stdout)
+    assert report["problems"]["sessions_without_conversation"]["count"] == 2
+    searched = invoke("search", "slugs", "--store", store, "-n", "cli")
+    said = " ".join(searched.output.split())
+    assert searched.exit_code == 2 and "no Conversation: it is damaged" in said and "graphmem check --namespace cli" in said
+    forgotten = invoke("forget", "--before", "2100-01-01", "--yes", "--store", store, "-n", "cli", "--json")
+    assert forgotten.exit_code == 0, forgotten.output
+    assert json.loads(forgotten.stdout)["turns"] == 10
+    assert invoke("check", "--store", store, "-n", "cli").exit_code == 0
+    missing = invoke("check", "--store", store, "-n", "nobody")  # a namespace holding nothing is still refused
+    assert missing.exit_code == 2 and "no namespace 'nobody'" in " ".join(missing.output.split())
