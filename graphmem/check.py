@@ -261,6 +261,31 @@ def namespace_exists(store: GraphStore, namespace: str) -> bool:
     return bool(store.read("read/namespace_exists", {"namespace": namespace}))
 
 
+def _episodes_not_the_text_of_their_turns(store: GraphStore, namespace: str, batch_size: int) -> list[str]:
+    """The episodes whose stored text is not their turns' texts joined as every writer joins them
+    (:func:`~graphmem.ingest.common.indexed_text` of each turn in order, one a line, cut at
+    :data:`~graphmem.ingest.common.MAX_EPISODE_TEXT`): a turn's text, speaker or caption changed in
+    place (``graphmem cypher --write``), which left its embedding, events and episode as they were.
+    Read in batches of episodes, each with its turns in one statement. An episode with a turn whose
+    position, speaker, text or caption is of the wrong type is left out: the property checks name it."""
+    from graphmem.ingest.common import MAX_EPISODE_TEXT, indexed_text
+
+    ids = [str(r["id"]) for r in store.read("check/episode_ids", {"namespace": namespace})]
+    off: list[str] = []
+    for batch in chunked(ids, batch_size):
+        for r in store.read("check/episode_turn_texts", {"namespace": namespace, "ids": list(batch)}):
+            turns = [t for t in r.get("turns") or () if isinstance(t, dict)]
+            if not turns or not all(isinstance(t.get("seq"), int) and not isinstance(t.get("seq"), bool)
+                                    and isinstance(t.get("text"), str) and isinstance(t.get("speaker"), (str, type(None)))
+                                    and isinstance(t.get("caption"), (str, type(None))) for t in turns):
+                continue
+            turns.sort(key=lambda t: t["seq"])
+            joined = "\n".join(indexed_text(t["speaker"], t["text"], t["caption"]) for t in turns)[:MAX_EPISODE_TEXT]
+            if r.get("text") != joined:
+                off.append(str(r["id"]))
+    return sorted(off)
+
+
 def _speaker_keys(store: GraphStore, params: dict[str, Any]) -> set[str]:
     names = [r["speaker"] for r in store.read("check/turn_speakers", params)]
     names += [r["speaker"] for r in store.read("check/conversation_speakers", params)]
@@ -549,6 +574,9 @@ def check_integrity(store: GraphStore, namespace: str, settings: Settings) -> In
     report.problems = _graph_problems(store, namespace)
     report.problems.update(property_problems(store, namespace))
     report.problems.update(settings_problems(store, namespace))
+    untrue = _episodes_not_the_text_of_their_turns(store, namespace, settings.write_batch_size)
+    if untrue:
+        report.problems["episodes_not_the_text_of_their_turns"] = untrue
     outside: set[str] = set()
     for unit in INDEX_QUERIES:
         waiting = [r["id"] for r in store.read(f"read/unplaced_{unit}", params)]

@@ -190,7 +190,7 @@ def test_bench_add_times_adds_and_the_search_after_an_add(tmp_path, monkeypatch)
     result = invoke("bench", "add", "--sizes", "200", "--adds", "5", "--searches", "1", "--forgets", "0")
     assert result.exit_code == 0 and "search" in result.stdout and "forget" not in result.stdout, result.output
 
-    cached = tmp_path / "cache" / "graphmem" / "bench" / "add-200-v3" / "store"
+    cached = tmp_path / "cache" / "graphmem" / "bench" / "add-200-v4" / "store"
     # its ANN indexes are saved as of its change marker (the first add loads them, not rebuilds
     # them), and its topic-placement ledger is settled (the first ingest looks in no old session)
     manifests = [json.loads(path.read_text(encoding="utf-8")) for path in cached.glob("cache/*/turn.json")]

@@ -721,6 +721,11 @@ def test_forget_one_turn_joins_the_chain(memory_factory):
     # an event written twice (same turn and index under another id): event search returned the fact twice
     ("MATCH (e:Event)-[:FROM]->(t:Turn) WHERE e.namespace = $namespace WITH e, t LIMIT 1 "
      "CREATE (c:Event)-[:FROM]->(t) SET c = properties(e), c.id = e.id + ':again'", "events_sharing_a_position"),
+    # a turn's text or speaker changed in place: its embedding, events and episode text stayed the old ones
+    ("MATCH (t:Turn {index: 2}) WHERE t.namespace = $namespace SET t.text = 'I sold my motorbike to buy a boat.'",
+     "episodes_not_the_text_of_their_turns"),
+    ("MATCH (t:Turn {index: 2}) WHERE t.namespace = $namespace SET t.speaker = 'Omar'", "episodes_not_the_text_of_their_turns"),
+    ("MATCH (t:Turn {index: 2}) WHERE t.namespace = $namespace SET t.speaker = 'Omar'", "events_off_their_turn"),
     ("MATCH (a:Turn {index: 1})-[r:NEXT]->(:Turn) WHERE a.namespace = $namespace DELETE r", "broken_next_chain"),
     ("MATCH (a:Turn {index: 3}), (b:Turn {index: 1}) WHERE a.namespace = $namespace AND b.namespace = $namespace "
      "CREATE (a)-[:NEXT]->(b)", "next_against_sequence"),

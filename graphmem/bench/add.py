@@ -44,7 +44,7 @@ from graphmem.changes import bump, marker_id, read_marker
 from graphmem.embed import Embedder
 from graphmem.ids import namespace_slug
 from graphmem.index import VectorIndex
-from graphmem.ingest.common import chain_links
+from graphmem.ingest.common import MAX_EPISODE_TEXT, chain_links, indexed_text
 from graphmem.ingest.types import turn_slot
 from graphmem.settings import Settings
 from graphmem.store import chunked, open_store
@@ -54,7 +54,8 @@ __all__ = ["bench_add"]
 logger = logging.getLogger(__name__)
 
 NAMESPACE = "bench-add"
-BUILD_VERSION = 3  # 2: turns and episodes linked by NEXT; 3: a change marker, the ANN indexes saved as of it, a settled ledger
+BUILD_VERSION = 4  # 2: turns and episodes linked by NEXT; 3: a change marker, the ANN indexes saved as of it, a settled ledger;
+# 4: episode texts with their speakers, as every writer joins them (check: episodes_not_the_text_of_their_turns)
 WARMUP = 10
 INGEST_MESSAGES = 20
 """Messages of each small file ``bench add --ingests`` ingests into the memory."""
@@ -104,7 +105,8 @@ def _build(directory: Path, size: int, settings: Settings, embedder: Embedder, s
                                           "session_number": e["start_seq"] // 1_000_000,
                                           "start_seq": members[e["id"]][0]["seq"], "end_seq": members[e["id"]][-1]["seq"],
                                           "turn_count": len(members[e["id"]]),
-                                          "text": "\n".join(t["text"] for t in members[e["id"]])[:4000],
+                                          "text": "\n".join(indexed_text(t["speaker"], t["text"])
+                                                            for t in members[e["id"]])[:MAX_EPISODE_TEXT],
                                           "started_at": e["started_at"], "ended_at": e["ended_at"],
                                           "embedding": vec["episode"][e["id"]]}} for e in rows]})])
         for rows in chunked(memory.rows["part_of"], settings.write_batch_size):
