@@ -10,6 +10,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from graphmem.errors import InputError
 from graphmem.retrieve.types import UNITS  # the one registry of units, re-exported
+from graphmem.scripts import cjk_characters
 
 __all__ = ["Hit", "UNITS", "explain_text", "context_text", "excerpt", "captioned", "with_caption", "CONTEXT_CHARS",
            "grapheme_boundary"]
@@ -184,8 +185,7 @@ def excerpt(text: str, query: str, limit: int) -> str:
     best = max(range(len(pieces)), key=lambda i: (scores[i], -i))
     a, b = pieces[best]
     if b - a > limit:  # one long sentence: cut it around its first shared word
-        # the first word whose stem is a shared one ("hiking" -> "hike": a stem is not always a prefix)
-        at = next((a + m.start() for m in re.finditer(r"\w+", text[a:b]) if set(tokenize(m.group())) & words[best]), a)
+        at = _first_shared(text, a, b, words[best], tokenize)
         lo = max(a, min(at - limit // 3, b - limit))
         hi = lo + limit
         if lo > a:
@@ -209,6 +209,19 @@ def excerpt(text: str, query: str, limit: int) -> str:
         first, last = min(first, step), max(last, step)
         a, b = pieces[first][0], pieces[last][1]
     return (ELLIPSIS + " " if a > 0 else "") + text[a:b] + (" " + ELLIPSIS if b < len(text) else "")
+
+
+def _first_shared(text: str, a: int, b: int, shared: set[str], tokenize: Callable[[str], list[str]]) -> int:
+    """Where the first word of ``text[a:b]`` whose stem is one of ``shared`` starts ("hiking" ->
+    "hike": a stem is not always a prefix); in a run of Chinese or Japanese characters (one word of
+    letters), where the first shared pair or character of it is ("钢琴" in the middle of a sentence)."""
+    for m in re.finditer(r"\w+", text[a:b]):
+        found = set(tokenize(m.group())) & shared
+        if found:
+            start, end = a + m.start(), a + m.end()
+            inside = [i for i in (text.find(t, start, end) for t in found if cjk_characters(t)) if i >= 0]
+            return min(inside, default=start)
+    return a
 
 
 def _when(hit: Hit) -> str:

@@ -18,13 +18,16 @@ CJK = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\u30fc"
 _CJK_RUN_RE = regex.compile(rf"[{CJK}]+")
 
 
-def cjk_pairs(words: Iterable[str]) -> list[str]:
+def cjk_pairs(words: Iterable[str], *, singles: bool = False) -> list[str]:
     """``words`` with each run of CJK characters replaced by its character pairs (one character alone
-    stays itself); other words as they are."""
+    stays itself), and with ``singles`` by its characters too (a one-character word, "猫", is then
+    found inside a run: Lucene's unigram option); other words as they are."""
     out: list[str] = []
     for word in words:
         if len(word) > 1 and _CJK_RUN_RE.fullmatch(word):
             out.extend(word[i:i + 2] for i in range(len(word) - 1))
+            if singles:
+                out.extend(word)
         else:
             out.append(word)
     return out

@@ -72,6 +72,13 @@ def test_a_chinese_text_is_cut_around_the_sentence_sharing_the_query_words():
     assert all(set(re.findall(r"[^。]+。", part)) <= sentences and part.endswith("。") for part in _parts(shown)), shown  # whole sentences
 
 
+def test_one_long_chinese_sentence_is_cut_around_its_first_shared_word():
+    """A CJK run is one word to ``\\w+``: a 400-character sentence was shown from its start, without the word."""
+    text = "我们今天去公园散步了然后" * 17 + "我妹妹在上海学习钢琴" + "天气很好我们很开心然后" * 17 + "。"
+    shown = excerpt(text, "钢琴", 60)
+    assert "钢琴" in shown and shown.startswith(ELLIPSIS) and len(shown) <= 64, shown
+
+
 def test_code_and_markdown_are_cut_at_lines():
     text = "\n".join(["```python", *[f"x{i} = {i}" for i in range(200)], "```", "| name | city |", "|---|---|",
                       "| Ana | Lisbon |", *[f"- item {i}" for i in range(100)]])

@@ -287,7 +287,7 @@ class Tokenizer:
             saved before it existed loads without it, and is tokenised anew at its next build.
         scripts: words of every script whole (:data:`_SCRIPT_TOKEN_RE`): case folded ("Hauptstraße" is
             "hauptstrasse", "İstanbul" is "istanbul"), combining marks kept in their word, a run of
-            Chinese, Japanese or Korean characters as its character pairs. Without it (an index
+            Chinese, Japanese or Korean characters as its character pairs and its characters. Without it (an index
             saved before it existed) such text was cut at every mark, and a CJK clause was one word.
     """
 
@@ -321,7 +321,7 @@ class Tokenizer:
             words = _TOKEN_RE.findall(text.lower().replace("\u2019", "'"))
         else:  # ("İ" folds to "i" and a combining dot: the dot goes)
             folded = (fold_text(text) if self.fold else text).casefold().replace("i\u0307", "i")
-            words = cjk_pairs(_SCRIPT_TOKEN_RE.findall(folded.replace("\u2019", "'")))
+            words = cjk_pairs(_SCRIPT_TOKEN_RE.findall(folded.replace("\u2019", "'")), singles=True)
         for raw in words:
             # Possessives fold onto the name ("caroline's" -> "caroline"); other
             # contractions lose the apostrophe ("don't" -> "dont", a stop word).

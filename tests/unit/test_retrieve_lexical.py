@@ -321,7 +321,9 @@ def test_words_of_every_script_are_found_whole():
                          ("ISTANBUL", "4"), ("HAUPTSTRASSE", "5"), ("コーヒー", "6"), ("東京", "6"), ("서울", "7")):
         ids, scores = index.query(query, k=len(texts))
         assert ids[0] == found and scores[0] > 0 and (len(ids) == 1 or scores[1] < scores[0]), (query, ids, scores)
-    assert tok("京") == ["京"] and tok("钢琴") == ["钢琴"]
+    assert tok("京") == ["京"] and tok("钢琴") == ["钢琴", "钢", "琴"]
+    cats = LexicalIndex.build(["a", "b", "c"], ["我的猫很可爱", "我家的狗叫小白", "猫が好きです"])
+    assert sorted(cats.query("猫", k=3)[0][:2]) == ["a", "c"] and cats.query("狗", k=1)[0] == ["b"]  # one character
     assert tok("I don't like Caroline's cat.") == Tokenizer(scripts=False)("I don't like Caroline's cat.")
     old = Tokenizer.from_dict({k: v for k, v in tok.to_dict().items() if k != "scripts"})
     assert not old.scripts and old != tok and old("钢琴 上海") == ["钢琴", "上海"]  # a saved index: as it was built
