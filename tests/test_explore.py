@@ -256,3 +256,5 @@ def test_a_graph_label_is_never_cut_inside_a_character_cluster():
         assert label[:-1] == text[:len(label) - 1] and not label[-2:-1] in ("\u200d", "\u0301")
         assert "\U0001F1F5" not in label and "\u200d" not in label, label
     assert short("short text") == "short text"
+    zalgo = "Z" + "\u0301" * 60 + "algo"
+    assert short(zalgo) == zalgo[:39] + "…"  # one cluster longer than the label: cut where it fell, not emptied

@@ -25,7 +25,10 @@ def short(text: str | None, width: int = 40) -> str:
     """``text`` cut to ``width`` characters with an ellipsis, never inside a character cluster (a
     flag, a family emoji, a letter and its marks: half a flag was drawn)."""
     text = (text or "").replace("\n", " ")
-    return text if len(text) <= width else text[: grapheme_boundary(text, width - 1, forward=False)] + "…"
+    if len(text) <= width:
+        return text
+    cut = grapheme_boundary(text, width - 1, forward=False)
+    return text[: cut or width - 1] + "…"  # (a first cluster longer than the label, as zalgo text's: cut where it fell)
 
 
 def entity_graph(store: GraphStore, namespace: str, name: str, limit: int = 50) -> nx.MultiDiGraph:
