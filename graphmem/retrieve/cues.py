@@ -345,9 +345,10 @@ class QueryFeatures:
         lowered = text.lower()
         names: list[str] = []
         for name in sorted(set(known_names), key=lambda n: (-len(n), n)):
-            pattern = rf"(?<![\w]){re.escape(name.lower())}(?![\w])"
+            # (the regex module's \w holds combining marks: "कमल" is not found inside "कमला")
+            pattern = rf"(?<![\w]){regex.escape(name.lower())}(?![\w])"
             # a shorter name inside a longer one already found ("Jon" in "Jon Smith") is skipped
-            if name and re.search(pattern, lowered) and not any(re.search(pattern, n.lower()) for n in names):
+            if name and regex.search(pattern, lowered) and not any(regex.search(pattern, n.lower()) for n in names):
                 names.append(name)
         candidates: list[str] = []
         for m in _CAPITALISED_RE.finditer(text):

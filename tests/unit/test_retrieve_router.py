@@ -80,6 +80,8 @@ def test_names_a_query_gives_in_any_alphabet_are_candidates_whole():
     "Дмитрий" were no candidates (activation was not switched on for them)."""
     f = QueryFeatures.from_query("Did Zoë visit Kraków or São Paulo with Élodie and Дмитрий?", NAMES)
     assert f.candidate_names == ("Zoë", "Kraków", "São Paulo", "Élodie", "Дмитрий"), f.candidate_names
+    assert QueryFeatures.from_query("कमला कहाँ गई?", ["कमल", "कमला"]).names == ("कमला",)  # a vowel sign ends no word
+    assert QueryFeatures.from_query("कमला कहाँ गई?", ["कमल"]).names == ()
 
 
 def test_route_defaults_and_time():
