@@ -33,7 +33,7 @@ import numpy as np
 import regex
 from scipy.special import logsumexp
 
-from graphmem.scripts import CJK, cjk_pairs
+from graphmem.scripts import CJK, cjk_characters, cjk_pairs
 
 __all__ = [
     "FitPaused",
@@ -821,7 +821,8 @@ def _analyzer(stopwords: frozenset[str]) -> Callable[[str], list[str]]:
                 if prev is not None:
                     bigrams.append(f"{prev} {tok}")
                 words.append(tok)
-                prev = tok
+                # (the character pairs of a CJK run overlap: two of them make no two-word term)
+                prev = None if cjk_characters(tok) else tok
             else:
                 prev = None
         return words + bigrams
@@ -852,7 +853,7 @@ def _ctfidf_terms(
     """
     from sklearn.feature_extraction.text import CountVectorizer
 
-    stop = _STOPWORDS | {w.lower() for w in extra_stopwords}
+    stop = _STOPWORDS | {unicodedata.normalize("NFKC", w).lower() for w in extra_stopwords}  # (as texts are read: "Zoë" typed apart)
     k = memberships.shape[1]
     counts = None
     for df in sorted({min_df, 1}, reverse=True):

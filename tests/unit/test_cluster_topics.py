@@ -341,3 +341,16 @@ def test_topic_terms_are_words_of_any_alphabet():
     assert {"москва", "дмитрий"} <= text_terms(["Дмитрий переехал в Москва недавно."])
     assert {"上海", "钢琴"} <= text_terms(["我妹妹在上海学习钢琴"])
     assert not {"caf", "ller", "fu", "nchen"} & text_terms(["Wir waren im Café Müller in München, Fußball schauen."])
+
+
+def test_a_chinese_topic_label_is_not_made_of_joined_character_pairs():
+    """The overlapping character pairs of a CJK run were joined into two-word terms ("习钢 钢琴"),
+    and a speaker typed with a combining accent was kept in the labels ("zoë adopted")."""
+    import unicodedata
+
+    terms = text_terms(["我妹妹在上海学习钢琴"])
+    assert "钢琴" in terms and not any(" " in t for t in terms), terms
+    texts = [f"{unicodedata.normalize('NFD', 'Zoë')} adopted a kitten named Mochi {i}" for i in range(6)]
+    model = TopicModel(TopicConfig(k_min=1, k_max=1, pca_dims=2)).fit(np.random.default_rng(0).normal(size=(6, 4)), texts,
+                                                             extra_stopwords=["Zoë"])
+    assert not any("zoë" in unicodedata.normalize("NFC", t) for t in model.topic_terms_[0]), model.topic_terms_
