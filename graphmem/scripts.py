@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 import regex
 
-__all__ = ["CJK", "cjk_characters", "cjk_pairs", "fold_name"]
+__all__ = ["CJK", "cjk_characters", "cjk_pairs", "cjk_words", "fold_name"]
 
 #: Han, Hiragana, Katakana and Hangul, and U+30FC (the Katakana long-vowel mark, Common script), as
 #: a character class body for the ``regex`` module.
@@ -39,6 +39,24 @@ _CJK_CHAR_RE = regex.compile(rf"[{CJK}]")
 def cjk_characters(text: str) -> int:
     """How many CJK characters ``text`` holds."""
     return 0 if text.isascii() else len(_CJK_CHAR_RE.findall(text))
+
+
+_HAN_RE = regex.compile(r"\p{Han}")
+_KATAKANA_RUN_RE = regex.compile(r"[\p{Katakana}\u30fc]{2,}")
+_HANGUL_RE = regex.compile(r"\p{Hangul}")
+_OTHER_LETTER_RE = regex.compile(rf"[^\W{CJK}\p{{Hiragana}}]", regex.VERSION1)
+
+
+def cjk_words(word: str) -> int:
+    """About how many content words a run of letters holding CJK characters says: a word for two
+    distinct Han characters ("北京", "长城"; "哈哈哈哈" is one character said again), one for a
+    Katakana word of two distinct characters or more (a loanword: "カメラ"; "ハハハ" is laughter), one
+    for Korean (its words are spaced: "감사합니다" is one) and one for other letters in it ("iPhone").
+    Hiragana, the particles and endings around them, says nothing: "ありがとうございます" is none."""
+    said = len(set(_HAN_RE.findall(word))) // 2
+    said += sum(1 for run in _KATAKANA_RUN_RE.findall(word) if len(set(run) - {"\u30fc"}) > 1)
+    said += int(_HANGUL_RE.search(word) is not None) + int(_OTHER_LETTER_RE.search(word) is not None)
+    return said
 
 
 def fold_name(name: str) -> str:

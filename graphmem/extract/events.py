@@ -34,7 +34,7 @@ from graphmem.extract import lexicon as lx
 from graphmem.extract.markup import address_spans, code_spans, inside, table_spans
 from graphmem.extract.nlp import Mention, TextAnalysis
 from graphmem.extract.temporal import TimeRef, find_time_expressions
-from graphmem.scripts import cjk_characters
+from graphmem.scripts import cjk_characters, cjk_words
 
 __all__ = ["EventLimits", "EventUnit", "content_score", "split_events"]
 
@@ -150,9 +150,8 @@ def _word_points(lowered: str) -> tuple[float, int]:
     word = _CONTRACTION_RE.sub("", lowered)
     if not word or word in _NON_CONTENT:
         return 0.0, 0
-    cjk = cjk_characters(word)
-    if cjk:  # a Chinese or Japanese clause is one "word" here: a word is about two of its characters
-        said = max(1, cjk // 2) + int(len(word) > cjk)
+    if cjk_characters(word):  # a Chinese or Japanese clause is one "word" here: count the words it says
+        said = cjk_words(word)
         return float(said), said
     if word.isdigit() and len(word) < 3:
         return 0.0, 0

@@ -235,4 +235,6 @@ def test_a_chinese_or_japanese_message_gives_events(pipeline: LanguagePipeline) 
     for text in ("我昨天去了北京看长城，天气非常好。", "東京で新しいカメラを買いました。"):
         found = units(pipeline, text)
         assert [u.text for u in found] == [text], (text, [u.text for u in found])
-    assert units(pipeline, "好的。") == []  # a short reply says nothing, in any script
+    for reply in ("好的。", "ありがとうございます！", "はい、そうですね。", "おはようございます！", "哈哈哈哈哈哈", "ハハハハハハ",
+                  "好的好的，没问题！", "감사합니다!"):
+        assert units(pipeline, reply) == [], reply  # thanks, greetings and laughter say nothing, in any script
