@@ -551,6 +551,21 @@ def test_an_export_across_a_write_is_refused(tmp_path, embedder):
         assert len(restored.history(turn)) == 2 and restored.check().ok
 
 
+def test_a_damaged_change_marker_does_not_stop_the_export_that_rescues_the_memory(tmp_path, embedder):
+    """The export's before-and-after reading of the change marker checked its version: a version that
+    is no whole number (damage check names; search fails on it) made export fail too, the way out."""
+    settings = settings_for(tmp_path)
+    dump = tmp_path / "a.jsonl.gz"
+    with Memory.open(tmp_path / "store", "a", settings=settings) as memory:
+        memory.add([{"speaker": "Alice", "text": "I adopted a cat named Miso."}], conversation="c")
+        memory.cypher("MATCH (m:ChangeMarker) WHERE m.namespace = $namespace SET m.version = 'seven'", write=True)
+        assert "change_markers_with_malformed_version" in memory.check().problems
+        memory.export(dump)
+    with Memory.open(tmp_path / "restored", "a", settings=settings) as restored:
+        restored.import_dump(dump)
+        assert [m["text"] for m in restored.messages("c")] == ["I adopted a cat named Miso."] and restored.check().ok
+
+
 # ---------------------------------------------------------------------------- merging two fitted memories
 THEMES = ["Pepper the beagle chewed {}.", "The kitchen renovation needs {}.", "We hiked up {} on Saturday.",
           "I practiced {} on the piano."]

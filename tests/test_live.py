@@ -19,6 +19,7 @@ import pytest
 from graphmem import AsyncMemory, InputError, Memory
 from graphmem.hits import Hit
 from graphmem.errors import ClosedError, StorageError
+from graphmem.records import TurnRecord
 from graphmem.schema import compare_with_store
 from conftest import Backend, memories, new_namespace, settings_for
 from samples import TRAVEL, write_native
@@ -225,6 +226,9 @@ def test_a_new_sessions_first_message_follows_the_last_stored_turn_and_episode(t
     ([{"speaker": "a", "text": "x", "metadata": {"k": 2 ** 64}}], "messages[0].metadata.k: 18446744073709551616 is beyond"),
     # subnormal: the embedded store gave 5e-324 back as a Decimal (check: malformed metadata; export refused)
     ([{"speaker": "a", "text": "x", "metadata": {"k": 5e-324}}], "messages[0].metadata.k: 5e-324 is closer to 0 than"),
+    # a TurnRecord's metadata is checked as a mapping's (it was stored unchecked: check named it malformed)
+    ([TurnRecord("a", "x", metadata=(("k", 5e-324),))], "messages[0].metadata.k: 5e-324 is closer to 0 than"),
+    ([TurnRecord("a", "x", metadata=(("k", float("nan")),))], "messages[0].metadata.k: nan is not a finite number"),
     ([{"speaker": "a", "text": "x", "colour": "red"}], "messages[0]"),
     ([{"speaker": "a", "text": "x", "id": "m"}, {"speaker": "a", "text": "y", "id": "m"}], "messages[1].id"),
     (["just text"], "messages[0]"),

@@ -422,6 +422,50 @@ def test_a_forked_worker_does_not_keep_the_store_locked(tmp_path):
                 pass
 
 
+FORK_WHILE_RELEASING = """
+import os, sys, threading, time, subprocess
+from pathlib import Path
+import graphmem.store.embedded as emb
+
+lock = emb._ProcessLock(Path(sys.argv[1]))
+lock.acquire()
+target = lock._fd
+releasing, forked = threading.Event(), threading.Event()
+real_close = os.close
+
+def close(fd):  # the release is between taking the lock out of the set and closing it
+    if fd == target and threading.current_thread().name == "closer":
+        releasing.set()
+        forked.wait(1)
+    return real_close(fd)
+
+os.close = close
+closer = threading.Thread(target=lock.release, name="closer")
+closer.start()
+releasing.wait(5)
+pid = os.fork()  # a worker started by another thread now
+if pid == 0:
+    time.sleep(5)
+    os._exit(0)
+forked.set()
+closer.join()
+os.close = real_close
+probe = "import fcntl, os, sys; fd = os.open(sys.argv[1], os.O_RDWR); fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB); print('free')"
+done = subprocess.run([sys.executable, "-c", probe, str(Path(sys.argv[1]) / emb.LOCK_FILE)], capture_output=True, text=True)
+print(done.stdout.strip() or "locked")
+os.kill(pid, 9)
+os.waitpid(pid, 0)
+"""
+
+
+def test_a_worker_forked_while_the_store_closes_does_not_keep_it_locked(tmp_path):
+    """The lock's descriptor was closed after the guard the fork hook takes was let go: a worker forked
+    by another thread in between kept a copy of it the hook did not know, and the closed store stayed
+    locked while that worker lived. (The gap is widened by a close that waits for the fork.)"""
+    done = subprocess.run([sys.executable, "-c", FORK_WHILE_RELEASING, str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "free", (done.stdout, done.stderr)
+
+
 def test_second_open_in_the_same_process_shares_the_store(tmp_path):
     settings = settings_for(tmp_path)
     with Memory.open(tmp_path / "store", "a", settings=settings) as a, Memory.open(tmp_path / "store", "b", settings=settings) as b:

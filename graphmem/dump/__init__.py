@@ -27,7 +27,7 @@ from graphmem.dump.format import DUMP_FORMAT, DumpHeader, DumpReader, DumpWriter
 from graphmem.dump.graph import NODE_LABELS, RELATIONSHIPS, node_query
 from graphmem.dump.reading import iter_node_pages, iter_store_records, namespace_counts, namespace_totals, stored_dimension
 from graphmem.dump.writing import RecordWriter, _Renaming, recompute_means
-from graphmem.changes import read_marker
+from graphmem.changes import marker_id
 from graphmem.errors import ConfigurationError, InputError, StorageError
 from graphmem.store import GraphStore
 
@@ -79,14 +79,22 @@ def make_header(namespaces: Sequence[str], embedding_model: str, dimension: int 
             "created_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat()}
 
 
+def _marker_as_stored(store: GraphStore, namespace: str) -> tuple[object, object]:
+    """A namespace's change marker's version and epoch as stored, unchecked (a version that is no whole
+    number, damage check names, must not stop the export that rescues the memory): the export
+    compares them before and after (:func:`graphmem.changes.read_marker` checks them)."""
+    rows = store.read("read/change_marker", {"namespace": namespace, "id": marker_id(namespace)})
+    return (rows[0].get("version"), rows[0].get("epoch")) if rows else (None, None)
+
+
 def export_dump(store: GraphStore, path: str | os.PathLike[str], namespaces: Sequence[str], *, embedding_model: str,
                 page_size: int = 1000, progress: Progress | None = None) -> DumpSummary:
     """Write every node and relationship of ``namespaces`` to the dump file ``path``.
 
     The file appears only when complete (written under a temporary name, then renamed), and only
-    when no namespace was written to meanwhile: each one's change marker (version and epoch,
-    :func:`graphmem.changes.read_marker`) is read before and after, and a dump read across a
-    write (a correction's old text beside its new events) is refused.
+    when no namespace was written to meanwhile: each one's change marker (version and epoch, as
+    stored: a damaged one does not stop the export that rescues the memory) is read before and
+    after, and a dump read across a write (a correction's old text beside its new events) is refused.
 
     Raises:
         StorageError: a namespace holds a label or relationship a dump cannot carry, a namespace was
@@ -95,14 +103,14 @@ def export_dump(store: GraphStore, path: str | os.PathLike[str], namespaces: Seq
     """
     started = time.perf_counter()
     namespaces = list(dict.fromkeys(namespaces))
-    markers = {namespace: read_marker(store, namespace) for namespace in namespaces}
+    markers = {namespace: _marker_as_stored(store, namespace) for namespace in namespaces}
     totals = namespace_totals(store, namespaces)
     header = make_header(namespaces, embedding_model, stored_dimension(store, namespaces))
     with DumpWriter(path, header) as writer:
         for record in iter_store_records(store, namespaces, page_size=page_size, progress=progress, total=sum(totals.values())):
             writer.write(record)
         for namespace, before in markers.items():  # (raised inside the writer: no file appears)
-            if read_marker(store, namespace) != before:
+            if _marker_as_stored(store, namespace) != before:
                 raise StorageError(f"namespace {namespace!r} was written to during the export (its change marker moved "
                                    f"from version {before[0]}): the dump would mix the memory before and after that "
                                    "write; nothing was exported: export it again while nothing writes to it")

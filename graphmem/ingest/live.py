@@ -58,7 +58,7 @@ from graphmem.ingest.events import EventStage, language_pipeline
 from graphmem.ingest.segment import EpisodeSegmenter
 from graphmem.ingest.types import PlannedTurn, UnitBatch, iso, turn_slot
 from graphmem.loaders.chat import (framework_message, is_sdk_message, message_caption, message_metadata, message_text,
-                                   reject_unknown_fields, sdk_message, speaker_fields)
+                                   metadata_pairs, reject_unknown_fields, sdk_message, speaker_fields)
 from graphmem.loaders.dates import epoch_text, epoch_time, parse_datetime
 from graphmem.records import SessionRecord, TurnRecord, meta_properties, metadata_of
 from graphmem.retrieve.loader import AppendWrites, WriteScope, append_writes, session_scope
@@ -186,6 +186,8 @@ def parse_messages(messages: object, tz: tzinfo | None = None) -> Messages:
                     raise InputError(f"{where}.{name}: empty")  # (a photo with its caption and no text is a message, as a file's)
             if record.timestamp is not None:
                 record = replace(record, timestamp=parse_timestamp(record.timestamp, f"{where}.timestamp", tz))
+            if record.metadata:  # (as a mapping's: a number no store keeps, NaN or 5e-324, is refused)
+                metadata_pairs(dict(record.metadata), f"{where}.metadata")
         elif isinstance(item, Mapping):
             item = framework_message(item)  # a LangChain message: its type says its role
             reject_unknown_fields(item, where)

@@ -224,11 +224,11 @@ class _ProcessLock:
         os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
 
     def release(self) -> None:
-        with _LOCKS_GUARD:
+        with _LOCKS_GUARD:  # (closed under the guard: a fork between the two would give the child the lock)
             fd, self._fd = self._fd, None
             _LOCKS.discard(self)
-        if fd is not None:
-            os.close(fd)  # closing the descriptor drops the flock; the file stays (deleting it would race)
+            if fd is not None:
+                os.close(fd)  # closing the descriptor drops the flock; the file stays (deleting it would race)
 
 
 _LOCKS: "weakref.WeakSet[_ProcessLock]" = weakref.WeakSet()  # the locks this process holds
