@@ -142,10 +142,11 @@ _PAST_CUES = re.compile(
 )
 
 # right before a date, a present tense that schedules it: "the race is on April 14th",
-# "off until June", "due by May 3" (the next such date, not the last one)
+# "off until June", "due by May 3" (the next such date, not the last one). Not the noun "run" ("I went
+# for a run on March 3" was the next March 3) nor what "was due" ("It was due by March 3").
 _SCHEDULED_BEFORE = re.compile(
-    r"(?:\b(?:is|are|it'?s|starts?|begins?|opens?|closes?|ends?|runs?|due)\s+(?:on|in|from)?|"
-    r"\b(?:until|till|by))\s*(?:the\s+)?$",
+    r"(?:\b(?:is|are|it'?s|starts?|begins?|opens?|closes?|ends?|runs|(?<!was\s)(?<!were\s)due)\s+(?:on|in|from|by)?|"
+    r"(?<!due\s)\b(?:until|till|by))\s*(?:the\s+)?$",
     re.IGNORECASE,
 )
 
@@ -692,7 +693,10 @@ _RULES: tuple[tuple[re.Pattern[str], _Resolver], ...] = (
                 + r")?" + _E, _F), _r_full_date),
     (re.compile(_B + _MONTH + r"\s*,?\s+(?:of\s+)?" + _YEAR + _E, _F), _r_month_year),
     (re.compile(_B + _REL + r"\s+" + _PART + _MONTH_FULL + _E, _F), _r_relative_month_name),
-    (re.compile(_B + _PREP + _PART + _MONTH_FULL + _E, _F), _r_month_name),
+    # (not a month a day or a year follows: "since February 14", "from January 2022" are the dates above,
+    # which the longer "since February" took, the day or the year lost)
+    (re.compile(_B + _PREP + _PART + _MONTH_FULL + r"(?!\s*,?\s*(?:[0-3]?\d(?:st|nd|rd|th)?|(?:19|20)\d\d)(?!\w))" + _E, _F),
+     _r_month_name),
     (re.compile(_B + _PART_REQUIRED + _MONTH_FULL + _E, _F), _r_month_name),
     (re.compile(_B + _PREP + _PART + _YEAR + _E, _F), _r_year),
     (re.compile(_B + _PART_REQUIRED + _YEAR + _E, _F), _r_year),

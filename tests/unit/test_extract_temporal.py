@@ -89,6 +89,19 @@ def test_a_scheduled_date_without_a_year_is_the_next_one() -> None:
     assert only("The race was on April 14th.", anchor)[0] == date(2023, 4, 14)
     assert only("I was in Paris in June.", anchor)[0] == date(2023, 6, 1)
     assert only("I ran on April 14th.", anchor)[0] == date(2023, 4, 14)
+    # the noun "run" and what "was due" schedule nothing: both were the next March 3, a year on
+    assert only("I went for a run on March 3 and twisted my ankle.", anchor)[0] == date(2024, 3, 3)
+    assert only("It was due by March 3.", anchor)[0] == date(2024, 3, 3)
+
+
+def test_a_preposition_before_a_month_keeps_the_day_or_year_after_it() -> None:
+    """"since February 14" was the whole of February and "from January 2022" was January of the
+    anchor's year: the preposition and the month alone were the longer match, the day or year lost."""
+    anchor = datetime(2024, 3, 20)
+    assert only("I've been vegetarian since February 14.", anchor) == (date(2024, 2, 14), date(2024, 2, 14))
+    assert only("I worked at Acme from January 2022.", anchor) == (date(2022, 1, 1), date(2022, 1, 31))
+    assert only("from March, 2021 on", anchor) == (date(2021, 3, 1), date(2021, 3, 31))
+    assert only("In March I went skiing.", anchor) == (date(2024, 3, 1), date(2024, 3, 31))  # a month alone stays one
 
 
 def test_offsets_and_expression_text() -> None:
