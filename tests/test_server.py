@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from conftest import CONTRACT_CONVERSATION, settings_for, write_conversation
 from graphmem import AsyncClient, Client, Hit
 from graphmem.cli import app
-from graphmem.errors import ClosedError, ConfigurationError, InputError, StoreUnavailableError
+from graphmem.errors import ClosedError, ConfigurationError, GraphmemError, InputError, StoreUnavailableError
 from graphmem.server import MemoryHub
 from graphmem.server.run import is_loopback, require_safe_bind
 from serving import running
@@ -122,6 +122,10 @@ def test_cypher_is_read_only(url):
         # $namespace is always the path's namespace: no reading another tenant through params
         other = memory.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace RETURN count(t) AS n", {"namespace": "alice"})
         assert other == [{"n": 1}]
+        # LOAD CSV reads no file of the server (it gave /proc/self/environ, the token with it) and no web address
+        for source in ("file:///proc/self/environ", "https://example.com/a.csv"):
+            with pytest.raises(GraphmemError, match="disabled"):
+                memory.cypher("LOAD CSV FROM $source AS line RETURN line", {"source": source})
 
 
 def test_errors_are_one_line_json(url):

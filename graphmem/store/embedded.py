@@ -286,6 +286,10 @@ def _quiet_stderr() -> Iterator[None]:
         os.close(devnull)
 
 
+#: ArcadeDB's openCypher LOAD CSV may read the server's files and public web addresses by default.
+_NO_LOAD_CSV = ("-Darcadedb.opencypher.loadCsv.allowFileUrls=false", "-Darcadedb.opencypher.loadCsv.allowRemoteUrls=false")
+
+
 def _ensure_jvm(heap: str, options: str = "") -> None:
     """Start the process's JVM once (the first store opened decides its heap and options)."""
     adb = _import_arcadedb()
@@ -305,7 +309,10 @@ def _ensure_jvm(heap: str, options: str = "") -> None:
                 # -Xrs: the JVM installs no handler for SIGTERM, SIGINT, SIGHUP or SIGQUIT. They stay the
                 # process's (Python's default, or what the CLI/server install: graphmem.signals);
                 # the JVM's own SIGTERM shutdown ran under a live Python caller and hung or crashed.
-                adb.jvm.start_jvm(heap_size=heap, jvm_args=["-Xrs", f"-Djava.util.logging.config.file={config}", *extra])
+                # LOAD CSV reads no file and no web address: a query (the server's read-only cypher endpoint)
+                # read /proc/self/environ, the token with it (GRAPHMEM_JVM_OPTIONS, after these, may allow it)
+                adb.jvm.start_jvm(heap_size=heap, jvm_args=["-Xrs", f"-Djava.util.logging.config.file={config}", *_NO_LOAD_CSV,
+                                                            *extra])
         except Exception as exc:  # the JVM's own words went to the standard error kept quiet above
             if jpype.isJVMStarted():
                 raise
