@@ -397,3 +397,17 @@ def test_a_write_that_lost_a_race_on_arcadedb_is_run_again():
     assert _lost_a_race(neo4j_errors.Neo4jError("com.arcadedb.exception.ConcurrentModificationException: record changed"))
     assert not _lost_a_race(neo4j_errors.Neo4jError("Invalid input 'MATC'")) and not _lost_a_race(None)
 
+
+
+def test_a_uri_with_credentials_or_malformed_is_refused_without_echoing_them():
+    """The driver's refusal of a URI holding a user and password quoted it whole ("Given URI:
+    'neo4j://neo4j:Sup3rSecret@...'") into the terminal and logs; "bolt://[::1" raised a raw ValueError."""
+    from graphmem.errors import ConfigurationError, StoreUnavailableError
+    from graphmem.store.bolt import BoltStore
+
+    for uri in ("neo4j://neo4j:Sup3rSecret@127.0.0.1:1", "bolt://neo4j:Sup3rSecret@db.example:7687"):
+        with pytest.raises((ConfigurationError, StoreUnavailableError)) as caught:
+            BoltStore(uri).open()
+        assert "Sup3rSecret" not in str(caught.value) and "@" not in str(caught.value), str(caught.value)
+    with pytest.raises(ConfigurationError, match="invalid Bolt URI 'bolt://\\[::1'"):
+        BoltStore("bolt://[::1")

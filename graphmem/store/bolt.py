@@ -127,7 +127,13 @@ def to_json(value: Any) -> Any:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
+    """``text`` on one line, without the credentials a URI in it may carry (the driver's errors quote the
+    URI given: "neo4j://neo4j:Sup3rSecret@host" went to the terminal, CI logs and the server's log)."""
+    return _CREDENTIALS.sub(r"\1", " ".join(str(text).split()))
+
+
+#: The user and password part of a URI ("scheme://user:password@").
+_CREDENTIALS = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]*@")
 
 
 def _lost_a_race(cause: BaseException | None) -> bool:
@@ -197,9 +203,13 @@ class BoltStore(GraphStore):
         self._driver: Any = None
         self._bookmarks: Any = None
         self.server_agent: str | None = None
-        parts = urlsplit(self.uri)
+        try:
+            parts = urlsplit(self.uri)
+            hostname = parts.hostname
+        except ValueError as exc:  # "bolt://[::1"
+            raise ConfigurationError(f"invalid Bolt URI {_one_line(self.uri)!r}: {exc}") from None
         # never echo credentials a user put in the URI
-        self._location = f"{parts.scheme}://{parts.hostname or ''}{f':{parts.port}' if _safe_port(parts) else ''}"
+        self._location = f"{parts.scheme}://{hostname or ''}{f':{parts.port}' if _safe_port(parts) else ''}"
 
     # ------------------------------------------------------------------ contract
     def describe(self) -> str:
@@ -232,7 +242,7 @@ class BoltStore(GraphStore):
             self._driver = neo4j.GraphDatabase.driver(self.uri, auth=self._auth, **self._driver_config)
             self._pid = os.getpid()
         except (ValueError, TypeError, neo4j_errors.ConfigurationError) as exc:
-            raise ConfigurationError(f"invalid Bolt URI or driver setting {self._location or self.uri!r}: {_one_line(exc)}") from exc
+            raise ConfigurationError(f"invalid Bolt URI or driver setting {self._location or _one_line(self.uri)!r}: {_one_line(exc)}") from exc
         self._bookmarks = neo4j.GraphDatabase.bookmark_manager()
         try:
             try:
@@ -390,7 +400,7 @@ class BoltStore(GraphStore):
         if isinstance(exc, errors.AuthError):
             return StoreUnavailableError(f"authentication failed for user {self.user!r} at {where}")
         if isinstance(exc, (ValueError, errors.ConfigurationError)) and action == "connect":
-            return ConfigurationError(f"invalid Bolt URI {self.uri!r}: {_one_line(exc)}")
+            return ConfigurationError(f"invalid Bolt URI {self._location!r}: {_one_line(exc)}")
         if isinstance(exc, errors.Neo4jError) and exc.code in _DATABASE_NOT_FOUND:
             return ConfigurationError(f"database {self.database!r} does not exist at {where}")
         if isinstance(exc, errors.UnsupportedServerProduct):
