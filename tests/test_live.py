@@ -229,6 +229,8 @@ def test_a_new_sessions_first_message_follows_the_last_stored_turn_and_episode(t
     # a TurnRecord's metadata is checked as a mapping's (it was stored unchecked: check named it malformed)
     ([TurnRecord("a", "x", metadata=(("k", 5e-324),))], "messages[0].metadata.k: 5e-324 is closer to 0 than"),
     ([TurnRecord("a", "x", metadata=(("k", float("nan")),))], "messages[0].metadata.k: nan is not a finite number"),
+    # a key is a property name the database keeps for good (70,000 characters: HTTP 500 with a Java error)
+    ([{"speaker": "a", "text": "x", "metadata": {"k" * 70000: 1}}], "messages[0].metadata: a key of 70000 characters"),
     ([{"speaker": "a", "text": "x", "colour": "red"}], "messages[0]"),
     ([{"speaker": "a", "text": "x", "id": "m"}, {"speaker": "a", "text": "y", "id": "m"}], "messages[1].id"),
     (["just text"], "messages[0]"),

@@ -181,6 +181,11 @@ def message_metadata(message: Mapping[str, Any], where: str) -> tuple[tuple[str,
     return metadata_pairs(message.get("metadata") or {}, f"{where}.metadata")
 
 
+#: The longest metadata key: each key is the name of a turn property (``meta_<key>``), which the
+#: embedded database lists for good in its dictionary of names.
+MAX_METADATA_KEY = 256
+
+
 def metadata_pairs(metadata: Any, where: str, *, null: bool = True) -> tuple[tuple[str, object], ...]:
     """``metadata`` (a mapping of scalars) as sorted ``(key, value)`` pairs: a message's, or a
     search's metadata filter (``null=False``: a filter cannot ask for a null, which is never stored).
@@ -193,6 +198,8 @@ def metadata_pairs(metadata: Any, where: str, *, null: bool = True) -> tuple[tup
     for key, value in metadata.items():
         if not isinstance(key, str) or not ((null and value is None) or isinstance(value, (str, int, float, bool))):
             raise InputError(f"{where}.{key}: values must be scalars (text, number, boolean{', null' * null})")
+        if len(key) > MAX_METADATA_KEY:  # a key is a property name the database keeps for good (70,000: a Java error)
+            raise InputError(f"{where}: a key of {len(key)} characters ({key[:40]!r}...); at most {MAX_METADATA_KEY}")
         if isinstance(value, float) and not math.isfinite(value):
             raise InputError(f"{where}.{key}: {value} is not a finite number")
         if isinstance(value, float) and value and abs(value) < sys.float_info.min:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import ipaddress
 import logging
 import re
 import shutil
 import tempfile
 from contextlib import asynccontextmanager
 from pathlib import Path
-from urllib.parse import unquote_to_bytes
+from urllib.parse import unquote_to_bytes, urlsplit
 from typing import Annotated, Any, AsyncIterator, Callable, Optional, TypeVar, Union
 
 from fastapi import FastAPI, File, Form, Request, UploadFile
@@ -155,6 +156,41 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
+def _loopback_name(host: str) -> bool:
+    """Whether ``host`` (a Host header's or an origin's name, no port) names this machine."""
+    host = host.strip("[]").lower()
+    if host in ("localhost", "::1") or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _host_name(address: str) -> str:
+    """The host name of ``address`` (``//host:port`` or an origin), "" when it cannot be read."""
+    try:
+        return urlsplit(address).hostname or ""
+    except ValueError:  # "[::1" and the like
+        return ""
+
+
+def _not_from_this_machine(headers: dict[bytes, bytes]) -> tuple[int, str] | None:
+    """Why a request to a server without a token is refused, if it is: a Host that names another
+    machine (a web page's DNS rebinding: attacker.example resolved to 127.0.0.1 read every namespace),
+    or an Origin of another machine's page (a cross-site form posted an upload that stored, and
+    corrected, messages). The MCP endpoint's own guard refused the first already."""
+    host = headers.get(b"host", b"").decode("latin-1")
+    if host and not _loopback_name(_host_name(f"//{host}")):
+        return 421, f"Host {host!r} names another machine: a server without a token answers requests to this machine only"
+    origin = headers.get(b"origin")
+    if origin is not None and origin != b"null":
+        if not _loopback_name(_host_name(origin.decode("latin-1"))):
+            return 403, (f"a web page of {origin.decode('latin-1')!r} may not call a server without a token "
+                         "(start it with --token to serve other origins)")
+    return None
+
+
 class GuardMiddleware:
     """Bearer-token check (every path but ``/healthz``) and the request body limit, as plain ASGI
     so they also cover the MCP endpoint."""
@@ -185,6 +221,11 @@ class GuardMiddleware:
             await _error(400, "the request's path holds an escaped byte that is no UTF-8 text (such as %FF); "
                               "escape the UTF-8 bytes of each character")(scope, receive, send)
             return
+        if self.token is None:  # (a server without a token listens on loopback alone: require_safe_bind)
+            refused = _not_from_this_machine(headers)
+            if refused is not None:
+                await _error(*refused)(scope, receive, send)
+                return
         if self.token is not None and scope.get("path") != "/healthz":
             given = headers.get(b"authorization", b"")
             scheme, _, value = given.partition(b" ")
