@@ -843,3 +843,28 @@ def test_a_server_without_a_token_answers_this_machine_only(hub):
     with running(hub, token=TOKEN) as url:  # with a token, the token decides
         answered = httpx.get(f"{url}/v1/namespaces", headers={"Host": "memory.example", "Authorization": f"Bearer {TOKEN}"})
         assert answered.status_code == 200
+
+
+def test_a_gzipped_upload_inflates_within_a_bound(hub):
+    """A gzipped upload was inflated whole in memory: 298 KB became 605 MB of the server's memory, and
+    the body limit let through one of 16 GB. It is inflated as a stream, at most 16 times the body limit."""
+    import gzip as gz
+
+    line = b'{"role": "user", "content": "I water the garden every morning before work."}\n'
+    with running(hub, token=TOKEN, max_body=64 * 1024) as url:
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        fine = gz.compress(b"".join(b'{"role": "user", "content": "Day %d: I watered the garden before work."}\n' % i
+                                    for i in range(20)))
+        answered = httpx.post(f"{url}/v1/namespaces/inflate/ingest", files={"file": ("garden.jsonl.gz", fine)}, headers=headers)
+        assert answered.status_code == 200 and answered.json()["turns_added"] == 20, answered.text
+        bomb = gz.compress(line * (2 * 1024 * 1024 // len(line)))  # 2 MiB of text in a few KB: past 16 x 64 KiB
+        assert len(bomb) < 64 * 1024
+        refused = httpx.post(f"{url}/v1/namespaces/inflate/ingest", files={"file": ("bomb.jsonl.gz", bomb)}, headers=headers)
+        assert refused.status_code == 400 and "inflates past" in refused.json()["error"], refused.text
+        twice = httpx.post(f"{url}/v1/namespaces/inflate/ingest", files={"file": ("twice.jsonl.gz", gz.compress(fine))},
+                           headers=headers)
+        assert twice.status_code == 400 and "inside a gzip file" in twice.json()["error"], twice.text
+        long_key = httpx.post(f"{url}/v1/namespaces/inflate/ingest", files={"file": ("garden.jsonl.gz", fine)},
+                              data={"conversation_id": "k" * 2000}, headers=headers)
+        assert long_key.status_code == 400 and "at most 1024 characters" in long_key.json()["error"], long_key.text
+    assert hub.memory("inflate").stats()["nodes"]["Turn"] == 20
