@@ -654,3 +654,19 @@ def test_processes_ingest_and_search_one_bolt_store(bolt_server, tmp_path):
                 {k: expected[k] for k in ("Conversation", "Session", "Turn", "Event", "Episode")}
             report = memory.check()
             assert report.ok, report.to_dict()
+
+
+def test_a_store_whose_lock_cannot_be_opened_is_a_storage_error_naming_it(tmp_path):
+    """A store on a read-only mount (here: a lock path that cannot be opened for writing) ended in
+    "unexpected OSError ... (a defect)" from the CLI and a raw OSError from Memory.open."""
+    from graphmem.errors import StorageError
+    from graphmem.store.embedded import LOCK_FILE
+
+    settings = settings_for(tmp_path)
+    with Memory.open(tmp_path / "store", "a", settings=settings) as memory:
+        memory.add({"speaker": "Ann", "text": "I keep bees on the roof."}, conversation="c")
+    lock = tmp_path / "store" / LOCK_FILE
+    lock.unlink()
+    lock.mkdir()  # what os.open(O_RDWR) cannot open, as a read-only file system's file
+    with pytest.raises(StorageError, match=r"cannot open store .*needs to write where it lies"):
+        Memory.open(tmp_path / "store", "a", settings=settings)

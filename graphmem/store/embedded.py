@@ -208,7 +208,11 @@ class _ProcessLock:
         except ImportError:  # pragma: no cover - not POSIX: rely on ArcadeDB's own lock
             return
         with _LOCKS_GUARD:  # (a fork waits for the descriptor to be known, so its child closes it)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as exc:  # a store on a read-only mount, or not this user's
+                raise StorageError(f"cannot open store {self.path.parent}: {exc.strerror or exc} ({self.path.name}): the "
+                                   "embedded store needs to write where it lies, even to read it") from None
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
