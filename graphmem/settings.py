@@ -112,6 +112,18 @@ class Settings:
     retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
 
     def __post_init__(self) -> None:
+        for name in ("embedding_batch_size", "write_batch_size", "hnsw_m", "hnsw_ef_construction", "hnsw_ef"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):  # ("64" or 2.5 failed deep inside, a store made)
+                raise ConfigurationError(f"{name} must be a whole number, got {value!r}")
+        for name in ("embedding_model", "embedding_device", "jvm_heap", "jvm_options", "timezone"):
+            if not isinstance(getattr(self, name), str):
+                raise ConfigurationError(f"{name} must be text, got {getattr(self, name)!r}")
+        if not self.embedding_model.strip():  # ("" was the working directory, loaded as a model)
+            raise ConfigurationError("embedding_model must name a model or a model directory, got ''")
+        if not isinstance(self.segmenter, SegmenterConfig) or not isinstance(self.retrieval, RetrievalConfig):
+            raise ConfigurationError("segmenter and retrieval must be a SegmenterConfig and a RetrievalConfig")
+        _check_heap(self.jvm_heap)
         if self.embedding_batch_size < 1:
             raise ConfigurationError("embedding_batch_size must be >= 1")
         if self.embedding_precision not in EMBEDDING_PRECISIONS:
@@ -160,3 +172,34 @@ class Settings:
     def with_(self, **changes: object) -> "Settings":
         """Return a copy with ``changes`` applied."""
         return replace(self, **changes)  # type: ignore[arg-type]
+
+
+#: The smallest heap the embedded database's JVM is given (the JVM itself ends the process below a
+#: few megabytes: "Too small maximum heap").
+MIN_JVM_HEAP = 16 * 1024 * 1024
+
+
+def _check_heap(heap: str) -> None:
+    """Refuse a JVM heap that would end the whole process as the JVM starts (a Python caller cannot
+    catch that): not a size ("2 g" and "abc" the JVM refuses with an error; "1k" and "999999g" it exits
+    on), under :data:`MIN_JVM_HEAP`, or more than four times the machine's memory."""
+    import re
+
+    if heap == "":
+        return  # the JVM's default
+    found = re.fullmatch(r"(\d+)([kKmMgGtT]?)", heap)
+    if found is None:
+        raise ConfigurationError(f"jvm_heap (GRAPHMEM_JVM_HEAP) {heap!r}: a size such as 512m or 2g")
+    size = int(found[1]) * 1024 ** " kmgt".index((found[2] or " ").lower())
+    memory = _physical_memory()
+    if size < MIN_JVM_HEAP or (memory is not None and size > 4 * memory):
+        raise ConfigurationError(f"jvm_heap (GRAPHMEM_JVM_HEAP) {heap!r}: at least 16m"
+                                 + (f" and at most four times this machine's memory ({memory // 1024 ** 2}m)" if memory else ""))
+
+
+def _physical_memory() -> int | None:
+    """This machine's memory in bytes, where the system says."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None

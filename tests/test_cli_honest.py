@@ -324,7 +324,9 @@ def test_a_jvm_setting_it_cannot_start_with_is_one_line_naming_it(tmp_path):
     location = str(tmp_path / "store")
     assert invoke("add", "I sail on Sundays.", "-c", "c", "--store", location).exit_code == 0
     for variable, value, said in (("GRAPHMEM_JVM_OPTIONS", "-Dx='a", "No closing quotation"),
-                                  ("GRAPHMEM_JVM_HEAP", "lots", "the JVM did not start")):
+                                  ("GRAPHMEM_JVM_HEAP", "lots", "a size such as 512m"),
+                                  ("GRAPHMEM_JVM_HEAP", "1k", "at least 16m"),  # (the JVM ended the process: exit 1)
+                                  ("GRAPHMEM_JVM_HEAP", "999999g", "at most four times")):
         done = subprocess.run([sys.executable, "-c", "from graphmem.cli import main; main()", "stats", "--store", location],
                               env={**os.environ, variable: value}, capture_output=True, text=True, timeout=300)
         assert done.returncode == 2 and said in done.stderr and variable in done.stderr, done.stderr
