@@ -21,7 +21,7 @@ import numpy as np
 
 from graphmem.errors import ConfigurationError
 from graphmem.runtime import freeze_loaded_objects
-from graphmem.signals import stops_deferred
+from graphmem.signals import reraise_stop, stops_deferred
 
 __all__ = ["Embedder", "encoding_order", "resolve_model_path", "single_threaded"]
 
@@ -198,9 +198,14 @@ class _SentenceTransformersModel:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:
             raise ConfigurationError("this embedding model needs 'sentence-transformers': pip install sentence-transformers") from exc
-        self.model = SentenceTransformer(path, device=device)
-        getter = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
-        self.dimension = int(getter())
+        try:  # (an empty or half-copied directory, another kind of model, an unknown device)
+            self.model = SentenceTransformer(path, device=device)
+            getter = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+            self.dimension = int(getter())
+        except Exception as exc:
+            reraise_stop(exc)
+            raise ConfigurationError(f"embedding model (embedding_model, GRAPHMEM_EMBEDDING_MODEL) {path!r} on device "
+                                     f"{device!r} cannot be loaded: {' '.join(str(exc).split())[:300]}") from exc
 
     def encode(self, texts: list[str], batch_size: int, *, in_order: bool = False) -> np.ndarray:
         """``in_order`` cannot be honoured: sentence-transformers sorts every call."""

@@ -62,3 +62,14 @@ def test_an_empty_jvm_options_variable_asks_for_the_jvms_defaults():
     assert Settings.from_env({"GRAPHMEM_JVM_OPTIONS": ""}).jvm_options == ""
     assert Settings.from_env({}).jvm_options == Settings().jvm_options != ""
     assert Settings.from_env({"GRAPHMEM_EMBEDDING_MODEL": ""}).embedding_model == Settings().embedding_model
+
+
+def test_a_directory_that_holds_no_model_is_a_configuration_error_naming_the_setting(tmp_path):
+    """An empty or half-copied model directory ended in transformers' own ValueError and a traceback."""
+    from graphmem.embed import Embedder
+    from graphmem.errors import ConfigurationError
+
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "config.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(ConfigurationError, match=r"embedding model \(embedding_model, GRAPHMEM_EMBEDDING_MODEL\) .* cannot be loaded"):
+        Embedder(str(tmp_path / "model")).encode(["hello"])
