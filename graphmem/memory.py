@@ -215,7 +215,8 @@ class Memory:
         """An open Memory on ``store``, a store already open and shared with other Memory objects.
 
         ``graphmem serve`` uses it: one store, one Memory per namespace. Closing this Memory
-        does not close ``store``; its owner closes it.
+        does not close ``store``; its owner closes it. Without ``settings``, the ``GRAPHMEM_*``
+        environment's, as :meth:`open` reads them (``GRAPHMEM_TIMEZONE`` was ignored here).
 
         Raises:
             ConfigurationError: a bad namespace.
@@ -223,7 +224,7 @@ class Memory:
         """
         if store.closed:
             raise ClosedError(f"{store.describe()} is closed")
-        memory = cls(store, namespace, settings or Settings())
+        memory = cls(store, namespace, settings or Settings.from_env())
         memory._owns_store = False
         memory._state = _State.OPEN
         return memory

@@ -184,3 +184,13 @@ def test_async_memory_has_every_method_of_memory(tmp_path, test_settings):
     assert asyncio.run(main()) == ("Europe/Berlin", "2024-03-16T21:30:00+01:00")
     with Memory.open(store, "async-zone", settings=test_settings) as memory:
         assert memory.timezone() == "Europe/Berlin"
+
+
+def test_an_attached_memory_reads_the_environment_as_an_opened_one(tmp_path, monkeypatch, embedder):
+    """Memory.open read GRAPHMEM_TIMEZONE; Memory.attach on the same store did not (UTC)."""
+    from graphmem import Memory
+
+    monkeypatch.setenv("GRAPHMEM_TIMEZONE", "Asia/Tokyo")
+    monkeypatch.setenv("GRAPHMEM_JVM_HEAP", "768m")
+    with Memory.open(tmp_path / "store", "a") as opened, Memory.attach(opened._store, "a") as attached:
+        assert opened.timezone() == attached.timezone() == "Asia/Tokyo"
