@@ -69,6 +69,8 @@ _MONTH_RE = re.compile(
     re.IGNORECASE,
 )
 _YEAR_RE = re.compile(r"\b(19\d\d|20\d\d)\b")
+# a day of the week is a time, not a name ("What did I tell you on Sunday?" seeded activation from "Sunday")
+_WEEKDAY_RE = re.compile(r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?", re.IGNORECASE)
 _DAY_BEFORE_RE = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?$", re.IGNORECASE)
 _DAY_AFTER_RE = re.compile(r"^\s+(\d{1,2})(?:st|nd|rd|th)?\b", re.IGNORECASE)
 # "May" right after one of these is the month ("in May", "last May"), not the verb
@@ -358,7 +360,7 @@ class QueryFeatures:
             if not words or (m.start() == 0 and len(words) == 1 and len(m.group(0).split()) == 1):
                 continue  # nothing left, or a lone sentence-initial word
             phrase = re.sub(r"'s$", "", " ".join(words))
-            if _MONTH_RE.fullmatch(phrase) or phrase in candidates:
+            if _MONTH_RE.fullmatch(phrase) or _WEEKDAY_RE.fullmatch(phrase) or phrase in candidates:
                 continue
             if any(phrase.lower() == n.lower() for n in names):
                 continue

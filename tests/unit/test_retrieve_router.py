@@ -82,6 +82,9 @@ def test_names_a_query_gives_in_any_alphabet_are_candidates_whole():
     assert f.candidate_names == ("Zoë", "Kraków", "São Paulo", "Élodie", "Дмитрий"), f.candidate_names
     assert QueryFeatures.from_query("कमला कहाँ गई?", ["कमल", "कमला"]).names == ("कमला",)  # a vowel sign ends no word
     assert QueryFeatures.from_query("कमला कहाँ गई?", ["कमल"]).names == ()
+    # a day of the week is a time, not a name to spread activation from
+    assert QueryFeatures.from_query("What did I tell you on Sunday?", NAMES).candidate_names == ()
+    assert QueryFeatures.from_query("Where did Ana go last Saturday?", NAMES).candidate_names == ("Ana",)
 
 
 def test_route_defaults_and_time():
