@@ -130,6 +130,9 @@ _SEASON = r"(?P<season>spring|summer|fall|autumn|winter)"
 _PART_OF_DAY = r"(?:\s+(?:morning|afternoon|evening|night))?"
 
 _FUTURE_CUES = re.compile(
+    r"(?:\b(?:i\s+am|we\s+are|(?:i|we|you|they)['\u2019](?:m|re)|(?:he|she)\s+is|(?:he|she)['\u2019]s)\s+"
+    r"(?:flying|leaving|moving|visiting|travell?ing|driving|meeting|seeing|starting|having|getting|heading|"
+    r"taking|doing|attending|hosting|throwing|coming|returning)\b)|"  # a plan in the present progressive
     r"\b(?:will|shall|gonna|wanna|going\s+to|plan(?:ning|s)?(?:\s+to|\s+for|\s+on)?|"
     r"hop(?:e|ing)\s+to|can'?t\s+wait|cannot\s+wait|look(?:ing)?\s+forward|upcoming|"
     r"about\s+to|intend|scheduled|next|tomorrow|soon|later|see\s+(?:you|ya))\b|'ll\b|\u2019ll\b",
@@ -348,7 +351,7 @@ def _r_relative_weekday(m: re.Match[str], ctx: _Context) -> Range:
 def _r_plain_weekday(m: re.Match[str], ctx: _Context) -> Range:
     target = _WEEKDAYS[m.group("wd").lower()]
     a = ctx.anchor
-    if _is_future(ctx, m.start()):
+    if _scheduled(ctx, m.start()) or _is_future(ctx, m.start()):  # ("my flight is on Friday", as "is on March 8")
         d = a + timedelta(days=(target - a.weekday()) % 7 or 7)
     else:
         d = a - timedelta(days=(a.weekday() - target) % 7 or 7)
@@ -450,10 +453,15 @@ def _month_number(m: re.Match[str]) -> int:
     return _MONTHS[m.group("mon").lower().rstrip(".")]
 
 
+def _scheduled(ctx: _Context, position: int) -> bool:
+    """Whether a present tense right before ``position`` schedules the time there (:data:`_SCHEDULED_BEFORE`)."""
+    return _SCHEDULED_BEFORE.search(ctx.text[max(0, position - 30):position]) is not None
+
+
 def _year_for_month(ctx: _Context, month: int, day: int | None, position: int) -> int:
     """The year of the most recent (or, in future context, next) occurrence of a month/day."""
     a = ctx.anchor
-    if _SCHEDULED_BEFORE.search(ctx.text[max(0, position - 30):position]) or _is_future(ctx, position):
+    if _scheduled(ctx, position) or _is_future(ctx, position):
         if (month, day or 1) < (a.month, a.day if day else 1):
             return a.year + 1
         return a.year

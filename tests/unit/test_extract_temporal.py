@@ -94,6 +94,21 @@ def test_a_scheduled_date_without_a_year_is_the_next_one() -> None:
     assert only("It was due by March 3.", anchor)[0] == date(2024, 3, 3)
 
 
+def test_a_plan_in_the_present_progressive_or_scheduled_is_the_next_day() -> None:
+    """"I'm flying to Lisbon on Friday" said on a Wednesday was the Friday before, as was "My flight is
+    on Friday" (the scheduled present counted for months, not weekdays); "I'm moving on April 1st" was
+    last year's April 1st."""
+    anchor = datetime(2024, 3, 6, 12)  # a Wednesday
+    assert only("I'm flying to Lisbon on Friday.", anchor)[0] == date(2024, 3, 8)
+    assert only("My flight is on Friday.", anchor)[0] == date(2024, 3, 8)
+    assert only("We're having a party on Saturday!", anchor)[0] == date(2024, 3, 9)
+    assert only("I'm moving on April 1st.", anchor)[0] == date(2024, 4, 1)
+    assert only("I'm visiting Porto in May.", anchor)[0] == date(2024, 5, 1)
+    # told in the past, or a present that plans nothing, it is the last one
+    assert only("I was flying to Lisbon on Friday.", anchor)[0] == date(2024, 3, 1)
+    assert only("I'm thinking about what happened on Friday.", anchor)[0] == date(2024, 3, 1)
+
+
 def test_a_preposition_before_a_month_keeps_the_day_or_year_after_it() -> None:
     """"since February 14" was the whole of February and "from January 2022" was January of the
     anchor's year: the preposition and the month alone were the longer match, the day or year lost."""
