@@ -21,14 +21,23 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 def default_store_location(environ: Mapping[str, str] | None = None) -> str:
     """Where the CLI and ``Memory.open()`` put the embedded store when none is given.
 
-    ``$GRAPHMEM_STORE`` when set, otherwise ``$XDG_DATA_HOME/graphmem/store``
-    (``~/.local/share/graphmem/store``).
+    ``$GRAPHMEM_STORE`` when set, otherwise ``$XDG_DATA_HOME/graphmem/store`` (an absolute one),
+    else ``~/.local/share/graphmem/store``.
+
+    Raises:
+        ConfigurationError: no ``GRAPHMEM_STORE`` and a ``HOME`` that is empty or relative.
     """
     env = os.environ if environ is None else environ
     if env.get("GRAPHMEM_STORE"):
         return env["GRAPHMEM_STORE"]
-    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return str(Path(base) / "graphmem" / "store")
+    data = env.get("XDG_DATA_HOME") or ""
+    if Path(data).is_absolute():  # (a relative one is ignored, as the XDG specification says)
+        return str(Path(data) / "graphmem" / "store")
+    home = env["HOME"] if "HOME" in env else str(Path.home())
+    if not home or not Path(home).is_absolute():  # HOME="" put the store at /.local/share/graphmem/store
+        raise ConfigurationError(f"no store location: HOME is {home!r}, not a directory path; set GRAPHMEM_STORE "
+                                 "or give the store's location")
+    return str(Path(home) / ".local" / "share" / "graphmem" / "store")
 
 
 def server_token(token: str | None = None, environ: Mapping[str, str] | None = None) -> str | None:

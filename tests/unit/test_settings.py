@@ -30,3 +30,17 @@ def test_a_setting_it_cannot_use_is_refused_naming_it(given, said):
 def test_usable_settings_are_kept():
     assert Settings(jvm_heap="512m").jvm_heap == "512m" and Settings(jvm_heap="").jvm_heap == ""
     assert Settings(jvm_heap="2G", embedding_batch_size=8).embedding_batch_size == 8
+
+
+def test_the_default_store_location_needs_a_home_or_an_absolute_data_folder():
+    """HOME="" put the default store at /.local/share/graphmem/store, in the file system's root, and a
+    relative XDG_DATA_HOME made it depend on the working directory."""
+    from graphmem.settings import default_store_location
+
+    assert default_store_location({"HOME": "/home/ana"}) == "/home/ana/.local/share/graphmem/store"
+    assert default_store_location({"HOME": "/home/ana", "XDG_DATA_HOME": "/data"}) == "/data/graphmem/store"
+    assert default_store_location({"HOME": "/home/ana", "XDG_DATA_HOME": "data"}) == "/home/ana/.local/share/graphmem/store"
+    assert default_store_location({"HOME": "", "GRAPHMEM_STORE": "/srv/memory"}) == "/srv/memory"
+    for home in ("", "relative/home"):
+        with pytest.raises(ConfigurationError, match="set GRAPHMEM_STORE"):
+            default_store_location({"HOME": home})
