@@ -1,7 +1,10 @@
-"""Words of scripts written without spaces between them (Chinese, Japanese; Korean's words carry
-their particles): a run of their characters is read as its overlapping character pairs, as
-Lucene's CJK analyzer does ("上海学习钢琴" holds "钢琴"). The lexical index and the topic labels
-read them so."""
+"""Text of every script, where it is read by rules written for English.
+
+Scripts written without spaces between words (Chinese, Japanese; Korean's words carry their
+particles): a run of their characters is read as its overlapping character pairs, as Lucene's CJK
+analyzer does ("上海学习钢琴" holds "钢琴"): the lexical index and the topic labels read them so
+(:func:`cjk_pairs`), and event extraction counts the content words of a run (:func:`cjk_words`).
+Names compare as :func:`fold_name` folds them (speakers in filters, aliases)."""
 
 from __future__ import annotations
 
