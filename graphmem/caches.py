@@ -33,6 +33,7 @@ import time
 import uuid
 from collections import defaultdict
 from datetime import tzinfo
+from pathlib import Path
 from typing import Any, Iterable, Mapping, cast
 
 import numpy as np
@@ -77,6 +78,18 @@ INDEXED_UNITS: dict[str, tuple[str, str]] = {
 PERSISTED_LEXICAL = ("turn", "episode")
 
 _LEXICAL_VERSION_FILE = "graphmem_version.json"
+
+
+def save_lexical(directory: Path, unit: str, index: LexicalIndex, version: int | None, epoch: str | None) -> None:
+    """Save ``unit``'s BM25 index in ``directory``/lexical/``unit`` with the change marker's version and
+    epoch it reflects (a later process takes it at that version and epoch alone). A save that fails is
+    logged: the index is built again when next needed."""
+    saved = directory / "lexical" / unit
+    try:
+        index.save(saved)
+        (saved / _LEXICAL_VERSION_FILE).write_text(json.dumps({"version": version, "epoch": epoch}), encoding="utf-8")
+    except OSError:
+        logger.warning("could not save the %s BM25 index in %s", unit, saved, exc_info=True)
 
 
 def _by_unit(ids: Iterable[str]) -> dict[str, list[str]]:
@@ -505,9 +518,4 @@ class NamespaceCaches:
         return index
 
     def _save_lexical(self, unit: str, index: LexicalIndex, version: int | None) -> None:
-        directory = self.directory / "lexical" / unit
-        try:
-            index.save(directory)
-            (directory / _LEXICAL_VERSION_FILE).write_text(json.dumps({"version": version, "epoch": self._epoch}), encoding="utf-8")
-        except OSError:
-            logger.warning("could not save the %s BM25 index in %s", unit, directory, exc_info=True)
+        save_lexical(self.directory, unit, index, version, self._epoch)

@@ -507,7 +507,7 @@ def _rebuild_unreadable_caches(store: GraphStore, namespace: str, directory: Pat
 
     A missing cache is not built here (the next search builds it); a stale one is left to the
     next search too, which compares it with the change marker."""
-    from graphmem.caches import _LEXICAL_VERSION_FILE, PERSISTED_LEXICAL
+    from graphmem.caches import PERSISTED_LEXICAL, save_lexical
     from graphmem.changes import read_marker
     from graphmem.retrieve.engine import build_lexical
     from graphmem.retrieve.lexical import LexicalIndex
@@ -542,12 +542,7 @@ def _rebuild_unreadable_caches(store: GraphStore, namespace: str, directory: Pat
     version, epoch = read_marker(store, namespace)  # read before the projection, as a search reads them
     projection, _, _ = load_projection(store, namespace, directory, version, epoch=epoch)
     for unit in bad_lexical:
-        saved = directory / "lexical" / unit
-        try:
-            build_lexical(projection, unit).save(saved)
-            (saved / _LEXICAL_VERSION_FILE).write_text(json.dumps({"version": version, "epoch": epoch}), encoding="utf-8")
-        except OSError:
-            logger.warning("could not save the %s BM25 index in %s", unit, saved, exc_info=True)
+        save_lexical(directory, unit, build_lexical(projection, unit), version, epoch)
     return (["projection"] if bad_projection else []) + [f"{unit} BM25" for unit in bad_lexical]
 
 
