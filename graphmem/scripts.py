@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import regex
 
-__all__ = ["CJK", "cjk_characters", "cjk_pairs", "cjk_words", "fold_name"]
+__all__ = ["CJK", "casefold", "cjk_characters", "cjk_pairs", "cjk_words", "fold_name", "is_mark"]
 
 #: Han, Hiragana, Katakana and Hangul, and U+30FC (the Katakana long-vowel mark, Common script), as
 #: a character class body for the ``regex`` module.
@@ -62,9 +62,21 @@ def cjk_words(word: str) -> int:
     return said
 
 
+def casefold(text: str) -> str:
+    """``text`` case folded, the dot Turkish "İ" folds to dropped ("İstanbul" is "istanbul", not "i"
+    and a combining dot)."""
+    return text.casefold().replace("i\u0307", "i")
+
+
+def is_mark(c: str) -> bool:
+    """Whether the character ``c`` is a combining mark: part of its word ("Zoë" typed decomposed, a
+    Devanagari vowel sign)."""
+    return unicodedata.category(c)[0] == "M"
+
+
 def fold_name(name: str) -> str:
     """``name`` as names compare without case: composed (NFC: "Zoë" typed with a combining
-    diaeresis is "Zoë"), case folded, and the dot Turkish "İ" folds to dropped ("İlker" is "ilker")."""
+    diaeresis is "Zoë") and :func:`casefold`-ed ("İlker" is "ilker")."""
     if name.isascii():
         return name.casefold()
-    return unicodedata.normalize("NFC", name).casefold().replace("i\u0307", "i")
+    return casefold(unicodedata.normalize("NFC", name))

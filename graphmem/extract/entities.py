@@ -32,7 +32,7 @@ from collections.abc import Collection
 
 from graphmem.extract import gazetteer as gz
 from graphmem.extract import lexicon as lx
-from graphmem.extract.markup import code_spans, inside, address_spans
+from graphmem.extract.markup import address_spans, code_spans, inside
 from graphmem.extract.nlp import Mention, TextAnalysis
 from graphmem.extract.vocabulary import MODERN_WORDS, is_english_word
 

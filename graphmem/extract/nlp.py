@@ -41,6 +41,7 @@ from graphmem.extract import gazetteer as gz
 from graphmem.extract import lexicon as lx
 from graphmem.extract.temporal import find_time_spans
 from graphmem.extract.vocabulary import is_english_word
+from graphmem.scripts import is_mark
 
 __all__ = [
     "ENTITY_LABELS",
@@ -315,19 +316,14 @@ def _is_cap(text: str) -> bool:
     core = text.rstrip(".")
     if len(core) == 1 and text == core:
         return False  # a lone capital letter ("A")
-    return all(c.isalpha() or c in "'’.-+&" or _is_mark(c) for c in text)
-
-
-def _is_mark(c: str) -> bool:
-    """A combining mark: part of its word ("Zoë" typed decomposed, a Devanagari vowel sign)."""
-    return unicodedata.category(c)[0] == "M"
+    return all(c.isalpha() or c in "'’.-+&" or is_mark(c) for c in text)
 
 
 def _word_class(lower: str) -> int:
     """Context-free class of a lower-case word for key-phrase runs (cached by the caller)."""
     if not lower or not lower[0].isalpha():
         return _BREAK
-    if not all(c.isalpha() or c in "'’" or _is_mark(c) for c in lower):
+    if not all(c.isalpha() or c in "'’" or is_mark(c) for c in lower):
         return _BREAK
     if (lower in lx.FUNCTION_WORDS or lower in lx.INTERJECTIONS or lower in lx.ADVERBS
             or lower in _TIME_WORDS):

@@ -45,6 +45,7 @@ import regex
 
 from graphmem.extract import gazetteer as gz
 from graphmem.extract.nlp import Mention, first_word
+from graphmem.scripts import casefold, is_mark
 
 __all__ = [
     "ALIAS_REASONS",
@@ -94,7 +95,7 @@ def normalise_name(text: str) -> str:
     Returns:
         The normalised key, possibly empty (for text that is all punctuation or emoji).
     """
-    t = unicodedata.normalize("NFKC", text).casefold().replace("i\u0307", "i").strip()  # ("İ" folds to i and a dot)
+    t = casefold(unicodedata.normalize("NFKC", text)).strip()
     t = t.rstrip(".,!?;:\"'“”)") if not _ACRONYM.match(t) else t
     t = _POSSESSIVE.sub("", t)
     words = []
@@ -116,7 +117,7 @@ def _loose(key: str) -> str:
     "Søren" and "Soren"). A mark that is a letter's accent, an Arabic vowel or a Hebrew point goes;
     a vowel sign of an Indic script stays (without it "कमला" is "कमल", another name)."""
     decomposed = unicodedata.normalize("NFKD", key.translate(_UNMARKED))
-    return "".join(c for c in decomposed if not unicodedata.combining(c) and (c.isalnum() or unicodedata.category(c)[0] == "M"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c) and (c.isalnum() or is_mark(c)))
 
 
 _IRREGULAR_PLURALS = {

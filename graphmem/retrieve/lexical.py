@@ -35,7 +35,7 @@ from typing import Any, cast
 import numpy as np
 import regex
 
-from graphmem.scripts import CJK, cjk_pairs
+from graphmem.scripts import CJK, casefold, cjk_pairs
 
 __all__ = [
     "DEFAULT_STOPWORDS",
@@ -319,8 +319,8 @@ class Tokenizer:
             if self.fold and not text.isascii():
                 text = fold_text(text)
             words = _TOKEN_RE.findall(text.lower().replace("\u2019", "'"))
-        else:  # ("İ" folds to "i" and a combining dot: the dot goes)
-            folded = (fold_text(text) if self.fold else text).casefold().replace("i\u0307", "i")
+        else:
+            folded = casefold(fold_text(text) if self.fold else text)
             words = cjk_pairs(_SCRIPT_TOKEN_RE.findall(folded.replace("\u2019", "'")), singles=True)
         for raw in words:
             # Possessives fold onto the name ("caroline's" -> "caroline"); other
