@@ -96,6 +96,10 @@ class RetrievalConfig:
             three weeks around "last summer"). Set by hand, not tuned: no dev question has
             such an expression (LoCoMo dev's few, "last year", move no figure); people place
             what they did a few days off, and more so over longer spans.
+        time_day_mismatch: a unit in the month of a day the query names ("on May 3, 2023",
+            ``TimeCue.dates``) but outside that day's slack matches this much; the day
+            itself matches 1 (the month alone matched 1 before, so every session of May
+            tied). Set by hand, as ``time_year_mismatch``: half.
         aggregation_episode_factor: multiplies the episode weights for aggregation queries
             (1.0 = no change; on LoCoMo dev other values did not help).
         activation_weight: weight of spreading activation in ``auto`` when the query names
@@ -298,6 +302,7 @@ class RetrievalConfig:
     when_weight: float = 0.5
     time_year_mismatch: float = 0.5
     time_day_slack: float = 0.25
+    time_day_mismatch: float = 0.5
     aggregation_episode_factor: float = 1.0
     activation_weight: float = 0.5
     entropy_route_temperature: float | None = 0.3
@@ -337,6 +342,8 @@ class RetrievalConfig:
             raise ValueError("RetrievalConfig.entropy_score_temperature must be > 0 and entropy_top_k >= 2")
         if self.time_day_slack < 0:
             raise ValueError("RetrievalConfig.time_day_slack must be >= 0")
+        if not 0.0 <= self.time_day_mismatch <= 1.0:
+            raise ValueError("RetrievalConfig.time_day_mismatch must be in [0, 1]")
         if self.episode_diversity < 0:
             raise ValueError("RetrievalConfig.episode_diversity must be >= 0")
         if self.question_turn_penalty < 0 or self.answer_turn_bonus < 0 or self.assistant_turn_penalty < 0:

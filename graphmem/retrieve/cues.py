@@ -54,7 +54,7 @@ import regex
 
 from graphmem.extract.temporal import find_time_expressions
 
-__all__ = ["QueryFeatures", "TimeCue", "parse_time_cue", "query_time_spans"]
+__all__ = ["QueryFeatures", "TimeCue", "parse_time_cue", "query_dates", "query_time_spans"]
 
 _MONTHS = (
     "january", "february", "march", "april", "may", "june", "july", "august", "september",
@@ -125,12 +125,18 @@ class TimeCue:
             (``(first, last)``, inclusive, days since 1970-01-01) against the time the query
             is asked, or against the one full date the query states ("last weekend before
             April 10, 2023").
+        dates: the days the query names with their month ("on May 3, 2023", "3 June",
+            "2023-05-03"), as one span of days (``(first, last)``, days since 1970-01-01, from
+            the first day named to the last: "between May 3 and May 20"); a day written
+            without its year is resolved against the time the query is asked, and left out
+            when that is not known.
     """
 
     months: tuple[int, ...] = ()
     years: tuple[int, ...] = ()
     days: tuple[int, ...] = ()
     spans: tuple[tuple[int, int], ...] = ()
+    dates: tuple[tuple[int, int], ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.months or self.years or self.spans)
@@ -142,13 +148,19 @@ class TimeCue:
             parts.append(f"months {list(self.months)}")
         if self.years:
             parts.append(f"years {list(self.years)}")
+        if self.dates:
+            parts.append("on " + ", ".join(self.describe_dates()))
         if self.spans:
             parts.append("days " + ", ".join(self.describe_spans()))
         return ", ".join(parts)
 
     def describe_spans(self) -> list[str]:
         """Each resolved span as ``YYYY-MM-DD`` or ``YYYY-MM-DD..YYYY-MM-DD``."""
-        return [_day_text(a) if a == b else f"{_day_text(a)}..{_day_text(b)}" for a, b in self.spans]
+        return [_span_text(a, b) for a, b in self.spans]
+
+    def describe_dates(self) -> list[str]:
+        """The days named (:attr:`dates`) as ``YYYY-MM-DD`` or ``YYYY-MM-DD..YYYY-MM-DD``."""
+        return [_span_text(a, b) for a, b in self.dates]
 
 
 _EPOCH_DAY = date(1970, 1, 1)
@@ -159,6 +171,32 @@ _MAX_CUE_TEXT = 10_000
 
 def _day_text(day: int) -> str:
     return (_EPOCH_DAY + timedelta(days=day)).isoformat()
+
+
+def _span_text(first: int, last: int) -> str:
+    return _day_text(first) if first == last else f"{_day_text(first)}..{_day_text(last)}"
+
+
+def query_dates(text: str, as_of: date | None) -> tuple[tuple[int, int], ...]:
+    """The days a query names with their month, as one span from the first to the last
+    (:attr:`TimeCue.dates`; empty when it names none).
+
+    A day written with its year ("May 3, 2023", "2023-05-03") is that day whenever the query
+    is asked; one without ("on March 10") is resolved against the one full date the query
+    states ("between May 3 and May 20, 2023"), else against ``as_of``, and left out when
+    neither is known.
+
+    >>> query_dates("What did I do on May 3, 2023?", None)  # 2023-05-03
+    ((19480, 19480),)
+    """
+    if not text or len(text) > _MAX_CUE_TEXT:
+        return ()
+    full = {r.start for r in find_time_expressions(text, _EPOCH_DAY) if r.is_day and _YEAR_RE.search(r.expression)}
+    anchor = next(iter(full)) if len(full) == 1 else as_of
+    named = [(r.start - _EPOCH_DAY).days for r in find_time_expressions(text, anchor or _EPOCH_DAY)
+             if r.is_day and r.start == r.end
+             and (_YEAR_RE.search(r.expression) or (anchor is not None and _MONTH_RE.search(r.expression)))]
+    return ((min(named), max(named)),) if named else ()
 
 
 def query_time_spans(text: str, as_of: date | None) -> tuple[tuple[int, int], ...]:
@@ -210,7 +248,7 @@ def parse_time_cue(text: str, as_of: date | None = None) -> TimeCue:
 
     Example:
         >>> parse_time_cue("What did Maria do on May 3, 2023?")
-        TimeCue(months=(5,), years=(2023,), days=(3,))
+        TimeCue(months=(5,), years=(2023,), days=(3,), spans=(), dates=((19480, 19480),))
     """
     months: list[int] = []
     days: list[int] = []
@@ -237,7 +275,12 @@ def parse_time_cue(text: str, as_of: date | None = None) -> TimeCue:
     for y in _YEAR_RE.findall(text):
         if int(y) not in years:
             years.append(int(y))
-    return TimeCue(tuple(months), tuple(years), tuple(days), query_time_spans(text, as_of))
+    dates = query_dates(text, as_of)
+    for day in (d for span in dates for d in span):  # a date written in digits names its month too ("2023-05-03")
+        month = (_EPOCH_DAY + timedelta(days=day)).month
+        if month not in months:
+            months.append(month)
+    return TimeCue(tuple(months), tuple(years), tuple(days), query_time_spans(text, as_of), dates)
 
 
 _ASKS_ASSISTANT_RE = re.compile(

@@ -384,6 +384,17 @@ def _dense_turn(structure: TurnStructure, signals: TurnSignals) -> np.ndarray | 
     return None if turn is None else np.where(np.isfinite(turn), turn, np.nan)
 
 
+def _days_match(structure: TurnStructure, spans: Sequence[tuple[int, int]], slack: float) -> np.ndarray:
+    """:func:`day_match` of each turn by its own date and by the days its events tell of."""
+    if structure.turn_days is None:
+        return np.zeros(structure.n_turns)
+    match = day_match(spans, structure.turn_days, structure.turn_days, slack)
+    if structure.event_days is not None and len(structure.event_turn):
+        said = day_match(spans, *structure.event_days, slack)
+        match = np.maximum(match, np.nan_to_num(pool_max(said, structure.event_turn, structure.n_turns), nan=0.0))
+    return match
+
+
 def score_turns(
     structure: TurnStructure,
     signals: TurnSignals,
@@ -392,6 +403,7 @@ def score_turns(
     *,
     time_year_mismatch: float,
     time_day_slack: float = 0.0,
+    time_day_mismatch: float = 1.0,
     normalization: str = "minmax",
     expansion_include_self: bool = True,
 ) -> FusedScores:
@@ -404,6 +416,9 @@ def score_turns(
         ids: turn ids carried into the result.
         time_year_mismatch: see :func:`time_match`.
         time_day_slack: see :func:`day_match`.
+        time_day_mismatch: the match of a unit in the month of a day the query names
+            (``TimeCue.dates``) but not near that day (``RetrievalConfig.time_day_mismatch``;
+            1 = the month is enough).
         normalization: calibration applied at each unit level (see
             :func:`graphmem.retrieve.fusion.normalize`).
         expansion_include_self: whether expansion considers the turn itself besides its
@@ -453,11 +468,10 @@ def score_turns(
             if structure.event_months is not None and len(structure.event_turn):
                 said = span_match(plan.time, *structure.event_months, time_year_mismatch)  # "last month", "in May"
                 match = np.maximum(match, np.nan_to_num(pool_max(said, structure.event_turn, n), nan=0.0))
+            if plan.time.dates and structure.turn_days is not None:  # "on May 3, 2023": that day more than its month
+                match = np.maximum(np.minimum(match, time_day_mismatch), _days_match(structure, plan.time.dates, time_day_slack))
             if plan.time.spans and structure.turn_days is not None:  # "last Saturday", "two weeks ago"
-                match = np.maximum(match, day_match(plan.time.spans, structure.turn_days, structure.turn_days, time_day_slack))
-                if structure.event_days is not None and len(structure.event_turn):
-                    said = day_match(plan.time.spans, *structure.event_days, time_day_slack)
-                    match = np.maximum(match, np.nan_to_num(pool_max(said, structure.event_turn, n), nan=0.0))
+                match = np.maximum(match, _days_match(structure, plan.time.spans, time_day_slack))
             contributions["time"] = w["time"] * match
     if w.get("when", 0.0) > 0 and structure.turn_states_time is not None:
         contributions["when"] = w["when"] * structure.turn_states_time

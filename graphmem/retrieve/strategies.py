@@ -483,7 +483,7 @@ def auto(ctx: QueryContext, unit: str) -> Ranking:
         dense_episode=ctx.dense("episode") if len(p.episode_ids) else None,
         activation=turn_activation)
     fused = score_turns(ctx.engine.structure, signals, plan, time_year_mismatch=config.time_year_mismatch,
-                         time_day_slack=config.time_day_slack)
+                         time_day_slack=config.time_day_slack, time_day_mismatch=config.time_day_mismatch)
     turn_scores = fused.scores
     asks = answers = None
     # every unit, in this order: (explanation part, per-turn shift applied, route line)
@@ -592,6 +592,8 @@ def auto(ctx: QueryContext, unit: str) -> Ranking:
                                      if best != turn else {"edge": None, "from": "itself", "relevance": _r(base[best])})
         if "time" in parts:
             evidence["time"] = {"months": list(plan.time.months), "years": list(plan.time.years)}
+            if plan.time.dates:
+                evidence["time"]["dates"] = plan.time.describe_dates()
             if plan.time.spans:
                 evidence["time"]["days"] = plan.time.describe_spans()
             if w.get("time"):  # 1: on the days named; less: within the slack around them

@@ -195,6 +195,27 @@ def test_time_component_matches_resolved_days_of_turns_and_events():
     np.testing.assert_allclose(day20.contributions["time"], [0.0, 0.0, 1.0, 0.5])
 
 
+def test_a_day_named_outranks_the_rest_of_its_month():
+    # turns said on days 10, 11, 20 of one month and on day 10 of the month before; an event of
+    # turn 3 tells of day 40 (the month after, the day named)
+    months = np.array([5, 5, 5, 4])
+    events = np.array([np.nan, np.nan, np.nan, 40.0])
+    st = TurnStructure(**{**_structure().__dict__, "turn_year": np.full(4, 2023), "turn_month": months,
+                          "turn_days": np.array([10.0, 11.0, 20.0, -20.0]), "event_days": (events, events)})
+    signals = TurnSignals(lexical_turn=np.array([1.0, 1.0, 1.0, 1.0]))
+    cue = TimeCue((5,), (2023,), (10,), dates=((10, 10),))
+    fused = score_turns(st, signals, RoutePlan({"time": 1.0}, time=cue), time_year_mismatch=0.5, time_day_slack=0.25,
+                        time_day_mismatch=0.5)
+    # the day 1, the day after within the slack 0.5, the rest of the month 0.5, another month 0
+    np.testing.assert_allclose(fused.contributions["time"], [1.0, 0.5, 0.5, 0.0])
+    told = score_turns(st, signals, RoutePlan({"time": 1.0}, time=TimeCue((5,), (2023,), dates=((40, 40),))),
+                       time_year_mismatch=0.5, time_day_mismatch=0.5)
+    np.testing.assert_allclose(told.contributions["time"], [0.5, 0.5, 0.5, 1.0])  # its event tells of the day
+    # at 1 the month is enough, as before days were read
+    same = score_turns(st, signals, RoutePlan({"time": 1.0}, time=cue), time_year_mismatch=0.5)
+    np.testing.assert_allclose(same.contributions["time"], [1.0, 1.0, 1.0, 0.0])
+
+
 # ---------------------------------------------------------------- against plain references
 # The array code (masks avoided, pad slots, greedy picks over arrays) must give exactly what the
 # documented rules give when written as loops.

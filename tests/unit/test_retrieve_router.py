@@ -24,8 +24,9 @@ def _day(year: int, month: int, day: int) -> int:
 
 
 def test_parse_time_cue():
-    assert parse_time_cue("Who did Maria have dinner with on May 3, 2023?") == TimeCue((5,), (2023,), (3,))
-    assert parse_time_cue("What did Gina find on 1 February, 2023?") == TimeCue((2,), (2023,), (1,))
+    may3, feb1 = (_day(2023, 5, 3),) * 2, (_day(2023, 2, 1),) * 2
+    assert parse_time_cue("Who did Maria have dinner with on May 3, 2023?") == TimeCue((5,), (2023,), (3,), dates=(may3,))
+    assert parse_time_cue("What did Gina find on 1 February, 2023?") == TimeCue((2,), (2023,), (1,), dates=(feb1,))
     assert parse_time_cue("When did Melanie go camping in June?") == TimeCue((6,), (), ())
     assert parse_time_cue("How many times has Melanie gone to the beach in 2023?") == TimeCue((), (2023,), ())
     # "may" the modal verb, and "May" without a date context, are not months
@@ -33,6 +34,24 @@ def test_parse_time_cue():
     assert parse_time_cue("What happened in May?") == TimeCue((5,), (), ())
     assert parse_time_cue("What did I buy last May?") == TimeCue((5,), (), ())
     assert parse_time_cue("Where are we going next May?").months == (5,)
+
+
+def test_days_named_with_their_month_are_dates_of_the_cue():
+    tuesday = date(2023, 5, 30)
+    # written with its year: the same day whenever asked
+    assert parse_time_cue("What did I buy on 2023-05-03?").dates == ((_day(2023, 5, 3),) * 2,)
+    assert parse_time_cue("What did I buy on 2023-05-03?").months == (5,)  # digits name the month too
+    assert parse_time_cue("What did I say on the evening of 7 July, 2023?", tuesday).dates == ((_day(2023, 7, 7),) * 2,)
+    # without its year: resolved against when the query is asked, and left out when that is not known
+    assert parse_time_cue("What did I do on March 10?", tuesday).dates == ((_day(2023, 3, 10),) * 2,)
+    assert parse_time_cue("What did I do on March 10?").dates == ()
+    assert parse_time_cue("What did I do on March 10?").months == (3,)
+    # two days named: the days from the first to the last
+    assert parse_time_cue("What happened between May 3 and May 20, 2023?").dates == ((_day(2023, 5, 3), _day(2023, 5, 20)),)
+    # a month, a year or a relative day is no date
+    assert parse_time_cue("What did I do in May 2023?", tuesday).dates == ()
+    assert parse_time_cue("What did I do yesterday?", tuesday).dates == ()
+    assert "on 2023-05-03" in parse_time_cue("Who did Maria have dinner with on May 3, 2023?").describe()
 
 
 def test_relative_time_expressions_resolve_against_when_the_query_is_asked():
@@ -45,7 +64,8 @@ def test_relative_time_expressions_resolve_against_when_the_query_is_asked():
     assert parse_time_cue("What did I do last Saturday?", date(2024, 1, 10)).spans == ((_day(2024, 1, 6), _day(2024, 1, 6)),)
     # the one full date the query states anchors its relative expressions
     anchored = parse_time_cue("What did Maria do last weekend before April 10, 2023?", tuesday)
-    assert anchored == TimeCue((4,), (2023,), (10,), ((_day(2023, 4, 8), _day(2023, 4, 9)),))  # the date itself: by month
+    # the date itself is a day named
+    assert anchored == TimeCue((4,), (2023,), (10,), ((_day(2023, 4, 8), _day(2023, 4, 9)),), ((_day(2023, 4, 10),) * 2,))
     assert parse_time_cue("Which airline did I fly with on Valentine's day?", tuesday).spans == ((_day(2023, 2, 14),) * 2,)
     # an expression right before another is read through the later one ("which Wednesday")
     assert parse_time_cue("What did I do on the Wednesday two months ago?", tuesday).spans == ((_day(2023, 3, 1), _day(2023, 3, 31)),)
