@@ -1516,7 +1516,8 @@ def mcp_command(
     user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
 ) -> None:
     """Serve the MCP tools (recall_memory, add_memory, search_memory, explain_memory, correct_memory, forget_memory,
-    recent_messages, about_entity, memory_stats) over stdio."""
+    recent_messages, about_entity, memory_stats) over stdio. SIGTERM, Ctrl-C or SIGHUP stops it gracefully (the calls
+    in flight are answered, later ones refused, the store is closed; exit 0)."""
     with _errors():
         from graphmem.memory import validate_namespace
         from graphmem.server.mcp import run_stdio
@@ -1525,9 +1526,11 @@ def mcp_command(
         hub = _hub(store, user, password, database)
         try:
             hub.warm_up()  # as serve does: the first tool call should not wait for the model
-            run_stdio(hub, namespace)
+            stopped_by = run_stdio(hub, namespace)
         finally:
             hub.close()
+        if stopped_by is not None:
+            err.print("interrupted")
 
 
 @bench_app.command("serve")

@@ -1,5 +1,5 @@
 """Clean stops: SIGTERM/SIGINT sent to real `graphmem ingest` and `graphmem serve` processes at random
-moments. The process must print one line "interrupted", exit 143/130 (0 for serve), print no JVM
+moments. The process must print one line "interrupted", exit 143/130 (0 for serve and for mcp once serving), print no JVM
 crash output and leave no crash log; the store must check clean, and a re-ingest must give the same
 counts as an uninterrupted ingest."""
 
@@ -302,10 +302,12 @@ def test_mcp_stdio_stops_on_sigterm(tmp_path):
     store = tmp_path / "store"
     process = subprocess.Popen([sys.executable, "-m", "graphmem.cli", "mcp", "--store", str(store)], cwd=tmp_path,
                                env=environment(tmp_path), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while not (store / "graphmem.lock").exists() and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(1.0)
+    # serving once it answers the handshake (a stop while it starts, before it serves, exits 143)
+    process.stdin.write(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "test", "version": "1"}}}) + "\n")
+    process.stdin.flush()
+    answer = json.loads(process.stdout.readline() or "null")
+    assert answer and answer.get("id") == 1 and "result" in answer, answer
     # the client still holds stdin open (a thread of the server is blocked reading it): the stop
     # must not wait for the stream to close
     process.send_signal(signal.SIGTERM)
@@ -315,9 +317,132 @@ def test_mcp_stdio_stops_on_sigterm(tmp_path):
         process.kill()
         pytest.fail("graphmem mcp did not exit on SIGTERM while its stdin stayed open")
     stdout, stderr = process.communicate(timeout=10)
-    assert process.returncode == 143, stderr
+    assert process.returncode == 0, stderr  # a graceful stop, as graphmem serve's (no call was in flight)
     assert stdout == ""  # the MCP channel carries nothing but protocol messages
     assert stderr.strip() == "interrupted"
     assert_no_crash(tmp_path, stdout + stderr)
     with Memory.open(store, "default", settings=settings_for(tmp_path)) as memory:  # the lock was released
+        assert memory.check().ok
+
+
+def _child_running(*command: str) -> "psutil.Process":
+    """The descendant process of this one whose command line starts with ``command`` (the MCP SDK's
+    stdio client starts the server itself and does not say its pid)."""
+    import psutil
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        for child in psutil.Process().children(recursive=True):
+            try:
+                if tuple(child.cmdline()[:len(command)]) == command:
+                    return child
+            except psutil.NoSuchProcess:
+                continue
+        time.sleep(0.05)
+    pytest.fail(f"no child process running {command!r}")
+
+
+@pytest.mark.slow
+def test_mcp_stdio_answers_the_call_in_flight_on_sigterm_refuses_new_ones_and_exits_0(tmp_path, embedder):
+    """SIGTERM while `graphmem mcp` ran a tool call: the call's work committed, but its answer was
+    never written (the stop ended the event loop), so the client waited in vain and an agent would
+    send the add again. Now the call in flight is answered, a call that comes after the stop is
+    refused with an error naming the stop (it is not run), and the process exits 0, as `graphmem serve`
+    does; the client's own shutdown (stdin closed) follows."""
+    import anyio
+    from mcp import Client as MCPClient, MCPError, StdioServerParameters
+    from mcp.client.stdio import stdio_client
+
+    store = tmp_path / "store"
+    env = {**environment(tmp_path), "GRAPHMEM_INDEX_DIR": str(tmp_path / "index")}
+    status = tmp_path / "exit-status"  # the SDK's client reaps the server and keeps its exit status: a shell tells it
+    params = StdioServerParameters(command="sh", args=["-c", f'"$@"; echo $? > {status}', "sh", sys.executable, "-m", "graphmem.cli",
+                                                       "mcp", "--store", str(store), "--namespace", "sig"], env=env, cwd=str(tmp_path))
+    messages = [{"speaker": PEOPLE[i % 2], "text": f"On day {i} we walked to {PLACES[i % len(PLACES)]} and talked for hours.",
+                 "id": f"m{i}"} for i in range(1000)]  # the most one add takes: seconds of work
+    outcome: dict = {}
+    log = (tmp_path / "mcp.log").open("w+")
+
+    async def main() -> None:
+        async with MCPClient(stdio_client(params, errlog=log), read_timeout_seconds=240) as client:
+            server = await anyio.to_thread.run_sync(_child_running, sys.executable, "-m", "graphmem.cli", "mcp")
+            await client.list_tools()
+
+            async def add() -> None:
+                try:
+                    result = await client.call_tool("add_memory", {"conversation": "c", "messages": messages})
+                except MCPError as exc:  # (before: "Connection closed", the answer never written)
+                    outcome["add failed"] = str(exc)
+                    return
+                outcome["added"] = json.loads("\n".join(b.text for b in result.content))["added"]
+
+            async with anyio.create_task_group() as group:
+                group.start_soon(add)
+                await anyio.sleep(1.5)  # the add is under way (1,000 messages: several seconds)
+                server.send_signal(signal.SIGTERM)
+                await anyio.sleep(0.5)
+                try:
+                    await client.call_tool("memory_stats", {})
+                    outcome["after the stop"] = "answered"
+                except MCPError as exc:
+                    outcome["after the stop"] = str(exc)
+            # answered; the server ends by itself, with stdin still open
+            await anyio.to_thread.run_sync(lambda: server.wait(timeout=120))
+            deadline = time.monotonic() + 10
+            while not status.exists() and time.monotonic() < deadline:
+                await anyio.sleep(0.05)
+            outcome["exit"] = int(status.read_text())
+
+    anyio.run(main)
+    log.seek(0)
+    output = log.read()
+    print(outcome)  # shown with -rP
+    assert outcome.get("added") == 1000, (outcome, output[-3000:])
+    assert "stopping" in outcome.get("after the stop", ""), (outcome, output[-3000:])
+    assert outcome.get("exit") == 0, (outcome, output[-3000:])
+    assert_no_crash(tmp_path, output)
+    assert output.strip().splitlines()[-1] == "interrupted", output
+    with Memory.open(store, "sig", settings=settings_for(tmp_path)) as memory:
+        assert memory.stats()["nodes"]["Turn"] == 1000
+        assert memory.check().ok
+
+
+def _mcp_line(process: subprocess.Popen, message: dict) -> None:
+    process.stdin.write(json.dumps(message) + "\n")
+    process.stdin.flush()
+
+
+@pytest.mark.slow
+def test_mcp_stdio_answers_the_call_in_flight_when_its_stdin_closes(tmp_path):
+    """A client's shutdown closes the server's stdin: the call in flight was run and committed, but its
+    answer never written (the SDK's transport ended the server at the end of the stream). It is
+    written now, then the process exits 0 with nothing on stderr (no signal came)."""
+    store = tmp_path / "store"
+    env = {**environment(tmp_path), "GRAPHMEM_INDEX_DIR": str(tmp_path / "index")}
+    process = subprocess.Popen([sys.executable, "-m", "graphmem.cli", "mcp", "--store", str(store), "--namespace", "eof"],
+                               cwd=tmp_path, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _mcp_line(process, {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "test", "version": "1"}}})
+        assert '"id":1' in process.stdout.readline()
+        _mcp_line(process, {"jsonrpc": "2.0", "method": "notifications/initialized"})
+        messages = [{"speaker": PEOPLE[i % 2], "text": f"On day {i} we walked to {PLACES[i % len(PLACES)]}.", "id": f"m{i}"}
+                    for i in range(300)]
+        _mcp_line(process, {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
+            "name": "add_memory", "arguments": {"conversation": "c", "messages": messages}}})
+        time.sleep(0.5)  # the call is read and under way
+        process.stdin.close()
+        process.stdin = None  # (communicate then reads only)
+        stdout, stderr = process.communicate(timeout=180)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    answers = [json.loads(line) for line in stdout.splitlines()]
+    assert [a.get("id") for a in answers] == [2], (answers, stderr[-3000:])
+    assert json.loads(answers[0]["result"]["content"][0]["text"])["added"] == 300, answers
+    assert process.returncode == 0, stderr[-3000:]
+    assert stderr.strip() == "", stderr[-3000:]
+    with Memory.open(store, "eof", settings=settings_for(tmp_path)) as memory:
+        assert memory.stats()["nodes"]["Turn"] == 300
         assert memory.check().ok

@@ -75,6 +75,15 @@ def _with_plain_argument_errors(server_class: Any) -> Any:
     from mcp.server.mcpserver.exceptions import ToolError
 
     class Server(server_class):
+        async def run_stdio_over(self, stdin: Any, stdout: Any) -> None:
+            """:meth:`run_stdio_async` over the given streams (see :mod:`graphmem.server.stdio`), the
+            SDK's stdio transport that reads ``stdin`` and writes ``stdout``."""
+            from mcp.server.stdio import stdio_server
+
+            lowlevel = self._lowlevel_server  # as the SDK's run_stdio_async runs it (it has no public name)
+            async with stdio_server(stdin=stdin, stdout=stdout) as (read_stream, write_stream):
+                await lowlevel.run(read_stream, write_stream, lowlevel.create_initialization_options())
+
         async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
             try:
                 return await super().call_tool(name, arguments, context)
@@ -273,9 +282,17 @@ def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
     return server
 
 
-def run_stdio(hub: MemoryHub, default_namespace: str = "default") -> None:
-    """Serve the MCP tools over stdin/stdout until the client closes the stream."""
-    import anyio
+def run_stdio(hub: MemoryHub, default_namespace: str = "default") -> int | None:
+    """Serve the MCP tools over stdin/stdout until the client closes the stream or a stop signal
+    (SIGTERM, SIGINT, SIGHUP) comes; either way the calls in flight are answered first (within
+    :data:`graphmem.server.stdio.GRACE_SECONDS`) and a call after the stop is refused
+    (:mod:`graphmem.server.stdio`). For a process graphmem owns (``graphmem mcp``): it takes
+    the stop signals, stdin and stdout while it runs.
+
+    Returns:
+        The signal that stopped it, if one did.
+    """
+    from graphmem.server.stdio import serve_stdio
 
     server = build_mcp(hub, default_namespace)
-    anyio.run(server.run_stdio_async)
+    return serve_stdio(server.run_stdio_over)
