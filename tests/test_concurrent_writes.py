@@ -124,3 +124,73 @@ def test_an_add_outrun_by_a_steady_writer_many_times_still_lands(memory_factory,
     assert report.added == 1 and report.attempts == 8
     assert [m["text"] for m in first.messages("chat")] == ["Opening message.", "Finally said."]
     assert len(other.messages("elsewhere")) == 7 and first.check().ok
+
+
+#: `graphmem ingest` (the CLI, in this process) whose conversation transaction waits until every
+#: racer has planned its own: each has read the file's turns as new before either writes them
+RACING_INGEST = """
+import os, sys, time
+from graphmem.store.bolt import BoltStore
+
+barrier, me, racers = sys.argv[1], sys.argv[2], int(sys.argv[3])
+write = BoltStore.write
+
+def write_after_the_others_planned(self, statements):
+    if any(name == "write/merge_turns" for name, _ in statements) and not os.path.exists(os.path.join(barrier, me)):
+        open(os.path.join(barrier, me), "w").close()
+        deadline = time.monotonic() + 300
+        while len(os.listdir(barrier)) < racers and time.monotonic() < deadline:
+            time.sleep(0.02)
+    return write(self, statements)
+
+BoltStore.write = write_after_the_others_planned
+import graphmem.cli
+sys.argv = ["graphmem", *sys.argv[4:]]
+graphmem.cli.main()
+"""
+
+
+@pytest.mark.slow
+def test_two_processes_ingesting_one_file_report_the_turns_each_stored(tmp_path, bolt_server, test_settings):
+    """Two `graphmem ingest` of one file into one namespace over Bolt, at once: both read its turns as
+    new, both wrote them (the second transaction's MERGEs matched what the first committed), and both
+    reported every turn as added, although only one stored them. The count now comes from inside the
+    transaction: the turns it created."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from conftest import drop_namespace, new_namespace, write_conversation
+    from graphmem import Memory
+
+    turns = [{"id": f"D1:{i}", "speaker": ("Maya", "Leo")[i % 2], "text": f"On day {i} we walked to the lake with Omar."}
+             for i in range(1, 41)]
+    source = write_conversation(tmp_path, {"format": "graphmem.conversation/1", "id": "race", "speakers": ["Maya", "Leo"],
+                                           "sessions": [{"id": "1", "started_at": "2024-05-04T10:00:00", "turns": turns}]})
+    namespace = new_namespace("race")
+    barrier = tmp_path / "barrier"
+    barrier.mkdir()
+    repo = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(repo), os.environ.get("PYTHONPATH")])),
+           "GRAPHMEM_NEO4J_USER": bolt_server.auth[0], "GRAPHMEM_NEO4J_PASSWORD": bolt_server.auth[1], "GRAPHMEM_JVM_HEAP": "512m"}
+    racers = [subprocess.Popen([sys.executable, "-c", RACING_INGEST, str(barrier), str(i), "2", "ingest", str(source),
+                                "--store", bolt_server.uri, "--database", bolt_server.database, "--namespace", namespace, "--json"],
+                               env={**env, "GRAPHMEM_INDEX_DIR": str(tmp_path / f"index{i}")}, cwd=tmp_path,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(2)]
+    outputs = [racer.communicate(timeout=600) for racer in racers]
+    try:
+        assert [racer.returncode for racer in racers] == [0, 0], [err[-2000:] for _, err in outputs]
+        assert sorted(os.listdir(barrier)) == ["0", "1"]  # both planned before either wrote
+        added = sorted(json.loads(out)[0]["turns_added"] for out, _ in outputs)
+        assert added == [0, 40], added  # (before: [40, 40])
+        with Memory.open(bolt_server.uri, namespace, settings=test_settings, auth=bolt_server.auth,
+                         database=bolt_server.database) as memory:
+            assert memory.stats()["nodes"]["Turn"] == 40
+            assert memory.check().ok
+            assert not memory.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace AND t.tally_mark IS NOT NULL RETURN t.id AS id")
+    finally:
+        with Memory.open(bolt_server.uri, namespace, settings=test_settings, auth=bolt_server.auth,
+                         database=bolt_server.database) as cleaner:
+            drop_namespace(cleaner)

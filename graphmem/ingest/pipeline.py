@@ -11,6 +11,7 @@ import logging
 from collections import Counter
 import threading
 import time
+import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import tzinfo
@@ -178,6 +179,7 @@ class _Written:
     seconds: float
     index_seconds: float = 0.0
     index_error: BaseException | None = None
+    turns_created: int = 0  # counted inside the transaction (tally/count_created_turns)
 
 
 class IngestPipeline:
@@ -383,8 +385,14 @@ class IngestPipeline:
         report.add_time("write", done.seconds)
         if self._clustering is not None:
             self._clustering.commit()
-        report.turns_added += flight.added
-        logger.info("conversation %r: stored %d new turns (%d already there)", flight.key, flight.added, flight.stored)
+        # what the transaction created, not what was planned: a concurrent ingest of the same file
+        # (another process over Bolt) may have stored some of the planned turns first
+        report.turns_added += done.turns_created
+        if done.turns_created < flight.added:
+            logger.info("conversation %r: %d of its planned new turns were stored meanwhile by another writer", flight.key,
+                        flight.added - done.turns_created)
+        logger.info("conversation %r: stored %d new turns (%d already there)", flight.key, done.turns_created,
+                    flight.stored + flight.added - done.turns_created)
         if self.caches is not None:
             report.add_time("index", done.index_seconds)
             if done.index_error is not None:
@@ -413,10 +421,10 @@ class IngestPipeline:
         def write() -> _Written:
             t0 = time.perf_counter()
             try:
-                self.store.write(statements)
+                tallied = self.store.write(statements)
             finally:
                 flight.written.set()
-            done = _Written(time.perf_counter() - t0)
+            done = _Written(time.perf_counter() - t0, turns_created=sum(int(row["created"]) for row in tallied))
             if self.caches is not None:
                 t0 = time.perf_counter()
                 try:
@@ -777,16 +785,19 @@ class IngestPipeline:
         } for s in touched_sessions]}))
         # the topic-placement ledger: these sessions hold units that wait for the placing transaction
         statements.append(("write/mark_sessions_placing", {"namespace": ns, "rows": [{"id": session_ids[s.key]} for s in touched_sessions]}))
+        mark = uuid.uuid4().hex  # set on the turns this transaction creates, counted and removed in it
         turn_rows = [{
             "id": t.id, "session_id": t.session_id,
             "props": {"namespace": ns, "conversation_id": record.key, "session_key": t.session.key,
                       "session_number": t.session.number, "index": t.index, "seq": t.seq,
                       "slot": turn_slot(ns, record.key, t.seq), "speaker": t.record.speaker, "text": t.record.text, "caption": t.record.caption,
                       "source_id": t.record.source_id, "timestamp": iso(t.record.timestamp),
-                      "embedding": turn_vectors[t.id], **meta_properties(t.record.metadata)},
+                      "embedding": turn_vectors[t.id], **meta_properties(t.record.metadata), "tally_mark": mark},
         } for t in new_turns]
         for rows in chunked(turn_rows, self.settings.write_batch_size):
             statements.append(("write/merge_turns", {"rows": list(rows)}))
+        statements.extend(("tally/count_created_turns", {"ids": [row["id"] for row in rows], "mark": mark})
+                          for rows in chunked(turn_rows, self.settings.write_batch_size))
         links, unlinks = self._turn_order(record.key, new_turns)
         if unlinks:
             statements.append(("write/unlink_next_turns", {"namespace": ns, "rows": unlinks}))

@@ -15,7 +15,7 @@ import numpy as np
 from graphmem.errors import ClosedError, GraphmemError, InputError, StorageError, StoreUnavailableError
 from graphmem.resources import query_names, query_text
 
-__all__ = ["COMMIT_RACES", "GUARD", "GraphStore", "PreparedStatements", "Statement", "WriteConflict", "chunked", "map_vectors", "user_cypher_error",
+__all__ = ["COMMIT_RACES", "GUARD", "TALLY", "GraphStore", "PreparedStatements", "Statement", "WriteConflict", "chunked", "map_vectors", "user_cypher_error",
            "WRITE_REFUSED"]
 
 logger = logging.getLogger(__name__)
@@ -36,6 +36,12 @@ Over Bolt its plugin reports them as an ``UnknownError`` where Neo4j raises a ``
 GUARD = "guard/"
 """The prefix of a statement a write runs as its guard: one that returns no row refuses the whole
 transaction with :class:`WriteConflict` (see ``guard/change_marker_at``)."""
+
+
+TALLY = "tally/"
+"""The prefix of a statement whose rows a write returns (see :meth:`GraphStore.write`): run inside
+the transaction, after its writes, it tells what that transaction itself wrote (the turns it created,
+not those a concurrent writer of the same file committed first and its ``MERGE`` then matched)."""
 
 
 class WriteConflict(StorageError):
@@ -213,8 +219,13 @@ class GraphStore(ABC):
         """Run the read query ``name`` and return its rows as dicts."""
 
     @abstractmethod
-    def write(self, statements: Sequence[Statement]) -> None:
-        """Run ``statements`` in order, in ONE transaction: all or nothing."""
+    def write(self, statements: Sequence[Statement]) -> list[dict[str, Any]]:
+        """Run ``statements`` in order, in ONE transaction: all or nothing.
+
+        Returns:
+            The rows of its :data:`TALLY` statements, in order, from the run that committed (a
+            transaction run again after losing a commit race counts again).
+        """
 
     @abstractmethod
     def write_returning(self, name: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:

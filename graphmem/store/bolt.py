@@ -22,7 +22,7 @@ from neo4j import time as neo4j_time
 
 from graphmem.errors import ConfigurationError, InputError, StorageError, StoreUnavailableError
 from graphmem.settings import Settings
-from graphmem.store.base import (COMMIT_RACES, GUARD, WRITE_REFUSED, GraphStore, Statement, WriteConflict, map_vectors, refused_by,
+from graphmem.store.base import (COMMIT_RACES, GUARD, TALLY, WRITE_REFUSED, GraphStore, Statement, WriteConflict, map_vectors, refused_by,
                                  unenforceable_rule, user_cypher_error)
 
 __all__ = ["MIN_NEO4J_MAJOR", "BoltStore", "check_server_version", "to_json"]
@@ -297,8 +297,9 @@ class BoltStore(GraphStore):
     def _runnable_params(self, params: Mapping[str, Any] | None) -> Any:
         return _plain_vectors(params)
 
-    def write(self, statements: Sequence[Statement]) -> None:
-        """Run ``statements`` in ONE managed write transaction: all or nothing.
+    def write(self, statements: Sequence[Statement]) -> list[dict[str, Any]]:
+        """Run ``statements`` in ONE managed write transaction: all or nothing; returns the rows
+        of its :data:`~graphmem.store.base.TALLY` statements from the run that committed.
 
         The driver retries transient errors (deadlocks, leader switches). A
         unique-constraint violation is retried here too: graphmem's writes are
@@ -307,22 +308,26 @@ class BoltStore(GraphStore):
         """
         self._ready()
         if not statements:
-            return
+            return []
         prepared = self._runnable(statements)
         names = ", ".join(sorted({name for name, _ in statements}))
 
-        def work(tx: Any) -> None:
+        def work(tx: Any) -> list[dict[str, Any]]:
+            tallied: list[dict[str, Any]] = []  # (a run again counts again)
             for (name, _), (text, params) in zip(statements, prepared):
                 if name.startswith(GUARD):
                     refused = refused_by(name, list(tx.run(text, params)))
                     if refused is not None:
                         raise refused  # (rolled back)
+                elif name.startswith(TALLY):
+                    tallied.extend(_rows(tx.run(text, params)))
                 else:
                     tx.run(text, params).consume()
+            return tallied
 
-        _retried(lambda: self._session_call("execute_write", work, action=f"write ({names})"),
-                 _lost_a_race,
-                 CONSTRAINT_RACE_ATTEMPTS, 0.01, 0.05, f"write ({names}) lost a MERGE race")
+        return _retried(lambda: self._session_call("execute_write", work, action=f"write ({names})"),
+                        _lost_a_race,
+                        CONSTRAINT_RACE_ATTEMPTS, 0.01, 0.05, f"write ({names}) lost a MERGE race")
 
     def write_returning(self, name: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         self._ready()

@@ -19,7 +19,7 @@ from typing import Any, Iterator, Mapping, Sequence
 import numpy as np
 
 from graphmem.errors import ConfigurationError, StorageError, StoreUnavailableError
-from graphmem.store.base import COMMIT_RACES, GUARD, GraphStore, Statement, WriteConflict, map_vectors, refused_by, unenforceable_rule, user_cypher_error
+from graphmem.store.base import COMMIT_RACES, GUARD, TALLY, GraphStore, Statement, WriteConflict, map_vectors, refused_by, unenforceable_rule, user_cypher_error
 
 __all__ = ["EmbeddedStore"]
 
@@ -523,10 +523,12 @@ class EmbeddedStore(GraphStore):
             result = self._db.query("opencypher", text, dict(params or {}))
             return result.to_json_list() if as_json else result.to_list()
 
-    def _command_tx(self, statements: Sequence[Statement]) -> None:
-        """Run ``statements`` in one transaction; retry it when it lost a commit race."""
+    def _command_tx(self, statements: Sequence[Statement]) -> list[dict[str, Any]]:
+        """Run ``statements`` in one transaction; retry it when it lost a commit race. Returns the
+        rows of its :data:`TALLY` statements from the run that committed."""
         prepared = self._runnable(statements)
         for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+            tallied: list[dict[str, Any]] = []
             try:
                 with self._transaction():
                     for (name, _), (text, params) in zip(statements, prepared):
@@ -534,7 +536,9 @@ class EmbeddedStore(GraphStore):
                         refused = refused_by(name, result.to_list()) if name.startswith(GUARD) else None
                         if refused is not None:
                             raise refused  # (rolled back)
-                return
+                        if name.startswith(TALLY):
+                            tallied.extend(result.to_list())
+                return tallied
             except WriteConflict:
                 raise
             except Exception as exc:
@@ -543,6 +547,7 @@ class EmbeddedStore(GraphStore):
                     time.sleep(random.uniform(0.005, 0.03) * attempt)
                     continue
                 raise StorageError(f"write failed in {self.describe()} ({', '.join(sorted({n for n, _ in statements}))}): {exc}") from exc
+        raise StorageError(f"write failed in {self.describe()}: it lost {CONFLICT_ATTEMPTS} commit races")  # (the last attempt raises first)
 
     def _runnable_params(self, params: Mapping[str, Any] | None) -> Any:
         return _java_params(params)
@@ -554,10 +559,9 @@ class EmbeddedStore(GraphStore):
         except Exception as exc:
             raise StorageError(f"query {name} failed in {self.describe()}: {exc}") from exc
 
-    def write(self, statements: Sequence[Statement]) -> None:
+    def write(self, statements: Sequence[Statement]) -> list[dict[str, Any]]:
         self._check_open()
-        if statements:
-            self._command_tx(statements)
+        return self._command_tx(statements) if statements else []
 
     def write_returning(self, name: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         self._check_open()
