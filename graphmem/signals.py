@@ -309,10 +309,11 @@ def exit_after_stop(code: int) -> NoReturn:
     printed).
 
     The interpreter's own exit waits for every thread that is not a daemon, and a thread
-    blocked reading stdin never ends while the other side keeps the pipe open: the MCP
-    stdio transport reads in such a thread, and a client that sends SIGTERM without closing
-    the pipe would wait forever. Other threads get :data:`STOP_GRACE` seconds; any still
-    running then is left behind: the exit functions run and the process ends.
+    blocked on I/O never ends while the other side keeps its pipe or socket open (a worker
+    of the server's, a library's reader thread; ``graphmem mcp`` reads stdin in a daemon
+    thread for this reason, :mod:`graphmem.server.stdio`). Other threads get
+    :data:`STOP_GRACE` seconds; any still running then is left behind: the exit functions run
+    and the process ends.
     """
     lingering = [t for t in threading.enumerate()
                  if t is not threading.current_thread() and not t.daemon and t.is_alive()]
