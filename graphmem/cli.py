@@ -211,8 +211,8 @@ def _print_report(report: dict[str, Any]) -> None:
     table = Table(title=_text(f"ingested {', '.join(report['sources'])}"), show_header=False, title_justify="left")
     table.add_column("what")
     table.add_column("value", justify="right")
-    shown = {k: report[k] for k in ("conversations", "sessions", "turns_read", "turns_added", "turns_flagged", "units_embedded",
-                                    "seconds") if k in report}
+    shown = {k: report[k] for k in ("conversations", "sessions", "turns_read", "turns_added", "turns_corrected", "turns_flagged",
+                                    "units_embedded", "seconds") if k in report}
     for key, value in _flat_rows(shown):
         table.add_row(key, _text(value))
     out.print(table)
@@ -295,13 +295,15 @@ def ingest(
         named: dict[str, Path] = {}  # a conversation key taken from a file's name -> that file
         for path in paths:  # validate everything first: a bad file stores nothing
             records = load(path, fmt, conversation_id)
-            key = file_key(path) if conversation_id is None else None
-            if key is not None and any(record.key == key for record in records):
+            key = file_key(path) if conversation_id is None else conversation_id
+            if any(record.key == key for record in records):
                 if key in named and named[key].resolve() != path.resolve():
-                    # two chats named alike (alice/chat.jsonl, bob/chat.jsonl): the second would correct the first
-                    raise InputError(f"{named[key]} and {path}: both files' conversations take the key {key!r} from "
-                                     "their names, so the second would replace the first's messages; ingest them one "
-                                     "at a time with --conversation-id, or rename one")
+                    # two chats named alike (alice/chat.jsonl, bob/chat.jsonl), or given one key: the second
+                    # would correct the first
+                    source = "from their names" if conversation_id is None else "from --conversation-id"
+                    way_out = "with --conversation-id, or rename one" if conversation_id is None else "with a --conversation-id each"
+                    raise InputError(f"{named[key]} and {path}: both files' conversations take the key {key!r} {source}, "
+                                     f"so the second would replace the first's messages; ingest them one at a time {way_out}")
                 named[key] = path
         with _open(store, namespace, user, password, database, create=True) as memory:
             reports = _ingest_with_progress(memory, paths, fmt, conversation_id)

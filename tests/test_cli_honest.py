@@ -6,6 +6,7 @@ inside one long conversation. All on the real embedded store, in-process through
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -274,6 +275,23 @@ def test_files_named_alike_are_refused_and_a_refused_file_is_named(tmp_path):
     said = " ".join(result.stderr.split())
     assert result.exit_code == 2 and f"{tmp_path / 'moved.jsonl'}: " in said, said
     assert "stored before the error: " in said and "new.jsonl (1 turns added)" in said
+
+
+def test_files_given_one_conversation_id_are_refused_and_a_correction_by_ingest_is_counted(tmp_path):
+    """Two files ingested with one --conversation-id: the second's messages silently corrected the
+    first's by position (or, with ids of their own, the second failed after the first was stored),
+    and the table said only "turns_added 0" (the file's changed message corrected a stored one)."""
+    location = str(tmp_path / "store")
+    for who, text in (("alice", "My sister lives in Lisbon."), ("bob", "My sister lives in Oslo.")):
+        (tmp_path / who).mkdir()
+        (tmp_path / who / "chat.jsonl").write_text(json.dumps({"speaker": who, "text": text}) + "\n", encoding="utf-8")
+    files = [str(tmp_path / "alice" / "chat.jsonl"), str(tmp_path / "bob" / "chat.jsonl")]
+    result = runner.invoke(app, ["ingest", *files, "--conversation-id", "support", "--store", location])
+    assert result.exit_code == 2 and "take the key 'support' from --conversation-id" in " ".join(result.stderr.split())
+    assert not (tmp_path / "store").exists()
+    assert invoke("ingest", files[0], "--conversation-id", "support", "--store", location).exit_code == 0
+    result = invoke("ingest", files[1], "--conversation-id", "support", "--store", location)  # one at a time: a correction
+    assert result.exit_code == 0 and re.search(r"turns_corrected\W+1\b", result.stdout), result.stdout
 
 
 def test_forget_json_is_one_document_and_names_are_never_markup(tmp_path):
