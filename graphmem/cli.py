@@ -1011,7 +1011,7 @@ def cypher(
     user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Run Cypher with parameters ($namespace is set for you; recipe parameters have defaults where the recipe says)."""
+    """Run Cypher with parameters ($namespace is set for you; a recipe's or a file's parameters have defaults where its header says)."""
     with _errors():
         from graphmem.resources import recipes
 
@@ -1046,6 +1046,9 @@ def cypher(
                 query = file.read_text(encoding="utf-8")
             except OSError as exc:
                 raise InputError(f"{file}: cannot read: {exc.strerror or exc}") from exc
+            from graphmem.resources import Recipe
+
+            params = {**Recipe(file.stem, query).defaults, **params}  # a header "// Parameters: $limit (default 50)", as a recipe's
         with _open(store, namespace, user, password, database) as memory:
             if "$namespace" in (query or "") and "namespace" not in params:
                 from graphmem.check import namespace_exists

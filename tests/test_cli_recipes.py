@@ -57,6 +57,20 @@ def test_a_recipe_runs_without_its_defaulted_parameters(store, recipe):
         assert rows and len(rows) <= recipe.defaults["limit"]
 
 
+def test_a_recipe_run_by_file_takes_the_defaults_of_its_header(store, tmp_path):
+    """The README runs a recipe "with --recipe NAME or --file cypher/inspect/NAME.cypher"; by file,
+    speaker_timeline said "missing parameter $limit" though its header gives it a default."""
+    recipe = next(r for r in recipes() if r.name == "speaker_timeline")
+    path = tmp_path / "speaker_timeline.cypher"
+    path.write_text(recipe.text, encoding="utf-8")
+    by_file = cypher(store, "--file", str(path), "--param", "speaker=Alice", "--json")
+    by_name = cypher(store, "--recipe", "speaker_timeline", "--param", "speaker=Alice", "--json")
+    assert by_file.exit_code == 0, by_file.output
+    assert json.loads(by_file.stdout) == json.loads(by_name.stdout) and json.loads(by_file.stdout)
+    assert cypher(store, "--file", str(path), "--param", "speaker=Alice", "--param", "limit=1", "--json").stdout.count('"') \
+        < by_file.stdout.count('"')  # a parameter given still wins over the default
+
+
 def test_a_missing_recipe_parameter_is_named(store):
     result = cypher(store, "--recipe", "speaker_timeline")
     assert result.exit_code == 2
