@@ -266,7 +266,8 @@ def demo(store: Optional[str] = typer.Option(None, "--store", "-s", help="Direct
     with _errors(), tempfile.TemporaryDirectory(prefix="graphmem-demo-") as tmp:
         location = store or str(Path(tmp) / "store")
         with resources.as_file(resources.files("graphmem").joinpath("data", "sample_conversation.json")) as sample:
-            out.print(f"[bold]graphmem demo[/]: embedded store at [cyan]{escape(location)}[/]")
+            kept = "" if store else " (temporary: removed when the demo ends; give --store DIR to keep it)"
+            out.print(f"[bold]graphmem demo[/]: embedded store at [cyan]{escape(location)}[/]{kept}")
             with _open(location, "demo", create=True) as memory:
                 (report,) = _ingest_with_progress(memory, [sample], "auto", None)
                 _print_report(report)

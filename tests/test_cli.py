@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -136,6 +138,17 @@ def test_demo_runs_end_to_end(tmp_path):
     assert result.exit_code == 0, result.output
     assert "Biscuit" in result.stdout  # the dog's name comes back for "What is the name of Tom's dog?"
     assert any([c.strip() for c in line.split("│")[1:4]] == ["node", "Turn", "42"] for line in result.stdout.splitlines())
+    assert "temporary" not in result.stdout and (tmp_path / "demo").is_dir()
+
+
+def test_demo_without_a_store_says_its_store_is_removed():
+    """The demo printed the path of its temporary store and removed it: the README's next command,
+    graphmem show --store <that path>, found no memory."""
+    result = invoke("demo")
+    said = " ".join(result.stdout.split())
+    assert result.exit_code == 0 and "(temporary: removed when the demo ends; give --store DIR to keep it)" in said
+    location = re.search(r"embedded store at (\S+)", said)
+    assert location and not Path(location.group(1)).exists()
 
 
 def test_default_store_from_environment(tmp_path, monkeypatch):
