@@ -28,7 +28,10 @@ Conventions (documented here because English is vague about them):
   "last summer" is the most recent summer that is over (or, if it is summer now, last
   year's); "this summer" the one of the anchor's year; "next summer" the next one to start.
 * "early/mid/late <month>" are days 1-10, 11-20 and 21-end.
-* Numeric dates are ISO ``YYYY-MM-DD``, ``YYYY/MM/DD`` or US ``M/D/YYYY``.
+* Numeric dates are ISO ``YYYY-MM-DD``, ``YYYY/MM/DD``, US ``M/D/YYYY``, day-first ``D/M/YYYY`` where
+  the first number can be no month ("14/3/2023"), or dotted day-first ``D.M.YYYY``.
+* "on the 14th" (a day of the month alone, not "on the 14th floor") is the most recent 14th, or the
+  next in future context.
 * "the other day" is the week before the anchor (1 to 7 days ago).
 * "N weekends ago" is the Saturday-Sunday of the week N weeks back ("two weekends ago" is the
   weekend before last weekend); a fortnight is two weeks; "the week (weekend, month, year)
@@ -543,6 +546,22 @@ def _r_iso(m: re.Match[str], _ctx: _Context) -> Range | None:
     return (d, d) if d else None
 
 
+def _r_day_of_month(m: re.Match[str], ctx: _Context) -> Range | None:
+    """"On the 14th": that day of the anchor's month when it is not after the anchor, else of the
+    month before (the month after when the sentence speaks of the future)."""
+    day, anchor = int(m.group("d")), ctx.anchor
+    step = 1 if _is_future(ctx, m.start()) else -1
+    index = anchor.year * 12 + anchor.month - 1  # months since year 0
+    if (day - anchor.day) * step < 0:
+        index += step  # this month's has passed (or is yet to come)
+    for _ in range(3):  # a month without that day (the 31st) is passed over
+        d = _safe_date(index // 12, index % 12 + 1, day)
+        if d is not None:
+            return d, d
+        index += step
+    return None
+
+
 def _r_before_last(m: re.Match[str], ctx: _Context) -> Range:
     return _shift_unit(ctx, m.group("period").lower(), -2)
 
@@ -710,7 +729,13 @@ _RULES: tuple[tuple[re.Pattern[str], _Resolver], ...] = (
     (re.compile(_B + _PART_REQUIRED + _YEAR + _E, _F), _r_year),
     (re.compile(_B + _PART + r"(?:the\s+)?year\s+" + _YEAR + _E, _F), _r_year),
     (re.compile(_B + r"(?P<y>(?:19|20)\d\d)[-/](?P<m>[01]?\d)[-/](?P<d>[0-3]?\d)" + _E), _r_iso),
-    (re.compile(_B + r"(?P<m>[01]?\d)/(?P<d>[0-3]?\d)/(?P<y>(?:19|20)\d\d)" + _E), _r_iso),
+    (re.compile(_B + r"(?P<m>0?[1-9]|1[0-2])/(?P<d>[0-3]?\d)/(?P<y>(?:19|20)\d\d)" + _E), _r_iso),
+    # day first where the first number can be no month ("14/3/2023"), and with dots ("14.03.2024", as dates.py reads them)
+    (re.compile(_B + r"(?P<d>1[3-9]|2\d|3[01])/(?P<m>0?[1-9]|1[0-2])/(?P<y>(?:19|20)\d\d)" + _E), _r_iso),
+    (re.compile(_B + r"(?P<d>[0-3]?\d)\.(?P<m>[01]?\d)\.(?P<y>(?:19|20)\d\d)(?![\w.]\d)" + _E), _r_iso),
+    # a day of the month alone, after "on the", and not an ordinal of a noun ("on the 14th floor")
+    (re.compile(_B + r"on\s+the\s+(?P<d>[12]?\d|3[01])(?:st|nd|rd|th)(?=\s*(?:[,.;:!?)]|$)|\s+(?:i|we|you|he|she|they|it|at|in|"
+                r"and|but|so|when|then|was|is|will|i'll|we'll|too)\b)", _F), _r_day_of_month),
 )
 
 _STRIP_PREFIX = re.compile(
@@ -732,7 +757,7 @@ _NEEDS: tuple[tuple[str, ...], ...] = (
     ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"), ("ago", "back"), ("within",),
     _UNIT_WORDS, ("now",), ("past", "last"), _SEASON_WORDS, _SEASON_WORDS, _SEASON_WORDS,
     *[tuple(m[:3] for m in _MONTH_WORDS)] * 3, *[_MONTH_WORDS] * 3, _YEAR_DIGITS, _YEAR_DIGITS, ("year",),
-    _YEAR_DIGITS, _YEAR_DIGITS,
+    _YEAR_DIGITS, _YEAR_DIGITS, ("/",), (".",), ("on",),
 )
 """Per rule of :data:`_RULES`, words one of which every match of the rule contains (lower-cased): a
 text holding none of them is not scanned with the rule. Each is a literal part of the rule that

@@ -151,6 +151,28 @@ def test_no_false_positives(text: str) -> None:
     assert find_time_expressions(text, ANCHOR) == []
 
 
+@pytest.mark.parametrize(("text", "day"), [
+    ("I bought it on 14/3/2023.", date(2023, 3, 14)),  # day first: 14 is no month
+    ("I bought it on 3/14/2023.", date(2023, 3, 14)),  # US
+    ("On 10/12/2023 we met.", date(2023, 10, 12)),  # either way: US, as before
+    ("We met on 12.03.2024 at noon.", date(2024, 3, 12)),  # dotted: day first, as dates.py reads them
+    ("I stocked up at Sephora on the 19th, and I love it.", date(2023, 5, 19)),  # said 2023-05-24: this month's
+    ("On the 28th I went hiking.", date(2023, 4, 28)),  # after the anchor's day: last month's
+    ("I'll see her on the 2nd.", date(2023, 6, 2)),  # future: the next 2nd
+    ("The party was on the 31st!", date(2023, 3, 31)),  # April has no 31st
+])
+def test_numeric_dates_and_a_day_of_the_month_alone(text: str, day: date) -> None:
+    """"14/3/2023" and "12.03.2024" were no time, nor "on the 19th" (a LongMemEval user's purchase)."""
+    [ref] = find_time_expressions(text, date(2023, 5, 24))
+    assert (ref.start, ref.end) == (day, day)
+
+
+@pytest.mark.parametrize("text", ["I live on the 14th floor.", "It worked on the 3rd try.", "on 31.02.2024",
+                                  "Install version 1.2.2023.4 please."])
+def test_ordinals_of_nouns_and_impossible_numeric_dates_are_no_time(text: str) -> None:
+    assert find_time_expressions(text, ANCHOR) == []
+
+
 def test_single_day_flag_and_date_anchor() -> None:
     [ref] = find_time_expressions("see you tomorrow", date(2023, 12, 31))
     assert isinstance(ref, TimeRef)
@@ -298,7 +320,7 @@ def test_a_long_text_of_dates_is_read_in_one_pass():
 _TIME_WORDS = ("last next this past the week weekend month year ago back yesterday today tonight May may Jan. jan "
                "Mon. sun SAT Friday 2023 1999 20 19 of in on early late end beginning Christmas Valentine’s "
                "Valentine's Day Mother’s day within couple a few two 3 from now other before evening night spring "
-               "Fall autumn 2023-05-01 5/7/2023 7th , . ! \n FRİDAY frıday YEſTERDAY ſunday").split(" ")
+               "Fall autumn 2023-05-01 5/7/2023 14/3/2023 14.03.2024 7th 31st floor , . ! \n FRİDAY frıday YEſTERDAY ſunday").split(" ")
 
 
 @given(st.lists(st.sampled_from(_TIME_WORDS) | st.text(max_size=6), min_size=1, max_size=14))
