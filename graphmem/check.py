@@ -36,6 +36,11 @@ embeddings have: another length, a value that is no number or not finite, or all
 Such a unit is left out of the ANN indexes the check rebuilds (see
 :func:`graphmem.index.split_embeddings`); it is reported, not repaired.
 
+What counts as model damage (:func:`graphmem.model_identity.identity_problems`): a namespace
+holding vectors whose stored embedding model identity is not the configured model's
+(``embeddings_of_another_model``, naming both: every search and write of it is refused), and
+an identity that cannot be read.
+
 What counts as property damage (:func:`property_problems`): a stored property of another type than
 :mod:`graphmem.schema` gives it (a string where a number belongs, a time that does not parse), or a
 property the schema says is always written that a node or relationship lacks.
@@ -60,6 +65,8 @@ import numpy as np
 from graphmem import schema
 from graphmem.changes import marker_id, read_version
 from graphmem.errors import StorageError
+from graphmem.embed import Embedder
+from graphmem.model_identity import identity_problems
 from graphmem.namespace_settings import settings_problems
 from graphmem.extract.resolve import ALIAS_REASONS, normalise_name
 from graphmem.ids import namespace_slug
@@ -569,6 +576,7 @@ def check_integrity(store: GraphStore, namespace: str, settings: Settings) -> In
     report.problems = _graph_problems(store, namespace)
     report.problems.update(property_problems(store, namespace))
     report.problems.update(settings_problems(store, namespace))
+    report.problems.update(identity_problems(store, namespace, Embedder.from_settings(settings)))
     untrue = _episodes_not_the_text_of_their_turns(store, namespace, settings.write_batch_size)
     if untrue:
         report.problems["episodes_not_the_text_of_their_turns"] = untrue

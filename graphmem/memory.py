@@ -27,7 +27,9 @@ from graphmem.ingest.live import MAX_CONFLICTS, AddReport, LiveWriter, corrected
 from graphmem.loaders import FORMATS, load
 from graphmem.loaders.chat import validate_correction, validate_messages_query, validate_turn_id
 from graphmem.records import ConversationRecord, metadata_of, stored_times, validate_records
-from graphmem.retrieve.loader import session_scope
+from graphmem.model_identity import (holds_embeddings, identity_of, record_identity_statements, refuse_other_model,
+                                     stored_identity)
+from graphmem.retrieve.loader import AppendWrites, WriteScope, session_scope
 from graphmem.search import SearchService
 from graphmem.settings import Settings, default_store_location
 from graphmem.namespace_settings import namespace_zone, set_timezone_statements, stored_timezone, timezone_in_force
@@ -166,6 +168,7 @@ class Memory:
         self._writer: LiveWriter | None = None
         self._writer_foreign = 0  # the cache owner's count of foreign changes when the live writer was made
         self._owns_store = True  # False for a Memory.attach()ed one, which leaves the shared store open
+        self._identity_pending = True  # the namespace holds no identity of this model yet (see _check_model)
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
@@ -325,23 +328,56 @@ class Memory:
     def _check_model(self) -> None:
         """Refuse an embedding model whose vectors are not of the length the namespace stores (a
         search answered by keywords alone, warning of damage ``check`` did not find; an add raised
-        ValueError from the topic models), naming both, as an import of such vectors is refused.
+        ValueError from the topic models), naming both, as an import of such vectors is refused;
+        and one that is not the model the namespace's stored identity names (another model of the
+        same length, or other weights under the same name: its vectors mixed with the stored ones,
+        see :mod:`graphmem.model_identity`). Runs before this Memory's first search or write.
+
+        A namespace without an identity (made before identities, or empty) is not refused: the
+        identity is recorded after its next write (:meth:`_record_identity`), as is a new one
+        over another model's when the namespace holds no vectors.
 
         Raises:
-            ConfigurationError: the lengths differ.
+            ConfigurationError: the lengths differ, or the stored identity is another model's.
         """
         rows = self._store.read("read/embedding_dimensions", {"namespace": self._namespace, "limit": 64})
         lengths = {int(r["dimension"]): int(r["turns"]) for r in rows if isinstance(r.get("dimension"), int)}
+        stored_model = stored_identity(self._store, self._namespace)
         if not lengths:
+            self._identity_pending = True
             return
         made = self._embedder.dimension
         if made not in lengths:  # (one vector of another length among the model's is damage: check names it)
             stored = max(lengths, key=lambda length: lengths[length])
+            named = f" (the namespace was embedded with {stored_model.model!r})" if stored_model is not None else ""
             raise ConfigurationError(
                 f"namespace {self._namespace!r} holds {stored}-dimensional embeddings, but the embedding model "
-                f"{self._settings.embedding_model!r} makes {made}-dimensional ones: open it with the model it was "
+                f"{self._settings.embedding_model!r} makes {made}-dimensional ones{named}: open it with the model it was "
                 "made with (Settings.embedding_model, GRAPHMEM_EMBEDDING_MODEL), or export it and import it with "
                 "--reembed (reembed=True) into a memory of this model")
+        if stored_model is not None:
+            refuse_other_model(self._namespace, stored_model, identity_of(self._embedder))
+        self._identity_pending = stored_model is None
+
+    def _record_identity(self, caches: "NamespaceCaches") -> None:
+        """After a write through ``caches``: store the model's identity with the namespace when
+        :meth:`_check_model` found none (a namespace from before identities is adopted so) and
+        the namespace now holds vectors. One transaction, once in a namespace's life; a crash
+        before it leaves the namespace as one from before, adopted at the next write."""
+        if not self._identity_pending:
+            return
+        configured = identity_of(self._embedder)
+        stored = stored_identity(self._store, self._namespace)
+        if stored is not None and stored.same_model(configured):
+            self._identity_pending = False
+            return
+        if not holds_embeddings(self._store, self._namespace):
+            return  # (nothing written: no node made for the identity alone)
+        scope = WriteScope(frozenset(), frozenset())
+        self._store.write(record_identity_statements(self._namespace, configured, caches.bump((), scope=scope)))
+        caches.committed(save=False, scope=scope, appended=AppendWrites())
+        self._identity_pending = False
+        logger.info("namespace %r: recorded its embedding model %r", self._namespace, configured.model)
 
     # ------------------------------------------------------------------ operations
     @_names_damage
@@ -398,6 +434,7 @@ class Memory:
                 pipeline.run(records, progress=progress, report=report)
             finally:
                 caches.invalidate()  # topics are committed after the conversations' own updates
+            self._record_identity(caches)
         return report
 
     @_names_damage
@@ -517,7 +554,9 @@ class Memory:
                 self._writer = None
             writer = self._live_writer()
             writer.use_zone(tz)
-            return write(writer)
+            report = write(writer)
+            self._record_identity(caches)
+            return report
 
     def _live_writer(self) -> LiveWriter:
         if self._writer is None:
@@ -1210,7 +1249,9 @@ class Memory:
 
         Raises:
             InputError: the file is damaged, truncated, edited or not a graphmem dump.
-            ConfigurationError: another embedding model or dimension without ``reembed``.
+            ConfigurationError: another embedding model or dimension without ``reembed`` (the
+                dump's name for it, or the identity its namespaces carry), or a target namespace
+                that holds another model's vectors (nothing written).
             StorageError: the store failed; batches already committed stay (import again to complete).
         """
         self._check()
@@ -1220,7 +1261,7 @@ class Memory:
             validate_namespace(namespace)
         summary = import_dump(self._store, path, embedding_model=self._settings.embedding_model, embed=self._embedder.encode,
                               namespace=namespace, reembed=reembed, batch_size=self._settings.write_batch_size,
-                              progress=progress)
+                              progress=progress, identity=identity_of(self._embedder))
         self._after_import(summary.namespaces, reembed)
         return summary
 
@@ -1233,7 +1274,9 @@ class Memory:
         so copying twice changes nothing; ``namespace`` renames a single namespace on the way.
 
         Raises:
-            ConfigurationError: ``target`` uses another embedding model.
+            ConfigurationError: ``target`` uses another embedding model (by name, or other weights
+                under the same name), or a namespace of either store holds another model's vectors
+                than ``target``'s.
             InputError: a turn would take the position of another turn stored in the target
                 namespace (another conversation under the same key); nothing is written.
         """
@@ -1245,22 +1288,31 @@ class Memory:
         if target._settings.embedding_model != self._settings.embedding_model:
             raise ConfigurationError(f"the target memory uses {target._settings.embedding_model!r}, this one "
                                      f"{self._settings.embedding_model!r}: export, then import with reembed=True")
+        configured = identity_of(target._embedder)
+        if not identity_of(self._embedder).same_model(configured):
+            raise ConfigurationError(f"the target memory's embedding model {configured.model!r} gives other vectors than "
+                                     f"this one's of the same name (other weights): export, then import with reembed=True")
         if namespace is not None:
             validate_namespace(namespace)
         sources = stored_namespaces(self._store) if all_namespaces else [self._namespace]
         summary = copy_namespaces(self._store, target._store, sources, embedding_model=self._settings.embedding_model,
                                   namespace=namespace, page_size=min(self._settings.write_batch_size, 1000),
-                                  batch_size=target._settings.write_batch_size, progress=progress)
+                                  batch_size=target._settings.write_batch_size, progress=progress, identity=configured)
         target._after_import(summary.namespaces, False)
         return summary
 
     def _after_import(self, namespaces: Iterable[str], reembed: bool) -> None:
-        """Drop the derived caches of imported namespaces (rebuilt at the next search); refit
-        topics of re-embedded ones (their models were fitted on the old vectors) and of ones
+        """Drop the derived caches of imported namespaces (rebuilt at the next search); record
+        this Memory's model as the embedding model of re-embedded ones and of ones without an
+        identity (the import checked that the dump's vectors are this model's); refit topics of
+        re-embedded ones (their models were fitted on the old vectors) and of ones
         the import left with two topic models of a granularity (it merged a dump's topics into a
         namespace that had fitted its own: two topics at one index, two ``model_state``)."""
+        configured = identity_of(self._embedder)
         for target in namespaces:
             with _namespace_lock(self._store, target):
+                if (reembed or stored_identity(self._store, target) is None) and holds_embeddings(self._store, target):
+                    self._store.write(record_identity_statements(target, configured))
                 self._drop_caches(target)
                 if target == self._namespace:
                     self._writer = None  # the live writer's kept entities and topics predate the import

@@ -150,12 +150,16 @@ NODES: tuple[NodeLabel, ...] = (
                  "touched the namespace since a batch ingest last looked through all its units for ones without a topic",
                  optional=True),
     )),
-    NodeLabel("NamespaceSettings", "what the namespace's user set for it (Memory.set_timezone), the same for every "
-              "process and server worker", (
+    NodeLabel("NamespaceSettings", "what is stored with the namespace for every process and server worker: what its "
+              "user set (Memory.set_timezone) and the embedding model its vectors come from", (
         Property("id", STRING, "its id, one per namespace: a hash of the namespace"),
         Property("namespace", STRING, "the tenant the node belongs to"),
         Property("timezone", STRING, "the namespace's time zone, an IANA name: times without an offset are read in it, "
                  "relative times resolve and hits show times there (absent: Settings.timezone applies)", optional=True),
+        Property("embedding_model", STRING, "the embedding model setting that embedded the namespace "
+                 "(graphmem.model_identity; absent in a namespace from before, recorded at its next write)", optional=True),
+        Property("embedding_probe", VECTOR, "that model's unit vector of a fixed probe sentence: another model (even "
+                 "of the same name or length) is refused where the two disagree", optional=True),
         Property("updated_at", TIME, "when it was last set"),
     ), optional=True),
     NodeLabel("Episode", "a run of consecutive turns about one thing, found by event segmentation", (

@@ -211,6 +211,11 @@ def test_bench_add_times_adds_and_the_search_after_an_add(tmp_path, monkeypatch)
     with Memory.open(str(cached), "bench-add") as memory:
         marker = memory.cypher("MATCH (m:ChangeMarker) WHERE m.namespace = $namespace RETURN m.version AS v, m.placing_unknown AS u")
         assert marker == [{"v": 2, "u": False}], marker
+        # its synthetic vectors are the model's, recorded as the namespace's (a Memory of another model refuses it)
+        from graphmem.embed import Embedder
+        from graphmem.model_identity import identity_of, stored_identity
+
+        assert stored_identity(memory.store, "bench-add").same_model(identity_of(Embedder()))
         assert memory.cypher("MATCH (s:Session) WHERE s.namespace = $namespace AND (s.placing IS NULL OR s.placing <> 0) "
                              "RETURN count(s) AS n")[0]["n"] == 0
     result = invoke("stats", "--store", str(cached), "--namespace", "bench-add", "--json")

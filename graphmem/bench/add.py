@@ -46,6 +46,7 @@ from graphmem.ids import namespace_slug
 from graphmem.index import VectorIndex
 from graphmem.ingest.common import MAX_EPISODE_TEXT, chain_links, indexed_text
 from graphmem.ingest.types import turn_slot
+from graphmem.model_identity import identity_from, identity_of, record_identity_statement
 from graphmem.settings import Settings
 from graphmem.store import chunked, open_store
 
@@ -132,7 +133,8 @@ def _build(directory: Path, size: int, settings: Settings, embedder: Embedder, s
         # (44-48 s at 100,000 turns); and the topic-placement ledger as a placing transaction
         # leaves it (every unit has its topics, no session waits), so the first ingest into the
         # memory does not look through all of it (4.9 s at 100,000 turns)
-        store.write([*output.statements, bump(ns)])
+        # its vectors are the model's (clause vectors, means and noise): recorded as a write records them
+        store.write([*output.statements, record_identity_statement(ns, identity_of(embedder)), bump(ns)])
         version, _ = read_marker(store, ns)
         store.write([("write/settle_placing_unknown", {"namespace": ns, "rows": [{"id": marker_id(ns), "version": version}]}),
                      bump(ns)])
@@ -150,9 +152,17 @@ def _build(directory: Path, size: int, settings: Settings, embedder: Embedder, s
         timings["ann_s"] = time.perf_counter() - t0
     finally:
         store.close()
-    (directory / "complete.json").write_text(json.dumps({"turns": size, "version": BUILD_VERSION, "timings": timings}),
+    (directory / "complete.json").write_text(json.dumps({"turns": size, "version": BUILD_VERSION, "timings": timings,
+                                                         **identity_of(embedder).properties()}),
                                              encoding="utf-8")
     return timings
+
+
+def _of_the_model(directory: Path, embedder: Embedder) -> bool:
+    """Whether the memory built in ``directory`` holds ``embedder``'s model's vectors (one built
+    before identities were recorded is taken: its first add records the model in force)."""
+    built = identity_from(json.loads((directory / "complete.json").read_text(encoding="utf-8")))
+    return built is None or built.same_model(identity_of(embedder))
 
 
 def _percentiles(values: Sequence[float]) -> dict[str, float]:
@@ -218,7 +228,7 @@ def bench_add(settings: Settings, sizes: Sequence[int], adds: int = 100, *, sear
     for size in sizes:
         directory = bench_cache_dir() / f"add-{size}-v{BUILD_VERSION}"
         built: dict[str, float] | None = None
-        if rebuild or not (directory / "complete.json").exists():
+        if rebuild or not (directory / "complete.json").exists() or not _of_the_model(directory, embedder):
             say(f"{size:,} turns: building the memory (once; cached in {directory}) ...")
             built = _build(directory, size, settings, embedder, say)
         with tempfile.TemporaryDirectory(prefix="graphmem-bench-add-") as tmp:

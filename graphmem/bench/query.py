@@ -73,7 +73,11 @@ def _peak_rss_mb() -> float:
 
 
 def _build(directory: Path, size: int, settings: Settings, embedder: Embedder, say: Say) -> dict[str, float]:
-    """Generate the memory of ``size`` turns and write its store and caches into ``directory``."""
+    """Generate the memory of ``size`` turns and write its store and caches into ``directory``.
+
+    The store holds no vectors (the synthetic ones go to the ANN caches only, and the directory is
+    keyed by the model's name), so it records no embedding model identity
+    (:mod:`graphmem.model_identity`): it is searched through :class:`SearchService`, not a Memory."""
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     texts, slots, vectors = clause_pool(CLAUSES, embedder.encode, settings.embedding_model)

@@ -15,7 +15,9 @@ plus small deterministic Gaussian noise (sigma 0.01 per dimension, cosine ~0.98 
 noiseless vector), so no two turns share a vector (events get half that noise); episodes and sessions are normalised
 means of their turns, as in ingestion. The vectors therefore have the real model's
 geometry (clusters, neighbourhoods), which is what ANN and activation latency depend on;
-they are not the embeddings the model would give the concatenated turn text.
+they are not the embeddings the model would give the concatenated turn text. Being the
+configured model's vectors, they are recorded as that model's (:mod:`graphmem.model_identity`) where
+a benchmark stores them (``bench add``); ``bench query``'s store holds none.
 """
 
 from __future__ import annotations

@@ -23,16 +23,17 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from graphmem.dump.format import DUMP_FORMAT, DumpHeader, DumpReader, DumpWriter
+from graphmem.dump.format import DUMP_FORMAT, DumpHeader, DumpReader, DumpWriter, decode_props
 from graphmem.dump.graph import NODE_LABELS, RELATIONSHIPS, node_query
 from graphmem.dump.reading import iter_node_pages, iter_store_records, namespace_counts, namespace_totals, stored_dimension
 from graphmem.dump.writing import RecordWriter, _Renaming, recompute_means
 from graphmem.changes import marker_id
 from graphmem.errors import ConfigurationError, InputError, StorageError
+from graphmem.model_identity import ModelIdentity, holds_embeddings, identity_from, refuse_other_model, stored_identity
 from graphmem.store import GraphStore
 
 __all__ = ["DUMP_FORMAT", "NODE_LABELS", "RELATIONSHIPS", "DumpSummary", "DumpReader", "export_dump", "import_dump", "target_namespaces",
-           "copy_namespaces", "make_header", "check_embeddings"]
+           "copy_namespaces", "make_header", "check_embeddings", "check_identities"]
 
 logger = logging.getLogger(__name__)
 
@@ -149,6 +150,36 @@ def check_embeddings(header: dict[str, Any], embedding_model: str, target_dimens
                                  f"{target_dimension}-dimensional ones; import it with --reembed (reembed=True)")
 
 
+def check_identities(store: GraphStore, sources: Sequence[str], targets: Sequence[str],
+                     carried: dict[str, ModelIdentity | None], identity: ModelIdentity, reembed: bool, where: str) -> None:
+    """Refuse, before anything is written, vectors of another model than ``identity`` (the importing
+    memory's) that the model's name alone does not tell apart (:mod:`graphmem.model_identity`): a source
+    namespace whose carried identity is another model's, unless its texts are to be re-embedded, and a
+    target namespace that holds another model's vectors (whatever is imported into it).
+
+    Args:
+        store: the target store.
+        sources: the dump's (or copy's) namespaces, in the order of ``targets`` (the namespaces written).
+        carried: source namespace -> the identity the dump (or source store) holds for it (absent or
+            ``None``: none, and the header's model name is all there is).
+        identity: the importing memory's model.
+        reembed: the source's vectors will be computed again with that model.
+        where: the dump's name (or the source store's), for the message.
+
+    Raises:
+        ConfigurationError: naming the namespace and both models.
+    """
+    for source, target in zip(sources, targets):
+        if not reembed:
+            refuse_other_model(source, carried.get(source), identity, where=f"{where}: ",
+                               remedy="import it with --reembed (reembed=True) to embed its texts again with this "
+                                      "model, or open the memory with the dump's model")
+        if holds_embeddings(store, target):
+            refuse_other_model(target, stored_identity(store, target), identity,
+                               remedy="import into another namespace (--namespace), or open the memory with the "
+                                      "namespace's model")
+
+
 def target_namespaces(header: DumpHeader, namespace: str | None, where: str) -> list[str]:
     """The namespaces a dump (or copy) of ``header`` is written into: its own, or ``namespace``.
 
@@ -165,7 +196,7 @@ def target_namespaces(header: DumpHeader, namespace: str | None, where: str) -> 
 
 def import_dump(store: GraphStore, path: str | os.PathLike[str], *, embedding_model: str, embed: Callable[[list[str]], Any] | None = None,
                 namespace: str | None = None, reembed: bool = False, batch_size: int = 2000,
-                progress: Progress | None = None) -> DumpSummary:
+                progress: Progress | None = None, identity: ModelIdentity | None = None) -> DumpSummary:
     """Check the whole dump ``path``, then write it into ``store``.
 
     Args:
@@ -178,6 +209,8 @@ def import_dump(store: GraphStore, path: str | os.PathLike[str], *, embedding_mo
             session means); required when the dump's model or dimension differ.
         batch_size: rows per transaction.
         progress: ``progress(stage, done, total)`` with stages ``check`` and ``import``.
+        identity: the importing memory's model (:mod:`graphmem.model_identity`), compared with the
+            identities the dump's namespaces carry and the target namespaces hold (``None``: not compared).
 
     Returns:
         A :class:`DumpSummary` of what was written.
@@ -185,8 +218,9 @@ def import_dump(store: GraphStore, path: str | os.PathLike[str], *, embedding_mo
     Raises:
         InputError: the file is damaged, truncated, edited or not a dump, or one of its turns would take
             the position of another turn stored in the target namespace (nothing written).
-        ConfigurationError: another embedding model or dimension without ``reembed``, or a
-            rename of a dump with several namespaces (nothing written).
+        ConfigurationError: another embedding model or dimension without ``reembed`` (by name, or by
+            the identity a namespace carries), a target namespace holding another model's vectors
+            (see :func:`check_identities`), or a rename of a dump with several namespaces (nothing written).
         StorageError: the store failed (batches already committed stay; importing again completes it).
     """
     started = time.perf_counter()
@@ -195,9 +229,12 @@ def import_dump(store: GraphStore, path: str | os.PathLike[str], *, embedding_mo
     ids: dict[str, dict[str, tuple[str, int]]] = {}  # label -> node id -> (its namespace, line)
     positions: _Positions | None = None  # made at the first node: the header (its namespace) is read by then
     first_texts: dict[str, tuple[Any, Any, Any]] = {}  # a rename's corrected turns: old id -> their first text
+    carried: dict[str, ModelIdentity | None] = {}  # the dump's namespace -> the model identity it carries
     for number, record in reader.records():  # the whole file first: a damaged dump writes nothing
         checked += 1
         if record.get("record") == "node":
+            if record["label"] == "NamespaceSettings":
+                carried[record["props"]["namespace"]] = identity_from(decode_props(record["props"]))
             if namespace is None:
                 ids.setdefault(record["label"], {})[record["id"]] = (record["props"]["namespace"], number)
             if positions is None:
@@ -219,6 +256,8 @@ def import_dump(store: GraphStore, path: str | os.PathLike[str], *, embedding_mo
     if positions is not None:
         positions.refuse_taken(str(path), batch_size)
     check_embeddings(header, embedding_model, stored_dimension(store, targets), reembed, str(path))
+    if identity is not None:
+        check_identities(store, header.namespaces, targets, carried, identity, reembed, str(path))
     if reembed and embed is None:
         raise ConfigurationError("re-embedding needs the current embedding model")
     writer = RecordWriter(store, batch_size, namespace=namespace, embed=embed if reembed else None, progress=progress,
@@ -309,8 +348,11 @@ class _Positions:
 
 def copy_namespaces(source: GraphStore, target: GraphStore, namespaces: Sequence[str], *, embedding_model: str,
                     namespace: str | None = None, page_size: int = 1000, batch_size: int = 2000,
-                    progress: Progress | None = None) -> DumpSummary:
+                    progress: Progress | None = None, identity: ModelIdentity | None = None) -> DumpSummary:
     """Export ``namespaces`` of ``source`` straight into ``target``, with no file in between.
+
+    With ``identity`` (the target memory's model), the identities the source namespaces hold and
+    the target namespaces' are compared with it first (:func:`check_identities`).
 
     The records are written as they are read (no checking pass is needed: they come from a
     store, not a file), so memory stays bounded by one page and one batch. Only where a target
@@ -325,6 +367,9 @@ def copy_namespaces(source: GraphStore, target: GraphStore, namespaces: Sequence
     if namespace == namespaces[0]:
         namespace = None  # its own name: nothing to rename
     check_embeddings(header, embedding_model, stored_dimension(target, targets), False, f"{source.describe()}")
+    if identity is not None:
+        check_identities(target, namespaces, targets, {name: stored_identity(source, name) for name in namespaces},
+                         identity, False, source.describe())
     first_texts: dict[str, tuple[Any, Any, Any]] = {}  # a rename's corrected turns: old id -> their first text
     positions = _Positions(target, namespace, first_texts)
     for name in namespaces if namespace is not None else ():  # read before their turns are renamed

@@ -28,6 +28,7 @@ from graphmem.ingest.types import turn_slot
 from graphmem.dump.reading import iter_node_pages, namespace_counts
 from graphmem.ids import node_id
 from graphmem.ingest.common import SEQ_STRIDE, indexed_text, mean_vector
+from graphmem.model_identity import IDENTITY_PROPERTIES
 from graphmem.store import GraphStore, Statement
 
 __all__ = ["REFERENCES", "RecordWriter", "renamer", "recompute_means"]
@@ -188,6 +189,9 @@ class RecordWriter:
             self.namespaces.add(props["namespace"])
             if self.embed is not None and "embedding" in props:
                 props.pop("embedding")  # of another model: turns and events are embedded below, means recomputed later
+            if self.embed is not None and label == "NamespaceSettings":
+                for name in IDENTITY_PROPERTIES:  # that model's: the importing memory records its own after the import
+                    props.pop(name, None)
             self._queue(node_query("merge_node", label), {"id": row_id, "props": props, "_label": label})
             self.nodes += 1
             key = label
