@@ -234,3 +234,17 @@ def test_other_weights_under_the_same_name_are_refused_in_the_next_process(tmp_p
     error = " ".join(result.stderr.split())
     assert f"model of the same name, {str(model)!r}, gives other vectors" in error, result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_copy_into_a_namespace_of_another_model_writes_nothing(tmp_path, settings, other_model):
+    with Memory.open(tmp_path / "target", "target", settings=replace(settings, embedding_model=other_model)) as memory:
+        memory.add({"speaker": "Bo", "text": "The red bicycle has a flat tyre."}, conversation="bikes")
+    store = _made(tmp_path, settings)
+    with Memory.open(store, "made", settings=settings) as source, \
+            Memory.open(tmp_path / "target", "target", settings=settings) as target:
+        with pytest.raises(ConfigurationError, match=f"namespace 'target' was embedded with the embedding model {other_model!r}"):
+            source.copy_to(target, namespace="target")
+        assert target.cypher(TURNS) == [{"n": 1}]
+        source.copy_to(target, namespace="copied")  # a namespace of no model takes it, with the identity it carries
+        assert stored_identity(target.store, "copied").model == "all-MiniLM-L6-v2"
+        assert target.cypher(TURNS, {"namespace": "copied"}) == [{"n": 1}]
