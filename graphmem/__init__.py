@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # (the "X as X" form re-exports them to a strict type checker
         ConfigurationError as ConfigurationError,
         GraphmemError as GraphmemError,
         InputError as InputError,
+        QueryTimeoutError as QueryTimeoutError,
         StorageError as StorageError,
         StoreUnavailableError as StoreUnavailableError,
     )
@@ -52,6 +53,7 @@ _HOMES = {
     "IngestReport": "graphmem.ingest",
     "InputError": "graphmem.errors",
     "Memory": "graphmem.memory",
+    "QueryTimeoutError": "graphmem.errors",
     "SessionRecord": "graphmem.records",
     "Settings": "graphmem.settings",
     "StorageError": "graphmem.errors",
@@ -61,7 +63,7 @@ _HOMES = {
 
 __all__ = [
     "AddReport", "AsyncClient", "AsyncMemory", "Client", "ClosedError", "ConfigurationError", "ConversationRecord",
-    "GraphmemError", "Hit", "IngestReport", "InputError", "Memory", "SessionRecord", "Settings", "StorageError",
+    "GraphmemError", "Hit", "IngestReport", "InputError", "Memory", "QueryTimeoutError", "SessionRecord", "Settings", "StorageError",
     "StoreUnavailableError", "TurnRecord", "__version__",
 ]
 

@@ -1007,6 +1007,8 @@ def cypher(
     write: bool = typer.Option(False, "--write", help="Allow writes (run in a write transaction)."),
     wide: bool = typer.Option(False, "--wide", help="Keep every cell on one line (ids whole, to copy); the table may be wider than the terminal."),
     embeddings: bool = typer.Option(False, "--embeddings", help="Keep the embedding property of returned nodes (left out by default)."),
+    timeout: Optional[float] = typer.Option(None, "--timeout", metavar="SECONDS",
+                                            help="Stop the query after this long (default $GRAPHMEM_CYPHER_TIMEOUT, else 30; 0: no limit)."),
     store: Optional[str] = StoreOpt,
     namespace: str = NamespaceOpt,
     user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
@@ -1056,7 +1058,7 @@ def cypher(
 
                 if not namespace_exists(memory.store, memory.namespace):
                     err.print(Text("note: " + _namespace_hint(memory, memory.namespace)), highlight=False, soft_wrap=True)
-            rows = memory.cypher(query or "", params, write=write)
+            rows = memory.cypher(query or "", params, write=write, timeout=timeout)
         if not embeddings:
             rows = _without_embeddings(rows)
         if as_json:

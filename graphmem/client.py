@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 from urllib.parse import quote
 
-from graphmem.errors import (ClosedError, ConfigurationError, GraphmemError, InputError, StorageError, StoreUnavailableError,
+from graphmem.errors import (ClosedError, ConfigurationError, GraphmemError, InputError, QueryTimeoutError, StorageError, StoreUnavailableError,
                              reject_lone_surrogates)
 from graphmem.records import TurnRecord
 from graphmem.hits import CONTEXT_CHARS, RECENT_MESSAGES, Hit, context_text, explain_text, validate_recall
@@ -57,6 +57,8 @@ def _answer(url: str, response: Any) -> Any:
         raise ConfigurationError(f"{url}: {message}")
     if response.status_code == 503:
         raise StoreUnavailableError(message)
+    if response.status_code == 504:  # user Cypher stopped at the server's time limit
+        raise QueryTimeoutError(message)
     raise StorageError(message) if response.status_code >= 500 else GraphmemError(message)
 
 

@@ -7,6 +7,7 @@ __all__ = [
     "InputError",
     "StorageError",
     "StoreUnavailableError",
+    "QueryTimeoutError",
     "ConfigurationError",
     "ClosedError",
     "reject_lone_surrogates",
@@ -36,6 +37,18 @@ class StorageError(GraphmemError, RuntimeError):
 
 class StoreUnavailableError(StorageError, ConnectionError):
     """The store cannot be reached, the credentials are wrong, or it is locked by another process."""
+
+
+class QueryTimeoutError(StorageError, TimeoutError):
+    """User Cypher ran past its time limit and was stopped; nothing it wrote is kept.
+
+    ``limit`` is the limit in seconds (``None`` where it is not known: a server's answer). The message names it and how to raise it
+    (``Settings.cypher_timeout``, ``GRAPHMEM_CYPHER_TIMEOUT``, ``Memory.cypher(timeout=...)``,
+    ``graphmem cypher --timeout``)."""
+
+    def __init__(self, message: str, limit: float | None = None) -> None:
+        super().__init__(message)
+        self.limit = limit
 
 
 class ClosedError(GraphmemError, RuntimeError):

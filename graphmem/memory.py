@@ -1157,7 +1157,8 @@ class Memory:
         stage.commit()
         return sum(v for k, v in output.counts.items() if k.startswith("topics_"))
 
-    def cypher(self, query: str, params: Mapping[str, Any] | None = None, *, write: bool = False) -> list[dict[str, Any]]:
+    def cypher(self, query: str, params: Mapping[str, Any] | None = None, *, write: bool = False,
+               timeout: float | None = None) -> list[dict[str, Any]]:
         """Run Cypher against the store, with parameters; read-only unless ``write``.
 
         ``$namespace`` is set to this Memory's namespace unless given. A ``write`` also bumps
@@ -1166,7 +1167,13 @@ class Memory:
         namespace's caches before its next search (a write to other namespaces is not noticed
         there).
 
+        ``timeout`` is the query's time limit in seconds (``None``: ``Settings.cypher_timeout``,
+        30 s by default; ``0``: none). A query that runs longer is stopped and raises
+        :class:`~graphmem.errors.QueryTimeoutError`; what it wrote is rolled back.
+
         Raises:
+            QueryTimeoutError: the query ran past its time limit (the message names the limit
+                and how to raise it).
             InputError: a parameter the query uses is missing (``missing parameter $x``), or
                 the query writes and ``write`` is False (nothing is changed).
             InputError: also a syntax error or an unknown function (the query's fault).
@@ -1177,13 +1184,17 @@ class Memory:
             raise InputError(f"query: expected Cypher text, got {type(query).__name__}")
         if params is not None and not isinstance(params, Mapping):
             raise InputError(f"params: expected a mapping of parameter names to values, got {type(params).__name__}")
+        if timeout is None:
+            timeout = self._settings.cypher_timeout
+        elif isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 <= timeout < float("inf"):
+            raise InputError(f"timeout: expected a number of seconds (0 for no limit), got {timeout!r}")
         reject_lone_surrogates(query, "query")
         reject_lone_surrogates(dict(params or {}), "params")
         merged = {"namespace": self._namespace, **(params or {})}
         if not write:
-            return self._store.run_cypher(query, merged)
+            return self._store.run_cypher(query, merged, timeout=timeout)
         with self._lock:
-            rows = self._store.run_cypher(query, merged, write=True, then=[bump_if_present(self._namespace)])
+            rows = self._store.run_cypher(query, merged, write=True, then=[bump_if_present(self._namespace)], timeout=timeout)
             self._writer = None  # its kept entities and topic models may no longer be the store's
         return rows
 

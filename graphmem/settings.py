@@ -99,6 +99,12 @@ class Settings:
         retrieval: every weight, threshold and constant of retrieval
             (:class:`graphmem.retrieve.config.RetrievalConfig`).
         neo4j_user, neo4j_password: Bolt credentials (also from the environment).
+        cypher_timeout: seconds user Cypher (:meth:`graphmem.Memory.cypher`, ``graphmem cypher``,
+            the server's cypher endpoint) may run before it is stopped with
+            :class:`~graphmem.errors.QueryTimeoutError` (default 30; ``0``: no limit). The
+            embedded database stops the query itself; over Bolt the server is asked to (Neo4j's
+            transaction timeout) and graphmem stops waiting at the limit. graphmem's own queries
+            have no such limit.
     """
 
     embedding_model: str = DEFAULT_MODEL
@@ -119,8 +125,19 @@ class Settings:
     session_gap: timedelta | None = timedelta(hours=4)
     timezone: str = UTC_NAME
     retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
+    cypher_timeout: float = 30.0
 
     def __post_init__(self) -> None:
+        for name, variable in (("cypher_timeout", "GRAPHMEM_CYPHER_TIMEOUT"),):
+            given = value = getattr(self, name)
+            if isinstance(value, str):  # (from the environment)
+                try:
+                    value = float(value)
+                except ValueError:
+                    value = None
+                object.__setattr__(self, name, value)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
+                raise ConfigurationError(f"{name} ({variable}) must be a number of seconds, 0 for no limit, got {given!r}")
         for name in ("embedding_batch_size", "write_batch_size", "hnsw_m", "hnsw_ef_construction", "hnsw_ef"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):  # ("64" or 2.5 failed deep inside, a store made)
@@ -157,7 +174,8 @@ class Settings:
 
         Recognised: ``GRAPHMEM_EMBEDDING_MODEL``, ``GRAPHMEM_EMBEDDING_PRECISION``, ``GRAPHMEM_SPACY_MODEL``,
         ``GRAPHMEM_INDEX_DIR``, ``GRAPHMEM_JVM_HEAP``, ``GRAPHMEM_JVM_OPTIONS``, ``GRAPHMEM_NEO4J_USER``,
-        ``GRAPHMEM_NEO4J_PASSWORD``, ``GRAPHMEM_TIMEZONE``. An empty variable is unset, but for
+        ``GRAPHMEM_NEO4J_PASSWORD``, ``GRAPHMEM_TIMEZONE``, ``GRAPHMEM_CYPHER_TIMEOUT``
+        (seconds). An empty variable is unset, but for
         ``GRAPHMEM_JVM_OPTIONS``, where ``""`` means no options (the JVM's defaults).
         """
         env = os.environ if environ is None else environ
@@ -172,6 +190,7 @@ class Settings:
             ("neo4j_user", "GRAPHMEM_NEO4J_USER"),
             ("neo4j_password", "GRAPHMEM_NEO4J_PASSWORD"),
             ("timezone", "GRAPHMEM_TIMEZONE"),
+            ("cypher_timeout", "GRAPHMEM_CYPHER_TIMEOUT"),
         ):
             if env.get(key) or (name == "jvm_options" and key in env):  # "" asks for the JVM's own defaults
                 values[name] = env[key]

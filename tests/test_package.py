@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parent.parent
 def test_public_api_is_pinned():
     assert sorted(graphmem.__all__) == sorted([
         "AddReport", "AsyncClient", "AsyncMemory", "Client", "ClosedError", "ConfigurationError", "ConversationRecord", "GraphmemError", "Hit", "IngestReport",
-        "InputError", "Memory", "SessionRecord", "Settings", "StorageError", "StoreUnavailableError",
+        "InputError", "Memory", "QueryTimeoutError", "SessionRecord", "Settings", "StorageError", "StoreUnavailableError",
         "TurnRecord", "__version__",
     ])
     for name in graphmem.__all__:

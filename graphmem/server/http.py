@@ -25,7 +25,7 @@ from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from graphmem.entities import validate_entities_query, validate_entity_query
-from graphmem.errors import ClosedError, ConfigurationError, GraphmemError, InputError, StorageError, StoreUnavailableError
+from graphmem.errors import ClosedError, ConfigurationError, GraphmemError, InputError, QueryTimeoutError, StorageError, StoreUnavailableError
 from graphmem.forget import ForgetSelection
 from graphmem.hits import explain_text, recall_parts, recall_plan, recall_text, validate_recall
 from graphmem.loaders import FORMATS
@@ -34,7 +34,7 @@ from graphmem.memory import has_search_terms
 from graphmem.retrieve.types import MAX_EXCLUDED, STRATEGIES, UNITS
 from graphmem.server.hub import MAX_FORGET_TURNS, MAX_KEY, MAX_MESSAGES, MAX_METADATA, MemoryHub
 from graphmem.server.validation import validation_message
-from graphmem.store.base import WriteConflict
+from graphmem.store.base import WriteConflict, seconds_text
 
 __all__ = ["create_app", "DEFAULT_MAX_BODY", "MAX_K", "API_VERSION"]
 
@@ -151,6 +151,8 @@ class ErrorBody(BaseModel):
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody, "description": "bad input"}, 401: {"model": ErrorBody, "description": "no or wrong bearer token"},
     404: {"model": ErrorBody, "description": "unknown namespace"}, 413: {"model": ErrorBody, "description": "body too large"}}
+_CYPHER_ERRORS: dict[int | str, dict[str, Any]] = {
+    **_ERRORS, 504: {"model": ErrorBody, "description": "the query ran past the server's time limit (GRAPHMEM_CYPHER_TIMEOUT) and was stopped"}}
 
 
 # ---------------------------------------------------------------------------- middleware
@@ -403,6 +405,10 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
     async def _missing(request: Request, exc: "_NotFound") -> JSONResponse:
         return _error(404, str(exc))
 
+    @app.exception_handler(_TimeLimit)
+    async def _too_long(request: Request, exc: "_TimeLimit") -> JSONResponse:
+        return _error(504, str(exc))
+
     @app.get("/healthz", summary="Liveness (no token needed)")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
@@ -575,11 +581,14 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
             report = await blocking(_locked, hub.write_lock(ns), hub.memory(ns).check)
         return report.to_dict()
 
-    @app.post("/v1/namespaces/{ns}/cypher", summary="Read-only Cypher (writes are refused)", responses=_ERRORS)
+    @app.post("/v1/namespaces/{ns}/cypher", summary="Read-only Cypher (writes are refused)", responses=_CYPHER_ERRORS)
     async def cypher(ns: str, body: CypherBody) -> dict[str, Any]:
         await known(ns)
         try:
             rows = await blocking(hub.memory(ns).cypher, body.query, {**body.params, "namespace": ns}, write=False)
+        except QueryTimeoutError as exc:  # (stopped by the store: the server is free for the next request)
+            raise _TimeLimit(f"cypher: the query ran past the server's time limit of {seconds_text(exc.limit or 0)} and was "
+                             "stopped (GRAPHMEM_CYPHER_TIMEOUT where graphmem serve runs sets it)") from None
         except (StorageError, InputError) as exc:  # a syntax error, an unknown function, a write refused: the query's fault
             message = _one_line(exc)
             if "not idempotent" in message or "the query writes" in message:
@@ -611,6 +620,10 @@ def _end_event_streams(manager: Any) -> None:
 
 class _NotFound(Exception):
     pass
+
+
+class _TimeLimit(Exception):
+    """User Cypher stopped at the server's time limit: answered 504 (``Client`` raises ``QueryTimeoutError``)."""
 
 
 def _no_terms_note(query: str) -> dict[str, str]:

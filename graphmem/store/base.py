@@ -12,11 +12,11 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from graphmem.errors import ClosedError, GraphmemError, InputError, StorageError, StoreUnavailableError
+from graphmem.errors import ClosedError, GraphmemError, InputError, QueryTimeoutError, StorageError, StoreUnavailableError
 from graphmem.resources import query_names, query_text
 
-__all__ = ["COMMIT_RACES", "GUARD", "TALLY", "GraphStore", "PreparedStatements", "Statement", "WriteConflict", "chunked", "map_vectors", "user_cypher_error",
-           "WRITE_REFUSED"]
+__all__ = ["COMMIT_RACES", "GUARD", "TALLY", "GraphStore", "PreparedStatements", "Statement", "WriteConflict", "chunked", "map_vectors",
+           "user_cypher_error", "WRITE_REFUSED", "time_limit_error", "seconds_text"]
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +110,18 @@ def user_cypher_error(message: str) -> GraphmemError:
     if _SYNTAX.search(text):  # the query's own fault, not the store's (the server answered it 400 already)
         return InputError(f"cypher: {text}")
     return StorageError(f"cypher failed: {text or 'the database refused the query'}")
+
+
+def seconds_text(seconds: float) -> str:
+    """``seconds`` as a person writes it: ``30 s``, ``0.5 s``."""
+    return f"{seconds:g} s"
+
+
+def time_limit_error(limit: float) -> QueryTimeoutError:
+    """The error for user Cypher stopped at its time limit of ``limit`` seconds, saying how to raise it."""
+    return QueryTimeoutError(f"cypher: the query ran past its time limit of {seconds_text(limit)} and was stopped; give it more "
+                             "time with timeout= (graphmem cypher --timeout SECONDS) or GRAPHMEM_CYPHER_TIMEOUT "
+                             "(Settings.cypher_timeout; 0 for no limit)", limit)
 
 
 def chunked(rows: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
@@ -233,9 +245,13 @@ class GraphStore(ABC):
 
     @abstractmethod
     def run_cypher(self, text: str, params: Mapping[str, Any] | None = None, *, write: bool = False,
-                   then: Sequence[Statement] = ()) -> list[dict[str, Any]]:
+                   then: Sequence[Statement] = (), timeout: float = 0) -> list[dict[str, Any]]:
         """Run user-supplied Cypher (read-only unless ``write``), rows as JSON-ready dicts; with
-        ``write``, the named statements ``then`` run after it in the same transaction."""
+        ``write``, the named statements ``then`` run after it in the same transaction.
+
+        A ``timeout`` (seconds; ``0``: none) stops the query when it runs longer, with
+        :class:`QueryTimeoutError` (see :func:`time_limit_error`); nothing it wrote is kept. It
+        bounds the user's statement only, never the ``then`` statements."""
 
     @abstractmethod
     def close(self) -> None:

@@ -23,7 +23,7 @@ from neo4j import time as neo4j_time
 from graphmem.errors import ConfigurationError, InputError, StorageError, StoreUnavailableError
 from graphmem.settings import Settings
 from graphmem.store.base import (COMMIT_RACES, GUARD, TALLY, WRITE_REFUSED, GraphStore, Statement, WriteConflict, map_vectors, refused_by,
-                                 unenforceable_rule, user_cypher_error)
+                                 time_limit_error, unenforceable_rule, user_cypher_error)
 
 __all__ = ["MIN_NEO4J_MAJOR", "BoltStore", "check_server_version", "to_json"]
 
@@ -336,16 +336,25 @@ class BoltStore(GraphStore):
         return self._session_call("execute_write", lambda tx: _rows(tx.run(text, values)), action=f"write {name}")
 
     def run_cypher(self, text: str, params: Mapping[str, Any] | None = None, *, write: bool = False,
-                   then: Sequence[Statement] = ()) -> list[dict[str, Any]]:
+                   then: Sequence[Statement] = (), timeout: float = 0) -> list[dict[str, Any]]:
         """Run user Cypher; without ``write`` a statement that writes is refused and rolled back;
-        with it, the named statements ``then`` run after it in the same transaction."""
+        with it, the named statements ``then`` run after it in the same transaction.
+
+        ``timeout`` goes to the server as the transaction's timeout (Neo4j stops the query there);
+        rows still streaming past it are not waited for."""
         self._ready()
         values = dict(params or {})
         following = self._runnable(then) if write else []
 
+        deadline = time.monotonic() + timeout if timeout else None
+
         def work(tx: Any) -> list[dict[str, Any]]:
             result = tx.run(text, values)
-            rows = [{key: to_json(value) for key, value in record.items()} for record in result]
+            rows = []
+            for record in result:  # (a server that ignores the transaction timeout may stream past it)
+                if deadline is not None and time.monotonic() > deadline:
+                    raise _PastTimeLimit()
+                rows.append({key: to_json(value) for key, value in record.items()})
             summary = result.consume()
             if not write and (summary.query_type in ("w", "rw", "s") or summary.counters.contains_updates
                               or summary.counters.contains_system_updates):
@@ -356,7 +365,7 @@ class BoltStore(GraphStore):
             return rows
 
         try:
-            return self._session_call("execute_write" if write else "execute_read", work, action="cypher")
+            return self._session_call("execute_write" if write else "execute_read", work, action="cypher", limit=timeout)
         except _ReadOnlyViolation as exc:
             raise InputError(WRITE_REFUSED) from exc
         except StorageError as exc:
@@ -388,14 +397,19 @@ class BoltStore(GraphStore):
             except Exception:  # closing must not mask the caller's error
                 logger.warning("error closing the driver of %s", self.describe(), exc_info=True)
 
-    def _session_call(self, method: str, work: Callable[[Any], T], *, action: str = "schema") -> T:
-        """Run ``work`` in a managed transaction of a fresh session (sessions are not thread-safe)."""
+    def _session_call(self, method: str, work: Callable[[Any], T], *, action: str = "schema", limit: float = 0) -> T:
+        """Run ``work`` in a managed transaction of a fresh session (sessions are not thread-safe);
+        a ``limit`` (user Cypher's time limit) is sent as the transaction's timeout."""
         try:
             with self._driver.session(database=self.database, bookmark_manager=self._bookmarks) as session:
-                return getattr(session, method)(work)
+                return getattr(session, method)(neo4j.unit_of_work(timeout=limit or None)(work))
         except (_ReadOnlyViolation, WriteConflict):
             raise
+        except _PastTimeLimit as exc:
+            raise time_limit_error(limit) from exc
         except Exception as exc:
+            if limit and isinstance(exc, neo4j_errors.Neo4jError) and "TransactionTimedOut" in (exc.code or ""):
+                raise time_limit_error(limit) from exc  # (the server stopped it: Neo4j)
             raise self._translate(exc, action) from exc
 
     def _translate(self, exc: BaseException, action: str) -> Exception:
@@ -429,6 +443,10 @@ def _plain_vectors(params: Mapping[str, Any] | None) -> dict[str, Any]:
 
 class _ReadOnlyViolation(Exception):
     """Raised inside a read transaction function to roll back a query that wrote."""
+
+
+class _PastTimeLimit(Exception):
+    """Raised inside a transaction function when user Cypher's records still come past its time limit."""
 
 
 def _rows(result: Any) -> list[dict[str, Any]]:

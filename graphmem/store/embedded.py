@@ -5,8 +5,10 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import math
 import os
 import random
+import re
 import shlex
 import threading
 import time
@@ -19,7 +21,8 @@ from typing import Any, Iterator, Mapping, Sequence
 import numpy as np
 
 from graphmem.errors import ConfigurationError, StorageError, StoreUnavailableError
-from graphmem.store.base import COMMIT_RACES, GUARD, TALLY, GraphStore, Statement, WriteConflict, map_vectors, refused_by, unenforceable_rule, user_cypher_error
+from graphmem.store.base import (COMMIT_RACES, GUARD, TALLY, GraphStore, Statement, WriteConflict, map_vectors, refused_by, time_limit_error,
+                                 unenforceable_rule, user_cypher_error)
 
 __all__ = ["EmbeddedStore"]
 
@@ -54,6 +57,37 @@ def _java(name: str) -> Any:
         _JAVA["float[]"] = jpype.JArray(jpype.JFloat)
         _JAVA["JSONArray"] = jpype.JClass("com.arcadedb.serializer.json.JSONArray")
     return _JAVA[name]
+
+
+#: The name ArcadeDB gives a command stopped at its deadline (``arcadedb.command.timeout``), in the
+#: text of the error JPype hands over (not ``LockTimeoutException``, a lock wait).
+_STOPPED_AT_DEADLINE = re.compile(r"\bcom\.arcadedb\.exception\.TimeoutException\b")
+
+
+@contextmanager
+def _command_deadline(seconds: float) -> Iterator[None]:
+    """Every command this thread starts inside runs under ArcadeDB's own deadline of ``seconds``
+    (``0``: none): the engine checks it as the query reads and stops the query with its
+    ``TimeoutException``, so the work ends there (it is not left running in the JVM).
+
+    The deadline is ArcadeDB's per-thread override of ``arcadedb.command.timeout``
+    (``CommandTimeoutOverride``, what its Postgres wire layer sets for ``statement_timeout``);
+    graphmem's own queries on this thread, before and after, run without one. Measured (3,000 nodes,
+    0.5 s): a filtered three-way cartesian product, an ORDER BY, a DISTINCT, a collect and an
+    aggregate over matches each stopped at 0.5-0.7 s, and the process used no CPU after. A query
+    whose whole work is arithmetic on literal lists (``UNWIND range(...)`` with a ``reduce`` per
+    row) reads nothing, is never checked, and runs to its end."""
+    if not seconds:
+        yield
+        return
+    import jpype
+
+    override = jpype.JClass("com.arcadedb.query.sql.executor.CommandTimeoutOverride")
+    override.set(max(1, math.ceil(seconds * 1000)))
+    try:
+        yield
+    finally:
+        override.clear()
 
 
 def _float_array(array: np.ndarray) -> Any:
@@ -572,18 +606,22 @@ class EmbeddedStore(GraphStore):
             raise StorageError(f"write {name} failed in {self.describe()}: {exc}") from exc
 
     def run_cypher(self, text: str, params: Mapping[str, Any] | None = None, *, write: bool = False,
-                   then: Sequence[Statement] = ()) -> list[dict[str, Any]]:
+                   then: Sequence[Statement] = (), timeout: float = 0) -> list[dict[str, Any]]:
         self._check_open()
         try:
             if write:
                 following = self._runnable(then)
                 with self._transaction():
-                    rows = self._db.command("opencypher", text, dict(params or {})).to_json_list()
+                    with _command_deadline(timeout):
+                        rows = self._db.command("opencypher", text, dict(params or {})).to_json_list()
                     for statement, values in following:
                         self._db.command("opencypher", statement, values)
                     return rows
-            return self._query(text, params, as_json=True)
+            with _command_deadline(timeout):
+                return self._query(text, params, as_json=True)
         except Exception as exc:
+            if timeout and _STOPPED_AT_DEADLINE.search(str(exc)):
+                raise time_limit_error(timeout) from exc
             raise user_cypher_error(str(exc)) from exc
 
     def close(self) -> None:

@@ -1,0 +1,99 @@
+"""A time limit on user Cypher: a slow query is stopped (not left running), with an error naming the
+limit and how to raise it, and the store answers the next query at once. Real parts: the embedded
+store, the server over a real socket, the CLI."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from conftest import settings_for
+from graphmem import Client, Memory, QueryTimeoutError
+from graphmem.cli import app
+from graphmem.errors import InputError, StorageError
+from graphmem.server import MemoryHub
+from serving import running
+
+#: Ten billion rows, each filtered out: minutes of work that reads nothing of the store, so it runs the
+#: same on an empty memory. ArcadeDB checks its deadline at every row the filter pulls.
+SLOW = "UNWIND range(1, 100000) AS x UNWIND range(1, 100000) AS y WITH x, y WHERE x + y < 0 RETURN x"
+
+
+@pytest.fixture
+def memory(tmp_path):
+    with Memory.open(tmp_path / "store", namespace="slow", settings=settings_for(tmp_path)) as opened:
+        yield opened
+
+
+def test_a_slow_query_is_stopped_at_its_time_limit_and_the_next_query_runs(memory):
+    with pytest.raises(QueryTimeoutError) as stopped:
+        memory.cypher(SLOW, timeout=0.5)
+    message = str(stopped.value)
+    assert "time limit of 0.5 s" in message and "GRAPHMEM_CYPHER_TIMEOUT" in message and "--timeout" in message
+    assert stopped.value.limit == 0.5
+    assert isinstance(stopped.value, StorageError) and isinstance(stopped.value, TimeoutError)
+    assert memory.cypher("RETURN 1 AS one") == [{"one": 1}]
+
+
+def test_the_setting_is_the_default_limit_and_zero_is_none(tmp_path):
+    settings = settings_for(tmp_path).with_(cypher_timeout=0.5)
+    with Memory.open(tmp_path / "store", namespace="slow", settings=settings) as memory:
+        with pytest.raises(QueryTimeoutError, match="0.5 s"):
+            memory.cypher(SLOW)
+        # a short query under a limit, and one with no limit at all, answer as before
+        assert memory.cypher("UNWIND range(1, 3) AS x RETURN sum(x) AS s", timeout=0) == [{"s": 6}]
+        assert memory.cypher("RETURN 2 AS two") == [{"two": 2}]
+
+
+def test_a_write_stopped_at_its_limit_keeps_nothing(memory):
+    with pytest.raises(QueryTimeoutError):
+        memory.cypher("CREATE (:Scratch {namespace: $namespace}) WITH 1 AS one " + SLOW, write=True, timeout=0.5)
+    assert memory.cypher("MATCH (s:Scratch) RETURN count(s) AS n") == [{"n": 0}]
+    # graphmem's own statements of the same transaction (the change marker's bump) are not limited
+    memory.cypher("CREATE (:Scratch {namespace: $namespace})", write=True, timeout=0.5)
+    assert memory.cypher("MATCH (s:Scratch) RETURN count(s) AS n") == [{"n": 1}]
+
+
+@pytest.mark.parametrize("timeout", [-1, float("nan"), float("inf"), "30", True])
+def test_a_bad_timeout_is_refused_by_name(memory, timeout):
+    with pytest.raises(InputError, match="timeout: expected a number of seconds"):
+        memory.cypher("RETURN 1 AS one", timeout=timeout)
+
+
+def test_cli_exits_1_with_one_line_naming_the_limit(tmp_path):
+    Memory.open(tmp_path / "store", settings=settings_for(tmp_path)).close()
+    runner = CliRunner()
+    store = ["--store", str(tmp_path / "store")]
+    result = runner.invoke(app, ["cypher", SLOW, "--timeout", "0.5", *store])
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "time limit of 0.5 s" in lines[0] and "--timeout" in lines[0]
+    # the environment sets the default
+    result = runner.invoke(app, ["cypher", SLOW, *store], env={"GRAPHMEM_CYPHER_TIMEOUT": "0.5"})
+    assert result.exit_code == 1 and "time limit of 0.5 s" in result.output
+    bad = runner.invoke(app, ["cypher", "RETURN 1 AS one", *store], env={"GRAPHMEM_CYPHER_TIMEOUT": "soon"})
+    assert bad.exit_code == 2 and "GRAPHMEM_CYPHER_TIMEOUT" in bad.output
+    assert runner.invoke(app, ["cypher", "RETURN 1 AS one", "--json", *store]).exit_code == 0
+
+
+def test_server_answers_504_stays_responsive_and_client_raises(tmp_path, embedder):
+    hub = MemoryHub.open(str(tmp_path / "store"), settings_for(tmp_path).with_(cypher_timeout=0.5))
+    try:
+        with running(hub) as url:
+            with Client(url, namespace="served") as client:
+                client.add([{"speaker": "Leo", "text": "A slow query must not hold the server."}], conversation="c")
+                answer = httpx.post(f"{url}/v1/namespaces/served/cypher", json={"query": SLOW}, timeout=60)
+                assert answer.status_code == 504
+                assert "server's time limit of 0.5 s" in answer.json()["error"]
+                assert "GRAPHMEM_CYPHER_TIMEOUT" in answer.json()["error"]
+                with pytest.raises(QueryTimeoutError, match="0.5 s"):
+                    client.cypher(SLOW)
+                # the store is free at once: a read and a write of the same server answer
+                assert client.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace RETURN count(t) AS n") == [{"n": 1}]
+                client.add([{"speaker": "Maya", "text": "And it did not."}], conversation="c")
+                assert httpx.get(f"{url}/healthz").json() == {"status": "ok"}
+                assert client.stats()["nodes"]["Turn"] == 2
+    finally:
+        hub.close()
+
