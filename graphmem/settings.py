@@ -105,6 +105,11 @@ class Settings:
             embedded database stops the query itself; over Bolt the server is asked to (Neo4j's
             transaction timeout) and graphmem stops waiting at the limit. graphmem's own queries
             have no such limit.
+        bolt_read_timeout: seconds a Bolt store waits for any bytes of an answer before it gives up
+            on the server with :class:`~graphmem.errors.StoreUnavailableError` (a server stopped
+            or frozen answers nothing; default 120, what Neo4j 5 asks its drivers for by its own
+            keep-alive; ``0``: wait forever). A query of graphmem's that runs longer than this on
+            a server that sends nothing meanwhile (ArcadeDB's Bolt plugin) is cut too: raise it then.
     """
 
     embedding_model: str = DEFAULT_MODEL
@@ -126,9 +131,10 @@ class Settings:
     timezone: str = UTC_NAME
     retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
     cypher_timeout: float = 30.0
+    bolt_read_timeout: float = 120.0
 
     def __post_init__(self) -> None:
-        for name, variable in (("cypher_timeout", "GRAPHMEM_CYPHER_TIMEOUT"),):
+        for name, variable in (("cypher_timeout", "GRAPHMEM_CYPHER_TIMEOUT"), ("bolt_read_timeout", "GRAPHMEM_BOLT_READ_TIMEOUT")):
             given = value = getattr(self, name)
             if isinstance(value, str):  # (from the environment)
                 try:
@@ -174,8 +180,8 @@ class Settings:
 
         Recognised: ``GRAPHMEM_EMBEDDING_MODEL``, ``GRAPHMEM_EMBEDDING_PRECISION``, ``GRAPHMEM_SPACY_MODEL``,
         ``GRAPHMEM_INDEX_DIR``, ``GRAPHMEM_JVM_HEAP``, ``GRAPHMEM_JVM_OPTIONS``, ``GRAPHMEM_NEO4J_USER``,
-        ``GRAPHMEM_NEO4J_PASSWORD``, ``GRAPHMEM_TIMEZONE``, ``GRAPHMEM_CYPHER_TIMEOUT``
-        (seconds). An empty variable is unset, but for
+        ``GRAPHMEM_NEO4J_PASSWORD``, ``GRAPHMEM_TIMEZONE``, ``GRAPHMEM_CYPHER_TIMEOUT``,
+        ``GRAPHMEM_BOLT_READ_TIMEOUT`` (seconds). An empty variable is unset, but for
         ``GRAPHMEM_JVM_OPTIONS``, where ``""`` means no options (the JVM's defaults).
         """
         env = os.environ if environ is None else environ
@@ -191,6 +197,7 @@ class Settings:
             ("neo4j_password", "GRAPHMEM_NEO4J_PASSWORD"),
             ("timezone", "GRAPHMEM_TIMEZONE"),
             ("cypher_timeout", "GRAPHMEM_CYPHER_TIMEOUT"),
+            ("bolt_read_timeout", "GRAPHMEM_BOLT_READ_TIMEOUT"),
         ):
             if env.get(key) or (name == "jvm_options" and key in env):  # "" asks for the JVM's own defaults
                 values[name] = env[key]

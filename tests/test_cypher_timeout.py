@@ -4,6 +4,12 @@ store, the server over a real socket, the CLI."""
 
 from __future__ import annotations
 
+import signal
+import socket
+import subprocess
+import sys
+import threading
+
 import httpx
 import pytest
 from typer.testing import CliRunner
@@ -11,8 +17,10 @@ from typer.testing import CliRunner
 from conftest import settings_for
 from graphmem import Client, Memory, QueryTimeoutError
 from graphmem.cli import app
-from graphmem.errors import InputError, StorageError
+from graphmem.errors import InputError, StorageError, StoreUnavailableError
 from graphmem.server import MemoryHub
+from graphmem.settings import Settings
+from graphmem.store.bolt import BoltStore
 from serving import running
 
 #: Ten billion rows, each filtered out: minutes of work that reads nothing of the store, so it runs the
@@ -97,3 +105,90 @@ def test_server_answers_504_stays_responsive_and_client_raises(tmp_path, embedde
     finally:
         hub.close()
 
+
+# ---------------------------------------------------------------------------- Bolt
+#: A Bolt server of its own process (ArcadeDB's plugin), so that it can be frozen with SIGSTOP and
+#: so that a query it goes on running after graphmem gave up on it ends with the process.
+BOLT_SERVER = """
+import sys, time
+from graphmem.testing import start_bolt_server
+server = start_bolt_server(sys.argv[1], database="frozen", jvm_heap="512m")
+print(server.uri, *server.auth, server.database, flush=True)
+while True:
+    time.sleep(1)
+"""
+
+
+@pytest.fixture(scope="module")
+def bolt_process(tmp_path_factory):
+    root = tmp_path_factory.mktemp("frozen-bolt")
+    process = subprocess.Popen([sys.executable, "-c", BOLT_SERVER, str(root)], stdout=subprocess.PIPE, text=True)
+    try:
+        uri, user, password, database = process.stdout.readline().split()
+        yield process, uri, (user, password), database
+    finally:
+        process.send_signal(signal.SIGCONT)
+        process.kill()  # (it may be running a query graphmem gave up on: ArcadeDB's Bolt plugin ignores the time limit)
+        process.wait(60)
+
+
+def bolt_store(bolt_process, **settings) -> BoltStore:
+    _, uri, auth, database = bolt_process
+    return BoltStore(uri, auth=auth, database=database, settings=Settings(**settings)).open()
+
+
+def test_bolt_user_cypher_past_its_limit_raises_and_the_next_query_runs(bolt_process):
+    store = bolt_store(bolt_process)
+    try:
+        memory = Memory.attach(store, "slow", Settings())
+        with pytest.raises(QueryTimeoutError, match="time limit of 0.5 s"):
+            memory.cypher(SLOW, timeout=0.5)
+        assert memory.cypher("RETURN 1 AS one") == [{"one": 1}]
+    finally:
+        store.close()
+
+
+def test_a_frozen_bolt_server_fails_a_read_naming_it_and_serves_again_once_thawed(bolt_process):
+    """A server stopped with SIGSTOP: its kernel keeps the connection open and says nothing, which
+    held a read forever. The read waits bolt_read_timeout for the old connection's answer and the
+    driver's connection_acquisition_timeout for a new one's (small here), then names the server."""
+    process, uri = bolt_process[0], bolt_process[1]
+    _, _, auth, database = bolt_process
+    store = BoltStore(uri, auth=auth, database=database, settings=Settings(bolt_read_timeout=1),
+                      driver_config={"connection_acquisition_timeout": 2, "max_transaction_retry_time": 1}).open()
+    try:
+        assert store.read("read/change_marker", {"namespace": "frozen", "id": "none"}) == []
+        process.send_signal(signal.SIGSTOP)
+        try:
+            outcome: list[BaseException | list] = []
+
+            def read() -> None:
+                try:
+                    outcome.append(store.read("read/change_marker", {"namespace": "frozen", "id": "none"}))
+                except BaseException as exc:  # noqa: BLE001 - the test looks at it
+                    outcome.append(exc)
+
+            reader = threading.Thread(target=read, daemon=True)
+            reader.start()
+            reader.join(60)
+            assert not reader.is_alive(), "the read of a frozen server did not end"
+        finally:
+            process.send_signal(signal.SIGCONT)
+        assert isinstance(outcome[0], StoreUnavailableError), outcome
+        assert uri in str(outcome[0]) and "no answer" in str(outcome[0])
+        assert store.read("read/change_marker", {"namespace": "frozen", "id": "none"}) == []
+    finally:
+        store.close()
+
+
+def test_a_socket_that_never_answers_the_handshake_is_refused_naming_it(tmp_path):
+    """The driver bounds a new connection's handshake (connection_acquisition_timeout, 60 s by
+    default); the error says the server did not answer, as for a frozen one."""
+    with socket.socket() as listener:  # accepts connections (the kernel does) and never says a word
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        uri = f"bolt://127.0.0.1:{listener.getsockname()[1]}"
+        store = BoltStore(uri, auth=("neo4j", "x"), settings=Settings(), driver_config={"connection_acquisition_timeout": 1})
+        with pytest.raises(StoreUnavailableError) as mute:
+            store.open()
+        assert f"no answer from {uri} (connect)" in str(mute.value)

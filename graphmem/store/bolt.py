@@ -23,7 +23,7 @@ from neo4j import time as neo4j_time
 from graphmem.errors import ConfigurationError, InputError, StorageError, StoreUnavailableError
 from graphmem.settings import Settings
 from graphmem.store.base import (COMMIT_RACES, GUARD, TALLY, WRITE_REFUSED, GraphStore, Statement, WriteConflict, map_vectors, refused_by,
-                                 time_limit_error, unenforceable_rule, user_cypher_error)
+                                 seconds_text, time_limit_error, unenforceable_rule, user_cypher_error)
 
 __all__ = ["MIN_NEO4J_MAJOR", "BoltStore", "check_server_version", "to_json"]
 
@@ -41,6 +41,10 @@ CONSTRAINT_RACE_ATTEMPTS = 5
 #: second process correcting messages for 40 s, 46 of 3,422 reads met one and none met one twice).
 READ_ATTEMPTS = 5
 _ENTITY_NOT_FOUND = "Neo.ClientError.Statement.EntityNotFound"
+#: Seconds past user Cypher's time limit that graphmem waits before it stops waiting itself: a server
+#: that honours the transaction timeout (Neo4j) stops the query at the limit and says so within it,
+#: keeping the connection; one that ignores it (ArcadeDB's Bolt plugin) is given up on then.
+SERVER_STOP_GRACE = 1.0
 
 _AGENT_VERSION = re.compile(r"^Neo4j/(\d+)\.(\d+)", re.IGNORECASE)
 _DATABASE_NOT_FOUND = ("Neo.ClientError.Database.DatabaseNotFound",)
@@ -340,8 +344,9 @@ class BoltStore(GraphStore):
         """Run user Cypher; without ``write`` a statement that writes is refused and rolled back;
         with it, the named statements ``then`` run after it in the same transaction.
 
-        ``timeout`` goes to the server as the transaction's timeout (Neo4j stops the query there);
-        rows still streaming past it are not waited for."""
+        ``timeout`` goes to the server as the transaction's timeout (Neo4j stops the query), and
+        graphmem stops waiting for the answer at it too (closing the connection; ArcadeDB's Bolt
+        plugin ignores the transaction timeout and runs the query to its end)."""
         self._ready()
         values = dict(params or {})
         following = self._runnable(then) if write else []
@@ -398,15 +403,39 @@ class BoltStore(GraphStore):
                 logger.warning("error closing the driver of %s", self.describe(), exc_info=True)
 
     def _session_call(self, method: str, work: Callable[[Any], T], *, action: str = "schema", limit: float = 0) -> T:
-        """Run ``work`` in a managed transaction of a fresh session (sessions are not thread-safe);
-        a ``limit`` (user Cypher's time limit) is sent as the transaction's timeout."""
+        """Run ``work`` in a managed transaction of a fresh session (sessions are not thread-safe).
+
+        Every read of the connection waits at most ``Settings.bolt_read_timeout`` for bytes (a
+        server stopped or frozen sends none, and the driver has no setting for it: see
+        :func:`_bound_reads`); a ``limit`` (user Cypher's time limit) is sent as the transaction's
+        timeout and bounds the waits to it (plus :data:`SERVER_STOP_GRACE`)."""
+        patience = self._settings.bolt_read_timeout
+        bound = patience
+        if limit:
+            bound = min(patience, limit + SERVER_STOP_GRACE) if patience else limit + SERVER_STOP_GRACE
+
+        def bounded(tx: Any) -> T:
+            _bound_reads(tx, bound)
+            try:
+                return work(tx)
+            except (_ReadOnlyViolation, WriteConflict, _PastTimeLimit):
+                raise
+            except Exception as exc:
+                if bound and _no_answer(exc):
+                    raise _NoAnswer() from exc  # (not the driver's: it is not retried on another connection)
+                raise
+
         try:
             with self._driver.session(database=self.database, bookmark_manager=self._bookmarks) as session:
-                return getattr(session, method)(neo4j.unit_of_work(timeout=limit or None)(work))
+                return getattr(session, method)(neo4j.unit_of_work(timeout=limit or None)(bounded))
         except (_ReadOnlyViolation, WriteConflict):
             raise
-        except _PastTimeLimit as exc:
-            raise time_limit_error(limit) from exc
+        except (_NoAnswer, _PastTimeLimit) as exc:
+            if limit and (isinstance(exc, _PastTimeLimit) or bound < patience or not patience):
+                raise time_limit_error(limit) from exc
+            raise StoreUnavailableError(f"no answer from {self._location} within {seconds_text(bound)} ({action}): the server "
+                                        "is stopped, frozen or overloaded (bolt_read_timeout, GRAPHMEM_BOLT_READ_TIMEOUT, "
+                                        "sets how long to wait)") from exc
         except Exception as exc:
             if limit and isinstance(exc, neo4j_errors.Neo4jError) and "TransactionTimedOut" in (exc.code or ""):
                 raise time_limit_error(limit) from exc  # (the server stopped it: Neo4j)
@@ -424,6 +453,9 @@ class BoltStore(GraphStore):
             return ConfigurationError(f"database {self.database!r} does not exist at {where}")
         if isinstance(exc, errors.UnsupportedServerProduct):
             return ConfigurationError(f"unsupported server at {where}: {_one_line(exc)} (graphmem needs Neo4j {MIN_NEO4J_MAJOR} or later)")
+        if isinstance(exc, (errors.ServiceUnavailable, errors.SessionExpired)) and _no_answer(exc):
+            return StoreUnavailableError(f"no answer from {where} ({action}): the server is stopped, frozen or overloaded "
+                                         f"({_unreachable_reason(exc)})")
         if isinstance(exc, (errors.ServiceUnavailable, errors.SessionExpired, errors.ConnectionAcquisitionTimeoutError)):
             return StoreUnavailableError(f"cannot reach {where}: {_unreachable_reason(exc)}")
         if isinstance(exc, errors.Neo4jError):
@@ -445,8 +477,49 @@ class _ReadOnlyViolation(Exception):
     """Raised inside a read transaction function to roll back a query that wrote."""
 
 
+class _NoAnswer(Exception):
+    """Raised inside a transaction function when a read of the connection waited past its bound."""
+
+
 class _PastTimeLimit(Exception):
     """Raised inside a transaction function when user Cypher's records still come past its time limit."""
+
+
+def _no_answer(exc: BaseException) -> bool:
+    """Whether ``exc`` (a driver error) came of a read of the connection that waited past its bound
+    (``socket.timeout``), or of a new connection's handshake that waited past the driver's deadline."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, TimeoutError) and not isinstance(cause, neo4j_errors.DriverError):
+            return True
+        if type(cause).__name__ == "SocketDeadlineExceededError":  # (the driver's private class)
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
+_UNBOUNDED_WARNED: list[bool] = []
+
+
+def _bound_reads(tx: Any, seconds: float) -> None:
+    """Make every read of ``tx``'s connection wait at most ``seconds`` (``0``: no bound) for bytes.
+
+    The driver has no setting for it: it applies a server's hint (Neo4j 5 sends
+    ``connection.recv_timeout_seconds`` with its keep-alive, ArcadeDB none) through the
+    connection's socket, and so does this, through the driver's private ``_connection``
+    (neo4j 5 and 6). The bound stays with the connection, so the next transaction's BEGIN on it
+    is bounded too. A driver without that path leaves reads unbounded, with a warning once."""
+    socket_ = getattr(getattr(tx, "_connection", None), "socket", None)
+    setter = getattr(socket_, "set_read_timeout", None)
+    if setter is None:
+        if not _UNBOUNDED_WARNED:
+            _UNBOUNDED_WARNED.append(True)
+            logger.warning("this neo4j driver (%s) gives no way to bound a read: a frozen Bolt server holds a query until "
+                           "it answers", getattr(neo4j, "__version__", "?"))
+        return
+    setter(seconds or None)
 
 
 def _rows(result: Any) -> list[dict[str, Any]]:
