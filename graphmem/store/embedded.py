@@ -64,6 +64,9 @@ def _java(name: str) -> Any:
 _STOPPED_AT_DEADLINE = re.compile(r"\bcom\.arcadedb\.exception\.TimeoutException\b")
 
 
+_NO_DEADLINE_WARNED: list[bool] = []
+
+
 @contextmanager
 def _command_deadline(seconds: float) -> Iterator[None]:
     """Every command this thread starts inside runs under ArcadeDB's own deadline of ``seconds``
@@ -82,7 +85,15 @@ def _command_deadline(seconds: float) -> Iterator[None]:
         return
     import jpype
 
-    override = jpype.JClass("com.arcadedb.query.sql.executor.CommandTimeoutOverride")
+    try:
+        override = jpype.JClass("com.arcadedb.query.sql.executor.CommandTimeoutOverride")
+    except Exception:  # an ArcadeDB without it (before 26.10): the query runs unbounded, said once
+        if not _NO_DEADLINE_WARNED:
+            _NO_DEADLINE_WARNED.append(True)
+            logger.warning("this ArcadeDB has no per-query deadline (CommandTimeoutOverride): user Cypher runs without "
+                           "its time limit; upgrade arcadedb-embedded")
+        yield
+        return
     override.set(max(1, math.ceil(seconds * 1000)))
     try:
         yield
