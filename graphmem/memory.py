@@ -21,7 +21,7 @@ from graphmem.errors import (ClosedError, ConfigurationError, GraphmemError, Inp
 from graphmem.forget import ForgetPlan, ForgetSelection, plan_forget
 from graphmem.hits import CONTEXT_CHARS, RECENT_MESSAGES, Hit, context_text, explain_text, recall_parts, recall_text
 from graphmem.retrieve.types import STRATEGIES, validate_query
-from graphmem.ids import namespace_slug, node_id
+from graphmem.ids import namespace_slug, node_id, validate_namespace
 from graphmem.ingest import IngestPipeline, IngestReport, Progress
 from graphmem.ingest.live import MAX_CONFLICTS, AddReport, LiveWriter, corrected_record, parse_messages, parse_timestamp, same_message
 from graphmem.loaders import FORMATS, load
@@ -46,9 +46,6 @@ if TYPE_CHECKING:  # the dump package is imported when a memory is moved, not on
 __all__ = ["Memory", "AsyncMemory", "STRATEGIES", "validate_namespace"]
 
 logger = logging.getLogger(__name__)
-
-MAX_NAMESPACE = 256
-
 
 _DAMAGE_ERRORS = (TypeError, ValueError, AttributeError, KeyError, IndexError)
 """What reading a stored value of the wrong type raises (a string where a number belongs, a
@@ -103,21 +100,6 @@ def has_search_terms(query: str) -> bool:
     A query of punctuation alone (``"?!... ---"``) matches nothing; it gets no hits rather
     than k arbitrary ones with score 0."""
     return any(ch.isalnum() for ch in query)
-
-
-def validate_namespace(namespace: object) -> str:
-    """A namespace is any non-blank string of at most 256 characters, stored verbatim."""
-    if not isinstance(namespace, str) or not namespace.strip():
-        raise ConfigurationError("namespace must be a non-empty string")
-    if len(namespace) > MAX_NAMESPACE:
-        raise ConfigurationError(f"namespace longer than {MAX_NAMESPACE} characters")
-    if "\x00" in namespace:
-        raise ConfigurationError("namespace must not contain NUL characters")
-    try:
-        namespace.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ConfigurationError("namespace is not valid Unicode text (a lone surrogate such as \\ud800)") from None
-    return namespace
 
 
 _NAMESPACE_LOCKS: dict[tuple[str, str], threading.RLock] = {}
