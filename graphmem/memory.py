@@ -91,7 +91,30 @@ def _database_error(exc: GraphmemError) -> bool:
 class _State(enum.Enum):
     UNOPENED = "unopened"
     OPEN = "open"
+    CLOSING = "closing"  # close() waits for the calls in flight; new calls are refused
     CLOSED = "closed"
+
+
+def _in_use(method: Any) -> Any:
+    """Run ``method`` as a call in flight: refused with :class:`ClosedError` once :meth:`Memory.close`
+    has begun, and counted, so that close waits for it before it closes the store (a thread closing a
+    Memory that worker threads were reading made their calls fail with the closed database's
+    StorageError). A call that fails because the store was closed under it all the same (from its own
+    thread, as a signal handler may) raises ClosedError too."""
+
+    @functools.wraps(method)
+    def wrapped(self: "Memory", *args: Any, **kwargs: Any) -> Any:
+        self._enter()
+        try:
+            return method(self, *args, **kwargs)
+        except Exception as exc:
+            if self._state is _State.OPEN or (isinstance(exc, GraphmemError) and not isinstance(exc, StorageError)):
+                raise
+            raise ClosedError(f"this Memory was closed during {method.__name__} ({type(exc).__name__})") from exc
+        finally:
+            self._leave()
+
+    return wrapped
 
 
 def has_search_terms(query: str) -> bool:
@@ -146,6 +169,8 @@ class Memory:
         self._search: SearchService | None = None
         self._state = _State.UNOPENED
         self._lock = _namespace_lock(store, self._namespace)
+        self._calls = threading.Condition(threading.Lock())  # guards _state's changes and _in_flight
+        self._in_flight: dict[int, int] = {}  # thread id -> depth of the calls (see _in_use) it is in
         self._collect_texts = False
         self._writer: LiveWriter | None = None
         self._writer_foreign = 0  # the cache owner's count of foreign changes when the live writer was made
@@ -222,21 +247,55 @@ class Memory:
         self.close()
 
     def close(self) -> None:
-        """Close the store; the Memory refuses use afterwards. Idempotent."""
-        with self._lock:
-            if self._state is _State.CLOSED:
+        """Close the store; the Memory refuses use afterwards. Idempotent.
+
+        Calls in flight on other threads end first (a search, an ingest: close waits for them, as
+        long as they take); calls that begin meanwhile raise :class:`ClosedError`. A second close
+        while one is under way returns once the Memory is closed."""
+        me = threading.get_ident()
+        with self._calls:
+            if self._state in (_State.CLOSING, _State.CLOSED):
+                if me not in self._in_flight:  # (a call of this thread that closes waits for no one)
+                    self._calls.wait_for(lambda: self._state is _State.CLOSED)
                 return
-            self._state = _State.CLOSED
-            try:
-                if self._search is not None:
-                    self._search.caches.flush()
-            finally:
-                if self._owns_store and isinstance(self._store, GraphStore):  # not None: an unopened one built by hand
-                    self._store.close()
+            self._state = _State.CLOSING
+            self._calls.wait_for(lambda: all(thread == me for thread in self._in_flight))
+        try:
+            with self._lock:
+                try:
+                    if self._search is not None:
+                        self._search.caches.flush()
+                finally:
+                    if self._owns_store and isinstance(self._store, GraphStore):  # not None: an unopened one built by hand
+                        self._store.close()
+        finally:
+            with self._calls:
+                self._state = _State.CLOSED
+                self._calls.notify_all()
+
+    def _enter(self) -> None:
+        """Count a call of this thread in flight (see :func:`_in_use`), or refuse it: the Memory is not
+        open (a call of a thread already in one goes on while close waits for it)."""
+        me = threading.get_ident()
+        with self._calls:
+            depth = self._in_flight.get(me, 0)
+            if self._state is not _State.OPEN and not (depth and self._state is _State.CLOSING):
+                raise ClosedError(f"this Memory is {self._state.value}; use Memory.open(...)")
+            self._in_flight[me] = depth + 1
+
+    def _leave(self) -> None:
+        me = threading.get_ident()
+        with self._calls:
+            depth = self._in_flight.pop(me) - 1
+            if depth:
+                self._in_flight[me] = depth
+            else:
+                self._calls.notify_all()
 
     def _check(self) -> None:
-        if self._state is not _State.OPEN:
-            raise ClosedError(f"this Memory is {self._state.value}; use Memory.open(...)")
+        if self._state is _State.OPEN or (self._state is _State.CLOSING and threading.get_ident() in self._in_flight):
+            return
+        raise ClosedError(f"this Memory is {self._state.value}; use Memory.open(...)")
 
     def __repr__(self) -> str:
         return f"Memory({self._store.describe()!r}, namespace={self._namespace!r}, {self._state.value})"
@@ -262,6 +321,7 @@ class Memory:
         """The zone this namespace's times are read and shown in (see :meth:`timezone`)."""
         return namespace_zone(self._store, self._namespace, self._settings.tz)
 
+    @_in_use
     def timezone(self) -> str:
         """The time zone of this namespace's user: the one :meth:`set_timezone` stored with the
         namespace, else ``Settings.timezone``. A time given without an offset is read in it,
@@ -274,6 +334,7 @@ class Memory:
         self._check()
         return timezone_in_force(self._store, self._namespace, self._settings.timezone)[0]
 
+    @_in_use
     def set_timezone(self, name: str | None) -> str:
         """Store ``name`` (an IANA name such as ``"Europe/Berlin"``, ``"local"`` for this
         machine's zone, ``"UTC"``) as this namespace's time zone, for every process and server
@@ -362,6 +423,7 @@ class Memory:
         logger.info("namespace %r: recorded its embedding model %r", self._namespace, configured.model)
 
     # ------------------------------------------------------------------ operations
+    @_in_use
     @_names_damage
     def ingest(
         self,
@@ -419,6 +481,7 @@ class Memory:
             self._record_identity(caches)
         return report
 
+    @_in_use
     @_names_damage
     def add(
         self,
@@ -489,6 +552,7 @@ class Memory:
         report.skipped = skipped
         return report
 
+    @_in_use
     @_names_damage
     def correct(self, turn_id: str, text: str | None = None, *, speaker: str | None = None, caption: str | None = None,
                 metadata: Mapping[str, Any] | None = None) -> AddReport:
@@ -547,6 +611,7 @@ class Memory:
             self._writer_foreign = caches.foreign_changes
         return self._writer
 
+    @_in_use
     @_names_damage
     def history(self, turn_id: str) -> list[dict[str, Any]]:
         """Every text a turn has had, oldest first; the last entry is the current one.
@@ -574,6 +639,7 @@ class Memory:
             entry["timestamp"], entry["replaced_at"] = shown(entry.get("timestamp"), tz), shown(entry.get("replaced_at"), tz)
         return versions
 
+    @_in_use
     @_names_damage
     def messages(self, conversation: str, *, session: str | None = None, last: int | None = None,
                  before: str | None = None) -> list[dict[str, Any]]:
@@ -629,6 +695,7 @@ class Memory:
                  "metadata": metadata_of(row.get("meta")),
                  "timestamp": shown(row.get("timestamp") or started.get(row["session_id"]), tz)} for row in rows]
 
+    @_in_use
     @_names_damage
     def entity(self, name: str, *, mentions: int = 10, related: int = 10) -> dict[str, Any] | None:
         """What the memory knows about an entity: "who is Caroline?", "what about the Grand Canyon?".
@@ -662,6 +729,7 @@ class Memory:
 
         return entity_profile(self._store, self._namespace, name, mentions=mentions, related=related, tz=self._zone())
 
+    @_in_use
     @_names_damage
     def entities(self, *, label: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
         """The namespace's entities, those taking part in the most events first (an alias is
@@ -683,6 +751,7 @@ class Memory:
 
         return entity_list(self._store, self._namespace, label=label, limit=limit)
 
+    @_in_use
     @_names_damage
     def search(self, query: str, k: int = 10, unit: str = "turn", strategy: str = "auto", time_range: Any = None, *,
                speaker: str | None = None, conversation: str | None = None, session: str | None = None,
@@ -742,6 +811,7 @@ class Memory:
         with self._lock:
             return self._service().search(validated, tz)
 
+    @_in_use
     @_names_damage
     def context(self, query: str, k: int = 5, max_chars: int | None = CONTEXT_CHARS, **search: Any) -> str:
         """A prompt-ready text block of the memories relevant to ``query``, for an LLM.
@@ -771,6 +841,7 @@ class Memory:
         """
         return context_text(query, self.search(query, k=k, **search), max_chars)
 
+    @_in_use
     @_names_damage
     def recall(self, conversation: str, query: str | None = None, *, recent: int = RECENT_MESSAGES, k: int = 5,
                max_chars: int | None = CONTEXT_CHARS, **search: Any) -> str:
@@ -821,6 +892,7 @@ class Memory:
             raise InputError("explain() takes a Hit returned by search()")
         return explain_text(hit)
 
+    @_in_use
     @_names_damage
     def stats(self) -> dict[str, Any]:
         """Counts of nodes per label, relationships per type and topics per granularity in this namespace."""
@@ -837,6 +909,7 @@ class Memory:
             "relationships": dict(sorted(rels.items())),
         }
 
+    @_in_use
     @_names_damage
     def recluster(self) -> dict[str, int]:
         """Refit the GMM topics of every granularity on all stored units and replace the
@@ -855,6 +928,7 @@ class Memory:
             caches.committed()  # topics feed the projection used by activation
         return {k.removeprefix("topics_"): v for k, v in output.counts.items() if k.startswith("topics_")}
 
+    @_in_use
     def drop_namespace(self) -> int:
         """Delete every node of this namespace (and their relationships) and its caches.
 
@@ -875,6 +949,7 @@ class Memory:
         logger.info("dropped namespace %r (%d nodes)", self._namespace, deleted)
         return deleted
 
+    @_in_use
     @_names_damage
     def to_networkx(self, *, entity: str | None = None, episode: str | None = None, hit: Hit | None = None,
                     limit: int | None = None, conversation: str | None = None):
@@ -905,6 +980,7 @@ class Memory:
         key = hit.source_id or (hit.session_key if hit.unit == "session" else None)
         return explore.explanation_graph(hit.explanation, hit.node_id, f"{hit.unit} {key}" if key else hit.unit, hit.unit)
 
+    @_in_use
     @_names_damage
     def show(self, *, entity: str | None = None, episode: str | None = None, hit: Hit | None = None,
              conversation: str | None = None, limit: int | None = None, height: int = 560):
@@ -945,6 +1021,7 @@ class Memory:
         return GraphWidget(build_spec(self._store, self._namespace, graph, title=view_title(graph), height=height,
                                       caption=caption))
 
+    @_in_use
     @_names_damage
     def forget(
         self,
@@ -1075,6 +1152,7 @@ class Memory:
             logger.debug("could not look for damaged values in %r", self.namespace, exc_info=True)
             return {}
 
+    @_in_use
     def check(self, namespace: str | None = None) -> IntegrityReport:
         """Check the integrity of this namespace (or ``namespace``); rebuild stale caches.
 
@@ -1139,6 +1217,7 @@ class Memory:
         stage.commit()
         return sum(v for k, v in output.counts.items() if k.startswith("topics_"))
 
+    @_in_use
     def cypher(self, query: str, params: Mapping[str, Any] | None = None, *, write: bool = False,
                timeout: float | None = None) -> list[dict[str, Any]]:
         """Run Cypher against the store, with parameters; read-only unless ``write``.
@@ -1181,6 +1260,7 @@ class Memory:
         return rows
 
     # ------------------------------------------------------------------ moving a memory
+    @_in_use
     @_names_damage
     def export(self, path: str | os.PathLike[str], *, all_namespaces: bool = False, progress: Any = None) -> "DumpSummary":
         """Write this namespace (or every namespace of the store) to a dump file.
@@ -1216,6 +1296,7 @@ class Memory:
         return export_dump(self._store, path, targets, embedding_model=self._settings.embedding_model,
                            page_size=min(self._settings.write_batch_size, 1000), progress=progress)
 
+    @_in_use
     def import_dump(self, path: str | os.PathLike[str], *, namespace: str | None = None, reembed: bool = False,
                     progress: Any = None) -> "DumpSummary":
         """Write a dump file (from :meth:`export` or ``graphmem export``) into this store.
@@ -1258,6 +1339,7 @@ class Memory:
         self._after_import(summary.namespaces, reembed)
         return summary
 
+    @_in_use
     @_names_damage
     def copy_to(self, target: "Memory", *, all_namespaces: bool = False, namespace: str | None = None,
                 progress: Any = None) -> "DumpSummary":
@@ -1274,24 +1356,27 @@ class Memory:
                 namespace (another conversation under the same key); nothing is written.
         """
         self._check()
-        target._check()
         from graphmem.check import namespaces as stored_namespaces
         from graphmem.dump import copy_namespaces
 
-        if target._settings.embedding_model != self._settings.embedding_model:
-            raise ConfigurationError(f"the target memory uses {target._settings.embedding_model!r}, this one "
-                                     f"{self._settings.embedding_model!r}: export, then import with reembed=True")
-        configured = identity_of(target._embedder)
-        if not identity_of(self._embedder).same_model(configured):
-            raise ConfigurationError(f"the target memory's embedding model {configured.model!r} gives other vectors than "
-                                     f"this one's of the same name (other weights): export, then import with reembed=True")
-        if namespace is not None:
-            validate_namespace(namespace)
-        sources = stored_namespaces(self._store) if all_namespaces else [self._namespace]
-        summary = copy_namespaces(self._store, target._store, sources, embedding_model=self._settings.embedding_model,
-                                  namespace=namespace, page_size=min(self._settings.write_batch_size, 1000),
-                                  batch_size=target._settings.write_batch_size, progress=progress, identity=configured)
-        target._after_import(summary.namespaces, False)
+        target._enter()  # a call in flight of the target's too: its close waits for the copy
+        try:
+            if target._settings.embedding_model != self._settings.embedding_model:
+                raise ConfigurationError(f"the target memory uses {target._settings.embedding_model!r}, this one "
+                                         f"{self._settings.embedding_model!r}: export, then import with reembed=True")
+            configured = identity_of(target._embedder)
+            if not identity_of(self._embedder).same_model(configured):
+                raise ConfigurationError(f"the target memory's embedding model {configured.model!r} gives other vectors than "
+                                         f"this one's of the same name (other weights): export, then import with reembed=True")
+            if namespace is not None:
+                validate_namespace(namespace)
+            sources = stored_namespaces(self._store) if all_namespaces else [self._namespace]
+            summary = copy_namespaces(self._store, target._store, sources, embedding_model=self._settings.embedding_model,
+                                      namespace=namespace, page_size=min(self._settings.write_batch_size, 1000),
+                                      batch_size=target._settings.write_batch_size, progress=progress, identity=configured)
+            target._after_import(summary.namespaces, False)
+        finally:
+            target._leave()
         return summary
 
     def _after_import(self, namespaces: Iterable[str], reembed: bool) -> None:

@@ -128,6 +128,85 @@ def test_closed_memory_refuses_use(tmp_path, store_dir):
     unopened.close()  # nothing to close (it raised AttributeError on None)
 
 
+def test_closing_while_other_threads_read_raises_closed_error_never_the_databases(store_dir):
+    """A framework shutting down closes its Memory while worker threads still read: their calls raised
+    StorageError ("'NoneType' object has no attribute 'query'", DatabaseIsClosedException) from the store
+    closed under them. close() now waits for the calls in flight, and the calls after it raise ClosedError."""
+    import threading
+    import time
+
+    with Memory.open(store_dir, namespace="t-close-reading") as memory:
+        memory.add([{"speaker": "Ana" if i % 2 else "Bruno", "text": f"Line {i}: Ana met Bruno in Porto about the boat.",
+                     "id": str(i)} for i in range(30)], conversation="chat")
+    for trial in range(3):
+        memory = Memory.open(store_dir, namespace="t-close-reading")
+        turn = memory.messages("chat", last=1)[0]["turn_id"]
+        calls = {"messages": lambda: memory.messages("chat"), "entities": memory.entities,
+                 "history": lambda: memory.history(turn), "stats": memory.stats, "timezone": memory.timezone, "entity": lambda: memory.entity("Ana"),
+                 "cypher": lambda: memory.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace RETURN t.text AS x"),
+                 "search": lambda: memory.search("boat in Porto"), "recall": lambda: memory.recall("chat", "boat")}
+        ended: dict[str, BaseException] = {}
+        answered = {name: 0 for name in calls}
+
+        def read(name, call):
+            while True:
+                try:
+                    call()
+                    answered[name] += 1
+                except BaseException as exc:  # (kept for the assertion below)
+                    ended[name] = exc
+                    return
+
+        readers = [threading.Thread(target=read, args=item) for item in calls.items()]
+        for reader in readers:
+            reader.start()
+        deadline = time.monotonic() + 60
+        while not all(answered.values()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.1 * trial)
+        memory.close()
+        for reader in readers:
+            reader.join(60)
+        assert all(answered.values()), answered
+        assert {name: type(exc).__name__ for name, exc in ended.items()} == dict.fromkeys(calls, "ClosedError"), ended
+
+
+def test_close_waits_for_a_call_in_flight_and_refuses_calls_meanwhile(tmp_path, store_dir):
+    """close() from another thread during an ingest: the ingest ends whole and reports its turns, calls
+    made while close waits raise ClosedError ("closing"), and a second close returns once it is closed."""
+    import threading
+
+    source = write_native(tmp_path)
+    memory = Memory.open(store_dir, namespace="t-close-waits")
+    inside, go_on = threading.Event(), threading.Event()
+
+    def progress(stage, done, total):
+        inside.set()
+        assert go_on.wait(60)
+
+    outcome: list = []
+    ingest = threading.Thread(target=lambda: outcome.append(memory.ingest(source, progress=progress)))
+    ingest.start()
+    assert inside.wait(120)
+    closers = [threading.Thread(target=memory.close) for _ in range(2)]
+    for closer in closers:
+        closer.start()
+    closers[0].join(1.0)
+    assert closers[0].is_alive() and closers[1].is_alive()  # waiting for the ingest
+    with pytest.raises(ClosedError, match="closing"):
+        memory.stats()
+    go_on.set()
+    ingest.join(120)
+    for closer in closers:
+        closer.join(60)
+        assert not closer.is_alive()
+    assert len(outcome) == 1 and outcome[0].turns_added == 10
+    with pytest.raises(ClosedError, match="closed"):
+        memory.stats()
+    with Memory.open(store_dir, namespace="t-close-waits") as again:
+        assert again.stats()["nodes"]["Turn"] == 10
+
+
 def test_memory_built_from_a_path_says_to_open_it(tmp_path):
     """`Memory("./dir")` is what a newcomer writes first: it raised AttributeError at close
     ("'str' object has no attribute 'close'"); now a TypeError that names Memory.open."""
