@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from graphmem.errors import (ClosedError, ConfigurationError, GraphmemError, InputError, QueryTimeoutError, StorageError, StoreUnavailableError,
                              reject_lone_surrogates)
+from graphmem.ids import validate_namespace
 from graphmem.records import TurnRecord
 from graphmem.hits import CONTEXT_CHARS, RECENT_MESSAGES, Hit, context_text, explain_text, validate_recall
 from graphmem.entities import validate_entities_query, validate_entity_query
@@ -78,10 +79,12 @@ def _segment(value: str) -> str:
     return escaped.replace(".", "%2E") if escaped.strip(".") == "" else escaped
 
 
-def _served_namespace(namespace: Any) -> Any:
-    """``namespace`` as a client may name it: one with a ``/`` is refused (the server's routes take a
+def _served_namespace(namespace: Any) -> str:
+    """``namespace`` as a client may name it: one :meth:`Memory.open` takes (``validate_namespace``:
+    refused here, as there, rather than at the first request), and no ``/`` (the server's routes take a
     namespace as one segment of the path; such a namespace is served over MCP, and from Python)."""
-    if isinstance(namespace, str) and "/" in namespace:
+    validate_namespace(namespace)
+    if "/" in namespace:
         raise ConfigurationError(f"namespace {namespace!r}: the HTTP API cannot name a namespace holding '/' "
                                  "(use it through MCP's namespace argument, or from Python with Memory)")
     return namespace
@@ -192,7 +195,7 @@ class _Calls:
             content = path.read_bytes()
         except OSError as exc:
             raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-        form = {"format": format, **({"conversation_id": conversation_id} if conversation_id else {})}
+        form = {"format": format, **({"conversation_id": conversation_id} if conversation_id is not None else {})}
         return _Call("POST", self._path("ingest"), {"files": {"file": (path.name, content)}, "data": form})
 
     def _search(self, query: str, k: int, unit: str, strategy: str, time_range: Any, speaker: str | None,
@@ -283,7 +286,8 @@ class Client(_Calls):
         timeout: seconds to wait for an answer (ingests of big files take a while).
 
     Raises:
-        ConfigurationError: ``url`` is not an http(s) URL.
+        ConfigurationError: ``url`` is not an http(s) URL; ``namespace`` is one :meth:`Memory.open`
+            refuses, or holds ``/``.
 
     Example:
         >>> from graphmem import Client

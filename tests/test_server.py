@@ -868,3 +868,29 @@ def test_a_gzipped_upload_inflates_within_a_bound(hub):
                               data={"conversation_id": "k" * 2000}, headers=headers)
         assert long_key.status_code == 400 and "at most 1024 characters" in long_key.json()["error"], long_key.text
     assert hub.memory("inflate").stats()["nodes"]["Turn"] == 20
+
+
+def test_a_client_refuses_the_namespaces_memory_refuses_and_an_empty_conversation_id(url, tmp_path):
+    """Memory.open refuses a blank, long, NUL-holding or non-text namespace; the Client took anything and
+    failed at its first call (InputError "Not Found", TypeError, UnicodeEncodeError). Client.ingest dropped
+    conversation_id="" and stored the file under its own name, where Memory.ingest refuses a blank key."""
+    for namespace in ("", "   ", "x" * 300, "a\x00b", "\ud800", None, 42):
+        for make in (Client, AsyncClient):
+            with pytest.raises(ConfigurationError, match="namespace"):
+                make(url, TOKEN, namespace=namespace)
+    chat = tmp_path / "chat log.jsonl"
+    chat.write_text('{"role": "user", "content": "I booked a flight to Accra."}\n')
+    with client(url, "blank-key") as memory:
+        for key in ("", "   "):
+            with pytest.raises(InputError, match="key is blank"):
+                memory.ingest(chat, conversation_id=key)
+        assert "blank-key" not in memory.namespaces()  # nothing stored
+
+        async def in_a_loop() -> None:
+            async with AsyncClient(url, TOKEN, namespace="blank-key") as memory:
+                with pytest.raises(InputError, match="key is blank"):
+                    await memory.ingest(chat, conversation_id="")
+
+        asyncio.run(in_a_loop())
+        assert memory.ingest(chat)["turns_added"] == 1
+        assert [m["text"] for m in memory.messages("chat log")] == ["I booked a flight to Accra."]

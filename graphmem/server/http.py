@@ -425,9 +425,12 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
                                   session_started_at=body.session_started_at)
 
     @app.post("/v1/namespaces/{ns}/ingest", summary="Ingest an uploaded file (any supported format)", responses=_ERRORS)
-    async def ingest(ns: str, file: UploadFile = File(...), format: str = Form("auto"),
+    async def ingest(request: Request, ns: str, file: UploadFile = File(...), format: str = Form("auto"),
                      conversation_id: Optional[str] = Form(None)) -> dict[str, Any]:
         memory = hub.memory(ns)
+        if conversation_id is None:  # FastAPI reads a field sent empty as one left out: "" is a blank key, refused as
+            sent = (await request.form()).get("conversation_id")  # Memory.ingest refuses it, not the file's name
+            conversation_id = sent if isinstance(sent, str) else None
         if format not in FORMATS:
             raise InputError(f"unknown format {format!r}; expected one of {', '.join(FORMATS)}")
         if conversation_id is not None and len(conversation_id) > MAX_KEY:  # (as /messages limits it)
