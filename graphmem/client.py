@@ -18,6 +18,7 @@ from graphmem.errors import (ClosedError, ConfigurationError, GraphmemError, Inp
                              reject_lone_surrogates)
 from graphmem.ids import validate_namespace
 from graphmem.records import TurnRecord
+from graphmem.settings import bearer_token
 from graphmem.hits import CONTEXT_CHARS, RECENT_MESSAGES, Hit, context_text, explain_text, validate_recall
 from graphmem.entities import validate_entities_query, validate_entity_query
 from graphmem.timezones import zone_name
@@ -68,6 +69,8 @@ def _unreachable(url: str, exc: Exception) -> StoreUnavailableError:
 
     if isinstance(exc, httpx.TimeoutException):
         return StoreUnavailableError(f"{url}: no answer within the timeout")
+    if isinstance(exc, httpx.LocalProtocolError):  # its text may quote a header it could not write (the token): left out
+        return StoreUnavailableError(f"{url}: the request could not be sent ({type(exc).__name__})")
     return StoreUnavailableError(f"{url}: cannot reach the server ({exc})")
 
 
@@ -287,7 +290,8 @@ class Client(_Calls):
 
     Raises:
         ConfigurationError: ``url`` is not an http(s) URL; ``namespace`` is one :meth:`Memory.open`
-            refuses, or holds ``/``.
+            refuses, or holds ``/``; ``token`` holds a character outside printable ASCII (the spaces
+            and line end around it are dropped, as ``graphmem serve`` drops them from its own).
 
     Example:
         >>> from graphmem import Client
@@ -301,6 +305,7 @@ class Client(_Calls):
         import httpx
 
         self.namespace = _served_namespace(namespace)
+        token = bearer_token(token)
         self._http = httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {token}"} if token else {},
                                   timeout=timeout)
         self._closed = False
@@ -440,6 +445,7 @@ class AsyncClient(_Calls):
         import httpx
 
         self.namespace = _served_namespace(namespace)
+        token = bearer_token(token)
         self._options: dict[str, Any] = {"base_url": self.url, "timeout": timeout,
                                          "headers": {"Authorization": f"Bearer {token}"} if token else {}}
         # one connection pool per event loop: a pool's connections belong to the loop that opened them (a

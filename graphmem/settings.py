@@ -13,7 +13,7 @@ from graphmem.ingest.segment import SegmenterConfig
 from graphmem.retrieve.config import RetrievalConfig
 from graphmem.timezones import UTC_NAME, zone
 
-__all__ = ["Settings", "default_store_location", "server_token"]
+__all__ = ["Settings", "bearer_token", "default_store_location", "server_token"]
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
@@ -40,16 +40,43 @@ def default_store_location(environ: Mapping[str, str] | None = None) -> str:
     return str(Path(home) / ".local" / "share" / "graphmem" / "store")
 
 
+def bearer_token(token: object, where: str = "token") -> str | None:
+    """``token`` as it is sent in an ``Authorization: Bearer`` header: without the spaces and line
+    ends around it (a token read from a file keeps its newline); ``None`` when it is ``None`` or blank.
+
+    Raises:
+        ConfigurationError: ``token`` is no text, or holds a character an HTTP header cannot carry as
+            text (outside printable ASCII: a letter such as ``ä``, a control character). The message
+            names ``where`` the token came from, never the token.
+    """
+    if token is None:
+        return None
+    if not isinstance(token, str):
+        raise ConfigurationError(f"{where}: expected text, got {type(token).__name__}")
+    token = token.strip()
+    for position, char in enumerate(token):
+        if not " " <= char <= "~":  # what an HTTP header carries as text (RFC 9110 field values, less obs-text)
+            kind = "a control character" if char.isascii() else "a character outside ASCII"
+            raise ConfigurationError(f"{where}: {kind} at position {position + 1}; a bearer token "
+                                     "is printable ASCII text (letters a-z, digits, punctuation)")
+    return token or None
+
+
 def server_token(token: str | None = None, environ: Mapping[str, str] | None = None) -> str | None:
-    """The bearer token ``graphmem serve`` requires: ``token`` when given, else ``$GRAPHMEM_TOKEN``.
+    """The bearer token ``graphmem serve`` requires: ``token`` when given, else ``$GRAPHMEM_TOKEN``,
+    without the spaces and line ends around it.
 
     Returns ``None`` (no token: every client is let in) when neither is set or both are blank.
+
+    Raises:
+        ConfigurationError: the token holds a character outside printable ASCII, which no HTTP client
+            can send in its header (the message does not show the token).
     """
-    if token is not None and token.strip():
-        return token.strip()
+    given = bearer_token(token, "--token")
+    if given is not None:
+        return given
     env = os.environ if environ is None else environ
-    value = env.get("GRAPHMEM_TOKEN", "").strip()
-    return value or None
+    return bearer_token(env.get("GRAPHMEM_TOKEN", ""), "GRAPHMEM_TOKEN")
 
 
 EMBEDDING_PRECISIONS = ("auto", "float32", "bfloat16")

@@ -894,3 +894,35 @@ def test_a_client_refuses_the_namespaces_memory_refuses_and_an_empty_conversatio
         asyncio.run(in_a_loop())
         assert memory.ingest(chat)["turns_added"] == 1
         assert [m["text"] for m in memory.messages("chat log")] == ["I booked a flight to Accra."]
+
+
+def test_a_client_token_is_sent_as_the_server_reads_it(url, tmp_path):
+    """A token read from a file kept its newline: the Client raised StoreUnavailableError (retryable) naming
+    the header with the secret in it; a token outside ASCII started the server, and every Client raised
+    UnicodeEncodeError. The Client strips its token as the server does; both refuse one no header carries,
+    without showing it."""
+    from graphmem.settings import server_token
+
+    with Client(url, f"  {TOKEN}\n", namespace="tokens") as memory:
+        assert isinstance(memory.namespaces(), list)
+
+    async def in_a_loop() -> None:
+        async with AsyncClient(url, f"{TOKEN}\r\n", namespace="tokens") as memory:
+            assert isinstance(await memory.namespaces(), list)
+
+    asyncio.run(in_a_loop())
+    for secret in ("pässwörd-ü", "s3cret\r\nX-Evil: 1", "tab\tinside"):
+        for make in (Client, AsyncClient):
+            with pytest.raises(ConfigurationError, match="token: a .* at position .*printable ASCII") as refused:
+                make(url, secret, namespace="tokens")
+            assert secret.strip() not in str(refused.value) and "ss3cret" not in str(refused.value)
+        with pytest.raises(ConfigurationError, match="--token: ") as refused:
+            server_token(secret)
+        assert secret not in str(refused.value)
+        with pytest.raises(ConfigurationError, match="GRAPHMEM_TOKEN: "):
+            server_token(None, {"GRAPHMEM_TOKEN": secret})
+    assert server_token(" s3cret\n") == "s3cret" and server_token("\n", {"GRAPHMEM_TOKEN": "env\n"}) == "env"
+    assert server_token(None, {}) is None and Client(url, "  ", namespace="tokens")._http.headers.get("Authorization") is None
+    result = CliRunner().invoke(app, ["serve", "--store", str(tmp_path / "s"), "--token", "pässwörd-ü"])
+    assert result.exit_code == 2 and "--token: a character outside ASCII" in result.output
+    assert "pässwörd" not in result.output and not (tmp_path / "s").exists()
