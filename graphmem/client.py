@@ -43,25 +43,55 @@ def _url(url: str) -> str:
     return url.rstrip("/")
 
 
-def _answer(url: str, response: Any) -> Any:
-    """The JSON of a successful answer; else the error the server named, as graphmem's exception."""
+_GATEWAY_ERRORS = (502, 503, 504)
+"""What a server that cannot answer now says, graphmem's own (503) or a reverse proxy's in front of it
+(502 Bad Gateway while graphmem restarts, 504 Gateway Timeout when its answer is late): the request
+may or may not have been done, and the same call may be sent again."""
+
+
+def _body(response: Any) -> Any:
+    """The JSON of an answer, or None when it holds none (a proxy's or another server's HTML page)."""
     try:
-        data = response.json()
-    except ValueError:
-        data = None
+        return response.json()
+    except ValueError:  # (json's JSONDecodeError and a body that is no UTF-8 text alike)
+        return None
+
+
+def _answer(url: str, response: Any) -> Any:
+    """The JSON of a successful answer; else the error the server named, as graphmem's exception.
+
+    An answer without graphmem's JSON comes from something else on the way (a reverse proxy) or at
+    that address: a 500, 502, 503 or 504 of that kind is :class:`StoreUnavailableError` (the server
+    behind it is restarting or late; send again), a success :class:`ConfigurationError` (no graphmem
+    server answers at ``url``). graphmem's own 504 (its JSON error) is user Cypher stopped at the
+    server's time limit: :class:`QueryTimeoutError`, which sending again does not help."""
+    data = _body(response)
+    status = response.status_code
     if response.is_success:
+        if not isinstance(data, dict):
+            raise ConfigurationError(f"{url}: answered HTTP {status} without graphmem's JSON "
+                                     f"({response.headers.get('content-type') or 'no content type'}): is it a graphmem server?")
         return data
-    message = data.get("error") if isinstance(data, dict) else None
-    message = message or f"HTTP {response.status_code}"
-    if response.status_code in (400, 404, 413, 422):
+    error = data.get("error") if isinstance(data, dict) else None
+    if status == 504 and isinstance(error, str) and error:  # graphmem's own: user Cypher stopped at the server's time limit
+        raise QueryTimeoutError(error)
+    if status in _GATEWAY_ERRORS or (status == 500 and not (isinstance(error, str) and error)):
+        if isinstance(error, str) and error:
+            raise StoreUnavailableError(error)
+        raise StoreUnavailableError(f"{url}: HTTP {status} without graphmem's answer (a proxy in front of the server, or "
+                                    "the server restarting); the request may or may not have been done: send it again")
+    message = error if isinstance(error, str) and error else f"HTTP {status}"
+    if status in (400, 404, 413, 422):
         raise InputError(message)
-    if response.status_code == 401:
+    if status == 401:
         raise ConfigurationError(f"{url}: {message}")
-    if response.status_code == 503:
-        raise StoreUnavailableError(message)
-    if response.status_code == 504:  # user Cypher stopped at the server's time limit
-        raise QueryTimeoutError(message)
-    raise StorageError(message) if response.status_code >= 500 else GraphmemError(message)
+    raise StorageError(message) if status >= 500 else GraphmemError(message)
+
+
+def _healthy(response: Any) -> bool:
+    """Whether ``response`` is graphmem's answer that it serves (``{"status": "ok"}``, HTTP 200)."""
+    data = _body(response) if response.status_code == 200 else None
+    return isinstance(data, dict) and data.get("status") == "ok"
 
 
 def _unreachable(url: str, exc: Exception) -> StoreUnavailableError:
@@ -72,6 +102,18 @@ def _unreachable(url: str, exc: Exception) -> StoreUnavailableError:
     if isinstance(exc, httpx.LocalProtocolError):  # its text may quote a header it could not write (the token): left out
         return StoreUnavailableError(f"{url}: the request could not be sent ({type(exc).__name__})")
     return StoreUnavailableError(f"{url}: cannot reach the server ({exc})")
+
+
+def _failed(client: Any, exc: Exception) -> GraphmemError | None:
+    """What a request that raised ``exc`` raises: :class:`ClosedError` when ``client`` was closed while
+    it was in flight (its connections were shut under it; a framework retrying StoreUnavailableError
+    would retry during its own shutdown), the HTTP library's errors as :class:`StoreUnavailableError`,
+    None for anything else (raised as it is)."""
+    import httpx
+
+    if client._closed:
+        return ClosedError(f"this {type(client).__name__} was closed before the server answered")
+    return _unreachable(client.url, exc) if isinstance(exc, httpx.HTTPError) else None
 
 
 def _segment(value: str) -> str:
@@ -271,6 +313,7 @@ class _Calls:
 
 
 _NAMESPACES = _Call("GET", "/v1/namespaces", read=lambda data: data["namespaces"])
+_HEALTH = _Call("GET", "/healthz")
 
 
 class Client(_Calls):
@@ -326,16 +369,19 @@ class Client(_Calls):
     def __repr__(self) -> str:
         return f"Client({self.url!r}, namespace={self.namespace!r}{', closed' if self._closed else ''})"
 
-    def _send(self, call: _Call) -> Any:
+    def _request(self, call: _Call) -> Any:
         if self._closed:
             raise ClosedError("this Client is closed")
-        import httpx
-
         try:
-            response = self._http.request(call.method, call.path, **call.kwargs)
-        except httpx.HTTPError as exc:
-            raise _unreachable(self.url, exc) from exc
-        return call.read(_answer(self.url, response))
+            return self._http.request(call.method, call.path, **call.kwargs)
+        except Exception as exc:
+            failure = _failed(self, exc)
+            if failure is None:
+                raise
+            raise failure from exc
+
+    def _send(self, call: _Call) -> Any:
+        return call.read(_answer(self.url, self._request(call)))
 
     # ------------------------------------------------------------------ the Memory surface
     def add(self, messages: Mapping[str, Any] | Sequence[Mapping[str, Any]], *, conversation: str, session: str | None = None,
@@ -419,9 +465,14 @@ class Client(_Calls):
         return self._send(_NAMESPACES)
 
     def health(self) -> bool:
-        """True when the server answers ``/healthz``."""
+        """True when a graphmem server answers ``/healthz`` that it serves; False when nothing answers
+        in time, or something else does (a proxy's 502 or 504, another server's page).
+
+        Raises:
+            ClosedError: the Client is closed.
+        """
         try:
-            return self._send(_Call("GET", "/healthz")).get("status") == "ok"
+            return _healthy(self._request(_HEALTH))
         except StoreUnavailableError:
             return False
 
@@ -488,16 +539,19 @@ class AsyncClient(_Calls):
     def __repr__(self) -> str:
         return f"AsyncClient({self.url!r}, namespace={self.namespace!r}{', closed' if self._closed else ''})"
 
-    async def _send(self, call: _Call) -> Any:
+    async def _request(self, call: _Call) -> Any:
         if self._closed:
             raise ClosedError("this AsyncClient is closed")
-        import httpx
-
         try:
-            response = await self._http.request(call.method, call.path, **call.kwargs)
-        except httpx.HTTPError as exc:
-            raise _unreachable(self.url, exc) from exc
-        return call.read(_answer(self.url, response))
+            return await self._http.request(call.method, call.path, **call.kwargs)
+        except Exception as exc:
+            failure = _failed(self, exc)
+            if failure is None:
+                raise
+            raise failure from exc
+
+    async def _send(self, call: _Call) -> Any:
+        return call.read(_answer(self.url, await self._request(call)))
 
     async def explain(self, hit: Hit) -> str:  # type: ignore[override]
         """:meth:`Client.explain`, awaited as :meth:`AsyncMemory.explain` is (no request is made)."""
@@ -583,6 +637,6 @@ class AsyncClient(_Calls):
     async def health(self) -> bool:
         """:meth:`Client.health`."""
         try:
-            return (await self._send(_Call("GET", "/healthz"))).get("status") == "ok"
+            return _healthy(await self._request(_HEALTH))
         except StoreUnavailableError:
             return False

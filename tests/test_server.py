@@ -870,30 +870,135 @@ def test_a_gzipped_upload_inflates_within_a_bound(hub):
     assert hub.memory("inflate").stats()["nodes"]["Turn"] == 20
 
 
-def test_a_client_refuses_the_namespaces_memory_refuses_and_an_empty_conversation_id(url, tmp_path):
-    """Memory.open refuses a blank, long, NUL-holding or non-text namespace; the Client took anything and
-    failed at its first call (InputError "Not Found", TypeError, UnicodeEncodeError). Client.ingest dropped
-    conversation_id="" and stored the file under its own name, where Memory.ingest refuses a blank key."""
-    for namespace in ("", "   ", "x" * 300, "a\x00b", "\ud800", None, 42):
-        for make in (Client, AsyncClient):
-            with pytest.raises(ConfigurationError, match="namespace"):
-                make(url, TOKEN, namespace=namespace)
-    chat = tmp_path / "chat log.jsonl"
-    chat.write_text('{"role": "user", "content": "I booked a flight to Accra."}\n')
-    with client(url, "blank-key") as memory:
-        for key in ("", "   "):
-            with pytest.raises(InputError, match="key is blank"):
-                memory.ingest(chat, conversation_id=key)
-        assert "blank-key" not in memory.namespaces()  # nothing stored
+class _StandIn:
+    """A real HTTP server on a free loopback port that is not graphmem: it answers every request with
+    ``answer`` (status, content type, body), as a reverse proxy's error page or another program would,
+    or holds each request until ``release`` is set (an answer still on its way)."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        from graphmem.bench.serve import free_port
+
+        stand_in = self
+        self.answer: tuple[int, str, bytes] = (200, "application/json", b"{}")
+        self.received, self.release = threading.Event(), threading.Event()
+        self.release.set()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(length)
+                stand_in.received.set()
+                stand_in.release.wait(30)
+                status, kind, body = stand_in.answer
+                self.send_response(status)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_POST = do_PUT = do_PATCH = do_GET
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> "_StandIn":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _nginx(status: int) -> tuple[int, str, bytes]:
+    page = f"<html><head><title>{status}</title></head><body><h1>{status}</h1><hr>nginx</body></html>"
+    return status, "text/html", page.encode()
+
+
+def test_a_proxys_gateway_errors_are_sent_again_and_health_answers_false():
+    """Behind a reverse proxy, a restarting server's 502 and a late answer's 504 (the answer lost, which the
+    README says to send again) raised StorageError('HTTP 502'), which no one retries; health() raised
+    StorageError there, and AttributeError when the port answered 200 with a page that is no JSON."""
+    message = {"speaker": "Ann", "text": "I moved to Lisbon.", "id": "m1"}
+    with _StandIn() as proxy, Client(proxy.url, namespace="ns") as memory:
+        for answer in (_nginx(502), _nginx(503), _nginx(504), _nginx(500), (500, "text/plain", b"")):
+            proxy.answer = answer
+            with pytest.raises(StoreUnavailableError, match=f"HTTP {answer[0]} without graphmem's answer.*send it again"):
+                memory.add(message, conversation="chat")
+            assert memory.health() is False
+
+            async def in_a_loop() -> None:
+                async with AsyncClient(proxy.url, namespace="ns") as memory:
+                    with pytest.raises(StoreUnavailableError, match=f"HTTP {answer[0]}"):
+                        await memory.search("Lisbon")
+                    assert await memory.health() is False
+
+            asyncio.run(in_a_loop())
+        proxy.answer = (500, "application/json", b'{"error": "query x failed: boom"}')  # graphmem's own failure
+        with pytest.raises(GraphmemError, match="boom") as failed:
+            memory.stats()
+        assert not isinstance(failed.value, StoreUnavailableError)
+        for answer in ((200, "text/html", b"<html>hello</html>"), (200, "application/json", b'{"status": "down"}'),
+                       (200, "application/json", b'["ok"]'), _nginx(404)):
+            proxy.answer = answer
+            assert memory.health() is False, answer
+        proxy.answer = (200, "text/html", b"<html>hello</html>")  # another program at that port
+        with pytest.raises(ConfigurationError, match="without graphmem's JSON .*text/html.*graphmem server"):
+            memory.stats()
+        proxy.answer = (200, "application/json", b'{"status": "ok"}')
+        assert memory.health() is True
+
+
+def test_a_client_closed_with_calls_in_flight_raises_closed_error():
+    """A thread (or task) closing a shared Client at shutdown while others wait for answers: those got
+    StoreUnavailableError ("cannot reach the server ([Errno 9] Bad file descriptor)"), which a framework
+    retrying it (as the README advises) retried during its own shutdown."""
+    import threading
+
+    with _StandIn() as slow:
+        slow.release.clear()  # every answer waits
+        memory = Client(slow.url, namespace="ns")
+        raised: list[BaseException] = []
+
+        def call() -> None:
+            try:
+                memory.stats()
+            except BaseException as exc:  # (kept for the assertion below)
+                raised.append(exc)
+
+        caller = threading.Thread(target=call)
+        caller.start()
+        assert slow.received.wait(10)
+        memory.close()
+        slow.release.set()  # the answer comes to a connection the close shut
+        caller.join(10)
+        assert len(raised) == 1 and isinstance(raised[0], ClosedError), raised
+        assert "closed before the server answered" in str(raised[0])
+
+        slow.received.clear()
+        slow.release.clear()
 
         async def in_a_loop() -> None:
-            async with AsyncClient(url, TOKEN, namespace="blank-key") as memory:
-                with pytest.raises(InputError, match="key is blank"):
-                    await memory.ingest(chat, conversation_id="")
+            memory = AsyncClient(slow.url, namespace="ns")
+            calls = [asyncio.create_task(memory.search("Lisbon")), asyncio.create_task(memory.stats())]
+            while not slow.received.is_set():
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.1)
+            await memory.close()
+            slow.release.set()
+            for outcome in await asyncio.gather(*calls, return_exceptions=True):
+                assert isinstance(outcome, ClosedError), outcome
 
-        asyncio.run(in_a_loop())
-        assert memory.ingest(chat)["turns_added"] == 1
-        assert [m["text"] for m in memory.messages("chat log")] == ["I booked a flight to Accra."]
+        asyncio.run(asyncio.wait_for(in_a_loop(), 30))
 
 
 def test_a_client_token_is_sent_as_the_server_reads_it(url, tmp_path):
@@ -926,3 +1031,29 @@ def test_a_client_token_is_sent_as_the_server_reads_it(url, tmp_path):
     result = CliRunner().invoke(app, ["serve", "--store", str(tmp_path / "s"), "--token", "pässwörd-ü"])
     assert result.exit_code == 2 and "--token: a character outside ASCII" in result.output
     assert "pässwörd" not in result.output and not (tmp_path / "s").exists()
+
+
+def test_a_client_refuses_the_namespaces_memory_refuses_and_an_empty_conversation_id(url, tmp_path):
+    """Memory.open refuses a blank, long, NUL-holding or non-text namespace; the Client took anything and
+    failed at its first call (InputError "Not Found", TypeError, UnicodeEncodeError). Client.ingest dropped
+    conversation_id="" and stored the file under its own name, where Memory.ingest refuses a blank key."""
+    for namespace in ("", "   ", "x" * 300, "a\x00b", "\ud800", None, 42):
+        for make in (Client, AsyncClient):
+            with pytest.raises(ConfigurationError, match="namespace"):
+                make(url, TOKEN, namespace=namespace)
+    chat = tmp_path / "chat log.jsonl"
+    chat.write_text('{"role": "user", "content": "I booked a flight to Accra."}\n')
+    with client(url, "blank-key") as memory:
+        for key in ("", "   "):
+            with pytest.raises(InputError, match="key is blank"):
+                memory.ingest(chat, conversation_id=key)
+        assert "blank-key" not in memory.namespaces()  # nothing stored
+
+        async def in_a_loop() -> None:
+            async with AsyncClient(url, TOKEN, namespace="blank-key") as memory:
+                with pytest.raises(InputError, match="key is blank"):
+                    await memory.ingest(chat, conversation_id="")
+
+        asyncio.run(in_a_loop())
+        assert memory.ingest(chat)["turns_added"] == 1
+        assert [m["text"] for m in memory.messages("chat log")] == ["I booked a flight to Accra."]
