@@ -377,10 +377,15 @@ def test_mcp_stdio_answers_the_call_in_flight_on_sigterm_refuses_new_ones_and_ex
                 outcome["added"] = json.loads("\n".join(b.text for b in result.content))["added"]
 
             async with anyio.create_task_group() as group:
+                idle = sum(server.cpu_times()[:2])
                 group.start_soon(add)
-                await anyio.sleep(1.5)  # the add is under way (1,000 messages: several seconds)
+                # the add is under way once the server has worked a second on it (1,000 messages: several
+                # seconds of work), however busy the machine (a fixed wait raced a loaded one)
+                deadline = time.monotonic() + 120
+                while sum(server.cpu_times()[:2]) - idle < 1.0 and time.monotonic() < deadline:
+                    await anyio.sleep(0.05)
                 server.send_signal(signal.SIGTERM)
-                await anyio.sleep(0.5)
+                await anyio.sleep(1.0)
                 try:
                     await client.call_tool("memory_stats", {})
                     outcome["after the stop"] = "answered"
