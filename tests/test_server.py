@@ -855,7 +855,7 @@ def test_a_gzipped_upload_inflates_within_a_bound(hub):
         headers = {"Authorization": f"Bearer {TOKEN}"}
         fine = gz.compress(b"".join(b'{"role": "user", "content": "Day %d: I watered the garden before work."}\n' % i
                                     for i in range(20)))
-        answered = httpx.post(f"{url}/v1/namespaces/inflate/ingest", files={"file": ("garden.jsonl.gz", fine)}, headers=headers)
+        answered = httpx.post(f"{url}/v1/namespaces/inflate/ingest", files={"file": ("garden.jsonl.gz", fine)}, headers=headers, timeout=120)
         assert answered.status_code == 200 and answered.json()["turns_added"] == 20, answered.text
         bomb = gz.compress(line * (2 * 1024 * 1024 // len(line)))  # 2 MiB of text in a few KB: past 16 x 64 KiB
         assert len(bomb) < 64 * 1024
