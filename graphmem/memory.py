@@ -108,7 +108,9 @@ def _in_use(method: Any) -> Any:
         try:
             return method(self, *args, **kwargs)
         except Exception as exc:
-            if self._state is _State.OPEN or (isinstance(exc, GraphmemError) and not isinstance(exc, StorageError)):
+            # only a failure of a store closed under the call is the close's (one close waited for is the call's own)
+            closed = self._state is _State.CLOSED or bool(getattr(self._store, "closed", False))
+            if not closed or (isinstance(exc, GraphmemError) and not isinstance(exc, StorageError)):
                 raise
             raise ClosedError(f"this Memory was closed during {method.__name__} ({type(exc).__name__})") from exc
         finally:
@@ -250,8 +252,10 @@ class Memory:
         """Close the store; the Memory refuses use afterwards. Idempotent.
 
         Calls in flight on other threads end first (a search, an ingest: close waits for them, as
-        long as they take); calls that begin meanwhile raise :class:`ClosedError`. A second close
-        while one is under way returns once the Memory is closed."""
+        long as they take); calls that begin meanwhile raise :class:`ClosedError`. A close from a
+        thread inside a call of its own (a signal handler, a progress callback) waits for no one: the
+        other calls meet the closed store and raise :class:`ClosedError`. A second close while one is
+        under way returns once the Memory is closed."""
         me = threading.get_ident()
         with self._calls:
             if self._state in (_State.CLOSING, _State.CLOSED):
@@ -259,7 +263,11 @@ class Memory:
                     self._calls.wait_for(lambda: self._state is _State.CLOSED)
                 return
             self._state = _State.CLOSING
-            self._calls.wait_for(lambda: all(thread == me for thread in self._in_flight))
+            if me not in self._in_flight:
+                self._calls.wait_for(lambda: not self._in_flight)
+            # else a call of this thread closes (a signal handler, a progress callback): it may hold the namespace
+            # lock another call waits for, so waiting for that call would never end; the calls in flight then
+            # meet the closed store and raise ClosedError
         try:
             with self._lock:
                 try:

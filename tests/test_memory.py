@@ -207,6 +207,56 @@ def test_close_waits_for_a_call_in_flight_and_refuses_calls_meanwhile(tmp_path, 
         assert again.stats()["nodes"]["Turn"] == 10
 
 
+def test_a_close_from_inside_a_call_waits_for_no_one_and_a_calls_own_error_stays_its_own(tmp_path, store_dir):
+    """close() from the thread of an ingest (its progress callback, as a signal handler would) while a
+    search of another thread waited for the namespace lock the ingest held: close waited for the
+    search, the search for the lock, for ever. And a call's own QueryTimeoutError, raised while close
+    waited for it, was relabelled ClosedError though the store was open."""
+    import threading
+
+    from graphmem.errors import QueryTimeoutError
+
+    source = write_native(tmp_path)
+    memory = Memory.open(store_dir, namespace="t-close-inside")
+    memory.add({"speaker": "Ana", "text": "The model is warm now."}, conversation="warm")
+    searched: list = []
+    closed = threading.Event()
+    worker = threading.Thread(target=lambda: searched.append(_outcome(lambda: memory.search("tulips", k=1))), daemon=True)
+
+    def progress(stage, done, total):
+        if closed.is_set():
+            return
+        closed.set()
+        worker.start()
+        worker.join(1.0)  # it waits for the lock this ingest holds
+        memory.close()
+
+    with pytest.raises(ClosedError):
+        memory.ingest(source, progress=progress)
+    worker.join(60)
+    assert closed.is_set() and searched == ["ClosedError"]
+
+    memory = Memory.open(store_dir, namespace="t-close-inside")
+    memory.cypher("UNWIND range(1, 400) AS i CREATE (:Slow {namespace: $namespace, i: i})", write=True)
+    slow = "MATCH (a:Slow), (b:Slow), (c:Slow) WHERE a.i + b.i + c.i = -1 RETURN count(*) AS n"
+    ended: list = []
+    call = threading.Thread(target=lambda: ended.append(_outcome(lambda: memory.cypher(slow, timeout=1))))
+    call.start()
+    while not memory._in_flight:  # (the call has begun)
+        threading.Event().wait(0.01)
+    memory.close()  # waits for the call, whose time limit stops it
+    call.join(60)
+    assert ended == [QueryTimeoutError.__name__]
+
+
+def _outcome(call) -> str:
+    try:
+        call()
+    except Exception as exc:
+        return type(exc).__name__
+    return "returned"
+
+
 def test_memory_built_from_a_path_says_to_open_it(tmp_path):
     """`Memory("./dir")` is what a newcomer writes first: it raised AttributeError at close
     ("'str' object has no attribute 'close'"); now a TypeError that names Memory.open."""
