@@ -178,6 +178,7 @@ class Memory:
         self._writer_foreign = 0  # the cache owner's count of foreign changes when the live writer was made
         self._owns_store = True  # False for a Memory.attach()ed one, which leaves the shared store open
         self._identity_pending = True  # the namespace holds no identity of this model yet (see _check_model)
+        self._identity_replaceable = True  # the identity stored before this write may be replaced (_refuse_before_write)
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
@@ -410,6 +411,21 @@ class Memory:
             refuse_other_model(self._namespace, stored_model, identity_of(self._embedder))
         self._identity_pending = stored_model is None
 
+    def _refuse_before_write(self) -> None:
+        """Before a write while :meth:`_check_model` found no identity of this model: another Memory or
+        process may have written the namespace with its own model since (this Memory first met it
+        empty); refuse another model's identity as :meth:`_check_model` does, unless the namespace
+        holds no vectors (then this write's model replaces it, :meth:`_record_identity`)."""
+        self._identity_replaceable = True
+        if not self._identity_pending:
+            return
+        stored = stored_identity(self._store, self._namespace)
+        if stored is None:
+            return
+        if holds_embeddings(self._store, self._namespace):
+            refuse_other_model(self._namespace, stored, identity_of(self._embedder))
+            self._identity_replaceable = False  # (the same model: nothing to replace)
+
     def _record_identity(self, caches: "NamespaceCaches") -> None:
         """After a write through ``caches``: store the model's identity with the namespace when
         :meth:`_check_model` found none (a namespace from before identities is adopted so) and
@@ -421,6 +437,12 @@ class Memory:
         stored = stored_identity(self._store, self._namespace)
         if stored is not None and stored.same_model(configured):
             self._identity_pending = False
+            return
+        if stored is not None and not self._identity_replaceable:
+            # another writer recorded its model between this write's check and its commit: never overwrite
+            # it (check names the namespace: embeddings_of_another_model)
+            logger.warning("namespace %r: another writer recorded the embedding model %r while this one (%r) wrote; "
+                           "graphmem check names the namespace", self._namespace, stored.model, configured.model)
             return
         if not holds_embeddings(self._store, self._namespace):
             return  # (nothing written: no node made for the identity alone)
@@ -480,6 +502,7 @@ class Memory:
         report = IngestReport(sources=[label], collect_texts=self._collect_texts)
         with self._lock:
             caches = self._service().caches
+            self._refuse_before_write()
             pipeline = IngestPipeline(self._store, self._embedder, self._settings, self._namespace, caches=caches, tz=tz)
             self._writer = None  # an ingest changes the entities and topics a live writer keeps
             try:
@@ -606,6 +629,7 @@ class Memory:
                 # another writer changed the namespace since the live writer was made (seen here or by
                 # a search): what it kept (entities, topic models, session tails) may be stale
                 self._writer = None
+            self._refuse_before_write()
             writer = self._live_writer()
             writer.use_zone(tz)
             report = write(writer)

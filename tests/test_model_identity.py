@@ -248,3 +248,23 @@ def test_a_copy_into_a_namespace_of_another_model_writes_nothing(tmp_path, setti
         source.copy_to(target, namespace="copied")  # a namespace of no model takes it, with the identity it carries
         assert stored_identity(target.store, "copied").model == "all-MiniLM-L6-v2"
         assert target.cypher(TURNS, {"namespace": "copied"}) == [{"n": 1}]
+
+
+def test_a_memory_that_met_its_namespace_empty_refuses_another_models_writes_later(tmp_path, settings, other_model):
+    """A Memory of another model that first searched the namespace empty checked the model once: after
+    a writer of the first model recorded its identity, its add mixed its vectors in and overwrote the
+    stored identity with its own (check then called the namespace clean, and the first model's Memory
+    was refused)."""
+    first = Memory.open(tmp_path / "store", "mixed", settings=settings)
+    other = Memory.attach(first.store, "mixed", settings=replace(settings, embedding_model=other_model))
+    try:
+        assert other.search("beagle", k=1) == []  # the empty namespace: nothing to check against
+        first.add({"speaker": "Ana", "text": "I adopted a beagle named Pepper."}, conversation="chat")
+        with pytest.raises(ConfigurationError, match="was embedded with the embedding model 'all-MiniLM-L6-v2'"):
+            other.add({"speaker": "Ana", "text": "A red bicycle."}, conversation="chat2")
+        assert stored_identity(first.store, "mixed").model == "all-MiniLM-L6-v2"
+        assert first.stats()["nodes"]["Turn"] == 1
+        assert first.search("beagle", k=1)  # the first model's Memory still searches
+    finally:
+        other.close()
+        first.close()
