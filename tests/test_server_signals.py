@@ -421,7 +421,8 @@ def _mcp_line(process: subprocess.Popen, message: dict) -> None:
 def test_mcp_stdio_answers_the_call_in_flight_when_its_stdin_closes(tmp_path):
     """A client's shutdown closes the server's stdin: the call in flight was run and committed, but its
     answer never written (the SDK's transport ended the server at the end of the stream). It is
-    written now, then the process exits 0 with nothing on stderr (no signal came)."""
+    written now, then the process exits 0 with nothing on stderr (no signal came), waiting for no
+    request the SDK could not read."""
     store = tmp_path / "store"
     env = {**environment(tmp_path), "GRAPHMEM_INDEX_DIR": str(tmp_path / "index")}
     process = subprocess.Popen([sys.executable, "-m", "graphmem.cli", "mcp", "--store", str(store), "--namespace", "eof"],
@@ -431,6 +432,8 @@ def test_mcp_stdio_answers_the_call_in_flight_when_its_stdin_closes(tmp_path):
             "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "test", "version": "1"}}})
         assert '"id":1' in process.stdout.readline()
         _mcp_line(process, {"jsonrpc": "2.0", "method": "notifications/initialized"})
+        # a request the SDK cannot read, which it never answers: the stop waited 30 s for it, then warned
+        _mcp_line(process, {"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": "oops"})
         messages = [{"speaker": PEOPLE[i % 2], "text": f"On day {i} we walked to {PLACES[i % len(PLACES)]}.", "id": f"m{i}"}
                     for i in range(300)]
         _mcp_line(process, {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {

@@ -103,6 +103,20 @@ def _request_id(message: Any) -> tuple[str, Any] | None:
     return None
 
 
+def _valid_request_id(line: str) -> tuple[str, Any] | None:
+    """The id of ``line`` as the SDK reads it, when the SDK reads it as a request (which it answers,
+    under that id: ``1.0`` read as ``1``); ``None`` for a line it cannot read, which it never answers."""
+    from mcp import types
+
+    try:
+        message = types.jsonrpc_message_adapter.validate_json(line)
+    except ValueError:  # (pydantic's ValidationError)
+        return None
+    if not isinstance(message, types.JSONRPCRequest):
+        return None
+    return type(message.id).__name__, message.id
+
+
 def _answer_id(message: Any) -> tuple[str, Any] | None:
     """The id a JSON-RPC response (a result or an error) answers."""
     if isinstance(message, dict) and "method" not in message and ("result" in message or "error" in message):
@@ -213,7 +227,9 @@ class _Channel:
             await self._write_line(json.dumps({"jsonrpc": "2.0", "id": message["id"], "error": {
                 "code": STOPPING_CODE, "message": "graphmem mcp is stopping: this call was not run"}}))
             return False
-        self._in_flight.add(key)
+        counted = _valid_request_id(line)
+        if counted is not None:  # (the SDK answers no request it cannot read: one with params "oops" is not waited for)
+            self._in_flight.add(counted)
         return True
 
     def _answered(self, key: tuple[str, Any]) -> None:
