@@ -126,10 +126,10 @@ class TimeCue:
             is asked, or against the one full date the query states ("last weekend before
             April 10, 2023").
         dates: the days the query names with their month ("on May 3, 2023", "3 June",
-            "2023-05-03"), as one span of days (``(first, last)``, days since 1970-01-01, from
-            the first day named to the last: "between May 3 and May 20"); a day written
-            without its year is resolved against the time the query is asked, and left out
-            when that is not known.
+            "2023-05-03"), each as a span of one day (``(first, last)``, days since
+            1970-01-01), or as one span from the first to the last when named as a range
+            ("between May 3 and May 20"); a day written without its year is resolved against
+            the time the query is asked, and left out when that is not known.
     """
 
     months: tuple[int, ...] = ()
@@ -177,8 +177,14 @@ def _span_text(first: int, last: int) -> str:
     return _day_text(first) if first == last else f"{_day_text(first)}..{_day_text(last)}"
 
 
+# two days named as the ends of a range ("between May 3 and May 20", "from May 3 to May 20", "May 3-20")
+_RANGE_RE = re.compile(r"\bbetween\b|\bfrom\b.+\b(?:to|until|till|through)\b|(?<![\d-])\d{1,2}\s*[-\u2013]\s*\d{1,2}(?![\d-])",
+                       re.IGNORECASE)
+
+
 def query_dates(text: str, as_of: date | None) -> tuple[tuple[int, int], ...]:
-    """The days a query names with their month, as one span from the first to the last
+    """The days a query names with their month, each a span of one day, or one span from the
+    first to the last when the query names them as a range ("between May 3 and May 20")
     (:attr:`TimeCue.dates`; empty when it names none).
 
     A day written with its year ("May 3, 2023", "2023-05-03") is that day whenever the query
@@ -193,10 +199,12 @@ def query_dates(text: str, as_of: date | None) -> tuple[tuple[int, int], ...]:
         return ()
     full = {r.start for r in find_time_expressions(text, _EPOCH_DAY) if r.is_day and _YEAR_RE.search(r.expression)}
     anchor = next(iter(full)) if len(full) == 1 else as_of
-    named = [(r.start - _EPOCH_DAY).days for r in find_time_expressions(text, anchor or _EPOCH_DAY)
-             if r.is_day and r.start == r.end
-             and (_YEAR_RE.search(r.expression) or (anchor is not None and _MONTH_RE.search(r.expression)))]
-    return ((min(named), max(named)),) if named else ()
+    named = sorted({(r.start - _EPOCH_DAY).days for r in find_time_expressions(text, anchor or _EPOCH_DAY)
+                    if r.is_day and r.start == r.end
+                    and (_YEAR_RE.search(r.expression) or (anchor is not None and _MONTH_RE.search(r.expression)))})
+    if len(named) > 1 and _RANGE_RE.search(text):
+        return ((named[0], named[-1]),)
+    return tuple((day, day) for day in named)
 
 
 def query_time_spans(text: str, as_of: date | None) -> tuple[tuple[int, int], ...]:

@@ -384,6 +384,12 @@ def _dense_turn(structure: TurnStructure, signals: TurnSignals) -> np.ndarray | 
     return None if turn is None else np.where(np.isfinite(turn), turn, np.nan)
 
 
+def _months_of(spans: Sequence[tuple[int, int]]) -> set[int]:
+    """The months (1-12) of the first and last days of ``spans`` (days since 1970-01-01)."""
+    epoch = np.datetime64("1970-01-01")
+    return {int(str(epoch + np.timedelta64(day, "D"))[5:7]) for span in spans for day in span}
+
+
 def _days_match(structure: TurnStructure, spans: Sequence[tuple[int, int]], slack: float) -> np.ndarray:
     """:func:`day_match` of each turn by its own date and by the days its events tell of."""
     if structure.turn_days is None:
@@ -469,7 +475,9 @@ def score_turns(
                 said = span_match(plan.time, *structure.event_months, time_year_mismatch)  # "last month", "in May"
                 match = np.maximum(match, np.nan_to_num(pool_max(said, structure.event_turn, n), nan=0.0))
             if plan.time.dates and structure.turn_days is not None:  # "on May 3, 2023": that day more than its month
-                match = np.maximum(np.minimum(match, time_day_mismatch), _days_match(structure, plan.time.dates, time_day_slack))
+                if set(plan.time.months) <= _months_of(plan.time.dates):  # (not "on May 3 and in June": June stays whole)
+                    match = np.minimum(match, time_day_mismatch)
+                match = np.maximum(match, _days_match(structure, plan.time.dates, time_day_slack))
             if plan.time.spans and structure.turn_days is not None:  # "last Saturday", "two weeks ago"
                 match = np.maximum(match, _days_match(structure, plan.time.spans, time_day_slack))
             contributions["time"] = w["time"] * match

@@ -196,21 +196,31 @@ def test_time_component_matches_resolved_days_of_turns_and_events():
 
 
 def test_a_day_named_outranks_the_rest_of_its_month():
-    # turns said on days 10, 11, 20 of one month and on day 10 of the month before; an event of
-    # turn 3 tells of day 40 (the month after, the day named)
+    # turns said on May 10, 11 and 20 of 2023 and on April 10; an event of the April turn tells of
+    # June 9 (the day named below)
+    from datetime import date
+
+    def day(month: int, d: int) -> float:
+        return float((date(2023, month, d) - date(1970, 1, 1)).days)
+
     months = np.array([5, 5, 5, 4])
-    events = np.array([np.nan, np.nan, np.nan, 40.0])
+    events = np.array([np.nan, np.nan, np.nan, day(6, 9)])
     st = TurnStructure(**{**_structure().__dict__, "turn_year": np.full(4, 2023), "turn_month": months,
-                          "turn_days": np.array([10.0, 11.0, 20.0, -20.0]), "event_days": (events, events)})
+                          "turn_days": np.array([day(5, 10), day(5, 11), day(5, 20), day(4, 10)]), "event_days": (events, events)})
     signals = TurnSignals(lexical_turn=np.array([1.0, 1.0, 1.0, 1.0]))
-    cue = TimeCue((5,), (2023,), (10,), dates=((10, 10),))
+    may10 = (int(day(5, 10)),) * 2
+    cue = TimeCue((5,), (2023,), (10,), dates=(may10,))
     fused = score_turns(st, signals, RoutePlan({"time": 1.0}, time=cue), time_year_mismatch=0.5, time_day_slack=0.25,
                         time_day_mismatch=0.5)
     # the day 1, the day after within the slack 0.5, the rest of the month 0.5, another month 0
     np.testing.assert_allclose(fused.contributions["time"], [1.0, 0.5, 0.5, 0.0])
-    told = score_turns(st, signals, RoutePlan({"time": 1.0}, time=TimeCue((5,), (2023,), dates=((40, 40),))),
+    told = score_turns(st, signals, RoutePlan({"time": 1.0}, time=TimeCue((6,), (2023,), dates=((int(day(6, 9)),) * 2,))),
                        time_year_mismatch=0.5, time_day_mismatch=0.5)
-    np.testing.assert_allclose(told.contributions["time"], [0.5, 0.5, 0.5, 1.0])  # its event tells of the day
+    np.testing.assert_allclose(told.contributions["time"], [0.0, 0.0, 0.0, 1.0])  # its event tells of the day
+    # a month named on its own beside the day keeps its whole match ("on May 10 and in April")
+    april_too = score_turns(st, signals, RoutePlan({"time": 1.0}, time=TimeCue((5, 4), (2023,), dates=(may10,))),
+                            time_year_mismatch=0.5, time_day_mismatch=0.5)
+    np.testing.assert_allclose(april_too.contributions["time"], [1.0, 1.0, 1.0, 1.0])
     # at 1 the month is enough, as before days were read
     same = score_turns(st, signals, RoutePlan({"time": 1.0}, time=cue), time_year_mismatch=0.5)
     np.testing.assert_allclose(same.contributions["time"], [1.0, 1.0, 1.0, 0.0])

@@ -46,8 +46,12 @@ def test_days_named_with_their_month_are_dates_of_the_cue():
     assert parse_time_cue("What did I do on March 10?", tuesday).dates == ((_day(2023, 3, 10),) * 2,)
     assert parse_time_cue("What did I do on March 10?").dates == ()
     assert parse_time_cue("What did I do on March 10?").months == (3,)
-    # two days named: the days from the first to the last
+    # two days named as a range: the days from the first to the last; else each day
     assert parse_time_cue("What happened between May 3 and May 20, 2023?").dates == ((_day(2023, 5, 3), _day(2023, 5, 20)),)
+    assert parse_time_cue("What did I do on May 3 or on September 20, 2023?").dates == (
+        (_day(2023, 5, 3),) * 2, (_day(2023, 9, 20),) * 2)  # (not the summer between them)
+    assert parse_time_cue("What did I buy on 2023-05-03 and on 2023-05-09?").dates == (
+        (_day(2023, 5, 3),) * 2, (_day(2023, 5, 9),) * 2)  # (an ISO date's dashes are no range)
     # a month, a year or a relative day is no date
     assert parse_time_cue("What did I do in May 2023?", tuesday).dates == ()
     assert parse_time_cue("What did I do yesterday?", tuesday).dates == ()
