@@ -732,10 +732,13 @@ _RULES: tuple[tuple[re.Pattern[str], _Resolver], ...] = (
     (re.compile(_B + r"(?P<m>0?[1-9]|1[0-2])/(?P<d>[0-3]?\d)/(?P<y>(?:19|20)\d\d)" + _E), _r_iso),
     # day first where the first number can be no month ("14/3/2023"), and with dots ("14.03.2024", as dates.py reads them)
     (re.compile(_B + r"(?P<d>1[3-9]|2\d|3[01])/(?P<m>0?[1-9]|1[0-2])/(?P<y>(?:19|20)\d\d)" + _E), _r_iso),
-    (re.compile(_B + r"(?P<d>[0-3]?\d)\.(?P<m>[01]?\d)\.(?P<y>(?:19|20)\d\d)(?![\w.]\d)" + _E), _r_iso),
-    # a day of the month alone, after "on the", and not an ordinal of a noun ("on the 14th floor")
-    (re.compile(_B + r"on\s+the\s+(?P<d>[12]?\d|3[01])(?:st|nd|rd|th)(?=\s*(?:[,.;:!?)]|$)|\s+(?:i|we|you|he|she|they|it|at|in|"
-                r"and|but|so|when|then|was|is|will|i'll|we'll|too)\b)", _F), _r_day_of_month),
+    # (not a version: "version 3.10.2019", "v1.2.2023")
+    (re.compile(r"(?<!version\s)(?<!build\s)(?<!release\s)(?<!v)" + _B + r"(?P<d>[0-3]?\d)\.(?P<m>[01]?\d)\."
+                r"(?P<y>(?:19|20)\d\d)(?![\w.]\d)" + _E, _F), _r_iso),
+    # a day of the month alone, after "on the", and not an ordinal of a noun ("on the 14th floor", "on the 3rd
+    # and 4th floors", "on the 2nd, 3rd and 5th floors", "on the 12th in line")
+    (re.compile(_B + r"on\s+the\s+(?P<d>[12]?\d|3[01])(?:st|nd|rd|th)(?=\s*(?:[,;:](?!\s*\d)|[.!?)]|$)|\s+(?:i|we|you|he|she|"
+                r"they|it|but|so|when|then|was|is|will|i'll|we'll|too)\b)", _F), _r_day_of_month),
 )
 
 _STRIP_PREFIX = re.compile(

@@ -168,7 +168,9 @@ def test_numeric_dates_and_a_day_of_the_month_alone(text: str, day: date) -> Non
 
 
 @pytest.mark.parametrize("text", ["I live on the 14th floor.", "It worked on the 3rd try.", "on 31.02.2024",
-                                  "Install version 1.2.2023.4 please."])
+                                  "Install version 1.2.2023.4 please.", "We live on the 3rd and 4th floors.",
+                                  "Rooms on the 2nd, 3rd and 5th floors.", "She was on the 12th in line.",
+                                  "Install Version 3.10.2019 now.", "Get v3.10.2019 here.", "Build 3.10.2019 fixed it."])
 def test_ordinals_of_nouns_and_impossible_numeric_dates_are_no_time(text: str) -> None:
     assert find_time_expressions(text, ANCHOR) == []
 
