@@ -1051,7 +1051,9 @@ def cypher(
                 raise InputError(f"{file}: cannot read: {exc.strerror or exc}") from exc
             from graphmem.resources import Recipe
 
-            params = {**Recipe(file.stem, query).defaults, **params}  # a header "// Parameters: $limit (default 50)", as a recipe's
+            # a header "// Parameters: $limit (default 50)", as a recipe's; $namespace is --namespace's, whatever a header says
+            defaults = {k: v for k, v in Recipe(file.stem, query).defaults.items() if k != "namespace"}
+            params = {**defaults, **params}
         with _open(store, namespace, user, password, database) as memory:
             if "$namespace" in (query or "") and "namespace" not in params:
                 from graphmem.check import namespace_exists

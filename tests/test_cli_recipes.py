@@ -69,6 +69,10 @@ def test_a_recipe_run_by_file_takes_the_defaults_of_its_header(store, tmp_path):
     assert json.loads(by_file.stdout) == json.loads(by_name.stdout) and json.loads(by_file.stdout)
     assert cypher(store, "--file", str(path), "--param", "speaker=Alice", "--param", "limit=1", "--json").stdout.count('"') \
         < by_file.stdout.count('"')  # a parameter given still wins over the default
+    other = tmp_path / "other_namespace.cypher"  # a header's default for $namespace never overrides --namespace
+    other.write_text("// Turns.\n// Parameters: $namespace (default elsewhere)\n"
+                     "MATCH (t:Turn) WHERE t.namespace = $namespace RETURN count(t) AS n", encoding="utf-8")
+    assert json.loads(cypher(store, "--file", str(other), "--json").stdout)[0]["n"] > 0
 
 
 def test_a_missing_recipe_parameter_is_named(store):
