@@ -447,7 +447,12 @@ class Memory:
         if not holds_embeddings(self._store, self._namespace):
             return  # (nothing written: no node made for the identity alone)
         scope = WriteScope(frozenset(), frozenset())
-        self._store.write(record_identity_statements(self._namespace, configured, caches.bump((), scope=scope)))
+        try:
+            self._store.write(record_identity_statements(self._namespace, configured, caches.bump((), scope=scope)))
+        except StorageError as exc:  # the messages are stored: an add must not fail (and be sent again) for this
+            logger.warning("namespace %r: its embedding model could not be recorded (%s); the next write records it",
+                           self._namespace, exc)
+            return
         caches.committed(save=False, scope=scope, appended=AppendWrites())
         self._identity_pending = False
         logger.info("namespace %r: recorded its embedding model %r", self._namespace, configured.model)
