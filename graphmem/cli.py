@@ -1682,9 +1682,11 @@ def main() -> None:
     so the transaction in progress commits or rolls back whole and the store is closed before
     the process prints "interrupted" and exits 143 (SIGTERM), 130 (SIGINT) or 129 (SIGHUP).
     """
+    from graphmem.runtime import allow_gc_freeze
     from graphmem.signals import exit_after_stop, hold_stops_until_exit, received_stop, stop_in, stop_on_signals
 
     hold_stops_until_exit()  # a stop after the command's own handling, while the process exits, lets it finish
+    allow_gc_freeze()  # the command owns its process: loaded models leave the cyclic collector (Settings.freeze_gc)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         with stop_on_signals():

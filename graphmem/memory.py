@@ -30,6 +30,7 @@ from graphmem.records import ConversationRecord, metadata_of, stored_times, vali
 from graphmem.model_identity import (holds_embeddings, identity_of, record_identity_statements, refuse_other_model,
                                      stored_identity)
 from graphmem.retrieve.loader import AppendWrites, WriteScope, session_scope
+from graphmem.runtime import allow_gc_freeze
 from graphmem.search import SearchService
 from graphmem.settings import Settings, default_store_location
 from graphmem.namespace_settings import namespace_zone, set_timezone_statements, stored_timezone, timezone_in_force
@@ -167,6 +168,8 @@ class Memory:
         self._store = store
         self._namespace = validate_namespace(namespace)
         self._settings = settings or Settings()
+        if self._settings.freeze_gc:  # the caller opted in to a process-wide change (see Settings.freeze_gc)
+            allow_gc_freeze()
         self._embedder = Embedder.from_settings(self._settings)
         self._search: SearchService | None = None
         self._state = _State.UNOPENED

@@ -137,6 +137,12 @@ class Settings:
             or frozen answers nothing; default 120, what Neo4j 5 asks its drivers for by its own
             keep-alive; ``0``: wait forever). A query of graphmem's that runs longer than this on
             a server that sends nothing meanwhile (ArcadeDB's Bolt plugin) is cut too: raise it then.
+        freeze_gc: move the objects alive once the embedding model or the language pipeline is
+            loaded out of Python's cyclic garbage collector (``gc.collect()`` then ``gc.freeze()``,
+            once per model per process; ``GRAPHMEM_FREEZE_GC=1``). Off by default: it is
+            process-wide, so the caller's own reference cycles alive at that moment are never
+            collected afterwards. The ``graphmem`` command and server, which own their process,
+            turn it on: re-scanning the models at every full collection cost a fifth of an ingest.
     """
 
     embedding_model: str = DEFAULT_MODEL
@@ -159,8 +165,11 @@ class Settings:
     retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
     cypher_timeout: float = 30.0
     bolt_read_timeout: float = 120.0
+    freeze_gc: bool = False
 
     def __post_init__(self) -> None:
+        if not isinstance(self.freeze_gc, bool):
+            raise ConfigurationError(f"freeze_gc must be True or False, got {self.freeze_gc!r}")
         for name, variable in (("cypher_timeout", "GRAPHMEM_CYPHER_TIMEOUT"), ("bolt_read_timeout", "GRAPHMEM_BOLT_READ_TIMEOUT")):
             given = value = getattr(self, name)
             if isinstance(value, str):  # (from the environment)
@@ -208,8 +217,12 @@ class Settings:
         Recognised: ``GRAPHMEM_EMBEDDING_MODEL``, ``GRAPHMEM_EMBEDDING_PRECISION``, ``GRAPHMEM_SPACY_MODEL``,
         ``GRAPHMEM_INDEX_DIR``, ``GRAPHMEM_JVM_HEAP``, ``GRAPHMEM_JVM_OPTIONS``, ``GRAPHMEM_NEO4J_USER``,
         ``GRAPHMEM_NEO4J_PASSWORD``, ``GRAPHMEM_TIMEZONE``, ``GRAPHMEM_CYPHER_TIMEOUT``,
-        ``GRAPHMEM_BOLT_READ_TIMEOUT`` (seconds). An empty variable is unset, but for
+        ``GRAPHMEM_BOLT_READ_TIMEOUT`` (seconds), ``GRAPHMEM_FREEZE_GC`` (``1``/``true``/``yes``/``on``
+        or ``0``/``false``/``no``/``off``). An empty variable is unset, but for
         ``GRAPHMEM_JVM_OPTIONS``, where ``""`` means no options (the JVM's defaults).
+
+        Raises:
+            ConfigurationError: ``GRAPHMEM_FREEZE_GC`` is none of those words.
         """
         env = os.environ if environ is None else environ
         values: dict[str, object] = {}
@@ -228,12 +241,23 @@ class Settings:
         ):
             if env.get(key) or (name == "jvm_options" and key in env):  # "" asks for the JVM's own defaults
                 values[name] = env[key]
+        if env.get("GRAPHMEM_FREEZE_GC", "").strip():
+            values["freeze_gc"] = _flag("GRAPHMEM_FREEZE_GC", env["GRAPHMEM_FREEZE_GC"])
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
 
     def with_(self, **changes: object) -> "Settings":
         """Return a copy with ``changes`` applied."""
         return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _flag(key: str, value: str) -> bool:
+    word = value.strip().lower()
+    if word in ("1", "true", "yes", "on"):
+        return True
+    if word in ("0", "false", "no", "off"):
+        return False
+    raise ConfigurationError(f"{key} must be 1, true, yes or on (or 0, false, no, off), got {value!r}")
 
 
 #: The smallest heap the embedded database's JVM is given (the JVM itself ends the process below a
