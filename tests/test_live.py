@@ -1137,6 +1137,37 @@ def test_async_memory_never_blocks_the_event_loop(tmp_path, embedder):
     assert hits and "apple" in hits[0].text
 
 
+WARM_OPEN = r"""
+import asyncio, json, sys
+from graphmem import AsyncMemory
+from graphmem.settings import Settings
+
+async def main():
+    memory = await AsyncMemory.open(sys.argv[1] + "/store", "a", settings=Settings(jvm_heap="512m"))
+    try:
+        from graphmem import embed
+        from graphmem.extract import vocabulary
+        from graphmem.ingest import events
+        print(json.dumps({"model": sorted(name for name, _ in embed._MODELS), "pipelines": sorted(map(str, events._PIPELINES)),
+                          "words": vocabulary._WORDS is not None, "sklearn": "sklearn.cluster" in sys.modules}))
+    finally:
+        await memory.close()
+asyncio.run(main())
+"""
+
+
+def test_async_memory_open_loads_the_model_and_pipelines_on_its_worker(tmp_path):
+    """The first add of an AsyncMemory loaded the embedding model, the language pipeline and
+    scikit-learn, holding the GIL while importing: the event loop stalled 337-714 ms in the
+    user's first turn. Open (awaited) loads them now, on the worker thread (a fresh process:
+    one that loaded them before proves nothing)."""
+    done = subprocess.run([sys.executable, "-c", WARM_OPEN, str(tmp_path)], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    state = json.loads(done.stdout.strip().splitlines()[-1])
+    assert state == {"model": ["all-MiniLM-L6-v2"], "pipelines": ["en_core_web_sm"], "words": True, "sklearn": True}
+
+
 def test_a_cancelled_open_or_close_of_an_async_memory_still_closes_its_store(tmp_path, embedder):
     """A close cancelled by a timeout (an add still running) cancelled the queued close, blocked the
     loop until the add ended, and left the store open and locked (a second close did nothing; another

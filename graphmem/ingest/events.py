@@ -52,12 +52,15 @@ def load_writer_models(model: str | None) -> None:
     language pipeline for ``model`` and the parts of scikit-learn topic fitting uses (a server
     does this at start). In a new process that costs about 1.5 s on this project's 2-core
     machine (importing spaCy 0.8 s, scikit-learn 0.7 s), paid by its first ingest or add; and
-    the date parser that loaders and time expressions fall back to (importing it: 0.11 s)."""
+    the date parser that loaders and time expressions fall back to (importing it: 0.11 s); and the
+    English word list entity selection reads (decompressing it: 45 ms of the first add, holding the GIL)."""
     import dateutil.parser  # noqa: F401 - imported for its one-time cost
 
     from graphmem.cluster.topics import preload
+    from graphmem.extract.vocabulary import english_words
 
     language_pipeline(model)
+    english_words()
     with stops_deferred():  # scikit-learn's and scipy's native modules (see stops_deferred)
         preload()
 

@@ -8,7 +8,7 @@ import threading
 from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 from graphmem.errors import ClosedError, InputError
-from graphmem.memory import Memory, validate_namespace
+from graphmem.memory import Memory, validate_namespace, warm_up
 from graphmem.namespace_settings import stored_timezone, timezone_in_force
 from graphmem.timezones import zone_name
 from graphmem.settings import Settings
@@ -102,15 +102,9 @@ class MemoryHub:
         """Load the embedding model, the language pipeline and topic fitting's scikit-learn, and
         run a first query, now, so no request waits for them (a one-shot process imports
         scikit-learn only when it fits or relabels a topic). Without the language pipeline and the
-        query the first add to a served memory took 1.05 s against 40-70 ms for the next ones."""
-        from graphmem.embed import Embedder
-        from graphmem.ingest.events import load_writer_models
-
-        Embedder.from_settings(self.settings).encode(["warm up"])
-        load_writer_models(self.settings.spacy_model)
-        # the database's first query is slow (its query engine's classes load and compile): one
-        # read of a marker no namespace has took the first add from 0.53-0.57 s to 0.36-0.38 s
-        self.store.read("read/change_marker", {"namespace": "", "id": ""})
+        query the first add to a served memory took 1.05 s against 40-70 ms for the next ones
+        (see :func:`graphmem.memory.warm_up`)."""
+        warm_up(self.store, self.settings)
 
     def exists(self, namespace: str) -> bool:
         """Whether ``namespace`` holds any conversation (one indexed lookup)."""
