@@ -322,8 +322,10 @@ class NamespaceCaches:
                     self.follow()
                 read_query, count_query = INDEXED_UNITS[unit]
                 params = {"namespace": self.namespace}
+                # (up to exact_limit units search scores every vector exactly: no hnswlib index there)
                 index = VectorIndex(self.directory, unit, self.embedder.dimension, m=self.settings.hnsw_m,
-                                    ef_construction=self.settings.hnsw_ef_construction, ef=self.settings.hnsw_ef)
+                                    ef_construction=self.settings.hnsw_ef_construction, ef=self.settings.hnsw_ef,
+                                    exact_limit=self.config.exact_limit)
 
                 def fetch() -> tuple[list[str], np.ndarray]:
                     ids, vectors, bad = split_embeddings(self.store.read(read_query, params), self.embedder.dimension)

@@ -473,7 +473,8 @@ def _compare(index: VectorIndex, ids: list[str], vectors: np.ndarray) -> tuple[i
 
 
 def _open_index(directory: Path, unit: str, dimension: int, settings: Settings) -> VectorIndex:
-    return VectorIndex(directory, unit, dimension, m=settings.hnsw_m, ef_construction=settings.hnsw_ef_construction, ef=settings.hnsw_ef)
+    return VectorIndex(directory, unit, dimension, m=settings.hnsw_m, ef_construction=settings.hnsw_ef_construction, ef=settings.hnsw_ef,
+                       exact_limit=settings.retrieval.exact_limit)
 
 
 def _check_index(directory: Path, unit: str, ids: list[str], vectors: np.ndarray, settings: Settings) -> IndexCheck:

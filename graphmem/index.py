@@ -1,6 +1,10 @@
 """Approximate nearest-neighbour indexes (hnswlib): derived caches of stored embeddings.
 
-One index per namespace and unit kind, saved under the store's cache directory.
+One index per namespace and unit kind, saved under the store's cache directory. A unit kind
+of at most ``exact_limit`` vectors (``RetrievalConfig.exact_limit`` in a memory's caches, the
+size up to which search scores every vector exactly anyway) keeps them in a numpy array and is searched exactly: an hnswlib index costs 2.7 MB resident
+however few vectors it holds (its 65,536 label locks), four per namespace, which a server
+serving many small namespaces kept for each of them.
 A manifest records how many vectors it holds, the model and the namespace's change-marker
 version it reflects (:mod:`graphmem.changes`); when the store holds a different number of
 embeddings for that unit, is at another version, or files are missing or corrupt, the index
@@ -101,22 +105,42 @@ def _length(value: Any) -> int:
     return len(value) if isinstance(value, (list, tuple, np.ndarray)) and len(value) else -1
 
 
+def hnswlib_normalised(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length exactly as hnswlib's cosine space scales what it is given
+    (float32, the squares summed in order, ``1 / (sqrt + 1e-30)``): the vectors an index kept
+    without hnswlib are, bit for bit, those hnswlib would hold and hand back, so exact scores
+    over them are unchanged."""
+    rows = np.asarray(vectors, dtype=np.float32)
+    if not rows.size:
+        return rows.copy()
+    squares = np.cumsum(rows * rows, axis=1, dtype=np.float32)[:, -1]  # (cumsum adds in order; sum pairs them)
+    inverse = np.float32(1.0) / (np.sqrt(squares) + np.float32(1e-30))
+    return rows * inverse[:, None]
+
+
 class VectorIndex:
-    """A cosine hnswlib index mapping node ids to vectors.
+    """A cosine index mapping node ids to vectors: hnswlib, or exact over a numpy array while small.
 
     Args:
-        directory: where ``<name>.hnsw`` and ``<name>.json`` live.
+        directory: where ``<name>.<unique>.hnsw`` (or ``.npy``) and ``<name>.json`` live.
         name: the unit kind, e.g. ``"turn"``.
         dimension: vector length.
         m, ef_construction, ef: hnswlib parameters.
+        exact_limit: while the index has at most this many positions, its vectors are kept in a
+            numpy array (as hnswlib would hold them, see :func:`hnswlib_normalised`) and
+            searched exactly; past it, in hnswlib. 0 (the default): always hnswlib.
     """
 
-    def __init__(self, directory: Path, name: str, dimension: int, *, m: int = 16, ef_construction: int = 200, ef: int = 64) -> None:
+    def __init__(self, directory: Path, name: str, dimension: int, *, m: int = 16, ef_construction: int = 200, ef: int = 64,
+                 exact_limit: int = 0) -> None:
         self.directory = Path(directory)
         self.name = name
         self.dimension = dimension
         self.m, self.ef_construction, self.ef = m, ef_construction, ef
+        self.exact_limit = exact_limit
         self._index = None
+        # the vectors by position while the index is small (exact_limit); None in hnswlib mode
+        self._data: np.ndarray | None = None
         # position = hnswlib label; ``None`` where a removed id was (marked deleted in hnswlib)
         self._ids: list[str | None] = []
         self._labels: dict[str, int] = {}
@@ -137,6 +161,30 @@ class VectorIndex:
 
     def __len__(self) -> int:
         return len(self._labels)
+
+    @property
+    def uses_hnswlib(self) -> bool:
+        """Whether the vectors are held in an hnswlib index (False: none yet, or a numpy array
+        searched exactly, see ``exact_limit``)."""
+        return self._index is not None
+
+    def _small(self, positions: int) -> bool:
+        return positions <= self.exact_limit
+
+    def _keep(self, data: np.ndarray, capacity: int = 0) -> None:
+        """Hold ``data`` (normalised rows, one per position of ``_ids``) in the mode their number
+        (or ``capacity``, the positions about to be) calls for: an hnswlib index is built from them
+        past ``exact_limit`` positions (the removed positions marked deleted)."""
+        self._mirror = self._mirrored = None
+        if self._small(max(len(data), capacity)):
+            self._index, self._data = None, np.ascontiguousarray(data, dtype=np.float32)
+            return
+        index = self._new(max(len(data), capacity))
+        if len(data):
+            index.add_items(data, np.arange(len(data)))
+        for label in (i for i, node in enumerate(self._ids) if node is None):
+            _mark_deleted(index, label)
+        self._index, self._data = index, None
 
     def _new(self, capacity: int):
         import hnswlib
@@ -170,7 +218,7 @@ class VectorIndex:
             ids, vectors = fetch()
             # a negative version asks for a rebuild; it is no version to save the index at
             self.model, self.version, self.epoch = model, version if version is None or version >= 0 else None, epoch
-            self._index, self._ids, self._labels = None, [], {}
+            self._index, self._data, self._ids, self._labels = None, None, [], {}
             self._mirror = self._mirrored = None
             if len(ids):
                 self.add(ids, vectors)
@@ -213,7 +261,7 @@ class VectorIndex:
             if not live:
                 if expected_count == 0 and manifest.get("model") == model:
                     self.model, self.version, self.epoch = model, manifest.get("version"), manifest.get("epoch")
-                    self._index, self._ids, self._labels = None, [], {}
+                    self._index, self._data, self._ids, self._labels = None, None, [], {}
                     self._mirror = self._mirrored = None
                     return True
                 return False
@@ -223,25 +271,49 @@ class VectorIndex:
             if not manifest.get("bin"):
                 logger.info("%s index manifest has no index file; rebuilding", self.name)
                 return False
-            import hnswlib
-
-            index = hnswlib.Index(space="cosine", dim=self.dimension)
-            index.load_index(str(self.directory / manifest["bin"]), max_elements=max(len(ids), 16))
-            if index.get_current_count() != len(ids):
-                logger.warning("%s index file disagrees with its manifest; rebuilding", self.name)
+            index, data = self._read_saved(self.directory / manifest["bin"], ids)
+            if index is None and data is None:
                 return False
-            for label in (i for i, node in enumerate(ids) if node is None):
-                _mark_deleted(index, label)
-            index.set_ef(self.ef)
         except Exception as exc:  # any unreadable cache is rebuilt from the source of truth
             reraise_stop(exc)
             logger.warning("%s index unreadable in %s; rebuilding", self.name, self.directory, exc_info=True)
             return False
-        self._index, self._ids = index, list(ids)
-        self._mirror = self._mirrored = None
+        self._ids = list(ids)
         self._labels = {node_id: i for i, node_id in enumerate(self._ids) if node_id is not None}
+        if data is not None:
+            self._keep(data)
+        else:
+            self._index, self._data = index, None
+            self._mirror = self._mirrored = None
         self.model, self.version, self.epoch = model, manifest.get("version"), manifest.get("epoch")
         return True
+
+    def _read_saved(self, path: Path, ids: Sequence[str | None]) -> tuple[Any, np.ndarray | None]:
+        """The saved index at ``path``: ``(hnswlib index, None)`` when it stays one, else
+        ``(None, vectors by position)``; ``(None, None)`` when it disagrees with ``ids``."""
+        if path.suffix == ".npy":
+            data = np.load(path, allow_pickle=False)
+            if data.dtype != np.float32 or data.shape != (len(ids), self.dimension):
+                logger.warning("%s index file disagrees with its manifest; rebuilding", self.name)
+                return None, None
+            return None, data
+        import hnswlib
+
+        index = hnswlib.Index(space="cosine", dim=self.dimension)
+        index.load_index(str(path), max_elements=max(len(ids), 16))
+        if index.get_current_count() != len(ids):
+            logger.warning("%s index file disagrees with its manifest; rebuilding", self.name)
+            return None, None
+        if self._small(len(ids)):  # (saved by a process that kept it in hnswlib): its vectors, as hnswlib holds them
+            data = np.tile(_blank(self.dimension), (len(ids), 1))
+            live = [i for i, node in enumerate(ids) if node is not None]
+            if live:
+                data[live] = np.asarray(index.get_items(live), dtype=np.float32).reshape(len(live), self.dimension)
+            return None, data
+        for label in (i for i, node in enumerate(ids) if node is None):
+            _mark_deleted(index, label)
+        index.set_ef(self.ef)
+        return index, None
 
     def add(self, ids: Sequence[str], vectors: np.ndarray, *, replace: bool = False) -> int:
         """Add vectors for ids not yet indexed; returns how many were added.
@@ -253,19 +325,38 @@ class VectorIndex:
             if replace:
                 known = [(i, self._labels[node_id]) for i, node_id in enumerate(ids) if node_id in self._labels]
                 if known:
-                    self._index.add_items(np.asarray(vectors, dtype=np.float32)[[i for i, _ in known]], np.array([label for _, label in known]))
-                    self._unmirror([label for _, label in known])
+                    replaced = np.asarray(vectors, dtype=np.float32)[[i for i, _ in known]]
+                    if self._data is not None:
+                        self._data[[label for _, label in known]] = hnswlib_normalised(replaced)
+                    else:
+                        self._index.add_items(replaced, np.array([label for _, label in known]))
+                        self._unmirror([label for _, label in known])
             fresh = [(i, node_id) for i, node_id in enumerate(ids) if node_id not in self._labels]
             if not fresh:
                 return 0
             rows = np.asarray(vectors, dtype=np.float32)[[i for i, _ in fresh]]
-            if self._index is None:
-                self._index = self._new(len(self._ids) + len(fresh))
-                self._mirror = self._mirrored = None
             needed = len(self._ids) + len(fresh)
+            start = len(self._ids)
+            if self._index is None and self._small(needed):
+                if self._data is None or len(self._data) < needed:
+                    grown = np.zeros((max(needed, int(len(self._data) * 1.5) if self._data is not None else 0, 16), self.dimension),
+                                     dtype=np.float32)
+                    if self._data is not None:
+                        grown[:start] = self._data[:start]
+                    self._data = grown
+                self._data[start:needed] = hnswlib_normalised(rows)
+                for label, (_, node_id) in zip(range(start, needed), fresh):
+                    self._ids.append(node_id)
+                    self._labels[node_id] = label
+                return len(fresh)
+            if self._index is None:
+                if self._data is not None:  # outgrown: into hnswlib, with the vectors it holds already
+                    self._keep(self._data[:start], needed)
+                else:
+                    self._index = self._new(needed)
+                    self._mirror = self._mirrored = None
             if needed > self._index.get_max_elements():
                 self._index.resize_index(max(needed, int(self._index.get_max_elements() * 1.5)))
-            start = len(self._ids)
             labels = np.arange(start, start + len(fresh))
             self._index.add_items(rows, labels)
             for label, (_, node_id) in zip(labels, fresh):
@@ -285,12 +376,15 @@ class VectorIndex:
             labels = [label for label in (self._labels.pop(node_id, None) for node_id in dict.fromkeys(ids)) if label is not None]
             if not labels:
                 return 0
-            blank = np.zeros((len(labels), self.dimension), dtype=np.float32)
-            blank[:, 0] = 1.0  # a unit vector (the cosine space cannot take zeros)
-            self._index.add_items(blank, np.asarray(labels))  # an indexed label: updated in place
-            self._unmirror(labels)
+            blank = np.tile(_blank(self.dimension), (len(labels), 1))
+            if self._data is not None:
+                self._data[labels] = blank
+            else:
+                self._index.add_items(blank, np.asarray(labels))  # an indexed label: updated in place
+                self._unmirror(labels)
+                for label in labels:
+                    _mark_deleted(self._index, label)
             for label in labels:
-                _mark_deleted(self._index, label)
                 self._ids[label] = None
         return len(labels)
 
@@ -311,6 +405,10 @@ class VectorIndex:
             if self._index is not None:
                 bin_name = f"{self.name}.{unique}.hnsw"
                 self._index.save_index(str(self.directory / bin_name))
+            elif self._data is not None and self._ids:
+                bin_name = f"{self.name}.{unique}.npy"
+                with open(self.directory / bin_name, "wb") as file:
+                    np.save(file, self._data[: len(self._ids)], allow_pickle=False)
             tmp_manifest = self.directory / f"{self.name}.json.{unique}.tmp"
             tmp_manifest.write_text(json.dumps({"model": self.model, "dimension": self.dimension, "version": self.version,
                                                 "epoch": self.epoch, "ids": self._ids, "bin": bin_name}),
@@ -328,7 +426,7 @@ class VectorIndex:
     def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
         """The ``k`` nearest ids with cosine similarity, best first."""
         with self._lock:
-            if self._index is None or not self._labels:
+            if not self._labels:
                 return []
             k = min(k, len(self._labels))
             labels, distances = self._knn(np.asarray(vector, dtype=np.float32).reshape(1, -1), k)
@@ -340,7 +438,7 @@ class VectorIndex:
         ``1 - distance``), best first, with ``k' = min(k, len(self))`` (0 when empty)."""
         matrix = np.asarray(vectors, dtype=np.float32).reshape(-1, self.dimension)
         with self._lock:
-            if self._index is None or not self._labels or not len(matrix):
+            if not self._labels or not len(matrix):
                 return np.empty((len(matrix), 0), dtype=object), np.empty((len(matrix), 0), dtype=np.float32)
             k = min(k, len(self._labels))
             labels, distances = self._knn(matrix, k)
@@ -355,7 +453,10 @@ class VectorIndex:
         Removed units stay in hnswlib's graph, and after many removals or replacements (a
         live memory following another writer's corrections, a forget) a search may reach
         fewer than ``k`` live ones: hnswlib then raises. The search is tried again with a
-        wider beam, and at last done exactly over the live vectors."""
+        wider beam, and at last done exactly over the live vectors. A small index (no hnswlib)
+        is searched exactly."""
+        if self._index is None:
+            return self._exact_knn(matrix, k)
         ef = max(self.ef, k)
         for _ in range(RETRIES):
             self._index.set_ef(ef)
@@ -367,14 +468,22 @@ class VectorIndex:
         return self._exact_knn(matrix, k)
 
     def _exact_knn(self, matrix: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Labels and cosine distances of the ``k`` nearest live units, as hnswlib returns them."""
-        assert self._index is not None
+        """Labels and cosine distances of the ``k`` nearest live units, as hnswlib returns them
+        (ties in the order the units were indexed)."""
         labels = np.fromiter(self._labels.values(), dtype=np.uint64, count=len(self._labels))
-        stored = np.asarray(self._index.get_items(labels.tolist()), dtype=np.float32)
-        norms = np.linalg.norm(stored, axis=1, keepdims=True)
-        queries = matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
-        distances = 1.0 - queries @ (stored / np.maximum(norms, 1e-12)).T
-        order = np.argsort(distances, axis=1, kind="stable")[:, :k]
+        if self._data is not None:  # normalised as hnswlib normalises what it holds and its queries
+            distances = np.float32(1.0) - hnswlib_normalised(matrix) @ self._data[labels.astype(np.int64)].T
+        else:
+            assert self._index is not None
+            stored = np.asarray(self._index.get_items(labels.tolist()), dtype=np.float32)
+            norms = np.linalg.norm(stored, axis=1, keepdims=True)
+            queries = matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+            distances = 1.0 - queries @ (stored / np.maximum(norms, 1e-12)).T
+        if k < distances.shape[1]:  # the k best of each row, then those in order (a whole sort of 10,000 per row was slow)
+            chosen = np.sort(np.argpartition(distances, k - 1, axis=1)[:, :k], axis=1)
+            order = np.take_along_axis(chosen, np.argsort(np.take_along_axis(distances, chosen, axis=1), axis=1, kind="stable"), axis=1)
+        else:
+            order = np.argsort(distances, axis=1, kind="stable")
         return labels[order], np.take_along_axis(distances, order, axis=1).astype(np.float32)
 
     def compact(self) -> int:
@@ -382,11 +491,11 @@ class VectorIndex:
         :data:`COMPACT_FRACTION` of its positions; returns how many positions were dropped."""
         with self._lock:
             dead = len(self._ids) - len(self._labels)
-            if self._index is None or not dead or dead <= COMPACT_FRACTION * len(self._ids):
+            if (self._index is None and self._data is None) or not dead or dead <= COMPACT_FRACTION * len(self._ids):
                 return 0
             live = [node for node in self._ids if node is not None]
             vectors = self.vectors(live) if live else np.zeros((0, self.dimension), np.float32)
-            self._index, self._ids, self._labels = None, [], {}
+            self._index, self._data, self._ids, self._labels = None, None, [], {}
             self._mirror = self._mirrored = None
             if live:
                 self.add(live, vectors)
@@ -417,6 +526,8 @@ class VectorIndex:
 
     def _vectors_of(self, labels: np.ndarray) -> np.ndarray:
         """The vectors at hnswlib ``labels`` (the caller holds the lock): see :meth:`vectors`."""
+        if self._data is not None:
+            return self._data[labels]
         if len(self._ids) > MIRROR_LIMIT:
             self._mirror = self._mirrored = None
             return self._items(labels)
@@ -435,6 +546,8 @@ class VectorIndex:
         return self._mirror[labels]
 
     def _items(self, labels: np.ndarray) -> np.ndarray:
+        if self._data is not None:
+            return self._data[labels]
         assert self._index is not None
         return np.asarray(self._index.get_items(labels.tolist()), dtype=np.float32).reshape(len(labels), self.dimension)
 
@@ -460,6 +573,13 @@ MIRROR_LIMIT = 20_000
 COMPACT_FRACTION = 0.2
 """Removed units an index keeps (marked deleted) before saving rebuilds it from the live ones:
 many deletions thin hnswlib's graph out, and their vectors are of no use."""
+
+
+def _blank(dimension: int) -> np.ndarray:
+    """The vector a removed unit's position holds: a unit vector (the cosine space cannot take zeros)."""
+    blank = np.zeros(dimension, dtype=np.float32)
+    blank[0] = 1.0
+    return blank
 
 
 def _mark_deleted(index: Any, label: int) -> None:

@@ -348,3 +348,25 @@ def test_an_unreadable_projection_or_bm25_cache_is_rebuilt_by_search_and_by_chec
         assert memory.check().caches_rebuilt == []
         assert [(h.node_id, round(h.score, 6)) for h in memory.search("fishing boat engine", k=2)] == before
         assert memory._service().caches.last_refresh["projection"] == "loaded"  # noqa: SLF001 - the rebuilt cache was taken
+
+
+def test_a_small_namespace_holds_no_hnswlib_index_and_its_saved_vectors_come_back(tmp_path, embedder):
+    """Each hnswlib index costs 2.7 MB resident however few vectors it holds, and every namespace
+    built four (turn, event, episode, session): 10 MB per namespace a server had served. Up to
+    RetrievalConfig.exact_limit units, where search scores every vector exactly anyway, the vectors
+    are kept in numpy, saved, and loaded again in the next process's Memory."""
+    from graphmem.caches import INDEXED_UNITS
+
+    with Memory.open(tmp_path / "store", NS, settings=settings_for(tmp_path)) as memory:
+        _start(memory)
+        caches = memory._service().caches  # noqa: SLF001 - inspecting the cache owner
+        indexes = {unit: caches.index(unit) for unit in INDEXED_UNITS}
+        assert all(len(index) for index in indexes.values())
+        assert not any(index.uses_hnswlib for index in indexes.values())
+        before = [(h.node_id, h.score) for h in memory.search("sailing past the harbour", k=5)]
+    with Memory.open(tmp_path / "store", NS, settings=settings_for(tmp_path)) as memory:
+        caches = memory._service().caches  # noqa: SLF001
+        assert [(h.node_id, h.score) for h in memory.search("sailing past the harbour", k=5)] == before
+        assert {unit: caches.index_states.get(unit) for unit in INDEXED_UNITS} == dict.fromkeys(INDEXED_UNITS, "loaded")
+        assert not any(caches.index(unit).uses_hnswlib for unit in INDEXED_UNITS)
+        assert memory.check().ok

@@ -210,3 +210,78 @@ def test_a_write_computing_from_a_malformed_stored_vector_names_it():
         _kept_vectors([*rows, {"id": "turn:odd", "embedding": [1.0, 2.0]}])
     with pytest.raises(StorageError, match=r"turn:0, turn:odd"):  # no length is the most common: both named
         _kept_vectors([rows[0], {"id": "turn:odd", "embedding": [1.0, 2.0]}])
+
+
+def _twins(tmp_path, n: int, limit: int, dimension: int = 384, seed: int = 11) -> tuple[VectorIndex, VectorIndex, list[str], np.ndarray]:
+    """The same units in an hnswlib index and in an index that keeps up to ``limit`` of them in numpy."""
+    rng = np.random.default_rng(seed)
+    vectors = rng.normal(size=(n, dimension)).astype(np.float32)
+    ids = [f"turn:{i}" for i in range(n)]
+    ann = VectorIndex(tmp_path / "ann", "turn", dimension)
+    small = VectorIndex(tmp_path / "small", "turn", dimension, exact_limit=limit)
+    for index in (ann, small):
+        index.add(ids, vectors)
+    return ann, small, ids, vectors
+
+
+def test_a_small_index_keeps_no_hnswlib_and_hands_out_hnswlibs_vectors_bit_for_bit(tmp_path):
+    """An hnswlib index costs 2.7 MB resident whatever it holds (a served namespace of two messages
+    kept four: 10 MB). Up to ``exact_limit`` units an index keeps its vectors in numpy instead: the
+    vectors search scores (``matrix``) are those hnswlib would hand out, bit for bit, so search results
+    do not change; a nearest-neighbour query (association at a write) answers the same units."""
+    ann, small, ids, vectors = _twins(tmp_path, 60, 100)
+    assert ann.uses_hnswlib and not small.uses_hnswlib
+    wanted = [*ids[::-3], "turn:absent"]
+    assert all(np.array_equal(a, b) for a, b in zip(ann.matrix(wanted), small.matrix(wanted)))
+    queries = np.random.default_rng(2).normal(size=(7, 384)).astype(np.float32)
+    for k in (1, 10, 60):
+        found_ann, scores_ann = ann.query_arrays(queries, k)
+        found_small, scores_small = small.query_arrays(queries, k)
+        assert found_small.tolist() == found_ann.tolist()  # (60 units, beam 64: hnswlib is exact here too)
+        np.testing.assert_allclose(scores_small, scores_ann, atol=1e-6)
+    assert small.query(vectors[5], 1)[0][0] == "turn:5"
+    # a replacement and a removal, then saved and loaded: still bit for bit, still no hnswlib
+    for index in (ann, small):
+        index.add(["turn:2"], vectors[9:10], replace=True)
+        index.remove(["turn:7"])
+        index.save()
+    assert list((tmp_path / "small").glob("turn.*.npy")) and not list((tmp_path / "small").glob("turn.*.hnsw"))
+    loaded = VectorIndex(tmp_path / "small", "turn", 384, exact_limit=100)
+    assert loaded.load_or_rebuild(59, "", _never) == "loaded" and not loaded.uses_hnswlib
+    assert not loaded.contains("turn:7") and len(loaded) == 59
+    assert all(np.array_equal(a, b) for a, b in zip(ann.matrix(wanted), loaded.matrix(wanted)))
+    assert "turn:7" not in set(loaded.query_arrays(queries, 59)[0].ravel())
+
+
+def test_an_index_outgrowing_the_limit_moves_into_hnswlib_and_a_saved_one_loads_either_way(tmp_path):
+    ann, small, ids, vectors = _twins(tmp_path, 40, 50)
+    small.remove(["turn:3"])
+    more = np.random.default_rng(4).normal(size=(20, 384)).astype(np.float32)
+    small.add([f"turn:{i}" for i in range(40, 60)], more)  # 61 positions: past the limit
+    assert small.uses_hnswlib and len(small) == 59 and not small.contains("turn:3")
+    np.testing.assert_allclose(small.vectors(["turn:0", "turn:59"]), ann.vectors(["turn:0"]).tolist() + [
+        (more[-1] / np.linalg.norm(more[-1])).tolist()], atol=1e-6)
+    assert "turn:3" not in set(small.query_arrays(vectors[:5], 59)[0].ravel())
+    # an hnswlib file loads into numpy where the index is small enough, a numpy one into hnswlib where it is not
+    ann.save()
+    as_small = VectorIndex(tmp_path / "ann", "turn", 384, exact_limit=1000)
+    assert as_small.load_or_rebuild(40, "", _never) == "loaded" and not as_small.uses_hnswlib
+    assert np.array_equal(as_small.vectors(ids), ann.vectors(ids))
+    saved = VectorIndex(tmp_path / "numpy", "turn", 384, exact_limit=1000)
+    saved.add(ids, vectors)
+    saved.save()
+    as_ann = VectorIndex(tmp_path / "numpy", "turn", 384)
+    assert as_ann.load_or_rebuild(40, "", _never) == "loaded" and as_ann.uses_hnswlib
+    np.testing.assert_allclose(as_ann.vectors(ids), ann.vectors(ids), atol=1e-6)
+    assert as_ann.query(vectors[8], 1)[0][0] == "turn:8"
+
+
+def test_a_corrupt_numpy_file_is_rebuilt_from_the_store(tmp_path):
+    index = VectorIndex(tmp_path, "turn", 8, exact_limit=100)
+    index.add(["turn:a", "turn:b"], _vectors(2))
+    index.save()
+    (saved,) = tmp_path.glob("turn.*.npy")
+    saved.write_bytes(b"not numpy")
+    again = VectorIndex(tmp_path, "turn", 8, exact_limit=100)
+    assert again.load_or_rebuild(2, "", lambda: (["turn:a", "turn:b"], _vectors(2))) == "rebuilt"
+    assert again.query(_vectors(2)[1], 1)[0][0] == "turn:b"
