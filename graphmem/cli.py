@@ -1474,13 +1474,14 @@ def eval_longmemeval(
 
 
 # ---------------------------------------------------------------------------- serving (issue #14)
-def _hub(store: Optional[str], user: Optional[str], password: Optional[str], database: Optional[str]):
-    from graphmem.server.hub import MemoryHub
+def _hub(store: Optional[str], user: Optional[str], password: Optional[str], database: Optional[str], max_open: int | None = None):
+    from graphmem.server.hub import MAX_OPEN, MemoryHub
     from graphmem.settings import default_store_location
 
     settings = Settings.from_env(neo4j_user=user, neo4j_password=password)
     auth = (settings.neo4j_user or "neo4j", settings.neo4j_password or "") if settings.neo4j_user or settings.neo4j_password else None
-    return MemoryHub.open(store or default_store_location(), settings, auth=auth, database=database)
+    return MemoryHub.open(store or default_store_location(), settings, auth=auth, database=database,
+                          max_open=MAX_OPEN if max_open is None else max_open)
 
 
 @app.command()
@@ -1490,6 +1491,8 @@ def serve(
     port: int = typer.Option(8765, "--port", min=1, max=65535, help="Port to listen on."),
     token: Optional[str] = typer.Option(None, "--token", help="Bearer token clients must send (default: $GRAPHMEM_TOKEN)."),
     max_body_mb: float = typer.Option(16.0, "--max-body-mb", min=0.001, help="Largest request body accepted, in MiB."),
+    max_open: int = typer.Option(64, "--max-open", min=1, help="Most namespaces kept open; the least recently used idle ones "
+                                 "beyond it are closed (their caches saved) and opened again by their next request."),
     user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
 ) -> None:
     """Serve one store to many clients: HTTP JSON API (OpenAPI at /openapi.json) and MCP at /mcp.
@@ -1502,7 +1505,7 @@ def serve(
         require_safe_bind(host, secret)
         sock = listen_socket(host, port)  # a taken port fails at once, before a store is opened (or made) and models load
         try:
-            hub = _hub(store, user, password, database)
+            hub = _hub(store, user, password, database, max_open)
         except BaseException:
             sock.close()
             raise

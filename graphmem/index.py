@@ -138,7 +138,7 @@ class VectorIndex:
         self.dimension = dimension
         self.m, self.ef_construction, self.ef = m, ef_construction, ef
         self.exact_limit = exact_limit
-        self._index = None
+        self._index: Any = None  # the hnswlib index (None: none, or the vectors are in _data)
         # the vectors by position while the index is small (exact_limit); None in hnswlib mode
         self._data: np.ndarray | None = None
         # position = hnswlib label; ``None`` where a removed id was (marked deleted in hnswlib)

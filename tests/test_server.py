@@ -1057,3 +1057,61 @@ def test_a_client_refuses_the_namespaces_memory_refuses_and_an_empty_conversatio
         asyncio.run(in_a_loop())
         assert memory.ingest(chat)["turns_added"] == 1
         assert [m["text"] for m in memory.messages("chat log")] == ["I booked a flight to Accra."]
+
+
+def test_a_hub_keeps_at_most_max_open_namespaces_open_and_reopens_them_whole(tmp_path, embedder):
+    """A server kept every namespace it had served open, with its search caches (about 10 MB each:
+    2.9 GB after 200 users). Over a real socket, 8 users with max_open=3: at most 3 stay open, and a
+    namespace closed as idle answers its next requests with everything it holds."""
+    hub = MemoryHub.open(str(tmp_path / "store"), settings_for(tmp_path), max_open=3)
+    users = [f"user{i}" for i in range(8)]
+    try:
+        with running(hub) as url:
+            for i, user in enumerate(users):
+                with Client(url, namespace=user) as memory:
+                    memory.add([{"speaker": "me", "text": f"My dog is called Rex{i}.", "id": "1"},
+                                {"speaker": "me", "text": f"I live on street number {i} in Lisbon.", "id": "2"}],
+                               conversation="chat")
+                    assert f"Rex{i}" in memory.search("what is my dog called?", k=1)[0].text
+                assert len(hub.open_namespaces()) <= 3
+            assert hub.open_namespaces() == users[-3:]
+            for i, user in enumerate(users):  # every one again, the first five reopened
+                with Client(url, namespace=user) as memory:
+                    assert f"Rex{i}" in memory.search("what is my dog called?", k=1)[0].text
+                    assert [m["text"] for m in memory.messages("chat")] == [f"My dog is called Rex{i}.",
+                                                                           f"I live on street number {i} in Lisbon."]
+                    assert memory.stats()["nodes"]["Turn"] == 2 and memory.check()["ok"] is True
+                    memory.add([{"speaker": "me", "text": f"Rex{i} loves the beach.", "id": "3"}], conversation="chat")
+                    assert [h.text for h in memory.search("beach", k=3)][0] == f"Rex{i} loves the beach."
+                assert len(hub.open_namespaces()) <= 3
+    finally:
+        hub.close()
+
+
+def test_a_namespace_in_use_is_never_closed_as_idle(tmp_path, embedder):
+    hub = MemoryHub.open(str(tmp_path / "store"), settings_for(tmp_path), max_open=2)
+    try:
+        hub.add("busy", [{"speaker": "me", "text": "The boat is blue."}], conversation="c")
+        with hub.using("busy") as busy:  # a request using it, while others come and go
+            for name in ("a", "b", "c", "d"):
+                with hub.using(name) as memory:
+                    memory.stats()
+            assert "busy" in hub.open_namespaces() and len(hub.open_namespaces()) <= 3
+            assert "boat" in busy.search("boat", k=1)[0].text  # still open
+        assert hub.open_namespaces() == ["busy", "d"]  # a, b and c were closed while busy was held
+        evicted = hub.memory("d")
+        for name in ("e", "f"):
+            hub.memory(name)
+        assert hub.open_namespaces() == ["e", "f"]
+        with hub.using("d") as again:  # waits for the old one's close, then opens a new one
+            assert again is not evicted and again.stats()["namespace"] == "d"
+        with pytest.raises(ClosedError):
+            evicted.stats()
+        with hub.using("busy") as memory:
+            assert "boat" in memory.search("boat", k=1)[0].text
+        with pytest.raises(ConfigurationError, match="max_open"):
+            MemoryHub(hub.store, hub.settings, max_open=0)
+    finally:
+        hub.close()
+    with pytest.raises(ClosedError):
+        hub.memory("busy")

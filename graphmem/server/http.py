@@ -30,7 +30,7 @@ from graphmem.forget import ForgetSelection
 from graphmem.hits import explain_text, recall_parts, recall_plan, recall_text, validate_recall
 from graphmem.loaders import FORMATS
 from graphmem.loaders.chat import validate_messages_query
-from graphmem.memory import has_search_terms
+from graphmem.memory import Memory, has_search_terms
 from graphmem.retrieve.types import MAX_EXCLUDED, STRATEGIES, UNITS
 from graphmem.server.hub import MAX_FORGET_TURNS, MAX_KEY, MAX_MESSAGES, MAX_METADATA, MemoryHub
 from graphmem.server.validation import validation_message
@@ -397,6 +397,18 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
     async def blocking(fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
         return await run_in_threadpool(hub.run, fn, *args, **kwargs)
 
+    @asynccontextmanager
+    async def using(ns: str) -> AsyncIterator[Memory]:
+        """``ns``'s Memory, held open while the request uses it (MemoryHub.acquire); one being
+        closed as idle is waited for on a worker thread, not on the event loop."""
+        memory = hub.try_acquire(ns)
+        if memory is None:
+            memory = await blocking(hub.acquire, ns)
+        try:
+            yield memory
+        finally:
+            hub.release(ns)
+
     async def known(ns: str) -> None:
         if not await blocking(hub.exists, ns):
             raise _NotFound(f"namespace {ns!r} not found")
@@ -427,7 +439,7 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
     @app.post("/v1/namespaces/{ns}/ingest", summary="Ingest an uploaded file (any supported format)", responses=_ERRORS)
     async def ingest(request: Request, ns: str, file: UploadFile = File(...), format: str = Form("auto"),
                      conversation_id: Optional[str] = Form(None)) -> dict[str, Any]:
-        memory = hub.memory(ns)
+        hub.memory(ns)  # (a bad namespace or a closed server: refused before the upload is read)
         if conversation_id is None:  # FastAPI reads a field sent empty as one left out: "" is a blank key, refused as
             sent = (await request.form()).get("conversation_id")  # Memory.ingest refuses it, not the file's name
             conversation_id = sent if isinstance(sent, str) else None
@@ -448,7 +460,7 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
                 while chunk := await file.read(1 << 20):
                     handle.write(chunk)
             path = await blocking(_inflated, path, UPLOAD_INFLATION * max_body)
-            async with write_lock(ns):
+            async with write_lock(ns), using(ns) as memory:
                 try:
                     report = await blocking(_locked, hub.write_lock(ns), memory.ingest, path, format, conversation_id=conversation_id)
                 except InputError as exc:  # name the upload, not the temporary copy
@@ -470,8 +482,9 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
                            conversation=body.conversation, session=body.session, as_of=body.as_of, tz=hub.settings.tz,
                            exclude=body.exclude, metadata=body.metadata)
             return {"hits": [], **_no_terms_note(body.query)}
-        hits = await blocking(hub.memory(ns).search, body.query, body.k, body.unit, body.strategy, time_range, **filters,
-                              as_of=body.as_of, exclude=body.exclude, metadata=body.metadata)
+        async with using(ns) as memory:
+            hits = await blocking(memory.search, body.query, body.k, body.unit, body.strategy, time_range, **filters,
+                                  as_of=body.as_of, exclude=body.exclude, metadata=body.metadata)
         rows = []
         for hit in hits:
             row = hit.to_dict(explain=body.explain)
@@ -485,8 +498,8 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
         ForgetSelection.of(body.conversation, body.session, body.before, turns=body.turn,
                            metadata=body.metadata)  # bad criteria: 400 before the lookup
         await known(ns)
-        async with write_lock(ns):
-            return await blocking(_locked, hub.write_lock(ns), hub.memory(ns).forget, body.conversation, body.session, body.before,
+        async with write_lock(ns), using(ns) as memory:
+            return await blocking(_locked, hub.write_lock(ns), memory.forget, body.conversation, body.session, body.before,
                                   turn=body.turn, metadata=body.metadata)
 
     @app.get("/v1/namespaces/{ns}/turns/{turn_id}/history", summary="Every text a turn has had (Memory.history)",
@@ -494,7 +507,8 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
     async def history(ns: str, turn_id: str) -> dict[str, Any]:
         await known(ns)
         try:
-            return {"versions": await blocking(hub.memory(ns).history, turn_id)}
+            async with using(ns) as memory:
+                return {"versions": await blocking(memory.history, turn_id)}
         except InputError as exc:  # no such turn: the resource is missing, not the request malformed
             raise _NotFound(str(exc)) from None
 
@@ -502,8 +516,7 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
                responses=_ERRORS)
     async def correct(ns: str, turn_id: str, body: CorrectBody) -> dict[str, Any]:
         await known(ns)
-        memory = hub.memory(ns)
-        async with write_lock(ns):
+        async with write_lock(ns), using(ns) as memory:
             try:
                 report = await blocking(_locked, hub.write_lock(ns), memory.correct, turn_id, body.text, speaker=body.speaker,
                                         caption=body.caption, metadata=body.metadata)
@@ -520,7 +533,8 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
         validate_messages_query(conversation, session, last, before)
         if not await blocking(hub.exists, ns):  # (validates ns) a namespace never written holds no messages
             return {"messages": []}
-        return {"messages": await blocking(hub.memory(ns).messages, conversation, session=session, last=last, before=before)}
+        async with using(ns) as memory:
+            return {"messages": await blocking(memory.messages, conversation, session=session, last=last, before=before)}
 
     @app.get("/v1/namespaces/{ns}/entities", summary="The namespace's entities, most events first (Memory.entities)",
              responses=_ERRORS)
@@ -528,7 +542,8 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
         validate_entities_query(label, limit)
         if not await blocking(hub.exists, ns):  # (validates ns) a namespace never written holds no entities
             return {"entities": []}
-        return {"entities": await blocking(hub.memory(ns).entities, label=label, limit=limit)}
+        async with using(ns) as memory:
+            return {"entities": await blocking(memory.entities, label=label, limit=limit)}
 
     @app.get("/v1/namespaces/{ns}/entities/{name:text}",  # a name may hold a slash ("AC/DC")
              summary="What the memory knows about an entity ({entity: null} when none has the name; Memory.entity)",
@@ -537,7 +552,8 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
         validate_entity_query(name, mentions, related)
         if not await blocking(hub.exists, ns):
             return {"entity": None}
-        return {"entity": await blocking(hub.memory(ns).entity, name, mentions=mentions, related=related)}
+        async with using(ns) as memory:
+            return {"entity": await blocking(memory.entity, name, mentions=mentions, related=related)}
 
     @app.post("/v1/namespaces/{ns}/conversations/{conversation:text}/recall",
               summary="A conversation's recent messages, then the memories relevant to its latest one, none repeated "
@@ -547,9 +563,9 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
                    "speaker": body.speaker, "session": body.session, "as_of": body.as_of, "exclude": body.exclude,
                    "metadata": body.metadata}
         if await blocking(hub.exists, ns):
-            memory = hub.memory(ns)
-            window, query, hits = await blocking(recall_parts, memory.messages, memory.search, conversation, body.query,
-                                                 body.recent, body.k, body.max_chars, options)
+            async with using(ns) as memory:
+                window, query, hits = await blocking(recall_parts, memory.messages, memory.search, conversation, body.query,
+                                                     body.recent, body.k, body.max_chars, options)
         else:  # a namespace never written: no messages, nothing recalled (the arguments are still checked)
             from graphmem.retrieve.types import validate_query
 
@@ -575,20 +591,22 @@ def create_app(hub: MemoryHub, *, token: str | None = None, max_body: int = DEFA
     @app.get("/v1/namespaces/{ns}/stats", summary="Counts per label and relationship type", responses=_ERRORS)
     async def stats(ns: str) -> dict[str, Any]:
         await known(ns)
-        return await blocking(hub.memory(ns).stats)
+        async with using(ns) as memory:
+            return await blocking(memory.stats)
 
     @app.get("/v1/namespaces/{ns}/check", summary="Integrity check (stale caches are rebuilt)", responses=_ERRORS)
     async def check(ns: str) -> dict[str, Any]:
         await known(ns)
-        async with write_lock(ns):
-            report = await blocking(_locked, hub.write_lock(ns), hub.memory(ns).check)
+        async with write_lock(ns), using(ns) as memory:
+            report = await blocking(_locked, hub.write_lock(ns), memory.check)
         return report.to_dict()
 
     @app.post("/v1/namespaces/{ns}/cypher", summary="Read-only Cypher (writes are refused)", responses=_CYPHER_ERRORS)
     async def cypher(ns: str, body: CypherBody) -> dict[str, Any]:
         await known(ns)
         try:
-            rows = await blocking(hub.memory(ns).cypher, body.query, {**body.params, "namespace": ns}, write=False)
+            async with using(ns) as memory:
+                rows = await blocking(memory.cypher, body.query, {**body.params, "namespace": ns}, write=False)
         except QueryTimeoutError as exc:  # (stopped by the store: the server is free for the next request)
             raise _TimeLimit(f"cypher: the query ran past the server's time limit of {seconds_text(exc.limit or 0)} and was "
                              "stopped (GRAPHMEM_CYPHER_TIMEOUT where graphmem serve runs sets it)") from None

@@ -124,8 +124,9 @@ def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
                            conversation=filters.get("conversation"), session=filters.get("session"), as_of=as_of,
                            tz=hub.settings.tz, exclude=exclude, metadata=metadata)
             return []
-        return hub.memory(namespace).search(query, k=k, unit=unit, strategy=strategy, time_range=time_range, as_of=as_of,
-                                            exclude=exclude, metadata=metadata, **filters)
+        with hub.using(namespace) as memory:
+            return memory.search(query, k=k, unit=unit, strategy=strategy, time_range=time_range, as_of=as_of,
+                                 exclude=exclude, metadata=metadata, **filters)
 
     @server.tool(description="Store new conversation messages in long-term memory. messages: a list of "
                              "{speaker (or role), text (or content), timestamp? (ISO 8601 or Unix seconds; default: now), id?}; a chat API's messages (content "
@@ -188,8 +189,8 @@ def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
             hub.check_metadata(metadata)
             if isinstance(turn, list) and len(turn) > MAX_FORGET_TURNS:
                 raise InputError(f"turn: at most {MAX_FORGET_TURNS} turn ids, got {len(turn)}")
-            with hub.write_lock(ns):
-                return hub.memory(ns).forget(conversation, session, before, turn=turn, metadata=metadata)
+            with hub.write_lock(ns), hub.using(ns) as memory:
+                return memory.forget(conversation, session, before, turn=turn, metadata=metadata)
 
         return json.dumps(await call(run))
 
@@ -202,8 +203,8 @@ def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
         def run() -> dict[str, Any]:
             if not hub.exists(ns):
                 raise InputError(f"turn_id: no turn {turn!r} in namespace {ns!r}")
-            with hub.write_lock(ns):
-                return hub.memory(ns).correct(turn, text).to_dict()
+            with hub.write_lock(ns), hub.using(ns) as memory:
+                return memory.correct(turn, text).to_dict()
 
         return json.dumps(await call(run), ensure_ascii=False)
 
@@ -217,7 +218,8 @@ def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
 
         def run() -> str:
             if hub.exists(ns):
-                return hub.memory(ns).recall(conversation, query, recent=recent, k=k, max_chars=max_chars)
+                with hub.using(ns) as memory:
+                    return memory.recall(conversation, query, recent=recent, k=k, max_chars=max_chars)
             from graphmem.retrieve.types import validate_query
 
             validate_recall(conversation, query, recent, max_chars)  # a namespace never written: nothing to read or recall
@@ -241,7 +243,10 @@ def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
 
         def run() -> list[dict[str, Any]]:
             validate_messages_query(conversation, session, last or None)
-            return hub.memory(ns).messages(conversation, session=session, last=last or None) if hub.exists(ns) else []
+            if not hub.exists(ns):
+                return []
+            with hub.using(ns) as memory:
+                return memory.messages(conversation, session=session, last=last or None)
 
         entries = await call(run)
         if not entries:
@@ -261,7 +266,10 @@ def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
 
         def run() -> Optional[dict[str, Any]]:
             validate_entity_query(name, mentions)
-            return hub.memory(ns).entity(name, mentions=mentions) if hub.exists(ns) else None
+            if not hub.exists(ns):
+                return None
+            with hub.using(ns) as memory:
+                return memory.entity(name, mentions=mentions)
 
         profile = await call(run)
         if profile is None:
@@ -275,7 +283,8 @@ def build_mcp(hub: MemoryHub, default_namespace: str = "default") -> Any:
         def run() -> dict[str, Any]:
             if not hub.exists(ns):  # no Memory is kept for a namespace never written
                 return {"namespace": ns, "nodes": {}, "relationships": {}, "topics": {}}
-            return hub.memory(ns).stats()
+            with hub.using(ns) as memory:
+                return memory.stats()
 
         return json.dumps(await call(run), default=str)
 
