@@ -15,7 +15,10 @@ forgets nothing. What goes:
 - topics left without members;
 - entities no remaining event involves, unless they are a speaker of a remaining turn or
   conversation, a remaining mention was resolved through them as an alias, or a remaining
-  alias points at them. Entities still referenced elsewhere are kept.
+  alias points at them. Entities still referenced elsewhere are kept. A kept canonical entity
+  that no remaining event names by its own key (its name, e.g. "Beatrice Hargreave", was said
+  only by forgotten messages; "Beatrice", its alias, is still said) gives way to its most used
+  alias, which becomes canonical with the remaining mentions and aliases.
 
 Derived caches (ANN indexes, lexical index, projection) and topic labels are not part of
 the transaction. :meth:`graphmem.Memory.forget` deletes the saved caches first; a process
@@ -45,7 +48,8 @@ from graphmem.ingest.common import MAX_EPISODE_TEXT, indexed_text, mean_vector, 
 from graphmem.store import GraphStore, Statement, chunked
 from graphmem.timezones import to_stored
 
-__all__ = ["ForgetPlan", "ForgetSelection", "plan_forget", "parse_before", "entities_left_unused"]
+__all__ = ["ForgetPlan", "ForgetSelection", "plan_forget", "parse_before", "entities_left_unused", "entities_after",
+           "entity_statements"]
 
 logger = logging.getLogger(__name__)
 
@@ -238,6 +242,9 @@ class _Planner:
         self.batch_size = batch_size
         #: conversation id -> its speaker list as the plan leaves it (see :meth:`silenced`)
         self.speakers_now: dict[str, list[str]] = {}
+        #: ``{alias_id, canonical_id}``: aliases :meth:`entities` makes canonical in their
+        #: canonical's place (see :func:`entity_statements`)
+        self.promoted: list[dict[str, str]] = []
 
     def read(self, name: str, **params: Any) -> list[dict[str, Any]]:
         return self.store.read(name, {"namespace": self.namespace, **params})
@@ -384,9 +391,10 @@ class _Planner:
                     usage[row["id"]] = row
             frontier = sorted({n for row in usage.values() for n in [*row["canonicals"], *row["aliases"]]} - set(usage))
         unused = {n for n, row in usage.items() if not row["involved"] and not row["surface_uses"]}
-        if not unused:
+        nameless = {n for n, row in usage.items() if not row["own"] and not row["canonicals"] and row["aliases"]}
+        if not unused and not nameless:
             return []
-        still = self._still_speakers({usage[n]["key"] for n in unused}, forgotten_turns, deleted_conversations)
+        still = self._still_speakers({usage[n]["key"] for n in unused | nameless}, forgotten_turns, deleted_conversations)
         deleted = {n for n in unused if usage[n]["key"] not in still}
         changed = True
         while changed:  # an entity that a kept alias points at is kept
@@ -395,6 +403,17 @@ class _Planner:
                 if any(a not in deleted for a in usage[n]["aliases"]):
                     deleted.discard(n)
                     changed = True
+        self.promoted = []
+        for n in sorted(nameless - deleted):
+            # a canonical kept only for what its aliases name: no remaining message says its own
+            # name, which may be a forgotten one ("Beatrice Hargreave" when only "Beatrice" is left),
+            # so the alias most used becomes the canonical entity (move_mentions_to_alias)
+            if usage[n]["key"] in still:
+                continue
+            kept = [a for a in usage[n]["aliases"] if a not in deleted and a in usage and usage[a]["surface_uses"]]
+            if kept:
+                best = min(kept, key=lambda a: (-int(usage[a]["surface_uses"]), str(usage[a]["key"])))
+                self.promoted.append({"alias_id": best, "canonical_id": n})
         return sorted(deleted)
 
     def _still_speakers(self, keys: set[str], forgotten_turns: list[dict[str, Any]], deleted_conversations: set[str]) -> set[str]:
@@ -449,6 +468,21 @@ def says_nothing_else(store: GraphStore, namespace: str, conversation: str, spea
     return all(r["id"] in turn_ids for r in left)
 
 
+def entity_statements(namespace: str, deleted: list[str], promoted: list[dict[str, str]]) -> list[Statement]:
+    """The statements that delete the entities ``deleted`` and make each alias of ``promoted``
+    (``{alias_id, canonical_id}``) canonical in its canonical's place: its canonical's remaining
+    mentions and other aliases move to it, and the old canonical, whose name no remaining message
+    says, goes. Each runs after the events it concerns are deleted or merged; each statement checks
+    again inside the transaction (see ``forget/delete_entities`` and ``forget/move_mentions_to_alias``)."""
+    statements: list[Statement] = []
+    if deleted:  # one statement: its in-transaction guard looks at the whole set
+        statements.append(("forget/delete_entities", {"namespace": namespace, "ids": list(deleted)}))
+    if promoted:
+        statements += [(name, {"namespace": namespace, "rows": list(promoted)}) for name in
+                       ("forget/move_mentions_to_alias", "forget/move_aliases_to_alias", "forget/promote_aliases")]
+    return statements
+
+
 def entities_left_unused(store: GraphStore, namespace: str, event_ids: list[str], batch_size: int = 2000,
                          speakers_now: dict[str, list[str]] | None = None,
                          respoken: list[dict[str, Any]] | None = None) -> list[str]:
@@ -457,9 +491,19 @@ def entities_left_unused(store: GraphStore, namespace: str, event_ids: list[str]
     speaker}``: corrected to name another speaker) no longer said by that speaker, as if
     forgotten, and the conversations' speaker lists as ``speakers_now`` gives them
     (conversation id -> speakers: what the correction writes)."""
+    return entities_after(store, namespace, event_ids, batch_size, speakers_now, respoken)[0]
+
+
+def entities_after(store: GraphStore, namespace: str, event_ids: list[str], batch_size: int = 2000,
+                   speakers_now: dict[str, list[str]] | None = None,
+                   respoken: list[dict[str, Any]] | None = None) -> tuple[list[str], list[dict[str, str]]]:
+    """:func:`entities_left_unused`, and the aliases to promote (``{alias_id, canonical_id}``):
+    of the canonical entities that no remaining event would name by their own key, kept only for
+    what their aliases name (see :func:`entity_statements`)."""
     planner = _Planner(store, namespace, batch_size)
     planner.speakers_now = dict(speakers_now or {})
-    return planner.entities(event_ids, list(respoken or ()), set())
+    deleted = planner.entities(event_ids, list(respoken or ()), set())
+    return deleted, planner.promoted
 
 
 def plan_forget(store: GraphStore, namespace: str, selection: ForgetSelection, batch_size: int = 2000) -> ForgetPlan:
@@ -509,8 +553,7 @@ def plan_forget(store: GraphStore, namespace: str, selection: ForgetSelection, b
         s.append(("write/update_conversation_speakers", {"namespace": namespace, "rows": speakers}))
     s += planner.statements("forget/link_turns", "rows", turn_links)
     s += planner.statements("forget/link_episodes", "rows", episode_links)
-    if entities:  # one statement: its in-transaction guard looks at the whole set
-        s.append(("forget/delete_entities", {"namespace": namespace, "ids": entities}))
+    s += entity_statements(namespace, entities, planner.promoted)
     s += planner.statements("forget/delete_topics", "ids", topics)
     plan.removed = [*plan.turn_ids, *event_ids, *episodes, *sessions]
     for unit, updates in (("episode", episode_updates), ("session", session_updates)):
@@ -521,7 +564,7 @@ def plan_forget(store: GraphStore, namespace: str, selection: ForgetSelection, b
     plan.texts = [text for r in [*turns, *events] for text in (r.get("text"), r.get("caption"), r.get("speaker"))
                   if isinstance(text, str) and text]
     plan.counts.update(turns=len(plan.turn_ids), events=len(event_ids), episodes=len(episodes), sessions=len(sessions),
-                       conversations=len(conversations), entities=len(entities), topics=len(topics),
+                       conversations=len(conversations), entities=len(entities) + len(planner.promoted), topics=len(topics),
                        episodes_updated=len(episode_updates), sessions_updated=len(session_updates))
     logger.info("forget in namespace %r planned: %s", namespace, plan.counts)
     return plan

@@ -475,3 +475,57 @@ def test_check_stays_clean_through_any_adds_corrections_and_forgets(shared_store
                     memory.forget(turn=[turns[step[1] % len(turns)]])
             report = memory.check()
             assert report.ok, (step, report.problems)
+
+
+def _beatrice(memory: Memory, conversation: str, text: str, stamp: str) -> list[str]:
+    """Add a short made-up chat naming Beatrice in ``text``; returns its turn ids."""
+    return memory.add([{"speaker": "Nina", "text": text, "timestamp": f"{stamp}T09:00:00"},
+                       {"speaker": "Omar", "text": "The garden beds need more compost this spring.", "timestamp": f"{stamp}T09:01:00"},
+                       {"speaker": "Nina", "text": "My sister Beatrice called about the reunion.", "timestamp": f"{stamp}T09:02:00"}],
+                      conversation=conversation).turn_ids
+
+
+def _assert_beatrice_without_surname(memory: Memory) -> None:
+    for name in ("Beatrice", "beatrice"):
+        profile = memory.entity(name)
+        assert profile is not None and profile["name"] == "Beatrice" and profile["key"] == "beatrice", profile
+        assert profile["aliases"] == [] and profile["turns"] == {"mention": 1}, profile
+    assert memory.entity("Beatrice Hargreave") is None
+    assert "Beatrice" in {e["name"] for e in memory.entities()}
+    assert not any("hargreave" in key for key in entity_keys(memory))  # (a correction keeps the old text as a version)
+    assert "hargreave" not in json.dumps(memory.cypher("MATCH (:Event)-[r:INVOLVES]->(n:Entity) WHERE n.namespace = $namespace "
+                                                       "RETURN r.surface AS s, r.surface_key AS k, n.name AS n")).lower()
+    report = memory.check()
+    assert report.ok, report.to_dict()
+
+
+def test_a_forgotten_surname_does_not_stay_the_name_of_an_entity_an_alias_keeps(tmp_path):
+    """chat-a named "Beatrice Hargreave", chat-b only "Beatrice" (resolved as her alias): after
+    forgetting chat-a, entity("Beatrice") still answered with the name 'Beatrice Hargreave' and the
+    key 'beatrice hargreave', a surname only forgotten messages said. The alias is promoted: it
+    becomes the canonical entity, with the remaining mentions, and the old one goes."""
+    settings = settings_for(tmp_path)
+    with Memory.open(tmp_path / "store", "surname", settings=settings) as memory:
+        _beatrice(memory, "chat-a", "Beatrice Hargreave said she would visit the lake.", "2024-03-01")
+        _beatrice(memory, "chat-b", "We planted tulips along the fence.", "2024-03-05")
+        assert memory.entity("Beatrice")["name"] == "Beatrice Hargreave"
+        memory.forget(conversation="chat-a")
+        _assert_beatrice_without_surname(memory)
+        assert "hargreave" not in texts_in_namespace(memory)
+        memory.add({"speaker": "Nina", "text": "Beatrice brought a cake to the party.", "timestamp": "2024-03-06T10:00:00"},
+                   conversation="chat-b")  # the promoted entity takes new mentions
+        assert memory.entity("Beatrice")["turns"] == {"mention": 2}
+        assert memory.check().ok
+    with Memory.open(tmp_path / "store", "surname", settings=settings) as memory:  # a new process finds her too
+        assert memory.entity("Beatrice")["turns"] == {"mention": 2}
+
+
+def test_a_surname_corrected_away_does_not_stay_the_name_of_an_entity(tmp_path):
+    """The same after a correction removing the only message with the surname."""
+    settings = settings_for(tmp_path)
+    with Memory.open(tmp_path / "store", "surname-fix", settings=settings) as memory:
+        turns = _beatrice(memory, "chat-a", "Beatrice Hargreave said she would visit the lake.", "2024-03-01")
+        assert memory.entity("Beatrice")["name"] == "Beatrice Hargreave"
+        memory.correct(turns[0], text="She said she would visit the lake.")
+        _assert_beatrice_without_surname(memory)
+

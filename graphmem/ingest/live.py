@@ -1211,18 +1211,20 @@ class LiveWriter:
 
     def _orphans_after_correction(self, plan: _Plan) -> list[Statement]:
         """Entities only the replaced events used; deleted after the new events are merged
-        (the statement's own guard keeps any entity a new event involves)."""
-        from graphmem.forget import entities_left_unused
+        (the statement's own guard keeps any entity a new event involves); and aliases promoted
+        in place of a canonical only the replaced events named by its own key (kept as it is
+        where a new event names it so)."""
+        from graphmem.forget import entities_after, entity_statements
 
         old_events = plan.old_events
         if not old_events and not plan.respoken:
             return []
-        entities = entities_left_unused(self.store, self.namespace, old_events, self.settings.write_batch_size,
-                                        speakers_now=plan.speakers_now, respoken=plan.respoken)
-        if not entities:
+        entities, promoted = entities_after(self.store, self.namespace, old_events, self.settings.write_batch_size,
+                                            speakers_now=plan.speakers_now, respoken=plan.respoken)
+        if not entities and not promoted:
             return []
         plan.entities_deleted = True
-        return [("forget/delete_entities", {"namespace": self.namespace, "ids": entities})]
+        return entity_statements(self.namespace, entities, promoted)
 
     def _same_session_units(self, touched: list[_Session], fixed: list[PlannedTurn]) -> set[str]:
         """Stored turns and episodes of the sessions written to (never association candidates:
