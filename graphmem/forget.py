@@ -168,7 +168,8 @@ class ForgetPlan:
     replaced: dict[str, tuple[list[str], np.ndarray]] = field(default_factory=dict)
     #: the sessions the forgotten turns were in (every write stays within them and their units)
     sessions: list[str] = field(default_factory=list)
-    #: what was said that is forgotten: the turns' texts, captions and speakers, the events' texts
+    #: what was said that is forgotten: the turns' texts, captions and speakers, the events' texts,
+    #: and those of the turns' earlier versions (corrected-away texts, deleted with them)
     texts: list[str] = field(default_factory=list)
 
     @property
@@ -561,7 +562,8 @@ def plan_forget(store: GraphStore, namespace: str, selection: ForgetSelection, b
             plan.replaced[f"replace:{unit}"] = ([r["id"] for r in updates],
                                                 np.asarray([r["props"]["embedding"] for r in updates], dtype=np.float32))
     plan.sessions = _ids(turns, "session_id")
-    plan.texts = [text for r in [*turns, *events] for text in (r.get("text"), r.get("caption"), r.get("speaker"))
+    versions = planner.read_batched("forget/versions_of_turns", plan.turn_ids)  # a corrected turn's earlier texts go too
+    plan.texts = [text for r in [*turns, *events, *versions] for text in (r.get("text"), r.get("caption"), r.get("speaker"))
                   if isinstance(text, str) and text]
     plan.counts.update(turns=len(plan.turn_ids), events=len(event_ids), episodes=len(episodes), sessions=len(sessions),
                        conversations=len(conversations), entities=len(entities) + len(planner.promoted), topics=len(topics),

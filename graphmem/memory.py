@@ -518,6 +518,8 @@ class Memory:
             finally:
                 caches.invalidate()  # topics are committed after the conversations' own updates
             self._record_identity(caches)
+            if pipeline.replaced_texts:  # messages corrected in the file: no label may keep a word only their old text gave
+                self._relabel_topics(self._namespace, pipeline.replaced_texts, caches, {}, refit=False)
         return report
 
     @_in_use
@@ -642,6 +644,10 @@ class Memory:
             writer.use_zone(tz)
             report = write(writer)
             self._record_identity(caches)
+            if writer.replaced_texts:  # a correction: no label may keep a word only the old text gave
+                relabelled = self._relabel_topics(self._namespace, writer.replaced_texts, caches, {}, refit=False)
+                if relabelled["topics_relabelled"]:
+                    self._writer = None  # its kept topic models carry the old labels
             return report
 
     def _live_writer(self) -> LiveWriter:
@@ -1089,7 +1095,8 @@ class Memory:
         lives on in their text or embedding); every relationship of what is removed
         (associations, topic memberships, entity links); topics left without members;
         entities no remaining event involves, unless still a speaker, an alias still used,
-        or the target of a remaining alias. The conversation order is closed over the
+        or the target of a remaining alias (which takes its place where no remaining event
+        names it by its own name). The conversation order is closed over the
         gap. The namespace's saved caches (ANN, lexical, projection) are deleted first; this
         Memory's caches in memory follow the forget as they follow an add (the forgotten
         units leave the ANN indexes, their vectors overwritten; the next search re-reads the
@@ -1225,6 +1232,14 @@ class Memory:
     def _topics_after_forget(self, namespace: str, plan: ForgetPlan, caches: NamespaceCaches | None) -> dict[str, int]:
         """Refit or relabel the topics a forget left with forgotten words or without a fit
         (:meth:`ClusteringStage.after_forget`), in a second transaction; returns its counts."""
+        removed = {"turn": plan.counts["turns"], "event": plan.counts["events"], "episode": plan.counts["episodes"],
+                   "session": plan.counts["sessions"]}
+        return self._relabel_topics(namespace, plan.texts, caches, removed)
+
+    def _relabel_topics(self, namespace: str, texts: list[str], caches: NamespaceCaches | None, removed: dict[str, int],
+                        *, refit: bool = True) -> dict[str, int]:
+        """:meth:`ClusteringStage.after_forget` for the words of ``texts`` (forgotten, or replaced
+        by a correction: ``refit`` False, nothing ``removed``), written in a transaction of its own."""
         from graphmem.ingest.clustering import ClusteringStage
 
         speakers = tuple(sorted({name for r in self._store.read("forget/conversation_speakers", {"namespace": namespace})
@@ -1232,9 +1247,7 @@ class Memory:
         # scikit-learn is imported only if a topic is refitted or relabelled (most forgets do neither)
         stage = ClusteringStage(self._store, lambda unit: None, self._store.cache_dir(namespace_slug(namespace)),
                                 namespace, batch_size=self._settings.write_batch_size, preload=False)
-        removed = {"turn": plan.counts["turns"], "event": plan.counts["events"], "episode": plan.counts["episodes"],
-                   "session": plan.counts["sessions"]}
-        output = stage.after_forget(removed, text_terms(plan.texts), speakers)
+        output = stage.after_forget(removed, text_terms(texts), speakers, refit=refit)
         if output.statements:
             scope = session_scope(output.statements, ())
             self._store.write([*output.statements, writer_bump(namespace, caches, (), scope)])  # topics only

@@ -529,3 +529,59 @@ def test_a_surname_corrected_away_does_not_stay_the_name_of_an_entity(tmp_path):
         memory.correct(turns[0], text="She said she would visit the lake.")
         _assert_beatrice_without_surname(memory)
 
+
+def _zeppelin_turns(memory: Memory) -> list[str]:
+    return [r["id"] for r in memory.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace AND t.source_id IN ['F:5', 'F:9'] "
+                                           "RETURN t.id AS id ORDER BY t.seq")]
+
+
+def _label_words(memory: Memory) -> str:
+    return json.dumps(memory.cypher("MATCH (t:Topic) WHERE t.namespace = $namespace "
+                                    "RETURN t.label AS label, t.terms AS terms, t.model_state AS state")).lower()
+
+
+def test_a_correction_relabels_the_topics_that_kept_a_word_only_the_old_texts_gave(tmp_path):
+    """Correcting away the two texts that gave a label its word left "zeppelin" in the labels:
+    only a forget ran the labels' check. A correction now runs it with the old texts' words."""
+    with Memory.open(tmp_path / "store", "relabel-fix", settings=settings_for(tmp_path)) as memory:
+        memory.ingest(write_native(tmp_path, _filler_chat(), "filler.json"))
+        assert "zeppelin" in _label_words(memory)
+        before = set(_topics(memory))
+        for turn in _zeppelin_turns(memory):
+            assert memory.correct(turn, text="About the bakery: the rye loaf was still warm.").corrected == 1
+        assert "zeppelin" not in _label_words(memory)
+        assert set(_topics(memory)) == before  # relabelled in place: nothing refitted
+        assert memory.check().ok
+        report = memory.add({"speaker": "Ann", "text": "About the bakery: the oven runs hot today."}, conversation="filler")
+        assert report.added == 1 and "zeppelin" not in _label_words(memory)  # the live writer's models were read again
+
+
+def test_a_file_ingested_again_with_corrected_texts_relabels_the_topics(tmp_path):
+    """The same through a batch re-ingest of the file with the two texts changed."""
+    chat = _filler_chat()
+    with Memory.open(tmp_path / "store", "relabel-file", settings=settings_for(tmp_path)) as memory:
+        memory.ingest(write_native(tmp_path, chat, "filler.json"))
+        assert "zeppelin" in _label_words(memory)
+        for turn in chat["sessions"][0]["turns"]:
+            if turn["id"] in ("F:5", "F:9"):
+                turn["text"] = "About the bakery: the rye loaf was still warm."
+        assert memory.ingest(write_native(tmp_path, chat, "filler.json")).turns_corrected == 2
+        assert "zeppelin" not in _label_words(memory)
+        assert memory.check().ok
+
+
+def test_a_forget_counts_the_corrected_away_texts_among_the_forgotten(tmp_path):
+    """A forget deletes the turns' earlier versions; their words were not among the forgotten
+    (ForgetPlan.texts), so a label kept from an old text was never checked."""
+    from graphmem.forget import ForgetSelection, plan_forget
+
+    with Memory.open(tmp_path / "store", "versions", settings=settings_for(tmp_path)) as memory:
+        memory.ingest(write_native(tmp_path, _filler_chat(), "filler.json"))
+        turns = _zeppelin_turns(memory)
+        for turn in turns:
+            memory.correct(turn, text="About the bakery: the rye loaf was still warm.")
+        plan = plan_forget(memory.store, "versions", ForgetSelection(turns=tuple(turns)))
+        assert sum("zeppelin" in text for text in plan.texts) == 2, plan.texts
+        counts = memory.forget(turn=turns)
+        assert counts["turns"] == 2 and "zeppelin" not in _label_words(memory)
+        assert memory.check().ok

@@ -782,7 +782,7 @@ class ClusteringStage:
         return {r["id"]: r["parent"] for r in rows if r.get("parent") is not None}
 
     def after_forget(self, removed: dict[str, int], forgotten: set[str],
-                     speakers: tuple[str, ...] = ()) -> StageOutput:
+                     speakers: tuple[str, ...] = (), *, refit: bool = True) -> StageOutput:
         """Plan what the topics need after a forget removed ``removed[unit]`` units of each
         granularity; ``forgotten`` holds the terms of the forgotten texts (:func:`text_terms`).
 
@@ -804,7 +804,11 @@ class ClusteringStage:
         members of the topics whose labels share a term with ``forgotten`` (see
         :meth:`_labels_lost_words`). The caller writes
         the output in one transaction; ``counts`` gives ``topics_refitted`` and
-        ``topics_relabelled``."""
+        ``topics_relabelled``.
+
+        With ``refit`` False (after a correction: ``forgotten`` holds the terms of the texts it
+        replaced, ``removed`` nothing), only the relabelling is done; a granularity whose model
+        does not match its topics is left to the next add or recluster, as a correction leaves it."""
         output = StageOutput()
         output.counts.update(topics_refitted=0, topics_relabelled=0)
         self._pending = {}
@@ -816,6 +820,8 @@ class ClusteringStage:
                 continue  # no topics yet (units waiting for a first fit): nothing to update
             found = self._read_model(unit, rows)
             if found is None or removed.get(unit, 0) > _refit_share(found[0]):
+                if not refit:
+                    continue
                 if empty is None:  # read only for a refit: finding a namespace's first turn scans its index
                     dimension = self.store.read("forget/embedding_dimension", {"namespace": self.namespace})
                     if not dimension:

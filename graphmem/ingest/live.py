@@ -374,6 +374,8 @@ class _Plan:
     unchanged_ids: dict[str, str] = field(default_factory=dict)
     entities_deleted: bool = False
     old_events: list[str] = field(default_factory=list)
+    #: the texts, captions and speakers the corrections replace (for the topic labels' check)
+    replaced_texts: list[str] = field(default_factory=list)
     #: ``{id, speaker}`` of the corrected turns that name another speaker now (their old speaker's)
     respoken: list[dict[str, Any]] = field(default_factory=list)
     #: conversation id -> its speaker list as this write leaves it, when a correction took a speaker off it
@@ -453,6 +455,9 @@ class LiveWriter:
         # session id -> the session's tail as the last commit left it; reused while the
         # store's last turn of the session is still the one this writer wrote
         self._tails: dict[str, _Session] = {}
+        #: the texts, captions and speakers the last call's corrections replaced (committed): the
+        #: caller checks the topic labels for words only they gave
+        self.replaced_texts: list[str] = []
 
     # ------------------------------------------------------------------ entry points
     def use_zone(self, tz: tzinfo | None) -> None:
@@ -482,6 +487,7 @@ class LiveWriter:
     def _run(self, conversation: str, records: list[TurnRecord], session: str | None,
              session_started_at: datetime | None, corrections: list | None) -> AddReport:
         report = AddReport(conversation=conversation)
+        self.replaced_texts = []
         started = time.perf_counter()
         error: Exception | None = None
         failures = conflicts = 0
@@ -536,6 +542,7 @@ class LiveWriter:
                     self._tails.pop(session_id, None)
                 if plan.entities_deleted:
                     self._events.drop_resolver()
+                self.replaced_texts = plan.replaced_texts
                 report.turn_ids, report.added, report.corrected = plan.turn_ids, plan.added, plan.corrected
                 report.unchanged, report.sessions_opened = plan.unchanged, plan.sessions_opened
                 if self.caches is not None and plan.statements:
@@ -746,6 +753,8 @@ class LiveWriter:
 
         # one embedding call for every new text
         fixed = [self._fixed_turn(row, record, sessions) for row, record in fixes]
+        plan.replaced_texts = [text for row, record in fixes for text in (row.get("text"), row.get("caption"), row.get("speaker"))
+                               if isinstance(text, str) and text]
         replaced_meta = {t.id: dict(row.get("meta") or ()) for t, (row, _) in zip(fixed, fixes)}
         t0 = time.perf_counter()
         texts = [t.record.indexed_text for t in (*planned, *fixed)]

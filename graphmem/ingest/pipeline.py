@@ -213,6 +213,9 @@ class IngestPipeline:
         self.namespace = namespace
         self.caches = caches
         self._writer = None
+        #: the texts, captions and speakers that the file's corrections replaced (see
+        #: :attr:`graphmem.ingest.live.LiveWriter.replaced_texts`)
+        self.replaced_texts: list[str] = []
         self._session_stats: dict[str, tuple[int, float]] = {}
         self._write_pool: ThreadPoolExecutor | None = None
         self._in_flight: _InFlight | None = None
@@ -715,6 +718,7 @@ class IngestPipeline:
             self._await_write(report)  # corrections are written at once, after what came before
             t0 = time.perf_counter()
             corrected = self._live().correct(record.key, prepared.corrections)
+            self.replaced_texts += self._live().replaced_texts  # (the caller checks the topic labels)
             self._events.drop_resolver()  # a correction changes the stored entities
             report.turns_corrected += corrected.corrected
             report.add_time("correct", time.perf_counter() - t0)
