@@ -80,6 +80,10 @@ __all__ = ["GRAPH_CHECKS", "STRUCTURE_CHECKS", "structure_problems", "property_p
 
 logger = logging.getLogger(__name__)
 
+#: how :attr:`IntegrityReport.caches_rebuilt` names a BM25 index rebuilt for its vocabulary
+#: ("turn BM25 vocabulary": it listed words no stored text has)
+VOCABULARY = " vocabulary"
+
 #: problem name -> query returning the offending ids (``id`` column)
 GRAPH_CHECKS: dict[str, str] = {
     "events_without_turn": "check/events_without_turn",
@@ -192,7 +196,9 @@ class IntegrityReport:
             ``failed_turns`` lists them with their errors).
         caches_rebuilt: the saved caches besides the ANN indexes (``"projection"``, the
             retrieval projection; ``"turn BM25"``, ``"episode BM25"``) that could not be read
-            (empty, cut short) and were rebuilt from the store (repaired: not problems).
+            (empty, cut short), and those whose BM25 vocabulary listed words no stored text has
+            (``"turn BM25 vocabulary"``: forgotten words, saved by an earlier version), rebuilt
+            from the store (repaired: not problems).
     """
 
     namespace: str
@@ -232,7 +238,12 @@ class IntegrityReport:
         """One line: clean or what is wrong."""
         rebuilt = f"; rebuilt the {', '.join(self.rebuilt)} index(es)" if self.rebuilt else ""
         if self.caches_rebuilt:
-            rebuilt += f"; rebuilt the unreadable {', '.join(self.caches_rebuilt)} cache(s)"
+            unreadable = [name for name in self.caches_rebuilt if not name.endswith(VOCABULARY)]
+            outdated = [name for name in self.caches_rebuilt if name.endswith(VOCABULARY)]
+            if unreadable:
+                rebuilt += f"; rebuilt the unreadable {', '.join(unreadable)} cache(s)"
+            if outdated:
+                rebuilt += f"; rebuilt the {', '.join(outdated)} (listing words no stored text has, forgotten ones)"
         outside = len(self.problems.get("unplaced_outside_the_ledger", ()))
         if self.unplaced and outside < sum(self.unplaced.values()):
             rebuilt += (f"; {sum(self.unplaced.values()) - outside} units in no topic yet (live adds let a granularity's "
@@ -511,7 +522,9 @@ def _check_index(directory: Path, unit: str, ids: list[str], vectors: np.ndarray
 def _rebuild_unreadable_caches(store: GraphStore, namespace: str, directory: Path) -> list[str]:
     """Read the saved retrieval projection and BM25 indexes of ``namespace`` in ``directory`` as a
     search would; rebuild from the store those that cannot be read (an empty or cut-short file:
-    ``np.load`` raises ``EOFError`` or ``BadZipFile``). Returns the names of those rebuilt.
+    ``np.load`` raises ``EOFError`` or ``BadZipFile``), and the BM25 indexes whose vocabulary lists
+    words no indexed text has (:meth:`LexicalIndex.absent_terms`: saved before forgets pruned it, it
+    keeps forgotten words). Returns the names of those rebuilt.
 
     A missing cache is not built here (the next search builds it); a stale one is left to the
     next search too, which compares it with the change marker."""
@@ -525,7 +538,7 @@ def _rebuild_unreadable_caches(store: GraphStore, namespace: str, directory: Pat
 
     def unreadable(what: str, load: Callable[[], Any]) -> bool:
         try:
-            load()
+            loaded = load()
         except FileNotFoundError:
             return False  # not saved: built on first use
         except Exception as exc:  # any failure to read a derived cache is an unreadable one
@@ -533,7 +546,15 @@ def _rebuild_unreadable_caches(store: GraphStore, namespace: str, directory: Pat
             logger.warning("namespace %r: the saved %s cache in %s cannot be read (%s: %s); rebuilding it", namespace,
                            what, directory, type(exc).__name__, exc)
             return True
+        absent = loaded.absent_terms() if isinstance(loaded, LexicalIndex) else []
+        if absent:  # saved by an earlier version after a forget or a correction: it lists words no text has
+            logger.warning("namespace %r: the saved %s cache in %s lists %d word(s) no stored text has (forgotten or "
+                           "corrected away); rebuilding it", namespace, what, directory, len(absent))
+            outdated.add(what)
+            return True
         return False
+
+    outdated: set[str] = set()
 
     projection_saved = (directory / "projection.json").exists() or (directory / "projection.npz").exists()
     bad_projection = projection_saved and unreadable("projection", lambda: MemoryProjection.load(directory))
@@ -551,7 +572,8 @@ def _rebuild_unreadable_caches(store: GraphStore, namespace: str, directory: Pat
     projection, _, _ = load_projection(store, namespace, directory, version, epoch=epoch)
     for unit in bad_lexical:
         save_lexical(directory, unit, build_lexical(projection, unit), version, epoch)
-    return (["projection"] if bad_projection else []) + [f"{unit} BM25" for unit in bad_lexical]
+    return (["projection"] if bad_projection else []) + [f"{unit} BM25{VOCABULARY if f'{unit} BM25' in outdated else ''}"
+                                                         for unit in bad_lexical]
 
 
 def check_integrity(store: GraphStore, namespace: str, settings: Settings) -> IntegrityReport:

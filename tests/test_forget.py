@@ -585,3 +585,63 @@ def test_a_forget_counts_the_corrected_away_texts_among_the_forgotten(tmp_path):
         counts = memory.forget(turn=turns)
         assert counts["turns"] == 2 and "zeppelin" not in _label_words(memory)
         assert memory.check().ok
+
+
+def _saved_vocabularies(store) -> dict[str, set[str]]:
+    from pathlib import Path
+
+    return {str(path.parent.parent.name): set(json.loads(path.read_text(encoding="utf-8")))
+            for path in Path(store).glob("cache/*/lexical/*/bm25s/vocab.index.json")}
+
+
+SECRET = ["My passport number is ZQ-77731.", "I live at 12 Quillfeather Lane near Zorbington."]
+SECRET_TERMS = {"zq", "77731", "quillfeath", "zorbington"}
+
+
+def _secret_chat(memory: Memory) -> list[str]:
+    turns = memory.add([{"speaker": "Ann", "text": text} for text in
+                        ["We should plan the garden beds for spring.", SECRET[0], "The tomatoes need more sunlight this year.",
+                         SECRET[1], "I bought new seeds at the market on Saturday.", "Our dog chased the cat again."]],
+                       conversation="c").turn_ids
+    return [turns[1], turns[3]]
+
+
+def test_a_long_running_process_saves_no_forgotten_word_in_its_bm25_vocabulary(tmp_path):
+    """A search after the forget updates the BM25 index in place; on close it was saved with every
+    forgotten word in its vocabulary (bm25s's vocab.index.json)."""
+    store = tmp_path / "store"
+    with Memory.open(store, "vocab", settings=settings_for(tmp_path)) as memory:
+        secret = _secret_chat(memory)
+        memory.search("garden", k=1, strategy="lexical")
+        memory.forget(turn=secret)
+        after = [h.node_id for h in memory.search("garden tomatoes seeds", k=5, strategy="lexical")]
+        assert after and not set(after) & set(secret)
+    vocabularies = _saved_vocabularies(store)
+    assert set(vocabularies) == {"turn", "episode"}
+    assert all(not SECRET_TERMS & words for words in vocabularies.values()), vocabularies
+    with Memory.open(store, "vocab", settings=settings_for(tmp_path)) as memory:
+        assert memory.check().caches_rebuilt == []
+        assert [h.node_id for h in memory.search("garden tomatoes seeds", k=5, strategy="lexical")] == after
+
+
+def test_check_rebuilds_a_saved_bm25_index_whose_vocabulary_lists_forgotten_words(tmp_path, monkeypatch):
+    """An index saved before the vocabulary was pruned (as this one, pruning undone) lists forgotten
+    words: check names it among the caches rebuilt and rebuilds it from the stored texts."""
+    from graphmem.retrieve.lexical import _Postings
+
+    store = tmp_path / "store"
+    with monkeypatch.context() as patched:
+        patched.setattr(_Postings, "pruned", _Postings.flat)  # the saves of an earlier version
+        with Memory.open(store, "old-vocab", settings=settings_for(tmp_path)) as memory:
+            secret = _secret_chat(memory)
+            memory.search("garden", k=1, strategy="lexical")
+            memory.forget(turn=secret)
+            after = [h.node_id for h in memory.search("garden tomatoes seeds", k=5, strategy="lexical")]
+    assert all(SECRET_TERMS <= words for words in _saved_vocabularies(store).values())
+    with Memory.open(store, "old-vocab", settings=settings_for(tmp_path)) as memory:
+        report = memory.check()
+        assert report.ok and sorted(report.caches_rebuilt) == ["episode BM25 vocabulary", "turn BM25 vocabulary"], report.to_dict()
+        assert "rebuilt the turn BM25 vocabulary, episode BM25 vocabulary (listing words no stored text has" in report.summary()
+        assert all(not SECRET_TERMS & words for words in _saved_vocabularies(store).values())
+        assert [h.node_id for h in memory.search("garden tomatoes seeds", k=5, strategy="lexical")] == after
+        assert memory.check().caches_rebuilt == []

@@ -560,6 +560,29 @@ class _Postings:
             indptr = indptr + np.concatenate([[0], np.cumsum(np.bincount(new_term, minlength=len(indptr) - 1))])
         return type(self)(ids, texts, vocab, lengths, indptr, doc, tf)
 
+    def pruned(self) -> _Postings:
+        """These postings (flat) without the words no document has any more (a forgotten or
+        corrected-away text's, whose runs an update emptied), the others numbered again in
+        their order; the padding word ``""`` stays. No score depends on a word without
+        documents: the pairs, their order and every document's length stay as they are, and so
+        every query's scores, bit for bit. Itself when no word is without documents."""
+        flat = self.flat()
+        if len(flat.indptr) != len(flat.vocab) + 1:
+            return flat
+        empty = np.diff(flat.indptr) == 0
+        blank = flat.vocab.get("")
+        if blank is not None:
+            empty[blank] = False
+        if not empty.any():
+            return flat
+        words = [""] * len(flat.vocab)
+        for word, number in flat.vocab.items():
+            words[number] = word
+        kept = np.flatnonzero(~empty)
+        vocab = {words[term]: number for number, term in enumerate(kept.tolist())}
+        indptr = np.concatenate([flat.indptr[:1], flat.indptr[kept + 1]])
+        return type(self)(flat.ids, flat.texts, vocab, flat.lengths, indptr, flat.doc, flat.tf)
+
     def _numbers(self) -> dict[str, int]:
         """Document id -> its number here (made once: the postings do not change)."""
         numbers = self.__dict__.get("_numbers_of")
@@ -578,7 +601,8 @@ class _Postings:
         of its terms is bit for bit bm25s's (``tests/unit/test_retrieve_lexical.py`` compares
         them, after updates too), and so is every query's score. Only the vocabulary's
         numbering differs (bm25s numbers it in set order), which no score depends on; after
-        an update it may hold words no document has any more (no score either)."""
+        an update it may hold words no document has any more (no score either), which
+        :meth:`pruned` takes out before an index is saved."""
         flat = self.flat()
         n_docs = len(flat.lengths)
         term = _run_terms(flat.indptr)
@@ -835,11 +859,28 @@ class LexicalIndex:
             return np.asarray(self._scorer.scores(tokens), dtype=np.float64)
         return np.asarray(self._bm25.get_scores(tokens), dtype=np.float64)
 
+    def absent_terms(self) -> list[str]:
+        """The words of this index's vocabulary that no indexed document has (the padding word
+        ``""`` aside): none in an index built or saved by this version; a saved one from before
+        kept every word forgotten or corrected away since it was first counted."""
+        if self._scorer is not None:
+            postings = self._scorer.postings.flat()
+            vocab, indptr = postings.vocab, postings.indptr
+        elif getattr(self._bm25, "scores", None) is not None:
+            bm25: Any = self._bm25  # a bm25s.BM25 (loaded, or built by bm25s itself)
+            vocab, indptr = bm25.vocab_dict, np.asarray(bm25.scores["indptr"])
+        else:
+            return []
+        df = np.diff(indptr)
+        return sorted(word for word, number in vocab.items() if word and (number >= len(df) or df[number] == 0))
+
     def bm25(self) -> Any:
         """The :class:`bm25s.BM25` of this index with its score matrix (filled from the postings
         at the first call after a build; what :meth:`save` writes)."""
         if self._scorer is not None and getattr(self._bm25, "scores", None) is None:
-            flat = self._scorer.postings.flat()
+            # without the words no document has any more: a saved vocabulary must not keep a
+            # forgotten word (a long-running process's index is updated, never counted afresh)
+            flat = self._scorer.postings.pruned()
             flat.set_on(self._bm25)
             # queries read the flat runs from now on (a layer's earlier pairs cost each query term a
             # gather: 0.3 ms more per query at 100,000 turns); the same postings, so the same scores

@@ -295,6 +295,48 @@ def test_a_rebuild_after_writes_updates_the_counts_and_scores_as_bm25s(seed, car
     assert _per_document(again.bm25()) == _per_document(_reference_bm25(again, [t for _, t in reordered]))
 
 
+@pytest.mark.parametrize("carry", [False, True])
+def test_a_saved_index_keeps_no_word_of_a_removed_or_changed_text_and_the_same_scores(tmp_path, carry):
+    """An index updated after a forget (documents gone) or a correction (a text changed) kept
+    every word of the old texts in its vocabulary, and saved it (bm25s's vocab.index.json): a
+    forgotten word stayed on disk in a long-running process. The save prunes the words no
+    document has; every query's scores stay the same bit for bit, before and after the save,
+    after loading, and after later updates, as a fresh build's."""
+    import json as json_
+
+    docs = [("a", "pottery class with the kids"), ("b", "secret passport zq 77731 quillfeather lane"),
+            ("c", "camping at the lake with the kids"), ("d", "sunset over the lake"), ("e", "quillfeather museum visit")]
+    index = LexicalIndex.build([d for d, _ in docs], [t for _, t in docs])
+    later = [("a", "pottery class with the kids"), ("c", "camping at the lake with the kids"), ("d", "sunset over the lake"),
+             ("e", "museum visit"), ("f", "the kids went camping again")]
+    ids, texts = [d for d, _ in later], [t for _, t in later]
+    if carry:
+        index = LexicalIndex.build(ids, texts, reuse=index, carried=np.array([0, -1, 1, 2, -1]))
+    else:
+        index = LexicalIndex.build(ids, texts, reuse=index)
+    assert {"passport", "quillfeath", "77731"} <= set(index.absent_terms())
+    queries = ("pottery kids", "camping lake", "museum", "kids kids lake sunset", "quillfeather passport", "again")
+    fresh = LexicalIndex.build(ids, texts)
+    before = {q: index.scores(q) for q in queries}
+    for q in queries:
+        assert np.array_equal(before[q], fresh.scores(q)), q
+    index.save(tmp_path / "lexical")
+    vocabulary = json_.loads((tmp_path / "lexical" / "bm25s" / "vocab.index.json").read_text(encoding="utf-8"))
+    assert not {"passport", "quillfeath", "77731", "zq", "secret", "lane"} & set(vocabulary), vocabulary
+    assert set(vocabulary) - {""} == {t for text in texts for t in index.tokenizer(text)}
+    assert index.absent_terms() == []
+    loaded = LexicalIndex.load(tmp_path / "lexical")
+    assert loaded.absent_terms() == []
+    for q in queries:
+        assert np.array_equal(index.scores(q), before[q]) and np.array_equal(loaded.scores(q), before[q]), q
+        (found, scores), (want, wanted) = index.query(q, k=5), fresh.query(q, k=5)
+        assert found == want and np.array_equal(scores, wanted), q  # the same ranking
+    again = LexicalIndex.build([*ids, "g"], [*texts, "a passport renewal"], reuse=index)  # updates go on from the pruned one
+    reference = LexicalIndex.build([*ids, "g"], [*texts, "a passport renewal"])
+    for q in (*queries, "passport renewal"):
+        assert np.array_equal(again.scores(q), reference.scores(q)), q
+
+
 def test_text_is_read_in_unicodes_compatibility_form():
     """"Zürich" typed with a combining accent (as macOS input gives it), with a zero-width space or a
     soft hyphen inside, or in fullwidth letters matched nothing of "Zürich" as stored."""
