@@ -236,6 +236,18 @@ def _kept_vectors(rows: list[dict[str, Any]]) -> list[np.ndarray]:
     return vectors
 
 
+def _moved_start(first: dict[str, Any], first_kept: dict[str, Any], forgotten: set[str]) -> dict[str, Any]:
+    """A session's ``started_at`` (and ``date_text``, where it was that time's text) moved to its
+    first kept turn's time when it was its forgotten first turn's time (a session started by its
+    first message, as a live add starts one, not by a date given for it): the start must not keep
+    a forgotten message's time. Empty when nothing moves (as a correction moves it, see
+    :meth:`graphmem.ingest.live.LiveWriter`)."""
+    started, was, now = first.get("started_at"), first.get("time"), first_kept.get("time")
+    if first["id"] not in forgotten or started is None or was is None or now is None or started != was:
+        return {}
+    return {"started_at": now, **({"date_text": now} if first.get("date_text") == started else {})}
+
+
 class _Planner:
     def __init__(self, store: GraphStore, namespace: str, batch_size: int) -> None:
         self.store = store
@@ -321,10 +333,11 @@ class _Planner:
                 continue
             vectors = _kept_vectors(kept)
             raw = np.asarray(vectors, dtype=np.float32).mean(axis=0)
-            updates.append({"id": session, "props": {
-                "embedding": mean_vector(vectors), "turn_count": len(kept),
-                "embedding_scale": float(np.linalg.norm(raw)) or 1.0,  # live adds keep a running mean from these
-                "preview": session_preview((r["speaker"], r["text"]) for r in kept)}})
+            props = {"embedding": mean_vector(vectors), "turn_count": len(kept),
+                     "embedding_scale": float(np.linalg.norm(raw)) or 1.0,  # live adds keep a running mean from these
+                     "preview": session_preview((r["speaker"], r["text"]) for r in kept)}
+            props.update(_moved_start(sorted(rows, key=lambda r: r["seq"])[0], kept[0], turn_ids))
+            updates.append({"id": session, "props": props})
         return sorted(deleted), updates
 
     def conversations(self, conversation_ids: list[str], deleted_sessions: set[str]) -> list[str]:

@@ -645,3 +645,24 @@ def test_check_rebuilds_a_saved_bm25_index_whose_vocabulary_lists_forgotten_word
         assert all(not SECRET_TERMS & words for words in _saved_vocabularies(store).values())
         assert [h.node_id for h in memory.search("garden tomatoes seeds", k=5, strategy="lexical")] == after
         assert memory.check().caches_rebuilt == []
+
+
+def test_a_session_started_by_a_forgotten_first_message_starts_at_the_first_kept_one(tmp_path):
+    """forget(before=) took a session's first messages but the session kept their time as its start
+    (the conversations recipe, a session's hit time and a session time_range search showed it); a
+    session given its own start keeps it."""
+    messages = [{"speaker": "Ann", "text": f"Message number {i} about the garden beds.", "timestamp": f"2024-03-01T{7 + i:02d}:00:00"}
+                for i in range(6)]
+    messages[0]["text"] = "At 7am I went to the clinic for my blood test."
+    with Memory.open(tmp_path / "store", "start", settings=settings_for(tmp_path)) as memory:
+        memory.add(messages, conversation="c", session="s1")  # started by its first message
+        memory.add([dict(m, timestamp=m["timestamp"].replace("03-01", "03-02")) for m in messages], conversation="d",
+                   session="s1", session_started_at="2024-03-02T06:30:00")  # given its start
+        assert memory.forget(conversation="c", before="2024-03-01T10:00:00")["turns"] == 3
+        assert memory.forget(conversation="d", before="2024-03-02T10:00:00")["turns"] == 3
+        sessions = {r["c"]: r for r in memory.cypher("MATCH (s:Session) WHERE s.namespace = $namespace "
+                                                     "RETURN s.conversation_id AS c, s.started_at AS started, s.date_text AS text")}
+        assert sessions["c"]["started"] == "2024-03-01T10:00:00" and sessions["c"]["text"] == "2024-03-01T10:00:00", sessions
+        assert sessions["d"]["started"] == "2024-03-02T06:30:00", sessions
+        assert not memory.search("garden beds", k=5, unit="session", time_range=("2024-03-01T06:00", "2024-03-01T09:59"))
+        assert memory.check().ok
