@@ -305,8 +305,9 @@ def test_the_reads_place_starts_with_are_done_in_the_writer_thread_after_the_las
         return original[0](self, name, params)
 
     def counted_write(self, statements):
-        original[2](self, statements)
+        tallied = original[2](self, statements)
         conversations[0] += any(name == "write/merge_turns" for name, _ in statements)
+        return tallied
 
     def failing_read_ahead(self, refit=()):
         raise RuntimeError("the read ahead failed")

@@ -18,7 +18,8 @@ from graphmem.store.bolt import BoltStore
 from graphmem.store.embedded import EmbeddedStore
 
 # DESIGN.md's data model: a backend must not invent labels or relationship types.
-DESIGN_LABELS = {"Conversation", "Session", "Turn", "Episode", "Event", "Entity", "Topic"}
+# (NamespaceSettings: the namespace's embedding model, and its time zone where one is set)
+DESIGN_LABELS = {"Conversation", "Session", "Turn", "Episode", "Event", "Entity", "Topic", "NamespaceSettings"}
 DESIGN_RELATIONSHIPS = {"OF", "IN", "NEXT", "PART_OF", "FROM", "INVOLVES", "IN_TOPIC", "ASSOCIATED", "ALIAS_OF",
                         "WITHIN"}  # WITHIN: the topic hierarchy (Topic)-[:WITHIN]->(Topic)
 STORE_CLASSES: tuple[type[GraphStore], ...] = (EmbeddedStore, BoltStore)
