@@ -181,7 +181,6 @@ class Memory:
         self._writer_foreign = 0  # the cache owner's count of foreign changes when the live writer was made
         self._owns_store = True  # False for a Memory.attach()ed one, which leaves the shared store open
         self._identity_pending = True  # the namespace holds no identity of this model yet (see _check_model)
-        self._identity_replaceable = True  # the identity stored before this write may be replaced (_refuse_before_write)
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
@@ -414,26 +413,30 @@ class Memory:
             refuse_other_model(self._namespace, stored_model, identity_of(self._embedder))
         self._identity_pending = stored_model is None
 
-    def _refuse_before_write(self) -> None:
+    def _refuse_before_write(self) -> bool:
         """Before a write while :meth:`_check_model` found no identity of this model: another Memory or
         process may have written the namespace with its own model since (this Memory first met it
         empty); refuse another model's identity as :meth:`_check_model` does, unless the namespace
-        holds no vectors (then this write's model replaces it, :meth:`_record_identity`)."""
-        self._identity_replaceable = True
-        if not self._identity_pending:
-            return
-        stored = stored_identity(self._store, self._namespace)
-        if stored is None:
-            return
-        if holds_embeddings(self._store, self._namespace):
-            refuse_other_model(self._namespace, stored, identity_of(self._embedder))
-            self._identity_replaceable = False  # (the same model: nothing to replace)
+        holds no vectors (then this write's model replaces it, :meth:`_record_identity`).
 
-    def _record_identity(self, caches: "NamespaceCaches") -> None:
+        Returns:
+            Whether an identity found after the write may be replaced by this model's (False: one of
+            this model was stored before the write, so another found after it came meanwhile).
+        """
+        if not self._identity_pending:
+            return True
+        stored = stored_identity(self._store, self._namespace)
+        if stored is None or not holds_embeddings(self._store, self._namespace):
+            return True
+        refuse_other_model(self._namespace, stored, identity_of(self._embedder))
+        return False  # (the same model: nothing to replace)
+
+    def _record_identity(self, caches: "NamespaceCaches", replaceable: bool) -> None:
         """After a write through ``caches``: store the model's identity with the namespace when
         :meth:`_check_model` found none (a namespace from before identities is adopted so) and
         the namespace now holds vectors. One transaction, once in a namespace's life; a crash
-        before it leaves the namespace as one from before, adopted at the next write."""
+        before it leaves the namespace as one from before, adopted at the next write. ``replaceable``:
+        what :meth:`_refuse_before_write` returned before the write."""
         if not self._identity_pending:
             return
         configured = identity_of(self._embedder)
@@ -441,7 +444,7 @@ class Memory:
         if stored is not None and stored.same_model(configured):
             self._identity_pending = False
             return
-        if stored is not None and not self._identity_replaceable:
+        if stored is not None and not replaceable:
             # another writer recorded its model between this write's check and its commit: never overwrite
             # it (check names the namespace: embeddings_of_another_model)
             logger.warning("namespace %r: another writer recorded the embedding model %r while this one (%r) wrote; "
@@ -510,14 +513,14 @@ class Memory:
         report = IngestReport(sources=[label], collect_texts=self._collect_texts)
         with self._lock:
             caches = self._service().caches
-            self._refuse_before_write()
+            replaceable = self._refuse_before_write()
             pipeline = IngestPipeline(self._store, self._embedder, self._settings, self._namespace, caches=caches, tz=tz)
             self._writer = None  # an ingest changes the entities and topics a live writer keeps
             try:
                 pipeline.run(records, progress=progress, report=report)
             finally:
                 caches.invalidate()  # topics are committed after the conversations' own updates
-            self._record_identity(caches)
+            self._record_identity(caches, replaceable)
             if pipeline.replaced_texts:  # messages corrected in the file: no label may keep a word only their old text gave
                 self._relabel_topics(self._namespace, pipeline.replaced_texts, caches, {}, refit=False)
         return report
@@ -639,11 +642,11 @@ class Memory:
                 # another writer changed the namespace since the live writer was made (seen here or by
                 # a search): what it kept (entities, topic models, session tails) may be stale
                 self._writer = None
-            self._refuse_before_write()
+            replaceable = self._refuse_before_write()
             writer = self._live_writer()
             writer.use_zone(tz)
             report = write(writer)
-            self._record_identity(caches)
+            self._record_identity(caches, replaceable)
             if writer.replaced_texts:  # a correction: no label may keep a word only the old text gave
                 relabelled = self._relabel_topics(self._namespace, writer.replaced_texts, caches, {}, refit=False)
                 if relabelled["topics_relabelled"]:
