@@ -371,6 +371,36 @@ def _r_in_future(m: re.Match[str], ctx: _Context) -> Range:
     return _span_of(ctx, m.group("unit").lower(), lo, hi, 1)
 
 
+def _base_day(m: re.Match[str], ctx: _Context) -> date:
+    """The day a "from ..." expression counts from: today, tomorrow, yesterday, or the next
+    such weekday ("a week from Friday": Friday is ahead; "next Friday" is the same day)."""
+    word = m.group("base").lower()
+    a = ctx.anchor
+    if word in ("today", "tonight"):
+        return a
+    if word in ("tomorrow", "yesterday"):
+        return a + timedelta(days=1 if word == "tomorrow" else -1)
+    target = _WEEKDAYS[m.group("wd").lower()]
+    return a + timedelta(days=(target - a.weekday()) % 7 or 7)
+
+
+def _r_from_day(m: re.Match[str], ctx: _Context) -> Range:
+    """"a week from Friday", "two days from tomorrow", "the Friday after next": a day counted from
+    another day. Days and weeks land on a day; months and years on that month or year."""
+    a = ctx.anchor
+    if m.group("qty") is None:  # "the Friday after next": a week after the next Friday
+        target = _WEEKDAYS[m.group("wd2").lower()]
+        d = a + timedelta(days=((target - a.weekday()) % 7 or 7) + 7)
+        return d, d
+    base = _base_day(m, ctx)
+    lo, hi = _quantity(m.group("qty"))
+    unit = m.group("unit").lower()
+    step = {"minute": 0, "hour": 0, "day": 1, "week": 7, "weekend": 7, "fortnight": 14}.get(unit)
+    if step is None:  # month, year
+        return _span_of(_Context(base, None, ctx.text), unit, lo, hi, 1)
+    return base + timedelta(days=step * lo), base + timedelta(days=step * hi)
+
+
 def _r_within(m: re.Match[str], ctx: _Context) -> Range:
     _lo, hi = _quantity(m.group("qty"))
     unit = m.group("unit").lower()
@@ -705,6 +735,9 @@ _RULES: tuple[tuple[re.Pattern[str], _Resolver], ...] = (
     (re.compile(_B + r"within\s+(?:the\s+next\s+)?" + _QTY + r"\s+" + _UNIT + _E, _F), _r_within),
     (re.compile(_B + r"in\s+" + _QTY + r"\s+" + _UNIT + _E, _F), _r_in_future),
     (re.compile(_B + _QTY + r"\s+" + _UNIT + r"\s+from\s+now" + _E, _F), _r_in_future),
+    (re.compile(_B + r"(?:" + _QTY + r"\s+" + _UNIT + r"\s+from\s+(?:next\s+)?(?P<base>today|tonight|tomorrow|yesterday|"
+                + _FULL_WEEKDAY + r")|(?:the\s+)?(?P<base2>" + _FULL_WEEKDAY.replace("?P<wd>", "?P<wd2>") + r")\s+after\s+next)"
+                + _E, _F), _r_from_day),
     (re.compile(_B + r"(?:the\s+|these\s+)(?:past|last)\s+(?:" + _QTY + r"\s+)?" + _UNIT + _E, _F),
      _r_rolling_past),
     (re.compile(_B + _REL + r"\s+" + _SEASON + _E, _F), _r_relative_season),
@@ -758,7 +791,7 @@ _NEEDS: tuple[tuple[str, ...], ...] = (
      "halloween", "thanksgiving"),
     ("week", "month", "year"), ("weekend",), ("earlier", "later"), ("mon", "tue", "wed", "thu", "fri", "sat", "sun"),
     ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"), ("ago", "back"), ("within",),
-    _UNIT_WORDS, ("now",), ("past", "last"), _SEASON_WORDS, _SEASON_WORDS, _SEASON_WORDS,
+    _UNIT_WORDS, ("now",), ("from", "after"), ("past", "last"), _SEASON_WORDS, _SEASON_WORDS, _SEASON_WORDS,
     *[tuple(m[:3] for m in _MONTH_WORDS)] * 3, *[_MONTH_WORDS] * 3, _YEAR_DIGITS, _YEAR_DIGITS, ("year",),
     _YEAR_DIGITS, _YEAR_DIGITS, ("/",), (".",), ("on",),
 )

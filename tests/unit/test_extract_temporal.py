@@ -167,6 +167,20 @@ def test_numeric_dates_and_a_day_of_the_month_alone(text: str, day: date) -> Non
     assert (ref.start, ref.end) == (day, day)
 
 
+@pytest.mark.parametrize(("text", "expression", "start", "end"), [
+    ("Let's meet a week from Friday.", "a week from Friday", date(2023, 5, 19), date(2023, 5, 19)),
+    ("We fly two weeks from Monday.", "two weeks from Monday", date(2023, 5, 29), date(2023, 5, 29)),
+    ("The review is a week from today.", "a week from today", date(2023, 5, 17), date(2023, 5, 17)),
+    ("It starts three days from tomorrow.", "three days from tomorrow", date(2023, 5, 14), date(2023, 5, 14)),
+    ("The party is the Friday after next.", "the Friday after next", date(2023, 5, 19), date(2023, 5, 19)),
+    ("Rent is due two months from tomorrow.", "two months from tomorrow", date(2023, 7, 1), date(2023, 7, 31)),
+])
+def test_a_day_counted_from_another_day(text: str, expression: str, start: date, end: date) -> None:
+    """"a week from Friday" was last Friday (said on a Wednesday); "a week from today" was today."""
+    [ref] = find_time_expressions(text, date(2023, 5, 10))
+    assert (ref.expression, ref.start, ref.end) == (expression, start, end)
+
+
 @pytest.mark.parametrize("text", ["I live on the 14th floor.", "It worked on the 3rd try.", "on 31.02.2024",
                                   "Install version 1.2.2023.4 please.", "We live on the 3rd and 4th floors.",
                                   "Rooms on the 2nd, 3rd and 5th floors.", "She was on the 12th in line.",
