@@ -117,7 +117,8 @@ class Settings:
             half of ``jvm_heap``. Set ``""`` for the JVM default.
         segmenter: episode segmentation knobs (:class:`graphmem.ingest.segment.SegmenterConfig`).
         session_gap: :meth:`graphmem.Memory.add` without a session key opens a new session
-            when a message comes more than this long after the conversation's last turn
+            when a message comes more than this long after the latest time a turn of the
+            conversation's latest session was said
             (default 4 hours: a pause that long ends a sitting; ``None`` never opens one).
         timezone: the time zone of the memory's user, an IANA name (``"Europe/Berlin"``;
             ``"local"``: the zone this machine names; default ``"UTC"``). Times are stored in UTC; a time given without an offset is

@@ -148,6 +148,25 @@ def test_add_appends_to_the_latest_session_and_opens_one_after_a_gap(memory_fact
     assert memory.check().ok
 
 
+@pytest.mark.parametrize("one_call", [False, True])
+def test_a_late_message_does_not_open_a_session_for_the_next_one(memory_factory, one_call):
+    """A message that comes late (written offline at 05:00, synced after the 10:30 one) is stored last;
+    the next message, ten minutes after 10:30, stays in the session. Before, the gap was counted from
+    the late message's 05:00, and 10:40 opened a second session."""
+    memory = memory_factory()
+    said = [("m1", "Morning, I am planning the garden today.", "10:00"), ("m2", "I bought tomato seedlings.", "10:30"),
+            ("m0", "Woke up early to water the roses.", "05:00"), ("m3", "Now planting the seedlings.", "10:40")]
+    messages = [{"role": "user", "content": text, "id": mid, "timestamp": f"2024-03-16T{at}:00"} for mid, text, at in said]
+    opened = []
+    for batch in ([messages] if one_call else [[m] for m in messages]):
+        opened += memory.add(batch, conversation="c").sessions_opened
+    assert opened == ["1"]
+    assert [(m["session"], m["source_id"]) for m in memory.messages("c")] == [("1", "m1"), ("1", "m2"), ("1", "m0"), ("1", "m3")]
+    later = memory.add({"role": "user", "content": "Back in the evening: the seedlings are in.", "timestamp": "2024-03-16T15:00:00"},
+                       conversation="c")
+    assert later.sessions_opened == ["2"]  # more than four hours after 10:40, the session's latest time
+
+
 def test_one_add_opening_several_sessions_chains_their_episodes_in_order(memory_factory):
     """One call whose messages fell into three new sessions linked the stored episode to the first
     episode of each (check: forked_episode_chain, broken_episode_chain); one message per call did not."""

@@ -6,7 +6,7 @@ call of :meth:`LiveWriter.add`:
 * **turns** are appended after the last turn of their session (or of the conversation),
   with the id a batch ingest of the same messages gives them, and stitched into the NEXT
   chain; a new session opens for a new session key, or when a message comes more than
-  ``Settings.session_gap`` after the last turn;
+  ``Settings.session_gap`` after the session's latest time (a late message does not move it back);
 * **episodes** come from online segmentation: the open episode at the tail of a session
   (the episode of its last turn) is segmented again with the new turns; it grows while no
   boundary is found, and a boundary closes it and opens the next. A session's open episode
@@ -306,6 +306,8 @@ class _Session:
     date_text: str | None
     new: bool = False
     last_index: int = -1
+    #: the latest time a turn of the session was said (a late message, older than the turn before
+    #: it, does not move it back): the session gap counts from it
     last_time: datetime | None = None
     open_episode: str | None = None
     count: int = 0
@@ -610,7 +612,8 @@ class LiveWriter:
         if rows:
             row = rows[0]
             state.last_index = int(row["index"])
-            state.last_time, state.open_episode = _time(row.get("time")), row.get("episode")
+            state.last_time = _time(row.get("latest")) or _time(row.get("time"))
+            state.open_episode = row.get("episode")
             state.last_turn_id = row["id"]
         kept = self._tails.get(state.id)
         if kept is not None and kept.last_turn_id is not None and kept.last_turn_id == state.last_turn_id \
@@ -731,7 +734,9 @@ class LiveWriter:
             turn = PlannedTurn(tid, state.record, state.id, index, record, state.number * SEQ_STRIDE + index)
             planned.append(turn)
             state.last_index = index
-            state.last_time = record.timestamp or state.last_time or state.started_at
+            said = record.timestamp or state.started_at
+            state.last_time = max(state.last_time, said) if state.last_time is not None and said is not None \
+                else (said or state.last_time)
             if record.speaker not in speakers:
                 speakers.append(record.speaker)
         if dated:
