@@ -44,7 +44,7 @@ from graphmem.extract.resolve import normalise_name
 from graphmem.ids import node_id
 from graphmem.records import META_PREFIX
 from graphmem.index import stored_vector
-from graphmem.ingest.common import MAX_EPISODE_TEXT, indexed_text, mean_vector, session_preview
+from graphmem.ingest.common import MAX_EPISODE_TEXT, indexed_text, mean_vector, session_preview, time_span
 from graphmem.store import GraphStore, Statement, chunked
 from graphmem.timezones import to_stored
 
@@ -312,10 +312,11 @@ class _Planner:
                 deleted.append(episode)
                 continue
             text = "\n".join(indexed_text(r["speaker"], r["text"], r.get("caption")) for r in kept)
+            started_at, ended_at = time_span(r["time"] for r in kept)
             updates.append({"id": episode, "props": {
                 "text": text[:MAX_EPISODE_TEXT], "embedding": mean_vector(_kept_vectors(kept)),
                 "start_seq": kept[0]["seq"], "end_seq": kept[-1]["seq"], "turn_count": len(kept),
-                "started_at": kept[0]["time"], "ended_at": kept[-1]["time"]}})
+                "started_at": started_at, "ended_at": ended_at}})
         return sorted(deleted), updates
 
     def sessions(self, session_ids: list[str], turn_ids: set[str]) -> tuple[list[str], list[dict[str, Any]]]:

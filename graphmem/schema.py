@@ -171,8 +171,8 @@ NODES: tuple[NodeLabel, ...] = (
         Property("end_seq", INT, "seq of its last turn"),
         Property("turn_count", INT, "number of turns"),
         Property("text", STRING, "its turns' text, one per line (cut at 20,000 characters)"),
-        Property("started_at", TIME, "time of its first turn", optional=True),
-        Property("ended_at", TIME, "time of its last turn", optional=True),
+        Property("started_at", TIME, "the earliest time its turns were said", optional=True),
+        Property("ended_at", TIME, "the latest time its turns were said", optional=True),
         Property("embedding", VECTOR, "mean of its turns' embeddings (unit length)"),
     )),
     NodeLabel("Event", "one self-contained proposition of a turn; the hyperedge joining its participants", (

@@ -167,6 +167,33 @@ def test_a_late_message_does_not_open_a_session_for_the_next_one(memory_factory,
     assert later.sessions_opened == ["2"]  # more than four hours after 10:40, the session's latest time
 
 
+def test_an_episode_holding_a_late_message_spans_its_time(memory_factory, tmp_path):
+    """An episode's span is its turns' earliest to latest time, not its first to its last turn's: with
+    a late message (05:00, stored after 10:30) it ended before it began, and a time range around 05:00
+    (or around 10:00) missed it, while the turn and the session were found. Live add, batch ingest,
+    a correction and a forget write it so."""
+    said = [("m1", "Morning, I am planning the garden today.", "10:00"), ("m2", "I bought tomato seedlings for the garden.", "10:30"),
+            ("m0", "Woke up early to water the roses in the garden.", "05:00")]
+    messages = [{"speaker": "user", "text": text, "id": mid, "timestamp": f"2024-03-16T{at}:00"} for mid, text, at in said]
+    path = tmp_path / "garden.jsonl"
+    path.write_text("".join(json.dumps(m) + "\n" for m in messages), encoding="utf-8")
+    live, batch = memory_factory(), memory_factory()
+    for message in messages:
+        live.add(message, conversation="garden")
+    batch.ingest(path, conversation_id="garden")
+    for memory in (live, batch):
+        spans = memory.cypher("MATCH (e:Episode) WHERE e.namespace = $namespace RETURN e.started_at AS s, e.ended_at AS e")
+        assert [(r["s"], r["e"]) for r in spans] == [("2024-03-16T05:00:00", "2024-03-16T10:30:00")]
+        for window in (("2024-03-16T04:00:00", "2024-03-16T06:00:00"), ("2024-03-16T09:50:00", "2024-03-16T10:10:00")):
+            assert memory.search("roses", k=3, unit="episode", time_range=window), window
+    live.add({"speaker": "user", "text": "Woke up early to water the tulips in the garden.", "id": "m0",
+              "timestamp": "2024-03-16T04:00:00"}, conversation="garden")  # a correction with its own time
+    live.forget(turn=live.messages("garden")[0]["turn_id"])  # the 10:00 message
+    spans = live.cypher("MATCH (e:Episode) WHERE e.namespace = $namespace RETURN e.started_at AS s, e.ended_at AS e")
+    assert [(r["s"], r["e"]) for r in spans] == [("2024-03-16T04:00:00", "2024-03-16T10:30:00")]
+    assert live.check().ok
+
+
 def test_one_add_opening_several_sessions_chains_their_episodes_in_order(memory_factory):
     """One call whose messages fell into three new sessions linked the stored episode to the first
     episode of each (check: forked_episode_chain, broken_episode_chain); one message per call did not."""

@@ -8,13 +8,16 @@ stored order).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 
+from graphmem.timezones import to_stored
+
 
 __all__ = ["SEQ_STRIDE", "MAX_EPISODE_TEXT", "MAX_PREVIEW", "indexed_text", "mean_vector", "session_preview",
-           "chain_links", "order_links"]
+           "chain_links", "order_links", "time_span"]
 
 SEQ_STRIDE = 1_000_000
 """Turn order key: ``seq = session_number * SEQ_STRIDE + index_in_session``."""
@@ -30,6 +33,26 @@ def indexed_text(speaker: str | None, text: str | None, caption: str | None = No
     """The text of a turn used for embedding and keyword search: speaker, text and caption."""
     base = f"{speaker}: {text or ''}" if speaker else (text or "")
     return f"{base} [image: {caption}]" if caption else base
+
+
+def time_span(times: Iterable[datetime | str | None]) -> tuple[str | None, str | None]:
+    """An episode's ``started_at`` and ``ended_at``: the earliest and the latest of its turns' times
+    (datetimes or stored ISO 8601 text; ``None`` passed over), as ISO 8601 text. Not its first and
+    last turn's: a message that came late, older than the one before it, is stored after it, and a
+    span from the first to the last ended before it began (a time range meeting it missed it)."""
+    known = [when for when in map(_stored_time, times) if when is not None]
+    if not known:
+        return None, None
+    return min(known).isoformat(), max(known).isoformat()
+
+
+def _stored_time(value: datetime | str | None) -> datetime | None:
+    if isinstance(value, str) and value:
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:  # damage (check names it): passed over, as a time not known
+            return None
+    return to_stored(value, None) if isinstance(value, datetime) else None
 
 
 def mean_vector(vectors: Iterable[Any] | np.ndarray) -> np.ndarray:

@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 
 from graphmem.ids import node_id
-from graphmem.ingest.common import MAX_EPISODE_TEXT, mean_vector, order_links
+from graphmem.ingest.common import MAX_EPISODE_TEXT, mean_vector, order_links, time_span
 from graphmem.ingest.segment import EpisodeSegmenter
-from graphmem.ingest.types import PlannedTurn, StageOutput, UnitBatch, iso
+from graphmem.ingest.types import PlannedTurn, StageOutput, UnitBatch
 from graphmem.store import GraphStore, chunked
 
 __all__ = ["EpisodeStage", "MAX_EPISODE_TEXT", "episode_id"]
@@ -57,11 +57,12 @@ class EpisodeStage:
                 eid = episode_id(self.namespace, conversation_key, first.session.key, first.index)
                 mean = mean_vector(matrix[start:end])
                 text = "\n".join(t.record.indexed_text for t in members)
+                started_at, ended_at = time_span(t.when for t in members)
                 episodes.append({"id": eid, "props": {
                     "namespace": self.namespace, "conversation_id": conversation_key,
                     "session_key": first.session.key, "session_number": first.session.number,
                     "start_seq": first.seq, "end_seq": last.seq, "turn_count": len(members),
-                    "text": text[:MAX_EPISODE_TEXT], "started_at": iso(first.when), "ended_at": iso(last.when),
+                    "text": text[:MAX_EPISODE_TEXT], "started_at": started_at, "ended_at": ended_at,
                     "embedding": mean,
                 }})
                 episode_vectors.append(mean)

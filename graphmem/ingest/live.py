@@ -52,7 +52,7 @@ from graphmem.ids import node_id
 from graphmem.index import embedding_vector, stored_vector
 from graphmem.ingest.clustering import ClusteringStage
 from graphmem.ingest.common import (SEQ_STRIDE, MAX_EPISODE_TEXT, chain_links, indexed_text, mean_vector,
-                                    session_preview)
+                                    session_preview, time_span)
 from graphmem.ingest.episodes import episode_id
 from graphmem.ingest.events import EventStage, language_pipeline
 from graphmem.ingest.segment import EpisodeSegmenter
@@ -1028,8 +1028,9 @@ class LiveWriter:
                 keeps_open = number == 0 and state.open_episode is not None and first["stored"]
                 mean = mean_vector(matrix[start:end])
                 text = "\n".join(indexed_text(b["speaker"], b["text"], b["caption"]) for b in seg)[:MAX_EPISODE_TEXT]
+                started_at, ended_at = time_span(b["time"] for b in seg)
                 props = {"start_seq": first["seq"], "end_seq": last["seq"], "turn_count": len(seg), "text": text,
-                         "started_at": iso(first["time"]), "ended_at": iso(last["time"]), "embedding": mean}
+                         "started_at": started_at, "ended_at": ended_at, "embedding": mean}
                 if keeps_open:
                     eid = state.open_episode  # type: ignore[assignment]
                     updated.append({"id": eid, "props": props})
@@ -1189,9 +1190,10 @@ class LiveWriter:
                     vectors.append(stored_vector(r["embedding"], r["id"], self.embedder.dimension))
                     texts.append(indexed_text(r["speaker"], r["text"], r.get("caption")))
                     times.append(r.get("time"))
-            if vectors:  # its span: its first and last turns' times, as an ingest writes it
-                updates.append({"id": episode, "props": {"embedding": mean_vector(vectors), "started_at": times[0],
-                                                         "ended_at": times[-1], "text": "\n".join(texts)[:MAX_EPISODE_TEXT]}})
+            if vectors:  # its span: its turns' earliest and latest times, as an ingest writes it
+                started_at, ended_at = time_span(times)
+                updates.append({"id": episode, "props": {"embedding": mean_vector(vectors), "started_at": started_at,
+                                                         "ended_at": ended_at, "text": "\n".join(texts)[:MAX_EPISODE_TEXT]}})
         if updates:
             s.append(("write/update_episodes", {"namespace": ns, "rows": updates}))
             plan.replace_vectors("episode", [u["id"] for u in updates], np.stack([u["props"]["embedding"] for u in updates]))
