@@ -542,7 +542,8 @@ class Memory:
         time). Without ``session`` they go to the conversation's latest session; a new one
         opens when a message comes more than ``Settings.session_gap`` (4 hours) after the
         latest time a turn of that session was said (a late message, older than the one
-        before it, is appended and does not move that time back). Turns, episodes (the open episode at a session's tail grows until a
+        before it, is appended and does not move that time back; messages all said before
+        the latest session started go to the tail of the session they were said in). Turns, episodes (the open episode at a session's tail grows until a
         topic boundary closes it), events, entities, topics and associations are derived
         as batch :meth:`ingest` derives them: streaming a conversation message by message
         stores what ingesting it in one batch stores.

@@ -194,6 +194,28 @@ def test_an_episode_holding_a_late_message_spans_its_time(memory_factory, tmp_pa
     assert live.check().ok
 
 
+def test_a_late_message_of_an_earlier_sitting_goes_to_that_session(memory_factory):
+    """A message said yesterday evening that reaches the memory after this morning's session opened
+    goes to the tail of yesterday's session, not into this morning's (where a session search for it
+    found this morning's sitting, and its episode ran from today back to yesterday)."""
+    memory = memory_factory()
+    for mid, text, at in [("a1", "Planning a trip to Rome with Sam.", "2024-03-15T18:00:00"),
+                          ("a2", "We booked the flights to Rome.", "2024-03-15T18:05:00"),
+                          ("b1", "Today I packed my bag.", "2024-03-16T09:00:00")]:
+        memory.add({"role": "user", "content": text, "id": mid, "timestamp": at}, conversation="c")
+    late = memory.add({"role": "user", "content": "Also booked a hotel near the Pantheon.", "id": "a3",
+                       "timestamp": "2024-03-16T00:10:00+01:00"}, conversation="c")  # 2024-03-15T23:10 UTC
+    assert late.sessions_opened == []
+    assert [(m["session"], m["index"], m["source_id"]) for m in memory.messages("c")] == [
+        ("1", 0, "a1"), ("1", 1, "a2"), ("1", 2, "a3"), ("2", 0, "b1")]
+    assert _chain(memory) == ["Planning a trip to Rome with Sam.", "We booked the flights to Rome.",
+                              "Also booked a hotel near the Pantheon.", "Today I packed my bag."]
+    assert memory.search("hotel near the Pantheon", k=1, unit="session")[0].session_key == "1"
+    today = memory.add({"role": "user", "content": "The taxi comes at noon.", "timestamp": "2024-03-16T09:30:00"}, conversation="c")
+    assert [(m["session"], m["source_id"]) for m in memory.messages("c", session="2")] == [("2", "b1"), ("2", None)]
+    assert today.sessions_opened == [] and memory.check().ok, memory.check().problems
+
+
 def test_one_add_opening_several_sessions_chains_their_episodes_in_order(memory_factory):
     """One call whose messages fell into three new sessions linked the stored episode to the first
     episode of each (check: forked_episode_chain, broken_episode_chain); one message per call did not."""

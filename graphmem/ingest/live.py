@@ -698,6 +698,7 @@ class LiveWriter:
         closing: list[_Session] = []  # sessions a newer session closes
         before_known: dict[str, str] = {}
         gap = self.settings.session_gap
+        late = None if session_key is not None else self._late_session(sessions, latest, appends, session_started_at)
         for record in appends:
             if session_key is not None:
                 state = sessions.get(session_key)
@@ -708,13 +709,13 @@ class LiveWriter:
                     plan.sessions_opened.append(state.key)
                     latest = state
             else:
-                state = latest
+                state = late or latest
                 if state is not None and not state.new and not state.touched:
                     self._load_tail(state)
                     state.touched = True
                 # an undated message of a call that says when its session started was said then
                 when = record.timestamp or session_started_at
-                if state is None or (gap is not None and when is not None and state.last_time is not None
+                if state is None or (late is None and gap is not None and when is not None and state.last_time is not None
                                      and when - state.last_time > gap):
                     if state is not None and state not in closing:
                         closing.append(state)
@@ -896,6 +897,26 @@ class LiveWriter:
             plan.tails[state.id] = state
         plan.stale_tails = sorted(corrected_sessions)
         return plan
+
+    @staticmethod
+    def _late_session(sessions: Mapping[str, _Session], latest: _Session | None, appends: list[TurnRecord],
+                      session_started_at: datetime | None) -> _Session | None:
+        """The earlier session a call's messages came late to: every one was said before the latest
+        session started, in the sitting of one earlier session (the latest one started by then). They
+        go to its tail, not to the latest session (None: they go there, as messages in order do)."""
+        if latest is None or latest.started_at is None or not appends:
+            return None
+        found: set[str] = set()
+        for record in appends:
+            when = record.timestamp or session_started_at
+            if when is None or when >= latest.started_at:
+                return None
+            earlier = max((st for st in sessions.values() if not st.new and st.started_at is not None and st.started_at <= when),
+                          key=lambda st: st.number, default=None)
+            if earlier is None:
+                return None
+            found.add(earlier.key)
+        return sessions[found.pop()] if len(found) == 1 else None
 
     @staticmethod
     def _ordered_ids(records: list[TurnRecord], planned: list[PlannedTurn], fixed: list[PlannedTurn],
