@@ -666,3 +666,53 @@ def test_a_session_started_by_a_forgotten_first_message_starts_at_the_first_kept
         assert sessions["d"]["started"] == "2024-03-02T06:30:00", sessions
         assert not memory.search("garden beds", k=5, unit="session", time_range=("2024-03-01T06:00", "2024-03-01T09:59"))
         assert memory.check().ok
+
+
+# A child that opens the store, makes the step after the forget's (or correction's) commit kill
+# the process with SIGKILL, and forgets (or corrects) the two turns that gave "zeppelin".
+_DIE_BEFORE_THE_TOPICS = """
+import os, signal, sys
+from graphmem import Memory, Settings
+store, index_dir, what = sys.argv[1:4]
+memory = Memory.open(store, "killed", settings=Settings(jvm_heap="512m", index_dir=index_dir))
+def die(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGKILL)
+Memory._relabel_topics = die  # the topics' own transaction, after the forget or correction committed
+turns = [r["id"] for r in memory.cypher("MATCH (t:Turn) WHERE t.namespace = $namespace AND t.source_id IN ['F:5', 'F:9'] "
+                                        "RETURN t.id AS id ORDER BY t.seq")]
+if what == "forget":
+    memory.forget(turn=turns)
+else:  # both in one add (one transaction): the messages sent again with new texts
+    memory.add([{"id": m["source_id"], "speaker": m["speaker"], "text": "About the bakery: the rye loaf was still warm."}
+                for m in memory.messages("filler") if m["source_id"] in ("F:5", "F:9")], conversation="filler")
+"""
+
+
+@pytest.mark.parametrize("what", ["forget", "correct"])
+def test_check_names_the_label_words_a_kill_before_the_topics_transaction_left(tmp_path, what):
+    """SIGKILL between a forget's (or a correction's) commit and the transaction that relabels
+    the topics left "zeppelin", said by no stored text, in the topics' labels, and check said
+    clean. Check now names those topics (by id, not the words); recluster labels them again."""
+    import subprocess
+    import sys
+
+    settings = settings_for(tmp_path)
+    store = tmp_path / "store"
+    with Memory.open(store, "killed", settings=settings) as memory:
+        memory.ingest(write_native(tmp_path, _filler_chat(), "filler.json"))
+        assert "zeppelin" in _label_words(memory) and memory.check().ok
+    child = subprocess.run([sys.executable, "-c", _DIE_BEFORE_THE_TOPICS, str(store), str(settings.index_dir), what],
+                           capture_output=True, text=True, timeout=300)
+    assert child.returncode == -9, child.stderr[-2000:]
+    with Memory.open(store, "killed", settings=settings) as memory:
+        assert not any("zeppelin" in m["text"] for m in memory.messages("filler"))  # committed
+        assert "zeppelin" in _label_words(memory)  # what the kill left
+        report = memory.check()
+        assert not report.ok and report.problems.keys() == {"topics_with_words_no_member_gives"}, report.to_dict()
+        named = report.problems["topics_with_words_no_member_gives"]
+        holding = {r["id"] for r in memory.cypher("MATCH (t:Topic) WHERE t.namespace = $namespace RETURN t.id AS id, "
+                                                  "t.label AS label, t.terms AS terms") if "zeppelin" in json.dumps(r)}
+        assert set(named) == holding and "zeppelin" not in json.dumps(report.to_dict())
+        memory.recluster()
+        assert "zeppelin" not in _label_words(memory)
+        assert memory.check().ok

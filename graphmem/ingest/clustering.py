@@ -44,7 +44,7 @@ from graphmem.ingest.types import StageOutput, UnitBatch
 from graphmem.signals import reraise_stop
 from graphmem.store import GraphStore, chunked
 
-__all__ = ["ClusteringStage", "UnitBatch", "ASSOCIATED_UNITS", "TOPIC_UNITS"]
+__all__ = ["ClusteringStage", "UnitBatch", "ASSOCIATED_UNITS", "TOPIC_UNITS", "terms_no_member_gives"]
 
 logger = logging.getLogger(__name__)
 
@@ -841,43 +841,10 @@ class ClusteringStage:
 
     def _labels_lost_words(self, unit: str, model: TopicModel, topic_ids: list[str], forgotten: set[str]) -> bool:
         """Whether a topic's label has a term of ``forgotten`` that none of its members' texts
-        gives any more (only the topics whose labels share a term with ``forgotten`` are looked at).
-
-        Each such (topic, term) is probed first: up to :data:`PROBE_TEXTS` members whose
-        lower-cased text holds the term's words (``read/topic_member_probe_of_*``). One of
-        them giving the term settles that it is still said; fewer than that many, none giving
-        it, that it is lost. Only a topic with a full probe and no text giving the term (its
-        words inside longer ones, "ban" in "band") has its members' texts read whole. At
-        100,000 turns a forget read every member of each such topic, thousands of texts
-        (about 0.1 s a topic); a probe reads a few. The probe's lower-casing is the database's:
-        where it differs from Python's, a word can only seem lost, which relabels the topics from
-        what they hold (what a lost word does), never keeps a word no member gives."""
+        gives any more (only the topics whose labels share a term with ``forgotten`` are looked at;
+        see :func:`terms_no_member_gives`)."""
         suspects = {topic_ids[t]: set(terms) & forgotten for t, terms in enumerate(model.topic_terms_)}
-        suspects = {topic: terms for topic, terms in suspects.items() if terms}
-        if not suspects:
-            return False
-        probes = [(topic, term) for topic in sorted(suspects) for term in sorted(suspects[topic])]
-        probed: dict[tuple[str, str], list[str]] = defaultdict(list)
-        for batch in chunked(probes, self.batch_size):
-            params = {"namespace": self.namespace, "limit": PROBE_TEXTS,
-                      "probes": [{"topic": topic, "term": term, "words": term.split()} for topic, term in batch]}
-            for row in self.store.read(f"read/topic_member_probe_of_{unit}", params):
-                probed[(row["topic"], row["term"])].append(row.get("text") or "")
-        unsure: dict[str, set[str]] = {}
-        for topic, term in probes:
-            texts = probed.get((topic, term), [])
-            if term in text_terms(texts):
-                continue
-            if len(texts) < PROBE_TEXTS:
-                return True
-            unsure.setdefault(topic, set()).add(term)
-        if not unsure:
-            return False
-        texts_of: dict[str, list[str]] = defaultdict(list)
-        for batch in chunked(sorted(unsure), self.batch_size):
-            for row in self.store.read(f"read/topic_member_texts_of_{unit}", {"namespace": self.namespace, "topics": list(batch)}):
-                texts_of[row["topic"]].append(row.get("text") or "")
-        return any(terms - text_terms(texts_of[topic]) for topic, terms in unsure.items())
+        return bool(terms_no_member_gives(self.store, self.namespace, unit, suspects, self.batch_size, first=True))
 
     def _relabelled(self, unit: str, model: TopicModel, topic_ids: list[str], seed: str,
                     speakers: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -961,3 +928,57 @@ def _group_links(links: list[dict[str, Any]]) -> dict[tuple[str, str], list[dict
         grouped.setdefault((link["src_unit"], link["dst_unit"]), []).append(
             {"src": link["src"], "dst": link["dst"], "w": link["w"], "granularity": link["granularity"], "method": link["method"]})
     return grouped
+
+
+def terms_no_member_gives(store: GraphStore, namespace: str, unit: str, suspects: dict[str, set[str]], batch_size: int,
+                          *, first: bool = False, confirm: bool = False) -> dict[str, set[str]]:
+    """Of ``suspects`` (topic id -> terms of its label), the terms that none of the topic's
+    members' texts gives any more: a forget or a correction took the last unit that said them
+    (``first``: stop at the first such topic, whose terms may then be incomplete; ``confirm``:
+    a term no probed text gives is lost only once the topic's member texts, read whole, do not
+    give it either, so the database's lower-casing never makes a word seem lost).
+
+    Each (topic, term) is probed first: up to :data:`PROBE_TEXTS` members whose lower-cased
+    text holds the term's words (``read/topic_member_probe_of_*``). One of them giving the term
+    settles that it is still said; fewer than that many, none giving it, that it is lost. Only a
+    topic with a full probe and no text giving the term (its words inside longer ones, "ban" in
+    "band") has its members' texts read whole. At 100,000 turns a forget read every member of
+    each such topic, thousands of texts (about 0.1 s a topic); a probe reads a few. The probe's
+    lower-casing is the database's: where it differs from Python's, a word can only seem lost,
+    which relabels the topics from what they hold (what a lost word does), never keeps a word no
+    member gives."""
+    suspects = {topic: set(terms) for topic, terms in suspects.items() if terms}
+    lost: dict[str, set[str]] = {}
+    if not suspects:
+        return lost
+    probes = [(topic, term) for topic in sorted(suspects) for term in sorted(suspects[topic])]
+    probed: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for batch in chunked(probes, batch_size):
+        params = {"namespace": namespace, "limit": PROBE_TEXTS,
+                  "probes": [{"topic": topic, "term": term, "words": term.split()} for topic, term in batch]}
+        for row in store.read(f"read/topic_member_probe_of_{unit}", params):
+            probed[(row["topic"], row["term"])].append(row.get("text") or "")
+    unsure: dict[str, set[str]] = {}
+    for topic, term in probes:
+        texts = probed.get((topic, term), [])
+        if term in text_terms(texts):
+            continue
+        if len(texts) < PROBE_TEXTS and not confirm:
+            lost.setdefault(topic, set()).add(term)
+            if first:
+                return lost
+            continue
+        unsure.setdefault(topic, set()).add(term)
+    if not unsure:
+        return lost
+    texts_of: dict[str, list[str]] = defaultdict(list)
+    for batch in chunked(sorted(unsure), batch_size):
+        for row in store.read(f"read/topic_member_texts_of_{unit}", {"namespace": namespace, "topics": list(batch)}):
+            texts_of[row["topic"]].append(row.get("text") or "")
+    for topic, terms in unsure.items():
+        gone = terms - text_terms(texts_of[topic])
+        if gone:
+            lost.setdefault(topic, set()).update(gone)
+            if first:
+                return lost
+    return lost
