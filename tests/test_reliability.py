@@ -20,7 +20,9 @@ from samples import GARDEN, write_native
 
 from graphmem import Memory
 from graphmem.ids import namespace_slug
+from graphmem.errors import StoreUnavailableError
 from graphmem.settings import Settings
+from graphmem.store.embedded import _ProcessLock
 from graphmem.ingest.clustering import ClusteringStage
 
 TESTS = Path(__file__).resolve().parent
@@ -274,6 +276,13 @@ def test_a_second_process_is_refused_with_the_owner_pid(tmp_path):
         assert graph_counts(memory) == before
         assert memory.check().ok
     assert (store / "graphmem.lock").read_text().strip() == str(os.getpid())
+    # the owner saying what it does with the store (a server, its address) is named to the refused
+    with Memory.open(store, "owner", settings=settings) as memory:
+        memory.store.announce("graphmem serve at http://127.0.0.1:8765")
+        with pytest.raises(StoreUnavailableError) as refused:
+            _ProcessLock(store).acquire()  # another open file description: refused as another process is
+        assert f"in use by process {os.getpid()}, graphmem serve at http://127.0.0.1:8765:" in str(refused.value)
+        assert "Client" in str(refused.value) and "Bolt" not in str(refused.value)
     # once closed, the lock is free: this process opens it again (another would too)
     with Memory.open(store, "owner", settings=settings) as memory:
         assert graph_counts(memory) == before

@@ -1115,3 +1115,41 @@ def test_a_namespace_in_use_is_never_closed_as_idle(tmp_path, embedder):
         hub.close()
     with pytest.raises(ClosedError):
         hub.memory("busy")
+
+
+@pytest.mark.slow
+def test_a_process_refused_a_served_store_is_told_where_the_server_is(tmp_path):
+    """A notebook or CLI opening an embedded store that `graphmem serve` holds was told to "close it
+    there, or serve it over Bolt": the store was served already, at an address the refusal never gave.
+    The server writes its address beside its PID in the lock file; the refusal names it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from graphmem.bench.serve import free_port
+
+    repo = str(Path(__file__).resolve().parent.parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")])),
+           "GRAPHMEM_TOKEN": "", "GRAPHMEM_JVM_HEAP": "256m"}
+    store, port = tmp_path / "s", free_port()
+    server = subprocess.Popen([sys.executable, "-m", "graphmem.cli", "serve", "--store", str(store), "--port", str(port)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+    try:
+        lock, deadline = store / "graphmem.lock", time.monotonic() + 240
+        while not (lock.exists() and f":{port}" in lock.read_text(errors="replace")):  # written once it listens
+            assert server.poll() is None, server.communicate()[1]
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.2)
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=30).status_code == 200
+        refused = subprocess.run([sys.executable, "-m", "graphmem.cli", "stats", "--store", str(store)],
+                                 capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
+        message = " ".join(refused.stderr.split())
+        assert refused.returncode == 1, refused.stdout + refused.stderr
+        assert f"in use by process {server.pid}, graphmem serve at http://127.0.0.1:{port}" in message, message
+        assert "serve it over Bolt" not in message
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=120)

@@ -162,8 +162,13 @@ def serve(hub: MemoryHub, host: str = "127.0.0.1", port: int = 8765, *, token: s
         raise
     app = create_app(hub, token=token, max_body=max_body, host=host)
     server = Server(app, host, port)
-    if on_ready is not None:
-        _announce_when_started(server, host, port, on_ready)
+
+    def ready(url: str) -> None:
+        hub.store.announce(f"graphmem serve at {url}")  # a notebook or CLI refused the store is told where it is
+        if on_ready is not None:
+            on_ready(url)
+
+    _announce_when_started(server, host, port, ready)
     try:
         return server.run(sock)
     finally:

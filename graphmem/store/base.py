@@ -213,6 +213,11 @@ class GraphStore(ABC):
         server's thread pool): what the store keeps for it is let go. Nothing here; the embedded
         store detaches the thread from its JVM (a thread that ends does so by itself)."""
 
+    def announce(self, text: str) -> None:
+        """Say what this process does with the store (``"graphmem serve at http://..."``), for another
+        process it refuses to name. Nothing here: a Bolt store is shared; the embedded store
+        writes it beside its owner's PID."""
+
     # ---- the contract
     @abstractmethod
     def describe(self) -> str:

@@ -261,16 +261,31 @@ class _ProcessLock:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
-                owner = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "unknown"
+                owner, _, note = os.pread(fd, 1024, 0).decode("utf-8", "replace").partition("\n")
                 os.close(fd)
+                owner, note = owner.strip() or "unknown", " ".join(note.split())
+                if note:  # the owner serves it ("graphmem serve at http://...": see note())
+                    raise StoreUnavailableError(
+                        f"store {self.path.parent} is in use by process {owner}, {note}: the embedded store belongs "
+                        "to one process at a time; reach this memory through that server (graphmem.Client, its HTTP "
+                        "API or its MCP tools at /mcp), or stop it first") from None
                 raise StoreUnavailableError(
                     f"store {self.path.parent} is in use by process {owner}: the embedded store belongs to one process "
                     "at a time (threads of that process may share it); close it there, or serve it over Bolt "
                     "for several processes") from None
             self._fd = fd
             _LOCKS.add(self)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        self.note("")
+
+    def note(self, text: str) -> None:
+        """Write the owner's PID and ``text`` (what it does with the store, one line) into the lock
+        file, for the refusal another process gets to name."""
+        with _LOCKS_GUARD:
+            fd = self._fd
+            if fd is None:
+                return
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n{' '.join(text.split())}".rstrip().encode("utf-8") + b"\n", 0)
 
     def release(self) -> None:
         with _LOCKS_GUARD:  # (closed under the guard: a fork between the two would give the child the lock)
@@ -634,6 +649,12 @@ class EmbeddedStore(GraphStore):
             if timeout and _STOPPED_AT_DEADLINE.search(str(exc)):
                 raise time_limit_error(timeout) from exc
             raise user_cypher_error(str(exc)) from exc
+
+    def announce(self, text: str) -> None:
+        with _OPEN_LOCK:
+            entry = _OPEN.get(self._key)
+        if entry is not None and entry[4] == os.getpid() and not self._closed:
+            entry[2].note(text)
 
     def close(self) -> None:
         if self._closed:
