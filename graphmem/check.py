@@ -556,7 +556,7 @@ def _rebuild_unreadable_caches(store: GraphStore, namespace: str, directory: Pat
     from graphmem.retrieve.engine import build_lexical
     from graphmem.retrieve.lexical import LexicalIndex
     from graphmem.retrieve.loader import ROWS_FILE, load_projection
-    from graphmem.retrieve.projection import MemoryProjection
+    from graphmem.retrieve.projection import MemoryProjection, ProjectionVersionError
     from graphmem.signals import reraise_stop
 
     def unreadable(what: str, load: Callable[[], Any]) -> bool:
@@ -564,6 +564,10 @@ def _rebuild_unreadable_caches(store: GraphStore, namespace: str, directory: Pat
             loaded = load()
         except FileNotFoundError:
             return False  # not saved: built on first use
+        except ProjectionVersionError as exc:  # saved by another graphmem version: stale, not damaged
+            logger.info("namespace %r: the saved %s cache in %s was saved by another graphmem version (%s); the next "
+                        "search builds it again", namespace, what, directory, exc)
+            return False
         except Exception as exc:  # any failure to read a derived cache is an unreadable one
             reraise_stop(exc)
             logger.warning("namespace %r: the saved %s cache in %s cannot be read (%s: %s); rebuilding it", namespace,

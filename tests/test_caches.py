@@ -314,6 +314,43 @@ def test_a_bm25_index_saved_by_an_older_graphmem_is_built_again_on_read(tmp_path
         assert hits and hits[0].text == "我妹妹在上海学习钢琴。" and hits[0].score > 0, hits
 
 
+def test_a_projection_saved_by_an_earlier_graphmem_is_built_again_without_a_warning(tmp_path, embedder, caplog):
+    """A store from before the last PROJECTION_VERSION bump (every upgrade across one): the first
+    search logged 'projection cache ... unreadable' with a traceback, and check called the healthy
+    store's cache 'unreadable (rebuilt)', as if it were damaged. It is stale, so it is built again
+    quietly, as a cache of another change-marker version is."""
+    import logging
+
+    from graphmem.ids import namespace_slug
+    from graphmem.retrieve.projection import PROJECTION_VERSION
+
+    location, settings = tmp_path / "store", settings_for(tmp_path)
+    with Memory.open(location, NS, settings=settings) as memory:
+        _start(memory)
+        before = [(h.node_id, round(h.score, 6)) for h in memory.search("fishing boat engine", k=2)]
+        cache = memory.store.cache_dir(namespace_slug(NS))
+
+    def as_an_earlier_graphmem_saved_it():
+        meta = json.loads((cache / "projection.json").read_text(encoding="utf-8"))
+        meta["version"] = PROJECTION_VERSION - 1
+        (cache / "projection.json").write_text(json.dumps(meta), encoding="utf-8")
+
+    as_an_earlier_graphmem_saved_it()
+    caplog.set_level(logging.INFO, logger="graphmem")
+    with Memory.open(location, NS, settings=settings) as memory:
+        assert [(h.node_id, round(h.score, 6)) for h in memory.search("fishing boat engine", k=2)] == before
+        assert memory._service().caches.last_refresh["projection"] == "rebuilt"  # noqa: SLF001
+    assert json.loads((cache / "projection.json").read_text(encoding="utf-8"))["version"] == PROJECTION_VERSION
+    as_an_earlier_graphmem_saved_it()
+    with Memory.open(location, NS, settings=settings) as memory:
+        report = memory.check()
+        assert report.ok and report.caches_rebuilt == [] and "unreadable" not in report.summary(), report.summary()
+        assert [(h.node_id, round(h.score, 6)) for h in memory.search("fishing boat engine", k=2)] == before
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], [r.getMessage() for r in caplog.records
+                                                                            if r.levelno >= logging.WARNING]
+    assert any("saved by another graphmem version" in r.getMessage() for r in caplog.records)
+
+
 @pytest.mark.parametrize("damage", ["empty", "cut short"])
 def test_an_unreadable_projection_or_bm25_cache_is_rebuilt_by_search_and_by_check(tmp_path, embedder, damage):
     """An empty or cut-short projection.npz (a copy or restore cut short, a full disk) made every

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from graphmem.retrieve.patch import RowsChange, patched
-from graphmem.retrieve.projection import MemoryProjection
+from graphmem.retrieve.projection import MemoryProjection, ProjectionVersionError
 from graphmem.signals import reraise_stop
 from graphmem.store import GraphStore
 
@@ -621,6 +621,9 @@ def load_projection(store: GraphStore, namespace: str, directory: Path | None,
                     logger.debug("projection of %r loaded from cache in %.2f s", namespace, time.perf_counter() - started)
                     return projection, "loaded", SavedRows(directory, manifest)
                 logger.info("projection cache of %r is stale; rebuilding from the store", namespace)
+            except ProjectionVersionError as exc:  # saved by an earlier (or later) graphmem: no damage to warn of
+                logger.info("projection cache of %r was saved by another graphmem version (%s); rebuilding from the store",
+                            namespace, exc)
             except Exception as exc:  # any unreadable cache (empty, cut short: EOFError, BadZipFile) is rebuilt from the source of truth
                 reraise_stop(exc)
                 logger.warning("projection cache in %s unreadable; rebuilding", directory, exc_info=True)

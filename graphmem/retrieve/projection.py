@@ -48,7 +48,7 @@ from graphmem.retrieve.cues import ACTIVITY_LABELS, AGE_LABELS, DURATION_LABELS,
 from graphmem.retrieve.lexical import _followed_positions
 from graphmem.retrieve.types import parse_time
 
-__all__ = ["MemoryProjection", "parse_time", "year_month", "ROLE_WEIGHTS", "PROJECTION_VERSION"]
+__all__ = ["MemoryProjection", "ProjectionVersionError", "parse_time", "year_month", "ROLE_WEIGHTS", "PROJECTION_VERSION"]
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +57,11 @@ STATED_KINDS = {DURATION_LABELS[0]: states_duration, AGE_LABELS[0]: states_age, 
                 ACTIVITY_LABELS[0]: states_activity}
 
 PROJECTION_VERSION = 4  # 3: turn_asks; 4: turn_meta
+
+
+class ProjectionVersionError(ValueError):
+    """A saved projection written by another graphmem version (its ``PROJECTION_VERSION``): not
+    damage, a cache to build again from the store, as every upgrade across a version bump meets."""
 #: the node kinds of the projection, in the order of their global positions (see node_offset)
 NODE_KINDS = ("turn", "event", "episode", "session", "entity", "topic")
 
@@ -643,12 +648,13 @@ class MemoryProjection:
 
         Raises:
             FileNotFoundError: nothing saved there.
-            ValueError: written by another version, or damaged.
+            ProjectionVersionError: written by another version (a ``ValueError``).
+            ValueError: damaged.
         """
         path = Path(directory)
         meta = json.loads((path / "projection.json").read_text(encoding="utf-8"))
         if meta.get("version") != PROJECTION_VERSION:
-            raise ValueError(f"projection version {meta.get('version')} != {PROJECTION_VERSION}")
+            raise ProjectionVersionError(f"projection version {meta.get('version')} != {PROJECTION_VERSION}")
         p = cls()
         with np.load(path / "projection.npz", allow_pickle=False) as data:
             for f in fields(p):
