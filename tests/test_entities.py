@@ -160,3 +160,29 @@ def test_any_name_count_or_filter_gives_an_answer_or_an_input_error(seeded, name
         except InputError:
             continue
         assert answer is None or isinstance(answer, (dict, list, str)) or hasattr(answer, "corrected")
+
+
+def test_a_store_keyed_by_an_earlier_graphmem_keeps_one_entity_per_name(tmp_path, embedder):
+    """Before a combining mark stayed in its word (ae1b03c), "İlker Yılmaz" was keyed "i lker yılmaz"
+    and "İstanbul" "i stanbul". On such a store the next message of İlker made a second PERSON
+    "İlker Yılmaz" (the speaker keyed anew) holding his new events, and "İstanbul" an alias of itself."""
+    from graphmem.ids import node_id
+
+    location = tmp_path / "store"
+    with Memory.open(location, "turkish", settings=settings_for(tmp_path)) as memory:
+        memory.add({"speaker": "İlker Yılmaz", "text": "I live in İstanbul near the Bosphorus.", "id": "t1",
+                    "timestamp": "2024-05-01T10:00:00"}, conversation="chat")
+        for now, before in (("ilker yılmaz", "i lker yılmaz"), ("istanbul", "i stanbul")):  # as the earlier one keyed them
+            assert memory.cypher("MATCH (e:Entity {id: $id}) SET e.id = $old_id, e.key = $old_key RETURN e.id AS id",
+                                 {"id": node_id("turkish", "entity", now), "old_id": node_id("turkish", "entity", before),
+                                  "old_key": before}, write=True)
+    with Memory.open(location, "turkish", settings=settings_for(tmp_path)) as memory:
+        memory.add({"speaker": "İlker Yılmaz", "text": "The ferry across İstanbul was late again.", "id": "t2",
+                    "timestamp": "2024-05-02T10:00:00"}, conversation="chat")
+        named = {(e["name"], e["label"]): e for e in memory.entities(limit=50)}
+        assert len([e for e in memory.entities(limit=50) if e["name"] == "İlker Yılmaz"]) == 1, named
+        assert named[("İlker Yılmaz", "PERSON")]["events"] == 2 and named[("İstanbul", "GPE")]["aliases"] == []
+        profile = memory.entity("İlker Yılmaz")
+        assert profile["key"] == "i lker yılmaz" and profile["turns"] == {"speaker": 2}
+        assert memory.entity("İstanbul")["turns"] == {"mention": 2}
+        assert memory.check().ok

@@ -265,10 +265,13 @@ class EntityResolver:
         self._prefix_index: dict[str, set[str]] = {}  # first 3 letters of a concept -> keys
         self._first_names: dict[str, set[str]] = {}  # first token -> person keys
         self._vectors: dict[str, np.ndarray] = vectors if vectors is not None else {}
+        self._speaker_keys: set[str] = set()  # keys registered from ``speakers``, not read from a store
+        self._refiled: dict[str, str] = {}  # a name's key now -> the stored key an earlier graphmem gave it
         for speaker in speakers:
             key = normalise_name(speaker)
             if key and key not in self._canonical:
                 self._register(EntityRecord(key, speaker.strip(), "PERSON"))
+                self._speaker_keys.add(key)
 
     # ----------------------------------------------------------------- state
 
@@ -284,7 +287,12 @@ class EntityResolver:
 
     def canonical(self, key: str) -> str | None:
         """The canonical key for a known key (itself when canonical), or None if unknown."""
-        return self._canonical.get(key)
+        return self._canonical.get(self.filed(key))
+
+    def filed(self, key: str) -> str:
+        """The key an entity of ``key`` is stored under: ``key``, or the key an earlier graphmem gave
+        the same name (see :meth:`add_existing`)."""
+        return self._refiled.get(key, key)
 
     def add_existing(
         self,
@@ -293,13 +301,22 @@ class EntityResolver:
     ) -> None:
         """Teach the resolver what the store already holds.
 
+        A stored entity whose name keys otherwise now (an earlier graphmem's :func:`normalise_name`:
+        "İstanbul" was "i stanbul" before a combining mark stayed in its word) keeps its key: its name's
+        key now is filed under it, so that its next mention, or its speaker's next message, is that
+        entity and not a second one of the same name.
+
         Args:
             entities: stored entities (canonical and alias ones).
             aliases: stored alias edges; their alias entities resolve to the canonical key.
         """
+        entities = list(entities)
         for record in entities:
             if record.key not in self._entities:
                 self._register(record)
+            self._speaker_keys.discard(record.key)
+        for record in entities:
+            self._refile(record)
         for alias in aliases:
             if alias.reason not in ALIAS_REASONS:  # a stored edge graphmem did not write
                 from graphmem.errors import StorageError
@@ -309,6 +326,27 @@ class EntityResolver:
             self._aliases[alias.alias_key] = alias
         for alias in self._aliases.values():
             self._canonical[alias.alias_key] = self._follow(alias.canonical_key)
+
+    def _refile(self, record: EntityRecord) -> None:
+        """File ``record``'s name's key now under its stored key when an earlier graphmem keyed the
+        name otherwise (the same name bar spaces and marks, and no stored entity has the key now)."""
+        now = normalise_name(record.name)
+        if not now or now == record.key or _loose(now) != _loose(record.key):
+            return
+        if now in self._entities and now not in self._speaker_keys:
+            return  # an entity of its own is stored under it
+        if now in self._speaker_keys:  # the speaker registered under the key now: it is the stored one
+            self._speaker_keys.discard(now)
+            del self._entities[now]
+            self._canonical.pop(now, None)
+            for where, key in list(self._loose.items()):
+                if key == now:
+                    self._loose[where] = record.key
+            for keys in self._first_names.values():
+                keys.discard(now)
+        if label_group(record.label) == "person":  # "İlker" for "İlker Yılmaz" keyed "i lker yılmaz"
+            self._first_names.setdefault(first_word(now), set()).add(record.key)
+        self._refiled[now] = record.key
 
     def unmerge(self, alias_key: str) -> AliasRecord | None:
         """Undo a merge: ``alias_key`` becomes its own canonical entity again.
@@ -330,6 +368,7 @@ class EntityResolver:
         a known key; the one known person a short form or nickname stands for (with ``person``,
         as for a capitalised mention); the same name bar accents, spaces and hyphens. ``None``
         when no known entity takes it (a name no rule ties to one known entity)."""
+        key = self.filed(key)
         if key in self._canonical:
             return self._follow(self._canonical[key])
         found = self._person_for(key) if person else None
@@ -382,7 +421,7 @@ class EntityResolver:
         out: list[Resolution | None] = []
         for index, mention in enumerate(mentions):
             group = label_group(mention.label)
-            key = normalise_name(mention.text) if group else ""
+            key = self.filed(normalise_name(mention.text)) if group else ""
             if not key:
                 out.append(Resolution(mention, None, None))
                 continue

@@ -319,7 +319,8 @@ class EventStage:
         if names:
             output.embedded["entity"] = names
         entity_rows = {}
-        for record in [*(EntityRecord(normalise_name(s), s.strip(), "PERSON") for s in all_speakers if normalise_name(s)),
+        for record in [*(EntityRecord(resolver.filed(normalise_name(s)), s.strip(), "PERSON") for s in all_speakers
+                         if normalise_name(s)),
                        *result.entities]:
             entity_rows[record.key] = {"id": node_id(self.namespace, "entity", record.key), "props": {
                 "namespace": self.namespace, "key": record.key, "name": record.name, "label": record.label}}

@@ -142,6 +142,25 @@ def test_letters_with_a_mark_inside_and_indic_vowel_signs_resolve_as_written() -
     assert [r.key for r in result.resolutions] == ["łukasz", "søren", "कमल", "कमला", "محمد", "محمد"]
 
 
+def test_entities_keyed_by_an_earlier_graphmem_take_their_names_mentions_and_speakers() -> None:
+    """Before a combining mark stayed in its word, "İlker Yılmaz" was keyed "i lker yılmaz" and
+    "İstanbul" "i stanbul": a store of then, read by this version, made the speaker a second
+    entity of the same name at the next message (and the place an alias of itself)."""
+    resolver = EntityResolver(speakers=["İlker Yılmaz", "Kamala"])
+    resolver.add_existing([EntityRecord("i lker yılmaz", "İlker Yılmaz", "PERSON"),
+                           EntityRecord("i stanbul", "İstanbul", "GPE"), EntityRecord("kamala", "Kamala", "PERSON")])
+    result = resolver.resolve([m("İlker Yılmaz", "PERSON"), m("İstanbul", "GPE"), m("İlker", "PERSON"),
+                               m("Kamala", "PERSON")])
+    assert [r.key for r in result.resolutions] == ["i lker yılmaz", "i stanbul", "i lker yılmaz", "kamala"]
+    assert [(a.alias_key, a.canonical_key, a.reason) for a in result.aliases] == [("ilker", "i lker yılmaz", "nickname")]
+    assert [e.key for e in result.entities] == ["ilker"]  # the alias only: no second İlker Yılmaz, no İstanbul
+    assert resolver.filed(normalise_name("İlker Yılmaz")) == "i lker yılmaz" and "ilker yılmaz" not in resolver.entities
+    assert resolver.canonical("istanbul") == "i stanbul" and resolver.lookup("istanbul") == "i stanbul"
+    fresh = EntityResolver(speakers=["İlker Yılmaz"])  # a key of this version stays as it is
+    fresh.add_existing([EntityRecord("ilker yılmaz", "İlker Yılmaz", "PERSON")])
+    assert fresh.resolve([m("İlker Yılmaz", "PERSON")]).resolutions[0].key == "ilker yılmaz"
+
+
 def test_embedding_merge_needs_lexical_overlap_and_similarity() -> None:
     resolver = EntityResolver(embedding_threshold=0.85)  # trigram cosine of the pair: 0.886
     result = resolver.resolve([m("lgbtq support group"), m("lgbt support group"), m("dog"), m("cat")],
