@@ -48,6 +48,9 @@ __all__ = ["Memory", "AsyncMemory", "STRATEGIES", "validate_namespace"]
 
 logger = logging.getLogger(__name__)
 
+DROP_BATCH = 5000
+"""Nodes :meth:`Memory.drop_namespace` deletes per transaction."""
+
 _DAMAGE_ERRORS = (TypeError, ValueError, AttributeError, KeyError, IndexError)
 """What reading a stored value of the wrong type raises (a string where a number belongs, a
 missing property), unless graphmem's own errors (some subclass ValueError)."""
@@ -986,10 +989,22 @@ class Memory:
         Other namespaces are untouched. Returns the number of nodes deleted.
         """
         self._check()
+        from graphmem.changes import bump_if_present, marker_id
+
         deleted = 0
         with self._lock:
+            # batches of 5,000 nodes, each bumping the change marker (other processes drop their caches
+            # at their next query, not only once the marker goes); the marker goes last. A drop stopped
+            # part way (a kill) leaves a namespace check names damaged; dropping again finishes it
+            batch = {"namespace": self._namespace, "marker": marker_id(self._namespace), "limit": DROP_BATCH}
             while True:
-                rows = self._store.write_returning("forget/delete_namespace_batch", {"namespace": self._namespace, "limit": 5000})
+                rows = self._store.write([("tally/delete_namespace_batch", batch), bump_if_present(self._namespace)])
+                count = sum(int(row["deleted"]) for row in rows)
+                deleted += count
+                if count == 0:
+                    break
+            while True:
+                rows = self._store.write_returning("forget/delete_namespace_batch", {"namespace": self._namespace, "limit": DROP_BATCH})
                 count = int(rows[0]["deleted"]) if rows else 0
                 deleted += count
                 if count == 0:

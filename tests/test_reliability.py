@@ -679,3 +679,52 @@ def test_a_store_whose_lock_cannot_be_opened_is_a_storage_error_naming_it(tmp_pa
     lock.mkdir()  # what os.open(O_RDWR) cannot open, as a read-only file system's file
     with pytest.raises(StorageError, match=r"cannot open store .*needs to write where it lies"):
         Memory.open(tmp_path / "store", "a", settings=settings)
+
+
+def test_a_drop_stopped_part_way_is_seen_by_every_memory_and_dropping_again_finishes_it(tmp_path, monkeypatch):
+    """drop_namespace deletes in batches, one transaction each, and bumped nothing until the batch that
+    deleted the change marker: after a drop stopped part way (a kill), another Memory (another process,
+    over Bolt) ranked with caches of what the batches had deleted. Each batch now bumps the marker,
+    which goes last; dropping again finishes the namespace."""
+    import graphmem.memory as memory_module
+    from graphmem.changes import read_version
+
+    settings = settings_for(tmp_path)
+    monkeypatch.setattr(memory_module, "DROP_BATCH", 4)
+    with Memory.open(tmp_path / "s", "t", settings=settings) as dropping, \
+            Memory.open(tmp_path / "s", "t", settings=settings) as other:
+        dropping.ingest(write_native(tmp_path, HIKE, "hike.json"))
+        assert other.search("summit", k=20)  # its caches hold every turn
+        store, batches = dropping.store, []
+
+        class Killed(Exception):
+            pass
+
+        turns = "MATCH (t:Turn) WHERE t.namespace = $namespace RETURN t.id AS id"
+        version = read_version(store, "t")
+        every_turn = {row["id"] for row in other.cypher(turns)}
+
+        def stop_once_a_turn_is_gone(write):
+            def wrapped(*args, **kwargs):
+                rows = write(*args, **kwargs)
+                batches.append(args[0])
+                if {row["id"] for row in other.cypher(turns)} != every_turn:
+                    raise Killed()  # the process dies after the batch committed
+                return rows
+            return wrapped
+
+        monkeypatch.setattr(store, "write", stop_once_a_turn_is_gone(store.write))
+        monkeypatch.setattr(store, "write_returning", stop_once_a_turn_is_gone(store.write_returning))
+        with pytest.raises(Killed):
+            dropping.drop_namespace()
+        monkeypatch.undo()
+        monkeypatch.setattr(memory_module, "DROP_BATCH", 4)
+        stored = {row["id"] for row in other.cypher(turns)}
+        assert batches and stored and stored != every_turn
+        # every batch moved the change marker, which outlives them: other processes rebuild from what is left
+        assert read_version(store, "t") > version
+        hits = other.search("summit", k=20)
+        assert {hit.node_id for hit in hits} <= stored, "another memory served turns the drop had deleted"
+        assert not dropping.check().ok  # part of a namespace: damage check names
+        dropping.drop_namespace()  # dropping again finishes it
+        assert dropping.stats()["nodes"] == {} and other.search("summit", k=20) == []
