@@ -848,6 +848,39 @@ def forget(
 
 
 @app.command()
+def drop(
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    store: Optional[str] = StoreOpt,
+    namespace: str = NamespaceOpt,
+    user: Optional[str] = UserOpt, password: Optional[str] = PasswordOpt, database: Optional[str] = DatabaseOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Delete a whole namespace: every node of it, its relationships and its caches (Memory.drop_namespace);
+    other namespaces are untouched. Finishes a drop that was stopped part way."""
+    with _errors():
+        from graphmem.check import namespace_counts
+
+        with _open(store, namespace, user, password, database) as memory:
+            _require_namespace(memory, any_node=True)
+            if not yes:
+                labels = namespace_counts(memory.store).get(memory.namespace, {})
+                (err if as_json else out).print(_kv_table(f"will delete namespace {memory.namespace!r}", labels))
+                try:
+                    confirmed = typer.confirm("Delete this namespace for good?", default=False, err=True)
+                except typer.Abort:  # end of input
+                    confirmed = False
+                if not confirmed:
+                    err.print("nothing deleted")
+                    raise typer.Exit(1)
+            with err.status("dropping ..."):
+                deleted = memory.drop_namespace()
+        if as_json:
+            _json({"namespace": namespace, "nodes_deleted": deleted})
+        else:
+            out.print(_text(f"dropped namespace {namespace!r}: {deleted} nodes deleted"))
+
+
+@app.command()
 def check(
     store: Optional[str] = StoreOpt,
     namespace: str = NamespaceOpt,

@@ -138,7 +138,7 @@ class ForgetSelection:
         if selection.conversation is None and selection.before is None and selection.turns is None and pairs is None:
             raise InputError("say what to forget: turns by id, a conversation (and optionally a session), a date "
                              "before which to forget, message metadata, or several; to delete a whole namespace use "
-                             "Memory.drop_namespace()")
+                             "Memory.drop_namespace() (graphmem drop)")
         return selection
 
     def to_params(self) -> dict[str, Any]:

@@ -43,6 +43,7 @@ READERS = {
     "cypher": ["cypher", "RETURN 1 AS one"],
     "check": ["check"],
     "forget": ["forget", "--conversation", "garden-chat", "--yes"],
+    "drop": ["drop", "--yes"],
     "recluster": ["recluster"],
     "namespaces": ["namespaces"],
     "timezone": ["timezone"],
@@ -66,7 +67,7 @@ def test_the_default_store_is_not_created_by_stats(tmp_path, monkeypatch):
     assert not (tmp_path / "env-store").exists()
 
 
-@pytest.mark.parametrize("command", ["search", "stats", "check", "forget", "recluster", "export"])
+@pytest.mark.parametrize("command", ["search", "stats", "check", "forget", "drop", "recluster", "export"])
 def test_an_unknown_namespace_exits_2_naming_the_namespaces_present(store, command, tmp_path):
     args = READERS.get(command) or ["export", "-o", str(tmp_path / "empty.jsonl.gz")]  # an empty dump of a typo is no backup
     result = invoke(*args, "--store", store, "--namespace", "honset")
@@ -351,3 +352,25 @@ def test_a_jvm_setting_it_cannot_start_with_is_one_line_naming_it(tmp_path):
         assert done.returncode == 2 and said in done.stderr and variable in done.stderr, done.stderr
         assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
 
+
+
+def test_drop_asks_then_deletes_the_namespace_alone_and_finishes_a_stopped_drop(tmp_path):
+    """A namespace could be deleted only from Python (Memory.drop_namespace), so a drop stopped part
+    way, which every command but check refuses as damaged, could not be finished from the shell."""
+    from graphmem.changes import bump_if_present, marker_id
+
+    location = str(tmp_path / "store")
+    for namespace in ("kept", "gone"):
+        assert invoke("ingest", str(write_native(tmp_path)), "--store", location, "--namespace", namespace).exit_code == 0
+    refused = runner.invoke(app, ["drop", "--store", location, "--namespace", "gone"], input="n\n")
+    assert refused.exit_code == 1 and "nothing deleted" in refused.stderr and "Turn" in refused.stdout
+    with Memory.open(location, "gone") as memory:  # a drop stopped after its first batch (a kill)
+        memory.store.write([("tally/delete_namespace_batch", {"namespace": "gone", "marker": marker_id("gone"), "limit": 30}),
+                            bump_if_present("gone")])
+    assert invoke("check", "--store", location, "--namespace", "gone").exit_code == 1  # part of a namespace: damage
+    dropped = invoke("drop", "--yes", "--store", location, "--namespace", "gone", "--json")
+    assert dropped.exit_code == 0, dropped.output
+    assert json.loads(dropped.stdout)["nodes_deleted"] > 0
+    listed = json.loads(invoke("namespaces", "--store", location, "--json").stdout)
+    assert [entry["namespace"] for entry in listed] == ["kept"] and listed[0]["labels"]["Turn"] == 10
+    assert invoke("check", "--store", location, "--namespace", "kept").exit_code == 0
