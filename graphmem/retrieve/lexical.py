@@ -665,6 +665,15 @@ def _tokeniser(tokenizer: Tokenizer) -> Callable[[str], list[str]]:
     return tokens
 
 
+def _decoded_words(utf8: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The words :meth:`LexicalIndex.save` stored as UTF-8 bytes and their ends."""
+    blob = utf8.tobytes()
+    starts = [0, *ends.tolist()[:-1]]
+    words = np.empty(len(ends), dtype=object)
+    words[:] = [blob[a:b].decode("utf-8", "surrogatepass") for a, b in zip(starts, ends.tolist())]
+    return words
+
+
 def _followed_positions(then: np.ndarray, moved: np.ndarray) -> np.ndarray:
     """Each position ``then`` holds (``-1``: none) carried one patch on: its entry in ``moved``
     (each earlier position's position now, ``-1``: gone). Only held positions are looked up: a
@@ -921,7 +930,14 @@ class LexicalIndex:
             numbers = np.fromiter((number.setdefault(t, len(number)) for doc in self._docs for t in doc), dtype=np.int32)
             indptr = np.zeros(len(self._docs) + 1, dtype=np.int64)
             np.cumsum([len(doc) for doc in self._docs], out=indptr[1:])
-            np.savez(path / "graphmem_tokens.tmp.npz", vocabulary=np.asarray(list(number), dtype=str), indptr=indptr, numbers=numbers)
+            # the words as UTF-8 bytes with their ends, not a fixed-width string array: that holds
+            # every word at the longest one's width (one 300,000-letter hex dump in a turn made
+            # each file 212 MB beside a 177-word vocabulary; at 127,859 words, 476 GiB to allocate)
+            encoded = [word.encode("utf-8", "surrogatepass") for word in number]
+            ends = np.zeros(len(encoded), dtype=np.int64)
+            np.cumsum([len(word) for word in encoded], out=ends)
+            np.savez(path / "graphmem_tokens.tmp.npz", vocabulary_utf8=np.frombuffer(b"".join(encoded), dtype=np.uint8),
+                     vocabulary_ends=ends, indptr=indptr, numbers=numbers)
             (path / "graphmem_tokens.tmp.npz").replace(tokens_file)
         else:
             tokens_file.unlink(missing_ok=True)
@@ -951,7 +967,11 @@ class LexicalIndex:
             index._bm25 = bm25s.BM25.load(str(path / "bm25s"), show_progress=False, verbosity=0)
         try:
             with np.load(path / "graphmem_tokens.npz", allow_pickle=False) as saved:
-                docs = (saved["vocabulary"], saved["indptr"], saved["numbers"])
+                if "vocabulary_utf8" in saved:
+                    docs = (_decoded_words(saved["vocabulary_utf8"], saved["vocabulary_ends"]), saved["indptr"],
+                            saved["numbers"])
+                else:  # saved before the words were stored as UTF-8
+                    docs = (saved["vocabulary"], saved["indptr"], saved["numbers"])
             vocabulary, indptr, numbers = docs
             if (len(indptr) == len(index.ids) + 1 and int(indptr[-1]) == len(numbers)
                     and (not len(numbers) or 0 <= int(numbers.min()) <= int(numbers.max()) < len(vocabulary))):

@@ -123,6 +123,24 @@ def test_a_rebuild_reuses_the_tokens_of_texts_it_indexed_before():
     assert other.calls == 5
 
 
+def test_one_long_word_does_not_widen_every_saved_word(tmp_path):
+    """Before, the saved tokens were a fixed-width string array: every word of the vocabulary
+    took the longest word's width, so a 50,000-letter hex dump beside 400 words wrote 80 MB
+    (a real memory's vocabulary and a megabyte word: hundreds of GiB, a MemoryError at close
+    and at every search after). The words come back as they were, long one and non-ASCII ones too."""
+    blob = "".join("0123456789abcdef"[(i * 7919) % 16] for i in range(50_000)).replace("0", "x")
+    texts = [f"note{i} zürich café 北京 entry{i}" for i in range(400)] + [f"the dump: {blob}"]
+    ids = [f"t{i}" for i in range(len(texts))]
+    built = LexicalIndex.build(ids, texts, Tokenizer())
+    assert any(len(t) > 10_000 for doc in built._tokens.values() for t in doc)  # noqa: SLF001 - one long word indexed
+    built.save(tmp_path / "index")
+    assert (tmp_path / "index" / "graphmem_tokens.npz").stat().st_size < 1_000_000
+    loaded = LexicalIndex.load(tmp_path / "index")
+    loaded.remember_texts(texts)
+    assert loaded._tokens == built._tokens  # noqa: SLF001
+    np.testing.assert_allclose(loaded.scores("zürich dump"), built.scores("zürich dump"))
+
+
 def test_an_index_loaded_from_disk_takes_its_saved_tokens_once_given_its_texts(tmp_path):
     """A saved index keeps each document's tokens: loaded and given the texts it was built
     from, a rebuild reusing it takes their tokens (tokenising only what is new, as one kept in
