@@ -348,7 +348,11 @@ def _word_class(lower: str) -> int:
     return _NOUN
 
 
-_LAUGHTER_RE = re.compile(r"^(?:a*h+a+h*)+$|^(?:h+e+)+$|^(?:l+o+l+)+$|^w+o+w+$|^o+h+$|^a+w+$|"
+# Each alternative has one way to match a word: "(?:a*h+a+h*)+" and "(?:l+o+l+)+" (the same
+# words as "a*h+a[ah]*" and "l+o+(?:ll+o+)*l+", checked on every word of up to 13 letters) had
+# exponentially many, and a capitalised laugh ending in another letter ("Hahahaha...hj" of 83
+# characters) took 7 s to refuse, each two more letters about twice as long.
+_LAUGHTER_RE = re.compile(r"^a*h+a[ah]*$|^(?:h+e+)+$|^l+o+(?:ll+o+)*l+$|^w+o+w+$|^o+h+$|^a+w+$|"
                           r"^y+a+y+$|^h+m+$|^u+g+h+$|^w+o+a+h+$|^x+d+$|^(?:ha|he|hi|ah){2,}h?$")
 _VERB_SUFFIXES = ("ize", "izes", "ized", "izing", "ify", "ifies", "ified", "ifying")
 

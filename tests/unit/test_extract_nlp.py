@@ -223,3 +223,45 @@ def test_without_phrases_the_other_mentions_stay(pipeline: LanguagePipeline) -> 
     assert not any(m.label == "CONCEPT" for a in lean for m in a.mentions)
     for a, b in zip(full, lean):
         assert [m for m in a.mentions if m.label != "CONCEPT"] == list(b.mentions) and a.sentences == b.sentences
+
+
+class _StillRunning(Exception):
+    pass
+
+
+def test_a_long_laugh_ending_in_another_letter_ends(pipeline) -> None:
+    """Before, the laughter pattern backtracked exponentially on a word of a's and h's that
+    ends in another letter: a capitalised 83-character "Hahaha...hj" took 7 s in Memory.add,
+    each two letters more about twice as long; this 125-character one ran for days. A hang
+    guard, not a benchmark: a minute is thousands of times what it takes now."""
+    import signal
+
+    def stop(_signum, _frame):
+        raise _StillRunning
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, 60)
+    try:
+        analysis, _ = pipeline.analyse(["H" + "ah" * 60 + "j that cat video", "Lol" + "lol" * 40 + "x, lolll" * 20],
+                                      speakers=["Ann"])
+    except _StillRunning:
+        pytest.fail("the analysis of a long laugh did not end within a minute")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert analysis.text.startswith("Hahah")
+
+
+def test_the_laughter_pattern_knows_the_words_it_knew() -> None:
+    """The unambiguous laughter pattern takes exactly the words the ambiguous one took."""
+    import itertools
+    import re
+
+    from graphmem.extract.nlp import _LAUGHTER_RE
+
+    before = re.compile(r"^(?:a*h+a+h*)+$|^(?:h+e+)+$|^(?:l+o+l+)+$|^w+o+w+$|^o+h+$|^a+w+$|"
+                        r"^y+a+y+$|^h+m+$|^u+g+h+$|^w+o+a+h+$|^x+d+$|^(?:ha|he|hi|ah){2,}h?$")
+    for letters in ("ahx", "lox", "hew"):
+        for size in range(1, 10):
+            for word in map("".join, itertools.product(letters, repeat=size)):
+                assert bool(_LAUGHTER_RE.match(word)) == bool(before.match(word)), word
+    assert _LAUGHTER_RE.match("hahahah") and _LAUGHTER_RE.match("lolllol") and not _LAUGHTER_RE.match("lolol")
