@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -229,11 +230,33 @@ def _strip_opening(text: str, start: int, end: int, vocatives: list[tuple[int, i
     return (position, end) if position < end else (start, end)
 
 
+class _Weights:
+    """:func:`_score` of any stretch of ``text[start:end]`` that begins and ends beside a
+    character that is no part of a word, each word weighed once: weighing both sides of
+    every clause joint anew made a long sentence cost the square of its length (a 20,000
+    character line of minified CSS or of clauses joined by "; ": 0.5 to 2 s)."""
+
+    def __init__(self, text: str, start: int, end: int, skip: list[tuple[int, int]]) -> None:
+        self.starts: list[int] = []
+        self.totals: list[float] = [0.0]  # scores of the words before each one, summed
+        for m in _WORD_RE.finditer(text, start, end):
+            if skip and any(s <= m.start() < e for s, e in skip):
+                continue
+            self.starts.append(m.start())
+            self.totals.append(self.totals[-1] + _word_points(m.group(0).lower())[0])
+
+    def score(self, start: int, end: int) -> float:
+        """The score of the words that start in ``[start, end)`` (those are the words of
+        ``text[start:end]`` when neither end cuts a word)."""
+        return self.totals[bisect_left(self.starts, end)] - self.totals[bisect_left(self.starts, start)]
+
+
 def _clauses(text: str, start: int, end: int, skip: list[tuple[int, int]],
              min_content: int) -> list[tuple[int, int]]:
     """Split the sentence ``text[start:end]`` at clause joints where both sides stand alone."""
     pieces: list[tuple[int, int]] = []
     current = start
+    weights: _Weights | None = None
     for m in _CLAUSE_RE.finditer(text, start, end):
         left = _trim(text, current, m.start())
         right = _trim(text, m.end(), end)
@@ -241,8 +264,9 @@ def _clauses(text: str, start: int, end: int, skip: list[tuple[int, int]],
             continue
         if _SUBORDINATE_START.match(text, right[0]):
             continue  # "..., which refreshes me": not an independent clause
-        if (_score(text[left[0]:left[1]], skip, left[0])[0] >= min_content
-                and _score(text[right[0]:right[1]], skip, right[0])[0] >= min_content):
+        # each side is cut beside a joint's comma, semicolon, dash or space: no word is cut
+        weights = weights or _Weights(text, start, end, skip)
+        if weights.score(*left) >= min_content and weights.score(*right) >= min_content:
             pieces.append(left)
             current = m.end()
     last = _trim(text, current, end)
