@@ -92,33 +92,54 @@ _SCRIPT_TOKEN_RE = regex.compile(rf"[{CJK}]+|{_WORD}(?:'{_WORD})?", regex.VERSIO
 # --------------------------------------------------------------------------- stemmers
 
 
+# Porter's consonant: a letter other than a, e, i, o, u, and other than a "y" after a consonant.
+# A run of y's alternates from its first one, so it is read in a loop, never by recursion: a
+# word of a thousand y's ("yyyy...", a held key) raised RecursionError in every search, and
+# the letters of a run were each tested by walking the whole run back again.
+
+
 def _is_cons(word: str, i: int) -> bool:
     ch = word[i]
     if ch in "aeiou":
         return False
-    if ch == "y":
-        return i == 0 or not _is_cons(word, i - 1)
-    return True
+    if ch != "y":
+        return True
+    first = i
+    while first > 0 and word[first - 1] == "y":
+        first -= 1
+    # the run's first y is a consonant at the word's start or after a vowel (a letter
+    # other than a y that is no consonant), each y after it the opposite of the one before
+    consonant = first == 0 or word[first - 1] in "aeiou"
+    return consonant if (i - first) % 2 == 0 else not consonant
+
+
+def _consonants(stem: str) -> list[bool]:
+    """:func:`_is_cons` of every letter of ``stem``, in one pass."""
+    flags: list[bool] = []
+    for ch in stem:
+        flags.append(ch not in "aeiou" and (ch != "y" or not flags or not flags[-1]))
+    return flags
 
 
 def _measure(stem: str) -> int:
     """Porter's m: the number of VC sequences in ``stem``."""
+    consonant = _consonants(stem)
     m, i, n = 0, 0, len(stem)
-    while i < n and _is_cons(stem, i):
+    while i < n and consonant[i]:
         i += 1
     while i < n:
-        while i < n and not _is_cons(stem, i):
+        while i < n and not consonant[i]:
             i += 1
         if i >= n:
             break
-        while i < n and _is_cons(stem, i):
+        while i < n and consonant[i]:
             i += 1
         m += 1
     return m
 
 
 def _has_vowel(stem: str) -> bool:
-    return any(not _is_cons(stem, i) for i in range(len(stem)))
+    return not all(_consonants(stem))
 
 
 def _ends_double_cons(word: str) -> bool:

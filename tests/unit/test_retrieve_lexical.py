@@ -27,6 +27,26 @@ def test_porter_stem_reference_pairs(word, stem):
     assert porter_stem(word) == stem
 
 
+def test_a_long_run_of_y_is_stemmed_without_recursion():
+    """Before, Porter's consonant test recursed once per "y" of a run: a message with a word
+    of a thousand y's ("yyyy...", a held key) raised RecursionError in the BM25 tokenizer, so
+    every search of its namespace failed. The stems are those of the recursive definition."""
+    import itertools
+
+    def is_cons(word: str, i: int) -> bool:  # Porter (1980), as written
+        return word[i] not in "aeiou" and (word[i] != "y" or i == 0 or not is_cons(word, i - 1))
+
+    from graphmem.retrieve.lexical import _measure
+
+    tokens = Tokenizer()("Yay" + "y" * 5000 + " we won, yaaay " + "ya" * 3000)
+    assert len(tokens) == 4 and tokens[0].startswith("yayyy") and tokens[1:3] == ["won", "yaaai"]
+    assert porter_stem("y" * 5000 + "ing") == "y" * 4999 + "i"  # y after a vowel (a y after a consonant y)
+    for size in range(1, 8):
+        for word in map("".join, itertools.product("ayeb", repeat=size)):
+            vc = sum(1 for i in range(1, len(word)) if not is_cons(word, i - 1) and is_cons(word, i))
+            assert _measure(word) == vc, word
+
+
 def test_tokenizer_stopwords_possessives_and_drop():
     tok = Tokenizer()
     assert tok("When did Caroline's kids go hiking? I don't know.") == ["carolin", "kid", "go", "hike", "know"]
