@@ -282,6 +282,14 @@ class RetrievalEngine:
         """``text`` as BM25 terms."""
         return self.tokenizer(text)
 
+    def indexed_tokens(self, unit: str, position: int) -> list[str] | None:
+        """The BM25 terms the built index of ``unit`` holds for its unit at ``position``, when it
+        holds them and tokenises as :meth:`tokenize` does (``None`` otherwise)."""
+        index = self._lexical.get(unit)
+        if index is None or index.tokenizer != self.tokenizer or len(index) != self.projection.count(unit):
+            return None
+        return index.tokens_at(position)
+
     # ------------------------------------------------------------------ shared structures
     def built_lexical(self, unit: str) -> LexicalIndex | None:
         """The BM25 index of ``unit`` when this engine has it already (none is built here)."""

@@ -849,6 +849,13 @@ class LexicalIndex:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def tokens_at(self, position: int) -> list[str] | None:
+        """The tokens of the unit at ``position`` of :attr:`ids`, when this index holds them in
+        order (built here, not loaded from disk)."""
+        if self._docs is None or len(self._docs) != len(self.ids) or not 0 <= position < len(self.ids):
+            return None
+        return self._docs[position]
+
     def remember_texts(self, texts: Sequence[str]) -> None:
         """Give an index loaded from disk the texts it was built from (one per id, in order),
         so that a build reusing it (:meth:`build`'s ``reuse``) takes their saved tokens instead

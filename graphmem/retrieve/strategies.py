@@ -218,10 +218,10 @@ def lexical(ctx: QueryContext, unit: str) -> Ranking:
         if unit == "session":
             turn = _owner_turn(ctx, unit, pos, ctx.lexical("turn"))
             out.update(_via(ctx, unit, turn))
-            text = p.turn_text[turn] if turn >= 0 else ""
+            text, owner, position = (p.turn_text[turn] if turn >= 0 else ""), "turn", turn
         else:
-            text = {"turn": p.turn_text, "event": p.event_text, "episode": p.episode_text}[unit][pos]
-        out["lexical"] = {"bm25": _r(scores[pos]), "terms": ctx.matched_terms(text)}
+            text, owner, position = {"turn": p.turn_text, "event": p.event_text, "episode": p.episode_text}[unit][pos], unit, pos
+        out["lexical"] = {"bm25": _r(scores[pos]), "terms": ctx.matched_terms(text, owner, position)}
         return out
 
     # Units sharing no term score 0 and follow the matches in memory order, so that a
@@ -572,7 +572,7 @@ def auto(ctx: QueryContext, unit: str) -> Ranking:
             out["entropy"] = {g: _r(h) for g, h in entropies.items()}
         evidence: dict[str, Any] = {}
         if "lexical:turn" in parts:
-            evidence["lexical"] = {"bm25": _r(ctx.lexical("turn")[turn]), "terms": ctx.matched_terms(p.turn_text[turn])}
+            evidence["lexical"] = {"bm25": _r(ctx.lexical("turn")[turn]), "terms": ctx.matched_terms(p.turn_text[turn], "turn", turn)}
         if "dense:turn" in parts:
             event = ctx.best_event(turn)
             evidence["dense"] = {"cosine": _r(ctx.dense_turn[turn]),

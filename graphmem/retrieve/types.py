@@ -462,6 +462,9 @@ class EngineView(Protocol):
     def tokenize(self, text: str) -> list[str]:
         """``text`` as BM25 terms."""
 
+    def indexed_tokens(self, unit: str, position: int) -> list[str] | None:
+        """The BM25 terms the index of ``unit`` holds for its unit at ``position`` (``None``: none held)."""
+
 
 class QueryContext:
     """Per-query state: the query, its features and its raw scores at every granularity,
@@ -541,6 +544,9 @@ class QueryContext:
         """The query's BM25 terms."""
         return set(self.engine.tokenize(self.text))
 
-    def matched_terms(self, text: str) -> list[str]:
-        """Query terms that occur in ``text`` (as BM25 sees them)."""
-        return sorted(self.query_terms & set(self.engine.tokenize(text)))
+    def matched_terms(self, text: str, unit: str | None = None, position: int = -1) -> list[str]:
+        """Query terms that occur in ``text`` (as BM25 sees them). With ``unit`` and ``position``,
+        ``text`` is that unit's BM25 text, whose terms its index holds: a long text (a pasted
+        megabyte) is not tokenised again for every query it answers (0.3 to 1.1 s a search)."""
+        held = self.engine.indexed_tokens(unit, position) if unit is not None and position >= 0 else None
+        return sorted(self.query_terms & set(held if held is not None else self.engine.tokenize(text)))
