@@ -163,6 +163,30 @@ def test_labels_from_texts_are_distinctive():
     assert all("goalkeeper" not in t for t in model.topic_terms_[first])
 
 
+def test_a_long_word_does_not_widen_every_term_of_the_labelling():
+    """Before, the terms were copied into a fixed-width string array to count their words: a
+    50,000-letter word in two texts beside 1,000 words took 430 MB at the peak (each term at
+    50,000 x 4 bytes; a megabyte word in a real memory, gigabytes), 47 MB now."""
+    import gzip
+    import tracemalloc
+    from importlib import resources
+
+    with resources.files("graphmem.data").joinpath("english_words.txt.gz").open("rb") as raw:
+        words = [w for w in gzip.decompress(raw.read()).decode().split() if w.isalpha() and w.islower()][:2000:2]
+    blob = "".join("qwertyuiopasdfghjklzxcvbnm"[(i * 7) % 26] for i in range(50_000))
+    texts = [" ".join(words[i:i + 10]) for i in range(0, len(words), 10)] * 2 + [f"tomato {blob}", f"basil {blob}"]
+    x, _ = _blobs(len(texts) // 2, 2)
+    x = np.vstack([x, x[:len(texts) - len(x)]])
+    tracemalloc.start()
+    try:
+        model = TopicModel(TopicConfig(k_max=2, pca_dims=4)).fit(x, texts)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 100_000_000, peak
+    assert model.topic_terms_ and all(isinstance(t, str) for terms in model.topic_terms_ for t in terms)
+
+
 def test_relabel_from_the_fitted_memberships_gives_the_fit_labels_and_drops_words_of_removed_units():
     x, labels = _blobs(12, 2)
     texts = ["the tomato sauce and basil" if lab == 0 else "the goalkeeper saved a penalty" for lab in labels]
