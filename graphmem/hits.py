@@ -215,8 +215,11 @@ def _first_shared(text: str, a: int, b: int, shared: set[str], tokenize: Callabl
     """Where the first word of ``text[a:b]`` whose stem is one of ``shared`` starts ("hiking" ->
     "hike": a stem is not always a prefix); in a run of Chinese or Japanese characters (one word of
     letters), where the first shared pair or character of it is ("钢琴" in the middle of a sentence)."""
+    known: dict[str, set[str]] = {}  # each distinct word tokenised once: a pasted megabyte repeats its words
     for m in re.finditer(r"\w+", text[a:b]):
-        found = set(tokenize(m.group())) & shared
+        found = known.get(m.group())
+        if found is None:
+            found = known[m.group()] = set(tokenize(m.group())) & shared
         if found:
             start, end = a + m.start(), a + m.end()
             inside = [i for i in (text.find(t, start, end) for t in found if cjk_characters(t)) if i >= 0]
