@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 from conftest import CONTRACT_CONVERSATION, memories, settings_for, write_conversation
 
-from graphmem.errors import StorageError
+from graphmem.errors import InputError, StorageError
 from graphmem.resources import query_names
 from graphmem.store.base import GraphStore
 from graphmem.store.bolt import BoltStore
@@ -92,6 +92,15 @@ def test_search_from_a_reopened_memory_gives_the_same_hits(ingested):
     assert expected[0][1] == "D2:4"
     reopened = ingested.factory(ingested.a.namespace)
     assert [(h.node_id, h.source_id) for h in reopened.search(query, k=4)] == expected
+
+
+@pytest.mark.parametrize("query", ["MATCH (n RETURN n", "RETURN no_such_function(1) AS x"])
+def test_a_cypher_syntax_error_is_the_querys_fault_on_every_backend(memory_factory, query):
+    """A syntax error or an unknown function is an ``InputError`` (CLI exit 2, HTTP 400) whatever the
+    store: over Bolt it was a ``StorageError`` (exit 1, HTTP 500), as if the database had failed."""
+    with pytest.raises(InputError, match=r"^cypher: ") as caught:
+        memory_factory().cypher(query)
+    assert "\n" not in str(caught.value)
 
 
 def test_cypher_with_parameters(ingested):

@@ -375,8 +375,13 @@ class BoltStore(GraphStore):
             raise InputError(WRITE_REFUSED) from exc
         except StorageError as exc:
             cause = exc.__cause__
-            if isinstance(cause, neo4j_errors.Neo4jError) and cause.code and cause.code.endswith("ParameterMissing"):
+            code = getattr(cause, "code", None) or ""
+            if isinstance(cause, neo4j_errors.Neo4jError) and code.endswith("ParameterMissing"):
                 raise user_cypher_error(cause.message or str(cause)) from cause
+            if isinstance(cause, neo4j_errors.Neo4jError) and code.endswith(".SyntaxError"):
+                # the query's fault, as the embedded store says it (InputError: CLI exit 2, HTTP 400), whatever the words
+                refused = user_cypher_error(cause.message or str(cause))
+                raise (refused if isinstance(refused, InputError) else InputError(f"cypher: {_one_line(cause.message or cause)}")) from cause
             raise
 
     def close(self) -> None:
