@@ -1711,6 +1711,31 @@ def copy_cmd(
         _json(summary) if as_json else out.print(_summary_table(f"copied {source} -> {target}", summary))
 
 
+class _OneLineLog(logging.Formatter):
+    """A log record on one line: ``LEVEL logger: message (ErrorType: its message)``.
+
+    A library warning that carries its exception (``exc_info``: "turn index unreadable ...;
+    rebuilding", "its write failed too") printed the whole traceback, so a search that went on
+    to answer looked like a crash; the neo4j driver's retry warnings ran over two lines each. The
+    CLI says what happened in one line per record; the cause's type and words stay on it. An error
+    record (``graphmem serve``'s failed request: a defect to look into) keeps its traceback."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.levelno >= logging.ERROR:
+            return super().format(record)
+        kept = record.exc_info, record.exc_text, record.stack_info
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        try:
+            text = " ".join(super().format(record).split())
+        finally:
+            record.exc_info, record.exc_text, record.stack_info = kept
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None:
+            said = " ".join(str(exc).split())
+            text += f" ({type(exc).__name__}: {said})" if said else f" ({type(exc).__name__})"
+        return _visible(text)
+
+
 def main() -> None:
     """Entry point of the ``graphmem`` console script.
 
@@ -1723,7 +1748,12 @@ def main() -> None:
 
     hold_stops_until_exit()  # a stop after the command's own handling, while the process exits, lets it finish
     allow_gc_freeze()  # the command owns its process: loaded models leave the cyclic collector (Settings.freeze_gc)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    root = logging.getLogger()
+    if not root.handlers:  # (as logging.basicConfig: a caller's own logging set-up is left alone)
+        handler = logging.StreamHandler()
+        handler.setFormatter(_OneLineLog("%(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+        root.setLevel(logging.WARNING)
     try:
         with stop_on_signals():
             app()

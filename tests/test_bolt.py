@@ -5,6 +5,9 @@ concurrent writers, and the CLI giving the same answers as on the embedded store
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
 import traceback
 import uuid
@@ -312,6 +315,37 @@ def test_cli_on_bolt_gives_the_same_answers_as_embedded(bolt_server, tmp_path, m
         assert same_fields(found_b) == same_fields(found_e)
         assert [h["score"] for h in found_b] == pytest.approx([h["score"] for h in found_e], abs=1e-5)
     assert (stats_b["nodes"], stats_b["relationships"]) == (stats_e["nodes"], stats_e["relationships"])
+
+
+def test_cli_warnings_are_one_line_each_without_a_traceback(bolt_server, tmp_path, embedder):
+    """A warning the library logs with its exception ("turn index unreadable ...; rebuilding") printed
+    the whole traceback in the CLI, twice, above a search that then answered: it looked like a crash. So
+    did the neo4j driver's retries (two lines each) and "its write failed too" when the server went away
+    in an ingest. The CLI prints each warning on one line, with the cause's type and words."""
+    index_dir = tmp_path / "index"
+    namespace = new_namespace("cli-log")
+    user, password = bolt_server.auth
+    settings = settings_for(tmp_path)
+    try:
+        with Memory.open(bolt_server.uri, namespace, auth=bolt_server.auth, database=bolt_server.database, settings=settings) as memory:
+            memory.ingest(write_conversation(tmp_path))
+            assert memory.search("Maya's cat", k=1)
+        manifests = list(index_dir.rglob("turn.json"))
+        assert manifests, sorted(index_dir.rglob("*"))
+        for manifest in manifests:  # a cache file another program (or a full disk) broke
+            manifest.write_text('{"broken', encoding="utf-8")
+        done = subprocess.run([sys.executable, "-m", "graphmem", "search", "What is the name of Maya's cat?", "-k", "1", "--json",
+                               "--store", bolt_server.uri, "--user", user, "--password", password, "--database", bolt_server.database,
+                               "--namespace", namespace],
+                              env={**os.environ, "GRAPHMEM_INDEX_DIR": str(index_dir)}, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)[0]["source_id"] == "D1:2"
+        lines = done.stderr.strip().splitlines()
+        assert lines and "Traceback" not in done.stderr, done.stderr
+        assert all(line.startswith("WARNING graphmem.") and "unreadable" in line and "(JSONDecodeError: " in line for line in lines), lines
+    finally:
+        with Memory.open(bolt_server.uri, namespace, auth=bolt_server.auth, database=bolt_server.database, settings=settings) as cleaner:
+            drop_namespace(cleaner)
 
 
 # ---------------------------------------------------------------------------- the test server itself
