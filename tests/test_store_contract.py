@@ -94,13 +94,16 @@ def test_search_from_a_reopened_memory_gives_the_same_hits(ingested):
     assert [(h.node_id, h.source_id) for h in reopened.search(query, k=4)] == expected
 
 
-@pytest.mark.parametrize("query", ["MATCH (n RETURN n", "RETURN no_such_function(1) AS x"])
-def test_a_cypher_syntax_error_is_the_querys_fault_on_every_backend(memory_factory, query):
-    """A syntax error or an unknown function is an ``InputError`` (CLI exit 2, HTTP 400) whatever the
-    store: over Bolt it was a ``StorageError`` (exit 1, HTTP 500), as if the database had failed."""
+@pytest.mark.parametrize("query, said", [("MATCH (n RETURN n", "no viable alternative"), ("MATCH (t:Turn) RETRN t", "'RETRN'"),
+                                         ("RETURN no_such_function(1) AS x", "no_such_function"), ("RETURN x", "'x' not defined"),
+                                         ("RETURN 1 AS x, 2 AS x", "more than once")])
+def test_a_cypher_syntax_error_is_the_querys_fault_on_every_backend(memory_factory, query, said):
+    """A syntax error (an unknown function, an undefined variable) is an ``InputError`` (CLI exit 2,
+    HTTP 400) whatever the store: over Bolt each was a ``StorageError`` (exit 1, HTTP 500, as if the
+    database had failed), and on the embedded store those ArcadeDB words as "Unexpected input"."""
     with pytest.raises(InputError, match=r"^cypher: ") as caught:
         memory_factory().cypher(query)
-    assert "\n" not in str(caught.value)
+    assert said in str(caught.value) and "\n" not in str(caught.value)
 
 
 def test_cypher_with_parameters(ingested):

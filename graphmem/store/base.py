@@ -87,17 +87,19 @@ _JAVA_NAME = re.compile(r"(?:Query failed:\s*)?\b(?:[a-z_]\w*\.)+[A-Z]\w*(?:Exce
 
 
 _NO_CAUSE = re.compile(r"\s*\(caused by\s*\)")
-_SYNTAX = re.compile(r"syntax error|invalid input|mismatched input|no viable alternative|cannot be empty|unknown function",
-                     re.IGNORECASE)
+_SYNTAX = re.compile(r"syntax error|invalid input|mismatched input|unexpected input|no viable alternative|cannot be empty"
+                     r"|unknown function|UndefinedVariable|ColumnNameConflict", re.IGNORECASE)
 
 
-def user_cypher_error(message: str) -> GraphmemError:
+def user_cypher_error(message: str, *, syntax: bool = False) -> GraphmemError:
     """The graphmem error for a database's complaint about user Cypher, in the user's words.
 
     A missing parameter becomes ``InputError("missing parameter $x")``; Java class names
     (``com.arcadedb.exception.CommandParsingException``) are cut, so that what reaches a user
-    says what was wrong and not which class noticed it; the rest is one line. A syntax error (or an
-    unknown function) is the query's fault: an ``InputError``, as the HTTP API answers it (400).
+    says what was wrong and not which class noticed it; the rest is one line. A syntax error (an
+    unknown function, an undefined variable, a column named twice) is the query's fault: an
+    ``InputError``, as the HTTP API answers it (400); ``syntax``: the database said so (a Bolt
+    server's ``Neo.ClientError.Statement.SyntaxError``), whatever its words.
     """
     missing = _MISSING_PARAMETERS.search(message)
     if missing:
@@ -107,7 +109,7 @@ def user_cypher_error(message: str) -> GraphmemError:
         return InputError(WRITE_REFUSED)
     text = _JAVA_NAME.sub("", message.strip().splitlines()[0] if message.strip() else message)
     text = _NO_CAUSE.sub("", text).strip()  # ArcadeDB's "(caused by )" with nothing after it
-    if _SYNTAX.search(text):  # the query's own fault, not the store's (the server answered it 400 already)
+    if syntax or _SYNTAX.search(text):  # the query's own fault, not the store's (the server answered it 400 already)
         return InputError(f"cypher: {text}")
     return StorageError(f"cypher failed: {text or 'the database refused the query'}")
 

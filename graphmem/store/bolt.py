@@ -376,12 +376,9 @@ class BoltStore(GraphStore):
         except StorageError as exc:
             cause = exc.__cause__
             code = getattr(cause, "code", None) or ""
-            if isinstance(cause, neo4j_errors.Neo4jError) and code.endswith("ParameterMissing"):
-                raise user_cypher_error(cause.message or str(cause)) from cause
-            if isinstance(cause, neo4j_errors.Neo4jError) and code.endswith(".SyntaxError"):
-                # the query's fault, as the embedded store says it (InputError: CLI exit 2, HTTP 400), whatever the words
-                refused = user_cypher_error(cause.message or str(cause))
-                raise (refused if isinstance(refused, InputError) else InputError(f"cypher: {_one_line(cause.message or cause)}")) from cause
+            if isinstance(cause, neo4j_errors.Neo4jError) and code.startswith("Neo.ClientError.Statement."):
+                # the query's fault, in the embedded store's words and classes (a syntax error: InputError, CLI exit 2, HTTP 400)
+                raise user_cypher_error(cause.message or str(cause), syntax=code.endswith(".SyntaxError")) from cause
             raise
 
     def close(self) -> None:
