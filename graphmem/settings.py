@@ -138,6 +138,8 @@ class Settings:
             or frozen answers nothing; default 120, what Neo4j 5 asks its drivers for by its own
             keep-alive; ``0``: wait forever). A query of graphmem's that runs longer than this on
             a server that sends nothing meanwhile (ArcadeDB's Bolt plugin) is cut too: raise it then.
+            Below 60 s it also bounds a new connection's handshake (the driver's
+            ``connection_acquisition_timeout``).
         freeze_gc: move the objects alive once the embedding model or the language pipeline is
             loaded out of Python's cyclic garbage collector (``gc.collect()`` then ``gc.freeze()``,
             once per model per process; ``GRAPHMEM_FREEZE_GC=1``). Off by default: it is

@@ -192,3 +192,27 @@ def test_a_socket_that_never_answers_the_handshake_is_refused_naming_it(tmp_path
         with pytest.raises(StoreUnavailableError) as mute:
             store.open()
         assert f"no answer from {uri} (connect)" in str(mute.value)
+
+
+def test_a_socket_that_never_answers_is_given_up_on_within_bolt_read_timeout(tmp_path):
+    """``bolt_read_timeout`` is how long a Bolt store waits for an answer, yet opening a store on a
+    server that accepts and says nothing waited the driver's connection_acquisition_timeout (60 s)
+    whatever it was set to (and a frozen server's next transaction waited that on top of it)."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        uri = f"bolt://127.0.0.1:{listener.getsockname()[1]}"
+        outcome: list[BaseException | None] = []
+
+        def open_it() -> None:
+            try:
+                BoltStore(uri, auth=("neo4j", "x"), settings=Settings(bolt_read_timeout=1)).open()
+                outcome.append(None)
+            except BaseException as exc:  # noqa: BLE001 - the test looks at it
+                outcome.append(exc)
+
+        opener = threading.Thread(target=open_it, daemon=True)
+        opener.start()
+        opener.join(30)  # (it took 60 s)
+        assert not opener.is_alive(), "opening on a mute server waited past bolt_read_timeout"
+    assert isinstance(outcome[0], StoreUnavailableError) and f"no answer from {uri} (connect)" in str(outcome[0]), outcome

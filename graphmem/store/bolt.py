@@ -41,6 +41,9 @@ CONSTRAINT_RACE_ATTEMPTS = 5
 #: second process correcting messages for 40 s, 46 of 3,422 reads met one and none met one twice).
 READ_ATTEMPTS = 5
 _ENTITY_NOT_FOUND = "Neo.ClientError.Statement.EntityNotFound"
+#: The neo4j driver's default ``connection_acquisition_timeout``: the most a new connection's handshake
+#: waits; a ``bolt_read_timeout`` below it bounds the handshake too (see :meth:`BoltStore.open`).
+DRIVER_ACQUISITION_TIMEOUT = 60.0
 #: Seconds past user Cypher's time limit that graphmem waits before it stops waiting itself: a server
 #: that honours the transaction timeout (Neo4j) stops the query at the limit and says so within it,
 #: keeping the connection; one that ignores it (ArcadeDB's Bolt plugin) is given up on then.
@@ -242,8 +245,14 @@ class BoltStore(GraphStore):
         self._check_open()
         if self._driver is not None:
             return self
+        config = dict(self._driver_config)
+        patience = self._settings.bolt_read_timeout
+        if patience and "connection_acquisition_timeout" not in config:
+            # a new connection's handshake waits this long for a server that accepts and says nothing
+            # (the driver's default, 60 s, whatever bolt_read_timeout says): no longer than a read waits
+            config["connection_acquisition_timeout"] = min(patience, DRIVER_ACQUISITION_TIMEOUT)
         try:
-            self._driver = neo4j.GraphDatabase.driver(self.uri, auth=self._auth, **self._driver_config)
+            self._driver = neo4j.GraphDatabase.driver(self.uri, auth=self._auth, **config)
             self._pid = os.getpid()
         except (ValueError, TypeError, neo4j_errors.ConfigurationError) as exc:
             raise ConfigurationError(f"invalid Bolt URI or driver setting {self._location or _one_line(self.uri)!r}: {_one_line(exc)}") from exc
