@@ -828,15 +828,8 @@ def forget(
                     if as_json:  # a script reads the counts whatever they are
                         _json(dict(preview, topics_refitted=0, topics_relabelled=0))
                     return
-                # the question and what it asks about go to standard error: --json keeps standard output for its document
-                (err if as_json else out).print(_kv_table(f"will forget in namespace {memory.namespace!r}", preview))
-                try:
-                    confirmed = typer.confirm("Forget these for good?", default=False, err=True)
-                except typer.Abort:  # end of input
-                    confirmed = False
-                if not confirmed:
-                    err.print("nothing forgotten")
-                    raise typer.Exit(1)
+                _confirm(_kv_table(f"will forget in namespace {memory.namespace!r}", preview), "Forget these for good?",
+                         "nothing forgotten", as_json)
             with err.status("forgetting ..."):
                 counts = memory.forget(conversation, session, before, turn=turns, metadata=metadata)
         if as_json:
@@ -845,6 +838,19 @@ def forget(
             err.print("nothing matches; nothing forgotten")
         else:
             out.print(_kv_table(f"forgotten in namespace {namespace!r}", counts))
+
+
+def _confirm(preview: Table, question: str, refused: str, as_json: bool) -> None:
+    """Show what a destructive command will do and ask; exit 1 (saying ``refused``) unless the user agrees.
+    The question and what it asks about go to standard error under --json (standard output keeps its document)."""
+    (err if as_json else out).print(preview)
+    try:
+        confirmed = typer.confirm(question, default=False, err=True)
+    except typer.Abort:  # end of input
+        confirmed = False
+    if not confirmed:
+        err.print(refused)
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -864,14 +870,8 @@ def drop(
             _require_namespace(memory, any_node=True)
             if not yes:
                 labels = namespace_counts(memory.store).get(memory.namespace, {})
-                (err if as_json else out).print(_kv_table(f"will delete namespace {memory.namespace!r}", labels))
-                try:
-                    confirmed = typer.confirm("Delete this namespace for good?", default=False, err=True)
-                except typer.Abort:  # end of input
-                    confirmed = False
-                if not confirmed:
-                    err.print("nothing deleted")
-                    raise typer.Exit(1)
+                _confirm(_kv_table(f"will delete namespace {memory.namespace!r}", labels), "Delete this namespace for good?",
+                         "nothing deleted", as_json)
             with err.status("dropping ..."):
                 deleted = memory.drop_namespace()
         if as_json:
