@@ -83,8 +83,17 @@ class _Layout:
         lead_end, _end, heading, title_cased = self.line(mention.char_start)
         if heading or title_cased:
             return True
-        before = self.text[lead_end:mention.char_start].strip(" \t\"“'‘(*_")
-        return not before or before.lower() in ("the", "a", "an")
+        # what stands between the line's lead and the mention, less quotes and emphasis marks: nothing or an
+        # article (read from both ends, not copied: a long line of mentions copied itself once per mention)
+        text, start, end = self.text, lead_end, mention.char_start
+        while start < end and text[start] in _LEAD_MARKS:
+            start += 1
+        while end > start and text[end - 1] in _LEAD_MARKS:
+            end -= 1
+        return end <= start or (end - start <= 3 and text[start:end].lower() in ("the", "a", "an"))
+
+
+_LEAD_MARKS = frozenset(" \t\"“'‘(*_")
 
 
 def _gazetteer_knows(mention: Mention) -> bool:

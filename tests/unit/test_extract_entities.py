@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from graphmem.extract.entities import LOOKUP_LABELS, select_entities
 from graphmem.extract.nlp import LanguagePipeline
@@ -138,3 +139,24 @@ def test_vocabulary() -> None:
         assert is_english_word(word), word
     for word in ("Zappos", "Maui", "Cairo", "NVivo", "Leuchtturm1917", "a", "", "x-", "B2B"):
         assert not is_english_word(word), word
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=" \t\n\"“'‘(*_-#>.aAtThHeEnNxX1", max_size=40), st.data())
+def test_a_mentions_line_lead_is_read_as_the_stripped_text_before_it(text, data):
+    """title_context copied and lower-cased the whole line before every mention (a long line of names
+    took the square of its length); it reads the few characters at both ends instead, with the same
+    answer as stripping the text between the line's lead and the mention."""
+    from graphmem.extract.entities import _Layout
+    from graphmem.extract.markup import inside
+    from graphmem.extract.nlp import Mention
+
+    text = text + "Name"
+    start = data.draw(st.integers(0, len(text) - 1))
+    mention = Mention(text[start:], "PERSON", start, len(text))
+    layout = _Layout(text)
+    lead_end, _end, heading, title_cased = layout.line(start)
+    before = text[lead_end:start].strip(" \t\"“'‘(*_")
+    expected = (inside(layout.emphasis, start, len(text)) or heading or title_cased
+                or not before or before.lower() in ("the", "a", "an"))
+    assert layout.title_context(mention) == expected
