@@ -314,11 +314,10 @@ def _topics_with_words_no_member_gives(store: GraphStore, namespace: str, batch_
     for unit in TOPIC_UNITS:
         suspects: dict[str, set[str]] = {}
         for r in store.read("check/topic_terms", {"namespace": namespace, "granularity": unit}):
+            # the terms alone: a label is its first terms joined, or "topic N" for a topic without
+            # any (no member says "topic"), so its words are the terms' or none a member gives
             stored = r.get("terms")
-            terms = {t for t in stored if isinstance(t, str) and t} if isinstance(stored, list) else set()
-            if isinstance(r.get("label"), str):
-                terms |= {part.strip() for part in r["label"].split(",") if part.strip()}
-            suspects[str(r["id"])] = terms
+            suspects[str(r["id"])] = {t for t in stored if isinstance(t, str) and t} if isinstance(stored, list) else set()
         try:
             lost += terms_no_member_gives(store, namespace, unit, suspects, batch_size, confirm=True)
         except StorageError as exc:  # a member text of another type than a string: the property checks name it

@@ -807,8 +807,10 @@ class ClusteringStage:
         ``topics_relabelled``.
 
         With ``refit`` False (after a correction: ``forgotten`` holds the terms of the texts it
-        replaced, ``removed`` nothing), only the relabelling is done; a granularity whose model
-        does not match its topics is left to the next add or recluster, as a correction leaves it."""
+        replaced, ``removed`` nothing), only the relabelling is done, but for a granularity whose
+        model does not match its Topic nodes (a namespace renamed on import: the topic ids are not
+        its ids' recipe there), which cannot be relabelled and is refitted (a label kept the
+        corrected-away word until the next add refitted it)."""
         output = StageOutput()
         output.counts.update(topics_refitted=0, topics_relabelled=0)
         self._pending = {}
@@ -820,7 +822,7 @@ class ClusteringStage:
                 continue  # no topics yet (units waiting for a first fit): nothing to update
             found = self._read_model(unit, rows)
             if found is None or removed.get(unit, 0) > _refit_share(found[0]):
-                if not refit:
+                if not refit and found is not None:
                     continue
                 if empty is None:  # read only for a refit: finding a namespace's first turn scans its index
                     dimension = self.store.read("forget/embedding_dimension", {"namespace": self.namespace})
