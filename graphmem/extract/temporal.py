@@ -336,18 +336,18 @@ def _r_the_weekend(m: re.Match[str], ctx: _Context) -> Range:
     return _recent_weekend(a)
 
 
+def _weekday_of(rel: str, target: int, a: date) -> date:
+    """The day "``rel`` <weekday ``target``>" names, said on ``a`` ("last", "this", "next" ...)."""
+    if rel in ("last", "this past", "past", "previous"):
+        return a - timedelta(days=(a.weekday() - target) % 7 or 7)
+    if rel == "this":
+        return _week_start(a) + timedelta(days=target)
+    return a + timedelta(days=(target - a.weekday()) % 7 or 7)  # next, this coming, coming
+
+
 def _r_relative_weekday(m: re.Match[str], ctx: _Context) -> Range:
     rel = " ".join(m.group("rel").lower().split())
-    target = _WEEKDAYS[m.group("wd").lower().rstrip(".")]
-    a = ctx.anchor
-    if rel in ("last", "this past", "past", "previous"):
-        back = (a.weekday() - target) % 7 or 7
-        d = a - timedelta(days=back)
-    elif rel == "this":
-        d = _week_start(a) + timedelta(days=target)
-    else:  # next, this coming, coming
-        ahead = (target - a.weekday()) % 7 or 7
-        d = a + timedelta(days=ahead)
+    d = _weekday_of(rel, _WEEKDAYS[m.group("wd").lower().rstrip(".")], ctx.anchor)
     return d, d
 
 
@@ -373,15 +373,16 @@ def _r_in_future(m: re.Match[str], ctx: _Context) -> Range:
 
 def _base_day(m: re.Match[str], ctx: _Context) -> date:
     """The day a "from ..." expression counts from: today, tomorrow, yesterday, or the next
-    such weekday ("a week from Friday": Friday is ahead; "next Friday" is the same day)."""
+    such weekday ("a week from Friday": Friday is ahead; "next Friday" is the same day), or the
+    weekday a "last" or "this" before it names, as "last Friday" alone names it."""
     word = m.group("base").lower()
     a = ctx.anchor
     if word in ("today", "tonight"):
         return a
     if word in ("tomorrow", "yesterday"):
         return a + timedelta(days=1 if word == "tomorrow" else -1)
-    target = _WEEKDAYS[m.group("wd").lower()]
-    return a + timedelta(days=(target - a.weekday()) % 7 or 7)
+    rel = " ".join((m.group("brel") or "next").lower().split())
+    return _weekday_of(rel, _WEEKDAYS[m.group("wd").lower()], a)
 
 
 def _r_from_day(m: re.Match[str], ctx: _Context) -> Range:
@@ -735,8 +736,8 @@ _RULES: tuple[tuple[re.Pattern[str], _Resolver], ...] = (
     (re.compile(_B + r"within\s+(?:the\s+next\s+)?" + _QTY + r"\s+" + _UNIT + _E, _F), _r_within),
     (re.compile(_B + r"in\s+" + _QTY + r"\s+" + _UNIT + _E, _F), _r_in_future),
     (re.compile(_B + _QTY + r"\s+" + _UNIT + r"\s+from\s+now" + _E, _F), _r_in_future),
-    (re.compile(_B + r"(?:" + _QTY + r"\s+" + _UNIT + r"\s+from\s+(?:next\s+)?(?P<base>today|tonight|tomorrow|yesterday|"
-                + _FULL_WEEKDAY + r")|(?:the\s+)?(?P<base2>" + _FULL_WEEKDAY.replace("?P<wd>", "?P<wd2>") + r")\s+after\s+next)"
+    (re.compile(_B + r"(?:" + _QTY + r"\s+" + _UNIT + r"\s+from\s+(?P<base>today|tonight|tomorrow|yesterday|"
+                + r"(?:(?P<brel>this\s+past|this\s+coming|last|next|this|coming|past|previous)\s+)?" + _FULL_WEEKDAY + r")|(?:the\s+)?(?P<base2>" + _FULL_WEEKDAY.replace("?P<wd>", "?P<wd2>") + r")\s+after\s+next)"
                 + _E, _F), _r_from_day),
     (re.compile(_B + r"(?:the\s+|these\s+)(?:past|last)\s+(?:" + _QTY + r"\s+)?" + _UNIT + _E, _F),
      _r_rolling_past),

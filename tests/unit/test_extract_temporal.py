@@ -174,6 +174,11 @@ def test_numeric_dates_and_a_day_of_the_month_alone(text: str, day: date) -> Non
     ("It starts three days from tomorrow.", "three days from tomorrow", date(2023, 5, 14), date(2023, 5, 14)),
     ("The party is the Friday after next.", "the Friday after next", date(2023, 5, 19), date(2023, 5, 19)),
     ("Rent is due two months from tomorrow.", "two months from tomorrow", date(2023, 7, 1), date(2023, 7, 31)),
+    # the weekday counted from may say which one, as it does alone ("last Friday": May 5; "this Friday": May 12)
+    ("The results come a week from last Friday.", "a week from last Friday", date(2023, 5, 12), date(2023, 5, 12)),
+    ("We fly a week from this Friday.", "a week from this Friday", date(2023, 5, 19), date(2023, 5, 19)),
+    ("It opens two days from this coming Saturday.", "two days from this coming Saturday", date(2023, 5, 15),
+     date(2023, 5, 15)),
 ])
 def test_a_day_counted_from_another_day(text: str, expression: str, start: date, end: date) -> None:
     """"a week from Friday" was last Friday (said on a Wednesday); "a week from today" was today."""
