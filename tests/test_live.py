@@ -216,6 +216,24 @@ def test_a_late_message_of_an_earlier_sitting_goes_to_that_session(memory_factor
     assert today.sessions_opened == [] and memory.check().ok, memory.check().problems
 
 
+def test_a_late_message_goes_to_the_sitting_that_started_last_before_it_not_the_highest_numbered(memory_factory):
+    """Sessions added under their own keys need not be numbered in time order: "dentist" (number 2) began
+    on March 1, "rome" (number 1) on March 10. A message said at 10:30 on March 10 that comes after
+    "packing" opened went to "dentist", the highest-numbered session started by then, not to "rome",
+    the sitting it was said in."""
+    memory = memory_factory()
+    for mid, text, at, key in [("a1", "Planning a trip to Rome with Sam.", "2024-03-10T10:00:00", "rome"),
+                               ("z1", "An old note about the dentist.", "2024-03-01T10:00:00", "dentist"),
+                               ("b1", "Today I packed my bag.", "2024-03-16T09:00:00", "packing")]:
+        memory.add({"role": "user", "content": text, "id": mid, "timestamp": at}, conversation="c", session=key)
+    late = memory.add({"role": "user", "content": "Also booked a hotel near the Pantheon.", "id": "a2",
+                       "timestamp": "2024-03-10T10:30:00"}, conversation="c")
+    assert late.sessions_opened == []
+    assert [(m["session"], m["index"], m["source_id"]) for m in memory.messages("c")] == [
+        ("rome", 0, "a1"), ("rome", 1, "a2"), ("dentist", 0, "z1"), ("packing", 0, "b1")]
+    assert memory.check().ok, memory.check().problems
+
+
 def test_one_add_opening_several_sessions_chains_their_episodes_in_order(memory_factory):
     """One call whose messages fell into three new sessions linked the stored episode to the first
     episode of each (check: forked_episode_chain, broken_episode_chain); one message per call did not."""

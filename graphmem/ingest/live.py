@@ -911,8 +911,10 @@ class LiveWriter:
             when = record.timestamp or session_started_at
             if when is None or when >= latest.started_at:
                 return None
+            # the sitting that started last by then: by its start, not its number (a session added
+            # later under its own key may have started before an earlier-numbered one)
             earlier = max((st for st in sessions.values() if not st.new and st.started_at is not None and st.started_at <= when),
-                          key=lambda st: st.number, default=None)
+                          key=lambda st: (st.started_at, st.number), default=None)
             if earlier is None:
                 return None
             found.add(earlier.key)
