@@ -164,7 +164,10 @@ def serve(hub: MemoryHub, host: str = "127.0.0.1", port: int = 8765, *, token: s
     server = Server(app, host, port)
 
     def ready(url: str) -> None:
-        hub.store.announce(f"graphmem serve at {url}")  # a notebook or CLI refused the store is told where it is
+        try:  # a notebook or CLI refused the store is told where it is
+            hub.store.announce(f"graphmem serve at {url}")
+        except OSError as exc:  # (the lock file could not be written: the server serves all the same)
+            logger.warning("could not note the server's address in the store's lock file: %s", exc)
         if on_ready is not None:
             on_ready(url)
 
