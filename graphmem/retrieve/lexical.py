@@ -93,24 +93,12 @@ _SCRIPT_TOKEN_RE = regex.compile(rf"[{CJK}]+|{_WORD}(?:'{_WORD})?", regex.VERSIO
 
 
 # Porter's consonant: a letter other than a, e, i, o, u, and other than a "y" after a consonant.
-# A run of y's alternates from its first one, so it is read in a loop, never by recursion: a
-# word of a thousand y's ("yyyy...", a held key) raised RecursionError in every search, and
-# the letters of a run were each tested by walking the whole run back again.
+# Read in one pass from the word's start, never by recursion: a word of a thousand y's
+# ("yyyy...", a held key) raised RecursionError in every search.
 
 
 def _is_cons(word: str, i: int) -> bool:
-    ch = word[i]
-    if ch in "aeiou":
-        return False
-    if ch != "y":
-        return True
-    first = i
-    while first > 0 and word[first - 1] == "y":
-        first -= 1
-    # the run's first y is a consonant at the word's start or after a vowel (a letter
-    # other than a y that is no consonant), each y after it the opposite of the one before
-    consonant = first == 0 or word[first - 1] in "aeiou"
-    return consonant if (i - first) % 2 == 0 else not consonant
+    return _consonants(word[:i + 1])[i]
 
 
 def _consonants(stem: str) -> list[bool]:
