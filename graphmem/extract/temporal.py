@@ -390,8 +390,7 @@ def _r_from_day(m: re.Match[str], ctx: _Context) -> Range:
     another day. Days and weeks land on a day; months and years on that month or year."""
     a = ctx.anchor
     if m.group("qty") is None:  # "the Friday after next": a week after the next Friday
-        target = _WEEKDAYS[m.group("wd2").lower()]
-        d = a + timedelta(days=((target - a.weekday()) % 7 or 7) + 7)
+        d = _weekday_of("next", _WEEKDAYS[m.group("wd2").lower()], a) + timedelta(weeks=1)
         return d, d
     base = _base_day(m, ctx)
     lo, hi = _quantity(m.group("qty"))
