@@ -305,7 +305,7 @@ def _episodes_not_the_text_of_their_turns(store: GraphStore, namespace: str, bat
 
 
 def _topics_with_words_no_member_gives(store: GraphStore, namespace: str, batch_size: int) -> list[str]:
-    """The topics whose label or terms hold a word that none of their members' texts gives: a
+    """The topics whose terms (their labels' words) hold one that none of their members' texts gives: a
     forget or a correction commits first and relabels the topics it took words from in a
     transaction of its own, so a crash between the two leaves the forgotten (or replaced) words
     in the labels (``graphmem recluster`` labels them again from what they hold). The ids only:
